@@ -1,0 +1,139 @@
+"""crypto/cms.py: detached CMS sign and the independent verify path (no openssl here; the
+integration tests run openssl on every signature)."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from asn1crypto import cms as asn1_cms
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import InputError
+from smki_desktop.core.keys import KeyType
+from smki_desktop.crypto.cms import (
+    SignatureInvalid,
+    SignerUntrusted,
+    hash_content,
+    sign_detached,
+    verify_detached,
+)
+from smki_desktop.crypto.demo_pki import make_demo_pki
+from smki_desktop.crypto.memory_signer import MemorySigner
+
+AT = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
+DATA = b"User ID,User Role\r\n90-B3-D5-1F-30-01-00-00,02\n"
+
+
+@pytest.fixture(scope="module", params=[KeyType.EC_P256, KeyType.RSA_2048], ids=["ec", "rsa"])
+def pki(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    return make_demo_pki(Environment.TEST, AT, request.param)
+
+
+def test_round_trip_bytes_and_stream_give_same_digest(pki) -> None:  # type: ignore[no-untyped-def]
+    sig_bytes = sign_detached(DATA, pki.signer, pki.certificate, AT)
+    sig_stream = sign_detached(io.BytesIO(DATA), pki.signer, pki.certificate, AT)
+    for sig in (sig_bytes, sig_stream):
+        v = verify_detached(DATA, sig, trust_anchors=[pki.root])
+        assert v.trusted
+        assert v.signing_time == AT
+        assert v.digest == hash_content(DATA)
+        assert v.signer_certificate == pki.certificate
+        assert v.chain == (pki.certificate, pki.root)
+
+
+def test_structure_has_the_three_signed_attributes(pki) -> None:  # type: ignore[no-untyped-def]
+    sig = sign_detached(DATA, pki.signer, pki.certificate, AT)
+    info = asn1_cms.ContentInfo.load(sig)
+    sd = info["content"]
+    assert info["content_type"].native == "signed_data"
+    assert sd["encap_content_info"]["content"].native is None  # detached
+    si = sd["signer_infos"][0]
+    types = sorted(a["type"].native for a in si["signed_attrs"])
+    assert types == ["content_type", "message_digest", "signing_time"]
+    assert si["digest_algorithm"]["algorithm"].native == "sha256"
+    expected = "sha256_ecdsa" if pki.signer.key.key_type is KeyType.EC_P256 else "sha256_rsa"
+    assert si["signature_algorithm"]["algorithm"].native == expected
+    assert len(sd["certificates"]) == 1
+
+
+def test_one_byte_change_fails(pki) -> None:  # type: ignore[no-untyped-def]
+    sig = sign_detached(DATA, pki.signer, pki.certificate, AT)
+    changed = bytearray(DATA)
+    changed[5] ^= 0x01
+    with pytest.raises(SignatureInvalid, match="digest does not match"):
+        verify_detached(bytes(changed), sig)
+
+
+def test_crlf_to_lf_conversion_fails(pki) -> None:  # type: ignore[no-untyped-def]
+    sig = sign_detached(DATA, pki.signer, pki.certificate, AT)
+    with pytest.raises(SignatureInvalid):
+        verify_detached(DATA.replace(b"\r\n", b"\n"), sig)
+
+
+def test_tampered_signature_bytes_fail(pki) -> None:  # type: ignore[no-untyped-def]
+    sig = bytearray(sign_detached(DATA, pki.signer, pki.certificate, AT))
+    sig[-5] ^= 0xFF  # inside the signature value
+    with pytest.raises(SignatureInvalid):
+        verify_detached(DATA, bytes(sig))
+
+
+def test_garbage_is_a_clear_error() -> None:
+    with pytest.raises(SignatureInvalid, match="not a DER CMS"):
+        verify_detached(DATA, b"\x30\x03\x02\x01")
+    with pytest.raises(SignatureInvalid):
+        verify_detached(DATA, b"hello")
+
+
+def test_other_environment_anchor_rejects(pki) -> None:  # type: ignore[no-untyped-def]
+    live = make_demo_pki(Environment.LIVE, AT)
+    sig = sign_detached(DATA, pki.signer, pki.certificate, AT)
+    with pytest.raises(SignerUntrusted, match="does not chain"):
+        verify_detached(DATA, sig, trust_anchors=[live.root])
+
+
+def test_expired_signer_certificate_is_untrusted(pki) -> None:  # type: ignore[no-untyped-def]
+    sig = sign_detached(DATA, pki.signer, pki.certificate, AT)
+    with pytest.raises(SignerUntrusted, match="not valid at"):
+        verify_detached(DATA, sig, trust_anchors=[pki.root], at=AT + timedelta(days=4000))
+
+
+def test_certificate_of_another_key_is_refused(pki) -> None:  # type: ignore[no-untyped-def]
+    other = MemorySigner.generate()
+    with pytest.raises(InputError, match="does not hold the public key"):
+        sign_detached(DATA, other, pki.certificate, AT)
+
+
+def test_subject_key_identifier_signer(pki) -> None:  # type: ignore[no-untyped-def]
+    sig = sign_detached(DATA, pki.signer, None, AT)
+    si = asn1_cms.ContentInfo.load(sig)["content"]["signer_infos"][0]
+    assert si["sid"].name == "subject_key_identifier"
+    with pytest.raises(SignatureInvalid, match="neither in the CMS"):
+        verify_detached(DATA, sig)
+    v = verify_detached(DATA, sig, extra_certs=[pki.certificate], trust_anchors=[pki.root])
+    assert v.trusted and v.signer_certificate == pki.certificate
+
+
+def test_signature_of_other_content_swapped_in(pki) -> None:  # type: ignore[no-untyped-def]
+    """A valid signature for file A offered with file B."""
+    sig_b = sign_detached(b"other file\n", pki.signer, pki.certificate, AT)
+    with pytest.raises(SignatureInvalid):
+        verify_detached(DATA, sig_b)
+
+
+def test_naive_signing_time_is_refused(pki) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match="timezone"):
+        sign_detached(DATA, pki.signer, pki.certificate, datetime(2026, 1, 1))
+
+
+def test_generalized_time_after_2049(pki) -> None:  # type: ignore[no-untyped-def]
+    late = datetime(2051, 3, 4, 5, 6, 7, tzinfo=UTC)
+    sig = sign_detached(DATA, pki.signer, pki.certificate, late)
+    assert verify_detached(DATA, sig).signing_time == late
+
+
+def test_large_stream_is_hashed_in_chunks(pki) -> None:  # type: ignore[no-untyped-def]
+    blob = (b"0123456789abcdef" * 65536) * 3 + b"tail"  # 3 MiB + 4: crosses chunk borders
+    sig = sign_detached(io.BytesIO(blob), pki.signer, pki.certificate, AT)
+    assert verify_detached(io.BytesIO(blob), sig).digest == hash_content(blob)

@@ -1,0 +1,1 @@
+"""The `smki` command line: a thin face over the services."""

@@ -1,0 +1,79 @@
+"""`smki key generate|list|show|export-public`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from smki_desktop.cli.main import CliApp
+from smki_desktop.core.keys import KeyType, KeyUsage
+from smki_desktop.services import keys as key_service
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("key", help="private keys in the OS keyring or on tokens")
+    ks = p.add_subparsers(dest="key_cmd", metavar="ACTION")
+    ks.required = True
+    g = ks.add_parser("generate", help="make a new key pair (one usage per key)")
+    g.add_argument("--usage", required=True, help=", ".join(u.value for u in KeyUsage))
+    g.add_argument("--label", required=True)
+    g.add_argument("--type", dest="key_type", choices=[t.value for t in KeyType], default=None,
+                   help="default: ec-p256 (rsa-2048 for client-auth)")
+    g.set_defaults(handler=run_generate)
+    lst = ks.add_parser("list", help="list this environment's keys")
+    lst.set_defaults(handler=run_list)
+    sh = ks.add_parser("show", help="show one key")
+    sh.add_argument("key_id")
+    sh.set_defaults(handler=run_show)
+    e = ks.add_parser("export-public", help="print a key's public key (PEM)")
+    e.add_argument("key_id")
+    e.set_defaults(handler=run_export_public)
+
+
+def run_generate(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    usage = KeyUsage.parse(args.usage)
+    key_type = KeyType(args.key_type) if args.key_type else None
+    result = key_service.generate_key(ctx, usage, args.label, key_type)
+    info = result.key
+    app.emit(key_service.key_as_dict(info),
+             f"{info.key_id}\nGenerated {info.key_type.value} {info.usage.value} key "
+             f"'{info.label}' in the {ctx.env.label} environment (OS keyring).")
+    return 0
+
+
+def run_list(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    keys = key_service.list_keys(ctx)
+    if app.json:
+        app.emit({"environment": ctx.env.value,
+                  "keys": [key_service.key_as_dict(k) for k in keys]})
+        return 0
+    if not keys:
+        app.emit(None, f"No keys in the {ctx.env.label} environment.")
+        return 0
+    lines = [f"{'ID':<18}{'TYPE':<10}{'USAGE':<15}{'LOCATION':<12}{'CREATED':<21}LABEL"]
+    for k in keys:
+        lines.append(f"{k.short_id:<18}{k.key_type.value:<10}{k.usage.value:<15}"
+                     f"{k.location.value:<12}{k.created.strftime('%Y-%m-%d %H:%M'):<21}{k.label}")
+    app.emit(None, "\n".join(lines))
+    return 0
+
+
+def run_show(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    info = key_service.get_key(ctx, args.key_id)
+    d = key_service.key_as_dict(info)
+    app.emit(d, "\n".join(f"{k}: {v}" for k, v in d.items()))
+    return 0
+
+
+def run_export_public(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    info = key_service.get_key(ctx, args.key_id)
+    pem = key_service.public_pem(info).decode()
+    if app.json:
+        app.emit({"key_id": info.key_id, "public_key_pem": pem})
+    else:
+        sys.stdout.write(pem)
+    return 0

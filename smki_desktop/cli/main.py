@@ -1,0 +1,141 @@
+"""The `smki` entry point: global options, command discovery, output and exit codes.
+
+Conventions: the environment is Test unless `--env live` is given; `--json` prints exactly one
+JSON document on stdout; messages and errors go to stderr; exit 0 success, 1 a finding or
+refusal, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import json
+import os
+import pkgutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from smki_desktop import __version__
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import InputError, Refusal, SmkiError
+from smki_desktop.services.context import AppContext, open_context
+
+
+class CliPassphrases:
+    """PINs and passphrases from the terminal; from standard input when it is not a terminal
+    (one line per question), never from the command line."""
+
+    def ask(self, prompt: str, *, confirm: bool = False) -> str:
+        if sys.stdin is not None and sys.stdin.isatty():
+            value = getpass.getpass(prompt + ": ")
+            if confirm and getpass.getpass("Again: ") != value:
+                raise InputError(f"{prompt}: the two entries differ.")
+            return value
+        line = sys.stdin.readline() if sys.stdin is not None else ""
+        if not line:
+            raise Refusal(f"{prompt}: nothing on standard input to read it from.")
+        return line.rstrip("\r\n")
+
+
+class CliApp:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self._ctx: AppContext | None = None
+
+    @property
+    def env(self) -> Environment:
+        return Environment.parse(self.args.env)
+
+    @property
+    def json(self) -> bool:
+        return bool(getattr(self.args, "json", False) or getattr(self.args, "json_global", False))
+
+    def context(self) -> AppContext:
+        if self._ctx is None:
+            root = Path(self.args.data_dir) if self.args.data_dir else None
+            self._ctx = open_context(self.env, root, passphrases=CliPassphrases())
+        return self._ctx
+
+    def emit(self, data: Any, text: str | None = None) -> None:
+        if self.json:
+            sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+        elif text is not None:
+            sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+
+    def warn(self, text: str) -> None:
+        sys.stderr.write(text.rstrip("\n") + "\n")
+
+    def close(self) -> None:
+        if self._ctx is not None:
+            self._ctx.close()
+
+
+def _json_parent() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    return p
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every sub-parser accepts `--json` after the command too."""
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        parents = list(kw.pop("parents", []))
+        if kw.pop("_is_sub", True):
+            parents.append(_json_parent())
+        super().__init__(*a, parents=parents, **kw)
+
+    def add_subparsers(self, **kw: Any):  # type: ignore[no-untyped-def]
+        kw.setdefault("parser_class", _Parser)
+        return super().add_subparsers(**kw)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="smki", description="SMKI Desktop command line", _is_sub=False)
+    parser.add_argument("--version", action="version", version=f"smki {__version__}")
+    parser.add_argument("--env", default=os.environ.get("SMKI_ENV_CLI", "test"),
+                        choices=["test", "live"],
+                        help="environment (default: test; Live only when asked for)")
+    parser.add_argument("--data-dir", default=None,
+                        help="data root (default: $SMKI_DATA_DIR or the platform's data folder)")
+    parser.add_argument("--json", dest="json_global", action="store_true",
+                        help="print one JSON document on stdout")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    import smki_desktop.cli.commands as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        register = getattr(mod, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    app = CliApp(args)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(handler(args, app) or 0)
+    except SmkiError as exc:
+        app.warn(f"smki: {exc.message}")
+        if app.json:
+            app.emit({"error": exc.message, "kind": type(exc).__name__})
+        return exc.exit_code
+    except KeyboardInterrupt:
+        app.warn("smki: interrupted")
+        return 1
+    finally:
+        app.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

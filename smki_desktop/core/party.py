@@ -1,0 +1,123 @@
+"""The Party profile (who this installation acts for) and the local officer profile (who is
+using it): validation and (de)serialisation, pure."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from smki_desktop.core.errors import InputError
+from smki_desktop.core.eui import Eui64, EuiRange, require_in_ranges
+
+
+class PartyType(enum.Enum):
+    IMPORT_SUPPLIER = "import-supplier"
+    EXPORT_SUPPLIER = "export-supplier"
+    GAS_SUPPLIER = "gas-supplier"
+    ELECTRICITY_DISTRIBUTOR = "electricity-distributor"
+    GAS_TRANSPORTER = "gas-transporter"
+    OTHER_USER = "other-user"
+    REGISTERED_SUPPLIER_AGENT = "registered-supplier-agent"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("-", " ").capitalize()
+
+    @classmethod
+    def parse(cls, text: str) -> PartyType:
+        norm = text.strip().lower().replace("_", "-").replace(" ", "-")
+        try:
+            return cls(norm)
+        except ValueError:
+            raise InputError(
+                f"Party type {text!r} is not known; use one of: "
+                + ", ".join(t.value for t in cls) + "."
+            ) from None
+
+
+_PARTY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _./-]{0,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+@dataclass(frozen=True)
+class PartyProfile:
+    name: str
+    party_id: str
+    party_type: PartyType
+    eui_ranges: tuple[EuiRange, ...]
+    signifier: str = ""
+    device_ranges: tuple[EuiRange, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise InputError("Organisation name: required.")
+        if not _PARTY_ID.match(self.party_id):
+            raise InputError(
+                f"Party ID {self.party_id!r}: letters, digits and . _ / - only, 1 to 64 "
+                "characters, starting with a letter or digit."
+            )
+        if not self.eui_ranges:
+            raise InputError("EUI-64 range: give at least one allocated range (FIRST..LAST).")
+
+    def require_own_eui(self, eui: Eui64, what: str = "EUI-64") -> None:
+        require_in_ranges(eui, list(self.eui_ranges), what)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "party_id": self.party_id,
+            "party_type": self.party_type.value,
+            "eui_ranges": [str(r) for r in self.eui_ranges],
+            "signifier": self.signifier,
+            "device_ranges": [str(r) for r in self.device_ranges],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PartyProfile:
+        return cls(
+            name=d["name"], party_id=d["party_id"], party_type=PartyType(d["party_type"]),
+            eui_ranges=tuple(EuiRange.parse(r) for r in d["eui_ranges"]),
+            signifier=d.get("signifier", ""),
+            device_ranges=tuple(EuiRange.parse(r) for r in d.get("device_ranges", [])),
+        )
+
+
+class OfficerRole(enum.Enum):
+    ARO = "aro"
+    SRO = "sro"
+
+    @classmethod
+    def parse(cls, text: str) -> OfficerRole:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            raise InputError(f"Officer role {text!r}: use 'aro' or 'sro'.") from None
+
+
+@dataclass(frozen=True)
+class OfficerProfile:
+    name: str
+    role: OfficerRole
+    email: str = ""
+    register_id: str = ""  # the officer register entry this profile links to (issue 7)
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise InputError("Officer name: required.")
+        if self.email and not _EMAIL.match(self.email):
+            raise InputError(f"Email {self.email!r} is not an email address.")
+
+    @property
+    def actor(self) -> str:
+        return f"{self.name} ({self.role.value.upper()})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "role": self.role.value, "email": self.email,
+                "register_id": self.register_id}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> OfficerProfile:
+        return cls(name=d["name"], role=OfficerRole(d["role"]), email=d.get("email", ""),
+                   register_id=d.get("register_id", ""))

@@ -1,0 +1,219 @@
+"""The default key store: each private key as encrypted PKCS#8 in the environment's data folder,
+wrapped by a random 256-bit key kept in the OS keyring (`smki-desktop/<env>`).
+
+Nothing in clear ever touches the disk. The keyring is slow (tens of ms a call), so a key is
+unwrapped once per operation (`signer()`), never per item of a batch.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from smki_desktop.core.environment import Environment, require_same
+from smki_desktop.core.errors import Ambiguous, InputError, NotFound
+from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
+from smki_desktop.core.ports import Clock
+from smki_desktop.keystores.errors import KeyFileProblem
+from smki_desktop.keystores.memory_signer import MemorySigner, PrivateKey
+from smki_desktop.keystores.secrets import OsSecrets
+from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.db import Database
+
+_ALLOWED = {
+    KeyType.EC_P256: {KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT, KeyUsage.FILE_SIGNING},
+    KeyType.RSA_2048: {KeyUsage.CLIENT_AUTH, KeyUsage.FILE_SIGNING},
+}
+
+
+def spki_der(private_key: PrivateKey) -> bytes:
+    return private_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def key_info_from_row(row) -> KeyInfo:  # type: ignore[no-untyped-def]
+    return KeyInfo(
+        key_id=row["key_id"], label=row["label"], key_type=KeyType(row["key_type"]),
+        usage=KeyUsage(row["usage"]), environment=Environment(row["environment"]),
+        created=datetime.fromisoformat(row["created"]), location=KeyLocation(row["location"]),
+        public_key_der=bytes(row["public_key"]), location_ref=row["location_ref"],
+        flags=tuple(f for f in row["flags"].split(",") if f),
+    )
+
+
+def resolve_key_ref(db: Database, environment: Environment, key_ref: str,
+                    location: KeyLocation | None = None) -> KeyInfo:
+    """A full key id or a unique prefix of 8+ hex digits; refuses a key of the other
+    environment, naming both."""
+    ref = key_ref.strip().lower()
+    if len(ref) < 8 or any(c not in "0123456789abcdef" for c in ref):
+        raise InputError(
+            f"Key id {key_ref!r}: give the key's id or a prefix of at least 8 hexadecimal digits."
+        )
+    sql = "SELECT * FROM keys WHERE key_id LIKE ?"
+    params: list[str] = [ref + "%"]
+    if location is not None:
+        sql += " AND location = ?"
+        params.append(location.value)
+    rows = db.conn().execute(sql, params).fetchall()
+    if not rows:
+        raise NotFound(f"No key with id {key_ref} in the {environment.label} environment.")
+    if len(rows) > 1:
+        ids = ", ".join(r["key_id"][:16] for r in rows)
+        raise Ambiguous(f"Key id prefix {key_ref} matches several keys: {ids}. Give more digits.")
+    info = key_info_from_row(rows[0])
+    require_same(environment, info.environment, f"Key {info.short_id}")
+    return info
+
+
+class OsKeyringKeyStore:
+    location = KeyLocation.OS_KEYRING
+
+    def __init__(self, environment: Environment, keys_dir: Path, db: Database,
+                 clock: Clock) -> None:
+        self.environment = environment
+        self.keys_dir = keys_dir
+        self.db = db
+        self.clock = clock
+        self.secrets = OsSecrets(environment)
+
+    # -- creation --------------------------------------------------------------------------
+    def generate(self, key_type: KeyType, usage: KeyUsage, label: str) -> KeyInfo:
+        if usage not in _ALLOWED[key_type]:
+            raise InputError(
+                f"A {key_type.value} key cannot have the usage {usage.value}; "
+                f"allowed: {', '.join(sorted(u.value for u in _ALLOWED[key_type]))}."
+            )
+        private: PrivateKey
+        if key_type is KeyType.EC_P256:
+            private = ec.generate_private_key(ec.SECP256R1())
+        else:
+            private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return self._store(private, key_type, usage, label)
+
+    def import_private_key(self, pem_or_der: bytes, usage: KeyUsage, label: str,
+                           password: bytes | None = None) -> KeyInfo:
+        """Bring an existing key (a ceremony backup, or a published test key) under the store."""
+        try:
+            if pem_or_der.lstrip().startswith(b"-----"):
+                private = serialization.load_pem_private_key(pem_or_der, password)
+            else:
+                private = serialization.load_der_private_key(pem_or_der, password)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"Not a private key this store can import: {exc}") from exc
+        if isinstance(private, ec.EllipticCurvePrivateKey) and isinstance(
+            private.curve, ec.SECP256R1
+        ):
+            key_type = KeyType.EC_P256
+        elif isinstance(private, rsa.RSAPrivateKey) and private.key_size == 2048:
+            key_type = KeyType.RSA_2048
+        else:
+            raise InputError("Only EC P-256 and RSA-2048 private keys can be imported.")
+        if usage not in _ALLOWED[key_type]:
+            raise InputError(f"A {key_type.value} key cannot have the usage {usage.value}.")
+        return self._store(private, key_type, usage, label)
+
+    def _store(self, private: PrivateKey, key_type: KeyType, usage: KeyUsage,
+               label: str) -> KeyInfo:
+        label = label.strip()
+        if not label:
+            raise InputError("Label: give the key a label (e.g. 'supplier DS 2026').")
+        pub = spki_der(private)
+        key_id = key_id_for_spki(pub)
+        exists = self.db.conn().execute("SELECT 1 FROM keys WHERE key_id=?", (key_id,)).fetchone()
+        if exists:
+            raise InputError(f"This key is already in the store as {key_id[:16]}.")
+        wrap = secrets.token_hex(32)
+        pem = private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(wrap.encode()),
+        )
+        file_name = f"{key_id}.p8.pem"
+        path = self.keys_dir / file_name
+        write_atomic(path, pem, mode=0o600)
+        try:
+            self.secrets.set(f"key:{key_id}", wrap)
+            info = KeyInfo(
+                key_id=key_id, label=label, key_type=key_type, usage=usage,
+                environment=self.environment, created=self.clock.now(),
+                location=KeyLocation.OS_KEYRING, public_key_der=pub, location_ref=file_name,
+            )
+            with self.db.transaction() as c:
+                c.execute(
+                    "INSERT INTO keys(key_id,label,key_type,usage,environment,created,location,"
+                    "location_ref,public_key) VALUES(?,?,?,?,?,?,?,?,?)",
+                    (key_id, label, key_type.value, usage.value, self.environment.value,
+                     info.created.isoformat(), info.location.value, file_name, pub),
+                )
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return info
+
+    # -- lookup ----------------------------------------------------------------------------
+    def list_keys(self) -> list[KeyInfo]:
+        rows = self.db.conn().execute(
+            "SELECT * FROM keys WHERE location=? ORDER BY created", (self.location.value,)
+        ).fetchall()
+        return [key_info_from_row(r) for r in rows if r["environment"] == self.environment.value]
+
+    def get(self, key_ref: str) -> KeyInfo:
+        return resolve_key_ref(self.db, self.environment, key_ref, self.location)
+
+    # -- use -------------------------------------------------------------------------------
+    def _wrapping_key(self, info: KeyInfo) -> str:
+        return self.secrets.get(f"key:{info.key_id}", f"key {info.short_id} ({info.label})")
+
+    def _load(self, info: KeyInfo) -> PrivateKey:
+        wrap = self._wrapping_key(info)
+        path = self.keys_dir / info.location_ref
+        try:
+            pem = path.read_bytes()
+        except OSError as exc:
+            raise KeyFileProblem(
+                f"The encrypted key file for key {info.short_id} ({info.label}) cannot be read: "
+                f"{path}: {exc.strerror or exc}."
+            ) from exc
+        try:
+            private = serialization.load_pem_private_key(pem, wrap.encode())
+        except (ValueError, TypeError) as exc:
+            raise KeyFileProblem(
+                f"The key file {path} does not open with its keyring entry: the file or the "
+                "entry was replaced."
+            ) from exc
+        if key_id_for_spki(spki_der(private)) != info.key_id:  # type: ignore[arg-type]
+            raise KeyFileProblem(f"The key file {path} holds a different key than its record.")
+        return private  # type: ignore[return-value]
+
+    @contextmanager
+    def signer(self, key_id: str) -> Iterator[MemorySigner]:
+        info = self.get(key_id)
+        private = self._load(info)
+        try:
+            yield MemorySigner(info, private)
+        finally:
+            del private
+        self.db.conn().execute(
+            "UPDATE keys SET last_used=? WHERE key_id=?",
+            (self.clock.now().isoformat(), info.key_id),
+        )
+
+    def tls_material(self, key_id: str) -> tuple[Path, str]:
+        """For mutual TLS: the encrypted PKCS#8 PEM file and its password, as
+        `ssl.SSLContext.load_cert_chain(certfile, keyfile, password)` takes them."""
+        info = self.get(key_id)
+        return self.keys_dir / info.location_ref, self._wrapping_key(info)
+
+    def delete(self, key_id: str) -> None:
+        info = self.get(key_id)
+        self.secrets.delete(f"key:{info.key_id}")
+        (self.keys_dir / info.location_ref).unlink(missing_ok=True)
+        with self.db.transaction() as c:
+            c.execute("DELETE FROM keys WHERE key_id=?", (info.key_id,))

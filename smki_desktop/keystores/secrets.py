@@ -1,0 +1,79 @@
+"""A thin, strict wrapper over the `keyring` library for one environment's namespace.
+
+It maps the library's failures to our three errors and refuses insecure backends (plain-text
+files, the 'fail' and 'null' backends): a secret is stored in a real OS keyring or not at all.
+"""
+
+from __future__ import annotations
+
+import keyring
+import keyring.errors
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.keystores.errors import KeyEntryMissing, KeyringLocked, KeyringUnavailable
+
+_REFUSED_MODULE_PREFIXES = ("keyrings.alt", "keyring.backends.fail", "keyring.backends.null")
+
+
+def _check_backend() -> None:
+    kr = keyring.get_keyring()
+    mod = type(kr).__module__
+    if mod.startswith(_REFUSED_MODULE_PREFIXES):
+        raise KeyringUnavailable(f"the only keyring backend found is {type(kr).__name__}")
+    backends = getattr(kr, "backends", None)
+    if backends is not None and not [
+        b for b in backends if not type(b).__module__.startswith(_REFUSED_MODULE_PREFIXES)
+    ]:
+        raise KeyringUnavailable("no secure keyring backend was found")
+
+
+class OsSecrets:
+    """Secrets of one environment, under the service name `smki-desktop/<env>`."""
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        self.service = environment.keyring_service
+
+    def _call(self, fn, *args):  # type: ignore[no-untyped-def]
+        _check_backend()
+        try:
+            return fn(self.service, *args)
+        except keyring.errors.KeyringLocked as exc:
+            raise KeyringLocked(self.service) from exc
+        except keyring.errors.NoKeyringError as exc:
+            raise KeyringUnavailable(str(exc) or "no backend") from exc
+        except keyring.errors.InitError as exc:
+            # A Secret Service that is present but refuses to open the collection (the unlock
+            # prompt was dismissed or cannot be shown) is a locked keyring to the user.
+            raise KeyringLocked(self.service) from exc
+        except keyring.errors.KeyringError as exc:
+            text = str(exc)
+            if "lock" in text.lower() or "prompt" in text.lower():
+                raise KeyringLocked(self.service) from exc
+            raise KeyringUnavailable(text or type(exc).__name__) from exc
+        except Exception as exc:  # D-Bus transport errors surface as assorted types
+            if type(exc).__module__.startswith(("secretstorage", "jeepney", "dbus")):
+                text = str(exc)
+                if "lock" in text.lower() or "prompt" in text.lower():
+                    raise KeyringLocked(self.service) from exc
+                raise KeyringUnavailable(f"{type(exc).__name__}: {text}") from exc
+            raise
+
+    def get(self, name: str, what: str | None = None) -> str:
+        value = self._call(keyring.get_password, name)
+        if value is None:
+            raise KeyEntryMissing(what or name, self.service)
+        return str(value)
+
+    def get_optional(self, name: str) -> str | None:
+        value = self._call(keyring.get_password, name)
+        return None if value is None else str(value)
+
+    def set(self, name: str, value: str) -> None:
+        self._call(keyring.set_password, name, value)
+
+    def delete(self, name: str) -> None:
+        try:
+            self._call(keyring.delete_password, name)
+        except keyring.errors.PasswordDeleteError:
+            pass

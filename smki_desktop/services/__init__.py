@@ -1,0 +1,1 @@
+"""Workflows, one module each; the GUI and the CLI are thin faces over these."""

@@ -1,0 +1,136 @@
+"""The application context: one environment's paths, database, key store, clock and audit log.
+
+Both faces (GUI, CLI) open one with `open_context(env, data_root)`; every service takes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import Refusal
+from smki_desktop.core.party import OfficerProfile, PartyProfile
+from smki_desktop.core.ports import Clock, PassphraseProvider, SystemClock
+from smki_desktop.keystores.os_keyring import OsKeyringKeyStore
+from smki_desktop.services.audit import AuditLog
+from smki_desktop.store.db import Database
+
+APP_NAME = "smki-desktop"
+
+
+def default_data_root() -> Path:
+    env = os.environ.get("SMKI_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+@dataclass(frozen=True)
+class EnvPaths:
+    root: Path
+    env_dir: Path
+
+    @property
+    def db_path(self) -> Path:
+        return self.env_dir / "smki.sqlite3"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.env_dir / "keys"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.env_dir / "exports"
+
+    def feature_dir(self, name: str) -> Path:
+        d = self.env_dir / name
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    @classmethod
+    def for_env(cls, root: Path, env: Environment) -> EnvPaths:
+        return cls(root=root, env_dir=root / env.value)
+
+
+class NoPassphrases:
+    """The default when no face can ask: refuse rather than guess."""
+
+    def ask(self, prompt: str, *, confirm: bool = False) -> str:
+        raise Refusal(f"{prompt}: no way to ask for it here (no terminal or window).")
+
+
+class AppContext:
+    def __init__(self, env: Environment, data_root: Path, clock: Clock,
+                 passphrases: PassphraseProvider) -> None:
+        self.env = env
+        self.paths = EnvPaths.for_env(data_root, env)
+        self._prepare_dirs()
+        self.clock = clock
+        self.passphrases = passphrases
+        self.db = Database(self.paths.db_path)
+        self._stamp_environment()
+        self.keystore = OsKeyringKeyStore(env, self.paths.keys_dir, self.db, clock)
+        self.audit = AuditLog(self.db, self.keystore.secrets, env, clock, self._actor)
+
+    def _prepare_dirs(self) -> None:
+        self.paths.env_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.paths.env_dir, 0o700)
+        self.paths.keys_dir.mkdir(exist_ok=True)
+        os.chmod(self.paths.keys_dir, 0o700)
+        marker = self.paths.env_dir / "ENVIRONMENT"
+        if marker.exists():
+            found = marker.read_text().strip()
+            if found != self.env.value:
+                raise Refusal(
+                    f"The data folder {self.paths.env_dir} belongs to the {found} environment, "
+                    f"not {self.env.value}: it was moved or copied. Nothing was opened."
+                )
+        else:
+            marker.write_text(self.env.value + "\n")
+
+    def _stamp_environment(self) -> None:
+        c = self.db.conn()
+        row = c.execute("SELECT value FROM settings WHERE name='environment'").fetchone()
+        if row is None:
+            c.execute("INSERT INTO settings(name, value) VALUES('environment', ?)",
+                      (self.env.value,))
+        elif row["value"] != self.env.value:
+            raise Refusal(
+                f"The database {self.paths.db_path} belongs to the {row['value']} environment, "
+                f"not {self.env.value}. Nothing was opened."
+            )
+
+    def _actor(self) -> str:
+        officer = self.officer()
+        return officer.actor if officer else "unknown officer (no profile set)"
+
+    def officer(self) -> OfficerProfile | None:
+        row = self.db.conn().execute("SELECT data FROM officer_profile WHERE id=1").fetchone()
+        return OfficerProfile.from_dict(json.loads(row["data"])) if row else None
+
+    def party(self) -> PartyProfile | None:
+        row = self.db.conn().execute("SELECT data FROM party_profile WHERE id=1").fetchone()
+        return PartyProfile.from_dict(json.loads(row["data"])) if row else None
+
+    def setting(self, name: str, default: str | None = None) -> str | None:
+        row = self.db.conn().execute("SELECT value FROM settings WHERE name=?", (name,)).fetchone()
+        return row["value"] if row else default
+
+    def set_setting(self, name: str, value: str) -> None:
+        self.db.conn().execute(
+            "INSERT INTO settings(name, value) VALUES(?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET value=excluded.value", (name, value))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_context(env: Environment, data_root: Path | None = None, *, clock: Clock | None = None,
+                 passphrases: PassphraseProvider | None = None) -> AppContext:
+    return AppContext(env, Path(data_root) if data_root else default_data_root(),
+                      clock or SystemClock(), passphrases or NoPassphrases())

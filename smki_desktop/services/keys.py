@@ -1,0 +1,61 @@
+"""Key workflows over the key stores: generate, list, show, export the public key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import serialization
+
+from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
+from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
+from smki_desktop.services.context import AppContext
+
+
+@dataclass(frozen=True)
+class KeyGenerated:
+    key: KeyInfo
+    audit: AuditEntry
+
+
+def default_key_type(usage: KeyUsage) -> KeyType:
+    return KeyType.RSA_2048 if usage is KeyUsage.CLIENT_AUTH else KeyType.EC_P256
+
+
+def generate_key(ctx: AppContext, usage: KeyUsage, label: str,
+                 key_type: KeyType | None = None) -> KeyGenerated:
+    info = ctx.keystore.generate(key_type or default_key_type(usage), usage, label)
+    entry = ctx.audit.record(
+        "key.generate",
+        {"key_id": info.key_id, "label": info.label, "type": info.key_type.value,
+         "usage": info.usage.value, "location": info.location.value},
+        {"public_key": info.public_key_der},
+    )
+    return KeyGenerated(info, entry)
+
+
+def list_keys(ctx: AppContext) -> list[KeyInfo]:
+    """Every key of this environment, whatever store holds it."""
+    rows = ctx.db.conn().execute(
+        "SELECT * FROM keys WHERE environment=? ORDER BY created", (ctx.env.value,)
+    ).fetchall()
+    return [key_info_from_row(r) for r in rows]
+
+
+def get_key(ctx: AppContext, key_ref: str) -> KeyInfo:
+    return resolve_key_ref(ctx.db, ctx.env, key_ref)
+
+
+def public_pem(info: KeyInfo) -> bytes:
+    pub = serialization.load_der_public_key(info.public_key_der)
+    return pub.public_bytes(serialization.Encoding.PEM,
+                            serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def key_as_dict(info: KeyInfo) -> dict[str, object]:
+    return {
+        "key_id": info.key_id, "label": info.label, "type": info.key_type.value,
+        "usage": info.usage.value, "environment": info.environment.value,
+        "created": info.created.isoformat(), "location": info.location.value,
+        "flags": list(info.flags),
+    }

@@ -1,0 +1,60 @@
+"""Set and read the Party profile and the local officer profile."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.party import OfficerProfile, PartyProfile
+from smki_desktop.services.context import AppContext
+
+
+@dataclass(frozen=True)
+class Saved:
+    value: PartyProfile | OfficerProfile
+    audit: AuditEntry
+
+
+def set_party(ctx: AppContext, profile: PartyProfile) -> Saved:
+    data = json.dumps(profile.to_dict(), sort_keys=True)
+    before = ctx.party()
+    with ctx.db.transaction() as c:
+        c.execute(
+            "INSERT INTO party_profile(id, environment, data, updated) VALUES(1, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET data=excluded.data, updated=excluded.updated",
+            (ctx.env.value, data, ctx.clock.now().isoformat()),
+        )
+    entry = ctx.audit.record(
+        "party.set",
+        {"profile": profile.to_dict(), "previous": before.to_dict() if before else None},
+    )
+    return Saved(profile, entry)
+
+
+def set_officer(ctx: AppContext, profile: OfficerProfile) -> Saved:
+    data = json.dumps(profile.to_dict(), sort_keys=True)
+    before = ctx.officer()
+    with ctx.db.transaction() as c:
+        c.execute(
+            "INSERT INTO officer_profile(id, environment, data, updated) VALUES(1, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET data=excluded.data, updated=excluded.updated",
+            (ctx.env.value, data, ctx.clock.now().isoformat()),
+        )
+    entry = ctx.audit.record(
+        "profile.set",
+        {"profile": profile.to_dict(), "previous": before.to_dict() if before else None},
+    )
+    return Saved(profile, entry)
+
+
+def missing_setup(ctx: AppContext) -> list[str]:
+    """What is not set up yet, in the words the Dashboard and `smki party show` use."""
+    out = []
+    if ctx.party() is None:
+        out.append("Party profile (organisation, Party ID, EUI-64 range): `smki party set`")
+    if ctx.officer() is None:
+        out.append("Your officer profile (name, ARO or SRO): `smki profile set`")
+    if not ctx.keystore.list_keys():
+        out.append("No keys yet: `smki key generate`")
+    return out

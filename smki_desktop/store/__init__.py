@@ -1,0 +1,1 @@
+"""SQLite persistence, one database per environment."""

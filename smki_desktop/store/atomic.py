@@ -1,0 +1,106 @@
+"""Atomic file output: a temporary file in the same folder, fsync, then rename.
+
+A reader sees the old file or the whole new one, never half; an existing file is not replaced
+unless the caller says so; a full disk or a permission problem is reported naming the file, and
+nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from smki_desktop.core.errors import Refusal, SmkiError
+
+
+class OutputError(SmkiError):
+    """An output file could not be written (full disk, permissions, missing folder)."""
+
+
+def write_atomic(path: Path, data: bytes | Iterable[bytes], *, overwrite: bool = False,
+                 mode: int = 0o644) -> Path:
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise Refusal(f"{path} already exists; choose another name or allow replacing it.")
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"Cannot create the folder {folder}: {exc.strerror or exc}") from exc
+    fd, tmp = -1, ""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fd = -1
+            if isinstance(data, bytes | bytearray | memoryview):
+                fh.write(data)
+            else:
+                for chunk in data:
+                    fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            # link() fails if the target appeared meanwhile: never clobber silently
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise Refusal(
+                    f"{path} already exists; choose another name or allow replacing it."
+                ) from None
+            except OSError:
+                if path.exists():
+                    raise Refusal(f"{path} already exists.") from None
+                os.replace(tmp, path)
+            else:
+                os.unlink(tmp)
+        tmp = ""
+        with contextlib.suppress(OSError):
+            dfd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        return path
+    except OSError as exc:
+        raise OutputError(f"Cannot write {path}: {exc.strerror or exc}. Nothing was written.") \
+            from exc
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, *, overwrite: bool = False, mode: int = 0o644) -> Iterator[Path]:
+    """For writers that need a path (zipfile, sqlite): yields a temporary path in the same
+    folder; on success it is moved into place atomically, on error it is removed."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise Refusal(f"{path} already exists; choose another name or allow replacing it.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        if not overwrite and path.exists():
+            raise Refusal(f"{path} already exists; choose another name or allow replacing it.")
+        os.replace(tmp, path)
+        tmp = ""
+    except OSError as exc:
+        raise OutputError(f"Cannot write {path}: {exc.strerror or exc}. Nothing was written.") \
+            from exc
+    finally:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -1,0 +1,136 @@
+"""The per-environment SQLite database: WAL mode, one connection per thread, and migrations
+collected from every component's schema module (`store/schemas/<component>.py`).
+
+Each component's migrations are numbered by position; the versions applied are kept in
+`schema_versions`, and `PRAGMA user_version` holds the sum of all applied versions so that any
+tool can see at a glance that the schema moved.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+
+from smki_desktop.core.errors import SmkiError
+
+
+class StoreError(SmkiError):
+    """The database cannot be opened or written (full disk, permissions, corruption)."""
+
+
+def schema_modules() -> list[ModuleType]:
+    import smki_desktop.store.schemas as pkg
+
+    mods = []
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        if hasattr(mod, "COMPONENT") and hasattr(mod, "MIGRATIONS"):
+            mods.append(mod)
+    # the base component first: others may reference its tables
+    mods.sort(key=lambda m: (m.COMPONENT != "base", m.COMPONENT))
+    return mods
+
+
+class Database:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.migrate()
+
+    def conn(self) -> sqlite3.Connection:
+        c: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if c is None:
+            try:
+                c = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                    check_same_thread=False)
+                c.execute("PRAGMA journal_mode=WAL")
+                c.execute("PRAGMA foreign_keys=ON")
+                c.execute("PRAGMA synchronous=NORMAL")
+                c.execute("PRAGMA busy_timeout=30000")
+            except sqlite3.Error as exc:
+                raise StoreError(f"Cannot open the database {self.path}: {exc}") from exc
+            c.row_factory = sqlite3.Row
+            self._local.conn = c
+            with self._lock:
+                self._all.append(c)
+        return c
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """An IMMEDIATE transaction: all of it is written, or none of it."""
+        c = self.conn()
+        try:
+            c.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot write the database {self.path}: {exc}") from exc
+        try:
+            yield c
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                c.execute("COMMIT")
+            except sqlite3.Error as exc:
+                c.execute("ROLLBACK")
+                raise StoreError(f"Cannot write the database {self.path}: {exc}") from exc
+
+    def migrate(self) -> dict[str, int]:
+        """Apply every component's pending migrations; return the versions now applied."""
+        with self.transaction() as c:
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS schema_versions ("
+                " component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+            applied = {
+                r["component"]: r["version"]
+                for r in c.execute("SELECT component, version FROM schema_versions")
+            }
+            for mod in schema_modules():
+                have = applied.get(mod.COMPONENT, 0)
+                for n, script in enumerate(mod.MIGRATIONS[have:], start=have + 1):
+                    for stmt in _statements(script):
+                        c.execute(stmt)
+                    applied[mod.COMPONENT] = n
+                c.execute(
+                    "INSERT INTO schema_versions(component, version) VALUES(?, ?) "
+                    "ON CONFLICT(component) DO UPDATE SET version=excluded.version",
+                    (mod.COMPONENT, applied.get(mod.COMPONENT, 0)),
+                )
+            c.execute(f"PRAGMA user_version={int(sum(applied.values()))}")
+        return applied
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._all:
+                try:
+                    c.close()
+                except sqlite3.Error:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (sqlite3's execute takes one at a time, and
+    executescript would commit our transaction)."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

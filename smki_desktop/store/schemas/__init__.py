@@ -1,0 +1,1 @@
+"""Per-component schema migrations; each module holds COMPONENT and MIGRATIONS (append only)."""

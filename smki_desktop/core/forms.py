@@ -264,9 +264,9 @@ def validate_field(spec: FieldSpec, val: Any, *, stage: str = STAGE_NOMINATION
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             return err(f"{text!r} is not a date; write YYYY-MM-DD")
     if spec.type == "choice":
-        allowed = [o.value for o in spec.options]
-        if text not in allowed:
-            return err(f"{text!r} is not one of {', '.join(allowed)}")
+        choices = [o.value for o in spec.options]
+        if text not in choices:
+            return err(f"{text!r} is not one of {', '.join(choices)}")
     if spec.pattern and not re.fullmatch(spec.pattern, text):
         hint = f" ({spec.pattern_hint})" if spec.pattern_hint else ""
         what = "a valid Party / RDP ID" if spec.type == "party_id" else "in the expected form"

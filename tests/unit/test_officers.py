@@ -1,0 +1,158 @@
+"""Officer register rules: who may nominate an ARO, verification before activation,
+suspension/revocation flags keys, and the register's warnings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.officers import (
+    Credential,
+    Officer,
+    OfficerRole,
+    OfficerStatus,
+    Policy,
+    Verification,
+    activate,
+    check_aro_nomination,
+    check_sro_nomination,
+    record_verification,
+    register_warnings,
+    revoke,
+    suspend,
+)
+
+T, L = Environment.TEST, Environment.LIVE
+POLICY = Policy()
+GOOD = Verification("2026-11-01", "Vera Verifier",
+                    ("photo-id", "photo-id-validated", "second-evidence", "face-match"),
+                    "passed")
+
+
+def officer(oid="SRO-0001", role=OfficerRole.SRO, env=T, status=OfficerStatus.ACTIVE, **kw):
+    base = dict(name="Alice Example", email="alice@example.com", organisation="Example Energy Ltd",
+                party_id="EXEN")
+    base.update(kw)
+    return Officer(officer_id=oid, role=role, environment=env, status=status, **base)
+
+
+def aro_check(nominator, env=T, declared="test", **kw):
+    args = dict(nominee_name="Bob Example", nominee_email="bob@example.com",
+                nominee_org="Example Energy Ltd", nominee_party="EXEN", nominator=nominator,
+                nominator_ref=nominator.officer_id if nominator else "SRO-9999",
+                self_nomination_declared=False)
+    args.update(kw)
+    return check_aro_nomination(env, declared, **args)
+
+
+def test_aro_by_active_sro_same_org_and_env_accepted():
+    assert aro_check(officer()) is False
+
+
+def test_aro_by_suspended_sro_refused_naming_rule():
+    with pytest.raises(Refusal, match=r"Rule: an ARO is nominated by an active SRO.*suspended"):
+        aro_check(officer(status=OfficerStatus.SUSPENDED))
+
+
+def test_live_aro_by_test_sro_refused():
+    with pytest.raises(Refusal, match=r"same environment.*Test SRO.*Live nomination"):
+        aro_check(officer(env=T), env=L, declared="live")
+
+
+def test_declared_environment_must_match():
+    with pytest.raises(Refusal, match="Test and Live nominations are separate"):
+        aro_check(officer(), env=T, declared="live")
+    with pytest.raises(Refusal, match="separate records"):
+        check_sro_nomination(L, "test", "director")
+
+
+def test_other_refusals():
+    with pytest.raises(Refusal, match="not in the Test officer register"):
+        aro_check(None)
+    with pytest.raises(Refusal, match="is an ARO"):
+        aro_check(officer(role=OfficerRole.ARO))
+    with pytest.raises(Refusal, match="same organisation"):
+        aro_check(officer(), nominee_org="Other Power plc")
+    with pytest.raises(Refusal, match="Director or Company Secretary"):
+        check_sro_nomination(T, "test", "ceo")
+    check_sro_nomination(T, "test", "company-secretary")
+
+
+def test_self_nomination_must_be_recorded():
+    sro = officer()
+    with pytest.raises(Refusal, match="self-nomination"):
+        aro_check(sro, nominee_name="Alice Example", nominee_email="ALICE@example.com")
+    assert aro_check(sro, nominee_name="Alice Example", nominee_email="alice@example.com",
+                     self_nomination_declared=True) is True
+    with pytest.raises(Refusal, match="not the nominating SRO"):
+        aro_check(sro, self_nomination_declared=True)
+
+
+def test_activation_needs_completed_verification():
+    o = officer("ARO-0001", OfficerRole.ARO, status=OfficerStatus.NOMINATED)
+    with pytest.raises(Refusal, match="no completed verification meeting cannot be activated"):
+        activate(o, "2026-11-22T00:00:00+00:00")
+    failed = record_verification(o, replace(GOOD, outcome="failed"), POLICY)
+    assert failed.status is OfficerStatus.NOMINATED
+    with pytest.raises(Refusal, match="cannot be activated"):
+        activate(failed, "x")
+    v = record_verification(o, GOOD, POLICY)
+    assert v.status is OfficerStatus.VERIFIED
+    a = activate(v, "2026-11-22T00:00:00+00:00")
+    assert a.status is OfficerStatus.ACTIVE
+
+
+def test_verification_needs_level3_evidence_and_valid_input():
+    o = officer("ARO-0001", OfficerRole.ARO, status=OfficerStatus.NOMINATED)
+    with pytest.raises(Refusal, match=r"GPG45 Level 3.*face-match"):
+        record_verification(o, replace(GOOD, evidence=("photo-id", "photo-id-validated",
+                                                       "second-evidence")), POLICY)
+    with pytest.raises(InputError, match="verification date"):
+        record_verification(o, replace(GOOD, date="yesterday"), POLICY)
+    with pytest.raises(Refusal, match="revoked"):
+        record_verification(replace(o, status=OfficerStatus.REVOKED), GOOD, POLICY)
+
+
+def test_suspend_and_revoke_flag_keys_and_need_reason():
+    cred = Credential("ab" * 32, "key", "file-signing", "2026-11-01T00:00:00+00:00")
+    o = officer("ARO-0001", OfficerRole.ARO, credentials=(cred,))
+    with pytest.raises(InputError, match="reason"):
+        suspend(o, " ", "t")
+    s = suspend(o, "long-term sick leave", "t")
+    assert s.status is OfficerStatus.SUSPENDED
+    assert s.credentials[0].flagged == "suspended: long-term sick leave"
+    r = revoke(s, "leaver", "t2")
+    assert r.status is OfficerStatus.REVOKED and r.credentials[0].flagged == "revoked: leaver"
+    with pytest.raises(Refusal, match="already revoked"):
+        revoke(r, "again", "t3")
+    with pytest.raises(Refusal, match="cannot be activated"):
+        activate(r, "t")
+
+
+def test_warnings_cover_screening_dormant():
+    today = dt.date(2026, 11, 22)
+    old_cred = Credential("cd" * 32, "key", "ARO file key", "2026-01-01T00:00:00+00:00",
+                          last_used="2026-03-01T10:00:00+00:00")
+    fresh = Credential("ef" * 32, "key", "fresh", "2026-11-20T00:00:00+00:00")
+    officers = [
+        officer(),
+        officer("ARO-0001", OfficerRole.ARO, screening_date="2022-01-01",
+                credentials=(old_cred, fresh)),
+        officer("ARO-0002", OfficerRole.ARO, screening_date="2026-01-01"),
+        officer("ARO-0003", OfficerRole.ARO, status=OfficerStatus.NOMINATED),
+        officer("SRO-L", env=L),
+    ]
+    ws = register_warnings(officers, T, today, POLICY)
+    codes = [(w.code, w.officer_id) for w in ws]
+    assert ("cover", "") in codes  # one active SRO in Test (the Live one does not count)
+    assert sum(1 for w in ws if w.code == "cover") == 1  # two active AROs: enough
+    assert ("screening", "ARO-0001") in codes
+    assert ("screening", "ARO-0003") in codes  # none recorded
+    assert ("screening", "ARO-0002") not in codes
+    dormant = [w for w in ws if w.code == "dormant"]
+    assert len(dormant) == 1 and "ARO file key" in dormant[0].message
+    assert "Only 1 active SRO in Test" in next(w for w in ws if w.code == "cover").message

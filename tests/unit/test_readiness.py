@@ -1,0 +1,53 @@
+"""Readiness checklists per certificate type agree with officers and recorded milestones."""
+
+from __future__ import annotations
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.officers import Credential, Officer, OfficerRole, OfficerStatus
+from smki_desktop.core.readiness import CertType, Milestone, ReadinessFacts, all_checklists
+
+
+def mk(oid, role, status=OfficerStatus.ACTIVE, creds=()):
+    return Officer(oid, role, Environment.TEST, status, oid, f"{oid}@x.example", "Org", "EXEN",
+                   credentials=creds)
+
+
+CRED = (Credential("aa" * 32, "key", "k", "2026-11-01T00:00:00+00:00"),)
+
+
+def by_code(cl):
+    return {i.code: i for i in cl.items}
+
+
+def test_nothing_recorded_everything_missing_with_next_steps():
+    cls = all_checklists(Environment.TEST, ReadinessFacts(None, {}), [])
+    assert [c.cert_type for c in cls] == [CertType.ORGANISATION, CertType.DEVICE]
+    for c in cls:
+        assert not c.ready
+        for item in c.items:
+            assert not item.ok and item.next_step
+    assert "smki readiness set --org-verified" in by_code(cls[0])["org-verified"].next_step
+
+
+def test_ready_when_all_in_place_per_type():
+    facts = ReadinessFacts(Milestone("2026-10-01", "ORG-1"),
+                           {CertType.ORGANISATION: Milestone("2026-11-01", "SREPT-9")})
+    officers = [mk("S1", OfficerRole.SRO, creds=CRED), mk("A1", OfficerRole.ARO, creds=CRED)]
+    org, dev = all_checklists(Environment.TEST, facts, officers)
+    assert org.ready, [i for i in org.items if not i.ok]
+    assert not dev.ready and [i.code for i in dev.items if not i.ok] == ["srept"]
+    assert "SREPT-9" in by_code(org)["srept"].detail
+
+
+def test_suspended_or_credentialless_officers_do_not_count():
+    facts = ReadinessFacts(Milestone("2026-10-01"), {})
+    officers = [mk("S1", OfficerRole.SRO, OfficerStatus.SUSPENDED, CRED),
+                mk("A1", OfficerRole.ARO)]
+    org = by_code(all_checklists(Environment.TEST, facts, officers)[0])
+    assert not org["sro-active"].ok and org["aro-active"].ok
+    assert not org["test-officers"].ok and "test SRO and test ARO" in org["test-officers"].detail
+
+
+def test_live_has_no_test_officer_item():
+    cl = all_checklists(Environment.LIVE, ReadinessFacts(None, {}), [])[0]
+    assert "test-officers" not in by_code(cl)

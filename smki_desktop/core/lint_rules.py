@@ -81,7 +81,7 @@ _RULE_LIST: list[Rule] = [
     Rule("ski.method", E, "subjectKeyIdentifier is not 8 octets by RFC 5280 method 2"),
     Rule("aki.missing", E, "authorityKeyIdentifier missing"),
     Rule("aki.critical", E, "authorityKeyIdentifier is critical"),
-    Rule("aki.issuer-serial", E, "authorityKeyIdentifier carries issuer/serial or no keyIdentifier"),
+    Rule("aki.issuer-serial", E, "AKI has issuer/serial or no keyIdentifier"),
     Rule("policy.missing", E, "certificatePolicies missing"),
     Rule("policy.not-critical", E, "certificatePolicies not critical"),
     Rule("policy.count", E, "certificatePolicies does not hold exactly one policy"),

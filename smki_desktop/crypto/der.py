@@ -58,7 +58,7 @@ def _b64(text: bytes, what: str) -> bytes:
 def detect_kind(der: bytes) -> Kind | None:
     """'csr', 'certificate', or None when the DER is neither (structure only, no checks)."""
     try:
-        cls, method, tag, _h, contents, trailer = parser.parse(der, strict=True)
+        cls, method, tag, _h, contents, _trailer = parser.parse(der, strict=True)
         if (cls, method, tag) != (0, 1, 16):
             return None
         children = _children(contents)
@@ -102,7 +102,9 @@ def _children(contents: bytes) -> list[Tlv]:
     return out
 
 
-def encode(der: bytes, fmt: str, *, label: str = "CERTIFICATE REQUEST", crlf: bool = False) -> bytes:
+def encode(
+    der: bytes, fmt: str, *, label: str = "CERTIFICATE REQUEST", crlf: bool = False
+) -> bytes:
     """Write DER in one of OUTPUT_FORMATS. Text forms end with a newline."""
     if fmt == "der":
         return der

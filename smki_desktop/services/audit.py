@@ -23,13 +23,15 @@ from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store.db import Database
 
-HEAD_ENTRY = "audit-head"
 _lock = threading.Lock()
 
 
 class AuditLog:
     def __init__(self, db: Database, secrets: OsSecrets, environment: Environment, clock: Clock,
-                 actor: Callable[[], str]) -> None:
+                 actor: Callable[[], str], installation_id: str) -> None:
+        # One keyring entry per installation (data folder), so that two data folders on one
+        # machine (portable use, tests) keep separate heads.
+        self.head_entry = f"audit-head:{installation_id}"
         self.db = db
         self.secrets = secrets
         self.environment = environment
@@ -57,7 +59,7 @@ class AuditLog:
             )
         # After the commit: a crash in between leaves rows after the head, which verify
         # reports as a note; the reverse order would look like deleted rows.
-        self.secrets.set(HEAD_ENTRY, ChainHead(seq, h).to_text())
+        self.secrets.set(self.head_entry, ChainHead(seq, h).to_text())
         return AuditEntry(seq, ts, env, actor, action, details, arts, prev, h)
 
     def entries(self, limit: int | None = None, action_prefix: str = "") -> list[AuditEntry]:
@@ -83,7 +85,7 @@ class AuditLog:
                       r["artifacts"], r["prev_hash"], r["hash"])
             for r in self.db.conn().execute("SELECT * FROM audit_log ORDER BY seq")
         ]
-        head_text = self.secrets.get_optional(HEAD_ENTRY)
+        head_text = self.secrets.get_optional(self.head_entry)
         head = ChainHead.from_text(head_text) if head_text else None
         report = verify_chain(rows, head)
         for r in rows:

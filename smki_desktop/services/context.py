@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +76,9 @@ class AppContext:
         self.db = Database(self.paths.db_path)
         self._stamp_environment()
         self.keystore = OsKeyringKeyStore(env, self.paths.keys_dir, self.db, clock)
-        self.audit = AuditLog(self.db, self.keystore.secrets, env, clock, self._actor)
+        self.installation_id = self._installation_id()
+        self.audit = AuditLog(self.db, self.keystore.secrets, env, clock, self._actor,
+                              self.installation_id)
 
     def _prepare_dirs(self) -> None:
         self.paths.env_dir.mkdir(parents=True, exist_ok=True)
@@ -104,6 +107,17 @@ class AppContext:
                 f"The database {self.paths.db_path} belongs to the {row['value']} environment, "
                 f"not {self.env.value}. Nothing was opened."
             )
+
+    def _installation_id(self) -> str:
+        c = self.db.conn()
+        row = c.execute("SELECT value FROM settings WHERE name='installation_id'").fetchone()
+        if row:
+            return str(row["value"])
+        new = uuid.uuid4().hex
+        c.execute("INSERT OR IGNORE INTO settings(name, value) VALUES('installation_id', ?)",
+                  (new,))
+        row = c.execute("SELECT value FROM settings WHERE name='installation_id'").fetchone()
+        return str(row["value"])
 
     def _actor(self) -> str:
         officer = self.officer()

@@ -1,0 +1,325 @@
+"""The officer register service: load and store `Officer` records, verify, activate, suspend,
+revoke (flagging the officer's keys), link keys and the local profile, and the register view with
+its warnings. Every change writes an audit record."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, replace
+from typing import Any
+
+from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.environment import Environment, require_same
+from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal
+from smki_desktop.core.officers import (
+    Credential,
+    Officer,
+    OfficerRole,
+    OfficerStatus,
+    Policy,
+    Verification,
+    Warning,
+    activate,
+    record_verification,
+    register_warnings,
+    revoke,
+    suspend,
+)
+from smki_desktop.core.party import OfficerProfile
+from smki_desktop.core.party import OfficerRole as ProfileRole
+from smki_desktop.resources_path import resource
+from smki_desktop.services.context import AppContext
+
+
+@dataclass(frozen=True)
+class OfficerChanged:
+    officer: Officer
+    audit: AuditEntry
+
+
+@dataclass(frozen=True)
+class Register:
+    environment: Environment
+    officers: list[Officer]
+    warnings: list[Warning]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"environment": self.environment.value,
+                "officers": [officer_as_dict(o) for o in self.officers],
+                "warnings": [{"code": w.code, "message": w.message, "officer_id": w.officer_id}
+                             for w in self.warnings]}
+
+
+def load_policy() -> Policy:
+    return Policy.from_dict(json.loads(resource("forms", "policy.json").read_text("utf-8")))
+
+
+# -- rows ---------------------------------------------------------------------------------
+def _credentials(ctx: AppContext, officer_id: str) -> tuple[Credential, ...]:
+    rows = ctx.db.conn().execute(
+        "SELECT oc.*, k.last_used AS last_used FROM officer_credentials oc "
+        "LEFT JOIN keys k ON k.key_id = oc.key_id WHERE oc.officer_id=? ORDER BY oc.created",
+        (officer_id,)).fetchall()
+    return tuple(Credential(r["key_id"], r["kind"], r["label"], r["created"], r["last_used"],
+                            r["flagged"]) for r in rows)
+
+
+def _from_row(ctx: AppContext, r: sqlite3.Row) -> Officer:
+    ver = json.loads(r["verification"]) if r["verification"] else None
+    o = Officer(
+        officer_id=r["officer_id"], role=OfficerRole(r["role"]),
+        environment=Environment(r["environment"]), status=OfficerStatus(r["status"]),
+        name=r["name"], email=r["email"], organisation=r["organisation"],
+        party_id=r["party_id"], job_title=r["job_title"], nominated_by=r["nominated_by"],
+        nominator_name=r["nominator_name"], nominator_capacity=r["nominator_capacity"],
+        self_nominated=bool(r["self_nominated"]), nominated_on=r["nominated_on"],
+        verification=Verification(ver["date"], ver["verifier"], tuple(ver["evidence"]),
+                                  ver["outcome"]) if ver else None,
+        activated_at=r["activated_at"], status_reason=r["status_reason"],
+        status_changed_at=r["status_changed_at"], screening_date=r["screening_date"],
+        screening_ref=r["screening_ref"], form_id=r["form_id"],
+        credentials=_credentials(ctx, r["officer_id"]),
+    )
+    require_same(ctx.env, o.environment, f"Officer register entry {o.officer_id}")
+    return o
+
+
+def list_officers(ctx: AppContext) -> list[Officer]:
+    rows = ctx.db.conn().execute(
+        "SELECT * FROM officers WHERE environment=? ORDER BY role DESC, officer_id",
+        (ctx.env.value,)).fetchall()
+    return [_from_row(ctx, r) for r in rows]
+
+
+def get_officer(ctx: AppContext, ref: str) -> Officer:
+    """By register id (case-insensitive), or by unique email."""
+    ref = ref.strip()
+    c = ctx.db.conn()
+    rows = c.execute("SELECT * FROM officers WHERE upper(officer_id)=upper(?)", (ref,)).fetchall()
+    if not rows:
+        rows = c.execute("SELECT * FROM officers WHERE lower(email)=lower(?) AND status!='revoked'",
+                         (ref,)).fetchall()
+    if not rows:
+        raise NotFound(f"No officer {ref!r} in the {ctx.env.label} officer register.")
+    if len(rows) > 1:
+        raise Ambiguous(f"{ref!r} matches several officers: "
+                        + ", ".join(r["officer_id"] for r in rows) + ".")
+    return _from_row(ctx, rows[0])
+
+
+def find_officer(ctx: AppContext, ref: str) -> Officer | None:
+    try:
+        return get_officer(ctx, ref)
+    except NotFound:
+        return None
+
+
+def next_officer_id(c: sqlite3.Connection, role: OfficerRole) -> str:
+    n = c.execute("SELECT count(*) FROM officers WHERE role=?", (role.value,)).fetchone()[0]
+    while True:
+        n += 1
+        oid = f"{role.label}-{n:04d}"
+        if not c.execute("SELECT 1 FROM officers WHERE officer_id=?", (oid,)).fetchone():
+            return oid
+
+
+def insert_officer(c: sqlite3.Connection, o: Officer, form_values: dict[str, Any],
+                   record_sha256: str, now: str) -> None:
+    c.execute(
+        "INSERT INTO officers(officer_id, environment, role, status, name, email, organisation,"
+        " party_id, job_title, nominated_by, nominator_name, nominator_capacity, self_nominated,"
+        " nominated_on, verification, activated_at, status_reason, status_changed_at,"
+        " screening_date, screening_ref, form_id, form_values, record_sha256, created, updated)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (o.officer_id, o.environment.value, o.role.value, o.status.value, o.name, o.email,
+         o.organisation, o.party_id, o.job_title, o.nominated_by, o.nominator_name,
+         o.nominator_capacity, int(o.self_nominated), o.nominated_on, None, o.activated_at,
+         o.status_reason, o.status_changed_at, o.screening_date, o.screening_ref, o.form_id,
+         json.dumps(form_values, sort_keys=True), record_sha256, now, now))
+
+
+def _update(ctx: AppContext, c: sqlite3.Connection, o: Officer) -> None:
+    ver = None
+    if o.verification:
+        v = o.verification
+        ver = json.dumps({"date": v.date, "verifier": v.verifier, "evidence": list(v.evidence),
+                          "outcome": v.outcome})
+    c.execute(
+        "UPDATE officers SET status=?, verification=?, activated_at=?, status_reason=?,"
+        " status_changed_at=?, updated=? WHERE officer_id=? AND environment=?",
+        (o.status.value, ver, o.activated_at, o.status_reason, o.status_changed_at,
+         ctx.clock.now().isoformat(), o.officer_id, ctx.env.value))
+    for cred in o.credentials:
+        c.execute("UPDATE officer_credentials SET flagged=? WHERE officer_id=? AND key_id=?",
+                  (cred.flagged, o.officer_id, cred.key_id))
+
+
+def form_values(ctx: AppContext, officer_id: str) -> dict[str, Any]:
+    row = ctx.db.conn().execute("SELECT form_values, form_id FROM officers WHERE officer_id=?",
+                                (officer_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"No officer {officer_id!r} in the {ctx.env.label} officer register.")
+    return dict(json.loads(row["form_values"]))
+
+
+# -- transitions --------------------------------------------------------------------------
+def verify_officer(ctx: AppContext, ref: str, v: Verification,
+                   policy: Policy | None = None) -> OfficerChanged:
+    o = get_officer(ctx, ref)
+    new = record_verification(o, v, policy or load_policy())
+    with ctx.db.transaction() as c:
+        _update(ctx, c, new)
+        vals = form_values(ctx, o.officer_id)
+        vals.update({"verification.date": v.date, "verification.verifier": v.verifier,
+                     "verification.evidence": list(v.evidence), "verification.outcome": v.outcome})
+        c.execute("UPDATE officers SET form_values=? WHERE officer_id=?",
+                  (json.dumps(vals, sort_keys=True), o.officer_id))
+    entry = ctx.audit.record("officer.verify", {
+        "officer_id": o.officer_id, "date": v.date, "verifier": v.verifier,
+        "evidence": list(v.evidence), "outcome": v.outcome, "status": new.status.value})
+    return OfficerChanged(new, entry)
+
+
+def activate_officer(ctx: AppContext, ref: str) -> OfficerChanged:
+    o = get_officer(ctx, ref)
+    new = activate(o, ctx.clock.now().isoformat())
+    with ctx.db.transaction() as c:
+        _update(ctx, c, new)
+    entry = ctx.audit.record("officer.activate", {"officer_id": o.officer_id,
+                                                  "previous": o.status.value})
+    return OfficerChanged(new, entry)
+
+
+def _flag_keys(c: sqlite3.Connection, o: Officer, flag: str) -> list[str]:
+    """Add `flag` to the flags of the officer's keys in the key table."""
+    flagged = []
+    for cred in o.credentials:
+        row = c.execute("SELECT flags FROM keys WHERE key_id=?", (cred.key_id,)).fetchone()
+        if row is None:
+            continue
+        flags = [f for f in str(row["flags"]).split(",") if f]
+        if flag not in flags:
+            flags.append(flag)
+            c.execute("UPDATE keys SET flags=? WHERE key_id=?", (",".join(flags), cred.key_id))
+        flagged.append(cred.key_id)
+    return flagged
+
+
+def suspend_officer(ctx: AppContext, ref: str, reason: str) -> OfficerChanged:
+    o = get_officer(ctx, ref)
+    new = suspend(o, reason, ctx.clock.now().isoformat())
+    with ctx.db.transaction() as c:
+        _update(ctx, c, new)
+        keys = _flag_keys(c, new, "officer-suspended")
+    entry = ctx.audit.record("officer.suspend", {"officer_id": o.officer_id, "reason": reason,
+                                                 "previous": o.status.value,
+                                                 "keys_flagged": keys})
+    return OfficerChanged(new, entry)
+
+
+def revoke_officer(ctx: AppContext, ref: str, reason: str) -> OfficerChanged:
+    o = get_officer(ctx, ref)
+    new = revoke(o, reason, ctx.clock.now().isoformat())
+    with ctx.db.transaction() as c:
+        _update(ctx, c, new)
+        keys = _flag_keys(c, new, "officer-revoked")
+    entry = ctx.audit.record("officer.revoke", {"officer_id": o.officer_id, "reason": reason,
+                                                "previous": o.status.value,
+                                                "keys_flagged": keys})
+    return OfficerChanged(new, entry)
+
+
+def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> OfficerChanged:
+    """Record that an officer holds a key (or a token key) of this environment."""
+    from smki_desktop.services.keys import get_key
+
+    o = get_officer(ctx, ref)
+    if o.status is OfficerStatus.REVOKED:
+        raise Refusal(f"{o.officer_id} is revoked; a revoked officer holds no credentials.")
+    key = get_key(ctx, key_ref)
+    with ctx.db.transaction() as c:
+        holder = c.execute("SELECT officer_id FROM officer_credentials WHERE key_id=? AND "
+                           "officer_id!=?", (key.key_id, o.officer_id)).fetchone()
+        if holder:
+            raise Refusal(f"Key {key.short_id} is already held by {holder['officer_id']}: one "
+                          "officer per credential.")
+        c.execute(
+            "INSERT OR IGNORE INTO officer_credentials(officer_id, key_id, environment, kind,"
+            " label, created) VALUES(?,?,?,?,?,?)",
+            (o.officer_id, key.key_id, ctx.env.value,
+             "token" if key.location.value == "pkcs11" else kind, key.label,
+             key.created.isoformat()))
+    entry = ctx.audit.record("officer.link-key", {"officer_id": o.officer_id,
+                                                  "key_id": key.key_id, "label": key.label})
+    return OfficerChanged(get_officer(ctx, o.officer_id), entry)
+
+
+def link_profile(ctx: AppContext, ref: str) -> OfficerChanged:
+    """Link the local officer profile to its register entry (creating the profile from the
+    entry when there is none)."""
+    from smki_desktop.services.party import set_officer
+
+    o = get_officer(ctx, ref)
+    prof = ctx.officer()
+    if prof is None:
+        prof = OfficerProfile(o.name, ProfileRole(o.role.value), o.email, o.officer_id)
+    else:
+        prof = replace(prof, register_id=o.officer_id)
+    saved = set_officer(ctx, prof)
+    return OfficerChanged(o, saved.audit)
+
+
+def profile_officer(ctx: AppContext) -> Officer | None:
+    """The register entry the local officer profile links to (by id, else by email)."""
+    prof = ctx.officer()
+    if prof is None:
+        return None
+    if prof.register_id:
+        found = find_officer(ctx, prof.register_id)
+        if found:
+            return found
+    if prof.email:
+        try:
+            return find_officer(ctx, prof.email)
+        except Ambiguous:
+            return None
+    return None
+
+
+def register(ctx: AppContext, policy: Policy | None = None) -> Register:
+    officers = list_officers(ctx)
+    today = ctx.clock.now().date()
+    return Register(ctx.env, officers,
+                    register_warnings(officers, ctx.env, today, policy or load_policy()))
+
+
+def officer_as_dict(o: Officer) -> dict[str, Any]:
+    v = o.verification
+    return {
+        "officer_id": o.officer_id, "role": o.role.value, "environment": o.environment.value,
+        "status": o.status.value, "name": o.name, "email": o.email,
+        "organisation": o.organisation, "party_id": o.party_id, "job_title": o.job_title,
+        "nominated_by": o.nominated_by, "nominator_name": o.nominator_name,
+        "nominator_capacity": o.nominator_capacity, "self_nominated": o.self_nominated,
+        "nominated_on": o.nominated_on,
+        "verification": {"date": v.date, "verifier": v.verifier, "evidence": list(v.evidence),
+                         "outcome": v.outcome} if v else None,
+        "activated_at": o.activated_at, "status_reason": o.status_reason,
+        "status_changed_at": o.status_changed_at,
+        "screening": {"date": o.screening_date, "reference": o.screening_ref},
+        "form_id": o.form_id,
+        "credentials": [{"key_id": c.key_id, "kind": c.kind, "label": c.label,
+                         "created": c.created, "last_used": c.last_used, "flagged": c.flagged}
+                        for c in o.credentials],
+    }
+
+
+def parse_verification(date: str, verifier: str, evidence: list[str], outcome: str) -> Verification:
+    items: list[str] = []
+    for e in evidence:
+        items += [x.strip() for x in e.split(",") if x.strip()]
+    if not items and outcome == "passed":
+        raise InputError("--evidence: list the GPG45 evidence seen and checked (e.g. "
+                         "photo-id,photo-id-validated,second-evidence,face-match).")
+    return Verification(date.strip(), verifier.strip(), tuple(items), outcome.strip().lower())

@@ -1,0 +1,110 @@
+"""Test session set-up: a real Secret Service on a private D-Bus bus for the whole run,
+Qt offscreen, and fixtures for data folders, contexts and the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.pop("SMKI_DATA_DIR", None)
+
+from tests.support.secret_service import SecretServiceSession, unlocked_session  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretServiceSession]:
+    """A real gnome-keyring, unlocked, on a private session bus; the process environment points
+    at it so that `keyring` (in-process and in subprocesses) uses it. Fails, never skips."""
+    home = tmp_path_factory.mktemp("secret-service")
+    try:
+        session = unlocked_session(home)
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"Could not start the real Secret Service for the tests: {exc}",
+                    pytrace=False)
+    saved = {k: os.environ.get(k) for k in session.env}
+    os.environ.update(session.env)
+    import keyring.core
+
+    keyring.core.init_backend()
+    yield session
+    session.stop()
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture
+def data_root(tmp_path: Path) -> Path:
+    root = tmp_path / "smki-data"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def ctx(data_root: Path):  # type: ignore[no-untyped-def]
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.services.context import open_context
+
+    c = open_context(Environment.TEST, data_root)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def live_ctx(data_root: Path):  # type: ignore[no-untyped-def]
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.services.context import open_context
+
+    c = open_context(Environment.LIVE, data_root)
+    yield c
+    c.close()
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    def json(self):  # type: ignore[no-untyped-def]
+        import json
+
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli_run(data_root: Path):  # type: ignore[no-untyped-def]
+    """Run `smki` in-process against `data_root`: cli_run("key", "list", env="live",
+    stdin="1234\\n") -> CliResult."""
+    from smki_desktop.cli.main import main
+
+    def run(*args: str, env: str = "test", stdin: str | None = None,
+            root: Path | None = None) -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        argv = ["--env", env, "--data-dir", str(root or data_root), *args]
+        old_stdin = sys.stdin
+        if stdin is not None:
+            sys.stdin = io.StringIO(stdin)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    code = main(argv)
+                except SystemExit as exc:
+                    code = int(exc.code or 0)
+        finally:
+            sys.stdin = old_stdin
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run

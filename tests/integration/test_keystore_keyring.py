@@ -1,0 +1,136 @@
+"""The OS-keyring key store against a real gnome-keyring: no clear key on disk, environment
+isolation, and the three keyring failures with their own messages."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from smki_desktop.core.errors import EnvironmentMismatch, NotFound
+from smki_desktop.core.keys import KeyType, KeyUsage
+from smki_desktop.keystores.errors import KeyEntryMissing
+from smki_desktop.services import keys as key_service
+from tests.support.secret_service import start_bus, start_keyring, unlocked_session
+
+
+def _all_bytes_under(root: Path) -> list[tuple[Path, bytes]]:
+    return [(p, p.read_bytes()) for p in root.rglob("*") if p.is_file()]
+
+
+def test_no_clear_private_key_anywhere_under_data_dir(ctx, data_root: Path) -> None:
+    scalars = []
+    for usage, kt in [(KeyUsage.SIGNING, KeyType.EC_P256), (KeyUsage.KEY_AGREEMENT, KeyType.EC_P256),
+                      (KeyUsage.CLIENT_AUTH, KeyType.RSA_2048)]:
+        info = key_service.generate_key(ctx, usage, f"k-{usage.value}", kt).key
+        with ctx.keystore.signer(info.key_id) as s:
+            priv = s.private_key
+            if isinstance(priv, ec.EllipticCurvePrivateKey):
+                scalars.append(priv.private_numbers().private_value.to_bytes(32, "big"))
+            else:
+                d = priv.private_numbers().d
+                scalars.append(d.to_bytes((d.bit_length() + 7) // 8, "big")[:32])
+    # the WAL is part of what is on disk: do not checkpoint it away first
+    files = _all_bytes_under(data_root)
+    assert any(p.name.endswith("-wal") for p, _ in files) or any(
+        p.suffix == ".sqlite3" for p, _ in files)
+    for path, content in files:
+        assert b"PRIVATE KEY-----" not in content.replace(b"ENCRYPTED PRIVATE KEY-----", b""), path
+        for scalar in scalars:
+            for form in (scalar, scalar.hex().encode(), scalar.hex().upper().encode(),
+                         base64.b64encode(scalar), base64.b64encode(scalar)[:40]):
+                assert form not in content, f"{path} holds a private key scalar"
+
+
+def test_key_signs_and_verifies_and_id_is_spki_hash(ctx) -> None:
+    info = key_service.generate_key(ctx, KeyUsage.SIGNING, "sig").key
+    import hashlib
+
+    assert info.key_id == hashlib.sha256(info.public_key_der).hexdigest()
+    with ctx.keystore.signer(info.key_id[:8]) as s:
+        sig = s.sign(b"hello")
+    pub = serialization.load_der_public_key(info.public_key_der)
+    assert isinstance(pub, ec.EllipticCurvePublicKey)
+    pub.verify(sig, b"hello", ec.ECDSA(hashes.SHA256()))
+
+
+def test_test_key_invisible_and_unusable_from_live(ctx, live_ctx) -> None:
+    info = key_service.generate_key(ctx, KeyUsage.SIGNING, "test-only").key
+    assert key_service.list_keys(live_ctx) == []
+    with pytest.raises(NotFound):
+        live_ctx.keystore.get(info.key_id)
+    # even if the Test key's file and record were copied into Live, Live refuses it
+    row = ctx.db.conn().execute("SELECT * FROM keys WHERE key_id=?", (info.key_id,)).fetchone()
+    live_ctx.db.conn().execute(
+        "INSERT INTO keys(key_id,label,key_type,usage,environment,created,location,location_ref,"
+        "public_key) VALUES(?,?,?,?,?,?,?,?,?)",
+        (row["key_id"], row["label"], row["key_type"], row["usage"], row["environment"],
+         row["created"], row["location"], row["location_ref"], row["public_key"]))
+    with pytest.raises(EnvironmentMismatch) as e:
+        live_ctx.keystore.get(info.key_id)
+    assert "Test" in e.value.message and "Live" in e.value.message
+    # and the Live keyring namespace has no wrapping key for it
+    with pytest.raises(KeyEntryMissing):
+        live_ctx.keystore.secrets.get(f"key:{info.key_id}")
+
+
+def test_live_key_invisible_from_test(ctx, live_ctx) -> None:
+    info = key_service.generate_key(live_ctx, KeyUsage.SIGNING, "live-only").key
+    assert info.key_id not in [k.key_id for k in key_service.list_keys(ctx)]
+
+
+def test_missing_keyring_entry_has_its_own_message(ctx) -> None:
+    info = key_service.generate_key(ctx, KeyUsage.SIGNING, "gone").key
+    ctx.keystore.secrets.delete(f"key:{info.key_id}")
+    with pytest.raises(KeyEntryMissing) as e, ctx.keystore.signer(info.key_id):
+        pass
+    assert "deleted from the keyring" in e.value.message and "gone" in e.value.message
+
+
+def _cli(env: dict[str, str], data_root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "smki_desktop.cli", "--data-dir", str(data_root),
+                           *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_locked_keyring_gives_locked_message(tmp_path: Path, data_root: Path) -> None:
+    s = unlocked_session(tmp_path / "kr")
+    try:
+        lock = ("import secretstorage; c = secretstorage.dbus_init(); "
+                "secretstorage.get_default_collection(c).lock()")
+        subprocess.run([sys.executable, "-c", lock], env=s.env, check=True, timeout=30)
+        r = _cli(s.env, data_root, "key", "generate", "--usage", "signing", "--label", "x")
+        assert r.returncode == 1
+        assert "OS keyring is locked" in r.stderr
+        assert not list((data_root / "test" / "keys").glob("*.pem")), "half-written key file"
+    finally:
+        s.stop()
+
+
+def test_keyring_that_cannot_open_is_reported_locked(tmp_path: Path, data_root: Path) -> None:
+    s = start_bus(tmp_path / "kr2")
+    try:
+        start_keyring(s, unlock=False)
+        import time
+
+        time.sleep(0.5)
+        r = _cli(s.env, data_root, "key", "generate", "--usage", "signing", "--label", "x")
+        assert r.returncode == 1 and "OS keyring is locked" in r.stderr
+    finally:
+        s.stop()
+
+
+def test_no_keyring_gives_unavailable_message_and_no_plaintext_fallback(
+        data_root: Path) -> None:
+    env = dict(os.environ)
+    env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent/bus"
+    r = _cli(env, data_root, "key", "generate", "--usage", "signing", "--label", "x")
+    assert r.returncode == 1
+    assert "No secure OS keyring is available" in r.stderr
+    assert "never falls back" in r.stderr
+    assert not list((data_root / "test" / "keys").glob("*.pem"))

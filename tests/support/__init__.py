@@ -1,0 +1,1 @@
+"""Test support: real services (D-Bus + gnome-keyring) started by the tests themselves."""

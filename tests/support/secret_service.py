@@ -1,0 +1,112 @@
+"""Start a private D-Bus session bus with a real gnome-keyring Secret Service.
+
+Used by the test session (unlocked) and by tests of the locked and unavailable cases. If the
+daemons cannot start, the caller fails: the suite never silently skips the real keyring.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PASSWORD = "smki-test-keyring"
+
+
+@dataclass
+class SecretServiceSession:
+    home: Path
+    env: dict[str, str]
+    pids: list[int] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+
+class SecretServiceError(RuntimeError):
+    pass
+
+
+def start_bus(home: Path) -> SecretServiceSession:
+    for tool in ("dbus-daemon", "gnome-keyring-daemon"):
+        if shutil.which(tool) is None:
+            raise SecretServiceError(
+                f"{tool} is not installed: install Debian's dbus-x11 and gnome-keyring "
+                "(README's test command does)."
+            )
+    home.mkdir(parents=True, exist_ok=True)
+    runtime = home / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    env = dict(os.environ)
+    env.update({
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+    })
+    out = subprocess.run(
+        ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1",
+         "--nopidfile"],
+        capture_output=True, text=True, env=env, timeout=20, check=True,
+    ).stdout.split()
+    address, pid = out[0], int(out[1])
+    env["DBUS_SESSION_BUS_ADDRESS"] = address
+    return SecretServiceSession(home=home, env=env, pids=[pid])
+
+
+def start_keyring(session: SecretServiceSession, *, unlock: bool = True) -> None:
+    args = ["gnome-keyring-daemon", "--foreground", "--components=secrets"]
+    if unlock:
+        args.insert(2, "--unlock")
+    proc = subprocess.Popen(
+        args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=session.env,
+    )
+    session.pids.append(proc.pid)
+    assert proc.stdin is not None
+    if unlock:
+        proc.stdin.write(PASSWORD.encode())
+    proc.stdin.close()
+
+
+def wait_for_secret_service(session: SecretServiceSession, timeout: float = 15.0) -> None:
+    """Wait until the Secret Service answers a real set/get through `keyring`."""
+    probe = (
+        "import keyring; keyring.set_password('smki-desktop/probe','probe','ok'); "
+        "assert keyring.get_password('smki-desktop/probe','probe') == 'ok'"
+    )
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        r = subprocess.run([_python(), "-c",
+                            probe], env=session.env, capture_output=True, text=True, timeout=30)
+        if r.returncode == 0:
+            return
+        last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
+        time.sleep(0.2)
+    raise SecretServiceError(f"gnome-keyring did not come up on the private bus: {last}")
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable
+
+
+def unlocked_session(home: Path) -> SecretServiceSession:
+    s = start_bus(home)
+    try:
+        start_keyring(s, unlock=True)
+        wait_for_secret_service(s)
+    except BaseException:
+        s.stop()
+        raise
+    return s

@@ -1,0 +1,182 @@
+"""The ADT CSV validator: one failing example per rule, and hypothesis property tests (random and
+malformed CSVs never crash it; every rejection names a line)."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from smki_desktop.core.adt.profile import Profile
+from smki_desktop.core.adt.validate import render_csv, template_rows, validate
+from smki_desktop.core.errors import InputError
+from smki_desktop.core.eui import Eui64, EuiRange
+from smki_desktop.resources_path import resource
+
+PROFILE = Profile.from_json(resource("adt", "adt-file", "1.json").read_text())
+RANGES = [EuiRange.parse("90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF")]
+HEADER = ",".join(PROFILE.column_names).encode()
+OWN = "90-B3-D5-1F-30-01-00-00"
+
+
+def csv_of(*rows: str, header: bytes = HEADER, eol: bytes = b"\r\n") -> bytes:
+    return header + eol + eol.join(r.encode() for r in rows) + eol
+
+
+GOOD_ROW = f"{OWN},IS,ALL,DAY,100,200"
+
+
+def test_template_is_valid() -> None:
+    data = render_csv(PROFILE, template_rows(PROFILE, Eui64.parse(OWN)))
+    rep = validate(data, PROFILE, RANGES)
+    assert rep.ok, [str(i) for i in rep.issues]
+    assert len(rep.rows) == len(PROFILE.example_rows) >= 1
+
+
+def test_good_file_with_lf_endings_is_valid() -> None:
+    rep = validate(csv_of(GOOD_ROW, eol=b"\n"), PROFILE, RANGES)
+    assert rep.ok and len(rep.rows) == 1
+
+
+# one failing example per rule: (rule, file bytes, expected line, expected column index)
+EXAMPLES = [
+    ("bom", b"\xef\xbb\xbf" + csv_of(GOOD_ROW), 1, 0),
+    ("encoding", csv_of(GOOD_ROW, f"{OWN},IS,ALL,HOUR,1,2").replace(b"HOUR", b"H\xd6UR"), 3, 0),
+    ("control-character", csv_of(GOOD_ROW, f"{OWN},IS,ALL,DAY,1\x00,2"), 3, 0),
+    ("csv-syntax", csv_of(GOOD_ROW, f'{OWN},IS,"ALL,DAY,1,2'), 3, 0),
+    ("blank-line", csv_of(GOOD_ROW, "", f"{OWN},IS,1.1.1,DAY,1,2"), 3, 0),
+    ("header", csv_of(GOOD_ROW, header=b"User,User Role,Service Request Type,Period,W,Q"), 1, 1),
+    ("ragged-row", csv_of(GOOD_ROW, f"{OWN},IS,1.1.1,DAY,1"), 3, 0),
+    ("required", csv_of(f"{OWN},IS,ALL,DAY,,2"), 2, 5),
+    ("whitespace", csv_of(f"{OWN},IS,ALL,DAY, 1,2"), 2, 5),
+    ("eui", csv_of("90-B3-D5-1F-30-01-00,IS,ALL,DAY,1,2"), 2, 1),
+    ("not-party-eui", csv_of("90-B3-D5-1F-30-02-00-00,IS,ALL,DAY,1,2"), 2, 1),
+    ("non-numeric", csv_of(f"{OWN},IS,ALL,DAY,1.5,2"), 2, 5),
+    ("range", csv_of(f"{OWN},IS,ALL,DAY,-1,2"), 2, 5),
+    ("unknown-value", csv_of(f"{OWN},XX,ALL,DAY,1,2"), 2, 2),
+    ("unknown-service-request", csv_of(f"{OWN},IS,99.99,DAY,1,2"), 2, 3),
+    ("warning-above-quarantine", csv_of(f"{OWN},IS,ALL,DAY,300,200"), 2, 5),
+    ("duplicate", csv_of(GOOD_ROW, f"{OWN.lower()},is,all,day,5,6"), 3, 1),
+    ("empty-file", HEADER + b"\r\n", 2, 0),
+]
+
+
+@pytest.mark.parametrize(("rule", "data", "line", "column"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_each_rule_has_a_failing_example(rule: str, data: bytes, line: int, column: int) -> None:
+    rep = validate(data, PROFILE, RANGES)
+    hits = [i for i in rep.issues if i.rule == rule]
+    assert hits, f"expected rule {rule}, got {[str(i) for i in rep.issues]}"
+    assert hits[0].line == line
+    assert hits[0].column_index == column
+    assert f"line {line}" in str(hits[0])
+    if rule == "whitespace":
+        assert hits[0].severity == "warning" and rep.ok
+    else:
+        assert not rep.ok
+
+
+def test_duplicate_names_the_first_line() -> None:
+    rep = validate(csv_of(GOOD_ROW, f"{OWN},IS,ALL,DAY,5,6"), PROFILE, RANGES)
+    (dup,) = [i for i in rep.issues if i.rule == "duplicate"]
+    assert "line 2" in dup.message
+
+
+def test_party_check_skipped_without_ranges() -> None:
+    data = csv_of("90-B3-D5-1F-30-02-00-00,IS,ALL,DAY,1,2")
+    assert validate(data, PROFILE, None).ok
+
+
+def test_too_many_rows() -> None:
+    small = Profile.from_dict({**PROFILE.raw, "max_rows": 2})
+    rows = [f"{OWN},IS,{srt},DAY,1,2" for srt in ("ALL", "1.1.1", "1.1.2")]
+    rep = validate(csv_of(*rows), small, RANGES)
+    assert [i.line for i in rep.issues if i.rule == "too-many-rows"] == [4]
+
+
+def test_raise_if_invalid_names_line_and_rule() -> None:
+    rep = validate(csv_of(f"{OWN},IS,ALL,DAY,x,2"), PROFILE, RANGES)
+    with pytest.raises(InputError, match=r"line 2, column 5 .*non-numeric"):
+        rep.raise_if_invalid("ADT file")
+
+
+def test_malformed_profile_is_refused_naming_the_field() -> None:
+    with pytest.raises(InputError, match="columns"):
+        Profile.from_dict({"kind": "adt-file", "id": "x", "version": "1"})
+    with pytest.raises(InputError, match="type"):
+        Profile.from_dict({"kind": "adt-file", "id": "x", "version": "1",
+                           "columns": [{"name": "A", "type": "float"}]})
+
+
+# ---------------------------------------------------------------------------------------------
+# property tests
+
+_cells = st.one_of(
+    st.sampled_from([OWN, "90B3D51F3001FFFF", "IS", "gs", "ALL", "1.1.1", "DAY", "HOUR", "0",
+                     "1", "100", "-5", "1e3", "", " 7", '"q"', "9" * 30]),
+    st.text(alphabet=string.printable + "é€\x00", max_size=12),
+)
+_rows = st.lists(st.lists(_cells, min_size=0, max_size=8), max_size=12)
+
+
+@st.composite
+def csv_files(draw: st.DrawFn) -> bytes:
+    rows = draw(_rows)
+    eol = draw(st.sampled_from(["\r\n", "\n", "\r"]))
+    lines = [",".join(r) for r in rows]
+    if draw(st.booleans()):
+        lines.insert(0, ",".join(PROFILE.column_names))
+    text = eol.join(lines) + (eol if draw(st.booleans()) else "")
+    data = text.encode(draw(st.sampled_from(["utf-8", "latin-1", "utf-16"])), "replace")
+    if draw(st.booleans()):
+        data = b"\xef\xbb\xbf" + data
+    return data
+
+
+def _check_properties(data: bytes) -> None:
+    rep = validate(data, PROFILE, RANGES)
+    n_lines = data.count(b"\n") + data.count(b"\r") + 1
+    for issue in rep.issues:
+        assert issue.line >= 1
+        assert issue.line <= n_lines + 1
+        assert str(issue).startswith(f"line {issue.line}")
+        assert issue.rule and issue.message
+        assert 0 <= issue.column_index <= len(PROFILE.columns)
+    if not rep.ok:
+        with pytest.raises(InputError, match="line "):
+            rep.raise_if_invalid()
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(csv_files())
+def test_structured_random_csvs_never_crash_and_name_lines(data: bytes) -> None:
+    _check_properties(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400))
+def test_random_bytes_never_crash_and_name_lines(data: bytes) -> None:
+    _check_properties(data)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(
+    st.sampled_from(["IS", "ES", "GS"]),
+    st.sampled_from(["ALL", "1.1.1", "6.15.1"]),
+    st.sampled_from(["DAY", "HOUR"]),
+    st.integers(0, 1000), st.integers(1, 1000)), min_size=1, max_size=15))
+def test_generated_rows_errors_match_an_oracle(rows: list[tuple[str, str, str, int, int]]) -> None:
+    """Well-formed rows: the only findings are duplicates and warning > quarantine, exactly
+    where a simple oracle expects them."""
+    data = csv_of(*[f"{OWN},{r},{s},{p},{w},{q}" for r, s, p, w, q in rows])
+    rep = validate(data, PROFILE, RANGES)
+    seen: set[tuple[str, str, str]] = set()
+    expected = []
+    for n, (r, s, p, w, q) in enumerate(rows, start=2):
+        if w > q:
+            expected.append((n, "warning-above-quarantine"))
+        if (r, s, p) in seen:
+            expected.append((n, "duplicate"))
+        seen.add((r, s, p))
+    assert sorted((i.line, i.rule) for i in rep.issues) == sorted(expected)

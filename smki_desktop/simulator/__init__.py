@@ -1,0 +1,1 @@
+"""A local SMKI portal and repository simulator (separate process; HTTPS with mutual TLS)."""

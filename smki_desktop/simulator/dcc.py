@@ -1,0 +1,455 @@
+"""What the simulated DCC does with each request: check CSRs, issue certificates, run batches
+through their statuses on an accelerated clock, keep the repository, revoke and publish the CRL.
+
+Every submitting operation is idempotent per (client identity, client reference): a replay gets
+the first answer back and is logged as a replay, never processed twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+from asn1crypto import core as acore
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from smki_desktop.core import ws_xml as W
+from smki_desktop.core.schedule import RateRules, in_processing_window
+from smki_desktop.simulator import ca as CA
+from smki_desktop.simulator.state import SimState
+
+MAX_CERTS_PER_DEVICE = 100
+
+
+class HwModuleName(acore.Sequence):
+    _fields: ClassVar[list[tuple[str, type]]] = [
+        ("hw_type", acore.ObjectIdentifier), ("hw_serial_num", acore.OctetString)]
+
+
+class CsrProblem(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _now(state: SimState) -> datetime:
+    """The simulator's clock: real time plus an offset tests can move."""
+    return datetime.now(UTC) + timedelta(seconds=float(state.meta("clock_offset", "0") or 0))
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def _serial_hex(cert: x509.Certificate) -> str:
+    return f"{cert.serial_number:032X}"
+
+
+def log_submission(state: SimState, owner: str, kind: str, ref: str, outcome: str) -> None:
+    state.conn().execute("INSERT INTO submissions(owner, kind, client_ref, outcome, at) "
+                         "VALUES (?,?,?,?,?)", (owner, kind, ref, outcome,
+                                                datetime.now(UTC).isoformat()))
+
+
+# ------------------------------------------------------------------------------ CSR checks
+def paste_to_der(text: str) -> bytes:
+    """The portal's paste box: Base64 PKCS#10 with or without armour, any wrapping, LF/CRLF."""
+    body = re.sub(r"-----(BEGIN|END) (NEW )?CERTIFICATE REQUEST-----", "", text)
+    body = re.sub(r"\s+", "", body)
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise CsrProblem("CS:Format", "The pasted text is not Base64 PKCS#10.") from None
+
+
+def _load_csr(der: bytes) -> x509.CertificateSigningRequest:
+    try:
+        csr = x509.load_der_x509_csr(der)
+    except ValueError:
+        raise CsrProblem("CS:Format", "Not a DER PKCS#10 request.") from None
+    if not csr.is_signature_valid:
+        raise CsrProblem("CS:BadSig", "The CSR's signature does not verify.")
+    return csr
+
+
+def _one_usage(csr: x509.CertificateSigningRequest) -> str:
+    try:
+        ext = csr.extensions.get_extension_for_class(x509.KeyUsage)
+    except x509.ExtensionNotFound:
+        raise CsrProblem("CS:NoKU", "The CSR requests no keyUsage.") from None
+    ku = ext.value
+    if not ext.critical:
+        raise CsrProblem("CS:KUCrit", "keyUsage must be critical.")
+    ds, ka = ku.digital_signature, ku.key_agreement
+    if ds == ka or ku.key_cert_sign or ku.crl_sign or ku.key_encipherment:
+        raise CsrProblem("CS:KUBits", "keyUsage must be exactly digitalSignature or keyAgreement.")
+    return "DS" if ds else "KA"
+
+
+def _p256(csr: x509.CertificateSigningRequest) -> None:
+    key = csr.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve,
+                                                                        ec.SECP256R1):
+        raise CsrProblem("CS:KeyType", "The key must be EC P-256.")
+
+
+def check_org_csr(der: bytes) -> tuple[x509.CertificateSigningRequest, str, str, str]:
+    """-> (csr, subject EUI hex, role OU, usage DS|KA)."""
+    csr = _load_csr(der)
+    _p256(csr)
+    usage = _one_usage(csr)
+    ous = csr.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATIONAL_UNIT_NAME)
+    uids = csr.subject.get_attributes_for_oid(CA.UNIQUE_ID)
+    if len(ous) != 1 or not re.fullmatch(r"[0-9A-F]{2}", str(ous[0].value)):
+        raise CsrProblem("CS:Role", "Subject OU must be one role code (two upper-case hex).")
+    if len(uids) != 1 or uids[0]._type is not x509.name._ASN1Type.BitString:
+        raise CsrProblem("CS:EUI", "Subject 2.5.4.45 must be the EUI-64 as a BIT STRING.")
+    raw = uids[0].value
+    if not isinstance(raw, bytes) or len(raw) != 9 or raw[0] != 0:
+        raise CsrProblem("CS:EUI", "Subject 2.5.4.45 must be a BIT STRING of exactly 64 bits.")
+    return csr, raw[1:].hex().upper(), str(ous[0].value), usage
+
+
+def check_device_csr(der: bytes) -> tuple[x509.CertificateSigningRequest, str, str]:
+    """-> (csr, device EUI hex, usage)."""
+    csr = _load_csr(der)
+    _p256(csr)
+    usage = _one_usage(csr)
+    if len(csr.subject):
+        raise CsrProblem("CS:Subject", "A Device CSR has an empty subject.")
+    try:
+        ext = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        raise CsrProblem("CS:NoSAN", "A Device CSR needs a subjectAltName.") from None
+    if not ext.critical:
+        raise CsrProblem("CS:SANCrit", "The subjectAltName must be critical.")
+    names = ext.value.get_values_for_type(x509.OtherName)
+    if len(names) != 1 or names[0].type_id != CA.HW_MODULE_NAME:
+        raise CsrProblem("CS:SAN", "The SAN must hold one hardwareModuleName.")
+    try:
+        hw = HwModuleName.load(names[0].value)
+        serial = hw["hw_serial_num"].native
+    except ValueError:
+        raise CsrProblem("CS:SAN", "The hardwareModuleName does not decode.") from None
+    if not isinstance(serial, bytes) or len(serial) != 8:
+        raise CsrProblem("CS:DevID", "The Device ID must be 8 octets.")
+    return csr, serial.hex().upper(), usage
+
+
+def check_credential_csr(der: bytes, purpose: str) -> x509.CertificateSigningRequest:
+    csr = _load_csr(der)
+    key = csr.public_key()
+    if purpose == "web-service":
+        if not isinstance(key, rsa.RSAPublicKey) or key.key_size != 2048:
+            raise CsrProblem("CR:KeyType", "A web-service client credential key is RSA-2048.")
+        names = {a.oid for a in csr.subject}
+        need = {x509.NameOID.ORGANIZATION_NAME, x509.NameOID.ORGANIZATIONAL_UNIT_NAME,
+                x509.NameOID.COMMON_NAME}
+        if not need <= names:
+            raise CsrProblem("CR:Subject", "Subject must hold O, OU and CN (RAPP 5.4).")
+    elif not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        raise CsrProblem("CR:KeyType", "A file-signing key is EC P-256 or RSA-2048.")
+    return csr
+
+
+# ------------------------------------------------------------------------------ store helpers
+def _store_cert(state: SimState, cert: x509.Certificate, kind: str, *, owner: str,
+                subject_eui: str | None = None, role: str | None = None,
+                usage: str | None = None, device_eui: str | None = None) -> str:
+    serial = _serial_hex(cert)
+    state.conn().execute(
+        "INSERT INTO certificates(serial, kind, der, subject_eui, role, usage, device_eui, status,"
+        " issued_at, owner) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (serial, kind, _der(cert), subject_eui, role, usage, device_eui, "I",
+         datetime.now(UTC).isoformat(), owner))
+    return serial
+
+
+def _replay(state: SimState, owner: str, kind: str, ref: str) -> bytes | None:
+    r = state.conn().execute("SELECT body FROM replies WHERE owner=? AND kind=? AND client_ref=?",
+                             (owner, kind, ref)).fetchone()
+    return bytes(r["body"]) if r else None
+
+
+def _save_reply(state: SimState, owner: str, kind: str, ref: str, body: bytes) -> None:
+    state.conn().execute("INSERT INTO replies(owner, kind, client_ref, body, created) VALUES "
+                         "(?,?,?,?,?)", (owner, kind, ref, body, datetime.now(UTC).isoformat()))
+
+
+class Tx:
+    """One IMMEDIATE transaction under the state's write lock."""
+
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+
+    def __enter__(self) -> SimState:
+        self.state.write_lock.acquire()
+        self.state.conn().execute("BEGIN IMMEDIATE")
+        return self.state
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            self.state.conn().execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.state.write_lock.release()
+
+
+# ------------------------------------------------------------------------------ operations
+def submit_batch(state: SimState, owner: str, msg: W.SubmitCSRBatch) -> bytes:
+    with Tx(state):
+        row = state.conn().execute("SELECT batch_id, status FROM batches WHERE owner=? AND "
+                                   "client_ref=?", (owner, msg.id)).fetchone()
+        if row is not None:
+            log_submission(state, owner, "batch", msg.id, "replay")
+            return W.SubmitCSRBatchResponse(str(row["batch_id"]), row["status"]).build()
+        cur = state.conn().execute(
+            "INSERT INTO batches(owner, client_ref, submitted_at, status, csr_count) VALUES "
+            "(?,?,?,?,?)", (owner, msg.id, _now(state).isoformat(), "PENDING", len(msg.csrs)))
+        bid = int(cur.lastrowid or 0)
+        state.conn().executemany(
+            "INSERT INTO batch_items(batch_id, csr_id, csr) VALUES (?,?,?)",
+            [(bid, cid, der) for cid, der in msg.csrs])
+        log_submission(state, owner, "batch", msg.id, "new")
+    return W.SubmitCSRBatchResponse(str(bid), "PENDING").build()
+
+
+def _advance_batch(state: SimState, bid: int) -> None:
+    """Move a batch along PENDING -> QUEUED -> PROCESSING -> COMPLETED on the simulator clock
+    (`batch_step` seconds a stage; QUEUED waits for the 20:00-08:00 window if asked)."""
+    row = state.conn().execute("SELECT * FROM batches WHERE batch_id=?", (bid,)).fetchone()
+    if row is None or row["status"] in ("COMPLETED", "REJECTED"):
+        return
+    step = float(state.meta("batch_step", "2") or 2)
+    now = _now(state)
+    elapsed = (now - datetime.fromisoformat(row["submitted_at"])).total_seconds()
+    status = "PENDING"
+    if elapsed >= step:
+        status = "QUEUED"
+    window_ok = state.meta("respect_window", "0") != "1" or in_processing_window(RateRules(),
+                                                                                  now)
+    if elapsed >= 2 * step and window_ok:
+        status = "PROCESSING"
+    if elapsed >= 3 * step and window_ok:
+        status = "COMPLETED"
+    with Tx(state):
+        current = state.conn().execute("SELECT status FROM batches WHERE batch_id=?",
+                                       (bid,)).fetchone()["status"]
+        if current == "COMPLETED":
+            return
+        if status == "COMPLETED":
+            _process_items(state, bid, row["owner"], now)
+        state.conn().execute("UPDATE batches SET status=? WHERE batch_id=?", (status, bid))
+
+
+def _process_items(state: SimState, bid: int, owner: str, now: datetime) -> None:
+    h = state.hierarchy
+    items = state.conn().execute("SELECT csr_id, csr FROM batch_items WHERE batch_id=?",
+                                 (bid,)).fetchall()
+    for it in items:
+        status, code, serial = _issue_device(state, bytes(it["csr"]), owner, now, h)
+        state.conn().execute("UPDATE batch_items SET status=?, error_code=?, serial=? WHERE "
+                             "batch_id=? AND csr_id=?", (status, code, serial, bid,
+                                                         it["csr_id"]))
+
+
+def _issue_device(state: SimState, der: bytes, owner: str, now: datetime,
+                  h: CA.Hierarchy) -> tuple[str, str | None, str | None]:
+    try:
+        csr, dev, usage = check_device_csr(der)
+    except CsrProblem as p:
+        return "CSR_ERROR", p.code, None
+    n = state.conn().execute("SELECT COUNT(*) FROM certificates WHERE device_eui=?",
+                             (dev,)).fetchone()[0]
+    if n >= MAX_CERTS_PER_DEVICE:
+        return "INELIGIBLE", "DV:Max100", None
+    cert = CA.issue_device(h.device_ca, csr, now)
+    serial = _store_cert(state, cert, "device", owner=owner, usage=usage, device_eui=dev)
+    return "SUCCESS", None, serial
+
+
+def batch_result(state: SimState, owner: str, batch_id: str) -> bytes:
+    if not batch_id.isdigit():
+        return W.ErrorResponse("BR:BadId", "BatchId must be a number.").build()
+    bid = int(batch_id)
+    row = state.conn().execute("SELECT * FROM batches WHERE batch_id=? AND owner=?",
+                               (bid, owner)).fetchone()
+    if row is None:
+        return W.ErrorResponse("BR:Unknown", f"No batch {bid} for this client.").build()
+    _advance_batch(state, bid)
+    row = state.conn().execute("SELECT * FROM batches WHERE batch_id=?", (bid,)).fetchone()
+    results: list[W.CsrResult] = []
+    if row["status"] == "COMPLETED":
+        for it in state.conn().execute(
+                "SELECT i.csr_id, i.status, i.error_code, c.der FROM batch_items i LEFT JOIN "
+                "certificates c ON c.serial = i.serial WHERE i.batch_id=? ORDER BY i.rowid",
+                (bid,)):
+            results.append(W.CsrResult(it["csr_id"], it["status"], it["error_code"],
+                                       bytes(it["der"]) if it["der"] is not None else None))
+    return W.CSRBatchResult(str(bid), row["status"], tuple(results), row["error_code"],
+                            row["client_ref"]).build()
+
+
+def adhoc(state: SimState, owner: str, msg: W.DeviceCertificateSigningRequest) -> bytes:
+    with Tx(state):
+        prior = _replay(state, owner, "adhoc", msg.id)
+        if prior is not None:
+            log_submission(state, owner, "adhoc", msg.id, "replay")
+            return prior
+        status, code, serial = _issue_device(state, msg.csr, owner, _now(state),
+                                             state.hierarchy)
+        if status == "CSR_ERROR" and code in ("CS:NoSAN", "CS:SAN", "CS:DevID"):
+            status = "UNKNOWN_DEVICE"
+        der = None
+        if serial:
+            der = bytes(state.conn().execute("SELECT der FROM certificates WHERE serial=?",
+                                             (serial,)).fetchone()["der"])
+        body = W.DeviceCertificateSigningResponse(msg.id, status, code, der).build()
+        _save_reply(state, owner, "adhoc", msg.id, body)
+        log_submission(state, owner, "adhoc", msg.id, "new")
+    return body
+
+
+def submit_org(state: SimState, owner: str, msg: W.OrganisationCSRSubmission) -> bytes:
+    with Tx(state):
+        row = state.conn().execute("SELECT * FROM org_requests WHERE owner=? AND client_ref=?",
+                                   (owner, msg.id)).fetchone()
+        if row is not None:
+            log_submission(state, owner, "org", msg.id, "replay")
+            return _org_response(state, row)
+        status, code, serial, der = "PENDING", None, None, None
+        try:
+            der = paste_to_der(msg.csr_text)
+            check_org_csr(der)
+        except CsrProblem as p:
+            status, code = "REJECTED", p.code
+        cur = state.conn().execute(
+            "INSERT INTO org_requests(owner, client_ref, csr, status, error_code, serial, "
+            "submitted_at) VALUES (?,?,?,?,?,?,?)",
+            (owner, msg.id, der, status, code, serial, _now(state).isoformat()))
+        log_submission(state, owner, "org", msg.id, "new")
+        row = state.conn().execute("SELECT * FROM org_requests WHERE request_id=?",
+                                   (cur.lastrowid,)).fetchone()
+        return _org_response(state, row)
+
+
+def _org_response(state: SimState, row: object) -> bytes:
+    r = row  # sqlite3.Row
+    cert = None
+    if r["serial"]:  # type: ignore[index]
+        cert = bytes(state.conn().execute("SELECT der FROM certificates WHERE serial=?",
+                                          (r["serial"],)).fetchone()["der"])  # type: ignore
+    return W.OrganisationCSRResponse(r["client_ref"], str(r["request_id"]),  # type: ignore
+                                     r["status"], r["error_code"], cert).build()  # type: ignore
+
+
+def org_status(state: SimState, owner: str, request_id: str) -> bytes:
+    if not request_id.isdigit():
+        return W.ErrorResponse("OR:BadId", "RequestId must be a number.").build()
+    with Tx(state):
+        row = state.conn().execute("SELECT * FROM org_requests WHERE request_id=? AND owner=?",
+                                   (int(request_id), owner)).fetchone()
+        if row is None:
+            return W.ErrorResponse("OR:Unknown", f"No request {request_id}.").build()
+        step = float(state.meta("batch_step", "2") or 2)
+        elapsed = (_now(state) - datetime.fromisoformat(row["submitted_at"])).total_seconds()
+        if row["status"] == "PENDING" and elapsed >= step:
+            csr, eui, role, usage = check_org_csr(bytes(row["csr"]))
+            cert = CA.issue_organisation(state.hierarchy.org_ca, csr, _now(state))
+            serial = _store_cert(state, cert, "organisation", owner=owner, subject_eui=eui,
+                                 role=role, usage=usage)
+            state.conn().execute("UPDATE org_requests SET status='COMPLETED', serial=? WHERE "
+                                 "request_id=?", (serial, row["request_id"]))
+            row = state.conn().execute("SELECT * FROM org_requests WHERE request_id=?",
+                                       (row["request_id"],)).fetchone()
+        return _org_response(state, row)
+
+
+def revoke(state: SimState, owner: str, msg: W.RevocationRequest) -> bytes:
+    with Tx(state):
+        prior = _replay(state, owner, "revoke", msg.id)
+        if prior is not None:
+            log_submission(state, owner, "revoke", msg.id, "replay")
+            return prior
+        serial = msg.serial.rjust(32, "0")
+        row = state.conn().execute("SELECT * FROM certificates WHERE serial=?",
+                                   (serial,)).fetchone()
+        if row is None:
+            body = W.RevocationResponse(msg.id, "REJECTED", "RV:Unknown").build()
+        elif row["owner"] != owner or row["kind"] != "organisation":
+            body = W.RevocationResponse(msg.id, "REJECTED", "RV:NotAuth").build()
+        else:
+            state.conn().execute("UPDATE certificates SET status='R', revoked_at=? WHERE "
+                                 "serial=?", (_now(state).isoformat(), serial))
+            state.conn().execute("INSERT INTO crl_numbers(at) VALUES (?)",
+                                 (_now(state).isoformat(),))
+            body = W.RevocationResponse(msg.id, "COMPLETED").build()
+        _save_reply(state, owner, "revoke", msg.id, body)
+        log_submission(state, owner, "revoke", msg.id, "new")
+    return body
+
+
+def crl(state: SimState) -> bytes:
+    rows = state.conn().execute("SELECT serial, revoked_at FROM certificates WHERE status='R' "
+                                "AND kind='organisation'").fetchall()
+    n = state.conn().execute("SELECT COALESCE(MAX(n), 0) FROM crl_numbers").fetchone()[0]
+    revoked = [(int(r["serial"], 16), datetime.fromisoformat(r["revoked_at"])) for r in rows]
+    return CA.build_crl(state.hierarchy.org_ca, revoked, _now(state), int(n) + 1).public_bytes(
+        serialization.Encoding.DER)
+
+
+def enrol(state: SimState, msg: W.CredentialRequest) -> bytes:
+    """RAPP 5.4 enrolment: issue a credential for a CSR (the token proved the requester)."""
+    with Tx(state):
+        owner = "enrolment"
+        prior = _replay(state, owner, "enrol", msg.id)
+        if prior is not None:
+            log_submission(state, owner, "enrol", msg.id, "replay")
+            return prior
+        try:
+            csr = check_credential_csr(msg.csr, msg.purpose)
+        except CsrProblem as p:
+            body = W.CredentialResponse(msg.id, "REJECTED", p.code).build()
+        else:
+            cert = CA.issue_credential(state.hierarchy.iki_ca, csr, msg.purpose, _now(state))
+            _store_cert(state, cert, f"credential:{msg.purpose}",
+                        owner=cert.subject.rfc4514_string())
+            api_key = None
+            if msg.purpose == "web-service":
+                api_key = secrets.token_urlsafe(32)
+                state.conn().execute("INSERT INTO api_keys(key, owner, created) VALUES (?,?,?)",
+                                     (api_key, cert.subject.rfc4514_string(),
+                                      datetime.now(UTC).isoformat()))
+            chain = tuple(_der(e.certificate) for e in state.hierarchy.entries())
+            body = W.CredentialResponse(msg.id, "COMPLETED", None, _der(cert), chain,
+                                        api_key).build()
+        _save_reply(state, owner, "enrol", msg.id, body)
+        log_submission(state, owner, "enrol", msg.id, "new")
+    return body
+
+
+def search(state: SimState, req: W.CertificateSearchRequest) -> bytes:
+    sql = "SELECT * FROM certificates WHERE kind IN ('organisation', 'device')"
+    params: list[str] = []
+    if req.serial:
+        sql += " AND serial=?"
+        params.append(req.serial.rjust(32, "0"))
+    if req.subject_eui:
+        sql += " AND subject_eui=?"
+        params.append(req.subject_eui.replace("-", "").upper())
+    if req.role:
+        sql += " AND role=?"
+        params.append(req.role.upper())
+    if req.device_eui:
+        sql += " AND device_eui=?"
+        params.append(req.device_eui.replace("-", "").upper())
+    sql += " ORDER BY issued_at LIMIT 1000"
+    out = [W.RepositoryRecord(r["serial"], r["status"], bytes(r["der"]), r["role"], r["usage"],
+                              r["subject_eui"], r["device_eui"])
+           for r in state.conn().execute(sql, params)]
+    return W.CertificateSearchResponse(tuple(out)).build()

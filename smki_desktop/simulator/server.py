@@ -1,0 +1,382 @@
+"""The simulator's HTTPS front: two loopback listeners on stdlib `ThreadingHTTPServer` + `ssl`.
+
+- The **portal** port requires mutual TLS (CERT_REQUIRED) with a client certificate issued by the
+  simulator's IKI CA (partial-chain trust anchored at that CA only): without one, no HTTP answer
+  is ever given. It serves the web services (`/ws/...`) and the browser portal's forms
+  (`/portal/...`).
+- The **public** port is server-authenticated TLS only, like the DCC's repository service: the
+  repository (`/repository/...`, API key), the RAPP 5.4 enrolment endpoint (`/enrol/...`, the
+  out-of-band enrolment token) and the test control endpoint (`/_control/...`, control token:
+  faults, clock, counts).
+
+Requests over the size cap are refused from their Content-Length before any body is read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from smki_desktop.core import ws_xml as W
+from smki_desktop.simulator import ca as CA
+from smki_desktop.simulator import dcc
+from smki_desktop.simulator.state import SimState, atomic_write
+
+MAX_BODY = W.MAX_MESSAGE_BYTES
+FAULT_KINDS = ("delay", "5xx", "drop", "drop-after", "malformed", "huge")
+
+
+@dataclass
+class Fault:
+    kind: str
+    count: int
+    seconds: float = 0.0
+    path: str = "/"
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[Fault] = []
+
+    def add(self, f: Fault) -> None:
+        if f.kind not in FAULT_KINDS:
+            raise ValueError(f"fault kind {f.kind!r}: use one of {', '.join(FAULT_KINDS)}")
+        with self._lock:
+            self._items.append(f)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def take(self, path: str) -> Fault | None:
+        with self._lock:
+            for f in self._items:
+                if path.startswith(f.path) and f.count > 0:
+                    f.count -= 1
+                    if f.count == 0:
+                        self._items.remove(f)
+                    return f
+        return None
+
+
+class TlsServer(ThreadingHTTPServer):
+    """Accepts plain sockets and does the TLS handshake in the request's own thread."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr: tuple[str, int], tls: ssl.SSLContext, sim: Simulator,
+                 mtls: bool) -> None:
+        super().__init__(addr, Handler)
+        self.tls = tls
+        self.sim = sim
+        self.mtls = mtls
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            request.settimeout(30)
+            tls_sock = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            try:
+                request.close()
+            finally:
+                return  # noqa: B012 - a refused handshake ends here, silently
+        super().process_request_thread(tls_sock, client_address)
+
+
+Answer = tuple[int, bytes, str] | None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: TlsServer
+    server_version = "SMKI-Simulator/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.sim.verbose:
+            super().log_message(format, *args)
+
+    # -------------------------------------------------------------------- plumbing
+    def _send(self, code: int, body: bytes, ctype: str = "application/xml") -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _error(self, http: int, code: str, message: str) -> None:
+        self._send(http, W.ErrorResponse(code, message).build())
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+        self.connection.close()
+
+    def _body(self) -> bytes | None:
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            self.close_connection = True
+            self._error(411, "RQ:Length", "A Content-Length header is required.")
+            return None
+        n = int(length)
+        if n > MAX_BODY:
+            self.close_connection = True
+            self._error(413, "RQ:TooBig", f"A body of {n:,} bytes exceeds the limit of "
+                                          f"{MAX_BODY:,} bytes.")
+            return None
+        return self.rfile.read(n)
+
+    def _owner(self) -> str:
+        der = self.connection.getpeercert(binary_form=True)  # type: ignore[attr-defined]
+        return x509.load_der_x509_certificate(der).subject.rfc4514_string()
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    # -------------------------------------------------------------------- routing
+    def _dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        sim = self.server.sim
+        body = b""
+        if method == "POST":
+            got = self._body()
+            if got is None:
+                return
+            body = got
+        fault = None if url.path.startswith("/_control") else sim.faults.take(url.path)
+        if fault is not None:
+            if fault.kind == "delay":
+                time.sleep(fault.seconds)
+            elif fault.kind == "5xx":
+                self._error(503, "SV:Busy", "Injected fault: service unavailable.")
+                return
+            elif fault.kind == "drop":
+                self._drop()
+                return
+            elif fault.kind == "malformed":
+                self._send(200, b"<CSRBatchResult><BatchId>1</BatchId><Oops")
+                return
+            elif fault.kind == "huge":
+                self._huge()
+                return
+        routes = self.PORTAL if self.server.mtls else self.PUBLIC
+        fn = routes.get((method, url.path))
+        if fn is None:
+            self._error(404, "RQ:NoRoute", f"No endpoint {method} {url.path}.")
+            return
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        try:
+            answer = fn(self, body, query)
+        except W.XmlMessageError as exc:
+            self._error(400, "RQ:BadXML", exc.message[:500])
+            return
+        if answer is None:
+            return
+        code, payload, ctype = answer
+        if fault is not None and fault.kind == "drop-after":
+            self._drop()  # processed and committed, but the client never hears
+            return
+        self._send(code, payload, ctype)
+
+    def _huge(self) -> None:
+        size = 100 * 1024 * 1024
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        chunk = b" " * (1024 * 1024)
+        try:
+            self.wfile.write(b"<CSRBatchResult>")
+            for _ in range(100):
+                self.wfile.write(chunk)
+        except OSError:
+            pass
+        self.close_connection = True
+
+    def r_submit_batch(self, body: bytes, q: dict[str, str]) -> Answer:
+        return 200, dcc.submit_batch(self.server.sim.state, self._owner(),
+                                     W.SubmitCSRBatch.parse(body)), "application/xml"
+
+    def r_batch_result(self, body: bytes, q: dict[str, str]) -> Answer:
+        return 200, dcc.batch_result(self.server.sim.state, self._owner(),
+                                     q.get("BatchId", "")), "application/xml"
+
+    def r_adhoc(self, body: bytes, q: dict[str, str]) -> Answer:
+        return 200, dcc.adhoc(self.server.sim.state, self._owner(),
+                              W.DeviceCertificateSigningRequest.parse(body)), "application/xml"
+
+    def r_org_submit(self, body: bytes, q: dict[str, str]) -> Answer:
+        return 200, dcc.submit_org(self.server.sim.state, self._owner(),
+                                   W.OrganisationCSRSubmission.parse(body)), "application/xml"
+
+    def r_org_status(self, body: bytes, q: dict[str, str]) -> Answer:
+        return 200, dcc.org_status(self.server.sim.state, self._owner(),
+                                   q.get("RequestId", "")), "application/xml"
+
+    def r_revoke(self, body: bytes, q: dict[str, str]) -> Answer:
+        return 200, dcc.revoke(self.server.sim.state, self._owner(),
+                               W.RevocationRequest.parse(body)), "application/xml"
+
+    def r_crl(self, body: bytes, q: dict[str, str]) -> Answer:
+        return 200, dcc.crl(self.server.sim.state), "application/pkix-crl"
+
+    def _require(self, header: str, ok: Callable[[str], bool]) -> bool:
+        value = self.headers.get(header, "")
+        if not value or not ok(value):
+            self._error(401, "AU:Denied", f"Missing or wrong {header}.")
+            return False
+        return True
+
+    def _api_key_ok(self, key: str) -> bool:
+        st = self.server.sim.state
+        return st.conn().execute("SELECT 1 FROM api_keys WHERE key=?", (key,)).fetchone() \
+            is not None
+
+    def r_search(self, body: bytes, q: dict[str, str]) -> Answer:
+        if not self._require("X-API-Key", self._api_key_ok):
+            return None
+        return 200, dcc.search(self.server.sim.state, W.CertificateSearchRequest.parse(body)), \
+            "application/xml"
+
+    def r_repo_crl(self, body: bytes, q: dict[str, str]) -> Answer:
+        if not self._require("X-API-Key", self._api_key_ok):
+            return None
+        return self.r_crl(body, q)
+
+    def r_enrol(self, body: bytes, q: dict[str, str]) -> Answer:
+        token = self.server.sim.state.meta("enrolment_token") or ""
+        if not self._require("X-Enrolment-Token", lambda v: v == token):
+            return None
+        return 200, dcc.enrol(self.server.sim.state, W.CredentialRequest.parse(body)), \
+            "application/xml"
+
+    def _control_ok(self) -> bool:
+        token = self.server.sim.state.meta("control_token") or ""
+        return self._require("X-Control-Token", lambda v: v == token)
+
+    def r_faults(self, body: bytes, q: dict[str, str]) -> Answer:
+        if not self._control_ok():
+            return None
+        spec = json.loads(body or b"{}")
+        if spec.get("clear"):
+            self.server.sim.faults.clear()
+        else:
+            self.server.sim.faults.add(Fault(spec["kind"], int(spec.get("count", 1)),
+                                             float(spec.get("seconds", 0)),
+                                             spec.get("path", "/")))
+        return 200, b"{}", "application/json"
+
+    def r_config(self, body: bytes, q: dict[str, str]) -> Answer:
+        if not self._control_ok():
+            return None
+        spec = json.loads(body or b"{}")
+        for name in ("batch_step", "clock_offset", "respect_window"):
+            if name in spec:
+                self.server.sim.state.set_meta(name, str(spec[name]))
+        return 200, b"{}", "application/json"
+
+    def r_submissions(self, body: bytes, q: dict[str, str]) -> Answer:
+        if not self._control_ok():
+            return None
+        st = self.server.sim.state
+        rows = [dict(r) for r in st.conn().execute(
+            "SELECT owner, kind, client_ref, outcome, at FROM submissions ORDER BY seq")]
+        batches = [dict(r) for r in st.conn().execute(
+            "SELECT batch_id, owner, client_ref, status, csr_count FROM batches")]
+        return 200, json.dumps({"submissions": rows, "batches": batches}).encode(), \
+            "application/json"
+
+    PORTAL: ClassVar[dict[tuple[str, str], Callable[..., Answer]]] = {
+        ("POST", "/ws/SubmitCSRBatch"): r_submit_batch,
+        ("GET", "/ws/CSRBatchResult"): r_batch_result,
+        ("POST", "/ws/DeviceCertificateSigningRequest"): r_adhoc,
+        ("POST", "/portal/organisation-csr"): r_org_submit,
+        ("GET", "/portal/organisation-csr"): r_org_status,
+        ("POST", "/portal/revocation"): r_revoke,
+        ("GET", "/portal/crl"): r_crl,
+    }
+    PUBLIC: ClassVar[dict[tuple[str, str], Callable[..., Answer]]] = {
+        ("POST", "/repository/search"): r_search,
+        ("GET", "/repository/crl"): r_repo_crl,
+        ("POST", "/enrol/credential"): r_enrol,
+        ("POST", "/_control/faults"): r_faults,
+        ("POST", "/_control/config"): r_config,
+        ("GET", "/_control/submissions"): r_submissions,
+    }
+
+
+class Simulator:
+    """Both listeners over one state folder."""
+
+    def __init__(self, state_dir: Path, *, host: str = "127.0.0.1", port: int = 0,
+                 public_port: int = 0, batch_step: float | None = None,
+                 verbose: bool = False) -> None:
+        self.state = SimState(state_dir)
+        self.faults = Faults()
+        self.verbose = verbose
+        if batch_step is not None:
+            self.state.set_meta("batch_step", str(batch_step))
+        cert_path, key_path = self._server_credential()
+        portal_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        portal_ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        portal_ctx.load_cert_chain(cert_path, key_path)
+        portal_ctx.verify_mode = ssl.CERT_REQUIRED
+        portal_ctx.load_verify_locations(cadata=self.state.hierarchy.iki_ca.certificate
+                                         .public_bytes(serialization.Encoding.PEM).decode())
+        portal_ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        public_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        public_ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        public_ctx.load_cert_chain(cert_path, key_path)
+        self.portal = TlsServer((host, port), portal_ctx, self, mtls=True)
+        self.public = TlsServer((host, public_port), public_ctx, self, mtls=False)
+        self.host = host
+
+    def _server_credential(self) -> tuple[Path, Path]:
+        from datetime import UTC, datetime
+
+        cert_path = self.state.dir / "tls-server.pem"
+        key_path = self.state.dir / "tls-server.key"
+        if not (cert_path.exists() and key_path.exists()):
+            cert, key = CA.issue_tls_server(self.state.hierarchy.iki_ca, datetime.now(UTC))
+            atomic_write(key_path, key.private_bytes(serialization.Encoding.PEM,
+                                                     serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption()))
+            chain = cert.public_bytes(serialization.Encoding.PEM) + \
+                self.state.hierarchy.iki_ca.certificate.public_bytes(serialization.Encoding.PEM)
+            atomic_write(cert_path, chain, 0o644)
+        return cert_path, key_path
+
+    @property
+    def info(self) -> dict[str, object]:
+        pp, qp = self.portal.server_address[1], self.public.server_address[1]
+        return {"host": self.host, "portal_port": pp, "public_port": qp,
+                "portal_url": f"https://{self.host}:{pp}",
+                "repository_url": f"https://{self.host}:{qp}"}
+
+    def start(self) -> None:
+        for srv in (self.portal, self.public):
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.state.write_public_files(self.info)
+
+    def stop(self) -> None:
+        for srv in (self.portal, self.public):
+            srv.shutdown()
+            srv.server_close()

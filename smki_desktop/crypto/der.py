@@ -40,7 +40,10 @@ def to_der(data: bytes, what: str = "file") -> bytes:
     if stripped.startswith(b"-----BEGIN"):
         raise InputError(f"{what}: PEM armour is not closed by a matching END line.")
     if _B64_CHARS.match(stripped):
-        return _b64(stripped, what)
+        try:
+            return _b64(stripped, what)
+        except InputError as exc:
+            raise InputError(f"{what}: not PEM, DER or Base64 ({exc.message})") from None
     raise InputError(f"{what}: not PEM, DER or Base64.")
 
 

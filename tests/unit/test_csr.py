@@ -1,0 +1,105 @@
+"""Organisation CSR builder: exact profile bytes, every output form, refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from asn1crypto import csr as acsr
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import InputError
+from smki_desktop.core.eui import Eui64
+from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
+from smki_desktop.core.roles import RemotePartyRole
+from smki_desktop.crypto.csr import OrgCsrRequest, build_org_csr
+from smki_desktop.crypto.der import encode, to_der
+from smki_desktop.crypto.lint import lint_der
+from smki_desktop.keystores.memory_signer import MemorySigner
+from smki_desktop.profile_data import load_profile
+
+TEST = load_profile(Environment.TEST)
+EUI = Eui64.parse("90-B3-D5-1F-30-01-00-00")
+
+
+def signer(usage: KeyUsage, private=None) -> MemorySigner:  # type: ignore[no-untyped-def]
+    key = private or ec.generate_private_key(ec.SECP256R1())
+    spki = key.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    kt = KeyType.EC_P256 if isinstance(key, ec.EllipticCurvePrivateKey) else KeyType.RSA_2048
+    info = KeyInfo(key_id_for_spki(spki), "t", kt, usage, Environment.TEST,
+                   datetime.now(UTC), KeyLocation.OS_KEYRING, spki)
+    return MemorySigner(info, key)
+
+
+@pytest.mark.parametrize("usage", [KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT])
+@pytest.mark.parametrize("cn", [None, "ACME ENERGY"])
+def test_csr_is_exactly_the_profile(usage: KeyUsage, cn: str | None) -> None:
+    s = signer(usage)
+    der = build_org_csr(s, RemotePartyRole.SUPPLIER, EUI, cn)
+    report = lint_der(der, TEST)
+    assert report.findings == []
+    assert report.fields.usage is usage and report.fields.eui == EUI
+    assert report.fields.key_id == s.key.key_id and report.fields.cn == cn
+    csr = x509.load_der_x509_csr(der)
+    assert csr.is_signature_valid
+    # uniqueIdentifier: BIT STRING, 0 unused bits, 8 octets
+    assert b"\x06\x03\x55\x04\x2d\x03\x09\x00" + EUI.octets in der
+    info = acsr.CertificationRequest.load(der)["certification_request_info"]
+    assert len(info["attributes"]) == 1
+    # signature algorithm without parameters: 30 0a 06 08 <ecdsa-with-SHA256>
+    assert bytes.fromhex("300a06082a8648ce3d040302") in der
+
+
+def test_ku_bits_encoding_matches_dcc_certificates() -> None:
+    der = build_org_csr(signer(KeyUsage.KEY_AGREEMENT), RemotePartyRole.SUPPLIER, EUI)
+    assert bytes.fromhex("0603551d0f0101ff040403020308") in der
+    der = build_org_csr(signer(KeyUsage.SIGNING), RemotePartyRole.SUPPLIER, EUI)
+    assert bytes.fromhex("0603551d0f0101ff040403020780") in der
+
+
+@pytest.mark.parametrize("fmt", ["pem", "base64", "base64-64", "base64-76", "der"])
+@pytest.mark.parametrize("crlf", [False, True])
+def test_output_forms(fmt: str, crlf: bool) -> None:
+    der = build_org_csr(signer(KeyUsage.SIGNING), RemotePartyRole.NETWORK_OPERATOR, EUI)
+    out = encode(der, fmt, crlf=crlf)
+    assert to_der(out) == der
+    if fmt == "der":
+        return
+    text = out.decode("ascii")
+    lines = text.split("\r\n" if crlf else "\n")[:-1]
+    assert text.endswith("\r\n" if crlf else "\n")
+    assert ("\r\n" in text) == crlf
+    if fmt == "pem":
+        assert lines[0] == "-----BEGIN CERTIFICATE REQUEST-----"
+        assert lines[-1] == "-----END CERTIFICATE REQUEST-----"
+        assert all(len(ln) <= 64 for ln in lines[1:-1])
+    elif fmt == "base64":
+        assert len(lines) == 1
+    else:
+        width = int(fmt.split("-")[1])
+        assert all(len(ln) == width for ln in lines[:-1]) and len(lines[-1]) <= width
+
+
+def test_refuses_wrong_keys() -> None:
+    with pytest.raises(InputError, match="EC P-256"):
+        build_org_csr(signer(KeyUsage.FILE_SIGNING, rsa.generate_private_key(65537, 2048)),
+                      RemotePartyRole.SUPPLIER, EUI)
+    with pytest.raises(InputError, match="not signing or key-agreement"):
+        build_org_csr(signer(KeyUsage.FILE_SIGNING), RemotePartyRole.SUPPLIER, EUI)
+
+
+def test_request_checked_against_party_type() -> None:
+    OrgCsrRequest(RemotePartyRole.SUPPLIER, EUI, KeyUsage.SIGNING, "X").check(
+        TEST, "import-supplier")
+    with pytest.raises(InputError, match="Role: a import-supplier may request"):
+        OrgCsrRequest(RemotePartyRole.NETWORK_OPERATOR, EUI, KeyUsage.SIGNING).check(
+            TEST, "import-supplier")
+    with pytest.raises(InputError, match="Usage: role xmlSign allows signing"):
+        OrgCsrRequest(RemotePartyRole.XML_SIGN, EUI, KeyUsage.KEY_AGREEMENT).check(
+            TEST, "gas-supplier")
+    with pytest.raises(InputError, match="CN: longer"):
+        OrgCsrRequest(RemotePartyRole.SUPPLIER, EUI, KeyUsage.SIGNING, "x" * 65).check(TEST)

@@ -1,0 +1,154 @@
+"""A fast Device Certificate check against the profile and against the CSR it answers.
+
+Cheaper than a full lint (no chain): meant to run on 50,000 certificates of a batch result.
+Findings are (code, text) pairs; an empty list means the certificate is acceptable. The rules
+(reference section 4): v3, empty subject, EC P-256 key equal to the CSR's, keyUsage critical with
+the CSR's one bit, subjectAltName critical with the CSR's hardwareModuleName (hwType + EUI),
+notAfter 99991231235959Z, certificatePolicies critical with one policy of the environment's
+device policy set, subjectKeyIdentifier and authorityKeyIdentifier present, issuer one of the
+environment's Device CA names when the profile lists any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtensionOID
+
+from smki_desktop.crypto.device_csr import (
+    HMN_OID,
+    KEY_AGREEMENT,
+    SIGNING,
+    _usage_of,
+    key_id_of_public_key,
+    oid_text,
+    parse_hardware_module_name,
+)
+
+DEVICE_NOT_AFTER = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+Finding = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceCertFacts:
+    key_id: str
+    eui: bytes
+    usage: str
+    hw_type: str
+    serial_hex: str
+    issuer: str
+
+
+def _name_key(name: x509.Name) -> tuple[tuple[str, str], ...]:
+    """Compare names by attribute type and case-folded value (RFC 5280 style, not bytes)."""
+    return tuple((a.oid.dotted_string, " ".join(str(a.value).split()).casefold())
+                 for a in name)
+
+
+def _parse_ca_name(text: str) -> tuple[tuple[str, str], ...]:
+    try:
+        return _name_key(x509.Name.from_rfc4514_string(text))
+    except ValueError:
+        return ()
+
+
+def read_facts(cert: x509.Certificate) -> DeviceCertFacts:
+    """Key id, EUI, usage and hwType of a device certificate (empty fields where unreadable)."""
+    pub = cert.public_key()
+    key_id = key_id_of_public_key(pub) if isinstance(pub, ec.EllipticCurvePublicKey) else ""
+    eui, hw, usage = b"", "", ""
+    try:
+        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        names = list(san.value)  # type: ignore[call-overload]
+        if len(names) == 1 and isinstance(names[0], x509.OtherName) \
+                and names[0].type_id.dotted_string == HMN_OID:
+            hw_der, eui = parse_hardware_module_name(names[0].value)
+            hw = oid_text(hw_der)
+    except (x509.ExtensionNotFound, ValueError):
+        pass
+    try:
+        ku = cert.extensions.get_extension_for_oid(ExtensionOID.KEY_USAGE)
+        usage = _usage_of(ku.value)  # type: ignore[arg-type]
+    except (x509.ExtensionNotFound, ValueError):
+        pass
+    return DeviceCertFacts(key_id, eui, usage, hw, format(cert.serial_number, "x"),
+                           cert.issuer.rfc4514_string())
+
+
+def check_device_certificate(
+    cert: x509.Certificate,
+    *,
+    csr_key_id: str,
+    csr_eui: bytes,
+    csr_usage: str,
+    policy_oids: Iterable[str],
+    ca_names: Iterable[str] = (),
+    hw_types: Iterable[str] = (),
+) -> list[Finding]:
+    out: list[Finding] = []
+    if cert.version is not x509.Version.v3:
+        out.append(("version", "not an X.509 v3 certificate"))
+    facts = read_facts(cert)
+    if len(cert.subject) != 0:
+        out.append(("subject", "a device certificate's subject must be empty"))
+    pub = cert.public_key()
+    if not isinstance(pub, ec.EllipticCurvePublicKey) or not isinstance(pub.curve, ec.SECP256R1):
+        out.append(("key", "the key is not EC P-256"))
+    elif facts.key_id != csr_key_id:
+        out.append(("key-mismatch", "the certificate's public key is not the CSR's"))
+    try:
+        exts = cert.extensions
+    except ValueError as exc:
+        return [*out, ("extensions", f"unreadable extensions ({exc})")]
+    ku = _get(exts, ExtensionOID.KEY_USAGE)
+    if ku is None or not ku.critical:
+        out.append(("key-usage", "keyUsage missing or not critical"))
+    elif facts.usage not in (SIGNING, KEY_AGREEMENT):
+        out.append(("key-usage", "keyUsage must have exactly one bit"))
+    elif facts.usage != csr_usage:
+        out.append(("key-usage", f"keyUsage is {facts.usage}; the CSR asked for {csr_usage}"))
+    san = _get(exts, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    if san is None or not san.critical:
+        out.append(("san", "subjectAltName missing or not critical"))
+    elif facts.eui != csr_eui:
+        out.append(("san", "the device EUI in subjectAltName is not the CSR's"))
+    hw_allowed = set(hw_types)
+    if hw_allowed and "*" not in hw_allowed and facts.hw_type not in hw_allowed:
+        out.append(("hw-type", f"hwType {facts.hw_type or 'missing'} is not expected"))
+    if cert.not_valid_after_utc != DEVICE_NOT_AFTER:
+        out.append(("validity", f"notAfter is {cert.not_valid_after_utc:%Y-%m-%d %H:%M:%S}Z, "
+                                "not 9999-12-31 23:59:59Z"))
+    pol = _get(exts, ExtensionOID.CERTIFICATE_POLICIES)
+    allowed = set(policy_oids)
+    if pol is None or not pol.critical:
+        out.append(("policy", "certificatePolicies missing or not critical"))
+    else:
+        oids = [p.policy_identifier.dotted_string for p in pol.value]  # type: ignore[attr-defined]
+        if len(oids) != 1:
+            out.append(("policy", f"{len(oids)} policies; exactly one is required"))
+        elif allowed and oids[0] not in allowed:
+            out.append(("policy", f"policy {oids[0]} is not a device policy of this "
+                                  "environment"))
+        elif not allowed:
+            out.append(("policy", "no device policy OID is configured for this environment"))
+    if _get(exts, ExtensionOID.SUBJECT_KEY_IDENTIFIER) is None:
+        out.append(("ski", "subjectKeyIdentifier missing"))
+    if _get(exts, ExtensionOID.AUTHORITY_KEY_IDENTIFIER) is None:
+        out.append(("aki", "authorityKeyIdentifier missing"))
+    names = [k for k in (_parse_ca_name(n) for n in ca_names) if k]
+    if names and _name_key(cert.issuer) not in names:
+        out.append(("issuer", f"issuer {cert.issuer.rfc4514_string()} is not a Device CA of "
+                              "this environment"))
+    return out
+
+
+def _get(exts: x509.Extensions, oid: x509.ObjectIdentifier) -> x509.Extension[x509.ExtensionType] \
+        | None:
+    try:
+        return exts.get_extension_for_oid(oid)
+    except x509.ExtensionNotFound:
+        return None

@@ -1,0 +1,420 @@
+"""Device CSRs at scale: fast parse + profile check + signature check, and fast generation.
+
+Device CSR profile (reference section 4): PKCS#10 v0, EMPTY subject, EC P-256 key (uncompressed
+point), signed ecdsa-with-SHA256; one requested-extensions attribute holding exactly
+keyUsage (critical, exactly one of digitalSignature / keyAgreement) and subjectAltName
+(critical) with one otherName hardwareModuleName (1.3.6.1.5.5.7.8.4) = SEQUENCE { hwType OID,
+hwSerialNum OCTET STRING of the 8-octet device EUI-64 }.
+
+Speed: checking one CSR costs one `cryptography` parse (Rust) plus one ECDSA verification; the
+profile checks are a few attribute reads. `check_many` spreads chunks over worker processes
+(one per core, `spawn` so it is safe from GUI threads) and reports progress and honours
+cancellation between chunks. Generation builds the To-Be-Signed bytes from a template (only the
+public point and the EUI change) and signs them: cheaper than `CertificateSigningRequestBuilder`.
+
+Results cross process boundaries as plain tuples (`CheckTuple`, `GenTuple`) to keep pickling
+cheap for 50,000 items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from multiprocessing import get_context
+from typing import TypeVar
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from smki_desktop.core.ports import NullProgress, ProgressSink
+
+HMN_OID = "1.3.6.1.5.5.7.8.4"
+TEST_HW_TYPE = "1.2.826.0.1.8641679.1.2.2.1"
+SIGNING = "signing"
+KEY_AGREEMENT = "key-agreement"
+USAGES = (SIGNING, KEY_AGREEMENT)
+USAGE_SHORT = {SIGNING: "ds", KEY_AGREEMENT: "ka"}
+
+_ECDSA_SHA256_OID = x509.ObjectIdentifier("1.2.840.10045.4.3.2")
+_P256_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
+_ALG_ID = bytes.fromhex("300a06082a8648ce3d040302")
+_EXT_REQ_OID = bytes.fromhex("06092a864886f70d01090e")
+_KU_DS = bytes.fromhex("300e0603551d0f0101ff0404030207" "80")
+_KU_KA = bytes.fromhex("300e0603551d0f0101ff0404030203" "08")
+_HMN = x509.ObjectIdentifier(HMN_OID)
+_HMN_DER = bytes.fromhex("06082b06010505070804")
+
+CheckTuple = tuple[str, str, bytes, str, str, str]
+"""(code, reason, eui, usage, key_id, hw_type); code "" means valid."""
+GenTuple = tuple[bytes, str, bytes, bytes]
+"""(eui, usage, csr_der, private key PKCS#8 DER or b"")."""
+
+
+# --- DER helpers ---------------------------------------------------------------------------------
+
+
+def _len(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    return bytes([tag]) + _len(len(content)) + content
+
+
+@lru_cache(maxsize=64)
+def oid_der(dotted: str) -> bytes:
+    """DER of an OBJECT IDENTIFIER (tag and length included)."""
+    arcs = [int(a) for a in dotted.split(".")]
+    if len(arcs) < 2 or arcs[0] > 2:
+        raise ValueError(f"{dotted!r} is not an OID")
+    body = bytearray()
+    for value in [arcs[0] * 40 + arcs[1], *arcs[2:]]:
+        chunk = [value & 0x7F]
+        value >>= 7
+        while value:
+            chunk.append(0x80 | (value & 0x7F))
+            value >>= 7
+        body += bytes(reversed(chunk))
+    return _tlv(0x06, bytes(body))
+
+
+def oid_text(content: bytes) -> str:
+    """Dotted text of an OID's content octets (for messages)."""
+    arcs: list[int] = []
+    value = 0
+    for b in content:
+        value = (value << 7) | (b & 0x7F)
+        if not b & 0x80:
+            arcs.append(value)
+            value = 0
+    if not arcs:
+        return "?"
+    first = min(arcs[0] // 40, 2)
+    return ".".join(str(a) for a in [first, arcs[0] - 40 * first, *arcs[1:]])
+
+
+def _read_tlv(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, content start, content end) of the TLV at pos; raises ValueError."""
+    if pos + 2 > len(data):
+        raise ValueError("truncated")
+    tag = data[pos]
+    n = data[pos + 1]
+    pos += 2
+    if n & 0x80:
+        k = n & 0x7F
+        if k == 0 or k > 3 or pos + k > len(data):
+            raise ValueError("bad length")
+        n = int.from_bytes(data[pos : pos + k], "big")
+        pos += k
+    if pos + n > len(data):
+        raise ValueError("truncated")
+    return tag, pos, pos + n
+
+
+def parse_hardware_module_name(value: bytes) -> tuple[bytes, bytes]:
+    """(hwType OID content octets, hwSerialNum) from the DER SEQUENCE of a HardwareModuleName."""
+    tag, start, end = _read_tlv(value, 0)
+    if tag != 0x30 or end != len(value):
+        raise ValueError("HardwareModuleName is not one SEQUENCE")
+    tag, o_start, o_end = _read_tlv(value, start)
+    if tag != 0x06:
+        raise ValueError("hwType is not an OID")
+    tag, s_start, s_end = _read_tlv(value, o_end)
+    if tag != 0x04:
+        raise ValueError("hwSerialNum is not an OCTET STRING")
+    if s_end != end:
+        raise ValueError("HardwareModuleName has extra fields")
+    return value[o_start:o_end], value[s_start:s_end]
+
+
+def spki_for_point(point: bytes) -> bytes:
+    return _P256_SPKI_PREFIX + point
+
+
+def key_id_for_point(point: bytes) -> str:
+    """The project's key id (SHA-256 of the SubjectPublicKeyInfo DER) of a P-256 point."""
+    return hashlib.sha256(_P256_SPKI_PREFIX + point).hexdigest()
+
+
+def key_id_of_public_key(key: ec.EllipticCurvePublicKey) -> str:
+    return key_id_for_point(
+        key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+
+
+# --- Checking ------------------------------------------------------------------------------------
+
+
+def check_device_csr(der: bytes, hw_types: Iterable[str], verify: bool = True) -> CheckTuple:
+    """Check one Device CSR against the profile and its signature.
+
+    Returns (code, reason, eui, usage, key_id, hw_type): `code` is "" when the CSR is valid,
+    otherwise a short rule name (parse, version, subject, key, sig-alg, attributes, extensions,
+    key-usage, san, hw-type, eui, signature) with `reason` in words."""
+    allowed = _allowed(tuple(hw_types))
+    try:
+        csr = x509.load_der_x509_csr(der)
+    except x509.InvalidVersion as exc:
+        return ("version", f"not a version 1 (v0) PKCS#10 request ({exc})", b"", "", "", "")
+    except ValueError as exc:
+        return ("parse", f"not a DER PKCS#10 certificate request ({exc})", b"", "", "", "")
+    eui, usage, key_id, hw = b"", "", "", ""
+    try:
+        pub = csr.public_key()
+    except Exception as exc:  # unsupported key algorithms raise various errors
+        return ("key", f"unreadable public key ({exc})", b"", "", "", "")
+    if not isinstance(pub, ec.EllipticCurvePublicKey) or not isinstance(pub.curve, ec.SECP256R1):
+        return ("key", "the key is not an EC P-256 key", b"", "", "", "")
+    point = pub.public_bytes(serialization.Encoding.X962,
+                             serialization.PublicFormat.UncompressedPoint)
+    key_id = key_id_for_point(point)
+    if (_P256_SPKI_PREFIX + point) not in der:
+        return ("key", "the P-256 point is not in uncompressed form", eui, usage, key_id, hw)
+    # SAN first, so that even a rejected CSR names its device where it can
+    try:
+        exts = csr.extensions
+    except Exception as exc:
+        return ("extensions", f"unreadable requested extensions ({exc})", b"", "", key_id, "")
+    san_ext = None
+    ku_ext = None
+    for ext in exts:
+        if ext.oid == x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME:
+            san_ext = ext
+        elif ext.oid == x509.oid.ExtensionOID.KEY_USAGE:
+            ku_ext = ext
+    if san_ext is not None:
+        names = list(san_ext.value)  # type: ignore[attr-defined]
+        if len(names) == 1 and isinstance(names[0], x509.OtherName) and names[0].type_id == _HMN:
+            try:
+                hw_der, serial = parse_hardware_module_name(names[0].value)
+            except ValueError as exc:
+                return ("san", f"hardwareModuleName is malformed ({exc})", b"", "", key_id, "")
+            hw = oid_text(hw_der)
+            if len(serial) != 8:
+                return ("eui", f"hwSerialNum has {len(serial)} octets; a device EUI-64 has 8",
+                        b"", "", key_id, hw)
+            eui = serial
+    if ku_ext is not None:
+        usage = _usage_of(ku_ext.value)  # type: ignore[arg-type]
+    if csr.signature_algorithm_oid != _ECDSA_SHA256_OID:
+        return ("sig-alg", "not signed with ecdsa-with-SHA256", eui, usage, key_id, hw)
+    if len(csr.subject) != 0:
+        return ("subject", f"the subject must be empty, not {csr.subject.rfc4514_string()!r}",
+                eui, usage, key_id, hw)
+    tbs = csr.tbs_certrequest_bytes
+    if _EXT_REQ_OID not in tbs:
+        return ("attributes", "no requested-extensions attribute", eui, usage, key_id, hw)
+    try:
+        n_attrs = len(list(csr.attributes))
+    except Exception:
+        n_attrs = -1
+    if n_attrs != 1:
+        return ("attributes", "only the requested-extensions attribute is allowed",
+                eui, usage, key_id, hw)
+    if len(exts) != 2 or ku_ext is None or san_ext is None:
+        found = ", ".join(e.oid._name for e in exts) or "none"
+        return ("extensions", f"exactly keyUsage and subjectAltName are required (found: {found})",
+                eui, usage, key_id, hw)
+    if not ku_ext.critical:
+        return ("key-usage", "keyUsage is not critical", eui, usage, key_id, hw)
+    if not usage:
+        return ("key-usage", "keyUsage must have exactly one of digitalSignature or keyAgreement",
+                eui, usage, key_id, hw)
+    if not san_ext.critical:
+        return ("san", "subjectAltName is not critical", eui, usage, key_id, hw)
+    if not eui:
+        return ("san", "subjectAltName must hold exactly one otherName hardwareModuleName",
+                eui, usage, key_id, hw)
+    if allowed is not None and hw not in allowed:
+        expected = ", ".join(sorted(allowed)) or "none configured for this environment"
+        return ("hw-type", f"hwType {hw} is not the expected {expected}", eui, usage, key_id, hw)
+    if verify:
+        try:
+            pub.verify(csr.signature, tbs, ec.ECDSA(hashes.SHA256()))
+        except InvalidSignature:
+            return ("signature", "the signature does not verify (wrong key or altered request)",
+                    eui, usage, key_id, hw)
+    return ("", "", eui, usage, key_id, hw)
+
+
+@lru_cache(maxsize=16)
+def _allowed(hw_types: tuple[str, ...]) -> frozenset[str] | None:
+    """None means "any hwType" (only when the caller passes the wildcard '*')."""
+    if "*" in hw_types:
+        return None
+    return frozenset(hw_types)
+
+
+def _usage_of(ku: x509.KeyUsage) -> str:
+    others = (ku.content_commitment, ku.key_encipherment, ku.data_encipherment,
+              ku.key_cert_sign, ku.crl_sign)
+    if any(others):
+        return ""
+    if ku.key_agreement and (ku.encipher_only or ku.decipher_only):
+        return ""
+    if ku.digital_signature and not ku.key_agreement:
+        return SIGNING
+    if ku.key_agreement and not ku.digital_signature:
+        return KEY_AGREEMENT
+    return ""
+
+
+def _check_chunk(ders: list[bytes], hw_types: tuple[str, ...]) -> list[CheckTuple]:
+    return [check_device_csr(d, hw_types) for d in ders]
+
+
+# --- Generation ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def _template(usage: str, hw_type: str) -> tuple[bytes, bytes]:
+    """(CRI prefix up to the public point, attributes up to the EUI): the EUI is the last 8
+    octets of the CertificationRequestInfo, so a placeholder EUI is built and cut off."""
+    ku = _KU_DS if usage == SIGNING else _KU_KA
+    hmn = _tlv(0x30, oid_der(hw_type) + _tlv(0x04, b"\x00" * 8))
+    other_name = _tlv(0xA0, _HMN_DER + _tlv(0xA0, hmn))
+    san = _tlv(0x30, bytes.fromhex("0603551d110101ff") + _tlv(0x04, _tlv(0x30, other_name)))
+    attrs = _tlv(0xA0, _tlv(0x30, _EXT_REQ_OID + _tlv(0x31, _tlv(0x30, ku + san))))
+    cri = _tlv(0x30, b"\x02\x01\x00\x30\x00" + _P256_SPKI_PREFIX + b"\x04" * 65 + attrs)
+    head_len = len(cri) - len(attrs) - 65
+    return cri[:head_len], attrs[:-8]
+
+
+def build_device_csr(key: ec.EllipticCurvePrivateKey, eui: bytes, usage: str,
+                     hw_type: str = TEST_HW_TYPE) -> bytes:
+    """A Device CSR (DER) for the key, signed by it."""
+    if len(eui) != 8:
+        raise ValueError("a device EUI-64 has 8 octets")
+    if usage not in USAGES:
+        raise ValueError(f"usage {usage!r} is not signing or key-agreement")
+    prefix, middle = _template(usage, hw_type)
+    point = key.public_key().public_bytes(serialization.Encoding.X962,
+                                          serialization.PublicFormat.UncompressedPoint)
+    tbs = prefix + point + middle + eui
+    sig = key.sign(tbs, ec.ECDSA(hashes.SHA256()))
+    body = tbs + _ALG_ID + b"\x03" + _len(len(sig) + 1) + b"\x00" + sig
+    return b"\x30" + _len(len(body)) + body
+
+
+def generate_one(eui: bytes, usage: str, hw_type: str = TEST_HW_TYPE,
+                 keep_key: bool = True) -> GenTuple:
+    key = ec.generate_private_key(ec.SECP256R1())
+    der = build_device_csr(key, eui, usage, hw_type)
+    pkcs8 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()) if keep_key else b""
+    return (eui, usage, der, pkcs8)
+
+
+def _gen_chunk(items: list[tuple[bytes, str]], hw_type: str, keep_keys: bool) -> list[GenTuple]:
+    return [generate_one(e, u, hw_type, keep_keys) for e, u in items]
+
+
+# --- Parallel driver -----------------------------------------------------------------------------
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class Cancelled(Exception):
+    done: int
+
+    def __str__(self) -> str:
+        return f"cancelled after {self.done} items"
+
+
+def default_processes() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def run_chunked(
+    fn: Callable[..., list[R]],
+    items: Sequence[T],
+    extra: tuple[object, ...],
+    *,
+    processes: int | None = None,
+    chunk: int = 1000,
+    progress: ProgressSink | None = None,
+    text: str = "",
+    serial_below: int = 2000,
+) -> list[R]:
+    """Apply `fn(chunk_list, *extra)` over `items` in chunks, in worker processes when there are
+    enough items, keeping order. Progress is reported per chunk; when `progress.cancelled`
+    turns true the remaining chunks are abandoned and `Cancelled` is raised."""
+    sink = progress or NullProgress()
+    total = len(items)
+    procs = default_processes() if processes is None else processes
+    chunks = [list(items[i : i + chunk]) for i in range(0, total, chunk)]
+    out: list[R] = []
+    sink.progress(0, total, text)
+    if procs <= 1 or total < serial_below:
+        for part in chunks:
+            if sink.cancelled:
+                raise Cancelled(len(out))
+            out.extend(fn(part, *extra))
+            sink.progress(len(out), total, text)
+        return out
+    with ProcessPoolExecutor(max_workers=procs, mp_context=get_context("spawn")) as pool:
+        pending: list[Future[list[R]]] = []
+        it = iter(chunks)
+        # keep a bounded number of chunks in flight (memory stays flat)
+        for part in it:
+            pending.append(pool.submit(fn, part, *extra))
+            if len(pending) >= procs * 3:
+                break
+        try:
+            while pending:
+                fut = pending.pop(0)
+                out.extend(fut.result())
+                sink.progress(len(out), total, text)
+                if sink.cancelled:
+                    raise Cancelled(len(out))
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending.append(pool.submit(fn, nxt, *extra))
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            raise
+    return out
+
+
+def check_many(ders: Sequence[bytes], hw_types: Iterable[str], *, processes: int | None = None,
+               progress: ProgressSink | None = None, chunk: int = 1000) -> list[CheckTuple]:
+    """Check every CSR (in order) using all cores."""
+    return run_chunked(_check_chunk, ders, (tuple(hw_types),), processes=processes, chunk=chunk,
+                       progress=progress, text="Checking CSRs")
+
+
+def generate_many(items: Sequence[tuple[bytes, str]], hw_type: str = TEST_HW_TYPE, *,
+                  keep_keys: bool = True, processes: int | None = None,
+                  progress: ProgressSink | None = None, chunk: int = 500) -> list[GenTuple]:
+    """Generate a key pair and Device CSR for each (eui, usage), using all cores."""
+    return run_chunked(_gen_chunk, items, (hw_type, keep_keys), processes=processes, chunk=chunk,
+                       progress=progress, text="Generating test device CSRs")
+
+
+@dataclass(frozen=True)
+class DeviceCsrSummary:
+    """Readable summary of one checked CSR (for single-file callers)."""
+
+    valid: bool
+    code: str
+    reason: str
+    eui: bytes
+    usage: str
+    key_id: str
+    hw_type: str
+
+    @classmethod
+    def of(cls, t: CheckTuple) -> DeviceCsrSummary:
+        return cls(t[0] == "", t[0], t[1], t[2], t[3], t[4], t[5])

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Set up SMKI Desktop on Debian/Ubuntu: the system packages Qt, the Secret Service and the tests
+# need, then a virtual environment in .venv with the app (and, with --test, the test tools).
+# Usage: bash packaging/setup.sh [--test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want_tests=0
+[[ ${1:-} == --test ]] && want_tests=1
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Qt (offscreen and on a real X display), fonts, the Secret Service on a D-Bus session.
+app_pkgs=(python3-venv libglib2.0-0 libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0
+  libfontconfig1 libfreetype6 fontconfig fonts-dejavu-core libdbus-1-3 libxcb-cursor0
+  libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0 libxcb-image0
+  libxcb-xinerama0 gnome-keyring dbus-x11 openssl)
+# The tests' real peers: SoftHSM2 (PKCS#11), OpenSSL, poppler (PDF text), Xvfb for screenshots.
+test_pkgs=(softhsm2 poppler-utils xvfb xauth sqlite3 procps)
+pkgs=("${app_pkgs[@]}")
+((want_tests)) && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if ! command -v apt-get >/dev/null; then
+    die "these system packages are missing and this is not a Debian/Ubuntu system: ${missing[*]}"
+  fi
+  sudo=""
+  if [[ $(id -u) != 0 ]]; then
+    command -v sudo >/dev/null || die "run as root (or install sudo) to install: ${missing[*]}"
+    sudo=sudo
+  fi
+  say "installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null || die "apt-get update failed (is a package mirror reachable?)"
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get could not install: ${missing[*]}"
+fi
+
+py=""
+for cand in python3.13 python3.12 python3.11 python3; do
+  if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    py=$cand; break
+  fi
+done
+[[ -n $py ]] || die "Python 3.11 or newer is needed (found: $(python3 --version 2>&1 || echo none))"
+
+if [[ ! -x .venv/bin/python ]]; then
+  say "creating the virtual environment .venv with $($py --version)"
+  "$py" -m venv .venv || die "could not create a virtual environment (install python3-venv)"
+fi
+extra=""
+((want_tests)) && extra="[test]"
+say "installing SMKI Desktop${extra:+ with test tools} into .venv"
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" \
+  || die "pip could not install the Python dependencies (is PyPI reachable?)"
+say "ready"

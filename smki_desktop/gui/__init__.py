@@ -1,0 +1,1 @@
+"""The desktop face (PySide6): a thin layer over the services."""

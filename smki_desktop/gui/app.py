@@ -1,0 +1,74 @@
+"""Start the desktop application: choose the environment, open its context, show the window.
+
+The GUI remembers the environment last chosen in the GUI (Test on first run), in a small file
+at the data root; `--env` on the command line overrides it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.services.context import default_data_root
+
+GUI_STATE = "gui-state.json"
+
+
+def remembered_environment(root: Path) -> Environment:
+    try:
+        data = json.loads((root / GUI_STATE).read_text())
+        return Environment(data.get("environment", "test"))
+    except (OSError, ValueError):
+        return Environment.TEST
+
+
+def remember_environment(root: Path, env: Environment) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / GUI_STATE
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = {}
+    data["environment"] = env.value
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="smki-desktop", description="SMKI Desktop")
+    p.add_argument("--env", choices=["test", "live"], default=None,
+                   help="open this environment (default: the one last chosen in the GUI)")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--no-first-run", action="store_true",
+                   help="do not open the first-run set-up dialog")
+    p.add_argument("--quit-after-idle", action="store_true", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from smki_desktop.gui.qt import QApplication, QTimer
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("SMKI Desktop")
+    app.setOrganizationName("smki-desktop")
+    root = Path(args.data_dir) if args.data_dir else default_data_root()
+    env = Environment(args.env) if args.env else remembered_environment(root)
+
+    from smki_desktop.gui.main_window import MainWindow
+
+    window = MainWindow(root, env, first_run=not args.no_first_run)
+    window.show()
+    if args.quit_after_idle:
+        # benchmark mode: quit as soon as the event loop is idle after showing the window
+        QTimer.singleShot(0, app.quit)
+    return int(app.exec())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,109 @@
+"""Reusable editors for the Party profile and the officer profile (used by the first-run
+dialog and the Dashboard), validating through `core` as the user types."""
+
+from __future__ import annotations
+
+from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.eui import EuiRange
+from smki_desktop.core.party import (
+    OfficerProfile,
+    OfficerRole,
+    PartyProfile,
+    PartyType,
+)
+from smki_desktop.gui.qt import QComboBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QWidget
+
+
+class PartyForm(QWidget):
+    def __init__(self, current: PartyProfile | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        self.name = QLineEdit()
+        self.party_id = QLineEdit()
+        self.party_type = QComboBox()
+        for t in PartyType:
+            self.party_type.addItem(t.label, t.value)
+        self.ranges = QPlainTextEdit()
+        self.ranges.setPlaceholderText("90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF\n"
+                                       "(one allocated range per line)")
+        self.ranges.setFixedHeight(64)
+        self.ranges.setTabChangesFocus(True)
+        self.signifier = QLineEdit()
+        self.error = QLabel("")
+        self.error.setObjectName("formError")
+        self.error.setStyleSheet("color:#B00020;")
+        self.error.setWordWrap(True)
+        form.addRow("&Organisation name", self.name)
+        form.addRow("&Party ID", self.party_id)
+        form.addRow("Party &type", self.party_type)
+        form.addRow("&EUI-64 ranges", self.ranges)
+        form.addRow("&Signifier", self.signifier)
+        form.addRow("", self.error)
+        if current:
+            self.name.setText(current.name)
+            self.party_id.setText(current.party_id)
+            self.party_type.setCurrentIndex(self.party_type.findData(current.party_type.value))
+            self.ranges.setPlainText("\n".join(str(r) for r in current.eui_ranges))
+            self.signifier.setText(current.signifier)
+        for w in (self.name, self.party_id, self.signifier):
+            w.textChanged.connect(self.validate)
+        self.ranges.textChanged.connect(self.validate)
+        self._device_ranges = current.device_ranges if current else ()
+
+    def profile(self) -> PartyProfile:
+        lines = [ln.strip() for ln in self.ranges.toPlainText().splitlines() if ln.strip()]
+        return PartyProfile(
+            name=self.name.text().strip(), party_id=self.party_id.text().strip(),
+            party_type=PartyType(self.party_type.currentData()),
+            eui_ranges=tuple(EuiRange.parse(ln, f"EUI-64 range line {i + 1}")
+                             for i, ln in enumerate(lines)),
+            signifier=self.signifier.text().strip(), device_ranges=self._device_ranges,
+        )
+
+    def validate(self) -> bool:
+        try:
+            self.profile()
+        except SmkiError as exc:
+            self.error.setText(exc.message)
+            return False
+        self.error.setText("")
+        return True
+
+
+class OfficerForm(QWidget):
+    def __init__(self, current: OfficerProfile | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        self.name = QLineEdit()
+        self.role = QComboBox()
+        self.role.addItem("ARO — Authorised Responsible Officer", OfficerRole.ARO.value)
+        self.role.addItem("SRO — Senior Responsible Officer", OfficerRole.SRO.value)
+        self.email = QLineEdit()
+        self.error = QLabel("")
+        self.error.setStyleSheet("color:#B00020;")
+        form.addRow("Your &name", self.name)
+        form.addRow("Your &role", self.role)
+        form.addRow("E&mail", self.email)
+        form.addRow("", self.error)
+        self._register_id = current.register_id if current else ""
+        if current:
+            self.name.setText(current.name)
+            self.role.setCurrentIndex(self.role.findData(current.role.value))
+            self.email.setText(current.email)
+        self.name.textChanged.connect(self.validate)
+        self.email.textChanged.connect(self.validate)
+
+    def profile(self) -> OfficerProfile:
+        return OfficerProfile(name=self.name.text().strip(),
+                              role=OfficerRole(self.role.currentData()),
+                              email=self.email.text().strip(), register_id=self._register_id)
+
+    def validate(self) -> bool:
+        try:
+            self.profile()
+        except SmkiError as exc:
+            self.error.setText(exc.message)
+            return False
+        self.error.setText("")
+        return True

@@ -1,0 +1,260 @@
+"""The main window: environment banner (cannot be hidden), navigation sidebar, pages, status
+bar, and the environment switch (with confirmation, reopening on the other environment's data)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.gui import texts
+from smki_desktop.gui.app import remember_environment
+from smki_desktop.gui.jobs import JobRunner
+from smki_desktop.gui.qt import (
+    QAction,
+    QHBoxLayout,
+    QKeySequence,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QShortcut,
+    QStackedWidget,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services.context import AppContext, open_context
+
+
+@dataclass
+class GuiServices:
+    """What every page gets: the environment's context, the job runner, and the window."""
+
+    ctx: AppContext
+    jobs: JobRunner
+    window: MainWindow
+
+    def status(self, text: str, msecs: int = 6000) -> None:
+        self.window.statusBar().showMessage(text, msecs)
+
+    def error(self, title: str, exc: BaseException | str) -> None:
+        self.window.show_error(title, exc)
+
+
+def discover_pages() -> list[tuple[str, Any]]:
+    """(module name, Page class or the import error text), in sidebar order."""
+    import smki_desktop.gui.pages as pkg
+
+    found: list[tuple[int, str, Any]] = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        try:
+            mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        except Exception:  # a broken page must not take the whole application down
+            found.append((999, info.name, traceback.format_exc()))
+            continue
+        page = getattr(mod, "Page", None)
+        if page is not None:
+            found.append((int(getattr(page, "order", 500)), info.name, page))
+    found.sort(key=lambda t: (t[0], t[1]))
+    return [(name, page) for _, name, page in found]
+
+
+class Banner(QLabel):
+    """The environment banner. It is a plain part of the central layout: no close button, no
+    context menu, not a toolbar or dock that could be hidden."""
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(texts.BANNER[env])
+        self.setObjectName("environmentBanner")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet(texts.BANNER_STYLE[env] + "font-weight:bold; padding:6px;")
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        self.setAccessibleName(f"{env.label} environment")
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 (Qt name)
+        super().setVisible(True)
+
+
+class ErrorPage(QLabel):
+    def __init__(self, name: str, error: str) -> None:
+        super().__init__(f"The page '{name}' could not be loaded:\n\n{error}")
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setWordWrap(True)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, data_root: Path, env: Environment, *, first_run: bool = True) -> None:
+        super().__init__()
+        self.data_root = data_root
+        self.jobs = JobRunner()
+        self.ctx: AppContext | None = None
+        self.pages: list[QWidget] = []
+        self.resize(1180, 760)
+        self._build_menu()
+        self.job_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.job_label)
+        self.jobs.busy_changed.connect(self._on_busy)
+        self.open_environment(env)
+        if first_run:
+            QTimer.singleShot(0, self._maybe_first_run)
+
+    # -- environment ------------------------------------------------------------------------
+    def open_environment(self, env: Environment) -> None:
+        if self.ctx is not None:
+            self.jobs.wait(30000)
+            self.ctx.close()
+        self.ctx = open_context(env, self.data_root)
+        remember_environment(self.data_root, env)
+        self.env = env
+        self.services = GuiServices(self.ctx, self.jobs, self)
+        self.setWindowTitle(texts.window_title(env))
+        self._build_central()
+        self.switch_action.setText(
+            f"Switch to the {self._other(env).label} environment…")
+        officer = self.ctx.officer()
+        self.officer_label.setText(
+            f"{env.label} · {officer.actor if officer else 'no officer profile'}")
+
+    @staticmethod
+    def _other(env: Environment) -> Environment:
+        return Environment.LIVE if env is Environment.TEST else Environment.TEST
+
+    def request_switch(self) -> bool:
+        target = self._other(self.env)
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Switch environment")
+        box.setText(texts.switch_question(self.env, target))
+        yes = box.addButton(f"Switch to {target.label}", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is not yes:
+            return False
+        self.open_environment(target)
+        assert self.ctx is not None
+        self.jobs.submit(self.ctx.audit.record, "environment.switch",
+                         {"from": self._other(target).value, "to": target.value},
+                         name="record the switch",
+                         on_error=lambda e: self.show_error("Audit record failed", e))
+        return True
+
+    # -- layout -----------------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        m = self.menuBar().addMenu("&File")
+        self.switch_action = QAction("Switch environment…", self)
+        self.switch_action.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        self.switch_action.triggered.connect(self.request_switch)
+        m.addAction(self.switch_action)
+        m.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        m.addAction(quit_action)
+        self.officer_label = QLabel("")
+        self.statusBar().addWidget(self.officer_label)
+
+    def _build_central(self) -> None:
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.banner = Banner(self.env)
+        outer.addWidget(self.banner)
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setFixedWidth(190)
+        self.sidebar.setAccessibleName("Pages")
+        self.stack = QStackedWidget()
+        body.addWidget(self.sidebar)
+        body.addWidget(self.stack, 1)
+        outer.addLayout(body, 1)
+        self.pages = []
+        for i, (name, page_cls) in enumerate(discover_pages()):
+            if isinstance(page_cls, str):
+                widget: QWidget = ErrorPage(name, page_cls)
+                title = f"{name} (failed)"
+            else:
+                try:
+                    widget = page_cls(self.services)
+                    title = page_cls.title
+                except Exception:
+                    widget = ErrorPage(name, traceback.format_exc())
+                    title = f"{name} (failed)"
+            self.pages.append(widget)
+            self.stack.addWidget(widget)
+            item = QListWidgetItem(title)
+            if i < 9:
+                item.setToolTip(f"Ctrl+{i + 1}")
+            self.sidebar.addItem(item)
+        self.sidebar.currentRowChanged.connect(self._show_page)
+        for i in range(min(9, len(self.pages))):
+            sc = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), central)
+            sc.activated.connect(lambda row=i: self.sidebar.setCurrentRow(row))
+        self.setCentralWidget(central)
+        self.sidebar.setCurrentRow(0)
+        self.sidebar.setFocus()
+
+    def _show_page(self, row: int) -> None:
+        if row < 0:
+            return
+        self.stack.setCurrentIndex(row)
+        page = self.pages[row]
+        refresh = getattr(page, "refresh", None)
+        if callable(refresh):
+            try:
+                refresh()
+            except Exception as exc:  # noqa: BLE001
+                self.show_error("Could not refresh the page", exc)
+
+    def page(self, title: str) -> QWidget:
+        for p in self.pages:
+            if getattr(p, "title", None) == title:
+                return p
+        raise KeyError(title)
+
+    def go_to(self, title: str) -> QWidget:
+        for row, p in enumerate(self.pages):
+            if getattr(p, "title", None) == title:
+                self.sidebar.setCurrentRow(row)
+                return p
+        raise KeyError(title)
+
+    # -- feedback ---------------------------------------------------------------------------
+    def _on_busy(self, busy: bool, name: str) -> None:
+        self.job_label.setText(f"Working: {name}…" if busy else "")
+
+    def show_error(self, title: str, exc: BaseException | str) -> None:
+        message = getattr(exc, "message", None) or str(exc)
+        self.statusBar().showMessage(f"{title}: {message}", 15000)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
+        box.setObjectName("errorBox")
+        box.open()
+
+    def _maybe_first_run(self) -> None:
+        assert self.ctx is not None
+        if self.ctx.party() is None and self.ctx.officer() is None and \
+                self.ctx.setting("first_run_seen") is None:
+            from smki_desktop.gui.first_run import FirstRunDialog
+
+            self.ctx.set_setting("first_run_seen", "1")
+            dlg = FirstRunDialog(self.services, self)
+            dlg.finished.connect(lambda _r: self._show_page(self.sidebar.currentRow()))
+            dlg.open()
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        for job in list(self.jobs._running):
+            job.cancel()
+        self.jobs.wait(10000)
+        if self.ctx is not None:
+            self.ctx.close()
+        super().closeEvent(event)

@@ -1,0 +1,90 @@
+"""Audit log page: the records, newest first, and a verification of the whole chain."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from smki_desktop.core.audit import VerifyReport
+from smki_desktop.gui.qt import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+COLUMNS = ["#", "When (UTC)", "Who", "Action", "Details"]
+
+
+class Page(QWidget):
+    title = "Audit log"
+    order = 90
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("<h2>Audit log</h2>Every change made in this environment, "
+                             "hash-chained; the chain's head is kept in your OS keyring."))
+        bar = QHBoxLayout()
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by action, e.g. key. or csr.")
+        self.filter.textChanged.connect(self.refresh)
+        self.verify_button = QPushButton("&Verify chain")
+        self.verify_button.clicked.connect(self.verify)
+        bar.addWidget(self.filter, 1)
+        bar.addWidget(self.verify_button)
+        lay.addLayout(bar)
+        self.result = QLabel("")
+        self.result.setObjectName("verifyResult")
+        self.result.setWordWrap(True)
+        lay.addWidget(self.result)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        lay.addWidget(self.table, 1)
+
+    def refresh(self) -> None:
+        entries = self.services.ctx.audit.entries(limit=2000,
+                                                  action_prefix=self.filter.text().strip())
+        self.table.setRowCount(len(entries))
+        for row, e in enumerate(entries):
+            vals = [str(e.seq), e.ts[:19].replace("T", " "), e.actor, e.action,
+                    json.dumps(e.details, ensure_ascii=False)[:300]]
+            for col, v in enumerate(vals):
+                self.table.setItem(row, col, QTableWidgetItem(v))
+        self.table.resizeColumnsToContents()
+
+    def verify(self) -> None:
+        self.verify_button.setEnabled(False)
+        self.result.setText("Verifying…")
+
+        def done(rep: VerifyReport) -> None:
+            self.verify_button.setEnabled(True)
+            if rep.ok:
+                self.result.setStyleSheet("color:#1B5E20;")
+                self.result.setText(f"Intact: {rep.rows} records, head matches the OS keyring."
+                                    + "".join(f"\nNote: {n}" for n in rep.notes))
+            else:
+                self.result.setStyleSheet("color:#B00020; font-weight:bold;")
+                self.result.setText("FAILED:\n" + "\n".join(rep.problems))
+
+        def failed(exc: BaseException) -> None:
+            self.verify_button.setEnabled(True)
+            self.result.setText("")
+            self.services.error("Could not verify the audit log", exc)
+
+        self.services.jobs.submit(self.services.ctx.audit.verify, on_done=done, on_error=failed,
+                                  name="verify audit log")

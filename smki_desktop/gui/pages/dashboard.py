@@ -1,0 +1,97 @@
+"""Dashboard: who this installation acts for, who is using it, and what is not set up yet."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from smki_desktop.gui.qt import QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from smki_desktop.services import keys as key_service
+from smki_desktop.services import party as party_service
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+
+class Page(QWidget):
+    title = "Dashboard"
+    order = 0
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        lay = QVBoxLayout(self)
+        head = QLabel(f"<h2>Dashboard — {services.ctx.env.label}</h2>")
+        lay.addWidget(head)
+        row = QHBoxLayout()
+        self.party_box = QGroupBox("Organisation (Party profile)")
+        self.party_label = QLabel()
+        self.party_label.setWordWrap(True)
+        pl = QVBoxLayout(self.party_box)
+        pl.addWidget(self.party_label)
+        self.edit_party = QPushButton("Edit Party profile…")
+        self.edit_party.clicked.connect(lambda: self._edit(party=True))
+        pl.addWidget(self.edit_party)
+        row.addWidget(self.party_box, 1)
+        self.officer_box = QGroupBox("You (local officer profile)")
+        self.officer_label = QLabel()
+        self.officer_label.setWordWrap(True)
+        ol = QVBoxLayout(self.officer_box)
+        ol.addWidget(self.officer_label)
+        self.edit_officer = QPushButton("Edit your profile…")
+        self.edit_officer.clicked.connect(lambda: self._edit(party=False))
+        ol.addWidget(self.edit_officer)
+        row.addWidget(self.officer_box, 1)
+        lay.addLayout(row)
+        self.todo_box = QGroupBox("Not set up yet")
+        self.todo_label = QLabel()
+        self.todo_label.setObjectName("setupTodo")
+        self.todo_label.setWordWrap(True)
+        QVBoxLayout(self.todo_box).addWidget(self.todo_label)
+        lay.addWidget(self.todo_box)
+        self.readiness = self._readiness_widget()
+        if self.readiness is not None:
+            lay.addWidget(self.readiness)
+        lay.addStretch(1)
+        self.refresh()
+
+    def _readiness_widget(self) -> QWidget | None:
+        try:
+            from smki_desktop.gui.widgets.readiness import ReadinessWidget  # type: ignore
+        except ImportError:
+            return None
+        return ReadinessWidget(self.services)  # type: ignore[no-any-return]
+
+    def refresh(self) -> None:
+        ctx = self.services.ctx
+        party = ctx.party()
+        if party:
+            ranges = "<br>".join(html.escape(str(r)) for r in party.eui_ranges)
+            self.party_label.setText(
+                f"<b>{html.escape(party.name)}</b><br>Party ID {html.escape(party.party_id)} · "
+                f"{html.escape(party.party_type.label)}<br>EUI-64 ranges:<br>{ranges}"
+                + (f"<br>Signifier: {html.escape(party.signifier)}" if party.signifier else ""))
+        else:
+            self.party_label.setText("<i>No Party profile yet.</i>")
+        officer = ctx.officer()
+        self.officer_label.setText(
+            f"<b>{html.escape(officer.name)}</b><br>{officer.role.value.upper()}"
+            + (f" · {html.escape(officer.email)}" if officer.email else "")
+            if officer else "<i>No officer profile yet: audit records will say 'unknown'.</i>")
+        todo = party_service.missing_setup(ctx)
+        n_keys = len(key_service.list_keys(ctx))
+        self.todo_box.setTitle("Not set up yet" if todo else "Set-up")
+        self.todo_label.setText(
+            "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in todo) + "</ul>"
+            if todo else f"Everything basic is in place. {n_keys} key(s) in this environment.")
+        refresh = getattr(self.readiness, "refresh", None)
+        if callable(refresh):
+            refresh()
+
+    def _edit(self, party: bool) -> None:
+        from smki_desktop.gui.first_run import FirstRunDialog
+
+        dlg = FirstRunDialog(self.services, self, show_party=party, show_officer=not party)
+        dlg.setWindowTitle("Party profile" if party else "Your officer profile")
+        dlg.accepted.connect(self.refresh)
+        dlg.open()

@@ -1,0 +1,70 @@
+"""Settings page: a tab per section; General here, and the sections other capabilities add in
+`gui/settings/` (profiles, portal endpoint, credentials, trust anchors)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import traceback
+from typing import TYPE_CHECKING
+
+from smki_desktop import __version__
+from smki_desktop.gui.qt import QFormLayout, QLabel, QTabWidget, Qt, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+
+class GeneralSection(QWidget):
+    title = "General"
+    order = 0
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        ctx = services.ctx
+        form = QFormLayout(self)
+        for label, value in [
+            ("Environment", ctx.env.label),
+            ("Data folder", str(ctx.paths.env_dir)),
+            ("Database", str(ctx.paths.db_path)),
+            ("OS keyring service", ctx.env.keyring_service),
+            ("Installation id", ctx.installation_id),
+            ("Version", __version__),
+        ]:
+            v = QLabel(value)
+            v.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(label, v)
+
+
+class Page(QWidget):
+    title = "Settings"
+    order = 100
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(f"<h2>Settings — {services.ctx.env.label}</h2>"
+                             "Each environment has its own settings."))
+        self.tabs = QTabWidget()
+        lay.addWidget(self.tabs, 1)
+        sections: list[tuple[int, str, QWidget]] = [(0, "General", GeneralSection(services))]
+        import smki_desktop.gui.settings as pkg
+
+        for info in pkgutil.iter_modules(pkg.__path__):
+            try:
+                mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+                cls = mod.Section
+                sections.append((int(getattr(cls, "order", 50)), cls.title, cls(services)))
+            except Exception:
+                err = QLabel(traceback.format_exc())
+                err.setWordWrap(True)
+                sections.append((999, f"{info.name} (failed)", err))
+        for _, title, widget in sorted(sections, key=lambda t: (t[0], t[1])):
+            self.tabs.addTab(widget, title)
+
+    def refresh(self) -> None:
+        w = self.tabs.currentWidget()
+        refresh = getattr(w, "refresh", None)
+        if callable(refresh):
+            refresh()

@@ -1,0 +1,1 @@
+"""Settings sections; each module defines `Section(QWidget)` with `title` and `order`."""

@@ -1,0 +1,225 @@
+"""A `KeyStore` on a PKCS#11 token or HSM (python-pkcs11): non-exportable EC P-256 keys.
+
+- The module path and token label come from settings; the PIN is asked through the
+  `PassphraseProvider` port for each operation (never taken from the command line).
+- Keys are generated on the token with CKA_SENSITIVE true and CKA_EXTRACTABLE false; a
+  key-agreement key also gets CKA_SIGN, because it must sign its own CSR (the only proof of
+  possession the DCC accepts).
+- Keys are identified by CKA_ID (random, 16 octets) and checked against their public key on
+  every use; labels are for people only.
+- Signing: SHA-256 in software, then CKM_ECDSA over the digest on the token (SoftHSM 2.6 has no
+  CKM_ECDSA_SHA256); the raw r||s is re-encoded as a DER ECDSA-Sig-Value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from asn1crypto import core
+from asn1crypto import keys as akeys
+from cryptography.hazmat.primitives.asymmetric import utils
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import InputError, NotFound, Refusal, SmkiError
+from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
+from smki_desktop.core.ports import Clock, PassphraseProvider
+from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
+from smki_desktop.store.db import Database
+
+P256_OID = "1.2.840.10045.3.1.7"
+
+
+class TokenError(SmkiError):
+    """The token or its module failed (not present, wrong PIN, locked, mechanism missing)."""
+
+
+def spki_from_ec_point(ec_point: bytes) -> bytes:
+    """SubjectPublicKeyInfo DER for a P-256 CKA_EC_POINT (DER OCTET STRING or raw point)."""
+    point = ec_point
+    if ec_point[:1] == b"\x04" and len(ec_point) == 67 and ec_point[1] == 65:
+        point = bytes(core.OctetString.load(ec_point).native)
+    return bytes(akeys.PublicKeyInfo({
+        "algorithm": {"algorithm": "ec",
+                      "parameters": akeys.ECDomainParameters(name="named", value=P256_OID)},
+        "public_key": point,
+    }).dump())
+
+
+def _pkcs11() -> Any:
+    import pkcs11  # imported late: the app runs without tokens
+
+    return pkcs11
+
+
+class Pkcs11Signer:
+    """A token private key, logged in for one operation."""
+
+    def __init__(self, key: KeyInfo, private: Any) -> None:
+        self.key = key
+        self._private = private
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        pk = _pkcs11()
+        try:
+            raw = self._private.sign(digest, mechanism=pk.Mechanism.ECDSA)
+        except pk.exceptions.PKCS11Error as exc:
+            raise TokenError(f"The token refused to sign with key {self.key.short_id}: "
+                             f"{type(exc).__name__}.") from exc
+        half = len(raw) // 2
+        return bytes(utils.encode_dss_signature(int.from_bytes(raw[:half], "big"),
+                                                int.from_bytes(raw[half:], "big")))
+
+    def sign(self, data: bytes) -> bytes:
+        return self.sign_digest(hashlib.sha256(data).digest())
+
+
+class Pkcs11KeyStore:
+    location = KeyLocation.PKCS11
+
+    def __init__(self, environment: Environment, module_path: str, token_label: str,
+                 db: Database, clock: Clock, passphrases: PassphraseProvider) -> None:
+        self.environment = environment
+        self.module_path = module_path
+        self.token_label = token_label
+        self.db = db
+        self.clock = clock
+        self.passphrases = passphrases
+
+    # -- sessions --------------------------------------------------------------------------
+    def _token(self) -> Any:
+        pk = _pkcs11()
+        try:
+            lib = pk.lib(self.module_path)
+        except (RuntimeError, OSError, pk.exceptions.PKCS11Error) as exc:
+            raise TokenError(f"PKCS#11 module {self.module_path} cannot be loaded: {exc}") \
+                from exc
+        try:
+            return lib.get_token(token_label=self.token_label)
+        except pk.exceptions.NoSuchToken:
+            raise NotFound(f"No token labelled {self.token_label!r} behind "
+                           f"{self.module_path}.") from None
+        except pk.exceptions.MultipleTokensReturned:
+            raise InputError(f"Several tokens are labelled {self.token_label!r}.") from None
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        pk = _pkcs11()
+        token = self._token()
+        pin = self.passphrases.ask(f"PIN for token {self.token_label!r}")
+        try:
+            sess = token.open(rw=True, user_pin=pin)
+        except pk.exceptions.PinIncorrect:
+            raise Refusal(f"Wrong PIN for token {self.token_label!r}.") from None
+        except pk.exceptions.PinLocked:
+            raise Refusal(f"Token {self.token_label!r} is locked (too many wrong PINs).") \
+                from None
+        except pk.exceptions.PKCS11Error as exc:
+            raise TokenError(f"Cannot log in to token {self.token_label!r}: "
+                             f"{type(exc).__name__}.") from exc
+        try:
+            yield sess
+        finally:
+            sess.close()
+
+    # -- creation --------------------------------------------------------------------------
+    def generate(self, key_type: KeyType, usage: KeyUsage, label: str) -> KeyInfo:
+        pk = _pkcs11()
+        from pkcs11.util.ec import encode_named_curve_parameters
+
+        if key_type is not KeyType.EC_P256:
+            raise InputError("Tokens hold EC P-256 keys here; RSA keys stay in the OS keyring.")
+        if usage not in (KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT, KeyUsage.FILE_SIGNING):
+            raise InputError(f"Usage {usage.value} is not for a P-256 token key.")
+        label = label.strip()
+        if not label:
+            raise InputError("Label: give the key a label.")
+        A = pk.Attribute
+        cka_id = secrets.token_bytes(16)
+        with self.session() as sess:
+            params = sess.create_domain_parameters(
+                pk.KeyType.EC, {A.EC_PARAMS: encode_named_curve_parameters(P256_OID)},
+                local=True)
+            private_template = {
+                A.TOKEN: True, A.PRIVATE: True, A.SENSITIVE: True, A.EXTRACTABLE: False,
+                A.SIGN: True, A.DERIVE: usage is KeyUsage.KEY_AGREEMENT,
+                A.DECRYPT: False, A.UNWRAP: False,
+            }
+            public_template = {A.TOKEN: True, A.VERIFY: True, A.PRIVATE: False}
+            try:
+                pub, _priv = params.generate_keypair(
+                    id=cka_id, label=label, store=True,
+                    public_template=public_template, private_template=private_template)
+            except pk.exceptions.PKCS11Error as exc:
+                raise TokenError(f"The token could not generate a P-256 key: "
+                                 f"{type(exc).__name__}.") from exc
+            spki = spki_from_ec_point(pub[A.EC_POINT])
+            serial = sess.token.serial
+        serial_text = serial.decode("ascii", "replace").strip() if isinstance(serial, bytes) \
+            else str(serial)
+        key_id = key_id_for_spki(spki)
+        info = KeyInfo(
+            key_id=key_id, label=label, key_type=key_type, usage=usage,
+            environment=self.environment, created=self.clock.now(), location=self.location,
+            public_key_der=spki, location_ref=f"{self.token_label}|{serial_text}|{cka_id.hex()}",
+            flags=("non-exportable",) + (("ka-signs-own-csr",)
+                                          if usage is KeyUsage.KEY_AGREEMENT else ()),
+        )
+        with self.db.transaction() as c:
+            c.execute(
+                "INSERT INTO keys(key_id,label,key_type,usage,environment,created,location,"
+                "location_ref,public_key,flags) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                (key_id, label, key_type.value, usage.value, self.environment.value,
+                 info.created.isoformat(), self.location.value, info.location_ref, spki,
+                 ",".join(info.flags)),
+            )
+        return info
+
+    # -- lookup ----------------------------------------------------------------------------
+    def list_keys(self) -> list[KeyInfo]:
+        rows = self.db.conn().execute(
+            "SELECT * FROM keys WHERE location=? AND environment=? ORDER BY created",
+            (self.location.value, self.environment.value)).fetchall()
+        return [key_info_from_row(r) for r in rows]
+
+    def get(self, key_ref: str) -> KeyInfo:
+        return resolve_key_ref(self.db, self.environment, key_ref, self.location)
+
+    @staticmethod
+    def cka_id(info: KeyInfo) -> bytes:
+        return bytes.fromhex(info.location_ref.rsplit("|", 1)[-1])
+
+    def _find_private(self, sess: Any, info: KeyInfo) -> Any:
+        pk = _pkcs11()
+        A = pk.Attribute
+        cka_id = self.cka_id(info)
+        pubs = list(sess.get_objects({A.CLASS: pk.ObjectClass.PUBLIC_KEY, A.ID: cka_id}))
+        if not any(key_id_for_spki(spki_from_ec_point(p[A.EC_POINT])) == info.key_id
+                   for p in pubs):
+            raise NotFound(f"Key {info.short_id} ({info.label}) is not on token "
+                           f"{self.token_label!r} (CKA_ID {cka_id.hex()} with its public key).")
+        privs = list(sess.get_objects({A.CLASS: pk.ObjectClass.PRIVATE_KEY, A.ID: cka_id}))
+        if len(privs) != 1:
+            raise NotFound(f"Token {self.token_label!r} holds {len(privs)} private keys with "
+                           f"CKA_ID {cka_id.hex()}; expected one.")
+        return privs[0]
+
+    @contextmanager
+    def signer(self, key_id: str) -> Iterator[Pkcs11Signer]:
+        info = self.get(key_id)
+        with self.session() as sess:
+            yield Pkcs11Signer(info, self._find_private(sess, info))
+        self.db.conn().execute("UPDATE keys SET last_used=? WHERE key_id=?",
+                               (self.clock.now().isoformat(), info.key_id))
+
+    def delete(self, key_id: str) -> None:
+        pk = _pkcs11()
+        info = self.get(key_id)
+        with self.session() as sess:
+            for obj in sess.get_objects({pk.Attribute.ID: self.cka_id(info)}):
+                obj.destroy()
+        with self.db.transaction() as c:
+            c.execute("DELETE FROM keys WHERE key_id=?", (info.key_id,))

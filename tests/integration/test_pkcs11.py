@@ -1,0 +1,99 @@
+"""SoftHSM2 token: non-exportable P-256 key, CSR signed on the token, OpenSSL verifies it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smki_desktop.core.errors import Refusal
+from smki_desktop.core.eui import Eui64
+from smki_desktop.core.keys import KeyLocation, KeyType, KeyUsage
+from smki_desktop.core.roles import RemotePartyRole
+from smki_desktop.crypto.csr import build_org_csr
+from smki_desktop.crypto.der import encode
+from smki_desktop.crypto.lint import extract_fields, lint_der
+from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore, spki_from_ec_point
+from smki_desktop.profile_data import load_profile
+
+MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+PIN = "1234"
+EUI = Eui64.parse("90-B3-D5-1F-30-01-00-00")
+
+
+class FixedPin:
+    def __init__(self, pin: str) -> None:
+        self.pin = pin
+        self.asked: list[str] = []
+
+    def ask(self, prompt: str, *, confirm: bool = False) -> str:
+        self.asked.append(prompt)
+        return self.pin
+
+
+@pytest.fixture
+def token(tmp_path: Path) -> Iterator[str]:
+    """A fresh SoftHSM2 token in a per-test folder (the library is re-initialised)."""
+    import pkcs11
+
+    tokdir = tmp_path / "tokens"
+    tokdir.mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokdir}\nobjectstore.backend = file\n")
+    saved = os.environ.get("SOFTHSM2_CONF")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "smki-test",
+                    "--pin", PIN, "--so-pin", "5678"], check=True, capture_output=True)
+    pkcs11.lib(MODULE).reinitialize()
+    yield "smki-test"
+    if saved is None:
+        os.environ.pop("SOFTHSM2_CONF", None)
+    else:
+        os.environ["SOFTHSM2_CONF"] = saved
+    pkcs11.lib(MODULE).reinitialize()
+
+
+@pytest.mark.parametrize("usage", [KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT])
+def test_token_key_csr_verifies_and_key_is_not_exportable(
+        ctx, token: str, tmp_path: Path, usage: KeyUsage) -> None:  # type: ignore[no-untyped-def]
+    import pkcs11
+    from pkcs11 import Attribute, ObjectClass
+
+    pins = FixedPin(PIN)
+    store = Pkcs11KeyStore(ctx.env, MODULE, token, ctx.db, ctx.clock, pins)
+    info = store.generate(KeyType.EC_P256, usage, "token key")
+    assert info.location is KeyLocation.PKCS11 and "non-exportable" in info.flags
+    assert store.list_keys() == [info]
+    with store.signer(info.key_id) as s:
+        der = build_org_csr(s, RemotePartyRole.SUPPLIER, EUI)
+    assert pins.asked and all("PIN" in p for p in pins.asked)
+    assert lint_der(der, load_profile(ctx.env)).findings == []
+    path = tmp_path / "token.csr"
+    path.write_bytes(encode(der, "pem"))
+    res = subprocess.run(["openssl", "req", "-in", str(path), "-noout", "-verify"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0 and "verify OK" in (res.stdout + res.stderr)
+
+    # the CSR's key is the token's CKA_EC_POINT; CKA_VALUE cannot be read
+    lib = pkcs11.lib(MODULE)
+    with lib.get_token(token_label=token).open(user_pin=PIN) as sess:
+        cka_id = Pkcs11KeyStore.cka_id(info)
+        pub = next(sess.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY,
+                                     Attribute.ID: cka_id}))
+        assert extract_fields(der).public_key_der == spki_from_ec_point(pub[Attribute.EC_POINT])
+        priv = next(sess.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY,
+                                      Attribute.ID: cka_id}))
+        assert priv[Attribute.SENSITIVE] is True
+        assert priv[Attribute.EXTRACTABLE] is False
+        assert priv[Attribute.DERIVE] is (usage is KeyUsage.KEY_AGREEMENT)
+        with pytest.raises(pkcs11.exceptions.AttributeSensitive):
+            priv[Attribute.VALUE]
+
+
+def test_wrong_pin_is_refused(ctx, token: str) -> None:  # type: ignore[no-untyped-def]
+    store = Pkcs11KeyStore(ctx.env, MODULE, token, ctx.db, ctx.clock, FixedPin("0000"))
+    with pytest.raises(Refusal, match="Wrong PIN"):
+        store.generate(KeyType.EC_P256, KeyUsage.SIGNING, "x")

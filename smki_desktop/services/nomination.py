@@ -1,0 +1,373 @@
+"""The nomination workflow: load the form schemas, validate a completed form, apply the
+nomination rules against the register, record the nomination, and produce (a) the print-ready
+PDF and (b) the machine-readable record, signed (detached CMS) with the filling officer's
+file-signing key where they have one. Also drafts (save, list, resume, delete) and templates.
+
+Outputs go to `<env_dir>/officers/` (and the PDF also to `--pdf OUT` when asked), written
+atomically; a nomination refused by a rule writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import tomllib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.core.forms import FormSchema, Value, newest, schema_from_json
+from smki_desktop.core.keys import KeyUsage
+from smki_desktop.core.nomination_wizard import NominationWizard
+from smki_desktop.core.officers import (
+    Officer,
+    OfficerRole,
+    OfficerStatus,
+    check_aro_nomination,
+    check_not_duplicate,
+    check_sro_nomination,
+)
+from smki_desktop.resources_path import resource
+from smki_desktop.services.context import AppContext
+from smki_desktop.services.officers import (
+    find_officer,
+    insert_officer,
+    list_officers,
+    next_officer_id,
+    profile_officer,
+)
+from smki_desktop.store.atomic import write_atomic
+
+
+@dataclass(frozen=True)
+class Nominated:
+    officer: Officer
+    pdf_path: Path
+    extra_pdf: Path | None
+    record_path: Path
+    signature_path: Path | None
+    signed_by: str | None  # key id
+    audit: AuditEntry
+
+
+def all_schemas() -> list[FormSchema]:
+    out = []
+    for p in sorted(resource("forms").glob("*-v*.json")):
+        out.append(schema_from_json(p.read_bytes()))
+    return out
+
+
+def load_forms() -> dict[str, FormSchema]:
+    """The newest version of each nomination form."""
+    return newest(all_schemas())
+
+
+def get_form(form: str) -> FormSchema:
+    forms = load_forms()
+    key = form.strip().lower()
+    if key not in forms:
+        raise InputError(f"--form: {form!r} is not a nomination form; use "
+                         + " or ".join(sorted(forms)) + ".")
+    return forms[key]
+
+
+def template_text(form: str, fmt: str = "json") -> str:
+    doc = get_form(form).template_document()
+    if fmt == "json":
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "toml":
+        return _to_toml(doc)
+    raise InputError(f"--format: {fmt!r}; use json or toml.")
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return json.dumps(str(v), ensure_ascii=False)
+
+
+def _to_toml(doc: dict[str, Any]) -> str:
+    lines = [f"{k} = {_toml_value(v)}" for k, v in doc.items() if not isinstance(v, dict)]
+    for k, v in doc.items():
+        if isinstance(v, dict):
+            lines.append(f"\n[{k}]")
+            lines += [f"{fk} = {_toml_value(fv)}" for fk, fv in v.items()]
+    return "\n".join(lines) + "\n"
+
+
+def read_input(path: Path, form: str) -> tuple[FormSchema, dict[str, Value]]:
+    """A filled JSON or TOML document (the template's shape) -> schema and values."""
+    schema = get_form(form)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"--from: cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        if str(path).lower().endswith(".toml"):
+            doc = tomllib.loads(raw.decode("utf-8"))
+        else:
+            doc = json.loads(raw)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON: line {exc.lineno}: {exc.msg}") from exc
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: expected a document of pages, not {type(doc).__name__}.")
+    if doc.get("form", schema.form) != schema.form:
+        raise InputError(f"{path}: this is a {doc.get('form')!r} form, not {schema.form!r}.")
+    if int(doc.get("version", schema.version)) != schema.version:
+        raise InputError(f"{path}: written for {schema.form}-v{doc.get('version')}; the "
+                         f"installed form is {schema.form_id}: run `smki officer template`.")
+    return schema, schema.values_from_document(doc)
+
+
+def values_digest(schema: FormSchema, values: dict[str, Value]) -> str:
+    canon = json.dumps({"form": schema.form_id, "values": values}, sort_keys=True,
+                       ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
+def _s(values: dict[str, Value], key: str) -> str:
+    v = values.get(key, "")
+    return v.strip() if isinstance(v, str) else ""
+
+
+def check_nomination(ctx: AppContext, schema: FormSchema, values: dict[str, Value]
+                     ) -> tuple[Officer, bool]:
+    """Validate fields and rules; return the officer record to be (not yet) stored."""
+    errs = schema.validate(values)
+    if errs:
+        raise InputError("The form is incomplete or wrong: " + "; ".join(str(e) for e in errs))
+    role = OfficerRole(schema.role)
+    declared = _s(values, "environment.environment")
+    existing = list_officers(ctx)
+    email = _s(values, "nominee.email")
+    self_nom = False
+    nominated_by: str | None = None
+    capacity = ""
+    if role is OfficerRole.SRO:
+        capacity = _s(values, "nominator.capacity")
+        check_sro_nomination(ctx.env, declared, capacity)
+    else:
+        ref = _s(values, "nominator.officer_id")
+        nominator = find_officer(ctx, ref) or _other_environment_officer(ctx, ref)
+        self_nom = check_aro_nomination(
+            ctx.env, declared, nominee_name=_s(values, "nominee.name"), nominee_email=email,
+            nominee_org=_s(values, "nominee.organisation"),
+            nominee_party=_s(values, "nominee.party_id"), nominator=nominator, nominator_ref=ref,
+            self_nomination_declared=bool(values.get("nominator.self_nomination")))
+        assert nominator is not None
+        if not same_name(nominator.name, _s(values, "nominator.name")):
+            raise Refusal(f"nominator.name: {_s(values, 'nominator.name')!r} does not match the "
+                          f"register entry {nominator.officer_id} ({nominator.name}).")
+        nominated_by = nominator.officer_id
+    check_not_duplicate(existing, role, email)
+    officer = Officer(
+        officer_id="", role=role, environment=ctx.env, status=OfficerStatus.NOMINATED,
+        name=_s(values, "nominee.name"), email=email,
+        organisation=_s(values, "nominee.organisation"), party_id=_s(values, "nominee.party_id"),
+        job_title=_s(values, "nominee.job_title"), nominated_by=nominated_by,
+        nominator_name=_s(values, "nominator.name"), nominator_capacity=capacity,
+        self_nominated=self_nom, nominated_on=_s(values, "nominator.date"),
+        screening_date=_s(values, "screening.date"),
+        screening_ref=_s(values, "screening.reference"), form_id=schema.form_id)
+    return officer, self_nom
+
+
+def _other_environment_officer(ctx: AppContext, ref: str) -> Officer | None:
+    """Peek (read-only) at the other environment's register so that a refusal can say that
+    the nominating SRO belongs to the other environment. Nothing is taken from it."""
+    other = Environment.LIVE if ctx.env is Environment.TEST else Environment.TEST
+    path = ctx.paths.root / other.value / ctx.paths.db_path.name
+    if not ref or not path.exists():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            con.row_factory = sqlite3.Row
+            r = con.execute("SELECT * FROM officers WHERE upper(officer_id)=upper(?)",
+                            (ref.strip(),)).fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    if r is None:
+        return None
+    return Officer(officer_id=r["officer_id"], role=OfficerRole(r["role"]), environment=other,
+                   status=OfficerStatus(r["status"]), name=r["name"], email=r["email"],
+                   organisation=r["organisation"], party_id=r["party_id"])
+
+
+def same_name(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+def _sign_record(ctx: AppContext, data: bytes) -> tuple[bytes | None, str | None]:
+    """Sign with the filling officer's file-signing key where they have one: a valid
+    file-signing credential (certificate included), else a file-signing key linked to their
+    register entry (named by key identifier)."""
+    filler = profile_officer(ctx)
+    linked = [c.key_id for c in filler.credentials if not c.flagged] if filler else []
+    try:
+        from smki_desktop.crypto.cms import sign_detached
+    except ImportError:  # pragma: no cover - issue 6's module missing
+        return None, None
+    cert = None
+    key_id = None
+    try:
+        from smki_desktop.services.credentials import list_credentials
+
+        now = ctx.clock.now()
+        for cred in list_credentials(ctx, "file-signing"):
+            if cred.valid_at(now) and (not linked or cred.key_id in linked):
+                cert, key_id = cred.certificate, cred.key_id
+                break
+    except (ImportError, sqlite3.Error):  # the credentials table may not exist yet
+        cert, key_id = None, None
+    if key_id is None and filler is not None:
+        for kid in linked:
+            row = ctx.db.conn().execute("SELECT usage FROM keys WHERE key_id=?", (kid,)).fetchone()
+            if row and row["usage"] == KeyUsage.FILE_SIGNING.value:
+                key_id = kid
+                break
+    if key_id is None:
+        return None, None
+    with ctx.keystore.signer(key_id) as signer:
+        sig = sign_detached(data, signer, cert, ctx.clock.now())
+    return sig, key_id
+
+
+def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
+             pdf_out: Path | None = None, overwrite: bool = False,
+             draft_id: str | None = None) -> Nominated:
+    from smki_desktop.render.pdf import render_nomination
+
+    officer, self_nom = check_nomination(ctx, schema, values)
+    if pdf_out is not None and Path(pdf_out).exists() and not overwrite:
+        raise Refusal(f"{pdf_out} already exists; choose another name or allow replacing it.")
+    digest = values_digest(schema, values)
+    now = ctx.clock.now().isoformat()
+    out_dir = ctx.paths.feature_dir("officers")
+    filler = ctx.officer()
+    with ctx.db.transaction() as c:
+        oid = next_officer_id(c, officer.role)
+        officer = _with_id(officer, oid)
+        record = {
+            "type": "smki-officer-nomination", "form": schema.form_id,
+            "environment": ctx.env.value, "officer_id": oid, "role": officer.role.value,
+            "self_nomination": self_nom, "values": values, "values_sha256": digest,
+            "nominated_by": officer.nominated_by, "recorded_at": now,
+            "filled_by": filler.to_dict() if filler else None,
+        }
+        record_bytes = json.dumps(record, sort_keys=True, indent=2,
+                                  ensure_ascii=False).encode("utf-8") + b"\n"
+        insert_officer(c, officer, values, hashlib.sha256(record_bytes).hexdigest(), now)
+        if draft_id:
+            c.execute("DELETE FROM officer_drafts WHERE draft_id=?", (draft_id,))
+        # render and write inside the transaction: a failure leaves no register entry
+        pdf = render_nomination(schema, values, env=ctx.env, officer_id=oid,
+                                values_sha256=digest, self_nominated=self_nom)
+        base = f"{oid}-{schema.form_id}"
+        pdf_path = write_atomic(out_dir / f"{base}.pdf", pdf, overwrite=True)
+        record_path = write_atomic(out_dir / f"{base}.json", record_bytes, overwrite=True)
+        extra = write_atomic(Path(pdf_out), pdf, overwrite=overwrite) if pdf_out else None
+    sig, key_id = _sign_record(ctx, record_bytes)
+    sig_path = write_atomic(out_dir / f"{base}.json.p7s", sig, overwrite=True) if sig else None
+    artifacts: dict[str, bytes | str] = {"pdf": pdf, "record": record_bytes}
+    if sig:
+        artifacts["signature"] = sig
+    entry = ctx.audit.record("officer.nominate", {
+        "officer_id": oid, "role": officer.role.value, "form": schema.form_id,
+        "name": officer.name, "email": officer.email, "nominated_by": officer.nominated_by,
+        "self_nomination": self_nom, "signed_by": key_id,
+        "pdf": str(extra or pdf_path)}, artifacts)
+    return Nominated(officer, pdf_path, extra, record_path, sig_path, key_id, entry)
+
+
+def _with_id(o: Officer, oid: str) -> Officer:
+    from dataclasses import replace
+
+    return replace(o, officer_id=oid)
+
+
+def render_existing(ctx: AppContext, ref: str) -> bytes:
+    """Re-render an officer's form from the register (e.g. after the verification meeting)."""
+    from smki_desktop.render.pdf import render_nomination
+    from smki_desktop.services.officers import form_values, get_officer
+
+    o = get_officer(ctx, ref)
+    schemas = {s.form_id: s for s in all_schemas()}
+    if o.form_id not in schemas:
+        raise NotFound(f"Form {o.form_id} of {o.officer_id} is not installed.")
+    schema = schemas[o.form_id]
+    vals = form_values(ctx, o.officer_id)
+    return render_nomination(schema, vals, env=ctx.env, officer_id=o.officer_id,
+                             values_sha256=values_digest(schema, vals),
+                             self_nominated=o.self_nominated)
+
+
+# -- drafts -------------------------------------------------------------------------------
+def save_draft(ctx: AppContext, wiz: NominationWizard) -> str:
+    draft = wiz.to_draft()
+    did = wiz.draft_id or uuid.uuid4().hex[:12]
+    with ctx.db.transaction() as c:
+        c.execute(
+            "INSERT INTO officer_drafts(draft_id, environment, form, version, data, updated) "
+            "VALUES(?,?,?,?,?,?) ON CONFLICT(draft_id) DO UPDATE SET data=excluded.data, "
+            "updated=excluded.updated",
+            (did, ctx.env.value, draft["form"], draft["version"], json.dumps(draft),
+             ctx.clock.now().isoformat()))
+    wiz.draft_id = did
+    ctx.audit.record("officer.draft.save", {"draft_id": did, "form": draft["form"]})
+    return did
+
+
+def list_drafts(ctx: AppContext) -> list[dict[str, Any]]:
+    rows = ctx.db.conn().execute(
+        "SELECT * FROM officer_drafts WHERE environment=? ORDER BY updated DESC",
+        (ctx.env.value,)).fetchall()
+    out = []
+    for r in rows:
+        data = json.loads(r["data"])
+        name = data.get("values", {}).get("nominee.name", "")
+        out.append({"draft_id": r["draft_id"], "form": r["form"], "version": r["version"],
+                    "nominee": name, "updated": r["updated"]})
+    return out
+
+
+def resume_draft(ctx: AppContext, draft_id: str) -> NominationWizard:
+    row = ctx.db.conn().execute(
+        "SELECT * FROM officer_drafts WHERE draft_id=? AND environment=?",
+        (draft_id, ctx.env.value)).fetchone()
+    if row is None:
+        raise NotFound(f"No nomination draft {draft_id!r} in the {ctx.env.label} environment.")
+    return NominationWizard.from_draft(load_forms(), json.loads(row["data"]), draft_id)
+
+
+def delete_draft(ctx: AppContext, draft_id: str) -> None:
+    with ctx.db.transaction() as c:
+        c.execute("DELETE FROM officer_drafts WHERE draft_id=?", (draft_id,))
+    ctx.audit.record("officer.draft.delete", {"draft_id": draft_id})
+
+
+def wizard_defaults(ctx: AppContext) -> dict[str, Value]:
+    """Prefill from the Party profile and the linked register entry."""
+    out: dict[str, Value] = {"environment.environment": ctx.env.value}
+    party = ctx.party()
+    if party:
+        out["nominee.organisation"] = party.name
+    me = profile_officer(ctx)
+    if me and me.role is OfficerRole.SRO and me.status is OfficerStatus.ACTIVE:
+        out["nominator.officer_id"] = me.officer_id
+        out["nominator.name"] = me.name
+    out["nominator.date"] = ctx.clock.now().date().isoformat()
+    return out

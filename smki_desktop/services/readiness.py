@@ -1,0 +1,79 @@
+"""Authorised Subscriber readiness: record the organisation's milestones (identity verified,
+SREPT passed per certificate type) and build the checklists from them and the officer
+register."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.errors import InputError
+from smki_desktop.core.readiness import (
+    CertType,
+    Checklist,
+    Milestone,
+    ReadinessFacts,
+    all_checklists,
+)
+from smki_desktop.services.context import AppContext
+from smki_desktop.services.officers import list_officers
+
+
+@dataclass(frozen=True)
+class FactsSaved:
+    facts: ReadinessFacts
+    audit: AuditEntry
+
+
+def _date(text: str, option: str) -> str:
+    try:
+        return dt.date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise InputError(f"{option}: {text!r} is not a date; write YYYY-MM-DD.") from None
+
+
+def facts(ctx: AppContext) -> ReadinessFacts:
+    rows = ctx.db.conn().execute(
+        "SELECT * FROM readiness_facts WHERE environment=?", (ctx.env.value,)).fetchall()
+    by = {r["name"]: Milestone(r["date"], r["reference"]) for r in rows}
+    srept = {t: by[f"srept:{t.value}"] for t in CertType if f"srept:{t.value}" in by}
+    return ReadinessFacts(by.get("org-verified"), srept)
+
+
+def set_facts(ctx: AppContext, *, org_verified: str | None = None, org_ref: str = "",
+              srept_passed: str | None = None, srept_ref: str = "",
+              cert_types: list[CertType] | None = None) -> FactsSaved:
+    if org_verified is None and srept_passed is None:
+        raise InputError("Give --org-verified DATE and/or --srept-passed DATE.")
+    if srept_passed is not None and not srept_ref.strip():
+        raise InputError("--ref: record the SREPT reference the DCC gave.")
+    now = ctx.clock.now().isoformat()
+    changes: dict[str, dict[str, str]] = {}
+    if org_verified is not None:
+        changes["org-verified"] = {"date": _date(org_verified, "--org-verified"),
+                                   "reference": org_ref.strip()}
+    if srept_passed is not None:
+        d = _date(srept_passed, "--srept-passed")
+        for t in cert_types or list(CertType):
+            changes[f"srept:{t.value}"] = {"date": d, "reference": srept_ref.strip()}
+    with ctx.db.transaction() as c:
+        for name, v in changes.items():
+            c.execute(
+                "INSERT INTO readiness_facts(name, environment, date, reference, updated) "
+                "VALUES(?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET date=excluded.date, "
+                "reference=excluded.reference, updated=excluded.updated",
+                (name, ctx.env.value, v["date"], v["reference"], now))
+    entry = ctx.audit.record("readiness.set", changes)
+    return FactsSaved(facts(ctx), entry)
+
+
+def checklists(ctx: AppContext) -> list[Checklist]:
+    return all_checklists(ctx.env, facts(ctx), list_officers(ctx))
+
+
+def checklist_as_dict(cl: Checklist) -> dict[str, object]:
+    return {"certificate_type": cl.cert_type.value, "environment": cl.environment.value,
+            "ready": cl.ready,
+            "items": [{"code": i.code, "label": i.label, "ok": i.ok, "detail": i.detail,
+                       "next_step": i.next_step} for i in cl.items]}

@@ -1,0 +1,328 @@
+"""The officer, readiness and forecast commands end to end (in-process CLI, real keyring,
+real SQLite, PDFs read back with pdftotext, the record's signature checked with openssl)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.keys import KeyUsage
+
+EVIDENCE = "photo-id,photo-id-validated,second-evidence,face-match"
+
+
+def pdf_pages(path: Path) -> list[str]:
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
+                         capture_output=True, text=True).stdout
+    return [p for p in out.split("\f") if p.strip()]
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def write_form(cli_run, tmp_path: Path, form: str, name: str, *, env: str = "test",
+               **changes: object) -> Path:
+    """The template with `page__field=value` changes (and a unique nominee)."""
+    res = cli_run("officer", "template", "--form", form, env=env)
+    assert res.code == 0, res.err
+    doc = json.loads(res.out)
+    doc["nominee"]["name"] = name
+    doc["nominee"]["email"] = name.lower().replace(" ", ".") + "@example-energy.co.uk"
+    doc["environment"]["environment"] = env
+    for key, value in changes.items():
+        page, field = key.split("__")
+        doc[page][field] = value
+    path = tmp_path / f"{form}-{name.replace(' ', '-')}-{env}.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def nominate(cli_run, tmp_path, form, name, env="test", **changes):
+    path = write_form(cli_run, tmp_path, form, name, env=env, **changes)
+    return cli_run("--json", "officer", "nominate", "--form", form, "--from", str(path), env=env)
+
+
+def make_active_sro(cli_run, tmp_path, name="Alice Example", env="test") -> str:
+    res = nominate(cli_run, tmp_path, "sro", name, env=env)
+    assert res.code == 0, res.err
+    oid = res.json()["officer"]["officer_id"]
+    assert cli_run("officer", "verify", oid, "--date", "2026-11-01", "--verifier", "Vera",
+                   "--evidence", EVIDENCE, env=env).code == 0
+    assert cli_run("officer", "activate", oid, env=env).code == 0
+    return oid
+
+
+def test_template_is_complete_and_valid_json_and_toml(cli_run, tmp_path):
+    for form in ("sro", "aro"):
+        res = cli_run("officer", "template", "--form", form)
+        assert res.code == 0
+        doc = json.loads(res.out)
+        assert doc["form"] == form and doc["nominee"]["email"]
+        toml_res = cli_run("officer", "template", "--form", form, "--format", "toml")
+        import tomllib
+
+        assert tomllib.loads(toml_res.out) == doc
+
+
+def test_sro_nomination_pdf_has_every_field_and_environment_on_each_page(cli_run, tmp_path):
+    path = write_form(cli_run, tmp_path, "sro", "Alice Example")
+    out_pdf = tmp_path / "alice.pdf"
+    res = cli_run("--json", "officer", "nominate", "--form", "sro", "--from", str(path),
+                  "--pdf", str(out_pdf))
+    assert res.code == 0, res.err
+    data = res.json()
+    assert data["officer"]["officer_id"] == "SRO-0001"
+    assert data["officer"]["status"] == "nominated"
+    pages = pdf_pages(out_pdf)
+    assert len(pages) >= 2
+    for p in pages:
+        assert "TEST ENVIRONMENT" in p and "Environment: Test" in p
+    text = flat("\n".join(pages))
+    doc = json.loads(path.read_text())
+    from smki_desktop.services.nomination import get_form
+
+    schema = get_form("sro")
+    for page in schema.pages:
+        assert flat(page.title) in text
+        for f in page.fields:
+            assert flat(f.label) in text, f.key
+            val = doc.get(page.id, {}).get(f.id)
+            if isinstance(val, str) and val and f.type not in ("choice",):
+                assert flat(val) in text, f.key
+    assert "Director" in text and "☒" in text
+    # the record is stored beside the register's copy of the PDF
+    rec = json.loads(Path(data["record"]).read_text())
+    assert rec["officer_id"] == "SRO-0001" and rec["environment"] == "test"
+    # refusing to overwrite the PDF, and nothing recorded then
+    again = write_form(cli_run, tmp_path, "sro", "Carol Example")
+    res2 = cli_run("officer", "nominate", "--form", "sro", "--from", str(again), "--pdf",
+                   str(out_pdf))
+    assert res2.code == 1 and "already exists" in res2.err
+    listed = cli_run("--json", "officer", "list").json()
+    assert [o["officer_id"] for o in listed["officers"]] == ["SRO-0001"]
+
+
+def test_rules_refused_with_a_message_naming_the_rule(cli_run, tmp_path):
+    sro = make_active_sro(cli_run, tmp_path)
+    # an ARO nominated by a suspended SRO
+    assert cli_run("officer", "suspend", sro, "--reason", "sick leave").code == 0
+    res = nominate(cli_run, tmp_path, "aro", "Bob Example", nominator__officer_id=sro)
+    assert res.code == 1
+    assert "Rule: an ARO is nominated by an active SRO" in res.err and "suspended" in res.err
+    # a Live ARO nominated by a Test SRO
+    assert cli_run("officer", "activate", sro).code == 0
+    res = nominate(cli_run, tmp_path, "aro", "Bob Example", env="live",
+                   nominator__officer_id=sro)
+    assert res.code == 1
+    assert "same environment" in res.err and "Test SRO" in res.err and "Live" in res.err
+    # a Live declaration on a Test nomination
+    res = nominate(cli_run, tmp_path, "aro", "Bob Example", environment__environment="live",
+                   nominator__officer_id=sro)
+    assert res.code == 1 and "Test and Live nominations are separate records" in res.err
+    # activation without verification
+    ok = nominate(cli_run, tmp_path, "aro", "Bob Example", nominator__officer_id=sro)
+    assert ok.code == 0, ok.err
+    aro = ok.json()["officer"]["officer_id"]
+    res = cli_run("officer", "activate", aro)
+    assert res.code == 1
+    assert "no completed verification meeting cannot be activated" in res.err
+    # invalid email, invalid Party ID: bad input (exit 2) naming the field
+    res = nominate(cli_run, tmp_path, "aro", "Dave Example", nominator__officer_id=sro,
+                   nominee__email="dave(at)example")
+    assert res.code == 2 and "nominee.email" in res.err and "not a valid email" in res.err
+    res = nominate(cli_run, tmp_path, "sro", "Erin Example", nominee__party_id="ex en")
+    assert res.code == 2 and "nominee.party_id" in res.err and "Party / RDP ID" in res.err
+    # an SRO nominating themselves must record it
+    res = nominate(cli_run, tmp_path, "aro", "Alice Example", nominator__officer_id=sro)
+    assert res.code == 1 and "self-nomination" in res.err
+    res = nominate(cli_run, tmp_path, "aro", "Alice Example", nominator__officer_id=sro,
+                   nominator__self_nomination=True)
+    assert res.code == 0, res.err
+    assert res.json()["officer"]["self_nominated"] is True
+    # nothing half-written: only the accepted nominations are in the register
+    ids = [o["officer_id"] for o in cli_run("--json", "officer", "list").json()["officers"]]
+    assert sorted(ids) == ["ARO-0001", "ARO-0002", "SRO-0001"]
+
+
+def test_register_and_readiness_agree_after_a_sequence(cli_run, tmp_path, ctx):
+    from smki_desktop.services.keys import generate_key
+
+    s1 = make_active_sro(cli_run, tmp_path, "Alice Example")
+    s2 = make_active_sro(cli_run, tmp_path, "Sam Second")
+    arooids = []
+    for name in ("Bob Example", "Cath Example", "Dan Example"):
+        res = nominate(cli_run, tmp_path, "aro", name, nominator__officer_id=s1)
+        assert res.code == 0, res.err
+        arooids.append(res.json()["officer"]["officer_id"])
+    a1, a2, a3 = arooids
+    for a in (a1, a2):
+        assert cli_run("officer", "verify", a, "--date", "2026-11-02", "--verifier", "Vera",
+                       "--evidence", EVIDENCE).code == 0
+        assert cli_run("officer", "activate", a).code == 0
+    failed = cli_run("officer", "verify", a3, "--date", "2026-11-02", "--verifier", "Vera",
+                     "--evidence", "photo-id")
+    assert failed.code == 1 and "GPG45 Level 3" in failed.err
+    key = generate_key(ctx, KeyUsage.FILE_SIGNING, "Bob file signing").key
+    sro_key = generate_key(ctx, KeyUsage.SIGNING, "Alice token key").key
+    assert cli_run("officer", "link-key", a1, key.key_id[:12]).code == 0
+    assert cli_run("officer", "link-key", s1, sro_key.key_id[:12]).code == 0
+    res = cli_run("officer", "revoke", a1, "--reason", "leaver")
+    assert res.code == 0 and "1 credential(s) flagged" in res.out
+    assert cli_run("officer", "suspend", s2, "--reason", "secondment").code == 0
+
+    reg = cli_run("--json", "officer", "list").json()
+    status = {o["officer_id"]: o["status"] for o in reg["officers"]}
+    assert status == {s1: "active", s2: "suspended", a1: "revoked", a2: "active",
+                      a3: "nominated"}
+    revoked = next(o for o in reg["officers"] if o["officer_id"] == a1)
+    assert revoked["credentials"][0]["flagged"] == "revoked: leaver"
+    assert revoked["status_reason"] == "leaver"
+    row = ctx.db.conn().execute("SELECT flags FROM keys WHERE key_id=?", (key.key_id,)).fetchone()
+    assert "officer-revoked" in row["flags"]
+    cover = [w["message"] for w in reg["warnings"] if w["code"] == "cover"]
+    assert any("Only 1 active SRO" in m for m in cover)
+    assert any("Only 1 active ARO" in m for m in cover)
+
+    ready = cli_run("--json", "readiness")
+    assert ready.code == 1
+    items = {i["code"]: i for i in ready.json()["checklists"][0]["items"]}
+    assert items["sro-active"]["ok"] and "Alice Example" in items["sro-active"]["detail"]
+    assert "Sam Second" not in items["sro-active"]["detail"]
+    assert items["aro-active"]["ok"] and "Cath Example" in items["aro-active"]["detail"]
+    assert not items["test-officers"]["ok"]  # the only ARO with a key was revoked
+    assert not items["org-verified"]["ok"] and not items["srept"]["ok"]
+
+    key2 = generate_key(ctx, KeyUsage.FILE_SIGNING, "Cath file signing").key
+    assert cli_run("officer", "link-key", a2, key2.key_id).code == 0
+    bad = cli_run("readiness", "set", "--srept-passed", "2026-11-10")
+    assert bad.code == 2 and "--ref" in bad.err
+    assert cli_run("readiness", "set", "--org-verified", "2026-10-01", "--srept-passed",
+                   "2026-11-10", "--ref", "SREPT-42", "--type", "organisation").code == 0
+    ready = cli_run("--json", "readiness")
+    org, dev = ready.json()["checklists"]
+    assert org["ready"] is True
+    assert dev["ready"] is False
+    assert [i["code"] for i in dev["items"] if not i["ok"]] == ["srept"]
+    text = cli_run("readiness").out
+    assert "next: Pass the SMKI and Repository Entry Process Tests for Device" in text
+
+    # the audit log holds every change
+    actions = [r["action"] for r in ctx.db.conn().execute("SELECT action FROM audit_log")]
+    for a in ("officer.nominate", "officer.verify", "officer.activate", "officer.revoke",
+              "officer.suspend", "officer.link-key", "readiness.set"):
+        assert a in actions
+
+
+def test_record_signed_with_filling_officers_file_signing_key(cli_run, tmp_path, ctx):
+    from smki_desktop.crypto.demo_pki import issue, make_root
+    from smki_desktop.services.credentials import record_credential
+    from smki_desktop.services.keys import generate_key
+
+    sro = make_active_sro(cli_run, tmp_path)
+    key = generate_key(ctx, KeyUsage.FILE_SIGNING, "Alice file signing").key
+    now = datetime.now(UTC)
+    root_key, root = make_root(Environment.TEST, now)
+    cert = issue(root_key, root, SimpleNamespace(key=key), now)
+    record_credential(ctx, cert, "file-signing", key.key_id, source="test")
+    assert cli_run("profile", "set", "--name", "Alice Example", "--role", "sro").code == 0
+    assert cli_run("officer", "link-profile", sro).code == 0
+    assert cli_run("officer", "link-key", sro, key.key_id).code == 0
+    res = nominate(cli_run, tmp_path, "aro", "Bob Example", nominator__officer_id=sro)
+    assert res.code == 0, res.err
+    data = res.json()
+    assert data["signed_by"] == key.key_id and data["signature"]
+    from cryptography.hazmat.primitives import serialization
+
+    ca = tmp_path / "root.pem"
+    ca.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    v = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
+                        data["signature"], "-content", data["record"], "-CAfile", str(ca),
+                        "-purpose", "any", "-out", "/dev/null"], capture_output=True, text=True)
+    assert v.returncode == 0, v.stderr
+    rec = json.loads(Path(data["record"]).read_text())
+    assert rec["filled_by"]["register_id"] == sro
+
+
+def test_verify_then_pdf_shows_the_meeting_record(cli_run, tmp_path):
+    sro = make_active_sro(cli_run, tmp_path)
+    out = tmp_path / "again.pdf"
+    assert cli_run("officer", "pdf", sro, "--out", str(out)).code == 0
+    text = flat("\n".join(pdf_pages(out)))
+    assert "Vera" in text and "2026-11-01" in text and "Identity verified" in text
+
+
+def _add_device_history(ctx, now: datetime) -> None:
+    """Rows as issue 5's device batches write them: 6 past months of 10 batched CSRs and 2
+    ad hoc ones, plus 50 this month (not a complete month: not in the average)."""
+    from smki_desktop.core.forecast import add_months
+
+    ts = now.isoformat()
+    with ctx.db.transaction() as c:
+        c.execute("INSERT INTO device_batches(id, environment, name, channel, state, total, "
+                  "created, updated) VALUES('b1','test','b1','portal-zip','completed',60,?,?)",
+                  (ts, ts))
+        n = 0
+        for back in range(0, 7):
+            y, m = add_months((now.year, now.month), -back)
+            created = f"{y:04d}-{m:02d}-15T10:00:00+00:00"
+            for i in range(50 if back == 0 else 12):
+                n += 1
+                batch = "b1" if back == 0 or i < 10 else None
+                c.execute("INSERT INTO device_csrs(environment, key_id, batch_id, file_name, "
+                          "device_eui, usage, csr, status, created, updated) "
+                          "VALUES('test',?,?,?,?,'signing',x'00','issued',?,?)",
+                          (f"k{n}", batch, f"f{n}.csr", f"00DB1234567890{n % 256:02X}",
+                           created, created))
+
+
+def test_forecast_history_plans_warning_and_exports(cli_run, tmp_path, ctx):
+    now = datetime.now(UTC)
+    _add_device_history(ctx, now)
+    res = cli_run("--json", "forecast")
+    assert res.code == 0, res.err
+    data = res.json()
+    assert len(data["months"]) == 8
+    assert data["averages"] == {"device-single": 2.0, "device-batched": 10.0,
+                                "organisation": 0.0}
+    assert "device_csrs" in data["history_sources"]
+    assert data["months"][3]["device-batched"] == 10 and not data["warnings"]
+    y, m = now.year, now.month
+    nxt = f"{y + (m // 12)}-{m % 12 + 1:02d}"
+    assert data["months"][0]["month"] == nxt
+    res = cli_run("--json", "forecast", "plan", nxt, "batched", "5000")
+    assert res.code == 0, res.err
+    warns = res.json()["warnings"]
+    assert warns and warns[0]["category"] == "device-batched"
+    assert cli_run("forecast", "plan", "2026-13", "batched", "1").code == 2
+    csv_out = tmp_path / "f.csv"
+    assert cli_run("forecast", "export", "--out", str(csv_out)).code == 0
+    lines = csv_out.read_text().splitlines()
+    assert lines[0].startswith("month,device-single") and len(lines) == 9
+    assert lines[1].split(",")[2] == "5000"
+    pdf_out = tmp_path / "f.pdf"
+    assert cli_run("forecast", "export", "--out", str(pdf_out)).code == 0
+    pages = pdf_pages(pdf_out)
+    assert all("TEST ENVIRONMENT" in p for p in pages)
+    assert "5000" in pages[0] and "notify the DCC" in flat("\n".join(pages))
+    assert cli_run("forecast", "export", "--out", str(pdf_out)).code == 1  # no overwrite
+
+
+@pytest.mark.parametrize("form", ["sro", "aro"])
+def test_toml_input_accepted(cli_run, tmp_path, form):
+    if form == "aro":
+        sro = make_active_sro(cli_run, tmp_path)
+    toml = cli_run("officer", "template", "--form", form, "--format", "toml").out
+    if form == "aro":
+        toml = toml.replace('"SRO-0001"', f'"{sro}"').replace("Bob Example", "Zed Example") \
+            .replace("bob.example@", "zed.example@")
+    p = tmp_path / "in.toml"
+    p.write_text(toml)
+    res = cli_run("officer", "nominate", "--form", form, "--from", str(p))
+    assert res.code == 0, res.err

@@ -60,11 +60,40 @@ def asn1_name(name: x509.Name | ax509.Name | bytes) -> ax509.Name:
     return ax509.Name.load(name)
 
 
+_STRING_TAGS = {12: "utf-8", 19: "ascii", 22: "ascii", 20: "latin-1", 26: "ascii",
+                30: "utf-16-be", 28: "utf-32-be"}
+
+
+def _rdn_key(name_der: bytes) -> list[list[tuple[str, bytes | str]]]:
+    """Each RDN as a sorted list of (type OID, prepared value): string values case-folded with
+    white space collapsed (RFC 5280 7.1, simplified LDAP StringPrep); other values as DER."""
+    from asn1crypto import core
+
+    from smki_desktop.crypto.der import children, tlv
+
+    out = []
+    for _c, _m, _t, _h, rdn in children(tlv(name_der)[4]):
+        items: list[tuple[str, bytes | str]] = []
+        for _c2, _m2, _t2, _h2, atv in children(rdn):
+            parts = children(atv)
+            oid = core.ObjectIdentifier.load(parts[0][3] + parts[0][4]).dotted
+            cls, _m3, tag, header, body = parts[1]
+            value: bytes | str
+            if cls == 0 and tag in _STRING_TAGS:
+                value = " ".join(body.decode(_STRING_TAGS[tag], "replace").split()).casefold()
+            else:
+                value = header + body
+            items.append((oid, value))
+        out.append(sorted(items, key=repr))
+    return out
+
+
 def names_equal(a: x509.Name | ax509.Name | bytes, b: x509.Name | ax509.Name | bytes) -> bool:
     """RFC 5280 section 7.1 comparison (string types, case and white space folded)."""
     try:
-        return bool(asn1_name(a) == asn1_name(b))
-    except (ValueError, TypeError):
+        da, db = asn1_name(a).dump(), asn1_name(b).dump()
+        return da == db or _rdn_key(da) == _rdn_key(db)
+    except (ValueError, TypeError, IndexError):
         return False
 
 

@@ -1,0 +1,155 @@
+"""Organisation CSR workflow: pick a key not used before, check the request against the profile
+and the party's EUI range, sign on whichever store holds the key (OS keyring or PKCS#11 token),
+lint the result, record it (one key per CSR) and audit it; write it in any portal form."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.eui import Eui64
+from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage
+from smki_desktop.core.ports import Signer
+from smki_desktop.core.profiles import SmkiProfile
+from smki_desktop.core.roles import RemotePartyRole
+from smki_desktop.crypto.csr import OrgCsrRequest, build_org_csr
+from smki_desktop.crypto.der import encode
+from smki_desktop.crypto.lint import LintReport, lint_der
+from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
+from smki_desktop.profile_data import load_profile, override_path
+from smki_desktop.services.context import AppContext
+from smki_desktop.store.atomic import write_atomic
+
+SETTING_PKCS11_MODULE = "pkcs11.module"
+SETTING_PKCS11_TOKEN = "pkcs11.token"
+
+
+def profile_for(ctx: AppContext) -> SmkiProfile:
+    """This environment's profile (a user's override file under ENV_DIR/profiles/ wins)."""
+    return load_profile(ctx.env, override_path(ctx.paths.env_dir, ctx.env))
+
+
+def pkcs11_store(ctx: AppContext) -> Any:
+    """The PKCS#11 key store configured in settings (module path + token label)."""
+    from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore
+
+    module = ctx.setting(SETTING_PKCS11_MODULE)
+    token = ctx.setting(SETTING_PKCS11_TOKEN)
+    if not module or not token:
+        raise InputError("Token: no PKCS#11 module and token configured; set them in Settings "
+                         f"or with settings '{SETTING_PKCS11_MODULE}' and "
+                         f"'{SETTING_PKCS11_TOKEN}'.")
+    return Pkcs11KeyStore(ctx.env, module, token, ctx.db, ctx.clock, ctx.passphrases)
+
+
+def signer_for(ctx: AppContext, info: KeyInfo) -> AbstractContextManager[Signer]:
+    if info.location is KeyLocation.PKCS11:
+        return pkcs11_store(ctx).signer(info.key_id)  # type: ignore[no-any-return]
+    return ctx.keystore.signer(info.key_id)
+
+
+def key_is_used(ctx: AppContext, key_id: str) -> str | None:
+    """Why a key cannot get another CSR (it has a CSR or a certificate), or None."""
+    c = ctx.db.conn()
+    if c.execute("SELECT 1 FROM csr_requests WHERE key_id=?", (key_id,)).fetchone():
+        return "it already has a CSR (one key per CSR)"
+    if c.execute("SELECT 1 FROM certificates WHERE key_id=?", (key_id,)).fetchone():
+        return "it already has a certificate"
+    return None
+
+
+def keys_available_for_csr(ctx: AppContext, usage: KeyUsage | None = None) -> list[KeyInfo]:
+    """EC P-256 signing / key-agreement keys of this environment with no CSR or certificate."""
+    rows = ctx.db.conn().execute(
+        "SELECT * FROM keys WHERE environment=? AND key_type=? AND usage IN (?, ?) "
+        "AND key_id NOT IN (SELECT key_id FROM csr_requests) "
+        "AND key_id NOT IN (SELECT key_id FROM certificates) ORDER BY created",
+        (ctx.env.value, KeyType.EC_P256.value, KeyUsage.SIGNING.value,
+         KeyUsage.KEY_AGREEMENT.value)).fetchall()
+    keys = [key_info_from_row(r) for r in rows]
+    return [k for k in keys if usage is None or k.usage is usage]
+
+
+@dataclass(frozen=True)
+class CsrCreated:
+    csr_id: int
+    der: bytes
+    key: KeyInfo
+    report: LintReport
+    audit: AuditEntry
+
+
+def create_org_csr(ctx: AppContext, key_ref: str, role: RemotePartyRole | str,
+                   eui: Eui64 | str, cn: str | None = None) -> CsrCreated:
+    """Make, lint, record and audit an Organisation CSR for a key that has none yet."""
+    role = role if isinstance(role, RemotePartyRole) else RemotePartyRole.parse(role)
+    eui = eui if isinstance(eui, Eui64) else Eui64.parse(eui, "EUI")
+    cn = cn.strip() if cn and cn.strip() else None
+    info = resolve_key_ref(ctx.db, ctx.env, key_ref)
+    if info.key_type is not KeyType.EC_P256 or info.usage not in (KeyUsage.SIGNING,
+                                                                  KeyUsage.KEY_AGREEMENT):
+        raise InputError(f"Key {info.short_id}: an Organisation CSR needs an EC P-256 signing "
+                         f"or key-agreement key; this is {info.key_type.value} "
+                         f"{info.usage.value}.")
+    used = key_is_used(ctx, info.key_id)
+    if used:
+        raise Refusal(f"Key {info.short_id} ({info.label}) cannot be used: {used}. Generate a "
+                      "new key for a new CSR.")
+    profile = profile_for(ctx)
+    party = ctx.party()
+    OrgCsrRequest(role, eui, info.usage, cn).check(
+        profile, party.party_type.value if party else None)
+    if party is not None:
+        party.require_own_eui(eui, "EUI")
+    with signer_for(ctx, info) as signer:
+        der = build_org_csr(signer, role, eui, cn)
+    report = lint_der(der, profile, "new CSR")
+    if not report.ok:  # our own builder broke the profile: never hand that out
+        raise Refusal("The CSR just built fails the profile: "
+                      + "; ".join(str(f) for f in report.findings))
+    with ctx.db.transaction() as c:
+        cur = c.execute(
+            "INSERT INTO csr_requests(environment,key_id,family,role,eui,cn,usage,der,created) "
+            "VALUES(?,?,?,?,?,?,?,?,?)",
+            (ctx.env.value, info.key_id, "organisation", role.ou, str(eui), cn,
+             info.usage.value, der, ctx.clock.now().isoformat()))
+        csr_id = int(cur.lastrowid or 0)
+    entry = ctx.audit.record(
+        "csr.org.create",
+        {"csr_id": csr_id, "key_id": info.key_id, "role": role.ou, "eui": str(eui), "cn": cn,
+         "usage": info.usage.value, "location": info.location.value},
+        {"csr": der})
+    return CsrCreated(csr_id, der, info, report, entry)
+
+
+def write_csr(ctx: AppContext, der: bytes, path: Path, fmt: str = "pem", *, crlf: bool = False,
+              overwrite: bool = False) -> AuditEntry:
+    """Write a CSR atomically in a portal form; never replaces a file unless told to."""
+    data = encode(der, fmt, crlf=crlf)
+    write_atomic(path, data, overwrite=overwrite)
+    return ctx.audit.record("csr.org.export", {"path": str(path), "format": fmt, "crlf": crlf},
+                            {"csr": der})
+
+
+def list_csrs(ctx: AppContext) -> list[dict[str, Any]]:
+    rows = ctx.db.conn().execute(
+        "SELECT r.*, (SELECT status FROM certificates c WHERE c.csr_id = r.csr_id "
+        "ORDER BY cert_id DESC LIMIT 1) AS cert_status FROM csr_requests r "
+        "WHERE environment=? ORDER BY csr_id", (ctx.env.value,)).fetchall()
+    return [{"csr_id": r["csr_id"], "key_id": r["key_id"], "role": r["role"], "eui": r["eui"],
+             "cn": r["cn"], "usage": r["usage"], "created": r["created"],
+             "certificate": r["cert_status"]} for r in rows]
+
+
+def get_csr_der(ctx: AppContext, csr_id: int) -> bytes:
+    row = ctx.db.conn().execute("SELECT der, environment FROM csr_requests WHERE csr_id=?",
+                                (csr_id,)).fetchone()
+    if row is None:
+        from smki_desktop.core.errors import NotFound
+
+        raise NotFound(f"No CSR {csr_id} in the {ctx.env.label} environment.")
+    return bytes(row["der"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
@@ -15,6 +16,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal
 
 if TYPE_CHECKING:
+    from smki_desktop.core.audit import AuditEntry
     from smki_desktop.services.context import AppContext
 
 PURPOSES = ("web-service", "file-signing")
@@ -135,3 +137,151 @@ def record_credential(ctx: AppContext, cert: x509.Certificate, purpose: str, key
         "SELECT * FROM portal_credentials WHERE environment=? AND issuer=? AND serial=?",
         (ctx.env.value, issuer, serial)).fetchone()
     return _row_to_credential(row)
+
+
+# ------------------------------------------------------------------------------ requests
+_ROLE_FOR_PARTY = {"import-supplier": "02", "export-supplier": "02", "gas-supplier": "02",
+                   "electricity-distributor": "03", "gas-transporter": "03"}
+
+
+@dataclass(frozen=True)
+class CredentialRequestResult:
+    purpose: str
+    key_id: str
+    csr_der: bytes
+    credential: Credential | None  # issued at once (Test simulator)
+    csr_path: Path | None  # written for the DCC (Live, or a configured Test endpoint)
+    audit: AuditEntry
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"purpose": self.purpose, "key_id": self.key_id,
+                "credential": self.credential.as_dict() if self.credential else None,
+                "csr_path": str(self.csr_path) if self.csr_path else None,
+                "audit_seq": getattr(self.audit, "seq", None)}
+
+
+def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None, *,
+                       organisation: str | None = None, role: str | None = None,
+                       system_name: str | None = None, common_name: str | None = None,
+                       out_dir: Path | None = None) -> CredentialRequestResult:
+    """Make the key (unless given) and the credential CSR; in Test with the simulator the
+    certificate is issued at once, otherwise the CSR is written for the DCC."""
+    from smki_desktop.core.keys import KeyType, KeyUsage
+    from smki_desktop.crypto.credential_csr import build_credential_csr
+
+    purpose = check_purpose(purpose)
+    party = ctx.party()
+    org = (organisation or (party.name if party else "")).strip()
+    if not org:
+        raise InputError("--organisation: give the trading name (or set the Party profile).")
+    if purpose == "web-service":
+        usage, ktype = KeyUsage.CLIENT_AUTH, KeyType.RSA_2048
+        role_ou = (role or (_ROLE_FOR_PARTY.get(party.party_type.value, "7F") if party
+                            else "")).strip()
+        if not role_ou:
+            raise InputError("--role: give the role code (OU), e.g. 02.")
+        from smki_desktop.core.roles import RemotePartyRole
+
+        role_ou = RemotePartyRole.parse(role_ou).ou
+        cn = (system_name or f"smki-desktop-{ctx.installation_id[:8]}").strip()
+    else:
+        usage, ktype = KeyUsage.FILE_SIGNING, KeyType.EC_P256
+        role_ou = ""
+        officer = ctx.officer()
+        cn = (common_name or (officer.name if officer else "")).strip()
+        if not cn:
+            raise InputError("--name: give the ARO's name (or set the officer profile).")
+    if key_ref:
+        info = ctx.keystore.get(key_ref)
+        if info.usage is not usage:
+            raise InputError(f"--key: key {info.short_id} has usage {info.usage.value}; a "
+                             f"{purpose} credential needs a {usage.value} key.")
+    else:
+        info = ctx.keystore.generate(ktype, usage, f"{purpose} credential {cn}")
+    with ctx.keystore.signer(info.key_id) as signer:
+        csr = build_credential_csr(signer, purpose, organisation=org, role_ou=role_ou,
+                                   common_name=cn)
+    from smki_desktop.services import portal as portal_service
+
+    rec = portal_service.configured_endpoint(ctx)
+    use_sim = ctx.env is Environment.TEST and (rec is None or rec.source == "simulator")
+    if use_sim:
+        from smki_desktop.core import ws_xml as W
+        from smki_desktop.portal.outbox import new_ref
+        from smki_desktop.portal.ws_client import enrol
+        from smki_desktop.services import simulator_control
+
+        sim = simulator_control.start(ctx)
+        ep = portal_service.endpoint(ctx).endpoint
+        issued = enrol(ep, sim.enrolment_token, W.CredentialRequest(new_ref("org-csr"),
+                                                                    purpose, csr))
+        cert = x509.load_der_x509_certificate(issued.certificate_der)
+        cred = record_credential(ctx, cert, purpose, info.key_id, source="simulator")
+        if issued.api_key:
+            ctx.keystore.secrets.set(portal_service.API_KEY_SECRET, issued.api_key)
+        if issued.ca_certificates_der:
+            from smki_desktop.store.atomic import write_atomic
+
+            chain = b"".join(x509.load_der_x509_certificate(d).public_bytes(
+                serialization.Encoding.PEM) for d in issued.ca_certificates_der)
+            write_atomic(ctx.paths.feature_dir("portal") / "simulator-ca-chain.pem", chain,
+                         overwrite=True)
+        entry = ctx.audit.record("credential.request", {"purpose": purpose,
+                                                        "key_id": info.key_id,
+                                                        "issued_by": "simulator",
+                                                        "serial": cred.serial}, {"csr": csr})
+        return CredentialRequestResult(purpose, info.key_id, csr, cred, None, entry)
+    from smki_desktop.store.atomic import write_atomic
+
+    folder = out_dir or ctx.paths.exports_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"credential-{purpose}-{info.key_id[:16]}.csr.pem"
+    pem = b"-----BEGIN CERTIFICATE REQUEST-----\n" + b"\n".join(
+        _b64lines(csr)) + b"\n-----END CERTIFICATE REQUEST-----\n"
+    write_atomic(path, pem)
+    entry = ctx.audit.record("credential.request", {"purpose": purpose, "key_id": info.key_id,
+                                                    "csr_path": str(path)}, {"csr": csr})
+    return CredentialRequestResult(purpose, info.key_id, csr, None, path, entry)
+
+
+def _b64lines(der: bytes) -> list[bytes]:
+    import base64
+
+    b = base64.b64encode(der)
+    return [b[i:i + 64] for i in range(0, len(b), 64)]
+
+
+def import_credential(ctx: AppContext, data: bytes, purpose: str | None = None) -> Credential:
+    """Import a credential certificate the DCC issued for one of our keys."""
+    from smki_desktop.core.keys import KeyUsage, key_id_for_spki
+
+    try:
+        cert = (x509.load_pem_x509_certificate(data) if data.lstrip().startswith(b"-----")
+                else x509.load_der_x509_certificate(data))
+    except ValueError as exc:
+        raise InputError(f"Credential file: not an X.509 certificate ({exc}).") from None
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    key_id = key_id_for_spki(spki)
+    try:
+        info = ctx.keystore.get(key_id)
+    except NotFound:
+        raise Refusal("This certificate is for a key that is not in this environment's key "
+                      f"store (key id {key_id[:16]}).") from None
+    by_usage = {KeyUsage.CLIENT_AUTH: "web-service", KeyUsage.FILE_SIGNING: "file-signing"}
+    found = by_usage.get(info.usage)
+    if found is None:
+        raise Refusal(f"Key {info.short_id} has usage {info.usage.value}: not a credential key.")
+    if purpose and check_purpose(purpose) != found:
+        raise InputError(f"--purpose {purpose}: key {info.short_id} is a {found} key.")
+    if ctx.env is Environment.LIVE:
+        from smki_desktop.services.portal import SIMULATOR_MARKER_POLICY
+
+        try:
+            pol = cert.extensions.get_extension_for_class(x509.CertificatePolicies).value
+            if any(p.policy_identifier.dotted_string == SIMULATOR_MARKER_POLICY for p in pol):
+                raise Refusal("This certificate was issued by an SMKI Desktop simulator (Test); "
+                              "the Live environment refuses it.")
+        except x509.ExtensionNotFound:
+            pass
+    return record_credential(ctx, cert, found, key_id, source="file")

@@ -1,0 +1,176 @@
+"""The outbox: every request to the DCC is stored before it is sent and marked done only on a
+confirmed reply, so a crash, a network failure or a restart re-sends it safely.
+
+Each item has a client reference id (unique, <= 32 characters so it fits every DCC message's
+ID field) that goes out with every (re-)send: the DCC side answers a repeat with its first
+answer. States: `queued` (stored; not yet confirmed by the server) -> `submitted` (the server
+confirmed receipt and gave its id; waiting for results) -> `done` (results received) or
+`failed` (refused for good). `next_action_at` says when the item is due again (retry after a
+failure, or the next poll allowed by the rate rules).
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import NotFound
+from smki_desktop.core.ports import Clock
+from smki_desktop.store.db import Database
+
+STATES = ("queued", "submitted", "done", "failed")
+KINDS = ("org-csr", "device-batch", "device-adhoc", "revocation")
+_PREFIX = {"org-csr": "O", "device-batch": "B", "device-adhoc": "A", "revocation": "R"}
+
+
+def new_ref(kind: str) -> str:
+    """A client reference id: kind letter + 30 hex digits (31 chars, an xs:ID too)."""
+    return _PREFIX.get(kind, "X") + uuid.uuid4().hex[:30]
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    ref: str
+    environment: Environment
+    kind: str
+    payload: bytes
+    meta: dict[str, Any]
+    state: str
+    attempts: int
+    server_id: str | None
+    server_status: str | None
+    result: bytes | None
+    last_error: str | None
+    next_action_at: datetime | None
+    last_poll_at: datetime | None
+    created: datetime
+    updated: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ref": self.ref, "environment": self.environment.value, "kind": self.kind,
+                "state": self.state, "attempts": self.attempts, "server_id": self.server_id,
+                "server_status": self.server_status, "last_error": self.last_error,
+                "next_action_at": self.next_action_at.isoformat() if self.next_action_at
+                else None, "created": self.created.isoformat(), "meta": self.meta}
+
+    @property
+    def next_action(self) -> str:
+        """What happens next, in plain words."""
+        if self.state == "queued":
+            return "send to the DCC" + (f" (retry after: {self.last_error})"
+                                        if self.last_error else "")
+        if self.state == "submitted":
+            when = f" at {self.next_action_at:%Y-%m-%d %H:%M} UTC" if self.next_action_at else ""
+            return f"ask the DCC for results{when}"
+        if self.state == "failed":
+            return f"nothing: refused ({self.last_error})"
+        return "nothing: complete"
+
+
+def _dt(v: str | None) -> datetime | None:
+    return datetime.fromisoformat(v) if v else None
+
+
+def _item(r: Any) -> OutboxItem:
+    return OutboxItem(r["ref"], Environment(r["environment"]), r["kind"], bytes(r["payload"]),
+                      json.loads(r["meta"]), r["state"], r["attempts"], r["server_id"],
+                      r["server_status"], bytes(r["result"]) if r["result"] is not None
+                      else None, r["last_error"], _dt(r["next_action_at"]),
+                      _dt(r["last_poll_at"]), datetime.fromisoformat(r["created"]),
+                      datetime.fromisoformat(r["updated"]))
+
+
+class Outbox:
+    def __init__(self, db: Database, env: Environment, clock: Clock) -> None:
+        self.db = db
+        self.env = env
+        self.clock = clock
+
+    def add(self, kind: str, payload: bytes, meta: dict[str, Any] | None = None,
+            ref: str | None = None) -> OutboxItem:
+        if kind not in KINDS:
+            raise ValueError(f"unknown outbox kind {kind!r}")
+        ref = ref or new_ref(kind)
+        now = self.clock.now().isoformat()
+        with self.db.transaction() as c:
+            c.execute("INSERT INTO portal_outbox(ref, environment, kind, payload, meta, state, "
+                      "created, updated) VALUES (?,?,?,?,?,?,?,?)",
+                      (ref, self.env.value, kind, payload, json.dumps(meta or {}), "queued",
+                       now, now))
+        return self.get(ref)
+
+    def get(self, ref: str) -> OutboxItem:
+        rows = self.db.conn().execute(
+            "SELECT * FROM portal_outbox WHERE environment=? AND ref LIKE ?",
+            (self.env.value, ref + "%")).fetchall()
+        if not rows:
+            raise NotFound(f"No request {ref!r} in the {self.env.label} outbox.")
+        if len(rows) > 1:
+            exact = [r for r in rows if r["ref"] == ref]
+            if not exact:
+                from smki_desktop.core.errors import Ambiguous
+                raise Ambiguous(f"Request {ref!r} matches {len(rows)} requests: give more.")
+            rows = exact
+        return _item(rows[0])
+
+    def items(self, states: Iterable[str] | None = None, kind: str | None = None
+             ) -> list[OutboxItem]:
+        sql = "SELECT * FROM portal_outbox WHERE environment=?"
+        params: list[Any] = [self.env.value]
+        if states is not None:
+            st = list(states)
+            sql += f" AND state IN ({','.join('?' * len(st))})"
+            params += st
+        if kind:
+            sql += " AND kind=?"
+            params.append(kind)
+        sql += " ORDER BY created, ref"
+        return [_item(r) for r in self.db.conn().execute(sql, params)]
+
+    def due(self, state: str, now: datetime | None = None) -> builtins.list[OutboxItem]:
+        at = now or self.clock.now()
+        return [i for i in self.items([state])
+                if i.next_action_at is None or i.next_action_at <= at]
+
+    def _update(self, ref: str, **fields: Any) -> None:
+        fields["updated"] = self.clock.now().isoformat()
+        cols = ", ".join(f"{k}=?" for k in fields)
+        with self.db.transaction() as c:
+            c.execute(f"UPDATE portal_outbox SET {cols} WHERE ref=? AND environment=?",
+                      [*fields.values(), ref, self.env.value])
+
+    def note_attempt(self, ref: str) -> None:
+        with self.db.transaction() as c:
+            c.execute("UPDATE portal_outbox SET attempts = attempts + 1 WHERE ref=?", (ref,))
+
+    def mark_submitted(self, ref: str, server_id: str, server_status: str,
+                       next_action_at: datetime | None) -> None:
+        self._update(ref, state="submitted", server_id=server_id, server_status=server_status,
+                     last_error=None, next_action_at=next_action_at.isoformat()
+                     if next_action_at else None)
+
+    def mark_polled(self, ref: str, server_status: str, next_action_at: datetime) -> None:
+        self._update(ref, server_status=server_status, last_error=None,
+                     last_poll_at=self.clock.now().isoformat(),
+                     next_action_at=next_action_at.isoformat())
+
+    def mark_done(self, ref: str, server_status: str, result: bytes | None,
+                  meta: dict[str, Any] | None = None) -> None:
+        extra: dict[str, Any] = {}
+        if meta is not None:
+            extra["meta"] = json.dumps(meta)
+        self._update(ref, state="done", server_status=server_status, result=result,
+                     last_error=None, next_action_at=None, **extra)
+
+    def mark_failed(self, ref: str, error: str, server_status: str | None = None) -> None:
+        self._update(ref, state="failed", last_error=error, server_status=server_status,
+                     next_action_at=None)
+
+    def defer(self, ref: str, error: str | None, retry_at: datetime) -> None:
+        self._update(ref, last_error=error, next_action_at=retry_at.isoformat())

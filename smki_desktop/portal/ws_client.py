@@ -1,0 +1,303 @@
+"""The DCC web-service adapter: `PortalService` and `Repository` over HTTPS (httpx).
+
+- Portal calls use mutual TLS: the RSA-2048 client key is handed to `ssl` as its encrypted
+  PKCS#8 PEM file plus password (from the key store), never written in clear.
+- The server is verified against the environment's pinned trust anchor only (no system CAs).
+- The repository authenticates with an API key header, over server-authenticated TLS.
+- Every call has a timeout; answers are read with a size cap and parsed by `core.ws_xml`;
+  failures become the typed errors of `core.portal_ports`. Idempotent calls (they all carry a
+  client reference) are retried a few times on transient failures.
+- Rate rules are applied by the injected `Scheduler` before the call goes out.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+
+from smki_desktop.core import ws_xml as W
+from smki_desktop.core.portal_ports import (
+    AuthenticationFailed,
+    BatchState,
+    IssuedCredential,
+    IssuedItem,
+    OrgRequestState,
+    PortalError,
+    ProtocolFault,
+    Rejected,
+    RepoEntry,
+    Submitted,
+    Throttled,
+    Unreachable,
+)
+from smki_desktop.core.schedule import Scheduler
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ClientTls:
+    """Mutual-TLS material: the client certificate (PEM file) and the encrypted key file."""
+
+    cert_path: Path
+    key_path: Path
+    password: str
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    portal_url: str
+    repository_url: str
+    trust_anchor_pem: bytes
+
+
+def ssl_context(anchor_pem: bytes, tls: ClientTls | None) -> ssl.SSLContext:
+    try:
+        ctx = ssl.create_default_context(cadata=anchor_pem.decode("ascii"))
+    except (ssl.SSLError, ValueError) as exc:
+        raise AuthenticationFailed(f"The configured trust anchor is not a usable certificate: "
+                                   f"{exc}.") from None
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if tls is not None:
+        try:
+            ctx.load_cert_chain(str(tls.cert_path), str(tls.key_path), password=tls.password)
+        except (ssl.SSLError, OSError) as exc:
+            raise AuthenticationFailed(f"The web-service client credential cannot be loaded "
+                                       f"({tls.cert_path.name}): {exc}.") from None
+    return ctx
+
+
+def _chain_text(exc: BaseException) -> str:
+    parts: list[str] = []
+    e: BaseException | None = exc
+    while e is not None and len(parts) < 6:
+        parts.append(f"{type(e).__name__}: {e}")
+        e = e.__cause__ or e.__context__
+    return " | ".join(parts)
+
+
+def _map_transport(exc: httpx.TransportError, url: str) -> PortalError:
+    text = _chain_text(exc)
+    low = text.lower()
+    if "certificate_verify_failed" in low or "certificate verify failed" in low:
+        return AuthenticationFailed(
+            f"The server at {url} is not trusted: its certificate does not chain to this "
+            "environment's pinned trust anchor.")
+    if "alert" in low and ("certificate" in low or "unknown ca" in low or "handshake" in low):
+        return AuthenticationFailed(f"The server at {url} refused our client certificate "
+                                    f"({text.split(' | ')[0]}).")
+    if isinstance(exc, httpx.TimeoutException):
+        return Unreachable(f"No answer from {url} in time ({type(exc).__name__}).")
+    return Unreachable(f"Cannot reach {url}: {text.split(' | ')[0]}.")
+
+
+class _Http:
+    def __init__(self, base_url: str, ctx: ssl.SSLContext, *, timeout: float, retries: int,
+                 backoff: float, max_response: int) -> None:
+        self.base = base_url.rstrip("/")
+        self.client = httpx.Client(verify=ctx, timeout=timeout, http2=False)
+        self.retries = retries
+        self.backoff = backoff
+        self.max_response = max_response
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _once(self, method: str, path: str, body: bytes | None,
+              headers: dict[str, str]) -> tuple[int, bytes, str]:
+        url = self.base + path
+        try:
+            with self.client.stream(method, url, content=body, headers=headers) as resp:
+                declared = resp.headers.get("Content-Length")
+                if declared and declared.isdigit() and int(declared) > self.max_response:
+                    raise ProtocolFault(f"The answer from {url} declares {int(declared):,} "
+                                        f"bytes, over the limit of {self.max_response:,}.")
+                buf = bytearray()
+                for chunk in resp.iter_bytes():
+                    buf += chunk
+                    if len(buf) > self.max_response:
+                        raise ProtocolFault(f"The answer from {url} exceeds "
+                                            f"{self.max_response:,} bytes.")
+                return resp.status_code, bytes(buf), resp.headers.get("Retry-After", "")
+        except httpx.TransportError as exc:
+            raise _map_transport(exc, url) from None
+
+    def call(self, method: str, path: str, body: bytes | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        hdrs = {"Content-Type": "application/xml", **(headers or {})}
+        attempt = 0
+        while True:
+            try:
+                status, data, retry_after = self._once(method, path, body, hdrs)
+                if status >= 500:
+                    raise Unreachable(f"{self.base}{path} answered HTTP {status} "
+                                      f"({_error_text(data)}).")
+                if status == 429:
+                    secs = int(retry_after) if retry_after.isdigit() else 60
+                    raise Throttled(f"{self.base}{path} asks us to wait {secs} s.",
+                                    datetime.now(UTC) + timedelta(seconds=secs))
+                if status in (401, 403):
+                    raise AuthenticationFailed(f"{self.base}{path} refused our credentials "
+                                               f"(HTTP {status}: {_error_text(data)}).")
+                if status >= 400:
+                    code, msg = _error_parts(data)
+                    raise Rejected(f"The DCC rejected the request: {code} {msg}".strip(), code)
+                return status, data
+            except (Unreachable, ProtocolFault) as exc:
+                attempt += 1
+                if attempt > self.retries:
+                    raise exc from None
+                time.sleep(self.backoff * attempt)
+
+
+def _error_parts(data: bytes) -> tuple[str, str]:
+    try:
+        e = W.ErrorResponse.parse(data)
+        return e.error_code, e.message
+    except W.XmlMessageError:
+        return "XX:Unknown", data[:200].decode("utf-8", "replace")
+
+
+def _error_text(data: bytes) -> str:
+    code, msg = _error_parts(data)
+    return f"{code} {msg}".strip()
+
+
+def _parse(fn: Callable[[bytes], T], data: bytes, what: str) -> T:
+    if data.lstrip().startswith(b"<ErrorResponse") or b"<ErrorResponse>" in data[:200]:
+        code, msg = _error_parts(data)
+        raise Rejected(f"The DCC rejected the {what}: {code} {msg}".strip(), code)
+    try:
+        return fn(data)
+    except W.XmlMessageError as exc:
+        raise ProtocolFault(f"The answer to the {what} is not a valid message: "
+                            f"{exc.message}") from None
+
+
+class WsPortal:
+    """`PortalService` over the DCC web services and the (emulated) portal forms."""
+
+    def __init__(self, endpoint: Endpoint, tls: ClientTls, *, scheduler: Scheduler | None = None,
+                 timeout: float = 30.0, retries: int = 2, backoff: float = 0.3,
+                 max_response: int = W.MAX_MESSAGE_BYTES) -> None:
+        self.endpoint = endpoint
+        self.scheduler = scheduler
+        self.http = _Http(endpoint.portal_url, ssl_context(endpoint.trust_anchor_pem, tls),
+                          timeout=timeout, retries=retries, backoff=backoff,
+                          max_response=max_response)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def submit_org_csr(self, client_ref: str, csr_der: bytes) -> OrgRequestState:
+        import base64
+
+        text = base64.b64encode(csr_der).decode()
+        body = W.OrganisationCSRSubmission(client_ref, text).build()
+        _, data = self.http.call("POST", "/portal/organisation-csr", body)
+        r = _parse(W.OrganisationCSRResponse.parse, data, "Organisation CSR")
+        return OrgRequestState(client_ref, r.request_id, r.status, r.error_code, r.certificate)
+
+    def fetch_org_result(self, client_ref: str, request_id: str) -> OrgRequestState:
+        _, data = self.http.call("GET", f"/portal/organisation-csr?RequestId={request_id}")
+        r = _parse(W.OrganisationCSRResponse.parse, data, "Organisation CSR status request")
+        return OrgRequestState(client_ref, r.request_id, r.status, r.error_code, r.certificate)
+
+    def submit_device_csr(self, client_ref: str, csr_der: bytes) -> IssuedItem:
+        if self.scheduler is not None:
+            self.scheduler.admit_adhoc()
+        body = W.DeviceCertificateSigningRequest(client_ref, csr_der).build()
+        _, data = self.http.call("POST", "/ws/DeviceCertificateSigningRequest", body)
+        r = _parse(W.DeviceCertificateSigningResponse.parse, data, "ad hoc Device CSR")
+        return IssuedItem(r.id, r.status, r.error_code, r.certificate)
+
+    def submit_device_batch(self, client_ref: str, csrs: list[tuple[str, bytes]]) -> Submitted:
+        body = W.SubmitCSRBatch(client_ref, tuple(csrs)).build()
+        _, data = self.http.call("POST", "/ws/SubmitCSRBatch", body)
+        r = _parse(W.SubmitCSRBatchResponse.parse, data, "CSR batch")
+        return Submitted(client_ref, r.batch_id, r.status)
+
+    def poll_batch(self, batch_id: str) -> BatchState:
+        if self.scheduler is not None:
+            self.scheduler.admit_poll(batch_id)
+        _, data = self.http.call("GET", f"/ws/CSRBatchResult?BatchId={batch_id}")
+        r = _parse(W.CSRBatchResult.parse, data, "batch poll")
+        items = tuple(IssuedItem(i.csr_id, i.status, i.error_code, i.certificate)
+                      for i in r.results)
+        return BatchState(r.batch_id, r.status, items, r.error_code)
+
+    def request_revocation(self, client_ref: str, serial_hex: str, reason: str = "") -> str:
+        body = W.RevocationRequest(client_ref, serial_hex, reason or None).build()
+        _, data = self.http.call("POST", "/portal/revocation", body)
+        r = _parse(W.RevocationResponse.parse, data, "revocation request")
+        if r.status != "COMPLETED":
+            raise Rejected(f"The DCC refused to revoke serial {serial_hex}: {r.error_code}.",
+                           r.error_code or "XX:Unknown")
+        return r.status
+
+    def fetch_org_crl(self) -> bytes:
+        _, data = self.http.call("GET", "/portal/crl")
+        return data
+
+    def request_credential(self, client_ref: str, purpose: str,
+                           csr_der: bytes) -> IssuedCredential:
+        raise Rejected("Credentials are requested through enrolment (RAPP 5.4), not the "
+                       "web service.", "CR:Channel")
+
+
+class WsRepository:
+    """`Repository` over the repository web service (API key, server-authenticated TLS)."""
+
+    def __init__(self, endpoint: Endpoint, api_key: str, *, timeout: float = 30.0,
+                 retries: int = 2, backoff: float = 0.3,
+                 max_response: int = W.MAX_MESSAGE_BYTES) -> None:
+        self.api_key = api_key
+        self.http = _Http(endpoint.repository_url, ssl_context(endpoint.trust_anchor_pem, None),
+                          timeout=timeout, retries=retries, backoff=backoff,
+                          max_response=max_response)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _search(self, req: W.CertificateSearchRequest) -> list[RepoEntry]:
+        _, data = self.http.call("POST", "/repository/search", req.build(),
+                                 {"X-API-Key": self.api_key})
+        r = _parse(W.CertificateSearchResponse.parse, data, "repository search")
+        return [RepoEntry(x.serial, x.status, x.certificate, x.role, x.usage, x.subject_eui,
+                          x.device_eui) for x in r.results]
+
+    def search(self, *, subject_eui: str | None = None, role: str | None = None,
+               device_eui: str | None = None) -> list[RepoEntry]:
+        return self._search(W.CertificateSearchRequest(subject_eui, role, device_eui))
+
+    def fetch(self, serial_hex: str) -> RepoEntry | None:
+        found = self._search(W.CertificateSearchRequest(serial=serial_hex))
+        return found[0] if found else None
+
+    def download_crl(self) -> bytes:
+        _, data = self.http.call("GET", "/repository/crl", None, {"X-API-Key": self.api_key})
+        return data
+
+
+def enrol(endpoint: Endpoint, token: str, req: W.CredentialRequest, *,
+          timeout: float = 30.0) -> IssuedCredential:
+    """RAPP 5.4 enrolment at the (simulated) DCC: send a credential CSR, get the certificate."""
+    http = _Http(endpoint.repository_url, ssl_context(endpoint.trust_anchor_pem, None),
+                 timeout=timeout, retries=2, backoff=0.3, max_response=1024 * 1024)
+    try:
+        _, data = http.call("POST", "/enrol/credential", req.build(),
+                            {"X-Enrolment-Token": token})
+    finally:
+        http.close()
+    r = _parse(W.CredentialResponse.parse, data, "credential request")
+    if r.status != "COMPLETED" or r.certificate is None:
+        raise Rejected(f"The credential request was refused: {r.error_code}.",
+                       r.error_code or "XX:Unknown")
+    return IssuedCredential(r.certificate, r.ca_certificates, r.api_key)

@@ -1,0 +1,473 @@
+"""The portal workflow: endpoints and trust anchors per environment, the outbox of requests to
+the DCC, sending them (idempotently), polling for results under the rate rules, and importing
+issued Organisation certificates through the acceptance check.
+
+Test with no endpoint configured uses the embedded simulator, started on demand. Live never
+trusts a simulator's hierarchy.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+
+from smki_desktop.core import ws_xml as W
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.core.portal_ports import (
+    BatchState,
+    IssuedItem,
+    PortalError,
+    Rejected,
+    Throttled,
+)
+from smki_desktop.core.schedule import RateRules, Scheduler, next_processing_start
+from smki_desktop.portal.outbox import Outbox, OutboxItem
+from smki_desktop.portal.ws_client import ClientTls, Endpoint, WsPortal, WsRepository
+from smki_desktop.services import simulator_control
+from smki_desktop.services.credentials import require_credential
+
+if TYPE_CHECKING:
+    from smki_desktop.core.audit import AuditEntry
+    from smki_desktop.services.context import AppContext
+
+API_KEY_SECRET = "portal-api-key"
+ENROLMENT_SECRET = "portal-enrolment-token"
+RETRY_DELAYS = (30, 120, 600, 3600)  # seconds between re-sends after transient failures
+SIMULATOR_MARKER_POLICY = "1.3.6.1.4.1.55555.1.99.1"
+
+
+# ------------------------------------------------------------------------------ endpoints
+@dataclass(frozen=True)
+class EndpointRecord:
+    environment: Environment
+    source: str  # 'simulator' | 'configured'
+    endpoint: Endpoint
+    state_dir: str | None
+
+
+def is_simulator_anchor(pem_or_der: bytes) -> bool:
+    cert = _load_cert(pem_or_der, "Trust anchor")
+    try:
+        pol = cert.extensions.get_extension_for_class(x509.CertificatePolicies).value
+    except x509.ExtensionNotFound:
+        return False
+    return any(p.policy_identifier.dotted_string == SIMULATOR_MARKER_POLICY for p in pol)
+
+
+def _load_cert(data: bytes, what: str) -> x509.Certificate:
+    try:
+        if data.lstrip().startswith(b"-----"):
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError as exc:
+        raise InputError(f"{what}: not an X.509 certificate ({exc}).") from None
+
+
+def configured_endpoint(ctx: AppContext) -> EndpointRecord | None:
+    r = ctx.db.conn().execute("SELECT * FROM portal_endpoints WHERE environment=?",
+                              (ctx.env.value,)).fetchone()
+    if r is None:
+        return None
+    if r["source"] == "simulator" and ctx.env is not Environment.TEST:
+        raise Refusal("The Live environment has a simulator endpoint recorded; Live never uses "
+                      "the simulator. Configure the DCC's endpoint.")
+    return EndpointRecord(Environment(r["environment"]), r["source"],
+                          Endpoint(r["portal_url"], r["repository_url"],
+                                   bytes(r["trust_anchor"])), r["state_dir"])
+
+
+def set_endpoint(ctx: AppContext, portal_url: str, repository_url: str,
+                 trust_anchor: bytes) -> AuditEntry:
+    """Configure the DCC endpoint and pin its trust anchor for this environment."""
+    for name, url in (("Portal URL", portal_url), ("Repository URL", repository_url)):
+        if not url.startswith("https://"):
+            raise InputError(f"{name}: {url!r} must start with https://.")
+    cert = _load_cert(trust_anchor, "Trust anchor")
+    if ctx.env is Environment.LIVE and is_simulator_anchor(trust_anchor):
+        raise Refusal("This trust anchor belongs to an SMKI Desktop simulator (a Test "
+                      "hierarchy); the Live environment refuses it.")
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    with ctx.db.transaction() as c:
+        c.execute(
+            "INSERT INTO portal_endpoints(environment, source, portal_url, repository_url,"
+            " trust_anchor, state_dir, pid, updated) VALUES (?,?,?,?,?,NULL,NULL,?) "
+            "ON CONFLICT(environment) DO UPDATE SET source=excluded.source, "
+            "portal_url=excluded.portal_url, repository_url=excluded.repository_url, "
+            "trust_anchor=excluded.trust_anchor, state_dir=NULL, pid=NULL, "
+            "updated=excluded.updated",
+            (ctx.env.value, "configured", portal_url, repository_url, pem,
+             ctx.clock.now().isoformat()))
+    return ctx.audit.record("portal.endpoint.set", {"portal_url": portal_url,
+                                                    "repository_url": repository_url,
+                                                    "anchor": cert.subject.rfc4514_string()},
+                            {"trust_anchor": pem})
+
+
+def endpoint(ctx: AppContext) -> EndpointRecord:
+    """The endpoint to use now: the configured one, else (Test only) the simulator, started on
+    demand."""
+    rec = configured_endpoint(ctx)
+    if rec is not None and rec.source == "configured":
+        _check_anchor(ctx, rec.endpoint.trust_anchor_pem)
+        return rec
+    if ctx.env is Environment.LIVE:
+        raise NotFound("No DCC portal endpoint is configured for the Live environment: set "
+                       "it in Settings > Portal (URL and the DCC's trust anchor).")
+    info = simulator_control.start(ctx)
+    _trust_simulator(ctx, info.state_dir)
+    return EndpointRecord(ctx.env, "simulator", Endpoint(info.portal_url, info.repository_url,
+                                                         info.trust_anchor_pem),
+                          str(info.state_dir))
+
+
+def _trust_simulator(ctx: AppContext, state_dir: Path) -> None:
+    """Test only: the simulator's CAs become Test trust anchors so that the certificates it
+    issues pass the acceptance check's chain verification (idempotent)."""
+    try:
+        from smki_desktop.services.certificates import add_trust_anchor, trust_anchors
+    except ImportError:  # the certificates service is not installed
+        return
+    pems = (state_dir / "ca-chain.pem").read_bytes()
+    have = {c.fingerprint(hashes.SHA256()) for c in trust_anchors(ctx)}
+    for cert in x509.load_pem_x509_certificates(pems):
+        if cert.fingerprint(hashes.SHA256()) not in have:
+            add_trust_anchor(ctx, cert.public_bytes(serialization.Encoding.PEM),
+                             source="simulator")
+
+
+def _check_anchor(ctx: AppContext, pem: bytes) -> None:
+    if ctx.env is Environment.LIVE and is_simulator_anchor(pem):
+        raise Refusal("The Live environment refuses a simulator's trust anchor.")
+
+
+# ------------------------------------------------------------------------------ adapters
+def client_tls(ctx: AppContext) -> ClientTls:
+    cred = require_credential(ctx, "web-service")
+    d = ctx.paths.feature_dir("portal")
+    cert_path = d / f"client-{cred.serial}.pem"
+    if not cert_path.exists():
+        from smki_desktop.store.atomic import write_atomic
+
+        write_atomic(cert_path, cred.certificate.public_bytes(serialization.Encoding.PEM),
+                     overwrite=True)
+    key_path, password = ctx.keystore.tls_material(cred.key_id)
+    return ClientTls(cert_path, Path(key_path), password)
+
+
+def scheduler(ctx: AppContext, rules: RateRules | None = None) -> Scheduler:
+    """The rate-rule scheduler with its state kept in the database (survives restarts)."""
+
+    def load(name: str) -> datetime | None:
+        r = ctx.db.conn().execute("SELECT last_at FROM portal_rate_state WHERE environment=? "
+                                  "AND name=?", (ctx.env.value, name)).fetchone()
+        return datetime.fromisoformat(r["last_at"]) if r else None
+
+    def save(name: str, at: datetime) -> None:
+        with ctx.db.transaction() as c:
+            c.execute("INSERT INTO portal_rate_state(environment, name, last_at) VALUES (?,?,?)"
+                      " ON CONFLICT(environment, name) DO UPDATE SET last_at=excluded.last_at",
+                      (ctx.env.value, name, at.isoformat()))
+
+    return Scheduler(ctx.clock, rules, load=load, save=save)
+
+
+def open_portal(ctx: AppContext, *, timeout: float = 30.0, retries: int = 2) -> WsPortal:
+    rec = endpoint(ctx)
+    return WsPortal(rec.endpoint, client_tls(ctx), scheduler=scheduler(ctx), timeout=timeout,
+                    retries=retries)
+
+
+def open_repository(ctx: AppContext, *, timeout: float = 30.0) -> WsRepository:
+    rec = endpoint(ctx)
+    key = ctx.keystore.secrets.get_optional(API_KEY_SECRET)
+    if not key:
+        raise NotFound(f"No repository API key in the {ctx.env.label} keyring: request the "
+                       "web-service credential first (`smki credential request --purpose "
+                       "web-service`), or enter the key the DCC gave you in Settings > Portal.")
+    return WsRepository(rec.endpoint, key, timeout=timeout)
+
+
+def outbox(ctx: AppContext) -> Outbox:
+    return Outbox(ctx.db, ctx.env, ctx.clock)
+
+
+# ------------------------------------------------------------------------------ enqueue
+def _csr_der(data: bytes, what: str) -> bytes:
+    from smki_desktop.crypto.der import to_der
+
+    der = to_der(data, what)
+    try:
+        x509.load_der_x509_csr(der)
+    except ValueError as exc:
+        raise InputError(f"{what}: not a PKCS#10 certificate request ({exc}).") from None
+    return der
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    item: OutboxItem
+    audit: AuditEntry | None
+    sent: list[OutboxItem] = field(default_factory=list)
+
+
+def submit_org_csr(ctx: AppContext, data: bytes, *, source: str = "",
+                   send_now: bool = True) -> Enqueued:
+    """Store an Organisation CSR in the outbox, then try to send it at once."""
+    der = _csr_der(data, source or "Organisation CSR")
+    ob = outbox(ctx)
+    item = ob.add("org-csr", der, {"source": source})
+    entry = ctx.audit.record("portal.submit", {"kind": "org-csr", "ref": item.ref,
+                                               "source": source}, {"csr": der})
+    sent = send_pending(ctx, refs=[item.ref]) if send_now else []
+    return Enqueued(ob.get(item.ref), entry, sent)
+
+
+def enqueue_device_batch(ctx: AppContext, csrs: list[tuple[str, bytes]],
+                         meta: dict[str, Any] | None = None) -> OutboxItem:
+    """Store a Device CSR batch (DeviceCSR ID, DER) for the web service; issue 5 calls this."""
+    ob = outbox(ctx)
+    from smki_desktop.portal.outbox import new_ref
+
+    ref = new_ref("device-batch")
+    payload = W.SubmitCSRBatch(ref, tuple(csrs)).build()  # validates ids and sizes
+    item = ob.add("device-batch", payload, dict(meta or {}, count=len(csrs)), ref=ref)
+    ctx.audit.record("portal.submit", {"kind": "device-batch", "ref": ref, "count": len(csrs)},
+                     {"batch": payload})
+    return item
+
+
+def enqueue_adhoc(ctx: AppContext, csr: bytes, meta: dict[str, Any] | None = None
+                  ) -> OutboxItem:
+    der = _csr_der(csr, "Device CSR")
+    item = outbox(ctx).add("device-adhoc", der, meta)
+    ctx.audit.record("portal.submit", {"kind": "device-adhoc", "ref": item.ref}, {"csr": der})
+    return item
+
+
+def request_revocation(ctx: AppContext, serial_hex: str, reason: str = "") -> Enqueued:
+    serial = serial_hex.strip().upper().replace(":", "")
+    if not serial or any(ch not in "0123456789ABCDEF" for ch in serial):
+        raise InputError(f"Serial {serial_hex!r}: give the certificate serial in hexadecimal.")
+    item = outbox(ctx).add("revocation", serial.encode(), {"reason": reason})
+    entry = ctx.audit.record("portal.revoke", {"ref": item.ref, "serial": serial,
+                                               "reason": reason}, {})
+    sent = send_pending(ctx, refs=[item.ref])
+    return Enqueued(outbox(ctx).get(item.ref), entry, sent)
+
+
+# ------------------------------------------------------------------------------ send
+def _first_poll_at(ctx: AppContext, rec_source: str, kind: str) -> datetime:
+    now = ctx.clock.now()
+    if rec_source == "simulator":
+        return now  # the simulator's accelerated clock: results are worth asking for at once
+    if kind == "device-batch":
+        return next_processing_start(RateRules(), now) + timedelta(hours=1)
+    return now + timedelta(hours=1)
+
+
+def _transient(ctx: AppContext, ob: Outbox, item: OutboxItem, exc: PortalError) -> None:
+    if isinstance(exc, Throttled):
+        ob.defer(item.ref, exc.message, exc.retry_at)
+        return
+    delay = RETRY_DELAYS[min(item.attempts, len(RETRY_DELAYS) - 1)]
+    ob.defer(item.ref, exc.message, ctx.clock.now() + timedelta(seconds=delay))
+
+
+def send_pending(ctx: AppContext, portal: WsPortal | None = None,
+                 refs: list[str] | None = None, *, force: bool = False) -> list[OutboxItem]:
+    """Send every queued item that is due (or those named); each re-send carries the same
+    client reference. Returns the items after the attempt."""
+    ob = outbox(ctx)
+    items = [ob.get(r) for r in refs] if refs else (ob.items(["queued"]) if force
+                                                      else ob.due("queued"))
+    items = [i for i in items if i.state == "queued"]
+    if not items:
+        return []
+    own = portal is None
+    rec = endpoint(ctx)
+    p = portal or open_portal(ctx)
+    out: list[OutboxItem] = []
+    try:
+        for item in items:
+            ob.note_attempt(item.ref)
+            try:
+                _send_one(ctx, ob, p, item, rec.source)
+            except Rejected as exc:
+                ob.mark_failed(item.ref, exc.message, None)
+            except PortalError as exc:
+                _transient(ctx, ob, ob.get(item.ref), exc)
+                if not exc.retryable:
+                    out.append(ob.get(item.ref))
+                    raise
+            out.append(ob.get(item.ref))
+    finally:
+        if own:
+            p.close()
+    return out
+
+
+def _send_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem, source: str) -> None:
+    if item.kind == "org-csr":
+        st = p.submit_org_csr(item.ref, item.payload)
+        if st.status == "REJECTED":
+            ob.mark_failed(item.ref, f"The DCC rejected the CSR ({st.error_code}).", "REJECTED")
+        else:
+            ob.mark_submitted(item.ref, st.request_id, st.status,
+                              _first_poll_at(ctx, source, item.kind))
+    elif item.kind == "device-batch":
+        msg = W.SubmitCSRBatch.parse(item.payload)
+        sub = p.submit_device_batch(item.ref, list(msg.csrs))
+        ob.mark_submitted(item.ref, sub.server_id, sub.status,
+                          _first_poll_at(ctx, source, item.kind))
+    elif item.kind == "device-adhoc":
+        issued = p.submit_device_csr(item.ref, item.payload)
+        res = _items_xml(item.ref, "COMPLETED", [issued])
+        if issued.status == "SUCCESS":
+            ob.mark_done(item.ref, issued.status, res)
+        else:
+            ob.mark_failed(item.ref, f"{issued.status} {issued.error_code or ''}".strip(),
+                           issued.status)
+    elif item.kind == "revocation":
+        p.request_revocation(item.ref, item.payload.decode(), item.meta.get("reason", ""))
+        ob.mark_done(item.ref, "COMPLETED", None)
+    else:  # pragma: no cover - guarded by Outbox.add
+        raise InputError(f"Unknown outbox kind {item.kind}.")
+
+
+def _items_xml(ref: str, status: str, items: list[IssuedItem]) -> bytes:
+    return W.CSRBatchResult("0", status, tuple(
+        W.CsrResult(i.item_id if W._NCNAME.match(i.item_id) else "_" + i.item_id, i.status,
+                    i.error_code, i.certificate_der) for i in items), None, ref).build()
+
+
+# ------------------------------------------------------------------------------ poll
+@dataclass
+class PollReport:
+    polled: list[OutboxItem] = field(default_factory=list)
+    completed: list[OutboxItem] = field(default_factory=list)
+    deferred: list[tuple[OutboxItem, str]] = field(default_factory=list)
+    imported: list[dict[str, Any]] = field(default_factory=list)
+    sent: list[OutboxItem] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sent": [i.as_dict() for i in self.sent],
+                "polled": [i.as_dict() for i in self.polled],
+                "completed": [i.as_dict() for i in self.completed],
+                "deferred": [{"ref": i.ref, "why": why} for i, why in self.deferred],
+                "imported": self.imported}
+
+
+def poll(ctx: AppContext, portal: WsPortal | None = None, *, force: bool = False,
+         send: bool = True) -> PollReport:
+    """Send what is queued, then ask for the results of every submitted request that is due;
+    import issued Organisation certificates through the acceptance check."""
+    report = PollReport()
+    ob = outbox(ctx)
+    own = portal is None
+    p = portal or open_portal(ctx)
+    try:
+        if send:
+            report.sent = send_pending(ctx, p)
+        items = ob.items(["submitted"]) if force else ob.due("submitted")
+        for item in items:
+            try:
+                done = _poll_one(ctx, ob, p, item, report)
+            except Throttled as exc:
+                ob.defer(item.ref, None, exc.retry_at)
+                report.deferred.append((ob.get(item.ref), exc.message))
+                continue
+            except PortalError as exc:
+                _transient(ctx, ob, item, exc)
+                report.deferred.append((ob.get(item.ref), exc.message))
+                if not exc.retryable:
+                    raise
+                continue
+            after = ob.get(item.ref)
+            report.polled.append(after)
+            if done:
+                report.completed.append(after)
+    finally:
+        if own:
+            p.close()
+    ctx.audit.record("portal.poll", {"polled": len(report.polled),
+                                     "completed": [i.ref for i in report.completed]}, {})
+    return report
+
+
+def _poll_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
+              report: PollReport) -> bool:
+    interval = RateRules().batch_poll_interval
+    if item.kind == "org-csr":
+        st = p.fetch_org_result(item.ref, item.server_id or "")
+        if st.status == "COMPLETED" and st.certificate_der:
+            imported = import_issued(ctx, st.certificate_der, item)
+            report.imported.append(imported)
+            meta = dict(item.meta, certificate=imported)
+            ob.mark_done(item.ref, "COMPLETED", st.certificate_der, meta)
+            return True
+        if st.status == "REJECTED":
+            ob.mark_failed(item.ref, f"The DCC rejected the CSR ({st.error_code}).", "REJECTED")
+            return True
+        ob.mark_polled(item.ref, st.status, ctx.clock.now() + timedelta(minutes=1))
+        return False
+    if item.kind == "device-batch":
+        state: BatchState = p.poll_batch(item.server_id or "")
+        if state.final:
+            xml = _items_xml(item.ref, state.status, list(state.items))
+            if state.status == "COMPLETED":
+                ob.mark_done(item.ref, state.status, xml)
+            else:
+                ob.mark_failed(item.ref, f"Batch {state.status} ({state.error_code or '-'})",
+                               state.status)
+            return True
+        ob.mark_polled(item.ref, state.status, ctx.clock.now() + interval)
+        return False
+    return False
+
+
+def batch_results(ctx: AppContext, ref: str) -> list[IssuedItem]:
+    """The per-CSR results of a completed batch (or ad hoc request), matched by DeviceCSR ID."""
+    item = outbox(ctx).get(ref)
+    if item.result is None:
+        raise NotFound(f"Request {ref} has no results yet (state {item.state}).")
+    res = W.CSRBatchResult.parse(item.result)
+    return [IssuedItem(r.csr_id, r.status, r.error_code, r.certificate) for r in res.results]
+
+
+def import_issued(ctx: AppContext, der: bytes, item: OutboxItem) -> dict[str, Any]:
+    """Hand an issued certificate to the certificate acceptance check (issue 3's service)."""
+    try:
+        from smki_desktop.services import certificates
+    except ImportError:
+        return {"imported": False, "why": "the certificate import service is not installed"}
+    result = certificates.import_certificate(ctx, der)
+    out: dict[str, Any] = {"imported": True}
+    for name in ("accepted", "status", "verdict", "serial", "findings", "message"):
+        if hasattr(result, name):
+            value = getattr(result, name)
+            out[name] = value if isinstance(value, str | int | bool | type(None)) else str(value)
+    return out
+
+
+def status(ctx: AppContext, ref: str | None = None) -> list[OutboxItem]:
+    ob = outbox(ctx)
+    return [ob.get(ref)] if ref else ob.items()
+
+
+def describe(item: OutboxItem) -> str:
+    what = {"org-csr": "Organisation CSR", "device-batch": "Device CSR batch",
+            "device-adhoc": "ad hoc Device CSR", "revocation": "revocation"}[item.kind]
+    server = f" DCC id {item.server_id}" if item.server_id else ""
+    st = f" ({item.server_status})" if item.server_status else ""
+    return f"{item.ref}  {what:<18} {item.state}{st}{server}; next: {item.next_action}"
+
+
+def dump_json(items: list[OutboxItem]) -> str:
+    return json.dumps([i.as_dict() for i in items])

@@ -1,0 +1,140 @@
+"""The SMKI Repository: search certificates by subject EUI + role, by device EUI, or fetch one
+by serial; download the Organisation CRL and verify its signature against this environment's
+trust anchors (the Organisation CA)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from smki_desktop.core.errors import InputError, NotFound
+from smki_desktop.core.eui import Eui64
+from smki_desktop.core.portal_ports import RepoEntry
+from smki_desktop.core.roles import RemotePartyRole
+from smki_desktop.services import portal
+
+if TYPE_CHECKING:
+    from smki_desktop.core.audit import AuditEntry
+    from smki_desktop.services.context import AppContext
+
+STATUS_WORDS = {"P": "pending", "I": "in use", "N": "not in use", "E": "expired",
+                "R": "revoked"}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: dict[str, str]
+    entries: list[RepoEntry]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "results": [entry_dict(e) for e in self.entries]}
+
+
+def entry_dict(e: RepoEntry) -> dict[str, Any]:
+    cert = x509.load_der_x509_certificate(e.certificate_der)
+    return {"serial": e.serial, "status": e.status,
+            "status_text": STATUS_WORDS.get(e.status, e.status), "role": e.role,
+            "usage": e.usage, "subject_eui": e.subject_eui, "device_eui": e.device_eui,
+            "not_after": cert.not_valid_after_utc.isoformat(),
+            "issuer": cert.issuer.rfc4514_string(),
+            "pem": cert.public_bytes(serialization.Encoding.PEM).decode()}
+
+
+def search(ctx: AppContext, *, subject_eui: str | None = None, role: str | None = None,
+           device_eui: str | None = None, serial: str | None = None) -> SearchResult:
+    query: dict[str, str] = {}
+    if subject_eui:
+        query["subject_eui"] = Eui64.parse(subject_eui, "--eui").hex
+    if role:
+        query["role"] = RemotePartyRole.parse(role).ou
+    if device_eui:
+        query["device_eui"] = Eui64.parse(device_eui, "--device").hex
+    if serial:
+        s = serial.strip().upper().replace(":", "")
+        if not s or any(ch not in "0123456789ABCDEF" for ch in s):
+            raise InputError(f"--serial {serial!r}: give the serial in hexadecimal.")
+        query["serial"] = s
+    if not (subject_eui or device_eui or serial):
+        raise InputError("Search by --eui (subject EUI, optionally with --role), --device "
+                         "(device EUI) or --serial.")
+    repo = portal.open_repository(ctx)
+    try:
+        if serial:
+            one = repo.fetch(query["serial"])
+            entries = [one] if one else []
+        else:
+            entries = repo.search(subject_eui=query.get("subject_eui"), role=query.get("role"),
+                                  device_eui=query.get("device_eui"))
+    finally:
+        repo.close()
+    return SearchResult(query, entries)
+
+
+@dataclass(frozen=True)
+class CrlResult:
+    der: bytes
+    issuer: str
+    this_update: datetime
+    next_update: datetime | None
+    revoked_serials: list[int]
+    verified: bool
+    verified_by: str | None
+    path: str
+    audit: AuditEntry | None = field(default=None, compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"issuer": self.issuer, "this_update": self.this_update.isoformat(),
+                "next_update": self.next_update.isoformat() if self.next_update else None,
+                "revoked": [f"{s:X}" for s in self.revoked_serials],
+                "signature_verified": self.verified, "verified_by": self.verified_by,
+                "path": self.path}
+
+
+def _candidates(ctx: AppContext) -> list[x509.Certificate]:
+    out: list[x509.Certificate] = []
+    try:
+        from smki_desktop.services.certificates import trust_anchors
+
+        out += trust_anchors(ctx)
+    except ImportError:
+        pass
+    return out
+
+
+def fetch_crl(ctx: AppContext) -> CrlResult:
+    """Download the Organisation CRL, verify its signature, keep the latest copy."""
+    repo = portal.open_repository(ctx)
+    try:
+        der = repo.download_crl()
+    finally:
+        repo.close()
+    try:
+        crl = x509.load_der_x509_crl(der)
+    except ValueError as exc:
+        raise InputError(f"The repository's CRL is not a DER CRL: {exc}.") from None
+    verified_by = None
+    for ca in _candidates(ctx):
+        if ca.subject == crl.issuer:
+            try:
+                if crl.is_signature_valid(ca.public_key()):  # type: ignore[arg-type]
+                    verified_by = ca.subject.rfc4514_string()
+                    break
+            except TypeError:
+                continue
+    if verified_by is None:
+        raise NotFound(f"The CRL from {crl.issuer.rfc4514_string()} does not verify against "
+                       "any trust anchor of this environment (add the Organisation CA).")
+    from smki_desktop.store.atomic import write_atomic
+
+    path = ctx.paths.feature_dir("repository") / "organisation.crl"
+    write_atomic(path, der, overwrite=True)
+    revoked = [r.serial_number for r in crl]
+    entry = ctx.audit.record("repo.crl.fetch", {"issuer": crl.issuer.rfc4514_string(),
+                                                "revoked": len(revoked), "path": str(path)},
+                             {"crl": der})
+    return CrlResult(der, crl.issuer.rfc4514_string(), crl.last_update_utc,
+                     crl.next_update_utc, revoked, True, verified_by, str(path), entry)

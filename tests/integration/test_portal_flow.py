@@ -1,0 +1,142 @@
+"""The app's services against the simulator as a separate process, over HTTPS with mutual TLS:
+credential enrolment, Organisation CSR -> certificate imported and accepted, Device batch ->
+results matched to CSRs, ad hoc Device CSR, repository search by EUI, revocation and a CRL whose
+signature verifies."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from smki_desktop.core.portal_ports import Throttled
+from smki_desktop.services import portal, repository, simulator_control
+from smki_desktop.services.credentials import find_credential
+from tests.integration.portal_helpers import device_csrs, enrolled, org_csr, submissions
+
+
+@pytest.fixture
+def sim(ctx):  # type: ignore[no-untyped-def]
+    info = enrolled(ctx)
+    yield info
+    simulator_control.stop(ctx)
+
+
+def test_credential_is_rsa_2048_issued_by_simulator_and_found(ctx, sim) -> None:
+    cred = find_credential(ctx, "web-service")
+    assert cred is not None
+    pub = cred.certificate.public_key()
+    assert pub.key_size == 2048  # type: ignore[union-attr]
+    subj = {a.oid.dotted_string: a.value for a in cred.certificate.subject}
+    assert subj == {"2.5.4.10": "Acme Energy Ltd", "2.5.4.11": "02", "2.5.4.3": "acme-smki-1"}
+    ku = cred.certificate.extensions.get_extension_for_class(x509.KeyUsage)
+    assert ku.critical and ku.value.digital_signature
+    assert ctx.keystore.secrets.get_optional(portal.API_KEY_SECRET)
+
+
+def test_org_csr_to_accepted_certificate(ctx, sim) -> None:
+    der = org_csr(ctx)
+    result = portal.submit_org_csr(ctx, der, source="test")
+    item = portal.outbox(ctx).get(result.item.ref)
+    assert item.state == "submitted" and item.server_id
+    import time
+
+    time.sleep(0.5)  # simulator's accelerated clock: one 0.2 s stage to issue
+    report = portal.poll(ctx, force=True)
+    assert [i.ref for i in report.completed] == [item.ref]
+    done = portal.outbox(ctx).get(item.ref)
+    assert done.state == "done" and done.result
+    cert = x509.load_der_x509_certificate(done.result)
+    assert cert.subject.public_bytes() == x509.load_der_x509_csr(der).subject.public_bytes()
+    assert report.imported[0]["imported"] is True
+    assert report.imported[0]["status"] == "accepted", report.imported
+    serial_len = len(cert.serial_number.to_bytes((cert.serial_number.bit_length() + 8) // 8,
+                                                 "big"))
+    assert serial_len == 16
+    pol = cert.extensions.get_extension_for_class(x509.CertificatePolicies)
+    assert pol.critical
+
+
+def test_device_batch_submitted_polled_and_matched(ctx, sim) -> None:
+    csrs = device_csrs(6)
+    bad = ("dBROKEN", b"\x30\x03\x02\x01\x00")
+    item = portal.enqueue_device_batch(ctx, [*csrs, bad])
+    sent = portal.send_pending(ctx)
+    assert sent[0].state == "submitted" and sent[0].server_id
+    import time
+
+    time.sleep(0.8)
+    report = portal.poll(ctx, force=True)
+    assert [i.ref for i in report.completed] == [item.ref]
+    results = {r.item_id: r for r in portal.batch_results(ctx, item.ref)}
+    assert results["dBROKEN"].status == "CSR_ERROR" and results["dBROKEN"].error_code
+    for cid, der in csrs:
+        r = results[cid]
+        assert r.status == "SUCCESS" and r.certificate_der
+        cert = x509.load_der_x509_certificate(r.certificate_der)
+        csr = x509.load_der_x509_csr(der)
+        assert cert.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) == \
+            csr.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+        assert cert.not_valid_after_utc.year == 9999
+
+
+def test_second_batch_poll_within_the_hour_is_throttled(ctx, sim) -> None:
+    from smki_desktop.core.ports import FixedClock
+
+    clock = FixedClock(ctx.clock.now())
+    ctx.clock = clock
+    item = portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB123456780000))
+    portal.send_pending(ctx)
+    p = portal.open_portal(ctx)
+    try:
+        p.poll_batch(portal.outbox(ctx).get(item.ref).server_id or "")
+        clock.advance(minutes=30)
+        with pytest.raises(Throttled) as exc:
+            p.poll_batch(portal.outbox(ctx).get(item.ref).server_id or "")
+        assert exc.value.retry_at == clock.now() + timedelta(minutes=30)
+    finally:
+        p.close()
+    # through the service: deferred with the typed reason, next action at the allowed time
+    report = portal.poll(ctx, force=True)
+    assert report.deferred and "one poll an hour" in report.deferred[0][1]
+    assert portal.outbox(ctx).get(item.ref).next_action_at == clock.now() + timedelta(minutes=30)
+
+
+def test_adhoc_device_csr_and_repository_search_and_crl(ctx, sim, tmp_path: Path) -> None:
+    (_cid, der), = device_csrs(1, 0x00DB123456770000)
+    item = portal.enqueue_adhoc(ctx, der)
+    out = portal.send_pending(ctx)
+    assert out[0].state == "done"
+    res = portal.batch_results(ctx, item.ref)
+    assert res[0].status == "SUCCESS"
+    found = repository.search(ctx, device_eui="00-DB-12-34-56-77-00-00")
+    assert len(found.entries) == 1 and found.entries[0].status == "I"
+    # Organisation certificate: issue, find by subject EUI + role, revoke, CRL lists it
+    der_org = org_csr(ctx, "90-B3-D5-1F-30-01-00-05")
+    ref = portal.submit_org_csr(ctx, der_org).item.ref
+    import time
+
+    time.sleep(0.5)
+    portal.poll(ctx, force=True)
+    cert = x509.load_der_x509_certificate(portal.outbox(ctx).get(ref).result or b"")
+    hits = repository.search(ctx, subject_eui="90B3D51F30010005", role="supplier").entries
+    assert [h.serial for h in hits] == [f"{cert.serial_number:032X}"]
+    assert repository.search(ctx, subject_eui="90B3D51F30010005", role="03").entries == []
+    rv = portal.request_revocation(ctx, f"{cert.serial_number:X}", "keyCompromise")
+    assert rv.item.state == "done"
+    crl = repository.fetch_crl(ctx)
+    assert crl.verified and cert.serial_number in crl.revoked_serials
+    # independent check with openssl: the CRL verifies against the simulator's Org CA
+    crl_path = tmp_path / "org.crl"
+    crl_path.write_bytes(crl.der)
+    chain = (sim.state_dir / "ca-chain.pem")
+    r = subprocess.run(["openssl", "crl", "-inform", "DER", "-in", str(crl_path), "-noout",
+                        "-CAfile", str(chain)], capture_output=True, text=True)
+    assert r.returncode == 0 and "verify OK" in (r.stdout + r.stderr)
+    assert submissions(sim)["submissions"]

@@ -68,16 +68,18 @@ def make_root(env: Environment, now: datetime, cn: str = "") -> tuple[ec.Ellipti
 def issue(
     root_key: ec.EllipticCurvePrivateKey,
     root: x509.Certificate,
-    signer: MemorySigner,
+    public_key_der: bytes,
+    env: Environment,
     now: datetime,
     cn: str = "ARO file signing",
     days: int = 365,
 ) -> x509.Certificate:
-    pub = serialization.load_der_public_key(signer.key.public_key_der)
+    """A file-signing certificate (keyUsage digitalSignature + nonRepudiation) for a key."""
+    pub = serialization.load_der_public_key(public_key_der)
     assert isinstance(pub, ec.EllipticCurvePublicKey | rsa.RSAPublicKey)
     return (
         x509.CertificateBuilder()
-        .subject_name(_name(cn, signer.key.environment))
+        .subject_name(_name(cn, env))
         .issuer_name(root.subject)
         .public_key(pub)
         .serial_number(x509.random_serial_number())
@@ -106,4 +108,5 @@ def make_demo_pki(
     now = now or datetime.now(UTC)
     root_key, root = make_root(env, now)
     signer = MemorySigner.generate(key_type, environment=env, usage=KeyUsage.FILE_SIGNING)
-    return DemoPki(root_key, root, signer, issue(root_key, root, signer, now))
+    cert = issue(root_key, root, signer.key.public_key_der, env, now)
+    return DemoPki(root_key, root, signer, cert)

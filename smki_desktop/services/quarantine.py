@@ -1,0 +1,164 @@
+"""The quarantine workflow: import a Quarantined Communications Report file, keep the ARO's
+process/delete decisions, produce the Action file and sign it (through `services.adt`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smki_desktop.core.adt.quarantine import (
+    QuarantineItem,
+    action_rows,
+    items_from_report,
+    parse_action,
+    parse_decisions,
+)
+from smki_desktop.core.adt.validate import ValidationReport, render_csv
+from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.errors import NotFound
+from smki_desktop.core.ports import Signer
+from smki_desktop.services import adt
+from smki_desktop.services.context import AppContext
+from smki_desktop.store.atomic import write_atomic
+
+
+@dataclass(frozen=True)
+class ImportedReport:
+    report_id: int
+    name: str
+    sha256: str
+    items: list[QuarantineItem]
+    validation: ValidationReport
+    decisions: dict[str, str]
+    audit: AuditEntry | None  # None when the same report was imported before
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"report_id": self.report_id, "name": self.name, "sha256": self.sha256,
+                "items": [dict(i.as_dict(), decision=self.decisions.get(i.quarantine_id, ""))
+                          for i in self.items]}
+
+
+def import_report(ctx: AppContext, path: Path) -> ImportedReport:
+    """Validate a Report file against its profile and keep its items (idempotent by hash)."""
+    path = Path(path)
+    data = adt.read_limited(path)
+    validation = adt.validate_bytes(ctx, data, "quarantine-report")
+    items = items_from_report(validation)  # refuses an invalid report, naming lines
+    sha = hashlib.sha256(data).hexdigest()
+    c = ctx.db.conn()
+    row = c.execute("SELECT id FROM adt_quarantine_reports WHERE environment=? AND sha256=?",
+                    (ctx.env.value, sha)).fetchone()
+    if row is not None:
+        return ImportedReport(int(row["id"]), path.name, sha, items, validation,
+                              decisions(ctx, int(row["id"])), None)
+    with ctx.db.transaction() as tx:
+        cur = tx.execute(
+            "INSERT INTO adt_quarantine_reports(environment, name, sha256, profile, imported, "
+            "items) VALUES (?,?,?,?,?,?)",
+            (ctx.env.value, path.name, sha, validation.profile.ref,
+             ctx.clock.now().isoformat(), len(items)))
+        rid = int(cur.lastrowid or 0)
+        tx.executemany(
+            "INSERT INTO adt_quarantine_items(report_id, quarantine_id, data) VALUES (?,?,?)",
+            [(rid, it.quarantine_id, json.dumps(it.as_dict())) for it in items])
+    entry = ctx.audit.record("quarantine.import", {"name": path.name, "items": len(items),
+                                                   "profile": validation.profile.ref},
+                             {"report": sha})
+    return ImportedReport(rid, path.name, sha, items, validation, {}, entry)
+
+
+def decisions(ctx: AppContext, report_id: int) -> dict[str, str]:
+    rows = ctx.db.conn().execute(
+        "SELECT quarantine_id, decision FROM adt_quarantine_items WHERE report_id=? "
+        "AND decision != ''", (report_id,))
+    return {r["quarantine_id"]: r["decision"] for r in rows}
+
+
+def save_decisions(ctx: AppContext, report_id: int, chosen: Mapping[str, str]) -> int:
+    """Keep draft decisions (the GUI's choices) so work survives a restart."""
+    if ctx.db.conn().execute("SELECT 1 FROM adt_quarantine_reports WHERE id=? AND "
+                             "environment=?", (report_id, ctx.env.value)).fetchone() is None:
+        raise NotFound(f"No quarantine report {report_id} in the {ctx.env.label} environment.")
+    with ctx.db.transaction() as tx:
+        n = 0
+        for qid, act in chosen.items():
+            cur = tx.execute("UPDATE adt_quarantine_items SET decision=? WHERE report_id=? AND "
+                             "quarantine_id=?", (parse_action(act) if act else "", report_id,
+                                                 qid))
+            n += cur.rowcount
+    return n
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    action_file: Path
+    sha256: str
+    rows: int
+    processed: int
+    deleted: int
+    audit: AuditEntry
+    signed: adt.SignResult | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"action_file": str(self.action_file), "sha256": self.sha256, "rows": self.rows,
+                "process": self.processed, "delete": self.deleted, "audit_seq": self.audit.seq,
+                "signed": self.signed.as_dict() if self.signed else None}
+
+
+def build_action_file(ctx: AppContext, report_path: Path, out: Path, *,
+                      chosen: Mapping[str, str] | None = None,
+                      decisions_csv: Path | None = None, default: str | None = None,
+                      key_ref: str | None = None, smsr: str | None = None,
+                      overwrite: bool = False,
+                      signer: AbstractContextManager[Signer] | None = None) -> ActionResult:
+    """The Action file for one Report: a decision for every quarantined communication (from
+    `chosen`, a decisions CSV, the saved drafts, then `default`), validated, written, and
+    signed when `key_ref` is given."""
+    imported = import_report(ctx, report_path)
+    decided = dict(imported.decisions)
+    if decisions_csv is not None:
+        decided.update(parse_decisions(adt.read_limited(Path(decisions_csv), 64 << 20),
+                                       str(decisions_csv)))
+    if chosen:
+        decided.update({k: parse_action(v) for k, v in chosen.items()})
+    rows = action_rows(imported.items, decided, default)
+    profile = adt.active_profile(ctx, "quarantine-action")
+    data = render_csv(profile, rows)
+    adt.validate_bytes(ctx, data, "quarantine-action", profile).raise_if_invalid("Action file")
+    if key_ref is not None:
+        # check the signer before writing anything
+        adt.signing_identity(ctx, key_ref)
+    write_atomic(Path(out), data, overwrite=overwrite)
+    sha = hashlib.sha256(data).hexdigest()
+    processed = sum(1 for r in rows if r[2] == "PROCESS")
+    save_decisions(ctx, imported.report_id, {r[0]: r[2] for r in rows})
+    with ctx.db.transaction() as tx:
+        tx.execute("UPDATE adt_quarantine_reports SET action_sha256=? WHERE id=?",
+                   (sha, imported.report_id))
+    entry = ctx.audit.record(
+        "quarantine.action",
+        {"report": imported.name, "action_file": str(out), "rows": len(rows),
+         "process": processed, "delete": len(rows) - processed},
+        {"report": imported.sha256, "action_file": sha})
+    signed = None
+    if key_ref is not None:
+        try:
+            signed = adt.sign_file(ctx, Path(out), key_ref, smsr=smsr, kind="quarantine-action",
+                                   overwrite=overwrite, signer=signer)
+        except BaseException:
+            # nothing half-done: an unsigned Action file must not be left to be sent
+            Path(out).unlink(missing_ok=True)
+            raise
+    return ActionResult(Path(out), sha, len(rows), processed, len(rows) - processed, entry,
+                        signed)
+
+
+def reports(ctx: AppContext) -> list[dict[str, Any]]:
+    return [dict(r) for r in ctx.db.conn().execute(
+        "SELECT * FROM adt_quarantine_reports WHERE environment=? ORDER BY id DESC",
+        (ctx.env.value,))]

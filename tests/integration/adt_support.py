@@ -1,0 +1,77 @@
+"""Shared set-up for the ADT tests: a Party and officer profile, a file-signing key in the real
+OS keyring with a credential issued by a throwaway CA that is this environment's trust anchor,
+and OpenSSL as the independent verifier."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from smki_desktop.core.eui import EuiRange
+from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
+from smki_desktop.core.party import OfficerProfile, OfficerRole, PartyProfile, PartyType
+from smki_desktop.crypto.demo_pki import issue, make_root
+from smki_desktop.services import adt as adt_service
+from smki_desktop.services.credentials import record_credential
+from smki_desktop.services.party import set_officer, set_party
+
+OWN_RANGE = "90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF"
+
+
+@dataclass
+class Aro:
+    key: KeyInfo
+    certificate: x509.Certificate
+    root: x509.Certificate
+    root_key: ec.EllipticCurvePrivateKey
+    root_pem: Path
+
+
+def set_profiles(ctx, role: OfficerRole = OfficerRole.ARO) -> None:  # type: ignore[no-untyped-def]
+    if ctx.party() is None:
+        set_party(ctx, PartyProfile("Example Energy", "EXEN", PartyType.IMPORT_SUPPLIER,
+                                    (EuiRange.parse(OWN_RANGE),)))
+    name = "Ada Aro" if role is OfficerRole.ARO else "Sam Sro"
+    set_officer(ctx, OfficerProfile(name, role, f"{name.split()[0].lower()}@example.com"))
+
+
+def make_aro(ctx, folder: Path, key_type: KeyType = KeyType.EC_P256,  # type: ignore[no-untyped-def]
+             anchor: bool = True, root: tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
+             | None = None) -> Aro:
+    set_profiles(ctx)
+    now = datetime.now(UTC)
+    root_key, root_cert = root or make_root(ctx.env, now)
+    info = ctx.keystore.generate(key_type, KeyUsage.FILE_SIGNING, "ARO file signing")
+    cert = issue(root_key, root_cert, info.public_key_der, ctx.env, now, cn="Ada Aro")
+    record_credential(ctx, cert, "file-signing", info.key_id, source="test")
+    if anchor:
+        adt_service.add_trust_anchor(ctx, root_cert.public_bytes(serialization.Encoding.PEM))
+    folder.mkdir(parents=True, exist_ok=True)
+    root_pem = folder / f"root-{ctx.env.value}-{info.key_id[:8]}.pem"
+    root_pem.write_bytes(root_cert.public_bytes(serialization.Encoding.PEM))
+    return Aro(info, cert, root_cert, root_key, root_pem)
+
+
+def openssl_verify(content: Path, sig: Path, ca: Path | None) -> subprocess.CompletedProcess[str]:
+    trust = ["-CAfile", str(ca)] if ca else ["-noverify"]
+    return subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER",
+                           "-content", str(content), "-in", str(sig), "-out", "/dev/null",
+                           *trust], capture_output=True, text=True)
+
+
+def assert_openssl_ok(content: Path, sig: Path, ca: Path | None) -> None:
+    res = openssl_verify(content, sig, ca)
+    assert res.returncode == 0, res.stderr
+    assert "Verification successful" in res.stderr
+
+
+def assert_openssl_fails(content: Path, sig: Path, ca: Path | None) -> None:
+    res = openssl_verify(content, sig, ca)
+    assert res.returncode != 0, res.stderr
+    assert "Verification successful" not in res.stderr

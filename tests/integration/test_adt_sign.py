@@ -1,0 +1,242 @@
+"""ADT signing end to end with the real OS keyring: every signature is verified by OpenSSL;
+one-byte changes, CRLF/LF conversion and the other environment's signature fail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import EnvironmentMismatch, InputError, NotFound, Refusal
+from smki_desktop.core.keys import KeyType, KeyUsage
+from smki_desktop.core.party import OfficerRole
+from smki_desktop.crypto.cms import SignatureInvalid
+from smki_desktop.services import adt as adt_service
+from tests.integration.adt_support import (
+    assert_openssl_fails,
+    assert_openssl_ok,
+    make_aro,
+    set_profiles,
+)
+
+
+def _template(ctx, tmp_path: Path, name: str = "adt.csv") -> Path:  # type: ignore[no-untyped-def]
+    out = tmp_path / name
+    adt_service.write_template(ctx, out)
+    return out
+
+
+@pytest.mark.parametrize("key_type", [KeyType.EC_P256, KeyType.RSA_2048], ids=["ec", "rsa"])
+def test_sign_verify_with_openssl_and_tamper(ctx, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                             key_type: KeyType) -> None:
+    aro = make_aro(ctx, tmp_path, key_type)
+    f = _template(ctx, tmp_path)
+    res = adt_service.sign_file(ctx, f, aro.key.key_id[:12], smsr="SMSR-000123")
+    assert res.sha256 == hashlib.sha256(f.read_bytes()).hexdigest()
+    assert res.verified.trusted and res.verified.chain[-1] == aro.root
+    # openssl verifies the file signature and the manifest signature against the anchor
+    assert_openssl_ok(f, res.signature, aro.root_pem)
+    assert_openssl_ok(res.manifest, res.manifest_signature, aro.root_pem)
+    manifest = json.loads(res.manifest.read_text())
+    assert manifest["environment"] == "test"
+    assert manifest["smsr_reference"] == "SMSR-000123"
+    assert manifest["file"]["sha256"] == res.sha256
+    assert manifest["signature"]["sha256"] == hashlib.sha256(res.signature.read_bytes()
+                                                             ).hexdigest()
+    # our verifier agrees
+    v = adt_service.verify_file(ctx, f)
+    assert v.sha256 == res.sha256 and v.manifest is not None and v.verified.trusted
+    # the audit record carries the hashes
+    assert res.audit.action == "adt.sign"
+    assert res.audit.artifacts["file"] == res.sha256
+
+    original = f.read_bytes()
+    # one byte changed
+    changed = bytearray(original)
+    changed[len(changed) // 2] ^= 0x01
+    f1 = tmp_path / "one-byte.csv"
+    f1.write_bytes(bytes(changed))
+    assert_openssl_fails(f1, res.signature, aro.root_pem)
+    with pytest.raises(SignatureInvalid):
+        adt_service.verify_file(ctx, f1, res.signature, manifest_path=res.manifest)
+    # CRLF -> LF
+    assert b"\r\n" in original
+    f2 = tmp_path / "lf.csv"
+    f2.write_bytes(original.replace(b"\r\n", b"\n"))
+    assert_openssl_fails(f2, res.signature, aro.root_pem)
+    with pytest.raises(SignatureInvalid):
+        adt_service.verify_file(ctx, f2, res.signature)
+
+
+def test_lf_file_signed_as_is(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """No line-ending conversion: an LF file is signed over its LF bytes; CRLF then fails."""
+    aro = make_aro(ctx, tmp_path)
+    f = tmp_path / "lf-adt.csv"
+    f.write_bytes(adt_service.template_bytes(ctx).replace(b"\r\n", b"\n"))
+    res = adt_service.sign_file(ctx, f, aro.key.key_id)
+    assert_openssl_ok(f, res.signature, aro.root_pem)
+    crlf = tmp_path / "crlf.csv"
+    crlf.write_bytes(f.read_bytes().replace(b"\n", b"\r\n"))
+    assert_openssl_fails(crlf, res.signature, aro.root_pem)
+
+
+def test_other_environment_signature_fails(ctx, live_ctx, tmp_path: Path  # type: ignore[no-untyped-def]
+                                           ) -> None:
+    test_aro = make_aro(ctx, tmp_path / "t")
+    live_aro = make_aro(live_ctx, tmp_path / "l")
+    f = _template(ctx, tmp_path)
+    res = adt_service.sign_file(ctx, f, test_aro.key.key_id)
+    # OpenSSL with the Live anchor rejects the Test signature
+    assert_openssl_fails(f, res.signature, live_aro.root_pem)
+    # Live verification names both environments (the signed manifest says Test)
+    with pytest.raises(EnvironmentMismatch, match=r"Test environment.*Live environment"):
+        adt_service.verify_file(live_ctx, f)
+    # ... and without the manifest the chain to the Live anchors fails, naming both
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / f.name).write_bytes(f.read_bytes())
+    (lone / res.signature.name).write_bytes(res.signature.read_bytes())
+    with pytest.raises(EnvironmentMismatch, match=r"Live.*Test|Test.*Live"):
+        adt_service.verify_file(live_ctx, lone / f.name)
+    # a Live file signed with the Live credential verifies in Live, and fails in Test
+    lf = tmp_path / "live.csv"
+    lf.write_bytes(f.read_bytes())
+    lres = adt_service.sign_file(live_ctx, lf, live_aro.key.key_id)
+    assert_openssl_ok(lf, lres.signature, live_aro.root_pem)
+    assert adt_service.verify_file(live_ctx, lf).manifest.environment is Environment.LIVE
+    assert_openssl_fails(lf, lres.signature, test_aro.root_pem)
+    with pytest.raises(EnvironmentMismatch, match=r"Live environment.*Test environment"):
+        adt_service.verify_file(ctx, lf)
+
+
+def test_live_refuses_test_key_and_test_credential(ctx, live_ctx, tmp_path: Path  # type: ignore[no-untyped-def]
+                                                   ) -> None:
+    test_aro = make_aro(ctx, tmp_path / "t")
+    set_profiles(live_ctx)
+    f = _template(ctx, tmp_path)
+    # a Test key offered to Live: Live's store does not even know it
+    with pytest.raises(NotFound, match="Live environment"):
+        adt_service.sign_file(live_ctx, f, test_aro.key.key_id)
+    # a Live key whose certificate chains to the Test root, with Live anchors set up
+    live_aro = make_aro(live_ctx, tmp_path / "l")
+    from smki_desktop.crypto.demo_pki import issue
+    from smki_desktop.services.credentials import record_credential
+
+    info = live_ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, "odd")
+    from datetime import UTC, datetime
+
+    bad_cert = issue(test_aro.root_key, test_aro.root, info.public_key_der, Environment.LIVE,
+                     datetime.now(UTC))
+    record_credential(live_ctx, bad_cert, "file-signing", info.key_id, source="test")
+    with pytest.raises(EnvironmentMismatch, match="Live trust anchor"):
+        adt_service.sign_file(live_ctx, f, info.key_id)
+    assert not (tmp_path / "adt.csv.p7s").exists()
+    assert live_aro.key.environment is Environment.LIVE
+
+
+def test_live_without_anchor_refuses(live_ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    aro = make_aro(live_ctx, tmp_path, anchor=False)
+    f = tmp_path / "adt.csv"
+    f.write_bytes(adt_service.template_bytes(live_ctx))
+    with pytest.raises(Refusal, match="no file-signing trust anchor"):
+        adt_service.sign_file(live_ctx, f, aro.key.key_id)
+
+
+def test_organisation_key_is_refused(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    make_aro(ctx, tmp_path)
+    f = _template(ctx, tmp_path)
+    org = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "org DS")
+    with pytest.raises(Refusal, match="never with an Organisation Certificate's key"):
+        adt_service.sign_file(ctx, f, org.key_id)
+    # a file-signing-usage key that (oddly) has an Organisation CSR is refused too
+    odd = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, "odd")
+    with ctx.db.transaction() as c:
+        c.execute("INSERT INTO csr_requests(environment,key_id,family,usage,der,created) "
+                  "VALUES(?,?,?,?,?,?)", ("test", odd.key_id, "organisation", "signing",
+                                          b"x", "2026-01-01"))
+    with pytest.raises(Refusal, match="Organisation CSR"):
+        adt_service.sign_file(ctx, f, odd.key_id)
+
+
+def test_invalid_file_and_key_without_credential_write_nothing(ctx, tmp_path: Path  # type: ignore[no-untyped-def]
+                                                               ) -> None:
+    aro = make_aro(ctx, tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(adt_service.template_bytes(ctx).replace(b"250000", b"25O000"))
+    with pytest.raises(InputError, match=r"line 2, column 6 .*non-numeric"):
+        adt_service.sign_file(ctx, bad, aro.key.key_id)
+    bare = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, "no credential")
+    good = _template(ctx, tmp_path)
+    with pytest.raises(Refusal, match="no valid file-signing credential"):
+        adt_service.sign_file(ctx, good, bare.key_id)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".p7s", ".json")) == []
+
+
+def test_existing_outputs_are_not_replaced(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    aro = make_aro(ctx, tmp_path)
+    f = _template(ctx, tmp_path)
+    first = adt_service.sign_file(ctx, f, aro.key.key_id)
+    before = first.signature.read_bytes()
+    with pytest.raises(Refusal, match="already exists"):
+        adt_service.sign_file(ctx, f, aro.key.key_id)
+    assert first.signature.read_bytes() == before
+    again = adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
+    assert_openssl_ok(f, again.signature, aro.root_pem)
+
+
+def test_sro_confirmation_and_delivery(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    aro = make_aro(ctx, tmp_path)
+    f = _template(ctx, tmp_path)
+    signed = adt_service.sign_file(ctx, f, aro.key.key_id, smsr="SMSR-9")
+    # an ARO cannot confirm
+    with pytest.raises(Refusal, match="not an SRO"):
+        adt_service.confirm(ctx, f, aro.key.key_id)
+    set_profiles(ctx, OfficerRole.SRO)
+    # an SRO cannot sign ADT files
+    with pytest.raises(Refusal, match="not an ARO"):
+        adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
+    with pytest.raises(InputError, match="resubmitter"):
+        adt_service.confirm(ctx, f, aro.key.key_id, decision="resubmit")
+    conf = adt_service.confirm(ctx, f, aro.key.key_id, decision="apply", smsr="SMSR-9")
+    assert_openssl_ok(conf.document, conf.signature, aro.root_pem)
+    doc = json.loads(conf.document.read_text())
+    assert doc["adt_file"]["sha256"] == signed.sha256 and doc["decision"] == "apply"
+    assert doc["user_ids"] == ["90-B3-D5-1F-30-01-00-00"]
+    conf2 = adt_service.confirm(ctx, f, aro.key.key_id, decision="resubmit",
+                                resubmitter="Ada Aro", out_dir=tmp_path / "c2")
+    assert_openssl_ok(conf2.document, conf2.signature, aro.root_pem)
+
+    pkg = adt_service.deliver(ctx, f)
+    with zipfile.ZipFile(pkg.package) as zf:
+        names = sorted(zf.namelist())
+        assert zf.read(f.name) == f.read_bytes()
+    assert names == sorted([f.name, f.name + ".p7s", f.name + ".manifest.json",
+                            f.name + ".manifest.json.p7s"])
+    assert pkg.audit.action == "adt.deliver"
+    assert pkg.audit.artifacts[f"member:{f.name}"] == signed.sha256
+    assert pkg.audit.artifacts["package"] == hashlib.sha256(pkg.package.read_bytes()).hexdigest()
+    # no endpoint for ADT packages: --send says so (the package is still written)
+    with pytest.raises(Refusal, match="no endpoint"):
+        adt_service.deliver(ctx, f, out=tmp_path / "p2.zip", send=True)
+
+    events = [e["event"] for e in adt_service.history(ctx, str(f))]
+    assert events[0] == "signed" and "sro-apply" in events and "sro-resubmit" in events
+    assert "delivered" in events
+    # the audit chain still verifies after all of it
+    actions = [r["action"] for r in ctx.db.conn().execute("SELECT action FROM audit_log")]
+    for a in ("adt.template", "adt.sign", "adt.confirm", "adt.deliver"):
+        assert a in actions
+
+
+def test_delivery_refuses_tampered_file(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    aro = make_aro(ctx, tmp_path)
+    f = _template(ctx, tmp_path)
+    adt_service.sign_file(ctx, f, aro.key.key_id)
+    f.write_bytes(f.read_bytes() + b"\r\n")
+    with pytest.raises(SignatureInvalid):
+        adt_service.deliver(ctx, f)
+    assert not (tmp_path / "adt.csv.delivery.zip").exists()

@@ -48,22 +48,47 @@ class GuiServices:
         self.window.show_error(title, exc)
 
 
-def discover_pages() -> list[tuple[str, Any]]:
-    """(module name, Page class or the import error text), in sidebar order."""
+@dataclass
+class PageEntry:
+    """A sidebar entry: its title and order, and how to get its Page class."""
+
+    module: str
+    title: str
+    order: int
+    _cls: Any = None
+    error: str = ""
+
+    def page_class(self) -> Any:
+        if self._cls is None and not self.error:
+            try:
+                mod = importlib.import_module(f"smki_desktop.gui.pages.{self.module}")
+                self._cls = mod.Page
+            except Exception:  # a broken page must not take the whole application down
+                self.error = traceback.format_exc()
+        return self._cls
+
+
+def discover_pages() -> list[PageEntry]:
+    """Every page module, in sidebar order, without importing the registered ones."""
     import smki_desktop.gui.pages as pkg
 
-    found: list[tuple[int, str, Any]] = []
+    entries: list[PageEntry] = []
     for info in pkgutil.iter_modules(pkg.__path__):
-        try:
-            mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
-        except Exception:  # a broken page must not take the whole application down
-            found.append((999, info.name, traceback.format_exc()))
+        if info.name in pkg.REGISTRY:
+            title, order = pkg.REGISTRY[info.name]
+            entries.append(PageEntry(info.name, title, order))
             continue
-        page = getattr(mod, "Page", None)
-        if page is not None:
-            found.append((int(getattr(page, "order", 500)), info.name, page))
-    found.sort(key=lambda t: (t[0], t[1]))
-    return [(name, page) for _, name, page in found]
+        entry = PageEntry(info.name, info.name, 999)
+        cls = entry.page_class()
+        if cls is not None:
+            entry.title, entry.order = str(cls.title), int(getattr(cls, "order", 500))
+        elif entry.error:
+            entry.title = f"{info.name} (failed)"
+        else:
+            continue
+        entries.append(entry)
+    entries.sort(key=lambda e: (e.order, e.module))
+    return entries
 
 
 class Banner(QLabel):
@@ -78,7 +103,7 @@ class Banner(QLabel):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self.setAccessibleName(f"{env.label} environment")
 
-    def setVisible(self, visible: bool) -> None:  # noqa: N802 (Qt name)
+    def setVisible(self, visible: bool) -> None:
         super().setVisible(True)
 
 
@@ -178,21 +203,14 @@ class MainWindow(QMainWindow):
         body.addWidget(self.sidebar)
         body.addWidget(self.stack, 1)
         outer.addLayout(body, 1)
+        # Pages are built when first shown: start-up pays only for the Dashboard.
         self.pages = []
-        for i, (name, page_cls) in enumerate(discover_pages()):
-            if isinstance(page_cls, str):
-                widget: QWidget = ErrorPage(name, page_cls)
-                title = f"{name} (failed)"
-            else:
-                try:
-                    widget = page_cls(self.services)
-                    title = page_cls.title
-                except Exception:
-                    widget = ErrorPage(name, traceback.format_exc())
-                    title = f"{name} (failed)"
-            self.pages.append(widget)
-            self.stack.addWidget(widget)
-            item = QListWidgetItem(title)
+        self.entries = discover_pages()
+        for i, entry in enumerate(self.entries):
+            placeholder = QWidget()
+            self.pages.append(placeholder)
+            self.stack.addWidget(placeholder)
+            item = QListWidgetItem(entry.title)
             if i < 9:
                 item.setToolTip(f"Ctrl+{i + 1}")
             self.sidebar.addItem(item)
@@ -204,29 +222,52 @@ class MainWindow(QMainWindow):
         self.sidebar.setCurrentRow(0)
         self.sidebar.setFocus()
 
+    def _build_page(self, row: int) -> QWidget:
+        entry = self.entries[row]
+        page_cls = entry.page_class()
+        if page_cls is None:
+            widget: QWidget = ErrorPage(entry.module, entry.error)
+        else:
+            try:
+                widget = page_cls(self.services)
+            except Exception:
+                widget = ErrorPage(entry.module, traceback.format_exc())
+        old = self.pages[row]
+        self.stack.insertWidget(row, widget)
+        self.stack.removeWidget(old)
+        old.deleteLater()
+        self.pages[row] = widget
+        return widget
+
+    def page_at(self, row: int) -> QWidget:
+        """The page widget in this row, built if it was not yet."""
+        if type(self.pages[row]) is QWidget:
+            return self._build_page(row)
+        return self.pages[row]
+
     def _show_page(self, row: int) -> None:
         if row < 0:
             return
+        page = self.page_at(row)
         self.stack.setCurrentIndex(row)
-        page = self.pages[row]
         refresh = getattr(page, "refresh", None)
         if callable(refresh):
             try:
                 refresh()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.show_error("Could not refresh the page", exc)
 
     def page(self, title: str) -> QWidget:
-        for p in self.pages:
-            if getattr(p, "title", None) == title:
-                return p
+        for row, entry in enumerate(self.entries):
+            if entry.title == title:
+                return self.page_at(row)
         raise KeyError(title)
 
     def go_to(self, title: str) -> QWidget:
-        for row, p in enumerate(self.pages):
-            if getattr(p, "title", None) == title:
+        for row, entry in enumerate(self.entries):
+            if entry.title == title:
                 self.sidebar.setCurrentRow(row)
-                return p
+                return self.page_at(row)
         raise KeyError(title)
 
     # -- feedback ---------------------------------------------------------------------------
@@ -251,7 +292,7 @@ class MainWindow(QMainWindow):
             dlg.finished.connect(lambda _r: self._show_page(self.sidebar.currentRow()))
             dlg.open()
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def closeEvent(self, event: Any) -> None:
         for job in list(self.jobs._running):
             job.cancel()
         self.jobs.wait(10000)

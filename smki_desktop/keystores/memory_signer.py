@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from typing import TYPE_CHECKING, TypeAlias
 
 from smki_desktop.core.keys import KeyInfo
 
-PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
 class MemorySigner:
@@ -16,11 +18,17 @@ class MemorySigner:
         self._private = private_key
 
     def sign(self, data: bytes) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, padding
+
         if isinstance(self._private, ec.EllipticCurvePrivateKey):
             return self._private.sign(data, ec.ECDSA(hashes.SHA256()))
         return self._private.sign(data, padding.PKCS1v15(), hashes.SHA256())
 
     def sign_digest(self, digest: bytes) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+
         pre = utils.Prehashed(hashes.SHA256())
         if isinstance(self._private, ec.EllipticCurvePrivateKey):
             return self._private.sign(digest, ec.ECDSA(pre))

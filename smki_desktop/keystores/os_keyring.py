@@ -12,16 +12,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from typing import TYPE_CHECKING
 
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import Ambiguous, InputError, NotFound
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
 from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.errors import KeyFileProblem
-from smki_desktop.keystores.memory_signer import MemorySigner, PrivateKey
+from smki_desktop.keystores.memory_signer import MemorySigner
+
+if TYPE_CHECKING:
+    from smki_desktop.keystores.memory_signer import PrivateKey
+
+# `cryptography` is imported inside the functions that use it: the GUI opens a context at
+# start-up and should not pay for it before a key is used.
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store.atomic import write_atomic
 from smki_desktop.store.db import Database
@@ -33,6 +37,8 @@ _ALLOWED = {
 
 
 def spki_der(private_key: PrivateKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return private_key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -91,6 +97,8 @@ class OsKeyringKeyStore:
                 f"A {key_type.value} key cannot have the usage {usage.value}; "
                 f"allowed: {', '.join(sorted(u.value for u in _ALLOWED[key_type]))}."
             )
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
         private: PrivateKey
         if key_type is KeyType.EC_P256:
             private = ec.generate_private_key(ec.SECP256R1())
@@ -101,6 +109,9 @@ class OsKeyringKeyStore:
     def import_private_key(self, pem_or_der: bytes, usage: KeyUsage, label: str,
                            password: bytes | None = None) -> KeyInfo:
         """Bring an existing key (a ceremony backup, or a published test key) under the store."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
         try:
             if pem_or_der.lstrip().startswith(b"-----"):
                 private = serialization.load_pem_private_key(pem_or_der, password)
@@ -130,6 +141,8 @@ class OsKeyringKeyStore:
         exists = self.db.conn().execute("SELECT 1 FROM keys WHERE key_id=?", (key_id,)).fetchone()
         if exists:
             raise InputError(f"This key is already in the store as {key_id[:16]}.")
+        from cryptography.hazmat.primitives import serialization
+
         wrap = secrets.token_hex(32)
         pem = private.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -172,6 +185,8 @@ class OsKeyringKeyStore:
         return self.secrets.get(f"key:{info.key_id}", f"key {info.short_id} ({info.label})")
 
     def _load(self, info: KeyInfo) -> PrivateKey:
+        from cryptography.hazmat.primitives import serialization
+
         wrap = self._wrapping_key(info)
         path = self.keys_dir / info.location_ref
         try:

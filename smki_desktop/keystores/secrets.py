@@ -6,8 +6,7 @@ files, the 'fail' and 'null' backends): a secret is stored in a real OS keyring 
 
 from __future__ import annotations
 
-import keyring
-import keyring.errors
+from typing import Any
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.keystores.errors import KeyEntryMissing, KeyringLocked, KeyringUnavailable
@@ -15,8 +14,16 @@ from smki_desktop.keystores.errors import KeyEntryMissing, KeyringLocked, Keyrin
 _REFUSED_MODULE_PREFIXES = ("keyrings.alt", "keyring.backends.fail", "keyring.backends.null")
 
 
+def _keyring() -> Any:
+    # Imported on first use: `keyring` pulls in a lot (~0.3 s) that start-up does not need.
+    import keyring
+    import keyring.errors
+
+    return keyring
+
+
 def _check_backend() -> None:
-    kr = keyring.get_keyring()
+    kr = _keyring().get_keyring()
     mod = type(kr).__module__
     if mod.startswith(_REFUSED_MODULE_PREFIXES):
         raise KeyringUnavailable(f"the only keyring backend found is {type(kr).__name__}")
@@ -34,7 +41,9 @@ class OsSecrets:
         self.environment = environment
         self.service = environment.keyring_service
 
-    def _call(self, fn, *args):  # type: ignore[no-untyped-def]
+    def _call(self, fn_name: str, *args: str) -> Any:
+        keyring = _keyring()
+        fn = getattr(keyring, fn_name)
         _check_backend()
         try:
             return fn(self.service, *args)
@@ -60,20 +69,21 @@ class OsSecrets:
             raise
 
     def get(self, name: str, what: str | None = None) -> str:
-        value = self._call(keyring.get_password, name)
+        value = self._call("get_password", name)
         if value is None:
             raise KeyEntryMissing(what or name, self.service)
         return str(value)
 
     def get_optional(self, name: str) -> str | None:
-        value = self._call(keyring.get_password, name)
+        value = self._call("get_password", name)
         return None if value is None else str(value)
 
     def set(self, name: str, value: str) -> None:
-        self._call(keyring.set_password, name, value)
+        self._call("set_password", name, value)
 
     def delete(self, name: str) -> None:
+        keyring = _keyring()
         try:
-            self._call(keyring.delete_password, name)
+            self._call("delete_password", name)
         except keyring.errors.PasswordDeleteError:
             pass

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import serialization
-
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
 from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
@@ -47,6 +45,8 @@ def get_key(ctx: AppContext, key_ref: str) -> KeyInfo:
 
 
 def public_pem(info: KeyInfo) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     pub = serialization.load_der_public_key(info.public_key_der)
     return pub.public_bytes(serialization.Encoding.PEM,
                             serialization.PublicFormat.SubjectPublicKeyInfo)

@@ -24,11 +24,25 @@ def test_every_page_loads(window: MainWindow) -> None:
     assert titles[0] == "Dashboard"
     for needed in ("Keys", "Audit log", "Settings"):
         assert needed in titles
-    failed = [t for t, p in zip(titles, window.pages, strict=True) if isinstance(p, ErrorPage)]
-    assert not failed, f"pages failed to load: {failed}"
     for row in range(window.sidebar.count()):
         window.sidebar.setCurrentRow(row)
         assert window.stack.currentIndex() == row
+    failed = [t for t, p in zip(titles, window.pages, strict=True) if isinstance(p, ErrorPage)]
+    assert not failed, f"pages failed to load: {failed}"
+
+
+def test_page_registry_agrees_with_the_page_modules() -> None:
+    import importlib
+    import pkgutil
+
+    import smki_desktop.gui.pages as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        mod = importlib.import_module(f"smki_desktop.gui.pages.{info.name}")
+        if info.name in pkg.REGISTRY:
+            assert pkg.REGISTRY[info.name] == (mod.Page.title, mod.Page.order), info.name
+    for name in pkg.REGISTRY:
+        assert importlib.util.find_spec(f"smki_desktop.gui.pages.{name}"), name
 
 
 def _answer_next_box(accept: bool) -> None:

@@ -86,7 +86,8 @@ class _Parser(argparse.ArgumentParser):
         parents = list(kw.pop("parents", []))
         if kw.pop("_is_sub", True):
             parents.append(_json_parent())
-        super().__init__(*a, parents=parents, **kw)
+        kw["parents"] = parents
+        super().__init__(*a, **kw)
 
     def add_subparsers(self, **kw: Any):  # type: ignore[no-untyped-def]
         kw.setdefault("parser_class", _Parser)

@@ -26,7 +26,8 @@ def _all_bytes_under(root: Path) -> list[tuple[Path, bytes]]:
 
 def test_no_clear_private_key_anywhere_under_data_dir(ctx, data_root: Path) -> None:
     scalars = []
-    for usage, kt in [(KeyUsage.SIGNING, KeyType.EC_P256), (KeyUsage.KEY_AGREEMENT, KeyType.EC_P256),
+    for usage, kt in [(KeyUsage.SIGNING, KeyType.EC_P256),
+                      (KeyUsage.KEY_AGREEMENT, KeyType.EC_P256),
                       (KeyUsage.CLIENT_AUTH, KeyType.RSA_2048)]:
         info = key_service.generate_key(ctx, usage, f"k-{usage.value}", kt).key
         with ctx.keystore.signer(info.key_id) as s:

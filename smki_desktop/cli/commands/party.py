@@ -1,4 +1,5 @@
-"""`smki party set|show` and `smki profile set|show`: who the installation acts for and who uses it."""
+"""`smki party set|show` and `smki profile set|show`: who the installation acts for, and who
+uses it."""
 
 from __future__ import annotations
 

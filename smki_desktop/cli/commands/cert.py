@@ -1,0 +1,108 @@
+"""`smki cert import|list|export|anchor`: the acceptance check of issued certificates."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+
+from smki_desktop.cli.main import CliApp
+from smki_desktop.core.errors import InputError
+from smki_desktop.services import certificates as cert_service
+from smki_desktop.store.atomic import write_atomic
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("cert", help="import, check, list and export certificates")
+    cs = p.add_subparsers(dest="cert_cmd", metavar="ACTION")
+    cs.required = True
+    i = cs.add_parser("import", help="import a certificate and check it against its CSR")
+    i.add_argument("file")
+    i.add_argument("--at", default=None, help="check validity at this UTC time (ISO 8601)")
+    i.set_defaults(handler=run_import)
+    lst = cs.add_parser("list", help="list certificates")
+    lst.add_argument("--role")
+    lst.add_argument("--usage")
+    lst.add_argument("--eui")
+    lst.add_argument("--status", choices=cert_service.STATUSES)
+    lst.set_defaults(handler=run_list)
+    e = cs.add_parser("export", help="write a certificate as PEM")
+    e.add_argument("serial", help="serial in hex (colons allowed)")
+    e.add_argument("--issuer", default=None, help="issuer name, e.g. 'OU=07,CN=Z1'")
+    e.add_argument("--out", required=True)
+    e.add_argument("--force", action="store_true")
+    e.set_defaults(handler=run_export)
+    a = cs.add_parser("anchor", help="trust anchors of this environment")
+    acts = a.add_subparsers(dest="anchor_cmd", metavar="ACTION")
+    acts.required = True
+    aa = acts.add_parser("add", help="trust a CA certificate")
+    aa.add_argument("file")
+    aa.set_defaults(handler=run_anchor_add)
+    al = acts.add_parser("list", help="list trust anchors")
+    al.set_defaults(handler=run_anchor_list)
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _at(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--at {text!r}: not an ISO 8601 time.") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def run_import(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    result = cert_service.import_certificate(ctx, _read(args.file), at=_at(args.at),
+                                             what=args.file)
+    app.emit(result.to_json(), result.message())
+    return 0 if result.accepted else 1
+
+
+def run_list(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    recs = cert_service.list_certificates(ctx, role=args.role, usage=args.usage, eui=args.eui,
+                                          status=args.status)
+    lines = [f"{'SERIAL':<34}{'ROLE':<6}{'EUI':<25}{'USAGE':<15}{'STATUS':<16}ISSUER"]
+    lines += [f"{r.serial:<34}{r.role or '-':<6}{r.eui or r.device_eui or '-':<25}"
+              f"{r.usage or '-':<15}{r.status:<16}{r.issuer}" for r in recs]
+    app.emit({"environment": ctx.env.value, "certificates": [r.to_json() for r in recs]},
+             "\n".join(lines) if recs else f"No certificates in the {ctx.env.label} environment.")
+    return 0
+
+
+def run_export(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    rec = cert_service.find_certificate(ctx, args.serial, args.issuer)
+    write_atomic(Path(args.out), rec.pem(), overwrite=args.force)
+    ctx.audit.record("cert.export", {"serial": rec.serial, "issuer": rec.issuer,
+                                     "path": args.out}, {"certificate": rec.der})
+    app.emit({"serial": rec.serial, "issuer": rec.issuer, "path": args.out},
+             f"Wrote certificate {rec.serial} ({rec.issuer}) to {args.out}.")
+    return 0
+
+
+def run_anchor_add(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    fp, entry = cert_service.add_trust_anchor(ctx, _read(args.file))
+    app.emit({"fingerprint": fp, "added": entry is not None},
+             f"{'Added' if entry else 'Already a'} trust anchor of the {ctx.env.label} "
+             f"environment: SHA-256 {fp}.")
+    return 0
+
+
+def run_anchor_list(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    rows = cert_service.list_trust_anchors(ctx)
+    app.emit({"anchors": rows}, "\n".join(f"{r['fingerprint'][:16]}  {r['source']:<10} "
+                                          f"{r['subject']}" for r in rows)
+             or f"No trust anchors in the {ctx.env.label} environment.")
+    return 0

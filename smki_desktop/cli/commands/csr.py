@@ -1,0 +1,66 @@
+"""`smki csr org|list|keys`: Organisation CSRs exactly to the SMKI profile."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from smki_desktop.cli.main import CliApp
+from smki_desktop.crypto.der import OUTPUT_FORMATS
+from smki_desktop.services import csr as csr_service
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("csr", help="Organisation certificate signing requests")
+    cs = p.add_subparsers(dest="csr_cmd", metavar="ACTION")
+    cs.required = True
+    o = cs.add_parser("org", help="make an Organisation CSR for a key that has none")
+    o.add_argument("--key", required=True, help="key id or unique prefix (8+ hex digits)")
+    o.add_argument("--role", required=True, help="role name (supplier) or OU code (02)")
+    o.add_argument("--eui", required=True, help="the subject EUI-64, e.g. 90-B3-D5-1F-30-01-00-00")
+    o.add_argument("--cn", default=None, help="optional CN, where the profile allows one")
+    o.add_argument("--out", required=True, help="output file (never replaced unless --force)")
+    o.add_argument("--format", default="pem", choices=OUTPUT_FORMATS)
+    o.add_argument("--crlf", action="store_true", help="CRLF line endings")
+    o.add_argument("--force", action="store_true", help="replace an existing output file")
+    o.set_defaults(handler=run_org)
+    lst = cs.add_parser("list", help="list Organisation CSRs")
+    lst.set_defaults(handler=run_list)
+    k = cs.add_parser("keys", help="keys that may still get a CSR")
+    k.set_defaults(handler=run_keys)
+
+
+def run_org(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    made = csr_service.create_org_csr(ctx, args.key, args.role, args.eui, args.cn)
+    out = Path(args.out)
+    csr_service.write_csr(ctx, made.der, out, args.format, crlf=args.crlf,
+                          overwrite=args.force)
+    f = made.report.fields
+    app.emit({"csr_id": made.csr_id, "path": str(out), "format": args.format,
+              "fields": f.to_json()},
+             f"Wrote the Organisation CSR {made.csr_id} to {out} ({args.format}"
+             f"{', CRLF' if args.crlf else ''}): {f.subject}, {f.usage.value if f.usage else ''}"
+             f", key {made.key.short_id}. Profile lint: no findings.")
+    return 0
+
+
+def run_list(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    rows = csr_service.list_csrs(ctx)
+    lines = [f"{'ID':<5}{'ROLE':<6}{'EUI':<25}{'USAGE':<15}{'KEY':<18}{'CERT':<16}CN"]
+    lines += [f"{r['csr_id']:<5}{r['role']:<6}{r['eui']:<25}{r['usage']:<15}"
+              f"{r['key_id'][:16]:<18}{r['certificate'] or '-':<16}{r['cn'] or ''}" for r in rows]
+    app.emit({"environment": ctx.env.value, "csrs": rows},
+             "\n".join(lines) if rows else f"No CSRs in the {ctx.env.label} environment.")
+    return 0
+
+
+def run_keys(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    keys = csr_service.keys_available_for_csr(ctx)
+    app.emit({"keys": [{"key_id": k.key_id, "label": k.label, "usage": k.usage.value,
+                        "location": k.location.value} for k in keys]},
+             "\n".join(f"{k.short_id}  {k.usage.value:<14} {k.location.value:<11} {k.label}"
+                       for k in keys) or "No key without a CSR: generate one first.")
+    return 0

@@ -1,0 +1,119 @@
+"""`smki portal submit|send|poll|status|revoke|endpoint`: requests to the DCC through the
+outbox (Test with no endpoint configured uses the simulator, started on demand)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from smki_desktop.cli.main import CliApp
+from smki_desktop.core.errors import InputError
+from smki_desktop.services import portal as portal_service
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("portal", help="send requests to the DCC's SMKI portal and poll them")
+    ps = p.add_subparsers(dest="portal_cmd", metavar="ACTION")
+    ps.required = True
+    s = ps.add_parser("submit", help="submit an Organisation CSR (PEM or DER file)")
+    s.add_argument("file", type=Path)
+    s.add_argument("--no-send", action="store_true", help="only store it in the outbox")
+    s.set_defaults(handler=run_submit)
+    st = ps.add_parser("status", help="show outbox requests (all, or one by id prefix)")
+    st.add_argument("id", nargs="?")
+    st.set_defaults(handler=run_status)
+    sn = ps.add_parser("send", help="send queued requests now (re-sends are safe)")
+    sn.add_argument("--force", action="store_true", help="also those waiting for a retry time")
+    sn.set_defaults(handler=run_send)
+    po = ps.add_parser("poll", help="send what is queued, fetch what is ready, import "
+                                    "certificates through the acceptance check")
+    po.add_argument("--force", action="store_true",
+                    help="ask even before the planned time (the rate rules still apply)")
+    po.set_defaults(handler=run_poll)
+    rv = ps.add_parser("revoke", help="ask the DCC to revoke an Organisation certificate")
+    rv.add_argument("serial")
+    rv.add_argument("--reason", default="")
+    rv.set_defaults(handler=run_revoke)
+    ep = ps.add_parser("endpoint", help="show or set this environment's DCC endpoint")
+    eps = ep.add_subparsers(dest="endpoint_cmd", metavar="ACTION")
+    eps.required = True
+    es = eps.add_parser("set", help="configure the endpoint and pin its trust anchor")
+    es.add_argument("--portal", required=True, help="https://... of the SMKI web services")
+    es.add_argument("--repository", required=True, help="https://... of the repository")
+    es.add_argument("--anchor", required=True, type=Path, help="the DCC's root (PEM/DER)")
+    es.set_defaults(handler=run_endpoint_set)
+    esh = eps.add_parser("show", help="show the endpoint in use")
+    esh.set_defaults(handler=run_endpoint_show)
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{what} {path}: {exc.strerror or exc}.") from None
+
+
+def run_submit(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    res = portal_service.submit_org_csr(ctx, _read(args.file, "CSR file"), source=str(args.file),
+                                        send_now=not args.no_send)
+    app.emit(res.item.as_dict(), portal_service.describe(res.item))
+    return 0
+
+
+def run_status(args: argparse.Namespace, app: CliApp) -> int:
+    items = portal_service.status(app.context(), args.id)
+    if not items:
+        app.emit({"requests": []}, "The outbox is empty.")
+        return 0
+    app.emit({"requests": [i.as_dict() for i in items]},
+             "\n".join(portal_service.describe(i) for i in items))
+    return 0
+
+
+def run_send(args: argparse.Namespace, app: CliApp) -> int:
+    items = portal_service.send_pending(app.context(), force=args.force)
+    app.emit({"sent": [i.as_dict() for i in items]},
+             "\n".join(portal_service.describe(i) for i in items) or "Nothing to send.")
+    return 0
+
+
+def run_poll(args: argparse.Namespace, app: CliApp) -> int:
+    rep = portal_service.poll(app.context(), force=args.force)
+    lines = [f"sent {len(rep.sent)}, polled {len(rep.polled)}, completed "
+             f"{len(rep.completed)}, deferred {len(rep.deferred)}"]
+    lines += ["  " + portal_service.describe(i) for i in rep.polled]
+    lines += [f"  {i.ref}: deferred: {why}" for i, why in rep.deferred]
+    lines += [f"  imported: {imp}" for imp in rep.imported]
+    app.emit(rep.as_dict(), "\n".join(lines))
+    return 0
+
+
+def run_revoke(args: argparse.Namespace, app: CliApp) -> int:
+    res = portal_service.request_revocation(app.context(), args.serial, args.reason)
+    app.emit(res.item.as_dict(), portal_service.describe(res.item))
+    return 0 if res.item.state == "done" else 1
+
+
+def run_endpoint_set(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    portal_service.set_endpoint(ctx, args.portal, args.repository,
+                                _read(args.anchor, "Trust anchor"))
+    app.emit({"portal_url": args.portal, "repository_url": args.repository},
+             f"{ctx.env.label} endpoint set; trust anchor pinned.")
+    return 0
+
+
+def run_endpoint_show(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    rec = portal_service.configured_endpoint(ctx)
+    if rec is None:
+        app.emit({"configured": False}, "No endpoint configured" + (
+            " (Test uses the simulator, started on demand)." if ctx.env.value == "test"
+            else "."))
+        return 0
+    data = {"configured": True, "source": rec.source, "portal_url": rec.endpoint.portal_url,
+            "repository_url": rec.endpoint.repository_url}
+    app.emit(data, f"{rec.source}: portal {rec.endpoint.portal_url}, repository "
+                   f"{rec.endpoint.repository_url}")
+    return 0

@@ -1,0 +1,118 @@
+"""`smki adt ...` and `smki quarantine ...` through the real CLI entry point (in-process), with
+the real OS keyring; OpenSSL verifies what the CLI signs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from smki_desktop.core.adt.validate import render_csv
+from smki_desktop.services import adt as adt_service
+from tests.integration.adt_support import assert_openssl_ok, make_aro
+
+OWN = "90-B3-D5-1F-30-01-00-00"
+
+
+def test_cli_template_validate_sign_verify(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    aro = make_aro(ctx, tmp_path)
+    f = tmp_path / "adt.csv"
+    r = cli_run("adt", "template", "--out", str(f))
+    assert r.code == 0, r.err
+    r = cli_run("adt", "validate", str(f), "--json")
+    assert r.code == 0 and r.json()["valid"] is True and r.json()["rows"] == 3
+    r = cli_run("adt", "sign", str(f), "--key", aro.key.key_id[:10], "--smsr", "SMSR-42",
+                "--json")
+    assert r.code == 0, r.err
+    out = r.json()
+    assert out["verified"] is True and out["chain_checked"] is True
+    assert out["smsr_reference"] == "SMSR-42" and len(out["sha256"]) == 64
+    assert_openssl_ok(f, Path(out["signature"]), aro.root_pem)
+    r = cli_run("adt", "verify", str(f))
+    assert r.code == 0 and "Signature valid" in r.out and "SMSR-42" in r.out
+    # a changed byte: exit 1 with a clear message
+    f.write_bytes(f.read_bytes().replace(b"HOUR", b"HOUr"))
+    r = cli_run("adt", "verify", str(f))
+    assert r.code == 1 and "changed after signing" in r.err
+    # the Live environment refuses the Test signature, naming both
+    f.write_bytes(f.read_bytes().replace(b"HOUr", b"HOUR"))
+    r = cli_run("adt", "verify", str(f), env="live")
+    assert r.code == 1 and "Test environment" in r.err and "Live environment" in r.err
+    r = cli_run("adt", "history", str(f), "--json")
+    assert [e["event"] for e in r.json()["events"]] == ["signed"]
+
+
+def test_cli_validate_reports_lines(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    make_aro(ctx, tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"User ID,User Role,Service Request Type,Period,User Warning Threshold,"
+                    b"User Quarantine Threshold\r\n"
+                    + f"{OWN},IS,ALL,DAY,300,200\r\n{OWN},IS,7.77.7,DAY,1,2\r\n".encode())
+    r = cli_run("adt", "validate", str(bad))
+    assert r.code == 1
+    assert "line 2, column 5 (User Warning Threshold)" in r.out
+    assert "[warning-above-quarantine]" in r.out
+    assert "line 3, column 3 (Service Request Type)" in r.out
+    r = cli_run("adt", "sign", str(bad), "--key", "00000000")
+    assert r.code == 2 and "line 2" in r.err
+    r = cli_run("adt", "validate", str(tmp_path / "missing.csv"))
+    assert r.code == 2 and "missing.csv" in r.err
+
+
+def _report(ctx, path: Path, n: int) -> list[str]:  # type: ignore[no-untyped-def]
+    prof = adt_service.load_profile("quarantine-report")
+    rows = [(f"Q-{i:06d}", OWN, "IS", "1.1.1", f"{OWN}:00-DB-12-34-56-78-90-01:{1000 + i}",
+             f"2026-11-01T10:{i % 60:02d}:00Z", "USER" if i % 2 else "DCC", str(8000 + i))
+            for i in range(n)]
+    path.write_bytes(render_csv(prof, rows))
+    return [r[0] for r in rows]
+
+
+def test_cli_quarantine_action_signed(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    aro = make_aro(ctx, tmp_path)
+    report = tmp_path / "report.csv"
+    ids = _report(ctx, report, 5)
+    r = cli_run("quarantine", "import", "--report", str(report), "--json")
+    assert r.code == 0, r.err
+    assert [i["quarantine_id"] for i in r.json()["items"]] == ids
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(f"Quarantine ID,Action\n{ids[0]},process\n{ids[3]},PROCESS\n")
+    out = tmp_path / "action.csv"
+    # without a default two rows stay undecided: refused, nothing written
+    r = cli_run("quarantine", "action", "--report", str(report), "--decisions", str(decisions),
+                "--out", str(out), "--key", aro.key.key_id)
+    assert r.code == 1 and "have no decision" in r.err and ids[1] in r.err
+    assert not out.exists()
+    r = cli_run("quarantine", "action", "--report", str(report), "--decisions", str(decisions),
+                "--default", "delete", "--out", str(out), "--key", aro.key.key_id,
+                "--smsr", "SMSR-Q", "--json")
+    assert r.code == 0, r.err
+    res = r.json()
+    assert res["process"] == 2 and res["delete"] == 3
+    lines = out.read_bytes().split(b"\r\n")
+    assert lines[0] == b"Quarantine ID,Request ID,Action"
+    assert lines[1].endswith(b",PROCESS") and lines[2].endswith(b",DELETE")
+    sig = Path(res["signed"]["signature"])
+    assert_openssl_ok(out, sig, aro.root_pem)
+    manifest = json.loads(Path(res["signed"]["manifest"]).read_text())
+    assert manifest["kind"] == "quarantine-action" and manifest["smsr_reference"] == "SMSR-Q"
+    r = cli_run("adt", "verify", str(out))
+    assert r.code == 0, r.err
+
+
+def test_cli_quarantine_bad_decisions_name_lines(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    make_aro(ctx, tmp_path)
+    report = tmp_path / "report.csv"
+    ids = _report(ctx, report, 2)
+    decisions = tmp_path / "d.csv"
+    decisions.write_text(f"Quarantine ID,Action\n{ids[0]},maybe\n")
+    r = cli_run("quarantine", "action", "--report", str(report), "--decisions",
+                str(decisions), "--out", str(tmp_path / "a.csv"))
+    assert r.code == 2 and "line 2" in r.err and "PROCESS or DELETE" in r.err
+    decisions.write_text(f"Quarantine ID,Action\nQ-999999,DELETE\n{ids[0]},DELETE\n")
+    r = cli_run("quarantine", "action", "--report", str(report), "--decisions",
+                str(decisions), "--default", "process", "--out", str(tmp_path / "a.csv"))
+    assert r.code == 2 and "Q-999999" in r.err
+    # a malformed report is refused naming its line
+    report.write_bytes(report.read_bytes().replace(b"USER", b"USR", 1))
+    r = cli_run("quarantine", "import", "--report", str(report))
+    assert r.code == 2 and "line 3" in r.err and "Threshold" in r.err

@@ -43,7 +43,9 @@ def to_der(data: bytes, what: str = "file") -> bytes:
         try:
             return _b64(stripped, what)
         except InputError as exc:
-            raise InputError(f"{what}: not PEM, DER or Base64 ({exc.message})") from None
+            raise InputError(
+                f"{what}: not PEM, DER or Base64 ({exc.message.split(': ', 1)[-1]})"
+            ) from None
     raise InputError(f"{what}: not PEM, DER or Base64.")
 
 

@@ -37,7 +37,7 @@ def run_lint(args: argparse.Namespace, app: CliApp) -> int:
             report = lint_bytes(data, profile, name)
         except InputError as exc:
             results.append({"file": name, "error": exc.message})
-            lines.append(f"{name}: not a CSR or certificate: {exc.message}")
+            lines.append(exc.message)
             worst = 2
             continue
         results.append(report.to_json())

@@ -1,0 +1,89 @@
+"""The CLI faces of the portal layer (`smki credential|portal|repo|simulator`), all `--json`,
+against the embedded simulator started on demand in Test."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from smki_desktop.services import simulator_control
+from tests.integration.portal_helpers import org_csr
+
+
+@pytest.fixture
+def stop_sim(ctx):  # type: ignore[no-untyped-def]
+    yield
+    simulator_control.stop(ctx)
+
+
+def test_cli_whole_loop(ctx, cli_run, tmp_path: Path, stop_sim) -> None:
+    r = cli_run("credential", "request", "--purpose", "web-service", "--organisation",
+                "Acme Energy Ltd", "--role", "supplier", "--json")
+    assert r.code == 0, r.err
+    issued = r.json()
+    assert issued["credential"]["purpose"] == "web-service"
+    # the simulator was started on demand and is reused
+    st = cli_run("simulator", "status", "--json").json()
+    assert st["running"] is True
+    again = cli_run("simulator", "start", "--json").json()
+    assert again["started"] is False and again["pid"] == st["pid"]
+    r = cli_run("credential", "request", "--purpose", "file-signing", "--name", "Ann Officer",
+                "--organisation", "Acme Energy Ltd", "--json")
+    assert r.code == 0, r.err
+    creds = cli_run("credential", "list", "--json").json()["credentials"]
+    assert sorted(c["purpose"] for c in creds) == ["file-signing", "web-service"]
+
+    csr = tmp_path / "org.csr"
+    import base64
+
+    der = org_csr(ctx, "90-B3-D5-1F-30-01-00-09")
+    csr.write_text("-----BEGIN CERTIFICATE REQUEST-----\n"
+                   + base64.encodebytes(der).decode()
+                   + "-----END CERTIFICATE REQUEST-----\n")
+    r = cli_run("portal", "submit", str(csr), "--json")
+    assert r.code == 0, r.err
+    ref = r.json()["ref"]
+    assert r.json()["state"] == "submitted"
+    time.sleep(2.2)  # the simulator's default stage is 2 s
+    r = cli_run("portal", "poll", "--force", "--json")
+    assert r.code == 0, r.err
+    assert [c["ref"] for c in r.json()["completed"]] == [ref]
+    assert r.json()["imported"][0]["status"] == "accepted"
+    status = cli_run("portal", "status", ref[:10], "--json").json()["requests"]
+    assert status[0]["state"] == "done"
+    found = cli_run("repo", "search", "--eui", "90b3d51f30010009", "--role", "02", "--json")
+    assert found.code == 0, found.err
+    assert len(found.json()["results"]) == 1
+    crl = cli_run("repo", "crl", "--json")
+    assert crl.code == 0 and crl.json()["signature_verified"] is True
+    bad = cli_run("repo", "search", "--eui", "not-an-eui")
+    assert bad.code == 2 and "EUI-64" in bad.err
+    assert cli_run("simulator", "stop", "--json").json()["stopped"] is True
+    assert cli_run("simulator", "status", "--json").json()["running"] is False
+
+
+def test_live_without_endpoint_is_refused_clearly(cli_run) -> None:
+    r = cli_run("repo", "crl", env="live")
+    assert r.code == 1 and "Live" in r.err and "endpoint" in r.err
+    r = cli_run("simulator", "start", env="live")
+    assert r.code == 1 and "Test environment only" in r.err
+
+
+def test_live_credential_request_writes_the_csr(cli_run, data_root: Path) -> None:
+    r = cli_run("credential", "request", "--purpose", "web-service", "--organisation",
+                "Acme Energy Ltd", "--role", "02", "--system-name", "acme-1", "--json",
+                env="live")
+    assert r.code == 0, r.err
+    path = Path(r.json()["csr_path"])
+    assert path.exists() and path.is_relative_to(data_root / "live")
+    import subprocess
+
+    out = subprocess.run(["openssl", "req", "-in", str(path), "-noout", "-verify", "-text"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "O=Acme Energy Ltd, OU=02, CN=acme-1" in out.stdout.replace(" = ", "=")
+    assert "Public-Key: (2048 bit)" in out.stdout
+    assert "sha256WithRSAEncryption" in out.stdout
+    assert "Digital Signature" in out.stdout and "critical" in out.stdout

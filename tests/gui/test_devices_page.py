@@ -1,0 +1,119 @@
+"""Devices page: drop a zip, validate in the background, filter/sort/export a 50,000-row view,
+cancel a long job with nothing written, and the results of a package shown from the store."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, QUrl
+
+from smki_desktop.gui.main_window import MainWindow
+from smki_desktop.gui.pages.devices import DeviceRowsModel, Page, rows_to_csv
+from smki_desktop.gui.qt import QDropEvent, Qt
+from smki_desktop.services import devices
+
+
+def _page(window: MainWindow) -> Page:
+    page = window.go_to("Devices")
+    assert isinstance(page, Page), page
+    return page
+
+
+def _wait_idle(qtbot, page: Page, timeout: int = 120_000) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: page.job is None, timeout=timeout)
+
+
+def _drop(page: Page, path: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                    Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    page.dropEvent(ev)
+
+
+def test_drop_validate_filter_sort_export(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = _page(window)
+    _wait_idle(qtbot, page)
+    gen = devices.generate_test(page.ctx, 300, tmp_path / "gen", processes=1)
+    _drop(page, gen.out)
+    assert page.job is not None and page.cancel_btn.isEnabled()
+    _wait_idle(qtbot, page)
+    assert page.model.rowCount() == 300
+    assert page.proxy.rowCount() == 300
+    assert "300 valid, 0 rejected" in page.summary.text()
+    assert page.package_btn.isEnabled()
+
+    page.filter_edit.setText(gen.first_eui)
+    qtbot.waitUntil(lambda: page.proxy.rowCount() == 2)
+    assert {page.proxy.index(r, 1).data() for r in range(2)} == {"signing", "key-agreement"}
+    page.filter_edit.setText("")
+    qtbot.waitUntil(lambda: page.proxy.rowCount() == 300)
+
+    page.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    assert page.proxy.index(0, 0).data() == gen.last_eui
+    page.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert page.proxy.index(0, 0).data() == gen.first_eui
+
+    out = tmp_path / "view.csv"
+    page.status_combo.setCurrentIndex(page.status_combo.findData("valid"))
+    page.filter_edit.setText("key-agreement")
+    qtbot.waitUntil(lambda: page.proxy.rowCount() == 150)
+    page.export_view(out)
+    _wait_idle(qtbot, page)
+    rows = list(csv.reader(out.open()))
+    assert rows[0][:3] == ["Device EUI", "Usage", "Status"]
+    assert len(rows) == 151 and {r[1] for r in rows[1:]} == {"key-agreement"}
+
+
+def test_package_then_store_view(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = _page(window)
+    _wait_idle(qtbot, page)
+    gen = devices.generate_test(page.ctx, 40, tmp_path / "gen", processes=1)
+    page.validate(gen.out)
+    _wait_idle(qtbot, page)
+    page.package(tmp_path / "out", max_per_zip=30)
+    qtbot.waitUntil(lambda: "Batch " in page.summary.text(), timeout=60_000)
+    _wait_idle(qtbot, page)
+    assert page.model.rowCount() == 40
+    assert page.model.statuses() == ["packaged"]
+    assert len(list((tmp_path / "out").glob("*.zip"))) == 2
+
+
+def test_cancel_generation_writes_nothing(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = _page(window)
+    _wait_idle(qtbot, page)
+    out = tmp_path / "gen"
+    seen: list[int] = []
+    orig = page._progress
+
+    def progress(done: int, total: int, text: str) -> None:
+        orig(done, total, text)
+        seen.append(done)
+        if done > 0:
+            page.cancel()
+
+    page._progress = progress  # type: ignore[method-assign]
+    page.generate(20_000, out)
+    _wait_idle(qtbot, page)
+    assert "cancelled" in page.summary.text()
+    assert max(seen) < 20_000
+    assert not out.exists() or [p for p in out.iterdir() if not p.name.startswith(".")] == []
+    assert not any(e.action == "devices.generate-test" for e in page.ctx.audit.entries())
+
+
+def test_model_handles_50000_rows() -> None:
+    model = DeviceRowsModel()
+    statuses = ["issued", "error", "pending", "rejected"]
+    rows = [(f"00-DB-12-34-56-{i >> 16:02X}-{(i >> 8) & 255:02X}-{i & 255:02X}",
+             "signing" if i % 2 else "key-agreement", statuses[i % 4], f"reason {i % 7}",
+             "b.zip", f"f{i:05d}.csr") for i in range(50_000)]
+    model.set_rows(rows)
+    assert model.rowCount() == 50_000
+    model.set_filter("reason 3", "error")
+    expected = [r for r in rows if "reason 3" in r[3] and r[2] == "error"]
+    assert model.visible_rows() == expected
+    model.sort_by(5, True)
+    assert model.visible_rows() == sorted(expected, key=lambda r: r[5], reverse=True)
+    text = rows_to_csv(model.visible_rows()).decode()
+    assert text.count("\n") == len(expected) + 1

@@ -153,3 +153,34 @@ def get_csr_der(ctx: AppContext, csr_id: int) -> bytes:
 
         raise NotFound(f"No CSR {csr_id} in the {ctx.env.label} environment.")
     return bytes(row["der"])
+
+
+def check_org_request(ctx: AppContext, role: RemotePartyRole, eui: Eui64, usage: KeyUsage,
+                      cn: str | None) -> None:
+    """Everything that can be checked before a key is made (so nothing is half-done)."""
+    party = ctx.party()
+    OrgCsrRequest(role, eui, usage, cn).check(profile_for(ctx),
+                                              party.party_type.value if party else None)
+    if party is not None:
+        party.require_own_eui(eui, "EUI")
+
+
+def new_key_and_org_csr(ctx: AppContext, usage: KeyUsage, role: RemotePartyRole, eui: Eui64,
+                        cn: str | None = None, *, location: KeyLocation = KeyLocation.OS_KEYRING,
+                        label: str | None = None) -> CsrCreated:
+    """The wizard's action: check the request, make a new P-256 key (OS keyring or token),
+    then its Organisation CSR."""
+    from smki_desktop.services.keys import generate_key
+
+    cn = cn.strip() if cn and cn.strip() else None
+    check_org_request(ctx, role, eui, usage, cn)
+    label = label or f"{role.name_text} {usage.value} {eui.hex}"
+    if location is KeyLocation.PKCS11:
+        info = pkcs11_store(ctx).generate(KeyType.EC_P256, usage, label)
+        ctx.audit.record("key.generate", {"key_id": info.key_id, "label": info.label,
+                                          "type": info.key_type.value, "usage": usage.value,
+                                          "location": info.location.value},
+                         {"public_key": info.public_key_der})
+    else:
+        info = generate_key(ctx, usage, label, KeyType.EC_P256).key
+    return create_org_csr(ctx, info.key_id, role, eui, cn)

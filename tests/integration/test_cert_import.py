@@ -49,7 +49,7 @@ def test_each_fixture_is_accepted_against_its_csr(ctx, pem: Path) -> None:  # ty
     assert result.audit is not None and result.audit.action == "cert.import"
     # the key cannot get a second CSR
     assert csr_service.keys_available_for_csr(ctx) == []
-    with pytest.raises(Refusal, match="already has a CSR"):
+    with pytest.raises(Refusal, match=r"already has a CSR"):
         csr_service.create_org_csr(ctx, result.fields.key_id, "02", "90-B3-D5-1F-30-01-00-00")
 
 
@@ -106,7 +106,7 @@ def test_quirk_without_aki_is_accepted_with_the_warning(ctx) -> None:  # type: i
 
 def test_test_hierarchy_refused_in_live(live_ctx) -> None:  # type: ignore[no-untyped-def]
     pem = PKI / "organisation" / "90b3d51f30010000-ds.pem"
-    with pytest.raises(EnvironmentMismatch, match="Test environment.*Live environment"):
+    with pytest.raises(EnvironmentMismatch, match=r"Test environment.*Live environment"):
         certs.import_certificate(live_ctx, pem.read_bytes(), at=WHEN)
     assert certs.list_certificates(live_ctx) == []
 
@@ -205,6 +205,6 @@ def test_ambiguous_serial_lists_candidates(ctx) -> None:  # type: ignore[no-unty
         "reasons,warnings,checked_at,der,imported) SELECT environment,'CN=Other','other',"
         "serial,family,key_id,status,reasons,warnings,checked_at,der,imported FROM "
         "certificates WHERE cert_id=?", (rec.cert_id,))
-    with pytest.raises(Ambiguous, match="OU=07,CN=Z1.*CN=Other"):
+    with pytest.raises(Ambiguous, match=r"OU=07,CN=Z1.*CN=Other"):
         certs.find_certificate(ctx, "4FBC525201A1D7586C1BC1C4734DEB9F")
     assert RemotePartyRole.parse("02") is RemotePartyRole.SUPPLIER

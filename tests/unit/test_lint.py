@@ -89,9 +89,9 @@ def test_every_encoding_reads_the_same(fmt: str, crlf: bool) -> None:
 
 
 def test_not_a_csr_or_certificate_is_input_error() -> None:
-    with pytest.raises(InputError, match="not PEM, DER or Base64"):
+    with pytest.raises(InputError, match=r"not PEM, DER or Base64"):
         lint_bytes((LINT / "not-a-csr.txt").read_bytes(), TEST, "not-a-csr.txt")
-    with pytest.raises(InputError, match="not a PKCS#10 CSR or an X.509 certificate"):
+    with pytest.raises(InputError, match=r"not a PKCS#10 CSR or an X.509 certificate"):
         lint_bytes(b"\x30\x03\x02\x01\x05", TEST, "tiny.der")
 
 

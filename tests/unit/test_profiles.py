@@ -42,11 +42,11 @@ def test_round_trip() -> None:
 def test_errors_name_the_field() -> None:
     doc = json.loads(bundled_profile_path(Environment.TEST).read_text())
     doc["organisation"]["policy_oids"] = ["not an oid"]
-    with pytest.raises(InputError, match="organisation.policy_oids"):
+    with pytest.raises(InputError, match=r"organisation.policy_oids"):
         parse_profile(json.dumps(doc))
     doc = json.loads(bundled_profile_path(Environment.TEST).read_text())
     doc["party_types"]["gas-supplier"]["roles"]["2"] = ["signing"]
-    with pytest.raises(InputError, match="party_types.gas-supplier"):
+    with pytest.raises(InputError, match=r"party_types.gas-supplier"):
         parse_profile(json.dumps(doc))
-    with pytest.raises(InputError, match="for Test, not Live"):
+    with pytest.raises(InputError, match=r"for Test, not Live"):
         parse_profile(bundled_profile_path(Environment.TEST).read_bytes(), Environment.LIVE)

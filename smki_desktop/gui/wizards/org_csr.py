@@ -1,0 +1,276 @@
+"""The "New Organisation key and CSR" wizard: draws `core.org_csr_wizard.OrgCsrWizardState`;
+the key and CSR are made in the background (job runner); the review page shows the decoded CSR
+and saves it in any portal form or copies it to the clipboard. Keyboard only works throughout
+(mnemonics, Tab order, Enter = Next)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.keys import KeyLocation, KeyUsage
+from smki_desktop.core.org_csr_wizard import OrgCsrWizardState
+from smki_desktop.crypto.der import OUTPUT_FORMATS, encode
+from smki_desktop.gui.qt import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QGuiApplication,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services import csr as csr_service
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+USAGE_TEXT = {KeyUsage.SIGNING: "Digital signature (DS)",
+              KeyUsage.KEY_AGREEMENT: "Key agreement (KA)"}
+
+
+class OrgCsrWizard(QDialog):
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        ctx = services.ctx
+        party = ctx.party()
+        self.state = OrgCsrWizardState(
+            csr_service.profile_for(ctx), party.party_type.value if party else None,
+            list(party.eui_ranges) if party else [])
+        self.created: csr_service.CsrCreated | None = None
+        self.saved_path: Path | None = None
+        self.failure = ""
+        self.setWindowTitle(f"New Organisation key and CSR — {ctx.env.label}")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._request_page())
+        self.stack.addWidget(self._identity_page())
+        self.stack.addWidget(self._key_page())
+        self.stack.addWidget(self._review_page())
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.back_button = QPushButton("&Back")
+        self.next_button = QPushButton("&Next")
+        self.next_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.back_button.clicked.connect(self.go_back)
+        self.next_button.clicked.connect(self.go_next)
+        self.cancel_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for b in (self.back_button, self.next_button, self.cancel_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.stack)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        self._sync()
+
+    # -- pages -------------------------------------------------------------------------------
+    def _request_page(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        self.role = QComboBox()
+        for r in self.state.roles():
+            self.role.addItem(f"{r.name_text} ({r.ou})", r.ou)
+        self.usage = QComboBox()
+        self.role.currentIndexChanged.connect(self._role_changed)
+        self.usage.currentIndexChanged.connect(self._usage_changed)
+        form.addRow("&Role", self.role)
+        form.addRow("&Usage", self.usage)
+        note = QLabel("One key pair per CSR and one usage per key: signing and key agreement "
+                      "need two keys. Only the roles your party type may request are listed.")
+        note.setWordWrap(True)
+        form.addRow(note)
+        self._fill_usages()
+        return w
+
+    def _identity_page(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        self.eui = QLineEdit(self.state.eui_text)
+        self.eui.setPlaceholderText("90-B3-D5-1F-30-01-00-00")
+        self.eui.textChanged.connect(self._eui_changed)
+        self.eui_status = QLabel()
+        self.cn = QLineEdit()
+        self.cn.setPlaceholderText("optional, where the profile allows one")
+        self.cn.textChanged.connect(self._cn_changed)
+        form.addRow("&EUI-64", self.eui)
+        form.addRow("", self.eui_status)
+        form.addRow("&CN", self.cn)
+        self._eui_changed(self.eui.text())
+        return w
+
+    def _key_page(self) -> QWidget:
+        w = QWidget()
+        box = QVBoxLayout(w)
+        self.loc_keyring = QRadioButton("&OS keyring (encrypted key file, wrapping key in the "
+                                        "keyring)")
+        self.loc_token = QRadioButton("Hardware &token (PKCS#11, non-exportable)")
+        self.loc_keyring.setChecked(True)
+        configured = bool(self.services.ctx.setting(csr_service.SETTING_PKCS11_MODULE))
+        self.loc_token.setEnabled(configured)
+        if not configured:
+            self.loc_token.setToolTip("Configure a PKCS#11 module and token in Settings first.")
+        box.addWidget(self.loc_keyring)
+        box.addWidget(self.loc_token)
+        box.addWidget(QLabel("Next makes the key and signs the CSR with it."))
+        box.addStretch(1)
+        return w
+
+    def _review_page(self) -> QWidget:
+        w = QWidget()
+        box = QVBoxLayout(w)
+        self.review = QPlainTextEdit()
+        self.review.setReadOnly(True)
+        box.addWidget(self.review)
+        row = QHBoxLayout()
+        self.format = QComboBox()
+        for f in OUTPUT_FORMATS:
+            self.format.addItem(f, f)
+        self.crlf = QCheckBox("C&RLF")
+        self.path = QLineEdit()
+        self.path.setPlaceholderText("file to write (never replaced)")
+        self.save_button = QPushButton("&Save")
+        self.copy_button = QPushButton("Cop&y")
+        self.save_button.clicked.connect(self.save)
+        self.copy_button.clicked.connect(self.copy)
+        fmt_label = QLabel("&Format")
+        fmt_label.setBuddy(self.format)
+        for x in (fmt_label, self.format, self.crlf, self.path, self.save_button,
+                  self.copy_button):
+            row.addWidget(x)
+        box.addLayout(row)
+        return w
+
+    # -- state ---------------------------------------------------------------------------------
+    def _fill_usages(self) -> None:
+        self.usage.blockSignals(True)
+        self.usage.clear()
+        for u in self.state.usages():
+            self.usage.addItem(USAGE_TEXT[u], u.value)
+        if self.state.usage is not None:
+            self.usage.setCurrentIndex(max(0, self.usage.findData(self.state.usage.value)))
+        self.usage.blockSignals(False)
+
+    def _role_changed(self) -> None:
+        from smki_desktop.core.roles import RemotePartyRole
+
+        self.state.set_role(RemotePartyRole.from_ou(self.role.currentData()))
+        self._fill_usages()
+
+    def _usage_changed(self) -> None:
+        data = self.usage.currentData()
+        self.state.usage = KeyUsage(data) if data else None
+
+    def _eui_changed(self, text: str) -> None:
+        self.state.eui_text = text
+        problem = self.state.eui_problem()
+        self.eui_status.setText(problem or f"OK: {self.state.eui}")
+
+    def _cn_changed(self, text: str) -> None:
+        self.state.cn = text
+
+    def _sync(self) -> None:
+        self.stack.setCurrentIndex(self.state.step)
+        last = self.state.name == "review"
+        self.back_button.setEnabled(self.state.step > 0 and not last)
+        self.next_button.setText("&Finish" if last else "&Next")
+        self.next_button.setEnabled(not last or self.created is not None)
+        first = {0: self.role, 1: self.eui, 2: self.loc_keyring, 3: self.path}[self.state.step]
+        first.setFocus()
+
+    def go_back(self) -> None:
+        self.state.back()
+        self.message.clear()
+        self._sync()
+
+    def go_next(self) -> None:
+        if self.state.name == "review":
+            self.accept()
+            return
+        try:
+            self.state.next()
+        except SmkiError as exc:
+            self.message.setText(exc.message)
+            return
+        self.message.clear()
+        if self.state.name == "review":
+            self.state.step -= 1  # stay on the key page until the job is done
+            self._create()
+            return
+        self._sync()
+
+    def _create(self) -> None:
+        st = self.state
+        st.location = KeyLocation.PKCS11 if self.loc_token.isChecked() else \
+            KeyLocation.OS_KEYRING
+        assert st.usage is not None and st.role is not None
+        self.next_button.setEnabled(False)
+        self.message.setText("Making the key and signing the CSR…")
+
+        def done(result: csr_service.CsrCreated) -> None:
+            self.created = result
+            st.step = 3
+            f = result.report.fields
+            self.review.setPlainText("\n".join([
+                f"Subject: {f.subject}",
+                f"Role (OU): {f.ou} {f.role.name_text if f.role else ''}",
+                f"EUI-64 (uniqueIdentifier, BIT STRING): {f.eui}",
+                f"CN: {f.cn or '(none)'}",
+                f"Key usage (critical): {f.usage.value if f.usage else '?'}",
+                f"Key: EC P-256, id {result.key.key_id} ({result.key.location.value})",
+                "Signature: ecdsa-with-SHA256",
+                "Profile lint: no findings",
+                "",
+                encode(result.der, "pem").decode(),
+            ]))
+            self.path.setText(str(self.services.ctx.paths.exports_dir /
+                                  f"org-{f.ou}-{f.eui.hex if f.eui else ''}-"
+                                  f"{result.key.key_id[:8]}.csr"))
+            self.message.setText(f"CSR {result.csr_id} made. Save it or copy it for the SMKI "
+                                 "Portal.")
+            self._sync()
+
+        def failed(exc: BaseException) -> None:
+            self.failure = str(getattr(exc, "message", exc))
+            self.message.setText(self.failure)
+            self.next_button.setEnabled(True)
+
+        self.services.jobs.submit(
+            csr_service.new_key_and_org_csr, self.services.ctx, st.usage, st.role, st.eui,
+            st.cn, location=st.location, on_done=done, on_error=failed, name="org CSR")
+
+    def _encoded(self) -> bytes:
+        assert self.created is not None
+        return encode(self.created.der, self.format.currentData(), crlf=self.crlf.isChecked())
+
+    def save(self) -> None:
+        if self.created is None:
+            return
+        path = Path(self.path.text().strip())
+        try:
+            csr_service.write_csr(self.services.ctx, self.created.der, path,
+                                  self.format.currentData(), crlf=self.crlf.isChecked())
+        except SmkiError as exc:
+            self.message.setText(exc.message)
+            return
+        self.saved_path = path
+        self.message.setText(f"Saved to {path}.")
+
+    def copy(self) -> None:
+        if self.created is None:
+            return
+        fmt = self.format.currentData()
+        text = encode(self.created.der, "pem" if fmt == "der" else fmt,
+                      crlf=self.crlf.isChecked()).decode()
+        QGuiApplication.clipboard().setText(text)
+        self.message.setText("Copied to the clipboard.")

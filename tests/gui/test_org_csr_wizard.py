@@ -1,0 +1,77 @@
+"""The "New Organisation key and CSR" wizard, walked with the keyboard from the first page to
+a saved CSR that OpenSSL verifies and our lint passes."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from smki_desktop.core.eui import EuiRange
+from smki_desktop.core.party import PartyProfile, PartyType
+from smki_desktop.core.roles import RemotePartyRole
+from smki_desktop.crypto.lint import lint_bytes
+from smki_desktop.gui.qt import Qt
+from smki_desktop.services import csr as csr_service
+from smki_desktop.services.party import set_party
+
+
+def test_wizard_first_page_to_saved_csr(window, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.wizards.org_csr import OrgCsrWizard
+
+    ctx = window.services.ctx
+    set_party(ctx, PartyProfile(name="Acme Energy", party_id="ACME", party_type=PartyType(
+        "gas-supplier"), eui_ranges=(EuiRange.parse("90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF"),)))
+    dlg = OrgCsrWizard(window.services, window)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    # only the roles a gas supplier may request; usages follow the role
+    roles = [dlg.role.itemData(i) for i in range(dlg.role.count())]
+    assert roles == [RemotePartyRole.SUPPLIER.ou, RemotePartyRole.XML_SIGN.ou]
+    assert dlg.focusWidget() is dlg.role
+    qtbot.keyClick(dlg.role, Qt.Key.Key_Down)  # xmlSign: signing only
+    assert dlg.usage.count() == 1
+    qtbot.keyClick(dlg.role, Qt.Key.Key_Up)  # back to supplier
+    assert dlg.usage.count() == 2
+    qtbot.keyClick(dlg.usage, Qt.Key.Key_Down)  # key agreement
+    qtbot.keyClick(dlg, Qt.Key.Key_Return)  # Enter = Next
+    assert dlg.state.name == "identity"
+    # EUI pre-filled from the party range, validated as typed
+    assert dlg.eui.text() == "90-B3-D5-1F-30-01-00-00" and dlg.focusWidget() is dlg.eui
+    dlg.eui.selectAll()
+    qtbot.keyClicks(dlg.eui, "90-B3-D5-1F-30-02-00-00")
+    assert "outside your range" in dlg.eui_status.text()
+    qtbot.keyClick(dlg, Qt.Key.Key_Return)
+    assert dlg.state.name == "identity" and "outside" in dlg.message.text()
+    dlg.eui.selectAll()
+    qtbot.keyClicks(dlg.eui, "90b3d51f30010042")
+    assert dlg.eui_status.text() == "OK: 90-B3-D5-1F-30-01-00-42"
+    qtbot.keyClick(dlg.eui, Qt.Key.Key_Tab)
+    qtbot.keyClicks(dlg.cn, "ACME GAS")
+    qtbot.keyClick(dlg, Qt.Key.Key_Return)
+    assert dlg.state.name == "key" and dlg.loc_keyring.isChecked()
+    qtbot.keyClick(dlg, Qt.Key.Key_Return)  # make key + CSR in the background
+    qtbot.waitUntil(lambda: dlg.created is not None or bool(dlg.failure), timeout=30000)
+    assert not dlg.failure
+    assert dlg.state.name == "review"
+    review = dlg.review.toPlainText()
+    assert "EUI-64 (uniqueIdentifier, BIT STRING): 90-B3-D5-1F-30-01-00-42" in review
+    assert "Role (OU): 02 supplier" in review and "key-agreement" in review
+    out = tmp_path / "wizard.csr"
+    dlg.path.setText(str(out))
+    qtbot.keyClick(dlg.save_button, Qt.Key.Key_Space)
+    assert dlg.saved_path == out and out.exists()
+    verify = subprocess.run(["openssl", "req", "-in", str(out), "-noout", "-verify"],
+                            capture_output=True, text=True)
+    assert verify.returncode == 0
+    report = lint_bytes(out.read_bytes(), csr_service.profile_for(ctx))
+    assert report.findings == [] and report.fields.cn == "ACME GAS"
+    qtbot.keyClick(dlg.copy_button, Qt.Key.Key_Space)
+    from smki_desktop.gui.qt import QGuiApplication
+
+    assert "BEGIN CERTIFICATE REQUEST" in QGuiApplication.clipboard().text()
+    assert [r["eui"] for r in csr_service.list_csrs(ctx)] == ["90-B3-D5-1F-30-01-00-42"]
+    actions = [r[0] for r in ctx.db.conn().execute("SELECT action FROM audit_log")]
+    assert "key.generate" in actions and "csr.org.create" in actions
+    qtbot.keyClick(dlg, Qt.Key.Key_Return)  # Finish
+    assert dlg.result() == 1

@@ -184,8 +184,9 @@ def _parse(fn: Callable[[bytes], T], data: bytes, what: str) -> T:
 class WsPortal:
     """`PortalService` over the DCC web services and the (emulated) portal forms."""
 
-    def __init__(self, endpoint: Endpoint, tls: ClientTls, *, scheduler: Scheduler | None = None,
-                 timeout: float = 30.0, retries: int = 2, backoff: float = 0.3,
+    def __init__(self, endpoint: Endpoint, tls: ClientTls | None, *,
+                 scheduler: Scheduler | None = None, timeout: float = 30.0, retries: int = 2,
+                 backoff: float = 0.3,
                  max_response: int = W.MAX_MESSAGE_BYTES) -> None:
         self.endpoint = endpoint
         self.scheduler = scheduler

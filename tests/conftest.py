@@ -16,7 +16,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("SMKI_DATA_DIR", None)
 
-from tests.support.secret_service import SecretServiceSession, unlocked_session  # noqa: E402
+from tests.support.secret_service import SecretServiceSession, unlocked_session
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -28,7 +28,7 @@ def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretS
     home = tmp_path_factory.mktemp("secret-service")
     try:
         session = unlocked_session(home)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.fail(f"Could not start the real Secret Service for the tests: {exc}",
                     pytrace=False)
     saved = {k: os.environ.get(k) for k in session.env}

@@ -9,7 +9,7 @@ import traceback
 from typing import TYPE_CHECKING
 
 from smki_desktop import __version__
-from smki_desktop.gui.qt import QFormLayout, QLabel, QTabWidget, Qt, QVBoxLayout, QWidget
+from smki_desktop.gui.qt import QFormLayout, QLabel, Qt, QTabWidget, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices

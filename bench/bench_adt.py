@@ -1,0 +1,233 @@
+"""Benchmark: sign and verify a large CSV with SMKI Desktop's streamed CMS code next to
+`openssl cms -sign -binary` / `openssl cms -verify -binary` on the same file, in the same run.
+
+Each tool runs as its own process (process to process is the fair comparison: OpenSSL's time
+includes its start-up, so ours includes Python's); wall time is the median of --repeat runs in
+alternating order, peak memory is the child's max RSS (os.wait4). Prints the ratios against the
+targets: time ratio <= 1.5, peak memory < 2x the file size. Also prints the in-process time of
+the signing call alone.
+
+    .venv/bin/python bench/bench_adt.py [--size-mb 100] [--repeat 3] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import Figure  # noqa: E402
+
+
+def make_csv(path: Path, size: int) -> None:
+    header = (b"User ID,User Role,Service Request Type,Period,User Warning Threshold,"
+              b"User Quarantine Threshold\r\n")
+    rows = []
+    for i in range(4096):
+        rows.append(f"90-B3-D5-1F-30-01-{(i >> 8) & 0xFF:02X}-{i & 0xFF:02X},IS,1.1.1,DAY,"
+                    f"{1000 + i},{2000 + i}\r\n".encode())
+    block = b"".join(rows)
+    with open(path, "wb") as f:
+        f.write(header)
+        written = len(header)
+        while written < size:
+            chunk = block[: size - written]
+            f.write(chunk)
+            written += len(chunk)
+
+
+GNU_TIME = "/usr/bin/time"
+
+
+def run_child(cmd: list[str]) -> tuple[float, int, float, str]:
+    """Wall seconds, peak RSS bytes, CPU seconds (user+sys), stderr of one child process.
+    Peak RSS comes from GNU time when installed (os.wait4 would also count the memory the
+    child had as a fork of this process before it exec'd)."""
+    use_time = os.path.exists(GNU_TIME)
+    full = [GNU_TIME, "-f", "@@ %M %U %S", *cmd] if use_time else cmd
+    t0 = time.perf_counter()
+    p = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert p.stderr is not None
+    err = p.stderr.read().decode(errors="replace")
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"child failed ({code}): {' '.join(cmd)}\n{err}")
+    if use_time:
+        line = [ln for ln in err.splitlines() if ln.startswith("@@ ")][-1]
+        _, rss_kb, user, sys_ = line.split()
+        return wall, int(rss_kb) * 1024, float(user) + float(sys_), err
+    return wall, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, err
+
+
+def child(argv: list[str]) -> int:
+    """Our side, in its own process: `sign FILE KEY CERT OUT` or `verify FILE SIG CA`."""
+    from cryptography import x509
+
+    from smki_desktop.crypto.cms import sign_detached, verify_detached
+
+    if argv[0] == "sign":
+        from smki_desktop.crypto.memory_signer import MemorySigner
+
+        signer = MemorySigner.from_pem(Path(argv[2]).read_bytes())
+        cert = x509.load_pem_x509_certificate(Path(argv[3]).read_bytes())
+        with open(argv[1], "rb", buffering=0) as fh:
+            sig = sign_detached(fh, signer, cert, datetime.now(UTC))
+        Path(argv[4]).write_bytes(sig)
+        return 0
+    ca = x509.load_pem_x509_certificate(Path(argv[3]).read_bytes())
+    with open(argv[1], "rb", buffering=0) as fh:
+        verify_detached(fh, Path(argv[2]).read_bytes(), trust_anchors=[ca])
+    return 0
+
+
+def measure(size_mb: int = 100, repeat: int = 3, folder: Path | None = None
+            ) -> dict[str, float]:
+    """Run the comparison; returns the figures by name."""
+    from cryptography.hazmat.primitives import serialization
+
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.crypto.cms import sign_detached, verify_detached
+    from smki_desktop.crypto.demo_pki import make_demo_pki
+
+    with tempfile.TemporaryDirectory(dir=folder) as d:
+        tmp = Path(d)
+        size = size_mb * 1024 * 1024
+        data = tmp / "adt-big.csv"
+        make_csv(data, size)
+        pki = make_demo_pki(Environment.TEST)
+        key_pem = tmp / "key.pem"
+        key_pem.write_bytes(pki.signer.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        cert_pem, ca_pem = tmp / "cert.pem", tmp / "ca.pem"
+        cert_pem.write_bytes(pki.cert_pem())
+        ca_pem.write_bytes(pki.root_pem())
+        ours_sig, ossl_sig = tmp / "ours.p7s", tmp / "openssl.p7s"
+        py = [sys.executable, str(Path(__file__).resolve()), "--child"]
+        cmds = {
+            "openssl sign": ["openssl", "cms", "-sign", "-binary", "-md", "sha256",
+                             "-in", str(data), "-signer", str(cert_pem), "-inkey", str(key_pem),
+                             "-outform", "DER", "-out", str(ossl_sig)],
+            "ours sign": [*py, "sign", str(data), str(key_pem), str(cert_pem), str(ours_sig)],
+            "openssl verify": ["openssl", "cms", "-verify", "-binary", "-inform", "DER",
+                               "-in", str(ossl_sig), "-content", str(data), "-CAfile",
+                               str(ca_pem), "-out", "/dev/null"],
+            "ours verify": [*py, "verify", str(data), str(ours_sig), str(ca_pem)],
+        }
+        with open(data, "rb") as f:  # warm the page cache
+            while f.read(1 << 24):
+                pass
+        times: dict[str, list[float]] = {k: [] for k in cmds}
+        cpu: dict[str, list[float]] = {k: [] for k in cmds}
+        peaks: dict[str, int] = dict.fromkeys(cmds, 0)
+        order = list(cmds)
+        for r in range(repeat):  # alternate who goes first
+            seq = order if r % 2 == 0 else [order[1], order[0], order[3], order[2]]
+            for name in seq:
+                wall, rss, cpu_s, _ = run_child(cmds[name])
+                times[name].append(wall)
+                cpu[name].append(cpu_s)
+                peaks[name] = max(peaks[name], rss)
+        # cross-check: OpenSSL verifies our signature, with the chain
+        _, _, _, err = run_child(["openssl", "cms", "-verify", "-binary", "-inform", "DER",
+                                  "-in", str(ours_sig), "-content", str(data), "-CAfile",
+                                  str(ca_pem), "-out", "/dev/null"])
+        if "Verification successful" not in err:
+            raise SystemExit(f"OpenSSL did not verify our signature: {err}")
+        inproc, inproc_v = [], []
+        for _ in range(repeat):  # the calls alone, as the running app makes them
+            t0 = time.perf_counter()
+            with open(data, "rb", buffering=0) as fh:
+                sig = sign_detached(fh, pki.signer, pki.certificate, datetime.now(UTC))
+            inproc.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            with open(data, "rb", buffering=0) as fh:
+                verify_detached(fh, sig, trust_anchors=[pki.root])
+            inproc_v.append(time.perf_counter() - t0)
+    out: dict[str, float] = {"size": float(size)}
+    for k in cmds:
+        out[f"{k} s"] = statistics.median(times[k])
+        out[f"{k} cpu"] = statistics.median(cpu[k])
+        out[f"{k} rss"] = float(peaks[k])
+    out["inproc sign s"] = statistics.median(inproc)
+    out["inproc verify s"] = statistics.median(inproc_v)
+    return out
+
+
+def _ratios(m: dict[str, float]) -> dict[str, float]:
+    ossl = m["openssl sign s"] + m["openssl verify s"]
+    return {
+        "process": (m["ours sign s"] + m["ours verify s"]) / ossl,
+        "sign": m["ours sign s"] / m["openssl sign s"],
+        "verify": m["ours verify s"] / m["openssl verify s"],
+        "cpu": (m["ours sign cpu"] + m["ours verify cpu"]) / (m["openssl sign cpu"]
+                                                              + m["openssl verify cpu"]),
+        "inproc": (m["inproc sign s"] + m["inproc verify s"]) / ossl,
+        "memory": max(m["ours sign rss"], m["ours verify rss"]) / m["size"],
+    }
+
+
+def run(quick: bool = False) -> list[Figure]:
+    """For `python -m bench`: figures with OpenSSL as the baseline measured in the same run."""
+    m = measure(100, 1 if quick else 3)  # the memory target needs the real size
+    r = _ratios(m)
+    ossl = m["openssl sign s"] + m["openssl verify s"]
+    mb = m["size"] / 2**20
+    return [
+        Figure(f"ADT {mb:.0f} MiB sign+verify, in-process calls",
+               m["inproc sign s"] + m["inproc verify s"], "s", ossl,
+               "openssl cms -sign + -verify processes", "ratio <= 1.5", r["inproc"] <= 1.5),
+        Figure(f"ADT {mb:.0f} MiB sign+verify, one process each",
+               m["ours sign s"] + m["ours verify s"], "s", ossl,
+               "openssl cms -sign + -verify processes", "ratio <= 1.5", r["process"] <= 1.5),
+        Figure("ADT sign peak RSS / file size", r["memory"], "x", None, "", "< 2",
+               r["memory"] < 2),
+    ]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--size-mb", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--dir", type=Path, default=None)
+    args = ap.parse_args()
+    m = measure(args.size_mb, args.repeat, args.dir)
+    r = _ratios(m)
+    size = m["size"]
+    print(f"file: {size / 2**20:.0f} MiB CSV ({size:.0f} bytes), {args.repeat} round(s), "
+          "median wall time")
+    for name in ("openssl sign", "ours sign", "openssl verify", "ours verify"):
+        t = m[f"{name} s"]
+        print(f"  {name:15s} {t:7.3f} s  {size / 1e6 / t:7.1f} MB/s  CPU {m[name + ' cpu']:6.3f} s"
+              f"  peak RSS {m[name + ' rss'] / 1e6:7.1f} MB ({m[name + ' rss'] / size:.2f}x file)")
+    print(f"ratio sign   ours/openssl (process each): {r['sign']:.2f}")
+    print(f"ratio verify ours/openssl (process each): {r['verify']:.2f}")
+    print(f"ratio sign+verify (process each): {r['process']:.2f}  (target <= 1.5); "
+          f"CPU time ratio {r['cpu']:.2f}")
+    print(f"in-process calls (app already running): sign {m['inproc sign s']:.3f} s, verify "
+          f"{m['inproc verify s']:.3f} s; sign+verify ratio {r['inproc']:.2f}  (target <= 1.5)")
+    print(f"peak memory ours / file size: {r['memory']:.2f}  (target < 2)")
+    print("RESULT: in-process " + ("within" if r["inproc"] <= 1.5 and r["memory"] < 2
+                                   else "OUTSIDE")
+          + " targets; process-to-process " + ("within" if r["process"] <= 1.5 else "OUTSIDE")
+          + " (the difference is Python start-up and imports: "
+          f"{m['ours sign s'] - m['inproc sign s']:.2f} s per process here)")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        raise SystemExit(child(sys.argv[2:]))
+    raise SystemExit(main())

@@ -19,8 +19,9 @@ def test_wizard_first_page_to_saved_csr(window, qtbot, tmp_path: Path) -> None: 
     from smki_desktop.gui.wizards.org_csr import OrgCsrWizard
 
     ctx = window.services.ctx
-    set_party(ctx, PartyProfile(name="Acme Energy", party_id="ACME", party_type=PartyType(
-        "gas-supplier"), eui_ranges=(EuiRange.parse("90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF"),)))
+    own = EuiRange.parse("90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF")
+    set_party(ctx, PartyProfile(name="Acme Energy", party_id="ACME",
+                                party_type=PartyType("gas-supplier"), eui_ranges=(own,)))
     dlg = OrgCsrWizard(window.services, window)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -75,3 +76,24 @@ def test_wizard_first_page_to_saved_csr(window, qtbot, tmp_path: Path) -> None: 
     assert "key.generate" in actions and "csr.org.create" in actions
     qtbot.keyClick(dlg, Qt.Key.Key_Return)  # Finish
     assert dlg.result() == 1
+
+
+def test_certificates_page_import_filter_details(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.pages.certificates import Page
+    from smki_desktop.gui.settings.profiles import Section
+
+    pki = Path(__file__).resolve().parents[1] / "fixtures" / "dcc-test-pki"
+    page = Page(window.services)
+    qtbot.addWidget(page)
+    page._import((pki / "device" / "00db123456789004-ka.pem").read_bytes(), "device cert")
+    qtbot.waitUntil(lambda: page.last_result is not None, timeout=30000)
+    assert page.last_result is not None and page.last_result.status == "unmatched"
+    assert "not ours" in page.result_label.text()
+    assert page.table.rowCount() == 1
+    page.table.selectRow(0)
+    assert '"device_eui": "00-DB-12-34-56-78-90-04"' in page.details.toPlainText()
+    page.f_status.setCurrentIndex(page.f_status.findData("accepted"))
+    assert page.table.rowCount() == 0
+    section = Section(window.services)
+    qtbot.addWidget(section)
+    assert "1.2.826.0.1.8641679.1.2.1.4" in section.document.toPlainText()

@@ -1,0 +1,74 @@
+"""Settings > Profiles: the SMKI profile values of this environment (policy OIDs, hwType, CA
+names, roles per party type) with their version and source, and the PKCS#11 token to use."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from smki_desktop.gui.qt import (
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.profile_data import override_path
+from smki_desktop.services import csr as csr_service
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+
+class Section(QWidget):
+    title = "Profiles"
+    order = 20
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        ctx = services.ctx
+        profile = csr_service.profile_for(ctx)
+        box = QVBoxLayout(self)
+        form = QFormLayout()
+        override = override_path(ctx.paths.env_dir, ctx.env)
+        form.addRow("Environment", QLabel(profile.environment.label))
+        form.addRow("Version", QLabel(profile.version))
+        src = QLabel(profile.source)
+        src.setWordWrap(True)
+        form.addRow("Source", src)
+        form.addRow("Override file", QLabel(f"{override} "
+                                             f"({'in use' if override.is_file() else 'none'})"))
+        form.addRow("Organisation policy OIDs",
+                    QLabel(", ".join(sorted(profile.org_policy_oids)) or "not configured"))
+        form.addRow("Device policy OIDs",
+                    QLabel(", ".join(sorted(profile.device_policy_oids)) or "not configured"))
+        form.addRow("hwType OIDs",
+                    QLabel(", ".join(sorted(profile.hw_type_oids)) or "not configured"))
+        form.addRow("CA names", QLabel("; ".join(profile.org_ca_names + profile.device_ca_names)
+                                       or "not configured"))
+        box.addLayout(form)
+        self.document = QPlainTextEdit(json.dumps(profile.to_json(), indent=2))
+        self.document.setReadOnly(True)
+        box.addWidget(self.document)
+        token = QFormLayout()
+        self.module = QLineEdit(ctx.setting(csr_service.SETTING_PKCS11_MODULE) or "")
+        self.module.setPlaceholderText("/usr/lib/softhsm/libsofthsm2.so")
+        self.token = QLineEdit(ctx.setting(csr_service.SETTING_PKCS11_TOKEN) or "")
+        self.save = QPushButton("Save &token settings")
+        self.save.clicked.connect(self.save_token)
+        self.status = QLabel()
+        token.addRow("PKCS#11 &module", self.module)
+        token.addRow("Token &label", self.token)
+        token.addRow(self.save, self.status)
+        box.addLayout(token)
+
+    def save_token(self) -> None:
+        ctx = self.services.ctx
+        module, token = self.module.text().strip(), self.token.text().strip()
+        ctx.set_setting(csr_service.SETTING_PKCS11_MODULE, module)
+        ctx.set_setting(csr_service.SETTING_PKCS11_TOKEN, token)
+        ctx.audit.record("settings.pkcs11", {"module": module, "token": token})
+        self.status.setText("Saved.")

@@ -142,7 +142,8 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
     c = ctx.db.conn()
     row = c.execute("SELECT * FROM certificates WHERE issuer_key=? AND serial=?",
                     (ikey, serial)).fetchone()
-    if row is not None:
+    recheck = row is not None and row["status"] == UNVERIFIED
+    if row is not None and not recheck:
         require_same(ctx.env, Environment(row["environment"]), f"Certificate {serial}")
         return ImportResult(row["cert_id"], row["status"], f, json.loads(row["reasons"]),
                             json.loads(row["warnings"]), duplicate=True, csr_id=row["csr_id"])
@@ -199,6 +200,24 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
         status = UNVERIFIED
     else:
         status = ACCEPTED
+    if recheck:  # an unverified one imported again: check again (e.g. anchor added)
+        assert row is not None
+        if status == UNVERIFIED:
+            return ImportResult(row["cert_id"], status, f, reasons, warnings, duplicate=True,
+                                csr_id=csr_id)
+        with ctx.db.transaction() as tx:
+            tx.execute("UPDATE certificates SET status=?, reasons=?, warnings=?, checked_at=? "
+                       "WHERE cert_id=?", (status, json.dumps(reasons), json.dumps(warnings),
+                                           when.isoformat(), row["cert_id"]))
+            if csr_id is not None:
+                tx.execute("UPDATE csr_requests SET status=? WHERE csr_id=?",
+                           ("certified" if status == ACCEPTED else status, csr_id))
+        entry = ctx.audit.record(
+            "cert.recheck", {"cert_id": row["cert_id"], "serial": serial, "status": status,
+                             "reasons": reasons, "warnings": warnings,
+                             "checked_at": when.isoformat()}, {"certificate": der})
+        return ImportResult(row["cert_id"], status, f, reasons, warnings, csr_id=csr_id,
+                            audit=entry)
     with ctx.db.transaction() as tx:
         cur = tx.execute(
             "INSERT INTO certificates(environment,issuer,issuer_key,serial,family,role,eui,cn,"

@@ -172,10 +172,19 @@ def test_signature_by_another_key_is_no_chain(ctx) -> None:  # type: ignore[no-u
 
 
 def test_live_unverifiable_chain_is_never_silently_accepted(live_ctx) -> None:  # type: ignore[no-untyped-def]
-    pem, _root = _issue(live_ctx, KeyUsage.SIGNING, "1.2.826.0.1.99999.1")
-    result = certs.import_certificate(live_ctx, pem, at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
+    pem, root = _issue(live_ctx, KeyUsage.SIGNING, "1.2.826.0.1.99999.1", chained=True)
+    at = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    result = certs.import_certificate(live_ctx, pem, at=at)
     assert result.status == certs.UNVERIFIED and result.reasons == []
     assert "Not accepted yet" in result.message()
+    again = certs.import_certificate(live_ctx, pem, at=at)
+    assert again.duplicate and again.status == certs.UNVERIFIED
+    # once the user trusts the root, importing again checks again and accepts
+    certs.add_trust_anchor(live_ctx, root.public_bytes(serialization.Encoding.PEM))
+    third = certs.import_certificate(live_ctx, pem, at=at)
+    assert third.status == certs.ACCEPTED and third.cert_id == result.cert_id
+    assert third.audit is not None and third.audit.action == "cert.recheck"
+    assert len(certs.list_certificates(live_ctx)) == 1
 
 
 def test_list_filter_and_export(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -97,3 +97,24 @@ def test_wrong_pin_is_refused(ctx, token: str) -> None:  # type: ignore[no-untyp
     store = Pkcs11KeyStore(ctx.env, MODULE, token, ctx.db, ctx.clock, FixedPin("0000"))
     with pytest.raises(Refusal, match="Wrong PIN"):
         store.generate(KeyType.EC_P256, KeyUsage.SIGNING, "x")
+
+
+def test_cli_token_key_to_csr(cli_run, token: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The CLI path: choose the token, generate on it (PIN from stdin), make the CSR."""
+    import json
+
+    assert cli_run("token", "use", "--module", MODULE, "--token", token).code == 0
+    gen = cli_run("token", "keygen", "--usage", "key-agreement", "--label", "ka on token",
+                  "--json", stdin=PIN + "\n")
+    assert gen.code == 0, gen.err
+    key_id = json.loads(gen.out)["key_id"]
+    out = tmp_path / "t.csr"
+    made = cli_run("csr", "org", "--key", key_id[:10], "--role", "02", "--eui",
+                   "90B3D51F30010000", "--out", str(out), stdin=PIN + "\n")
+    assert made.code == 0, made.err
+    verify = subprocess.run(["openssl", "req", "-in", str(out), "-noout", "-verify"],
+                            capture_output=True, text=True)
+    assert verify.returncode == 0
+    assert extract_fields(out.read_bytes()).key_id == key_id
+    wrong = cli_run("token", "keygen", "--usage", "signing", "--label", "x", stdin="9999\n")
+    assert wrong.code == 1 and "Wrong PIN" in wrong.err

@@ -1,0 +1,62 @@
+"""`smki token use|keygen|list`: the PKCS#11 token for Organisation keys (PIN asked on the
+terminal or read from standard input, never taken from the command line)."""
+
+from __future__ import annotations
+
+import argparse
+
+from smki_desktop.cli.main import CliApp
+from smki_desktop.core.keys import KeyType, KeyUsage
+from smki_desktop.services import csr as csr_service
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("token", help="PKCS#11 hardware token or HSM for keys")
+    ts = p.add_subparsers(dest="token_cmd", metavar="ACTION")
+    ts.required = True
+    u = ts.add_parser("use", help="choose the PKCS#11 module and token label")
+    u.add_argument("--module", required=True, help="e.g. /usr/lib/softhsm/libsofthsm2.so")
+    u.add_argument("--token", required=True, help="token label")
+    u.set_defaults(handler=run_use)
+    g = ts.add_parser("keygen", help="generate a non-exportable P-256 key on the token")
+    g.add_argument("--usage", required=True, help="signing | key-agreement | file-signing")
+    g.add_argument("--label", required=True)
+    g.set_defaults(handler=run_keygen)
+    lst = ts.add_parser("list", help="list this environment's token keys")
+    lst.set_defaults(handler=run_list)
+
+
+def run_use(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    ctx.set_setting(csr_service.SETTING_PKCS11_MODULE, args.module)
+    ctx.set_setting(csr_service.SETTING_PKCS11_TOKEN, args.token)
+    ctx.audit.record("settings.pkcs11", {"module": args.module, "token": args.token})
+    app.emit({"module": args.module, "token": args.token},
+             f"Keys on token {args.token!r} via {args.module} ({ctx.env.label}).")
+    return 0
+
+
+def run_keygen(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    store = csr_service.pkcs11_store(ctx)
+    info = store.generate(KeyType.EC_P256, KeyUsage.parse(args.usage), args.label)
+    ctx.audit.record("key.generate", {"key_id": info.key_id, "label": info.label,
+                                      "type": info.key_type.value, "usage": info.usage.value,
+                                      "location": info.location.value},
+                     {"public_key": info.public_key_der})
+    app.emit({"key_id": info.key_id, "usage": info.usage.value, "location": "pkcs11",
+              "flags": list(info.flags)},
+             f"{info.key_id}\nGenerated a non-exportable P-256 {info.usage.value} key "
+             f"'{info.label}' on token {store.token_label!r}.")
+    return 0
+
+
+def run_list(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    rows = ctx.db.conn().execute(
+        "SELECT key_id, label, usage, location_ref FROM keys WHERE location='pkcs11' AND "
+        "environment=? ORDER BY created", (ctx.env.value,)).fetchall()
+    app.emit({"keys": [dict(r) for r in rows]},
+             "\n".join(f"{r['key_id'][:16]}  {r['usage']:<14} {r['label']}" for r in rows)
+             or "No token keys.")
+    return 0

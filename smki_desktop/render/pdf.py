@@ -25,11 +25,14 @@ FONT_FAMILY = "DejaVu Sans"
 def _ensure_app() -> None:
     global _APP
     from PySide6.QtCore import QCoreApplication
-    from PySide6.QtGui import QGuiApplication
 
     if QCoreApplication.instance() is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        _APP = QGuiApplication(["smki-render"])
+        # A QApplication (not only a QGuiApplication): the same process may show widgets
+        # later (the GUI, or a test run), and Qt allows one application object per process.
+        from PySide6.QtWidgets import QApplication
+
+        _APP = QApplication(["smki-render"])
 
 
 def _no_ligatures(font: Any) -> None:

@@ -5,9 +5,9 @@ History sources (each used only when its table exists; missing ones count as zer
 reported in `HistorySource.missing`):
 - Device CSRs: issue 5's `device_csrs` (month of `created`); a CSR with a `batch_id` counts as
   batched, one without as single (ad hoc).
-- Organisation CSRs: the first table found among `ORG_TABLES` (issue 3 owns it) with a
-  `created` column; rows of the other environment are skipped where an `environment` column
-  exists.
+- Organisation CSRs: issue 3's `csr_requests` (rows with `family='organisation'`, month of
+  `created`), or the first other table of `ORG_TABLES` found with a `created` column; rows of
+  the other environment are skipped where an `environment` column exists.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from smki_desktop.services.context import AppContext
 from smki_desktop.services.officers import load_policy
 from smki_desktop.store.atomic import write_atomic
 
-ORG_TABLES = ("org_csrs", "organisation_csrs", "csr_org", "csrs", "csr_requests")
+ORG_TABLES = ("csr_requests", "org_csrs", "organisation_csrs")
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,10 @@ def history(ctx: AppContext) -> History:
     sources, missing = [], []
     if "device_csrs" in tables and {"created", "batch_id"} <= _columns(c, "device_csrs"):
         env_cond = " WHERE environment=?" if "environment" in _columns(c, "device_csrs") else ""
-        params = (ctx.env.value,) if env_cond else ()
+        dparams: tuple[str, ...] = (ctx.env.value,) if env_cond else ()
         for r in c.execute("SELECT substr(created,1,7) AS m, batch_id IS NOT NULL AS batched, "
                            f"count(*) AS n FROM device_csrs{env_cond} GROUP BY m, batched",
-                           params):
+                           dparams):
             m = _month_of(r["m"])
             if m:
                 cat = Category.DEVICE_BATCHED if r["batched"] else Category.DEVICE_SINGLE
@@ -72,10 +72,16 @@ def history(ctx: AppContext) -> History:
     for t in ORG_TABLES:
         if t in tables and "created" in _columns(c, t):
             cols = _columns(c, t)
-            env_cond = " WHERE environment=?" if "environment" in cols else ""
-            params = (ctx.env.value,) if env_cond else ()
+            conds: list[str] = []
+            params: list[str] = []
+            if "environment" in cols:
+                conds.append("environment=?")
+                params.append(ctx.env.value)
+            if "family" in cols:  # issue 3's csr_requests: organisation CSRs only
+                conds.append("family='organisation'")
+            where = (" WHERE " + " AND ".join(conds)) if conds else ""
             for r in c.execute(f'SELECT substr(created,1,7) AS m, count(*) AS n FROM "{t}"'
-                               f"{env_cond} GROUP BY m", params):
+                               f"{where} GROUP BY m", params):
                 m = _month_of(r["m"])
                 if m:
                     counts[m][Category.ORGANISATION] += int(r["n"])

@@ -7,11 +7,9 @@ import json
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from smki_desktop.core.environment import Environment
 from smki_desktop.core.keys import KeyUsage
 
 EVIDENCE = "photo-id,photo-id-validated,second-evidence,face-match"
@@ -220,16 +218,43 @@ def test_register_and_readiness_agree_after_a_sequence(cli_run, tmp_path, ctx):
         assert a in actions
 
 
+def _file_signing_cert(public_key_der: bytes, now: datetime):  # type: ignore[no-untyped-def]
+    """A throwaway CA and a file-signing certificate for `public_key_der` (built here, so the
+    test depends on no other component's helpers)."""
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Officer test CA")])
+    root = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+            .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    pub = serialization.load_der_public_key(public_key_der)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ARO file")]))
+            .issuer_name(ca_name).public_key(pub)  # type: ignore[arg-type]
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False,
+                                         False), critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    return root, cert
+
+
 def test_record_signed_with_filling_officers_file_signing_key(cli_run, tmp_path, ctx):
-    from smki_desktop.crypto.demo_pki import issue, make_root
     from smki_desktop.services.credentials import record_credential
     from smki_desktop.services.keys import generate_key
 
     sro = make_active_sro(cli_run, tmp_path)
     key = generate_key(ctx, KeyUsage.FILE_SIGNING, "Alice file signing").key
     now = datetime.now(UTC)
-    root_key, root = make_root(Environment.TEST, now)
-    cert = issue(root_key, root, SimpleNamespace(key=key), now)
+    root, cert = _file_signing_cert(key.public_key_der, now)
     record_credential(ctx, cert, "file-signing", key.key_id, source="test")
     assert cli_run("profile", "set", "--name", "Alice Example", "--role", "sro").code == 0
     assert cli_run("officer", "link-profile", sro).code == 0
@@ -260,7 +285,8 @@ def test_verify_then_pdf_shows_the_meeting_record(cli_run, tmp_path):
 
 def _add_device_history(ctx, now: datetime) -> None:
     """Rows as issue 5's device batches write them: 6 past months of 10 batched CSRs and 2
-    ad hoc ones, plus 50 this month (not a complete month: not in the average)."""
+    ad hoc ones, plus 50 this month (not a complete month: not in the average); and issue 3's
+    Organisation CSR requests."""
     from smki_desktop.core.forecast import add_months
 
     ts = now.isoformat()
@@ -280,6 +306,14 @@ def _add_device_history(ctx, now: datetime) -> None:
                           "VALUES('test',?,?,?,?,'signing',x'00','issued',?,?)",
                           (f"k{n}", batch, f"f{n}.csr", f"00DB1234567890{n % 256:02X}",
                            created, created))
+            # issue 3's Organisation CSRs: 3 a month (plus one row of another family)
+            for i in range(3):
+                c.execute("INSERT INTO csr_requests(environment, key_id, family, usage, der, "
+                          "created) VALUES('test',?,'organisation','signing',x'00',?)",
+                          (f"org{back}-{i}", created))
+            c.execute("INSERT INTO csr_requests(environment, key_id, family, usage, der, "
+                      "created) VALUES('test',?,'client','client-auth',x'00',?)",
+                      (f"cli{back}", created))
 
 
 def test_forecast_history_plans_warning_and_exports(cli_run, tmp_path, ctx):
@@ -290,8 +324,8 @@ def test_forecast_history_plans_warning_and_exports(cli_run, tmp_path, ctx):
     data = res.json()
     assert len(data["months"]) == 8
     assert data["averages"] == {"device-single": 2.0, "device-batched": 10.0,
-                                "organisation": 0.0}
-    assert "device_csrs" in data["history_sources"]
+                                "organisation": 3.0}
+    assert data["history_sources"] == ["device_csrs", "csr_requests"]
     assert data["months"][3]["device-batched"] == 10 and not data["warnings"]
     y, m = now.year, now.month
     nxt = f"{y + (m // 12)}-{m % 12 + 1:02d}"

@@ -1,0 +1,142 @@
+"""Forecast: the 8-month CSR forecast (Device single / batched, Organisation) from the local
+request history, with editable plans, the 150% warnings, and CSV/PDF export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.forecast import Category, Forecast, month_key
+from smki_desktop.gui.qt import (
+    QColor,
+    QFileDialog,
+    QFont,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services import forecast as svc
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+CATS = list(Category)
+
+
+class Page(QWidget):
+    title = "Forecast"
+    order = 65
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.forecast: Forecast | None = None
+        self._loading = False
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(f"<h2>CSR forecast — {services.ctx.env.label}</h2>"))
+        self.summary = QLabel()
+        self.summary.setObjectName("forecastSummary")
+        self.summary.setWordWrap(True)
+        lay.addWidget(self.summary)
+        self.table = QTableWidget(0, 2 + len(CATS))
+        self.table.setObjectName("forecastTable")
+        self.table.setHorizontalHeaderLabels(["Month", *(c.label for c in CATS), "Total"])
+        self.table.itemChanged.connect(self._edited)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        lay.addWidget(self.table, 3)
+        lay.addWidget(QLabel("Edit a number to plan that month (bold = planned; clear a cell "
+                             "to go back to the baseline)."))
+        lay.addWidget(QLabel("<b>Warnings</b>"))
+        self.warnings = QListWidget()
+        self.warnings.setObjectName("forecastWarnings")
+        lay.addWidget(self.warnings, 1)
+        row = QHBoxLayout()
+        self.csv_button = QPushButton("Export CSV…")
+        self.pdf_button = QPushButton("Export PDF…")
+        self.csv_button.clicked.connect(lambda: self._export_dialog("csv"))
+        self.pdf_button.clicked.connect(lambda: self._export_dialog("pdf"))
+        row.addWidget(self.csv_button)
+        row.addWidget(self.pdf_button)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.message = QLabel("")
+        self.message.setObjectName("forecastMessage")
+        lay.addWidget(self.message)
+        self.refresh()
+
+    def refresh(self) -> None:
+        f, h = svc.build_forecast(self.services.ctx)
+        self.forecast = f
+        self._loading = True
+        try:
+            self.table.setRowCount(len(f.months))
+            for r, m in enumerate(f.months):
+                item = QTableWidgetItem(month_key(m.month))
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(r, 0, item)
+                for c_i, c in enumerate(CATS):
+                    it = QTableWidgetItem(str(m.values[c]))
+                    font = QFont()
+                    font.setBold(m.planned[c])
+                    it.setFont(font)
+                    if not m.planned[c]:
+                        it.setForeground(QColor("#555555"))
+                    self.table.setItem(r, 1 + c_i, it)
+                tot = QTableWidgetItem(str(m.total))
+                tot.setFlags(tot.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(r, 1 + len(CATS), tot)
+        finally:
+            self._loading = False
+        self.table.resizeColumnsToContents()
+        avgs = ", ".join(f"{c.label} {f.averages[c]:.1f}" for c in CATS)
+        src = ", ".join(h.sources) or "none"
+        missing = f" No history yet for: {'; '.join(h.missing)}." if h.missing else ""
+        self.summary.setText(f"Recent monthly average: {avgs}. History from: {src}.{missing}")
+        self.warnings.clear()
+        for w in f.warnings:
+            self.warnings.addItem(w.message)
+
+    def _edited(self, item: QTableWidgetItem) -> None:
+        if self._loading or self.forecast is None:
+            return
+        col = item.column()
+        if not 1 <= col <= len(CATS):
+            return
+        month = month_key(self.forecast.months[item.row()].month)
+        text = item.text().strip()
+        try:
+            count = None if text == "" else int(text)
+        except ValueError:
+            self.message.setText(f"{month}: {text!r} is not a whole number.")
+            self.refresh()
+            return
+        self.set_plan(month, CATS[col - 1], count)
+
+    def set_plan(self, month: str, category: Category, count: int | None) -> None:
+        self.services.jobs.submit(svc.set_plan, self.services.ctx, month, category, count,
+                                  on_done=lambda _r: self.refresh(), on_error=self._failed,
+                                  name="forecast.plan")
+
+    def _failed(self, exc: BaseException) -> None:
+        self.message.setText(exc.message if isinstance(exc, SmkiError) else str(exc))
+        self.refresh()
+
+    def _export_dialog(self, kind: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, f"Export the forecast ({kind.upper()})",
+                                              f"csr-forecast.{kind}", f"{kind.upper()} (*.{kind})")
+        if path:
+            self.export(Path(path), overwrite=True)
+
+    def export(self, path: Path, *, overwrite: bool = False) -> None:
+        def done(res: Any) -> None:
+            self.message.setText(f"Wrote {res.path}")
+
+        self.services.jobs.submit(svc.export, self.services.ctx, path, overwrite=overwrite,
+                                  on_done=done, on_error=self._failed, name="forecast.export")

@@ -1,0 +1,265 @@
+"""Officers: the SRO/ARO register with its warnings, new nominations (the wizard), drafts, the
+verification meeting record, activation, suspension and revocation, keys and the local
+profile link. Every change runs as a background job through the officer services."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.officers import Officer
+from smki_desktop.gui.qt import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services import nomination as nom
+from smki_desktop.services import officers as svc
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+COLUMNS = ["ID", "Role", "Status", "Name", "Email", "Nominated", "Verified", "Screening",
+           "Credentials", "Last use"]
+
+
+class VerifyDialog(QDialog):
+    """The verification meeting record: date, verifier, GPG45 evidence, outcome."""
+
+    def __init__(self, officer: Officer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Verification meeting — {officer.officer_id}")
+        form = QFormLayout(self)
+        self.date = QLineEdit()
+        self.date.setPlaceholderText("YYYY-MM-DD")
+        self.verifier = QLineEdit()
+        form.addRow("Meeting date", self.date)
+        form.addRow("Verifier", self.verifier)
+        schema = nom.get_form(officer.role.value)
+        self.evidence: list[tuple[str, QCheckBox]] = []
+        for o in schema.field("verification.evidence").options:
+            cb = QCheckBox(o.label)
+            cb.setObjectName(f"evidence:{o.value}")
+            self.evidence.append((o.value, cb))
+            form.addRow("", cb)
+        self.outcome = QComboBox()
+        self.outcome.addItem("Identity verified", "passed")
+        self.outcome.addItem("Not verified", "failed")
+        form.addRow("Outcome", self.outcome)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> tuple[str, str, list[str], str]:
+        return (self.date.text(), self.verifier.text(),
+                [v for v, cb in self.evidence if cb.isChecked()], self.outcome.currentData())
+
+
+class TextDialog(QDialog):
+    """One line of text (a reason, a key id)."""
+
+    def __init__(self, title: str, label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        form = QFormLayout(self)
+        self.edit = QLineEdit()
+        form.addRow(label, self.edit)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
+class Page(QWidget):
+    title = "Officers"
+    order = 60
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.officers: list[Officer] = []
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(f"<h2>Officer register — {services.ctx.env.label}</h2>"))
+        bar = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for name, text, slot in (
+            ("nominate", "New nomination…", self.new_nomination),
+            ("resume", "Resume draft…", self.resume_draft),
+            ("verify", "Record verification…", self.verify),
+            ("activate", "Activate", self.activate),
+            ("suspend", "Suspend…", self.suspend),
+            ("revoke", "Revoke…", self.revoke),
+            ("link_key", "Link key…", self.link_key),
+            ("me", "This is me", self.link_profile),
+        ):
+            b = QPushButton(text)
+            b.setObjectName(f"officer:{name}")
+            b.clicked.connect(slot)
+            self.buttons[name] = b
+            bar.addWidget(b)
+        bar.addStretch(1)
+        lay.addLayout(bar)
+        self.drafts = QComboBox()
+        self.drafts.setObjectName("drafts")
+        lay.addWidget(self.drafts)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("register")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        lay.addWidget(self.table, 3)
+        lay.addWidget(QLabel("<b>Warnings</b>"))
+        self.warnings = QListWidget()
+        self.warnings.setObjectName("warnings")
+        lay.addWidget(self.warnings, 1)
+        self.message = QLabel("")
+        self.message.setObjectName("officerMessage")
+        self.message.setWordWrap(True)
+        lay.addWidget(self.message)
+        self.wizard: Any = None
+        self.refresh()
+
+    # -- data -----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        ctx = self.services.ctx
+        reg = svc.register(ctx)
+        self.officers = reg.officers
+        self.table.setRowCount(len(reg.officers))
+        for row, o in enumerate(reg.officers):
+            last = max((c.last_used or "" for c in o.credentials), default="")
+            cells = [o.officer_id, o.role.label, o.status.value, o.name, o.email, o.nominated_on,
+                     o.verification.date if o.verified and o.verification else "",
+                     o.screening_date if o.role.value == "aro" else "n/a",
+                     ", ".join((c.label + (" [flagged]" if c.flagged else ""))
+                               for c in o.credentials), last[:10]]
+            for col, text in enumerate(cells):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+        self.warnings.clear()
+        for w in reg.warnings:
+            self.warnings.addItem(w.message)
+        self.drafts.clear()
+        self.drafts.addItem("— saved drafts —", "")
+        for d in nom.list_drafts(ctx):
+            self.drafts.addItem(f"{d['draft_id']} {d['form'].upper()} {d['nominee'] or ''}",
+                                d["draft_id"])
+
+    def selected(self) -> Officer | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            self.message.setText("Select an officer first.")
+            return None
+        return self.officers[rows[0].row()]
+
+    def select(self, officer_id: str) -> None:
+        for i, o in enumerate(self.officers):
+            if o.officer_id == officer_id:
+                self.table.selectRow(i)
+                return
+
+    def _run(self, fn: Callable[..., Any], *args: Any, done: str) -> None:
+        def ok(_res: Any) -> None:
+            self.message.setText(done)
+            self.refresh()
+
+        def fail(exc: BaseException) -> None:
+            self.message.setText(exc.message if isinstance(exc, SmkiError) else str(exc))
+
+        self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok, on_error=fail,
+                                  name=getattr(fn, "__name__", "officer"))
+
+    # -- actions --------------------------------------------------------------------------
+    def new_nomination(self, draft_id: str | None = None) -> None:
+        from smki_desktop.gui.wizards.nomination import NominationWizardDialog
+
+        try:
+            self.wizard = NominationWizardDialog(self.services, self,
+                                                 draft_id=draft_id or None)
+        except SmkiError as exc:
+            self.message.setText(exc.message)
+            return
+        self.wizard.finished.connect(lambda _r: self.refresh())
+        self.wizard.open()
+
+    def resume_draft(self) -> None:
+        did = self.drafts.currentData()
+        if not did:
+            self.message.setText("Choose a saved draft first.")
+            return
+        self.new_nomination(did)
+
+    def verify(self) -> None:
+        o = self.selected()
+        if o is None:
+            return
+        dlg = VerifyDialog(o, self)
+        self.verify_dialog = dlg
+
+        def accepted() -> None:
+            date, verifier, evidence, outcome = dlg.values()
+            try:
+                v = svc.parse_verification(date, verifier, evidence, outcome)
+            except SmkiError as exc:
+                self.message.setText(exc.message)
+                return
+            self._run(svc.verify_officer, o.officer_id, v,
+                      done=f"{o.officer_id}: verification meeting recorded ({outcome}).")
+
+        dlg.accepted.connect(accepted)
+        dlg.open()
+
+    def activate(self) -> None:
+        o = self.selected()
+        if o:
+            self._run(svc.activate_officer, o.officer_id, done=f"{o.officer_id} is active.")
+
+    def _with_text(self, title: str, label: str, then: Callable[[str], None]) -> None:
+        dlg = TextDialog(title, label, self)
+        self.text_dialog = dlg
+        dlg.accepted.connect(lambda: then(dlg.edit.text()))
+        dlg.open()
+
+    def suspend(self) -> None:
+        o = self.selected()
+        if o:
+            self._with_text(f"Suspend {o.officer_id}", "Reason", lambda r: self._run(
+                svc.suspend_officer, o.officer_id, r,
+                done=f"{o.officer_id} suspended; their keys are flagged."))
+
+    def revoke(self) -> None:
+        o = self.selected()
+        if o:
+            self._with_text(f"Revoke {o.officer_id}", "Reason (e.g. leaver)", lambda r: self._run(
+                svc.revoke_officer, o.officer_id, r,
+                done=f"{o.officer_id} revoked; their keys are flagged."))
+
+    def link_key(self) -> None:
+        o = self.selected()
+        if o:
+            self._with_text(f"Link a key to {o.officer_id}", "Key id (8+ hex digits)",
+                            lambda k: self._run(svc.link_key, o.officer_id, k,
+                                                done=f"{o.officer_id} now holds key {k}."))
+
+    def link_profile(self) -> None:
+        o = self.selected()
+        if o:
+            self._run(svc.link_profile, o.officer_id,
+                      done=f"Your profile now links to {html.escape(o.officer_id)}.")

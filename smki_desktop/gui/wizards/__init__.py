@@ -1,0 +1,1 @@
+"""Wizards drawn from the state machines in `core` (one module per wizard)."""

@@ -1,0 +1,433 @@
+"""The nomination wizard dialog: draws the pure state machine `core.nomination_wizard` — choose
+a form, one screen per form page with validation as typed, review, produce (PDF for signatures
+and the signed record, in a background job). Drafts can be saved and resumed.
+
+Editors are named `field:<page>.<field>` and their error labels `error:<page>.<field>` so that
+tests (and accessibility tools) can find them.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.forms import FieldSpec, FormSchema, Page
+from smki_desktop.core.nomination_wizard import NominationWizard, Step
+from smki_desktop.core.officers import OfficerRole, OfficerStatus
+from smki_desktop.gui.qt import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services import nomination as nom
+from smki_desktop.services import officers as officer_service
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.services.nomination import Nominated
+
+ERROR_STYLE = "color:#B00020;"
+
+
+class NominationWizardDialog(QDialog):
+    def __init__(self, services: GuiServices, parent: QWidget | None = None, *,
+                 draft_id: str | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        ctx = services.ctx
+        self.setWindowTitle(f"Nominate an officer — {ctx.env.label}")
+        self.resize(720, 620)
+        self.forms = nom.load_forms()
+        if draft_id:
+            self.wiz = nom.resume_draft(ctx, draft_id)
+        else:
+            self.wiz = NominationWizard(self.forms, nom.wizard_defaults(ctx))
+        self.result_value: Nominated | None = None
+        self.failure: str = ""
+        self.editors: dict[str, QWidget] = {}
+        self.errors: dict[str, QLabel] = {}
+        self.page_widgets: list[QWidget] = []
+        self._busy = False
+
+        lay = QVBoxLayout(self)
+        self.heading = QLabel()
+        self.heading.setObjectName("wizardHeading")
+        lay.addWidget(self.heading)
+        self.help = QLabel()
+        self.help.setWordWrap(True)
+        lay.addWidget(self.help)
+        self.stack = QStackedWidget()
+        lay.addWidget(self.stack, 1)
+        self.message = QLabel("")
+        self.message.setObjectName("wizardMessage")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(ERROR_STYLE)
+        lay.addWidget(self.message)
+        buttons = QHBoxLayout()
+        self.save_button = QPushButton("Save draft")
+        self.save_button.setObjectName("saveDraft")
+        self.back_button = QPushButton("< Back")
+        self.back_button.setObjectName("back")
+        self.next_button = QPushButton("Next >")
+        self.next_button.setObjectName("next")
+        self.produce_button = QPushButton("Produce form")
+        self.produce_button.setObjectName("produce")
+        self.close_button = QPushButton("Close")
+        for b in (self.save_button,):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        for b in (self.back_button, self.next_button, self.produce_button, self.close_button):
+            buttons.addWidget(b)
+        lay.addLayout(buttons)
+        self.save_button.clicked.connect(self.save_draft)
+        self.back_button.clicked.connect(self.go_back)
+        self.next_button.clicked.connect(self.go_next)
+        self.produce_button.clicked.connect(self.produce)
+        self.close_button.clicked.connect(self.reject)
+
+        self.choose_page = self._build_choose()
+        self.stack.addWidget(self.choose_page)
+        self.review_page = QWidget()
+        rl = QVBoxLayout(self.review_page)
+        self.review_label = QLabel()
+        self.review_label.setObjectName("review")
+        self.review_label.setWordWrap(True)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.review_label)
+        rl.addWidget(scroll, 1)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Also save the PDF to:"))
+        self.pdf_path = QLineEdit()
+        self.pdf_path.setObjectName("pdfPath")
+        self.pdf_path.setPlaceholderText("optional; a copy is always kept with the register")
+        row.addWidget(self.pdf_path, 1)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row.addWidget(browse)
+        rl.addLayout(row)
+        self.done_page = QWidget()
+        dl = QVBoxLayout(self.done_page)
+        self.done_label = QLabel()
+        self.done_label.setObjectName("done")
+        self.done_label.setWordWrap(True)
+        self.done_label.setTextInteractionFlags(self.done_label.textInteractionFlags())
+        dl.addWidget(self.done_label)
+        dl.addStretch(1)
+        if self.wiz.schema is not None:
+            self._build_form_pages(self.wiz.schema)
+        self.stack.addWidget(self.review_page)
+        self.stack.addWidget(self.done_page)
+        self._sync()
+
+    # -- building -------------------------------------------------------------------------
+    def _build_choose(self) -> QWidget:
+        w = QWidget()
+        v = QVBoxLayout(w)
+        v.addWidget(QLabel("Which form?"))
+        self.choices: dict[str, QRadioButton] = {}
+        for form, schema in sorted(self.forms.items(), reverse=True):
+            rb = QRadioButton(f"{schema.title} ({schema.form_id})")
+            rb.setObjectName(f"choose_{form}")
+            rb.setToolTip(schema.intro)
+            self.choices[form] = rb
+            v.addWidget(rb)
+            intro = QLabel(schema.intro)
+            intro.setWordWrap(True)
+            intro.setIndent(24)
+            v.addWidget(intro)
+        drafts = nom.list_drafts(self.services.ctx)
+        if drafts:
+            v.addWidget(QLabel(f"{len(drafts)} saved draft(s): resume them from the Officers "
+                               "page."))
+        v.addStretch(1)
+        if self.wiz.schema is not None and self.wiz.schema.form in self.choices:
+            self.choices[self.wiz.schema.form].setChecked(True)
+        for rb in self.choices.values():
+            rb.toggled.connect(lambda _checked: self._sync())
+        return w
+
+    def _build_form_pages(self, schema: FormSchema) -> None:
+        for w in self.page_widgets:
+            self.stack.removeWidget(w)
+            w.deleteLater()
+        self.page_widgets = []
+        self.editors, self.errors = {}, {}
+        for i, page in enumerate(self.wiz.pages):
+            w = self._build_page(page)
+            self.stack.insertWidget(1 + i, w)
+            self.page_widgets.append(w)
+
+    def _build_page(self, page: Page) -> QWidget:
+        inner = QWidget()
+        form = QFormLayout(inner)
+        if page.help:
+            intro = QLabel(page.help)
+            intro.setWordWrap(True)
+            form.addRow(intro)
+        for f in page.fields:
+            if f.print_blank:
+                continue
+            editor = self._editor(f)
+            editor.setObjectName(f"field:{f.key}")
+            editor.setToolTip(f.help)
+            err = QLabel("")
+            err.setObjectName(f"error:{f.key}")
+            err.setStyleSheet(ERROR_STYLE)
+            err.setWordWrap(True)
+            self.editors[f.key] = editor
+            self.errors[f.key] = err
+            box = QWidget()
+            bl = QVBoxLayout(box)
+            bl.setContentsMargins(0, 0, 0, 0)
+            bl.addWidget(editor)
+            if f.help and f.type != "bool":
+                h = QLabel(f.help)
+                h.setWordWrap(True)
+                h.setStyleSheet("color:#555555; font-size:small;")
+                bl.addWidget(h)
+            bl.addWidget(err)
+            label = "" if f.type == "bool" else f.label + (" *" if f.required else "")
+            form.addRow(label, box)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        return scroll
+
+    def _editor(self, f: FieldSpec) -> QWidget:
+        val = self.wiz.values.get(f.key, f.empty())
+        if f.key == "nominator.officer_id":
+            return self._sro_picker(f, str(val or ""))
+        if f.type == "bool":
+            cb = QCheckBox(f.label)
+            cb.setChecked(bool(val))
+            cb.toggled.connect(lambda checked, k=f.key: self._changed(k, checked))
+            return cb
+        if f.type == "choice":
+            combo = QComboBox()
+            combo.addItem("— choose —", "")
+            for o in f.options:
+                combo.addItem(o.label, o.value)
+            idx = combo.findData(val)
+            combo.setCurrentIndex(max(idx, 0))
+            combo.currentIndexChanged.connect(
+                lambda _i, k=f.key, c=combo: self._changed(k, c.currentData() or ""))
+            return combo
+        if f.type == "checklist":
+            box = QWidget()
+            bl = QVBoxLayout(box)
+            chosen = set(val) if isinstance(val, list) else set()
+            checks: list[tuple[str, QCheckBox]] = []
+            for o in f.options:
+                cb = QCheckBox(o.label)
+                cb.setChecked(o.value in chosen)
+                checks.append((o.value, cb))
+                bl.addWidget(cb)
+            for _v, cb in checks:
+                cb.toggled.connect(lambda _c, k=f.key, cs=checks: self._changed(
+                    k, [v for v, c in cs if c.isChecked()]))
+            return box
+        if f.type == "multiline":
+            pe = QPlainTextEdit()
+            pe.setPlainText(str(val or ""))
+            pe.setFixedHeight(70)
+            pe.setTabChangesFocus(True)
+            pe.textChanged.connect(lambda k=f.key, e=pe: self._changed(k, e.toPlainText()))
+            return pe
+        le = QLineEdit()
+        le.setText(str(val or ""))
+        if f.type == "date":
+            le.setPlaceholderText("YYYY-MM-DD")
+        elif f.pattern_hint:
+            le.setPlaceholderText(f.pattern_hint)
+        if f.max_length:
+            le.setMaxLength(f.max_length)
+        le.textChanged.connect(lambda text, k=f.key: self._changed(k, text))
+        return le
+
+    def _sro_picker(self, f: FieldSpec, current: str) -> QWidget:
+        combo = QComboBox()
+        combo.addItem("— choose the nominating SRO —", "")
+        for o in officer_service.list_officers(self.services.ctx):
+            if o.role is OfficerRole.SRO and o.status is OfficerStatus.ACTIVE:
+                combo.addItem(f"{o.officer_id} — {o.name} ({o.organisation})", o.officer_id)
+        idx = combo.findData(current)
+        if idx < 0 and current:
+            combo.addItem(f"{current} (not an active SRO here)", current)
+            idx = combo.count() - 1
+        combo.setCurrentIndex(max(idx, 0))
+        combo.currentIndexChanged.connect(lambda _i, c=combo: self._sro_chosen(c.currentData()))
+        return combo
+
+    def _sro_chosen(self, officer_id: str | None) -> None:
+        self._changed("nominator.officer_id", officer_id or "")
+        if not officer_id:
+            return
+        o = officer_service.find_officer(self.services.ctx, officer_id)
+        name_editor = self.editors.get("nominator.name")
+        if o and isinstance(name_editor, QLineEdit):
+            name_editor.setText(o.name)
+
+    # -- events ---------------------------------------------------------------------------
+    def _changed(self, key: str, value: Any) -> None:
+        err = self.wiz.set_value(key, value)
+        label = self.errors.get(key)
+        if label is not None:
+            label.setText(err.message if err else "")
+        self.message.setText("")
+        self._sync_buttons()
+
+    def _show_page_errors(self) -> None:
+        for e in self.wiz.page_errors():
+            if e.key in self.errors:
+                self.errors[e.key].setText(e.message)
+
+    def go_next(self) -> None:
+        try:
+            if self.wiz.step is Step.CHOOSE:
+                form = next((f for f, rb in self.choices.items() if rb.isChecked()), None)
+                if form is None:
+                    self.message.setText("Choose a form.")
+                    return
+                if self.wiz.schema is None or self.wiz.schema.form != form:
+                    self.wiz.choose(form)
+                    self._build_form_pages(self.wiz.forms[form])
+                else:
+                    self.wiz.step = Step.PAGE
+            else:
+                if not self.wiz.can_next():
+                    self._show_page_errors()
+                    self.message.setText("Correct the fields marked in red.")
+                    return
+                self.wiz.next()
+        except SmkiError as exc:
+            self.message.setText(exc.message)
+        self._sync()
+
+    def go_back(self) -> None:
+        try:
+            self.wiz.back()
+        except SmkiError as exc:
+            self.message.setText(exc.message)
+        self._sync()
+
+    def save_draft(self) -> None:
+        if self.wiz.schema is None:
+            self.message.setText("Choose a form before saving a draft.")
+            return
+        did = nom.save_draft(self.services.ctx, self.wiz)
+        self.message.setStyleSheet("color:#1B5E20;")
+        self.message.setText(f"Draft {did} saved.")
+        self.message.setStyleSheet(self.message.styleSheet())
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the nomination form", "",
+                                              "PDF (*.pdf)")
+        if path:
+            self.pdf_path.setText(path)
+
+    def produce(self) -> None:
+        if self._busy:
+            return
+        try:
+            schema, values = self.wiz.produce()
+        except SmkiError as exc:
+            self.message.setText(exc.message)
+            return
+        self.wiz.step = Step.REVIEW  # until the service accepts it
+        out = self.pdf_path.text().strip()
+        self._busy = True
+        self.failure = ""
+        self.message.setStyleSheet("color:#555555;")
+        self.message.setText("Producing the form…")
+        self._sync_buttons()
+        self.services.jobs.submit(
+            nom.nominate, self.services.ctx, schema, values,
+            pdf_out=Path(out) if out else None, draft_id=self.wiz.draft_id,
+            on_done=self._produced, on_error=self._failed, name="officer.nominate")
+
+    def _produced(self, res: Nominated) -> None:
+        self._busy = False
+        self.result_value = res
+        self.wiz.step = Step.DONE
+        o = res.officer
+        signed = (f"Record signed with key {res.signed_by[:16]}." if res.signed_by else
+                  "Record not signed: you have no file-signing key in this environment.")
+        self.done_label.setText(
+            f"<h3>{html.escape(o.role.label)} nomination recorded: "
+            f"{html.escape(o.officer_id)}</h3>"
+            f"<p>{html.escape(o.name)} is now <b>nominated</b> in the "
+            f"{self.services.ctx.env.label} register.</p>"
+            + ("<p>Recorded as a self-nomination by the SRO.</p>" if o.self_nominated else "")
+            + f"<p>Print the form for signatures: {html.escape(str(res.extra_pdf or res.pdf_path))}"
+            f"</p><p>{html.escape(signed)}</p><p>Next: hold the verification meeting "
+            "(GPG45 Level 3), record it on the Officers page, then activate.</p>")
+        self.message.setText("")
+        self.services.status(f"Nominated {o.officer_id}")
+        self._sync()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy = False
+        self.failure = exc.message if isinstance(exc, SmkiError) else str(exc)
+        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.setText(self.failure)
+        self._sync()
+
+    # -- drawing --------------------------------------------------------------------------
+    def _sync(self) -> None:
+        step = self.wiz.step
+        if step is Step.CHOOSE:
+            self.stack.setCurrentWidget(self.choose_page)
+            self.heading.setText("<h2>Nominate an officer</h2>")
+            self.help.setText("Test and Live nominations are separate: this one is for the "
+                              f"<b>{self.services.ctx.env.label}</b> environment.")
+        elif step is Step.PAGE:
+            page = self.wiz.page
+            self.stack.setCurrentWidget(self.page_widgets[self.wiz.page_index])
+            assert self.wiz.schema is not None
+            self.heading.setText(
+                f"<h2>{html.escape(self.wiz.schema.title)} — {html.escape(page.title)}</h2>"
+                f"<p>Step {self.wiz.page_index + 1} of {len(self.wiz.pages)}</p>")
+            self.help.setText("")
+        elif step is Step.REVIEW:
+            self.stack.setCurrentWidget(self.review_page)
+            self.heading.setText("<h2>Review</h2>")
+            self.help.setText("Check every answer; Produce records the nomination and writes "
+                              "the form for signatures.")
+            rows = "".join(
+                f"<tr><td><i>{html.escape(r.page)}</i></td><td>{html.escape(r.label)}</td>"
+                f"<td><b>{html.escape(r.value)}</b></td></tr>" for r in self.wiz.review())
+            self.review_label.setText(f"<table cellpadding='3'>{rows}</table>")
+        else:
+            self.stack.setCurrentWidget(self.done_page)
+            self.heading.setText("<h2>Done</h2>")
+            self.help.setText("")
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        step = self.wiz.step
+        self.back_button.setEnabled(step in (Step.PAGE, Step.REVIEW) and not self._busy)
+        chosen = any(rb.isChecked() for rb in self.choices.values())
+        self.next_button.setVisible(step in (Step.CHOOSE, Step.PAGE))
+        self.next_button.setEnabled(chosen if step is Step.CHOOSE else not self._busy)
+        self.produce_button.setVisible(step is Step.REVIEW)
+        self.produce_button.setEnabled(not self._busy)
+        self.save_button.setEnabled(step in (Step.PAGE, Step.REVIEW) and not self._busy)
+        self.close_button.setText("Close" if step is Step.DONE else "Cancel")
+
+    def editor(self, key: str) -> QWidget:
+        return self.editors[key]

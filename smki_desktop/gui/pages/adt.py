@@ -1,0 +1,393 @@
+"""ADT page: create an ADT file from the profile's template or open one, edit it in a table
+with every validation finding shown in place (cell colour and tooltip, and a list that jumps to
+the cell), save it, sign it with the ARO's file-signing credential, verify a signature, record
+the SRO's confirmation and write the delivery package.
+
+Signing, verifying, confirming and packaging run in the job runner (the key store or a token
+may ask for a PIN, files may be large); validation of the table runs at once after an edit
+(a few milliseconds for thousands of rows).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smki_desktop.core.adt.profile import Profile
+from smki_desktop.core.adt.validate import Issue, ValidationReport, render_csv, validate
+from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.qt import (
+    QAbstractItemView,
+    QColor,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services import adt as adt_service
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+ISSUE_ROLE = 0x0100 + 7  # Qt.ItemDataRole.UserRole + 7: the Issue behind a list entry
+
+
+def _colour(severity: str) -> Any:
+    return QColor("#F4C7C3") if severity == "error" else QColor("#FFF2CC")
+
+
+def file_signing_keys(ctx: Any) -> list[tuple[str, str]]:
+    """(key_id, label) of this environment's keys that have a valid file-signing credential."""
+    from smki_desktop.services.credentials import list_credentials
+
+    now = ctx.clock.now()
+    out = []
+    for cred in list_credentials(ctx, "file-signing"):
+        if cred.valid_at(now):
+            out.append((cred.key_id, f"{cred.key_id[:16]} — {cred.subject}"))
+    return out
+
+
+class Page(QWidget):
+    title = "ADT"
+    order = 50
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.ctx = services.ctx
+        self.profile: Profile = adt_service.active_profile(self.ctx, "adt-file")
+        self.path: Path | None = None
+        self.report: ValidationReport | None = None
+        self.busy = False
+        self.last_result: Any = None
+        self._loading = False
+
+        layout = QVBoxLayout(self)
+        self.hint = QLabel(f"Anomaly Detection Threshold file — profile {self.profile.ref} "
+                           f"({self.profile.status}). Create one from the template or open a "
+                           "CSV; findings are shown in the table.")
+        self.hint.setWordWrap(True)
+        layout.addWidget(self.hint)
+
+        bar = QHBoxLayout()
+        self.new_btn = QPushButton("&New from template")
+        self.open_btn = QPushButton("&Open…")
+        self.save_btn = QPushButton("&Save")
+        self.save_as_btn = QPushButton("Save &as…")
+        self.add_row_btn = QPushButton("Add &row")
+        self.del_row_btn = QPushButton("&Delete row")
+        for b in (self.new_btn, self.open_btn, self.save_btn, self.save_as_btn,
+                  self.add_row_btn, self.del_row_btn):
+            bar.addWidget(b)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+
+        sign_bar = QHBoxLayout()
+        self.key_combo = QComboBox()
+        self.key_combo.setMinimumWidth(280)
+        self.smsr_edit = QLineEdit()
+        self.smsr_edit.setPlaceholderText("Service Request reference (SMSR)")
+        self.sign_btn = QPushButton("S&ign…")
+        self.verify_btn = QPushButton("&Verify…")
+        self.confirm_btn = QPushButton("SRO &confirm…")
+        self.deliver_btn = QPushButton("Deli&ver package…")
+        sign_bar.addWidget(QLabel("File-signing &key:"))
+        sign_bar.addWidget(self.key_combo, 1)
+        sign_bar.addWidget(self.smsr_edit)
+        for b in (self.sign_btn, self.verify_btn, self.confirm_btn, self.deliver_btn):
+            sign_bar.addWidget(b)
+        layout.addLayout(sign_bar)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.table = QTableWidget(0, len(self.profile.columns))
+        self.table.setHorizontalHeaderLabels(list(self.profile.column_names))
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        for i, col in enumerate(self.profile.columns):
+            header = self.table.horizontalHeaderItem(i)
+            if header is not None:
+                header.setToolTip(col.doc)
+        split.addWidget(self.table)
+        self.issues = QListWidget()
+        split.addWidget(self.issues)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        layout.addWidget(split, 1)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.summary)
+
+        self._revalidate = QTimer(self)
+        self._revalidate.setSingleShot(True)
+        self._revalidate.setInterval(250)
+        self._revalidate.timeout.connect(self.validate_now)
+
+        self.new_btn.clicked.connect(self.new_from_template)
+        self.open_btn.clicked.connect(self._choose_open)
+        self.save_btn.clicked.connect(lambda: self.save())
+        self.save_as_btn.clicked.connect(self._choose_save_as)
+        self.add_row_btn.clicked.connect(self.add_row)
+        self.del_row_btn.clicked.connect(self.delete_row)
+        self.sign_btn.clicked.connect(lambda: self.sign())
+        self.verify_btn.clicked.connect(self._choose_verify)
+        self.confirm_btn.clicked.connect(lambda: self.confirm())
+        self.deliver_btn.clicked.connect(lambda: self.deliver())
+        self.table.itemChanged.connect(self._edited)
+        self.issues.itemActivated.connect(self._jump)
+        self.issues.itemClicked.connect(self._jump)
+        self.refresh()
+
+    # -- state ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        current = self.key_combo.currentData()
+        self.key_combo.clear()
+        try:
+            keys = file_signing_keys(self.ctx)
+        except SmkiError:
+            keys = []
+        for key_id, label in keys:
+            self.key_combo.addItem(label, key_id)
+        if not keys:
+            self.key_combo.addItem("No file-signing credential (request one first)", "")
+        idx = self.key_combo.findData(current)
+        if idx >= 0:
+            self.key_combo.setCurrentIndex(idx)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        has_key = bool(self.key_combo.currentData())
+        valid = self.report is not None and self.report.ok
+        self.sign_btn.setEnabled(not self.busy and has_key and valid and self.path is not None)
+        for b in (self.confirm_btn, self.deliver_btn):
+            b.setEnabled(not self.busy and self.path is not None)
+        self.verify_btn.setEnabled(not self.busy)
+
+    def rows(self) -> list[list[str]]:
+        out = []
+        for r in range(self.table.rowCount()):
+            row = []
+            for c in range(self.table.columnCount()):
+                item = self.table.item(r, c)
+                row.append(item.text() if item is not None else "")
+            out.append(row)
+        return out
+
+    def set_rows(self, rows: list[list[str]] | list[tuple[str, ...]]) -> None:
+        self._loading = True
+        try:
+            self.table.setRowCount(len(rows))
+            for r, row in enumerate(rows):
+                for c in range(self.table.columnCount()):
+                    self.table.setItem(r, c, QTableWidgetItem(row[c] if c < len(row) else ""))
+        finally:
+            self._loading = False
+        self.validate_now()
+
+    def current_bytes(self) -> bytes:
+        return render_csv(self.profile, self.rows())
+
+    # -- actions ----------------------------------------------------------------------------
+    def new_from_template(self) -> None:
+        from smki_desktop.core.adt.validate import template_rows
+
+        party = self.ctx.party()
+        self.path = None
+        self.set_rows(template_rows(self.profile, party.eui_ranges[0].first if party else None))
+        self.services.status("New ADT file from the template: edit it, save it, then sign it.")
+
+    def open_file(self, path: Path) -> None:
+        """Load a CSV into the table. Findings refer to the file's own lines; a file that
+        cannot be read as rows (encoding, BOM) is shown as findings only."""
+        data = adt_service.read_limited(path)
+        report = validate(data, self.profile, adt_service.party_ranges(self.ctx))
+        self.path = Path(path)
+        self.set_rows([list(r.values) for r in report.rows])
+        # the file's own findings (encoding, header, blank lines) are kept alongside
+        self._show(report)
+
+    def save(self, path: Path | None = None, overwrite: bool = True) -> Path | None:
+        target = Path(path) if path else self.path
+        if target is None:
+            self._choose_save_as()
+            return self.path
+        try:
+            adt_service.save_edited(self.ctx, target, self.rows(), overwrite=overwrite)
+        except SmkiError as exc:
+            self.services.error("Save ADT file", exc)
+            return None
+        self.path = target
+        self.validate_now()
+        self.services.status(f"Saved {target}.")
+        return target
+
+    def add_row(self) -> None:
+        self.table.insertRow(self.table.rowCount())
+        self._revalidate.start()
+
+    def delete_row(self) -> None:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True)
+        for r in rows:
+            self.table.removeRow(r)
+        self._revalidate.start()
+
+    def validate_now(self) -> ValidationReport:
+        report = validate(self.current_bytes(), self.profile,
+                          adt_service.party_ranges(self.ctx))
+        self._show(report)
+        return report
+
+    def sign(self) -> None:
+        if self.path is None:
+            self.services.error("Sign", "Save the file first: the signature covers the saved "
+                                        "file's exact bytes.")
+            return
+        if self.current_bytes() != self.path.read_bytes():
+            saved = self.save(self.path)
+            if saved is None:
+                return
+        key = self.key_combo.currentData()
+        self._run(adt_service.sign_file, self.ctx, self.path, key,
+                  smsr=self.smsr_edit.text().strip() or None, overwrite=True,
+                  done=self._signed, name="Sign ADT file")
+
+    def verify(self, path: Path, sig: Path | None = None) -> None:
+        self._run(adt_service.verify_file, self.ctx, path, sig, done=self._verified,
+                  name="Verify signature")
+
+    def confirm(self, decision: str = "apply", resubmitter: str = "") -> None:
+        if self.path is None:
+            return
+        self._run(adt_service.confirm, self.ctx, self.path, self.key_combo.currentData() or "",
+                  decision=decision, resubmitter=resubmitter,
+                  smsr=self.smsr_edit.text().strip() or None, done=self._confirmed,
+                  name="SRO confirmation")
+
+    def deliver(self) -> None:
+        if self.path is None:
+            return
+        self._run(adt_service.deliver, self.ctx, self.path, overwrite=True,
+                  done=self._delivered, name="Delivery package")
+
+    # -- job plumbing -------------------------------------------------------------------------
+    def _run(self, fn: Any, *args: Any, done: Any, name: str, **kwargs: Any) -> None:
+        self.busy = True
+        self._update_buttons()
+        self.summary.setText(f"{name}…")
+
+        def ok(result: Any) -> None:
+            self.busy = False
+            self.last_result = result
+            done(result)
+            self._update_buttons()
+
+        def failed(exc: BaseException) -> None:
+            self.busy = False
+            self.last_result = exc
+            message = getattr(exc, "message", None) or str(exc)
+            self.summary.setText(f"{name} failed: {message}")
+            self._update_buttons()
+            if not isinstance(exc, SmkiError):
+                self.services.error(name, exc)
+
+        self.services.jobs.submit(fn, *args, on_done=ok, on_error=failed, name=name, **kwargs)
+
+    def _signed(self, res: adt_service.SignResult) -> None:
+        warn = (" " + " ".join(res.warnings)) if res.warnings else ""
+        self.summary.setText(
+            f"Signed and verified ({self.ctx.env.label}). SHA-256 {res.sha256}\n"
+            f"Signature {res.signature.name}, manifest {res.manifest.name}.{warn}")
+        self.services.status(f"Signed {res.file.name}.")
+
+    def _verified(self, res: adt_service.VerifyResult) -> None:
+        env = res.manifest.environment.label if res.manifest else "unknown (no manifest)"
+        self.summary.setText(f"Signature valid. SHA-256 {res.sha256}; environment {env}; chain "
+                             + ("checked" if res.verified.trusted else "not checked") + ".")
+
+    def _confirmed(self, res: adt_service.ConfirmResult) -> None:
+        self.summary.setText(f"SRO confirmation ({res.confirmation.decision}) signed: "
+                             f"{res.document.name}.")
+
+    def _delivered(self, res: adt_service.DeliveryResult) -> None:
+        self.summary.setText(f"Delivery package {res.package} (SHA-256 {res.sha256}).")
+
+    # -- findings in place --------------------------------------------------------------------
+    def _show(self, report: ValidationReport) -> None:
+        self.report = report
+        self._loading = True
+        try:
+            for r in range(self.table.rowCount()):
+                for c in range(self.table.columnCount()):
+                    item = self.table.item(r, c)
+                    if item is not None:
+                        item.setBackground(QColor(0, 0, 0, 0))
+                        item.setToolTip(self.profile.columns[c].doc)
+            for issue in report.issues:
+                self._mark(issue)
+        finally:
+            self._loading = False
+        self.issues.clear()
+        for issue in report.issues:
+            entry = QListWidgetItem(("⚠ " if issue.severity == "warning" else "✖ ") + str(issue))
+            entry.setData(ISSUE_ROLE, issue)
+            self.issues.addItem(entry)
+        self.summary.setText(report.summary())
+        self._update_buttons()
+
+    def _mark(self, issue: Issue) -> None:
+        if issue.row_index < 0 or issue.row_index >= self.table.rowCount():
+            return
+        cols = [issue.column_index - 1] if issue.column_index else \
+            list(range(self.table.columnCount()))
+        for c in cols:
+            item = self.table.item(issue.row_index, c)
+            if item is None:
+                item = QTableWidgetItem("")
+                self.table.setItem(issue.row_index, c, item)
+            item.setBackground(_colour(issue.severity))
+            item.setToolTip(f"{issue.message} [{issue.rule}]")
+
+    def cell_issue_text(self, row: int, col: int) -> str:
+        item = self.table.item(row, col)
+        return item.toolTip() if item is not None else ""
+
+    def _jump(self, entry: QListWidgetItem) -> None:
+        issue = entry.data(ISSUE_ROLE)
+        if isinstance(issue, Issue) and issue.row_index >= 0:
+            self.table.setCurrentCell(issue.row_index, max(issue.column_index - 1, 0))
+
+    def _edited(self, _item: QTableWidgetItem) -> None:
+        if not self._loading:
+            self._revalidate.start()
+
+    # -- dialogs ------------------------------------------------------------------------------
+    def _choose_open(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open ADT file", "", "CSV (*.csv);;All (*)")
+        if name:
+            try:
+                self.open_file(Path(name))
+            except SmkiError as exc:
+                self.services.error("Open ADT file", exc)
+
+    def _choose_save_as(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save ADT file", "adt.csv", "CSV (*.csv)")
+        if name:
+            self.save(Path(name))
+
+    def _choose_verify(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "File to verify", "", "All (*)")
+        if name:
+            self.verify(Path(name))

@@ -1,0 +1,249 @@
+"""Quarantine page: import a Quarantined Communications Report, see the quarantined
+communications, choose process or delete per row or in bulk for the rows a filter shows, and
+produce the signed Action file. Decisions are kept as drafts in the store so work survives a
+restart; the Action file is refused until every communication has a decision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smki_desktop.core.adt.quarantine import Filter, QuarantineItem
+from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.pages.adt import file_signing_keys
+from smki_desktop.gui.qt import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services import quarantine as q_service
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+COLUMNS = ["Quarantine ID", "User ID", "Role", "Service Request", "Request ID",
+           "Quarantined At", "Threshold", "Count", "Decision"]
+
+
+class Page(QWidget):
+    title = "Quarantine"
+    order = 55
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.ctx = services.ctx
+        self.report: q_service.ImportedReport | None = None
+        self.report_path: Path | None = None
+        self.items: list[QuarantineItem] = []
+        self.decisions: dict[str, str] = {}
+        self.busy = False
+        self.last_result: Any = None
+
+        layout = QVBoxLayout(self)
+        hint = QLabel("Import the DCC's Quarantined Communications Report, decide PROCESS or "
+                      "DELETE for each communication (select rows or filter, then decide in "
+                      "bulk), and create the signed Action file.")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+
+        bar = QHBoxLayout()
+        self.import_btn = QPushButton("&Import report…")
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter: Quarantine ID, Request ID…")
+        self.threshold_combo = QComboBox()
+        for label, value in (("Any threshold", ""), ("User threshold", "USER"),
+                             ("DCC threshold", "DCC")):
+            self.threshold_combo.addItem(label, value)
+        self.user_edit = QLineEdit()
+        self.user_edit.setPlaceholderText("User ID")
+        bar.addWidget(self.import_btn)
+        bar.addWidget(self.filter_edit, 1)
+        bar.addWidget(self.user_edit)
+        bar.addWidget(self.threshold_combo)
+        layout.addLayout(bar)
+
+        bulk = QHBoxLayout()
+        self.process_sel_btn = QPushButton("&Process selected")
+        self.delete_sel_btn = QPushButton("&Delete selected")
+        self.process_shown_btn = QPushButton("Process all &shown")
+        self.delete_shown_btn = QPushButton("Delete all s&hown")
+        for b in (self.process_sel_btn, self.delete_sel_btn, self.process_shown_btn,
+                  self.delete_shown_btn):
+            bulk.addWidget(b)
+        bulk.addStretch(1)
+        layout.addLayout(bulk)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        layout.addWidget(self.table, 1)
+
+        act = QHBoxLayout()
+        self.key_combo = QComboBox()
+        self.smsr_edit = QLineEdit()
+        self.smsr_edit.setPlaceholderText("Service Request reference (optional)")
+        self.action_btn = QPushButton("Create signed &Action file…")
+        act.addWidget(QLabel("File-signing &key:"))
+        act.addWidget(self.key_combo, 1)
+        act.addWidget(self.smsr_edit)
+        act.addWidget(self.action_btn)
+        layout.addLayout(act)
+        self.summary = QLabel("No report imported.")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+
+        self.import_btn.clicked.connect(self._choose_report)
+        self.filter_edit.textChanged.connect(lambda _t: self.apply_filter())
+        self.user_edit.textChanged.connect(lambda _t: self.apply_filter())
+        self.threshold_combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.process_sel_btn.clicked.connect(lambda: self.decide_selected("PROCESS"))
+        self.delete_sel_btn.clicked.connect(lambda: self.decide_selected("DELETE"))
+        self.process_shown_btn.clicked.connect(lambda: self.decide_shown("PROCESS"))
+        self.delete_shown_btn.clicked.connect(lambda: self.decide_shown("DELETE"))
+        self.action_btn.clicked.connect(self._choose_action_out)
+        self.refresh()
+
+    def refresh(self) -> None:
+        current = self.key_combo.currentData()
+        self.key_combo.clear()
+        try:
+            keys = file_signing_keys(self.ctx)
+        except SmkiError:
+            keys = []
+        for key_id, label in keys:
+            self.key_combo.addItem(label, key_id)
+        if not keys:
+            self.key_combo.addItem("No file-signing credential (request one first)", "")
+        idx = self.key_combo.findData(current)
+        if idx >= 0:
+            self.key_combo.setCurrentIndex(idx)
+        self._update()
+
+    # -- report ---------------------------------------------------------------------------
+    def import_report(self, path: Path) -> None:
+        self.busy = True
+        self._update()
+        self.summary.setText(f"Reading {path.name}…")
+
+        def done(rep: q_service.ImportedReport) -> None:
+            self.busy = False
+            self.report, self.report_path = rep, Path(path)
+            self.items = rep.items
+            self.decisions = dict(rep.decisions)
+            self._fill()
+            self._update()
+
+        self.services.jobs.submit(q_service.import_report, self.ctx, path, on_done=done,
+                                  on_error=self._failed, name="Import quarantine report")
+
+    def _failed(self, exc: BaseException) -> None:
+        self.busy = False
+        self.last_result = exc
+        self.summary.setText("Failed: " + (getattr(exc, "message", None) or str(exc)))
+        self._update()
+
+    def _fill(self) -> None:
+        self.table.setRowCount(len(self.items))
+        for r, it in enumerate(self.items):
+            values = [it.quarantine_id, it.user_id, it.user_role, it.service_request_type,
+                      it.request_id, it.quarantined_at, it.threshold, str(it.count),
+                      self.decisions.get(it.quarantine_id, "")]
+            for c, v in enumerate(values):
+                self.table.setItem(r, c, QTableWidgetItem(v))
+        self.apply_filter()
+
+    def current_filter(self) -> Filter:
+        return Filter(user_id=self.user_edit.text().strip(),
+                      threshold=self.threshold_combo.currentData() or "",
+                      text=self.filter_edit.text().strip())
+
+    def apply_filter(self) -> None:
+        flt = self.current_filter()
+        for r, it in enumerate(self.items):
+            self.table.setRowHidden(r, not flt.matches(it))
+        self._update()
+
+    def shown_ids(self) -> list[str]:
+        return [it.quarantine_id for r, it in enumerate(self.items)
+                if not self.table.isRowHidden(r)]
+
+    # -- decisions ------------------------------------------------------------------------
+    def _set(self, ids: list[str], action: str) -> None:
+        for qid in ids:
+            self.decisions[qid] = action
+        index = {it.quarantine_id: r for r, it in enumerate(self.items)}
+        for qid in ids:
+            self.table.setItem(index[qid], len(COLUMNS) - 1, QTableWidgetItem(action))
+        if self.report is not None:
+            q_service.save_decisions(self.ctx, self.report.report_id,
+                                     {q: self.decisions[q] for q in ids})
+        self._update()
+
+    def decide_selected(self, action: str) -> None:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()
+                       if not self.table.isRowHidden(i.row())})
+        self._set([self.items[r].quarantine_id for r in rows], action)
+
+    def decide_shown(self, action: str) -> None:
+        self._set(self.shown_ids(), action)
+
+    def _update(self) -> None:
+        n = len(self.items)
+        decided = sum(1 for it in self.items if it.quarantine_id in self.decisions)
+        proc = sum(1 for it in self.items if self.decisions.get(it.quarantine_id) == "PROCESS")
+        have = self.report is not None and not self.busy
+        for b in (self.process_sel_btn, self.delete_sel_btn, self.process_shown_btn,
+                  self.delete_shown_btn):
+            b.setEnabled(have)
+        self.action_btn.setEnabled(have and n > 0 and decided == n
+                                   and bool(self.key_combo.currentData()))
+        self.import_btn.setEnabled(not self.busy)
+        if self.report is not None and not self.busy:
+            shown = len(self.shown_ids())
+            self.summary.setText(f"{self.report.name}: {n} quarantined communication(s), "
+                                 f"{shown} shown; decided {decided} of {n} ({proc} process, "
+                                 f"{decided - proc} delete).")
+
+    # -- Action file ----------------------------------------------------------------------
+    def create_action(self, out: Path) -> None:
+        if self.report_path is None:
+            return
+        self.busy = True
+        self._update()
+
+        def done(res: q_service.ActionResult) -> None:
+            self.busy = False
+            self.last_result = res
+            self._update()
+            signed = f" Signed: {res.signed.signature.name}." if res.signed else ""
+            self.summary.setText(f"Action file {res.action_file} ({res.processed} process, "
+                                 f"{res.deleted} delete), SHA-256 {res.sha256}.{signed}")
+
+        self.services.jobs.submit(
+            q_service.build_action_file, self.ctx, self.report_path, out,
+            chosen=dict(self.decisions), key_ref=self.key_combo.currentData() or None,
+            smsr=self.smsr_edit.text().strip() or None, overwrite=True,
+            on_done=done, on_error=self._failed, name="Create Action file")
+
+    def _choose_report(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Quarantined Communications Report", "",
+                                              "CSV (*.csv);;All (*)")
+        if name:
+            self.import_report(Path(name))
+
+    def _choose_action_out(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Action file", "action.csv", "CSV (*.csv)")
+        if name:
+            self.create_action(Path(name))

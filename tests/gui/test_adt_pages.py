@@ -1,0 +1,134 @@
+"""ADT and Quarantine pages (offscreen): create from template, findings shown in place while
+editing, save, sign in the job runner (OpenSSL verifies), verify; quarantine report with
+filters and bulk decisions to a signed Action file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smki_desktop.core.adt.validate import render_csv
+from smki_desktop.gui.main_window import MainWindow
+from smki_desktop.gui.pages.adt import Page as AdtPage
+from smki_desktop.gui.pages.quarantine import Page as QuarantinePage
+from smki_desktop.services import adt as adt_service
+from smki_desktop.services.adt import SignResult, VerifyResult
+from smki_desktop.services.quarantine import ActionResult
+from tests.integration.adt_support import assert_openssl_ok, make_aro
+
+OWN = "90-B3-D5-1F-30-01-00-00"
+
+
+def test_adt_editor_errors_in_place_then_sign(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                              tmp_path: Path) -> None:
+    page = window.go_to("ADT")
+    assert isinstance(page, AdtPage)
+    aro = make_aro(page.ctx, tmp_path / "pki")
+    page.refresh()
+    assert page.key_combo.currentData() == aro.key.key_id
+
+    page.new_from_template()
+    assert page.report is not None and page.report.ok
+    assert page.table.rowCount() == 3
+    assert not page.sign_btn.isEnabled()  # not saved yet
+
+    # an edit makes the row invalid: the cell is marked with the rule's message
+    page.table.item(1, 4).setText("9000")  # warning above quarantine (8000)
+    page.table.item(2, 2).setText("99.1")  # unknown service request
+    qtbot.waitUntil(lambda: page.report is not None and not page.report.ok, timeout=5000)
+    assert "must not be above" in page.cell_issue_text(1, 4)
+    assert "warning-above-quarantine" in page.cell_issue_text(1, 4)
+    assert "Service Request type" in page.cell_issue_text(2, 2)
+    assert page.issues.count() == 2
+    assert page.issues.item(0).text().startswith("✖ line 3, column 5")
+    page._jump(page.issues.item(1))
+    assert (page.table.currentRow(), page.table.currentColumn()) == (2, 2)
+
+    # fix, add a row, save, sign
+    page.table.item(1, 4).setText("5000")
+    page.table.item(2, 2).setText("6.15.1")
+    page.add_row()
+    from smki_desktop.gui.qt import QTableWidgetItem
+
+    for c, v in enumerate([OWN, "GS", "ALL", "HOUR", "10", "20"]):
+        page.table.setItem(3, c, QTableWidgetItem(v))
+    page.validate_now()
+    assert page.report.ok, [str(i) for i in page.report.issues]
+    out = tmp_path / "edited.csv"
+    assert page.save(out, overwrite=False) == out
+    assert adt_service.validate_file(page.ctx, out).ok
+    page.smsr_edit.setText("SMSR-GUI-1")
+    page.refresh()
+    assert page.sign_btn.isEnabled()
+    page.sign()
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    res = page.last_result
+    assert isinstance(res, SignResult), res
+    assert res.sha256 in page.summary.text()
+    assert_openssl_ok(out, res.signature, aro.root_pem)
+    assert res.manifest_data.smsr_reference == "SMSR-GUI-1"
+
+    page.verify(out)
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    assert isinstance(page.last_result, VerifyResult)
+    assert "Signature valid" in page.summary.text()
+
+
+def test_adt_open_file_with_findings(qtbot, window: MainWindow, tmp_path: Path  # type: ignore[no-untyped-def]
+                                     ) -> None:
+    page = window.go_to("ADT")
+    assert isinstance(page, AdtPage)
+    make_aro(page.ctx, tmp_path / "pki")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"User ID,User Role,Service Request Type,Period,User Warning Threshold,"
+                    b"User Quarantine Threshold\r\n" + f"{OWN},IS,ALL,DAY,1,2\r\n"
+                    f"90-B3-D5-1F-30-09-00-00,IS,ALL,DAY,1,2\r\n{OWN},IS,ALL,DAY,3\r\n".encode())
+    page.open_file(bad)
+    assert page.table.rowCount() == 3
+    assert "not an EUI-64 of this Party" in page.cell_issue_text(1, 0)
+    assert "ragged-row" in page.cell_issue_text(2, 0)
+    assert not page.sign_btn.isEnabled()
+
+
+def test_quarantine_filters_bulk_decisions_and_signed_action(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                             tmp_path: Path) -> None:
+    page = window.go_to("Quarantine")
+    assert isinstance(page, QuarantinePage)
+    aro = make_aro(page.ctx, tmp_path / "pki")
+    page.refresh()
+    prof = adt_service.load_profile("quarantine-report")
+    rows = [(f"Q-{i:04d}", OWN, "IS", "1.1.1", f"req-{i}", f"2026-11-01T10:{i:02d}:00Z",
+             "USER" if i < 4 else "DCC", str(100 + i)) for i in range(10)]
+    report = tmp_path / "report.csv"
+    report.write_bytes(render_csv(prof, rows))
+    page.import_report(report)
+    qtbot.waitUntil(lambda: page.report is not None and not page.busy, timeout=30_000)
+    assert page.table.rowCount() == 10
+    assert not page.action_btn.isEnabled()
+
+    page.threshold_combo.setCurrentIndex(page.threshold_combo.findData("DCC"))
+    assert len(page.shown_ids()) == 6
+    page.decide_shown("DELETE")
+    page.threshold_combo.setCurrentIndex(0)
+    page.filter_edit.setText("Q-000")  # Q-0000 .. Q-0009
+    assert len(page.shown_ids()) == 10
+    page.filter_edit.setText("")
+    page.table.selectRow(0)
+    page.decide_selected("PROCESS")
+    assert not page.action_btn.isEnabled()  # three still undecided
+    page.threshold_combo.setCurrentIndex(page.threshold_combo.findData("USER"))
+    page.decide_shown("PROCESS")
+    assert page.action_btn.isEnabled()
+    assert "decided 10 of 10 (4 process, 6 delete)" in page.summary.text()
+
+    out = tmp_path / "action.csv"
+    page.create_action(out)
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    res = page.last_result
+    assert isinstance(res, ActionResult), res
+    assert res.processed == 4 and res.deleted == 6 and res.signed is not None
+    assert_openssl_ok(out, res.signed.signature, aro.root_pem)
+    # the decisions survive as drafts in the store
+    from smki_desktop.services import quarantine as q_service
+
+    again = q_service.import_report(page.ctx, report)
+    assert again.audit is None and len(again.decisions) == 10

@@ -253,8 +253,11 @@ def activate(o: Officer, at: str) -> Officer:
         )
     if o.status is OfficerStatus.ACTIVE:
         raise Refusal(f"{o.officer_id} is already active.")
+    # reinstating a suspended officer lifts the suspension flags on their credentials
+    creds = tuple(replace(c, flagged="") if c.flagged.startswith("suspended") else c
+                  for c in o.credentials)
     return replace(o, status=OfficerStatus.ACTIVE, activated_at=at, status_reason="",
-                   status_changed_at=at)
+                   status_changed_at=at, credentials=creds)
 
 
 def suspend(o: Officer, reason: str, at: str) -> Officer:

@@ -186,6 +186,8 @@ def activate_officer(ctx: AppContext, ref: str) -> OfficerChanged:
     new = activate(o, ctx.clock.now().isoformat())
     with ctx.db.transaction() as c:
         _update(ctx, c, new)
+        if o.status is OfficerStatus.SUSPENDED:
+            _unflag_keys(c, new, "officer-suspended")
     entry = ctx.audit.record("officer.activate", {"officer_id": o.officer_id,
                                                   "previous": o.status.value})
     return OfficerChanged(new, entry)
@@ -204,6 +206,14 @@ def _flag_keys(c: sqlite3.Connection, o: Officer, flag: str) -> list[str]:
             c.execute("UPDATE keys SET flags=? WHERE key_id=?", (",".join(flags), cred.key_id))
         flagged.append(cred.key_id)
     return flagged
+
+
+def _unflag_keys(c: sqlite3.Connection, o: Officer, flag: str) -> None:
+    for cred in o.credentials:
+        row = c.execute("SELECT flags FROM keys WHERE key_id=?", (cred.key_id,)).fetchone()
+        if row is not None:
+            flags = [f for f in str(row["flags"]).split(",") if f and f != flag]
+            c.execute("UPDATE keys SET flags=? WHERE key_id=?", (",".join(flags), cred.key_id))
 
 
 def suspend_officer(ctx: AppContext, ref: str, reason: str) -> OfficerChanged:

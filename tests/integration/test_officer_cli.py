@@ -348,6 +348,43 @@ def test_forecast_history_plans_warning_and_exports(cli_run, tmp_path, ctx):
     assert cli_run("forecast", "export", "--out", str(pdf_out)).code == 1  # no overwrite
 
 
+def test_live_nomination_is_a_separate_record_with_live_on_every_page(cli_run, tmp_path):
+    test_sro = make_active_sro(cli_run, tmp_path)
+    live = nominate(cli_run, tmp_path, "sro", "Alice Example", env="live")
+    assert live.code == 0, live.err
+    data = live.json()
+    assert data["officer"]["environment"] == "live" and data["officer"]["status"] == "nominated"
+    pages = pdf_pages(Path(data["pdf"]))
+    assert all("LIVE ENVIRONMENT" in p and "Environment: Live" in p for p in pages)
+    assert not any("TEST ENVIRONMENT" in p for p in pages)
+    # each environment's register holds only its own record
+    assert [o["status"] for o in cli_run("--json", "officer", "list").json()["officers"]] == [
+        "active"]
+    live_list = cli_run("--json", "officer", "list", env="live").json()
+    assert [(o["officer_id"], o["environment"]) for o in live_list["officers"]] == [
+        ("SRO-0001", "live")]
+    assert test_sro == "SRO-0001"
+
+
+def test_suspension_flags_keys_and_reinstatement_lifts_it(cli_run, tmp_path, ctx):
+    from smki_desktop.services.keys import generate_key
+
+    sro = make_active_sro(cli_run, tmp_path)
+    key = generate_key(ctx, KeyUsage.SIGNING, "Alice key").key
+    assert cli_run("officer", "link-key", sro, key.key_id).code == 0
+    assert cli_run("officer", "suspend", sro, "--reason", "sick leave").code == 0
+    flags = ctx.db.conn().execute("SELECT flags FROM keys WHERE key_id=?",
+                                  (key.key_id,)).fetchone()["flags"]
+    assert "officer-suspended" in flags
+    shown = cli_run("--json", "officer", "show", sro).json()
+    assert shown["credentials"][0]["flagged"] == "suspended: sick leave"
+    assert cli_run("officer", "activate", sro).code == 0
+    flags = ctx.db.conn().execute("SELECT flags FROM keys WHERE key_id=?",
+                                  (key.key_id,)).fetchone()["flags"]
+    assert "officer-suspended" not in flags
+    assert cli_run("--json", "officer", "show", sro).json()["credentials"][0]["flagged"] == ""
+
+
 @pytest.mark.parametrize("form", ["sro", "aro"])
 def test_toml_input_accepted(cli_run, tmp_path, form):
     if form == "aro":
@@ -360,3 +397,19 @@ def test_toml_input_accepted(cli_run, tmp_path, form):
     p.write_text(toml)
     res = cli_run("officer", "nominate", "--form", form, "--from", str(p))
     assert res.code == 0, res.err
+
+
+def test_drafts_are_listed_as_draft_and_resume(cli_run, ctx):
+    from smki_desktop.core.nomination_wizard import NominationWizard
+    from smki_desktop.services import nomination as nom
+
+    wiz = NominationWizard(nom.load_forms(), nom.wizard_defaults(ctx))
+    wiz.choose("aro")
+    assert wiz.set_value("nominee.name", "Drafty Example") is None
+    did = nom.save_draft(ctx, wiz)
+    listed = cli_run("--json", "officer", "list").json()
+    assert listed["drafts"][0]["draft_id"] == did and listed["drafts"][0]["status"] == "draft"
+    assert "Drafty Example" in cli_run("officer", "list").out
+    again = nom.resume_draft(ctx, did)
+    assert again.values["nominee.name"] == "Drafty Example"
+    assert again.values["environment.environment"] == "test"

@@ -125,6 +125,8 @@ def test_suspend_and_revoke_flag_keys_and_need_reason():
     s = suspend(o, "long-term sick leave", "t")
     assert s.status is OfficerStatus.SUSPENDED
     assert s.credentials[0].flagged == "suspended: long-term sick leave"
+    back = activate(replace(s, verification=GOOD), "t1")
+    assert back.status is OfficerStatus.ACTIVE and back.credentials[0].flagged == ""
     r = revoke(s, "leaver", "t2")
     assert r.status is OfficerStatus.REVOKED and r.credentials[0].flagged == "revoked: leaver"
     with pytest.raises(Refusal, match="already revoked"):

@@ -150,10 +150,17 @@ def run_list(args: argparse.Namespace, app: CliApp) -> int:
     lines = [f"Officer register ({ctx.env.label}): {len(reg.officers)} entr"
              f"{'y' if len(reg.officers) == 1 else 'ies'}"]
     lines += [_line(o) for o in reg.officers]
+    drafts = nom.list_drafts(ctx)
+    if drafts:
+        lines.append("Drafts (not yet nominated):")
+        lines += [f"  {d['draft_id']}  {d['form'].upper()}  {d['nominee'] or '-'}  draft"
+                  for d in drafts]
     if reg.warnings:
         lines.append("Warnings:")
         lines += [f"  [{w.code}] {w.message}" for w in reg.warnings]
-    app.emit(reg.to_dict(), "\n".join(lines))
+    data = reg.to_dict()
+    data["drafts"] = [dict(d, status="draft") for d in drafts]
+    app.emit(data, "\n".join(lines))
     return 0
 
 

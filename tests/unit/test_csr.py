@@ -103,3 +103,21 @@ def test_request_checked_against_party_type() -> None:
             TEST, "gas-supplier")
     with pytest.raises(InputError, match="CN: longer"):
         OrgCsrRequest(RemotePartyRole.SUPPLIER, EUI, KeyUsage.SIGNING, "x" * 65).check(TEST)
+
+
+@pytest.mark.parametrize("usage", [KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT])
+@pytest.mark.parametrize("cn", [None, "ACME", "É" * 40])
+def test_direct_der_equals_asn1crypto_assembly(usage: KeyUsage, cn: str | None) -> None:
+    """The fast writer and the generic asn1crypto assembly give the same info bytes."""
+    from smki_desktop.crypto.csr import (
+        assemble_csr,
+        key_usage_extension,
+        org_csr_info_der,
+        org_subject,
+    )
+
+    s = signer(usage)
+    fast = org_csr_info_der(RemotePartyRole.SUPPLIER, EUI, usage, s.key.public_key_der, cn)
+    generic = assemble_csr(org_subject(RemotePartyRole.SUPPLIER, EUI, cn), s.key.public_key_der,
+                           [key_usage_extension(usage)], s)
+    assert acsr.CertificationRequest.load(generic)["certification_request_info"].dump() == fast

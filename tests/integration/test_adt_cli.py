@@ -116,3 +116,32 @@ def test_cli_quarantine_bad_decisions_name_lines(ctx, cli_run, tmp_path: Path) -
     report.write_bytes(report.read_bytes().replace(b"USER", b"USR", 1))
     r = cli_run("quarantine", "import", "--report", str(report))
     assert r.code == 2 and "line 3" in r.err and "Threshold" in r.err
+
+
+def test_cli_sro_confirm_anchor_and_deliver(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    aro = make_aro(ctx, tmp_path, anchor=False)
+    r = cli_run("adt", "anchor", "add", str(aro.root_pem), "--json")
+    assert r.code == 0, r.err
+    r = cli_run("adt", "anchor", "list", "--json")
+    assert aro.root.subject.rfc4514_string() in [a["subject"] for a in r.json()["anchors"]]
+    f = tmp_path / "adt.csv"
+    assert cli_run("adt", "template", "--out", str(f)).code == 0
+    assert cli_run("adt", "template", "--out", str(f)).code == 1  # never replaced silently
+    assert cli_run("adt", "sign", str(f), "--key", aro.key.key_id).code == 0
+    r = cli_run("adt", "confirm", str(f), "--key", aro.key.key_id)
+    assert r.code == 1 and "not an SRO" in r.err
+    assert cli_run("profile", "set", "--name", "Sam Sro", "--role", "sro").code == 0
+    r = cli_run("adt", "confirm", str(f), "--key", aro.key.key_id, "--decision", "resubmit",
+                "--resubmitter", "Ada Aro", "--json")
+    assert r.code == 0, r.err
+    doc = Path(r.json()["document"])
+    assert_openssl_ok(doc, Path(r.json()["signature"]), aro.root_pem)
+    assert json.loads(doc.read_text())["resubmitter"] == "Ada Aro"
+    r = cli_run("adt", "deliver", str(f), "--json")
+    assert r.code == 0 and Path(r.json()["package"]).is_file()
+    r = cli_run("adt", "deliver", str(f), "--out", str(tmp_path / "x.zip"), "--send")
+    assert r.code == 1 and "no endpoint" in r.err
+    r = cli_run("adt", "history", str(f), "--json")
+    assert [e["event"] for e in r.json()["events"]][:2] == ["signed", "sro-resubmit"]
+    r = cli_run("audit", "verify")
+    assert r.code == 0, r.err + r.out

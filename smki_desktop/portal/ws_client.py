@@ -129,8 +129,10 @@ class _Http:
         except httpx.TransportError as exc:
             raise _map_transport(exc, url) from None
 
-    def call(self, method: str, path: str, body: bytes | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    def request(self, method: str, path: str, body: bytes | None,
+                headers: dict[str, str] | None, parse: Callable[[bytes], T], what: str) -> T:
+        """One call, retried on transient failures (the request is idempotent), answered by
+        `parse` (a malformed answer is retried too)."""
         hdrs = {"Content-Type": "application/xml", **(headers or {})}
         attempt = 0
         while True:
@@ -149,7 +151,7 @@ class _Http:
                 if status >= 400:
                     code, msg = _error_parts(data)
                     raise Rejected(f"The DCC rejected the request: {code} {msg}".strip(), code)
-                return status, data
+                return _parse(parse, data, what)
             except (Unreachable, ProtocolFault) as exc:
                 attempt += 1
                 if attempt > self.retries:
@@ -202,55 +204,61 @@ class WsPortal:
 
         text = base64.b64encode(csr_der).decode()
         body = W.OrganisationCSRSubmission(client_ref, text).build()
-        _, data = self.http.call("POST", "/portal/organisation-csr", body)
-        r = _parse(W.OrganisationCSRResponse.parse, data, "Organisation CSR")
+        r = self.http.request("POST", "/portal/organisation-csr", body, None,
+                              W.OrganisationCSRResponse.parse, "Organisation CSR")
         return OrgRequestState(client_ref, r.request_id, r.status, r.error_code, r.certificate)
 
     def fetch_org_result(self, client_ref: str, request_id: str) -> OrgRequestState:
-        _, data = self.http.call("GET", f"/portal/organisation-csr?RequestId={request_id}")
-        r = _parse(W.OrganisationCSRResponse.parse, data, "Organisation CSR status request")
+        r = self.http.request("GET", f"/portal/organisation-csr?RequestId={request_id}", None,
+                              None, W.OrganisationCSRResponse.parse,
+                              "Organisation CSR status request")
         return OrgRequestState(client_ref, r.request_id, r.status, r.error_code, r.certificate)
 
     def submit_device_csr(self, client_ref: str, csr_der: bytes) -> IssuedItem:
         if self.scheduler is not None:
             self.scheduler.admit_adhoc()
         body = W.DeviceCertificateSigningRequest(client_ref, csr_der).build()
-        _, data = self.http.call("POST", "/ws/DeviceCertificateSigningRequest", body)
-        r = _parse(W.DeviceCertificateSigningResponse.parse, data, "ad hoc Device CSR")
+        r = self.http.request("POST", "/ws/DeviceCertificateSigningRequest", body, None,
+                              W.DeviceCertificateSigningResponse.parse, "ad hoc Device CSR")
         return IssuedItem(r.id, r.status, r.error_code, r.certificate)
 
     def submit_device_batch(self, client_ref: str, csrs: list[tuple[str, bytes]]) -> Submitted:
         body = W.SubmitCSRBatch(client_ref, tuple(csrs)).build()
-        _, data = self.http.call("POST", "/ws/SubmitCSRBatch", body)
-        r = _parse(W.SubmitCSRBatchResponse.parse, data, "CSR batch")
+        r = self.http.request("POST", "/ws/SubmitCSRBatch", body, None,
+                              W.SubmitCSRBatchResponse.parse, "CSR batch")
         return Submitted(client_ref, r.batch_id, r.status)
 
     def poll_batch(self, batch_id: str) -> BatchState:
         if self.scheduler is not None:
             self.scheduler.admit_poll(batch_id)
-        _, data = self.http.call("GET", f"/ws/CSRBatchResult?BatchId={batch_id}")
-        r = _parse(W.CSRBatchResult.parse, data, "batch poll")
+        r = self.http.request("GET", f"/ws/CSRBatchResult?BatchId={batch_id}", None, None,
+                              W.CSRBatchResult.parse, "batch poll")
         items = tuple(IssuedItem(i.csr_id, i.status, i.error_code, i.certificate)
                       for i in r.results)
         return BatchState(r.batch_id, r.status, items, r.error_code)
 
     def request_revocation(self, client_ref: str, serial_hex: str, reason: str = "") -> str:
         body = W.RevocationRequest(client_ref, serial_hex, reason or None).build()
-        _, data = self.http.call("POST", "/portal/revocation", body)
-        r = _parse(W.RevocationResponse.parse, data, "revocation request")
+        r = self.http.request("POST", "/portal/revocation", body, None,
+                              W.RevocationResponse.parse, "revocation request")
         if r.status != "COMPLETED":
             raise Rejected(f"The DCC refused to revoke serial {serial_hex}: {r.error_code}.",
                            r.error_code or "XX:Unknown")
         return r.status
 
     def fetch_org_crl(self) -> bytes:
-        _, data = self.http.call("GET", "/portal/crl")
-        return data
+        return self.http.request("GET", "/portal/crl", None, None, _crl_bytes, "CRL download")
 
     def request_credential(self, client_ref: str, purpose: str,
                            csr_der: bytes) -> IssuedCredential:
         raise Rejected("Credentials are requested through enrolment (RAPP 5.4), not the "
                        "web service.", "CR:Channel")
+
+
+def _crl_bytes(data: bytes) -> bytes:
+    if not data.startswith(b"\x30"):
+        raise W.XmlMessageError("The CRL is not DER (it does not start with a SEQUENCE).")
+    return data
 
 
 class WsRepository:
@@ -268,9 +276,9 @@ class WsRepository:
         self.http.close()
 
     def _search(self, req: W.CertificateSearchRequest) -> list[RepoEntry]:
-        _, data = self.http.call("POST", "/repository/search", req.build(),
-                                 {"X-API-Key": self.api_key})
-        r = _parse(W.CertificateSearchResponse.parse, data, "repository search")
+        r = self.http.request("POST", "/repository/search", req.build(),
+                              {"X-API-Key": self.api_key}, W.CertificateSearchResponse.parse,
+                              "repository search")
         return [RepoEntry(x.serial, x.status, x.certificate, x.role, x.usage, x.subject_eui,
                           x.device_eui) for x in r.results]
 
@@ -283,8 +291,8 @@ class WsRepository:
         return found[0] if found else None
 
     def download_crl(self) -> bytes:
-        _, data = self.http.call("GET", "/repository/crl", None, {"X-API-Key": self.api_key})
-        return data
+        return self.http.request("GET", "/repository/crl", None, {"X-API-Key": self.api_key},
+                                 _crl_bytes, "CRL download")
 
 
 def enrol(endpoint: Endpoint, token: str, req: W.CredentialRequest, *,
@@ -293,11 +301,11 @@ def enrol(endpoint: Endpoint, token: str, req: W.CredentialRequest, *,
     http = _Http(endpoint.repository_url, ssl_context(endpoint.trust_anchor_pem, None),
                  timeout=timeout, retries=2, backoff=0.3, max_response=1024 * 1024)
     try:
-        _, data = http.call("POST", "/enrol/credential", req.build(),
-                            {"X-Enrolment-Token": token})
+        r = http.request("POST", "/enrol/credential", req.build(),
+                         {"X-Enrolment-Token": token}, W.CredentialResponse.parse,
+                         "credential request")
     finally:
         http.close()
-    r = _parse(W.CredentialResponse.parse, data, "credential request")
     if r.status != "COMPLETED" or r.certificate is None:
         raise Rejected(f"The credential request was refused: {r.error_code}.",
                        r.error_code or "XX:Unknown")

@@ -36,7 +36,7 @@ from smki_desktop.simulator import dcc
 from smki_desktop.simulator.state import SimState, atomic_write
 
 MAX_BODY = W.MAX_MESSAGE_BYTES
-FAULT_KINDS = ("delay", "5xx", "drop", "drop-after", "malformed", "huge")
+FAULT_KINDS = ("delay", "delay-after", "5xx", "drop", "drop-after", "malformed", "huge")
 
 
 @dataclass
@@ -191,6 +191,8 @@ class Handler(BaseHTTPRequestHandler):
         if answer is None:
             return
         code, payload, ctype = answer
+        if fault is not None and fault.kind == "delay-after":
+            time.sleep(fault.seconds)  # processed and committed; the answer is late
         if fault is not None and fault.kind == "drop-after":
             self._drop()  # processed and committed, but the client never hears
             return

@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ps.add_parser("stop", help="stop it").set_defaults(handler=run_stop)
     ps.add_parser("status", help="is it running, where").set_defaults(handler=run_status)
     f = ps.add_parser("fault", help="inject faults for tests and training")
-    f.add_argument("kind", choices=["delay", "5xx", "drop", "drop-after", "malformed", "huge",
-                                    "clear"])
+    f.add_argument("kind", choices=["delay", "delay-after", "5xx", "drop", "drop-after",
+                                    "malformed", "huge", "clear"])
     f.add_argument("--count", type=int, default=1)
     f.add_argument("--seconds", type=float, default=5.0, help="for delay")
     f.add_argument("--path", default="/", help="only requests whose path starts so")

@@ -46,6 +46,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--no-first-run", action="store_true",
                    help="do not open the first-run set-up dialog")
+    p.add_argument("--page", default=None, help="open on this page (e.g. Keys)")
     p.add_argument("--quit-after-idle", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -62,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from smki_desktop.gui.main_window import MainWindow
 
-    window = MainWindow(root, env, first_run=not args.no_first_run)
+    window = MainWindow(root, env, first_run=not args.no_first_run, start_page=args.page)
     window.show()
     if args.quit_after_idle:
         # benchmark mode: quit as soon as the event loop is idle after showing the window

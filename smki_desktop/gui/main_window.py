@@ -115,7 +115,8 @@ class ErrorPage(QLabel):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, data_root: Path, env: Environment, *, first_run: bool = True) -> None:
+    def __init__(self, data_root: Path, env: Environment, *, first_run: bool = True,
+                 start_page: str | None = None) -> None:
         super().__init__()
         self.data_root = data_root
         self.jobs = JobRunner()
@@ -127,6 +128,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.job_label)
         self.jobs.busy_changed.connect(self._on_busy)
         self.open_environment(env)
+        if start_page:
+            try:
+                self.go_to(start_page)
+            except KeyError:
+                self.statusBar().showMessage(f"No page called {start_page!r}.", 10000)
         if first_run:
             QTimer.singleShot(0, self._maybe_first_run)
 
@@ -198,6 +204,9 @@ class MainWindow(QMainWindow):
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setFixedWidth(190)
+        self.sidebar.setStyleSheet(
+            "QListWidget#sidebar { font-size: 11pt; border: none; background: palette(base); }"
+            "QListWidget#sidebar::item { padding: 7px 12px; }")
         self.sidebar.setAccessibleName("Pages")
         self.stack = QStackedWidget()
         body.addWidget(self.sidebar)

@@ -134,7 +134,7 @@ class Page(QWidget):
     def _import(self, data: bytes, what: str) -> None:
         def done(result: cert_service.ImportResult) -> None:
             self.last_result = result
-            self.result_label.setText(result.message())
+            self.result_label.setText(result.message)
             self.refresh()
 
         def failed(exc: BaseException) -> None:

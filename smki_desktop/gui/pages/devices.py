@@ -481,6 +481,10 @@ def _store_rows(ctx: Any) -> tuple[list[Row], list[str]]:
     """Background: every stored device CSR as a table row, and pick-up warnings."""
     from smki_desktop.services import devices
 
+    try:
+        devices.collect(ctx)
+    except SmkiError:
+        pass  # the portal layer is not configured: show what is stored
     rows = [(r.device_eui, r.usage, r.status, r.detail, r.batch_id, r.file_name)
             for r in devices.csr_rows(ctx)]
     warnings = [f"{b.batch_id}: {b.warning}" for b in devices.status(ctx) if b.warning]

@@ -131,6 +131,8 @@ class Page(QWidget):
         self.table.resizeColumnsToContents()
         if not self.keys:
             self.details.setPlainText("No keys in this environment yet. Generate one to start.")
+        elif not self.table.selectionModel().selectedRows():
+            self.table.selectRow(0)
 
     def selected(self) -> KeyInfo | None:
         rows = self.table.selectionModel().selectedRows()

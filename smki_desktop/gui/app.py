@@ -51,8 +51,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def no_display_problem() -> str | None:
+    """On Linux/BSD a window needs an X11 or Wayland display: say so plainly instead of letting
+    Qt abort."""
+    import os
+
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd")):
+        return None
+    if os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY") or \
+            os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("smki-desktop: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set). "
+            "Start it from a desktop session, or use the command line `smki`; for a virtual "
+            "screen run it under Xvfb (xvfb-run smki-desktop).")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    problem = no_display_problem()
+    if problem:
+        sys.stderr.write(problem + "\n")
+        return 2
     from smki_desktop.gui.qt import QApplication, QTimer
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

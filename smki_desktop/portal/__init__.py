@@ -1,0 +1,1 @@
+"""Adapters to the DCC: web service (mutual TLS), browser-portal upload, offline bundles, outbox."""

@@ -56,7 +56,9 @@ class ImportResult:
     def accepted(self) -> bool:
         return self.status == ACCEPTED
 
+    @property
     def message(self) -> str:
+        """What to tell the user (multi-line: verdict, reasons, warnings)."""
         f = self.fields
         what = f"certificate serial {f.serial:X} from {f.issuer}" if f.serial is not None \
             else "certificate"
@@ -80,6 +82,7 @@ class ImportResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"cert_id": self.cert_id, "status": self.status, "duplicate": self.duplicate,
+                "accepted": self.accepted, "message": self.message,
                 "csr_id": self.csr_id, "reasons": self.reasons, "warnings": self.warnings,
                 "fields": self.fields.to_json()}
 

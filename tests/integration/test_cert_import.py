@@ -41,11 +41,11 @@ def load_key_and_csr(ctx, pem: Path, *, role: str | None = None,  # type: ignore
 def test_each_fixture_is_accepted_against_its_csr(ctx, pem: Path) -> None:  # type: ignore[no-untyped-def]
     csr_id = load_key_and_csr(ctx, pem)
     result = certs.import_certificate(ctx, pem.read_bytes(), at=WHEN)
-    assert result.status == certs.ACCEPTED, result.message()
+    assert result.status == certs.ACCEPTED, result.message
     assert result.csr_id == csr_id and result.reasons == []
     # the ZAZ1 CAs are not in the fixtures: Test accepts with a warning the user sees
     assert any("not in the trust anchors" in w for w in result.warnings)
-    assert "trust anchors" in result.message()
+    assert "trust anchors" in result.message
     assert result.audit is not None and result.audit.action == "cert.import"
     # the key cannot get a second CSR
     assert csr_service.keys_available_for_csr(ctx) == []
@@ -61,7 +61,7 @@ def test_other_eui_is_a_mismatch_naming_the_field(ctx, pem: Path) -> None:  # ty
     result = certs.import_certificate(ctx, pem.read_bytes(), at=WHEN)
     assert result.status == certs.TO_BE_REJECTED
     assert len(result.reasons) == 1 and result.reasons[0].startswith("mismatch: EUI")
-    assert "Reject it with the DCC Service Desk now" in result.message()
+    assert "Reject it with the DCC Service Desk now" in result.message
 
 
 def test_other_role_is_a_mismatch_naming_the_field(ctx) -> None:  # type: ignore[no-untyped-def]
@@ -156,7 +156,7 @@ def test_chain_to_anchor_accepted_without_warning(ctx) -> None:  # type: ignore[
     assert entry is not None and certs.add_trust_anchor(ctx, root_pem) == (fp, None)
     assert [a.subject for a in certs.trust_anchors(ctx)] == [root.subject]
     result = certs.import_certificate(ctx, pem, at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
-    assert result.status == certs.ACCEPTED, result.message()
+    assert result.status == certs.ACCEPTED, result.message
     assert not any("chain" in w for w in result.warnings)
     # the root is not the profile's Organisation CA name: only a warning
     assert any("cert.issuer-unknown" in w for w in result.warnings)
@@ -176,7 +176,7 @@ def test_live_unverifiable_chain_is_never_silently_accepted(live_ctx) -> None:  
     at = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
     result = certs.import_certificate(live_ctx, pem, at=at)
     assert result.status == certs.UNVERIFIED and result.reasons == []
-    assert "Not accepted yet" in result.message()
+    assert "Not accepted yet" in result.message
     again = certs.import_certificate(live_ctx, pem, at=at)
     assert again.duplicate and again.status == certs.UNVERIFIED
     # once the user trusts the root, importing again checks again and accepts

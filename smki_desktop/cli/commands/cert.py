@@ -63,7 +63,7 @@ def run_import(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     result = cert_service.import_certificate(ctx, _read(args.file), at=_at(args.at),
                                              what=args.file)
-    app.emit(result.to_json(), result.message())
+    app.emit(result.to_json(), result.message)
     return 0 if result.accepted else 1
 
 

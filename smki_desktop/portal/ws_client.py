@@ -249,6 +249,28 @@ class WsPortal:
     def fetch_org_crl(self) -> bytes:
         return self.http.request("GET", "/portal/crl", None, None, _crl_bytes, "CRL download")
 
+    def upload_batch_zip(self, client_ref: str, zip_bytes: bytes) -> str:
+        """The browser portal's batch upload (as the simulator emulates it) -> request id."""
+        import json
+
+        def rid(data: bytes) -> str:
+            try:
+                return str(json.loads(data)["request_id"])
+            except (ValueError, KeyError) as exc:
+                raise W.XmlMessageError(f"no request id ({exc})") from None
+
+        return self.http.request("POST", "/portal/batch-upload", zip_bytes,
+                                 {"X-Client-Reference": client_ref,
+                                  "Content-Type": "application/zip"}, rid, "batch upload")
+
+    def fetch_batch_response(self, request_id: str) -> tuple[bytes, bytes]:
+        """(the `.txt` report, the `<request>-response` zip) of a portal batch upload."""
+        report = self.http.request("GET", f"/portal/batch-response?RequestId={request_id}"
+                                   "&part=report", None, None, lambda d: d, "batch report")
+        zipped = self.http.request("GET", f"/portal/batch-response?RequestId={request_id}"
+                                   "&part=zip", None, None, lambda d: d, "batch response zip")
+        return report, zipped
+
     def request_credential(self, client_ref: str, purpose: str,
                            csr_der: bytes) -> IssuedCredential:
         raise Rejected("Credentials are requested through enrolment (RAPP 5.4), not the "

@@ -453,3 +453,58 @@ def search(state: SimState, req: W.CertificateSearchRequest) -> bytes:
                               r["subject_eui"], r["device_eui"])
            for r in state.conn().execute(sql, params)]
     return W.CertificateSearchResponse(tuple(out)).build()
+
+
+def portal_batch_upload(state: SimState, owner: str, client_ref: str, zip_bytes: bytes
+                        ) -> tuple[str, bool]:
+    """The browser portal's batch upload: a zip of <= 50,000 `*.csr`; processed at once into
+    the `.txt` report and the `<request>-response` zip (core.batch_formats). Idempotent per
+    client reference. -> (request id, new)."""
+    from smki_desktop.core import batch_formats as bf
+
+    with Tx(state):
+        row = state.conn().execute("SELECT request_id FROM portal_uploads WHERE owner=? AND "
+                                   "client_ref=?", (owner, client_ref)).fetchone()
+        if row is not None:
+            log_submission(state, owner, "upload", client_ref, "replay")
+            return str(row["request_id"]), False
+        contents = bf.read_batch_zip(zip_bytes)
+        now = _now(state)
+        lines: list[bf.ReportLine] = []
+        certs: list[tuple[str, bytes]] = []
+        n = 0
+        for m in contents.members:
+            n += 1
+            status, code, serial = _issue_device(state, m.der, owner, now, state.hierarchy)
+            if serial:
+                der = bytes(state.conn().execute("SELECT der FROM certificates WHERE serial=?",
+                                                 (serial,)).fetchone()["der"])
+                certs.append((m.stem, der))
+                lines.append(bf.ReportLine(str(n), m.name, bf.ReportStatus.SUCCESS))
+            else:
+                st = bf.ReportStatus.INELIGIBLE if status == "INELIGIBLE" else \
+                    bf.ReportStatus.ERROR
+                lines.append(bf.ReportLine(str(n), m.name, st, code or "CS:Error"))
+        for p in contents.problems:
+            n += 1
+            lines.append(bf.ReportLine(str(n), p.name, bf.ReportStatus.ERROR, "CS:Format"))
+        cur = state.conn().execute(
+            "INSERT INTO portal_uploads(owner, client_ref, report, response_zip, uploaded_at) "
+            "VALUES (?,?,?,?,?)", (owner, client_ref, b"", b"", now.isoformat()))
+        rid = str(cur.lastrowid)
+        state.conn().execute("UPDATE portal_uploads SET report=?, response_zip=? WHERE "
+                             "request_id=?", (bf.build_report(rid, lines),
+                                              bf.build_response_zip(certs), int(rid)))
+        log_submission(state, owner, "upload", client_ref, "new")
+    return rid, True
+
+
+def portal_batch_response(state: SimState, owner: str, request_id: str,
+                          part: str) -> bytes | None:
+    if not request_id.isdigit():
+        return None
+    row = state.conn().execute("SELECT report, response_zip FROM portal_uploads WHERE "
+                               "request_id=? AND owner=?", (int(request_id), owner)).fetchone()
+    if row is None:
+        return None
+    return bytes(row["report"] if part == "report" else row["response_zip"])

@@ -31,6 +31,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core import ws_xml as W
+from smki_desktop.core.errors import SmkiError
 from smki_desktop.simulator import ca as CA
 from smki_desktop.simulator import dcc
 from smki_desktop.simulator.state import SimState, atomic_write
@@ -240,6 +241,27 @@ class Handler(BaseHTTPRequestHandler):
     def r_crl(self, body: bytes, q: dict[str, str]) -> Answer:
         return 200, dcc.crl(self.server.sim.state), "application/pkix-crl"
 
+    def r_upload(self, body: bytes, q: dict[str, str]) -> Answer:
+        ref = self.headers.get("X-Client-Reference", "")
+        if not 1 <= len(ref) <= 256:
+            self._error(400, "RQ:NoRef", "An X-Client-Reference header (1-256 chars) is needed.")
+            return None
+        try:
+            rid, _new = dcc.portal_batch_upload(self.server.sim.state, self._owner(), ref, body)
+        except SmkiError as exc:
+            self._error(400, "BU:BadZip", exc.message[:300])
+            return None
+        return 200, json.dumps({"request_id": rid}).encode(), "application/json"
+
+    def r_upload_response(self, body: bytes, q: dict[str, str]) -> Answer:
+        part = q.get("part", "report")
+        data = dcc.portal_batch_response(self.server.sim.state, self._owner(),
+                                         q.get("RequestId", ""), part)
+        if data is None:
+            self._error(404, "BU:Unknown", "No such batch upload for this client.")
+            return None
+        return 200, data, "text/plain" if part == "report" else "application/zip"
+
     def _require(self, header: str, ok: Callable[[str], bool]) -> bool:
         value = self.headers.get(header, "")
         if not value or not ok(value):
@@ -314,6 +336,8 @@ class Handler(BaseHTTPRequestHandler):
         ("GET", "/portal/organisation-csr"): r_org_status,
         ("POST", "/portal/revocation"): r_revoke,
         ("GET", "/portal/crl"): r_crl,
+        ("POST", "/portal/batch-upload"): r_upload,
+        ("GET", "/portal/batch-response"): r_upload_response,
     }
     PUBLIC: ClassVar[dict[tuple[str, str], Callable[..., Answer]]] = {
         ("POST", "/repository/search"): r_search,

@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS submissions (
     client_ref TEXT NOT NULL, outcome TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS api_keys (key TEXT PRIMARY KEY, owner TEXT NOT NULL,
     created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS portal_uploads (
+    request_id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, client_ref TEXT NOT NULL,
+    report BLOB NOT NULL, response_zip BLOB NOT NULL, uploaded_at TEXT NOT NULL,
+    UNIQUE (owner, client_ref));
 CREATE TABLE IF NOT EXISTS crl_numbers (n INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL);
 """
 

@@ -140,3 +140,27 @@ def test_adhoc_device_csr_and_repository_search_and_crl(ctx, sim, tmp_path: Path
                         "-CAfile", str(chain)], capture_output=True, text=True)
     assert r.returncode == 0 and "verify OK" in (r.stdout + r.stderr)
     assert submissions(sim)["submissions"]
+
+
+def test_browser_portal_batch_upload_uses_the_shared_zip_and_report_formats(ctx, sim) -> None:
+    from smki_desktop.core import batch_formats as bf
+
+    csrs = device_csrs(4, 0x00DB123456760000)
+    zipped = bf.build_batch_zip([(f"{cid}.csr", der) for cid, der in csrs]
+                                + [("broken.csr", b"\x30\x03\x02\x01\x00")])
+    p = portal.open_portal(ctx)
+    try:
+        rid = p.upload_batch_zip("upload-ref-1", zipped)
+        assert p.upload_batch_zip("upload-ref-1", zipped) == rid  # idempotent re-upload
+        report_bytes, response_zip = p.fetch_batch_response(rid)
+    finally:
+        p.close()
+    report = bf.parse_report(report_bytes)
+    assert report.request_id == rid
+    by_file = {ln.file_name: ln for ln in report.lines}
+    assert by_file["broken.csr"].status is bf.ReportStatus.ERROR
+    assert all(by_file[f"{cid}.csr"].status is bf.ReportStatus.SUCCESS for cid, _ in csrs)
+    certs = {m.stem: m.der for m in bf.read_response_zip(response_zip).members}
+    assert sorted(certs) == sorted(cid for cid, _ in csrs)
+    uploads = [s for s in submissions(sim)["submissions"] if s["kind"] == "upload"]
+    assert [s["outcome"] for s in uploads] == ["new", "replay"]

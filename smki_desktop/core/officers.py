@@ -155,6 +155,14 @@ def _check_env(env: Environment, declared_env: str) -> None:
         )
 
 
+def check_aro_by_chair(env: Environment, declared_env: str, capacity: str) -> None:
+    """The SMKI PMA's and the Panel's AROs are nominated by their Chair."""
+    _check_env(env, declared_env)
+    if capacity not in ("pma-chair", "panel-chair"):
+        raise Refusal(f"Rule: only the Chair of the SMKI PMA or of the Panel nominates an ARO "
+                      f"without an SRO; {capacity!r} may not.")
+
+
 def check_aro_nomination(env: Environment, declared_env: str, *, nominee_name: str,
                          nominee_email: str, nominee_org: str, nominee_party: str,
                          nominator: Officer | None, nominator_ref: str,

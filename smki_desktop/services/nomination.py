@@ -28,6 +28,7 @@ from smki_desktop.core.officers import (
     Officer,
     OfficerRole,
     OfficerStatus,
+    check_aro_by_chair,
     check_aro_nomination,
     check_not_duplicate,
     check_sro_nomination,
@@ -157,8 +158,16 @@ def check_nomination(ctx: AppContext, schema: FormSchema, values: dict[str, Valu
     if role is OfficerRole.SRO:
         capacity = _s(values, "nominator.capacity")
         check_sro_nomination(ctx.env, declared, capacity)
+    elif _s(values, "nominator.capacity") in ("pma-chair", "panel-chair"):
+        # the SMKI PMA's and the Panel's AROs are nominated by their Chair, not an SRO
+        capacity = _s(values, "nominator.capacity")
+        check_aro_by_chair(ctx.env, declared, capacity)
     else:
         ref = _s(values, "nominator.officer_id")
+        if not ref:
+            raise InputError("nominator.officer_id (Register ID of nominating SRO): required "
+                             "when an SRO nominates; choose the active SRO.")
+        capacity = "sro"
         nominator = find_officer(ctx, ref) or _other_environment_officer(ctx, ref)
         self_nom = check_aro_nomination(
             ctx.env, declared, nominee_name=_s(values, "nominee.name"), nominee_email=email,

@@ -413,3 +413,13 @@ def test_drafts_are_listed_as_draft_and_resume(cli_run, ctx):
     again = nom.resume_draft(ctx, did)
     assert again.values["nominee.name"] == "Drafty Example"
     assert again.values["environment.environment"] == "test"
+
+
+def test_aro_of_the_pma_nominated_by_its_chair_and_sro_required_otherwise(cli_run, tmp_path):
+    res = nominate(cli_run, tmp_path, "aro", "Penny Panel", nominator__capacity="pma-chair",
+                   nominator__officer_id="", nominator__name="Chris Chair")
+    assert res.code == 0, res.err
+    o = res.json()["officer"]
+    assert o["nominator_capacity"] == "pma-chair" and o["nominated_by"] is None
+    res = nominate(cli_run, tmp_path, "aro", "Sid Nobody", nominator__officer_id="")
+    assert res.code == 2 and "nominator.officer_id" in res.err and "required" in res.err

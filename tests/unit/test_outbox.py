@@ -1,0 +1,76 @@
+"""The outbox: stored before sending, states, due times, and survival across a reopen."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import Ambiguous, NotFound
+from smki_desktop.core.ports import FixedClock
+from smki_desktop.portal.outbox import Outbox, new_ref
+from smki_desktop.store.db import Database
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 3, 1, 21, 0, tzinfo=UTC))
+
+
+def test_refs_fit_every_dcc_id_field() -> None:
+    from smki_desktop.core import ws_xml as W
+
+    refs = {new_ref("device-batch") for _ in range(1000)}
+    assert len(refs) == 1000
+    for r in list(refs)[:50]:
+        assert W.check_adhoc_id(r) and W.check_csr_id(r) and W.check_batch_id(r)
+
+
+def test_lifecycle_and_due_times(tmp_path: Path, clock: FixedClock) -> None:
+    ob = Outbox(Database(tmp_path / "db.sqlite"), Environment.TEST, clock)
+    item = ob.add("device-batch", b"<payload/>", {"count": 2})
+    assert item.state == "queued" and item.attempts == 0
+    assert [i.ref for i in ob.due("queued")] == [item.ref]
+    ob.note_attempt(item.ref)
+    ob.defer(item.ref, "Cannot reach the DCC", clock.now() + timedelta(minutes=2))
+    assert ob.due("queued") == []
+    assert "retry after: Cannot reach" in ob.get(item.ref).next_action
+    clock.advance(minutes=2)
+    assert [i.ref for i in ob.due("queued")] == [item.ref]
+    ob.mark_submitted(item.ref, "17", "PENDING", clock.now() + timedelta(hours=1))
+    got = ob.get(item.ref)
+    assert (got.state, got.server_id, got.attempts, got.last_error) == \
+        ("submitted", "17", 1, None)
+    assert ob.due("submitted") == []
+    clock.advance(hours=1)
+    ob.mark_polled(item.ref, "QUEUED", clock.now() + timedelta(hours=1))
+    assert ob.get(item.ref).last_poll_at == clock.now()
+    ob.mark_done(item.ref, "COMPLETED", b"<results/>")
+    done = ob.get(item.ref)
+    assert done.state == "done" and done.result == b"<results/>"
+    assert done.next_action == "nothing: complete"
+
+
+def test_survives_reopen_and_is_per_environment(tmp_path: Path, clock: FixedClock) -> None:
+    path = tmp_path / "db.sqlite"
+    db = Database(path)
+    ref = Outbox(db, Environment.TEST, clock).add("org-csr", b"csr").ref
+    db.close()
+    db2 = Database(path)
+    assert Outbox(db2, Environment.TEST, clock).get(ref).payload == b"csr"
+    with pytest.raises(NotFound, match="Live outbox"):
+        Outbox(db2, Environment.LIVE, clock).get(ref)
+
+
+def test_prefix_lookup(tmp_path: Path, clock: FixedClock) -> None:
+    ob = Outbox(Database(tmp_path / "db.sqlite"), Environment.TEST, clock)
+    a = ob.add("org-csr", b"1", ref="Oaaaa1").ref
+    ob.add("org-csr", b"2", ref="Oaaaa2")
+    assert ob.get("Oaaaa1").ref == a
+    with pytest.raises(Ambiguous):
+        ob.get("Oaaaa")
+    failed = ob.add("revocation", b"AB", ref="Rzz")
+    ob.mark_failed(failed.ref, "RV:NotAuth")
+    assert [i.ref for i in ob.items(["failed"])] == ["Rzz"]

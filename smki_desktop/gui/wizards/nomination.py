@@ -30,6 +30,7 @@ from smki_desktop.gui.qt import (
     QRadioButton,
     QScrollArea,
     QStackedWidget,
+    Qt,
     QVBoxLayout,
     QWidget,
 )
@@ -205,6 +206,7 @@ class NominationWizardDialog(QDialog):
             form.addRow(label, box)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(inner)
         return scroll
 

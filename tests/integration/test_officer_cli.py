@@ -423,3 +423,24 @@ def test_aro_of_the_pma_nominated_by_its_chair_and_sro_required_otherwise(cli_ru
     assert o["nominator_capacity"] == "pma-chair" and o["nominated_by"] is None
     res = nominate(cli_run, tmp_path, "aro", "Sid Nobody", nominator__officer_id="")
     assert res.code == 2 and "nominator.officer_id" in res.err and "required" in res.err
+
+
+def test_real_process_renders_the_pdf_offscreen(tmp_path, data_root):
+    """`python -m smki_desktop.cli` in its own process (no Qt application yet, no display)."""
+    import os
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
+    base = [sys.executable, "-m", "smki_desktop.cli", "--data-dir", str(data_root)]
+    tpl = subprocess.run([*base, "officer", "template", "--form", "sro"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert tpl.returncode == 0, tpl.stderr
+    src = tmp_path / "sro.json"
+    src.write_text(tpl.stdout)
+    out = tmp_path / "proc.pdf"
+    res = subprocess.run([*base, "--json", "officer", "nominate", "--form", "sro", "--from",
+                          str(src), "--pdf", str(out)], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["officer"]["officer_id"] == "SRO-0001"
+    assert all("TEST ENVIRONMENT" in p for p in pdf_pages(out))

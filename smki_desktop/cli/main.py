@@ -13,6 +13,7 @@ import importlib
 import json
 import os
 import pkgutil
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -133,6 +134,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         app.warn("smki: interrupted")
+        return 1
+    except sqlite3.Error as exc:
+        app.warn(f"smki: the database could not be used: {exc}")
+        return 1
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        app.warn(f"smki: {exc.strerror or exc}{where}")
         return 1
     finally:
         app.close()

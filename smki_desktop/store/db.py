@@ -37,6 +37,20 @@ def schema_modules() -> list[ModuleType]:
     return mods
 
 
+def explain(exc: BaseException, folder: Path) -> str:
+    """SQLite says 'disk I/O error' when it cannot grow its journal: name the real cause."""
+    import shutil
+
+    text = str(exc)
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return text
+    if free < 1024 * 1024:
+        return f"{text} — the disk holding {folder} is full ({free // 1024} KiB free)"
+    return text
+
+
 class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -57,7 +71,9 @@ class Database:
                 c.execute("PRAGMA synchronous=NORMAL")
                 c.execute("PRAGMA busy_timeout=30000")
             except sqlite3.Error as exc:
-                raise StoreError(f"Cannot open the database {self.path}: {exc}") from exc
+                raise StoreError(
+                    f"Cannot open the database {self.path}: {explain(exc, self.path.parent)}"
+                ) from exc
             c.row_factory = sqlite3.Row
             self._local.conn = c
             with self._lock:
@@ -71,18 +87,33 @@ class Database:
         try:
             c.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreError(f"Cannot write the database {self.path}: {exc}") from exc
+            raise StoreError(
+                f"Cannot write the database {self.path}: {explain(exc, self.path.parent)}"
+            ) from exc
         try:
             yield c
+        except sqlite3.OperationalError as exc:
+            # disk full, read-only or locked database: a cause the user can act on
+            self._rollback(c)
+            raise StoreError(f"Cannot write the database {self.path}: "
+                             f"{explain(exc, self.path.parent)}. Nothing was saved.") from exc
         except BaseException:
-            c.execute("ROLLBACK")
+            self._rollback(c)
             raise
         else:
             try:
                 c.execute("COMMIT")
             except sqlite3.Error as exc:
-                c.execute("ROLLBACK")
-                raise StoreError(f"Cannot write the database {self.path}: {exc}") from exc
+                self._rollback(c)
+                raise StoreError(f"Cannot write the database {self.path}: "
+                                 f"{explain(exc, self.path.parent)}. Nothing was saved.") \
+                    from exc
+
+    @staticmethod
+    def _rollback(c: sqlite3.Connection) -> None:
+        # SQLite may already have rolled back by itself (e.g. SQLITE_FULL on COMMIT)
+        if c.in_transaction:
+            c.execute("ROLLBACK")
 
     def migrate(self) -> dict[str, int]:
         """Apply every component's pending migrations; return the versions now applied."""

@@ -471,3 +471,117 @@ def describe(item: OutboxItem) -> str:
 
 def dump_json(items: list[OutboxItem]) -> str:
     return json.dumps([i.as_dict() for i in items])
+
+
+# ------------------------------------------------------------------------------ offline
+def export_offline(ctx: AppContext, folder: Path) -> Path:
+    """Write every waiting request (queued to send, submitted to poll) as a bundle signed with
+    the ARO's file-signing credential, for a machine with no connection."""
+    from smki_desktop.portal.offline import BundleEntry, write_request_bundle
+    from smki_desktop.services.credentials import require_credential as need
+
+    cred = need(ctx, "file-signing")
+    ob = outbox(ctx)
+    entries = [BundleEntry(i.ref, i.kind, i.kind, None, i.payload) for i in ob.items(["queued"])]
+    entries += [BundleEntry(i.ref, "poll", i.kind, i.server_id, b"")
+                for i in ob.items(["submitted"])]
+    with ctx.keystore.signer(cred.key_id) as signer:
+        path = write_request_bundle(folder, ctx.env, entries, signer, cred.certificate,
+                                    ctx.clock.now())
+    ctx.audit.record("portal.offline.export", {"path": str(path), "requests": len(entries)},
+                     {"manifest": (path / "manifest.json").read_bytes()})
+    return path
+
+
+def relay_offline(ctx: AppContext, bundle: Path, out_folder: Path) -> Path:
+    """On a connected machine: verify a request bundle, send its requests (same client
+    references: a second relay is harmless) and write the answers bundle."""
+    from smki_desktop.portal.offline import Answer, read_request_bundle, write_answer_bundle
+
+    anchors = []
+    try:
+        from smki_desktop.services.certificates import trust_anchors
+
+        anchors = trust_anchors(ctx)
+    except ImportError:
+        pass
+    entries, signer = read_request_bundle(bundle, ctx.env, trust_anchors=anchors)
+    p = open_portal(ctx)
+    answers: list[Answer] = []
+    try:
+        for e in entries:
+            try:
+                answers.append(_relay_one(p, e))
+            except Rejected as exc:
+                answers.append(Answer(e.ref, "failed", e.server_id, None, exc.message, None))
+            except PortalError as exc:
+                answers.append(Answer(e.ref, "queued" if e.kind != "poll" else "submitted",
+                                      e.server_id, None, exc.message, None))
+    finally:
+        p.close()
+    path = write_answer_bundle(out_folder, ctx.env, answers, ctx.clock.now())
+    ctx.audit.record("portal.offline.relay", {"bundle": str(bundle), "signed_by": signer,
+                                              "answers": len(answers), "path": str(path)}, {})
+    return path
+
+
+def _relay_one(p: WsPortal, e: Any) -> Any:
+    from smki_desktop.portal.offline import Answer
+
+    if e.kind == "org-csr":
+        st = p.submit_org_csr(e.ref, e.payload)
+        state = "failed" if st.status == "REJECTED" else "submitted"
+        return Answer(e.ref, state, st.request_id, st.status, st.error_code, None)
+    if e.kind == "device-batch":
+        sub = p.submit_device_batch(e.ref, list(W.SubmitCSRBatch.parse(e.payload).csrs))
+        return Answer(e.ref, "submitted", sub.server_id, sub.status, None, None)
+    if e.kind == "device-adhoc":
+        issued = p.submit_device_csr(e.ref, e.payload)
+        ok = issued.status == "SUCCESS"
+        return Answer(e.ref, "done" if ok else "failed", None, issued.status,
+                      issued.error_code, _items_xml(e.ref, "COMPLETED", [issued]))
+    if e.kind == "revocation":
+        p.request_revocation(e.ref, e.payload.decode(), "")
+        return Answer(e.ref, "done", None, "COMPLETED", None, None)
+    if e.request_kind == "org-csr":
+        st = p.fetch_org_result(e.ref, e.server_id or "")
+        if st.status == "COMPLETED" and st.certificate_der:
+            return Answer(e.ref, "done", st.request_id, st.status, None, st.certificate_der)
+        state = "failed" if st.status == "REJECTED" else "submitted"
+        return Answer(e.ref, state, st.request_id, st.status, st.error_code, None)
+    bs = p.poll_batch(e.server_id or "")
+    if bs.final:
+        return Answer(e.ref, "done" if bs.status == "COMPLETED" else "failed", bs.batch_id,
+                      bs.status, bs.error_code, _items_xml(e.ref, bs.status, list(bs.items)))
+    return Answer(e.ref, "submitted", bs.batch_id, bs.status, None, None)
+
+
+def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
+    """Read an answers bundle back into the outbox (and import issued certificates)."""
+    from smki_desktop.portal.offline import read_answer_bundle
+
+    ob = outbox(ctx)
+    changed: list[OutboxItem] = []
+    for a in read_answer_bundle(folder, ctx.env):
+        try:
+            item = ob.get(a.ref)
+        except NotFound:
+            continue
+        if item.state in ("done", "failed"):
+            continue
+        if a.state == "submitted":
+            ob.mark_submitted(a.ref, a.server_id or item.server_id or "", a.server_status or "",
+                              ctx.clock.now())
+        elif a.state == "done":
+            meta = dict(item.meta)
+            if item.kind == "org-csr" and a.result:
+                meta["certificate"] = import_issued(ctx, a.result, item)
+            ob.mark_done(a.ref, a.server_status or "COMPLETED", a.result, meta)
+        elif a.state == "failed":
+            ob.mark_failed(a.ref, a.error or "refused", a.server_status)
+        else:
+            ob.defer(a.ref, a.error, ctx.clock.now())
+        changed.append(ob.get(a.ref))
+    ctx.audit.record("portal.offline.import", {"path": str(folder),
+                                               "changed": [i.ref for i in changed]}, {})
+    return changed

@@ -34,6 +34,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rv.add_argument("serial")
     rv.add_argument("--reason", default="")
     rv.set_defaults(handler=run_revoke)
+    ox = ps.add_parser("offline-export", help="write waiting requests as a signed bundle "
+                                              "(for a machine with no connection)")
+    ox.add_argument("folder", type=Path)
+    ox.set_defaults(handler=run_offline_export)
+    orl = ps.add_parser("offline-relay", help="on a connected machine: send a bundle's "
+                                              "requests and write the answers")
+    orl.add_argument("bundle", type=Path)
+    orl.add_argument("--out", type=Path, required=True)
+    orl.set_defaults(handler=run_offline_relay)
+    oi = ps.add_parser("offline-import", help="read an answers bundle back")
+    oi.add_argument("folder", type=Path)
+    oi.set_defaults(handler=run_offline_import)
     ep = ps.add_parser("endpoint", help="show or set this environment's DCC endpoint")
     eps = ep.add_subparsers(dest="endpoint_cmd", metavar="ACTION")
     eps.required = True
@@ -116,4 +128,23 @@ def run_endpoint_show(args: argparse.Namespace, app: CliApp) -> int:
             "repository_url": rec.endpoint.repository_url}
     app.emit(data, f"{rec.source}: portal {rec.endpoint.portal_url}, repository "
                    f"{rec.endpoint.repository_url}")
+    return 0
+
+
+def run_offline_export(args: argparse.Namespace, app: CliApp) -> int:
+    path = portal_service.export_offline(app.context(), args.folder)
+    app.emit({"bundle": str(path)}, f"Wrote the signed request bundle {path}")
+    return 0
+
+
+def run_offline_relay(args: argparse.Namespace, app: CliApp) -> int:
+    path = portal_service.relay_offline(app.context(), args.bundle, args.out)
+    app.emit({"answers": str(path)}, f"Wrote the answers bundle {path}")
+    return 0
+
+
+def run_offline_import(args: argparse.Namespace, app: CliApp) -> int:
+    items = portal_service.import_offline(app.context(), args.folder)
+    app.emit({"changed": [i.as_dict() for i in items]},
+             "\n".join(portal_service.describe(i) for i in items) or "Nothing changed.")
     return 0

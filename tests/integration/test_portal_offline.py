@@ -1,0 +1,80 @@
+"""The offline adapter: requests written as a signed bundle, relayed by a connected machine
+(here the same installation, against the simulator), and the answers read back."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from smki_desktop.core.errors import Refusal
+from smki_desktop.services import credentials, portal, simulator_control
+from tests.integration.portal_helpers import device_csrs, enrolled, org_csr, submissions
+
+
+@pytest.fixture
+def sim(ctx):  # type: ignore[no-untyped-def]
+    info = enrolled(ctx)
+    credentials.request_credential(ctx, "file-signing", organisation="Acme Energy Ltd",
+                                   common_name="Ann Officer")
+    yield info
+    simulator_control.stop(ctx)
+
+
+def _only(folder: Path, prefix: str) -> Path:
+    found = sorted(p for p in folder.iterdir() if p.name.startswith(prefix))
+    return found[-1]
+
+
+def test_offline_round_trip(ctx, sim, tmp_path: Path) -> None:
+    usb = tmp_path / "usb"
+    org = portal.submit_org_csr(ctx, org_csr(ctx), send_now=False).item
+    batch = portal.enqueue_device_batch(ctx, device_csrs(3, 0x00DB123456750000))
+    bundle = portal.export_offline(ctx, usb)
+    assert {p.name for p in bundle.iterdir()} >= {"manifest.json", "manifest.json.p7s",
+                                                  f"{org.ref}.csr", f"{batch.ref}.xml"}
+    # the signature verifies with openssl over the exact manifest bytes
+    r = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
+                        str(bundle / "manifest.json.p7s"), "-content",
+                        str(bundle / "manifest.json"), "-noverify", "-out", "/dev/null"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    answers = portal.relay_offline(ctx, bundle, usb / "back")
+    # relaying the same bundle twice is harmless: same client references
+    time.sleep(1.1)
+    portal.relay_offline(ctx, bundle, usb / "back2")
+    changed = portal.import_offline(ctx, answers)
+    assert {i.ref: i.state for i in changed} == {org.ref: "submitted", batch.ref: "submitted"}
+    per_ref = [b["client_ref"] for b in submissions(sim)["batches"]]
+    assert per_ref.count(batch.ref) == 1
+    time.sleep(0.8)
+    second = portal.export_offline(ctx, usb / "second")
+    back = portal.relay_offline(ctx, second, usb / "back3")
+    done = {i.ref: i for i in portal.import_offline(ctx, back)}
+    assert done[org.ref].state == "done" and done[batch.ref].state == "done"
+    assert done[org.ref].meta["certificate"]["status"] == "accepted"
+    assert len(portal.batch_results(ctx, batch.ref)) == 3
+
+
+def test_tampered_bundle_is_refused(ctx, sim, tmp_path: Path) -> None:
+    portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB123456790000))
+    bundle = portal.export_offline(ctx, tmp_path)
+    payload = next(p for p in bundle.iterdir() if p.suffix == ".xml")
+    payload.write_bytes(payload.read_bytes().replace(b"<ID>", b"<ID>X", 1))
+    with pytest.raises(Refusal, match="changed after signing"):
+        portal.relay_offline(ctx, bundle, tmp_path / "out")
+    manifest = bundle / "manifest.json"
+    manifest.write_bytes(manifest.read_bytes().replace(b'"test"', b'"test" '))
+    with pytest.raises(Refusal):
+        portal.relay_offline(ctx, bundle, tmp_path / "out")
+
+
+def test_live_refuses_a_test_bundle(ctx, sim, live_ctx, tmp_path: Path) -> None:
+    portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB1234567A0000))
+    bundle = portal.export_offline(ctx, tmp_path)
+    with pytest.raises(Refusal, match="Test environment"):
+        from smki_desktop.portal.offline import read_request_bundle
+
+        read_request_bundle(bundle, live_ctx.env)

@@ -59,7 +59,7 @@ def _ours_in_memory(n: int, lint: bool = True) -> float:
     from smki_desktop.core.roles import RemotePartyRole
     from smki_desktop.crypto.csr import build_org_csr
     from smki_desktop.crypto.lint import lint_der
-    from smki_desktop.keystores.memory_signer import MemorySigner
+    from smki_desktop.crypto.memory_signer import MemorySigner
     from smki_desktop.profile_data import load_profile
 
     profile = load_profile(Environment.TEST)
@@ -72,7 +72,7 @@ def _ours_in_memory(n: int, lint: bool = True) -> float:
                                              serialization.PublicFormat.SubjectPublicKeyInfo)
         info = KeyInfo(key_id_for_spki(spki), "b", KeyType.EC_P256, KeyUsage.SIGNING,
                        Environment.TEST, now, KeyLocation.OS_KEYRING, spki)
-        der = build_org_csr(MemorySigner(info, key), RemotePartyRole.SUPPLIER, eui)
+        der = build_org_csr(MemorySigner(key, info=info), RemotePartyRole.SUPPLIER, eui)
         if lint and not lint_der(der, profile).ok:
             raise RuntimeError("lint failed on our own CSR")
     return (time.perf_counter() - t) / n

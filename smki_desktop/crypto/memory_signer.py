@@ -1,4 +1,5 @@
-"""An in-memory `Signer` over a `cryptography` private key (tests, simulator, ceremonies).
+"""An in-memory `Signer` over a `cryptography` private key: what the OS-keyring key store hands
+out for one operation, and what tests, the simulator and ceremonies use directly.
 
 It implements the `core.ports.Signer` protocol exactly as a key store's signer does: `sign`
 hashes with SHA-256 and signs (ECDSA DER, or RSA PKCS#1 v1.5), `sign_digest` signs a
@@ -37,7 +38,10 @@ class MemorySigner:
         usage: KeyUsage = KeyUsage.FILE_SIGNING,
         label: str = "in-memory key",
         created: datetime | None = None,
+        info: KeyInfo | None = None,
     ) -> None:
+        """`info`, when given, is the key store's record of this key (the key store's signer
+        passes it); otherwise a record is made for an in-memory key."""
         if isinstance(private_key, ec.EllipticCurvePrivateKey):
             if not isinstance(private_key.curve, ec.SECP256R1):
                 raise InputError(f"Key: curve {private_key.curve.name} is not P-256.")
@@ -47,6 +51,9 @@ class MemorySigner:
         else:  # pragma: no cover - guarded by the type
             raise InputError("Key: only EC P-256 and RSA keys can sign.")
         self._private_key = private_key
+        if info is not None:
+            self.key = info
+            return
         pub = spki_der(private_key)
         self.key = KeyInfo(
             key_id=key_id_for_spki(pub),

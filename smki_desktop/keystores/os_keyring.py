@@ -19,10 +19,8 @@ from smki_desktop.core.errors import Ambiguous, InputError, NotFound
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
 from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.errors import KeyFileProblem
-from smki_desktop.keystores.memory_signer import MemorySigner
-
 if TYPE_CHECKING:
-    from smki_desktop.keystores.memory_signer import PrivateKey
+    from smki_desktop.crypto.memory_signer import MemorySigner, PrivateKey
 
 # `cryptography` is imported inside the functions that use it: the GUI opens a context at
 # start-up and should not pay for it before a key is used.
@@ -209,10 +207,12 @@ class OsKeyringKeyStore:
 
     @contextmanager
     def signer(self, key_id: str) -> Iterator[MemorySigner]:
+        from smki_desktop.crypto.memory_signer import MemorySigner
+
         info = self.get(key_id)
         private = self._load(info)
         try:
-            yield MemorySigner(info, private)
+            yield MemorySigner(private, info=info)
         finally:
             del private
         self.db.conn().execute(

@@ -18,7 +18,7 @@ from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.crypto.csr import OrgCsrRequest, build_org_csr
 from smki_desktop.crypto.der import encode, to_der
 from smki_desktop.crypto.lint import lint_der
-from smki_desktop.keystores.memory_signer import MemorySigner
+from smki_desktop.crypto.memory_signer import MemorySigner
 from smki_desktop.profile_data import load_profile
 
 TEST = load_profile(Environment.TEST)
@@ -32,7 +32,7 @@ def signer(usage: KeyUsage, private=None) -> MemorySigner:  # type: ignore[no-un
     kt = KeyType.EC_P256 if isinstance(key, ec.EllipticCurvePrivateKey) else KeyType.RSA_2048
     info = KeyInfo(key_id_for_spki(spki), "t", kt, usage, Environment.TEST,
                    datetime.now(UTC), KeyLocation.OS_KEYRING, spki)
-    return MemorySigner(info, key)
+    return MemorySigner(key, info=info)
 
 
 @pytest.mark.parametrize("usage", [KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT])

@@ -1,0 +1,132 @@
+"""Repository page: search the SMKI Repository by subject EUI and role, by device EUI or by
+serial, and download the Organisation CRL with its signature checked (in the background)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from smki_desktop.core.roles import RemotePartyRole
+from smki_desktop.gui.qt import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services import repository
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+COLUMNS = ["Serial", "Status", "Role", "Usage", "EUI", "Valid to"]
+
+
+class Page(QWidget):
+    title = "Repository"
+    order = 70
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.ctx = services.ctx
+        self.job: Any = None
+        self.results: list[dict[str, Any]] = []
+        box = QVBoxLayout(self)
+        form = QFormLayout()
+        self.eui = QLineEdit()
+        self.eui.setPlaceholderText("subject EUI-64, e.g. 90-B3-D5-1F-30-01-00-00")
+        self.role = QComboBox()
+        self.role.addItem("any role", "")
+        for r in RemotePartyRole:
+            self.role.addItem(f"{r.name_text} ({r.ou})", r.ou)
+        self.device = QLineEdit()
+        self.device.setPlaceholderText("device EUI-64, e.g. 00-DB-12-34-56-78-90-01")
+        self.serial = QLineEdit()
+        self.serial.setPlaceholderText("certificate serial (hex)")
+        form.addRow("Subject &EUI", self.eui)
+        form.addRow("&Role", self.role)
+        form.addRow("&Device EUI", self.device)
+        form.addRow("&Serial", self.serial)
+        box.addLayout(form)
+        bar = QHBoxLayout()
+        self.search_btn = QPushButton("&Search")
+        self.crl_btn = QPushButton("Download &CRL")
+        bar.addWidget(self.search_btn)
+        bar.addWidget(self.crl_btn)
+        bar.addStretch(1)
+        box.addLayout(bar)
+        self.message = QLabel("Search by subject EUI (and role), by device EUI, or by serial.")
+        self.message.setWordWrap(True)
+        box.addWidget(self.message)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        box.addWidget(self.table)
+        self.pem = QPlainTextEdit()
+        self.pem.setReadOnly(True)
+        self.pem.setMaximumHeight(160)
+        box.addWidget(self.pem)
+        self.search_btn.clicked.connect(self.search)
+        self.eui.returnPressed.connect(self.search)
+        self.device.returnPressed.connect(self.search)
+        self.crl_btn.clicked.connect(self.fetch_crl)
+        self.table.itemSelectionChanged.connect(self._show_pem)
+
+    def _busy(self, busy: bool) -> None:
+        self.search_btn.setEnabled(not busy)
+        self.crl_btn.setEnabled(not busy)
+
+    def search(self) -> None:
+        self._busy(True)
+        self.message.setText("Searching…")
+        self.job = self.services.jobs.submit(
+            repository.search, self.ctx, subject_eui=self.eui.text().strip() or None,
+            role=self.role.currentData() or None, device_eui=self.device.text().strip() or None,
+            serial=self.serial.text().strip() or None, on_done=self._found,
+            on_error=self._failed, name="Repository search")
+
+    def _found(self, res: repository.SearchResult) -> None:
+        self.job = None
+        self._busy(False)
+        self.results = res.as_dict()["results"]
+        self.table.setRowCount(len(self.results))
+        for row, d in enumerate(self.results):
+            cells = [d["serial"], d["status_text"], d["role"] or "-", d["usage"] or "-",
+                     d["subject_eui"] or d["device_eui"] or "-", d["not_after"][:10]]
+            for col, text in enumerate(cells):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        self.message.setText(f"{len(self.results)} certificate(s) found.")
+
+    def _show_pem(self) -> None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        self.pem.setPlainText("".join(self.results[r]["pem"] for r in sorted(rows)))
+
+    def fetch_crl(self) -> None:
+        self._busy(True)
+        self.message.setText("Downloading the Organisation CRL…")
+        self.job = self.services.jobs.submit(repository.fetch_crl, self.ctx,
+                                             on_done=self._crl, on_error=self._failed,
+                                             name="CRL download")
+
+    def _crl(self, res: repository.CrlResult) -> None:
+        self.job = None
+        self._busy(False)
+        nxt = f"; next update {res.next_update:%Y-%m-%d %H:%M} UTC" if res.next_update else ""
+        self.message.setText(f"CRL from {res.issuer}: signature verified by "
+                             f"{res.verified_by}; {len(res.revoked_serials)} revoked{nxt}. "
+                             f"Saved to {res.path}.")
+
+    def _failed(self, exc: BaseException) -> None:
+        self.job = None
+        self._busy(False)
+        self.message.setText(f"Failed: {getattr(exc, 'message', exc)}")

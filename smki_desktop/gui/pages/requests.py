@@ -1,0 +1,129 @@
+"""Requests page: every request in the portal outbox with its state, next action and errors in
+plain words; submit an Organisation CSR; send and poll now (in the background)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smki_desktop.gui.qt import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.portal.outbox import OutboxItem
+from smki_desktop.services import portal as portal_service
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+COLUMNS = ["Request", "What", "State", "DCC id / status", "Next action", "Created"]
+KIND_WORDS = {"org-csr": "Organisation CSR", "device-batch": "Device CSR batch",
+              "device-adhoc": "Ad hoc Device CSR", "revocation": "Revocation"}
+STATE_WORDS = {"queued": "waiting to be sent", "submitted": "with the DCC",
+               "done": "complete", "failed": "refused"}
+
+
+class Page(QWidget):
+    title = "Requests"
+    order = 30
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.ctx = services.ctx
+        self.job: Any = None
+        box = QVBoxLayout(self)
+        intro = QLabel("Requests to the DCC are stored here before they are sent and kept until "
+                       "the DCC confirms them; a failed send is retried with the same "
+                       "reference, so nothing is submitted twice.")
+        intro.setWordWrap(True)
+        box.addWidget(intro)
+        bar = QHBoxLayout()
+        self.submit_btn = QPushButton("Submit &Organisation CSR…")
+        self.send_btn = QPushButton("&Send now")
+        self.poll_btn = QPushButton("&Poll for results")
+        self.refresh_btn = QPushButton("&Refresh")
+        for b in (self.submit_btn, self.send_btn, self.poll_btn, self.refresh_btn):
+            bar.addWidget(b)
+        bar.addStretch(1)
+        box.addLayout(bar)
+        self.summary = QLabel()
+        box.addWidget(self.summary)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(
+            4, QHeaderView.ResizeMode.Stretch)
+        box.addWidget(self.table)
+        self.submit_btn.clicked.connect(self._pick_and_submit)
+        self.send_btn.clicked.connect(lambda: self._run(portal_service.send_pending, "Sending",
+                                                        force=True))
+        self.poll_btn.clicked.connect(lambda: self._run(portal_service.poll, "Polling",
+                                                        force=True))
+        self.refresh_btn.clicked.connect(self.refresh)
+        self.refresh()
+
+    # ------------------------------------------------------------------ data
+    def refresh(self) -> None:
+        items = portal_service.outbox(self.ctx).items()
+        self.show_items(items)
+
+    def show_items(self, items: list[OutboxItem]) -> None:
+        self.table.setRowCount(len(items))
+        for row, i in enumerate(items):
+            server = " ".join(x for x in (i.server_id or "", i.server_status or "") if x)
+            cells = [i.ref, KIND_WORDS.get(i.kind, i.kind), STATE_WORDS.get(i.state, i.state),
+                     server or "-", i.next_action, f"{i.created:%Y-%m-%d %H:%M}"]
+            for col, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                if i.last_error:
+                    cell.setToolTip(i.last_error)
+                self.table.setItem(row, col, cell)
+        counts: dict[str, int] = {}
+        for i in items:
+            counts[i.state] = counts.get(i.state, 0) + 1
+        self.summary.setText(", ".join(f"{n} {STATE_WORDS.get(s, s)}"
+                                       for s, n in sorted(counts.items()))
+                             or "No requests yet.")
+
+    # ------------------------------------------------------------------ actions
+    def _busy(self, busy: bool) -> None:
+        for b in (self.submit_btn, self.send_btn, self.poll_btn):
+            b.setEnabled(not busy)
+
+    def _run(self, fn: Any, what: str, *args: Any, **kwargs: Any) -> None:
+        self._busy(True)
+        self.services.status(f"{what}…")
+        self.job = self.services.jobs.submit(fn, self.ctx, *args, on_done=self._done,
+                                             on_error=self._failed, name=what, **kwargs)
+
+    def _done(self, result: Any) -> None:
+        self.job = None
+        self._busy(False)
+        self.refresh()
+        self.services.status("Done.")
+
+    def _failed(self, exc: BaseException) -> None:
+        self.job = None
+        self._busy(False)
+        self.refresh()
+        self.services.error("The DCC request did not complete", exc)
+
+    def _pick_and_submit(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Organisation CSR", "",
+                                              "CSR (*.csr *.pem *.der);;All files (*)")
+        if path:
+            self.submit_file(Path(path))
+
+    def submit_file(self, path: Path) -> None:
+        data = path.read_bytes()
+        self._run(portal_service.submit_org_csr, "Submitting", data, source=str(path))

@@ -1,0 +1,137 @@
+"""Settings > Portal: this environment's DCC endpoint and pinned trust anchor, its credentials
+(web-service client, file-signing), and in Test the embedded simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.gui.qt import (
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services import credentials, simulator_control
+from smki_desktop.services import portal as portal_service
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+
+class Section(QWidget):
+    title = "Portal"
+    order = 40
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.ctx = services.ctx
+        self.job: Any = None
+        box = QVBoxLayout(self)
+        ep = QGroupBox("DCC endpoint")
+        form = QFormLayout(ep)
+        self.current = QLabel()
+        self.current.setWordWrap(True)
+        form.addRow("In use", self.current)
+        self.portal_url = QLineEdit()
+        self.portal_url.setPlaceholderText("https://… (SMKI web services, mutual TLS)")
+        self.repo_url = QLineEdit()
+        self.repo_url.setPlaceholderText("https://… (SMKI Repository, API key)")
+        self.anchor = QLineEdit()
+        self.anchor.setPlaceholderText("the DCC's root certificate (PEM or DER)")
+        pick = QPushButton("Choose…")
+        pick.clicked.connect(self._pick_anchor)
+        row = QHBoxLayout()
+        row.addWidget(self.anchor)
+        row.addWidget(pick)
+        form.addRow("Portal URL", self.portal_url)
+        form.addRow("Repository URL", self.repo_url)
+        form.addRow("Trust anchor", row)
+        self.save_btn = QPushButton("Save endpoint and pin the trust anchor")
+        self.save_btn.clicked.connect(self.save_endpoint)
+        form.addRow(self.save_btn)
+        box.addWidget(ep)
+        cr = QGroupBox("Credentials")
+        cform = QVBoxLayout(cr)
+        self.creds = QLabel()
+        self.creds.setWordWrap(True)
+        cform.addWidget(self.creds)
+        self.request_btn = QPushButton("Request the web-service client credential")
+        self.request_btn.clicked.connect(self.request_web_service)
+        cform.addWidget(self.request_btn)
+        box.addWidget(cr)
+        self.sim_box = QGroupBox("Simulator (Test)")
+        sform = QHBoxLayout(self.sim_box)
+        self.sim_state = QLabel()
+        self.sim_start = QPushButton("Start")
+        self.sim_stop = QPushButton("Stop")
+        sform.addWidget(self.sim_state, 1)
+        sform.addWidget(self.sim_start)
+        sform.addWidget(self.sim_stop)
+        self.sim_start.clicked.connect(lambda: self._run(simulator_control.start, "Starting"))
+        self.sim_stop.clicked.connect(lambda: self._run(simulator_control.stop, "Stopping"))
+        box.addWidget(self.sim_box)
+        self.sim_box.setVisible(self.ctx.env is Environment.TEST)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        box.addWidget(self.message)
+        box.addStretch(1)
+        self.refresh()
+
+    def refresh(self) -> None:
+        rec = portal_service.configured_endpoint(self.ctx)
+        if rec is None:
+            self.current.setText("The embedded simulator, started on demand." if
+                                 self.ctx.env is Environment.TEST else
+                                 "Not configured: set the DCC's endpoint and trust anchor.")
+        else:
+            self.current.setText(f"{'Simulator' if rec.source == 'simulator' else 'Configured'}"
+                                 f": {rec.endpoint.portal_url} / {rec.endpoint.repository_url}")
+        now = self.ctx.clock.now()
+        lines = [f"{c.purpose}: serial {c.serial}, key {c.key_id[:16]}, until "
+                 f"{c.not_after:%Y-%m-%d}{'' if c.valid_at(now) else ' (not valid now)'}"
+                 for c in credentials.list_credentials(self.ctx)]
+        self.creds.setText("\n".join(lines) or "No credentials yet.")
+        if self.ctx.env is Environment.TEST:
+            info = simulator_control.running(self.ctx)
+            self.sim_state.setText(f"Running on {info.portal_url}" if info else "Not running.")
+
+    def _pick_anchor(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Trust anchor", "",
+                                              "Certificates (*.pem *.crt *.cer *.der)")
+        if path:
+            self.anchor.setText(path)
+
+    def save_endpoint(self) -> None:
+        try:
+            data = Path(self.anchor.text().strip()).read_bytes()
+        except OSError as exc:
+            self.message.setText(f"Trust anchor: {exc.strerror or exc}.")
+            return
+        self._run(portal_service.set_endpoint, "Saving", self.portal_url.text().strip(),
+                  self.repo_url.text().strip(), data)
+
+    def request_web_service(self) -> None:
+        self._run(credentials.request_credential, "Requesting", "web-service")
+
+    def _run(self, fn: Any, what: str, *args: Any) -> None:
+        self.message.setText(f"{what}…")
+        self.job = self.services.jobs.submit(fn, self.ctx, *args, on_done=self._done,
+                                             on_error=self._failed, name=what)
+
+    def _done(self, result: Any) -> None:
+        self.job = None
+        self.message.setText("Done.")
+        self.refresh()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.job = None
+        self.message.setText(f"Failed: {getattr(exc, 'message', exc)}")
+        self.refresh()

@@ -1,0 +1,70 @@
+"""Requests, Repository and Settings > Portal against the simulator: submit an Organisation CSR
+from the Requests page, poll it to complete, search the repository, fetch the CRL; all slow work
+runs through the job runner."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from smki_desktop.gui.main_window import MainWindow
+from smki_desktop.gui.pages.repository import Page as RepositoryPage
+from smki_desktop.gui.pages.requests import Page as RequestsPage
+from smki_desktop.gui.settings.portal import Section as PortalSection
+from smki_desktop.services import simulator_control
+from tests.integration.portal_helpers import enrolled, org_csr
+
+
+@pytest.fixture
+def sim_window(window: MainWindow):  # type: ignore[no-untyped-def]
+    enrolled(window.services.ctx)
+    yield window
+    simulator_control.stop(window.services.ctx)
+
+
+def test_requests_and_repository_pages(qtbot, sim_window: MainWindow,  # type: ignore[no-untyped-def]
+                                       tmp_path: Path) -> None:
+    page = sim_window.go_to("Requests")
+    assert isinstance(page, RequestsPage)
+    assert page.summary.text() == "No requests yet."
+    csr = tmp_path / "org.csr"
+    csr.write_bytes(org_csr(page.ctx, "90-B3-D5-1F-30-01-00-21"))
+    page.submit_file(csr)
+    assert not page.submit_btn.isEnabled()  # busy while the job runs
+    qtbot.waitUntil(lambda: page.job is None, timeout=30_000)
+    assert page.table.rowCount() == 1
+    assert page.table.item(0, 2).text() == "with the DCC"
+    time.sleep(0.3)
+    page.poll_btn.click()
+    qtbot.waitUntil(lambda: page.job is None, timeout=30_000)
+    assert page.table.item(0, 2).text() == "complete"
+    assert "1 complete" in page.summary.text()
+
+    repo = sim_window.go_to("Repository")
+    assert isinstance(repo, RepositoryPage)
+    repo.eui.setText("90-B3-D5-1F-30-01-00-21")
+    repo.search_btn.click()
+    qtbot.waitUntil(lambda: repo.job is None, timeout=30_000)
+    assert repo.table.rowCount() == 1 and repo.table.item(0, 1).text() == "in use"
+    repo.table.selectRow(0)
+    assert "BEGIN CERTIFICATE" in repo.pem.toPlainText()
+    repo.crl_btn.click()
+    qtbot.waitUntil(lambda: repo.job is None, timeout=30_000)
+    assert "signature verified" in repo.message.text()
+    repo.eui.setText("not an eui")
+    repo.search_btn.click()
+    qtbot.waitUntil(lambda: repo.job is None, timeout=30_000)
+    assert "EUI-64" in repo.message.text()
+
+
+def test_portal_settings_section(qtbot, sim_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    section = PortalSection(sim_window.services)
+    qtbot.addWidget(section)
+    assert "web-service: serial" in section.creds.text()
+    assert "Running on https://127.0.0.1:" in section.sim_state.text()
+    assert "Simulator" in section.current.text()
+    section.anchor.setText(str(Path("/nonexistent/anchor.pem")))
+    section.save_endpoint()
+    assert "Trust anchor" in section.message.text()

@@ -281,6 +281,32 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
     qtbot.waitUntil(lambda: page.table.item(0, 2).text() == "revoked", timeout=10000)
     warnings = [page.warnings.item(i).text() for i in range(page.warnings.count())]
     assert any("Only 0 active SROs" in w for w in warnings)
+    page.select("SRO-0001")
+    form_pdf = tmp_path / "sro-again.pdf"
+    page.print_form(str(form_pdf))
+    qtbot.waitUntil(lambda: form_pdf.exists(), timeout=20000)
+    assert "Vera" in flat("\n".join(pdf_pages(form_pdf)))
+
+    # the Dashboard's readiness widget records milestones as `smki readiness set` does
+    from smki_desktop.gui.widgets.readiness import ReadinessWidget
+
+    rw = ReadinessWidget(window.services)
+    qtbot.addWidget(rw)
+    rw.record()
+    rw.dialog.srept_date.setText("2026-11-10")  # no reference: refused, naming the option
+    rw.dialog.accept()
+    qtbot.waitUntil(lambda: "--ref" in rw.message.text(), timeout=10000)
+    rw.record()
+    rw.dialog.org_date.setText("2026-10-01")
+    rw.dialog.srept_date.setText("2026-11-10")
+    rw.dialog.srept_ref.setText("SREPT-7")
+    rw.dialog.types[next(iter(rw.dialog.types))].setChecked(True)  # Organisation only
+    rw.dialog.accept()
+    qtbot.waitUntil(lambda: rw.message.text() == "Recorded.", timeout=10000)
+    org = rw.findChild(QWidget, "readiness:organisation").text()
+    dev = rw.findChild(QWidget, "readiness:device").text()
+    assert "✔</span> Organisation identity verified" in org and "SREPT-7" in org
+    assert "✘</span> SREPT passed for Device" in dev
 
     fpage = open_page(window, "Forecast")
     fpage.refresh()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.errors import SmkiError
@@ -16,6 +17,7 @@ from smki_desktop.gui.qt import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -29,6 +31,7 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as svc
+from smki_desktop.store.atomic import write_atomic
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
@@ -87,6 +90,13 @@ class TextDialog(QDialog):
         form.addRow(buttons)
 
 
+def _write_form(ctx: Any, officer_id: str, path: Path) -> Path:
+    data = nom.render_existing(ctx, officer_id)
+    out = write_atomic(path, data, overwrite=True)
+    ctx.audit.record("officer.pdf", {"officer": officer_id, "path": str(out)}, {"pdf": data})
+    return out
+
+
 class Page(QWidget):
     title = "Officers"
     order = 60
@@ -108,6 +118,7 @@ class Page(QWidget):
             ("revoke", "Revoke…", self.revoke),
             ("link_key", "Link key…", self.link_key),
             ("me", "This is me", self.link_profile),
+            ("pdf", "Print form…", self.print_form),
         ):
             b = QPushButton(text)
             b.setObjectName(f"officer:{name}")
@@ -257,6 +268,18 @@ class Page(QWidget):
             self._with_text(f"Link a key to {o.officer_id}", "Key id (8+ hex digits)",
                             lambda k: self._run(svc.link_key, o.officer_id, k,
                                                 done=f"{o.officer_id} now holds key {k}."))
+
+    def print_form(self, path: str | None = None) -> None:
+        """Render the officer's form again (with the verification record) to a PDF file."""
+        o = self.selected()
+        if o is None:
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save the form", f"{o.officer_id}.pdf",
+                                                  "PDF (*.pdf)")
+            if not path:
+                return
+        self._run(_write_form, o.officer_id, Path(path), done=f"Wrote {path}")
 
     def link_profile(self) -> None:
         o = self.selected()

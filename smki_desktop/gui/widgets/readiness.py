@@ -4,14 +4,64 @@ Dashboard embeds: each item ticked or not, with what to do next for each missing
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.errors import SmkiError
-from smki_desktop.gui.qt import QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from smki_desktop.core.readiness import CertType
+from smki_desktop.gui.qt import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 from smki_desktop.services import readiness as readiness_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
+
+
+class RecordDialog(QDialog):
+    """Record the organisation's identity verification and/or a passed SREPT."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Record readiness milestones")
+        form = QFormLayout(self)
+        self.org_date = QLineEdit()
+        self.org_date.setPlaceholderText("YYYY-MM-DD (leave empty if not yet)")
+        self.org_ref = QLineEdit()
+        self.srept_date = QLineEdit()
+        self.srept_date.setPlaceholderText("YYYY-MM-DD (leave empty if not yet)")
+        self.srept_ref = QLineEdit()
+        self.types = {t: QCheckBox(f"{t.label} certificates") for t in CertType}
+        form.addRow("Organisation identity verified on", self.org_date)
+        form.addRow("Verification reference", self.org_ref)
+        form.addRow("SREPT passed on", self.srept_date)
+        form.addRow("SREPT reference", self.srept_ref)
+        for cb in self.types.values():
+            form.addRow("", cb)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color:#B00020;")
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def arguments(self) -> dict[str, Any]:
+        types = [t for t, cb in self.types.items() if cb.isChecked()]
+        return {"org_verified": self.org_date.text().strip() or None,
+                "org_ref": self.org_ref.text(),
+                "srept_passed": self.srept_date.text().strip() or None,
+                "srept_ref": self.srept_ref.text(), "cert_types": types or None}
 
 
 class ReadinessWidget(QGroupBox):
@@ -21,7 +71,9 @@ class ReadinessWidget(QGroupBox):
         super().__init__("Authorised Subscriber readiness", parent)
         self.services = services
         self.setObjectName("readiness")
-        row = QHBoxLayout(self)
+        outer = QVBoxLayout(self)
+        row = QHBoxLayout()
+        outer.addLayout(row)
         self.labels: dict[str, QLabel] = {}
         for code in ("organisation", "device"):
             box = QGroupBox(f"{code.capitalize()} certificates")
@@ -31,7 +83,37 @@ class ReadinessWidget(QGroupBox):
             QVBoxLayout(box).addWidget(lab)
             self.labels[code] = lab
             row.addWidget(box, 1)
+        bar = QHBoxLayout()
+        self.record_button = QPushButton("Record identity verification / SREPT…")
+        self.record_button.setObjectName("readiness:record")
+        self.record_button.clicked.connect(self.record)
+        bar.addWidget(self.record_button)
+        self.message = QLabel("")
+        self.message.setObjectName("readiness:message")
+        self.message.setWordWrap(True)
+        bar.addWidget(self.message, 1)
+        outer.addLayout(bar)
+        self.dialog: RecordDialog | None = None
         self.refresh()
+
+    def record(self) -> None:
+        dlg = RecordDialog(self)
+        self.dialog = dlg
+        dlg.accepted.connect(lambda: self.save(**dlg.arguments()))
+        dlg.open()
+
+    def save(self, **kwargs: Any) -> None:
+        """Record milestones in a background job (as `smki readiness set` does)."""
+
+        def done(_res: object) -> None:
+            self.message.setText("Recorded.")
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self.message.setText(exc.message if isinstance(exc, SmkiError) else str(exc))
+
+        self.services.jobs.submit(readiness_service.set_facts, self.services.ctx, **kwargs,
+                                  on_done=done, on_error=failed, name="readiness.set")
 
     def refresh(self) -> None:
         try:

@@ -1,6 +1,7 @@
 """The simulator's own test hierarchy and the certificates it issues, exactly to the SMKI profile.
 
-Root `OU=00, CN=SR`, Organisation CA `OU=07, CN=S1`, Device CA `CN=S357` and an IKI CA for
+Root `OU=00, CN=ZA`, Organisation CA `OU=07, CN=Z1`, Device CA `CN=E357` (the DCC test
+PKI's names, with the simulator's own keys and a marker policy) and an IKI CA for
 officers' and systems' credentials; CA names are PrintableString (as in the DCC's test PKI),
 subjects are copied from the CSR unchanged. Every certificate has a positive 16-octet serial,
 an RFC 5280 method-2 subjectKeyIdentifier (8 octets, non-critical), an authorityKeyIdentifier
@@ -93,19 +94,24 @@ class Hierarchy:
     iki_ca: CaEntry
 
     @classmethod
-    def generate(cls, now: datetime, label: str = "S") -> Hierarchy:
+    def generate(cls, now: datetime, label: str = "Z") -> Hierarchy:
+        """Names as the DCC's test PKI writes them (root `OU=00,CN=ZA`, Organisation CA
+        `OU=07,CN=Z1`, Device CA `CN=E357`), so issued certificates match the Test profile's
+        CA names; another `label` gives a separate look-alike hierarchy (for tests)."""
+        dev_cn = "E357" if label == "Z" else f"{label}357"
+
         def k() -> CaKey:
             return ec.generate_private_key(ec.SECP256R1())
 
         rk = k()
         root = CaEntry("root", _ca_cert(_printable((NameOID.ORGANIZATIONAL_UNIT_NAME, "00"),
-                                                   (NameOID.COMMON_NAME, f"{label}R")),
+                                                   (NameOID.COMMON_NAME, f"{label}A")),
                                         rk, None, now, 30, None), rk)
         ok, dk, ik = k(), k(), k()
         org = CaEntry("org", _ca_cert(_printable((NameOID.ORGANIZATIONAL_UNIT_NAME, "07"),
                                                  (NameOID.COMMON_NAME, f"{label}1")),
                                       ok, root, now, 25, 0), ok)
-        dev = CaEntry("device", _ca_cert(_printable((NameOID.COMMON_NAME, f"{label}357")),
+        dev = CaEntry("device", _ca_cert(_printable((NameOID.COMMON_NAME, dev_cn)),
                                          dk, root, now, 25, 0), dk)
         iki = CaEntry("iki", _ca_cert(_printable((NameOID.ORGANIZATIONAL_UNIT_NAME, "IKI"),
                                                  (NameOID.COMMON_NAME, f"{label}IKI")),

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from asn1crypto import core
 from asn1crypto import csr as acsr
 from asn1crypto import x509 as ax509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -34,6 +35,9 @@ from smki_desktop.crypto.certs import name_text, names_equal, parse_name_text, v
 from smki_desktop.crypto.der import Kind, Tlv, children, detect_kind, tlv, to_der
 
 Family = Literal["organisation", "device"]
+
+# what asn1crypto / the TLV walker raise on damaged DER (reported as InputError, exit 2)
+_DAMAGE = (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError)
 
 OID_CN = "2.5.4.3"
 OID_OU = "2.5.4.11"
@@ -181,7 +185,7 @@ def _parse(der: bytes) -> _Parsed:
             cert["signature_algorithm"].dump(), tbs.dump(), bytes(cert["signature_value"]),
             cert=cert,
         )
-    except (ValueError, TypeError, IndexError, KeyError) as exc:
+    except _DAMAGE as exc:
         raise InputError(f"a damaged {kind} ({exc})") from None
 
 
@@ -357,6 +361,8 @@ def extract_fields(data: bytes, what: str = "file") -> ProfileFields:
         return _fields(_parse(der))
     except InputError as exc:
         raise InputError(f"{what}: {exc.message}") from None
+    except _DAMAGE as exc:
+        raise InputError(f"{what}: a damaged CSR or certificate ({exc})") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,10 +408,12 @@ def lint_der(der: bytes, profile: SmkiProfile, what: str = "file") -> LintReport
         fields = _fields(p)
     except InputError as exc:
         raise InputError(f"{what}: {exc.message}") from None
+    except _DAMAGE as exc:
+        raise InputError(f"{what}: a damaged CSR or certificate ({exc})") from None
     out: list[Finding] = []
     try:
         _lint(p, fields, profile, out)
-    except (ValueError, TypeError, IndexError, KeyError) as exc:  # damaged inner structure
+    except _DAMAGE as exc:  # damaged inner structure
         raise InputError(f"{what}: a damaged {p.kind} ({exc})") from None
     return LintReport(what, p.kind, fields.family, fields, out)
 
@@ -519,7 +527,7 @@ def _lint_csr(p: _Parsed, pub_ok: bool, add: Any) -> None:
     hash_alg: hashes.HashAlgorithm = hash_cls()  # type: ignore[call-arg]
     try:
         key = serialization.load_der_public_key(p.spki_der)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # already reported as key.not-p256
         return
     if isinstance(key, ec.EllipticCurvePublicKey) and not verify_signature(
             key, p.signature, p.signed_der, hash_alg):

@@ -113,3 +113,23 @@ def test_field_extraction_org_and_device() -> None:
 def test_copied_fixture_has_subject_of_other_eui() -> None:
     f = extract_fields((PKI / "organisation" / "90b3d51f30000007-ka.pem").read_bytes())
     assert f.eui == Eui64.parse("90B3D51F30030000")
+
+
+def test_damaged_files_are_input_errors_never_crashes() -> None:
+    """Random byte damage to real and crafted files: a report or an InputError, nothing else."""
+    import random
+
+    files = [to_der(p.read_bytes()) for p in [*CLEAN[:6], *RULE_FILES[:10]]]
+    rnd = random.Random(20261122)
+    outcomes = {"report": 0, "input-error": 0}
+    for _ in range(3000):
+        data = bytearray(rnd.choice(files))
+        for _ in range(rnd.randint(1, 3)):
+            data[rnd.randrange(len(data))] = rnd.randrange(256)
+        try:
+            lint_bytes(bytes(data), TEST)
+            extract_fields(bytes(data))
+            outcomes["report"] += 1
+        except InputError:
+            outcomes["input-error"] += 1
+    assert outcomes["report"] > 0 and outcomes["input-error"] > 0

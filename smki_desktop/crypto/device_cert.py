@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -31,6 +32,9 @@ from smki_desktop.crypto.device_csr import (
 
 DEVICE_NOT_AFTER = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 Finding = tuple[str, str]
+WARNING_CODES = frozenset({"issuer"})
+"""Findings that are unusual but not a break of the profile (as issue 3's lint: an issuer name
+not in the profile's list, e.g. the simulator's own Device CA, is a warning)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +53,30 @@ def _name_key(name: x509.Name) -> tuple[tuple[str, str], ...]:
                  for a in name)
 
 
+@lru_cache(maxsize=64)
 def _parse_ca_name(text: str) -> tuple[tuple[str, str], ...]:
     try:
         return _name_key(x509.Name.from_rfc4514_string(text))
     except ValueError:
         return ()
+
+
+_ISSUERS: dict[bytes, tuple[str, tuple[tuple[str, str], ...]]] = {}
+
+
+def _issuer(cert: x509.Certificate) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """(RFC 4514 text, comparison key) of the issuer; cached, since a batch has one issuer."""
+    raw = cert.issuer.public_bytes()
+    hit = _ISSUERS.get(raw)
+    if hit is None:
+        if len(_ISSUERS) > 64:
+            _ISSUERS.clear()
+        hit = (cert.issuer.rfc4514_string(), _name_key(cert.issuer))
+        _ISSUERS[raw] = hit
+    return hit
+
+
+_oid_text = lru_cache(maxsize=64)(oid_text)
 
 
 def read_facts(cert: x509.Certificate) -> DeviceCertFacts:
@@ -67,7 +90,7 @@ def read_facts(cert: x509.Certificate) -> DeviceCertFacts:
         if len(names) == 1 and isinstance(names[0], x509.OtherName) \
                 and names[0].type_id.dotted_string == HMN_OID:
             hw_der, eui = parse_hardware_module_name(names[0].value)
-            hw = oid_text(hw_der)
+            hw = _oid_text(hw_der)
     except (x509.ExtensionNotFound, ValueError):
         pass
     try:
@@ -76,30 +99,26 @@ def read_facts(cert: x509.Certificate) -> DeviceCertFacts:
     except (x509.ExtensionNotFound, ValueError):
         pass
     return DeviceCertFacts(key_id, eui, usage, hw, format(cert.serial_number, "x"),
-                           cert.issuer.rfc4514_string())
+                           _issuer(cert)[0])
 
 
-def check_device_certificate(
+def profile_findings(
     cert: x509.Certificate,
+    facts: DeviceCertFacts,
     *,
-    csr_key_id: str,
-    csr_eui: bytes,
-    csr_usage: str,
     policy_oids: Iterable[str],
     ca_names: Iterable[str] = (),
     hw_types: Iterable[str] = (),
 ) -> list[Finding]:
+    """The Device Certificate profile on its own (no CSR needed)."""
     out: list[Finding] = []
     if cert.version is not x509.Version.v3:
         out.append(("version", "not an X.509 v3 certificate"))
-    facts = read_facts(cert)
     if len(cert.subject) != 0:
         out.append(("subject", "a device certificate's subject must be empty"))
     pub = cert.public_key()
     if not isinstance(pub, ec.EllipticCurvePublicKey) or not isinstance(pub.curve, ec.SECP256R1):
         out.append(("key", "the key is not EC P-256"))
-    elif facts.key_id != csr_key_id:
-        out.append(("key-mismatch", "the certificate's public key is not the CSR's"))
     try:
         exts = cert.extensions
     except ValueError as exc:
@@ -109,13 +128,12 @@ def check_device_certificate(
         out.append(("key-usage", "keyUsage missing or not critical"))
     elif facts.usage not in (SIGNING, KEY_AGREEMENT):
         out.append(("key-usage", "keyUsage must have exactly one bit"))
-    elif facts.usage != csr_usage:
-        out.append(("key-usage", f"keyUsage is {facts.usage}; the CSR asked for {csr_usage}"))
     san = _get(exts, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
     if san is None or not san.critical:
         out.append(("san", "subjectAltName missing or not critical"))
-    elif facts.eui != csr_eui:
-        out.append(("san", "the device EUI in subjectAltName is not the CSR's"))
+    elif len(facts.eui) != 8:
+        out.append(("san", "subjectAltName does not hold one hardwareModuleName with an "
+                           "8-octet device ID"))
     hw_allowed = set(hw_types)
     if hw_allowed and "*" not in hw_allowed and facts.hw_type not in hw_allowed:
         out.append(("hw-type", f"hwType {facts.hw_type or 'missing'} is not expected"))
@@ -140,9 +158,62 @@ def check_device_certificate(
     if _get(exts, ExtensionOID.AUTHORITY_KEY_IDENTIFIER) is None:
         out.append(("aki", "authorityKeyIdentifier missing"))
     names = [k for k in (_parse_ca_name(n) for n in ca_names) if k]
-    if names and _name_key(cert.issuer) not in names:
-        out.append(("issuer", f"issuer {cert.issuer.rfc4514_string()} is not a Device CA of "
-                              "this environment"))
+    if names:
+        text, key = _issuer(cert)
+        if key not in names:
+            out.append(("issuer", f"issuer {text} is not a Device CA of this environment"))
+    return out
+
+
+def csr_findings(facts: DeviceCertFacts, *, csr_key_id: str, csr_eui: bytes,
+                 csr_usage: str) -> list[Finding]:
+    """What must agree between a certificate and the CSR it answers (SEC L11.5-L11.7)."""
+    out: list[Finding] = []
+    if facts.key_id != csr_key_id:
+        out.append(("key-mismatch", "the certificate's public key is not the CSR's"))
+    if facts.usage and facts.usage != csr_usage:
+        out.append(("key-usage", f"keyUsage is {facts.usage}; the CSR asked for {csr_usage}"))
+    if facts.eui and facts.eui != csr_eui:
+        out.append(("san", "the device EUI in subjectAltName is not the CSR's"))
+    return out
+
+
+def check_device_certificate(
+    cert: x509.Certificate,
+    *,
+    csr_key_id: str,
+    csr_eui: bytes,
+    csr_usage: str,
+    policy_oids: Iterable[str],
+    ca_names: Iterable[str] = (),
+    hw_types: Iterable[str] = (),
+) -> list[Finding]:
+    """Profile findings and disagreements with the CSR, for one certificate."""
+    facts = read_facts(cert)
+    return [*csr_findings(facts, csr_key_id=csr_key_id, csr_eui=csr_eui, csr_usage=csr_usage),
+            *profile_findings(cert, facts, policy_oids=policy_oids, ca_names=ca_names,
+                              hw_types=hw_types)]
+
+
+CertCheck = tuple[str, tuple[str, bytes, str, str, str, str] | None, list[Finding]]
+"""(error text, facts as a tuple, profile findings) for one certificate DER."""
+
+
+def check_cert_chunk(ders: list[bytes], policy_oids: tuple[str, ...],
+                     ca_names: tuple[str, ...], hw_types: tuple[str, ...]) -> list[CertCheck]:
+    """Worker-process entry: facts and profile findings of each certificate."""
+    out: list[CertCheck] = []
+    for der in ders:
+        try:
+            cert = x509.load_der_x509_certificate(der)
+            facts = read_facts(cert)
+            found = profile_findings(cert, facts, policy_oids=policy_oids, ca_names=ca_names,
+                                     hw_types=hw_types)
+        except ValueError as exc:
+            out.append((f"not a certificate ({exc})", None, []))
+            continue
+        out.append(("", (facts.key_id, facts.eui, facts.usage, facts.hw_type, facts.serial_hex,
+                         facts.issuer), found))
     return out
 
 

@@ -23,8 +23,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-
 from smki_desktop.core import batch_formats as bf
 from smki_desktop.core import device_batch as db
 from smki_desktop.core.audit import AuditEntry
@@ -33,7 +31,12 @@ from smki_desktop.core.errors import InputError, NotFound, Refusal
 from smki_desktop.core.eui import Eui64, EuiRange
 from smki_desktop.core.ports import NullProgress, ProgressSink
 from smki_desktop.crypto import device_csr as dc
-from smki_desktop.crypto.device_cert import check_device_certificate, read_facts
+from smki_desktop.crypto.device_cert import (
+    WARNING_CODES,
+    DeviceCertFacts,
+    check_cert_chunk,
+    csr_findings,
+)
 from smki_desktop.portal import upload
 from smki_desktop.services.context import AppContext
 
@@ -309,34 +312,56 @@ class SubmitResult:
     outbox_ref: str
     validation: ValidationResult
     audit: AuditEntry
+    send_error: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"batch_id": self.batch_id, "outbox_ref": self.outbox_ref,
+                "send_error": self.send_error or None,
                 "validation": self.validation.as_dict(limit=1000)}
 
 
 def submit(ctx: AppContext, path: Path, *, progress: ProgressSink | None = None,
-           processes: int | None = None) -> SubmitResult:
-    """Validate, then queue one batched web-service submission (<= 50,000 CSRs) in the outbox.
-    The outbox sends it (now, or when the processing rules allow) and `smki portal poll`
-    fetches the results, which `apply_batch_state` files against the CSRs."""
+           processes: int | None = None, send_now: bool = True) -> SubmitResult:
+    """Validate, then queue one batched web-service submission (<= 50,000 CSRs) in the portal
+    layer's outbox and try to send it. Results: `smki portal poll` fetches them, then
+    `collect` (also run by `status`) files them against the CSRs."""
     result = validate(ctx, path, progress=progress, processes=processes)
     if not result.accepted:
         raise Refusal(f"{path}: no valid CSR to submit ({len(result.rejected)} rejected).")
     if len(result.accepted) > bf.MAX_CSRS_PER_ZIP:
         raise Refusal(f"A web-service batch holds at most {bf.MAX_CSRS_PER_ZIP:,} CSRs; "
                       f"this source has {len(result.accepted):,} valid ones: split it.")
+    from smki_desktop.services import portal
+
     batch_id = _new_batch_id(ctx)
     items = [(_ws_item_id(a), a.der) for a in result.accepted]
-    outbox_ref = _enqueue_batch(ctx, batch_id, items)
-    _record_batch(ctx, batch_id, batch_id, "web-service", "pending", result.accepted,
-                  outbox_ref=outbox_ref)
+    # our rows first (so a result can never arrive for an unknown batch), then the outbox;
+    # if queueing fails, our rows go again: nothing half-recorded
+    _record_batch(ctx, batch_id, batch_id, "web-service", "pending", result.accepted)
+    try:
+        item = portal.enqueue_device_batch(ctx, items, {"device_batch_id": batch_id})
+    except BaseException:
+        with ctx.db.transaction() as c:
+            c.execute("DELETE FROM device_csrs WHERE batch_id=?", (batch_id,))
+            c.execute("DELETE FROM device_batches WHERE id=?", (batch_id,))
+        raise
+    with ctx.db.transaction() as c:
+        c.execute("UPDATE device_batches SET outbox_ref=?, updated=? WHERE id=?",
+                  (item.ref, ctx.clock.now().isoformat(), batch_id))
     entry = ctx.audit.record(
         "devices.submit",
-        {"batch_id": batch_id, "outbox_ref": outbox_ref, "source": str(path),
+        {"batch_id": batch_id, "outbox_ref": item.ref, "source": str(path),
          "valid": len(result.accepted), "rejected": len(result.rejected)},
     )
-    return SubmitResult(batch_id, outbox_ref, result, entry)
+    send_error = ""
+    if send_now:
+        from smki_desktop.core.portal_ports import PortalError
+
+        try:
+            portal.send_pending(ctx, refs=[item.ref])
+        except PortalError as exc:  # stays queued in the outbox; `smki portal poll` resends
+            send_error = exc.message
+    return SubmitResult(batch_id, item.ref, result, entry, send_error)
 
 
 def _ws_item_id(a: db.AcceptedCsr) -> str:
@@ -344,17 +369,36 @@ def _ws_item_id(a: db.AcceptedCsr) -> str:
     return "D" + a.file_name[: -len(".csr")]
 
 
-def _enqueue_batch(ctx: AppContext, batch_id: str, items: list[tuple[str, bytes]]) -> str:
-    try:
-        from smki_desktop.services import outbox  # type: ignore[attr-defined]
-    except ImportError:
-        raise Refusal("The portal service layer (outbox) is not available in this build; "
-                      "use `smki devices package` and upload the zips to the portal.") from None
-    enqueue = getattr(outbox, "enqueue_device_batch", None)
-    if enqueue is None:
-        raise Refusal("The outbox has no device batch submission in this build; "
-                      "use `smki devices package`.")
-    return str(enqueue(ctx, batch_id, items))
+def collect(ctx: AppContext) -> list[ImportResult]:
+    """File the results of every web-service batch whose outbox request is finished."""
+    from smki_desktop.services import portal
+
+    out: list[ImportResult] = []
+    rows = ctx.db.conn().execute(
+        "SELECT id, outbox_ref FROM device_batches WHERE environment=? AND channel="
+        "'web-service' AND state!='completed' AND outbox_ref IS NOT NULL",
+        (ctx.env.value,)).fetchall()
+    ob = portal.outbox(ctx)
+    for r in rows:
+        try:
+            item = ob.get(r["outbox_ref"])
+        except NotFound:
+            continue
+        if item.state == "done":
+            out.append(apply_batch_state(ctx, r["id"], portal.batch_results(ctx, item.ref)))
+        elif item.state == "failed":
+            now = ctx.clock.now().isoformat()
+            why = f"the batch failed at the DCC: {item.last_error or item.server_status}"
+            with ctx.db.transaction() as c:
+                n = c.execute("UPDATE device_csrs SET status='error', detail=?, updated=? "
+                              "WHERE batch_id=? AND status IN ('packaged','pending')",
+                              (why, now, r["id"])).rowcount
+                c.execute("UPDATE device_batches SET state='completed', updated=? WHERE id=?",
+                          (now, r["id"]))
+            entry = ctx.audit.record("devices.results", {"batch_id": r["id"], "failed": why,
+                                                         "csrs": n})
+            out.append(ImportResult([r["id"]], {"error": n}, [], [why], entry))
+    return out
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -369,12 +413,13 @@ class ImportResult:
     audit: AuditEntry | None
     not_in_report: int = 0
     findings: dict[str, list[str]] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"batch_ids": self.batch_ids, "counts": self.counts,
                 "unmatched_certificates": self.unmatched, "problems": self.problems,
                 "still_pending": self.not_in_report,
-                "mismatches": self.findings}
+                "findings": self.findings, "warnings": self.warnings}
 
 
 _DCC_STATUS = {
@@ -498,41 +543,42 @@ def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
     unmatched: list[str] = []
     problems: list[str] = []
     findings_out: dict[str, list[str]] = {}
+    warnings: Counter[str] = Counter()
     batches: set[str] = set()
     total = len(outcomes) + len(extra_certs)
-    done = 0
 
-    def file_cert(stem_hint: str, out: _Outcome) -> None:
-        assert out.cert_der is not None
-        try:
-            cert = x509.load_der_x509_certificate(out.cert_der)
-        except ValueError as exc:
-            problems.append(f"{stem_hint}.crt: not a certificate ({exc})")
-            return
-        facts = read_facts(cert)
-        row = by_key.get(facts.key_id)
+    # certificates: parsed and profile-checked in worker processes, matched here by key
+    with_cert = [(stem, out) for stem, out in outcomes.items() if out.cert_der is not None]
+    with_cert += [(stem, _Outcome("issued", None, der)) for stem, der in extra_certs]
+    checks = dc.run_chunked(check_cert_chunk, [o.cert_der for _, o in with_cert],
+                            (tuple(policies), tuple(ca_names), tuple(hw)), progress=sink,
+                            text="Checking certificates")
+    for (stem, out), (error, facts, profile_found) in zip(with_cert, checks, strict=True):
+        if facts is None:
+            problems.append(f"{stem}.crt: {error}")
+            continue
+        key_id, _eui, _usage, _hw, serial_hex, issuer = facts
+        row = by_key.get(key_id)
         if row is None:
-            unmatched.append(f"{stem_hint}.crt")
-            return
-        found = check_device_certificate(
-            cert, csr_key_id=row["key_id"], csr_eui=bytes.fromhex(row["device_eui"]),
-            csr_usage=row["usage"], policy_oids=policies, ca_names=ca_names, hw_types=hw)
+            unmatched.append(f"{stem}.crt")
+            continue
+        found = [*csr_findings(DeviceCertFacts(*facts), csr_key_id=row["key_id"],
+                               csr_eui=bytes.fromhex(row["device_eui"]),
+                               csr_usage=row["usage"]), *profile_found]
         severe = [f for f in found if f[0] in ("key-mismatch", "san", "key-usage", "key")]
         status = "mismatch" if severe else out.status
-        if found:
-            findings_out[row["file_name"]] = [t for _, t in found]
+        errors = [t for code, t in found if code not in WARNING_CODES]
+        if errors:
+            findings_out[row["file_name"]] = errors
+        for code, t in found:
+            if code in WARNING_CODES:
+                warnings[t] += 1
         batches.add(row["batch_id"])
         counts[status] += 1
         updates.append((status, out.code, _detail(status, out.code, found), out.cert_der,
-                        facts.serial_hex, facts.issuer, json.dumps(found), now, env,
-                        row["key_id"]))
-
+                        serial_hex, issuer, json.dumps(found), now, env, row["key_id"]))
     for stem, out in outcomes.items():
-        done += 1
-        if done % 2000 == 0:
-            sink.progress(done, total, "Matching certificates")
         if out.cert_der is not None:
-            file_cert(stem, out)
             continue
         row = rows.get(stem)
         if row is None:
@@ -542,8 +588,6 @@ def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
         counts[out.status] += 1
         updates.append((out.status, out.code, _detail(out.status, out.code, []), None, None, None,
                         None, now, env, row["key_id"]))
-    for stem, der in extra_certs:
-        file_cert(stem, _Outcome("issued", None, der))
     with ctx.db.transaction() as tx:
         tx.executemany(
             "UPDATE device_csrs SET status=?, error_code=?, detail=?, certificate=?, "
@@ -560,7 +604,7 @@ def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
                              "('packaged','pending')", (b,)).fetchone()[0]
     sink.progress(total, total, "Matching certificates")
     return ImportResult(sorted(batches), dict(counts), unmatched, problems, None, pending,
-                        findings_out)
+                        findings_out, dict(warnings))
 
 
 def _detail(status: str, code: str | None, found: list[tuple[str, str]]) -> str:
@@ -568,8 +612,12 @@ def _detail(status: str, code: str | None, found: list[tuple[str, str]]) -> str:
         return "; ".join(t for _, t in found)
     if code:
         return explain_error(code)
-    if found:
-        return "issued with findings: " + "; ".join(t for _, t in found)
+    errors = [t for c, t in found if c not in WARNING_CODES]
+    warns = [t for c, t in found if c in WARNING_CODES]
+    if errors:
+        return "issued with findings: " + "; ".join(errors + warns)
+    if warns:
+        return STATUS_WORDS[status] + " (warning: " + "; ".join(warns) + ")"
     return STATUS_WORDS.get(status, status)
 
 

@@ -68,8 +68,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("zip", type=Path, nargs="?")
     r.set_defaults(handler=run_import)
 
-    st = ds.add_parser("status", help="batches, per-status counts and pick-up warnings")
+    st = ds.add_parser("status", help="batches, per-status counts and pick-up warnings (files "
+                       "finished web-service results first)")
     st.set_defaults(handler=run_status)
+
+    co = ds.add_parser("collect", help="file the results of finished web-service batches "
+                       "(after `smki portal poll`)")
+    co.set_defaults(handler=run_collect)
 
     rows = ds.add_parser("rows", help="list every Device CSR with its state")
     rows.add_argument("--batch", help="only this batch")
@@ -132,7 +137,10 @@ def run_submit(args: argparse.Namespace, app: CliApp) -> int:
     if res.validation.rejected:
         lines.append(_rejections_text(res.validation.rejected))
     lines.append(f"Batch {res.batch_id}: {len(res.validation.accepted):,} CSRs queued as "
-                 f"{res.outbox_ref}; fetch results with `smki portal poll`.")
+                 f"{res.outbox_ref}; fetch results with `smki portal poll`, then "
+                 "`smki devices status`.")
+    if res.send_error:
+        lines.append(f"Not sent yet ({res.send_error}); `smki portal poll` will send it.")
     app.emit(res.as_dict(), "\n".join(lines))
     return 0
 
@@ -154,8 +162,31 @@ def run_import(args: argparse.Namespace, app: CliApp) -> int:
     return 1 if bad else 0
 
 
+def _collect_lines(results: list[svc.ImportResult]) -> list[str]:
+    lines = []
+    for r in results:
+        counts = ", ".join(f"{k} {v:,}" for k, v in sorted(r.counts.items()))
+        lines.append(f"Results filed for {', '.join(r.batch_ids)}: {counts}")
+        for u in r.unmatched[:SHOWN_REJECTIONS]:
+            lines.append(f"UNMATCHED {u}")
+        for name, found in list(r.findings.items())[:SHOWN_REJECTIONS]:
+            lines.append(f"CHECK {name}: " + "; ".join(found))
+    return lines
+
+
+def run_collect(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    results = svc.collect(ctx)
+    app.emit({"collected": [r.as_dict() for r in results]},
+             "\n".join(_collect_lines(results)) or "No finished web-service batch to file.")
+    return 1 if any(r.counts.get("mismatch") or r.unmatched for r in results) else 0
+
+
 def run_status(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
+    collected = svc.collect(ctx)
+    for line in _collect_lines(collected):
+        app.warn(line)
     batches = svc.status(ctx)
     data = {"environment": ctx.env.value, "batches": [asdict(b) for b in batches]}
     if not batches:

@@ -9,6 +9,14 @@ a test checks that the registry agrees with the modules.
 REGISTRY: dict[str, tuple[str, int]] = {
     "dashboard": ("Dashboard", 0),
     "keys": ("Keys", 10),
+    "certificates": ("Certificates", 20),
+    "requests": ("Requests", 30),
+    "devices": ("Devices", 40),
+    "adt": ("ADT", 50),
+    "quarantine": ("Quarantine", 55),
+    "officers": ("Officers", 60),
+    "forecast": ("Forecast", 65),
+    "repository": ("Repository", 70),
     "audit": ("Audit log", 90),
     "settings": ("Settings", 100),
 }

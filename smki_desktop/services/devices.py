@@ -594,6 +594,11 @@ def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
             "cert_serial=?, cert_issuer=?, lint=?, updated=? WHERE environment=? AND key_id=?",
             updates)
         for b in batches:
+            # the DCC answered for this batch, so it was uploaded: the rest are awaited
+            tx.execute("UPDATE device_csrs SET status='pending', updated=? WHERE batch_id=? "
+                       "AND status='packaged'", (now, b))
+            tx.execute("UPDATE device_batches SET submitted=COALESCE(submitted, ?) WHERE id=?",
+                       (now, b))
             left = tx.execute("SELECT COUNT(*) FROM device_csrs WHERE batch_id=? AND status IN "
                               "('packaged','pending')", (b,)).fetchone()[0]
             tx.execute("UPDATE device_batches SET state=?, updated=? WHERE id=?",

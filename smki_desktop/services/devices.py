@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 import uuid
@@ -204,6 +205,22 @@ def _known(ctx: AppContext) -> tuple[dict[str, str], dict[bytes, int],
             counts[eui] += 1
         if r["status"] in PENDING_STATES:
             pairs[(eui, r["usage"])] = where
+    # device certificates imported by other routes (`smki cert import`) count as well
+    try:
+        others = ctx.db.conn().execute(
+            "SELECT device_eui, key_id FROM certificates WHERE environment=? AND family='device' "
+            "AND device_eui IS NOT NULL", (ctx.env.value,)).fetchall()
+    except sqlite3.Error:
+        others = []
+    for r in others:
+        if r["key_id"] in keys:
+            continue
+        try:
+            eui = Eui64.parse(r["device_eui"]).octets
+        except InputError:
+            continue
+        counts[eui] += 1
+        keys[r["key_id"]] = "an imported device certificate"
     return keys, dict(counts), pairs
 
 

@@ -19,3 +19,14 @@ def test_generate_validate_package_small(ctx, tmp_path: Path) -> None:  # type: 
     # validating the same source again: every key is now a duplicate of the packaged batch
     again = devices.validate(ctx, gen.out, processes=1)
     assert not again.accepted and {r.code for r in again.rejected} == {"duplicate-key"}
+
+
+def test_device_certificates_imported_elsewhere_count_for_the_limit(ctx) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.services.certificates import import_certificate
+
+    fixtures = Path(__file__).parents[1] / "fixtures" / "dcc-test-pki" / "device"
+    for name in ("00db123456789001-ds.pem", "00db123456789001-ka.pem"):
+        import_certificate(ctx, (fixtures / name).read_bytes())
+    keys, counts, _ = devices._known(ctx)
+    assert counts.get(bytes.fromhex("00DB123456789001")) == 2
+    assert len(keys) == 2

@@ -130,8 +130,10 @@ def read_limited(path: Path, limit: int = MAX_VALIDATE_BYTES) -> bytes:
 
 
 def validate_bytes(ctx: AppContext, data: bytes, kind: str = "adt-file",
-                   profile: Profile | None = None) -> ValidationReport:
-    return validate(data, profile or active_profile(ctx, kind), party_ranges(ctx))
+                   profile: Profile | None = None, *, keep_rows: bool = True
+                   ) -> ValidationReport:
+    return validate(data, profile or active_profile(ctx, kind), party_ranges(ctx),
+                    keep_rows=keep_rows)
 
 
 def validate_file(ctx: AppContext, path: Path, kind: str = "adt-file",
@@ -420,7 +422,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
     expected_sha = ""
     if kind in ("adt-file", "quarantine-action"):
         data = read_limited(path)
-        validation = validate_bytes(ctx, data, kind)
+        validation = validate_bytes(ctx, data, kind, keep_rows=False)
         validation.raise_if_invalid(str(path))
         expected_sha = hashlib.sha256(data).hexdigest()
         del data

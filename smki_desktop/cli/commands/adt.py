@@ -99,7 +99,7 @@ def run_validate(args: argparse.Namespace, app: CliApp) -> int:
                      "Party's EUI-64 ranges.")
     text = "\n".join([*lines, report.summary()])
     app.emit({"file": str(args.file), "profile": report.profile.ref, "valid": report.ok,
-              "rows": len(report.rows), "issues": [i.as_dict() for i in report.issues]}, text)
+              "rows": report.row_count, "issues": [i.as_dict() for i in report.issues]}, text)
     return 0 if report.ok else 1
 
 

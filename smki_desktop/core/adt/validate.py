@@ -10,6 +10,7 @@ the file; columns are 1-based with the profile's column name.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -59,8 +60,9 @@ class Row:
 class ValidationReport:
     profile: Profile
     issues: list[Issue] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)  # empty when validated with keep_rows=False
     truncated: bool = False  # more than MAX_ISSUES findings
+    row_count: int = 0
 
     @property
     def errors(self) -> list[Issue]:
@@ -81,7 +83,7 @@ class ValidationReport:
         if self.ok:
             w = f", {len(self.warnings)} warning(s)" if self.warnings else ""
             return f"Valid {self.profile.title or self.profile.kind} ({self.profile.ref}): " \
-                   f"{len(self.rows)} row(s){w}."
+                   f"{self.row_count} row(s){w}."
         more = " (first findings only)" if self.truncated else ""
         return f"Not valid against {self.profile.ref}: {len(self.errors)} error(s), " \
                f"{len(self.warnings)} warning(s){more}."
@@ -105,83 +107,105 @@ class _Collector:
         return True
 
 
-def _line_col_of_offset(data: bytes, offset: int) -> tuple[int, int]:
-    line = data.count(b"\n", 0, offset) + 1
-    start = data.rfind(b"\n", 0, offset) + 1
-    return line, offset - start + 1
+_CHUNK = 1 << 20
 
 
-def _check_value(col: Column, idx: int, raw: str, line: int, row_index: int, profile: Profile,
-                 party_ranges: Sequence[EuiRange] | None) -> tuple[list[Issue], object]:
-    """Findings for one field and its parsed value (None when it did not parse)."""
-    out: list[Issue] = []
+def _breaks(text: str) -> int:
+    """Line breaks in text: CRLF, LF or a lone CR (as the CSV reader counts lines)."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
 
-    def issue(rule: str, msg: str, severity: str = "error") -> None:
-        out.append(Issue(line, rule, msg, col.name, idx, severity, row_index))
 
-    value = raw.strip()
-    if value != raw:
-        issue("whitespace", f"{raw!r} has leading or trailing spaces (ignored).", "warning")
-    if not value:
-        if col.required:
-            issue("required", f"{col.name} is required and is empty.")
-        return out, None
-    if col.type == "integer":
-        if not _INT.fullmatch(value):
-            issue("non-numeric", f"{value!r} is not a whole number.")
-            return out, None
-        n = int(value)
-        if col.minimum is not None and n < col.minimum:
-            issue("range", f"{n} is below the minimum {col.minimum}.")
-        elif col.maximum is not None and n > col.maximum:
-            issue("range", f"{n} is above the maximum {col.maximum}.")
-        return out, n
-    if col.type == "eui64":
-        try:
-            eui = Eui64.parse(value, col.name)
-        except InputError:
-            issue("eui", f"{value!r} is not an EUI-64 (16 hex digits, e.g. "
-                         "90-B3-D5-1F-30-01-00-00).")
-            return out, None
-        if col.party_eui and party_ranges is not None and not any(eui in r for r in party_ranges):
-            ranges = ", ".join(str(r) for r in party_ranges) or "none recorded"
-            issue("not-party-eui", f"{eui} is not an EUI-64 of this Party (allocated: {ranges}).")
-        return out, eui
-    if col.type == "enum":
-        allowed = col.values
-        hit = value.upper() if col.case_insensitive else value
-        pool = [v.upper() for v in allowed] if col.case_insensitive else list(allowed)
-        if hit not in pool:
-            issue("unknown-value", f"{value!r} is not one of: {', '.join(allowed)}.")
-            return out, None
-        return out, allowed[pool.index(hit)]
-    if col.type == "service-request":
-        known = {s.upper(): s for s in profile.service_request_types}
-        if value.upper() not in known:
-            issue("unknown-service-request",
-                  f"{value!r} is not a Service Request type of profile {profile.ref} "
-                  "(use ALL or a Service Reference Variant such as 1.1.1).")
-            return out, None
-        return out, known[value.upper()]
-    if col.type == "datetime":
-        try:
-            dt = datetime.fromisoformat(value)
-        except ValueError:
-            issue("datetime", f"{value!r} is not an ISO 8601 date and time "
-                              "(e.g. 2026-11-01T10:15:00Z).")
-            return out, None
-        if dt.tzinfo is None:
-            issue("datetime", f"{value!r} has no time zone (add Z for UTC).")
-            return out, None
-        return out, dt
-    # text
-    if len(value) > col.max_length:
-        issue("too-long", f"{len(value)} characters; at most {col.max_length}.")
-        return out, None
-    if col.pattern and not re.fullmatch(col.pattern, value):
-        issue("pattern", f"{value!r} does not have the expected form ({col.pattern}).")
-        return out, None
-    return out, value
+def _breaks_bytes(data: bytes, end: int) -> int:
+    return data.count(b"\n", 0, end) + data.count(b"\r", 0, end) - data.count(b"\r\n", 0, end)
+
+
+class _ColumnCheck:
+    """One column's checks, prepared once per validation (lookup tables, compiled patterns)."""
+
+    def __init__(self, col: Column, idx: int, profile: Profile,
+                 party_ranges: Sequence[EuiRange] | None) -> None:
+        self.col, self.idx, self.kind = col, idx, col.type
+        self.pool: dict[str, str] = {}
+        if col.type == "enum":
+            self.pool = {(v.upper() if col.case_insensitive else v): v for v in col.values}
+            self.fold = col.case_insensitive
+        elif col.type == "service-request":
+            self.pool = {v.upper(): v for v in profile.service_request_types}
+            self.fold = True
+        self.pattern = re.compile(col.pattern) if col.pattern else None
+        self.ranges = [(int(r.first), int(r.last)) for r in party_ranges] \
+            if (col.party_eui and party_ranges is not None) else None
+        self.ranges_text = ", ".join(str(r) for r in party_ranges or ()) or "none recorded"
+        self.profile_ref = profile.ref
+
+    def __call__(self, raw: str, line: int, row_index: int) -> tuple[object, list[Issue] | None]:
+        """The parsed value (None when it did not parse) and the findings (None if none)."""
+        col = self.col
+        out: list[Issue] | None = None
+
+        def issue(rule: str, msg: str, severity: str = "error") -> list[Issue]:
+            nonlocal out
+            if out is None:
+                out = []
+            out.append(Issue(line, rule, msg, col.name, self.idx, severity, row_index))
+            return out
+
+        value = raw.strip()
+        if value != raw:
+            issue("whitespace", f"{raw!r} has leading or trailing spaces (ignored).", "warning")
+        if not value:
+            if col.required:
+                issue("required", f"{col.name} is required and is empty.")
+            return None, out
+        kind = self.kind
+        if kind == "integer":
+            if not _INT.fullmatch(value):
+                return None, issue("non-numeric", f"{value!r} is not a whole number.")
+            n = int(value)
+            if col.minimum is not None and n < col.minimum:
+                issue("range", f"{n} is below the minimum {col.minimum}.")
+            elif col.maximum is not None and n > col.maximum:
+                issue("range", f"{n} is above the maximum {col.maximum}.")
+            return n, out
+        if kind == "eui64":
+            try:
+                eui = Eui64.parse(value, col.name)
+            except InputError:
+                return None, issue("eui", f"{value!r} is not an EUI-64 (16 hex digits, e.g. "
+                                          "90-B3-D5-1F-30-01-00-00).")
+            n = int(eui)
+            if self.ranges is not None and not any(lo <= n <= hi for lo, hi in self.ranges):
+                issue("not-party-eui", f"{eui} is not an EUI-64 of this Party (allocated: "
+                                       f"{self.ranges_text}).")
+            return n, out
+        if kind in ("enum", "service-request"):
+            hit = self.pool.get(value.upper() if self.fold else value)
+            if hit is None:
+                if kind == "enum":
+                    return None, issue("unknown-value",
+                                       f"{value!r} is not one of: {', '.join(col.values)}.")
+                return None, issue(
+                    "unknown-service-request",
+                    f"{value!r} is not a Service Request type of profile {self.profile_ref} "
+                    "(use ALL or a Service Reference Variant such as 1.1.1).")
+            return hit, out
+        if kind == "datetime":
+            try:
+                dt = datetime.fromisoformat(value)
+            except ValueError:
+                return None, issue("datetime", f"{value!r} is not an ISO 8601 date and time "
+                                               "(e.g. 2026-11-01T10:15:00Z).")
+            if dt.tzinfo is None:
+                return None, issue("datetime", f"{value!r} has no time zone (add Z for UTC).")
+            return dt, out
+        # text
+        if len(value) > col.max_length:
+            return None, issue("too-long", f"{len(value)} characters; at most "
+                                           f"{col.max_length}.")
+        if self.pattern is not None and not self.pattern.fullmatch(value):
+            return None, issue("pattern", f"{value!r} does not have the expected form "
+                                          f"({col.pattern}).")
+        return value, out
 
 
 def _norm_key(v: object) -> object:
@@ -189,43 +213,67 @@ def _norm_key(v: object) -> object:
 
 
 def validate(data: bytes, profile: Profile,
-             party_ranges: Sequence[EuiRange] | None = None) -> ValidationReport:
+             party_ranges: Sequence[EuiRange] | None = None, *,
+             keep_rows: bool = True) -> ValidationReport:
     """Check the exact bytes of a CSV against `profile`. `party_ranges` None skips the check
-    that EUI columns marked `party_eui` lie in the Party's allocation."""
+    that EUI columns marked `party_eui` lie in the Party's allocation. `keep_rows` False keeps
+    only the findings and the row count (large files checked before signing)."""
     report = ValidationReport(profile)
     sink = _Collector(report)
-    body = data
+    start = 0
     for bom in _BOMS:
-        if body.startswith(bom):
+        if data.startswith(bom):
             if profile.bom != "allowed" or bom != UTF8_BOM:
                 sink.add(Issue(1, "bom", "The file starts with a byte order mark; profile "
-                                        f"{profile.ref} forbids it (save as UTF-8 without BOM)."))
+                                         f"{profile.ref} forbids it (save as UTF-8 without BOM)."))
                 if bom != UTF8_BOM:
                     return report  # UTF-16: nothing else can be read sensibly
-            body = body[len(bom):]
+            start = len(bom)
             break
-    try:
-        text = body.decode(profile.encoding)
-    except UnicodeDecodeError as exc:
-        offset = exc.start + (len(data) - len(body))
-        line, char = _line_col_of_offset(data, offset)
-        sink.add(Issue(line, "encoding", f"byte 0x{data[offset]:02X} at character {char} is not "
-                                        f"valid {profile.encoding}; save the file as "
-                                        f"{profile.encoding}."))
-        return report
-    m = _CONTROL.search(text)
-    if m:
-        line = text.count("\n", 0, m.start()) + 1
-        sink.add(Issue(line, "control-character",
-                      f"control character U+{ord(m.group()):04X} is not allowed in a CSV file."))
-        return report
+    # encoding and control characters, decoded in chunks (the text is never held whole)
+    decoder = codecs.getincrementaldecoder(profile.encoding)("strict")
+    view = memoryview(data)
+    lines_before = 0
+    pos = start
+    while True:
+        final = pos + _CHUNK >= len(data)
+        pending = len(decoder.getstate()[0])
+        try:
+            text = decoder.decode(view[pos:pos + _CHUNK], final)
+        except UnicodeDecodeError as exc:
+            offset = max(pos - pending + exc.start, 0)
+            line = _breaks_bytes(data, offset) + 1
+            char = offset - max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset))
+            sink.add(Issue(line, "encoding", f"byte 0x{data[offset]:02X} at character {char} is "
+                                             f"not valid {profile.encoding}; save the file as "
+                                             f"{profile.encoding}."))
+            return report
+        m = _CONTROL.search(text)
+        if m:
+            line = lines_before + _breaks(text[:m.start()]) + 1
+            sink.add(Issue(line, "control-character", f"control character U+{ord(m.group()):04X}"
+                                                      " is not allowed in a CSV file."))
+            return report
+        lines_before += _breaks(text)
+        pos += _CHUNK
+        if final:
+            break
+    del view
 
     ncols = len(profile.columns)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=profile.delimiter, strict=True)
+    stream = io.BytesIO(data)  # shares the bytes; no copy
+    stream.seek(start)
+    lines = io.TextIOWrapper(stream, encoding=profile.encoding, newline="")
+    reader = csv.reader(lines, delimiter=profile.delimiter, strict=True)
     prev_end = 0
     header_seen = not profile.header
     first_seen: dict[tuple[object, ...], int] = {}
-    key_idx = [profile.column_names.index(u) for u in profile.unique]
+    names = profile.column_names
+    key_idx = [names.index(u) for u in profile.unique]
+    checks = [_ColumnCheck(c, i, profile, party_ranges)
+              for i, c in enumerate(profile.columns, start=1)]
+    row_checks = [(chk, names.index(chk.lower), names.index(chk.upper))
+                  for chk in profile.checks]
     while True:
         try:
             record = next(reader)
@@ -257,11 +305,13 @@ def validate(data: bytes, profile: Profile,
                     sink.add(Issue(line, "header", f"the header has {len(found)} columns; "
                                                   f"profile {profile.ref} has {ncols}."))
             continue
-        if len(report.rows) >= profile.max_rows:
+        if report.row_count >= profile.max_rows:
             sink.add(Issue(line, "too-many-rows", f"more than {profile.max_rows} rows."))
             return report
-        row_index = len(report.rows)
-        report.rows.append(Row(line, tuple(record)))
+        row_index = report.row_count
+        report.row_count += 1
+        if keep_rows:
+            report.rows.append(Row(line, tuple(record)))
         if len(record) != ncols:
             if not sink.add(Issue(line, "ragged-row", f"{len(record)} field(s); every row of "
                                                      f"profile {profile.ref} has {ncols}.",
@@ -269,32 +319,33 @@ def validate(data: bytes, profile: Profile,
                 return report
             continue
         parsed: list[object] = []
-        for i, (c, raw) in enumerate(zip(profile.columns, record, strict=True), start=1):
-            found_issues, value = _check_value(c, i, raw, line, row_index, profile, party_ranges)
+        for check, raw in zip(checks, record, strict=True):
+            value, found_issues = check(raw, line, row_index)
             parsed.append(value)
-            for it in found_issues:
-                if not sink.add(it):
-                    return report
-        for chk in profile.checks:
-            li = profile.column_names.index(chk.lower)
-            ui = profile.column_names.index(chk.upper)
+            if found_issues:
+                for it in found_issues:
+                    if not sink.add(it):
+                        return report
+        for chk, li, ui in row_checks:
             lo, up = parsed[li], parsed[ui]
             if isinstance(lo, int) and isinstance(up, int) and lo > up:
                 msg = chk.message or f"{chk.lower} must not be above {chk.upper}"
                 if not sink.add(Issue(line, chk.rule, f"{msg}: {lo} > {up}.", chk.lower, li + 1,
-                                     row_index=row_index)):
+                                      row_index=row_index)):
                     return report
-        if key_idx and all(parsed[k] is not None for k in key_idx):
+        if key_idx:
             key = tuple(_norm_key(parsed[k]) for k in key_idx)
-            if key in first_seen:
+            if None in key:
+                continue
+            first = first_seen.get(key)
+            if first is not None:
                 if not sink.add(Issue(line, "duplicate",
-                                     f"same {', '.join(profile.unique)} as line "
-                                     f"{first_seen[key]}.", profile.unique[0], key_idx[0] + 1,
-                                     row_index=row_index)):
+                                      f"same {', '.join(profile.unique)} as line {first}.",
+                                      profile.unique[0], key_idx[0] + 1, row_index=row_index)):
                     return report
             else:
                 first_seen[key] = line
-    if not report.rows:
+    if not report.row_count:
         where = prev_end + 1 if prev_end else 1
         sink.add(Issue(where, "empty-file", "the file has no data rows."))
     return report

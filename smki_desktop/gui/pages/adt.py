@@ -126,6 +126,9 @@ class Page(QWidget):
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 1)
         layout.addWidget(split, 1)
+        self.validation = QLabel("")
+        self.validation.setWordWrap(True)
+        layout.addWidget(self.validation)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -245,6 +248,7 @@ class Page(QWidget):
         self._revalidate.start()
 
     def validate_now(self) -> ValidationReport:
+        self._revalidate.stop()
         report = validate(self.current_bytes(), self.profile,
                           adt_service.party_ranges(self.ctx))
         self._show(report)
@@ -344,7 +348,7 @@ class Page(QWidget):
             entry = QListWidgetItem(("⚠ " if issue.severity == "warning" else "✖ ") + str(issue))
             entry.setData(ISSUE_ROLE, issue)
             self.issues.addItem(entry)
-        self.summary.setText(report.summary())
+        self.validation.setText(report.summary())
         self._update_buttons()
 
     def _mark(self, issue: Issue) -> None:

@@ -180,3 +180,37 @@ def test_generated_rows_errors_match_an_oracle(rows: list[tuple[str, str, str, i
             expected.append((n, "duplicate"))
         seen.add((r, s, p))
     assert sorted((i.line, i.rule) for i in rep.issues) == sorted(expected)
+
+
+# the rules only the quarantine profiles use: one failing example each
+REPORT = Profile.from_json(resource("adt", "quarantine-report", "1.json").read_text())
+REPORT_ROW = ["Q-1", OWN, "IS", "1.1.1", "req-1", "2026-11-01T10:00:00Z", "USER", "5"]
+
+
+def _report_with(col: int, value: str) -> bytes:
+    row = list(REPORT_ROW)
+    row[col] = value
+    return render_csv(REPORT, [tuple(REPORT_ROW), tuple(row)])
+
+
+@pytest.mark.parametrize(("rule", "col", "value"), [
+    ("pattern", 0, "Q 2"),
+    ("too-long", 4, "r" * 129),
+    ("datetime", 5, "yesterday"),
+    ("datetime", 5, "2026-11-01T10:00:00"),
+    ("unknown-value", 6, "BOTH"),
+], ids=["pattern", "too-long", "datetime-syntax", "datetime-no-zone", "enum"])
+def test_report_profile_rules(rule: str, col: int, value: str) -> None:
+    assert validate(render_csv(REPORT, [tuple(REPORT_ROW)]), REPORT, RANGES).ok
+    rep = validate(_report_with(col, value), REPORT, RANGES)
+    hits = [i for i in rep.issues if i.rule == rule]
+    assert hits and hits[0].line == 3 and hits[0].column_index == col + 1, \
+        [str(i) for i in rep.issues]
+    assert not rep.ok
+
+
+def test_report_profile_allows_bom_and_checks_duplicate_ids() -> None:
+    data = b"\xef\xbb\xbf" + render_csv(REPORT, [tuple(REPORT_ROW)])
+    assert validate(data, REPORT, RANGES).ok
+    rep = validate(_report_with(4, "req-2"), REPORT, RANGES)  # same Quarantine ID twice
+    assert [(i.rule, i.line) for i in rep.issues] == [("duplicate", 3)]

@@ -65,6 +65,9 @@ class OutboxItem:
         if self.state == "queued":
             return "send to the DCC" + (f" (retry after: {self.last_error})"
                                         if self.last_error else "")
+        if self.state == "submitted" and self.server_status == "PASTE_IN_PORTAL":
+            return ("paste the CSR into the SMKI Portal's form, then import the certificate "
+                    "you pick up")
         if self.state == "submitted":
             when = f" at {self.next_action_at:%Y-%m-%d %H:%M} UTC" if self.next_action_at else ""
             return f"ask the DCC for results{when}"

@@ -9,6 +9,7 @@ trusts a simulator's hierarchy.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -217,16 +218,61 @@ class Enqueued:
     sent: list[OutboxItem] = field(default_factory=list)
 
 
+def org_channel(ctx: AppContext) -> str:
+    """How Organisation CSRs reach the DCC here: the DCC has no web service for them, so Live
+    (and a configured Test endpoint) use the browser portal by hand; the simulator emulates
+    the portal form, so Test with the simulator runs the whole loop automatically."""
+    rec = configured_endpoint(ctx)
+    if ctx.env is Environment.LIVE or (rec is not None and rec.source == "configured"):
+        return "browser-portal"
+    return "simulator-form"
+
+
 def submit_org_csr(ctx: AppContext, data: bytes, *, source: str = "",
                    send_now: bool = True) -> Enqueued:
-    """Store an Organisation CSR in the outbox, then try to send it at once."""
+    """Store an Organisation CSR in the outbox. With the simulator it is sent at once; for the
+    DCC the item carries the paste text for the SMKI Portal's form and completes when the
+    certificate the user picks up is imported (`smki portal poll` notices it)."""
     der = _csr_der(data, source or "Organisation CSR")
     ob = outbox(ctx)
-    item = ob.add("org-csr", der, {"source": source})
+    channel = org_channel(ctx)
+    meta: dict[str, Any] = {"source": source, "channel": channel}
+    if channel == "browser-portal":
+        from smki_desktop.portal.upload import org_paste_text
+
+        meta["paste_text"] = org_paste_text(der)
+    item = ob.add("org-csr", der, meta)
     entry = ctx.audit.record("portal.submit", {"kind": "org-csr", "ref": item.ref,
-                                               "source": source}, {"csr": der})
+                                               "source": source, "channel": channel},
+                             {"csr": der})
+    if channel == "browser-portal":
+        ob.mark_submitted(item.ref, "", "PASTE_IN_PORTAL", ctx.clock.now())
+        return Enqueued(ob.get(item.ref), entry, [])
     sent = send_pending(ctx, refs=[item.ref]) if send_now else []
     return Enqueued(ob.get(item.ref), entry, sent)
+
+
+def _browser_portal_check(ctx: AppContext, ob: Outbox, item: OutboxItem) -> bool:
+    """Complete a hand-submitted Organisation CSR once its certificate has been imported."""
+    from cryptography.hazmat.primitives import serialization as ser
+
+    from smki_desktop.core.keys import key_id_for_spki
+
+    spki = x509.load_der_x509_csr(item.payload).public_key().public_bytes(
+        ser.Encoding.DER, ser.PublicFormat.SubjectPublicKeyInfo)
+    key_id = key_id_for_spki(spki)
+    try:
+        row = ctx.db.conn().execute(
+            "SELECT der, status FROM certificates WHERE key_id=? AND environment=? "
+            "ORDER BY cert_id DESC LIMIT 1", (key_id, ctx.env.value)).fetchone()
+    except sqlite3.OperationalError:  # the certificates component is not installed
+        return False
+    if row is None:
+        ob.mark_polled(item.ref, "PASTE_IN_PORTAL", ctx.clock.now() + timedelta(hours=1))
+        return False
+    meta = dict(item.meta, certificate={"imported": True, "status": row["status"]})
+    ob.mark_done(item.ref, "COMPLETED", bytes(row["der"]), meta)
+    return True
 
 
 def enqueue_device_batch(ctx: AppContext, csrs: list[tuple[str, bytes]],
@@ -367,15 +413,28 @@ class PollReport:
 def poll(ctx: AppContext, portal: WsPortal | None = None, *, force: bool = False,
          send: bool = True) -> PollReport:
     """Send what is queued, then ask for the results of every submitted request that is due;
-    import issued Organisation certificates through the acceptance check."""
+    import issued Organisation certificates through the acceptance check. Hand-submitted
+    Organisation CSRs (browser portal) complete when their certificate has been imported."""
     report = PollReport()
     ob = outbox(ctx)
+    items = ob.items(["submitted"]) if force else ob.due("submitted")
+    by_hand = [i for i in items if i.meta.get("channel") == "browser-portal"]
+    for item in by_hand:
+        done = _browser_portal_check(ctx, ob, item)
+        report.polled.append(ob.get(item.ref))
+        if done:
+            report.completed.append(ob.get(item.ref))
+    items = [i for i in items if i.meta.get("channel") != "browser-portal"]
+    queued = ob.items(["queued"]) if send else []
+    if not items and not queued and portal is None:
+        ctx.audit.record("portal.poll", {"polled": len(report.polled),
+                                         "completed": [i.ref for i in report.completed]}, {})
+        return report
     own = portal is None
     p = portal or open_portal(ctx)
     try:
         if send:
             report.sent = send_pending(ctx, p)
-        items = ob.items(["submitted"]) if force else ob.due("submitted")
         for item in items:
             try:
                 done = _poll_one(ctx, ob, p, item, report)

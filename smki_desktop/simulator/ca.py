@@ -140,11 +140,10 @@ def _csr_key_usage(csr: x509.CertificateSigningRequest) -> x509.KeyUsage:
     return ext.value
 
 
-def issue_organisation(ca: CaEntry, csr: x509.CertificateSigningRequest,
-                       now: datetime) -> x509.Certificate:
+def issue_organisation(ca: CaEntry, csr: x509.CertificateSigningRequest, now: datetime,
+                       policy: x509.ObjectIdentifier = TEST_ORG_POLICY) -> x509.Certificate:
     """Organisation certificate: subject and key from the CSR, keyUsage critical (one bit)."""
-    b = _leaf(ca, csr.subject, csr.public_key(), now, now + timedelta(days=3652),
-              TEST_ORG_POLICY)
+    b = _leaf(ca, csr.subject, csr.public_key(), now, now + timedelta(days=3652), policy)
     b = b.add_extension(_csr_key_usage(csr), critical=True)
     return b.sign(ca.key, hashes.SHA256())
 

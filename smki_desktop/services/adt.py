@@ -109,6 +109,16 @@ def active_profile(ctx: AppContext, kind: str = "adt-file") -> Profile:
     return load_profile(kind, ctx.setting(f"adt.profile.{kind}"))
 
 
+def use_profile(ctx: AppContext, kind: str, version: str) -> Written:
+    """Make an installed profile version the active one for `kind` (audited)."""
+    prof = load_profile(kind, version)
+    before = active_profile(ctx, kind).ref
+    ctx.set_setting(f"adt.profile.{kind}", prof.version)
+    entry = ctx.audit.record("adt.profile.use", {"kind": kind, "profile": prof.ref,
+                                                 "previous": before})
+    return Written(Path(""), "", entry)
+
+
 def party_ranges(ctx: AppContext) -> list[EuiRange] | None:
     party = ctx.party()
     return list(party.eui_ranges) if party else None

@@ -71,6 +71,25 @@ def test_adt_editor_errors_in_place_then_sign(qtbot, window: MainWindow,  # type
     qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
     assert isinstance(page.last_result, VerifyResult)
     assert "Signature valid" in page.summary.text()
+    assert "signed" in page.history.text()
+
+    # the SRO's confirmation (resubmit, naming who) and the delivery package
+    from smki_desktop.core.party import OfficerRole
+    from tests.integration.adt_support import set_profiles
+
+    set_profiles(page.ctx, OfficerRole.SRO)
+    page.decision_combo.setCurrentIndex(page.decision_combo.findData("resubmit"))
+    page.resubmitter_edit.setText("Ada Aro")
+    page.confirm_btn.click()
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    assert "SRO confirmation (resubmit) signed" in page.summary.text(), page.summary.text()
+    assert_openssl_ok(page.last_result.document, page.last_result.signature, aro.root_pem)
+    page.deliver_btn.click()
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    assert "Delivery package" in page.summary.text(), page.summary.text()
+    assert [e["event"] for e in page.show_history()] == ["signed", "sro-resubmit",
+                                                          "delivered"]
+    assert "sro-resubmit" in page.history.text()
 
 
 def test_adt_open_file_with_findings(qtbot, window: MainWindow, tmp_path: Path  # type: ignore[no-untyped-def]

@@ -145,3 +145,14 @@ def test_cli_sro_confirm_anchor_and_deliver(ctx, cli_run, tmp_path: Path) -> Non
     assert [e["event"] for e in r.json()["events"]][:2] == ["signed", "sro-resubmit"]
     r = cli_run("audit", "verify")
     assert r.code == 0, r.err + r.out
+
+
+def test_cli_profiles_list_and_use(ctx, cli_run) -> None:  # type: ignore[no-untyped-def]
+    r = cli_run("adt", "profiles", "--json")
+    assert r.code == 0 and r.json()["adt-file"] == {"versions": ["1"], "active": "1"}
+    r = cli_run("adt", "profiles", "--use", "adt-file", "1", "--json")
+    assert r.code == 0 and ctx.setting("adt.profile.adt-file") == "1"
+    r = cli_run("adt", "profiles", "--use", "adt-file", "9")
+    assert r.code == 1 and "version '9' is not installed" in r.err
+    r = cli_run("adt", "profiles", "--use", "nonsense", "1")
+    assert r.code == 2 and "nonsense" in r.err

@@ -84,6 +84,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ls.set_defaults(handler=run_anchor_list)
 
     pr = ps.add_parser("profiles", help="installed file profiles and the active versions")
+    pr.add_argument("--use", nargs=2, metavar=("KIND", "VERSION"), default=None,
+                    help="make an installed profile version the active one")
     pr.set_defaults(handler=run_profiles)
 
 
@@ -205,6 +207,13 @@ def run_anchor_list(args: argparse.Namespace, app: CliApp) -> int:
 
 def run_profiles(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
+    if args.use:
+        kind, version = args.use
+        if kind not in KINDS:
+            from smki_desktop.core.errors import InputError
+
+            raise InputError(f"--use: kind {kind!r} is not one of {', '.join(KINDS)}.")
+        adt_service.use_profile(ctx, kind, version)
     out = {}
     for kind in KINDS:
         out[kind] = {"versions": adt_service.profile_versions(kind),

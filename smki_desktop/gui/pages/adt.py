@@ -102,14 +102,29 @@ class Page(QWidget):
         self.smsr_edit.setPlaceholderText("Service Request reference (SMSR)")
         self.sign_btn = QPushButton("S&ign…")
         self.verify_btn = QPushButton("&Verify…")
-        self.confirm_btn = QPushButton("SRO &confirm…")
+        self.decision_combo = QComboBox()
+        self.decision_combo.addItem("ADTs apply", "apply")
+        self.decision_combo.addItem("Will be resubmitted", "resubmit")
+        self.resubmitter_edit = QLineEdit()
+        self.resubmitter_edit.setPlaceholderText("Who resubmits")
+        self.confirm_btn = QPushButton("SRO &confirm")
         self.deliver_btn = QPushButton("Deli&ver package…")
         sign_bar.addWidget(QLabel("File-signing &key:"))
         sign_bar.addWidget(self.key_combo, 1)
         sign_bar.addWidget(self.smsr_edit)
-        for b in (self.sign_btn, self.verify_btn, self.confirm_btn, self.deliver_btn):
+        for b in (self.sign_btn, self.verify_btn):
             sign_bar.addWidget(b)
         layout.addLayout(sign_bar)
+        sro_bar = QHBoxLayout()
+        sro_bar.addWidget(QLabel("SRO confirmation:"))
+        sro_bar.addWidget(self.decision_combo)
+        sro_bar.addWidget(self.resubmitter_edit, 1)
+        sro_bar.addWidget(self.confirm_btn)
+        sro_bar.addWidget(self.deliver_btn)
+        layout.addLayout(sro_bar)
+        self.history = QLabel("")
+        self.history.setWordWrap(True)
+        layout.addWidget(self.history)
 
         split = QSplitter(Qt.Orientation.Vertical)
         self.table = QTableWidget(0, len(self.profile.columns))
@@ -147,7 +162,9 @@ class Page(QWidget):
         self.del_row_btn.clicked.connect(self.delete_row)
         self.sign_btn.clicked.connect(lambda: self.sign())
         self.verify_btn.clicked.connect(self._choose_verify)
-        self.confirm_btn.clicked.connect(lambda: self.confirm())
+        self.confirm_btn.clicked.connect(
+            lambda: self.confirm(self.decision_combo.currentData(),
+                                 self.resubmitter_edit.text().strip()))
         self.deliver_btn.clicked.connect(lambda: self.deliver())
         self.table.itemChanged.connect(self._edited)
         self.issues.itemActivated.connect(self._jump)
@@ -219,6 +236,7 @@ class Page(QWidget):
         report = validate(data, self.profile, adt_service.party_ranges(self.ctx))
         self.path = Path(path)
         self.set_rows([list(r.values) for r in report.rows])
+        self.show_history()
         # the file's own findings (encoding, header, blank lines) are kept alongside
         self._show(report)
 
@@ -236,6 +254,20 @@ class Page(QWidget):
         self.validate_now()
         self.services.status(f"Saved {target}.")
         return target
+
+    def show_history(self) -> list[dict[str, Any]]:
+        """The open file's signing, confirmation and delivery events, shown under the bar."""
+        if self.path is None or not self.path.is_file():
+            self.history.setText("")
+            return []
+        try:
+            events = adt_service.history(self.ctx, str(self.path))
+        except (SmkiError, OSError):
+            events = []
+        self.history.setText("History: " + "; ".join(
+            f"{e['at'][:19]} {e['event']}" for e in events) if events else
+            "History: not signed yet.")
+        return events
 
     def add_row(self) -> None:
         self.table.insertRow(self.table.rowCount())
@@ -296,6 +328,7 @@ class Page(QWidget):
             self.busy = False
             self.last_result = result
             done(result)
+            self.show_history()
             self._update_buttons()
 
         def failed(exc: BaseException) -> None:

@@ -263,6 +263,20 @@ class WsPortal:
                                  {"X-Client-Reference": client_ref,
                                   "Content-Type": "application/zip"}, rid, "batch upload")
 
+    def upload_adt_package(self, name: str, data: bytes) -> str:
+        """The secure channel for signed ADT packages (as the simulator emulates it)."""
+        import json
+
+        def ref(body: bytes) -> str:
+            try:
+                return str(json.loads(body)["reference"])
+            except (ValueError, KeyError) as exc:
+                raise W.XmlMessageError(f"no reference ({exc})") from None
+
+        return self.http.request("POST", "/portal/adt-upload", data,
+                                 {"X-File-Name": name, "Content-Type": "application/zip"},
+                                 ref, "ADT package upload")
+
     def fetch_batch_response(self, request_id: str) -> tuple[bytes, bytes]:
         """(the `.txt` report, the `<request>-response` zip) of a portal batch upload."""
         report = self.http.request("GET", f"/portal/batch-response?RequestId={request_id}"

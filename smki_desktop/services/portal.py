@@ -644,3 +644,23 @@ def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
     ctx.audit.record("portal.offline.import", {"path": str(folder),
                                                "changed": [i.ref for i in changed]}, {})
     return changed
+
+
+# ------------------------------------------------------------------------------ ADT delivery
+def upload_adt_package(ctx: AppContext, name: str, data: bytes) -> tuple[str, str]:
+    """Deliver a signed ADT package (issue 6 calls this). Test with the simulator: over mutual
+    TLS to its emulated secure channel -> (where, reference). The DCC's channel is SharePoint
+    (MP109), which this app does not drive: elsewhere the caller keeps the written package."""
+    rec = configured_endpoint(ctx)
+    if ctx.env is Environment.LIVE or (rec is not None and rec.source == "configured"):
+        raise Refusal("The DCC takes ADT packages through its secure channel (SharePoint), "
+                      "which this app does not drive: upload the written package there.")
+    p = open_portal(ctx)
+    try:
+        ref = p.upload_adt_package(name, data)
+    finally:
+        p.close()
+    where = f"{p.endpoint.portal_url}/portal/adt-upload"
+    ctx.audit.record("portal.adt.upload", {"name": name, "to": where, "reference": ref},
+                     {"package": data})
+    return where, ref

@@ -508,3 +508,22 @@ def portal_batch_response(state: SimState, owner: str, request_id: str,
     if row is None:
         return None
     return bytes(row["report"] if part == "report" else row["response_zip"])
+
+
+def adt_upload(state: SimState, owner: str, name: str, body: bytes) -> str:
+    """The DCC's secure channel for ADT packages (SharePoint since MP109), emulated: keep the
+    package; the same bytes twice give the same reference."""
+    import hashlib
+
+    sha = hashlib.sha256(body).hexdigest()
+    with Tx(state):
+        row = state.conn().execute("SELECT reference FROM adt_uploads WHERE owner=? AND "
+                                   "sha256=?", (owner, sha)).fetchone()
+        if row is not None:
+            log_submission(state, owner, "adt", sha, "replay")
+            return f"ADT-{row['reference']:06d}"
+        cur = state.conn().execute(
+            "INSERT INTO adt_uploads(owner, name, sha256, body, received) VALUES (?,?,?,?,?)",
+            (owner, name, sha, body, datetime.now(UTC).isoformat()))
+        log_submission(state, owner, "adt", sha, "new")
+        return f"ADT-{int(cur.lastrowid or 0):06d}"

@@ -253,6 +253,14 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return 200, json.dumps({"request_id": rid}).encode(), "application/json"
 
+    def r_adt(self, body: bytes, q: dict[str, str]) -> Answer:
+        name = self.headers.get("X-File-Name", "")
+        if not 1 <= len(name) <= 200 or "/" in name or "\\" in name:
+            self._error(400, "AD:Name", "An X-File-Name header (a plain file name) is needed.")
+            return None
+        ref = dcc.adt_upload(self.server.sim.state, self._owner(), name, body)
+        return 200, json.dumps({"reference": ref}).encode(), "application/json"
+
     def r_upload_response(self, body: bytes, q: dict[str, str]) -> Answer:
         part = q.get("part", "report")
         data = dcc.portal_batch_response(self.server.sim.state, self._owner(),
@@ -337,6 +345,7 @@ class Handler(BaseHTTPRequestHandler):
         ("POST", "/portal/revocation"): r_revoke,
         ("GET", "/portal/crl"): r_crl,
         ("POST", "/portal/batch-upload"): r_upload,
+        ("POST", "/portal/adt-upload"): r_adt,
         ("GET", "/portal/batch-response"): r_upload_response,
     }
     PUBLIC: ClassVar[dict[tuple[str, str], Callable[..., Answer]]] = {

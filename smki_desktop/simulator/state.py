@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS portal_uploads (
     request_id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, client_ref TEXT NOT NULL,
     report BLOB NOT NULL, response_zip BLOB NOT NULL, uploaded_at TEXT NOT NULL,
     UNIQUE (owner, client_ref));
+CREATE TABLE IF NOT EXISTS adt_uploads (
+    reference INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, name TEXT NOT NULL,
+    sha256 TEXT NOT NULL, body BLOB NOT NULL, received TEXT NOT NULL, UNIQUE (owner, sha256));
 CREATE TABLE IF NOT EXISTS crl_numbers (n INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL);
 """
 

@@ -164,3 +164,60 @@ def test_browser_portal_batch_upload_uses_the_shared_zip_and_report_formats(ctx,
     assert sorted(certs) == sorted(cid for cid, _ in csrs)
     uploads = [s for s in submissions(sim)["submissions"] if s["kind"] == "upload"]
     assert [s["outcome"] for s in uploads] == ["new", "replay"]
+
+
+def test_adt_package_upload_for_issue_6(ctx, sim, live_ctx) -> None:
+    where, ref = portal.upload_adt_package(ctx, "adt-2026.zip", b"PK\x03\x04 signed package")
+    assert where.startswith("https://127.0.0.1:") and ref.startswith("ADT-")
+    assert portal.upload_adt_package(ctx, "adt-2026.zip", b"PK\x03\x04 signed package")[1] == ref
+    from smki_desktop.core.errors import Refusal
+
+    with pytest.raises(Refusal, match="SharePoint"):
+        portal.upload_adt_package(live_ctx, "adt.zip", b"x")
+
+
+def test_typed_errors_rejected_and_authentication(ctx, sim) -> None:
+    from smki_desktop.core.portal_ports import AuthenticationFailed, Rejected
+    from smki_desktop.portal.ws_client import WsRepository
+
+    p = portal.open_portal(ctx)
+    try:
+        with pytest.raises(Rejected) as exc:
+            p.poll_batch("999999")
+        assert exc.value.dcc_code == "BR:Unknown"
+    finally:
+        p.close()
+    repo = WsRepository(portal.endpoint(ctx).endpoint, "wrong-key", retries=0)
+    try:
+        with pytest.raises(AuthenticationFailed, match="HTTP 401"):
+            repo.search(subject_eui="90B3D51F30010000")
+    finally:
+        repo.close()
+
+
+def test_adhoc_rate_follows_time_of_day_against_the_simulator(ctx, sim) -> None:
+    from datetime import UTC, datetime
+
+    from smki_desktop.core.ports import FixedClock
+
+    clock = FixedClock(datetime(2027, 1, 14, 12, 0, tzinfo=UTC))  # noon in London (GMT)
+    ctx.clock = clock
+    p = portal.open_portal(ctx)
+    csrs = device_csrs(4, 0x00DB1234567B0000)
+    try:
+        assert p.submit_device_csr("adhoc-1", csrs[0][1]).status == "SUCCESS"
+        clock.advance(seconds=0.5)
+        with pytest.raises(Throttled) as exc:
+            p.submit_device_csr("adhoc-2", csrs[1][1])
+        assert exc.value.retry_at == datetime(2027, 1, 14, 12, 0, 0, 800000, tzinfo=UTC)
+        clock.advance(seconds=0.3)
+        assert p.submit_device_csr("adhoc-2", csrs[1][1]).status == "SUCCESS"
+        clock.at = datetime(2027, 1, 14, 21, 0, tzinfo=UTC)  # 21:00 London: 1 per 4 s
+        assert p.submit_device_csr("adhoc-3", csrs[2][1]).status == "SUCCESS"
+        clock.advance(seconds=3)
+        with pytest.raises(Throttled, match="1 per 4 s"):
+            p.submit_device_csr("adhoc-4", csrs[3][1])
+        clock.advance(seconds=1)
+        assert p.submit_device_csr("adhoc-4", csrs[3][1]).status == "SUCCESS"
+    finally:
+        p.close()

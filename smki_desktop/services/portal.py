@@ -185,6 +185,18 @@ def open_portal(ctx: AppContext, *, timeout: float = 30.0, retries: int = 2) -> 
                     retries=retries)
 
 
+def set_api_key(ctx: AppContext, key: str) -> AuditEntry:
+    """Keep the repository web service's API key (from the DCC) in this environment's keyring."""
+    key = key.strip()
+    if len(key) < 8 or any(ch.isspace() for ch in key):
+        raise InputError("API key: paste the key the DCC gave you (no spaces, 8+ characters).")
+    ctx.keystore.secrets.set(API_KEY_SECRET, key)
+    import hashlib
+
+    return ctx.audit.record("portal.api-key.set", {"fingerprint": hashlib.sha256(
+        key.encode()).hexdigest()[:16]}, {})
+
+
 def open_repository(ctx: AppContext, *, timeout: float = 30.0) -> WsRepository:
     rec = endpoint(ctx)
     key = ctx.keystore.secrets.get_optional(API_KEY_SECRET)

@@ -64,9 +64,18 @@ def test_cli_whole_loop(ctx, cli_run, tmp_path: Path, stop_sim) -> None:
     assert cli_run("simulator", "status", "--json").json()["running"] is False
 
 
-def test_live_without_endpoint_is_refused_clearly(cli_run) -> None:
+def test_live_without_endpoint_is_refused_clearly(cli_run, live_ctx) -> None:
     r = cli_run("repo", "crl", env="live")
     assert r.code == 1 and "Live" in r.err and "endpoint" in r.err
+    r = cli_run("portal", "endpoint", "api-key", env="live", stdin="short\n")
+    assert r.code == 2 and "API key" in r.err
+    r = cli_run("portal", "endpoint", "api-key", "--json", env="live",
+                stdin="dcc-live-api-key-123\n")
+    assert r.code == 0 and r.json() == {"stored": True}
+    from smki_desktop.services.portal import API_KEY_SECRET
+
+    assert live_ctx.keystore.secrets.get_optional(API_KEY_SECRET) == "dcc-live-api-key-123"
+    assert "dcc-live-api-key-123" not in r.out + r.err
     r = cli_run("simulator", "start", env="live")
     assert r.code == 1 and "Test environment only" in r.err
 

@@ -54,6 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     es.add_argument("--repository", required=True, help="https://... of the repository")
     es.add_argument("--anchor", required=True, type=Path, help="the DCC's root (PEM/DER)")
     es.set_defaults(handler=run_endpoint_set)
+    ak = eps.add_parser("api-key", help="store the repository API key (read from the terminal "
+                                        "or standard input, never the command line)")
+    ak.set_defaults(handler=run_api_key)
     esh = eps.add_parser("show", help="show the endpoint in use")
     esh.set_defaults(handler=run_endpoint_show)
 
@@ -147,4 +150,12 @@ def run_offline_import(args: argparse.Namespace, app: CliApp) -> int:
     items = portal_service.import_offline(app.context(), args.folder)
     app.emit({"changed": [i.as_dict() for i in items]},
              "\n".join(portal_service.describe(i) for i in items) or "Nothing changed.")
+    return 0
+
+
+def run_api_key(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    key = ctx.passphrases.ask("Repository API key")
+    portal_service.set_api_key(ctx, key)
+    app.emit({"stored": True}, f"Repository API key stored in the {ctx.env.label} keyring.")
     return 0

@@ -57,6 +57,15 @@ class Section(QWidget):
         self.save_btn = QPushButton("Save endpoint and pin the trust anchor")
         self.save_btn.clicked.connect(self.save_endpoint)
         form.addRow(self.save_btn)
+        self.api_key = QLineEdit()
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key.setPlaceholderText("the repository API key the DCC gave you")
+        key_btn = QPushButton("Store in the keyring")
+        key_btn.clicked.connect(self.save_api_key)
+        krow = QHBoxLayout()
+        krow.addWidget(self.api_key)
+        krow.addWidget(key_btn)
+        form.addRow("Repository API key", krow)
         box.addWidget(ep)
         cr = QGroupBox("Credentials")
         cform = QVBoxLayout(cr)
@@ -117,6 +126,11 @@ class Section(QWidget):
             return
         self._run(portal_service.set_endpoint, "Saving", self.portal_url.text().strip(),
                   self.repo_url.text().strip(), data)
+
+    def save_api_key(self) -> None:
+        key = self.api_key.text()
+        self.api_key.clear()
+        self._run(portal_service.set_api_key, "Storing the API key", key)
 
     def request_web_service(self) -> None:
         self._run(credentials.request_credential, "Requesting", "web-service")

@@ -46,6 +46,7 @@ from smki_desktop.core.errors import (
     InputError,
     NotFound,
     Refusal,
+    SmkiError,
 )
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyUsage
@@ -722,22 +723,28 @@ def deliver(ctx: AppContext, path: Path, *, out: Path | None = None, send: bool 
     data = _package_bytes(members)
     write_atomic(package, data, overwrite=overwrite)
     pkg_sha = hashlib.sha256(data).hexdigest()
-    sent_to, remote_ref = "", ""
-    if send:
-        sent_to, remote_ref = _send(ctx, package, data)
     assert result.manifest is not None
     entry = ctx.audit.record(
         "adt.deliver",
         {"file": path.name, "package": str(package), "kind": result.manifest.kind,
-         "smsr_reference": result.manifest.smsr_reference, "sent_to": sent_to,
-         "remote_ref": remote_ref},
+         "smsr_reference": result.manifest.smsr_reference},
         {"package": pkg_sha, **{f"member:{n}": d for n, d in digests.items()}})
     with ctx.db.transaction() as c:
-        c.execute("INSERT INTO adt_deliveries(environment, file_sha256, package_path, "
-                  "package_sha256, sent_to, remote_ref, created, audit_seq) "
-                  "VALUES (?,?,?,?,?,?,?,?)",
-                  (ctx.env.value, result.sha256, str(package.resolve()), pkg_sha, sent_to,
-                   remote_ref, ctx.clock.now().isoformat(), entry.seq))
+        cur = c.execute("INSERT INTO adt_deliveries(environment, file_sha256, package_path, "
+                        "package_sha256, created, audit_seq) VALUES (?,?,?,?,?,?)",
+                        (ctx.env.value, result.sha256, str(package.resolve()), pkg_sha,
+                         ctx.clock.now().isoformat(), entry.seq))
+        delivery_id = cur.lastrowid
+    sent_to, remote_ref = "", ""
+    if send:
+        # the package is written and recorded first: a failed send leaves it for the upload
+        sent_to, remote_ref = _send(ctx, package, data)
+        entry = ctx.audit.record("adt.send", {"file": path.name, "package": str(package),
+                                              "sent_to": sent_to, "remote_ref": remote_ref},
+                                 {"package": pkg_sha})
+        with ctx.db.transaction() as c:
+            c.execute("UPDATE adt_deliveries SET sent_to=?, remote_ref=? WHERE id=?",
+                      (sent_to, remote_ref, delivery_id))
     return DeliveryResult(package, pkg_sha, digests, sent_to, remote_ref, entry)
 
 
@@ -747,7 +754,12 @@ def _send(ctx: AppContext, package: Path, data: bytes) -> tuple[str, str]:
     if fn is None:
         raise Refusal("This installation has no endpoint to send ADT packages to; the package "
                       f"was written to {package} for the DCC's secure upload.")
-    sent = fn(ctx, package.name, data)
+    try:
+        sent = fn(ctx, package.name, data)
+    except SmkiError as exc:
+        exc.message = f"{exc.message} The package was written to {package}."
+        exc.args = (exc.message,)
+        raise
     return str(sent[0]), str(sent[1])
 
 

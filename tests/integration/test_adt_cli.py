@@ -140,7 +140,8 @@ def test_cli_sro_confirm_anchor_and_deliver(ctx, cli_run, tmp_path: Path) -> Non
     r = cli_run("adt", "deliver", str(f), "--json")
     assert r.code == 0 and Path(r.json()["package"]).is_file()
     r = cli_run("adt", "deliver", str(f), "--out", str(tmp_path / "x.zip"), "--send")
-    assert r.code == 1 and "no endpoint" in r.err
+    assert r.code != 0 and ("no endpoint" in r.err or "package was written" in r.err), r.err
+    assert (tmp_path / "x.zip").is_file()
     r = cli_run("adt", "history", str(f), "--json")
     assert [e["event"] for e in r.json()["events"]][:2] == ["signed", "sro-resubmit"]
     r = cli_run("audit", "verify")

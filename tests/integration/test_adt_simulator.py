@@ -52,5 +52,17 @@ def test_simulator_issued_file_signing_credential_signs_adt(ctx, cli_run, tmp_pa
     assert manifest["signer"]["serial"] == f"{signer.serial_number:X}"
     r = cli_run("adt", "verify", str(f), "--json")
     assert r.code == 0 and r.json()["chain_checked"] is True
-    r = cli_run("adt", "deliver", str(f), "--json")
+    # delivery: the package goes to the simulator's emulated secure channel over mutual TLS
+    # (the web-service credential), and the same package again gets the same reference
+    r = cli_run("credential", "request", "--purpose", "web-service", "--role", "supplier",
+                "--json")
     assert r.code == 0, r.err
+    r = cli_run("adt", "deliver", str(f), "--send", "--json")
+    assert r.code == 0, r.err
+    sent = r.json()
+    assert sent["remote_ref"].startswith("ADT-") and sent["sent_to"].endswith("/adt-upload")
+    r = cli_run("adt", "deliver", str(f), "--send", "--overwrite", "--json")
+    assert r.code == 0 and r.json()["remote_ref"] == sent["remote_ref"], r.err
+    events = cli_run("adt", "history", str(f), "--json").json()["events"]
+    assert [e["event"] for e in events] == ["signed", "delivered", "delivered"]
+    assert events[1]["sent_to"] == sent["sent_to"]

@@ -104,6 +104,18 @@ def start(ctx: AppContext, *, batch_step: float | None = None,
         return found
     d = state_dir(ctx)
     d.mkdir(parents=True, exist_ok=True)
+    import fcntl
+
+    with open(d / "start.lock", "w") as lock:  # one starter at a time (CLI and GUI at once)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = running(ctx)
+        if found is not None:
+            return found
+        return _spawn(ctx, d, batch_step, timeout)
+
+
+def _spawn(ctx: AppContext, d: Path, batch_step: float | None,
+           timeout: float) -> SimulatorInfo:
     old = _read_info(d) or {}
     (d / "endpoint.json").unlink(missing_ok=True)
     ports: list[tuple[int, int]] = []

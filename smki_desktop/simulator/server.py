@@ -223,6 +223,12 @@ class Handler(BaseHTTPRequestHandler):
                                      q.get("BatchId", "")), "application/xml"
 
     def r_adhoc(self, body: bytes, q: dict[str, str]) -> Answer:
+        der = self.connection.getpeercert(binary_form=True)  # type: ignore[attr-defined]
+        ous = x509.load_der_x509_certificate(der).subject.get_attributes_for_oid(
+            x509.NameOID.ORGANIZATIONAL_UNIT_NAME)
+        if not ous or ous[0].value != "02":  # only (Import/Gas) Suppliers use ad hoc
+            self._error(400, "AH:Role", "Ad hoc Device CSRs are for Suppliers (role 02) only.")
+            return None
         return 200, dcc.adhoc(self.server.sim.state, self._owner(),
                               W.DeviceCertificateSigningRequest.parse(body)), "application/xml"
 

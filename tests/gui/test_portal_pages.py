@@ -41,6 +41,8 @@ def test_requests_and_repository_pages(qtbot, sim_window: MainWindow,  # type: i
     qtbot.waitUntil(lambda: page.job is None, timeout=30_000)
     assert page.table.item(0, 2).text() == "complete"
     assert "1 complete" in page.summary.text()
+    page.table.selectRow(0)
+    assert "Organisation CSR, complete" in page.details.toPlainText()
 
     repo = sim_window.go_to("Repository")
     assert isinstance(repo, RepositoryPage)
@@ -68,3 +70,13 @@ def test_portal_settings_section(qtbot, sim_window: MainWindow) -> None:  # type
     section.anchor.setText(str(Path("/nonexistent/anchor.pem")))
     section.save_endpoint()
     assert "Trust anchor" in section.message.text()
+
+
+def test_live_request_shows_the_paste_text(qtbot, live_ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.pages.requests import details_text
+    from smki_desktop.services import portal
+
+    item = portal.submit_org_csr(live_ctx, org_csr(live_ctx, "90-B3-D5-1F-30-01-00-41")).item
+    text = details_text(item)
+    assert "Paste this into the SMKI Portal" in text
+    assert "-----BEGIN CERTIFICATE REQUEST-----" in text

@@ -221,3 +221,33 @@ def test_adhoc_rate_follows_time_of_day_against_the_simulator(ctx, sim) -> None:
         assert p.submit_device_csr("adhoc-4", csrs[3][1]).status == "SUCCESS"
     finally:
         p.close()
+
+
+def test_adhoc_is_for_suppliers_only(ctx, sim) -> None:
+    from smki_desktop.core.portal_ports import Rejected
+    from smki_desktop.services import credentials
+
+    credentials.request_credential(ctx, "web-service", organisation="Grid Ops Ltd", role="03",
+                                   system_name="grid-1")
+    p = portal.open_portal(ctx)
+    try:
+        with pytest.raises(Rejected) as exc:
+            p.submit_device_csr("adhoc-no", device_csrs(1, 0x00DB1234567C0000)[0][1])
+        assert exc.value.dcc_code == "AH:Role"
+    finally:
+        p.close()
+
+
+def test_simulator_started_once_when_asked_twice_at_once(ctx, sim) -> None:
+    import threading
+
+    simulator_control.stop(ctx)
+    got: list[simulator_control.SimulatorInfo] = []
+    threads = [threading.Thread(target=lambda: got.append(simulator_control.start(ctx)))
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({i.pid for i in got}) == 1
+    assert sum(1 for i in got if i.started) == 1

@@ -12,6 +12,7 @@ from smki_desktop.gui.qt import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -64,6 +65,13 @@ class Page(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(
             4, QHeaderView.ResizeMode.Stretch)
         box.addWidget(self.table)
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setMaximumHeight(180)
+        self.details.setPlaceholderText("Select a request to see its details.")
+        box.addWidget(self.details)
+        self.items: list[OutboxItem] = []
+        self.table.itemSelectionChanged.connect(self._show_details)
         self.submit_btn.clicked.connect(self._pick_and_submit)
         self.send_btn.clicked.connect(lambda: self._run(portal_service.send_pending, "Sending",
                                                         force=True))
@@ -78,6 +86,7 @@ class Page(QWidget):
         self.show_items(items)
 
     def show_items(self, items: list[OutboxItem]) -> None:
+        self.items = items
         self.table.setRowCount(len(items))
         for row, i in enumerate(items):
             server = " ".join(x for x in (i.server_id or "", i.server_status or "") if x)
@@ -94,6 +103,13 @@ class Page(QWidget):
         self.summary.setText(", ".join(f"{n} {STATE_WORDS.get(s, s)}"
                                        for s, n in sorted(counts.items()))
                              or "No requests yet.")
+
+    def _show_details(self) -> None:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        if not rows or rows[0] >= len(self.items):
+            self.details.clear()
+            return
+        self.details.setPlainText(details_text(self.items[rows[0]]))
 
     # ------------------------------------------------------------------ actions
     def _busy(self, busy: bool) -> None:
@@ -127,3 +143,20 @@ class Page(QWidget):
     def submit_file(self, path: Path) -> None:
         data = path.read_bytes()
         self._run(portal_service.submit_org_csr, "Submitting", data, source=str(path))
+
+
+def details_text(item: OutboxItem) -> str:
+    """One request in plain words; for a hand-submitted Organisation CSR, the paste text."""
+    lines = [f"Request {item.ref}: {KIND_WORDS.get(item.kind, item.kind)}, "
+             f"{STATE_WORDS.get(item.state, item.state)}.",
+             f"Next: {item.next_action}."]
+    if item.server_id:
+        lines.append(f"DCC id {item.server_id} ({item.server_status or '-'}).")
+    if item.last_error:
+        lines.append(f"Last problem: {item.last_error}")
+    lines.append(f"Send attempts: {item.attempts}.")
+    paste = item.meta.get("paste_text")
+    if paste and item.state == "submitted":
+        lines += ["", "Paste this into the SMKI Portal's Organisation CSR form, then import "
+                      "the certificate you pick up (Certificates page):", "", str(paste)]
+    return "\n".join(lines)

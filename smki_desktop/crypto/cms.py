@@ -152,6 +152,8 @@ def sign_detached(
             f"Certificate: it does not hold the public key of key {key.short_id} "
             f"(certificate serial {certificate.serial_number:x})."
         )
+    if certificate is not None and signing_usage_problem(certificate):
+        raise InputError(f"Certificate: {signing_usage_problem(certificate)}.")
     digest = hash_content(content)
     attrs = signed_attributes(digest, signing_time)
     signature = signer.sign(attrs.dump())
@@ -297,6 +299,18 @@ def _verify_primitive(
         raise SignatureInvalid("Signature: the signer's key is neither EC nor RSA.")
 
 
+def signing_usage_problem(cert: x509.Certificate) -> str:
+    """Why this certificate's keyUsage forbids signing content, or '' (no keyUsage: allowed)."""
+    try:
+        ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return ""
+    if ku.digital_signature or ku.content_commitment:
+        return ""
+    return (f"certificate {cert.subject.rfc4514_string()} does not allow signing (its keyUsage "
+            "has neither digitalSignature nor nonRepudiation)")
+
+
 def _check_validity(cert: x509.Certificate, at: datetime, what: str) -> None:
     if not cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
         raise SignerUntrusted(
@@ -436,6 +450,9 @@ def verify_detached(
             "its attributes were altered)."
         ) from None
 
+    problem = signing_usage_problem(signer_cert)
+    if problem:
+        raise SignatureInvalid(f"Signature: the signer {problem}.")
     chain: tuple[x509.Certificate, ...] = ()
     trusted = False
     if trust_anchors:

@@ -102,10 +102,16 @@ def test_adt_open_file_with_findings(qtbot, window: MainWindow, tmp_path: Path  
                     b"User Quarantine Threshold\r\n" + f"{OWN},IS,ALL,DAY,1,2\r\n"
                     f"90-B3-D5-1F-30-09-00-00,IS,ALL,DAY,1,2\r\n{OWN},IS,ALL,DAY,3\r\n".encode())
     page.open_file(bad)
-    assert page.table.rowCount() == 3
+    assert page.busy  # read and checked in the job runner
+    qtbot.waitUntil(lambda: not page.busy, timeout=30_000)
+    assert page.path == bad and page.table.rowCount() == 3
     assert "not an EUI-64 of this Party" in page.cell_issue_text(1, 0)
     assert "ragged-row" in page.cell_issue_text(2, 0)
     assert not page.sign_btn.isEnabled()
+    assert page.history.text() == "History: not signed yet."
+    page.open_file(tmp_path / "missing.csv")
+    qtbot.waitUntil(lambda: not page.busy, timeout=30_000)
+    assert "cannot be read" in page.summary.text()
 
 
 def test_quarantine_filters_bulk_decisions_and_signed_action(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]

@@ -137,3 +137,14 @@ def test_large_stream_is_hashed_in_chunks(pki) -> None:  # type: ignore[no-untyp
     blob = (b"0123456789abcdef" * 65536) * 3 + b"tail"  # 3 MiB + 4: crosses chunk borders
     sig = sign_detached(io.BytesIO(blob), pki.signer, pki.certificate, AT)
     assert verify_detached(io.BytesIO(blob), sig).digest == hash_content(blob)
+
+
+def test_certificate_whose_key_usage_forbids_signing(pki) -> None:  # type: ignore[no-untyped-def]
+    """The root's key signs with the root certificate (keyUsage keyCertSign, cRLSign only)."""
+    root_signer = MemorySigner(pki.root_key)
+    with pytest.raises(InputError, match="does not allow signing"):
+        sign_detached(DATA, root_signer, pki.root, AT)
+    # a CMS made that way anyway (signer named by key identifier) is refused by the verifier
+    sig = sign_detached(DATA, root_signer, None, AT)
+    with pytest.raises(SignatureInvalid, match="does not allow signing"):
+        verify_detached(DATA, sig, extra_certs=[pki.root])

@@ -230,15 +230,21 @@ class Page(QWidget):
         self.services.status("New ADT file from the template: edit it, save it, then sign it.")
 
     def open_file(self, path: Path) -> None:
-        """Load a CSV into the table. Findings refer to the file's own lines; a file that
-        cannot be read as rows (encoding, BOM) is shown as findings only."""
-        data = adt_service.read_limited(path)
-        report = validate(data, self.profile, adt_service.party_ranges(self.ctx))
-        self.path = Path(path)
-        self.set_rows([list(r.values) for r in report.rows])
-        self.show_history()
-        # the file's own findings (encoding, header, blank lines) are kept alongside
-        self._show(report)
+        """Load a CSV into the table (read and checked in the job runner). Findings refer to
+        the file's own lines; a file that cannot be read as rows (encoding, BOM) is shown as
+        findings only."""
+        profile, ctx = self.profile, self.ctx
+
+        def load(p: Path) -> ValidationReport:
+            return validate(adt_service.read_limited(p), profile, adt_service.party_ranges(ctx))
+
+        def done(report: ValidationReport) -> None:
+            self.path = Path(path)
+            self.set_rows([list(r.values) for r in report.rows])
+            # the file's own findings (encoding, header, blank lines) are shown as read
+            self._show(report)
+
+        self._run(load, Path(path), done=done, name="Open ADT file")
 
     def save(self, path: Path | None = None, overwrite: bool = True) -> Path | None:
         target = Path(path) if path else self.path
@@ -414,10 +420,7 @@ class Page(QWidget):
     def _choose_open(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open ADT file", "", "CSV (*.csv);;All (*)")
         if name:
-            try:
-                self.open_file(Path(name))
-            except SmkiError as exc:
-                self.services.error("Open ADT file", exc)
+            self.open_file(Path(name))
 
     def _choose_save_as(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Save ADT file", "adt.csv", "CSV (*.csv)")

@@ -710,12 +710,12 @@ def _package_bytes(members: list[tuple[str, Path]]) -> bytes:
 
 
 def deliver(ctx: AppContext, path: Path, *, out: Path | None = None, send: bool = False,
-            overwrite: bool = False) -> DeliveryResult:
+            overwrite: bool = False, signature: Path | None = None) -> DeliveryResult:
     """Verify the file, its signature and manifest again, then write one zip package (file,
     signature, manifest, manifest signature) for the DCC's secure upload and audit it."""
     path = Path(path)
-    result = verify_file(ctx, path, require_manifest=True)
-    sig_path, manifest_path, manifest_sig_path = default_paths(path)
+    result = verify_file(ctx, path, signature, require_manifest=True)
+    sig_path, manifest_path, manifest_sig_path = default_paths(path, signature)
     members = [(path.name, path), (sig_path.name, sig_path), (manifest_path.name, manifest_path),
                (manifest_sig_path.name, manifest_sig_path)]
     digests = {name: hash_file(str(p)).hex() for name, p in members}

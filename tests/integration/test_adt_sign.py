@@ -248,3 +248,19 @@ def test_delivery_refuses_tampered_file(ctx, tmp_path: Path) -> None:  # type: i
     with pytest.raises(SignatureInvalid):
         adt_service.deliver(ctx, f)
     assert not (tmp_path / "adt.csv.delivery.zip").exists()
+
+
+def test_signature_elsewhere_verifies_and_delivers(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    aro = make_aro(ctx, tmp_path)
+    f = _template(ctx, tmp_path)
+    (tmp_path / "sigs").mkdir()
+    res = adt_service.sign_file(ctx, f, aro.key.key_id, out=tmp_path / "sigs" / "adt.sig")
+    assert res.signature == tmp_path / "sigs" / "adt.sig"
+    assert_openssl_ok(f, res.signature, aro.root_pem)
+    assert json.loads(res.manifest.read_text())["signature"]["name"] == "adt.sig"
+    v = adt_service.verify_file(ctx, f, res.signature)
+    assert v.manifest is not None and v.verified.trusted
+    pkg = adt_service.deliver(ctx, f, signature=res.signature)
+    with zipfile.ZipFile(pkg.package) as zf:
+        assert sorted(zf.namelist()) == sorted(["adt.csv", "adt.sig", "adt.csv.manifest.json",
+                                                "adt.csv.manifest.json.p7s"])

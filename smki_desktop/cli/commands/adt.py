@@ -67,6 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     d.add_argument("--out", type=Path, default=None, help="package (default "
                                                           "FILE.delivery.zip)")
     d.add_argument("--send", action="store_true", help="also send it where an endpoint exists")
+    d.add_argument("--signature", type=Path, default=None,
+                   help="the signature, when not FILE.p7s (signed with --out)")
     d.add_argument("--overwrite", action="store_true")
     d.set_defaults(handler=run_deliver)
 
@@ -163,7 +165,7 @@ def run_template(args: argparse.Namespace, app: CliApp) -> int:
 def run_deliver(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     res = adt_service.deliver(ctx, args.file, out=args.out, send=args.send,
-                              overwrite=args.overwrite)
+                              overwrite=args.overwrite, signature=args.signature)
     members = "\n".join(f"  {sha}  {name}" for name, sha in res.members.items())
     sent = f"\nSent to {res.sent_to} (reference {res.remote_ref})." if res.sent_to else ""
     app.emit(res.as_dict(), f"Delivery package {res.package}\nSHA-256 {res.sha256}\n"

@@ -18,6 +18,7 @@ cheap for 50,000 items.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -336,6 +337,12 @@ def default_processes() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def _worker_init() -> None:
+    """Workers yield the CPU to the process that started them (a GUI stays responsive)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(5)
+
+
 def run_chunked(
     fn: Callable[..., list[R]],
     items: Sequence[T],
@@ -363,7 +370,8 @@ def run_chunked(
             out.extend(fn(part, *extra))
             sink.progress(len(out), total, text)
         return out
-    with ProcessPoolExecutor(max_workers=procs, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=procs, mp_context=get_context("spawn"),
+                             initializer=_worker_init) as pool:
         pending: list[Future[list[R]]] = []
         it = iter(chunks)
         # keep a bounded number of chunks in flight (memory stays flat)

@@ -64,6 +64,7 @@ class DeviceRowsModel(QAbstractTableModel):
         self.rows: list[Row] = []
         self.view: list[int] = []
         self._hay: list[str] = []
+        self._statuses: list[str] = []
         self._text = ""
         self._status = ""
         self._sort: tuple[int, bool] | None = None
@@ -88,9 +89,12 @@ class DeviceRowsModel(QAbstractTableModel):
         return None
 
     # -- content, filter, sort
-    def set_rows(self, rows: Sequence[Row]) -> None:
+    def set_rows(self, rows: Sequence[Row], hay: list[str] | None = None) -> None:
+        """Show `rows`; `hay` (the lower-case search text of each row) may be made by the
+        job in the background, so that the GUI thread only swaps lists."""
         self.rows = list(rows)
-        self._hay = ["\t".join(r).lower() for r in self.rows]
+        self._hay = hay if hay is not None and len(hay) == len(self.rows) else make_hay(rows)
+        self._statuses = sorted({r[2] for r in self.rows})
         self._apply()
 
     def set_filter(self, text: str = "", status: str = "") -> None:
@@ -102,7 +106,7 @@ class DeviceRowsModel(QAbstractTableModel):
         self._apply()
 
     def statuses(self) -> list[str]:
-        return sorted({r[2] for r in self.rows})
+        return list(self._statuses)
 
     def _apply(self) -> None:
         rows, hay, text, status = self.rows, self._hay, self._text, self._status
@@ -123,6 +127,10 @@ class DeviceRowsModel(QAbstractTableModel):
 
     def visible_rows(self) -> list[Row]:
         return [self.rows[i] for i in self.view]
+
+
+def make_hay(rows: Sequence[Row]) -> list[str]:
+    return ["\t".join(r).lower() for r in rows]
 
 
 class PassThroughProxy(QSortFilterProxyModel):
@@ -308,19 +316,14 @@ class Page(QWidget):
 
     # -- actions
     def validate(self, path: Path) -> None:
-        from smki_desktop.services import devices
-
         self.source = Path(path)
         self.hint.setText(f"Source: {self.source}")
-        self._run(devices.validate, self.ctx, self.source, done=self._show_validation,
+        self._run(_validate_rows, self.ctx, self.source, done=self._show_validation,
                   what="Validating")
 
-    def _show_validation(self, res: Any) -> None:
-        rows: list[Row] = [(a.eui_text, a.usage, "valid", "", a.source, a.locator)
-                           for a in res.accepted]
-        rows += [(r.eui, r.usage, "rejected", r.reason, r.source, r.locator)
-                 for r in res.rejected]
-        self._set_rows(rows)
+    def _show_validation(self, payload: tuple[Any, list[Row], list[str]]) -> None:
+        res, rows, hay = payload
+        self._set_rows(rows, hay)
         self.summary.setText(f"{res.assessment.total:,} CSRs: {len(res.accepted):,} valid, "
                              f"{len(res.rejected):,} rejected ({res.seconds:.1f} s).")
         self._busy(False, "Validated")
@@ -376,9 +379,9 @@ class Page(QWidget):
     def show_all(self) -> None:
         self._run(_store_rows, self.ctx, done=self._show_store, what="Loading device CSRs")
 
-    def _show_store(self, payload: tuple[list[Row], list[str]]) -> None:
-        rows, warnings = payload
-        self._set_rows(rows)
+    def _show_store(self, payload: tuple[list[Row], list[str], list[str]]) -> None:
+        rows, hay, warnings = payload
+        self._set_rows(rows, hay)
         if warnings:
             self.summary.setText("Pick-up: " + " | ".join(warnings))
 
@@ -402,8 +405,8 @@ class Page(QWidget):
                   .setText(f"Exported {len(rows):,} rows to {p}."), what="Exporting")
 
     # -- table helpers
-    def _set_rows(self, rows: list[Row]) -> None:
-        self.model.set_rows(rows)
+    def _set_rows(self, rows: list[Row], hay: list[str] | None = None) -> None:
+        self.model.set_rows(rows, hay)
         current = self.status_combo.currentData()
         self.status_combo.blockSignals(True)
         self.status_combo.clear()
@@ -477,7 +480,19 @@ class Page(QWidget):
             self.show_all()
 
 
-def _store_rows(ctx: Any) -> tuple[list[Row], list[str]]:
+def _validate_rows(ctx: Any, path: Path, progress: Any = None) -> tuple[Any, list[Row],
+                                                                       list[str]]:
+    """Background: validate, and build the table rows and their search text."""
+    from smki_desktop.services import devices
+
+    res = devices.validate(ctx, path, progress=progress)
+    rows: list[Row] = [(a.eui_text, a.usage, "valid", "", a.source, a.locator)
+                       for a in res.accepted]
+    rows += [(r.eui, r.usage, "rejected", r.reason, r.source, r.locator) for r in res.rejected]
+    return res, rows, make_hay(rows)
+
+
+def _store_rows(ctx: Any) -> tuple[list[Row], list[str], list[str]]:
     """Background: every stored device CSR as a table row, and pick-up warnings."""
     from smki_desktop.services import devices
 
@@ -488,4 +503,4 @@ def _store_rows(ctx: Any) -> tuple[list[Row], list[str]]:
     rows = [(r.device_eui, r.usage, r.status, r.detail, r.batch_id, r.file_name)
             for r in devices.csr_rows(ctx)]
     warnings = [f"{b.batch_id}: {b.warning}" for b in devices.status(ctx) if b.warning]
-    return rows, warnings
+    return rows, make_hay(rows), warnings

@@ -21,8 +21,9 @@ from defusedxml import DefusedXmlException
 
 from smki_desktop.core.errors import InputError
 
-#: the largest message accepted: a batch of 50,000 CSRs in base64 is about 30 MB.
-MAX_MESSAGE_BYTES = 48 * 1024 * 1024
+#: the largest message accepted: 50,000 CSRs in base64 are about 21 MB, and a result of 50,000
+#: device certificates about 40 MB.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 MAX_BATCH_CSRS = 50_000
 
 BATCH_STATUSES = ("PENDING", "REJECTED", "PARSING", "QUEUED", "PROCESSING", "PAUSED",

@@ -219,15 +219,19 @@ def submit_batch(state: SimState, owner: str, msg: W.SubmitCSRBatch) -> bytes:
     return W.SubmitCSRBatchResponse(str(bid), "PENDING").build()
 
 
-def _advance_batch(state: SimState, bid: int) -> None:
+def _advance_batch(state: SimState, bid: int, process: bool = True) -> None:
     """Move a batch along PENDING -> QUEUED -> PROCESSING -> COMPLETED on the simulator clock
-    (`batch_step` seconds a stage; QUEUED waits for the 20:00-08:00 window if asked)."""
+    (`batch_step` seconds a stage; QUEUED waits for the 20:00-08:00 window if asked). Issuing
+    runs in chunks of its own transactions (a 50,000-CSR batch never holds the state for
+    long, and a restart carries on with the items not yet done); with `process` False only
+    the status moves (the server's poll answers at once while its worker issues)."""
     row = state.conn().execute("SELECT * FROM batches WHERE batch_id=?", (bid,)).fetchone()
     if row is None or row["status"] in ("COMPLETED", "REJECTED"):
         return
     step = float(state.meta("batch_step", "2") or 2)
     now = _now(state)
     elapsed = (now - datetime.fromisoformat(row["submitted_at"])).total_seconds()
+    order = ["PENDING", "QUEUED", "PROCESSING", "COMPLETED"]
     status = "PENDING"
     if elapsed >= step:
         status = "QUEUED"
@@ -236,26 +240,41 @@ def _advance_batch(state: SimState, bid: int) -> None:
     if elapsed >= 2 * step and window_ok:
         status = "PROCESSING"
     if elapsed >= 3 * step and window_ok:
-        status = "COMPLETED"
+        status = "COMPLETED" if process else "PROCESSING"
+    if order.index(status) <= order.index(row["status"]):
+        return
+    if status == "COMPLETED":
+        with Tx(state):
+            state.conn().execute("UPDATE batches SET status='PROCESSING' WHERE batch_id=?",
+                                 (bid,))
+        while _process_chunk(state, bid, row["owner"], now):
+            pass
     with Tx(state):
-        current = state.conn().execute("SELECT status FROM batches WHERE batch_id=?",
-                                       (bid,)).fetchone()["status"]
-        if current == "COMPLETED":
-            return
-        if status == "COMPLETED":
-            _process_items(state, bid, row["owner"], now)
-        state.conn().execute("UPDATE batches SET status=? WHERE batch_id=?", (status, bid))
+        state.conn().execute("UPDATE batches SET status=? WHERE batch_id=? AND status!="
+                             "'COMPLETED'", (status, bid))
 
 
-def _process_items(state: SimState, bid: int, owner: str, now: datetime) -> None:
-    h = state.hierarchy
-    items = state.conn().execute("SELECT csr_id, csr FROM batch_items WHERE batch_id=?",
-                                 (bid,)).fetchall()
-    for it in items:
-        status, code, serial = _issue_device(state, bytes(it["csr"]), owner, now, h)
-        state.conn().execute("UPDATE batch_items SET status=?, error_code=?, serial=? WHERE "
-                             "batch_id=? AND csr_id=?", (status, code, serial, bid,
-                                                         it["csr_id"]))
+def _process_chunk(state: SimState, bid: int, owner: str, now: datetime,
+                   size: int = 500) -> bool:
+    """Issue up to `size` pending items of a batch in one transaction; False when none left."""
+    with Tx(state):
+        items = state.conn().execute(
+            "SELECT csr_id, csr FROM batch_items WHERE batch_id=? AND status IS NULL LIMIT ?",
+            (bid, size)).fetchall()
+        for it in items:
+            status, code, serial = _issue_device(state, bytes(it["csr"]), owner, now,
+                                                 state.hierarchy)
+            state.conn().execute("UPDATE batch_items SET status=?, error_code=?, serial=? "
+                                 "WHERE batch_id=? AND csr_id=?",
+                                 (status, code, serial, bid, it["csr_id"]))
+    return bool(items)
+
+
+def advance_open_batches(state: SimState) -> None:
+    """The server's worker: move and issue every open batch."""
+    for r in state.conn().execute("SELECT batch_id FROM batches WHERE status NOT IN "
+                                  "('COMPLETED', 'REJECTED')").fetchall():
+        _advance_batch(state, int(r["batch_id"]), process=True)
 
 
 def _issue_device(state: SimState, der: bytes, owner: str, now: datetime,
@@ -273,7 +292,7 @@ def _issue_device(state: SimState, der: bytes, owner: str, now: datetime,
     return "SUCCESS", None, serial
 
 
-def batch_result(state: SimState, owner: str, batch_id: str) -> bytes:
+def batch_result(state: SimState, owner: str, batch_id: str, process: bool = True) -> bytes:
     if not batch_id.isdigit():
         return W.ErrorResponse("BR:BadId", "BatchId must be a number.").build()
     bid = int(batch_id)
@@ -281,7 +300,7 @@ def batch_result(state: SimState, owner: str, batch_id: str) -> bytes:
                                (bid, owner)).fetchone()
     if row is None:
         return W.ErrorResponse("BR:Unknown", f"No batch {bid} for this client.").build()
-    _advance_batch(state, bid)
+    _advance_batch(state, bid, process)
     row = state.conn().execute("SELECT * FROM batches WHERE batch_id=?", (bid,)).fetchone()
     results: list[W.CsrResult] = []
     if row["status"] == "COMPLETED":

@@ -220,7 +220,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def r_batch_result(self, body: bytes, q: dict[str, str]) -> Answer:
         return 200, dcc.batch_result(self.server.sim.state, self._owner(),
-                                     q.get("BatchId", "")), "application/xml"
+                                     q.get("BatchId", ""), process=False), "application/xml"
 
     def r_adhoc(self, body: bytes, q: dict[str, str]) -> Answer:
         der = self.connection.getpeercert(binary_form=True)  # type: ignore[attr-defined]
@@ -389,6 +389,7 @@ class Simulator:
         self.portal = TlsServer((host, port), portal_ctx, self, mtls=True)
         self.public = TlsServer((host, public_port), public_ctx, self, mtls=False)
         self.host = host
+        self._stopping = threading.Event()
 
     def _server_credential(self) -> tuple[Path, Path]:
         from datetime import UTC, datetime
@@ -415,9 +416,23 @@ class Simulator:
     def start(self) -> None:
         for srv in (self.portal, self.public):
             threading.Thread(target=srv.serve_forever, daemon=True).start()
+        threading.Thread(target=self._worker, daemon=True).start()
         self.state.write_public_files(self.info)
 
+    def _worker(self) -> None:
+        """Moves batches along their statuses and issues their certificates, off the
+        request threads."""
+        import sys
+        import traceback
+
+        while not self._stopping.wait(0.1):
+            try:
+                dcc.advance_open_batches(self.state)
+            except Exception:  # keep serving; the state is transactional
+                traceback.print_exc(file=sys.stderr)
+
     def stop(self) -> None:
+        self._stopping.set()
         for srv in (self.portal, self.public):
             srv.shutdown()
             srv.server_close()

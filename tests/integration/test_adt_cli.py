@@ -128,6 +128,7 @@ def test_cli_sro_confirm_anchor_and_deliver(ctx, cli_run, tmp_path: Path) -> Non
     assert cli_run("adt", "template", "--out", str(f)).code == 0
     assert cli_run("adt", "template", "--out", str(f)).code == 1  # never replaced silently
     assert cli_run("adt", "sign", str(f), "--key", aro.key.key_id).code == 0
+    assert_openssl_ok(f, Path(str(f) + ".p7s"), aro.root_pem)
     r = cli_run("adt", "confirm", str(f), "--key", aro.key.key_id)
     assert r.code == 1 and "not an SRO" in r.err
     assert cli_run("profile", "set", "--name", "Sam Sro", "--role", "sro").code == 0

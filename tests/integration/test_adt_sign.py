@@ -96,6 +96,7 @@ def test_other_environment_signature_fails(ctx, live_ctx, tmp_path: Path  # type
     live_aro = make_aro(live_ctx, tmp_path / "l")
     f = _template(ctx, tmp_path)
     res = adt_service.sign_file(ctx, f, test_aro.key.key_id)
+    assert_openssl_ok(f, res.signature, test_aro.root_pem)
     # OpenSSL with the Live anchor rejects the Test signature
     assert_openssl_fails(f, res.signature, live_aro.root_pem)
     # Live verification names both environments (the signed manifest says Test)
@@ -186,6 +187,7 @@ def test_existing_outputs_are_not_replaced(ctx, tmp_path: Path) -> None:  # type
     aro = make_aro(ctx, tmp_path)
     f = _template(ctx, tmp_path)
     first = adt_service.sign_file(ctx, f, aro.key.key_id)
+    assert_openssl_ok(f, first.signature, aro.root_pem)
     before = first.signature.read_bytes()
     with pytest.raises(Refusal, match="already exists"):
         adt_service.sign_file(ctx, f, aro.key.key_id)
@@ -198,6 +200,7 @@ def test_sro_confirmation_and_delivery(ctx, tmp_path: Path) -> None:  # type: ig
     aro = make_aro(ctx, tmp_path)
     f = _template(ctx, tmp_path)
     signed = adt_service.sign_file(ctx, f, aro.key.key_id, smsr="SMSR-9")
+    assert_openssl_ok(f, signed.signature, aro.root_pem)
     # an ARO cannot confirm
     with pytest.raises(Refusal, match="not an SRO"):
         adt_service.confirm(ctx, f, aro.key.key_id)
@@ -243,8 +246,10 @@ def test_sro_confirmation_and_delivery(ctx, tmp_path: Path) -> None:  # type: ig
 def test_delivery_refuses_tampered_file(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     aro = make_aro(ctx, tmp_path)
     f = _template(ctx, tmp_path)
-    adt_service.sign_file(ctx, f, aro.key.key_id)
+    res = adt_service.sign_file(ctx, f, aro.key.key_id)
+    assert_openssl_ok(f, res.signature, aro.root_pem)
     f.write_bytes(f.read_bytes() + b"\r\n")
+    assert_openssl_fails(f, res.signature, aro.root_pem)
     with pytest.raises(SignatureInvalid):
         adt_service.deliver(ctx, f)
     assert not (tmp_path / "adt.csv.delivery.zip").exists()

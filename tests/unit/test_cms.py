@@ -148,3 +148,31 @@ def test_certificate_whose_key_usage_forbids_signing(pki) -> None:  # type: igno
     sig = sign_detached(DATA, root_signer, None, AT)
     with pytest.raises(SignatureInvalid, match="does not allow signing"):
         verify_detached(DATA, sig, extra_certs=[pki.root])
+
+
+def test_openssl_verifies_our_signatures(pki, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The independent check: OpenSSL verifies what sign_detached makes (issuer+serial and
+    key-identifier signers), and refuses it over changed content."""
+    import subprocess
+
+    pki = make_demo_pki(Environment.TEST, None, pki.signer.key.key_type)  # valid now
+
+    content = tmp_path / "f.csv"
+    content.write_bytes(DATA)
+    root = tmp_path / "root.pem"
+    root.write_bytes(pki.root_pem())
+    cert = tmp_path / "cert.pem"
+    cert.write_bytes(pki.cert_pem())
+    now = datetime.now(UTC)
+    for n, (c, extra) in enumerate([(pki.certificate, []), (None, ["-certfile", str(cert)])]):
+        sig = tmp_path / f"s{n}.p7s"
+        sig.write_bytes(sign_detached(DATA, pki.signer, c, now))
+        args = ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(sig),
+                "-content", str(content), "-CAfile", str(root), "-out", "/dev/null", *extra]
+        ok = subprocess.run(args, capture_output=True, text=True)
+        assert ok.returncode == 0 and "Verification successful" in ok.stderr, ok.stderr
+        changed = tmp_path / "changed.csv"
+        changed.write_bytes(DATA.replace(b"\r\n", b"\n"))
+        args[args.index(str(content))] = str(changed)
+        bad = subprocess.run(args, capture_output=True, text=True)
+        assert bad.returncode != 0

@@ -157,3 +157,19 @@ def test_quarantine_filters_bulk_decisions_and_signed_action(qtbot, window: Main
 
     again = q_service.import_report(page.ctx, report)
     assert again.audit is None and len(again.decisions) == 10
+
+
+def test_settings_section_shows_profiles_and_anchors(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                    tmp_path: Path) -> None:
+    from smki_desktop.gui.settings.adt import Section
+
+    page = window.go_to("Settings")
+    sections = [page.tabs.widget(i) for i in range(page.tabs.count())]
+    (section,) = [s for s in sections if isinstance(s, Section)]
+    assert section.combos["adt-file"].currentData() == "1"
+    assert "None" in section.anchors.text()
+    aro = make_aro(section.ctx, tmp_path / "pki")
+    section.refresh()
+    assert aro.root.subject.rfc4514_string() in section.anchors.text()
+    section.use("adt-file", "1")
+    assert section.ctx.setting("adt.profile.adt-file") == "1"

@@ -1,0 +1,75 @@
+"""Settings > ADT files: the installed file profiles (ADT, quarantine Report, Action) with the
+version in use, and the trust anchors that file signatures are checked against here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from smki_desktop.core.adt.profile import KINDS
+from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.qt import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services import adt as adt_service
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+KIND_LABELS = {"adt-file": "ADT file", "quarantine-report": "Quarantine Report",
+               "quarantine-action": "Action file"}
+
+
+class Section(QWidget):
+    title = "ADT files"
+    order = 60
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.ctx = services.ctx
+        box = QVBoxLayout(self)
+        prof = QGroupBox("File profiles (layouts as data: a new DCC layout is a new version)")
+        form = QFormLayout(prof)
+        self.combos: dict[str, QComboBox] = {}
+        for kind in KINDS:
+            combo = QComboBox()
+            self.combos[kind] = combo
+            form.addRow(KIND_LABELS[kind], combo)
+            combo.activated.connect(lambda _i, k=kind: self.use(k, self.combos[k].currentData()))
+        box.addWidget(prof)
+        anchors = QGroupBox("Trust anchors for file signatures in this environment")
+        lay = QVBoxLayout(anchors)
+        self.anchors = QLabel()
+        self.anchors.setWordWrap(True)
+        lay.addWidget(self.anchors)
+        box.addWidget(anchors)
+        box.addStretch(1)
+        self.refresh()
+
+    def refresh(self) -> None:
+        for kind, combo in self.combos.items():
+            combo.clear()
+            active = adt_service.active_profile(self.ctx, kind)
+            for v in adt_service.profile_versions(kind):
+                p = adt_service.load_profile(kind, v)
+                combo.addItem(f"{p.title} — {p.ref} ({p.status})", v)
+            combo.setCurrentIndex(max(combo.findData(active.version), 0))
+        found = adt_service.trust_anchors(self.ctx)
+        self.anchors.setText("\n".join(a.subject.rfc4514_string() for a in found) or
+                             f"None: the {self.ctx.env.label} environment cannot check who "
+                             "signed a file until an anchor is added (Certificates or Portal "
+                             "settings, or `smki adt anchor add`).")
+
+    def use(self, kind: str, version: str) -> None:
+        try:
+            adt_service.use_profile(self.ctx, kind, version)
+        except SmkiError as exc:
+            self.services.error("ADT profile", exc)
+            return
+        self.services.status(f"{KIND_LABELS[kind]}: profile version {version} in use.")
+        self.refresh()

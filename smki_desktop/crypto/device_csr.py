@@ -161,7 +161,11 @@ def check_device_csr(der: bytes, hw_types: Iterable[str], verify: bool = True) -
     Returns (code, reason, eui, usage, key_id, hw_type): `code` is "" when the CSR is valid,
     otherwise a short rule name (parse, version, subject, key, sig-alg, attributes, extensions,
     key-usage, san, hw-type, eui, signature) with `reason` in words."""
-    allowed = _allowed(tuple(hw_types))
+    hw_tuple = tuple(hw_types)
+    fast = _fast_check(der, hw_tuple, verify)
+    if fast is not None:
+        return fast
+    allowed = _allowed(hw_tuple)
     try:
         csr = x509.load_der_x509_csr(der)
     except x509.InvalidVersion as exc:
@@ -245,6 +249,63 @@ def check_device_csr(der: bytes, hw_types: Iterable[str], verify: bool = True) -
             return ("signature", "the signature does not verify (wrong key or altered request)",
                     eui, usage, key_id, hw)
     return ("", "", eui, usage, key_id, hw)
+
+
+@lru_cache(maxsize=16)
+def _templates(hw_types: tuple[str, ...]) -> tuple[tuple[str, str, bytes, bytes], ...]:
+    """(usage, hwType, CRI prefix, attributes-without-EUI) of every canonical encoding."""
+    if "*" in hw_types:
+        return ()
+    out = []
+    for hw in hw_types:
+        try:
+            oid_der(hw)
+        except ValueError:
+            continue
+        for usage in USAGES:
+            prefix, middle = _template(usage, hw)
+            out.append((usage, hw, prefix, middle))
+    return tuple(out)
+
+
+def _fast_check(der: bytes, hw_types: tuple[str, ...], verify: bool) -> CheckTuple | None:
+    """The common case in one comparison: DER is canonical, so a Device CSR that follows the
+    profile (extensions in the order keyUsage, subjectAltName) is byte for byte the template
+    with its own public point and EUI. Then only the point and the signature remain to check.
+    None means "not the canonical form": the caller runs the full, field-by-field check."""
+    try:
+        tag, start, end = _read_tlv(der, 0)
+        if tag != 0x30 or end != len(der):
+            return None
+        tag, _, tbs_end = _read_tlv(der, start)
+        if tag != 0x30 or der[tbs_end : tbs_end + len(_ALG_ID)] != _ALG_ID:
+            return None
+        tag, bit_start, bit_end = _read_tlv(der, tbs_end + len(_ALG_ID))
+        if tag != 0x03 or bit_end != end or der[bit_start] != 0:
+            return None
+    except (ValueError, IndexError):
+        return None
+    tbs = der[start:tbs_end]
+    for usage, hw, prefix, middle in _templates(hw_types):
+        n = len(prefix)
+        if len(tbs) != n + 65 + len(middle) + 8 or not tbs.startswith(prefix) \
+                or tbs[n + 65 : -8] != middle:
+            continue
+        point = tbs[n : n + 65]
+        eui = tbs[-8:]
+        key_id = key_id_for_point(point)
+        try:
+            pub = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+        except ValueError:
+            return ("key", "the public key is not a point on P-256", eui, usage, key_id, hw)
+        if verify:
+            try:
+                pub.verify(der[bit_start + 1 : bit_end], tbs, ec.ECDSA(hashes.SHA256()))
+            except InvalidSignature:
+                return ("signature", "the signature does not verify (wrong key or altered "
+                        "request)", eui, usage, key_id, hw)
+        return ("", "", eui, usage, key_id, hw)
+    return None
 
 
 @lru_cache(maxsize=16)

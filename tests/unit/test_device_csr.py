@@ -178,3 +178,20 @@ def test_cancel_stops_between_chunks() -> None:
     plan = [(EUI, dc.SIGNING)] * 30
     with pytest.raises(dc.Cancelled):
         dc.generate_many(plan, keep_keys=False, processes=1, chunk=10, progress=Sink())
+
+
+def test_canonical_fast_path_and_full_check_agree() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    canonical = dc.build_device_csr(key, EUI, dc.SIGNING)
+    # a valid CSR in another (non-canonical) order: subjectAltName before keyUsage
+    b = x509.CertificateSigningRequestBuilder().subject_name(x509.Name([]))
+    b = b.add_extension(x509.SubjectAlternativeName(
+        [x509.OtherName(x509.ObjectIdentifier(dc.HMN_OID), hmn())]), critical=True)
+    b = b.add_extension(ku(), critical=True)
+    reordered = b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    assert dc._fast_check(canonical, HW, True) is not None
+    assert dc._fast_check(reordered, HW, True) is None  # goes the full way
+    assert dc.check_device_csr(canonical, HW)[1:] == dc.check_device_csr(reordered, HW)[1:]
+    assert dc.check_device_csr(reordered, HW)[0] == ""
+    # the full check on the canonical bytes gives the same answer as the fast path
+    assert dc.check_device_csr(canonical, ("*",))[:5] == dc.check_device_csr(canonical, HW)[:5]

@@ -368,6 +368,10 @@ def send_pending(ctx: AppContext, portal: WsPortal | None = None,
     finally:
         if own:
             p.close()
+        if out:
+            ctx.audit.record("portal.send", {"results": {i.ref: i.state for i in out},
+                                             "errors": {i.ref: i.last_error for i in out
+                                                        if i.last_error}}, {})
     return out
 
 

@@ -43,6 +43,19 @@ class SimulatorInfo:
                 "repository_url": self.repository_url, "started": self.started}
 
 
+IDLE_EXIT_DEFAULT = 4 * 3600.0
+
+
+def idle_exit_seconds() -> float:
+    """An on-demand simulator ends itself after this long without a request (default 4 h;
+    `SMKI_SIMULATOR_IDLE_EXIT` seconds overrides it, e.g. short in test runs)."""
+    try:
+        value = float(os.environ.get("SMKI_SIMULATOR_IDLE_EXIT", IDLE_EXIT_DEFAULT))
+    except ValueError:
+        value = IDLE_EXIT_DEFAULT
+    return max(value, 0.0)
+
+
 def state_dir(ctx: AppContext) -> Path:
     return ctx.paths.env_dir / "simulator"
 
@@ -128,6 +141,7 @@ def _spawn(ctx: AppContext, d: Path, batch_step: float | None,
                "--port", str(portal_port), "--public-port", str(public_port)]
         if batch_step is not None:
             cmd += ["--batch-step", str(batch_step)]
+        cmd += ["--idle-exit", str(idle_exit_seconds())]
         log = open(d / "simulator.log", "ab")  # noqa: SIM115 - handed to the child
         try:
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,

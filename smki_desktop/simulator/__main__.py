@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--batch-step", type=float, default=None,
                    help="seconds per batch stage on the accelerated clock (default 2)")
+    s.add_argument("--idle-exit", type=float, default=0,
+                   help="exit after this many seconds without a request (0 = never)")
     s.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
     from smki_desktop.simulator.server import Simulator
@@ -32,7 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
-    done.wait()
+    while not done.wait(1.0):
+        if args.idle_exit and sim.idle_for() > args.idle_exit:
+            print(f"SMKI simulator: idle for {args.idle_exit:g} s, exiting", flush=True)
+            break
     sim.stop()
     return 0
 

@@ -156,6 +156,7 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)
         sim = self.server.sim
+        sim.last_request = time.monotonic()
         body = b""
         if method == "POST":
             got = self._body()
@@ -390,6 +391,7 @@ class Simulator:
         self.public = TlsServer((host, public_port), public_ctx, self, mtls=False)
         self.host = host
         self._stopping = threading.Event()
+        self.last_request = time.monotonic()
 
     def _server_credential(self) -> tuple[Path, Path]:
         from datetime import UTC, datetime
@@ -430,6 +432,12 @@ class Simulator:
                 dcc.advance_open_batches(self.state)
             except Exception:  # keep serving; the state is transactional
                 traceback.print_exc(file=sys.stderr)
+
+    def idle_for(self) -> float:
+        """Seconds since the last request (0 while a batch is still being worked on)."""
+        busy = self.state.conn().execute("SELECT 1 FROM batches WHERE status NOT IN "
+                                         "('COMPLETED', 'REJECTED') LIMIT 1").fetchone()
+        return 0.0 if busy else time.monotonic() - self.last_request
 
     def stop(self) -> None:
         self._stopping.set()

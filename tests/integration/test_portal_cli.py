@@ -96,3 +96,18 @@ def test_live_credential_request_writes_the_csr(cli_run, data_root: Path) -> Non
     assert "Public-Key: (2048 bit)" in out.stdout
     assert "sha256WithRSAEncryption" in out.stdout
     assert "Digital Signature" in out.stdout and "critical" in out.stdout
+
+
+def test_on_demand_simulator_exits_when_idle(ctx, monkeypatch) -> None:
+    monkeypatch.setenv("SMKI_SIMULATOR_IDLE_EXIT", "2")
+    info = simulator_control.start(ctx)
+    try:
+        assert simulator_control.running(ctx) is not None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and simulator_control.running(ctx) is not None:
+            time.sleep(0.5)
+        assert simulator_control.running(ctx) is None
+        assert "idle for 2 s, exiting" in (info.state_dir / "simulator.log").read_text()
+    finally:
+        if simulator_control.running(ctx) is not None:
+            simulator_control.stop(ctx)

@@ -109,7 +109,9 @@ class Page(QWidget):
         self.resubmitter_edit.setPlaceholderText("Who resubmits")
         self.confirm_btn = QPushButton("SRO &confirm")
         self.deliver_btn = QPushButton("Deli&ver package…")
-        sign_bar.addWidget(QLabel("File-signing &key:"))
+        key_label = QLabel("File-signing &key:")
+        key_label.setBuddy(self.key_combo)
+        sign_bar.addWidget(key_label)
         sign_bar.addWidget(self.key_combo, 1)
         sign_bar.addWidget(self.smsr_edit)
         for b in (self.sign_btn, self.verify_btn):
@@ -130,6 +132,8 @@ class Page(QWidget):
         self.table = QTableWidget(0, len(self.profile.columns))
         self.table.setHorizontalHeaderLabels(list(self.profile.column_names))
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.resizeColumnsToContents()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         for i, col in enumerate(self.profile.columns):
             header = self.table.horizontalHeaderItem(i)

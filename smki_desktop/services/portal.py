@@ -451,8 +451,11 @@ def poll(ctx: AppContext, portal: WsPortal | None = None, *, force: bool = False
     try:
         if send:
             report.sent = send_pending(ctx, p)
+        source = endpoint(ctx).source
         for item in items:
             try:
+                if source != "simulator":
+                    _require_processing_window(ctx, item)
                 done = _poll_one(ctx, ob, p, item, report)
             except Throttled as exc:
                 ob.defer(item.ref, None, exc.retry_at)
@@ -474,6 +477,16 @@ def poll(ctx: AppContext, portal: WsPortal | None = None, *, force: bool = False
     ctx.audit.record("portal.poll", {"polled": len(report.polled),
                                      "completed": [i.ref for i in report.completed]}, {})
     return report
+
+
+def _require_processing_window(ctx: AppContext, item: OutboxItem) -> None:
+    """A DCC batch still waiting (PENDING/QUEUED) is processed only 20:00-08:00 London time:
+    asking before the window opens spends a poll for nothing, so defer to the window."""
+    if item.kind != "device-batch" or item.server_status not in ("PENDING", "QUEUED"):
+        return
+    rules = RateRules()
+    Scheduler(ctx.clock, rules).require_window(rules.processing_start, rules.processing_end,
+                                               "Batch processing at the DCC")
 
 
 def _poll_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,

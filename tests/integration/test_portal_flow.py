@@ -251,3 +251,30 @@ def test_simulator_started_once_when_asked_twice_at_once(ctx, sim) -> None:
         t.join()
     assert len({i.pid for i in got}) == 1
     assert sum(1 for i in got if i.started) == 1
+
+
+def test_dcc_batch_waiting_outside_the_window_is_deferred_to_it(ctx, sim) -> None:
+    """With a configured (DCC-like) endpoint, polling a QUEUED batch at noon London time is
+    deferred with a typed OutsideWindow result to 20:00 London time."""
+    from datetime import UTC, datetime
+
+    from smki_desktop.core.portal_ports import OutsideWindow
+    from smki_desktop.core.ports import FixedClock
+
+    portal.set_endpoint(ctx, sim.portal_url, sim.repository_url, sim.trust_anchor_pem)
+    clock = FixedClock(datetime(2027, 7, 14, 11, 0, tzinfo=UTC))  # 12:00 BST
+    ctx.clock = clock
+    item = portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB1234567D0000))
+    sent = portal.send_pending(ctx)[0]
+    assert sent.state == "submitted" and sent.server_status == "PENDING"
+    assert sent.next_action_at == datetime(2027, 7, 14, 20, 0, tzinfo=UTC)  # 19:00 UTC + 1 h
+    report = portal.poll(ctx, force=True)
+    assert report.polled == [] and len(report.deferred) == 1
+    why = report.deferred[0][1]
+    assert "20:00-08:00 Europe/London" in why
+    assert portal.outbox(ctx).get(item.ref).next_action_at == \
+        datetime(2027, 7, 14, 19, 0, tzinfo=UTC)
+    with pytest.raises(OutsideWindow):
+        portal._require_processing_window(ctx, portal.outbox(ctx).get(item.ref))
+    clock.at = datetime(2027, 7, 14, 19, 30, tzinfo=UTC)  # 20:30 BST: inside the window
+    portal._require_processing_window(ctx, portal.outbox(ctx).get(item.ref))

@@ -57,6 +57,29 @@ def _spin(app: object, seconds: float) -> None:
 
 
 def run(quick: bool = False) -> list[Figure]:
+    """Measured in a child process, so that a crash of Qt cannot take the bench run down."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-m", "bench.bench_devices_gui", "child",
+                           "5000" if quick else "50000"], cwd=str(root), capture_output=True,
+                          text=True, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+                          timeout=1800)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
+        hint = (" (PySide6-Essentials 6.12.0 aborts with 'deallocating None': pin < 6.12)"
+                if "deallocating None" in proc.stderr else "")
+        raise RuntimeError(f"the GUI benchmark process failed{hint}:\n{tail}")
+    figs = []
+    for d in json.loads(proc.stdout.strip().splitlines()[-1]):
+        figs.append(Figure(d["name"], d["value"], d["unit"], d["baseline"],
+                           d["baseline_name"], d["target"], d["ok"]))
+    return figs
+
+
+def _measure(n: int) -> list[Figure]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from smki_desktop.core import batch_formats as bf
     from smki_desktop.core import device_batch as db
@@ -66,7 +89,6 @@ def run(quick: bool = False) -> list[Figure]:
     from smki_desktop.gui.qt import QApplication, Qt
     from smki_desktop.services.context import open_context
 
-    n = 5_000 if quick else 50_000
     app = QApplication.instance() or QApplication([])
     figs: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmpd:
@@ -137,7 +159,11 @@ def run(quick: bool = False) -> list[Figure]:
 
 
 if __name__ == "__main__":
+    import json
     import sys
 
-    for f in run(quick="--quick" in sys.argv):
-        print(f.line())
+    if len(sys.argv) == 3 and sys.argv[1] == "child":
+        print(json.dumps([f.as_dict() for f in _measure(int(sys.argv[2]))]))
+    else:
+        for f in run(quick="--quick" in sys.argv):
+            print(f.line())

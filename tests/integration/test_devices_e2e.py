@@ -86,7 +86,7 @@ def _end_to_end(ctx, tmp_path: Path, n: int) -> None:  # type: ignore[no-untyped
     assert devices.collect(ctx) == []  # filed once
     st = next(b for b in devices.status(ctx) if b.batch_id == sub.batch_id)
     assert st.state == "completed" and st.counts == {"issued": n} and not st.warning
-    actions = [e.action for e in ctx.audit.entries(limit=20)]
+    actions = [e.action for e in ctx.audit.entries(action_prefix="devices.")]
     for a in ("devices.generate-test", "devices.submit", "devices.results"):
         assert a in actions
     print(f"\n{n:,} CSRs: generate {t1 - t0:.1f} s, validate {t2 - t1:.1f} s, submit "
@@ -101,3 +101,24 @@ def test_end_to_end_500(ctx, sim, tmp_path: Path) -> None:  # type: ignore[no-un
 @pytest.mark.slow
 def test_end_to_end_50000(ctx, sim, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _end_to_end(ctx, tmp_path, 50_000)
+
+
+def test_cli_submit_poll_status(ctx, sim, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    gen = cli_run("devices", "generate-test", "--count", "10", "--out", str(tmp_path / "g"),
+                  "--discard-keys", "--format", "csv")
+    assert gen.code == 0, gen.err
+    src = tmp_path / "g" / "test-devices.csv"
+    assert src.read_text().startswith("device_eui,usage,csr\n")
+    sub = cli_run("devices", "submit", str(src), "--json")
+    assert sub.code == 0, sub.err
+    ref = sub.json()["outbox_ref"]
+    time.sleep(0.8)
+    poll = cli_run("portal", "poll", "--force", "--json")
+    assert poll.code == 0, poll.err
+    assert ref in [i["ref"] for i in poll.json()["completed"]]
+    st = cli_run("devices", "status")
+    assert st.code == 0, st.err
+    assert "Results filed" in st.err and "issued 10" in st.out
+    rows = cli_run("devices", "rows", "--json").json()["rows"]
+    assert len(rows) == 10 and {r["status"] for r in rows} == {"issued"}
+    assert cli_run("devices", "collect").out.startswith("No finished web-service batch")

@@ -144,3 +144,16 @@ def test_split_and_manifest() -> None:
     assert bf.parse_manifest(bf.build_manifest(m)) == m
     with pytest.raises(InputError):
         bf.parse_manifest(b"{}")
+
+
+def test_org_paste_text_is_what_the_portal_form_reads() -> None:
+    from smki_desktop.portal.upload import org_paste_text
+    from smki_desktop.simulator.dcc import paste_to_der
+
+    der = bytes(range(0x30, 0x30 + 200))
+    text = org_paste_text(der)
+    assert text.startswith("-----BEGIN CERTIFICATE REQUEST-----\n")
+    body = text.splitlines()[1:-1]
+    assert len(body) == 5 and all(len(line) <= 64 for line in body)
+    assert paste_to_der(text) == der
+    assert paste_to_der(text.replace("\n", "\r\n")) == der

@@ -109,9 +109,13 @@ class Outbox:
         return self.get(ref)
 
     def get(self, ref: str) -> OutboxItem:
+        ref = ref.strip()
+        if not ref:
+            raise NotFound("Give a request reference (or a prefix of it).")
+        pattern = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self.db.conn().execute(
-            "SELECT * FROM portal_outbox WHERE environment=? AND ref LIKE ?",
-            (self.env.value, ref + "%")).fetchall()
+            "SELECT * FROM portal_outbox WHERE environment=? AND ref LIKE ? ESCAPE '\\'",
+            (self.env.value, pattern)).fetchall()
         if not rows:
             raise NotFound(f"No request {ref!r} in the {self.env.label} outbox.")
         if len(rows) > 1:

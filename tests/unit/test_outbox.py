@@ -74,3 +74,13 @@ def test_prefix_lookup(tmp_path: Path, clock: FixedClock) -> None:
     failed = ob.add("revocation", b"AB", ref="Rzz")
     ob.mark_failed(failed.ref, "RV:NotAuth")
     assert [i.ref for i in ob.items(["failed"])] == ["Rzz"]
+
+
+def test_prefix_wildcards_are_literal(tmp_path: Path, clock: FixedClock) -> None:
+    ob = Outbox(Database(tmp_path / "db.sqlite"), Environment.TEST, clock)
+    ob.add("org-csr", b"1", ref="Oabc")
+    with pytest.raises(NotFound):
+        ob.get("O_b")
+    with pytest.raises(NotFound):
+        ob.get("%")
+    assert ob.get("Oab").ref == "Oabc"

@@ -61,6 +61,9 @@ MAX_CSRS_PER_ZIP = 50_000
 MAX_MEMBER_BYTES = 16 * 1024
 """A device CSR is ~400 bytes of Base64; anything above 16 KiB is refused as oversized."""
 MAX_REPORT_BYTES = 64 * 1024 * 1024
+MAX_ZIP_MEMBERS = 1_000_000
+"""A source zip with more members than this is refused whole (a zip of tiny entries could
+otherwise exhaust memory before any member is read)."""
 MANIFEST_FORMAT = "smki-desktop-device-batch-manifest/1"
 ERROR_CODE_RE = re.compile(r"^[A-Z]{2}:[A-Za-z0-9]+$")
 SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
@@ -272,6 +275,9 @@ def iter_zip_raw(
         raise InputError(f"Not a readable zip file ({exc}).") from None
     seen: dict[str, str] = {}
     with zf:
+        if len(zf.infolist()) > MAX_ZIP_MEMBERS:
+            raise InputError(f"The zip has {len(zf.infolist()):,} members; at most "
+                             f"{MAX_ZIP_MEMBERS:,} are read.")
         for info in zf.infolist():
             name = info.filename
             if info.is_dir():

@@ -157,3 +157,10 @@ def test_org_paste_text_is_what_the_portal_form_reads() -> None:
     assert len(body) == 5 and all(len(line) <= 64 for line in body)
     assert paste_to_der(text) == der
     assert paste_to_der(text.replace("\n", "\r\n")) == der
+
+
+def test_too_many_members_is_refused_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bf, "MAX_ZIP_MEMBERS", 3)
+    data = bf.build_batch_zip([(f"{i}.csr", DER) for i in range(4)])
+    with pytest.raises(InputError, match="at most 3"):
+        bf.read_batch_zip(data)

@@ -117,3 +117,21 @@ def test_model_handles_50000_rows() -> None:
     assert model.visible_rows() == sorted(expected, key=lambda r: r[5], reverse=True)
     text = rows_to_csv(model.visible_rows()).decode()
     assert text.count("\n") == len(expected) + 1
+
+
+def test_import_response_shows_results(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.test_devices_portal_files import _answer
+
+    page = _page(window)
+    _wait_idle(qtbot, page)
+    gen = devices.generate_test(page.ctx, 12, tmp_path / "gen", processes=1)
+    res = devices.package(page.ctx, gen.out, tmp_path / "out", processes=1)
+    report, resp, plan = _answer(tmp_path, res.files.zips)
+    page.import_response(report, resp)
+    qtbot.waitUntil(lambda: "Imported:" in page.summary.text(), timeout=60_000)
+    _wait_idle(qtbot, page)
+    assert "1 certificates match no CSR" in page.summary.text()
+    assert sorted(page.model.statuses()) == sorted(set(plan.values()))
+    page.status_combo.setCurrentIndex(page.status_combo.findData("error"))
+    assert page.proxy.rowCount() == 1
+    assert "signature does not verify" in page.proxy.index(0, 3).data()

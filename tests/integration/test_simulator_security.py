@@ -173,3 +173,16 @@ def test_client_refuses_a_huge_answer_in_under_2_seconds(ctx, sim) -> None:
     finally:
         p.close()
     assert time.perf_counter() - t0 < 2.0
+
+
+def test_body_without_length_is_refused(ctx, sim) -> None:
+    host, port = sim.portal_url.split("//")[1].rsplit(":", 1)
+    c = _mtls_context(ctx, sim)
+    with socket.create_connection((host, int(port)), timeout=5) as raw, \
+            c.wrap_socket(raw, server_hostname=host) as s:
+        s.sendall(b"POST /ws/SubmitCSRBatch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                  b"chunked\r\n\r\n10\r\n<SubmitCSRBatch>\r\n")
+        answer = b""
+        while chunk := s.recv(4096):  # the server answers, then closes the connection
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 411") and b"RQ:Length" in answer

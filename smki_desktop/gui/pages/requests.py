@@ -16,6 +16,7 @@ from smki_desktop.gui.qt import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTimer,
     QVBoxLayout,
     QWidget,
 )
@@ -78,7 +79,15 @@ class Page(QWidget):
         self.poll_btn.clicked.connect(lambda: self._run(portal_service.poll, "Polling",
                                                         force=True))
         self.refresh_btn.clicked.connect(self.refresh)
+        self.timer = QTimer(self)  # states change in the background (other jobs, the CLI)
+        self.timer.setInterval(15_000)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
         self.refresh()
+
+    def _tick(self) -> None:
+        if self.isVisible() and self.job is None:
+            self.refresh()
 
     # ------------------------------------------------------------------ data
     def refresh(self) -> None:

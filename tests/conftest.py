@@ -15,6 +15,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("SMKI_DATA_DIR", None)
+# a simulator started on demand by a test ends itself when idle, even if a test forgets it
+os.environ.setdefault("SMKI_SIMULATOR_IDLE_EXIT", "300")
 
 from tests.support.secret_service import SecretServiceSession, unlocked_session
 
@@ -43,6 +45,42 @@ def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretS
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+def _simulators_under(folder: Path) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "smki_desktop.simulator" in cmd and str(folder) in cmd:
+            pids.append(int(proc.name))
+    return pids
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_simulator_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every simulator process a test started (under this run's temporary folders) is ended
+    when the run ends."""
+    yield
+    import signal
+    import time
+
+    base = tmp_path_factory.getbasetemp()
+    pids = _simulators_under(base)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while pids and time.monotonic() < deadline:
+        time.sleep(0.1)
+        pids = [p for p in pids if Path(f"/proc/{p}").exists()]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture

@@ -85,10 +85,12 @@ def _validate_child(zip_path: str) -> None:
     from smki_desktop.services.devices import read_source
 
     t = time.perf_counter()
+    dc.prewarm()  # as services.devices.validate does: workers start while the zip is read
     read = read_source(Path(zip_path))
     checks = dc.check_many([e.der for e in read.entries], [HW])
     out = db.assess(read.entries, checks)
     seconds = time.perf_counter() - t
+    dc.shutdown_pool()  # join the workers so that their peak memory is counted
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "valid": len(out.accepted),

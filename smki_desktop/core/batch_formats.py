@@ -49,6 +49,7 @@ import hashlib
 import io
 import json
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -259,6 +260,44 @@ def build_batch_zip(csrs: Sequence[tuple[str, bytes]], out: BinaryIO | None = No
     return build_zip(((n, encode_csr_text(d)) for n, d in csrs), out)
 
 
+_FAST_READ_LIMIT = 512 * 1024 * 1024
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+
+
+def _fast_member(whole: bytes, info: zipfile.ZipInfo, max_member: int) -> bytes | None:
+    """A stored or deflated member read straight from the zip's bytes, its CRC checked: the
+    same result as `ZipFile.open` at a fraction of its per-member cost. None means "use
+    `ZipFile.open`" (anything unusual: encryption, another method, a header that does not
+    agree), so that corruption is always reported the same way."""
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED,
+                                                          zipfile.ZIP_DEFLATED):
+        return None
+    off = info.header_offset
+    head = whole[off : off + _LOCAL_HEADER.size]
+    if len(head) != _LOCAL_HEADER.size:
+        return None
+    fields = _LOCAL_HEADER.unpack(head)
+    if fields[0] != b"PK\x03\x04":
+        return None
+    start = off + _LOCAL_HEADER.size + fields[10] + fields[11]
+    comp = whole[start : start + info.compress_size]
+    if len(comp) != info.compress_size:
+        return None
+    if info.compress_type == zipfile.ZIP_STORED:
+        raw = comp[: max_member + 1]
+    else:
+        try:
+            d = zlib.decompressobj(-15)
+            raw = d.decompress(comp, max_member + 1)
+        except zlib.error:
+            return None
+        if len(raw) <= max_member and not d.eof:
+            return None
+    if len(raw) <= max_member and (zlib.crc32(raw) != info.CRC or len(raw) != info.file_size):
+        return None
+    return raw
+
+
 def iter_zip_raw(
     source: bytes | BinaryIO,
     *,
@@ -268,7 +307,18 @@ def iter_zip_raw(
     """Yield (name, raw content, None) for each acceptable member, or (name, None, reason)
     for each member that cannot be used. Duplicate names: the first is kept, later ones are
     problems. Raises `InputError` only when the zip as a whole cannot be read."""
-    stream: BinaryIO = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+    whole: bytes | None = None
+    if isinstance(source, bytes | bytearray):
+        whole = bytes(source)
+    else:
+        try:
+            size = source.seek(0, io.SEEK_END)
+            source.seek(0)
+            if size <= _FAST_READ_LIMIT:
+                whole = source.read()
+        except (OSError, AttributeError, ValueError):
+            whole = None
+    stream: BinaryIO = io.BytesIO(whole) if whole is not None else source  # type: ignore[assignment]
     try:
         zf = zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -297,13 +347,15 @@ def iter_zip_raw(
                     f"oversized member: {info.file_size:,} bytes, the limit is {max_member:,}"
                 )
                 continue
-            try:
-                with zf.open(info) as fh:
-                    raw = fh.read(max_member + 1)
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
-                    NotImplementedError, RuntimeError) as exc:
-                yield name, None, f"corrupt zip entry ({exc})"
-                continue
+            raw = _fast_member(whole, info, max_member) if whole is not None else None
+            if raw is None:
+                try:
+                    with zf.open(info) as fh:
+                        raw = fh.read(max_member + 1)
+                except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
+                        NotImplementedError, RuntimeError) as exc:
+                    yield name, None, f"corrupt zip entry ({exc})"
+                    continue
             if len(raw) > max_member:
                 yield name, None, f"oversized member: more than {max_member:,} bytes"
                 continue

@@ -21,8 +21,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
 from multiprocessing import get_context
@@ -404,6 +406,56 @@ def _worker_init() -> None:
         os.nice(5)
 
 
+_POOL: ProcessPoolExecutor | None = None
+_POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()
+
+
+def shared_pool(processes: int | None = None) -> ProcessPoolExecutor:
+    """The worker processes (spawned once, reused by every batch job of this process; started
+    early by `prewarm` so that their start-up overlaps reading the source)."""
+    global _POOL, _POOL_SIZE
+    procs = processes or default_processes()
+    with _POOL_LOCK:
+        if _POOL is None or procs != _POOL_SIZE:
+            if _POOL is not None:
+                _POOL.shutdown(wait=False, cancel_futures=True)
+            _POOL = ProcessPoolExecutor(max_workers=procs, mp_context=get_context("spawn"),
+                                        initializer=_worker_init)
+            _POOL_SIZE = procs
+        return _POOL
+
+
+def _drop_pool(pool: ProcessPoolExecutor) -> None:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is pool:
+            _POOL = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def shutdown_pool() -> None:
+    """Stop the worker processes (they start again on the next batch job)."""
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
+def _noop() -> int:
+    return os.getpid()
+
+
+def prewarm(processes: int | None = None) -> None:
+    """Start the worker processes now, without waiting for them."""
+    procs = processes or default_processes()
+    if procs > 1:
+        pool = shared_pool(procs)
+        for _ in range(procs):
+            pool.submit(_noop)
+
+
 def run_chunked(
     fn: Callable[..., list[R]],
     items: Sequence[T],
@@ -431,29 +483,31 @@ def run_chunked(
             out.extend(fn(part, *extra))
             sink.progress(len(out), total, text)
         return out
-    with ProcessPoolExecutor(max_workers=procs, mp_context=get_context("spawn"),
-                             initializer=_worker_init) as pool:
-        pending: list[Future[list[R]]] = []
-        it = iter(chunks)
+    pool = shared_pool(procs)
+    pending: list[Future[list[R]]] = []
+    it = iter(chunks)
+    try:
         # keep a bounded number of chunks in flight (memory stays flat)
         for part in it:
             pending.append(pool.submit(fn, part, *extra))
             if len(pending) >= procs * 3:
                 break
-        try:
-            while pending:
-                fut = pending.pop(0)
-                out.extend(fut.result())
-                sink.progress(len(out), total, text)
-                if sink.cancelled:
-                    raise Cancelled(len(out))
-                nxt = next(it, None)
-                if nxt is not None:
-                    pending.append(pool.submit(fn, nxt, *extra))
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            raise
+        while pending:
+            fut = pending.pop(0)
+            out.extend(fut.result())
+            sink.progress(len(out), total, text)
+            if sink.cancelled:
+                raise Cancelled(len(out))
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append(pool.submit(fn, nxt, *extra))
+    except BrokenProcessPool:
+        _drop_pool(pool)
+        raise
+    except BaseException:
+        for f in pending:
+            f.cancel()
+        raise
     return out
 
 

@@ -229,6 +229,8 @@ def validate(ctx: AppContext, path: Path, *, progress: ProgressSink | None = Non
     """Check every CSR of a source against the profile, signatures and the batch rules."""
     start = time.perf_counter()
     sink = progress or NullProgress()
+    if processes is None or processes > 1:
+        dc.prewarm(processes)  # workers start while the source is read
     read = read_source(Path(path))
     checks = dc.check_many([e.der for e in read.entries], hw_types(ctx), processes=processes,
                            progress=sink)

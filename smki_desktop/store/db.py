@@ -115,8 +115,21 @@ class Database:
         if c.in_transaction:
             c.execute("ROLLBACK")
 
+    def _pending(self) -> bool:
+        """Read-only check, so that an up-to-date database opens without a write."""
+        c = self.conn()
+        try:
+            applied = {r["component"]: r["version"]
+                       for r in c.execute("SELECT component, version FROM schema_versions")}
+        except sqlite3.OperationalError:
+            return True
+        return any(applied.get(m.COMPONENT, 0) != len(m.MIGRATIONS) for m in schema_modules())
+
     def migrate(self) -> dict[str, int]:
         """Apply every component's pending migrations; return the versions now applied."""
+        if not self._pending():
+            return {r["component"]: r["version"] for r in
+                    self.conn().execute("SELECT component, version FROM schema_versions")}
         with self.transaction() as c:
             c.execute(
                 "CREATE TABLE IF NOT EXISTS schema_versions ("

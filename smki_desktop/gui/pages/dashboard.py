@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop.gui.qt import QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 from smki_desktop.services import keys as key_service
@@ -49,18 +50,19 @@ class Page(QWidget):
         self.todo_label.setWordWrap(True)
         QVBoxLayout(self.todo_box).addWidget(self.todo_label)
         lay.addWidget(self.todo_box)
-        self.readiness = self._readiness_widget()
-        if self.readiness is not None:
-            lay.addWidget(self.readiness)
+        self.readiness: QWidget | None = None
+        self._layout = lay
         lay.addStretch(1)
         self.refresh()
+        # The readiness checklist pulls in the officer register's modules: import them on the
+        # job runner so that the window is shown at once, then add the checklist.
+        services.jobs.submit(importlib.import_module, "smki_desktop.gui.widgets.readiness",
+                             on_done=self._add_readiness, name="load readiness checklist",
+                             on_error=lambda e: services.status(f"Readiness checklist: {e}"))
 
-    def _readiness_widget(self) -> QWidget | None:
-        try:
-            from smki_desktop.gui.widgets.readiness import ReadinessWidget  # type: ignore
-        except ImportError:
-            return None
-        return ReadinessWidget(self.services)  # type: ignore[no-any-return]
+    def _add_readiness(self, module: Any) -> None:
+        self.readiness = module.ReadinessWidget(self.services)
+        self._layout.insertWidget(self._layout.count() - 1, self.readiness)
 
     def refresh(self) -> None:
         ctx = self.services.ctx

@@ -80,21 +80,23 @@ def _bare_gen_chunk(items: list[tuple[bytes, str]]) -> list[bytes]:
 
 
 def _validate_child(zip_path: str) -> None:
-    from smki_desktop.core import device_batch as db
+    """The product path: `services.devices.validate` on a fresh Test context."""
+    from smki_desktop.core.environment import Environment
     from smki_desktop.crypto import device_csr as dc
-    from smki_desktop.services.devices import read_source
+    from smki_desktop.services.context import open_context
+    from smki_desktop.services.devices import validate
 
-    t = time.perf_counter()
-    dc.prewarm()  # as services.devices.validate does: workers start while the zip is read
-    read = read_source(Path(zip_path))
-    checks = dc.check_many([e.der for e in read.entries], [HW])
-    out = db.assess(read.entries, checks)
-    seconds = time.perf_counter() - t
+    with tempfile.TemporaryDirectory() as root:
+        ctx = open_context(Environment.TEST, Path(root))
+        t = time.perf_counter()
+        res = validate(ctx, Path(zip_path))
+        seconds = time.perf_counter() - t
+        ctx.close()
     dc.shutdown_pool()  # join the workers so that their peak memory is counted
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "valid": len(out.accepted),
-                      "rejected": len(out.rejected), "rss_self_mb": me,
+    print(json.dumps({"seconds": seconds, "valid": len(res.accepted),
+                      "rejected": len(res.rejected), "rss_self_mb": me,
                       "rss_worker_mb": kids}))
 
 

@@ -307,6 +307,18 @@ def iter_zip_raw(
     """Yield (name, raw content, None) for each acceptable member, or (name, None, reason)
     for each member that cannot be used. Duplicate names: the first is kept, later ones are
     problems. Raises `InputError` only when the zip as a whole cannot be read."""
+    _, members = open_zip_raw(source, suffix=suffix, max_member=max_member)
+    return members
+
+
+def open_zip_raw(
+    source: bytes | BinaryIO,
+    *,
+    suffix: str = ".csr",
+    max_member: int = MAX_MEMBER_BYTES,
+) -> tuple[int, Iterator[tuple[str, bytes | None, str | None]]]:
+    """(number of members, lazy iterator as `iter_zip_raw`): the zip's directory is read now
+    (an unreadable zip raises `InputError` here), the members as the iterator is consumed."""
     whole: bytes | None = None
     if isinstance(source, bytes | bytearray):
         whole = bytes(source)
@@ -323,12 +335,20 @@ def iter_zip_raw(
         zf = zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputError(f"Not a readable zip file ({exc}).") from None
+    infos = zf.infolist()
+    if len(infos) > MAX_ZIP_MEMBERS:
+        zf.close()
+        raise InputError(f"The zip has {len(infos):,} members; at most {MAX_ZIP_MEMBERS:,} "
+                         "are read.")
+    return len(infos), _iter_members(zf, infos, whole, suffix, max_member)
+
+
+def _iter_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], whole: bytes | None,
+                  suffix: str, max_member: int
+                  ) -> Iterator[tuple[str, bytes | None, str | None]]:
     seen: dict[str, str] = {}
     with zf:
-        if len(zf.infolist()) > MAX_ZIP_MEMBERS:
-            raise InputError(f"The zip has {len(zf.infolist()):,} members; at most "
-                             f"{MAX_ZIP_MEMBERS:,} are read.")
-        for info in zf.infolist():
+        for info in infos:
             name = info.filename
             if info.is_dir():
                 yield name, None, "is a folder; CSR files must be at the zip's root"

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -458,7 +459,7 @@ def prewarm(processes: int | None = None) -> None:
 
 def run_chunked(
     fn: Callable[..., list[R]],
-    items: Sequence[T],
+    items: Iterable[T],
     extra: tuple[object, ...],
     *,
     processes: int | None = None,
@@ -466,26 +467,39 @@ def run_chunked(
     progress: ProgressSink | None = None,
     text: str = "",
     serial_below: int = 2000,
+    total: int | None = None,
 ) -> list[R]:
     """Apply `fn(chunk_list, *extra)` over `items` in chunks, in worker processes when there are
-    enough items, keeping order. Progress is reported per chunk; when `progress.cancelled`
+    enough items, keeping order. `items` may be a lazy iterable (give `total`, an estimate for
+    progress and for choosing processes): it is read while the workers compute, so reading a
+    source overlaps checking it. Progress is reported per chunk; when `progress.cancelled`
     turns true the remaining chunks are abandoned and `Cancelled` is raised."""
     sink = progress or NullProgress()
-    total = len(items)
+    if total is None:
+        items = items if isinstance(items, Sequence) else list(items)
+        total = len(items)
     procs = default_processes() if processes is None else processes
-    chunks = [list(items[i : i + chunk]) for i in range(0, total, chunk)]
+    source = iter(items)
+
+    def chunks() -> Iterator[list[T]]:
+        while True:
+            part = list(itertools.islice(source, chunk))
+            if not part:
+                return
+            yield part
+
     out: list[R] = []
     sink.progress(0, total, text)
     if procs <= 1 or total < serial_below:
-        for part in chunks:
+        for part in chunks():
             if sink.cancelled:
                 raise Cancelled(len(out))
             out.extend(fn(part, *extra))
-            sink.progress(len(out), total, text)
+            sink.progress(len(out), max(total, len(out)), text)
         return out
     pool = shared_pool(procs)
     pending: list[Future[list[R]]] = []
-    it = iter(chunks)
+    it = chunks()
     try:
         # keep a bounded number of chunks in flight (memory stays flat)
         for part in it:
@@ -495,7 +509,7 @@ def run_chunked(
         while pending:
             fut = pending.pop(0)
             out.extend(fut.result())
-            sink.progress(len(out), total, text)
+            sink.progress(len(out), max(total, len(out)), text)
             if sink.cancelled:
                 raise Cancelled(len(out))
             nxt = next(it, None)
@@ -511,11 +525,12 @@ def run_chunked(
     return out
 
 
-def check_many(ders: Sequence[bytes], hw_types: Iterable[str], *, processes: int | None = None,
-               progress: ProgressSink | None = None, chunk: int = 1000) -> list[CheckTuple]:
-    """Check every CSR (in order) using all cores."""
+def check_many(ders: Iterable[bytes], hw_types: Iterable[str], *, processes: int | None = None,
+               progress: ProgressSink | None = None, chunk: int = 1000,
+               total: int | None = None) -> list[CheckTuple]:
+    """Check every CSR (in order) using all cores; `ders` may be lazy (see `run_chunked`)."""
     return run_chunked(_check_chunk, ders, (tuple(hw_types),), processes=processes, chunk=chunk,
-                       progress=progress, text="Checking CSRs")
+                       progress=progress, text="Checking CSRs", total=total)
 
 
 def generate_many(items: Sequence[tuple[bytes, str]], hw_type: str = TEST_HW_TYPE, *,

@@ -18,7 +18,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -229,16 +229,47 @@ def validate(ctx: AppContext, path: Path, *, progress: ProgressSink | None = Non
     """Check every CSR of a source against the profile, signatures and the batch rules."""
     start = time.perf_counter()
     sink = progress or NullProgress()
+    path = Path(path)
+    hw = hw_types(ctx)
     if processes is None or processes > 1:
         dc.prewarm(processes)  # workers start while the source is read
-    read = read_source(Path(path))
-    checks = dc.check_many([e.der for e in read.entries], hw_types(ctx), processes=processes,
-                           progress=sink)
+    if path.is_file() and _is_zip(path):
+        # streamed: members are read and decoded while the workers check earlier ones
+        entries: list[db.SourceEntry] = []
+        rejections: list[db.Rejection] = []
+        with open(path, "rb") as fh:
+            total, members = bf.open_zip_raw(fh, suffix=".csr")
+
+            def ders() -> Iterator[bytes]:
+                for name, raw, why in members:
+                    if raw is None:
+                        rejections.append(db.Rejection(path.name, name, "member",
+                                                       why or "unusable"))
+                        continue
+                    try:
+                        der = bf.decode_base64_text(raw, "CSR")
+                    except InputError as exc:
+                        rejections.append(db.Rejection(path.name, name, "member", exc.message))
+                        continue
+                    entries.append(db.SourceEntry(path.name, name, der))
+                    yield der
+
+            checks = dc.check_many(ders(), hw, processes=processes, progress=sink, total=total)
+        read = SourceRead(entries, rejections, "zip")
+    else:
+        read = read_source(path)
+        checks = dc.check_many([e.der for e in read.entries], hw, processes=processes,
+                               progress=sink)
     keys, counts, pairs = _known(ctx)
     assessment = db.assess(read.entries, checks, device_ranges=device_ranges(ctx),
                            known_keys=keys, known_counts=counts, known_pairs=pairs)
     assessment.rejected[:0] = read.rejections
     return ValidationResult(str(path), read.kind, assessment, time.perf_counter() - start)
+
+
+def _is_zip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"PK"
 
 
 # --- packaging -------------------------------------------------------------------------------

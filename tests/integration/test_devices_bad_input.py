@@ -132,3 +132,25 @@ def test_cli_validate_lists_each_rejection_and_exits_1(cli_run, tmp_path: Path) 
     j = cli_run("devices", "validate", str(src), "--json")
     assert j.code == 1 and j.json()["valid"] == GOOD
     assert {x["locator"] for x in j.json()["rejections"]} == EXPECTED_BAD
+
+
+def test_streamed_parallel_validation_equals_serial(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A zip large enough for worker processes: read while checked, same answers."""
+    plan = [((0x00DB123456300000 + i // 2).to_bytes(8, "big"), dc.USAGES[i % 2])
+            for i in range(2_100)]
+    gen = dc.generate_many(plan, keep_keys=False)
+    bad = bytearray(gen[5][2])
+    bad[-3] ^= 0x01
+    members = [(f"m{i:05d}.csr", bf.encode_csr_text(g[2])) for i, g in enumerate(gen)]
+    members[5] = ("m00005.csr", bf.encode_csr_text(bytes(bad)))
+    members.append(("notes.txt", b"x"))
+    src = tmp_path / "big.zip"
+    src.write_bytes(bf.build_zip(members))
+    par = devices.validate(ctx, src, processes=2)
+    ser = devices.validate(ctx, src, processes=1)
+    assert [a.locator for a in par.accepted] == [a.locator for a in ser.accepted]
+    assert len(par.accepted) == 2_099
+    assert {(r.locator, r.code) for r in par.rejected} == {("m00005.csr", "signature"),
+                                                           ("notes.txt", "member")}
+    assert {(r.locator, r.code) for r in ser.rejected} == {(r.locator, r.code)
+                                                           for r in par.rejected}

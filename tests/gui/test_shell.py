@@ -149,3 +149,10 @@ def test_audit_page_verifies(window: MainWindow, qtbot) -> None:
     assert page.table.rowCount() == 1  # type: ignore[attr-defined]
     page.verify()  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: "Intact" in page.result.text(), timeout=10000)  # type: ignore[attr-defined]
+
+
+def test_dashboard_adds_the_readiness_checklist_after_showing(window: MainWindow, qtbot) -> None:
+    dash = window.go_to("Dashboard")
+    qtbot.waitUntil(lambda: dash.readiness is not None, timeout=10000)  # type: ignore[attr-defined]
+    assert dash.readiness.isVisibleTo(dash)  # type: ignore[attr-defined]
+    assert "Not set up yet" in dash.todo_box.title()  # type: ignore[attr-defined]

@@ -63,6 +63,7 @@ class Page(QWidget):
     def _add_readiness(self, module: Any) -> None:
         self.readiness = module.ReadinessWidget(self.services)
         self._layout.insertWidget(self._layout.count() - 1, self.readiness)
+        self.readiness.show()  # a child added to a shown parent is not shown by itself
 
     def refresh(self) -> None:
         ctx = self.services.ctx

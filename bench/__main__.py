@@ -34,7 +34,7 @@ def main() -> int:
         t = time.perf_counter()
         try:
             figures: list[Figure] = mod.run(quick=args.quick)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             failed += 1
             print(f"  FAILED: {type(exc).__name__}: {exc}")
             continue

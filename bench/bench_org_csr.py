@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 import time
@@ -96,13 +95,9 @@ def _full_service(n: int, tmp: Path) -> tuple[float, float]:
     import keyring
     import keyring.core
 
-    from tests.support.secret_service import unlocked_session
+    from tests.support.secret_service import secret_service_env
 
-    session = unlocked_session(tmp / "kr")
-    saved = {k: os.environ.get(k) for k in session.env}
-    os.environ.update(session.env)
-    try:
-        keyring.core.init_backend()
+    with secret_service_env(tmp / "kr"):
         from smki_desktop.core.environment import Environment
         from smki_desktop.core.eui import Eui64
         from smki_desktop.core.keys import KeyUsage
@@ -126,13 +121,6 @@ def _full_service(n: int, tmp: Path) -> tuple[float, float]:
             full = (time.perf_counter() - t) / n
         finally:
             ctx.close()
-    finally:
-        session.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return full, pair
 
 

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 import xml.etree.ElementTree as ET
@@ -65,15 +64,9 @@ def _xml(csrs: list[tuple[str, bytes]]) -> list[Figure]:
 
 
 def _end_to_end(csrs: list[tuple[str, bytes]], tmp: Path) -> list[Figure]:
-    import keyring.core
+    from tests.support.secret_service import secret_service_env
 
-    from tests.support.secret_service import unlocked_session
-
-    session = unlocked_session(tmp / "kr")
-    saved = {k: os.environ.get(k) for k in session.env}
-    os.environ.update(session.env)
-    try:
-        keyring.core.init_backend()
+    with secret_service_env(tmp / "kr"):
         from smki_desktop.core.environment import Environment
         from smki_desktop.services import credentials, portal, simulator_control
         from smki_desktop.services.context import open_context
@@ -90,11 +83,16 @@ def _end_to_end(csrs: list[tuple[str, bytes]], tmp: Path) -> list[Figure]:
             sent = portal.send_pending(ctx)
             submit = time.perf_counter() - t
             assert sent[0].state == "submitted", sent[0].last_error
-            time.sleep(0.2)
+            # issuance runs in the simulator's background worker: poll until it is done
             t = time.perf_counter()
-            rep = portal.poll(ctx, force=True)
+            deadline = t + 600
+            while True:
+                time.sleep(0.2)
+                rep = portal.poll(ctx, force=True)
+                if rep.completed or time.perf_counter() > deadline:
+                    break
             poll = time.perf_counter() - t
-            assert rep.completed, rep.deferred
+            assert rep.completed, f"batch not completed in 600 s: {rep.deferred}"
             got = portal.batch_results(ctx, item.ref)
             assert sum(1 for r in got if r.status == "SUCCESS") == len(csrs)
         finally:
@@ -109,13 +107,6 @@ def _end_to_end(csrs: list[tuple[str, bytes]], tmp: Path) -> list[Figure]:
             for _cid, der in csrs:
                 dcc._issue_device(st, der, "o", datetime.now(UTC), st.hierarchy)
         floor = time.perf_counter() - t
-    finally:
-        session.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     n = len(csrs)
     return [
         Figure(f"batch of {n:,}: store + submit over mTLS", submit, "s"),

@@ -18,7 +18,7 @@ os.environ.pop("SMKI_DATA_DIR", None)
 # a simulator started on demand by a test ends itself when idle, even if a test forgets it
 os.environ.setdefault("SMKI_SIMULATOR_IDLE_EXIT", "300")
 
-from tests.support.secret_service import SecretServiceSession, unlocked_session
+from tests.support.secret_service import SecretServiceSession, secret_service_env
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -29,22 +29,13 @@ def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretS
     at it so that `keyring` (in-process and in subprocesses) uses it. Fails, never skips."""
     home = tmp_path_factory.mktemp("secret-service")
     try:
-        session = unlocked_session(home)
+        env = secret_service_env(home)
+        session = env.__enter__()
     except Exception as exc:
         pytest.fail(f"Could not start the real Secret Service for the tests: {exc}",
                     pytrace=False)
-    saved = {k: os.environ.get(k) for k in session.env}
-    os.environ.update(session.env)
-    import keyring.core
-
-    keyring.core.init_backend()
     yield session
-    session.stop()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    env.__exit__(None, None, None)
 
 
 def _simulators_under(folder: Path) -> list[int]:

@@ -6,11 +6,13 @@ daemons cannot start, the caller fails: the suite never silently skips the real 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,3 +112,24 @@ def unlocked_session(home: Path) -> SecretServiceSession:
         s.stop()
         raise
     return s
+
+
+@contextlib.contextmanager
+def secret_service_env(home: Path) -> Iterator[SecretServiceSession]:
+    """An unlocked Secret Service that this process's `keyring` uses until the block ends
+    (the test session and the benchmarks that need a real keyring)."""
+    import keyring.core
+
+    session = unlocked_session(home)
+    saved = {k: os.environ.get(k) for k in session.env}
+    os.environ.update(session.env)
+    keyring.core.init_backend()
+    try:
+        yield session
+    finally:
+        session.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -36,6 +36,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys
 from smki_desktop.services import adt as adt_service
 
 if TYPE_CHECKING:
@@ -46,18 +47,6 @@ ISSUE_ROLE = 0x0100 + 7  # Qt.ItemDataRole.UserRole + 7: the Issue behind a list
 
 def _colour(severity: str) -> Any:
     return QColor("#F4C7C3") if severity == "error" else QColor("#FFF2CC")
-
-
-def file_signing_keys(ctx: Any) -> list[tuple[str, str]]:
-    """(key_id, label) of this environment's keys that have a valid file-signing credential."""
-    from smki_desktop.services.credentials import list_credentials
-
-    now = ctx.clock.now()
-    out = []
-    for cred in list_credentials(ctx, "file-signing"):
-        if cred.valid_at(now):
-            out.append((cred.key_id, f"{cred.key_id[:16]} — {cred.subject}"))
-    return out
 
 
 class Page(QWidget):
@@ -177,19 +166,7 @@ class Page(QWidget):
 
     # -- state ------------------------------------------------------------------------------
     def refresh(self) -> None:
-        current = self.key_combo.currentData()
-        self.key_combo.clear()
-        try:
-            keys = file_signing_keys(self.ctx)
-        except SmkiError:
-            keys = []
-        for key_id, label in keys:
-            self.key_combo.addItem(label, key_id)
-        if not keys:
-            self.key_combo.addItem("No file-signing credential (request one first)", "")
-        idx = self.key_combo.findData(current)
-        if idx >= 0:
-            self.key_combo.setCurrentIndex(idx)
+        fill_file_signing_keys(self.key_combo, self.ctx)
         self._update_buttons()
 
     def _update_buttons(self) -> None:

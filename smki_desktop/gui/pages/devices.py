@@ -177,11 +177,17 @@ class Page(QWidget):
         self.all_btn = QPushButton("&All device CSRs")
         self.generate_btn = QPushButton("&Generate test devices…")
         self.export_btn = QPushButton("&Export view to CSV…")
-        for b in (self.open_btn, self.folder_btn, self.package_btn, self.submit_btn,
-                  self.import_btn, self.all_btn, self.generate_btn, self.export_btn):
+        # two rows: where CSRs come from, then what to do with them (one row would make the
+        # window wider than a laptop screen)
+        for b in (self.open_btn, self.folder_btn, self.all_btn, self.generate_btn):
             bar.addWidget(b)
         bar.addStretch(1)
         layout.addLayout(bar)
+        actions = QHBoxLayout()
+        for b in (self.package_btn, self.submit_btn, self.import_btn, self.export_btn):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        layout.addLayout(actions)
         self.generate_btn.setVisible(self.ctx.env is Environment.TEST)
         self.package_btn.setEnabled(False)
         self.submit_btn.setEnabled(False)
@@ -201,7 +207,9 @@ class Page(QWidget):
         self.filter_edit.setClearButtonEnabled(True)
         self.status_combo = QComboBox()
         self.status_combo.addItem("All statuses", "")
-        filt.addWidget(QLabel("&Show:"))
+        show_label = QLabel("&Show:")
+        show_label.setBuddy(self.status_combo)
+        filt.addWidget(show_label)
         filt.addWidget(self.status_combo)
         filt.addWidget(self.filter_edit, 1)
         self.count_label = QLabel("")

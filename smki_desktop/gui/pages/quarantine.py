@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.adt.quarantine import Filter, QuarantineItem
-from smki_desktop.core.errors import SmkiError
-from smki_desktop.gui.pages.adt import file_signing_keys
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -25,6 +23,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys
 from smki_desktop.services import quarantine as q_service
 
 if TYPE_CHECKING:
@@ -116,19 +115,7 @@ class Page(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        current = self.key_combo.currentData()
-        self.key_combo.clear()
-        try:
-            keys = file_signing_keys(self.ctx)
-        except SmkiError:
-            keys = []
-        for key_id, label in keys:
-            self.key_combo.addItem(label, key_id)
-        if not keys:
-            self.key_combo.addItem("No file-signing credential (request one first)", "")
-        idx = self.key_combo.findData(current)
-        if idx >= 0:
-            self.key_combo.setCurrentIndex(idx)
+        fill_file_signing_keys(self.key_combo, self.ctx)
         self._update()
 
     # -- report ---------------------------------------------------------------------------

@@ -1,0 +1,35 @@
+"""The file-signing key chooser shared by the ADT and Quarantine pages."""
+
+from __future__ import annotations
+
+from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.qt import QComboBox
+from smki_desktop.services.context import AppContext
+
+NO_CREDENTIAL = "No file-signing credential (request one first)"
+
+
+def file_signing_keys(ctx: AppContext) -> list[tuple[str, str]]:
+    """(key_id, label) of this environment's keys that have a valid file-signing credential."""
+    from smki_desktop.services.credentials import list_credentials
+
+    now = ctx.clock.now()
+    return [(c.key_id, f"{c.key_id[:16]} — {c.subject}")
+            for c in list_credentials(ctx, "file-signing") if c.valid_at(now)]
+
+
+def fill_file_signing_keys(combo: QComboBox, ctx: AppContext) -> None:
+    """List the keys that hold a file-signing credential, keeping the current choice."""
+    current = combo.currentData()
+    combo.clear()
+    try:
+        keys = file_signing_keys(ctx)
+    except SmkiError:
+        keys = []
+    for key_id, label in keys:
+        combo.addItem(label, key_id)
+    if not keys:
+        combo.addItem(NO_CREDENTIAL, "")
+    idx = combo.findData(current)
+    if idx >= 0:
+        combo.setCurrentIndex(idx)

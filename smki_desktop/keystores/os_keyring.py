@@ -19,6 +19,7 @@ from smki_desktop.core.errors import Ambiguous, InputError, NotFound
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
 from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.errors import KeyFileProblem
+
 if TYPE_CHECKING:
     from smki_desktop.crypto.memory_signer import MemorySigner, PrivateKey
 

@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # device-batch workers use spawn; needed when frozen
     parser = build_parser()
     args = parser.parse_args(argv)
     app = CliApp(args)

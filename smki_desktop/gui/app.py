@@ -67,6 +67,9 @@ def no_display_problem() -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # device-batch workers use spawn; needed when frozen
     args = parse_args(sys.argv[1:] if argv is None else argv)
     problem = no_display_problem()
     if problem:

@@ -141,6 +141,10 @@ def test_kill_9_client_and_server_mid_batch_then_restart(ctx, sim, data_root: Pa
     os.kill(client.pid, signal.SIGKILL)
     os.kill(sim.pid, signal.SIGKILL)
     client.wait(10)
+    # a signal is delivered asynchronously: wait until the killed server is really gone
+    gone_by = time.monotonic() + 10
+    while simulator_control._alive(sim.pid) and time.monotonic() < gone_by:
+        time.sleep(0.05)
     states = Counter(portal.outbox(ctx).get(r).state for r in refs)
     assert states["queued"] > 0, "the kill came too late to interrupt the run"
     # restart both: the simulator from its state folder, the client's send loop

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from smki_desktop.core import ws_xml as W
+from smki_desktop.core.errors import InputError
 from smki_desktop.core.schedule import RateRules, in_processing_window
 from smki_desktop.simulator import ca as CA
 from smki_desktop.simulator.state import SimState
@@ -529,11 +530,50 @@ def portal_batch_response(state: SimState, owner: str, request_id: str,
     return bytes(row["report"] if part == "report" else row["response_zip"])
 
 
+MAX_ADT_MEMBER = 256 * 1024 * 1024
+
+
+def verify_adt_package(state: SimState, body: bytes) -> list[str]:
+    """What the DCC checks on receipt: the package holds a file, its detached CMS signature,
+    the manifest and the manifest's signature, and both signatures verify over the exact bytes
+    with a credential this (test) DCC issued. Returns the names of the verified files."""
+    import io
+    import zipfile
+
+    from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(body))
+        infos = {i.filename: i for i in zf.infolist()}
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise InputError(f"The ADT package is not a readable zip: {exc}") from exc
+    for info in infos.values():
+        if info.file_size > MAX_ADT_MEMBER or "/" in info.filename or "\\" in info.filename:
+            raise InputError(f"The ADT package member {info.filename!r} is not acceptable.")
+    signed = [n for n in infos if not n.endswith(".p7s") and n + ".p7s" in infos]
+    files = [n for n in signed if not n.endswith(".manifest.json")]
+    if len(files) != 1 or files[0] + ".manifest.json" not in signed:
+        raise InputError("The ADT package must hold one file with its .p7s signature, its "
+                         ".manifest.json and the manifest's .p7s signature.")
+    h = state.hierarchy
+    anchors = [h.root.certificate]
+    intermediates = [e.certificate for e in h.entries() if e is not h.root]
+    for name in signed:
+        try:
+            verify_detached(zf.read(name), zf.read(name + ".p7s"), trust_anchors=anchors,
+                            extra_certs=intermediates)
+        except SignatureInvalid as exc:
+            raise InputError(f"The signature of {name} in the ADT package does not verify: "
+                             f"{exc.message}") from exc
+    return signed
+
+
 def adt_upload(state: SimState, owner: str, name: str, body: bytes) -> str:
-    """The DCC's secure channel for ADT packages (SharePoint since MP109), emulated: keep the
-    package; the same bytes twice give the same reference."""
+    """The DCC's secure channel for ADT packages (SharePoint since MP109), emulated: verify the
+    package's signatures, keep it; the same bytes twice give the same reference."""
     import hashlib
 
+    verify_adt_package(state, body)
     sha = hashlib.sha256(body).hexdigest()
     with Tx(state):
         row = state.conn().execute("SELECT reference FROM adt_uploads WHERE owner=? AND "

@@ -265,7 +265,11 @@ class Handler(BaseHTTPRequestHandler):
         if not 1 <= len(name) <= 200 or "/" in name or "\\" in name:
             self._error(400, "AD:Name", "An X-File-Name header (a plain file name) is needed.")
             return None
-        ref = dcc.adt_upload(self.server.sim.state, self._owner(), name, body)
+        try:
+            ref = dcc.adt_upload(self.server.sim.state, self._owner(), name, body)
+        except SmkiError as exc:
+            self._error(400, "AD:Verify", exc.message[:300])
+            return None
         return 200, json.dumps({"reference": ref}).encode(), "application/json"
 
     def r_upload_response(self, body: bytes, q: dict[str, str]) -> Answer:

@@ -95,7 +95,27 @@ class _Parser(argparse.ArgumentParser):
         return super().add_subparsers(**kw)
 
 
-def build_parser() -> argparse.ArgumentParser:
+_GLOBAL_WITH_VALUE = ("--env", "--data-dir")
+
+
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The command word in argv, skipping the global options before it."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in _GLOBAL_WITH_VALUE:
+            skip = True
+            continue
+        if arg.startswith("-"):
+            continue
+        return arg
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `command`, only that command's module is imported."""
     parser = _Parser(prog="smki", description="SMKI Desktop command line", _is_sub=False)
     parser.add_argument("--version", action="version", version=f"smki {__version__}")
     parser.add_argument("--env", default=os.environ.get("SMKI_ENV_CLI", "test"),
@@ -109,8 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     import smki_desktop.cli.commands as pkg
 
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+    if command in pkg.COMMANDS:
+        names = [pkg.COMMANDS[command]]
+    else:
+        names = sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
+    for name in names:
+        mod = importlib.import_module(f"{pkg.__name__}.{name}")
         register = getattr(mod, "register", None)
         if register is not None:
             register(sub)
@@ -121,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import multiprocessing
 
     multiprocessing.freeze_support()  # device-batch workers use spawn; needed when frozen
-    parser = build_parser()
+    parser = build_parser(requested_command(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     app = CliApp(args)
     handler = getattr(args, "handler", None)

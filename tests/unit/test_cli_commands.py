@@ -1,0 +1,36 @@
+"""The CLI's command map agrees with the command modules, and a command loads only its own."""
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+
+import smki_desktop.cli.commands as pkg
+from smki_desktop.cli.main import _Parser, build_parser, requested_command
+
+
+def test_command_map_matches_the_modules() -> None:
+    found: dict[str, str] = {}
+    for info in pkgutil.iter_modules(pkg.__path__):
+        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        parser = _Parser(prog="smki", _is_sub=False)
+        sub = parser.add_subparsers(dest="command")
+        mod.register(sub)
+        for name in sub.choices:
+            found[name] = info.name
+    assert found == pkg.COMMANDS
+
+
+def test_requested_command_skips_global_options() -> None:
+    assert requested_command(["--env", "live", "--data-dir", "/x", "--json", "key", "list"]) \
+        == "key"
+    assert requested_command(["--json"]) is None
+    assert set(build_parser(None)._subparsers._group_actions[0].choices) == set(pkg.COMMANDS)  # type: ignore[union-attr]
+
+
+def test_a_command_does_not_import_other_workflows() -> None:
+    code = ("import sys; from smki_desktop.cli.main import build_parser; build_parser('key'); "
+            "print(','.join(m for m in sys.modules if m.startswith('smki_desktop.services.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "smki_desktop.services.adt" not in out and "smki_desktop.services.devices" not in out

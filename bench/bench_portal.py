@@ -67,13 +67,19 @@ def _end_to_end(csrs: list[tuple[str, bytes]], tmp: Path) -> list[Figure]:
     from tests.support.secret_service import secret_service_env
 
     with secret_service_env(tmp / "kr"):
+        from datetime import UTC, datetime
+
         from smki_desktop.core.environment import Environment
+        from smki_desktop.core.ports import FixedClock
         from smki_desktop.services import credentials, portal, simulator_control
         from smki_desktop.services.context import open_context
         from smki_desktop.simulator import dcc
         from smki_desktop.simulator.state import SimState
 
-        ctx = open_context(Environment.TEST, tmp / "data")
+        # the app's clock is injected so that the DCC's rule "poll a batch at most hourly"
+        # can be honoured without waiting an hour: each unanswered poll moves it on an hour
+        clock = FixedClock(datetime.now(UTC))
+        ctx = open_context(Environment.TEST, tmp / "data", clock=clock)
         try:
             simulator_control.start(ctx, batch_step=0.05)
             credentials.request_credential(ctx, "web-service", organisation="Bench Ltd",
@@ -88,9 +94,10 @@ def _end_to_end(csrs: list[tuple[str, bytes]], tmp: Path) -> list[Figure]:
             deadline = t + 600
             while True:
                 time.sleep(0.2)
-                rep = portal.poll(ctx, force=True)
+                rep = portal.poll(ctx)
                 if rep.completed or time.perf_counter() > deadline:
                     break
+                clock.advance(hours=1)
             poll = time.perf_counter() - t
             assert rep.completed, f"batch not completed in 600 s: {rep.deferred}"
             got = portal.batch_results(ctx, item.ref)
@@ -100,8 +107,6 @@ def _end_to_end(csrs: list[tuple[str, bytes]], tmp: Path) -> list[Figure]:
             ctx.close()
         # floor: the same issuance in-process, no TLS, no XML over the wire
         st = SimState(tmp / "floor")
-        from datetime import UTC, datetime
-
         t = time.perf_counter()
         with dcc.Tx(st):  # one transaction, as the server does for a batch
             for _cid, der in csrs:

@@ -52,9 +52,11 @@ def missing_setup(ctx: AppContext) -> list[str]:
     """What is not set up yet, in the words the Dashboard and `smki party show` use."""
     out = []
     if ctx.party() is None:
-        out.append("Party profile (organisation, Party ID, EUI-64 range): `smki party set`")
+        out.append("Party profile (organisation, Party ID, EUI-64 range): Dashboard > Edit "
+                   "Party profile, or `smki party set`")
     if ctx.officer() is None:
-        out.append("Your officer profile (name, ARO or SRO): `smki profile set`")
+        out.append("Your officer profile (name, ARO or SRO): Dashboard > Edit your profile, or "
+                   "`smki profile set`")
     if not ctx.keystore.list_keys():
-        out.append("No keys yet: `smki key generate`")
+        out.append("No keys yet: Keys > Generate key, or `smki key generate`")
     return out

@@ -167,10 +167,14 @@ def test_browser_portal_batch_upload_uses_the_shared_zip_and_report_formats(ctx,
 
 
 def test_adt_package_upload_for_issue_6(ctx, sim, live_ctx) -> None:
-    where, ref = portal.upload_adt_package(ctx, "adt-2026.zip", b"PK\x03\x04 signed package")
-    assert where.startswith("https://127.0.0.1:") and ref.startswith("ADT-")
-    assert portal.upload_adt_package(ctx, "adt-2026.zip", b"PK\x03\x04 signed package")[1] == ref
+    # the emulated channel verifies packages (a signed one is accepted in
+    # test_simulator_adt_verify.py and test_adt_simulator.py); bytes that are no package are
+    # rejected with the DCC-style code
     from smki_desktop.core.errors import Refusal
+    from smki_desktop.core.portal_ports import Rejected
+
+    with pytest.raises(Rejected, match="AD:Verify"):
+        portal.upload_adt_package(ctx, "adt-2026.zip", b"PK\x03\x04 not a signed package")
 
     with pytest.raises(Refusal, match="SharePoint"):
         portal.upload_adt_package(live_ctx, "adt.zip", b"x")

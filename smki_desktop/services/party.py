@@ -16,36 +16,28 @@ class Saved:
     audit: AuditEntry
 
 
-def set_party(ctx: AppContext, profile: PartyProfile) -> Saved:
+def _save(ctx: AppContext, table: str, action: str,
+          profile: PartyProfile | OfficerProfile,
+          before: PartyProfile | OfficerProfile | None) -> Saved:
     data = json.dumps(profile.to_dict(), sort_keys=True)
-    before = ctx.party()
     with ctx.db.transaction() as c:
         c.execute(
-            "INSERT INTO party_profile(id, environment, data, updated) VALUES(1, ?, ?, ?) "
+            f"INSERT INTO {table}(id, environment, data, updated) VALUES(1, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET data=excluded.data, updated=excluded.updated",
             (ctx.env.value, data, ctx.clock.now().isoformat()),
         )
     entry = ctx.audit.record(
-        "party.set",
-        {"profile": profile.to_dict(), "previous": before.to_dict() if before else None},
+        action, {"profile": profile.to_dict(), "previous": before.to_dict() if before else None}
     )
     return Saved(profile, entry)
+
+
+def set_party(ctx: AppContext, profile: PartyProfile) -> Saved:
+    return _save(ctx, "party_profile", "party.set", profile, ctx.party())
 
 
 def set_officer(ctx: AppContext, profile: OfficerProfile) -> Saved:
-    data = json.dumps(profile.to_dict(), sort_keys=True)
-    before = ctx.officer()
-    with ctx.db.transaction() as c:
-        c.execute(
-            "INSERT INTO officer_profile(id, environment, data, updated) VALUES(1, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET data=excluded.data, updated=excluded.updated",
-            (ctx.env.value, data, ctx.clock.now().isoformat()),
-        )
-    entry = ctx.audit.record(
-        "profile.set",
-        {"profile": profile.to_dict(), "previous": before.to_dict() if before else None},
-    )
-    return Saved(profile, entry)
+    return _save(ctx, "officer_profile", "profile.set", profile, ctx.officer())
 
 
 def missing_setup(ctx: AppContext) -> list[str]:

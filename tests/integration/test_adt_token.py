@@ -3,8 +3,6 @@ the SHA-256 of the signed attributes, on the token) and OpenSSL verifies the sig
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,39 +17,14 @@ from smki_desktop.services import adt as adt_service
 from smki_desktop.services.context import open_context
 from smki_desktop.services.credentials import record_credential
 from tests.integration.adt_support import assert_openssl_fails, assert_openssl_ok, set_profiles
-
-MODULE = "/usr/lib/softhsm/libsofthsm2.so"
-PIN = "1234"
-
-
-class FixedPin:
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-
-    def ask(self, prompt: str, *, confirm: bool = False) -> str:
-        self.asked.append(prompt)
-        return PIN
+from tests.support.softhsm import MODULE, FixedPin, softhsm_token
 
 
 @pytest.fixture
 def token(tmp_path: Path) -> Iterator[str]:
-    import pkcs11
-
-    tokdir = tmp_path / "tokens"
-    tokdir.mkdir()
-    conf = tmp_path / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tokdir}\nobjectstore.backend = file\n")
-    saved = os.environ.get("SOFTHSM2_CONF")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
-    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "adt-token",
-                    "--pin", PIN, "--so-pin", "5678"], check=True, capture_output=True)
-    pkcs11.lib(MODULE).reinitialize()
-    yield "adt-token"
-    if saved is None:
-        os.environ.pop("SOFTHSM2_CONF", None)
-    else:
-        os.environ["SOFTHSM2_CONF"] = saved
-    pkcs11.lib(MODULE).reinitialize()
+    """A fresh SoftHSM2 token in a per-test folder."""
+    with softhsm_token(tmp_path, "adt-token") as label:
+        yield label
 
 
 def test_token_key_signs_adt_file_and_openssl_verifies(data_root: Path, token: str,

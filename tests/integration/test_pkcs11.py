@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,42 +17,17 @@ from smki_desktop.crypto.der import encode
 from smki_desktop.crypto.lint import extract_fields, lint_der
 from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore, spki_from_ec_point
 from smki_desktop.profile_data import load_profile
+from tests.support.softhsm import MODULE, PIN, FixedPin, softhsm_token
 
-MODULE = "/usr/lib/softhsm/libsofthsm2.so"
-PIN = "1234"
 EUI = Eui64.parse("90-B3-D5-1F-30-01-00-00")
 
-
-class FixedPin:
-    def __init__(self, pin: str) -> None:
-        self.pin = pin
-        self.asked: list[str] = []
-
-    def ask(self, prompt: str, *, confirm: bool = False) -> str:
-        self.asked.append(prompt)
-        return self.pin
 
 
 @pytest.fixture
 def token(tmp_path: Path) -> Iterator[str]:
-    """A fresh SoftHSM2 token in a per-test folder (the library is re-initialised)."""
-    import pkcs11
-
-    tokdir = tmp_path / "tokens"
-    tokdir.mkdir()
-    conf = tmp_path / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tokdir}\nobjectstore.backend = file\n")
-    saved = os.environ.get("SOFTHSM2_CONF")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
-    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "smki-test",
-                    "--pin", PIN, "--so-pin", "5678"], check=True, capture_output=True)
-    pkcs11.lib(MODULE).reinitialize()
-    yield "smki-test"
-    if saved is None:
-        os.environ.pop("SOFTHSM2_CONF", None)
-    else:
-        os.environ["SOFTHSM2_CONF"] = saved
-    pkcs11.lib(MODULE).reinitialize()
+    """A fresh SoftHSM2 token in a per-test folder."""
+    with softhsm_token(tmp_path, "smki-test") as label:
+        yield label
 
 
 @pytest.mark.parametrize("usage", [KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT])

@@ -391,7 +391,7 @@ class Page(QWidget):
         rows, hay, warnings = payload
         self._set_rows(rows, hay)
         if warnings:
-            self.summary.setText("Pick-up: " + " | ".join(warnings))
+            self.summary.setText(" | ".join(warnings))
 
     def generate(self, count: int, out_dir: Path) -> None:
         from smki_desktop.services import devices
@@ -504,11 +504,13 @@ def _store_rows(ctx: Any) -> tuple[list[Row], list[str], list[str]]:
     """Background: every stored device CSR as a table row, and pick-up warnings."""
     from smki_desktop.services import devices
 
+    warnings = []
     try:
         devices.collect(ctx)
-    except SmkiError:
-        pass  # the portal layer is not configured: show what is stored
+    except SmkiError as exc:
+        # show what is stored, and say why the latest results could not be filed
+        warnings.append(f"Results not collected: {exc.message}")
     rows = [(r.device_eui, r.usage, r.status, r.detail, r.batch_id, r.file_name)
             for r in devices.csr_rows(ctx)]
-    warnings = [f"{b.batch_id}: {b.warning}" for b in devices.status(ctx) if b.warning]
+    warnings += [f"{b.batch_id}: {b.warning}" for b in devices.status(ctx) if b.warning]
     return rows, make_hay(rows), warnings

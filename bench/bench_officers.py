@@ -65,7 +65,35 @@ def _pdf_figures(n: int) -> list[Figure]:
                "QTextDocument.print_ of the same HTML", "ratio <= 2 and < 500 ms")
     f.ok = (f.ratio or 0) <= 2 and ours < 0.5
     size = Figure("nomination PDF size", len(data) / 1024, "KiB")
-    return [f, size]
+    return [f, _pdf_off_main_thread(n, schema, values, digest, ours), size]
+
+
+def _pdf_off_main_thread(n: int, schema: object, values: object, digest: str,
+                         in_process: float) -> Figure:
+    """The GUI's Produce step runs on a job thread, where the form is laid out by a child
+    process (Qt stays on the GUI thread): the cost of that isolation, beside in-process."""
+    import threading
+
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.render import pdf as render
+
+    times: list[float] = []
+
+    def work() -> None:
+        for _ in range(n):
+            t = time.perf_counter()
+            render.render_nomination(schema, values, env=Environment.TEST,  # type: ignore[arg-type]
+                                     officer_id="ARO-0001", values_sha256=digest)
+            times.append(time.perf_counter() - t)
+
+    th = threading.Thread(target=work)
+    th.start()
+    th.join()
+    per = sorted(times)[len(times) // 2]
+    f = Figure("nomination PDF from a background job (child process)", per * 1000, "ms/form",
+               in_process * 1000, "the same form laid out in-process", "< 500 ms")
+    f.ok = per < 0.5
+    return f
 
 
 def _history_figures(rows: int) -> list[Figure]:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import smki_desktop  # noqa: F401  (sets PYSIDE6_OPTION_LAZY before pytest-qt loads PySide6)
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("SMKI_DATA_DIR", None)
 # a simulator started on demand by a test ends itself when idle, even if a test forgets it

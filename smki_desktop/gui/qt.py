@@ -1,8 +1,9 @@
 """The one place that imports Qt. Everything in `gui` imports Qt names from here.
 
-Names are resolved on first use (PEP 562): PySide6 builds each class and its enums when it
-is first touched, so importing only what a window shows keeps start-up close to a bare Qt
-window.
+Names are resolved on first use (PEP 562), so a module that needs only QtCore does not load
+QtWidgets. PySide6 itself builds all of a module's classes when it loads (its lazy type
+creation is turned off in `smki_desktop/__init__.py`: it crashed under threads), and Qt is
+touched only on the GUI thread; background jobs never import or call it.
 """
 
 from __future__ import annotations

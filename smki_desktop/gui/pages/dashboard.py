@@ -54,13 +54,15 @@ class Page(QWidget):
         self._layout = lay
         lay.addStretch(1)
         self.refresh()
-        # The readiness checklist pulls in the officer register's modules: import them on the
-        # job runner so that the window is shown at once, then add the checklist.
-        services.jobs.submit(importlib.import_module, "smki_desktop.gui.widgets.readiness",
+        # The readiness checklist pulls in the officer register's modules: import those (no Qt
+        # in them) on the job runner so that the window is shown at once, then build the
+        # checklist's widgets here on the GUI thread, the only thread that touches Qt.
+        services.jobs.submit(importlib.import_module, "smki_desktop.services.readiness",
                              on_done=self._add_readiness, name="load readiness checklist",
                              on_error=lambda e: services.status(f"Readiness checklist: {e}"))
 
-    def _add_readiness(self, module: Any) -> None:
+    def _add_readiness(self, _service: Any) -> None:
+        module = importlib.import_module("smki_desktop.gui.widgets.readiness")
         self.readiness = module.ReadinessWidget(self.services)
         self._layout.insertWidget(self._layout.count() - 1, self.readiness)
         self.readiness.show()  # a child added to a shown parent is not shown by itself

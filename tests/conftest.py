@@ -16,6 +16,8 @@ import pytest
 import smki_desktop  # noqa: F401  (sets PYSIDE6_OPTION_LAZY before pytest-qt loads PySide6)
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# background jobs record any call into Qt (tests/gui/conftest.py fails the test on one)
+os.environ["SMKI_QT_THREAD_GUARD"] = "1"
 os.environ.pop("SMKI_DATA_DIR", None)
 # a simulator started on demand by a test ends itself when idle, even if a test forgets it
 os.environ.setdefault("SMKI_SIMULATOR_IDLE_EXIT", "300")

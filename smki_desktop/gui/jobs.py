@@ -1,15 +1,26 @@
 """The one background job runner: a thread pool whose results come back as Qt signals on the
-GUI thread. Every keyring, token, network, file and batch operation goes through it."""
+GUI thread. Every keyring, token, network, file and batch operation goes through it.
+
+A job must not call into Qt (see docs/DEVELOPING.md, "Qt belongs to the GUI thread"). With
+`SMKI_QT_THREAD_GUARD=1` (the test suite sets it) each job runs under a profile hook that
+records any call into a PySide6 object other than emitting a signal; the GUI tests fail on it.
+"""
 
 from __future__ import annotations
 
 import inspect
+import os
+import sys
 import threading
 import traceback
 from collections.abc import Callable
+from types import FrameType, ModuleType
 from typing import Any
 
 from smki_desktop.gui.qt import QObject, QRunnable, QThreadPool, Signal, Slot
+
+#: calls into Qt made by jobs off the GUI thread, as "job name: Qt callable" (guard on only)
+QT_CALLS_OFF_GUI_THREAD: list[str] = []
 
 
 class JobProgress:
@@ -89,13 +100,41 @@ class Job(QRunnable):
         self.progress.cancel()
 
     def run(self) -> None:
+        guard = os.environ.get("SMKI_QT_THREAD_GUARD") == "1"
+        if guard:
+            sys.setprofile(_qt_call_guard(self.name))
         try:
             result = self.fn(*self.args, **self.kwargs)
         except BaseException as exc:  # reported on the GUI thread
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
+            if guard:
+                sys.setprofile(None)
             self.relay.failed.emit(exc)
         else:
+            if guard:
+                sys.setprofile(None)
             self.relay.finished.emit(result)
+
+
+def _qt_owner(fn: Any) -> str:
+    owner = getattr(fn, "__self__", None)
+    if owner is None:
+        return str(getattr(fn, "__module__", "") or "")
+    if isinstance(owner, ModuleType):
+        return owner.__name__
+    cls = owner if isinstance(owner, type) else type(owner)
+    if cls.__name__ == "SignalInstance":  # emitting a signal is how a job talks to the GUI
+        return ""
+    return str(getattr(cls, "__module__", "") or "")
+
+
+def _qt_call_guard(job: str) -> Callable[[FrameType, str, Any], None]:
+    def hook(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "c_call" and _qt_owner(arg).startswith(("PySide6", "shiboken6")):
+            QT_CALLS_OFF_GUI_THREAD.append(
+                f"{job}: {getattr(arg, '__qualname__', arg)!s} "
+                f"({frame.f_code.co_filename}:{frame.f_lineno})")
+    return hook
 
 
 def _accepts_progress(fn: Callable[..., Any]) -> bool:

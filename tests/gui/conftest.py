@@ -19,3 +19,15 @@ def window(qtbot, data_root: Path):  # type: ignore[no-untyped-def]
     qtbot.waitExposed(w)
     yield w
     w.jobs.wait(30000)
+
+
+@pytest.fixture(autouse=True)
+def no_qt_calls_from_jobs():  # type: ignore[no-untyped-def]
+    """Every GUI test fails if a background job called into Qt (the guard is on for the run)."""
+    from smki_desktop.gui import jobs
+
+    jobs.QT_CALLS_OFF_GUI_THREAD.clear()
+    yield
+    assert not jobs.QT_CALLS_OFF_GUI_THREAD, (
+        "a background job called Qt off the GUI thread: "
+        + "; ".join(jobs.QT_CALLS_OFF_GUI_THREAD[:5]))

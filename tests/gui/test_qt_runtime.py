@@ -39,3 +39,32 @@ def test_qt_types_are_created_up_front_in_the_app() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          env=env, check=True).stdout
     assert int(out) > 150
+
+
+def test_a_job_calling_qt_is_caught_and_progress_signals_are_not(qtbot) -> None:
+    """The guard that keeps Qt on the GUI thread: a job that calls a Qt method is recorded
+    (the GUI conftest fails the test on it); reporting progress through the job's signal is
+    the sanctioned way and is not."""
+    from smki_desktop.gui import jobs
+    from smki_desktop.gui.qt import QColor
+
+    runner = jobs.JobRunner()
+    results: list[object] = []
+
+    def polite(progress) -> int:  # type: ignore[no-untyped-def]
+        for i in range(3):
+            progress.progress(i, 3, "working")
+        return 42
+
+    def rude() -> str:
+        return str(QColor("#b00020").name())
+
+    runner.submit(polite, on_done=results.append, name="polite")
+    qtbot.waitUntil(lambda: runner.running == 0, timeout=10000)
+    assert results == [42] and jobs.QT_CALLS_OFF_GUI_THREAD == []
+    runner.submit(rude, on_done=results.append, name="rude")
+    qtbot.waitUntil(lambda: runner.running == 0, timeout=10000)
+    assert results[-1] == "#b00020"
+    caught = list(jobs.QT_CALLS_OFF_GUI_THREAD)
+    jobs.QT_CALLS_OFF_GUI_THREAD.clear()
+    assert len(caught) == 1 and caught[0].startswith("rude: QColor.name"), caught

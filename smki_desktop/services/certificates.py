@@ -2,12 +2,15 @@
 export, and the trust anchors of each environment.
 
 import_certificate: parse, lint, refuse another environment's hierarchy, find the CSR and key by
-public key, compare subject (role, EUI, CN), key usage and device SAN with the CSR, check the
+public key (an Organisation CSR, else a Device CSR of the Devices flow, else a key), compare
+subject (role, EUI, CN), key usage and device SAN with the CSR, check the
 validity at a given time, verify the chain to this environment's trust anchors, and record the
 certificate as `accepted`, `to-be-rejected` (with the reasons: reject it with the DCC Service
 Desk now), `unverified` (Live only: no trust anchor to check the chain) or `unmatched` (no CSR
 or key of ours has this public key). Certificates are identified by issuer + serial: importing
-the same one again changes nothing.
+the same one again changes nothing. A Device CSR's row is filed as the Devices flow files a
+DCC result (`issued` with the serial when accepted, `mismatch` when to be rejected), so the
+Devices page and `smki devices rows` show it.
 
 Chain policy: in Test an unverifiable chain (issuer not among the anchors, as with the DCC's
 published ZAZ1 samples) is a warning shown to the user; in Live it never lets a certificate be
@@ -19,7 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -33,6 +36,9 @@ from smki_desktop.crypto.lint import ProfileFields, extract_fields, lint_der
 from smki_desktop.profile_data import load_profile
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import profile_for
+
+if TYPE_CHECKING:
+    from smki_desktop.services.devices import DeviceCsrMatch
 
 ACCEPTED = "accepted"
 TO_BE_REJECTED = "to-be-rejected"
@@ -51,6 +57,8 @@ class ImportResult:
     duplicate: bool = False
     csr_id: int | None = None
     audit: AuditEntry | None = None
+    device_csr: str | None = None  # file name of the matching Device CSR
+    device_status: str | None = None  # what its row was filed as (issued | mismatch)
 
     @property
     def accepted(self) -> bool:
@@ -76,6 +84,8 @@ class ImportResult:
         else:
             head = f"Recorded, not ours: {what} has a public key of no CSR or key here."
         lines = [head]
+        if self.device_csr and self.device_status and not self.duplicate:
+            lines.append(f"  Device CSR {self.device_csr}: filed as {self.device_status}")
         lines += [f"  reason: {r}" for r in self.reasons]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -83,7 +93,9 @@ class ImportResult:
     def to_json(self) -> dict[str, Any]:
         return {"cert_id": self.cert_id, "status": self.status, "duplicate": self.duplicate,
                 "accepted": self.accepted, "message": self.message,
-                "csr_id": self.csr_id, "reasons": self.reasons, "warnings": self.warnings,
+                "csr_id": self.csr_id, "device_csr": self.device_csr,
+                "device_status": self.device_status,
+                "reasons": self.reasons, "warnings": self.warnings,
                 "fields": self.fields.to_json()}
 
 
@@ -161,6 +173,11 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
             warnings.append(f"profile: {fd.rule_id}: {fd.message}")
     csr_row = c.execute("SELECT * FROM csr_requests WHERE key_id=?", (f.key_id,)).fetchone()
     key_row = c.execute("SELECT * FROM keys WHERE key_id=?", (f.key_id,)).fetchone()
+    device = None
+    if csr_row is None:
+        from smki_desktop.services.devices import match_device_csr
+
+        device = match_device_csr(ctx, der)
     matched = True
     csr_id = None
     if csr_row is not None:
@@ -171,6 +188,18 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
         if not mismatches and not names_equal(cert.subject.public_bytes(), extract_subject(
                 bytes(csr_row["der"]))):
             reasons.append("mismatch: subject: the names differ by RFC 5280 comparison")
+    elif device is not None:
+        require_same(ctx.env, Environment(device.environment), "The matching Device CSR")
+        mismatches = _compare_with_csr(f, device.csr)
+        if not mismatches and not names_equal(cert.subject.public_bytes(),
+                                              extract_subject(device.csr)):
+            mismatches.append("subject: the names differ by RFC 5280 comparison")
+        if not mismatches:  # what the Devices flow's own check finds (one comparison each)
+            mismatches = device.severe
+        reasons += [f"mismatch: {m}" for m in mismatches]
+        if device.certificate is not None and device.certificate != der:
+            warnings.append(f"Device CSR {device.file_name} already has certificate serial "
+                            f"{device.cert_serial} filed; its row is left as it is")
     elif key_row is not None:
         warnings.append("no CSR recorded for this key: compared with the key only")
         if f.usage is None or f.usage.value != key_row["usage"]:
@@ -215,12 +244,15 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
             if csr_id is not None:
                 tx.execute("UPDATE csr_requests SET status=? WHERE csr_id=?",
                            ("certified" if status == ACCEPTED else status, csr_id))
+            device_status = _file_device(tx, device, der, status, reasons, ctx)
         entry = ctx.audit.record(
             "cert.recheck", {"cert_id": row["cert_id"], "serial": serial, "status": status,
                              "reasons": reasons, "warnings": warnings,
-                             "checked_at": when.isoformat()}, {"certificate": der})
+                             "checked_at": when.isoformat(),
+                             **_device_audit(device, device_status)}, {"certificate": der})
         return ImportResult(row["cert_id"], status, f, reasons, warnings, csr_id=csr_id,
-                            audit=entry)
+                            audit=entry, device_csr=device.file_name if device else None,
+                            device_status=device_status)
     with ctx.db.transaction() as tx:
         cur = tx.execute(
             "INSERT INTO certificates(environment,issuer,issuer_key,serial,family,role,eui,cn,"
@@ -236,13 +268,39 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
         if csr_id is not None:
             tx.execute("UPDATE csr_requests SET status=? WHERE csr_id=?",
                        ("certified" if status == ACCEPTED else status, csr_id))
+        device_status = _file_device(tx, device, der, status, reasons, ctx)
     entry = ctx.audit.record(
         "cert.import",
         {"cert_id": cert_id, "serial": serial, "issuer": f.issuer, "status": status,
          "reasons": reasons, "warnings": warnings, "csr_id": csr_id, "key_id": f.key_id,
-         "checked_at": when.isoformat()},
+         "checked_at": when.isoformat(), **_device_audit(device, device_status)},
         {"certificate": der})
-    return ImportResult(cert_id, status, f, reasons, warnings, csr_id=csr_id, audit=entry)
+    return ImportResult(cert_id, status, f, reasons, warnings, csr_id=csr_id, audit=entry,
+                        device_csr=device.file_name if device else None,
+                        device_status=device_status)
+
+
+def _file_device(tx: Any, device: DeviceCsrMatch | None, der: bytes, status: str,
+                 reasons: list[str], ctx: AppContext) -> str | None:
+    """File the certificate on its Device CSR row: `issued` when accepted, `mismatch` when to
+    be rejected; an unverified one (Live, no anchor yet) leaves the row until it is checked
+    again. Returns the row's new status, or None when the row was not changed."""
+    if device is None or status not in (ACCEPTED, TO_BE_REJECTED):
+        return None
+    from smki_desktop.services.devices import file_device_certificate
+
+    row_status = "issued" if status == ACCEPTED else "mismatch"
+    changed = file_device_certificate(tx, device, der, row_status, reasons,
+                                      ctx.clock.now().isoformat())
+    return row_status if changed else None
+
+
+def _device_audit(device: DeviceCsrMatch | None, filed: str | None) -> dict[str, Any]:
+    if device is None:
+        return {}
+    return {"device_csr": {"key_id": device.key_id, "file_name": device.file_name,
+                           "batch_id": device.batch_id, "device_eui": device.device_eui,
+                           "filed_as": filed}}
 
 
 def extract_subject(csr_der: bytes) -> bytes:

@@ -35,6 +35,7 @@ from smki_desktop.crypto import device_csr as dc
 from smki_desktop.crypto.device_cert import (
     WARNING_CODES,
     DeviceCertFacts,
+    Finding,
     check_cert_chunk,
     csr_findings,
 )
@@ -612,11 +613,7 @@ def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
         if row is None:
             unmatched.append(f"{stem}.crt")
             continue
-        found = [*csr_findings(DeviceCertFacts(*facts), csr_key_id=row["key_id"],
-                               csr_eui=bytes.fromhex(row["device_eui"]),
-                               csr_usage=row["usage"]), *profile_found]
-        severe = [f for f in found if f[0] in ("key-mismatch", "san", "key-usage", "key")]
-        status = "mismatch" if severe else out.status
+        status, found = _verdict(DeviceCertFacts(*facts), profile_found, row, out.status)
         errors = [t for code, t in found if code not in WARNING_CODES]
         if errors:
             findings_out[row["file_name"]] = errors
@@ -625,8 +622,8 @@ def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
                 warnings[t] += 1
         batches.add(row["batch_id"])
         counts[status] += 1
-        updates.append((status, out.code, _detail(status, out.code, found), out.cert_der,
-                        serial_hex, issuer, json.dumps(found), now, env, row["key_id"]))
+        updates.append(_row_update(status, out.code, found, out.cert_der, serial_hex, issuer,
+                                   now, env, row["key_id"]))
     for stem, out in outcomes.items():
         if out.cert_der is not None:
             continue
@@ -639,20 +636,8 @@ def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
         updates.append((out.status, out.code, _detail(out.status, out.code, []), None, None, None,
                         None, now, env, row["key_id"]))
     with ctx.db.transaction() as tx:
-        tx.executemany(
-            "UPDATE device_csrs SET status=?, error_code=?, detail=?, certificate=?, "
-            "cert_serial=?, cert_issuer=?, lint=?, updated=? WHERE environment=? AND key_id=?",
-            updates)
-        for b in batches:
-            # the DCC answered for this batch, so it was uploaded: the rest are awaited
-            tx.execute("UPDATE device_csrs SET status='pending', updated=? WHERE batch_id=? "
-                       "AND status='packaged'", (now, b))
-            tx.execute("UPDATE device_batches SET submitted=COALESCE(submitted, ?) WHERE id=?",
-                       (now, b))
-            left = tx.execute("SELECT COUNT(*) FROM device_csrs WHERE batch_id=? AND status IN "
-                              "('packaged','pending')", (b,)).fetchone()[0]
-            tx.execute("UPDATE device_batches SET state=?, updated=? WHERE id=?",
-                       ("completed" if left == 0 else "submitted", now, b))
+        tx.executemany(_UPDATE_ROW, updates)
+        _settle_batches(tx, batches, now)
     pending = 0
     for b in batches:
         pending += c.execute("SELECT COUNT(*) FROM device_csrs WHERE batch_id=? AND status IN "
@@ -660,6 +645,115 @@ def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
     sink.progress(total, total, "Matching certificates")
     return ImportResult(sorted(batches), dict(counts), unmatched, problems, None, pending,
                         findings_out, dict(warnings))
+
+
+SEVERE_CODES = frozenset({"key-mismatch", "san", "key-usage", "key"})
+"""Findings that make a certificate a `mismatch` of its CSR (reject it at once)."""
+
+_UPDATE_ROW = ("UPDATE device_csrs SET status=?, error_code=?, detail=?, certificate=?, "
+               "cert_serial=?, cert_issuer=?, lint=?, updated=? WHERE environment=? AND key_id=?")
+
+
+def _verdict(facts: DeviceCertFacts, profile_found: list[Finding], row: Any,
+             status: str) -> tuple[str, list[Finding]]:
+    """The certificate against its CSR row (key, EUI, usage) plus the profile findings:
+    `mismatch` when any is severe, else `status` (what the DCC said)."""
+    found = [*csr_findings(facts, csr_key_id=row["key_id"],
+                           csr_eui=bytes.fromhex(row["device_eui"]), csr_usage=row["usage"]),
+             *profile_found]
+    return ("mismatch" if any(code in SEVERE_CODES for code, _ in found) else status), found
+
+
+def _row_update(status: str, code: str | None, found: list[Finding], cert_der: bytes | None,
+                serial_hex: str | None, issuer: str | None, now: str, env: str,
+                key_id: str) -> tuple[Any, ...]:
+    """Parameters of `_UPDATE_ROW`: how one CSR's outcome is filed."""
+    return (status, code, _detail(status, code, found), cert_der, serial_hex, issuer,
+            json.dumps(found) if cert_der is not None else None, now, env, key_id)
+
+
+def _settle_batches(tx: sqlite3.Connection, batches: Iterable[str], now: str) -> None:
+    for b in batches:
+        # the DCC answered for this batch, so it was uploaded: the rest are awaited
+        tx.execute("UPDATE device_csrs SET status='pending', updated=? WHERE batch_id=? "
+                   "AND status='packaged'", (now, b))
+        tx.execute("UPDATE device_batches SET submitted=COALESCE(submitted, ?) WHERE id=?",
+                   (now, b))
+        left = tx.execute("SELECT COUNT(*) FROM device_csrs WHERE batch_id=? AND status IN "
+                          "('packaged','pending')", (b,)).fetchone()[0]
+        tx.execute("UPDATE device_batches SET state=?, updated=? WHERE id=?",
+                   ("completed" if left == 0 else "submitted", now, b))
+
+
+# --- one certificate from elsewhere (`smki cert import`, the Certificates page) -------------
+
+
+@dataclass(frozen=True)
+class DeviceCsrMatch:
+    """The Device CSR row whose key a certificate has, and the Devices flow's verdict on it."""
+
+    environment: str
+    key_id: str
+    batch_id: str | None
+    file_name: str
+    device_eui: str
+    usage: str
+    status: str
+    csr: bytes
+    certificate: bytes | None
+    cert_serial: str | None
+    verdict: str  # issued | mismatch
+    findings: list[Finding]
+    serial_hex: str
+    issuer: str
+
+    @property
+    def severe(self) -> list[str]:
+        return [t for code, t in self.findings if code in SEVERE_CODES]
+
+
+def match_device_csr(ctx: AppContext, cert_der: bytes) -> DeviceCsrMatch | None:
+    """The Device CSR with this certificate's key (the key id of the devices flow: SHA-256 of
+    the named-curve, uncompressed-point SPKI), checked as `collect`/`import-response` check it.
+    None when no Device CSR here has the key. The row may be of another environment: the
+    caller refuses it."""
+    hw, policies, ca_names = device_profile(ctx)
+    ((_error, facts, profile_found),) = check_cert_chunk(
+        [cert_der], tuple(policies), tuple(ca_names), tuple(hw))
+    if facts is None or not facts[0]:
+        return None
+    row = ctx.db.conn().execute(
+        "SELECT * FROM device_csrs WHERE key_id=? ORDER BY environment=? DESC LIMIT 1",
+        (facts[0], ctx.env.value)).fetchone()
+    if row is None:
+        return None
+    dfacts = DeviceCertFacts(*facts)
+    verdict, found = _verdict(dfacts, profile_found, row, "issued")
+    return DeviceCsrMatch(
+        row["environment"], row["key_id"], row["batch_id"], row["file_name"],
+        row["device_eui"], row["usage"], row["status"], bytes(row["csr"]),
+        bytes(row["certificate"]) if row["certificate"] is not None else None,
+        row["cert_serial"], verdict, found, dfacts.serial_hex, dfacts.issuer)
+
+
+def file_device_certificate(tx: sqlite3.Connection, m: DeviceCsrMatch, cert_der: bytes,
+                            status: str, reasons: Sequence[str], now: str) -> bool:
+    """File a certificate imported on its own against its Device CSR row, in the caller's
+    transaction, as `collect` files a DCC result: `issued` or `mismatch` with the same columns
+    and batch bookkeeping. `status` is `issued` or `mismatch`; `reasons` are the importer's
+    own findings (added to the row's detail on a mismatch). A row that already holds this
+    certificate with this status is left as it is; one that holds another certificate is never
+    overwritten. Returns whether the row changed."""
+    if m.certificate is not None and (m.certificate != cert_der or m.status == status):
+        return False
+    found = list(m.findings)
+    if status == "mismatch":
+        found += [("cert-import", r) for r in reasons if ("cert-import", r) not in found]
+    tx.execute(_UPDATE_ROW, _row_update(status, None, found, cert_der, m.serial_hex, m.issuer,
+                                        now, m.environment, m.key_id))
+    if m.batch_id:
+        _settle_batches(tx, [m.batch_id], now)
+    return True
 
 
 def _detail(status: str, code: str | None, found: list[tuple[str, str]]) -> str:

@@ -25,6 +25,11 @@ def main() -> int:
     mods = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
     if args.names:
         mods = [m for m in mods if m.removeprefix("bench_") in args.names]
+    # measure the app as installed: its modules compiled to bytecode, as packaging/setup.sh and
+    # pip leave them (with PYTHONDONTWRITEBYTECODE set, each process would compile every module)
+    import compileall
+
+    compileall.compile_dir(str(here.parent / "smki_desktop"), quiet=1)
     print(f"machine: {machine_summary()}")
     all_figures: list[dict[str, object]] = []
     failed = 0

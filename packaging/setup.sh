@@ -58,4 +58,7 @@ say "installing SMKI Desktop${extra:+ with test tools} into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" \
   || die "pip could not install the Python dependencies (is PyPI reachable?)"
+# An editable install leaves our modules as source; compile them once, as pip does for a normal
+# install, so that no start pays for it (where PYTHONDONTWRITEBYTECODE is set, every start did).
+.venv/bin/python -m compileall -q smki_desktop >/dev/null || say "could not precompile (harmless)"
 say "ready"

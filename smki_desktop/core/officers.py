@@ -303,10 +303,12 @@ def register_warnings(officers: Sequence[Officer], env: Environment, today: _dt.
     for role in OfficerRole:
         active = [o for o in mine if o.role is role and o.status is OfficerStatus.ACTIVE]
         if len(active) < policy.min_cover:
+            have = (f"No active {role.label} in {env.label}" if not active else
+                    f"Only {len(active)} active {role.label}{'s' if len(active) != 1 else ''} "
+                    f"in {env.label}")
             out.append(Warning(
                 "cover",
-                f"Only {len(active)} active {role.label}{'s' if len(active) != 1 else ''} in "
-                f"{env.label}: nominate at least {policy.min_cover} for cover (leave, sickness).",
+                f"{have}: nominate at least {policy.min_cover} for cover (leave, sickness).",
             ))
     for o in mine:
         if o.status is OfficerStatus.REVOKED:

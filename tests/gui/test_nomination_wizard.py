@@ -280,7 +280,7 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
     page.text_dialog.accept()
     qtbot.waitUntil(lambda: page.table.item(0, 2).text() == "revoked", timeout=10000)
     warnings = [page.warnings.item(i).text() for i in range(page.warnings.count())]
-    assert any("Only 0 active SROs" in w for w in warnings)
+    assert any("No active SRO in Test: nominate at least 2" in w for w in warnings)
     page.select("SRO-0001")
     form_pdf = tmp_path / "sro-again.pdf"
     page.print_form(str(form_pdf))

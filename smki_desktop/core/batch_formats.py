@@ -12,7 +12,9 @@ Formats (reference section 5; detail beyond the published rules is our choice, m
    [ours]; readers accept armour-less Base64, `NEW CERTIFICATE REQUEST` armour, any wrapping,
    LF or CRLF. Names are unique case-insensitively (Windows unzips them to one folder) and use
    only `A-Z a-z 0-9 . _ -` [ours]. Members are deflated, dated 1980-01-01 so that the same
-   input gives byte-identical zips [ours].
+   input gives byte-identical zips [ours]. The zip comment names the environment that packaged
+   it, `smki-desktop-device-batch environment=test|live` [ours]: zip readers (and the DCC)
+   ignore it; the simulator's portal refuses a zip from the other environment by it.
 
 2. **Response report** (`<request>.txt`, UTF-8, LF or CRLF) [ours in the detail]:
 
@@ -66,6 +68,7 @@ MAX_ZIP_MEMBERS = 1_000_000
 """A source zip with more members than this is refused whole (a zip of tiny entries could
 otherwise exhaust memory before any member is read)."""
 MANIFEST_FORMAT = "smki-desktop-device-batch-manifest/1"
+BATCH_ZIP_COMMENT_PREFIX = b"smki-desktop-device-batch environment="
 ERROR_CODE_RE = re.compile(r"^[A-Z]{2}:[A-Za-z0-9]+$")
 SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -227,12 +230,14 @@ def _zinfo(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def build_zip(members: Iterable[tuple[str, bytes]], out: BinaryIO | None = None) -> bytes:
+def build_zip(members: Iterable[tuple[str, bytes]], out: BinaryIO | None = None, *,
+              comment: bytes = b"") -> bytes:
     """A zip of (name, content) members, deflated, fixed dates. Returns the bytes when `out`
     is None; otherwise writes to `out` and returns b""."""
     target: BinaryIO = out if out is not None else io.BytesIO()
     seen: set[str] = set()
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.comment = comment
         for name, content in members:
             key = name.lower()
             if key in seen:
@@ -245,9 +250,31 @@ def build_zip(members: Iterable[tuple[str, bytes]], out: BinaryIO | None = None)
     return b""
 
 
-def build_batch_zip(csrs: Sequence[tuple[str, bytes]], out: BinaryIO | None = None) -> bytes:
+def batch_zip_comment(environment: str) -> bytes:
+    """The zip comment that marks a batch zip as packaged in `environment` [ours]."""
+    if not re.fullmatch(r"[a-z]{1,16}", environment):
+        raise InputError(f"Environment {environment!r} is not a name like 'test' or 'live'.")
+    return BATCH_ZIP_COMMENT_PREFIX + environment.encode("ascii")
+
+
+def batch_zip_environment(data: bytes) -> str | None:
+    """The environment a batch zip's comment names, or None (no marker: a zip from elsewhere).
+    Raises `InputError` when the bytes are not a readable zip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            comment = zf.comment
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"Not a readable zip file ({exc}).") from None
+    if not comment.startswith(BATCH_ZIP_COMMENT_PREFIX):
+        return None
+    return comment[len(BATCH_ZIP_COMMENT_PREFIX):].decode("ascii", "replace").strip() or None
+
+
+def build_batch_zip(csrs: Sequence[tuple[str, bytes]], out: BinaryIO | None = None, *,
+                    environment: str | None = None) -> bytes:
     """The portal upload zip from (file name, CSR DER) pairs; refuses more than 50,000 CSRs,
-    bad or duplicate names (InputError names the member)."""
+    bad or duplicate names (InputError names the member). `environment` marks the zip (its
+    comment) as packaged there."""
     if len(csrs) > MAX_CSRS_PER_ZIP:
         raise InputError(
             f"A portal batch zip holds at most {MAX_CSRS_PER_ZIP:,} CSRs, not {len(csrs):,}: "
@@ -257,7 +284,8 @@ def build_batch_zip(csrs: Sequence[tuple[str, bytes]], out: BinaryIO | None = No
         why = check_member_name(name)
         if why:
             raise InputError(f"CSR file name {name!r} {why}.")
-    return build_zip(((n, encode_csr_text(d)) for n, d in csrs), out)
+    comment = batch_zip_comment(environment) if environment else b""
+    return build_zip(((n, encode_csr_text(d)) for n, d in csrs), out, comment=comment)
 
 
 _FAST_READ_LIMIT = 512 * 1024 * 1024

@@ -104,7 +104,7 @@ def write_batch(
             pos += len(part_names)
             staged = staging / zname
             with open(staged, "wb") as fh:
-                bf.build_batch_zip(chunk, fh)
+                bf.build_batch_zip(chunk, fh, environment=environment)
                 fh.flush()
                 os.fsync(fh.fileno())
             digest = _sha256_file(staged)

@@ -109,11 +109,11 @@ def test_nothing_half_written_when_writing_fails(ctx, tmp_path: Path,  # type: i
     real = bf.build_batch_zip
     calls = {"n": 0}
 
-    def failing(csrs, out_fh=None):  # type: ignore[no-untyped-def]
+    def failing(csrs, out_fh=None, **kw):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError(28, "No space left on device")
-        return real(csrs, out_fh)
+        return real(csrs, out_fh, **kw)
 
     monkeypatch.setattr(bf, "build_batch_zip", failing)
     with pytest.raises(Exception, match="Nothing was written"):

@@ -164,3 +164,15 @@ def test_too_many_members_is_refused_whole(monkeypatch: pytest.MonkeyPatch) -> N
     data = bf.build_batch_zip([(f"{i}.csr", DER) for i in range(4)])
     with pytest.raises(InputError, match="at most 3"):
         bf.read_batch_zip(data)
+
+
+def test_batch_zip_names_its_environment_in_the_comment_only() -> None:
+    csrs = [("a.csr", DER), ("b.csr", DER)]
+    marked = bf.build_batch_zip(csrs, environment="live")
+    assert bf.batch_zip_environment(marked) == "live"
+    assert bf.batch_zip_environment(bf.build_batch_zip(csrs)) is None
+    assert [m.name for m in bf.read_batch_zip(marked).members] == ["a.csr", "b.csr"]
+    with pytest.raises(InputError):
+        bf.batch_zip_environment(b"not a zip")
+    with pytest.raises(InputError):
+        bf.batch_zip_comment("Live env")

@@ -11,6 +11,7 @@ import base64
 import binascii
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
@@ -475,39 +476,168 @@ def search(state: SimState, req: W.CertificateSearchRequest) -> bytes:
     return W.CertificateSearchResponse(tuple(out)).build()
 
 
-def portal_batch_upload(state: SimState, owner: str, client_ref: str, zip_bytes: bytes
-                        ) -> tuple[str, bool]:
-    """The browser portal's batch upload: a zip of <= 50,000 `*.csr`; processed at once into
-    the `.txt` report and the `<request>-response` zip (core.batch_formats). Idempotent per
-    client reference. -> (request id, new)."""
+SIM_ENVIRONMENT = "test"
+"""The simulator is a Test DCC: its portal takes batches packaged in the Test environment."""
+MAX_UPLOAD_BYTES = 48 * 1024 * 1024
+"""The portal's upload limit (the DCC's own is not published [U]; a 50,000-CSR zip from
+`smki devices package` is about 30 MB). `/_control/config` `upload_max_bytes` changes it."""
+PROFILE_CODES = {
+    "parse": "CS:Format", "version": "CS:Profile", "subject": "CS:Subject",
+    "key": "CS:KeyType", "sig-alg": "CS:Profile", "attributes": "CS:Profile",
+    "extensions": "CS:Profile", "key-usage": "CS:KUBits", "san": "CS:SAN",
+    "hw-type": "CS:HwType", "eui": "CS:DevID", "signature": "CS:BadSig",
+}
+"""The app's Device CSR profile rules (crypto.device_csr) as the DCC's report codes."""
+
+
+class UploadRefused(Exception):
+    """The portal refuses a batch upload as a whole (nothing is issued)."""
+
+    def __init__(self, code: str, message: str, http: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.http = http
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    request_id: str
+    new: bool
+    answer: dict[str, object]
+
+
+def _test_hw_types() -> tuple[str, ...]:
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.profile_data import load_profile
+
+    return tuple(sorted(load_profile(Environment.TEST).hw_type_oids))
+
+
+def _check_manifest(data: bytes, zip_name: str | None, zip_bytes: bytes,
+                    members: list[str]) -> None:
     from smki_desktop.core import batch_formats as bf
 
-    with Tx(state):
+    try:
+        man = bf.parse_manifest(data, "The manifest")
+    except InputError as exc:
+        raise UploadRefused("MF:Format", exc.message) from None
+    if man.environment != SIM_ENVIRONMENT:
+        raise UploadRefused("BU:Env", f"The manifest is for the {man.environment!r} "
+                            f"environment; this is the {SIM_ENVIRONMENT!r} portal.")
+    part = next((p for p in man.parts if p.zip_name == zip_name), None)
+    if part is None:
+        raise UploadRefused("MF:Part", f"The zip {zip_name or '(unnamed)'} is not a part "
+                            f"of batch {man.batch!r} (parts: "
+                            f"{', '.join(p.zip_name for p in man.parts)}).")
+    digest = bf.sha256_hex(zip_bytes)
+    if digest != part.sha256:
+        raise UploadRefused("MF:Digest", f"The zip {zip_name} does not match the manifest "
+                            f"(SHA-256 {digest[:16]}..., the manifest says "
+                            f"{part.sha256[:16]}...): it changed after packaging.")
+    if sorted(members) != sorted(part.files) or part.count != len(members):
+        raise UploadRefused("MF:Count", f"The zip {zip_name} holds {len(members)} CSRs that "
+                            f"are not the {part.count} the manifest lists.")
+
+
+def check_upload(state: SimState, zip_bytes: bytes, *, zip_name: str | None = None,
+                 manifest: bytes | None = None) -> list[tuple[str, bytes]]:
+    """The portal's checks of a whole upload before any CSR is looked at: size, a readable
+    zip of `*.csr` at its root only (every bad member named), at most 50,000 CSRs, the
+    environment (the zip's marker and the manifest), the manifest when one is given.
+    -> [(member name, CSR DER)]; raises `UploadRefused` with the reason."""
+    from smki_desktop.core import batch_formats as bf
+
+    limit = int(state.meta("upload_max_bytes", str(MAX_UPLOAD_BYTES)) or MAX_UPLOAD_BYTES)
+    if len(zip_bytes) > limit:
+        raise UploadRefused("BU:TooBig", f"The upload is {len(zip_bytes):,} bytes; the portal "
+                            f"takes zips of at most {limit:,} bytes: package the batch in "
+                            "smaller parts (smki devices package --max-per-zip).", 413)
+    if not zip_bytes.startswith(b"PK\x03\x04"):
+        raise UploadRefused("BU:NotZip", "The upload is not a zip file.")
+    try:
+        env = bf.batch_zip_environment(zip_bytes)
+        contents = bf.read_batch_zip(zip_bytes)
+    except InputError as exc:
+        raise UploadRefused("BU:NotZip", f"The upload is not a readable zip: {exc.message}") \
+            from None
+    if manifest is not None:
+        _check_manifest(manifest, zip_name, zip_bytes, [m.name for m in contents.members])
+    if env is not None and env != SIM_ENVIRONMENT:
+        raise UploadRefused("BU:Env", f"The zip was packaged in the {env!r} environment; this "
+                            f"is the {SIM_ENVIRONMENT!r} portal.")
+    too_many = [p for p in contents.problems if p.reason.startswith("past the limit")]
+    if too_many:
+        raise UploadRefused("BU:TooMany", f"The zip holds "
+                            f"{len(contents.members) + len(too_many):,} CSRs; the portal takes "
+                            f"at most {bf.MAX_CSRS_PER_ZIP:,} in one zip.")
+    if contents.problems:
+        shown = "; ".join(f"{p.name}: {p.reason}" for p in contents.problems[:5])
+        more = len(contents.problems) - 5
+        raise UploadRefused("BU:Member", f"{len(contents.problems)} member(s) of the zip cannot "
+                            f"be used: {shown}" + (f"; and {more} more" if more > 0 else ""))
+    if not contents.members:
+        raise UploadRefused("BU:Empty", "The zip holds no *.csr file.")
+    return [(m.name, m.der) for m in contents.members]
+
+
+def portal_batch_upload(state: SimState, owner: str, client_ref: str, zip_bytes: bytes, *,
+                        zip_name: str | None = None, manifest: bytes | None = None
+                        ) -> UploadOutcome:
+    """The browser portal's batch upload: the whole zip is checked first (`check_upload`,
+    refused whole with the reason), then every CSR against the Device CSR profile of the Test
+    environment (crypto.device_csr, the app's own check); each one that passes is issued by the
+    same code as the web-service batches (`_issue_device`). The answer is the `.txt` report and
+    the `<request>-response` zip (core.batch_formats), kept for download. Idempotent per client
+    reference: a replay gets the first answer. -> UploadOutcome."""
+    import json
+
+    from smki_desktop.core import batch_formats as bf
+    from smki_desktop.crypto import device_csr as dc
+
+    def replayed() -> UploadOutcome | None:
         row = state.conn().execute("SELECT request_id FROM portal_uploads WHERE owner=? AND "
                                    "client_ref=?", (owner, client_ref)).fetchone()
-        if row is not None:
-            log_submission(state, owner, "upload", client_ref, "replay")
-            return str(row["request_id"]), False
-        contents = bf.read_batch_zip(zip_bytes)
+        if row is None:
+            return None
+        log_submission(state, owner, "upload", client_ref, "replay")
+        body = _replay(state, owner, "upload", client_ref)
+        answer = json.loads(body) if body else {"request_id": str(row["request_id"])}
+        return UploadOutcome(str(row["request_id"]), False, answer)
+
+    with Tx(state):
+        prior = replayed()
+    if prior is not None:
+        return prior
+    members = check_upload(state, zip_bytes, zip_name=zip_name, manifest=manifest)
+    hw = _test_hw_types()
+    checked = [(name, der, dc.check_device_csr(der, hw)) for name, der in members]
+    with Tx(state):
+        prior = replayed()
+        if prior is not None:
+            return prior
         now = _now(state)
         lines: list[bf.ReportLine] = []
         certs: list[tuple[str, bytes]] = []
-        n = 0
-        for m in contents.members:
-            n += 1
-            status, code, serial = _issue_device(state, m.der, owner, now, state.hierarchy)
+        refused: list[dict[str, str]] = []
+        for n, (name, der, (rule, reason, *_)) in enumerate(checked, start=1):
+            if rule:
+                code = PROFILE_CODES.get(rule, "CS:Profile")
+                lines.append(bf.ReportLine(str(n), name, bf.ReportStatus.ERROR, code))
+                refused.append({"file": name, "code": code, "reason": reason})
+                continue
+            status, err, serial = _issue_device(state, der, owner, now, state.hierarchy)
             if serial:
-                der = bytes(state.conn().execute("SELECT der FROM certificates WHERE serial=?",
-                                                 (serial,)).fetchone()["der"])
-                certs.append((m.stem, der))
-                lines.append(bf.ReportLine(str(n), m.name, bf.ReportStatus.SUCCESS))
-            else:
-                st = bf.ReportStatus.INELIGIBLE if status == "INELIGIBLE" else \
-                    bf.ReportStatus.ERROR
-                lines.append(bf.ReportLine(str(n), m.name, st, code or "CS:Error"))
-        for p in contents.problems:
-            n += 1
-            lines.append(bf.ReportLine(str(n), p.name, bf.ReportStatus.ERROR, "CS:Format"))
+                cert = bytes(state.conn().execute("SELECT der FROM certificates WHERE serial=?",
+                                                  (serial,)).fetchone()["der"])
+                certs.append((name.rsplit(".", 1)[0], cert))
+                lines.append(bf.ReportLine(str(n), name, bf.ReportStatus.SUCCESS))
+                continue
+            st = bf.ReportStatus.INELIGIBLE if status == "INELIGIBLE" else bf.ReportStatus.ERROR
+            lines.append(bf.ReportLine(str(n), name, st, err or "CS:Error"))
+            refused.append({"file": name, "code": err or "CS:Error",
+                            "reason": "this device already has 100 certificates"
+                            if status == "INELIGIBLE" else "the CSR was not accepted"})
         cur = state.conn().execute(
             "INSERT INTO portal_uploads(owner, client_ref, report, response_zip, uploaded_at) "
             "VALUES (?,?,?,?,?)", (owner, client_ref, b"", b"", now.isoformat()))
@@ -515,8 +645,15 @@ def portal_batch_upload(state: SimState, owner: str, client_ref: str, zip_bytes:
         state.conn().execute("UPDATE portal_uploads SET report=?, response_zip=? WHERE "
                              "request_id=?", (bf.build_report(rid, lines),
                                               bf.build_response_zip(certs), int(rid)))
+        q = f"/portal/batch-response?RequestId={rid}&part="
+        answer: dict[str, object] = {
+            "request_id": rid, "file": zip_name or "", "csrs": len(checked),
+            "issued": len(certs), "refused": refused,
+            "report": {"url": q + "report", "name": bf.report_name(rid)},
+            "response_zip": {"url": q + "zip", "name": bf.response_zip_name(rid)}}
+        _save_reply(state, owner, "upload", client_ref, json.dumps(answer).encode())
         log_submission(state, owner, "upload", client_ref, "new")
-    return rid, True
+    return UploadOutcome(rid, True, answer)
 
 
 def portal_batch_response(state: SimState, owner: str, request_id: str,

@@ -101,6 +101,62 @@ class TlsServer(ThreadingHTTPServer):
 
 Answer = tuple[int, bytes, str] | None
 
+MAX_FORM_PARTS = 8
+UPLOAD_FORM = b"""<!doctype html>
+<html><head><meta charset="utf-8"><title>SMKI Portal (simulator): Device CSR batch upload</title>
+</head><body><h1>Device CSR batch upload</h1>
+<form method="post" action="/portal/batch-upload" enctype="multipart/form-data">
+<p><label>Batch zip (*.csr at its root, at most 50,000) <input type="file" name="file"
+ accept=".zip" required></label></p>
+<p><label>Manifest, for a batch split into parts (optional) <input type="file"
+ name="manifest" accept=".json"></label></p>
+<p><button type="submit">Upload</button></p>
+</form></body></html>
+"""
+
+
+def parse_multipart(body: bytes, content_type: str) -> dict[str, tuple[str | None, bytes]]:
+    """multipart/form-data (RFC 7578) -> {field name: (file name or None, bytes)}. Raises
+    ValueError naming what is wrong; at most `MAX_FORM_PARTS` parts, a field named once."""
+    from email.message import Message
+
+    head = Message()
+    head["Content-Type"] = content_type
+    boundary = head.get_param("boundary")
+    if not isinstance(boundary, str) or not 1 <= len(boundary) <= 70:
+        raise ValueError("no multipart boundary in Content-Type")
+    delim = b"--" + boundary.encode("latin-1")
+    chunks = body.split(b"\r\n" + delim)
+    if not chunks[0].startswith(delim):
+        raise ValueError("the body does not start with the boundary")
+    chunks[0] = chunks[0][len(delim):]
+    if not chunks[-1].startswith(b"--"):
+        raise ValueError("the closing boundary is missing")
+    fields: dict[str, tuple[str | None, bytes]] = {}
+    for chunk in chunks[:-1]:
+        if not chunk.startswith(b"\r\n"):
+            raise ValueError("a part does not follow its boundary with a line end")
+        raw_head, sep, content = chunk[2:].partition(b"\r\n\r\n")
+        if not sep:
+            raise ValueError("a part has no blank line after its headers")
+        part = Message()
+        for line in raw_head.decode("utf-8", "replace").split("\r\n"):
+            key, colon, value = line.partition(":")
+            if colon:
+                part[key.strip()] = value.strip()
+        if part.get_content_disposition() != "form-data":
+            raise ValueError("a part is not form-data")
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or not name:
+            raise ValueError("a part has no field name")
+        if name in fields:
+            raise ValueError(f"the field {name!r} appears twice")
+        filename = part.get_filename()
+        fields[name] = (filename, content)
+        if len(fields) > MAX_FORM_PARTS:
+            raise ValueError(f"more than {MAX_FORM_PARTS} fields")
+    return fields
+
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -112,9 +168,14 @@ class Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     # -------------------------------------------------------------------- plumbing
+    _extra_headers: tuple[tuple[str, str], ...] = ()
+
     def _send(self, code: int, body: bytes, ctype: str = "application/xml") -> None:
         self.send_response(code)
         self.send_header("Content-Type", ctype)
+        for name, value in self._extra_headers:
+            self.send_header(name, value)
+        self._extra_headers = ()
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -249,16 +310,46 @@ class Handler(BaseHTTPRequestHandler):
         return 200, dcc.crl(self.server.sim.state), "application/pkix-crl"
 
     def r_upload(self, body: bytes, q: dict[str, str]) -> Answer:
+        """The portal's Device CSR batch upload, as a browser sends it (multipart/form-data:
+        `file` the zip, optional `manifest` the batch manifest, optional `reference`) or raw
+        (`application/zip`, headers `X-Client-Reference`, `X-File-Name`). Without a
+        reference the zip's SHA-256 is the reference: the same zip twice is one request."""
+        import hashlib
+
+        ctype = self.headers.get("Content-Type", "")
+        manifest: bytes | None = None
         ref = self.headers.get("X-Client-Reference", "")
-        if not 1 <= len(ref) <= 256:
-            self._error(400, "RQ:NoRef", "An X-Client-Reference header (1-256 chars) is needed.")
+        if ctype.lower().startswith("multipart/form-data"):
+            try:
+                parts = parse_multipart(body, ctype)
+            except ValueError as exc:
+                self._error(400, "BU:Form", f"The upload form cannot be read: {exc}")
+                return None
+            if "file" not in parts:
+                self._error(400, "BU:NoFile", "The upload form has no 'file' (the batch zip).")
+                return None
+            name, data = parts["file"]
+            if "manifest" in parts:
+                manifest = parts["manifest"][1]
+            ref = ref or parts.get("reference", ("", b""))[1].decode("utf-8", "replace")
+        else:
+            name, data = self.headers.get("X-File-Name") or None, body
+        if name is not None:
+            name = name.replace("\\", "/").rsplit("/", 1)[-1] or None
+        ref = ref or "sha256:" + hashlib.sha256(data).hexdigest()
+        if len(ref) > 256:
+            self._error(400, "RQ:NoRef", "The client reference is longer than 256 characters.")
             return None
         try:
-            rid, _new = dcc.portal_batch_upload(self.server.sim.state, self._owner(), ref, body)
-        except SmkiError as exc:
-            self._error(400, "BU:BadZip", exc.message[:300])
+            out = dcc.portal_batch_upload(self.server.sim.state, self._owner(), ref, data,
+                                          zip_name=name, manifest=manifest)
+        except dcc.UploadRefused as exc:
+            self._error(exc.http, exc.code, exc.message[:1000])
             return None
-        return 200, json.dumps({"request_id": rid}).encode(), "application/json"
+        return 200, json.dumps(out.answer).encode(), "application/json"
+
+    def r_upload_form(self, body: bytes, q: dict[str, str]) -> Answer:
+        return 200, UPLOAD_FORM, "text/html; charset=utf-8"
 
     def r_adt(self, body: bytes, q: dict[str, str]) -> Answer:
         name = self.headers.get("X-File-Name", "")
@@ -273,13 +364,21 @@ class Handler(BaseHTTPRequestHandler):
         return 200, json.dumps({"reference": ref}).encode(), "application/json"
 
     def r_upload_response(self, body: bytes, q: dict[str, str]) -> Answer:
-        part = q.get("part", "report")
-        data = dcc.portal_batch_response(self.server.sim.state, self._owner(),
-                                         q.get("RequestId", ""), part)
+        from smki_desktop.core import batch_formats as bf
+
+        part, rid = q.get("part", "report"), q.get("RequestId", "")
+        if part not in ("report", "zip"):
+            self._error(400, "BU:Part", "part is 'report' (the .txt) or 'zip' (the "
+                                        "-response zip).")
+            return None
+        data = dcc.portal_batch_response(self.server.sim.state, self._owner(), rid, part)
         if data is None:
             self._error(404, "BU:Unknown", "No such batch upload for this client.")
             return None
-        return 200, data, "text/plain" if part == "report" else "application/zip"
+        name = bf.report_name(rid) if part == "report" else bf.response_zip_name(rid)
+        self._extra_headers = (("Content-Disposition", f'attachment; filename="{name}"'),)
+        return 200, data, "text/plain; charset=utf-8" if part == "report" else \
+            "application/zip"
 
     def _require(self, header: str, ok: Callable[[str], bool]) -> bool:
         value = self.headers.get(header, "")
@@ -331,7 +430,7 @@ class Handler(BaseHTTPRequestHandler):
         if not self._control_ok():
             return None
         spec = json.loads(body or b"{}")
-        for name in ("batch_step", "clock_offset", "respect_window"):
+        for name in ("batch_step", "clock_offset", "respect_window", "upload_max_bytes"):
             if name in spec:
                 self.server.sim.state.set_meta(name, str(spec[name]))
         return 200, b"{}", "application/json"
@@ -356,6 +455,7 @@ class Handler(BaseHTTPRequestHandler):
         ("POST", "/portal/revocation"): r_revoke,
         ("GET", "/portal/crl"): r_crl,
         ("POST", "/portal/batch-upload"): r_upload,
+        ("GET", "/portal/batch-upload"): r_upload_form,
         ("POST", "/portal/adt-upload"): r_adt,
         ("GET", "/portal/batch-response"): r_upload_response,
     }

@@ -17,14 +17,15 @@ import hashlib
 import importlib
 import io
 import json
+import os
 import sqlite3
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -38,6 +39,7 @@ from smki_desktop.core.adt.validate import (
     render_csv,
     template_rows,
     validate,
+    validate_stream,
 )
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.environment import Environment, require_same
@@ -147,9 +149,61 @@ def validate_bytes(ctx: AppContext, data: bytes, kind: str = "adt-file",
                     keep_rows=keep_rows)
 
 
+def open_limited(path: Path, limit: int = MAX_VALIDATE_BYTES) -> BinaryIO:
+    """The file opened for reading, after the same size check as `read_limited`."""
+    path = Path(path)
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - handed to the caller
+        size = os.fstat(fh.fileno()).st_size
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    if size > limit:
+        fh.close()
+        raise InputError(f"{path}: {size} bytes; files above {limit} bytes are not read.")
+    return fh
+
+
+class _HashingReader:
+    """A binary stream that hashes (SHA-256) what is read through it."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.sha = hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(n)
+        self.sha.update(data)
+        return data
+
+    def hexdigest(self) -> str:
+        while self.read(1 << 20):  # whatever validation did not need to read
+            pass
+        return self.sha.hexdigest()
+
+
 def validate_file(ctx: AppContext, path: Path, kind: str = "adt-file",
-                  profile: Profile | None = None) -> ValidationReport:
-    return validate_bytes(ctx, read_limited(path), kind, profile)
+                  profile: Profile | None = None, *, keep_rows: bool = False
+                  ) -> ValidationReport:
+    """Validate a file on disk, read once in chunks (memory: the unique keys and the first
+    findings of each rule, not the file or its rows unless `keep_rows`)."""
+    return validate_file_hashed(ctx, path, kind, profile, keep_rows=keep_rows)[0]
+
+
+def validate_file_hashed(ctx: AppContext, path: Path, kind: str = "adt-file",
+                         profile: Profile | None = None, *, keep_rows: bool = False,
+                         on_row: Callable[[int, list[str]], None] | None = None
+                         ) -> tuple[ValidationReport, str]:
+    """`validate_file` and the SHA-256 of the bytes it read, in the same single pass."""
+    prof = profile or active_profile(ctx, kind)
+    ranges = party_ranges(ctx)
+    with open_limited(path) as fh:
+        reader = _HashingReader(fh)
+        try:
+            report = validate_stream(reader, prof, ranges,  # type: ignore[arg-type]
+                                     keep_rows=keep_rows, on_row=on_row)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+        return report, reader.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -432,11 +486,8 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
     validation: ValidationReport | None = None
     expected_sha = ""
     if kind in ("adt-file", "quarantine-action"):
-        data = read_limited(path)
-        validation = validate_bytes(ctx, data, kind, keep_rows=False)
+        validation, expected_sha = validate_file_hashed(ctx, path, kind)
         validation.raise_if_invalid(str(path))
-        expected_sha = hashlib.sha256(data).hexdigest()
-        del data
     ident = signing_identity(ctx, key_ref)
     sig_path, manifest_path, manifest_sig_path = default_paths(path, out)
     if not overwrite:
@@ -633,15 +684,16 @@ def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply
         who = officer.actor if officer else "No officer profile is set, and"
         raise Refusal(f"{who} is not an SRO: only a Senior Responsible Officer confirms that "
                       "submitted ADTs should apply. Set the officer profile's role to sro.")
-    data = read_limited(path)
-    sha = hashlib.sha256(data).hexdigest()
-    report = validate_bytes(ctx, data, "adt-file")
-    user_ids: list[str] = []
-    if report.ok:
-        idx = report.profile.column_names.index("User ID") \
-            if "User ID" in report.profile.column_names else -1
-        if idx >= 0:
-            user_ids = sorted({r.values[idx].strip().upper() for r in report.rows})
+    names = active_profile(ctx, "adt-file").column_names
+    idx = names.index("User ID") if "User ID" in names else -1
+    seen: set[str] = set()  # the distinct User IDs (a handful), not the rows
+
+    def collect(_line: int, fields: list[str]) -> None:
+        if 0 <= idx < len(fields):
+            seen.add(fields[idx].strip().upper())
+
+    report, sha = validate_file_hashed(ctx, path, "adt-file", on_row=collect)
+    user_ids: list[str] = sorted(seen) if report.ok else []
     party = ctx.party()
     now = ctx.clock.now()
     conf = Confirmation(

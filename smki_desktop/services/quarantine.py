@@ -46,10 +46,10 @@ class ImportedReport:
 def import_report(ctx: AppContext, path: Path) -> ImportedReport:
     """Validate a Report file against its profile and keep its items (idempotent by hash)."""
     path = Path(path)
-    data = adt.read_limited(path)
-    validation = adt.validate_bytes(ctx, data, "quarantine-report")
+    # read once: the rows are kept (they are the items), the file's bytes are not
+    validation, sha = adt.validate_file_hashed(ctx, path, "quarantine-report", keep_rows=True)
     items = items_from_report(validation)  # refuses an invalid report, naming lines
-    sha = hashlib.sha256(data).hexdigest()
+    validation.rows.clear()  # the items hold what the workflow needs
     c = ctx.db.conn()
     row = c.execute("SELECT id FROM adt_quarantine_reports WHERE environment=? AND sha256=?",
                     (ctx.env.value, sha)).fetchone()

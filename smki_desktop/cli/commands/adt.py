@@ -97,13 +97,16 @@ def run_validate(args: argparse.Namespace, app: CliApp) -> int:
     report = adt_service.validate_file(ctx, args.file, args.kind, profile)
     lines = [str(i) + (" (warning)" if i.severity == "warning" else "") for i in report.issues]
     if report.truncated:
-        lines.append("… more findings not shown")
+        lines.append(f"… {report.omitted_text()}")
     if ctx.party() is None:
         lines.append("Note: no Party profile is set, so User IDs were not checked against the "
                      "Party's EUI-64 ranges.")
     text = "\n".join([*lines, report.summary()])
     app.emit({"file": str(args.file), "profile": report.profile.ref, "valid": report.ok,
-              "rows": report.row_count, "issues": [i.as_dict() for i in report.issues]}, text)
+              "rows": report.row_count, "errors": report.error_count,
+              "warnings": report.warning_count, "counts_by_rule": report.rule_counts,
+              "not_listed": report.omitted, "issues": [i.as_dict() for i in report.issues]},
+             text)
     return 0 if report.ok else 1
 
 

@@ -217,7 +217,8 @@ class Page(QWidget):
         profile, ctx = self.profile, self.ctx
 
         def load(p: Path) -> ValidationReport:
-            return validate(adt_service.read_limited(p), profile, adt_service.party_ranges(ctx))
+            # the editor needs the rows; the file's bytes are not held besides them
+            return adt_service.validate_file(ctx, p, "adt-file", profile, keep_rows=True)
 
         def done(report: ValidationReport) -> None:
             self.path = Path(path)
@@ -368,6 +369,8 @@ class Page(QWidget):
             entry = QListWidgetItem(("⚠ " if issue.severity == "warning" else "✖ ") + str(issue))
             entry.setData(ISSUE_ROLE, issue)
             self.issues.addItem(entry)
+        if report.truncated:
+            self.issues.addItem(QListWidgetItem("… " + report.omitted_text()))
         self.validation.setText(report.summary())
         self._update_buttons()
 

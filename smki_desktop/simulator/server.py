@@ -200,8 +200,23 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._error(413, "RQ:TooBig", f"A body of {n:,} bytes exceeds the limit of "
                                           f"{MAX_BODY:,} bytes.")
+            self._linger()
             return None
         return self.rfile.read(n)
+
+    def _linger(self, seconds: float = 1.0, cap: int = 16 << 20) -> None:
+        """After refusing a body without reading it, drop what the client is still sending for
+        a moment before closing: closing with unread data resets the connection, and the
+        client may lose the refusal it has not read yet (seen as an SSL EOF under load)."""
+        with contextlib.suppress(OSError, ValueError):
+            self.wfile.flush()
+            self.connection.settimeout(0.25)
+            deadline, got = time.monotonic() + seconds, 0
+            while got < cap and time.monotonic() < deadline:
+                chunk = self.connection.recv(1 << 16)
+                if not chunk:
+                    break
+                got += len(chunk)
 
     def _owner(self) -> str:
         der = self.connection.getpeercert(binary_form=True)  # type: ignore[attr-defined]

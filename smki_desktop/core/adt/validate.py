@@ -483,7 +483,7 @@ def _instant(v: object) -> bytes:
 
 class _KeySet:
     """The unique keys seen so far, each with the line it was first seen on, exactly: records
-    `00 key 01 line` packed into bytearrays (buckets by hash), about 25 bytes per row for the
+    `00 key 01 line` packed into bytearrays (buckets by hash), about 20 bytes per row for the
     ADT key instead of a dictionary entry with its key objects (~150 bytes)."""
 
     BUCKETS = 1 << 15
@@ -498,15 +498,16 @@ class _KeySet:
         i = hash(needle) & self.mask
         bucket = self.buckets[i]
         if bucket is None:
-            self.buckets[i] = bytearray(needle + b"%d" % line)
+            self.buckets[i] = bytearray(needle + _small(line))
             return 0
         at = bucket.find(needle)
         if at >= 0:
             start = at + len(needle)
             end = bucket.find(b"\x00", start)
-            return int(bucket[start:end] if end >= 0 else bucket[start:])
+            digits = bucket[start:end] if end >= 0 else bucket[start:]
+            return sum((d - 4) * 252 ** k for k, d in enumerate(digits))
         bucket += needle
-        bucket += b"%d" % line
+        bucket += _small(line)
         return 0
 
 

@@ -1,5 +1,7 @@
 """Benchmark: sign and verify a large CSV with SMKI Desktop's streamed CMS code next to
-`openssl cms -sign -binary` / `openssl cms -verify -binary` on the same file, in the same run.
+`openssl cms -sign -binary` / `openssl cms -verify -binary` on the same file, in the same run;
+and validate a million-row ADT file (peak memory / file size, rows/s) next to Python's csv
+module merely reading the same file, each in its own process.
 
 Each tool runs as its own process (process to process is the fair comparison: OpenSSL's time
 includes its start-up, so ours includes Python's); wall time is the median of --repeat runs in
@@ -8,6 +10,7 @@ targets: time ratio <= 1.5, peak memory < 2x the file size. Also prints the in-p
 the signing call alone.
 
     .venv/bin/python bench/bench_adt.py [--size-mb 100] [--repeat 3] [--dir DIR]
+    .venv/bin/python bench/bench_adt.py --validate [--rows 1000000]
 """
 
 from __future__ import annotations
@@ -46,6 +49,29 @@ def make_csv(path: Path, size: int) -> None:
             written += len(chunk)
 
 
+def make_rows_csv(path: Path, rows: int) -> None:
+    """A valid ADT file of `rows` distinct keys (User ID x role x Service Request x period),
+    CRLF, as the profile's validator reads it."""
+    roles = ("IS", "ES", "GS", "ED", "GT", "OU", "RSA")
+    srts = ("ALL", "1.1.1", "6.15.1", "4.1.1")
+    per = len(roles) * len(srts) * 2
+    with open(path, "wb") as f:
+        f.write(b"User ID,User Role,Service Request Type,Period,User Warning Threshold,"
+                b"User Quarantine Threshold\r\n")
+        buf: list[str] = []
+        for i in range(rows):
+            e, k = divmod(i, per)
+            r, k = divmod(k, len(srts) * 2)
+            s, p = divmod(k, 2)
+            buf.append(f"90-B3-D5-1F-30-{(e >> 16) & 0xFF:02X}-{(e >> 8) & 0xFF:02X}-"
+                       f"{e & 0xFF:02X},{roles[r]},{srts[s]},{'DAY' if p else 'HOUR'},"
+                       f"{1000 + i % 5000},{9000 + i % 5000}\r\n")
+            if len(buf) >= 10_000:
+                f.write("".join(buf).encode())
+                buf = []
+        f.write("".join(buf).encode())
+
+
 GNU_TIME = "/usr/bin/time"
 
 
@@ -72,7 +98,11 @@ def run_child(cmd: list[str]) -> tuple[float, int, float, str]:
 
 
 def child(argv: list[str]) -> int:
-    """Our side, in its own process: `sign FILE KEY CERT OUT` or `verify FILE SIG CA`."""
+    """Our side, in its own process: `sign FILE KEY CERT OUT`, `verify FILE SIG CA`,
+    `validate FILE` (the app's streamed validator) or `csv FILE` (the csv module reading it);
+    the last two print `@@rows ROWS SECONDS` to stderr (the call alone, without start-up)."""
+    if argv[0] in ("validate", "csv"):
+        return _validate_child(argv[0], argv[1])
     from cryptography import x509
 
     from smki_desktop.crypto.cms import sign_detached, verify_detached
@@ -90,6 +120,58 @@ def child(argv: list[str]) -> int:
     with open(argv[1], "rb", buffering=0) as fh:
         verify_detached(fh, Path(argv[2]).read_bytes(), trust_anchors=[ca])
     return 0
+
+
+def _validate_child(what: str, path: str) -> int:
+    if what == "csv":
+        import csv
+
+        t0 = time.perf_counter()
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = sum(1 for _ in csv.reader(fh)) - 1
+        took = time.perf_counter() - t0
+    else:
+        from smki_desktop.core.adt.profile import Profile
+        from smki_desktop.core.adt.validate import validate_path
+        from smki_desktop.core.eui import EuiRange
+        from smki_desktop.resources_path import resource
+
+        # the core alone: importing the services (cryptography, the store) adds ~20 MB of RSS
+        # that is not the validator's
+        profile = Profile.from_json(resource("adt", "adt-file", "1.json").read_bytes())
+        ranges = [EuiRange.parse("90-B3-D5-1F-30-00-00-00..90-B3-D5-1F-30-FF-FF-FF")]
+        t0 = time.perf_counter()
+        report = validate_path(path, profile, ranges)
+        took = time.perf_counter() - t0
+        if not report.ok:
+            raise SystemExit(report.summary())
+        rows = report.row_count
+    print(f"@@rows {rows} {took:.6f}", file=sys.stderr)
+    return 0
+
+
+def measure_validation(rows: int = 1_000_000, repeat: int = 1, folder: Path | None = None
+                       ) -> dict[str, float]:
+    """Validate a generated `rows`-row ADT file in a child process (peak RSS, rows/s of the
+    call) next to the csv module reading it in another."""
+    with tempfile.TemporaryDirectory(dir=folder) as d:
+        data = Path(d) / "adt-rows.csv"
+        make_rows_csv(data, rows)
+        size = data.stat().st_size
+        py = [sys.executable, str(Path(__file__).resolve()), "--child"]
+        out: dict[str, float] = {"size": float(size), "rows": float(rows)}
+        for name in ("csv", "validate"):
+            best, peak = float("inf"), 0
+            for _ in range(repeat):
+                _, rss, _, err = run_child([*py, name, str(data)])
+                line = [ln for ln in err.splitlines() if ln.startswith("@@rows ")][-1]
+                _, n, took = line.split()
+                if int(n) != rows:
+                    raise SystemExit(f"{name}: read {n} rows, expected {rows}")
+                best, peak = min(best, float(took)), max(peak, rss)
+            out[f"{name} rows/s"] = rows / best
+            out[f"{name} rss"] = float(peak)
+    return out
 
 
 def measure(size_mb: int = 100, repeat: int = 3, folder: Path | None = None
@@ -183,6 +265,8 @@ def run(quick: bool = False) -> list[Figure]:
     """For `python -m bench`: figures with OpenSSL as the baseline measured in the same run."""
     m = measure(100, 1 if quick else 3)  # the memory target needs the real size
     r = _ratios(m)
+    v = measure_validation(200_000 if quick else 1_000_000, 1 if quick else 2)
+    vmem, cmem = v["validate rss"] / v["size"], v["csv rss"] / v["size"]
     ossl = m["openssl sign s"] + m["openssl verify s"]
     mb = m["size"] / 2**20
     return [
@@ -194,6 +278,11 @@ def run(quick: bool = False) -> list[Figure]:
                "openssl cms -sign + -verify processes", "ratio <= 1.5", r["process"] <= 1.5),
         Figure("ADT sign peak RSS / file size", r["memory"], "x", None, "", "< 2",
                r["memory"] < 2),
+        Figure(f"ADT validate {v['rows']:,.0f} rows ({v['size'] / 2**20:.0f} MiB): peak RSS / "
+               "file size", vmem, "x", cmem, "csv module reading the file, own process",
+               "< 2", vmem < 2),
+        Figure(f"ADT validate {v['rows']:,.0f} rows: throughput", v["validate rows/s"],
+               "rows/s", v["csv rows/s"], "csv module reading the file"),
     ]
 
 
@@ -202,7 +291,18 @@ def main() -> int:
     ap.add_argument("--size-mb", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dir", type=Path, default=None)
+    ap.add_argument("--validate", action="store_true",
+                    help="only the validation figures (million-row ADT file)")
+    ap.add_argument("--rows", type=int, default=1_000_000)
     args = ap.parse_args()
+    if args.validate:
+        v = measure_validation(args.rows, args.repeat, args.dir)
+        size = v["size"]
+        print(f"file: {v['rows']:,.0f} rows, {size / 2**20:.1f} MiB")
+        for name in ("csv", "validate"):
+            print(f"  {name:9s} {v[name + ' rows/s']:11,.0f} rows/s  peak RSS "
+                  f"{v[name + ' rss'] / 1e6:7.1f} MB ({v[name + ' rss'] / size:.2f}x file)")
+        return 0
     m = measure(args.size_mb, args.repeat, args.dir)
     r = _ratios(m)
     size = m["size"]

@@ -97,7 +97,7 @@ def run_validate(args: argparse.Namespace, app: CliApp) -> int:
     report = adt_service.validate_file(ctx, args.file, args.kind, profile)
     lines = [str(i) + (" (warning)" if i.severity == "warning" else "") for i in report.issues]
     if report.truncated:
-        lines.append(f"… {report.omitted_text()}")
+        lines.append(f"… {report.omitted:,} more finding(s) not listed (see the summary)")
     if ctx.party() is None:
         lines.append("Note: no Party profile is set, so User IDs were not checked against the "
                      "Party's EUI-64 ranges.")

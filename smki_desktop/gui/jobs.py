@@ -22,6 +22,14 @@ from smki_desktop.gui.qt import QObject, QRunnable, QThreadPool, Signal, Slot
 #: calls into Qt made by jobs off the GUI thread, as "job name: Qt callable" (guard on only)
 QT_CALLS_OFF_GUI_THREAD: list[str] = []
 
+_current = threading.local()
+
+
+def current_job_name() -> str:
+    """The name of the job running on this thread ("" off a job), so that a question asked
+    from inside a job (a token PIN) can say what it is for."""
+    return str(getattr(_current, "name", ""))
+
 
 class JobProgress:
     """The `ProgressSink` handed to a job: thread-safe progress and cancellation."""
@@ -103,14 +111,17 @@ class Job(QRunnable):
         guard = os.environ.get("SMKI_QT_THREAD_GUARD") == "1"
         if guard:
             sys.setprofile(_qt_call_guard(self.name))
+        _current.name = self.name
         try:
             result = self.fn(*self.args, **self.kwargs)
         except BaseException as exc:  # reported on the GUI thread
+            _current.name = ""
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
             if guard:
                 sys.setprofile(None)
             self.relay.failed.emit(exc)
         else:
+            _current.name = ""
             if guard:
                 sys.setprofile(None)
             self.relay.finished.emit(result)

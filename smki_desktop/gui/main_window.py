@@ -14,6 +14,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.gui import texts
 from smki_desktop.gui.app import remember_environment
 from smki_desktop.gui.jobs import JobRunner
+from smki_desktop.gui.passphrases import GuiPassphrases
 from smki_desktop.gui.qt import (
     QAction,
     QHBoxLayout,
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.data_root = data_root
         self.jobs = JobRunner()
+        self.passphrases = GuiPassphrases(self)  # token PINs asked from jobs, shown here
         self.ctx: AppContext | None = None
         self.pages: list[QWidget] = []
         self.resize(1180, 760)
@@ -139,9 +141,10 @@ class MainWindow(QMainWindow):
     # -- environment ------------------------------------------------------------------------
     def open_environment(self, env: Environment) -> None:
         if self.ctx is not None:
+            self.passphrases.cancel_all()
             self.jobs.wait(30000)
             self.ctx.close()
-        self.ctx = open_context(env, self.data_root)
+        self.ctx = open_context(env, self.data_root, passphrases=self.passphrases)
         remember_environment(self.data_root, env)
         self.env = env
         self.services = GuiServices(self.ctx, self.jobs, self)
@@ -304,6 +307,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:
         for job in list(self.jobs._running):
             job.cancel()
+        self.passphrases.cancel_all()  # a job waiting for a PIN must not hold the close
         self.jobs.wait(10000)
         if self.ctx is not None:
             self.ctx.close()

@@ -88,6 +88,7 @@ class Pkcs11KeyStore:
         self.db = db
         self.clock = clock
         self.passphrases = passphrases
+        self._open: Any = None
 
     # -- sessions --------------------------------------------------------------------------
     def _token(self) -> Any:
@@ -106,7 +107,29 @@ class Pkcs11KeyStore:
             raise InputError(f"Several tokens are labelled {self.token_label!r}.") from None
 
     @contextmanager
+    def logged_in(self) -> Iterator[None]:
+        """Keep one logged-in session for the block, so that an action that both makes a key
+        and signs with it (key + CSR) asks for the PIN once; the PIN itself is not kept."""
+        if self._open is not None:
+            yield
+            return
+        with self._login() as sess:
+            self._open = sess
+            try:
+                yield
+            finally:
+                self._open = None
+
+    @contextmanager
     def session(self) -> Iterator[Any]:
+        if self._open is not None:
+            yield self._open
+            return
+        with self._login() as sess:
+            yield sess
+
+    @contextmanager
+    def _login(self) -> Iterator[Any]:
         pk = _pkcs11()
         token = self._token()
         pin = self.passphrases.ask(f"PIN for token {self.token_label!r}")

@@ -46,9 +46,11 @@ def pkcs11_store(ctx: AppContext) -> Any:
     return Pkcs11KeyStore(ctx.env, module, token, ctx.db, ctx.clock, ctx.passphrases)
 
 
-def signer_for(ctx: AppContext, info: KeyInfo) -> AbstractContextManager[Signer]:
+def signer_for(ctx: AppContext, info: KeyInfo,
+               token_store: Any = None) -> AbstractContextManager[Signer]:
     if info.location is KeyLocation.PKCS11:
-        return pkcs11_store(ctx).signer(info.key_id)  # type: ignore[no-any-return]
+        store = token_store if token_store is not None else pkcs11_store(ctx)
+        return store.signer(info.key_id)  # type: ignore[no-any-return]
     return ctx.keystore.signer(info.key_id)
 
 
@@ -84,8 +86,10 @@ class CsrCreated:
 
 
 def create_org_csr(ctx: AppContext, key_ref: str, role: RemotePartyRole | str,
-                   eui: Eui64 | str, cn: str | None = None) -> CsrCreated:
-    """Make, lint, record and audit an Organisation CSR for a key that has none yet."""
+                   eui: Eui64 | str, cn: str | None = None, *,
+                   token_store: Any = None) -> CsrCreated:
+    """Make, lint, record and audit an Organisation CSR for a key that has none yet
+    (`token_store`: an already logged-in PKCS#11 store to sign with)."""
     role = role if isinstance(role, RemotePartyRole) else RemotePartyRole.parse(role)
     eui = eui if isinstance(eui, Eui64) else Eui64.parse(eui, "EUI")
     cn = cn.strip() if cn and cn.strip() else None
@@ -105,7 +109,7 @@ def create_org_csr(ctx: AppContext, key_ref: str, role: RemotePartyRole | str,
         profile, party.party_type.value if party else None)
     if party is not None:
         party.require_own_eui(eui, "EUI")
-    with signer_for(ctx, info) as signer:
+    with signer_for(ctx, info, token_store) as signer:
         der = build_org_csr(signer, role, eui, cn)
     report = lint_der(der, profile, "new CSR")
     if not report.ok:  # our own builder broke the profile: never hand that out
@@ -176,11 +180,14 @@ def new_key_and_org_csr(ctx: AppContext, usage: KeyUsage, role: RemotePartyRole,
     check_org_request(ctx, role, eui, usage, cn)
     label = label or f"{role.name_text} {usage.value} {eui.hex}"
     if location is KeyLocation.PKCS11:
-        info = pkcs11_store(ctx).generate(KeyType.EC_P256, usage, label)
-        ctx.audit.record("key.generate", {"key_id": info.key_id, "label": info.label,
-                                          "type": info.key_type.value, "usage": usage.value,
-                                          "location": info.location.value},
-                         {"public_key": info.public_key_der})
-    else:
-        info = generate_key(ctx, usage, label, KeyType.EC_P256).key
+        store = pkcs11_store(ctx)
+        with store.logged_in():  # one PIN for the key and its CSR
+            info = store.generate(KeyType.EC_P256, usage, label)
+            ctx.audit.record("key.generate", {"key_id": info.key_id, "label": info.label,
+                                              "type": info.key_type.value,
+                                              "usage": usage.value,
+                                              "location": info.location.value},
+                             {"public_key": info.public_key_der})
+            return create_org_csr(ctx, info.key_id, role, eui, cn, token_store=store)
+    info = generate_key(ctx, usage, label, KeyType.EC_P256).key
     return create_org_csr(ctx, info.key_id, role, eui, cn)

@@ -247,7 +247,8 @@ class OrgCsrWizard(QDialog):
 
         self.services.jobs.submit(
             csr_service.new_key_and_org_csr, self.services.ctx, st.usage, st.role, st.eui,
-            st.cn, location=st.location, on_done=done, on_error=failed, name="org CSR")
+            st.cn, location=st.location, on_done=done, on_error=failed,
+            name="make the key and sign the Organisation CSR")
 
     def _encoded(self) -> bytes:
         assert self.created is not None

@@ -1,0 +1,161 @@
+"""The GUI's `PassphraseProvider`: a token PIN or a passphrase asked in a modal dialog.
+
+Questions come from background jobs (the token is opened inside a job). The job thread may not
+touch Qt, so it only emits a signal carrying the question and waits on a `threading.Event`; the
+GUI thread shows the dialog and hands the answer back. Cancelling fails the job with a
+`Refusal` that says so, before anything is made. The answer is handed over once and dropped:
+it is never logged, kept on the provider or left in the dialog.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.gui.jobs import current_job_name
+from smki_desktop.gui.qt import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QObject,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+    Slot,
+)
+
+
+@dataclass(eq=False)
+class _Question:
+    prompt: str
+    confirm: bool
+    purpose: str
+    answered: threading.Event = field(default_factory=threading.Event)
+    answer: str | None = None
+    mismatch: bool = False
+
+
+class PassphraseDialog(QDialog):
+    """A small modal dialog: what is asked (the token's name is in the prompt), what for, one
+    password field (two when the value must be typed again), OK and Cancel."""
+
+    def __init__(self, prompt: str, purpose: str, confirm: bool,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("passphraseDialog")
+        self.setWindowTitle(prompt)
+        self.setWindowModality(Qt.WindowModality.ApplicationModal)
+        layout = QVBoxLayout(self)
+        self.question = QLabel(prompt + (f"\n\nNeeded to: {purpose}." if purpose else ""))
+        self.question.setWordWrap(True)
+        layout.addWidget(self.question)
+        form = QFormLayout()
+        self.secret = QLineEdit()
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret.setAccessibleName(prompt)
+        form.addRow("&PIN or passphrase", self.secret)
+        self.again: QLineEdit | None = None
+        if confirm:
+            self.again = QLineEdit()
+            self.again.setEchoMode(QLineEdit.EchoMode.Password)
+            form.addRow("&Again", self.again)
+        layout.addLayout(form)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.secret.setFocus()
+
+    def take(self) -> tuple[str, bool]:
+        """The value typed (and whether the two entries differ), clearing the fields."""
+        value = self.secret.text()
+        differs = self.again is not None and self.again.text() != value
+        self.secret.clear()
+        if self.again is not None:
+            self.again.clear()
+        return value, differs
+
+
+class GuiPassphrases(QObject):
+    """Create on the GUI thread; `ask` may be called from any job."""
+
+    _asked = Signal(object)
+
+    def __init__(self, parent_window: QWidget | None = None) -> None:
+        super().__init__()
+        self._window = parent_window
+        self._pending: set[_Question] = set()
+        self._lock = threading.Lock()
+        self.dialog: PassphraseDialog | None = None  # the one showing (tests answer it)
+        self._asked.connect(self._show)
+
+    def ask(self, prompt: str, *, confirm: bool = False) -> str:
+        q = _Question(prompt, confirm, current_job_name())
+        if threading.current_thread() is threading.main_thread():
+            self._run_modal(q)  # asked on the GUI thread itself: answer in a local loop
+        else:
+            with self._lock:
+                self._pending.add(q)
+            try:
+                self._asked.emit(q)  # the only Qt call made off the GUI thread
+                q.answered.wait()
+            finally:
+                with self._lock:
+                    self._pending.discard(q)
+        answer, q.answer = q.answer, None
+        if q.mismatch:
+            raise InputError(f"{prompt}: the two entries differ; nothing was done.")
+        if answer is None:
+            raise Refusal(f"{prompt}: cancelled; nothing was done.")
+        return answer
+
+    def cancel_all(self) -> None:
+        """Answer every open question with Cancel (the window is closing or switching)."""
+        with self._lock:
+            pending = list(self._pending)
+        for q in pending:
+            q.answered.set()
+        if self.dialog is not None:
+            self.dialog.reject()
+
+    # -- GUI thread --------------------------------------------------------------------------
+    def _dialog_for(self, q: _Question) -> PassphraseDialog:
+        return PassphraseDialog(q.prompt, q.purpose, q.confirm, self._window)
+
+    def _run_modal(self, q: _Question) -> None:
+        dlg = self._dialog_for(q)
+        self.dialog = dlg
+        try:
+            if dlg.exec() == QDialog.DialogCode.Accepted.value:
+                q.answer, q.mismatch = dlg.take()
+            else:
+                dlg.take()
+        finally:
+            self.dialog = None
+            dlg.deleteLater()
+
+    @Slot(object)
+    def _show(self, q: _Question) -> None:
+        if q.answered.is_set():  # cancelled before it could be shown
+            return
+        dlg = self._dialog_for(q)
+        self.dialog = dlg
+
+        def finished(code: int) -> None:
+            if code == QDialog.DialogCode.Accepted.value:
+                q.answer, q.mismatch = dlg.take()
+            else:
+                dlg.take()
+            if self.dialog is dlg:
+                self.dialog = None
+            dlg.deleteLater()
+            q.answered.set()
+
+        dlg.finished.connect(finished)
+        dlg.show()
+        dlg.activateWindow()

@@ -22,7 +22,7 @@ from smki_desktop.crypto.lint import LintReport, lint_der
 from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
 from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.services.context import AppContext
-from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.atomic import check_output, write_atomic
 
 SETTING_PKCS11_MODULE = "pkcs11.module"
 SETTING_PKCS11_TOKEN = "pkcs11.token"
@@ -131,12 +131,23 @@ def create_org_csr(ctx: AppContext, key_ref: str, role: RemotePartyRole | str,
 
 
 def write_csr(ctx: AppContext, der: bytes, path: Path, fmt: str = "pem", *, crlf: bool = False,
-              overwrite: bool = False) -> AuditEntry:
+              overwrite: bool = False, csr_id: int | None = None) -> AuditEntry:
     """Write a CSR atomically in a portal form; never replaces a file unless told to."""
     data = encode(der, fmt, crlf=crlf)
     write_atomic(path, data, overwrite=overwrite)
-    return ctx.audit.record("csr.org.export", {"path": str(path), "format": fmt, "crlf": crlf},
-                            {"csr": der})
+    details: dict[str, Any] = {"path": str(path), "format": fmt, "crlf": crlf}
+    if csr_id is not None:
+        details["csr_id"] = csr_id
+    return ctx.audit.record("csr.org.export", details, {"csr": der})
+
+
+def export_csr(ctx: AppContext, csr_id: int, path: Path, fmt: str = "pem", *,
+               crlf: bool = False, overwrite: bool = False) -> AuditEntry:
+    """Write a CSR made earlier (kept in the database) again, e.g. when its first file was
+    lost or went to the wrong place."""
+    check_output(path, overwrite=overwrite)
+    return write_csr(ctx, get_csr_der(ctx, csr_id), path, fmt, crlf=crlf,
+                     overwrite=overwrite, csr_id=csr_id)
 
 
 def list_csrs(ctx: AppContext) -> list[dict[str, Any]]:
@@ -152,7 +163,7 @@ def list_csrs(ctx: AppContext) -> list[dict[str, Any]]:
 def get_csr_der(ctx: AppContext, csr_id: int) -> bytes:
     row = ctx.db.conn().execute("SELECT der, environment FROM csr_requests WHERE csr_id=?",
                                 (csr_id,)).fetchone()
-    if row is None:
+    if row is None or row["environment"] != ctx.env.value:
         from smki_desktop.core.errors import NotFound
 
         raise NotFound(f"No CSR {csr_id} in the {ctx.env.label} environment.")

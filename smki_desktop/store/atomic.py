@@ -20,6 +20,27 @@ class OutputError(SmkiError):
     """An output file could not be written (full disk, permissions, missing folder)."""
 
 
+def check_output(path: Path, *, overwrite: bool = False) -> Path:
+    """Check before any work that `path` can be written: it is not an existing file (unless
+    `overwrite`) nor a folder, and its folder (or the nearest existing parent, since folders
+    are made on writing) is a writable folder. Raises `Refusal` / `OutputError` naming it."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder; give a file name.")
+    if path.exists() and not overwrite:
+        raise Refusal(f"{path} already exists; choose another name or allow replacing it. "
+                      "Nothing was done.")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"Cannot write {path}: {folder} is not a folder. Nothing was done.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"Cannot write {path}: the folder {folder} is not writable. "
+                          "Nothing was done.")
+    return path
+
+
 def write_atomic(path: Path, data: bytes | Iterable[bytes], *, overwrite: bool = False,
                  mode: int = 0o644) -> Path:
     path = Path(path)

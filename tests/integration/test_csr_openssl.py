@@ -69,6 +69,50 @@ def test_existing_output_is_not_replaced(cli_run, tmp_path: Path) -> None:  # ty
                   "--out", str(out))
     assert res.code != 0 and "already exists" in res.err
     assert out.read_text() == "keep me"
+    # refused before the key was used: nothing recorded, the key is still offered and works
+    assert json.loads(cli_run("csr", "list", "--json").out)["csrs"] == []
+    assert [k["key_id"] for k in json.loads(cli_run("csr", "keys", "--json").out)["keys"]] \
+        == [key]
+    audit = cli_run("audit", "list", "--json")
+    assert "csr.org.create" not in audit.out
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    res = cli_run("csr", "org", "--key", key, "--role", "02", "--eui", "90B3D51F30010000",
+                  "--out", str(not_a_folder / "x.pem"))
+    assert res.code == 1 and "is not a folder" in res.err
+    assert json.loads(cli_run("csr", "list", "--json").out)["csrs"] == []
+    fresh = tmp_path / "fresh.pem"
+    res = cli_run("csr", "org", "--key", key, "--role", "02", "--eui", "90B3D51F30010000",
+                  "--out", str(fresh))
+    assert res.code == 0, res.err
+    assert openssl("req", "-in", str(fresh), "-noout", "-verify").returncode == 0
+
+
+def test_csr_export_writes_a_stored_csr_again(cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    key = new_key(cli_run)
+    first = tmp_path / "first.pem"
+    made = cli_run("csr", "org", "--key", key, "--role", "02", "--eui", "90B3D51F30010000",
+                   "--out", str(first), "--json")
+    assert made.code == 0, made.err
+    csr_id = json.loads(made.out)["csr_id"]
+    listed = json.loads(cli_run("csr", "list", "--json").out)["csrs"]
+    assert [r["csr_id"] for r in listed] == [csr_id] and listed[0]["key_id"] == key
+    pem, der = tmp_path / "again.pem", tmp_path / "again.der"
+    assert cli_run("csr", "export", str(csr_id), "--out", str(pem), "--pem").code == 0
+    assert pem.read_bytes() == first.read_bytes()
+    res = cli_run("csr", "export", str(csr_id), "--out", str(der), "--der")
+    assert res.code == 0, res.err
+    verify = openssl("req", "-inform", "DER", "-in", str(der), "-noout", "-verify")
+    assert verify.returncode == 0 and "verify OK" in verify.stdout + verify.stderr
+    again = cli_run("csr", "export", str(csr_id), "--out", str(der), "--der")
+    assert again.code == 1 and "already exists" in again.err
+    assert cli_run("csr", "export", str(csr_id), "--out", str(der), "--der",
+                   "--overwrite").code == 0
+    missing = cli_run("csr", "export", "999", "--out", str(tmp_path / "none.pem"))
+    assert missing.code == 1 and "No CSR 999" in missing.err
+    assert not (tmp_path / "none.pem").exists()
+    audit = cli_run("audit", "list", "--json").out
+    assert audit.count("csr.org.export") == 4
 
 
 def test_bad_input_names_the_field(cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""`smki csr org|list|keys`: Organisation CSRs exactly to the SMKI profile."""
+"""`smki csr org|list|export|keys`: Organisation CSRs exactly to the SMKI profile."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from smki_desktop.cli.main import CliApp
 from smki_desktop.crypto.der import OUTPUT_FORMATS
 from smki_desktop.services import csr as csr_service
+from smki_desktop.store.atomic import check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,20 +23,34 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     o.add_argument("--out", required=True, help="output file (never replaced unless --force)")
     o.add_argument("--format", default="pem", choices=OUTPUT_FORMATS)
     o.add_argument("--crlf", action="store_true", help="CRLF line endings")
-    o.add_argument("--force", action="store_true", help="replace an existing output file")
+    o.add_argument("--force", "--overwrite", dest="force", action="store_true",
+                   help="replace an existing output file")
     o.set_defaults(handler=run_org)
     lst = cs.add_parser("list", help="list Organisation CSRs")
     lst.set_defaults(handler=run_list)
+    e = cs.add_parser("export", help="write a CSR made earlier to a file again")
+    e.add_argument("csr_id", metavar="ID", type=int, help="the CSR's number (smki csr list)")
+    e.add_argument("--out", required=True, help="output file (never replaced unless --force)")
+    form = e.add_mutually_exclusive_group()
+    form.add_argument("--format", default="pem", choices=OUTPUT_FORMATS)
+    form.add_argument("--pem", dest="format", action="store_const", const="pem")
+    form.add_argument("--der", dest="format", action="store_const", const="der")
+    e.add_argument("--crlf", action="store_true", help="CRLF line endings")
+    e.add_argument("--force", "--overwrite", dest="force", action="store_true",
+                   help="replace an existing output file")
+    e.set_defaults(handler=run_export)
     k = cs.add_parser("keys", help="keys that may still get a CSR")
     k.set_defaults(handler=run_keys)
 
 
 def run_org(args: argparse.Namespace, app: CliApp) -> int:
+    out = Path(args.out)
+    # before the key is used: a CSR recorded but not written would burn the key (one per CSR)
+    check_output(out, overwrite=args.force)
     ctx = app.context()
     made = csr_service.create_org_csr(ctx, args.key, args.role, args.eui, args.cn)
-    out = Path(args.out)
     csr_service.write_csr(ctx, made.der, out, args.format, crlf=args.crlf,
-                          overwrite=args.force)
+                          overwrite=args.force, csr_id=made.csr_id)
     f = made.report.fields
     app.emit({"csr_id": made.csr_id, "path": str(out), "format": args.format,
               "fields": f.to_json()},
@@ -53,6 +68,17 @@ def run_list(args: argparse.Namespace, app: CliApp) -> int:
               f"{r['key_id'][:16]:<18}{r['certificate'] or '-':<16}{r['cn'] or ''}" for r in rows]
     app.emit({"environment": ctx.env.value, "csrs": rows},
              "\n".join(lines) if rows else f"No CSRs in the {ctx.env.label} environment.")
+    return 0
+
+
+def run_export(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    out = Path(args.out)
+    csr_service.export_csr(ctx, args.csr_id, out, args.format, crlf=args.crlf,
+                           overwrite=args.force)
+    app.emit({"csr_id": args.csr_id, "path": str(out), "format": args.format},
+             f"Wrote the CSR {args.csr_id} to {out} ({args.format}"
+             f"{', CRLF' if args.crlf else ''}).")
     return 0
 
 

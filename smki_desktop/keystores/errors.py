@@ -18,7 +18,10 @@ class KeyringUnavailable(SmkiError):
         super().__init__(
             "No secure OS keyring is available, so keys cannot be stored or used: "
             f"{detail}. On Linux, run a Secret Service (GNOME Keyring or KWallet) in your "
-            "desktop session. SMKI Desktop never falls back to storing secrets in plain text."
+            "desktop session; on a machine without one (a ceremony laptop, a root shell), "
+            "start it for one session: `dbus-run-session -- bash`, then "
+            "`gnome-keyring-daemon --unlock` (type a password, then Ctrl-D), then start the app "
+            "from that shell. SMKI Desktop never falls back to storing secrets in plain text."
         )
 
 

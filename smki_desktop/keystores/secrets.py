@@ -60,6 +60,12 @@ class OsSecrets:
             if "lock" in text.lower() or "prompt" in text.lower():
                 raise KeyringLocked(self.service) from exc
             raise KeyringUnavailable(text or type(exc).__name__) from exc
+        except OSError as exc:
+            # the session bus went away under a running app (keyring daemon or D-Bus gone):
+            # jeepney's socket raises a plain FileNotFoundError / ConnectionRefusedError
+            raise KeyringUnavailable(
+                f"the Secret Service cannot be reached over D-Bus ({exc.strerror or exc})"
+            ) from exc
         except Exception as exc:  # D-Bus transport errors surface as assorted types
             if type(exc).__module__.startswith(("secretstorage", "jeepney", "dbus")):
                 text = str(exc)

@@ -40,6 +40,18 @@ def set_officer(ctx: AppContext, profile: OfficerProfile) -> Saved:
     return _save(ctx, "officer_profile", "profile.set", profile, ctx.officer())
 
 
+def keyring_problem(ctx: AppContext) -> str | None:
+    """Why the OS keyring cannot hold keys now (unavailable or locked), or None when it can.
+    Talks to the Secret Service: call it off the GUI thread."""
+    from smki_desktop.keystores.errors import KeyringLocked, KeyringUnavailable
+
+    try:
+        ctx.keystore.secrets.get_optional("availability-check")
+    except (KeyringUnavailable, KeyringLocked) as exc:
+        return exc.message
+    return None
+
+
 def missing_setup(ctx: AppContext) -> list[str]:
     """What is not set up yet, in the words the Dashboard and `smki party show` use."""
     out = []

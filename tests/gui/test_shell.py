@@ -156,3 +156,21 @@ def test_dashboard_adds_the_readiness_checklist_after_showing(window: MainWindow
     qtbot.waitUntil(lambda: dash.readiness is not None, timeout=10000)  # type: ignore[attr-defined]
     assert dash.readiness.isVisibleTo(dash)  # type: ignore[attr-defined]
     assert "Not set up yet" in dash.todo_box.title()  # type: ignore[attr-defined]
+
+
+def test_dashboard_says_when_no_keyring_can_hold_keys(window: MainWindow, qtbot,
+                                                      monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With no Secret Service reachable (a root shell or a ceremony laptop without a desktop
+    session), the Dashboard lists it first, with how to start one, instead of letting every
+    save fail later; with the keyring back, the item goes."""
+    dash = window.go_to("Dashboard")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/smki-no-bus")
+    dash.check_keyring()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: dash.keyring_problem is not None, timeout=15000)  # type: ignore[attr-defined]
+    text = dash.todo_label.text()  # type: ignore[attr-defined]
+    assert "No secure OS keyring is available" in text
+    assert "gnome-keyring-daemon --unlock" in text
+    monkeypatch.undo()
+    dash.check_keyring()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: dash.keyring_problem is None, timeout=15000)  # type: ignore[attr-defined]
+    assert "No secure OS keyring" not in dash.todo_label.text()  # type: ignore[attr-defined]

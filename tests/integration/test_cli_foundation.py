@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from smki_desktop.core.audit import GENESIS, entry_hash
@@ -114,3 +118,17 @@ def test_moved_data_folder_is_refused(data_root: Path, cli_run) -> None:
     (data_root / "test").rename(data_root / "live")
     r = cli_run("key", "list", env="live")
     assert r.code == 1 and "belongs to the test environment" in r.err
+
+
+def test_party_show_names_a_missing_keyring_first(data_root: Path) -> None:
+    """A fresh process with no Secret Service on its session bus: `smki party show` says so
+    first, with how to start one, before the profile items."""
+    env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/smki-no-bus")
+    smki = str(Path(sys.executable).parent / "smki")
+    res = subprocess.run([smki, "--data-dir", str(data_root), "--json", "party", "show"],
+                         env=env, capture_output=True, text=True, timeout=60)
+    doc = json.loads(res.stdout)
+    assert res.returncode == 1 and doc["party"] is None
+    assert doc["missing"][0].startswith("No secure OS keyring is available")
+    assert "dbus-run-session" in doc["missing"][0]
+    assert any("Party profile" in m for m in doc["missing"][1:])

@@ -71,6 +71,9 @@ def run_party_show(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     party = ctx.party()
     missing = party_service.missing_setup(ctx)
+    problem = party_service.keyring_problem(ctx)
+    if problem:
+        missing.insert(0, problem)
     if party is None:
         app.emit({"environment": ctx.env.value, "party": None, "missing": missing},
                  f"No Party profile in the {ctx.env.label} environment yet: `smki party set`.")
@@ -98,8 +101,20 @@ def run_profile_show(args: argparse.Namespace, app: CliApp) -> int:
         app.emit({"environment": ctx.env.value, "profile": None},
                  f"No officer profile in the {ctx.env.label} environment yet: `smki profile set`.")
         return 1
+    from smki_desktop.services.officers import find_officer
+
     d = officer.to_dict()
-    app.emit({"environment": ctx.env.value, "profile": d},
+    entry = find_officer(ctx, officer.register_id) if officer.register_id else None
+    register = ({"officer_id": entry.officer_id, "name": entry.name, "role": entry.role.value,
+                 "status": entry.status.value} if entry else None)
+    if entry is not None:
+        link = (f"{entry.officer_id} ({entry.name}, {entry.status.value} "
+                f"{entry.role.label})")
+    elif officer.register_id:
+        link = f"{officer.register_id} (not in the {ctx.env.label} officer register)"
+    else:
+        link = "not linked (`smki officer link-profile ID`)"
+    app.emit({"environment": ctx.env.value, "profile": d, "register": register},
              f"Environment: {ctx.env.label}\nName:  {d['name']}\nRole:  {d['role'].upper()}\n"
-             f"Email: {d['email'] or '-'}")
+             f"Email: {d['email'] or '-'}\nRegister entry: {link}")
     return 0

@@ -6,9 +6,19 @@ import html
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.gui.qt import QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from smki_desktop.gui.qt import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+)
 from smki_desktop.services import keys as key_service
 from smki_desktop.services import party as party_service
+
+KEYRING_CHECK_DELAY_MS = 1000
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
@@ -53,6 +63,7 @@ class Page(QWidget):
         self.readiness: QWidget | None = None
         self._layout = lay
         lay.addStretch(1)
+        self.keyring_problem: str | None = None
         self.refresh()
         # The readiness checklist pulls in the officer register's modules: import those (no Qt
         # in them) on the job runner so that the window is shown at once, then build the
@@ -60,6 +71,19 @@ class Page(QWidget):
         services.jobs.submit(importlib.import_module, "smki_desktop.services.readiness",
                              on_done=self._add_readiness, name="load readiness checklist",
                              on_error=lambda e: services.status(f"Readiness checklist: {e}"))
+        # whether the OS keyring can hold keys: a D-Bus round trip (and `keyring`'s imports), so
+        # on the job runner, once start-up work is done
+        QTimer.singleShot(KEYRING_CHECK_DELAY_MS, self, self.check_keyring)
+
+    def check_keyring(self) -> None:
+        self.services.jobs.submit(
+            party_service.keyring_problem, self.services.ctx, on_done=self._keyring_checked,
+            name="check the OS keyring",
+            on_error=lambda e: self.services.status(f"Keyring check: {e}"))
+
+    def _keyring_checked(self, problem: str | None) -> None:
+        self.keyring_problem = problem
+        self.refresh()
 
     def _add_readiness(self, _service: Any) -> None:
         module = importlib.import_module("smki_desktop.gui.widgets.readiness")
@@ -84,6 +108,8 @@ class Page(QWidget):
             + (f" · {html.escape(officer.email)}" if officer.email else "")
             if officer else "<i>No officer profile yet: audit records will say 'unknown'.</i>")
         todo = party_service.missing_setup(ctx)
+        if self.keyring_problem:
+            todo.insert(0, self.keyring_problem)
         n_keys = len(key_service.list_keys(ctx))
         self.todo_box.setTitle("Not set up yet" if todo else "Set-up")
         self.todo_label.setText(

@@ -6,8 +6,11 @@
 - The repository authenticates with an API key header, over server-authenticated TLS.
 - Every call has a timeout; answers are read with a size cap and parsed by `core.ws_xml`;
   failures become the typed errors of `core.portal_ports`. Idempotent calls (they all carry a
-  client reference) are retried a few times on transient failures.
-- Rate rules are applied by the injected `Scheduler` before the call goes out.
+  client reference) are retried a few times on transient failures, except the rate-limited
+  ones (ad hoc Device CSRs, batch polls): those make one attempt per admission by the
+  `Scheduler`, and a failure goes back to the outbox, which retries through the scheduler.
+- Rate rules are applied by the injected `Scheduler` before the call goes out; a 429's retry
+  time is reckoned on the injected clock.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from smki_desktop.core.portal_ports import (
     Throttled,
     Unreachable,
 )
+from smki_desktop.core.ports import Clock
 from smki_desktop.core.schedule import Scheduler
 
 T = TypeVar("T")
@@ -100,8 +104,9 @@ def _map_transport(exc: httpx.TransportError, url: str) -> PortalError:
 
 class _Http:
     def __init__(self, base_url: str, ctx: ssl.SSLContext, *, timeout: float, retries: int,
-                 backoff: float, max_response: int) -> None:
+                 backoff: float, max_response: int, clock: Clock | None = None) -> None:
         self.base = base_url.rstrip("/")
+        self.clock = clock
         self.client = httpx.Client(verify=ctx, timeout=timeout, http2=False)
         self.retries = retries
         self.backoff = backoff
@@ -130,9 +135,11 @@ class _Http:
             raise _map_transport(exc, url) from None
 
     def request(self, method: str, path: str, body: bytes | None,
-                headers: dict[str, str] | None, parse: Callable[[bytes], T], what: str) -> T:
+                headers: dict[str, str] | None, parse: Callable[[bytes], T], what: str,
+                *, retry: bool = True) -> T:
         """One call, retried on transient failures (the request is idempotent), answered by
-        `parse` (a malformed answer is retried too)."""
+        `parse` (a malformed answer is retried too). With `retry` False the call is made once:
+        rate-limited calls are retried by the outbox, each attempt admitted by the scheduler."""
         hdrs = {"Content-Type": "application/xml", **(headers or {})}
         attempt = 0
         while True:
@@ -143,8 +150,9 @@ class _Http:
                                       f"({_error_text(data)}).")
                 if status == 429:
                     secs = int(retry_after) if retry_after.isdigit() else 60
+                    now = self.clock.now() if self.clock is not None else datetime.now(UTC)
                     raise Throttled(f"{self.base}{path} asks us to wait {secs} s.",
-                                    datetime.now(UTC) + timedelta(seconds=secs))
+                                    now + timedelta(seconds=secs))
                 if status in (401, 403):
                     raise AuthenticationFailed(f"{self.base}{path} refused our credentials "
                                                f"(HTTP {status}: {_error_text(data)}).")
@@ -154,7 +162,7 @@ class _Http:
                 return _parse(parse, data, what)
             except (Unreachable, ProtocolFault) as exc:
                 attempt += 1
-                if attempt > self.retries:
+                if not retry or attempt > self.retries:
                     raise exc from None
                 time.sleep(self.backoff * attempt)
 
@@ -188,13 +196,15 @@ class WsPortal:
 
     def __init__(self, endpoint: Endpoint, tls: ClientTls | None, *,
                  scheduler: Scheduler | None = None, timeout: float = 30.0, retries: int = 2,
-                 backoff: float = 0.3,
-                 max_response: int = W.MAX_MESSAGE_BYTES) -> None:
+                 backoff: float = 0.3, max_response: int = W.MAX_MESSAGE_BYTES,
+                 clock: Clock | None = None) -> None:
         self.endpoint = endpoint
         self.scheduler = scheduler
+        if clock is None and scheduler is not None:
+            clock = scheduler.clock
         self.http = _Http(endpoint.portal_url, ssl_context(endpoint.trust_anchor_pem, tls),
                           timeout=timeout, retries=retries, backoff=backoff,
-                          max_response=max_response)
+                          max_response=max_response, clock=clock)
 
     def close(self) -> None:
         self.http.close()
@@ -218,8 +228,10 @@ class WsPortal:
         if self.scheduler is not None:
             self.scheduler.admit_adhoc()
         body = W.DeviceCertificateSigningRequest(client_ref, csr_der).build()
+        # one attempt per admission: a retry here would break the 1 per 0.8 s / 4 s rule
         r = self.http.request("POST", "/ws/DeviceCertificateSigningRequest", body, None,
-                              W.DeviceCertificateSigningResponse.parse, "ad hoc Device CSR")
+                              W.DeviceCertificateSigningResponse.parse, "ad hoc Device CSR",
+                              retry=False)
         return IssuedItem(r.id, r.status, r.error_code, r.certificate)
 
     def submit_device_batch(self, client_ref: str, csrs: list[tuple[str, bytes]]) -> Submitted:
@@ -231,8 +243,9 @@ class WsPortal:
     def poll_batch(self, batch_id: str) -> BatchState:
         if self.scheduler is not None:
             self.scheduler.admit_poll(batch_id)
+        # one attempt per admission: a retry here would be a second poll inside the hour
         r = self.http.request("GET", f"/ws/CSRBatchResult?BatchId={batch_id}", None, None,
-                              W.CSRBatchResult.parse, "batch poll")
+                              W.CSRBatchResult.parse, "batch poll", retry=False)
         items = tuple(IssuedItem(i.csr_id, i.status, i.error_code, i.certificate)
                       for i in r.results)
         return BatchState(r.batch_id, r.status, items, r.error_code)
@@ -302,11 +315,11 @@ class WsRepository:
 
     def __init__(self, endpoint: Endpoint, api_key: str, *, timeout: float = 30.0,
                  retries: int = 2, backoff: float = 0.3,
-                 max_response: int = W.MAX_MESSAGE_BYTES) -> None:
+                 max_response: int = W.MAX_MESSAGE_BYTES, clock: Clock | None = None) -> None:
         self.api_key = api_key
         self.http = _Http(endpoint.repository_url, ssl_context(endpoint.trust_anchor_pem, None),
                           timeout=timeout, retries=retries, backoff=backoff,
-                          max_response=max_response)
+                          max_response=max_response, clock=clock)
 
     def close(self) -> None:
         self.http.close()

@@ -204,7 +204,7 @@ def open_repository(ctx: AppContext, *, timeout: float = 30.0) -> WsRepository:
         raise NotFound(f"No repository API key in the {ctx.env.label} keyring: request the "
                        "web-service credential first (`smki credential request --purpose "
                        "web-service`), or enter the key the DCC gave you in Settings > Portal.")
-    return WsRepository(rec.endpoint, key, timeout=timeout)
+    return WsRepository(rec.endpoint, key, timeout=timeout, clock=ctx.clock)
 
 
 def outbox(ctx: AppContext) -> Outbox:

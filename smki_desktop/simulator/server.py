@@ -240,6 +240,8 @@ class Handler(BaseHTTPRequestHandler):
                 return
             body = got
         fault = None if url.path.startswith("/_control") else sim.faults.take(url.path)
+        if not url.path.startswith("/_control"):
+            sim.log_request(method, self.path, fault.kind if fault is not None else None)
         if fault is not None:
             if fault.kind == "delay":
                 time.sleep(fault.seconds)
@@ -441,13 +443,25 @@ class Handler(BaseHTTPRequestHandler):
                                              spec.get("path", "/")))
         return 200, b"{}", "application/json"
 
+    def r_config_get(self, body: bytes, q: dict[str, str]) -> Answer:
+        if not self._control_ok():
+            return None
+        st = self.server.sim.state
+        cfg = {"batch_step": float(st.meta("batch_step", "2") or 2),
+               "clock_offset": float(st.meta("clock_offset", "0") or 0),
+               "respect_window": st.meta("respect_window", "0") in ("1", "True", "true")}
+        return 200, json.dumps(cfg).encode(), "application/json"
+
     def r_config(self, body: bytes, q: dict[str, str]) -> Answer:
         if not self._control_ok():
             return None
         spec = json.loads(body or b"{}")
         for name in ("batch_step", "clock_offset", "respect_window", "upload_max_bytes"):
             if name in spec:
-                self.server.sim.state.set_meta(name, str(spec[name]))
+                value = spec[name]
+                if isinstance(value, bool):  # JSON true/false: stored as 1/0 like the CLI's
+                    value = int(value)
+                self.server.sim.state.set_meta(name, str(value))
         return 200, b"{}", "application/json"
 
     def r_submissions(self, body: bytes, q: dict[str, str]) -> Answer:
@@ -458,8 +472,9 @@ class Handler(BaseHTTPRequestHandler):
             "SELECT owner, kind, client_ref, outcome, at FROM submissions ORDER BY seq")]
         batches = [dict(r) for r in st.conn().execute(
             "SELECT batch_id, owner, client_ref, status, csr_count FROM batches")]
-        return 200, json.dumps({"submissions": rows, "batches": batches}).encode(), \
-            "application/json"
+        requests = self.server.sim.requests_logged()
+        return 200, json.dumps({"submissions": rows, "batches": batches,
+                                "requests": requests}).encode(), "application/json"
 
     PORTAL: ClassVar[dict[tuple[str, str], Callable[..., Answer]]] = {
         ("POST", "/ws/SubmitCSRBatch"): r_submit_batch,
@@ -480,6 +495,7 @@ class Handler(BaseHTTPRequestHandler):
         ("POST", "/enrol/credential"): r_enrol,
         ("POST", "/_control/faults"): r_faults,
         ("POST", "/_control/config"): r_config,
+        ("GET", "/_control/config"): r_config_get,
         ("GET", "/_control/submissions"): r_submissions,
     }
 
@@ -511,6 +527,23 @@ class Simulator:
         self.host = host
         self._stopping = threading.Event()
         self.last_request = time.monotonic()
+        self._requests: list[dict[str, Any]] = []
+        self._requests_lock = threading.Lock()
+
+    def log_request(self, method: str, target: str, fault: str | None) -> None:
+        """The request log (every call but the control calls, as it arrives, with the fault
+        it met): tests check the client's spacing and retries against it."""
+        from datetime import UTC, datetime
+
+        with self._requests_lock:
+            if len(self._requests) >= 20000:
+                del self._requests[:10000]
+            self._requests.append({"method": method, "target": target, "fault": fault,
+                                   "at": datetime.now(UTC).isoformat()})
+
+    def requests_logged(self) -> list[dict[str, Any]]:
+        with self._requests_lock:
+            return list(self._requests)
 
     def _server_credential(self) -> tuple[Path, Path]:
         from datetime import UTC, datetime

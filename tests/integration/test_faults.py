@@ -106,18 +106,66 @@ def test_reply_lost_after_commit_is_resent_without_duplicate(ctx, sim) -> None:
     assert outcomes == {"new": 1, "replay": 3}
 
 
-def test_adhoc_after_lost_reply_returns_the_same_certificate(ctx, sim) -> None:
-    fault(sim, "drop-after", 3, path="/ws/DeviceCertificateSigningRequest")
-    (_cid, der), = device_csrs(1, 0x00DB123456740000)
-    portal.enqueue_adhoc(ctx, der)
-    assert portal.send_pending(ctx)[0].state == "queued"
-    # the rate rule (1 per 0.8 s by day, 4 s at night) defers the re-send: wait it out
-    time.sleep(4.1)
-    done = portal.send_pending(ctx, force=True)[0]
-    assert done.state == "done", done.last_error
-    from smki_desktop.services.repository import search
+def _adhoc_requests(sim) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
+    return [r for r in submissions(sim)["requests"]
+            if r["target"].startswith("/ws/DeviceCertificateSigningRequest")]
 
-    assert len(search(ctx, device_eui="00DB123456740000").entries) == 1
+
+def test_adhoc_after_lost_reply_returns_the_same_certificate(ctx, sim, data_root) -> None:
+    """A lost reply is re-sent by the outbox, each attempt admitted by the rate rules (the
+    adapter makes no retries of its own): on an injected clock, an attempt before the next
+    slot sends nothing, and the server sees exactly one request per admitted attempt."""
+    from datetime import UTC, datetime
+
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.core.ports import FixedClock
+    from smki_desktop.services.context import open_context
+
+    clock = FixedClock(datetime.now(UTC))
+    c = open_context(Environment.TEST, data_root, clock=clock)
+    try:
+        fault(sim, "drop-after", 3, path="/ws/DeviceCertificateSigningRequest")
+        (_cid, der), = device_csrs(1, 0x00DB123456740000)
+        item = portal.enqueue_adhoc(c, der)
+        assert portal.send_pending(c)[0].state == "queued"
+        assert len(_adhoc_requests(sim)) == 1  # no in-adapter retries 0.3 s / 0.6 s later
+        admitted = 1
+        for _ in range(6):
+            # the same instant on the injected clock: the scheduler sends nothing
+            held = portal.send_pending(c, force=True)[0]
+            assert held.state == "queued" and "limited to 1 per" in (held.last_error or "")
+            assert len(_adhoc_requests(sim)) == admitted
+            clock.advance(seconds=4.1)  # past the slot by day (0.8 s) and at night (4 s)
+            after = portal.send_pending(c, force=True)[0]
+            admitted += 1
+            assert len(_adhoc_requests(sim)) == admitted
+            if after.state != "queued":
+                break
+        assert after.state == "done", after.last_error
+        assert admitted == 4  # three lost replies, then the answer
+        outcomes = [s["outcome"] for s in submissions(sim)["submissions"]
+                    if s["client_ref"] == item.ref]
+        assert outcomes == ["new", "replay", "replay", "replay"]
+        from smki_desktop.services.repository import search
+
+        assert len(search(c, device_eui="00DB123456740000").entries) == 1
+    finally:
+        c.close()
+
+
+def test_failed_batch_poll_is_one_request_and_deferred(ctx, sim) -> None:
+    """A 5xx on a batch poll is not retried inside the call (that would be more polls of the
+    batch in a second): the poll is deferred and the server saw one request."""
+    item = portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB123456750000))
+    sent = portal.send_pending(ctx)[0]
+    assert sent.state == "submitted"
+    fault(sim, "5xx", 3, path="/ws/CSRBatchResult")
+    report = portal.poll(ctx, force=True)
+    assert [i.ref for i, _why in report.deferred] == [item.ref]
+    polls = [r for r in submissions(sim)["requests"]
+             if r["target"].startswith("/ws/CSRBatchResult")]
+    assert [p["fault"] for p in polls] == ["5xx"]
+    assert portal.outbox(ctx).get(item.ref).next_action_at > ctx.clock.now()
 
 
 @pytest.mark.slow

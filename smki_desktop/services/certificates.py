@@ -20,6 +20,7 @@ published ZAZ1 samples) is a warning shown to the user; in Live it never lets a 
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,8 +34,8 @@ from smki_desktop.core.errors import Ambiguous, InputError, NotFound
 from smki_desktop.crypto.certs import load_certificate, name_text, names_equal, verify_chain
 from smki_desktop.crypto.der import detect_kind, to_der
 from smki_desktop.crypto.lint import ProfileFields, extract_fields, lint_der
-from smki_desktop.profile_data import load_profile
-from smki_desktop.services.context import AppContext
+from smki_desktop.profile_data import load_profile, override_path
+from smki_desktop.services.context import AppContext, EnvPaths
 from smki_desktop.services.csr import profile_for
 
 if TYPE_CHECKING:
@@ -110,13 +111,52 @@ def _other(env: Environment) -> Environment:
     return Environment.LIVE if env is Environment.TEST else Environment.TEST
 
 
+def _other_anchors(ctx: AppContext) -> list[x509.Certificate]:
+    """The other environment's trust anchors, read from its own database (read-only; none if
+    that environment was never opened here)."""
+    other = _other(ctx.env)
+    path = EnvPaths.for_env(ctx.paths.root, other).db_path
+    if not path.is_file():
+        return []
+    try:
+        con = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True, timeout=5)
+        try:
+            rows = con.execute("SELECT der FROM trust_anchors WHERE environment=?",
+                               (other.value,)).fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return []
+    out = []
+    for (der,) in rows:
+        try:
+            out.append(x509.load_der_x509_certificate(bytes(der)))
+        except ValueError:
+            continue
+    return out
+
+
 def _check_environment(ctx: AppContext, f: ProfileFields) -> None:
+    """Refuse a certificate of the other environment's hierarchy: by its policy OIDs (the other
+    environment's profile, its user override included, since Live's bundled OIDs are empty)
+    or by its issuer being one of the other environment's trust anchors and none of ours."""
+    other = _other(ctx.env)
+    what = f"Certificate serial {f.serial or 0:X}"
     mine = profile_for(ctx).policy_oids(f.family)
-    theirs = load_profile(_other(ctx.env)).policy_oids(f.family)
+    theirs = load_profile(other, override_path(EnvPaths.for_env(ctx.paths.root, other).env_dir,
+                                               other)).policy_oids(f.family)
     foreign = [p for p in f.policy_oids if p in theirs and p not in mine]
     if foreign:
-        require_same(ctx.env, _other(ctx.env),
-                     f"Certificate serial {f.serial or 0:X} (policy {foreign[0]})")
+        require_same(ctx.env, other, f"{what} (policy {foreign[0]})")
+    if f.issuer_der is None:
+        return
+    if any(names_equal(a.subject, f.issuer_der) for a in trust_anchors(ctx)):
+        return
+    theirs_ca = next((a for a in _other_anchors(ctx) if names_equal(a.subject, f.issuer_der)),
+                     None)
+    if theirs_ca is not None:
+        require_same(ctx.env, other, f"{what} (issuer {name_text(theirs_ca.subject)}, a "
+                                     f"{other.label} trust anchor)")
 
 
 def _compare_with_csr(f: ProfileFields, csr_der: bytes) -> list[str]:

@@ -217,3 +217,56 @@ def test_ambiguous_serial_lists_candidates(ctx) -> None:  # type: ignore[no-unty
     with pytest.raises(Ambiguous, match=r"OU=07,CN=Z1.*CN=Other"):
         certs.find_certificate(ctx, "4FBC525201A1D7586C1BC1C4734DEB9F")
     assert RemotePartyRole.parse("02") is RemotePartyRole.SUPPLIER
+
+
+def _override_policy(data_root: Path, env: str, oid: str) -> None:
+    """A user's profile override for `env` (as Settings > Profiles saves it) with `oid` as its
+    Organisation policy."""
+    import json
+
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.profile_data import bundled_profile_path, override_path
+
+    doc = json.loads(bundled_profile_path(Environment(env)).read_text())
+    doc["organisation"]["policy_oids"] = [oid]
+    path = override_path(data_root / env, Environment(env))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc))
+
+
+LIVE_POLICY = "1.2.826.0.1.99999.1"
+
+
+def test_live_policy_from_the_live_override_is_refused_in_test(ctx, live_ctx,  # type: ignore[no-untyped-def]
+                                                               data_root: Path) -> None:
+    """Live's bundled policy OIDs are empty; the officer's Live override names them. A Live
+    certificate imported into Test is refused as Live, not checked as a Test one."""
+    _override_policy(data_root, "live", LIVE_POLICY)
+    pem, _root = _issue(ctx, KeyUsage.SIGNING, LIVE_POLICY, chained=True)
+    with pytest.raises(EnvironmentMismatch, match=r"Live environment.*Test environment"):
+        certs.import_certificate(ctx, pem, at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
+    assert certs.list_certificates(ctx) == []
+    # and in Live, where the override makes it Live's policy, it is not refused
+    pem, root = _issue(live_ctx, KeyUsage.SIGNING, LIVE_POLICY, chained=True)
+    certs.add_trust_anchor(live_ctx, root.public_bytes(serialization.Encoding.PEM))
+    ok = certs.import_certificate(live_ctx, pem, at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
+    assert ok.status == certs.ACCEPTED, ok.message
+
+
+@pytest.mark.parametrize("home,other", [("test", "live"), ("live", "test")])
+def test_issuer_among_the_other_environments_anchors_is_refused(  # type: ignore[no-untyped-def]
+        ctx, live_ctx, home: str, other: str) -> None:
+    """A certificate whose issuer is one of the other environment's trust anchors (and none of
+    ours) is that environment's, whatever its policy OID says: refused both ways."""
+    contexts = {"test": ctx, "live": live_ctx}
+    here, there = contexts[home], contexts[other]
+    pem, root = _issue(here, KeyUsage.SIGNING, "1.2.826.0.1.99999.7", chained=True)
+    certs.add_trust_anchor(there, root.public_bytes(serialization.Encoding.PEM))
+    with pytest.raises(EnvironmentMismatch, match=rf"{other.capitalize()} trust anchor.*"
+                                                  rf"{other.capitalize()} environment"):
+        certs.import_certificate(here, pem, at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
+    assert certs.list_certificates(here) == []
+    # once this environment trusts the same CA itself, the certificate is checked as usual
+    certs.add_trust_anchor(here, root.public_bytes(serialization.Encoding.PEM))
+    res = certs.import_certificate(here, pem, at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
+    assert res.status != certs.UNMATCHED and not res.duplicate

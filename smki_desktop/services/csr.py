@@ -46,6 +46,19 @@ def pkcs11_store(ctx: AppContext) -> Any:
     return Pkcs11KeyStore(ctx.env, module, token, ctx.db, ctx.clock, ctx.passphrases)
 
 
+def set_token_settings(ctx: AppContext, module: str, token: str) -> AuditEntry:
+    """Choose the PKCS#11 module and token label for token keys (both empty: none), audited."""
+    module, token = module.strip(), token.strip()
+    if module and not Path(module).is_file():
+        raise InputError(f"PKCS#11 module: there is no file {module}.")
+    if bool(module) != bool(token):
+        raise InputError("PKCS#11 module and token label: give both, or neither to stop using "
+                         "a token.")
+    ctx.set_setting(SETTING_PKCS11_MODULE, module)
+    ctx.set_setting(SETTING_PKCS11_TOKEN, token)
+    return ctx.audit.record("settings.pkcs11", {"module": module, "token": token})
+
+
 def signer_for(ctx: AppContext, info: KeyInfo,
                token_store: Any = None) -> AbstractContextManager[Signer]:
     if info.location is KeyLocation.PKCS11:

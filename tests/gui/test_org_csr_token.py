@@ -101,3 +101,40 @@ def test_cancelling_the_pin_fails_the_job_and_makes_nothing(window, qtbot,  # ty
     assert ctx.db.conn().execute("SELECT COUNT(*) FROM keys").fetchone()[0] == 0
     assert csr_service.list_csrs(ctx) == []
     assert [r[0] for r in ctx.db.conn().execute("SELECT action FROM audit_log")] == before
+
+
+def test_token_settings_saved_and_audited_by_a_job(window, qtbot, token: str) -> None:  # type: ignore[no-untyped-def]
+    """Settings > Profiles saves the token choice in the background (the audit record is a
+    keyring write, never made on the GUI thread) and reports a failure."""
+    from smki_desktop.gui.qt import QMessageBox
+    from smki_desktop.gui.settings.profiles import Section
+
+    ctx = window.services.ctx
+    section = Section(window.services)
+    qtbot.addWidget(section)
+
+    def audited() -> list[str]:
+        return [r[0] for r in ctx.db.conn().execute(
+            "SELECT details FROM audit_log WHERE action='settings.pkcs11'")]
+
+    section.module.setText("/nowhere/libnothing.so")
+    section.token.setText(token)
+    with qtbot.waitSignal(window.jobs.busy_changed, timeout=5000,
+                          check_params_cb=lambda busy, name: busy and "token" in name):
+        section.save.click()
+    qtbot.waitUntil(lambda: section.status.text().startswith("Not saved"), timeout=30000)
+    assert "no file /nowhere/libnothing.so" in section.status.text()
+    box = window.findChild(QMessageBox, "errorBox")
+    assert box is not None and "libnothing" in box.text()
+    assert ctx.setting(csr_service.SETTING_PKCS11_MODULE) is None and audited() == []
+
+    section.module.setText(MODULE)
+    with qtbot.waitSignal(window.jobs.busy_changed, timeout=5000,
+                          check_params_cb=lambda busy, name: busy and "token" in name):
+        section.save.click()
+    assert section.status.text() == "Saving…" and not section.save.isEnabled()
+    qtbot.waitUntil(lambda: section.status.text() == "Saved.", timeout=30000)
+    assert section.save.isEnabled()
+    assert ctx.setting(csr_service.SETTING_PKCS11_MODULE) == MODULE
+    assert ctx.setting(csr_service.SETTING_PKCS11_TOKEN) == token
+    assert len(audited()) == 1 and token in audited()[0]

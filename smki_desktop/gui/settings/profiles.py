@@ -66,9 +66,20 @@ class Section(QWidget):
         box.addLayout(token)
 
     def save_token(self) -> None:
-        ctx = self.services.ctx
+        """Saved and audited in the background: the audit record is a keyring write."""
         module, token = self.module.text().strip(), self.token.text().strip()
-        ctx.set_setting(csr_service.SETTING_PKCS11_MODULE, module)
-        ctx.set_setting(csr_service.SETTING_PKCS11_TOKEN, token)
-        ctx.audit.record("settings.pkcs11", {"module": module, "token": token})
-        self.status.setText("Saved.")
+        self.save.setEnabled(False)
+        self.status.setText("Saving…")
+
+        def done(_entry: object) -> None:
+            self.save.setEnabled(True)
+            self.status.setText("Saved.")
+
+        def failed(exc: BaseException) -> None:
+            self.save.setEnabled(True)
+            self.status.setText(f"Not saved: {getattr(exc, 'message', None) or exc}")
+            self.services.error("Token settings not saved", exc)
+
+        self.services.jobs.submit(csr_service.set_token_settings, self.services.ctx, module,
+                                  token, on_done=done, on_error=failed,
+                                  name="save the token settings")

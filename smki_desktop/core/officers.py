@@ -213,11 +213,12 @@ def check_aro_nomination(env: Environment, declared_env: str, *, nominee_name: s
 
 
 def check_not_duplicate(existing: Iterable[Officer], role: OfficerRole, email: str) -> None:
+    # "an": both labels (SRO, ARO) start with a vowel sound
     for o in existing:
         if (o.role is role and o.email.lower() == email.lower()
                 and o.status is not OfficerStatus.REVOKED):
             raise Refusal(
-                f"{email} already has a {role.label} register entry ({o.officer_id}, "
+                f"{email} already has an {role.label} register entry ({o.officer_id}, "
                 f"{o.status.value}); revoke it before nominating again."
             )
 

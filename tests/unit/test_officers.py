@@ -19,6 +19,7 @@ from smki_desktop.core.officers import (
     Verification,
     activate,
     check_aro_nomination,
+    check_not_duplicate,
     check_sro_nomination,
     record_verification,
     register_warnings,
@@ -158,3 +159,11 @@ def test_warnings_cover_screening_dormant():
     dormant = [w for w in ws if w.code == "dormant"]
     assert len(dormant) == 1 and "ARO file key" in dormant[0].message
     assert "Only 1 active SRO in Test" in next(w for w in ws if w.code == "cover").message
+
+
+def test_duplicate_entry_refusal_reads_an_aro_an_sro():
+    for role in (OfficerRole.ARO, OfficerRole.SRO):
+        with pytest.raises(Refusal, match=rf"already has an {role.label} register entry"):
+            check_not_duplicate([officer(role=role)], role, "ALICE@example.com")
+    check_not_duplicate([officer(status=OfficerStatus.REVOKED)], OfficerRole.SRO,
+                        "alice@example.com")

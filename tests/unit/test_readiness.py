@@ -51,3 +51,22 @@ def test_suspended_or_credentialless_officers_do_not_count():
 def test_live_has_no_test_officer_item():
     cl = all_checklists(Environment.LIVE, ReadinessFacts(None, {}), [])[0]
     assert "test-officers" not in by_code(cl)
+
+
+def test_next_steps_name_the_environment_in_live():
+    """Following a Live hint must record into Live: `smki` defaults to Test."""
+    none = ReadinessFacts(None, {})
+    live = [i.next_step for c in all_checklists(Environment.LIVE, none, []) for i in c.items]
+    test = [i.next_step for c in all_checklists(Environment.TEST, none, []) for i in c.items]
+    commands = [s for s in live if "smki " in s]
+    assert len(commands) >= 4
+    for s in commands:
+        assert "smki --env live " in s and "smki readiness" not in s \
+            and "smki officer" not in s, s
+    assert any("smki --env live readiness set --org-verified" in s for s in live)
+    assert any("smki --env live readiness set --type device" in s for s in live)
+    assert any("smki --env live officer nominate --form sro" in s for s in live)
+    assert any("smki --env live officer nominate --form aro" in s for s in live)
+    assert not any("--env" in s for s in test)
+    assert any("smki readiness set --org-verified" in s for s in test)
+    assert any("smki officer link-key" in s for s in test)

@@ -181,8 +181,30 @@ def scheduler(ctx: AppContext, rules: RateRules | None = None) -> Scheduler:
 
 def open_portal(ctx: AppContext, *, timeout: float = 30.0, retries: int = 2) -> WsPortal:
     rec = endpoint(ctx)
-    return WsPortal(rec.endpoint, client_tls(ctx), scheduler=scheduler(ctx), timeout=timeout,
-                    retries=retries)
+    rules = None
+    if rec.source == "simulator":
+        # the simulator runs a batch in seconds (`batch_step` a stage), not overnight: polls
+        # are spaced by its stage time instead of the DCC's hour (the DCC keeps the hour)
+        step = _simulator_step(ctx)
+        rules = RateRules(batch_poll_interval=timedelta(seconds=max(step, 0.05)))
+    return WsPortal(rec.endpoint, client_tls(ctx), scheduler=scheduler(ctx, rules),
+                    timeout=timeout, retries=retries)
+
+
+def _simulator_step(ctx: AppContext) -> float:
+    info = simulator_control.running(ctx)
+    return simulator_control.batch_step(info) if info is not None else 2.0
+
+
+SIMULATOR_ISSUE_RATE = 1000.0  # certificates a second the simulator issues (about; measured)
+_STAGES_LEFT = {"PENDING": 3, "QUEUED": 2, "PROCESSING": 1}
+
+
+def simulator_batch_eta(step: float, status: str, count: int) -> timedelta:
+    """How long until a simulator batch in `status` is likely COMPLETED: one `batch_step` for
+    each stage still ahead, plus the time to issue `count` certificates."""
+    stages = _STAGES_LEFT.get(status, 1)
+    return timedelta(seconds=stages * step + count / SIMULATOR_ISSUE_RATE + 0.05)
 
 
 def set_api_key(ctx: AppContext, key: str) -> AuditEntry:
@@ -321,10 +343,12 @@ def request_revocation(ctx: AppContext, serial_hex: str, reason: str = "") -> En
 
 
 # ------------------------------------------------------------------------------ send
-def _first_poll_at(ctx: AppContext, rec_source: str, kind: str) -> datetime:
+def _first_poll_at(ctx: AppContext, rec_source: str, kind: str, count: int = 0) -> datetime:
     now = ctx.clock.now()
     if rec_source == "simulator":
-        return now  # the simulator's accelerated clock: results are worth asking for at once
+        if kind == "device-batch":  # when the simulator should have finished it
+            return now + simulator_batch_eta(_simulator_step(ctx), "PENDING", count)
+        return now  # the simulator answers Organisation CSRs at once
     if kind == "device-batch":
         return next_processing_start(RateRules(), now) + timedelta(hours=1)
     return now + timedelta(hours=1)
@@ -387,7 +411,7 @@ def _send_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem, source
         msg = W.SubmitCSRBatch.parse(item.payload)
         sub = p.submit_device_batch(item.ref, list(msg.csrs))
         ob.mark_submitted(item.ref, sub.server_id, sub.status,
-                          _first_poll_at(ctx, source, item.kind))
+                          _first_poll_at(ctx, source, item.kind, len(msg.csrs)))
     elif item.kind == "device-adhoc":
         issued = p.submit_device_csr(item.ref, item.payload)
         res = _items_xml(item.ref, "COMPLETED", [issued])
@@ -456,7 +480,7 @@ def poll(ctx: AppContext, portal: WsPortal | None = None, *, force: bool = False
             try:
                 if source != "simulator":
                     _require_processing_window(ctx, item)
-                done = _poll_one(ctx, ob, p, item, report)
+                done = _poll_one(ctx, ob, p, item, report, source)
             except Throttled as exc:
                 ob.defer(item.ref, None, exc.retry_at)
                 report.deferred.append((ob.get(item.ref), exc.message))
@@ -490,8 +514,7 @@ def _require_processing_window(ctx: AppContext, item: OutboxItem) -> None:
 
 
 def _poll_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
-              report: PollReport) -> bool:
-    interval = RateRules().batch_poll_interval
+              report: PollReport, source: str = "configured") -> bool:
     if item.kind == "org-csr":
         st = p.fetch_org_result(item.ref, item.server_id or "")
         if st.status == "COMPLETED" and st.certificate_der:
@@ -515,7 +538,12 @@ def _poll_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
                 ob.mark_failed(item.ref, f"Batch {state.status} ({state.error_code or '-'})",
                                state.status)
             return True
-        ob.mark_polled(item.ref, state.status, ctx.clock.now() + interval)
+        if source == "simulator":  # still running: ask again when it should be done
+            wait = simulator_batch_eta(_simulator_step(ctx), state.status,
+                                       int(item.meta.get("count", 0)))
+        else:
+            wait = RateRules().batch_poll_interval
+        ob.mark_polled(item.ref, state.status, ctx.clock.now() + wait)
         return False
     return False
 

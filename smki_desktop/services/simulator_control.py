@@ -215,3 +215,14 @@ def control(info: SimulatorInfo, path: str, payload: dict[str, Any] | None = Non
     if resp.status_code != 200:
         raise SimulatorError(f"Simulator control {path} answered HTTP {resp.status_code}.")
     return dict(resp.json())
+
+
+def batch_step(info: SimulatorInfo, default: float = 2.0) -> float:
+    """The simulator's batch speed (seconds a stage, `/_control/config` `batch_step`); the
+    default if it cannot be asked."""
+    import httpx
+
+    try:
+        return max(float(control(info, "/_control/config")["batch_step"]), 0.0)
+    except (SimulatorError, httpx.HTTPError, OSError, KeyError, TypeError, ValueError):
+        return default

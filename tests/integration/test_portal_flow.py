@@ -93,17 +93,21 @@ def test_second_batch_poll_within_the_hour_is_throttled(ctx, sim) -> None:
     ctx.clock = clock
     item = portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB123456780000))
     portal.send_pending(ctx)
-    p = portal.open_portal(ctx)
+    # the DCC's rules (open_portal scales polls to a simulator's batch speed instead)
+    from smki_desktop.portal.ws_client import WsPortal
+
+    p = WsPortal(portal.endpoint(ctx).endpoint, portal.client_tls(ctx),
+                 scheduler=portal.scheduler(ctx))
     try:
         p.poll_batch(portal.outbox(ctx).get(item.ref).server_id or "")
         clock.advance(minutes=30)
         with pytest.raises(Throttled) as exc:
             p.poll_batch(portal.outbox(ctx).get(item.ref).server_id or "")
         assert exc.value.retry_at == clock.now() + timedelta(minutes=30)
+        # through the service: deferred with the typed reason, next action at the allowed time
+        report = portal.poll(ctx, p, force=True)
     finally:
         p.close()
-    # through the service: deferred with the typed reason, next action at the allowed time
-    report = portal.poll(ctx, force=True)
     assert report.deferred and "one poll an hour" in report.deferred[0][1]
     assert portal.outbox(ctx).get(item.ref).next_action_at == clock.now() + timedelta(minutes=30)
 

@@ -135,3 +135,30 @@ def test_import_response_shows_results(qtbot, window: MainWindow, tmp_path: Path
     page.status_combo.setCurrentIndex(page.status_combo.findData("error"))
     assert page.proxy.rowCount() == 1
     assert "signature does not verify" in page.proxy.index(0, 3).data()
+
+
+def test_export_replaces_the_confirmed_file(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = _page(window)
+    _wait_idle(qtbot, page)
+    gen = devices.generate_test(page.ctx, 3, tmp_path / "gen", processes=1)
+    page.validate(gen.out)
+    _wait_idle(qtbot, page)
+    out = tmp_path / "view.csv"
+    out.write_text("an older export\n")  # the user chose it and confirmed "Replace?"
+    page.export_view(out)
+    _wait_idle(qtbot, page)
+    assert "Exported 3 rows" in page.summary.text(), page.summary.text()
+    rows = list(csv.reader(out.open()))
+    assert rows[0][:3] == ["Device EUI", "Usage", "Status"] and len(rows) == 4
+    entry = [e for e in page.ctx.audit.entries() if e.action == "devices.export"][-1]
+    assert entry.details["replaced"] is True and entry.details["rows"] == 3
+
+
+def test_cancel_is_disabled_while_loading_all_device_csrs(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    page = _page(window)
+    _wait_idle(qtbot, page)
+    page.show_all()  # collects finished batches: not cancellable half-way
+    assert page.job is not None
+    assert not page.cancel_btn.isEnabled()
+    _wait_idle(qtbot, page)
+    assert not page.cancel_btn.isEnabled()

@@ -267,11 +267,14 @@ class Page(QWidget):
 
     # -- jobs
     def _run(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None],
-             what: str, **kwargs: Any) -> None:
+             what: str, cancellable: bool = True, **kwargs: Any) -> None:
+        """Run `fn` as a job; `cancellable` False for a job that does not check
+        `progress.cancelled` (its Cancel button stays disabled rather than do nothing)."""
         if self.job is not None:
             self.services.status("A device job is already running; wait or cancel it.")
             return
         self._busy(True, what)
+        self.cancel_btn.setEnabled(cancellable)
         self.job = self.services.jobs.submit(
             fn, *args, on_done=lambda r: self._finished(done, r),
             on_error=lambda e: self._failed(what, e), on_progress=self._progress,
@@ -385,7 +388,9 @@ class Page(QWidget):
         self.show_all()
 
     def show_all(self) -> None:
-        self._run(_store_rows, self.ctx, done=self._show_store, what="Loading device CSRs")
+        # collecting files each finished batch whole and cannot be stopped half-way
+        self._run(_store_rows, self.ctx, done=self._show_store, what="Loading device CSRs",
+                  cancellable=False)
 
     def _show_store(self, payload: tuple[list[Row], list[str], list[str]]) -> None:
         rows, hay, warnings = payload
@@ -406,11 +411,12 @@ class Page(QWidget):
         self.validate(res.out)
 
     def export_view(self, path: Path) -> None:
-        from smki_desktop.store.atomic import write_atomic
-
+        """Write the rows in view as CSV; the save dialog has already confirmed replacing an
+        existing file."""
         rows = self.model.visible_rows()
-        self._run(write_atomic, Path(path), rows_to_csv(rows), done=lambda p: self.summary
-                  .setText(f"Exported {len(rows):,} rows to {p}."), what="Exporting")
+        self._run(_export_rows, self.ctx, Path(path), rows_to_csv(rows), len(rows),
+                  done=lambda p: self.summary.setText(f"Exported {len(rows):,} rows to {p}."),
+                  what="Exporting", cancellable=False)
 
     # -- table helpers
     def _set_rows(self, rows: list[Row], hay: list[str] | None = None) -> None:
@@ -498,6 +504,17 @@ def _validate_rows(ctx: Any, path: Path, progress: Any = None) -> tuple[Any, lis
                        for a in res.accepted]
     rows += [(r.eui, r.usage, "rejected", r.reason, r.source, r.locator) for r in res.rejected]
     return res, rows, make_hay(rows)
+
+
+def _export_rows(ctx: Any, path: Path, data: bytes, count: int) -> Path:
+    """Background: write the exported view (replacing the file the user chose) and audit it."""
+    from smki_desktop.store.atomic import write_atomic
+
+    replaced = path.exists()
+    out = write_atomic(path, data, overwrite=True)
+    ctx.audit.record("devices.export", {"path": str(path), "rows": count,
+                                        "replaced": replaced}, {"csv": data})
+    return out
 
 
 def _store_rows(ctx: Any) -> tuple[list[Row], list[str], list[str]]:

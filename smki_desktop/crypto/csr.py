@@ -17,12 +17,13 @@ from asn1crypto import csr as acsr
 from asn1crypto import keys as akeys
 from asn1crypto import x509 as ax509
 
-from smki_desktop.core.errors import InputError
+from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.eui import Eui64
 from smki_desktop.core.keys import KeyType, KeyUsage
 from smki_desktop.core.ports import Signer
 from smki_desktop.core.profiles import SmkiProfile
 from smki_desktop.core.roles import RemotePartyRole
+from smki_desktop.core.wording import with_article
 
 KU_BITS = {KeyUsage.SIGNING: "digital_signature", KeyUsage.KEY_AGREEMENT: "key_agreement"}
 
@@ -92,20 +93,21 @@ class OrgCsrRequest:
             if not cn:
                 raise InputError("CN: empty; leave it out instead.")
             if not profile.cn_allowed(self.role):
-                raise InputError(f"CN: the {profile.environment.label} profile allows no CN "
-                                 f"for role {self.role.name_text} ({self.role.ou}).")
+                raise Refusal(f"CN: the {profile.environment.label} profile allows no CN "
+                              f"for role {self.role.name_text} ({self.role.ou}).")
             if len(cn.encode("utf-8")) > profile.cn_max_length:
                 raise InputError(f"CN: longer than {profile.cn_max_length} octets.")
         if party_type:
             allowed = profile.allowed_roles(party_type)
             if self.role not in allowed:
                 names = ", ".join(f"{r.name_text} ({r.ou})" for r in allowed)
-                raise InputError(f"Role: a {party_type} may request {names}; not "
-                                 f"{self.role.name_text} ({self.role.ou}).")
+                raise Refusal(f"Role: {with_article(party_type)} may request {names}; not "
+                              f"{self.role.name_text} ({self.role.ou}).")
             usages = profile.allowed_usages(party_type, self.role)
             if self.usage not in usages:
-                raise InputError(f"Usage: role {self.role.name_text} allows "
-                                 f"{', '.join(u.value for u in usages)} for a {party_type}.")
+                raise Refusal(f"Usage: role {self.role.name_text} allows "
+                              f"{', '.join(u.value for u in usages)} for "
+                              f"{with_article(party_type)}, not {self.usage.value}.")
 
 
 def _tlv(tag: int, body: bytes) -> bytes:

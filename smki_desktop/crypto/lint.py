@@ -31,6 +31,7 @@ from smki_desktop.core.keys import KeyUsage, key_id_for_spki
 from smki_desktop.core.lint_rules import Finding, finding, has_errors
 from smki_desktop.core.profiles import SmkiProfile
 from smki_desktop.core.roles import RemotePartyRole
+from smki_desktop.core.wording import with_article
 from smki_desktop.crypto.certs import name_text, names_equal, parse_name_text, verify_signature
 from smki_desktop.crypto.der import Kind, Tlv, children, detect_kind, tlv, to_der
 
@@ -560,8 +561,8 @@ def _lint_cert(p: _Parsed, f: ProfileFields, profile: SmkiProfile, add: Any) -> 
             "Certificate.signatureAlgorithm")
     ca_names = profile.ca_names(f.family)
     if ca_names and not any(names_equal(tbs["issuer"], parse_name_text(n)) for n in ca_names):
-        add("cert.issuer-unknown", f"issuer {f.issuer!r} is not a {f.family} CA of the "
-            f"{profile.environment.label} profile ({', '.join(ca_names)})")
+        add("cert.issuer-unknown", f"issuer {f.issuer!r} is not {with_article(f.family)} CA "
+            f"of the {profile.environment.label} profile ({', '.join(ca_names)})")
     validity = tbs["validity"]
     for which in ("not_before", "not_after"):
         t = validity[which]
@@ -584,7 +585,8 @@ def _lint_extensions(p: _Parsed, f: ProfileFields, profile: SmkiProfile, add: An
             continue
         by_oid[e.oid] = e
         if e.oid not in allowed:
-            add("ext.unexpected", f"extension {e.oid} is not allowed in a {f.family} {p.kind}")
+            add("ext.unexpected", f"extension {e.oid} is not allowed in "
+                f"{with_article(f.family)} {p.kind}")
     ku = by_oid.get(OID_KU)
     if ku is None:
         add("ku.missing", "keyUsage is missing")

@@ -275,6 +275,16 @@ def link_profile(ctx: AppContext, ref: str) -> OfficerChanged:
     if prof is None:
         prof = OfficerProfile(o.name, ProfileRole(o.role.value), o.email, o.officer_id)
     else:
+        differences = []
+        if " ".join(prof.name.lower().split()) != " ".join(o.name.lower().split()):
+            differences.append(f"the profile's name is {prof.name!r}, the entry's {o.name!r}")
+        if prof.role.value != o.role.value:
+            differences.append(f"the profile's role is {prof.role.value.upper()}, the entry's "
+                               f"{o.role.label}")
+        if differences:
+            raise Refusal(f"The local officer profile is not register entry {o.officer_id}: "
+                          + "; ".join(differences) + ". Link the profile to its own entry, or "
+                          "correct the profile (`smki profile set`) first.")
         prof = replace(prof, register_id=o.officer_id)
     saved = set_officer(ctx, prof)
     return OfficerChanged(o, saved.audit)

@@ -126,6 +126,29 @@ def test_bad_input_names_the_field(cli_run, tmp_path: Path) -> None:  # type: ig
     assert not (tmp_path / "x.pem").exists()
 
 
+def test_role_not_allowed_for_the_party_type_is_a_refusal(cli_run, ctx,  # type: ignore[no-untyped-def]
+                                                          tmp_path: Path) -> None:
+    """Well-formed but forbidden by the profile for this party type: exit 1 (a refusal), not 2
+    (bad input), and said in English ("an import-supplier")."""
+    from smki_desktop.core.eui import EuiRange
+    from smki_desktop.core.party import PartyProfile, PartyType
+    from smki_desktop.services.party import set_party
+
+    own = EuiRange.parse("90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF")
+    set_party(ctx, PartyProfile(name="Imp", party_id="IMP",
+                                party_type=PartyType("import-supplier"), eui_ranges=(own,)))
+    ctx.close()
+    key = new_key(cli_run, "key-agreement")
+    res = cli_run("csr", "org", "--key", key, "--role", "networkOperator", "--eui",
+                  "90B3D51F30010000", "--out", str(tmp_path / "x.pem"))
+    assert res.code == 1 and "Role: an import-supplier may request" in res.err
+    res = cli_run("csr", "org", "--key", key, "--role", "xmlSign", "--eui",
+                  "90B3D51F30010000", "--out", str(tmp_path / "x.pem"))
+    assert res.code == 1 and "for an import-supplier, not key-agreement" in res.err
+    assert not (tmp_path / "x.pem").exists()
+    assert json.loads(cli_run("csr", "list", "--json").out)["csrs"] == []
+
+
 def test_lint_exit_codes_and_json(cli_run) -> None:  # type: ignore[no-untyped-def]
     clean = [str(p) for p in sorted((PKI / "organisation").glob("*.pem"))]
     assert cli_run("lint", *clean).code == 0

@@ -275,6 +275,28 @@ def test_record_signed_with_filling_officers_file_signing_key(cli_run, tmp_path,
     assert rec["filled_by"]["register_id"] == sro
 
 
+def test_link_profile_requires_matching_name_and_role(cli_run, tmp_path):
+    sro = make_active_sro(cli_run, tmp_path)  # Alice Example
+    assert cli_run("profile", "set", "--name", "Bob Other", "--role", "aro").code == 0
+    res = cli_run("officer", "link-profile", sro)
+    assert res.code == 1
+    assert "'Bob Other'" in res.err and "'Alice Example'" in res.err
+    assert "role is ARO" in res.err and "SRO" in res.err
+    shown = cli_run("profile", "show")
+    assert "Register entry: not linked" in shown.out
+    assert cli_run("--json", "profile", "show").json()["register"] is None
+    assert cli_run("profile", "set", "--name", "alice  example", "--role", "aro").code == 0
+    res = cli_run("officer", "link-profile", sro)
+    assert res.code == 1 and "role is ARO, the entry's SRO" in res.err
+    assert "name is" not in res.err
+    assert cli_run("profile", "set", "--name", "Alice Example", "--role", "sro").code == 0
+    assert cli_run("officer", "link-profile", sro).code == 0
+    shown = cli_run("profile", "show")
+    assert f"Register entry: {sro} (Alice Example, active SRO)" in shown.out
+    data = cli_run("--json", "profile", "show").json()
+    assert data["profile"]["register_id"] == sro and data["register"]["status"] == "active"
+
+
 def test_verify_then_pdf_shows_the_meeting_record(cli_run, tmp_path):
     sro = make_active_sro(cli_run, tmp_path)
     out = tmp_path / "again.pdf"

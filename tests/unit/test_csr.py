@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import InputError
+from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.eui import Eui64
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
 from smki_desktop.core.roles import RemotePartyRole
@@ -95,10 +95,12 @@ def test_refuses_wrong_keys() -> None:
 def test_request_checked_against_party_type() -> None:
     OrgCsrRequest(RemotePartyRole.SUPPLIER, EUI, KeyUsage.SIGNING, "X").check(
         TEST, "import-supplier")
-    with pytest.raises(InputError, match="Role: a import-supplier may request"):
+    # a rule of the profile, not bad input: a Refusal (exit 1), in proper English
+    with pytest.raises(Refusal, match="Role: an import-supplier may request"):
         OrgCsrRequest(RemotePartyRole.NETWORK_OPERATOR, EUI, KeyUsage.SIGNING).check(
             TEST, "import-supplier")
-    with pytest.raises(InputError, match="Usage: role xmlSign allows signing"):
+    with pytest.raises(Refusal, match="Usage: role xmlSign allows signing for a gas-supplier, "
+                                      "not key-agreement"):
         OrgCsrRequest(RemotePartyRole.XML_SIGN, EUI, KeyUsage.KEY_AGREEMENT).check(
             TEST, "gas-supplier")
     with pytest.raises(InputError, match="CN: longer"):
@@ -121,3 +123,16 @@ def test_direct_der_equals_asn1crypto_assembly(usage: KeyUsage, cn: str | None) 
     generic = assemble_csr(org_subject(RemotePartyRole.SUPPLIER, EUI, cn), s.key.public_key_der,
                            [key_usage_extension(usage)], s)
     assert acsr.CertificationRequest.load(generic)["certification_request_info"].dump() == fast
+
+
+@pytest.mark.parametrize("word,expected", [
+    ("import-supplier", "an"), ("export-supplier", "an"), ("organisation", "an"),
+    ("electricity-distributor", "an"), ("other-user", "an"), ("gas-supplier", "a"),
+    ("device", "a"), ("user", "a"), ("unique key", "a"), ("hour", "an"), ("SRO", "an"),
+    ("HSM", "an"), ("UTRN", "a"), ("ARO", "an"), ("DCC", "a"), ("X.509 file", "an"),
+    ("07", "a"), ("8-byte EUI", "an"), ("", "a")])
+def test_article_by_sound(word: str, expected: str) -> None:
+    from smki_desktop.core.wording import article, with_article
+
+    assert article(word) == expected
+    assert with_article("organisation") + " CA" == "an organisation CA"

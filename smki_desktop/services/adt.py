@@ -342,9 +342,13 @@ def signing_identity(ctx: AppContext, key_ref: str, *, at: datetime | None = Non
     """Check that `key_ref` may sign files here and return it with its credential."""
     from smki_desktop.services.credentials import find_credential
     from smki_desktop.services.keys import get_key
+    from smki_desktop.services.officers import signing_block
 
     info = get_key(ctx, key_ref)  # refuses a key of the other environment, naming both
     require_same(ctx.env, info.environment, f"Key {info.short_id}")
+    blocked = signing_block(ctx, info)  # its officer was suspended or revoked
+    if blocked:
+        raise Refusal(blocked)
     if info.usage is not KeyUsage.FILE_SIGNING:
         raise Refusal(
             f"Key {info.short_id} ({info.label}) is a {info.usage.value} key: files are signed "

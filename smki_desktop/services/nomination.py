@@ -38,9 +38,11 @@ from smki_desktop.services.context import AppContext
 from smki_desktop.services.officers import (
     find_officer,
     insert_officer,
+    key_holder,
     list_officers,
     next_officer_id,
     profile_officer,
+    signing_block,
 )
 from smki_desktop.store.atomic import write_atomic
 
@@ -54,6 +56,7 @@ class Nominated:
     signature_path: Path | None
     signed_by: str | None  # key id
     audit: AuditEntry
+    warnings: tuple[str, ...] = ()  # e.g. why the record was left unsigned
 
 
 def all_schemas() -> list[FormSchema]:
@@ -220,39 +223,75 @@ def same_name(a: str, b: str) -> bool:
     return " ".join(a.lower().split()) == " ".join(b.lower().split())
 
 
-def _sign_record(ctx: AppContext, data: bytes) -> tuple[bytes | None, str | None]:
+def _sign_record(ctx: AppContext, data: bytes) -> tuple[bytes | None, str | None, str]:
     """Sign with the filling officer's file-signing key where they have one: a valid
-    file-signing credential (certificate included), else a file-signing key linked to their
-    register entry (named by key identifier)."""
+    file-signing credential (certificate included) of a key linked to their register entry,
+    else such a key without a credential (named by key identifier); only when they hold no key
+    at all, a file-signing credential whose key no officer holds. Never a key flagged
+    `officer-suspended`/`officer-revoked`, nor another officer's key. Returns the signature,
+    the key id and, when the record is left unsigned, why."""
+    from smki_desktop.keystores.os_keyring import key_info_from_row
+
     filler = profile_officer(ctx)
-    linked = [c.key_id for c in filler.credentials if not c.flagged] if filler else []
+    held = [c.key_id for c in filler.credentials] if filler else []
+    held_ok = [c.key_id for c in filler.credentials if not c.flagged] if filler else []
+    skipped: list[str] = []
+
+    def refusal(key_id: str) -> str:
+        row = ctx.db.conn().execute("SELECT * FROM keys WHERE key_id=? AND environment=?",
+                                    (key_id, ctx.env.value)).fetchone()
+        if row is None:
+            return f"key {key_id[:16]} is not in this environment's key store"
+        info = key_info_from_row(row)
+        if info.usage is not KeyUsage.FILE_SIGNING:
+            return f"key {info.short_id} is not a file-signing key"
+        block = signing_block(ctx, info)
+        if block:
+            return block
+        holder = key_holder(ctx, key_id)
+        if holder is not None and (filler is None or holder.officer_id != filler.officer_id):
+            return f"key {info.short_id} is held by {holder.officer_id}, not the filling officer"
+        if key_id in held and key_id not in held_ok:
+            return f"key {info.short_id} is flagged in the officer register"
+        return ""
+
     try:
         from smki_desktop.crypto.cms import sign_detached
     except ImportError:  # pragma: no cover - issue 6's module missing
-        return None, None
-    cert = None
-    key_id = None
+        return None, None, "Record not signed: this installation cannot sign files."
+    creds: list[Any] = []
     try:
         from smki_desktop.services.credentials import list_credentials
 
         now = ctx.clock.now()
-        for cred in list_credentials(ctx, "file-signing"):
-            if cred.valid_at(now) and (not linked or cred.key_id in linked):
-                cert, key_id = cred.certificate, cred.key_id
-                break
+        creds = [c for c in list_credentials(ctx, "file-signing") if c.valid_at(now)]
     except (ImportError, sqlite3.Error):  # the credentials table may not exist yet
-        cert, key_id = None, None
-    if key_id is None and filler is not None:
-        for kid in linked:
-            row = ctx.db.conn().execute("SELECT usage FROM keys WHERE key_id=?", (kid,)).fetchone()
-            if row and row["usage"] == KeyUsage.FILE_SIGNING.value:
-                key_id = kid
-                break
-    if key_id is None:
-        return None, None
+        creds = []
+    # (key id, certificate or None), best first
+    candidates: list[tuple[str, Any]] = [(c.key_id, c.certificate) for c in creds
+                                         if c.key_id in held]
+    candidates += [(kid, None) for kid in held]
+    if not held:
+        candidates += [(c.key_id, c.certificate) for c in creds]
+    chosen: tuple[str, Any] | None = None
+    for kid, cert in candidates:
+        why = refusal(kid)
+        if why:
+            if why not in skipped:
+                skipped.append(why)
+            continue
+        chosen = (kid, cert)
+        break
+    if chosen is None:
+        if skipped:
+            return None, None, "Record not signed: " + " ".join(
+                w if w.endswith(".") else w + "." for w in skipped)
+        return None, None, ("Record not signed: the filling officer has no file-signing key "
+                            "here.")
+    key_id, cert = chosen
     with ctx.keystore.signer(key_id) as signer:
         sig = sign_detached(data, signer, cert, ctx.clock.now())
-    return sig, key_id
+    return sig, key_id, ""
 
 
 def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
@@ -289,7 +328,7 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
         pdf_path = write_atomic(out_dir / f"{base}.pdf", pdf, overwrite=True)
         record_path = write_atomic(out_dir / f"{base}.json", record_bytes, overwrite=True)
         extra = write_atomic(Path(pdf_out), pdf, overwrite=overwrite) if pdf_out else None
-    sig, key_id = _sign_record(ctx, record_bytes)
+    sig, key_id, unsigned = _sign_record(ctx, record_bytes)
     sig_path = write_atomic(out_dir / f"{base}.json.p7s", sig, overwrite=True) if sig else None
     artifacts: dict[str, bytes | str] = {"pdf": pdf, "record": record_bytes}
     if sig:
@@ -297,9 +336,10 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
     entry = ctx.audit.record("officer.nominate", {
         "officer_id": oid, "role": officer.role.value, "form": schema.form_id,
         "name": officer.name, "email": officer.email, "nominated_by": officer.nominated_by,
-        "self_nomination": self_nom, "signed_by": key_id,
+        "self_nomination": self_nom, "signed_by": key_id, "unsigned_reason": unsigned,
         "pdf": str(extra or pdf_path)}, artifacts)
-    return Nominated(officer, pdf_path, extra, record_path, sig_path, key_id, entry)
+    return Nominated(officer, pdf_path, extra, record_path, sig_path, key_id, entry,
+                     (unsigned,) if unsigned else ())
 
 
 def _with_id(o: Officer, oid: str) -> Officer:

@@ -12,6 +12,7 @@ from typing import Any
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal
+from smki_desktop.core.keys import KeyInfo
 from smki_desktop.core.officers import (
     Credential,
     Officer,
@@ -305,6 +306,40 @@ def profile_officer(ctx: AppContext) -> Officer | None:
         except Ambiguous:
             return None
     return None
+
+
+OFFICER_KEY_FLAGS = ("officer-suspended", "officer-revoked")
+
+
+def key_holder(ctx: AppContext, key_id: str) -> Officer | None:
+    """The register entry that holds a key (`officer link-key`), or None."""
+    try:
+        row = ctx.db.conn().execute(
+            "SELECT o.* FROM officer_credentials oc JOIN officers o "
+            "ON o.officer_id = oc.officer_id WHERE oc.key_id=? AND o.environment=?",
+            (key_id, ctx.env.value)).fetchone()
+    except sqlite3.OperationalError:  # the register's tables are not installed
+        return None
+    return _from_row(ctx, row) if row is not None else None
+
+
+def signing_block(ctx: AppContext, key: KeyInfo) -> str:
+    """Why `key` must not sign anything: it carries `officer-suspended` or `officer-revoked`
+    (set when its officer was suspended or revoked), naming the officer; '' when it may."""
+    flags = [f for f in key.flags if f in OFFICER_KEY_FLAGS]
+    if not flags:
+        return ""
+    holder = key_holder(ctx, key.key_id)
+    smki = "smki --env live" if ctx.env is Environment.LIVE else "smki"
+    if holder is not None:
+        who = (f"{holder.officer_id} ({holder.name}, {holder.role.label}), now "
+               f"{holder.status.value}"
+               + (f": {holder.status_reason}" if holder.status_reason else ""))
+    else:
+        who = "an officer no longer in the register"
+    return (f"Key {key.short_id} ({key.label}) carries the flag {', '.join(flags)}: it is held "
+            f"by {who}. A suspended or revoked officer's key signs nothing; use a key of an "
+            f"active officer (a suspension is lifted by `{smki} officer activate ID`).")
 
 
 def register(ctx: AppContext, policy: Policy | None = None) -> Register:

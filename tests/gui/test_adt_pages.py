@@ -173,3 +173,25 @@ def test_settings_section_shows_profiles_and_anchors(qtbot, window: MainWindow, 
     assert aro.root.subject.rfc4514_string() in section.anchors.text()
     section.use("adt-file", "1")
     assert section.ctx.setting("adt.profile.adt-file") == "1"
+
+
+def test_keys_page_shows_officer_flags(window: MainWindow, cli_run, tmp_path: Path  # type: ignore[no-untyped-def]
+                                       ) -> None:
+    """A revoked officer's key carries `officer-revoked`: the Keys table shows it."""
+    from smki_desktop.gui.pages.keys import COLUMNS
+    from tests.integration.adt_support import active_aro
+    from tests.integration.test_officer_cli import make_active_sro
+
+    assert window.ctx is not None
+    aro = make_aro(window.ctx, tmp_path / "pki")
+    sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
+    aro_id = active_aro(cli_run, tmp_path, sro_id)
+    assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
+    page = window.go_to("Keys")
+    col = COLUMNS.index("Flags")
+    row = next(r for r, k in enumerate(page.keys) if k.key_id == aro.key.key_id)  # type: ignore[attr-defined]
+    assert page.table.item(row, col).text() == ""  # type: ignore[attr-defined]
+    assert cli_run("officer", "revoke", aro_id, "--reason", "leaver").code == 0
+    page.refresh()  # type: ignore[attr-defined]
+    assert page.table.item(row, col).text() == "officer-revoked"  # type: ignore[attr-defined]
+    assert page.table.horizontalHeaderItem(col).text() == "Flags"  # type: ignore[attr-defined]

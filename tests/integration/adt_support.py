@@ -58,6 +58,22 @@ def make_aro(ctx, folder: Path, key_type: KeyType = KeyType.EC_P256,  # type: ig
     return Aro(info, cert, root_cert, root_key, root_pem)
 
 
+def active_aro(cli_run, tmp_path: Path, sro_id: str, name: str = "Ada Aro",  # type: ignore[no-untyped-def]
+                sro_name: str = "Sam Sro") -> str:
+    """An ARO register entry, nominated by `sro_id`, verified and active."""
+    from tests.integration.test_officer_cli import EVIDENCE, nominate
+
+    res = nominate(cli_run, tmp_path, "aro", name, nominator__officer_id=sro_id,
+                   nominator__name=sro_name)
+    assert res.code == 0, res.err
+    oid = res.json()["officer"]["officer_id"]
+    assert cli_run("officer", "verify", oid, "--date", "2026-11-01", "--verifier", "Vera",
+                   "--evidence", EVIDENCE).code == 0
+    assert cli_run("officer", "activate", oid).code == 0
+    return str(oid)
+
+
+
 def openssl_verify(content: Path, sig: Path, ca: Path | None) -> subprocess.CompletedProcess[str]:
     trust = ["-CAfile", str(ca)] if ca else ["-noverify"]
     return subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from smki_desktop.core.adt.validate import render_csv
 from smki_desktop.services import adt as adt_service
-from tests.integration.adt_support import assert_openssl_ok, make_aro
+from tests.integration.adt_support import active_aro, assert_openssl_ok, make_aro
 
 OWN = "90-B3-D5-1F-30-01-00-00"
 
@@ -158,3 +158,38 @@ def test_cli_profiles_list_and_use(ctx, cli_run) -> None:  # type: ignore[no-unt
     assert r.code == 1 and "version '9' is not installed" in r.err
     r = cli_run("adt", "profiles", "--use", "nonsense", "1")
     assert r.code == 2 and "nonsense" in r.err
+
+
+def test_cli_revoked_aro_key_signs_nothing_and_key_list_shows_flags(  # type: ignore[no-untyped-def]
+        ctx, cli_run, tmp_path: Path) -> None:
+    """The reviewer's case: `adt sign --key K` after the ARO holding K was revoked as a
+    leaver; the quarantine Action file too. `key list` shows the flag."""
+    from tests.integration.test_officer_cli import make_active_sro
+
+    aro = make_aro(ctx, tmp_path)
+    sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
+    aro_id = active_aro(cli_run, tmp_path, sro_id)
+    assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
+    f = tmp_path / "adt.csv"
+    assert cli_run("adt", "template", "--out", str(f)).code == 0
+    assert cli_run("adt", "sign", str(f), "--key", aro.key.key_id).code == 0
+    r = cli_run("key", "list")
+    assert r.code == 0 and "FLAGS" in r.out.splitlines()[0]
+    assert "officer-" not in r.out
+    assert cli_run("officer", "revoke", aro_id, "--reason", "leaver").code == 0
+    before = Path(str(f) + ".p7s").read_bytes()
+    r = cli_run("adt", "sign", str(f), "--key", aro.key.key_id, "--overwrite")
+    assert r.code == 1, r.out
+    assert "officer-revoked" in r.err and aro_id in r.err and "Ada Aro" in r.err, r.err
+    assert Path(str(f) + ".p7s").read_bytes() == before
+    report = tmp_path / "report.csv"
+    _report(ctx, report, 2)
+    out = tmp_path / "action.csv"
+    r = cli_run("quarantine", "action", "--report", str(report), "--default", "delete",
+                "--out", str(out), "--key", aro.key.key_id)
+    assert r.code == 1 and "officer-revoked" in r.err and aro_id in r.err, r.err
+    assert not out.exists()
+    line = next(ln for ln in cli_run("key", "list").out.splitlines()
+                if ln.startswith(aro.key.short_id))
+    assert "officer-revoked" in line
+    assert cli_run("--json", "key", "list").json()["keys"][0]["flags"] == ["officer-revoked"]

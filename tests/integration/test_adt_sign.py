@@ -23,6 +23,7 @@ from smki_desktop.core.party import OfficerRole
 from smki_desktop.crypto.cms import SignatureInvalid
 from smki_desktop.services import adt as adt_service
 from tests.integration.adt_support import (
+    active_aro,
     assert_openssl_fails,
     assert_openssl_ok,
     make_aro,
@@ -269,3 +270,29 @@ def test_signature_elsewhere_verifies_and_delivers(ctx, tmp_path: Path) -> None:
     with zipfile.ZipFile(pkg.package) as zf:
         assert sorted(zf.namelist()) == sorted(["adt.csv", "adt.sig", "adt.csv.manifest.json",
                                                 "adt.csv.manifest.json.p7s"])
+
+
+def test_suspended_or_revoked_officers_key_signs_nothing(ctx, cli_run, tmp_path: Path  # type: ignore[no-untyped-def]
+                                                        ) -> None:
+    from tests.integration.test_officer_cli import make_active_sro
+
+    aro = make_aro(ctx, tmp_path)
+    sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
+    aro_id = active_aro(cli_run, tmp_path, sro_id)
+    assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
+    f = _template(ctx, tmp_path)
+    first = adt_service.sign_file(ctx, f, aro.key.key_id)
+    before = first.signature.read_bytes()
+    assert cli_run("officer", "suspend", aro_id, "--reason", "sick leave").code == 0
+    with pytest.raises(Refusal, match=rf"flag officer-suspended.*{aro_id} \(Ada Aro, ARO\)"):
+        adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
+    assert first.signature.read_bytes() == before
+    # reinstated: signs again; revoked as a leaver: refused for good
+    assert cli_run("officer", "activate", aro_id).code == 0
+    adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
+    assert cli_run("officer", "revoke", aro_id, "--reason", "leaver").code == 0
+    with pytest.raises(Refusal, match=rf"flag officer-revoked.*{aro_id} \(Ada Aro, ARO\), now "
+                                      "revoked: leaver"):
+        adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
+    with pytest.raises(Refusal, match="officer-revoked"):
+        adt_service.signing_identity(ctx, aro.key.key_id)

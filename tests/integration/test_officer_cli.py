@@ -275,6 +275,69 @@ def test_record_signed_with_filling_officers_file_signing_key(cli_run, tmp_path,
     assert rec["filled_by"]["register_id"] == sro
 
 
+def _credential_key(ctx, label: str, tmp_path: Path | None = None):  # type: ignore[no-untyped-def]
+    """A file-signing key with a valid credential (its own throwaway CA)."""
+    from smki_desktop.services.credentials import record_credential
+    from smki_desktop.services.keys import generate_key
+
+    key = generate_key(ctx, KeyUsage.FILE_SIGNING, label).key
+    _root, cert = _file_signing_cert(key.public_key_der, datetime.now(UTC))
+    record_credential(ctx, cert, "file-signing", key.key_id, source="test")
+    return key
+
+
+def test_record_never_signed_with_a_flagged_or_other_officers_key(cli_run, tmp_path, ctx):
+    """The filling SRO holds no key: a revoked ARO's key (flag officer-revoked) and an active
+    ARO's key are never used; the record is left unsigned with a warning saying why. A key
+    nobody holds may sign; one the filling officer holds is preferred."""
+    sro = make_active_sro(cli_run, tmp_path)
+    assert cli_run("profile", "set", "--name", "Alice Example", "--role", "sro").code == 0
+    assert cli_run("officer", "link-profile", sro).code == 0
+    res = nominate(cli_run, tmp_path, "aro", "Bob Example", nominator__officer_id=sro)
+    assert res.code == 0, res.err
+    bob = res.json()["officer"]["officer_id"]
+    assert cli_run("officer", "verify", bob, "--date", "2026-11-02", "--verifier", "Vera",
+                   "--evidence", EVIDENCE).code == 0
+    assert cli_run("officer", "activate", bob).code == 0
+    bob_key = _credential_key(ctx, "Bob file signing")
+    assert cli_run("officer", "link-key", bob, bob_key.key_id).code == 0
+    assert cli_run("officer", "revoke", bob, "--reason", "leaver").code == 0
+
+    res = nominate(cli_run, tmp_path, "aro", "Cath Example", nominator__officer_id=sro)
+    assert res.code == 0, res.err
+    data = res.json()
+    assert data["signed_by"] is None and data["signature"] is None
+    assert "Record not signed" in res.err and "officer-revoked" in res.err
+    assert bob in res.err and "Bob Example" in res.err
+    assert data["warnings"] and "officer-revoked" in data["warnings"][0]
+    entry = ctx.db.conn().execute("SELECT details FROM audit_log WHERE action='officer.nominate' "
+                                  "ORDER BY seq DESC").fetchone()
+    assert "officer-revoked" in json.loads(entry["details"])["unsigned_reason"]
+
+    # an active ARO's key is theirs, not the SRO's
+    cath = data["officer"]["officer_id"]
+    cath_key = _credential_key(ctx, "Cath file signing")
+    assert cli_run("officer", "link-key", cath, cath_key.key_id).code == 0
+    res = nominate(cli_run, tmp_path, "aro", "Dan Example", nominator__officer_id=sro)
+    assert res.code == 0, res.err
+    assert res.json()["signed_by"] is None and f"held by {cath}" in res.err
+
+    # a key nobody holds may sign; the filling officer's own key is preferred to it
+    spare = _credential_key(ctx, "unassigned file signing")
+    res = nominate(cli_run, tmp_path, "aro", "Eve Example", nominator__officer_id=sro)
+    assert res.code == 0 and res.json()["signed_by"] == spare.key_id, res.err
+    own = _credential_key(ctx, "Alice file signing")
+    assert cli_run("officer", "link-key", sro, own.key_id).code == 0
+    res = nominate(cli_run, tmp_path, "aro", "Fay Example", nominator__officer_id=sro)
+    assert res.code == 0 and res.json()["signed_by"] == own.key_id, res.err
+    # the filling SRO suspended: their key is flagged; the record (an SRO nomination) is left
+    # unsigned, never signed with the spare key instead
+    assert cli_run("officer", "suspend", sro, "--reason", "secondment").code == 0
+    res = nominate(cli_run, tmp_path, "sro", "Gus Example")
+    assert res.code == 0 and res.json()["signed_by"] is None, res.err
+    assert "officer-suspended" in res.err and sro in res.err
+
+
 def test_link_profile_requires_matching_name_and_role(cli_run, tmp_path):
     sro = make_active_sro(cli_run, tmp_path)  # Alice Example
     assert cli_run("profile", "set", "--name", "Bob Other", "--role", "aro").code == 0

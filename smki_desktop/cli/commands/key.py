@@ -52,10 +52,15 @@ def run_list(args: argparse.Namespace, app: CliApp) -> int:
     if not keys:
         app.emit(None, f"No keys in the {ctx.env.label} environment.")
         return 0
-    lines = [f"{'ID':<18}{'TYPE':<10}{'USAGE':<15}{'LOCATION':<12}{'CREATED':<21}LABEL"]
-    for k in keys:
+    # FLAGS: e.g. officer-suspended / officer-revoked (such a key signs nothing)
+    flags = [",".join(k.flags) or "-" for k in keys]
+    width = max(len("FLAGS"), *(len(f) for f in flags)) + 2
+    lines = [f"{'ID':<18}{'TYPE':<10}{'USAGE':<15}{'LOCATION':<12}{'CREATED':<21}"
+             f"{'FLAGS':<{width}}LABEL"]
+    for k, f in zip(keys, flags, strict=True):
         lines.append(f"{k.short_id:<18}{k.key_type.value:<10}{k.usage.value:<15}"
-                     f"{k.location.value:<12}{k.created.strftime('%Y-%m-%d %H:%M'):<21}{k.label}")
+                     f"{k.location.value:<12}{k.created.strftime('%Y-%m-%d %H:%M'):<21}"
+                     f"{f:<{width}}{k.label}")
     app.emit(None, "\n".join(lines))
     return 0
 

@@ -96,12 +96,15 @@ def run_nominate(args: argparse.Namespace, app: CliApp) -> int:
     data = {"officer": svc.officer_as_dict(res.officer), "pdf": str(res.extra_pdf or res.pdf_path),
             "register_pdf": str(res.pdf_path), "record": str(res.record_path),
             "signature": str(res.signature_path) if res.signature_path else None,
-            "signed_by": res.signed_by, "audit_seq": res.audit.seq}
+            "signed_by": res.signed_by, "audit_seq": res.audit.seq,
+            "warnings": list(res.warnings)}
     text = (f"Nominated {res.officer.role.label} {res.officer.name} as {res.officer.officer_id} "
             f"({ctx.env.label}).\nPDF for signatures: {res.extra_pdf or res.pdf_path}\n"
             f"Record: {res.record_path}")
-    text += (f"\nSigned by key {res.signed_by[:16]}: {res.signature_path}" if res.signed_by
-             else "\nRecord not signed: the filling officer has no file-signing key here.")
+    if res.signed_by:
+        text += f"\nSigned by key {res.signed_by[:16]}: {res.signature_path}"
+    for w in res.warnings:
+        app.warn(w)
     if res.officer.self_nominated:
         text += "\nRecorded as a self-nomination by the SRO."
     app.emit(data, text)

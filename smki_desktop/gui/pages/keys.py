@@ -33,7 +33,7 @@ from smki_desktop.services import keys as key_service
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
 
-COLUMNS = ["Label", "Usage", "Type", "Location", "Created", "Key id"]
+COLUMNS = ["Label", "Usage", "Type", "Location", "Created", "Flags", "Key id"]
 
 USAGE_HELP = {
     KeyUsage.SIGNING: "Organisation Certificate, digitalSignature (P-256)",
@@ -108,7 +108,8 @@ class Page(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1,
+                                                           QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.itemSelectionChanged.connect(self.show_details)
         self.details = QPlainTextEdit()
@@ -125,7 +126,7 @@ class Page(QWidget):
         self.table.setRowCount(len(self.keys))
         for row, k in enumerate(self.keys):
             vals = [k.label, k.usage.value, k.key_type.value, k.location.value,
-                    k.created.strftime("%Y-%m-%d %H:%M"), k.key_id]
+                    k.created.strftime("%Y-%m-%d %H:%M"), ", ".join(k.flags), k.key_id]
             for col, v in enumerate(vals):
                 self.table.setItem(row, col, QTableWidgetItem(v))
         self.table.resizeColumnsToContents()

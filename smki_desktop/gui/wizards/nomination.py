@@ -368,7 +368,8 @@ class NominationWizardDialog(QDialog):
         self.wiz.step = Step.DONE
         o = res.officer
         signed = (f"Record signed with key {res.signed_by[:16]}." if res.signed_by else
-                  "Record not signed: you have no file-signing key in this environment.")
+                  " ".join(res.warnings) or "Record not signed: you have no file-signing key "
+                  "in this environment.")
         self.done_label.setText(
             f"<h3>{html.escape(o.role.label)} nomination recorded: "
             f"{html.escape(o.officer_id)}</h3>"

@@ -604,6 +604,41 @@ def _check_manifest(ctx: AppContext, manifest_path: Path, anchors: list[x509.Cer
     return manifest, mv, warnings
 
 
+def _other_env_anchors(ctx: AppContext) -> list[x509.Certificate]:
+    """The other environment's trust anchors, read (read-only) from its database: only to say
+    which environment a signature belongs to, never to accept it here."""
+    other = _other(ctx.env)
+    db = ctx.paths.root / other.value / ctx.paths.db_path.name
+    if not db.is_file():
+        return []
+    found: list[x509.Certificate] = []
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return []
+    try:
+        for sql, ca_only in (("SELECT der AS blob FROM trust_anchors WHERE environment=?", False),
+                             ("SELECT trust_anchor AS blob FROM portal_endpoints "
+                              "WHERE environment=?", True)):
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                for (blob,) in con.execute(sql, (other.value,)):
+                    found += [c for c in _load_certs(blob) if not ca_only or _is_ca(c)]
+    finally:
+        con.close()
+    return found
+
+
+def _verifies_under(path: Path, sig: bytes, anchors: list[x509.Certificate]) -> bool:
+    """Whether the signature over `path` is intact and chains to one of `anchors`."""
+    if not anchors:
+        return False
+    try:
+        with open(path, "rb", buffering=0) as fh:
+            return bool(verify_detached(fh, sig, trust_anchors=anchors).trusted)
+    except (SmkiError, ValueError, OSError):
+        return False
+
+
 def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
                 manifest_path: Path | None = None, require_manifest: bool = False
                 ) -> VerifyResult:
@@ -629,6 +664,14 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
                         "reference binding were not checked.")
     if not anchors:
         if ctx.env is Environment.LIVE:
+            other = _other(ctx.env)
+            if manifest is None and _verifies_under(path, sig, _other_env_anchors(ctx)):
+                raise EnvironmentMismatch(
+                    f"The signature over {path.name} verifies against the {other.label} "
+                    f"environment's trust anchor: it is a {other.label} signature, never "
+                    f"accepted in the {ctx.env.label} environment. (The {ctx.env.label} "
+                    "environment has no file-signing trust anchor yet: add the DCC's anchor "
+                    "with `smki --env live adt anchor add FILE`.)")
             raise Refusal("The Live environment has no file-signing trust anchor: a signature "
                           "cannot be shown to be a Live one. Add the DCC's anchor first.")
         warnings.append("No Test trust anchor is set up: the signer's chain was not checked.")

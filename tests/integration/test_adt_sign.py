@@ -296,3 +296,23 @@ def test_suspended_or_revoked_officers_key_signs_nothing(ctx, cli_run, tmp_path:
         adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
     with pytest.raises(Refusal, match="officer-revoked"):
         adt_service.signing_identity(ctx, aro.key.key_id)
+
+
+def test_live_without_anchor_names_a_test_signature(ctx, live_ctx, tmp_path: Path  # type: ignore[no-untyped-def]
+                                                    ) -> None:
+    aro = make_aro(ctx, tmp_path)
+    f = _template(ctx, tmp_path)
+    res = adt_service.sign_file(ctx, f, aro.key.key_id)
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / f.name).write_bytes(f.read_bytes())
+    (lone / res.signature.name).write_bytes(res.signature.read_bytes())
+    assert adt_service.trust_anchors(live_ctx) == []
+    with pytest.raises(EnvironmentMismatch,
+                       match=r"Test environment's trust anchor: it is a Test signature, never "
+                             r"accepted in the Live environment"):
+        adt_service.verify_file(live_ctx, lone / f.name)
+    # a signature the Test anchors do not vouch for either: the plain no-anchor refusal
+    (lone / f.name).write_bytes(f.read_bytes() + b"\r\n")
+    with pytest.raises(Refusal, match="The Live environment has no file-signing trust anchor"):
+        adt_service.verify_file(live_ctx, lone / f.name)

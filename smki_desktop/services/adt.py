@@ -499,7 +499,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
             if p.exists():
                 raise Refusal(f"{p} already exists; choose another name or allow replacing it. "
                               "Nothing was written.")
-    now = ctx.clock.now()
+    now = signing_now(ctx)  # the manifest's signed_at is the CMS signingTime
     anchors = trust_anchors(ctx)
     extra = [c for c in ident.chain[1:]]
     cm = signer if signer is not None else open_signer(ctx, ident.key)
@@ -713,10 +713,49 @@ class ConfirmResult:
     confirmation: Confirmation
     verified: VerifiedSignature
     audit: AuditEntry
+    warnings: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"document": str(self.document), "signature": str(self.signature),
-                **self.confirmation.to_dict(), "audit_seq": self.audit.seq}
+                **self.confirmation.to_dict(), "audit_seq": self.audit.seq,
+                "warnings": list(self.warnings)}
+
+
+def _confirming_sro_check(ctx: AppContext, profile_name: str, key: KeyInfo) -> list[str]:
+    """The officer register's say on the confirming SRO: an entry linked to the local profile
+    or holding the signing key must be an active SRO (and the same one); refuse otherwise,
+    naming the rule. Returns a warning when the register knows neither."""
+    from smki_desktop.core.officers import OfficerRole as RegisterRole
+    from smki_desktop.core.officers import OfficerStatus
+    from smki_desktop.services.officers import key_holder, profile_officer
+
+    rule = "Rule: only an active SRO in the officer register confirms submitted ADTs"
+    linked = profile_officer(ctx)
+    holder = key_holder(ctx, key.key_id)
+    for what, o in (("the local officer profile links to", linked),
+                    (f"key {key.short_id} is held by", holder)):
+        if o is None:
+            continue
+        if o.role is not RegisterRole.SRO or o.status is not OfficerStatus.ACTIVE:
+            raise Refusal(f"{rule}; {what} {o.officer_id} ({o.name}): {o.role.label}, "
+                          f"{o.status.value}.")
+    if linked is not None and holder is not None and linked.officer_id != holder.officer_id:
+        raise Refusal(f"{rule}, with their own key; key {key.short_id} is held by "
+                      f"{holder.officer_id} ({holder.name}), not by {linked.officer_id} "
+                      f"({linked.name}), the SRO the local profile links to.")
+    if linked is None and holder is None:
+        smki = "smki --env live" if ctx.env is Environment.LIVE else "smki"
+        return [f"The confirming SRO {profile_name} is not in the {ctx.env.label} officer "
+                f"register (neither the local profile nor key {key.short_id} is linked to an "
+                "entry): the register cannot show that they are an active SRO. Link them with "
+                f"`{smki} officer link-profile ID` and `{smki} officer link-key ID KEY`."]
+    return []
+
+
+def signing_now(ctx: AppContext) -> datetime:
+    """The signing time, in whole seconds: the CMS signingTime (UTCTime) has no fraction, and
+    the manifest's `signed_at` and a confirmation's `confirmed_at` equal it exactly."""
+    return ctx.clock.now().replace(microsecond=0)
 
 
 def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply",
@@ -731,6 +770,12 @@ def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply
         who = officer.actor if officer else "No officer profile is set, and"
         raise Refusal(f"{who} is not an SRO: only a Senior Responsible Officer confirms that "
                       "submitted ADTs should apply. Set the officer profile's role to sro.")
+    if decision.strip().lower() == "resubmit" and not resubmitter.strip():
+        raise InputError("--resubmitter: name who will resubmit the ADTs.")
+    if decision.strip().lower() == "apply" and resubmitter.strip():
+        raise InputError(f"--resubmitter: {resubmitter.strip()!r} is named but the decision is "
+                         "apply (the submitted ADTs stand, nobody resubmits them). Name a "
+                         "resubmitter only with --decision resubmit.")
     names = active_profile(ctx, "adt-file").column_names
     idx = names.index("User ID") if "User ID" in names else -1
     seen: set[str] = set()  # the distinct User IDs (a handful), not the rows
@@ -740,15 +785,18 @@ def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply
             seen.add(fields[idx].strip().upper())
 
     report, sha = validate_file_hashed(ctx, path, "adt-file", on_row=collect)
-    user_ids: list[str] = sorted(seen) if report.ok else []
+    # only a valid ADT file is confirmed: its User IDs are what the SRO vouches for
+    report.raise_if_invalid(f"{path} (not confirmed)")
+    user_ids: list[str] = sorted(seen)
+    ident = signing_identity(ctx, key_ref)  # refuses a suspended/revoked officer's key
+    warnings = list(ident.warnings) + _confirming_sro_check(ctx, officer.actor, ident.key)
     party = ctx.party()
-    now = ctx.clock.now()
+    now = signing_now(ctx)
     conf = Confirmation(
         environment=ctx.env, adt_file_name=path.name, adt_file_sha256=sha,
         decision=decision.strip().lower(), confirmed_at=now, sro_name=officer.name,
         sro_email=officer.email, user_ids=tuple(user_ids), resubmitter=resubmitter.strip(),
         smsr_reference=check_smsr(smsr), party_id=party.party_id if party else "", note=note)
-    ident = signing_identity(ctx, key_ref)
     doc = conf.to_bytes()
     folder = Path(out_dir) if out_dir else path.parent
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
@@ -763,7 +811,8 @@ def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply
     entry = ctx.audit.record(
         "adt.confirm",
         {"adt_file": path.name, "decision": conf.decision, "resubmitter": conf.resubmitter,
-         "user_ids": user_ids, "key_id": ident.key.key_id, "document": str(doc_path)},
+         "user_ids": user_ids, "key_id": ident.key.key_id, "document": str(doc_path),
+         "warnings": warnings},
         {"adt_file": sha, "confirmation": doc, "signature": sig})
     with ctx.db.transaction() as c:
         c.execute(
@@ -774,7 +823,7 @@ def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply
              now.isoformat(), str(doc_path.resolve()), hashlib.sha256(doc).hexdigest(),
              str(sig_path.resolve()), hashlib.sha256(sig).hexdigest(), ident.key.key_id,
              entry.seq))
-    return ConfirmResult(doc_path, sig_path, conf, verified, entry)
+    return ConfirmResult(doc_path, sig_path, conf, verified, entry, tuple(warnings))
 
 
 # ---------------------------------------------------------------------------------------------

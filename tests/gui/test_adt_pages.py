@@ -73,17 +73,22 @@ def test_adt_editor_errors_in_place_then_sign(qtbot, window: MainWindow,  # type
     assert "Signature valid" in page.summary.text()
     assert "signed" in page.history.text()
 
-    # the SRO's confirmation (resubmit, naming who) and the delivery package
-    from smki_desktop.core.party import OfficerRole
-    from tests.integration.adt_support import set_profiles
+    # the SRO's confirmation (resubmit, naming who) with the SRO's own key, and the delivery
+    # package
+    from tests.integration.adt_support import make_sro
 
-    set_profiles(page.ctx, OfficerRole.SRO)
+    sro = make_sro(page.ctx, tmp_path / "pki", aro)
+    page.refresh()
+    page.key_combo.setCurrentIndex(page.key_combo.findData(sro.key.key_id))
+    assert page.key_combo.currentData() == sro.key.key_id
     page.decision_combo.setCurrentIndex(page.decision_combo.findData("resubmit"))
     page.resubmitter_edit.setText("Ada Aro")
     page.confirm_btn.click()
     qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
     assert "SRO confirmation (resubmit) signed" in page.summary.text(), page.summary.text()
-    assert_openssl_ok(page.last_result.document, page.last_result.signature, aro.root_pem)
+    assert "not in the Test officer register" in page.summary.text()
+    assert_openssl_ok(page.last_result.document, page.last_result.signature, sro.root_pem)
+    assert page.last_result.verified.signer_certificate == sro.certificate
     page.deliver_btn.click()
     qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
     assert "Delivery package" in page.summary.text(), page.summary.text()

@@ -58,6 +58,19 @@ def make_aro(ctx, folder: Path, key_type: KeyType = KeyType.EC_P256,  # type: ig
     return Aro(info, cert, root_cert, root_key, root_pem)
 
 
+def make_sro(ctx, folder: Path, aro: Aro, set_profile: bool = True) -> Aro:  # type: ignore[no-untyped-def]
+    """The SRO's own file-signing key and credential (issued by the ARO's CA, so the same
+    anchor), with the local officer profile set to the SRO (Sam Sro) unless told not to."""
+    if set_profile:
+        set_profiles(ctx, OfficerRole.SRO)
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, "SRO file signing")
+    cert = issue(aro.root_key, aro.root, info.public_key_der, ctx.env, datetime.now(UTC),
+                 cn="Sam Sro")
+    record_credential(ctx, cert, "file-signing", info.key_id, source="test")
+    folder.mkdir(parents=True, exist_ok=True)
+    return Aro(info, cert, aro.root, aro.root_key, aro.root_pem)
+
+
 def active_aro(cli_run, tmp_path: Path, sro_id: str, name: str = "Ada Aro",  # type: ignore[no-untyped-def]
                 sro_name: str = "Sam Sro") -> str:
     """An ARO register entry, nominated by `sro_id`, verified and active."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from smki_desktop.core.adt.validate import render_csv
 from smki_desktop.services import adt as adt_service
-from tests.integration.adt_support import active_aro, assert_openssl_ok, make_aro
+from tests.integration.adt_support import active_aro, assert_openssl_ok, make_aro, make_sro
 
 OWN = "90-B3-D5-1F-30-01-00-00"
 
@@ -131,12 +131,21 @@ def test_cli_sro_confirm_anchor_and_deliver(ctx, cli_run, tmp_path: Path) -> Non
     assert_openssl_ok(f, Path(str(f) + ".p7s"), aro.root_pem)
     r = cli_run("adt", "confirm", str(f), "--key", aro.key.key_id)
     assert r.code == 1 and "not an SRO" in r.err
-    assert cli_run("profile", "set", "--name", "Sam Sro", "--role", "sro").code == 0
-    r = cli_run("adt", "confirm", str(f), "--key", aro.key.key_id, "--decision", "resubmit",
+    sro = make_sro(ctx, tmp_path, aro)  # profile Sam Sro (SRO) and the SRO's own credential
+    r = cli_run("adt", "confirm", str(f), "--key", sro.key.key_id, "--resubmitter", "Ada Aro")
+    assert r.code == 2 and "decision is apply" in r.err
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_text("not,an,ADT file\n")
+    r = cli_run("adt", "confirm", str(garbage), "--key", sro.key.key_id)
+    assert r.code == 2 and "not confirmed" in r.err and "line 1" in r.err, r.err
+    assert not list(tmp_path.glob("garbage.csv.confirmation-*"))
+    r = cli_run("adt", "confirm", str(f), "--key", sro.key.key_id, "--decision", "resubmit",
                 "--resubmitter", "Ada Aro", "--json")
     assert r.code == 0, r.err
+    assert "warning: The confirming SRO Sam Sro (SRO) is not in the Test officer register" \
+        in r.err
     doc = Path(r.json()["document"])
-    assert_openssl_ok(doc, Path(r.json()["signature"]), aro.root_pem)
+    assert_openssl_ok(doc, Path(r.json()["signature"]), sro.root_pem)
     assert json.loads(doc.read_text())["resubmitter"] == "Ada Aro"
     r = cli_run("adt", "deliver", str(f), "--json")
     assert r.code == 0 and Path(r.json()["package"]).is_file()

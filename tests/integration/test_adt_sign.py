@@ -19,7 +19,6 @@ from smki_desktop.core.errors import (
     SmkiError,
 )
 from smki_desktop.core.keys import KeyType, KeyUsage
-from smki_desktop.core.party import OfficerRole
 from smki_desktop.crypto.cms import SignatureInvalid
 from smki_desktop.services import adt as adt_service
 from tests.integration.adt_support import (
@@ -27,6 +26,7 @@ from tests.integration.adt_support import (
     assert_openssl_fails,
     assert_openssl_ok,
     make_aro,
+    make_sro,
     set_profiles,
 )
 
@@ -205,20 +205,34 @@ def test_sro_confirmation_and_delivery(ctx, tmp_path: Path) -> None:  # type: ig
     # an ARO cannot confirm
     with pytest.raises(Refusal, match="not an SRO"):
         adt_service.confirm(ctx, f, aro.key.key_id)
-    set_profiles(ctx, OfficerRole.SRO)
+    sro = make_sro(ctx, tmp_path, aro)  # the SRO's profile and own file-signing credential
     # an SRO cannot sign ADT files
     with pytest.raises(Refusal, match="not an ARO"):
-        adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
+        adt_service.sign_file(ctx, f, sro.key.key_id, overwrite=True)
     with pytest.raises(InputError, match="resubmitter"):
-        adt_service.confirm(ctx, f, aro.key.key_id, decision="resubmit")
-    conf = adt_service.confirm(ctx, f, aro.key.key_id, decision="apply", smsr="SMSR-9")
-    assert_openssl_ok(conf.document, conf.signature, aro.root_pem)
+        adt_service.confirm(ctx, f, sro.key.key_id, decision="resubmit")
+    # a contradictory input: a resubmitter named while the ADTs are to apply
+    with pytest.raises(InputError, match=r"--resubmitter.*decision is apply"):
+        adt_service.confirm(ctx, f, sro.key.key_id, decision="apply", resubmitter="Ada Aro")
+    # a file that does not validate is not confirmed (nothing written)
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(b"this is not,an ADT file\r\n1,2\r\n")
+    with pytest.raises(InputError, match=r"garbage\.csv \(not confirmed\)"):
+        adt_service.confirm(ctx, garbage, sro.key.key_id)
+    assert not list(tmp_path.glob("garbage.csv.confirmation-*"))
+    conf = adt_service.confirm(ctx, f, sro.key.key_id, decision="apply", smsr="SMSR-9")
+    assert_openssl_ok(conf.document, conf.signature, sro.root_pem)
+    assert conf.verified.signer_certificate == sro.certificate
+    # the register knows neither the profile nor the key: a warning, not a refusal
+    assert any("Sam Sro (SRO) is not in the Test officer register" in w
+               for w in conf.warnings), conf.warnings
+    assert conf.audit.details["warnings"] == list(conf.warnings)
     doc = json.loads(conf.document.read_text())
     assert doc["adt_file"]["sha256"] == signed.sha256 and doc["decision"] == "apply"
-    assert doc["user_ids"] == ["90-B3-D5-1F-30-01-00-00"]
-    conf2 = adt_service.confirm(ctx, f, aro.key.key_id, decision="resubmit",
+    assert doc["user_ids"] == ["90-B3-D5-1F-30-01-00-00"] and doc["sro"]["name"] == "Sam Sro"
+    conf2 = adt_service.confirm(ctx, f, sro.key.key_id, decision="resubmit",
                                 resubmitter="Ada Aro", out_dir=tmp_path / "c2")
-    assert_openssl_ok(conf2.document, conf2.signature, aro.root_pem)
+    assert_openssl_ok(conf2.document, conf2.signature, sro.root_pem)
 
     pkg = adt_service.deliver(ctx, f)
     with zipfile.ZipFile(pkg.package) as zf:
@@ -272,6 +286,43 @@ def test_signature_elsewhere_verifies_and_delivers(ctx, tmp_path: Path) -> None:
                                                 "adt.csv.manifest.json.p7s"])
 
 
+def test_sro_confirmation_follows_the_officer_register(ctx, cli_run, tmp_path: Path  # type: ignore[no-untyped-def]
+                                                       ) -> None:
+    from tests.integration.test_officer_cli import make_active_sro
+
+    aro = make_aro(ctx, tmp_path)
+    f = _template(ctx, tmp_path)
+    adt_service.sign_file(ctx, f, aro.key.key_id)
+    sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
+    aro_id = active_aro(cli_run, tmp_path, sro_id)
+    assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
+    sro = make_sro(ctx, tmp_path, aro)
+    # the SRO profile signing with a key the register says an ARO holds: refused, naming the rule
+    with pytest.raises(Refusal, match=rf"Rule: only an active SRO.*key {aro.key.short_id} is "
+                                      rf"held by {aro_id} \(Ada Aro\): ARO, active"):
+        adt_service.confirm(ctx, f, aro.key.key_id)
+    assert not list(tmp_path.glob("adt.csv.confirmation-*"))
+    # linked to the active SRO entry, with the SRO's own key: confirmed, no register warning
+    assert cli_run("officer", "link-profile", sro_id).code == 0
+    assert cli_run("officer", "link-key", sro_id, sro.key.key_id).code == 0
+    conf = adt_service.confirm(ctx, f, sro.key.key_id)
+    assert_openssl_ok(conf.document, conf.signature, sro.root_pem)
+    assert not any("register" in w for w in conf.warnings), conf.warnings
+    # the SRO suspended: their key is flagged and signs nothing, and the message says why
+    assert cli_run("officer", "suspend", sro_id, "--reason", "secondment").code == 0
+    with pytest.raises(Refusal, match=rf"officer-suspended.*{sro_id} \(Sam Sro, SRO\), now "
+                                      r"suspended: secondment"):
+        adt_service.confirm(ctx, f, sro.key.key_id, out_dir=tmp_path / "c3")
+    assert not (tmp_path / "c3").exists()
+    # reinstated, but the profile now links to an entry that is not an active SRO
+    assert cli_run("officer", "activate", sro_id).code == 0
+    assert cli_run("officer", "revoke", sro_id, "--reason", "leaver").code == 0
+    fresh = make_sro(ctx, tmp_path, aro, set_profile=False)  # a new key, held by nobody
+    with pytest.raises(Refusal, match=rf"Rule: only an active SRO.*local officer profile links "
+                                      rf"to {sro_id} \(Sam Sro\): SRO, revoked"):
+        adt_service.confirm(ctx, f, fresh.key.key_id)
+
+
 def test_suspended_or_revoked_officers_key_signs_nothing(ctx, cli_run, tmp_path: Path  # type: ignore[no-untyped-def]
                                                         ) -> None:
     from tests.integration.test_officer_cli import make_active_sro
@@ -316,3 +367,32 @@ def test_live_without_anchor_names_a_test_signature(ctx, live_ctx, tmp_path: Pat
     (lone / f.name).write_bytes(f.read_bytes() + b"\r\n")
     with pytest.raises(Refusal, match="The Live environment has no file-signing trust anchor"):
         adt_service.verify_file(live_ctx, lone / f.name)
+
+
+def test_manifest_signed_at_equals_the_cms_signing_time(data_root: Path, tmp_path: Path  # type: ignore[no-untyped-def]
+                                                        ) -> None:
+    from datetime import UTC, datetime
+
+    from smki_desktop.core.ports import FixedClock
+    from smki_desktop.services.context import open_context
+
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=654321))
+    c = open_context(Environment.TEST, data_root, clock=clock)
+    try:
+        aro = make_aro(c, tmp_path)
+        f = _template(c, tmp_path)
+        res = adt_service.sign_file(c, f, aro.key.key_id)
+        manifest = json.loads(res.manifest.read_text())
+        cms_time = res.verified.signing_time
+        assert cms_time is not None and cms_time.microsecond == 0
+        assert manifest["signed_at"] == cms_time.isoformat().replace("+00:00", "Z")
+        assert res.manifest_data.signed_at == cms_time
+        v = adt_service.verify_file(c, f)
+        assert v.manifest is not None and v.manifest.signed_at == v.verified.signing_time
+        row = c.db.conn().execute("SELECT signed_at FROM adt_files").fetchone()
+        assert datetime.fromisoformat(row["signed_at"]) == cms_time
+        sro = make_sro(c, tmp_path, aro)
+        conf = adt_service.confirm(c, f, sro.key.key_id)
+        assert conf.confirmation.confirmed_at == conf.verified.signing_time
+    finally:
+        c.close()

@@ -151,6 +151,8 @@ def run_confirm(args: argparse.Namespace, app: CliApp) -> int:
     res = adt_service.confirm(ctx, args.file, args.key, decision=args.decision,
                               resubmitter=args.resubmitter, note=args.note, smsr=args.smsr,
                               out_dir=args.out_dir)
+    for w in res.warnings:
+        app.warn(f"warning: {w}")
     app.emit(res.as_dict(), f"Confirmation ({res.confirmation.decision}) signed: "
                             f"{res.document} and {res.signature.name}.")
     return 0

@@ -343,8 +343,9 @@ class Page(QWidget):
                              + ("checked" if res.verified.trusted else "not checked") + ".")
 
     def _confirmed(self, res: adt_service.ConfirmResult) -> None:
+        warn = (" " + " ".join(res.warnings)) if res.warnings else ""
         self.summary.setText(f"SRO confirmation ({res.confirmation.decision}) signed: "
-                             f"{res.document.name}.")
+                             f"{res.document.name}.{warn}")
 
     def _delivered(self, res: adt_service.DeliveryResult) -> None:
         self.summary.setText(f"Delivery package {res.package} (SHA-256 {res.sha256}).")

@@ -133,7 +133,41 @@ def read_source(path: Path) -> SourceRead:
 
 def _read_folder(folder: Path) -> SourceRead:
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csr")
+    if not files:
+        raise InputError(_empty_folder_message(folder))
     return _read_files(files, folder)
+
+
+def _empty_folder_message(folder: Path) -> str:
+    """What a folder with no `*.csr` holds, and which of it to pass instead."""
+    found = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    if not found:
+        return f"no .csr files in {folder}: the folder is empty."
+    sources = [p for p in found if p.is_file() and (
+        p.suffix.lower() == ".zip" or (p.suffix.lower() == ".csv" and _is_csr_csv(p)))]
+    subdirs = [p for p in found if p.is_dir() and any(
+        c.suffix.lower() == ".csr" for c in p.iterdir() if c.is_file())]
+    names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in found[:6])
+    more = f" and {len(found) - 6} more" if len(found) > 6 else ""
+    hint = ""
+    if sources:
+        hint = f" — pass that file: {sources[0]}" if len(sources) == 1 else \
+            " — pass one of the .zip/.csv files"
+    elif subdirs:
+        hint = f" — pass that folder: {subdirs[0]}" if len(subdirs) == 1 else \
+            " — pass one of the folders of .csr files"
+    return f"no .csr files in {folder}; found {names}{more}{hint}."
+
+
+def _is_csr_csv(path: Path) -> bool:
+    """A CSV of device CSRs starts with the `device_eui,usage,csr` header (not a key file or a
+    reject report)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64).lstrip(b"\xef\xbb\xbf").replace(b" ", b"").lower()
+    except OSError:
+        return False
+    return head.startswith(b"device_eui,usage,csr")
 
 
 def _read_files(files: Iterable[Path], base: Path) -> SourceRead:
@@ -261,6 +295,10 @@ def validate(ctx: AppContext, path: Path, *, progress: ProgressSink | None = Non
         read = read_source(path)
         checks = dc.check_many([e.der for e in read.entries], hw, processes=processes,
                                progress=sink)
+    if not read.entries and not read.rejections:
+        what = {"zip": "no .csr members in the zip", "csv": "no CSR lines in the CSV"}.get(
+            read.kind, "no CSRs")
+        raise InputError(f"{path}: {what}; nothing to check.")
     keys, counts, pairs = _known(ctx)
     assessment = db.assess(read.entries, checks, device_ranges=device_ranges(ctx),
                            known_keys=keys, known_counts=counts, known_pairs=pairs)

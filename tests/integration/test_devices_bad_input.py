@@ -154,3 +154,30 @@ def test_streamed_parallel_validation_equals_serial(ctx, tmp_path: Path) -> None
                                                            ("notes.txt", "member")}
     assert {(r.locator, r.code) for r in ser.rejected} == {(r.locator, r.code)
                                                            for r in par.rejected}
+
+
+@pytest.mark.parametrize("command", ["validate", "submit"])
+def test_cli_folder_without_csrs_says_what_it_found(cli_run, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                    command: str) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "test-devices.zip").write_bytes(_bad_zip(tmp_path).read_bytes())
+    (folder / "TEST-ONLY-device-keys.csv").write_text("TEST ONLY\n")
+    r = cli_run("devices", command, str(folder))
+    assert r.code == 2, (r.out, r.err)
+    assert "no .csr files in" in r.err and "found TEST-ONLY-device-keys.csv, test-devices.zip" \
+        in r.err, r.err
+    assert f"pass that file: {folder / 'test-devices.zip'}" in r.err, r.err
+    assert "0 valid" not in r.out
+
+
+def test_cli_empty_folder_and_empty_zip_exit_non_zero(cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = cli_run("devices", "validate", str(empty))
+    assert r.code == 2 and "the folder is empty" in r.err, (r.out, r.err)
+    z = tmp_path / "nothing.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.comment = b"empty"
+    r = cli_run("devices", "validate", str(z))
+    assert r.code == 2 and "no .csr members in the zip" in r.err, (r.out, r.err)

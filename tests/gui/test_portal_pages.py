@@ -80,3 +80,42 @@ def test_live_request_shows_the_paste_text(qtbot, live_ctx, tmp_path: Path) -> N
     text = details_text(item)
     assert "Paste this into the SMKI Portal" in text
     assert "-----BEGIN CERTIFICATE REQUEST-----" in text
+
+
+def test_credential_requests_from_settings_in_live(qtbot, data_root: Path) -> None:  # type: ignore[no-untyped-def]
+    """Live: both credentials can be requested from Settings > Portal; the message gives the
+    CSR file written; with no profile it says which profile to set, not a CLI option."""
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.core.eui import EuiRange
+    from smki_desktop.core.party import OfficerProfile, OfficerRole, PartyProfile, PartyType
+    from smki_desktop.services.party import set_officer, set_party
+
+    w = MainWindow(data_root, Environment.LIVE, first_run=False)
+    qtbot.addWidget(w)
+    try:
+        section = PortalSection(w.services)
+        qtbot.addWidget(section)
+        ctx = w.services.ctx
+        section.request_btn.click()
+        assert section.job is None
+        assert "Party profile" in section.message.text()
+        assert "--" not in section.message.text()
+        own = EuiRange.parse("90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF")
+        set_party(ctx, PartyProfile(name="Acme Energy", party_id="ACME",
+                                    party_type=PartyType("gas-supplier"), eui_ranges=(own,)))
+        section.signing_btn.click()
+        assert section.job is None and "officer profile" in section.message.text()
+        set_officer(ctx, OfficerProfile(name="Ann Officer", role=OfficerRole("aro")))
+        for button, purpose in ((section.request_btn, "web-service"),
+                                (section.signing_btn, "file-signing")):
+            button.click()
+            qtbot.waitUntil(lambda: section.job is None, timeout=60_000)
+            text = section.message.text()
+            assert f"The {purpose} credential request (CSR) is in " in text, text
+            path = Path(text.split(" is in ", 1)[1].split(": send", 1)[0])
+            assert path.exists() and path.name.startswith(f"credential-{purpose}-")
+            assert b"BEGIN CERTIFICATE REQUEST" in path.read_bytes()
+        requests = [e for e in ctx.audit.entries() if e.action == "credential.request"]
+        assert sorted(e.details["purpose"] for e in requests) == ["file-signing", "web-service"]
+    finally:
+        w.jobs.wait(30000)

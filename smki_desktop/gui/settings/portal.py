@@ -75,6 +75,11 @@ class Section(QWidget):
         self.request_btn = QPushButton("Request the web-service client credential")
         self.request_btn.clicked.connect(self.request_web_service)
         cform.addWidget(self.request_btn)
+        self.signing_btn = QPushButton("Request a file-signing credential")
+        self.signing_btn.setToolTip("The credential that signs ADT files and offline request "
+                                    "bundles; it names you (the officer profile).")
+        self.signing_btn.clicked.connect(self.request_file_signing)
+        cform.addWidget(self.signing_btn)
         box.addWidget(cr)
         self.sim_box = QGroupBox("Simulator (Test)")
         sform = QHBoxLayout(self.sim_box)
@@ -133,7 +138,24 @@ class Section(QWidget):
         self._run(portal_service.set_api_key, "Storing the API key", key)
 
     def request_web_service(self) -> None:
-        self._run(credentials.request_credential, "Requesting", "web-service")
+        self._request("web-service")
+
+    def request_file_signing(self) -> None:
+        self._request("file-signing")
+
+    def _request(self, purpose: str) -> None:
+        """Request a credential; the names it carries come from the profiles, so say which
+        profile is missing rather than let the service name a command-line option."""
+        if self.ctx.party() is None:
+            self.message.setText("Set up the Party profile first (Dashboard > Edit Party "
+                                 "profile): the credential names your organisation.")
+            return
+        if purpose == "file-signing" and self.ctx.officer() is None:
+            self.message.setText("Set up your officer profile first (Settings > Profiles): "
+                                 "the file-signing credential names you.")
+            return
+        self._run(credentials.request_credential, f"Requesting the {purpose} credential",
+                  purpose)
 
     def _run(self, fn: Any, what: str, *args: Any) -> None:
         self.message.setText(f"{what}…")
@@ -142,10 +164,34 @@ class Section(QWidget):
 
     def _done(self, result: Any) -> None:
         self.job = None
-        self.message.setText("Done.")
+        self.message.setText(done_text(result))
         self.refresh()
 
     def _failed(self, exc: BaseException) -> None:
         self.job = None
-        self.message.setText(f"Failed: {getattr(exc, 'message', exc)}")
+        self.message.setText(f"Failed: {_without_cli_options(getattr(exc, 'message', exc))}")
         self.refresh()
+
+
+def done_text(result: Any) -> str:
+    """What a finished action left behind, in words (a credential CSR: where it is)."""
+    if isinstance(result, credentials.CredentialRequestResult):
+        if result.csr_path is not None:
+            return (f"The {result.purpose} credential request (CSR) is in {result.csr_path}: "
+                    "send it to the DCC, then import the certificate it issues.")
+        if result.credential is not None:
+            return (f"The {result.purpose} credential was issued: serial "
+                    f"{result.credential.serial}.")
+    return "Done."
+
+
+_OPTION_WORDS = {"--organisation": "Organisation (Party profile)",
+                 "--role": "Role (Party profile)", "--name": "Name (officer profile)",
+                 "--key": "Key"}
+
+
+def _without_cli_options(message: object) -> str:
+    text = str(message)
+    for option, words in _OPTION_WORDS.items():
+        text = text.replace(option, words)
+    return text

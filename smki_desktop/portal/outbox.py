@@ -63,8 +63,11 @@ class OutboxItem:
     def next_action(self) -> str:
         """What happens next, in plain words."""
         if self.state == "queued":
-            return "send to the DCC" + (f" (retry after: {self.last_error})"
-                                        if self.last_error else "")
+            if not self.last_error:
+                return "send to the DCC"
+            when = (f"retry at {self.next_action_at:%Y-%m-%d %H:%M:%S} UTC"
+                    if self.next_action_at else "retry")
+            return f"send to the DCC ({when}; last attempt: {self.last_error})"
         if self.state == "submitted" and self.server_status == "PASTE_IN_PORTAL":
             return ("paste the CSR into the SMKI Portal's form, then import the certificate "
                     "you pick up")

@@ -59,7 +59,9 @@ def test_persistent_fault_is_reported_and_item_kept(ctx, sim, kind, error, match
     assert after.state == "queued"
     assert after.last_error and match in after.last_error
     assert after.next_action_at and after.next_action_at > ctx.clock.now()
-    assert "retry after" in after.next_action
+    # the retry time and the error, each said separately
+    assert f"retry at {after.next_action_at:%Y-%m-%d %H:%M:%S} UTC; last attempt: " \
+        f"{after.last_error})" in after.next_action
     p = portal.open_portal(ctx, retries=0)
     try:
         fault(sim, kind, 1, path="/ws/SubmitCSRBatch")

@@ -195,7 +195,8 @@ def run_status(args: argparse.Namespace, app: CliApp) -> int:
     lines = []
     for b in batches:
         counts = ", ".join(f"{k} {v:,}" for k, v in sorted(b.counts.items()))
-        lines.append(f"{b.batch_id} {b.name} [{b.channel}, {b.state}] {b.total:,} CSRs: {counts}"
+        name = "" if b.name == b.batch_id else f" {b.name}"  # the name defaults to the id
+        lines.append(f"{b.batch_id}{name} [{b.channel}, {b.state}] {b.total:,} CSRs: {counts}"
                      + (f"\n  WARNING {b.warning}" if b.warning else ""))
     app.emit(data, "\n".join(lines))
     return 1 if any(b.warning for b in batches) else 0

@@ -72,8 +72,27 @@ def run_submit(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     res = portal_service.submit_org_csr(ctx, _read(args.file, "CSR file"), source=str(args.file),
                                         send_now=not args.no_send)
-    app.emit(res.item.as_dict(), portal_service.describe(res.item))
+    text = portal_service.describe(res.item)
+    paste = res.item.meta.get("paste_text")
+    if paste:  # the DCC takes Organisation CSRs in the SMKI Portal's form: show what to paste
+        text += "\nPaste this into the SMKI Portal's Organisation CSR form:\n" + paste.rstrip()
+    app.emit(res.item.as_dict(), text)
     return 0
+
+
+def _imported_text(imp: dict[str, object]) -> str:
+    """An imported certificate's outcome in words (not the dict)."""
+    if not imp.get("imported"):
+        return f"not imported: {imp.get('why') or 'no reason given'}"
+    verdict = imp.get("status") or imp.get("verdict")
+    if not verdict and "accepted" in imp:
+        verdict = "accepted" if imp["accepted"] else "to be rejected"
+    text = "imported certificate" + (f" ({verdict})" if verdict else "")
+    if imp.get("message"):
+        text += f": {imp['message']}"
+    elif imp.get("serial"):
+        text += f": serial {imp['serial']}"
+    return text
 
 
 def run_status(args: argparse.Namespace, app: CliApp) -> int:
@@ -99,7 +118,7 @@ def run_poll(args: argparse.Namespace, app: CliApp) -> int:
              f"{len(rep.completed)}, deferred {len(rep.deferred)}"]
     lines += ["  " + portal_service.describe(i) for i in rep.polled]
     lines += [f"  {i.ref}: deferred: {why}" for i, why in rep.deferred]
-    lines += [f"  imported: {imp}" for imp in rep.imported]
+    lines += [f"  {_imported_text(imp)}" for imp in rep.imported]
     app.emit(rep.as_dict(), "\n".join(lines))
     return 0
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from types import FrameType, ModuleType
 from typing import Any
 
-from smki_desktop.gui.qt import QObject, QRunnable, QThreadPool, Signal, Slot
+from smki_desktop.gui.qt import QObject, QRunnable, QThreadPool, Signal, Slot, isValid
 
 #: calls into Qt made by jobs off the GUI thread, as "job name: Qt callable" (guard on only)
 QT_CALLS_OFF_GUI_THREAD: list[str] = []
@@ -71,7 +71,7 @@ class _Relay(QObject):
     @Slot(object)
     def _done(self, result: Any) -> None:
         try:
-            if self._on_done is not None:
+            if self._on_done is not None and _receiver_alive(self._on_done):
                 self._on_done(result)
         finally:
             if self.job is not None:
@@ -80,7 +80,7 @@ class _Relay(QObject):
     @Slot(object)
     def _error(self, exc: BaseException) -> None:
         try:
-            if self._on_error is not None:
+            if self._on_error is not None and _receiver_alive(self._on_error):
                 self._on_error(exc)
         finally:
             if self.job is not None:
@@ -90,6 +90,13 @@ class _Relay(QObject):
     def _progress(self, done: int, total: int, text: str) -> None:
         if self._on_progress is not None:
             self._on_progress(done, total, text)
+
+
+def _receiver_alive(callback: Callable[..., Any]) -> bool:
+    """False when the callback is a method of a widget that was deleted while the job ran (a
+    page closed, an environment switched): its result has nowhere to go."""
+    owner = getattr(callback, "__self__", None)
+    return not isinstance(owner, QObject) or bool(isValid(owner))
 
 
 class Job(QRunnable):

@@ -91,6 +91,7 @@ if TYPE_CHECKING:
         QWizard,
         QWizardPage,
     )
+    from shiboken6 import isValid
 
 _WHERE = {
     "QAbstractTableModel": "PySide6.QtCore",
@@ -166,6 +167,7 @@ _WHERE = {
     "QWidget": "PySide6.QtWidgets",
     "QWizard": "PySide6.QtWidgets",
     "QWizardPage": "PySide6.QtWidgets",
+    "isValid": "shiboken6",
 }
 
 

@@ -68,3 +68,28 @@ def test_a_job_calling_qt_is_caught_and_progress_signals_are_not(qtbot) -> None:
     caught = list(jobs.QT_CALLS_OFF_GUI_THREAD)
     jobs.QT_CALLS_OFF_GUI_THREAD.clear()
     assert len(caught) == 1 and caught[0].startswith("rude: QColor.name"), caught
+
+
+def test_a_result_for_a_deleted_widget_is_dropped(qtbot) -> None:
+    """A page closed (or an environment switched) while its job ran: the result has nowhere to
+    go and is dropped, rather than written into a deleted label (pytest-qt fails the test on
+    the RuntimeError that raised)."""
+    import threading
+
+    import shiboken6
+
+    from smki_desktop.gui import jobs
+    from smki_desktop.gui.qt import QLabel
+
+    class Page(QLabel):
+        def got(self, result: object) -> None:
+            self.setText(str(result))
+
+    runner = jobs.JobRunner()
+    page = Page()
+    release = threading.Event()
+    runner.submit(lambda: release.wait(10) and "done", on_done=page.got, name="slow")
+    shiboken6.delete(page)
+    assert not shiboken6.isValid(page)
+    release.set()
+    qtbot.waitUntil(lambda: runner.running == 0, timeout=10000)

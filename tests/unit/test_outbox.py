@@ -36,7 +36,10 @@ def test_lifecycle_and_due_times(tmp_path: Path, clock: FixedClock) -> None:
     ob.note_attempt(item.ref)
     ob.defer(item.ref, "Cannot reach the DCC", clock.now() + timedelta(minutes=2))
     assert ob.due("queued") == []
-    assert "retry after: Cannot reach" in ob.get(item.ref).next_action
+    retry_at = clock.now() + timedelta(minutes=2)
+    assert ob.get(item.ref).next_action == (
+        f"send to the DCC (retry at {retry_at:%Y-%m-%d %H:%M:%S} UTC; last attempt: Cannot "
+        "reach the DCC)")
     clock.advance(minutes=2)
     assert [i.ref for i in ob.due("queued")] == [item.ref]
     ob.mark_submitted(item.ref, "17", "PENDING", clock.now() + timedelta(hours=1))

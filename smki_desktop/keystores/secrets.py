@@ -25,8 +25,11 @@ def _keyring() -> Any:
 def _check_backend() -> None:
     kr = _keyring().get_keyring()
     mod = type(kr).__module__
+    if mod.startswith("keyring.backends.fail"):
+        raise KeyringUnavailable("no Secret Service is running in this session")
     if mod.startswith(_REFUSED_MODULE_PREFIXES):
-        raise KeyringUnavailable(f"the only keyring backend found is {type(kr).__name__}")
+        raise KeyringUnavailable(f"the only keyring backend found is {mod}.{type(kr).__name__}, "
+                                 "which does not keep secrets safe")
     backends = getattr(kr, "backends", None)
     if backends is not None and not [
         b for b in backends if not type(b).__module__.startswith(_REFUSED_MODULE_PREFIXES)

@@ -130,5 +130,6 @@ def test_party_show_names_a_missing_keyring_first(data_root: Path) -> None:
     doc = json.loads(res.stdout)
     assert res.returncode == 1 and doc["party"] is None
     assert doc["missing"][0].startswith("No secure OS keyring is available")
+    assert "no Secret Service is running in this session" in doc["missing"][0]
     assert "dbus-run-session" in doc["missing"][0]
     assert any("Party profile" in m for m in doc["missing"][1:])

@@ -148,6 +148,18 @@ class Pkcs11KeyStore:
         finally:
             sess.close()
 
+    def token_identity(self) -> dict[str, str]:
+        """The token's label, serial, manufacturer and model (no PIN needed), for records."""
+        tok = self._token()
+
+        def text(v: Any) -> str:
+            return v.decode("ascii", "replace").strip() if isinstance(v, bytes) \
+                else str(v).strip()
+
+        return {"label": text(tok.label), "serial": text(tok.serial),
+                "manufacturer": text(getattr(tok, "manufacturer_id", "")),
+                "model": text(getattr(tok, "model", "")), "module": self.module_path}
+
     # -- creation --------------------------------------------------------------------------
     def generate(self, key_type: KeyType, usage: KeyUsage, label: str) -> KeyInfo:
         pk = _pkcs11()

@@ -145,15 +145,21 @@ class CeremonyPlan:
 
 
 def _line_of(text: str, key: str, table: str | None = None) -> int | None:
-    """The 1-based line where `key` is assigned (after `[table]` when given), if found."""
+    """The 1-based line where `key` is assigned (after `[table]` when given, or after the
+    n-th `[[table]]` for `table#n`), if found."""
     start = 0
     lines = text.splitlines()
     if table:
-        pat = re.compile(r"^\s*\[\[?\s*" + re.escape(table) + r"\s*\]\]?\s*(#.*)?$")
+        name, _, nth = table.partition("#")
+        want = int(nth) if nth else 1
+        pat = re.compile(r"^\s*\[\[?\s*" + re.escape(name) + r"\s*\]\]?\s*(#.*)?$")
+        seen = 0
         for i, ln in enumerate(lines):
             if pat.match(ln):
-                start = i
-                break
+                seen += 1
+                if seen == want:
+                    start = i
+                    break
     kpat = re.compile(r"^\s*" + re.escape(key) + r"\s*=")
     for i in range(start, len(lines)):
         if kpat.match(lines[i]):
@@ -272,38 +278,38 @@ def parse_ceremony(text: str, source: str = "ceremony file",
         p = f"keys[{i}]."
         if not isinstance(k, dict):
             r.err(f"keys[{i}]", "must be a table.")
-        r.unknown(k, {"name", "role", "usage", "eui", "store", "backup", "cn"}, p, "keys")
-        name = r.string(k, "name", p, "keys")
+        r.unknown(k, {"name", "role", "usage", "eui", "store", "backup", "cn"}, p, f"keys#{i}")
+        name = r.string(k, "name", p, f"keys#{i}")
         if not _NAME.match(name):
-            r.err(f"{p}name", f"{name!r}: lower-case letters, digits and '-' only.", "keys")
+            r.err(f"{p}name", f"{name!r}: lower-case letters, digits and '-' only.", f"keys#{i}")
         if name in seen:
-            r.err(f"{p}name", f"{name!r} is used by two keys.", "keys")
+            r.err(f"{p}name", f"{name!r} is used by two keys.", f"keys#{i}")
         seen.add(name)
         try:
-            role = RemotePartyRole.parse(r.string(k, "role", p, "keys"))
-            usage = KeyUsage.parse(r.string(k, "usage", p, "keys"))
-            eui = Eui64.parse(r.string(k, "eui", p, "keys"), f"{p}eui")
+            role = RemotePartyRole.parse(r.string(k, "role", p, f"keys#{i}"))
+            usage = KeyUsage.parse(r.string(k, "usage", p, f"keys#{i}"))
+            eui = Eui64.parse(r.string(k, "eui", p, f"keys#{i}"), f"{p}eui")
         except InputError as exc:
             raise InputError(f"Ceremony file {source}: key {name!r}: {exc.message}") from None
         if usage not in (KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT):
-            r.err(f"{p}usage", "an Organisation key is 'signing' or 'key-agreement'.", "keys")
-        store = r.string(k, "store", p, "keys")
+            r.err(f"{p}usage", "an Organisation key is 'signing' or 'key-agreement'.", f"keys#{i}")
+        store = r.string(k, "store", p, f"keys#{i}")
         if store not in STORES:
-            r.err(f"{p}store", f"{store!r}: use 'token' or 'keystore'.", "keys")
-        bk = r.string(k, "backup", p, "keys", required=False) or "none"
+            r.err(f"{p}store", f"{store!r}: use 'token' or 'keystore'.", f"keys#{i}")
+        bk = r.string(k, "backup", p, f"keys#{i}", required=False) or "none"
         if bk not in BACKUPS:
-            r.err(f"{p}backup", f"{bk!r}: use none, passphrase or shares.", "keys")
+            r.err(f"{p}backup", f"{bk!r}: use none, passphrase or shares.", f"keys#{i}")
         if store == "token" and bk != "none":
             r.err(f"{p}backup", f"key {name!r} is made non-exportable on the token, so it "
-                  "cannot be backed up; set backup = \"none\".", "keys")
+                  "cannot be backed up; set backup = \"none\".", f"keys#{i}")
         if bk == "shares" and not (threshold and count):
             r.err("backup", f"key {name!r} asks for shares: give [backup] threshold and "
                   "shares.")
-        cn = r.string(k, "cn", p, "keys", required=False) or None
+        cn = r.string(k, "cn", p, f"keys#{i}", required=False) or None
         ident = (role.ou, usage.value, str(eui))
         if ident in euis:
             r.err(f"{p}eui", f"key {name!r} repeats role {role.name_text} {usage.value} for "
-                  f"EUI {eui} (also key {euis[ident]!r}).", "keys")
+                  f"EUI {eui} (also key {euis[ident]!r}).", f"keys#{i}")
         euis[ident] = name
         keys.append(CeremonyKey(name, role, usage, eui, store, bk, cn))
 

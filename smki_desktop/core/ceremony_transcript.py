@@ -114,7 +114,8 @@ def render_text(journal: Journal) -> str:
            f"Administrator: {plan.get('administrator', '')}",
            f"Witnesses: {', '.join(plan.get('witnesses', []))}",
            f"Key custodians: {', '.join(plan.get('custodians', [])) or '-'}",
-           f"Ceremony file SHA-256: {begin['data'].get('ceremony_file_sha256', '') if begin else ''}",
+           "Ceremony file SHA-256: "
+           + (str(begin["data"].get("ceremony_file_sha256", "")) if begin else ""),
            ""]
     for e in journal.entries:
         head = f"[{e['seq']:03d}] {e['at']}  {e['step']}  {e['event'].upper()}"

@@ -62,13 +62,15 @@ def test_check_prints_the_plan_without_a_token(ctx, cli_run, tmp_path: Path) -> 
     assert any("non-exportable" in n for n in js["notes"])
     live = cli_run("ceremony", "check", str(path), env="live")
     assert live.code == 1 and "Test environment" in live.err and "Live environment" in live.err
-    outside = example_file(tmp_path / "m2", **{"90-B3-D5-1F-30-01-00-02": "90-B3-D5-1F-30-02-00-02"})
+    outside = example_file(tmp_path / "m2",
+                           **{"90-B3-D5-1F-30-01-00-02": "90-B3-D5-1F-30-02-00-02"})
     bad = cli_run("ceremony", "check", str(outside))
     assert bad.code == 2 and "xml-sign" in bad.err and "outside the allocated range" in bad.err
     role = example_file(tmp_path / "m3", **{'role = "xmlSign"': 'role = "networkOperator"'})
     bad = cli_run("ceremony", "check", str(role))
     assert bad.code == 1 and "xml-sign" in bad.err and "networkOperator" in bad.err
-    pin = example_file(tmp_path / "m4", **{'label = "ceremony"': 'label = "ceremony"\npin = "1234"'})
+    pin = example_file(tmp_path / "m4",
+                       **{'label = "ceremony"': 'label = "ceremony"\npin = "1234"'})
     bad = cli_run("ceremony", "check", str(pin))
     assert bad.code == 2 and "token.pin" in bad.err and "never written" in bad.err
     line = pin.read_text().splitlines().index('pin = "1234"') + 1
@@ -77,7 +79,7 @@ def test_check_prints_the_plan_without_a_token(ctx, cli_run, tmp_path: Path) -> 
 
 def test_full_ceremony_verifies_and_tampering_fails(ctx, cli_run, data_root: Path,  # type: ignore[no-untyped-def]
                                                     setup, tmp_path: Path) -> None:
-    path, aro = setup
+    path, _aro = setup
     code, out = run_cli(data_root, path, "--rehearsal")
     assert code == 0, out
     assert "lint clean" in out and not (path.parent / "ceremony-output").exists()

@@ -27,7 +27,8 @@ def _fresh(tmp_path: Path, name: str) -> Path:
     return p
 
 
-def test_passphrase_backup_restores_on_fresh_folder_and_not_in_live(cli_run, tmp_path: Path) -> None:
+def test_passphrase_backup_restores_on_fresh_folder_and_not_in_live(cli_run,  # type: ignore[no-untyped-def]
+                                                                    tmp_path: Path) -> None:
     key_id = _new_key(cli_run)
     out = tmp_path / "k.smkikey"
     res = cli_run("key", "backup", key_id[:12], "--out", str(out), stdin=f"{PASS}\n{PASS}\n")

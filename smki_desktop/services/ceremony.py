@@ -546,6 +546,30 @@ class CeremonyRun:
         self._stack.close()
 
 
+def confirm_and_perform(run: CeremonyRun, step: Step, witnesses: list[str],
+                        warnings: list[str] | tuple[str, ...] = ()) -> StepResult:
+    """The one action behind "perform this step" in the CLI and the GUI: record the
+    administrator's confirmation, the witnesses' acknowledgement and accepted warnings, then
+    perform the step."""
+    run.acknowledge(step, witnesses, warnings)
+    return run.perform(step)
+
+
+def csr_qr_png(path: Path, scale: int = 4) -> bytes:
+    """A QR code (PNG) of one CSR file's PEM text, for moving it where no media may be used."""
+    import io
+
+    import segno
+
+    data = path.read_bytes()
+    if len(data) > 2000:
+        raise InputError(f"{path}: {len(data)} bytes is too long for one QR code.")
+    qr = segno.make(data.decode("ascii", "strict"), error="l", micro=False)
+    buf = io.BytesIO()
+    qr.save(buf, kind="png", scale=scale, border=4)
+    return buf.getvalue()
+
+
 # -- verify ------------------------------------------------------------------------------------
 
 @dataclass

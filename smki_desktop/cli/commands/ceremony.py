@@ -126,8 +126,8 @@ def run_run(args: argparse.Namespace, app: CliApp) -> int:
                  f"Step {step.step_id}")
             for w in plan.witnesses:
                 _yes(answers, f"Witness {w}: I have seen this step", f"Step {step.step_id}")
-            run.acknowledge(step, list(plan.witnesses), warnings)
-            result = run.perform(step)
+            result = ceremony_service.confirm_and_perform(run, step, list(plan.witnesses),
+                                                          warnings)
             for line in result.lines:
                 out.write(f"  {line}\n")
             out.write(f"DONE {step.step_id}\n")

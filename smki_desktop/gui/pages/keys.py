@@ -28,12 +28,13 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.services import key_backup
 from smki_desktop.services import keys as key_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
 
-COLUMNS = ["Label", "Usage", "Type", "Location", "Created", "Flags", "Key id"]
+COLUMNS = ["Label", "Usage", "Type", "Location", "Created", "Flags", "Backup", "Key id"]
 
 USAGE_HELP = {
     KeyUsage.SIGNING: "Organisation Certificate, digitalSignature (P-256)",
@@ -123,12 +124,19 @@ class Page(QWidget):
 
     def refresh(self) -> None:
         self.keys = key_service.list_keys(self.services.ctx)
+        backups = key_backup.backup_status(self.services.ctx)
         self.table.setRowCount(len(self.keys))
         for row, k in enumerate(self.keys):
+            backup = backups.get(k.key_id) or (
+                "none possible (token)" if key_backup.exportable_problem(k) else "NO BACKUP")
             vals = [k.label, k.usage.value, k.key_type.value, k.location.value,
-                    k.created.strftime("%Y-%m-%d %H:%M"), ", ".join(k.flags), k.key_id]
+                    k.created.strftime("%Y-%m-%d %H:%M"), ", ".join(k.flags), backup, k.key_id]
             for col, v in enumerate(vals):
-                self.table.setItem(row, col, QTableWidgetItem(v))
+                item = QTableWidgetItem(v)
+                if v == "NO BACKUP":
+                    item.setToolTip("This key has no backup: a lost keyring or data folder "
+                                    "loses it. Back it up with `smki key backup`.")
+                self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
         if not self.keys:
             self.details.setPlainText("No keys in this environment yet. Generate one to start.")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import platform
 import secrets
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import segno
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -42,10 +44,10 @@ from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType
 from smki_desktop.core.ports import PassphraseProvider
 from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
 from smki_desktop.crypto.csr import OrgCsrRequest, build_org_csr
-from smki_desktop.crypto.der import encode
+from smki_desktop.crypto.der import encode, to_der
 from smki_desktop.crypto.lint import extract_fields, lint_bytes, lint_der
 from smki_desktop.crypto.memory_signer import MemorySigner
-from smki_desktop.keystores.os_keyring import key_info_from_row
+from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore
 from smki_desktop.services import key_backup
 from smki_desktop.services.ceremony_identity import (
@@ -56,6 +58,7 @@ from smki_desktop.services.ceremony_identity import (
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import create_org_csr, get_csr_der, profile_for
 from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.repos import ceremony as ceremony_repo
 
 MAX_FILE = 256 * 1024
 JOURNAL = "transcript.jsonl"
@@ -193,6 +196,7 @@ class CeremonyRun:
         self._stack = contextlib.ExitStack()
         self.identity: OfficerIdentity | None = None
         self.resumed = False
+        self.sys_net = Path("/sys/class/net")  # where the network interfaces are read
         if rehearsal:
             self._append("rehearsal", "begin", {"plan": self.plan.as_dict(),
                                                 "ceremony_file_sha256":
@@ -282,7 +286,7 @@ class CeremonyRun:
         """Warnings the team must acknowledge before this step."""
         if step.kind != "facts":
             return []
-        up = network_interfaces_up()
+        up = network_interfaces_up(self.sys_net)
         if not up:
             return []
         return [f"Network interface(s) up: {', '.join(up)}. A ceremony machine should be "
@@ -331,7 +335,8 @@ class CeremonyRun:
             raise Refusal("Not acknowledged by the team: " + " ".join(unacked))
         facts: dict[str, Any] = {
             "hostname": socket.gethostname(), "platform": platform.platform(),
-            "network_interfaces_up": network_interfaces_up(), "software": software_identity(),
+            "network_interfaces_up": network_interfaces_up(self.sys_net),
+            "software": software_identity(),
             "environment": self.ctx.env.value, "warnings": warnings}
         if self.plan.uses_token:
             facts["token"] = self._token_store().token_identity()
@@ -388,10 +393,8 @@ class CeremonyRun:
         return store
 
     def _keys_labelled(self, k: CeremonyKey) -> list[KeyInfo]:
-        rows = self.ctx.db.conn().execute(
-            "SELECT * FROM keys WHERE environment=? AND label=?",
-            (self.ctx.env.value, self._label(k))).fetchall()
-        return [key_info_from_row(r) for r in rows]
+        return [resolve_key_ref(self.ctx.db, self.ctx.env, key_id) for key_id in
+                ceremony_repo.key_ids_labelled(self.ctx.db, self.ctx.env, self._label(k))]
 
     def _key_of(self, k: CeremonyKey) -> KeyInfo:
         key_id = self.journal.done()[f"key:{k.name}"]["key_id"]
@@ -434,10 +437,8 @@ class CeremonyRun:
         done = self.journal.done().get(f"key:{k.name}")
         if done is None:
             return None
-        row = self.ctx.db.conn().execute(
-            "SELECT csr_id FROM csr_requests WHERE key_id=? AND environment=? ORDER BY csr_id",
-            (done["key_id"], self.ctx.env.value)).fetchone()
-        return get_csr_der(self.ctx, int(row["csr_id"])) if row else None
+        csr_id = ceremony_repo.first_csr_id(self.ctx.db, self.ctx.env, done["key_id"])
+        return get_csr_der(self.ctx, csr_id) if csr_id is not None else None
 
     def _do_csr(self, step: Step, _a: dict[str, Any],
                 interrupted: bool) -> tuple[dict[str, Any], list[str]]:
@@ -555,19 +556,31 @@ def confirm_and_perform(run: CeremonyRun, step: Step, witnesses: list[str],
     return run.perform(step)
 
 
-def csr_qr_png(path: Path, scale: int = 4) -> bytes:
-    """A QR code (PNG) of one CSR file's PEM text, for moving it where no media may be used."""
-    import io
-
-    import segno
-
-    data = path.read_bytes()
+def csr_qr(path: Path) -> Any:
+    """A QR code (segno) of one CSR file's PEM text, for moving it where no media may be
+    used; the file is linted first (a QR code of a bad CSR helps no one)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
     if len(data) > 2000:
         raise InputError(f"{path}: {len(data)} bytes is too long for one QR code.")
-    qr = segno.make(data.decode("ascii", "strict"), error="l", micro=False)
+    fields = extract_fields(data, str(path))
+    if fields.family != "organisation" or fields.kind != "csr":
+        raise InputError(f"{path}: not an Organisation CSR.")
+    text = encode(to_der(data, str(path)), "pem").decode("ascii")  # any form, as PEM
+    return segno.make(text, error="l", micro=False)
+
+
+def csr_qr_png(path: Path, scale: int = 4) -> bytes:
     buf = io.BytesIO()
-    qr.save(buf, kind="png", scale=scale, border=4)
+    csr_qr(path).save(buf, kind="png", scale=scale, border=4)
     return buf.getvalue()
+
+
+def write_csr_qr_png(path: Path, out: Path) -> Path:
+    """The QR code PNG of a CSR, written atomically (never over an existing file)."""
+    return write_atomic(out, csr_qr_png(path))
 
 
 # -- verify ------------------------------------------------------------------------------------

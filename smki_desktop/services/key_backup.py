@@ -30,6 +30,7 @@ from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyUsage, key_id_for_sp
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.services.context import AppContext
 from smki_desktop.store import atomic
+from smki_desktop.store.repos import ceremony as ceremony_repo
 from smki_desktop.store.repos import certificates as cert_repo
 from smki_desktop.store.repos import key_backups as backup_repo
 
@@ -270,7 +271,7 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
         if c_spki != spki:
             raise Refusal(f"{path}: certificate serial {c.serial_number:X} does not hold this "
                           "key's public key; nothing was restored.")
-    if ctx.db.conn().execute("SELECT 1 FROM keys WHERE key_id=?", (key_id,)).fetchone():
+    if ceremony_repo.key_recorded(ctx.db, key_id):
         raise Refusal(f"Key {key_id[:16]} is already in this environment's store; nothing to "
                       "restore.")
     if ctx.keystore.secrets.get_optional(f"key:{key_id}") is not None:

@@ -39,6 +39,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v = cs.add_parser("verify", help="verify a transcript, its signature and the outputs")
     v.add_argument("transcript", type=Path, help="transcript.jsonl or the output folder")
     v.set_defaults(handler=run_verify)
+    q = cs.add_parser("qr", help="show one CSR as a QR code (where no media may be used)")
+    q.add_argument("csr", type=Path)
+    q.add_argument("--out", type=Path, default=None, help="write a PNG instead of printing it")
+    q.set_defaults(handler=run_qr)
 
 
 def run_check(args: argparse.Namespace, app: CliApp) -> int:
@@ -154,3 +158,17 @@ def run_verify(args: argparse.Namespace, app: CliApp) -> int:
     lines += [f"  PROBLEM: {p}" for p in rep.problems]
     app.emit(rep.as_dict(), "\n".join(lines))
     return 0 if rep.ok else 1
+
+
+def run_qr(args: argparse.Namespace, app: CliApp) -> int:
+    qr = ceremony_service.csr_qr(args.csr)
+    if args.out is not None:
+        ceremony_service.write_csr_qr_png(args.csr, args.out)
+        app.emit({"csr": str(args.csr), "png": str(args.out), "version": qr.version},
+                 f"QR code (version {qr.version}) of {args.csr} written to {args.out}.")
+        return 0
+    if app.json:
+        app.emit({"csr": str(args.csr), "version": qr.version})
+        return 0
+    qr.terminal(out=sys.stdout, compact=True)
+    return 0

@@ -1,0 +1,117 @@
+"""The ceremony service without a token (issue 14): a key-store key backed up under a
+passphrase inside a ceremony; a network interface that is up is a warning the team must
+acknowledge; a step is never performed without every witness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from smki_desktop.core.errors import Refusal
+from smki_desktop.services import ceremony as ceremony_service
+from smki_desktop.services import key_backup
+from tests.integration.ceremony_support import PASS, prepare
+
+CEREMONY = """
+format = "smki-ceremony/1"
+ceremony_id = "small-one"
+environment = "test"
+purpose = "One key-store key with a passphrase backup"
+output_dir = "out"
+
+[roles]
+administrator = "Ada Aro"
+witnesses = ["Wendy Witness", "Walt Witness"]
+
+[[keys]]
+name = "xml"
+role = "xmlSign"
+usage = "signing"
+eui = "90-B3-D5-1F-30-01-00-09"
+store = "keystore"
+backup = "passphrase"
+"""
+
+
+class Answers:
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def ask(self, prompt: str, *, confirm: bool = False) -> str:
+        self.asked.append(prompt)
+        return PASS
+
+
+def _fake_net(root: Path, up: bool) -> Path:
+    """A /sys/class/net-shaped folder (the machine's own interfaces cannot be switched)."""
+    for name, state, flags in (("lo", "unknown", "0x9"),
+                               ("eth0", "up" if up else "down", "0x1003" if up else "0x1002")):
+        d = root / name
+        d.mkdir(parents=True)
+        (d / "operstate").write_text(state + "\n")
+        (d / "flags").write_text(flags + "\n")
+    return root
+
+
+def test_passphrase_backup_network_warning_and_witnesses(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    prepare(ctx, tmp_path)
+    path = tmp_path / "media" / "c.toml"
+    path.parent.mkdir()
+    path.write_text(CEREMONY)
+    answers = Answers()
+    run = ceremony_service.CeremonyRun(ctx, path, answers)
+    run.sys_net = _fake_net(tmp_path / "net", up=True)
+    steps = run.remaining()
+    assert [s.step_id for s in steps] == ["facts", "rehearsal", "key:xml", "csr:xml",
+                                          "backup:xml", "finish"]
+    facts = steps[0]
+    warnings = run.warnings_for(facts)
+    assert len(warnings) == 1 and "eth0" in warnings[0] and "lo" not in warnings[0]
+    with pytest.raises(Refusal, match="Walt Witness"):
+        ceremony_service.confirm_and_perform(run, facts, ["Wendy Witness"], warnings)
+    with pytest.raises(Refusal, match="Not acknowledged by the team"):
+        ceremony_service.confirm_and_perform(run, facts, ["Wendy Witness", "Walt Witness"])
+    res = ceremony_service.confirm_and_perform(run, facts, ["Wendy Witness", "Walt Witness"],
+                                               warnings)
+    assert res.data["network_interfaces_up"] == ["eth0"] and res.data["warnings"] == warnings
+    for step in run.remaining():
+        ceremony_service.confirm_and_perform(run, step, ["Wendy Witness", "Walt Witness"])
+    run.close()
+    assert run.complete
+    assert answers.asked == ["Backup passphrase for key xml"]
+    backup = tmp_path / "media" / "out" / "backup" / "xml.smkikey"
+    key_id = run.journal.done()["key:xml"]["key_id"]
+    assert key_backup.backup_status(ctx)[key_id] == "passphrase"
+    rep = ceremony_service.verify_transcript(ctx, tmp_path / "media" / "out")
+    assert rep.ok, rep.problems
+    assert any("xml.smkikey" in c for c in rep.checked)
+    doc = key_backup.read_key_file(backup)
+    assert doc["key_id"] == key_id and doc["environment"] == "test"
+
+
+def test_no_interface_up_no_warning(tmp_path: Path) -> None:
+    assert ceremony_service.network_interfaces_up(_fake_net(tmp_path, up=False)) == []
+
+
+def test_qr_of_a_csr(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A CSR as a QR code: a PNG file (never over an existing one) or on the terminal; what
+    is not an Organisation CSR is refused."""
+    from tests.integration.adt_support import set_profiles
+
+    set_profiles(ctx)
+    key = cli_run("--json", "key", "generate", "--usage", "signing", "--label", "qr").json()
+    made = cli_run("csr", "org", "--key", key["key_id"][:12], "--role", "supplier", "--eui",
+                   "90-B3-D5-1F-30-01-00-05", "--out", str(tmp_path / "a.csr"))
+    assert made.code == 0, made.err
+    png = tmp_path / "a.png"
+    res = cli_run("--json", "ceremony", "qr", str(tmp_path / "a.csr"), "--out", str(png))
+    assert res.code == 0, res.err
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = cli_run("ceremony", "qr", str(tmp_path / "a.csr"), "--out", str(png))
+    assert again.code == 1 and "already exists" in again.err
+    term = cli_run("ceremony", "qr", str(tmp_path / "a.csr"))
+    assert term.code == 0 and "█" in term.out
+    bad = tmp_path / "not.csr"
+    bad.write_text("hello")
+    assert cli_run("ceremony", "qr", str(bad)).code == 2

@@ -50,6 +50,7 @@ from smki_desktop.crypto.memory_signer import MemorySigner
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore
 from smki_desktop.services import key_backup
+from smki_desktop.services.adt import trust_anchors as adt_trust_anchors
 from smki_desktop.services.ceremony_identity import (
     OfficerIdentity,
     officer_identity,
@@ -635,8 +636,9 @@ def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
                             + ", ".join(left))
         return rep
     sig_path = folder / SIGNATURE
+    anchors = adt_trust_anchors(ctx)
     try:
-        verified = verify_detached(data, sig_path.read_bytes())
+        verified = verify_detached(data, sig_path.read_bytes(), trust_anchors=anchors)
         cert = verified.signer_certificate
         assert cert is not None
         spki = cert.public_key().public_bytes(serialization.Encoding.DER,
@@ -646,10 +648,12 @@ def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
             rep.problems.append("the transcript is signed by another key than the "
                                 "administrator's credential named at the start")
         else:
-            rep.checked.append(f"administrator's signature: {rep.signer}")
+            rep.checked.append(f"administrator's signature: {rep.signer}"
+                               + (" (chain to a trust anchor checked)" if verified.trusted
+                                  else " (no trust anchor here: chain not checked)"))
     except OSError:
         rep.problems.append(f"the signature file {SIGNATURE} is missing")
-    except SignatureInvalid as exc:
+    except SignatureInvalid as exc:  # SignerUntrusted too: another environment's credential
         rep.problems.append(f"the administrator's signature does not verify: {exc.message}")
     finish_seq = next(e["seq"] for e in journal.entries
                       if e["step"] == "finish" and e["event"] == "done")

@@ -86,6 +86,7 @@ def test_passphrase_backup_network_warning_and_witnesses(ctx, tmp_path: Path) ->
     rep = ceremony_service.verify_transcript(ctx, tmp_path / "media" / "out")
     assert rep.ok, rep.problems
     assert any("xml.smkikey" in c for c in rep.checked)
+    assert any("chain to a trust anchor checked" in c for c in rep.checked)
     doc = key_backup.read_key_file(backup)
     assert doc["key_id"] == key_id and doc["environment"] == "test"
 

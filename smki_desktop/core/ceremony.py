@@ -12,7 +12,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError
@@ -172,7 +172,8 @@ class _Reader:
         self.text = text
         self.source = source
 
-    def err(self, key: str, msg: str, table: str | None = None, last: str | None = None) -> None:
+    def err(self, key: str, msg: str, table: str | None = None,
+            last: str | None = None) -> NoReturn:
         line = _line_of(self.text, last or key.rsplit(".", 1)[-1], table)
         where = f"{self.source}, line {line}" if line else self.source
         raise InputError(f"Ceremony file {where}: {key}: {msg}")
@@ -285,12 +286,21 @@ def parse_ceremony(text: str, source: str = "ceremony file",
         if name in seen:
             r.err(f"{p}name", f"{name!r} is used by two keys.", f"keys#{i}")
         seen.add(name)
+        role_text = r.string(k, "role", p, f"keys#{i}")
+        usage_text = r.string(k, "usage", p, f"keys#{i}")
+        eui_text = r.string(k, "eui", p, f"keys#{i}")
         try:
-            role = RemotePartyRole.parse(r.string(k, "role", p, f"keys#{i}"))
-            usage = KeyUsage.parse(r.string(k, "usage", p, f"keys#{i}"))
-            eui = Eui64.parse(r.string(k, "eui", p, f"keys#{i}"), f"{p}eui")
+            role = RemotePartyRole.parse(role_text)
         except InputError as exc:
-            raise InputError(f"Ceremony file {source}: key {name!r}: {exc.message}") from None
+            r.err(f"{p}role", f"key {name!r}: {exc.message}", f"keys#{i}")
+        try:
+            usage = KeyUsage.parse(usage_text)
+        except InputError as exc:
+            r.err(f"{p}usage", f"key {name!r}: {exc.message}", f"keys#{i}")
+        try:
+            eui = Eui64.parse(eui_text, "EUI")
+        except InputError as exc:
+            r.err(f"{p}eui", f"key {name!r}: {exc.message}", f"keys#{i}")
         if usage not in (KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT):
             r.err(f"{p}usage", "an Organisation key is 'signing' or 'key-agreement'.", f"keys#{i}")
         store = r.string(k, "store", p, f"keys#{i}")

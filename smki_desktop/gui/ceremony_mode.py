@@ -57,6 +57,7 @@ class CeremonyWindow(QWidget):
         kind = "REHEARSAL (throwaway keys)" if run.rehearsal else "CEREMONY"
         self.setWindowTitle(f"Key ceremony {plan.ceremony_id} — {plan.environment.label}")
         self.setObjectName("ceremonyMode")
+        self.setStyleSheet("QWidget { font-size: 15px; }")  # read by a team standing by
         lay = QVBoxLayout(self)
         banner = QLabel(f"{plan.environment.label.upper()} ENVIRONMENT — {kind} "
                         f"{plan.ceremony_id}")
@@ -69,7 +70,8 @@ class CeremonyWindow(QWidget):
         body = QHBoxLayout()
         self.steps = QListWidget()
         self.steps.setAccessibleName("Ceremony steps")
-        body.addWidget(self.steps, 1)
+        self.steps.setWordWrap(True)
+        body.addWidget(self.steps, 2)
         right = QVBoxLayout()
         self.step_title = QLabel()
         self.step_title.setWordWrap(True)
@@ -105,7 +107,7 @@ class CeremonyWindow(QWidget):
         self.log.setReadOnly(True)
         self.log.setObjectName("ceremonyLog")
         right.addWidget(self.log, 1)
-        body.addLayout(right, 2)
+        body.addLayout(right, 3)
         lay.addLayout(body, 1)
         self.last_csr: str | None = None
         if run.resumed:
@@ -147,7 +149,10 @@ class CeremonyWindow(QWidget):
             self.warning_ack.hide()
             self._enable()
             return
-        self.step_title.setText(self.current.title)
+        steps = self.run.steps()
+        n = next((i for i, s in enumerate(steps, 1) if s.step_id == self.current.step_id),
+                 len(steps))
+        self.step_title.setText(f"Step {n} of {len(steps)}: {self.current.title}")
         self.warnings = self.run.warnings_for(self.current)
         self.warning.setText("\n".join(f"WARNING: {w}" for w in self.warnings))
         self.warning_ack.setVisible(bool(self.warnings))

@@ -5,6 +5,7 @@ background job (a token PIN or a backup passphrase is asked in a dialog meanwhil
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smki_desktop.core.ceremony import Step
@@ -18,10 +19,12 @@ from smki_desktop.gui.qt import (
     QPixmap,
     QPlainTextEdit,
     QPushButton,
+    Qt,
     QVBoxLayout,
     QWidget,
 )
 from smki_desktop.services import ceremony as ceremony_service
+from smki_desktop.services import key_backup
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
@@ -43,6 +46,66 @@ class QrDialog(QDialog):
         close = QPushButton("&Close")
         close.clicked.connect(self.accept)
         lay.addWidget(close)
+
+
+class SharesDialog(QDialog):
+    """Each custodian's share, shown once: the custodian alone at the screen presses Reveal,
+    writes the words down (or takes the printed file), then Hide moves on; there is no way
+    back to an earlier share."""
+
+    def __init__(self, shares: list[tuple[str, Path]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Key shares for the custodians")
+        self.shares = shares
+        self.index = 0
+        self.shown: list[str] = []
+        lay = QVBoxLayout(self)
+        self.who = QLabel()
+        self.who.setWordWrap(True)
+        lay.addWidget(self.who)
+        self.words = QLabel()
+        self.words.setWordWrap(True)
+        self.words.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.words.setStyleSheet("font-family: monospace; font-size: 18px")
+        lay.addWidget(self.words)
+        bar = QHBoxLayout()
+        self.reveal_button = QPushButton("&Reveal the share")
+        self.reveal_button.clicked.connect(self.reveal)
+        self.next_button = QPushButton("&Hide it; next custodian")
+        self.next_button.clicked.connect(self.next_share)
+        bar.addWidget(self.reveal_button)
+        bar.addWidget(self.next_button)
+        lay.addLayout(bar)
+        self._show()
+
+    def _show(self) -> None:
+        self.words.setText("")
+        if self.index >= len(self.shares):
+            self.who.setText("Every share has been shown. Separate them now: each custodian "
+                             "keeps their own share, apart from the others.")
+            self.reveal_button.setEnabled(False)
+            self.next_button.setText("&Close")
+            return
+        custodian, _path = self.shares[self.index]
+        self.who.setText(f"Share {self.index + 1} of {len(self.shares)}: for {custodian} only. "
+                         "Everyone else looks away.")
+        self.reveal_button.setEnabled(True)
+        self.next_button.setEnabled(False)
+
+    def reveal(self) -> None:
+        _custodian, path = self.shares[self.index]
+        words = key_backup.read_share_file(path)["mnemonic"]
+        self.shown.append(words)
+        self.words.setText(words)
+        self.reveal_button.setEnabled(False)
+        self.next_button.setEnabled(True)
+
+    def next_share(self) -> None:
+        if self.index >= len(self.shares):
+            self.accept()
+            return
+        self.index += 1
+        self._show()
 
 
 class CeremonyWindow(QWidget):
@@ -98,9 +161,13 @@ class CeremonyWindow(QWidget):
         self.qr_button = QPushButton("Show the last CSR as &QR…")
         self.qr_button.clicked.connect(self.show_qr)
         self.qr_button.setEnabled(False)
+        self.shares_button = QPushButton("Show the &shares to the custodians…")
+        self.shares_button.clicked.connect(self.show_shares)
+        self.shares_button.setEnabled(False)
+        self.shares_dialog: SharesDialog | None = None
         self.close_button = QPushButton("&Leave ceremony mode")
         self.close_button.clicked.connect(self.close)
-        for b in (self.perform_button, self.qr_button, self.close_button):
+        for b in (self.perform_button, self.qr_button, self.shares_button, self.close_button):
             bar.addWidget(b)
         right.addLayout(bar)
         self.log = QPlainTextEdit()
@@ -174,6 +241,8 @@ class CeremonyWindow(QWidget):
             if step.kind == "csr":
                 self.last_csr = str(result.data["file"])
                 self.qr_button.setEnabled(True)
+            if result.data.get("custodian_shares"):
+                self.shares_button.setEnabled(True)
             self._next()
 
         def failed(exc: BaseException) -> None:
@@ -186,6 +255,12 @@ class CeremonyWindow(QWidget):
                                   list(self.witness_checks), list(self.warnings),
                                   on_done=done, on_error=failed,
                                   name=f"ceremony {step.step_id}")
+
+    def show_shares(self) -> None:
+        shares = [(v["custodian"], self.run.out / rel)
+                  for rel, v in sorted(self.run.custodian_shares().items())]
+        self.shares_dialog = SharesDialog(shares, self)
+        self.shares_dialog.open()
 
     def show_qr(self) -> None:
         if self.last_csr is None:

@@ -477,6 +477,7 @@ class CeremonyRun:
         base = self.out / "backup"
         base.mkdir(parents=True, exist_ok=True)
         files: dict[str, str] = {}
+        shares: dict[str, dict[str, str]] = {}
         lines: list[str] = []
         if k.backup == "passphrase":
             path = base / f"{k.name}.smkikey"
@@ -497,10 +498,17 @@ class CeremonyRun:
                 os.replace(tmp, final)
                 lines.append(res.warning)
             for p in sorted(final.iterdir()):
-                files[str(p.relative_to(self.out))] = _file_sha(p)
+                rel = str(p.relative_to(self.out))
+                if p.suffix == ".smkikey":
+                    files[rel] = _file_sha(p)
+                else:  # a custodian's share: it leaves the media after the ceremony
+                    shares[rel] = {"sha256": _file_sha(p),
+                                   "custodian": key_backup.read_share_file(p).get("custodian",
+                                                                                  "")}
             lines.append(f"Backup of {k.name}: {self.plan.share_threshold}-of-"
                          f"{self.plan.share_count} shares in {final}")
-        return {"key_id": info.key_id, "kind": k.backup, "files": files}, lines
+        return ({"key_id": info.key_id, "kind": k.backup, "files": files,
+                 "custodian_shares": shares}, lines)
 
     def _outputs(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -509,6 +517,14 @@ class CeremonyRun:
                 out[d["file"]] = d["file_sha256"]
             elif s.startswith("backup:"):
                 out.update(d["files"])
+        return out
+
+    def custodian_shares(self) -> dict[str, dict[str, str]]:
+        """Share files made so far: relative path -> sha256 and custodian."""
+        out: dict[str, dict[str, str]] = {}
+        for s, d in self.journal.done().items():
+            if s.startswith("backup:"):
+                out.update(d.get("custodian_shares", {}))
         return out
 
     def _do_finish(self, step: Step, _a: dict[str, Any],
@@ -528,7 +544,7 @@ class CeremonyRun:
         if not path.exists():
             write_atomic(path, text)
         return ({"transcript_text": path.name, "transcript_text_sha256": _sha(text),
-                 "outputs": self._outputs()},
+                 "outputs": self._outputs(), "custodian_shares": self.custodian_shares()},
                 [f"Transcript: {path}"])
 
     def _sign(self) -> list[str]:
@@ -677,6 +693,17 @@ def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
                                 "transcript)")
         else:
             rep.checked.append(f"output {rel}")
+    for rel, share in sorted(fin.get("custodian_shares", {}).items()):
+        p = folder / rel
+        if not p.is_file():
+            rep.checked.append(f"share {rel}: with its custodian {share['custodian']} (not on "
+                               "this media)")
+        elif _file_sha(p) != share["sha256"]:
+            rep.problems.append(f"share {rel} was changed (SHA-256 differs from the "
+                                "transcript)")
+        else:
+            rep.checked.append(f"share {rel} (still on this media: hand it to "
+                               f"{share['custodian']})")
     profile = profile_for(ctx)
     for s, d in sorted(done.items()):
         if not s.startswith("csr:"):

@@ -76,6 +76,22 @@ def test_gui_ceremony_end_to_end(window, qtbot, tmp_path: Path) -> None:  # type
         mode.show_qr()
         assert mode.qr is not None and not mode.qr.image.pixmap().isNull()
         mode.qr.accept()
+        assert mode.shares_button.isEnabled()
+        mode.show_shares()
+        dlg = mode.shares_dialog
+        assert dlg is not None and len(dlg.shares) == 5
+        assert [c for c, _ in dlg.shares] == ["Cara One", "Cal Two", "Cy Three", "Col Four",
+                                              "Cass Five"]
+        for custodian, share_path in dlg.shares:
+            assert custodian in dlg.who.text()
+            assert dlg.words.text() == "" and not dlg.next_button.isEnabled()
+            dlg.reveal_button.click()
+            assert len(dlg.words.text().split()) == 33  # SLIP-39 share of a 256-bit secret
+            assert f"mnemonic: {dlg.words.text()}\n" in share_path.read_text()
+            dlg.next_button.click()
+        assert "Separate them now" in dlg.who.text() and dlg.words.text() == ""
+        assert len(set(dlg.shown)) == 5
+        dlg.next_button.click()
         mode.close()
 
     media = path.parent / "ceremony-output"

@@ -138,6 +138,19 @@ def test_full_ceremony_verifies_and_tampering_fails(ctx, cli_run, data_root: Pat
     assert any("was changed" in p for p in rep["problems"])
     rep = tampered(shares[2], lambda b: b + b"extra\n")
     assert any("was changed" in p for p in rep["problems"])
+    # the shares leave the media with their custodians: still verified
+    moved = tmp_path / "custodians"
+    moved.mkdir()
+    for sh in shares:
+        sh.rename(moved / sh.name)
+    code, rep = _verify(data_root, transcript, cli_run)
+    assert code == 0, rep
+    assert sum("with its custodian" in c for c in rep["checked"]) == 5
+    for sh in shares:
+        (moved / sh.name).rename(sh)
+    key_file = next((media / "backup" / "xml-sign").glob("*.smkikey"))
+    rep = tampered(key_file, lambda b: b.replace(b'"test"', b'"live"'))
+    assert any("was changed" in p for p in rep["problems"])
     rep = tampered(transcript, lambda b: b.replace(b"Wendy Witness", b"Wendy Witless", 1))
     assert rep["problems"]
     lines = transcript.read_bytes().splitlines(keepends=True)

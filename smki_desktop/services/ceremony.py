@@ -231,10 +231,13 @@ class CeremonyRun:
             self._entries = list(journal.entries)
             self.resumed = True
             if not self.complete:
-                self._append("resume", "resume", {
-                    "completed_steps": sorted(journal.done()),
-                    "interrupted_steps": journal.started_not_done(),
-                    "torn_line_dropped": journal.torn_tail})
+                details = {"completed_steps": sorted(journal.done()),
+                           "interrupted_steps": journal.started_not_done(),
+                           "torn_line_dropped": journal.torn_tail}
+                self._append("resume", "resume", details)
+                self.ctx.audit.record("ceremony.resume",
+                                      dict(details, ceremony_id=self.plan.ceremony_id,
+                                           output_dir=str(self.out)))
             return
         ident = self.identity
         assert ident is not None

@@ -109,6 +109,12 @@ def test_full_ceremony_verifies_and_tampering_fails(ctx, cli_run, data_root: Pat
     code, rep = _verify(data_root, transcript, cli_run)
     assert code == 0 and rep["ok"], rep
     assert "Ada Aro" in rep["signer"]
+    other = cli_run("ceremony", "verify", str(transcript), env="live")
+    assert other.code == 1 and "Test environment" in other.err and "Live" in other.err
+    audit = cli_run("--json", "audit", "list").out
+    for action in ("ceremony.begin", "key.generate", "csr.org.create", "key.backup",
+                   "ceremony.finish"):
+        assert action in audit, action
     # the transcript holds facts, token identity, public keys, lint and hashes
     entries = [json.loads(x) for x in transcript.read_text().splitlines()]
     done = {e["step"]: e["data"] for e in entries if e["event"] == "done"}

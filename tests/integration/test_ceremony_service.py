@@ -116,3 +116,25 @@ def test_qr_of_a_csr(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-u
     bad = tmp_path / "not.csr"
     bad.write_text("hello")
     assert cli_run("ceremony", "qr", str(bad)).code == 2
+
+
+def test_an_output_in_the_way_stops_the_run_before_any_key(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    prepare(ctx, tmp_path)
+    path = tmp_path / "media" / "c.toml"
+    path.parent.mkdir()
+    path.write_text(CEREMONY)
+    in_the_way = tmp_path / "media" / "out" / "csr" / "small-one-xml-90B3D51F30010009.csr"
+    in_the_way.parent.mkdir(parents=True)
+    in_the_way.write_bytes(b"someone else's file\n")
+    run = ceremony_service.CeremonyRun(ctx, path, Answers())
+    run.sys_net = _fake_net(tmp_path / "net", up=False)
+    w = ["Wendy Witness", "Walt Witness"]
+    facts, rehearsal = run.remaining()[:2]
+    ceremony_service.confirm_and_perform(run, facts, w)
+    with pytest.raises(Refusal, match="never overwritten"):
+        ceremony_service.confirm_and_perform(run, rehearsal, w)
+    assert in_the_way.read_bytes() == b"someone else's file\n"
+    assert ctx.db.conn().execute("SELECT COUNT(*) FROM keys WHERE label LIKE 'ceremony %'"
+                                 ).fetchone()[0] == 0
+    assert "rehearsal" not in run.journal.done()
+    run.close()

@@ -603,6 +603,54 @@ def write_csr_qr_png(path: Path, out: Path) -> Path:
     return write_atomic(out, csr_qr_png(path))
 
 
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+
+
+def witness_signature_path(folder: Path, witness: str) -> Path:
+    return folder / f"witness-{_slug(witness)}.p7s"
+
+
+@dataclass(frozen=True)
+class WitnessSigned:
+    witness: str
+    signature: Path
+    signer: str
+
+
+def witness_sign(ctx: AppContext, transcript: Path, witness: str,
+                 key_ref: str | None = None) -> WitnessSigned:
+    """A witness who holds a file-signing credential signs the finished transcript with it
+    (a detached CMS signature beside it; never over an existing one)."""
+    if transcript.is_dir():
+        transcript = transcript / JOURNAL
+    data = transcript.read_bytes()
+    journal = parse_journal(data, str(transcript))
+    begin = journal.first("begin")
+    if begin is None or "finish" not in journal.done():
+        raise Refusal(f"{transcript}: the ceremony is not finished; witnesses sign a finished "
+                      "transcript.")
+    plan = begin["data"]["plan"]
+    require_same(ctx.env, Environment.parse(str(plan["environment"])),
+                 f"The ceremony transcript {plan['ceremony_id']}")
+    names = {w.lower(): w for w in plan["witnesses"]}
+    if witness.strip().lower() not in names:
+        raise InputError(f"--witness: {witness!r} is not a witness of ceremony "
+                         f"{plan['ceremony_id']} ({', '.join(plan['witnesses'])}).")
+    name = names[witness.strip().lower()]
+    identity = officer_identity(ctx, key_ref)
+    if identity.key_id == begin["data"]["administrator"]["key_id"]:
+        raise Refusal("That is the administrator's credential; a witness signs with their own.")
+    out = witness_signature_path(transcript.parent, name)
+    sig = sign_as_officer(ctx, data, identity)
+    write_atomic(out, sig)
+    ctx.audit.record("ceremony.witness_sign", {"ceremony_id": plan["ceremony_id"],
+                                               "witness": name, "key_id": identity.key_id,
+                                               "signature": str(out)},
+                     {"transcript": data, "signature": sig})
+    return WitnessSigned(name, out, identity.subject)
+
+
 # -- verify ------------------------------------------------------------------------------------
 
 @dataclass
@@ -674,6 +722,19 @@ def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
         rep.problems.append(f"the signature file {SIGNATURE} is missing")
     except SignatureInvalid as exc:  # SignerUntrusted too: another environment's credential
         rep.problems.append(f"the administrator's signature does not verify: {exc.message}")
+    for w in plan.get("witnesses", []):
+        wpath = witness_signature_path(folder, w)
+        if not wpath.exists():
+            rep.checked.append(f"witness {w}: no electronic signature (signs the printed "
+                               "transcript)")
+            continue
+        try:
+            wv = verify_detached(data, wpath.read_bytes(), trust_anchors=anchors)
+            subject = wv.signer_certificate.subject.rfc4514_string() \
+                if wv.signer_certificate else "?"
+            rep.checked.append(f"witness {w}: signature by {subject}")
+        except SignatureInvalid as exc:
+            rep.problems.append(f"witness {w}'s signature does not verify: {exc.message}")
     finish_seq = next(e["seq"] for e in journal.entries
                       if e["step"] == "finish" and e["event"] == "done")
     fin = done["finish"]

@@ -4,13 +4,15 @@ acknowledge; a step is never performed without every witness."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from smki_desktop.core.errors import Refusal
+from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.services import ceremony as ceremony_service
 from smki_desktop.services import key_backup
+from tests.integration.adt_support import make_sro
 from tests.integration.ceremony_support import PASS, prepare
 
 CEREMONY = """
@@ -55,7 +57,7 @@ def _fake_net(root: Path, up: bool) -> Path:
 
 
 def test_passphrase_backup_network_warning_and_witnesses(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    prepare(ctx, tmp_path)
+    aro = prepare(ctx, tmp_path)
     path = tmp_path / "media" / "c.toml"
     path.parent.mkdir()
     path.write_text(CEREMONY)
@@ -89,6 +91,27 @@ def test_passphrase_backup_network_warning_and_witnesses(ctx, tmp_path: Path) ->
     assert any("chain to a trust anchor checked" in c for c in rep.checked)
     doc = key_backup.read_key_file(backup)
     assert doc["key_id"] == key_id and doc["environment"] == "test"
+
+    # a witness with their own credential signs too; a bad witness signature fails verify
+    out = tmp_path / "media" / "out"
+    with pytest.raises(InputError, match="not a witness"):
+        ceremony_service.witness_sign(ctx, out, "Mallory")
+    with pytest.raises(Refusal, match="administrator's credential"):
+        ceremony_service.witness_sign(ctx, out, "Walt Witness")
+    sro = make_sro(ctx, tmp_path / "sro", aro, set_profile=False)
+    signed = ceremony_service.witness_sign(ctx, out, "walt witness", sro.key.key_id[:12])
+    assert signed.witness == "Walt Witness" and "Sam Sro" in signed.signer
+    cms = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
+                          str(signed.signature), "-content", str(out / "transcript.jsonl"),
+                          "-noverify", "-out", "/dev/null"], capture_output=True, text=True)
+    assert cms.returncode == 0, cms.stderr
+    rep = ceremony_service.verify_transcript(ctx, out)
+    assert rep.ok and any("witness Walt Witness: signature by" in c for c in rep.checked)
+    assert any("Wendy Witness: no electronic signature" in c for c in rep.checked)
+    sig = signed.signature.read_bytes()
+    signed.signature.write_bytes(sig[:-8] + bytes(8))
+    rep = ceremony_service.verify_transcript(ctx, out)
+    assert any("Walt Witness's signature does not verify" in p for p in rep.problems)
 
 
 def test_no_interface_up_no_warning(tmp_path: Path) -> None:

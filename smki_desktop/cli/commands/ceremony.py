@@ -39,6 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v = cs.add_parser("verify", help="verify a transcript, its signature and the outputs")
     v.add_argument("transcript", type=Path, help="transcript.jsonl or the output folder")
     v.set_defaults(handler=run_verify)
+    w = cs.add_parser("sign", help="a witness signs a finished transcript with their own "
+                                   "file-signing credential")
+    w.add_argument("transcript", type=Path, help="transcript.jsonl or the output folder")
+    w.add_argument("--witness", required=True, help="the witness's name, as in the file")
+    w.add_argument("--key", default=None, help="which credential key (default: the newest)")
+    w.set_defaults(handler=run_sign)
     q = cs.add_parser("qr", help="show one CSR as a QR code (where no media may be used)")
     q.add_argument("csr", type=Path)
     q.add_argument("--out", type=Path, default=None, help="write a PNG instead of printing it")
@@ -171,4 +177,12 @@ def run_qr(args: argparse.Namespace, app: CliApp) -> int:
         app.emit({"csr": str(args.csr), "version": qr.version})
         return 0
     qr.terminal(out=sys.stdout, compact=True)
+    return 0
+
+
+def run_sign(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    res = ceremony_service.witness_sign(ctx, args.transcript, args.witness, args.key)
+    app.emit({"witness": res.witness, "signature": str(res.signature), "signer": res.signer},
+             f"Witness {res.witness} signed the transcript ({res.signer}): {res.signature}")
     return 0

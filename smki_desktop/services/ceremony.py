@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html
 import io
 import os
 import platform
@@ -49,6 +50,7 @@ from smki_desktop.crypto.lint import extract_fields, lint_bytes, lint_der
 from smki_desktop.crypto.memory_signer import MemorySigner
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore
+from smki_desktop.render.pdf import render_pages
 from smki_desktop.services import key_backup
 from smki_desktop.services.adt import trust_anchors as adt_trust_anchors
 from smki_desktop.services.ceremony_identity import (
@@ -402,7 +404,12 @@ class CeremonyRun:
 
     def _key_of(self, k: CeremonyKey) -> KeyInfo:
         key_id = self.journal.done()[f"key:{k.name}"]["key_id"]
-        return next(i for i in self._keys_labelled(k) if i.key_id == key_id)
+        found = [i for i in self._keys_labelled(k) if i.key_id == key_id]
+        if not found:
+            raise Refusal(f"Key {k.name} ({key_id[:16]}) made by this ceremony is not in this "
+                          f"data folder's {self.ctx.env.label} key records: run the ceremony "
+                          "from the data folder it started in.")
+        return found[0]
 
     def _do_key(self, step: Step, _a: dict[str, Any],
                 interrupted: bool) -> tuple[dict[str, Any], list[str]]:
@@ -546,9 +553,16 @@ class CeremonyRun:
             path = self.out / f"transcript-{n}.txt"
         if not path.exists():
             write_atomic(path, text)
+        pdf_path = path.with_suffix(".pdf")
+        if not pdf_path.exists():  # printable, with a signature line for each witness
+            write_atomic(pdf_path, render_pages(
+                f"<pre style='font-size:8pt'>{html.escape(text.decode())}</pre>",
+                env=self.ctx.env, title=f"Key ceremony transcript {self.plan.ceremony_id}",
+                reference=self.plan.ceremony_id))
         return ({"transcript_text": path.name, "transcript_text_sha256": _sha(text),
+                 "transcript_pdf": pdf_path.name, "transcript_pdf_sha256": _file_sha(pdf_path),
                  "outputs": self._outputs(), "custodian_shares": self.custodian_shares()},
-                [f"Transcript: {path}"])
+                [f"Transcript: {path} (printable: {pdf_path.name})"])
 
     def _sign(self) -> list[str]:
         sig_path = self.out / SIGNATURE
@@ -748,6 +762,14 @@ def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
                             "(it was edited)")
     else:
         rep.checked.append(f"text transcript {text_path.name}")
+    pdf = fin.get("transcript_pdf")
+    if pdf:
+        if not (folder / pdf).is_file():
+            rep.problems.append(f"the printable transcript {pdf} is missing")
+        elif _file_sha(folder / pdf) != fin["transcript_pdf_sha256"]:
+            rep.problems.append(f"the printable transcript {pdf} was changed")
+        else:
+            rep.checked.append(f"printable transcript {pdf}")
     for rel, sha in sorted(fin["outputs"].items()):
         p = folder / rel
         if not p.is_file():

@@ -124,6 +124,10 @@ def test_full_ceremony_verifies_and_tampering_fails(ctx, cli_run, data_root: Pat
     assert done["csr:xml-sign"]["lint_ok"] is True
     text = (media / "transcript.txt").read_text()
     assert "Witness: Wendy Witness" in text and "Signature: ____" in text
+    pdf = subprocess.run(["pdftotext", str(media / "transcript.pdf"), "-"],
+                         capture_output=True, text=True)
+    assert pdf.returncode == 0 and "Witness: Wendy Witness" in pdf.stdout
+    assert "TEST ENVIRONMENT" in pdf.stdout
     # a second run does nothing
     code, out = run_cli(data_root, path)
     assert code == 0 and "complete" in out
@@ -164,6 +168,8 @@ def test_full_ceremony_verifies_and_tampering_fails(ctx, cli_run, data_root: Pat
     assert any("chain is broken" in p for p in rep["problems"])
     rep = tampered(media / "transcript.txt", lambda b: b.replace(b"supplier", b"suppl1er", 1))
     assert any("text transcript" in p for p in rep["problems"])
+    rep = tampered(media / "transcript.pdf", lambda b: b + b"%\n")
+    assert any("printable transcript" in p for p in rep["problems"])
     assert _verify(data_root, transcript, cli_run)[0] == 0
 
 

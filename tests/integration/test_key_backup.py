@@ -122,3 +122,30 @@ def test_token_keys_have_no_backup(ctx, tmp_path: Path) -> None:  # type: ignore
         with pytest.raises(Refusal, match="non-exportable"):
             key_backup.backup_with_passphrase(ctx, info.key_id, tmp_path / "x.smkikey", PASS)
     assert key_backup.backup_status(ctx) == {}
+
+
+def test_backup_carries_and_restore_checks_the_certificates(ctx, cli_run, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                            data_root: Path) -> None:
+    from tests.integration.adt_support import make_aro
+
+    aro = make_aro(ctx, tmp_path / "pki")  # a file-signing key with its DCC credential
+    out = tmp_path / "aro.smkikey"
+    res = cli_run("key", "backup", aro.key.key_id[:12], "--out", str(out),
+                  stdin=f"{PASS}\n{PASS}\n")
+    assert res.code == 0, res.err
+    doc = json.loads(out.read_text())
+    assert len(doc["certificates"]) == 1 and "BEGIN CERTIFICATE" in doc["certificates"][0]
+    # the certificate list is authenticated: swapping it breaks the backup
+    forged = dict(doc, certificates=[])
+    bad = tmp_path / "forged.smkikey"
+    bad.write_text(json.dumps(forged))
+    fresh = _fresh(tmp_path, "fresh")
+    with secret_service_env(tmp_path / "machine-2"):
+        r = cli_run("key", "restore", str(bad), stdin=f"{PASS}\n", root=fresh)
+        assert r.code == 1 and "changed" in r.err
+        ok = cli_run("--json", "key", "restore", str(out), stdin=f"{PASS}\n", root=fresh)
+        assert ok.code == 0, ok.err
+        assert ok.json()["certificates_checked"] == 1
+        assert ok.json()["usage"] == "file-signing"
+    status = cli_run("--json", "audit", "list").out
+    assert "key.backup" in status

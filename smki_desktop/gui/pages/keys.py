@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
 from smki_desktop.gui import texts
-from smki_desktop.gui.widgets.key_backup import KeyBackupDialog
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -30,6 +29,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.key_backup import KeyBackupDialog
 from smki_desktop.services import key_backup
 from smki_desktop.services import keys as key_service
 

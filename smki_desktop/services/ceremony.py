@@ -22,6 +22,7 @@ import os
 import platform
 import secrets
 import socket
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,9 @@ from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import create_org_csr, get_csr_der, profile_for
 from smki_desktop.store.atomic import write_atomic
 from smki_desktop.store.repos import ceremony as ceremony_repo
+
+if sys.platform != "win32":
+    import fcntl
 
 MAX_FILE = 256 * 1024
 JOURNAL = "transcript.jsonl"
@@ -215,6 +219,7 @@ class CeremonyRun:
         except OSError as exc:
             raise Refusal(f"Output folder {self.out}: cannot be made ({exc.strerror}).") \
                 from None
+        self._lock()
         if self.journal_path.exists():
             data = self.journal_path.read_bytes()
             journal = parse_journal(data, str(self.journal_path), allow_torn_tail=True)
@@ -258,6 +263,20 @@ class CeremonyRun:
         self.ctx.audit.record("ceremony.begin", {"ceremony_id": self.plan.ceremony_id,
                                                  "output_dir": str(self.out)},
                               {"ceremony_file": self.checked.file_sha256})
+
+    def _lock(self) -> None:
+        """One run at a time per output folder (two would interleave the journal); the OS
+        drops the lock when the process ends, even by SIGKILL."""
+        if sys.platform == "win32":  # pragma: no cover - ceremony machines run Linux
+            return
+        fd = os.open(self.out / ".transcript.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise Refusal(f"Another run of this ceremony is in progress on {self.out}; "
+                          "one run at a time.") from None
+        self._stack.callback(os.close, fd)
 
     def _append(self, step: str, event: str, data: dict[str, Any], *, write: bool = True) -> None:
         prev = self._entries[-1]["hash"] if self._entries else "0" * 64
@@ -321,6 +340,8 @@ class CeremonyRun:
 
     # -- steps -----------------------------------------------------------------------------
     def perform(self, step: Step) -> StepResult:
+        if step.step_id in self.journal.done() and step.step_id != "finish":
+            raise Refusal(f"Step {step.step_id} is already done; it is never done twice.")
         ack = self._acked(step)
         interrupted = step.step_id in self.journal.started_not_done()
         if not (step.step_id == "finish" and "finish" in self.journal.done()):

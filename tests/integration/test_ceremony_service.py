@@ -67,6 +67,8 @@ def test_passphrase_backup_network_warning_and_witnesses(ctx, tmp_path: Path) ->
     steps = run.remaining()
     assert [s.step_id for s in steps] == ["facts", "rehearsal", "key:xml", "csr:xml",
                                           "backup:xml", "finish"]
+    with pytest.raises(Refusal, match="in progress"):  # one run at a time
+        ceremony_service.CeremonyRun(ctx, path, answers)
     facts = steps[0]
     warnings = run.warnings_for(facts)
     assert len(warnings) == 1 and "eth0" in warnings[0] and "lo" not in warnings[0]
@@ -77,6 +79,9 @@ def test_passphrase_backup_network_warning_and_witnesses(ctx, tmp_path: Path) ->
     res = ceremony_service.confirm_and_perform(run, facts, ["Wendy Witness", "Walt Witness"],
                                                warnings)
     assert res.data["network_interfaces_up"] == ["eth0"] and res.data["warnings"] == warnings
+    with pytest.raises(Refusal, match="never done twice"):
+        ceremony_service.confirm_and_perform(run, facts, ["Wendy Witness", "Walt Witness"],
+                                             warnings)
     for step in run.remaining():
         ceremony_service.confirm_and_perform(run, step, ["Wendy Witness", "Walt Witness"])
     run.close()

@@ -253,6 +253,7 @@ class CeremonyRun:
             "ceremony_file_sha256": self.checked.file_sha256,
             "administrator": {"name": self.plan.administrator, "key_id": ident.key_id,
                               "certificate_subject": ident.subject,
+                              "register_entry": ident.register_entry,
                               "certificate_sha256": ident.certificate_sha256},
             "witnesses": list(self.plan.witnesses)})
         dfd = os.open(self.out, os.O_RDONLY)

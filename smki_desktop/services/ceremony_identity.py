@@ -3,7 +3,8 @@
 ONE entry point, `sign_as_officer`, so that the identity work (issue 11) can replace how the
 credential is chosen without touching the ceremony. Today the credential is the one the
 revocation and ADT work use: a key whose DCC-issued file-signing certificate is recorded
-(`services.credentials.find_credential(ctx, "file-signing", key)`), on whichever store holds it.
+(`services.credentials.find_credential(ctx, "file-signing", key)`), on whichever store holds it,
+and whose officer register entry (`officer link-key`), when linked, is not suspended or revoked.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credentials import find_credential
 from smki_desktop.services.csr import signer_for
+from smki_desktop.services.officers import key_holder, signing_block
 
 
 @dataclass(frozen=True)
 class OfficerIdentity:
     key_id: str
     certificate: x509.Certificate
+    register_entry: str = ""  # the officer register entry holding the key, if linked
 
     @property
     def subject(self) -> str:
@@ -49,7 +52,13 @@ def officer_identity(ctx: AppContext, key_ref: str | None = None) -> OfficerIden
         raise Refusal(f"No valid file-signing credential{which} in the {ctx.env.label} "
                       "environment: the administrator signs the transcript with it. Request "
                       "one with `smki credential request --purpose file-signing`.")
-    return OfficerIdentity(cred.key_id, cred.certificate)
+    info = resolve_key_ref(ctx.db, ctx.env, cred.key_id)
+    blocked = signing_block(ctx, info)  # its officer was suspended or revoked
+    if blocked:
+        raise Refusal(blocked)
+    holder = key_holder(ctx, info.key_id)
+    entry = f"{holder.officer_id} ({holder.name})" if holder is not None else ""
+    return OfficerIdentity(cred.key_id, cred.certificate, entry)
 
 
 def sign_as_officer(ctx: AppContext, content: bytes, identity: OfficerIdentity,

@@ -166,3 +166,28 @@ def test_an_output_in_the_way_stops_the_run_before_any_key(ctx, tmp_path: Path) 
                                  ).fetchone()[0] == 0
     assert "rehearsal" not in run.journal.done()
     run.close()
+
+
+def test_a_suspended_administrator_cannot_run_a_ceremony(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.adt_support import active_aro
+    from tests.integration.test_officer_cli import make_active_sro
+
+    aro = prepare(ctx, tmp_path)
+    sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
+    aro_id = active_aro(cli_run, tmp_path, sro_id)
+    assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
+    path = tmp_path / "media" / "c.toml"
+    path.parent.mkdir()
+    path.write_text(CEREMONY)
+    assert cli_run("officer", "suspend", aro_id, "--reason", "sick leave").code == 0
+    with pytest.raises(Refusal, match=rf"officer-suspended.*{aro_id} \(Ada Aro, ARO\)"):
+        ceremony_service.CeremonyRun(ctx, path, Answers())
+    checked = cli_run("ceremony", "check", str(path))
+    assert checked.code == 0 and "The run will refuse to start" in checked.err
+    assert not (tmp_path / "media" / "out").exists()
+    assert cli_run("officer", "activate", aro_id).code == 0
+    run = ceremony_service.CeremonyRun(ctx, path, Answers())
+    begin = run.journal.first("begin")
+    assert begin is not None and begin["data"]["administrator"]["register_entry"] == \
+        f"{aro_id} (Ada Aro)"
+    run.close()

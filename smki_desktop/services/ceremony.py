@@ -446,7 +446,11 @@ class CeremonyRun:
             info, adopted = existing[0], True
         elif k.store == "token":
             store = self._logged_in_token()
-            info = store.generate(KeyType.EC_P256, k.usage, self._label(k))
+            found = store.adopt_labelled(self._label(k), k.usage) if interrupted else None
+            if found is not None:  # made on the token, the crash came before its record
+                info, adopted = found, True
+            else:
+                info = store.generate(KeyType.EC_P256, k.usage, self._label(k))
         else:
             info = self.ctx.keystore.generate(KeyType.EC_P256, k.usage, self._label(k))
         if not adopted:

@@ -246,3 +246,41 @@ def test_no_confirmation_stops_cleanly(ctx, data_root: Path, setup) -> None:  # 
     os.close(r)
     assert proc.returncode == 1 and "not confirmed" in proc.stderr
     assert _ceremony_keys(ctx) == []
+
+
+def test_token_key_made_but_not_recorded_is_adopted(ctx, cli_run, data_root: Path,  # type: ignore[no-untyped-def]
+                                                    setup) -> None:
+    """A crash after the token made the key pair but before the database recorded it (and
+    before the journal said `done`): the re-run finds the pair by the ceremony's label on the
+    token and uses it, so the token ends with exactly one key per token step."""
+    from smki_desktop.core.ceremony_transcript import entry_line, make_entry
+    from smki_desktop.core.keys import KeyType, KeyUsage
+    from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore
+    from tests.support.softhsm import MODULE, FixedPin
+
+    path, _aro = setup
+    media = path.parent / "ceremony-output"
+    code, _out = run_cli(data_root, path, kill_after=2)  # facts, rehearsal
+    assert code == -9
+    store = Pkcs11KeyStore(ctx.env, MODULE, "ceremony", ctx.db, ctx.clock, FixedPin())
+    made = store.generate(KeyType.EC_P256, KeyUsage.SIGNING, LABEL_PREFIX + "supplier-ds")
+    with ctx.db.transaction() as c:  # the record the crash prevented
+        c.execute("DELETE FROM keys WHERE key_id=?", (made.key_id,))
+    j = media / "transcript.jsonl"
+    last = json.loads(j.read_bytes().splitlines()[-1])
+    ack = make_entry(last["seq"] + 1, last["hash"], "key:supplier-ds", "ack", "t",
+                     {"administrator": "Ada Aro", "witnesses": ["Wendy Witness"],
+                      "warnings_acknowledged": []})
+    started = make_entry(last["seq"] + 2, ack["hash"], "key:supplier-ds", "started", "t",
+                         {"resuming": False})
+    with open(j, "ab") as fh:
+        fh.write(entry_line(ack) + entry_line(started))
+    code, out = run_cli(data_root, path)
+    assert code == 0, out
+    assert "adopted" in out
+    done = {json.loads(x)["step"]: json.loads(x)["data"] for x in j.read_bytes().splitlines()
+            if json.loads(x)["event"] == "done"}
+    assert done["key:supplier-ds"]["key_id"] == made.key_id
+    assert done["key:supplier-ds"]["adopted_after_interruption"] is True
+    assert _token_private_keys("ceremony") == 2
+    assert _verify(data_root, j, cli_run)[0] == 0

@@ -21,6 +21,7 @@ import io
 import os
 import platform
 import secrets
+import shutil
 import socket
 import sys
 from dataclasses import dataclass, field
@@ -527,6 +528,8 @@ class CeremonyRun:
         else:
             final = base / k.name
             if not final.exists():
+                for stale in base.glob(f".{k.name}.partial-*"):  # a crash before the rename:
+                    shutil.rmtree(stale)  # shares never handed out, never to be used
                 tmp = base / f".{k.name}.partial-{secrets.token_hex(4)}"
                 res = key_backup.backup_with_shares(
                     self.ctx, info.key_id, tmp, self.plan.share_threshold,

@@ -24,7 +24,7 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.services import ceremony as ceremony_service
-from smki_desktop.services import key_backup
+from smki_desktop.services import ceremony_qr, key_backup
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
@@ -265,7 +265,7 @@ class CeremonyWindow(QWidget):
     def show_qr(self) -> None:
         if self.last_csr is None:
             return
-        png = ceremony_service.csr_qr_png(self.run.out / self.last_csr)
+        png = ceremony_qr.csr_qr_png(self.run.out / self.last_csr)
         self.qr = QrDialog(f"CSR {self.last_csr}", png, self)
         self.qr.open()
 

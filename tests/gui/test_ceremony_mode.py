@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from smki_desktop.gui.qt import QDialogButtonBox, QLineEdit
-from smki_desktop.services import ceremony as ceremony_service
+from smki_desktop.services import ceremony_verify
 from tests.integration.ceremony_support import example_file, prepare
 from tests.support.softhsm import PIN, softhsm_token
 
@@ -101,7 +101,7 @@ def test_gui_ceremony_end_to_end(window, qtbot, tmp_path: Path) -> None:  # type
         v = subprocess.run(["openssl", "req", "-in", str(csr), "-noout", "-verify"],
                            capture_output=True, text=True)
         assert v.returncode == 0, v.stderr
-    rep = ceremony_service.verify_transcript(ctx, media / "transcript.jsonl")
+    rep = ceremony_verify.verify_transcript(ctx, media / "transcript.jsonl")
     assert rep.ok, rep.problems
     locations = sorted(r["location"] for r in ctx.db.conn().execute(
         "SELECT location FROM keys WHERE label LIKE 'ceremony %'"))

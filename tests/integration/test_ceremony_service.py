@@ -11,7 +11,7 @@ import pytest
 
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.services import ceremony as ceremony_service
-from smki_desktop.services import key_backup
+from smki_desktop.services import ceremony_verify, key_backup
 from tests.integration.adt_support import make_sro
 from tests.integration.ceremony_support import PASS, prepare
 
@@ -90,7 +90,7 @@ def test_passphrase_backup_network_warning_and_witnesses(ctx, tmp_path: Path) ->
     backup = tmp_path / "media" / "out" / "backup" / "xml.smkikey"
     key_id = run.journal.done()["key:xml"]["key_id"]
     assert key_backup.backup_status(ctx)[key_id] == "passphrase"
-    rep = ceremony_service.verify_transcript(ctx, tmp_path / "media" / "out")
+    rep = ceremony_verify.verify_transcript(ctx, tmp_path / "media" / "out")
     assert rep.ok, rep.problems
     assert any("xml.smkikey" in c for c in rep.checked)
     assert any("chain to a trust anchor checked" in c for c in rep.checked)
@@ -100,22 +100,22 @@ def test_passphrase_backup_network_warning_and_witnesses(ctx, tmp_path: Path) ->
     # a witness with their own credential signs too; a bad witness signature fails verify
     out = tmp_path / "media" / "out"
     with pytest.raises(InputError, match="not a witness"):
-        ceremony_service.witness_sign(ctx, out, "Mallory")
+        ceremony_verify.witness_sign(ctx, out, "Mallory")
     with pytest.raises(Refusal, match="administrator's credential"):
-        ceremony_service.witness_sign(ctx, out, "Walt Witness")
+        ceremony_verify.witness_sign(ctx, out, "Walt Witness")
     sro = make_sro(ctx, tmp_path / "sro", aro, set_profile=False)
-    signed = ceremony_service.witness_sign(ctx, out, "walt witness", sro.key.key_id[:12])
+    signed = ceremony_verify.witness_sign(ctx, out, "walt witness", sro.key.key_id[:12])
     assert signed.witness == "Walt Witness" and "Sam Sro" in signed.signer
     cms = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
                           str(signed.signature), "-content", str(out / "transcript.jsonl"),
                           "-noverify", "-out", "/dev/null"], capture_output=True, text=True)
     assert cms.returncode == 0, cms.stderr
-    rep = ceremony_service.verify_transcript(ctx, out)
+    rep = ceremony_verify.verify_transcript(ctx, out)
     assert rep.ok and any("witness Walt Witness: signature by" in c for c in rep.checked)
     assert any("Wendy Witness: no electronic signature" in c for c in rep.checked)
     sig = signed.signature.read_bytes()
     signed.signature.write_bytes(sig[:-8] + bytes(8))
-    rep = ceremony_service.verify_transcript(ctx, out)
+    rep = ceremony_verify.verify_transcript(ctx, out)
     assert any("Walt Witness's signature does not verify" in p for p in rep.problems)
 
 

@@ -19,6 +19,7 @@ from smki_desktop.cli.main import CliApp
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.services import ceremony as ceremony_service
+from smki_desktop.services import ceremony_qr, ceremony_verify
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -158,7 +159,7 @@ def run_run(args: argparse.Namespace, app: CliApp) -> int:
 
 def run_verify(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
-    rep = ceremony_service.verify_transcript(ctx, args.transcript)
+    rep = ceremony_verify.verify_transcript(ctx, args.transcript)
     lines = [f"Ceremony {rep.ceremony_id}: " + ("VERIFIED" if rep.ok else "NOT VERIFIED")]
     lines += [f"  ok: {c}" for c in rep.checked]
     lines += [f"  PROBLEM: {p}" for p in rep.problems]
@@ -167,9 +168,9 @@ def run_verify(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_qr(args: argparse.Namespace, app: CliApp) -> int:
-    qr = ceremony_service.csr_qr(args.csr)
+    qr = ceremony_qr.csr_qr(args.csr)
     if args.out is not None:
-        ceremony_service.write_csr_qr_png(args.csr, args.out)
+        ceremony_qr.write_csr_qr_png(args.csr, args.out)
         app.emit({"csr": str(args.csr), "png": str(args.out), "version": qr.version},
                  f"QR code (version {qr.version}) of {args.csr} written to {args.out}.")
         return 0
@@ -182,7 +183,7 @@ def run_qr(args: argparse.Namespace, app: CliApp) -> int:
 
 def run_sign(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
-    res = ceremony_service.witness_sign(ctx, args.transcript, args.witness, args.key)
+    res = ceremony_verify.witness_sign(ctx, args.transcript, args.witness, args.key)
     app.emit({"witness": res.witness, "signature": str(res.signature), "signer": res.signer},
              f"Witness {res.witness} signed the transcript ({res.signer}): {res.signature}")
     return 0

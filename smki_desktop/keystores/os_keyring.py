@@ -221,6 +221,17 @@ class OsKeyringKeyStore:
             (self.clock.now().isoformat(), info.key_id),
         )
 
+    def export_private_key(self, key_id: str) -> bytes:
+        """The key's PKCS#8 DER, in clear, for a backup that encrypts it at once (never
+        written anywhere as it is)."""
+        from cryptography.hazmat.primitives import serialization
+
+        info = self.get(key_id)
+        private = self._load(info)
+        return private.private_bytes(serialization.Encoding.DER,
+                                     serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption())
+
     def tls_material(self, key_id: str) -> tuple[Path, str]:
         """For mutual TLS: the encrypted PKCS#8 PEM file and its password, as
         `ssl.SSLContext.load_cert_chain(certfile, keyfile, password)` takes them."""

@@ -148,6 +148,18 @@ class Pkcs11KeyStore:
         finally:
             sess.close()
 
+    def token_identity(self) -> dict[str, str]:
+        """The token's label, serial, manufacturer and model (no PIN needed), for records."""
+        tok = self._token()
+
+        def text(v: Any) -> str:
+            return v.decode("ascii", "replace").strip() if isinstance(v, bytes) \
+                else str(v).strip()
+
+        return {"label": text(tok.label), "serial": text(tok.serial),
+                "manufacturer": text(getattr(tok, "manufacturer_id", "")),
+                "model": text(getattr(tok, "model", "")), "module": self.module_path}
+
     # -- creation --------------------------------------------------------------------------
     def generate(self, key_type: KeyType, usage: KeyUsage, label: str) -> KeyInfo:
         pk = _pkcs11()
@@ -181,6 +193,39 @@ class Pkcs11KeyStore:
                                  f"{type(exc).__name__}.") from exc
             spki = spki_from_ec_point(pub[A.EC_POINT])
             serial = sess.token.serial
+        return self._record(spki, serial, cka_id, key_type, usage, label)
+
+    def adopt_labelled(self, label: str, usage: KeyUsage) -> KeyInfo | None:
+        """Record a key pair the token holds under `label` but the database does not (a crash
+        between the token making it and the record being written), or None if there is none.
+        Used by a ceremony resuming a step, so that such a key is used, not made again."""
+        pk = _pkcs11()
+        A = pk.Attribute
+        with self.session() as sess:
+            privs = list(sess.get_objects({A.CLASS: pk.ObjectClass.PRIVATE_KEY,
+                                           A.LABEL: label}))
+            if not privs:
+                return None
+            if len(privs) > 1:
+                raise Refusal(f"Token {self.token_label!r} holds {len(privs)} private keys "
+                              f"labelled {label!r}; expected at most one.")
+            if not privs[0][A.SENSITIVE] or privs[0][A.EXTRACTABLE]:
+                raise Refusal(f"Token {self.token_label!r}: the key labelled {label!r} is "
+                              "exportable; it was not made by this application. Not used.")
+            cka_id = bytes(privs[0][A.ID])
+            pubs = list(sess.get_objects({A.CLASS: pk.ObjectClass.PUBLIC_KEY, A.ID: cka_id}))
+            if len(pubs) != 1:
+                raise NotFound(f"Token {self.token_label!r}: the key labelled {label!r} has "
+                               f"{len(pubs)} public keys with its CKA_ID.")
+            spki = spki_from_ec_point(pubs[0][A.EC_POINT])
+            serial = sess.token.serial
+        key_id = key_id_for_spki(spki)
+        if self.db.conn().execute("SELECT 1 FROM keys WHERE key_id=?", (key_id,)).fetchone():
+            return resolve_key_ref(self.db, self.environment, key_id, self.location)
+        return self._record(spki, serial, cka_id, KeyType.EC_P256, usage, label)
+
+    def _record(self, spki: bytes, serial: Any, cka_id: bytes, key_type: KeyType,
+                usage: KeyUsage, label: str) -> KeyInfo:
         serial_text = serial.decode("ascii", "replace").strip() if isinstance(serial, bytes) \
             else str(serial)
         key_id = key_id_for_spki(spki)

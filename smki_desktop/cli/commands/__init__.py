@@ -10,6 +10,7 @@ COMMANDS: dict[str, str] = {
     "adt": "adt",
     "audit": "audit",
     "cert": "cert",
+    "ceremony": "ceremony",
     "credential": "credential",
     "csr": "csr",
     "devices": "devices",

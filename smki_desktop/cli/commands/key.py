@@ -1,12 +1,16 @@
-"""`smki key generate|list|show|export-public`."""
+"""`smki key generate|list|show|export-public|backup|restore`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from smki_desktop.cli.main import CliApp
+from smki_desktop.core.ceremony import parse_shares_spec
+from smki_desktop.core.errors import InputError
 from smki_desktop.core.keys import KeyType, KeyUsage
+from smki_desktop.services import key_backup
 from smki_desktop.services import keys as key_service
 
 
@@ -28,6 +32,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e = ks.add_parser("export-public", help="print a key's public key (PEM)")
     e.add_argument("key_id")
     e.set_defaults(handler=run_export_public)
+    b = ks.add_parser("backup", help="back up an exportable key: under a passphrase, or split "
+                                     "M-of-N into SLIP-39 shares")
+    b.add_argument("key_id")
+    b.add_argument("--out", required=True, type=Path,
+                   help="the backup file (passphrase) or a new folder (--shares)")
+    b.add_argument("--shares", metavar="M-of-N", default=None,
+                   help="split among N custodians, any M restore (e.g. 3-of-5)")
+    b.add_argument("--custodian", action="append", default=None,
+                   help="a custodian's name, once per share (default: custodian 1..N)")
+    b.set_defaults(handler=run_backup)
+    r = ks.add_parser("restore", help="restore a backed-up key into this environment")
+    r.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    r.add_argument("--shares", action="store_true",
+                   help="FILEs are share files (and the .smkikey file)")
+    r.set_defaults(handler=run_restore)
 
 
 def run_generate(args: argparse.Namespace, app: CliApp) -> int:
@@ -81,4 +100,37 @@ def run_export_public(args: argparse.Namespace, app: CliApp) -> int:
         app.emit({"key_id": info.key_id, "public_key_pem": pem})
     else:
         sys.stdout.write(pem)
+    return 0
+
+
+def run_backup(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    if args.shares:
+        t, n = parse_shares_spec(args.shares)
+        res = key_backup.backup_with_shares(ctx, args.key_id, args.out, t, n, args.custodian)
+        app.warn(res.warning)
+        lines = [f"Key {res.key.short_id} ({res.key.label}): encrypted key {res.files[0]}",
+                 *[f"  share for custodian: {p}" for p in res.share_files], res.warning]
+    else:
+        if args.custodian:
+            raise InputError("--custodian: only with --shares.")
+        res = key_backup.backup_with_passphrase(ctx, args.key_id, args.out)
+        lines = [f"Key {res.key.short_id} ({res.key.label}) backed up under a passphrase to "
+                 f"{res.files[0]} ({ctx.env.label} environment only)."]
+    app.emit(res.as_dict(), "\n".join(lines))
+    return 0
+
+
+def run_restore(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    if args.shares:
+        res = key_backup.restore_with_shares(ctx, list(args.files))
+    else:
+        if len(args.files) != 1:
+            raise InputError("restore: give one backup file (or --shares and the share files).")
+        res = key_backup.restore_with_passphrase(ctx, args.files[0])
+    app.emit(res.as_dict(),
+             f"{res.key.key_id}\nRestored key '{res.key.label}' into the {ctx.env.label} "
+             f"environment; it matches its public key and {res.certificates_checked} "
+             "certificate(s).")
     return 0

@@ -18,5 +18,6 @@ REGISTRY: dict[str, tuple[str, int]] = {
     "forecast": ("Forecast", 65),
     "repository": ("Repository", 70),
     "audit": ("Audit log", 90),
+    "ceremony": ("Key ceremony", 95),
     "settings": ("Settings", 100),
 }

@@ -3,6 +3,7 @@ a key's details with its public key."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smki_desktop.core.errors import SmkiError
@@ -28,12 +29,14 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.key_backup import KeyBackupDialog
+from smki_desktop.services import key_backup
 from smki_desktop.services import keys as key_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
 
-COLUMNS = ["Label", "Usage", "Type", "Location", "Created", "Flags", "Key id"]
+COLUMNS = ["Label", "Usage", "Type", "Location", "Created", "Flags", "Backup", "Key id"]
 
 USAGE_HELP = {
     KeyUsage.SIGNING: "Organisation Certificate, digitalSignature (P-256)",
@@ -98,8 +101,11 @@ class Page(QWidget):
         self.generate_button.clicked.connect(self.open_generate)
         self.copy_button = QPushButton("&Copy key id")
         self.copy_button.clicked.connect(self.copy_id)
+        self.backup_button = QPushButton("&Back up…")
+        self.backup_button.clicked.connect(self.open_backup)
         bar.addWidget(self.generate_button)
         bar.addWidget(self.copy_button)
+        bar.addWidget(self.backup_button)
         bar.addStretch(1)
         lay.addLayout(bar)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -123,12 +129,19 @@ class Page(QWidget):
 
     def refresh(self) -> None:
         self.keys = key_service.list_keys(self.services.ctx)
+        backups = key_backup.backup_status(self.services.ctx)
         self.table.setRowCount(len(self.keys))
         for row, k in enumerate(self.keys):
+            backup = backups.get(k.key_id) or (
+                "none possible (token)" if key_backup.exportable_problem(k) else "NO BACKUP")
             vals = [k.label, k.usage.value, k.key_type.value, k.location.value,
-                    k.created.strftime("%Y-%m-%d %H:%M"), ", ".join(k.flags), k.key_id]
+                    k.created.strftime("%Y-%m-%d %H:%M"), ", ".join(k.flags), backup, k.key_id]
             for col, v in enumerate(vals):
-                self.table.setItem(row, col, QTableWidgetItem(v))
+                item = QTableWidgetItem(v)
+                if v == "NO BACKUP":
+                    item.setToolTip("This key has no backup: a lost keyring or data folder "
+                                    "loses it. Back it up with `smki key backup`.")
+                self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
         if not self.keys:
             self.details.setPlainText("No keys in this environment yet. Generate one to start.")
@@ -156,6 +169,45 @@ class Page(QWidget):
         if k is not None:
             QGuiApplication.clipboard().setText(k.key_id)
             self.services.status(f"Copied key id {k.short_id}…")
+
+    def open_backup(self) -> None:
+        k = self.selected()
+        if k is None:
+            return
+        problem = key_backup.exportable_problem(k)
+        if problem:
+            self.services.error("This key cannot be backed up", problem)
+            return
+        self.backup_dialog = KeyBackupDialog(k, self)
+        dlg = self.backup_dialog
+        dlg.accepted.connect(lambda: self.backup(k, dlg.target(), dlg.by_shares.isChecked(),
+                                                 dlg.threshold.value(), dlg.count.value()))
+        dlg.open()
+
+    def backup(self, key: KeyInfo, target: Path, shares: bool, threshold: int,
+               count: int) -> None:
+        self.backup_button.setEnabled(False)
+
+        def done(result: key_backup.BackupResult) -> None:
+            self.backup_button.setEnabled(True)
+            self.refresh()
+            self.services.status(f"Backed up key {key.short_id}: {result.files[0]}")
+            if result.warning:
+                self.services.error("Separate the shares now", result.warning)
+
+        def failed(exc: BaseException) -> None:
+            self.backup_button.setEnabled(True)
+            self.services.error("Could not back up the key",
+                                exc if isinstance(exc, SmkiError) else repr(exc))
+
+        if shares:
+            self.services.jobs.submit(key_backup.backup_with_shares, self.services.ctx,
+                                      key.key_id, target, threshold, count, on_done=done,
+                                      on_error=failed, name="back up key")
+        else:
+            self.services.jobs.submit(key_backup.backup_with_passphrase, self.services.ctx,
+                                      key.key_id, target, on_done=done, on_error=failed,
+                                      name="back up key")
 
     def open_generate(self) -> None:
         dlg = GenerateKeyDialog(self)

@@ -1,0 +1,277 @@
+"""Full-screen ceremony mode: one step at a time, performed only when the administrator has
+confirmed it, every witness has acknowledged it and the team has accepted any warning. It
+drives the same `services.ceremony.CeremonyRun` as `smki ceremony run`; each step runs as a
+background job (a token PIN or a backup passphrase is asked in a dialog meanwhile)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from smki_desktop.core.ceremony import Step
+from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.qt import (
+    QCheckBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPixmap,
+    QPlainTextEdit,
+    QPushButton,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services import ceremony as ceremony_service
+from smki_desktop.services import ceremony_qr, key_backup
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+
+class QrDialog(QDialog):
+    """A CSR as a QR code, for where no removable media may be used."""
+
+    def __init__(self, title: str, png: bytes, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(title))
+        self.image = QLabel()
+        pix = QPixmap()
+        pix.loadFromData(png, "PNG")
+        self.image.setPixmap(pix)
+        lay.addWidget(self.image)
+        close = QPushButton("&Close")
+        close.clicked.connect(self.accept)
+        lay.addWidget(close)
+
+
+class SharesDialog(QDialog):
+    """Each custodian's share, shown once: the custodian alone at the screen presses Reveal,
+    writes the words down (or takes the printed file), then Hide moves on; there is no way
+    back to an earlier share."""
+
+    def __init__(self, shares: list[tuple[str, Path]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Key shares for the custodians")
+        self.shares = shares
+        self.index = 0
+        self.shown: list[str] = []
+        lay = QVBoxLayout(self)
+        self.who = QLabel()
+        self.who.setWordWrap(True)
+        lay.addWidget(self.who)
+        self.words = QLabel()
+        self.words.setWordWrap(True)
+        self.words.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.words.setStyleSheet("font-family: monospace; font-size: 18px")
+        lay.addWidget(self.words)
+        bar = QHBoxLayout()
+        self.reveal_button = QPushButton("&Reveal the share")
+        self.reveal_button.clicked.connect(self.reveal)
+        self.next_button = QPushButton("&Hide it; next custodian")
+        self.next_button.clicked.connect(self.next_share)
+        bar.addWidget(self.reveal_button)
+        bar.addWidget(self.next_button)
+        lay.addLayout(bar)
+        self._show()
+
+    def _show(self) -> None:
+        self.words.setText("")
+        if self.index >= len(self.shares):
+            self.who.setText("Every share has been shown. Separate them now: each custodian "
+                             "keeps their own share, apart from the others.")
+            self.reveal_button.setEnabled(False)
+            self.next_button.setText("&Close")
+            return
+        custodian, _path = self.shares[self.index]
+        self.who.setText(f"Share {self.index + 1} of {len(self.shares)}: for {custodian} only. "
+                         "Everyone else looks away.")
+        self.reveal_button.setEnabled(True)
+        self.next_button.setEnabled(False)
+
+    def reveal(self) -> None:
+        _custodian, path = self.shares[self.index]
+        words = key_backup.read_share_file(path)["mnemonic"]
+        self.shown.append(words)
+        self.words.setText(words)
+        self.reveal_button.setEnabled(False)
+        self.next_button.setEnabled(True)
+
+    def next_share(self) -> None:
+        if self.index >= len(self.shares):
+            self.accept()
+            return
+        self.index += 1
+        self._show()
+
+
+class CeremonyWindow(QWidget):
+    def __init__(self, services: GuiServices, run: ceremony_service.CeremonyRun) -> None:
+        super().__init__(None)
+        self.services = services
+        self.run = run
+        self.busy = False
+        self.failure = ""
+        self.qr: QrDialog | None = None
+        plan = run.plan
+        kind = "REHEARSAL (throwaway keys)" if run.rehearsal else "CEREMONY"
+        self.setWindowTitle(f"Key ceremony {plan.ceremony_id} — {plan.environment.label}")
+        self.setObjectName("ceremonyMode")
+        self.setStyleSheet("QWidget { font-size: 15px; }")  # read by a team standing by
+        lay = QVBoxLayout(self)
+        banner = QLabel(f"{plan.environment.label.upper()} ENVIRONMENT — {kind} "
+                        f"{plan.ceremony_id}")
+        banner.setObjectName("ceremonyBanner")
+        colour = "#b00020" if plan.environment.value == "live" else "#1b5e20"
+        banner.setStyleSheet(f"background:{colour};color:white;font-size:20px;padding:8px")
+        lay.addWidget(banner)
+        lay.addWidget(QLabel(f"Purpose: {plan.purpose}\nAdministrator: {plan.administrator}"
+                             f"   Witnesses: {', '.join(plan.witnesses)}"))
+        body = QHBoxLayout()
+        self.steps = QListWidget()
+        self.steps.setAccessibleName("Ceremony steps")
+        self.steps.setWordWrap(True)
+        body.addWidget(self.steps, 2)
+        right = QVBoxLayout()
+        self.step_title = QLabel()
+        self.step_title.setWordWrap(True)
+        self.step_title.setStyleSheet("font-size:18px;font-weight:bold")
+        right.addWidget(self.step_title)
+        self.warning = QLabel()
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color:#b00020")
+        right.addWidget(self.warning)
+        self.warning_ack = QCheckBox("The team acknowledges the warning above")
+        right.addWidget(self.warning_ack)
+        self.admin_check = QCheckBox(f"I, {plan.administrator}, confirm this step")
+        right.addWidget(self.admin_check)
+        self.witness_checks: dict[str, QCheckBox] = {}
+        for w in plan.witnesses:
+            cb = QCheckBox(f"Witness {w}: I have seen this step")
+            self.witness_checks[w] = cb
+            right.addWidget(cb)
+        for cb in self.checks():
+            cb.toggled.connect(self._enable)
+        bar = QHBoxLayout()
+        self.perform_button = QPushButton("&Perform this step")
+        self.perform_button.clicked.connect(self.perform)
+        self.qr_button = QPushButton("Show the last CSR as &QR…")
+        self.qr_button.clicked.connect(self.show_qr)
+        self.qr_button.setEnabled(False)
+        self.shares_button = QPushButton("Show the &shares to the custodians…")
+        self.shares_button.clicked.connect(self.show_shares)
+        self.shares_button.setEnabled(False)
+        self.shares_dialog: SharesDialog | None = None
+        self.close_button = QPushButton("&Leave ceremony mode")
+        self.close_button.clicked.connect(self.close)
+        for b in (self.perform_button, self.qr_button, self.shares_button, self.close_button):
+            bar.addWidget(b)
+        right.addLayout(bar)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setObjectName("ceremonyLog")
+        right.addWidget(self.log, 1)
+        body.addLayout(right, 3)
+        lay.addLayout(body, 1)
+        self.last_csr: str | None = None
+        if run.resumed:
+            self.log.appendPlainText("Resumed: completed steps "
+                                     + (", ".join(sorted(run.journal.done())) or "none") + ".")
+        self.current: Step | None = None
+        self.warnings: list[str] = []
+        self._next()
+
+    def checks(self) -> list[QCheckBox]:
+        return [self.warning_ack, self.admin_check, *self.witness_checks.values()]
+
+    def _enable(self) -> None:
+        needed = [self.admin_check, *self.witness_checks.values()]
+        if self.warnings:
+            needed.append(self.warning_ack)
+        ok = self.current is not None and not self.busy and all(cb.isChecked() for cb in needed)
+        self.perform_button.setEnabled(ok)
+
+    def _fill_steps(self) -> None:
+        done = self.run.journal.done()
+        self.steps.clear()
+        for i, s in enumerate(self.run.steps(), 1):
+            mark = "✔" if s.step_id in done else ("▶" if self.current and
+                                                  s.step_id == self.current.step_id else " ")
+            self.steps.addItem(f"{mark} {i}. {s.title}")
+
+    def _next(self) -> None:
+        left = self.run.remaining()
+        self.current = left[0] if left else None
+        self._fill_steps()
+        for cb in self.checks():
+            cb.setChecked(False)
+        if self.current is None:
+            self.step_title.setText("The ceremony is complete." if not self.run.rehearsal
+                                    else "Rehearsal passed: every CSR lints clean.")
+            self.warning.setText("")
+            self.warnings = []
+            self.warning_ack.hide()
+            self._enable()
+            return
+        steps = self.run.steps()
+        n = next((i for i, s in enumerate(steps, 1) if s.step_id == self.current.step_id),
+                 len(steps))
+        self.step_title.setText(f"Step {n} of {len(steps)}: {self.current.title}")
+        self.warnings = self.run.warnings_for(self.current)
+        self.warning.setText("\n".join(f"WARNING: {w}" for w in self.warnings))
+        self.warning_ack.setVisible(bool(self.warnings))
+        self._enable()
+
+    def perform(self) -> None:
+        step = self.current
+        if step is None:
+            return
+        self.busy = True
+        self._enable()
+        self.log.appendPlainText(f"… {step.title}")
+
+        def done(result: ceremony_service.StepResult) -> None:
+            self.busy = False
+            for line in result.lines:
+                self.log.appendPlainText(f"   {line}")
+            self.log.appendPlainText(f"✔ done: {step.step_id}")
+            if step.kind == "csr":
+                self.last_csr = str(result.data["file"])
+                self.qr_button.setEnabled(True)
+            if result.data.get("custodian_shares"):
+                self.shares_button.setEnabled(True)
+            self._next()
+
+        def failed(exc: BaseException) -> None:
+            self.busy = False
+            self.failure = exc.message if isinstance(exc, SmkiError) else repr(exc)
+            self.log.appendPlainText(f"✘ {step.step_id}: {self.failure}")
+            self._next()
+
+        self.services.jobs.submit(ceremony_service.confirm_and_perform, self.run, step,
+                                  list(self.witness_checks), list(self.warnings),
+                                  on_done=done, on_error=failed,
+                                  name=f"ceremony {step.step_id}")
+
+    def show_shares(self) -> None:
+        shares = [(v["custodian"], self.run.out / rel)
+                  for rel, v in sorted(self.run.custodian_shares().items())]
+        self.shares_dialog = SharesDialog(shares, self)
+        self.shares_dialog.open()
+
+    def show_qr(self) -> None:
+        if self.last_csr is None:
+            return
+        png = ceremony_qr.csr_qr_png(self.run.out / self.last_csr)
+        self.qr = QrDialog(f"CSR {self.last_csr}", png, self)
+        self.qr.open()
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if self.busy:
+            event.ignore()
+            return
+        self.run.close()
+        super().closeEvent(event)

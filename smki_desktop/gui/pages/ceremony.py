@@ -1,0 +1,124 @@
+"""Key ceremony page: choose a ceremony file, check it (the plan), and enter the full-screen
+ceremony mode (`gui/ceremony_mode.py`) for a rehearsal or the real run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.ceremony_mode import CeremonyWindow
+from smki_desktop.gui.qt import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services import ceremony as ceremony_service
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+
+class Page(QWidget):
+    title = "Key ceremony"
+    order = 95
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.mode: CeremonyWindow | None = None
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(f"<h2>Key ceremony — {services.ctx.env.label}</h2>"))
+        intro = QLabel("A ceremony makes keys on an offline machine in front of witnesses, from "
+                       "one reviewed ceremony file. Check the file, rehearse with throwaway "
+                       "keys, then run it in full-screen ceremony mode.")
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
+        row = QHBoxLayout()
+        self.path = QLineEdit()
+        self.path.setPlaceholderText("ceremony file (.toml)")
+        self.path.setAccessibleName("Ceremony file")
+        browse = QPushButton("&Browse…")
+        browse.clicked.connect(self.browse)
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        lay.addLayout(row)
+        bar = QHBoxLayout()
+        self.check_button = QPushButton("&Check the file")
+        self.check_button.clicked.connect(self.check)
+        self.rehearse_button = QPushButton("&Rehearse…")
+        self.rehearse_button.clicked.connect(lambda: self.start(True))
+        self.start_button = QPushButton("&Start ceremony mode…")
+        self.start_button.clicked.connect(lambda: self.start(False))
+        for b in (self.check_button, self.rehearse_button, self.start_button):
+            bar.addWidget(b)
+        bar.addStretch(1)
+        lay.addLayout(bar)
+        self.plan = QPlainTextEdit()
+        self.plan.setReadOnly(True)
+        self.plan.setObjectName("ceremonyPlan")
+        lay.addWidget(self.plan, 1)
+        self.failure = ""
+
+    def browse(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Ceremony file", "", "Ceremony (*.toml)")
+        if name:
+            self.path.setText(name)
+
+    def _file(self) -> Path | None:
+        text = self.path.text().strip()
+        if not text:
+            self.path.setFocus()
+            self.plan.setPlainText("Choose a ceremony file first.")
+            return None
+        return Path(text)
+
+    def _failed(self, what: str):  # type: ignore[no-untyped-def]
+        def fail(exc: BaseException) -> None:
+            self._busy(False)
+            self.failure = exc.message if isinstance(exc, SmkiError) else repr(exc)
+            self.plan.setPlainText(f"{what}:\n\n{self.failure}")
+        return fail
+
+    def _busy(self, busy: bool) -> None:
+        for b in (self.check_button, self.rehearse_button, self.start_button):
+            b.setEnabled(not busy)
+
+    def check(self) -> None:
+        path = self._file()
+        if path is None:
+            return
+        self._busy(True)
+
+        def done(checked: ceremony_service.CheckedCeremony) -> None:
+            self._busy(False)
+            warn = "".join(f"\nWarning: {w}" for w in checked.warnings)
+            self.plan.setPlainText(checked.plan.plan_text() + "\n\nThe ceremony file is valid."
+                                   + warn)
+
+        self.services.jobs.submit(ceremony_service.check_ceremony, self.services.ctx, path,
+                                  on_done=done, on_error=self._failed("The file is refused"),
+                                  name="check ceremony")
+
+    def start(self, rehearsal: bool) -> None:
+        path = self._file()
+        if path is None:
+            return
+        self._busy(True)
+        self.failure = ""
+
+        def opened(run: ceremony_service.CeremonyRun) -> None:
+            self._busy(False)
+            self.mode = CeremonyWindow(self.services, run)
+            self.mode.showFullScreen()
+
+        self.services.jobs.submit(ceremony_service.CeremonyRun, self.services.ctx, path,
+                                  self.services.ctx.passphrases, rehearsal=rehearsal,
+                                  on_done=opened,
+                                  on_error=self._failed("The ceremony cannot start"),
+                                  name="open ceremony")

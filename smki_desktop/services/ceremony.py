@@ -1,0 +1,615 @@
+"""Key ceremonies: check a ceremony file against this environment and the Party profile, run it
+step by step with a journal that survives a crash, and verify the signed transcript.
+
+The CLI and the GUI ceremony mode drive the same `CeremonyRun`: for each remaining step they
+show it, collect the administrator's confirmation and each witness's acknowledgement (and the
+acknowledgement of any machine warning), call `acknowledge(...)` then `perform(step)`.
+
+Resilience: every step writes `started` before it acts and `done` after, each line fsynced to
+`transcript.jsonl` in the output folder. A re-run reads the journal: completed steps are
+skipped; a step that started but did not finish is resumed by adopting what it made (the key
+with the ceremony's label, the CSR recorded for that key, an output file that is already
+there), so no second key is ever made for a step and no output is ever overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import os
+import platform
+import secrets
+import shutil
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+import smki_desktop
+from smki_desktop.core.ceremony import CeremonyKey, CeremonyPlan, Step, parse_ceremony
+from smki_desktop.core.ceremony_transcript import (
+    Journal,
+    entry_line,
+    make_entry,
+    parse_journal,
+    render_text,
+)
+from smki_desktop.core.environment import require_same
+from smki_desktop.core.errors import InputError, Refusal, SmkiError
+from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType
+from smki_desktop.core.ports import PassphraseProvider
+from smki_desktop.crypto.csr import OrgCsrRequest, build_org_csr
+from smki_desktop.crypto.der import encode
+from smki_desktop.crypto.lint import lint_der
+from smki_desktop.crypto.memory_signer import MemorySigner
+from smki_desktop.keystores.os_keyring import resolve_key_ref
+from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore
+from smki_desktop.render.pdf import render_pages
+from smki_desktop.services import key_backup
+from smki_desktop.services.ceremony_identity import (
+    OfficerIdentity,
+    officer_identity,
+    sign_as_officer,
+)
+from smki_desktop.services.context import AppContext
+from smki_desktop.services.csr import create_org_csr, get_csr_der, profile_for
+from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.repos import ceremony as ceremony_repo
+
+if sys.platform != "win32":
+    import fcntl
+
+MAX_FILE = 256 * 1024
+JOURNAL = "transcript.jsonl"
+SIGNATURE = "transcript.jsonl.p7s"
+TEXT = "transcript.txt"
+
+
+# -- check -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckedCeremony:
+    plan: CeremonyPlan
+    text: str
+    file_sha256: str
+    path: Path
+    warnings: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.plan.as_dict(), file=str(self.path), file_sha256=self.file_sha256,
+                    warnings=list(self.warnings), ok=True)
+
+
+def read_ceremony_file(path: Path) -> tuple[str, bytes]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"Ceremony file {path}: cannot be read ({exc.strerror or exc}).") \
+            from None
+    if len(data) > MAX_FILE:
+        raise InputError(f"Ceremony file {path}: larger than {MAX_FILE // 1024} KiB.")
+    try:
+        return data.decode("utf-8"), data
+    except UnicodeDecodeError:
+        raise InputError(f"Ceremony file {path}: not UTF-8 text.") from None
+
+
+def check_ceremony(ctx: AppContext, path: Path) -> CheckedCeremony:
+    """Static checks (no token, nothing made): schema, the file's environment is this one,
+    every key's role, usage and EUI allowed by the profile and the Party profile."""
+    text, data = read_ceremony_file(path)
+    plan = parse_ceremony(text, str(path), base_dir=path.resolve().parent)
+    require_same(ctx.env, plan.environment, f"The ceremony file {path.name}")
+    party = ctx.party()
+    if party is None:
+        raise Refusal("No Party profile is set in this environment, so the ceremony's roles and "
+                      "EUIs cannot be checked. Set it first (`smki party set ...`).")
+    profile = profile_for(ctx)
+    for k in plan.keys:
+        try:
+            OrgCsrRequest(k.role, k.eui, k.usage, k.cn).check(profile, party.party_type.value)
+            party.require_own_eui(k.eui, "EUI")
+        except SmkiError as exc:
+            raise type(exc)(f"Ceremony file {path}: key {k.name!r}: {exc.message}") from None
+    warnings: list[str] = []
+    try:
+        officer_identity(ctx, plan.administrator_key or None)
+    except SmkiError as exc:
+        warnings.append(f"The run will refuse to start: {exc.message}")
+    return CheckedCeremony(plan, text, hashlib.sha256(data).hexdigest(), path,
+                           tuple(warnings))
+
+
+# -- machine facts -----------------------------------------------------------------------------
+
+def network_interfaces_up(sys_net: Path = Path("/sys/class/net")) -> list[str]:
+    """Interfaces other than loopback that are up (Linux: /sys/class/net)."""
+    up: list[str] = []
+    if sys_net.is_dir():
+        for d in sorted(sys_net.iterdir()):
+            if d.name == "lo":
+                continue
+            try:
+                state = (d / "operstate").read_text().strip()
+                flags = int((d / "flags").read_text().strip(), 16)
+            except (OSError, ValueError):
+                continue
+            if state == "up" or (state == "unknown" and flags & 1):
+                up.append(d.name)
+        return up
+    with contextlib.suppress(OSError):
+        for _i, name in socket.if_nameindex():
+            if not name.startswith("lo"):
+                up.append(name)
+    return up
+
+
+def software_identity() -> dict[str, str]:
+    """Version and a SHA-256 over the application's own source files (sorted by path)."""
+    root = Path(smki_desktop.__file__).parent
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        h.update(str(p.relative_to(root)).encode() + b"\0")
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return {"version": smki_desktop.__version__, "source_sha256": h.hexdigest(),
+            "python": platform.python_version()}
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha(path: Path) -> str:
+    return _sha(path.read_bytes())
+
+
+def _public_pem(der: bytes) -> str:
+    return serialization.load_der_public_key(der).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+@dataclass
+class StepResult:
+    step: Step
+    data: dict[str, Any]
+    resumed: bool = False
+    lines: list[str] = field(default_factory=list)
+
+
+class CeremonyRun:
+    """One ceremony file's run (or rehearsal) over its journal in the output folder."""
+
+    def __init__(self, ctx: AppContext, path: Path, secrets_provider: PassphraseProvider, *,
+                 rehearsal: bool = False) -> None:
+        self.ctx = ctx
+        self.checked = check_ceremony(ctx, path)
+        self.plan = self.checked.plan
+        self.secrets = secrets_provider
+        self.rehearsal = rehearsal
+        self.out = self.plan.output_dir
+        self.journal_path = self.out / JOURNAL
+        self._entries: list[dict[str, Any]] = []
+        self._token: Pkcs11KeyStore | None = None
+        self._stack = contextlib.ExitStack()
+        self.identity: OfficerIdentity | None = None
+        self.resumed = False
+        self.sys_net = Path("/sys/class/net")  # where the network interfaces are read
+        if rehearsal:
+            self._append("rehearsal", "begin", {"plan": self.plan.as_dict(),
+                                                "ceremony_file_sha256":
+                                                    self.checked.file_sha256}, write=False)
+            return
+        self.identity = officer_identity(ctx, self.plan.administrator_key or None)
+        self._open_journal()
+
+    # -- journal ---------------------------------------------------------------------------
+    def _open_journal(self) -> None:
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise Refusal(f"Output folder {self.out}: cannot be made ({exc.strerror}).") \
+                from None
+        self._lock()
+        if self.journal_path.exists():
+            data = self.journal_path.read_bytes()
+            journal = parse_journal(data, str(self.journal_path), allow_torn_tail=True)
+            begin = journal.first("begin")
+            if begin is None:
+                raise Refusal(f"{self.journal_path} holds no ceremony start; move it away.")
+            if begin["data"].get("ceremony_file_sha256") != self.checked.file_sha256:
+                raise Refusal(f"The ceremony file changed since this run started (its SHA-256 "
+                              f"was {begin['data'].get('ceremony_file_sha256')}); a ceremony "
+                              "is finished with the file it started with.")
+            if journal.torn_tail:  # the crash cut a line short: it recorded nothing
+                keep = data[:data.rfind(b"\n") + 1]
+                with open(self.journal_path, "r+b") as fh:
+                    fh.truncate(len(keep))
+                    os.fsync(fh.fileno())
+            self._entries = list(journal.entries)
+            self.resumed = True
+            if not self.complete:
+                details = {"completed_steps": sorted(journal.done()),
+                           "interrupted_steps": journal.started_not_done(),
+                           "torn_line_dropped": journal.torn_tail}
+                self._append("resume", "resume", details)
+                self.ctx.audit.record("ceremony.resume",
+                                      dict(details, ceremony_id=self.plan.ceremony_id,
+                                           output_dir=str(self.out)))
+            return
+        ident = self.identity
+        assert ident is not None
+        self._append("begin", "begin", {
+            "plan": self.plan.as_dict(), "ceremony_file": self.checked.text,
+            "ceremony_file_sha256": self.checked.file_sha256,
+            "administrator": {"name": self.plan.administrator, "key_id": ident.key_id,
+                              "certificate_subject": ident.subject,
+                              "register_entry": ident.register_entry,
+                              "certificate_sha256": ident.certificate_sha256},
+            "witnesses": list(self.plan.witnesses)})
+        dfd = os.open(self.out, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+        self.ctx.audit.record("ceremony.begin", {"ceremony_id": self.plan.ceremony_id,
+                                                 "output_dir": str(self.out)},
+                              {"ceremony_file": self.checked.file_sha256})
+
+    def _lock(self) -> None:
+        """One run at a time per output folder (two would interleave the journal); the OS
+        drops the lock when the process ends, even by SIGKILL."""
+        if sys.platform == "win32":  # pragma: no cover - ceremony machines run Linux
+            return
+        fd = os.open(self.out / ".transcript.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise Refusal(f"Another run of this ceremony is in progress on {self.out}; "
+                          "one run at a time.") from None
+        self._stack.callback(os.close, fd)
+
+    def _append(self, step: str, event: str, data: dict[str, Any], *, write: bool = True) -> None:
+        prev = self._entries[-1]["hash"] if self._entries else "0" * 64
+        entry = make_entry(len(self._entries) + 1, prev, step, event,
+                           self.ctx.clock.now().isoformat(), data)
+        if write and not self.rehearsal:
+            with open(self.journal_path, "ab") as fh:
+                fh.write(entry_line(entry))
+                fh.flush()
+                os.fsync(fh.fileno())
+        self._entries.append(entry)
+
+    @property
+    def journal(self) -> Journal:
+        return Journal(tuple(self._entries))
+
+    @property
+    def complete(self) -> bool:
+        return "finish" in self.journal.done() and (self.out / SIGNATURE).exists()
+
+    def steps(self) -> list[Step]:
+        return self.plan.steps(self.rehearsal)
+
+    def remaining(self) -> list[Step]:
+        done = self.journal.done()
+        left = [s for s in self.steps() if s.step_id not in done]
+        if not self.rehearsal and "finish" in done and not (self.out / SIGNATURE).exists():
+            left.append(self.plan.steps()[-1])
+        return left
+
+    def warnings_for(self, step: Step) -> list[str]:
+        """Warnings the team must acknowledge before this step."""
+        if step.kind != "facts":
+            return []
+        up = network_interfaces_up(self.sys_net)
+        if not up:
+            return []
+        return [f"Network interface(s) up: {', '.join(up)}. A ceremony machine should be "
+                "offline; go on only if the team accepts it."]
+
+    def acknowledge(self, step: Step, witnesses: list[str],
+                    warnings: list[str] | tuple[str, ...] = ()) -> None:
+        """Record that the administrator confirmed `step`, the named witnesses acknowledged
+        it, and the team accepted `warnings`."""
+        missing = [w for w in self.plan.witnesses if w not in witnesses]
+        if missing:
+            raise Refusal(f"Step {step.step_id}: witness(es) {', '.join(missing)} did not "
+                          "acknowledge it; nothing was done.")
+        self._append(step.step_id, "ack", {"administrator": self.plan.administrator,
+                                           "witnesses": list(witnesses),
+                                           "warnings_acknowledged": list(warnings)})
+
+    def _acked(self, step: Step) -> dict[str, Any]:
+        for e in reversed(self._entries):
+            if e["step"] == step.step_id and e["event"] == "ack":
+                return dict(e["data"])
+            if e["event"] in ("resume", "done") and e["step"] != step.step_id:
+                break
+        raise Refusal(f"Step {step.step_id}: the administrator's confirmation and the "
+                      "witnesses' acknowledgement come first.")
+
+    # -- steps -----------------------------------------------------------------------------
+    def perform(self, step: Step) -> StepResult:
+        if step.step_id in self.journal.done() and step.step_id != "finish":
+            raise Refusal(f"Step {step.step_id} is already done; it is never done twice.")
+        ack = self._acked(step)
+        interrupted = step.step_id in self.journal.started_not_done()
+        if not (step.step_id == "finish" and "finish" in self.journal.done()):
+            self._append(step.step_id, "started", {"resuming": interrupted})
+        fn = getattr(self, f"_do_{step.kind}")
+        data, lines = fn(step, ack, interrupted)
+        if not (step.step_id == "finish" and "finish" in self.journal.done()):
+            self._append(step.step_id, "done", data)
+        if step.kind == "finish":
+            lines += self._sign()
+        return StepResult(step, data, interrupted, lines)
+
+    def _do_facts(self, step: Step, ack: dict[str, Any], _r: bool) -> tuple[dict[str, Any],
+                                                                           list[str]]:
+        warnings = self.warnings_for(step)
+        unacked = [w for w in warnings if w not in ack.get("warnings_acknowledged", [])]
+        if unacked:
+            raise Refusal("Not acknowledged by the team: " + " ".join(unacked))
+        facts: dict[str, Any] = {
+            "hostname": socket.gethostname(), "platform": platform.platform(),
+            "network_interfaces_up": network_interfaces_up(self.sys_net),
+            "software": software_identity(),
+            "environment": self.ctx.env.value, "warnings": warnings}
+        if self.plan.uses_token:
+            facts["token"] = self._token_store().token_identity()
+        lines = [f"Software {facts['software']['version']} "
+                 f"(source SHA-256 {facts['software']['source_sha256'][:16]}…)",
+                 "Network: " + (", ".join(facts["network_interfaces_up"]) + " UP"
+                                if facts["network_interfaces_up"] else "no interface up")]
+        if "token" in facts:
+            lines.append(f"Token {facts['token']['label']!r} serial {facts['token']['serial']}")
+        return facts, lines
+
+    def _do_rehearsal(self, step: Step, _a: dict[str, Any],
+                      _r: bool) -> tuple[dict[str, Any], list[str]]:
+        profile = profile_for(self.ctx)
+        results: dict[str, Any] = {}
+        bad: list[str] = []
+        for k in self.plan.keys:
+            signer = MemorySigner(ec.generate_private_key(ec.SECP256R1()),
+                                  environment=self.ctx.env, usage=k.usage,
+                                  label=f"rehearsal {k.name}")
+            der = build_org_csr(signer, k.role, k.eui, k.cn)
+            report = lint_der(der, profile, f"rehearsal CSR {k.name}")
+            results[k.name] = {"lint_ok": report.ok,
+                               "findings": [str(f) for f in report.findings]}
+            if not report.ok:
+                bad.append(f"{k.name}: " + "; ".join(str(f) for f in report.findings))
+        if not self.rehearsal:
+            for k in self.plan.keys:
+                p = self._csr_path(k)
+                if p.exists() and f"csr:{k.name}" not in self.journal.done():
+                    adopted = self._adoptable_csr(k)
+                    if adopted is None:
+                        bad.append(f"{k.name}: the output {p} already exists and is not this "
+                                   "ceremony's; outputs are never overwritten")
+        if bad:
+            raise Refusal("Rehearsal failed; no real key was made: " + " | ".join(bad))
+        return ({"throwaway_keys": len(self.plan.keys), "csrs": results},
+                [f"{len(results)} rehearsal CSR(s) lint clean with throwaway keys."])
+
+    def _label(self, k: CeremonyKey) -> str:
+        return f"ceremony {self.plan.ceremony_id} {k.name}"
+
+    def _token_store(self) -> Pkcs11KeyStore:
+        if self._token is None:
+            self._token = Pkcs11KeyStore(self.ctx.env, self.plan.token_module,
+                                         self.plan.token_label, self.ctx.db, self.ctx.clock,
+                                         self.secrets)
+        return self._token
+
+    def _logged_in_token(self) -> Pkcs11KeyStore:
+        store = self._token_store()
+        if store._open is None:
+            self._stack.enter_context(store.logged_in())
+        return store
+
+    def _keys_labelled(self, k: CeremonyKey) -> list[KeyInfo]:
+        return [resolve_key_ref(self.ctx.db, self.ctx.env, key_id) for key_id in
+                ceremony_repo.key_ids_labelled(self.ctx.db, self.ctx.env, self._label(k))]
+
+    def _key_of(self, k: CeremonyKey) -> KeyInfo:
+        key_id = self.journal.done()[f"key:{k.name}"]["key_id"]
+        found = [i for i in self._keys_labelled(k) if i.key_id == key_id]
+        if not found:
+            raise Refusal(f"Key {k.name} ({key_id[:16]}) made by this ceremony is not in this "
+                          f"data folder's {self.ctx.env.label} key records: run the ceremony "
+                          "from the data folder it started in.")
+        return found[0]
+
+    def _do_key(self, step: Step, _a: dict[str, Any],
+                interrupted: bool) -> tuple[dict[str, Any], list[str]]:
+        k = next(x for x in self.plan.keys if x.name == step.key)
+        existing = self._keys_labelled(k)
+        adopted = False
+        if existing:
+            if not interrupted or len(existing) != 1:
+                raise Refusal(f"Step {step.step_id}: {len(existing)} key(s) labelled "
+                              f"{self._label(k)!r} already exist but the journal does not say "
+                              "this step made one. No second key is made; investigate first.")
+            info, adopted = existing[0], True
+        elif k.store == "token":
+            store = self._logged_in_token()
+            found = store.adopt_labelled(self._label(k), k.usage) if interrupted else None
+            if found is not None:  # made on the token, the crash came before its record
+                info, adopted = found, True
+            else:
+                info = store.generate(KeyType.EC_P256, k.usage, self._label(k))
+        else:
+            info = self.ctx.keystore.generate(KeyType.EC_P256, k.usage, self._label(k))
+        if not adopted:
+            self.ctx.audit.record("key.generate", {
+                "key_id": info.key_id, "label": info.label, "type": info.key_type.value,
+                "usage": info.usage.value, "location": info.location.value,
+                "ceremony": self.plan.ceremony_id}, {"public_key": info.public_key_der})
+        data = {"key_id": info.key_id, "fingerprint": f"SHA-256:{info.key_id}",
+                "public_key_pem": _public_pem(info.public_key_der),
+                "location": info.location.value, "location_ref": info.location_ref,
+                "exportable": info.location is KeyLocation.OS_KEYRING,
+                "adopted_after_interruption": adopted}
+        return data, [f"Key {k.name}: {info.key_id} ({info.location.value})"
+                      + (" — adopted, made before the interruption" if adopted else "")]
+
+    def _csr_path(self, k: CeremonyKey) -> Path:
+        return self.out / "csr" / f"{self.plan.ceremony_id}-{k.name}-{k.eui.hex}.csr"
+
+    def _adoptable_csr(self, k: CeremonyKey) -> bytes | None:
+        """The CSR already recorded for this ceremony's key (after an interruption)."""
+        done = self.journal.done().get(f"key:{k.name}")
+        if done is None:
+            return None
+        csr_id = ceremony_repo.first_csr_id(self.ctx.db, self.ctx.env, done["key_id"])
+        return get_csr_der(self.ctx, csr_id) if csr_id is not None else None
+
+    def _do_csr(self, step: Step, _a: dict[str, Any],
+                interrupted: bool) -> tuple[dict[str, Any], list[str]]:
+        k = next(x for x in self.plan.keys if x.name == step.key)
+        info = self._key_of(k)
+        der = self._adoptable_csr(k)
+        adopted = der is not None
+        if der is None:
+            store = self._logged_in_token() if info.location is KeyLocation.PKCS11 else None
+            der = create_org_csr(self.ctx, info.key_id, k.role, k.eui, k.cn,
+                                 token_store=store).der
+        report = lint_der(der, profile_for(self.ctx), f"CSR {k.name}")
+        if not report.ok:
+            raise Refusal(f"CSR {k.name} fails lint: "
+                          + "; ".join(str(f) for f in report.findings))
+        path = self._csr_path(k)
+        pem = encode(der, "pem")
+        if path.exists():
+            if path.read_bytes() != pem:
+                raise Refusal(f"{path} exists with other content; outputs are never "
+                              "overwritten. Move it away and re-run.")
+        else:
+            write_atomic(path, pem)
+        rel = str(path.relative_to(self.out))
+        data = {"key_id": info.key_id, "csr_sha256": _sha(der), "file": rel,
+                "file_sha256": _sha(pem), "lint_ok": True,
+                "lint_findings": [str(f) for f in report.findings],
+                "adopted_after_interruption": adopted}
+        return data, [f"CSR {k.name}: {rel} (lint clean, SHA-256 {_sha(der)[:16]}…)"]
+
+    def _do_backup(self, step: Step, _a: dict[str, Any],
+                   interrupted: bool) -> tuple[dict[str, Any], list[str]]:
+        k = next(x for x in self.plan.keys if x.name == step.key)
+        info = self._key_of(k)
+        base = self.out / "backup"
+        base.mkdir(parents=True, exist_ok=True)
+        files: dict[str, str] = {}
+        shares: dict[str, dict[str, str]] = {}
+        lines: list[str] = []
+        if k.backup == "passphrase":
+            path = base / f"{k.name}.smkikey"
+            if not path.exists():
+                key_backup.backup_with_passphrase(self.ctx, info.key_id, path,
+                                                  self.secrets.ask(
+                                                      f"Backup passphrase for key {k.name}",
+                                                      confirm=True))
+            files[str(path.relative_to(self.out))] = _file_sha(path)
+            lines.append(f"Backup of {k.name} under a passphrase: {path.name}")
+        else:
+            final = base / k.name
+            if not final.exists():
+                for stale in base.glob(f".{k.name}.partial-*"):  # a crash before the rename:
+                    shutil.rmtree(stale)  # shares never handed out, never to be used
+                tmp = base / f".{k.name}.partial-{secrets.token_hex(4)}"
+                res = key_backup.backup_with_shares(
+                    self.ctx, info.key_id, tmp, self.plan.share_threshold,
+                    self.plan.share_count, list(self.plan.custodians[:self.plan.share_count]))
+                os.replace(tmp, final)
+                lines.append(res.warning)
+            for p in sorted(final.iterdir()):
+                rel = str(p.relative_to(self.out))
+                if p.suffix == ".smkikey":
+                    files[rel] = _file_sha(p)
+                else:  # a custodian's share: it leaves the media after the ceremony
+                    shares[rel] = {"sha256": _file_sha(p),
+                                   "custodian": key_backup.read_share_file(p).get("custodian",
+                                                                                  "")}
+            lines.append(f"Backup of {k.name}: {self.plan.share_threshold}-of-"
+                         f"{self.plan.share_count} shares in {final}")
+        return ({"key_id": info.key_id, "kind": k.backup, "files": files,
+                 "custodian_shares": shares}, lines)
+
+    def _outputs(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for s, d in self.journal.done().items():
+            if s.startswith("csr:"):
+                out[d["file"]] = d["file_sha256"]
+            elif s.startswith("backup:"):
+                out.update(d["files"])
+        return out
+
+    def custodian_shares(self) -> dict[str, dict[str, str]]:
+        """Share files made so far: relative path -> sha256 and custodian."""
+        out: dict[str, dict[str, str]] = {}
+        for s, d in self.journal.done().items():
+            if s.startswith("backup:"):
+                out.update(d.get("custodian_shares", {}))
+        return out
+
+    def _do_finish(self, step: Step, _a: dict[str, Any],
+                   interrupted: bool) -> tuple[dict[str, Any], list[str]]:
+        if "finish" in self.journal.done():
+            return self.journal.done()["finish"], []
+        for rel, sha in self._outputs().items():
+            if _file_sha(self.out / rel) != sha:
+                raise Refusal(f"Output {rel} changed since it was written; the transcript "
+                              "cannot be finished.")
+        text = render_text(self.journal).encode()
+        path = self.out / TEXT
+        n = 1
+        while path.exists() and path.read_bytes() != text:  # never overwrite
+            n += 1
+            path = self.out / f"transcript-{n}.txt"
+        if not path.exists():
+            write_atomic(path, text)
+        pdf_path = path.with_suffix(".pdf")
+        if not pdf_path.exists():  # printable, with a signature line for each witness
+            write_atomic(pdf_path, render_pages(
+                f"<pre style='font-size:8pt'>{html.escape(text.decode())}</pre>",
+                env=self.ctx.env, title=f"Key ceremony transcript {self.plan.ceremony_id}",
+                reference=self.plan.ceremony_id))
+        return ({"transcript_text": path.name, "transcript_text_sha256": _sha(text),
+                 "transcript_pdf": pdf_path.name, "transcript_pdf_sha256": _file_sha(pdf_path),
+                 "outputs": self._outputs(), "custodian_shares": self.custodian_shares()},
+                [f"Transcript: {path} (printable: {pdf_path.name})"])
+
+    def _sign(self) -> list[str]:
+        sig_path = self.out / SIGNATURE
+        if sig_path.exists():
+            return [f"Signature: {sig_path} (already there)"]
+        assert self.identity is not None
+        data = self.journal_path.read_bytes()
+        sig = sign_as_officer(self.ctx, data, self.identity)
+        write_atomic(sig_path, sig)
+        self.ctx.audit.record("ceremony.finish", {"ceremony_id": self.plan.ceremony_id,
+                                                  "output_dir": str(self.out)},
+                              {"transcript": data, "signature": sig})
+        return [f"Transcript signed by {self.identity.subject}: {sig_path}"]
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def confirm_and_perform(run: CeremonyRun, step: Step, witnesses: list[str],
+                        warnings: list[str] | tuple[str, ...] = ()) -> StepResult:
+    """The one action behind "perform this step" in the CLI and the GUI: record the
+    administrator's confirmation, the witnesses' acknowledgement and accepted warnings, then
+    perform the step."""
+    run.acknowledge(step, witnesses, warnings)
+    return run.perform(step)

@@ -1,0 +1,73 @@
+"""Who signs a ceremony transcript: the administrator's officer credential.
+
+ONE entry point, `sign_as_officer`, so that the identity work (issue 11) can replace how the
+credential is chosen without touching the ceremony. Today the credential is the one the
+revocation and ADT work use: a key whose DCC-issued file-signing certificate is recorded
+(`services.credentials.find_credential(ctx, "file-signing", key)`), on whichever store holds it,
+and whose officer register entry (`officer link-key`), when linked, is not suspended or revoked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from smki_desktop.core.errors import Refusal
+from smki_desktop.core.keys import key_id_for_spki
+from smki_desktop.crypto.cms import sign_detached
+from smki_desktop.keystores.os_keyring import resolve_key_ref
+from smki_desktop.services.context import AppContext
+from smki_desktop.services.credentials import find_credential
+from smki_desktop.services.csr import signer_for
+from smki_desktop.services.officers import key_holder, signing_block
+
+
+@dataclass(frozen=True)
+class OfficerIdentity:
+    key_id: str
+    certificate: x509.Certificate
+    register_entry: str = ""  # the officer register entry holding the key, if linked
+
+    @property
+    def subject(self) -> str:
+        return self.certificate.subject.rfc4514_string()
+
+    @property
+    def certificate_sha256(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(self.certificate.public_bytes(serialization.Encoding.DER)
+                              ).hexdigest()
+
+
+def officer_identity(ctx: AppContext, key_ref: str | None = None) -> OfficerIdentity:
+    """The signing credential of the officer at this machine (a given key, or the newest valid
+    file-signing credential); refused, naming what is missing, when there is none."""
+    cred = find_credential(ctx, "file-signing", key_ref or None)
+    if cred is None:
+        which = f" for key {key_ref}" if key_ref else ""
+        raise Refusal(f"No valid file-signing credential{which} in the {ctx.env.label} "
+                      "environment: the administrator signs the transcript with it. Request "
+                      "one with `smki credential request --purpose file-signing`.")
+    info = resolve_key_ref(ctx.db, ctx.env, cred.key_id)
+    blocked = signing_block(ctx, info)  # its officer was suspended or revoked
+    if blocked:
+        raise Refusal(blocked)
+    holder = key_holder(ctx, info.key_id)
+    entry = f"{holder.officer_id} ({holder.name})" if holder is not None else ""
+    return OfficerIdentity(cred.key_id, cred.certificate, entry)
+
+
+def sign_as_officer(ctx: AppContext, content: bytes, identity: OfficerIdentity,
+                    at: datetime | None = None) -> bytes:
+    """A detached CMS signature (DER) over `content` with the officer's credential key."""
+    info = resolve_key_ref(ctx.db, ctx.env, identity.key_id)
+    spki = identity.certificate.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if key_id_for_spki(spki) != info.key_id:
+        raise Refusal(f"The credential certificate does not hold key {info.short_id}.")
+    with signer_for(ctx, info) as signer:
+        return sign_detached(content, signer, identity.certificate, at or ctx.clock.now())

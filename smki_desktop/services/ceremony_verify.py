@@ -1,0 +1,228 @@
+"""After a ceremony: witnesses sign the finished transcript with their own credential, and
+`verify_transcript` checks the journal chain, every signature, the text and printable
+transcripts, every output file's hash and every CSR (lint, and its key is the journal's)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+
+from smki_desktop.core.ceremony_transcript import Journal, parse_journal, render_text
+from smki_desktop.core.environment import Environment, require_same
+from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
+from smki_desktop.crypto.lint import extract_fields, lint_bytes
+from smki_desktop.services.adt import trust_anchors as adt_trust_anchors
+from smki_desktop.services.ceremony import JOURNAL, SIGNATURE
+from smki_desktop.services.ceremony_identity import officer_identity, sign_as_officer
+from smki_desktop.services.context import AppContext
+from smki_desktop.services.csr import profile_for
+from smki_desktop.store.atomic import write_atomic
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha(path: Path) -> str:
+    return _sha(path.read_bytes())
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+
+
+def witness_signature_path(folder: Path, witness: str) -> Path:
+    return folder / f"witness-{_slug(witness)}.p7s"
+
+
+@dataclass(frozen=True)
+class WitnessSigned:
+    witness: str
+    signature: Path
+    signer: str
+
+
+def witness_sign(ctx: AppContext, transcript: Path, witness: str,
+                 key_ref: str | None = None) -> WitnessSigned:
+    """A witness who holds a file-signing credential signs the finished transcript with it
+    (a detached CMS signature beside it; never over an existing one)."""
+    if transcript.is_dir():
+        transcript = transcript / JOURNAL
+    data = transcript.read_bytes()
+    journal = parse_journal(data, str(transcript))
+    begin = journal.first("begin")
+    if begin is None or "finish" not in journal.done():
+        raise Refusal(f"{transcript}: the ceremony is not finished; witnesses sign a finished "
+                      "transcript.")
+    plan = begin["data"]["plan"]
+    require_same(ctx.env, Environment.parse(str(plan["environment"])),
+                 f"The ceremony transcript {plan['ceremony_id']}")
+    names = {w.lower(): w for w in plan["witnesses"]}
+    if witness.strip().lower() not in names:
+        raise InputError(f"--witness: {witness!r} is not a witness of ceremony "
+                         f"{plan['ceremony_id']} ({', '.join(plan['witnesses'])}).")
+    name = names[witness.strip().lower()]
+    identity = officer_identity(ctx, key_ref)
+    if identity.key_id == begin["data"]["administrator"]["key_id"]:
+        raise Refusal("That is the administrator's credential; a witness signs with their own.")
+    out = witness_signature_path(transcript.parent, name)
+    sig = sign_as_officer(ctx, data, identity)
+    write_atomic(out, sig)
+    ctx.audit.record("ceremony.witness_sign", {"ceremony_id": plan["ceremony_id"],
+                                               "witness": name, "key_id": identity.key_id,
+                                               "signature": str(out)},
+                     {"transcript": data, "signature": sig})
+    return WitnessSigned(name, out, identity.subject)
+
+
+# -- verify ------------------------------------------------------------------------------------
+
+@dataclass
+class VerifyReport:
+    transcript: Path
+    problems: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    signer: str = ""
+    ceremony_id: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "transcript": str(self.transcript), "signer": self.signer,
+                "ceremony_id": self.ceremony_id, "problems": self.problems,
+                "checked": self.checked}
+
+
+def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
+    """Check the journal chain, the administrator's signature, the text transcript, every
+    output file's hash and every CSR (lint, and its key is the journal's)."""
+    if path.is_dir():
+        path = path / JOURNAL
+    rep = VerifyReport(path)
+    folder = path.parent
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    try:
+        journal = parse_journal(data, str(path))
+    except InputError as exc:
+        rep.problems.append(exc.message)
+        return rep
+    rep.checked.append(f"journal chain: {len(journal.entries)} entries")
+    begin = journal.first("begin")
+    if begin is None:
+        rep.problems.append("the journal has no ceremony start")
+        return rep
+    plan = begin["data"]["plan"]
+    rep.ceremony_id = str(plan.get("ceremony_id", ""))
+    require_same(ctx.env, Environment.parse(str(plan.get("environment"))),
+                 f"The ceremony transcript {rep.ceremony_id}")
+    done = journal.done()
+    if "finish" not in done:
+        left = [s["id"] for s in plan["steps"] if s["id"] not in done]
+        rep.problems.append("the ceremony did not finish; steps not completed: "
+                            + ", ".join(left))
+        return rep
+    sig_path = folder / SIGNATURE
+    anchors = adt_trust_anchors(ctx)
+    try:
+        verified = verify_detached(data, sig_path.read_bytes(), trust_anchors=anchors)
+        cert = verified.signer_certificate
+        assert cert is not None
+        spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo)
+        rep.signer = cert.subject.rfc4514_string()
+        if _sha(spki) != begin["data"]["administrator"]["key_id"]:
+            rep.problems.append("the transcript is signed by another key than the "
+                                "administrator's credential named at the start")
+        else:
+            rep.checked.append(f"administrator's signature: {rep.signer}"
+                               + (" (chain to a trust anchor checked)" if verified.trusted
+                                  else " (no trust anchor here: chain not checked)"))
+    except OSError:
+        rep.problems.append(f"the signature file {SIGNATURE} is missing")
+    except SignatureInvalid as exc:  # SignerUntrusted too: another environment's credential
+        rep.problems.append(f"the administrator's signature does not verify: {exc.message}")
+    for w in plan.get("witnesses", []):
+        wpath = witness_signature_path(folder, w)
+        if not wpath.exists():
+            rep.checked.append(f"witness {w}: no electronic signature (signs the printed "
+                               "transcript)")
+            continue
+        try:
+            wv = verify_detached(data, wpath.read_bytes(), trust_anchors=anchors)
+            subject = wv.signer_certificate.subject.rfc4514_string() \
+                if wv.signer_certificate else "?"
+            rep.checked.append(f"witness {w}: signature by {subject}")
+        except SignatureInvalid as exc:
+            rep.problems.append(f"witness {w}'s signature does not verify: {exc.message}")
+    finish_seq = next(e["seq"] for e in journal.entries
+                      if e["step"] == "finish" and e["event"] == "done")
+    fin = done["finish"]
+    expected_text = render_text(Journal(journal.entries[:finish_seq - 1])).encode()
+    text_path = folder / str(fin["transcript_text"])
+    if not text_path.exists():
+        rep.problems.append(f"the text transcript {text_path.name} is missing")
+    elif text_path.read_bytes() != expected_text or _sha(expected_text) != \
+            fin["transcript_text_sha256"]:
+        rep.problems.append(f"the text transcript {text_path.name} differs from the journal "
+                            "(it was edited)")
+    else:
+        rep.checked.append(f"text transcript {text_path.name}")
+    pdf = fin.get("transcript_pdf")
+    if pdf:
+        if not (folder / pdf).is_file():
+            rep.problems.append(f"the printable transcript {pdf} is missing")
+        elif _file_sha(folder / pdf) != fin["transcript_pdf_sha256"]:
+            rep.problems.append(f"the printable transcript {pdf} was changed")
+        else:
+            rep.checked.append(f"printable transcript {pdf}")
+    for rel, sha in sorted(fin["outputs"].items()):
+        p = folder / rel
+        if not p.is_file():
+            rep.problems.append(f"output {rel} is missing")
+        elif _file_sha(p) != sha:
+            rep.problems.append(f"output {rel} was changed (SHA-256 differs from the "
+                                "transcript)")
+        else:
+            rep.checked.append(f"output {rel}")
+    for rel, share in sorted(fin.get("custodian_shares", {}).items()):
+        p = folder / rel
+        if not p.is_file():
+            rep.checked.append(f"share {rel}: with its custodian {share['custodian']} (not on "
+                               "this media)")
+        elif _file_sha(p) != share["sha256"]:
+            rep.problems.append(f"share {rel} was changed (SHA-256 differs from the "
+                                "transcript)")
+        else:
+            rep.checked.append(f"share {rel} (still on this media: hand it to "
+                               f"{share['custodian']})")
+    profile = profile_for(ctx)
+    for s, d in sorted(done.items()):
+        if not s.startswith("csr:"):
+            continue
+        p = folder / d["file"]
+        if not p.is_file():
+            continue
+        blob = p.read_bytes()
+        report = lint_bytes(blob, profile, d["file"])
+        if not report.ok:
+            rep.problems.append(f"CSR {d['file']} fails lint: "
+                                + "; ".join(str(f) for f in report.findings))
+        key = done.get("key:" + s.split(":", 1)[1], {})
+        try:
+            fields = extract_fields(blob, d["file"])
+            if fields.key_id != key.get("key_id"):
+                rep.problems.append(f"CSR {d['file']} is not for the key the transcript "
+                                    "records")
+        except InputError as exc:
+            rep.problems.append(exc.message)
+    return rep

@@ -1,0 +1,367 @@
+"""Key backup and restore: an exportable key from the OS-keyring store, encrypted under a
+passphrase (scrypt + AES-256-GCM) or under a random key split M-of-N into SLIP-39 shares (one
+file per custodian). A backup is bound to its environment and carries the key's fingerprint,
+public key and certificates; a restore goes into the same environment only and proves the key
+matches them. Every backup and restore is audited; non-exportable token keys have none."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import shamir_mnemonic
+from cryptography import x509
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.ceremony_transcript import canonical
+from smki_desktop.core.environment import Environment, require_same
+from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyUsage, key_id_for_spki
+from smki_desktop.keystores.os_keyring import resolve_key_ref
+from smki_desktop.services.context import AppContext
+from smki_desktop.store import atomic
+from smki_desktop.store.repos import ceremony as ceremony_repo
+from smki_desktop.store.repos import certificates as cert_repo
+from smki_desktop.store.repos import key_backups as backup_repo
+
+KEY_FORMAT = "smki-key-backup/1"
+SHARE_FORMAT = "smki-key-share/1"
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
+MIN_PASSPHRASE = 12
+SEPARATE_WARNING = ("The shares must now be separated: give each custodian their own share "
+                    "file and delete every other copy from this folder and this machine. Any "
+                    "{t} of them together rebuild the key.")
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode("ascii")
+
+
+def _unb64(s: Any, what: str) -> bytes:
+    try:
+        return base64.b64decode(str(s), validate=True)
+    except ValueError:
+        raise InputError(f"{what}: not base64.") from None
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    key: KeyInfo
+    kind: str
+    files: tuple[Path, ...]
+    audit: AuditEntry
+    warning: str = ""
+    share_files: tuple[Path, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key_id": self.key.key_id, "kind": self.kind,
+                "files": [str(p) for p in self.files],
+                "share_files": [str(p) for p in self.share_files], "warning": self.warning,
+                "audit_seq": self.audit.seq}
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    key: KeyInfo
+    certificates_checked: int
+    audit: AuditEntry
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key_id": self.key.key_id, "label": self.key.label,
+                "usage": self.key.usage.value, "environment": self.key.environment.value,
+                "certificates_checked": self.certificates_checked, "audit_seq": self.audit.seq}
+
+
+def exportable_problem(info: KeyInfo) -> str:
+    """Why this key cannot be backed up, or ''."""
+    if info.location is not KeyLocation.OS_KEYRING or "non-exportable" in info.flags:
+        return (f"Key {info.short_id} ({info.label}) was made non-exportable on a token: it has "
+                "no backup, by design (keep the token safe, or make a new key).")
+    return ""
+
+
+def backup_status(ctx: AppContext) -> dict[str, str]:
+    """key_id -> what backs it up ('passphrase', '3-of-5 shares'), for the Keys page."""
+    return {k: ", ".join(sorted({r.summary for r in rows}))
+            for k, rows in backup_repo.for_environment(ctx.db, ctx.env).items()}
+
+
+def _header(ctx: AppContext, info: KeyInfo, protection: dict[str, Any]) -> dict[str, Any]:
+    pub = serialization.load_der_public_key(info.public_key_der).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    certs = [x509.load_der_x509_certificate(d).public_bytes(serialization.Encoding.PEM).decode()
+             for d in cert_repo.ders_for_key(ctx.db, ctx.env, info.key_id)]
+    return {"format": KEY_FORMAT, "environment": ctx.env.value, "key_id": info.key_id,
+            "fingerprint": f"SHA-256:{info.key_id}", "label": info.label,
+            "usage": info.usage.value, "key_type": info.key_type.value,
+            "public_key_pem": pub, "certificates": certs, "protection": protection}
+
+
+def _seal(header: dict[str, Any], aes_key: bytes, plaintext: bytes) -> bytes:
+    nonce = os.urandom(12)
+    ct = AESGCM(aes_key).encrypt(nonce, plaintext, canonical(header))
+    doc = dict(header, nonce=_b64(nonce), ciphertext=_b64(ct))
+    return json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n"
+
+
+def _scrypt(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
+
+
+def _exportable(ctx: AppContext, key_ref: str) -> tuple[KeyInfo, bytes]:
+    info = resolve_key_ref(ctx.db, ctx.env, key_ref)
+    problem = exportable_problem(info)
+    if problem:
+        raise Refusal(problem)
+    return info, ctx.keystore.export_private_key(info.key_id)
+
+
+def _record(ctx: AppContext, info: KeyInfo, kind: str, t: int, n: int, location: Path,
+            sha: str) -> None:
+    backup_repo.add(ctx.db, backup_repo.BackupRow(
+        ctx.env, info.key_id, kind, t, n, str(location), sha, ctx.clock.now()))
+
+
+def backup_with_passphrase(ctx: AppContext, key_ref: str, out: Path,
+                           passphrase: str | None = None) -> BackupResult:
+    """One encrypted file under a passphrase (asked, typed twice, when not given)."""
+    atomic.check_output(out)
+    info, der = _exportable(ctx, key_ref)
+    if passphrase is None:
+        passphrase = ctx.passphrases.ask(f"Backup passphrase for key {info.short_id} "
+                                         f"({info.label})", confirm=True)
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise InputError(f"Passphrase: at least {MIN_PASSPHRASE} characters for a key backup.")
+    salt = os.urandom(16)
+    header = _header(ctx, info, {"kind": "passphrase", "kdf": "scrypt", "n": SCRYPT_N,
+                                 "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)})
+    data = _seal(header, _scrypt(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P), der)
+    atomic.write_atomic(out, data, mode=0o600)
+    sha = hashlib.sha256(data).hexdigest()
+    _record(ctx, info, "passphrase", 0, 0, out, sha)
+    entry = ctx.audit.record("key.backup", {"key_id": info.key_id, "kind": "passphrase",
+                                            "file": str(out)}, {"backup": sha})
+    return BackupResult(info, "passphrase", (out,), entry)
+
+
+def share_text(env: Environment, info: KeyInfo, custodian: str, index: int, t: int, n: int,
+               mnemonic: str) -> str:
+    return (f"# SMKI Desktop key backup share {index} of {n} ({t} needed to restore).\n"
+            f"# For {custodian} only: keep it apart from every other share.\n"
+            f"format: {SHARE_FORMAT}\nenvironment: {env.value}\nkey_id: {info.key_id}\n"
+            f"label: {info.label}\ncustodian: {custodian}\nshare: {index} of {n}\n"
+            f"threshold: {t}\nmnemonic: {mnemonic}\n")
+
+
+def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: int,
+                       count: int, custodians: list[str] | None = None) -> BackupResult:
+    """The key encrypted under a random key that is split M-of-N (SLIP-39); `out_dir` (new or
+    empty) gets the encrypted key and one share file per custodian."""
+    if not 1 <= threshold <= count <= 16:
+        raise InputError(f"Shares {threshold}-of-{count}: need 1 <= M <= N <= 16.")
+    names = list(custodians or [f"custodian {i}" for i in range(1, count + 1)])
+    if len(names) != count:
+        raise InputError(f"Custodians: {count} shares need {count} names; {len(names)} given.")
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise Refusal(f"{out_dir} already exists and is not an empty folder; a backup never "
+                      "overwrites files. Choose a new folder.")
+    info, der = _exportable(ctx, key_ref)
+    secret = secrets.token_bytes(32)
+    groups = shamir_mnemonic.generate_mnemonics(1, [(threshold, count)], secret)
+    mnemonics = groups[0]
+    ident = shamir_mnemonic.Share.from_mnemonic(mnemonics[0]).common_parameters().identifier
+    header = _header(ctx, info, {"kind": "shares", "scheme": "SLIP-39", "threshold": threshold,
+                                 "shares": count, "share_set": int(ident)})
+    data = _seal(header, secret, der)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    key_file = out_dir / f"key-{info.key_id[:16]}.smkikey"
+    atomic.write_atomic(key_file, data, mode=0o600)
+    share_files = []
+    for i, (name, words) in enumerate(zip(names, mnemonics, strict=True), 1):
+        p = out_dir / f"share-{i}-of-{count}.txt"
+        atomic.write_atomic(p, share_text(ctx.env, info, name, i, threshold, count,
+                                          words).encode(), mode=0o600)
+        share_files.append(p)
+    sha = hashlib.sha256(data).hexdigest()
+    _record(ctx, info, "shares", threshold, count, out_dir, sha)
+    entry = ctx.audit.record("key.backup", {"key_id": info.key_id, "kind": "shares",
+                                            "threshold": threshold, "shares": count,
+                                            "custodians": names, "folder": str(out_dir)},
+                             {"backup": sha})
+    return BackupResult(info, "shares", (key_file,), entry,
+                        SEPARATE_WARNING.format(t=threshold), tuple(share_files))
+
+
+# -- restore -----------------------------------------------------------------------------------
+
+def read_key_file(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a key backup file ({exc}).") from None
+    if not isinstance(doc, dict) or doc.get("format") != KEY_FORMAT:
+        raise InputError(f"{path}: not a key backup file (format {KEY_FORMAT} expected).")
+    for k in ("environment", "key_id", "label", "usage", "public_key_pem", "certificates",
+              "protection", "nonce", "ciphertext"):
+        if k not in doc:
+            raise InputError(f"{path}: field {k} is missing.")
+    return doc
+
+
+def read_share_file(path: Path) -> dict[str, str]:
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read as a share file ({exc}).") from None
+    fields: dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            raise InputError(f"{path}, line {n}: expected 'name: value'.")
+        fields[key.strip()] = value.strip()
+    if fields.get("format") != SHARE_FORMAT:
+        raise InputError(f"{path}: not a key share file (format {SHARE_FORMAT} expected).")
+    for k in ("environment", "key_id", "mnemonic"):
+        if not fields.get(k):
+            raise InputError(f"{path}: field {k} is missing.")
+    return fields
+
+
+def _open(doc: dict[str, Any], aes_key: bytes, path: Path, wrong: str) -> bytes:
+    header = {k: v for k, v in doc.items() if k not in ("nonce", "ciphertext")}
+    try:
+        return AESGCM(aes_key).decrypt(_unb64(doc["nonce"], f"{path}: nonce"),
+                                       _unb64(doc["ciphertext"], f"{path}: ciphertext"),
+                                       canonical(header))
+    except InvalidTag:
+        raise Refusal(wrong) from None
+
+
+def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
+            how: str) -> RestoreResult:
+    private = serialization.load_der_private_key(der, None)
+    spki = private.public_key().public_bytes(serialization.Encoding.DER,
+                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+    key_id = key_id_for_spki(spki)
+    if key_id != doc["key_id"]:
+        raise Refusal(f"{path}: the restored key's fingerprint {key_id[:16]} is not the "
+                      f"fingerprint {str(doc['key_id'])[:16]} the backup names.")
+    pub = serialization.load_pem_public_key(str(doc["public_key_pem"]).encode()).public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if pub != spki:
+        raise Refusal(f"{path}: the key does not match the public key in the backup.")
+    certs = [x509.load_pem_x509_certificate(str(c).encode()) for c in doc["certificates"]]
+    certs += [x509.load_der_x509_certificate(d)
+              for d in cert_repo.ders_for_key(ctx.db, ctx.env, key_id)]
+    for c in certs:
+        c_spki = c.public_key().public_bytes(serialization.Encoding.DER,
+                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+        if c_spki != spki:
+            raise Refusal(f"{path}: certificate serial {c.serial_number:X} does not hold this "
+                          "key's public key; nothing was restored.")
+    if ceremony_repo.key_recorded(ctx.db, key_id):
+        raise Refusal(f"Key {key_id[:16]} is already in this environment's store; nothing to "
+                      "restore.")
+    if ctx.keystore.secrets.get_optional(f"key:{key_id}") is not None:
+        raise Refusal(f"The OS keyring already holds the wrapping secret of key {key_id[:16]} "
+                      f"for the {ctx.env.label} environment: another data folder of this user "
+                      "still has this key. Use that folder; restoring here would replace its "
+                      "keyring entry.")
+    info = ctx.keystore.import_private_key(der, KeyUsage(doc["usage"]), str(doc["label"]))
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    prot = doc["protection"]
+    _record(ctx, info, str(prot.get("kind")), int(prot.get("threshold", 0)),
+            int(prot.get("shares", 0)), path, sha)
+    entry = ctx.audit.record("key.restore", {"key_id": key_id, "from": how, "file": str(path),
+                                             "certificates_checked": len(certs)},
+                             {"backup": sha, "public_key": spki})
+    return RestoreResult(info, len(certs), entry)
+
+
+def _require_env(ctx: AppContext, env_text: str, what: str) -> None:
+    try:
+        env = Environment.parse(env_text)
+    except InputError:
+        raise InputError(f"{what}: environment {env_text!r} is not test or live.") from None
+    require_same(ctx.env, env, what)
+
+
+def restore_with_passphrase(ctx: AppContext, path: Path,
+                            passphrase: str | None = None) -> RestoreResult:
+    doc = read_key_file(path)
+    _require_env(ctx, str(doc["environment"]), f"The backup {path.name}")
+    prot = doc["protection"]
+    if prot.get("kind") != "passphrase":
+        raise InputError(f"{path}: this backup is split into shares; restore it with --shares "
+                         "and the share files.")
+    if passphrase is None:
+        passphrase = ctx.passphrases.ask(f"Passphrase of the backup of key "
+                                         f"{str(doc['key_id'])[:16]}")
+    aes = _scrypt(passphrase, _unb64(prot["salt"], f"{path}: salt"), int(prot["n"]),
+                  int(prot["r"]), int(prot["p"]))
+    der = _open(doc, aes, path, f"{path}: wrong passphrase, or the file was changed.")
+    return _import(ctx, doc, der, path, "passphrase")
+
+
+def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
+    """Share files (and the encrypted key file among them, or next to the first share)."""
+    key_files = [p for p in files if p.suffix == ".smkikey"]
+    share_paths = [p for p in files if p.suffix != ".smkikey"]
+    if not share_paths:
+        raise InputError("--shares: give the share files (and the .smkikey file).")
+    shares = [read_share_file(p) for p in share_paths]
+    ids = {s["key_id"] for s in shares}
+    if len(ids) != 1:
+        raise Refusal("The share files are for different keys: "
+                      + ", ".join(sorted(i[:16] for i in ids)) + ".")
+    key_id = ids.pop()
+    for p, s in zip(share_paths, shares, strict=True):
+        _require_env(ctx, s["environment"], f"The share {p.name}")
+    if not key_files:
+        key_files = sorted(share_paths[0].parent.glob(f"key-{key_id[:16]}.smkikey"))
+    if len(key_files) != 1:
+        raise InputError(f"--shares: give the encrypted key file key-{key_id[:16]}.smkikey "
+                         "too.")
+    kpath = key_files[0]
+    doc = read_key_file(kpath)
+    _require_env(ctx, str(doc["environment"]), f"The backup {kpath.name}")
+    if doc["key_id"] != key_id:
+        raise Refusal(f"{kpath.name} holds key {str(doc['key_id'])[:16]}, the shares are for "
+                      f"{key_id[:16]}.")
+    prot = doc["protection"]
+    if prot.get("kind") != "shares":
+        raise InputError(f"{kpath}: this backup is under a passphrase, not shares.")
+    words = [s["mnemonic"] for s in shares]
+    if len(set(words)) != len(words):
+        raise InputError("--shares: the same share is given twice.")
+    for p, w in zip(share_paths, words, strict=True):
+        try:
+            ident = shamir_mnemonic.Share.from_mnemonic(w).common_parameters().identifier
+        except shamir_mnemonic.MnemonicError as exc:
+            raise Refusal(f"The share {p.name} is wrong or damaged: {exc}") from None
+        if int(ident) != int(prot.get("share_set", -1)):
+            raise Refusal(f"The share {p.name} is wrong: it belongs to another backup (share "
+                          f"set {ident}; this key's is {prot.get('share_set')}).")
+    need = int(prot["threshold"])
+    if len(words) < need:
+        raise Refusal(f"{len(words)} share(s) given; {need} are needed to rebuild the key. "
+                      "Nothing was restored.")
+    try:
+        secret = shamir_mnemonic.combine_mnemonics(words)
+    except shamir_mnemonic.MnemonicError as exc:
+        raise Refusal(f"The shares do not combine: {exc} A share is wrong.") from None
+    der = _open(doc, secret, kpath, "The shares rebuild a key that does not open this backup: "
+                "a share is wrong (altered, or from another backup).")
+    return _import(ctx, doc, der, kpath, "shares")

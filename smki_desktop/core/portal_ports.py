@@ -71,6 +71,7 @@ class IssuedItem:
     status: str
     error_code: str | None = None
     certificate_der: bytes | None = None
+    error_text: str | None = None  # the DCC's ErrorText (AppM), for people
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class BatchState:
     status: str
     items: tuple[IssuedItem, ...] = ()
     error_code: str | None = None
+    error_text: str | None = None
 
     @property
     def final(self) -> bool:

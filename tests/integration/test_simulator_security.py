@@ -127,7 +127,7 @@ def test_100_mb_body_refused_in_under_2_seconds(ctx, sim) -> None:
     t0 = time.perf_counter()
     with socket.create_connection((host, int(port)), timeout=5) as raw, \
             c.wrap_socket(raw, server_hostname=host) as s:
-        s.sendall(b"POST /ws/SubmitCSRBatch HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        s.sendall(b"POST /1.0/PortalCSRBatch/SubmitCSRBatch HTTP/1.1\r\nHost: x\r\nContent-Type: "
                   b"application/xml\r\nContent-Length: 104857600\r\n\r\n<SubmitCSRBatch>")
         s.sendall(b" " * (1024 * 1024))
         answer = b""
@@ -156,7 +156,7 @@ def test_hostile_xml_refused_with_clear_error(ctx, sim, name: str, body: bytes) 
     c = _mtls_context(ctx, sim)
     t0 = time.perf_counter()
     with httpx.Client(verify=c, timeout=10) as client:
-        r = client.post(sim.portal_url + "/ws/SubmitCSRBatch", content=body)
+        r = client.post(sim.portal_url + "/1.0/PortalCSRBatch/SubmitCSRBatch", content=body)
     assert time.perf_counter() - t0 < 2.0
     assert r.status_code == 400, name
     assert b"RQ:BadXML" in r.content
@@ -180,8 +180,8 @@ def test_body_without_length_is_refused(ctx, sim) -> None:
     c = _mtls_context(ctx, sim)
     with socket.create_connection((host, int(port)), timeout=5) as raw, \
             c.wrap_socket(raw, server_hostname=host) as s:
-        s.sendall(b"POST /ws/SubmitCSRBatch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
-                  b"chunked\r\n\r\n10\r\n<SubmitCSRBatch>\r\n")
+        s.sendall(b"POST /1.0/PortalCSRBatch/SubmitCSRBatch HTTP/1.1\r\nHost: x\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n10\r\n<SubmitCSRBatch>\r\n")
         answer = b""
         while chunk := s.recv(4096):  # the server answers, then closes the connection
             answer += chunk

@@ -109,6 +109,10 @@ def run_send(args: argparse.Namespace, app: CliApp) -> int:
     items = portal_service.send_pending(app.context(), force=args.force)
     app.emit({"sent": [i.as_dict() for i in items]},
              "\n".join(portal_service.describe(i) for i in items) or "Nothing to send.")
+    if items and not any(i.state in ("submitted", "done") for i in items):
+        app.warn(f"Every send failed ({len(items)} request(s)): "
+                 + "; ".join(f"{i.ref}: {i.last_error or i.state}" for i in items))
+        return 1
     return 0
 
 
@@ -135,6 +139,9 @@ def run_endpoint_set(args: argparse.Namespace, app: CliApp) -> int:
                                 _read(args.anchor, "Trust anchor"))
     app.emit({"portal_url": args.portal, "repository_url": args.repository},
              f"{ctx.env.label} endpoint set; trust anchor pinned.")
+    warning = portal_service.repository_warning(ctx)
+    if warning:
+        app.warn(warning)
     return 0
 
 

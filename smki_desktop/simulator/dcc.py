@@ -385,6 +385,8 @@ def adhoc(state: SimState, owner: str, msg: W.DeviceCertificateSigningRequest) -
                                              state.hierarchy)
         if status == "CSR_ERROR" and code in ("CS:NoSAN", "CS:SAN", "CS:DevID"):
             status = "UNKNOWN_DEVICE"
+        if status == "INELIGIBLE":  # not an ad hoc status in AppM: the RA must act [inferred]
+            status = "ISSUANCE_ANOMALY"
         der = None
         if serial:
             der = bytes(state.conn().execute("SELECT der FROM certificates WHERE serial=?",

@@ -185,20 +185,21 @@ def test_adt_package_upload_for_issue_6(ctx, sim, live_ctx) -> None:
 
 
 def test_typed_errors_rejected_and_authentication(ctx, sim) -> None:
-    from smki_desktop.core.portal_ports import AuthenticationFailed, Rejected
+    from smki_desktop.core.portal_ports import AuthenticationFailed
     from smki_desktop.portal.ws_client import WsRepository
 
     p = portal.open_portal(ctx)
-    try:
-        with pytest.raises(Rejected) as exc:
-            p.poll_batch("999999")
-        assert exc.value.dcc_code == "BR:Unknown"
+    try:  # AppM Appendix D: an unknown BatchId is a final FORMAT_ERROR FM:AA3
+        state = p.poll_batch("999999")
+        assert (state.status, state.error_code, state.error_text, state.final) == (
+            "FORMAT_ERROR", "FM:AA3", "Unknown BatchId", True)
     finally:
         p.close()
-    repo = WsRepository(portal.endpoint(ctx).endpoint, "wrong-key", retries=0)
+    repo = WsRepository(portal.endpoint(ctx).endpoint, "wrong-key-123", retries=0)
     try:
-        with pytest.raises(AuthenticationFailed, match="HTTP 401"):
+        with pytest.raises(AuthenticationFailed, match="HTTP 403") as err:
             repo.search(subject_eui="90B3D51F30010000")
+        assert "wrong-key-123" not in err.value.message
     finally:
         repo.close()
 

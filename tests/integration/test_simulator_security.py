@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from smki_desktop.core import ws_xml as W
 from smki_desktop.core.errors import Refusal
 from smki_desktop.core.portal_ports import AuthenticationFailed, ProtocolFault
 from smki_desktop.portal.ws_client import ClientTls, Endpoint, WsPortal
@@ -158,9 +159,13 @@ def test_hostile_xml_refused_with_clear_error(ctx, sim, name: str, body: bytes) 
     with httpx.Client(verify=c, timeout=10) as client:
         r = client.post(sim.portal_url + "/1.0/PortalCSRBatch/SubmitCSRBatch", content=body)
     assert time.perf_counter() - t0 < 2.0
-    assert r.status_code == 400, name
-    assert b"RQ:BadXML" in r.content
-    assert (b"Hostile XML" in r.content) or (b"unexpected element" in r.content)
+    # AppM Appendix C: HTTP 200, SubmitCSRBatchStatus FORMAT_ERROR FM:AA1, nothing accepted
+    assert r.status_code == 200, name
+    answer = W.SubmitCSRBatchStatus.parse(r.content)
+    assert (answer.status, answer.error_code, answer.batch_id) == ("FORMAT_ERROR", "FM:AA1",
+                                                                  None)
+    assert ("Hostile XML" in (answer.error_text or "")) or (
+        "unexpected element" in (answer.error_text or "")), answer.error_text
 
 
 def test_client_refuses_a_huge_answer_in_under_2_seconds(ctx, sim) -> None:

@@ -150,8 +150,8 @@ def test_100_mb_body_refused_in_under_2_seconds(ctx, sim) -> None:
     ("external entity", b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM '
      b'"file:///etc/passwd">]><SubmitCSRBatch><ID>&x;</ID><DeviceCSR ID="a">AAAA</DeviceCSR>'
      b'</SubmitCSRBatch>'),
-    ("unexpected element", b"<SubmitCSRBatch><ID>r</ID><DeviceCSR ID='a'>AAAA</DeviceCSR>"
-     b"<Script/></SubmitCSRBatch>"),
+    ("unexpected element", b"<SubmitCSRBatch ID='r'><Version>1.0</Version><DeviceCSR "
+     b"ID='a'>AAAA</DeviceCSR><Script/></SubmitCSRBatch>"),
 ])
 def test_hostile_xml_refused_with_clear_error(ctx, sim, name: str, body: bytes) -> None:
     c = _mtls_context(ctx, sim)

@@ -57,6 +57,13 @@ class ProtocolFault(PortalError):
     retryable = True
 
 
+class MalformedAnswer(ProtocolFault):
+    """An answer that is not a valid message (bad XML, an unknown encoding, the wrong shape):
+    bad input from the other side, so exit 2 like any bad input; still retried."""
+
+    exit_code = 2
+
+
 # ---------------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class Submitted:

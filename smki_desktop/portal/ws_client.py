@@ -47,6 +47,7 @@ from smki_desktop.core.portal_ports import (
     BatchState,
     IssuedCredential,
     IssuedItem,
+    MalformedAnswer,
     OrgRequestState,
     PortalError,
     ProtocolFault,
@@ -382,8 +383,8 @@ def _parse(fn: Callable[[bytes], T], data: bytes, what: str) -> T:
     try:
         return fn(data)
     except W.XmlMessageError as exc:
-        raise ProtocolFault(f"The answer to the {what} is not a valid message: "
-                            f"{exc.message}") from None
+        raise MalformedAnswer(f"The answer to the {what} is not a valid message: "
+                              f"{exc.message}") from None
 
 
 class WsPortal:

@@ -141,7 +141,7 @@ class _Fixed(BaseHTTPRequestHandler):
     headers_out: tuple[tuple[str, str], ...] = ()
     body = b""
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.send_response(self.status)
         for k, v in self.headers_out:

@@ -206,3 +206,38 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds("1" * 40, now) == 24 * 3600
     assert retry_after_seconds("garbage", now) == 60
     assert retry_after_seconds("\u0661\u0662", now) == 60  # Arabic-Indic digits: not seconds
+
+
+# ------------------------------------------------------------------------------ settings, HTTP
+def test_endpoint_option_and_plain_http_repository(ctx, sim, cli_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert cli_run("portal", "endpoint", "option", "portal.deadline", "12").code == 0
+    shown = cli_run("portal", "endpoint", "option", "--json").json()
+    assert shown == {"portal.deadline": 12.0,
+                     "portal.adhoc_path": "/1.0/PortalCSR/DeviceCertificateSigningRequest"}
+    bad = cli_run("portal", "endpoint", "option", "portal.adhoc_path", "no-slash")
+    assert bad.code == 2 and "portal.adhoc_path" in bad.err
+    anchor = tmp_path / "anchor.pem"
+    anchor.write_bytes(sim.trust_anchor_pem)
+    ok = cli_run("portal", "endpoint", "set", "--portal", sim.portal_url, "--repository",
+                 "http://127.0.0.1:8083", "--anchor", str(anchor))
+    assert ok.code == 0 and "plain HTTP" in ok.err  # Test: allowed, with a warning
+    live = cli_run("portal", "endpoint", "set", "--portal", "https://dcc.example",
+                   "--repository", "http://127.0.0.1:8083", "--anchor", str(anchor),
+                   env="live")
+    assert live.code == 1 and "only the Test environment" in live.err
+
+
+def test_api_key_never_in_httpx_log_lines(caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    srv, url = _serve(402, b"")
+    repo = _repo(url)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            assert repo.search(device_eui="00DB123456780001") == []  # 402: no certificate
+    finally:
+        repo.close()
+        srv.shutdown()
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "certificatesearch" in text  # httpx did log the call ...
+    assert "answer-key-1234" not in text and "apikey=***" in text  # ... without the key

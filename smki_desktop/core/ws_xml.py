@@ -294,6 +294,21 @@ def parse_root(data: bytes, expect: str | Sequence[str], *,
     return root
 
 
+def parse_legacy(data: bytes, root_name: str) -> ET.Element:
+    """Read an outbox payload stored before issue 17 (this app's former shapes): the same
+    size cap and defusedxml defences, no structural schema."""
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise XmlMessageError(f"Stored message of {len(data):,} bytes exceeds the limit.")
+    try:
+        root = DET.fromstring(data, forbid_dtd=True, forbid_entities=True,
+                              forbid_external=True)
+    except (DefusedXmlException, ET.ParseError, LookupError, ValueError) as exc:
+        raise XmlMessageError(f"Stored {root_name} cannot be read: {exc}.") from None
+    if root.tag != root_name:
+        raise XmlMessageError(f"Stored message is a {str(root.tag)[:40]!r}, not a {root_name}.")
+    return root
+
+
 def _text(el: ET.Element, name: str, default: str | None = None) -> str:
     child = el.find(name)
     if child is None:

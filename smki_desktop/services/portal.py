@@ -491,10 +491,10 @@ def _send_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem, source
             ob.mark_submitted(item.ref, st.request_id, st.status,
                               _first_poll_at(ctx, source, item.kind))
     elif item.kind == "device-batch":
-        msg = W.SubmitCSRBatch.parse(item.payload)
-        sub = p.submit_device_batch(item.ref, list(msg.csrs))
+        csrs = batch_csrs(item.payload)
+        sub = p.submit_device_batch(item.ref, csrs)
         ob.mark_submitted(item.ref, sub.server_id, sub.status,
-                          _first_poll_at(ctx, source, item.kind, len(msg.csrs)))
+                          _first_poll_at(ctx, source, item.kind, len(csrs)))
     elif item.kind == "device-adhoc":
         issued = p.submit_device_csr(item.ref, item.payload)
         res = _items_xml(item.ref, "COMPLETED", [issued])
@@ -525,7 +525,25 @@ def _items_xml(ref: str, status: str, items: list[IssuedItem]) -> bytes:
         for i in items]}).encode()
 
 
+def batch_csrs(payload: bytes) -> list[tuple[str, bytes]]:
+    """The (DeviceCSR ID, DER) pairs of a queued batch: AppM's SubmitCSRBatch, or the shape
+    this app queued before issue 17 (`<ID>` element, no Version), so nothing queued is lost."""
+    try:
+        return list(W.SubmitCSRBatch.parse(payload).csrs)
+    except W.XmlMessageError:
+        root = W.parse_legacy(payload, "SubmitCSRBatch")
+        return [(W.check_csr_id(e.attrib.get("ID", "")), W.unb64(e.text or "", "DeviceCSR"))
+                for e in root.findall("DeviceCSR")]
+
+
 def _read_items(data: bytes, ref: str) -> list[IssuedItem]:
+    if data.lstrip().startswith(b"<"):  # kept before issue 17: our CSRBatchResult shape
+        root = W.parse_legacy(data, "CSRBatchResult")
+        return [IssuedItem(e.attrib.get("ID", ""), e.findtext("Status") or "",
+                           e.findtext("ErrorCode"),
+                           W.unb64(e.findtext("Certificate") or "", "Certificate")
+                           if e.findtext("Certificate") else None)
+                for e in root.findall("CSRResult")]
     try:
         doc = json.loads(data)
         if not isinstance(doc, dict) or doc.get("format") != RESULTS_FORMAT:
@@ -754,7 +772,7 @@ def _relay_one(p: WsPortal, e: Any) -> Any:
         state = "failed" if st.status == "REJECTED" else "submitted"
         return Answer(e.ref, state, st.request_id, st.status, st.error_code, None)
     if e.kind == "device-batch":
-        sub = p.submit_device_batch(e.ref, list(W.SubmitCSRBatch.parse(e.payload).csrs))
+        sub = p.submit_device_batch(e.ref, batch_csrs(e.payload))
         return Answer(e.ref, "submitted", sub.server_id, sub.status, None, None)
     if e.kind == "device-adhoc":
         issued = p.submit_device_csr(e.ref, e.payload)

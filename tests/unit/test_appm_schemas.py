@@ -317,3 +317,19 @@ def test_schemas_are_the_resources_shipped() -> None:
     names = sorted(p.name for p in Path(SCHEMAS).glob("*.xsd"))
     assert names == ["adhoc-device-csr-1.0.xsd", "batched-device-csr-1.0.xsd",
                      "repository-1.0.xsd"]
+
+
+def test_requests_queued_before_issue_17_are_still_read() -> None:
+    from smki_desktop.services.portal import _read_items, batch_csrs
+
+    old_batch = (b'<?xml version="1.0" encoding="UTF-8"?><SubmitCSRBatch><ID>device-batch-1</ID>'
+                 b'<DeviceCSR ID="d1">QUJD</DeviceCSR></SubmitCSRBatch>')
+    assert batch_csrs(old_batch) == [("d1", b"ABC")]
+    old_result = (b'<?xml version="1.0" encoding="UTF-8"?><CSRBatchResult><BatchId>0</BatchId>'
+                  b'<ID>r</ID><Status>COMPLETED</Status><CSRResult ID="d1"><Status>SUCCESS'
+                  b'</Status><Certificate>QUJD</Certificate></CSRResult><CSRResult ID="d2">'
+                  b'<Status>CSR_ERROR</Status><ErrorCode>CS:BadSig</ErrorCode></CSRResult>'
+                  b'</CSRBatchResult>')
+    got = _read_items(old_result, "r")
+    assert [(i.item_id, i.status, i.error_code, i.certificate_der) for i in got] == [
+        ("d1", "SUCCESS", None, b"ABC"), ("d2", "CSR_ERROR", "CS:BadSig", None)]

@@ -75,7 +75,7 @@ class Section(QWidget):
         opt_btn = QPushButton("Save")
         opt_btn.clicked.connect(self.save_options)
         orow = QHBoxLayout()
-        orow.addWidget(QLabel("Call deadline"))
+        orow.addWidget(QLabel("Call deadline (s)"))
         orow.addWidget(self.deadline)
         orow.addWidget(QLabel("Ad hoc path"))
         orow.addWidget(self.adhoc_path, 2)

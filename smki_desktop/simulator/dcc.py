@@ -327,13 +327,18 @@ def advance_open_batches(state: SimState) -> None:
 
 
 def _issue_device(state: SimState, der: bytes, owner: str, now: datetime,
-                  h: CA.Hierarchy) -> tuple[str, str | None, str | None]:
+                  h: CA.Hierarchy, *, replacing: bool = False
+                  ) -> tuple[str, str | None, str | None]:
+    """Check and issue one Device CSR. `replacing` (ad hoc, AppM 2.4.1.3 a): the device must
+    already have a Device Certificate, else UNKNOWN_DEVICE."""
     try:
         csr, dev, usage = check_device_csr(der)
     except CsrProblem as p:
         return "CSR_ERROR", p.code, None
     n = state.conn().execute("SELECT COUNT(*) FROM certificates WHERE device_eui=?",
                              (dev,)).fetchone()[0]
+    if replacing and n == 0:
+        return "UNKNOWN_DEVICE", "DV:NoCert", None
     if n >= MAX_CERTS_PER_DEVICE:
         return "INELIGIBLE", "DV:Max100", None
     cert = CA.issue_device(h.device_ca, csr, now)
@@ -382,7 +387,7 @@ def adhoc(state: SimState, owner: str, msg: W.DeviceCertificateSigningRequest) -
             log_submission(state, owner, "adhoc", msg.id, "replay")
             return prior
         status, code, serial = _issue_device(state, msg.csr, owner, _now(state),
-                                             state.hierarchy)
+                                             state.hierarchy, replacing=True)
         if status == "CSR_ERROR" and code in ("CS:NoSAN", "CS:SAN", "CS:DevID"):
             status = "UNKNOWN_DEVICE"
         if status == "INELIGIBLE":  # not an ad hoc status in AppM: the RA must act [inferred]

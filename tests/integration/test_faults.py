@@ -17,7 +17,7 @@ import pytest
 
 from smki_desktop.core.portal_ports import ProtocolFault, Unreachable
 from smki_desktop.services import portal, simulator_control
-from tests.integration.portal_helpers import device_csrs, enrolled, submissions
+from tests.integration.portal_helpers import device_csrs, enrolled, seed_devices, submissions
 
 
 @pytest.fixture
@@ -129,6 +129,7 @@ def test_adhoc_after_lost_reply_returns_the_same_certificate(ctx, sim, data_root
     try:
         fault(sim, "drop-after", 3, path="/1.0/PortalCSR/DeviceCertificateSigningRequest")
         (_cid, der), = device_csrs(1, 0x00DB123456740000)
+        seed_devices(sim, [0x00DB123456740000])
         item = portal.enqueue_adhoc(c, der)
         assert portal.send_pending(c)[0].state == "queued"
         assert len(_adhoc_requests(sim)) == 1  # no in-adapter retries 0.3 s / 0.6 s later
@@ -151,7 +152,8 @@ def test_adhoc_after_lost_reply_returns_the_same_certificate(ctx, sim, data_root
         assert outcomes == ["new", "replay", "replay", "replay"]
         from smki_desktop.services.repository import search
 
-        assert len(search(c, device_eui="00DB123456740000").entries) == 1
+        # its installation's certificate and exactly one more: the replays issued nothing
+        assert len(search(c, device_eui="00DB123456740000").entries) == 2
     finally:
         c.close()
 

@@ -138,13 +138,19 @@ def test_processing_waits_for_the_window(state: SimState) -> None:
 
 def test_at_most_100_certificates_per_device(state: SimState) -> None:
     eui = 0x00DB000000000200
+    fresh = W.DeviceCertificateSigningResponse.parse(dcc.adhoc(
+        state, "o", W.DeviceCertificateSigningRequest("r-first", _device_csr(eui))))
+    assert (fresh.status, fresh.error_code) == ("UNKNOWN_DEVICE", "UD:NoCert")  # AppM 2.4.1.3
+    with dcc.Tx(state):  # its installation's certificate
+        assert dcc._issue_device(state, _device_csr(eui), "o", datetime.now(UTC),
+                                 state.hierarchy)[0] == "SUCCESS"
     statuses = []
-    for i in range(101):
+    for i in range(100):
         req = W.DeviceCertificateSigningRequest(f"r{i}", _device_csr(eui))
         statuses.append(W.DeviceCertificateSigningResponse.parse(
             dcc.adhoc(state, "o", req)).status)
-    assert statuses[:100] == ["SUCCESS"] * 100
-    assert statuses[100] == "ISSUANCE_ANOMALY"  # AppM's ad hoc statuses have no INELIGIBLE
+    assert statuses[:99] == ["SUCCESS"] * 99
+    assert statuses[99] == "ISSUANCE_ANOMALY"  # AppM's ad hoc statuses have no INELIGIBLE
     # a replay of an earlier reference gets its first answer, not a new certificate
     again = W.DeviceCertificateSigningResponse.parse(
         dcc.adhoc(state, "o", W.DeviceCertificateSigningRequest("r5", _device_csr(eui))))

@@ -241,3 +241,25 @@ def test_api_key_never_in_httpx_log_lines(caplog) -> None:  # type: ignore[no-un
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "certificatesearch" in text  # httpx did log the call ...
     assert "answer-key-1234" not in text and "apikey=***" in text  # ... without the key
+
+
+def test_repository_401_is_a_clear_input_error_and_402_is_no_certificate() -> None:
+    from smki_desktop.portal.ws_client import RepositoryInputError
+
+    srv, url = _serve(401, b"")
+    repo = _repo(url)
+    try:
+        with pytest.raises(RepositoryInputError, match="invalid") as err:
+            repo.fetch("0A1B")
+        assert err.value.exit_code == 2 and "answer-key-1234" not in err.value.message
+    finally:
+        repo.close()
+        srv.shutdown()
+    srv, url = _serve(402, b"")
+    repo = _repo(url)
+    try:
+        assert repo.fetch("0A1B") is None
+        assert repo.search(subject_eui="90B3D51F30010000", role="02") == []
+    finally:
+        repo.close()
+        srv.shutdown()

@@ -35,7 +35,9 @@ class _Drip:
     """A real HTTPS server (the simulator's server certificate) that answers every request
     with its headers and then one byte every `interval` seconds, at most `max_bytes` bytes."""
 
-    def __init__(self, state_dir: Path, interval: float, max_bytes: int = 60) -> None:
+    def __init__(self, state_dir: Path, interval: float, max_bytes: int = 60,
+                 slow_headers: bool = False) -> None:
+        self.slow_headers = slow_headers
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(state_dir / "tls-server.pem", state_dir / "tls-server.key")
         self.sock = socket.create_server(("127.0.0.1", 0))
@@ -59,12 +61,15 @@ class _Drip:
             with self.ctx.wrap_socket(raw, server_side=True) as s:
                 s.settimeout(5)
                 s.recv(65536)
-                s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n"
-                          b"Content-Length: 100000\r\n\r\n")
-                for _ in range(self.max_bytes):  # bounded: the test never hangs
+                head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n"
+                        b"X-Padding: " + b"a" * 200 + b"\r\nContent-Length: 100000\r\n\r\n")
+                if not self.slow_headers:
+                    s.sendall(head)
+                drip = list(head) if self.slow_headers else [32] * self.max_bytes
+                for byte in drip[:self.max_bytes]:  # bounded: the test never hangs
                     if self.stop.wait(self.interval):
                         break
-                    s.sendall(b" ")
+                    s.sendall(bytes([byte]))
         except OSError:
             pass
 
@@ -95,6 +100,20 @@ def test_slow_drip_ends_in_timed_out_within_the_deadline(sim, drip) -> None:  # 
     assert took < 2.5, took  # before: the 30 s timeout applied to each read, never ending
     assert "deadline of 1.5 s" in err.value.message
     assert "drip-key-123456" not in err.value.message
+
+
+def test_headers_dripped_one_byte_at_a_time_end_in_timed_out(sim) -> None:  # type: ignore[no-untyped-def]
+    d = _Drip(sim.state_dir, interval=0.2, slow_headers=True)
+    repo = WsRepository(Endpoint("https://127.0.0.1:1", f"https://127.0.0.1:{d.port}",
+                                 sim.trust_anchor_pem), "drip-key-123456", deadline=1.5)
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(Unreachable, match="timed out"):
+            repo.fetch("0A1B")
+    finally:
+        repo.close()
+        d.close()
+    assert time.monotonic() - t0 < 2.5
 
 
 def test_slow_drip_through_smki_repo_search(ctx, sim, drip, cli_run) -> None:  # type: ignore[no-untyped-def]

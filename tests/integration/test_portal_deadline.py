@@ -282,3 +282,22 @@ def test_repository_401_is_a_clear_input_error_and_402_is_no_certificate() -> No
     finally:
         repo.close()
         srv.shutdown()
+
+
+@pytest.mark.parametrize("name,code", [("max-batch-size", "FM:AA2"),
+                                       ("incorrect-xml", "FM:AA1"),
+                                       ("workflow-error", "WF:BB2")])
+def test_appm_batch_refusals_are_rejections_naming_the_dccs_code(name: str, code: str) -> None:
+    from smki_desktop.core.portal_ports import Rejected
+    from smki_desktop.portal.ws_client import WsPortal
+    from tests.unit.test_appm_schemas import APPM_BATCH_STATUS
+
+    srv, url = _serve(200, APPM_BATCH_STATUS[name], (("Content-Type", "application/xml"),))
+    p = WsPortal(Endpoint(url, url, b""), None, retries=0, deadline=5)
+    try:
+        with pytest.raises(Rejected) as err:
+            p.submit_device_batch("b1999", [("ID0", b"\x30\x00")])
+        assert err.value.dcc_code == code and code in err.value.message
+    finally:
+        p.close()
+        srv.shutdown()

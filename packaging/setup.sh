@@ -17,6 +17,11 @@ app_pkgs=(python3-venv libglib2.0-0 libgl1 libegl1 libxkbcommon0 libxkbcommon-x1
   libxcb-xinerama0 gnome-keyring dbus-x11 openssl)
 # The tests' real peers: SoftHSM2 (PKCS#11), OpenSSL, poppler (PDF text), Xvfb for screenshots.
 test_pkgs=(softhsm2 poppler-utils xvfb xauth sqlite3 procps)
+# Node runs the DCC's own SMKI Repository client against the simulator (issue 17); Debian's
+# nodejs/npm only where no node/npm is on the machine already.
+if ((want_tests)) && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then
+  test_pkgs+=(nodejs npm)
+fi
 pkgs=("${app_pkgs[@]}")
 ((want_tests)) && pkgs+=("${test_pkgs[@]}")
 
@@ -61,4 +66,14 @@ say "installing SMKI Desktop${extra:+ with test tools} into .venv"
 # An editable install leaves our modules as source; compile them once, as pip does for a normal
 # install, so that no start pays for it (where PYTHONDONTWRITEBYTECODE is set, every start did).
 .venv/bin/python -m compileall -q smki_desktop >/dev/null || say "could not precompile (harmless)"
+if ((want_tests)); then
+  # The DCC's open-source repository client, pinned, in a folder the tests own (git-ignored).
+  dcc_client="@smartdcc/dccboxed-keystore@0.4.2"
+  if [[ ! -d tests/.npm/node_modules/@smartdcc/dccboxed-keystore ]]; then
+    say "installing the DCC's repository client $dcc_client into tests/.npm"
+    mkdir -p tests/.npm
+    npm install --prefix tests/.npm --no-audit --no-fund --save-exact --loglevel=error \
+      "$dcc_client" >/dev/null || die "npm could not install $dcc_client (is the npm registry reachable?)"
+  fi
+fi
 say "ready"

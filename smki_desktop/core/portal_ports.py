@@ -57,6 +57,13 @@ class ProtocolFault(PortalError):
     retryable = True
 
 
+class MalformedAnswer(ProtocolFault):
+    """An answer that is not a valid message (bad XML, an unknown encoding, the wrong shape):
+    bad input from the other side, so exit 2 like any bad input; still retried."""
+
+    exit_code = 2
+
+
 # ---------------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class Submitted:
@@ -71,6 +78,7 @@ class IssuedItem:
     status: str
     error_code: str | None = None
     certificate_der: bytes | None = None
+    error_text: str | None = None  # the DCC's ErrorText (AppM), for people
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,7 @@ class BatchState:
     status: str
     items: tuple[IssuedItem, ...] = ()
     error_code: str | None = None
+    error_text: str | None = None
 
     @property
     def final(self) -> bool:

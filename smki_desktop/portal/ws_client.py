@@ -1,36 +1,53 @@
-"""The DCC web-service adapter: `PortalService` and `Repository` over HTTPS (httpx).
+"""The DCC web-service adapter: `PortalService` and `Repository` over HTTP(S) (httpx).
 
 - Portal calls use mutual TLS: the RSA-2048 client key is handed to `ssl` as its encrypted
   PKCS#8 PEM file plus password (from the key store), never written in clear.
 - The server is verified against the environment's pinned trust anchor only (no system CAs).
-- The repository authenticates with an API key header, over server-authenticated TLS.
-- Every call has a timeout; answers are read with a size cap and parsed by `core.ws_xml`;
-  failures become the typed errors of `core.portal_ports`. Idempotent calls (they all carry a
-  client reference) are retried a few times on transient failures, except the rate-limited
+- URLs: the configured portal address is a base; the batched Device CSR web service is at
+  Appendix M's `{base}/1.0/PortalCSRBatch/SubmitCSRBatch` and `.../CSRBatchResult?BatchId=N`;
+  the ad hoc one at a path the SMKI User Guide gives (a setting, `ADHOC_PATH` by default).
+- The repository is called as DCC Boxed serves it and the DCC's own client calls it:
+  `POST {base}/services/certificatesearch?apikey=KEY`, then `.../retrievecertificate` for each
+  certificate; 402 means nothing found, 401 an invalid request. The API key never appears in a
+  message or a log line (`redact`; the httpx logger is filtered).
+- Every call has a TOTAL deadline (not only httpx's per-read timeout): a watchdog shuts the
+  socket when it passes, so a server that drips one byte at a time ends in "timed out".
+- Answers are read with a size cap and parsed by `core.ws_xml`; failures become the typed
+  errors of `core.portal_ports`. Idempotent calls (they all carry a client reference) are
+  retried a few times on transient failures inside the same deadline, except the rate-limited
   ones (ad hoc Device CSRs, batch polls): those make one attempt per admission by the
   `Scheduler`, and a failure goes back to the outbox, which retries through the scheduler.
-- Rate rules are applied by the injected `Scheduler` before the call goes out; a 429's retry
-  time is reckoned on the injected clock.
+- A 429's Retry-After (seconds or an HTTP date) is reckoned on the injected clock and clamped
+  to a day; garbage gets the default.
 """
 
 from __future__ import annotations
 
+import base64
+import email.utils
+import json
+import logging
+import re
+import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from smki_desktop.core import ws_xml as W
+from smki_desktop.core.errors import InputError
 from smki_desktop.core.portal_ports import (
     AuthenticationFailed,
     BatchState,
     IssuedCredential,
     IssuedItem,
+    MalformedAnswer,
     OrgRequestState,
     PortalError,
     ProtocolFault,
@@ -45,6 +62,124 @@ from smki_desktop.core.schedule import Scheduler
 
 T = TypeVar("T")
 
+BATCH_SUBMIT_PATH = W.BATCH_SUBMIT_PATH
+BATCH_RESULT_PATH = W.BATCH_RESULT_PATH
+ADHOC_PATH = W.ADHOC_PATH
+REPO_SEARCH_PATH = W.REPO_SEARCH_PATH
+REPO_RETRIEVE_PATH = W.REPO_RETRIEVE_PATH
+REPO_CRL_PATH = "/repository/crl"  # ours: the DCC's repository interface gives no CRL call
+DEFAULT_DEADLINE = 60.0  # seconds for a whole call, retries included (setting portal.deadline)
+MAX_RETRY_AFTER = 24 * 3600  # a 429 never parks a request for more than a day
+DEFAULT_RETRY_AFTER = 60
+
+
+_APIKEY = re.compile(r"(apikey=)[^&\s'\"]+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Hide an API key in a URL or message."""
+    return _APIKEY.sub(r"\1***", text)
+
+
+class _RedactApiKey(logging.Filter):
+    """httpx logs each request's URL at INFO: never with the repository's API key."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            msg = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        if "apikey=" in msg.lower():
+            record.msg, record.args = redact(msg), None
+        return True
+
+
+for _name in ("httpx", "httpcore"):
+    _logger = logging.getLogger(_name)
+    if not any(isinstance(f, _RedactApiKey) for f in _logger.filters):
+        _logger.addFilter(_RedactApiKey())
+
+
+def retry_after_seconds(value: str, now: datetime) -> int:
+    """A Retry-After header (delta-seconds or an HTTP date) -> seconds to wait, clamped to
+    [1, MAX_RETRY_AFTER]; a negative, garbage or absurd value never raises."""
+    v = (value or "").strip()
+    secs: float = DEFAULT_RETRY_AFTER
+    if re.fullmatch(r"[0-9]{1,12}", v):
+        secs = int(v)
+    elif re.fullmatch(r"[0-9]+", v):
+        secs = MAX_RETRY_AFTER
+    elif v and len(v) <= 64:
+        try:
+            when = email.utils.parsedate_to_datetime(v)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            secs = (when - now).total_seconds()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            secs = DEFAULT_RETRY_AFTER
+    return int(min(max(secs, 1), MAX_RETRY_AFTER))
+
+
+class _Deadline:
+    """The total time a call may take. A watchdog timer shuts down the sockets of the call
+    when it passes, so that no read blocks past it (httpx's timeouts apply per read)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.fired = False
+        self._lock = threading.Lock()
+        self._socks: list[Any] = []
+        self._timer: threading.Timer | None = None
+
+    def remaining(self) -> float:
+        return max(0.0, self.end - time.monotonic())
+
+    def arm(self) -> None:
+        self._timer = threading.Timer(self.remaining(), self.fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        with self._lock:
+            self._socks.clear()
+
+    def watch(self, stream: Any) -> None:
+        get = getattr(stream, "get_extra_info", None)
+        sock = get("socket") if get is not None else None
+        if sock is None:
+            return
+        with self._lock:
+            self._socks.append(sock)
+            late = self.fired
+        if late:
+            self._shut(sock)
+
+    def trace(self, name: str, info: dict[str, Any]) -> None:
+        if name.endswith(("connect_tcp.complete", "start_tls.complete")):
+            self.watch(info.get("return_value"))
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            socks = list(self._socks)
+        for sock in socks:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: Any) -> None:
+        try:
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except (OSError, TypeError, ValueError):
+            pass
+
+    def error(self, what: str) -> Unreachable:
+        return Unreachable(f"{what} timed out: no complete answer within the deadline of "
+                           f"{self.seconds:g} s (setting portal.deadline).")
+
 
 @dataclass(frozen=True)
 class ClientTls:
@@ -57,6 +192,8 @@ class ClientTls:
 
 @dataclass(frozen=True)
 class Endpoint:
+    """`portal_url` and `repository_url` are bases: the interfaces' paths are appended."""
+
     portal_url: str
     repository_url: str
     trust_anchor_pem: bytes
@@ -88,7 +225,8 @@ def _chain_text(exc: BaseException) -> str:
 
 
 def _map_transport(exc: httpx.TransportError, url: str) -> PortalError:
-    text = _chain_text(exc)
+    text = redact(_chain_text(exc))
+    url = redact(url)
     low = text.lower()
     if "certificate_verify_failed" in low or "certificate verify failed" in low:
         return AuthenticationFailed(
@@ -104,10 +242,13 @@ def _map_transport(exc: httpx.TransportError, url: str) -> PortalError:
 
 class _Http:
     def __init__(self, base_url: str, ctx: ssl.SSLContext, *, timeout: float, retries: int,
-                 backoff: float, max_response: int, clock: Clock | None = None) -> None:
+                 backoff: float, max_response: int, clock: Clock | None = None,
+                 deadline: float = DEFAULT_DEADLINE) -> None:
         self.base = base_url.rstrip("/")
         self.clock = clock
         self.client = httpx.Client(verify=ctx, timeout=timeout, http2=False)
+        self.timeout = timeout
+        self.deadline = deadline
         self.retries = retries
         self.backoff = backoff
         self.max_response = max_response
@@ -115,56 +256,111 @@ class _Http:
     def close(self) -> None:
         self.client.close()
 
-    def _once(self, method: str, path: str, body: bytes | None,
-              headers: dict[str, str]) -> tuple[int, bytes, str]:
+    def _once(self, method: str, path: str, body: bytes | None, headers: dict[str, str],
+              params: dict[str, str] | None, dl: _Deadline) -> tuple[int, bytes, str]:
         url = self.base + path
+        shown = redact(url)
+        left = dl.remaining()
+        if left <= 0:
+            raise dl.error(f"The call to {shown}")
+        per = min(self.timeout, max(left, 0.01))
+        dl.arm()
         try:
-            with self.client.stream(method, url, content=body, headers=headers) as resp:
+            with self.client.stream(method, url, content=body, headers=headers, params=params,
+                                    timeout=httpx.Timeout(per),
+                                    extensions={"trace": dl.trace}) as resp:
+                dl.watch(resp.extensions.get("network_stream"))
                 declared = resp.headers.get("Content-Length")
                 if declared and declared.isdigit() and int(declared) > self.max_response:
-                    raise ProtocolFault(f"The answer from {url} declares {int(declared):,} "
+                    raise ProtocolFault(f"The answer from {shown} declares {int(declared):,} "
                                         f"bytes, over the limit of {self.max_response:,}.")
                 buf = bytearray()
                 for chunk in resp.iter_bytes():
                     buf += chunk
                     if len(buf) > self.max_response:
-                        raise ProtocolFault(f"The answer from {url} exceeds "
+                        raise ProtocolFault(f"The answer from {shown} exceeds "
                                             f"{self.max_response:,} bytes.")
+                    if dl.fired or dl.remaining() <= 0:
+                        raise dl.error(f"The call to {shown}")
+                if dl.fired:
+                    raise dl.error(f"The call to {shown}")
                 return resp.status_code, bytes(buf), resp.headers.get("Retry-After", "")
         except httpx.TransportError as exc:
+            if dl.fired or dl.remaining() <= 0:
+                raise dl.error(f"The call to {shown}") from None
             raise _map_transport(exc, url) from None
+        except (OSError, ssl.SSLError) as exc:  # a socket shut by the watchdog mid-read
+            if dl.fired:
+                raise dl.error(f"The call to {shown}") from None
+            raise Unreachable(f"Cannot reach {shown}: {redact(str(exc))}.") from None
+        finally:
+            dl.disarm()
+
+    def status(self, method: str, path: str, body: bytes | None,
+               headers: dict[str, str] | None = None, params: dict[str, str] | None = None,
+               *, retry: bool = True) -> tuple[int, bytes]:
+        """One call -> (HTTP status, body) for the caller to interpret (repository: 402/401),
+        with the deadline, transient retries and the 5xx/429 handling of `request`."""
+        return self._call(method, path, body, headers, params, retry=retry, raw=True)
 
     def request(self, method: str, path: str, body: bytes | None,
                 headers: dict[str, str] | None, parse: Callable[[bytes], T], what: str,
-                *, retry: bool = True) -> T:
+                *, retry: bool = True, params: dict[str, str] | None = None) -> T:
         """One call, retried on transient failures (the request is idempotent), answered by
         `parse` (a malformed answer is retried too). With `retry` False the call is made once:
-        rate-limited calls are retried by the outbox, each attempt admitted by the scheduler."""
-        hdrs = {"Content-Type": "application/xml", **(headers or {})}
+        rate-limited calls are retried by the outbox, each attempt admitted by the scheduler.
+        The whole of it, retries and pauses included, ends within the deadline."""
+        dl = _Deadline(self.deadline)
         attempt = 0
         while True:
             try:
-                status, data, retry_after = self._once(method, path, body, hdrs)
-                if status >= 500:
-                    raise Unreachable(f"{self.base}{path} answered HTTP {status} "
-                                      f"({_error_text(data)}).")
-                if status == 429:
-                    secs = int(retry_after) if retry_after.isdigit() else 60
-                    now = self.clock.now() if self.clock is not None else datetime.now(UTC)
-                    raise Throttled(f"{self.base}{path} asks us to wait {secs} s.",
-                                    now + timedelta(seconds=secs))
-                if status in (401, 403):
-                    raise AuthenticationFailed(f"{self.base}{path} refused our credentials "
-                                               f"(HTTP {status}: {_error_text(data)}).")
+                status, data = self._call(method, path, body, headers, params, retry=False,
+                                          raw=False, dl=dl)
                 if status >= 400:
                     code, msg = _error_parts(data)
                     raise Rejected(f"The DCC rejected the request: {code} {msg}".strip(), code)
                 return _parse(parse, data, what)
-            except (Unreachable, ProtocolFault) as exc:
+            except ProtocolFault as exc:
                 attempt += 1
-                if not retry or attempt > self.retries:
+                if not retry or attempt > self.retries or dl.remaining() <= 0:
                     raise exc from None
-                time.sleep(self.backoff * attempt)
+                time.sleep(min(self.backoff * attempt, dl.remaining()))
+            except Unreachable as exc:
+                if not retry or dl.fired or dl.remaining() <= 0 or "timed out" in exc.message:
+                    raise exc from None
+                attempt += 1
+                if attempt > self.retries:
+                    raise exc from None
+                time.sleep(min(self.backoff * attempt, dl.remaining()))
+
+    def _call(self, method: str, path: str, body: bytes | None,
+              headers: dict[str, str] | None, params: dict[str, str] | None, *, retry: bool,
+              raw: bool, dl: _Deadline | None = None) -> tuple[int, bytes]:
+        hdrs = {"Content-Type": "application/xml", **(headers or {})}
+        dl = dl or _Deadline(self.deadline)
+        shown = redact(self.base + path)
+        attempt = 0
+        while True:
+            try:
+                status, data, retry_after = self._once(method, path, body, hdrs, params, dl)
+                if status >= 500:
+                    raise Unreachable(f"{shown} answered HTTP {status} "
+                                      f"({_error_text(data)}).")
+                if status == 429:
+                    now = self.clock.now() if self.clock is not None else datetime.now(UTC)
+                    secs = retry_after_seconds(retry_after, now)
+                    raise Throttled(f"{shown} asks us to wait {secs} s.",
+                                    now + timedelta(seconds=secs))
+                if status == 403 or (status == 401 and not raw):
+                    raise AuthenticationFailed(f"{shown} refused our credentials "
+                                               f"(HTTP {status}: {_error_text(data)}).")
+                return status, data
+            except Unreachable as exc:
+                attempt += 1
+                if (not retry or attempt > self.retries or dl.fired or dl.remaining() <= 0
+                        or "timed out" in exc.message):
+                    raise exc from None
+                time.sleep(min(self.backoff * attempt, dl.remaining()))
 
 
 def _error_parts(data: bytes) -> tuple[str, str]:
@@ -187,8 +383,8 @@ def _parse(fn: Callable[[bytes], T], data: bytes, what: str) -> T:
     try:
         return fn(data)
     except W.XmlMessageError as exc:
-        raise ProtocolFault(f"The answer to the {what} is not a valid message: "
-                            f"{exc.message}") from None
+        raise MalformedAnswer(f"The answer to the {what} is not a valid message: "
+                              f"{exc.message}") from None
 
 
 class WsPortal:
@@ -197,21 +393,21 @@ class WsPortal:
     def __init__(self, endpoint: Endpoint, tls: ClientTls | None, *,
                  scheduler: Scheduler | None = None, timeout: float = 30.0, retries: int = 2,
                  backoff: float = 0.3, max_response: int = W.MAX_MESSAGE_BYTES,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, deadline: float = DEFAULT_DEADLINE,
+                 adhoc_path: str = ADHOC_PATH) -> None:
         self.endpoint = endpoint
         self.scheduler = scheduler
+        self.adhoc_path = "/" + adhoc_path.strip().lstrip("/")
         if clock is None and scheduler is not None:
             clock = scheduler.clock
         self.http = _Http(endpoint.portal_url, ssl_context(endpoint.trust_anchor_pem, tls),
                           timeout=timeout, retries=retries, backoff=backoff,
-                          max_response=max_response, clock=clock)
+                          max_response=max_response, clock=clock, deadline=deadline)
 
     def close(self) -> None:
         self.http.close()
 
     def submit_org_csr(self, client_ref: str, csr_der: bytes) -> OrgRequestState:
-        import base64
-
         text = base64.b64encode(csr_der).decode()
         body = W.OrganisationCSRSubmission(client_ref, text).build()
         r = self.http.request("POST", "/portal/organisation-csr", body, None,
@@ -219,36 +415,54 @@ class WsPortal:
         return OrgRequestState(client_ref, r.request_id, r.status, r.error_code, r.certificate)
 
     def fetch_org_result(self, client_ref: str, request_id: str) -> OrgRequestState:
-        r = self.http.request("GET", f"/portal/organisation-csr?RequestId={request_id}", None,
-                              None, W.OrganisationCSRResponse.parse,
-                              "Organisation CSR status request")
+        r = self.http.request("GET", "/portal/organisation-csr", None, None,
+                              W.OrganisationCSRResponse.parse,
+                              "Organisation CSR status request",
+                              params={"RequestId": request_id})
         return OrgRequestState(client_ref, r.request_id, r.status, r.error_code, r.certificate)
 
     def submit_device_csr(self, client_ref: str, csr_der: bytes) -> IssuedItem:
+        """AppM Appendix A: one Device CSR, answered synchronously. A FORMAT_ERROR answer (the
+        DCC could not read our request) is a rejection; any other status is the item's."""
         if self.scheduler is not None:
             self.scheduler.admit_adhoc()
         body = W.DeviceCertificateSigningRequest(client_ref, csr_der).build()
         # one attempt per admission: a retry here would break the 1 per 0.8 s / 4 s rule
-        r = self.http.request("POST", "/ws/DeviceCertificateSigningRequest", body, None,
+        r = self.http.request("POST", self.adhoc_path, body, None,
                               W.DeviceCertificateSigningResponse.parse, "ad hoc Device CSR",
                               retry=False)
-        return IssuedItem(r.id, r.status, r.error_code, r.certificate)
+        if r.id is not None and r.id != client_ref:
+            raise ProtocolFault(f"The answer to ad hoc request {client_ref} is for {r.id}.")
+        return IssuedItem(client_ref, r.status, r.error_code, r.certificate, r.error_text)
 
     def submit_device_batch(self, client_ref: str, csrs: list[tuple[str, bytes]]) -> Submitted:
+        """AppM Appendix C: PENDING with a BatchId; FORMAT_ERROR (bad XML, more than 50,000
+        CSRs) and WORKFLOW_ERROR are rejections naming the DCC's code and text."""
         body = W.SubmitCSRBatch(client_ref, tuple(csrs)).build()
-        r = self.http.request("POST", "/ws/SubmitCSRBatch", body, None,
-                              W.SubmitCSRBatchResponse.parse, "CSR batch")
+        r = self.http.request("POST", BATCH_SUBMIT_PATH, body, None,
+                              W.SubmitCSRBatchStatus.parse, "CSR batch")
+        if r.status != "PENDING" or r.batch_id is None:
+            raise Rejected(f"The DCC refused the batch: {r.status} {r.error_code or ''} "
+                           f"{r.error_text or ''}".strip(), r.error_code or "XX:Unknown")
+        if r.id is not None and r.id != client_ref:
+            raise ProtocolFault(f"The answer to batch {client_ref} is for {r.id}.")
         return Submitted(client_ref, r.batch_id, r.status)
 
     def poll_batch(self, batch_id: str) -> BatchState:
+        """AppM Appendix D. Still running: its BatchStatus; COMPLETED: every DeviceCertificate;
+        an unknown BatchId or another error: BatchStatus FORMAT_ERROR / WORKFLOW_ERROR with the
+        DCC's code and text (a final state)."""
         if self.scheduler is not None:
             self.scheduler.admit_poll(batch_id)
         # one attempt per admission: a retry here would be a second poll inside the hour
-        r = self.http.request("GET", f"/ws/CSRBatchResult?BatchId={batch_id}", None, None,
-                              W.CSRBatchResult.parse, "batch poll", retry=False)
-        items = tuple(IssuedItem(i.csr_id, i.status, i.error_code, i.certificate)
+        r = self.http.request("GET", BATCH_RESULT_PATH, None, None, W.CSRBatchResult.parse,
+                              "batch poll", retry=False, params={"BatchId": batch_id})
+        if r.batch_id is not None and batch_id.isdigit() and r.batch_id != str(int(batch_id)):
+            raise ProtocolFault(f"The answer to the poll of batch {batch_id} is for batch "
+                                f"{r.batch_id}.")
+        items = tuple(IssuedItem(i.csr_id, i.status, i.error_code, i.certificate, i.error_text)
                       for i in r.results)
-        return BatchState(r.batch_id, r.status, items, r.error_code)
+        return BatchState(r.batch_id or batch_id, r.status, items, r.error_code, r.error_text)
 
     def request_revocation(self, client_ref: str, serial_hex: str, reason: str = "") -> str:
         body = W.RevocationRequest(client_ref, serial_hex, reason or None).build()
@@ -264,12 +478,11 @@ class WsPortal:
 
     def upload_batch_zip(self, client_ref: str, zip_bytes: bytes) -> str:
         """The browser portal's batch upload (as the simulator emulates it) -> request id."""
-        import json
 
         def rid(data: bytes) -> str:
             try:
                 return str(json.loads(data)["request_id"])
-            except (ValueError, KeyError) as exc:
+            except (ValueError, KeyError, TypeError) as exc:
                 raise W.XmlMessageError(f"no request id ({exc})") from None
 
         return self.http.request("POST", "/portal/batch-upload", zip_bytes,
@@ -278,12 +491,11 @@ class WsPortal:
 
     def upload_adt_package(self, name: str, data: bytes) -> str:
         """The secure channel for signed ADT packages (as the simulator emulates it)."""
-        import json
 
         def ref(body: bytes) -> str:
             try:
                 return str(json.loads(body)["reference"])
-            except (ValueError, KeyError) as exc:
+            except (ValueError, KeyError, TypeError) as exc:
                 raise W.XmlMessageError(f"no reference ({exc})") from None
 
         return self.http.request("POST", "/portal/adt-upload", data,
@@ -292,10 +504,12 @@ class WsPortal:
 
     def fetch_batch_response(self, request_id: str) -> tuple[bytes, bytes]:
         """(the `.txt` report, the `<request>-response` zip) of a portal batch upload."""
-        report = self.http.request("GET", f"/portal/batch-response?RequestId={request_id}"
-                                   "&part=report", None, None, lambda d: d, "batch report")
-        zipped = self.http.request("GET", f"/portal/batch-response?RequestId={request_id}"
-                                   "&part=zip", None, None, lambda d: d, "batch response zip")
+        report = self.http.request("GET", "/portal/batch-response", None, None, lambda d: d,
+                                   "batch report",
+                                   params={"RequestId": request_id, "part": "report"})
+        zipped = self.http.request("GET", "/portal/batch-response", None, None, lambda d: d,
+                                   "batch response zip",
+                                   params={"RequestId": request_id, "part": "zip"})
         return report, zipped
 
     def request_credential(self, client_ref: str, purpose: str,
@@ -310,38 +524,93 @@ def _crl_bytes(data: bytes) -> bytes:
     return data
 
 
+class RepositoryInputError(InputError):
+    """The repository answered 401: it found the request invalid."""
+
+
+MAX_REPOSITORY_RESULTS = 1000  # certificates retrieved for one search
+
+
 class WsRepository:
-    """`Repository` over the repository web service (API key, server-authenticated TLS)."""
+    """`Repository` over the SMKI Repository interface as DCC Boxed serves it: search, then
+    retrieve each certificate found. Server-authenticated TLS (or plain HTTP to a DCC Boxed on
+    a Test network: the service allows that in Test only, with a warning); the API key goes in
+    the `apikey` query parameter and nowhere else."""
 
     def __init__(self, endpoint: Endpoint, api_key: str, *, timeout: float = 30.0,
                  retries: int = 2, backoff: float = 0.3,
-                 max_response: int = W.MAX_MESSAGE_BYTES, clock: Clock | None = None) -> None:
+                 max_response: int = W.MAX_MESSAGE_BYTES, clock: Clock | None = None,
+                 deadline: float = DEFAULT_DEADLINE) -> None:
         self.api_key = api_key
         self.http = _Http(endpoint.repository_url, ssl_context(endpoint.trust_anchor_pem, None),
                           timeout=timeout, retries=retries, backoff=backoff,
-                          max_response=max_response, clock=clock)
+                          max_response=max_response, clock=clock, deadline=deadline)
 
     def close(self) -> None:
         self.http.close()
 
-    def _search(self, req: W.CertificateSearchRequest) -> list[RepoEntry]:
-        r = self.http.request("POST", "/repository/search", req.build(),
-                              {"X-API-Key": self.api_key}, W.CertificateSearchResponse.parse,
-                              "repository search")
-        return [RepoEntry(x.serial, x.status, x.certificate, x.role, x.usage, x.subject_eui,
-                          x.device_eui) for x in r.results]
+    def _post(self, path: str, body: bytes, what: str) -> bytes | None:
+        status, data = self.http.status("POST", path, body, None, {"apikey": self.api_key})
+        if status == 402:
+            return None  # no certificate
+        if status == 401:
+            raise RepositoryInputError(f"The repository found the {what} invalid (HTTP 401): "
+                                       "check the EUI or serial.")
+        if status != 200:
+            raise ProtocolFault(f"The repository answered the {what} with HTTP {status}.")
+        return data
+
+    def _retrieve(self, serial: str) -> RepoEntry | None:
+        data = self._post(REPO_RETRIEVE_PATH, W.CertificateDataRequest(serial).build(),
+                          "certificate retrieval")
+        if data is None:
+            return None
+        r = _parse(W.CertificateDataResponse.parse, data, "certificate retrieval").result
+        if r is None or r.body is None:
+            return None
+        return _entry(r, r.body)
 
     def search(self, *, subject_eui: str | None = None, role: str | None = None,
                device_eui: str | None = None) -> list[RepoEntry]:
-        return self._search(W.CertificateSearchRequest(subject_eui, role, device_eui))
+        """By Organisation EUI (optionally one role, OU form '02'), or by device EUI."""
+        if subject_eui:
+            req = W.CertificateSearchRequest(subject_name=W.eui_text(subject_eui))
+        elif device_eui:
+            req = W.CertificateSearchRequest(subject_alt_name=W.eui_text(device_eui))
+        else:
+            raise InputError("A repository search needs a subject EUI or a device EUI.")
+        data = self._post(REPO_SEARCH_PATH, req.build(), "certificate search")
+        if data is None:
+            return []
+        found = _parse(W.CertificateSearchResponse.parse, data, "certificate search").results
+        want_role = W.role_to_repo(role) if role else None
+        out: list[RepoEntry] = []
+        for rec in found[:MAX_REPOSITORY_RESULTS]:
+            if want_role is not None and rec.role != want_role:
+                continue
+            got = self._retrieve(rec.serial)
+            if got is not None:
+                out.append(got)
+        return out
 
     def fetch(self, serial_hex: str) -> RepoEntry | None:
-        found = self._search(W.CertificateSearchRequest(serial=serial_hex))
-        return found[0] if found else None
+        return self._retrieve(serial_hex)
 
     def download_crl(self) -> bytes:
-        return self.http.request("GET", "/repository/crl", None, {"X-API-Key": self.api_key},
+        # our own call (see docs/portal.md): the DCC's repository interface has none
+        return self.http.request("GET", REPO_CRL_PATH, None, {"X-API-Key": self.api_key},
                                  _crl_bytes, "CRL download")
+
+
+def _entry(r: W.RepositoryRecord, der: bytes) -> RepoEntry:
+    extra = {}
+    if r.manufacturing_flag is not None:
+        extra["manufacturing_flag"] = "true" if r.manufacturing_flag else "false"
+    return RepoEntry(r.serial, r.status, der,
+                     W.role_from_repo(r.role) if r.role is not None else None, r.usage,
+                     r.subject_name.replace("-", "") if r.subject_name else None,
+                     r.subject_alt_name.replace("-", "") if r.subject_alt_name else None,
+                     extra)
 
 
 def enrol(endpoint: Endpoint, token: str, req: W.CredentialRequest, *,

@@ -30,7 +30,14 @@ from smki_desktop.core.portal_ports import (
 )
 from smki_desktop.core.schedule import RateRules, Scheduler, next_processing_start
 from smki_desktop.portal.outbox import Outbox, OutboxItem
-from smki_desktop.portal.ws_client import ClientTls, Endpoint, WsPortal, WsRepository
+from smki_desktop.portal.ws_client import (
+    ADHOC_PATH,
+    DEFAULT_DEADLINE,
+    ClientTls,
+    Endpoint,
+    WsPortal,
+    WsRepository,
+)
 from smki_desktop.services import simulator_control
 from smki_desktop.services.credentials import require_credential
 
@@ -86,10 +93,24 @@ def configured_endpoint(ctx: AppContext) -> EndpointRecord | None:
 
 def set_endpoint(ctx: AppContext, portal_url: str, repository_url: str,
                  trust_anchor: bytes) -> AuditEntry:
-    """Configure the DCC endpoint and pin its trust anchor for this environment."""
+    """Configure the DCC endpoint and pin its trust anchor for this environment. Both URLs are
+    bases (the interfaces' paths are appended). The repository may be plain `http://` in Test
+    only (a DCC Boxed on a test network listens so, port 8083): `repository_warning` says so
+    each time it is used."""
+    portal_url, repository_url = portal_url.strip().rstrip("/"), repository_url.strip().rstrip("/")
+    if not portal_url.startswith("https://"):
+        raise InputError(f"Portal URL: {portal_url!r} must start with https://.")
+    if repository_url.startswith("http://"):
+        if ctx.env is not Environment.TEST:
+            raise Refusal(f"Repository URL: {repository_url!r} is plain http://, which only the "
+                          f"Test environment allows (a DCC Boxed); the {ctx.env.label} "
+                          "environment needs https://.")
+    elif not repository_url.startswith("https://"):
+        raise InputError(f"Repository URL: {repository_url!r} must start with https:// (or, "
+                         "in Test only, http://).")
     for name, url in (("Portal URL", portal_url), ("Repository URL", repository_url)):
-        if not url.startswith("https://"):
-            raise InputError(f"{name}: {url!r} must start with https://.")
+        if "?" in url or "#" in url or any(c.isspace() for c in url):
+            raise InputError(f"{name}: {url!r} must be a base address (no query, no spaces).")
     cert = _load_cert(trust_anchor, "Trust anchor")
     if ctx.env is Environment.LIVE and is_simulator_anchor(trust_anchor):
         raise Refusal("This trust anchor belongs to an SMKI Desktop simulator (a Test "
@@ -111,12 +132,25 @@ def set_endpoint(ctx: AppContext, portal_url: str, repository_url: str,
                             {"trust_anchor": pem})
 
 
+def repository_warning(ctx: AppContext, rec: EndpointRecord | None = None) -> str | None:
+    """A warning when the repository is reached over plain HTTP (Test only)."""
+    rec = rec or configured_endpoint(ctx)
+    if rec is not None and rec.endpoint.repository_url.startswith("http://"):
+        return (f"The repository {rec.endpoint.repository_url} is plain HTTP (allowed in Test "
+                "for a DCC Boxed): the API key and the answers travel unencrypted.")
+    return None
+
+
 def endpoint(ctx: AppContext) -> EndpointRecord:
     """The endpoint to use now: the configured one, else (Test only) the simulator, started on
     demand."""
     rec = configured_endpoint(ctx)
     if rec is not None and rec.source == "configured":
         _check_anchor(ctx, rec.endpoint.trust_anchor_pem)
+        if ctx.env is not Environment.TEST and not rec.endpoint.repository_url.startswith(
+                "https://"):
+            raise Refusal(f"The {ctx.env.label} environment reaches the repository over "
+                          "https:// only; set the endpoint again.")
         return rec
     if ctx.env is Environment.LIVE:
         raise NotFound("No DCC portal endpoint is configured for the Live environment: set "
@@ -188,7 +222,55 @@ def open_portal(ctx: AppContext, *, timeout: float = 30.0, retries: int = 2) -> 
         step = _simulator_step(ctx)
         rules = RateRules(batch_poll_interval=timedelta(seconds=max(step, 0.05)))
     return WsPortal(rec.endpoint, client_tls(ctx), scheduler=scheduler(ctx, rules),
-                    timeout=timeout, retries=retries)
+                    timeout=timeout, retries=retries, deadline=deadline(ctx),
+                    adhoc_path=adhoc_path(ctx))
+
+
+DEADLINE_SETTING = "portal.deadline"
+ADHOC_PATH_SETTING = "portal.adhoc_path"
+
+
+def deadline(ctx: AppContext) -> float:
+    """The total time one call to the DCC may take, retries included (seconds; default 60)."""
+    raw = ctx.setting(DEADLINE_SETTING)
+    if raw is None:
+        return DEFAULT_DEADLINE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0.1 <= value <= 3600:
+        raise InputError(f"Setting {DEADLINE_SETTING} = {raw!r}: give seconds between 0.1 and "
+                         "3600.")
+    return value
+
+
+def adhoc_path(ctx: AppContext) -> str:
+    """The ad hoc Device CSR web service's path under the portal base (the SMKI User Guide
+    gives it; AppM does not): setting `portal.adhoc_path`, default `ADHOC_PATH`."""
+    raw = (ctx.setting(ADHOC_PATH_SETTING) or ADHOC_PATH).strip()
+    if not raw.startswith("/") or any(c.isspace() or c in "?#" for c in raw) or len(raw) > 200:
+        raise InputError(f"Setting {ADHOC_PATH_SETTING} = {raw!r}: give a path such as "
+                         f"{ADHOC_PATH} (starting with /, no query).")
+    return raw
+
+
+def set_portal_setting(ctx: AppContext, name: str, value: str) -> AuditEntry:
+    """Change `portal.deadline` or `portal.adhoc_path` (checked, audited)."""
+    if name not in (DEADLINE_SETTING, ADHOC_PATH_SETTING):
+        raise InputError(f"Unknown portal setting {name!r}: use {DEADLINE_SETTING} or "
+                         f"{ADHOC_PATH_SETTING}.")
+    old = ctx.setting(name)
+    ctx.set_setting(name, value.strip())
+    try:
+        deadline(ctx) if name == DEADLINE_SETTING else adhoc_path(ctx)
+    except InputError:
+        if old is None:
+            ctx.db.conn().execute("DELETE FROM settings WHERE name=?", (name,))
+        else:
+            ctx.set_setting(name, old)
+        raise
+    return ctx.audit.record("portal.setting.set", {"name": name, "value": value.strip()}, {})
 
 
 def _simulator_step(ctx: AppContext) -> float:
@@ -226,7 +308,8 @@ def open_repository(ctx: AppContext, *, timeout: float = 30.0) -> WsRepository:
         raise NotFound(f"No repository API key in the {ctx.env.label} keyring: request the "
                        "web-service credential first (`smki credential request --purpose "
                        "web-service`), or enter the key the DCC gave you in Settings > Portal.")
-    return WsRepository(rec.endpoint, key, timeout=timeout, clock=ctx.clock)
+    return WsRepository(rec.endpoint, key, timeout=timeout, clock=ctx.clock,
+                        deadline=deadline(ctx))
 
 
 def outbox(ctx: AppContext) -> Outbox:
@@ -408,17 +491,18 @@ def _send_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem, source
             ob.mark_submitted(item.ref, st.request_id, st.status,
                               _first_poll_at(ctx, source, item.kind))
     elif item.kind == "device-batch":
-        msg = W.SubmitCSRBatch.parse(item.payload)
-        sub = p.submit_device_batch(item.ref, list(msg.csrs))
+        csrs = batch_csrs(item.payload)
+        sub = p.submit_device_batch(item.ref, csrs)
         ob.mark_submitted(item.ref, sub.server_id, sub.status,
-                          _first_poll_at(ctx, source, item.kind, len(msg.csrs)))
+                          _first_poll_at(ctx, source, item.kind, len(csrs)))
     elif item.kind == "device-adhoc":
         issued = p.submit_device_csr(item.ref, item.payload)
         res = _items_xml(item.ref, "COMPLETED", [issued])
         if issued.status == "SUCCESS":
             ob.mark_done(item.ref, issued.status, res)
         else:
-            ob.mark_failed(item.ref, f"{issued.status} {issued.error_code or ''}".strip(),
+            ob.mark_failed(item.ref, " ".join(x for x in (issued.status, issued.error_code,
+                                                          issued.error_text) if x),
                            issued.status)
     elif item.kind == "revocation":
         p.request_revocation(item.ref, item.payload.decode(), item.meta.get("reason", ""))
@@ -427,10 +511,50 @@ def _send_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem, source
         raise InputError(f"Unknown outbox kind {item.kind}.")
 
 
+RESULTS_FORMAT = "smki-desktop/issued-items/1"
+
+
 def _items_xml(ref: str, status: str, items: list[IssuedItem]) -> bytes:
-    return W.CSRBatchResult("0", status, tuple(
-        W.CsrResult(i.item_id if W._NCNAME.match(i.item_id) else "_" + i.item_id, i.status,
-                    i.error_code, i.certificate_der) for i in items), None, ref).build()
+    """The outcome of a batch or ad hoc request as the outbox keeps it: our own JSON (the
+    DCC's CSRBatchResult is an answer on the wire, not a storage format: an ad hoc answer has
+    statuses it does not allow)."""
+    return json.dumps({"format": RESULTS_FORMAT, "ref": ref, "status": status, "items": [
+        {"id": i.item_id, "status": i.status, "error_code": i.error_code,
+         "error_text": i.error_text,
+         "certificate": W.b64(i.certificate_der) if i.certificate_der else None}
+        for i in items]}).encode()
+
+
+def batch_csrs(payload: bytes) -> list[tuple[str, bytes]]:
+    """The (DeviceCSR ID, DER) pairs of a queued batch: AppM's SubmitCSRBatch, or the shape
+    this app queued before issue 17 (`<ID>` element, no Version), so nothing queued is lost."""
+    try:
+        return list(W.SubmitCSRBatch.parse(payload).csrs)
+    except W.XmlMessageError:
+        root = W.parse_legacy(payload, "SubmitCSRBatch")
+        return [(W.check_csr_id(e.attrib.get("ID", "")), W.unb64(e.text or "", "DeviceCSR"))
+                for e in root.findall("DeviceCSR")]
+
+
+def _read_items(data: bytes, ref: str) -> list[IssuedItem]:
+    if data.lstrip().startswith(b"<"):  # kept before issue 17: our CSRBatchResult shape
+        root = W.parse_legacy(data, "CSRBatchResult")
+        return [IssuedItem(e.attrib.get("ID", ""), e.findtext("Status") or "",
+                           e.findtext("ErrorCode"),
+                           W.unb64(e.findtext("Certificate") or "", "Certificate")
+                           if e.findtext("Certificate") else None)
+                for e in root.findall("CSRResult")]
+    try:
+        doc = json.loads(data)
+        if not isinstance(doc, dict) or doc.get("format") != RESULTS_FORMAT:
+            raise ValueError("not the outbox's result format")
+        return [IssuedItem(str(i["id"]), str(i["status"]), i.get("error_code"),
+                           W.unb64(i["certificate"], f"certificate of {i['id']}")
+                           if i.get("certificate") else None, i.get("error_text"))
+                for i in doc["items"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"The stored result of request {ref} cannot be read ({exc}).") \
+            from None
 
 
 # ------------------------------------------------------------------------------ poll
@@ -535,8 +659,8 @@ def _poll_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
             if state.status == "COMPLETED":
                 ob.mark_done(item.ref, state.status, xml)
             else:
-                ob.mark_failed(item.ref, f"Batch {state.status} ({state.error_code or '-'})",
-                               state.status)
+                why = " ".join(x for x in (state.error_code, state.error_text) if x) or "-"
+                ob.mark_failed(item.ref, f"Batch {state.status} ({why})", state.status)
             return True
         if source == "simulator":  # still running: ask again when it should be done
             wait = simulator_batch_eta(_simulator_step(ctx), state.status,
@@ -553,8 +677,7 @@ def batch_results(ctx: AppContext, ref: str) -> list[IssuedItem]:
     item = outbox(ctx).get(ref)
     if item.result is None:
         raise NotFound(f"Request {ref} has no results yet (state {item.state}).")
-    res = W.CSRBatchResult.parse(item.result)
-    return [IssuedItem(r.csr_id, r.status, r.error_code, r.certificate) for r in res.results]
+    return _read_items(item.result, ref)
 
 
 def import_issued(ctx: AppContext, der: bytes, item: OutboxItem) -> dict[str, Any]:
@@ -649,7 +772,7 @@ def _relay_one(p: WsPortal, e: Any) -> Any:
         state = "failed" if st.status == "REJECTED" else "submitted"
         return Answer(e.ref, state, st.request_id, st.status, st.error_code, None)
     if e.kind == "device-batch":
-        sub = p.submit_device_batch(e.ref, list(W.SubmitCSRBatch.parse(e.payload).csrs))
+        sub = p.submit_device_batch(e.ref, batch_csrs(e.payload))
         return Answer(e.ref, "submitted", sub.server_id, sub.status, None, None)
     if e.kind == "device-adhoc":
         issued = p.submit_device_csr(e.ref, e.payload)

@@ -1,6 +1,8 @@
 """The SMKI Repository: search certificates by subject EUI + role, by device EUI, or fetch one
-by serial; download the Organisation CRL and verify its signature against this environment's
-trust anchors (the Organisation CA)."""
+by serial (the repository interface as DCC Boxed serves it: a search, then a retrieval of each
+certificate; statuses P/I/N/E/R, decimal roles and DS/KA usages mapped to the app's forms);
+download the Organisation CRL (our own call: the DCC's interface has none) and verify its
+signature against this environment's trust anchors (the Organisation CA)."""
 
 from __future__ import annotations
 
@@ -29,9 +31,11 @@ STATUS_WORDS = {"P": "pending", "I": "in use", "N": "not in use", "E": "expired"
 class SearchResult:
     query: dict[str, str]
     entries: list[RepoEntry]
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "results": [entry_dict(e) for e in self.entries]}
+        return {"query": self.query, "results": [entry_dict(e) for e in self.entries],
+                "warnings": self.warnings}
 
 
 def entry_dict(e: RepoEntry) -> dict[str, Any]:
@@ -61,6 +65,7 @@ def search(ctx: AppContext, *, subject_eui: str | None = None, role: str | None 
     if not (subject_eui or device_eui or serial):
         raise InputError("Search by --eui (subject EUI, optionally with --role), --device "
                          "(device EUI) or --serial.")
+    warning = portal.repository_warning(ctx)
     repo = portal.open_repository(ctx)
     try:
         if serial:
@@ -71,7 +76,7 @@ def search(ctx: AppContext, *, subject_eui: str | None = None, role: str | None 
                                   device_eui=query.get("device_eui"))
     finally:
         repo.close()
-    return SearchResult(query, entries)
+    return SearchResult(query, entries, [warning] if warning else [])
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import base64
 import binascii
 import re
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
@@ -204,12 +205,13 @@ class Tx:
 
 # ------------------------------------------------------------------------------ operations
 def submit_batch(state: SimState, owner: str, msg: W.SubmitCSRBatch) -> bytes:
+    """AppM Appendix C: accept a batch -> SubmitCSRBatchStatus PENDING with its BatchId."""
     with Tx(state):
         row = state.conn().execute("SELECT batch_id, status FROM batches WHERE owner=? AND "
                                    "client_ref=?", (owner, msg.id)).fetchone()
         if row is not None:
             log_submission(state, owner, "batch", msg.id, "replay")
-            return W.SubmitCSRBatchResponse(str(row["batch_id"]), row["status"]).build()
+            return W.SubmitCSRBatchStatus("PENDING", str(row["batch_id"]), id=msg.id).build()
         cur = state.conn().execute(
             "INSERT INTO batches(owner, client_ref, submitted_at, status, csr_count) VALUES "
             "(?,?,?,?,?)", (owner, msg.id, _now(state).isoformat(), "PENDING", len(msg.csrs)))
@@ -218,7 +220,52 @@ def submit_batch(state: SimState, owner: str, msg: W.SubmitCSRBatch) -> bytes:
             "INSERT INTO batch_items(batch_id, csr_id, csr) VALUES (?,?,?)",
             [(bid, cid, der) for cid, der in msg.csrs])
         log_submission(state, owner, "batch", msg.id, "new")
-    return W.SubmitCSRBatchResponse(str(bid), "PENDING").build()
+    return W.SubmitCSRBatchStatus("PENDING", str(bid), id=msg.id).build()
+
+
+def batch_format_error(exc: W.XmlMessageError) -> bytes:
+    """AppM Appendix C's answers to a SubmitCSRBatch that cannot be accepted: more than 50,000
+    CSRs (FM:AA2) or a request that does not follow the schema (FM:AA1)."""
+    if isinstance(exc, W.BatchTooLarge):
+        return W.SubmitCSRBatchStatus("FORMAT_ERROR", error_code="FM:AA2",
+                                      error_text="Number of submitted CSRs exceeds maximum "
+                                                 "volume").build()
+    return W.SubmitCSRBatchStatus("FORMAT_ERROR", error_code="FM:AA1",
+                                  error_text=f"Invalid XML in request: {exc.message[:300]}"
+                                  ).build()
+
+
+def adhoc_format_error(exc: W.XmlMessageError) -> bytes:
+    return W.DeviceCertificateSigningResponse(
+        None, "FORMAT_ERROR", "FM:AA1", None, _transaction_id(),
+        f"An XML format error: {exc.message[:300]}").build()
+
+
+ERROR_TEXTS = {
+    "CS:Format": "Not a DER PKCS#10 request", "CS:BadSig": "The CSR signature does not verify",
+    "CS:NoKU": "The CSR requests no keyUsage", "CS:KUCrit": "keyUsage must be critical",
+    "CS:KUBits": "keyUsage must be exactly digitalSignature or keyAgreement",
+    "CS:KeyType": "The key must be EC P-256", "CS:NoSAN": "No hardwareModuleName",
+    "CS:SAN": "Wrong subjectAltName", "CS:DevID": "Wrong Device ID",
+    "CS:Subject": "The subject must be empty", "CS:HwType": "Unknown hwType",
+    "CS:Profile": "Not the Device CSR profile",
+    "DV:Max100": "100 Device Certificates already issued for this Device ID",
+    "DV:NoCert": "No Device Certificate issued before for this Device ID",
+}
+
+
+def appm_error(status: str, code: str | None) -> tuple[str | None, str | None]:
+    """The simulator's own reason codes as AppM's ErrorCode (the prefix AppM gives the status,
+    at most 10 characters) and ErrorText."""
+    if code is None:
+        return None, None
+    prefix = W.ERROR_PREFIX.get(status, code[:2])
+    tail = code.split(":", 1)[-1][:7] or "0"
+    return f"{prefix}:{tail}", ERROR_TEXTS.get(code, code)
+
+
+def _transaction_id() -> str:
+    return str(secrets.randbelow(10**9) + 1)
 
 
 def _advance_batch(state: SimState, bid: int, process: bool = True) -> None:
@@ -280,13 +327,18 @@ def advance_open_batches(state: SimState) -> None:
 
 
 def _issue_device(state: SimState, der: bytes, owner: str, now: datetime,
-                  h: CA.Hierarchy) -> tuple[str, str | None, str | None]:
+                  h: CA.Hierarchy, *, replacing: bool = False
+                  ) -> tuple[str, str | None, str | None]:
+    """Check and issue one Device CSR. `replacing` (ad hoc, AppM 2.4.1.3 a): the device must
+    already have a Device Certificate, else UNKNOWN_DEVICE."""
     try:
         csr, dev, usage = check_device_csr(der)
     except CsrProblem as p:
         return "CSR_ERROR", p.code, None
     n = state.conn().execute("SELECT COUNT(*) FROM certificates WHERE device_eui=?",
                              (dev,)).fetchone()[0]
+    if replacing and n == 0:
+        return "UNKNOWN_DEVICE", "DV:NoCert", None
     if n >= MAX_CERTS_PER_DEVICE:
         return "INELIGIBLE", "DV:Max100", None
     cert = CA.issue_device(h.device_ca, csr, now)
@@ -295,42 +347,60 @@ def _issue_device(state: SimState, der: bytes, owner: str, now: datetime,
 
 
 def batch_result(state: SimState, owner: str, batch_id: str, process: bool = True) -> bytes:
-    if not batch_id.isdigit():
-        return W.ErrorResponse("BR:BadId", "BatchId must be a number.").build()
+    """AppM Appendix D: the batch's status (and, COMPLETED, every DeviceCertificate); a BatchId
+    that is not this client's or not a number -> FORMAT_ERROR FM:AA3 "Unknown BatchId"."""
+    unknown = W.CSRBatchResult(None, "FORMAT_ERROR", error_code="FM:AA3",
+                               error_text="Unknown BatchId").build()
+    if not batch_id.isascii() or not batch_id.isdigit() or len(batch_id) > 18:
+        return unknown
     bid = int(batch_id)
     row = state.conn().execute("SELECT * FROM batches WHERE batch_id=? AND owner=?",
                                (bid, owner)).fetchone()
     if row is None:
-        return W.ErrorResponse("BR:Unknown", f"No batch {bid} for this client.").build()
+        return unknown
     _advance_batch(state, bid, process)
     row = state.conn().execute("SELECT * FROM batches WHERE batch_id=?", (bid,)).fetchone()
+    if row["error_code"]:
+        code, text = appm_error(row["status"], row["error_code"])
+        return W.CSRBatchResult(None, row["status"], (), code, row["client_ref"], text).build()
     results: list[W.CsrResult] = []
     if row["status"] == "COMPLETED":
         for it in state.conn().execute(
                 "SELECT i.csr_id, i.status, i.error_code, c.der FROM batch_items i LEFT JOIN "
                 "certificates c ON c.serial = i.serial WHERE i.batch_id=? ORDER BY i.rowid",
                 (bid,)):
-            results.append(W.CsrResult(it["csr_id"], it["status"], it["error_code"],
-                                       bytes(it["der"]) if it["der"] is not None else None))
-    return W.CSRBatchResult(str(bid), row["status"], tuple(results), row["error_code"],
+            code, text = appm_error(it["status"], it["error_code"])
+            if it["der"] is None and code is None:
+                code, text = "CA:NoCert", "No certificate was issued"
+            results.append(W.CsrResult(it["csr_id"], it["status"], code,
+                                       bytes(it["der"]) if it["der"] is not None else None,
+                                       text))
+    return W.CSRBatchResult(str(bid), row["status"], tuple(results), None,
                             row["client_ref"]).build()
 
 
 def adhoc(state: SimState, owner: str, msg: W.DeviceCertificateSigningRequest) -> bytes:
+    """AppM Appendix A: one Device CSR, answered at once (a replay gets the first answer)."""
     with Tx(state):
         prior = _replay(state, owner, "adhoc", msg.id)
         if prior is not None:
             log_submission(state, owner, "adhoc", msg.id, "replay")
             return prior
         status, code, serial = _issue_device(state, msg.csr, owner, _now(state),
-                                             state.hierarchy)
+                                             state.hierarchy, replacing=True)
         if status == "CSR_ERROR" and code in ("CS:NoSAN", "CS:SAN", "CS:DevID"):
             status = "UNKNOWN_DEVICE"
+        if status == "INELIGIBLE":  # not an ad hoc status in AppM: the RA must act [inferred]
+            status = "ISSUANCE_ANOMALY"
         der = None
         if serial:
             der = bytes(state.conn().execute("SELECT der FROM certificates WHERE serial=?",
                                              (serial,)).fetchone()["der"])
-        body = W.DeviceCertificateSigningResponse(msg.id, status, code, der).build()
+        ecode, etext = appm_error(status, code)
+        if der is None and ecode is None:
+            ecode, etext = "CA:NoCert", "No certificate was issued"
+        body = W.DeviceCertificateSigningResponse(msg.id, status, ecode, der,
+                                                  _transaction_id(), etext).build()
         _save_reply(state, owner, "adhoc", msg.id, body)
         log_submission(state, owner, "adhoc", msg.id, "new")
     return body
@@ -454,26 +524,53 @@ def enrol(state: SimState, msg: W.CredentialRequest) -> bytes:
     return body
 
 
-def search(state: SimState, req: W.CertificateSearchRequest) -> bytes:
-    sql = "SELECT * FROM certificates WHERE kind IN ('organisation', 'device')"
-    params: list[str] = []
-    if req.serial:
-        sql += " AND serial=?"
-        params.append(req.serial.rjust(32, "0"))
-    if req.subject_eui:
-        sql += " AND subject_eui=?"
-        params.append(req.subject_eui.replace("-", "").upper())
-    if req.role:
-        sql += " AND role=?"
-        params.append(req.role.upper())
-    if req.device_eui:
-        sql += " AND device_eui=?"
-        params.append(req.device_eui.replace("-", "").upper())
-    sql += " ORDER BY issued_at LIMIT 1000"
-    out = [W.RepositoryRecord(r["serial"], r["status"], bytes(r["der"]), r["role"], r["usage"],
-                              r["subject_eui"], r["device_eui"])
-           for r in state.conn().execute(sql, params)]
-    return W.CertificateSearchResponse(tuple(out)).build()
+def _repo_record(state: SimState, r: sqlite3.Row, with_body: bool) -> W.RepositoryRecord:
+    """A repository row as the DCC's repository shows it: the status it really has now
+    (R revoked, E expired, else I in use), decimal role for Organisation certificates."""
+    der = bytes(r["der"])
+    status = r["status"]
+    if status != "R":
+        cert = x509.load_der_x509_certificate(der)
+        if cert.not_valid_after_utc < _now(state):
+            status = "E"
+    org = r["kind"] == "organisation"
+    return W.RepositoryRecord(
+        r["serial"], status, r["usage"] or "DS",
+        W.eui_text(r["subject_eui"]) if org and r["subject_eui"] else None,
+        W.eui_text(r["device_eui"]) if not org and r["device_eui"] else None,
+        W.role_to_repo(r["role"]) if org and r["role"] else None, False,
+        der if with_body else None)
+
+
+def search(state: SimState, req: W.CertificateSearchRequest) -> bytes | None:
+    """certificatesearch: every Organisation certificate of a subject EUI, or every Device
+    certificate of a device EUI; None (HTTP 402) when there is none."""
+    if req.subject_name is not None:
+        sql = "SELECT * FROM certificates WHERE kind='organisation' AND subject_eui=?"
+        key = req.subject_name.replace("-", "")
+    else:
+        sql = "SELECT * FROM certificates WHERE kind='device' AND device_eui=?"
+        key = (req.subject_alt_name or "").replace("-", "")
+    rows = state.conn().execute(sql + " ORDER BY issued_at LIMIT 1000", (key,)).fetchall()
+    if not rows:
+        return None
+    return W.CertificateSearchResponse(tuple(_repo_record(state, r, False) for r in rows),
+                                       audit_reference=_audit_reference()).build()
+
+
+def retrieve(state: SimState, req: W.CertificateDataRequest) -> bytes | None:
+    """retrievecertificate: one certificate by serial, with its body; None (402) if unknown."""
+    row = state.conn().execute(
+        "SELECT * FROM certificates WHERE kind IN ('organisation', 'device') AND serial=?",
+        (f"{int(req.serial, 16):032X}",)).fetchone()
+    if row is None:
+        return None
+    return W.CertificateDataResponse(_repo_record(state, row, True),
+                                     audit_reference=_audit_reference()).build()
+
+
+def _audit_reference() -> str:
+    return f"{int(datetime.now(UTC).timestamp())}-{secrets.token_hex(5)}"
 
 
 SIM_ENVIRONMENT = "test"

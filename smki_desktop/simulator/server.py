@@ -2,12 +2,14 @@
 
 - The **portal** port requires mutual TLS (CERT_REQUIRED) with a client certificate issued by the
   simulator's IKI CA (partial-chain trust anchored at that CA only): without one, no HTTP answer
-  is ever given. It serves the web services (`/ws/...`) and the browser portal's forms
-  (`/portal/...`).
+  is ever given. It serves the DCC's web services at SEC Appendix M's paths
+  (`/1.0/PortalCSRBatch/...`, the ad hoc one at `ws_xml.ADHOC_PATH`) and the browser portal's
+  forms (`/portal/...`).
 - The **public** port is server-authenticated TLS only, like the DCC's repository service: the
-  repository (`/repository/...`, API key), the RAPP 5.4 enrolment endpoint (`/enrol/...`, the
-  out-of-band enrolment token) and the test control endpoint (`/_control/...`, control token:
-  faults, clock, counts).
+  repository as DCC Boxed serves it (`/services/certificatesearch`,
+  `/services/retrievecertificate`, `?apikey=`), our CRL call (`/repository/crl`), the RAPP 5.4
+  enrolment endpoint (`/enrol/...`, the out-of-band enrolment token) and the test control
+  endpoint (`/_control/...`, control token: faults, clock, counts).
 
 Requests over the size cap are refused from their Content-Length before any body is read.
 """
@@ -37,6 +39,9 @@ from smki_desktop.simulator import dcc
 from smki_desktop.simulator.state import SimState, atomic_write
 
 MAX_BODY = W.MAX_MESSAGE_BYTES
+#: The API key DCC Boxed accepts on a test network, which the DCC's own repository client
+#: (@smartdcc/dccboxed-keystore) sends: accepted here because the simulator is a Test DCC.
+DCC_BOXED_TEST_KEY = "u3bg9gt38htd0j2"
 FAULT_KINDS = ("delay", "delay-after", "5xx", "drop", "drop-after", "malformed", "huge")
 
 
@@ -294,8 +299,13 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def r_submit_batch(self, body: bytes, q: dict[str, str]) -> Answer:
-        return 200, dcc.submit_batch(self.server.sim.state, self._owner(),
-                                     W.SubmitCSRBatch.parse(body)), "application/xml"
+        """AppM Appendix C; a request it cannot accept is answered 200 FORMAT_ERROR."""
+        try:
+            msg = W.SubmitCSRBatch.parse(body)
+        except W.XmlMessageError as exc:
+            return 200, dcc.batch_format_error(exc), "application/xml"
+        return 200, dcc.submit_batch(self.server.sim.state, self._owner(), msg), \
+            "application/xml"
 
     def r_batch_result(self, body: bytes, q: dict[str, str]) -> Answer:
         return 200, dcc.batch_result(self.server.sim.state, self._owner(),
@@ -308,8 +318,11 @@ class Handler(BaseHTTPRequestHandler):
         if not ous or ous[0].value != "02":  # only (Import/Gas) Suppliers use ad hoc
             self._error(400, "AH:Role", "Ad hoc Device CSRs are for Suppliers (role 02) only.")
             return None
-        return 200, dcc.adhoc(self.server.sim.state, self._owner(),
-                              W.DeviceCertificateSigningRequest.parse(body)), "application/xml"
+        try:
+            msg = W.DeviceCertificateSigningRequest.parse(body)
+        except W.XmlMessageError as exc:  # AppM Appendix A: 200 FORMAT_ERROR, no ID
+            return 200, dcc.adhoc_format_error(exc), "application/xml"
+        return 200, dcc.adhoc(self.server.sim.state, self._owner(), msg), "application/xml"
 
     def r_org_submit(self, body: bytes, q: dict[str, str]) -> Answer:
         return 200, dcc.submit_org(self.server.sim.state, self._owner(),
@@ -409,11 +422,42 @@ class Handler(BaseHTTPRequestHandler):
         return st.conn().execute("SELECT 1 FROM api_keys WHERE key=?", (key,)).fetchone() \
             is not None
 
+    def _repo_key_ok(self, q: dict[str, str]) -> bool:
+        """The repository's `apikey` query parameter (as DCC Boxed takes it): a key this
+        simulator issued, or DCC Boxed's well-known test key (the simulator is a Test DCC).
+        A missing or unknown key: 403 (the DCC's answer is not published [inferred])."""
+        key = q.get("apikey", "")
+        if key and (key == DCC_BOXED_TEST_KEY or self._api_key_ok(key)):
+            return True
+        self._error(403, "AU:Denied", "Missing or unknown apikey.")
+        return False
+
+    def _repo_answer(self, body: bytes, parse: Callable[[bytes], Any],
+                     run: Callable[[Any], bytes | None]) -> Answer:
+        """402 when nothing is found, 401 when the request is invalid (DCC Boxed's codes)."""
+        try:
+            req = parse(body)
+        except W.XmlMessageError as exc:
+            return 401, W.ErrorResponse("RQ:Invalid", exc.message[:300]).build(), \
+                "application/xml"
+        out = run(req)
+        if out is None:
+            return 402, b"", "application/xml"
+        return 200, out, "application/xml"
+
     def r_search(self, body: bytes, q: dict[str, str]) -> Answer:
-        if not self._require("X-API-Key", self._api_key_ok):
+        if not self._repo_key_ok(q):
             return None
-        return 200, dcc.search(self.server.sim.state, W.CertificateSearchRequest.parse(body)), \
-            "application/xml"
+        st = self.server.sim.state
+        return self._repo_answer(body, W.CertificateSearchRequest.parse,
+                                 lambda req: dcc.search(st, req))
+
+    def r_retrieve(self, body: bytes, q: dict[str, str]) -> Answer:
+        if not self._repo_key_ok(q):
+            return None
+        st = self.server.sim.state
+        return self._repo_answer(body, W.CertificateDataRequest.parse,
+                                 lambda req: dcc.retrieve(st, req))
 
     def r_repo_crl(self, body: bytes, q: dict[str, str]) -> Answer:
         if not self._require("X-API-Key", self._api_key_ok):
@@ -477,9 +521,9 @@ class Handler(BaseHTTPRequestHandler):
                                 "requests": requests}).encode(), "application/json"
 
     PORTAL: ClassVar[dict[tuple[str, str], Callable[..., Answer]]] = {
-        ("POST", "/ws/SubmitCSRBatch"): r_submit_batch,
-        ("GET", "/ws/CSRBatchResult"): r_batch_result,
-        ("POST", "/ws/DeviceCertificateSigningRequest"): r_adhoc,
+        ("POST", W.BATCH_SUBMIT_PATH): r_submit_batch,  # AppM Appendix C
+        ("GET", W.BATCH_RESULT_PATH): r_batch_result,  # AppM Appendix D
+        ("POST", W.ADHOC_PATH): r_adhoc,  # AppM Appendix A; the path is the app's default
         ("POST", "/portal/organisation-csr"): r_org_submit,
         ("GET", "/portal/organisation-csr"): r_org_status,
         ("POST", "/portal/revocation"): r_revoke,
@@ -490,7 +534,8 @@ class Handler(BaseHTTPRequestHandler):
         ("GET", "/portal/batch-response"): r_upload_response,
     }
     PUBLIC: ClassVar[dict[tuple[str, str], Callable[..., Answer]]] = {
-        ("POST", "/repository/search"): r_search,
+        ("POST", W.REPO_SEARCH_PATH): r_search,  # as DCC Boxed serves it
+        ("POST", W.REPO_RETRIEVE_PATH): r_retrieve,
         ("GET", "/repository/crl"): r_repo_crl,
         ("POST", "/enrol/credential"): r_enrol,
         ("POST", "/_control/faults"): r_faults,

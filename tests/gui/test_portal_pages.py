@@ -119,3 +119,29 @@ def test_credential_requests_from_settings_in_live(qtbot, data_root: Path) -> No
         assert sorted(e.details["purpose"] for e in requests) == ["file-signing", "web-service"]
     finally:
         w.jobs.wait(30000)
+
+
+def test_portal_settings_web_service_options_and_http_warning(qtbot, sim_window: MainWindow,  # type: ignore[no-untyped-def]
+                                                               tmp_path: Path) -> None:
+    from smki_desktop.services import portal as portal_service
+
+    section = PortalSection(sim_window.services)
+    qtbot.addWidget(section)
+    assert section.deadline.text() == "60"
+    section.deadline.setText("25")
+    section.adhoc_path.setText("/1.0/Other/DeviceCertificateSigningRequest")
+    section.save_options()
+    qtbot.waitUntil(lambda: section.job is None, timeout=30_000)
+    ctx = sim_window.services.ctx
+    assert portal_service.deadline(ctx) == 25.0
+    assert portal_service.adhoc_path(ctx) == "/1.0/Other/DeviceCertificateSigningRequest"
+    section.deadline.setText("never")
+    section.save_options()
+    qtbot.waitUntil(lambda: section.job is None, timeout=30_000)
+    assert "portal.deadline" in section.message.text() and portal_service.deadline(ctx) == 25.0
+    info = simulator_control.running(ctx)
+    assert info is not None
+    portal_service.set_endpoint(ctx, info.portal_url, "http://127.0.0.1:8083",
+                                info.trust_anchor_pem)
+    section.refresh()
+    assert "plain HTTP" in section.current.text()

@@ -42,3 +42,20 @@ def device_csrs(n: int, start: int = 0x00DB123456789000) -> list[tuple[str, byte
 
 def submissions(info: simulator_control.SimulatorInfo) -> dict[str, Any]:
     return simulator_control.control(info, "/_control/submissions")
+
+
+def seed_devices(info: simulator_control.SimulatorInfo, euis: list[int]) -> None:
+    """Give each device a first Device Certificate in the simulator, as its installation
+    would have (AppM: the ad hoc web service only replaces an existing certificate)."""
+    from datetime import UTC, datetime
+
+    from smki_desktop.simulator import dcc
+    from smki_desktop.simulator.state import SimState
+
+    st = SimState(info.state_dir)
+    for eui in euis:
+        (_, der), = device_csrs(1, eui)
+        with dcc.Tx(st):
+            status, code, _ = dcc._issue_device(st, der, "installation", datetime.now(UTC),
+                                                st.hierarchy)
+        assert status == "SUCCESS", code

@@ -17,7 +17,7 @@ import pytest
 
 from smki_desktop.core.portal_ports import ProtocolFault, Unreachable
 from smki_desktop.services import portal, simulator_control
-from tests.integration.portal_helpers import device_csrs, enrolled, submissions
+from tests.integration.portal_helpers import device_csrs, enrolled, seed_devices, submissions
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def _batch_rows(sim, ref: str) -> list[dict]:  # type: ignore[no-untyped-def, ty
 
 @pytest.mark.parametrize("kind", ["5xx", "drop", "malformed"])
 def test_transient_fault_is_retried_transparently(ctx, sim, kind: str) -> None:
-    fault(sim, kind, 1, path="/ws/SubmitCSRBatch")
+    fault(sim, kind, 1, path="/1.0/PortalCSRBatch/SubmitCSRBatch")
     item = portal.enqueue_device_batch(ctx, device_csrs(2, 0x00DB123456700000))
     out = portal.send_pending(ctx)
     assert out[0].state == "submitted", out[0].last_error
@@ -52,7 +52,8 @@ def test_transient_fault_is_retried_transparently(ctx, sim, kind: str) -> None:
     ("malformed", ProtocolFault, "not a valid message"),
 ])
 def test_persistent_fault_is_reported_and_item_kept(ctx, sim, kind, error, match) -> None:
-    fault(sim, kind, 3, path="/ws/SubmitCSRBatch")  # one more than the client's 2 retries
+    # one more than the client's 2 retries
+    fault(sim, kind, 3, path="/1.0/PortalCSRBatch/SubmitCSRBatch")
     item = portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB123456710000))
     out = portal.send_pending(ctx)
     after = out[0]
@@ -64,7 +65,7 @@ def test_persistent_fault_is_reported_and_item_kept(ctx, sim, kind, error, match
         f"{after.last_error})" in after.next_action
     p = portal.open_portal(ctx, retries=0)
     try:
-        fault(sim, kind, 1, path="/ws/SubmitCSRBatch")
+        fault(sim, kind, 1, path="/1.0/PortalCSRBatch/SubmitCSRBatch")
         with pytest.raises(error, match=match):
             p.submit_device_batch(item.ref, [("dX", b"\x30\x00")])
     finally:
@@ -76,7 +77,7 @@ def test_persistent_fault_is_reported_and_item_kept(ctx, sim, kind, error, match
 
 
 def test_delay_beyond_timeout_is_unreachable_then_retry_succeeds(ctx, sim) -> None:
-    fault(sim, "delay", 1, seconds=1.5, path="/ws/SubmitCSRBatch")
+    fault(sim, "delay", 1, seconds=1.5, path="/1.0/PortalCSRBatch/SubmitCSRBatch")
     p = portal.open_portal(ctx, timeout=0.5, retries=0)
     item = portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB123456720000))
     try:
@@ -95,7 +96,7 @@ def test_delay_beyond_timeout_is_unreachable_then_retry_succeeds(ctx, sim) -> No
 
 
 def test_reply_lost_after_commit_is_resent_without_duplicate(ctx, sim) -> None:
-    fault(sim, "drop-after", 3, path="/ws/SubmitCSRBatch")
+    fault(sim, "drop-after", 3, path="/1.0/PortalCSRBatch/SubmitCSRBatch")
     item = portal.enqueue_device_batch(ctx, device_csrs(3, 0x00DB123456730000))
     out = portal.send_pending(ctx)
     assert out[0].state == "queued"  # never confirmed: kept
@@ -110,7 +111,7 @@ def test_reply_lost_after_commit_is_resent_without_duplicate(ctx, sim) -> None:
 
 def _adhoc_requests(sim) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
     return [r for r in submissions(sim)["requests"]
-            if r["target"].startswith("/ws/DeviceCertificateSigningRequest")]
+            if r["target"].startswith("/1.0/PortalCSR/DeviceCertificateSigningRequest")]
 
 
 def test_adhoc_after_lost_reply_returns_the_same_certificate(ctx, sim, data_root) -> None:
@@ -126,8 +127,9 @@ def test_adhoc_after_lost_reply_returns_the_same_certificate(ctx, sim, data_root
     clock = FixedClock(datetime.now(UTC))
     c = open_context(Environment.TEST, data_root, clock=clock)
     try:
-        fault(sim, "drop-after", 3, path="/ws/DeviceCertificateSigningRequest")
+        fault(sim, "drop-after", 3, path="/1.0/PortalCSR/DeviceCertificateSigningRequest")
         (_cid, der), = device_csrs(1, 0x00DB123456740000)
+        seed_devices(sim, [0x00DB123456740000])
         item = portal.enqueue_adhoc(c, der)
         assert portal.send_pending(c)[0].state == "queued"
         assert len(_adhoc_requests(sim)) == 1  # no in-adapter retries 0.3 s / 0.6 s later
@@ -150,7 +152,8 @@ def test_adhoc_after_lost_reply_returns_the_same_certificate(ctx, sim, data_root
         assert outcomes == ["new", "replay", "replay", "replay"]
         from smki_desktop.services.repository import search
 
-        assert len(search(c, device_eui="00DB123456740000").entries) == 1
+        # its installation's certificate and exactly one more: the replays issued nothing
+        assert len(search(c, device_eui="00DB123456740000").entries) == 2
     finally:
         c.close()
 
@@ -161,11 +164,11 @@ def test_failed_batch_poll_is_one_request_and_deferred(ctx, sim) -> None:
     item = portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB123456750000))
     sent = portal.send_pending(ctx)[0]
     assert sent.state == "submitted"
-    fault(sim, "5xx", 3, path="/ws/CSRBatchResult")
+    fault(sim, "5xx", 3, path="/1.0/PortalCSRBatch/CSRBatchResult")
     report = portal.poll(ctx, force=True)
     assert [i.ref for i, _why in report.deferred] == [item.ref]
     polls = [r for r in submissions(sim)["requests"]
-             if r["target"].startswith("/ws/CSRBatchResult")]
+             if r["target"].startswith("/1.0/PortalCSRBatch/CSRBatchResult")]
     assert [p["fault"] for p in polls] == ["5xx"]
     assert portal.outbox(ctx).get(item.ref).next_action_at > ctx.clock.now()
 
@@ -178,7 +181,7 @@ def test_kill_9_client_and_server_mid_batch_then_restart(ctx, sim, data_root: Pa
             for i in range(n_batches)]
     # slow the server's answers (after it has committed) so that the kill lands mid-run,
     # most likely while a processed batch's answer is still on its way
-    fault(sim, "delay-after", 1000, seconds=0.25, path="/ws/SubmitCSRBatch")
+    fault(sim, "delay-after", 1000, seconds=0.25, path="/1.0/PortalCSRBatch/SubmitCSRBatch")
     env = dict(os.environ)
     cmd = [sys.executable, "-m", "smki_desktop.cli", "--data-dir", str(data_root), "portal",
            "send", "--json"]

@@ -14,9 +14,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core.portal_ports import Throttled
+from smki_desktop.core.ports import FixedClock
 from smki_desktop.services import portal, repository, simulator_control
 from smki_desktop.services.credentials import find_credential
-from tests.integration.portal_helpers import device_csrs, enrolled, org_csr, submissions
+from tests.integration.portal_helpers import (
+    device_csrs,
+    enrolled,
+    org_csr,
+    seed_devices,
+    submissions,
+)
 
 
 @pytest.fixture
@@ -114,13 +121,23 @@ def test_second_batch_poll_within_the_hour_is_throttled(ctx, sim) -> None:
 
 def test_adhoc_device_csr_and_repository_search_and_crl(ctx, sim, tmp_path: Path) -> None:
     (_cid, der), = device_csrs(1, 0x00DB123456770000)
+    # AppM 2.4.1.3 a): ad hoc only for a device that already has a certificate
+    first = portal.enqueue_adhoc(ctx, der)
+    assert portal.send_pending(ctx)[0].state == "failed"
+    assert "UNKNOWN_DEVICE UD:NoCert" in (portal.outbox(ctx).get(first.ref).last_error or "")
+    seed_devices(sim, [0x00DB123456770000])
     item = portal.enqueue_adhoc(ctx, der)
-    out = portal.send_pending(ctx)
-    assert out[0].state == "done"
+    real = ctx.clock
+    ctx.clock = FixedClock(real.now() + timedelta(seconds=5))  # past the next ad hoc slot
+    try:
+        out = portal.send_pending(ctx)
+    finally:
+        ctx.clock = real
+    assert out[0].state == "done", out[0].last_error
     res = portal.batch_results(ctx, item.ref)
     assert res[0].status == "SUCCESS"
     found = repository.search(ctx, device_eui="00-DB-12-34-56-77-00-00")
-    assert len(found.entries) == 1 and found.entries[0].status == "I"
+    assert len(found.entries) == 2 and {e.status for e in found.entries} == {"I"}
     # Organisation certificate: issue, find by subject EUI + role, revoke, CRL lists it
     der_org = org_csr(ctx, "90-B3-D5-1F-30-01-00-05")
     ref = portal.submit_org_csr(ctx, der_org).item.ref
@@ -185,20 +202,21 @@ def test_adt_package_upload_for_issue_6(ctx, sim, live_ctx) -> None:
 
 
 def test_typed_errors_rejected_and_authentication(ctx, sim) -> None:
-    from smki_desktop.core.portal_ports import AuthenticationFailed, Rejected
+    from smki_desktop.core.portal_ports import AuthenticationFailed
     from smki_desktop.portal.ws_client import WsRepository
 
     p = portal.open_portal(ctx)
-    try:
-        with pytest.raises(Rejected) as exc:
-            p.poll_batch("999999")
-        assert exc.value.dcc_code == "BR:Unknown"
+    try:  # AppM Appendix D: an unknown BatchId is a final FORMAT_ERROR FM:AA3
+        state = p.poll_batch("999999")
+        assert (state.status, state.error_code, state.error_text, state.final) == (
+            "FORMAT_ERROR", "FM:AA3", "Unknown BatchId", True)
     finally:
         p.close()
-    repo = WsRepository(portal.endpoint(ctx).endpoint, "wrong-key", retries=0)
+    repo = WsRepository(portal.endpoint(ctx).endpoint, "wrong-key-123", retries=0)
     try:
-        with pytest.raises(AuthenticationFailed, match="HTTP 401"):
+        with pytest.raises(AuthenticationFailed, match="HTTP 403") as err:
             repo.search(subject_eui="90B3D51F30010000")
+        assert "wrong-key-123" not in err.value.message
     finally:
         repo.close()
 
@@ -212,6 +230,7 @@ def test_adhoc_rate_follows_time_of_day_against_the_simulator(ctx, sim) -> None:
     ctx.clock = clock
     p = portal.open_portal(ctx)
     csrs = device_csrs(4, 0x00DB1234567B0000)
+    seed_devices(sim, [0x00DB1234567B0000 + i for i in range(4)])
     try:
         assert p.submit_device_csr("adhoc-1", csrs[0][1]).status == "SUCCESS"
         clock.advance(seconds=0.5)

@@ -62,7 +62,7 @@ def test_tampered_bundle_is_refused(ctx, sim, tmp_path: Path) -> None:
     portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB123456790000))
     bundle = portal.export_offline(ctx, tmp_path)
     payload = next(p for p in bundle.iterdir() if p.suffix == ".xml")
-    payload.write_bytes(payload.read_bytes().replace(b"<ID>", b"<ID>X", 1))
+    payload.write_bytes(payload.read_bytes().replace(b'ID="', b'ID="X', 1))
     with pytest.raises(Refusal, match="changed after signing"):
         portal.relay_offline(ctx, bundle, tmp_path / "out")
     manifest = bundle / "manifest.json"

@@ -55,5 +55,5 @@ def test_simulator_batch_is_collected_without_waiting_an_hour(ctx, sim, cli_run)
     assert done.state == "done"
     assert len(portal.batch_results(ctx, item.ref)) == 4
     polls = [q for q in submissions(sim)["requests"]
-             if q["target"].startswith("/ws/CSRBatchResult")]
+             if q["target"].startswith("/1.0/PortalCSRBatch/CSRBatchResult")]
     assert len(polls) == 2

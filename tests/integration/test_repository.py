@@ -73,3 +73,16 @@ def test_missing_api_key_and_unverifiable_crl(ctx, sim, monkeypatch) -> None:
     monkeypatch.setattr(portal, "_trust_simulator", lambda ctx, d: None)
     with pytest.raises(NotFound, match="does not verify against any trust anchor"):
         repository.fetch_crl(ctx)
+
+
+def test_expired_certificates_show_as_expired(ctx, sim) -> None:  # type: ignore[no-untyped-def]
+    cert = _issue_org(ctx, "90-B3-D5-1F-30-01-00-53")
+    assert [e.status for e in repository.search(ctx, subject_eui="90B3D51F30010053").entries] \
+        == ["I"]
+    years = (cert.not_valid_after_utc - cert.not_valid_before_utc).days // 365 + 2
+    simulator_control.control(sim, "/_control/config", {"clock_offset": years * 366 * 86400})
+    try:  # the simulator's clock is past the certificate's notAfter: status E, as the DCC has
+        got = repository.search(ctx, serial=f"{cert.serial_number:X}").entries
+        assert [(e.status, e.serial) for e in got] == [("E", f"{cert.serial_number:032X}")]
+    finally:
+        simulator_control.control(sim, "/_control/config", {"clock_offset": 0})

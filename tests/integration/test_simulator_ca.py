@@ -107,7 +107,8 @@ def test_batch_statuses_follow_the_accelerated_clock(state: SimState) -> None:
     state.set_meta("batch_step", "10")
     msg = W.SubmitCSRBatch("ref-1", (("a", _device_csr(0x00DB000000000001)),
                                      ("b", _device_csr(0x00DB000000000002, "key-agreement"))))
-    resp = W.SubmitCSRBatchResponse.parse(dcc.submit_batch(state, "owner", msg))
+    resp = W.SubmitCSRBatchStatus.parse(dcc.submit_batch(state, "owner", msg))
+    assert resp.batch_id is not None and resp.id == "ref-1"
     seen = []
     for offset in (0, 11, 21, 31):
         state.set_meta("clock_offset", str(offset))
@@ -115,9 +116,9 @@ def test_batch_statuses_follow_the_accelerated_clock(state: SimState) -> None:
         seen.append(res.status)
     assert seen == ["PENDING", "QUEUED", "PROCESSING", "COMPLETED"]
     assert [r.status for r in res.results] == ["SUCCESS", "SUCCESS"]
-    # another client cannot see it
-    err = dcc.batch_result(state, "someone else", resp.batch_id)
-    assert W.ErrorResponse.parse(err).error_code == "BR:Unknown"
+    # another client cannot see it: AppM's "Unknown BatchId"
+    err = W.CSRBatchResult.parse(dcc.batch_result(state, "someone else", resp.batch_id))
+    assert (err.status, err.error_code, err.batch_id) == ("FORMAT_ERROR", "FM:AA3", None)
 
 
 def test_processing_waits_for_the_window(state: SimState) -> None:
@@ -127,7 +128,7 @@ def test_processing_waits_for_the_window(state: SimState) -> None:
     noon = datetime(now.year, now.month, now.day, 12, 0, tzinfo=UTC)
     state.set_meta("clock_offset", str((noon - now).total_seconds()))
     msg = W.SubmitCSRBatch("ref-w", (("a", _device_csr(0x00DB000000000101)),))
-    bid = W.SubmitCSRBatchResponse.parse(dcc.submit_batch(state, "o", msg)).batch_id
+    bid = W.SubmitCSRBatchStatus.parse(dcc.submit_batch(state, "o", msg)).batch_id or ""
     state.set_meta("clock_offset", str((noon - now).total_seconds() + 3600))
     assert W.CSRBatchResult.parse(dcc.batch_result(state, "o", bid)).status == "QUEUED"
     night = datetime(now.year, now.month, now.day, 22, 30, tzinfo=UTC)
@@ -137,13 +138,19 @@ def test_processing_waits_for_the_window(state: SimState) -> None:
 
 def test_at_most_100_certificates_per_device(state: SimState) -> None:
     eui = 0x00DB000000000200
+    fresh = W.DeviceCertificateSigningResponse.parse(dcc.adhoc(
+        state, "o", W.DeviceCertificateSigningRequest("r-first", _device_csr(eui))))
+    assert (fresh.status, fresh.error_code) == ("UNKNOWN_DEVICE", "UD:NoCert")  # AppM 2.4.1.3
+    with dcc.Tx(state):  # its installation's certificate
+        assert dcc._issue_device(state, _device_csr(eui), "o", datetime.now(UTC),
+                                 state.hierarchy)[0] == "SUCCESS"
     statuses = []
-    for i in range(101):
+    for i in range(100):
         req = W.DeviceCertificateSigningRequest(f"r{i}", _device_csr(eui))
         statuses.append(W.DeviceCertificateSigningResponse.parse(
             dcc.adhoc(state, "o", req)).status)
-    assert statuses[:100] == ["SUCCESS"] * 100
-    assert statuses[100] == "INELIGIBLE"
+    assert statuses[:99] == ["SUCCESS"] * 99
+    assert statuses[99] == "ISSUANCE_ANOMALY"  # AppM's ad hoc statuses have no INELIGIBLE
     # a replay of an earlier reference gets its first answer, not a new certificate
     again = W.DeviceCertificateSigningResponse.parse(
         dcc.adhoc(state, "o", W.DeviceCertificateSigningRequest("r5", _device_csr(eui))))
@@ -154,8 +161,10 @@ def test_at_most_100_certificates_per_device(state: SimState) -> None:
 
 
 def test_batch_over_50000_csrs_is_refused() -> None:
-    body = b"<SubmitCSRBatch><ID>r</ID>" + b"".join(
+    body = b"<SubmitCSRBatch ID='r'><Version>1.0</Version>" + b"".join(
         b"<DeviceCSR ID='a%d'>AAAA</DeviceCSR>" % i for i in range(50_001)) + \
         b"</SubmitCSRBatch>"
-    with pytest.raises(W.XmlMessageError, match="at most 50000"):
+    with pytest.raises(W.BatchTooLarge, match="at most 50,000"):
         W.SubmitCSRBatch.parse(body)
+    answer = W.SubmitCSRBatchStatus.parse(dcc.batch_format_error(W.BatchTooLarge("x")))
+    assert (answer.status, answer.error_code) == ("FORMAT_ERROR", "FM:AA2")

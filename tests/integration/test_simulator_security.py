@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from smki_desktop.core import ws_xml as W
 from smki_desktop.core.errors import Refusal
 from smki_desktop.core.portal_ports import AuthenticationFailed, ProtocolFault
 from smki_desktop.portal.ws_client import ClientTls, Endpoint, WsPortal
@@ -127,7 +128,7 @@ def test_100_mb_body_refused_in_under_2_seconds(ctx, sim) -> None:
     t0 = time.perf_counter()
     with socket.create_connection((host, int(port)), timeout=5) as raw, \
             c.wrap_socket(raw, server_hostname=host) as s:
-        s.sendall(b"POST /ws/SubmitCSRBatch HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        s.sendall(b"POST /1.0/PortalCSRBatch/SubmitCSRBatch HTTP/1.1\r\nHost: x\r\nContent-Type: "
                   b"application/xml\r\nContent-Length: 104857600\r\n\r\n<SubmitCSRBatch>")
         s.sendall(b" " * (1024 * 1024))
         answer = b""
@@ -149,18 +150,22 @@ def test_100_mb_body_refused_in_under_2_seconds(ctx, sim) -> None:
     ("external entity", b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM '
      b'"file:///etc/passwd">]><SubmitCSRBatch><ID>&x;</ID><DeviceCSR ID="a">AAAA</DeviceCSR>'
      b'</SubmitCSRBatch>'),
-    ("unexpected element", b"<SubmitCSRBatch><ID>r</ID><DeviceCSR ID='a'>AAAA</DeviceCSR>"
-     b"<Script/></SubmitCSRBatch>"),
+    ("unexpected element", b"<SubmitCSRBatch ID='r'><Version>1.0</Version><DeviceCSR "
+     b"ID='a'>AAAA</DeviceCSR><Script/></SubmitCSRBatch>"),
 ])
 def test_hostile_xml_refused_with_clear_error(ctx, sim, name: str, body: bytes) -> None:
     c = _mtls_context(ctx, sim)
     t0 = time.perf_counter()
     with httpx.Client(verify=c, timeout=10) as client:
-        r = client.post(sim.portal_url + "/ws/SubmitCSRBatch", content=body)
+        r = client.post(sim.portal_url + "/1.0/PortalCSRBatch/SubmitCSRBatch", content=body)
     assert time.perf_counter() - t0 < 2.0
-    assert r.status_code == 400, name
-    assert b"RQ:BadXML" in r.content
-    assert (b"Hostile XML" in r.content) or (b"unexpected element" in r.content)
+    # AppM Appendix C: HTTP 200, SubmitCSRBatchStatus FORMAT_ERROR FM:AA1, nothing accepted
+    assert r.status_code == 200, name
+    answer = W.SubmitCSRBatchStatus.parse(r.content)
+    assert (answer.status, answer.error_code, answer.batch_id) == ("FORMAT_ERROR", "FM:AA1",
+                                                                  None)
+    assert ("Hostile XML" in (answer.error_text or "")) or (
+        "unexpected element" in (answer.error_text or "")), answer.error_text
 
 
 def test_client_refuses_a_huge_answer_in_under_2_seconds(ctx, sim) -> None:
@@ -180,8 +185,8 @@ def test_body_without_length_is_refused(ctx, sim) -> None:
     c = _mtls_context(ctx, sim)
     with socket.create_connection((host, int(port)), timeout=5) as raw, \
             c.wrap_socket(raw, server_hostname=host) as s:
-        s.sendall(b"POST /ws/SubmitCSRBatch HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
-                  b"chunked\r\n\r\n10\r\n<SubmitCSRBatch>\r\n")
+        s.sendall(b"POST /1.0/PortalCSRBatch/SubmitCSRBatch HTTP/1.1\r\nHost: x\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n10\r\n<SubmitCSRBatch>\r\n")
         answer = b""
         while chunk := s.recv(4096):  # the server answers, then closes the connection
             answer += chunk

@@ -17,16 +17,17 @@ def test_batch_round_trip_keeps_ids_and_bytes() -> None:
 
 
 def test_batch_result_round_trip() -> None:
-    res = W.CSRBatchResult("17", "COMPLETED", (W.CsrResult("d1", "SUCCESS", None, b"cert"),
-                                               W.CsrResult("d2", "CSR_ERROR", "CS:BadSig")))
+    res = W.CSRBatchResult("17", "COMPLETED", (
+        W.CsrResult("d1", "SUCCESS", None, b"cert"),
+        W.CsrResult("d2", "CSR_ERROR", "CR:BadSig", None, "The CSR signature does not verify")))
     assert W.CSRBatchResult.parse(res.build()) == res
 
 
 def test_search_and_credential_round_trip() -> None:
-    req = W.CertificateSearchRequest(subject_eui="90B3D51F30010000", role="02")
+    req = W.CertificateSearchRequest(subject_name="90-B3-D5-1F-30-01-00-00")
     assert W.CertificateSearchRequest.parse(req.build()) == req
-    data_req = W.CertificateSearchRequest(serial="0A1B")
-    assert W.CertificateSearchRequest.parse(data_req.build()).serial == "0A1B"
+    data_req = W.CertificateDataRequest("0a1b")
+    assert W.CertificateDataRequest.parse(data_req.build()).serial == "0A1B"
     cr = W.CredentialResponse("x", "COMPLETED", None, b"c", (b"a", b"b"), "key")
     assert W.CredentialResponse.parse(cr.build()) == cr
 
@@ -55,24 +56,24 @@ def test_error_code_format() -> None:
 
 
 def test_unexpected_element_rejected_with_path() -> None:
-    data = b"<SubmitCSRBatchResponse><BatchId>1</BatchId><Status>PENDING</Status><Evil/>" \
-           b"</SubmitCSRBatchResponse>"
+    data = b"<SubmitCSRBatchStatus><Version>1.0</Version><Build>b</Build><BatchStatus>" \
+           b"PENDING</BatchStatus><BatchId>1</BatchId><Evil/></SubmitCSRBatchStatus>"
     with pytest.raises(W.XmlMessageError, match="unexpected element 'Evil'"):
-        W.SubmitCSRBatchResponse.parse(data)
+        W.SubmitCSRBatchStatus.parse(data)
 
 
 def test_wrong_root_and_unknown_status() -> None:
     with pytest.raises(W.XmlMessageError, match="Expected a CSRBatchResult"):
         W.CSRBatchResult.parse(b"<ErrorResponse><ErrorCode>AB:1</ErrorCode></ErrorResponse>")
-    with pytest.raises(W.XmlMessageError, match="Batch status 'DONE'"):
-        W.SubmitCSRBatchResponse.parse(
-            b"<SubmitCSRBatchResponse><BatchId>1</BatchId><Status>DONE</Status>"
-            b"</SubmitCSRBatchResponse>")
+    with pytest.raises(W.XmlMessageError, match="BatchStatus 'DONE'"):
+        W.SubmitCSRBatchStatus.parse(
+            b"<SubmitCSRBatchStatus><Version>1.0</Version><Build>b</Build><BatchStatus>DONE"
+            b"</BatchStatus><BatchId>1</BatchId></SubmitCSRBatchStatus>")
 
 
-def test_base64_with_whitespace_or_armour_rejected() -> None:
-    for body in [b"QUJD\nREVG", b"-----BEGIN CERTIFICATE REQUEST-----", b"QUJ"]:
-        data = b"<SubmitCSRBatch><ID>r</ID><DeviceCSR ID='a'>" + body + \
+def test_base64_with_armour_rejected() -> None:
+    for body in [b"-----BEGIN CERTIFICATE REQUEST-----", b"QUJ", b"QU*D"]:
+        data = b"<SubmitCSRBatch ID='r'><Version>1.0</Version><DeviceCSR ID='a'>" + body + \
                b"</DeviceCSR></SubmitCSRBatch>"
         with pytest.raises(W.XmlMessageError, match="base64"):
             W.SubmitCSRBatch.parse(data)
@@ -80,7 +81,7 @@ def test_base64_with_whitespace_or_armour_rejected() -> None:
 
 def test_malformed_xml_clear_error() -> None:
     with pytest.raises(W.XmlMessageError, match="Malformed XML"):
-        W.SubmitCSRBatchResponse.parse(b"<SubmitCSRBatchResponse><BatchId>")
+        W.SubmitCSRBatchStatus.parse(b"<SubmitCSRBatchStatus><BatchId>")
 
 
 def test_billion_laughs_rejected_fast() -> None:

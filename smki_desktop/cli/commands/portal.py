@@ -50,8 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     eps = ep.add_subparsers(dest="endpoint_cmd", metavar="ACTION")
     eps.required = True
     es = eps.add_parser("set", help="configure the endpoint and pin its trust anchor")
-    es.add_argument("--portal", required=True, help="https://... of the SMKI web services")
-    es.add_argument("--repository", required=True, help="https://... of the repository")
+    es.add_argument("--portal", required=True, help="https://... base of the SMKI web "
+                    "services (Appendix M's paths are appended)")
+    es.add_argument("--repository", required=True, help="https://... base of the repository "
+                    "(http://... only in Test, for a DCC Boxed)")
     es.add_argument("--anchor", required=True, type=Path, help="the DCC's root (PEM/DER)")
     es.set_defaults(handler=run_endpoint_set)
     ak = eps.add_parser("api-key", help="store the repository API key (read from the terminal "
@@ -59,6 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ak.set_defaults(handler=run_api_key)
     esh = eps.add_parser("show", help="show the endpoint in use")
     esh.set_defaults(handler=run_endpoint_show)
+    eo = eps.add_parser("option", help="show or set portal.deadline (seconds a call may "
+                                       "take, default 60) or portal.adhoc_path")
+    eo.add_argument("name", nargs="?", choices=[portal_service.DEADLINE_SETTING,
+                                                portal_service.ADHOC_PATH_SETTING])
+    eo.add_argument("value", nargs="?")
+    eo.set_defaults(handler=run_endpoint_option)
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -109,6 +117,10 @@ def run_send(args: argparse.Namespace, app: CliApp) -> int:
     items = portal_service.send_pending(app.context(), force=args.force)
     app.emit({"sent": [i.as_dict() for i in items]},
              "\n".join(portal_service.describe(i) for i in items) or "Nothing to send.")
+    if items and not any(i.state in ("submitted", "done") for i in items):
+        app.warn(f"Every send failed ({len(items)} request(s)): "
+                 + "; ".join(f"{i.ref}: {i.last_error or i.state}" for i in items))
+        return 1
     return 0
 
 
@@ -135,6 +147,9 @@ def run_endpoint_set(args: argparse.Namespace, app: CliApp) -> int:
                                 _read(args.anchor, "Trust anchor"))
     app.emit({"portal_url": args.portal, "repository_url": args.repository},
              f"{ctx.env.label} endpoint set; trust anchor pinned.")
+    warning = portal_service.repository_warning(ctx)
+    if warning:
+        app.warn(warning)
     return 0
 
 
@@ -150,6 +165,18 @@ def run_endpoint_show(args: argparse.Namespace, app: CliApp) -> int:
             "repository_url": rec.endpoint.repository_url}
     app.emit(data, f"{rec.source}: portal {rec.endpoint.portal_url}, repository "
                    f"{rec.endpoint.repository_url}")
+    return 0
+
+
+def run_endpoint_option(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    if args.name and args.value is not None:
+        portal_service.set_portal_setting(ctx, args.name, args.value)
+    data = {portal_service.DEADLINE_SETTING: portal_service.deadline(ctx),
+            portal_service.ADHOC_PATH_SETTING: portal_service.adhoc_path(ctx)}
+    if args.name:
+        data = {args.name: data[args.name]}
+    app.emit(data, "\n".join(f"{k} = {v}" for k, v in data.items()))
     return 0
 
 

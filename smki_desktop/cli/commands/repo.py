@@ -27,6 +27,8 @@ def run_search(args: argparse.Namespace, app: CliApp) -> int:
     res = repository.search(app.context(), subject_eui=args.eui, role=args.role,
                             device_eui=args.device, serial=args.serial)
     data = res.as_dict()
+    for w in res.warnings:
+        app.warn(w)
     lines = [f"{len(res.entries)} certificate(s)"]
     for d in data["results"]:
         who = d["subject_eui"] or d["device_eui"] or "-"

@@ -105,7 +105,8 @@ class Page(QWidget):
                      d["subject_eui"] or d["device_eui"] or "-", d["not_after"][:10]]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
-        self.message.setText(f"{len(self.results)} certificate(s) found.")
+        self.message.setText(" ".join([f"{len(self.results)} certificate(s) found.",
+                                       *res.warnings]))
 
     def _show_pem(self) -> None:
         rows = {i.row() for i in self.table.selectedIndexes()}

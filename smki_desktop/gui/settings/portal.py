@@ -66,6 +66,21 @@ class Section(QWidget):
         krow.addWidget(self.api_key)
         krow.addWidget(key_btn)
         form.addRow("Repository API key", krow)
+        self.deadline = QLineEdit()
+        self.deadline.setPlaceholderText("seconds (default 60)")
+        self.deadline.setToolTip("The longest a call to the DCC may take, retries included.")
+        self.adhoc_path = QLineEdit()
+        self.adhoc_path.setToolTip("Where the ad hoc Device CSR web service is under the "
+                                   "portal URL (the SMKI User Guide gives it).")
+        opt_btn = QPushButton("Save")
+        opt_btn.clicked.connect(self.save_options)
+        orow = QHBoxLayout()
+        orow.addWidget(QLabel("Call deadline (s)"))
+        orow.addWidget(self.deadline)
+        orow.addWidget(QLabel("Ad hoc path"))
+        orow.addWidget(self.adhoc_path, 2)
+        orow.addWidget(opt_btn)
+        form.addRow("Web services", orow)
         box.addWidget(ep)
         cr = QGroupBox("Credentials")
         cform = QVBoxLayout(cr)
@@ -106,8 +121,12 @@ class Section(QWidget):
                                  self.ctx.env is Environment.TEST else
                                  "Not configured: set the DCC's endpoint and trust anchor.")
         else:
+            warning = portal_service.repository_warning(self.ctx, rec)
             self.current.setText(f"{'Simulator' if rec.source == 'simulator' else 'Configured'}"
-                                 f": {rec.endpoint.portal_url} / {rec.endpoint.repository_url}")
+                                 f": {rec.endpoint.portal_url} / {rec.endpoint.repository_url}"
+                                 + (f"\n{warning}" if warning else ""))
+        self.deadline.setText(f"{portal_service.deadline(self.ctx):g}")
+        self.adhoc_path.setText(portal_service.adhoc_path(self.ctx))
         now = self.ctx.clock.now()
         lines = [f"{c.purpose}: serial {c.serial}, key {c.key_id[:16]}, until "
                  f"{c.not_after:%Y-%m-%d}{'' if c.valid_at(now) else ' (not valid now)'}"
@@ -131,6 +150,10 @@ class Section(QWidget):
             return
         self._run(portal_service.set_endpoint, "Saving", self.portal_url.text().strip(),
                   self.repo_url.text().strip(), data)
+
+    def save_options(self) -> None:
+        self._run(_save_options, "Saving the web-service options", self.deadline.text(),
+                  self.adhoc_path.text())
 
     def save_api_key(self) -> None:
         key = self.api_key.text()
@@ -171,6 +194,11 @@ class Section(QWidget):
         self.job = None
         self.message.setText(f"Failed: {_without_cli_options(getattr(exc, 'message', exc))}")
         self.refresh()
+
+
+def _save_options(ctx: Any, deadline: str, adhoc_path: str) -> None:
+    portal_service.set_portal_setting(ctx, portal_service.DEADLINE_SETTING, deadline)
+    portal_service.set_portal_setting(ctx, portal_service.ADHOC_PATH_SETTING, adhoc_path)
 
 
 def done_text(result: Any) -> str:

@@ -3,13 +3,18 @@
 Each record's hash is SHA-256 over the previous record's hash and the record's canonical JSON;
 the head of the chain (last sequence number and hash) is kept outside the database (the OS
 keyring), so that an edited row, a chain recomputed after an edit, and deleted last rows are all
-detected.
+detected. Each record is also signed by its writer's own key (one per installation, kept in the
+keyring, its public half registered in the store), so that rows added after the head cannot be
+forged by someone who can write the data folder but cannot use the keyring. The keyring entry
+(`AuditAnchor`) also records that this installation exists at its folder, so a wiped or replaced
+database is not a fresh start. Signature checking itself is a callback: this module stays pure.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,11 +97,111 @@ class StoredRow:
     artifacts_json: str
     prev_hash: str
     hash: str
+    writer: str = ""
+    sig: str = ""
 
 
-def verify_chain(rows: list[StoredRow], head: ChainHead | None) -> VerifyReport:
-    """Check every link and the head. `rows` in sequence order."""
+def signing_payload(row_hash: str, writer: str) -> bytes:
+    """What a writer signs for one record: its chained hash and the writer's id."""
+    return b"smki-audit-v1\0" + row_hash.encode() + b"\0" + writer.encode()
+
+
+@dataclass
+class AuditAnchor:
+    """What the OS keyring remembers about one installation's log (one entry per data folder):
+    that it exists, its head, its writer key, where signing started (with the head the keyring
+    held for the unsigned rows before that), and any earlier installation at the same folder
+    whose database disappeared."""
+
+    installation: str
+    writer: str
+    key: str                      # base64 of the writer's raw Ed25519 private key
+    seq: int
+    hash: str
+    signed_from: int = 1          # rows before this one predate signing (hash chain only)
+    legacy_seq: int = 0           # the keyring's head for those rows when signing started
+    legacy_hash: str | None = GENESIS   # None: the keyring held no head for them
+    lost: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_text(self) -> str:
+        return json.dumps({
+            "v": 1, "installation": self.installation, "writer": self.writer, "key": self.key,
+            "seq": self.seq, "hash": self.hash, "signed_from": self.signed_from,
+            "legacy_seq": self.legacy_seq, "legacy_hash": self.legacy_hash, "lost": self.lost,
+        }, sort_keys=True)
+
+    @classmethod
+    def from_text(cls, text: str) -> AuditAnchor:
+        d = json.loads(text)
+        lh = d.get("legacy_hash", GENESIS)
+        return cls(str(d["installation"]), str(d["writer"]), str(d["key"]), int(d["seq"]),
+                   str(d["hash"]), int(d.get("signed_from", 1)), int(d.get("legacy_seq", 0)),
+                   None if lh is None else str(lh), list(d.get("lost") or []))
+
+
+def verify_signed_log(rows: list[StoredRow], anchor: AuditAnchor, installation: str,
+                      signature_problem: Callable[[StoredRow], str | None]) -> VerifyReport:
+    """The whole check of a signed log against what the keyring remembers."""
+    rep = verify_chain(rows, ChainHead(anchor.seq, anchor.hash), signed_from=anchor.signed_from,
+                       signature_problem=signature_problem)
+    if anchor.installation != installation:
+        rep.problems.append(
+            f"The OS keyring records that installation {anchor.installation} kept this folder's "
+            f"audit log ({anchor.seq} records, head {anchor.hash[:16]}), but the database is "
+            f"installation {installation}: the database was deleted, replaced or emptied, or "
+            "its installation id was changed."
+        )
+    for old in anchor.lost:
+        rep.problems.append(
+            f"The OS keyring records that an earlier audit log at this folder (installation "
+            f"{old.get('installation')}, {old.get('seq')} records, head "
+            f"{str(old.get('hash'))[:16]}) disappeared: its database was deleted, replaced or "
+            f"emptied (noticed {old.get('noticed')})."
+        )
+    if anchor.signed_from > 1:
+        by_seq = {r.seq: r for r in rows}
+        if anchor.legacy_hash is None:
+            rep.problems.append(
+                f"Rows 1..{anchor.signed_from - 1} predate signing and the OS keyring held no "
+                "head for them: they cannot be proven complete."
+            )
+        else:
+            at = by_seq.get(anchor.legacy_seq)
+            if anchor.legacy_seq and (at is None or at.hash != anchor.legacy_hash):
+                rep.problems.append(
+                    f"Row {anchor.legacy_seq} does not match the head the OS keyring held when "
+                    "signing started: the unsigned part of the log was edited or recomputed."
+                )
+            if anchor.legacy_seq < anchor.signed_from - 1:
+                rep.problems.append(
+                    f"Rows {anchor.legacy_seq + 1}..{anchor.signed_from - 1} were added after "
+                    "the head the OS keyring held and before signing started: they cannot be "
+                    "proven (added by someone, or a write interrupted long ago)."
+                )
+    return rep
+
+
+def verify_chain(rows: list[StoredRow], head: ChainHead | None, *,
+                 signed_from: int | None = None,
+                 signature_problem: Callable[[StoredRow], str | None] | None = None
+                 ) -> VerifyReport:
+    """Check every link and the head. `rows` in sequence order. With `signed_from`, every row
+    from that sequence number on must carry a valid writer signature (`signature_problem`
+    returns None for a good one, else the reason)."""
     rep = VerifyReport(rows=len(rows))
+    unsigned_ok = 0
+    for r in rows:
+        if signed_from is None or signature_problem is None:
+            break
+        if r.seq < signed_from:
+            unsigned_ok = max(unsigned_ok, r.seq)
+            continue
+        why = signature_problem(r)
+        if why:
+            rep.problems.append(f"Row {r.seq} ({r.action}, {r.ts}) {why}: it was not written "
+                                "by this log's registered writers (forged or altered).")
+    if unsigned_ok:
+        rep.notes.append(f"Rows 1..{unsigned_ok} predate signing and are only hash-chained.")
     prev = GENESIS
     expected_seq = 1
     for r in rows:
@@ -145,6 +250,12 @@ def verify_chain(rows: list[StoredRow], head: ChainHead | None) -> VerifyReport:
                 f"Row {head.seq}'s hash does not match the head kept in the OS keyring: the chain "
                 "was recomputed after an edit."
             )
+        elif signed_from is not None and signature_problem is not None:
+            if not rep.problems:
+                rep.notes.append(
+                    f"{last_seq - head.seq} row(s) after the recorded head, signed by this "
+                    "log's writer: a write was interrupted before the head was updated."
+                )
         else:
             rep.notes.append(
                 f"{last_seq - head.seq} row(s) after the recorded head (a write interrupted "

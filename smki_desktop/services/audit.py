@@ -1,93 +1,225 @@
-"""The audit log service: append records to the hash chain, keep its head in the OS keyring,
-list and verify."""
+"""The audit log service: append records to the hash chain, sign each with this installation's
+own writer key, keep the head (and the fact that this installation exists) in the OS keyring,
+list and verify.
+
+Threat: someone who can read and write the data folder but cannot use the keyring (a colleague,
+a restored backup, malware reading files). They cannot sign, so rows they add, change, remove or
+reorder fail verification; the keyring entry is keyed by the data folder, so deleting, emptying
+or replacing the database (or changing its installation id) is not a fresh start either.
+Several writers can share one log later: each signs with its own key, whose public half is
+registered in `audit_writers`.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from smki_desktop.core.audit import (
     GENESIS,
+    AuditAnchor,
     AuditEntry,
     ChainHead,
     StoredRow,
     VerifyReport,
     artifact_digest,
     entry_hash,
+    signing_payload,
     verify_chain,
+    verify_signed_log,
 )
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store.db import Database
+from smki_desktop.store.repos.audit import AuditRepo, WriterRow
 
 _lock = threading.Lock()
 
 
+def _public_raw(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def writer_id_of(public_raw: bytes) -> str:
+    return hashlib.sha256(public_raw).hexdigest()
+
+
 class AuditLog:
     def __init__(self, db: Database, secrets: OsSecrets, environment: Environment, clock: Clock,
-                 actor: Callable[[], str], installation_id: str) -> None:
-        # One keyring entry per installation (data folder), so that two data folders on one
-        # machine (portable use, tests) keep separate heads.
+                 actor: Callable[[], str], installation_id: str,
+                 folder: Path | None = None) -> None:
+        # Before signing: one keyring entry per installation id (kept for the migration).
         self.head_entry = f"audit-head:{installation_id}"
+        # Since signing: one keyring entry per data folder, so that a new database (new
+        # installation id) at the same folder is seen as a replacement, not a fresh start.
+        where = str((folder or db.path.parent).resolve())
+        self.anchor_entry = "audit-anchor:" + hashlib.sha256(where.encode()).hexdigest()[:32]
         self.db = db
+        self.repo = AuditRepo(db)
         self.secrets = secrets
         self.environment = environment
         self.clock = clock
+        self.installation_id = installation_id
         self._actor = actor
+        self._anchor: AuditAnchor | None = None
+        self._key: Ed25519PrivateKey | None = None
 
+    # -- the keyring anchor --------------------------------------------------------------
+    def _load_anchor(self) -> AuditAnchor | None:
+        text = self.secrets.get_optional(self.anchor_entry)
+        return AuditAnchor.from_text(text) if text else None
+
+    def _writer(self) -> tuple[AuditAnchor, Ed25519PrivateKey, bool]:
+        """This installation's anchor and writer key, made on first use. Returns also whether
+        signing starts now on an existing (hash-chain only) log."""
+        if self._anchor is not None and self._key is not None:
+            return self._anchor, self._key, False
+        anchor = self._load_anchor()
+        lost: list[dict[str, Any]] = []
+        if anchor is not None and anchor.installation != self.installation_id:
+            # The database at this folder is not the one the keyring knew: remember that one.
+            lost = [*anchor.lost, {
+                "installation": anchor.installation, "seq": anchor.seq, "hash": anchor.hash,
+                "noticed": self.clock.now().isoformat(timespec="seconds"),
+            }]
+            anchor = None
+        migrating = False
+        if anchor is None:
+            key = Ed25519PrivateKey.generate()
+            pub = _public_raw(key)
+            last = self.repo.last()
+            signed_from = (last.seq + 1) if last else 1
+            legacy_seq, legacy_hash = 0, GENESIS
+            if last is not None:
+                migrating = True
+                head_text = self.secrets.get_optional(self.head_entry)
+                if head_text:
+                    legacy = ChainHead.from_text(head_text)
+                    legacy_seq, legacy_hash = legacy.seq, legacy.hash
+                else:
+                    legacy_seq, legacy_hash = 0, None  # type: ignore[assignment]
+            anchor = AuditAnchor(
+                installation=self.installation_id, writer=writer_id_of(pub),
+                key=base64.b64encode(key.private_bytes_raw()).decode(),
+                seq=legacy_seq, hash=legacy_hash or GENESIS, signed_from=signed_from,
+                legacy_seq=legacy_seq, legacy_hash=legacy_hash, lost=lost,
+            )
+            # The keyring learns of this installation before anything is signed with its key.
+            self.secrets.set(self.anchor_entry, anchor.to_text())
+        key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(anchor.key))
+        self._anchor, self._key = anchor, key
+        return anchor, key, migrating
+
+    # -- writing ---------------------------------------------------------------------------
     def record(self, action: str, details: dict[str, Any] | None = None,
                artifacts: dict[str, bytes | str] | None = None) -> AuditEntry:
-        details = details or {}
-        arts = {k: artifact_digest(v) for k, v in (artifacts or {}).items()}
+        anchor, key, migrating = self._writer()
+        if migrating:
+            self._append(anchor, key, "audit.signing.start", {
+                "writer": anchor.writer, "unsigned_rows": anchor.signed_from - 1,
+                "keyring_head_seq": anchor.legacy_seq,
+                "keyring_head_hash": anchor.legacy_hash,
+                "note": "rows before this one were only hash-chained",
+            }, {})
+        return self._append(anchor, key, action, details or {}, artifacts or {})
+
+    def _append(self, anchor: AuditAnchor, key: Ed25519PrivateKey, action: str,
+                details: dict[str, Any], artifacts: dict[str, bytes | str]) -> AuditEntry:
+        arts = {k: artifact_digest(v) for k, v in artifacts.items()}
         details_json = json.dumps(details, sort_keys=True, default=str, ensure_ascii=False)
         artifacts_json = json.dumps(arts, sort_keys=True)
         ts = self.clock.now().isoformat(timespec="microseconds")
         actor = self._actor()
         env = self.environment.value
         with _lock, self.db.transaction() as c:
-            last = c.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-            seq = (last["seq"] + 1) if last else 1
-            prev = last["hash"] if last else GENESIS
+            if self.repo.writer(anchor.writer, c) is None:
+                self.repo.add_writer(c, WriterRow(
+                    anchor.writer, _public_raw(key), self.installation_id, env, ts))
+            last = self.repo.last(c)
+            seq = (last.seq + 1) if last else 1
+            prev = last.hash if last else GENESIS
             h = entry_hash(prev, seq, ts, env, actor, action, details_json, artifacts_json)
-            c.execute(
-                "INSERT INTO audit_log(seq,ts,environment,actor,action,details,artifacts,"
-                "prev_hash,hash) VALUES(?,?,?,?,?,?,?,?,?)",
-                (seq, ts, env, actor, action, details_json, artifacts_json, prev, h),
-            )
-        # After the commit: a crash in between leaves rows after the head, which verify
-        # reports as a note; the reverse order would look like deleted rows.
-        self.secrets.set(self.head_entry, ChainHead(seq, h).to_text())
+            sig = base64.b64encode(key.sign(signing_payload(h, anchor.writer))).decode()
+            self.repo.append(c, StoredRow(seq, ts, env, actor, action, details_json,
+                                          artifacts_json, prev, h, anchor.writer, sig))
+        # After the commit: a crash in between leaves a signed row after the head, which
+        # verify tells apart from a forgery by its signature.
+        if seq > anchor.seq:
+            anchor.seq, anchor.hash = seq, h
+        self.secrets.set(self.anchor_entry, anchor.to_text())
         return AuditEntry(seq, ts, env, actor, action, details, arts, prev, h)
 
+    # -- reading ---------------------------------------------------------------------------
     def entries(self, limit: int | None = None, action_prefix: str = "") -> list[AuditEntry]:
-        sql = "SELECT * FROM audit_log"
-        params: list[Any] = []
-        if action_prefix:
-            sql += " WHERE action LIKE ?"
-            params.append(action_prefix + "%")
-        sql += " ORDER BY seq DESC"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        out = []
-        for r in self.db.conn().execute(sql, params):
-            out.append(AuditEntry(
-                r["seq"], r["ts"], r["environment"], r["actor"], r["action"],
-                json.loads(r["details"]), json.loads(r["artifacts"]), r["prev_hash"], r["hash"],
-            ))
-        return out
+        return [
+            AuditEntry(r.seq, r.ts, r.environment, r.actor, r.action, json.loads(r.details_json),
+                       json.loads(r.artifacts_json), r.prev_hash, r.hash)
+            for r in self.repo.newest(limit, action_prefix)
+        ]
+
+    def _signature_check(self, anchor: AuditAnchor) -> Callable[[StoredRow], str | None]:
+        own = Ed25519PrivateKey.from_private_bytes(base64.b64decode(anchor.key)).public_key()
+        keys: dict[str, Ed25519PublicKey | None] = {anchor.writer: own}
+
+        def problem(r: StoredRow) -> str | None:
+            if not r.writer or not r.sig:
+                return "carries no writer signature"
+            if r.writer not in keys:
+                # Another writer is trusted only through a registration this log can prove;
+                # none exists yet (a shared team log will add signed registrations).
+                keys[r.writer] = None
+            pub = keys[r.writer]
+            if pub is None:
+                return f"is signed by writer {r.writer[:16]}, which is not a registered writer"
+            try:
+                pub.verify(base64.b64decode(r.sig, validate=True),
+                           signing_payload(r.hash, r.writer))
+            except (InvalidSignature, ValueError):
+                return "has a signature that does not match its content"
+            return None
+
+        return problem
 
     def verify(self) -> VerifyReport:
-        rows = [
-            StoredRow(r["seq"], r["ts"], r["environment"], r["actor"], r["action"], r["details"],
-                      r["artifacts"], r["prev_hash"], r["hash"])
-            for r in self.db.conn().execute("SELECT * FROM audit_log ORDER BY seq")
-        ]
-        head_text = self.secrets.get_optional(self.head_entry)
-        head = ChainHead.from_text(head_text) if head_text else None
-        report = verify_chain(rows, head)
+        rows = self.repo.rows()
+        anchor = self._load_anchor()
+        if anchor is None:
+            # Not signed yet: a log from before signing (the migration starts signing at the
+            # next record) or an empty new log.
+            head_text = self.secrets.get_optional(self.head_entry)
+            head = ChainHead.from_text(head_text) if head_text else None
+            report = verify_chain(rows, head)
+            signed = [r.seq for r in rows if r.sig]
+            if signed:
+                report.problems.append(
+                    f"Row {signed[0]} carries a writer signature but the OS keyring records no "
+                    "installation at this folder: the rows were not written here."
+                )
+            elif rows:
+                report.notes.append("Records are hash-chained only; signing starts with the "
+                                    "next record.")
+        else:
+            report = verify_signed_log(rows, anchor, self.installation_id,
+                                       self._signature_check(anchor))
+            registered = self.repo.writer(anchor.writer)
+            if rows and rows[-1].seq >= anchor.signed_from and (
+                    registered is None
+                    or registered.public_key != _public_raw(
+                        Ed25519PrivateKey.from_private_bytes(base64.b64decode(anchor.key)))):
+                report.problems.append(
+                    "This installation's writer key is not registered in the database as the "
+                    "keyring records it: the writer registry was altered."
+                )
         for r in rows:
             if r.environment != self.environment.value:
                 report.problems.append(

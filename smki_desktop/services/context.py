@@ -78,7 +78,7 @@ class AppContext:
         self.keystore = OsKeyringKeyStore(env, self.paths.keys_dir, self.db, clock)
         self.installation_id = self._installation_id()
         self.audit = AuditLog(self.db, self.keystore.secrets, env, clock, self._actor,
-                              self.installation_id)
+                              self.installation_id, self.paths.env_dir)
 
     def _prepare_dirs(self) -> None:
         self.paths.env_dir.mkdir(parents=True, exist_ok=True)

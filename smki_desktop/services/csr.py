@@ -21,6 +21,7 @@ from smki_desktop.crypto.der import encode
 from smki_desktop.crypto.lint import LintReport, lint_der
 from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
 from smki_desktop.profile_data import load_profile, override_path
+from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.atomic import check_output, write_atomic
 
@@ -117,7 +118,7 @@ def create_org_csr(ctx: AppContext, key_ref: str, role: RemotePartyRole | str,
         raise Refusal(f"Key {info.short_id} ({info.label}) cannot be used: {used}. Generate a "
                       "new key for a new CSR.")
     profile = profile_for(ctx)
-    party = ctx.party()
+    party = crossing.require_party(ctx, "Organisation CSR")
     OrgCsrRequest(role, eui, info.usage, cn).check(
         profile, party.party_type.value if party else None)
     if party is not None:
@@ -186,7 +187,7 @@ def get_csr_der(ctx: AppContext, csr_id: int) -> bytes:
 def check_org_request(ctx: AppContext, role: RemotePartyRole, eui: Eui64, usage: KeyUsage,
                       cn: str | None) -> None:
     """Everything that can be checked before a key is made (so nothing is half-done)."""
-    party = ctx.party()
+    party = crossing.require_party(ctx, "Organisation key and CSR")
     OrgCsrRequest(role, eui, usage, cn).check(profile_for(ctx),
                                               party.party_type.value if party else None)
     if party is not None:

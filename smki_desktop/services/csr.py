@@ -24,6 +24,7 @@ from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.atomic import check_output, write_atomic
+from smki_desktop.store.repos import csrs as csrs_repo
 
 SETTING_PKCS11_MODULE = "pkcs11.module"
 SETTING_PKCS11_TOKEN = "pkcs11.token"
@@ -216,3 +217,21 @@ def new_key_and_org_csr(ctx: AppContext, usage: KeyUsage, role: RemotePartyRole,
             return create_org_csr(ctx, info.key_id, role, eui, cn, token_store=store)
     info = generate_key(ctx, usage, label, KeyType.EC_P256).key
     return create_org_csr(ctx, info.key_id, role, eui, cn)
+
+
+def discard_org_csr(ctx: AppContext, csr_id: int, *, token_store: Any = None) -> AuditEntry:
+    """Undo a key + CSR just made that never left the application (the wizard's Cancel): the
+    CSR row and its key are deleted, and the discard is audited."""
+    with ctx.db.transaction() as c:
+        key_id = csrs_repo.discard(c, csr_id, ctx.env.value)
+    if key_id is None:
+        raise Refusal(f"CSR {csr_id} cannot be discarded: it is not in the {ctx.env.label} "
+                      "environment or a certificate was already issued for it.")
+    info = resolve_key_ref(ctx.db, ctx.env, key_id)
+    if info.location is KeyLocation.PKCS11:
+        (token_store if token_store is not None else pkcs11_store(ctx)).delete(info.key_id)
+    else:
+        ctx.keystore.delete(info.key_id)
+    return ctx.audit.record("csr.org.discard", {"csr_id": csr_id, "key_id": info.key_id,
+                                                "location": info.location.value,
+                                                "reason": "cancelled before it was saved"})

@@ -22,12 +22,13 @@ from smki_desktop.crypto.lint import LintReport, lint_der
 from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
 from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.services import crossing
+from smki_desktop.services import token as token_service
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.atomic import check_output, write_atomic
 from smki_desktop.store.repos import csrs as csrs_repo
 
-SETTING_PKCS11_MODULE = "pkcs11.module"
-SETTING_PKCS11_TOKEN = "pkcs11.token"
+SETTING_PKCS11_MODULE = token_service.SETTING_PKCS11_MODULE
+SETTING_PKCS11_TOKEN = token_service.SETTING_PKCS11_TOKEN
 
 
 def profile_for(ctx: AppContext) -> SmkiProfile:
@@ -49,16 +50,10 @@ def pkcs11_store(ctx: AppContext) -> Any:
 
 
 def set_token_settings(ctx: AppContext, module: str, token: str) -> AuditEntry:
-    """Choose the PKCS#11 module and token label for token keys (both empty: none), audited."""
-    module, token = module.strip(), token.strip()
-    if module and not Path(module).is_file():
-        raise InputError(f"PKCS#11 module: there is no file {module}.")
-    if bool(module) != bool(token):
-        raise InputError("PKCS#11 module and token label: give both, or neither to stop using "
-                         "a token.")
-    ctx.set_setting(SETTING_PKCS11_MODULE, module)
-    ctx.set_setting(SETTING_PKCS11_TOKEN, token)
-    return ctx.audit.record("settings.pkcs11", {"module": module, "token": token})
+    """Choose the PKCS#11 module and token label for token keys (both empty: none), checked
+    and audited by the token service (the CLI's `token use` calls the same)."""
+    choice = token_service.use_token(ctx, module, token)
+    return choice.audit
 
 
 def signer_for(ctx: AppContext, info: KeyInfo,

@@ -8,6 +8,7 @@ import argparse
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.keys import KeyType, KeyUsage
 from smki_desktop.services import csr as csr_service
+from smki_desktop.services import token as token_service
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,11 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run_use(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
-    ctx.set_setting(csr_service.SETTING_PKCS11_MODULE, args.module)
-    ctx.set_setting(csr_service.SETTING_PKCS11_TOKEN, args.token)
-    ctx.audit.record("settings.pkcs11", {"module": args.module, "token": args.token})
-    app.emit({"module": args.module, "token": args.token},
-             f"Keys on token {args.token!r} via {args.module} ({ctx.env.label}).")
+    choice = token_service.use_token(ctx, args.module, args.token)
+    app.emit({"module": choice.module, "token": choice.token,
+              "description": choice.description},
+             f"Keys on token {choice.token!r} ({choice.description or 'PKCS#11'}) via "
+             f"{choice.module} ({ctx.env.label}).")
     return 0
 
 

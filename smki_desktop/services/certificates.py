@@ -251,6 +251,8 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
                            f"for {key_row['usage']}")
     else:
         matched = False
+        if f.key_id:
+            crossing.refuse_key_of_other_environment(ctx, f.key_id, what.capitalize())
     if not (cert.not_valid_before_utc <= when <= cert.not_valid_after_utc):
         reasons.append(f"validity: not valid at {when:%Y-%m-%d %H:%M:%SZ} (valid "
                        f"{cert.not_valid_before_utc:%Y-%m-%d} to "

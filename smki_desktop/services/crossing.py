@@ -99,16 +99,22 @@ def refuse_foreign_csr(ctx: AppContext, csr_der: bytes, what: str) -> str:
     spki = csr.public_key().public_bytes(serialization.Encoding.DER,
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
     key_id = key_id_for_spki(spki)
+    refuse_key_of_other_environment(ctx, key_id, what)
+    return key_id
+
+
+def refuse_key_of_other_environment(ctx: AppContext, key_id: str, what: str) -> None:
+    """EnvironmentMismatch when `key_id` is held (as a key or a CSR) by the other
+    environment's database and not by this one's."""
     if repo.holds_key_here(ctx.db.conn(), key_id):
-        return key_id
+        return
     them = other(ctx.env)
     if repo.holds_key(EnvPaths.for_env(ctx.paths.root, them).db_path, key_id):
         raise EnvironmentMismatch(
             f"{what} is for key {key_id[:16]}, which is held by the {them.label} environment "
             f"and not by this one: it belongs to the {them.label} environment; this is the "
-            f"{ctx.env.label} environment. {them.label} requests are never sent from "
+            f"{ctx.env.label} environment. {them.label} artifacts are never used in "
             f"{ctx.env.label}.")
-    return key_id
 
 
 def require_party(ctx: AppContext, what: str) -> PartyProfile | None:

@@ -146,3 +146,17 @@ def test_live_roles_are_those_the_party_type_may_hold(live_ctx, ctx) -> None:
                                 Eui64.parse("90-B3-D5-1F-30-01-00-01"))
     # Test without a profile: every role (training, fixtures)
     assert len(crossing.roles_offered(ctx)) >= 10
+
+
+def test_certificate_for_a_key_only_test_holds_is_refused_in_live(ctx, live_ctx) -> None:
+    from smki_desktop.services.certificates import import_certificate, list_certificates
+
+    der = org_csr(ctx, "90-B3-D5-1F-30-01-00-43")
+    h = CA.Hierarchy.generate(datetime.now(UTC), label="Q")
+    plain = x509.ObjectIdentifier("1.2.826.0.1.8641679.1.2.1.1")  # no environment's policy
+    cert = CA.issue_organisation(h.org_ca, x509.load_der_x509_csr(der), datetime.now(UTC),
+                                 plain)
+    with pytest.raises(EnvironmentMismatch) as info:
+        import_certificate(live_ctx, _pem(cert))
+    assert "Test environment" in info.value.message and "Live" in info.value.message
+    assert list_certificates(live_ctx) == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -79,9 +80,11 @@ class AuditLog:
         text = self.secrets.get_optional(self.anchor_entry)
         return AuditAnchor.from_text(text) if text else None
 
-    def _writer(self) -> tuple[AuditAnchor, Ed25519PrivateKey, bool]:
-        """This installation's anchor and writer key, made on first use. Returns also whether
-        signing starts now on an existing (hash-chain only) log."""
+    def _writer(self, c: sqlite3.Connection) -> tuple[AuditAnchor, Ed25519PrivateKey, bool]:
+        """This installation's anchor and writer key, made on first use. Called inside the
+        write transaction, so that two processes starting at once agree on one key (the
+        second reads what the first stored). Returns also whether signing starts now on an
+        existing (hash-chain only) log."""
         if self._anchor is not None and self._key is not None:
             return self._anchor, self._key, False
         anchor = self._load_anchor()
@@ -97,7 +100,7 @@ class AuditLog:
         if anchor is None:
             key = Ed25519PrivateKey.generate()
             pub = _public_raw(key)
-            last = self.repo.last()
+            last = self.repo.last(c)
             signed_from = (last.seq + 1) if last else 1
             legacy_seq, legacy_hash = 0, GENESIS
             if last is not None:
@@ -123,40 +126,43 @@ class AuditLog:
     # -- writing ---------------------------------------------------------------------------
     def record(self, action: str, details: dict[str, Any] | None = None,
                artifacts: dict[str, bytes | str] | None = None) -> AuditEntry:
-        anchor, key, migrating = self._writer()
-        if migrating:
-            self._append(anchor, key, "audit.signing.start", {
-                "writer": anchor.writer, "unsigned_rows": anchor.signed_from - 1,
-                "keyring_head_seq": anchor.legacy_seq,
-                "keyring_head_hash": anchor.legacy_hash,
-                "note": "rows before this one were only hash-chained",
-            }, {})
-        return self._append(anchor, key, action, details or {}, artifacts or {})
-
-    def _append(self, anchor: AuditAnchor, key: Ed25519PrivateKey, action: str,
-                details: dict[str, Any], artifacts: dict[str, bytes | str]) -> AuditEntry:
-        arts = {k: artifact_digest(v) for k, v in artifacts.items()}
-        details_json = json.dumps(details, sort_keys=True, default=str, ensure_ascii=False)
-        artifacts_json = json.dumps(arts, sort_keys=True)
+        details = details or {}
+        arts = {k: artifact_digest(v) for k, v in (artifacts or {}).items()}
         ts = self.clock.now().isoformat(timespec="microseconds")
         actor = self._actor()
-        env = self.environment.value
         with _lock, self.db.transaction() as c:
-            if self.repo.writer(anchor.writer, c) is None:
-                self.repo.add_writer(c, WriterRow(
-                    anchor.writer, _public_raw(key), self.installation_id, env, ts))
-            last = self.repo.last(c)
-            seq = (last.seq + 1) if last else 1
-            prev = last.hash if last else GENESIS
-            h = entry_hash(prev, seq, ts, env, actor, action, details_json, artifacts_json)
-            sig = base64.b64encode(key.sign(signing_payload(h, anchor.writer))).decode()
-            self.repo.append(c, StoredRow(seq, ts, env, actor, action, details_json,
-                                          artifacts_json, prev, h, anchor.writer, sig))
+            anchor, key, migrating = self._writer(c)
+            if migrating:
+                self._insert(c, anchor, key, ts, actor, "audit.signing.start", {
+                    "writer": anchor.writer, "unsigned_rows": anchor.signed_from - 1,
+                    "keyring_head_seq": anchor.legacy_seq,
+                    "keyring_head_hash": anchor.legacy_hash,
+                    "note": "rows before this one were only hash-chained",
+                }, {})
+            entry = self._insert(c, anchor, key, ts, actor, action, details, arts)
         # After the commit: a crash in between leaves a signed row after the head, which
         # verify tells apart from a forgery by its signature.
-        if seq > anchor.seq:
-            anchor.seq, anchor.hash = seq, h
+        if entry.seq > anchor.seq:
+            anchor.seq, anchor.hash = entry.seq, entry.hash
         self.secrets.set(self.anchor_entry, anchor.to_text())
+        return entry
+
+    def _insert(self, c: sqlite3.Connection, anchor: AuditAnchor, key: Ed25519PrivateKey,
+                ts: str, actor: str, action: str, details: dict[str, Any],
+                arts: dict[str, str]) -> AuditEntry:
+        details_json = json.dumps(details, sort_keys=True, default=str, ensure_ascii=False)
+        artifacts_json = json.dumps(arts, sort_keys=True)
+        env = self.environment.value
+        if self.repo.writer(anchor.writer, c) is None:
+            self.repo.add_writer(c, WriterRow(
+                anchor.writer, _public_raw(key), self.installation_id, env, ts))
+        last = self.repo.last(c)
+        seq = (last.seq + 1) if last else 1
+        prev = last.hash if last else GENESIS
+        h = entry_hash(prev, seq, ts, env, actor, action, details_json, artifacts_json)
+        sig = base64.b64encode(key.sign(signing_payload(h, anchor.writer))).decode()
+        self.repo.append(c, StoredRow(seq, ts, env, actor, action, details_json,
+                                      artifacts_json, prev, h, anchor.writer, sig))
         return AuditEntry(seq, ts, env, actor, action, details, arts, prev, h)
 
     # -- reading ---------------------------------------------------------------------------

@@ -299,3 +299,21 @@ def test_writer_key_is_not_in_the_data_folder(data_root: Path) -> None:
             blob = f.read_bytes()
             assert secret not in blob and anchor.key.encode() not in blob, f
     assert json.loads(anchor.to_text())["installation"]
+
+
+def test_several_processes_starting_a_log_at_once_agree_on_one_writer(data_root: Path,
+                                                                       cli_run) -> None:
+    import os
+    import subprocess
+    import sys
+
+    open_context(Environment.TEST, data_root).close()  # the database exists; no record yet
+    env = {**os.environ, "SMKI_DATA_DIR": str(data_root)}
+    procs = [subprocess.Popen([sys.executable, "-m", "smki_desktop.cli", "profile", "set",
+                               "--name", f"Officer {i}", "--role", "aro"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for i in range(4)]
+    for p in procs:
+        assert p.wait(120) == 0, p.stderr.read() if p.stderr else ""
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 0 and data["rows"] == 4, data

@@ -108,3 +108,27 @@ def test_bad_signifier_and_overlapping_ranges_refused(cli_run) -> None:
                 "--eui-range", "90-B3-D5-1F-30-01-80-00..90-B3-D5-1F-30-02-00-00")
     assert r.code == 2 and "overlap" in r.err
     assert cli_run("party", "show").code == 1  # nothing was saved
+
+
+def test_dates_are_judged_by_the_injected_clock(cli_run, tmp_path: Path,
+                                                data_root: Path) -> None:
+    from datetime import UTC, datetime
+
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.core.errors import InputError
+    from smki_desktop.core.ports import FixedClock
+    from smki_desktop.services import nomination as nom
+    from smki_desktop.services.context import open_context
+
+    p = write_form(cli_run, tmp_path, "sro", "Cleo Clock", nominator__date="2026-11-21")
+    schema, values = nom.read_input(p, "sro")
+    ctx = open_context(Environment.TEST, data_root,
+                       clock=FixedClock(datetime(2026, 11, 20, 12, tzinfo=UTC)))
+    try:
+        with pytest.raises(InputError, match=r"nominator.date: 2026-11-21 is in the future "
+                                             r"\(today is 2026-11-20\)"):
+            nom.check_nomination(ctx, schema, values)
+        ctx.clock = FixedClock(datetime(2026, 11, 21, 9, tzinfo=UTC))
+        nom.check_nomination(ctx, schema, values)  # the same day is fine
+    finally:
+        ctx.close()

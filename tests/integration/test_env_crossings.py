@@ -160,3 +160,16 @@ def test_certificate_for_a_key_only_test_holds_is_refused_in_live(ctx, live_ctx)
         import_certificate(live_ctx, _pem(cert))
     assert "Test environment" in info.value.message and "Live" in info.value.message
     assert list_certificates(live_ctx) == []
+
+
+def test_a_test_batch_zip_is_refused_in_live(cli_run, tmp_path: Path) -> None:
+    from smki_desktop.core import batch_formats as bf
+    from smki_desktop.crypto import device_csr as dc
+
+    der = dc.generate_one((0x00DB123456100000).to_bytes(8, "big"), dc.SIGNING,
+                          keep_key=False)[2]
+    z = tmp_path / "batch.zip"
+    z.write_bytes(bf.build_batch_zip([("00DB123456100000-ds.csr", der)], environment="test"))
+    r = cli_run("devices", "validate", str(z), env="live")
+    assert r.code == 1, r.err
+    assert "Test environment" in r.err and "Live environment" in r.err

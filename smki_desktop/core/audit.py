@@ -122,12 +122,14 @@ class AuditAnchor:
     legacy_seq: int = 0           # the keyring's head for those rows when signing started
     legacy_hash: str | None = GENESIS   # None: the keyring held no head for them
     lost: list[dict[str, Any]] = field(default_factory=list)
+    acknowledged: list[dict[str, Any]] = field(default_factory=list)  # losses an officer owned
 
     def to_text(self) -> str:
         return json.dumps({
             "v": 1, "installation": self.installation, "writer": self.writer, "key": self.key,
             "seq": self.seq, "hash": self.hash, "signed_from": self.signed_from,
             "legacy_seq": self.legacy_seq, "legacy_hash": self.legacy_hash, "lost": self.lost,
+            "acknowledged": self.acknowledged,
         }, sort_keys=True)
 
     @classmethod
@@ -136,7 +138,8 @@ class AuditAnchor:
         lh = d.get("legacy_hash", GENESIS)
         return cls(str(d["installation"]), str(d["writer"]), str(d["key"]), int(d["seq"]),
                    str(d["hash"]), int(d.get("signed_from", 1)), int(d.get("legacy_seq", 0)),
-                   None if lh is None else str(lh), list(d.get("lost") or []))
+                   None if lh is None else str(lh), list(d.get("lost") or []),
+                   list(d.get("acknowledged") or []))
 
 
 def verify_signed_log(rows: list[StoredRow], anchor: AuditAnchor, installation: str,
@@ -156,7 +159,14 @@ def verify_signed_log(rows: list[StoredRow], anchor: AuditAnchor, installation: 
             f"The OS keyring records that an earlier audit log at this folder (installation "
             f"{old.get('installation')}, {old.get('seq')} records, head "
             f"{str(old.get('hash'))[:16]}) disappeared: its database was deleted, replaced or "
-            f"emptied (noticed {old.get('noticed')})."
+            f"emptied (noticed {old.get('noticed')}). If that was deliberate, an officer can "
+            "record it with `smki audit acknowledge-loss --reason TEXT`."
+        )
+    for old in anchor.acknowledged:
+        rep.notes.append(
+            f"An earlier audit log at this folder (installation {old.get('installation')}, "
+            f"{old.get('seq')} records) was lost; acknowledged in record {old.get('by_seq')}: "
+            f"{old.get('reason')}"
         )
     if anchor.signed_from > 1:
         by_seq = {r.seq: r for r in rows}

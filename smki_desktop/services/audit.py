@@ -39,6 +39,7 @@ from smki_desktop.core.audit import (
     verify_signed_log,
 )
 from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store.db import Database
@@ -164,6 +165,25 @@ class AuditLog:
         self.repo.append(c, StoredRow(seq, ts, env, actor, action, details_json,
                                       artifacts_json, prev, h, anchor.writer, sig))
         return AuditEntry(seq, ts, env, actor, action, details, arts, prev, h)
+
+    def acknowledge_loss(self, reason: str) -> AuditEntry:
+        """An officer records that an earlier log at this folder was lost on purpose (a data
+        folder deleted to start again): the loss is kept in a signed record and verify then
+        reports it as a note. Someone without the keyring (the threat) cannot do this."""
+        reason = reason.strip()
+        if not reason:
+            raise InputError("--reason: say why the earlier audit log was lost.")
+        with _lock, self.db.transaction() as c:
+            anchor, _, _ = self._writer(c)
+        if not anchor.lost:
+            raise Refusal("Nothing to acknowledge: the OS keyring records no lost audit log at "
+                          "this folder.")
+        lost = list(anchor.lost)
+        entry = self.record("audit.loss.acknowledge", {"lost": lost, "reason": reason})
+        anchor.acknowledged += [{**x, "reason": reason, "by_seq": entry.seq} for x in lost]
+        anchor.lost = [x for x in anchor.lost if x not in lost]
+        self.secrets.set(self.anchor_entry, anchor.to_text())
+        return entry
 
     # -- reading ---------------------------------------------------------------------------
     def entries(self, limit: int | None = None, action_prefix: str = "") -> list[AuditEntry]:

@@ -317,3 +317,20 @@ def test_several_processes_starting_a_log_at_once_agree_on_one_writer(data_root:
         assert p.wait(120) == 0, p.stderr.read() if p.stderr else ""
     code, data, _ = _verify(cli_run, data_root)
     assert code == 0 and data["rows"] == 4, data
+
+
+def test_a_deliberate_fresh_start_can_be_acknowledged_by_an_officer(cli_run,
+                                                                    data_root: Path) -> None:
+    _use(data_root)
+    shutil.rmtree(data_root / "test")
+    assert cli_run("audit", "verify").code == 1
+    assert cli_run("audit", "acknowledge-loss", "--reason", " ").code == 2
+    r = cli_run("audit", "acknowledge-loss", "--reason", "laptop rebuilt, ticket 42")
+    assert r.code == 0, r.err
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 0 and any("ticket 42" in n for n in data["notes"]), data
+    entries = cli_run("audit", "list", "--json").json()["entries"]
+    assert entries[0]["action"] == "audit.loss.acknowledge"
+    assert entries[0]["details"]["lost"][0]["seq"] == 4
+    # nothing more to acknowledge
+    assert cli_run("audit", "acknowledge-loss", "--reason", "again").code == 1

@@ -57,3 +57,33 @@ def test_entries_checked_by_name() -> None:
 
     with pytest.raises(InputError, match="entry 2 must be an object"):
         _entries(Path("/b"), {"answers": [{}, 3]}, "answers")
+
+
+@pytest.mark.parametrize("requests", [[5], {"ref": "x"}, [{"ref": "r1", "kind": "evil"}],
+                                      [{"kind": "org-csr"}]])
+def test_signed_request_bundle_with_malformed_entries(tmp_path: Path, requests: object) -> None:
+    from datetime import UTC, datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.crypto.cms import sign_detached
+    from smki_desktop.crypto.memory_signer import MemorySigner
+    from smki_desktop.portal.offline import REQUEST_FORMAT, read_request_bundle
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Ann ARO")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(9).not_valid_before(now)
+            .not_valid_after(now.replace(year=now.year + 1)).sign(key, hashes.SHA256()))
+    b = tmp_path / "req"
+    b.mkdir()
+    manifest = json.dumps({"format": REQUEST_FORMAT, "environment": "test",
+                           "requests": requests}).encode()
+    (b / "manifest.json").write_bytes(manifest)
+    (b / "manifest.json.p7s").write_bytes(sign_detached(manifest, MemorySigner(key), cert, now))
+    with pytest.raises(InputError, match="manifest.json"):
+        read_request_bundle(b, Environment.TEST)

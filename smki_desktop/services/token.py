@@ -9,7 +9,9 @@ from pathlib import Path
 
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError, NotFound, Refusal
-from smki_desktop.keystores.pkcs11_store import TokenError, probe_token
+from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
+from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore, TokenError, probe_token
+from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 
 SETTING_PKCS11_MODULE = "pkcs11.module"
@@ -50,3 +52,28 @@ def use_token(ctx: AppContext, module: str, token: str) -> TokenChoice:
     entry = ctx.audit.record("settings.pkcs11", {"module": module, "token": token,
                                                  "token_description": description})
     return TokenChoice(module, token, description, entry)
+
+
+def token_store(ctx: AppContext) -> Pkcs11KeyStore:
+    """The PKCS#11 key store configured in settings (module path + token label)."""
+    module = ctx.setting(SETTING_PKCS11_MODULE)
+    token = ctx.setting(SETTING_PKCS11_TOKEN)
+    if not module or not token:
+        raise InputError("Token: no PKCS#11 module and token configured; set them in Settings "
+                         "or with `smki token use --module M --token LABEL`.")
+    return Pkcs11KeyStore(ctx.env, module, token, ctx.db, ctx.clock, ctx.passphrases)
+
+
+def generate_token_key(ctx: AppContext, usage: KeyUsage, label: str
+                       ) -> tuple[KeyInfo, AuditEntry, str]:
+    """A non-exportable P-256 key on the configured token, audited (Live: only with a Party
+    profile). Returns the key, its audit record and the token label."""
+    crossing.require_party(ctx, "New token key")
+    store = token_store(ctx)
+    info = store.generate(KeyType.EC_P256, usage, label)
+    entry = ctx.audit.record("key.generate", {"key_id": info.key_id, "label": info.label,
+                                              "type": info.key_type.value,
+                                              "usage": info.usage.value,
+                                              "location": info.location.value},
+                             {"public_key": info.public_key_der})
+    return info, entry, store.token_label

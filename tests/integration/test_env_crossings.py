@@ -173,3 +173,13 @@ def test_a_test_batch_zip_is_refused_in_live(cli_run, tmp_path: Path) -> None:
     r = cli_run("devices", "validate", str(z), env="live")
     assert r.code == 1, r.err
     assert "Test environment" in r.err and "Live environment" in r.err
+
+
+@pytest.mark.parametrize("cmd", [("key", "generate", "--usage", "signing", "--label", "k"),
+                                 ("token", "keygen", "--usage", "signing", "--label", "k")])
+def test_live_makes_no_key_without_a_party_profile_whatever_the_store(cli_run,
+                                                                      cmd: tuple[str, ...]
+                                                                      ) -> None:
+    r = cli_run(*cmd, env="live")
+    assert r.code == 1 and "Party profile" in r.err and "Live" in r.err
+    assert cli_run("key", "list", "--json", env="live").json()["keys"] == []

@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 
 from smki_desktop.cli.main import CliApp
-from smki_desktop.core.keys import KeyType, KeyUsage
-from smki_desktop.services import csr as csr_service
+from smki_desktop.core.keys import KeyUsage
 from smki_desktop.services import token as token_service
 
 
@@ -39,16 +38,12 @@ def run_use(args: argparse.Namespace, app: CliApp) -> int:
 
 def run_keygen(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
-    store = csr_service.pkcs11_store(ctx)
-    info = store.generate(KeyType.EC_P256, KeyUsage.parse(args.usage), args.label)
-    ctx.audit.record("key.generate", {"key_id": info.key_id, "label": info.label,
-                                      "type": info.key_type.value, "usage": info.usage.value,
-                                      "location": info.location.value},
-                     {"public_key": info.public_key_der})
+    info, _, token_label = token_service.generate_token_key(ctx, KeyUsage.parse(args.usage),
+                                                            args.label)
     app.emit({"key_id": info.key_id, "usage": info.usage.value, "location": "pkcs11",
               "flags": list(info.flags)},
              f"{info.key_id}\nGenerated a non-exportable P-256 {info.usage.value} key "
-             f"'{info.label}' on token {store.token_label!r}.")
+             f"'{info.label}' on token {token_label!r}.")
     return 0
 
 

@@ -5,9 +5,10 @@ the head of the chain (last sequence number and hash) is kept outside the databa
 keyring), so that an edited row, a chain recomputed after an edit, and deleted last rows are all
 detected. Each record is also signed by its writer's own key (one per installation, kept in the
 keyring, its public half registered in the store), so that rows added after the head cannot be
-forged by someone who can write the data folder but cannot use the keyring. The keyring entry
-(`AuditAnchor`) also records that this installation exists at its folder, so a wiped or replaced
-database is not a fresh start. Signature checking itself is a callback: this module stays pure.
+forged by someone who can write the data folder but cannot use the keyring. The keyring keeps an
+`AuditAnchor` per installation and a `FolderMark` per data folder (which installation lives
+there), so a wiped or replaced database is not a fresh start, while a moved folder still
+verifies. Signature checking itself is a callback: this module stays pure.
 """
 
 from __future__ import annotations
@@ -108,10 +109,9 @@ def signing_payload(row_hash: str, writer: str) -> bytes:
 
 @dataclass
 class AuditAnchor:
-    """What the OS keyring remembers about one installation's log (one entry per data folder):
-    that it exists, its head, its writer key, where signing started (with the head the keyring
-    held for the unsigned rows before that), and any earlier installation at the same folder
-    whose database disappeared."""
+    """What the OS keyring remembers about one installation's log (one entry per installation
+    id): its head, its writer key, and where signing started (with the head the keyring held
+    for the unsigned rows before that)."""
 
     installation: str
     writer: str
@@ -121,15 +121,12 @@ class AuditAnchor:
     signed_from: int = 1          # rows before this one predate signing (hash chain only)
     legacy_seq: int = 0           # the keyring's head for those rows when signing started
     legacy_hash: str | None = GENESIS   # None: the keyring held no head for them
-    lost: list[dict[str, Any]] = field(default_factory=list)
-    acknowledged: list[dict[str, Any]] = field(default_factory=list)  # losses an officer owned
 
     def to_text(self) -> str:
         return json.dumps({
             "v": 1, "installation": self.installation, "writer": self.writer, "key": self.key,
             "seq": self.seq, "hash": self.hash, "signed_from": self.signed_from,
-            "legacy_seq": self.legacy_seq, "legacy_hash": self.legacy_hash, "lost": self.lost,
-            "acknowledged": self.acknowledged,
+            "legacy_seq": self.legacy_seq, "legacy_hash": self.legacy_hash,
         }, sort_keys=True)
 
     @classmethod
@@ -138,23 +135,55 @@ class AuditAnchor:
         lh = d.get("legacy_hash", GENESIS)
         return cls(str(d["installation"]), str(d["writer"]), str(d["key"]), int(d["seq"]),
                    str(d["hash"]), int(d.get("signed_from", 1)), int(d.get("legacy_seq", 0)),
-                   None if lh is None else str(lh), list(d.get("lost") or []),
+                   None if lh is None else str(lh))
+
+
+@dataclass
+class FolderMark:
+    """What the OS keyring remembers about one data folder (one entry per folder): which
+    installation keeps its log, and earlier installations there whose database disappeared
+    (`lost`), or whose loss an officer recorded on purpose (`acknowledged`). A folder moved to
+    another place keeps verifying (its anchor is found by installation id); a database
+    deleted, emptied, replaced or given another installation id does not."""
+
+    installation: str
+    lost: list[dict[str, Any]] = field(default_factory=list)
+    acknowledged: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_text(self) -> str:
+        return json.dumps({"v": 1, "installation": self.installation, "lost": self.lost,
+                           "acknowledged": self.acknowledged}, sort_keys=True)
+
+    @classmethod
+    def from_text(cls, text: str) -> FolderMark:
+        d = json.loads(text)
+        return cls(str(d["installation"]), list(d.get("lost") or []),
                    list(d.get("acknowledged") or []))
 
 
-def verify_signed_log(rows: list[StoredRow], anchor: AuditAnchor, installation: str,
-                      signature_problem: Callable[[StoredRow], str | None]) -> VerifyReport:
-    """The whole check of a signed log against what the keyring remembers."""
-    rep = verify_chain(rows, ChainHead(anchor.seq, anchor.hash), signed_from=anchor.signed_from,
-                       signature_problem=signature_problem)
-    if anchor.installation != installation:
+def lost_entry(installation: str, anchor: AuditAnchor | None, noticed: str) -> dict[str, Any]:
+    return {"installation": installation, "seq": anchor.seq if anchor else None,
+            "hash": anchor.hash if anchor else None, "noticed": noticed}
+
+
+def folder_findings(rep: VerifyReport, mark: FolderMark | None, installation: str,
+                    previous: AuditAnchor | None, rows: int) -> None:
+    """Add what the folder's keyring mark says about this database to `rep`. `previous` is
+    the anchor of the installation the mark names, when it is another one."""
+    if mark is None:
+        if rows:
+            rep.notes.append("The OS keyring has no record of this log at this folder yet: "
+                             "the data folder was moved here (the next record notes it).")
+        return
+    if mark.installation != installation:
+        what = (f"{previous.seq} records, head {previous.hash[:16]}" if previous
+                else "records unknown")
         rep.problems.append(
-            f"The OS keyring records that installation {anchor.installation} kept this folder's "
-            f"audit log ({anchor.seq} records, head {anchor.hash[:16]}), but the database is "
-            f"installation {installation}: the database was deleted, replaced or emptied, or "
-            "its installation id was changed."
+            f"The OS keyring records that installation {mark.installation} ({what}) keeps "
+            f"this folder's audit log, but the database is installation {installation}: the "
+            "database was deleted, replaced or emptied, or its installation id was changed."
         )
-    for old in anchor.lost:
+    for old in mark.lost:
         rep.problems.append(
             f"The OS keyring records that an earlier audit log at this folder (installation "
             f"{old.get('installation')}, {old.get('seq')} records, head "
@@ -162,12 +191,19 @@ def verify_signed_log(rows: list[StoredRow], anchor: AuditAnchor, installation: 
             f"emptied (noticed {old.get('noticed')}). If that was deliberate, an officer can "
             "record it with `smki audit acknowledge-loss --reason TEXT`."
         )
-    for old in anchor.acknowledged:
+    for old in mark.acknowledged:
         rep.notes.append(
             f"An earlier audit log at this folder (installation {old.get('installation')}, "
             f"{old.get('seq')} records) was lost; acknowledged in record {old.get('by_seq')}: "
             f"{old.get('reason')}"
         )
+
+
+def verify_signed_log(rows: list[StoredRow], anchor: AuditAnchor,
+                      signature_problem: Callable[[StoredRow], str | None]) -> VerifyReport:
+    """The check of a signed log against what the keyring remembers of its installation."""
+    rep = verify_chain(rows, ChainHead(anchor.seq, anchor.hash), signed_from=anchor.signed_from,
+                       signature_problem=signature_problem)
     if anchor.signed_from > 1:
         by_seq = {r.seq: r for r in rows}
         if anchor.legacy_hash is None:

@@ -30,10 +30,13 @@ from smki_desktop.core.audit import (
     AuditAnchor,
     AuditEntry,
     ChainHead,
+    FolderMark,
     StoredRow,
     VerifyReport,
     artifact_digest,
     entry_hash,
+    folder_findings,
+    lost_entry,
     signing_payload,
     verify_chain,
     verify_signed_log,
@@ -62,10 +65,13 @@ class AuditLog:
                  folder: Path | None = None) -> None:
         # Before signing: one keyring entry per installation id (kept for the migration).
         self.head_entry = f"audit-head:{installation_id}"
-        # Since signing: one keyring entry per data folder, so that a new database (new
-        # installation id) at the same folder is seen as a replacement, not a fresh start.
+        # Since signing: the installation's anchor (writer key, head) by installation id, and
+        # a mark per data folder naming the installation that lives there, so that a new
+        # database (new installation id) at the same folder is seen as a replacement, not a
+        # fresh start, while a folder moved elsewhere keeps its anchor.
+        self.anchor_entry = f"audit-anchor:{installation_id}"
         where = str((folder or db.path.parent).resolve())
-        self.anchor_entry = "audit-anchor:" + hashlib.sha256(where.encode()).hexdigest()[:32]
+        self.folder_entry = "audit-folder:" + hashlib.sha256(where.encode()).hexdigest()[:32]
         self.db = db
         self.repo = AuditRepo(db)
         self.secrets = secrets
@@ -77,26 +83,23 @@ class AuditLog:
         self._key: Ed25519PrivateKey | None = None
 
     # -- the keyring anchor --------------------------------------------------------------
-    def _load_anchor(self) -> AuditAnchor | None:
-        text = self.secrets.get_optional(self.anchor_entry)
+    def _load_anchor(self, installation: str | None = None) -> AuditAnchor | None:
+        name = f"audit-anchor:{installation}" if installation else self.anchor_entry
+        text = self.secrets.get_optional(name)
         return AuditAnchor.from_text(text) if text else None
 
+    def _load_mark(self) -> FolderMark | None:
+        text = self.secrets.get_optional(self.folder_entry)
+        return FolderMark.from_text(text) if text else None
+
     def _writer(self, c: sqlite3.Connection) -> tuple[AuditAnchor, Ed25519PrivateKey, bool]:
-        """This installation's anchor and writer key, made on first use. Called inside the
-        write transaction, so that two processes starting at once agree on one key (the
-        second reads what the first stored). Returns also whether signing starts now on an
-        existing (hash-chain only) log."""
+        """This installation's anchor and writer key, made on first use, and the folder's
+        mark brought up to date. Called inside the write transaction, so that two processes
+        starting at once agree on one key (the second reads what the first stored). Returns
+        also whether signing starts now on an existing (hash-chain only) log."""
         if self._anchor is not None and self._key is not None:
             return self._anchor, self._key, False
         anchor = self._load_anchor()
-        lost: list[dict[str, Any]] = []
-        if anchor is not None and anchor.installation != self.installation_id:
-            # The database at this folder is not the one the keyring knew: remember that one.
-            lost = [*anchor.lost, {
-                "installation": anchor.installation, "seq": anchor.seq, "hash": anchor.hash,
-                "noticed": self.clock.now().isoformat(timespec="seconds"),
-            }]
-            anchor = None
         migrating = False
         if anchor is None:
             key = Ed25519PrivateKey.generate()
@@ -116,10 +119,19 @@ class AuditLog:
                 installation=self.installation_id, writer=writer_id_of(pub),
                 key=base64.b64encode(key.private_bytes_raw()).decode(),
                 seq=legacy_seq, hash=legacy_hash or GENESIS, signed_from=signed_from,
-                legacy_seq=legacy_seq, legacy_hash=legacy_hash, lost=lost,
+                legacy_seq=legacy_seq, legacy_hash=legacy_hash,
             )
             # The keyring learns of this installation before anything is signed with its key.
             self.secrets.set(self.anchor_entry, anchor.to_text())
+        mark = self._load_mark()
+        if mark is None or mark.installation != self.installation_id:
+            lost = list(mark.lost) if mark else []
+            if mark is not None:
+                # The database at this folder is not the one the keyring knew: remember it.
+                lost.append(lost_entry(mark.installation, self._load_anchor(mark.installation),
+                                       self.clock.now().isoformat(timespec="seconds")))
+            self.secrets.set(self.folder_entry, FolderMark(
+                self.installation_id, lost, list(mark.acknowledged) if mark else []).to_text())
         key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(anchor.key))
         self._anchor, self._key = anchor, key
         return anchor, key, migrating
@@ -174,15 +186,16 @@ class AuditLog:
         if not reason:
             raise InputError("--reason: say why the earlier audit log was lost.")
         with _lock, self.db.transaction() as c:
-            anchor, _, _ = self._writer(c)
-        if not anchor.lost:
+            self._writer(c)
+        mark = self._load_mark()
+        if mark is None or not mark.lost:
             raise Refusal("Nothing to acknowledge: the OS keyring records no lost audit log at "
                           "this folder.")
-        lost = list(anchor.lost)
+        lost = list(mark.lost)
         entry = self.record("audit.loss.acknowledge", {"lost": lost, "reason": reason})
-        anchor.acknowledged += [{**x, "reason": reason, "by_seq": entry.seq} for x in lost]
-        anchor.lost = [x for x in anchor.lost if x not in lost]
-        self.secrets.set(self.anchor_entry, anchor.to_text())
+        mark.acknowledged += [{**x, "reason": reason, "by_seq": entry.seq} for x in lost]
+        mark.lost = [x for x in mark.lost if x not in lost]
+        self.secrets.set(self.folder_entry, mark.to_text())
         return entry
 
     # -- reading ---------------------------------------------------------------------------
@@ -219,6 +232,7 @@ class AuditLog:
     def verify(self) -> VerifyReport:
         rows = self.repo.rows()
         anchor = self._load_anchor()
+        mark = self._load_mark()
         if anchor is None:
             # Not signed yet: a log from before signing (the migration starts signing at the
             # next record) or an empty new log.
@@ -228,15 +242,15 @@ class AuditLog:
             signed = [r.seq for r in rows if r.sig]
             if signed:
                 report.problems.append(
-                    f"Row {signed[0]} carries a writer signature but the OS keyring records no "
-                    "installation at this folder: the rows were not written here."
+                    f"Row {signed[0]} carries a writer signature but the OS keyring knows no "
+                    f"installation {self.installation_id}: the rows were not written here, or "
+                    "the installation id was changed."
                 )
             elif rows:
                 report.notes.append("Records are hash-chained only; signing starts with the "
                                     "next record.")
         else:
-            report = verify_signed_log(rows, anchor, self.installation_id,
-                                       self._signature_check(anchor))
+            report = verify_signed_log(rows, anchor, self._signature_check(anchor))
             registered = self.repo.writer(anchor.writer)
             if rows and rows[-1].seq >= anchor.signed_from and (
                     registered is None
@@ -246,6 +260,10 @@ class AuditLog:
                     "This installation's writer key is not registered in the database as the "
                     "keyring records it: the writer registry was altered."
                 )
+        previous = None
+        if mark is not None and mark.installation != self.installation_id:
+            previous = self._load_anchor(mark.installation)
+        folder_findings(report, mark, self.installation_id, previous, len(rows))
         for r in rows:
             if r.environment != self.environment.value:
                 report.problems.append(

@@ -334,3 +334,15 @@ def test_a_deliberate_fresh_start_can_be_acknowledged_by_an_officer(cli_run,
     assert entries[0]["details"]["lost"][0]["seq"] == 4
     # nothing more to acknowledge
     assert cli_run("audit", "acknowledge-loss", "--reason", "again").code == 1
+
+
+def test_a_moved_data_folder_still_verifies(cli_run, data_root: Path, tmp_path: Path) -> None:
+    _use(data_root)
+    moved = tmp_path / "elsewhere"
+    shutil.move(str(data_root), str(moved))
+    code, data, _ = _verify(cli_run, moved)
+    assert code == 0 and data["rows"] == 4
+    assert any("moved here" in n for n in data["notes"])
+    _use(moved, 1)
+    code, data, _ = _verify(cli_run, moved)
+    assert code == 0 and data["rows"] == 5 and not data["notes"], data

@@ -38,15 +38,7 @@ def profile_for(ctx: AppContext) -> SmkiProfile:
 
 def pkcs11_store(ctx: AppContext) -> Any:
     """The PKCS#11 key store configured in settings (module path + token label)."""
-    from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore
-
-    module = ctx.setting(SETTING_PKCS11_MODULE)
-    token = ctx.setting(SETTING_PKCS11_TOKEN)
-    if not module or not token:
-        raise InputError("Token: no PKCS#11 module and token configured; set them in Settings "
-                         f"or with settings '{SETTING_PKCS11_MODULE}' and "
-                         f"'{SETTING_PKCS11_TOKEN}'.")
-    return Pkcs11KeyStore(ctx.env, module, token, ctx.db, ctx.clock, ctx.passphrases)
+    return token_service.token_store(ctx)
 
 
 def set_token_settings(ctx: AppContext, module: str, token: str) -> AuditEntry:

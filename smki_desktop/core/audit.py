@@ -3,13 +3,19 @@
 Each record's hash is SHA-256 over the previous record's hash and the record's canonical JSON;
 the head of the chain (last sequence number and hash) is kept outside the database (the OS
 keyring), so that an edited row, a chain recomputed after an edit, and deleted last rows are all
-detected.
+detected. Each record is also signed by its writer's own key (one per installation, kept in the
+keyring, its public half registered in the store), so that rows added after the head cannot be
+forged by someone who can write the data folder but cannot use the keyring. The keyring keeps an
+`AuditAnchor` per installation and a `FolderMark` per data folder (which installation lives
+there), so a wiped or replaced database is not a fresh start, while a moved folder still
+verifies. Signature checking itself is a callback: this module stays pure.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,11 +98,156 @@ class StoredRow:
     artifacts_json: str
     prev_hash: str
     hash: str
+    writer: str = ""
+    sig: str = ""
 
 
-def verify_chain(rows: list[StoredRow], head: ChainHead | None) -> VerifyReport:
-    """Check every link and the head. `rows` in sequence order."""
+def signing_payload(row_hash: str, writer: str) -> bytes:
+    """What a writer signs for one record: its chained hash and the writer's id."""
+    return b"smki-audit-v1\0" + row_hash.encode() + b"\0" + writer.encode()
+
+
+@dataclass
+class AuditAnchor:
+    """What the OS keyring remembers about one installation's log (one entry per installation
+    id): its head, its writer key, and where signing started (with the head the keyring held
+    for the unsigned rows before that)."""
+
+    installation: str
+    writer: str
+    key: str                      # base64 of the writer's raw Ed25519 private key
+    seq: int
+    hash: str
+    signed_from: int = 1          # rows before this one predate signing (hash chain only)
+    legacy_seq: int = 0           # the keyring's head for those rows when signing started
+    legacy_hash: str | None = GENESIS   # None: the keyring held no head for them
+
+    def to_text(self) -> str:
+        return json.dumps({
+            "v": 1, "installation": self.installation, "writer": self.writer, "key": self.key,
+            "seq": self.seq, "hash": self.hash, "signed_from": self.signed_from,
+            "legacy_seq": self.legacy_seq, "legacy_hash": self.legacy_hash,
+        }, sort_keys=True)
+
+    @classmethod
+    def from_text(cls, text: str) -> AuditAnchor:
+        d = json.loads(text)
+        lh = d.get("legacy_hash", GENESIS)
+        return cls(str(d["installation"]), str(d["writer"]), str(d["key"]), int(d["seq"]),
+                   str(d["hash"]), int(d.get("signed_from", 1)), int(d.get("legacy_seq", 0)),
+                   None if lh is None else str(lh))
+
+
+@dataclass
+class FolderMark:
+    """What the OS keyring remembers about one data folder (one entry per folder): which
+    installation keeps its log, and earlier installations there whose database disappeared
+    (`lost`), or whose loss an officer recorded on purpose (`acknowledged`). A folder moved to
+    another place keeps verifying (its anchor is found by installation id); a database
+    deleted, emptied, replaced or given another installation id does not."""
+
+    installation: str
+    lost: list[dict[str, Any]] = field(default_factory=list)
+    acknowledged: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_text(self) -> str:
+        return json.dumps({"v": 1, "installation": self.installation, "lost": self.lost,
+                           "acknowledged": self.acknowledged}, sort_keys=True)
+
+    @classmethod
+    def from_text(cls, text: str) -> FolderMark:
+        d = json.loads(text)
+        return cls(str(d["installation"]), list(d.get("lost") or []),
+                   list(d.get("acknowledged") or []))
+
+
+def lost_entry(installation: str, anchor: AuditAnchor | None, noticed: str) -> dict[str, Any]:
+    return {"installation": installation, "seq": anchor.seq if anchor else None,
+            "hash": anchor.hash if anchor else None, "noticed": noticed}
+
+
+def folder_findings(rep: VerifyReport, mark: FolderMark | None, installation: str,
+                    previous: AuditAnchor | None, rows: int) -> None:
+    """Add what the folder's keyring mark says about this database to `rep`. `previous` is
+    the anchor of the installation the mark names, when it is another one."""
+    if mark is None:
+        if rows:
+            rep.notes.append("The OS keyring has no record of this log at this folder yet: "
+                             "the data folder was moved here (the next record notes it).")
+        return
+    if mark.installation != installation:
+        what = (f"{previous.seq} records, head {previous.hash[:16]}" if previous
+                else "records unknown")
+        rep.problems.append(
+            f"The OS keyring records that installation {mark.installation} ({what}) keeps "
+            f"this folder's audit log, but the database is installation {installation}: the "
+            "database was deleted, replaced or emptied, or its installation id was changed."
+        )
+    for old in mark.lost:
+        rep.problems.append(
+            f"The OS keyring records that an earlier audit log at this folder (installation "
+            f"{old.get('installation')}, {old.get('seq')} records, head "
+            f"{str(old.get('hash'))[:16]}) disappeared: its database was deleted, replaced or "
+            f"emptied (noticed {old.get('noticed')}). If that was deliberate, an officer can "
+            "record it with `smki audit acknowledge-loss --reason TEXT`."
+        )
+    for old in mark.acknowledged:
+        rep.notes.append(
+            f"An earlier audit log at this folder (installation {old.get('installation')}, "
+            f"{old.get('seq')} records) was lost; acknowledged in record {old.get('by_seq')}: "
+            f"{old.get('reason')}"
+        )
+
+
+def verify_signed_log(rows: list[StoredRow], anchor: AuditAnchor,
+                      signature_problem: Callable[[StoredRow], str | None]) -> VerifyReport:
+    """The check of a signed log against what the keyring remembers of its installation."""
+    rep = verify_chain(rows, ChainHead(anchor.seq, anchor.hash), signed_from=anchor.signed_from,
+                       signature_problem=signature_problem)
+    if anchor.signed_from > 1:
+        by_seq = {r.seq: r for r in rows}
+        if anchor.legacy_hash is None:
+            rep.problems.append(
+                f"Rows 1..{anchor.signed_from - 1} predate signing and the OS keyring held no "
+                "head for them: they cannot be proven complete."
+            )
+        else:
+            at = by_seq.get(anchor.legacy_seq)
+            if anchor.legacy_seq and (at is None or at.hash != anchor.legacy_hash):
+                rep.problems.append(
+                    f"Row {anchor.legacy_seq} does not match the head the OS keyring held when "
+                    "signing started: the unsigned part of the log was edited or recomputed."
+                )
+            if anchor.legacy_seq < anchor.signed_from - 1:
+                rep.problems.append(
+                    f"Rows {anchor.legacy_seq + 1}..{anchor.signed_from - 1} were added after "
+                    "the head the OS keyring held and before signing started: they cannot be "
+                    "proven (added by someone, or a write interrupted long ago)."
+                )
+    return rep
+
+
+def verify_chain(rows: list[StoredRow], head: ChainHead | None, *,
+                 signed_from: int | None = None,
+                 signature_problem: Callable[[StoredRow], str | None] | None = None
+                 ) -> VerifyReport:
+    """Check every link and the head. `rows` in sequence order. With `signed_from`, every row
+    from that sequence number on must carry a valid writer signature (`signature_problem`
+    returns None for a good one, else the reason)."""
     rep = VerifyReport(rows=len(rows))
+    unsigned_ok = 0
+    for r in rows:
+        if signed_from is None or signature_problem is None:
+            break
+        if r.seq < signed_from:
+            unsigned_ok = max(unsigned_ok, r.seq)
+            continue
+        why = signature_problem(r)
+        if why:
+            rep.problems.append(f"Row {r.seq} ({r.action}, {r.ts}) {why}: it was not written "
+                                "by this log's registered writers (forged or altered).")
+    if unsigned_ok:
+        rep.notes.append(f"Rows 1..{unsigned_ok} predate signing and are only hash-chained.")
     prev = GENESIS
     expected_seq = 1
     for r in rows:
@@ -145,6 +296,12 @@ def verify_chain(rows: list[StoredRow], head: ChainHead | None) -> VerifyReport:
                 f"Row {head.seq}'s hash does not match the head kept in the OS keyring: the chain "
                 "was recomputed after an edit."
             )
+        elif signed_from is not None and signature_problem is not None:
+            if not rep.problems:
+                rep.notes.append(
+                    f"{last_seq - head.seq} row(s) after the recorded head, signed by this "
+                    "log's writer: a write was interrupted before the head was updated."
+                )
         else:
             rep.notes.append(
                 f"{last_seq - head.seq} row(s) after the recorded head (a write interrupted "

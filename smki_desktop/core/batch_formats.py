@@ -263,7 +263,7 @@ def batch_zip_environment(data: bytes) -> str | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             comment = zf.comment
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise InputError(f"Not a readable zip file ({exc}).") from None
     if not comment.startswith(BATCH_ZIP_COMMENT_PREFIX):
         return None
@@ -361,7 +361,11 @@ def open_zip_raw(
     stream: BinaryIO = io.BytesIO(whole) if whole is not None else source  # type: ignore[assignment]
     try:
         zf = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except NotImplementedError as exc:
+        # e.g. a central directory naming a zip version Python cannot read
+        raise InputError(f"The zip uses a format this program cannot read ({exc}); write it "
+                         "again as a plain zip (stored or deflated).") from None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise InputError(f"Not a readable zip file ({exc}).") from None
     infos = zf.infolist()
     if len(infos) > MAX_ZIP_MEMBERS:

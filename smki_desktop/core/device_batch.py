@@ -106,7 +106,16 @@ def parse_csv(data: bytes, source: str) -> tuple[list[SourceEntry], list[Rejecti
     entries: list[SourceEntry] = []
     rejects: list[Rejection] = []
     header_seen = False
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # e.g. a field over the csv module's limit (131,072 characters): the rest of the
+            # file cannot be read reliably, so the whole file is refused, naming the line
+            raise InputError(f"{source} line {max(reader.line_num, 1)}: {exc}; a device CSR "
+                             "field is a few hundred characters.") from None
         line = reader.line_num
         if not row or all(not c.strip() for c in row):
             continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,87 @@ _EMAIL = re.compile(
 )
 
 Value = str | bool | list[str]
+
+MAX_DOCUMENT_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+MAX_NUMBER_DIGITS = 64
+
+
+def _nesting_problem(text: str) -> str | None:
+    """The first place where JSON/TOML brackets nest deeper than MAX_DEPTH (outside strings)."""
+    depth, line, in_str, esc, quote = 0, 1, False, False, ""
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\" and quote == '"':
+                esc = True
+            elif ch == quote:
+                in_str = False
+            continue
+        if ch in "\"'":
+            in_str, quote = True, ch
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return f"line {line}: nested more than {MAX_DEPTH} levels deep"
+        elif ch in "]}":
+            depth -= 1
+    return None
+
+
+def _number(text: str) -> int | float:
+    digits = len(text.lstrip("-+"))
+    if digits > MAX_NUMBER_DIGITS:
+        raise InputError(f"a number of {digits} digits (at most {MAX_NUMBER_DIGITS})")
+    return int(text) if text.lstrip("-+").isdigit() else float(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise InputError(f"{name} is not a value a form accepts")
+
+
+def load_document(raw: bytes, source: str, *, toml: bool) -> dict[str, Any]:
+    """A filled form document (JSON or TOML) parsed strictly: size, nesting depth, number
+    length, NaN and Infinity are refused with an InputError naming `source` and the cause."""
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise InputError(f"{source}: {len(raw)} bytes; a form document is at most "
+                         f"{MAX_DOCUMENT_BYTES} bytes.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: not UTF-8 text (byte {exc.start}).") from exc
+    deep = _nesting_problem(text)
+    if deep:
+        raise InputError(f"{source}: {deep}.")
+    try:
+        if toml:
+            doc: Any = tomllib.loads(text, parse_float=lambda t: _number(t))
+        else:
+            doc = json.loads(text, parse_int=_number, parse_float=_number,
+                             parse_constant=_no_constant)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{source}: not valid TOML: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}: not valid JSON: line {exc.lineno}: {exc.msg}") from exc
+    except (RecursionError, ValueError, OverflowError) as exc:
+        raise InputError(f"{source}: cannot be read ({exc}).") from exc
+    if not isinstance(doc, dict):
+        raise InputError(f"{source}: expected a document of pages, not {type(doc).__name__}.")
+    return doc
+
+
+def document_version(doc: Mapping[str, Any], default: int, source: str) -> int:
+    """The `version` of a form document: a whole number, or an InputError naming it."""
+    v = doc.get("version", default)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise InputError(f"{source}: version: expected a whole number such as {default}, "
+                         f"got {str(v)[:40]!r}.")
+    return v
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,14 @@ class OrgCsrWizardState:
     eui_text: str = ""
     cn: str = ""
     location: KeyLocation = KeyLocation.OS_KEYRING
+    allowed: list[RemotePartyRole] | None = None  # the roles to offer (None: by party type)
+    preselect: bool = True  # Live: no role is chosen for the officer (never a root default)
 
     def __post_init__(self) -> None:
         if not self.eui_text and self.eui_ranges:
             self.eui_text = str(self.eui_ranges[0].first)
         roles = self.roles()
-        if self.role is None and roles:
+        if self.role is None and roles and self.preselect:
             self.role = roles[0]
         if self.usage is None:
             usages = self.usages()
@@ -42,12 +44,17 @@ class OrgCsrWizardState:
         return STEPS[self.step]
 
     def roles(self) -> list[RemotePartyRole]:
+        if self.allowed is not None:
+            return list(self.allowed)
         return self.profile.allowed_roles(self.party_type)
 
     def usages(self) -> list[KeyUsage]:
         return self.profile.allowed_usages(self.party_type, self.role) if self.role else []
 
-    def set_role(self, role: RemotePartyRole) -> None:
+    def set_role(self, role: RemotePartyRole | None) -> None:
+        if role is not None and role not in self.roles():
+            raise InputError(f"Role {role.name_text} ({role.ou}) is not one your Party may "
+                             "hold.")
         self.role = role
         if self.usage not in self.usages():
             usages = self.usages()
@@ -78,6 +85,8 @@ class OrgCsrWizardState:
         if self.name == "request":
             if self.role is None or self.usage is None:
                 return "Choose a role and a usage."
+            if self.role not in self.roles():
+                return f"Role {self.role.name_text} is not one your Party may hold."
         elif self.name == "identity":
             return self.eui_problem() or self.cn_problem()
         return None

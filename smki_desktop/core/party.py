@@ -4,6 +4,7 @@ using it): validation and (de)serialisation, pure."""
 from __future__ import annotations
 
 import enum
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,21 @@ class PartyType(enum.Enum):
 
 
 _PARTY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _./-]{0,63}$")
+# The formats SECAS uses are not published [U]: these match the nomination forms' policy data
+# (resources/forms/*.json `party_id` pattern) and are checked when a profile is saved.
+PARTY_ID_FORMAT = re.compile(r"^[A-Z0-9]{4,8}$")
+PARTY_ID_HINT = "4 to 8 upper-case letters or digits, e.g. ABCD"
+SIGNIFIER_FORMAT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,30}[A-Za-z0-9])?$")
+SIGNIFIER_HINT = "1 to 32 letters, digits, '.', '_' or '-', starting and ending with a letter " \
+    "or digit"
+
+
+def _overlaps(ranges: tuple[EuiRange, ...]) -> tuple[EuiRange, EuiRange] | None:
+    ordered = sorted(ranges, key=lambda r: int(r.first))
+    for a, b in itertools.pairwise(ordered):
+        if int(b.first) <= int(a.last):
+            return a, b
+    return None
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
 
@@ -60,6 +76,20 @@ class PartyProfile:
             )
         if not self.eui_ranges:
             raise InputError("EUI-64 range: give at least one allocated range (FIRST..LAST).")
+
+    def check_new(self) -> None:
+        """The stricter rules a profile must meet when it is saved (older stored profiles are
+        still read): Party ID and Signifier formats, ranges that do not overlap."""
+        if not PARTY_ID_FORMAT.match(self.party_id):
+            raise InputError(f"Party ID {self.party_id!r}: {PARTY_ID_HINT}.")
+        if self.signifier and not SIGNIFIER_FORMAT.match(self.signifier):
+            raise InputError(f"Signifier {self.signifier!r}: {SIGNIFIER_HINT}.")
+        for what, ranges in (("EUI-64 range", self.eui_ranges),
+                             ("Device range", self.device_ranges)):
+            both = _overlaps(ranges)
+            if both:
+                raise InputError(f"{what}s {both[0]} and {both[1]} overlap: give each "
+                                 "allocation once.")
 
     def require_own_eui(self, eui: Eui64, what: str = "EUI-64") -> None:
         require_in_ranges(eui, list(self.eui_ranges), what)

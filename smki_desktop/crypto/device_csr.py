@@ -23,6 +23,7 @@ import hashlib
 import itertools
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -401,10 +402,24 @@ def default_processes() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _worker_init() -> None:
-    """Workers yield the CPU to the process that started them (a GUI stays responsive)."""
+def _worker_init(parent: int | None = None) -> None:
+    """Workers yield the CPU to the process that started them (a GUI stays responsive), and
+    die with it: a parent killed with SIGKILL cannot stop them, so each watches its parent."""
     with contextlib.suppress(OSError, AttributeError):
         os.nice(5)
+    if parent is not None:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                         name="parent-watch").start()
+
+
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    """End this worker as soon as its parent is gone (re-parented: getppid changes). Polling
+    rather than PR_SET_PDEATHSIG, which fires when the parent *thread* that started the
+    worker ends (the pool may be started from a short-lived job thread)."""
+    while True:
+        if os.getppid() != parent:
+            os._exit(1)
+        time.sleep(interval)
 
 
 _POOL: ProcessPoolExecutor | None = None
@@ -422,7 +437,7 @@ def shared_pool(processes: int | None = None) -> ProcessPoolExecutor:
             if _POOL is not None:
                 _POOL.shutdown(wait=False, cancel_futures=True)
             _POOL = ProcessPoolExecutor(max_workers=procs, mp_context=get_context("spawn"),
-                                        initializer=_worker_init)
+                                        initializer=_worker_init, initargs=(os.getpid(),))
             _POOL_SIZE = procs
         return _POOL
 

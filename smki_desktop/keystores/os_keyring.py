@@ -7,6 +7,7 @@ unwrapped once per operation (`signer()`), never per item of a batch.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,6 +77,21 @@ def resolve_key_ref(db: Database, environment: Environment, key_ref: str,
     info = key_info_from_row(rows[0])
     require_same(environment, info.environment, f"Key {info.short_id}")
     return info
+
+
+PENDING = ".pending-"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class OsKeyringKeyStore:
@@ -149,7 +165,11 @@ class OsKeyringKeyStore:
         )
         file_name = f"{key_id}.p8.pem"
         path = self.keys_dir / file_name
-        write_atomic(path, pem, mode=0o600)
+        # Written under a pending name that carries this process's id, and renamed only once
+        # the database row is committed: a process killed in between leaves a pending file
+        # that `sweep_pending` (on the next open) removes or completes, never an orphan.
+        pending = self.keys_dir / f"{file_name}{PENDING}{os.getpid()}"
+        write_atomic(pending, pem, mode=0o600, overwrite=True)
         try:
             self.secrets.set(f"key:{key_id}", wrap)
             info = KeyInfo(
@@ -165,9 +185,44 @@ class OsKeyringKeyStore:
                      info.created.isoformat(), info.location.value, file_name, pub),
                 )
         except BaseException:
-            path.unlink(missing_ok=True)
+            pending.unlink(missing_ok=True)
             raise
+        os.replace(pending, path)
         return info
+
+    def sweep_pending(self) -> list[tuple[str, str]]:
+        """Key files left by a process that died while storing a key: completed when the
+        database row was committed, else removed with their keyring entry (the key was never
+        recorded, so nothing can have used it). Files of a running process are left alone.
+        Returns (key id, 'completed' | 'removed') for each."""
+        done: list[tuple[str, str]] = []
+        try:
+            names = [p for p in self.keys_dir.iterdir() if PENDING in p.name]
+        except OSError:
+            return done
+        for p in names:
+            final, _, pid_text = p.name.partition(PENDING)
+            if p.name.startswith(".") and p.name.endswith(".part"):
+                # write_atomic's temporary file, killed before it became the pending file
+                pid_text = pid_text.split(".", 1)[0]
+                if pid_text.isdigit() and not _pid_alive(int(pid_text)):
+                    p.unlink(missing_ok=True)
+                    done.append((final.lstrip(".").split(".", 1)[0], "removed"))
+                continue
+            if not pid_text.isdigit() or _pid_alive(int(pid_text)):
+                continue
+            key_id = final.split(".", 1)[0]
+            row = self.db.conn().execute("SELECT 1 FROM keys WHERE key_id=? AND location_ref=?",
+                                         (key_id, final)).fetchone()
+            if row is not None:
+                os.replace(p, self.keys_dir / final)
+                done.append((key_id, "completed"))
+            else:
+                if self.secrets.get_optional(f"key:{key_id}") is not None:
+                    self.secrets.delete(f"key:{key_id}")
+                p.unlink(missing_ok=True)
+                done.append((key_id, "removed"))
+        return done
 
     # -- lookup ----------------------------------------------------------------------------
     def list_keys(self) -> list[KeyInfo]:

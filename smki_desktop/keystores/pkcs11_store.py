@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from asn1crypto import core
@@ -53,6 +55,53 @@ def _pkcs11() -> Any:
     import pkcs11  # imported late: the app runs without tokens
 
     return pkcs11
+
+
+def _load_failure(module: str, exc: BaseException) -> str:
+    """Why a module could not be loaded, never empty: python-pkcs11 raises an exception with
+    no text when C_Initialize fails (e.g. SoftHSM without its configuration file)."""
+    text = str(exc).strip()
+    if "C_GetFunctionList" in text or "OS exception while loading" in text:
+        return f"{module} is not a PKCS#11 module ({text})"
+    if text:
+        return text
+    reason = f"its initialisation failed ({type(exc).__name__})"
+    if "softhsm" in Path(module).name.lower():
+        conf = os.environ.get("SOFTHSM2_CONF")
+        where = conf or "/etc/softhsm/softhsm2.conf"
+        if not Path(where).is_file():
+            how = "SOFTHSM2_CONF names" if conf else "the default configuration is"
+            reason += (f": SoftHSM's configuration is missing ({how} {where}, which does not "
+                       "exist)")
+        else:
+            reason += f": check SoftHSM's configuration {where} and its token folder"
+    return reason
+
+
+def _find_token(module: str, label: str) -> Any:
+    pk = _pkcs11()
+    try:
+        lib = pk.lib(module)
+    except (RuntimeError, OSError, pk.exceptions.PKCS11Error) as exc:
+        raise TokenError(f"PKCS#11 module {module} cannot be loaded: "
+                         f"{_load_failure(module, exc)}.") from exc
+    try:
+        return lib.get_token(token_label=label)
+    except pk.exceptions.NoSuchToken:
+        raise NotFound(f"No token labelled {label!r} behind {module}.") from None
+    except pk.exceptions.MultipleTokensReturned:
+        raise InputError(f"Several tokens are labelled {label!r}.") from None
+    except pk.exceptions.PKCS11Error as exc:
+        raise TokenError(f"PKCS#11 module {module}: the token list cannot be read: "
+                         f"{_load_failure(module, exc)}.") from exc
+
+
+def probe_token(module: str, label: str) -> str:
+    """Load the module and find the token (no login): its manufacturer and model, or the
+    errors of `_find_token`."""
+    tok = _find_token(module, label)
+    return " ".join(str(x).strip() for x in (getattr(tok, "manufacturer_id", ""),
+                                             getattr(tok, "model", "")) if str(x).strip())
 
 
 class Pkcs11Signer:
@@ -92,19 +141,7 @@ class Pkcs11KeyStore:
 
     # -- sessions --------------------------------------------------------------------------
     def _token(self) -> Any:
-        pk = _pkcs11()
-        try:
-            lib = pk.lib(self.module_path)
-        except (RuntimeError, OSError, pk.exceptions.PKCS11Error) as exc:
-            raise TokenError(f"PKCS#11 module {self.module_path} cannot be loaded: {exc}") \
-                from exc
-        try:
-            return lib.get_token(token_label=self.token_label)
-        except pk.exceptions.NoSuchToken:
-            raise NotFound(f"No token labelled {self.token_label!r} behind "
-                           f"{self.module_path}.") from None
-        except pk.exceptions.MultipleTokensReturned:
-            raise InputError(f"Several tokens are labelled {self.token_label!r}.") from None
+        return _find_token(self.module_path, self.token_label)
 
     @contextmanager
     def logged_in(self) -> Iterator[None]:

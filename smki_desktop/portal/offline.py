@@ -124,19 +124,60 @@ def _manifest(folder: Path, fmt: str) -> tuple[bytes, dict[str, Any]]:
     if len(raw) > 16 * 1024 * 1024:
         raise InputError(f"{path}: too large for a manifest.")
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
+        data = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise InputError(f"{path}: nested too deeply to be a manifest.") from None
+    except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not JSON ({exc}).") from None
     if not isinstance(data, dict) or data.get("format") != fmt:
         raise InputError(f"{path}: not a {fmt} manifest.")
     return raw, data
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+_STATES = ("submitted", "done", "failed", "queued")
+
+
+def _entries(folder: Path, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    items = data.get(key, [])
+    if not isinstance(items, list):
+        raise InputError(f"{folder / 'manifest.json'}: {key!r} must be a list, not "
+                         f"{type(items).__name__}.")
+    for i, e in enumerate(items, start=1):
+        if not isinstance(e, dict):
+            raise InputError(f"{folder / 'manifest.json'}: {key} entry {i} must be an object, "
+                             f"not {type(e).__name__}.")
+    return items
+
+
+def _text(folder: Path, e: dict[str, Any], i: int, name: str, *, required: bool = True,
+          choices: Iterable[str] = ()) -> str | None:
+    v = e.get(name)
+    where = f"{folder / 'manifest.json'}: entry {i}, {name!r}"
+    if v is None:
+        if required:
+            raise InputError(f"{where}: missing.")
+        return None
+    if not isinstance(v, str) or len(v) > 4096:
+        raise InputError(f"{where}: expected text, got {type(v).__name__}.")
+    allowed = tuple(choices)
+    if allowed and v not in allowed:
+        raise InputError(f"{where}: {v[:40]!r} is not one of {', '.join(allowed)}.")
+    return v
+
+
 def _payload(folder: Path, entry: dict[str, Any]) -> bytes:
     fname = str(entry.get("file", ""))
     if "/" in fname or "\\" in fname or fname.startswith("."):
         raise InputError(f"Bundle entry {entry.get('ref')}: bad file name {fname!r}.")
-    data = (folder / fname).read_bytes()
+    try:
+        data = (folder / fname).read_bytes()
+    except OSError as exc:
+        raise InputError(f"Bundle entry {entry.get('ref')}: cannot read {folder / fname}: "
+                         f"{exc.strerror or exc}.") from None
     if _sha(data) != entry.get("sha256"):
         raise Refusal(f"Bundle file {fname} does not match its SHA-256 in the manifest: it "
                       "was changed after signing.")
@@ -162,9 +203,15 @@ def read_request_bundle(folder: Path, env: Environment, *,
     verified = verify_detached(raw, sig, trust_anchors=tuple(trust_anchors))
     who = verified.signer_certificate.subject.rfc4514_string() \
         if verified.signer_certificate is not None else "unknown signer"
-    entries = [BundleEntry(str(e["ref"]), str(e["kind"]), str(e.get("request_kind", e["kind"])),
-                           e.get("server_id"), _payload(folder, e))
-               for e in data.get("requests", [])]
+    entries = []
+    for i, e in enumerate(_entries(folder, data, "requests"), start=1):
+        ref = _text(folder, e, i, "ref")
+        kind = _text(folder, e, i, "kind", choices=_EXT)
+        assert ref is not None and kind is not None
+        entries.append(BundleEntry(ref, kind,
+                                   _text(folder, e, i, "request_kind", required=False) or kind,
+                                   _text(folder, e, i, "server_id", required=False),
+                                   _payload(folder, e)))
     return entries, who
 
 
@@ -197,8 +244,12 @@ def read_answer_bundle(folder: Path, env: Environment) -> list[Answer]:
         raise Refusal(f"These answers belong to the {_label(data.get('environment'))} "
                       f"environment; this is the {env.label} environment.")
     out = []
-    for e in data.get("answers", []):
+    for i, e in enumerate(_entries(folder, data, "answers"), start=1):
+        ref = _text(folder, e, i, "ref")
+        state = _text(folder, e, i, "state", choices=_STATES)
+        assert ref is not None and state is not None
         result = _payload(folder, e) if e.get("file") else None
-        out.append(Answer(str(e["ref"]), str(e["state"]), e.get("server_id"),
-                          e.get("server_status"), e.get("error"), result))
+        out.append(Answer(ref, state, _text(folder, e, i, "server_id", required=False),
+                          _text(folder, e, i, "server_status", required=False),
+                          _text(folder, e, i, "error", required=False), result))
     return out

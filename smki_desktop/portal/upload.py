@@ -193,8 +193,11 @@ def read_response(report_path: Path, zip_path: Path | None) -> ResponseBundle:
             raise InputError(f"Cannot read {zip_path}: {exc.strerror or exc}.") from None
         if size > MAX_RESPONSE_ZIP_BYTES:
             raise InputError(f"{zip_path}: {size:,} bytes is too large for a response zip.")
-        with open(zip_path, "rb") as fh:
-            certs = bf.read_response_zip(fh)
+        try:
+            with open(zip_path, "rb") as fh:
+                certs = bf.read_response_zip(fh)
+        except InputError as exc:
+            raise InputError(f"{zip_path}: {exc.message}") from None
     request_id = report.request_id or (
         bf.request_id_from_response_zip(str(zip_path)) if zip_path else "")
     return ResponseBundle(request_id, report, certs)

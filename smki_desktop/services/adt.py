@@ -64,6 +64,7 @@ from smki_desktop.crypto.cms import (
     verify_detached,
 )
 from smki_desktop.resources_path import resource
+from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.atomic import write_atomic
 
@@ -639,6 +640,16 @@ def _verifies_under(path: Path, sig: bytes, anchors: list[x509.Certificate]) -> 
         return False
 
 
+def _refuse_foreign_signer(ctx: AppContext, verified: VerifiedSignature, what: str) -> None:
+    seen: set[bytes] = set()
+    for cert in (verified.signer_certificate, *verified.chain, *verified.certificates):
+        if cert is None or _cert_der(cert) in seen:
+            continue
+        seen.add(_cert_der(cert))
+        crossing.refuse_foreign_certificate(
+            ctx, cert, f"The signature over {what}: certificate {cert.subject.rfc4514_string()}")
+
+
 def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
                 manifest_path: Path | None = None, require_manifest: bool = False
                 ) -> VerifyResult:
@@ -685,6 +696,11 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
             f"{ctx.env.label} trust anchor: it was not made with a {ctx.env.label} credential "
             f"(a {_other(ctx.env).label} signature is never accepted in {ctx.env.label}). "
             f"{exc.message}") from None
+    # the signer and every certificate it brings are checked against both environments,
+    # whatever the anchors (a Test signature never verifies in Live, manifest or not)
+    _refuse_foreign_signer(ctx, verified, path.name)
+    if manifest_sig is not None:
+        _refuse_foreign_signer(ctx, manifest_sig, "its manifest")
     sha = verified.digest.hex()
     if manifest is not None:
         if manifest.file_sha256 != sha:

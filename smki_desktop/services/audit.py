@@ -1,93 +1,269 @@
-"""The audit log service: append records to the hash chain, keep its head in the OS keyring,
-list and verify."""
+"""The audit log service: append records to the hash chain, sign each with this installation's
+own writer key, keep the head (and the fact that this installation exists) in the OS keyring,
+list and verify.
+
+Threat: someone who can read and write the data folder but cannot use the keyring (a colleague,
+a restored backup, malware reading files). They cannot sign, so rows they add, change, remove or
+reorder fail verification; the keyring entry is keyed by the data folder, so deleting, emptying
+or replacing the database (or changing its installation id) is not a fresh start either.
+Several writers can share one log later: each signs with its own key, whose public half is
+registered in `audit_writers`.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import sqlite3
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from smki_desktop.core.audit import (
     GENESIS,
+    AuditAnchor,
     AuditEntry,
     ChainHead,
+    FolderMark,
     StoredRow,
     VerifyReport,
     artifact_digest,
     entry_hash,
+    folder_findings,
+    lost_entry,
+    signing_payload,
     verify_chain,
+    verify_signed_log,
 )
 from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store.db import Database
+from smki_desktop.store.repos.audit import AuditRepo, WriterRow
 
 _lock = threading.Lock()
 
 
+def _public_raw(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def writer_id_of(public_raw: bytes) -> str:
+    return hashlib.sha256(public_raw).hexdigest()
+
+
 class AuditLog:
     def __init__(self, db: Database, secrets: OsSecrets, environment: Environment, clock: Clock,
-                 actor: Callable[[], str], installation_id: str) -> None:
-        # One keyring entry per installation (data folder), so that two data folders on one
-        # machine (portable use, tests) keep separate heads.
+                 actor: Callable[[], str], installation_id: str,
+                 folder: Path | None = None) -> None:
+        # Before signing: one keyring entry per installation id (kept for the migration).
         self.head_entry = f"audit-head:{installation_id}"
+        # Since signing: the installation's anchor (writer key, head) by installation id, and
+        # a mark per data folder naming the installation that lives there, so that a new
+        # database (new installation id) at the same folder is seen as a replacement, not a
+        # fresh start, while a folder moved elsewhere keeps its anchor.
+        self.anchor_entry = f"audit-anchor:{installation_id}"
+        where = str((folder or db.path.parent).resolve())
+        self.folder_entry = "audit-folder:" + hashlib.sha256(where.encode()).hexdigest()[:32]
         self.db = db
+        self.repo = AuditRepo(db)
         self.secrets = secrets
         self.environment = environment
         self.clock = clock
+        self.installation_id = installation_id
         self._actor = actor
+        self._anchor: AuditAnchor | None = None
+        self._key: Ed25519PrivateKey | None = None
 
+    # -- the keyring anchor --------------------------------------------------------------
+    def _load_anchor(self, installation: str | None = None) -> AuditAnchor | None:
+        name = f"audit-anchor:{installation}" if installation else self.anchor_entry
+        text = self.secrets.get_optional(name)
+        return AuditAnchor.from_text(text) if text else None
+
+    def _load_mark(self) -> FolderMark | None:
+        text = self.secrets.get_optional(self.folder_entry)
+        return FolderMark.from_text(text) if text else None
+
+    def _writer(self, c: sqlite3.Connection) -> tuple[AuditAnchor, Ed25519PrivateKey, bool]:
+        """This installation's anchor and writer key, made on first use, and the folder's
+        mark brought up to date. Called inside the write transaction, so that two processes
+        starting at once agree on one key (the second reads what the first stored). Returns
+        also whether signing starts now on an existing (hash-chain only) log."""
+        if self._anchor is not None and self._key is not None:
+            return self._anchor, self._key, False
+        anchor = self._load_anchor()
+        migrating = False
+        if anchor is None:
+            key = Ed25519PrivateKey.generate()
+            pub = _public_raw(key)
+            last = self.repo.last(c)
+            signed_from = (last.seq + 1) if last else 1
+            legacy_seq, legacy_hash = 0, GENESIS
+            if last is not None:
+                migrating = True
+                head_text = self.secrets.get_optional(self.head_entry)
+                if head_text:
+                    legacy = ChainHead.from_text(head_text)
+                    legacy_seq, legacy_hash = legacy.seq, legacy.hash
+                else:
+                    legacy_seq, legacy_hash = 0, None  # type: ignore[assignment]
+            anchor = AuditAnchor(
+                installation=self.installation_id, writer=writer_id_of(pub),
+                key=base64.b64encode(key.private_bytes_raw()).decode(),
+                seq=legacy_seq, hash=legacy_hash or GENESIS, signed_from=signed_from,
+                legacy_seq=legacy_seq, legacy_hash=legacy_hash,
+            )
+            # The keyring learns of this installation before anything is signed with its key.
+            self.secrets.set(self.anchor_entry, anchor.to_text())
+        mark = self._load_mark()
+        if mark is None or mark.installation != self.installation_id:
+            lost = list(mark.lost) if mark else []
+            if mark is not None:
+                # The database at this folder is not the one the keyring knew: remember it.
+                lost.append(lost_entry(mark.installation, self._load_anchor(mark.installation),
+                                       self.clock.now().isoformat(timespec="seconds")))
+            self.secrets.set(self.folder_entry, FolderMark(
+                self.installation_id, lost, list(mark.acknowledged) if mark else []).to_text())
+        key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(anchor.key))
+        self._anchor, self._key = anchor, key
+        return anchor, key, migrating
+
+    # -- writing ---------------------------------------------------------------------------
     def record(self, action: str, details: dict[str, Any] | None = None,
                artifacts: dict[str, bytes | str] | None = None) -> AuditEntry:
         details = details or {}
         arts = {k: artifact_digest(v) for k, v in (artifacts or {}).items()}
-        details_json = json.dumps(details, sort_keys=True, default=str, ensure_ascii=False)
-        artifacts_json = json.dumps(arts, sort_keys=True)
         ts = self.clock.now().isoformat(timespec="microseconds")
         actor = self._actor()
-        env = self.environment.value
         with _lock, self.db.transaction() as c:
-            last = c.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-            seq = (last["seq"] + 1) if last else 1
-            prev = last["hash"] if last else GENESIS
-            h = entry_hash(prev, seq, ts, env, actor, action, details_json, artifacts_json)
-            c.execute(
-                "INSERT INTO audit_log(seq,ts,environment,actor,action,details,artifacts,"
-                "prev_hash,hash) VALUES(?,?,?,?,?,?,?,?,?)",
-                (seq, ts, env, actor, action, details_json, artifacts_json, prev, h),
-            )
-        # After the commit: a crash in between leaves rows after the head, which verify
-        # reports as a note; the reverse order would look like deleted rows.
-        self.secrets.set(self.head_entry, ChainHead(seq, h).to_text())
+            anchor, key, migrating = self._writer(c)
+            if migrating:
+                self._insert(c, anchor, key, ts, actor, "audit.signing.start", {
+                    "writer": anchor.writer, "unsigned_rows": anchor.signed_from - 1,
+                    "keyring_head_seq": anchor.legacy_seq,
+                    "keyring_head_hash": anchor.legacy_hash,
+                    "note": "rows before this one were only hash-chained",
+                }, {})
+            entry = self._insert(c, anchor, key, ts, actor, action, details, arts)
+        # After the commit: a crash in between leaves a signed row after the head, which
+        # verify tells apart from a forgery by its signature.
+        if entry.seq > anchor.seq:
+            anchor.seq, anchor.hash = entry.seq, entry.hash
+        self.secrets.set(self.anchor_entry, anchor.to_text())
+        return entry
+
+    def _insert(self, c: sqlite3.Connection, anchor: AuditAnchor, key: Ed25519PrivateKey,
+                ts: str, actor: str, action: str, details: dict[str, Any],
+                arts: dict[str, str]) -> AuditEntry:
+        details_json = json.dumps(details, sort_keys=True, default=str, ensure_ascii=False)
+        artifacts_json = json.dumps(arts, sort_keys=True)
+        env = self.environment.value
+        if self.repo.writer(anchor.writer, c) is None:
+            self.repo.add_writer(c, WriterRow(
+                anchor.writer, _public_raw(key), self.installation_id, env, ts))
+        last = self.repo.last(c)
+        seq = (last.seq + 1) if last else 1
+        prev = last.hash if last else GENESIS
+        h = entry_hash(prev, seq, ts, env, actor, action, details_json, artifacts_json)
+        sig = base64.b64encode(key.sign(signing_payload(h, anchor.writer))).decode()
+        self.repo.append(c, StoredRow(seq, ts, env, actor, action, details_json,
+                                      artifacts_json, prev, h, anchor.writer, sig))
         return AuditEntry(seq, ts, env, actor, action, details, arts, prev, h)
 
+    def acknowledge_loss(self, reason: str) -> AuditEntry:
+        """An officer records that an earlier log at this folder was lost on purpose (a data
+        folder deleted to start again): the loss is kept in a signed record and verify then
+        reports it as a note. Someone without the keyring (the threat) cannot do this."""
+        reason = reason.strip()
+        if not reason:
+            raise InputError("--reason: say why the earlier audit log was lost.")
+        with _lock, self.db.transaction() as c:
+            self._writer(c)
+        mark = self._load_mark()
+        if mark is None or not mark.lost:
+            raise Refusal("Nothing to acknowledge: the OS keyring records no lost audit log at "
+                          "this folder.")
+        lost = list(mark.lost)
+        entry = self.record("audit.loss.acknowledge", {"lost": lost, "reason": reason})
+        mark.acknowledged += [{**x, "reason": reason, "by_seq": entry.seq} for x in lost]
+        mark.lost = [x for x in mark.lost if x not in lost]
+        self.secrets.set(self.folder_entry, mark.to_text())
+        return entry
+
+    # -- reading ---------------------------------------------------------------------------
     def entries(self, limit: int | None = None, action_prefix: str = "") -> list[AuditEntry]:
-        sql = "SELECT * FROM audit_log"
-        params: list[Any] = []
-        if action_prefix:
-            sql += " WHERE action LIKE ?"
-            params.append(action_prefix + "%")
-        sql += " ORDER BY seq DESC"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        out = []
-        for r in self.db.conn().execute(sql, params):
-            out.append(AuditEntry(
-                r["seq"], r["ts"], r["environment"], r["actor"], r["action"],
-                json.loads(r["details"]), json.loads(r["artifacts"]), r["prev_hash"], r["hash"],
-            ))
-        return out
+        return [
+            AuditEntry(r.seq, r.ts, r.environment, r.actor, r.action, json.loads(r.details_json),
+                       json.loads(r.artifacts_json), r.prev_hash, r.hash)
+            for r in self.repo.newest(limit, action_prefix)
+        ]
+
+    def _signature_check(self, anchor: AuditAnchor) -> Callable[[StoredRow], str | None]:
+        own = Ed25519PrivateKey.from_private_bytes(base64.b64decode(anchor.key)).public_key()
+        keys: dict[str, Ed25519PublicKey | None] = {anchor.writer: own}
+
+        def problem(r: StoredRow) -> str | None:
+            if not r.writer or not r.sig:
+                return "carries no writer signature"
+            if r.writer not in keys:
+                # Another writer is trusted only through a registration this log can prove;
+                # none exists yet (a shared team log will add signed registrations).
+                keys[r.writer] = None
+            pub = keys[r.writer]
+            if pub is None:
+                return f"is signed by writer {r.writer[:16]}, which is not a registered writer"
+            try:
+                pub.verify(base64.b64decode(r.sig, validate=True),
+                           signing_payload(r.hash, r.writer))
+            except (InvalidSignature, ValueError):
+                return "has a signature that does not match its content"
+            return None
+
+        return problem
 
     def verify(self) -> VerifyReport:
-        rows = [
-            StoredRow(r["seq"], r["ts"], r["environment"], r["actor"], r["action"], r["details"],
-                      r["artifacts"], r["prev_hash"], r["hash"])
-            for r in self.db.conn().execute("SELECT * FROM audit_log ORDER BY seq")
-        ]
-        head_text = self.secrets.get_optional(self.head_entry)
-        head = ChainHead.from_text(head_text) if head_text else None
-        report = verify_chain(rows, head)
+        rows = self.repo.rows()
+        anchor = self._load_anchor()
+        mark = self._load_mark()
+        if anchor is None:
+            # Not signed yet: a log from before signing (the migration starts signing at the
+            # next record) or an empty new log.
+            head_text = self.secrets.get_optional(self.head_entry)
+            head = ChainHead.from_text(head_text) if head_text else None
+            report = verify_chain(rows, head)
+            signed = [r.seq for r in rows if r.sig]
+            if signed:
+                report.problems.append(
+                    f"Row {signed[0]} carries a writer signature but the OS keyring knows no "
+                    f"installation {self.installation_id}: the rows were not written here, or "
+                    "the installation id was changed."
+                )
+            elif rows:
+                report.notes.append("Records are hash-chained only; signing starts with the "
+                                    "next record.")
+        else:
+            report = verify_signed_log(rows, anchor, self._signature_check(anchor))
+            registered = self.repo.writer(anchor.writer)
+            if rows and rows[-1].seq >= anchor.signed_from and (
+                    registered is None
+                    or registered.public_key != _public_raw(
+                        Ed25519PrivateKey.from_private_bytes(base64.b64decode(anchor.key)))):
+                report.problems.append(
+                    "This installation's writer key is not registered in the database as the "
+                    "keyring records it: the writer registry was altered."
+                )
+        previous = None
+        if mark is not None and mark.installation != self.installation_id:
+            previous = self._load_anchor(mark.installation)
+        folder_findings(report, mark, self.installation_id, previous, len(rows))
         for r in rows:
             if r.environment != self.environment.value:
                 report.problems.append(

@@ -35,6 +35,7 @@ from smki_desktop.crypto.certs import load_certificate, name_text, names_equal, 
 from smki_desktop.crypto.der import detect_kind, to_der
 from smki_desktop.crypto.lint import ProfileFields, extract_fields, lint_der
 from smki_desktop.profile_data import load_profile, override_path
+from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext, EnvPaths
 from smki_desktop.services.csr import profile_for
 
@@ -191,6 +192,8 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
     profile = profile_for(ctx)
     report = lint_der(der, profile, what)
     f = report.fields
+    crossing.refuse_foreign_certificate(ctx, load_certificate(der, what),
+                                        f"Certificate serial {f.serial or 0:X}")
     _check_environment(ctx, f)
     assert f.issuer_der is not None and f.serial is not None
     ikey, serial = issuer_key(f.issuer_der), f"{f.serial:X}"
@@ -248,6 +251,8 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
                            f"for {key_row['usage']}")
     else:
         matched = False
+        if f.key_id:
+            crossing.refuse_key_of_other_environment(ctx, f.key_id, what.capitalize())
     if not (cert.not_valid_before_utc <= when <= cert.not_valid_after_utc):
         reasons.append(f"validity: not valid at {when:%Y-%m-%d %H:%M:%SZ} (valid "
                        f"{cert.not_valid_before_utc:%Y-%m-%d} to "
@@ -479,6 +484,8 @@ def add_trust_anchor(ctx: AppContext, pem_or_der: bytes, *, source: str = "user"
     der = cert.public_bytes(serialization.Encoding.DER)
     if ctx.env is Environment.LIVE and source == "simulator":
         raise InputError("Trust anchor: the simulator's root is never trusted in Live.")
+    # whichever face adds it (cert anchor add, adt anchor add, Settings), checked here
+    crossing.refuse_foreign_certificate(ctx, cert, f"Trust anchor {name_text(cert.subject)}")
     row = ctx.db.conn().execute("SELECT 1 FROM trust_anchors WHERE fingerprint=?",
                                 (fp,)).fetchone()
     if row:

@@ -78,7 +78,18 @@ class AppContext:
         self.keystore = OsKeyringKeyStore(env, self.paths.keys_dir, self.db, clock)
         self.installation_id = self._installation_id()
         self.audit = AuditLog(self.db, self.keystore.secrets, env, clock, self._actor,
-                              self.installation_id)
+                              self.installation_id, self.paths.env_dir)
+        self._sweep_key_files()
+
+    def _sweep_key_files(self) -> None:
+        """Key files a killed process left half-stored are completed or removed, audited."""
+        for key_id, outcome in self.keystore.sweep_pending():
+            self.audit.record("key.store.recover", {
+                "key_id": key_id, "outcome": outcome,
+                "why": "a process was stopped while storing this key"
+                       + (": its record existed, the file was put in place" if outcome ==
+                          "completed" else ": it was never recorded, the file and its "
+                          "keyring entry were removed")})
 
     def _prepare_dirs(self) -> None:
         self.paths.env_dir.mkdir(parents=True, exist_ok=True)

@@ -21,11 +21,14 @@ from smki_desktop.crypto.der import encode
 from smki_desktop.crypto.lint import LintReport, lint_der
 from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
 from smki_desktop.profile_data import load_profile, override_path
+from smki_desktop.services import crossing
+from smki_desktop.services import token as token_service
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.atomic import check_output, write_atomic
+from smki_desktop.store.repos import csrs as csrs_repo
 
-SETTING_PKCS11_MODULE = "pkcs11.module"
-SETTING_PKCS11_TOKEN = "pkcs11.token"
+SETTING_PKCS11_MODULE = token_service.SETTING_PKCS11_MODULE
+SETTING_PKCS11_TOKEN = token_service.SETTING_PKCS11_TOKEN
 
 
 def profile_for(ctx: AppContext) -> SmkiProfile:
@@ -35,28 +38,14 @@ def profile_for(ctx: AppContext) -> SmkiProfile:
 
 def pkcs11_store(ctx: AppContext) -> Any:
     """The PKCS#11 key store configured in settings (module path + token label)."""
-    from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore
-
-    module = ctx.setting(SETTING_PKCS11_MODULE)
-    token = ctx.setting(SETTING_PKCS11_TOKEN)
-    if not module or not token:
-        raise InputError("Token: no PKCS#11 module and token configured; set them in Settings "
-                         f"or with settings '{SETTING_PKCS11_MODULE}' and "
-                         f"'{SETTING_PKCS11_TOKEN}'.")
-    return Pkcs11KeyStore(ctx.env, module, token, ctx.db, ctx.clock, ctx.passphrases)
+    return token_service.token_store(ctx)
 
 
 def set_token_settings(ctx: AppContext, module: str, token: str) -> AuditEntry:
-    """Choose the PKCS#11 module and token label for token keys (both empty: none), audited."""
-    module, token = module.strip(), token.strip()
-    if module and not Path(module).is_file():
-        raise InputError(f"PKCS#11 module: there is no file {module}.")
-    if bool(module) != bool(token):
-        raise InputError("PKCS#11 module and token label: give both, or neither to stop using "
-                         "a token.")
-    ctx.set_setting(SETTING_PKCS11_MODULE, module)
-    ctx.set_setting(SETTING_PKCS11_TOKEN, token)
-    return ctx.audit.record("settings.pkcs11", {"module": module, "token": token})
+    """Choose the PKCS#11 module and token label for token keys (both empty: none), checked
+    and audited by the token service (the CLI's `token use` calls the same)."""
+    choice = token_service.use_token(ctx, module, token)
+    return choice.audit
 
 
 def signer_for(ctx: AppContext, info: KeyInfo,
@@ -117,7 +106,7 @@ def create_org_csr(ctx: AppContext, key_ref: str, role: RemotePartyRole | str,
         raise Refusal(f"Key {info.short_id} ({info.label}) cannot be used: {used}. Generate a "
                       "new key for a new CSR.")
     profile = profile_for(ctx)
-    party = ctx.party()
+    party = crossing.require_party(ctx, "Organisation CSR")
     OrgCsrRequest(role, eui, info.usage, cn).check(
         profile, party.party_type.value if party else None)
     if party is not None:
@@ -186,7 +175,7 @@ def get_csr_der(ctx: AppContext, csr_id: int) -> bytes:
 def check_org_request(ctx: AppContext, role: RemotePartyRole, eui: Eui64, usage: KeyUsage,
                       cn: str | None) -> None:
     """Everything that can be checked before a key is made (so nothing is half-done)."""
-    party = ctx.party()
+    party = crossing.require_party(ctx, "Organisation key and CSR")
     OrgCsrRequest(role, eui, usage, cn).check(profile_for(ctx),
                                               party.party_type.value if party else None)
     if party is not None:
@@ -215,3 +204,21 @@ def new_key_and_org_csr(ctx: AppContext, usage: KeyUsage, role: RemotePartyRole,
             return create_org_csr(ctx, info.key_id, role, eui, cn, token_store=store)
     info = generate_key(ctx, usage, label, KeyType.EC_P256).key
     return create_org_csr(ctx, info.key_id, role, eui, cn)
+
+
+def discard_org_csr(ctx: AppContext, csr_id: int, *, token_store: Any = None) -> AuditEntry:
+    """Undo a key + CSR just made that never left the application (the wizard's Cancel): the
+    CSR row and its key are deleted, and the discard is audited."""
+    with ctx.db.transaction() as c:
+        key_id = csrs_repo.discard(c, csr_id, ctx.env.value)
+    if key_id is None:
+        raise Refusal(f"CSR {csr_id} cannot be discarded: it is not in the {ctx.env.label} "
+                      "environment or a certificate was already issued for it.")
+    info = resolve_key_ref(ctx.db, ctx.env, key_id)
+    if info.location is KeyLocation.PKCS11:
+        (token_store if token_store is not None else pkcs11_store(ctx)).delete(info.key_id)
+    else:
+        ctx.keystore.delete(info.key_id)
+    return ctx.audit.record("csr.org.discard", {"csr_id": csr_id, "key_id": info.key_id,
+                                                "location": info.location.value,
+                                                "reason": "cancelled before it was saved"})

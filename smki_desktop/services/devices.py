@@ -17,6 +17,7 @@ import sqlite3
 import tempfile
 import time
 import uuid
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from smki_desktop.core import batch_formats as bf
 from smki_desktop.core import device_batch as db
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.core.errors import EnvironmentMismatch, InputError, NotFound, Refusal
 from smki_desktop.core.eui import Eui64, EuiRange
 from smki_desktop.core.ports import NullProgress, ProgressSink
 from smki_desktop.crypto import device_csr as dc
@@ -269,6 +270,7 @@ def validate(ctx: AppContext, path: Path, *, progress: ProgressSink | None = Non
     if processes is None or processes > 1:
         dc.prewarm(processes)  # workers start while the source is read
     if path.is_file() and _is_zip(path):
+        _refuse_other_environment_zip(ctx, path)
         # streamed: members are read and decoded while the workers check earlier ones
         entries: list[db.SourceEntry] = []
         rejections: list[db.Rejection] = []
@@ -304,6 +306,29 @@ def validate(ctx: AppContext, path: Path, *, progress: ProgressSink | None = Non
                            known_keys=keys, known_counts=counts, known_pairs=pairs)
     assessment.rejected[:0] = read.rejections
     return ValidationResult(str(path), read.kind, assessment, time.perf_counter() - start)
+
+
+def _refuse_other_environment_zip(ctx: AppContext, path: Path) -> None:
+    """A batch zip packaged by this application carries its environment in the zip comment:
+    one of the other environment is refused, naming both (an unreadable zip is reported by
+    the reader)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            comment = zf.comment
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return
+    if not comment.startswith(bf.BATCH_ZIP_COMMENT_PREFIX):
+        return
+    found = comment[len(bf.BATCH_ZIP_COMMENT_PREFIX):].decode("ascii", "replace").strip()
+    if found and found != ctx.env.value:
+        try:
+            label = Environment(found).label
+        except ValueError:
+            label = repr(found)
+        raise EnvironmentMismatch(
+            f"{path.name} was packaged in the {label} environment (its zip comment says so); "
+            f"this is the {ctx.env.label} environment. {label} batches are never used in "
+            f"{ctx.env.label}.")
 
 
 def _is_zip(path: Path) -> bool:

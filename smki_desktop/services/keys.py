@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
 from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
+from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 
 
@@ -22,6 +23,7 @@ def default_key_type(usage: KeyUsage) -> KeyType:
 
 def generate_key(ctx: AppContext, usage: KeyUsage, label: str,
                  key_type: KeyType | None = None) -> KeyGenerated:
+    crossing.require_party(ctx, "New key")  # Live makes nothing without a Party profile
     info = ctx.keystore.generate(key_type or default_key_type(usage), usage, label)
     entry = ctx.audit.record(
         "key.generate",

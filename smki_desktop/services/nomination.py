@@ -9,10 +9,10 @@ atomically; a nomination refused by a rule writes nothing.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
 import sqlite3
-import tomllib
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,14 @@ from typing import Any
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal
-from smki_desktop.core.forms import FormSchema, Value, newest, schema_from_json
+from smki_desktop.core.forms import (
+    FormSchema,
+    Value,
+    document_version,
+    load_document,
+    newest,
+    schema_from_json,
+)
 from smki_desktop.core.keys import KeyUsage
 from smki_desktop.core.nomination_wizard import NominationWizard
 from smki_desktop.core.officers import (
@@ -115,20 +122,11 @@ def read_input(path: Path, form: str) -> tuple[FormSchema, dict[str, Value]]:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"--from: cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        if str(path).lower().endswith(".toml"):
-            doc = tomllib.loads(raw.decode("utf-8"))
-        else:
-            doc = json.loads(raw)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON: line {exc.lineno}: {exc.msg}") from exc
-    if not isinstance(doc, dict):
-        raise InputError(f"{path}: expected a document of pages, not {type(doc).__name__}.")
+    doc = load_document(raw, str(path), toml=str(path).lower().endswith(".toml"))
     if doc.get("form", schema.form) != schema.form:
-        raise InputError(f"{path}: this is a {doc.get('form')!r} form, not {schema.form!r}.")
-    if int(doc.get("version", schema.version)) != schema.version:
+        raise InputError(f"{path}: this is a {str(doc.get('form'))[:40]!r} form, not "
+                         f"{schema.form!r}.")
+    if document_version(doc, schema.version, str(path)) != schema.version:
         raise InputError(f"{path}: written for {schema.form}-v{doc.get('version')}; the "
                          f"installed form is {schema.form_id}: run `smki officer template`.")
     return schema, schema.values_from_document(doc)
@@ -152,6 +150,7 @@ def check_nomination(ctx: AppContext, schema: FormSchema, values: dict[str, Valu
     if errs:
         raise InputError("The form is incomplete or wrong: " + "; ".join(str(e) for e in errs))
     role = OfficerRole(schema.role)
+    _check_dates_and_party(ctx, values)
     declared = _s(values, "environment.environment")
     existing = list_officers(ctx)
     email = _s(values, "nominee.email")
@@ -193,6 +192,28 @@ def check_nomination(ctx: AppContext, schema: FormSchema, values: dict[str, Valu
         screening_date=_s(values, "screening.date"),
         screening_ref=_s(values, "screening.reference"), form_id=schema.form_id)
     return officer, self_nom
+
+
+def _check_dates_and_party(ctx: AppContext, values: dict[str, Value]) -> None:
+    """Dates that have not happened yet (by the injected clock) and a nominee's Party ID that
+    is not this installation's Party are refused."""
+    today = ctx.clock.now().date()
+    for key, what in (("nominator.date", "the nomination date"),
+                      ("screening.date", "the screening date")):
+        text = _s(values, key)
+        if text:
+            try:
+                day = _dt.date.fromisoformat(text)
+            except ValueError:
+                continue  # the form's own validation names it
+            if day > today:
+                raise InputError(f"{key}: {text} is in the future (today is {today}); "
+                                 f"{what} must already have happened.")
+    party = ctx.party()
+    nominee_party = _s(values, "nominee.party_id")
+    if party is not None and nominee_party and nominee_party != party.party_id:
+        raise Refusal(f"nominee.party_id: {nominee_party!r} is not this installation's Party "
+                      f"({party.party_id}, {party.name}): nominate officers of your own Party.")
 
 
 def _other_environment_officer(ctx: AppContext, ref: str) -> Officer | None:

@@ -33,6 +33,7 @@ def _save(ctx: AppContext, table: str, action: str,
 
 
 def set_party(ctx: AppContext, profile: PartyProfile) -> Saved:
+    profile.check_new()
     return _save(ctx, "party_profile", "party.set", profile, ctx.party())
 
 

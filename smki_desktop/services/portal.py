@@ -38,7 +38,7 @@ from smki_desktop.portal.ws_client import (
     WsPortal,
     WsRepository,
 )
-from smki_desktop.services import simulator_control
+from smki_desktop.services import crossing, simulator_control
 from smki_desktop.services.credentials import require_credential
 
 if TYPE_CHECKING:
@@ -351,6 +351,7 @@ def submit_org_csr(ctx: AppContext, data: bytes, *, source: str = "",
     DCC the item carries the paste text for the SMKI Portal's form and completes when the
     certificate the user picks up is imported (`smki portal poll` notices it)."""
     der = _csr_der(data, source or "Organisation CSR")
+    crossing.refuse_foreign_csr(ctx, der, source or "Organisation CSR")
     ob = outbox(ctx)
     channel = org_channel(ctx)
     meta: dict[str, Any] = {"source": source, "channel": channel}

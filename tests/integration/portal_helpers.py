@@ -22,8 +22,16 @@ def enrolled(ctx: AppContext, batch_step: float = 0.2) -> simulator_control.Simu
 
 def org_csr(ctx: AppContext, eui: str = "90-B3-D5-1F-30-01-00-00", usage: KeyUsage =
             KeyUsage.SIGNING) -> bytes:
+    from smki_desktop.core.eui import EuiRange
+    from smki_desktop.core.party import PartyProfile, PartyType
     from smki_desktop.services.csr import create_org_csr
+    from smki_desktop.services.party import set_party
 
+    if ctx.env is Environment.LIVE and ctx.party() is None:
+        # Live makes no Organisation CSR without a Party profile (issue 12)
+        set_party(ctx, PartyProfile("Acme Energy Ltd", "ACME", PartyType.IMPORT_SUPPLIER,
+                                    (EuiRange.parse("90-B3-D5-1F-30-01-00-00.."
+                                                    "90-B3-D5-1F-30-01-FF-FF"),)))
     key = ctx.keystore.generate(KeyType.EC_P256, usage, f"org {eui} {usage.value}")
     return create_org_csr(ctx, key.key_id, "supplier", eui).der
 

@@ -12,13 +12,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Ambiguous, EnvironmentMismatch, Refusal
-from smki_desktop.core.eui import Eui64
+from smki_desktop.core.eui import Eui64, EuiRange
 from smki_desktop.core.keys import KeyUsage
+from smki_desktop.core.party import PartyProfile, PartyType
 from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.crypto.lint import extract_fields, ski_method2
 from smki_desktop.services import certificates as certs
 from smki_desktop.services import csr as csr_service
+from smki_desktop.services.party import set_party
 
 PKI = Path(__file__).resolve().parents[1] / "fixtures" / "dcc-test-pki"
 ORG = sorted((PKI / "organisation").glob("*.pem"))
@@ -129,6 +132,10 @@ def _issue(ctx, usage: KeyUsage, policy: str,  # type: ignore[no-untyped-def]
                                             _type=x509.name._ASN1Type.PrintableString),
                          x509.NameAttribute(NameOID.COMMON_NAME, "Z1",
                                             _type=x509.name._ASN1Type.PrintableString)])
+    if ctx.env is Environment.LIVE and ctx.party() is None:
+        # Live makes no Organisation CSR without a Party profile (issue 12)
+        set_party(ctx, PartyProfile("Acme", "ACME", PartyType.IMPORT_SUPPLIER, (EuiRange.parse(
+            "90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF"),)))
     info = generate_key(ctx, usage, "own key").key
     made = csr_service.create_org_csr(ctx, info.key_id, "02", "90-B3-D5-1F-30-01-00-00")
     req = x509.load_der_x509_csr(made.der)

@@ -135,7 +135,7 @@ def test_role_not_allowed_for_the_party_type_is_a_refusal(cli_run, ctx,  # type:
     from smki_desktop.services.party import set_party
 
     own = EuiRange.parse("90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF")
-    set_party(ctx, PartyProfile(name="Imp", party_id="IMP",
+    set_party(ctx, PartyProfile(name="Imp", party_id="IMPS",
                                 party_type=PartyType("import-supplier"), eui_ranges=(own,)))
     ctx.close()
     key = new_key(cli_run, "key-agreement")

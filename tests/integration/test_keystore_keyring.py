@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from smki_desktop.core.errors import EnvironmentMismatch, NotFound
+from smki_desktop.core.errors import EnvironmentMismatch, NotFound, Refusal
 from smki_desktop.core.keys import KeyType, KeyUsage
 from smki_desktop.keystores.errors import KeyEntryMissing
 from smki_desktop.services import keys as key_service
@@ -82,6 +82,14 @@ def test_test_key_invisible_and_unusable_from_live(ctx, live_ctx) -> None:
 
 
 def test_live_key_invisible_from_test(ctx, live_ctx) -> None:
+    from smki_desktop.core.eui import EuiRange
+    from smki_desktop.core.party import PartyProfile, PartyType
+    from smki_desktop.services.party import set_party
+
+    with pytest.raises(Refusal, match="Party profile"):  # Live makes nothing without one
+        key_service.generate_key(live_ctx, KeyUsage.SIGNING, "live-only")
+    set_party(live_ctx, PartyProfile("Acme", "ACME", PartyType.IMPORT_SUPPLIER, (
+        EuiRange.parse("90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF"),)))
     info = key_service.generate_key(live_ctx, KeyUsage.SIGNING, "live-only").key
     assert info.key_id not in [k.key_id for k in key_service.list_keys(ctx)]
 

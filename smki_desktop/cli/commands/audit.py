@@ -17,6 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     lst.set_defaults(handler=run_list)
     v = s.add_parser("verify", help="check the chain, its head in the OS keyring, every row")
     v.set_defaults(handler=run_verify)
+    ack = s.add_parser("acknowledge-loss", help="record that an earlier audit log at this "
+                                                "folder was deleted on purpose")
+    ack.add_argument("--reason", required=True)
+    ack.set_defaults(handler=run_acknowledge)
 
 
 def run_list(args: argparse.Namespace, app: CliApp) -> int:
@@ -43,3 +47,13 @@ def run_verify(args: argparse.Namespace, app: CliApp) -> int:
         app.warn(f"audit: {p}")
     app.emit(data, f"Audit log FAILED verification: {len(report.problems)} problem(s).")
     return 1
+
+
+def run_acknowledge(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    entry = ctx.audit.acknowledge_loss(args.reason)
+    app.emit({"environment": ctx.env.value, "seq": entry.seq,
+              "lost": entry.details["lost"]},
+             f"Recorded in audit record {entry.seq}: {len(entry.details['lost'])} lost log(s) "
+             "acknowledged.")
+    return 0

@@ -9,6 +9,7 @@ from smki_desktop.cli.main import CliApp
 from smki_desktop.core.errors import InputError
 from smki_desktop.crypto.lint import lint_bytes
 from smki_desktop.profile_data import load_profile, override_path
+from smki_desktop.services import crossing
 from smki_desktop.services.context import EnvPaths, default_data_root
 
 
@@ -39,6 +40,14 @@ def run_lint(args: argparse.Namespace, app: CliApp) -> int:
             results.append({"file": name, "error": exc.message})
             lines.append(exc.message)
             worst = 2
+            continue
+        mismatch = crossing.certificate_environment_problem(env, root, data) \
+            if report.kind != "csr" else None
+        if mismatch:
+            # a certificate of the other environment is a refusal, not a profile warning
+            results.append({**report.to_json(), "ok": False, "error": mismatch})
+            lines.append(f"{name}: refused: {mismatch}")
+            worst = max(worst, 1)
             continue
         results.append(report.to_json())
         kind = f"{report.family} {'CSR' if report.kind == 'csr' else 'certificate'}"

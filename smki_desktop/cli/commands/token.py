@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 
 from smki_desktop.cli.main import CliApp
-from smki_desktop.core.keys import KeyType, KeyUsage
-from smki_desktop.services import csr as csr_service
+from smki_desktop.core.keys import KeyUsage
+from smki_desktop.services import token as token_service
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,26 +28,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run_use(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
-    ctx.set_setting(csr_service.SETTING_PKCS11_MODULE, args.module)
-    ctx.set_setting(csr_service.SETTING_PKCS11_TOKEN, args.token)
-    ctx.audit.record("settings.pkcs11", {"module": args.module, "token": args.token})
-    app.emit({"module": args.module, "token": args.token},
-             f"Keys on token {args.token!r} via {args.module} ({ctx.env.label}).")
+    choice = token_service.use_token(ctx, args.module, args.token)
+    app.emit({"module": choice.module, "token": choice.token,
+              "description": choice.description},
+             f"Keys on token {choice.token!r} ({choice.description or 'PKCS#11'}) via "
+             f"{choice.module} ({ctx.env.label}).")
     return 0
 
 
 def run_keygen(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
-    store = csr_service.pkcs11_store(ctx)
-    info = store.generate(KeyType.EC_P256, KeyUsage.parse(args.usage), args.label)
-    ctx.audit.record("key.generate", {"key_id": info.key_id, "label": info.label,
-                                      "type": info.key_type.value, "usage": info.usage.value,
-                                      "location": info.location.value},
-                     {"public_key": info.public_key_der})
+    info, _, token_label = token_service.generate_token_key(ctx, KeyUsage.parse(args.usage),
+                                                            args.label)
     app.emit({"key_id": info.key_id, "usage": info.usage.value, "location": "pkcs11",
               "flags": list(info.flags)},
              f"{info.key_id}\nGenerated a non-exportable P-256 {info.usage.value} key "
-             f"'{info.label}' on token {store.token_label!r}.")
+             f"'{info.label}' on token {token_label!r}.")
     return 0
 
 

@@ -88,6 +88,8 @@ class Manifest:
     def from_bytes(cls, data: bytes, source: str = "manifest") -> Manifest:
         try:
             d = json.loads(data.decode("utf-8"))
+        except RecursionError:
+            raise InputError(f"{source}: nested too deeply to be a manifest.") from None
         except (UnicodeDecodeError, ValueError) as exc:
             raise InputError(f"{source}: not a JSON manifest ({exc}).") from None
         if not isinstance(d, dict) or d.get("format") != FORMAT:
@@ -111,8 +113,11 @@ class Manifest:
                 software=str(d.get("software", "")),
                 subject_file_sha256=str(d.get("subject_file_sha256", "")),
             )
+        except RecursionError:
+            raise InputError(f"{source}: a field is nested too deeply.") from None
         except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"{source}: field {exc} is missing or malformed.") from None
+            raise InputError(f"{source}: field {str(exc)[:80]} is missing or malformed.") \
+                from None
         if m.kind not in FILE_KINDS:
             raise InputError(f"{source}: kind {m.kind!r} is not one of {', '.join(FILE_KINDS)}.")
         for name, value in (("file.sha256", m.file_sha256),

@@ -1,22 +1,31 @@
 """The "New Organisation key and CSR" wizard: draws `core.org_csr_wizard.OrgCsrWizardState`;
 the key and CSR are made in the background (job runner); the review page shows the decoded CSR
 and saves it in any portal form or copies it to the clipboard. Keyboard only works throughout
-(mnemonics, Tab order, Enter = Next)."""
+(mnemonics, Tab order, Enter = Next).
+
+In Live (rules from services.crossing): no Party profile, no wizard; only the roles the Party
+type may hold are offered and none is chosen for the officer; the EUI is checked against the
+Party's range; a red-framed confirmation summary (its button never the default) comes before
+the key is made. Cancel after the key was made and before the CSR was saved or copied
+discards the key and its CSR (audited), in either environment."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import Refusal, SmkiError
 from smki_desktop.core.keys import KeyLocation, KeyUsage
 from smki_desktop.core.org_csr_wizard import OrgCsrWizardState
+from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.crypto.der import OUTPUT_FORMATS, encode
 from smki_desktop.gui.qt import (
     QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
+    QFrame,
     QGuiApplication,
     QHBoxLayout,
     QLabel,
@@ -28,6 +37,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.services import crossing
 from smki_desktop.services import csr as csr_service
 
 if TYPE_CHECKING:
@@ -42,12 +52,22 @@ class OrgCsrWizard(QDialog):
         super().__init__(parent)
         self.services = services
         ctx = services.ctx
-        party = ctx.party()
+        self.live = ctx.env is Environment.LIVE
+        self.blocked = ""
+        try:
+            party = crossing.require_party(ctx, "New Organisation key and CSR")
+        except Refusal as exc:
+            party, self.blocked = None, exc.message
         self.state = OrgCsrWizardState(
             csr_service.profile_for(ctx), party.party_type.value if party else None,
-            list(party.eui_ranges) if party else [])
+            list(party.eui_ranges) if party else [],
+            allowed=[] if self.blocked else crossing.roles_offered(ctx),
+            preselect=not self.live)
         self.created: csr_service.CsrCreated | None = None
         self.saved_path: Path | None = None
+        self.copied = False
+        self.cancelled = False
+        self.discarded = False
         self.failure = ""
         self.setWindowTitle(f"New Organisation key and CSR — {ctx.env.label}")
         self.stack = QStackedWidget()
@@ -73,12 +93,17 @@ class OrgCsrWizard(QDialog):
         layout.addWidget(self.message)
         layout.addLayout(buttons)
         self._sync()
+        if self.blocked:
+            self.message.setText(self.blocked)
+            self.next_button.setEnabled(False)
 
     # -- pages -------------------------------------------------------------------------------
     def _request_page(self) -> QWidget:
         w = QWidget()
         form = QFormLayout(w)
         self.role = QComboBox()
+        if not self.state.preselect:
+            self.role.addItem("Choose a role…", None)
         for r in self.state.roles():
             self.role.addItem(f"{r.name_text} ({r.ou})", r.ou)
         self.usage = QComboBox()
@@ -122,7 +147,23 @@ class OrgCsrWizard(QDialog):
             self.loc_token.setToolTip("Configure a PKCS#11 module and token in Settings first.")
         box.addWidget(self.loc_keyring)
         box.addWidget(self.loc_token)
-        box.addWidget(QLabel("Next makes the key and signs the CSR with it."))
+        box.addWidget(QLabel("Next makes the key and signs the CSR with it."
+                             + (" You will be asked to confirm first." if self.live else "")))
+        self.confirm_frame = QFrame()
+        self.confirm_frame.setObjectName("liveConfirm")
+        self.confirm_frame.setStyleSheet(
+            "#liveConfirm { border: 3px solid #C62828; border-radius: 4px; }")
+        cbox = QVBoxLayout(self.confirm_frame)
+        self.confirm_text = QLabel()
+        self.confirm_text.setWordWrap(True)
+        self.confirm_button = QPushButton("&Make this Live key and CSR")
+        self.confirm_button.setAutoDefault(False)
+        self.confirm_button.setDefault(False)
+        self.confirm_button.clicked.connect(self.confirm)
+        cbox.addWidget(self.confirm_text)
+        cbox.addWidget(self.confirm_button)
+        self.confirm_frame.hide()
+        box.addWidget(self.confirm_frame)
         box.addStretch(1)
         return w
 
@@ -162,9 +203,8 @@ class OrgCsrWizard(QDialog):
         self.usage.blockSignals(False)
 
     def _role_changed(self) -> None:
-        from smki_desktop.core.roles import RemotePartyRole
-
-        self.state.set_role(RemotePartyRole.from_ou(self.role.currentData()))
+        data = self.role.currentData()
+        self.state.set_role(RemotePartyRole.from_ou(data) if data else None)
         self._fill_usages()
 
     def _usage_changed(self) -> None:
@@ -189,9 +229,48 @@ class OrgCsrWizard(QDialog):
         first.setFocus()
 
     def go_back(self) -> None:
+        if self.confirm_frame.isVisible():
+            self._hide_confirmation()
+            return
         self.state.back()
         self.message.clear()
         self._sync()
+
+    def summary(self) -> str:
+        st, ctx = self.state, self.services.ctx
+        party = ctx.party()
+        loc = "hardware token" if self.loc_token.isChecked() else "OS keyring"
+        return "\n".join([
+            f"Environment: {ctx.env.label.upper()}",
+            f"Party: {party.name} ({party.party_id}, {party.party_type.label})" if party
+            else "Party: (no Party profile)",
+            f"Role: {st.role.name_text} ({st.role.ou})" if st.role else "Role: ?",
+            f"Usage: {USAGE_TEXT[st.usage] if st.usage else '?'}",
+            f"EUI-64: {st.eui}",
+            f"CN: {st.cn.strip() or '(none)'}",
+            f"Key: new EC P-256 key in the {loc}",
+        ])
+
+    def _show_confirmation(self) -> None:
+        self.confirm_text.setText("Check before a Live key is made:\n\n" + self.summary())
+        self.confirm_frame.show()
+        self.next_button.setEnabled(False)
+        self.next_button.setDefault(False)
+        self.message.setText("Confirm with the red-framed button, or go Back.")
+        self.confirm_text.setFocus()
+
+    def _hide_confirmation(self) -> None:
+        self.confirm_frame.hide()
+        self.next_button.setEnabled(True)
+        self.next_button.setDefault(True)
+        self.message.clear()
+
+    def confirm(self) -> None:
+        if not self.confirm_frame.isVisible() or self.created is not None:
+            return
+        self.confirm_frame.hide()
+        self.next_button.setDefault(True)
+        self._create()
 
     def go_next(self) -> None:
         if self.state.name == "review":
@@ -205,6 +284,9 @@ class OrgCsrWizard(QDialog):
         self.message.clear()
         if self.state.name == "review":
             self.state.step -= 1  # stay on the key page until the job is done
+            if self.live:
+                self._show_confirmation()
+                return
             self._create()
             return
         self._sync()
@@ -219,6 +301,9 @@ class OrgCsrWizard(QDialog):
 
         def done(result: csr_service.CsrCreated) -> None:
             self.created = result
+            if self.cancelled:  # Cancel was pressed while the key was being made
+                self._discard()
+                return
             st.step = 3
             f = result.report.fields
             self.review.setPlainText("\n".join([
@@ -250,6 +335,21 @@ class OrgCsrWizard(QDialog):
             st.cn, location=st.location, on_done=done, on_error=failed,
             name="make the key and sign the Organisation CSR")
 
+    def reject(self) -> None:
+        """Cancel: a key and CSR made here but not saved or copied are discarded."""
+        self.cancelled = True
+        if self.created is not None and self.saved_path is None and not self.copied:
+            self._discard()
+        super().reject()
+
+    def _discard(self) -> None:
+        if self.created is None or self.discarded:
+            return
+        self.discarded = True
+        self.services.jobs.submit(csr_service.discard_org_csr, self.services.ctx,
+                                  self.created.csr_id,
+                                  name="discard the cancelled key and CSR")
+
     def _encoded(self) -> bytes:
         assert self.created is not None
         return encode(self.created.der, self.format.currentData(), crlf=self.crlf.isChecked())
@@ -274,4 +374,5 @@ class OrgCsrWizard(QDialog):
         text = encode(self.created.der, "pem" if fmt == "der" else fmt,
                       crlf=self.crlf.isChecked()).decode()
         QGuiApplication.clipboard().setText(text)
+        self.copied = True
         self.message.setText("Copied to the clipboard.")

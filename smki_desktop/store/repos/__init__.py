@@ -1,1 +1,1 @@
-"""Repository modules: one per aggregate, typed rows in and out (the SQL lives here)."""
+"""Repositories: the only place with SQL, one module per aggregate, typed rows in and out."""

@@ -1,0 +1,79 @@
+"""Choosing the PKCS#11 token for keys (`smki token use`, Settings > Profiles): the module is
+checked before it is saved — the file exists, it is a PKCS#11 module, it initialises, and the
+token with that label is present — so a wrong choice is refused now, not at the first key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
+from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore, TokenError, probe_token
+from smki_desktop.services import crossing
+from smki_desktop.services.context import AppContext
+
+SETTING_PKCS11_MODULE = "pkcs11.module"
+SETTING_PKCS11_TOKEN = "pkcs11.token"
+
+
+@dataclass(frozen=True)
+class TokenChoice:
+    module: str
+    token: str
+    description: str  # what the token says of itself (manufacturer, model)
+    audit: AuditEntry
+
+
+def check_token(module: str, token: str) -> str:
+    """Refuse a module that is missing, not PKCS#11, does not initialise, or has no token of
+    that label; return the token's own description."""
+    path = Path(module)
+    if not path.is_file():
+        raise InputError(f"PKCS#11 module: there is no file {module}.")
+    try:
+        return probe_token(module, token)
+    except NotFound as exc:
+        raise Refusal(f"{exc.message} Insert the token or check its label.") from None
+    except TokenError as exc:
+        raise InputError(exc.message) from None
+
+
+def use_token(ctx: AppContext, module: str, token: str) -> TokenChoice:
+    """Save the module and token label (both empty: stop using a token), audited."""
+    module, token = module.strip(), token.strip()
+    if bool(module) != bool(token):
+        raise InputError("PKCS#11 module and token label: give both, or neither to stop using "
+                         "a token.")
+    description = check_token(module, token) if module else ""
+    ctx.set_setting(SETTING_PKCS11_MODULE, module)
+    ctx.set_setting(SETTING_PKCS11_TOKEN, token)
+    entry = ctx.audit.record("settings.pkcs11", {"module": module, "token": token,
+                                                 "token_description": description})
+    return TokenChoice(module, token, description, entry)
+
+
+def token_store(ctx: AppContext) -> Pkcs11KeyStore:
+    """The PKCS#11 key store configured in settings (module path + token label)."""
+    module = ctx.setting(SETTING_PKCS11_MODULE)
+    token = ctx.setting(SETTING_PKCS11_TOKEN)
+    if not module or not token:
+        raise InputError("Token: no PKCS#11 module and token configured; set them in Settings "
+                         "or with `smki token use --module M --token LABEL`.")
+    return Pkcs11KeyStore(ctx.env, module, token, ctx.db, ctx.clock, ctx.passphrases)
+
+
+def generate_token_key(ctx: AppContext, usage: KeyUsage, label: str
+                       ) -> tuple[KeyInfo, AuditEntry, str]:
+    """A non-exportable P-256 key on the configured token, audited (Live: only with a Party
+    profile). Returns the key, its audit record and the token label."""
+    crossing.require_party(ctx, "New token key")
+    store = token_store(ctx)
+    info = store.generate(KeyType.EC_P256, usage, label)
+    entry = ctx.audit.record("key.generate", {"key_id": info.key_id, "label": info.label,
+                                              "type": info.key_type.value,
+                                              "usage": info.usage.value,
+                                              "location": info.location.value},
+                             {"public_key": info.public_key_der})
+    return info, entry, store.token_label

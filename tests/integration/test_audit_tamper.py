@@ -1,0 +1,348 @@
+"""Audit log tampering by someone who can write the data folder but not use the keyring: every
+case fails `smki audit verify`; an interrupted write is told apart from a forgery."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from smki_desktop.core.audit import GENESIS, ChainHead, entry_hash, signing_payload
+from smki_desktop.core.environment import Environment
+from smki_desktop.services.context import open_context
+
+
+def _db(data_root: Path) -> sqlite3.Connection:
+    c = sqlite3.connect(data_root / "test" / "smki.sqlite3")
+    c.execute("DROP TRIGGER IF EXISTS audit_no_update")
+    c.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+    return c
+
+
+def _use(data_root: Path, n: int = 4) -> None:
+    ctx = open_context(Environment.TEST, data_root)
+    try:
+        for i in range(n):
+            ctx.audit.record(f"test.step{i}", {"i": i}, {"blob": f"data{i}".encode()})
+    finally:
+        ctx.close()
+
+
+def _verify(cli_run, root: Path | None = None):  # type: ignore[no-untyped-def]
+    r = cli_run("audit", "verify", "--json", root=root)
+    return r.code, r.json(), r.err
+
+
+def _recompute(c: sqlite3.Connection) -> None:
+    prev = GENESIS
+    for row in c.execute("SELECT seq,ts,environment,actor,action,details,artifacts FROM audit_log "
+                         "ORDER BY seq").fetchall():
+        h = entry_hash(prev, *row)
+        c.execute("UPDATE audit_log SET prev_hash=?, hash=? WHERE seq=?", (prev, h, row[0]))
+        prev = h
+
+
+def _append_forged(c: sqlite3.Connection, key: Ed25519PrivateKey | None = None) -> None:
+    last = c.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = last[0] + 1, last[1]
+    args = (seq, "2026-12-04T10:00:00.000000+00:00", "test", "Mallory (ARO)", "cert.import",
+            "{}", "{}")
+    h = entry_hash(prev, *args)
+    writer, sig = "", ""
+    if key is not None:
+        pub = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        import hashlib
+
+        writer = hashlib.sha256(pub).hexdigest()
+        sig = base64.b64encode(key.sign(signing_payload(h, writer))).decode()
+        c.execute("INSERT INTO audit_writers VALUES(?,?,?,?,?)",
+                  (writer, pub, "mallory", "test", args[1]))
+    c.execute("INSERT INTO audit_log(seq,ts,environment,actor,action,details,artifacts,"
+              "prev_hash,hash,writer,sig) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+              (*args, prev, h, writer, sig))
+
+
+def test_normal_use_verifies(cli_run, data_root: Path) -> None:
+    _use(data_root)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 0 and data["ok"] and data["rows"] == 4 and not data["notes"]
+
+
+def test_edited_row_fails(cli_run, data_root: Path) -> None:
+    _use(data_root)
+    c = _db(data_root)
+    c.execute("UPDATE audit_log SET details='{\"i\": 9}' WHERE seq=2")
+    c.commit()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("Row 2" in p and "edited" in p for p in data["problems"])
+
+
+def test_recomputed_chain_fails(cli_run, data_root: Path) -> None:
+    _use(data_root)
+    c = _db(data_root)
+    c.execute("UPDATE audit_log SET actor='Mallory (SRO)' WHERE seq=2")
+    _recompute(c)
+    c.commit()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("signature" in p for p in data["problems"])
+
+
+def test_rows_appended_after_head_with_recomputed_hashes_fail(cli_run, data_root: Path) -> None:
+    _use(data_root)
+    c = _db(data_root)
+    _append_forged(c)
+    _append_forged(c)
+    c.commit()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1
+    assert any("Row 5" in p and "no writer signature" in p for p in data["problems"])
+    assert not any("interrupted" in n for n in data["notes"])
+
+
+def test_row_signed_by_a_self_registered_writer_fails(cli_run, data_root: Path) -> None:
+    _use(data_root)
+    c = _db(data_root)
+    _append_forged(c, Ed25519PrivateKey.generate())
+    c.commit()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("Row 5" in p and "not a registered writer" in p
+                             for p in data["problems"])
+
+
+def test_replaced_writer_public_key_fails(cli_run, data_root: Path) -> None:
+    _use(data_root)
+    c = _db(data_root)
+    mallory = Ed25519PrivateKey.generate()
+    pub = mallory.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    c.execute("UPDATE audit_writers SET public_key=?", (pub,))
+    c.commit()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("writer registry" in p for p in data["problems"])
+
+
+def test_last_row_deleted_fails(cli_run, data_root: Path) -> None:
+    _use(data_root)
+    c = _db(data_root)
+    c.execute("DELETE FROM audit_log WHERE seq=4")
+    c.commit()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("deleted" in p for p in data["problems"])
+
+
+def test_middle_row_removed_fails(cli_run, data_root: Path) -> None:
+    _use(data_root)
+    c = _db(data_root)
+    c.execute("DELETE FROM audit_log WHERE seq=2")
+    c.commit()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("missing" in p or "link" in p for p in data["problems"])
+
+
+def test_reordered_rows_fail(cli_run, data_root: Path) -> None:
+    _use(data_root)
+    c = _db(data_root)
+    c.execute("UPDATE audit_log SET seq=-2 WHERE seq=2")
+    c.execute("UPDATE audit_log SET seq=2 WHERE seq=3")
+    c.execute("UPDATE audit_log SET seq=3 WHERE seq=-2")
+    c.commit()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("link" in p for p in data["problems"])
+
+
+def test_every_row_deleted_and_installation_id_changed_fails(cli_run, data_root: Path) -> None:
+    _use(data_root)
+    c = _db(data_root)
+    c.execute("DELETE FROM audit_log")
+    c.execute("DELETE FROM audit_writers")
+    c.execute("UPDATE settings SET value='0123456789abcdef0123456789abcdef' "
+              "WHERE name='installation_id'")
+    c.commit()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and data["rows"] == 0
+    assert any("installation" in p and "replaced" in p for p in data["problems"])
+
+
+@pytest.mark.parametrize("how", ["deleted", "emptied"])
+def test_database_deleted_or_emptied_fails_even_after_new_records(cli_run, data_root: Path,
+                                                                  how: str) -> None:
+    _use(data_root)
+    db = data_root / "test" / "smki.sqlite3"
+    for extra in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if extra.exists():
+            if how == "deleted" or extra != db:
+                extra.unlink()
+            else:
+                extra.write_bytes(b"")
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("installation" in p for p in data["problems"])
+    # a fresh start is not possible: new records keep the loss on record
+    _use(data_root, 2)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("disappeared" in p for p in data["problems"])
+
+
+def test_database_replaced_by_another_installations_fails(cli_run, data_root: Path,
+                                                         tmp_path: Path) -> None:
+    _use(data_root)
+    other = tmp_path / "other"
+    other.mkdir()
+    _use(other, 6)
+    code, data, _ = _verify(cli_run, other)
+    assert code == 0, data
+    shutil.copy(other / "test" / "smki.sqlite3", data_root / "test" / "smki.sqlite3")
+    for suffix in ("-wal", "-shm"):
+        (data_root / "test" / f"smki.sqlite3{suffix}").unlink(missing_ok=True)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("installation" in p for p in data["problems"])
+
+
+def test_rows_from_the_other_environment_fail(cli_run, data_root: Path) -> None:
+    _use(data_root)
+    c = _db(data_root)
+    c.execute("UPDATE audit_log SET environment='live' WHERE seq=1")
+    c.commit()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("live environment" in p for p in data["problems"])
+
+
+def test_interrupted_write_is_told_apart_from_a_forgery(cli_run, data_root: Path) -> None:
+    _use(data_root)
+    ctx = open_context(Environment.TEST, data_root)
+    try:
+        # a crash after the row's commit and before the keyring head was moved
+        anchor = ctx.audit._load_anchor()
+        assert anchor is not None
+        row3 = ctx.audit.repo.rows()[2]
+        anchor.seq, anchor.hash = row3.seq, row3.hash
+        ctx.keystore.secrets.set(ctx.audit.anchor_entry, anchor.to_text())
+    finally:
+        ctx.close()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 0 and any("interrupted" in n for n in data["notes"])
+    # the same position with a forged row instead fails
+    c = _db(data_root)
+    c.execute("DELETE FROM audit_log WHERE seq=4")
+    _append_forged(c)
+    c.commit()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and not any("interrupted" in n for n in data["notes"])
+
+
+def _legacy_log(data_root: Path, n: int) -> tuple[str, list[str]]:
+    """A log as the app wrote it before signing: hash chain + head in the keyring by id."""
+    ctx = open_context(Environment.TEST, data_root)
+    try:
+        c = ctx.db.conn()
+        prev, hashes = GENESIS, []
+        for i in range(1, n + 1):
+            args = (i, f"2026-11-0{i}T10:00:00.000000+00:00", "test", "Ann (ARO)",
+                    f"old.{i}", "{}", "{}")
+            h = entry_hash(prev, *args)
+            c.execute("INSERT INTO audit_log(seq,ts,environment,actor,action,details,artifacts,"
+                      "prev_hash,hash) VALUES(?,?,?,?,?,?,?,?,?)", (*args, prev, h))
+            prev = h
+            hashes.append(h)
+        ctx.keystore.secrets.set(f"audit-head:{ctx.installation_id}",
+                                 ChainHead(n, prev).to_text())
+        return ctx.installation_id, hashes
+    finally:
+        ctx.close()
+
+
+def test_existing_log_is_migrated_signing_from_its_head(cli_run, data_root: Path) -> None:
+    _legacy_log(data_root, 3)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 0 and any("hash-chained only" in n for n in data["notes"])
+    _use(data_root, 2)
+    entries = cli_run("audit", "list", "--json").json()["entries"]
+    start = [e for e in entries if e["action"] == "audit.signing.start"]
+    assert start and start[0]["seq"] == 4 and start[0]["details"]["unsigned_rows"] == 3
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 0 and data["rows"] == 6
+    assert any("Rows 1..3 predate signing" in n for n in data["notes"])
+    # the unsigned part is still bound: editing it (even with a recomputed chain) fails
+    c = _db(data_root)
+    c.execute("UPDATE audit_log SET actor='Mallory (SRO)' WHERE seq=2")
+    _recompute(c)
+    c.commit()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1
+
+
+def test_migration_does_not_bless_rows_added_after_the_old_head(cli_run, data_root: Path) -> None:
+    _legacy_log(data_root, 3)
+    c = _db(data_root)
+    _append_forged(c)
+    c.commit()
+    _use(data_root, 1)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("Rows 4..4 were added after" in p for p in data["problems"])
+
+
+def test_writer_key_is_not_in_the_data_folder(data_root: Path) -> None:
+    _use(data_root)
+    ctx = open_context(Environment.TEST, data_root)
+    try:
+        anchor = ctx.audit._load_anchor()
+        assert anchor is not None
+        secret = base64.b64decode(anchor.key)
+    finally:
+        ctx.close()
+    for f in (data_root).rglob("*"):
+        if f.is_file():
+            blob = f.read_bytes()
+            assert secret not in blob and anchor.key.encode() not in blob, f
+    assert json.loads(anchor.to_text())["installation"]
+
+
+def test_several_processes_starting_a_log_at_once_agree_on_one_writer(data_root: Path,
+                                                                       cli_run) -> None:
+    import os
+    import subprocess
+    import sys
+
+    open_context(Environment.TEST, data_root).close()  # the database exists; no record yet
+    env = {**os.environ, "SMKI_DATA_DIR": str(data_root)}
+    procs = [subprocess.Popen([sys.executable, "-m", "smki_desktop.cli", "profile", "set",
+                               "--name", f"Officer {i}", "--role", "aro"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for i in range(4)]
+    for p in procs:
+        assert p.wait(120) == 0, p.stderr.read() if p.stderr else ""
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 0 and data["rows"] == 4, data
+
+
+def test_a_deliberate_fresh_start_can_be_acknowledged_by_an_officer(cli_run,
+                                                                    data_root: Path) -> None:
+    _use(data_root)
+    shutil.rmtree(data_root / "test")
+    assert cli_run("audit", "verify").code == 1
+    assert cli_run("audit", "acknowledge-loss", "--reason", " ").code == 2
+    r = cli_run("audit", "acknowledge-loss", "--reason", "laptop rebuilt, ticket 42")
+    assert r.code == 0, r.err
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 0 and any("ticket 42" in n for n in data["notes"]), data
+    entries = cli_run("audit", "list", "--json").json()["entries"]
+    assert entries[0]["action"] == "audit.loss.acknowledge"
+    assert entries[0]["details"]["lost"][0]["seq"] == 4
+    # nothing more to acknowledge
+    assert cli_run("audit", "acknowledge-loss", "--reason", "again").code == 1
+
+
+def test_a_moved_data_folder_still_verifies(cli_run, data_root: Path, tmp_path: Path) -> None:
+    _use(data_root)
+    moved = tmp_path / "elsewhere"
+    shutil.move(str(data_root), str(moved))
+    code, data, _ = _verify(cli_run, moved)
+    assert code == 0 and data["rows"] == 4
+    assert any("moved here" in n for n in data["notes"])
+    _use(moved, 1)
+    code, data, _ = _verify(cli_run, moved)
+    assert code == 0 and data["rows"] == 5 and not data["notes"], data

@@ -12,10 +12,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from smki_desktop import __version__
 from smki_desktop.core.environment import Environment
 from smki_desktop.services.context import default_data_root
 
 GUI_STATE = "gui-state.json"
+DESKTOP_ID = "uk.org.smki.SmkiDesktop"  # packaging/uk.org.smki.SmkiDesktop.desktop
 
 
 def remembered_environment(root: Path) -> Environment:
@@ -75,11 +77,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         sys.stderr.write(problem + "\n")
         return 2
+    from smki_desktop.gui.about import app_icon
     from smki_desktop.gui.qt import QApplication, QTimer
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SMKI Desktop")
     app.setOrganizationName("smki-desktop")
+    app.setApplicationVersion(__version__)
+    QApplication.setDesktopFileName(DESKTOP_ID)  # the .desktop entry (Wayland finds the icon by it)
+    QApplication.setWindowIcon(app_icon())
     root = Path(args.data_dir) if args.data_dir else default_data_root()
     env = Environment(args.env) if args.env else remembered_environment(root)
 

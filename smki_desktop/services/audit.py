@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from smki_desktop import __version__
 from smki_desktop.core.audit import (
     GENESIS,
     AuditEntry,
@@ -40,7 +41,9 @@ class AuditLog:
 
     def record(self, action: str, details: dict[str, Any] | None = None,
                artifacts: dict[str, bytes | str] | None = None) -> AuditEntry:
-        details = details or {}
+        # Every record says which version of the app wrote it. It lives in the details, which the
+        # chain already hashes, so records written before it verify as they did.
+        details = {**(details or {}), "app_version": __version__}
         arts = {k: artifact_digest(v) for k, v in (artifacts or {}).items()}
         details_json = json.dumps(details, sort_keys=True, default=str, ensure_ascii=False)
         artifacts_json = json.dumps(arts, sort_keys=True)

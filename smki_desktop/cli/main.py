@@ -142,9 +142,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import multiprocessing
-
-    multiprocessing.freeze_support()  # device-batch workers use spawn; needed when frozen
+    # multiprocessing.freeze_support() is called by the bundle's entry script (packaging/entry)
     parser = build_parser(requested_command(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     app = CliApp(args)

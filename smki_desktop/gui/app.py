@@ -69,9 +69,8 @@ def no_display_problem() -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import multiprocessing
-
-    multiprocessing.freeze_support()  # device-batch workers use spawn; needed when frozen
+    # (multiprocessing.freeze_support, which spawned device-batch workers need in a bundle, is
+    # called by the bundle's entry script: importing multiprocessing here cost every start.)
     args = parse_args(sys.argv[1:] if argv is None else argv)
     problem = no_display_problem()
     if problem:

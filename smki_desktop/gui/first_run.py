@@ -59,6 +59,9 @@ class FirstRunDialog(QDialog):
         self.stack.addWidget(self.walk_page)
         self.walk = walk_service.Walk()
         self.walking = False
+        self.setMinimumWidth(560)
+        self.setMaximumWidth(760)  # long wrapped texts must not stretch it past the screen
+        self.resize(640, self.sizeHint().height())
 
     # -- page 1: profiles ------------------------------------------------------------------
     def _profiles_page(self, show_party: bool, show_officer: bool) -> QWidget:

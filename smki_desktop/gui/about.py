@@ -1,5 +1,5 @@
 """Help > About: the app's version (its one source, `smki_desktop.__version__`), the versions of
-Python and Qt it runs on, the environment and data folder in use; and the app's icon."""
+Python and Qt it runs on, the environment and data folder in use."""
 
 from __future__ import annotations
 
@@ -15,25 +15,12 @@ from smki_desktop.gui.qt import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QIcon,
     QLabel,
     Qt,
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.resources_path import resource
-
-ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-
-
-def app_icon() -> QIcon:
-    """The app's icon at every size shipped (resources/icons)."""
-    icon = QIcon()
-    for size in ICON_SIZES:
-        path = resource("icons", f"smki-desktop-{size}.png")
-        if path.is_file():
-            icon.addFile(str(path))
-    return icon
+from smki_desktop.gui.style import app_icon
 
 
 def about_text(env: Environment, data_root: Path) -> str:

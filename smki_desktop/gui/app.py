@@ -76,15 +76,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         sys.stderr.write(problem + "\n")
         return 2
-    from smki_desktop.gui.about import app_icon
+    from smki_desktop.gui import style
     from smki_desktop.gui.qt import QApplication, QTimer
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    style.apply(app)
     app.setApplicationName("SMKI Desktop")
     app.setOrganizationName("smki-desktop")
     app.setApplicationVersion(__version__)
     QApplication.setDesktopFileName(DESKTOP_ID)  # the .desktop entry (Wayland finds the icon by it)
-    QApplication.setWindowIcon(app_icon())
+    QApplication.setWindowIcon(style.app_icon())
     root = Path(args.data_dir) if args.data_dir else default_data_root()
     env = Environment(args.env) if args.env else remembered_environment(root)
 

@@ -21,7 +21,7 @@ def test_help_about_shows_the_version(window, qtbot) -> None:  # type: ignore[no
 
 
 def test_the_app_icon_has_every_size() -> None:
-    from smki_desktop.gui.about import ICON_SIZES, app_icon
+    from smki_desktop.gui.style import ICON_SIZES, app_icon
 
     sizes = {(s.width(), s.height()) for s in app_icon().availableSizes()}
     assert {(n, n) for n in ICON_SIZES} <= sizes

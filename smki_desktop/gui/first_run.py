@@ -131,10 +131,12 @@ class FirstRunDialog(QDialog):
         page = QWidget()
         lay = QVBoxLayout(page)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel(
+        lead = QLabel(
             "Now make a first Test certificate, the way you will make a Live one: a key, its "
             "request, the portal, the certificate checked and accepted. It takes a minute, "
-            "and ends by signing a sample ADT file."))
+            "and ends by signing a sample ADT file.")
+        lead.setWordWrap(True)
+        lay.addWidget(lead)
         box = QGroupBox("Your first Test certificate")
         bl = QVBoxLayout(box)
         self.step_labels: dict[str, QLabel] = {}

@@ -16,8 +16,11 @@ trap 'rm -rf "$tmp"' EXIT
 blocked=(env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null
   PIP_INDEX_URL=http://127.0.0.1:9/ PIP_NO_CACHE_DIR=1)
 how="pip --no-index, index address dead"
-if unshare --net true 2>/dev/null; then
+if unshare --net true 2>/dev/null; then  # root
   blocked=(unshare --net "${blocked[@]}")
+  how="$how, in a network namespace with no network"
+elif unshare --map-root-user --net true 2>/dev/null; then  # a user with user namespaces
+  blocked=(unshare --map-root-user --net "${blocked[@]}")
   how="$how, in a network namespace with no network"
 fi
 start=$(date +%s)

@@ -15,8 +15,9 @@ app_pkgs=(python3-venv libglib2.0-0 libgl1 libegl1 libxkbcommon0 libxkbcommon-x1
   libfontconfig1 libfreetype6 fontconfig fonts-dejavu-core libdbus-1-3 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0 libxcb-image0
   libxcb-xinerama0 gnome-keyring dbus-x11 openssl)
-# The tests' real peers: SoftHSM2 (PKCS#11), OpenSSL, poppler (PDF text), Xvfb for screenshots.
-test_pkgs=(softhsm2 poppler-utils xvfb xauth sqlite3 procps)
+# The tests' real peers: SoftHSM2 (PKCS#11), OpenSSL, poppler (PDF text), Xvfb for screenshots;
+# the validators of the desktop entry and the AppStream metadata.
+test_pkgs=(softhsm2 poppler-utils xvfb xauth sqlite3 procps desktop-file-utils appstream)
 # Node runs the DCC's own SMKI Repository client against the simulator (issue 17); Debian's
 # nodejs/npm only where no node/npm is on the machine already.
 if ((want_tests)) && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then
@@ -57,12 +58,17 @@ if [[ ! -x .venv/bin/python ]]; then
   say "creating the virtual environment .venv with $($py --version)"
   "$py" -m venv .venv || die "could not create a virtual environment (install python3-venv)"
 fi
-extra=""
-((want_tests)) && extra="[test]"
-say "installing SMKI Desktop${extra:+ with test tools} into .venv"
+lock=packaging/requirements.txt
+((want_tests)) && lock=packaging/requirements-test.txt
+say "installing the locked dependencies ($lock, checked against their hashes) into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" \
-  || die "pip could not install the Python dependencies (is PyPI reachable?)"
+.venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "$lock" \
+  || die "pip could not install the locked dependencies from $lock (is PyPI reachable? a hash \
+mismatch means a downloaded file is not the one locked: do not work around it)"
+# The app itself, editable (the tests run this tree), without resolving anything again.
+say "installing SMKI Desktop into .venv"
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . \
+  || die "pip could not install SMKI Desktop itself"
 # An editable install leaves our modules as source; compile them once, as pip does for a normal
 # install, so that no start pays for it (where PYTHONDONTWRITEBYTECODE is set, every start did).
 .venv/bin/python -m compileall -q smki_desktop >/dev/null || say "could not precompile (harmless)"

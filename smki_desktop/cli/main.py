@@ -142,10 +142,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import multiprocessing
-
-    multiprocessing.freeze_support()  # device-batch workers use spawn; needed when frozen
-    parser = build_parser(requested_command(sys.argv[1:] if argv is None else argv))
+    # multiprocessing.freeze_support() is called by the bundle's entry script (packaging/entry)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = requested_command(words)
+    if command is None and "--version" in words:  # without importing every command
+        sys.stdout.write(f"smki {__version__}\n")
+        return 0
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     app = CliApp(args)
     handler = getattr(args, "handler", None)

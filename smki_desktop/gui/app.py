@@ -12,10 +12,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from smki_desktop import __version__
 from smki_desktop.core.environment import Environment
 from smki_desktop.services.context import default_data_root
 
 GUI_STATE = "gui-state.json"
+DESKTOP_ID = "uk.org.smki.SmkiDesktop"  # packaging/uk.org.smki.SmkiDesktop.desktop
 
 
 def remembered_environment(root: Path) -> Environment:
@@ -67,19 +69,24 @@ def no_display_problem() -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import multiprocessing
-
-    multiprocessing.freeze_support()  # device-batch workers use spawn; needed when frozen
+    # (multiprocessing.freeze_support, which spawned device-batch workers need in a bundle, is
+    # called by the bundle's entry script: importing multiprocessing here cost every start.)
     args = parse_args(sys.argv[1:] if argv is None else argv)
     problem = no_display_problem()
     if problem:
         sys.stderr.write(problem + "\n")
         return 2
+    from smki_desktop.gui import style
     from smki_desktop.gui.qt import QApplication, QTimer
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    style.apply(app)
     app.setApplicationName("SMKI Desktop")
     app.setOrganizationName("smki-desktop")
+    app.setApplicationVersion(__version__)
+    QApplication.setDesktopFileName(DESKTOP_ID)  # the .desktop entry (Wayland finds the icon by it)
+    QApplication.setWindowIcon(style.app_icon())
     root = Path(args.data_dir) if args.data_dir else default_data_root()
     env = Environment(args.env) if args.env else remembered_environment(root)
 

@@ -1,17 +1,40 @@
-"""The first-run set-up: who this installation acts for (Party profile) and who uses it
-(officer profile). Either can be skipped and done later from the Dashboard."""
+"""The welcome flow: Test and Live in two sentences; who this installation acts for (Party
+profile) and who uses it (officer profile); then, in Test, a walk to a first accepted
+certificate against the local simulator, with a sample ADT file signed at the end.
+
+Each walk step is one call of `services.first_run.run_step`, run on the job runner one after
+the other; the dialog only shows their progress. Reopened from Help > Welcome and first steps.
+Either part can be skipped and done later from the Dashboard.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.gui.forms import OfficerForm, PartyForm
-from smki_desktop.gui.qt import QDialog, QDialogButtonBox, QGroupBox, QLabel, QVBoxLayout, QWidget
+from smki_desktop.gui.qt import (
+    QDialog,
+    QDialogButtonBox,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services import first_run as walk_service
 from smki_desktop.services import party as party_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
+
+TEST_AND_LIVE = (
+    "<b>Test</b> is for practice: keys, requests and certificates there come from a local "
+    "simulator and mean nothing to the DCC. <b>Live</b> is the real SMKI: what you make there "
+    "is sent to the DCC and used on real meters.")
+PENDING, RUNNING, DONE, FAILED = "○", "…", "✔", "✖"
 
 
 class FirstRunDialog(QDialog):
@@ -20,13 +43,32 @@ class FirstRunDialog(QDialog):
         super().__init__(parent)
         self.services = services
         ctx = services.ctx
-        self.setWindowTitle(f"Set up SMKI Desktop — {ctx.env.label}")
+        self.setObjectName("firstRunDialog")
+        self.setWindowTitle(f"Welcome to SMKI Desktop — {ctx.env.label}")
         lay = QVBoxLayout(self)
-        intro = QLabel(
-            f"Welcome. This set-up is for the <b>{ctx.env.label}</b> environment only; the other "
-            "environment has its own. You can skip it and finish later from the Dashboard.")
+        lay.setSpacing(10)
+        intro = QLabel(f"{TEST_AND_LIVE}<br><br>You are setting up the <b>{ctx.env.label}</b> "
+                       "environment; the other one has its own set-up.")
+        intro.setObjectName("welcomeIntro")
         intro.setWordWrap(True)
         lay.addWidget(intro)
+        self.stack = QStackedWidget()
+        lay.addWidget(self.stack, 1)
+        self.stack.addWidget(self._profiles_page(show_party, show_officer))
+        self.walk_page = self._walk_page()
+        self.stack.addWidget(self.walk_page)
+        self.walk = walk_service.Walk()
+        self.walking = False
+        self.setMinimumWidth(560)
+        self.setMaximumWidth(760)  # long wrapped texts must not stretch it past the screen
+        self.resize(640, self.sizeHint().height())
+
+    # -- page 1: profiles ------------------------------------------------------------------
+    def _profiles_page(self, show_party: bool, show_officer: bool) -> QWidget:
+        ctx = self.services.ctx
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(0, 0, 0, 0)
         self.party_form: PartyForm | None = None
         self.officer_form: OfficerForm | None = None
         if show_party:
@@ -36,7 +78,7 @@ class FirstRunDialog(QDialog):
             bl.addWidget(self.party_form)
             lay.addWidget(box)
         if show_officer:
-            box = QGroupBox("You (local officer profile)")
+            box = QGroupBox("You (officer profile)")
             bl = QVBoxLayout(box)
             self.officer_form = OfficerForm(ctx.officer())
             bl.addWidget(self.officer_form)
@@ -47,7 +89,10 @@ class FirstRunDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        if ctx.env is Environment.TEST:
+            self.save_button.setText("Save and continue")
         lay.addWidget(buttons)
+        return page
 
     def save(self) -> None:
         try:
@@ -70,10 +115,95 @@ class FirstRunDialog(QDialog):
 
         def done(_: object) -> None:
             self.services.status("Profile saved.")
-            self.accept()
+            if self.services.ctx.env is Environment.TEST:
+                self.stack.setCurrentWidget(self.walk_page)
+            else:
+                self.accept()
 
         def failed(exc: BaseException) -> None:
             self.save_button.setEnabled(True)
             self.services.error("Could not save the profile", exc)
 
         self.services.jobs.submit(work, on_done=done, on_error=failed, name="save profile")
+
+    # -- page 2 (Test): the walk to a first accepted certificate -----------------------------
+    def _walk_page(self) -> QWidget:
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lead = QLabel(
+            "Now make a first Test certificate, the way you will make a Live one: a key, its "
+            "request, the portal, the certificate checked and accepted. It takes a minute, "
+            "and ends by signing a sample ADT file.")
+        lead.setWordWrap(True)
+        lay.addWidget(lead)
+        box = QGroupBox("Your first Test certificate")
+        bl = QVBoxLayout(box)
+        self.step_labels: dict[str, QLabel] = {}
+        for name, title in walk_service.STEPS:
+            label = QLabel(f"{PENDING}  {title}")
+            label.setObjectName(f"step-{name}")
+            label.setWordWrap(True)
+            self.step_labels[name] = label
+            bl.addWidget(label)
+        lay.addWidget(box)
+        self.walk_result = QLabel("")
+        self.walk_result.setObjectName("walkResult")
+        self.walk_result.setWordWrap(True)
+        lay.addWidget(self.walk_result)
+        lay.addStretch(1)
+        buttons = QDialogButtonBox()
+        self.walk_button = QPushButton("Start")
+        self.walk_button.setDefault(True)
+        self.walk_button.clicked.connect(self.start_walk)
+        buttons.addButton(self.walk_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.close_button = QPushButton("Later")
+        self.close_button.clicked.connect(self.accept)
+        buttons.addButton(self.close_button, QDialogButtonBox.ButtonRole.RejectRole)
+        lay.addWidget(buttons)
+        return page
+
+    def start_walk(self) -> None:
+        self.walking = True
+        self.walk_button.setEnabled(False)
+        self.walk_result.setText("")
+        self._run(0)
+
+    def _run(self, index: int) -> None:
+        if index >= len(walk_service.STEPS):
+            self._finished()
+            return
+        name, title = walk_service.STEPS[index]
+        self.step_labels[name].setText(f"{RUNNING}  {title}")
+        self.services.jobs.submit(
+            walk_service.run_step, self.services.ctx, name, self.walk,
+            on_done=lambda result: self._step_done(index, str(result)),
+            on_error=lambda exc: self._step_failed(index, exc),
+            name=f"first run: {title}")
+
+    def _step_done(self, index: int, result: str) -> None:
+        name, title = walk_service.STEPS[index]
+        self.step_labels[name].setText(f"{DONE}  {title}: {result}")
+        self._run(index + 1)
+
+    def _step_failed(self, index: int, exc: BaseException) -> None:
+        name, title = walk_service.STEPS[index]
+        message = getattr(exc, "message", None) or str(exc)
+        self.step_labels[name].setText(f"{FAILED}  {title}: {message}")
+        self.walk_result.setText("Stopped. Fix what it says, then press Try again: the steps "
+                                 "already done are not repeated.")
+        self.walk_button.setText("Try again")
+        self.walk_button.setEnabled(True)
+        self.walking = False
+
+    def _finished(self) -> None:
+        self.walking = False
+        w = self.walk
+        self.walk_result.setText(
+            f"Done. Certificate {w.certificate_serial} is accepted (Certificates page); the "
+            f"sample ADT file {w.sample_adt} is signed ({w.sample_signature}). In Live the "
+            "same steps go to the DCC.")
+        self.walk_button.setText("Run again")
+        self.walk_button.setEnabled(True)
+        self.close_button.setText("Finish")
+        self.services.status("First Test certificate accepted.")

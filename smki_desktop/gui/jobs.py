@@ -3,7 +3,8 @@ GUI thread. Every keyring, token, network, file and batch operation goes through
 
 A job must not call into Qt (see docs/DEVELOPING.md, "Qt belongs to the GUI thread"). With
 `SMKI_QT_THREAD_GUARD=1` (the test suite sets it) each job runs under a profile hook that
-records any call into a PySide6 object other than emitting a signal; the GUI tests fail on it.
+records any call into a PySide6 object other than emitting a signal, and any import of a module
+that builds Qt types (PySide6, pyqtgraph, our `gui` modules); the GUI tests fail on either.
 """
 
 from __future__ import annotations
@@ -146,12 +147,24 @@ def _qt_owner(fn: Any) -> str:
     return str(getattr(cls, "__module__", "") or "")
 
 
+# Module bodies that must not run on a job's thread: importing them builds Qt types there, and
+# PySide creates its types lazily (on first use), which is not safe against the GUI thread
+# doing the same. Matched against the path of the code that runs.
+_QT_MODULE_PATHS = (f"{os.sep}PySide6{os.sep}", f"{os.sep}shiboken6{os.sep}",
+                    f"{os.sep}pyqtgraph{os.sep}",
+                    f"{os.sep}smki_desktop{os.sep}gui{os.sep}")
+
+
 def _qt_call_guard(job: str) -> Callable[[FrameType, str, Any], None]:
     def hook(frame: FrameType, event: str, arg: Any) -> None:
         if event == "c_call" and _qt_owner(arg).startswith(("PySide6", "shiboken6")):
             QT_CALLS_OFF_GUI_THREAD.append(
                 f"{job}: {getattr(arg, '__qualname__', arg)!s} "
                 f"({frame.f_code.co_filename}:{frame.f_lineno})")
+        elif event == "call" and frame.f_code.co_name == "<module>" and any(
+                p in frame.f_code.co_filename for p in _QT_MODULE_PATHS):
+            QT_CALLS_OFF_GUI_THREAD.append(
+                f"{job}: imported the Qt module {frame.f_code.co_filename}")
     return hook
 
 

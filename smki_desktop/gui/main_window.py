@@ -192,6 +192,13 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         m.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.welcome_action = QAction("Welcome and first steps…", self)
+        self.welcome_action.triggered.connect(self.open_first_run)
+        help_menu.addAction(self.welcome_action)
+        self.about_action = QAction("&About SMKI Desktop", self)
+        self.about_action.triggered.connect(self.open_about)
+        help_menu.addAction(self.about_action)
         self.officer_label = QLabel("")
         self.statusBar().addWidget(self.officer_label)
 
@@ -292,6 +299,22 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
         box.setObjectName("errorBox")
         box.open()
+
+    def open_about(self) -> None:
+        from smki_desktop.gui.about import AboutDialog  # built when asked for, not at start
+
+        assert self.ctx is not None
+        dlg = AboutDialog(self.ctx.env, self.data_root, self)
+        dlg.open()
+        self.about_dialog = dlg
+
+    def open_first_run(self) -> None:
+        from smki_desktop.gui.first_run import FirstRunDialog
+
+        dlg = FirstRunDialog(self.services, self)
+        dlg.finished.connect(lambda _r: self._show_page(self.sidebar.currentRow()))
+        dlg.open()
+        self.first_run_dialog = dlg
 
     def _maybe_first_run(self) -> None:
         assert self.ctx is not None

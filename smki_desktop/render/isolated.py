@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 
+from smki_desktop.child_process import module_command
 from smki_desktop.core.environment import Environment
 
 TIMEOUT_S = 120
@@ -33,7 +34,7 @@ def render_in_child(body_html: str, *, env: Environment, title: str, reference: 
     # starts about 0.25 s sooner than with every type built up front.
     child_env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYSIDE6_OPTION_LAZY": "1"}
     try:
-        done = subprocess.run([sys.executable, "-m", "smki_desktop.render.isolated"],
+        done = subprocess.run(module_command("smki_desktop.render.isolated"),
                               input=request, capture_output=True, timeout=TIMEOUT_S,
                               env=child_env, check=False)
     except subprocess.TimeoutExpired as exc:

@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from smki_desktop import __version__
 from smki_desktop.core.audit import (
     GENESIS,
     AuditAnchor,
@@ -139,7 +140,9 @@ class AuditLog:
     # -- writing ---------------------------------------------------------------------------
     def record(self, action: str, details: dict[str, Any] | None = None,
                artifacts: dict[str, bytes | str] | None = None) -> AuditEntry:
-        details = details or {}
+        # Every record says which version of the app wrote it. It lives in the details, which the
+        # chain already hashes, so records written before it verify as they did.
+        details = {**(details or {}), "app_version": __version__}
         arts = {k: artifact_digest(v) for k, v in (artifacts or {}).items()}
         ts = self.clock.now().isoformat(timespec="microseconds")
         actor = self._actor()

@@ -10,12 +10,12 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.child_process import module_command
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Refusal, SmkiError
 
@@ -137,7 +137,7 @@ def _spawn(ctx: AppContext, d: Path, batch_step: float | None,
     ports.append((0, 0))
     last_err = ""
     for portal_port, public_port in ports:
-        cmd = [sys.executable, "-m", "smki_desktop.simulator", "serve", "--state", str(d),
+        cmd = [*module_command("smki_desktop.simulator"), "serve", "--state", str(d),
                "--port", str(portal_port), "--public-port", str(public_port)]
         if batch_step is not None:
             cmd += ["--batch-step", str(batch_step)]

@@ -18,6 +18,7 @@ from smki_desktop.gui.qt import (
 from smki_desktop.services import keys as key_service
 from smki_desktop.services import party as party_service
 
+READINESS_DELAY_MS = 50  # after the window's first paint
 KEYRING_CHECK_DELAY_MS = 1000
 
 if TYPE_CHECKING:
@@ -66,14 +67,19 @@ class Page(QWidget):
         self.keyring_problem: str | None = None
         self.refresh()
         # The readiness checklist pulls in the officer register's modules: import those (no Qt
-        # in them) on the job runner so that the window is shown at once, then build the
-        # checklist's widgets here on the GUI thread, the only thread that touches Qt.
-        services.jobs.submit(importlib.import_module, "smki_desktop.services.readiness",
-                             on_done=self._add_readiness, name="load readiness checklist",
-                             on_error=lambda e: services.status(f"Readiness checklist: {e}"))
+        # in them) on the job runner once the window is up (a thread importing while the
+        # window is built competes with it for the interpreter), then build the checklist's
+        # widgets here on the GUI thread, the only thread that touches Qt.
+        QTimer.singleShot(READINESS_DELAY_MS, self, self.load_readiness)
         # whether the OS keyring can hold keys: a D-Bus round trip (and `keyring`'s imports), so
         # on the job runner, once start-up work is done
         QTimer.singleShot(KEYRING_CHECK_DELAY_MS, self, self.check_keyring)
+
+    def load_readiness(self) -> None:
+        self.services.jobs.submit(
+            importlib.import_module, "smki_desktop.services.readiness",
+            on_done=self._add_readiness, name="load readiness checklist",
+            on_error=lambda e: self.services.status(f"Readiness checklist: {e}"))
 
     def check_keyring(self) -> None:
         self.services.jobs.submit(

@@ -1,0 +1,15 @@
+"""Entry script of the bundle's `smki-desktop` program (the GUI)."""
+
+import multiprocessing
+import sys
+
+from smki_desktop.child_process import run_child_module_if_asked
+
+if __name__ == "__main__":
+    multiprocessing.freeze_support()  # device-batch workers are spawned from the bundle too
+    code = run_child_module_if_asked(sys.argv)
+    if code is None:
+        from smki_desktop.gui.app import main
+
+        code = main()
+    raise SystemExit(code)

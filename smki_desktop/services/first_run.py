@@ -1,0 +1,209 @@
+"""The first-run walk to a first accepted Test certificate, as one sequence of service steps.
+
+The welcome flow (gui/first_run.py) sets up the Party profile and the officer, then runs these
+steps one by one on the job runner, showing each as it finishes:
+
+  simulator    start the local SMKI simulator (Test only)
+  credentials  the web-service and file-signing credentials, issued by the simulator at once
+  key          an Organisation signing key in the OS keyring
+  csr          its Organisation CSR, made and linted to the SMKI profile
+  submit       the CSR sent to the (simulated) portal over mutual TLS
+  certificate  the certificate collected, checked against the CSR and accepted
+  sample-adt   a sample ADT file written and signed with the file-signing credential
+
+Each step is idempotent (run again, it finds what an earlier run made), so an interrupted walk
+resumes. Everything goes through the same services the pages and `smki` use, with their audit
+records. The identity steps follow today's Party and officer profiles (issue 11 changes how the
+officer identity is established: only `check_identity` needs to follow it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import Refusal
+from smki_desktop.core.keys import KeyUsage
+from smki_desktop.core.party import OfficerRole, PartyType
+from smki_desktop.core.roles import RemotePartyRole
+from smki_desktop.services import adt as adt_service
+from smki_desktop.services import certificates as cert_service
+from smki_desktop.services import credentials, portal, simulator_control
+from smki_desktop.services import csr as csr_service
+from smki_desktop.services.context import AppContext
+from smki_desktop.services.keys import generate_key, list_keys
+
+STEPS: tuple[tuple[str, str], ...] = (
+    ("simulator", "Start the Test simulator"),
+    ("credentials", "Get your credentials from the simulator"),
+    ("key", "Make an Organisation signing key"),
+    ("csr", "Make its certificate signing request (CSR)"),
+    ("submit", "Submit the CSR to the portal"),
+    ("certificate", "Collect the certificate and accept it"),
+    ("sample-adt", "Sign a sample ADT file"),
+)
+KEY_LABEL = "first certificate (walkthrough)"
+CERT_WAIT_S = 60.0
+
+
+@dataclass
+class Walk:
+    """What the walk has made so far (filled in step by step; shown by the dialog)."""
+
+    key_id: str = ""
+    csr_id: int = 0
+    outbox_ref: str = ""
+    certificate_serial: str = ""
+    certificate_status: str = ""
+    sample_adt: Path | None = None
+    sample_signature: Path | None = None
+    done: list[str] = field(default_factory=list)
+
+
+def _role_for(party_type: PartyType) -> RemotePartyRole:
+    if party_type in (PartyType.ELECTRICITY_DISTRIBUTOR, PartyType.GAS_TRANSPORTER):
+        return RemotePartyRole.NETWORK_OPERATOR
+    if party_type is PartyType.OTHER_USER:
+        return RemotePartyRole.OTHER
+    return RemotePartyRole.SUPPLIER
+
+
+def check_identity(ctx: AppContext) -> None:
+    """The walk needs the Test environment, a Party profile and an ARO officer profile."""
+    if ctx.env is not Environment.TEST:
+        raise Refusal("The first-certificate walkthrough runs in the Test environment only; "
+                      f"this is {ctx.env.label}.")
+    if ctx.party() is None:
+        raise Refusal("Set up your organisation (the Party profile) first.")
+    officer = ctx.officer()
+    if officer is None or officer.role is not OfficerRole.ARO:
+        raise Refusal("Set up your officer profile as an ARO first: only an Authorised "
+                      "Responsible Officer requests certificates and signs ADT files.")
+
+
+def step_simulator(ctx: AppContext, walk: Walk) -> str:
+    info = simulator_control.start(ctx)
+    return f"Running at {info.portal_url}"
+
+
+def step_credentials(ctx: AppContext, walk: Walk) -> str:
+    party = ctx.party()
+    assert party is not None
+    role = _role_for(party.party_type).name_text
+    made = []
+    for purpose in ("web-service", "file-signing"):
+        if credentials.find_credential(ctx, purpose) is None:
+            credentials.request_credential(ctx, purpose, role=role)
+            made.append(purpose)
+    return ("Issued: " + ", ".join(made)) if made else "Already issued"
+
+
+def step_key(ctx: AppContext, walk: Walk) -> str:
+    found = [k for k in list_keys(ctx) if k.label == KEY_LABEL]
+    walk.key_id = found[-1].key_id if found else \
+        generate_key(ctx, KeyUsage.SIGNING, KEY_LABEL).key.key_id
+    return f"Key {walk.key_id[:12]} in the OS keyring"
+
+
+def _csr_for_key(ctx: AppContext, key_id: str) -> tuple[int, bytes] | None:
+    for row in csr_service.list_csrs(ctx):
+        if row["key_id"] == key_id:
+            return int(row["csr_id"]), csr_service.get_csr_der(ctx, int(row["csr_id"]))
+    return None
+
+
+def step_csr(ctx: AppContext, walk: Walk) -> str:
+    found = _csr_for_key(ctx, walk.key_id)
+    if found is None:
+        party = ctx.party()
+        assert party is not None
+        made = csr_service.create_org_csr(ctx, walk.key_id, _role_for(party.party_type),
+                                          party.eui_ranges[0].first)
+        found = (made.csr_id, made.der)
+    walk.csr_id = found[0]
+    return f"CSR {walk.csr_id} made and linted to the SMKI profile"
+
+
+def step_submit(ctx: AppContext, walk: Walk) -> str:
+    found = _csr_for_key(ctx, walk.key_id)
+    if found is None:
+        raise Refusal("There is no CSR to submit yet.")
+    for item in portal.status(ctx):
+        if item.kind == "org-csr" and item.payload == found[1]:
+            walk.outbox_ref = item.ref
+            return f"Already submitted ({item.ref})"
+    result = portal.submit_org_csr(ctx, found[1], source="first-run")
+    walk.outbox_ref = result.item.ref
+    return f"Submitted ({walk.outbox_ref})"
+
+
+def step_certificate(ctx: AppContext, walk: Walk, *, wait_s: float = CERT_WAIT_S) -> str:
+    deadline = time.monotonic() + wait_s
+    while True:
+        item = portal.outbox(ctx).get(walk.outbox_ref)
+        if item.state == "done" and item.result:
+            break
+        if item.state in ("failed", "rejected"):
+            raise Refusal(f"The portal did not issue the certificate: {portal.describe(item)}")
+        if time.monotonic() > deadline:
+            raise Refusal(f"No certificate within {wait_s:.0f} s: {portal.describe(item)}. "
+                          "Run this step again to keep waiting.")
+        portal.poll(ctx, force=True)
+        time.sleep(0.3)
+    cert = x509.load_der_x509_certificate(item.result)
+    walk.certificate_serial = f"{cert.serial_number:X}"
+    rec = cert_service.find_certificate(ctx, walk.certificate_serial)
+    walk.certificate_status = rec.status
+    if rec.status != "accepted":
+        raise Refusal(f"The certificate {walk.certificate_serial} was imported but is "
+                      f"{rec.status}, not accepted: {'; '.join(rec.reasons)}")
+    return f"Certificate {walk.certificate_serial} accepted"
+
+
+def step_sample_adt(ctx: AppContext, walk: Walk) -> str:
+    folder = ctx.paths.env_dir / "first-run"
+    folder.mkdir(parents=True, exist_ok=True)
+    sample = folder / "sample-adt.csv"
+    adt_service.write_template(ctx, sample, overwrite=True)
+    cred = credentials.require_credential(ctx, "file-signing")
+    res = adt_service.sign_file(ctx, sample, cred.key_id, smsr="FIRST-RUN-1", overwrite=True)
+    walk.sample_adt, walk.sample_signature = sample, Path(res.signature)
+    return f"Signed {sample.name} ({res.signature.name})"
+
+
+_RUNNERS: dict[str, Callable[[AppContext, Walk], str]] = {
+    "simulator": step_simulator,
+    "credentials": step_credentials,
+    "key": step_key,
+    "csr": step_csr,
+    "submit": step_submit,
+    "certificate": step_certificate,
+    "sample-adt": step_sample_adt,
+}
+
+
+def run_step(ctx: AppContext, name: str, walk: Walk) -> str:
+    """Run one step (in order; the GUI runs each in a job) and record it in `walk`."""
+    check_identity(ctx)
+    result = _RUNNERS[name](ctx, walk)
+    if name not in walk.done:
+        walk.done.append(name)
+    ctx.audit.record("first_run.step", {"step": name, "result": result})
+    return result
+
+
+def run_all(ctx: AppContext, walk: Walk | None = None,
+            on_step: Callable[[str, str], Any] | None = None) -> Walk:
+    """The whole walk in one call (for tests and a future `smki` face)."""
+    walk = walk or Walk()
+    for name, _title in STEPS:
+        result = run_step(ctx, name, walk)
+        if on_step is not None:
+            on_step(name, result)
+    return walk

@@ -25,6 +25,8 @@ from smki_desktop.services.officers import load_policy
 from smki_desktop.store.atomic import write_atomic
 
 ORG_TABLES = ("csr_requests", "org_csrs", "organisation_csrs")
+DEVICE_HISTORY = "Device CSRs sent or packaged"
+ORG_HISTORY = "Organisation CSRs made"
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,9 @@ def history(ctx: AppContext) -> History:
             if m:
                 cat = Category.DEVICE_BATCHED if r["batched"] else Category.DEVICE_SINGLE
                 counts[m][cat] += int(r["n"])
-        sources.append("device_csrs")
+        sources.append(DEVICE_HISTORY)
     else:
-        missing.append("device CSRs (device_csrs)")
+        missing.append(DEVICE_HISTORY)
     for t in ORG_TABLES:
         if t in tables and "created" in _columns(c, t):
             cols = _columns(c, t)
@@ -85,10 +87,10 @@ def history(ctx: AppContext) -> History:
                 m = _month_of(r["m"])
                 if m:
                     counts[m][Category.ORGANISATION] += int(r["n"])
-            sources.append(t)
+            sources.append(ORG_HISTORY)
             break
     else:
-        missing.append("organisation CSRs (" + " / ".join(ORG_TABLES) + ")")
+        missing.append(ORG_HISTORY)
     return History({m: dict(v) for m, v in counts.items()}, sources, missing)
 
 

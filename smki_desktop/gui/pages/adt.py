@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from smki_desktop.core.adt.profile import Profile
 from smki_desktop.core.adt.validate import Issue, ValidationReport, render_csv, validate
 from smki_desktop.core.errors import SmkiError
+from smki_desktop.crypto.describe import certificate_summary
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QColor,
@@ -36,6 +37,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys
 from smki_desktop.services import adt as adt_service
 
@@ -153,11 +155,9 @@ class Page(QWidget):
         self.save_as_btn.clicked.connect(self._choose_save_as)
         self.add_row_btn.clicked.connect(self.add_row)
         self.del_row_btn.clicked.connect(self.delete_row)
-        self.sign_btn.clicked.connect(lambda: self.sign())
+        self.sign_btn.clicked.connect(self.request_sign)
         self.verify_btn.clicked.connect(self._choose_verify)
-        self.confirm_btn.clicked.connect(
-            lambda: self.confirm(self.decision_combo.currentData(),
-                                 self.resubmitter_edit.text().strip()))
+        self.confirm_btn.clicked.connect(self.request_confirm)
         self.deliver_btn.clicked.connect(lambda: self.deliver())
         self.table.itemChanged.connect(self._edited)
         self.issues.itemActivated.connect(self._jump)
@@ -274,6 +274,35 @@ class Page(QWidget):
         self._show(report)
         return report
 
+    def request_sign(self) -> None:
+        """The Sign button: a summary of what will be signed, then `sign()` on confirmation."""
+        if self.path is None:
+            self.services.error("Sign", "Save the file first: the signature covers the saved "
+                                        "file's exact bytes.")
+            return
+        rows = self.table.rowCount()
+        ask_confirmation(
+            self, self.sign, title="Sign the ADT file", env=self.ctx.env, action="&Sign",
+            what="Sign this Anomaly Detection Threshold file with your file-signing "
+                 "credential. The signature covers the file exactly as saved.",
+            facts=[("File", str(self.path)), ("Rows", f"{rows:,}"),
+                   ("Signing credential", self.key_combo.currentText()),
+                   ("Service Request (SMSR)", self.smsr_edit.text().strip() or "none")])
+
+    def request_confirm(self) -> None:
+        """The SRO confirm button: a summary of the decision that will be signed."""
+        if self.path is None:
+            return
+        decision = self.decision_combo.currentData()
+        resubmitter = self.resubmitter_edit.text().strip()
+        ask_confirmation(
+            self, lambda: self.confirm(decision, resubmitter),
+            title="Sign the SRO confirmation", env=self.ctx.env, action="&Sign confirmation",
+            what="Sign the SRO's confirmation for this ADT file.",
+            facts=[("File", str(self.path)), ("Decision", self.decision_combo.currentText()),
+                   ("Resubmitted by", resubmitter or "—"),
+                   ("Signing credential", self.key_combo.currentText())])
+
     def sign(self) -> None:
         if self.path is None:
             self.services.error("Sign", "Save the file first: the signature covers the saved "
@@ -339,8 +368,13 @@ class Page(QWidget):
 
     def _verified(self, res: adt_service.VerifyResult) -> None:
         env = res.manifest.environment.label if res.manifest else "unknown (no manifest)"
-        self.summary.setText(f"Signature valid. SHA-256 {res.sha256}; environment {env}; chain "
-                             + ("checked" if res.verified.trusted else "not checked") + ".")
+        signer = certificate_summary(res.verified.signer_certificate)
+        when = res.verified.signing_time
+        self.summary.setText(
+            f"Signature valid, made by {signer}"
+            + (f" at {when:%Y-%m-%d %H:%M} UTC" if when else "")
+            + f". SHA-256 {res.sha256}; environment {env}; chain "
+            + ("checked to a trust anchor" if res.verified.trusted else "not checked") + ".")
 
     def _confirmed(self, res: adt_service.ConfirmResult) -> None:
         warn = (" " + " ".join(res.warnings)) if res.warnings else ""

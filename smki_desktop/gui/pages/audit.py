@@ -33,7 +33,7 @@ class Page(QWidget):
         super().__init__(parent)
         self.services = services
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("<h2>Audit log</h2>Every change made in this environment, "
+        lay.addWidget(QLabel("Every change made in this environment, "
                              "hash-chained; the chain's head is kept in your OS keyring."))
         bar = QHBoxLayout()
         self.filter = QLineEdit()

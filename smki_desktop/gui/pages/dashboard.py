@@ -32,8 +32,6 @@ class Page(QWidget):
         super().__init__(parent)
         self.services = services
         lay = QVBoxLayout(self)
-        head = QLabel(f"<h2>Dashboard — {services.ctx.env.label}</h2>")
-        lay.addWidget(head)
         row = QHBoxLayout()
         self.party_box = QGroupBox("Organisation (Party profile)")
         self.party_label = QLabel()
@@ -125,4 +123,5 @@ class Page(QWidget):
         dlg = FirstRunDialog(self.services, self, show_party=party, show_officer=not party)
         dlg.setWindowTitle("Party profile" if party else "Your officer profile")
         dlg.accepted.connect(self.refresh)
+        dlg.accepted.connect(self.services.window.refresh_status)  # the officer in the status bar
         dlg.open()

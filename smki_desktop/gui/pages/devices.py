@@ -45,6 +45,8 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.confirm import ask_confirmation
 
 if TYPE_CHECKING:
     from smki_desktop.gui.jobs import Job
@@ -161,6 +163,7 @@ class Page(QWidget):
         self.ctx = services.ctx
         self.job: Job | None = None
         self.source: Path | None = None
+        self.valid_count = 0  # CSRs found valid in `source` by the last validation
         self.setAcceptDrops(True)
 
         layout = QVBoxLayout(self)
@@ -245,7 +248,7 @@ class Page(QWidget):
         self.open_btn.clicked.connect(self._choose_file)
         self.folder_btn.clicked.connect(self._choose_folder)
         self.package_btn.clicked.connect(self._choose_package)
-        self.submit_btn.clicked.connect(self.submit)
+        self.submit_btn.clicked.connect(self.request_submit)
         self.import_btn.clicked.connect(self._choose_import)
         self.all_btn.clicked.connect(self.show_all)
         self.generate_btn.clicked.connect(self._choose_generate)
@@ -267,9 +270,11 @@ class Page(QWidget):
 
     # -- jobs
     def _run(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None],
-             what: str, cancellable: bool = True, **kwargs: Any) -> None:
+             what: str, cancellable: bool = True,
+             failed: Callable[[], None] | None = None, **kwargs: Any) -> None:
         """Run `fn` as a job; `cancellable` False for a job that does not check
-        `progress.cancelled` (its Cancel button stays disabled rather than do nothing)."""
+        `progress.cancelled` (its Cancel button stays disabled rather than do nothing);
+        `failed()` runs first when the job fails or is cancelled."""
         if self.job is not None:
             self.services.status("A device job is already running; wait or cancel it.")
             return
@@ -277,7 +282,7 @@ class Page(QWidget):
         self.cancel_btn.setEnabled(cancellable)
         self.job = self.services.jobs.submit(
             fn, *args, on_done=lambda r: self._finished(done, r),
-            on_error=lambda e: self._failed(what, e), on_progress=self._progress,
+            on_error=lambda e: self._failed(what, e, failed), on_progress=self._progress,
             name=what, **kwargs)
 
     def _busy(self, busy: bool, text: str = "") -> None:
@@ -306,8 +311,11 @@ class Page(QWidget):
         self._busy(False, "Done")
         done(result)
 
-    def _failed(self, what: str, exc: BaseException) -> None:
+    def _failed(self, what: str, exc: BaseException,
+                failed: Callable[[], None] | None = None) -> None:
         self.job = None
+        if failed is not None:
+            failed()
         from smki_desktop.crypto.device_csr import Cancelled
 
         if isinstance(exc, Cancelled) or (isinstance(exc, SmkiError)
@@ -316,8 +324,7 @@ class Page(QWidget):
             self.summary.setText(f"{what} cancelled; nothing was changed.")
             return
         self._busy(False, "Failed")
-        message = exc.message if isinstance(exc, SmkiError) else f"{type(exc).__name__}: {exc}"
-        self.summary.setText(f"{what} failed: {message}")
+        self.summary.setText(f"{what} failed: {error_text(exc)}")
         self.services.error(what, exc)
 
     def cancel(self) -> None:
@@ -328,12 +335,22 @@ class Page(QWidget):
     # -- actions
     def validate(self, path: Path) -> None:
         self.source = Path(path)
+        self.valid_count = 0
         self.hint.setText(f"Source: {self.source}")
         self._run(_validate_rows, self.ctx, self.source, done=self._show_validation,
-                  what="Validating")
+                  what="Validating", failed=self._load_failed)
+
+    def _load_failed(self) -> None:
+        """A source that could not be read is no source: Package and Submit go grey and the
+        previous rows go, so nothing old is mistaken for this file's result."""
+        self.source = None
+        self.valid_count = 0
+        self.hint.setText(DROP_HINT)
+        self._set_rows([])
 
     def _show_validation(self, payload: tuple[Any, list[Row], list[str]]) -> None:
         res, rows, hay = payload
+        self.valid_count = len(res.accepted)
         self._set_rows(rows, hay)
         self.summary.setText(f"{res.assessment.total:,} CSRs: {len(res.accepted):,} valid, "
                              f"{len(res.rejected):,} rejected ({res.seconds:.1f} s).")
@@ -357,6 +374,18 @@ class Page(QWidget):
             f"Batch {res.batch_id}: {zips} in {res.files.zips[0].parent}. Upload each zip to the "
             "SMKI Portal, then import the report and response zip here within 30 days.")
         self.show_all()
+
+    def request_submit(self) -> None:
+        """The Submit button: a summary of what will be sent, then `submit()`."""
+        if self.source is None:
+            return
+        ask_confirmation(
+            self, self.submit, title="Submit Device CSRs", env=self.ctx.env,
+            action="&Submit to the DCC",
+            what="Send these Device CSRs to the DCC over the web service, signed with your "
+                 "web-service credential. The DCC issues a certificate for each one.",
+            facts=[("Source", str(self.source)), ("Device CSRs", f"{self.valid_count:,}"),
+                   ("Credential", "the web-service credential (Settings → Portal)")])
 
     def submit(self) -> None:
         from smki_desktop.services import devices

@@ -92,7 +92,6 @@ class Page(QWidget):
         self.services = services
         self.keys: list[KeyInfo] = []
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"<h2>Keys — {services.ctx.env.label}</h2>"))
         bar = QHBoxLayout()
         self.generate_button = QPushButton("&Generate key…")
         self.generate_button.clicked.connect(self.open_generate)

@@ -27,6 +27,8 @@ from smki_desktop.store.atomic import write_atomic
 ORG_TABLES = ("csr_requests", "org_csrs", "organisation_csrs")
 DEVICE_HISTORY = "Device CSRs sent or packaged"
 ORG_HISTORY = "Organisation CSRs made"
+#: what each history source is, in words (the sources themselves are store identifiers)
+SOURCE_LABELS = {"device_csrs": DEVICE_HISTORY, **{t: ORG_HISTORY for t in ORG_TABLES}}
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,17 @@ class History:
     counts: dict[Month, dict[Category, int]]
     sources: list[str]
     missing: list[str]
+
+    @property
+    def source_labels(self) -> list[str]:
+        """The sources in words, for people (no table names)."""
+        return [SOURCE_LABELS.get(s, s) for s in self.sources]
+
+    @property
+    def missing_labels(self) -> list[str]:
+        """What has no history yet, in words."""
+        have = set(self.source_labels)
+        return [label for label in (DEVICE_HISTORY, ORG_HISTORY) if label not in have]
 
 
 @dataclass(frozen=True)
@@ -68,9 +81,9 @@ def history(ctx: AppContext) -> History:
             if m:
                 cat = Category.DEVICE_BATCHED if r["batched"] else Category.DEVICE_SINGLE
                 counts[m][cat] += int(r["n"])
-        sources.append(DEVICE_HISTORY)
+        sources.append("device_csrs")
     else:
-        missing.append(DEVICE_HISTORY)
+        missing.append("device CSRs (device_csrs)")
     for t in ORG_TABLES:
         if t in tables and "created" in _columns(c, t):
             cols = _columns(c, t)
@@ -87,10 +100,10 @@ def history(ctx: AppContext) -> History:
                 m = _month_of(r["m"])
                 if m:
                     counts[m][Category.ORGANISATION] += int(r["n"])
-            sources.append(ORG_HISTORY)
+            sources.append(t)
             break
     else:
-        missing.append(ORG_HISTORY)
+        missing.append("organisation CSRs (" + " / ".join(ORG_TABLES) + ")")
     return History({m: dict(v) for m, v in counts.items()}, sources, missing)
 
 

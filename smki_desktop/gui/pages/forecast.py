@@ -113,8 +113,9 @@ class Page(QWidget):
             self._loading = False
         self.table.resizeColumnsToContents()
         avgs = ", ".join(f"{c.label} {f.averages[c]:.1f}" for c in CATS)
-        src = ", ".join(h.sources) or "nothing yet"
-        missing = f" No history yet for: {'; '.join(h.missing)}." if h.missing else ""
+        src = ", ".join(h.source_labels) or "nothing yet"
+        missing = (f" No history yet for: {'; '.join(h.missing_labels)}."
+                   if h.missing_labels else "")
         self.summary.setText(f"Recent monthly average: {avgs}. History from: {src}.{missing}")
         self.warnings.clear()
         for w in f.warnings:

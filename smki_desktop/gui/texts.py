@@ -2,6 +2,7 @@
 translation."""
 
 from smki_desktop.core.environment import Environment
+from smki_desktop.gui.hints import gui_hint
 
 APP_TITLE = "SMKI Desktop"
 
@@ -43,7 +44,8 @@ def error_text(exc: BaseException | str) -> str:
         return exc
     message = getattr(exc, "message", None)
     if isinstance(message, str) and message:
-        return message
+        hint = gui_hint(str(getattr(exc, "hint", "") or ""))
+        return f"{message} ({hint})" if hint else message
     if isinstance(exc, UnicodeDecodeError):
         return (f"The file is not UTF-8 text (byte 0x{exc.object[exc.start]:02X} at position "
                 f"{exc.start:,} cannot be read). Save it as UTF-8 and open it again.")

@@ -169,7 +169,7 @@ def export(ctx: AppContext, path: Path, *, overwrite: bool = False) -> Exported:
         party = ctx.party()
         data = render_forecast(f, env=ctx.env, organisation=party.name if party else "")
     else:
-        raise InputError(f"--out: {path} must end in .csv or .pdf.")
+        raise InputError(f"Output file: {path} must end in .csv or .pdf.", hint="field.out")
     out = write_atomic(Path(path), data, overwrite=overwrite)
     entry = ctx.audit.record("forecast.export", {"path": str(out), "format": suffix[1:],
                                                  "warnings": len(f.warnings)},

@@ -75,8 +75,8 @@ def get_form(form: str) -> FormSchema:
     forms = load_forms()
     key = form.strip().lower()
     if key not in forms:
-        raise InputError(f"--form: {form!r} is not a nomination form; use "
-                         + " or ".join(sorted(forms)) + ".")
+        raise InputError(f"Form: {form!r} is not a nomination form; use "
+                         + " or ".join(sorted(forms)) + ".", hint="field.form")
     return forms[key]
 
 
@@ -86,7 +86,7 @@ def template_text(form: str, fmt: str = "json") -> str:
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if fmt == "toml":
         return _to_toml(doc)
-    raise InputError(f"--format: {fmt!r}; use json or toml.")
+    raise InputError(f"Format: {fmt!r}; use json or toml.", hint="field.template-format")
 
 
 def _toml_value(v: Any) -> str:
@@ -114,7 +114,8 @@ def read_input(path: Path, form: str) -> tuple[FormSchema, dict[str, Value]]:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise InputError(f"--from: cannot read {path}: {exc.strerror or exc}") from exc
+        raise InputError(f"Answers file: cannot read {path}: {exc.strerror or exc}",
+                         hint="field.from") from exc
     try:
         if str(path).lower().endswith(".toml"):
             doc = tomllib.loads(raw.decode("utf-8"))
@@ -130,7 +131,8 @@ def read_input(path: Path, form: str) -> tuple[FormSchema, dict[str, Value]]:
         raise InputError(f"{path}: this is a {doc.get('form')!r} form, not {schema.form!r}.")
     if int(doc.get("version", schema.version)) != schema.version:
         raise InputError(f"{path}: written for {schema.form}-v{doc.get('version')}; the "
-                         f"installed form is {schema.form_id}: run `smki officer template`.")
+                         f"installed form is {schema.form_id}: start again from the installed "
+                         "form.", hint="officer.template")
     return schema, schema.values_from_document(doc)
 
 

@@ -294,9 +294,10 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
     rw = ReadinessWidget(window.services)
     qtbot.addWidget(rw)
     rw.record()
-    rw.dialog.srept_date.setText("2026-11-10")  # no reference: refused, naming the option
+    rw.dialog.srept_date.setText("2026-11-10")  # no reference: refused, naming the field
     rw.dialog.accept()
-    qtbot.waitUntil(lambda: "--ref" in rw.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "SREPT reference" in rw.message.text(), timeout=10000)
+    assert "--" not in rw.message.text()  # the desktop never names command-line options
     rw.record()
     rw.dialog.org_date.setText("2026-10-01")
     rw.dialog.srept_date.setText("2026-11-10")

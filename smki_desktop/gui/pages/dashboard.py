@@ -6,6 +6,7 @@ import html
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.gui.hints import gui_hint
 from smki_desktop.gui.qt import (
     QGroupBox,
     QHBoxLayout,
@@ -105,7 +106,7 @@ class Page(QWidget):
             f"<b>{html.escape(officer.name)}</b><br>{officer.role.value.upper()}"
             + (f" · {html.escape(officer.email)}" if officer.email else "")
             if officer else "<i>No officer profile yet: audit records will say 'unknown'.</i>")
-        todo = party_service.missing_setup(ctx)
+        todo = [f"{s.text}: {gui_hint(s.hint)}" for s in party_service.missing_setup_steps(ctx)]
         if self.keyring_problem:
             todo.insert(0, self.keyring_problem)
         n_keys = len(key_service.list_keys(ctx))

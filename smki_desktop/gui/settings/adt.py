@@ -62,8 +62,8 @@ class Section(QWidget):
         found = adt_service.trust_anchors(self.ctx)
         self.anchors.setText("\n".join(a.subject.rfc4514_string() for a in found) or
                              f"None: the {self.ctx.env.label} environment cannot check who "
-                             "signed a file until an anchor is added (Certificates or Portal "
-                             "settings, or `smki adt anchor add`).")
+                             "signed a file until an anchor is added (Certificates page or "
+                             "Portal settings).")
 
     def use(self, kind: str, version: str) -> None:
         try:

@@ -38,6 +38,7 @@ CLI_HINTS: dict[str, str] = {
     "field.repository-search": "options --eui (with --role), --device or --serial",
     "field.issuer": "option --issuer",
     "field.out": "option --out",
+    "field.reason": "option --reason",
     "field.count": "option --count",
     "field.usage": "option --usage",
     "field.format": "option --format",

@@ -35,6 +35,7 @@ GUI_HINTS: dict[str, str] = {
     "field.repository-search": "the EUI, device or serial box",
     "field.issuer": "choose the certificate in the list",
     "field.out": "the file name you chose",
+    "field.reason": "the reason box",
     "field.count": "the number of CSRs",
     "field.usage": "the usage",
     "field.format": "the output form",

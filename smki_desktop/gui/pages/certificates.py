@@ -1,10 +1,12 @@
 """Certificates page: the certificates of this environment with filters (role, usage, EUI,
-status), details with every profile field decoded, import (file or paste, in the background)
-with the acceptance result shown, and the Organisation CSR wizard."""
+status), details as a readable tree (subject decoded as role and EUI, validity, fingerprints,
+chain, acceptance findings one by one, key and CSR), export as PEM, DER or chain and copy (menu,
+right-click, double-click), import (file or paste, in the background) with the acceptance
+result shown, and the Organisation CSR wizard."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,7 @@ from smki_desktop.gui.qt import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QGuiApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -28,6 +31,9 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
+from smki_desktop.services import cert_view
 from smki_desktop.services import certificates as cert_service
 
 if TYPE_CHECKING:
@@ -86,7 +92,14 @@ class Page(QWidget):
         self.import_button.clicked.connect(self.import_file)
         self.paste_button.clicked.connect(self.import_paste)
         self.wizard_button.clicked.connect(self.open_wizard)
-        for b in (self.import_button, self.paste_button, self.wizard_button):
+        self.export_button = QPushButton("E&xport…")
+        self.export_button.setToolTip("Write the selected certificate as PEM, DER or its "
+                                      "chain (PEM)")
+        self.copy_button = QPushButton("&Copy PEM")
+        self.export_button.clicked.connect(lambda: self.choose_export())
+        self.copy_button.clicked.connect(self.copy_pem)
+        for b in (self.import_button, self.paste_button, self.wizard_button,
+                  self.export_button, self.copy_button):
             actions.addWidget(b)
         actions.addStretch(1)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -95,8 +108,8 @@ class Page(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self.show_details)
-        self.details = QPlainTextEdit()
-        self.details.setReadOnly(True)
+        wire_row_actions(self.table, self.row_actions, self.focus_details)
+        self.details = DetailsTree("certificateDetails")
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -124,12 +137,59 @@ class Page(QWidget):
                                    r.issuer]):
                 self.table.setItem(i, j, QTableWidgetItem(v))
 
-    def show_details(self) -> None:
+    def selected(self) -> cert_service.CertRecord | None:
         rows = {i.row() for i in self.table.selectedItems()}
-        if not rows:
+        return self.records[min(rows)] if rows else None
+
+    def show_details(self) -> None:
+        rec = self.selected()
+        if rec is None:
             return
-        rec = self.records[min(rows)]
-        self.details.setPlainText(json.dumps(cert_service.certificate_details(rec), indent=2))
+        try:
+            self.details.show_sections(cert_view.certificate_view(self.services.ctx, rec),
+                                       collapsed=("Extensions",))
+        except Exception as exc:  # a certificate that cannot be read still lists
+            self.result_label.setText(error_text(exc))
+
+    def focus_details(self) -> None:
+        self.show_details()
+        self.details.setFocus()
+
+    def row_actions(self) -> list[tuple[str, Callable[[], None]]]:
+        if self.selected() is None:
+            return []
+        return [("Show details", self.focus_details), ("Copy PEM", self.copy_pem),
+                ("Export as PEM…", lambda: self.choose_export("pem")),
+                ("Export as DER…", lambda: self.choose_export("der")),
+                ("Export the chain (PEM)…", lambda: self.choose_export("chain"))]
+
+    def copy_pem(self) -> None:
+        rec = self.selected()
+        if rec is not None:
+            QGuiApplication.clipboard().setText(rec.pem().decode())
+            self.services.status(f"Copied certificate {rec.serial} (PEM).")
+
+    def choose_export(self, fmt: str = "pem") -> None:
+        rec = self.selected()
+        if rec is None:
+            self.result_label.setText("Select a certificate first.")
+            return
+        suffix = {"pem": "pem", "der": "cer", "chain": "chain.pem"}[fmt]
+        name, _ = QFileDialog.getSaveFileName(self, f"Export certificate {rec.serial}",
+                                              f"{rec.serial}.{suffix}")
+        if name:
+            self.export(rec, Path(name), fmt)
+
+    def export(self, rec: cert_service.CertRecord, path: Path, fmt: str) -> None:
+        """Write in the background (the save dialog has confirmed replacing a file)."""
+        def done(res: cert_view.CertExported) -> None:
+            self.result_label.setText(f"Wrote certificate {rec.serial} to {res.path} "
+                                      f"({fmt.upper()}).")
+
+        self.services.jobs.submit(cert_view.export_certificate, self.services.ctx, rec, path,
+                                  fmt, overwrite=True, on_done=done,
+                                  on_error=lambda e: self.result_label.setText(error_text(e)),
+                                  name="cert export")
 
     def _import(self, data: bytes, what: str) -> None:
         def done(result: cert_service.ImportResult) -> None:
@@ -138,7 +198,7 @@ class Page(QWidget):
             self.refresh()
 
         def failed(exc: BaseException) -> None:
-            self.result_label.setText(str(getattr(exc, "message", exc)))
+            self.result_label.setText(error_text(exc))
 
         self.services.jobs.submit(cert_service.import_certificate, self.services.ctx, data,
                                   what=what, on_done=done, on_error=failed, name="cert import")

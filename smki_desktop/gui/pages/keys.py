@@ -1,8 +1,11 @@
 """Keys page: this environment's keys, generating a new one (dialog, in the background), and
-a key's details with its public key."""
+each key as one object: its details, its CSRs and the certificates and credentials issued for
+it, its public key; archive or delete with a reason (refused while a live certificate depends
+on the key), from buttons, the right-click menu, or double-click for the details."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from smki_desktop.core.errors import SmkiError
@@ -19,7 +22,6 @@ from smki_desktop.gui.qt import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     Qt,
@@ -28,7 +30,12 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.confirm import ask_confirmation
+from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
+from smki_desktop.services import key_lifecycle
 from smki_desktop.services import keys as key_service
+from smki_desktop.services.cert_view import Row, Section
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
@@ -83,6 +90,32 @@ class GenerateKeyDialog(QDialog):
         self.accept()
 
 
+class ReasonDialog(QDialog):
+    """Why a key is archived or deleted (required: it goes into the audit log)."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        form = QFormLayout(self)
+        self.reason = QLineEdit()
+        self.reason.setObjectName("reason")
+        self.reason.setAccessibleName("Reason")
+        self.reason.setPlaceholderText("e.g. replaced by a new key; test key no longer needed")
+        form.addRow("&Reason", self.reason)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._ok)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _ok(self) -> None:
+        if not self.reason.text().strip():
+            self.reason.setPlaceholderText("A reason is required")
+            self.reason.setFocus()
+            return
+        self.accept()
+
+
 class Page(QWidget):
     title = "Keys"
     order = 10
@@ -97,8 +130,16 @@ class Page(QWidget):
         self.generate_button.clicked.connect(self.open_generate)
         self.copy_button = QPushButton("&Copy key id")
         self.copy_button.clicked.connect(self.copy_id)
-        bar.addWidget(self.generate_button)
-        bar.addWidget(self.copy_button)
+        self.archive_button = QPushButton("&Archive…")
+        self.archive_button.setToolTip("Keep the key but offer it for no new work")
+        self.archive_button.clicked.connect(lambda: self.ask_retire("archive"))
+        self.delete_button = QPushButton("&Delete…")
+        self.delete_button.setToolTip("Destroy the private key (refused while a live "
+                                      "certificate uses it)")
+        self.delete_button.clicked.connect(lambda: self.ask_retire("delete"))
+        for b in (self.generate_button, self.copy_button, self.archive_button,
+                  self.delete_button):
+            bar.addWidget(b)
         bar.addStretch(1)
         lay.addLayout(bar)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -111,9 +152,12 @@ class Page(QWidget):
                                                            QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.itemSelectionChanged.connect(self.show_details)
-        self.details = QPlainTextEdit()
-        self.details.setReadOnly(True)
-        self.details.setObjectName("keyDetails")
+        wire_row_actions(self.table, self.row_actions, self.focus_details)
+        self.details = DetailsTree("keyDetails")
+        self.message = QLabel("")
+        self.message.setObjectName("keyMessage")
+        self.message.setWordWrap(True)
+        lay.addWidget(self.message)
         split.addWidget(self.table)
         split.addWidget(self.details)
         split.setSizes([400, 200])
@@ -130,7 +174,8 @@ class Page(QWidget):
                 self.table.setItem(row, col, QTableWidgetItem(v))
         self.table.resizeColumnsToContents()
         if not self.keys:
-            self.details.setPlainText("No keys in this environment yet. Generate one to start.")
+            self.details.show_sections([Section("No keys", (Row(
+                "", "No keys in this environment yet. Generate one to start."),))])
         elif not self.table.selectionModel().selectedRows():
             self.table.selectRow(0)
 
@@ -142,13 +187,85 @@ class Page(QWidget):
         k = self.selected()
         if k is None:
             return
-        self.details.setPlainText(
-            f"Label:       {k.label}\nKey id:      {k.key_id}\nUsage:       {k.usage.value}\n"
-            f"Type:        {k.key_type.value}\nEnvironment: {k.environment.label}\n"
-            f"Location:    {k.location.value} ({k.location_ref})\n"
-            f"Created:     {k.created.isoformat()}\n"
-            + (f"Flags:       {', '.join(k.flags)}\n" if k.flags else "")
-            + "\n" + key_service.public_pem(k).decode())
+        try:
+            obj = key_lifecycle.key_object(self.services.ctx, k.key_id)
+        except SmkiError as exc:
+            self.message.setText(error_text(exc))
+            return
+        live = {c.serial for c in obj.live}
+        key_rows = (Row("Label", k.label), Row("Key id", k.key_id),
+                    Row("Usage", f"{k.usage.value} — {USAGE_HELP[k.usage]}"),
+                    Row("Type", k.key_type.value), Row("Environment", k.environment.label),
+                    Row("Location", f"{k.location.value} ({k.location_ref})"),
+                    Row("Created", k.created.strftime("%Y-%m-%d %H:%M UTC")),
+                    Row("Flags", ", ".join(k.flags) or "none", problem=bool(k.flags)))
+        csrs = tuple(Row(f"CSR {c.csr_id}", f"{c.family} {c.usage}, made {c.created[:10]}, "
+                         f"{c.status}") for c in obj.csrs) or (Row("CSRs", "none yet"),)
+        certs = tuple(Row(f"{c.kind.capitalize()} {c.serial}",
+                          f"{c.subject} — {c.status}, until {c.not_after[:10] or '?'}"
+                          + (" (in use)" if c.serial in live else ""))
+                      for c in obj.certificates) or (Row("Certificates", "none yet"),)
+        self.details.show_sections([
+            Section("Key", key_rows), Section("Requests (CSRs) made with it", csrs),
+            Section("Certificates and credentials issued for it", certs),
+            Section("Public key", (Row("PEM", key_service.public_pem(k).decode()
+                                       .replace("\n", " ").strip()),))],
+            collapsed=("Public key",))
+
+    def focus_details(self) -> None:
+        self.show_details()
+        self.details.setFocus()
+
+    def row_actions(self) -> list[tuple[str, Callable[[], None]]]:
+        if self.selected() is None:
+            return []
+        return [("Show details", self.focus_details), ("Copy key id", self.copy_id),
+                ("Archive…", lambda: self.ask_retire("archive")),
+                ("Delete…", lambda: self.ask_retire("delete"))]
+
+    def ask_retire(self, action: str) -> None:
+        """Archive or delete: the reason first, then the summary (what, which key, the
+        environment, what depends on it), then the service in the background."""
+        k = self.selected()
+        if k is None:
+            self.message.setText("Select a key first.")
+            return
+        dlg = ReasonDialog(f"{action.capitalize()} key {k.short_id}", self)
+        self.reason_dialog = dlg
+
+        def reasoned() -> None:
+            reason = dlg.reason.text().strip()
+            obj = key_lifecycle.key_object(self.services.ctx, k.key_id)
+            what = ("Archive this key: it is kept but offered for no new work."
+                    if action == "archive" else
+                    "Delete this key's private key. This cannot be undone: nothing it "
+                    "signed can be signed again with it.")
+            ask_confirmation(
+                self, lambda: self.retire(action, k.key_id, reason),
+                title=f"{action.capitalize()} a key", env=self.services.ctx.env,
+                action=f"&{action.capitalize()} key", what=what,
+                facts=[("Key", f"{k.label} ({k.short_id})"), ("Usage", k.usage.value),
+                       ("Reason", reason), ("CSRs made with it", str(len(obj.csrs))),
+                       ("Certificates issued for it", str(len(obj.certificates))),
+                       ("Still in use", str(len(obj.live)))],
+                warning=("A live certificate depends on this key: the service will refuse."
+                         if obj.live else ""))
+
+        dlg.accepted.connect(reasoned)
+        dlg.open()
+
+    def retire(self, action: str, key_id: str, reason: str) -> None:
+        fn = key_lifecycle.archive_key if action == "archive" else key_lifecycle.delete_key
+
+        def done(res: key_lifecycle.KeyRetired) -> None:
+            self.message.setText(f"Key {res.key_id[:16]} "
+                                 f"{'archived' if action == 'archive' else 'deleted'}: "
+                                 f"{res.reason}")
+            self.refresh()
+
+        self.services.jobs.submit(fn, self.services.ctx, key_id, reason, on_done=done,
+                                  on_error=lambda e: self.message.setText(error_text(e)),
+                                  name=f"key {action}")
 
     def copy_id(self) -> None:
         k = self.selected()
@@ -175,8 +292,7 @@ class Page(QWidget):
 
         def failed(exc: BaseException) -> None:
             self.generate_button.setEnabled(True)
-            self.services.error("Could not generate the key",
-                                exc if isinstance(exc, SmkiError) else repr(exc))
+            self.services.error("Could not generate the key", exc)
 
         return self.services.jobs.submit(key_service.generate_key, self.services.ctx, usage,
                                          label, key_type, on_done=done, on_error=failed,

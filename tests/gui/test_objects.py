@@ -1,0 +1,139 @@
+"""Objects as officers think of them: a key shown with its CSRs and certificates, archived or
+deleted with a reason (refused while a live credential depends on it) from the Keys page and
+from `smki key archive|delete`; a certificate shown as a readable tree, exported as PEM, DER or
+chain (checked by openssl) and copied, with a right-click menu and double-click."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from smki_desktop.core.keys import KeyUsage
+from smki_desktop.gui.main_window import MainWindow
+from smki_desktop.gui.qt import QApplication, QGuiApplication, Qt
+from smki_desktop.services import key_lifecycle
+from smki_desktop.services import keys as key_service
+from tests.integration.adt_support import make_aro
+
+PKI = Path(__file__).resolve().parents[1] / "fixtures" / "dcc-test-pki"
+
+
+def _select_key(page, key_id: str) -> None:  # type: ignore[no-untyped-def]
+    page.refresh()
+    row = next(r for r, k in enumerate(page.keys) if k.key_id == key_id)
+    page.table.selectRow(row)
+
+
+def test_key_delete_with_reason_and_summary(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    ctx = window.ctx
+    key = key_service.generate_key(ctx, KeyUsage.SIGNING, "old test key").key
+    page = window.go_to("Keys")
+    _select_key(page, key.key_id)
+    text = page.details.text()
+    assert "Requests (CSRs) made with it" in text and "Certificates and credentials" in text
+    assert "old test key" in text
+
+    page.ask_retire("delete")
+    dlg = page.reason_dialog
+    dlg._ok()  # no reason: refused in place
+    assert dlg.isVisible()
+    dlg.reason.setText("test key no longer needed")
+    dlg._ok()
+    summary = page.confirmation
+    assert "old test key" in summary.text() and "test key no longer needed" in summary.text()
+    assert "TEST" in summary.text() and "cannot be undone" in summary.text()
+    summary.reject()
+    assert key_service.get_key(ctx, key.key_id)  # still there
+
+    page.ask_retire("delete")
+    page.reason_dialog.reason.setText("test key no longer needed")
+    page.reason_dialog._ok()
+    page.confirmation.confirm()
+    qtbot.waitUntil(lambda: "deleted" in page.message.text(), timeout=10000)
+    assert all(k.key_id != key.key_id for k in key_service.list_keys(ctx))
+    entry = [e for e in ctx.audit.entries() if e.action == "key.delete"][-1]
+    assert entry.details["reason"] == "test key no longer needed"
+    assert entry.details["key_id"] == key.key_id
+
+
+def test_key_with_a_live_credential_is_kept(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ctx = window.ctx
+    aro = make_aro(ctx, tmp_path / "pki")
+    page = window.go_to("Keys")
+    _select_key(page, aro.key.key_id)
+    assert "(in use)" in page.details.text()
+    page.ask_retire("archive")
+    page.reason_dialog.reason.setText("tidy up")
+    page.reason_dialog._ok()
+    assert "will refuse" in page.confirmation.text()
+    page.confirmation.confirm()
+    qtbot.waitUntil(lambda: "cannot be archived" in page.message.text(), timeout=10000)
+    assert f"{aro.certificate.serial_number:X}".lstrip("0") in page.message.text().upper()
+    assert "Rule:" in page.message.text()
+    assert "archived" not in key_service.get_key(ctx, aro.key.key_id).flags
+    assert not [e for e in ctx.audit.entries() if e.action == "key.archive"]
+
+
+def test_key_archive_and_delete_from_the_cli(cli_run, ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    key = key_service.generate_key(ctx, KeyUsage.SIGNING, "spare").key
+    res = cli_run("--json", "key", "archive", key.key_id[:12], "--reason", "spare")
+    assert res.code == 0, res.err
+    data = json.loads(res.out)
+    assert data["action"] == "archive" and data["reason"] == "spare"
+    assert "archived" in key_service.get_key(ctx, key.key_id).flags
+    assert cli_run("key", "archive", key.key_id[:12], "--reason", "again").code == 1
+    assert cli_run("key", "delete", key.key_id[:12]).code == 2  # the reason is required
+    res = cli_run("key", "delete", key.key_id[:12], "--reason", " ")
+    assert res.code == 2 and "--reason" in res.err  # the CLI names its option
+    aro = make_aro(ctx, tmp_path / "pki")
+    res = cli_run("key", "delete", aro.key.key_id[:12], "--reason", "gone")
+    assert res.code == 1 and "live certificate depends on it" in res.err
+    assert key_lifecycle.key_object(ctx, aro.key.key_id).live
+    assert cli_run("key", "delete", key.key_id[:12], "--reason", "spare").code == 0
+    assert all(k.key_id != key.key_id for k in key_service.list_keys(ctx))
+
+
+def test_certificate_tree_export_copy_menu(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = window.go_to("Certificates")
+    page._import((PKI / "device" / "00db123456789004-ka.pem").read_bytes(), "device cert")
+    qtbot.waitUntil(lambda: page.last_result is not None, timeout=30000)
+    page.table.selectRow(0)
+    text = page.details.text()
+    for part in ("Subject", "Device (EUI-64): 00-DB-12-34-56-78-90-04", "Validity",
+                 "Fingerprints", "SHA-256:", "Chain", "Acceptance check",
+                 "Not ours: no CSR or key", "Key and request", "Extensions"):
+        assert part in text, part
+    assert "{" not in text.split("Extensions")[0]  # no JSON
+
+    page.copy_pem()
+    assert QGuiApplication.clipboard().text().startswith("-----BEGIN CERTIFICATE-----")
+
+    rec = page.selected()
+    der = tmp_path / "c.cer"
+    page.export(rec, der, "der")
+    qtbot.waitUntil(der.exists, timeout=10000)
+    out = subprocess.run(["openssl", "x509", "-inform", "DER", "-in", str(der), "-noout",
+                          "-serial"], capture_output=True, text=True, check=True).stdout
+    assert rec.serial.lstrip("0") in out.upper()
+    chain = tmp_path / "c.chain.pem"
+    page.export(rec, chain, "chain")
+    qtbot.waitUntil(chain.exists, timeout=10000)
+    assert chain.read_text().count("BEGIN CERTIFICATE") >= 1
+    window.jobs.wait(10000)
+    exports = [e for e in window.ctx.audit.entries() if e.action == "cert.export"]
+    assert sorted(e.details["format"] for e in exports) == ["chain", "der"]
+
+    # right-click gives the row's actions; double-click opens the details
+    assert [t for t, _f in page.row_actions()][:2] == ["Show details", "Copy PEM"]
+    rect = page.table.visualRect(page.table.model().index(0, 0))
+    page.table.customContextMenuRequested.emit(rect.center())
+    menu = page.table.row_menu
+    assert "Export as DER…" in [a.text() for a in menu.actions()]
+    menu.close()
+    page.details.clear()
+    qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    page.details.clear()
+    qtbot.mouseDClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    QApplication.processEvents()
+    assert page.details.topLevelItemCount() >= 7  # the details were opened again

@@ -137,3 +137,38 @@ def test_certificate_tree_export_copy_menu(qtbot, window: MainWindow, tmp_path: 
     qtbot.mouseDClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     QApplication.processEvents()
     assert page.details.topLevelItemCount() >= 7  # the details were opened again
+
+
+def test_csr_list_submit_this_csr_and_paste_text(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.portal.upload import org_paste_text
+    from smki_desktop.services import simulator_control
+    from tests.integration.portal_helpers import enrolled, org_csr
+
+    ctx = window.ctx
+    enrolled(ctx)
+    try:
+        der = org_csr(ctx, "90-B3-D5-1F-30-01-00-31")
+        page = window.go_to("Requests")
+        page.refresh()
+        assert page.csr_table.rowCount() == 1
+        assert page.csr_table.item(0, 4).text() == "not submitted"
+        page.csr_table.selectRow(0)
+        page.show_paste_text()
+        assert org_paste_text(der) in page.details.toPlainText()
+        assert QGuiApplication.clipboard().text() == org_paste_text(der)
+        assert [t for t, _f in page.csr_actions()] == ["Submit this CSR…",
+                                                       "Show the paste text"]
+        page.ask_submit_csr()
+        dlg = page.confirmation
+        assert "CSR: " in dlg.text() and "How many: 1." in dlg.text()
+        assert "submitted before" not in dlg.text()
+        dlg.confirm()
+        qtbot.waitUntil(lambda: page.job is None, timeout=30_000)
+        assert page.table.rowCount() == 1  # in the outbox, sent to the simulator
+        assert "with the DCC" in page.csr_table.item(0, 4).text()
+        page.csr_table.selectRow(0)
+        page.ask_submit_csr()
+        assert "submitted before" in page.confirmation.text()  # says it would send it twice
+        page.confirmation.reject()
+    finally:
+        simulator_control.stop(ctx)

@@ -12,6 +12,7 @@ from typing import Any
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.gui import help_texts, texts
+from smki_desktop.gui.accessibility import name_controls
 from smki_desktop.gui.app import remember_environment
 from smki_desktop.gui.help import show_about
 from smki_desktop.gui.jobs import JobRunner
@@ -166,6 +167,7 @@ class PageFrame(QWidget):
         lay.addWidget(page, 1)
         for table in page.findChildren(QTableWidget):
             fit_columns(table)
+        name_controls(self)
 
     def toggle_help(self) -> None:
         self.help_button.toggle()
@@ -377,6 +379,9 @@ class MainWindow(QMainWindow):
         page = self.page_at(row)
         self.stack.setCurrentIndex(row)
         self.refresh_status()
+        frame = self.frame_at(row)
+        if frame is not None:  # controls a page added since (a loaded section, a list)
+            name_controls(frame)
         refresh = getattr(page, "refresh", None)
         if callable(refresh):
             try:

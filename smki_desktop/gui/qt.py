@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         QStandardItemModel,
     )
     from PySide6.QtWidgets import (
+        QAbstractButton,
         QAbstractItemView,
         QApplication,
         QCheckBox,
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
         QSplitter,
         QStackedWidget,
         QStatusBar,
+        QTabBar,
         QTableView,
         QTableWidget,
         QTableWidgetItem,
@@ -161,6 +163,8 @@ _WHERE = {
     "QTableWidgetItem": "PySide6.QtWidgets",
     "QTabWidget": "PySide6.QtWidgets",
     "QTextEdit": "PySide6.QtWidgets",
+    "QTabBar": "PySide6.QtWidgets",
+    "QAbstractButton": "PySide6.QtWidgets",
     "QToolButton": "PySide6.QtWidgets",
     "QMenu": "PySide6.QtWidgets",
     "QTreeWidget": "PySide6.QtWidgets",

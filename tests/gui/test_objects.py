@@ -172,3 +172,17 @@ def test_csr_list_submit_this_csr_and_paste_text(qtbot, window: MainWindow) -> N
         page.confirmation.reject()
     finally:
         simulator_control.stop(ctx)
+
+
+def test_audit_record_reads_as_words(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    ctx = window.ctx
+    key = key_service.generate_key(ctx, KeyUsage.SIGNING, "audited key").key
+    page = window.go_to("Audit log")
+    page.refresh()
+    row = next(r for r, e in enumerate(page.entries) if e.action == "key.generate")
+    assert "{" not in page.table.item(row, 4).text()
+    assert f"Key id: {key.key_id}" in page.table.item(row, 4).text()
+    page.table.selectRow(row)
+    text = page.details.text()
+    assert "Action: key.generate" in text and "Label: audited key" in text
+    assert "Files and data (hashes)" in text and "{" not in text

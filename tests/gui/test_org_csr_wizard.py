@@ -96,4 +96,4 @@ def test_certificates_page_import_filter_details(window, qtbot) -> None:  # type
     assert page.table.rowCount() == 0
     section = Section(window.services)
     qtbot.addWidget(section)
-    assert "1.2.826.0.1.8641679.1.2.1.4" in section.document.toPlainText()
+    assert "1.2.826.0.1.8641679.1.2.1.4" in section.document.text()

@@ -132,6 +132,8 @@ class Page(QWidget):
                 header.setToolTip(col.doc)
         split.addWidget(self.table)
         self.issues = QListWidget()
+        self.issues.setObjectName("adtFindings")
+        self.issues.setAccessibleName("Findings in the file (select one to go to its cell)")
         split.addWidget(self.issues)
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 1)

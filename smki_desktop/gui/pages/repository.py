@@ -73,6 +73,7 @@ class Page(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         box.addWidget(self.table)
         self.pem = QPlainTextEdit()
+        self.pem.setAccessibleName("The selected certificate (PEM)")
         self.pem.setReadOnly(True)
         self.pem.setMaximumHeight(160)
         box.addWidget(self.pem)

@@ -18,7 +18,7 @@ from smki_desktop.gui.qt import (
     QTreeWidgetItem,
     QWidget,
 )
-from smki_desktop.services.cert_view import Section
+from smki_desktop.services.cert_view import Row, Section
 
 PROBLEM = QColor("#B00020")
 
@@ -112,3 +112,35 @@ def wire_row_actions(table: QAbstractItemView, actions: RowActions,
     table.customContextMenuRequested.connect(menu)
     table.doubleClicked.connect(lambda _i: on_double_click())
     table.activated.connect(lambda _i: on_double_click())
+
+
+def words(value: object) -> str:
+    """A value as words: lists joined, mappings as "key: value" pairs, no JSON braces."""
+    if isinstance(value, dict):
+        return "; ".join(f"{_label(k)}: {words(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(words(v) for v in value) or "none"
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _label(key: object) -> str:
+    text = str(key).replace("_", " ").replace("-", " ")
+    return text[:1].upper() + text[1:]
+
+
+def sections_from_mapping(mapping: dict[str, Any], general: str = "General") -> list[Section]:
+    """A nested document as sections: each mapping value a section of its own, the scalars
+    together under `general`."""
+    top: list[Row] = []
+    out: list[Section] = []
+    for k, v in mapping.items():
+        if isinstance(v, dict) and v:
+            out.append(Section(_label(k), tuple(Row(_label(k2), words(v2))
+                                                for k2, v2 in v.items())))
+        else:
+            top.append(Row(_label(k), words(v)))
+    return ([Section(general, tuple(top))] if top else []) + out

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 GUI_HINTS: dict[str, str] = {
     "credential.request.web-service":
-        "Settings → Portal → Request a web-service credential",
+        "Settings → Portal → Request the web-service client credential",
     "credential.request.file-signing":
         "Settings → Portal → Request a file-signing credential",
-    "trust-anchor.add": "Settings → ADT → Add trust anchor",
+    "trust-anchor.add": "Settings → ADT files → Add trust anchor",
     "party.set": "Dashboard → Edit Party profile",
     "profile.set": "Dashboard → Edit your profile",
     "key.generate": "Keys → Generate key",
@@ -17,8 +17,8 @@ GUI_HINTS: dict[str, str] = {
     "officer.nominate.aro": "Officers → New nomination (ARO form)",
     "officer.link-key": "Officers → select the officer → Link key",
     "officer.template": "Officers → New nomination",
-    "readiness.org-verified": "Dashboard → Readiness → Record milestone (organisation verified)",
-    "readiness.srept": "Dashboard → Readiness → Record milestone (SREPT passed, reference)",
+    "readiness.org-verified": "Dashboard → Record identity verification / SREPT",
+    "readiness.srept": "Dashboard → Record identity verification / SREPT (date and reference)",
     "portal.poll": "Devices → All device CSRs (collects results)",
     "field.evidence": "tick the evidence seen in the verification dialog",
     "field.resubmitter": "the 'Who resubmits' box on the ADT page",

@@ -19,6 +19,7 @@ from smki_desktop.gui.jobs import JobRunner
 from smki_desktop.gui.passphrases import GuiPassphrases
 from smki_desktop.gui.qt import (
     QAction,
+    QFrame,
     QGuiApplication,
     QHBoxLayout,
     QHeaderView,
@@ -29,6 +30,7 @@ from smki_desktop.gui.qt import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QShortcut,
     QStackedWidget,
     Qt,
@@ -164,7 +166,14 @@ class PageFrame(QWidget):
         self.help.setVisible(False)
         lay.addWidget(self.help)
         self.help_button.toggled.connect(self.help.setVisible)
-        lay.addWidget(page, 1)
+        # a page taller than a 700-px screen scrolls rather than squeezing or cutting its
+        # content; a page that fits fills the space as before
+        self.scroller = QScrollArea()
+        self.scroller.setObjectName("pageScroll")
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setWidget(page)
+        lay.addWidget(self.scroller, 1)
         for table in page.findChildren(QTableWidget):
             fit_columns(table)
         name_controls(self)

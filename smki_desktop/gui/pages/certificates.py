@@ -136,6 +136,8 @@ class Page(QWidget):
                                    r.usage or "", r.status, (r.not_after or "")[:10],
                                    r.issuer]):
                 self.table.setItem(i, j, QTableWidgetItem(v))
+        if self.records and not self.table.selectedItems():
+            self.table.selectRow(0)  # the details show something at once
 
     def selected(self) -> cert_service.CertRecord | None:
         rows = {i.row() for i in self.table.selectedItems()}

@@ -30,8 +30,8 @@ from smki_desktop.core.party import (  # noqa: E402
     PartyProfile,
     PartyType,
 )
-from smki_desktop.services import devices, keys, nomination, party  # noqa: E402
 from smki_desktop.services import certificates as cert_service  # noqa: E402
+from smki_desktop.services import devices, keys, nomination, party  # noqa: E402
 from smki_desktop.services.context import open_context  # noqa: E402
 from smki_desktop.services.csr import create_org_csr  # noqa: E402
 from tests.support.secret_service import secret_service_env  # noqa: E402

@@ -38,6 +38,7 @@ from smki_desktop.gui.qt import (
     QTimer,
     QVBoxLayout,
     QWidget,
+    isValid,
 )
 from smki_desktop.services import simulator_control
 from smki_desktop.services.context import AppContext, open_context
@@ -132,8 +133,31 @@ def fit_columns(table: QTableWidget) -> None:
     header.setResizeContentsPrecision(200)
     header.setMinimumSectionSize(48)
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    if table.columnCount():
+        header.setSectionResizeMode(table.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
     header.setStretchLastSection(True)
     table.setWordWrap(False)
+    # Qt does not stretch the last column again when rows arrive later: do it then
+    model = table.model()
+    for signal in (model.rowsInserted, model.modelReset, model.dataChanged):
+        signal.connect(lambda *_a, t=table: _restretch_later(t))
+    _restretch_later(table)
+
+
+def _restretch_later(table: QTableWidget) -> None:
+    if not isValid(table) or getattr(table, "_restretch_pending", False):
+        return
+    table._restretch_pending = True  # type: ignore[attr-defined]
+
+    def again() -> None:
+        if not isValid(table):
+            return
+        table._restretch_pending = False  # type: ignore[attr-defined]
+        header = table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setStretchLastSection(True)
+
+    QTimer.singleShot(0, table, again)
 
 
 class PageFrame(QWidget):

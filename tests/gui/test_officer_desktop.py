@@ -412,3 +412,13 @@ def test_simulator_stops_when_the_app_quits(qtbot, data_root: Path) -> None:  # 
 
         with contextlib.suppress(ProcessLookupError):
             os.kill(info.pid, signal.SIGTERM)
+
+
+def test_columns_fill_the_table_width(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window.resize(1024, 700)
+    for title in ("Forecast", "Officers", "Keys"):
+        page = window.go_to(title)
+        table = page.table
+        qtbot.waitUntil(lambda t=table: sum(
+            t.horizontalHeader().sectionSize(i) for i in range(t.columnCount()))
+            >= t.viewport().width() - 2, timeout=5000)

@@ -51,9 +51,11 @@ class Page(QWidget):
         self.table.itemChanged.connect(self._edited)
         self.table.horizontalHeader().setStretchLastSection(True)
         lay.addWidget(self.table, 3)
-        lay.addWidget(QLabel("Shaded rows are what you sent (history; the current month so "
-                             "far). Edit a number in a later month to plan it (bold = planned; "
-                             "clear a cell to go back to the baseline)."))
+        note = QLabel("Shaded rows are what you sent (history; the current month so far). "
+                      "Edit a number in a later month to plan it (bold = planned; clear a cell "
+                      "to go back to the baseline).")
+        note.setWordWrap(True)
+        lay.addWidget(note)
         lay.addWidget(QLabel("<b>Warnings</b>"))
         self.warnings = QListWidget()
         self.warnings.setObjectName("forecastWarnings")

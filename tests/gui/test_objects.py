@@ -186,3 +186,16 @@ def test_audit_record_reads_as_words(qtbot, window: MainWindow) -> None:  # type
     text = page.details.text()
     assert "Action: key.generate" in text and "Label: audited key" in text
     assert "Files and data (hashes)" in text and "{" not in text
+
+
+def test_every_table_has_a_context_menu(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.qt import QAbstractItemView, QTableView
+
+    for row, entry in enumerate(window.entries):
+        window.sidebar.setCurrentRow(row)
+        frame = window.frame_at(row)
+        for view in frame.findChildren(QTableView):
+            assert isinstance(view, QAbstractItemView)
+            assert view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu, \
+                (entry.title, view.accessibleName() or view.objectName())
+    qtbot.waitUntil(lambda: window.jobs.running == 0, timeout=60_000)

@@ -38,6 +38,7 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.widgets.confirm import ask_confirmation
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys
 from smki_desktop.services import adt as adt_service
 
@@ -130,6 +131,9 @@ class Page(QWidget):
             header = self.table.horizontalHeaderItem(i)
             if header is not None:
                 header.setToolTip(col.doc)
+        wire_row_actions(self.table, lambda: [("Add row", self.add_row),
+                                              ("Delete selected rows", self.delete_row)],
+                         lambda: None)
         split.addWidget(self.table)
         self.issues = QListWidget()
         self.issues.setObjectName("adtFindings")

@@ -29,6 +29,7 @@ from smki_desktop.gui.qt import (
     QDropEvent,
     QFileDialog,
     QFormLayout,
+    QGuiApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -47,6 +48,7 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
+from smki_desktop.gui.widgets.details import wire_row_actions
 
 if TYPE_CHECKING:
     from smki_desktop.gui.jobs import Job
@@ -233,6 +235,8 @@ class Page(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         for col, width in enumerate((190, 100, 90, 360, 160)):
             self.table.setColumnWidth(col, width)
+        self.table.setAccessibleName("Device CSRs")
+        wire_row_actions(self.table, self.row_actions, self.copy_row)
         layout.addWidget(self.table, 1)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
@@ -446,6 +450,28 @@ class Page(QWidget):
         self._run(_export_rows, self.ctx, Path(path), rows_to_csv(rows), len(rows),
                   done=lambda p: self.summary.setText(f"Exported {len(rows):,} rows to {p}."),
                   what="Exporting", cancellable=False)
+
+    def selected_row(self) -> Row | None:
+        idx = self.table.currentIndex()
+        if not idx.isValid():
+            return None
+        src = self.proxy.mapToSource(idx)
+        return self.model.rows[self.model.view[src.row()]] if src.isValid() else None
+
+    def copy_row(self) -> None:
+        r = self.selected_row()
+        if r is not None:
+            QGuiApplication.clipboard().setText("\t".join(r))
+            self.services.status(f"Copied the row of {r[0]}.")
+
+    def row_actions(self) -> list[tuple[str, Callable[[], None]]]:
+        r = self.selected_row()
+        if r is None:
+            return []
+        return [("Copy the row", self.copy_row),
+                (f"Copy the EUI {r[0]}", lambda: QGuiApplication.clipboard().setText(r[0])),
+                ("Show only this device", lambda: self.filter_edit.setText(r[0])),
+                ("Export this view to CSV…", self._choose_export)]
 
     # -- table helpers
     def _set_rows(self, rows: list[Row], hay: list[str] | None = None) -> None:

@@ -22,6 +22,7 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import forecast as svc
 
 if TYPE_CHECKING:
@@ -50,6 +51,9 @@ class Page(QWidget):
         self.table.setHorizontalHeaderLabels(["Month", *(c.label for c in CATS), "Total"])
         self.table.itemChanged.connect(self._edited)
         self.table.horizontalHeader().setStretchLastSection(True)
+        wire_row_actions(self.table, lambda: [("Export CSV…", lambda: self._export_dialog("csv")),
+                                              ("Export PDF…", lambda: self._export_dialog("pdf"))],
+                         lambda: None)
         lay.addWidget(self.table, 3)
         note = QLabel("Shaded rows are what you sent (history; the current month so far). "
                       "Edit a number in a later month to plan it (bold = planned; clear a cell "

@@ -30,6 +30,7 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as svc
 from smki_desktop.store.atomic import write_atomic
@@ -193,6 +194,7 @@ class Page(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        wire_row_actions(self.table, self.row_actions, self.verify)
         lay.addWidget(self.table, 3)
         lay.addWidget(QLabel("<b>Warnings</b>"))
         self.warnings = QListWidget()
@@ -236,6 +238,11 @@ class Page(QWidget):
             self.message.setText("Select an officer first.")
             return None
         return self.officers[rows[0].row()]
+
+    def row_actions(self) -> list[tuple[str, Callable[[], None]]]:
+        """The buttons of the selected officer, as a right-click menu."""
+        return [(b.text().replace("&", ""), b.click)
+                for name, b in self.buttons.items() if name not in ("nominate", "resume")]
 
     def select(self, officer_id: str) -> None:
         for i, o in enumerate(self.officers):

@@ -24,6 +24,7 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.widgets.confirm import ask_confirmation
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys
 from smki_desktop.services import quarantine as q_service
 
@@ -88,6 +89,10 @@ class Page(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        wire_row_actions(self.table, lambda: [
+            ("Process selected", lambda: self.request_decision(self.selected_ids(), "PROCESS")),
+            ("Delete selected", lambda: self.request_decision(self.selected_ids(), "DELETE"))],
+            lambda: None)
         layout.addWidget(self.table, 1)
 
         act = QHBoxLayout()

@@ -98,6 +98,8 @@ class Page(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(
             4, QHeaderView.ResizeMode.Stretch)
         box.addWidget(self.table)
+        wire_row_actions(self.table, lambda: [("Show details", self._focus_details)],
+                         self._focus_details)
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setMaximumHeight(180)
@@ -196,6 +198,10 @@ class Page(QWidget):
         self.summary.setText(", ".join(f"{n} {STATE_WORDS.get(s, s)}"
                                        for s, n in sorted(counts.items()))
                              or "No requests yet.")
+
+    def _focus_details(self) -> None:
+        self._show_details()
+        self.details.setFocus()
 
     def _show_details(self) -> None:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})

@@ -39,6 +39,7 @@ CLI_HINTS: dict[str, str] = {
     "field.issuer": "option --issuer",
     "field.out": "option --out",
     "field.reason": "option --reason",
+    "field.expiry-days": "option --days / --set-window",
     "field.count": "option --count",
     "field.usage": "option --usage",
     "field.format": "option --format",

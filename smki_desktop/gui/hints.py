@@ -36,6 +36,7 @@ GUI_HINTS: dict[str, str] = {
     "field.issuer": "choose the certificate in the list",
     "field.out": "the file name you chose",
     "field.reason": "the reason box",
+    "field.expiry-days": "the window in days on the Dashboard",
     "field.count": "the number of CSRs",
     "field.usage": "the usage",
     "field.format": "the output form",

@@ -16,6 +16,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.expiry import ExpiryWidget
 from smki_desktop.services import keys as key_service
 from smki_desktop.services import party as party_service
 
@@ -59,6 +60,8 @@ class Page(QWidget):
         self.todo_label.setWordWrap(True)
         QVBoxLayout(self.todo_box).addWidget(self.todo_label)
         lay.addWidget(self.todo_box)
+        self.expiry = ExpiryWidget(services)
+        lay.addWidget(self.expiry)
         self.readiness: QWidget | None = None
         self._layout = lay
         lay.addStretch(1)
@@ -114,6 +117,8 @@ class Page(QWidget):
         self.todo_label.setText(
             "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in todo) + "</ul>"
             if todo else f"Everything basic is in place. {n_keys} key(s) in this environment.")
+        if hasattr(self, "expiry"):
+            self.expiry.refresh()
         refresh = getattr(self.readiness, "refresh", None)
         if callable(refresh):
             refresh()

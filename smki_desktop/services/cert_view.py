@@ -20,6 +20,7 @@ from smki_desktop.services import certificates as cert_service
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.atomic import write_atomic
 from smki_desktop.store.repos import keys as key_repo
+from smki_desktop.store.repos import renewals as renewal_repo
 
 FORMATS = ("pem", "der", "chain")
 STATUS_WORDS = {
@@ -119,6 +120,9 @@ def certificate_view(ctx: AppContext, rec: cert_service.CertRecord) -> list[Sect
     for csr in key_repo.csrs_for_key(ctx.db, ctx.env.value, rec.key_id):
         key_row.append(Row(f"CSR {csr.csr_id}", f"{csr.family} {csr.usage}, made "
                            f"{csr.created[:10]}, {csr.status}"))
+    for rn in renewal_repo.for_certificate(ctx.db, ctx.env.value, rec.serial):
+        key_row.append(Row("Replaced by", f"new key {rn.new_key_id[:16]} and CSR {rn.csr_id} "
+                           f"(renewal made {rn.created[:10]})"))
     return [Section("Subject", tuple(subject)), Section("Validity", tuple(validity)),
             Section("Fingerprints", tuple(prints)), Section("Chain", tuple(chain_rows)),
             Section("Acceptance check", tuple(accept)),

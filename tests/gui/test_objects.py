@@ -199,3 +199,46 @@ def test_every_table_has_a_context_menu(qtbot, window: MainWindow) -> None:  # t
             assert view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu, \
                 (entry.title, view.accessibleName() or view.objectName())
     qtbot.waitUntil(lambda: window.jobs.running == 0, timeout=60_000)
+
+
+def test_renewal_makes_a_linked_key_and_csr(qtbot, window: MainWindow, cli_run) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from smki_desktop.crypto.lint import extract_fields
+    from smki_desktop.services import certificates as certs
+    from smki_desktop.services import csr as csr_service
+
+    ctx = window.ctx
+    pem = PKI / "organisation" / "90b3d51f30010000-ds.pem"
+    f = extract_fields(pem.read_bytes())
+    info = ctx.keystore.import_private_key(pem.with_suffix(".key").read_bytes(), f.usage,
+                                           pem.stem)
+    csr_service.create_org_csr(ctx, info.key_id, f.role.ou, str(f.eui), f.cn)
+    res = certs.import_certificate(ctx, pem.read_bytes(),
+                                   at=dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
+    assert res.status == certs.ACCEPTED, res.message
+    page = window.go_to("Certificates")
+    page.refresh()
+    page.table.selectRow(0)
+    assert "Renew (new key and CSR)…" in [t for t, _f in page.row_actions()]
+    page.ask_renew()
+    dlg = page.confirmation
+    assert f"EUI: {f.eui}." in dlg.text() and "Usage: signing." in dlg.text()
+    dlg.confirm()
+    qtbot.waitUntil(lambda: "Renewal of" in page.result_label.text(), timeout=30000)
+    keys_now = key_service.list_keys(ctx)
+    new = [k for k in keys_now if k.label.startswith("renewal of")]
+    assert len(new) == 1 and new[0].usage is KeyUsage.SIGNING
+    rows = ctx.db.conn().execute("SELECT role, eui, usage FROM csr_requests WHERE key_id=?",
+                                 (new[0].key_id,)).fetchall()
+    assert [(r["role"], r["eui"], r["usage"]) for r in rows] == [(f.role.ou, str(f.eui),
+                                                                  "signing")]
+    page.table.selectRow(0)
+    page.show_details()
+    assert "Replaced by: new key" in page.details.text()
+    # the CLI face: a second renewal, named as such in the GUI's summary next time
+    out = cli_run("--json", "cert", "renew", page.selected().serial)
+    assert out.code == 0, out.err
+    page.ask_renew()
+    assert "renewed before (2 time(s))" in page.confirmation.text()
+    page.confirmation.reject()

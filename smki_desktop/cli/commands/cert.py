@@ -8,7 +8,7 @@ from pathlib import Path
 
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.errors import InputError
-from smki_desktop.services import cert_view
+from smki_desktop.services import cert_view, renewal
 from smki_desktop.services import certificates as cert_service
 
 
@@ -38,6 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sh.add_argument("serial", help="serial in hex (colons allowed)")
     sh.add_argument("--issuer", default=None)
     sh.set_defaults(handler=run_show)
+    rn = cs.add_parser("renew", help="a new key and an Organisation CSR for the same role, "
+                                     "EUI and usage, linked to the certificate it replaces")
+    rn.add_argument("serial", help="serial in hex (colons allowed)")
+    rn.add_argument("--issuer", default=None)
+    rn.set_defaults(handler=run_renew)
     a = cs.add_parser("anchor", help="trust anchors of this environment")
     acts = a.add_subparsers(dest="anchor_cmd", metavar="ACTION")
     acts.required = True
@@ -93,6 +98,15 @@ def run_export(args: argparse.Namespace, app: CliApp) -> int:
               "format": args.format},
              f"Wrote certificate {rec.serial} ({rec.issuer}) to {args.out} "
              f"({args.format.upper()}).")
+    return 0
+
+
+def run_renew(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    res = renewal.renew(ctx, args.serial, args.issuer)
+    app.emit(res.as_dict(), f"Renewal of {res.old_serial}: new key {res.new_key_id[:16]} and "
+                            f"Organisation CSR {res.csr.csr_id} ({ctx.env.label}). Submit the "
+                            "CSR, then import the certificate the DCC issues.")
     return 0
 
 

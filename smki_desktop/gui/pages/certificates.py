@@ -32,8 +32,9 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
-from smki_desktop.services import cert_view
+from smki_desktop.services import cert_view, renewal
 from smki_desktop.services import certificates as cert_service
 
 if TYPE_CHECKING:
@@ -163,7 +164,39 @@ class Page(QWidget):
         return [("Show details", self.focus_details), ("Copy PEM", self.copy_pem),
                 ("Export as PEM…", lambda: self.choose_export("pem")),
                 ("Export as DER…", lambda: self.choose_export("der")),
-                ("Export the chain (PEM)…", lambda: self.choose_export("chain"))]
+                ("Export the chain (PEM)…", lambda: self.choose_export("chain")),
+                ("Renew (new key and CSR)…", self.ask_renew)]
+
+    def ask_renew(self) -> None:
+        rec = self.selected()
+        if rec is None:
+            return
+        try:
+            p = renewal.plan(self.services.ctx, rec.serial, rec.issuer)
+        except SmkiError as exc:
+            self.result_label.setText(error_text(exc))
+            return
+        ask_confirmation(
+            self, lambda: self.renew(rec), title="Renew the certificate",
+            env=self.services.ctx.env, action="&Make key and CSR",
+            what="Make a new key and an Organisation CSR for the same role, EUI and usage, "
+                 "linked to this certificate. Submit the CSR next (Requests page).",
+            facts=[("Certificate", rec.serial), ("Role", p.role), ("EUI", p.eui),
+                   ("Usage", p.usage.value), ("Expires", (rec.not_after or "?")[:10])],
+            warning=(f"It was renewed before ({len(p.earlier)} time(s)): this makes another "
+                     "key and CSR." if p.earlier else ""))
+
+    def renew(self, rec: cert_service.CertRecord) -> None:
+        def done(res: renewal.Renewed) -> None:
+            self.result_label.setText(
+                f"Renewal of {res.old_serial}: new key {res.new_key_id[:16]} and "
+                f"Organisation CSR {res.csr.csr_id}. Submit it from the Requests page.")
+            self.show_details()
+
+        self.services.jobs.submit(renewal.renew, self.services.ctx, rec.serial, rec.issuer,
+                                  on_done=done,
+                                  on_error=lambda e: self.result_label.setText(error_text(e)),
+                                  name="renew certificate")
 
     def copy_pem(self) -> None:
         rec = self.selected()

@@ -28,6 +28,7 @@ STATUS_WORDS = {
     "to-be-rejected": "Fails the acceptance check: reject it to the DCC",
     "unverified": "Not verified: no trust anchor to check the issuer against",
     "unmatched": "Not ours: no CSR or key of this environment matches it",
+    "rejected": "Rejected: the officer recorded its rejection; it is not used",
 }
 
 

@@ -15,7 +15,7 @@ from smki_desktop.store.repos.expiry import Validity, validity_rows
 
 SETTING = "expiry.window_days"
 DEFAULT_DAYS = 90
-IGNORED = ("to-be-rejected", "unmatched")
+IGNORED = ("to-be-rejected", "unmatched", "rejected")
 
 
 @dataclass(frozen=True)

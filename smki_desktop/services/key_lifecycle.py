@@ -19,7 +19,7 @@ from smki_desktop.store.repos.keys import DependentCert, DependentCsr
 
 ARCHIVED = "archived"
 #: acceptance statuses of a certificate that is not in use (the officer rejects it)
-NOT_IN_USE = ("to-be-rejected",)
+NOT_IN_USE = ("to-be-rejected", "rejected")
 
 
 @dataclass(frozen=True)

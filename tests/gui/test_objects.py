@@ -242,3 +242,41 @@ def test_renewal_makes_a_linked_key_and_csr(qtbot, window: MainWindow, cli_run) 
     page.ask_renew()
     assert "renewed before (2 time(s))" in page.confirmation.text()
     page.confirmation.reject()
+
+
+def test_rejection_of_a_certificate_failing_acceptance(qtbot, window: MainWindow, cli_run) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from smki_desktop.crypto.lint import extract_fields
+    from smki_desktop.services import certificates as certs
+    from smki_desktop.services import csr as csr_service
+
+    ctx = window.ctx
+    pem = PKI / "organisation" / "90b3d51f30010000-ds.pem"
+    f = extract_fields(pem.read_bytes())
+    info = ctx.keystore.import_private_key(pem.with_suffix(".key").read_bytes(), f.usage,
+                                           pem.stem)
+    csr_service.create_org_csr(ctx, info.key_id, f.role.ou, "90-B3-D5-1F-30-0F-FF-FF", f.cn)
+    res = certs.import_certificate(ctx, pem.read_bytes(),
+                                   at=dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
+    assert res.status == certs.TO_BE_REJECTED
+    page = window.go_to("Certificates")
+    page.refresh()
+    page.table.selectRow(0)
+    assert "Fails the acceptance check" in page.details.text()
+    assert "Finding 1: mismatch: EUI" in page.details.text()
+    page.ask_reject()
+    page.reason_dialog.reason.setText("EUI differs from our CSR")
+    page.reason_dialog._ok()
+    assert "Findings: 1." in page.confirmation.text()
+    page.confirmation.confirm()
+    qtbot.waitUntil(lambda: "Rejection of" in page.result_label.text(), timeout=10000)
+    notice = QGuiApplication.clipboard().text()
+    assert f"Certificate serial: {page.records[0].serial}" in notice
+    assert "1. mismatch: EUI" in notice and "Reason: EUI differs from our CSR" in notice
+    assert certs.find_certificate(ctx, page.records[0].serial).status == "rejected"
+    entry = [e for e in ctx.audit.entries() if e.action == "cert.reject"][-1]
+    assert entry.details["reason"] == "EUI differs from our CSR"
+    # an accepted (or already rejected) certificate is not rejected: the CLI says the rule
+    out = cli_run("cert", "reject", page.records[0].serial, "--reason", "again")
+    assert out.code == 1 and "only a certificate that fails the acceptance check" in out.err

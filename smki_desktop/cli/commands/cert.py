@@ -8,7 +8,7 @@ from pathlib import Path
 
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.errors import InputError
-from smki_desktop.services import cert_view, renewal
+from smki_desktop.services import cert_rejection, cert_view, renewal
 from smki_desktop.services import certificates as cert_service
 
 
@@ -43,6 +43,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rn.add_argument("serial", help="serial in hex (colons allowed)")
     rn.add_argument("--issuer", default=None)
     rn.set_defaults(handler=run_renew)
+    rj = cs.add_parser("reject", help="record the rejection of a certificate that fails the "
+                                      "acceptance check, and print the notice for the DCC")
+    rj.add_argument("serial", help="serial in hex (colons allowed)")
+    rj.add_argument("--issuer", default=None)
+    rj.add_argument("--reason", required=True)
+    rj.set_defaults(handler=run_reject)
     a = cs.add_parser("anchor", help="trust anchors of this environment")
     acts = a.add_subparsers(dest="anchor_cmd", metavar="ACTION")
     acts.required = True
@@ -98,6 +104,13 @@ def run_export(args: argparse.Namespace, app: CliApp) -> int:
               "format": args.format},
              f"Wrote certificate {rec.serial} ({rec.issuer}) to {args.out} "
              f"({args.format.upper()}).")
+    return 0
+
+
+def run_reject(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    res = cert_rejection.reject(ctx, args.serial, args.reason, args.issuer)
+    app.emit(res.as_dict(), res.notice + "\n\nRecorded; send this notice to the DCC.")
     return 0
 
 

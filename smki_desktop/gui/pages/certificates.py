@@ -34,7 +34,8 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
-from smki_desktop.services import cert_view, renewal
+from smki_desktop.gui.widgets.reason import ReasonDialog
+from smki_desktop.services import cert_rejection, cert_view, renewal
 from smki_desktop.services import certificates as cert_service
 
 if TYPE_CHECKING:
@@ -165,7 +166,47 @@ class Page(QWidget):
                 ("Export as PEM…", lambda: self.choose_export("pem")),
                 ("Export as DER…", lambda: self.choose_export("der")),
                 ("Export the chain (PEM)…", lambda: self.choose_export("chain")),
-                ("Renew (new key and CSR)…", self.ask_renew)]
+                ("Renew (new key and CSR)…", self.ask_renew),
+                ("Record the rejection…", self.ask_reject)]
+
+    def ask_reject(self) -> None:
+        """For a certificate that fails the acceptance check: the reason, the summary, then
+        the rejection recorded and the notice for the DCC shown (and copied)."""
+        rec = self.selected()
+        if rec is None:
+            return
+        if rec.status != cert_service.TO_BE_REJECTED:
+            self.result_label.setText(f"Certificate {rec.serial} is {rec.status}: only a "
+                                      "certificate that fails the acceptance check is "
+                                      "rejected.")
+            return
+        dlg = ReasonDialog(f"Reject certificate {rec.serial}", self)
+        self.reason_dialog = dlg
+
+        def reasoned() -> None:
+            reason = dlg.reason.text().strip()
+            ask_confirmation(
+                self, lambda: self.reject(rec, reason), title="Reject the certificate",
+                env=self.services.ctx.env, action="&Record rejection",
+                what="Record that this issued certificate is rejected: it will not be used, "
+                     "and the notice for the DCC is shown to send.",
+                facts=[("Certificate", rec.serial), ("Issuer", rec.issuer),
+                       ("Findings", str(len(rec.reasons))), ("Reason", reason)])
+
+        dlg.accepted.connect(reasoned)
+        dlg.open()
+
+    def reject(self, rec: cert_service.CertRecord, reason: str) -> None:
+        def done(res: cert_rejection.Rejected) -> None:
+            QGuiApplication.clipboard().setText(res.notice)
+            self.result_label.setText(f"Rejection of {res.serial} recorded; the notice for "
+                                      "the DCC is on the clipboard:\n" + res.notice)
+            self.refresh()
+
+        self.services.jobs.submit(cert_rejection.reject, self.services.ctx, rec.serial, reason,
+                                  rec.issuer, on_done=done,
+                                  on_error=lambda e: self.result_label.setText(error_text(e)),
+                                  name="reject certificate")
 
     def ask_renew(self) -> None:
         rec = self.selected()

@@ -33,6 +33,7 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
+from smki_desktop.gui.widgets.reason import ReasonDialog
 from smki_desktop.services import key_lifecycle
 from smki_desktop.services import keys as key_service
 from smki_desktop.services.cert_view import Row, Section
@@ -86,32 +87,6 @@ class GenerateKeyDialog(QDialog):
         if not self.label.text().strip():
             self.label.setFocus()
             self.label.setPlaceholderText("A label is required")
-            return
-        self.accept()
-
-
-class ReasonDialog(QDialog):
-    """Why a key is archived or deleted (required: it goes into the audit log)."""
-
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        form = QFormLayout(self)
-        self.reason = QLineEdit()
-        self.reason.setObjectName("reason")
-        self.reason.setAccessibleName("Reason")
-        self.reason.setPlaceholderText("e.g. replaced by a new key; test key no longer needed")
-        form.addRow("&Reason", self.reason)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._ok)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def _ok(self) -> None:
-        if not self.reason.text().strip():
-            self.reason.setPlaceholderText("A reason is required")
-            self.reason.setFocus()
             return
         self.accept()
 

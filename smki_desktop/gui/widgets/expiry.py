@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QColor,
     QGroupBox,
+    QGuiApplication,
     QHBoxLayout,
     QLabel,
     QSpinBox,
@@ -17,6 +19,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
 )
 from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import expiry
 
 if TYPE_CHECKING:
@@ -56,10 +59,28 @@ class ExpiryWidget(QGroupBox):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.setMaximumHeight(170)
+        wire_row_actions(self.table, self.row_actions, self.open_certificates)
         lay.addWidget(self.table)
         self.days.setValue(expiry.window_days(services.ctx))
         self.days.editingFinished.connect(self._window_changed)
         self.refresh()
+
+    def selected(self) -> expiry.Expiring | None:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        if not rows or self.report is None:
+            return None
+        items = [*self.report.expired, *self.report.expiring]
+        return items[rows[0]] if rows[0] < len(items) else None
+
+    def row_actions(self) -> list[tuple[str, Callable[[], None]]]:
+        e = self.selected()
+        if e is None:
+            return []
+        return [("Copy the serial", lambda: QGuiApplication.clipboard().setText(e.item.serial)),
+                ("Open the Certificates page (renew from there)", self.open_certificates)]
+
+    def open_certificates(self) -> None:
+        self.services.window.go_to("Certificates")
 
     def _window_changed(self) -> None:
         days = self.days.value()

@@ -22,7 +22,6 @@ from smki_desktop.gui.qt import (
     QFrame,
     QGuiApplication,
     QHBoxLayout,
-    QHeaderView,
     QKeySequence,
     QLabel,
     QListWidget,
@@ -40,6 +39,7 @@ from smki_desktop.gui.qt import (
     QWidget,
     isValid,
 )
+from smki_desktop.gui.tables import UiState, fit_columns
 from smki_desktop.services import simulator_control
 from smki_desktop.services.context import AppContext, open_context
 
@@ -125,41 +125,6 @@ class ErrorPage(QLabel):
         self.setWordWrap(True)
 
 
-def fit_columns(table: QTableWidget) -> None:
-    """Columns as wide as their contents (judged on the first 200 rows, so that a long table
-    stays fast) and the last one taking the rest of the width: nothing cut at 1024 px, and no
-    empty strip at the right on a wide screen."""
-    header = table.horizontalHeader()
-    header.setResizeContentsPrecision(200)
-    header.setMinimumSectionSize(48)
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    if table.columnCount():
-        header.setSectionResizeMode(table.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
-    header.setStretchLastSection(True)
-    table.setWordWrap(False)
-    # Qt does not stretch the last column again when rows arrive later: do it then
-    model = table.model()
-    for signal in (model.rowsInserted, model.modelReset, model.dataChanged):
-        signal.connect(lambda *_a, t=table: _restretch_later(t))
-    _restretch_later(table)
-
-
-def _restretch_later(table: QTableWidget) -> None:
-    if not isValid(table) or getattr(table, "_restretch_pending", False):
-        return
-    table._restretch_pending = True  # type: ignore[attr-defined]
-
-    def again() -> None:
-        if not isValid(table):
-            return
-        table._restretch_pending = False  # type: ignore[attr-defined]
-        header = table.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setStretchLastSection(True)
-
-    QTimer.singleShot(0, table, again)
-
-
 class PageFrame(QWidget):
     """Every page under the same heading: its title, a Help button, and the page's help panel
     (what is this, what do I do, the SEC terms), shown with the button or F1."""
@@ -237,12 +202,15 @@ class MainWindow(QMainWindow):
     # -- environment ------------------------------------------------------------------------
     def open_environment(self, env: Environment) -> None:
         if self.ctx is not None:
+            self.save_ui_state()
             self.passphrases.cancel_all()
             self.jobs.wait(30000)
             self.stop_own_simulator()
             self.ctx.close()
         self.ctx = open_context(env, self.data_root, passphrases=self.passphrases)
         self._sim_pid_at_open = self._simulator_pid()
+        self.ui_state = UiState(self.ctx.paths.env_dir)
+        self.ui_state.restore_window(self)
         remember_environment(self.data_root, env)
         self.env = env
         self.services = GuiServices(self.ctx, self.jobs, self)
@@ -384,6 +352,7 @@ class MainWindow(QMainWindow):
                 widget = ErrorPage(entry.module, traceback.format_exc())
         old = self.stack.widget(row)
         self.stack.insertWidget(row, PageFrame(entry, widget))
+        self.ui_state.restore_page(entry.module, widget)
         if old is not None:
             self.stack.removeWidget(old)
             old.deleteLater()
@@ -465,6 +434,19 @@ class MainWindow(QMainWindow):
         self.passphrases.cancel_all()  # a job waiting for a PIN must not hold the close
         self.jobs.wait(10000)
         if self.ctx is not None:
+            self.save_ui_state()
             self.stop_own_simulator()
             self.ctx.close()
         super().closeEvent(event)
+
+    def save_ui_state(self) -> None:
+        """Window size and every built page's column widths and sort, for this environment."""
+        state = getattr(self, "ui_state", None)
+        if state is None:
+            return
+        state.save_window(self)
+        for row, entry in enumerate(getattr(self, "entries", [])):
+            page = self.pages[row] if row < len(self.pages) else None
+            if page is not None and type(page) is not QWidget and isValid(page):
+                state.save_page(entry.module, page)
+        state.sync()

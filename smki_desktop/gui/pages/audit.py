@@ -80,7 +80,6 @@ class Page(QWidget):
                     words(e.details)[:300]]
             for col, v in enumerate(vals):
                 self.table.setItem(row, col, QTableWidgetItem(v))
-        self.table.resizeColumnsToContents()
 
     def show_details(self) -> None:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})

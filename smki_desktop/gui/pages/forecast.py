@@ -117,7 +117,6 @@ class Page(QWidget):
                 self.table.setItem(r, 1 + len(CATS), tot)
         finally:
             self._loading = False
-        self.table.resizeColumnsToContents()
         avgs = ", ".join(f"{c.label} {f.averages[c]:.1f}" for c in CATS)
         src = ", ".join(h.source_labels) or "nothing yet"
         missing = (f" No history yet for: {'; '.join(h.missing_labels)}."

@@ -147,7 +147,6 @@ class Page(QWidget):
                     k.created.strftime("%Y-%m-%d %H:%M"), ", ".join(k.flags), k.key_id]
             for col, v in enumerate(vals):
                 self.table.setItem(row, col, QTableWidgetItem(v))
-        self.table.resizeColumnsToContents()
         if not self.keys:
             self.details.show_sections([Section("No keys", (Row(
                 "", "No keys in this environment yet. Generate one to start."),))])

@@ -222,7 +222,6 @@ class Page(QWidget):
                                for c in o.credentials), last[:10]]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
         self.warnings.clear()
         for w in reg.warnings:
             self.warnings.addItem(w.message)

@@ -387,6 +387,12 @@ def test_forecast_shows_history_and_no_table_names(qtbot, window, tmp_path: Path
     text = page.summary.text()
     assert "device_csrs" not in text and "csr_requests" not in text
     assert "Device CSRs sent or packaged" in text
+    # the chart draws the same figures (history, then the 8 forecast months), a tab away
+    values = page.chart.values
+    assert len(values) == first + 8
+    assert values[first - 1][1:] == (15, "history")
+    assert [v[2] for v in values[first:]] == ["forecast"] * 8
+    assert page.views.indexOf(page.chart) == 0 and page.views.indexOf(page.table) == 1
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.forecast import Category, Forecast, add_months, month_key
+from smki_desktop.gui.charts import ForecastChart
 from smki_desktop.gui.qt import (
     QColor,
     QFileDialog,
@@ -18,6 +19,7 @@ from smki_desktop.gui.qt import (
     Qt,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -54,7 +56,13 @@ class Page(QWidget):
         wire_row_actions(self.table, lambda: [("Export CSV…", lambda: self._export_dialog("csv")),
                                               ("Export PDF…", lambda: self._export_dialog("pdf"))],
                          lambda: None)
-        lay.addWidget(self.table, 3)
+        self.chart = ForecastChart()
+        self.views = QTabWidget()
+        self.views.setObjectName("forecastViews")
+        self.views.setAccessibleName("Chart or figures")
+        self.views.addTab(self.chart, "&Chart")
+        self.views.addTab(self.table, "&Figures")
+        lay.addWidget(self.views, 3)
         note = QLabel("Shaded rows are what you sent (history; the current month so far). "
                       "Edit a number in a later month to plan it (bold = planned; clear a cell "
                       "to go back to the baseline).")
@@ -117,6 +125,7 @@ class Page(QWidget):
                 self.table.setItem(r, 1 + len(CATS), tot)
         finally:
             self._loading = False
+        self.chart.show_forecast(f, h.counts, past)
         avgs = ", ".join(f"{c.label} {f.averages[c]:.1f}" for c in CATS)
         src = ", ".join(h.source_labels) or "nothing yet"
         missing = (f" No history yet for: {'; '.join(h.missing_labels)}."

@@ -1,0 +1,58 @@
+"""Charts drawn with pyqtgraph (Qt itself; a declared dependency): the CSR forecast against the
+history it comes from. Each chart sits beside its figures (a tab away) and is built from the
+same service data the table shows; no chart is the only place a number appears."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyqtgraph as pg
+
+from smki_desktop.core.forecast import Category, Forecast, Month, month_key
+from smki_desktop.gui.qt import QVBoxLayout, QWidget
+
+HISTORY = (96, 125, 139)  # blue grey: what was sent
+FORECAST = (242, 169, 0)  # amber: the baseline forecast
+PLANNED = (198, 40, 40)  # red: months with a plan
+
+
+class ForecastChart(QWidget):
+    """Monthly totals: history (and the current month so far) then the forecast months."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("forecastChart")
+        self.setAccessibleName("Chart: CSRs per month, history and forecast")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setAccessibleName("CSRs per month")
+        self.plot.setMenuEnabled(False)
+        self.plot.showGrid(y=True, alpha=0.25)
+        self.plot.setLabel("left", "CSRs per month")
+        self.plot.addLegend(offset=(10, 10))
+        lay.addWidget(self.plot)
+        self.values: list[tuple[str, int, str]] = []  # (month, total, kind): what is drawn
+
+    def show_forecast(self, f: Forecast, history: dict[Month, dict[Category, int]],
+                      past: Sequence[Month]) -> None:
+        self.plot.clear()
+        self.values = []
+        for m in past:
+            self.values.append((month_key(m), sum(history.get(m, {}).values()), "history"))
+        for mf in f.months:
+            self.values.append((month_key(mf.month), mf.total,
+                                "planned" if any(mf.planned.values()) else "forecast"))
+        for kind, colour, name in (("history", HISTORY, "Sent (history)"),
+                                   ("forecast", FORECAST, "Forecast (recent average)"),
+                                   ("planned", PLANNED, "Planned")):
+            xs = [i for i, v in enumerate(self.values) if v[2] == kind]
+            if xs:
+                self.plot.addItem(pg.BarGraphItem(
+                    x=xs, height=[self.values[i][1] for i in xs], width=0.7,
+                    brush=pg.mkBrush(*colour), pen=pg.mkPen(None), name=name))
+        axis = self.plot.getAxis("bottom")
+        axis.setTicks([[(i, v[0][2:]) for i, v in enumerate(self.values)]])
+        self.plot.setXRange(-0.6, len(self.values) - 0.4, padding=0)
+        top = max((v[1] for v in self.values), default=0)
+        self.plot.setYRange(0, max(top * 1.15, 1), padding=0)

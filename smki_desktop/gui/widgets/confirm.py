@@ -40,6 +40,7 @@ class ConfirmDialog(QDialog):
         self.setWindowTitle(f"{title} — {env.label}")
         self.setAccessibleName(f"Confirm: {title}")
         self.env = env
+        self.setMinimumWidth(480)
         lay = QVBoxLayout(self)
         frame = QFrame()
         frame.setObjectName("confirmSummary")

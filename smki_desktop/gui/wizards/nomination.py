@@ -296,7 +296,7 @@ class NominationWizardDialog(QDialog):
             def press(_event: Any, box: QCheckBox = cb) -> None:
                 box.toggle()
             text.mousePressEvent = press  # type: ignore[method-assign,assignment]
-        hl.addWidget(text, 1)
+        hl.addWidget(text, 1, Qt.AlignmentFlag.AlignTop)
         return row
 
     def _sro_picker(self, f: FieldSpec, current: str) -> QWidget:

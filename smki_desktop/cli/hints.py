@@ -39,6 +39,8 @@ CLI_HINTS: dict[str, str] = {
     "field.issuer": "option --issuer",
     "field.out": "option --out",
     "field.reason": "option --reason",
+    "field.pkcs11-module": "option --module (or smki token use)",
+    "field.pin": "the PIN asked",
     "field.expiry-days": "option --days / --set-window",
     "field.count": "option --count",
     "field.usage": "option --usage",

@@ -36,6 +36,8 @@ GUI_HINTS: dict[str, str] = {
     "field.issuer": "choose the certificate in the list",
     "field.out": "the file name you chose",
     "field.reason": "the reason box",
+    "field.pkcs11-module": "Settings → Tokens → PKCS#11 module",
+    "field.pin": "the PIN dialog",
     "field.expiry-days": "the window in days on the Dashboard",
     "field.count": "the number of CSRs",
     "field.usage": "the usage",

@@ -428,7 +428,38 @@ class MainWindow(QMainWindow):
             dlg.finished.connect(lambda _r: self._show_page(self.sidebar.currentRow()))
             dlg.open()
 
+    def unsaved_pages(self) -> list[str]:
+        """Titles of built pages with edits not saved (a page says so with has_unsaved())."""
+        out = []
+        for row, entry in enumerate(getattr(self, "entries", [])):
+            page = self.pages[row] if row < len(self.pages) else None
+            check = getattr(page, "has_unsaved", None)
+            if callable(check) and check():
+                out.append(entry.title)
+        return out
+
     def closeEvent(self, event: Any) -> None:
+        unsaved = self.unsaved_pages()
+        if unsaved and not getattr(self, "_discard_confirmed", False):
+            box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
+                              "Edits not saved on: " + ", ".join(unsaved) + ". Quit and "
+                              "discard them?", parent=self)
+            box.setObjectName("quitDiscardBox")
+            keep = box.addButton("&Keep working", QMessageBox.ButtonRole.RejectRole)
+            quit_ = box.addButton("&Discard and quit", QMessageBox.ButtonRole.DestructiveRole)
+            box.setDefaultButton(keep)
+            box.setEscapeButton(keep)
+            self.quit_box = box
+
+            def answered(_r: int) -> None:
+                if box.clickedButton() is quit_:
+                    self._discard_confirmed = True
+                    self.close()
+
+            box.finished.connect(answered)
+            box.open()
+            event.ignore()
+            return
         for job in list(self.jobs._running):
             job.cancel()
         self.passphrases.cancel_all()  # a job waiting for a PIN must not hold the close

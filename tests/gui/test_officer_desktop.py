@@ -128,11 +128,13 @@ def test_declarations_wrap_and_can_be_ticked_by_their_words(qtbot, window: MainW
                 set_field(qtbot, dlg, f.key, schema.example_values()[f.key])
         qtbot.mouseClick(dlg.next_button, Qt.MouseButton.LeftButton)
         assert dlg.wiz.step is Step.PAGE
-    f = next(f for f in long_ones if f in dlg.wiz.page.fields)
+    f = max((f for f in long_ones if f in dlg.wiz.page.fields), key=lambda f: len(f.label))
     words = dlg.findChild(QLabel, f"declaration:{f.key}")
     qtbot.waitUntil(words.isVisible)
-    assert words.width() < dlg.width()
-    assert words.height() > words.fontMetrics().height() * 1.5  # more than one line
+    # longer than the room it has, and still all on screen: it wraps onto more lines
+    assert words.fontMetrics().horizontalAdvance(f.label) > words.width()
+    assert words.mapTo(dlg, words.rect().topRight()).x() <= dlg.width()
+    assert words.height() >= 2 * words.fontMetrics().height()
     box = dlg.findChild(QCheckBox, f"field:{f.key}")
     before = box.isChecked()
     qtbot.mouseClick(words, Qt.MouseButton.LeftButton)
@@ -428,3 +430,28 @@ def test_columns_fill_the_table_width(qtbot, window: MainWindow) -> None:  # typ
         qtbot.waitUntil(lambda t=table: sum(
             t.horizontalHeader().sectionSize(i) for i in range(t.columnCount()))
             >= t.viewport().width() - 2, timeout=5000)
+
+
+def test_adt_edits_are_not_lost_by_new_or_quit(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = window.go_to("ADT")
+    page.new_from_template()
+    page.table.item(1, 4).setText("4321")
+    assert page.has_unsaved()
+    qtbot.mouseClick(page.new_btn, Qt.MouseButton.LeftButton)
+    box = page.discard_box
+    assert box is not None and box.isVisible()
+    assert box.defaultButton().objectName() == "keepEditing"
+    box.defaultButton().click()
+    assert page.table.item(1, 4).text() == "4321"  # kept
+
+    window.close()  # quitting asks too; Keep working keeps the window
+    assert window.quit_box.isVisible() and window.isVisible()
+    window.quit_box.defaultButton().click()
+    assert window.isVisible()
+
+    qtbot.mouseClick(page.new_btn, Qt.MouseButton.LeftButton)
+    page.discard_box.findChild(QPushButton, "discard").click()
+    assert page.table.item(1, 4).text() != "4321"  # the template again
+    out = tmp_path / "adt.csv"
+    assert page.save(out, overwrite=False) == out
+    assert not page.has_unsaved()

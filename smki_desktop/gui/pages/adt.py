@@ -28,6 +28,7 @@ from smki_desktop.gui.qt import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QSplitter,
     Qt,
@@ -66,6 +67,8 @@ class Page(QWidget):
         self.busy = False
         self.last_result: Any = None
         self._loading = False
+        self.dirty = False  # the table has edits not saved to a file
+        self.discard_box: QMessageBox | None = None
 
         layout = QVBoxLayout(self)
         self.hint = QLabel(f"Anomaly Detection Threshold file — profile {self.profile.ref} "
@@ -155,8 +158,8 @@ class Page(QWidget):
         self._revalidate.setInterval(250)
         self._revalidate.timeout.connect(self.validate_now)
 
-        self.new_btn.clicked.connect(self.new_from_template)
-        self.open_btn.clicked.connect(self._choose_open)
+        self.new_btn.clicked.connect(lambda: self.unless_unsaved(self.new_from_template))
+        self.open_btn.clicked.connect(lambda: self.unless_unsaved(self._choose_open))
         self.save_btn.clicked.connect(lambda: self.save())
         self.save_as_btn.clicked.connect(self._choose_save_as)
         self.add_row_btn.clicked.connect(self.add_row)
@@ -208,12 +211,47 @@ class Page(QWidget):
         return render_csv(self.profile, self.rows())
 
     # -- actions ----------------------------------------------------------------------------
+    def has_unsaved(self) -> bool:
+        return self.dirty and self.table.rowCount() > 0
+
+    def unless_unsaved(self, then: Any) -> None:
+        """Before the table is replaced: with edits not saved, ask (Keep editing is the
+        default; Save; Discard)."""
+        if not self.has_unsaved():
+            then()
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved ADT edits",
+                          "The table has edits that are not saved to a file. Save them first, "
+                          "or discard them?", parent=self)
+        box.setObjectName("adtDiscardBox")
+        keep = box.addButton("&Keep editing", QMessageBox.ButtonRole.RejectRole)
+        save = box.addButton("&Save", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("&Discard", QMessageBox.ButtonRole.DestructiveRole)
+        for b, name in ((keep, "keepEditing"), (save, "save"), (discard, "discard")):
+            b.setObjectName(name)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        self.discard_box = box
+
+        def answered(_r: int) -> None:
+            clicked = box.clickedButton()
+            if clicked is save:
+                if self.save() is not None and not self.dirty:
+                    then()
+            elif clicked is discard:
+                self.dirty = False
+                then()
+
+        box.finished.connect(answered)
+        box.open()
+
     def new_from_template(self) -> None:
         from smki_desktop.core.adt.validate import template_rows
 
         party = self.ctx.party()
         self.path = None
         self.set_rows(template_rows(self.profile, party.eui_ranges[0].first if party else None))
+        self.dirty = True  # not in a file yet
         self.services.status("New ADT file from the template: edit it, save it, then sign it.")
 
     def open_file(self, path: Path) -> None:
@@ -229,6 +267,7 @@ class Page(QWidget):
         def done(report: ValidationReport) -> None:
             self.path = Path(path)
             self.set_rows([list(r.values) for r in report.rows])
+            self.dirty = False
             # the file's own findings (encoding, header, blank lines) are shown as read
             self._show(report)
 
@@ -245,6 +284,7 @@ class Page(QWidget):
             self.services.error("Save ADT file", exc)
             return None
         self.path = target
+        self.dirty = False
         self.validate_now()
         self.services.status(f"Saved {target}.")
         return target
@@ -265,12 +305,14 @@ class Page(QWidget):
 
     def add_row(self) -> None:
         self.table.insertRow(self.table.rowCount())
+        self.dirty = True
         self._revalidate.start()
 
     def delete_row(self) -> None:
         rows = sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True)
         for r in rows:
             self.table.removeRow(r)
+        self.dirty = self.dirty or bool(rows)
         self._revalidate.start()
 
     def validate_now(self) -> ValidationReport:
@@ -439,6 +481,7 @@ class Page(QWidget):
 
     def _edited(self, _item: QTableWidgetItem) -> None:
         if not self._loading:
+            self.dirty = True
             self._revalidate.start()
 
     # -- dialogs ------------------------------------------------------------------------------

@@ -63,7 +63,8 @@ PAGES: dict[str, PageHelp] = {
         "Device CSRs from meters and hubs: validated, packaged for the portal or sent over "
         "the web service, and the DCC's results.",
         "Open (or drop) a folder, zip or CSV of Device CSRs. When every row is valid, Package "
-        "for the portal or Submit; import the portal's response when it arrives.",
+        "for the portal or Submit; import the portal's response when it arrives. A single "
+        "CSR can be sent on its own with Send one Device CSR (ad hoc).",
         _t("CSR", "EUI")),
     "adt": PageHelp(
         "Anomaly Detection Threshold files: edit, check, sign with your file-signing "

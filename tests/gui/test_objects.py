@@ -280,3 +280,36 @@ def test_rejection_of_a_certificate_failing_acceptance(qtbot, window: MainWindow
     # an accepted (or already rejected) certificate is not rejected: the CLI says the rule
     out = cli_run("cert", "reject", page.records[0].serial, "--reason", "again")
     assert out.code == 1 and "only a certificate that fails the acceptance check" in out.err
+
+
+def test_adhoc_device_csr_in_both_faces(qtbot, window: MainWindow, cli_run,  # type: ignore[no-untyped-def]
+                                        tmp_path: Path) -> None:
+    from smki_desktop.services import simulator_control
+    from tests.integration.portal_helpers import device_csrs, enrolled, org_csr
+
+    ctx = window.ctx
+    enrolled(ctx)
+    try:
+        (_cid, der), (_cid2, der2) = device_csrs(2, 0x00DB123456760000)
+        one = tmp_path / "one.csr"
+        one.write_bytes(der)
+        page = window.go_to("Devices")
+        qtbot.waitUntil(lambda: page.job is None, timeout=60_000)
+        page.adhoc(one)
+        qtbot.waitUntil(lambda: page.job is None, timeout=30_000)
+        dlg = page.confirmation
+        assert "Device: 00-DB-12-34-56-76-00-00." in dlg.text() and "How many: 1." in dlg.text()
+        dlg.confirm()
+        qtbot.waitUntil(lambda: "Device CSR sent as" in page.summary.text(), timeout=30_000)
+        assert "done" in page.summary.text(), page.summary.text()
+
+        two = tmp_path / "two.csr"
+        two.write_bytes(der2)
+        res = cli_run("devices", "adhoc", str(two), "--check-only")
+        assert res.code == 0 and "meets the device profile" in res.out
+        org = tmp_path / "org.csr"
+        org.write_bytes(org_csr(ctx, "90-B3-D5-1F-30-01-00-41"))
+        res = cli_run("devices", "adhoc", str(org))
+        assert res.code == 2 and "not a Device CSR" in res.err
+    finally:
+        simulator_control.stop(ctx)

@@ -49,6 +49,7 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
+from smki_desktop.services import device_adhoc
 
 if TYPE_CHECKING:
     from smki_desktop.gui.jobs import Job
@@ -182,9 +183,13 @@ class Page(QWidget):
         self.all_btn = QPushButton("&All device CSRs")
         self.generate_btn = QPushButton("&Generate test devices…")
         self.export_btn = QPushButton("&Export view to CSV…")
+        self.adhoc_btn = QPushButton("Send &one Device CSR (ad hoc)…")
+        self.adhoc_btn.setToolTip("Check a single Device CSR and send it on its own over the "
+                                  "web service")
         # two rows: where CSRs come from, then what to do with them (one row would make the
         # window wider than a laptop screen)
-        for b in (self.open_btn, self.folder_btn, self.all_btn, self.generate_btn):
+        for b in (self.open_btn, self.folder_btn, self.all_btn, self.generate_btn,
+                  self.adhoc_btn):
             bar.addWidget(b)
         bar.addStretch(1)
         layout.addLayout(bar)
@@ -258,6 +263,7 @@ class Page(QWidget):
         self.generate_btn.clicked.connect(self._choose_generate)
         self.export_btn.clicked.connect(self._choose_export)
         self.cancel_btn.clicked.connect(self.cancel)
+        self.adhoc_btn.clicked.connect(self._choose_adhoc)
 
     # -- drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -292,7 +298,7 @@ class Page(QWidget):
     def _busy(self, busy: bool, text: str = "") -> None:
         self.cancel_btn.setEnabled(busy)
         for b in (self.open_btn, self.folder_btn, self.import_btn, self.generate_btn,
-                  self.all_btn):
+                  self.all_btn, self.adhoc_btn):
             b.setEnabled(not busy)
         self.package_btn.setEnabled(not busy and self.source is not None)
         self.submit_btn.setEnabled(not busy and self.source is not None)
@@ -390,6 +396,41 @@ class Page(QWidget):
                  "web-service credential. The DCC issues a certificate for each one.",
             facts=[("Source", str(self.source)), ("Device CSRs", f"{self.valid_count:,}"),
                    ("Credential", "the web-service credential (Settings → Portal)")])
+
+    def adhoc(self, path: Path) -> None:
+        """One Device CSR: checked in the background, then a summary, then sent."""
+        def check(ctx: Any, p: Path) -> Any:
+            return device_adhoc.check(ctx, p.read_bytes(), p.name)
+
+        def checked(c: device_adhoc.AdhocCheck) -> None:
+            if not c.ok:
+                self.summary.setText(f"{path.name}: Device CSR for {c.device_eui} fails the "
+                                     "device profile, so it is not sent: "
+                                     + "; ".join(c.findings))
+                return
+            ask_confirmation(
+                self, lambda: self._run(device_adhoc.submit, self.ctx, c.der, str(path),
+                                        done=self._adhoc_sent, what="Sending the Device CSR",
+                                        cancellable=False),
+                title="Send one Device CSR", env=self.ctx.env, action="&Send to the DCC",
+                what="Send this Device CSR on its own (ad hoc) to the DCC over the web "
+                     "service; the DCC issues its certificate.",
+                facts=[("File", str(path)), ("Device", c.device_eui), ("Usage", c.usage),
+                       ("How many", "1")])
+
+        self._run(check, self.ctx, Path(path), done=checked, what="Checking the Device CSR",
+                  cancellable=False)
+
+    def _adhoc_sent(self, res: device_adhoc.AdhocSent) -> None:
+        item = res.item
+        self.summary.setText(f"Device CSR sent as {item.ref}: {item.state}"
+                             + (f" ({item.last_error})" if item.last_error else "") + ".")
+
+    def _choose_adhoc(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "One Device CSR", "",
+                                              "Device CSR (*.csr *.pem *.der);;All files (*)")
+        if path:
+            self.adhoc(Path(path))
 
     def submit(self) -> None:
         from smki_desktop.services import devices

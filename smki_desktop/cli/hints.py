@@ -39,6 +39,7 @@ CLI_HINTS: dict[str, str] = {
     "field.issuer": "option --issuer",
     "field.out": "option --out",
     "field.reason": "option --reason",
+    "field.label": "option --label",
     "field.pkcs11-module": "option --module (or smki token use)",
     "field.pin": "the PIN asked",
     "field.expiry-days": "option --days / --set-window",

@@ -36,6 +36,7 @@ GUI_HINTS: dict[str, str] = {
     "field.issuer": "choose the certificate in the list",
     "field.out": "the file name you chose",
     "field.reason": "the reason box",
+    "field.label": "the label box",
     "field.pkcs11-module": "Settings → Tokens → PKCS#11 module",
     "field.pin": "the PIN dialog",
     "field.expiry-days": "the window in days on the Dashboard",

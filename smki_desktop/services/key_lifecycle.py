@@ -89,6 +89,32 @@ def _check(ctx: AppContext, ref: str, reason: str, act: str) -> KeyObject:
     return obj
 
 
+@dataclass(frozen=True)
+class KeyRelabelled:
+    key_id: str
+    old: str
+    label: str
+    audit: AuditEntry
+
+    def as_dict(self) -> dict[str, object]:
+        return {"key_id": self.key_id, "old_label": self.old, "label": self.label,
+                "audit_seq": self.audit.seq}
+
+
+def relabel_key(ctx: AppContext, ref: str, label: str) -> KeyRelabelled:
+    """A new label for a key (what it is for, in the officer's words); the id never changes."""
+    new = " ".join(label.split())
+    if not new:
+        raise InputError("Label: give the key a label.", hint="field.label")
+    if len(new) > 120:
+        raise InputError("Label: at most 120 characters.", hint="field.label")
+    info = get_key(ctx, ref)
+    key_repo.set_label(ctx.db, ctx.env.value, info.key_id, new)
+    entry = ctx.audit.record("key.relabel", {"key_id": info.key_id, "from": info.label,
+                                             "to": new})
+    return KeyRelabelled(info.key_id, info.label, new, entry)
+
+
 def archive_key(ctx: AppContext, ref: str, reason: str) -> KeyRetired:
     """Keep the key but mark it archived: it is no longer offered for new work."""
     obj = _check(ctx, ref, reason, "archive")

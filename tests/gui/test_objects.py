@@ -313,3 +313,32 @@ def test_adhoc_device_csr_in_both_faces(qtbot, window: MainWindow, cli_run,  # t
         assert res.code == 2 and "not a Device CSR" in res.err
     finally:
         simulator_control.stop(ctx)
+
+
+def test_relabel_and_csr_with_a_key_made_on_the_keys_page(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                          cli_run) -> None:
+    ctx = window.ctx
+    key = key_service.generate_key(ctx, KeyUsage.SIGNING, "made on the Keys page").key
+    page = window.go_to("Keys")
+    _select_key(page, key.key_id)
+    labels = [t for t, _f in page.row_actions()]
+    assert "Relabel…" in labels and "Make an Organisation CSR with this key…" in labels
+    page.ask_relabel()
+    page.reason_dialog.reason.setText("supplier DS 2027")
+    page.reason_dialog._ok()
+    qtbot.waitUntil(lambda: "now labelled" in page.message.text(), timeout=10000)
+    assert key_service.get_key(ctx, key.key_id).label == "supplier DS 2027"
+
+    _select_key(page, key.key_id)
+    page.ask_csr()
+    dlg = page.csr_dialog
+    dlg.role.setText("02")
+    dlg.eui.setText("90-B3-D5-1F-30-01-00-51")
+    dlg.accept()
+    qtbot.waitUntil(lambda: "Organisation CSR" in page.message.text()
+                    or "annot" in page.message.text(), timeout=10000)
+    assert "made with key" in page.message.text(), page.message.text()
+    _select_key(page, key.key_id)
+    assert "CSR 1" in page.details.text()  # the key and its CSR, one object
+    res = cli_run("key", "relabel", key.key_id[:12], "--label", " ")
+    assert res.code == 2 and "--label" in res.err

@@ -29,6 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e = ks.add_parser("export-public", help="print a key's public key (PEM)")
     e.add_argument("key_id")
     e.set_defaults(handler=run_export_public)
+    rl = ks.add_parser("relabel", help="give a key a new label (its id never changes)")
+    rl.add_argument("key_id")
+    rl.add_argument("--label", required=True)
+    rl.set_defaults(handler=run_relabel)
     for action, text in (("archive", "keep a key but offer it for no new work"),
                          ("delete", "destroy a key's private key")):
         a = ks.add_parser(action, help=f"{text} (refused while a live certificate uses it)")
@@ -77,6 +81,13 @@ def run_show(args: argparse.Namespace, app: CliApp) -> int:
     info = key_service.get_key(ctx, args.key_id)
     d = key_service.key_as_dict(info)
     app.emit(d, "\n".join(f"{k}: {v}" for k, v in d.items()))
+    return 0
+
+
+def run_relabel(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    res = key_lifecycle.relabel_key(ctx, args.key_id, args.label)
+    app.emit(res.as_dict(), f"Key {res.key_id[:16]} is now labelled {res.label!r}.")
     return 0
 
 

@@ -6,7 +6,7 @@ on the key), from buttons, the right-click menu, or double-click for the details
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
@@ -34,6 +34,7 @@ from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
 from smki_desktop.gui.widgets.reason import ReasonDialog
+from smki_desktop.services import csr as csr_service
 from smki_desktop.services import key_lifecycle
 from smki_desktop.services import keys as key_service
 from smki_desktop.services.cert_view import Row, Section
@@ -89,6 +90,34 @@ class GenerateKeyDialog(QDialog):
             self.label.setPlaceholderText("A label is required")
             return
         self.accept()
+
+
+class CsrForKeyDialog(QDialog):
+    """Role and EUI for an Organisation CSR made with a key already on the Keys page."""
+
+    def __init__(self, key: KeyInfo, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Organisation CSR with key {key.short_id}")
+        form = QFormLayout(self)
+        party = ctx.party()
+        self.role = QLineEdit()
+        self.role.setPlaceholderText("role code or name, e.g. 02 or supplier")
+        self.role.setAccessibleName("Remote Party Role")
+        self.eui = QLineEdit(str(party.eui_ranges[0].first) if party else "")
+        self.eui.setAccessibleName("Entity EUI-64")
+        self.cn = QLineEdit()
+        self.cn.setPlaceholderText("optional")
+        self.cn.setAccessibleName("Common name (optional)")
+        form.addRow(QLabel(f"Key: {key.label} ({key.usage.value})"))
+        form.addRow("&Role", self.role)
+        form.addRow("&EUI-64", self.eui)
+        form.addRow("&Common name", self.cn)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Make CSR")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
 
 
 class Page(QWidget):
@@ -152,6 +181,8 @@ class Page(QWidget):
                 "", "No keys in this environment yet. Generate one to start."),))])
         elif not self.table.selectionModel().selectedRows():
             self.table.selectRow(0)
+        else:
+            self.show_details()  # the same row, with what changed (label, CSRs, flags)
 
     def selected(self) -> KeyInfo | None:
         rows = self.table.selectionModel().selectedRows()
@@ -193,9 +224,53 @@ class Page(QWidget):
     def row_actions(self) -> list[tuple[str, Callable[[], None]]]:
         if self.selected() is None:
             return []
-        return [("Show details", self.focus_details), ("Copy key id", self.copy_id),
-                ("Archive…", lambda: self.ask_retire("archive")),
+        k = self.selected()
+        actions: list[tuple[str, Callable[[], None]]] = [
+            ("Show details", self.focus_details), ("Copy key id", self.copy_id),
+            ("Relabel…", self.ask_relabel)]
+        if k is not None and k.usage in (KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT):
+            actions.append(("Make an Organisation CSR with this key…", self.ask_csr))
+        return [*actions, ("Archive…", lambda: self.ask_retire("archive")),
                 ("Delete…", lambda: self.ask_retire("delete"))]
+
+    def ask_relabel(self) -> None:
+        k = self.selected()
+        if k is None:
+            return
+        dlg = ReasonDialog(f"Relabel key {k.short_id}", self)
+        dlg.reason.setText(k.label)
+        dlg.reason.setAccessibleName("New label")
+        self.reason_dialog = dlg
+        dlg.accepted.connect(lambda: self._job(
+            key_lifecycle.relabel_key, k.key_id, dlg.reason.text(),
+            done=lambda r: f"Key {r.key_id[:16]} is now labelled {r.label!r}.",
+            name="relabel key"))
+        dlg.open()
+
+    def ask_csr(self) -> None:
+        """A key made here, used for an Organisation CSR: role and EUI asked, then made."""
+        k = self.selected()
+        if k is None:
+            return
+        dlg = CsrForKeyDialog(k, self.services.ctx, self)
+        self.csr_dialog = dlg
+        dlg.accepted.connect(lambda: self._job(
+            csr_service.create_org_csr, k.key_id, dlg.role.text().strip(),
+            dlg.eui.text().strip(), dlg.cn.text().strip() or None,
+            done=lambda r: (f"Organisation CSR {r.csr_id} made with key {r.key.short_id}: "
+                            "submit it from the Requests page."),
+            name="CSR with this key"))
+        dlg.open()
+
+    def _job(self, fn: Callable[..., object], *args: object, done: Callable[[Any], str],
+             name: str) -> None:
+        def ok(res: Any) -> None:
+            self.message.setText(done(res))
+            self.refresh()
+
+        self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok,
+                                  on_error=lambda e: self.message.setText(error_text(e)),
+                                  name=name)
 
     def ask_retire(self, action: str) -> None:
         """Archive or delete: the reason first, then the summary (what, which key, the

@@ -50,6 +50,12 @@ def csrs_for_key(db: Database, env: str, key_id: str) -> list[DependentCsr]:
                 "WHERE environment=? AND key_id=? ORDER BY csr_id", (env, key_id))]
 
 
+def set_label(db: Database, env: str, key_id: str, label: str) -> None:
+    with db.transaction() as c:
+        c.execute("UPDATE keys SET label=? WHERE environment=? AND key_id=?",
+                  (label, env, key_id))
+
+
 def set_flags(db: Database, env: str, key_id: str, flags: tuple[str, ...]) -> None:
     with db.transaction() as c:
         c.execute("UPDATE keys SET flags=? WHERE environment=? AND key_id=?",

@@ -94,7 +94,11 @@ class Page(QWidget):
         self.key_combo = QComboBox()
         self.key_combo.setMinimumWidth(280)
         self.smsr_edit = QLineEdit()
-        self.smsr_edit.setPlaceholderText("Service Request reference (SMSR)")
+        self.smsr_edit.setPlaceholderText("SMSR reference")
+        self.smsr_edit.setToolTip("The Service Management Service Request reference the DCC "
+                                  "gave for this ADT submission (optional)")
+        self.smsr_edit.setAccessibleName("Service Request reference (SMSR)")
+        self.smsr_edit.setMinimumWidth(160)
         self.sign_btn = QPushButton("S&ign…")
         self.verify_btn = QPushButton("&Verify…")
         self.decision_combo = QComboBox()

@@ -98,7 +98,11 @@ class Page(QWidget):
         act = QHBoxLayout()
         self.key_combo = QComboBox()
         self.smsr_edit = QLineEdit()
-        self.smsr_edit.setPlaceholderText("Service Request reference (optional)")
+        self.smsr_edit.setPlaceholderText("SMSR reference (optional)")
+        self.smsr_edit.setToolTip("The Service Management Service Request reference, if the "
+                                  "DCC gave one")
+        self.smsr_edit.setAccessibleName("Service Request reference (optional)")
+        self.smsr_edit.setMinimumWidth(190)
         self.action_btn = QPushButton("Create signed &Action file…")
         key_label = QLabel("File-signing &key:")
         key_label.setBuddy(self.key_combo)

@@ -56,3 +56,34 @@ class ForecastChart(QWidget):
         self.plot.setXRange(-0.6, len(self.values) - 0.4, padding=0)
         top = max((v[1] for v in self.values), default=0)
         self.plot.setYRange(0, max(top * 1.15, 1), padding=0)
+
+
+class ExpiryChart(QWidget):
+    """How many certificates and credentials expire in each of the coming months (and how
+    many have expired), from the expiry watch's report."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("expiryChart")
+        self.setAccessibleName("Chart: certificates and credentials by expiry month")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMenuEnabled(False)
+        self.plot.showGrid(y=True, alpha=0.25)
+        self.plot.setLabel("left", "expiring")
+        self.plot.setMinimumHeight(160)
+        lay.addWidget(self.plot)
+        self.values: list[tuple[str, int]] = []
+
+    def show_counts(self, expired: int, by_month: Sequence[tuple[str, int]]) -> None:
+        self.plot.clear()
+        self.values = [("expired", expired), *by_month]
+        xs = list(range(len(self.values)))
+        brushes = [pg.mkBrush(*PLANNED)] + [pg.mkBrush(*FORECAST)] * len(by_month)
+        self.plot.addItem(pg.BarGraphItem(x=xs, height=[v[1] for v in self.values], width=0.7,
+                                          brushes=brushes, pen=pg.mkPen(None)))
+        self.plot.getAxis("bottom").setTicks([[(i, v[0][2:] if i else v[0])
+                                               for i, v in enumerate(self.values)]])
+        self.plot.setYRange(0, max(max((v[1] for v in self.values), default=0) * 1.2, 1),
+                            padding=0)

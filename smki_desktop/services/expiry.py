@@ -47,6 +47,21 @@ class ExpiryReport:
                 "expired": [e.as_dict() for e in self.expired]}
 
 
+def by_month(report: ExpiryReport, now: datetime, months: int = 12) -> list[tuple[str, int]]:
+    """How many of the report's items expire in each of the next `months` calendar months
+    (the current one first), for the chart beside the figures."""
+    counts: dict[str, int] = {}
+    y, m = now.year, now.month
+    keys = []
+    for i in range(months):
+        yy, mm = y + (m - 1 + i) // 12, (m - 1 + i) % 12 + 1
+        keys.append(f"{yy:04d}-{mm:02d}")
+    for e in report.expiring:
+        k = f"{e.not_after.year:04d}-{e.not_after.month:02d}"
+        counts[k] = counts.get(k, 0) + 1
+    return [(k, counts.get(k, 0)) for k in keys]
+
+
 def window_days(ctx: AppContext) -> int:
     try:
         return max(1, int(ctx.setting(SETTING) or DEFAULT_DAYS))

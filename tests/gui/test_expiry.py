@@ -30,6 +30,12 @@ def test_dashboard_expiry_watch(qtbot, window: MainWindow, tmp_path: Path) -> No
     w.refresh()
     assert "0 expired, 1 expiring within 90 days" in w.summary.text()
     assert w.table.item(0, 1).text() == "30"
+    w.chart_btn.click()  # the chart, built on demand, draws the same report
+    assert w.chart.isVisible()
+    assert w.chart.values[0] == ("expired", 0)
+    assert sum(n for _m, n in w.chart.values[1:]) == 1
+    w.chart_btn.click()
+    assert not w.chart.isVisible()
     assert w.table.item(0, 2).text() == "credential"
     assert "file-signing credential" in w.table.item(0, 4).text()
 

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop.gui.qt import (
     QAbstractItemView,
@@ -13,6 +14,7 @@ from smki_desktop.gui.qt import (
     QGuiApplication,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -36,6 +38,7 @@ class ExpiryWidget(QGroupBox):
         self.services = services
         self.report: expiry.ExpiryReport | None = None
         lay = QVBoxLayout(self)
+        self.box_layout = lay
         top = QHBoxLayout()
         self.summary = QLabel("")
         self.summary.setObjectName("expirySummary")
@@ -50,6 +53,13 @@ class ExpiryWidget(QGroupBox):
         label.setBuddy(self.days)
         top.addWidget(label)
         top.addWidget(self.days)
+        self.chart_btn = QPushButton("Show &chart")
+        self.chart_btn.setCheckable(True)
+        self.chart_btn.setToolTip("How many expire in each coming month (the figures are the "
+                                  "table below)")
+        self.chart_btn.toggled.connect(self.show_chart)
+        top.addWidget(self.chart_btn)
+        self.chart: Any = None
         lay.addLayout(top)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("expiryTable")
@@ -82,6 +92,24 @@ class ExpiryWidget(QGroupBox):
     def open_certificates(self) -> None:
         self.services.window.go_to("Certificates")
 
+    def show_chart(self, on: bool) -> None:
+        """Built when first asked for: the charting library stays out of start-up."""
+        if on and self.chart is None:
+            charts = importlib.import_module("smki_desktop.gui.charts")
+            self.chart = charts.ExpiryChart()
+            self.box_layout.addWidget(self.chart)
+        if self.chart is not None:
+            self.chart.setVisible(on)
+            self._draw_chart()
+        self.chart_btn.setText("Hide &chart" if on else "Show &chart")
+
+    def _draw_chart(self) -> None:
+        rep = self.report
+        if rep is None or self.chart is None:
+            return
+        self.chart.show_counts(len(rep.expired),
+                               expiry.by_month(rep, self.services.ctx.clock.now()))
+
     def _window_changed(self) -> None:
         days = self.days.value()
         if days == expiry.window_days(self.services.ctx):
@@ -109,6 +137,8 @@ class ExpiryWidget(QGroupBox):
                     item.setForeground(EXPIRED)
                 self.table.setItem(r, c, item)
         self.table.setVisible(bool(rows))
+        if self.chart is not None:
+            self._draw_chart()
         self.summary.setText(
             f"{len(rep.expired)} expired, {len(rep.expiring)} expiring within "
             f"{rep.window_days} days." if rows else

@@ -87,3 +87,48 @@ class ExpiryChart(QWidget):
                                                for i, v in enumerate(self.values)]])
         self.plot.setYRange(0, max(max((v[1] for v in self.values), default=0) * 1.2, 1),
                             padding=0)
+
+
+OUTCOMES = (("issued", (46, 125, 50), ("issued",)),
+            ("waiting", FORECAST, ("packaged", "pending", "queued", "submitted")),
+            ("refused", PLANNED, ("error", "anomaly", "ineligible", "mismatch", "rejected")))
+
+
+class BatchChart(QWidget):
+    """Device CSR batches over time, each a stacked bar: issued, still waiting, refused."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("batchChart")
+        self.setAccessibleName("Chart: device batches and their outcomes over time")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMenuEnabled(False)
+        self.plot.showGrid(y=True, alpha=0.25)
+        self.plot.setLabel("left", "Device CSRs")
+        self.plot.addLegend(offset=(10, 10))
+        self.plot.setMinimumHeight(180)
+        lay.addWidget(self.plot)
+        self.values: list[tuple[str, dict[str, int]]] = []
+
+    def show_batches(self, batches: Sequence[tuple[str, dict[str, int]]]) -> None:
+        """`batches`: (created date, per-status counts) in time order."""
+        self.plot.clear()
+        self.values = []
+        for created, counts in batches:
+            grouped = {name: sum(n for s, n in counts.items() if s in states)
+                       for name, _c, states in OUTCOMES}
+            self.values.append((created, grouped))
+        base = [0] * len(self.values)
+        xs = list(range(len(self.values)))
+        for name, colour, _states in OUTCOMES:
+            heights = [v[1][name] for v in self.values]
+            if any(heights):
+                self.plot.addItem(pg.BarGraphItem(x=xs, y0=list(base), height=heights,
+                                                  width=0.7, brush=pg.mkBrush(*colour),
+                                                  pen=pg.mkPen(None), name=name))
+                base = [b + h for b, h in zip(base, heights, strict=True)]
+        self.plot.getAxis("bottom").setTicks([[(i, v[0][5:10]) for i, v in
+                                               enumerate(self.values)]])
+        self.plot.setYRange(0, max(max(base, default=0) * 1.15, 1), padding=0)

@@ -342,3 +342,20 @@ def test_relabel_and_csr_with_a_key_made_on_the_keys_page(qtbot, window: MainWin
     assert "CSR 1" in page.details.text()  # the key and its CSR, one object
     res = cli_run("key", "relabel", key.key_id[:12], "--label", " ")
     assert res.code == 2 and "--label" in res.err
+
+
+def test_batches_chart_beside_the_figures(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.services import devices
+
+    ctx = window.ctx
+    gen = devices.generate_test(ctx, 12, tmp_path / "gen", processes=1)
+    devices.package(ctx, gen.out, tmp_path / "out")
+    page = window.go_to("Devices")
+    qtbot.waitUntil(lambda: page.job is None, timeout=60_000)
+    page.chart_btn.click()
+    qtbot.waitUntil(lambda: page.chart is not None and bool(page.chart.values), timeout=30000)
+    (_created, grouped), = page.chart.values
+    assert grouped == {"issued": 0, "waiting": 12, "refused": 0}
+    assert page.model.rowCount() == 12  # the same batch, row by row, in the table
+    page.chart_btn.click()
+    assert not page.chart.isVisible()

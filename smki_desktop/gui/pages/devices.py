@@ -12,6 +12,7 @@ rather than by per-row virtual calls from C++ (seconds at that size), and the pr
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -194,7 +195,12 @@ class Page(QWidget):
         bar.addStretch(1)
         layout.addLayout(bar)
         actions = QHBoxLayout()
-        for b in (self.package_btn, self.submit_btn, self.import_btn, self.export_btn):
+        self.chart_btn = QPushButton("Batches &chart")
+        self.chart_btn.setCheckable(True)
+        self.chart_btn.setToolTip("Batches over time and their outcomes (the figures are the "
+                                  "table)")
+        for b in (self.package_btn, self.submit_btn, self.import_btn, self.export_btn,
+                  self.chart_btn):
             actions.addWidget(b)
         actions.addStretch(1)
         layout.addLayout(actions)
@@ -243,6 +249,8 @@ class Page(QWidget):
         self.table.setAccessibleName("Device CSRs")
         wire_row_actions(self.table, self.row_actions, self.copy_row)
         layout.addWidget(self.table, 1)
+        self.chart: Any = None  # built when first asked for (charting stays out of start-up)
+        self._layout = layout
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -264,6 +272,7 @@ class Page(QWidget):
         self.export_btn.clicked.connect(self._choose_export)
         self.cancel_btn.clicked.connect(self.cancel)
         self.adhoc_btn.clicked.connect(self._choose_adhoc)
+        self.chart_btn.toggled.connect(self.show_chart)
 
     # -- drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -396,6 +405,19 @@ class Page(QWidget):
                  "web-service credential. The DCC issues a certificate for each one.",
             facts=[("Source", str(self.source)), ("Device CSRs", f"{self.valid_count:,}"),
                    ("Credential", "the web-service credential (Settings → Portal)")])
+
+    def show_chart(self, on: bool) -> None:
+        if on and self.chart is None:
+            charts = importlib.import_module("smki_desktop.gui.charts")
+            self.chart = charts.BatchChart()
+            self._layout.insertWidget(self._layout.indexOf(self.table) + 1, self.chart)
+        if self.chart is not None:
+            self.chart.setVisible(on)
+        if on:
+            self.services.jobs.submit(
+                _batch_counts, self.ctx, name="batch outcomes",
+                on_done=lambda b: self.chart.show_batches(b) if self.chart else None,
+                on_error=lambda e: self.summary.setText(error_text(e)))
 
     def adhoc(self, path: Path) -> None:
         """One Device CSR: checked in the background, then a summary, then sent."""
@@ -600,6 +622,13 @@ def _validate_rows(ctx: Any, path: Path, progress: Any = None) -> tuple[Any, lis
                        for a in res.accepted]
     rows += [(r.eui, r.usage, "rejected", r.reason, r.source, r.locator) for r in res.rejected]
     return res, rows, make_hay(rows)
+
+
+def _batch_counts(ctx: Any) -> list[tuple[str, dict[str, int]]]:
+    """Background: every batch's creation time and per-status counts, in time order."""
+    from smki_desktop.services import devices
+
+    return [(b.created, dict(b.counts)) for b in devices.status(ctx)]
 
 
 def _export_rows(ctx: Any, path: Path, data: bytes, count: int) -> Path:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from smki_desktop import __version__
+from smki_desktop.cli.hints import with_hint
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, Refusal, SmkiError
 from smki_desktop.services.context import AppContext, open_context
@@ -158,9 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args, app) or 0)
     except SmkiError as exc:
-        app.warn(f"smki: {exc.message}")
+        text = with_hint(exc.message, getattr(exc, "hint", ""), getattr(args, "env", "test"))
+        app.warn(f"smki: {text}")
         if app.json:
-            app.emit({"error": exc.message, "kind": type(exc).__name__})
+            app.emit({"error": text, "kind": type(exc).__name__})
         return exc.exit_code
     except KeyboardInterrupt:
         app.warn("smki: interrupted")

@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from smki_desktop.core.errors import InputError
+from smki_desktop.core.wording import not_utf8
 
 MAX_CSRS_PER_ZIP = 50_000
 MAX_MEMBER_BYTES = 16 * 1024
@@ -489,7 +490,7 @@ def parse_report(data: bytes, *, source: str = "report") -> Report:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{source}: not UTF-8 text ({exc}).") from None
+        raise InputError(not_utf8(source, data, exc)) from None
     request_id = ""
     header_seen = False
     lines: list[ReportLine] = []

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from smki_desktop.core.batch_formats import decode_base64_text
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.eui import Eui64, EuiRange
+from smki_desktop.core.wording import not_utf8
 
 MAX_CERTS_PER_DEVICE = 100
 CSV_HEADER = ("device_eui", "usage", "csr")
@@ -101,7 +102,7 @@ def parse_csv(data: bytes, source: str) -> tuple[list[SourceEntry], list[Rejecti
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{source}: not UTF-8 text ({exc}).") from None
+        raise InputError(not_utf8(source, data, exc)) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     entries: list[SourceEntry] = []
     rejects: list[Rejection] = []

@@ -2,6 +2,11 @@
 
 Every error carries a message written for the user (it names the field, line or cause). The CLI
 maps `InputError` to exit code 2 and every other `SmkiError` to exit code 1.
+
+Messages are face-neutral: they never name a command-line command or option, nor a menu. Where
+the user needs to be told where to act, the error carries a `hint` key (e.g.
+"credential.request.file-signing", "field.resubmitter"); each face maps the key to its own words
+(`cli/hints.py`: the command or option; `gui/hints.py`: the page, menu or field).
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ class SmkiError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.hint = hint
 
 
 class InputError(SmkiError):

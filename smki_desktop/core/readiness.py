@@ -42,7 +42,8 @@ class Item:
     label: str
     ok: bool
     detail: str
-    next_step: str  # empty when ok
+    next_step: str  # empty when ok; face-neutral words
+    hint: str = ""  # where it is done: a key each face maps (gui/hints.py, cli/hints.py)
 
 
 @dataclass(frozen=True)
@@ -64,30 +65,27 @@ def _active(officers: Sequence[Officer], env: Environment, role: OfficerRole) ->
 def checklist(cert_type: CertType, env: Environment, facts: ReadinessFacts,
               officers: Sequence[Officer]) -> Checklist:
     items: list[Item] = []
-    # the commands in the hints name the environment: in Live, a bare `smki ...` records into
-    # Test (the default)
-    smki = "smki --env live" if env is Environment.LIVE else "smki"
     ov = facts.org_verified
     items.append(Item(
         "org-verified", "Organisation identity verified", ov is not None,
         f"verified {ov.date}" + (f" (ref {ov.reference})" if ov and ov.reference else "")
         if ov else "not recorded",
-        "" if ov else "Complete the DCC's organisation identity verification, then record it: "
-        f"{smki} readiness set --org-verified DATE",
+        "" if ov else "Complete the DCC's organisation identity verification, then record "
+        "the date.", "" if ov else "readiness.org-verified",
     ))
     sros = _active(officers, env, OfficerRole.SRO)
     items.append(Item(
         "sro-active", "At least one SRO active", bool(sros),
         ", ".join(o.name for o in sros) if sros else "no active SRO",
-        "" if sros else f"Nominate an SRO (Officers > New nomination, or {smki} officer "
-        "nominate --form sro), hold the verification meeting, then activate them.",
+        "" if sros else "Nominate an SRO, hold the verification meeting, then activate "
+        "them.", "" if sros else "officer.nominate.sro",
     ))
     aros = _active(officers, env, OfficerRole.ARO)
     items.append(Item(
         "aro-active", "At least one ARO active", bool(aros),
         ", ".join(o.name for o in aros) if aros else "no active ARO",
-        "" if aros else f"An active SRO nominates an ARO ({smki} officer nominate --form aro); "
-        "verify and activate them.",
+        "" if aros else "An active SRO nominates an ARO; verify and activate them.",
+        "" if aros else "officer.nominate.aro",
     ))
     if env is Environment.TEST:
         sro_cred = [o for o in sros if any(not c.flagged for c in o.credentials)]
@@ -99,8 +97,8 @@ def checklist(cert_type: CertType, env: Environment, facts: ReadinessFacts,
             "present" if ok else "missing: test " + " and test ".join(missing)
             + " holding test credentials",
             "" if ok else "SREPT needs at least one test SRO and one test ARO holding test "
-            "credentials: link a Test key or token to each in the officer register "
-            f"({smki} officer link-key ID KEY).",
+            "credentials: link a Test key or token to each in the officer register.",
+            "" if ok else "officer.link-key",
         ))
     sr = facts.srept.get(cert_type)
     items.append(Item(
@@ -108,8 +106,8 @@ def checklist(cert_type: CertType, env: Environment, facts: ReadinessFacts,
         f"passed {sr.date}" + (f" (ref {sr.reference})" if sr and sr.reference else "")
         if sr else "not recorded",
         "" if sr else f"Pass the SMKI and Repository Entry Process Tests for {cert_type.label} "
-        f"certificates, then record it: {smki} readiness set --type {cert_type.value} "
-        "--srept-passed DATE --ref REF",
+        "certificates, then record the date and the DCC's reference.",
+        "" if sr else "readiness.srept",
     ))
     return Checklist(cert_type, env, tuple(items))
 

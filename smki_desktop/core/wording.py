@@ -34,3 +34,11 @@ def article(word: str) -> str:
 def with_article(word: str) -> str:
     """`word` after its article: 'an import-supplier', 'a gas-supplier', 'an organisation'."""
     return f"{article(word)} {word}"
+
+
+def not_utf8(source: str, data: bytes, exc: UnicodeDecodeError) -> str:
+    """A file that is not UTF-8, in words: the line and the byte, and what to do; never
+    Python's codec message."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    return (f"{source} line {line}: not UTF-8 text (byte 0x{data[exc.start]:02X} cannot be "
+            "read). Save the file as UTF-8 and try again.")

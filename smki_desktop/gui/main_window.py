@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.gui import texts
+from smki_desktop.gui import help_texts, texts
+from smki_desktop.gui.accessibility import name_controls
 from smki_desktop.gui.app import remember_environment
 from smki_desktop.gui.jobs import JobRunner
 from smki_desktop.gui.passphrases import GuiPassphrases
 from smki_desktop.gui.qt import (
     QAction,
+    QFrame,
+    QGuiApplication,
     QHBoxLayout,
     QKeySequence,
     QLabel,
@@ -24,13 +27,19 @@ from smki_desktop.gui.qt import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QPushButton,
+    QScrollArea,
     QShortcut,
     QStackedWidget,
     Qt,
+    QTableWidget,
     QTimer,
     QVBoxLayout,
     QWidget,
+    isValid,
 )
+from smki_desktop.gui.tables import UiState, fit_columns
+from smki_desktop.services import simulator_control
 from smki_desktop.services.context import AppContext, open_context
 
 
@@ -115,6 +124,52 @@ class ErrorPage(QLabel):
         self.setWordWrap(True)
 
 
+class PageFrame(QWidget):
+    """Every page under the same heading: its title, a Help button, and the page's help panel
+    (what is this, what do I do, the SEC terms), shown with the button or F1."""
+
+    def __init__(self, entry: PageEntry, page: QWidget) -> None:
+        super().__init__()
+        self.page = page
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 0)
+        head = QHBoxLayout()
+        self.title = QLabel(f"<h2>{entry.title}</h2>")
+        self.title.setObjectName("pageTitle")
+        self.title.setAccessibleName(f"Page: {entry.title}")
+        head.addWidget(self.title, 1)
+        self.help_button = QPushButton("? Help")
+        self.help_button.setObjectName("pageHelpButton")
+        self.help_button.setAccessibleName(f"Help for the {entry.title} page")
+        self.help_button.setToolTip("What this page is for and what to do (F1)")
+        self.help_button.setCheckable(True)
+        head.addWidget(self.help_button)
+        lay.addLayout(head)
+        self.help = QLabel(help_texts.as_html(entry.module, entry.title))
+        self.help.setObjectName("pageHelp")
+        self.help.setWordWrap(True)
+        self.help.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.help.setStyleSheet("QLabel#pageHelp { background: #EEF3F8; color: #1A1A1A; "
+                                "border: 1px solid #B8C7D9; padding: 6px; }")
+        self.help.setVisible(False)
+        lay.addWidget(self.help)
+        self.help_button.toggled.connect(self.help.setVisible)
+        # a page taller than a 700-px screen scrolls rather than squeezing or cutting its
+        # content; a page that fits fills the space as before
+        self.scroller = QScrollArea()
+        self.scroller.setObjectName("pageScroll")
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setWidget(page)
+        lay.addWidget(self.scroller, 1)
+        for table in page.findChildren(QTableWidget):
+            fit_columns(table)
+        name_controls(self)
+
+    def toggle_help(self) -> None:
+        self.help_button.toggle()
+
+
 class MainWindow(QMainWindow):
     def __init__(self, data_root: Path, env: Environment, *, first_run: bool = True,
                  start_page: str | None = None) -> None:
@@ -125,6 +180,11 @@ class MainWindow(QMainWindow):
         self.ctx: AppContext | None = None
         self.pages: list[QWidget] = []
         self.resize(1180, 760)
+        screen = QGuiApplication.primaryScreen()
+        if screen is not None:  # never larger than the screen (a 1024x700 laptop)
+            area = screen.availableGeometry()
+            self.resize(min(1180, area.width()), min(760, area.height()))
+        self._sim_pid_at_open: int | None = None
         self._build_menu()
         self.job_label = QLabel("")
         self.statusBar().addPermanentWidget(self.job_label)
@@ -141,10 +201,15 @@ class MainWindow(QMainWindow):
     # -- environment ------------------------------------------------------------------------
     def open_environment(self, env: Environment) -> None:
         if self.ctx is not None:
+            self.save_ui_state()
             self.passphrases.cancel_all()
             self.jobs.wait(30000)
+            self.stop_own_simulator()
             self.ctx.close()
         self.ctx = open_context(env, self.data_root, passphrases=self.passphrases)
+        self._sim_pid_at_open = self._simulator_pid()
+        self.ui_state = UiState(self.ctx.paths.env_dir)
+        self.ui_state.restore_window(self)
         remember_environment(self.data_root, env)
         self.env = env
         self.services = GuiServices(self.ctx, self.jobs, self)
@@ -152,9 +217,40 @@ class MainWindow(QMainWindow):
         self._build_central()
         self.switch_action.setText(
             f"Switch to the {self._other(env).label} environment…")
-        officer = self.ctx.officer()
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        """The status bar's environment, officer and role, read afresh (called when a page is
+        shown and whenever a job ends, so a profile change shows at once)."""
+        if self.ctx is None:
+            return
+        try:
+            officer = self.ctx.officer()
+        except Exception:  # the status bar must never break the window
+            officer = None
         self.officer_label.setText(
-            f"{env.label} · {officer.actor if officer else 'no officer profile'}")
+            f"{self.env.label} · {officer.actor if officer else 'no officer profile'}")
+
+    # -- the embedded simulator --------------------------------------------------------------
+    def _simulator_pid(self) -> int | None:
+        if self.ctx is None or self.ctx.env is not Environment.TEST:
+            return None
+        try:
+            info = simulator_control.running(self.ctx)
+        except Exception:
+            return None
+        return info.pid if info else None
+
+    def stop_own_simulator(self) -> bool:
+        """Stop the Test simulator if it was started while this window had the environment
+        open (one already running before, e.g. from the command line, is left alone)."""
+        pid = self._simulator_pid()
+        if pid is None or pid == self._sim_pid_at_open or self.ctx is None:
+            return False
+        try:
+            return bool(simulator_control.stop(self.ctx, timeout=5.0))
+        except Exception:
+            return False
 
     @staticmethod
     def _other(env: Environment) -> Environment:
@@ -193,6 +289,11 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         m.addAction(quit_action)
         help_menu = self.menuBar().addMenu("&Help")
+        self.help_action = QAction("Help for this &page", self)
+        self.help_action.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.help_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.help_action.triggered.connect(self.show_page_help)
+        help_menu.addAction(self.help_action)
         self.welcome_action = QAction("Welcome and first steps…", self)
         self.welcome_action.triggered.connect(self.open_first_run)
         help_menu.addAction(self.welcome_action)
@@ -251,12 +352,24 @@ class MainWindow(QMainWindow):
                 widget = page_cls(self.services)
             except Exception:
                 widget = ErrorPage(entry.module, traceback.format_exc())
-        old = self.pages[row]
-        self.stack.insertWidget(row, widget)
-        self.stack.removeWidget(old)
-        old.deleteLater()
+        old = self.stack.widget(row)
+        self.stack.insertWidget(row, PageFrame(entry, widget))
+        self.ui_state.restore_page(entry.module, widget)
+        if old is not None:
+            self.stack.removeWidget(old)
+            old.deleteLater()
         self.pages[row] = widget
         return widget
+
+    def frame_at(self, row: int) -> PageFrame | None:
+        w = self.stack.widget(row)
+        return w if isinstance(w, PageFrame) else None
+
+    def show_page_help(self) -> None:
+        """F1: open (or close) the help panel of the page shown."""
+        frame = self.frame_at(self.stack.currentIndex())
+        if frame is not None:
+            frame.toggle_help()
 
     def page_at(self, row: int) -> QWidget:
         """The page widget in this row, built if it was not yet."""
@@ -269,6 +382,10 @@ class MainWindow(QMainWindow):
             return
         page = self.page_at(row)
         self.stack.setCurrentIndex(row)
+        self.refresh_status()
+        frame = self.frame_at(row)
+        if frame is not None:  # controls a page added since (a loaded section, a list)
+            name_controls(frame)
         refresh = getattr(page, "refresh", None)
         if callable(refresh):
             try:
@@ -292,9 +409,11 @@ class MainWindow(QMainWindow):
     # -- feedback ---------------------------------------------------------------------------
     def _on_busy(self, busy: bool, name: str) -> None:
         self.job_label.setText(f"Working: {name}…" if busy else "")
+        if not busy:
+            self.refresh_status()
 
     def show_error(self, title: str, exc: BaseException | str) -> None:
-        message = getattr(exc, "message", None) or str(exc)
+        message = texts.error_text(exc)
         self.statusBar().showMessage(f"{title}: {message}", 15000)
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
         box.setObjectName("errorBox")
@@ -327,11 +446,56 @@ class MainWindow(QMainWindow):
             dlg.finished.connect(lambda _r: self._show_page(self.sidebar.currentRow()))
             dlg.open()
 
+    def unsaved_pages(self) -> list[str]:
+        """Titles of built pages with edits not saved (a page says so with has_unsaved())."""
+        out = []
+        for row, entry in enumerate(getattr(self, "entries", [])):
+            page = self.pages[row] if row < len(self.pages) else None
+            check = getattr(page, "has_unsaved", None)
+            if callable(check) and check():
+                out.append(entry.title)
+        return out
+
     def closeEvent(self, event: Any) -> None:
+        unsaved = self.unsaved_pages()
+        if unsaved and not getattr(self, "_discard_confirmed", False):
+            box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
+                              "Edits not saved on: " + ", ".join(unsaved) + ". Quit and "
+                              "discard them?", parent=self)
+            box.setObjectName("quitDiscardBox")
+            keep = box.addButton("&Keep working", QMessageBox.ButtonRole.RejectRole)
+            quit_ = box.addButton("&Discard and quit", QMessageBox.ButtonRole.DestructiveRole)
+            box.setDefaultButton(keep)
+            box.setEscapeButton(keep)
+            self.quit_box = box
+
+            def answered(_r: int) -> None:
+                if box.clickedButton() is quit_:
+                    self._discard_confirmed = True
+                    self.close()
+
+            box.finished.connect(answered)
+            box.open()
+            event.ignore()
+            return
         for job in list(self.jobs._running):
             job.cancel()
         self.passphrases.cancel_all()  # a job waiting for a PIN must not hold the close
         self.jobs.wait(10000)
         if self.ctx is not None:
+            self.save_ui_state()
+            self.stop_own_simulator()
             self.ctx.close()
         super().closeEvent(event)
+
+    def save_ui_state(self) -> None:
+        """Window size and every built page's column widths and sort, for this environment."""
+        state = getattr(self, "ui_state", None)
+        if state is None:
+            return
+        state.save_window(self)
+        for row, entry in enumerate(getattr(self, "entries", [])):
+            page = self.pages[row] if row < len(self.pages) else None
+            if page is not None and type(page) is not QWidget and isValid(page):
+                state.save_page(entry.module, page)
+        state.sync()

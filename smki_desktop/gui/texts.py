@@ -2,6 +2,7 @@
 translation."""
 
 from smki_desktop.core.environment import Environment
+from smki_desktop.gui.hints import gui_hint
 
 APP_TITLE = "SMKI Desktop"
 
@@ -34,3 +35,26 @@ KEYRING_HINT = (
     "Private keys are stored encrypted in this environment's data folder; the key that "
     "unlocks each one is kept in your OS keyring."
 )
+
+
+def error_text(exc: BaseException | str) -> str:
+    """What the GUI shows for a failure: our own errors' messages as they are; for anything
+    else a sentence in plain words, never Python's own text (e.g. a codec message)."""
+    if isinstance(exc, str):
+        return exc
+    message = getattr(exc, "message", None)
+    if isinstance(message, str) and message:
+        hint = gui_hint(str(getattr(exc, "hint", "") or ""))
+        return f"{message} ({hint})" if hint else message
+    if isinstance(exc, UnicodeDecodeError):
+        return (f"The file is not UTF-8 text (byte 0x{exc.object[exc.start]:02X} at position "
+                f"{exc.start:,} cannot be read). Save it as UTF-8 and open it again.")
+    if isinstance(exc, FileNotFoundError):
+        return f"{exc.filename or 'The file'} was not found."
+    if isinstance(exc, PermissionError):
+        return f"No permission to use {exc.filename or 'the file'}."
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"The file{where} could not be used ({exc.strerror or 'system error'})."
+    return (f"Something unexpected went wrong ({type(exc).__name__}). Try again; if it "
+            "happens again, report it with the time it happened.")

@@ -364,8 +364,8 @@ def signing_identity(ctx: AppContext, key_ref: str, *, at: datetime | None = Non
     if cred is None:
         raise Refusal(
             f"Key {info.short_id} has no valid file-signing credential in the {ctx.env.label} "
-            "environment. Request one with `smki credential request --purpose file-signing`."
-        )
+            "environment. Request a file-signing credential first.",
+            hint="credential.request.file-signing")
     require_same(ctx.env, cred.environment, "The file-signing credential")
     anchors = trust_anchors(ctx)
     now = at or ctx.clock.now()
@@ -383,7 +383,7 @@ def signing_identity(ctx: AppContext, key_ref: str, *, at: datetime | None = Non
     elif ctx.env is Environment.LIVE:
         raise Refusal("The Live environment has no file-signing trust anchor, so the "
                       "credential cannot be shown to be a Live one. Add the DCC's anchor "
-                      "(`smki --env live adt anchor add FILE`) first.")
+                      "first.", hint="trust-anchor.add")
     else:
         warnings.append("No Test trust anchor is set up: the certificate chain was not checked.")
     return SigningIdentity(info, cred.certificate, chain, tuple(warnings))
@@ -681,8 +681,8 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
                     f"The signature over {path.name} verifies against the {other.label} "
                     f"environment's trust anchor: it is a {other.label} signature, never "
                     f"accepted in the {ctx.env.label} environment. (The {ctx.env.label} "
-                    "environment has no file-signing trust anchor yet: add the DCC's anchor "
-                    "with `smki --env live adt anchor add FILE`.)")
+                    "environment has no file-signing trust anchor yet: add the DCC's anchor.)",
+                    hint="trust-anchor.add")
             raise Refusal("The Live environment has no file-signing trust anchor: a signature "
                           "cannot be shown to be a Live one. Add the DCC's anchor first.")
         warnings.append("No Test trust anchor is set up: the signer's chain was not checked.")
@@ -760,11 +760,10 @@ def _confirming_sro_check(ctx: AppContext, profile_name: str, key: KeyInfo) -> l
                       f"{holder.officer_id} ({holder.name}), not by {linked.officer_id} "
                       f"({linked.name}), the SRO the local profile links to.")
     if linked is None and holder is None:
-        smki = "smki --env live" if ctx.env is Environment.LIVE else "smki"
         return [f"The confirming SRO {profile_name} is not in the {ctx.env.label} officer "
                 f"register (neither the local profile nor key {key.short_id} is linked to an "
-                "entry): the register cannot show that they are an active SRO. Link them with "
-                f"`{smki} officer link-profile ID` and `{smki} officer link-key ID KEY`."]
+                "entry): the register cannot show that they are an active SRO. Link their "
+                "profile and their key to their register entry."]
     return []
 
 
@@ -787,11 +786,13 @@ def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply
         raise Refusal(f"{who} is not an SRO: only a Senior Responsible Officer confirms that "
                       "submitted ADTs should apply. Set the officer profile's role to sro.")
     if decision.strip().lower() == "resubmit" and not resubmitter.strip():
-        raise InputError("--resubmitter: name who will resubmit the ADTs.")
+        raise InputError("Resubmitter: name who will resubmit the ADTs.",
+                         hint="field.resubmitter")
     if decision.strip().lower() == "apply" and resubmitter.strip():
-        raise InputError(f"--resubmitter: {resubmitter.strip()!r} is named but the decision is "
+        raise InputError(f"Resubmitter: {resubmitter.strip()!r} is named but the decision is "
                          "apply (the submitted ADTs stand, nobody resubmits them). Name a "
-                         "resubmitter only with --decision resubmit.")
+                         "resubmitter only when the decision is resubmit.",
+                         hint="field.resubmitter")
     names = active_profile(ctx, "adt-file").column_names
     idx = names.index("User ID") if "User ID" in names else -1
     seen: set[str] = set()  # the distinct User IDs (a handful), not the rows

@@ -438,7 +438,8 @@ def find_certificate(ctx: AppContext, serial: str, issuer: str | None = None) ->
         raise NotFound(f"No certificate with serial {serial} in the {ctx.env.label} environment.")
     if len(found) > 1:
         listed = "; ".join(f"{c.serial} from {c.issuer}" for c in found)
-        raise Ambiguous(f"Serial {serial} is ambiguous: {listed}. Give --issuer.")
+        raise Ambiguous(f"Serial {serial} is ambiguous: {listed}. Name the issuer too.",
+                        hint="field.issuer")
     return found[0]
 
 

@@ -48,8 +48,8 @@ class Credential:
 def check_purpose(purpose: str) -> str:
     p = purpose.strip().lower()
     if p not in PURPOSES:
-        raise InputError(f"--purpose: {purpose!r} is not a credential purpose; use "
-                         "web-service or file-signing.")
+        raise InputError(f"Purpose: {purpose!r} is not a credential purpose; use "
+                         "web-service or file-signing.", hint="field.purpose")
     return p
 
 
@@ -93,9 +93,8 @@ def require_credential(ctx: AppContext, purpose: str, key_id: str | None = None)
     cred = find_credential(ctx, purpose, key_id)
     if cred is None:
         raise NotFound(
-            f"No valid {purpose} credential in the {ctx.env.label} environment. Request one with "
-            f"`smki credential request --purpose {purpose}`."
-        )
+            f"No valid {purpose} credential in the {ctx.env.label} environment. Request a "
+            f"{purpose} credential first.", hint=f"credential.request.{purpose}")
     return cred
 
 
@@ -173,13 +172,14 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
     party = ctx.party()
     org = (organisation or (party.name if party else "")).strip()
     if not org:
-        raise InputError("--organisation: give the trading name (or set the Party profile).")
+        raise InputError("Organisation: give the trading name (or set the Party profile).",
+                         hint="field.organisation")
     if purpose == "web-service":
         usage, ktype = KeyUsage.CLIENT_AUTH, KeyType.RSA_2048
         role_ou = (role or (_ROLE_FOR_PARTY.get(party.party_type.value, "7F") if party
                             else "")).strip()
         if not role_ou:
-            raise InputError("--role: give the role code (OU), e.g. 02.")
+            raise InputError("Role: give the role code (OU), e.g. 02.", hint="field.role")
         from smki_desktop.core.roles import RemotePartyRole
 
         role_ou = RemotePartyRole.parse(role_ou).ou
@@ -190,12 +190,14 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
         officer = ctx.officer()
         cn = (common_name or (officer.name if officer else "")).strip()
         if not cn:
-            raise InputError("--name: give the ARO's name (or set the officer profile).")
+            raise InputError("Name: give the ARO's name (or set the officer profile).",
+                             hint="field.name")
     if key_ref:
         info = ctx.keystore.get(key_ref)
         if info.usage is not usage:
-            raise InputError(f"--key: key {info.short_id} has usage {info.usage.value}; a "
-                             f"{purpose} credential needs a {usage.value} key.")
+            raise InputError(f"Key: key {info.short_id} has usage {info.usage.value}; a "
+                             f"{purpose} credential needs a {usage.value} key.",
+                             hint="field.key")
     else:
         info = ctx.keystore.generate(ktype, usage, f"{purpose} credential {cn}")
     with ctx.keystore.signer(info.key_id) as signer:
@@ -273,7 +275,8 @@ def import_credential(ctx: AppContext, data: bytes, purpose: str | None = None) 
     if found is None:
         raise Refusal(f"Key {info.short_id} has usage {info.usage.value}: not a credential key.")
     if purpose and check_purpose(purpose) != found:
-        raise InputError(f"--purpose {purpose}: key {info.short_id} is a {found} key.")
+        raise InputError(f"Purpose {purpose}: key {info.short_id} is a {found} key.",
+                         hint="field.purpose")
     if ctx.env is Environment.LIVE:
         from smki_desktop.services.portal import SIMULATOR_MARKER_POLICY
 

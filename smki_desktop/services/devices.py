@@ -968,19 +968,23 @@ def generate_test(ctx: AppContext, count: int, out_dir: Path, *, discard_keys: b
         raise Refusal("Test devices can only be generated in the Test environment; this is "
                       f"the {ctx.env.label} environment.")
     if count < 1:
-        raise InputError("--count: at least 1.")
+        raise InputError("Number of CSRs: at least 1.", hint="field.count")
     if usage not in ("both", *dc.USAGES):
-        raise InputError(f"--usage {usage!r}: use signing, key-agreement or both.")
+        raise InputError(f"Usage {usage!r}: use signing, key-agreement or both.",
+                         hint="field.usage")
     if fmt not in ("zip", "csv", "folder"):
-        raise InputError(f"--format {fmt!r}: use zip, csv or folder.")
+        raise InputError(f"Output form {fmt!r}: use zip, csv or folder.", hint="field.format")
     if fmt == "zip" and count > bf.MAX_CSRS_PER_ZIP:
-        raise InputError(f"--count {count:,}: a zip holds at most {bf.MAX_CSRS_PER_ZIP:,} CSRs; "
-                         "use --format csv or folder.")
-    first = int(Eui64.parse(first_eui, "--first-eui")) if first_eui else next_test_eui(ctx)
+        raise InputError(f"Number of CSRs {count:,}: a zip holds at most "
+                         f"{bf.MAX_CSRS_PER_ZIP:,} CSRs; write a CSV file or a folder instead.",
+                         hint="field.format")
+    first = (int(Eui64.parse(first_eui, "First device EUI")) if first_eui
+             else next_test_eui(ctx))
     plan = test_device_plan(count, first, usage)
     last = int.from_bytes(plan[-1][0], "big")
     if last >= 1 << 64:
-        raise InputError("--first-eui: the range runs past FF-FF-FF-FF-FF-FF-FF-FF.")
+        raise InputError("First device EUI: the range runs past FF-FF-FF-FF-FF-FF-FF-FF.",
+                         hint="field.first-eui")
     out_dir = Path(out_dir)
     target = out_dir / {"zip": "test-devices.zip", "csv": "test-devices.csv",
                         "folder": "test-devices"}[fmt]

@@ -25,6 +25,10 @@ from smki_desktop.services.officers import load_policy
 from smki_desktop.store.atomic import write_atomic
 
 ORG_TABLES = ("csr_requests", "org_csrs", "organisation_csrs")
+DEVICE_HISTORY = "Device CSRs sent or packaged"
+ORG_HISTORY = "Organisation CSRs made"
+#: what each history source is, in words (the sources themselves are store identifiers)
+SOURCE_LABELS = {"device_csrs": DEVICE_HISTORY, **{t: ORG_HISTORY for t in ORG_TABLES}}
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,17 @@ class History:
     counts: dict[Month, dict[Category, int]]
     sources: list[str]
     missing: list[str]
+
+    @property
+    def source_labels(self) -> list[str]:
+        """The sources in words, for people (no table names)."""
+        return [SOURCE_LABELS.get(s, s) for s in self.sources]
+
+    @property
+    def missing_labels(self) -> list[str]:
+        """What has no history yet, in words."""
+        have = set(self.source_labels)
+        return [label for label in (DEVICE_HISTORY, ORG_HISTORY) if label not in have]
 
 
 @dataclass(frozen=True)
@@ -154,7 +169,7 @@ def export(ctx: AppContext, path: Path, *, overwrite: bool = False) -> Exported:
         party = ctx.party()
         data = render_forecast(f, env=ctx.env, organisation=party.name if party else "")
     else:
-        raise InputError(f"--out: {path} must end in .csv or .pdf.")
+        raise InputError(f"Output file: {path} must end in .csv or .pdf.", hint="field.out")
     out = write_atomic(Path(path), data, overwrite=overwrite)
     entry = ctx.audit.record("forecast.export", {"path": str(out), "format": suffix[1:],
                                                  "warnings": len(f.warnings)},

@@ -82,8 +82,8 @@ def get_form(form: str) -> FormSchema:
     forms = load_forms()
     key = form.strip().lower()
     if key not in forms:
-        raise InputError(f"--form: {form!r} is not a nomination form; use "
-                         + " or ".join(sorted(forms)) + ".")
+        raise InputError(f"Form: {form!r} is not a nomination form; use "
+                         + " or ".join(sorted(forms)) + ".", hint="field.form")
     return forms[key]
 
 
@@ -93,7 +93,7 @@ def template_text(form: str, fmt: str = "json") -> str:
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if fmt == "toml":
         return _to_toml(doc)
-    raise InputError(f"--format: {fmt!r}; use json or toml.")
+    raise InputError(f"Format: {fmt!r}; use json or toml.", hint="field.template-format")
 
 
 def _toml_value(v: Any) -> str:
@@ -121,14 +121,16 @@ def read_input(path: Path, form: str) -> tuple[FormSchema, dict[str, Value]]:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise InputError(f"--from: cannot read {path}: {exc.strerror or exc}") from exc
+        raise InputError(f"Answers file: cannot read {path}: {exc.strerror or exc}",
+                         hint="field.from") from exc
     doc = load_document(raw, str(path), toml=str(path).lower().endswith(".toml"))
     if doc.get("form", schema.form) != schema.form:
         raise InputError(f"{path}: this is a {str(doc.get('form'))[:40]!r} form, not "
                          f"{schema.form!r}.")
     if document_version(doc, schema.version, str(path)) != schema.version:
         raise InputError(f"{path}: written for {schema.form}-v{doc.get('version')}; the "
-                         f"installed form is {schema.form_id}: run `smki officer template`.")
+                         f"installed form is {schema.form_id}: start again from the installed "
+                         "form.", hint="officer.template")
     return schema, schema.values_from_document(doc)
 
 

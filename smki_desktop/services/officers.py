@@ -285,7 +285,7 @@ def link_profile(ctx: AppContext, ref: str) -> OfficerChanged:
         if differences:
             raise Refusal(f"The local officer profile is not register entry {o.officer_id}: "
                           + "; ".join(differences) + ". Link the profile to its own entry, or "
-                          "correct the profile (`smki profile set`) first.")
+                          "correct your officer profile first.", hint="profile.set")
         prof = replace(prof, register_id=o.officer_id)
     saved = set_officer(ctx, prof)
     return OfficerChanged(o, saved.audit)
@@ -330,7 +330,6 @@ def signing_block(ctx: AppContext, key: KeyInfo) -> str:
     if not flags:
         return ""
     holder = key_holder(ctx, key.key_id)
-    smki = "smki --env live" if ctx.env is Environment.LIVE else "smki"
     if holder is not None:
         who = (f"{holder.officer_id} ({holder.name}, {holder.role.label}), now "
                f"{holder.status.value}"
@@ -339,7 +338,7 @@ def signing_block(ctx: AppContext, key: KeyInfo) -> str:
         who = "an officer no longer in the register"
     return (f"Key {key.short_id} ({key.label}) carries the flag {', '.join(flags)}: it is held "
             f"by {who}. A suspended or revoked officer's key signs nothing; use a key of an "
-            f"active officer (a suspension is lifted by `{smki} officer activate ID`).")
+            f"active officer (a suspension is lifted by activating the officer again).")
 
 
 def register(ctx: AppContext, policy: Policy | None = None) -> Register:
@@ -375,6 +374,7 @@ def parse_verification(date: str, verifier: str, evidence: list[str], outcome: s
     for e in evidence:
         items += [x.strip() for x in e.split(",") if x.strip()]
     if not items and outcome == "passed":
-        raise InputError("--evidence: list the GPG45 evidence seen and checked (e.g. "
-                         "photo-id,photo-id-validated,second-evidence,face-match).")
+        raise InputError("Evidence: list the GPG45 evidence seen and checked (e.g. "
+                         "photo-id,photo-id-validated,second-evidence,face-match).",
+                         hint="field.evidence")
     return Verification(date.strip(), verifier.strip(), tuple(items), outcome.strip().lower())

@@ -53,15 +53,23 @@ def keyring_problem(ctx: AppContext) -> str | None:
     return None
 
 
-def missing_setup(ctx: AppContext) -> list[str]:
-    """What is not set up yet, in the words the Dashboard and `smki party show` use."""
+@dataclass(frozen=True)
+class SetupStep:
+    """Something not set up yet: face-neutral words, and the hint key each face maps to where
+    it is done (`gui/hints.py`, `cli/hints.py`)."""
+
+    text: str
+    hint: str
+
+
+def missing_setup_steps(ctx: AppContext) -> list[SetupStep]:
+    """What is not set up yet."""
     out = []
     if ctx.party() is None:
-        out.append("Party profile (organisation, Party ID, EUI-64 range): Dashboard > Edit "
-                   "Party profile, or `smki party set`")
+        out.append(SetupStep("Party profile (organisation, Party ID, EUI-64 range)",
+                             "party.set"))
     if ctx.officer() is None:
-        out.append("Your officer profile (name, ARO or SRO): Dashboard > Edit your profile, or "
-                   "`smki profile set`")
+        out.append(SetupStep("Your officer profile (name, ARO or SRO)", "profile.set"))
     if not ctx.keystore.list_keys():
-        out.append("No keys yet: Keys > Generate key, or `smki key generate`")
+        out.append(SetupStep("No keys yet", "key.generate"))
     return out

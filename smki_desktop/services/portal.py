@@ -306,8 +306,8 @@ def open_repository(ctx: AppContext, *, timeout: float = 30.0) -> WsRepository:
     key = ctx.keystore.secrets.get_optional(API_KEY_SECRET)
     if not key:
         raise NotFound(f"No repository API key in the {ctx.env.label} keyring: request the "
-                       "web-service credential first (`smki credential request --purpose "
-                       "web-service`), or enter the key the DCC gave you in Settings > Portal.")
+                       "web-service credential first, or enter the API key the DCC gave you.",
+                       hint="credential.request.web-service")
     return WsRepository(rec.endpoint, key, timeout=timeout, clock=ctx.clock,
                         deadline=deadline(ctx))
 

@@ -26,11 +26,12 @@ class FactsSaved:
     audit: AuditEntry
 
 
-def _date(text: str, option: str) -> str:
+def _date(text: str, what: str, hint: str) -> str:
     try:
         return dt.date.fromisoformat(text.strip()).isoformat()
     except ValueError:
-        raise InputError(f"{option}: {text!r} is not a date; write YYYY-MM-DD.") from None
+        raise InputError(f"{what}: {text!r} is not a date; write YYYY-MM-DD.",
+                         hint=hint) from None
 
 
 def facts(ctx: AppContext) -> ReadinessFacts:
@@ -45,16 +46,19 @@ def set_facts(ctx: AppContext, *, org_verified: str | None = None, org_ref: str 
               srept_passed: str | None = None, srept_ref: str = "",
               cert_types: list[CertType] | None = None) -> FactsSaved:
     if org_verified is None and srept_passed is None:
-        raise InputError("Give --org-verified DATE and/or --srept-passed DATE.")
+        raise InputError("Give the date the organisation was verified and/or the date SREPT "
+                         "was passed.", hint="field.readiness")
     if srept_passed is not None and not srept_ref.strip():
-        raise InputError("--ref: record the SREPT reference the DCC gave.")
+        raise InputError("SREPT reference: record the SREPT reference the DCC gave.",
+                         hint="field.ref")
     now = ctx.clock.now().isoformat()
     changes: dict[str, dict[str, str]] = {}
     if org_verified is not None:
-        changes["org-verified"] = {"date": _date(org_verified, "--org-verified"),
-                                   "reference": org_ref.strip()}
+        changes["org-verified"] = {
+            "date": _date(org_verified, "Organisation verified", "field.org-verified"),
+            "reference": org_ref.strip()}
     if srept_passed is not None:
-        d = _date(srept_passed, "--srept-passed")
+        d = _date(srept_passed, "SREPT passed", "field.srept-passed")
         for t in cert_types or list(CertType):
             changes[f"srept:{t.value}"] = {"date": d, "reference": srept_ref.strip()}
     with ctx.db.transaction() as c:
@@ -76,4 +80,4 @@ def checklist_as_dict(cl: Checklist) -> dict[str, object]:
     return {"certificate_type": cl.cert_type.value, "environment": cl.environment.value,
             "ready": cl.ready,
             "items": [{"code": i.code, "label": i.label, "ok": i.ok, "detail": i.detail,
-                       "next_step": i.next_step} for i in cl.items]}
+                       "next_step": i.next_step, "hint": i.hint} for i in cl.items]}

@@ -52,19 +52,20 @@ def search(ctx: AppContext, *, subject_eui: str | None = None, role: str | None 
            device_eui: str | None = None, serial: str | None = None) -> SearchResult:
     query: dict[str, str] = {}
     if subject_eui:
-        query["subject_eui"] = Eui64.parse(subject_eui, "--eui").hex
+        query["subject_eui"] = Eui64.parse(subject_eui, "Subject EUI").hex
     if role:
         query["role"] = RemotePartyRole.parse(role).ou
     if device_eui:
-        query["device_eui"] = Eui64.parse(device_eui, "--device").hex
+        query["device_eui"] = Eui64.parse(device_eui, "Device EUI").hex
     if serial:
         s = serial.strip().upper().replace(":", "")
         if not s or any(ch not in "0123456789ABCDEF" for ch in s):
-            raise InputError(f"--serial {serial!r}: give the serial in hexadecimal.")
+            raise InputError(f"Serial {serial!r}: give the serial in hexadecimal.",
+                             hint="field.serial")
         query["serial"] = s
     if not (subject_eui or device_eui or serial):
-        raise InputError("Search by --eui (subject EUI, optionally with --role), --device "
-                         "(device EUI) or --serial.")
+        raise InputError("Search by subject EUI (optionally with its role), device EUI or "
+                         "serial.", hint="field.repository-search")
     warning = portal.repository_warning(ctx)
     repo = portal.open_repository(ctx)
     try:

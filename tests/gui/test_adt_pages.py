@@ -84,6 +84,7 @@ def test_adt_editor_errors_in_place_then_sign(qtbot, window: MainWindow,  # type
     page.decision_combo.setCurrentIndex(page.decision_combo.findData("resubmit"))
     page.resubmitter_edit.setText("Ada Aro")
     page.confirm_btn.click()
+    page.confirmation.confirm()  # the summary of what is signed comes first
     qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
     assert "SRO confirmation (resubmit) signed" in page.summary.text(), page.summary.text()
     assert "not in the Test officer register" in page.summary.text()

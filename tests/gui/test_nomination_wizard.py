@@ -268,6 +268,7 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
     dlg.verifier.setText("Vera")
     for _v, cb in dlg.evidence:
         cb.setChecked(True)
+    dlg.outcome.setCurrentIndex(dlg.outcome.findData("passed"))  # no default outcome
     dlg.accept()
     qtbot.waitUntil(lambda: "verification meeting recorded" in page.message.text(),
                     timeout=10000)
@@ -293,9 +294,10 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
     rw = ReadinessWidget(window.services)
     qtbot.addWidget(rw)
     rw.record()
-    rw.dialog.srept_date.setText("2026-11-10")  # no reference: refused, naming the option
+    rw.dialog.srept_date.setText("2026-11-10")  # no reference: refused, naming the field
     rw.dialog.accept()
-    qtbot.waitUntil(lambda: "--ref" in rw.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "SREPT reference" in rw.message.text(), timeout=10000)
+    assert "--" not in rw.message.text()  # the desktop never names command-line options
     rw.record()
     rw.dialog.org_date.setText("2026-10-01")
     rw.dialog.srept_date.setText("2026-11-10")
@@ -310,10 +312,11 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
 
     fpage = open_page(window, "Forecast")
     fpage.refresh()
-    assert fpage.table.rowCount() == 8
-    fpage.table.item(2, 2).setText("700")  # batched, third month
+    first = fpage.first_forecast_row  # history rows above the forecast
+    assert fpage.table.rowCount() == first + 8
+    fpage.table.item(first + 2, 2).setText("700")  # batched, third month
     qtbot.waitUntil(lambda: fpage.warnings.count() > 0, timeout=10000)
-    assert fpage.table.item(2, 2).font().bold()
+    assert fpage.table.item(first + 2, 2).font().bold()
     out = tmp_path / "forecast.pdf"
     fpage.export(out)
     qtbot.waitUntil(lambda: out.exists(), timeout=20000)

@@ -91,9 +91,9 @@ def test_certificates_page_import_filter_details(window, qtbot) -> None:  # type
     assert "not ours" in page.result_label.text()
     assert page.table.rowCount() == 1
     page.table.selectRow(0)
-    assert '"device_eui": "00-DB-12-34-56-78-90-04"' in page.details.toPlainText()
+    assert "Device (EUI-64): 00-DB-12-34-56-78-90-04" in page.details.text()
     page.f_status.setCurrentIndex(page.f_status.findData("accepted"))
     assert page.table.rowCount() == 0
     section = Section(window.services)
     qtbot.addWidget(section)
-    assert "1.2.826.0.1.8641679.1.2.1.4" in section.document.toPlainText()
+    assert "1.2.826.0.1.8641679.1.2.1.4" in section.document.text()

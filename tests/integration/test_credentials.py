@@ -101,8 +101,9 @@ def test_test_file_signing_credential_from_the_simulator(ctx) -> None:
         # validity is checked at the context's clock
         ctx.clock = FixedClock(cred.not_after + timedelta(seconds=1))
         assert credentials.find_credential(ctx, "file-signing") is None
-        with pytest.raises(NotFound, match="smki credential request --purpose file-signing"):
+        with pytest.raises(NotFound, match="Request a file-signing credential") as err:
             credentials.require_credential(ctx, "file-signing")
+        assert err.value.hint == "credential.request.file-signing"  # each face says where
     finally:
         simulator_control.stop(ctx)
 
@@ -111,7 +112,7 @@ def test_bad_purpose_and_wrong_key_usage(ctx) -> None:
     from smki_desktop.core.errors import InputError
     from smki_desktop.core.keys import KeyType, KeyUsage
 
-    with pytest.raises(InputError, match="--purpose"):
+    with pytest.raises(InputError, match="Purpose: 'email'"):
         credentials.find_credential(ctx, "email")
     key = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "org key")
     with pytest.raises(InputError, match="needs a client-auth key"):

@@ -57,8 +57,9 @@ def test_device_search_and_input_errors(ctx, sim) -> None:
     assert portal.outbox(ctx).get(item.ref).state == "done"
     got = repository.search(ctx, device_eui="00-DB-12-34-56-7E-00-01").entries
     assert len(got) == 1 and got[0].device_eui == "00DB1234567E0001"
-    with pytest.raises(InputError, match="--eui"):
+    with pytest.raises(InputError, match="subject EUI") as err:
         repository.search(ctx)
+    assert err.value.hint == "field.repository-search"
     with pytest.raises(InputError, match="hexadecimal"):
         repository.search(ctx, serial="xyz")
 

@@ -82,16 +82,17 @@ def test_manifest_round_trip_canonical_and_documented() -> None:
 
 def test_smsr_reference_checked() -> None:
     assert check_smsr(None) == "" and check_smsr("SMSR-0001/2") == "SMSR-0001/2"
-    with pytest.raises(InputError, match="--smsr"):
+    with pytest.raises(InputError, match="Service Request reference") as err:
         check_smsr("bad\nref")
+    assert err.value.hint == "field.smsr"  # each face names its own field
 
 
 def test_confirmation_rules() -> None:
     c = Confirmation(Environment.TEST, "a.csv", "a" * 64, "apply", AT, "Sam Sro")
     assert json.loads(c.to_bytes())["decision"] == "apply"
-    with pytest.raises(InputError, match="resubmitter"):
+    with pytest.raises(InputError, match="(?i)resubmitter"):
         Confirmation(Environment.TEST, "a.csv", "a" * 64, "resubmit", AT, "Sam Sro")
-    with pytest.raises(InputError, match="decision"):
+    with pytest.raises(InputError, match="(?i)decision"):
         Confirmation(Environment.TEST, "a.csv", "a" * 64, "maybe", AT, "Sam Sro")
 
 

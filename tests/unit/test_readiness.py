@@ -26,7 +26,8 @@ def test_nothing_recorded_everything_missing_with_next_steps():
         assert not c.ready
         for item in c.items:
             assert not item.ok and item.next_step
-    assert "smki readiness set --org-verified" in by_code(cls[0])["org-verified"].next_step
+    assert by_code(cls[0])["org-verified"].hint == "readiness.org-verified"
+    assert all(item.hint for c in cls for item in c.items)  # each face says where
 
 
 def test_ready_when_all_in_place_per_type():
@@ -54,10 +55,15 @@ def test_live_has_no_test_officer_item():
 
 
 def test_next_steps_name_the_environment_in_live():
-    """Following a Live hint must record into Live: `smki` defaults to Test."""
+    """Following a Live hint must record into Live: `smki` defaults to Test. The checklist is
+    face-neutral; the CLI names its command for each item's hint."""
+    from smki_desktop.cli.commands.readiness import _command
+
     none = ReadinessFacts(None, {})
-    live = [i.next_step for c in all_checklists(Environment.LIVE, none, []) for i in c.items]
-    test = [i.next_step for c in all_checklists(Environment.TEST, none, []) for i in c.items]
+    live = [_command(i, c) for c in all_checklists(Environment.LIVE, none, []) for i in c.items]
+    test = [_command(i, c) for c in all_checklists(Environment.TEST, none, []) for i in c.items]
+    assert not any("smki" in i.next_step for c in all_checklists(Environment.LIVE, none, [])
+                   for i in c.items)
     commands = [s for s in live if "smki " in s]
     assert len(commands) >= 4
     for s in commands:

@@ -14,6 +14,7 @@ COMMANDS: dict[str, str] = {
     "credential": "credential",
     "csr": "csr",
     "devices": "devices",
+    "expiry": "expiry",
     "forecast": "forecast",
     "key": "key",
     "lint": "lint",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.adt.profile import KINDS
+from smki_desktop.crypto.describe import certificate_summary
 from smki_desktop.services import adt as adt_service
 
 SIGNABLE = ("adt-file", "quarantine-action")
@@ -136,7 +137,8 @@ def run_verify(args: argparse.Namespace, app: CliApp) -> int:
         app.warn(f"warning: {w}")
     d = res.as_dict()
     lines = [f"Signature valid over {res.file}.", f"SHA-256:      {res.sha256}",
-             f"Signer:       {d['signer_subject']}", f"Signed at:    {d['signing_time']}",
+             f"Signer:       {certificate_summary(res.verified.signer_certificate)}",
+             f"Subject:      {d['signer_subject']}", f"Signed at:    {d['signing_time']}",
              "Chain:        " + ("checked to a " + ctx.env.label + " trust anchor"
                                  if res.verified.trusted else "not checked")]
     if res.manifest:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.errors import InputError
+from smki_desktop.services import cert_rejection, cert_view, renewal
 from smki_desktop.services import certificates as cert_service
-from smki_desktop.store.atomic import write_atomic
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,12 +26,29 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     lst.add_argument("--eui")
     lst.add_argument("--status", choices=cert_service.STATUSES)
     lst.set_defaults(handler=run_list)
-    e = cs.add_parser("export", help="write a certificate as PEM")
+    e = cs.add_parser("export", help="write a certificate as PEM, DER or its chain (PEM)")
     e.add_argument("serial", help="serial in hex (colons allowed)")
     e.add_argument("--issuer", default=None, help="issuer name, e.g. 'OU=07,CN=Z1'")
     e.add_argument("--out", required=True)
+    e.add_argument("--format", choices=cert_view.FORMATS, default="pem")
     e.add_argument("--force", action="store_true")
     e.set_defaults(handler=run_export)
+    sh = cs.add_parser("show", help="a certificate in words: subject, validity, fingerprints, "
+                                    "chain, acceptance findings, key and CSR")
+    sh.add_argument("serial", help="serial in hex (colons allowed)")
+    sh.add_argument("--issuer", default=None)
+    sh.set_defaults(handler=run_show)
+    rn = cs.add_parser("renew", help="a new key and an Organisation CSR for the same role, "
+                                     "EUI and usage, linked to the certificate it replaces")
+    rn.add_argument("serial", help="serial in hex (colons allowed)")
+    rn.add_argument("--issuer", default=None)
+    rn.set_defaults(handler=run_renew)
+    rj = cs.add_parser("reject", help="record the rejection of a certificate that fails the "
+                                      "acceptance check, and print the notice for the DCC")
+    rj.add_argument("serial", help="serial in hex (colons allowed)")
+    rj.add_argument("--issuer", default=None)
+    rj.add_argument("--reason", required=True)
+    rj.set_defaults(handler=run_reject)
     a = cs.add_parser("anchor", help="trust anchors of this environment")
     acts = a.add_subparsers(dest="anchor_cmd", metavar="ACTION")
     acts.required = True
@@ -82,11 +99,38 @@ def run_list(args: argparse.Namespace, app: CliApp) -> int:
 def run_export(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     rec = cert_service.find_certificate(ctx, args.serial, args.issuer)
-    write_atomic(Path(args.out), rec.pem(), overwrite=args.force)
-    ctx.audit.record("cert.export", {"serial": rec.serial, "issuer": rec.issuer,
-                                     "path": args.out}, {"certificate": rec.der})
-    app.emit({"serial": rec.serial, "issuer": rec.issuer, "path": args.out},
-             f"Wrote certificate {rec.serial} ({rec.issuer}) to {args.out}.")
+    cert_view.export_certificate(ctx, rec, Path(args.out), args.format, overwrite=args.force)
+    app.emit({"serial": rec.serial, "issuer": rec.issuer, "path": args.out,
+              "format": args.format},
+             f"Wrote certificate {rec.serial} ({rec.issuer}) to {args.out} "
+             f"({args.format.upper()}).")
+    return 0
+
+
+def run_reject(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    res = cert_rejection.reject(ctx, args.serial, args.reason, args.issuer)
+    app.emit(res.as_dict(), res.notice + "\n\nRecorded; send this notice to the DCC.")
+    return 0
+
+
+def run_renew(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    res = renewal.renew(ctx, args.serial, args.issuer)
+    app.emit(res.as_dict(), f"Renewal of {res.old_serial}: new key {res.new_key_id[:16]} and "
+                            f"Organisation CSR {res.csr.csr_id} ({ctx.env.label}). Submit the "
+                            "CSR, then import the certificate the DCC issues.")
+    return 0
+
+
+def run_show(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    rec = cert_service.find_certificate(ctx, args.serial, args.issuer)
+    sections = cert_view.certificate_view(ctx, rec)
+    app.emit({"serial": rec.serial, "sections": [
+        {"title": s.title, "rows": [{"label": r.label, "value": r.value, "problem": r.problem}
+                                    for r in s.rows]} for s in sections]},
+        cert_view.view_as_text(sections))
     return 0
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core import batch_formats as bf
 from smki_desktop.core import device_batch as db
+from smki_desktop.core.errors import InputError
+from smki_desktop.services import device_adhoc
 from smki_desktop.services import devices as svc
 
 SHOWN_REJECTIONS = 200
@@ -76,6 +78,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        "(after `smki portal poll`)")
     co.set_defaults(handler=run_collect)
 
+    ah = ds.add_parser("adhoc", help="check one Device CSR and send it on its own (ad hoc) "
+                                     "over the web service")
+    ah.add_argument("file", help="the Device CSR (PEM, DER or Base64)")
+    ah.add_argument("--check-only", action="store_true", help="check it, send nothing")
+    ah.set_defaults(handler=run_adhoc)
     rows = ds.add_parser("rows", help="list every Device CSR with its state")
     rows.add_argument("--batch", help="only this batch")
     rows.set_defaults(handler=run_rows)
@@ -221,3 +228,23 @@ def run_generate(args: argparse.Namespace, app: CliApp) -> int:
     app.emit(res.as_dict(), f"{res.count:,} test device CSRs for {res.devices:,} devices "
              f"{res.first_eui}..{res.last_eui} in {res.out}; {keys} ({res.seconds:.1f} s).")
     return 0
+
+
+def run_adhoc(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{args.file}: cannot be read ({exc.strerror or exc}).") from None
+    c = device_adhoc.check(ctx, data, args.file)
+    head = f"Device CSR for {c.device_eui} ({c.usage}): " + (
+        "meets the device profile." if c.ok else "fails the device profile:")
+    if args.check_only or not c.ok:
+        app.emit({"device_eui": c.device_eui, "usage": c.usage, "ok": c.ok,
+                  "findings": list(c.findings)},
+                 "\n".join([head, *(f"  {x}" for x in c.findings)]))
+        return 0 if c.ok else 1
+    sent = device_adhoc.submit(ctx, data, args.file)
+    app.emit(sent.as_dict(), f"{head}\nSent as {sent.item.ref}: {sent.item.state}"
+                             + (f" ({sent.item.last_error})" if sent.item.last_error else "."))
+    return 0 if sent.item.state != "failed" else 1

@@ -1,4 +1,4 @@
-"""`smki key generate|list|show|export-public|backup|restore`."""
+"""`smki key generate|list|show|export-public|backup|restore|relabel|archive|delete`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from smki_desktop.cli.main import CliApp
 from smki_desktop.core.ceremony import parse_shares_spec
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.keys import KeyType, KeyUsage
-from smki_desktop.services import key_backup
+from smki_desktop.services import key_backup, key_lifecycle
 from smki_desktop.services import keys as key_service
 
 
@@ -47,6 +47,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("--shares", action="store_true",
                    help="FILEs are share files (and the .smkikey file)")
     r.set_defaults(handler=run_restore)
+    rl = ks.add_parser("relabel", help="give a key a new label (its id never changes)")
+    rl.add_argument("key_id")
+    rl.add_argument("--label", required=True)
+    rl.set_defaults(handler=run_relabel)
+    for action, text in (("archive", "keep a key but offer it for no new work"),
+                         ("delete", "destroy a key's private key")):
+        a = ks.add_parser(action, help=f"{text} (refused while a live certificate uses it)")
+        a.add_argument("key_id")
+        a.add_argument("--reason", required=True, help="why (recorded in the audit log)")
+        a.set_defaults(handler=run_retire, action=action)
 
 
 def run_generate(args: argparse.Namespace, app: CliApp) -> int:
@@ -89,6 +99,23 @@ def run_show(args: argparse.Namespace, app: CliApp) -> int:
     info = key_service.get_key(ctx, args.key_id)
     d = key_service.key_as_dict(info)
     app.emit(d, "\n".join(f"{k}: {v}" for k, v in d.items()))
+    return 0
+
+
+def run_relabel(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    res = key_lifecycle.relabel_key(ctx, args.key_id, args.label)
+    app.emit(res.as_dict(), f"Key {res.key_id[:16]} is now labelled {res.label!r}.")
+    return 0
+
+
+def run_retire(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    fn = key_lifecycle.archive_key if args.action == "archive" else key_lifecycle.delete_key
+    res = fn(ctx, args.key_id, args.reason)
+    done = "archived" if res.action == "archive" else "deleted"
+    app.emit(res.as_dict(), f"Key {res.key_id[:16]} {done} in the {ctx.env.label} "
+                            f"environment: {res.reason} (audit #{res.audit.seq}).")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from smki_desktop.cli.hints import cli_hint
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.core.party import OfficerProfile, OfficerRole, PartyProfile, PartyType
@@ -70,7 +71,8 @@ def _party_text(d: dict[str, object], env: str) -> str:
 def run_party_show(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     party = ctx.party()
-    missing = party_service.missing_setup(ctx)
+    missing = [f"{s.text}: `{cli_hint(s.hint, ctx.env)}`"
+               for s in party_service.missing_setup_steps(ctx)]
     problem = party_service.keyring_problem(ctx)
     if problem:
         missing.insert(0, problem)

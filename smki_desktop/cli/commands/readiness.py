@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 
+from smki_desktop.cli.hints import cli_hint
 from smki_desktop.cli.main import CliApp
-from smki_desktop.core.readiness import CertType
+from smki_desktop.core.readiness import CertType, Item
 from smki_desktop.services import readiness as svc
 
 
@@ -24,6 +25,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.set_defaults(handler=run_set)
 
 
+def _command(i: Item, cl: svc.Checklist) -> str:
+    """The command that does an item's next step, in this checklist's environment."""
+    key = f"{i.hint}.{cl.cert_type.value}" if i.hint == "readiness.srept" else i.hint
+    return cli_hint(key, cl.environment)
+
+
+def _as_dict(cl: svc.Checklist) -> dict[str, object]:
+    d = svc.checklist_as_dict(cl)
+    for item, i in zip(d["items"], cl.items, strict=True):  # type: ignore[call-overload]
+        item["command"] = _command(i, cl) if not i.ok else ""
+    return d
+
+
 def _text(cls: list[svc.Checklist]) -> str:
     lines: list[str] = []
     for cl in cls:
@@ -32,13 +46,13 @@ def _text(cls: list[svc.Checklist]) -> str:
         for i in cl.items:
             lines.append(f"  [{'x' if i.ok else ' '}] {i.label}: {i.detail}")
             if not i.ok:
-                lines.append(f"      next: {i.next_step}")
+                lines.append(f"      next: {i.next_step} `{_command(i, cl)}`")
     return "\n".join(lines)
 
 
 def run_show(args: argparse.Namespace, app: CliApp) -> int:
     cls = svc.checklists(app.context())
-    app.emit({"checklists": [svc.checklist_as_dict(c) for c in cls],
+    app.emit({"checklists": [_as_dict(c) for c in cls],
               "ready": all(c.ready for c in cls)}, _text(cls))
     return 0 if all(c.ready for c in cls) else 1
 
@@ -49,6 +63,6 @@ def run_set(args: argparse.Namespace, app: CliApp) -> int:
     svc.set_facts(ctx, org_verified=args.org_verified, org_ref=args.org_ref,
                   srept_passed=args.srept_passed, srept_ref=args.ref, cert_types=types)
     cls = svc.checklists(ctx)
-    app.emit({"checklists": [svc.checklist_as_dict(c) for c in cls],
+    app.emit({"checklists": [_as_dict(c) for c in cls],
               "ready": all(c.ready for c in cls)}, "Recorded.\n" + _text(cls))
     return 0

@@ -8,6 +8,7 @@ import argparse
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.keys import KeyUsage
 from smki_desktop.services import token as token_service
+from smki_desktop.services import token_manager
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,6 +25,36 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     g.set_defaults(handler=run_keygen)
     lst = ts.add_parser("list", help="list this environment's token keys")
     lst.set_defaults(handler=run_list)
+    tk = ts.add_parser("tokens", help="the tokens behind the module, with their PIN state")
+    tk.add_argument("--module", default=None, help="default: the module in use")
+    tk.set_defaults(handler=run_tokens)
+    for action, text in (("test-login", "log in with the PIN and out again"),
+                         ("change-pin", "change the token's user PIN")):
+        a = ts.add_parser(action, help=text)
+        a.add_argument("label", help="token label")
+        a.add_argument("--module", default=None, help="default: the module in use")
+        a.set_defaults(handler=run_pin_action, action=action)
+
+
+def run_tokens(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    found = token_manager.list_tokens(ctx, args.module)
+    app.emit({"tokens": [t.as_dict() for t in found]},
+             "\n".join(f"{t.label:<20} {t.manufacturer} {t.model} serial {t.serial}: "
+                       f"{t.pin_state}{' (in use)' if t.in_use else ''}" for t in found)
+             or "No token present.")
+    return 0
+
+
+def run_pin_action(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    if args.action == "test-login":
+        token_manager.test_login(ctx, args.label, args.module)
+        app.emit({"token": args.label, "login": "ok"}, f"PIN accepted by {args.label!r}.")
+    else:
+        token_manager.change_pin(ctx, args.label, args.module)
+        app.emit({"token": args.label, "pin": "changed"}, f"PIN of {args.label!r} changed.")
+    return 0
 
 
 def run_use(args: argparse.Namespace, app: CliApp) -> int:

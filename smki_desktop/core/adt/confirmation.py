@@ -33,11 +33,13 @@ class Confirmation:
 
     def __post_init__(self) -> None:
         if self.decision not in DECISIONS:
-            raise InputError(f"--decision: {self.decision!r} is not apply or resubmit.")
+            raise InputError(f"Decision: {self.decision!r} is not apply or resubmit.",
+                             hint="field.decision")
         if self.decision == "resubmit" and not self.resubmitter.strip():
-            raise InputError("--resubmitter: name who will resubmit the ADTs.")
+            raise InputError("Resubmitter: name who will resubmit the ADTs.",
+                             hint="field.resubmitter")
         if len(self.note) > 2000:
-            raise InputError("--note: at most 2000 characters.")
+            raise InputError("Note: at most 2000 characters.", hint="field.note")
 
     def to_dict(self) -> dict[str, Any]:
         return {

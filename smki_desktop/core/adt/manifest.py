@@ -31,8 +31,8 @@ def check_smsr(ref: str | None) -> str:
     if ref is None or ref == "":
         return ""
     if not _SMSR.match(ref):
-        raise InputError(f"--smsr: {ref!r} is not a Service Request reference (1-64 letters, "
-                         "digits, spaces and . _ / : -).")
+        raise InputError(f"Service Request reference: {ref!r} is not one (1-64 letters, "
+                         "digits, spaces and . _ / : -).", hint="field.smsr")
     return ref
 
 

@@ -162,7 +162,7 @@ def action_rows(items: list[QuarantineItem], decisions: Mapping[str, str],
     if unknown:
         raise InputError("Decisions name Quarantine ID(s) the Report does not hold: "
                          + ", ".join(unknown[:10]) + ("…" if len(unknown) > 10 else "") + ".")
-    dflt = parse_action(default, "--default") if default else None
+    dflt = parse_action(default, "Default decision") if default else None
     rows = []
     undecided = []
     for it in items:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from smki_desktop.core.adt.profile import Profile
 from smki_desktop.core.adt.validate import Issue, ValidationReport, render_csv, validate
 from smki_desktop.core.errors import SmkiError
+from smki_desktop.crypto.describe import certificate_summary
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QColor,
@@ -27,6 +28,7 @@ from smki_desktop.gui.qt import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QSplitter,
     Qt,
@@ -36,6 +38,8 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.confirm import ask_confirmation
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys
 from smki_desktop.services import adt as adt_service
 
@@ -63,6 +67,8 @@ class Page(QWidget):
         self.busy = False
         self.last_result: Any = None
         self._loading = False
+        self.dirty = False  # the table has edits not saved to a file
+        self.discard_box: QMessageBox | None = None
 
         layout = QVBoxLayout(self)
         self.hint = QLabel(f"Anomaly Detection Threshold file — profile {self.profile.ref} "
@@ -88,7 +94,11 @@ class Page(QWidget):
         self.key_combo = QComboBox()
         self.key_combo.setMinimumWidth(280)
         self.smsr_edit = QLineEdit()
-        self.smsr_edit.setPlaceholderText("Service Request reference (SMSR)")
+        self.smsr_edit.setPlaceholderText("SMSR reference")
+        self.smsr_edit.setToolTip("The Service Management Service Request reference the DCC "
+                                  "gave for this ADT submission (optional)")
+        self.smsr_edit.setAccessibleName("Service Request reference (SMSR)")
+        self.smsr_edit.setMinimumWidth(160)
         self.sign_btn = QPushButton("S&ign…")
         self.verify_btn = QPushButton("&Verify…")
         self.decision_combo = QComboBox()
@@ -128,8 +138,13 @@ class Page(QWidget):
             header = self.table.horizontalHeaderItem(i)
             if header is not None:
                 header.setToolTip(col.doc)
+        wire_row_actions(self.table, lambda: [("Add row", self.add_row),
+                                              ("Delete selected rows", self.delete_row)],
+                         lambda: None)
         split.addWidget(self.table)
         self.issues = QListWidget()
+        self.issues.setObjectName("adtFindings")
+        self.issues.setAccessibleName("Findings in the file (select one to go to its cell)")
         split.addWidget(self.issues)
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 1)
@@ -147,17 +162,15 @@ class Page(QWidget):
         self._revalidate.setInterval(250)
         self._revalidate.timeout.connect(self.validate_now)
 
-        self.new_btn.clicked.connect(self.new_from_template)
-        self.open_btn.clicked.connect(self._choose_open)
+        self.new_btn.clicked.connect(lambda: self.unless_unsaved(self.new_from_template))
+        self.open_btn.clicked.connect(lambda: self.unless_unsaved(self._choose_open))
         self.save_btn.clicked.connect(lambda: self.save())
         self.save_as_btn.clicked.connect(self._choose_save_as)
         self.add_row_btn.clicked.connect(self.add_row)
         self.del_row_btn.clicked.connect(self.delete_row)
-        self.sign_btn.clicked.connect(lambda: self.sign())
+        self.sign_btn.clicked.connect(self.request_sign)
         self.verify_btn.clicked.connect(self._choose_verify)
-        self.confirm_btn.clicked.connect(
-            lambda: self.confirm(self.decision_combo.currentData(),
-                                 self.resubmitter_edit.text().strip()))
+        self.confirm_btn.clicked.connect(self.request_confirm)
         self.deliver_btn.clicked.connect(lambda: self.deliver())
         self.table.itemChanged.connect(self._edited)
         self.issues.itemActivated.connect(self._jump)
@@ -202,12 +215,47 @@ class Page(QWidget):
         return render_csv(self.profile, self.rows())
 
     # -- actions ----------------------------------------------------------------------------
+    def has_unsaved(self) -> bool:
+        return self.dirty and self.table.rowCount() > 0
+
+    def unless_unsaved(self, then: Any) -> None:
+        """Before the table is replaced: with edits not saved, ask (Keep editing is the
+        default; Save; Discard)."""
+        if not self.has_unsaved():
+            then()
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved ADT edits",
+                          "The table has edits that are not saved to a file. Save them first, "
+                          "or discard them?", parent=self)
+        box.setObjectName("adtDiscardBox")
+        keep = box.addButton("&Keep editing", QMessageBox.ButtonRole.RejectRole)
+        save = box.addButton("&Save", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("&Discard", QMessageBox.ButtonRole.DestructiveRole)
+        for b, name in ((keep, "keepEditing"), (save, "save"), (discard, "discard")):
+            b.setObjectName(name)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        self.discard_box = box
+
+        def answered(_r: int) -> None:
+            clicked = box.clickedButton()
+            if clicked is save:
+                if self.save() is not None and not self.dirty:
+                    then()
+            elif clicked is discard:
+                self.dirty = False
+                then()
+
+        box.finished.connect(answered)
+        box.open()
+
     def new_from_template(self) -> None:
         from smki_desktop.core.adt.validate import template_rows
 
         party = self.ctx.party()
         self.path = None
         self.set_rows(template_rows(self.profile, party.eui_ranges[0].first if party else None))
+        self.dirty = True  # not in a file yet
         self.services.status("New ADT file from the template: edit it, save it, then sign it.")
 
     def open_file(self, path: Path) -> None:
@@ -223,6 +271,7 @@ class Page(QWidget):
         def done(report: ValidationReport) -> None:
             self.path = Path(path)
             self.set_rows([list(r.values) for r in report.rows])
+            self.dirty = False
             # the file's own findings (encoding, header, blank lines) are shown as read
             self._show(report)
 
@@ -239,6 +288,7 @@ class Page(QWidget):
             self.services.error("Save ADT file", exc)
             return None
         self.path = target
+        self.dirty = False
         self.validate_now()
         self.services.status(f"Saved {target}.")
         return target
@@ -259,12 +309,14 @@ class Page(QWidget):
 
     def add_row(self) -> None:
         self.table.insertRow(self.table.rowCount())
+        self.dirty = True
         self._revalidate.start()
 
     def delete_row(self) -> None:
         rows = sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True)
         for r in rows:
             self.table.removeRow(r)
+        self.dirty = self.dirty or bool(rows)
         self._revalidate.start()
 
     def validate_now(self) -> ValidationReport:
@@ -273,6 +325,35 @@ class Page(QWidget):
                           adt_service.party_ranges(self.ctx))
         self._show(report)
         return report
+
+    def request_sign(self) -> None:
+        """The Sign button: a summary of what will be signed, then `sign()` on confirmation."""
+        if self.path is None:
+            self.services.error("Sign", "Save the file first: the signature covers the saved "
+                                        "file's exact bytes.")
+            return
+        rows = self.table.rowCount()
+        ask_confirmation(
+            self, self.sign, title="Sign the ADT file", env=self.ctx.env, action="&Sign",
+            what="Sign this Anomaly Detection Threshold file with your file-signing "
+                 "credential. The signature covers the file exactly as saved.",
+            facts=[("File", str(self.path)), ("Rows", f"{rows:,}"),
+                   ("Signing credential", self.key_combo.currentText()),
+                   ("Service Request (SMSR)", self.smsr_edit.text().strip() or "none")])
+
+    def request_confirm(self) -> None:
+        """The SRO confirm button: a summary of the decision that will be signed."""
+        if self.path is None:
+            return
+        decision = self.decision_combo.currentData()
+        resubmitter = self.resubmitter_edit.text().strip()
+        ask_confirmation(
+            self, lambda: self.confirm(decision, resubmitter),
+            title="Sign the SRO confirmation", env=self.ctx.env, action="&Sign confirmation",
+            what="Sign the SRO's confirmation for this ADT file.",
+            facts=[("File", str(self.path)), ("Decision", self.decision_combo.currentText()),
+                   ("Resubmitted by", resubmitter or "—"),
+                   ("Signing credential", self.key_combo.currentText())])
 
     def sign(self) -> None:
         if self.path is None:
@@ -339,8 +420,13 @@ class Page(QWidget):
 
     def _verified(self, res: adt_service.VerifyResult) -> None:
         env = res.manifest.environment.label if res.manifest else "unknown (no manifest)"
-        self.summary.setText(f"Signature valid. SHA-256 {res.sha256}; environment {env}; chain "
-                             + ("checked" if res.verified.trusted else "not checked") + ".")
+        signer = certificate_summary(res.verified.signer_certificate)
+        when = res.verified.signing_time
+        self.summary.setText(
+            f"Signature valid, made by {signer}"
+            + (f" at {when:%Y-%m-%d %H:%M} UTC" if when else "")
+            + f". SHA-256 {res.sha256}; environment {env}; chain "
+            + ("checked to a trust anchor" if res.verified.trusted else "not checked") + ".")
 
     def _confirmed(self, res: adt_service.ConfirmResult) -> None:
         warn = (" " + " ".join(res.warnings)) if res.warnings else ""
@@ -399,6 +485,7 @@ class Page(QWidget):
 
     def _edited(self, _item: QTableWidgetItem) -> None:
         if not self._loading:
+            self.dirty = True
             self._revalidate.start()
 
     # -- dialogs ------------------------------------------------------------------------------

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.audit import VerifyReport
 from smki_desktop.gui.qt import (
@@ -18,6 +17,13 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.details import (
+    DetailsTree,
+    sections_from_mapping,
+    wire_row_actions,
+    words,
+)
+from smki_desktop.services.cert_view import Row, Section
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
@@ -33,7 +39,7 @@ class Page(QWidget):
         super().__init__(parent)
         self.services = services
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("<h2>Audit log</h2>Every change made in this environment, "
+        lay.addWidget(QLabel("Every change made in this environment, "
                              "hash-chained; the chain's head is kept in your OS keyring."))
         bar = QHBoxLayout()
         self.filter = QLineEdit()
@@ -55,17 +61,43 @@ class Page(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         lay.addWidget(self.table, 1)
+        self.entries: list[Any] = []
+        self.details = DetailsTree("auditDetails")
+        self.details.setAccessibleName("The selected audit record")
+        self.details.setMaximumHeight(200)
+        lay.addWidget(self.details)
+        self.table.itemSelectionChanged.connect(self.show_details)
+        wire_row_actions(self.table, lambda: [("Show the record", self.focus_details)],
+                         self.focus_details)
 
     def refresh(self) -> None:
         entries = self.services.ctx.audit.entries(limit=2000,
                                                   action_prefix=self.filter.text().strip())
+        self.entries = entries
         self.table.setRowCount(len(entries))
         for row, e in enumerate(entries):
             vals = [str(e.seq), e.ts[:19].replace("T", " "), e.actor, e.action,
-                    json.dumps(e.details, ensure_ascii=False)[:300]]
+                    words(e.details)[:300]]
             for col, v in enumerate(vals):
                 self.table.setItem(row, col, QTableWidgetItem(v))
-        self.table.resizeColumnsToContents()
+
+    def show_details(self) -> None:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        if not rows or rows[0] >= len(self.entries):
+            return
+        e = self.entries[rows[0]]
+        record = Section("Record", (Row("Number", str(e.seq)), Row("Time", e.ts),
+                                    Row("Who", e.actor), Row("Action", e.action),
+                                    Row("Environment", e.environment)))
+        artifacts = tuple(Row(k.replace("_", " "), f"SHA-256 {v}")
+                          for k, v in e.artifacts.items())
+        self.details.show_sections([record, *sections_from_mapping(e.details, "Details"),
+                                    *([Section("Files and data (hashes)", artifacts)]
+                                      if artifacts else [])])
+
+    def focus_details(self) -> None:
+        self.show_details()
+        self.details.setFocus()
 
     def verify(self) -> None:
         self.verify_button.setEnabled(False)

@@ -1,10 +1,12 @@
 """Certificates page: the certificates of this environment with filters (role, usage, EUI,
-status), details with every profile field decoded, import (file or paste, in the background)
-with the acceptance result shown, and the Organisation CSR wizard."""
+status), details as a readable tree (subject decoded as role and EUI, validity, fingerprints,
+chain, acceptance findings one by one, key and CSR), export as PEM, DER or chain and copy (menu,
+right-click, double-click), import (file or paste, in the background) with the acceptance
+result shown, and the Organisation CSR wizard."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,7 @@ from smki_desktop.gui.qt import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QGuiApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -28,6 +31,11 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.confirm import ask_confirmation
+from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
+from smki_desktop.gui.widgets.reason import ReasonDialog
+from smki_desktop.services import cert_rejection, cert_view, renewal
 from smki_desktop.services import certificates as cert_service
 
 if TYPE_CHECKING:
@@ -86,7 +94,14 @@ class Page(QWidget):
         self.import_button.clicked.connect(self.import_file)
         self.paste_button.clicked.connect(self.import_paste)
         self.wizard_button.clicked.connect(self.open_wizard)
-        for b in (self.import_button, self.paste_button, self.wizard_button):
+        self.export_button = QPushButton("E&xport…")
+        self.export_button.setToolTip("Write the selected certificate as PEM, DER or its "
+                                      "chain (PEM)")
+        self.copy_button = QPushButton("&Copy PEM")
+        self.export_button.clicked.connect(lambda: self.choose_export())
+        self.copy_button.clicked.connect(self.copy_pem)
+        for b in (self.import_button, self.paste_button, self.wizard_button,
+                  self.export_button, self.copy_button):
             actions.addWidget(b)
         actions.addStretch(1)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -95,8 +110,8 @@ class Page(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self.show_details)
-        self.details = QPlainTextEdit()
-        self.details.setReadOnly(True)
+        wire_row_actions(self.table, self.row_actions, self.focus_details)
+        self.details = DetailsTree("certificateDetails")
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -123,13 +138,134 @@ class Page(QWidget):
                                    r.usage or "", r.status, (r.not_after or "")[:10],
                                    r.issuer]):
                 self.table.setItem(i, j, QTableWidgetItem(v))
+        if self.records and not self.table.selectedItems():
+            self.table.selectRow(0)  # the details show something at once
+
+    def selected(self) -> cert_service.CertRecord | None:
+        rows = {i.row() for i in self.table.selectedItems()}
+        return self.records[min(rows)] if rows else None
 
     def show_details(self) -> None:
-        rows = {i.row() for i in self.table.selectedItems()}
-        if not rows:
+        rec = self.selected()
+        if rec is None:
             return
-        rec = self.records[min(rows)]
-        self.details.setPlainText(json.dumps(cert_service.certificate_details(rec), indent=2))
+        try:
+            self.details.show_sections(cert_view.certificate_view(self.services.ctx, rec),
+                                       collapsed=("Extensions",))
+        except Exception as exc:  # a certificate that cannot be read still lists
+            self.result_label.setText(error_text(exc))
+
+    def focus_details(self) -> None:
+        self.show_details()
+        self.details.setFocus()
+
+    def row_actions(self) -> list[tuple[str, Callable[[], None]]]:
+        if self.selected() is None:
+            return []
+        return [("Show details", self.focus_details), ("Copy PEM", self.copy_pem),
+                ("Export as PEM…", lambda: self.choose_export("pem")),
+                ("Export as DER…", lambda: self.choose_export("der")),
+                ("Export the chain (PEM)…", lambda: self.choose_export("chain")),
+                ("Renew (new key and CSR)…", self.ask_renew),
+                ("Record the rejection…", self.ask_reject)]
+
+    def ask_reject(self) -> None:
+        """For a certificate that fails the acceptance check: the reason, the summary, then
+        the rejection recorded and the notice for the DCC shown (and copied)."""
+        rec = self.selected()
+        if rec is None:
+            return
+        if rec.status != cert_service.TO_BE_REJECTED:
+            self.result_label.setText(f"Certificate {rec.serial} is {rec.status}: only a "
+                                      "certificate that fails the acceptance check is "
+                                      "rejected.")
+            return
+        dlg = ReasonDialog(f"Reject certificate {rec.serial}", self)
+        self.reason_dialog = dlg
+
+        def reasoned() -> None:
+            reason = dlg.reason.text().strip()
+            ask_confirmation(
+                self, lambda: self.reject(rec, reason), title="Reject the certificate",
+                env=self.services.ctx.env, action="&Record rejection",
+                what="Record that this issued certificate is rejected: it will not be used, "
+                     "and the notice for the DCC is shown to send.",
+                facts=[("Certificate", rec.serial), ("Issuer", rec.issuer),
+                       ("Findings", str(len(rec.reasons))), ("Reason", reason)])
+
+        dlg.accepted.connect(reasoned)
+        dlg.open()
+
+    def reject(self, rec: cert_service.CertRecord, reason: str) -> None:
+        def done(res: cert_rejection.Rejected) -> None:
+            QGuiApplication.clipboard().setText(res.notice)
+            self.result_label.setText(f"Rejection of {res.serial} recorded; the notice for "
+                                      "the DCC is on the clipboard:\n" + res.notice)
+            self.refresh()
+
+        self.services.jobs.submit(cert_rejection.reject, self.services.ctx, rec.serial, reason,
+                                  rec.issuer, on_done=done,
+                                  on_error=lambda e: self.result_label.setText(error_text(e)),
+                                  name="reject certificate")
+
+    def ask_renew(self) -> None:
+        rec = self.selected()
+        if rec is None:
+            return
+        try:
+            p = renewal.plan(self.services.ctx, rec.serial, rec.issuer)
+        except SmkiError as exc:
+            self.result_label.setText(error_text(exc))
+            return
+        ask_confirmation(
+            self, lambda: self.renew(rec), title="Renew the certificate",
+            env=self.services.ctx.env, action="&Make key and CSR",
+            what="Make a new key and an Organisation CSR for the same role, EUI and usage, "
+                 "linked to this certificate. Submit the CSR next (Requests page).",
+            facts=[("Certificate", rec.serial), ("Role", p.role), ("EUI", p.eui),
+                   ("Usage", p.usage.value), ("Expires", (rec.not_after or "?")[:10])],
+            warning=(f"It was renewed before ({len(p.earlier)} time(s)): this makes another "
+                     "key and CSR." if p.earlier else ""))
+
+    def renew(self, rec: cert_service.CertRecord) -> None:
+        def done(res: renewal.Renewed) -> None:
+            self.result_label.setText(
+                f"Renewal of {res.old_serial}: new key {res.new_key_id[:16]} and "
+                f"Organisation CSR {res.csr.csr_id}. Submit it from the Requests page.")
+            self.show_details()
+
+        self.services.jobs.submit(renewal.renew, self.services.ctx, rec.serial, rec.issuer,
+                                  on_done=done,
+                                  on_error=lambda e: self.result_label.setText(error_text(e)),
+                                  name="renew certificate")
+
+    def copy_pem(self) -> None:
+        rec = self.selected()
+        if rec is not None:
+            QGuiApplication.clipboard().setText(rec.pem().decode())
+            self.services.status(f"Copied certificate {rec.serial} (PEM).")
+
+    def choose_export(self, fmt: str = "pem") -> None:
+        rec = self.selected()
+        if rec is None:
+            self.result_label.setText("Select a certificate first.")
+            return
+        suffix = {"pem": "pem", "der": "cer", "chain": "chain.pem"}[fmt]
+        name, _ = QFileDialog.getSaveFileName(self, f"Export certificate {rec.serial}",
+                                              f"{rec.serial}.{suffix}")
+        if name:
+            self.export(rec, Path(name), fmt)
+
+    def export(self, rec: cert_service.CertRecord, path: Path, fmt: str) -> None:
+        """Write in the background (the save dialog has confirmed replacing a file)."""
+        def done(res: cert_view.CertExported) -> None:
+            self.result_label.setText(f"Wrote certificate {rec.serial} to {res.path} "
+                                      f"({fmt.upper()}).")
+
+        self.services.jobs.submit(cert_view.export_certificate, self.services.ctx, rec, path,
+                                  fmt, overwrite=True, on_done=done,
+                                  on_error=lambda e: self.result_label.setText(error_text(e)),
+                                  name="cert export")
 
     def _import(self, data: bytes, what: str) -> None:
         def done(result: cert_service.ImportResult) -> None:
@@ -138,7 +274,7 @@ class Page(QWidget):
             self.refresh()
 
         def failed(exc: BaseException) -> None:
-            self.result_label.setText(str(getattr(exc, "message", exc)))
+            self.result_label.setText(error_text(exc))
 
         self.services.jobs.submit(cert_service.import_certificate, self.services.ctx, data,
                                   what=what, on_done=done, on_error=failed, name="cert import")

@@ -6,6 +6,7 @@ import html
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.gui.hints import gui_hint
 from smki_desktop.gui.qt import (
     QGroupBox,
     QHBoxLayout,
@@ -15,6 +16,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.expiry import ExpiryWidget
 from smki_desktop.services import keys as key_service
 from smki_desktop.services import party as party_service
 
@@ -33,8 +35,6 @@ class Page(QWidget):
         super().__init__(parent)
         self.services = services
         lay = QVBoxLayout(self)
-        head = QLabel(f"<h2>Dashboard — {services.ctx.env.label}</h2>")
-        lay.addWidget(head)
         row = QHBoxLayout()
         self.party_box = QGroupBox("Organisation (Party profile)")
         self.party_label = QLabel()
@@ -61,6 +61,8 @@ class Page(QWidget):
         self.todo_label.setWordWrap(True)
         QVBoxLayout(self.todo_box).addWidget(self.todo_label)
         lay.addWidget(self.todo_box)
+        self.expiry = ExpiryWidget(services)
+        lay.addWidget(self.expiry)
         self.readiness: QWidget | None = None
         self._layout = lay
         lay.addStretch(1)
@@ -113,7 +115,7 @@ class Page(QWidget):
             f"<b>{html.escape(officer.name)}</b><br>{officer.role.value.upper()}"
             + (f" · {html.escape(officer.email)}" if officer.email else "")
             if officer else "<i>No officer profile yet: audit records will say 'unknown'.</i>")
-        todo = party_service.missing_setup(ctx)
+        todo = [f"{s.text}: {gui_hint(s.hint)}" for s in party_service.missing_setup_steps(ctx)]
         if self.keyring_problem:
             todo.insert(0, self.keyring_problem)
         n_keys = len(key_service.list_keys(ctx))
@@ -121,6 +123,8 @@ class Page(QWidget):
         self.todo_label.setText(
             "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in todo) + "</ul>"
             if todo else f"Everything basic is in place. {n_keys} key(s) in this environment.")
+        if hasattr(self, "expiry"):
+            self.expiry.refresh()
         refresh = getattr(self.readiness, "refresh", None)
         if callable(refresh):
             refresh()
@@ -131,4 +135,5 @@ class Page(QWidget):
         dlg = FirstRunDialog(self.services, self, show_party=party, show_officer=not party)
         dlg.setWindowTitle("Party profile" if party else "Your officer profile")
         dlg.accepted.connect(self.refresh)
+        dlg.accepted.connect(self.services.window.refresh_status)  # the officer in the status bar
         dlg.open()

@@ -12,6 +12,7 @@ rather than by per-row virtual calls from C++ (seconds at that size), and the pr
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ from smki_desktop.gui.qt import (
     QDropEvent,
     QFileDialog,
     QFormLayout,
+    QGuiApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -45,6 +47,10 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.confirm import ask_confirmation
+from smki_desktop.gui.widgets.details import wire_row_actions
+from smki_desktop.services import device_adhoc
 
 if TYPE_CHECKING:
     from smki_desktop.gui.jobs import Job
@@ -161,6 +167,7 @@ class Page(QWidget):
         self.ctx = services.ctx
         self.job: Job | None = None
         self.source: Path | None = None
+        self.valid_count = 0  # CSRs found valid in `source` by the last validation
         self.setAcceptDrops(True)
 
         layout = QVBoxLayout(self)
@@ -177,14 +184,23 @@ class Page(QWidget):
         self.all_btn = QPushButton("&All device CSRs")
         self.generate_btn = QPushButton("&Generate test devices…")
         self.export_btn = QPushButton("&Export view to CSV…")
+        self.adhoc_btn = QPushButton("Send &one Device CSR (ad hoc)…")
+        self.adhoc_btn.setToolTip("Check a single Device CSR and send it on its own over the "
+                                  "web service")
         # two rows: where CSRs come from, then what to do with them (one row would make the
         # window wider than a laptop screen)
-        for b in (self.open_btn, self.folder_btn, self.all_btn, self.generate_btn):
+        for b in (self.open_btn, self.folder_btn, self.all_btn, self.generate_btn,
+                  self.adhoc_btn):
             bar.addWidget(b)
         bar.addStretch(1)
         layout.addLayout(bar)
         actions = QHBoxLayout()
-        for b in (self.package_btn, self.submit_btn, self.import_btn, self.export_btn):
+        self.chart_btn = QPushButton("Batches &chart")
+        self.chart_btn.setCheckable(True)
+        self.chart_btn.setToolTip("Batches over time and their outcomes (the figures are the "
+                                  "table)")
+        for b in (self.package_btn, self.submit_btn, self.import_btn, self.export_btn,
+                  self.chart_btn):
             actions.addWidget(b)
         actions.addStretch(1)
         layout.addLayout(actions)
@@ -230,7 +246,11 @@ class Page(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         for col, width in enumerate((190, 100, 90, 360, 160)):
             self.table.setColumnWidth(col, width)
+        self.table.setAccessibleName("Device CSRs")
+        wire_row_actions(self.table, self.row_actions, self.copy_row)
         layout.addWidget(self.table, 1)
+        self.chart: Any = None  # built when first asked for (charting stays out of start-up)
+        self._layout = layout
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -245,12 +265,14 @@ class Page(QWidget):
         self.open_btn.clicked.connect(self._choose_file)
         self.folder_btn.clicked.connect(self._choose_folder)
         self.package_btn.clicked.connect(self._choose_package)
-        self.submit_btn.clicked.connect(self.submit)
+        self.submit_btn.clicked.connect(self.request_submit)
         self.import_btn.clicked.connect(self._choose_import)
         self.all_btn.clicked.connect(self.show_all)
         self.generate_btn.clicked.connect(self._choose_generate)
         self.export_btn.clicked.connect(self._choose_export)
         self.cancel_btn.clicked.connect(self.cancel)
+        self.adhoc_btn.clicked.connect(self._choose_adhoc)
+        self.chart_btn.toggled.connect(self.show_chart)
 
     # -- drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -267,9 +289,11 @@ class Page(QWidget):
 
     # -- jobs
     def _run(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None],
-             what: str, cancellable: bool = True, **kwargs: Any) -> None:
+             what: str, cancellable: bool = True,
+             failed: Callable[[], None] | None = None, **kwargs: Any) -> None:
         """Run `fn` as a job; `cancellable` False for a job that does not check
-        `progress.cancelled` (its Cancel button stays disabled rather than do nothing)."""
+        `progress.cancelled` (its Cancel button stays disabled rather than do nothing);
+        `failed()` runs first when the job fails or is cancelled."""
         if self.job is not None:
             self.services.status("A device job is already running; wait or cancel it.")
             return
@@ -277,13 +301,13 @@ class Page(QWidget):
         self.cancel_btn.setEnabled(cancellable)
         self.job = self.services.jobs.submit(
             fn, *args, on_done=lambda r: self._finished(done, r),
-            on_error=lambda e: self._failed(what, e), on_progress=self._progress,
+            on_error=lambda e: self._failed(what, e, failed), on_progress=self._progress,
             name=what, **kwargs)
 
     def _busy(self, busy: bool, text: str = "") -> None:
         self.cancel_btn.setEnabled(busy)
         for b in (self.open_btn, self.folder_btn, self.import_btn, self.generate_btn,
-                  self.all_btn):
+                  self.all_btn, self.adhoc_btn):
             b.setEnabled(not busy)
         self.package_btn.setEnabled(not busy and self.source is not None)
         self.submit_btn.setEnabled(not busy and self.source is not None)
@@ -306,8 +330,11 @@ class Page(QWidget):
         self._busy(False, "Done")
         done(result)
 
-    def _failed(self, what: str, exc: BaseException) -> None:
+    def _failed(self, what: str, exc: BaseException,
+                failed: Callable[[], None] | None = None) -> None:
         self.job = None
+        if failed is not None:
+            failed()
         from smki_desktop.crypto.device_csr import Cancelled
 
         if isinstance(exc, Cancelled) or (isinstance(exc, SmkiError)
@@ -316,8 +343,7 @@ class Page(QWidget):
             self.summary.setText(f"{what} cancelled; nothing was changed.")
             return
         self._busy(False, "Failed")
-        message = exc.message if isinstance(exc, SmkiError) else f"{type(exc).__name__}: {exc}"
-        self.summary.setText(f"{what} failed: {message}")
+        self.summary.setText(f"{what} failed: {error_text(exc)}")
         self.services.error(what, exc)
 
     def cancel(self) -> None:
@@ -328,12 +354,22 @@ class Page(QWidget):
     # -- actions
     def validate(self, path: Path) -> None:
         self.source = Path(path)
+        self.valid_count = 0
         self.hint.setText(f"Source: {self.source}")
         self._run(_validate_rows, self.ctx, self.source, done=self._show_validation,
-                  what="Validating")
+                  what="Validating", failed=self._load_failed)
+
+    def _load_failed(self) -> None:
+        """A source that could not be read is no source: Package and Submit go grey and the
+        previous rows go, so nothing old is mistaken for this file's result."""
+        self.source = None
+        self.valid_count = 0
+        self.hint.setText(DROP_HINT)
+        self._set_rows([])
 
     def _show_validation(self, payload: tuple[Any, list[Row], list[str]]) -> None:
         res, rows, hay = payload
+        self.valid_count = len(res.accepted)
         self._set_rows(rows, hay)
         self.summary.setText(f"{res.assessment.total:,} CSRs: {len(res.accepted):,} valid, "
                              f"{len(res.rejected):,} rejected ({res.seconds:.1f} s).")
@@ -357,6 +393,66 @@ class Page(QWidget):
             f"Batch {res.batch_id}: {zips} in {res.files.zips[0].parent}. Upload each zip to the "
             "SMKI Portal, then import the report and response zip here within 30 days.")
         self.show_all()
+
+    def request_submit(self) -> None:
+        """The Submit button: a summary of what will be sent, then `submit()`."""
+        if self.source is None:
+            return
+        ask_confirmation(
+            self, self.submit, title="Submit Device CSRs", env=self.ctx.env,
+            action="&Submit to the DCC",
+            what="Send these Device CSRs to the DCC over the web service, signed with your "
+                 "web-service credential. The DCC issues a certificate for each one.",
+            facts=[("Source", str(self.source)), ("Device CSRs", f"{self.valid_count:,}"),
+                   ("Credential", "the web-service credential (Settings → Portal)")])
+
+    def show_chart(self, on: bool) -> None:
+        if on and self.chart is None:
+            charts = importlib.import_module("smki_desktop.gui.charts")
+            self.chart = charts.BatchChart()
+            self._layout.insertWidget(self._layout.indexOf(self.table) + 1, self.chart)
+        if self.chart is not None:
+            self.chart.setVisible(on)
+        if on:
+            self.services.jobs.submit(
+                _batch_counts, self.ctx, name="batch outcomes",
+                on_done=lambda b: self.chart.show_batches(b) if self.chart else None,
+                on_error=lambda e: self.summary.setText(error_text(e)))
+
+    def adhoc(self, path: Path) -> None:
+        """One Device CSR: checked in the background, then a summary, then sent."""
+        def check(ctx: Any, p: Path) -> Any:
+            return device_adhoc.check(ctx, p.read_bytes(), p.name)
+
+        def checked(c: device_adhoc.AdhocCheck) -> None:
+            if not c.ok:
+                self.summary.setText(f"{path.name}: Device CSR for {c.device_eui} fails the "
+                                     "device profile, so it is not sent: "
+                                     + "; ".join(c.findings))
+                return
+            ask_confirmation(
+                self, lambda: self._run(device_adhoc.submit, self.ctx, c.der, str(path),
+                                        done=self._adhoc_sent, what="Sending the Device CSR",
+                                        cancellable=False),
+                title="Send one Device CSR", env=self.ctx.env, action="&Send to the DCC",
+                what="Send this Device CSR on its own (ad hoc) to the DCC over the web "
+                     "service; the DCC issues its certificate.",
+                facts=[("File", str(path)), ("Device", c.device_eui), ("Usage", c.usage),
+                       ("How many", "1")])
+
+        self._run(check, self.ctx, Path(path), done=checked, what="Checking the Device CSR",
+                  cancellable=False)
+
+    def _adhoc_sent(self, res: device_adhoc.AdhocSent) -> None:
+        item = res.item
+        self.summary.setText(f"Device CSR sent as {item.ref}: {item.state}"
+                             + (f" ({item.last_error})" if item.last_error else "") + ".")
+
+    def _choose_adhoc(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "One Device CSR", "",
+                                              "Device CSR (*.csr *.pem *.der);;All files (*)")
+        if path:
+            self.adhoc(Path(path))
 
     def submit(self) -> None:
         from smki_desktop.services import devices
@@ -417,6 +513,28 @@ class Page(QWidget):
         self._run(_export_rows, self.ctx, Path(path), rows_to_csv(rows), len(rows),
                   done=lambda p: self.summary.setText(f"Exported {len(rows):,} rows to {p}."),
                   what="Exporting", cancellable=False)
+
+    def selected_row(self) -> Row | None:
+        idx = self.table.currentIndex()
+        if not idx.isValid():
+            return None
+        src = self.proxy.mapToSource(idx)
+        return self.model.rows[self.model.view[src.row()]] if src.isValid() else None
+
+    def copy_row(self) -> None:
+        r = self.selected_row()
+        if r is not None:
+            QGuiApplication.clipboard().setText("\t".join(r))
+            self.services.status(f"Copied the row of {r[0]}.")
+
+    def row_actions(self) -> list[tuple[str, Callable[[], None]]]:
+        r = self.selected_row()
+        if r is None:
+            return []
+        return [("Copy the row", self.copy_row),
+                (f"Copy the EUI {r[0]}", lambda: QGuiApplication.clipboard().setText(r[0])),
+                ("Show only this device", lambda: self.filter_edit.setText(r[0])),
+                ("Export this view to CSV…", self._choose_export)]
 
     # -- table helpers
     def _set_rows(self, rows: list[Row], hay: list[str] | None = None) -> None:
@@ -504,6 +622,13 @@ def _validate_rows(ctx: Any, path: Path, progress: Any = None) -> tuple[Any, lis
                        for a in res.accepted]
     rows += [(r.eui, r.usage, "rejected", r.reason, r.source, r.locator) for r in res.rejected]
     return res, rows, make_hay(rows)
+
+
+def _batch_counts(ctx: Any) -> list[tuple[str, dict[str, int]]]:
+    """Background: every batch's creation time and per-status counts, in time order."""
+    from smki_desktop.services import devices
+
+    return [(b.created, dict(b.counts)) for b in devices.status(ctx)]
 
 
 def _export_rows(ctx: Any, path: Path, data: bytes, count: int) -> Path:

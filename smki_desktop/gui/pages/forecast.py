@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.core.errors import SmkiError
-from smki_desktop.core.forecast import Category, Forecast, month_key
+from smki_desktop.core.forecast import Category, Forecast, add_months, month_key
+from smki_desktop.gui.charts import ForecastChart
 from smki_desktop.gui.qt import (
     QColor,
     QFileDialog,
@@ -19,9 +19,12 @@ from smki_desktop.gui.qt import (
     Qt,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import forecast as svc
 
 if TYPE_CHECKING:
@@ -38,9 +41,9 @@ class Page(QWidget):
         super().__init__(parent)
         self.services = services
         self.forecast: Forecast | None = None
+        self.first_forecast_row = 0  # rows above it are the history the forecast comes from
         self._loading = False
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"<h2>CSR forecast — {services.ctx.env.label}</h2>"))
         self.summary = QLabel()
         self.summary.setObjectName("forecastSummary")
         self.summary.setWordWrap(True)
@@ -50,9 +53,21 @@ class Page(QWidget):
         self.table.setHorizontalHeaderLabels(["Month", *(c.label for c in CATS), "Total"])
         self.table.itemChanged.connect(self._edited)
         self.table.horizontalHeader().setStretchLastSection(True)
-        lay.addWidget(self.table, 3)
-        lay.addWidget(QLabel("Edit a number to plan that month (bold = planned; clear a cell "
-                             "to go back to the baseline)."))
+        wire_row_actions(self.table, lambda: [("Export CSV…", lambda: self._export_dialog("csv")),
+                                              ("Export PDF…", lambda: self._export_dialog("pdf"))],
+                         lambda: None)
+        self.chart = ForecastChart()
+        self.views = QTabWidget()
+        self.views.setObjectName("forecastViews")
+        self.views.setAccessibleName("Chart or figures")
+        self.views.addTab(self.chart, "&Chart")
+        self.views.addTab(self.table, "&Figures")
+        lay.addWidget(self.views, 3)
+        note = QLabel("Shaded rows are what you sent (history; the current month so far). "
+                      "Edit a number in a later month to plan it (bold = planned; clear a cell "
+                      "to go back to the baseline).")
+        note.setWordWrap(True)
+        lay.addWidget(note)
         lay.addWidget(QLabel("<b>Warnings</b>"))
         self.warnings = QListWidget()
         self.warnings.setObjectName("forecastWarnings")
@@ -74,10 +89,26 @@ class Page(QWidget):
     def refresh(self) -> None:
         f, h = svc.build_forecast(self.services.ctx)
         self.forecast = f
+        current = add_months(f.first_month, -1)
+        past = [*f.history_months, current]
+        self.first_forecast_row = len(past)
         self._loading = True
         try:
-            self.table.setRowCount(len(f.months))
-            for r, m in enumerate(f.months):
+            self.table.setRowCount(len(past) + len(f.months))
+            shade = QColor("#ECEFF1")
+            for r, month in enumerate(past):
+                counts = h.counts.get(month, {})
+                label = month_key(month) + (" (so far)" if month == current else " (history)")
+                values = [label, *(str(counts.get(c, 0)) for c in CATS),
+                          str(sum(counts.get(c, 0) for c in CATS))]
+                for col, text in enumerate(values):
+                    hi = QTableWidgetItem(text)
+                    hi.setFlags(hi.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                    hi.setBackground(shade)
+                    hi.setToolTip("What was sent that month (not editable)")
+                    self.table.setItem(r, col, hi)
+            for r0, m in enumerate(f.months):
+                r = r0 + self.first_forecast_row
                 item = QTableWidgetItem(month_key(m.month))
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(r, 0, item)
@@ -94,10 +125,11 @@ class Page(QWidget):
                 self.table.setItem(r, 1 + len(CATS), tot)
         finally:
             self._loading = False
-        self.table.resizeColumnsToContents()
+        self.chart.show_forecast(f, h.counts, past)
         avgs = ", ".join(f"{c.label} {f.averages[c]:.1f}" for c in CATS)
-        src = ", ".join(h.sources) or "none"
-        missing = f" No history yet for: {'; '.join(h.missing)}." if h.missing else ""
+        src = ", ".join(h.source_labels) or "nothing yet"
+        missing = (f" No history yet for: {'; '.join(h.missing_labels)}."
+                   if h.missing_labels else "")
         self.summary.setText(f"Recent monthly average: {avgs}. History from: {src}.{missing}")
         self.warnings.clear()
         for w in f.warnings:
@@ -107,9 +139,10 @@ class Page(QWidget):
         if self._loading or self.forecast is None:
             return
         col = item.column()
-        if not 1 <= col <= len(CATS):
+        row = item.row() - self.first_forecast_row
+        if not 1 <= col <= len(CATS) or row < 0:
             return
-        month = month_key(self.forecast.months[item.row()].month)
+        month = month_key(self.forecast.months[row].month)
         text = item.text().strip()
         try:
             count = None if text == "" else int(text)
@@ -125,7 +158,7 @@ class Page(QWidget):
                                   name="forecast.plan")
 
     def _failed(self, exc: BaseException) -> None:
-        self.message.setText(exc.message if isinstance(exc, SmkiError) else str(exc))
+        self.message.setText(error_text(exc))
         self.refresh()
 
     def _export_dialog(self, kind: str) -> None:

@@ -1,10 +1,13 @@
 """Keys page: this environment's keys, generating a new one (dialog, in the background), and
-a key's details with its public key."""
+each key as one object: its details, its CSRs and the certificates and credentials issued for
+it, its public key; archive or delete with a reason (refused while a live certificate depends
+on the key), from buttons, the right-click menu, or double-click for the details."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
@@ -20,7 +23,6 @@ from smki_desktop.gui.qt import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     Qt,
@@ -29,9 +31,15 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.confirm import ask_confirmation
+from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
 from smki_desktop.gui.widgets.key_backup import KeyBackupDialog
-from smki_desktop.services import key_backup
+from smki_desktop.gui.widgets.reason import ReasonDialog
+from smki_desktop.services import csr as csr_service
+from smki_desktop.services import key_backup, key_lifecycle
 from smki_desktop.services import keys as key_service
+from smki_desktop.services.cert_view import Row, Section
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
@@ -86,6 +94,34 @@ class GenerateKeyDialog(QDialog):
         self.accept()
 
 
+class CsrForKeyDialog(QDialog):
+    """Role and EUI for an Organisation CSR made with a key already on the Keys page."""
+
+    def __init__(self, key: KeyInfo, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Organisation CSR with key {key.short_id}")
+        form = QFormLayout(self)
+        party = ctx.party()
+        self.role = QLineEdit()
+        self.role.setPlaceholderText("role code or name, e.g. 02 or supplier")
+        self.role.setAccessibleName("Remote Party Role")
+        self.eui = QLineEdit(str(party.eui_ranges[0].first) if party else "")
+        self.eui.setAccessibleName("Entity EUI-64")
+        self.cn = QLineEdit()
+        self.cn.setPlaceholderText("optional")
+        self.cn.setAccessibleName("Common name (optional)")
+        form.addRow(QLabel(f"Key: {key.label} ({key.usage.value})"))
+        form.addRow("&Role", self.role)
+        form.addRow("&EUI-64", self.eui)
+        form.addRow("&Common name", self.cn)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Make CSR")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
 class Page(QWidget):
     title = "Keys"
     order = 10
@@ -95,17 +131,23 @@ class Page(QWidget):
         self.services = services
         self.keys: list[KeyInfo] = []
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"<h2>Keys — {services.ctx.env.label}</h2>"))
         bar = QHBoxLayout()
         self.generate_button = QPushButton("&Generate key…")
         self.generate_button.clicked.connect(self.open_generate)
         self.copy_button = QPushButton("&Copy key id")
         self.copy_button.clicked.connect(self.copy_id)
+        self.archive_button = QPushButton("&Archive…")
+        self.archive_button.setToolTip("Keep the key but offer it for no new work")
+        self.archive_button.clicked.connect(lambda: self.ask_retire("archive"))
+        self.delete_button = QPushButton("&Delete…")
+        self.delete_button.setToolTip("Destroy the private key (refused while a live "
+                                      "certificate uses it)")
+        self.delete_button.clicked.connect(lambda: self.ask_retire("delete"))
         self.backup_button = QPushButton("&Back up…")
         self.backup_button.clicked.connect(self.open_backup)
-        bar.addWidget(self.generate_button)
-        bar.addWidget(self.copy_button)
-        bar.addWidget(self.backup_button)
+        for b in (self.generate_button, self.copy_button, self.backup_button,
+                  self.archive_button, self.delete_button):
+            bar.addWidget(b)
         bar.addStretch(1)
         lay.addLayout(bar)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -118,9 +160,12 @@ class Page(QWidget):
                                                            QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.itemSelectionChanged.connect(self.show_details)
-        self.details = QPlainTextEdit()
-        self.details.setReadOnly(True)
-        self.details.setObjectName("keyDetails")
+        wire_row_actions(self.table, self.row_actions, self.focus_details)
+        self.details = DetailsTree("keyDetails")
+        self.message = QLabel("")
+        self.message.setObjectName("keyMessage")
+        self.message.setWordWrap(True)
+        lay.addWidget(self.message)
         split.addWidget(self.table)
         split.addWidget(self.details)
         split.setSizes([400, 200])
@@ -140,13 +185,15 @@ class Page(QWidget):
                 item = QTableWidgetItem(v)
                 if v == "NO BACKUP":
                     item.setToolTip("This key has no backup: a lost keyring or data folder "
-                                    "loses it. Back it up with `smki key backup`.")
+                                    "loses it. Use Back up… to make one.")
                 self.table.setItem(row, col, item)
-        self.table.resizeColumnsToContents()
         if not self.keys:
-            self.details.setPlainText("No keys in this environment yet. Generate one to start.")
+            self.details.show_sections([Section("No keys", (Row(
+                "", "No keys in this environment yet. Generate one to start."),))])
         elif not self.table.selectionModel().selectedRows():
             self.table.selectRow(0)
+        else:
+            self.show_details()  # the same row, with what changed (label, CSRs, flags)
 
     def selected(self) -> KeyInfo | None:
         rows = self.table.selectionModel().selectedRows()
@@ -156,13 +203,129 @@ class Page(QWidget):
         k = self.selected()
         if k is None:
             return
-        self.details.setPlainText(
-            f"Label:       {k.label}\nKey id:      {k.key_id}\nUsage:       {k.usage.value}\n"
-            f"Type:        {k.key_type.value}\nEnvironment: {k.environment.label}\n"
-            f"Location:    {k.location.value} ({k.location_ref})\n"
-            f"Created:     {k.created.isoformat()}\n"
-            + (f"Flags:       {', '.join(k.flags)}\n" if k.flags else "")
-            + "\n" + key_service.public_pem(k).decode())
+        try:
+            obj = key_lifecycle.key_object(self.services.ctx, k.key_id)
+        except SmkiError as exc:
+            self.message.setText(error_text(exc))
+            return
+        live = {c.serial for c in obj.live}
+        key_rows = (Row("Label", k.label), Row("Key id", k.key_id),
+                    Row("Usage", f"{k.usage.value} — {USAGE_HELP[k.usage]}"),
+                    Row("Type", k.key_type.value), Row("Environment", k.environment.label),
+                    Row("Location", f"{k.location.value} ({k.location_ref})"),
+                    Row("Created", k.created.strftime("%Y-%m-%d %H:%M UTC")),
+                    Row("Flags", ", ".join(k.flags) or "none", problem=bool(k.flags)))
+        csrs = tuple(Row(f"CSR {c.csr_id}", f"{c.family} {c.usage}, made {c.created[:10]}, "
+                         f"{c.status}") for c in obj.csrs) or (Row("CSRs", "none yet"),)
+        certs = tuple(Row(f"{c.kind.capitalize()} {c.serial}",
+                          f"{c.subject} — {c.status}, until {c.not_after[:10] or '?'}"
+                          + (" (in use)" if c.serial in live else ""))
+                      for c in obj.certificates) or (Row("Certificates", "none yet"),)
+        self.details.show_sections([
+            Section("Key", key_rows), Section("Requests (CSRs) made with it", csrs),
+            Section("Certificates and credentials issued for it", certs),
+            Section("Public key", (Row("PEM", key_service.public_pem(k).decode()
+                                       .replace("\n", " ").strip()),))],
+            collapsed=("Public key",))
+
+    def focus_details(self) -> None:
+        self.show_details()
+        self.details.setFocus()
+
+    def row_actions(self) -> list[tuple[str, Callable[[], None]]]:
+        if self.selected() is None:
+            return []
+        k = self.selected()
+        actions: list[tuple[str, Callable[[], None]]] = [
+            ("Show details", self.focus_details), ("Copy key id", self.copy_id),
+            ("Relabel…", self.ask_relabel)]
+        if k is not None and k.usage in (KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT):
+            actions.append(("Make an Organisation CSR with this key…", self.ask_csr))
+        return [*actions, ("Archive…", lambda: self.ask_retire("archive")),
+                ("Delete…", lambda: self.ask_retire("delete"))]
+
+    def ask_relabel(self) -> None:
+        k = self.selected()
+        if k is None:
+            return
+        dlg = ReasonDialog(f"Relabel key {k.short_id}", self)
+        dlg.reason.setText(k.label)
+        dlg.reason.setAccessibleName("New label")
+        self.reason_dialog = dlg
+        dlg.accepted.connect(lambda: self._job(
+            key_lifecycle.relabel_key, k.key_id, dlg.reason.text(),
+            done=lambda r: f"Key {r.key_id[:16]} is now labelled {r.label!r}.",
+            name="relabel key"))
+        dlg.open()
+
+    def ask_csr(self) -> None:
+        """A key made here, used for an Organisation CSR: role and EUI asked, then made."""
+        k = self.selected()
+        if k is None:
+            return
+        dlg = CsrForKeyDialog(k, self.services.ctx, self)
+        self.csr_dialog = dlg
+        dlg.accepted.connect(lambda: self._job(
+            csr_service.create_org_csr, k.key_id, dlg.role.text().strip(),
+            dlg.eui.text().strip(), dlg.cn.text().strip() or None,
+            done=lambda r: (f"Organisation CSR {r.csr_id} made with key {r.key.short_id}: "
+                            "submit it from the Requests page."),
+            name="CSR with this key"))
+        dlg.open()
+
+    def _job(self, fn: Callable[..., object], *args: object, done: Callable[[Any], str],
+             name: str) -> None:
+        def ok(res: Any) -> None:
+            self.message.setText(done(res))
+            self.refresh()
+
+        self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok,
+                                  on_error=lambda e: self.message.setText(error_text(e)),
+                                  name=name)
+
+    def ask_retire(self, action: str) -> None:
+        """Archive or delete: the reason first, then the summary (what, which key, the
+        environment, what depends on it), then the service in the background."""
+        k = self.selected()
+        if k is None:
+            self.message.setText("Select a key first.")
+            return
+        dlg = ReasonDialog(f"{action.capitalize()} key {k.short_id}", self)
+        self.reason_dialog = dlg
+
+        def reasoned() -> None:
+            reason = dlg.reason.text().strip()
+            obj = key_lifecycle.key_object(self.services.ctx, k.key_id)
+            what = ("Archive this key: it is kept but offered for no new work."
+                    if action == "archive" else
+                    "Delete this key's private key. This cannot be undone: nothing it "
+                    "signed can be signed again with it.")
+            ask_confirmation(
+                self, lambda: self.retire(action, k.key_id, reason),
+                title=f"{action.capitalize()} a key", env=self.services.ctx.env,
+                action=f"&{action.capitalize()} key", what=what,
+                facts=[("Key", f"{k.label} ({k.short_id})"), ("Usage", k.usage.value),
+                       ("Reason", reason), ("CSRs made with it", str(len(obj.csrs))),
+                       ("Certificates issued for it", str(len(obj.certificates))),
+                       ("Still in use", str(len(obj.live)))],
+                warning=("A live certificate depends on this key: the service will refuse."
+                         if obj.live else ""))
+
+        dlg.accepted.connect(reasoned)
+        dlg.open()
+
+    def retire(self, action: str, key_id: str, reason: str) -> None:
+        fn = key_lifecycle.archive_key if action == "archive" else key_lifecycle.delete_key
+
+        def done(res: key_lifecycle.KeyRetired) -> None:
+            self.message.setText(f"Key {res.key_id[:16]} "
+                                 f"{'archived' if action == 'archive' else 'deleted'}: "
+                                 f"{res.reason}")
+            self.refresh()
+
+        self.services.jobs.submit(fn, self.services.ctx, key_id, reason, on_done=done,
+                                  on_error=lambda e: self.message.setText(error_text(e)),
+                                  name=f"key {action}")
 
     def copy_id(self) -> None:
         k = self.selected()
@@ -228,8 +391,7 @@ class Page(QWidget):
 
         def failed(exc: BaseException) -> None:
             self.generate_button.setEnabled(True)
-            self.services.error("Could not generate the key",
-                                exc if isinstance(exc, SmkiError) else repr(exc))
+            self.services.error("Could not generate the key", exc)
 
         return self.services.jobs.submit(key_service.generate_key, self.services.ctx, usage,
                                          label, key_type, on_done=done, on_error=failed,

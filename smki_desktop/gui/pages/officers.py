@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.errors import SmkiError
-from smki_desktop.core.officers import Officer
+from smki_desktop.core.officers import Officer, Verification
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QCheckBox,
@@ -29,6 +29,8 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as svc
 from smki_desktop.store.atomic import write_atomic
@@ -41,17 +43,26 @@ COLUMNS = ["ID", "Role", "Status", "Name", "Email", "Nominated", "Verified", "Sc
 
 
 class VerifyDialog(QDialog):
-    """The verification meeting record: date, verifier, GPG45 evidence, outcome."""
+    """The verification meeting record: date, verifier, GPG45 evidence, outcome. The outcome
+    has no default (the officer says what happened); OK checks the answers here and keeps the
+    dialog open, with everything typed, when something is wrong."""
 
     def __init__(self, officer: Officer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Verification meeting — {officer.officer_id}")
+        self.verification: Verification | None = None
+        # set by the page: records the verification in a job; the dialog closes only when
+        # that succeeds (a refusal is shown here, with every answer kept)
+        self.submit: Callable[[Verification], None] | None = None
+        self.busy = False
         form = QFormLayout(self)
         self.date = QLineEdit()
         self.date.setPlaceholderText("YYYY-MM-DD")
+        self.date.setAccessibleName("Meeting date")
         self.verifier = QLineEdit()
-        form.addRow("Meeting date", self.date)
-        form.addRow("Verifier", self.verifier)
+        self.verifier.setAccessibleName("Verifier")
+        form.addRow("Meeting &date", self.date)
+        form.addRow("&Verifier", self.verifier)
         schema = nom.get_form(officer.role.value)
         self.evidence: list[tuple[str, QCheckBox]] = []
         for o in schema.field("verification.evidence").options:
@@ -60,9 +71,17 @@ class VerifyDialog(QDialog):
             self.evidence.append((o.value, cb))
             form.addRow("", cb)
         self.outcome = QComboBox()
+        self.outcome.setObjectName("outcome")
+        self.outcome.setAccessibleName("Outcome")
+        self.outcome.addItem("— choose the outcome —", "")
         self.outcome.addItem("Identity verified", "passed")
         self.outcome.addItem("Not verified", "failed")
-        form.addRow("Outcome", self.outcome)
+        form.addRow("&Outcome", self.outcome)
+        self.error = QLabel("")
+        self.error.setObjectName("verifyError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color:#B00020;")
+        form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -72,6 +91,37 @@ class VerifyDialog(QDialog):
     def values(self) -> tuple[str, str, list[str], str]:
         return (self.date.text(), self.verifier.text(),
                 [v for v, cb in self.evidence if cb.isChecked()], self.outcome.currentData())
+
+    def accept(self) -> None:
+        if self.busy:
+            return
+        date, verifier, evidence, outcome = self.values()
+        if not outcome:
+            self.error.setText("Outcome: choose whether the identity was verified.")
+            self.outcome.setFocus()
+            return
+        try:
+            self.verification = svc.parse_verification(date, verifier, evidence, outcome)
+        except SmkiError as exc:
+            self.error.setText(error_text(exc))
+            return
+        self.error.setText("")
+        if self.submit is None:
+            super().accept()
+            return
+        self.busy = True
+        self.error.setStyleSheet("color:#555555;")
+        self.error.setText("Recording…")
+        self.submit(self.verification)
+
+    def recorded(self) -> None:
+        self.busy = False
+        super().accept()
+
+    def refused(self, message: str) -> None:
+        self.busy = False
+        self.error.setStyleSheet("color:#B00020;")
+        self.error.setText(message)
 
 
 class TextDialog(QDialog):
@@ -106,36 +156,45 @@ class Page(QWidget):
         self.services = services
         self.officers: list[Officer] = []
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"<h2>Officer register — {services.ctx.env.label}</h2>"))
-        bar = QHBoxLayout()
+        # two rows, so that every label reads in full at 1024 px: the register, then what
+        # is done to the officer selected in the table
         self.buttons: dict[str, QPushButton] = {}
-        for name, text, slot in (
-            ("nominate", "New nomination…", self.new_nomination),
-            ("resume", "Resume draft…", self.resume_draft),
-            ("verify", "Record verification…", self.verify),
-            ("activate", "Activate", self.activate),
-            ("suspend", "Suspend…", self.suspend),
-            ("revoke", "Revoke…", self.revoke),
-            ("link_key", "Link key…", self.link_key),
-            ("me", "This is me", self.link_profile),
-            ("pdf", "Print form…", self.print_form),
-        ):
-            b = QPushButton(text)
-            b.setObjectName(f"officer:{name}")
-            b.clicked.connect(slot)
-            self.buttons[name] = b
-            bar.addWidget(b)
-        bar.addStretch(1)
-        lay.addLayout(bar)
+        rows: list[tuple[str, tuple[tuple[str, str, Callable[[], None]], ...]]] = [
+            ("Register:", (("nominate", "&New nomination…", self.new_nomination),
+                           ("resume", "&Resume draft…", self.resume_draft))),
+            ("Selected officer:", (
+                ("verify", "Record &verification…", self.verify),
+                ("activate", "&Activate", self.activate),
+                ("suspend", "&Suspend…", self.suspend),
+                ("revoke", "Re&voke…", self.revoke),
+                ("link_key", "&Link key…", self.link_key),
+                ("me", "This is &me", self.link_profile),
+                ("pdf", "&Print form…", self.print_form))),
+        ]
         self.drafts = QComboBox()
         self.drafts.setObjectName("drafts")
-        lay.addWidget(self.drafts)
+        self.drafts.setAccessibleName("Saved drafts")
+        for caption, entries in rows:
+            bar = QHBoxLayout()
+            bar.addWidget(QLabel(caption))
+            for name, text, slot in entries:
+                b = QPushButton(text)
+                b.setObjectName(f"officer:{name}")
+                b.setAccessibleName(text.replace("&", "").rstrip("…"))
+                b.clicked.connect(lambda _c=False, f=slot: f())
+                self.buttons[name] = b
+                bar.addWidget(b)
+            if caption == "Register:":
+                bar.addWidget(self.drafts, 1)
+            bar.addStretch(1)
+            lay.addLayout(bar)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("register")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        wire_row_actions(self.table, self.row_actions, self.verify)
         lay.addWidget(self.table, 3)
         lay.addWidget(QLabel("<b>Warnings</b>"))
         self.warnings = QListWidget()
@@ -163,7 +222,6 @@ class Page(QWidget):
                                for c in o.credentials), last[:10]]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
         self.warnings.clear()
         for w in reg.warnings:
             self.warnings.addItem(w.message)
@@ -180,19 +238,30 @@ class Page(QWidget):
             return None
         return self.officers[rows[0].row()]
 
+    def row_actions(self) -> list[tuple[str, Callable[[], None]]]:
+        """The buttons of the selected officer, as a right-click menu."""
+        return [(b.text().replace("&", ""), b.click)
+                for name, b in self.buttons.items() if name not in ("nominate", "resume")]
+
     def select(self, officer_id: str) -> None:
         for i, o in enumerate(self.officers):
             if o.officer_id == officer_id:
                 self.table.selectRow(i)
                 return
 
-    def _run(self, fn: Callable[..., Any], *args: Any, done: str) -> None:
+    def _run(self, fn: Callable[..., Any], *args: Any, done: str,
+             dialog: VerifyDialog | None = None) -> None:
         def ok(_res: Any) -> None:
             self.message.setText(done)
+            if dialog is not None:
+                dialog.recorded()
             self.refresh()
+            self.services.window.refresh_status()
 
         def fail(exc: BaseException) -> None:
-            self.message.setText(exc.message if isinstance(exc, SmkiError) else str(exc))
+            self.message.setText(error_text(exc))
+            if dialog is not None:
+                dialog.refused(error_text(exc))
 
         self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok, on_error=fail,
                                   name=getattr(fn, "__name__", "officer"))
@@ -224,17 +293,12 @@ class Page(QWidget):
         dlg = VerifyDialog(o, self)
         self.verify_dialog = dlg
 
-        def accepted() -> None:
-            date, verifier, evidence, outcome = dlg.values()
-            try:
-                v = svc.parse_verification(date, verifier, evidence, outcome)
-            except SmkiError as exc:
-                self.message.setText(exc.message)
-                return
+        def submit(v: Verification) -> None:
             self._run(svc.verify_officer, o.officer_id, v,
-                      done=f"{o.officer_id}: verification meeting recorded ({outcome}).")
+                      done=f"{o.officer_id}: verification meeting recorded ({v.outcome}).",
+                      dialog=dlg)
 
-        dlg.accepted.connect(accepted)
+        dlg.submit = submit
         dlg.open()
 
     def activate(self) -> None:

@@ -23,6 +23,8 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.confirm import ask_confirmation
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys
 from smki_desktop.services import quarantine as q_service
 
@@ -87,12 +89,20 @@ class Page(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        wire_row_actions(self.table, lambda: [
+            ("Process selected", lambda: self.request_decision(self.selected_ids(), "PROCESS")),
+            ("Delete selected", lambda: self.request_decision(self.selected_ids(), "DELETE"))],
+            lambda: None)
         layout.addWidget(self.table, 1)
 
         act = QHBoxLayout()
         self.key_combo = QComboBox()
         self.smsr_edit = QLineEdit()
-        self.smsr_edit.setPlaceholderText("Service Request reference (optional)")
+        self.smsr_edit.setPlaceholderText("SMSR reference (optional)")
+        self.smsr_edit.setToolTip("The Service Management Service Request reference, if the "
+                                  "DCC gave one")
+        self.smsr_edit.setAccessibleName("Service Request reference (optional)")
+        self.smsr_edit.setMinimumWidth(190)
         self.action_btn = QPushButton("Create signed &Action file…")
         key_label = QLabel("File-signing &key:")
         key_label.setBuddy(self.key_combo)
@@ -109,10 +119,14 @@ class Page(QWidget):
         self.filter_edit.textChanged.connect(lambda _t: self.apply_filter())
         self.user_edit.textChanged.connect(lambda _t: self.apply_filter())
         self.threshold_combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
-        self.process_sel_btn.clicked.connect(lambda: self.decide_selected("PROCESS"))
-        self.delete_sel_btn.clicked.connect(lambda: self.decide_selected("DELETE"))
-        self.process_shown_btn.clicked.connect(lambda: self.decide_shown("PROCESS"))
-        self.delete_shown_btn.clicked.connect(lambda: self.decide_shown("DELETE"))
+        self.process_sel_btn.clicked.connect(
+            lambda: self.request_decision(self.selected_ids(), "PROCESS"))
+        self.delete_sel_btn.clicked.connect(
+            lambda: self.request_decision(self.selected_ids(), "DELETE"))
+        self.process_shown_btn.clicked.connect(
+            lambda: self.request_decision(self.shown_ids(), "PROCESS"))
+        self.delete_shown_btn.clicked.connect(
+            lambda: self.request_decision(self.shown_ids(), "DELETE"))
         self.action_btn.clicked.connect(self._choose_action_out)
         self.refresh()
 
@@ -180,10 +194,35 @@ class Page(QWidget):
                                      {q: self.decisions[q] for q in ids})
         self._update()
 
-    def decide_selected(self, action: str) -> None:
+    def selected_ids(self) -> list[str]:
         rows = sorted({i.row() for i in self.table.selectedIndexes()
                        if not self.table.isRowHidden(i.row())})
-        self._set([self.items[r].quarantine_id for r in rows], action)
+        return [self.items[r].quarantine_id for r in rows]
+
+    def decide_selected(self, action: str) -> None:
+        self._set(self.selected_ids(), action)
+
+    def request_decision(self, ids: list[str], action: str) -> None:
+        """The decision buttons: one row is decided at once; several rows, or any row that
+        already has the other decision, are summarised first (saying what is overwritten)."""
+        if not ids:
+            self.summary.setText("Select rows (or filter) first: no communication chosen.")
+            return
+        changed = [q for q in ids if self.decisions.get(q, action) != action]
+        if len(ids) == 1 and not changed:
+            self._set(ids, action)
+            return
+        warning = (f"This overwrites the earlier decision on {len(changed):,} "
+                   f"communication(s): " + ", ".join(changed[:5])
+                   + (" …" if len(changed) > 5 else "") + ".") if changed else ""
+        ask_confirmation(
+            self, lambda: self._set(ids, action), title=f"Decide {action}", env=self.ctx.env,
+            action=f"Mark {len(ids):,} as {action}",
+            what=f"Mark {len(ids):,} quarantined communication(s) as {action}. The decisions "
+                 "go into the signed Action file you create next.",
+            facts=[("Communications", f"{len(ids):,}"),
+                   ("Already decided otherwise", f"{len(changed):,}")],
+            warning=warning)
 
     def decide_shown(self, action: str) -> None:
         self._set(self.shown_ids(), action)
@@ -235,4 +274,18 @@ class Page(QWidget):
     def _choose_action_out(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Action file", "action.csv", "CSV (*.csv)")
         if name:
-            self.create_action(Path(name))
+            self.request_action(Path(name))
+
+    def request_action(self, out: Path) -> None:
+        """Summarise the Action file (counts, signing credential, environment), then build."""
+        proc = sum(1 for it in self.items if self.decisions.get(it.quarantine_id) == "PROCESS")
+        dele = sum(1 for it in self.items if self.decisions.get(it.quarantine_id) == "DELETE")
+        ask_confirmation(
+            self, lambda: self.create_action(out), title="Create the signed Action file",
+            env=self.ctx.env, action="&Sign Action file",
+            what="Write and sign the Action file for this Quarantined Communications Report. "
+                 "Once sent to the DCC, DELETE decisions cannot be undone.",
+            facts=[("Report", self.report.name if self.report else "—"),
+                   ("Process", f"{proc:,}"), ("Delete", f"{dele:,}"),
+                   ("Signing credential", self.key_combo.currentText()),
+                   ("Write to", str(out))])

@@ -10,6 +10,7 @@ from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
     QFormLayout,
+    QGuiApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -21,6 +22,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import repository
 
 if TYPE_CHECKING:
@@ -71,8 +73,11 @@ class Page(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        wire_row_actions(self.table, lambda: [("Copy PEM", self._copy_pem)],
+                         lambda: self.pem.setFocus())
         box.addWidget(self.table)
         self.pem = QPlainTextEdit()
+        self.pem.setAccessibleName("The selected certificate (PEM)")
         self.pem.setReadOnly(True)
         self.pem.setMaximumHeight(160)
         box.addWidget(self.pem)
@@ -81,6 +86,11 @@ class Page(QWidget):
         self.device.returnPressed.connect(self.search)
         self.crl_btn.clicked.connect(self.fetch_crl)
         self.table.itemSelectionChanged.connect(self._show_pem)
+
+    def _copy_pem(self) -> None:
+        self._show_pem()
+        if self.pem.toPlainText():
+            QGuiApplication.clipboard().setText(self.pem.toPlainText())
 
     def _busy(self, busy: bool) -> None:
         self.search_btn.setEnabled(not busy)

@@ -1,14 +1,17 @@
-"""Requests page: every request in the portal outbox with its state, next action and errors in
-plain words; submit an Organisation CSR; send and poll now (in the background)."""
+"""Requests page: the Organisation CSRs made here (with "Submit this CSR" and, for the SMKI
+Portal, "Show the paste text"), every request in the portal outbox with its state, next action
+and errors in plain words; submit a CSR file; send and poll now (in the background)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QFileDialog,
+    QGuiApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -20,7 +23,11 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.confirm import ask_confirmation
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.portal.outbox import OutboxItem
+from smki_desktop.services import csr_list
 from smki_desktop.services import portal as portal_service
 
 if TYPE_CHECKING:
@@ -29,6 +36,7 @@ if TYPE_CHECKING:
 COLUMNS = ["Request", "What", "State", "DCC id / status", "Next action", "Created"]
 KIND_WORDS = {"org-csr": "Organisation CSR", "device-batch": "Device CSR batch",
               "device-adhoc": "Ad hoc Device CSR", "revocation": "Revocation"}
+CSR_COLUMNS = ["CSR", "Role / EUI", "Usage", "Made", "Submitted", "Key"]
 STATE_WORDS = {"queued": "waiting to be sent", "submitted": "with the DCC",
                "done": "complete", "failed": "refused"}
 
@@ -49,7 +57,7 @@ class Page(QWidget):
         intro.setWordWrap(True)
         box.addWidget(intro)
         bar = QHBoxLayout()
-        self.submit_btn = QPushButton("Submit &Organisation CSR…")
+        self.submit_btn = QPushButton("Submit a CSR &file…")
         self.send_btn = QPushButton("&Send now")
         self.poll_btn = QPushButton("&Poll for results")
         self.refresh_btn = QPushButton("&Refresh")
@@ -57,6 +65,30 @@ class Page(QWidget):
             bar.addWidget(b)
         bar.addStretch(1)
         box.addLayout(bar)
+        box.addWidget(QLabel("<b>Organisation CSRs made here</b>"))
+        csr_bar = QHBoxLayout()
+        self.csr_submit_btn = QPushButton("Su&bmit this CSR…")
+        self.csr_paste_btn = QPushButton("Show the &paste text")
+        self.csr_paste_btn.setToolTip("The text to paste into the SMKI Portal's Organisation "
+                                      "CSR form")
+        for b in (self.csr_submit_btn, self.csr_paste_btn):
+            csr_bar.addWidget(b)
+        csr_bar.addStretch(1)
+        box.addLayout(csr_bar)
+        self.csr_table = QTableWidget(0, len(CSR_COLUMNS))
+        self.csr_table.setObjectName("orgCsrs")
+        self.csr_table.setAccessibleName("Organisation CSRs made here")
+        self.csr_table.setHorizontalHeaderLabels(CSR_COLUMNS)
+        self.csr_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.csr_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.csr_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.csr_table.setMaximumHeight(150)
+        box.addWidget(self.csr_table)
+        self.csrs: list[csr_list.OrgCsr] = []
+        self.csr_submit_btn.clicked.connect(self.ask_submit_csr)
+        self.csr_paste_btn.clicked.connect(self.show_paste_text)
+        wire_row_actions(self.csr_table, self.csr_actions, self.show_paste_text)
+        box.addWidget(QLabel("<b>Requests to the DCC</b>"))
         self.summary = QLabel()
         box.addWidget(self.summary)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -66,6 +98,8 @@ class Page(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(
             4, QHeaderView.ResizeMode.Stretch)
         box.addWidget(self.table)
+        wire_row_actions(self.table, lambda: [("Show details", self._focus_details)],
+                         self._focus_details)
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setMaximumHeight(180)
@@ -93,6 +127,58 @@ class Page(QWidget):
     def refresh(self) -> None:
         items = portal_service.outbox(self.ctx).items()
         self.show_items(items)
+        self.show_csrs(csr_list.org_csrs(self.ctx))
+
+    def show_csrs(self, csrs: list[csr_list.OrgCsr]) -> None:
+        self.csrs = csrs
+        self.csr_table.setRowCount(len(csrs))
+        for row, c in enumerate(csrs):
+            r = c.row
+            cells = [str(r.csr_id), f"{r.role or '-'} / {r.eui or '-'}", r.usage,
+                     r.created[:16].replace("T", " "),
+                     (f"{c.outbox_ref}: {STATE_WORDS.get(c.outbox_state, c.outbox_state)}"
+                      if c.outbox_ref else "not submitted"), r.key_id[:16]]
+            for col, text in enumerate(cells):
+                self.csr_table.setItem(row, col, QTableWidgetItem(text))
+
+    def selected_csr(self) -> csr_list.OrgCsr | None:
+        rows = sorted({i.row() for i in self.csr_table.selectedIndexes()})
+        return self.csrs[rows[0]] if rows and rows[0] < len(self.csrs) else None
+
+    def csr_actions(self) -> list[tuple[str, Callable[[], None]]]:
+        if self.selected_csr() is None:
+            return []
+        return [("Submit this CSR…", self.ask_submit_csr),
+                ("Show the paste text", self.show_paste_text)]
+
+    def show_paste_text(self) -> None:
+        c = self.selected_csr()
+        if c is None:
+            self.details.setPlainText("Select an Organisation CSR first.")
+            return
+        text = csr_list.paste_text(self.ctx, c.row.csr_id)
+        self.details.setPlainText(
+            f"Organisation CSR {c.row.csr_id} ({c.row.usage}, role {c.row.role or '-'}, "
+            f"EUI {c.row.eui or '-'}). Paste this into the SMKI Portal's Organisation CSR "
+            "form, then import the certificate you pick up (Certificates page):\n\n" + text)
+        QGuiApplication.clipboard().setText(text)
+        self.services.status("The paste text is on the clipboard.")
+
+    def ask_submit_csr(self) -> None:
+        c = self.selected_csr()
+        if c is None:
+            self.details.setPlainText("Select an Organisation CSR first.")
+            return
+        r = c.row
+        ask_confirmation(
+            self, lambda: self._run(csr_list.submit, "Submitting", r.csr_id),
+            title="Submit the Organisation CSR", env=self.ctx.env, action="&Submit CSR",
+            what="Send this Organisation CSR to the DCC (in Live through the SMKI Portal: you "
+                 "paste the text shown next).",
+            facts=[("CSR", str(r.csr_id)), ("Role / EUI", f"{r.role or '-'} / {r.eui or '-'}"),
+                   ("Usage", r.usage), ("Key", r.key_id[:16]), ("How many", "1")],
+            warning=(f"It was submitted before ({c.outbox_ref}); submitting again sends it a "
+                     "second time." if c.submitted else ""))
 
     def show_items(self, items: list[OutboxItem]) -> None:
         self.items = items
@@ -113,6 +199,10 @@ class Page(QWidget):
                                        for s, n in sorted(counts.items()))
                              or "No requests yet.")
 
+    def _focus_details(self) -> None:
+        self._show_details()
+        self.details.setFocus()
+
     def _show_details(self) -> None:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
         if not rows or rows[0] >= len(self.items):
@@ -122,7 +212,7 @@ class Page(QWidget):
 
     # ------------------------------------------------------------------ actions
     def _busy(self, busy: bool) -> None:
-        for b in (self.submit_btn, self.send_btn, self.poll_btn):
+        for b in (self.submit_btn, self.send_btn, self.poll_btn, self.csr_submit_btn):
             b.setEnabled(not busy)
 
     def _run(self, fn: Any, what: str, *args: Any, **kwargs: Any) -> None:
@@ -150,7 +240,11 @@ class Page(QWidget):
             self.submit_file(Path(path))
 
     def submit_file(self, path: Path) -> None:
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            self.services.error("Could not read the CSR", error_text(exc))
+            return
         self._run(portal_service.submit_org_csr, "Submitting", data, source=str(path))
 
 

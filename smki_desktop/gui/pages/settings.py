@@ -44,8 +44,7 @@ class Page(QWidget):
         super().__init__(parent)
         self.services = services
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"<h2>Settings — {services.ctx.env.label}</h2>"
-                             "Each environment has its own settings."))
+        lay.addWidget(QLabel("Each environment has its own settings."))
         self.tabs = QTabWidget()
         lay.addWidget(self.tabs, 1)
         sections: list[tuple[int, str, QWidget]] = [(0, "General", GeneralSection(services))]

@@ -3,18 +3,22 @@ version in use, and the trust anchors that file signatures are checked against h
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.adt.profile import KINDS
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.gui.qt import (
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QLabel,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
 from smki_desktop.services import adt as adt_service
 
 if TYPE_CHECKING:
@@ -47,6 +51,14 @@ class Section(QWidget):
         self.anchors = QLabel()
         self.anchors.setWordWrap(True)
         lay.addWidget(self.anchors)
+        self.add_anchor_btn = QPushButton("&Add trust anchor…")
+        self.add_anchor_btn.setToolTip("Trust a CA certificate (the DCC's) for file "
+                                       "signatures in this environment")
+        self.add_anchor_btn.clicked.connect(self._choose_anchor)
+        lay.addWidget(self.add_anchor_btn)
+        self.anchor_message = QLabel("")
+        self.anchor_message.setWordWrap(True)
+        lay.addWidget(self.anchor_message)
         box.addWidget(anchors)
         box.addStretch(1)
         self.refresh()
@@ -62,8 +74,27 @@ class Section(QWidget):
         found = adt_service.trust_anchors(self.ctx)
         self.anchors.setText("\n".join(a.subject.rfc4514_string() for a in found) or
                              f"None: the {self.ctx.env.label} environment cannot check who "
-                             "signed a file until an anchor is added (Certificates or Portal "
-                             "settings, or `smki adt anchor add`).")
+                             "signed a file until an anchor is added (Add trust anchor "
+                             "below).")
+
+    def _choose_anchor(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "A CA certificate to trust", "",
+                                              "Certificates (*.pem *.cer *.crt *.der);;All (*)")
+        if name:
+            self.add_anchor(Path(name))
+
+    def add_anchor(self, path: Path) -> None:
+        def work(ctx: Any, p: Path) -> Any:
+            return adt_service.add_trust_anchor(ctx, p.read_bytes())
+
+        def done(_res: Any) -> None:
+            self.anchor_message.setText(f"Added {path.name} as a trust anchor of the "
+                                        f"{self.ctx.env.label} environment.")
+            self.refresh()
+
+        self.services.jobs.submit(work, self.ctx, path, on_done=done,
+                                  on_error=lambda e: self.anchor_message.setText(error_text(e)),
+                                  name="add trust anchor")
 
     def use(self, kind: str, version: str) -> None:
         try:

@@ -18,6 +18,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
 from smki_desktop.services import credentials, simulator_control
 from smki_desktop.services import portal as portal_service
 
@@ -192,7 +193,7 @@ class Section(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.job = None
-        self.message.setText(f"Failed: {_without_cli_options(getattr(exc, 'message', exc))}")
+        self.message.setText(f"Failed: {error_text(exc)}")
         self.refresh()
 
 
@@ -211,15 +212,3 @@ def done_text(result: Any) -> str:
             return (f"The {result.purpose} credential was issued: serial "
                     f"{result.credential.serial}.")
     return "Done."
-
-
-_OPTION_WORDS = {"--organisation": "Organisation (Party profile)",
-                 "--role": "Role (Party profile)", "--name": "Name (officer profile)",
-                 "--key": "Key"}
-
-
-def _without_cli_options(message: object) -> str:
-    text = str(message)
-    for option, words in _OPTION_WORDS.items():
-        text = text.replace(option, words)
-    return text

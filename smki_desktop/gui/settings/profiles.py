@@ -3,18 +3,17 @@ names, roles per party type) with their version and source, and the PKCS#11 toke
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from smki_desktop.gui.qt import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.details import DetailsTree, sections_from_mapping
 from smki_desktop.profile_data import override_path
 from smki_desktop.services import csr as csr_service
 
@@ -50,8 +49,9 @@ class Section(QWidget):
         form.addRow("CA names", QLabel("; ".join(profile.org_ca_names + profile.device_ca_names)
                                        or "not configured"))
         box.addLayout(form)
-        self.document = QPlainTextEdit(json.dumps(profile.to_json(), indent=2))
-        self.document.setReadOnly(True)
+        self.document = DetailsTree("profileDocument")
+        self.document.setAccessibleName("The certificate profile in use")
+        self.document.show_sections(sections_from_mapping(profile.to_json()))
         box.addWidget(self.document)
         token = QFormLayout()
         self.module = QLineEdit(ctx.setting(csr_service.SETTING_PKCS11_MODULE) or "")

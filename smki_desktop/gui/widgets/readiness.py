@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.readiness import CertType
+from smki_desktop.gui.hints import gui_hint
 from smki_desktop.gui.qt import (
     QCheckBox,
     QDialog,
@@ -21,6 +22,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
 from smki_desktop.services import readiness as readiness_service
 
 if TYPE_CHECKING:
@@ -110,7 +112,7 @@ class ReadinessWidget(QGroupBox):
             self.refresh()
 
         def failed(exc: BaseException) -> None:
-            self.message.setText(exc.message if isinstance(exc, SmkiError) else str(exc))
+            self.message.setText(error_text(exc))
 
         self.services.jobs.submit(readiness_service.set_facts, self.services.ctx, **kwargs,
                                   on_done=done, on_error=failed, name="readiness.set")
@@ -120,7 +122,7 @@ class ReadinessWidget(QGroupBox):
             cls = readiness_service.checklists(self.services.ctx)
         except SmkiError as exc:
             for lab in self.labels.values():
-                lab.setText(html.escape(exc.message))
+                lab.setText(html.escape(error_text(exc)))
             return
         for cl in cls:
             parts = [f"<b>{'Ready' if cl.ready else 'Not ready yet'}</b><ul>"]
@@ -130,7 +132,9 @@ class ReadinessWidget(QGroupBox):
                 parts.append(f"<li><span style='color:{color}'>{mark}</span> "
                              f"{html.escape(i.label)} — {html.escape(i.detail)}")
                 if not i.ok:
-                    parts.append(f"<br/><i>Next: {html.escape(i.next_step)}</i>")
+                    where = gui_hint(i.hint)
+                    parts.append(f"<br/><i>Next: {html.escape(i.next_step)}"
+                                 + (f" ({html.escape(where)})" if where else "") + "</i>")
                 parts.append("</li>")
             parts.append("</ul>")
             self.labels[cl.cert_type.value].setText("".join(parts))

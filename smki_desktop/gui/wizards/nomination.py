@@ -25,6 +25,7 @@ from smki_desktop.gui.qt import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -63,6 +64,8 @@ class NominationWizardDialog(QDialog):
         self.errors: dict[str, QLabel] = {}
         self.page_widgets: list[QWidget] = []
         self._busy = False
+        self._dirty = False  # answers changed since the last save (a resumed draft starts clean)
+        self.discard_box: QMessageBox | None = None
 
         lay = QVBoxLayout(self)
         self.heading = QLabel()
@@ -88,6 +91,14 @@ class NominationWizardDialog(QDialog):
         self.produce_button = QPushButton("Produce form")
         self.produce_button.setObjectName("produce")
         self.close_button = QPushButton("Close")
+        self.close_button.setObjectName("close")
+        # Enter never closes or produces: only Next is ever the default button (on the form
+        # pages, where it validates first); Produce and Cancel need a deliberate click.
+        for b in (self.save_button, self.back_button, self.next_button, self.produce_button,
+                  self.close_button):
+            b.setAutoDefault(False)
+            b.setDefault(False)
+            b.setAccessibleName(b.text().strip("<> "))
         for b in (self.save_button,):
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -118,6 +129,8 @@ class NominationWizardDialog(QDialog):
         self.pdf_path.setPlaceholderText("optional; a copy is always kept with the register")
         row.addWidget(self.pdf_path, 1)
         browse = QPushButton("Browse…")
+        browse.setAutoDefault(False)
+        browse.setAccessibleName("Browse for the PDF file")
         browse.clicked.connect(self._browse)
         row.addWidget(browse)
         rl.addLayout(row)
@@ -195,7 +208,10 @@ class NominationWizardDialog(QDialog):
             box = QWidget()
             bl = QVBoxLayout(box)
             bl.setContentsMargins(0, 0, 0, 0)
-            bl.addWidget(editor)
+            if f.type == "bool":
+                bl.addWidget(self._declaration_row(editor, f))
+            else:
+                bl.addWidget(editor)
             if f.help and f.type != "bool":
                 h = QLabel(f.help)
                 h.setWordWrap(True)
@@ -215,7 +231,10 @@ class NominationWizardDialog(QDialog):
         if f.key == "nominator.officer_id":
             return self._sro_picker(f, str(val or ""))
         if f.type == "bool":
-            cb = QCheckBox(f.label)
+            # the text is a wrapped label beside the box (see _declaration_row): a checkbox's
+            # own text never wraps, and a declaration must be readable before it is ticked
+            cb = QCheckBox()
+            cb.setAccessibleName(f.label)
             cb.setChecked(bool(val))
             cb.toggled.connect(lambda checked, k=f.key: self._changed(k, checked))
             return cb
@@ -261,6 +280,25 @@ class NominationWizardDialog(QDialog):
         le.textChanged.connect(lambda text, k=f.key: self._changed(k, text))
         return le
 
+    @staticmethod
+    def _declaration_row(cb: QWidget, f: FieldSpec) -> QWidget:
+        row = QWidget()
+        hl = QHBoxLayout(row)
+        hl.setContentsMargins(0, 0, 0, 0)
+        hl.addWidget(cb, 0, Qt.AlignmentFlag.AlignTop)
+        text = QLabel(f.label + (" *" if f.required else ""))
+        text.setObjectName(f"declaration:{f.key}")
+        text.setWordWrap(True)
+        text.setBuddy(cb)
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # a click on the words ticks the box, as a checkbox's own text would
+        if isinstance(cb, QCheckBox):
+            def press(_event: Any, box: QCheckBox = cb) -> None:
+                box.toggle()
+            text.mousePressEvent = press  # type: ignore[method-assign,assignment]
+        hl.addWidget(text, 1, Qt.AlignmentFlag.AlignTop)
+        return row
+
     def _sro_picker(self, f: FieldSpec, current: str) -> QWidget:
         combo = QComboBox()
         combo.addItem("— choose the nominating SRO —", "")
@@ -290,6 +328,7 @@ class NominationWizardDialog(QDialog):
         label = self.errors.get(key)
         if label is not None:
             label.setText(err.message if err else "")
+        self._dirty = True
         self.message.setText("")
         self._sync_buttons()
 
@@ -332,9 +371,46 @@ class NominationWizardDialog(QDialog):
             self.message.setText("Choose a form before saving a draft.")
             return
         did = nom.save_draft(self.services.ctx, self.wiz)
+        self._dirty = False
         self.message.setStyleSheet("color:#1B5E20;")
         self.message.setText(f"Draft {did} saved.")
         self.message.setStyleSheet(self.message.styleSheet())
+
+    # -- leaving ----------------------------------------------------------------------------
+    def reject(self) -> None:
+        """Cancel, Escape and the window's close button: with answers not saved, ask first
+        (Keep editing is the default; Save draft and close; Discard)."""
+        unsaved = (self._dirty and self.wiz.step in (Step.PAGE, Step.REVIEW)
+                   and self.result_value is None)
+        if not unsaved:
+            super().reject()
+            return
+        if self.discard_box is not None and self.discard_box.isVisible():
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Discard this nomination?",
+                          "Your answers have not been saved. Save them as a draft to finish "
+                          "later (Officers → Resume draft), or discard them?", parent=self)
+        box.setObjectName("discardBox")
+        keep = box.addButton("&Keep editing", QMessageBox.ButtonRole.RejectRole)
+        save = box.addButton("&Save draft and close", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("&Discard", QMessageBox.ButtonRole.DestructiveRole)
+        keep.setObjectName("keepEditing")
+        save.setObjectName("saveAndClose")
+        discard.setObjectName("discard")
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        self.discard_box = box
+
+        def answered(_r: int) -> None:
+            clicked = box.clickedButton()
+            if clicked is save:
+                self.save_draft()
+                super(NominationWizardDialog, self).reject()
+            elif clicked is discard:
+                super(NominationWizardDialog, self).reject()
+
+        box.finished.connect(answered)
+        box.open()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save the nomination form", "",
@@ -427,6 +503,7 @@ class NominationWizardDialog(QDialog):
         chosen = any(rb.isChecked() for rb in self.choices.values())
         self.next_button.setVisible(step in (Step.CHOOSE, Step.PAGE))
         self.next_button.setEnabled(chosen if step is Step.CHOOSE else not self._busy)
+        self.next_button.setDefault(step is Step.PAGE)
         self.produce_button.setVisible(step is Step.REVIEW)
         self.produce_button.setEnabled(not self._busy)
         self.save_button.setEnabled(step in (Step.PAGE, Step.REVIEW) and not self._busy)

@@ -1,0 +1,101 @@
+"""Accessible names for every interactive control of a page: a screen reader (and a keyboard
+user's tooltips) must say what a control is. Names set by a page are kept; a control without
+one is named from what a sighted user reads next to it: its own text, the label that is its
+buddy or its form-row label, its placeholder, its tooltip, or its table's column headings.
+`unnamed_controls()` lists what is still nameless (a test fails on any)."""
+
+from __future__ import annotations
+
+import re
+
+from smki_desktop.gui.qt import (
+    QAbstractButton,
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    Qt,
+    QTabBar,
+    QTableView,
+    QTextEdit,
+    QWidget,
+)
+
+INTERACTIVE = (QAbstractButton, QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox,
+               QAbstractItemView)
+
+
+def _clean(text: str) -> str:
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+    return " ".join(text.replace("…", "").rstrip(":").split())
+
+
+def _label_for(widget: QWidget, root: QWidget) -> str:
+    for label in root.findChildren(QLabel):
+        if label.buddy() is widget and label.text():
+            return _clean(label.text())
+    parent = widget.parentWidget()
+    layout = parent.layout() if parent is not None else None
+    if isinstance(layout, QFormLayout):
+        lab = layout.labelForField(widget)
+        if isinstance(lab, QLabel) and lab.text():
+            return _clean(lab.text())
+    return ""
+
+
+def derived_name(widget: QWidget, root: QWidget) -> str:
+    if isinstance(widget, QAbstractButton) and widget.text():
+        return _clean(widget.text())
+    name = _label_for(widget, root)
+    if name:
+        return name
+    placeholder = getattr(widget, "placeholderText", None)
+    if callable(placeholder) and placeholder():
+        return _clean(placeholder())
+    if widget.toolTip():
+        return _clean(widget.toolTip())
+    if isinstance(widget, QComboBox) and widget.count():
+        return _clean(widget.itemText(0))
+    if isinstance(widget, QTableView):
+        model = widget.model()
+        if model is not None and model.columnCount():
+            heads = [str(model.headerData(c, Qt.Orientation.Horizontal) or "")
+                     for c in range(min(model.columnCount(), 3))]
+            return "Table: " + ", ".join(h for h in heads if h)
+    if isinstance(widget, QAbstractItemView) and widget.objectName():
+        return _clean(widget.objectName().replace("_", " "))
+    return ""
+
+
+def name_controls(root: QWidget) -> int:
+    """Name every nameless interactive control under `root`; how many were named."""
+    named = 0
+    for w in root.findChildren(QWidget):
+        if isinstance(w, INTERACTIVE) and not w.accessibleName():
+            name = derived_name(w, root)
+            if name:
+                w.setAccessibleName(name)
+                named += 1
+    return named
+
+
+def unnamed_controls(root: QWidget) -> list[str]:
+    return [f"{type(w).__name__} {w.objectName()!r}" for w in root.findChildren(QWidget)
+            if isinstance(w, INTERACTIVE) and not w.accessibleName()
+            and w.parentWidget() is not None and not _internal(w)]
+
+
+def _internal(w: QWidget) -> bool:
+    """Parts Qt builds inside a control (a combo's popup list, a spin box's line edit, a
+    table's headers and corner button, a line edit's clear button, a tab bar's scroll
+    buttons): named through their owner."""
+    parent = w.parentWidget()
+    while parent is not None:
+        if isinstance(parent, (QComboBox, QSpinBox, QLineEdit, QAbstractItemView, QTabBar)):
+            return True
+        parent = parent.parentWidget()
+    return type(w).__name__ in ("QCalendarWidget",) or w.objectName().startswith("qt_")

@@ -1,0 +1,115 @@
+"""Tables that read at any width, and remember how the officer left them.
+
+`fit_columns(table)`: columns as wide as their contents (judged on the first 200 rows, so a
+long table stays fast) until the officer drags one, the last column taking the rest of the
+width (Qt does not stretch it again when rows arrive later, so that is redone then).
+
+`UiState`: window size and position, column widths and sort order, kept per environment in an
+INI file in that environment's data folder (never the user's home), restored when the window
+and each page are built, saved when the window closes or the environment is switched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smki_desktop.gui.qt import (
+    QAbstractItemView,
+    QHeaderView,
+    QMainWindow,
+    QSettings,
+    QTableView,
+    QTimer,
+    QWidget,
+    isValid,
+)
+
+STATE_FILE = "gui-state.ini"
+
+
+def fit_columns(table: QTableView) -> None:
+    header = table.horizontalHeader()
+    header.setResizeContentsPrecision(200)
+    header.setMinimumSectionSize(48)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    table.setWordWrap(False)
+    table._auto_fit = True  # type: ignore[attr-defined]
+    table._fitting = False  # type: ignore[attr-defined]
+
+    def resized(*_a: object) -> None:
+        if not getattr(table, "_fitting", True):
+            table._auto_fit = False  # type: ignore[attr-defined]  # the officer sized it
+
+    header.sectionResized.connect(resized)
+    model = table.model()
+    if model is not None:
+        for signal in (model.rowsInserted, model.modelReset, model.dataChanged):
+            signal.connect(lambda *_a, t=table: refit_later(t))
+    refit_later(table)
+
+
+def refit_later(table: QTableView) -> None:
+    if not isValid(table) or getattr(table, "_refit_pending", False):
+        return
+    table._refit_pending = True  # type: ignore[attr-defined]
+
+    def again() -> None:
+        if not isValid(table):
+            return
+        table._refit_pending = False  # type: ignore[attr-defined]
+        header = table.horizontalHeader()
+        table._fitting = True  # type: ignore[attr-defined]
+        try:
+            if getattr(table, "_auto_fit", False):
+                header.resizeSections(QHeaderView.ResizeMode.ResizeToContents)
+            header.setStretchLastSection(False)
+            header.setStretchLastSection(True)
+        finally:
+            table._fitting = False  # type: ignore[attr-defined]
+
+    QTimer.singleShot(0, table, again)
+
+
+class UiState:
+    def __init__(self, env_dir: Path) -> None:
+        self.path = Path(env_dir) / STATE_FILE
+        self.settings = QSettings(str(self.path), QSettings.Format.IniFormat)
+
+    def restore_window(self, window: QMainWindow) -> bool:
+        geometry = self.settings.value("window/geometry")
+        return bool(geometry) and bool(window.restoreGeometry(geometry))  # type: ignore[arg-type]
+
+    def save_window(self, window: QMainWindow) -> None:
+        self.settings.setValue("window/geometry", window.saveGeometry())
+
+    @staticmethod
+    def _tables(page: QWidget) -> list[tuple[str, QTableView]]:
+        views = [v for v in page.findChildren(QTableView) if isinstance(v, QAbstractItemView)]
+        return [(v.objectName() or f"table{i}", v) for i, v in enumerate(views)]
+
+    def restore_page(self, module: str, page: QWidget) -> None:
+        for name, view in self._tables(page):
+            state = self.settings.value(f"tables/{module}.{name}")
+            if not state:
+                continue
+            view._fitting = True  # type: ignore[attr-defined]
+            try:
+                header = view.horizontalHeader()
+                if header.restoreState(state):  # type: ignore[arg-type]
+                    view._auto_fit = False  # type: ignore[attr-defined]
+                    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+                    header.setStretchLastSection(True)
+                    if view.isSortingEnabled():
+                        view.sortByColumn(header.sortIndicatorSection(),
+                                          header.sortIndicatorOrder())
+            finally:
+                view._fitting = False  # type: ignore[attr-defined]
+
+    def save_page(self, module: str, page: QWidget) -> None:
+        for name, view in self._tables(page):
+            self.settings.setValue(f"tables/{module}.{name}",
+                                   view.horizontalHeader().saveState())
+
+    def sync(self) -> None:
+        self.settings.sync()

@@ -1,0 +1,117 @@
+"""The confirmation summary shown before every act that signs, sends, revokes or deletes: what
+will happen, with which key or credential, in which environment, how many items, and what it
+overwrites. Cancel is the default button (Enter never confirms); in Live the summary is framed
+in red and the confirm button stays disabled until the officer ticks "I have checked this".
+
+Pages open it with `ask_confirmation(...)`, which returns the dialog (tests find it as the
+page's `confirmation` attribute) and calls `then()` only when the officer confirms.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.gui.qt import (
+    QCheckBox,
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
+
+LIVE_FRAME = "QFrame#confirmSummary { border: 3px solid #C62828; background: #FFEBEE; }"
+TEST_FRAME = "QFrame#confirmSummary { border: 1px solid #B0B0B0; }"
+
+
+class ConfirmDialog(QDialog):
+    """What, which key/credential, which environment, how many; a deliberate confirm."""
+
+    def __init__(self, parent: QWidget | None, *, title: str, what: str,
+                 env: Environment, facts: Sequence[tuple[str, str]] = (),
+                 action: str = "Confirm", warning: str = "") -> None:
+        super().__init__(parent)
+        self.setObjectName("confirmDialog")
+        self.setWindowTitle(f"{title} — {env.label}")
+        self.setAccessibleName(f"Confirm: {title}")
+        self.env = env
+        self.setMinimumWidth(480)
+        lay = QVBoxLayout(self)
+        frame = QFrame()
+        frame.setObjectName("confirmSummary")
+        frame.setStyleSheet(LIVE_FRAME if env is Environment.LIVE else TEST_FRAME)
+        fl = QVBoxLayout(frame)
+        rows = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
+                       for k, v in [("Environment", env.label.upper()), *facts])
+        self.summary = QLabel(f"<p>{html.escape(what)}</p><table cellpadding='3'>{rows}</table>")
+        self.plain = " ".join([what, *(f"{k}: {v}." for k, v in
+                                       [("Environment", env.label.upper()), *facts]), warning])
+        self.summary.setObjectName("confirmText")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        fl.addWidget(self.summary)
+        self.warning = QLabel(html.escape(warning))
+        self.warning.setObjectName("confirmWarning")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color:#B00020; font-weight:bold;")
+        self.warning.setVisible(bool(warning))
+        fl.addWidget(self.warning)
+        lay.addWidget(frame)
+        self.checked = QCheckBox("I have checked this summary (Live: this cannot be undone)")
+        self.checked.setObjectName("confirmChecked")
+        self.checked.setAccessibleName("I have checked this summary")
+        self.checked.setVisible(env is Environment.LIVE)
+        lay.addWidget(self.checked)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("confirmCancel")
+        self.confirm_button = QPushButton(action)
+        self.confirm_button.setObjectName("confirmAction")
+        self.confirm_button.setAccessibleName(action)
+        self.cancel_button.setAccessibleName("Cancel")
+        # Enter presses Cancel: confirming is always a deliberate click (or Alt+key / Space)
+        self.confirm_button.setAutoDefault(False)
+        self.confirm_button.setDefault(False)
+        self.cancel_button.setAutoDefault(True)
+        self.cancel_button.setDefault(True)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.confirm_button)
+        lay.addLayout(buttons)
+        self.cancel_button.clicked.connect(self.reject)
+        self.confirm_button.clicked.connect(self.accept)
+        self.checked.toggled.connect(lambda _c: self._sync())
+        self._sync()
+        self.cancel_button.setFocus()
+
+    def _sync(self) -> None:
+        self.confirm_button.setEnabled(self.env is not Environment.LIVE
+                                       or self.checked.isChecked())
+
+    def text(self) -> str:
+        """The summary as plain text (for tests and screen readers)."""
+        return self.plain.strip()
+
+    def confirm(self) -> None:
+        """Tick (Live) and confirm, as an officer would."""
+        if self.env is Environment.LIVE:
+            self.checked.setChecked(True)
+        self.confirm_button.click()
+
+
+def ask_confirmation(owner: QWidget, then: Callable[[], None], *, title: str, what: str,
+                     env: Environment, facts: Sequence[tuple[str, str]] = (),
+                     action: str = "Confirm", warning: str = "") -> ConfirmDialog:
+    """Open the summary (window-modal); `then()` runs only when the officer confirms."""
+    dlg = ConfirmDialog(owner, title=title, what=what, env=env, facts=facts, action=action,
+                        warning=warning)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    dlg.accepted.connect(then)
+    owner.confirmation = dlg  # type: ignore[attr-defined]
+    dlg.open()
+    return dlg

@@ -1,0 +1,143 @@
+"""A key as one object with what depends on it (its CSRs, certificates and credentials), and
+its end of life: archive (kept, no longer offered for new work) or delete (the private key is
+destroyed), each with a reason and an audit record. Both are refused while a live certificate
+or credential still depends on the key: destroying or retiring it would break that
+certificate's use. Both faces call these functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.keys import KeyInfo, KeyLocation
+from smki_desktop.services.context import AppContext
+from smki_desktop.services.keys import get_key
+from smki_desktop.store.repos import keys as key_repo
+from smki_desktop.store.repos.keys import DependentCert, DependentCsr
+
+ARCHIVED = "archived"
+#: acceptance statuses of a certificate that is not in use (the officer rejects it)
+NOT_IN_USE = ("to-be-rejected", "rejected")
+
+
+@dataclass(frozen=True)
+class KeyObject:
+    """A key, its CSRs, and the certificates and credentials issued for it."""
+
+    key: KeyInfo
+    csrs: tuple[DependentCsr, ...]
+    certificates: tuple[DependentCert, ...]
+    live: tuple[DependentCert, ...]  # those still in use (not expired, not rejected)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"key_id": self.key.key_id, "label": self.key.label,
+                "usage": self.key.usage.value, "flags": list(self.key.flags),
+                "csrs": [vars(c) for c in self.csrs],
+                "certificates": [vars(c) for c in self.certificates],
+                "live": [c.serial for c in self.live]}
+
+
+@dataclass(frozen=True)
+class KeyRetired:
+    key_id: str
+    action: str  # "archive" | "delete"
+    reason: str
+    audit: AuditEntry
+
+    def as_dict(self) -> dict[str, object]:
+        return {"key_id": self.key_id, "action": self.action, "reason": self.reason,
+                "audit_seq": self.audit.seq}
+
+
+def _live(certs: list[DependentCert], now: datetime) -> list[DependentCert]:
+    out = []
+    for c in certs:
+        if c.status in NOT_IN_USE:
+            continue
+        try:
+            expired = bool(c.not_after) and datetime.fromisoformat(c.not_after) <= now
+        except ValueError:
+            expired = False
+        if not expired:
+            out.append(c)
+    return out
+
+
+def key_object(ctx: AppContext, ref: str) -> KeyObject:
+    info = get_key(ctx, ref)
+    env = ctx.env.value
+    certs = key_repo.certificates_for_key(ctx.db, env, info.key_id)
+    return KeyObject(info, tuple(key_repo.csrs_for_key(ctx.db, env, info.key_id)),
+                     tuple(certs), tuple(_live(certs, ctx.clock.now())))
+
+
+def _check(ctx: AppContext, ref: str, reason: str, act: str) -> KeyObject:
+    if not reason.strip():
+        raise InputError(f"Reason: say why the key is {act}d (it goes into the audit log).",
+                         hint="field.reason")
+    obj = key_object(ctx, ref)
+    if obj.live:
+        listed = "; ".join(f"{c.kind} serial {c.serial}"
+                           + (f" valid until {c.not_after[:10]}" if c.not_after else "")
+                           for c in obj.live[:5])
+        raise Refusal(f"Key {obj.key.short_id} ({obj.key.label}) cannot be {act}d: a live "
+                      f"certificate depends on it ({listed}). Rule: a key stays while a "
+                      "certificate or credential issued for it is in use; revoke it or let "
+                      "it expire first.")
+    return obj
+
+
+@dataclass(frozen=True)
+class KeyRelabelled:
+    key_id: str
+    old: str
+    label: str
+    audit: AuditEntry
+
+    def as_dict(self) -> dict[str, object]:
+        return {"key_id": self.key_id, "old_label": self.old, "label": self.label,
+                "audit_seq": self.audit.seq}
+
+
+def relabel_key(ctx: AppContext, ref: str, label: str) -> KeyRelabelled:
+    """A new label for a key (what it is for, in the officer's words); the id never changes."""
+    new = " ".join(label.split())
+    if not new:
+        raise InputError("Label: give the key a label.", hint="field.label")
+    if len(new) > 120:
+        raise InputError("Label: at most 120 characters.", hint="field.label")
+    info = get_key(ctx, ref)
+    key_repo.set_label(ctx.db, ctx.env.value, info.key_id, new)
+    entry = ctx.audit.record("key.relabel", {"key_id": info.key_id, "from": info.label,
+                                             "to": new})
+    return KeyRelabelled(info.key_id, info.label, new, entry)
+
+
+def archive_key(ctx: AppContext, ref: str, reason: str) -> KeyRetired:
+    """Keep the key but mark it archived: it is no longer offered for new work."""
+    obj = _check(ctx, ref, reason, "archive")
+    info = obj.key
+    if ARCHIVED in info.flags:
+        raise Refusal(f"Key {info.short_id} is already archived.")
+    key_repo.set_flags(ctx.db, ctx.env.value, info.key_id, (*info.flags, ARCHIVED))
+    entry = ctx.audit.record("key.archive", {"key_id": info.key_id, "label": info.label,
+                                             "reason": reason.strip()})
+    return KeyRetired(info.key_id, "archive", reason.strip(), entry)
+
+
+def delete_key(ctx: AppContext, ref: str, reason: str) -> KeyRetired:
+    """Destroy the private key (its encrypted file and its keyring entry); its public key and
+    history stay in the audit log."""
+    obj = _check(ctx, ref, reason, "delete")
+    info = obj.key
+    if info.location is not KeyLocation.OS_KEYRING:
+        raise Refusal(f"Key {info.short_id} is on a token: delete it with the token's own "
+                      "tools (the token owns its keys).")
+    ctx.keystore.delete(info.key_id)
+    entry = ctx.audit.record("key.delete", {"key_id": info.key_id, "label": info.label,
+                                            "usage": info.usage.value,
+                                            "reason": reason.strip()},
+                             {"public_key": info.public_key_der})
+    return KeyRetired(info.key_id, "delete", reason.strip(), entry)

@@ -1,0 +1,35 @@
+"""Validity dates of this environment's certificates and portal credentials, for the expiry
+watch (typed rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smki_desktop.store.db import Database
+
+
+@dataclass(frozen=True)
+class Validity:
+    kind: str  # "certificate" | "credential"
+    serial: str
+    subject: str  # role/EUI/CN or the credential's subject, in words
+    usage: str
+    key_id: str
+    status: str
+    not_after: str  # ISO date-time
+
+
+def validity_rows(db: Database, env: str) -> list[Validity]:
+    c = db.conn()
+    out = [Validity("certificate", r["serial"],
+                    " ".join(x for x in (r["role"] and f"role {r['role']}", r["eui"] or
+                                         r["device_eui"], r["cn"]) if x) or r["serial"],
+                    r["usage"] or "", r["key_id"], r["status"], r["not_after"])
+           for r in c.execute("SELECT serial, role, eui, device_eui, cn, usage, key_id, status, "
+                              "not_after FROM certificates WHERE environment=? AND not_after "
+                              "IS NOT NULL", (env,))]
+    out += [Validity("credential", r["serial"], r["subject"], f"{r['purpose']} credential",
+                     r["key_id"], "credential", r["not_after"])
+            for r in c.execute("SELECT serial, subject, purpose, key_id, not_after FROM "
+                               "portal_credentials WHERE environment=?", (env,))]
+    return out

@@ -55,6 +55,9 @@ CLI_HINTS: dict[str, str] = {
     "field.role": "option --role",
     "field.name": "option --name",
     "field.key": "option --key",
+    "field.shares": "option --shares M-of-N (restore: --shares FILE...)",
+    "field.witness": "option --witness",
+    "token.use": "{smki} token use --module M --token LABEL",
 }
 
 

@@ -189,7 +189,7 @@ def folder_findings(rep: VerifyReport, mark: FolderMark | None, installation: st
             f"{old.get('installation')}, {old.get('seq')} records, head "
             f"{str(old.get('hash'))[:16]}) disappeared: its database was deleted, replaced or "
             f"emptied (noticed {old.get('noticed')}). If that was deliberate, an officer can "
-            "record it with `smki audit acknowledge-loss --reason TEXT`."
+            "acknowledge the loss with a reason, in a signed record."
         )
     for old in mark.acknowledged:
         rep.notes.append(

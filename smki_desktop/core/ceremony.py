@@ -340,10 +340,11 @@ def parse_shares_spec(text: str) -> tuple[int, int]:
     """`3-of-5` -> (3, 5)."""
     m = re.fullmatch(r"\s*(\d+)\s*-?\s*of\s*-?\s*(\d+)\s*", text.lower())
     if not m:
-        raise InputError(f"--shares: {text!r}: write M-of-N, e.g. 3-of-5.")
+        raise InputError(f"Shares {text!r}: write M-of-N, e.g. 3-of-5.", hint="field.shares")
     t, n = int(m.group(1)), int(m.group(2))
     if not (1 <= t <= n <= 16):
-        raise InputError(f"--shares {text}: need 1 <= M <= N <= 16.")
+        raise InputError(f"Shares {text}: need 1 <= M <= N <= 16.", hint="field.shares")
     if t == 1 and n > 1:
-        raise InputError(f"--shares {text}: a threshold of 1 is a plain copy; use 2 or more.")
+        raise InputError(f"Shares {text}: a threshold of 1 is a plain copy; use 2 or more.",
+                         hint="field.shares")
     return t, n

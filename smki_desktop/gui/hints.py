@@ -52,6 +52,9 @@ GUI_HINTS: dict[str, str] = {
     "field.role": "Role (Party profile)",
     "field.name": "Name (officer profile)",
     "field.key": "the key",
+    "field.shares": "the shares (M of N) or the share files chosen",
+    "field.witness": "the witness's name as the ceremony file gives it",
+    "token.use": "Settings → Tokens → PKCS#11 module",
 }
 
 

@@ -187,7 +187,7 @@ class AuditLog:
         reports it as a note. Someone without the keyring (the threat) cannot do this."""
         reason = reason.strip()
         if not reason:
-            raise InputError("--reason: say why the earlier audit log was lost.")
+            raise InputError("Reason: say why the earlier audit log was lost.", hint="field.reason")
         with _lock, self.db.transaction() as c:
             self._writer(c)
         mark = self._load_mark()

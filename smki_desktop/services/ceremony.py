@@ -108,7 +108,7 @@ def check_ceremony(ctx: AppContext, path: Path) -> CheckedCeremony:
     party = ctx.party()
     if party is None:
         raise Refusal("No Party profile is set in this environment, so the ceremony's roles and "
-                      "EUIs cannot be checked. Set it first (`smki party set ...`).")
+                      "EUIs cannot be checked. Set it first.", hint="party.set")
     profile = profile_for(ctx)
     for k in plan.keys:
         try:

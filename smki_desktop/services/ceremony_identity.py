@@ -51,7 +51,7 @@ def officer_identity(ctx: AppContext, key_ref: str | None = None) -> OfficerIden
         which = f" for key {key_ref}" if key_ref else ""
         raise Refusal(f"No valid file-signing credential{which} in the {ctx.env.label} "
                       "environment: the administrator signs the transcript with it. Request "
-                      "one with `smki credential request --purpose file-signing`.")
+                      "one first.", hint="credential.request.file-signing")
     info = resolve_key_ref(ctx.db, ctx.env, cred.key_id)
     blocked = signing_block(ctx, info)  # its officer was suspended or revoked
     if blocked:

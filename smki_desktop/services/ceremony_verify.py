@@ -64,8 +64,9 @@ def witness_sign(ctx: AppContext, transcript: Path, witness: str,
                  f"The ceremony transcript {plan['ceremony_id']}")
     names = {w.lower(): w for w in plan["witnesses"]}
     if witness.strip().lower() not in names:
-        raise InputError(f"--witness: {witness!r} is not a witness of ceremony "
-                         f"{plan['ceremony_id']} ({', '.join(plan['witnesses'])}).")
+        raise InputError(f"Witness {witness!r} is not a witness of ceremony "
+                         f"{plan['ceremony_id']} ({', '.join(plan['witnesses'])}).",
+                         hint="field.witness")
     name = names[witness.strip().lower()]
     identity = officer_identity(ctx, key_ref)
     if identity.key_id == begin["data"]["administrator"]["key_id"]:

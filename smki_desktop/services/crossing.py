@@ -127,8 +127,8 @@ def require_party(ctx: AppContext, what: str) -> PartyProfile | None:
     if party is None:
         raise Refusal(
             f"{what}: the Live environment makes nothing without a Party profile "
-            "(organisation, Party ID, Party type, EUI-64 range): set it first (Dashboard > "
-            "Edit Party profile, or `smki --env live party set`).")
+            "(organisation, Party ID, Party type, EUI-64 range): set it first.",
+            hint="party.set")
     prof = _profile(ctx.paths, ctx.env)
     try:
         prof.party_type(party.party_type.value)

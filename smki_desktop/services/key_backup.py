@@ -304,8 +304,8 @@ def restore_with_passphrase(ctx: AppContext, path: Path,
     _require_env(ctx, str(doc["environment"]), f"The backup {path.name}")
     prot = doc["protection"]
     if prot.get("kind") != "passphrase":
-        raise InputError(f"{path}: this backup is split into shares; restore it with --shares "
-                         "and the share files.")
+        raise InputError(f"{path}: this backup is split into shares; restore it from the share "
+                         "files.", hint="field.shares")
     if passphrase is None:
         passphrase = ctx.passphrases.ask(f"Passphrase of the backup of key "
                                          f"{str(doc['key_id'])[:16]}")
@@ -320,7 +320,8 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
     key_files = [p for p in files if p.suffix == ".smkikey"]
     share_paths = [p for p in files if p.suffix != ".smkikey"]
     if not share_paths:
-        raise InputError("--shares: give the share files (and the .smkikey file).")
+        raise InputError("Shares: give the share files (and the .smkikey file).",
+                         hint="field.shares")
     shares = [read_share_file(p) for p in share_paths]
     ids = {s["key_id"] for s in shares}
     if len(ids) != 1:
@@ -332,8 +333,8 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
     if not key_files:
         key_files = sorted(share_paths[0].parent.glob(f"key-{key_id[:16]}.smkikey"))
     if len(key_files) != 1:
-        raise InputError(f"--shares: give the encrypted key file key-{key_id[:16]}.smkikey "
-                         "too.")
+        raise InputError(f"Shares: give the encrypted key file key-{key_id[:16]}.smkikey "
+                         "too.", hint="field.shares")
     kpath = key_files[0]
     doc = read_key_file(kpath)
     _require_env(ctx, str(doc["environment"]), f"The backup {kpath.name}")
@@ -345,7 +346,7 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
         raise InputError(f"{kpath}: this backup is under a passphrase, not shares.")
     words = [s["mnemonic"] for s in shares]
     if len(set(words)) != len(words):
-        raise InputError("--shares: the same share is given twice.")
+        raise InputError("Shares: the same share is given twice.", hint="field.shares")
     for p, w in zip(share_paths, words, strict=True):
         try:
             ident = shamir_mnemonic.Share.from_mnemonic(w).common_parameters().identifier

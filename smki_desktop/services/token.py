@@ -59,8 +59,8 @@ def token_store(ctx: AppContext) -> Pkcs11KeyStore:
     module = ctx.setting(SETTING_PKCS11_MODULE)
     token = ctx.setting(SETTING_PKCS11_TOKEN)
     if not module or not token:
-        raise InputError("Token: no PKCS#11 module and token configured; set them in Settings "
-                         "or with `smki token use --module M --token LABEL`.")
+        raise InputError("Token: no PKCS#11 module and token configured; set them first.",
+                         hint="token.use")
     return Pkcs11KeyStore(ctx.env, module, token, ctx.db, ctx.clock, ctx.passphrases)
 
 

@@ -37,6 +37,24 @@ def _t(*names: str) -> tuple[tuple[str, str], ...]:
 
 
 PAGES: dict[str, PageHelp] = {
+    "ceremony": PageHelp(
+        "A key ceremony makes your most important keys on an offline machine, in front of "
+        "witnesses, from one reviewed ceremony file, and keeps a signed transcript of every "
+        "step.",
+        "Choose the ceremony file and check it; rehearse it with throwaway keys; then start the "
+        "ceremony and follow each step with the administrator and the witnesses.",
+        _t("CSR", "EUI")),
+    "approvals": PageHelp(
+        "Requests waiting for an SRO: revocations of certificates and, where the rules ask for "
+        "it, the creation of Organisation certificates. Nothing reaches the DCC until enough "
+        "SROs have approved.",
+        "Select a request, read exactly what would be revoked, then approve or reject it with "
+        "a reason. You cannot approve your own request.", _t("SRO", "ARO")),
+    "incidents": PageHelp(
+        "Suspected compromises of your keys, and the recovery that follows: new keys, "
+        "replacement CSRs and revocation of the old certificates.",
+        "Open an incident as soon as a key may be compromised; an SRO confirms it; then "
+        "re-key and follow the checklist until the incident can be closed.", _t("SRO", "CSR")),
     "dashboard": PageHelp(
         "Your organisation's state at a glance: the Party profile, your officer profile, what "
         "is not set up yet, and readiness for live use.",

@@ -285,11 +285,13 @@ def test_rejection_of_a_certificate_failing_acceptance(qtbot, window: MainWindow
 def test_adhoc_device_csr_in_both_faces(qtbot, window: MainWindow, cli_run,  # type: ignore[no-untyped-def]
                                         tmp_path: Path) -> None:
     from smki_desktop.services import simulator_control
-    from tests.integration.portal_helpers import device_csrs, enrolled, org_csr
+    from tests.integration.portal_helpers import device_csrs, enrolled, org_csr, seed_devices
 
     ctx = window.ctx
-    enrolled(ctx)
+    info = enrolled(ctx)
     try:
+        # AppM: ad hoc only replaces a certificate the device already has
+        seed_devices(info, [0x00DB123456760000])
         (_cid, der), (_cid2, der2) = device_csrs(2, 0x00DB123456760000)
         one = tmp_path / "one.csr"
         one.write_bytes(der)

@@ -62,6 +62,7 @@ class Page(QWidget):
         self.plan = QPlainTextEdit()
         self.plan.setReadOnly(True)
         self.plan.setObjectName("ceremonyPlan")
+        self.plan.setAccessibleName("Ceremony plan")
         lay.addWidget(self.plan, 1)
         self.failure = ""
 

@@ -88,6 +88,7 @@ class ReadinessWidget(QGroupBox):
         bar = QHBoxLayout()
         self.record_button = QPushButton("Record identity verification / SREPT…")
         self.record_button.setObjectName("readiness:record")
+        self.record_button.setAccessibleName("Record identity verification or SREPT")
         self.record_button.clicked.connect(self.record)
         bar.addWidget(self.record_button)
         self.message = QLabel("")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal
@@ -43,6 +44,13 @@ class Credential:
                 "issuer": self.issuer, "subject": self.subject,
                 "not_before": self.not_before.isoformat(),
                 "not_after": self.not_after.isoformat()}
+
+
+def register_id_of(cert: x509.Certificate) -> str:
+    """The officer register id a file-signing credential's subject names (serialNumber), ''
+    when none."""
+    attrs = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    return str(attrs[0].value).strip() if attrs else ""
 
 
 def check_purpose(purpose: str) -> str:
@@ -163,9 +171,12 @@ class CredentialRequestResult:
 def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None, *,
                        organisation: str | None = None, role: str | None = None,
                        system_name: str | None = None, common_name: str | None = None,
-                       out_dir: Path | None = None) -> CredentialRequestResult:
+                       out_dir: Path | None = None, officer: str | None = None
+                       ) -> CredentialRequestResult:
     """Make the key (unless given) and the credential CSR; in Test with the simulator the
-    certificate is issued at once, otherwise the CSR is written for the DCC."""
+    certificate is issued at once, otherwise the CSR is written for the DCC. A file-signing
+    credential for `officer` (register id) names them in its subject (serialNumber); the key
+    may be on a PKCS#11 token."""
     from smki_desktop.core.keys import KeyType, KeyUsage
     from smki_desktop.crypto.credential_csr import build_credential_csr
 
@@ -187,20 +198,33 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
     else:
         usage, ktype = KeyUsage.FILE_SIGNING, KeyType.EC_P256
         role_ou = ""
-        officer = ctx.officer()
-        cn = (common_name or (officer.name if officer else "")).strip()
+        register_id = ""
+        if officer:
+            from smki_desktop.services.officers import get_officer
+
+            entry = get_officer(ctx, officer)
+            register_id = entry.officer_id
+            cn = (common_name or entry.name).strip()
+        else:
+            prof = ctx.officer()
+            cn = (common_name or (prof.name if prof else "")).strip()
         if not cn:
             raise InputError("--name: give the ARO's name (or set the officer profile).")
     if key_ref:
-        info = ctx.keystore.get(key_ref)
+        from smki_desktop.services.keys import get_key
+
+        info = get_key(ctx, key_ref)
         if info.usage is not usage:
             raise InputError(f"--key: key {info.short_id} has usage {info.usage.value}; a "
                              f"{purpose} credential needs a {usage.value} key.")
     else:
         info = ctx.keystore.generate(ktype, usage, f"{purpose} credential {cn}")
-    with ctx.keystore.signer(info.key_id) as signer:
+    from smki_desktop.services.csr import signer_for
+
+    with signer_for(ctx, info) as signer:
         csr = build_credential_csr(signer, purpose, organisation=org, role_ou=role_ou,
-                                   common_name=cn)
+                                   common_name=cn,
+                                   register_id=register_id if purpose == "file-signing" else "")
     from smki_desktop.services import portal as portal_service
 
     rec = portal_service.configured_endpoint(ctx)
@@ -212,6 +236,10 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
         from smki_desktop.services import simulator_control
 
         sim = simulator_control.start(ctx)
+        if purpose == "file-signing":  # the DCC's own record of the verified officers
+            from smki_desktop.services.officers import feed_simulator
+
+            feed_simulator(ctx, sim)
         ep = portal_service.endpoint(ctx).endpoint
         issued = enrol(ep, sim.enrolment_token, W.CredentialRequest(new_ref("org-csr"),
                                                                     purpose, csr))

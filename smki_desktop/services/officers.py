@@ -5,13 +5,19 @@ its warnings. Every change writes an audit record."""
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal
+from smki_desktop.core.identity import check_credential_names
 from smki_desktop.core.keys import KeyInfo
 from smki_desktop.core.officers import (
     Credential,
@@ -30,7 +36,11 @@ from smki_desktop.core.officers import (
 from smki_desktop.core.party import OfficerProfile
 from smki_desktop.core.party import OfficerRole as ProfileRole
 from smki_desktop.resources_path import resource
+from smki_desktop.services import simulator_control
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.credentials import find_credential, register_id_of
+from smki_desktop.services.csr import signer_for
+from smki_desktop.services.keys import get_key
 
 
 @dataclass(frozen=True)
@@ -241,14 +251,36 @@ def revoke_officer(ctx: AppContext, ref: str, reason: str) -> OfficerChanged:
     return OfficerChanged(new, entry)
 
 
-def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> OfficerChanged:
-    """Record that an officer holds a key (or a token key) of this environment."""
-    from smki_desktop.services.keys import get_key
+def prove_possession(ctx: AppContext, key: KeyInfo) -> None:
+    """The key signs a fresh challenge and the signature verifies with its public key: the
+    person linking it holds it (a keyring entry or a token with its PIN)."""
+    challenge = b"smki-desktop link-key " + secrets.token_bytes(32)
+    with signer_for(ctx, key) as s:
+        sig = s.sign(challenge)
+    pub = serialization.load_der_public_key(key.public_key_der)
+    try:
+        if isinstance(pub, ec.EllipticCurvePublicKey):
+            pub.verify(sig, challenge, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(pub, rsa.RSAPublicKey):
+            pub.verify(sig, challenge, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            raise Refusal(f"Key {key.short_id}: unsupported key type for proof of possession.")
+    except InvalidSignature:
+        raise Refusal(f"Key {key.short_id} did not prove possession: its signature over the "
+                      "challenge does not verify.") from None
 
+
+def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> OfficerChanged:
+    """Record that an officer holds a key (or a token key) of this environment: the key proves
+    possession, and a file-signing credential it has must name this officer's register id."""
     o = get_officer(ctx, ref)
     if o.status is OfficerStatus.REVOKED:
         raise Refusal(f"{o.officer_id} is revoked; a revoked officer holds no credentials.")
     key = get_key(ctx, key_ref)
+    cred = find_credential(ctx, "file-signing", key.key_id)
+    if cred is not None:
+        check_credential_names(o.officer_id, register_id_of(cred.certificate))
+    prove_possession(ctx, key)
     with ctx.db.transaction() as c:
         holder = c.execute("SELECT officer_id FROM officer_credentials WHERE key_id=? AND "
                            "officer_id!=?", (key.key_id, o.officer_id)).fetchone()
@@ -261,9 +293,27 @@ def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> Offi
             (o.officer_id, key.key_id, ctx.env.value,
              "token" if key.location.value == "pkcs11" else kind, key.label,
              key.created.isoformat()))
-    entry = ctx.audit.record("officer.link-key", {"officer_id": o.officer_id,
-                                                  "key_id": key.key_id, "label": key.label})
+    entry = ctx.audit.record("officer.link-key", {
+        "officer_id": o.officer_id, "key_id": key.key_id, "label": key.label,
+        "possession": "proved", "credential_serial": cred.serial if cred else None})
     return OfficerChanged(get_officer(ctx, o.officer_id), entry)
+
+
+def simulator_record(o: Officer) -> dict[str, Any]:
+    """What the Test DCC (the simulator) holds of a nominated officer."""
+    return {"officer_id": o.officer_id, "role": o.role.value, "status": o.status.value,
+            "environment": o.environment.value, "party_id": o.party_id, "name": o.name,
+            "email": o.email, "verified": o.verified}
+
+
+def feed_simulator(ctx: AppContext, info: simulator_control.SimulatorInfo) -> None:
+    """Test: send the register's nominations and their standing to the simulator, standing for
+    the DCC's own processing of the nomination forms (it issues file-signing credentials only
+    to officers it holds as verified, and checks approvals against its own record)."""
+    if ctx.env is not Environment.TEST:
+        raise Refusal("Only the Test simulator is fed the officer register.")
+    simulator_control.control(info, "/_control/officers",
+                              {"officers": [simulator_record(o) for o in list_officers(ctx)]})
 
 
 def link_profile(ctx: AppContext, ref: str) -> OfficerChanged:

@@ -31,7 +31,7 @@ from smki_desktop.core.portal_ports import (
 from smki_desktop.core.schedule import RateRules, Scheduler, next_processing_start
 from smki_desktop.portal.outbox import Outbox, OutboxItem
 from smki_desktop.portal.ws_client import ClientTls, Endpoint, WsPortal, WsRepository
-from smki_desktop.services import simulator_control
+from smki_desktop.services import revocation_state, simulator_control
 from smki_desktop.services.credentials import require_credential
 
 if TYPE_CHECKING:
@@ -441,9 +441,10 @@ class PollReport:
     deferred: list[tuple[OutboxItem, str]] = field(default_factory=list)
     imported: list[dict[str, Any]] = field(default_factory=list)
     sent: list[OutboxItem] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)  # revocation requests the CRL completed
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sent": [i.as_dict() for i in self.sent],
+        return {"sent": [i.as_dict() for i in self.sent], "revoked": self.revoked,
                 "polled": [i.as_dict() for i in self.polled],
                 "completed": [i.as_dict() for i in self.completed],
                 "deferred": [{"ref": i.ref, "why": why} for i, why in self.deferred],
@@ -466,7 +467,8 @@ def poll(ctx: AppContext, portal: WsPortal | None = None, *, force: bool = False
             report.completed.append(ob.get(item.ref))
     items = [i for i in items if i.meta.get("channel") != "browser-portal"]
     queued = ob.items(["queued"]) if send else []
-    if not items and not queued and portal is None:
+    crl_due = revocation_state.awaiting_crl(ctx)  # a submitted revocation waits for the CRL
+    if not items and not queued and not crl_due and portal is None:
         ctx.audit.record("portal.poll", {"polled": len(report.polled),
                                          "completed": [i.ref for i in report.completed]}, {})
         return report
@@ -495,6 +497,9 @@ def poll(ctx: AppContext, portal: WsPortal | None = None, *, force: bool = False
             report.polled.append(after)
             if done:
                 report.completed.append(after)
+        if crl_due:
+            applied = revocation_state.apply_crl(ctx, p.fetch_org_crl())
+            report.revoked = applied.requests
     finally:
         if own:
             p.close()

@@ -15,7 +15,7 @@ from smki_desktop.core.errors import InputError, NotFound
 from smki_desktop.core.eui import Eui64
 from smki_desktop.core.portal_ports import RepoEntry
 from smki_desktop.core.roles import RemotePartyRole
-from smki_desktop.services import portal
+from smki_desktop.services import portal, revocation_state
 
 if TYPE_CHECKING:
     from smki_desktop.core.audit import AuditEntry
@@ -136,5 +136,6 @@ def fetch_crl(ctx: AppContext) -> CrlResult:
     entry = ctx.audit.record("repo.crl.fetch", {"issuer": crl.issuer.rfc4514_string(),
                                                 "revoked": len(revoked), "path": str(path)},
                              {"crl": der})
+    revocation_state.apply_crl(ctx, der)  # the store's certificates and requests follow it
     return CrlResult(der, crl.issuer.rfc4514_string(), crl.last_update_utc,
                      crl.next_update_utc, revoked, True, verified_by, str(path), entry)

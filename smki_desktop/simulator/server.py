@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import serialization
 from smki_desktop.core import ws_xml as W
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.simulator import ca as CA
-from smki_desktop.simulator import dcc
+from smki_desktop.simulator import dcc, dual_control
 from smki_desktop.simulator.state import SimState, atomic_write
 
 MAX_BODY = W.MAX_MESSAGE_BYTES
@@ -326,6 +326,19 @@ class Handler(BaseHTTPRequestHandler):
     def r_crl(self, body: bytes, q: dict[str, str]) -> Answer:
         return 200, dcc.crl(self.server.sim.state), "application/pkix-crl"
 
+    def r_signed_revoke(self, body: bytes, q: dict[str, str]) -> Answer:
+        st = self.server.sim.state
+        answer = dual_control.signed_revocation(st, self._owner(), body, dcc._now(st))
+        return 200, json.dumps(answer).encode(), "application/json"
+
+    def r_officers(self, body: bytes, q: dict[str, str]) -> Answer:
+        if not self._control_ok():
+            return None
+        st = self.server.sim.state
+        n = dual_control.feed_officers(st, list(json.loads(body or b"{}").get("officers", [])),
+                                       dcc._now(st))
+        return 200, json.dumps({"officers": n}).encode(), "application/json"
+
     def r_upload(self, body: bytes, q: dict[str, str]) -> Answer:
         """The portal's Device CSR batch upload, as a browser sends it (multipart/form-data:
         `file` the zip, optional `manifest` the batch manifest, optional `reference`) or raw
@@ -484,6 +497,7 @@ class Handler(BaseHTTPRequestHandler):
         ("GET", "/portal/organisation-csr"): r_org_status,
         ("POST", "/portal/revocation"): r_revoke,
         ("GET", "/portal/crl"): r_crl,
+        ("POST", "/portal/revocation/signed"): r_signed_revoke,
         ("POST", "/portal/batch-upload"): r_upload,
         ("GET", "/portal/batch-upload"): r_upload_form,
         ("POST", "/portal/adt-upload"): r_adt,
@@ -497,6 +511,7 @@ class Handler(BaseHTTPRequestHandler):
         ("POST", "/_control/config"): r_config,
         ("GET", "/_control/config"): r_config_get,
         ("GET", "/_control/submissions"): r_submissions,
+        ("POST", "/_control/officers"): r_officers,
     }
 
 

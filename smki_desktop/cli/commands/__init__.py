@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "quarantine": "quarantine",
     "readiness": "readiness",
     "repo": "repo",
+    "revoke": "revoke",
     "simulator": "simulator",
     "token": "token",
 }

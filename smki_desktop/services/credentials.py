@@ -4,6 +4,7 @@ request new ones (in Test the simulator issues at once, in Live the CSR is writt
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,8 @@ from cryptography.x509.oid import NameOID
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.crypto.cms import verify_detached
+from smki_desktop.services.certificates import trust_anchors
 
 if TYPE_CHECKING:
     from smki_desktop.core.audit import AuditEntry
@@ -51,6 +54,28 @@ def register_id_of(cert: x509.Certificate) -> str:
     when none."""
     attrs = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
     return str(attrs[0].value).strip() if attrs else ""
+
+
+def ca_pool(ctx: AppContext) -> list[x509.Certificate]:
+    """CA certificates that may link a credential to an anchor: the anchors and the CA chain the
+    simulator handed out with a credential (Test)."""
+    pool = trust_anchors(ctx)
+    chain_file = ctx.paths.feature_dir("portal") / "simulator-ca-chain.pem"
+    if ctx.env is Environment.TEST and chain_file.is_file():
+        with contextlib.suppress(ValueError, OSError):
+            pool += [c for c in x509.load_pem_x509_certificates(chain_file.read_bytes())
+                     if c not in pool]
+    return pool
+
+
+def verify_credential_signature(ctx: AppContext, data: bytes, signature: bytes,
+                                at: datetime) -> tuple[str, x509.Certificate]:
+    """Verify a detached CMS signature over `data` whose signer's credential chains to this
+    environment's trust anchors (at `at`); return the register id it names and the
+    certificate. SignatureInvalid / SignerUntrusted otherwise."""
+    v = verify_detached(data, signature, trust_anchors=trust_anchors(ctx), at=at,
+                        extra_certs=ca_pool(ctx))
+    return register_id_of(v.signer_certificate), v.signer_certificate
 
 
 def check_purpose(purpose: str) -> str:

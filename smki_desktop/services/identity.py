@@ -14,7 +14,6 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal
 from smki_desktop.core.identity import Signatory, check_credential_names, check_may_act
 from smki_desktop.core.keys import KeyInfo, KeyUsage, key_id_for_spki
@@ -23,7 +22,12 @@ from smki_desktop.crypto.cms import SignerUntrusted, build_chain, sign_detached,
 from smki_desktop.services import officers as officer_service
 from smki_desktop.services.certificates import trust_anchors
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.credentials import Credential, find_credential, register_id_of
+from smki_desktop.services.credentials import (
+    Credential,
+    ca_pool,
+    find_credential,
+    register_id_of,
+)
 from smki_desktop.services.csr import signer_for
 from smki_desktop.services.keys import get_key
 
@@ -40,17 +44,6 @@ class Actor:
     @property
     def signatory(self) -> Signatory:
         return Signatory.of(self.officer)
-
-
-def ca_pool(ctx: AppContext) -> list[x509.Certificate]:
-    """The anchors plus the CA chain the simulator handed out with a credential (Test)."""
-    pool = trust_anchors(ctx)
-    chain_file = ctx.paths.feature_dir("portal") / "simulator-ca-chain.pem"
-    if ctx.env is Environment.TEST and chain_file.is_file():
-        with contextlib.suppress(ValueError, OSError):
-            pool += [c for c in x509.load_pem_x509_certificates(chain_file.read_bytes())
-                     if c not in pool]
-    return pool
 
 
 def chain_of(ctx: AppContext, cert: x509.Certificate, at: datetime

@@ -49,8 +49,10 @@ def make_team(ctx: AppContext, cli_run: Any, tmp_path: Path) -> Team:
     sim = enrolled(ctx)
     set_profiles(ctx)
     sro = make_active_sro(cli_run, tmp_path, "Alice Example")
-    aro = active_aro(cli_run, tmp_path, sro, name="Bob Aro", sro_name="Alice Example")
-    return Team(sim, sro, officer_key(ctx, cli_run, sro), aro, officer_key(ctx, cli_run, aro))
+    sro_key = officer_key(ctx, cli_run, sro)
+    aro = active_aro(cli_run, tmp_path, sro, name="Bob Aro", sro_name="Alice Example",
+                     sro_key=sro_key)
+    return Team(sim, sro, sro_key, aro, officer_key(ctx, cli_run, aro))
 
 
 def issue_org(ctx: AppContext, eui: str) -> x509.Certificate:

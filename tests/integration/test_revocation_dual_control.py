@@ -119,7 +119,8 @@ def test_aro_approving_and_self_edited_profile_role_refused(ctx, cli_run, team: 
     rid = _request(cli_run, team, serial_of(cert))
     from tests.integration.adt_support import active_aro
 
-    carol = active_aro(cli_run, tmp_path, team.sro, name="Carol Aro", sro_name="Alice Example")
+    carol = active_aro(cli_run, tmp_path, team.sro, name="Carol Aro", sro_name="Alice Example",
+                       sro_key=team.sro_key)
     carol_key = officer_key(ctx, cli_run, carol)
     r = cli_run("revoke", "approve", rid, "--as", carol, "--key", carol_key)
     assert r.code == 1 and "is approved by an SRO" in r.err and "is an ARO" in r.err, r.err

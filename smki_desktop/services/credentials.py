@@ -16,6 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.core.portal_ports import Rejected
 from smki_desktop.crypto.cms import verify_detached
 from smki_desktop.services.certificates import trust_anchors
 
@@ -206,6 +207,7 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
     from smki_desktop.crypto.credential_csr import build_credential_csr
 
     purpose = check_purpose(purpose)
+    register_id = ""
     party = ctx.party()
     org = (organisation or (party.name if party else "")).strip()
     if not org:
@@ -223,7 +225,6 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
     else:
         usage, ktype = KeyUsage.FILE_SIGNING, KeyType.EC_P256
         role_ou = ""
-        register_id = ""
         if officer:
             from smki_desktop.services.officers import get_officer
 
@@ -254,6 +255,10 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
 
     rec = portal_service.configured_endpoint(ctx)
     use_sim = ctx.env is Environment.TEST and (rec is None or rec.source == "simulator")
+    if use_sim and purpose == "file-signing" and not register_id:
+        raise Refusal("Rule: the DCC issues a file-signing credential only to an officer it has "
+                      "verified, naming their register id; in Test the simulator does the same. "
+                      "Give --officer REGISTER_ID (a verified register entry).")
     if use_sim:
         from smki_desktop.core import ws_xml as W
         from smki_desktop.portal.outbox import new_ref
@@ -266,8 +271,16 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
 
             feed_simulator(ctx, sim)
         ep = portal_service.endpoint(ctx).endpoint
-        issued = enrol(ep, sim.enrolment_token, W.CredentialRequest(new_ref("org-csr"),
-                                                                    purpose, csr))
+        try:
+            issued = enrol(ep, sim.enrolment_token, W.CredentialRequest(new_ref("org-csr"),
+                                                                        purpose, csr))
+        except Rejected as exc:
+            if exc.dcc_code == "CR:Officer":
+                raise Refusal(f"Rule: the DCC issues a file-signing credential only to an "
+                              f"officer it has verified; the simulator (the Test DCC) holds "
+                              f"{register_id} as not verified, suspended or revoked "
+                              f"({exc.dcc_code}).") from None
+            raise
         cert = x509.load_der_x509_certificate(issued.certificate_der)
         cred = record_credential(ctx, cert, purpose, info.key_id, source="simulator")
         if issued.api_key:

@@ -6,6 +6,7 @@ the verification meeting record and the nominating Director's or Company Secreta
 
 from __future__ import annotations
 
+from smki_desktop.core import officers as officer_rules
 from smki_desktop.core.canonical import canonical_bytes
 from smki_desktop.core.officers import OfficerRole, OfficerStatus
 from smki_desktop.core.register import change_body
@@ -18,6 +19,10 @@ def _signed(ctx: AppContext, ref: str, action: str, reason: str, as_ref: str | N
             key_ref: str | None) -> tuple[str, svc.SignedChange]:
     o = svc.get_officer(ctx, ref)
     at = ctx.clock.now().replace(microsecond=0)
+    # the entry's own rules (verified before activation, a reason, not already so) come first
+    {"activate": lambda: officer_rules.activate(o, at.isoformat()),
+     "suspend": lambda: officer_rules.suspend(o, reason, at.isoformat()),
+     "revoke": lambda: officer_rules.revoke(o, reason, at.isoformat())}[action]()
     first_sro = (action == "activate" and o.role is OfficerRole.SRO
                  and o.status is OfficerStatus.VERIFIED and not as_ref and not key_ref)
     details: dict[str, object] = {"role": o.role.value}

@@ -82,8 +82,13 @@ def officer_signing_key(ctx, cli_run, officer_id: str) -> str:  # type: ignore[n
     cert = issue(root_key, root_cert, info.public_key_der, ctx.env, now, cn=officer_id,
                  register_id=officer_id)
     record_credential(ctx, cert, "file-signing", info.key_id, source="test")
-    r = cli_run("officer", "link-key", officer_id, info.key_id)
-    assert r.code == 0, r.err
+    if cli_run is None:
+        from smki_desktop.services.officers import link_key
+
+        link_key(ctx, officer_id, info.key_id)
+    else:
+        r = cli_run("officer", "link-key", officer_id, info.key_id)
+        assert r.code == 0, r.err
     return info.key_id
 
 

@@ -45,8 +45,9 @@ def officer_key(ctx: AppContext, cli_run: Any, oid: str) -> str:
     return info.key_id
 
 
-def make_team(ctx: AppContext, cli_run: Any, tmp_path: Path) -> Team:
-    sim = enrolled(ctx)
+def make_team(ctx: AppContext, cli_run: Any, tmp_path: Path,
+              sim: simulator_control.SimulatorInfo | None = None) -> Team:
+    sim = sim or enrolled(ctx)
     set_profiles(ctx)
     sro = make_active_sro(cli_run, tmp_path, "Alice Example")
     sro_key = officer_key(ctx, cli_run, sro)
@@ -90,3 +91,17 @@ def stored(ctx: AppContext, request_id: str) -> tuple[bytes, dict[str, bytes]]:
     """A stored request's bytes and its signatures by kind."""
     v = get_view(ctx, request_id)
     return v.row.body, {s.kind: s.signature for s in v.signatures}
+
+
+def revoke_with_dual_control(ctx: AppContext, cli_run: Any, team: Team, serial: str,
+                             reason: str = "keyCompromise") -> str:
+    """ARO request -> SRO approval -> submission; returns the request id."""
+    r = cli_run("--json", "revoke", "request", serial, "--reason", reason, "--justification",
+                "test", "--as", team.aro, "--key", team.aro_key)
+    assert r.code == 0, r.err
+    rid = str(r.json()["id"])
+    r = cli_run("revoke", "approve", rid, "--as", team.sro, "--key", team.sro_key)
+    assert r.code == 0, r.err
+    r = cli_run("revoke", "submit", rid)
+    assert r.code == 0, r.err
+    return rid

@@ -293,8 +293,12 @@ def test_sro_confirmation_follows_the_officer_register(ctx, cli_run, tmp_path: P
     aro = make_aro(ctx, tmp_path)
     f = _template(ctx, tmp_path)
     adt_service.sign_file(ctx, f, aro.key.key_id)
+    from tests.integration.adt_support import signing_sro
+
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
-    aro_id = active_aro(cli_run, tmp_path, sro_id)
+    other = signing_sro(ctx, cli_run, tmp_path)
+    by_other = ("--as", other[0], "--key", other[1])
+    aro_id = active_aro(cli_run, tmp_path, sro_id, ctx=ctx)
     assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
     sro = make_sro(ctx, tmp_path, aro)
     # the SRO profile signing with a key the register says an ARO holds: refused, naming the rule
@@ -309,14 +313,14 @@ def test_sro_confirmation_follows_the_officer_register(ctx, cli_run, tmp_path: P
     assert_openssl_ok(conf.document, conf.signature, sro.root_pem)
     assert not any("register" in w for w in conf.warnings), conf.warnings
     # the SRO suspended: their key is flagged and signs nothing, and the message says why
-    assert cli_run("officer", "suspend", sro_id, "--reason", "secondment").code == 0
+    assert cli_run("officer", "suspend", sro_id, "--reason", "secondment", *by_other).code == 0
     with pytest.raises(Refusal, match=rf"officer-suspended.*{sro_id} \(Sam Sro, SRO\), now "
                                       r"suspended: secondment"):
         adt_service.confirm(ctx, f, sro.key.key_id, out_dir=tmp_path / "c3")
     assert not (tmp_path / "c3").exists()
     # reinstated, but the profile now links to an entry that is not an active SRO
-    assert cli_run("officer", "activate", sro_id).code == 0
-    assert cli_run("officer", "revoke", sro_id, "--reason", "leaver").code == 0
+    assert cli_run("officer", "activate", sro_id, *by_other).code == 0
+    assert cli_run("officer", "revoke", sro_id, "--reason", "leaver", *by_other).code == 0
     fresh = make_sro(ctx, tmp_path, aro, set_profile=False)  # a new key, held by nobody
     with pytest.raises(Refusal, match=rf"Rule: only an active SRO.*local officer profile links "
                                       rf"to {sro_id} \(Sam Sro\): SRO, revoked"):
@@ -327,21 +331,25 @@ def test_suspended_or_revoked_officers_key_signs_nothing(ctx, cli_run, tmp_path:
                                                         ) -> None:
     from tests.integration.test_officer_cli import make_active_sro
 
+    from tests.integration.adt_support import officer_signing_key
+
     aro = make_aro(ctx, tmp_path)
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
-    aro_id = active_aro(cli_run, tmp_path, sro_id)
+    sro_key = officer_signing_key(ctx, cli_run, sro_id)
+    by_sro = ("--as", sro_id, "--key", sro_key)
+    aro_id = active_aro(cli_run, tmp_path, sro_id, sro_key=sro_key)
     assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
     f = _template(ctx, tmp_path)
     first = adt_service.sign_file(ctx, f, aro.key.key_id)
     before = first.signature.read_bytes()
-    assert cli_run("officer", "suspend", aro_id, "--reason", "sick leave").code == 0
+    assert cli_run("officer", "suspend", aro_id, "--reason", "sick leave", *by_sro).code == 0
     with pytest.raises(Refusal, match=rf"flag officer-suspended.*{aro_id} \(Ada Aro, ARO\)"):
         adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
     assert first.signature.read_bytes() == before
     # reinstated: signs again; revoked as a leaver: refused for good
-    assert cli_run("officer", "activate", aro_id).code == 0
+    assert cli_run("officer", "activate", aro_id, *by_sro).code == 0
     adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
-    assert cli_run("officer", "revoke", aro_id, "--reason", "leaver").code == 0
+    assert cli_run("officer", "revoke", aro_id, "--reason", "leaver", *by_sro).code == 0
     with pytest.raises(Refusal, match=rf"flag officer-revoked.*{aro_id} \(Ada Aro, ARO\), now "
                                       "revoked: leaver"):
         adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)

@@ -31,6 +31,7 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as svc
+from smki_desktop.services import register as register_service
 from smki_desktop.store.atomic import write_atomic
 
 if TYPE_CHECKING:
@@ -240,7 +241,9 @@ class Page(QWidget):
     def activate(self) -> None:
         o = self.selected()
         if o:
-            self._run(svc.activate_officer, o.officer_id, done=f"{o.officer_id} is active.")
+            # signed as this workstation's linked officer (an SRO's first activation needs none)
+            self._run(register_service.activate, o.officer_id,
+                      done=f"{o.officer_id} is active.")
 
     def _with_text(self, title: str, label: str, then: Callable[[str], None]) -> None:
         dlg = TextDialog(title, label, self)
@@ -252,14 +255,14 @@ class Page(QWidget):
         o = self.selected()
         if o:
             self._with_text(f"Suspend {o.officer_id}", "Reason", lambda r: self._run(
-                svc.suspend_officer, o.officer_id, r,
+                register_service.suspend, o.officer_id, r,
                 done=f"{o.officer_id} suspended; their keys are flagged."))
 
     def revoke(self) -> None:
         o = self.selected()
         if o:
             self._with_text(f"Revoke {o.officer_id}", "Reason (e.g. leaver)", lambda r: self._run(
-                svc.revoke_officer, o.officer_id, r,
+                register_service.revoke, o.officer_id, r,
                 done=f"{o.officer_id} revoked; their keys are flagged."))
 
     def link_key(self) -> None:

@@ -745,6 +745,10 @@ def _confirming_sro_check(ctx: AppContext, profile_name: str, key: KeyInfo) -> l
                       f"({linked.name}), the SRO the local profile links to.")
     if linked is None and holder is None:
         smki = "smki --env live" if ctx.env is Environment.LIVE else "smki"
+        if ctx.env is Environment.LIVE:
+            raise Refusal(f"{rule}: in Live the confirming key must be linked to the SRO's "
+                          f"register entry; key {key.short_id} is linked to none "
+                          f"(`{smki} officer link-key ID KEY`).")
         return [f"The confirming SRO {profile_name} is not in the {ctx.env.label} officer "
                 f"register (neither the local profile nor key {key.short_id} is linked to an "
                 "entry): the register cannot show that they are an active SRO. Link them with "
@@ -770,6 +774,9 @@ def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply
         who = officer.actor if officer else "No officer profile is set, and"
         raise Refusal(f"{who} is not an SRO: only a Senior Responsible Officer confirms that "
                       "submitted ADTs should apply. Set the officer profile's role to sro.")
+    # a profile's claimed role can refuse, never grant: the register decides (checked below:
+    # the key's holder and the profile's link must be an active SRO; in Live one of them must
+    # be linked)
     if decision.strip().lower() == "resubmit" and not resubmitter.strip():
         raise InputError("--resubmitter: name who will resubmit the ADTs.")
     if decision.strip().lower() == "apply" and resubmitter.strip():

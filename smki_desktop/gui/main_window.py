@@ -31,6 +31,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.services import revocation_state
 from smki_desktop.services.context import AppContext, open_context
 
 
@@ -231,8 +232,21 @@ class MainWindow(QMainWindow):
             sc = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), central)
             sc.activated.connect(lambda row=i: self.sidebar.setCurrentRow(row))
         self.setCentralWidget(central)
+        self.update_badges()
         self.sidebar.setCurrentRow(0)
         self.sidebar.setFocus()
+
+    def update_badges(self) -> None:
+        """The Approvals entry shows how many requests wait for an approval."""
+        if self.ctx is None:
+            return
+        waiting = revocation_state.waiting_count(self.ctx)
+        for row, entry in enumerate(self.entries):
+            if entry.module == "approvals":
+                item = self.sidebar.item(row)
+                item.setText(f"{entry.title} ({waiting})" if waiting else entry.title)
+                item.setToolTip(f"{waiting} request(s) waiting for an SRO's approval"
+                                if waiting else item.toolTip())
 
     def _build_page(self, row: int) -> QWidget:
         entry = self.entries[row]
@@ -268,6 +282,7 @@ class MainWindow(QMainWindow):
                 refresh()
             except Exception as exc:
                 self.show_error("Could not refresh the page", exc)
+        self.update_badges()
 
     def page(self, title: str) -> QWidget:
         for row, entry in enumerate(self.entries):

@@ -152,3 +152,39 @@ def verify(ctx: AppContext, data: bytes, signature: bytes, *, what: str,
 
 def chain_der(actor: Actor) -> Sequence[bytes]:
     return [c.public_bytes(serialization.Encoding.DER) for c in actor.chain]
+
+
+@dataclass(frozen=True)
+class SigningChoice:
+    """An officer of this register and one linked key with a valid file-signing credential
+    naming them: what the GUI offers under "Sign as"."""
+
+    officer_id: str
+    name: str
+    role: str
+    status: str
+    key_id: str
+    key_label: str
+
+    @property
+    def label(self) -> str:
+        return (f"{self.officer_id} {self.name} ({self.role.upper()}, {self.status}) — key "
+                f"{self.key_id[:12]} {self.key_label}")
+
+
+def signing_choices(ctx: AppContext) -> list[SigningChoice]:
+    """Every (officer, key) pair that could sign here, the linked profile's first."""
+    linked = officer_service.profile_officer(ctx)
+    out: list[SigningChoice] = []
+    for o in officer_service.list_officers(ctx):
+        for c in o.credentials:
+            if c.flagged:
+                continue
+            cred = find_credential(ctx, "file-signing", c.key_id)
+            if cred is None or register_id_of(cred.certificate) != o.officer_id:
+                continue
+            out.append(SigningChoice(o.officer_id, o.name, o.role.value, o.status.value,
+                                     c.key_id, c.label))
+    if linked is not None:
+        out.sort(key=lambda s: s.officer_id != linked.officer_id)
+    return out

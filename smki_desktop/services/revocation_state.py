@@ -18,6 +18,7 @@ from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.canonical import parse_canonical
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Ambiguous, NotFound, Refusal, SmkiError
+from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.resources_path import resource
 from smki_desktop.services.certificates import trust_anchors
 from smki_desktop.services.context import AppContext
@@ -179,3 +180,25 @@ def apply_crl(ctx: AppContext, der: bytes) -> CrlApplied:
                                                         "issuer": crl.issuer.rfc4514_string()},
                                  {"crl": der})
     return CrlApplied(serials, moved, entry)
+
+
+def decoded_certificates(ctx: AppContext, v: RequestView) -> list[dict[str, Any]]:
+    """What the request would revoke, decoded for the approver: role, EUI, usage, serial,
+    issuer, and what depends on it (its key, and the store's other certificates on that key)."""
+    certs = CertificateStatusRepo(ctx.db, ctx.env.value)
+    rows = {r.serial.upper().lstrip("0"): r for r in certs.not_revoked()}
+    out = []
+    for c in v.body.get("certificates", []):
+        serial = str(c.get("serial", "")).upper().lstrip("0")
+        role = str(c.get("role") or "")
+        try:
+            role_text = f"{RemotePartyRole.from_ou(role).name_text} ({role})" if role else "-"
+        except SmkiError:
+            role_text = role
+        row = rows.get(serial)
+        depends = "not in this store" if row is None else (
+            f"matches stored certificate #{row.cert_id} ({row.status})")
+        out.append({"serial": c.get("serial"), "role": role_text, "eui": c.get("eui") or "-",
+                    "usage": c.get("usage") or "-", "issuer": c.get("issuer"),
+                    "sha256": c.get("sha256"), "depends": depends})
+    return out

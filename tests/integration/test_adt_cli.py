@@ -173,9 +173,8 @@ def test_cli_revoked_aro_key_signs_nothing_and_key_list_shows_flags(  # type: ig
         ctx, cli_run, tmp_path: Path) -> None:
     """The reviewer's case: `adt sign --key K` after the ARO holding K was revoked as a
     leaver; the quarantine Action file too. `key list` shows the flag."""
-    from tests.integration.test_officer_cli import make_active_sro
-
     from tests.integration.adt_support import officer_signing_key
+    from tests.integration.test_officer_cli import make_active_sro
 
     aro = make_aro(ctx, tmp_path)
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")

@@ -329,9 +329,8 @@ def test_sro_confirmation_follows_the_officer_register(ctx, cli_run, tmp_path: P
 
 def test_suspended_or_revoked_officers_key_signs_nothing(ctx, cli_run, tmp_path: Path  # type: ignore[no-untyped-def]
                                                         ) -> None:
-    from tests.integration.test_officer_cli import make_active_sro
-
     from tests.integration.adt_support import officer_signing_key
+    from tests.integration.test_officer_cli import make_active_sro
 
     aro = make_aro(ctx, tmp_path)
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")

@@ -155,7 +155,6 @@ def test_rules_refused_with_a_message_naming_the_rule(cli_run, tmp_path, ctx):
 
 def test_register_and_readiness_agree_after_a_sequence(cli_run, tmp_path, ctx):
     from smki_desktop.services.keys import generate_key
-
     from tests.integration.adt_support import officer_signing_key
 
     s1 = make_active_sro(cli_run, tmp_path, "Alice Example")
@@ -464,7 +463,6 @@ def test_live_nomination_is_a_separate_record_with_live_on_every_page(cli_run, t
 
 def test_suspension_flags_keys_and_reinstatement_lifts_it(cli_run, tmp_path, ctx):
     from smki_desktop.services.keys import generate_key
-
     from tests.integration.adt_support import signing_sro
 
     sro = make_active_sro(cli_run, tmp_path)

@@ -134,8 +134,8 @@ def test_aro_approving_and_self_edited_profile_role_refused(ctx, cli_run, team: 
     assert r.code == 1 and "is an ARO in the register" in r.err, r.err
     # the simulator: Carol's signature as the approval
     body, sigs = stored(ctx, rid)
-    from smki_desktop.services import identity
     from smki_desktop.core.officers import OfficerRole
+    from smki_desktop.services import identity
 
     actor = identity.resolve_actor(ctx, carol, carol_key, roles=(OfficerRole.ARO,), what="t")
     forged = identity.sign(ctx, actor, body, ctx.clock.now())
@@ -230,7 +230,7 @@ def test_suspended_sro_refused_by_app_and_by_simulator(ctx, cli_run, team: Team,
                    "--key", team.sro_key).code == 0
     # the app: submission re-checks the approver's standing
     r = cli_run("revoke", "submit", rid)
-    assert r.code == 1 and "active officer" in r.err or "is suspended" in r.err, r.err
+    assert (r.code == 1 and "active officer" in r.err) or "is suspended" in r.err, r.err
     ans = post_to_simulator(ctx, payload(body, [("request", sigs["request"]),
                                                 ("approval", sigs["approval"])]))
     assert ans["code"] == "RV:Approver" and "suspended" in ans["rule"], ans
@@ -250,7 +250,7 @@ def test_key_linked_to_another_officers_entry_refused(ctx, cli_run, team: Team
     assert r.code == 1 and f"is linked to {team.sro}, not to {team.aro}" in r.err, r.err
     # the simulator: a request naming the ARO but signed with the SRO's credential
     rid = _request(cli_run, team, serial_of(cert))
-    body, sigs = stored(ctx, rid)
+    body, _sigs = stored(ctx, rid)
     from smki_desktop.core.officers import OfficerRole
     from smki_desktop.services import identity
 

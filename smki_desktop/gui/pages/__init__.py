@@ -11,6 +11,7 @@ REGISTRY: dict[str, tuple[str, int]] = {
     "keys": ("Keys", 10),
     "certificates": ("Certificates", 20),
     "requests": ("Requests", 30),
+    "approvals": ("Approvals", 35),
     "devices": ("Devices", 40),
     "adt": ("ADT", 50),
     "quarantine": ("Quarantine", 55),

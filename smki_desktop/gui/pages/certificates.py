@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.controllers.certificates_revoke import RevokeController
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -19,6 +20,7 @@ from smki_desktop.gui.qt import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -95,6 +97,7 @@ class Page(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self.show_details)
+        self._add_revoke_action(actions)
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.result_label = QLabel()
@@ -157,6 +160,30 @@ class Page(QWidget):
         dlg = PasteDialog(self)
         if dlg.exec():
             self._import(dlg.text.toPlainText().encode(), "pasted certificate")
+
+    # -- revoke (issue 11): a context-menu entry and a button, one controller ---------------
+    def _add_revoke_action(self, actions: QHBoxLayout) -> None:
+        self.revoker = RevokeController(self.services, self,
+                                        lambda text: self.result_label.setText(text))
+        self.revoke_button = QPushButton("Re&voke…")
+        self.revoke_button.setToolTip("Request revocation of the selected certificate(s); an "
+                                      "SRO approves it in Approvals")
+        self.revoke_button.clicked.connect(self.revoke_selected)
+        actions.insertWidget(actions.count() - 1, self.revoke_button)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+
+    def _context_menu(self, pos: Any) -> None:
+        menu = QMenu(self)
+        act = menu.addAction("Revoke…")
+        act.setEnabled(bool(self.table.selectedItems()))
+        act.triggered.connect(self.revoke_selected)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+        self.context_menu = menu
+
+    def revoke_selected(self) -> None:
+        rows = sorted({i.row() for i in self.table.selectedItems()})
+        self.revoker.open([self.records[r] for r in rows if r < len(self.records)])
 
     def open_wizard(self) -> None:
         from smki_desktop.gui.wizards.org_csr import OrgCsrWizard

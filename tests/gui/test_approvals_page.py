@@ -1,0 +1,114 @@
+"""The revocation flow in the GUI (pytest-qt, real simulator over mutual TLS, real keyring):
+Revoke on the Certificates page files the ARO's signed request, the Approvals entry shows a
+badge, the SRO sees the decoded request and approves it after a summary, submission revokes it
+at the simulator, and after the CRL the certificate shows as revoked. An ARO approving is
+refused with the rule shown; in Live, confirmations need the typed word."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.services import revocation_state, simulator_control
+from tests.integration.identity_helpers import issue_org, make_team, serial_of
+
+SHOTS = os.environ.get("SMKI_SCREENSHOTS")  # a folder: save pictures of the pages there
+
+
+@pytest.fixture
+def team(window, cli_run, tmp_path: Path):  # type: ignore[no-untyped-def]
+    t = make_team(window.ctx, cli_run, tmp_path)
+    yield t
+    simulator_control.stop(window.ctx)
+
+
+def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(SHOTS) / name))
+
+
+def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) -> None:  # type: ignore[no-untyped-def]
+    ctx = window.ctx
+    cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-91")
+    page = window.go_to("Certificates")
+    page.refresh()
+    row = next(i for i, r in enumerate(page.records) if r.serial.lstrip("0") == serial_of(cert))
+    page.table.selectRow(row)
+    page.revoke_selected()
+    dlg = page.revoker.dialog
+    summary = dlg.summary.toPlainText()
+    assert "to be revoked" in summary and serial_of(cert) in summary.upper()
+    dlg.reason.setCurrentIndex(dlg.reason.findData("keyCompromise"))
+    dlg.justification.setText("laptop stolen on the train")
+    dlg.actor.select(team.aro)
+    _shot(dlg, "revoke-request-dialog.png")
+    dlg.accept()
+    qtbot.waitUntil(lambda: page.revoker.last_id is not None, timeout=20000)
+    rid = page.revoker.last_id
+    assert "waits for an SRO's approval" in page.result_label.text()
+
+    # the badge, and the inbox
+    window.update_badges()
+    approvals_row = next(i for i, e in enumerate(window.entries) if e.module == "approvals")
+    assert window.sidebar.item(approvals_row).text() == "Approvals (1)"
+    inbox = window.go_to("Approvals")
+    inbox.refresh()
+    inbox.select(rid)
+    text = inbox.details.toPlainText()
+    assert rid in text and "keyCompromise" in text and "laptop stolen" in text
+    assert "supplier (02)" in text and "90-B3-D5-1F-30-01-00-91" in text
+    _shot(window, "approvals-inbox.png")
+
+    # an ARO approving is refused, the rule shown, nothing changes
+    inbox.actor.select(team.aro)
+    inbox.approve()
+    inbox.confirm.accept()
+    qtbot.waitUntil(lambda: "Rule: no self-approval" in inbox.message.text(), timeout=20000)
+    assert revocation_state.get_view(ctx, rid).state == "waiting"
+
+    # the SRO approves after the summary
+    inbox.select(rid)
+    inbox.actor.select(team.sro)
+    inbox.approve()
+    assert "This cannot be undone" in inbox.confirm.summary.toPlainText()
+    assert not inbox.confirm.live  # Test: no typed confirmation
+    inbox.confirm.accept()
+    qtbot.waitUntil(lambda: "approved by" in inbox.message.text(), timeout=20000)
+    assert revocation_state.get_view(ctx, rid).state == "approved"
+    assert window.sidebar.item(approvals_row).text() == "Approvals"
+    inbox.select(rid)
+    assert inbox.submit_button.isEnabled()
+    inbox.submit()
+    inbox.confirm.accept()
+    qtbot.waitUntil(lambda: "submitted" in inbox.message.text(), timeout=30000)
+    assert cli_run("portal", "poll").code == 0
+    inbox.refresh()
+    inbox.select(rid)
+    assert "— revoked" in inbox.details.toPlainText()
+    page = window.go_to("Certificates")
+    page.refresh()
+    assert page.table.item(row, 4).text() == "revoked"
+
+
+def test_live_confirmations_need_the_typed_word(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.widgets.dual_control import ConfirmDialog, RevokeDialog
+
+    dlg = ConfirmDialog("Approve", "<p>x</p>", "Approve and sign", Environment.LIVE, "RV-1")
+    qtbot.addWidget(dlg)
+    assert dlg.live and not dlg.ok.isEnabled()
+    dlg.typed.setText("RV-2")
+    assert not dlg.ok.isEnabled()
+    dlg.typed.setText("RV-1")
+    assert dlg.ok.isEnabled()
+    rv = RevokeDialog("<p>x</p>", [], Environment.LIVE)
+    qtbot.addWidget(rv)
+    assert not rv.ok.isEnabled()
+    rv.typed.setText("REVOKE")
+    assert rv.ok.isEnabled()
+    test = RevokeDialog("<p>x</p>", [], Environment.TEST)
+    qtbot.addWidget(test)
+    assert test.ok.isEnabled()

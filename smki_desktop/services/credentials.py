@@ -76,7 +76,10 @@ def verify_credential_signature(ctx: AppContext, data: bytes, signature: bytes,
     certificate. SignatureInvalid / SignerUntrusted otherwise."""
     v = verify_detached(data, signature, trust_anchors=trust_anchors(ctx), at=at,
                         extra_certs=ca_pool(ctx))
-    return register_id_of(v.signer_certificate), v.signer_certificate
+    cert = v.signer_certificate
+    if cert is None:
+        raise Refusal("The signature names no signer certificate.")
+    return register_id_of(cert), cert
 
 
 def check_purpose(purpose: str) -> str:
@@ -228,9 +231,9 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
         if officer:
             from smki_desktop.services.officers import get_officer
 
-            entry = get_officer(ctx, officer)
-            register_id = entry.officer_id
-            cn = (common_name or entry.name).strip()
+            named = get_officer(ctx, officer)
+            register_id = named.officer_id
+            cn = (common_name or named.name).strip()
         else:
             prof = ctx.officer()
             cn = (common_name or (prof.name if prof else "")).strip()

@@ -133,6 +133,8 @@ def verify(ctx: AppContext, data: bytes, signature: bytes, *, what: str,
     v = verify_detached(data, signature, trust_anchors=anchors, at=at or ctx.clock.now(),
                         extra_certs=ca_pool(ctx))
     cert = v.signer_certificate
+    if cert is None:
+        raise Refusal(f"Rule: {what} carries its signer's credential; this signature has none.")
     rid = register_id_of(cert)
     if not rid:
         raise Refusal(f"Rule: {what} is signed with a credential that names its officer; this "

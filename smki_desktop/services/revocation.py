@@ -89,19 +89,21 @@ def request(ctx: AppContext, serials: list[str], *, reason: str, justification: 
     rule = load_rules(ctx)["revocation"]
     now = ctx.clock.now().replace(microsecond=0)
     party = ctx.party()
-    body = {
+    request_id = new_request_id(ctx)
+    created, expires = now.isoformat(), (now + timedelta(hours=rule.request_ttl_hours))
+    body: dict[str, Any] = {
         "type": REQUEST_TYPE, "version": 1, "environment": ctx.env.value,
-        "id": new_request_id(ctx), "party_id": actor.officer.party_id or
+        "id": request_id, "party_id": actor.officer.party_id or
         (party.party_id if party else ""),
-        "requested_by": actor.officer.officer_id, "created": now.isoformat(),
-        "expires": (now + timedelta(hours=rule.request_ttl_hours)).isoformat(),
+        "requested_by": actor.officer.officer_id, "created": created,
+        "expires": expires.isoformat(),
         "reason": reason, "justification": justification.strip(), "urgency": urgency,
         "certificates": certs,
     }
     data = canonical_bytes(body)
     sig = identity.sign(ctx, actor, data, now)
-    row = RequestRow(body["id"], ctx.env.value, KIND, data, sha256_hex(data),
-                     actor.officer.officer_id, body["created"], body["expires"],
+    row = RequestRow(request_id, ctx.env.value, KIND, data, sha256_hex(data),
+                     actor.officer.officer_id, created, expires.isoformat(),
                      incident_id=incident_id)
     repo(ctx).add(row, SignatureRow(row.request_id, ctx.env.value, "request",
                                     actor.officer.officer_id, now.isoformat(), data, sig))

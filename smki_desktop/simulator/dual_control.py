@@ -117,6 +117,8 @@ def _signer(state: SimState, data: bytes, sig_b64: str, now: datetime
         raise Refused("RV:BadSig", f"Rule: every signature verifies over the exact request "
                                    f"bytes with an IKI credential; {msg}") from None
     cert = v.signer_certificate
+    if cert is None:
+        raise Refused("RV:BadSig", "Rule: every signature carries its signer's credential.")
     if cert.issuer != h.iki_ca.certificate.subject:
         raise Refused("RV:NotIKI", "Rule: officers sign with a credential of the DCC's IKI CA; "
                                    f"this one is issued by {cert.issuer.rfc4514_string()}.")

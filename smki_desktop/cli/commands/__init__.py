@@ -14,6 +14,7 @@ COMMANDS: dict[str, str] = {
     "csr": "csr",
     "devices": "devices",
     "forecast": "forecast",
+    "incident": "incident",
     "key": "key",
     "lint": "lint",
     "officer": "officer",

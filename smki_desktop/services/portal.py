@@ -31,7 +31,7 @@ from smki_desktop.core.portal_ports import (
 from smki_desktop.core.schedule import RateRules, Scheduler, next_processing_start
 from smki_desktop.portal.outbox import Outbox, OutboxItem
 from smki_desktop.portal.ws_client import ClientTls, Endpoint, WsPortal, WsRepository
-from smki_desktop.services import revocation_state, simulator_control
+from smki_desktop.services import org_csr_approval, revocation_state, simulator_control
 from smki_desktop.services.credentials import require_credential
 
 if TYPE_CHECKING:
@@ -268,9 +268,12 @@ def submit_org_csr(ctx: AppContext, data: bytes, *, source: str = "",
     DCC the item carries the paste text for the SMKI Portal's form and completes when the
     certificate the user picks up is imported (`smki portal poll` notices it)."""
     der = _csr_der(data, source or "Organisation CSR")
+    authorisation = org_csr_approval.require_authorised(ctx, der)  # the SRO's, where required
     ob = outbox(ctx)
     channel = org_channel(ctx)
     meta: dict[str, Any] = {"source": source, "channel": channel}
+    if authorisation:
+        meta["authorisation"] = authorisation
     if channel == "browser-portal":
         from smki_desktop.portal.upload import org_paste_text
 

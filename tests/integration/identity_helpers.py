@@ -105,3 +105,22 @@ def revoke_with_dual_control(ctx: AppContext, cli_run: Any, team: Team, serial: 
     r = cli_run("revoke", "submit", rid)
     assert r.code == 0, r.err
     return rid
+
+
+def sro_authorises(ctx: AppContext, cli_run: Any, tmp_path: Path, der: bytes) -> str:
+    """Where the org-csr rule is on (Live by default): an active SRO of `ctx`'s environment,
+    with a signing key, authorises this Organisation CSR. Returns the authorisation id."""
+    from smki_desktop.services import org_csr_approval
+    from smki_desktop.services.officers import list_officers
+    from tests.integration.adt_support import officer_signing_key
+
+    env = ctx.env.value
+    have = [o for o in list_officers(ctx) if o.role.value == "sro"
+            and o.status.value == "active" and o.name == "Olga Authoriser"]
+    if have:
+        sro = have[0].officer_id
+        key = have[0].credentials[0].key_id
+    else:
+        sro = make_active_sro(cli_run, tmp_path, "Olga Authoriser", env=env)
+        key = officer_signing_key(ctx, None, sro)
+    return org_csr_approval.authorise(ctx, der, as_ref=sro, key_ref=key).authorisation_id

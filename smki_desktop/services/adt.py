@@ -385,6 +385,17 @@ def signing_identity(ctx: AppContext, key_ref: str, *, at: datetime | None = Non
                       "(`smki --env live adt anchor add FILE`) first.")
     else:
         warnings.append("No Test trust anchor is set up: the certificate chain was not checked.")
+    # identity from the register: the credential's key is linked to an officer's entry
+    from smki_desktop.services.officers import key_holder
+
+    if key_holder(ctx, info.key_id) is None:
+        if ctx.env is Environment.LIVE:
+            raise Refusal(
+                f"Rule: in Live a file is signed only with a file-signing credential linked to "
+                f"an officer register entry; key {info.short_id} is linked to none "
+                f"(`smki --env live officer link-key OFFICER {info.short_id}`).")
+        warnings.append(f"Training (Test): key {info.short_id} is linked to no officer register "
+                        "entry; in Live this signature would be refused.")
     return SigningIdentity(info, cred.certificate, chain, tuple(warnings))
 
 

@@ -139,3 +139,23 @@ def assert_openssl_fails(content: Path, sig: Path, ca: Path | None) -> None:
     res = openssl_verify(content, sig, ca)
     assert res.returncode != 0, res.stderr
     assert "Verification successful" not in res.stderr
+
+
+def link_live_aro(live_ctx, cli_run, tmp_path: Path, key_id: str) -> str:  # type: ignore[no-untyped-def]
+    """Live: an active ARO register entry (activated by a Live SRO's signature) holding
+    `key_id`, since Live signs files only with a linked credential."""
+    from tests.integration.test_officer_cli import EVIDENCE, make_active_sro, nominate
+
+    sro = make_active_sro(cli_run, tmp_path, "Lara Live", env="live")
+    sro_key = officer_signing_key(live_ctx, None, sro)
+    res = nominate(cli_run, tmp_path, "aro", "Ada Aro", env="live",
+                   nominator__officer_id=sro, nominator__name="Lara Live")
+    assert res.code == 0, res.err
+    aro = res.json()["officer"]["officer_id"]
+    assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+                   "--evidence", EVIDENCE, env="live").code == 0
+    r = cli_run("officer", "activate", aro, "--as", sro, "--key", sro_key, env="live")
+    assert r.code == 0, r.err
+    r = cli_run("officer", "link-key", aro, key_id, env="live")
+    assert r.code == 0, r.err
+    return str(aro)

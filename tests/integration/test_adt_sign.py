@@ -91,7 +91,7 @@ def test_lf_file_signed_as_is(ctx, tmp_path: Path) -> None:  # type: ignore[no-u
     assert_openssl_fails(crlf, res.signature, aro.root_pem)
 
 
-def test_other_environment_signature_fails(ctx, live_ctx, tmp_path: Path  # type: ignore[no-untyped-def]
+def test_other_environment_signature_fails(ctx, live_ctx, cli_run, tmp_path: Path  # type: ignore[no-untyped-def]
                                            ) -> None:
     test_aro = make_aro(ctx, tmp_path / "t")
     live_aro = make_aro(live_ctx, tmp_path / "l")
@@ -113,6 +113,15 @@ def test_other_environment_signature_fails(ctx, live_ctx, tmp_path: Path  # type
     # a Live file signed with the Live credential verifies in Live, and fails in Test
     lf = tmp_path / "live.csv"
     lf.write_bytes(f.read_bytes())
+    # Live signs only with a credential linked to the register: refused, then linked
+    with pytest.raises(Refusal, match="in Live a file is signed only with a file-signing "
+                                      "credential linked"):
+        adt_service.sign_file(live_ctx, lf, live_aro.key.key_id)
+    # in Test the same (unlinked) case is training: signed, with a warning
+    assert any("Training (Test)" in w for w in res.warnings)
+    from tests.integration.adt_support import link_live_aro
+
+    link_live_aro(live_ctx, cli_run, tmp_path, live_aro.key.key_id)
     lres = adt_service.sign_file(live_ctx, lf, live_aro.key.key_id)
     assert_openssl_ok(lf, lres.signature, live_aro.root_pem)
     assert adt_service.verify_file(live_ctx, lf).manifest.environment is Environment.LIVE

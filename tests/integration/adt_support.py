@@ -159,3 +159,23 @@ def link_live_aro(live_ctx, cli_run, tmp_path: Path, key_id: str) -> str:  # typ
     r = cli_run("officer", "link-key", aro, key_id, env="live")
     assert r.code == 0, r.err
     return str(aro)
+
+
+def simulator_aro_credential(cli_run, tmp_path: Path, name: str = "Ann Officer") -> str:  # type: ignore[no-untyped-def]
+    """A verified ARO entry (nominated by an active SRO) whose file-signing credential the
+    simulator issues (`credential request --officer`), linked to the entry: the key id."""
+    from tests.integration.test_officer_cli import EVIDENCE, make_active_sro, nominate
+
+    sro = make_active_sro(cli_run, tmp_path, "Sam Sro")
+    res = nominate(cli_run, tmp_path, "aro", name, nominator__officer_id=sro,
+                   nominator__name="Sam Sro")
+    assert res.code == 0, res.err
+    aro = res.json()["officer"]["officer_id"]
+    assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+                   "--evidence", EVIDENCE).code == 0
+    r = cli_run("credential", "request", "--purpose", "file-signing", "--officer", aro, "--json")
+    assert r.code == 0, r.err
+    key_id = str(r.json()["key_id"])
+    r = cli_run("officer", "link-key", aro, key_id)
+    assert r.code == 0, r.err
+    return key_id

@@ -161,7 +161,8 @@ def link_live_aro(live_ctx, cli_run, tmp_path: Path, key_id: str) -> str:  # typ
     return str(aro)
 
 
-def simulator_aro_credential(cli_run, tmp_path: Path, name: str = "Ann Officer") -> str:  # type: ignore[no-untyped-def]
+def simulator_aro_credential(cli_run, tmp_path: Path, name: str = "Ann Officer",  # type: ignore[no-untyped-def]
+                             organisation: str | None = None) -> str:
     """A verified ARO entry (nominated by an active SRO) whose file-signing credential the
     simulator issues (`credential request --officer`), linked to the entry: the key id."""
     from tests.integration.test_officer_cli import EVIDENCE, make_active_sro, nominate
@@ -173,7 +174,9 @@ def simulator_aro_credential(cli_run, tmp_path: Path, name: str = "Ann Officer")
     aro = res.json()["officer"]["officer_id"]
     assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
                    "--evidence", EVIDENCE).code == 0
-    r = cli_run("credential", "request", "--purpose", "file-signing", "--officer", aro, "--json")
+    org = ("--organisation", organisation) if organisation else ()
+    r = cli_run("credential", "request", "--purpose", "file-signing", "--officer", aro, *org,
+                "--json")
     assert r.code == 0, r.err
     key_id = str(r.json()["key_id"])
     r = cli_run("officer", "link-key", aro, key_id)

@@ -112,3 +112,40 @@ def test_live_confirmations_need_the_typed_word(qtbot) -> None:  # type: ignore[
     test = RevokeDialog("<p>x</p>", [], Environment.TEST)
     qtbot.addWidget(test)
     assert test.ok.isEnabled()
+
+
+def test_incident_page_records_confirms_and_rekeys(window, qtbot, team, tmp_path: Path  # type: ignore[no-untyped-def]
+                                                   ) -> None:
+    ctx = window.ctx
+    cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-92")
+    page = window.go_to("Incidents")
+    page.refresh()
+    page.open_incident()
+    dlg = page.dialog
+    dlg.when.setText("2026-12-03T22:10:00Z")
+    dlg.reported_by.setText("DCC Service Desk")
+    dlg.description.setText("HSM backup tape lost")
+    dlg.certs.setText(serial_of(cert))
+    dlg.accept()
+    qtbot.waitUntil(lambda: "Incident recorded" in page.message.text(), timeout=20000)
+    page.refresh()
+    page.table.selectRow(0)
+    iid = page.selected().incident_id
+    assert "SRO confirmation: awaited" in page.details.toPlainText()
+    page.actor.select(team.sro)
+    page.confirm()
+    qtbot.waitUntil(lambda: "confirmation signed by" in page.message.text(), timeout=20000)
+    page.select(iid)
+    page.actor.select(team.aro)
+    page.rekey(str(tmp_path / "csrs"))
+    assert "revoke" in page.dialog.summary.toPlainText()
+    page.dialog.accept()
+    qtbot.waitUntil(lambda: "replacement CSRs made" in page.message.text(), timeout=30000)
+    page.select(iid)
+    text = page.details.toPlainText()
+    assert "Replacement keys and CSRs: 1 made" in text and "waiting" in text
+    assert len(list((tmp_path / "csrs").glob("*.csr.pem"))) == 1
+    window.update_badges()
+    row = next(i for i, e in enumerate(window.entries) if e.module == "approvals")
+    assert window.sidebar.item(row).text() == "Approvals (1)"
+    _shot(window, "incident-page.png")

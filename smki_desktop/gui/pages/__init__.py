@@ -16,6 +16,7 @@ REGISTRY: dict[str, tuple[str, int]] = {
     "adt": ("ADT", 50),
     "quarantine": ("Quarantine", 55),
     "officers": ("Officers", 60),
+    "incidents": ("Incidents", 62),
     "forecast": ("Forecast", 65),
     "repository": ("Repository", 70),
     "audit": ("Audit log", 90),

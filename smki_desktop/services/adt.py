@@ -337,9 +337,10 @@ def _organisation_key_reason(ctx: AppContext, key_id: str) -> str:
     return ""
 
 
-def signing_identity(ctx: AppContext, key_ref: str, *, at: datetime | None = None
-                     ) -> SigningIdentity:
-    """Check that `key_ref` may sign files here and return it with its credential."""
+def signing_identity(ctx: AppContext, key_ref: str, *, at: datetime | None = None,
+                     as_ref: str | None = None) -> SigningIdentity:
+    """Check that `key_ref` may sign files here and return it with its credential (with
+    `as_ref`, that the key is linked to that officer's register entry: `--as`)."""
     from smki_desktop.services.credentials import find_credential
     from smki_desktop.services.keys import get_key
     from smki_desktop.services.officers import signing_block
@@ -386,9 +387,17 @@ def signing_identity(ctx: AppContext, key_ref: str, *, at: datetime | None = Non
     else:
         warnings.append("No Test trust anchor is set up: the certificate chain was not checked.")
     # identity from the register: the credential's key is linked to an officer's entry
-    from smki_desktop.services.officers import key_holder
+    from smki_desktop.services.officers import get_officer, key_holder
 
-    if key_holder(ctx, info.key_id) is None:
+    holder = key_holder(ctx, info.key_id)
+    if as_ref:
+        named = get_officer(ctx, as_ref)
+        if holder is None or holder.officer_id != named.officer_id:
+            held = f"linked to {holder.officer_id}" if holder else "linked to no register entry"
+            raise Refusal(f"Rule: an officer signs only through a key linked to their own "
+                          f"register entry; key {info.short_id} is {held}, not to "
+                          f"{named.officer_id}.")
+    if holder is None:
         if ctx.env is Environment.LIVE:
             raise Refusal(
                 f"Rule: in Live a file is signed only with a file-signing credential linked to "
@@ -486,7 +495,7 @@ def _signer_matches(signer: Signer, ident: SigningIdentity) -> None:
 def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = None,
               out: Path | None = None, kind: str = "adt-file", overwrite: bool = False,
               signer: AbstractContextManager[Signer] | None = None,
-              user_ids: Sequence[str] = ()) -> SignResult:
+              user_ids: Sequence[str] = (), as_ref: str | None = None) -> SignResult:
     """Validate `path` (ADT or Action file), sign its exact bytes and its manifest, verify both
     at once, write `<file>.p7s`, `<file>.manifest.json` and `<file>.manifest.json.p7s`."""
     path = Path(path)
@@ -503,7 +512,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
     if kind in ("adt-file", "quarantine-action"):
         validation, expected_sha = validate_file_hashed(ctx, path, kind)
         validation.raise_if_invalid(str(path))
-    ident = signing_identity(ctx, key_ref)
+    ident = signing_identity(ctx, key_ref, as_ref=as_ref)
     sig_path, manifest_path, manifest_sig_path = default_paths(path, out)
     if not overwrite:
         for p in (sig_path, manifest_path, manifest_sig_path):
@@ -775,8 +784,8 @@ def signing_now(ctx: AppContext) -> datetime:
 
 def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply",
             resubmitter: str = "", note: str = "", smsr: str | None = None,
-            out_dir: Path | None = None, signer: AbstractContextManager[Signer] | None = None
-            ) -> ConfirmResult:
+            out_dir: Path | None = None, signer: AbstractContextManager[Signer] | None = None,
+            as_ref: str | None = None) -> ConfirmResult:
     """The SRO's signed confirmation that the User's submitted ADTs (the file at `path`) should
     apply, or who will resubmit them. Kept beside the file and in its history."""
     path = Path(path)
@@ -806,7 +815,8 @@ def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply
     # only a valid ADT file is confirmed: its User IDs are what the SRO vouches for
     report.raise_if_invalid(f"{path} (not confirmed)")
     user_ids: list[str] = sorted(seen)
-    ident = signing_identity(ctx, key_ref)  # refuses a suspended/revoked officer's key
+    # refuses a suspended/revoked officer's key, and (--as) a key of another officer
+    ident = signing_identity(ctx, key_ref, as_ref=as_ref)
     warnings = list(ident.warnings) + _confirming_sro_check(ctx, officer.actor, ident.key)
     party = ctx.party()
     now = signing_now(ctx)

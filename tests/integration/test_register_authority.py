@@ -148,5 +148,23 @@ def test_adt_confirmation_follows_the_register_not_a_self_edited_profile(
     set_profiles(live_ctx)
     assert cli_run("profile", "set", "--name", "Sam Sro", "--role", "sro",
                    env="live").code == 0
-    with pytest.raises(Refusal, match="in Live the confirming key must be linked"):
+    with pytest.raises(Refusal, match="in Live a file is signed only with a file-signing "
+                                      "credential linked to an officer register entry"):
         adt_service.confirm(live_ctx, lf, live_aro.key.key_id)
+
+
+def test_adt_sign_as_an_officer_through_their_own_key(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    aro = make_aro(ctx, tmp_path)
+    sro, sro_key = signing_sro(ctx, cli_run, tmp_path, "Sam Sro")
+    aro_id = active_aro(cli_run, tmp_path, sro, sro_key=sro_key)
+    assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
+    f = tmp_path / "adt.csv"
+    assert cli_run("adt", "template", "--out", str(f)).code == 0
+    # two officers at one machine: --as names who signs, and the key must be theirs
+    r = cli_run("adt", "sign", str(f), "--key", aro.key.key_id, "--as", sro)
+    assert r.code == 1 and "signs only through a key linked to their own register entry" \
+        in r.err and f"linked to {aro_id}, not to {sro}" in r.err, r.err
+    assert not Path(str(f) + ".p7s").exists()
+    r = cli_run("--json", "adt", "sign", str(f), "--key", aro.key.key_id, "--as", aro_id)
+    assert r.code == 0, r.err
+    assert r.json()["warnings"] == []  # linked: no training warning

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
 from smki_desktop.core.approvals import (
     REJECTION_TYPE,
     REQUEST_TYPE,
@@ -26,12 +28,14 @@ from smki_desktop.core.approvals import (
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.canonical import canonical_bytes, parse_canonical, sha256_hex
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import EnvironmentMismatch, InputError, Refusal
+from smki_desktop.core.errors import EnvironmentMismatch, InputError, NotFound, Refusal
+from smki_desktop.core.eui import Eui64
 from smki_desktop.core.identity import Signatory
 from smki_desktop.core.officers import OfficerRole
 from smki_desktop.core.portal_ports import Rejected
 from smki_desktop.core.ws_xml import XmlMessageError
-from smki_desktop.services import identity, simulator_control
+from smki_desktop.crypto.certs import name_text
+from smki_desktop.services import identity, repository, simulator_control
 from smki_desktop.services import portal as portal_service
 from smki_desktop.services.certificates import CertRecord, find_certificate
 from smki_desktop.services.context import AppContext
@@ -67,12 +71,35 @@ def new_request_id(ctx: AppContext) -> str:
     return f"RV-{ctx.clock.now():%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
+def _repository_entries(ctx: AppContext, euis: list[str], role: str | None
+                        ) -> list[dict[str, Any]]:
+    """Organisation certificates found by subject EUI (and role) in the SMKI Repository, not
+    already revoked there."""
+    out = []
+    for eui in euis:
+        found = [e for e in repository.search(ctx, subject_eui=eui, role=role).entries
+                 if e.status != "R"]
+        if not found:
+            raise NotFound(f"--eui {eui}: the Repository has no Organisation certificate in use "
+                           f"for this EUI{' and role ' + role if role else ''}.")
+        for e in found:
+            cert = x509.load_der_x509_certificate(e.certificate_der)
+            out.append({"serial": f"{cert.serial_number:X}", "issuer": name_text(cert.issuer),
+                        "family": "organisation", "role": e.role, "usage": {
+                            "DS": "signing", "KA": "key-agreement"}.get(e.usage or "", e.usage),
+                        "eui": str(Eui64.parse(e.subject_eui or "", "EUI")) if e.subject_eui
+                        else None, "sha256": hashlib.sha256(e.certificate_der).hexdigest()})
+    return out
+
+
 def request(ctx: AppContext, serials: list[str], *, reason: str, justification: str,
             as_ref: str | None, key_ref: str | None, issuer: str | None = None,
-            urgency: str = "normal", incident_id: str = "") -> Changed:
-    """The ARO's signed revocation request for exact certificates of the store."""
-    if not serials:
-        raise InputError("SERIAL: name at least one certificate to revoke.")
+            urgency: str = "normal", incident_id: str = "", euis: list[str] | None = None,
+            role: str | None = None) -> Changed:
+    """The ARO's signed revocation request for exact certificates: of the store (by serial),
+    or found in the SMKI Repository by subject EUI (and role)."""
+    if not serials and not euis:
+        raise InputError("SERIAL: name at least one certificate to revoke (or --eui).")
     reason = check_reason(reason)
     urgency = check_urgency(urgency)
     if not justification.strip():
@@ -83,6 +110,10 @@ def request(ctx: AppContext, serials: list[str], *, reason: str, justification: 
         if rec.status == "revoked":
             raise Refusal(f"Certificate {rec.serial} is already revoked.")
         certs.append(_cert_entry(rec))
+    if euis:
+        have = {c["serial"].lstrip("0") for c in certs}
+        certs += [c for c in _repository_entries(ctx, euis, role)
+                  if c["serial"].lstrip("0") not in have]
     actor = identity.resolve_actor(ctx, as_ref, key_ref, roles=(OfficerRole.ARO,),
                                    what="a revocation request")
     check_requester(actor.signatory, ctx.env)

@@ -279,3 +279,22 @@ def test_unsigned_single_person_revocation_is_gone(ctx, cli_run, team: Team) -> 
             p.request_revocation("old-1", serial_of(cert), "superseded")
     finally:
         p.close()
+
+
+def test_request_by_eui_from_the_repository(ctx, cli_run, team: Team) -> None:  # type: ignore[no-untyped-def]
+    cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-7E")
+    r = cli_run("--json", "revoke", "request", "--eui", "90-B3-D5-1F-30-01-00-7E", "--role",
+                "supplier", "--reason", "cessationOfOperation", "--justification", "site closed",
+                "--as", team.aro, "--key", team.aro_key)
+    assert r.code == 0, r.err
+    rid = r.json()["id"]
+    st = cli_run("--json", "revoke", "status", rid).json()
+    assert [c["serial"] for c in st["certificates"]] == [serial_of(cert)]
+    assert st["certificates"][0]["eui"] == "90-B3-D5-1F-30-01-00-7E"
+    assert cli_run("revoke", "approve", rid, "--as", team.sro, "--key", team.sro_key).code == 0
+    assert cli_run("revoke", "submit", rid).code == 0
+    r = cli_run("revoke", "request", "--eui", "90-B3-D5-1F-30-01-00-7F", "--reason",
+                "superseded", "--justification", "x", "--as", team.aro, "--key", team.aro_key)
+    assert r.code == 1 and "--eui 90-B3-D5-1F-30-01-00-7F" in r.err, r.err
+    r = cli_run("revoke", "request", "--reason", "superseded", "--justification", "x")
+    assert r.code == 2 and "SERIAL" in r.err, r.err

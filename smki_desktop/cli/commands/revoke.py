@@ -23,8 +23,12 @@ def add_actor(p: argparse.ArgumentParser) -> None:
 
 
 def add_request_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("serials", nargs="+", metavar="SERIAL", help="certificate serial(s), hex")
+    p.add_argument("serials", nargs="*", metavar="SERIAL", help="certificate serial(s), hex")
     p.add_argument("--issuer", help="issuer name when a serial is ambiguous")
+    p.add_argument("--eui", action="append", default=[],
+                   help="also every Organisation certificate in use for this subject EUI in "
+                        "the SMKI Repository (repeat)")
+    p.add_argument("--role", help="with --eui: only this role (name or OU code)")
     p.add_argument("--reason", required=True, choices=list(REASONS))
     p.add_argument("--justification", required=True)
     p.add_argument("--urgency", default="normal", choices=list(URGENCIES))
@@ -79,7 +83,8 @@ def describe(v: RequestView) -> str:
 def run_request(args: argparse.Namespace, app: CliApp) -> int:
     res = revocation.request(app.context(), args.serials, reason=args.reason,
                              justification=args.justification, as_ref=args.as_officer,
-                             key_ref=args.key, issuer=args.issuer, urgency=args.urgency)
+                             key_ref=args.key, issuer=args.issuer, urgency=args.urgency,
+                             euis=args.eui, role=args.role)
     app.emit({"id": res.request.request_id, "state": res.request.state},
              res.request.request_id)
     return 0

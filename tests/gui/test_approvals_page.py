@@ -104,9 +104,11 @@ def test_live_confirmations_need_the_typed_word(qtbot) -> None:  # type: ignore[
     assert not dlg.ok.isEnabled()
     dlg.typed.setText("RV-1")
     assert dlg.ok.isEnabled()
-    rv = RevokeDialog("<p>x</p>", [], Environment.LIVE)
+    rv = RevokeDialog("<p>You are asking for <b>1 certificate</b> to be <b>revoked</b>.</p>", [],
+                      Environment.LIVE)
     qtbot.addWidget(rv)
     assert not rv.ok.isEnabled()
+    _shot(rv, "revoke-request-dialog-live.png")
     rv.typed.setText("REVOKE")
     assert rv.ok.isEnabled()
     test = RevokeDialog("<p>x</p>", [], Environment.TEST)

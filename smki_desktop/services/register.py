@@ -23,8 +23,9 @@ def _signed(ctx: AppContext, ref: str, action: str, reason: str, as_ref: str | N
     {"activate": lambda: officer_rules.activate(o, at.isoformat()),
      "suspend": lambda: officer_rules.suspend(o, reason, at.isoformat()),
      "revoke": lambda: officer_rules.revoke(o, reason, at.isoformat())}[action]()
+    # an SRO's first activation rests on the meeting record and the nominating form alone
     first_sro = (action == "activate" and o.role is OfficerRole.SRO
-                 and o.status is OfficerStatus.VERIFIED and not as_ref and not key_ref)
+                 and o.status is OfficerStatus.VERIFIED)
     details: dict[str, object] = {"role": o.role.value}
     if first_sro:
         v = o.verification

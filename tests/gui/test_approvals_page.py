@@ -151,3 +151,30 @@ def test_incident_page_records_confirms_and_rekeys(window, qtbot, team, tmp_path
     row = next(i for i, e in enumerate(window.entries) if e.module == "approvals")
     assert window.sidebar.item(row).text() == "Approvals (1)"
     _shot(window, "incident-page.png")
+
+
+def test_officers_page_signs_register_changes_as_the_chosen_officer(window, qtbot, team  # type: ignore[no-untyped-def]
+                                                                    ) -> None:
+    page = window.go_to("Officers")
+    page.refresh()
+    # the ARO cannot suspend anyone; the SRO can, and the change carries their signature
+    page.select(team.aro)
+    page.actor.select(team.aro)
+    page.suspend()
+    page.text_dialog.edit.setText("investigation")
+    page.text_dialog.accept()
+    qtbot.waitUntil(lambda: "no one changes their own standing" in page.message.text(),
+                    timeout=20000)
+    page.select(team.aro)
+    page.actor.select(team.sro)
+    page.suspend()
+    page.text_dialog.edit.setText("investigation")
+    page.text_dialog.accept()
+    qtbot.waitUntil(lambda: "suspended" in page.message.text(), timeout=20000)
+    row = next(r for r in range(page.table.rowCount())
+               if page.table.item(r, 0).text() == team.aro)
+    assert page.table.item(row, 2).text() == "suspended"
+    signer = window.ctx.db.conn().execute(
+        "SELECT signer FROM officer_log WHERE officer_id=? AND action='suspend'",
+        (team.aro,)).fetchone()["signer"]
+    assert signer == team.sro

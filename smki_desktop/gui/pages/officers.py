@@ -29,6 +29,8 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.dual_control import ActorPicker
+from smki_desktop.services import identity
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as svc
 from smki_desktop.services import register as register_service
@@ -128,6 +130,8 @@ class Page(QWidget):
             bar.addWidget(b)
         bar.addStretch(1)
         lay.addLayout(bar)
+        self.actor = ActorPicker()  # who signs activations, suspensions and revocations
+        lay.addWidget(self.actor)
         self.drafts = QComboBox()
         self.drafts.setObjectName("drafts")
         lay.addWidget(self.drafts)
@@ -153,6 +157,7 @@ class Page(QWidget):
     def refresh(self) -> None:
         ctx = self.services.ctx
         reg = svc.register(ctx)
+        self.actor.set_choices(identity.signing_choices(ctx))
         self.officers = reg.officers
         self.table.setRowCount(len(reg.officers))
         for row, o in enumerate(reg.officers):
@@ -187,7 +192,11 @@ class Page(QWidget):
                 self.table.selectRow(i)
                 return
 
-    def _run(self, fn: Callable[..., Any], *args: Any, done: str) -> None:
+    def _signer(self) -> dict[str, str | None]:
+        c = self.actor.selected()
+        return {"as_ref": c.officer_id if c else None, "key_ref": c.key_id if c else None}
+
+    def _run(self, fn: Callable[..., Any], *args: Any, done: str, **kwargs: Any) -> None:
         def ok(_res: Any) -> None:
             self.message.setText(done)
             self.refresh()
@@ -196,7 +205,7 @@ class Page(QWidget):
             self.message.setText(exc.message if isinstance(exc, SmkiError) else str(exc))
 
         self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok, on_error=fail,
-                                  name=getattr(fn, "__name__", "officer"))
+                                  name=getattr(fn, "__name__", "officer"), **kwargs)
 
     # -- actions --------------------------------------------------------------------------
     def new_nomination(self, draft_id: str | None = None) -> None:
@@ -243,7 +252,7 @@ class Page(QWidget):
         if o:
             # signed as this workstation's linked officer (an SRO's first activation needs none)
             self._run(register_service.activate, o.officer_id,
-                      done=f"{o.officer_id} is active.")
+                      done=f"{o.officer_id} is active.", **self._signer())
 
     def _with_text(self, title: str, label: str, then: Callable[[str], None]) -> None:
         dlg = TextDialog(title, label, self)
@@ -256,14 +265,14 @@ class Page(QWidget):
         if o:
             self._with_text(f"Suspend {o.officer_id}", "Reason", lambda r: self._run(
                 register_service.suspend, o.officer_id, r,
-                done=f"{o.officer_id} suspended; their keys are flagged."))
+                done=f"{o.officer_id} suspended; their keys are flagged.", **self._signer()))
 
     def revoke(self) -> None:
         o = self.selected()
         if o:
             self._with_text(f"Revoke {o.officer_id}", "Reason (e.g. leaver)", lambda r: self._run(
                 register_service.revoke, o.officer_id, r,
-                done=f"{o.officer_id} revoked; their keys are flagged."))
+                done=f"{o.officer_id} revoked; their keys are flagged.", **self._signer()))
 
     def link_key(self) -> None:
         o = self.selected()

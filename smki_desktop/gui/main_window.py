@@ -31,7 +31,6 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.services import revocation_state
 from smki_desktop.services.context import AppContext, open_context
 
 
@@ -48,6 +47,12 @@ class GuiServices:
 
     def error(self, title: str, exc: BaseException | str) -> None:
         self.window.show_error(title, exc)
+
+
+def waiting_requests(ctx: AppContext) -> int:
+    """How many revocation requests wait for an approval (a job: no Qt here)."""
+    return int(importlib.import_module("smki_desktop.services.revocation_state")
+               .waiting_count(ctx))
 
 
 @dataclass
@@ -237,16 +242,20 @@ class MainWindow(QMainWindow):
         self.sidebar.setFocus()
 
     def update_badges(self) -> None:
-        """The Approvals entry shows how many requests wait for an approval."""
+        """The Approvals entry shows how many requests wait for an approval (counted on the
+        job runner: the revocation modules are not imported on the GUI thread at start-up)."""
         if self.ctx is None:
             return
-        waiting = revocation_state.waiting_count(self.ctx)
+        self.badge_job = self.jobs.submit(waiting_requests, self.ctx, on_done=self._show_badge,
+                                          on_error=lambda _e: None, name="approvals badge")
+
+    def _show_badge(self, waiting: int) -> None:
         for row, entry in enumerate(self.entries):
-            if entry.module == "approvals":
+            if entry.module == "approvals" and row < self.sidebar.count():
                 item = self.sidebar.item(row)
                 item.setText(f"{entry.title} ({waiting})" if waiting else entry.title)
                 item.setToolTip(f"{waiting} request(s) waiting for an SRO's approval"
-                                if waiting else item.toolTip())
+                                if waiting else "")
 
     def _build_page(self, row: int) -> QWidget:
         entry = self.entries[row]

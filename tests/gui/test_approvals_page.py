@@ -54,7 +54,8 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
     # the badge, and the inbox
     window.update_badges()
     approvals_row = next(i for i, e in enumerate(window.entries) if e.module == "approvals")
-    assert window.sidebar.item(approvals_row).text() == "Approvals (1)"
+    qtbot.waitUntil(lambda: window.sidebar.item(approvals_row).text() == "Approvals (1)",
+                    timeout=10000)
     inbox = window.go_to("Approvals")
     inbox.refresh()
     inbox.select(rid)
@@ -79,7 +80,8 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
     inbox.confirm.accept()
     qtbot.waitUntil(lambda: "approved by" in inbox.message.text(), timeout=20000)
     assert revocation_state.get_view(ctx, rid).state == "approved"
-    assert window.sidebar.item(approvals_row).text() == "Approvals"
+    qtbot.waitUntil(lambda: window.sidebar.item(approvals_row).text() == "Approvals",
+                    timeout=10000)
     inbox.select(rid)
     assert inbox.submit_button.isEnabled()
     inbox.submit()
@@ -149,7 +151,11 @@ def test_incident_page_records_confirms_and_rekeys(window, qtbot, team, tmp_path
     assert len(list((tmp_path / "csrs").glob("*.csr.pem"))) == 1
     window.update_badges()
     row = next(i for i, e in enumerate(window.entries) if e.module == "approvals")
-    assert window.sidebar.item(row).text() == "Approvals (1)"
+    qtbot.waitUntil(lambda: window.sidebar.item(row).text() == "Approvals (1)", timeout=10000)
+    dash = window.go_to("Dashboard")
+    qtbot.waitUntil(lambda: "1 request(s) waiting" in dash.revocation_label.text(),
+                    timeout=10000)
+    assert "Register: not linked" in dash.register_label.text()
     _shot(window, "incident-page.png")
 
 

@@ -13,6 +13,7 @@ from smki_desktop.core.register import change_body
 from smki_desktop.services import identity
 from smki_desktop.services import officers as svc
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.credentials import list_credentials
 
 
 def _signed(ctx: AppContext, ref: str, action: str, reason: str, as_ref: str | None,
@@ -65,3 +66,15 @@ def revoke(ctx: AppContext, ref: str, reason: str, *, as_ref: str | None = None,
            key_ref: str | None = None) -> svc.OfficerChanged:
     oid, change = _signed(ctx, ref, "revoke", reason, as_ref, key_ref)
     return svc.revoke_officer(ctx, oid, reason, change)
+
+
+def credentials_to_revoke(ctx: AppContext, ref: str) -> list[str]:
+    """The IKI credentials an officer holds (serials), to be revoked at the DCC when the officer
+    is revoked: what `officer revoke` offers next."""
+    o = svc.get_officer(ctx, ref)
+    out = []
+    for c in o.credentials:
+        for cred in list_credentials(ctx, "file-signing"):
+            if cred.key_id == c.key_id:
+                out.append(f"{cred.serial} (key {c.key_id[:12]}, {cred.issuer})")
+    return out

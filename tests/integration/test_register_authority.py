@@ -75,6 +75,13 @@ def test_no_one_changes_their_own_standing(ctx, cli_run, tmp_path: Path) -> None
     assert _status(cli_run, sro) == "suspended"
     assert cli_run("officer", "activate", sro, "--as", other, "--key", other_key).code == 0
     assert _status(cli_run, sro) == "active"
+    # revoking an officer flags their keys and offers their credentials for revocation
+    r = cli_run("--json", "officer", "revoke", sro, "--reason", "leaver", "--as", other,
+                "--key", other_key)
+    assert r.code == 0, r.err
+    assert r.json()["status"] == "revoked" and len(r.json()["credentials_to_revoke"]) == 1
+    shown = cli_run("--json", "officer", "show", sro).json()
+    assert shown["credentials"][0]["flagged"] == "revoked: leaver"
 
 
 def test_editing_a_row_or_forging_a_log_entry_changes_no_ones_standing(

@@ -150,8 +150,14 @@ def run_suspend(args: argparse.Namespace, app: CliApp) -> int:
 def run_revoke(args: argparse.Namespace, app: CliApp) -> int:
     res = register_service.revoke(app.context(), args.officer, args.reason,
                                   as_ref=args.as_officer, key_ref=args.key)
-    app.emit(svc.officer_as_dict(res.officer),
-             f"{res.officer.officer_id} revoked: {args.reason}{_flag_text(res.officer)}.")
+    creds = register_service.credentials_to_revoke(app.context(), res.officer.officer_id)
+    text = f"{res.officer.officer_id} revoked: {args.reason}{_flag_text(res.officer)}."
+    if creds:
+        text += ("\nAsk the DCC to revoke their IKI credential(s) too: " + "; ".join(creds)
+                 + ".")
+    data = svc.officer_as_dict(res.officer)
+    data["credentials_to_revoke"] = creds
+    app.emit(data, text)
     return 0
 
 

@@ -5,6 +5,7 @@ request new ones (in Test the simulator issues at once, in Live the CSR is writt
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from smki_desktop.core.errors import InputError, NotFound, Refusal
 from smki_desktop.core.portal_ports import Rejected
 from smki_desktop.crypto.cms import verify_detached
 from smki_desktop.services.certificates import trust_anchors
+from smki_desktop.store.repos.credential_status import RevokedCredentialsRepo
 
 if TYPE_CHECKING:
     from smki_desktop.core.audit import AuditEntry
@@ -80,6 +82,43 @@ def verify_credential_signature(ctx: AppContext, data: bytes, signature: bytes,
     if cert is None:
         raise Refusal("The signature names no signer certificate.")
     return register_id_of(cert), cert
+
+
+def _issuer_key(name: x509.Name) -> str:
+    return name.rfc4514_string()
+
+
+def apply_credential_crl(ctx: AppContext, der: bytes) -> list[str]:
+    """Record the credentials an IKI CRL lists as revoked, after verifying the CRL against a
+    trust anchor of this environment; returns the serials newly recorded."""
+    crl = x509.load_der_x509_crl(der)
+    issuer = next((a for a in ca_pool(ctx) if a.subject == crl.issuer), None)
+    try:
+        ok = issuer is not None and crl.is_signature_valid(
+            issuer.public_key())  # type: ignore[arg-type]
+    except TypeError:
+        ok = False
+    if not ok:
+        raise Refusal(f"The credential CRL from {crl.issuer.rfc4514_string()} does not verify "
+                      f"against a {ctx.env.label} trust anchor; nothing was recorded.")
+    entries = [(f"{r.serial_number:X}", r.revocation_date_utc.isoformat()) for r in crl]
+    new = RevokedCredentialsRepo(ctx.db, ctx.env.value).add(
+        _issuer_key(crl.issuer), entries, hashlib.sha256(der).hexdigest())
+    if new:
+        ctx.audit.record("credential.crl", {"issuer": crl.issuer.rfc4514_string(),
+                                            "revoked": [s for s, _ in entries]}, {"crl": der})
+        return [s for s, _ in entries]
+    return []
+
+
+def check_not_revoked(ctx: AppContext, cert: x509.Certificate) -> None:
+    """Refuse a credential its issuer's CRL (as last fetched) lists as revoked."""
+    at = RevokedCredentialsRepo(ctx.db, ctx.env.value).revoked_at(
+        _issuer_key(cert.issuer), f"{cert.serial_number:X}")
+    if at:
+        raise Refusal(f"Rule: an officer acts only through a credential that is not revoked; "
+                      f"credential {cert.serial_number:X} ({cert.subject.rfc4514_string()}) "
+                      f"was revoked by {cert.issuer.rfc4514_string()} at {at}.")
 
 
 def check_purpose(purpose: str) -> str:

@@ -25,6 +25,7 @@ from smki_desktop.services.context import AppContext
 from smki_desktop.services.credentials import (
     Credential,
     ca_pool,
+    check_not_revoked,
     find_credential,
     register_id_of,
 )
@@ -106,6 +107,7 @@ def resolve_actor(ctx: AppContext, as_ref: str | None, key_ref: str | None, *,
                       f"entry; key {key.short_id} is {held}, not to {officer.officer_id}.")
     cred = credential_for_key(ctx, key)
     chain = chain_of(ctx, cred.certificate, ctx.clock.now())
+    check_not_revoked(ctx, cred.certificate)
     check_credential_names(officer.officer_id, register_id_of(cred.certificate))
     check_may_act(Signatory.of(officer), ctx.env, roles, what)
     return Actor(officer, key, cred, chain)
@@ -135,6 +137,7 @@ def verify(ctx: AppContext, data: bytes, signature: bytes, *, what: str,
     cert = v.signer_certificate
     if cert is None:
         raise Refusal(f"Rule: {what} carries its signer's credential; this signature has none.")
+    check_not_revoked(ctx, cert)
     rid = register_id_of(cert)
     if not rid:
         raise Refusal(f"Rule: {what} is signed with a credential that names its officer; this "

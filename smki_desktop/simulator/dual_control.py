@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from smki_desktop.core.approvals import (
@@ -27,6 +28,7 @@ from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.identity import Signatory
 from smki_desktop.core.officers import OfficerRole, OfficerStatus
 from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
+from smki_desktop.simulator import ca as CA
 from smki_desktop.simulator.state import SimState
 
 SCHEMA = """
@@ -122,6 +124,11 @@ def _signer(state: SimState, data: bytes, sig_b64: str, now: datetime
     if cert.issuer != h.iki_ca.certificate.subject:
         raise Refused("RV:NotIKI", "Rule: officers sign with a credential of the DCC's IKI CA; "
                                    f"this one is issued by {cert.issuer.rfc4514_string()}.")
+    row = state.conn().execute("SELECT status FROM certificates WHERE serial=?",
+                               (f"{cert.serial_number:032X}",)).fetchone()
+    if row is not None and row["status"] == "R":
+        raise Refused("RV:CredRev", "Rule: officers sign with a credential the DCC has not "
+                                    f"revoked; credential {cert.serial_number:X} is revoked.")
     rid = _register_id(cert.subject)
     o = officer(state, rid) if rid else None
     if o is None:
@@ -222,3 +229,33 @@ def signed_revocation(state: SimState, owner: str, body: bytes, now: datetime
         return {"status": "REJECTED", "code": "RV:Format", "rule": exc.message}
     except (KeyError, ValueError, TypeError) as exc:
         return {"status": "REJECTED", "code": "RV:Format", "rule": f"malformed request ({exc})"}
+
+
+# ------------------------------------------------------------------------------ IKI credentials
+def revoke_credential(state: SimState, serial: str, now: datetime) -> bool:
+    """The DCC revokes an officer's IKI credential (Test: through the control channel, standing
+    for the DCC acting on an SRO's request or a leaver); its IKI CRL lists it from now on."""
+    s = serial.upper().rjust(32, "0")
+    with state.write_lock:
+        c = state.conn()
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            cur = c.execute("UPDATE certificates SET status='R', revoked_at=? WHERE serial=? AND "
+                            "kind LIKE 'credential:%' AND status!='R'", (now.isoformat(), s))
+            if cur.rowcount:
+                c.execute("INSERT INTO crl_numbers(at) VALUES (?)", (now.isoformat(),))
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+    return bool(cur.rowcount)
+
+
+def iki_crl(state: SimState, now: datetime) -> bytes:
+    """The IKI CA's CRL: every revoked officer credential."""
+    rows = state.conn().execute("SELECT serial, revoked_at FROM certificates WHERE status='R' "
+                                "AND kind LIKE 'credential:%'").fetchall()
+    n = state.conn().execute("SELECT COALESCE(MAX(n), 0) FROM crl_numbers").fetchone()[0]
+    revoked = [(int(r["serial"], 16), datetime.fromisoformat(r["revoked_at"])) for r in rows]
+    return CA.build_crl(state.hierarchy.iki_ca, revoked, now, int(n) + 1).public_bytes(
+        serialization.Encoding.DER)

@@ -331,6 +331,20 @@ class Handler(BaseHTTPRequestHandler):
         answer = dual_control.signed_revocation(st, self._owner(), body, dcc._now(st))
         return 200, json.dumps(answer).encode(), "application/json"
 
+    def r_iki_crl(self, body: bytes, q: dict[str, str]) -> Answer:
+        if not self._require("X-API-Key", self._api_key_ok):
+            return None
+        st = self.server.sim.state
+        return 200, dual_control.iki_crl(st, dcc._now(st)), "application/pkix-crl"
+
+    def r_revoke_credential(self, body: bytes, q: dict[str, str]) -> Answer:
+        if not self._control_ok():
+            return None
+        st = self.server.sim.state
+        done = dual_control.revoke_credential(st, str(json.loads(body or b"{}")["serial"]),
+                                              dcc._now(st))
+        return 200, json.dumps({"revoked": done}).encode(), "application/json"
+
     def r_officers(self, body: bytes, q: dict[str, str]) -> Answer:
         if not self._control_ok():
             return None
@@ -512,6 +526,8 @@ class Handler(BaseHTTPRequestHandler):
         ("GET", "/_control/config"): r_config_get,
         ("GET", "/_control/submissions"): r_submissions,
         ("POST", "/_control/officers"): r_officers,
+        ("POST", "/_control/revoke-credential"): r_revoke_credential,
+        ("GET", "/repository/iki-crl"): r_iki_crl,
     }
 
 

@@ -298,3 +298,29 @@ def test_request_by_eui_from_the_repository(ctx, cli_run, team: Team) -> None:  
     assert r.code == 1 and "--eui 90-B3-D5-1F-30-01-00-7F" in r.err, r.err
     r = cli_run("revoke", "request", "--reason", "superseded", "--justification", "x")
     assert r.code == 2 and "SERIAL" in r.err, r.err
+
+
+def test_revoked_credential_refused_by_simulator_and_after_the_crl_by_app(
+        ctx, cli_run, team: Team) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.services.credentials import find_credential
+
+    cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-80")
+    rid = _request(cli_run, team, serial_of(cert))
+    assert cli_run("revoke", "approve", rid, "--as", team.sro, "--key", team.sro_key).code == 0
+    cred = find_credential(ctx, "file-signing", team.sro_key)
+    assert cred is not None
+    # the DCC revokes the SRO's credential (Test: the simulator's control channel)
+    assert simulator_control.control(team.sim, "/_control/revoke-credential",
+                                     {"serial": cred.serial})["revoked"] is True
+    # the app has not fetched the IKI CRL yet: the simulator refuses on its own
+    r = cli_run("revoke", "submit", rid)
+    assert r.code == 1 and "RV:CredRev" in r.err and "revoked" in r.err, r.err
+    assert _state(cli_run, rid) == "approved"
+    # after `repo crl` the app refuses the credential itself, naming the rule
+    assert cli_run("repo", "crl").code == 0
+    r = cli_run("revoke", "submit", rid)
+    assert r.code == 1 and "credential that is not revoked" in r.err, r.err
+    rid2 = _request(cli_run, team, serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-81")))
+    r = cli_run("revoke", "approve", rid2, "--as", team.sro, "--key", team.sro_key)
+    assert r.code == 1 and f"credential {cred.serial} " in r.err and "was revoked" in r.err, \
+        r.err

@@ -1,6 +1,7 @@
 """Issue 11's tables: signed approval requests (revocation, Organisation CSR authorisation),
 their signatures (request, approvals, rejections), the signed officer register log, and
-compromise incidents with their event log."""
+compromise incidents with their event log, and the officers' IKI credentials their issuer's CRL
+lists as revoked."""
 
 COMPONENT = "approvals"
 
@@ -59,6 +60,16 @@ MIGRATIONS = [
         action TEXT NOT NULL,
         actor TEXT NOT NULL DEFAULT '',
         details TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
+    """
+    CREATE TABLE revoked_credentials (
+        environment TEXT NOT NULL,
+        issuer TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        revoked_at TEXT NOT NULL,
+        crl_sha256 TEXT NOT NULL,
+        PRIMARY KEY (environment, issuer, serial)
     );
     """,
 ]

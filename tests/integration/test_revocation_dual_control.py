@@ -324,3 +324,25 @@ def test_revoked_credential_refused_by_simulator_and_after_the_crl_by_app(
     r = cli_run("revoke", "approve", rid2, "--as", team.sro, "--key", team.sro_key)
     assert r.code == 1 and f"credential {cred.serial} " in r.err and "was revoked" in r.err, \
         r.err
+
+
+def test_deferred_by_the_pma_and_lapsed_approval(ctx, cli_run, team: Team) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.core.errors import Refusal
+    from smki_desktop.services import revocation
+    from smki_desktop.services.revocation_state import get_view
+
+    a = _request(cli_run, team, serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-82")))
+    r = cli_run("--json", "revoke", "defer", a, "--reason", "PMA decision 2026-14 (MP134A)")
+    assert r.code == 0 and r.json()["state"] == "deferred", r.err
+    r = cli_run("revoke", "approve", a, "--as", team.sro, "--key", team.sro_key)
+    assert r.code == 1 and "only a waiting request" in r.err and "deferred" in r.err, r.err
+    b = _request(cli_run, team, serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-83")))
+    assert cli_run("revoke", "approve", b, "--as", team.sro, "--key", team.sro_key).code == 0
+    real = ctx.clock
+    ctx.clock = FixedClock(real.now() + timedelta(hours=25))  # the approval is good for 24 h
+    try:
+        assert get_view(ctx, b).state == "waiting"
+        with pytest.raises(Refusal, match="only a fully approved request.*waiting"):
+            revocation.submit(ctx, b)
+    finally:
+        ctx.clock = real

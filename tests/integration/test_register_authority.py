@@ -175,3 +175,28 @@ def test_adt_sign_as_an_officer_through_their_own_key(ctx, cli_run, tmp_path: Pa
     r = cli_run("--json", "adt", "sign", str(f), "--key", aro.key.key_id, "--as", aro_id)
     assert r.code == 0, r.err
     assert r.json()["warnings"] == []  # linked: no training warning
+
+
+def test_expired_credential_or_unchained_one_cannot_act(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from smki_desktop.core.ports import FixedClock
+    from smki_desktop.services import register as register_service
+
+    sro, sro_key = signing_sro(ctx, cli_run, tmp_path, "Alice Example")
+    other, _other_key = signing_sro(ctx, cli_run, tmp_path, "Sid Signer")
+    real = ctx.clock
+    ctx.clock = FixedClock(real.now() + timedelta(days=400))  # the credential ran out
+    try:
+        with pytest.raises(Refusal, match="valid IKI file-signing credential; key .* has none "
+                                          "valid now"):
+            register_service.suspend(ctx, other, "audit", as_ref=sro, key_ref=sro_key)
+    finally:
+        ctx.clock = real
+    # a credential whose CA is no longer a trust anchor does not chain: refused
+    with ctx.db.transaction() as c:
+        c.execute("DELETE FROM trust_anchors WHERE environment='test' AND subject LIKE ?",
+                  (f"%IKI test CA {sro}%",))
+    with pytest.raises(Refusal, match="chains to the Test IKI trust anchor"):
+        register_service.suspend(ctx, other, "audit", as_ref=sro, key_ref=sro_key)
+    assert _status(cli_run, other) == "active"

@@ -4,6 +4,7 @@ its warnings. Every change writes an audit record."""
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import sqlite3
@@ -416,21 +417,17 @@ def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> Offi
     return OfficerChanged(get_officer(ctx, o.officer_id), entry)
 
 
-def simulator_record(o: Officer) -> dict[str, Any]:
-    """What the Test DCC (the simulator) holds of a nominated officer."""
-    return {"officer_id": o.officer_id, "role": o.role.value, "status": o.status.value,
-            "environment": o.environment.value, "party_id": o.party_id, "name": o.name,
-            "email": o.email, "verified": o.verified}
-
-
 def feed_simulator(ctx: AppContext, info: simulator_control.SimulatorInfo) -> None:
     """Test: send the register's nominations and their standing to the simulator, standing for
     the DCC's own processing of the nomination forms (it issues file-signing credentials only
     to officers it holds as verified, and checks approvals against its own record)."""
     if ctx.env is not Environment.TEST:
         raise Refusal("Only the Test simulator is fed the officer register.")
-    simulator_control.control(info, "/_control/officers",
-                              {"officers": [simulator_record(o) for o in list_officers(ctx)]})
+    # the signed log itself: the simulator replays and verifies it on its own
+    log = [{"body": base64.b64encode(bytes(r["body"])).decode(),
+            "signature": base64.b64encode(bytes(r["signature"])).decode()
+            if r["signature"] is not None else None} for r in _log_rows(ctx)]
+    simulator_control.control(info, "/_control/officers", {"log": log})
 
 
 def link_profile(ctx: AppContext, ref: str) -> OfficerChanged:

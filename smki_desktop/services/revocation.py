@@ -262,6 +262,7 @@ def submit(ctx: AppContext, ref: str) -> Changed:
                       f"{v.state}.")
     check_not_expired(_dt(v.body["expires"]), ctx.clock.now())
     requester = _requester(ctx, v)
+    check_requester(requester, ctx.env)  # the ARO's standing now, not when they asked
     rule = load_rules(ctx)["revocation"]
     for s in v.approvals():
         by = identity.verify(ctx, s.body, s.signature, what="an approval", at=ctx.clock.now())

@@ -27,6 +27,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.identity import Signatory
 from smki_desktop.core.officers import OfficerRole, OfficerStatus
+from smki_desktop.core.register import Standing, apply_change
 from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
 from smki_desktop.simulator import ca as CA
 from smki_desktop.simulator.state import SimState
@@ -71,6 +72,48 @@ def feed_officers(state: SimState, records: list[dict[str, Any]], now: datetime)
             c.execute("ROLLBACK")
             raise
     return len(records)
+
+
+def feed_log(state: SimState, entries: list[dict[str, Any]], now: datetime) -> list[str]:
+    """The DCC's own record, recomputed from the register's signed log: every change replayed
+    through the register's rules, each signature verified against this DCC's IKI CA (and the
+    credential not revoked). A change that breaks a rule or does not verify (a self-signed
+    reinstatement, an edited row turned into a change) is ignored here, whatever the app's
+    database says. Returns the problems."""
+    standings: dict[str, Standing] = {}
+    people: dict[str, tuple[str, str]] = {}
+    problems: list[str] = []
+    h = state.hierarchy
+    for i, e in enumerate(entries):
+        try:
+            body = base64.b64decode(str(e["body"]), validate=True)
+            change = parse_canonical(body, f"register change {i}")
+            signer = str(change.get("signer") or "")
+            if signer or e.get("signature"):
+                v = verify_detached(body, base64.b64decode(str(e.get("signature") or ""),
+                                                           validate=True),
+                                    trust_anchors=[h.root.certificate],
+                                    extra_certs=[h.iki_ca.certificate],
+                                    at=datetime.fromisoformat(str(change["at"])))
+                cert = v.signer_certificate
+                if cert is None or cert.issuer != h.iki_ca.certificate.subject:
+                    raise Refused("RV:NotIKI", "not signed with an IKI credential")
+                if _register_id(cert.subject).upper() != signer.upper():
+                    raise Refused("RV:BadSig", f"signed by another credential than {signer}'s")
+            new = apply_change(standings, change)
+        except (SmkiError, Refused, ValueError, KeyError, TypeError) as exc:
+            problems.append(f"change {i}: {getattr(exc, 'message', None) or exc}")
+            continue
+        standings[new.officer_id] = new
+        if change.get("action") == "nominate":
+            d = dict(change.get("details") or {})
+            people[new.officer_id] = (str(d.get("name", "")), str(d.get("email", "")))
+    feed_officers(state, [{"officer_id": s.officer_id, "role": s.role.value,
+                           "status": s.status.value, "environment": s.environment.value,
+                           "party_id": s.party_id, "name": people.get(s.officer_id, ("", ""))[0],
+                           "email": people.get(s.officer_id, ("", ""))[1],
+                           "verified": s.verified} for s in standings.values()], now)
+    return problems
 
 
 def officer(state: SimState, officer_id: str) -> Signatory | None:

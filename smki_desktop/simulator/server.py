@@ -349,8 +349,11 @@ class Handler(BaseHTTPRequestHandler):
         if not self._control_ok():
             return None
         st = self.server.sim.state
-        n = dual_control.feed_officers(st, list(json.loads(body or b"{}").get("officers", [])),
-                                       dcc._now(st))
+        doc = json.loads(body or b"{}")
+        if "log" in doc:  # the register's signed log: the simulator replays it itself
+            problems = dual_control.feed_log(st, list(doc["log"]), dcc._now(st))
+            return 200, json.dumps({"problems": problems}).encode(), "application/json"
+        n = dual_control.feed_officers(st, list(doc.get("officers", [])), dcc._now(st))
         return 200, json.dumps({"officers": n}).encode(), "application/json"
 
     def r_upload(self, body: bytes, q: dict[str, str]) -> Answer:

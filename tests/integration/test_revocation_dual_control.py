@@ -346,3 +346,47 @@ def test_deferred_by_the_pma_and_lapsed_approval(ctx, cli_run, team: Team) -> No
             revocation.submit(ctx, b)
     finally:
         ctx.clock = real
+
+
+def test_forged_self_reinstatement_changes_nothing_in_app_or_simulator(
+        ctx, cli_run, team: Team) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.core.register import change_body
+    from smki_desktop.services import identity
+    from smki_desktop.services import officers as officer_service
+    from smki_desktop.services.credentials import find_credential
+    from smki_desktop.services.keys import get_key
+
+    rid = _request(cli_run, team, serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-84")))
+    assert cli_run("revoke", "approve", rid, "--as", team.sro, "--key", team.sro_key).code == 0
+    body, sigs = stored(ctx, rid)
+    assert cli_run("officer", "suspend", team.aro, "--reason", "investigation", "--as",
+                   team.sro, "--key", team.sro_key).code == 0
+    # the suspended ARO signs their own reinstatement and writes it into the log directly
+    aro = officer_service.get_officer(ctx, team.aro)
+    key = get_key(ctx, team.aro_key)
+    cred = find_credential(ctx, "file-signing", key.key_id)
+    assert cred is not None
+    actor = identity.Actor(aro, key, cred, identity.chain_of(ctx, cred.certificate,
+                                                             ctx.clock.now()))
+    now = ctx.clock.now().replace(microsecond=0)
+    change = canonical_bytes(change_body(env=aro.environment, officer_id=team.aro,
+                                         action="activate", at=now.isoformat(),
+                                         signer=team.aro))
+    forged = identity.sign(ctx, actor, change, now)
+    with ctx.db.transaction() as c:
+        c.execute("INSERT INTO officer_log(environment, officer_id, action, status, body, "
+                  "signer, signature, at) VALUES ('test', ?, 'activate', 'active', ?, ?, ?, ?)",
+                  (team.aro, change, team.aro, forged, now.isoformat()))
+        c.execute("UPDATE officers SET status='active' WHERE officer_id=?", (team.aro,))
+    # the app: still suspended; the request's ARO no longer stands, so it is not submitted
+    assert _status_of(cli_run, team.aro) == "suspended"
+    r = cli_run("revoke", "submit", rid)
+    assert r.code == 1 and "requested by an active ARO" in r.err and "suspended" in r.err, r.err
+    # the simulator replays the signed log itself: the self-signed change is ignored there too
+    ans = post_to_simulator(ctx, payload(body, [("request", sigs["request"]),
+                                                ("approval", sigs["approval"])]))
+    assert ans["code"] == "RV:Requester" and "suspended" in ans["rule"], ans
+
+
+def _status_of(cli_run, oid: str) -> str:  # type: ignore[no-untyped-def]
+    return str(cli_run("--json", "officer", "show", oid).json()["status"])

@@ -27,14 +27,18 @@ def _name(pairs: list[tuple[str, str]]) -> ax509.Name:
             raise InputError(f"Credential subject: {typ} is empty.")
         if len(value) > 64:
             raise InputError(f"Credential subject: {typ} {value!r} is longer than 64 characters.")
+        # serialNumber is a PrintableString (X.520); the others UTF8String
+        val = (ax509.DirectoryString(name="printable_string", value=value)
+               if typ == "serial_number" else _utf8(value))
         rdns.append(ax509.RelativeDistinguishedName([
-            ax509.NameTypeAndValue({"type": typ, "value": _utf8(value)})]))
+            ax509.NameTypeAndValue({"type": typ, "value": val})]))
     return ax509.Name(name="", value=ax509.RDNSequence(rdns))
 
 
 def build_credential_csr(signer: Signer, purpose: str, *, organisation: str, role_ou: str,
-                         common_name: str) -> bytes:
-    """A signed PKCS#10 (DER) for `purpose` `web-service` or `file-signing`."""
+                         common_name: str, register_id: str = "") -> bytes:
+    """A signed PKCS#10 (DER) for `purpose` `web-service` or `file-signing` (a file-signing
+    credential for a named officer carries their register id as the subject's serialNumber)."""
     key_type = signer.key.key_type
     if purpose == "web-service":
         if key_type is not KeyType.RSA_2048:
@@ -44,7 +48,10 @@ def build_credential_csr(signer: Signer, purpose: str, *, organisation: str, rol
                          ("common_name", common_name)])
         ku = ax509.KeyUsage({"digital_signature"})
     elif purpose == "file-signing":
-        subject = _name([("organization_name", organisation), ("common_name", common_name)])
+        pairs = [("organization_name", organisation), ("common_name", common_name)]
+        if register_id:
+            pairs.append(("serial_number", register_id))
+        subject = _name(pairs)
         ku = ax509.KeyUsage({"digital_signature", "non_repudiation"})
     else:
         raise InputError(f"Purpose {purpose!r}: use web-service or file-signing.")

@@ -73,13 +73,18 @@ def issue(
     now: datetime,
     cn: str = "ARO file signing",
     days: int = 365,
+    register_id: str = "",
 ) -> x509.Certificate:
-    """A file-signing certificate (keyUsage digitalSignature + nonRepudiation) for a key."""
+    """A file-signing certificate (keyUsage digitalSignature + nonRepudiation) for a key; with
+    `register_id`, the officer's register id as the subject's serialNumber."""
     pub = serialization.load_der_public_key(public_key_der)
     assert isinstance(pub, ec.EllipticCurvePublicKey | rsa.RSAPublicKey)
+    subject = _name(cn, env)
+    if register_id:
+        subject = x509.Name([*subject, x509.NameAttribute(NameOID.SERIAL_NUMBER, register_id)])
     return (
         x509.CertificateBuilder()
-        .subject_name(_name(cn, env))
+        .subject_name(subject)
         .issuer_name(root.subject)
         .public_key(pub)
         .serial_number(x509.random_serial_number())

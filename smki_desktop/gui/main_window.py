@@ -58,6 +58,12 @@ class GuiServices:
         self.window.show_error(title, exc)
 
 
+def waiting_requests(ctx: AppContext) -> int:
+    """How many revocation requests wait for an approval (a job: no Qt here)."""
+    return int(importlib.import_module("smki_desktop.services.revocation_state")
+               .waiting_count(ctx))
+
+
 @dataclass
 class PageEntry:
     """A sidebar entry: its title and order, and how to get its Page class."""
@@ -339,8 +345,25 @@ class MainWindow(QMainWindow):
             sc = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), central)
             sc.activated.connect(lambda row=i: self.sidebar.setCurrentRow(row))
         self.setCentralWidget(central)
+        self.update_badges()
         self.sidebar.setCurrentRow(0)
         self.sidebar.setFocus()
+
+    def update_badges(self) -> None:
+        """The Approvals entry shows how many requests wait for an approval (counted on the
+        job runner: the revocation modules are not imported on the GUI thread at start-up)."""
+        if self.ctx is None:
+            return
+        self.badge_job = self.jobs.submit(waiting_requests, self.ctx, on_done=self._show_badge,
+                                          on_error=lambda _e: None, name="approvals badge")
+
+    def _show_badge(self, waiting: int) -> None:
+        for row, entry in enumerate(self.entries):
+            if entry.module == "approvals" and row < self.sidebar.count():
+                item = self.sidebar.item(row)
+                item.setText(f"{entry.title} ({waiting})" if waiting else entry.title)
+                item.setToolTip(f"{waiting} request(s) waiting for an SRO's approval"
+                                if waiting else "")
 
     def _build_page(self, row: int) -> QWidget:
         entry = self.entries[row]
@@ -392,6 +415,7 @@ class MainWindow(QMainWindow):
                 refresh()
             except Exception as exc:
                 self.show_error("Could not refresh the page", exc)
+        self.update_badges()
 
     def page(self, title: str) -> QWidget:
         for row, entry in enumerate(self.entries):

@@ -338,9 +338,10 @@ def _organisation_key_reason(ctx: AppContext, key_id: str) -> str:
     return ""
 
 
-def signing_identity(ctx: AppContext, key_ref: str, *, at: datetime | None = None
-                     ) -> SigningIdentity:
-    """Check that `key_ref` may sign files here and return it with its credential."""
+def signing_identity(ctx: AppContext, key_ref: str, *, at: datetime | None = None,
+                     as_ref: str | None = None) -> SigningIdentity:
+    """Check that `key_ref` may sign files here and return it with its credential (with
+    `as_ref`, that the key is linked to that officer's register entry: `--as`)."""
     from smki_desktop.services.credentials import find_credential
     from smki_desktop.services.keys import get_key
     from smki_desktop.services.officers import signing_block
@@ -386,6 +387,25 @@ def signing_identity(ctx: AppContext, key_ref: str, *, at: datetime | None = Non
                       "first.", hint="trust-anchor.add")
     else:
         warnings.append("No Test trust anchor is set up: the certificate chain was not checked.")
+    # identity from the register: the credential's key is linked to an officer's entry
+    from smki_desktop.services.officers import get_officer, key_holder
+
+    holder = key_holder(ctx, info.key_id)
+    if as_ref:
+        named = get_officer(ctx, as_ref)
+        if holder is None or holder.officer_id != named.officer_id:
+            held = f"linked to {holder.officer_id}" if holder else "linked to no register entry"
+            raise Refusal(f"Rule: an officer signs only through a key linked to their own "
+                          f"register entry; key {info.short_id} is {held}, not to "
+                          f"{named.officer_id}.")
+    if holder is None:
+        if ctx.env is Environment.LIVE:
+            raise Refusal(
+                f"Rule: in Live a file is signed only with a file-signing credential linked to "
+                f"an officer register entry; key {info.short_id} is linked to none.",
+                hint="officer.link-key")
+        warnings.append(f"Training (Test): key {info.short_id} is linked to no officer register "
+                        "entry; in Live this signature would be refused.")
     return SigningIdentity(info, cred.certificate, chain, tuple(warnings))
 
 
@@ -476,7 +496,7 @@ def _signer_matches(signer: Signer, ident: SigningIdentity) -> None:
 def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = None,
               out: Path | None = None, kind: str = "adt-file", overwrite: bool = False,
               signer: AbstractContextManager[Signer] | None = None,
-              user_ids: Sequence[str] = ()) -> SignResult:
+              user_ids: Sequence[str] = (), as_ref: str | None = None) -> SignResult:
     """Validate `path` (ADT or Action file), sign its exact bytes and its manifest, verify both
     at once, write `<file>.p7s`, `<file>.manifest.json` and `<file>.manifest.json.p7s`."""
     path = Path(path)
@@ -493,7 +513,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
     if kind in ("adt-file", "quarantine-action"):
         validation, expected_sha = validate_file_hashed(ctx, path, kind)
         validation.raise_if_invalid(str(path))
-    ident = signing_identity(ctx, key_ref)
+    ident = signing_identity(ctx, key_ref, as_ref=as_ref)
     sig_path, manifest_path, manifest_sig_path = default_paths(path, out)
     if not overwrite:
         for p in (sig_path, manifest_path, manifest_sig_path):
@@ -760,6 +780,10 @@ def _confirming_sro_check(ctx: AppContext, profile_name: str, key: KeyInfo) -> l
                       f"{holder.officer_id} ({holder.name}), not by {linked.officer_id} "
                       f"({linked.name}), the SRO the local profile links to.")
     if linked is None and holder is None:
+        if ctx.env is Environment.LIVE:
+            raise Refusal(f"{rule}: in Live the confirming key must be linked to the SRO's "
+                          f"register entry; key {key.short_id} is linked to none.",
+                          hint="officer.link-key")
         return [f"The confirming SRO {profile_name} is not in the {ctx.env.label} officer "
                 f"register (neither the local profile nor key {key.short_id} is linked to an "
                 "entry): the register cannot show that they are an active SRO. Link their "
@@ -775,8 +799,8 @@ def signing_now(ctx: AppContext) -> datetime:
 
 def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply",
             resubmitter: str = "", note: str = "", smsr: str | None = None,
-            out_dir: Path | None = None, signer: AbstractContextManager[Signer] | None = None
-            ) -> ConfirmResult:
+            out_dir: Path | None = None, signer: AbstractContextManager[Signer] | None = None,
+            as_ref: str | None = None) -> ConfirmResult:
     """The SRO's signed confirmation that the User's submitted ADTs (the file at `path`) should
     apply, or who will resubmit them. Kept beside the file and in its history."""
     path = Path(path)
@@ -785,6 +809,9 @@ def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply
         who = officer.actor if officer else "No officer profile is set, and"
         raise Refusal(f"{who} is not an SRO: only a Senior Responsible Officer confirms that "
                       "submitted ADTs should apply. Set the officer profile's role to sro.")
+    # a profile's claimed role can refuse, never grant: the register decides (checked below:
+    # the key's holder and the profile's link must be an active SRO; in Live one of them must
+    # be linked)
     if decision.strip().lower() == "resubmit" and not resubmitter.strip():
         raise InputError("Resubmitter: name who will resubmit the ADTs.",
                          hint="field.resubmitter")
@@ -805,7 +832,8 @@ def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply
     # only a valid ADT file is confirmed: its User IDs are what the SRO vouches for
     report.raise_if_invalid(f"{path} (not confirmed)")
     user_ids: list[str] = sorted(seen)
-    ident = signing_identity(ctx, key_ref)  # refuses a suspended/revoked officer's key
+    # refuses a suspended/revoked officer's key, and (--as) a key of another officer
+    ident = signing_identity(ctx, key_ref, as_ref=as_ref)
     warnings = list(ident.warnings) + _confirming_sro_check(ctx, officer.actor, ident.key)
     party = ctx.party()
     now = signing_now(ctx)

@@ -46,7 +46,8 @@ ACCEPTED = "accepted"
 TO_BE_REJECTED = "to-be-rejected"
 UNVERIFIED = "unverified"
 UNMATCHED = "unmatched"
-STATUSES = (ACCEPTED, TO_BE_REJECTED, UNVERIFIED, UNMATCHED)
+REVOKED = "revoked"  # set when a verified Organisation CRL lists it (services.revocation_state)
+STATUSES = (ACCEPTED, TO_BE_REJECTED, UNVERIFIED, UNMATCHED, REVOKED)
 
 
 @dataclass

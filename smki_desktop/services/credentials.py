@@ -4,6 +4,8 @@ request new ones (in Test the simulator issues at once, in Live the CSR is writt
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,9 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.core.portal_ports import Rejected
+from smki_desktop.crypto.cms import verify_detached
+from smki_desktop.services.certificates import trust_anchors
+from smki_desktop.store.repos.credential_status import RevokedCredentialsRepo
 
 if TYPE_CHECKING:
     from smki_desktop.core.audit import AuditEntry
@@ -43,6 +50,75 @@ class Credential:
                 "issuer": self.issuer, "subject": self.subject,
                 "not_before": self.not_before.isoformat(),
                 "not_after": self.not_after.isoformat()}
+
+
+def register_id_of(cert: x509.Certificate) -> str:
+    """The officer register id a file-signing credential's subject names (serialNumber), ''
+    when none."""
+    attrs = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    return str(attrs[0].value).strip() if attrs else ""
+
+
+def ca_pool(ctx: AppContext) -> list[x509.Certificate]:
+    """CA certificates that may link a credential to an anchor: the anchors and the CA chain the
+    simulator handed out with a credential (Test)."""
+    pool = trust_anchors(ctx)
+    chain_file = ctx.paths.feature_dir("portal") / "simulator-ca-chain.pem"
+    if ctx.env is Environment.TEST and chain_file.is_file():
+        with contextlib.suppress(ValueError, OSError):
+            pool += [c for c in x509.load_pem_x509_certificates(chain_file.read_bytes())
+                     if c not in pool]
+    return pool
+
+
+def verify_credential_signature(ctx: AppContext, data: bytes, signature: bytes,
+                                at: datetime) -> tuple[str, x509.Certificate]:
+    """Verify a detached CMS signature over `data` whose signer's credential chains to this
+    environment's trust anchors (at `at`); return the register id it names and the
+    certificate. SignatureInvalid / SignerUntrusted otherwise."""
+    v = verify_detached(data, signature, trust_anchors=trust_anchors(ctx), at=at,
+                        extra_certs=ca_pool(ctx))
+    cert = v.signer_certificate
+    if cert is None:
+        raise Refusal("The signature names no signer certificate.")
+    return register_id_of(cert), cert
+
+
+def _issuer_key(name: x509.Name) -> str:
+    return name.rfc4514_string()
+
+
+def apply_credential_crl(ctx: AppContext, der: bytes) -> list[str]:
+    """Record the credentials an IKI CRL lists as revoked, after verifying the CRL against a
+    trust anchor of this environment; returns the serials newly recorded."""
+    crl = x509.load_der_x509_crl(der)
+    issuer = next((a for a in ca_pool(ctx) if a.subject == crl.issuer), None)
+    try:
+        ok = issuer is not None and crl.is_signature_valid(
+            issuer.public_key())  # type: ignore[arg-type]
+    except TypeError:
+        ok = False
+    if not ok:
+        raise Refusal(f"The credential CRL from {crl.issuer.rfc4514_string()} does not verify "
+                      f"against a {ctx.env.label} trust anchor; nothing was recorded.")
+    entries = [(f"{r.serial_number:X}", r.revocation_date_utc.isoformat()) for r in crl]
+    new = RevokedCredentialsRepo(ctx.db, ctx.env.value).add(
+        _issuer_key(crl.issuer), entries, hashlib.sha256(der).hexdigest())
+    if new:
+        ctx.audit.record("credential.crl", {"issuer": crl.issuer.rfc4514_string(),
+                                            "revoked": [s for s, _ in entries]}, {"crl": der})
+        return [s for s, _ in entries]
+    return []
+
+
+def check_not_revoked(ctx: AppContext, cert: x509.Certificate) -> None:
+    """Refuse a credential its issuer's CRL (as last fetched) lists as revoked."""
+    at = RevokedCredentialsRepo(ctx.db, ctx.env.value).revoked_at(
+        _issuer_key(cert.issuer), f"{cert.serial_number:X}")
+    if at:
+        raise Refusal(f"Rule: an officer acts only through a credential that is not revoked; "
+                      f"credential {cert.serial_number:X} ({cert.subject.rfc4514_string()}) "
+                      f"was revoked by {cert.issuer.rfc4514_string()} at {at}.")
 
 
 def check_purpose(purpose: str) -> str:
@@ -162,13 +238,17 @@ class CredentialRequestResult:
 def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None, *,
                        organisation: str | None = None, role: str | None = None,
                        system_name: str | None = None, common_name: str | None = None,
-                       out_dir: Path | None = None) -> CredentialRequestResult:
+                       out_dir: Path | None = None, officer: str | None = None
+                       ) -> CredentialRequestResult:
     """Make the key (unless given) and the credential CSR; in Test with the simulator the
-    certificate is issued at once, otherwise the CSR is written for the DCC."""
+    certificate is issued at once, otherwise the CSR is written for the DCC. A file-signing
+    credential for `officer` (register id) names them in its subject (serialNumber); the key
+    may be on a PKCS#11 token."""
     from smki_desktop.core.keys import KeyType, KeyUsage
     from smki_desktop.crypto.credential_csr import build_credential_csr
 
     purpose = check_purpose(purpose)
+    register_id = ""
     party = ctx.party()
     org = (organisation or (party.name if party else "")).strip()
     if not org:
@@ -187,26 +267,42 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
     else:
         usage, ktype = KeyUsage.FILE_SIGNING, KeyType.EC_P256
         role_ou = ""
-        officer = ctx.officer()
-        cn = (common_name or (officer.name if officer else "")).strip()
+        if officer:
+            from smki_desktop.services.officers import get_officer
+
+            named = get_officer(ctx, officer)
+            register_id = named.officer_id
+            cn = (common_name or named.name).strip()
+        else:
+            prof = ctx.officer()
+            cn = (common_name or (prof.name if prof else "")).strip()
         if not cn:
             raise InputError("Name: give the ARO's name (or set the officer profile).",
                              hint="field.name")
     if key_ref:
-        info = ctx.keystore.get(key_ref)
+        from smki_desktop.services.keys import get_key
+
+        info = get_key(ctx, key_ref)
         if info.usage is not usage:
             raise InputError(f"Key: key {info.short_id} has usage {info.usage.value}; a "
                              f"{purpose} credential needs a {usage.value} key.",
                              hint="field.key")
     else:
         info = ctx.keystore.generate(ktype, usage, f"{purpose} credential {cn}")
-    with ctx.keystore.signer(info.key_id) as signer:
+    from smki_desktop.services.csr import signer_for
+
+    with signer_for(ctx, info) as signer:
         csr = build_credential_csr(signer, purpose, organisation=org, role_ou=role_ou,
-                                   common_name=cn)
+                                   common_name=cn,
+                                   register_id=register_id if purpose == "file-signing" else "")
     from smki_desktop.services import portal as portal_service
 
     rec = portal_service.configured_endpoint(ctx)
     use_sim = ctx.env is Environment.TEST and (rec is None or rec.source == "simulator")
+    if use_sim and purpose == "file-signing" and not register_id:
+        raise Refusal("Rule: the DCC issues a file-signing credential only to an officer it has "
+                      "verified, naming their register id; in Test the simulator does the same. "
+                      "Give --officer REGISTER_ID (a verified register entry).")
     if use_sim:
         from smki_desktop.core import ws_xml as W
         from smki_desktop.portal.outbox import new_ref
@@ -214,9 +310,21 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
         from smki_desktop.services import simulator_control
 
         sim = simulator_control.start(ctx)
+        if purpose == "file-signing":  # the DCC's own record of the verified officers
+            from smki_desktop.services.officers import feed_simulator
+
+            feed_simulator(ctx, sim)
         ep = portal_service.endpoint(ctx).endpoint
-        issued = enrol(ep, sim.enrolment_token, W.CredentialRequest(new_ref("org-csr"),
-                                                                    purpose, csr))
+        try:
+            issued = enrol(ep, sim.enrolment_token, W.CredentialRequest(new_ref("org-csr"),
+                                                                        purpose, csr))
+        except Rejected as exc:
+            if exc.dcc_code == "CR:Officer":
+                raise Refusal(f"Rule: the DCC issues a file-signing credential only to an "
+                              f"officer it has verified; the simulator (the Test DCC) holds "
+                              f"{register_id} as not verified, suspended or revoked "
+                              f"({exc.dcc_code}).") from None
+            raise
         cert = x509.load_der_x509_certificate(issued.certificate_der)
         cred = record_credential(ctx, cert, purpose, info.key_id, source="simulator")
         if issued.api_key:

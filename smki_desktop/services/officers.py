@@ -4,14 +4,23 @@ its warnings. Every change writes an audit record."""
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 import sqlite3
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
 from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.canonical import canonical_bytes, parse_canonical
 from smki_desktop.core.environment import Environment, require_same
-from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal
+from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal, SmkiError
+from smki_desktop.core.identity import check_credential_names
 from smki_desktop.core.keys import KeyInfo
 from smki_desktop.core.officers import (
     Credential,
@@ -29,8 +38,17 @@ from smki_desktop.core.officers import (
 )
 from smki_desktop.core.party import OfficerProfile
 from smki_desktop.core.party import OfficerRole as ProfileRole
+from smki_desktop.core.register import Standing, apply_change, change_body
 from smki_desktop.resources_path import resource
+from smki_desktop.services import simulator_control
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.credentials import (
+    find_credential,
+    register_id_of,
+    verify_credential_signature,
+)
+from smki_desktop.services.csr import signer_for
+from smki_desktop.services.keys import get_key
 
 
 @dataclass(frozen=True)
@@ -66,11 +84,67 @@ def _credentials(ctx: AppContext, officer_id: str) -> tuple[Credential, ...]:
                             r["flagged"]) for r in rows)
 
 
-def _from_row(ctx: AppContext, r: sqlite3.Row) -> Officer:
+@dataclass(frozen=True)
+class SignedChange:
+    """A register change as signed: its canonical bytes, who signed ('' for the changes that
+    need no officer's signature) and the detached CMS signature."""
+
+    body: bytes
+    signer: str
+    signature: bytes | None
+
+
+def _log_rows(ctx: AppContext) -> list[sqlite3.Row]:
+    try:
+        return ctx.db.conn().execute("SELECT * FROM officer_log WHERE environment=? ORDER BY seq",
+                                     (ctx.env.value,)).fetchall()
+    except sqlite3.OperationalError:  # the approvals component is not installed
+        return []
+
+
+def replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str]]:
+    """The register's standing recomputed from its log, every signature checked; entries that
+    break a rule or do not verify are ignored and reported."""
+    standings: dict[str, Standing] = {}
+    problems: list[str] = []
+    for row in _log_rows(ctx):
+        body = bytes(row["body"])
+        try:
+            change = parse_canonical(body, f"register log entry {row['seq']}")
+            signer = str(change.get("signer") or "")
+            if signer or row["signature"] is not None:
+                if row["signature"] is None:
+                    raise Refusal(f"it names signer {signer} but carries no signature")
+                rid, _cert = verify_credential_signature(
+                    ctx, body, bytes(row["signature"]),
+                    datetime.fromisoformat(str(change["at"])))
+                if rid.upper() != signer.upper():
+                    raise Refusal(f"it is signed by {rid or 'an unnamed credential'}, not by "
+                                  f"{signer}")
+            if change.get("environment") != ctx.env.value:
+                raise Refusal(f"it is a {change.get('environment')} change")
+            new = apply_change(standings, change)
+        except (SmkiError, ValueError, KeyError) as exc:
+            msg = exc.message if isinstance(exc, SmkiError) else str(exc)
+            problems.append(f"Register log entry {row['seq']} ({row['officer_id']}, "
+                            f"{row['action']}) is ignored: {msg}")
+            continue
+        standings[new.officer_id] = new
+    return standings, problems
+
+
+def _from_row(ctx: AppContext, r: sqlite3.Row,
+              standings: dict[str, Standing] | None = None) -> Officer:
     ver = json.loads(r["verification"]) if r["verification"] else None
+    if standings is None:
+        standings = replay(ctx)[0]
+    st = standings.get(r["officer_id"])
+    # the standing comes from the signed log, never from the row's status column
+    status = st.status if st is not None else OfficerStatus.NOMINATED
+    role = st.role if st is not None else OfficerRole(r["role"])
     o = Officer(
-        officer_id=r["officer_id"], role=OfficerRole(r["role"]),
-        environment=Environment(r["environment"]), status=OfficerStatus(r["status"]),
+        officer_id=r["officer_id"], role=role,
+        environment=Environment(r["environment"]), status=status,
         name=r["name"], email=r["email"], organisation=r["organisation"],
         party_id=r["party_id"], job_title=r["job_title"], nominated_by=r["nominated_by"],
         nominator_name=r["nominator_name"], nominator_capacity=r["nominator_capacity"],
@@ -90,7 +164,8 @@ def list_officers(ctx: AppContext) -> list[Officer]:
     rows = ctx.db.conn().execute(
         "SELECT * FROM officers WHERE environment=? ORDER BY role DESC, officer_id",
         (ctx.env.value,)).fetchall()
-    return [_from_row(ctx, r) for r in rows]
+    standings = replay(ctx)[0]
+    return [_from_row(ctx, r, standings) for r in rows]
 
 
 def get_officer(ctx: AppContext, ref: str) -> Officer:
@@ -138,6 +213,33 @@ def insert_officer(c: sqlite3.Connection, o: Officer, form_values: dict[str, Any
          o.nominator_capacity, int(o.self_nominated), o.nominated_on, None, o.activated_at,
          o.status_reason, o.status_changed_at, o.screening_date, o.screening_ref, o.form_id,
          json.dumps(form_values, sort_keys=True), record_sha256, now, now))
+    body = canonical_bytes(change_body(
+        env=o.environment, officer_id=o.officer_id, action="nominate", at=now,
+        details={"role": o.role.value, "party_id": o.party_id, "name": o.name,
+                 "email": o.email, "nominated_by": o.nominated_by or "",
+                 "nominator_capacity": o.nominator_capacity,
+                 "nomination_form": record_sha256}))
+    log_change(c, o.environment, o.officer_id, "nominate", OfficerStatus.NOMINATED,
+               SignedChange(body, "", None), now)
+
+
+def log_change(c: sqlite3.Connection, env: Environment, officer_id: str, action: str,
+               status: OfficerStatus, change: SignedChange, at: str) -> None:
+    c.execute("INSERT INTO officer_log(environment, officer_id, action, status, body, signer,"
+              " signature, at) VALUES (?,?,?,?,?,?,?,?)",
+              (env.value, officer_id, action, status.value, change.body, change.signer,
+               change.signature, at))
+
+
+def record_sha256(ctx: AppContext, officer_id: str) -> str:
+    row = ctx.db.conn().execute("SELECT record_sha256 FROM officers WHERE officer_id=?",
+                                (officer_id,)).fetchone()
+    return str(row["record_sha256"]) if row else ""
+
+
+def check_change(ctx: AppContext, change: bytes) -> Standing:
+    """Refuse a change the register's rules forbid, before it is signed and written."""
+    return apply_change(replay(ctx)[0], parse_canonical(change, "register change"))
 
 
 def _update(ctx: AppContext, c: sqlite3.Connection, o: Officer) -> None:
@@ -169,8 +271,16 @@ def verify_officer(ctx: AppContext, ref: str, v: Verification,
                    policy: Policy | None = None) -> OfficerChanged:
     o = get_officer(ctx, ref)
     new = record_verification(o, v, policy or load_policy())
+    now = ctx.clock.now().isoformat()
+    body = canonical_bytes(change_body(
+        env=ctx.env, officer_id=o.officer_id, action="verify", at=now,
+        details={"date": v.date, "verifier": v.verifier, "evidence": list(v.evidence),
+                 "outcome": v.outcome}))
+    check_change(ctx, body)
     with ctx.db.transaction() as c:
         _update(ctx, c, new)
+        log_change(c, ctx.env, o.officer_id, "verify", new.status, SignedChange(body, "", None),
+                   now)
         vals = form_values(ctx, o.officer_id)
         vals.update({"verification.date": v.date, "verification.verifier": v.verifier,
                      "verification.evidence": list(v.evidence), "verification.outcome": v.outcome})
@@ -182,15 +292,20 @@ def verify_officer(ctx: AppContext, ref: str, v: Verification,
     return OfficerChanged(new, entry)
 
 
-def activate_officer(ctx: AppContext, ref: str) -> OfficerChanged:
+def activate_officer(ctx: AppContext, ref: str, change: SignedChange) -> OfficerChanged:
+    """Apply a signed activation (`services.register.change_standing` makes it)."""
     o = get_officer(ctx, ref)
     new = activate(o, ctx.clock.now().isoformat())
+    check_change(ctx, change.body)
     with ctx.db.transaction() as c:
         _update(ctx, c, new)
+        log_change(c, ctx.env, o.officer_id, "activate", new.status, change, new.activated_at)
         if o.status is OfficerStatus.SUSPENDED:
             _unflag_keys(c, new, "officer-suspended")
     entry = ctx.audit.record("officer.activate", {"officer_id": o.officer_id,
-                                                  "previous": o.status.value})
+                                                  "previous": o.status.value,
+                                                  "signed_by": change.signer or None},
+                             {"change": change.body})
     return OfficerChanged(new, entry)
 
 
@@ -217,38 +332,73 @@ def _unflag_keys(c: sqlite3.Connection, o: Officer, flag: str) -> None:
             c.execute("UPDATE keys SET flags=? WHERE key_id=?", (",".join(flags), cred.key_id))
 
 
-def suspend_officer(ctx: AppContext, ref: str, reason: str) -> OfficerChanged:
+def suspend_officer(ctx: AppContext, ref: str, reason: str,
+                    change: SignedChange) -> OfficerChanged:
     o = get_officer(ctx, ref)
     new = suspend(o, reason, ctx.clock.now().isoformat())
+    check_change(ctx, change.body)
     with ctx.db.transaction() as c:
         _update(ctx, c, new)
+        log_change(c, ctx.env, o.officer_id, "suspend", new.status, change,
+                   new.status_changed_at)
         keys = _flag_keys(c, new, "officer-suspended")
     entry = ctx.audit.record("officer.suspend", {"officer_id": o.officer_id, "reason": reason,
                                                  "previous": o.status.value,
-                                                 "keys_flagged": keys})
+                                                 "keys_flagged": keys,
+                                                 "signed_by": change.signer},
+                             {"change": change.body})
     return OfficerChanged(new, entry)
 
 
-def revoke_officer(ctx: AppContext, ref: str, reason: str) -> OfficerChanged:
+def revoke_officer(ctx: AppContext, ref: str, reason: str,
+                   change: SignedChange) -> OfficerChanged:
     o = get_officer(ctx, ref)
     new = revoke(o, reason, ctx.clock.now().isoformat())
+    check_change(ctx, change.body)
     with ctx.db.transaction() as c:
         _update(ctx, c, new)
+        log_change(c, ctx.env, o.officer_id, "revoke", new.status, change,
+                   new.status_changed_at)
         keys = _flag_keys(c, new, "officer-revoked")
     entry = ctx.audit.record("officer.revoke", {"officer_id": o.officer_id, "reason": reason,
                                                 "previous": o.status.value,
-                                                "keys_flagged": keys})
+                                                "keys_flagged": keys,
+                                                "signed_by": change.signer},
+                             {"change": change.body})
     return OfficerChanged(new, entry)
 
 
-def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> OfficerChanged:
-    """Record that an officer holds a key (or a token key) of this environment."""
-    from smki_desktop.services.keys import get_key
+def prove_possession(ctx: AppContext, key: KeyInfo) -> None:
+    """The key signs a fresh challenge and the signature verifies with its public key: the
+    person linking it holds it (a keyring entry or a token with its PIN)."""
+    challenge = b"smki-desktop link-key " + secrets.token_bytes(32)
+    with signer_for(ctx, key) as s:
+        sig = s.sign(challenge)
+    pub = serialization.load_der_public_key(key.public_key_der)
+    try:
+        if isinstance(pub, ec.EllipticCurvePublicKey):
+            pub.verify(sig, challenge, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(pub, rsa.RSAPublicKey):
+            pub.verify(sig, challenge, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            raise Refusal(f"Key {key.short_id}: unsupported key type for proof of possession.")
+    except InvalidSignature:
+        raise Refusal(f"Key {key.short_id} did not prove possession: its signature over the "
+                      "challenge does not verify.") from None
 
+
+def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> OfficerChanged:
+    """Record that an officer holds a key (or a token key) of this environment: the key proves
+    possession, and a file-signing credential it has must name this officer's register id."""
     o = get_officer(ctx, ref)
     if o.status is OfficerStatus.REVOKED:
         raise Refusal(f"{o.officer_id} is revoked; a revoked officer holds no credentials.")
     key = get_key(ctx, key_ref)
+    cred = find_credential(ctx, "file-signing", key.key_id)
+    named = register_id_of(cred.certificate) if cred is not None else ""
+    if named:  # a credential naming no one links (acting then needs one that names them)
+        check_credential_names(o.officer_id, named)
+    prove_possession(ctx, key)
     with ctx.db.transaction() as c:
         holder = c.execute("SELECT officer_id FROM officer_credentials WHERE key_id=? AND "
                            "officer_id!=?", (key.key_id, o.officer_id)).fetchone()
@@ -261,9 +411,23 @@ def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> Offi
             (o.officer_id, key.key_id, ctx.env.value,
              "token" if key.location.value == "pkcs11" else kind, key.label,
              key.created.isoformat()))
-    entry = ctx.audit.record("officer.link-key", {"officer_id": o.officer_id,
-                                                  "key_id": key.key_id, "label": key.label})
+    entry = ctx.audit.record("officer.link-key", {
+        "officer_id": o.officer_id, "key_id": key.key_id, "label": key.label,
+        "possession": "proved", "credential_serial": cred.serial if cred else None})
     return OfficerChanged(get_officer(ctx, o.officer_id), entry)
+
+
+def feed_simulator(ctx: AppContext, info: simulator_control.SimulatorInfo) -> None:
+    """Test: send the register's nominations and their standing to the simulator, standing for
+    the DCC's own processing of the nomination forms (it issues file-signing credentials only
+    to officers it holds as verified, and checks approvals against its own record)."""
+    if ctx.env is not Environment.TEST:
+        raise Refusal("Only the Test simulator is fed the officer register.")
+    # the signed log itself: the simulator replays and verifies it on its own
+    log = [{"body": base64.b64encode(bytes(r["body"])).decode(),
+            "signature": base64.b64encode(bytes(r["signature"])).decode()
+            if r["signature"] is not None else None} for r in _log_rows(ctx)]
+    simulator_control.control(info, "/_control/officers", {"log": log})
 
 
 def link_profile(ctx: AppContext, ref: str) -> OfficerChanged:

@@ -38,7 +38,12 @@ from smki_desktop.portal.ws_client import (
     WsPortal,
     WsRepository,
 )
-from smki_desktop.services import crossing, simulator_control
+from smki_desktop.services import (
+    crossing,
+    org_csr_approval,
+    revocation_state,
+    simulator_control,
+)
 from smki_desktop.services.credentials import require_credential
 
 if TYPE_CHECKING:
@@ -352,9 +357,12 @@ def submit_org_csr(ctx: AppContext, data: bytes, *, source: str = "",
     certificate the user picks up is imported (`smki portal poll` notices it)."""
     der = _csr_der(data, source or "Organisation CSR")
     crossing.refuse_foreign_csr(ctx, der, source or "Organisation CSR")
+    authorisation = org_csr_approval.require_authorised(ctx, der)  # the SRO's, where required
     ob = outbox(ctx)
     channel = org_channel(ctx)
     meta: dict[str, Any] = {"source": source, "channel": channel}
+    if authorisation:
+        meta["authorisation"] = authorisation
     if channel == "browser-portal":
         from smki_desktop.portal.upload import org_paste_text
 
@@ -566,9 +574,10 @@ class PollReport:
     deferred: list[tuple[OutboxItem, str]] = field(default_factory=list)
     imported: list[dict[str, Any]] = field(default_factory=list)
     sent: list[OutboxItem] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)  # revocation requests the CRL completed
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sent": [i.as_dict() for i in self.sent],
+        return {"sent": [i.as_dict() for i in self.sent], "revoked": self.revoked,
                 "polled": [i.as_dict() for i in self.polled],
                 "completed": [i.as_dict() for i in self.completed],
                 "deferred": [{"ref": i.ref, "why": why} for i, why in self.deferred],
@@ -591,7 +600,8 @@ def poll(ctx: AppContext, portal: WsPortal | None = None, *, force: bool = False
             report.completed.append(ob.get(item.ref))
     items = [i for i in items if i.meta.get("channel") != "browser-portal"]
     queued = ob.items(["queued"]) if send else []
-    if not items and not queued and portal is None:
+    crl_due = revocation_state.awaiting_crl(ctx)  # a submitted revocation waits for the CRL
+    if not items and not queued and not crl_due and portal is None:
         ctx.audit.record("portal.poll", {"polled": len(report.polled),
                                          "completed": [i.ref for i in report.completed]}, {})
         return report
@@ -620,6 +630,9 @@ def poll(ctx: AppContext, portal: WsPortal | None = None, *, force: bool = False
             report.polled.append(after)
             if done:
                 report.completed.append(after)
+        if crl_due:
+            applied = revocation_state.apply_crl(ctx, p.fetch_org_crl())
+            report.revoked = applied.requests
     finally:
         if own:
             p.close()

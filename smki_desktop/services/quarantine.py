@@ -115,7 +115,8 @@ def build_action_file(ctx: AppContext, report_path: Path, out: Path, *,
                       decisions_csv: Path | None = None, default: str | None = None,
                       key_ref: str | None = None, smsr: str | None = None,
                       overwrite: bool = False,
-                      signer: AbstractContextManager[Signer] | None = None) -> ActionResult:
+                      signer: AbstractContextManager[Signer] | None = None,
+                      as_ref: str | None = None) -> ActionResult:
     """The Action file for one Report: a decision for every quarantined communication (from
     `chosen`, a decisions CSV, the saved drafts, then `default`), validated, written, and
     signed when `key_ref` is given."""
@@ -132,7 +133,7 @@ def build_action_file(ctx: AppContext, report_path: Path, out: Path, *,
     adt.validate_bytes(ctx, data, "quarantine-action", profile).raise_if_invalid("Action file")
     if key_ref is not None:
         # check the signer before writing anything
-        adt.signing_identity(ctx, key_ref)
+        adt.signing_identity(ctx, key_ref, as_ref=as_ref)
     write_atomic(Path(out), data, overwrite=overwrite)
     sha = hashlib.sha256(data).hexdigest()
     processed = sum(1 for r in rows if r[2] == "PROCESS")
@@ -149,7 +150,7 @@ def build_action_file(ctx: AppContext, report_path: Path, out: Path, *,
     if key_ref is not None:
         try:
             signed = adt.sign_file(ctx, Path(out), key_ref, smsr=smsr, kind="quarantine-action",
-                                   overwrite=overwrite, signer=signer)
+                                   overwrite=overwrite, signer=signer, as_ref=as_ref)
         except BaseException:
             # nothing half-done: an unsigned Action file must not be left to be sent
             Path(out).unlink(missing_ok=True)

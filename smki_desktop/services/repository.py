@@ -15,9 +15,11 @@ from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core.errors import InputError, NotFound
 from smki_desktop.core.eui import Eui64
-from smki_desktop.core.portal_ports import RepoEntry
+from smki_desktop.core.portal_ports import Rejected, RepoEntry
 from smki_desktop.core.roles import RemotePartyRole
-from smki_desktop.services import portal
+from smki_desktop.core.ws_xml import XmlMessageError
+from smki_desktop.services import portal, revocation_state
+from smki_desktop.services.credentials import apply_credential_crl
 
 if TYPE_CHECKING:
     from smki_desktop.core.audit import AuditEntry
@@ -111,13 +113,33 @@ def _candidates(ctx: AppContext) -> list[x509.Certificate]:
     return out
 
 
+def _iki_crl(ctx: AppContext, repo: Any) -> bytes | None:
+    """The IKI CA's CRL, where the repository publishes one (the simulator does; the DCC's
+    address for it is not published [U], so a 404 there is not an error)."""
+    try:
+        data: bytes = repo.http.request("GET", "/repository/iki-crl", None,
+                                        {"X-API-Key": repo.api_key}, _der_crl, "IKI CRL")
+    except Rejected:
+        return None
+    return data
+
+
+def _der_crl(data: bytes) -> bytes:
+    if not data.startswith(b"\x30"):
+        raise XmlMessageError("The IKI CRL is not DER.")
+    return data
+
+
 def fetch_crl(ctx: AppContext) -> CrlResult:
     """Download the Organisation CRL, verify its signature, keep the latest copy."""
     repo = portal.open_repository(ctx)
     try:
         der = repo.download_crl()
+        iki_der = _iki_crl(ctx, repo)
     finally:
         repo.close()
+    if iki_der is not None:  # officers' credentials revoked by the DCC: refused from now on
+        apply_credential_crl(ctx, iki_der)
     try:
         crl = x509.load_der_x509_crl(der)
     except ValueError as exc:
@@ -142,5 +164,6 @@ def fetch_crl(ctx: AppContext) -> CrlResult:
     entry = ctx.audit.record("repo.crl.fetch", {"issuer": crl.issuer.rfc4514_string(),
                                                 "revoked": len(revoked), "path": str(path)},
                              {"crl": der})
+    revocation_state.apply_crl(ctx, der)  # the store's certificates and requests follow it
     return CrlResult(der, crl.issuer.rfc4514_string(), crl.last_update_utc,
                      crl.next_update_utc, revoked, True, verified_by, str(path), entry)

@@ -25,6 +25,7 @@ from smki_desktop.core import ws_xml as W
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.schedule import RateRules, in_processing_window
 from smki_desktop.simulator import ca as CA
+from smki_desktop.simulator import dual_control
 from smki_desktop.simulator.state import SimState
 
 MAX_CERTS_PER_DEVICE = 100
@@ -467,19 +468,9 @@ def revoke(state: SimState, owner: str, msg: W.RevocationRequest) -> bytes:
         if prior is not None:
             log_submission(state, owner, "revoke", msg.id, "replay")
             return prior
-        serial = msg.serial.rjust(32, "0")
-        row = state.conn().execute("SELECT * FROM certificates WHERE serial=?",
-                                   (serial,)).fetchone()
-        if row is None:
-            body = W.RevocationResponse(msg.id, "REJECTED", "RV:Unknown").build()
-        elif row["owner"] != owner or row["kind"] != "organisation":
-            body = W.RevocationResponse(msg.id, "REJECTED", "RV:NotAuth").build()
-        else:
-            state.conn().execute("UPDATE certificates SET status='R', revoked_at=? WHERE "
-                                 "serial=?", (_now(state).isoformat(), serial))
-            state.conn().execute("INSERT INTO crl_numbers(at) VALUES (?)",
-                                 (_now(state).isoformat(),))
-            body = W.RevocationResponse(msg.id, "COMPLETED").build()
+        # one person's unsigned request revokes nothing: revocation goes through
+        # /portal/revocation/signed with the ARO's request and an SRO's approval (dual_control)
+        body = W.RevocationResponse(msg.id, "REJECTED", "RV:Unsigned").build()
         _save_reply(state, owner, "revoke", msg.id, body)
         log_submission(state, owner, "revoke", msg.id, "new")
     return body
@@ -504,6 +495,10 @@ def enrol(state: SimState, msg: W.CredentialRequest) -> bytes:
             return prior
         try:
             csr = check_credential_csr(msg.csr, msg.purpose)
+            if msg.purpose == "file-signing":
+                problem = dual_control.file_signing_problem(state, csr)
+                if problem:
+                    raise CsrProblem("CR:Officer", problem)
         except CsrProblem as p:
             body = W.CredentialResponse(msg.id, "REJECTED", p.code).build()
         else:

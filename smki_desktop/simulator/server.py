@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import serialization
 from smki_desktop.core import ws_xml as W
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.simulator import ca as CA
-from smki_desktop.simulator import dcc
+from smki_desktop.simulator import dcc, dual_control
 from smki_desktop.simulator.state import SimState, atomic_write
 
 MAX_BODY = W.MAX_MESSAGE_BYTES
@@ -339,6 +339,36 @@ class Handler(BaseHTTPRequestHandler):
     def r_crl(self, body: bytes, q: dict[str, str]) -> Answer:
         return 200, dcc.crl(self.server.sim.state), "application/pkix-crl"
 
+    def r_signed_revoke(self, body: bytes, q: dict[str, str]) -> Answer:
+        st = self.server.sim.state
+        answer = dual_control.signed_revocation(st, self._owner(), body, dcc._now(st))
+        return 200, json.dumps(answer).encode(), "application/json"
+
+    def r_iki_crl(self, body: bytes, q: dict[str, str]) -> Answer:
+        if not self._require("X-API-Key", self._api_key_ok):
+            return None
+        st = self.server.sim.state
+        return 200, dual_control.iki_crl(st, dcc._now(st)), "application/pkix-crl"
+
+    def r_revoke_credential(self, body: bytes, q: dict[str, str]) -> Answer:
+        if not self._control_ok():
+            return None
+        st = self.server.sim.state
+        done = dual_control.revoke_credential(st, str(json.loads(body or b"{}")["serial"]),
+                                              dcc._now(st))
+        return 200, json.dumps({"revoked": done}).encode(), "application/json"
+
+    def r_officers(self, body: bytes, q: dict[str, str]) -> Answer:
+        if not self._control_ok():
+            return None
+        st = self.server.sim.state
+        doc = json.loads(body or b"{}")
+        if "log" in doc:  # the register's signed log: the simulator replays it itself
+            problems = dual_control.feed_log(st, list(doc["log"]), dcc._now(st))
+            return 200, json.dumps({"problems": problems}).encode(), "application/json"
+        n = dual_control.feed_officers(st, list(doc.get("officers", [])), dcc._now(st))
+        return 200, json.dumps({"officers": n}).encode(), "application/json"
+
     def r_upload(self, body: bytes, q: dict[str, str]) -> Answer:
         """The portal's Device CSR batch upload, as a browser sends it (multipart/form-data:
         `file` the zip, optional `manifest` the batch manifest, optional `reference`) or raw
@@ -528,6 +558,7 @@ class Handler(BaseHTTPRequestHandler):
         ("GET", "/portal/organisation-csr"): r_org_status,
         ("POST", "/portal/revocation"): r_revoke,
         ("GET", "/portal/crl"): r_crl,
+        ("POST", "/portal/revocation/signed"): r_signed_revoke,
         ("POST", "/portal/batch-upload"): r_upload,
         ("GET", "/portal/batch-upload"): r_upload_form,
         ("POST", "/portal/adt-upload"): r_adt,
@@ -542,6 +573,9 @@ class Handler(BaseHTTPRequestHandler):
         ("POST", "/_control/config"): r_config,
         ("GET", "/_control/config"): r_config_get,
         ("GET", "/_control/submissions"): r_submissions,
+        ("POST", "/_control/officers"): r_officers,
+        ("POST", "/_control/revoke-credential"): r_revoke_credential,
+        ("GET", "/repository/iki-crl"): r_iki_crl,
     }
 
 

@@ -190,14 +190,18 @@ def test_keys_page_shows_officer_flags(window: MainWindow, cli_run, tmp_path: Pa
 
     assert window.ctx is not None
     aro = make_aro(window.ctx, tmp_path / "pki")
+    from tests.integration.adt_support import officer_signing_key
+
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
-    aro_id = active_aro(cli_run, tmp_path, sro_id)
+    sro_key = officer_signing_key(window.ctx, cli_run, sro_id)
+    aro_id = active_aro(cli_run, tmp_path, sro_id, sro_key=sro_key)
     assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
     page = window.go_to("Keys")
     col = COLUMNS.index("Flags")
     row = next(r for r, k in enumerate(page.keys) if k.key_id == aro.key.key_id)  # type: ignore[attr-defined]
     assert page.table.item(row, col).text() == ""  # type: ignore[attr-defined]
-    assert cli_run("officer", "revoke", aro_id, "--reason", "leaver").code == 0
+    assert cli_run("officer", "revoke", aro_id, "--reason", "leaver", "--as", sro_id, "--key",
+                   sro_key).code == 0
     page.refresh()  # type: ignore[attr-defined]
     assert page.table.item(row, col).text() == "officer-revoked"  # type: ignore[attr-defined]
     assert page.table.horizontalHeaderItem(col).text() == "Flags"  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as officer_service
+from smki_desktop.services import register as register_service
 
 GOOD = Verification("2026-11-01", "Vera Verifier",
                     ("photo-id", "photo-id-validated", "second-evidence", "face-match"),
@@ -157,7 +158,7 @@ def test_both_wizards_from_start_to_pdf_and_cli_gives_the_same(window, qtbot, tm
 
     # the register entry becomes an active SRO (verification meeting, then activation)
     officer_service.verify_officer(window.ctx, "SRO-0001", GOOD)
-    officer_service.activate_officer(window.ctx, "SRO-0001")
+    register_service.activate(window.ctx, "SRO-0001")
     assert cli_run("officer", "verify", "SRO-0001", "--date", GOOD.date, "--verifier",
                    GOOD.verifier, "--evidence", ",".join(GOOD.evidence), root=cli_root).code == 0
     assert cli_run("officer", "activate", "SRO-0001", root=cli_root).code == 0
@@ -213,18 +214,29 @@ def test_refusal_is_shown_in_the_wizard_and_nothing_recorded(window, qtbot):  # 
     sro_schema = nom.load_forms()["sro"]
     nom.nominate(ctx, sro_schema, sro_schema.example_values())
     officer_service.verify_officer(ctx, "SRO-0001", GOOD)
-    officer_service.activate_officer(ctx, "SRO-0001")
+    register_service.activate(ctx, "SRO-0001")
+    # a second SRO, with a signing key, to suspend the first (no one changes their own standing)
+    second = sro_schema.example_values()
+    second["nominee.name"], second["nominee.email"] = "Sid Signer", "sid@example-energy.co.uk"
+    nom.nominate(ctx, sro_schema, second)
+    officer_service.verify_officer(ctx, "SRO-0002", GOOD)
+    register_service.activate(ctx, "SRO-0002")
+    from tests.integration.adt_support import officer_signing_key
+
+    sid_key = officer_signing_key(ctx, None, "SRO-0002")
     aro_values = nom.load_forms()["aro"].example_values()
     aro_values["nominator.officer_id"] = "SRO-0001"
     dlg = NominationWizardDialog(window.services)
     qtbot.addWidget(dlg)
     drive(qtbot, dlg, "aro", aro_values)
-    officer_service.suspend_officer(ctx, "SRO-0001", "investigation")  # meanwhile
+    register_service.suspend(ctx, "SRO-0001", "investigation", as_ref="SRO-0002",
+                             key_ref=sid_key)  # meanwhile
     produce(qtbot, dlg, Path(ctx.paths.env_dir) / "never.pdf")
     assert dlg.result_value is None
     assert "Rule: an ARO is nominated by an active SRO" in dlg.message.text()
     assert not (Path(ctx.paths.env_dir) / "never.pdf").exists()
-    assert [o.officer_id for o in officer_service.list_officers(ctx)] == ["SRO-0001"]
+    assert [o.officer_id for o in officer_service.list_officers(ctx)] == ["SRO-0001",
+                                                                          "SRO-0002"]
 
 
 def test_draft_saved_and_resumed(window, qtbot):  # type: ignore[no-untyped-def]
@@ -279,9 +291,12 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
     page.revoke()
     page.text_dialog.edit.setText("leaver")
     page.text_dialog.accept()
-    qtbot.waitUntil(lambda: page.table.item(0, 2).text() == "revoked", timeout=10000)
+    # revoking an officer is signed by another active SRO: this workstation's user is not
+    # linked to one, so the page says what is needed and nothing changes
+    qtbot.waitUntil(lambda: "--as" in page.message.text(), timeout=10000)
+    assert page.table.item(0, 2).text() == "active"
     warnings = [page.warnings.item(i).text() for i in range(page.warnings.count())]
-    assert any("No active SRO in Test: nominate at least 2" in w for w in warnings)
+    assert any("Only 1 active SRO in Test: nominate at least 2" in w for w in warnings)
     page.select("SRO-0001")
     form_pdf = tmp_path / "sro-again.pdf"
     page.print_form(str(form_pdf))

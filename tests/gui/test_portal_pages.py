@@ -72,11 +72,14 @@ def test_portal_settings_section(qtbot, sim_window: MainWindow) -> None:  # type
     assert "Trust anchor" in section.message.text()
 
 
-def test_live_request_shows_the_paste_text(qtbot, live_ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_live_request_shows_the_paste_text(qtbot, live_ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from smki_desktop.gui.pages.requests import details_text
     from smki_desktop.services import portal
+    from tests.integration.identity_helpers import sro_authorises
 
-    item = portal.submit_org_csr(live_ctx, org_csr(live_ctx, "90-B3-D5-1F-30-01-00-41")).item
+    der = org_csr(live_ctx, "90-B3-D5-1F-30-01-00-41")
+    sro_authorises(live_ctx, cli_run, tmp_path, der)  # Live: an SRO authorises it first
+    item = portal.submit_org_csr(live_ctx, der).item
     text = details_text(item)
     assert "Paste this into the SMKI Portal" in text
     assert "-----BEGIN CERTIFICATE REQUEST-----" in text

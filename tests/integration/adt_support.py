@@ -71,9 +71,40 @@ def make_sro(ctx, folder: Path, aro: Aro, set_profile: bool = True) -> Aro:  # t
     return Aro(info, cert, aro.root, aro.root_key, aro.root_pem)
 
 
+def officer_signing_key(ctx, cli_run, officer_id: str) -> str:  # type: ignore[no-untyped-def]
+    """A file-signing key for a register entry, with a credential from a throwaway CA (made a
+    trust anchor) that names the register id, linked to the entry: what an officer signs
+    register changes and approvals with, without the simulator."""
+    now = datetime.now(UTC)
+    root_key, root_cert = make_root(ctx.env, now, cn=f"IKI test CA {officer_id}")
+    adt_service.add_trust_anchor(ctx, root_cert.public_bytes(serialization.Encoding.PEM))
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, f"{officer_id} signing")
+    cert = issue(root_key, root_cert, info.public_key_der, ctx.env, now, cn=officer_id,
+                 register_id=officer_id)
+    record_credential(ctx, cert, "file-signing", info.key_id, source="test")
+    if cli_run is None:
+        from smki_desktop.services.officers import link_key
+
+        link_key(ctx, officer_id, info.key_id)
+    else:
+        r = cli_run("officer", "link-key", officer_id, info.key_id)
+        assert r.code == 0, r.err
+    return info.key_id
+
+
+def signing_sro(ctx, cli_run, tmp_path: Path, name: str = "Sid Signer"  # type: ignore[no-untyped-def]
+                ) -> tuple[str, str]:
+    """Another active SRO with a linked signing key: (register id, key id)."""
+    from tests.integration.test_officer_cli import make_active_sro
+
+    sid = make_active_sro(cli_run, tmp_path, name)
+    return sid, officer_signing_key(ctx, cli_run, sid)
+
+
 def active_aro(cli_run, tmp_path: Path, sro_id: str, name: str = "Ada Aro",  # type: ignore[no-untyped-def]
-                sro_name: str = "Sam Sro") -> str:
-    """An ARO register entry, nominated by `sro_id`, verified and active."""
+               sro_name: str = "Sam Sro", *, ctx=None, sro_key: str | None = None) -> str:
+    """An ARO register entry, nominated by `sro_id`, verified, and activated by that SRO's
+    signature (with `sro_key`, else a signing key made for the SRO through `ctx`)."""
     from tests.integration.test_officer_cli import EVIDENCE, nominate
 
     res = nominate(cli_run, tmp_path, "aro", name, nominator__officer_id=sro_id,
@@ -82,7 +113,11 @@ def active_aro(cli_run, tmp_path: Path, sro_id: str, name: str = "Ada Aro",  # t
     oid = res.json()["officer"]["officer_id"]
     assert cli_run("officer", "verify", oid, "--date", "2026-11-01", "--verifier", "Vera",
                    "--evidence", EVIDENCE).code == 0
-    assert cli_run("officer", "activate", oid).code == 0
+    if sro_key is None:
+        assert ctx is not None, "give ctx (to make the SRO's signing key) or sro_key"
+        sro_key = officer_signing_key(ctx, cli_run, sro_id)
+    r = cli_run("officer", "activate", oid, "--as", sro_id, "--key", sro_key)
+    assert r.code == 0, r.err
     return str(oid)
 
 
@@ -104,3 +139,46 @@ def assert_openssl_fails(content: Path, sig: Path, ca: Path | None) -> None:
     res = openssl_verify(content, sig, ca)
     assert res.returncode != 0, res.stderr
     assert "Verification successful" not in res.stderr
+
+
+def link_live_aro(live_ctx, cli_run, tmp_path: Path, key_id: str) -> str:  # type: ignore[no-untyped-def]
+    """Live: an active ARO register entry (activated by a Live SRO's signature) holding
+    `key_id`, since Live signs files only with a linked credential."""
+    from tests.integration.test_officer_cli import EVIDENCE, make_active_sro, nominate
+
+    sro = make_active_sro(cli_run, tmp_path, "Lara Live", env="live")
+    sro_key = officer_signing_key(live_ctx, None, sro)
+    res = nominate(cli_run, tmp_path, "aro", "Ada Aro", env="live",
+                   nominator__officer_id=sro, nominator__name="Lara Live")
+    assert res.code == 0, res.err
+    aro = res.json()["officer"]["officer_id"]
+    assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+                   "--evidence", EVIDENCE, env="live").code == 0
+    r = cli_run("officer", "activate", aro, "--as", sro, "--key", sro_key, env="live")
+    assert r.code == 0, r.err
+    r = cli_run("officer", "link-key", aro, key_id, env="live")
+    assert r.code == 0, r.err
+    return str(aro)
+
+
+def simulator_aro_credential(cli_run, tmp_path: Path, name: str = "Ann Officer",  # type: ignore[no-untyped-def]
+                             organisation: str | None = None) -> str:
+    """A verified ARO entry (nominated by an active SRO) whose file-signing credential the
+    simulator issues (`credential request --officer`), linked to the entry: the key id."""
+    from tests.integration.test_officer_cli import EVIDENCE, make_active_sro, nominate
+
+    sro = make_active_sro(cli_run, tmp_path, "Sam Sro")
+    res = nominate(cli_run, tmp_path, "aro", name, nominator__officer_id=sro,
+                   nominator__name="Sam Sro")
+    assert res.code == 0, res.err
+    aro = res.json()["officer"]["officer_id"]
+    assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+                   "--evidence", EVIDENCE).code == 0
+    org = ("--organisation", organisation) if organisation else ()
+    r = cli_run("credential", "request", "--purpose", "file-signing", "--officer", aro, *org,
+                "--json")
+    assert r.code == 0, r.err
+    key_id = str(r.json()["key_id"])
+    r = cli_run("officer", "link-key", aro, key_id)
+    assert r.code == 0, r.err
+    return key_id

@@ -173,11 +173,13 @@ def test_cli_revoked_aro_key_signs_nothing_and_key_list_shows_flags(  # type: ig
         ctx, cli_run, tmp_path: Path) -> None:
     """The reviewer's case: `adt sign --key K` after the ARO holding K was revoked as a
     leaver; the quarantine Action file too. `key list` shows the flag."""
+    from tests.integration.adt_support import officer_signing_key
     from tests.integration.test_officer_cli import make_active_sro
 
     aro = make_aro(ctx, tmp_path)
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
-    aro_id = active_aro(cli_run, tmp_path, sro_id)
+    sro_key = officer_signing_key(ctx, cli_run, sro_id)
+    aro_id = active_aro(cli_run, tmp_path, sro_id, sro_key=sro_key)
     assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
     f = tmp_path / "adt.csv"
     assert cli_run("adt", "template", "--out", str(f)).code == 0
@@ -185,7 +187,8 @@ def test_cli_revoked_aro_key_signs_nothing_and_key_list_shows_flags(  # type: ig
     r = cli_run("key", "list")
     assert r.code == 0 and "FLAGS" in r.out.splitlines()[0]
     assert "officer-" not in r.out
-    assert cli_run("officer", "revoke", aro_id, "--reason", "leaver").code == 0
+    assert cli_run("officer", "revoke", aro_id, "--reason", "leaver", "--as", sro_id, "--key",
+                   sro_key).code == 0
     before = Path(str(f) + ".p7s").read_bytes()
     r = cli_run("adt", "sign", str(f), "--key", aro.key.key_id, "--overwrite")
     assert r.code == 1, r.out

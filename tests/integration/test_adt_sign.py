@@ -91,7 +91,7 @@ def test_lf_file_signed_as_is(ctx, tmp_path: Path) -> None:  # type: ignore[no-u
     assert_openssl_fails(crlf, res.signature, aro.root_pem)
 
 
-def test_other_environment_signature_fails(ctx, live_ctx, tmp_path: Path  # type: ignore[no-untyped-def]
+def test_other_environment_signature_fails(ctx, live_ctx, cli_run, tmp_path: Path  # type: ignore[no-untyped-def]
                                            ) -> None:
     test_aro = make_aro(ctx, tmp_path / "t")
     live_aro = make_aro(live_ctx, tmp_path / "l")
@@ -113,6 +113,15 @@ def test_other_environment_signature_fails(ctx, live_ctx, tmp_path: Path  # type
     # a Live file signed with the Live credential verifies in Live, and fails in Test
     lf = tmp_path / "live.csv"
     lf.write_bytes(f.read_bytes())
+    # Live signs only with a credential linked to the register: refused, then linked
+    with pytest.raises(Refusal, match="in Live a file is signed only with a file-signing "
+                                      "credential linked"):
+        adt_service.sign_file(live_ctx, lf, live_aro.key.key_id)
+    # in Test the same (unlinked) case is training: signed, with a warning
+    assert any("Training (Test)" in w for w in res.warnings)
+    from tests.integration.adt_support import link_live_aro
+
+    link_live_aro(live_ctx, cli_run, tmp_path, live_aro.key.key_id)
     lres = adt_service.sign_file(live_ctx, lf, live_aro.key.key_id)
     assert_openssl_ok(lf, lres.signature, live_aro.root_pem)
     assert adt_service.verify_file(live_ctx, lf).manifest.environment is Environment.LIVE
@@ -293,8 +302,12 @@ def test_sro_confirmation_follows_the_officer_register(ctx, cli_run, tmp_path: P
     aro = make_aro(ctx, tmp_path)
     f = _template(ctx, tmp_path)
     adt_service.sign_file(ctx, f, aro.key.key_id)
+    from tests.integration.adt_support import signing_sro
+
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
-    aro_id = active_aro(cli_run, tmp_path, sro_id)
+    other = signing_sro(ctx, cli_run, tmp_path)
+    by_other = ("--as", other[0], "--key", other[1])
+    aro_id = active_aro(cli_run, tmp_path, sro_id, ctx=ctx)
     assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
     sro = make_sro(ctx, tmp_path, aro)
     # the SRO profile signing with a key the register says an ARO holds: refused, naming the rule
@@ -309,14 +322,14 @@ def test_sro_confirmation_follows_the_officer_register(ctx, cli_run, tmp_path: P
     assert_openssl_ok(conf.document, conf.signature, sro.root_pem)
     assert not any("register" in w for w in conf.warnings), conf.warnings
     # the SRO suspended: their key is flagged and signs nothing, and the message says why
-    assert cli_run("officer", "suspend", sro_id, "--reason", "secondment").code == 0
+    assert cli_run("officer", "suspend", sro_id, "--reason", "secondment", *by_other).code == 0
     with pytest.raises(Refusal, match=rf"officer-suspended.*{sro_id} \(Sam Sro, SRO\), now "
                                       r"suspended: secondment"):
         adt_service.confirm(ctx, f, sro.key.key_id, out_dir=tmp_path / "c3")
     assert not (tmp_path / "c3").exists()
     # reinstated, but the profile now links to an entry that is not an active SRO
-    assert cli_run("officer", "activate", sro_id).code == 0
-    assert cli_run("officer", "revoke", sro_id, "--reason", "leaver").code == 0
+    assert cli_run("officer", "activate", sro_id, *by_other).code == 0
+    assert cli_run("officer", "revoke", sro_id, "--reason", "leaver", *by_other).code == 0
     fresh = make_sro(ctx, tmp_path, aro, set_profile=False)  # a new key, held by nobody
     with pytest.raises(Refusal, match=rf"Rule: only an active SRO.*local officer profile links "
                                       rf"to {sro_id} \(Sam Sro\): SRO, revoked"):
@@ -325,23 +338,26 @@ def test_sro_confirmation_follows_the_officer_register(ctx, cli_run, tmp_path: P
 
 def test_suspended_or_revoked_officers_key_signs_nothing(ctx, cli_run, tmp_path: Path  # type: ignore[no-untyped-def]
                                                         ) -> None:
+    from tests.integration.adt_support import officer_signing_key
     from tests.integration.test_officer_cli import make_active_sro
 
     aro = make_aro(ctx, tmp_path)
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
-    aro_id = active_aro(cli_run, tmp_path, sro_id)
+    sro_key = officer_signing_key(ctx, cli_run, sro_id)
+    by_sro = ("--as", sro_id, "--key", sro_key)
+    aro_id = active_aro(cli_run, tmp_path, sro_id, sro_key=sro_key)
     assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
     f = _template(ctx, tmp_path)
     first = adt_service.sign_file(ctx, f, aro.key.key_id)
     before = first.signature.read_bytes()
-    assert cli_run("officer", "suspend", aro_id, "--reason", "sick leave").code == 0
+    assert cli_run("officer", "suspend", aro_id, "--reason", "sick leave", *by_sro).code == 0
     with pytest.raises(Refusal, match=rf"flag officer-suspended.*{aro_id} \(Ada Aro, ARO\)"):
         adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
     assert first.signature.read_bytes() == before
     # reinstated: signs again; revoked as a leaver: refused for good
-    assert cli_run("officer", "activate", aro_id).code == 0
+    assert cli_run("officer", "activate", aro_id, *by_sro).code == 0
     adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
-    assert cli_run("officer", "revoke", aro_id, "--reason", "leaver").code == 0
+    assert cli_run("officer", "revoke", aro_id, "--reason", "leaver", *by_sro).code == 0
     with pytest.raises(Refusal, match=rf"flag officer-revoked.*{aro_id} \(Ada Aro, ARO\), now "
                                       "revoked: leaver"):
         adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)

@@ -28,9 +28,10 @@ def test_simulator_issued_file_signing_credential_signs_adt(ctx, cli_run, tmp_pa
     assert cli_run("party", "set", "--name", "Acme Energy Ltd", "--party-id", "ACME",
                    "--party-type", "import-supplier", "--eui-range",
                    "90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF").code == 0
-    r = cli_run("credential", "request", "--purpose", "file-signing", "--json")
-    assert r.code == 0, r.err
-    key_id = r.json()["key_id"]
+    # the simulator issues a file-signing credential only to a verified, named officer
+    from tests.integration.adt_support import simulator_aro_credential
+
+    key_id = simulator_aro_credential(cli_run, tmp_path)
 
     anchors = adt_service.trust_anchors(ctx)
     assert anchors, "the simulator's root should be this Test installation's anchor"

@@ -42,8 +42,11 @@ def test_devices_status_names_a_batch_once(ctx, cli_run, tmp_path: Path) -> None
 
 
 def test_live_submit_prints_the_paste_text(live_ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.identity_helpers import sro_authorises
+
     csr = tmp_path / "org.csr"
     csr.write_bytes(org_csr(live_ctx, "90-B3-D5-1F-30-01-00-61"))
+    sro_authorises(live_ctx, cli_run, tmp_path, csr.read_bytes())  # Live: an SRO first
     r = cli_run("portal", "submit", str(csr), env="live")
     assert r.code == 0, r.err
     assert "Paste this into the SMKI Portal" in r.out

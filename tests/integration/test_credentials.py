@@ -86,16 +86,31 @@ def test_live_refuses_a_simulator_credential_and_a_foreign_key(live_ctx, tmp_pat
             serialization.Encoding.DER))
 
 
-def test_test_file_signing_credential_from_the_simulator(ctx) -> None:
+def test_test_file_signing_credential_from_the_simulator(ctx, cli_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.core.errors import Refusal
+    from tests.integration.test_officer_cli import EVIDENCE, nominate
+
     try:
+        # issued only to a named officer the simulator (the DCC) holds as verified
+        with pytest.raises(Refusal, match="only to an officer it has verified"):
+            credentials.request_credential(ctx, "file-signing", organisation="Acme Ltd",
+                                           common_name="Ann Officer")
+        oid = nominate(cli_run, tmp_path, "sro", "Ann Officer").json()["officer"]["officer_id"]
+        with pytest.raises(Refusal, match=f"holds {oid} as not verified.*CR:Officer"):
+            credentials.request_credential(ctx, "file-signing", organisation="Acme Ltd",
+                                           officer=oid)
+        assert cli_run("officer", "verify", oid, "--date", "2026-11-01", "--verifier", "Vera",
+                       "--evidence", EVIDENCE).code == 0
         res = credentials.request_credential(ctx, "file-signing", organisation="Acme Ltd",
-                                             common_name="Ann Officer")
+                                             officer=oid)
         cred = res.credential
         assert cred is not None and cred.purpose == "file-signing"
         assert isinstance(cred.certificate.public_key(), ec.EllipticCurvePublicKey)
         ku = cred.certificate.extensions.get_extension_for_class(x509.KeyUsage).value
         assert ku.digital_signature and ku.content_commitment
-        assert cred.certificate.subject.rfc4514_string() == "CN=Ann Officer,O=Acme Ltd"
+        assert cred.certificate.subject.rfc4514_string() == \
+            f"2.5.4.5={oid},CN=Ann Officer,O=Acme Ltd"
+        assert credentials.register_id_of(cred.certificate) == oid
         assert credentials.find_credential(ctx, "file-signing", res.key_id[:12]) == cred
         assert credentials.find_credential(ctx, "file-signing", "0" * 12) is None
         # validity is checked at the context's clock

@@ -107,15 +107,19 @@ def test_sro_nomination_pdf_has_every_field_and_environment_on_each_page(cli_run
     assert [o["officer_id"] for o in listed["officers"]] == ["SRO-0001"]
 
 
-def test_rules_refused_with_a_message_naming_the_rule(cli_run, tmp_path):
+def test_rules_refused_with_a_message_naming_the_rule(cli_run, tmp_path, ctx):
+    from tests.integration.adt_support import signing_sro
+
     sro = make_active_sro(cli_run, tmp_path)
+    other = signing_sro(ctx, cli_run, tmp_path)
+    by_other = ("--as", other[0], "--key", other[1])
     # an ARO nominated by a suspended SRO
-    assert cli_run("officer", "suspend", sro, "--reason", "sick leave").code == 0
+    assert cli_run("officer", "suspend", sro, "--reason", "sick leave", *by_other).code == 0
     res = nominate(cli_run, tmp_path, "aro", "Bob Example", nominator__officer_id=sro)
     assert res.code == 1
     assert "Rule: an ARO is nominated by an active SRO" in res.err and "suspended" in res.err
     # a Live ARO nominated by a Test SRO
-    assert cli_run("officer", "activate", sro).code == 0
+    assert cli_run("officer", "activate", sro, *by_other).code == 0
     res = nominate(cli_run, tmp_path, "aro", "Bob Example", env="live",
                    nominator__officer_id=sro)
     assert res.code == 1
@@ -146,14 +150,16 @@ def test_rules_refused_with_a_message_naming_the_rule(cli_run, tmp_path):
     assert res.json()["officer"]["self_nominated"] is True
     # nothing half-written: only the accepted nominations are in the register
     ids = [o["officer_id"] for o in cli_run("--json", "officer", "list").json()["officers"]]
-    assert sorted(ids) == ["ARO-0001", "ARO-0002", "SRO-0001"]
+    assert sorted(ids) == ["ARO-0001", "ARO-0002", "SRO-0001", "SRO-0002"]
 
 
 def test_register_and_readiness_agree_after_a_sequence(cli_run, tmp_path, ctx):
     from smki_desktop.services.keys import generate_key
+    from tests.integration.adt_support import officer_signing_key
 
     s1 = make_active_sro(cli_run, tmp_path, "Alice Example")
     s2 = make_active_sro(cli_run, tmp_path, "Sam Second")
+    by_s1 = ("--as", s1, "--key", officer_signing_key(ctx, cli_run, s1))
     arooids = []
     for name in ("Bob Example", "Cath Example", "Dan Example"):
         res = nominate(cli_run, tmp_path, "aro", name, nominator__officer_id=s1)
@@ -163,7 +169,7 @@ def test_register_and_readiness_agree_after_a_sequence(cli_run, tmp_path, ctx):
     for a in (a1, a2):
         assert cli_run("officer", "verify", a, "--date", "2026-11-02", "--verifier", "Vera",
                        "--evidence", EVIDENCE).code == 0
-        assert cli_run("officer", "activate", a).code == 0
+        assert cli_run("officer", "activate", a, *by_s1).code == 0
     failed = cli_run("officer", "verify", a3, "--date", "2026-11-02", "--verifier", "Vera",
                      "--evidence", "photo-id")
     assert failed.code == 1 and "GPG45 Level 3" in failed.err
@@ -171,9 +177,9 @@ def test_register_and_readiness_agree_after_a_sequence(cli_run, tmp_path, ctx):
     sro_key = generate_key(ctx, KeyUsage.SIGNING, "Alice token key").key
     assert cli_run("officer", "link-key", a1, key.key_id[:12]).code == 0
     assert cli_run("officer", "link-key", s1, sro_key.key_id[:12]).code == 0
-    res = cli_run("officer", "revoke", a1, "--reason", "leaver")
+    res = cli_run("officer", "revoke", a1, "--reason", "leaver", *by_s1)
     assert res.code == 0 and "1 credential(s) flagged" in res.out
-    assert cli_run("officer", "suspend", s2, "--reason", "secondment").code == 0
+    assert cli_run("officer", "suspend", s2, "--reason", "secondment", *by_s1).code == 0
 
     reg = cli_run("--json", "officer", "list").json()
     status = {o["officer_id"]: o["status"] for o in reg["officers"]}
@@ -290,18 +296,22 @@ def test_record_never_signed_with_a_flagged_or_other_officers_key(cli_run, tmp_p
     """The filling SRO holds no key: a revoked ARO's key (flag officer-revoked) and an active
     ARO's key are never used; the record is left unsigned with a warning saying why. A key
     nobody holds may sign; one the filling officer holds is preferred."""
+    from tests.integration.adt_support import signing_sro
+
     sro = make_active_sro(cli_run, tmp_path)
     assert cli_run("profile", "set", "--name", "Alice Example", "--role", "sro").code == 0
     assert cli_run("officer", "link-profile", sro).code == 0
+    other = signing_sro(ctx, cli_run, tmp_path)
+    by_other = ("--as", other[0], "--key", other[1])
     res = nominate(cli_run, tmp_path, "aro", "Bob Example", nominator__officer_id=sro)
     assert res.code == 0, res.err
     bob = res.json()["officer"]["officer_id"]
     assert cli_run("officer", "verify", bob, "--date", "2026-11-02", "--verifier", "Vera",
                    "--evidence", EVIDENCE).code == 0
-    assert cli_run("officer", "activate", bob).code == 0
+    assert cli_run("officer", "activate", bob, *by_other).code == 0
     bob_key = _credential_key(ctx, "Bob file signing")
     assert cli_run("officer", "link-key", bob, bob_key.key_id).code == 0
-    assert cli_run("officer", "revoke", bob, "--reason", "leaver").code == 0
+    assert cli_run("officer", "revoke", bob, "--reason", "leaver", *by_other).code == 0
 
     res = nominate(cli_run, tmp_path, "aro", "Cath Example", nominator__officer_id=sro)
     assert res.code == 0, res.err
@@ -332,7 +342,7 @@ def test_record_never_signed_with_a_flagged_or_other_officers_key(cli_run, tmp_p
     assert res.code == 0 and res.json()["signed_by"] == own.key_id, res.err
     # the filling SRO suspended: their key is flagged; the record (an SRO nomination) is left
     # unsigned, never signed with the spare key instead
-    assert cli_run("officer", "suspend", sro, "--reason", "secondment").code == 0
+    assert cli_run("officer", "suspend", sro, "--reason", "secondment", *by_other).code == 0
     res = nominate(cli_run, tmp_path, "sro", "Gus Example")
     assert res.code == 0 and res.json()["signed_by"] is None, res.err
     assert "officer-suspended" in res.err and sro in res.err
@@ -453,17 +463,20 @@ def test_live_nomination_is_a_separate_record_with_live_on_every_page(cli_run, t
 
 def test_suspension_flags_keys_and_reinstatement_lifts_it(cli_run, tmp_path, ctx):
     from smki_desktop.services.keys import generate_key
+    from tests.integration.adt_support import signing_sro
 
     sro = make_active_sro(cli_run, tmp_path)
+    by_other = ("--as", *signing_sro(ctx, cli_run, tmp_path))
+    by_other = (by_other[0], by_other[1], "--key", by_other[2])
     key = generate_key(ctx, KeyUsage.SIGNING, "Alice key").key
     assert cli_run("officer", "link-key", sro, key.key_id).code == 0
-    assert cli_run("officer", "suspend", sro, "--reason", "sick leave").code == 0
+    assert cli_run("officer", "suspend", sro, "--reason", "sick leave", *by_other).code == 0
     flags = ctx.db.conn().execute("SELECT flags FROM keys WHERE key_id=?",
                                   (key.key_id,)).fetchone()["flags"]
     assert "officer-suspended" in flags
     shown = cli_run("--json", "officer", "show", sro).json()
     assert shown["credentials"][0]["flagged"] == "suspended: sick leave"
-    assert cli_run("officer", "activate", sro).code == 0
+    assert cli_run("officer", "activate", sro, *by_other).code == 0
     flags = ctx.db.conn().execute("SELECT flags FROM keys WHERE key_id=?",
                                   (key.key_id,)).fetchone()["flags"]
     assert "officer-suspended" not in flags

@@ -29,9 +29,10 @@ def test_cli_whole_loop(ctx, cli_run, tmp_path: Path, stop_sim) -> None:
     assert st["running"] is True
     again = cli_run("simulator", "start", "--json").json()
     assert again["started"] is False and again["pid"] == st["pid"]
-    r = cli_run("credential", "request", "--purpose", "file-signing", "--name", "Ann Officer",
-                "--organisation", "Acme Energy Ltd", "--json")
-    assert r.code == 0, r.err
+    # a file-signing credential goes only to a verified, named officer of the register
+    from tests.integration.adt_support import simulator_aro_credential
+
+    simulator_aro_credential(cli_run, tmp_path, organisation="Acme Energy Ltd")
     creds = cli_run("credential", "list", "--json").json()["credentials"]
     assert sorted(c["purpose"] for c in creds) == ["file-signing", "web-service"]
 

@@ -119,7 +119,8 @@ def test_second_batch_poll_within_the_hour_is_throttled(ctx, sim) -> None:
     assert portal.outbox(ctx).get(item.ref).next_action_at == clock.now() + timedelta(minutes=30)
 
 
-def test_adhoc_device_csr_and_repository_search_and_crl(ctx, sim, tmp_path: Path) -> None:
+def test_adhoc_device_csr_and_repository_search_and_crl(ctx, sim, tmp_path: Path,
+                                                        cli_run) -> None:  # type: ignore[no-untyped-def]
     (_cid, der), = device_csrs(1, 0x00DB123456770000)
     # AppM 2.4.1.3 a): ad hoc only for a device that already has a certificate
     first = portal.enqueue_adhoc(ctx, der)
@@ -149,8 +150,11 @@ def test_adhoc_device_csr_and_repository_search_and_crl(ctx, sim, tmp_path: Path
     hits = repository.search(ctx, subject_eui="90B3D51F30010005", role="supplier").entries
     assert [h.serial for h in hits] == [f"{cert.serial_number:032X}"]
     assert repository.search(ctx, subject_eui="90B3D51F30010005", role="03").entries == []
-    rv = portal.request_revocation(ctx, f"{cert.serial_number:X}", "keyCompromise")
-    assert rv.item.state == "done"
+    # revocation goes through dual control (an ARO's request, an SRO's approval)
+    from tests.integration.identity_helpers import make_team, revoke_with_dual_control
+
+    team = make_team(ctx, cli_run, tmp_path, sim)
+    revoke_with_dual_control(ctx, cli_run, team, f"{cert.serial_number:X}")
     crl = repository.fetch_crl(ctx)
     assert crl.verified and cert.serial_number in crl.revoked_serials
     # independent check with openssl: the CRL verifies against the simulator's Org CA

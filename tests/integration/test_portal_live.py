@@ -14,8 +14,11 @@ from smki_desktop.simulator import ca as CA
 from tests.integration.portal_helpers import org_csr
 
 
-def test_live_org_csr_goes_by_hand_and_completes_on_import(live_ctx, cli_run) -> None:
+def test_live_org_csr_goes_by_hand_and_completes_on_import(live_ctx, cli_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.identity_helpers import sro_authorises
+
     der = org_csr(live_ctx, "90-B3-D5-1F-30-01-00-31")
+    sro_authorises(live_ctx, cli_run, tmp_path, der)  # Live: an SRO authorises it first
     res = portal.submit_org_csr(live_ctx, der, source="org.csr")
     item = res.item
     assert item.state == "submitted" and item.server_status == "PASTE_IN_PORTAL"

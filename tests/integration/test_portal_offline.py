@@ -10,15 +10,18 @@ from pathlib import Path
 import pytest
 
 from smki_desktop.core.errors import Refusal
-from smki_desktop.services import credentials, portal, simulator_control
+from smki_desktop.services import portal, simulator_control
 from tests.integration.portal_helpers import device_csrs, enrolled, org_csr, submissions
 
 
 @pytest.fixture
-def sim(ctx):  # type: ignore[no-untyped-def]
+def sim(ctx, cli_run, tmp_path):  # type: ignore[no-untyped-def]
+    from tests.integration.adt_support import simulator_aro_credential
+
     info = enrolled(ctx)
-    credentials.request_credential(ctx, "file-signing", organisation="Acme Energy Ltd",
-                                   common_name="Ann Officer")
+    # the simulator issues a file-signing credential only to a verified, named officer
+    (tmp_path / "officers").mkdir()
+    simulator_aro_credential(cli_run, tmp_path / "officers", organisation="Acme Energy Ltd")
     yield info
     simulator_control.stop(ctx)
 

@@ -28,7 +28,7 @@ def _issue_org(ctx, eui: str) -> x509.Certificate:  # type: ignore[no-untyped-de
     return x509.load_der_x509_certificate(portal.outbox(ctx).get(ref).result or b"")
 
 
-def test_search_revoke_and_crl_number(ctx, sim) -> None:
+def test_search_revoke_and_crl_number(ctx, sim, cli_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
     a = _issue_org(ctx, "90-B3-D5-1F-30-01-00-51")
     b = _issue_org(ctx, "90-B3-D5-1F-30-01-00-52")
     by_serial = repository.search(ctx, serial=f"{a.serial_number:X}").entries
@@ -38,7 +38,10 @@ def test_search_revoke_and_crl_number(ctx, sim) -> None:
                              role="networkOperator").entries == []
     first = repository.fetch_crl(ctx)
     assert first.revoked_serials == []
-    portal.request_revocation(ctx, f"{b.serial_number:X}", "superseded")
+    from tests.integration.identity_helpers import make_team, revoke_with_dual_control
+
+    team = make_team(ctx, cli_run, tmp_path, sim)
+    revoke_with_dual_control(ctx, cli_run, team, f"{b.serial_number:X}", "superseded")
     hit = repository.search(ctx, subject_eui="90b3d51f30010052").entries
     assert [h.status for h in hit] == ["R"]
     second = repository.fetch_crl(ctx)

@@ -37,8 +37,9 @@ def test_channel_verifies_packages(ctx, cli_run, tmp_path: Path, stop_sim) -> No
     assert cli_run("party", "set", "--name", "Acme Energy Ltd", "--party-id", "ACME",
                    "--party-type", "import-supplier", "--eui-range",
                    "90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF").code == 0
-    key_id = cli_run("credential", "request", "--purpose", "file-signing", "--json").json()[
-        "key_id"]
+    from tests.integration.adt_support import simulator_aro_credential
+
+    key_id = simulator_aro_credential(cli_run, tmp_path)
     assert cli_run("credential", "request", "--purpose", "web-service", "--role", "supplier",
                    "--json").code == 0
     f = tmp_path / "adt.csv"

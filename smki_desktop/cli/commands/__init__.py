@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "devices": "devices",
     "expiry": "expiry",
     "forecast": "forecast",
+    "incident": "incident",
     "key": "key",
     "lint": "lint",
     "officer": "officer",
@@ -25,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "quarantine": "quarantine",
     "readiness": "readiness",
     "repo": "repo",
+    "revoke": "revoke",
     "simulator": "simulator",
     "token": "token",
 }

@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s = ps.add_parser("sign", help="sign a file with the ARO's file-signing credential")
     s.add_argument("file", type=Path)
     s.add_argument("--key", required=True, help="key id (or a prefix of 8+ hex digits)")
+    s.add_argument("--as", dest="as_officer", default=None, metavar="OFFICER",
+                   help="the signing officer's register id (the key must be linked to them)")
     s.add_argument("--smsr", default=None, help="Service Management Service Request reference")
     s.add_argument("--out", type=Path, default=None, help="signature file (default FILE.p7s)")
     s.add_argument("--kind", default="adt-file", choices=SIGNABLE)
@@ -49,6 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = ps.add_parser("confirm", help="SRO: sign the confirmation that submitted ADTs apply")
     c.add_argument("file", type=Path, help="the ADT file the confirmation is about")
     c.add_argument("--key", required=True)
+    c.add_argument("--as", dest="as_officer", default=None, metavar="OFFICER",
+                   help="the confirming SRO's register id (the key must be linked to them)")
     c.add_argument("--decision", default="apply", choices=["apply", "resubmit"])
     c.add_argument("--resubmitter", default="", help="who will resubmit (with --decision "
                                                       "resubmit)")
@@ -114,7 +118,8 @@ def run_validate(args: argparse.Namespace, app: CliApp) -> int:
 def run_sign(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     res = adt_service.sign_file(ctx, args.file, args.key, smsr=args.smsr, out=args.out,
-                                kind=args.kind, overwrite=args.overwrite)
+                                kind=args.kind, overwrite=args.overwrite,
+                                as_ref=args.as_officer)
     for w in res.warnings:
         app.warn(f"warning: {w}")
     app.emit(res.as_dict(), "\n".join([
@@ -152,7 +157,7 @@ def run_confirm(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     res = adt_service.confirm(ctx, args.file, args.key, decision=args.decision,
                               resubmitter=args.resubmitter, note=args.note, smsr=args.smsr,
-                              out_dir=args.out_dir)
+                              out_dir=args.out_dir, as_ref=args.as_officer)
     for w in res.warnings:
         app.warn(f"warning: {w}")
     app.emit(res.as_dict(), f"Confirmation ({res.confirmation.decision}) signed: "

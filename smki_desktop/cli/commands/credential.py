@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("--role", help="role code OU for web-service (default from the Party type)")
     r.add_argument("--system-name", help="unique system name CN for web-service")
     r.add_argument("--name", help="the ARO's name CN for file-signing (default: officer)")
+    r.add_argument("--officer", help="file-signing: the officer's register id, put in the "
+                                     "credential's subject (the DCC issues it to that person)")
     r.add_argument("--out", type=Path, help="folder for the CSR file (Live)")
     r.set_defaults(handler=run_request)
     i = ps.add_parser("import", help="import a credential certificate the DCC issued")
@@ -36,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run_request(args: argparse.Namespace, app: CliApp) -> int:
     res = credentials.request_credential(
         app.context(), args.purpose, args.key, organisation=args.organisation, role=args.role,
-        system_name=args.system_name, common_name=args.name, out_dir=args.out)
+        system_name=args.system_name, common_name=args.name, out_dir=args.out,
+        officer=args.officer)
     if res.credential:
         text = (f"Issued {res.purpose} credential serial {res.credential.serial} for key "
                 f"{res.key_id[:16]} (valid to {res.credential.not_after:%Y-%m-%d}).")

@@ -1,13 +1,16 @@
-"""`smki csr org|list|export|keys`: Organisation CSRs exactly to the SMKI profile."""
+"""`smki csr org|list|export|authorise|keys`: Organisation CSRs exactly to the SMKI profile."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from smki_desktop.cli.commands.revoke import add_actor
 from smki_desktop.cli.main import CliApp
+from smki_desktop.core.errors import InputError
 from smki_desktop.crypto.der import OUTPUT_FORMATS
 from smki_desktop.services import csr as csr_service
+from smki_desktop.services import org_csr_approval
 from smki_desktop.store.atomic import check_output
 
 
@@ -39,6 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e.add_argument("--force", "--overwrite", dest="force", action="store_true",
                    help="replace an existing output file")
     e.set_defaults(handler=run_export)
+    au = cs.add_parser("authorise", help="an SRO's signed authorisation of an Organisation CSR "
+                                         "(required before sending where the org-csr rule is "
+                                         "on: Live by default)")
+    au.add_argument("file", type=Path)
+    add_actor(au)
+    au.set_defaults(handler=run_authorise)
     k = cs.add_parser("keys", help="keys that may still get a CSR")
     k.set_defaults(handler=run_keys)
 
@@ -89,4 +98,16 @@ def run_keys(args: argparse.Namespace, app: CliApp) -> int:
                         "location": k.location.value} for k in keys]},
              "\n".join(f"{k.short_id}  {k.usage.value:<14} {k.location.value:<11} {k.label}"
                        for k in keys) or "No key without a CSR: generate one first.")
+    return 0
+
+
+def run_authorise(args: argparse.Namespace, app: CliApp) -> int:
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{args.file}: cannot read: {exc.strerror or exc}.") from None
+    res = org_csr_approval.authorise(app.context(), data, as_ref=args.as_officer,
+                                     key_ref=args.key)
+    app.emit(res.as_dict(), f"{res.authorisation_id}: {res.by} authorises the Organisation CSR "
+                            f"{res.csr_sha256[:16]}… (until {res.expires}).")
     return 0

@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from smki_desktop.cli.commands.revoke import add_actor
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.officers import Officer
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as svc
+from smki_desktop.services import register as register_service
 from smki_desktop.store.atomic import write_atomic
 
 
@@ -42,14 +44,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v.add_argument("--outcome", default="passed", choices=["passed", "failed"])
     v.set_defaults(handler=run_verify)
 
-    a = ps.add_parser("activate", help="activate a verified officer")
+    a = ps.add_parser("activate", help="activate a verified officer (an ARO, or a suspended "
+                                       "SRO: signed by an active SRO with --as/--key)")
     a.add_argument("officer")
+    add_actor(a)
     a.set_defaults(handler=run_activate)
     for name, helptext in (("suspend", "suspend an officer (keys are flagged)"),
                            ("revoke", "revoke an officer, e.g. a leaver (keys are flagged)")):
         s = ps.add_parser(name, help=helptext)
         s.add_argument("officer")
         s.add_argument("--reason", required=True)
+        add_actor(s)
         s.set_defaults(handler=run_suspend if name == "suspend" else run_revoke)
 
     ls = ps.add_parser("list", help="the officer register with its warnings")
@@ -122,7 +127,8 @@ def run_verify(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_activate(args: argparse.Namespace, app: CliApp) -> int:
-    res = svc.activate_officer(app.context(), args.officer)
+    res = register_service.activate(app.context(), args.officer, as_ref=args.as_officer,
+                                    key_ref=args.key)
     app.emit(svc.officer_as_dict(res.officer), f"{res.officer.officer_id} is active.")
     return 0
 
@@ -134,16 +140,24 @@ def _flag_text(o: Officer) -> str:
 
 
 def run_suspend(args: argparse.Namespace, app: CliApp) -> int:
-    res = svc.suspend_officer(app.context(), args.officer, args.reason)
+    res = register_service.suspend(app.context(), args.officer, args.reason,
+                                   as_ref=args.as_officer, key_ref=args.key)
     app.emit(svc.officer_as_dict(res.officer),
              f"{res.officer.officer_id} suspended: {args.reason}{_flag_text(res.officer)}.")
     return 0
 
 
 def run_revoke(args: argparse.Namespace, app: CliApp) -> int:
-    res = svc.revoke_officer(app.context(), args.officer, args.reason)
-    app.emit(svc.officer_as_dict(res.officer),
-             f"{res.officer.officer_id} revoked: {args.reason}{_flag_text(res.officer)}.")
+    res = register_service.revoke(app.context(), args.officer, args.reason,
+                                  as_ref=args.as_officer, key_ref=args.key)
+    creds = register_service.credentials_to_revoke(app.context(), res.officer.officer_id)
+    text = f"{res.officer.officer_id} revoked: {args.reason}{_flag_text(res.officer)}."
+    if creds:
+        text += ("\nAsk the DCC to revoke their IKI credential(s) too: " + "; ".join(creds)
+                 + ".")
+    data = svc.officer_as_dict(res.officer)
+    data["credentials_to_revoke"] = creds
+    app.emit(data, text)
     return 0
 
 

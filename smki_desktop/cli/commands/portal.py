@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from smki_desktop.cli.commands.revoke import add_request_args
+from smki_desktop.cli.commands.revoke import run_request as run_revoke_request
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.errors import InputError
 from smki_desktop.services import portal as portal_service
@@ -30,10 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     po.add_argument("--force", action="store_true",
                     help="ask even before the planned time (the rate rules still apply)")
     po.set_defaults(handler=run_poll)
-    rv = ps.add_parser("revoke", help="ask the DCC to revoke an Organisation certificate")
-    rv.add_argument("serial")
-    rv.add_argument("--reason", default="")
-    rv.set_defaults(handler=run_revoke)
+    rv = ps.add_parser("revoke", help="alias of `smki revoke request`: files a signed "
+                                      "revocation request for an SRO's approval")
+    add_request_args(rv)
+    rv.set_defaults(handler=run_revoke_request)
     ox = ps.add_parser("offline-export", help="write waiting requests as a signed bundle "
                                               "(for a machine with no connection)")
     ox.add_argument("folder", type=Path)
@@ -133,12 +135,6 @@ def run_poll(args: argparse.Namespace, app: CliApp) -> int:
     lines += [f"  {_imported_text(imp)}" for imp in rep.imported]
     app.emit(rep.as_dict(), "\n".join(lines))
     return 0
-
-
-def run_revoke(args: argparse.Namespace, app: CliApp) -> int:
-    res = portal_service.request_revocation(app.context(), args.serial, args.reason)
-    app.emit(res.item.as_dict(), portal_service.describe(res.item))
-    return 0 if res.item.state == "done" else 1
 
 
 def run_endpoint_set(args: argparse.Namespace, app: CliApp) -> int:

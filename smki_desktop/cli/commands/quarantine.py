@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="the action for communications the decisions do not name")
     a.add_argument("--out", type=Path, required=True)
     a.add_argument("--key", default=None, help="sign with this file-signing key")
+    a.add_argument("--as", dest="as_officer", default=None, metavar="OFFICER",
+                   help="the signing officer's register id (the key must be linked to them)")
     a.add_argument("--smsr", default=None)
     a.add_argument("--overwrite", action="store_true")
     a.set_defaults(handler=run_action)
@@ -47,7 +49,7 @@ def run_action(args: argparse.Namespace, app: CliApp) -> int:
     res = q_service.build_action_file(ctx, args.report, args.out,
                                       decisions_csv=args.decisions, default=args.default,
                                       key_ref=args.key, smsr=args.smsr,
-                                      overwrite=args.overwrite)
+                                      overwrite=args.overwrite, as_ref=args.as_officer)
     if res.signed is None:
         app.warn("warning: the Action file is not signed; sign it with "
                  f"`smki adt sign {res.action_file} --kind quarantine-action --key ID`.")

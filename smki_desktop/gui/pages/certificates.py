@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.controllers.certificates_revoke import RevokeController
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -111,6 +112,7 @@ class Page(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self.show_details)
         wire_row_actions(self.table, self.row_actions, self.focus_details)
+        self._add_revoke_action(actions)
         self.details = DetailsTree("certificateDetails")
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
@@ -167,7 +169,8 @@ class Page(QWidget):
                 ("Export as DER…", lambda: self.choose_export("der")),
                 ("Export the chain (PEM)…", lambda: self.choose_export("chain")),
                 ("Renew (new key and CSR)…", self.ask_renew),
-                ("Record the rejection…", self.ask_reject)]
+                ("Record the rejection…", self.ask_reject),
+                ("Revoke…", self.revoke_selected)]
 
     def ask_reject(self) -> None:
         """For a certificate that fails the acceptance check: the reason, the summary, then
@@ -293,6 +296,21 @@ class Page(QWidget):
         dlg = PasteDialog(self)
         if dlg.exec():
             self._import(dlg.text.toPlainText().encode(), "pasted certificate")
+
+    # -- revoke (issue 11): a context-menu entry and a button, one controller ---------------
+    def _add_revoke_action(self, actions: QHBoxLayout) -> None:
+        self.revoker = RevokeController(self.services, self,
+                                        lambda text: self.result_label.setText(text))
+        self.revoke_button = QPushButton("Re&voke…")
+        self.revoke_button.setToolTip("Request revocation of the selected certificate(s); an "
+                                      "SRO approves it in Approvals")
+        self.revoke_button.clicked.connect(self.revoke_selected)
+        actions.insertWidget(actions.count() - 1, self.revoke_button)
+        # the right-click menu is the table's row menu (row_actions), where Revoke… is listed
+
+    def revoke_selected(self) -> None:
+        rows = sorted({i.row() for i in self.table.selectedItems()})
+        self.revoker.open([self.records[r] for r in rows if r < len(self.records)])
 
     def open_wizard(self) -> None:
         from smki_desktop.gui.wizards.org_csr import OrgCsrWizard

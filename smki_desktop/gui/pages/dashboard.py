@@ -27,6 +27,22 @@ if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
 
 
+def register_summary(ctx: Any) -> tuple[str, str]:
+    """What the officer register (not the profile) says about this workstation's user, and the
+    revocation summary. A job (no Qt): it imports the register's modules off the GUI thread."""
+    officers = importlib.import_module("smki_desktop.services.officers")
+    certs = importlib.import_module("smki_desktop.services.certificates")
+    rstate = importlib.import_module("smki_desktop.services.revocation_state")
+    linked = officers.profile_officer(ctx)
+    standing = ("Register: not linked to an entry (the claimed role grants nothing)."
+                if linked is None else
+                f"Register: {linked.officer_id}, {linked.role.label}, {linked.status.value}")
+    revoked = len(certs.list_certificates(ctx, status="revoked"))
+    summary = (f"Revocation: {revoked} certificate(s) revoked; {rstate.waiting_count(ctx)} "
+               "request(s) waiting for an SRO's approval.")
+    return standing, summary
+
+
 class Page(QWidget):
     title = "Dashboard"
     order = 0
@@ -50,6 +66,10 @@ class Page(QWidget):
         self.officer_label.setWordWrap(True)
         ol = QVBoxLayout(self.officer_box)
         ol.addWidget(self.officer_label)
+        self.register_label = QLabel()  # the register's say, not the profile's
+        self.register_label.setObjectName("registerStanding")
+        self.register_label.setWordWrap(True)
+        ol.addWidget(self.register_label)
         self.edit_officer = QPushButton("Edit your profile…")
         self.edit_officer.clicked.connect(lambda: self._edit(party=False))
         ol.addWidget(self.edit_officer)
@@ -63,6 +83,10 @@ class Page(QWidget):
         lay.addWidget(self.todo_box)
         self.expiry = ExpiryWidget(services)
         lay.addWidget(self.expiry)
+        self.revocation_label = QLabel()  # issue 11: revoked certificates, waiting approvals
+        self.revocation_label.setObjectName("revocationSummary")
+        self.revocation_label.setWordWrap(True)
+        lay.addWidget(self.revocation_label)
         self.readiness: QWidget | None = None
         self._layout = lay
         lay.addStretch(1)
@@ -112,9 +136,11 @@ class Page(QWidget):
             self.party_label.setText("<i>No Party profile yet.</i>")
         officer = ctx.officer()
         self.officer_label.setText(
-            f"<b>{html.escape(officer.name)}</b><br>{officer.role.value.upper()}"
+            f"<b>{html.escape(officer.name)}</b><br>{officer.role.value.upper()} (claimed)"
             + (f" · {html.escape(officer.email)}" if officer.email else "")
             if officer else "<i>No officer profile yet: audit records will say 'unknown'.</i>")
+        self.services.jobs.submit(register_summary, ctx, on_done=self._show_register,
+                                  on_error=lambda _e: None, name="register summary")
         todo = [f"{s.text}: {gui_hint(s.hint)}" for s in party_service.missing_setup_steps(ctx)]
         if self.keyring_problem:
             todo.insert(0, self.keyring_problem)
@@ -128,6 +154,11 @@ class Page(QWidget):
         refresh = getattr(self.readiness, "refresh", None)
         if callable(refresh):
             refresh()
+
+    def _show_register(self, texts: tuple[str, str]) -> None:
+        standing, summary = texts
+        self.register_label.setText(standing)
+        self.revocation_label.setText(summary)
 
     def _edit(self, party: bool) -> None:
         from smki_desktop.gui.first_run import FirstRunDialog

@@ -31,8 +31,11 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.details import wire_row_actions
+from smki_desktop.gui.widgets.dual_control import ActorPicker
+from smki_desktop.services import identity
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as svc
+from smki_desktop.services import register as register_service
 from smki_desktop.store.atomic import write_atomic
 
 if TYPE_CHECKING:
@@ -188,6 +191,8 @@ class Page(QWidget):
                 bar.addWidget(self.drafts, 1)
             bar.addStretch(1)
             lay.addLayout(bar)
+        self.actor = ActorPicker()  # who signs activations, suspensions and revocations
+        lay.addWidget(self.actor)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("register")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -211,6 +216,7 @@ class Page(QWidget):
     def refresh(self) -> None:
         ctx = self.services.ctx
         reg = svc.register(ctx)
+        self.actor.set_choices(identity.signing_choices(ctx))
         self.officers = reg.officers
         self.table.setRowCount(len(reg.officers))
         for row, o in enumerate(reg.officers):
@@ -249,8 +255,12 @@ class Page(QWidget):
                 self.table.selectRow(i)
                 return
 
+    def _signer(self) -> dict[str, Any]:
+        c = self.actor.selected()
+        return {"as_ref": c.officer_id if c else None, "key_ref": c.key_id if c else None}
+
     def _run(self, fn: Callable[..., Any], *args: Any, done: str,
-             dialog: VerifyDialog | None = None) -> None:
+             dialog: VerifyDialog | None = None, **kwargs: Any) -> None:
         def ok(_res: Any) -> None:
             self.message.setText(done)
             if dialog is not None:
@@ -264,7 +274,7 @@ class Page(QWidget):
                 dialog.refused(error_text(exc))
 
         self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok, on_error=fail,
-                                  name=getattr(fn, "__name__", "officer"))
+                                  name=getattr(fn, "__name__", "officer"), **kwargs)
 
     # -- actions --------------------------------------------------------------------------
     def new_nomination(self, draft_id: str | None = None) -> None:
@@ -304,7 +314,9 @@ class Page(QWidget):
     def activate(self) -> None:
         o = self.selected()
         if o:
-            self._run(svc.activate_officer, o.officer_id, done=f"{o.officer_id} is active.")
+            # signed as this workstation's linked officer (an SRO's first activation needs none)
+            self._run(register_service.activate, o.officer_id,
+                      done=f"{o.officer_id} is active.", **self._signer())
 
     def _with_text(self, title: str, label: str, then: Callable[[str], None]) -> None:
         dlg = TextDialog(title, label, self)
@@ -316,15 +328,15 @@ class Page(QWidget):
         o = self.selected()
         if o:
             self._with_text(f"Suspend {o.officer_id}", "Reason", lambda r: self._run(
-                svc.suspend_officer, o.officer_id, r,
-                done=f"{o.officer_id} suspended; their keys are flagged."))
+                register_service.suspend, o.officer_id, r,
+                done=f"{o.officer_id} suspended; their keys are flagged.", **self._signer()))
 
     def revoke(self) -> None:
         o = self.selected()
         if o:
             self._with_text(f"Revoke {o.officer_id}", "Reason (e.g. leaver)", lambda r: self._run(
-                svc.revoke_officer, o.officer_id, r,
-                done=f"{o.officer_id} revoked; their keys are flagged."))
+                register_service.revoke, o.officer_id, r,
+                done=f"{o.officer_id} revoked; their keys are flagged.", **self._signer()))
 
     def link_key(self) -> None:
         o = self.selected()

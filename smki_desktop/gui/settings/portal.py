@@ -178,13 +178,16 @@ class Section(QWidget):
             self.message.setText("Set up your officer profile first (Settings > Profiles): "
                                  "the file-signing credential names you.")
             return
+        prof = self.ctx.officer()
+        # a file-signing credential names the register entry the profile is linked to
+        officer = prof.register_id if purpose == "file-signing" and prof else None
         self._run(credentials.request_credential, f"Requesting the {purpose} credential",
-                  purpose)
+                  purpose, officer=officer or None)
 
-    def _run(self, fn: Any, what: str, *args: Any) -> None:
+    def _run(self, fn: Any, what: str, *args: Any, **kwargs: Any) -> None:
         self.message.setText(f"{what}…")
         self.job = self.services.jobs.submit(fn, self.ctx, *args, on_done=self._done,
-                                             on_error=self._failed, name=what)
+                                             on_error=self._failed, name=what, **kwargs)
 
     def _done(self, result: Any) -> None:
         self.job = None

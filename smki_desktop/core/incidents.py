@@ -1,0 +1,55 @@
+"""A suspected compromise of a Relevant Private Key and its Method 1 recovery (the Subscriber
+re-keys and replaces its own Organisation certificates): what was recorded, the SRO's
+confirmation, the replacement CSRs, the revocation of the old certificates through dual control,
+and the checklist that must be complete before the incident closes. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from smki_desktop.core.errors import Refusal
+
+OUTCOMES = ("confirmed", "not-compromised")
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    code: str
+    done: bool
+    text: str
+
+
+def checklist(data: Mapping[str, Any], *, replacements_issued: Sequence[bool],
+              revocation_state: str | None) -> list[ChecklistItem]:
+    """The steps of Method 1 recovery and whether each is done."""
+    conf = data.get("confirmation") or {}
+    items = [ChecklistItem("recorded", True,
+                           f"Suspected compromise recorded ({data.get('reported_by')}, "
+                           f"{data.get('suspected_at')})"),
+             ChecklistItem("sro-confirmation", bool(conf),
+                           f"SRO confirmation: {conf.get('outcome')} by {conf.get('by')}"
+                           if conf else "SRO confirmation: awaited")]
+    if conf.get("outcome") == "not-compromised":
+        return items
+    rekey = data.get("rekey") or {}
+    items.append(ChecklistItem("replacement-csrs", bool(rekey),
+                               f"Replacement keys and CSRs: {len(rekey.get('csrs', []))} made"
+                               if rekey else "Replacement keys and CSRs: not made"))
+    issued = sum(1 for x in replacements_issued if x)
+    items.append(ChecklistItem("replacement-certificates",
+                               bool(replacements_issued) and all(replacements_issued),
+                               f"Replacement certificates imported: {issued} of "
+                               f"{len(replacements_issued)}"))
+    items.append(ChecklistItem("revocation", revocation_state == "revoked",
+                               f"Old certificates revoked through dual control: "
+                               f"{revocation_state or 'no request yet'}"))
+    return items
+
+
+def check_can_close(items: Sequence[ChecklistItem], incident_id: str) -> None:
+    open_items = [i.text for i in items if not i.done]
+    if open_items:
+        raise Refusal(f"Rule: an incident closes only when its checklist is complete; "
+                      f"{incident_id} still has: " + "; ".join(open_items) + ".")

@@ -1,0 +1,118 @@
+"""The officer register as a log of changes: each change is a canonical object (see
+docs/identity.md), signed by the officer who authorises it where the rules ask for it, and the
+register's current standing is the replay of that log through `apply_change`. The same function
+refuses a change before it is written and ignores a forged one when the log is read, so editing
+a database row changes no one's standing. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import Refusal
+from smki_desktop.core.officers import SRO_NOMINATOR_CAPACITIES, OfficerRole, OfficerStatus
+
+CHANGE_TYPE = "smki-desktop/register-change"
+ACTIONS = ("nominate", "verify", "activate", "suspend", "revoke")
+
+
+@dataclass(frozen=True)
+class Standing:
+    officer_id: str
+    role: OfficerRole
+    environment: Environment
+    party_id: str
+    status: OfficerStatus
+    verified: bool
+    nominator_capacity: str = ""
+
+
+def change_body(*, env: Environment, officer_id: str, action: str, at: str, signer: str = "",
+                reason: str = "", details: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A change as the canonical object that is signed (and stored)."""
+    return {"type": CHANGE_TYPE, "version": 1, "environment": env.value,
+            "officer_id": officer_id, "action": action, "at": at, "signer": signer,
+            "reason": reason, "details": dict(details or {})}
+
+
+def _need_sro(standings: Mapping[str, Standing], signer: str, subject: Standing,
+              what: str) -> None:
+    if not signer:
+        raise Refusal(f"Rule: {what} needs an active SRO's signature; give --as SRO --key KEY.")
+    s = standings.get(signer)
+    if s is None:
+        raise Refusal(f"Rule: {what} is signed by an SRO of the register; {signer} is not in "
+                      "it.")
+    if s.role is not OfficerRole.SRO:
+        raise Refusal(f"Rule: {what} needs an SRO's signature; {signer} is an {s.role.label}.")
+    if s.status is not OfficerStatus.ACTIVE:
+        raise Refusal(f"Rule: {what} needs an active SRO's signature; {signer} is "
+                      f"{s.status.value}.")
+    if s.environment is not subject.environment:
+        raise Refusal(f"Rule: {what} is signed by an SRO of the same environment; {signer} is "
+                      f"{s.environment.label}, {subject.officer_id} {subject.environment.label}.")
+    if s.party_id != subject.party_id:
+        raise Refusal(f"Rule: {what} is signed by an SRO of the same Party; {signer} is of "
+                      f"{s.party_id}, {subject.officer_id} of {subject.party_id}.")
+
+
+def apply_change(standings: Mapping[str, Standing], change: Mapping[str, Any]) -> Standing:
+    """The officer's standing after `change` (whose `signer` the caller has verified), or a
+    Refusal naming the rule it breaks."""
+    if change.get("type") != CHANGE_TYPE:
+        raise Refusal("Not a register change.")
+    action = str(change.get("action"))
+    oid = str(change.get("officer_id"))
+    signer = str(change.get("signer") or "")
+    details = dict(change.get("details") or {})
+    if action == "nominate":
+        if oid in standings:
+            raise Refusal(f"{oid} is already in the register.")
+        return Standing(oid, OfficerRole(str(details["role"])),
+                        Environment(str(change["environment"])), str(details.get("party_id", "")),
+                        OfficerStatus.NOMINATED, False,
+                        str(details.get("nominator_capacity", "")))
+    cur = standings.get(oid)
+    if cur is None:
+        raise Refusal(f"{oid} has no nomination in the register.")
+    if signer and signer.upper() == oid.upper():
+        raise Refusal(f"Rule: no one changes their own standing; {oid} signed a change to their "
+                      "own entry.")
+    if cur.status is OfficerStatus.REVOKED:
+        raise Refusal(f"{oid} is revoked; a revoked officer's entry does not change.")
+    if action == "verify":
+        if cur.status not in (OfficerStatus.NOMINATED, OfficerStatus.VERIFIED):
+            raise Refusal(f"Rule: the verification meeting follows the nomination; {oid} is "
+                          f"{cur.status.value}.")
+        passed = details.get("outcome") == "passed"
+        return replace(cur, verified=passed,
+                       status=OfficerStatus.VERIFIED if passed else OfficerStatus.NOMINATED)
+    if action == "activate":
+        if not cur.verified:
+            raise Refusal(f"Rule: a person with no completed verification meeting cannot be "
+                          f"activated; {oid} has none.")
+        if cur.status is OfficerStatus.ACTIVE:
+            raise Refusal(f"{oid} is already active.")
+        if cur.role is OfficerRole.SRO and cur.status is OfficerStatus.VERIFIED and not signer:
+            if cur.nominator_capacity not in SRO_NOMINATOR_CAPACITIES:
+                raise Refusal(f"Rule: an SRO's entry is activated from the nominating "
+                              f"Director's or Company Secretary's form; {oid}'s nominator is "
+                              f"{cur.nominator_capacity or 'not recorded'}.")
+            if not details.get("verification") or not details.get("nomination_form"):
+                raise Refusal(f"Rule: an SRO's entry is activated from the verification meeting "
+                              f"record and the nomination form; {oid}'s change names neither.")
+        else:
+            what = ("activating an ARO" if cur.role is OfficerRole.ARO
+                    else "reinstating an SRO")
+            _need_sro(standings, signer, cur, what)
+        return replace(cur, status=OfficerStatus.ACTIVE)
+    if action in ("suspend", "revoke"):
+        _need_sro(standings, signer, cur, f"{'suspending' if action == 'suspend' else 'revoking'}"
+                                          f" an {cur.role.label}")
+        if action == "suspend" and cur.status is OfficerStatus.SUSPENDED:
+            raise Refusal(f"{oid} is already suspended.")
+        return replace(cur, status=OfficerStatus.SUSPENDED if action == "suspend"
+                       else OfficerStatus.REVOKED)
+    raise Refusal(f"Unknown register change {action!r}.")

@@ -1,0 +1,1 @@
+"""One small controller per user action on the big pages."""

@@ -1,0 +1,65 @@
+"""Revoke on the Certificates page: the dialog (what will be revoked, reason, justification,
+urgency, who signs) and the signed revocation request filed through the job runner. The request
+then waits in the Approvals inbox for an SRO."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+from smki_desktop.gui.widgets.dual_control import RevokeDialog
+from smki_desktop.services import identity, revocation
+from smki_desktop.services.certificates import CertRecord
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.qt import QWidget
+
+
+def summary_html(records: list[CertRecord]) -> str:
+    e = html.escape
+    rows = "".join(f"<li>serial <b>{e(r.serial)}</b> — role {e(r.role or '-')}, EUI "
+                   f"{e(r.eui or r.device_eui or '-')}, {e(r.usage or '-')}, status "
+                   f"{e(r.status)}, issuer {e(r.issuer)}</li>" for r in records)
+    return (f"<p>You are asking for <b>{len(records)} certificate"
+            f"{'s' if len(records) != 1 else ''}</b> to be <b>revoked</b>. Once an SRO approves "
+            f"and the request is submitted, the DCC revokes them for good:</p><ul>{rows}</ul>")
+
+
+class RevokeController:
+    def __init__(self, services: GuiServices, parent: QWidget, report: Any) -> None:
+        self.services = services
+        self.parent = parent
+        self.report = report  # callable(str): where the outcome is shown
+        self.dialog: RevokeDialog | None = None
+        self.last_id: str | None = None
+
+    def open(self, records: list[CertRecord]) -> None:
+        if not records:
+            return
+        ctx = self.services.ctx
+        dlg = RevokeDialog(summary_html(records), identity.signing_choices(ctx), ctx.env,
+                           self.parent)
+        self.dialog = dlg
+        dlg.accepted.connect(lambda: self._file(records, dlg))
+        dlg.open()
+
+    def _file(self, records: list[CertRecord], dlg: RevokeDialog) -> None:
+        choice = dlg.actor.selected()
+
+        def done(res: revocation.Changed) -> None:
+            self.last_id = res.request.request_id
+            self.report(f"Revocation request {res.request.request_id} filed; it waits for an "
+                        "SRO's approval (Approvals).")
+
+        def failed(exc: BaseException) -> None:
+            self.report(getattr(exc, "message", None) or str(exc))
+
+        self.services.jobs.submit(
+            revocation.request, self.services.ctx, [r.serial for r in records],
+            reason=dlg.reason.currentData(), justification=dlg.justification.text(),
+            as_ref=choice.officer_id if choice else None,
+            key_ref=choice.key_id if choice else None,
+            issuer=records[0].issuer if len(records) == 1 else None,
+            urgency=dlg.urgency.currentData(), on_done=done, on_error=failed,
+            name="revocation request")

@@ -1,0 +1,233 @@
+"""Approvals inbox: revocation requests and their state; the SRO sees exactly what would be
+revoked, decoded, and approves or rejects with a reason (signing as an officer of the register
+with their linked key); an approved request is submitted to the DCC. A summary comes before
+anything irreversible, and in Live a typed confirmation."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+from smki_desktop.gui.qt import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
+from smki_desktop.services import identity, revocation
+from smki_desktop.services import revocation_state as rstate
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+COLUMNS = ["Request", "State", "Requested by", "Reason", "Urgency", "Certificates", "Expires"]
+
+
+def request_html(v: rstate.RequestView, decoded: list[dict[str, Any]]) -> str:
+    """The request as the approver reads it."""
+    e = html.escape
+    b = v.body
+    rows = "".join(
+        f"<tr><td>{e(str(c['serial']))}</td><td>{e(c['role'])}</td><td>{e(str(c['eui']))}</td>"
+        f"<td>{e(str(c['usage']))}</td><td>{e(str(c['issuer']))}</td>"
+        f"<td>{e(c['depends'])}</td></tr>" for c in decoded)
+    approvals = ", ".join(f"{s.officer_id} at {s.signed_at}" for s in v.approvals()) or "none"
+    rej = v.rejection()
+    out = (f"<h3>{e(v.request_id)} — {e(v.state)}</h3>"
+           f"<p><b>Revoke {len(decoded)} certificate{'s' if len(decoded) != 1 else ''}</b> "
+           f"({e(str(b.get('environment')).title())} environment). This cannot be undone.</p>"
+           "<table border='1' cellspacing='0' cellpadding='3'><tr><th>Serial</th><th>Role</th>"
+           "<th>EUI</th><th>Usage</th><th>Issuer</th><th>In this store</th></tr>"
+           f"{rows}</table>"
+           f"<p><b>Reason:</b> {e(str(b.get('reason')))} &nbsp; <b>Urgency:</b> "
+           f"{e(str(b.get('urgency')))}<br><b>Justification:</b> "
+           f"{e(str(b.get('justification')))}<br><b>Requested by:</b> "
+           f"{e(str(b.get('requested_by')))} at {e(str(b.get('created')))}<br>"
+           f"<b>Expires:</b> {e(str(b.get('expires')))}<br><b>Approvals:</b> {e(approvals)}")
+    if rej is not None:
+        out += f"<br><b>Rejected by</b> {e(rej.officer_id)}"
+    if v.row.outcome:
+        out += f"<br><b>DCC:</b> {e(v.row.outcome)}"
+    return out + "</p>"
+
+
+class Page(QWidget):
+    title = "Approvals"
+    order = 35
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.views: list[rstate.RequestView] = []
+        self.confirm: ConfirmDialog | None = None
+        top = QHBoxLayout()
+        self.actor = ActorPicker()
+        top.addWidget(self.actor, 1)
+        self.f_state = QComboBox()
+        self.f_state.addItem("all states", "")
+        for s in ("waiting", "approved", "rejected", "expired", "deferred", "submitted",
+                  "revoked"):
+            self.f_state.addItem(s, s)
+        self.f_state.currentIndexChanged.connect(self.refresh)
+        top.addWidget(self.f_state)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("approvalsTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self.show_details)
+        self.details = QTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setObjectName("requestDetails")
+        buttons = QHBoxLayout()
+        self.approve_button = QPushButton("&Approve (sign)…")
+        self.reject_reason = QLineEdit()
+        self.reject_reason.setPlaceholderText("reason for rejecting")
+        self.reject_button = QPushButton("&Reject…")
+        self.submit_button = QPushButton("&Submit to the DCC…")
+        self.approve_button.clicked.connect(self.approve)
+        self.reject_button.clicked.connect(self.reject)
+        self.submit_button.clicked.connect(self.submit)
+        for w in (self.approve_button, self.reject_reason, self.reject_button,
+                  self.submit_button):
+            buttons.addWidget(w)
+        self.message = QLabel("")
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.details)
+        split.setSizes([200, 300])
+        box = QVBoxLayout(self)
+        box.addLayout(top)
+        box.addWidget(split, 1)
+        box.addLayout(buttons)
+        box.addWidget(self.message)
+        self._update_buttons()
+
+    # -- data ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        ctx = self.services.ctx
+        self.actor.set_choices(identity.signing_choices(ctx))
+        keep = self.selected()
+        self.views = rstate.list_views(ctx, self.f_state.currentData() or None)
+        self.views.sort(key=lambda v: (v.state != "waiting", v.row.created), reverse=False)
+        self.table.setRowCount(len(self.views))
+        for i, v in enumerate(self.views):
+            certs = ", ".join(str(c.get("serial", ""))[-8:] for c in v.body["certificates"])
+            for j, text in enumerate([v.request_id, v.state, str(v.body.get("requested_by")),
+                                      str(v.body.get("reason")), str(v.body.get("urgency")),
+                                      certs, str(v.body.get("expires"))[:16]]):
+                self.table.setItem(i, j, QTableWidgetItem(text))
+        if keep is not None:
+            self.select(keep.request_id)
+        self.show_details()
+        win = self.window()
+        badge = getattr(win, "update_badges", None)
+        if callable(badge):
+            badge()
+        self._update_buttons()
+
+    def select(self, request_id: str) -> None:
+        for i, v in enumerate(self.views):
+            if v.request_id == request_id:
+                self.table.selectRow(i)
+                self.show_details()
+                return
+
+    def selected(self) -> rstate.RequestView | None:
+        rows = {i.row() for i in self.table.selectedItems()}
+        return self.views[min(rows)] if rows and min(rows) < len(self.views) else None
+
+    def show_details(self) -> None:
+        v = self.selected()
+        if v is None:
+            self.details.clear()
+        else:
+            self.details.setHtml(request_html(v, rstate.decoded_certificates(
+                self.services.ctx, v)))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        v = self.selected()
+        waiting = v is not None and v.state == "waiting"
+        self.approve_button.setEnabled(waiting)
+        self.reject_button.setEnabled(waiting)
+        self.submit_button.setEnabled(v is not None and v.state == "approved")
+
+    # -- actions --------------------------------------------------------------------------
+    def _confirm(self, title: str, action: str, then: Any) -> None:
+        v = self.selected()
+        if v is None:
+            return
+        summary = request_html(v, rstate.decoded_certificates(self.services.ctx, v))
+        dlg = ConfirmDialog(title, summary, action, self.services.ctx.env, v.request_id, self)
+        self.confirm = dlg
+        dlg.accepted.connect(then)
+        dlg.open()
+
+    def _run(self, fn: Any, *args: Any, done: str, **kwargs: Any) -> None:
+        def ok(_res: Any) -> None:
+            self.message.setText(done)
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self.message.setText(getattr(exc, "message", None) or str(exc))
+            self.refresh()
+
+        self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok, on_error=failed,
+                                  name=fn.__name__, **kwargs)
+
+    def _actor(self) -> tuple[str | None, str | None]:
+        c = self.actor.selected()
+        return (c.officer_id, c.key_id) if c else (None, None)
+
+    def approve(self) -> None:
+        v = self.selected()
+        if v is None:
+            return
+        who, key = self._actor()
+
+        def go() -> None:
+            self._run(revocation.approve, v.request_id, as_ref=who, key_ref=key,
+                      done=f"{v.request_id}: approved by {who}.")
+
+        self._confirm(f"Approve {v.request_id}: sign as {who}", "Approve and sign", go)
+
+    def reject(self) -> None:
+        v = self.selected()
+        if v is None:
+            return
+        reason = self.reject_reason.text().strip()
+        if not reason:
+            self.message.setText("Say why the request is rejected (the reason is signed).")
+            return
+        who, key = self._actor()
+        self._run(revocation.reject, v.request_id, as_ref=who, key_ref=key, reason=reason,
+                  done=f"{v.request_id}: rejected by {who}.")
+
+    def submit(self) -> None:
+        v = self.selected()
+        if v is None:
+            return
+
+        def go() -> None:
+            self._run(revocation.submit, v.request_id,
+                      done=f"{v.request_id}: submitted; the DCC revoked the certificates. "
+                           "The next portal poll fetches the CRL.")
+
+        self._confirm(f"Submit {v.request_id} to the DCC", "Revoke at the DCC", go)
+

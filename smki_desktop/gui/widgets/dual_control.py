@@ -1,0 +1,137 @@
+"""Widgets shared by the revocation and approval screens: "Sign as" (an officer and one of
+their linked keys, from the register, never from the profile) and the confirmation shown before
+anything irreversible: a plain summary, and in Live a typed confirmation."""
+
+from __future__ import annotations
+
+from smki_desktop.core.approvals import REASONS, URGENCIES
+from smki_desktop.core.environment import Environment
+from smki_desktop.gui.qt import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services.identity import SigningChoice
+
+
+class ActorPicker(QWidget):
+    """A combo of (officer, key) pairs that may sign here."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Sign as:"))
+        self.combo = QComboBox()
+        self.combo.setObjectName("signAs")
+        self.combo.setMinimumContentsLength(40)
+        row.addWidget(self.combo, 1)
+        self.choices: list[SigningChoice] = []
+
+    def set_choices(self, choices: list[SigningChoice]) -> None:
+        current = self.selected()
+        self.choices = choices
+        self.combo.clear()
+        for c in choices:
+            self.combo.addItem(c.label, c.officer_id + ":" + c.key_id)
+        if not choices:
+            self.combo.addItem("No officer with a linked file-signing credential", "")
+        if current is not None:
+            self.select(current.officer_id, current.key_id)
+
+    def select(self, officer_id: str, key_id: str | None = None) -> None:
+        for i, c in enumerate(self.choices):
+            if c.officer_id == officer_id and (key_id is None or c.key_id == key_id):
+                self.combo.setCurrentIndex(i)
+                return
+
+    def selected(self) -> SigningChoice | None:
+        i = self.combo.currentIndex()
+        return self.choices[i] if 0 <= i < len(self.choices) else None
+
+
+class ConfirmDialog(QDialog):
+    """A summary of what is about to happen, unmistakably worded; in Live the user types
+    `word` to enable the button."""
+
+    def __init__(self, title: str, summary_html: str, action: str, env: Environment,
+                 word: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("confirmDialog")
+        self.setWindowTitle(title)
+        self.word = word
+        box = QVBoxLayout(self)
+        self.summary = QTextEdit()
+        self.summary.setReadOnly(True)
+        self.summary.setHtml(summary_html)
+        self.summary.setMinimumSize(520, 220)
+        box.addWidget(self.summary)
+        self.typed = QLineEdit()
+        self.typed.setObjectName("typedConfirmation")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.ok = self.buttons.addButton(action, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.live = env is Environment.LIVE
+        if self.live:
+            box.addWidget(QLabel(f"This is the <b>Live</b> environment. Type <b>{word}</b> to "
+                                 "confirm:"))
+            box.addWidget(self.typed)
+            self.ok.setEnabled(False)
+            self.typed.textChanged.connect(
+                lambda t: self.ok.setEnabled(t.strip() == self.word))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        box.addWidget(self.buttons)
+
+
+class RevokeDialog(QDialog):
+    """Reason, justification, urgency and who signs a revocation request; the certificates it
+    names are listed, and in Live the user types REVOKE."""
+
+    def __init__(self, summary_html: str, choices: list[SigningChoice], env: Environment,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("revokeDialog")
+        self.setWindowTitle("Request revocation (needs an SRO's approval)")
+        box = QVBoxLayout(self)
+        self.summary = QTextEdit()
+        self.summary.setReadOnly(True)
+        self.summary.setHtml(summary_html)
+        self.summary.setMinimumSize(520, 140)
+        box.addWidget(self.summary)
+        self.reason = QComboBox()
+        for r in REASONS:
+            self.reason.addItem(r, r)
+        self.justification = QLineEdit()
+        self.justification.setPlaceholderText("why (signed with the request)")
+        self.urgency = QComboBox()
+        for u in URGENCIES:
+            self.urgency.addItem(u, u)
+        self.actor = ActorPicker()
+        self.actor.set_choices(choices)
+        for label, w in (("Reason", self.reason), ("Justification", self.justification),
+                         ("Urgency", self.urgency)):
+            row = QHBoxLayout()
+            row.addWidget(QLabel(label + ":"))
+            row.addWidget(w, 1)
+            box.addLayout(row)
+        box.addWidget(self.actor)
+        self.typed = QLineEdit()
+        self.typed.setObjectName("typedConfirmation")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.ok = self.buttons.addButton("File the signed request",
+                                         QDialogButtonBox.ButtonRole.AcceptRole)
+        if env is Environment.LIVE:
+            box.addWidget(QLabel("This is the <b>Live</b> environment. Type <b>REVOKE</b> to "
+                                 "confirm:"))
+            box.addWidget(self.typed)
+            self.ok.setEnabled(False)
+            self.typed.textChanged.connect(lambda t: self.ok.setEnabled(t.strip() == "REVOKE"))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        box.addWidget(self.buttons)

@@ -1,0 +1,221 @@
+"""Compromise incidents and Method 1 recovery: record a suspected compromise (when, which keys
+and certificates, who reported), the SRO's signed confirmation, re-keying in one step (a new key
+and a lint-clean replacement CSR for every affected role, EUI and usage, and one revocation
+request for the old certificates, which then goes through the SRO's approval), a checklist, and
+closing once the checklist is complete. Every step is audited."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.canonical import canonical_bytes, sha256_hex
+from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.core.incidents import OUTCOMES, ChecklistItem, check_can_close, checklist
+from smki_desktop.core.keys import KeyUsage
+from smki_desktop.core.officers import OfficerRole
+from smki_desktop.services import identity, revocation
+from smki_desktop.services.certificates import CertRecord, find_certificate, list_certificates
+from smki_desktop.services.context import AppContext
+from smki_desktop.services.csr import create_org_csr, write_csr
+from smki_desktop.services.keys import generate_key, get_key
+from smki_desktop.services.revocation_state import get_view
+from smki_desktop.store.atomic import check_output
+from smki_desktop.store.repos.incidents import EventRow, IncidentRow, IncidentsRepo
+
+CONFIRMATION_TYPE = "smki-desktop/incident-confirmation"
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    row: IncidentRow
+    events: list[EventRow]
+    checklist: list[ChecklistItem]
+    audit: AuditEntry | None = None
+
+    @property
+    def incident_id(self) -> str:
+        return self.row.incident_id
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.row.incident_id, "state": self.row.state, **self.row.data,
+                "checklist": [{"code": i.code, "done": i.done, "text": i.text}
+                              for i in self.checklist],
+                "events": [{"at": e.at, "action": e.action, "actor": e.actor,
+                            "details": e.details} for e in self.events]}
+
+
+def repo(ctx: AppContext) -> IncidentsRepo:
+    return IncidentsRepo(ctx.db, ctx.env.value)
+
+
+def _cert_entry(rec: CertRecord) -> dict[str, Any]:
+    return {"serial": rec.serial, "issuer": rec.issuer, "role": rec.role,
+            "eui": rec.eui, "usage": rec.usage, "key_id": rec.key_id, "family": rec.family}
+
+
+def view(ctx: AppContext, ref: str, audit: AuditEntry | None = None) -> IncidentView:
+    row = repo(ctx).get(ref.strip())
+    if row is None:
+        raise NotFound(f"No incident {ref!r} in the {ctx.env.label} environment.")
+    rekey = row.data.get("rekey") or {}
+    issued = []
+    if rekey:
+        certs = list_certificates(ctx)
+        for c in rekey.get("csrs", []):
+            issued.append(any(x.key_id == c["key_id"] and x.status == "accepted" for x in certs))
+    rv_state = get_view(ctx, rekey["revocation"]).state if rekey.get("revocation") else None
+    items = checklist(row.data, replacements_issued=issued, revocation_state=rv_state)
+    return IncidentView(row, repo(ctx).events(row.incident_id), items, audit)
+
+
+def list_incidents(ctx: AppContext) -> list[IncidentView]:
+    return [view(ctx, r.incident_id) for r in repo(ctx).all()]
+
+
+def open_incident(ctx: AppContext, *, suspected_at: str, reported_by: str, description: str,
+                  keys: list[str], certificates: list[str]) -> IncidentView:
+    """Record a suspected compromise: the certificates named, and every certificate of the store
+    on the keys named."""
+    if not reported_by.strip():
+        raise InputError("--reported-by: name who reported the suspected compromise.")
+    try:
+        when = datetime.fromisoformat(suspected_at.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--when {suspected_at!r}: not an ISO 8601 time.") from None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if not keys and not certificates:
+        raise InputError("--key/--cert: name at least one key or certificate.")
+    key_ids = [get_key(ctx, k).key_id for k in keys]
+    found: dict[tuple[str, str], CertRecord] = {}
+    for s in certificates:
+        rec = find_certificate(ctx, s)
+        found[(rec.issuer, rec.serial)] = rec
+    for rec in list_certificates(ctx):
+        if rec.key_id in key_ids and rec.family == "organisation":
+            found[(rec.issuer, rec.serial)] = rec
+    affected = [r for r in found.values() if r.status != "revoked"]
+    if not affected:
+        raise Refusal("The keys and certificates named have no Organisation certificate that is "
+                      "not already revoked: nothing to recover.")
+    now = ctx.clock.now().replace(microsecond=0)
+    iid = f"INC-{now:%Y%m%d}-{secrets.token_hex(2).upper()}"
+    data = {"environment": ctx.env.value, "suspected_at": when.isoformat(),
+            "reported_by": reported_by.strip(), "description": description.strip(),
+            "keys": sorted(set(key_ids) | {r.key_id for r in affected}),
+            "certificates": [_cert_entry(r) for r in affected], "recorded_at": now.isoformat()}
+    repo(ctx).add(IncidentRow(iid, ctx.env.value, "open", data, now.isoformat(),
+                              now.isoformat()))
+    entry = ctx.audit.record("incident.open", {"id": iid, "reported_by": reported_by.strip(),
+                                               "suspected_at": when.isoformat(),
+                                               "certificates": [r.serial for r in affected],
+                                               "keys": data["keys"]})
+    repo(ctx).add_event(iid, EventRow(now.isoformat(), "open", reported_by.strip(),
+                                      {"audit_seq": entry.seq}))
+    return view(ctx, iid, entry)
+
+
+def confirm(ctx: AppContext, ref: str, *, outcome: str, as_ref: str | None,
+            key_ref: str | None, note: str = "") -> IncidentView:
+    """The SRO's signed confirmation of whether compromise occurred (and so Method 1)."""
+    outcome = outcome.strip().lower()
+    if outcome not in OUTCOMES:
+        raise InputError(f"--outcome: {outcome!r}; use confirmed or not-compromised.")
+    v = view(ctx, ref)
+    if v.row.state != "open":
+        raise Refusal(f"{v.incident_id} is {v.row.state}.")
+    if v.row.data.get("confirmation"):
+        raise Refusal(f"{v.incident_id} is already confirmed "
+                      f"({v.row.data['confirmation']['outcome']}).")
+    actor = identity.resolve_actor(ctx, as_ref, key_ref, roles=(OfficerRole.SRO,),
+                                   what="confirming a compromise")
+    now = ctx.clock.now().replace(microsecond=0)
+    body = canonical_bytes({"type": CONFIRMATION_TYPE, "incident_id": v.incident_id,
+                            "outcome": outcome, "note": note, "at": now.isoformat(),
+                            "by": actor.officer.officer_id,
+                            "incident_sha256": sha256_hex(canonical_bytes(
+                                {k: v.row.data[k] for k in ("suspected_at", "reported_by",
+                                                            "certificates")}))})
+    sig = identity.sign(ctx, actor, body, now)
+    data = dict(v.row.data, confirmation={"outcome": outcome, "by": actor.officer.officer_id,
+                                          "at": now.isoformat(), "note": note})
+    entry = ctx.audit.record("incident.confirm", {"id": v.incident_id, "outcome": outcome,
+                                                  "by": actor.officer.officer_id},
+                             {"confirmation": body, "signature": sig})
+    repo(ctx).save(v.incident_id, "open", data, now.isoformat(),
+                   EventRow(now.isoformat(), "confirm", actor.officer.officer_id,
+                            {"outcome": outcome, "audit_seq": entry.seq}))
+    return view(ctx, v.incident_id, entry)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "", text)
+
+
+def rekey(ctx: AppContext, ref: str, *, as_ref: str | None, key_ref: str | None,
+          out_dir: Path) -> IncidentView:
+    """Method 1 in one step: new keys and lint-clean replacement CSRs for every affected role,
+    EUI and usage, and one revocation request for the old certificates (for an SRO to approve)."""
+    v = view(ctx, ref)
+    conf = v.row.data.get("confirmation") or {}
+    if conf.get("outcome") != "confirmed":
+        raise Refusal(f"Rule: re-keying follows the SRO's confirmation of the compromise; "
+                      f"{v.incident_id} is {conf.get('outcome') or 'not yet confirmed'}.")
+    if v.row.data.get("rekey"):
+        raise Refusal(f"{v.incident_id} was already re-keyed.")
+    actor = identity.resolve_actor(ctx, as_ref, key_ref, roles=(OfficerRole.ARO,),
+                                   what="re-keying after a compromise")
+    certs = v.row.data["certificates"]
+    plans = []
+    for c in certs:
+        path = out_dir / (f"{v.incident_id}-{c['role']}-{_slug(str(c['eui']))}-"
+                          f"{c['usage']}.csr.pem")
+        check_output(path)  # before any key is made: a CSR burns its key
+        plans.append((c, path))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    made = []
+    for c, path in plans:
+        key = generate_key(ctx, KeyUsage.parse(str(c["usage"])),
+                           f"{v.incident_id} replacement {c['role']} {c['eui']}").key
+        csr = create_org_csr(ctx, key.key_id, str(c["role"]), str(c["eui"]))
+        write_csr(ctx, csr.der, path, "pem", csr_id=csr.csr_id)
+        made.append({"replaces": c["serial"], "key_id": key.key_id, "csr_id": csr.csr_id,
+                     "path": str(path), "role": c["role"], "eui": c["eui"],
+                     "usage": c["usage"], "lint_ok": csr.report.ok})
+    rv = revocation.request(
+        ctx, [str(c["serial"]) for c in certs], reason="keyCompromise",
+        justification=f"Incident {v.incident_id}: {v.row.data.get('description') or 'compromise'}"
+                      f" (reported by {v.row.data.get('reported_by')})",
+        as_ref=actor.officer.officer_id, key_ref=actor.key.key_id, urgency="urgent",
+        incident_id=v.incident_id)
+    now = ctx.clock.now().replace(microsecond=0)
+    data = dict(v.row.data, rekey={"by": actor.officer.officer_id, "at": now.isoformat(),
+                                   "csrs": made, "revocation": rv.request.request_id})
+    entry = ctx.audit.record("incident.rekey", {
+        "id": v.incident_id, "by": actor.officer.officer_id,
+        "csrs": [{"csr_id": m["csr_id"], "key_id": m["key_id"], "replaces": m["replaces"]}
+                 for m in made], "revocation": rv.request.request_id})
+    repo(ctx).save(v.incident_id, "open", data, now.isoformat(),
+                   EventRow(now.isoformat(), "rekey", actor.officer.officer_id,
+                            {"csrs": len(made), "revocation": rv.request.request_id,
+                             "audit_seq": entry.seq}))
+    return view(ctx, v.incident_id, entry)
+
+
+def close(ctx: AppContext, ref: str, *, note: str = "") -> IncidentView:
+    v = view(ctx, ref)
+    if v.row.state == "closed":
+        raise Refusal(f"{v.incident_id} is already closed.")
+    check_can_close(v.checklist, v.incident_id)
+    now = ctx.clock.now().replace(microsecond=0)
+    entry = ctx.audit.record("incident.close", {"id": v.incident_id, "note": note,
+                                                "checklist": [i.code for i in v.checklist]})
+    repo(ctx).save(v.incident_id, "closed", dict(v.row.data, closed_at=now.isoformat(),
+                                                 close_note=note), now.isoformat(),
+                   EventRow(now.isoformat(), "close", "", {"audit_seq": entry.seq}))
+    return view(ctx, v.incident_id, entry)

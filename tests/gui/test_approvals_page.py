@@ -1,0 +1,186 @@
+"""The revocation flow in the GUI (pytest-qt, real simulator over mutual TLS, real keyring):
+Revoke on the Certificates page files the ARO's signed request, the Approvals entry shows a
+badge, the SRO sees the decoded request and approves it after a summary, submission revokes it
+at the simulator, and after the CRL the certificate shows as revoked. An ARO approving is
+refused with the rule shown; in Live, confirmations need the typed word."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.services import revocation_state, simulator_control
+from tests.integration.identity_helpers import issue_org, make_team, serial_of
+
+SHOTS = os.environ.get("SMKI_SCREENSHOTS")  # a folder: save pictures of the pages there
+
+
+@pytest.fixture
+def team(window, cli_run, tmp_path: Path):  # type: ignore[no-untyped-def]
+    t = make_team(window.ctx, cli_run, tmp_path)
+    yield t
+    simulator_control.stop(window.ctx)
+
+
+def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(SHOTS) / name))
+
+
+def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) -> None:  # type: ignore[no-untyped-def]
+    ctx = window.ctx
+    cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-91")
+    page = window.go_to("Certificates")
+    page.refresh()
+    row = next(i for i, r in enumerate(page.records) if r.serial.lstrip("0") == serial_of(cert))
+    page.table.selectRow(row)
+    page.revoke_selected()
+    dlg = page.revoker.dialog
+    summary = dlg.summary.toPlainText()
+    assert "to be revoked" in summary and serial_of(cert) in summary.upper()
+    dlg.reason.setCurrentIndex(dlg.reason.findData("keyCompromise"))
+    dlg.justification.setText("laptop stolen on the train")
+    dlg.actor.select(team.aro)
+    _shot(dlg, "revoke-request-dialog.png")
+    dlg.accept()
+    qtbot.waitUntil(lambda: page.revoker.last_id is not None, timeout=20000)
+    rid = page.revoker.last_id
+    assert "waits for an SRO's approval" in page.result_label.text()
+
+    # the badge, and the inbox
+    window.update_badges()
+    approvals_row = next(i for i, e in enumerate(window.entries) if e.module == "approvals")
+    qtbot.waitUntil(lambda: window.sidebar.item(approvals_row).text() == "Approvals (1)",
+                    timeout=10000)
+    inbox = window.go_to("Approvals")
+    inbox.refresh()
+    inbox.select(rid)
+    text = inbox.details.toPlainText()
+    assert rid in text and "keyCompromise" in text and "laptop stolen" in text
+    assert "supplier (02)" in text and "90-B3-D5-1F-30-01-00-91" in text
+    _shot(window, "approvals-inbox.png")
+
+    # an ARO approving is refused, the rule shown, nothing changes
+    inbox.actor.select(team.aro)
+    inbox.approve()
+    inbox.confirm.accept()
+    qtbot.waitUntil(lambda: "Rule: no self-approval" in inbox.message.text(), timeout=20000)
+    assert revocation_state.get_view(ctx, rid).state == "waiting"
+
+    # the SRO approves after the summary
+    inbox.select(rid)
+    inbox.actor.select(team.sro)
+    inbox.approve()
+    assert "This cannot be undone" in inbox.confirm.summary.toPlainText()
+    assert not inbox.confirm.live  # Test: no typed confirmation
+    inbox.confirm.accept()
+    qtbot.waitUntil(lambda: "approved by" in inbox.message.text(), timeout=20000)
+    assert revocation_state.get_view(ctx, rid).state == "approved"
+    qtbot.waitUntil(lambda: window.sidebar.item(approvals_row).text() == "Approvals",
+                    timeout=10000)
+    inbox.select(rid)
+    assert inbox.submit_button.isEnabled()
+    inbox.submit()
+    inbox.confirm.accept()
+    qtbot.waitUntil(lambda: "submitted" in inbox.message.text(), timeout=30000)
+    assert cli_run("portal", "poll").code == 0
+    inbox.refresh()
+    inbox.select(rid)
+    assert "— revoked" in inbox.details.toPlainText()
+    page = window.go_to("Certificates")
+    page.refresh()
+    assert page.table.item(row, 4).text() == "revoked"
+
+
+def test_live_confirmations_need_the_typed_word(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.widgets.dual_control import ConfirmDialog, RevokeDialog
+
+    dlg = ConfirmDialog("Approve", "<p>x</p>", "Approve and sign", Environment.LIVE, "RV-1")
+    qtbot.addWidget(dlg)
+    assert dlg.live and not dlg.ok.isEnabled()
+    dlg.typed.setText("RV-2")
+    assert not dlg.ok.isEnabled()
+    dlg.typed.setText("RV-1")
+    assert dlg.ok.isEnabled()
+    rv = RevokeDialog("<p>You are asking for <b>1 certificate</b> to be <b>revoked</b>.</p>", [],
+                      Environment.LIVE)
+    qtbot.addWidget(rv)
+    assert not rv.ok.isEnabled()
+    _shot(rv, "revoke-request-dialog-live.png")
+    rv.typed.setText("REVOKE")
+    assert rv.ok.isEnabled()
+    test = RevokeDialog("<p>x</p>", [], Environment.TEST)
+    qtbot.addWidget(test)
+    assert test.ok.isEnabled()
+
+
+def test_incident_page_records_confirms_and_rekeys(window, qtbot, team, tmp_path: Path  # type: ignore[no-untyped-def]
+                                                   ) -> None:
+    ctx = window.ctx
+    cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-92")
+    page = window.go_to("Incidents")
+    page.refresh()
+    page.open_incident()
+    dlg = page.dialog
+    dlg.when.setText("2026-12-03T22:10:00Z")
+    dlg.reported_by.setText("DCC Service Desk")
+    dlg.description.setText("HSM backup tape lost")
+    dlg.certs.setText(serial_of(cert))
+    dlg.accept()
+    qtbot.waitUntil(lambda: "Incident recorded" in page.message.text(), timeout=20000)
+    page.refresh()
+    page.table.selectRow(0)
+    iid = page.selected().incident_id
+    assert "SRO confirmation: awaited" in page.details.toPlainText()
+    page.actor.select(team.sro)
+    page.confirm()
+    qtbot.waitUntil(lambda: "confirmation signed by" in page.message.text(), timeout=20000)
+    page.select(iid)
+    page.actor.select(team.aro)
+    page.rekey(str(tmp_path / "csrs"))
+    assert "revoke" in page.dialog.summary.toPlainText()
+    page.dialog.accept()
+    qtbot.waitUntil(lambda: "replacement CSRs made" in page.message.text(), timeout=30000)
+    page.select(iid)
+    text = page.details.toPlainText()
+    assert "Replacement keys and CSRs: 1 made" in text and "waiting" in text
+    assert len(list((tmp_path / "csrs").glob("*.csr.pem"))) == 1
+    window.update_badges()
+    row = next(i for i, e in enumerate(window.entries) if e.module == "approvals")
+    qtbot.waitUntil(lambda: window.sidebar.item(row).text() == "Approvals (1)", timeout=10000)
+    dash = window.go_to("Dashboard")
+    qtbot.waitUntil(lambda: "1 request(s) waiting" in dash.revocation_label.text(),
+                    timeout=10000)
+    assert "Register: not linked" in dash.register_label.text()
+    _shot(window, "incident-page.png")
+
+
+def test_officers_page_signs_register_changes_as_the_chosen_officer(window, qtbot, team  # type: ignore[no-untyped-def]
+                                                                    ) -> None:
+    page = window.go_to("Officers")
+    page.refresh()
+    # the ARO cannot suspend anyone; the SRO can, and the change carries their signature
+    page.select(team.aro)
+    page.actor.select(team.aro)
+    page.suspend()
+    page.text_dialog.edit.setText("investigation")
+    page.text_dialog.accept()
+    qtbot.waitUntil(lambda: "no one changes their own standing" in page.message.text(),
+                    timeout=20000)
+    page.select(team.aro)
+    page.actor.select(team.sro)
+    page.suspend()
+    page.text_dialog.edit.setText("investigation")
+    page.text_dialog.accept()
+    qtbot.waitUntil(lambda: "suspended" in page.message.text(), timeout=20000)
+    row = next(r for r in range(page.table.rowCount())
+               if page.table.item(r, 0).text() == team.aro)
+    assert page.table.item(row, 2).text() == "suspended"
+    signer = window.ctx.db.conn().execute(
+        "SELECT signer FROM officer_log WHERE officer_id=? AND action='suspend'",
+        (team.aro,)).fetchone()["signer"]
+    assert signer == team.sro

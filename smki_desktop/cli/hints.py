@@ -58,6 +58,19 @@ CLI_HINTS: dict[str, str] = {
     "field.shares": "option --shares M-of-N (restore: --shares FILE...)",
     "field.witness": "option --witness",
     "token.use": "{smki} token use --module M --token LABEL",
+    "field.revocation-reason": "option --reason",
+    "field.urgency": "option --urgency",
+    "field.signer": "options --as OFFICER --key KEY",
+    "field.officer": "option --officer REGISTER_ID",
+    "field.reported-by": "option --reported-by",
+    "field.when": "option --when",
+    "field.incident-subject": "option --key or --cert",
+    "field.outcome": "option --outcome",
+    "field.revoke-certificates": "SERIAL... or --eui",
+    "field.justification": "option --justification",
+    "csr.authorise": "{smki} csr authorise FILE --as SRO --key K",
+    "credential.request.officer": "{smki} credential request --purpose file-signing --officer ID",
+    "officer.link-profile": "{smki} officer link-profile ID",
 }
 
 

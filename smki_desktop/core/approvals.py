@@ -61,15 +61,15 @@ def rules_from_dict(doc: Mapping[str, Any]) -> dict[str, ApprovalRule]:
 def check_reason(reason: str) -> str:
     r = reason.strip()
     if r not in REASONS:
-        raise InputError(f"--reason: {reason!r} is not a revocation reason; use one of "
-                         + ", ".join(REASONS) + ".")
+        raise InputError(f"Reason {reason!r} is not a revocation reason; use one of "
+                         + ", ".join(REASONS) + ".", hint="field.revocation-reason")
     return r
 
 
 def check_urgency(urgency: str) -> str:
     u = urgency.strip().lower()
     if u not in URGENCIES:
-        raise InputError(f"--urgency: {urgency!r}; use normal or urgent.")
+        raise InputError(f"Urgency {urgency!r}: use normal or urgent.", hint="field.urgency")
     return u
 
 

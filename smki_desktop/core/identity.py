@@ -43,8 +43,8 @@ def check_credential_names(officer_id: str, register_id_in_subject: str) -> None
         raise Refusal(
             "Rule: a file-signing credential names its officer's register id in its subject "
             f"(serialNumber); this one names none, so it cannot be linked to {officer_id}. "
-            f"Request one with `smki credential request --purpose file-signing --officer "
-            f"{officer_id}`.")
+            f"Request a file-signing credential for {officer_id}.",
+            hint="credential.request.officer")
     if register_id_in_subject.upper() != officer_id.upper():
         raise Refusal(
             f"Rule: a key is linked only to the officer its credential names; this credential "

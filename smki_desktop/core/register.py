@@ -40,7 +40,8 @@ def change_body(*, env: Environment, officer_id: str, action: str, at: str, sign
 def _need_sro(standings: Mapping[str, Standing], signer: str, subject: Standing,
               what: str) -> None:
     if not signer:
-        raise Refusal(f"Rule: {what} needs an active SRO's signature; give --as SRO --key KEY.")
+        raise Refusal(f"Rule: {what} needs an active SRO's signature; name the SRO and their "
+                      "key.", hint="field.signer")
     s = standings.get(signer)
     if s is None:
         raise Refusal(f"Rule: {what} is signed by an SRO of the register; {signer} is not in "

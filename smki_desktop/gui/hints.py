@@ -55,6 +55,19 @@ GUI_HINTS: dict[str, str] = {
     "field.shares": "the shares (M of N) or the share files chosen",
     "field.witness": "the witness's name as the ceremony file gives it",
     "token.use": "Settings → Tokens → PKCS#11 module",
+    "field.revocation-reason": "the reason in the Revoke dialog",
+    "field.urgency": "the urgency in the Revoke dialog",
+    "field.signer": "the 'Sign as' choice (officer and key)",
+    "field.officer": "the officer (register entry) the credential is for",
+    "field.reported-by": "who reported it, on the Incidents page",
+    "field.when": "when it was suspected, on the Incidents page",
+    "field.incident-subject": "the keys or certificates on the Incidents page",
+    "field.outcome": "the SRO's outcome on the Incidents page",
+    "field.revoke-certificates": "select the certificates on the Certificates page",
+    "field.justification": "the justification in the Revoke dialog",
+    "csr.authorise": "Approvals → an SRO authorises the Organisation CSR",
+    "credential.request.officer": "Settings → Portal → Request a file-signing credential",
+    "officer.link-profile": "Officers → select the officer → This is me",
 }
 
 

@@ -302,7 +302,7 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
     if use_sim and purpose == "file-signing" and not register_id:
         raise Refusal("Rule: the DCC issues a file-signing credential only to an officer it has "
                       "verified, naming their register id; in Test the simulator does the same. "
-                      "Give --officer REGISTER_ID (a verified register entry).")
+                      "Name the officer (a verified register entry).", hint="field.officer")
     if use_sim:
         from smki_desktop.core import ws_xml as W
         from smki_desktop.portal.outbox import new_ref

@@ -76,8 +76,8 @@ def default_actor_refs(ctx: AppContext) -> tuple[str, str]:
     usable key; InputError naming --as/--key otherwise."""
     linked = officer_service.profile_officer(ctx)
     if linked is None:
-        raise InputError("--as/--key: name the officer (register id) and the key; the local "
-                         "profile is linked to no register entry (`smki officer link-profile`).")
+        raise InputError("Signer: name the officer (register id) and the key; the local "
+                         "profile is linked to no register entry.", hint="field.signer")
     usable = []
     for c in linked.credentials:
         if c.flagged:
@@ -86,8 +86,8 @@ def default_actor_refs(ctx: AppContext) -> tuple[str, str]:
             if find_credential(ctx, "file-signing", c.key_id) is not None:
                 usable.append(c.key_id)
     if len(usable) != 1:
-        raise InputError(f"--key: {linked.officer_id} has {len(usable)} usable keys; name one "
-                         "with --key.")
+        raise InputError(f"Key: {linked.officer_id} has {len(usable)} usable keys; name the "
+                         "one to sign with.", hint="field.key")
     return linked.officer_id, usable[0]
 
 

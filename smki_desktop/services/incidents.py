@@ -83,14 +83,16 @@ def open_incident(ctx: AppContext, *, suspected_at: str, reported_by: str, descr
     """Record a suspected compromise: the certificates named, and every certificate of the store
     on the keys named."""
     if not reported_by.strip():
-        raise InputError("--reported-by: name who reported the suspected compromise.")
+        raise InputError("Reported by: name who reported the suspected compromise.",
+                         hint="field.reported-by")
     try:
         when = datetime.fromisoformat(suspected_at.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"--when {suspected_at!r}: not an ISO 8601 time.") from None
+        raise InputError(f"When {suspected_at!r}: not an ISO 8601 time.",
+                         hint="field.when") from None
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     if not keys and not certificates:
-        raise InputError("--key/--cert: name at least one key or certificate.")
+        raise InputError("Name at least one key or certificate.", hint="field.incident-subject")
     key_ids = [get_key(ctx, k).key_id for k in keys]
     found: dict[tuple[str, str], CertRecord] = {}
     for s in certificates:
@@ -125,7 +127,8 @@ def confirm(ctx: AppContext, ref: str, *, outcome: str, as_ref: str | None,
     """The SRO's signed confirmation of whether compromise occurred (and so Method 1)."""
     outcome = outcome.strip().lower()
     if outcome not in OUTCOMES:
-        raise InputError(f"--outcome: {outcome!r}; use confirmed or not-compromised.")
+        raise InputError(f"Outcome {outcome!r}: use confirmed or not-compromised.",
+                         hint="field.outcome")
     v = view(ctx, ref)
     if v.row.state != "open":
         raise Refusal(f"{v.incident_id} is {v.row.state}.")

@@ -104,8 +104,7 @@ def require_authorised(ctx: AppContext, der: bytes) -> str | None:
                 seen.append(f"{row.request_id}: {exc.message}")
                 continue
             return row.request_id
-    smki = "smki --env live" if ctx.env.value == "live" else "smki"
     raise Refusal(f"Rule: in the {ctx.env.label} environment an Organisation CSR is sent only "
                   f"with an active SRO's authorisation; this CSR has none valid"
                   + (f" ({'; '.join(seen)})" if seen else "")
-                  + f". An SRO authorises it with `{smki} csr authorise FILE --as SRO --key K`.")
+                  + ". An SRO must authorise it first.", hint="csr.authorise")

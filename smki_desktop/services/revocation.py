@@ -80,7 +80,7 @@ def _repository_entries(ctx: AppContext, euis: list[str], role: str | None
         found = [e for e in repository.search(ctx, subject_eui=eui, role=role).entries
                  if e.status != "R"]
         if not found:
-            raise NotFound(f"--eui {eui}: the Repository has no Organisation certificate in use "
+            raise NotFound(f"EUI {eui}: the Repository has no Organisation certificate in use "
                            f"for this EUI{' and role ' + role if role else ''}.")
         for e in found:
             cert = x509.load_der_x509_certificate(e.certificate_der)
@@ -99,11 +99,13 @@ def request(ctx: AppContext, serials: list[str], *, reason: str, justification: 
     """The ARO's signed revocation request for exact certificates: of the store (by serial),
     or found in the SMKI Repository by subject EUI (and role)."""
     if not serials and not euis:
-        raise InputError("SERIAL: name at least one certificate to revoke (or --eui).")
+        raise InputError("Name at least one certificate to revoke (by serial or EUI).",
+                         hint="field.revoke-certificates")
     reason = check_reason(reason)
     urgency = check_urgency(urgency)
     if not justification.strip():
-        raise InputError("--justification: say why these certificates must be revoked.")
+        raise InputError("Justification: say why these certificates must be revoked.",
+                         hint="field.justification")
     certs = []
     for s in serials:
         rec = find_certificate(ctx, s, issuer)
@@ -206,7 +208,7 @@ def approve(ctx: AppContext, ref: str, *, as_ref: str | None, key_ref: str | Non
 def reject(ctx: AppContext, ref: str, *, as_ref: str | None, key_ref: str | None,
            reason: str) -> Changed:
     if not reason.strip():
-        raise InputError("--reason: say why the request is rejected.")
+        raise InputError("Reason: say why the request is rejected.", hint="field.reason")
     v, actor, _ = _decide(ctx, ref, as_ref, key_ref, "rejecting a revocation")
     now = ctx.clock.now().replace(microsecond=0)
     body = canonical_bytes({"type": REJECTION_TYPE, "request_id": v.request_id,
@@ -225,7 +227,7 @@ def reject(ctx: AppContext, ref: str, *, as_ref: str | None, key_ref: str | None
 def defer(ctx: AppContext, ref: str, reason: str) -> Changed:
     """Record that the SMKI PMA deferred the revocation (e.g. a supplier failure, MP134A)."""
     if not reason.strip():
-        raise InputError("--reason: quote the SMKI PMA's deferral.")
+        raise InputError("Reason: quote the SMKI PMA's deferral.", hint="field.reason")
     v = get_view(ctx, ref)
     repo(ctx).set_state(v.request_id, deferred_reason=reason.strip())
     entry = ctx.audit.record("revoke.defer", {"id": v.request_id, "reason": reason.strip()})

@@ -127,3 +127,42 @@ def test_text_transcript_has_places_for_witnesses() -> None:
     text = render_text(Journal((begin,)))
     assert text.count("Signature: ____") == 2 and "Witness: W Two" in text
     assert "TEST" in text
+
+
+# -- hostile or careless files (review of issue 14) ----------------------------------------------
+
+@pytest.mark.parametrize(("text", "words"), [
+    (EXAMPLE + "\nx = " + "[" * 3000 + "]" * 3000 + "\n", ["nested too deeply"]),
+    ("a = " + "{b=" * 3000 + "1" + "}" * 3000 + "\n" + EXAMPLE, ["nested too deeply"]),
+    (_with("threshold = 3", "threshold = " + "9" * 5000), ["not a usable TOML value"]),
+])
+def test_hostile_toml_is_a_clear_input_error(text: str, words: list[str]) -> None:
+    """Deep nesting and huge integers used to escape as RecursionError/ValueError tracebacks."""
+    with pytest.raises(InputError) as exc:
+        parse_ceremony(text, "evil.toml")
+    assert "evil.toml" in exc.value.message
+    for w in words:
+        assert w in exc.value.message
+
+
+@pytest.mark.parametrize(("old", "new", "field"), [
+    # a newline in a name forges lines (a fake signature) in the printed transcript
+    ('witnesses = ["Wendy Witness"]',
+     'witnesses = ["Wendy Witness\\nSignature: W. Witness (signed)   Date: today"]',
+     "roles.witnesses"),
+    ('administrator = "Ada Aro"', 'administrator = "Ada\\rAro"', "roles.administrator"),
+    ('purpose = "', 'purpose = "\\u0000', "purpose"),
+    ('administrator = "Ada Aro"', 'administrator = "Ada \\u202eorA"', "roles.administrator"),
+    ('custodians = ["Cara One"', 'custodians = ["Cara\\u2028One"', "roles.custodians"),
+    ('name = "supplier-ds"\nrole = "supplier"', 'name = "supplier-ds"\nrole = "supplier"\n'
+     'cn = "x\\ny"', "keys[1].cn"),
+])
+def test_control_and_format_characters_are_refused(old: str, new: str, field: str) -> None:
+    with pytest.raises(InputError) as exc:
+        parse_ceremony(_with(old, new), "c.toml")
+    assert field in exc.value.message and "control or format character" in exc.value.message
+
+
+def test_a_one_share_threshold_is_refused_as_the_cli_does() -> None:
+    with pytest.raises(InputError, match=r"backup\.threshold.*plain copy"):
+        parse_ceremony(_with("threshold = 3", "threshold = 1"), "c.toml")

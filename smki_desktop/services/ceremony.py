@@ -216,6 +216,7 @@ class CeremonyRun:
         except OSError as exc:
             raise Refusal(f"Output folder {self.out}: cannot be made ({exc.strerror}).") \
                 from None
+        self._refuse_links()
         self._lock()
         if self.journal_path.exists():
             data = self.journal_path.read_bytes()
@@ -262,6 +263,18 @@ class CeremonyRun:
                                                  "output_dir": str(self.out)},
                               {"ceremony_file": self.checked.file_sha256})
 
+    def _refuse_links(self) -> None:
+        """Nothing in the output folder may be a symbolic link: a link named `backup`, `csr`
+        or `transcript.jsonl` would send key backups, share words or the journal somewhere
+        else than the media the team is looking at."""
+        for root, dirs, files in os.walk(self.out, followlinks=False):
+            for name in dirs + files:
+                p = Path(root) / name
+                if p.is_symlink():
+                    raise Refusal(f"{p} is a symbolic link (to {os.readlink(p)}); nothing in a "
+                                  "ceremony's output folder may point elsewhere. Remove it and "
+                                  "re-run; nothing was done in this step.")
+
     def _lock(self) -> None:
         """One run at a time per output folder (two would interleave the journal); the OS
         drops the lock when the process ends, even by SIGKILL."""
@@ -281,7 +294,8 @@ class CeremonyRun:
         entry = make_entry(len(self._entries) + 1, prev, step, event,
                            self.ctx.clock.now().isoformat(), data)
         if write and not self.rehearsal:
-            with open(self.journal_path, "ab") as fh:
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+            with open(os.open(self.journal_path, flags, 0o644), "ab") as fh:
                 fh.write(entry_line(entry))
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -341,6 +355,8 @@ class CeremonyRun:
         if step.step_id in self.journal.done() and step.step_id != "finish":
             raise Refusal(f"Step {step.step_id} is already done; it is never done twice.")
         ack = self._acked(step)
+        if not self.rehearsal:
+            self._refuse_links()
         interrupted = step.step_id in self.journal.started_not_done()
         if not (step.step_id == "finish" and "finish" in self.journal.done()):
             self._append(step.step_id, "started", {"resuming": interrupted})
@@ -396,6 +412,10 @@ class CeremonyRun:
                     if adopted is None:
                         bad.append(f"{k.name}: the output {p} already exists and is not this "
                                    "ceremony's; outputs are never overwritten")
+                b = self._backup_path(k)
+                if b is not None and b.exists() and f"key:{k.name}" not in self.journal.done():
+                    bad.append(f"{k.name}: the backup output {b} already exists and is not "
+                               "this ceremony's; outputs are never overwritten")
         if bad:
             raise Refusal("Rehearsal failed; no real key was made: " + " | ".join(bad))
         return ({"throwaway_keys": len(self.plan.keys), "csrs": results},
@@ -503,11 +523,40 @@ class CeremonyRun:
                 "adopted_after_interruption": adopted}
         return data, [f"CSR {k.name}: {rel} (lint clean, SHA-256 {_sha(der)[:16]}…)"]
 
+    def _backup_path(self, k: CeremonyKey) -> Path | None:
+        if k.backup == "passphrase":
+            return self.out / "backup" / f"{k.name}.smkikey"
+        if k.backup == "shares":
+            return self.out / "backup" / k.name
+        return None
+
+    def _adopt_backup(self, k: CeremonyKey, info: KeyInfo, path: Path,
+                      interrupted: bool) -> None:
+        """A backup output already there is kept only if this step made it before an
+        interruption, for this very key; anything else would record someone else's file as
+        this key's backup (and leave the key without one)."""
+        key_file = path if path.is_file() else next(iter(sorted(path.glob("*.smkikey"))), path)
+        problem = "" if interrupted else "this step had not started"
+        if not problem:
+            try:
+                doc = key_backup.read_key_file(key_file)
+                if doc["key_id"] != info.key_id or doc["environment"] != self.ctx.env.value:
+                    problem = "it is the backup of another key"
+            except InputError:
+                problem = "it is not a key backup"
+        if problem:
+            raise Refusal(f"{path} already exists and is not this ceremony's backup of "
+                          f"{k.name} ({problem}); outputs are never overwritten. Move it away "
+                          "and re-run.")
+
     def _do_backup(self, step: Step, _a: dict[str, Any],
                    interrupted: bool) -> tuple[dict[str, Any], list[str]]:
         k = next(x for x in self.plan.keys if x.name == step.key)
         info = self._key_of(k)
         base = self.out / "backup"
+        target = self._backup_path(k)
+        if target is not None and target.exists():
+            self._adopt_backup(k, info, target, interrupted)
         base.mkdir(parents=True, exist_ok=True)
         files: dict[str, str] = {}
         shares: dict[str, dict[str, str]] = {}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core.ceremony_transcript import Journal, parse_journal, render_text
@@ -34,6 +35,11 @@ def _file_sha(path: Path) -> str:
 
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+
+
+def _key_id(cert: x509.Certificate) -> str:
+    return _sha(cert.public_key().public_bytes(serialization.Encoding.DER,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
 def witness_signature_path(folder: Path, witness: str) -> Path:
@@ -70,6 +76,14 @@ def witness_sign(ctx: AppContext, transcript: Path, witness: str,
     identity = officer_identity(ctx, key_ref)
     if identity.key_id == begin["data"]["administrator"]["key_id"]:
         raise Refusal("That is the administrator's credential; a witness signs with their own.")
+    for other in sorted(transcript.parent.glob("witness-*.p7s")):
+        try:
+            signer = verify_detached(data, other.read_bytes()).signer_certificate
+        except SignatureInvalid:
+            continue
+        if signer is not None and _key_id(signer) == identity.key_id:
+            raise Refusal(f"That credential already signed this transcript as another witness "
+                          f"({other.name}); each witness signs with their own.")
     out = witness_signature_path(transcript.parent, name)
     sig = sign_as_officer(ctx, data, identity)
     write_atomic(out, sig)
@@ -151,6 +165,8 @@ def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
         rep.problems.append(f"the signature file {SIGNATURE} is missing")
     except SignatureInvalid as exc:  # SignerUntrusted too: another environment's credential
         rep.problems.append(f"the administrator's signature does not verify: {exc.message}")
+    admin_key = begin["data"]["administrator"]["key_id"]
+    witness_keys: dict[str, str] = {}
     for w in plan.get("witnesses", []):
         wpath = witness_signature_path(folder, w)
         if not wpath.exists():
@@ -159,9 +175,19 @@ def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
             continue
         try:
             wv = verify_detached(data, wpath.read_bytes(), trust_anchors=anchors)
-            subject = wv.signer_certificate.subject.rfc4514_string() \
-                if wv.signer_certificate else "?"
-            rep.checked.append(f"witness {w}: signature by {subject}")
+            wcert = wv.signer_certificate
+            assert wcert is not None
+            subject = wcert.subject.rfc4514_string()
+            wkey = _key_id(wcert)
+            if wkey == admin_key:
+                rep.problems.append(f"witness {w}'s signature was made with the "
+                                    "administrator's credential, not the witness's own")
+            elif wkey in witness_keys:
+                rep.problems.append(f"witness {w}'s signature was made with the same "
+                                    f"credential as witness {witness_keys[wkey]}'s")
+            else:
+                witness_keys[wkey] = w
+                rep.checked.append(f"witness {w}: signature by {subject}")
         except SignatureInvalid as exc:
             rep.problems.append(f"witness {w}'s signature does not verify: {exc.message}")
     finish_seq = next(e["seq"] for e in journal.entries

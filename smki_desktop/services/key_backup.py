@@ -38,6 +38,10 @@ KEY_FORMAT = "smki-key-backup/1"
 SHARE_FORMAT = "smki-key-share/1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
 MIN_PASSPHRASE = 12
+MAX_FILE = 1024 * 1024  # a key backup or share file is a few KiB
+# scrypt costs a restore accepts: the file's own parameters run BEFORE its authenticity can be
+# checked, so a hostile file could otherwise ask for gigabytes of memory
+SCRYPT_LIMITS = {"n": (2 ** 14, 2 ** 20), "r": (1, 16), "p": (1, 4)}
 SEPARATE_WARNING = ("The shares must now be separated: give each custodian their own share "
                     "file and delete every other copy from this folder and this machine. Any "
                     "{t} of them together rebuild the key.")
@@ -204,10 +208,22 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
 
 # -- restore -----------------------------------------------------------------------------------
 
+def _read_small(path: Path, what: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read as {what} ({exc.strerror or exc}).") \
+            from None
+    if len(data) > MAX_FILE:
+        raise InputError(f"{path}: larger than {MAX_FILE // 1024} KiB, not {what}.")
+    return data
+
+
 def read_key_file(path: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
+        doc = json.loads(_read_small(path, "a key backup file"))
+    except (ValueError, RecursionError) as exc:
         raise InputError(f"{path}: not a key backup file ({exc}).") from None
     if not isinstance(doc, dict) or doc.get("format") != KEY_FORMAT:
         raise InputError(f"{path}: not a key backup file (format {KEY_FORMAT} expected).")
@@ -215,13 +231,33 @@ def read_key_file(path: Path) -> dict[str, Any]:
               "protection", "nonce", "ciphertext"):
         if k not in doc:
             raise InputError(f"{path}: field {k} is missing.")
+    prot = doc["protection"]
+    if not isinstance(prot, dict) or prot.get("kind") not in ("passphrase", "shares"):
+        raise InputError(f"{path}: field protection is not a passphrase or shares protection.")
+    ints = ("n", "r", "p") if prot["kind"] == "passphrase" else ("threshold", "shares",
+                                                                 "share_set")
+    for k in ints:
+        v = prot.get(k)
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise InputError(f"{path}: field protection.{k} is missing or not a whole number.")
+    if prot["kind"] == "passphrase":
+        for k, (lo, hi) in SCRYPT_LIMITS.items():
+            if not lo <= prot[k] <= hi or (k == "n" and prot[k] & (prot[k] - 1)):
+                raise InputError(f"{path}: field protection.{k} = {prot[k]} is outside "
+                                 f"{lo}..{hi}; this application never writes such a backup.")
+        if not isinstance(prot.get("salt"), str):
+            raise InputError(f"{path}: field protection.salt is missing.")
+    elif not 1 <= prot["threshold"] <= prot["shares"] <= 16:
+        raise InputError(f"{path}: field protection.threshold/shares is not M-of-N.")
+    if not isinstance(doc["certificates"], list):
+        raise InputError(f"{path}: field certificates is not a list.")
     return doc
 
 
 def read_share_file(path: Path) -> dict[str, str]:
     try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = _read_small(path, "a share file").decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InputError(f"{path}: cannot be read as a share file ({exc}).") from None
     fields: dict[str, str] = {}
     for n, line in enumerate(text.splitlines(), 1):
@@ -343,14 +379,19 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
     prot = doc["protection"]
     if prot.get("kind") != "shares":
         raise InputError(f"{kpath}: this backup is under a passphrase, not shares.")
-    words = [s["mnemonic"] for s in shares]
-    if len(set(words)) != len(words):
-        raise InputError("--shares: the same share is given twice.")
+    words = [" ".join(s["mnemonic"].lower().split()) for s in shares]
+    members: dict[int, Path] = {}
     for p, w in zip(share_paths, words, strict=True):
         try:
-            ident = shamir_mnemonic.Share.from_mnemonic(w).common_parameters().identifier
+            parsed = shamir_mnemonic.Share.from_mnemonic(w)
+            ident = parsed.common_parameters().identifier
         except shamir_mnemonic.MnemonicError as exc:
             raise Refusal(f"The share {p.name} is wrong or damaged: {exc}") from None
+        if parsed.index in members:  # one custodian's share counted twice
+            raise InputError(f"--shares: {p.name} and {members[parsed.index].name} are "
+                             f"the same share (number {parsed.index + 1}); each share "
+                             "counts once.")
+        members[parsed.index] = p
         if int(ident) != int(prot.get("share_set", -1)):
             raise Refusal(f"The share {p.name} is wrong: it belongs to another backup (share "
                           f"set {ident}; this key's is {prot.get('share_set')}).")

@@ -1,0 +1,145 @@
+"""A hostile or careless ceremony (issue 14 review): links in the output folder that point
+elsewhere, a backup output already in the way, a witness signature swapped for the
+administrator's or repeated for a second witness, and no secret in anything the run leaves."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from smki_desktop.core.errors import Refusal
+from smki_desktop.services import ceremony as ceremony_service
+from smki_desktop.services import ceremony_verify
+from tests.integration.adt_support import make_sro
+from tests.integration.ceremony_support import PASS, prepare
+from tests.integration.test_ceremony_service import CEREMONY, Answers, _fake_net
+
+W = ["Wendy Witness", "Walt Witness"]
+
+
+def _file(tmp_path: Path, text: str = CEREMONY) -> Path:
+    path = tmp_path / "media" / "c.toml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _run(ctx, path: Path, tmp_path: Path) -> ceremony_service.CeremonyRun:  # type: ignore[no-untyped-def]
+    run = ceremony_service.CeremonyRun(ctx, path, Answers())
+    net = tmp_path / "net"
+    run.sys_net = net if net.exists() else _fake_net(net, up=False)
+    return run
+
+
+def _ceremony_keys(ctx) -> int:  # type: ignore[no-untyped-def]
+    return int(ctx.db.conn().execute(
+        "SELECT COUNT(*) FROM keys WHERE label LIKE 'ceremony %'").fetchone()[0])
+
+
+@pytest.mark.parametrize("link", ["backup", "csr", "transcript.jsonl"])
+def test_a_link_in_the_output_folder_is_refused(ctx, tmp_path: Path, link: str) -> None:  # type: ignore[no-untyped-def]
+    """`out/backup -> elsewhere` used to send the key backup (or the share words) off the
+    media; `out/transcript.jsonl -> elsewhere` sent the journal there."""
+    prepare(ctx, tmp_path)
+    path = _file(tmp_path)
+    out = tmp_path / "media" / "out"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "j.jsonl" if link == "transcript.jsonl" else elsewhere
+    (out / link).symlink_to(target)
+    with pytest.raises(Refusal, match="symbolic link"):
+        _run(ctx, path, tmp_path)
+    assert list(elsewhere.iterdir()) == []
+
+    # made while the run is open (before the backup step): refused at the next step
+    (out / link).unlink()
+    run = _run(ctx, path, tmp_path)
+    steps = run.remaining()
+    for step in steps[:4]:  # facts, rehearsal, key, csr
+        ceremony_service.confirm_and_perform(run, step, W)
+    (out / "backup").symlink_to(elsewhere)
+    with pytest.raises(Refusal, match="symbolic link"):
+        ceremony_service.confirm_and_perform(run, steps[4], W)
+    assert list(elsewhere.iterdir()) == []
+    assert "backup:xml" not in run.journal.done()
+    run.close()
+
+
+def test_a_foreign_backup_file_is_never_recorded_as_the_keys_backup(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A file already at backup/xml.smkikey was taken as this key's backup (hashed into the
+    transcript) while the key itself was never backed up."""
+    prepare(ctx, tmp_path)
+    path = _file(tmp_path)
+    planted = tmp_path / "media" / "out" / "backup" / "xml.smkikey"
+    planted.parent.mkdir(parents=True)
+    planted.write_bytes(b'{"format": "smki-key-backup/1"}\n')
+    run = _run(ctx, path, tmp_path)
+    facts, rehearsal = run.remaining()[:2]
+    ceremony_service.confirm_and_perform(run, facts, W)
+    with pytest.raises(Refusal, match="backup output .* already exists"):
+        ceremony_service.confirm_and_perform(run, rehearsal, W)
+    assert _ceremony_keys(ctx) == 0  # stopped before any real key
+    run.close()
+
+    # planted after the key was made (between steps): the backup step refuses it too
+    planted.unlink()
+    run = _run(ctx, path, tmp_path)
+    steps = run.remaining()
+    for step in steps[:3]:  # rehearsal, key, csr
+        ceremony_service.confirm_and_perform(run, step, W)
+    planted.write_bytes(b"not mine\n")
+    with pytest.raises(Refusal, match="not this ceremony's backup of xml"):
+        ceremony_service.confirm_and_perform(run, steps[3], W)
+    assert planted.read_bytes() == b"not mine\n"
+    run.close()
+
+
+def test_witness_signatures_must_be_the_witnesses_own(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    aro = prepare(ctx, tmp_path)
+    path = _file(tmp_path)
+    run = _run(ctx, path, tmp_path)
+    for step in run.remaining():
+        ceremony_service.confirm_and_perform(run, step, W)
+    run.close()
+    out = tmp_path / "media" / "out"
+    assert ceremony_verify.verify_transcript(ctx, out).ok
+
+    # the administrator's own signature copied in as a witness's
+    walt = ceremony_verify.witness_signature_path(out, "Walt Witness")
+    shutil.copy(out / "transcript.jsonl.p7s", walt)
+    rep = ceremony_verify.verify_transcript(ctx, out)
+    assert not rep.ok
+    assert any("Walt Witness's signature was made with the administrator's" in p
+               for p in rep.problems), rep.problems
+    walt.unlink()
+
+    # one person signing for both witnesses
+    sro = make_sro(ctx, tmp_path / "sro", aro, set_profile=False)
+    ceremony_verify.witness_sign(ctx, out, "Walt Witness", sro.key.key_id[:12])
+    with pytest.raises(Refusal, match="already signed this transcript as another witness"):
+        ceremony_verify.witness_sign(ctx, out, "Wendy Witness", sro.key.key_id[:12])
+    shutil.copy(walt, ceremony_verify.witness_signature_path(out, "Wendy Witness"))
+    rep = ceremony_verify.verify_transcript(ctx, out)
+    assert any("same credential as witness" in p for p in rep.problems), rep.problems
+
+
+def test_no_secret_in_what_the_run_leaves(ctx, data_root: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The backup passphrase is in no output, transcript, audit record, log or data file."""
+    prepare(ctx, tmp_path)
+    path = _file(tmp_path)
+    run = _run(ctx, path, tmp_path)
+    for step in run.remaining():
+        ceremony_service.confirm_and_perform(run, step, W)
+    run.close()
+    needle = PASS.encode()
+    for root in (tmp_path / "media", data_root):
+        for dirpath, _dirs, files in os.walk(root):
+            for name in files:
+                p = Path(dirpath) / name
+                assert needle not in p.read_bytes(), p
+    leftovers = [p for p in (tmp_path / "media").rglob("*") if p.name.endswith(".part")]
+    assert leftovers == []

@@ -1,0 +1,84 @@
+"""Hostile or damaged key backup and share files (issue 14 review): a restore reads a backup's
+own scrypt parameters before it can check the file is authentic, so they are bounded; a
+damaged file is a clear input error, never a traceback; one share given twice counts once."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.keys import KeyType, KeyUsage
+from smki_desktop.services import key_backup
+
+PASS = "correct horse battery staple"
+
+
+@pytest.fixture
+def backup(ctx, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "hostile")
+    out = tmp_path / "k.smkikey"
+    key_backup.backup_with_passphrase(ctx, info.key_id, out, PASS)
+    return out
+
+
+def _edit(path: Path, **changes: object) -> Path:
+    doc = json.loads(path.read_text())
+    prot = dict(doc["protection"])
+    for k, v in changes.items():
+        if v is None:
+            prot.pop(k, None)
+        else:
+            prot[k] = v
+    doc["protection"] = prot
+    out = path.with_name("edited.smkikey")
+    out.write_text(json.dumps(doc))
+    return out
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"n": 2 ** 30}, "protection.n"),  # 1 TiB of scrypt memory: refused before deriving
+    ({"r": 4096}, "protection.r"),
+    ({"p": 1000}, "protection.p"),
+    ({"n": 3 * 2 ** 14}, "protection.n"),  # not a power of two (a ValueError traceback)
+    ({"n": "32768"}, "protection.n"),
+    ({"salt": None}, "protection.salt"),  # a KeyError traceback
+    ({"kind": "rot13"}, "protection"),
+])
+def test_hostile_backup_parameters_are_refused_before_any_work(ctx, backup: Path,  # type: ignore[no-untyped-def]
+                                                               changes: dict[str, object],
+                                                               field: str) -> None:
+    bad = _edit(backup, **changes)
+    t0 = time.monotonic()
+    with pytest.raises(InputError) as exc:
+        key_backup.restore_with_passphrase(ctx, bad, PASS)
+    assert field in exc.value.message and bad.name in exc.value.message
+    assert time.monotonic() - t0 < 2
+
+
+def test_a_device_or_huge_file_is_not_read_whole(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match="larger than"):
+        key_backup.restore_with_passphrase(ctx, Path("/dev/zero"), PASS)
+    with pytest.raises(InputError, match="larger than"):
+        key_backup.restore_with_shares(ctx, [Path("/dev/zero")])
+
+
+def test_one_share_given_twice_is_named_not_called_wrong(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The same share in two files (re-typed with other spacing or capitals) used to pass the
+    duplicate check and fail as 'a share is wrong'."""
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "twice")
+    res = key_backup.backup_with_shares(ctx, info.key_id, tmp_path / "s", 3, 5)
+    first, second = res.share_files[0], res.share_files[1]
+    text = first.read_text()
+    line = next(ln for ln in text.splitlines() if ln.startswith("mnemonic:"))
+    retyped = tmp_path / "retyped.txt"
+    retyped.write_text(text.replace(line, "mnemonic:  " + "  ".join(
+        w.upper() for w in line.split()[1:])))
+    with pytest.raises(InputError, match=r"same share \(number 1\)"):
+        key_backup.restore_with_shares(ctx, [first, second, retyped, res.files[0]])
+    # and two real shares are still refused, naming how many are needed
+    with pytest.raises(Refusal, match="3 are needed"):
+        key_backup.restore_with_shares(ctx, [first, second, res.files[0]])

@@ -58,7 +58,7 @@ from smki_desktop.services.ceremony_identity import (
 )
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import create_org_csr, get_csr_der, profile_for
-from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.atomic import OutputError, write_atomic
 from smki_desktop.store.repos import ceremony as ceremony_repo
 
 if sys.platform != "win32":
@@ -294,12 +294,37 @@ class CeremonyRun:
         entry = make_entry(len(self._entries) + 1, prev, step, event,
                            self.ctx.clock.now().isoformat(), data)
         if write and not self.rehearsal:
-            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-            with open(os.open(self.journal_path, flags, 0o644), "ab") as fh:
-                fh.write(entry_line(entry))
-                fh.flush()
-                os.fsync(fh.fileno())
+            self._write_line(entry_line(entry))
         self._entries.append(entry)
+
+    def _write_line(self, line: bytes) -> None:
+        """Append one journal line and fsync it, or leave the journal exactly as it was: a
+        line half-written on a full disk is cut off again, so the next line never lands
+        after a fragment (which would break the journal for good)."""
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.journal_path, flags, 0o644)
+        except OSError as exc:
+            raise OutputError(f"Cannot write the ceremony journal {self.journal_path}: "
+                              f"{exc.strerror or exc}. Nothing was done in this step.") \
+                from exc
+        try:
+            pos = os.lseek(fd, 0, os.SEEK_END)
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, pos)
+                    os.fsync(fd)
+                raise OutputError(f"Cannot write the ceremony journal {self.journal_path}: "
+                                  f"{exc.strerror or exc}. This entry is not recorded; free "
+                                  "space and go on (a step that was started resumes).") \
+                    from exc
+        finally:
+            os.close(fd)
 
     @property
     def journal(self) -> Journal:

@@ -16,6 +16,7 @@ from smki_desktop.services import ceremony_verify
 from tests.integration.adt_support import make_sro
 from tests.integration.ceremony_support import PASS, prepare
 from tests.integration.test_ceremony_service import CEREMONY, Answers, _fake_net
+from tests.integration.test_full_disk import tiny_disk  # noqa: F401  (the fixture)
 
 W = ["Wendy Witness", "Walt Witness"]
 
@@ -143,3 +144,55 @@ def test_no_secret_in_what_the_run_leaves(ctx, data_root: Path, tmp_path: Path) 
                 assert needle not in p.read_bytes(), p
     leftovers = [p for p in (tmp_path / "media").rglob("*") if p.name.endswith(".part")]
     assert leftovers == []
+
+
+def _fill(disk: Path) -> Path:
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 512)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    return filler
+
+
+@pytest.mark.parametrize("tiny_disk", ["1m"], indirect=True)
+def test_a_full_media_never_leaves_a_broken_journal(ctx, tiny_disk: Path,  # type: ignore[no-untyped-def]  # noqa: F811
+                                                    tmp_path: Path) -> None:
+    """The media fills up mid-ceremony: each failing step is refused naming the journal, the
+    journal is left whole (a half-written line used to stay, and the next line landed after
+    it: the transcript could then neither resume nor verify); with space freed the same run
+    goes on, no second key, and the transcript verifies."""
+    from smki_desktop.core.ceremony_transcript import parse_journal
+    from smki_desktop.store.atomic import OutputError
+
+    prepare(ctx, tmp_path)
+    media = tiny_disk / "media"
+    media.mkdir()
+    path = media / "c.toml"
+    path.write_text(CEREMONY)
+    run = ceremony_service.CeremonyRun(ctx, path, Answers())
+    run.sys_net = _fake_net(tmp_path / "net", up=False)
+    journal = media / "out" / "transcript.jsonl"
+    failures = 0
+    while run.remaining():
+        step = run.remaining()[0]
+        filler = _fill(tiny_disk)
+        try:
+            ceremony_service.confirm_and_perform(run, step, W)
+        except OutputError as exc:
+            failures += 1
+            assert "No space left" in exc.message
+            parse_journal(journal.read_bytes(), "journal")  # whole lines only, chain intact
+        finally:
+            filler.unlink()
+        if step in run.remaining():
+            ceremony_service.confirm_and_perform(run, step, W)
+    run.close()
+    assert failures >= 2
+    assert _ceremony_keys(ctx) == 1
+    rep = ceremony_verify.verify_transcript(ctx, media / "out")
+    assert rep.ok, rep.problems

@@ -120,7 +120,8 @@ class CeremonyWindow(QWidget):
         kind = "REHEARSAL (throwaway keys)" if run.rehearsal else "CEREMONY"
         self.setWindowTitle(f"Key ceremony {plan.ceremony_id} — {plan.environment.label}")
         self.setObjectName("ceremonyMode")
-        self.setStyleSheet("QWidget { font-size: 15px; }")  # read by a team standing by
+        self.setStyleSheet("QWidget { font-size: 15px; }"  # read by a team standing by
+                           "QCheckBox:focus, QPushButton:focus { background: #fff3c4; }")
         lay = QVBoxLayout(self)
         banner = QLabel(f"{plan.environment.label.upper()} ENVIRONMENT — {kind} "
                         f"{plan.ceremony_id}")
@@ -134,6 +135,9 @@ class CeremonyWindow(QWidget):
         self.steps = QListWidget()
         self.steps.setAccessibleName("Ceremony steps")
         self.steps.setWordWrap(True)
+        self.steps.setMinimumWidth(280)  # readable step titles even at 1024 pixels wide
+        self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.steps.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab walks the ticks and buttons
         body.addWidget(self.steps, 2)
         right = QVBoxLayout()
         self.step_title = QLabel()
@@ -167,9 +171,15 @@ class CeremonyWindow(QWidget):
         self.shares_dialog: SharesDialog | None = None
         self.close_button = QPushButton("&Leave ceremony mode")
         self.close_button.clicked.connect(self.close)
-        for b in (self.perform_button, self.qr_button, self.shares_button, self.close_button):
-            bar.addWidget(b)
+        bar.addWidget(self.perform_button)
+        bar.addStretch(1)
+        bar.addWidget(self.close_button)
         right.addLayout(bar)
+        extras = QHBoxLayout()  # a second row: the first must fit 1024 pixels with the list
+        extras.addWidget(self.qr_button)
+        extras.addWidget(self.shares_button)
+        extras.addStretch(1)
+        right.addLayout(extras)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setObjectName("ceremonyLog")
@@ -224,6 +234,8 @@ class CeremonyWindow(QWidget):
         self.warning.setText("\n".join(f"WARNING: {w}" for w in self.warnings))
         self.warning_ack.setVisible(bool(self.warnings))
         self._enable()
+        # the keyboard starts at the first tick of the new step (Space ticks, Tab moves on)
+        (self.warning_ack if self.warnings else self.admin_check).setFocus()
 
     def perform(self) -> None:
         step = self.current

@@ -115,6 +115,9 @@ class Page(QWidget):
         def opened(run: ceremony_service.CeremonyRun) -> None:
             self._busy(False)
             self.mode = CeremonyWindow(self.services, run)
+            screen = self.screen()
+            if screen is not None:  # full screen even where no window manager obliges
+                self.mode.setGeometry(screen.geometry())
             self.mode.showFullScreen()
 
         self.services.jobs.submit(ceremony_service.CeremonyRun, self.services.ctx, path,

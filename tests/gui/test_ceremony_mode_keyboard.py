@@ -1,0 +1,41 @@
+"""Ceremony mode at 1024x700 with the keyboard (issue 14 review): the step list stayed ~55
+pixels wide (titles unreadable) unless a window manager maximised the window, the first row of
+buttons was wider than the space left, and the keyboard started on the step list and was lost
+after each step; now it starts on the first tick of every step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.integration.ceremony_support import prepare
+from tests.integration.test_ceremony_service import CEREMONY
+
+
+def test_ceremony_mode_fits_1024_and_starts_on_the_first_tick(window, qtbot,  # type: ignore[no-untyped-def]
+                                                              tmp_path: Path) -> None:
+    prepare(window.services.ctx, tmp_path)
+    path = tmp_path / "media" / "c.toml"
+    path.parent.mkdir()
+    path.write_text(CEREMONY)
+    page = window.go_to("Key ceremony")
+    page.path.setText(str(path))
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.mode is not None or bool(page.failure), timeout=30000)
+    mode = page.mode
+    assert mode is not None, page.failure
+    assert mode.geometry() == page.screen().geometry()
+    mode.resize(1024, 700)
+    qtbot.wait(50)
+    assert mode.steps.width() >= 280
+    assert mode.perform_button.geometry().right() <= mode.width()
+    first = mode.warning_ack if mode.warnings else mode.admin_check
+    assert mode.focusWidget() is first
+    for cb in mode.checks():
+        if cb.isVisible():
+            cb.setChecked(True)
+    mode.perform_button.click()
+    qtbot.waitUntil(lambda: not mode.busy, timeout=30000)
+    assert not mode.failure, mode.failure
+    assert mode.current is not None and mode.current.step_id == "rehearsal"
+    assert mode.focusWidget() is mode.admin_check
+    mode.close()

@@ -116,10 +116,41 @@ class VerifyReport:
 
 def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
     """Check the journal chain, the administrator's signature, the text transcript, every
-    output file's hash and every CSR (lint, and its key is the journal's)."""
+    output file's hash, every CSR (lint, and its key is the journal's), and that the media's
+    csr/ and backup/ folders hold nothing the transcript does not name."""
     if path.is_dir():
         path = path / JOURNAL
     rep = VerifyReport(path)
+    try:
+        return _verify(ctx, path, rep)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        # a chain-valid journal with entries not shaped as this application writes them
+        rep.problems.append(f"the transcript is not in the form this application writes "
+                            f"({type(exc).__name__}: {exc})")
+        return rep
+
+
+def _unexpected_files(folder: Path, named: set[str]) -> list[str]:
+    """Files (or links) under csr/ and backup/ that the transcript does not name: what the
+    online side would pick up from the media without it being made in the ceremony."""
+    out: list[str] = []
+    for sub in ("csr", "backup"):
+        base = folder / sub
+        if base.is_symlink():
+            out.append(sub)
+            continue
+        if not base.is_dir():
+            continue
+        for p in sorted(base.rglob("*")):
+            if p.is_dir() and not p.is_symlink():
+                continue
+            rel = str(p.relative_to(folder))
+            if rel not in named:
+                out.append(rel)
+    return out
+
+
+def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
     folder = path.parent
     try:
         data = path.read_bytes()
@@ -251,4 +282,8 @@ def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
                                     "records")
         except InputError as exc:
             rep.problems.append(exc.message)
+    named = set(fin["outputs"]) | set(fin.get("custodian_shares", {}))
+    for rel in _unexpected_files(folder, named):
+        rep.problems.append(f"{rel} is on the media but not in the transcript (not made by "
+                            "this ceremony)")
     return rep

@@ -196,3 +196,38 @@ def test_a_full_media_never_leaves_a_broken_journal(ctx, tiny_disk: Path,  # typ
     assert _ceremony_keys(ctx) == 1
     rep = ceremony_verify.verify_transcript(ctx, media / "out")
     assert rep.ok, rep.problems
+
+
+def test_a_csr_planted_on_the_media_fails_verification(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A rogue CSR (or backup) added to csr/ next to the ceremony's own was not noticed: the
+    online side would submit it with the others."""
+    prepare(ctx, tmp_path)
+    run = _run(ctx, _file(tmp_path), tmp_path)
+    for step in run.remaining():
+        ceremony_service.confirm_and_perform(run, step, W)
+    run.close()
+    out = tmp_path / "media" / "out"
+    assert ceremony_verify.verify_transcript(ctx, out).ok
+    own = next((out / "csr").glob("*.csr"))
+    rogue = out / "csr" / "small-one-evil-90B3D51F30010009.csr"
+    shutil.copy(own, rogue)
+    rep = ceremony_verify.verify_transcript(ctx, out)
+    assert any("csr/small-one-evil" in p and "not in the transcript" in p
+               for p in rep.problems), rep.problems
+    rogue.unlink()
+    (out / "backup" / "extra.smkikey").write_text("{}")
+    assert not ceremony_verify.verify_transcript(ctx, out).ok
+
+
+def test_a_chain_valid_but_odd_journal_is_not_verified_without_a_traceback(ctx,  # type: ignore[no-untyped-def]
+                                                                          tmp_path: Path) -> None:
+    from smki_desktop.core.ceremony_transcript import GENESIS, entry_line, make_entry
+
+    begin = make_entry(1, GENESIS, "begin", "begin", "2026-01-01T00:00:00+00:00",
+                       {"plan": {"environment": "test", "ceremony_id": "odd", "steps": []}})
+    fin = make_entry(2, begin["hash"], "finish", "done", "2026-01-01T00:00:01+00:00",
+                     {"outputs": "not a table"})
+    j = tmp_path / "transcript.jsonl"
+    j.write_bytes(entry_line(begin) + entry_line(fin))
+    rep = ceremony_verify.verify_transcript(ctx, j)
+    assert not rep.ok and any("not in the form" in p for p in rep.problems), rep.problems

@@ -231,3 +231,72 @@ def test_a_chain_valid_but_odd_journal_is_not_verified_without_a_traceback(ctx, 
     j.write_bytes(entry_line(begin) + entry_line(fin))
     rep = ceremony_verify.verify_transcript(ctx, j)
     assert not rep.ok and any("not in the form" in p for p in rep.problems), rep.problems
+
+
+SHARES_CEREMONY = CEREMONY.replace('backup = "passphrase"', 'backup = "shares"').replace(
+    'witnesses = ["Wendy Witness", "Walt Witness"]',
+    'witnesses = ["Wendy Witness", "Walt Witness"]\ncustodians = ["Cara", "Cal", "Cy"]'
+).replace("[[keys]]", "[backup]\nthreshold = 2\nshares = 3\n\n[[keys]]")
+
+
+def _run_killing_inside(data_root: Path, path: Path, step_no: int | None,
+                        delay: float) -> tuple[int, str]:
+    """`smki ceremony run` in a real process; SIGKILL `delay` seconds after the last witness
+    acknowledged step `step_no` (so while that step is being performed)."""
+    import re
+    import subprocess
+    import sys
+    import time
+
+    r, w = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smki_desktop.cli", "--data-dir", str(data_root), "ceremony",
+         "run", str(path), "--answers-fd", str(r)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(r,), text=True, bufsize=1)
+    os.close(r)
+    out: list[str] = []
+    current = 0
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            out.append(line)
+            m = re.match(r"Step (\d+)/", line)
+            if m:
+                current = int(m.group(1))
+            if line.rstrip().endswith("type 'yes'"):
+                os.write(w, b"yes\n")
+                if current == step_no and line.startswith(f"Witness {W[-1]}"):
+                    time.sleep(delay)
+                    proc.kill()
+                    break
+        proc.wait(timeout=120)
+    finally:
+        os.close(w)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, "".join(out)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("step_no", "delay"), [(3, 0.0), (3, 0.15), (4, 0.05), (5, 0.0),
+                                                (5, 0.1), (6, 0.0), (6, 0.3)])
+def test_kill_inside_a_step_then_rerun(ctx, cli_run, data_root: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                       step_no: int, delay: float) -> None:
+    """kill -9 while a step is being performed (key made, CSR written, shares being written,
+    transcript being signed): the re-run finishes with one key, one share set, no temporary
+    file left, and a transcript that verifies."""
+    prepare(ctx, tmp_path)
+    path = _file(tmp_path, SHARES_CEREMONY)
+    code, out = _run_killing_inside(data_root, path, step_no, delay)
+    assert code == -9, out
+    code, out = _run_killing_inside(data_root, path, None, 0)
+    assert code == 0, out
+    assert _ceremony_keys(ctx) == 1
+    media = tmp_path / "media" / "out"
+    assert len(list((media / "backup" / "xml").glob("share-*"))) == 3
+    left = [p.name for p in media.rglob("*") if p.name.endswith(".part") or ".partial-" in
+            p.name]
+    assert left == []
+    rep = cli_run("--json", "ceremony", "verify", str(media))
+    assert rep.code == 0, rep.out + rep.err

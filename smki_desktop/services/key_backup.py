@@ -158,12 +158,18 @@ def backup_with_passphrase(ctx: AppContext, key_ref: str, out: Path,
     return BackupResult(info, "passphrase", (out,), entry)
 
 
+def _one_line(text: str) -> str:
+    """A label or name on one line: a newline in it would add a field to the share file."""
+    return " ".join(text.split())
+
+
 def share_text(env: Environment, info: KeyInfo, custodian: str, index: int, t: int, n: int,
                mnemonic: str) -> str:
+    custodian = _one_line(custodian)
     return (f"# SMKI Desktop key backup share {index} of {n} ({t} needed to restore).\n"
             f"# For {custodian} only: keep it apart from every other share.\n"
             f"format: {SHARE_FORMAT}\nenvironment: {env.value}\nkey_id: {info.key_id}\n"
-            f"label: {info.label}\ncustodian: {custodian}\nshare: {index} of {n}\n"
+            f"label: {_one_line(info.label)}\ncustodian: {custodian}\nshare: {index} of {n}\n"
             f"threshold: {t}\nmnemonic: {mnemonic}\n")
 
 
@@ -266,6 +272,8 @@ def read_share_file(path: Path) -> dict[str, str]:
         key, sep, value = line.partition(":")
         if not sep:
             raise InputError(f"{path}, line {n}: expected 'name: value'.")
+        if key.strip() in fields:
+            raise InputError(f"{path}, line {n}: {key.strip()} is given twice.")
         fields[key.strip()] = value.strip()
     if fields.get("format") != SHARE_FORMAT:
         raise InputError(f"{path}: not a key share file (format {SHARE_FORMAT} expected).")

@@ -59,6 +59,7 @@ class SharesDialog(QDialog):
         self.shares = shares
         self.index = 0
         self.shown: list[str] = []
+        self.revealed: set[Path] = set()  # paths whose words were on the screen
         lay = QVBoxLayout(self)
         self.who = QLabel()
         self.who.setWordWrap(True)
@@ -96,6 +97,7 @@ class SharesDialog(QDialog):
         _custodian, path = self.shares[self.index]
         words = key_backup.read_share_file(path)["mnemonic"]
         self.shown.append(words)
+        self.revealed.add(path)
         self.words.setText(words)
         self.reveal_button.setEnabled(False)
         self.next_button.setEnabled(True)
@@ -169,6 +171,7 @@ class CeremonyWindow(QWidget):
         self.shares_button.clicked.connect(self.show_shares)
         self.shares_button.setEnabled(False)
         self.shares_dialog: SharesDialog | None = None
+        self.shares_revealed: set[Path] = set()
         self.close_button = QPushButton("&Leave ceremony mode")
         self.close_button.clicked.connect(self.close)
         bar.addWidget(self.perform_button)
@@ -269,10 +272,23 @@ class CeremonyWindow(QWidget):
                                   name=f"ceremony {step.step_id}")
 
     def show_shares(self) -> None:
+        """Each share is shown once: closing the dialog half-way and opening it again goes
+        on with the next custodian, never back to a share already on the screen."""
+        if self.shares_dialog is not None:
+            self.shares_revealed |= self.shares_dialog.revealed
         shares = [(v["custodian"], self.run.out / rel)
-                  for rel, v in sorted(self.run.custodian_shares().items())]
+                  for rel, v in sorted(self.run.custodian_shares().items())
+                  if self.run.out / rel not in self.shares_revealed]
         self.shares_dialog = SharesDialog(shares, self)
+        self.shares_dialog.finished.connect(self._shares_closed)
         self.shares_dialog.open()
+
+    def _shares_closed(self) -> None:
+        if self.shares_dialog is not None:
+            self.shares_revealed |= self.shares_dialog.revealed
+        left = [rel for rel in self.run.custodian_shares()
+                if self.run.out / rel not in self.shares_revealed]
+        self.shares_button.setEnabled(bool(left))
 
     def show_qr(self) -> None:
         if self.last_csr is None:

@@ -39,3 +39,44 @@ def test_ceremony_mode_fits_1024_and_starts_on_the_first_tick(window, qtbot,  # 
     assert mode.current is not None and mode.current.step_id == "rehearsal"
     assert mode.focusWidget() is mode.admin_check
     mode.close()
+
+
+def test_each_share_is_shown_once_even_if_the_dialog_is_reopened(window, qtbot,  # type: ignore[no-untyped-def]
+                                                                 tmp_path: Path) -> None:
+    """Closing the shares dialog half-way and opening it again started over at share 1, so
+    every share could be put on the screen again."""
+    from tests.integration.test_ceremony_attacks import SHARES_CEREMONY
+
+    prepare(window.services.ctx, tmp_path)
+    path = tmp_path / "media" / "c.toml"
+    path.parent.mkdir()
+    path.write_text(SHARES_CEREMONY)
+    page = window.go_to("Key ceremony")
+    page.path.setText(str(path))
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.mode is not None or bool(page.failure), timeout=30000)
+    mode = page.mode
+    assert mode is not None, page.failure
+    while mode.current is not None:
+        for cb in mode.checks():
+            if cb.isVisible():
+                cb.setChecked(True)
+        mode.perform_button.click()
+        qtbot.waitUntil(lambda: not mode.busy, timeout=30000)
+        assert not mode.failure, mode.failure
+    assert mode.shares_button.isEnabled()
+    mode.show_shares()
+    dlg = mode.shares_dialog
+    assert dlg is not None and [c for c, _ in dlg.shares] == ["Cara", "Cal", "Cy"]
+    dlg.reveal_button.click()
+    dlg.reject()  # Esc half-way
+    assert mode.shares_button.isEnabled()
+    mode.show_shares()
+    dlg = mode.shares_dialog
+    assert [c for c, _ in dlg.shares] == ["Cal", "Cy"]
+    for _ in dlg.shares:
+        dlg.reveal_button.click()
+        dlg.next_button.click()
+    dlg.next_button.click()  # Close
+    assert not mode.shares_button.isEnabled()
+    mode.close()

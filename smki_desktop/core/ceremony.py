@@ -26,6 +26,10 @@ STORES = ("token", "keystore")
 BACKUPS = ("none", "passphrase", "shares")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _SECRET_WORDS = ("pin", "passphrase", "password", "secret")
+# "PIN: 1234", "# user pin = 87654321", "password is Hunter2" in a comment or a text: the whole
+# file is copied into the transcript, so such a line would publish the secret
+_SECRET_IN_TEXT = re.compile(r"(?i)\b(pin|passphrase|password|passcode|secret)\b\s*(=|:|is)\s*"
+                             r"[\"']?[^\s\"']*\d")
 
 
 def _bad_char(text: str) -> str | None:
@@ -360,6 +364,12 @@ def parse_ceremony(text: str, source: str = "ceremony file",
                   f"{len(custodians)} given.", "roles")
     if any(k.store == "token" for k in keys) and not (module and label):
         r.err("token", "a key is made on the token: give [token] module and label.")
+    for n, ln in enumerate(text.splitlines(), 1):
+        if _SECRET_IN_TEXT.search(ln):
+            raise InputError(f"Ceremony file {source}, line {n}: this looks like a PIN or "
+                             "passphrase. Never write one in a ceremony file, not even in a "
+                             "comment: the file is copied into the transcript. They are asked "
+                             "during the run.")
     return CeremonyPlan(env, purpose, cid, admin, witnesses, custodians, out, tuple(keys),
                         int(threshold), int(count), module, label, admin_key)
 

@@ -166,3 +166,24 @@ def test_control_and_format_characters_are_refused(old: str, new: str, field: st
 def test_a_one_share_threshold_is_refused_as_the_cli_does() -> None:
     with pytest.raises(InputError, match=r"backup\.threshold.*plain copy"):
         parse_ceremony(_with("threshold = 3", "threshold = 1"), "c.toml")
+
+
+@pytest.mark.parametrize("line", ["# token PIN: 1234", "# user pin = 87654321",
+                                  'purpose = "keys; the password is Hunter2"',
+                                  "#passphrase:'horse42battery'"])
+def test_a_secret_in_a_comment_or_text_is_refused(line: str) -> None:
+    """The whole ceremony file is copied into the transcript: a PIN in a comment was
+    published with it."""
+    text = _with('purpose = "', line + '\npurpose = "') if line.startswith("#") else \
+        EXAMPLE.replace(next(ln for ln in EXAMPLE.splitlines() if ln.startswith("purpose")),
+                        line, 1)
+    with pytest.raises(InputError) as exc:
+        parse_ceremony(text, "c.toml")
+    assert f"line {_line(text, line)}:" in exc.value.message
+    assert "looks like a PIN or passphrase" in exc.value.message
+
+
+def test_words_about_secrets_without_one_are_fine() -> None:
+    text = _with('purpose = "', '# PINs are asked at the token; the backup passphrase too\n'
+                 'purpose = "')
+    parse_ceremony(text, "c.toml")

@@ -54,6 +54,7 @@ from smki_desktop.services import key_backup
 from smki_desktop.services.ceremony_identity import (
     OfficerIdentity,
     officer_identity,
+    require_named_officer,
     sign_as_officer,
 )
 from smki_desktop.services.context import AppContext
@@ -118,7 +119,8 @@ def check_ceremony(ctx: AppContext, path: Path) -> CheckedCeremony:
             raise type(exc)(f"Ceremony file {path}: key {k.name!r}: {exc.message}") from None
     warnings: list[str] = []
     try:
-        officer_identity(ctx, plan.administrator_key or None)
+        require_named_officer(officer_identity(ctx, plan.administrator_key or None),
+                              plan.administrator, "administrator")
     except SmkiError as exc:
         warnings.append(f"The run will refuse to start: {exc.message}")
     return CheckedCeremony(plan, text, hashlib.sha256(data).hexdigest(), path,
@@ -207,6 +209,7 @@ class CeremonyRun:
                                                     self.checked.file_sha256}, write=False)
             return
         self.identity = officer_identity(ctx, self.plan.administrator_key or None)
+        require_named_officer(self.identity, self.plan.administrator, "administrator")
         self._open_journal()
 
     # -- journal ---------------------------------------------------------------------------

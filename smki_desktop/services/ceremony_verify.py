@@ -19,7 +19,11 @@ from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
 from smki_desktop.crypto.lint import extract_fields, lint_bytes
 from smki_desktop.services.adt import trust_anchors as adt_trust_anchors
 from smki_desktop.services.ceremony import JOURNAL, SIGNATURE
-from smki_desktop.services.ceremony_identity import officer_identity, sign_as_officer
+from smki_desktop.services.ceremony_identity import (
+    officer_identity,
+    require_named_officer,
+    sign_as_officer,
+)
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import profile_for
 from smki_desktop.store.atomic import write_atomic
@@ -74,6 +78,7 @@ def witness_sign(ctx: AppContext, transcript: Path, witness: str,
                          f"{plan['ceremony_id']} ({', '.join(plan['witnesses'])}).")
     name = names[witness.strip().lower()]
     identity = officer_identity(ctx, key_ref)
+    require_named_officer(identity, name, "witness")
     if identity.key_id == begin["data"]["administrator"]["key_id"]:
         raise Refusal("That is the administrator's credential; a witness signs with their own.")
     for other in sorted(transcript.parent.glob("witness-*.p7s")):

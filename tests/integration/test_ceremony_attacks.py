@@ -300,3 +300,29 @@ def test_kill_inside_a_step_then_rerun(ctx, cli_run, data_root: Path, tmp_path: 
     assert left == []
     rep = cli_run("--json", "ceremony", "verify", str(media))
     assert rep.code == 0, rep.out + rep.err
+
+
+def test_the_credential_must_be_the_named_administrators(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The file names Ada Aro as administrator; the newest credential on the machine is held
+    by another register entry: the transcript would say 'Administrator: Ada Aro' over someone
+    else's signature."""
+    from tests.integration.test_officer_cli import make_active_sro
+
+    aro = prepare(ctx, tmp_path)
+    sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
+    linked = cli_run("officer", "link-key", sro_id, aro.key.key_id)
+    assert linked.code == 0, linked.err
+    path = _file(tmp_path)
+    with pytest.raises(Refusal, match=r"'Ada Aro' in the ceremony file.*Sam Sro"):
+        ceremony_service.CeremonyRun(ctx, path, Answers())
+    checked = cli_run("ceremony", "check", str(path))
+    assert checked.code == 0 and "The run will refuse to start" in checked.err
+    assert not (tmp_path / "media" / "out").exists()
+    named = _file(tmp_path, CEREMONY.replace('administrator = "Ada Aro"',
+                                             'administrator = "sam  SRO"'))
+    run = _run(ctx, named, tmp_path)
+    for step in run.remaining():
+        ceremony_service.confirm_and_perform(run, step, W)
+    run.close()
+    text = (tmp_path / "media" / "out" / "transcript.txt").read_text()
+    assert "with the credential of CN=Ada Aro" in text and f"register entry {sro_id}" in text

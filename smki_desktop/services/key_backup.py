@@ -7,6 +7,7 @@ matches them. Every backup and restore is audited; non-exportable token keys hav
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -193,15 +194,25 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
     header = _header(ctx, info, {"kind": "shares", "scheme": "SLIP-39", "threshold": threshold,
                                  "shares": count, "share_set": int(ident)})
     data = _seal(header, secret, der)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    made_dir = not out_dir.exists()
     key_file = out_dir / f"key-{info.key_id[:16]}.smkikey"
-    atomic.write_atomic(key_file, data, mode=0o600)
-    share_files = []
-    for i, (name, words) in enumerate(zip(names, mnemonics, strict=True), 1):
-        p = out_dir / f"share-{i}-of-{count}.txt"
-        atomic.write_atomic(p, share_text(ctx.env, info, name, i, threshold, count,
-                                          words).encode(), mode=0o600)
-        share_files.append(p)
+    share_files: list[Path] = []
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        atomic.write_atomic(key_file, data, mode=0o600)
+        for i, (name, words) in enumerate(zip(names, mnemonics, strict=True), 1):
+            p = out_dir / f"share-{i}-of-{count}.txt"
+            atomic.write_atomic(p, share_text(ctx.env, info, name, i, threshold, count,
+                                              words).encode(), mode=0o600)
+            share_files.append(p)
+    except BaseException:
+        # an incomplete set is never handed out: take back every share already written
+        for f in (key_file, *share_files):
+            f.unlink(missing_ok=True)
+        if made_dir:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
+        raise
     sha = hashlib.sha256(data).hexdigest()
     _record(ctx, info, "shares", threshold, count, out_dir, sha)
     entry = ctx.audit.record("key.backup", {"key_id": info.key_id, "kind": "shares",

@@ -13,6 +13,7 @@ import pytest
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.keys import KeyType, KeyUsage
 from smki_desktop.services import key_backup
+from tests.integration.test_full_disk import tiny_disk  # noqa: F401  (the fixture)
 
 PASS = "correct horse battery staple"
 
@@ -96,3 +97,30 @@ def test_a_label_or_custodian_cannot_add_a_field_to_a_share_file(ctx, tmp_path: 
     doubled.write_text(res.share_files[1].read_text() + "environment: live\n")
     with pytest.raises(InputError, match="environment is given twice"):
         key_backup.read_share_file(doubled)
+
+
+@pytest.mark.parametrize("tiny_disk", ["64k"], indirect=True)
+def test_shares_on_a_full_disk_leave_no_share_behind(ctx, tiny_disk: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The disk fills while the share files are written: the shares already written used to
+    stay (an incomplete set of secrets nobody recorded), and the folder blocked a retry."""
+    import os
+
+    from smki_desktop.store.atomic import OutputError
+
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "full")
+    filler = tiny_disk / "filler"
+    with open(filler, "wb") as fh:  # leave room for the key file and a share or two
+        try:
+            while os.statvfs(tiny_disk).f_bavail * os.statvfs(tiny_disk).f_frsize > 3 * 4096:
+                fh.write(b"\0" * 4096)
+                fh.flush()
+        except OSError:
+            pass
+    out = tiny_disk / "shares"
+    with pytest.raises(OutputError, match="No space left"):
+        key_backup.backup_with_shares(ctx, info.key_id, out, 3, 5)
+    assert not out.exists()
+    assert key_backup.backup_status(ctx) == {}
+    filler.unlink()
+    res = key_backup.backup_with_shares(ctx, info.key_id, out, 3, 5)
+    assert len(res.share_files) == 5

@@ -32,6 +32,11 @@ _SECRET_IN_TEXT = re.compile(r"(?i)\b(pin|passphrase|password|passcode|secret)\b
                              r"[\"']?[^\s\"']*\d")
 
 
+def name_slug(name: str) -> str:
+    """A person's name as it appears in file names (a witness's signature file)."""
+    return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
+
+
 def _bad_char(text: str) -> str | None:
     """A character that has no place in a one-line name or purpose: a control (a newline
     would forge lines in the printed transcript), a line/paragraph separator, or a format
@@ -231,6 +236,11 @@ class _Reader:
                          f"character {bad}; one line of plain text only.", table)
         if len({x.strip().lower() for x in v}) != len(v):
             self.err(f"{prefix}{key}", "a name is repeated.", table)
+        slugs = [name_slug(x) for x in v]
+        if "" in slugs or len(set(slugs)) != len(slugs):  # e.g. "Ann Lee" and "Ann-Lee"
+            self.err(f"{prefix}{key}", "each name needs letters or digits, and no two names "
+                     "may differ only in spaces or punctuation (their signature files would "
+                     "be the same).", table)
         return tuple(x.strip() for x in v)
 
 

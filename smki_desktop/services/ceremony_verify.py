@@ -12,6 +12,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from smki_desktop.core.ceremony import name_slug
 from smki_desktop.core.ceremony_transcript import Journal, parse_journal, render_text
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import InputError, Refusal
@@ -37,17 +38,13 @@ def _file_sha(path: Path) -> str:
     return _sha(path.read_bytes())
 
 
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
-
-
 def _key_id(cert: x509.Certificate) -> str:
     return _sha(cert.public_key().public_bytes(serialization.Encoding.DER,
                                                serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
 def witness_signature_path(folder: Path, witness: str) -> Path:
-    return folder / f"witness-{_slug(witness)}.p7s"
+    return folder / f"witness-{name_slug(witness)}.p7s"
 
 
 @dataclass(frozen=True)

@@ -187,3 +187,12 @@ def test_words_about_secrets_without_one_are_fine() -> None:
     text = _with('purpose = "', '# PINs are asked at the token; the backup passphrase too\n'
                  'purpose = "')
     parse_ceremony(text, "c.toml")
+
+
+@pytest.mark.parametrize("witnesses", ['["Ann Lee", "Ann-Lee"]', '["Ann Lee", "ann  lee"]',
+                                       '["Wendy", "---"]'])
+def test_witness_names_that_share_a_signature_file_are_refused(witnesses: str) -> None:
+    """'Ann Lee' and 'Ann-Lee' both signed into witness-ann-lee.p7s."""
+    with pytest.raises(InputError, match="roles.witnesses"):
+        parse_ceremony(_with('witnesses = ["Wendy Witness"]', f"witnesses = {witnesses}"),
+                       "c.toml")

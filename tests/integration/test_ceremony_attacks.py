@@ -326,3 +326,23 @@ def test_the_credential_must_be_the_named_administrators(ctx, cli_run, tmp_path:
     run.close()
     text = (tmp_path / "media" / "out" / "transcript.txt").read_text()
     assert "with the credential of CN=Ada Aro" in text and f"register entry {sro_id}" in text
+
+
+def test_the_administrators_signature_swapped_for_another_officers(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A valid signature over the very same journal, by another officer's credential (same
+    trust anchor), put in place of the administrator's: not verified."""
+    from smki_desktop.services.ceremony_identity import officer_identity, sign_as_officer
+
+    aro = prepare(ctx, tmp_path)
+    run = _run(ctx, _file(tmp_path), tmp_path)
+    for step in run.remaining():
+        ceremony_service.confirm_and_perform(run, step, W)
+    run.close()
+    out = tmp_path / "media" / "out"
+    sro = make_sro(ctx, tmp_path / "sro", aro, set_profile=False)
+    other = sign_as_officer(ctx, (out / "transcript.jsonl").read_bytes(),
+                            officer_identity(ctx, sro.key.key_id))
+    (out / "transcript.jsonl.p7s").write_bytes(other)
+    rep = ceremony_verify.verify_transcript(ctx, out)
+    assert not rep.ok
+    assert any("signed by another key than the administrator's" in p for p in rep.problems)

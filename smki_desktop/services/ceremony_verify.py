@@ -190,6 +190,11 @@ def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
         if _sha(spki) != begin["data"]["administrator"]["key_id"]:
             rep.problems.append("the transcript is signed by another key than the "
                                 "administrator's credential named at the start")
+        elif not verified.trusted and ctx.env is Environment.LIVE:
+            # anyone can make a certificate: in Live a signature only counts with its chain
+            rep.problems.append("the administrator's certificate chain cannot be checked: this "
+                                "Live data folder has no file-signing trust anchor (add the "
+                                "DCC's with `smki adt anchor add`)")
         else:
             rep.checked.append(f"administrator's signature: {rep.signer}"
                                + (" (chain to a trust anchor checked)" if verified.trusted

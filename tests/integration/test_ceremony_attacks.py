@@ -346,3 +346,26 @@ def test_the_administrators_signature_swapped_for_another_officers(ctx, tmp_path
     rep = ceremony_verify.verify_transcript(ctx, out)
     assert not rep.ok
     assert any("signed by another key than the administrator's" in p for p in rep.problems)
+
+
+def test_in_live_a_signature_without_a_checkable_chain_is_not_verified(live_ctx,  # type: ignore[no-untyped-def]
+                                                                       tmp_path: Path) -> None:
+    """Anyone can make a self-signed 'Ada Aro' certificate and re-sign an edited journal: in
+    Live, a transcript whose signer chain cannot be checked used to verify all the same."""
+    from cryptography.hazmat.primitives import serialization
+
+    from smki_desktop.services import adt as adt_service
+    from tests.integration.adt_support import make_aro
+
+    aro = make_aro(live_ctx, tmp_path / "pki", anchor=False)
+    path = _file(tmp_path, CEREMONY.replace('environment = "test"', 'environment = "live"'))
+    run = _run(live_ctx, path, tmp_path)
+    for step in run.remaining():
+        ceremony_service.confirm_and_perform(run, step, W)
+    run.close()
+    out = tmp_path / "media" / "out"
+    rep = ceremony_verify.verify_transcript(live_ctx, out)
+    assert not rep.ok and any("no file-signing trust anchor" in p for p in rep.problems)
+    adt_service.add_trust_anchor(live_ctx, aro.root.public_bytes(serialization.Encoding.PEM))
+    rep = ceremony_verify.verify_transcript(live_ctx, out)
+    assert rep.ok, rep.problems

@@ -217,7 +217,10 @@ def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
             assert wcert is not None
             subject = wcert.subject.rfc4514_string()
             wkey = _key_id(wcert)
-            if wkey == admin_key:
+            if not wv.trusted and ctx.env is Environment.LIVE:
+                rep.problems.append(f"witness {w}'s certificate chain cannot be checked (no "
+                                    "file-signing trust anchor in this Live data folder)")
+            elif wkey == admin_key:
                 rep.problems.append(f"witness {w}'s signature was made with the "
                                     "administrator's credential, not the witness's own")
             elif wkey in witness_keys:

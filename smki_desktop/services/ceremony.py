@@ -88,7 +88,8 @@ class CheckedCeremony:
 
 def read_ceremony_file(path: Path) -> tuple[str, bytes]:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:  # never more than the limit (a device, a huge file)
+            data = fh.read(MAX_FILE + 1)
     except OSError as exc:
         raise InputError(f"Ceremony file {path}: cannot be read ({exc.strerror or exc}).") \
             from None

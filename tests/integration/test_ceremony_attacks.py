@@ -369,3 +369,10 @@ def test_in_live_a_signature_without_a_checkable_chain_is_not_verified(live_ctx,
     adt_service.add_trust_anchor(live_ctx, aro.root.public_bytes(serialization.Encoding.PEM))
     rep = ceremony_verify.verify_transcript(live_ctx, out)
     assert rep.ok, rep.problems
+
+
+def test_a_device_given_as_a_ceremony_file_or_csr_is_not_read_whole(ctx, cli_run) -> None:  # type: ignore[no-untyped-def]
+    res = cli_run("ceremony", "check", "/dev/zero")
+    assert res.code == 2 and "larger than" in res.err
+    res = cli_run("ceremony", "qr", "/dev/zero")
+    assert res.code == 2 and "too long for one QR code" in res.err

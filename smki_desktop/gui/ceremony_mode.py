@@ -13,6 +13,7 @@ from smki_desktop.core.errors import SmkiError
 from smki_desktop.gui.qt import (
     QCheckBox,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -53,8 +54,10 @@ class SharesDialog(QDialog):
     writes the words down (or takes the printed file), then Hide moves on; there is no way
     back to an earlier share."""
 
-    def __init__(self, shares: list[tuple[str, Path]], parent: QWidget | None = None) -> None:
+    def __init__(self, shares: list[tuple[str, Path]], parent: QWidget | None = None,
+                 services: GuiServices | None = None) -> None:
         super().__init__(parent)
+        self.services = services
         self.setWindowTitle("Key shares for the custodians")
         self.shares = shares
         self.index = 0
@@ -74,13 +77,23 @@ class SharesDialog(QDialog):
         self.reveal_button.clicked.connect(self.reveal)
         self.next_button = QPushButton("&Hide it; next custodian")
         self.next_button.clicked.connect(self.next_share)
+        self.print_button = QPushButton("&Print sheet (PDF)…")
+        self.print_button.setToolTip("A printable sheet of this share for its custodian")
+        self.print_button.clicked.connect(lambda: self.print_sheet())
+        self.print_button.setEnabled(False)
         bar.addWidget(self.reveal_button)
+        bar.addWidget(self.print_button)
         bar.addWidget(self.next_button)
         lay.addLayout(bar)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        lay.addWidget(self.note)
         self._show()
 
     def _show(self) -> None:
         self.words.setText("")
+        self.note.setText("")
+        self.print_button.setEnabled(False)
         if self.index >= len(self.shares):
             self.who.setText("Every share has been shown. Separate them now: each custodian "
                              "keeps their own share, apart from the others.")
@@ -101,6 +114,32 @@ class SharesDialog(QDialog):
         self.words.setText(words)
         self.reveal_button.setEnabled(False)
         self.next_button.setEnabled(True)
+        self.print_button.setEnabled(self.services is not None)
+
+    def print_sheet(self, out: Path | None = None) -> None:
+        """Write the shown share's printable sheet (the same service as `smki key
+        share-sheet`), while the share is on the screen."""
+        if self.services is None or self.index >= len(self.shares):
+            return
+        custodian, path = self.shares[self.index]
+        if out is None:
+            name, _ = QFileDialog.getSaveFileName(self, f"Share sheet for {custodian}",
+                                                  "", "PDF (*.pdf)")
+            if not name:
+                return
+            out = Path(name)
+        self.print_button.setEnabled(False)
+
+        def done(written: Path) -> None:
+            self.note.setText(f"Sheet written to {written}: print it for {custodian}, then "
+                              "delete the file.")
+
+        def failed(exc: BaseException) -> None:
+            self.note.setText(exc.message if isinstance(exc, SmkiError) else repr(exc))
+            self.print_button.setEnabled(True)
+
+        self.services.jobs.submit(key_backup.write_share_sheet, self.services.ctx, path, out,
+                                  on_done=done, on_error=failed, name="share sheet")
 
     def next_share(self) -> None:
         if self.index >= len(self.shares):
@@ -279,7 +318,7 @@ class CeremonyWindow(QWidget):
         shares = [(v["custodian"], self.run.out / rel)
                   for rel, v in sorted(self.run.custodian_shares().items())
                   if self.run.out / rel not in self.shares_revealed]
-        self.shares_dialog = SharesDialog(shares, self)
+        self.shares_dialog = SharesDialog(shares, self, self.services)
         self.shares_dialog.finished.connect(self._shares_closed)
         self.shares_dialog.open()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import html
 import json
 import os
 import secrets
@@ -29,6 +30,7 @@ from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyUsage, key_id_for_spki
 from smki_desktop.keystores.os_keyring import resolve_key_ref
+from smki_desktop.render.pdf import render_pages
 from smki_desktop.services.context import AppContext
 from smki_desktop.store import atomic
 from smki_desktop.store.repos import ceremony as ceremony_repo
@@ -221,6 +223,38 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
                              {"backup": sha})
     return BackupResult(info, "shares", (key_file,), entry,
                         SEPARATE_WARNING.format(t=threshold), tuple(share_files))
+
+
+def write_share_sheet(ctx: AppContext, share_file: Path, out: Path) -> Path:
+    """A printable sheet (PDF) for one custodian: their share's words numbered, the key and
+    share it belongs to, and what to do with it. Written once (never over a file), readable
+    by this user only; audited without the words."""
+    fields = read_share_file(share_file)
+    _require_env(ctx, fields["environment"], f"The share {share_file.name}")
+    atomic.check_output(out)
+    words = " ".join(fields["mnemonic"].split()).split(" ")
+    cells = "".join(
+        ("<tr>" if i % 4 == 0 else "")
+        + f"<td style='padding:4px 14px'><small>{i + 1}.</small> <b>{html.escape(w)}</b></td>"
+        + ("</tr>" if i % 4 == 3 or i == len(words) - 1 else "")
+        for i, w in enumerate(words))
+    e = {k: html.escape(str(v)) for k, v in fields.items()}
+    body = (f"<h2>Key backup share {e.get('share', '?')}</h2>"
+            f"<p>For <b>{e.get('custodian', '')}</b> only. Keep it apart from every other "
+            f"share; any {e.get('threshold', '?')} shares together rebuild the key.</p>"
+            f"<p>Key {e['key_id'][:16]}… ({e.get('label', '')}), "
+            f"{ctx.env.label} environment.</p>"
+            f"<table style='font-size:14pt;font-family:monospace'>{cells}</table>"
+            "<p>To restore: <code>smki key restore --shares SHARE-FILES… KEY.smkikey</code> "
+            "(type each share's words into a share file, or use the share files).</p>")
+    pdf = render_pages(body, env=ctx.env, title=f"Key backup share {fields.get('share', '')}",
+                       reference=fields["key_id"][:16])
+    atomic.write_atomic(out, pdf, mode=0o600)
+    ctx.audit.record("key.share_sheet", {"key_id": fields["key_id"],
+                                         "share": fields.get("share", ""),
+                                         "custodian": fields.get("custodian", ""),
+                                         "file": str(out)})
+    return out
 
 
 # -- restore -----------------------------------------------------------------------------------

@@ -44,7 +44,8 @@ def test_ceremony_mode_fits_1024_and_starts_on_the_first_tick(window, qtbot,  # 
 def test_each_share_is_shown_once_even_if_the_dialog_is_reopened(window, qtbot,  # type: ignore[no-untyped-def]
                                                                  tmp_path: Path) -> None:
     """Closing the shares dialog half-way and opening it again started over at share 1, so
-    every share could be put on the screen again."""
+    every share could be put on the screen again. A shown share can be printed for its
+    custodian."""
     from tests.integration.test_ceremony_attacks import SHARES_CEREMONY
 
     prepare(window.services.ctx, tmp_path)
@@ -68,7 +69,14 @@ def test_each_share_is_shown_once_even_if_the_dialog_is_reopened(window, qtbot, 
     mode.show_shares()
     dlg = mode.shares_dialog
     assert dlg is not None and [c for c, _ in dlg.shares] == ["Cara", "Cal", "Cy"]
+    assert not dlg.print_button.isEnabled()  # only while the share is on the screen
     dlg.reveal_button.click()
+    assert dlg.print_button.isEnabled()
+    sheet = tmp_path / "cara.pdf"
+    dlg.print_sheet(sheet)  # a printable sheet for this custodian (smki key share-sheet)
+    qtbot.waitUntil(lambda: "Sheet written" in dlg.note.text() or "rror" in dlg.note.text(),
+                    timeout=60000)
+    assert "Cara" in dlg.note.text() and sheet.read_bytes().startswith(b"%PDF")
     dlg.reject()  # Esc half-way
     assert mode.shares_button.isEnabled()
     mode.show_shares()

@@ -124,3 +124,33 @@ def test_shares_on_a_full_disk_leave_no_share_behind(ctx, tiny_disk: Path) -> No
     filler.unlink()
     res = key_backup.backup_with_shares(ctx, info.key_id, out, 3, 5)
     assert len(res.share_files) == 5
+
+
+def test_a_printable_share_sheet_for_one_custodian(ctx, cli_run, data_root: Path,  # type: ignore[no-untyped-def]
+                                                   tmp_path: Path) -> None:
+    """`smki key share-sheet SHARE --out PDF`: the custodian's words numbered, the environment
+    on the page, this user only, never over a file, the other environment refused; the audit
+    record has no word of the share."""
+    import stat
+    import subprocess
+
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "sheet")
+    res = key_backup.backup_with_shares(ctx, info.key_id, tmp_path / "s", 2, 3,
+                                        ["Cara One", "Cal Two", "Cy Three"])
+    share = res.share_files[1]
+    words = key_backup.read_share_file(share)["mnemonic"].split()
+    pdf = tmp_path / "cal.pdf"
+    out = cli_run("key", "share-sheet", str(share), "--out", str(pdf))
+    assert out.code == 0, out.err
+    assert stat.S_IMODE(pdf.stat().st_mode) == 0o600
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Cal Two" in text and "2 of 3" in text and "TEST" in text.upper()
+    assert all(w in text for w in words) and "20." in text
+    again = cli_run("key", "share-sheet", str(share), "--out", str(pdf))
+    assert again.code == 1 and "already exists" in again.err
+    live = cli_run("key", "share-sheet", str(share), "--out", str(tmp_path / "l.pdf"),
+                   env="live")
+    assert live.code == 1 and "Live environment" in live.err and "Test environment" in live.err
+    audit = cli_run("--json", "audit", "list").out
+    assert "key.share_sheet" in audit and not any(w in audit for w in words[2:])

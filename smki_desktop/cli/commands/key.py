@@ -1,4 +1,4 @@
-"""`smki key generate|list|show|export-public|backup|restore`."""
+"""`smki key generate|list|show|export-public|backup|restore|share-sheet`."""
 
 from __future__ import annotations
 
@@ -47,6 +47,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("--shares", action="store_true",
                    help="FILEs are share files (and the .smkikey file)")
     r.set_defaults(handler=run_restore)
+    sh = ks.add_parser("share-sheet", help="a printable PDF for one custodian's share")
+    sh.add_argument("share", type=Path, help="the custodian's share file")
+    sh.add_argument("--out", required=True, type=Path, help="the PDF (never overwritten)")
+    sh.set_defaults(handler=run_share_sheet)
 
 
 def run_generate(args: argparse.Namespace, app: CliApp) -> int:
@@ -133,4 +137,12 @@ def run_restore(args: argparse.Namespace, app: CliApp) -> int:
              f"{res.key.key_id}\nRestored key '{res.key.label}' into the {ctx.env.label} "
              f"environment; it matches its public key and {res.certificates_checked} "
              "certificate(s).")
+    return 0
+
+
+def run_share_sheet(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    out = key_backup.write_share_sheet(ctx, args.share, args.out)
+    app.emit({"share": str(args.share), "pdf": str(out)},
+             f"Share sheet written to {out}: print it for its custodian, then delete the file.")
     return 0

@@ -31,6 +31,14 @@ if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
 
 
+def _plain(label: QLabel) -> QLabel:
+    """Text from a ceremony file is shown as it is: a QLabel would otherwise render anything
+    that looks like HTML (a purpose such as `<h1 style=...>TEST ENVIRONMENT</h1>` would paint
+    a second environment banner in a Live ceremony)."""
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
 class QrDialog(QDialog):
     """A CSR as a QR code, for where no removable media may be used."""
 
@@ -38,7 +46,7 @@ class QrDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(title))
+        lay.addWidget(_plain(QLabel(title)))
         self.image = QLabel()
         pix = QPixmap()
         pix.loadFromData(png, "PNG")
@@ -64,10 +72,10 @@ class SharesDialog(QDialog):
         self.shown: list[str] = []
         self.revealed: set[Path] = set()  # paths whose words were on the screen
         lay = QVBoxLayout(self)
-        self.who = QLabel()
+        self.who = _plain(QLabel())
         self.who.setWordWrap(True)
         lay.addWidget(self.who)
-        self.words = QLabel()
+        self.words = _plain(QLabel())
         self.words.setWordWrap(True)
         self.words.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.words.setStyleSheet("font-family: monospace; font-size: 18px")
@@ -85,7 +93,7 @@ class SharesDialog(QDialog):
         bar.addWidget(self.print_button)
         bar.addWidget(self.next_button)
         lay.addLayout(bar)
-        self.note = QLabel()
+        self.note = _plain(QLabel())
         self.note.setWordWrap(True)
         lay.addWidget(self.note)
         self._show()
@@ -164,14 +172,16 @@ class CeremonyWindow(QWidget):
         self.setStyleSheet("QWidget { font-size: 15px; }"  # read by a team standing by
                            "QCheckBox:focus, QPushButton:focus { background: #fff3c4; }")
         lay = QVBoxLayout(self)
-        banner = QLabel(f"{plan.environment.label.upper()} ENVIRONMENT — {kind} "
-                        f"{plan.ceremony_id}")
+        banner = _plain(QLabel(f"{plan.environment.label.upper()} ENVIRONMENT — {kind} "
+                        f"{plan.ceremony_id}"))
         banner.setObjectName("ceremonyBanner")
         colour = "#b00020" if plan.environment.value == "live" else "#1b5e20"
         banner.setStyleSheet(f"background:{colour};color:white;font-size:20px;padding:8px")
         lay.addWidget(banner)
-        lay.addWidget(QLabel(f"Purpose: {plan.purpose}\nAdministrator: {plan.administrator}"
-                             f"   Witnesses: {', '.join(plan.witnesses)}"))
+        self.about = _plain(QLabel(f"Purpose: {plan.purpose}\nAdministrator: "
+                                   f"{plan.administrator}   Witnesses: "
+                                   f"{', '.join(plan.witnesses)}"))
+        lay.addWidget(self.about)
         body = QHBoxLayout()
         self.steps = QListWidget()
         self.steps.setAccessibleName("Ceremony steps")
@@ -181,11 +191,11 @@ class CeremonyWindow(QWidget):
         self.steps.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab walks the ticks and buttons
         body.addWidget(self.steps, 2)
         right = QVBoxLayout()
-        self.step_title = QLabel()
+        self.step_title = _plain(QLabel())
         self.step_title.setWordWrap(True)
         self.step_title.setStyleSheet("font-size:18px;font-weight:bold")
         right.addWidget(self.step_title)
-        self.warning = QLabel()
+        self.warning = _plain(QLabel())
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet("color:#b00020")
         right.addWidget(self.warning)

@@ -88,3 +88,27 @@ def test_each_share_is_shown_once_even_if_the_dialog_is_reopened(window, qtbot, 
     dlg.next_button.click()  # Close
     assert not mode.shares_button.isEnabled()
     mode.close()
+
+
+def test_text_from_the_ceremony_file_is_never_rendered_as_html(window, qtbot,  # type: ignore[no-untyped-def]
+                                                               tmp_path: Path) -> None:
+    """A purpose like '<h1 style=...>TEST ENVIRONMENT</h1>' painted a second, false
+    environment banner inside a ceremony."""
+    from smki_desktop.gui.qt import Qt
+
+    prepare(window.services.ctx, tmp_path)
+    path = tmp_path / "media" / "c.toml"
+    path.parent.mkdir()
+    fake = "<h1 style='background:#1b5e20;color:white'>TEST ENVIRONMENT</h1>"
+    path.write_text(CEREMONY.replace('purpose = "One key-store key with a passphrase backup"',
+                                     f'purpose = "{fake}"'))
+    page = window.go_to("Key ceremony")
+    page.path.setText(str(path))
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.mode is not None or bool(page.failure), timeout=30000)
+    mode = page.mode
+    assert mode is not None, page.failure
+    assert fake in mode.about.text()
+    assert mode.about.textFormat() == Qt.TextFormat.PlainText
+    assert mode.step_title.textFormat() == Qt.TextFormat.PlainText
+    mode.close()

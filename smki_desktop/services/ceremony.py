@@ -268,16 +268,23 @@ class CeremonyRun:
                               {"ceremony_file": self.checked.file_sha256})
 
     def _refuse_links(self) -> None:
-        """Nothing in the output folder may be a symbolic link: a link named `backup`, `csr`
+        """Nothing the run writes into may be a symbolic link: a link named `backup`, `csr`
         or `transcript.jsonl` would send key backups, share words or the journal somewhere
         else than the media the team is looking at."""
-        for root, dirs, files in os.walk(self.out, followlinks=False):
-            for name in dirs + files:
-                p = Path(root) / name
-                if p.is_symlink():
-                    raise Refusal(f"{p} is a symbolic link (to {os.readlink(p)}); nothing in a "
-                                  "ceremony's output folder may point elsewhere. Remove it and "
-                                  "re-run; nothing was done in this step.")
+        # what a run writes into: the journal and lock (opened, not created anew) and the
+        # csr/ and backup/ trees (new files are written by link(), which never follows one);
+        # only these are looked at, so an output folder with other content stays quick
+        found = [self.out / n for n in (JOURNAL, SIGNATURE, TEXT, ".transcript.lock", "csr",
+                                        "backup")]
+        for sub in ("csr", "backup"):
+            if (self.out / sub).is_dir() and not (self.out / sub).is_symlink():
+                for root, dirs, files in os.walk(self.out / sub, followlinks=False):
+                    found += [Path(root) / n for n in dirs + files]
+        for p in found:
+            if p.is_symlink():
+                raise Refusal(f"{p} is a symbolic link (to {os.readlink(p)}); nothing a "
+                              "ceremony writes on its media may point elsewhere. Remove it and "
+                              "re-run; nothing was done in this step.")
 
     def _lock(self) -> None:
         """One run at a time per output folder (two would interleave the journal); the OS

@@ -376,3 +376,24 @@ def test_a_device_given_as_a_ceremony_file_or_csr_is_not_read_whole(ctx, cli_run
     assert res.code == 2 and "larger than" in res.err
     res = cli_run("ceremony", "qr", "/dev/zero")
     assert res.code == 2 and "too long for one QR code" in res.err
+
+
+def test_a_link_deeper_in_backup_is_refused_and_unrelated_ones_are_not(ctx,  # type: ignore[no-untyped-def]
+                                                                      tmp_path: Path) -> None:
+    prepare(ctx, tmp_path)
+    path = _file(tmp_path)
+    out = tmp_path / "media" / "out"
+    (out / "backup").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "backup" / "xml.smkikey").symlink_to(elsewhere / "k")
+    with pytest.raises(Refusal, match=r"backup/xml\.smkikey is a symbolic link"):
+        _run(ctx, path, tmp_path)
+    (out / "backup" / "xml.smkikey").unlink()
+    (out / "photos").symlink_to(elsewhere)  # not something the run writes into
+    run = _run(ctx, path, tmp_path)
+    for step in run.remaining():
+        ceremony_service.confirm_and_perform(run, step, W)
+    run.close()
+    assert list(elsewhere.iterdir()) == []
+    assert ceremony_verify.verify_transcript(ctx, out).ok

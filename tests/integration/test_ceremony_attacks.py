@@ -397,3 +397,16 @@ def test_a_link_deeper_in_backup_is_refused_and_unrelated_ones_are_not(ctx,  # t
     run.close()
     assert list(elsewhere.iterdir()) == []
     assert ceremony_verify.verify_transcript(ctx, out).ok
+
+
+def test_a_run_with_its_input_closed_stops_cleanly(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`smki ceremony run FILE < /dev/null` (a script, no terminal): an EOFError traceback;
+    now a refusal that says nothing was done in the step and the run resumes."""
+    prepare(ctx, tmp_path)
+    path = _file(tmp_path)
+    res = cli_run("ceremony", "run", str(path), stdin="")
+    assert res.code == 1, res.err
+    assert "Traceback" not in res.err and "no answer" in res.err
+    res = cli_run("ceremony", "run", str(path), stdin="yes\nyes\n")  # facts, then input ends
+    assert res.code == 1 and "no answer" in res.err
+    assert "Resuming" in res.out

@@ -656,14 +656,18 @@ class CeremonyRun:
                 raise Refusal(f"Output {rel} changed since it was written; the transcript "
                               "cannot be finished.")
         text = render_text(self.journal).encode()
-        path = self.out / TEXT
         n = 1
-        while path.exists() and path.read_bytes() != text:  # never overwrite
+        while True:  # never overwrite, and never take someone else's file for ours
+            path = self.out / (TEXT if n == 1 else f"transcript-{n}.txt")
+            pdf_path = path.with_suffix(".pdf")
+            text_ours = not path.exists() or path.read_bytes() == text
+            # a PDF already there is ours only if this step was interrupted after writing it
+            pdf_ours = not pdf_path.exists() or (interrupted and path.exists())
+            if text_ours and pdf_ours:
+                break
             n += 1
-            path = self.out / f"transcript-{n}.txt"
         if not path.exists():
             write_atomic(path, text)
-        pdf_path = path.with_suffix(".pdf")
         if not pdf_path.exists():  # printable, with a signature line for each witness
             write_atomic(pdf_path, render_pages(
                 f"<pre style='font-size:8pt'>{html.escape(text.decode())}</pre>",

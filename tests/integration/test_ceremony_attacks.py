@@ -410,3 +410,23 @@ def test_a_run_with_its_input_closed_stops_cleanly(ctx, cli_run, tmp_path: Path)
     res = cli_run("ceremony", "run", str(path), stdin="yes\nyes\n")  # facts, then input ends
     assert res.code == 1 and "no answer" in res.err
     assert "Resuming" in res.out
+
+
+def test_a_printable_transcript_already_there_is_not_taken_for_this_ones(ctx,  # type: ignore[no-untyped-def]
+                                                                        tmp_path: Path) -> None:
+    """A transcript.pdf planted on the media was hashed into the transcript as the printable
+    copy the witnesses sign."""
+    prepare(ctx, tmp_path)
+    out = tmp_path / "media" / "out"
+    out.mkdir(parents=True)
+    planted = out / "transcript.pdf"
+    planted.write_bytes(b"%PDF-1.4 a different ceremony\n")
+    run = _run(ctx, _file(tmp_path), tmp_path)
+    for step in run.remaining():
+        ceremony_service.confirm_and_perform(run, step, W)
+    run.close()
+    fin = run.journal.done()["finish"]
+    assert fin["transcript_pdf"] == "transcript-2.pdf" and fin["transcript_text"] == \
+        "transcript-2.txt"
+    assert planted.read_bytes() == b"%PDF-1.4 a different ceremony\n"
+    assert ceremony_verify.verify_transcript(ctx, out).ok

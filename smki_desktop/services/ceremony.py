@@ -41,8 +41,9 @@ from smki_desktop.core.ceremony_transcript import (
 )
 from smki_desktop.core.environment import require_same
 from smki_desktop.core.errors import InputError, Refusal, SmkiError
-from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType
+from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, key_id_for_spki
 from smki_desktop.core.ports import PassphraseProvider
+from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
 from smki_desktop.crypto.csr import OrgCsrRequest, build_org_csr
 from smki_desktop.crypto.der import encode
 from smki_desktop.crypto.lint import lint_der
@@ -343,7 +344,9 @@ class CeremonyRun:
 
     @property
     def complete(self) -> bool:
-        return "finish" in self.journal.done() and (self.out / SIGNATURE).exists()
+        sig = self.out / SIGNATURE
+        return ("finish" in self.journal.done() and sig.exists() and self.identity is not None
+                and self._own_signature(self.journal_path.read_bytes(), sig.read_bytes()))
 
     def steps(self) -> list[Step]:
         return self.plan.steps(self.rehearsal)
@@ -351,7 +354,7 @@ class CeremonyRun:
     def remaining(self) -> list[Step]:
         done = self.journal.done()
         left = [s for s in self.steps() if s.step_id not in done]
-        if not self.rehearsal and "finish" in done and not (self.out / SIGNATURE).exists():
+        if not self.rehearsal and "finish" in done and not self.complete:
             left.append(self.plan.steps()[-1])
         return left
 
@@ -452,6 +455,9 @@ class CeremonyRun:
                 if b is not None and b.exists() and f"key:{k.name}" not in self.journal.done():
                     bad.append(f"{k.name}: the backup output {b} already exists and is not "
                                "this ceremony's; outputs are never overwritten")
+            if (self.out / SIGNATURE).exists() and "finish" not in self.journal.done():
+                bad.append(f"the transcript signature {self.out / SIGNATURE} already exists "
+                           "and is not this ceremony's")
         if bad:
             raise Refusal("Rehearsal failed; no real key was made: " + " | ".join(bad))
         return ({"throwaway_keys": len(self.plan.keys), "csrs": results},
@@ -678,12 +684,28 @@ class CeremonyRun:
                  "outputs": self._outputs(), "custodian_shares": self.custodian_shares()},
                 [f"Transcript: {path} (printable: {pdf_path.name})"])
 
+    def _own_signature(self, data: bytes, sig: bytes) -> bool:
+        """Is `sig` the administrator's valid signature over `data` (written before an
+        interruption), rather than a file someone put there?"""
+        assert self.identity is not None
+        try:
+            cert = verify_detached(data, sig).signer_certificate
+        except (SignatureInvalid, ValueError):
+            return False
+        return cert is not None and key_id_for_spki(cert.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        ) == self.identity.key_id
+
     def _sign(self) -> list[str]:
         sig_path = self.out / SIGNATURE
-        if sig_path.exists():
-            return [f"Signature: {sig_path} (already there)"]
         assert self.identity is not None
         data = self.journal_path.read_bytes()
+        if sig_path.exists():
+            if not self._own_signature(data, sig_path.read_bytes()):
+                raise Refusal(f"{sig_path} is in the way: it is not the administrator's "
+                              "signature of this transcript, and outputs are never "
+                              "overwritten. Move it away and re-run to sign.")
+            return [f"Signature: {sig_path} (already there)"]
         sig = sign_as_officer(self.ctx, data, self.identity)
         write_atomic(sig_path, sig)
         self.ctx.audit.record("ceremony.finish", {"ceremony_id": self.plan.ceremony_id,

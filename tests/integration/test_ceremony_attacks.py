@@ -430,3 +430,34 @@ def test_a_printable_transcript_already_there_is_not_taken_for_this_ones(ctx,  #
         "transcript-2.txt"
     assert planted.read_bytes() == b"%PDF-1.4 a different ceremony\n"
     assert ceremony_verify.verify_transcript(ctx, out).ok
+
+
+def test_a_signature_file_already_there_is_not_taken_for_the_administrators(ctx,  # type: ignore[no-untyped-def]
+                                                                            tmp_path: Path) -> None:
+    """A transcript.jsonl.p7s on the media made the run say 'already there' and report the
+    ceremony complete without the administrator ever signing."""
+    prepare(ctx, tmp_path)
+    out = tmp_path / "media" / "out"
+    out.mkdir(parents=True)
+    planted = out / "transcript.jsonl.p7s"
+    planted.write_bytes(b"not a signature")
+    run = _run(ctx, _file(tmp_path), tmp_path)
+    facts, rehearsal = run.remaining()[:2]
+    ceremony_service.confirm_and_perform(run, facts, W)
+    with pytest.raises(Refusal, match="transcript signature .* already exists"):
+        ceremony_service.confirm_and_perform(run, rehearsal, W)
+    assert _ceremony_keys(ctx) == 0
+    # planted later, just before the finish: the finish refuses instead of adopting it
+    planted.unlink()
+    steps = run.remaining()
+    for step in steps[:-1]:
+        ceremony_service.confirm_and_perform(run, step, W)
+    planted.write_bytes(b"not a signature")
+    with pytest.raises(Refusal, match="is in the way"):
+        ceremony_service.confirm_and_perform(run, steps[-1], W)
+    assert not run.complete and run.remaining()[-1].step_id == "finish"
+    planted.unlink()
+    ceremony_service.confirm_and_perform(run, run.remaining()[-1], W)
+    assert run.complete
+    run.close()
+    assert ceremony_verify.verify_transcript(ctx, out).ok

@@ -233,6 +233,12 @@ class CeremonyRun:
                 raise Refusal(f"The ceremony file changed since this run started (its SHA-256 "
                               f"was {begin['data'].get('ceremony_file_sha256')}); a ceremony "
                               "is finished with the file it started with.")
+            began_with = (begin["data"].get("administrator") or {}).get("key_id")
+            if self.identity is not None and began_with != self.identity.key_id:
+                raise Refusal(f"This ceremony began with the administrator's credential "
+                              f"{str(began_with)[:16]}; the credential here is "
+                              f"{self.identity.key_id[:16]} ({self.identity.subject}). The "
+                              "transcript is signed with the credential it began with.")
             if journal.torn_tail:  # the crash cut a line short: it recorded nothing
                 keep = data[:data.rfind(b"\n") + 1]
                 with open(self.journal_path, "r+b") as fh:

@@ -461,3 +461,18 @@ def test_a_signature_file_already_there_is_not_taken_for_the_administrators(ctx,
     assert run.complete
     run.close()
     assert ceremony_verify.verify_transcript(ctx, out).ok
+
+
+def test_a_resume_with_another_administrators_credential_is_refused(ctx,  # type: ignore[no-untyped-def]
+                                                                    tmp_path: Path) -> None:
+    """Resumed where the newest credential is someone else's, the run went on and signed with
+    it: the transcript then failed verification at the other end."""
+    aro = prepare(ctx, tmp_path)
+    path = _file(tmp_path)
+    run = _run(ctx, path, tmp_path)
+    ceremony_service.confirm_and_perform(run, run.remaining()[0], W)
+    run.close()
+    sro = make_sro(ctx, tmp_path / "sro", aro, set_profile=False)  # now the newest credential
+    with pytest.raises(Refusal, match=rf"began with the administrator's credential "
+                                      rf"{aro.key.key_id[:16]}.*{sro.key.key_id[:16]}"):
+        ceremony_service.CeremonyRun(ctx, path, Answers())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -25,6 +26,25 @@ STORES = ("token", "keystore")
 BACKUPS = ("none", "passphrase", "shares")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _SECRET_WORDS = ("pin", "passphrase", "password", "secret")
+# "PIN: 1234", "# user pin = 87654321", "password is Hunter2" in a comment or a text: the whole
+# file is copied into the transcript, so such a line would publish the secret
+_SECRET_IN_TEXT = re.compile(r"(?i)\b(pin|passphrase|password|passcode|secret)\b\s*(=|:|is)\s*"
+                             r"[\"']?[^\s\"']*\d")
+
+
+def name_slug(name: str) -> str:
+    """A person's name as it appears in file names (a witness's signature file)."""
+    return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
+
+
+def _bad_char(text: str) -> str | None:
+    """A character that has no place in a one-line name or purpose: a control (a newline
+    would forge lines in the printed transcript), a line/paragraph separator, or a format
+    character such as a bidirectional override (text that reads differently than it is)."""
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
+            return f"U+{ord(ch):04X}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -196,6 +216,10 @@ class _Reader:
         v = obj[key]
         if not isinstance(v, str) or (required and not v.strip()):
             self.err(f"{prefix}{key}", "must be a non-empty text.", table)
+        bad = _bad_char(v)
+        if bad:
+            self.err(f"{prefix}{key}", f"holds the control or format character {bad}; one "
+                     "line of plain text only.", table)
         return str(v).strip()
 
     def names(self, obj: dict[str, Any], key: str, prefix: str, table: str | None,
@@ -205,8 +229,18 @@ class _Reader:
             self.err(f"{prefix}{key}", "must be a list of names.", table)
         if len(v) < minimum:
             self.err(f"{prefix}{key}", f"at least {minimum} name(s) needed.", table)
+        for x in v:
+            bad = _bad_char(x)
+            if bad:
+                self.err(f"{prefix}{key}", f"{x.strip()[:40]!r} holds the control or format "
+                         f"character {bad}; one line of plain text only.", table)
         if len({x.strip().lower() for x in v}) != len(v):
             self.err(f"{prefix}{key}", "a name is repeated.", table)
+        slugs = [name_slug(x) for x in v]
+        if "" in slugs or len(set(slugs)) != len(slugs):  # e.g. "Ann Lee" and "Ann-Lee"
+            self.err(f"{prefix}{key}", "each name needs letters or digits, and no two names "
+                     "may differ only in spaces or punctuation (their signature files would "
+                     "be the same).", table)
         return tuple(x.strip() for x in v)
 
 
@@ -217,6 +251,11 @@ def parse_ceremony(text: str, source: str = "ceremony file",
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"Ceremony file {source}: not valid TOML: {exc}.") from None
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise InputError(f"Ceremony file {source}: nested too deeply to be a ceremony "
+                         "file.") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise InputError(f"Ceremony file {source}: not a usable TOML value: {exc}.") from None
     r = _Reader(text, source)
     r.unknown(doc, {"format", "ceremony_id", "environment", "purpose", "output_dir", "roles",
                     "token", "backup", "keys"}, "")
@@ -327,11 +366,20 @@ def parse_ceremony(text: str, source: str = "ceremony file",
         if not 1 <= threshold <= count:
             r.err("backup.threshold", f"{threshold}-of-{count}: the threshold must be from 1 "
                   "to the number of shares.", "backup")
+        if threshold == 1 and count > 1:  # as `smki key backup --shares` refuses it
+            r.err("backup.threshold", f"1-of-{count} gives every custodian the whole key (a "
+                  "plain copy); use 2 or more.", "backup")
         if len(custodians) < count:
             r.err("roles.custodians", f"{count} shares need {count} named custodians; "
                   f"{len(custodians)} given.", "roles")
     if any(k.store == "token" for k in keys) and not (module and label):
         r.err("token", "a key is made on the token: give [token] module and label.")
+    for n, ln in enumerate(text.splitlines(), 1):
+        if _SECRET_IN_TEXT.search(ln):
+            raise InputError(f"Ceremony file {source}, line {n}: this looks like a PIN or "
+                             "passphrase. Never write one in a ceremony file, not even in a "
+                             "comment: the file is copied into the transcript. They are asked "
+                             "during the run.")
     return CeremonyPlan(env, purpose, cid, admin, witnesses, custodians, out, tuple(keys),
                         int(threshold), int(count), module, label, admin_key)
 

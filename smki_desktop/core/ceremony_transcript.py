@@ -134,6 +134,11 @@ def render_text(journal: Journal) -> str:
     out.append("SIGNATURES")
     out.append(f"Administrator: {plan.get('administrator', '')}   (signed electronically: "
                "transcript.jsonl.p7s)")
+    admin = begin["data"].get("administrator") if begin else None
+    if isinstance(admin, dict) and admin.get("certificate_subject"):
+        out.append(f"  with the credential of {admin['certificate_subject']}"
+                   + (f", register entry {admin['register_entry']}"
+                      if admin.get("register_entry") else ""))
     for w in plan.get("witnesses", []):
         out.append("")
         out.append(f"Witness: {w}")

@@ -13,6 +13,7 @@ from smki_desktop.core.errors import SmkiError
 from smki_desktop.gui.qt import (
     QCheckBox,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -30,6 +31,14 @@ if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
 
 
+def _plain(label: QLabel) -> QLabel:
+    """Text from a ceremony file is shown as it is: a QLabel would otherwise render anything
+    that looks like HTML (a purpose such as `<h1 style=...>TEST ENVIRONMENT</h1>` would paint
+    a second environment banner in a Live ceremony)."""
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
 class QrDialog(QDialog):
     """A CSR as a QR code, for where no removable media may be used."""
 
@@ -37,7 +46,7 @@ class QrDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(title))
+        lay.addWidget(_plain(QLabel(title)))
         self.image = QLabel()
         pix = QPixmap()
         pix.loadFromData(png, "PNG")
@@ -53,17 +62,20 @@ class SharesDialog(QDialog):
     writes the words down (or takes the printed file), then Hide moves on; there is no way
     back to an earlier share."""
 
-    def __init__(self, shares: list[tuple[str, Path]], parent: QWidget | None = None) -> None:
+    def __init__(self, shares: list[tuple[str, Path]], parent: QWidget | None = None,
+                 services: GuiServices | None = None) -> None:
         super().__init__(parent)
+        self.services = services
         self.setWindowTitle("Key shares for the custodians")
         self.shares = shares
         self.index = 0
         self.shown: list[str] = []
+        self.revealed: set[Path] = set()  # paths whose words were on the screen
         lay = QVBoxLayout(self)
-        self.who = QLabel()
+        self.who = _plain(QLabel())
         self.who.setWordWrap(True)
         lay.addWidget(self.who)
-        self.words = QLabel()
+        self.words = _plain(QLabel())
         self.words.setWordWrap(True)
         self.words.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.words.setStyleSheet("font-family: monospace; font-size: 18px")
@@ -73,13 +85,23 @@ class SharesDialog(QDialog):
         self.reveal_button.clicked.connect(self.reveal)
         self.next_button = QPushButton("&Hide it; next custodian")
         self.next_button.clicked.connect(self.next_share)
+        self.print_button = QPushButton("&Print sheet (PDF)…")
+        self.print_button.setToolTip("A printable sheet of this share for its custodian")
+        self.print_button.clicked.connect(lambda: self.print_sheet())
+        self.print_button.setEnabled(False)
         bar.addWidget(self.reveal_button)
+        bar.addWidget(self.print_button)
         bar.addWidget(self.next_button)
         lay.addLayout(bar)
+        self.note = _plain(QLabel())
+        self.note.setWordWrap(True)
+        lay.addWidget(self.note)
         self._show()
 
     def _show(self) -> None:
         self.words.setText("")
+        self.note.setText("")
+        self.print_button.setEnabled(False)
         if self.index >= len(self.shares):
             self.who.setText("Every share has been shown. Separate them now: each custodian "
                              "keeps their own share, apart from the others.")
@@ -96,9 +118,36 @@ class SharesDialog(QDialog):
         _custodian, path = self.shares[self.index]
         words = key_backup.read_share_file(path)["mnemonic"]
         self.shown.append(words)
+        self.revealed.add(path)
         self.words.setText(words)
         self.reveal_button.setEnabled(False)
         self.next_button.setEnabled(True)
+        self.print_button.setEnabled(self.services is not None)
+
+    def print_sheet(self, out: Path | None = None) -> None:
+        """Write the shown share's printable sheet (the same service as `smki key
+        share-sheet`), while the share is on the screen."""
+        if self.services is None or self.index >= len(self.shares):
+            return
+        custodian, path = self.shares[self.index]
+        if out is None:
+            name, _ = QFileDialog.getSaveFileName(self, f"Share sheet for {custodian}",
+                                                  "", "PDF (*.pdf)")
+            if not name:
+                return
+            out = Path(name)
+        self.print_button.setEnabled(False)
+
+        def done(written: Path) -> None:
+            self.note.setText(f"Sheet written to {written}: print it for {custodian}, then "
+                              "delete the file.")
+
+        def failed(exc: BaseException) -> None:
+            self.note.setText(exc.message if isinstance(exc, SmkiError) else repr(exc))
+            self.print_button.setEnabled(True)
+
+        self.services.jobs.submit(key_backup.write_share_sheet, self.services.ctx, path, out,
+                                  on_done=done, on_error=failed, name="share sheet")
 
     def next_share(self) -> None:
         if self.index >= len(self.shares):
@@ -120,27 +169,33 @@ class CeremonyWindow(QWidget):
         kind = "REHEARSAL (throwaway keys)" if run.rehearsal else "CEREMONY"
         self.setWindowTitle(f"Key ceremony {plan.ceremony_id} — {plan.environment.label}")
         self.setObjectName("ceremonyMode")
-        self.setStyleSheet("QWidget { font-size: 15px; }")  # read by a team standing by
+        self.setStyleSheet("QWidget { font-size: 15px; }"  # read by a team standing by
+                           "QCheckBox:focus, QPushButton:focus { background: #fff3c4; }")
         lay = QVBoxLayout(self)
-        banner = QLabel(f"{plan.environment.label.upper()} ENVIRONMENT — {kind} "
-                        f"{plan.ceremony_id}")
+        banner = _plain(QLabel(f"{plan.environment.label.upper()} ENVIRONMENT — {kind} "
+                        f"{plan.ceremony_id}"))
         banner.setObjectName("ceremonyBanner")
         colour = "#b00020" if plan.environment.value == "live" else "#1b5e20"
         banner.setStyleSheet(f"background:{colour};color:white;font-size:20px;padding:8px")
         lay.addWidget(banner)
-        lay.addWidget(QLabel(f"Purpose: {plan.purpose}\nAdministrator: {plan.administrator}"
-                             f"   Witnesses: {', '.join(plan.witnesses)}"))
+        self.about = _plain(QLabel(f"Purpose: {plan.purpose}\nAdministrator: "
+                                   f"{plan.administrator}   Witnesses: "
+                                   f"{', '.join(plan.witnesses)}"))
+        lay.addWidget(self.about)
         body = QHBoxLayout()
         self.steps = QListWidget()
         self.steps.setAccessibleName("Ceremony steps")
         self.steps.setWordWrap(True)
+        self.steps.setMinimumWidth(280)  # readable step titles even at 1024 pixels wide
+        self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.steps.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab walks the ticks and buttons
         body.addWidget(self.steps, 2)
         right = QVBoxLayout()
-        self.step_title = QLabel()
+        self.step_title = _plain(QLabel())
         self.step_title.setWordWrap(True)
         self.step_title.setStyleSheet("font-size:18px;font-weight:bold")
         right.addWidget(self.step_title)
-        self.warning = QLabel()
+        self.warning = _plain(QLabel())
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet("color:#b00020")
         right.addWidget(self.warning)
@@ -165,11 +220,18 @@ class CeremonyWindow(QWidget):
         self.shares_button.clicked.connect(self.show_shares)
         self.shares_button.setEnabled(False)
         self.shares_dialog: SharesDialog | None = None
+        self.shares_revealed: set[Path] = set()
         self.close_button = QPushButton("&Leave ceremony mode")
         self.close_button.clicked.connect(self.close)
-        for b in (self.perform_button, self.qr_button, self.shares_button, self.close_button):
-            bar.addWidget(b)
+        bar.addWidget(self.perform_button)
+        bar.addStretch(1)
+        bar.addWidget(self.close_button)
         right.addLayout(bar)
+        extras = QHBoxLayout()  # a second row: the first must fit 1024 pixels with the list
+        extras.addWidget(self.qr_button)
+        extras.addWidget(self.shares_button)
+        extras.addStretch(1)
+        right.addLayout(extras)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setObjectName("ceremonyLog")
@@ -224,6 +286,8 @@ class CeremonyWindow(QWidget):
         self.warning.setText("\n".join(f"WARNING: {w}" for w in self.warnings))
         self.warning_ack.setVisible(bool(self.warnings))
         self._enable()
+        # the keyboard starts at the first tick of the new step (Space ticks, Tab moves on)
+        (self.warning_ack if self.warnings else self.admin_check).setFocus()
 
     def perform(self) -> None:
         step = self.current
@@ -257,10 +321,23 @@ class CeremonyWindow(QWidget):
                                   name=f"ceremony {step.step_id}")
 
     def show_shares(self) -> None:
+        """Each share is shown once: closing the dialog half-way and opening it again goes
+        on with the next custodian, never back to a share already on the screen."""
+        if self.shares_dialog is not None:
+            self.shares_revealed |= self.shares_dialog.revealed
         shares = [(v["custodian"], self.run.out / rel)
-                  for rel, v in sorted(self.run.custodian_shares().items())]
-        self.shares_dialog = SharesDialog(shares, self)
+                  for rel, v in sorted(self.run.custodian_shares().items())
+                  if self.run.out / rel not in self.shares_revealed]
+        self.shares_dialog = SharesDialog(shares, self, self.services)
+        self.shares_dialog.finished.connect(self._shares_closed)
         self.shares_dialog.open()
+
+    def _shares_closed(self) -> None:
+        if self.shares_dialog is not None:
+            self.shares_revealed |= self.shares_dialog.revealed
+        left = [rel for rel in self.run.custodian_shares()
+                if self.run.out / rel not in self.shares_revealed]
+        self.shares_button.setEnabled(bool(left))
 
     def show_qr(self) -> None:
         if self.last_csr is None:

@@ -41,8 +41,9 @@ from smki_desktop.core.ceremony_transcript import (
 )
 from smki_desktop.core.environment import require_same
 from smki_desktop.core.errors import InputError, Refusal, SmkiError
-from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType
+from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, key_id_for_spki
 from smki_desktop.core.ports import PassphraseProvider
+from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
 from smki_desktop.crypto.csr import OrgCsrRequest, build_org_csr
 from smki_desktop.crypto.der import encode
 from smki_desktop.crypto.lint import lint_der
@@ -54,11 +55,12 @@ from smki_desktop.services import key_backup
 from smki_desktop.services.ceremony_identity import (
     OfficerIdentity,
     officer_identity,
+    require_named_officer,
     sign_as_officer,
 )
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import create_org_csr, get_csr_der, profile_for
-from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.atomic import OutputError, write_atomic
 from smki_desktop.store.repos import ceremony as ceremony_repo
 
 if sys.platform != "win32":
@@ -87,7 +89,8 @@ class CheckedCeremony:
 
 def read_ceremony_file(path: Path) -> tuple[str, bytes]:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:  # never more than the limit (a device, a huge file)
+            data = fh.read(MAX_FILE + 1)
     except OSError as exc:
         raise InputError(f"Ceremony file {path}: cannot be read ({exc.strerror or exc}).") \
             from None
@@ -118,7 +121,8 @@ def check_ceremony(ctx: AppContext, path: Path) -> CheckedCeremony:
             raise type(exc)(f"Ceremony file {path}: key {k.name!r}: {exc.message}") from None
     warnings: list[str] = []
     try:
-        officer_identity(ctx, plan.administrator_key or None)
+        require_named_officer(officer_identity(ctx, plan.administrator_key or None),
+                              plan.administrator, "administrator")
     except SmkiError as exc:
         warnings.append(f"The run will refuse to start: {exc.message}")
     return CheckedCeremony(plan, text, hashlib.sha256(data).hexdigest(), path,
@@ -207,6 +211,7 @@ class CeremonyRun:
                                                     self.checked.file_sha256}, write=False)
             return
         self.identity = officer_identity(ctx, self.plan.administrator_key or None)
+        require_named_officer(self.identity, self.plan.administrator, "administrator")
         self._open_journal()
 
     # -- journal ---------------------------------------------------------------------------
@@ -216,6 +221,7 @@ class CeremonyRun:
         except OSError as exc:
             raise Refusal(f"Output folder {self.out}: cannot be made ({exc.strerror}).") \
                 from None
+        self._refuse_links()
         self._lock()
         if self.journal_path.exists():
             data = self.journal_path.read_bytes()
@@ -227,6 +233,12 @@ class CeremonyRun:
                 raise Refusal(f"The ceremony file changed since this run started (its SHA-256 "
                               f"was {begin['data'].get('ceremony_file_sha256')}); a ceremony "
                               "is finished with the file it started with.")
+            began_with = (begin["data"].get("administrator") or {}).get("key_id")
+            if self.identity is not None and began_with != self.identity.key_id:
+                raise Refusal(f"This ceremony began with the administrator's credential "
+                              f"{str(began_with)[:16]}; the credential here is "
+                              f"{self.identity.key_id[:16]} ({self.identity.subject}). The "
+                              "transcript is signed with the credential it began with.")
             if journal.torn_tail:  # the crash cut a line short: it recorded nothing
                 keep = data[:data.rfind(b"\n") + 1]
                 with open(self.journal_path, "r+b") as fh:
@@ -262,6 +274,25 @@ class CeremonyRun:
                                                  "output_dir": str(self.out)},
                               {"ceremony_file": self.checked.file_sha256})
 
+    def _refuse_links(self) -> None:
+        """Nothing the run writes into may be a symbolic link: a link named `backup`, `csr`
+        or `transcript.jsonl` would send key backups, share words or the journal somewhere
+        else than the media the team is looking at."""
+        # what a run writes into: the journal and lock (opened, not created anew) and the
+        # csr/ and backup/ trees (new files are written by link(), which never follows one);
+        # only these are looked at, so an output folder with other content stays quick
+        found = [self.out / n for n in (JOURNAL, SIGNATURE, TEXT, ".transcript.lock", "csr",
+                                        "backup")]
+        for sub in ("csr", "backup"):
+            if (self.out / sub).is_dir() and not (self.out / sub).is_symlink():
+                for root, dirs, files in os.walk(self.out / sub, followlinks=False):
+                    found += [Path(root) / n for n in dirs + files]
+        for p in found:
+            if p.is_symlink():
+                raise Refusal(f"{p} is a symbolic link (to {os.readlink(p)}); nothing a "
+                              "ceremony writes on its media may point elsewhere. Remove it and "
+                              "re-run; nothing was done in this step.")
+
     def _lock(self) -> None:
         """One run at a time per output folder (two would interleave the journal); the OS
         drops the lock when the process ends, even by SIGKILL."""
@@ -281,11 +312,37 @@ class CeremonyRun:
         entry = make_entry(len(self._entries) + 1, prev, step, event,
                            self.ctx.clock.now().isoformat(), data)
         if write and not self.rehearsal:
-            with open(self.journal_path, "ab") as fh:
-                fh.write(entry_line(entry))
-                fh.flush()
-                os.fsync(fh.fileno())
+            self._write_line(entry_line(entry))
         self._entries.append(entry)
+
+    def _write_line(self, line: bytes) -> None:
+        """Append one journal line and fsync it, or leave the journal exactly as it was: a
+        line half-written on a full disk is cut off again, so the next line never lands
+        after a fragment (which would break the journal for good)."""
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.journal_path, flags, 0o644)
+        except OSError as exc:
+            raise OutputError(f"Cannot write the ceremony journal {self.journal_path}: "
+                              f"{exc.strerror or exc}. Nothing was done in this step.") \
+                from exc
+        try:
+            pos = os.lseek(fd, 0, os.SEEK_END)
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, pos)
+                    os.fsync(fd)
+                raise OutputError(f"Cannot write the ceremony journal {self.journal_path}: "
+                                  f"{exc.strerror or exc}. This entry is not recorded; free "
+                                  "space and go on (a step that was started resumes).") \
+                    from exc
+        finally:
+            os.close(fd)
 
     @property
     def journal(self) -> Journal:
@@ -293,7 +350,9 @@ class CeremonyRun:
 
     @property
     def complete(self) -> bool:
-        return "finish" in self.journal.done() and (self.out / SIGNATURE).exists()
+        sig = self.out / SIGNATURE
+        return ("finish" in self.journal.done() and sig.exists() and self.identity is not None
+                and self._own_signature(self.journal_path.read_bytes(), sig.read_bytes()))
 
     def steps(self) -> list[Step]:
         return self.plan.steps(self.rehearsal)
@@ -301,7 +360,7 @@ class CeremonyRun:
     def remaining(self) -> list[Step]:
         done = self.journal.done()
         left = [s for s in self.steps() if s.step_id not in done]
-        if not self.rehearsal and "finish" in done and not (self.out / SIGNATURE).exists():
+        if not self.rehearsal and "finish" in done and not self.complete:
             left.append(self.plan.steps()[-1])
         return left
 
@@ -341,6 +400,8 @@ class CeremonyRun:
         if step.step_id in self.journal.done() and step.step_id != "finish":
             raise Refusal(f"Step {step.step_id} is already done; it is never done twice.")
         ack = self._acked(step)
+        if not self.rehearsal:
+            self._refuse_links()
         interrupted = step.step_id in self.journal.started_not_done()
         if not (step.step_id == "finish" and "finish" in self.journal.done()):
             self._append(step.step_id, "started", {"resuming": interrupted})
@@ -396,6 +457,13 @@ class CeremonyRun:
                     if adopted is None:
                         bad.append(f"{k.name}: the output {p} already exists and is not this "
                                    "ceremony's; outputs are never overwritten")
+                b = self._backup_path(k)
+                if b is not None and b.exists() and f"key:{k.name}" not in self.journal.done():
+                    bad.append(f"{k.name}: the backup output {b} already exists and is not "
+                               "this ceremony's; outputs are never overwritten")
+            if (self.out / SIGNATURE).exists() and "finish" not in self.journal.done():
+                bad.append(f"the transcript signature {self.out / SIGNATURE} already exists "
+                           "and is not this ceremony's")
         if bad:
             raise Refusal("Rehearsal failed; no real key was made: " + " | ".join(bad))
         return ({"throwaway_keys": len(self.plan.keys), "csrs": results},
@@ -503,11 +571,40 @@ class CeremonyRun:
                 "adopted_after_interruption": adopted}
         return data, [f"CSR {k.name}: {rel} (lint clean, SHA-256 {_sha(der)[:16]}…)"]
 
+    def _backup_path(self, k: CeremonyKey) -> Path | None:
+        if k.backup == "passphrase":
+            return self.out / "backup" / f"{k.name}.smkikey"
+        if k.backup == "shares":
+            return self.out / "backup" / k.name
+        return None
+
+    def _adopt_backup(self, k: CeremonyKey, info: KeyInfo, path: Path,
+                      interrupted: bool) -> None:
+        """A backup output already there is kept only if this step made it before an
+        interruption, for this very key; anything else would record someone else's file as
+        this key's backup (and leave the key without one)."""
+        key_file = path if path.is_file() else next(iter(sorted(path.glob("*.smkikey"))), path)
+        problem = "" if interrupted else "this step had not started"
+        if not problem:
+            try:
+                doc = key_backup.read_key_file(key_file)
+                if doc["key_id"] != info.key_id or doc["environment"] != self.ctx.env.value:
+                    problem = "it is the backup of another key"
+            except InputError:
+                problem = "it is not a key backup"
+        if problem:
+            raise Refusal(f"{path} already exists and is not this ceremony's backup of "
+                          f"{k.name} ({problem}); outputs are never overwritten. Move it away "
+                          "and re-run.")
+
     def _do_backup(self, step: Step, _a: dict[str, Any],
                    interrupted: bool) -> tuple[dict[str, Any], list[str]]:
         k = next(x for x in self.plan.keys if x.name == step.key)
         info = self._key_of(k)
         base = self.out / "backup"
+        target = self._backup_path(k)
+        if target is not None and target.exists():
+            self._adopt_backup(k, info, target, interrupted)
         base.mkdir(parents=True, exist_ok=True)
         files: dict[str, str] = {}
         shares: dict[str, dict[str, str]] = {}
@@ -571,14 +668,18 @@ class CeremonyRun:
                 raise Refusal(f"Output {rel} changed since it was written; the transcript "
                               "cannot be finished.")
         text = render_text(self.journal).encode()
-        path = self.out / TEXT
         n = 1
-        while path.exists() and path.read_bytes() != text:  # never overwrite
+        while True:  # never overwrite, and never take someone else's file for ours
+            path = self.out / (TEXT if n == 1 else f"transcript-{n}.txt")
+            pdf_path = path.with_suffix(".pdf")
+            text_ours = not path.exists() or path.read_bytes() == text
+            # a PDF already there is ours only if this step was interrupted after writing it
+            pdf_ours = not pdf_path.exists() or (interrupted and path.exists())
+            if text_ours and pdf_ours:
+                break
             n += 1
-            path = self.out / f"transcript-{n}.txt"
         if not path.exists():
             write_atomic(path, text)
-        pdf_path = path.with_suffix(".pdf")
         if not pdf_path.exists():  # printable, with a signature line for each witness
             write_atomic(pdf_path, render_pages(
                 f"<pre style='font-size:8pt'>{html.escape(text.decode())}</pre>",
@@ -589,12 +690,28 @@ class CeremonyRun:
                  "outputs": self._outputs(), "custodian_shares": self.custodian_shares()},
                 [f"Transcript: {path} (printable: {pdf_path.name})"])
 
+    def _own_signature(self, data: bytes, sig: bytes) -> bool:
+        """Is `sig` the administrator's valid signature over `data` (written before an
+        interruption), rather than a file someone put there?"""
+        assert self.identity is not None
+        try:
+            cert = verify_detached(data, sig).signer_certificate
+        except (SignatureInvalid, ValueError):
+            return False
+        return cert is not None and key_id_for_spki(cert.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        ) == self.identity.key_id
+
     def _sign(self) -> list[str]:
         sig_path = self.out / SIGNATURE
-        if sig_path.exists():
-            return [f"Signature: {sig_path} (already there)"]
         assert self.identity is not None
         data = self.journal_path.read_bytes()
+        if sig_path.exists():
+            if not self._own_signature(data, sig_path.read_bytes()):
+                raise Refusal(f"{sig_path} is in the way: it is not the administrator's "
+                              "signature of this transcript, and outputs are never "
+                              "overwritten. Move it away and re-run to sign.")
+            return [f"Signature: {sig_path} (already there)"]
         sig = sign_as_officer(self.ctx, data, self.identity)
         write_atomic(sig_path, sig)
         self.ctx.audit.record("ceremony.finish", {"ceremony_id": self.plan.ceremony_id,

@@ -30,6 +30,7 @@ class OfficerIdentity:
     key_id: str
     certificate: x509.Certificate
     register_entry: str = ""  # the officer register entry holding the key, if linked
+    holder_name: str = ""  # that entry's officer name
 
     @property
     def subject(self) -> str:
@@ -58,7 +59,20 @@ def officer_identity(ctx: AppContext, key_ref: str | None = None) -> OfficerIden
         raise Refusal(blocked)
     holder = key_holder(ctx, info.key_id)
     entry = f"{holder.officer_id} ({holder.name})" if holder is not None else ""
-    return OfficerIdentity(cred.key_id, cred.certificate, entry)
+    return OfficerIdentity(cred.key_id, cred.certificate, entry,
+                           holder.name if holder is not None else "")
+
+
+def require_named_officer(identity: OfficerIdentity, name: str, role: str) -> None:
+    """The credential's officer register entry (when it has one) must be the person the
+    ceremony names: a transcript saying 'Administrator: Ada' must not be signed with the key
+    of another officer registered on this machine."""
+    if identity.holder_name and \
+            " ".join(identity.holder_name.split()).lower() != " ".join(name.split()).lower():
+        raise Refusal(f"The {role} is {name!r} in the ceremony file, but the file-signing "
+                      f"credential {identity.key_id[:16]} belongs to register entry "
+                      f"{identity.register_entry}. Name the right credential "
+                      "(administrator_key) or the right person.")
 
 
 def sign_as_officer(ctx: AppContext, content: bytes, identity: OfficerIdentity,

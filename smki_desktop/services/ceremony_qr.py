@@ -18,11 +18,12 @@ def csr_qr(path: Path) -> Any:
     """A QR code (segno) of one CSR file's PEM text, for moving it where no media may be
     used; the file is linted first (a QR code of a bad CSR helps no one)."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(2001)
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
     if len(data) > 2000:
-        raise InputError(f"{path}: {len(data)} bytes is too long for one QR code.")
+        raise InputError(f"{path}: more than 2000 bytes is too long for one QR code.")
     fields = extract_fields(data, str(path))
     if fields.family != "organisation" or fields.kind != "csr":
         raise InputError(f"{path}: not an Organisation CSR.")

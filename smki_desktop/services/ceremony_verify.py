@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from smki_desktop.core.ceremony import name_slug
 from smki_desktop.core.ceremony_transcript import Journal, parse_journal, render_text
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import InputError, Refusal
@@ -18,7 +20,11 @@ from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
 from smki_desktop.crypto.lint import extract_fields, lint_bytes
 from smki_desktop.services.adt import trust_anchors as adt_trust_anchors
 from smki_desktop.services.ceremony import JOURNAL, SIGNATURE
-from smki_desktop.services.ceremony_identity import officer_identity, sign_as_officer
+from smki_desktop.services.ceremony_identity import (
+    officer_identity,
+    require_named_officer,
+    sign_as_officer,
+)
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import profile_for
 from smki_desktop.store.atomic import write_atomic
@@ -32,12 +38,13 @@ def _file_sha(path: Path) -> str:
     return _sha(path.read_bytes())
 
 
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+def _key_id(cert: x509.Certificate) -> str:
+    return _sha(cert.public_key().public_bytes(serialization.Encoding.DER,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
 def witness_signature_path(folder: Path, witness: str) -> Path:
-    return folder / f"witness-{_slug(witness)}.p7s"
+    return folder / f"witness-{name_slug(witness)}.p7s"
 
 
 @dataclass(frozen=True)
@@ -69,8 +76,17 @@ def witness_sign(ctx: AppContext, transcript: Path, witness: str,
                          hint="field.witness")
     name = names[witness.strip().lower()]
     identity = officer_identity(ctx, key_ref)
+    require_named_officer(identity, name, "witness")
     if identity.key_id == begin["data"]["administrator"]["key_id"]:
         raise Refusal("That is the administrator's credential; a witness signs with their own.")
+    for other in sorted(transcript.parent.glob("witness-*.p7s")):
+        try:
+            signer = verify_detached(data, other.read_bytes()).signer_certificate
+        except SignatureInvalid:
+            continue
+        if signer is not None and _key_id(signer) == identity.key_id:
+            raise Refusal(f"That credential already signed this transcript as another witness "
+                          f"({other.name}); each witness signs with their own.")
     out = witness_signature_path(transcript.parent, name)
     sig = sign_as_officer(ctx, data, identity)
     write_atomic(out, sig)
@@ -103,10 +119,41 @@ class VerifyReport:
 
 def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
     """Check the journal chain, the administrator's signature, the text transcript, every
-    output file's hash and every CSR (lint, and its key is the journal's)."""
+    output file's hash, every CSR (lint, and its key is the journal's), and that the media's
+    csr/ and backup/ folders hold nothing the transcript does not name."""
     if path.is_dir():
         path = path / JOURNAL
     rep = VerifyReport(path)
+    try:
+        return _verify(ctx, path, rep)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        # a chain-valid journal with entries not shaped as this application writes them
+        rep.problems.append(f"the transcript is not in the form this application writes "
+                            f"({type(exc).__name__}: {exc})")
+        return rep
+
+
+def _unexpected_files(folder: Path, named: set[str]) -> list[str]:
+    """Files (or links) under csr/ and backup/ that the transcript does not name: what the
+    online side would pick up from the media without it being made in the ceremony."""
+    out: list[str] = []
+    for sub in ("csr", "backup"):
+        base = folder / sub
+        if base.is_symlink():
+            out.append(sub)
+            continue
+        if not base.is_dir():
+            continue
+        for p in sorted(base.rglob("*")):
+            if p.is_dir() and not p.is_symlink():
+                continue
+            rel = str(p.relative_to(folder))
+            if rel not in named:
+                out.append(rel)
+    return out
+
+
+def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
     folder = path.parent
     try:
         data = path.read_bytes()
@@ -144,6 +191,11 @@ def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
         if _sha(spki) != begin["data"]["administrator"]["key_id"]:
             rep.problems.append("the transcript is signed by another key than the "
                                 "administrator's credential named at the start")
+        elif not verified.trusted and ctx.env is Environment.LIVE:
+            # anyone can make a certificate: in Live a signature only counts with its chain
+            rep.problems.append("the administrator's certificate chain cannot be checked: this "
+                                "Live data folder has no file-signing trust anchor (add the "
+                                "DCC's file-signing trust anchor first)")
         else:
             rep.checked.append(f"administrator's signature: {rep.signer}"
                                + (" (chain to a trust anchor checked)" if verified.trusted
@@ -152,6 +204,8 @@ def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
         rep.problems.append(f"the signature file {SIGNATURE} is missing")
     except SignatureInvalid as exc:  # SignerUntrusted too: another environment's credential
         rep.problems.append(f"the administrator's signature does not verify: {exc.message}")
+    admin_key = begin["data"]["administrator"]["key_id"]
+    witness_keys: dict[str, str] = {}
     for w in plan.get("witnesses", []):
         wpath = witness_signature_path(folder, w)
         if not wpath.exists():
@@ -160,9 +214,22 @@ def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
             continue
         try:
             wv = verify_detached(data, wpath.read_bytes(), trust_anchors=anchors)
-            subject = wv.signer_certificate.subject.rfc4514_string() \
-                if wv.signer_certificate else "?"
-            rep.checked.append(f"witness {w}: signature by {subject}")
+            wcert = wv.signer_certificate
+            assert wcert is not None
+            subject = wcert.subject.rfc4514_string()
+            wkey = _key_id(wcert)
+            if not wv.trusted and ctx.env is Environment.LIVE:
+                rep.problems.append(f"witness {w}'s certificate chain cannot be checked (no "
+                                    "file-signing trust anchor in this Live data folder)")
+            elif wkey == admin_key:
+                rep.problems.append(f"witness {w}'s signature was made with the "
+                                    "administrator's credential, not the witness's own")
+            elif wkey in witness_keys:
+                rep.problems.append(f"witness {w}'s signature was made with the same "
+                                    f"credential as witness {witness_keys[wkey]}'s")
+            else:
+                witness_keys[wkey] = w
+                rep.checked.append(f"witness {w}: signature by {subject}")
         except SignatureInvalid as exc:
             rep.problems.append(f"witness {w}'s signature does not verify: {exc.message}")
     finish_seq = next(e["seq"] for e in journal.entries
@@ -226,4 +293,8 @@ def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
                                     "records")
         except InputError as exc:
             rep.problems.append(exc.message)
+    named = set(fin["outputs"]) | set(fin.get("custodian_shares", {}))
+    for rel in _unexpected_files(folder, named):
+        rep.problems.append(f"{rel} is on the media but not in the transcript (not made by "
+                            "this ceremony)")
     return rep

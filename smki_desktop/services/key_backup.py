@@ -7,7 +7,9 @@ matches them. Every backup and restore is audited; non-exportable token keys hav
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import html
 import json
 import os
 import secrets
@@ -28,6 +30,7 @@ from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyUsage, key_id_for_spki
 from smki_desktop.keystores.os_keyring import resolve_key_ref
+from smki_desktop.render.pdf import render_pages
 from smki_desktop.services.context import AppContext
 from smki_desktop.store import atomic
 from smki_desktop.store.repos import ceremony as ceremony_repo
@@ -38,6 +41,10 @@ KEY_FORMAT = "smki-key-backup/1"
 SHARE_FORMAT = "smki-key-share/1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
 MIN_PASSPHRASE = 12
+MAX_FILE = 1024 * 1024  # a key backup or share file is a few KiB
+# scrypt costs a restore accepts: the file's own parameters run BEFORE its authenticity can be
+# checked, so a hostile file could otherwise ask for gigabytes of memory
+SCRYPT_LIMITS = {"n": (2 ** 14, 2 ** 20), "r": (1, 16), "p": (1, 4)}
 SEPARATE_WARNING = ("The shares must now be separated: give each custodian their own share "
                     "file and delete every other copy from this folder and this machine. Any "
                     "{t} of them together rebuild the key.")
@@ -154,12 +161,18 @@ def backup_with_passphrase(ctx: AppContext, key_ref: str, out: Path,
     return BackupResult(info, "passphrase", (out,), entry)
 
 
+def _one_line(text: str) -> str:
+    """A label or name on one line: a newline in it would add a field to the share file."""
+    return " ".join(text.split())
+
+
 def share_text(env: Environment, info: KeyInfo, custodian: str, index: int, t: int, n: int,
                mnemonic: str) -> str:
+    custodian = _one_line(custodian)
     return (f"# SMKI Desktop key backup share {index} of {n} ({t} needed to restore).\n"
             f"# For {custodian} only: keep it apart from every other share.\n"
             f"format: {SHARE_FORMAT}\nenvironment: {env.value}\nkey_id: {info.key_id}\n"
-            f"label: {info.label}\ncustodian: {custodian}\nshare: {index} of {n}\n"
+            f"label: {_one_line(info.label)}\ncustodian: {custodian}\nshare: {index} of {n}\n"
             f"threshold: {t}\nmnemonic: {mnemonic}\n")
 
 
@@ -183,15 +196,25 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
     header = _header(ctx, info, {"kind": "shares", "scheme": "SLIP-39", "threshold": threshold,
                                  "shares": count, "share_set": int(ident)})
     data = _seal(header, secret, der)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    made_dir = not out_dir.exists()
     key_file = out_dir / f"key-{info.key_id[:16]}.smkikey"
-    atomic.write_atomic(key_file, data, mode=0o600)
-    share_files = []
-    for i, (name, words) in enumerate(zip(names, mnemonics, strict=True), 1):
-        p = out_dir / f"share-{i}-of-{count}.txt"
-        atomic.write_atomic(p, share_text(ctx.env, info, name, i, threshold, count,
-                                          words).encode(), mode=0o600)
-        share_files.append(p)
+    share_files: list[Path] = []
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        atomic.write_atomic(key_file, data, mode=0o600)
+        for i, (name, words) in enumerate(zip(names, mnemonics, strict=True), 1):
+            p = out_dir / f"share-{i}-of-{count}.txt"
+            atomic.write_atomic(p, share_text(ctx.env, info, name, i, threshold, count,
+                                              words).encode(), mode=0o600)
+            share_files.append(p)
+    except BaseException:
+        # an incomplete set is never handed out: take back every share already written
+        for f in (key_file, *share_files):
+            f.unlink(missing_ok=True)
+        if made_dir:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
+        raise
     sha = hashlib.sha256(data).hexdigest()
     _record(ctx, info, "shares", threshold, count, out_dir, sha)
     entry = ctx.audit.record("key.backup", {"key_id": info.key_id, "kind": "shares",
@@ -202,12 +225,58 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
                         SEPARATE_WARNING.format(t=threshold), tuple(share_files))
 
 
+def write_share_sheet(ctx: AppContext, share_file: Path, out: Path) -> Path:
+    """A printable sheet (PDF) for one custodian: their share's words numbered, the key and
+    share it belongs to, and what to do with it. Written once (never over a file), readable
+    by this user only; audited without the words."""
+    fields = read_share_file(share_file)
+    _require_env(ctx, fields["environment"], f"The share {share_file.name}")
+    atomic.check_output(out)
+    words = " ".join(fields["mnemonic"].split()).split(" ")
+    cells = "".join(
+        ("<tr>" if i % 4 == 0 else "")
+        + f"<td style='padding:4px 14px'><small>{i + 1}.</small> <b>{html.escape(w)}</b></td>"
+        + ("</tr>" if i % 4 == 3 or i == len(words) - 1 else "")
+        for i, w in enumerate(words))
+    e = {k: html.escape(str(v)) for k, v in fields.items()}
+    body = (f"<h2>Key backup share {e.get('share', '?')}</h2>"
+            f"<p>For <b>{e.get('custodian', '')}</b> only. Keep it apart from every other "
+            f"share; any {e.get('threshold', '?')} shares together rebuild the key.</p>"
+            f"<p>Key {e['key_id'][:16]}… ({e.get('label', '')}), "
+            f"{ctx.env.label} environment.</p>"
+            f"<table style='font-size:14pt;font-family:monospace'>{cells}</table>"
+            "<p>To restore: bring enough shares and the encrypted key file (KEY.smkikey) "
+            "together and restore the key from its shares with SMKI Desktop in the same "
+            "environment (type each share's words into a share file, or use the share "
+            "files).</p>")
+    pdf = render_pages(body, env=ctx.env, title=f"Key backup share {fields.get('share', '')}",
+                       reference=fields["key_id"][:16])
+    atomic.write_atomic(out, pdf, mode=0o600)
+    ctx.audit.record("key.share_sheet", {"key_id": fields["key_id"],
+                                         "share": fields.get("share", ""),
+                                         "custodian": fields.get("custodian", ""),
+                                         "file": str(out)})
+    return out
+
+
 # -- restore -----------------------------------------------------------------------------------
+
+def _read_small(path: Path, what: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read as {what} ({exc.strerror or exc}).") \
+            from None
+    if len(data) > MAX_FILE:
+        raise InputError(f"{path}: larger than {MAX_FILE // 1024} KiB, not {what}.")
+    return data
+
 
 def read_key_file(path: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
+        doc = json.loads(_read_small(path, "a key backup file"))
+    except (ValueError, RecursionError) as exc:
         raise InputError(f"{path}: not a key backup file ({exc}).") from None
     if not isinstance(doc, dict) or doc.get("format") != KEY_FORMAT:
         raise InputError(f"{path}: not a key backup file (format {KEY_FORMAT} expected).")
@@ -215,13 +284,33 @@ def read_key_file(path: Path) -> dict[str, Any]:
               "protection", "nonce", "ciphertext"):
         if k not in doc:
             raise InputError(f"{path}: field {k} is missing.")
+    prot = doc["protection"]
+    if not isinstance(prot, dict) or prot.get("kind") not in ("passphrase", "shares"):
+        raise InputError(f"{path}: field protection is not a passphrase or shares protection.")
+    ints = ("n", "r", "p") if prot["kind"] == "passphrase" else ("threshold", "shares",
+                                                                 "share_set")
+    for k in ints:
+        v = prot.get(k)
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise InputError(f"{path}: field protection.{k} is missing or not a whole number.")
+    if prot["kind"] == "passphrase":
+        for k, (lo, hi) in SCRYPT_LIMITS.items():
+            if not lo <= prot[k] <= hi or (k == "n" and prot[k] & (prot[k] - 1)):
+                raise InputError(f"{path}: field protection.{k} = {prot[k]} is outside "
+                                 f"{lo}..{hi}; this application never writes such a backup.")
+        if not isinstance(prot.get("salt"), str):
+            raise InputError(f"{path}: field protection.salt is missing.")
+    elif not 1 <= prot["threshold"] <= prot["shares"] <= 16:
+        raise InputError(f"{path}: field protection.threshold/shares is not M-of-N.")
+    if not isinstance(doc["certificates"], list):
+        raise InputError(f"{path}: field certificates is not a list.")
     return doc
 
 
 def read_share_file(path: Path) -> dict[str, str]:
     try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = _read_small(path, "a share file").decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InputError(f"{path}: cannot be read as a share file ({exc}).") from None
     fields: dict[str, str] = {}
     for n, line in enumerate(text.splitlines(), 1):
@@ -230,6 +319,8 @@ def read_share_file(path: Path) -> dict[str, str]:
         key, sep, value = line.partition(":")
         if not sep:
             raise InputError(f"{path}, line {n}: expected 'name: value'.")
+        if key.strip() in fields:
+            raise InputError(f"{path}, line {n}: {key.strip()} is given twice.")
         fields[key.strip()] = value.strip()
     if fields.get("format") != SHARE_FORMAT:
         raise InputError(f"{path}: not a key share file (format {SHARE_FORMAT} expected).")
@@ -344,14 +435,19 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
     prot = doc["protection"]
     if prot.get("kind") != "shares":
         raise InputError(f"{kpath}: this backup is under a passphrase, not shares.")
-    words = [s["mnemonic"] for s in shares]
-    if len(set(words)) != len(words):
-        raise InputError("Shares: the same share is given twice.", hint="field.shares")
+    words = [" ".join(s["mnemonic"].lower().split()) for s in shares]
+    members: dict[int, Path] = {}
     for p, w in zip(share_paths, words, strict=True):
         try:
-            ident = shamir_mnemonic.Share.from_mnemonic(w).common_parameters().identifier
+            parsed = shamir_mnemonic.Share.from_mnemonic(w)
+            ident = parsed.common_parameters().identifier
         except shamir_mnemonic.MnemonicError as exc:
             raise Refusal(f"The share {p.name} is wrong or damaged: {exc}") from None
+        if parsed.index in members:  # one custodian's share counted twice
+            raise InputError(f"Shares: {p.name} and {members[parsed.index].name} are "
+                             f"the same share (number {parsed.index + 1}); each share "
+                             "counts once.", hint="field.shares")
+        members[parsed.index] = p
         if int(ident) != int(prot.get("share_set", -1)):
             raise Refusal(f"The share {p.name} is wrong: it belongs to another backup (share "
                           f"set {ident}; this key's is {prot.get('share_set')}).")

@@ -127,3 +127,72 @@ def test_text_transcript_has_places_for_witnesses() -> None:
     text = render_text(Journal((begin,)))
     assert text.count("Signature: ____") == 2 and "Witness: W Two" in text
     assert "TEST" in text
+
+
+# -- hostile or careless files (review of issue 14) ----------------------------------------------
+
+@pytest.mark.parametrize(("text", "words"), [
+    (EXAMPLE + "\nx = " + "[" * 3000 + "]" * 3000 + "\n", ["nested too deeply"]),
+    ("a = " + "{b=" * 3000 + "1" + "}" * 3000 + "\n" + EXAMPLE, ["nested too deeply"]),
+    (_with("threshold = 3", "threshold = " + "9" * 5000), ["not a usable TOML value"]),
+])
+def test_hostile_toml_is_a_clear_input_error(text: str, words: list[str]) -> None:
+    """Deep nesting and huge integers used to escape as RecursionError/ValueError tracebacks."""
+    with pytest.raises(InputError) as exc:
+        parse_ceremony(text, "evil.toml")
+    assert "evil.toml" in exc.value.message
+    for w in words:
+        assert w in exc.value.message
+
+
+@pytest.mark.parametrize(("old", "new", "field"), [
+    # a newline in a name forges lines (a fake signature) in the printed transcript
+    ('witnesses = ["Wendy Witness"]',
+     'witnesses = ["Wendy Witness\\nSignature: W. Witness (signed)   Date: today"]',
+     "roles.witnesses"),
+    ('administrator = "Ada Aro"', 'administrator = "Ada\\rAro"', "roles.administrator"),
+    ('purpose = "', 'purpose = "\\u0000', "purpose"),
+    ('administrator = "Ada Aro"', 'administrator = "Ada \\u202eorA"', "roles.administrator"),
+    ('custodians = ["Cara One"', 'custodians = ["Cara\\u2028One"', "roles.custodians"),
+    ('name = "supplier-ds"\nrole = "supplier"', 'name = "supplier-ds"\nrole = "supplier"\n'
+     'cn = "x\\ny"', "keys[1].cn"),
+])
+def test_control_and_format_characters_are_refused(old: str, new: str, field: str) -> None:
+    with pytest.raises(InputError) as exc:
+        parse_ceremony(_with(old, new), "c.toml")
+    assert field in exc.value.message and "control or format character" in exc.value.message
+
+
+def test_a_one_share_threshold_is_refused_as_the_cli_does() -> None:
+    with pytest.raises(InputError, match=r"backup\.threshold.*plain copy"):
+        parse_ceremony(_with("threshold = 3", "threshold = 1"), "c.toml")
+
+
+@pytest.mark.parametrize("line", ["# token PIN: 1234", "# user pin = 87654321",
+                                  'purpose = "keys; the password is Hunter2"',
+                                  "#passphrase:'horse42battery'"])
+def test_a_secret_in_a_comment_or_text_is_refused(line: str) -> None:
+    """The whole ceremony file is copied into the transcript: a PIN in a comment was
+    published with it."""
+    text = _with('purpose = "', line + '\npurpose = "') if line.startswith("#") else \
+        EXAMPLE.replace(next(ln for ln in EXAMPLE.splitlines() if ln.startswith("purpose")),
+                        line, 1)
+    with pytest.raises(InputError) as exc:
+        parse_ceremony(text, "c.toml")
+    assert f"line {_line(text, line)}:" in exc.value.message
+    assert "looks like a PIN or passphrase" in exc.value.message
+
+
+def test_words_about_secrets_without_one_are_fine() -> None:
+    text = _with('purpose = "', '# PINs are asked at the token; the backup passphrase too\n'
+                 'purpose = "')
+    parse_ceremony(text, "c.toml")
+
+
+@pytest.mark.parametrize("witnesses", ['["Ann Lee", "Ann-Lee"]', '["Ann Lee", "ann  lee"]',
+                                       '["Wendy", "---"]'])
+def test_witness_names_that_share_a_signature_file_are_refused(witnesses: str) -> None:
+    """'Ann Lee' and 'Ann-Lee' both signed into witness-ann-lee.p7s."""
+    with pytest.raises(InputError, match="roles.witnesses"):
+        parse_ceremony(_with('witnesses = ["Wendy Witness"]', f"witnesses = {witnesses}"),
+                       "c.toml")

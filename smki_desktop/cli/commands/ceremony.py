@@ -67,22 +67,32 @@ class Answers:
     def __init__(self, stream: IO[str] | None) -> None:
         self.stream = stream
 
+    @staticmethod
+    def _ran_out(prompt: str) -> Refusal:
+        return Refusal(f"{prompt}: no answer (the answers ran out, or the input was closed); "
+                       "stopped cleanly, nothing was done in this step. Re-run to resume.")
+
     def line(self, prompt: str) -> str:
         sys.stderr.write(prompt + (": " if self.stream is None else "\n"))
         sys.stderr.flush()
         if self.stream is None:
-            return input().strip()
+            try:
+                return input().strip()
+            except EOFError:
+                raise self._ran_out(prompt) from None
         text = self.stream.readline()
         if not text:
-            raise Refusal(f"{prompt}: no answer (the answers ran out); stopped cleanly. "
-                          "Re-run to resume.")
+            raise self._ran_out(prompt)
         return text.strip()
 
     def ask(self, prompt: str, *, confirm: bool = False) -> str:
         if self.stream is None:
-            value = getpass.getpass(prompt + ": ")
-            if confirm and getpass.getpass("Again: ") != value:
-                raise InputError(f"{prompt}: the two entries differ.")
+            try:
+                value = getpass.getpass(prompt + ": ")
+                if confirm and getpass.getpass("Again: ") != value:
+                    raise InputError(f"{prompt}: the two entries differ.")
+            except EOFError:
+                raise self._ran_out(prompt) from None
             return value
         value = self.line(prompt)
         if confirm and self.line(prompt + " (again)") != value:

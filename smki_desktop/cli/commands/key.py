@@ -1,4 +1,4 @@
-"""`smki key generate|list|show|export-public|backup|restore|relabel|archive|delete`."""
+"""`smki key generate|list|show|export-public|backup|restore|share-sheet|relabel|archive|delete`."""
 
 from __future__ import annotations
 
@@ -57,6 +57,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         a.add_argument("key_id")
         a.add_argument("--reason", required=True, help="why (recorded in the audit log)")
         a.set_defaults(handler=run_retire, action=action)
+    sh = ks.add_parser("share-sheet", help="a printable PDF for one custodian's share")
+    sh.add_argument("share", type=Path, help="the custodian's share file")
+    sh.add_argument("--out", required=True, type=Path, help="the PDF (never overwritten)")
+    sh.set_defaults(handler=run_share_sheet)
 
 
 def run_generate(args: argparse.Namespace, app: CliApp) -> int:
@@ -160,4 +164,12 @@ def run_restore(args: argparse.Namespace, app: CliApp) -> int:
              f"{res.key.key_id}\nRestored key '{res.key.label}' into the {ctx.env.label} "
              f"environment; it matches its public key and {res.certificates_checked} "
              "certificate(s).")
+    return 0
+
+
+def run_share_sheet(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = app.context()
+    out = key_backup.write_share_sheet(ctx, args.share, args.out)
+    app.emit({"share": str(args.share), "pdf": str(out)},
+             f"Share sheet written to {out}: print it for its custodian, then delete the file.")
     return 0

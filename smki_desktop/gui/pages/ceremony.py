@@ -1,5 +1,7 @@
 """Key ceremony page: choose a ceremony file, check it (the plan), and enter the full-screen
-ceremony mode (`gui/ceremony_mode.py`) for a rehearsal or the real run."""
+ceremony mode (`gui/ceremony_mode.py`) for a rehearsal or the real run; afterwards verify a
+transcript, and let a witness sign it with their own file-signing credential (the same
+services as `smki ceremony verify` and `smki ceremony sign`)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.services import ceremony as ceremony_service
+from smki_desktop.services import ceremony_verify
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
@@ -59,6 +62,28 @@ class Page(QWidget):
             bar.addWidget(b)
         bar.addStretch(1)
         lay.addLayout(bar)
+        after = QHBoxLayout()  # after the ceremony: the transcript on the media
+        self.transcript = QLineEdit()
+        self.transcript.setPlaceholderText("transcript or output folder")
+        self.transcript.setAccessibleName("Transcript")
+        self.witness = QLineEdit()
+        self.witness.setPlaceholderText("witness name")
+        self.witness.setAccessibleName("Witness")
+        self.witness_key = QLineEdit()
+        self.witness_key.setPlaceholderText("witness key (optional)")
+        self.witness_key.setAccessibleName("Witness's credential key")
+        self.verify_button = QPushButton("&Verify transcript")
+        self.verify_button.clicked.connect(self.verify)
+        self.sign_button = QPushButton("&Witness signs…")
+        self.sign_button.setToolTip("The witness signs the finished transcript with their own "
+                                    "file-signing credential on this machine")
+        self.sign_button.clicked.connect(self.witness_sign)
+        after.addWidget(self.transcript, 2)
+        after.addWidget(self.witness, 1)
+        after.addWidget(self.witness_key, 1)
+        after.addWidget(self.verify_button)
+        after.addWidget(self.sign_button)
+        lay.addLayout(after)
         self.plan = QPlainTextEdit()
         self.plan.setReadOnly(True)
         self.plan.setObjectName("ceremonyPlan")
@@ -87,8 +112,59 @@ class Page(QWidget):
         return fail
 
     def _busy(self, busy: bool) -> None:
-        for b in (self.check_button, self.rehearse_button, self.start_button):
+        for b in (self.check_button, self.rehearse_button, self.start_button,
+                  self.verify_button, self.sign_button):
             b.setEnabled(not busy)
+
+    def _transcript(self) -> Path | None:
+        text = self.transcript.text().strip()
+        if not text:
+            self.transcript.setFocus()
+            self.plan.setPlainText("Give the transcript (or the ceremony's output folder) "
+                                   "first.")
+            return None
+        return Path(text)
+
+    def verify(self) -> None:
+        path = self._transcript()
+        if path is None:
+            return
+        self._busy(True)
+        self.failure = ""
+
+        def done(rep: ceremony_verify.VerifyReport) -> None:
+            self._busy(False)
+            lines = [f"Ceremony {rep.ceremony_id}: "
+                     + ("VERIFIED" if rep.ok else "NOT VERIFIED")]
+            lines += [f"  PROBLEM: {p}" for p in rep.problems]
+            lines += [f"  ok: {c}" for c in rep.checked]
+            self.plan.setPlainText("\n".join(lines))
+
+        self.services.jobs.submit(ceremony_verify.verify_transcript, self.services.ctx, path,
+                                  on_done=done, on_error=self._failed("Cannot verify"),
+                                  name="verify transcript")
+
+    def witness_sign(self) -> None:
+        path = self._transcript()
+        if path is None:
+            return
+        name = self.witness.text().strip()
+        if not name:
+            self.witness.setFocus()
+            self.plan.setPlainText("Give the witness's name, as the ceremony file has it.")
+            return
+        self._busy(True)
+        self.failure = ""
+
+        def done(res: ceremony_verify.WitnessSigned) -> None:
+            self._busy(False)
+            self.plan.setPlainText(f"Witness {res.witness} signed the transcript "
+                                   f"({res.signer}):\n{res.signature}")
+
+        self.services.jobs.submit(ceremony_verify.witness_sign, self.services.ctx, path, name,
+                                  self.witness_key.text().strip() or None,
+                                  on_done=done, on_error=self._failed("The witness cannot sign"),
+                                  name="witness signs")
 
     def check(self) -> None:
         path = self._file()
@@ -116,6 +192,11 @@ class Page(QWidget):
         def opened(run: ceremony_service.CeremonyRun) -> None:
             self._busy(False)
             self.mode = CeremonyWindow(self.services, run)
+            if not rehearsal:
+                self.transcript.setText(str(run.journal_path))
+            screen = self.screen()
+            if screen is not None:  # full screen even where no window manager obliges
+                self.mode.setGeometry(screen.geometry())
             self.mode.showFullScreen()
 
         self.services.jobs.submit(ceremony_service.CeremonyRun, self.services.ctx, path,

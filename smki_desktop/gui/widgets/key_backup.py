@@ -15,6 +15,7 @@ from smki_desktop.gui.qt import (
     QLineEdit,
     QRadioButton,
     QSpinBox,
+    Qt,
     QWidget,
 )
 
@@ -25,9 +26,10 @@ class KeyBackupDialog(QDialog):
         self.key = key
         self.setWindowTitle(f"Back up key {key.short_id}")
         form = QFormLayout(self)
-        form.addRow(QLabel(f"Key '{key.label}' ({key.usage.value}), {key.environment.label} "
-                           "environment. The backup can be restored into this environment "
-                           "only."))
+        about = QLabel(f"Key '{key.label}' ({key.usage.value}), {key.environment.label} "
+                       "environment. The backup can be restored into this environment only.")
+        about.setTextFormat(Qt.TextFormat.PlainText)  # a label is shown as typed, never HTML
+        form.addRow(about)
         self.by_passphrase = QRadioButton("Under a &passphrase (one encrypted file)")
         self.by_shares = QRadioButton("Split into SLIP-39 &shares among custodians")
         self.by_passphrase.setChecked(True)

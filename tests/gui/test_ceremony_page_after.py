@@ -1,0 +1,55 @@
+"""After a ceremony, from the Key ceremony page (issue 14 gap): verify the transcript and let a
+witness sign it with their own credential — the same services as `smki ceremony verify|sign`;
+the administrator's credential is refused as a witness's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smki_desktop.services import ceremony as ceremony_service
+from tests.integration.adt_support import make_sro
+from tests.integration.ceremony_support import prepare
+from tests.integration.test_ceremony_service import CEREMONY, Answers, _fake_net
+
+W = ["Wendy Witness", "Walt Witness"]
+
+
+def test_verify_and_witness_sign_from_the_page(window, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ctx = window.services.ctx
+    aro = prepare(ctx, tmp_path)
+    path = tmp_path / "media" / "c.toml"
+    path.parent.mkdir()
+    path.write_text(CEREMONY)
+    run = ceremony_service.CeremonyRun(ctx, path, Answers())
+    run.sys_net = _fake_net(tmp_path / "net", up=False)
+    for step in run.remaining():
+        ceremony_service.confirm_and_perform(run, step, W)
+    run.close()
+    out = tmp_path / "media" / "out"
+    sro = make_sro(ctx, tmp_path / "sro", aro, set_profile=False)
+
+    page = window.go_to("Key ceremony")
+
+    def settle() -> str:
+        qtbot.waitUntil(lambda: page.verify_button.isEnabled(), timeout=30000)
+        return page.plan.toPlainText()
+
+    page.verify_button.click()
+    assert "Give the transcript" in page.plan.toPlainText()
+    page.transcript.setText(str(out))
+    page.verify_button.click()
+    text = settle()
+    assert "VERIFIED" in text and "NOT VERIFIED" not in text
+    assert "Walt Witness: no electronic signature" in text
+
+    page.witness.setText("Walt Witness")
+    page.witness_key.setText(aro.key.key_id[:12])
+    page.sign_button.click()
+    assert "administrator's credential" in settle()
+    page.witness_key.setText(sro.key.key_id[:12])
+    page.sign_button.click()
+    assert "Witness Walt Witness signed the transcript" in settle()
+    assert (out / "witness-walt-witness.p7s").is_file()
+    page.verify_button.click()
+    text = settle()
+    assert "NOT VERIFIED" not in text and "witness Walt Witness: signature by" in text

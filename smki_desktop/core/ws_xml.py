@@ -227,6 +227,19 @@ _SCHEMA: dict[str, tuple[dict[str, bool], list[tuple[str, int, int]]]] = {
     "ErrorResponse": ({}, [("ErrorCode", 1, 1), ("Message", 0, 1)]),
 }
 _LEAF_ATTRS: dict[str, dict[str, bool]] = {"DeviceCSR": {"ID": True}}
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+#: elements AppM's schemas declare nillable="true": only the ad hoc answer's Certificate
+#: (Appendix B; the batch result's is nillable="false", Appendix E)
+_NILLABLE = frozenset({"DeviceCertificateSigningResponse/Certificate"})
+
+
+def _check_nil(el: ET.Element, path: str) -> None:
+    """xsi:nil (an xs:boolean) on a nillable element; a nil element has no content."""
+    value = _XML_SPACE.sub(" ", el.attrib[XSI_NIL]).strip()
+    if value not in ("true", "false", "1", "0"):
+        raise XmlMessageError(f"{path}: xsi:nil {value[:20]!r} is not a boolean.")
+    if value in ("true", "1") and ((el.text or "").strip() or len(el)):
+        raise XmlMessageError(f"{path}: marked xsi:nil but not empty.")
 
 
 def _check(el: ET.Element, path: str) -> None:
@@ -234,6 +247,9 @@ def _check(el: ET.Element, path: str) -> None:
     if not isinstance(tag, str) or "}" in tag:
         raise XmlMessageError(f"{path}: unexpected namespaced element {tag!r}.")
     attrs, children = _SCHEMA.get(tag, (_LEAF_ATTRS.get(tag, {}), []))
+    if path in _NILLABLE and XSI_NIL in el.attrib:
+        _check_nil(el, path)
+        attrs = {**attrs, XSI_NIL: False}
     extra = set(el.attrib) - set(attrs)
     if extra:
         raise XmlMessageError(f"{path}: unexpected attribute(s) {', '.join(sorted(extra))}.")
@@ -349,7 +365,8 @@ def _read_error(el: ET.Element) -> tuple[str | None, str | None]:
 
 def _cert_or_error(el: ET.Element, what: str, *, cert_needed: bool
                    ) -> tuple[bytes | None, str | None, str | None]:
-    """AppM's choice of a Certificate or an Error: exactly one (or neither where allowed)."""
+    """AppM's choice of a Certificate or an Error: exactly one (or neither where allowed). A
+    Certificate marked xsi:nil (allowed where `_NILLABLE` says) is "no certificate"."""
     cert = _opt(el, "Certificate")
     code, text = _read_error(el)
     if cert is not None and code is not None:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from cryptography import x509
 
 from smki_desktop.core import ws_xml as W
 from smki_desktop.core.errors import InputError
@@ -59,6 +60,7 @@ from smki_desktop.core.portal_ports import (
 )
 from smki_desktop.core.ports import Clock
 from smki_desktop.core.schedule import Scheduler
+from smki_desktop.crypto.lint import extract_fields
 
 T = TypeVar("T")
 
@@ -285,6 +287,9 @@ class _Http:
                 if dl.fired:
                     raise dl.error(f"The call to {shown}")
                 return resp.status_code, bytes(buf), resp.headers.get("Retry-After", "")
+        except httpx.DecodingError as exc:  # a Content-Encoding whose body does not decode
+            raise MalformedAnswer(f"The answer from {shown} cannot be decoded (its "
+                                  f"Content-Encoding): {redact(str(exc))[:200]}.") from None
         except httpx.TransportError as exc:
             if dl.fired or dl.remaining() <= 0:
                 raise dl.error(f"The call to {shown}") from None
@@ -560,7 +565,7 @@ class WsRepository:
             raise ProtocolFault(f"The repository answered the {what} with HTTP {status}.")
         return data
 
-    def _retrieve(self, serial: str) -> RepoEntry | None:
+    def _retrieve(self, serial: str, want: _Want | None = None) -> RepoEntry | None:
         data = self._post(REPO_RETRIEVE_PATH, W.CertificateDataRequest(serial).build(),
                           "certificate retrieval")
         if data is None:
@@ -568,6 +573,13 @@ class WsRepository:
         r = _parse(W.CertificateDataResponse.parse, data, "certificate retrieval").result
         if r is None or r.body is None:
             return None
+        if int(r.serial, 16) != int(serial, 16):
+            raise MalformedAnswer(f"The repository answered a retrieval of certificate "
+                                  f"{serial} with certificate {r.serial}: we asked for "
+                                  f"{serial}.")
+        if want is not None:
+            want.check(r)
+        _check_body(r, r.body)
         return _entry(r, r.body)
 
     def search(self, *, subject_eui: str | None = None, role: str | None = None,
@@ -585,10 +597,13 @@ class WsRepository:
         found = _parse(W.CertificateSearchResponse.parse, data, "certificate search").results
         want_role = W.role_to_repo(role) if role else None
         out: list[RepoEntry] = []
+        want = _Want(req.subject_name, req.subject_alt_name)
+        for rec in found[:MAX_REPOSITORY_RESULTS]:
+            want.check(rec)
         for rec in found[:MAX_REPOSITORY_RESULTS]:
             if want_role is not None and rec.role != want_role:
                 continue
-            got = self._retrieve(rec.serial)
+            got = self._retrieve(rec.serial, want)
             if got is not None:
                 out.append(got)
         return out
@@ -600,6 +615,47 @@ class WsRepository:
         # our own call (see docs/portal.md): the DCC's repository interface has none
         return self.http.request("GET", REPO_CRL_PATH, None, {"X-API-Key": self.api_key},
                                  _crl_bytes, "CRL download")
+
+
+@dataclass(frozen=True)
+class _Want:
+    """What a search asked for: every certificate in its answer must be of that subject (an
+    Organisation EUI) or that device, never another one's."""
+
+    subject_name: str | None
+    subject_alt_name: str | None
+
+    def check(self, r: W.RepositoryRecord) -> None:
+        asked = (f"Organisation {self.subject_name}" if self.subject_name
+                 else f"device {self.subject_alt_name}")
+        got = (f"Organisation {r.subject_name}" if r.subject_name
+               else f"device {r.subject_alt_name}")
+        if (r.subject_name, r.subject_alt_name) != (self.subject_name, self.subject_alt_name):
+            raise MalformedAnswer(f"The repository answered a search for {asked} with "
+                                  f"certificate {r.serial} of {got}.")
+
+
+def _check_body(r: W.RepositoryRecord, der: bytes) -> None:
+    """The CertificateBody is an X.509 certificate whose serial and EUI are the record's."""
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        serial = cert.serial_number
+        f = extract_fields(der, f"CertificateBody of {r.serial}")
+    except (ValueError, InputError) as exc:
+        text = exc.message if isinstance(exc, InputError) else str(exc)
+        raise MalformedAnswer(f"The repository's CertificateBody of {r.serial} is not an "
+                              f"X.509 certificate ({text[:160]}).") from None
+    if serial != int(r.serial, 16):
+        raise MalformedAnswer(f"The repository's record {r.serial} carries a certificate with "
+                              f"serial {serial:X}.")
+    name = r.subject_name.replace("-", "") if r.subject_name else None
+    alt = r.subject_alt_name.replace("-", "") if r.subject_alt_name else None
+    eui = f.eui.hex.upper() if f.eui is not None else None
+    dev = f.device_eui.hex.upper() if f.device_eui is not None else None
+    if (name is not None and eui != name) or (alt is not None and dev != alt):
+        raise MalformedAnswer(f"The repository's record {r.serial} is for "
+                              f"{r.subject_name or r.subject_alt_name}, but its certificate is "
+                              f"for {eui or dev or 'no EUI'}.")
 
 
 def _entry(r: W.RepositoryRecord, der: bytes) -> RepoEntry:

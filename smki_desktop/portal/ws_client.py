@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 
 import httpx
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core import ws_xml as W
 from smki_desktop.core.errors import InputError
@@ -438,6 +439,8 @@ class WsPortal:
                               retry=False)
         if r.id is not None and r.id != client_ref:
             raise ProtocolFault(f"The answer to ad hoc request {client_ref} is for {r.id}.")
+        if r.certificate is not None:
+            _same_key(r.certificate, csr_der, f"ad hoc request {client_ref}")
         return IssuedItem(client_ref, r.status, r.error_code, r.certificate, r.error_text)
 
     def submit_device_batch(self, client_ref: str, csrs: list[tuple[str, bytes]]) -> Submitted:
@@ -453,10 +456,12 @@ class WsPortal:
             raise ProtocolFault(f"The answer to batch {client_ref} is for {r.id}.")
         return Submitted(client_ref, r.batch_id, r.status)
 
-    def poll_batch(self, batch_id: str) -> BatchState:
+    def poll_batch(self, batch_id: str, *, sent: dict[str, bytes] | None = None,
+                   client_ref: str | None = None) -> BatchState:
         """AppM Appendix D. Still running: its BatchStatus; COMPLETED: every DeviceCertificate;
         an unknown BatchId or another error: BatchStatus FORMAT_ERROR / WORKFLOW_ERROR with the
-        DCC's code and text (a final state)."""
+        DCC's code and text (a final state). Given the batch's own reference and the CSRs
+        sent (DeviceCSR ID -> DER), the answer is checked against them (`check_batch_answer`)."""
         if self.scheduler is not None:
             self.scheduler.admit_poll(batch_id)
         # one attempt per admission: a retry here would be a second poll inside the hour
@@ -465,8 +470,13 @@ class WsPortal:
         if r.batch_id is not None and batch_id.isdigit() and r.batch_id != str(int(batch_id)):
             raise ProtocolFault(f"The answer to the poll of batch {batch_id} is for batch "
                                 f"{r.batch_id}.")
+        if client_ref is not None and r.id is not None and r.id != client_ref:
+            raise MalformedAnswer(f"The answer to the poll of batch {batch_id} is for batch "
+                                  f"reference {r.id[:80]!r}, not ours ({client_ref}).")
         items = tuple(IssuedItem(i.csr_id, i.status, i.error_code, i.certificate, i.error_text)
                       for i in r.results)
+        if sent is not None:
+            check_batch_answer(batch_id, r.status, items, sent)
         return BatchState(r.batch_id or batch_id, r.status, items, r.error_code, r.error_text)
 
     def request_revocation(self, client_ref: str, serial_hex: str, reason: str = "") -> str:
@@ -521,6 +531,49 @@ class WsPortal:
                            csr_der: bytes) -> IssuedCredential:
         raise Rejected("Credentials are requested through enrolment (RAPP 5.4), not the "
                        "web service.", "CR:Channel")
+
+
+def _public_key(der: bytes, csr: bool) -> bytes:
+    obj = x509.load_der_x509_csr(der) if csr else x509.load_der_x509_certificate(der)
+    return obj.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _same_key(cert_der: bytes, csr_der: bytes, what: str) -> None:
+    """AppM 2.5.1.5 / SEC L11.6: the certificate must be the one the CSR asked for: at least
+    its key is the CSR's (the full acceptance check follows when it is filed)."""
+    try:
+        cert_key = _public_key(cert_der, csr=False)
+    except ValueError as exc:
+        raise MalformedAnswer(f"The certificate for {what} is not an X.509 certificate "
+                              f"({str(exc)[:160]}).") from None
+    try:
+        csr_key = _public_key(csr_der, csr=True)
+    except ValueError as exc:  # our own CSR: should not happen
+        raise InputError(f"The CSR sent for {what} cannot be read ({exc}).") from None
+    if cert_key != csr_key:
+        raise MalformedAnswer(f"The certificate for {what} does not carry the key of the CSR "
+                              "sent with that ID: the DCC's answer is not consistent with our "
+                              "request (report it to the Service Desk, SEC L11.6).")
+
+
+def check_batch_answer(batch_id: str, status: str, items: tuple[IssuedItem, ...],
+                       sent: dict[str, bytes]) -> None:
+    """A CSRBatchResult against the batch we sent: every DeviceCertificate ID is one of our
+    DeviceCSR IDs, each certificate carries the key of the CSR sent with its ID, and a
+    COMPLETED batch answers every CSR (AppM Appendix D: "for all Device CSRs")."""
+    for it in items:
+        if it.item_id not in sent:
+            raise MalformedAnswer(f"The result of batch {batch_id} has DeviceCertificate ID "
+                                  f"{it.item_id!r}, which we never sent in that batch.")
+        if it.certificate_der is not None:
+            _same_key(it.certificate_der, sent[it.item_id],
+                      f"DeviceCertificate {it.item_id} of batch {batch_id}")
+    if status == "COMPLETED":
+        missing = [cid for cid in sent if cid not in {i.item_id for i in items}]
+        if missing:
+            raise MalformedAnswer(f"Batch {batch_id} is COMPLETED but {len(missing)} of our "
+                                  f"CSRs have no result (first: {missing[0]}).")
 
 
 def _crl_bytes(data: bytes) -> bytes:

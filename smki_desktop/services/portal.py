@@ -37,6 +37,7 @@ from smki_desktop.portal.ws_client import (
     Endpoint,
     WsPortal,
     WsRepository,
+    check_batch_answer,
 )
 from smki_desktop.services import simulator_control
 from smki_desktop.services.credentials import require_credential
@@ -653,7 +654,9 @@ def _poll_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
         ob.mark_polled(item.ref, st.status, ctx.clock.now() + timedelta(minutes=1))
         return False
     if item.kind == "device-batch":
-        state: BatchState = p.poll_batch(item.server_id or "")
+        state: BatchState = p.poll_batch(item.server_id or "",
+                                         sent=dict(batch_csrs(item.payload)),
+                                         client_ref=item.ref)
         if state.final:
             xml = _items_xml(item.ref, state.status, list(state.items))
             if state.status == "COMPLETED":
@@ -801,7 +804,10 @@ def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
 
     ob = outbox(ctx)
     changed: list[OutboxItem] = []
-    for a in read_answer_bundle(folder, ctx.env):
+    answers = read_answer_bundle(folder, ctx.env)
+    for a in answers:  # every answer checked against what we sent before any is applied
+        _check_relayed(ob, a)
+    for a in answers:
         try:
             item = ob.get(a.ref)
         except NotFound:
@@ -824,6 +830,21 @@ def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
     ctx.audit.record("portal.offline.import", {"path": str(folder),
                                                "changed": [i.ref for i in changed]}, {})
     return changed
+
+
+def _check_relayed(ob: Outbox, a: Any) -> None:
+    """A relayed Device CSR answer names only CSRs we sent, with certificates of their keys."""
+    try:
+        item = ob.get(a.ref)
+    except NotFound:
+        return
+    if a.state != "done" or not a.result or item.kind not in ("device-batch", "device-adhoc"):
+        return
+    items = tuple(_read_items(a.result, a.ref))
+    sent = (dict(batch_csrs(item.payload)) if item.kind == "device-batch"
+            else {item.ref: item.payload})
+    check_batch_answer(item.server_id or a.server_id or a.ref, a.server_status or "COMPLETED",
+                       items, sent)
 
 
 # ------------------------------------------------------------------------------ ADT delivery

@@ -24,6 +24,7 @@ from smki_desktop.core.errors import InputError, NotFound, Refusal
 from smki_desktop.core.portal_ports import (
     BatchState,
     IssuedItem,
+    MalformedAnswer,
     PortalError,
     Rejected,
     Throttled,
@@ -566,9 +567,12 @@ class PollReport:
     deferred: list[tuple[OutboxItem, str]] = field(default_factory=list)
     imported: list[dict[str, Any]] = field(default_factory=list)
     sent: list[OutboxItem] = field(default_factory=list)
+    #: polls whose answer was not a valid or not a consistent message (bad input from the
+    #: other side: the request stays submitted; the CLI exits 2): {"ref", "why"}
+    malformed: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sent": [i.as_dict() for i in self.sent],
+        return {"sent": [i.as_dict() for i in self.sent], "malformed": self.malformed,
                 "polled": [i.as_dict() for i in self.polled],
                 "completed": [i.as_dict() for i in self.completed],
                 "deferred": [{"ref": i.ref, "why": why} for i, why in self.deferred],
@@ -613,6 +617,8 @@ def poll(ctx: AppContext, portal: WsPortal | None = None, *, force: bool = False
             except PortalError as exc:
                 _transient(ctx, ob, item, exc)
                 report.deferred.append((ob.get(item.ref), exc.message))
+                if isinstance(exc, MalformedAnswer):
+                    report.malformed.append({"ref": item.ref, "why": exc.message})
                 if not exc.retryable:
                     raise
                 continue

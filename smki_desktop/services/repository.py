@@ -17,7 +17,7 @@ from smki_desktop.core.errors import InputError, NotFound
 from smki_desktop.core.eui import Eui64
 from smki_desktop.core.portal_ports import RepoEntry
 from smki_desktop.core.roles import RemotePartyRole
-from smki_desktop.services import portal
+from smki_desktop.services import certificates, portal
 
 if TYPE_CHECKING:
     from smki_desktop.core.audit import AuditEntry
@@ -76,6 +76,9 @@ def search(ctx: AppContext, *, subject_eui: str | None = None, role: str | None 
                                   device_eui=query.get("device_eui"))
     finally:
         repo.close()
+    for e in entries:  # the answer is of this environment, or refused (both named)
+        certificates.check_environment(ctx, e.certificate_der,
+                                       f"Repository certificate {e.serial}")
     return SearchResult(query, entries, [warning] if warning else [])
 
 

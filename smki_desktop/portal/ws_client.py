@@ -43,7 +43,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core import ws_xml as W
-from smki_desktop.core.errors import InputError
+from smki_desktop.core.errors import InputError, SmkiError
 from smki_desktop.core.portal_ports import (
     AuthenticationFailed,
     BatchState,
@@ -608,6 +608,19 @@ class WsRepository:
         self.http.close()
 
     def _post(self, path: str, body: bytes, what: str) -> bytes | None:
+        try:
+            return self._post_once(path, body, what)
+        except SmkiError as exc:
+            raise self._scrubbed(exc) from None
+
+    def _scrubbed(self, exc: SmkiError) -> SmkiError:
+        """The other side may echo our key anywhere in an answer we quote: never show it."""
+        if self.api_key and self.api_key in exc.message:
+            exc.message = exc.message.replace(self.api_key, "***")
+            exc.args = (exc.message, *exc.args[1:])
+        return exc
+
+    def _post_once(self, path: str, body: bytes, what: str) -> bytes | None:
         status, data = self.http.status("POST", path, body, None, {"apikey": self.api_key})
         if status == 402:
             return None  # no certificate
@@ -638,6 +651,13 @@ class WsRepository:
     def search(self, *, subject_eui: str | None = None, role: str | None = None,
                device_eui: str | None = None) -> list[RepoEntry]:
         """By Organisation EUI (optionally one role, OU form '02'), or by device EUI."""
+        try:
+            return self._search(subject_eui, role, device_eui)
+        except SmkiError as exc:
+            raise self._scrubbed(exc) from None
+
+    def _search(self, subject_eui: str | None, role: str | None,
+                device_eui: str | None) -> list[RepoEntry]:
         if subject_eui:
             req = W.CertificateSearchRequest(subject_name=W.eui_text(subject_eui))
         elif device_eui:
@@ -662,12 +682,18 @@ class WsRepository:
         return out
 
     def fetch(self, serial_hex: str) -> RepoEntry | None:
-        return self._retrieve(serial_hex)
+        try:
+            return self._retrieve(serial_hex)
+        except SmkiError as exc:
+            raise self._scrubbed(exc) from None
 
     def download_crl(self) -> bytes:
         # our own call (see docs/portal.md): the DCC's repository interface has none
-        return self.http.request("GET", REPO_CRL_PATH, None, {"X-API-Key": self.api_key},
-                                 _crl_bytes, "CRL download")
+        try:
+            return self.http.request("GET", REPO_CRL_PATH, None, {"X-API-Key": self.api_key},
+                                     _crl_bytes, "CRL download")
+        except SmkiError as exc:
+            raise self._scrubbed(exc) from None
 
 
 @dataclass(frozen=True)

@@ -153,3 +153,21 @@ def test_a_gzip_body_is_still_read(repo: WsRepository) -> None:
         200, {"Content-Encoding": "gzip"}, gzip.compress(_data(_record(ORG_SERIAL, _b64(ORG)))))
     got = repo.fetch(ORG_SERIAL)
     assert got is not None and got.serial == ORG_SERIAL
+
+
+@pytest.mark.parametrize("code,body", [
+    (403, f"unknown key {KEY}".encode()),
+    (403, f"<ErrorResponse><ErrorCode>AU:Key</ErrorCode><Message>key {KEY} unknown</Message>"
+          "</ErrorResponse>".encode()),
+    (500, f"internal error for key={KEY}".encode()),
+    (200, f"<CertificateDataResponse>{KEY}</CertificateDataResponse>".encode()),
+    (418, f"teapot {KEY}".encode()),
+    (200, _data(_record(ORG_SERIAL, None).replace(">I<", f">{KEY}<"))),
+])
+def test_a_server_that_echoes_the_api_key_never_gets_it_into_a_message(
+        repo: WsRepository, code: int, body: bytes) -> None:
+    """The key is redacted wherever the other side puts it, not only after `apikey=`."""
+    _Handler.answers["/services/retrievecertificate"] = (code, {}, body)
+    with pytest.raises(PortalError) as got:
+        repo.fetch(ORG_SERIAL)
+    assert KEY not in got.value.message and KEY not in str(got.value)

@@ -438,7 +438,8 @@ class WsPortal:
                               W.DeviceCertificateSigningResponse.parse, "ad hoc Device CSR",
                               retry=False)
         if r.id is not None and r.id != client_ref:
-            raise ProtocolFault(f"The answer to ad hoc request {client_ref} is for {r.id}.")
+            raise MalformedAnswer(f"The answer to ad hoc request {client_ref} is for "
+                                  f"{r.id[:80]!r}.")
         if r.certificate is not None:
             _same_key(r.certificate, csr_der, f"ad hoc request {client_ref}")
         return IssuedItem(client_ref, r.status, r.error_code, r.certificate, r.error_text)
@@ -453,7 +454,8 @@ class WsPortal:
             raise Rejected(f"The DCC refused the batch: {r.status} {r.error_code or ''} "
                            f"{r.error_text or ''}".strip(), r.error_code or "XX:Unknown")
         if r.id is not None and r.id != client_ref:
-            raise ProtocolFault(f"The answer to batch {client_ref} is for {r.id}.")
+            raise MalformedAnswer(f"The answer to batch {client_ref} is for "
+                                  f"{r.id[:80]!r}.")
         return Submitted(client_ref, r.batch_id, r.status)
 
     def poll_batch(self, batch_id: str, *, sent: dict[str, bytes] | None = None,
@@ -468,8 +470,8 @@ class WsPortal:
         r = self.http.request("GET", BATCH_RESULT_PATH, None, None, W.CSRBatchResult.parse,
                               "batch poll", retry=False, params={"BatchId": batch_id})
         if r.batch_id is not None and batch_id.isdigit() and r.batch_id != str(int(batch_id)):
-            raise ProtocolFault(f"The answer to the poll of batch {batch_id} is for batch "
-                                f"{r.batch_id}.")
+            raise MalformedAnswer(f"The answer to the poll of batch {batch_id} is for batch "
+                                  f"{r.batch_id}.")
         if client_ref is not None and r.id is not None and r.id != client_ref:
             raise MalformedAnswer(f"The answer to the poll of batch {batch_id} is for batch "
                                   f"reference {r.id[:80]!r}, not ours ({client_ref}).")

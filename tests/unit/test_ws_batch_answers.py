@@ -132,3 +132,20 @@ def test_an_adhoc_certificate_for_another_key(p: WsPortal) -> None:
     _malformed(lambda: p.submit_device_csr("c1", CSRS["dA0"]), "ad hoc request c1")
     _Handler.answer = _adhoc(_cert(CSRS["dA0"]))
     assert p.submit_device_csr("c1", CSRS["dA0"]).status == "SUCCESS"
+
+
+def test_a_result_for_another_batch_id(p: WsPortal) -> None:
+    _Handler.answer = _result([(i, _cert(d)) for i, d in CSRS.items()])  # BatchId 7
+    _malformed(lambda: p.poll_batch("8", sent=CSRS, client_ref="batch-1"), "batch 7")
+
+
+def test_a_submission_answered_for_another_batch_reference(p: WsPortal) -> None:
+    _Handler.answer = (b'<?xml version="1.0" encoding="utf-8"?><SubmitCSRBatchStatus ID="b2">'
+                       b"<Version>1.0</Version><Build>2.0.8</Build><BatchStatus>PENDING"
+                       b"</BatchStatus><BatchId>1234</BatchId></SubmitCSRBatchStatus>")
+    _malformed(lambda: p.submit_device_batch("b1", list(CSRS.items())), "b2")
+
+
+def test_an_adhoc_answer_for_another_request(p: WsPortal) -> None:
+    _Handler.answer = _adhoc(_cert(CSRS["dA0"])).replace(b'ID="c1"', b'ID="c9"')
+    _malformed(lambda: p.submit_device_csr("c1", CSRS["dA0"]), "c9")

@@ -304,10 +304,11 @@ class _Http:
 
     def status(self, method: str, path: str, body: bytes | None,
                headers: dict[str, str] | None = None, params: dict[str, str] | None = None,
-               *, retry: bool = True) -> tuple[int, bytes]:
+               *, retry: bool = True, dl: _Deadline | None = None) -> tuple[int, bytes]:
         """One call -> (HTTP status, body) for the caller to interpret (repository: 402/401),
-        with the deadline, transient retries and the 5xx/429 handling of `request`."""
-        return self._call(method, path, body, headers, params, retry=retry, raw=True)
+        with the deadline (its own, or `dl` shared by several calls that make one user
+        action), transient retries and the 5xx/429 handling of `request`."""
+        return self._call(method, path, body, headers, params, retry=retry, raw=True, dl=dl)
 
     def request(self, method: str, path: str, body: bytes | None,
                 headers: dict[str, str] | None, parse: Callable[[bytes], T], what: str,
@@ -572,7 +573,8 @@ def check_batch_answer(batch_id: str, status: str, items: tuple[IssuedItem, ...]
             _same_key(it.certificate_der, sent[it.item_id],
                       f"DeviceCertificate {it.item_id} of batch {batch_id}")
     if status == "COMPLETED":
-        missing = [cid for cid in sent if cid not in {i.item_id for i in items}]
+        answered = {i.item_id for i in items}
+        missing = [cid for cid in sent if cid not in answered]
         if missing:
             raise MalformedAnswer(f"Batch {batch_id} is COMPLETED but {len(missing)} of our "
                                   f"CSRs have no result (first: {missing[0]}).")
@@ -609,9 +611,10 @@ class WsRepository:
     def close(self) -> None:
         self.http.close()
 
-    def _post(self, path: str, body: bytes, what: str) -> bytes | None:
+    def _post(self, path: str, body: bytes, what: str,
+              dl: _Deadline | None = None) -> bytes | None:
         try:
-            return self._post_once(path, body, what)
+            return self._post_once(path, body, what, dl)
         except SmkiError as exc:
             raise self._scrubbed(exc) from None
 
@@ -622,8 +625,12 @@ class WsRepository:
             exc.args = (exc.message, *exc.args[1:])
         return exc
 
-    def _post_once(self, path: str, body: bytes, what: str) -> bytes | None:
-        status, data = self.http.status("POST", path, body, None, {"apikey": self.api_key})
+    def _post_once(self, path: str, body: bytes, what: str,
+                   dl: _Deadline | None) -> bytes | None:
+        if dl is not None and dl.remaining() <= 0:
+            raise dl.error(f"The repository {what}")
+        status, data = self.http.status("POST", path, body, None, {"apikey": self.api_key},
+                                        dl=dl)
         if status == 402:
             return None  # no certificate
         if status == 401:
@@ -633,9 +640,10 @@ class WsRepository:
             raise ProtocolFault(f"The repository answered the {what} with HTTP {status}.")
         return data
 
-    def _retrieve(self, serial: str, want: _Want | None = None) -> RepoEntry | None:
+    def _retrieve(self, serial: str, want: _Want | None = None,
+                  dl: _Deadline | None = None) -> RepoEntry | None:
         data = self._post(REPO_RETRIEVE_PATH, W.CertificateDataRequest(serial).build(),
-                          "certificate retrieval")
+                          "certificate retrieval", dl)
         if data is None:
             return None
         r = _parse(W.CertificateDataResponse.parse, data, "certificate retrieval").result
@@ -666,7 +674,8 @@ class WsRepository:
             req = W.CertificateSearchRequest(subject_alt_name=W.eui_text(device_eui))
         else:
             raise InputError("A repository search needs a subject EUI or a device EUI.")
-        data = self._post(REPO_SEARCH_PATH, req.build(), "certificate search")
+        dl = _Deadline(self.http.deadline)  # the search and its retrievals: one deadline
+        data = self._post(REPO_SEARCH_PATH, req.build(), "certificate search", dl)
         if data is None:
             return []
         found = _parse(W.CertificateSearchResponse.parse, data, "certificate search").results
@@ -678,7 +687,7 @@ class WsRepository:
         for rec in found[:MAX_REPOSITORY_RESULTS]:
             if want_role is not None and rec.role != want_role:
                 continue
-            got = self._retrieve(rec.serial, want)
+            got = self._retrieve(rec.serial, want, dl)
             if got is not None:
                 out.append(got)
         return out

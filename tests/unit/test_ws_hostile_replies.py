@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import gzip
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,9 +42,12 @@ DEV_SERIAL = f"{DEV.serial_number:X}"
 
 class _Handler(BaseHTTPRequestHandler):
     answers: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
+    delay: ClassVar[float] = 0.0  # seconds before each retrieval's answer
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.startswith("/services/retrievecertificate"):
+            time.sleep(_Handler.delay)
         code, headers, body = _Handler.answers.get(self.path.split("?")[0], (404, {}, b""))
         self.send_response(code)
         headers = {"Content-Type": "application/xml", **headers}
@@ -60,11 +64,12 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def repo() -> Iterator[WsRepository]:
     _Handler.answers = {}
+    _Handler.delay = 0.0
     srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{srv.server_address[1]}"
     r = WsRepository(Endpoint(url, url, ORG.public_bytes(serialization.Encoding.PEM)), KEY,
-                     retries=0, backoff=0.0, deadline=10)
+                     retries=0, backoff=0.0, deadline=1.5)
     yield r
     r.close()
     srv.shutdown()
@@ -171,3 +176,20 @@ def test_a_server_that_echoes_the_api_key_never_gets_it_into_a_message(
     with pytest.raises(PortalError) as got:
         repo.fetch(ORG_SERIAL)
     assert KEY not in got.value.message and KEY not in str(got.value)
+
+
+def test_a_search_as_a_whole_ends_within_the_deadline(repo: WsRepository) -> None:
+    """A search is one call to the user: the search and every retrieval it leads to share one
+    deadline (1.5 s here), so a repository answering each retrieval just inside it cannot
+    stretch a search to many times the deadline."""
+    recs = [_record(ORG_SERIAL, None)] * 4
+    _Handler.answers["/services/certificatesearch"] = (200, {}, _search(*recs))
+    _Handler.answers["/services/retrievecertificate"] = (200, {}, _data(_record(
+        ORG_SERIAL, _b64(ORG))))
+    _Handler.delay = 0.6
+    from smki_desktop.core.portal_ports import Unreachable
+
+    t0 = time.monotonic()
+    with pytest.raises(Unreachable, match="timed out"):
+        repo.search(subject_eui="90B3D51F30000001")
+    assert time.monotonic() - t0 < 1.5 + 0.5

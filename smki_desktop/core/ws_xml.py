@@ -37,6 +37,8 @@ from smki_desktop.core.errors import InputError
 #: device certificates about 40 MB.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 MAX_BATCH_CSRS = 50_000  # AppM 2.5.1.2 b) and SEC L8.2
+#: an ErrorText longer than this is cut (it goes into messages, the outbox and the audit log)
+MAX_ERROR_TEXT = 1000
 VERSION = "1.0"  # the web-service interface version (AppM Appendix B and E hard-code it)
 BUILD = "smki-desktop-sim-1"  # the simulator's software build (the DCC's own is free text)
 BATCH_SUBMIT_PATH = "/1.0/PortalCSRBatch/SubmitCSRBatch"  # AppM Appendix C (POST)
@@ -360,7 +362,10 @@ def _read_error(el: ET.Element) -> tuple[str | None, str | None]:
     err = el.find("Error")
     if err is None:
         return None, None
-    return check_error_code(_text(err, "ErrorCode")), _text(err, "ErrorText")
+    text = _text(err, "ErrorText")
+    if len(text) > MAX_ERROR_TEXT:
+        text = text[:MAX_ERROR_TEXT] + "…"
+    return check_error_code(_text(err, "ErrorCode")), text
 
 
 def _cert_or_error(el: ET.Element, what: str, *, cert_needed: bool

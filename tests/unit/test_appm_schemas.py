@@ -383,3 +383,17 @@ def test_a_nil_certificate_that_is_not_empty_or_not_allowed_is_refused(adhoc, ba
     other = _adhoc_nil("CA_ERROR").replace(b'xsi:nil="true"', b'xsi:type="xsd:string"')
     with pytest.raises(W.XmlMessageError, match="unexpected attribute"):
         W.DeviceCertificateSigningResponse.parse(other)
+
+
+def test_an_absurdly_long_error_text_is_cut_to_a_readable_length() -> None:
+    """ErrorText is free text (xs:string): a reply may carry megabytes of it, which would go
+    into the outbox's last error and the audit log. It is kept to MAX_ERROR_TEXT characters."""
+    text = "x" * 2_000_000
+    data = (b'<CSRBatchResult><Version>1.0</Version><Build>2.0.8</Build><BatchStatus>'
+            b'WORKFLOW_ERROR</BatchStatus><Error><ErrorCode>WF:BB1</ErrorCode><ErrorText>'
+            + text.encode() + b"</ErrorText></Error></CSRBatchResult>")
+    r = W.CSRBatchResult.parse(data)
+    assert r.error_text is not None and len(r.error_text) <= W.MAX_ERROR_TEXT + 1
+    assert r.error_text.endswith("…")
+    short = W.CSRBatchResult.parse(data.replace(text.encode(), b"An Internal Error"))
+    assert short.error_text == "An Internal Error"

@@ -37,6 +37,8 @@ from smki_desktop.core.errors import InputError
 #: device certificates about 40 MB.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 MAX_BATCH_CSRS = 50_000  # AppM 2.5.1.2 b) and SEC L8.2
+#: an ErrorText longer than this is cut (it goes into messages, the outbox and the audit log)
+MAX_ERROR_TEXT = 1000
 VERSION = "1.0"  # the web-service interface version (AppM Appendix B and E hard-code it)
 BUILD = "smki-desktop-sim-1"  # the simulator's software build (the DCC's own is free text)
 BATCH_SUBMIT_PATH = "/1.0/PortalCSRBatch/SubmitCSRBatch"  # AppM Appendix C (POST)
@@ -227,6 +229,19 @@ _SCHEMA: dict[str, tuple[dict[str, bool], list[tuple[str, int, int]]]] = {
     "ErrorResponse": ({}, [("ErrorCode", 1, 1), ("Message", 0, 1)]),
 }
 _LEAF_ATTRS: dict[str, dict[str, bool]] = {"DeviceCSR": {"ID": True}}
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+#: elements AppM's schemas declare nillable="true": only the ad hoc answer's Certificate
+#: (Appendix B; the batch result's is nillable="false", Appendix E)
+_NILLABLE = frozenset({"DeviceCertificateSigningResponse/Certificate"})
+
+
+def _check_nil(el: ET.Element, path: str) -> None:
+    """xsi:nil (an xs:boolean) on a nillable element; a nil element has no content."""
+    value = _XML_SPACE.sub(" ", el.attrib[XSI_NIL]).strip()
+    if value not in ("true", "false", "1", "0"):
+        raise XmlMessageError(f"{path}: xsi:nil {value[:20]!r} is not a boolean.")
+    if value in ("true", "1") and ((el.text or "").strip() or len(el)):
+        raise XmlMessageError(f"{path}: marked xsi:nil but not empty.")
 
 
 def _check(el: ET.Element, path: str) -> None:
@@ -234,6 +249,9 @@ def _check(el: ET.Element, path: str) -> None:
     if not isinstance(tag, str) or "}" in tag:
         raise XmlMessageError(f"{path}: unexpected namespaced element {tag!r}.")
     attrs, children = _SCHEMA.get(tag, (_LEAF_ATTRS.get(tag, {}), []))
+    if path in _NILLABLE and XSI_NIL in el.attrib:
+        _check_nil(el, path)
+        attrs = {**attrs, XSI_NIL: False}
     extra = set(el.attrib) - set(attrs)
     if extra:
         raise XmlMessageError(f"{path}: unexpected attribute(s) {', '.join(sorted(extra))}.")
@@ -344,12 +362,16 @@ def _read_error(el: ET.Element) -> tuple[str | None, str | None]:
     err = el.find("Error")
     if err is None:
         return None, None
-    return check_error_code(_text(err, "ErrorCode")), _text(err, "ErrorText")
+    text = _text(err, "ErrorText")
+    if len(text) > MAX_ERROR_TEXT:
+        text = text[:MAX_ERROR_TEXT] + "…"
+    return check_error_code(_text(err, "ErrorCode")), text
 
 
 def _cert_or_error(el: ET.Element, what: str, *, cert_needed: bool
                    ) -> tuple[bytes | None, str | None, str | None]:
-    """AppM's choice of a Certificate or an Error: exactly one (or neither where allowed)."""
+    """AppM's choice of a Certificate or an Error: exactly one (or neither where allowed). A
+    Certificate marked xsi:nil (allowed where `_NILLABLE` says) is "no certificate"."""
     cert = _opt(el, "Certificate")
     code, text = _read_error(el)
     if cert is not None and code is not None:

@@ -39,9 +39,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core import ws_xml as W
-from smki_desktop.core.errors import InputError
+from smki_desktop.core.errors import InputError, SmkiError
 from smki_desktop.core.portal_ports import (
     AuthenticationFailed,
     BatchState,
@@ -59,6 +61,7 @@ from smki_desktop.core.portal_ports import (
 )
 from smki_desktop.core.ports import Clock
 from smki_desktop.core.schedule import Scheduler
+from smki_desktop.crypto.lint import extract_fields
 
 T = TypeVar("T")
 
@@ -285,6 +288,9 @@ class _Http:
                 if dl.fired:
                     raise dl.error(f"The call to {shown}")
                 return resp.status_code, bytes(buf), resp.headers.get("Retry-After", "")
+        except httpx.DecodingError as exc:  # a Content-Encoding whose body does not decode
+            raise MalformedAnswer(f"The answer from {shown} cannot be decoded (its "
+                                  f"Content-Encoding): {redact(str(exc))[:200]}.") from None
         except httpx.TransportError as exc:
             if dl.fired or dl.remaining() <= 0:
                 raise dl.error(f"The call to {shown}") from None
@@ -298,10 +304,11 @@ class _Http:
 
     def status(self, method: str, path: str, body: bytes | None,
                headers: dict[str, str] | None = None, params: dict[str, str] | None = None,
-               *, retry: bool = True) -> tuple[int, bytes]:
+               *, retry: bool = True, dl: _Deadline | None = None) -> tuple[int, bytes]:
         """One call -> (HTTP status, body) for the caller to interpret (repository: 402/401),
-        with the deadline, transient retries and the 5xx/429 handling of `request`."""
-        return self._call(method, path, body, headers, params, retry=retry, raw=True)
+        with the deadline (its own, or `dl` shared by several calls that make one user
+        action), transient retries and the 5xx/429 handling of `request`."""
+        return self._call(method, path, body, headers, params, retry=retry, raw=True, dl=dl)
 
     def request(self, method: str, path: str, body: bytes | None,
                 headers: dict[str, str] | None, parse: Callable[[bytes], T], what: str,
@@ -432,7 +439,10 @@ class WsPortal:
                               W.DeviceCertificateSigningResponse.parse, "ad hoc Device CSR",
                               retry=False)
         if r.id is not None and r.id != client_ref:
-            raise ProtocolFault(f"The answer to ad hoc request {client_ref} is for {r.id}.")
+            raise MalformedAnswer(f"The answer to ad hoc request {client_ref} is for "
+                                  f"{r.id[:80]!r}.")
+        if r.certificate is not None:
+            _same_key(r.certificate, csr_der, f"ad hoc request {client_ref}")
         return IssuedItem(client_ref, r.status, r.error_code, r.certificate, r.error_text)
 
     def submit_device_batch(self, client_ref: str, csrs: list[tuple[str, bytes]]) -> Submitted:
@@ -445,23 +455,31 @@ class WsPortal:
             raise Rejected(f"The DCC refused the batch: {r.status} {r.error_code or ''} "
                            f"{r.error_text or ''}".strip(), r.error_code or "XX:Unknown")
         if r.id is not None and r.id != client_ref:
-            raise ProtocolFault(f"The answer to batch {client_ref} is for {r.id}.")
+            raise MalformedAnswer(f"The answer to batch {client_ref} is for "
+                                  f"{r.id[:80]!r}.")
         return Submitted(client_ref, r.batch_id, r.status)
 
-    def poll_batch(self, batch_id: str) -> BatchState:
+    def poll_batch(self, batch_id: str, *, sent: dict[str, bytes] | None = None,
+                   client_ref: str | None = None) -> BatchState:
         """AppM Appendix D. Still running: its BatchStatus; COMPLETED: every DeviceCertificate;
         an unknown BatchId or another error: BatchStatus FORMAT_ERROR / WORKFLOW_ERROR with the
-        DCC's code and text (a final state)."""
+        DCC's code and text (a final state). Given the batch's own reference and the CSRs
+        sent (DeviceCSR ID -> DER), the answer is checked against them (`check_batch_answer`)."""
         if self.scheduler is not None:
             self.scheduler.admit_poll(batch_id)
         # one attempt per admission: a retry here would be a second poll inside the hour
         r = self.http.request("GET", BATCH_RESULT_PATH, None, None, W.CSRBatchResult.parse,
                               "batch poll", retry=False, params={"BatchId": batch_id})
         if r.batch_id is not None and batch_id.isdigit() and r.batch_id != str(int(batch_id)):
-            raise ProtocolFault(f"The answer to the poll of batch {batch_id} is for batch "
-                                f"{r.batch_id}.")
+            raise MalformedAnswer(f"The answer to the poll of batch {batch_id} is for batch "
+                                  f"{r.batch_id}.")
+        if client_ref is not None and r.id is not None and r.id != client_ref:
+            raise MalformedAnswer(f"The answer to the poll of batch {batch_id} is for batch "
+                                  f"reference {r.id[:80]!r}, not ours ({client_ref}).")
         items = tuple(IssuedItem(i.csr_id, i.status, i.error_code, i.certificate, i.error_text)
                       for i in r.results)
+        if sent is not None:
+            check_batch_answer(batch_id, r.status, items, sent)
         return BatchState(r.batch_id or batch_id, r.status, items, r.error_code, r.error_text)
 
     def request_revocation(self, client_ref: str, serial_hex: str, reason: str = "") -> str:
@@ -518,6 +536,50 @@ class WsPortal:
                        "web service.", "CR:Channel")
 
 
+def _public_key(der: bytes, csr: bool) -> bytes:
+    obj = x509.load_der_x509_csr(der) if csr else x509.load_der_x509_certificate(der)
+    return obj.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _same_key(cert_der: bytes, csr_der: bytes, what: str) -> None:
+    """AppM 2.5.1.5 / SEC L11.6: the certificate must be the one the CSR asked for: at least
+    its key is the CSR's (the full acceptance check follows when it is filed)."""
+    try:
+        cert_key = _public_key(cert_der, csr=False)
+    except ValueError as exc:
+        raise MalformedAnswer(f"The certificate for {what} is not an X.509 certificate "
+                              f"({str(exc)[:160]}).") from None
+    try:
+        csr_key = _public_key(csr_der, csr=True)
+    except ValueError as exc:  # our own CSR: should not happen
+        raise InputError(f"The CSR sent for {what} cannot be read ({exc}).") from None
+    if cert_key != csr_key:
+        raise MalformedAnswer(f"The certificate for {what} does not carry the key of the CSR "
+                              "sent with that ID: the DCC's answer is not consistent with our "
+                              "request (report it to the Service Desk, SEC L11.6).")
+
+
+def check_batch_answer(batch_id: str, status: str, items: tuple[IssuedItem, ...],
+                       sent: dict[str, bytes]) -> None:
+    """A CSRBatchResult against the batch we sent: every DeviceCertificate ID is one of our
+    DeviceCSR IDs, each certificate carries the key of the CSR sent with its ID, and a
+    COMPLETED batch answers every CSR (AppM Appendix D: "for all Device CSRs")."""
+    for it in items:
+        if it.item_id not in sent:
+            raise MalformedAnswer(f"The result of batch {batch_id} has DeviceCertificate ID "
+                                  f"{it.item_id!r}, which we never sent in that batch.")
+        if it.certificate_der is not None:
+            _same_key(it.certificate_der, sent[it.item_id],
+                      f"DeviceCertificate {it.item_id} of batch {batch_id}")
+    if status == "COMPLETED":
+        answered = {i.item_id for i in items}
+        missing = [cid for cid in sent if cid not in answered]
+        if missing:
+            raise MalformedAnswer(f"Batch {batch_id} is COMPLETED but {len(missing)} of our "
+                                  f"CSRs have no result (first: {missing[0]}).")
+
+
 def _crl_bytes(data: bytes) -> bytes:
     if not data.startswith(b"\x30"):
         raise W.XmlMessageError("The CRL is not DER (it does not start with a SEQUENCE).")
@@ -549,8 +611,26 @@ class WsRepository:
     def close(self) -> None:
         self.http.close()
 
-    def _post(self, path: str, body: bytes, what: str) -> bytes | None:
-        status, data = self.http.status("POST", path, body, None, {"apikey": self.api_key})
+    def _post(self, path: str, body: bytes, what: str,
+              dl: _Deadline | None = None) -> bytes | None:
+        try:
+            return self._post_once(path, body, what, dl)
+        except SmkiError as exc:
+            raise self._scrubbed(exc) from None
+
+    def _scrubbed(self, exc: SmkiError) -> SmkiError:
+        """The other side may echo our key anywhere in an answer we quote: never show it."""
+        if self.api_key and self.api_key in exc.message:
+            exc.message = exc.message.replace(self.api_key, "***")
+            exc.args = (exc.message, *exc.args[1:])
+        return exc
+
+    def _post_once(self, path: str, body: bytes, what: str,
+                   dl: _Deadline | None) -> bytes | None:
+        if dl is not None and dl.remaining() <= 0:
+            raise dl.error(f"The repository {what}")
+        status, data = self.http.status("POST", path, body, None, {"apikey": self.api_key},
+                                        dl=dl)
         if status == 402:
             return None  # no certificate
         if status == 401:
@@ -560,46 +640,112 @@ class WsRepository:
             raise ProtocolFault(f"The repository answered the {what} with HTTP {status}.")
         return data
 
-    def _retrieve(self, serial: str) -> RepoEntry | None:
+    def _retrieve(self, serial: str, want: _Want | None = None,
+                  dl: _Deadline | None = None) -> RepoEntry | None:
         data = self._post(REPO_RETRIEVE_PATH, W.CertificateDataRequest(serial).build(),
-                          "certificate retrieval")
+                          "certificate retrieval", dl)
         if data is None:
             return None
         r = _parse(W.CertificateDataResponse.parse, data, "certificate retrieval").result
         if r is None or r.body is None:
             return None
+        if int(r.serial, 16) != int(serial, 16):
+            raise MalformedAnswer(f"The repository answered a retrieval of certificate "
+                                  f"{serial} with certificate {r.serial}: we asked for "
+                                  f"{serial}.")
+        if want is not None:
+            want.check(r)
+        _check_body(r, r.body)
         return _entry(r, r.body)
 
     def search(self, *, subject_eui: str | None = None, role: str | None = None,
                device_eui: str | None = None) -> list[RepoEntry]:
         """By Organisation EUI (optionally one role, OU form '02'), or by device EUI."""
+        try:
+            return self._search(subject_eui, role, device_eui)
+        except SmkiError as exc:
+            raise self._scrubbed(exc) from None
+
+    def _search(self, subject_eui: str | None, role: str | None,
+                device_eui: str | None) -> list[RepoEntry]:
         if subject_eui:
             req = W.CertificateSearchRequest(subject_name=W.eui_text(subject_eui))
         elif device_eui:
             req = W.CertificateSearchRequest(subject_alt_name=W.eui_text(device_eui))
         else:
             raise InputError("A repository search needs a subject EUI or a device EUI.")
-        data = self._post(REPO_SEARCH_PATH, req.build(), "certificate search")
+        dl = _Deadline(self.http.deadline)  # the search and its retrievals: one deadline
+        data = self._post(REPO_SEARCH_PATH, req.build(), "certificate search", dl)
         if data is None:
             return []
         found = _parse(W.CertificateSearchResponse.parse, data, "certificate search").results
         want_role = W.role_to_repo(role) if role else None
         out: list[RepoEntry] = []
+        want = _Want(req.subject_name, req.subject_alt_name)
+        for rec in found[:MAX_REPOSITORY_RESULTS]:
+            want.check(rec)
         for rec in found[:MAX_REPOSITORY_RESULTS]:
             if want_role is not None and rec.role != want_role:
                 continue
-            got = self._retrieve(rec.serial)
+            got = self._retrieve(rec.serial, want, dl)
             if got is not None:
                 out.append(got)
         return out
 
     def fetch(self, serial_hex: str) -> RepoEntry | None:
-        return self._retrieve(serial_hex)
+        try:
+            return self._retrieve(serial_hex)
+        except SmkiError as exc:
+            raise self._scrubbed(exc) from None
 
     def download_crl(self) -> bytes:
         # our own call (see docs/portal.md): the DCC's repository interface has none
-        return self.http.request("GET", REPO_CRL_PATH, None, {"X-API-Key": self.api_key},
-                                 _crl_bytes, "CRL download")
+        try:
+            return self.http.request("GET", REPO_CRL_PATH, None, {"X-API-Key": self.api_key},
+                                     _crl_bytes, "CRL download")
+        except SmkiError as exc:
+            raise self._scrubbed(exc) from None
+
+
+@dataclass(frozen=True)
+class _Want:
+    """What a search asked for: every certificate in its answer must be of that subject (an
+    Organisation EUI) or that device, never another one's."""
+
+    subject_name: str | None
+    subject_alt_name: str | None
+
+    def check(self, r: W.RepositoryRecord) -> None:
+        asked = (f"Organisation {self.subject_name}" if self.subject_name
+                 else f"device {self.subject_alt_name}")
+        got = (f"Organisation {r.subject_name}" if r.subject_name
+               else f"device {r.subject_alt_name}")
+        if (r.subject_name, r.subject_alt_name) != (self.subject_name, self.subject_alt_name):
+            raise MalformedAnswer(f"The repository answered a search for {asked} with "
+                                  f"certificate {r.serial} of {got}.")
+
+
+def _check_body(r: W.RepositoryRecord, der: bytes) -> None:
+    """The CertificateBody is an X.509 certificate whose serial and EUI are the record's."""
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        serial = cert.serial_number
+        f = extract_fields(der, f"CertificateBody of {r.serial}")
+    except (ValueError, InputError) as exc:
+        text = exc.message if isinstance(exc, InputError) else str(exc)
+        raise MalformedAnswer(f"The repository's CertificateBody of {r.serial} is not an "
+                              f"X.509 certificate ({text[:160]}).") from None
+    if serial != int(r.serial, 16):
+        raise MalformedAnswer(f"The repository's record {r.serial} carries a certificate with "
+                              f"serial {serial:X}.")
+    name = r.subject_name.replace("-", "") if r.subject_name else None
+    alt = r.subject_alt_name.replace("-", "") if r.subject_alt_name else None
+    eui = f.eui.hex.upper() if f.eui is not None else None
+    dev = f.device_eui.hex.upper() if f.device_eui is not None else None
+    if (name is not None and eui != name) or (alt is not None and dev != alt):
+        raise MalformedAnswer(f"The repository's record {r.serial} is for "
+                              f"{r.subject_name or r.subject_alt_name}, but its certificate is "
+                              f"for {eui or dev or 'no EUI'}.")
 
 
 def _entry(r: W.RepositoryRecord, der: bytes) -> RepoEntry:

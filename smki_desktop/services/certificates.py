@@ -161,6 +161,12 @@ def _check_environment(ctx: AppContext, f: ProfileFields) -> None:
                                      f"{other.label} trust anchor)")
 
 
+def check_environment(ctx: AppContext, der: bytes, what: str = "certificate") -> None:
+    """Refuse (EnvironmentMismatch) a certificate of the other environment's hierarchy that
+    came from elsewhere than an import (e.g. a repository answer)."""
+    _check_environment(ctx, extract_fields(der, what))
+
+
 def _compare_with_csr(f: ProfileFields, csr_der: bytes) -> list[str]:
     c = extract_fields(csr_der, "CSR")
     out = []

@@ -24,6 +24,7 @@ from smki_desktop.core.errors import InputError, NotFound, Refusal
 from smki_desktop.core.portal_ports import (
     BatchState,
     IssuedItem,
+    MalformedAnswer,
     PortalError,
     Rejected,
     Throttled,
@@ -37,6 +38,7 @@ from smki_desktop.portal.ws_client import (
     Endpoint,
     WsPortal,
     WsRepository,
+    check_batch_answer,
 )
 from smki_desktop.services import (
     crossing,
@@ -575,9 +577,13 @@ class PollReport:
     imported: list[dict[str, Any]] = field(default_factory=list)
     sent: list[OutboxItem] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)  # revocation requests the CRL completed
+    #: polls whose answer was not a valid or not a consistent message (bad input from the
+    #: other side: the request stays submitted; the CLI exits 2): {"ref", "why"}
+    malformed: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"sent": [i.as_dict() for i in self.sent], "revoked": self.revoked,
+                "malformed": self.malformed,
                 "polled": [i.as_dict() for i in self.polled],
                 "completed": [i.as_dict() for i in self.completed],
                 "deferred": [{"ref": i.ref, "why": why} for i, why in self.deferred],
@@ -623,6 +629,8 @@ def poll(ctx: AppContext, portal: WsPortal | None = None, *, force: bool = False
             except PortalError as exc:
                 _transient(ctx, ob, item, exc)
                 report.deferred.append((ob.get(item.ref), exc.message))
+                if isinstance(exc, MalformedAnswer):
+                    report.malformed.append({"ref": item.ref, "why": exc.message})
                 if not exc.retryable:
                     raise
                 continue
@@ -667,7 +675,9 @@ def _poll_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
         ob.mark_polled(item.ref, st.status, ctx.clock.now() + timedelta(minutes=1))
         return False
     if item.kind == "device-batch":
-        state: BatchState = p.poll_batch(item.server_id or "")
+        state: BatchState = p.poll_batch(item.server_id or "",
+                                         sent=dict(batch_csrs(item.payload)),
+                                         client_ref=item.ref)
         if state.final:
             xml = _items_xml(item.ref, state.status, list(state.items))
             if state.status == "COMPLETED":
@@ -815,7 +825,10 @@ def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
 
     ob = outbox(ctx)
     changed: list[OutboxItem] = []
-    for a in read_answer_bundle(folder, ctx.env):
+    answers = read_answer_bundle(folder, ctx.env)
+    for a in answers:  # every answer checked against what we sent before any is applied
+        _check_relayed(ob, a)
+    for a in answers:
         try:
             item = ob.get(a.ref)
         except NotFound:
@@ -838,6 +851,21 @@ def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
     ctx.audit.record("portal.offline.import", {"path": str(folder),
                                                "changed": [i.ref for i in changed]}, {})
     return changed
+
+
+def _check_relayed(ob: Outbox, a: Any) -> None:
+    """A relayed Device CSR answer names only CSRs we sent, with certificates of their keys."""
+    try:
+        item = ob.get(a.ref)
+    except NotFound:
+        return
+    if a.state != "done" or not a.result or item.kind not in ("device-batch", "device-adhoc"):
+        return
+    items = tuple(_read_items(a.result, a.ref))
+    sent = (dict(batch_csrs(item.payload)) if item.kind == "device-batch"
+            else {item.ref: item.payload})
+    check_batch_answer(item.server_id or a.server_id or a.ref, a.server_status or "COMPLETED",
+                       items, sent)
 
 
 # ------------------------------------------------------------------------------ ADT delivery

@@ -18,7 +18,7 @@ from smki_desktop.core.eui import Eui64
 from smki_desktop.core.portal_ports import Rejected, RepoEntry
 from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.core.ws_xml import XmlMessageError
-from smki_desktop.services import portal, revocation_state
+from smki_desktop.services import certificates, portal, revocation_state
 from smki_desktop.services.credentials import apply_credential_crl
 
 if TYPE_CHECKING:
@@ -79,6 +79,9 @@ def search(ctx: AppContext, *, subject_eui: str | None = None, role: str | None 
                                   device_eui=query.get("device_eui"))
     finally:
         repo.close()
+    for e in entries:  # the answer is of this environment, or refused (both named)
+        certificates.check_environment(ctx, e.certificate_der,
+                                       f"Repository certificate {e.serial}")
     return SearchResult(query, entries, [warning] if warning else [])
 
 

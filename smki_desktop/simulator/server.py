@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import ssl
 import threading
@@ -42,6 +43,7 @@ MAX_BODY = W.MAX_MESSAGE_BYTES
 #: The API key DCC Boxed accepts on a test network, which the DCC's own repository client
 #: (@smartdcc/dccboxed-keystore) sends: accepted here because the simulator is a Test DCC.
 DCC_BOXED_TEST_KEY = "u3bg9gt38htd0j2"
+_APIKEY_IN_QUERY = re.compile(r"([?&]apikey=)[^&]*", re.IGNORECASE)
 FAULT_KINDS = ("delay", "delay-after", "5xx", "drop", "drop-after", "malformed", "huge")
 
 
@@ -617,6 +619,7 @@ class Simulator:
         with self._requests_lock:
             if len(self._requests) >= 20000:
                 del self._requests[:10000]
+            target = _APIKEY_IN_QUERY.sub(r"\1***", target)  # a log never holds a key
             self._requests.append({"method": method, "target": target, "fault": fault,
                                    "at": datetime.now(UTC).isoformat()})
 

@@ -56,6 +56,7 @@ class DccStandIn:
     def __init__(self, state_dir: Path, api_key: str) -> None:
         self.hierarchy = SimState(state_dir).hierarchy
         self.api_key = api_key
+        self.hostile: str | None = None  # "foreign": a result for an ID never sent
         self.requests: list[dict[str, Any]] = []
         self.batches: dict[str, dict[str, Any]] = {}
         self.certs: dict[str, tuple[str, x509.Certificate]] = {}  # serial -> (kind, cert)
@@ -122,6 +123,10 @@ class _Handler(BaseHTTPRequestHandler):
             b64 = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
             parts.append(f'<DeviceCertificate ID="{cid}">\n<Status>SUCCESS</Status>\n'
                          f'<Certificate>{b64}</Certificate>\n</DeviceCertificate>\n')
+        if self.standin.hostile == "foreign":
+            parts.append('<DeviceCertificate ID="dNEVERSENT">\n<Status>CSR_ERROR</Status>\n'
+                         '<Error>\n<ErrorCode>CR:CC1</ErrorCode>\n<ErrorText>Wrong CSR OID'
+                         '</ErrorText>\n</Error>\n</DeviceCertificate>\n')
         parts.append("</CSRBatchResult>")
         self._answer(200, "".join(parts))
 
@@ -293,3 +298,38 @@ def test_devices_and_repo_against_a_server_in_the_dccs_shapes(ctx, sim, standin,
     assert repo_calls and all(r["valid"] for r in repo_calls)  # requests pass the schema
     assert all(r["query"]["apikey"] == standin.api_key for r in repo_calls)
     assert standin.api_key not in by_eui.out + by_eui.err
+
+
+def test_a_result_naming_a_csr_we_never_sent_files_nothing(ctx, sim, standin, cli_run,  # type: ignore[no-untyped-def]
+                                                           data_root, tmp_path) -> None:
+    """A COMPLETED CSRBatchResult with a DeviceCertificate ID that was not in our batch: the
+    poll reports it as a malformed answer naming the ID, the request stays submitted (asked
+    again later, nothing stored) and no device row is filed."""
+    portal.set_endpoint(ctx, standin.url, standin.url, sim.trust_anchor_pem)
+    gen = cli_run("devices", "generate-test", "--count", "2", "--out", str(tmp_path / "g"),
+                  "--discard-keys", "--format", "csv", "--first-eui", "00-DB-12-34-56-75-00-00")
+    assert gen.code == 0, gen.err
+    sub = cli_run("devices", "submit", str(tmp_path / "g" / "test-devices.csv"), "--json")
+    assert sub.code == 0, sub.err
+    night = datetime.now(UTC).replace(hour=22, minute=30, second=0, microsecond=0)
+    clock = FixedClock(night)
+    c2 = open_context(Environment.TEST, data_root, clock=clock)
+    try:
+        first = portal.poll(c2, force=True, send=False)
+        assert [i.server_status for i in first.polled] == ["PROCESSING"]
+        standin.hostile = "foreign"
+        clock.advance(minutes=61)
+        second = portal.poll(c2, force=True, send=False)
+        assert second.completed == [] and len(second.malformed) == 1
+        assert "dNEVERSENT" in second.malformed[0]["why"]
+        assert "never sent" in second.malformed[0]["why"]
+        assert second.as_dict()["malformed"] == second.malformed
+    finally:
+        c2.close()
+    (item,) = [i for i in portal.status(ctx) if i.kind == "device-batch"]
+    assert item.state == "submitted" and item.result is None
+    assert "dNEVERSENT" in (item.last_error or "")
+    col = cli_run("devices", "collect", "--json")
+    assert col.code == 0 and col.json()["collected"] == []
+    rows = cli_run("devices", "rows", "--json").json()["rows"]
+    assert {r["status"] for r in rows} == {"pending"}

@@ -218,3 +218,15 @@ def test_kill_9_client_and_server_mid_batch_then_restart(ctx, sim, data_root: Pa
     print(f"kill -9 run: {states['queued']} of {n_batches} batches unconfirmed at the kill; "
           f"replays at the server: "
           f"{sum(1 for s in got['submissions'] if s['outcome'] == 'replay')}")
+
+
+def test_portal_poll_exits_2_on_a_malformed_answer(ctx, sim, cli_run) -> None:  # type: ignore[no-untyped-def]
+    """An answer to a poll that is not a valid message is bad input from the other side: the
+    request stays submitted, `smki portal poll` says why and exits 2."""
+    item = portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB123456720000))
+    assert portal.send_pending(ctx)[0].state == "submitted"
+    fault(sim, "malformed", 1, path="/1.0/PortalCSRBatch/CSRBatchResult")
+    res = cli_run("portal", "poll", "--force")
+    assert res.code == 2, (res.out, res.err)
+    assert "not a valid message" in res.err
+    assert portal.outbox(ctx).get(item.ref).state == "submitted"

@@ -81,3 +81,36 @@ def test_live_refuses_a_test_bundle(ctx, sim, live_ctx, tmp_path: Path) -> None:
         from smki_desktop.portal.offline import read_request_bundle
 
         read_request_bundle(bundle, live_ctx.env)
+
+
+def test_relayed_answers_naming_a_csr_we_never_sent_are_refused_whole(ctx, sim,  # type: ignore[no-untyped-def]
+                                                                       tmp_path: Path) -> None:
+    """The answers bundle is not signed (it comes back from the connected machine): a batch
+    result in it is checked against the CSRs we sent before any answer is applied."""
+    import hashlib
+    import json
+
+    from smki_desktop.core.portal_ports import MalformedAnswer
+
+    org = portal.submit_org_csr(ctx, org_csr(ctx, "90-B3-D5-1F-30-01-00-77"),
+                                send_now=False).item
+    batch = portal.enqueue_device_batch(ctx, device_csrs(2, 0x00DB123456770000))
+    first = portal.relay_offline(ctx, portal.export_offline(ctx, tmp_path / "a"), tmp_path / "b")
+    portal.import_offline(ctx, first)
+    time.sleep(0.8)
+    back = portal.relay_offline(ctx, portal.export_offline(ctx, tmp_path / "c"), tmp_path / "d")
+    result = back / f"{batch.ref}.result"
+    doc = json.loads(result.read_bytes())
+    doc["items"].append({"id": "dNEVERSENT", "status": "CSR_ERROR", "error_code": "CR:X",
+                         "error_text": None, "certificate": None})
+    result.write_bytes(json.dumps(doc).encode())
+    manifest = json.loads((back / "manifest.json").read_bytes())
+    for e in manifest["answers"]:
+        if e["ref"] == batch.ref:
+            e["sha256"] = hashlib.sha256(result.read_bytes()).hexdigest()
+    (back / "manifest.json").write_bytes(json.dumps(manifest).encode())
+    with pytest.raises(MalformedAnswer, match="dNEVERSENT"):
+        portal.import_offline(ctx, back)
+    ob = portal.outbox(ctx)
+    assert ob.get(batch.ref).state == "submitted" and ob.get(batch.ref).result is None
+    assert ob.get(org.ref).state == "submitted"  # nothing applied, not even the good answer

@@ -90,3 +90,15 @@ def test_expired_certificates_show_as_expired(ctx, sim) -> None:  # type: ignore
         assert [(e.status, e.serial) for e in got] == [("E", f"{cert.serial_number:032X}")]
     finally:
         simulator_control.control(sim, "/_control/config", {"clock_offset": 0})
+
+
+def test_the_simulator_request_log_never_holds_the_api_key(ctx, sim) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.portal_helpers import submissions
+
+    key = ctx.keystore.secrets.get_optional(portal.API_KEY_SECRET)
+    assert key
+    assert repository.search(ctx, device_eui="00-DB-12-34-56-7F-00-09").entries == []
+    targets = [r["target"] for r in submissions(sim)["requests"]
+               if r["target"].startswith("/services/")]
+    assert targets and all("apikey=***" in t for t in targets)
+    assert not any(key in t for t in targets)

@@ -333,3 +333,67 @@ def test_requests_queued_before_issue_17_are_still_read() -> None:
     got = _read_items(old_result, "r")
     assert [(i.item_id, i.status, i.error_code, i.certificate_der) for i in got] == [
         ("d1", "SUCCESS", None, b"ABC"), ("d2", "CSR_ERROR", "CS:BadSig", None)]
+
+
+XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+
+
+def _adhoc_nil(status: str, nil: str = "true", text: str = "") -> bytes:
+    return (f'<?xml version="1.0" encoding="utf-8"?>\n<DeviceCertificateSigningResponse ID="c1" '
+            f'{XSI}>\n<Version>1.0</Version>\n<Build>1.1.4</Build>\n<TransactionId>12345'
+            f'</TransactionId>\n<Status>{status}</Status>\n<Certificate xsi:nil="{nil}">{text}'
+            f'</Certificate>\n</DeviceCertificateSigningResponse>').encode()
+
+
+def test_a_nil_certificate_appendix_b_allows_is_read(adhoc) -> None:  # type: ignore[no-untyped-def]
+    """AppM Appendix B: `Certificate` is nillable="true" in the ad hoc answer: an answer with
+    `<Certificate xsi:nil="true"/>` is valid and read as "no certificate" (a failure status
+    without an Error); SUCCESS with a nil certificate is still refused, clearly."""
+    data = _adhoc_nil("CA_ERROR")
+    _valid(adhoc, data)
+    r = W.DeviceCertificateSigningResponse.parse(data)
+    assert (r.id, r.status, r.certificate, r.error_code) == ("c1", "CA_ERROR", None, None)
+    one = W.DeviceCertificateSigningResponse.parse(_adhoc_nil("CSR_ERROR", nil="1"))
+    assert one.certificate is None
+    nil_success = _adhoc_nil("SUCCESS")
+    _valid(adhoc, nil_success)  # the schema allows it; the app cannot use it
+    with pytest.raises(W.XmlMessageError, match="SUCCESS without a Certificate"):
+        W.DeviceCertificateSigningResponse.parse(nil_success)
+    # nil="false" is an ordinary certificate
+    kept = W.DeviceCertificateSigningResponse.parse(_adhoc_nil("SUCCESS", "false", CERT_B64))
+    assert kept.certificate == base64.b64decode(CERT_B64)
+
+
+def test_a_nil_certificate_that_is_not_empty_or_not_allowed_is_refused(adhoc, batched) -> None:  # type: ignore[no-untyped-def]
+    with_text = _adhoc_nil("SUCCESS", "true", CERT_B64)
+    assert not adhoc.is_valid(with_text.decode())
+    with pytest.raises(W.XmlMessageError, match="nil"):
+        W.DeviceCertificateSigningResponse.parse(with_text)
+    with pytest.raises(W.XmlMessageError, match="nil"):
+        W.DeviceCertificateSigningResponse.parse(_adhoc_nil("CA_ERROR", "maybe"))
+    # Appendix E: the batch result's Certificate is nillable="false"
+    batch = (f'<CSRBatchResult {XSI}><Version>1.0</Version><Build>2.0.8</Build><BatchStatus>'
+             'COMPLETED</BatchStatus><BatchId>1</BatchId><DeviceCertificate ID="ID0"><Status>'
+             'CA_ERROR</Status><Certificate xsi:nil="true"/></DeviceCertificate>'
+             '</CSRBatchResult>')
+    assert not batched.is_valid(batch)
+    with pytest.raises(W.XmlMessageError, match="nil"):
+        W.CSRBatchResult.parse(batch.encode())
+    # another attribute of the XSI namespace stays refused
+    other = _adhoc_nil("CA_ERROR").replace(b'xsi:nil="true"', b'xsi:type="xsd:string"')
+    with pytest.raises(W.XmlMessageError, match="unexpected attribute"):
+        W.DeviceCertificateSigningResponse.parse(other)
+
+
+def test_an_absurdly_long_error_text_is_cut_to_a_readable_length() -> None:
+    """ErrorText is free text (xs:string): a reply may carry megabytes of it, which would go
+    into the outbox's last error and the audit log. It is kept to MAX_ERROR_TEXT characters."""
+    text = "x" * 2_000_000
+    data = (b'<CSRBatchResult><Version>1.0</Version><Build>2.0.8</Build><BatchStatus>'
+            b'WORKFLOW_ERROR</BatchStatus><Error><ErrorCode>WF:BB1</ErrorCode><ErrorText>'
+            + text.encode() + b"</ErrorText></Error></CSRBatchResult>")
+    r = W.CSRBatchResult.parse(data)
+    assert r.error_text is not None and len(r.error_text) <= W.MAX_ERROR_TEXT + 1
+    assert r.error_text.endswith("…")
+    short = W.CSRBatchResult.parse(data.replace(text.encode(), b"An Internal Error"))
+    assert short.error_text == "An Internal Error"

@@ -134,6 +134,10 @@ def run_poll(args: argparse.Namespace, app: CliApp) -> int:
     lines += [f"  {i.ref}: deferred: {why}" for i, why in rep.deferred]
     lines += [f"  {_imported_text(imp)}" for imp in rep.imported]
     app.emit(rep.as_dict(), "\n".join(lines))
+    if rep.malformed:  # bad input from the other side: said, and exit 2 (kept to ask again)
+        for m in rep.malformed:
+            app.warn(f"{m['ref']}: {m['why']}")
+        return 2
     return 0
 
 

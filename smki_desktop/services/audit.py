@@ -37,6 +37,7 @@ from smki_desktop.core.audit import (
     artifact_digest,
     entry_hash,
     folder_findings,
+    head_break,
     lost_entry,
     signing_payload,
     verify_chain,
@@ -148,6 +149,14 @@ class AuditLog:
         actor = self._actor()
         with _lock, self.db.transaction() as c:
             anchor, key, migrating = self._writer(c)
+            # The keyring's head as it is now (another process may have moved it, or noted a
+            # rollback), checked against the database before anything is added to it.
+            fresh = self._load_anchor()
+            if fresh is not None and fresh.writer == anchor.writer:
+                anchor = self._anchor = fresh
+            last = self.repo.last(c)
+            brk = head_break(anchor, self.repo.at(anchor.seq, c), last,
+                             (last.seq if last else 0) + 1, ts)
             if migrating:
                 self._insert(c, anchor, key, ts, actor, "audit.signing.start", {
                     "writer": anchor.writer, "unsigned_rows": anchor.signed_from - 1,
@@ -158,7 +167,11 @@ class AuditLog:
             entry = self._insert(c, anchor, key, ts, actor, action, details, arts)
         # After the commit: a crash in between leaves a signed row after the head, which
         # verify tells apart from a forgery by its signature.
-        if entry.seq > anchor.seq:
+        if brk is not None:
+            # The head follows the real last write (so that putting the newer copy back is
+            # seen too), and the gap stays on record in the keyring.
+            anchor.breaks.append(brk)
+        if brk is not None or entry.seq > anchor.seq:
             anchor.seq, anchor.hash = entry.seq, entry.hash
         self.secrets.set(self.anchor_entry, anchor.to_text())
         return entry
@@ -191,14 +204,24 @@ class AuditLog:
         with _lock, self.db.transaction() as c:
             self._writer(c)
         mark = self._load_mark()
-        if mark is None or not mark.lost:
-            raise Refusal("Nothing to acknowledge: the OS keyring records no lost audit log at "
-                          "this folder.")
-        lost = list(mark.lost)
-        entry = self.record("audit.loss.acknowledge", {"lost": lost, "reason": reason})
-        mark.acknowledged += [{**x, "reason": reason, "by_seq": entry.seq} for x in lost]
-        mark.lost = [x for x in mark.lost if x not in lost]
-        self.secrets.set(self.folder_entry, mark.to_text())
+        anchor = self._load_anchor()
+        breaks = list(anchor.breaks) if anchor else []
+        lost = list(mark.lost) if mark else []
+        if not lost and not breaks:
+            raise Refusal("Nothing to acknowledge: the OS keyring records no lost audit log "
+                          "and no rollback at this folder.")
+        entry = self.record("audit.loss.acknowledge",
+                            {"lost": lost, "rolled_back": breaks, "reason": reason})
+        if lost and mark is not None:
+            mark.acknowledged += [{**x, "reason": reason, "by_seq": entry.seq} for x in lost]
+            mark.lost = [x for x in mark.lost if x not in lost]
+            self.secrets.set(self.folder_entry, mark.to_text())
+        if breaks and self._anchor is not None:
+            now = self._anchor
+            now.acknowledged_breaks += [{**b, "reason": reason, "by_seq": entry.seq}
+                                        for b in breaks]
+            now.breaks = [b for b in now.breaks if b not in breaks]
+            self.secrets.set(self.anchor_entry, now.to_text())
         return entry
 
     # -- reading ---------------------------------------------------------------------------

@@ -346,3 +346,66 @@ def test_a_moved_data_folder_still_verifies(cli_run, data_root: Path, tmp_path: 
     _use(moved, 1)
     code, data, _ = _verify(cli_run, moved)
     assert code == 0 and data["rows"] == 5 and not data["notes"], data
+
+
+def test_deleted_last_row_is_not_healed_by_later_records(cli_run, data_root: Path) -> None:
+    """Deleting the last row and letting the app write on must not make the log verify once
+    the new rows pass the keyring's head (the head must not jump over a gap)."""
+    _use(data_root)
+    c = _db(data_root)
+    c.execute("DELETE FROM audit_log WHERE seq=4")
+    c.commit()
+    c.close()
+    _use(data_root, 3)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1, data
+    assert any("rolled back" in p for p in data["problems"]), data
+
+
+def test_database_rolled_back_to_an_older_copy_stays_detected(cli_run, data_root: Path,
+                                                              tmp_path: Path) -> None:
+    """Restore an older copy of the database (rollback), wait for the officer to write more
+    records than were removed: still a failure; and putting the newer copy back after that
+    (losing the records written meanwhile) fails too."""
+    db = data_root / "test" / "smki.sqlite3"
+    _use(data_root, 2)
+    old = tmp_path / "old.sqlite3"
+    src = sqlite3.connect(db)
+    src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    src.close()
+    shutil.copy(db, old)
+    _use(data_root, 4)
+    newer = tmp_path / "newer.sqlite3"
+    src = sqlite3.connect(db)
+    src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    src.close()
+    shutil.copy(db, newer)
+
+    def put(copy: Path) -> None:
+        for suffix in ("-wal", "-shm"):
+            db.with_name(db.name + suffix).unlink(missing_ok=True)
+        shutil.copy(copy, db)
+
+    put(old)
+    _use(data_root, 6)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("rolled back" in p for p in data["problems"]), data
+    put(newer)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1, data
+
+
+def test_a_deliberate_rollback_can_be_acknowledged_by_an_officer(cli_run,
+                                                                 data_root: Path) -> None:
+    _use(data_root)
+    c = _db(data_root)
+    c.execute("DELETE FROM audit_log WHERE seq>=3")
+    c.commit()
+    c.close()
+    _use(data_root, 1)
+    assert cli_run("audit", "verify").code == 1
+    r = cli_run("audit", "acknowledge-loss", "--reason", "backup restored, ticket 7")
+    assert r.code == 0, r.err
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 0 and any("ticket 7" in n for n in data["notes"]), data
+    assert cli_run("audit", "acknowledge-loss", "--reason", "again").code == 1

@@ -32,6 +32,11 @@ class AuditRepo:
             "SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
         return _row(r) if r else None
 
+    def at(self, seq: int, c: sqlite3.Connection | None = None) -> StoredRow | None:
+        r = (c or self.db.conn()).execute(
+            "SELECT * FROM audit_log WHERE seq=?", (seq,)).fetchone()
+        return _row(r) if r else None
+
     def append(self, c: sqlite3.Connection, row: StoredRow) -> None:
         c.execute(
             "INSERT INTO audit_log(seq,ts,environment,actor,action,details,artifacts,"

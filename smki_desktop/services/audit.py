@@ -57,6 +57,15 @@ def _public_raw(key: Ed25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+def _json_dict(text: str) -> dict[str, Any]:
+    """A stored JSON object; a tampered one that is not (verify reports it) is shown as is."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return {"unreadable": text}
+    return value if isinstance(value, dict) else {"unreadable": text}
+
+
 def writer_id_of(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()
 
@@ -227,8 +236,8 @@ class AuditLog:
     # -- reading ---------------------------------------------------------------------------
     def entries(self, limit: int | None = None, action_prefix: str = "") -> list[AuditEntry]:
         return [
-            AuditEntry(r.seq, r.ts, r.environment, r.actor, r.action, json.loads(r.details_json),
-                       json.loads(r.artifacts_json), r.prev_hash, r.hash)
+            AuditEntry(r.seq, r.ts, r.environment, r.actor, r.action, _json_dict(r.details_json),
+                       _json_dict(r.artifacts_json), r.prev_hash, r.hash)
             for r in self.repo.newest(limit, action_prefix)
         ]
 

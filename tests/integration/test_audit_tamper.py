@@ -409,3 +409,23 @@ def test_a_deliberate_rollback_can_be_acknowledged_by_an_officer(cli_run,
     code, data, _ = _verify(cli_run, data_root)
     assert code == 0 and any("ticket 7" in n for n in data["notes"]), data
     assert cli_run("audit", "acknowledge-loss", "--reason", "again").code == 1
+
+
+@pytest.mark.parametrize("change", [
+    "hash=X'00'", "details='{not json'", "details=X'7b7d'", "prev_hash=X'30'",
+    "artifacts='[1'", "ts=X'00ff'", "sig=X'0102'", "writer=X'41'",
+])
+def test_columns_of_odd_types_or_bad_json_fail_verification_without_a_traceback(
+        cli_run, data_root: Path, change: str) -> None:
+    """SQLite keeps whatever type is written; a tampered row holding a BLOB or broken JSON is
+    a forgery to report, not a crash of `audit verify` or `audit list`."""
+    _use(data_root)
+    c = _db(data_root)
+    c.execute(f"UPDATE audit_log SET {change} WHERE seq=2")
+    c.commit()
+    c.close()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("Row 2" in p for p in data["problems"]), data
+    r = cli_run("audit", "list", "--json")
+    assert r.code == 0, r.err
+    assert [e["seq"] for e in r.json()["entries"]] == [4, 3, 2, 1]

@@ -18,9 +18,24 @@ class WriterRow:
     registered: str
 
 
+def _text(v: object) -> str:
+    """A column as the text the app wrote. SQLite keeps whatever type a tampered row holds; a
+    BLOB or number becomes a marker that can never match a hash or signature, so verification
+    reports the row instead of crashing."""
+    if isinstance(v, str):
+        return v
+    if v is None:
+        return ""
+    if isinstance(v, bytes):
+        return "\x00blob:" + v.hex()
+    return "\x00" + type(v).__name__ + ":" + str(v)
+
+
 def _row(r: sqlite3.Row) -> StoredRow:
-    return StoredRow(r["seq"], r["ts"], r["environment"], r["actor"], r["action"], r["details"],
-                     r["artifacts"], r["prev_hash"], r["hash"], r["writer"], r["sig"])
+    seq = r["seq"]
+    return StoredRow(seq if isinstance(seq, int) else -1, *(_text(r[k]) for k in (
+        "ts", "environment", "actor", "action", "details", "artifacts", "prev_hash", "hash",
+        "writer", "sig")))
 
 
 class AuditRepo:

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.services import crossing
 
 if TYPE_CHECKING:
     from smki_desktop.core.audit import AuditEntry
@@ -170,7 +171,11 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
     from smki_desktop.crypto.credential_csr import build_credential_csr
 
     purpose = check_purpose(purpose)
-    party = ctx.party()
+    # Live makes no key or credential request without a Party profile (checked first, so
+    # nothing is made); a given key must not be the other environment's.
+    party = crossing.require_party(ctx, f"Credential request ({purpose})")
+    if key_ref:
+        crossing.refuse_key_of_other_environment(ctx, key_ref, f"--key {key_ref}")
     org = (organisation or (party.name if party else "")).strip()
     if not org:
         raise InputError("--organisation: give the trading name (or set the Party profile).")
@@ -182,7 +187,13 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
             raise InputError("--role: give the role code (OU), e.g. 02.")
         from smki_desktop.core.roles import RemotePartyRole
 
-        role_ou = RemotePartyRole.parse(role_ou).ou
+        parsed = RemotePartyRole.parse(role_ou)
+        role_ou = parsed.ou
+        if party is not None and parsed not in crossing.roles_offered(ctx):
+            may = ", ".join(r.ou for r in crossing.roles_offered(ctx)) or "none"
+            raise Refusal(f"--role {role_ou}: Role {parsed.name_text} is not one a "
+                          f"{party.party_type.label} may hold (it may hold: {may}); the "
+                          "credential's role must be the Party's own.")
         cn = (system_name or f"smki-desktop-{ctx.installation_id[:8]}").strip()
     else:
         usage, ktype = KeyUsage.FILE_SIGNING, KeyType.EC_P256
@@ -263,6 +274,10 @@ def import_credential(ctx: AppContext, data: bytes, purpose: str | None = None) 
     spki = cert.public_key().public_bytes(serialization.Encoding.DER,
                                           serialization.PublicFormat.SubjectPublicKeyInfo)
     key_id = key_id_for_spki(spki)
+    # A credential for a key only the other environment holds, or carrying the other
+    # environment's marks, is refused naming both environments.
+    crossing.refuse_key_of_other_environment(ctx, key_id, "This credential")
+    crossing.refuse_foreign_certificate(ctx, cert, "This credential")
     try:
         info = ctx.keystore.get(key_id)
     except NotFound:

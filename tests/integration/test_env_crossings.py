@@ -183,3 +183,50 @@ def test_live_makes_no_key_without_a_party_profile_whatever_the_store(cli_run,
     r = cli_run(*cmd, env="live")
     assert r.code == 1 and "Party profile" in r.err and "Live" in r.err
     assert cli_run("key", "list", "--json", env="live").json()["keys"] == []
+
+
+@pytest.mark.parametrize("args", [
+    ("--purpose", "web-service", "--organisation", "Acme Ltd", "--role", "02"),
+    ("--purpose", "file-signing", "--organisation", "Acme Ltd", "--name", "Ann Officer"),
+])
+def test_live_makes_no_credential_request_without_a_party_profile(cli_run, tmp_path: Path,
+                                                                 args: tuple[str, ...]) -> None:
+    out = tmp_path / "out"
+    r = cli_run("credential", "request", *args, "--out", str(out), env="live")
+    assert r.code == 1 and "Party profile" in r.err and "Live" in r.err, r.err
+    assert cli_run("key", "list", "--json", env="live").json()["keys"] == []
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_live_credential_role_is_one_the_party_type_may_hold(live_ctx, tmp_path: Path) -> None:
+    from smki_desktop.services import credentials
+
+    set_party(live_ctx, PartyProfile("Acme", "ACME", PartyType.IMPORT_SUPPLIER, RANGE))
+    with pytest.raises(Refusal, match="Role|role"):
+        credentials.request_credential(live_ctx, "web-service", role="03", out_dir=tmp_path)
+    assert live_ctx.keystore.list_keys() == []
+    res = credentials.request_credential(live_ctx, "web-service", out_dir=tmp_path)
+    assert res.csr_path is not None and res.csr_path.exists()
+
+
+def test_credential_for_a_key_only_test_holds_is_refused_in_live_naming_both(
+        ctx, live_ctx, tmp_path: Path) -> None:
+    from smki_desktop.services import credentials
+
+    key = ctx.keystore.generate(KeyType.RSA_2048, KeyUsage.CLIENT_AUTH, "test ws")
+    set_party(live_ctx, PartyProfile("Acme", "ACME", PartyType.IMPORT_SUPPLIER, RANGE))
+    with pytest.raises(EnvironmentMismatch) as info:
+        credentials.request_credential(live_ctx, "web-service", key.key_id, out_dir=tmp_path)
+    assert "Test environment" in info.value.message and "Live" in info.value.message
+    h = CA.Hierarchy.generate(datetime.now(UTC), label="C")
+    spki = key.public_key_der
+    cert = (x509.CertificateBuilder().subject_name(h.iki_ca.certificate.subject)
+            .issuer_name(h.iki_ca.certificate.subject)
+            .public_key(serialization.load_der_public_key(spki))  # type: ignore[arg-type]
+            .serial_number(7).not_valid_before(datetime.now(UTC))
+            .not_valid_after(datetime(2030, 1, 1, tzinfo=UTC))
+            .sign(h.iki_ca.key, hashes.SHA256()))
+    with pytest.raises(EnvironmentMismatch) as info:
+        credentials.import_credential(live_ctx, _pem(cert))
+    assert "Test environment" in info.value.message and "Live" in info.value.message
+    assert credentials.list_credentials(live_ctx) == []

@@ -41,6 +41,7 @@ from smki_desktop.crypto.device_cert import (
     csr_findings,
 )
 from smki_desktop.portal import upload
+from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 
 PICKUP_DAYS = 30
@@ -305,7 +306,29 @@ def validate(ctx: AppContext, path: Path, *, progress: ProgressSink | None = Non
     assessment = db.assess(read.entries, checks, device_ranges=device_ranges(ctx),
                            known_keys=keys, known_counts=counts, known_pairs=pairs)
     assessment.rejected[:0] = read.rejections
+    _reject_other_environment_csrs(ctx, assessment)
     return ValidationResult(str(path), read.kind, assessment, time.perf_counter() - start)
+
+
+def _reject_other_environment_csrs(ctx: AppContext, assessment: db.Assessment) -> None:
+    """Device CSRs the other environment packaged or submitted (its database holds their
+    keys, this one's does not) are rejected here, naming both environments."""
+    foreign = crossing.foreign_device_keys(ctx, {a.key_id for a in assessment.accepted})
+    if not foreign:
+        return
+    them = crossing.other(ctx.env)
+    keep = []
+    for a in assessment.accepted:
+        if a.key_id not in foreign:
+            keep.append(a)
+            continue
+        assessment.rejected.append(db.Rejection(
+            a.source, a.locator, "environment",
+            f"this CSR's key was packaged or submitted in the {them.label} environment: it "
+            f"belongs to the {them.label} environment; this is the {ctx.env.label} "
+            f"environment. {them.label} device CSRs are never used in {ctx.env.label}.",
+            a.eui_text, a.usage))
+    assessment.accepted[:] = keep
 
 
 def _refuse_other_environment_zip(ctx: AppContext, path: Path) -> None:

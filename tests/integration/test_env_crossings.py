@@ -230,3 +230,38 @@ def test_credential_for_a_key_only_test_holds_is_refused_in_live_naming_both(
         credentials.import_credential(live_ctx, _pem(cert))
     assert "Test environment" in info.value.message and "Live" in info.value.message
     assert credentials.list_credentials(live_ctx) == []
+
+
+@pytest.mark.parametrize("fmt", ["folder", "csv"])
+def test_test_device_csrs_not_in_a_marked_zip_are_rejected_in_live(cli_run, tmp_path: Path,
+                                                                   fmt: str) -> None:
+    """Device CSRs packaged in Test, brought to Live as a folder or CSV (no zip comment to
+    say where they came from), are rejected naming both environments: the Test database
+    holds their keys."""
+    src = tmp_path / f"gen-{fmt}"
+    r = cli_run("devices", "generate-test", "--count", "2", "--usage", "signing",
+                "--discard-keys", "--format", fmt, "--out", str(src), "--json")
+    assert r.code == 0, r.err
+    made = [p for p in src.rglob("*") if p.is_file()]
+    source = (next(p.parent for p in made if p.suffix == ".csr") if fmt == "folder"
+              else next(p for p in made if p.suffix == ".csv"))
+    assert cli_run("devices", "package", str(source), "--out", str(tmp_path / "pkg")).code == 0
+    assert cli_run("party", "set", "--name", "Acme", "--party-id", "ACME", "--party-type",
+                   "import-supplier", "--eui-range",
+                   "00-DB-12-34-56-00-00-00..00-DB-12-34-56-FF-FF-FF", env="live").code == 0
+    # Live configured with the same hwType, so that only the environment tells them apart
+    import json
+
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.crypto import device_csr as dc
+    from smki_desktop.profile_data import bundled_profile_path
+
+    doc = json.loads(bundled_profile_path(Environment.LIVE).read_text())
+    doc["device"]["hw_type_oids"] = [dc.TEST_HW_TYPE]
+    over = tmp_path / "smki-data" / "live" / "profiles" / "live.json"
+    over.parent.mkdir(parents=True, exist_ok=True)
+    over.write_text(json.dumps(doc))
+    r = cli_run("devices", "validate", str(source), "--json", env="live")
+    assert r.code == 1, r.out[-800:]
+    text = r.out
+    assert "Test environment" in text and "Live environment" in text, text[-800:]

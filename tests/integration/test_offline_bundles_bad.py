@@ -23,6 +23,8 @@ CASES: list[tuple[str, object]] = [
                                                    "file": "r1.result", "sha256": "0" * 64}]}),
     ("server-id-a-list", {**GOOD, "answers": [{"ref": "r1", "state": "done",
                                                 "server_id": [1]}]}),
+    ("environment-a-list", {**GOOD, "environment": ["test"], "answers": []}),
+    ("environment-missing", {"format": ANSWER_FORMAT, "answers": []}),
     ("nan", None),
     ("deep", None),
 ]

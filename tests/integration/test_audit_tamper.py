@@ -429,3 +429,66 @@ def test_columns_of_odd_types_or_bad_json_fail_verification_without_a_traceback(
     r = cli_run("audit", "list", "--json")
     assert r.code == 0, r.err
     assert [e["seq"] for e in r.json()["entries"]] == [4, 3, 2, 1]
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from smki_desktop.core.environment import Environment
+from smki_desktop.services.context import open_context
+ctx = open_context(Environment.TEST, Path(sys.argv[1]))
+print("ready", flush=True)
+i = 0
+while True:
+    ctx.audit.record("test.loop", {"i": i})
+    i += 1
+"""
+
+
+def test_real_kill_9_mid_write_never_looks_like_a_forgery(cli_run, data_root: Path) -> None:
+    """A process writing records in a loop, killed with SIGKILL at odd moments (between the
+    row's commit and the keyring head's update among them), then more records by the app:
+    verify never reports a problem (a lagging head is only a note)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _use(data_root, 1)
+    for attempt in range(4):
+        proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(data_root)],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+        time.sleep(0.2 + 0.37 * attempt)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+        code, data, _ = _verify(cli_run, data_root)
+        assert code == 0, data
+        _use(data_root, 1)  # the app goes on writing after the crash
+        code, data, _ = _verify(cli_run, data_root)
+        assert code == 0 and data["rows"] > 1, data
+
+
+def test_live_rows_and_writer_copied_into_test_fail(cli_run, data_root: Path) -> None:
+    """The whole Live log (rows and its registered writer) copied over the Test log: signed,
+    chained and registered, but by another installation's writer in another environment."""
+    _use(data_root)
+    live = open_context(Environment.LIVE, data_root)
+    try:
+        for i in range(6):
+            live.audit.record(f"live.step{i}", {"i": i})
+    finally:
+        live.close()
+    c = _db(data_root)
+    c.execute("ATTACH DATABASE ? AS l", (str(data_root / "live" / "smki.sqlite3"),))
+    c.execute("DELETE FROM audit_log")
+    c.execute("DELETE FROM audit_writers")
+    c.execute("INSERT INTO audit_log SELECT * FROM l.audit_log")
+    c.execute("INSERT INTO audit_writers SELECT * FROM l.audit_writers")
+    c.commit()
+    c.close()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1, data
+    assert any("not a registered writer" in p for p in data["problems"]), data
+    assert any("live environment" in p for p in data["problems"]), data

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -81,7 +82,9 @@ class AuditLog:
         # database (new installation id) at the same folder is seen as a replacement, not a
         # fresh start, while a folder moved elsewhere keeps its anchor.
         self.anchor_entry = f"audit-anchor:{installation_id}"
-        where = str((folder or db.path.parent).resolve())
+        # The folder as the app names it, NOT resolved: a folder swapped for a symbolic link to
+        # an empty one must still be looked up under the mark of the log that lived there.
+        where = os.path.abspath(folder or db.path.parent)
         self.folder_entry = "audit-folder:" + hashlib.sha256(where.encode()).hexdigest()[:32]
         self.db = db
         self.repo = AuditRepo(db)

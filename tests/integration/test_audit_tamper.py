@@ -492,3 +492,22 @@ def test_live_rows_and_writer_copied_into_test_fail(cli_run, data_root: Path) ->
     assert code == 1, data
     assert any("not a registered writer" in p for p in data["problems"]), data
     assert any("live environment" in p for p in data["problems"]), data
+
+
+@pytest.mark.parametrize("target", ["env folder", "data root"])
+def test_folder_swapped_for_a_symlink_to_an_empty_one_is_not_a_fresh_start(
+        cli_run, data_root: Path, tmp_path: Path, target: str) -> None:
+    """The attacker moves the log away and puts a symbolic link to an empty folder where it
+    was: the app opens a fresh database there, but the folder the app uses is the same, so
+    the keyring's mark for it still says another installation's log lived there."""
+    _use(data_root)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    link = data_root / "test" if target == "env folder" else data_root
+    shutil.move(str(link), str(tmp_path / "hidden"))
+    link.symlink_to(empty, target_is_directory=True)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1, data
+    _use(data_root, 2)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("disappeared" in p for p in data["problems"]), data

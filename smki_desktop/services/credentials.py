@@ -4,6 +4,7 @@ request new ones (in Test the simulator issues at once, in Live the CSR is writt
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.crypto.credential_csr import credential_subject
 from smki_desktop.services import crossing
 
 if TYPE_CHECKING:
@@ -202,6 +204,15 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
         cn = (common_name or (officer.name if officer else "")).strip()
         if not cn:
             raise InputError("--name: give the ARO's name (or set the officer profile).")
+    # Everything that can fail is checked before a key is made (nothing half-done is left).
+    credential_subject(purpose, organisation=org, role_ou=role_ou, common_name=cn)
+    from smki_desktop.services import portal as portal_service
+
+    rec = portal_service.configured_endpoint(ctx)
+    use_sim = ctx.env is Environment.TEST and (rec is None or rec.source == "simulator")
+    folder = out_dir or ctx.paths.exports_dir
+    if not use_sim:
+        _writable_folder(folder)
     if key_ref:
         info = ctx.keystore.get(key_ref)
         if info.usage is not usage:
@@ -212,10 +223,6 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
     with ctx.keystore.signer(info.key_id) as signer:
         csr = build_credential_csr(signer, purpose, organisation=org, role_ou=role_ou,
                                    common_name=cn)
-    from smki_desktop.services import portal as portal_service
-
-    rec = portal_service.configured_endpoint(ctx)
-    use_sim = ctx.env is Environment.TEST and (rec is None or rec.source == "simulator")
     if use_sim:
         from smki_desktop.core import ws_xml as W
         from smki_desktop.portal.outbox import new_ref
@@ -244,8 +251,6 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
         return CredentialRequestResult(purpose, info.key_id, csr, cred, None, entry)
     from smki_desktop.store.atomic import write_atomic
 
-    folder = out_dir or ctx.paths.exports_dir
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"credential-{purpose}-{info.key_id[:16]}.csr.pem"
     pem = b"-----BEGIN CERTIFICATE REQUEST-----\n" + b"\n".join(
         _b64lines(csr)) + b"\n-----END CERTIFICATE REQUEST-----\n"
@@ -253,6 +258,18 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
     entry = ctx.audit.record("credential.request", {"purpose": purpose, "key_id": info.key_id,
                                                     "csr_path": str(path)}, {"csr": csr})
     return CredentialRequestResult(purpose, info.key_id, csr, None, path, entry)
+
+
+def _writable_folder(folder: Path) -> None:
+    """The folder the CSR goes to exists (made if need be) and can be written, else --out is
+    bad input."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {folder}: cannot make this folder "
+                         f"({exc.strerror or exc}).") from None
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"--out {folder}: not a folder this user can write to.")
 
 
 def _b64lines(der: bytes) -> list[bytes]:

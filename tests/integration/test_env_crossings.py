@@ -265,3 +265,22 @@ def test_test_device_csrs_not_in_a_marked_zip_are_rejected_in_live(cli_run, tmp_
     assert r.code == 1, r.out[-800:]
     text = r.out
     assert "Test environment" in text and "Live environment" in text, text[-800:]
+
+
+@pytest.mark.parametrize("extra", [
+    ("--purpose", "web-service", "--role", "02", "--organisation", "O" * 200),
+    ("--purpose", "web-service", "--role", "02", "--system-name", "S" * 300),
+    ("--purpose", "file-signing", "--name", "N" * 65),
+    ("--purpose", "file-signing", "--name", "Ann", "--out", "/proc/no-such-folder"),
+])
+def test_a_failed_live_credential_request_leaves_no_key(cli_run, extra: tuple[str, ...]
+                                                       ) -> None:
+    """Bad subject text or an output folder that cannot be written is found before the key
+    is made: nothing half-done stays in Live."""
+    assert cli_run("party", "set", "--name", "Acme", "--party-id", "ACME", "--party-type",
+                   "import-supplier", "--eui-range",
+                   "90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF", env="live").code == 0
+    r = cli_run("credential", "request", *extra, env="live")
+    assert r.code == 2, (r.code, r.err)
+    assert "Traceback" not in r.err
+    assert cli_run("key", "list", "--json", env="live").json()["keys"] == []

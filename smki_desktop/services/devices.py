@@ -391,6 +391,7 @@ def package(ctx: AppContext, path: Path, out_dir: Path, *, batch_name: str | Non
     report, and record every packaged CSR. All files or none; the database rows only after
     the files are complete."""
     sink = progress or NullProgress()
+    crossing.require_party(ctx, "Device batch")  # Live packages nothing without a Party
     result = validate(ctx, path, progress=sink, processes=processes)
     if not result.accepted:
         raise Refusal(f"{path}: no valid CSR to package ({len(result.rejected)} rejected).")
@@ -462,6 +463,7 @@ def submit(ctx: AppContext, path: Path, *, progress: ProgressSink | None = None,
     """Validate, then queue one batched web-service submission (<= 50,000 CSRs) in the portal
     layer's outbox and try to send it. Results: `smki portal poll` fetches them, then
     `collect` (also run by `status`) files them against the CSRs."""
+    crossing.require_party(ctx, "Device batch")  # Live submits nothing without a Party
     result = validate(ctx, path, progress=progress, processes=processes)
     if not result.accepted:
         raise Refusal(f"{path}: no valid CSR to submit ({len(result.rejected)} rejected).")

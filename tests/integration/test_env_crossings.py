@@ -284,3 +284,15 @@ def test_a_failed_live_credential_request_leaves_no_key(cli_run, extra: tuple[st
     assert r.code == 2, (r.code, r.err)
     assert "Traceback" not in r.err
     assert cli_run("key", "list", "--json", env="live").json()["keys"] == []
+
+
+@pytest.mark.parametrize("action", ["package", "submit"])
+def test_live_packages_or_submits_no_device_batch_without_a_party_profile(
+        cli_run, tmp_path: Path, action: str) -> None:
+    src = tmp_path / "gen"
+    assert cli_run("devices", "generate-test", "--count", "1", "--usage", "signing",
+                   "--discard-keys", "--out", str(src)).code == 0
+    extra = ("--out", str(tmp_path / "pkg")) if action == "package" else ()
+    r = cli_run("devices", action, str(src / "test-devices.zip"), *extra, env="live")
+    assert r.code == 1 and "Party profile" in r.err and "Live" in r.err, r.err
+    assert not (tmp_path / "pkg").exists()

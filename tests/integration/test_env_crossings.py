@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import EnvironmentMismatch, Refusal
 from smki_desktop.core.eui import Eui64, EuiRange
 from smki_desktop.core.keys import KeyType, KeyUsage
@@ -296,3 +297,33 @@ def test_live_packages_or_submits_no_device_batch_without_a_party_profile(
     r = cli_run("devices", action, str(src / "test-devices.zip"), *extra, env="live")
     assert r.code == 1 and "Party profile" in r.err and "Live" in r.err, r.err
     assert not (tmp_path / "pkg").exists()
+
+
+def _outside_csr(role: str, eui: str) -> bytes:
+    """An Organisation CSR made outside the app (another tool, an HSM)."""
+    from smki_desktop.crypto.csr import build_org_csr
+
+    signer = MemorySigner(ec.generate_private_key(ec.SECP256R1()),
+                          environment=Environment.LIVE, usage=KeyUsage.SIGNING)
+    return build_org_csr(signer, RemotePartyRole.parse(role), Eui64.parse(eui))
+
+
+@pytest.mark.parametrize(("role", "eui", "why"), [
+    ("02", "90-B3-D5-1F-30-01-00-07", "Party profile"),   # no profile at all
+    ("00", "90-B3-D5-1F-30-01-00-07", "Role"),            # root: not an import supplier's
+    ("02", "11-22-33-44-55-66-77-88", "range"),           # another Party's EUI
+])
+def test_live_submits_only_csrs_the_party_may_hold(cli_run, live_ctx, tmp_path: Path,
+                                                   role: str, eui: str, why: str) -> None:
+    if why != "Party profile":
+        set_party(live_ctx, PartyProfile("Acme", "ACME", PartyType.IMPORT_SUPPLIER, RANGE))
+    p = tmp_path / "outside.csr"
+    p.write_bytes(_outside_csr(role, eui))
+    r = cli_run("portal", "submit", str(p), env="live")
+    assert r.code in (1, 2) and why in r.err, r.err
+    assert cli_run("portal", "status", "--json", env="live").json()["requests"] == []
+    # the same kind of CSR for the Party's own role and EUI is queued
+    if why != "Party profile":
+        p.write_bytes(_outside_csr("02", "90-B3-D5-1F-30-01-00-08"))
+        r = cli_run("portal", "submit", str(p), env="live")
+        assert r.code == 0, r.err

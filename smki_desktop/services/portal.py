@@ -823,11 +823,23 @@ def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
 
     ob = outbox(ctx)
     changed: list[OutboxItem] = []
-    for a in read_answer_bundle(folder, ctx.env):
+    answers = read_answer_bundle(folder, ctx.env)
+    unknown = []
+    for a in answers:
         try:
-            item = ob.get(a.ref)
+            ob.get(a.ref)
         except NotFound:
+            unknown.append(a.ref)
+    if answers and len(unknown) == len(answers):
+        raise Refusal(
+            f"{folder}: none of its {len(answers)} answer(s) is for a request in the "
+            f"{ctx.env.label} outbox of this installation (e.g. {unknown[0]}): the bundle "
+            "answers another installation's requests, or another environment's. Nothing "
+            "was changed.")
+    for a in answers:
+        if a.ref in unknown:
             continue
+        item = ob.get(a.ref)
         if item.state in ("done", "failed"):
             continue
         if a.state == "submitted":
@@ -844,7 +856,8 @@ def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
             ob.defer(a.ref, a.error, ctx.clock.now())
         changed.append(ob.get(a.ref))
     ctx.audit.record("portal.offline.import", {"path": str(folder),
-                                               "changed": [i.ref for i in changed]}, {})
+                                               "changed": [i.ref for i in changed],
+                                               "unknown": unknown}, {})
     return changed
 
 

@@ -19,7 +19,7 @@ from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import Ambiguous, InputError, NotFound
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
 from smki_desktop.core.ports import Clock
-from smki_desktop.keystores.errors import KeyFileProblem
+from smki_desktop.keystores.errors import KeyFileProblem, KeyringLocked, KeyringUnavailable
 
 if TYPE_CHECKING:
     from smki_desktop.crypto.memory_signer import MemorySigner, PrivateKey
@@ -193,7 +193,10 @@ class OsKeyringKeyStore:
             pending.unlink(missing_ok=True)
             raise
         os.replace(pending, path)
-        self.secrets.delete(f"{STORING}{key_id}")
+        try:
+            self.secrets.delete(f"{STORING}{key_id}")
+        except (KeyringLocked, KeyringUnavailable):
+            pass  # the key is stored; only the note stays behind (see sweep_pending)
         return info
 
     def sweep_pending(self) -> list[tuple[str, str]]:

@@ -121,12 +121,18 @@ class AuditAnchor:
     signed_from: int = 1          # rows before this one predate signing (hash chain only)
     legacy_seq: int = 0           # the keyring's head for those rows when signing started
     legacy_hash: str | None = GENESIS   # None: the keyring held no head for them
+    # Writes that found the database no longer holding the head the keyring kept (a rollback
+    # to an older copy, deleted last rows): remembered here, so that the head moving on past
+    # the gap does not make the log verify again. An officer may acknowledge them.
+    breaks: list[dict[str, Any]] = field(default_factory=list)
+    acknowledged_breaks: list[dict[str, Any]] = field(default_factory=list)
 
     def to_text(self) -> str:
         return json.dumps({
             "v": 1, "installation": self.installation, "writer": self.writer, "key": self.key,
             "seq": self.seq, "hash": self.hash, "signed_from": self.signed_from,
             "legacy_seq": self.legacy_seq, "legacy_hash": self.legacy_hash,
+            "breaks": self.breaks, "acknowledged_breaks": self.acknowledged_breaks,
         }, sort_keys=True)
 
     @classmethod
@@ -135,7 +141,36 @@ class AuditAnchor:
         lh = d.get("legacy_hash", GENESIS)
         return cls(str(d["installation"]), str(d["writer"]), str(d["key"]), int(d["seq"]),
                    str(d["hash"]), int(d.get("signed_from", 1)), int(d.get("legacy_seq", 0)),
-                   None if lh is None else str(lh))
+                   None if lh is None else str(lh), list(d.get("breaks") or []),
+                   list(d.get("acknowledged_breaks") or []))
+
+
+def head_break(anchor: AuditAnchor, at_head: StoredRow | None, last: StoredRow | None,
+               next_seq: int, noticed: str) -> dict[str, Any] | None:
+    """Before a write: does the database still hold the head the keyring kept? If not (the
+    database was rolled back to an older copy, or its last rows deleted), what to remember."""
+    if anchor.seq <= 0 or (at_head is not None and at_head.hash == anchor.hash):
+        return None
+    return {"head_seq": anchor.seq, "head_hash": anchor.hash,
+            "found_seq": last.seq if last else 0, "at_seq": next_seq, "noticed": noticed}
+
+
+def break_findings(rep: VerifyReport, anchor: AuditAnchor) -> None:
+    for b in anchor.breaks:
+        rep.problems.append(
+            f"When row {b.get('at_seq')} was written ({b.get('noticed')}), the database no "
+            f"longer held the head the OS keyring kept (row {b.get('head_seq')}, hash "
+            f"{str(b.get('head_hash'))[:16]}; it ended at row {b.get('found_seq')}): it had "
+            "been rolled back to an older copy or its last rows deleted, and records were "
+            "lost. If that was deliberate (a backup restored), an officer can acknowledge the "
+            "loss with a reason, in a signed record."
+        )
+    for b in anchor.acknowledged_breaks:
+        rep.notes.append(
+            f"The log was rolled back from row {b.get('head_seq')} to row {b.get('found_seq')} "
+            f"before row {b.get('at_seq')}; acknowledged in record {b.get('by_seq')}: "
+            f"{b.get('reason')}"
+        )
 
 
 @dataclass
@@ -204,6 +239,7 @@ def verify_signed_log(rows: list[StoredRow], anchor: AuditAnchor,
     """The check of a signed log against what the keyring remembers of its installation."""
     rep = verify_chain(rows, ChainHead(anchor.seq, anchor.hash), signed_from=anchor.signed_from,
                        signature_problem=signature_problem)
+    break_findings(rep, anchor)
     if anchor.signed_from > 1:
         by_seq = {r.seq: r for r in rows}
         if anchor.legacy_hash is None:

@@ -79,7 +79,11 @@ class PartyProfile:
 
     def check_new(self) -> None:
         """The stricter rules a profile must meet when it is saved (older stored profiles are
-        still read): Party ID and Signifier formats, ranges that do not overlap."""
+        still read): Party ID and Signifier formats, ranges that do not overlap, a name that
+        fits a certificate's organisation field."""
+        if len(self.name.strip()) > 64:
+            raise InputError(f"Organisation name: {len(self.name.strip())} characters; at most "
+                             "64 (it is the organisation field of the credentials).")
         if not PARTY_ID_FORMAT.match(self.party_id):
             raise InputError(f"Party ID {self.party_id!r}: {PARTY_ID_HINT}.")
         if self.signifier and not SIGNIFIER_FORMAT.match(self.signifier):

@@ -35,6 +35,18 @@ def _name(pairs: list[tuple[str, str]]) -> ax509.Name:
     return ax509.Name(name="", value=ax509.RDNSequence(rdns))
 
 
+def credential_subject(purpose: str, *, organisation: str, role_ou: str,
+                       common_name: str) -> ax509.Name:
+    """The subject of a credential CSR, checked (InputError naming the field): callers check
+    it before making a key, so that bad text leaves nothing behind."""
+    if purpose == "web-service":
+        return _name([("organization_name", organisation),
+                      ("organizational_unit_name", role_ou), ("common_name", common_name)])
+    if purpose == "file-signing":
+        return _name([("organization_name", organisation), ("common_name", common_name)])
+    raise InputError(f"Purpose {purpose!r}: use web-service or file-signing.")
+
+
 def build_credential_csr(signer: Signer, purpose: str, *, organisation: str, role_ou: str,
                          common_name: str, register_id: str = "") -> bytes:
     """A signed PKCS#10 (DER) for `purpose` `web-service` or `file-signing` (a file-signing

@@ -19,7 +19,7 @@ from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import Ambiguous, InputError, NotFound
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
 from smki_desktop.core.ports import Clock
-from smki_desktop.keystores.errors import KeyFileProblem
+from smki_desktop.keystores.errors import KeyFileProblem, KeyringLocked, KeyringUnavailable
 
 if TYPE_CHECKING:
     from smki_desktop.crypto.memory_signer import MemorySigner, PrivateKey
@@ -80,6 +80,7 @@ def resolve_key_ref(db: Database, environment: Environment, key_ref: str,
 
 
 PENDING = ".pending-"
+STORING = "key-storing:"  # keyring note: this key's file is not in place yet
 
 
 def _pid_alive(pid: int) -> bool:
@@ -169,6 +170,10 @@ class OsKeyringKeyStore:
         # the database row is committed: a process killed in between leaves a pending file
         # that `sweep_pending` (on the next open) removes or completes, never an orphan.
         pending = self.keys_dir / f"{file_name}{PENDING}{os.getpid()}"
+        # The keyring notes that this key is being stored, until its file is in place: only
+        # then may a sweep remove its wrapping secret (a planted "pending" copy of a finished
+        # key, of this or another data folder, must never make the app delete a secret).
+        self.secrets.set(f"{STORING}{key_id}", "1")
         write_atomic(pending, pem, mode=0o600, overwrite=True)
         try:
             self.secrets.set(f"key:{key_id}", wrap)
@@ -188,6 +193,10 @@ class OsKeyringKeyStore:
             pending.unlink(missing_ok=True)
             raise
         os.replace(pending, path)
+        try:
+            self.secrets.delete(f"{STORING}{key_id}")
+        except (KeyringLocked, KeyringUnavailable):
+            pass  # the key is stored; only the note stays behind (see sweep_pending)
         return info
 
     def sweep_pending(self) -> list[tuple[str, str]]:
@@ -214,12 +223,23 @@ class OsKeyringKeyStore:
             key_id = final.split(".", 1)[0]
             row = self.db.conn().execute("SELECT 1 FROM keys WHERE key_id=? AND location_ref=?",
                                          (key_id, final)).fetchone()
-            if row is not None:
+            storing = self.secrets.get_optional(f"{STORING}{key_id}") is not None
+            if not storing:
+                # Not a key this user's keyring saw being stored: a planted or copied file.
+                # The file goes; the keyring and any key file in place are left alone.
+                p.unlink(missing_ok=True)
+                done.append((key_id, "discarded"))
+            elif row is not None and not (self.keys_dir / final).exists():
                 os.replace(p, self.keys_dir / final)
+                self.secrets.delete(f"{STORING}{key_id}")
                 done.append((key_id, "completed"))
+            elif row is not None:
+                p.unlink(missing_ok=True)
+                done.append((key_id, "discarded"))
             else:
                 if self.secrets.get_optional(f"key:{key_id}") is not None:
                     self.secrets.delete(f"key:{key_id}")
+                self.secrets.delete(f"{STORING}{key_id}")
                 p.unlink(missing_ok=True)
                 done.append((key_id, "removed"))
         return done

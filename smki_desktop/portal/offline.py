@@ -25,7 +25,7 @@ from typing import Any
 from cryptography import x509
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.errors import EnvironmentMismatch, InputError, Refusal
 from smki_desktop.core.ports import Signer
 
 REQUEST_FORMAT = "smki-desktop-offline-requests/1"
@@ -51,6 +51,15 @@ class Answer:
     server_status: str | None
     error: str | None
     result: bytes | None
+
+
+def _environment(folder: Path, data: dict[str, Any]) -> str:
+    """The manifest's `environment`: test or live, else bad input naming the field."""
+    v = data.get("environment")
+    if not isinstance(v, str) or v not in {e.value for e in Environment}:
+        raise InputError(f"{folder / 'manifest.json'}: 'environment' must be \"test\" or "
+                         f"\"live\", not {str(v)[:40]!r}.")
+    return v
 
 
 def _label(value: object) -> str:
@@ -191,8 +200,8 @@ def read_request_bundle(folder: Path, env: Environment, *,
     from smki_desktop.crypto.cms import verify_detached
 
     raw, data = _manifest(folder, REQUEST_FORMAT)
-    if data.get("environment") != env.value:
-        raise Refusal(f"This bundle belongs to the {_label(data.get('environment'))} "
+    if _environment(folder, data) != env.value:
+        raise EnvironmentMismatch(f"This bundle belongs to the {_label(data.get('environment'))} "
                       f"environment; this is the {env.label} environment. Test and Live "
                       "artifacts are never mixed.")
     try:
@@ -240,8 +249,8 @@ def write_answer_bundle(folder: Path, env: Environment, answers: Iterable[Answer
 
 def read_answer_bundle(folder: Path, env: Environment) -> list[Answer]:
     _, data = _manifest(folder, ANSWER_FORMAT)
-    if data.get("environment") != env.value:
-        raise Refusal(f"These answers belong to the {_label(data.get('environment'))} "
+    if _environment(folder, data) != env.value:
+        raise EnvironmentMismatch(f"These answers belong to the {_label(data.get('environment'))} "
                       f"environment; this is the {env.label} environment.")
     out = []
     for i, e in enumerate(_entries(folder, data, "answers"), start=1):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from smki_desktop.core.audit import (
     artifact_digest,
     entry_hash,
     folder_findings,
+    head_break,
     lost_entry,
     signing_payload,
     verify_chain,
@@ -56,6 +58,15 @@ def _public_raw(key: Ed25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+def _json_dict(text: str) -> dict[str, Any]:
+    """A stored JSON object; a tampered one that is not (verify reports it) is shown as is."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return {"unreadable": text}
+    return value if isinstance(value, dict) else {"unreadable": text}
+
+
 def writer_id_of(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()
 
@@ -71,7 +82,9 @@ class AuditLog:
         # database (new installation id) at the same folder is seen as a replacement, not a
         # fresh start, while a folder moved elsewhere keeps its anchor.
         self.anchor_entry = f"audit-anchor:{installation_id}"
-        where = str((folder or db.path.parent).resolve())
+        # The folder as the app names it, NOT resolved: a folder swapped for a symbolic link to
+        # an empty one must still be looked up under the mark of the log that lived there.
+        where = os.path.abspath(folder or db.path.parent)
         self.folder_entry = "audit-folder:" + hashlib.sha256(where.encode()).hexdigest()[:32]
         self.db = db
         self.repo = AuditRepo(db)
@@ -148,6 +161,14 @@ class AuditLog:
         actor = self._actor()
         with _lock, self.db.transaction() as c:
             anchor, key, migrating = self._writer(c)
+            # The keyring's head as it is now (another process may have moved it, or noted a
+            # rollback), checked against the database before anything is added to it.
+            fresh = self._load_anchor()
+            if fresh is not None and fresh.writer == anchor.writer:
+                anchor = self._anchor = fresh
+            last = self.repo.last(c)
+            brk = head_break(anchor, self.repo.at(anchor.seq, c), last,
+                             (last.seq if last else 0) + 1, ts)
             if migrating:
                 self._insert(c, anchor, key, ts, actor, "audit.signing.start", {
                     "writer": anchor.writer, "unsigned_rows": anchor.signed_from - 1,
@@ -158,7 +179,11 @@ class AuditLog:
             entry = self._insert(c, anchor, key, ts, actor, action, details, arts)
         # After the commit: a crash in between leaves a signed row after the head, which
         # verify tells apart from a forgery by its signature.
-        if entry.seq > anchor.seq:
+        if brk is not None:
+            # The head follows the real last write (so that putting the newer copy back is
+            # seen too), and the gap stays on record in the keyring.
+            anchor.breaks.append(brk)
+        if brk is not None or entry.seq > anchor.seq:
             anchor.seq, anchor.hash = entry.seq, entry.hash
         self.secrets.set(self.anchor_entry, anchor.to_text())
         return entry
@@ -191,21 +216,31 @@ class AuditLog:
         with _lock, self.db.transaction() as c:
             self._writer(c)
         mark = self._load_mark()
-        if mark is None or not mark.lost:
-            raise Refusal("Nothing to acknowledge: the OS keyring records no lost audit log at "
-                          "this folder.")
-        lost = list(mark.lost)
-        entry = self.record("audit.loss.acknowledge", {"lost": lost, "reason": reason})
-        mark.acknowledged += [{**x, "reason": reason, "by_seq": entry.seq} for x in lost]
-        mark.lost = [x for x in mark.lost if x not in lost]
-        self.secrets.set(self.folder_entry, mark.to_text())
+        anchor = self._load_anchor()
+        breaks = list(anchor.breaks) if anchor else []
+        lost = list(mark.lost) if mark else []
+        if not lost and not breaks:
+            raise Refusal("Nothing to acknowledge: the OS keyring records no lost audit log "
+                          "and no rollback at this folder.")
+        entry = self.record("audit.loss.acknowledge",
+                            {"lost": lost, "rolled_back": breaks, "reason": reason})
+        if lost and mark is not None:
+            mark.acknowledged += [{**x, "reason": reason, "by_seq": entry.seq} for x in lost]
+            mark.lost = [x for x in mark.lost if x not in lost]
+            self.secrets.set(self.folder_entry, mark.to_text())
+        if breaks and self._anchor is not None:
+            now = self._anchor
+            now.acknowledged_breaks += [{**b, "reason": reason, "by_seq": entry.seq}
+                                        for b in breaks]
+            now.breaks = [b for b in now.breaks if b not in breaks]
+            self.secrets.set(self.anchor_entry, now.to_text())
         return entry
 
     # -- reading ---------------------------------------------------------------------------
     def entries(self, limit: int | None = None, action_prefix: str = "") -> list[AuditEntry]:
         return [
-            AuditEntry(r.seq, r.ts, r.environment, r.actor, r.action, json.loads(r.details_json),
-                       json.loads(r.artifacts_json), r.prev_hash, r.hash)
+            AuditEntry(r.seq, r.ts, r.environment, r.actor, r.action, _json_dict(r.details_json),
+                       _json_dict(r.artifacts_json), r.prev_hash, r.hash)
             for r in self.repo.newest(limit, action_prefix)
         ]
 

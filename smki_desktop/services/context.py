@@ -83,13 +83,18 @@ class AppContext:
 
     def _sweep_key_files(self) -> None:
         """Key files a killed process left half-stored are completed or removed, audited."""
+        why = {
+            "completed": "a process was stopped while storing this key: its record existed, "
+                         "the file was put in place",
+            "removed": "a process was stopped while storing this key: it was never recorded, "
+                       "the file and its keyring entry were removed",
+            "discarded": "a pending key file this installation was not storing (planted or "
+                         "copied into the data folder) was removed; the keyring and any key "
+                         "file in place were left alone",
+        }
         for key_id, outcome in self.keystore.sweep_pending():
-            self.audit.record("key.store.recover", {
-                "key_id": key_id, "outcome": outcome,
-                "why": "a process was stopped while storing this key"
-                       + (": its record existed, the file was put in place" if outcome ==
-                          "completed" else ": it was never recorded, the file and its "
-                          "keyring entry were removed")})
+            self.audit.record("key.store.recover", {"key_id": key_id, "outcome": outcome,
+                                                    "why": why.get(outcome, outcome)})
 
     def _prepare_dirs(self) -> None:
         self.paths.env_dir.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,8 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal
 from smki_desktop.core.portal_ports import Rejected
 from smki_desktop.crypto.cms import verify_detached
+from smki_desktop.crypto.credential_csr import credential_subject
+from smki_desktop.services import crossing
 from smki_desktop.services.certificates import trust_anchors
 from smki_desktop.store.repos.credential_status import RevokedCredentialsRepo
 
@@ -249,7 +252,11 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
 
     purpose = check_purpose(purpose)
     register_id = ""
-    party = ctx.party()
+    # Live makes no key or credential request without a Party profile (checked first, so
+    # nothing is made); a given key must not be the other environment's.
+    party = crossing.require_party(ctx, f"Credential request ({purpose})")
+    if key_ref:
+        crossing.refuse_key_of_other_environment(ctx, key_ref, f"Key {key_ref}")
     org = (organisation or (party.name if party else "")).strip()
     if not org:
         raise InputError("Organisation: give the trading name (or set the Party profile).",
@@ -262,7 +269,13 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
             raise InputError("Role: give the role code (OU), e.g. 02.", hint="field.role")
         from smki_desktop.core.roles import RemotePartyRole
 
-        role_ou = RemotePartyRole.parse(role_ou).ou
+        parsed = RemotePartyRole.parse(role_ou)
+        role_ou = parsed.ou
+        if party is not None and parsed not in crossing.roles_offered(ctx):
+            may = ", ".join(r.ou for r in crossing.roles_offered(ctx)) or "none"
+            raise Refusal(f"Role {role_ou}: {parsed.name_text} is not one a "
+                          f"{party.party_type.label} may hold (it may hold: {may}); the "
+                          "credential's role must be the Party's own.")
         cn = (system_name or f"smki-desktop-{ctx.installation_id[:8]}").strip()
     else:
         usage, ktype = KeyUsage.FILE_SIGNING, KeyType.EC_P256
@@ -279,6 +292,19 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
         if not cn:
             raise InputError("Name: give the ARO's name (or set the officer profile).",
                              hint="field.name")
+    # Everything that can fail is checked before a key is made (nothing half-done is left).
+    credential_subject(purpose, organisation=org, role_ou=role_ou, common_name=cn)
+    from smki_desktop.services import portal as portal_service
+
+    rec = portal_service.configured_endpoint(ctx)
+    use_sim = ctx.env is Environment.TEST and (rec is None or rec.source == "simulator")
+    if use_sim and purpose == "file-signing" and not register_id:
+        raise Refusal("Rule: the DCC issues a file-signing credential only to an officer it has "
+                      "verified, naming their register id; in Test the simulator does the same. "
+                      "Name the officer (a verified register entry).", hint="field.officer")
+    folder = out_dir or ctx.paths.exports_dir
+    if not use_sim:
+        _writable_folder(folder)
     if key_ref:
         from smki_desktop.services.keys import get_key
 
@@ -295,14 +321,6 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
         csr = build_credential_csr(signer, purpose, organisation=org, role_ou=role_ou,
                                    common_name=cn,
                                    register_id=register_id if purpose == "file-signing" else "")
-    from smki_desktop.services import portal as portal_service
-
-    rec = portal_service.configured_endpoint(ctx)
-    use_sim = ctx.env is Environment.TEST and (rec is None or rec.source == "simulator")
-    if use_sim and purpose == "file-signing" and not register_id:
-        raise Refusal("Rule: the DCC issues a file-signing credential only to an officer it has "
-                      "verified, naming their register id; in Test the simulator does the same. "
-                      "Name the officer (a verified register entry).", hint="field.officer")
     if use_sim:
         from smki_desktop.core import ws_xml as W
         from smki_desktop.portal.outbox import new_ref
@@ -343,8 +361,6 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
         return CredentialRequestResult(purpose, info.key_id, csr, cred, None, entry)
     from smki_desktop.store.atomic import write_atomic
 
-    folder = out_dir or ctx.paths.exports_dir
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"credential-{purpose}-{info.key_id[:16]}.csr.pem"
     pem = b"-----BEGIN CERTIFICATE REQUEST-----\n" + b"\n".join(
         _b64lines(csr)) + b"\n-----END CERTIFICATE REQUEST-----\n"
@@ -352,6 +368,19 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
     entry = ctx.audit.record("credential.request", {"purpose": purpose, "key_id": info.key_id,
                                                     "csr_path": str(path)}, {"csr": csr})
     return CredentialRequestResult(purpose, info.key_id, csr, None, path, entry)
+
+
+def _writable_folder(folder: Path) -> None:
+    """The folder the CSR goes to exists (made if need be) and can be written, else --out is
+    bad input."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"Output folder {folder}: cannot make this folder "
+                         f"({exc.strerror or exc}).", hint="field.out") from None
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"Output folder {folder}: not a folder this user can write to.",
+                         hint="field.out")
 
 
 def _b64lines(der: bytes) -> list[bytes]:
@@ -373,6 +402,10 @@ def import_credential(ctx: AppContext, data: bytes, purpose: str | None = None) 
     spki = cert.public_key().public_bytes(serialization.Encoding.DER,
                                           serialization.PublicFormat.SubjectPublicKeyInfo)
     key_id = key_id_for_spki(spki)
+    # A credential for a key only the other environment holds, or carrying the other
+    # environment's marks, is refused naming both environments.
+    crossing.refuse_key_of_other_environment(ctx, key_id, "This credential")
+    crossing.refuse_foreign_certificate(ctx, cert, "This credential")
     try:
         info = ctx.keystore.get(key_id)
     except NotFound:

@@ -117,6 +117,15 @@ def refuse_key_of_other_environment(ctx: AppContext, key_id: str, what: str) -> 
             f"{ctx.env.label}.")
 
 
+def foreign_device_keys(ctx: AppContext, key_ids: set[str]) -> set[str]:
+    """Of these device CSR keys, those the other environment's database holds as Device CSRs
+    and this one's does not: Device CSRs of the other environment (a batch unzipped, or
+    re-packed without its zip comment, or read from a CSV)."""
+    mine = repo.device_keys_here(ctx.db.conn(), key_ids)
+    them = EnvPaths.for_env(ctx.paths.root, other(ctx.env)).db_path
+    return repo.device_keys(them, key_ids - mine)
+
+
 def require_party(ctx: AppContext, what: str) -> PartyProfile | None:
     """In Live, refuse to make anything without a Party profile whose type the profile knows.
     In Test a missing profile is allowed (training, the simulator's demonstrations and the

@@ -41,6 +41,7 @@ from smki_desktop.crypto.device_cert import (
     csr_findings,
 )
 from smki_desktop.portal import upload
+from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 
 PICKUP_DAYS = 30
@@ -305,7 +306,29 @@ def validate(ctx: AppContext, path: Path, *, progress: ProgressSink | None = Non
     assessment = db.assess(read.entries, checks, device_ranges=device_ranges(ctx),
                            known_keys=keys, known_counts=counts, known_pairs=pairs)
     assessment.rejected[:0] = read.rejections
+    _reject_other_environment_csrs(ctx, assessment)
     return ValidationResult(str(path), read.kind, assessment, time.perf_counter() - start)
+
+
+def _reject_other_environment_csrs(ctx: AppContext, assessment: db.Assessment) -> None:
+    """Device CSRs the other environment packaged or submitted (its database holds their
+    keys, this one's does not) are rejected here, naming both environments."""
+    foreign = crossing.foreign_device_keys(ctx, {a.key_id for a in assessment.accepted})
+    if not foreign:
+        return
+    them = crossing.other(ctx.env)
+    keep = []
+    for a in assessment.accepted:
+        if a.key_id not in foreign:
+            keep.append(a)
+            continue
+        assessment.rejected.append(db.Rejection(
+            a.source, a.locator, "environment",
+            f"this CSR's key was packaged or submitted in the {them.label} environment: it "
+            f"belongs to the {them.label} environment; this is the {ctx.env.label} "
+            f"environment. {them.label} device CSRs are never used in {ctx.env.label}.",
+            a.eui_text, a.usage))
+    assessment.accepted[:] = keep
 
 
 def _refuse_other_environment_zip(ctx: AppContext, path: Path) -> None:
@@ -368,6 +391,7 @@ def package(ctx: AppContext, path: Path, out_dir: Path, *, batch_name: str | Non
     report, and record every packaged CSR. All files or none; the database rows only after
     the files are complete."""
     sink = progress or NullProgress()
+    crossing.require_party(ctx, "Device batch")  # Live packages nothing without a Party
     result = validate(ctx, path, progress=sink, processes=processes)
     if not result.accepted:
         raise Refusal(f"{path}: no valid CSR to package ({len(result.rejected)} rejected).")
@@ -439,6 +463,7 @@ def submit(ctx: AppContext, path: Path, *, progress: ProgressSink | None = None,
     """Validate, then queue one batched web-service submission (<= 50,000 CSRs) in the portal
     layer's outbox and try to send it. Results: `smki portal poll` fetches them, then
     `collect` (also run by `status`) files them against the CSRs."""
+    crossing.require_party(ctx, "Device batch")  # Live submits nothing without a Party
     result = validate(ctx, path, progress=progress, processes=processes)
     if not result.accepted:
         raise Refusal(f"{path}: no valid CSR to submit ({len(result.rejected)} rejected).")

@@ -41,6 +41,7 @@ from smki_desktop.core.officers import (
     check_sro_nomination,
 )
 from smki_desktop.resources_path import resource
+from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.officers import (
     find_officer,
@@ -211,7 +212,8 @@ def _check_dates_and_party(ctx: AppContext, values: dict[str, Value]) -> None:
             if day > today:
                 raise InputError(f"{key}: {text} is in the future (today is {today}); "
                                  f"{what} must already have happened.")
-    party = ctx.party()
+    # Live records no nomination without a Party profile to compare the nominee's Party with.
+    party = crossing.require_party(ctx, "Nomination")
     nominee_party = _s(values, "nominee.party_id")
     if party is not None and nominee_party and nominee_party != party.party_id:
         raise Refusal(f"nominee.party_id: {nominee_party!r} is not this installation's Party "

@@ -30,6 +30,7 @@ from smki_desktop.core.portal_ports import (
     Throttled,
 )
 from smki_desktop.core.schedule import RateRules, Scheduler, next_processing_start
+from smki_desktop.crypto.lint import extract_fields
 from smki_desktop.portal.outbox import Outbox, OutboxItem
 from smki_desktop.portal.ws_client import (
     ADHOC_PATH,
@@ -359,6 +360,8 @@ def submit_org_csr(ctx: AppContext, data: bytes, *, source: str = "",
     certificate the user picks up is imported (`smki portal poll` notices it)."""
     der = _csr_der(data, source or "Organisation CSR")
     crossing.refuse_foreign_csr(ctx, der, source or "Organisation CSR")
+    if ctx.env is Environment.LIVE:
+        _require_party_csr(ctx, der, source or "Organisation CSR")
     authorisation = org_csr_approval.require_authorised(ctx, der)  # the SRO's, where required
     ob = outbox(ctx)
     channel = org_channel(ctx)
@@ -378,6 +381,24 @@ def submit_org_csr(ctx: AppContext, data: bytes, *, source: str = "",
         return Enqueued(ob.get(item.ref), entry, [])
     sent = send_pending(ctx, refs=[item.ref]) if send_now else []
     return Enqueued(ob.get(item.ref), entry, sent)
+
+
+def _require_party_csr(ctx: AppContext, der: bytes, what: str) -> None:
+    """Live submits an Organisation CSR (made here or by another tool) only with a Party
+    profile, for a role the Party type may hold and an EUI in the Party's own ranges."""
+    party = crossing.require_party(ctx, "Organisation CSR submission")
+    fields = extract_fields(der, what)
+    if fields.role is None or fields.eui is None:
+        raise InputError(f"{what}: not an Organisation CSR of the SMKI profile (no role OU or "
+                         "EUI-64 in its subject); a lint of the CSR says what is wrong.")
+    if party is None:
+        return
+    offered = crossing.roles_offered(ctx)
+    if fields.role not in offered:
+        raise Refusal(f"{what}: Role {fields.role.name_text} is not one a "
+                      f"{party.party_type.label} may hold (it may hold: "
+                      f"{', '.join(r.ou for r in offered) or 'none'}).")
+    party.require_own_eui(fields.eui, f"{what}: EUI")
 
 
 def _browser_portal_check(ctx: AppContext, ob: Outbox, item: OutboxItem) -> bool:
@@ -826,13 +847,24 @@ def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
     ob = outbox(ctx)
     changed: list[OutboxItem] = []
     answers = read_answer_bundle(folder, ctx.env)
+    unknown = []
+    for a in answers:
+        try:
+            ob.get(a.ref)
+        except NotFound:
+            unknown.append(a.ref)
+    if answers and len(unknown) == len(answers):
+        raise Refusal(
+            f"{folder}: none of its {len(answers)} answer(s) is for a request in the "
+            f"{ctx.env.label} outbox of this installation (e.g. {unknown[0]}): the bundle "
+            "answers another installation's requests, or another environment's. Nothing "
+            "was changed.")
     for a in answers:  # every answer checked against what we sent before any is applied
         _check_relayed(ob, a)
     for a in answers:
-        try:
-            item = ob.get(a.ref)
-        except NotFound:
+        if a.ref in unknown:
             continue
+        item = ob.get(a.ref)
         if item.state in ("done", "failed"):
             continue
         if a.state == "submitted":
@@ -849,7 +881,8 @@ def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
             ob.defer(a.ref, a.error, ctx.clock.now())
         changed.append(ob.get(a.ref))
     ctx.audit.record("portal.offline.import", {"path": str(folder),
-                                               "changed": [i.ref for i in changed]}, {})
+                                               "changed": [i.ref for i in changed],
+                                               "unknown": unknown}, {})
     return changed
 
 

@@ -346,3 +346,168 @@ def test_a_moved_data_folder_still_verifies(cli_run, data_root: Path, tmp_path: 
     _use(moved, 1)
     code, data, _ = _verify(cli_run, moved)
     assert code == 0 and data["rows"] == 5 and not data["notes"], data
+
+
+def test_deleted_last_row_is_not_healed_by_later_records(cli_run, data_root: Path) -> None:
+    """Deleting the last row and letting the app write on must not make the log verify once
+    the new rows pass the keyring's head (the head must not jump over a gap)."""
+    _use(data_root)
+    c = _db(data_root)
+    c.execute("DELETE FROM audit_log WHERE seq=4")
+    c.commit()
+    c.close()
+    _use(data_root, 3)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1, data
+    assert any("rolled back" in p for p in data["problems"]), data
+
+
+def test_database_rolled_back_to_an_older_copy_stays_detected(cli_run, data_root: Path,
+                                                              tmp_path: Path) -> None:
+    """Restore an older copy of the database (rollback), wait for the officer to write more
+    records than were removed: still a failure; and putting the newer copy back after that
+    (losing the records written meanwhile) fails too."""
+    db = data_root / "test" / "smki.sqlite3"
+    _use(data_root, 2)
+    old = tmp_path / "old.sqlite3"
+    src = sqlite3.connect(db)
+    src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    src.close()
+    shutil.copy(db, old)
+    _use(data_root, 4)
+    newer = tmp_path / "newer.sqlite3"
+    src = sqlite3.connect(db)
+    src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    src.close()
+    shutil.copy(db, newer)
+
+    def put(copy: Path) -> None:
+        for suffix in ("-wal", "-shm"):
+            db.with_name(db.name + suffix).unlink(missing_ok=True)
+        shutil.copy(copy, db)
+
+    put(old)
+    _use(data_root, 6)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("rolled back" in p for p in data["problems"]), data
+    put(newer)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1, data
+
+
+def test_a_deliberate_rollback_can_be_acknowledged_by_an_officer(cli_run,
+                                                                 data_root: Path) -> None:
+    _use(data_root)
+    c = _db(data_root)
+    c.execute("DELETE FROM audit_log WHERE seq>=3")
+    c.commit()
+    c.close()
+    _use(data_root, 1)
+    assert cli_run("audit", "verify").code == 1
+    r = cli_run("audit", "acknowledge-loss", "--reason", "backup restored, ticket 7")
+    assert r.code == 0, r.err
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 0 and any("ticket 7" in n for n in data["notes"]), data
+    assert cli_run("audit", "acknowledge-loss", "--reason", "again").code == 1
+
+
+@pytest.mark.parametrize("change", [
+    "hash=X'00'", "details='{not json'", "details=X'7b7d'", "prev_hash=X'30'",
+    "artifacts='[1'", "ts=X'00ff'", "sig=X'0102'", "writer=X'41'",
+])
+def test_columns_of_odd_types_or_bad_json_fail_verification_without_a_traceback(
+        cli_run, data_root: Path, change: str) -> None:
+    """SQLite keeps whatever type is written; a tampered row holding a BLOB or broken JSON is
+    a forgery to report, not a crash of `audit verify` or `audit list`."""
+    _use(data_root)
+    c = _db(data_root)
+    c.execute(f"UPDATE audit_log SET {change} WHERE seq=2")
+    c.commit()
+    c.close()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("Row 2" in p for p in data["problems"]), data
+    r = cli_run("audit", "list", "--json")
+    assert r.code == 0, r.err
+    assert [e["seq"] for e in r.json()["entries"]] == [4, 3, 2, 1]
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from smki_desktop.core.environment import Environment
+from smki_desktop.services.context import open_context
+ctx = open_context(Environment.TEST, Path(sys.argv[1]))
+print("ready", flush=True)
+i = 0
+while True:
+    ctx.audit.record("test.loop", {"i": i})
+    i += 1
+"""
+
+
+def test_real_kill_9_mid_write_never_looks_like_a_forgery(cli_run, data_root: Path) -> None:
+    """A process writing records in a loop, killed with SIGKILL at odd moments (between the
+    row's commit and the keyring head's update among them), then more records by the app:
+    verify never reports a problem (a lagging head is only a note)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _use(data_root, 1)
+    for attempt in range(4):
+        proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(data_root)],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+        time.sleep(0.2 + 0.37 * attempt)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+        code, data, _ = _verify(cli_run, data_root)
+        assert code == 0, data
+        _use(data_root, 1)  # the app goes on writing after the crash
+        code, data, _ = _verify(cli_run, data_root)
+        assert code == 0 and data["rows"] > 1, data
+
+
+def test_live_rows_and_writer_copied_into_test_fail(cli_run, data_root: Path) -> None:
+    """The whole Live log (rows and its registered writer) copied over the Test log: signed,
+    chained and registered, but by another installation's writer in another environment."""
+    _use(data_root)
+    live = open_context(Environment.LIVE, data_root)
+    try:
+        for i in range(6):
+            live.audit.record(f"live.step{i}", {"i": i})
+    finally:
+        live.close()
+    c = _db(data_root)
+    c.execute("ATTACH DATABASE ? AS l", (str(data_root / "live" / "smki.sqlite3"),))
+    c.execute("DELETE FROM audit_log")
+    c.execute("DELETE FROM audit_writers")
+    c.execute("INSERT INTO audit_log SELECT * FROM l.audit_log")
+    c.execute("INSERT INTO audit_writers SELECT * FROM l.audit_writers")
+    c.commit()
+    c.close()
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1, data
+    assert any("not a registered writer" in p for p in data["problems"]), data
+    assert any("live environment" in p for p in data["problems"]), data
+
+
+@pytest.mark.parametrize("target", ["env folder", "data root"])
+def test_folder_swapped_for_a_symlink_to_an_empty_one_is_not_a_fresh_start(
+        cli_run, data_root: Path, tmp_path: Path, target: str) -> None:
+    """The attacker moves the log away and puts a symbolic link to an empty folder where it
+    was: the app opens a fresh database there, but the folder the app uses is the same, so
+    the keyring's mark for it still says another installation's log lived there."""
+    _use(data_root)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    link = data_root / "test" if target == "env folder" else data_root
+    shutil.move(str(link), str(tmp_path / "hidden"))
+    link.symlink_to(empty, target_is_directory=True)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1, data
+    _use(data_root, 2)
+    code, data, _ = _verify(cli_run, data_root)
+    assert code == 1 and any("disappeared" in p for p in data["problems"]), data

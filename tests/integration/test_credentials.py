@@ -14,8 +14,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from smki_desktop.core.errors import NotFound, Refusal
+from smki_desktop.core.eui import EuiRange
+from smki_desktop.core.party import PartyProfile, PartyType
 from smki_desktop.core.ports import FixedClock
 from smki_desktop.services import credentials, simulator_control
+from smki_desktop.services.party import set_party
 from smki_desktop.simulator import ca as CA
 
 
@@ -43,6 +46,7 @@ def _issue(csr_pem: bytes, ca: x509.Certificate, key: ec.EllipticCurvePrivateKey
 
 def test_live_request_then_import_what_the_dcc_issued(live_ctx, cli_run,
                                                        tmp_path: Path) -> None:
+    _live_party(live_ctx)  # Live requests nothing without a Party profile
     res = credentials.request_credential(live_ctx, "web-service", organisation="Acme Ltd",
                                          role="02", system_name="acme-live-1")
     assert res.credential is None and res.csr_path is not None
@@ -66,7 +70,13 @@ def test_live_request_then_import_what_the_dcc_issued(live_ctx, cli_run,
     assert lst.json()["credentials"] == []
 
 
+def _live_party(live_ctx) -> None:  # type: ignore[no-untyped-def]
+    set_party(live_ctx, PartyProfile("Acme Ltd", "ACME", PartyType.IMPORT_SUPPLIER, (
+        EuiRange.parse("90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF"),)))
+
+
 def test_live_refuses_a_simulator_credential_and_a_foreign_key(live_ctx, tmp_path) -> None:
+    _live_party(live_ctx)
     res = credentials.request_credential(live_ctx, "file-signing", organisation="Acme Ltd",
                                          common_name="Ann Officer")
     h = CA.Hierarchy.generate(datetime.now(UTC), label="S")

@@ -186,13 +186,18 @@ def test_portal_refusals_give_their_reason(  # type: ignore[no-untyped-def]
         simulator_control.control(sim, "/_control/config", {"upload_max_bytes": 48 << 20})
     assert e.error_code == "BU:TooBig" and "at most 1,000 bytes" in e.message
 
-    # the same CSRs packaged in the Live environment (where the Party configured the hwType)
+    # CSRs packaged in the Live environment (where the Party configured the hwType); not the
+    # same ones: CSRs packaged in Test are Test's and Live rejects them
+    live_src = generate("g-live")
+    assert cli_run("party", "set", "--name", "Acme", "--party-id", "ACME", "--party-type",
+                   "import-supplier", "--eui-range",
+                   "90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF", env="live").code == 0
     live_profile = json.loads(resource("profiles", "live.json").read_text())
     live_profile["device"]["hw_type_oids"] = [dc.TEST_HW_TYPE]
     over = live_ctx.paths.env_dir / "profiles" / "live.json"
     over.parent.mkdir(parents=True, exist_ok=True)
     over.write_text(json.dumps(live_profile))
-    live = _package(cli_run, src, tmp_path / "live", "--name", "lv", "--max-per-zip", "3",
+    live = _package(cli_run, live_src, tmp_path / "live", "--name", "lv", "--max-per-zip", "3",
                     env="live")
     live_zip = Path(str(live["zips"][0]))  # type: ignore[index]
     e = _refusal(_upload(browser, live_zip))

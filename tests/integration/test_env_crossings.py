@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import EnvironmentMismatch, Refusal
 from smki_desktop.core.eui import Eui64, EuiRange
 from smki_desktop.core.keys import KeyType, KeyUsage
@@ -183,3 +184,147 @@ def test_live_makes_no_key_without_a_party_profile_whatever_the_store(cli_run,
     r = cli_run(*cmd, env="live")
     assert r.code == 1 and "Party profile" in r.err and "Live" in r.err
     assert cli_run("key", "list", "--json", env="live").json()["keys"] == []
+
+
+@pytest.mark.parametrize("args", [
+    ("--purpose", "web-service", "--organisation", "Acme Ltd", "--role", "02"),
+    ("--purpose", "file-signing", "--organisation", "Acme Ltd", "--name", "Ann Officer"),
+])
+def test_live_makes_no_credential_request_without_a_party_profile(cli_run, tmp_path: Path,
+                                                                 args: tuple[str, ...]) -> None:
+    out = tmp_path / "out"
+    r = cli_run("credential", "request", *args, "--out", str(out), env="live")
+    assert r.code == 1 and "Party profile" in r.err and "Live" in r.err, r.err
+    assert cli_run("key", "list", "--json", env="live").json()["keys"] == []
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_live_credential_role_is_one_the_party_type_may_hold(live_ctx, tmp_path: Path) -> None:
+    from smki_desktop.services import credentials
+
+    set_party(live_ctx, PartyProfile("Acme", "ACME", PartyType.IMPORT_SUPPLIER, RANGE))
+    with pytest.raises(Refusal, match="Role|role"):
+        credentials.request_credential(live_ctx, "web-service", role="03", out_dir=tmp_path)
+    assert live_ctx.keystore.list_keys() == []
+    res = credentials.request_credential(live_ctx, "web-service", out_dir=tmp_path)
+    assert res.csr_path is not None and res.csr_path.exists()
+
+
+def test_credential_for_a_key_only_test_holds_is_refused_in_live_naming_both(
+        ctx, live_ctx, tmp_path: Path) -> None:
+    from smki_desktop.services import credentials
+
+    key = ctx.keystore.generate(KeyType.RSA_2048, KeyUsage.CLIENT_AUTH, "test ws")
+    set_party(live_ctx, PartyProfile("Acme", "ACME", PartyType.IMPORT_SUPPLIER, RANGE))
+    with pytest.raises(EnvironmentMismatch) as info:
+        credentials.request_credential(live_ctx, "web-service", key.key_id, out_dir=tmp_path)
+    assert "Test environment" in info.value.message and "Live" in info.value.message
+    h = CA.Hierarchy.generate(datetime.now(UTC), label="C")
+    spki = key.public_key_der
+    cert = (x509.CertificateBuilder().subject_name(h.iki_ca.certificate.subject)
+            .issuer_name(h.iki_ca.certificate.subject)
+            .public_key(serialization.load_der_public_key(spki))  # type: ignore[arg-type]
+            .serial_number(7).not_valid_before(datetime.now(UTC))
+            .not_valid_after(datetime(2030, 1, 1, tzinfo=UTC))
+            .sign(h.iki_ca.key, hashes.SHA256()))
+    with pytest.raises(EnvironmentMismatch) as info:
+        credentials.import_credential(live_ctx, _pem(cert))
+    assert "Test environment" in info.value.message and "Live" in info.value.message
+    assert credentials.list_credentials(live_ctx) == []
+
+
+@pytest.mark.parametrize("fmt", ["folder", "csv"])
+def test_test_device_csrs_not_in_a_marked_zip_are_rejected_in_live(cli_run, tmp_path: Path,
+                                                                   fmt: str) -> None:
+    """Device CSRs packaged in Test, brought to Live as a folder or CSV (no zip comment to
+    say where they came from), are rejected naming both environments: the Test database
+    holds their keys."""
+    src = tmp_path / f"gen-{fmt}"
+    r = cli_run("devices", "generate-test", "--count", "2", "--usage", "signing",
+                "--discard-keys", "--format", fmt, "--out", str(src), "--json")
+    assert r.code == 0, r.err
+    made = [p for p in src.rglob("*") if p.is_file()]
+    source = (next(p.parent for p in made if p.suffix == ".csr") if fmt == "folder"
+              else next(p for p in made if p.suffix == ".csv"))
+    assert cli_run("devices", "package", str(source), "--out", str(tmp_path / "pkg")).code == 0
+    assert cli_run("party", "set", "--name", "Acme", "--party-id", "ACME", "--party-type",
+                   "import-supplier", "--eui-range",
+                   "00-DB-12-34-56-00-00-00..00-DB-12-34-56-FF-FF-FF", env="live").code == 0
+    # Live configured with the same hwType, so that only the environment tells them apart
+    import json
+
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.crypto import device_csr as dc
+    from smki_desktop.profile_data import bundled_profile_path
+
+    doc = json.loads(bundled_profile_path(Environment.LIVE).read_text())
+    doc["device"]["hw_type_oids"] = [dc.TEST_HW_TYPE]
+    over = tmp_path / "smki-data" / "live" / "profiles" / "live.json"
+    over.parent.mkdir(parents=True, exist_ok=True)
+    over.write_text(json.dumps(doc))
+    r = cli_run("devices", "validate", str(source), "--json", env="live")
+    assert r.code == 1, r.out[-800:]
+    text = r.out
+    assert "Test environment" in text and "Live environment" in text, text[-800:]
+
+
+@pytest.mark.parametrize("extra", [
+    ("--purpose", "web-service", "--role", "02", "--organisation", "O" * 200),
+    ("--purpose", "web-service", "--role", "02", "--system-name", "S" * 300),
+    ("--purpose", "file-signing", "--name", "N" * 65),
+    ("--purpose", "file-signing", "--name", "Ann", "--out", "/proc/no-such-folder"),
+])
+def test_a_failed_live_credential_request_leaves_no_key(cli_run, extra: tuple[str, ...]
+                                                       ) -> None:
+    """Bad subject text or an output folder that cannot be written is found before the key
+    is made: nothing half-done stays in Live."""
+    assert cli_run("party", "set", "--name", "Acme", "--party-id", "ACME", "--party-type",
+                   "import-supplier", "--eui-range",
+                   "90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF", env="live").code == 0
+    r = cli_run("credential", "request", *extra, env="live")
+    assert r.code == 2, (r.code, r.err)
+    assert "Traceback" not in r.err
+    assert cli_run("key", "list", "--json", env="live").json()["keys"] == []
+
+
+@pytest.mark.parametrize("action", ["package", "submit"])
+def test_live_packages_or_submits_no_device_batch_without_a_party_profile(
+        cli_run, tmp_path: Path, action: str) -> None:
+    src = tmp_path / "gen"
+    assert cli_run("devices", "generate-test", "--count", "1", "--usage", "signing",
+                   "--discard-keys", "--out", str(src)).code == 0
+    extra = ("--out", str(tmp_path / "pkg")) if action == "package" else ()
+    r = cli_run("devices", action, str(src / "test-devices.zip"), *extra, env="live")
+    assert r.code == 1 and "Party profile" in r.err and "Live" in r.err, r.err
+    assert not (tmp_path / "pkg").exists()
+
+
+def _outside_csr(role: str, eui: str) -> bytes:
+    """An Organisation CSR made outside the app (another tool, an HSM)."""
+    from smki_desktop.crypto.csr import build_org_csr
+
+    signer = MemorySigner(ec.generate_private_key(ec.SECP256R1()),
+                          environment=Environment.LIVE, usage=KeyUsage.SIGNING)
+    return build_org_csr(signer, RemotePartyRole.parse(role), Eui64.parse(eui))
+
+
+@pytest.mark.parametrize(("role", "eui", "why"), [
+    ("02", "90-B3-D5-1F-30-01-00-07", "Party profile"),   # no profile at all
+    ("00", "90-B3-D5-1F-30-01-00-07", "Role"),            # root: not an import supplier's
+    ("02", "11-22-33-44-55-66-77-88", "range"),           # another Party's EUI
+])
+def test_live_submits_only_csrs_the_party_may_hold(cli_run, live_ctx, tmp_path: Path,
+                                                   role: str, eui: str, why: str) -> None:
+    if why != "Party profile":
+        set_party(live_ctx, PartyProfile("Acme", "ACME", PartyType.IMPORT_SUPPLIER, RANGE))
+    p = tmp_path / "outside.csr"
+    p.write_bytes(_outside_csr(role, eui))
+    r = cli_run("portal", "submit", str(p), env="live")
+    assert r.code in (1, 2) and why in r.err, r.err
+    assert cli_run("portal", "status", "--json", env="live").json()["requests"] == []
+    # the same kind of CSR for the Party's own role and EUI is queued
+    if why != "Party profile":
+        p.write_bytes(_outside_csr("02", "90-B3-D5-1F-30-01-00-08"))
+        r = cli_run("portal", "submit", str(p), env="live")
+        # past the Party's rules, only the SRO's authorisation (issue 11, on in Live) is missing
+        assert r.code == 1 and "SRO" in r.err and "authoris" in r.err, r.err

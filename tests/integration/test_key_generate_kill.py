@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 from smki_desktop.core.environment import Environment
+from smki_desktop.core.keys import KeyType, KeyUsage
+from smki_desktop.keystores.os_keyring import PENDING
 from smki_desktop.services.context import open_context
 
 
@@ -64,3 +66,46 @@ def test_kill_9_while_the_key_file_is_written(data_root: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "smki_desktop.cli", "audit", "verify"], env=env,
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def test_a_planted_pending_file_never_destroys_a_key(data_root: Path, tmp_path: Path) -> None:
+    """Someone who can write a data folder (not the keyring) plants 'pending' key files: a
+    copy of another data folder's key (same environment, same keyring), and junk named like
+    an existing key of this folder. Opening the folder must not delete the other folder's
+    wrapping secret from the keyring, nor overwrite this folder's key file."""
+    other = tmp_path / "other"
+    other.mkdir()
+    b = open_context(Environment.TEST, other)
+    try:
+        theirs = b.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "theirs")
+        their_file = b.paths.keys_dir / theirs.location_ref
+    finally:
+        b.close()
+    a = open_context(Environment.TEST, data_root)
+    try:
+        mine = a.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "mine")
+        keys = a.paths.keys_dir
+    finally:
+        a.close()
+    pid = _dead_pid()
+    (keys / f"{theirs.location_ref}{PENDING}{pid}").write_bytes(their_file.read_bytes())
+    (keys / f"{mine.location_ref}{PENDING}{pid}").write_bytes(b"junk")
+    a = open_context(Environment.TEST, data_root)  # sweeps
+    try:
+        assert not [p for p in keys.iterdir() if PENDING in p.name]
+        with a.keystore.signer(mine.key_id) as s:
+            assert s.sign(b"x")
+    finally:
+        a.close()
+    b = open_context(Environment.TEST, other)
+    try:
+        with b.keystore.signer(theirs.key_id) as s:
+            assert s.sign(b"x")
+    finally:
+        b.close()

@@ -132,3 +132,11 @@ def test_dates_are_judged_by_the_injected_clock(cli_run, tmp_path: Path,
         nom.check_nomination(ctx, schema, values)  # the same day is fine
     finally:
         ctx.close()
+
+
+def test_an_organisation_name_that_cannot_fit_a_certificate_is_refused(cli_run) -> None:
+    r = cli_run("party", "set", "--name", "A" * 100_000, "--party-id", "ACME", "--party-type",
+                "import-supplier", "--eui-range",
+                "90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF")
+    assert r.code == 2 and "Organisation name" in r.err and "64" in r.err, r.err[-300:]
+    assert cli_run("party", "show").code == 1  # nothing was saved

@@ -120,6 +120,7 @@ def test_rules_refused_with_a_message_naming_the_rule(cli_run, tmp_path, ctx):
     assert "Rule: an ARO is nominated by an active SRO" in res.err and "suspended" in res.err
     # a Live ARO nominated by a Test SRO
     assert cli_run("officer", "activate", sro, *by_other).code == 0
+    _live_party(cli_run)
     res = nominate(cli_run, tmp_path, "aro", "Bob Example", env="live",
                    nominator__officer_id=sro)
     assert res.code == 1
@@ -443,8 +444,18 @@ def test_forecast_history_plans_warning_and_exports(cli_run, tmp_path, ctx):
     assert cli_run("forecast", "export", "--out", str(pdf_out)).code == 1  # no overwrite
 
 
+def _live_party(cli_run) -> None:  # type: ignore[no-untyped-def]
+    """Live records no nomination without a Party profile (the template's Party)."""
+    assert cli_run("party", "set", "--name", "Example Energy Ltd", "--party-id", "EXEN",
+                   "--party-type", "import-supplier", "--eui-range",
+                   "90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF", env="live").code == 0
+
+
 def test_live_nomination_is_a_separate_record_with_live_on_every_page(cli_run, tmp_path):
     test_sro = make_active_sro(cli_run, tmp_path)
+    live = nominate(cli_run, tmp_path, "sro", "Alice Example", env="live")
+    assert live.code == 1 and "Party profile" in live.err and "Live" in live.err, live.err
+    _live_party(cli_run)
     live = nominate(cli_run, tmp_path, "sro", "Alice Example", env="live")
     assert live.code == 0, live.err
     data = live.json()

@@ -23,6 +23,8 @@ CASES: list[tuple[str, object]] = [
                                                    "file": "r1.result", "sha256": "0" * 64}]}),
     ("server-id-a-list", {**GOOD, "answers": [{"ref": "r1", "state": "done",
                                                 "server_id": [1]}]}),
+    ("environment-a-list", {**GOOD, "environment": ["test"], "answers": []}),
+    ("environment-missing", {"format": ANSWER_FORMAT, "answers": []}),
     ("nan", None),
     ("deep", None),
 ]
@@ -87,3 +89,19 @@ def test_signed_request_bundle_with_malformed_entries(tmp_path: Path, requests: 
     (b / "manifest.json.p7s").write_bytes(sign_detached(manifest, MemorySigner(key), cert, now))
     with pytest.raises(InputError, match="manifest.json"):
         read_request_bundle(b, Environment.TEST)
+
+
+def test_answers_for_requests_this_outbox_never_sent_are_named(cli_run, tmp_path: Path) -> None:
+    """An answers bundle none of whose answers is for a request of this environment's outbox
+    (another installation's, or another environment's relabelled) is not 'Nothing changed'."""
+    from datetime import UTC, datetime
+
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.portal.offline import Answer, write_answer_bundle
+
+    b = write_answer_bundle(tmp_path, Environment.TEST,
+                            [Answer("O0123456789abcdef0123456789abcd", "submitted", "S-1",
+                                    "PENDING", None, None)], datetime.now(UTC))
+    r = cli_run("portal", "offline-import", str(b))
+    assert r.code == 1, (r.code, r.out, r.err)
+    assert "O0123456789abcdef" in r.err and "outbox" in r.err, r.err

@@ -82,6 +82,10 @@ def test_live_without_endpoint_is_refused_clearly(cli_run, live_ctx) -> None:
 
 
 def test_live_credential_request_writes_the_csr(cli_run, data_root: Path) -> None:
+    # Live requests nothing without a Party profile
+    assert cli_run("party", "set", "--name", "Acme Energy Ltd", "--party-id", "ACME",
+                   "--party-type", "import-supplier", "--eui-range",
+                   "90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF", env="live").code == 0
     r = cli_run("credential", "request", "--purpose", "web-service", "--organisation",
                 "Acme Energy Ltd", "--role", "02", "--system-name", "acme-1", "--json",
                 env="live")

@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v = s.add_parser("verify", help="check the chain, its head in the OS keyring, every row")
     v.set_defaults(handler=run_verify)
     ack = s.add_parser("acknowledge-loss", help="record that an earlier audit log at this "
-                                                "folder was deleted on purpose")
+                                                "folder was deleted, or the log rolled back "
+                                                "to a backup, on purpose")
     ack.add_argument("--reason", required=True)
     ack.set_defaults(handler=run_acknowledge)
 
@@ -53,7 +54,7 @@ def run_acknowledge(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     entry = ctx.audit.acknowledge_loss(args.reason)
     app.emit({"environment": ctx.env.value, "seq": entry.seq,
-              "lost": entry.details["lost"]},
+              "lost": entry.details["lost"], "rolled_back": entry.details["rolled_back"]},
              f"Recorded in audit record {entry.seq}: {len(entry.details['lost'])} lost log(s) "
-             "acknowledged.")
+             f"and {len(entry.details['rolled_back'])} rollback(s) acknowledged.")
     return 0

@@ -18,9 +18,24 @@ class WriterRow:
     registered: str
 
 
+def _text(v: object) -> str:
+    """A column as the text the app wrote. SQLite keeps whatever type a tampered row holds; a
+    BLOB or number becomes a marker that can never match a hash or signature, so verification
+    reports the row instead of crashing."""
+    if isinstance(v, str):
+        return v
+    if v is None:
+        return ""
+    if isinstance(v, bytes):
+        return "\x00blob:" + v.hex()
+    return "\x00" + type(v).__name__ + ":" + str(v)
+
+
 def _row(r: sqlite3.Row) -> StoredRow:
-    return StoredRow(r["seq"], r["ts"], r["environment"], r["actor"], r["action"], r["details"],
-                     r["artifacts"], r["prev_hash"], r["hash"], r["writer"], r["sig"])
+    seq = r["seq"]
+    return StoredRow(seq if isinstance(seq, int) else -1, *(_text(r[k]) for k in (
+        "ts", "environment", "actor", "action", "details", "artifacts", "prev_hash", "hash",
+        "writer", "sig")))
 
 
 class AuditRepo:
@@ -30,6 +45,11 @@ class AuditRepo:
     def last(self, c: sqlite3.Connection | None = None) -> StoredRow | None:
         r = (c or self.db.conn()).execute(
             "SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        return _row(r) if r else None
+
+    def at(self, seq: int, c: sqlite3.Connection | None = None) -> StoredRow | None:
+        r = (c or self.db.conn()).execute(
+            "SELECT * FROM audit_log WHERE seq=?", (seq,)).fetchone()
         return _row(r) if r else None
 
     def append(self, c: sqlite3.Connection, row: StoredRow) -> None:

@@ -48,3 +48,22 @@ def holds_key_here(con: sqlite3.Connection, key_id: str) -> bool:
         if con.execute(sql, (key_id,)).fetchone():
             return True
     return False
+
+
+def device_keys(path: Path, key_ids: set[str]) -> set[str]:
+    """Which of `key_ids` the database at `path` holds as Device CSRs (packaged, submitted)."""
+    if not key_ids:
+        return set()
+    with _readonly(path) as con:
+        if con is None:
+            return set()
+        try:
+            return {r[0] for r in con.execute("SELECT key_id FROM device_csrs")} & key_ids
+        except sqlite3.Error:
+            return set()
+
+
+def device_keys_here(con: sqlite3.Connection, key_ids: set[str]) -> set[str]:
+    if not key_ids:
+        return set()
+    return {r[0] for r in con.execute("SELECT key_id FROM device_csrs")} & key_ids

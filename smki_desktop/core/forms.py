@@ -310,6 +310,8 @@ def schema_from_json(data: bytes | str) -> FormSchema:
         doc = json.loads(data)
     except json.JSONDecodeError as exc:
         raise InputError(f"Form schema is not JSON: line {exc.lineno}: {exc.msg}") from exc
+    except (ValueError, RecursionError) as exc:  # e.g. a 5,000-digit number, deep nesting
+        raise InputError(f"Form schema is not usable JSON: {type(exc).__name__}") from None
     return schema_from_dict(doc)
 
 

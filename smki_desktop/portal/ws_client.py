@@ -133,6 +133,8 @@ class _Http:
                 return resp.status_code, bytes(buf), resp.headers.get("Retry-After", "")
         except httpx.TransportError as exc:
             raise _map_transport(exc, url) from None
+        except httpx.DecodingError as exc:  # a Content-Encoding the body does not match
+            raise ProtocolFault(f"The answer from {url} cannot be decoded: {exc}.") from None
 
     def request(self, method: str, path: str, body: bytes | None,
                 headers: dict[str, str] | None, parse: Callable[[bytes], T], what: str,

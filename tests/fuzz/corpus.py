@@ -206,38 +206,51 @@ def _bad_crc(data: bytes) -> bytes:
     return bytes(out)
 
 
+def _laughs(r: bytes) -> bytes:
+    ents = b"".join(b'<!ENTITY %s "%s">' % (bytes([98 + i]), (b"&" + bytes([97 + i]) + b";") * 10)
+                    for i in range(8))
+    return (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">' + ents + b"]><" + r
+            + b">&i;</" + r + b">")
+
+
+_XML = {
+    "billion-laughs": _laughs,
+    "external-entity": lambda r: b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM '
+                                 b'"file:///etc/passwd">]><' + r + b">&e;</" + r + b">",
+    "external-dtd": lambda r: b'<?xml version="1.0"?><!DOCTYPE x SYSTEM '
+                              b'"http://127.0.0.1:9/x.dtd"><' + r + b"/>",
+    "parameter-entity": lambda r: b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY % p SYSTEM '
+                                  b'"http://127.0.0.1:9/p">%p;]><' + r + b"/>",
+    "deep": lambda r: b"<" + r + b">" + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</" + r + b">",
+    "wide": lambda r: b"<" + r + b">" + b"<a/>" * 200_000 + b"</" + r + b">",
+    "utf16": lambda r: (b'<?xml version="1.0" encoding="UTF-16"?><' + r + b"/>").decode()
+    .encode("utf-16"),
+    "encoding-lie": lambda r: b'<?xml version="1.0" encoding="UTF-16"?><' + r + b"/>",
+    "encoding-unknown": lambda r: b'<?xml version="1.0" encoding="x-no-such"?><' + r + b"/>",
+    "encoding-ebcdic": lambda r: b'<?xml version="1.0" encoding="cp500"?><' + r + b"/>",
+    "bom-utf8": lambda r: b"\xef\xbb\xbf<" + r + b"/>",
+    "bad-utf8": lambda r: b"<" + r + b">\xff\xfe</" + r + b">",
+    "pi-and-cdata": lambda r: b"<?xml-stylesheet href='x'?><" + r + b"><![CDATA[<x>]]></" + r
+    + b">",
+    "namespaced": lambda r: b'<n:' + r + b' xmlns:n="urn:x"/>',
+    "attrs-huge": lambda r: b"<" + r + b" " + b" ".join(b"a%d='x'" % i for i in range(20_000))
+    + b"/>",
+    "unclosed": lambda r: b"<" + r + b">", "empty": lambda r: b"",
+    "not-xml": lambda r: b'{"json": true}',
+    "html": lambda r: b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+    "nul": lambda r: b"<" + r + b">\x00</" + r + b">",
+    "size-over": lambda r: b"<" + r + b">" + b"A" * (17 * 1024 * 1024) + b"</" + r + b">",
+}
+XML_LABELS = list(_XML)
+
+
+def xml_case(label: str, root: str) -> bytes:
+    return _XML[label](root.encode())
+
+
 def xml_cases(root: str = "CSRBatchResult") -> list[Case]:
     """XML with entities, DTDs, odd encodings, depth, size."""
-    laughs = (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
-              + b"".join(b'<!ENTITY %s "%s">' % (bytes([98 + i]), (b"&" + bytes([97 + i]) + b";")
-                                                                  * 10) for i in range(8))
-              + b"]><" + root.encode() + b">&i;</" + root.encode() + b">")
-    r = root.encode()
-    return [
-        ("billion-laughs", laughs),
-        ("external-entity", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM '
-                            b'"file:///etc/passwd">]><' + r + b">&e;</" + r + b">"),
-        ("external-dtd", b'<?xml version="1.0"?><!DOCTYPE x SYSTEM "http://127.0.0.1:9/x.dtd">'
-                         b"<" + r + b"/>"),
-        ("parameter-entity", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY % p SYSTEM '
-                             b'"http://127.0.0.1:9/p">%p;]><' + r + b"/>"),
-        ("deep", b"<" + r + b">" + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</" + r + b">"),
-        ("wide", b"<" + r + b">" + b"<a/>" * 200_000 + b"</" + r + b">"),
-        ("utf16", ('<?xml version="1.0" encoding="UTF-16"?><' + root + "/>").encode("utf-16")),
-        ("encoding-lie", b'<?xml version="1.0" encoding="UTF-16"?><' + r + b"/>"),
-        ("encoding-unknown", b'<?xml version="1.0" encoding="x-no-such"?><' + r + b"/>"),
-        ("encoding-ebcdic", b'<?xml version="1.0" encoding="cp500"?><' + r + b"/>"),
-        ("bom-utf8", b"\xef\xbb\xbf<" + r + b"/>"),
-        ("bad-utf8", b"<" + r + b">\xff\xfe</" + r + b">"),
-        ("pi-and-cdata", b"<?xml-stylesheet href='x'?><" + r + b"><![CDATA[<x>]]></" + r + b">"),
-        ("namespaced", b'<n:' + r + b' xmlns:n="urn:x"/>'),
-        ("attrs-huge", b"<" + r + b" " + b" ".join(b"a%d='x'" % i for i in range(20_000))
-         + b"/>"),
-        ("unclosed", b"<" + r + b">"), ("empty", b""), ("not-xml", b"{\"json\": true}"),
-        ("html", b"<html><body><h1>502 Bad Gateway</h1></body></html>"),
-        ("nul", b"<" + r + b">\x00</" + r + b">"),
-        ("size-over", b"<" + r + b">" + b"A" * (17 * 1024 * 1024) + b"</" + r + b">"),
-    ]
+    return [(label, xml_case(label, root)) for label in XML_LABELS]
 
 
 def json_cases() -> list[Case]:

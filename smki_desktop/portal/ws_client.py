@@ -271,7 +271,7 @@ class WsPortal:
         def rid(data: bytes) -> str:
             try:
                 return str(json.loads(data)["request_id"])
-            except (ValueError, KeyError) as exc:
+            except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
                 raise W.XmlMessageError(f"no request id ({exc})") from None
 
         return self.http.request("POST", "/portal/batch-upload", zip_bytes,
@@ -285,7 +285,7 @@ class WsPortal:
         def ref(body: bytes) -> str:
             try:
                 return str(json.loads(body)["reference"])
-            except (ValueError, KeyError) as exc:
+            except (ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
                 raise W.XmlMessageError(f"no reference ({exc})") from None
 
         return self.http.request("POST", "/portal/adt-upload", data,

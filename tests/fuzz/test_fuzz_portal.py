@@ -76,6 +76,8 @@ REPLIES: dict[str, Reply] = {
     "empty-200": Reply(200, b""),
     "html-200": Reply(200, b"<html><body>Welcome to nginx</body></html>"),
     "json-200": Reply(200, b'{"request_id": {"nested": [1, 2]}}'),
+    "json-scalar-200": Reply(200, b"0"),
+    "json-list-200": Reply(200, b'["request_id"]'),
     "json-deep-200": Reply(200, b"[" * 50_000 + b"]" * 50_000),
     "error-in-200": Reply(200, b"<ErrorResponse><ErrorCode>E1:X</ErrorCode></ErrorResponse>"),
     "error-garbage": Reply(200, b"<ErrorResponse>" + b"<a>" * 5000),

@@ -576,5 +576,5 @@ def parse_manifest(data: bytes, source: str = "manifest") -> Manifest:
             for p in doc["parts"]
         )
         return Manifest(str(doc["batch"]), str(doc["environment"]), int(doc["total"]), parts)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # Overflow: int(Infinity)
         raise InputError(f"{source}: missing or wrong field ({exc}).") from None

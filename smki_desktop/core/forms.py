@@ -301,7 +301,7 @@ def schema_from_dict(doc: Mapping[str, Any]) -> FormSchema:
         return FormSchema(form=form, version=version, role=str(doc.get("role", form)),
                           title=str(doc["title"]), intro=str(doc.get("intro", "")),
                           pages=tuple(pages), raw=dict(doc))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise InputError(f"Form schema is malformed: {exc!r}") from exc
 
 

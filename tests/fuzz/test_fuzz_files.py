@@ -346,3 +346,16 @@ def test_device_csr_with_unreadable_subject_is_a_finding() -> None:
     bad_oid = der.replace(bytes.fromhex("060355042d"), bytes.fromhex("060355aa2d"))
     code, reason, *_ = check_device_csr(bad_oid, ["ESME"])
     assert code == "subject", (code, reason)
+
+
+@pytest.mark.parametrize("name,doc,key", [
+    ("batch manifest (parse_manifest)", BATCH_MANIFEST, "total"),
+    ("ADT profile (Profile.from_json)", _shipped("adt", "adt-file", "1.json"), "max_rows"),
+    ("form schema (schema_from_json)", _shipped("forms", "aro-v1.json"), "version"),
+])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_infinity_where_a_whole_number_is_expected(name: str, doc: dict, key: str,  # type: ignore[type-arg]
+                                                   value: float) -> None:
+    """Found by the long run: int(Infinity) raised OverflowError out of these parsers."""
+    clean_end(name, JSON_PARSERS[name], json.dumps({**doc, key: value}).encode(),
+              input_error=True)

@@ -88,7 +88,7 @@ class Profile:
             raise InputError(f"{source}: a profile is a JSON object.")
         try:
             return cls.from_dict(data, source)
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
             # a value of the wrong type where from_dict does not check it field by field
             raise InputError(f"{source}: a field is malformed ({type(exc).__name__}: "
                              f"{exc}).") from None

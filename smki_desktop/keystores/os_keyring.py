@@ -80,15 +80,6 @@ def resolve_key_ref(db: Database, environment: Environment, key_ref: str,
     return info
 
 
-def _refuse_other_environments_key(db: Database, environment: Environment, ref: str) -> None:
-    """A key id that only the other environment holds (its database sits beside this one,
-    ROOT/<env>/smki.sqlite3) is refused naming both environments, not reported missing."""
-    other = Environment.LIVE if environment is Environment.TEST else Environment.TEST
-    there = db.path.parent.parent / other.value / db.path.name
-    if key_ids_elsewhere(there, ref):
-        require_same(environment, other, f"Key {ref[:16]}")
-
-
 class OsKeyringKeyStore:
     location = KeyLocation.OS_KEYRING
 
@@ -244,3 +235,12 @@ class OsKeyringKeyStore:
         (self.keys_dir / info.location_ref).unlink(missing_ok=True)
         with self.db.transaction() as c:
             c.execute("DELETE FROM keys WHERE key_id=?", (info.key_id,))
+
+
+def _refuse_other_environments_key(db: Database, environment: Environment, ref: str) -> None:
+    """A key id that only the other environment holds (its database sits beside this one,
+    ROOT/<env>/smki.sqlite3) is refused naming both environments, not reported missing."""
+    other = Environment.LIVE if environment is Environment.TEST else Environment.TEST
+    there = db.path.parent.parent / other.value / db.path.name
+    if key_ids_elsewhere(there, ref):
+        require_same(environment, other, f"Key {ref[:16]}")

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from smki_desktop.core.errors import EnvironmentMismatch
+from smki_desktop.core.errors import EnvironmentMismatch, NotFound
 from smki_desktop.core.keys import KeyType, KeyUsage
 from smki_desktop.keystores.errors import KeyEntryMissing
 from smki_desktop.services import keys as key_service
@@ -68,6 +68,7 @@ def test_test_key_invisible_and_unusable_from_live(ctx, live_ctx) -> None:
     with pytest.raises(EnvironmentMismatch) as e:
         live_ctx.keystore.get(info.key_id)
     assert "Test" in e.value.message and "Live" in e.value.message
+    assert not isinstance(e.value, NotFound)
     # even if the Test key's file and record were copied into Live, Live refuses it
     row = ctx.db.conn().execute("SELECT * FROM keys WHERE key_id=?", (info.key_id,)).fetchone()
     live_ctx.db.conn().execute(

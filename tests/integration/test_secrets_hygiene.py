@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -60,6 +61,7 @@ def _key_secrets(ctx, key_id: str) -> dict[str, bytes]:  # type: ignore[no-untyp
     return out
 
 
+@pytest.mark.slow
 def test_no_secret_anywhere_after_full_workflows(data_root: Path, tmp_path: Path) -> None:
     tmpdir, out = tmp_path / "tmpdir", tmp_path / "out"
     tmpdir.mkdir()

@@ -1,4 +1,6 @@
-"""Fuzz run set-up: the hypothesis profile (SMKI_FUZZ=short|long) and the figures."""
+"""Fuzz run figures: the hostile inputs per parser, printed by the long run (and written to
+$SMKI_FUZZ_REPORT when set). The hypothesis profile (SMKI_FUZZ=short|long) is applied per
+test by `harness.FUZZ`, so other tests' hypothesis settings are not changed."""
 
 from __future__ import annotations
 
@@ -6,11 +8,8 @@ import json
 import os
 
 import pytest
-from hypothesis import settings
 
 from tests.fuzz.harness import LONG, TALLY
-
-settings.load_profile("long" if LONG else "short")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -38,7 +38,10 @@ from tests.support.softhsm import MODULE, FixedPin, softhsm_token
 def private_keyring(tmp_path: Path) -> Iterator[SecretServiceSession]:
     """A Secret Service of this test's own (the session's keyring stays untouched)."""
     with secret_service_env(tmp_path / "kr") as session:
-        yield session
+        try:
+            yield session
+        finally:  # also a daemon the bus started by activation (not in session.pids)
+            _kill_daemon(session)
 
 
 def _daemon_pids(session: SecretServiceSession) -> list[int]:

@@ -568,8 +568,10 @@ def build_manifest(manifest: Manifest) -> bytes:
 def parse_manifest(data: bytes, source: str = "manifest") -> Manifest:
     try:
         doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: also a 5,000-digit number
         raise InputError(f"{source}: not a JSON manifest ({exc}).") from None
+    except RecursionError:
+        raise InputError(f"{source}: not a JSON manifest (nested too deeply).") from None
     if not isinstance(doc, dict) or doc.get("format") != MANIFEST_FORMAT:
         raise InputError(f"{source}: format is not {MANIFEST_FORMAT!r}.")
     try:
@@ -579,5 +581,5 @@ def parse_manifest(data: bytes, source: str = "manifest") -> Manifest:
             for p in doc["parts"]
         )
         return Manifest(str(doc["batch"]), str(doc["environment"]), int(doc["total"]), parts)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # Overflow: int(Infinity)
         raise InputError(f"{source}: missing or wrong field ({exc}).") from None

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from smki_desktop.core.batch_formats import decode_base64_text
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.eui import Eui64, EuiRange
+from smki_desktop.core.spreadsheet import safe_cell
 from smki_desktop.core.wording import not_utf8
 
 MAX_CERTS_PER_DEVICE = 100
@@ -255,7 +256,8 @@ def reject_report_csv(rejections: Iterable[Rejection]) -> bytes:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(("source", "locator", "device_eui", "usage", "code", "reason"))
     for r in rejections:
-        w.writerow((r.source, r.locator, r.eui, r.usage, r.code, r.reason))
+        w.writerow(tuple(safe_cell(v) for v in (r.source, r.locator, r.eui, r.usage, r.code,
+                                                r.reason)))
     return out.getvalue().encode("utf-8")
 
 

@@ -383,7 +383,7 @@ def schema_from_dict(doc: Mapping[str, Any]) -> FormSchema:
         return FormSchema(form=form, version=version, role=str(doc.get("role", form)),
                           title=str(doc["title"]), intro=str(doc.get("intro", "")),
                           pages=tuple(pages), raw=dict(doc))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise InputError(f"Form schema is malformed: {exc!r}") from exc
 
 
@@ -392,6 +392,8 @@ def schema_from_json(data: bytes | str) -> FormSchema:
         doc = json.loads(data)
     except json.JSONDecodeError as exc:
         raise InputError(f"Form schema is not JSON: line {exc.lineno}: {exc.msg}") from exc
+    except (ValueError, RecursionError) as exc:  # e.g. a 5,000-digit number, deep nesting
+        raise InputError(f"Form schema is not usable JSON: {type(exc).__name__}") from None
     return schema_from_dict(doc)
 
 

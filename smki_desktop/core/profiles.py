@@ -153,6 +153,8 @@ def parse_profile(text: str | bytes, expected: Environment | None = None) -> Smk
         doc = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"Profile: not valid JSON ({exc}).") from None
+    except RecursionError:
+        raise InputError("Profile: not valid JSON (nested too deeply).") from None
     if not isinstance(doc, dict):
         raise InputError("Profile: expected a JSON object.")
     if doc.get("format") != PROFILE_FORMAT:

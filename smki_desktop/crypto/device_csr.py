@@ -216,8 +216,12 @@ def check_device_csr(der: bytes, hw_types: Iterable[str], verify: bool = True) -
         usage = _usage_of(ku_ext.value)  # type: ignore[arg-type]
     if csr.signature_algorithm_oid != _ECDSA_SHA256_OID:
         return ("sig-alg", "not signed with ecdsa-with-SHA256", eui, usage, key_id, hw)
-    if len(csr.subject) != 0:
-        return ("subject", f"the subject must be empty, not {csr.subject.rfc4514_string()!r}",
+    try:
+        subject = csr.subject  # parsed lazily: a malformed Name raises only here
+    except (ValueError, TypeError) as exc:
+        return ("subject", f"unreadable subject ({exc})", eui, usage, key_id, hw)
+    if len(subject) != 0:
+        return ("subject", f"the subject must be empty, not {subject.rfc4514_string()!r}",
                 eui, usage, key_id, hw)
     tbs = csr.tbs_certrequest_bytes
     if _EXT_REQ_OID not in tbs:

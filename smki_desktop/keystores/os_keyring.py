@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store.atomic import write_atomic
 from smki_desktop.store.db import Database
+from smki_desktop.store.repos.keys import key_ids_elsewhere
 
 _ALLOWED = {
     KeyType.EC_P256: {KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT, KeyUsage.FILE_SIGNING},
@@ -70,6 +71,7 @@ def resolve_key_ref(db: Database, environment: Environment, key_ref: str,
         params.append(location.value)
     rows = db.conn().execute(sql, params).fetchall()
     if not rows:
+        _refuse_other_environments_key(db, environment, ref)
         raise NotFound(f"No key with id {key_ref} in the {environment.label} environment.")
     if len(rows) > 1:
         ids = ", ".join(r["key_id"][:16] for r in rows)
@@ -319,3 +321,12 @@ class OsKeyringKeyStore:
         (self.keys_dir / info.location_ref).unlink(missing_ok=True)
         with self.db.transaction() as c:
             c.execute("DELETE FROM keys WHERE key_id=?", (info.key_id,))
+
+
+def _refuse_other_environments_key(db: Database, environment: Environment, ref: str) -> None:
+    """A key id that only the other environment holds (its database sits beside this one,
+    ROOT/<env>/smki.sqlite3) is refused naming both environments, not reported missing."""
+    other = Environment.LIVE if environment is Environment.TEST else Environment.TEST
+    there = db.path.parent.parent / other.value / db.path.name
+    if key_ids_elsewhere(there, ref):
+        require_same(environment, other, f"Key {ref[:16]}")

@@ -135,9 +135,10 @@ def test_live_refuses_test_key_and_test_credential(ctx, live_ctx, tmp_path: Path
     test_aro = make_aro(ctx, tmp_path / "t")
     set_profiles(live_ctx)
     f = _template(ctx, tmp_path)
-    # a Test key offered to Live: Live's store does not even know it
-    with pytest.raises(NotFound, match="Live environment"):
+    # a Test key offered to Live: Live's store does not hold it, and says whose it is
+    with pytest.raises(EnvironmentMismatch, match=r"Test environment.*Live environment") as e:
         adt_service.sign_file(live_ctx, f, test_aro.key.key_id)
+    assert not isinstance(e.value, NotFound)
     # a Live key whose certificate chains to the Test root, with Live anchors set up
     live_aro = make_aro(live_ctx, tmp_path / "l")
     from smki_desktop.crypto.demo_pki import issue

@@ -64,8 +64,11 @@ def test_key_signs_and_verifies_and_id_is_spki_hash(ctx) -> None:
 def test_test_key_invisible_and_unusable_from_live(ctx, live_ctx) -> None:
     info = key_service.generate_key(ctx, KeyUsage.SIGNING, "test-only").key
     assert key_service.list_keys(live_ctx) == []
-    with pytest.raises(NotFound):
+    # asked for by id in Live, it is named as the Test environment's (not "missing")
+    with pytest.raises(EnvironmentMismatch) as e:
         live_ctx.keystore.get(info.key_id)
+    assert "Test" in e.value.message and "Live" in e.value.message
+    assert not isinstance(e.value, NotFound)
     # even if the Test key's file and record were copied into Live, Live refuses it
     row = ctx.db.conn().execute("SELECT * FROM keys WHERE key_id=?", (info.key_id,)).fetchone()
     live_ctx.db.conn().execute(

@@ -82,9 +82,16 @@ class Profile:
             data = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InputError(f"{source}: not JSON ({exc}).") from None
+        except RecursionError:
+            raise InputError(f"{source}: not JSON (nested too deeply).") from None
         if not isinstance(data, dict):
             raise InputError(f"{source}: a profile is a JSON object.")
-        return cls.from_dict(data, source)
+        try:
+            return cls.from_dict(data, source)
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+            # a value of the wrong type where from_dict does not check it field by field
+            raise InputError(f"{source}: a field is malformed ({type(exc).__name__}: "
+                             f"{exc}).") from None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "profile") -> Profile:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.spreadsheet import safe_cell
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
@@ -153,7 +154,7 @@ def rows_to_csv(rows: Sequence[Row]) -> bytes:
     out = io.StringIO(newline="")
     w = csv.writer(out, lineterminator="\n")
     w.writerow(COLUMNS)
-    w.writerows(rows)
+    w.writerows([safe_cell(v) for v in r] for r in rows)  # no formula from a file name
     return out.getvalue().encode("utf-8")
 
 

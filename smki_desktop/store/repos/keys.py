@@ -1,9 +1,12 @@
-"""What depends on a key (certificates, credentials, CSRs), and its flags: the SQL the key
-life-cycle service needs, with typed rows in and out."""
+"""Key rows: what depends on a key (certificates, credentials, CSRs) and its flags, for the key
+life-cycle service; and, read-only in ANOTHER environment's database, whether a key id (or a
+prefix) is held there, so that a key of the other environment offered here is named as such."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from smki_desktop.store.db import Database
 
@@ -60,3 +63,23 @@ def set_flags(db: Database, env: str, key_id: str, flags: tuple[str, ...]) -> No
     with db.transaction() as c:
         c.execute("UPDATE keys SET flags=? WHERE environment=? AND key_id=?",
                   (",".join(flags), env, key_id))
+
+
+
+def key_ids_elsewhere(path: Path, prefix: str) -> list[str]:
+    """Key ids starting with `prefix` in the database at `path` (read-only; [] when there is
+    no such database or it cannot be read)."""
+    if not path.is_file():
+        return []
+    try:
+        con = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return []
+    try:
+        rows = con.execute("SELECT key_id FROM keys WHERE substr(key_id, 1, ?) = ?",
+                           (len(prefix), prefix)).fetchall()
+        return [str(r[0]) for r in rows]
+    except sqlite3.Error:
+        return []
+    finally:
+        con.close()

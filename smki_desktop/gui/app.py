@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -95,9 +96,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(root, env, first_run=not args.no_first_run, start_page=args.page)
     window.show()
     if args.quit_after_idle:
-        # benchmark mode: quit as soon as the event loop is idle after showing the window
-        QTimer.singleShot(0, app.quit)
+        # benchmark mode: as soon as the event loop is idle after showing the window, say when
+        # (wall clock and CPU time, for bench/bench_startup.py) and quit
+        QTimer.singleShot(0, lambda: (_report_idle(), app.quit()))
     return int(app.exec())
+
+
+def _report_idle() -> None:
+    sys.stdout.write(f"idle-at {time.time():.6f} cpu {time.process_time():.6f}\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,7 +124,7 @@ class AppContext:
         row = c.execute("SELECT value FROM settings WHERE name='installation_id'").fetchone()
         if row:
             return str(row["value"])
-        new = uuid.uuid4().hex
+        new = secrets.token_hex(16)  # 128 random bits, as uuid4 gave (uuid costs each start)
         c.execute("INSERT OR IGNORE INTO settings(name, value) VALUES('installation_id', ?)",
                   (new,))
         row = c.execute("SELECT value FROM settings WHERE name='installation_id'").fetchone()

@@ -187,12 +187,14 @@ class MainWindow(QMainWindow):
     def _build_menu(self) -> None:
         m = self.menuBar().addMenu("&File")
         self.switch_action = QAction("Switch environment…", self)
-        self.switch_action.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        # setShortcuts (plural): PySide's setShortcut would build its whole `Qt` namespace
+        # (~15 ms) at start to weigh its overloads
+        self.switch_action.setShortcuts([QKeySequence("Ctrl+Shift+E")])
         self.switch_action.triggered.connect(self.request_switch)
         m.addAction(self.switch_action)
         m.addSeparator()
         quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setShortcuts(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         m.addAction(quit_action)
         help_menu = self.menuBar().addMenu("&Help")

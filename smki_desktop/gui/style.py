@@ -168,21 +168,18 @@ def add_action_icons(widgets: Iterable[QPushButton | QToolButton | QAction]) -> 
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         return 0
-    style = app.style()
     done = 0
     for w in widgets:
-        if not w.icon().isNull():
-            continue
         name = icon_name_for(w.text())
-        if name is None:
+        if name is None or not w.icon().isNull():
             continue
+        style = app.style()  # asked only when needed: the Dashboard shown at start has none
         w.setIcon(style.standardIcon(getattr(style.StandardPixmap, name)))
         done += 1
     return done
 
 
 def decorate(widget: QWidget) -> int:
-    """Icons on the main actions of a page (its push and tool buttons)."""
-    buttons: list[QPushButton | QToolButton] = [*widget.findChildren(QPushButton),
-                                                *widget.findChildren(QToolButton)]
-    return add_action_icons(buttons)
+    """Icons on the main actions of a page (its push buttons: one walk over the page's
+    children, each wrapped for Python on the way, so not a second one for tool buttons)."""
+    return add_action_icons(widget.findChildren(QPushButton))

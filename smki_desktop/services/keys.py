@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
 from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
 from smki_desktop.services.context import AppContext
+
+if TYPE_CHECKING:  # (core.audit is loaded when a record is written)
+    from smki_desktop.core.audit import AuditEntry
 
 # `services.crossing` (and with it cryptography's X.509 modules) is imported by generate_key
 # when a key is made: the Dashboard shown at start-up lists keys and should not pay for it.

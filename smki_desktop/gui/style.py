@@ -13,7 +13,6 @@ the palettes are built from colour tables, so that neither Python's `QStyle` typ
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Sequence
 
 from smki_desktop.gui.qt import (
@@ -77,23 +76,23 @@ QListWidget#sidebar::item:selected { background: palette(highlight);
 QLabel#environmentBanner { font-weight: bold; padding: 6px; }
 """
 
-# Standard icons on the main actions, matched by the start of a button's or action's text (no
-# page needs code for it; a button that already has an icon keeps it).
-_ACTION_ICONS: Sequence[tuple[str, str]] = (
-    (r"(generate|new|create|add|nominate|make)\b", "SP_FileDialogNewFolder"),
-    (r"(import|open|load|choose|browse)\b", "SP_DialogOpenButton"),
-    (r"(save|export|back ?up|write)\b", "SP_DialogSaveButton"),
-    (r"(delete|remove|discard|archive)\b", "SP_TrashIcon"),
-    (r"(refresh|reload|check again|retry)\b", "SP_BrowserReload"),
-    (r"(sign|verify|validate|check|lint|test)\b", "SP_DialogApplyButton"),
-    (r"(send|submit|upload|publish)\b", "SP_ArrowForward"),
-    (r"(copy)\b", "SP_FileIcon"),
-    (r"(cancel|stop|quit|close)\b", "SP_DialogCancelButton"),
-    (r"(switch)\b", "SP_BrowserReload"),
-    (r"(about)\b", "SP_MessageBoxInformation"),
-    (r"(help|welcome)\b", "SP_DialogHelpButton"),
-)
-_ICON_RES = [(re.compile(p, re.IGNORECASE), name) for p, name in _ACTION_ICONS]
+# Standard icons on the main actions, chosen by the first word of a button's or action's text
+# (no page needs code for it; a button that already has an icon keeps it).
+_ACTION_ICONS: dict[str, str] = {
+    **dict.fromkeys(("generate", "new", "create", "add", "nominate", "make"),
+                    "SP_FileDialogNewFolder"),
+    **dict.fromkeys(("import", "open", "load", "choose", "browse"), "SP_DialogOpenButton"),
+    **dict.fromkeys(("save", "export", "back", "backup", "write"), "SP_DialogSaveButton"),
+    **dict.fromkeys(("delete", "remove", "discard", "archive"), "SP_TrashIcon"),
+    **dict.fromkeys(("refresh", "reload", "retry", "switch"), "SP_BrowserReload"),
+    **dict.fromkeys(("sign", "verify", "validate", "check", "lint", "test"),
+                    "SP_DialogApplyButton"),
+    **dict.fromkeys(("send", "submit", "upload", "publish"), "SP_ArrowForward"),
+    "copy": "SP_FileIcon",
+    **dict.fromkeys(("cancel", "stop", "quit", "close"), "SP_DialogCancelButton"),
+    "about": "SP_MessageBoxInformation",
+    **dict.fromkeys(("help", "welcome"), "SP_DialogHelpButton"),
+}
 
 
 def app_icon() -> QIcon:
@@ -155,11 +154,8 @@ def apply(app: QApplication, *, style_set: bool = False) -> str:
 
 def icon_name_for(text: str) -> str | None:
     """The standard icon (a QStyle.StandardPixmap name) for an action's text, if any."""
-    words = text.replace("&", "").strip().lower()
-    for rx, name in _ICON_RES:
-        if rx.match(words):
-            return name
-    return None
+    words = text.replace("&", "").split(maxsplit=1)
+    return _ACTION_ICONS.get(words[0].lower().strip(".…:")) if words else None
 
 
 def add_action_icons(widgets: Iterable[QPushButton | QToolButton | QAction]) -> int:

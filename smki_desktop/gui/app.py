@@ -9,12 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smki_desktop import __version__
 from smki_desktop.core.environment import Environment
 from smki_desktop.services.context import default_data_root
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.qt import QCoreApplication
 
 GUI_STATE = "gui-state.json"
 DESKTOP_ID = "uk.org.smki.SmkiDesktop"  # packaging/uk.org.smki.SmkiDesktop.desktop
@@ -79,9 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from smki_desktop.gui import style
     from smki_desktop.gui.qt import QApplication, QTimer
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing or QApplication(style.qt_argv(sys.argv))
     assert isinstance(app, QApplication)
-    style.apply(app)
+    style.apply(app, style_set=existing is None)
     app.setApplicationName("SMKI Desktop")
     app.setOrganizationName("smki-desktop")
     app.setApplicationVersion(__version__)
@@ -95,9 +101,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(root, env, first_run=not args.no_first_run, start_page=args.page)
     window.show()
     if args.quit_after_idle:
-        # benchmark mode: quit as soon as the event loop is idle after showing the window
-        QTimer.singleShot(0, app.quit)
+        # benchmark mode: as soon as the event loop is idle after showing the window, say when
+        # (wall clock and CPU time, for bench/bench_startup.py) and quit
+        QTimer.singleShot(0, lambda: _report_idle(app))
     return int(app.exec())
+
+
+def _report_idle(app: QCoreApplication) -> None:
+    sys.stdout.write(f"idle-at {time.time():.6f} cpu {time.process_time():.6f}\n")
+    sys.stdout.flush()
+    app.quit()
 
 
 if __name__ == "__main__":

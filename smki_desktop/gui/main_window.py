@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.gui import help_texts, texts
+from smki_desktop.gui import help_texts, style, texts
 from smki_desktop.gui.accessibility import name_controls
 from smki_desktop.gui.app import remember_environment
 from smki_desktop.gui.jobs import JobRunner
@@ -114,9 +114,11 @@ class Banner(QLabel):
     def __init__(self, env: Environment) -> None:
         super().__init__(texts.BANNER[env])
         self.setObjectName("environmentBanner")
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setStyleSheet(texts.BANNER_STYLE[env] + "font-weight:bold; padding:6px;")
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        # centred, bold and without a context menu through the style sheet (gui/style.py has
+        # the rest): Qt sets these properties itself, so the start does not build `Qt`'s enums
+        self.setStyleSheet(texts.BANNER_STYLE[env] + "qproperty-alignment: AlignCenter; "
+                           "qproperty-contextMenuPolicy: NoContextMenu; font-weight: bold; "
+                           "padding: 6px;")
         self.setAccessibleName(f"{env.label} environment")
 
     def setVisible(self, visible: bool) -> None:
@@ -186,6 +188,7 @@ class MainWindow(QMainWindow):
         self.ctx: AppContext | None = None
         self.pages: list[QWidget] = []
         self.resize(1180, 760)
+        self.setStyleSheet(style.STYLE_SHEET)  # one look for every page and dialog in it
         screen = QGuiApplication.primaryScreen()
         if screen is not None:  # never larger than the screen (a 1024x700 laptop)
             area = screen.availableGeometry()
@@ -286,12 +289,14 @@ class MainWindow(QMainWindow):
     def _build_menu(self) -> None:
         m = self.menuBar().addMenu("&File")
         self.switch_action = QAction("Switch environment…", self)
-        self.switch_action.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        # setShortcuts (plural): PySide's setShortcut would build its whole `Qt` namespace
+        # (~15 ms) at start to weigh its overloads
+        self.switch_action.setShortcuts([QKeySequence("Ctrl+Shift+E")])
         self.switch_action.triggered.connect(self.request_switch)
         m.addAction(self.switch_action)
         m.addSeparator()
         quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setShortcuts(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         m.addAction(quit_action)
         help_menu = self.menuBar().addMenu("&Help")
@@ -306,6 +311,8 @@ class MainWindow(QMainWindow):
         self.about_action = QAction("&About SMKI Desktop", self)
         self.about_action.triggered.connect(self.open_about)
         help_menu.addAction(self.about_action)
+        for menu in (m, help_menu):  # standard icons, made when a menu is first opened
+            menu.aboutToShow.connect(lambda menu=menu: style.add_action_icons(menu.actions()))
         self.officer_label = QLabel("")
         self.statusBar().addWidget(self.officer_label)
 
@@ -320,10 +327,7 @@ class MainWindow(QMainWindow):
         body.setContentsMargins(0, 0, 0, 0)
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
-        self.sidebar.setFixedWidth(190)
-        self.sidebar.setStyleSheet(
-            "QListWidget#sidebar { font-size: 11pt; border: none; background: palette(base); }"
-            "QListWidget#sidebar::item { padding: 7px 12px; }")
+        self.sidebar.setFixedWidth(190)  # its look: the app's style sheet (gui/style.py)
         self.sidebar.setAccessibleName("Pages")
         self.stack = QStackedWidget()
         body.addWidget(self.sidebar)
@@ -375,6 +379,8 @@ class MainWindow(QMainWindow):
                 widget = page_cls(self.services)
             except Exception:
                 widget = ErrorPage(entry.module, traceback.format_exc())
+            else:
+                style.decorate(widget)  # standard icons on the page's main actions
         old = self.stack.widget(row)
         self.stack.insertWidget(row, PageFrame(entry, widget))
         self.ui_state.restore_page(entry.module, widget)

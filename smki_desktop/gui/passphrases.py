@@ -11,22 +11,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.gui.jobs import current_job_name
-from smki_desktop.gui.qt import (
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QObject,
-    Qt,
-    QVBoxLayout,
-    QWidget,
-    Signal,
-    Slot,
-)
+from smki_desktop.gui.qt import QObject, QWidget, Signal, Slot
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.passphrase_dialog import PassphraseDialog
 
 
 @dataclass(eq=False)
@@ -37,48 +29,6 @@ class _Question:
     answered: threading.Event = field(default_factory=threading.Event)
     answer: str | None = None
     mismatch: bool = False
-
-
-class PassphraseDialog(QDialog):
-    """A small modal dialog: what is asked (the token's name is in the prompt), what for, one
-    password field (two when the value must be typed again), OK and Cancel."""
-
-    def __init__(self, prompt: str, purpose: str, confirm: bool,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("passphraseDialog")
-        self.setWindowTitle(prompt)
-        self.setWindowModality(Qt.WindowModality.ApplicationModal)
-        layout = QVBoxLayout(self)
-        self.question = QLabel(prompt + (f"\n\nNeeded to: {purpose}." if purpose else ""))
-        self.question.setWordWrap(True)
-        layout.addWidget(self.question)
-        form = QFormLayout()
-        self.secret = QLineEdit()
-        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.secret.setAccessibleName(prompt)
-        form.addRow("&PIN or passphrase", self.secret)
-        self.again: QLineEdit | None = None
-        if confirm:
-            self.again = QLineEdit()
-            self.again.setEchoMode(QLineEdit.EchoMode.Password)
-            form.addRow("&Again", self.again)
-        layout.addLayout(form)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
-        self.secret.setFocus()
-
-    def take(self) -> tuple[str, bool]:
-        """The value typed (and whether the two entries differ), clearing the fields."""
-        value = self.secret.text()
-        differs = self.again is not None and self.again.text() != value
-        self.secret.clear()
-        if self.again is not None:
-            self.again.clear()
-        return value, differs
 
 
 class GuiPassphrases(QObject):
@@ -125,13 +75,16 @@ class GuiPassphrases(QObject):
 
     # -- GUI thread --------------------------------------------------------------------------
     def _dialog_for(self, q: _Question) -> PassphraseDialog:
+        # the dialog's module is loaded when something is first asked, not at start
+        from smki_desktop.gui.passphrase_dialog import PassphraseDialog
+
         return PassphraseDialog(q.prompt, q.purpose, q.confirm, self._window)
 
     def _run_modal(self, q: _Question) -> None:
         dlg = self._dialog_for(q)
         self.dialog = dlg
         try:
-            if dlg.exec() == QDialog.DialogCode.Accepted.value:
+            if dlg.exec() == dlg.DialogCode.Accepted.value:
                 q.answer, q.mismatch = dlg.take()
             else:
                 dlg.take()
@@ -147,7 +100,7 @@ class GuiPassphrases(QObject):
         self.dialog = dlg
 
         def finished(code: int) -> None:
-            if code == QDialog.DialogCode.Accepted.value:
+            if code == dlg.DialogCode.Accepted.value:
                 q.answer, q.mismatch = dlg.take()
             else:
                 dlg.take()

@@ -1,9 +1,10 @@
 """The one place that imports Qt. Everything in `gui` imports Qt names from here.
 
 Names are resolved on first use (PEP 562), so a module that needs only QtCore does not load
-QtWidgets. PySide6 itself builds all of a module's classes when it loads (its lazy type
-creation is turned off in `smki_desktop/__init__.py`: it crashed under threads), and Qt is
-touched only on the GUI thread; background jobs never import or call it.
+QtWidgets. PySide6 creates each Qt type when it is first used (lazy types, as PySide ships:
+see `smki_desktop/__init__.py`), and Qt is touched only on the GUI thread; background jobs never
+import or call it (the tests' SMKI_QT_THREAD_GUARD checks). `Qt` itself is handed out as a thin
+stand-in until one of its names is used (see `_LazyQtNamespace`).
 """
 
 from __future__ import annotations
@@ -179,7 +180,25 @@ _WHERE = {
 }
 
 
+class _LazyQtNamespace:
+    """`Qt` as modules get it from here at import: PySide builds its whole `Qt` namespace (about
+    90 enums, ~15 ms) the first time it is touched, so that cost is paid when a name in it is
+    first used, not by every module that imports it (the first window needs none)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        real = importlib.import_module("PySide6.QtCore").Qt
+        globals()["Qt"] = real  # modules importing `Qt` later get PySide's own
+        return getattr(real, name)
+
+    def __repr__(self) -> str:
+        return "<PySide6.QtCore.Qt, not built yet>"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "Qt":
+        return _LazyQtNamespace()
     try:
         module = _WHERE[name]
     except KeyError:

@@ -20,11 +20,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop import __version__
 from smki_desktop.core.audit import (
@@ -51,10 +47,33 @@ from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store.db import Database
 from smki_desktop.store.repos.audit import AuditRepo, WriterRow
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+# `cryptography` is imported by the functions below when a record is first written or checked:
+# every start of the GUI opens a context (and so an AuditLog) and should not pay for it before.
+
 _lock = threading.Lock()
 
 
+def _new_key() -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey.generate()
+
+
+def _private_key(b64: str) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(b64))
+
+
 def _public_raw(key: Ed25519PrivateKey) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
@@ -116,7 +135,7 @@ class AuditLog:
         anchor = self._load_anchor()
         migrating = False
         if anchor is None:
-            key = Ed25519PrivateKey.generate()
+            key = _new_key()
             pub = _public_raw(key)
             last = self.repo.last(c)
             signed_from = (last.seq + 1) if last else 1
@@ -146,7 +165,7 @@ class AuditLog:
                                        self.clock.now().isoformat(timespec="seconds")))
             self.secrets.set(self.folder_entry, FolderMark(
                 self.installation_id, lost, list(mark.acknowledged) if mark else []).to_text())
-        key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(anchor.key))
+        key = _private_key(anchor.key)
         self._anchor, self._key = anchor, key
         return anchor, key, migrating
 
@@ -245,7 +264,9 @@ class AuditLog:
         ]
 
     def _signature_check(self, anchor: AuditAnchor) -> Callable[[StoredRow], str | None]:
-        own = Ed25519PrivateKey.from_private_bytes(base64.b64decode(anchor.key)).public_key()
+        from cryptography.exceptions import InvalidSignature
+
+        own = _private_key(anchor.key).public_key()
         keys: dict[str, Ed25519PublicKey | None] = {anchor.writer: own}
 
         def problem(r: StoredRow) -> str | None:
@@ -292,8 +313,7 @@ class AuditLog:
             registered = self.repo.writer(anchor.writer)
             if rows and rows[-1].seq >= anchor.signed_from and (
                     registered is None
-                    or registered.public_key != _public_raw(
-                        Ed25519PrivateKey.from_private_bytes(base64.b64decode(anchor.key)))):
+                    or registered.public_key != _public_raw(_private_key(anchor.key))):
                 report.problems.append(
                     "This installation's writer key is not registered in the database as the "
                     "keyring records it: the writer registry was altered."

@@ -5,11 +5,13 @@ Both faces (GUI, CLI) open one with `open_context(env, data_root)`; every servic
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-import uuid
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
@@ -18,8 +20,10 @@ from smki_desktop.core.errors import Refusal
 from smki_desktop.core.party import OfficerProfile, PartyProfile
 from smki_desktop.core.ports import Clock, PassphraseProvider, SystemClock
 from smki_desktop.keystores.os_keyring import OsKeyringKeyStore
-from smki_desktop.services.audit import AuditLog
 from smki_desktop.store.db import Database
+
+if TYPE_CHECKING:
+    from smki_desktop.services.audit import AuditLog
 
 APP_NAME = "smki-desktop"
 
@@ -77,9 +81,16 @@ class AppContext:
         self._stamp_environment()
         self.keystore = OsKeyringKeyStore(env, self.paths.keys_dir, self.db, clock)
         self.installation_id = self._installation_id()
-        self.audit = AuditLog(self.db, self.keystore.secrets, env, clock, self._actor,
-                              self.installation_id, self.paths.env_dir)
         self._sweep_key_files()
+
+    @functools.cached_property
+    def audit(self) -> AuditLog:
+        """This environment's audit log, made when first used: a start that writes no record
+        (the main window opening on the Dashboard) does not load its modules."""
+        from smki_desktop.services.audit import AuditLog
+
+        return AuditLog(self.db, self.keystore.secrets, self.env, self.clock, self._actor,
+                        self.installation_id, self.paths.env_dir)
 
     def _sweep_key_files(self) -> None:
         """Key files a killed process left half-stored are completed or removed, audited."""
@@ -129,7 +140,7 @@ class AppContext:
         row = c.execute("SELECT value FROM settings WHERE name='installation_id'").fetchone()
         if row:
             return str(row["value"])
-        new = uuid.uuid4().hex
+        new = secrets.token_hex(16)  # 128 random bits, as uuid4 gave (uuid costs each start)
         c.execute("INSERT OR IGNORE INTO settings(name, value) VALUES('installation_id', ?)",
                   (new,))
         row = c.execute("SELECT value FROM settings WHERE name='installation_id'").fetchone()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
 from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
-from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
+
+if TYPE_CHECKING:  # (core.audit is loaded when a record is written)
+    from smki_desktop.core.audit import AuditEntry
+
+# `services.crossing` (and with it cryptography's X.509 modules) is imported by generate_key
+# when a key is made: the Dashboard shown at start-up lists keys and should not pay for it.
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,8 @@ def default_key_type(usage: KeyUsage) -> KeyType:
 
 def generate_key(ctx: AppContext, usage: KeyUsage, label: str,
                  key_type: KeyType | None = None) -> KeyGenerated:
+    from smki_desktop.services import crossing
+
     crossing.require_party(ctx, "New key")  # Live makes nothing without a Party profile
     info = ctx.keystore.generate(key_type or default_key_type(usage), usage, label)
     entry = ctx.audit.record(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.party import OfficerProfile, PartyProfile
 from smki_desktop.services.context import AppContext
+
+if TYPE_CHECKING:  # (core.audit is loaded when a record is written)
+    from smki_desktop.core.audit import AuditEntry
 
 
 @dataclass(frozen=True)

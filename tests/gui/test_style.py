@@ -7,7 +7,7 @@ import pytest
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.gui import style, texts
-from smki_desktop.gui.qt import QApplication, QPalette
+from smki_desktop.gui.qt import QApplication, QColor, QPalette, QPushButton, QVBoxLayout, QWidget
 
 
 @pytest.fixture
@@ -36,3 +36,55 @@ def test_banners_set_their_own_background_and_text() -> None:
     for env in Environment:
         css = texts.BANNER_STYLE[env]
         assert "background:" in css and "color:" in css
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    def lum(c: QColor) -> float:
+        def ch(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+        return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF())
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_palette_text_is_readable(scheme: str) -> None:
+    pal = style.palette(scheme)
+    r = QPalette.ColorRole
+    for fg, bg in ((r.WindowText, r.Window), (r.Text, r.Base), (r.ButtonText, r.Button),
+                   (r.HighlightedText, r.Highlight), (r.Link, r.Base)):
+        assert _contrast(pal.color(fg), pal.color(bg)) >= 4.5, (scheme, fg, bg)
+
+
+def test_banner_colours_are_readable_in_both_environments() -> None:
+    for env in Environment:
+        css = texts.BANNER_STYLE[env]
+        bg = QColor(css.split("background:")[1].split(";")[0].strip())
+        fg = QColor(css.split("color:")[1].split(";")[0].strip())
+        assert _contrast(fg, bg) >= 4.5, env
+
+
+def test_desktop_scheme_is_read_from_its_palette(app_style, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("SMKI_COLOR_SCHEME", raising=False)
+    app_style.setPalette(style.palette("dark"))
+    assert style.color_scheme(app_style) == "dark"
+    app_style.setPalette(style.palette("light"))
+    assert style.color_scheme(app_style) == "light"
+
+
+def test_main_actions_get_standard_icons(qtbot) -> None:  # type: ignore[no-untyped-def]
+    assert style.icon_name_for("&Generate key…") == "SP_FileDialogNewFolder"
+    assert style.icon_name_for("Export PEM") == "SP_DialogSaveButton"
+    assert style.icon_name_for("Sign file…") == "SP_DialogApplyButton"
+    assert style.icon_name_for("Party ID") is None
+    page = QWidget()
+    qtbot.addWidget(page)
+    lay = QVBoxLayout(page)
+    gen, other, keep = QPushButton("Generate key…"), QPushButton("Details"), QPushButton("Save")
+    keep.setIcon(style.app_icon())
+    for b in (gen, other, keep):
+        lay.addWidget(b)
+    kept = keep.icon().cacheKey()
+    assert style.decorate(page) == 1
+    assert not gen.icon().isNull() and other.icon().isNull()
+    assert keep.icon().cacheKey() == kept

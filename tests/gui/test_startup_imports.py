@@ -1,0 +1,34 @@
+"""Fast start (issue 15): the first window pays only for what the Dashboard needs. A fresh
+process opens the main window until its event loop is idle, then lists what was loaded: none of
+the heavy modules that other pages or actions use (X.509 and ASN.1 parsing, the chart library
+and numpy) may be among them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = ("cryptography.x509", "asn1crypto", "pyqtgraph", "numpy", "smki_desktop.services.crossing")
+
+SCRIPT = """
+import json, sys
+from smki_desktop.gui.app import main
+main(["--data-dir", sys.argv[1], "--no-first-run", "--quit-after-idle"])
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_first_window_loads_no_heavy_module(tmp_path: Path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("idle-at "), r.stdout  # the window was up and idle
+    loaded = json.loads(lines[-1])
+    assert "smki_desktop.gui.pages.dashboard" in loaded
+    heavy = [m for m in loaded if m.startswith(HEAVY)]
+    assert not heavy, f"loaded at start although the first page does not need them: {heavy}"

@@ -279,6 +279,15 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
         if not cn:
             raise InputError("Name: give the ARO's name (or set the officer profile).",
                              hint="field.name")
+    # refused before any key is made: a refused request leaves no orphan key behind
+    from smki_desktop.services import portal as portal_service
+
+    rec = portal_service.configured_endpoint(ctx)
+    use_sim = ctx.env is Environment.TEST and (rec is None or rec.source == "simulator")
+    if use_sim and purpose == "file-signing" and not register_id:
+        raise Refusal("Rule: the DCC issues a file-signing credential only to an officer it has "
+                      "verified, naming their register id; in Test the simulator does the same. "
+                      "Name the officer (a verified register entry).", hint="field.officer")
     if key_ref:
         from smki_desktop.services.keys import get_key
 
@@ -295,14 +304,6 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
         csr = build_credential_csr(signer, purpose, organisation=org, role_ou=role_ou,
                                    common_name=cn,
                                    register_id=register_id if purpose == "file-signing" else "")
-    from smki_desktop.services import portal as portal_service
-
-    rec = portal_service.configured_endpoint(ctx)
-    use_sim = ctx.env is Environment.TEST and (rec is None or rec.source == "simulator")
-    if use_sim and purpose == "file-signing" and not register_id:
-        raise Refusal("Rule: the DCC issues a file-signing credential only to an officer it has "
-                      "verified, naming their register id; in Test the simulator does the same. "
-                      "Name the officer (a verified register entry).", hint="field.officer")
     if use_sim:
         from smki_desktop.core import ws_xml as W
         from smki_desktop.portal.outbox import new_ref

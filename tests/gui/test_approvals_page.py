@@ -184,3 +184,40 @@ def test_officers_page_signs_register_changes_as_the_chosen_officer(window, qtbo
         "SELECT signer FROM officer_log WHERE officer_id=? AND action='suspend'",
         (team.aro,)).fetchone()["signer"]
     assert signer == team.sro
+
+
+def test_empty_inbox_says_where_requests_come_from(window) -> None:  # type: ignore[no-untyped-def]
+    inbox = window.go_to("Approvals")
+    inbox.refresh()
+    assert inbox.table.rowCount() == 0
+    assert "Certificates page" in inbox.details.placeholderText()
+    assert "Officers page" in inbox.actor.combo.currentText()
+    assert inbox.row_actions() == []
+
+
+def test_reject_shows_a_summary_before_signing(window, qtbot, cli_run, team) -> None:  # type: ignore[no-untyped-def]
+    """Rejecting is signed and final: like approving, it comes after a summary, and
+    cancelling the summary changes nothing; the row's menu offers the same actions."""
+    ctx = window.ctx
+    cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-92")
+    r = cli_run("--json", "revoke", "request", serial_of(cert), "--reason", "superseded",
+                "--justification", "replaced", "--as", team.aro, "--key", team.aro_key)
+    assert r.code == 0, r.err
+    rid = str(r.json()["id"])
+    inbox = window.go_to("Approvals")
+    inbox.refresh()
+    inbox.select(rid)
+    assert [t for t, _ in inbox.row_actions()] == ["Show details", "Approve (sign)…",
+                                                   "Reject…"]
+    inbox.actor.select(team.sro)
+    inbox.reject_reason.setText("not our certificate to revoke")
+    inbox.reject()
+    assert inbox.confirm is not None and inbox.confirm.isVisible()
+    assert "Reject" in inbox.confirm.windowTitle() and rid in inbox.confirm.windowTitle()
+    inbox.confirm.reject()
+    window.jobs.wait(10000)
+    assert revocation_state.get_view(ctx, rid).state == "waiting"
+    inbox.reject()
+    inbox.confirm.accept()
+    qtbot.waitUntil(lambda: "rejected by" in inbox.message.text(), timeout=20000)
+    assert revocation_state.get_view(ctx, rid).state == "rejected"

@@ -24,6 +24,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
 from smki_desktop.services import identity, revocation
 from smki_desktop.services import revocation_state as rstate
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
 
 COLUMNS = ["Request", "State", "Requested by", "Reason", "Urgency", "Certificates", "Expires"]
+EMPTY = ("No revocation requests yet. An ARO files one on the Certificates page (select a "
+         "certificate, then Revoke…); it waits here for an SRO's approval.")
+SELECT = "Select a request to see exactly what it would revoke."
 
 
 def request_html(v: rstate.RequestView, decoded: list[dict[str, Any]]) -> str:
@@ -92,6 +96,8 @@ class Page(QWidget):
         self.details = QTextEdit()
         self.details.setReadOnly(True)
         self.details.setObjectName("requestDetails")
+        self.details.setPlaceholderText(EMPTY)
+        wire_row_actions(self.table, self.row_actions, self.details.setFocus)
         buttons = QHBoxLayout()
         self.approve_button = QPushButton("&Approve (sign)…")
         self.reject_reason = QLineEdit()
@@ -132,6 +138,7 @@ class Page(QWidget):
                                       str(v.body.get("reason")), str(v.body.get("urgency")),
                                       certs, str(v.body.get("expires"))[:16]]):
                 self.table.setItem(i, j, QTableWidgetItem(text))
+        self.details.setPlaceholderText(SELECT if self.views else EMPTY)
         if keep is not None:
             self.select(keep.request_id)
         self.show_details()
@@ -167,6 +174,18 @@ class Page(QWidget):
         self.approve_button.setEnabled(waiting)
         self.reject_button.setEnabled(waiting)
         self.submit_button.setEnabled(v is not None and v.state == "approved")
+
+    def row_actions(self) -> list[tuple[str, Any]]:
+        """The right-click menu: the same actions as the buttons, where they apply."""
+        v = self.selected()
+        if v is None:
+            return []
+        acts: list[tuple[str, Any]] = [("Show details", self.details.setFocus)]
+        if v.state == "waiting":
+            acts += [("Approve (sign)…", self.approve), ("Reject…", self.reject)]
+        if v.state == "approved":
+            acts.append(("Submit to the DCC…", self.submit))
+        return acts
 
     # -- actions --------------------------------------------------------------------------
     def _confirm(self, title: str, action: str, then: Any) -> None:
@@ -216,8 +235,13 @@ class Page(QWidget):
             self.message.setText("Say why the request is rejected (the reason is signed).")
             return
         who, key = self._actor()
-        self._run(revocation.reject, v.request_id, as_ref=who, key_ref=key, reason=reason,
-                  done=f"{v.request_id}: rejected by {who}.")
+
+        def go() -> None:  # a signed, final rejection: a summary first, like approving
+            self._run(revocation.reject, v.request_id, as_ref=who, key_ref=key, reason=reason,
+                      done=f"{v.request_id}: rejected by {who}.")
+
+        self._confirm(f"Reject {v.request_id}: sign as {who} — reason: {reason}",
+                      "Reject and sign", go)
 
     def submit(self) -> None:
         v = self.selected()

@@ -221,3 +221,12 @@ def test_reject_shows_a_summary_before_signing(window, qtbot, cli_run, team) -> 
     inbox.confirm.accept()
     qtbot.waitUntil(lambda: "rejected by" in inbox.message.text(), timeout=20000)
     assert revocation_state.get_view(ctx, rid).state == "rejected"
+
+
+def test_empty_incidents_page_explains_and_greys_out_its_actions(window) -> None:  # type: ignore[no-untyped-def]
+    page = window.go_to("Incidents")
+    page.refresh()
+    assert page.table.rowCount() == 0 and "Record incident" in page.details.placeholderText()
+    assert page.open_button.isEnabled()
+    assert not any(b.isEnabled() for b in (page.confirm_button, page.rekey_button,
+                                           page.close_button))

@@ -34,7 +34,7 @@ class PartyForm(QWidget):
         # the formats are shown before they are refused (a new officer cannot guess them)
         self.party_id.setPlaceholderText(PARTY_ID_HINT)
         self.party_id.setToolTip(f"Your Party ID as SECAS gave it: {PARTY_ID_HINT}.")
-        self.signifier.setPlaceholderText("optional; " + SIGNIFIER_HINT.split(",")[0])
+        self.signifier.setPlaceholderText("optional, e.g. ACME")
         self.signifier.setToolTip(f"Optional short name used in file names: {SIGNIFIER_HINT}.")
         self.error = QLabel("")
         self.error.setObjectName("formError")

@@ -191,7 +191,7 @@ def test_empty_inbox_says_where_requests_come_from(window) -> None:  # type: ign
     inbox.refresh()
     assert inbox.table.rowCount() == 0
     assert "Certificates page" in inbox.details.placeholderText()
-    assert "Officers page" in inbox.actor.combo.currentText()
+    assert "Officers > Link key" in inbox.actor.combo.currentText()
     assert inbox.row_actions() == []
 
 

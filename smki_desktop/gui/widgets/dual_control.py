@@ -41,8 +41,8 @@ class ActorPicker(QWidget):
         for c in choices:
             self.combo.addItem(c.label, c.officer_id + ":" + c.key_id)
         if not choices:
-            self.combo.addItem("No officer with a linked file-signing credential (see the "
-                               "Officers page)", "")
+            self.combo.addItem("No officer with a linked file-signing credential yet "
+                               "(Officers > Link key…)", "")
         if current is not None:
             self.select(current.officer_id, current.key_id)
 

@@ -43,6 +43,7 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
     summary = dlg.summary.toPlainText()
     assert "to be revoked" in summary and serial_of(cert) in summary.upper()
     dlg.reason.setCurrentIndex(dlg.reason.findData("keyCompromise"))
+    assert dlg.reason.currentText() == "Key compromise (keyCompromise)"
     dlg.justification.setText("laptop stolen on the train")
     dlg.actor.select(team.aro)
     _shot(dlg, "revoke-request-dialog.png")
@@ -61,6 +62,8 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
     inbox.select(rid)
     text = inbox.details.toPlainText()
     assert rid in text and "keyCompromise" in text and "laptop stolen" in text
+    assert "Key compromise (keyCompromise)" in text  # the reason in words, and its code
+    assert inbox.table.item(0, 3).text() == "Key compromise"
     assert "supplier (02)" in text and "90-B3-D5-1F-30-01-00-91" in text
     _shot(window, "approvals-inbox.png")
 

@@ -25,7 +25,12 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.widgets.details import wire_row_actions
-from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
+from smki_desktop.gui.widgets.dual_control import (
+    REASON_TEXT,
+    ActorPicker,
+    ConfirmDialog,
+    reason_text,
+)
 from smki_desktop.services import identity, revocation
 from smki_desktop.services import revocation_state as rstate
 
@@ -54,7 +59,7 @@ def request_html(v: rstate.RequestView, decoded: list[dict[str, Any]]) -> str:
            "<table border='1' cellspacing='0' cellpadding='3'><tr><th>Serial</th><th>Role</th>"
            "<th>EUI</th><th>Usage</th><th>Issuer</th><th>In this store</th></tr>"
            f"{rows}</table>"
-           f"<p><b>Reason:</b> {e(str(b.get('reason')))} &nbsp; <b>Urgency:</b> "
+           f"<p><b>Reason:</b> {e(reason_text(str(b.get('reason'))))} &nbsp; <b>Urgency:</b> "
            f"{e(str(b.get('urgency')))}<br><b>Justification:</b> "
            f"{e(str(b.get('justification')))}<br><b>Requested by:</b> "
            f"{e(str(b.get('requested_by')))} at {e(str(b.get('created')))}<br>"
@@ -135,7 +140,9 @@ class Page(QWidget):
         for i, v in enumerate(self.views):
             certs = ", ".join(str(c.get("serial", ""))[-8:] for c in v.body["certificates"])
             for j, text in enumerate([v.request_id, v.state, str(v.body.get("requested_by")),
-                                      str(v.body.get("reason")), str(v.body.get("urgency")),
+                                      REASON_TEXT.get(str(v.body.get("reason")),
+                                                      str(v.body.get("reason"))),
+                                      str(v.body.get("urgency")),
                                       certs, str(v.body.get("expires"))[:16]]):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         self.details.setPlaceholderText(SELECT if self.views else EMPTY)

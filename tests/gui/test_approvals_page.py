@@ -233,3 +233,31 @@ def test_empty_incidents_page_explains_and_greys_out_its_actions(window) -> None
     assert page.open_button.isEnabled()
     assert not any(b.isEnabled() for b in (page.confirm_button, page.rekey_button,
                                            page.close_button))
+
+
+def test_sro_authorises_an_organisation_csr_on_the_requests_page(window, qtbot, team  # type: ignore[no-untyped-def]
+                                                                 ) -> None:
+    """The refusal "an SRO must authorise it first" pointed to a GUI action that did not exist:
+    the SRO now authorises the selected CSR on the Requests page, signing as themselves, and
+    the CSR then passes the rule (turned on here, as it is in Live)."""
+    from smki_desktop.core.errors import Refusal
+    from smki_desktop.services import org_csr_approval
+    from tests.integration.portal_helpers import org_csr
+
+    ctx = window.ctx
+    ctx.set_setting("approvals.org-csr.enabled", "1")
+    der = org_csr(ctx, "90-B3-D5-1F-30-01-00-93")
+    with pytest.raises(Refusal, match="SRO"):
+        org_csr_approval.require_authorised(ctx, der)
+    page = window.go_to("Requests")
+    page.refresh()
+    row = next(i for i, c in enumerate(page.csrs) if c.row.der == der)
+    page.csr_table.selectRow(row)
+    assert "SRO: authorise this CSR…" in [t for t, _ in page.csr_actions()]
+    page.ask_authorise_csr()
+    dlg = page.authorise_dialog
+    assert dlg is not None and "Organisation CSR" in dlg.summary.toPlainText()
+    dlg.picker.select(team.sro)
+    dlg.accept()
+    qtbot.waitUntil(lambda: page.job is None, timeout=20000)
+    assert org_csr_approval.require_authorised(ctx, der)

@@ -254,6 +254,11 @@ def test_sro_authorises_an_organisation_csr_on_the_requests_page(window, qtbot, 
     row = next(i for i, c in enumerate(page.csrs) if c.row.der == der)
     page.csr_table.selectRow(row)
     assert "SRO: authorise this CSR…" in [t for t, _ in page.csr_actions()]
+    for col in (1, 3):  # role / EUI and the date read in full (they were cut at 1024 px)
+        text = page.csr_table.item(row, col).text()
+        need = page.csr_table.fontMetrics().horizontalAdvance(text)
+        qtbot.waitUntil(lambda c=col, n=need: page.csr_table.columnWidth(c) >= n,
+                        timeout=5000)
     page.ask_authorise_csr()
     dlg = page.authorise_dialog
     assert dlg is not None and "Organisation CSR" in dlg.summary.toPlainText()

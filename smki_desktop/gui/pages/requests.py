@@ -176,7 +176,9 @@ class Page(QWidget):
                             "Authorise and sign", self.ctx.env, "AUTHORISE", self)
         picker = ActorPicker(dlg)
         picker.set_choices(identity.signing_choices(self.ctx))
-        dlg.layout().insertWidget(1, picker)
+        lay = dlg.layout()
+        assert isinstance(lay, QVBoxLayout)
+        lay.insertWidget(1, picker)
         dlg.picker = picker  # type: ignore[attr-defined]
         self.authorise_dialog = dlg
 

@@ -193,7 +193,7 @@ def test_empty_inbox_says_where_requests_come_from(window) -> None:  # type: ign
     inbox = window.go_to("Approvals")
     inbox.refresh()
     assert inbox.table.rowCount() == 0
-    assert "Certificates page" in inbox.details.placeholderText()
+    assert "Certificates page" in inbox.details.toPlainText()
     assert "Officers > Link key" in inbox.actor.combo.currentText()
     assert inbox.row_actions() == []
 
@@ -229,7 +229,7 @@ def test_reject_shows_a_summary_before_signing(window, qtbot, cli_run, team) -> 
 def test_empty_incidents_page_explains_and_greys_out_its_actions(window) -> None:  # type: ignore[no-untyped-def]
     page = window.go_to("Incidents")
     page.refresh()
-    assert page.table.rowCount() == 0 and "Record incident" in page.details.placeholderText()
+    assert page.table.rowCount() == 0 and "Record incident" in page.details.toPlainText()
     assert page.open_button.isEnabled()
     assert not any(b.isEnabled() for b in (page.confirm_button, page.rekey_button,
                                            page.close_button))

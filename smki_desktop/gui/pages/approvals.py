@@ -38,8 +38,9 @@ if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
 
 COLUMNS = ["Request", "State", "Requested by", "Reason", "Urgency", "Certificates", "Expires"]
+# shown in the details pane while nothing is selected (a placeholder would show one line)
 EMPTY = ("No revocation requests yet. An ARO files one on the Certificates page (select a "
-         "certificate, then Revoke…); it waits here for an SRO's approval.")
+         "certificate, then Revoke…); it then waits here for an SRO's approval.")
 SELECT = "Select a request to see exactly what it would revoke."
 
 
@@ -101,7 +102,6 @@ class Page(QWidget):
         self.details = QTextEdit()
         self.details.setReadOnly(True)
         self.details.setObjectName("requestDetails")
-        self.details.setPlaceholderText(EMPTY)
         wire_row_actions(self.table, self.row_actions, self.details.setFocus)
         buttons = QHBoxLayout()
         self.approve_button = QPushButton("&Approve (sign)…")
@@ -145,7 +145,6 @@ class Page(QWidget):
                                       str(v.body.get("urgency")),
                                       certs, str(v.body.get("expires"))[:16]]):
                 self.table.setItem(i, j, QTableWidgetItem(text))
-        self.details.setPlaceholderText(SELECT if self.views else EMPTY)
         if keep is not None:
             self.select(keep.request_id)
         self.show_details()
@@ -169,7 +168,8 @@ class Page(QWidget):
     def show_details(self) -> None:
         v = self.selected()
         if v is None:
-            self.details.clear()
+            self.details.setHtml("<p style='color:gray'>"
+                                 f"{html.escape(SELECT if self.views else EMPTY)}</p>")
         else:
             self.details.setHtml(request_html(v, rstate.decoded_certificates(
                 self.services.ctx, v)))

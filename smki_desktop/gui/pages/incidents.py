@@ -63,6 +63,7 @@ class OpenDialog(QDialog):
         form.addRow(buttons)
 
 
+# shown in the details pane while nothing is selected (a placeholder would show one line)
 EMPTY = ("No incidents recorded. When a key or certificate may be compromised, press Record "
          "incident…; an SRO confirms it, then re-keying makes replacement CSRs and the "
          "revocation request.")
@@ -111,7 +112,6 @@ class Page(QWidget):
         self.table.itemSelectionChanged.connect(self.show_details)
         self.details = QTextEdit()
         self.details.setReadOnly(True)
-        self.details.setPlaceholderText(EMPTY)
         wire_row_actions(self.table, self.row_actions, self.details.setFocus)
         row = QHBoxLayout()
         self.open_button = QPushButton("&Record incident…")
@@ -172,7 +172,6 @@ class Page(QWidget):
                                       str(d.get("suspected_at"))[:16],
                                       str(len(d.get("certificates", []))), next_step(v)]):
                 self.table.setItem(i, j, QTableWidgetItem(text))
-        self.details.setPlaceholderText(SELECT if self.views else EMPTY)
         if keep is not None:
             self.select(keep.incident_id)
         self.show_details()
@@ -191,7 +190,8 @@ class Page(QWidget):
 
     def show_details(self) -> None:
         v = self.selected()
-        self.details.setHtml(incident_html(v) if v else "")
+        self.details.setHtml(incident_html(v) if v else "<p style='color:gray'>"
+                             f"{html.escape(SELECT if self.views else EMPTY)}</p>")
 
     def _run(self, fn: Any, *args: Any, done: str, **kwargs: Any) -> None:
         def ok(res: Any) -> None:

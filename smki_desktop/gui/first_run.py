@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui import texts
 from smki_desktop.gui.forms import OfficerForm, PartyForm
 from smki_desktop.gui.qt import (
     QDialog,
@@ -21,6 +22,7 @@ from smki_desktop.gui.qt import (
     QLabel,
     QPushButton,
     QStackedWidget,
+    Qt,
     QVBoxLayout,
     QWidget,
 )
@@ -47,6 +49,13 @@ class FirstRunDialog(QDialog):
         self.setWindowTitle(f"Welcome to SMKI Desktop — {ctx.env.label}")
         lay = QVBoxLayout(self)
         lay.setSpacing(10)
+        # the same banner as the main window: setting up Live must look like Live
+        banner = QLabel(texts.BANNER[ctx.env])
+        banner.setObjectName("welcomeBanner")
+        banner.setWordWrap(True)
+        banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        banner.setStyleSheet(texts.BANNER_STYLE[ctx.env] + "font-weight:bold; padding:6px;")
+        lay.addWidget(banner)
         intro = QLabel(f"{TEST_AND_LIVE}<br><br>You are setting up the <b>{ctx.env.label}</b> "
                        "environment; the other one has its own set-up.")
         intro.setObjectName("welcomeIntro")
@@ -96,7 +105,7 @@ class FirstRunDialog(QDialog):
 
     def save(self) -> None:
         try:
-            party = self.party_form.profile() if self.party_form else None
+            party = self.party_form.checked_profile() if self.party_form else None
             officer = self.officer_form.profile() if self.officer_form else None
         except SmkiError as exc:
             for f in (self.party_form, self.officer_form):

@@ -6,6 +6,8 @@ from __future__ import annotations
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.core.party import (
+    PARTY_ID_HINT,
+    SIGNIFIER_HINT,
     OfficerProfile,
     OfficerRole,
     PartyProfile,
@@ -29,6 +31,11 @@ class PartyForm(QWidget):
         self.ranges.setFixedHeight(64)
         self.ranges.setTabChangesFocus(True)
         self.signifier = QLineEdit()
+        # the formats are shown before they are refused (a new officer cannot guess them)
+        self.party_id.setPlaceholderText(PARTY_ID_HINT)
+        self.party_id.setToolTip(f"Your Party ID as SECAS gave it: {PARTY_ID_HINT}.")
+        self.signifier.setPlaceholderText("optional, e.g. ACME")
+        self.signifier.setToolTip(f"Optional short name used in file names: {SIGNIFIER_HINT}.")
         self.error = QLabel("")
         self.error.setObjectName("formError")
         self.error.setStyleSheet("color:#B00020;")
@@ -60,9 +67,17 @@ class PartyForm(QWidget):
             signifier=self.signifier.text().strip(), device_ranges=self._device_ranges,
         )
 
+    def checked_profile(self) -> PartyProfile:
+        """The profile with the rules it must meet to be saved (Party ID and Signifier
+        formats, ranges that do not overlap), so they show as the user types, not only as
+        an error after Save."""
+        p = self.profile()
+        p.check_new()
+        return p
+
     def validate(self) -> bool:
         try:
-            self.profile()
+            self.checked_profile()
         except SmkiError as exc:
             self.error.setText(exc.message)
             return False

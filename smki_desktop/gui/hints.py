@@ -65,7 +65,7 @@ GUI_HINTS: dict[str, str] = {
     "field.outcome": "the SRO's outcome on the Incidents page",
     "field.revoke-certificates": "select the certificates on the Certificates page",
     "field.justification": "the justification in the Revoke dialog",
-    "csr.authorise": "Approvals → an SRO authorises the Organisation CSR",
+    "csr.authorise": "Requests → select the CSR → SRO: authorise this CSR",
     "credential.request.officer": "Settings → Portal → Request a file-signing credential",
     "officer.link-profile": "Officers → select the officer → This is me",
 }

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from smki_desktop.core.environment import Environment
+from smki_desktop.core.party import OfficerProfile
 from smki_desktop.gui import help_texts, style, texts
 from smki_desktop.gui.accessibility import name_controls
 from smki_desktop.gui.app import remember_environment
@@ -105,6 +106,17 @@ def discover_pages() -> list[PageEntry]:
         entries.append(entry)
     entries.sort(key=lambda e: (e.order, e.module))
     return entries
+
+
+def officer_text(officer: OfficerProfile | None) -> str:
+    """Who the status bar says is working here: the profile's role is only claimed until the
+    profile is linked to a register entry (identity comes from the register, issue 11)."""
+    if officer is None:
+        return "no officer profile"
+    role = officer.role.value.upper()
+    if officer.register_id:
+        return f"{officer.name} ({role}, register entry {officer.register_id})"
+    return f"{officer.name} (claimed {role} — not linked to the officer register)"
 
 
 class Banner(QLabel):
@@ -237,8 +249,7 @@ class MainWindow(QMainWindow):
             officer = self.ctx.officer()
         except Exception:  # the status bar must never break the window
             officer = None
-        self.officer_label.setText(
-            f"{self.env.label} · {officer.actor if officer else 'no officer profile'}")
+        self.officer_label.setText(f"{self.env.label} · {officer_text(officer)}")
 
     # -- the embedded simulator --------------------------------------------------------------
     def _simulator_pid(self) -> int | None:

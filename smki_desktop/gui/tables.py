@@ -37,7 +37,11 @@ def fit_columns(table: QTableView) -> None:
     table._auto_fit = True  # type: ignore[attr-defined]
     table._fitting = False  # type: ignore[attr-defined]
 
-    def resized(*_a: object) -> None:
+    def resized(index: int, *_a: object) -> None:
+        # the stretched last column follows the table's own width (the window shown, a
+        # splitter moved): only another column resized means the officer sized it
+        if index == header.count() - 1:
+            return
         if not getattr(table, "_fitting", True):
             table._auto_fit = False  # type: ignore[attr-defined]  # the officer sized it
 

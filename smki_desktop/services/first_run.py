@@ -4,7 +4,8 @@ The welcome flow (gui/first_run.py) sets up the Party profile and the officer, t
 steps one by one on the job runner, showing each as it finishes:
 
   simulator    start the local SMKI simulator (Test only)
-  credentials  the web-service and file-signing credentials, issued by the simulator at once
+  credentials  the web-service credential, and the file-signing one once the officer profile
+               is linked to a register entry (the simulator issues it only to a verified officer)
   key          an Organisation signing key in the OS keyring
   csr          its Organisation CSR, made and linted to the SMKI profile
   submit       the CSR sent to the (simulated) portal over mutual TLS
@@ -34,7 +35,7 @@ from smki_desktop.core.party import OfficerRole, PartyType
 from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.services import adt as adt_service
 from smki_desktop.services import certificates as cert_service
-from smki_desktop.services import credentials, portal, simulator_control
+from smki_desktop.services import credentials, officers, portal, simulator_control
 from smki_desktop.services import csr as csr_service
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.keys import generate_key, list_keys
@@ -49,6 +50,11 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("sample-adt", "Sign a sample ADT file"),
 )
 KEY_LABEL = "first certificate (walkthrough)"
+FILE_SIGNING_NEEDED = (
+    "Signing an ADT file needs your file-signing credential, which the DCC (in Test the "
+    "simulator) issues only to an officer it has verified and holds in the officer register. "
+    "Add yourself to the register first (nominated, verified and activated), link your "
+    "profile to that entry, then run this step again; your certificate above is not affected.")
 CERT_WAIT_S = 60.0
 
 
@@ -97,11 +103,21 @@ def step_credentials(ctx: AppContext, walk: Walk) -> str:
     assert party is not None
     role = _role_for(party.party_type).name_text
     made = []
-    for purpose in ("web-service", "file-signing"):
-        if credentials.find_credential(ctx, purpose) is None:
-            credentials.request_credential(ctx, purpose, role=role)
-            made.append(purpose)
-    return ("Issued: " + ", ".join(made)) if made else "Already issued"
+    if credentials.find_credential(ctx, "web-service") is None:
+        credentials.request_credential(ctx, "web-service", role=role)
+        made.append("web-service")
+    later = ""
+    if credentials.find_credential(ctx, "file-signing") is None:
+        # the DCC (here the simulator) issues a file-signing credential only to an officer
+        # of the register it has verified: with no register entry yet, the certificate part
+        # of the walk still runs and the sample ADT step says what is missing
+        entry = officers.profile_officer(ctx)
+        if entry is None:
+            later = "; the file-signing credential waits for your officer register entry"
+        else:
+            credentials.request_credential(ctx, "file-signing", officer=entry.officer_id)
+            made.append("file-signing")
+    return (("Issued: " + ", ".join(made)) if made else "Already issued") + later
 
 
 def step_key(ctx: AppContext, walk: Walk) -> str:
@@ -171,6 +187,8 @@ def step_sample_adt(ctx: AppContext, walk: Walk) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     sample = folder / "sample-adt.csv"
     adt_service.write_template(ctx, sample, overwrite=True)
+    if credentials.find_credential(ctx, "file-signing") is None:
+        raise Refusal(FILE_SIGNING_NEEDED)
     cred = credentials.require_credential(ctx, "file-signing")
     res = adt_service.sign_file(ctx, sample, cred.key_id, smsr="FIRST-RUN-1", overwrite=True)
     walk.sample_adt, walk.sample_signature = sample, Path(res.signature)

@@ -205,3 +205,14 @@ def test_keys_page_shows_officer_flags(window: MainWindow, cli_run, tmp_path: Pa
     page.refresh()  # type: ignore[attr-defined]
     assert page.table.item(row, col).text() == "officer-revoked"  # type: ignore[attr-defined]
     assert page.table.horizontalHeaderItem(col).text() == "Flags"  # type: ignore[attr-defined]
+
+
+def test_adt_without_a_credential_says_where_to_get_one(window: MainWindow) -> None:
+    """The signing-key chooser with no credential names the GUI place to request one (not
+    "request one first", which left a new user nowhere to go); Sign stays greyed out."""
+    page = window.go_to("ADT")
+    page.refresh()
+    assert page.key_combo.currentData() == ""
+    assert "Settings > Portal" in page.key_combo.currentText()
+    assert "officer register" in page.key_combo.toolTip()
+    assert "smki" not in page.key_combo.toolTip()

@@ -43,6 +43,7 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
     summary = dlg.summary.toPlainText()
     assert "to be revoked" in summary and serial_of(cert) in summary.upper()
     dlg.reason.setCurrentIndex(dlg.reason.findData("keyCompromise"))
+    assert dlg.reason.currentText() == "Key compromise (keyCompromise)"
     dlg.justification.setText("laptop stolen on the train")
     dlg.actor.select(team.aro)
     _shot(dlg, "revoke-request-dialog.png")
@@ -61,6 +62,8 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
     inbox.select(rid)
     text = inbox.details.toPlainText()
     assert rid in text and "keyCompromise" in text and "laptop stolen" in text
+    assert "Key compromise (keyCompromise)" in text  # the reason in words, and its code
+    assert inbox.table.item(0, 3).text() == "Key compromise"
     assert "supplier (02)" in text and "90-B3-D5-1F-30-01-00-91" in text
     _shot(window, "approvals-inbox.png")
 
@@ -184,3 +187,82 @@ def test_officers_page_signs_register_changes_as_the_chosen_officer(window, qtbo
         "SELECT signer FROM officer_log WHERE officer_id=? AND action='suspend'",
         (team.aro,)).fetchone()["signer"]
     assert signer == team.sro
+
+
+def test_empty_inbox_says_where_requests_come_from(window) -> None:  # type: ignore[no-untyped-def]
+    inbox = window.go_to("Approvals")
+    inbox.refresh()
+    assert inbox.table.rowCount() == 0
+    assert "Certificates page" in inbox.details.toPlainText()
+    assert "Officers > Link key" in inbox.actor.combo.currentText()
+    assert inbox.row_actions() == []
+
+
+def test_reject_shows_a_summary_before_signing(window, qtbot, cli_run, team) -> None:  # type: ignore[no-untyped-def]
+    """Rejecting is signed and final: like approving, it comes after a summary, and
+    cancelling the summary changes nothing; the row's menu offers the same actions."""
+    ctx = window.ctx
+    cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-92")
+    r = cli_run("--json", "revoke", "request", serial_of(cert), "--reason", "superseded",
+                "--justification", "replaced", "--as", team.aro, "--key", team.aro_key)
+    assert r.code == 0, r.err
+    rid = str(r.json()["id"])
+    inbox = window.go_to("Approvals")
+    inbox.refresh()
+    inbox.select(rid)
+    assert [t for t, _ in inbox.row_actions()] == ["Show details", "Approve (sign)…",
+                                                   "Reject…"]
+    inbox.actor.select(team.sro)
+    inbox.reject_reason.setText("not our certificate to revoke")
+    inbox.reject()
+    assert inbox.confirm is not None and inbox.confirm.isVisible()
+    assert "Reject" in inbox.confirm.windowTitle() and rid in inbox.confirm.windowTitle()
+    inbox.confirm.reject()
+    window.jobs.wait(10000)
+    assert revocation_state.get_view(ctx, rid).state == "waiting"
+    inbox.reject()
+    inbox.confirm.accept()
+    qtbot.waitUntil(lambda: "rejected by" in inbox.message.text(), timeout=20000)
+    assert revocation_state.get_view(ctx, rid).state == "rejected"
+
+
+def test_empty_incidents_page_explains_and_greys_out_its_actions(window) -> None:  # type: ignore[no-untyped-def]
+    page = window.go_to("Incidents")
+    page.refresh()
+    assert page.table.rowCount() == 0 and "Record incident" in page.details.toPlainText()
+    assert page.open_button.isEnabled()
+    assert not any(b.isEnabled() for b in (page.confirm_button, page.rekey_button,
+                                           page.close_button))
+
+
+def test_sro_authorises_an_organisation_csr_on_the_requests_page(window, qtbot, team  # type: ignore[no-untyped-def]
+                                                                 ) -> None:
+    """The refusal "an SRO must authorise it first" pointed to a GUI action that did not exist:
+    the SRO now authorises the selected CSR on the Requests page, signing as themselves, and
+    the CSR then passes the rule (turned on here, as it is in Live)."""
+    from smki_desktop.core.errors import Refusal
+    from smki_desktop.services import org_csr_approval
+    from tests.integration.portal_helpers import org_csr
+
+    ctx = window.ctx
+    ctx.set_setting("approvals.org-csr.enabled", "1")
+    der = org_csr(ctx, "90-B3-D5-1F-30-01-00-93")
+    with pytest.raises(Refusal, match="SRO"):
+        org_csr_approval.require_authorised(ctx, der)
+    page = window.go_to("Requests")
+    page.refresh()
+    row = next(i for i, c in enumerate(page.csrs) if c.row.der == der)
+    page.csr_table.selectRow(row)
+    assert "SRO: authorise this CSR…" in [t for t, _ in page.csr_actions()]
+    for col in (1, 3):  # role / EUI and the date read in full (they were cut at 1024 px)
+        text = page.csr_table.item(row, col).text()
+        need = page.csr_table.fontMetrics().horizontalAdvance(text)
+        qtbot.waitUntil(lambda c=col, n=need: page.csr_table.columnWidth(c) >= n,
+                        timeout=5000)
+    page.ask_authorise_csr()
+    dlg = page.authorise_dialog
+    assert dlg is not None and "Organisation CSR" in dlg.summary.toPlainText()
+    dlg.picker.select(team.sro)
+    dlg.accept()
+    qtbot.waitUntil(lambda: page.job is None, timeout=20000)
+    assert org_csr_approval.require_authorised(ctx, der)

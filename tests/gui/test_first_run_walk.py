@@ -76,3 +76,31 @@ def test_welcome_in_live_saves_profiles_and_offers_no_walk(qtbot, data_root: Pat
     assert w.ctx is not None and w.ctx.party() is not None
     assert dlg.stack.currentWidget() is not dlg.walk_page
     w.jobs.wait(10000)
+
+
+def test_welcome_shows_its_environment_and_the_party_id_rule_as_typed(qtbot, data_root: Path  # type: ignore[no-untyped-def]
+                                                                     ) -> None:
+    """Setting up Live looks like Live (the red banner in the dialog itself), and a Party ID
+    in the wrong format is named under the field as it is typed, before Save."""
+    from smki_desktop.gui.qt import QLabel
+    from smki_desktop.gui.texts import BANNER_STYLE
+
+    w, dlg = _open_welcome(qtbot, data_root, Environment.LIVE)
+    banner = dlg.findChild(QLabel, "welcomeBanner")
+    assert banner is not None and banner.isVisible()
+    assert "LIVE" in banner.text() and BANNER_STYLE[Environment.LIVE] in banner.styleSheet()
+    _fill(dlg)
+    form = dlg.party_form
+    assert form is not None
+    assert "upper-case" in form.party_id.placeholderText()
+    form.party_id.setText("acme-1")
+    assert "Party ID 'acme-1'" in form.error.text() and "upper-case" in form.error.text()
+    dlg.save_button.click()  # refused inline: nothing saved, the dialog stays
+    w.jobs.wait(10000)
+    assert dlg.isVisible() and w.ctx is not None and w.ctx.party() is None
+    form.party_id.setText("ACME")
+    assert form.error.text() == ""
+    dlg.save_button.click()
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=10000)
+    assert w.ctx.party() is not None and w.ctx.party().party_id == "ACME"
+    w.jobs.wait(10000)

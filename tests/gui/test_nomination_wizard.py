@@ -293,7 +293,7 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
     page.text_dialog.accept()
     # revoking an officer is signed by another active SRO: this workstation's user is not
     # linked to one, so the page says what is needed and nothing changes
-    qtbot.waitUntil(lambda: "--as" in page.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "'Sign as' choice" in page.message.text(), timeout=10000)
     assert page.table.item(0, 2).text() == "active"
     warnings = [page.warnings.item(i).text() for i in range(page.warnings.count())]
     assert any("Only 1 active SRO in Test: nominate at least 2" in w for w in warnings)
@@ -342,3 +342,23 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
 def _wait_jobs(window):  # type: ignore[no-untyped-def]
     yield
     window.jobs.wait(30000)
+
+
+def test_choosing_the_form_then_enter_goes_on(window, qtbot):  # type: ignore[no-untyped-def]
+    """Keyboard only: Tab to the form, Space to choose it, Enter = Next (Enter did nothing on
+    the first page); Alt+N and Alt+B are Next and Back."""
+    from smki_desktop.gui.wizards.nomination import NominationWizardDialog
+
+    dlg = NominationWizardDialog(window.services)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    radio = dlg.findChild(QWidget, "choose_sro")
+    radio.setFocus()
+    qtbot.keyClick(radio, Qt.Key.Key_Space)
+    assert dlg.wiz.step is Step.CHOOSE and dlg.next_button.isDefault()
+    qtbot.keyClick(radio, Qt.Key.Key_Return)
+    assert dlg.wiz.step is Step.PAGE
+    assert dlg.next_button.text() == "&Next >" and dlg.back_button.text() == "< &Back"
+    assert dlg.next_button.accessibleName() == "Next"
+    dlg.close()

@@ -157,6 +157,7 @@ def test_csr_list_submit_this_csr_and_paste_text(qtbot, window: MainWindow) -> N
         assert org_paste_text(der) in page.details.toPlainText()
         assert QGuiApplication.clipboard().text() == org_paste_text(der)
         assert [t for t, _f in page.csr_actions()] == ["Submit this CSR…",
+                                                       "SRO: authorise this CSR…",
                                                        "Show the paste text"]
         page.ask_submit_csr()
         dlg = page.confirmation

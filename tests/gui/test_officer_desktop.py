@@ -325,11 +325,26 @@ def test_error_text_never_shows_python_words() -> None:
 def test_status_bar_follows_the_officer_profile(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     assert "no officer profile" in window.officer_label.text()
     window.jobs.submit(set_profiles, window.ctx, name="save profile")
-    qtbot.waitUntil(lambda: "Ada Aro (ARO)" in window.officer_label.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "Ada Aro (claimed ARO" in window.officer_label.text(),
+                    timeout=10000)
+    assert "not linked to the officer register" in window.officer_label.text()
     from smki_desktop.core.party import OfficerRole
 
     window.jobs.submit(set_profiles, window.ctx, OfficerRole.SRO, name="save profile")
-    qtbot.waitUntil(lambda: "Sam Sro (SRO)" in window.officer_label.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "Sam Sro (claimed SRO" in window.officer_label.text(),
+                    timeout=10000)
+
+
+def test_status_bar_names_a_linked_register_entry() -> None:
+    """A profile linked to the register shows its entry; an unlinked one says its role is
+    only claimed (the status bar said "(ARO)" as if it were granted)."""
+    from smki_desktop.core.party import OfficerProfile, OfficerRole
+    from smki_desktop.gui.main_window import officer_text
+
+    assert officer_text(OfficerProfile("Ada Aro", OfficerRole.ARO, register_id="ARO-0001")) \
+        == "Ada Aro (ARO, register entry ARO-0001)"
+    assert "claimed ARO" in officer_text(OfficerProfile("Ada Aro", OfficerRole.ARO))
+    assert officer_text(None) == "no officer profile"
 
 
 def test_every_page_has_a_title_help_and_f1(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]

@@ -107,3 +107,30 @@ def test_test_wizard_cancel_after_save_keeps_the_key(window, qtbot, tmp_path) ->
     dlg.cancel_button.click()
     window.jobs.wait(30000)
     assert len(csr_service.list_csrs(ctx)) == 1
+
+
+def test_live_escape_on_the_review_page_keeps_the_key_and_csr(live_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """One keystroke never loses a Live key: Escape after the key is made closes the wizard
+    and keeps key and CSR; only the button that says "Discard key and CSR" deletes them."""
+    ctx = live_window.services.ctx
+    set_party(ctx, PartyProfile("Acme Energy", "ACME", PartyType.IMPORT_SUPPLIER, (
+        EuiRange.parse("90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF"),)))
+    dlg = _wizard(live_window, qtbot)
+    assert dlg.cancel_button.text() == "Cancel"
+    dlg.role.setCurrentIndex(dlg.role.findData("02"))
+    qtbot.keyClick(dlg, Qt.Key.Key_Return)
+    dlg.eui.setText("90-B3-D5-1F-30-01-00-08")
+    qtbot.keyClick(dlg, Qt.Key.Key_Return)
+    qtbot.keyClick(dlg, Qt.Key.Key_Return)
+    dlg.confirm_button.click()
+    qtbot.waitUntil(lambda: dlg.created is not None or bool(dlg.failure), timeout=30000)
+    assert dlg.state.name == "review" and not dlg.failure
+    assert dlg.cancel_button.text() == "&Discard key and CSR"
+    assert "Requests page" in dlg.message.text()
+    key_id = dlg.created.key.key_id
+    qtbot.keyClick(dlg, Qt.Key.Key_Escape)
+    live_window.jobs.wait(30000)
+    assert not dlg.isVisible()
+    assert [k.key_id for k in ctx.keystore.list_keys()] == [key_id]
+    assert [r["key_id"] for r in csr_service.list_csrs(ctx)] == [key_id]
+    assert "csr.org.discard" not in [e.action for e in ctx.audit.entries()]

@@ -97,3 +97,24 @@ def test_certificates_page_import_filter_details(window, qtbot) -> None:  # type
     section = Section(window.services)
     qtbot.addWidget(section)
     assert "1.2.826.0.1.8641679.1.2.1.4" in section.document.text()
+
+
+def test_certificate_actions_need_a_selection(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Export, Copy PEM and Revoke are greyed out while nothing is selected (they did nothing
+    when pressed), and a filter that hides the certificate clears its details."""
+    from smki_desktop.gui.pages.certificates import Page
+
+    pki = Path(__file__).resolve().parents[1] / "fixtures" / "dcc-test-pki"
+    page = Page(window.services)
+    qtbot.addWidget(page)
+    buttons = (page.export_button, page.copy_button, page.revoke_button)
+    assert page.table.rowCount() == 0 and not any(b.isEnabled() for b in buttons)
+    page._import((pki / "device" / "00db123456789004-ka.pem").read_bytes(), "device cert")
+    qtbot.waitUntil(lambda: page.last_result is not None, timeout=30000)
+    page.table.selectRow(0)
+    assert all(b.isEnabled() for b in buttons)
+    assert page.details.topLevelItemCount() > 0
+    page.f_status.setCurrentIndex(page.f_status.findData("accepted"))
+    assert page.table.rowCount() == 0
+    assert not any(b.isEnabled() for b in buttons)
+    assert page.details.topLevelItemCount() == 0

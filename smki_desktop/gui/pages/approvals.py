@@ -24,7 +24,13 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
+from smki_desktop.gui.widgets.details import wire_row_actions
+from smki_desktop.gui.widgets.dual_control import (
+    REASON_TEXT,
+    ActorPicker,
+    ConfirmDialog,
+    reason_text,
+)
 from smki_desktop.services import identity, revocation
 from smki_desktop.services import revocation_state as rstate
 
@@ -32,6 +38,10 @@ if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
 
 COLUMNS = ["Request", "State", "Requested by", "Reason", "Urgency", "Certificates", "Expires"]
+# shown in the details pane while nothing is selected (a placeholder would show one line)
+EMPTY = ("No revocation requests yet. An ARO files one on the Certificates page (select a "
+         "certificate, then Revoke…); it then waits here for an SRO's approval.")
+SELECT = "Select a request to see exactly what it would revoke."
 
 
 def request_html(v: rstate.RequestView, decoded: list[dict[str, Any]]) -> str:
@@ -50,7 +60,7 @@ def request_html(v: rstate.RequestView, decoded: list[dict[str, Any]]) -> str:
            "<table border='1' cellspacing='0' cellpadding='3'><tr><th>Serial</th><th>Role</th>"
            "<th>EUI</th><th>Usage</th><th>Issuer</th><th>In this store</th></tr>"
            f"{rows}</table>"
-           f"<p><b>Reason:</b> {e(str(b.get('reason')))} &nbsp; <b>Urgency:</b> "
+           f"<p><b>Reason:</b> {e(reason_text(str(b.get('reason'))))} &nbsp; <b>Urgency:</b> "
            f"{e(str(b.get('urgency')))}<br><b>Justification:</b> "
            f"{e(str(b.get('justification')))}<br><b>Requested by:</b> "
            f"{e(str(b.get('requested_by')))} at {e(str(b.get('created')))}<br>"
@@ -92,6 +102,7 @@ class Page(QWidget):
         self.details = QTextEdit()
         self.details.setReadOnly(True)
         self.details.setObjectName("requestDetails")
+        wire_row_actions(self.table, self.row_actions, self.details.setFocus)
         buttons = QHBoxLayout()
         self.approve_button = QPushButton("&Approve (sign)…")
         self.reject_reason = QLineEdit()
@@ -129,7 +140,9 @@ class Page(QWidget):
         for i, v in enumerate(self.views):
             certs = ", ".join(str(c.get("serial", ""))[-8:] for c in v.body["certificates"])
             for j, text in enumerate([v.request_id, v.state, str(v.body.get("requested_by")),
-                                      str(v.body.get("reason")), str(v.body.get("urgency")),
+                                      REASON_TEXT.get(str(v.body.get("reason")),
+                                                      str(v.body.get("reason"))),
+                                      str(v.body.get("urgency")),
                                       certs, str(v.body.get("expires"))[:16]]):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         if keep is not None:
@@ -155,7 +168,8 @@ class Page(QWidget):
     def show_details(self) -> None:
         v = self.selected()
         if v is None:
-            self.details.clear()
+            self.details.setHtml("<p style='color:gray'>"
+                                 f"{html.escape(SELECT if self.views else EMPTY)}</p>")
         else:
             self.details.setHtml(request_html(v, rstate.decoded_certificates(
                 self.services.ctx, v)))
@@ -167,6 +181,18 @@ class Page(QWidget):
         self.approve_button.setEnabled(waiting)
         self.reject_button.setEnabled(waiting)
         self.submit_button.setEnabled(v is not None and v.state == "approved")
+
+    def row_actions(self) -> list[tuple[str, Any]]:
+        """The right-click menu: the same actions as the buttons, where they apply."""
+        v = self.selected()
+        if v is None:
+            return []
+        acts: list[tuple[str, Any]] = [("Show details", self.details.setFocus)]
+        if v.state == "waiting":
+            acts += [("Approve (sign)…", self.approve), ("Reject…", self.reject)]
+        if v.state == "approved":
+            acts.append(("Submit to the DCC…", self.submit))
+        return acts
 
     # -- actions --------------------------------------------------------------------------
     def _confirm(self, title: str, action: str, then: Any) -> None:
@@ -216,8 +242,13 @@ class Page(QWidget):
             self.message.setText("Say why the request is rejected (the reason is signed).")
             return
         who, key = self._actor()
-        self._run(revocation.reject, v.request_id, as_ref=who, key_ref=key, reason=reason,
-                  done=f"{v.request_id}: rejected by {who}.")
+
+        def go() -> None:  # a signed, final rejection: a summary first, like approving
+            self._run(revocation.reject, v.request_id, as_ref=who, key_ref=key, reason=reason,
+                      done=f"{v.request_id}: rejected by {who}.")
+
+        self._confirm(f"Reject {v.request_id}: sign as {who} — reason: {reason}",
+                      "Reject and sign", go)
 
     def submit(self) -> None:
         v = self.selected()

@@ -124,7 +124,16 @@ class Page(QWidget):
         box.addLayout(filters)
         box.addWidget(self.result_label)
         box.addWidget(split)
+        self.table.itemSelectionChanged.connect(self._update_actions)
         self.refresh()
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        """Export, Copy PEM and Revoke act on the selected certificate(s): without one they
+        are greyed out, not buttons that silently do nothing."""
+        has = self.selected() is not None
+        for b in (self.export_button, self.copy_button, self.revoke_button):
+            b.setEnabled(has)
 
     def refresh(self) -> None:
         try:
@@ -145,11 +154,12 @@ class Page(QWidget):
 
     def selected(self) -> cert_service.CertRecord | None:
         rows = {i.row() for i in self.table.selectedItems()}
-        return self.records[min(rows)] if rows else None
+        return self.records[min(rows)] if rows and min(rows) < len(self.records) else None
 
     def show_details(self) -> None:
         rec = self.selected()
         if rec is None:
+            self.details.clear()  # no stale details of a certificate no longer listed
             return
         try:
             self.details.show_sections(cert_view.certificate_view(self.services.ctx, rec),

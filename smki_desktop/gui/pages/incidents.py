@@ -29,6 +29,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
 from smki_desktop.services import identity, incidents
 
@@ -60,6 +61,13 @@ class OpenDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+
+# shown in the details pane while nothing is selected (a placeholder would show one line)
+EMPTY = ("No incidents recorded. When a key or certificate may be compromised, press Record "
+         "incident…; an SRO confirms it, then re-keying makes replacement CSRs and the "
+         "revocation request.")
+SELECT = "Select an incident to see its certificates, checklist and history."
 
 
 def _split(text: str) -> list[str]:
@@ -104,6 +112,7 @@ class Page(QWidget):
         self.table.itemSelectionChanged.connect(self.show_details)
         self.details = QTextEdit()
         self.details.setReadOnly(True)
+        wire_row_actions(self.table, self.row_actions, self.details.setFocus)
         row = QHBoxLayout()
         self.open_button = QPushButton("&Record incident…")
         self.outcome = QComboBox()
@@ -129,6 +138,27 @@ class Page(QWidget):
         box.addLayout(row)
         box.addWidget(split, 1)
         box.addWidget(self.message)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        """The incident actions need a selected incident that is not closed (they did
+        nothing, silently, without one)."""
+        v = self.selected()
+        open_ = v is not None and v.row.state != "closed"
+        for b in (self.confirm_button, self.rekey_button, self.close_button):
+            b.setEnabled(open_)
+
+    def row_actions(self) -> list[tuple[str, Any]]:
+        v = self.selected()
+        if v is None:
+            return []
+        acts: list[tuple[str, Any]] = [("Show details", self.details.setFocus)]
+        if v.row.state != "closed":
+            acts += [("SRO confirmation…", self.confirm),
+                     ("Re-key and request revocation…", lambda: self.rekey()),
+                     ("Close incident", self.close_incident)]
+        return acts
 
     def refresh(self) -> None:
         ctx = self.services.ctx
@@ -145,6 +175,7 @@ class Page(QWidget):
         if keep is not None:
             self.select(keep.incident_id)
         self.show_details()
+        self._update_buttons()
 
     def select(self, incident_id: str) -> None:
         for i, v in enumerate(self.views):
@@ -159,7 +190,8 @@ class Page(QWidget):
 
     def show_details(self) -> None:
         v = self.selected()
-        self.details.setHtml(incident_html(v) if v else "")
+        self.details.setHtml(incident_html(v) if v else "<p style='color:gray'>"
+                             f"{html.escape(SELECT if self.views else EMPTY)}</p>")
 
     def _run(self, fn: Any, *args: Any, done: str, **kwargs: Any) -> None:
         def ok(res: Any) -> None:

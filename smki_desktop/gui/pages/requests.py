@@ -26,8 +26,9 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
+from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
 from smki_desktop.portal.outbox import OutboxItem
-from smki_desktop.services import csr_list
+from smki_desktop.services import csr_list, identity, org_csr_approval
 from smki_desktop.services import portal as portal_service
 
 if TYPE_CHECKING:
@@ -71,7 +72,12 @@ class Page(QWidget):
         self.csr_paste_btn = QPushButton("Show the &paste text")
         self.csr_paste_btn.setToolTip("The text to paste into the SMKI Portal's Organisation "
                                       "CSR form")
-        for b in (self.csr_submit_btn, self.csr_paste_btn):
+        # in Live (and in Test when the rule is on) an Organisation CSR is sent only with an
+        # active SRO's signed authorisation: the SRO gives it here, on the CSR itself
+        self.csr_authorise_btn = QPushButton("SRO: au&thorise this CSR…")
+        self.csr_authorise_btn.setToolTip("An active SRO signs the authorisation that lets "
+                                          "this Organisation CSR be sent to the DCC")
+        for b in (self.csr_submit_btn, self.csr_authorise_btn, self.csr_paste_btn):
             csr_bar.addWidget(b)
         csr_bar.addStretch(1)
         box.addLayout(csr_bar)
@@ -87,6 +93,8 @@ class Page(QWidget):
         self.csrs: list[csr_list.OrgCsr] = []
         self.csr_submit_btn.clicked.connect(self.ask_submit_csr)
         self.csr_paste_btn.clicked.connect(self.show_paste_text)
+        self.csr_authorise_btn.clicked.connect(self.ask_authorise_csr)
+        self.authorise_dialog: ConfirmDialog | None = None
         wire_row_actions(self.csr_table, self.csr_actions, self.show_paste_text)
         box.addWidget(QLabel("<b>Requests to the DCC</b>"))
         self.summary = QLabel()
@@ -149,7 +157,39 @@ class Page(QWidget):
         if self.selected_csr() is None:
             return []
         return [("Submit this CSR…", self.ask_submit_csr),
+                ("SRO: authorise this CSR…", self.ask_authorise_csr),
                 ("Show the paste text", self.show_paste_text)]
+
+    def ask_authorise_csr(self) -> None:
+        """The SRO's authorisation of one Organisation CSR: who signs, what, then signed."""
+        c = self.selected_csr()
+        if c is None:
+            self.details.setPlainText("Select an Organisation CSR first.")
+            return
+        r = c.row
+        summary = (f"<p>Authorise <b>Organisation CSR {r.csr_id}</b> (role {r.role or '-'}, "
+                   f"EUI {r.eui or '-'}, {r.usage}, key {r.key_id[:16]}) to be sent to the "
+                   f"DCC in the <b>{self.ctx.env.label}</b> environment. The authorisation is "
+                   "signed with the SRO's file-signing credential and covers these exact "
+                   "bytes only.</p>")
+        dlg = ConfirmDialog(f"Authorise Organisation CSR {r.csr_id}", summary,
+                            "Authorise and sign", self.ctx.env, "AUTHORISE", self)
+        picker = ActorPicker(dlg)
+        picker.set_choices(identity.signing_choices(self.ctx))
+        lay = dlg.layout()
+        assert isinstance(lay, QVBoxLayout)
+        lay.insertWidget(1, picker)
+        dlg.picker = picker  # type: ignore[attr-defined]
+        self.authorise_dialog = dlg
+
+        def go() -> None:
+            who = picker.selected()
+            self._run(org_csr_approval.authorise, "Signing the SRO's authorisation", r.der,
+                      as_ref=who.officer_id if who else None,
+                      key_ref=who.key_id if who else None)
+
+        dlg.accepted.connect(go)
+        dlg.open()
 
     def show_paste_text(self) -> None:
         c = self.selected_csr()
@@ -212,7 +252,8 @@ class Page(QWidget):
 
     # ------------------------------------------------------------------ actions
     def _busy(self, busy: bool) -> None:
-        for b in (self.submit_btn, self.send_btn, self.poll_btn, self.csr_submit_btn):
+        for b in (self.submit_btn, self.send_btn, self.poll_btn, self.csr_submit_btn,
+                  self.csr_authorise_btn):
             b.setEnabled(not busy)
 
     def _run(self, fn: Any, what: str, *args: Any, **kwargs: Any) -> None:

@@ -19,6 +19,19 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.services.identity import SigningChoice
 
+REASON_TEXT = {
+    "keyCompromise": "Key compromise",
+    "affiliationChanged": "Affiliation changed",
+    "superseded": "Superseded (replaced)",
+    "cessationOfOperation": "Cessation of operation (no longer used)",
+}
+
+
+def reason_text(code: str) -> str:
+    """A revocation reason in words, with the RFC 5280 name the DCC uses."""
+    words = REASON_TEXT.get(code)
+    return f"{words} ({code})" if words else code
+
 
 class ActorPicker(QWidget):
     """A combo of (officer, key) pairs that may sign here."""
@@ -41,7 +54,8 @@ class ActorPicker(QWidget):
         for c in choices:
             self.combo.addItem(c.label, c.officer_id + ":" + c.key_id)
         if not choices:
-            self.combo.addItem("No officer with a linked file-signing credential", "")
+            self.combo.addItem("No officer with a linked file-signing credential yet "
+                               "(Officers > Link key…)", "")
         if current is not None:
             self.select(current.officer_id, current.key_id)
 
@@ -106,7 +120,7 @@ class RevokeDialog(QDialog):
         box.addWidget(self.summary)
         self.reason = QComboBox()
         for r in REASONS:
-            self.reason.addItem(r, r)
+            self.reason.addItem(reason_text(r), r)
         self.justification = QLineEdit()
         self.justification.setPlaceholderText("why (signed with the request)")
         self.urgency = QComboBox()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from smki_desktop.core.errors import SmkiError
-from smki_desktop.gui.qt import QComboBox
+from smki_desktop.gui.qt import QComboBox, Qt
 from smki_desktop.services.context import AppContext
 
-NO_CREDENTIAL = "No file-signing credential (request one first)"
+NO_CREDENTIAL = "No file-signing credential (Settings > Portal)"
+NO_CREDENTIAL_HELP = ("Signing needs a file-signing credential: once you are in the officer "
+                      "register, request one in Settings > Portal > Request a file-signing "
+                      "credential.")
 
 
 def file_signing_keys(ctx: AppContext) -> list[tuple[str, str]]:
@@ -30,6 +33,8 @@ def fill_file_signing_keys(combo: QComboBox, ctx: AppContext) -> None:
         combo.addItem(label, key_id)
     if not keys:
         combo.addItem(NO_CREDENTIAL, "")
+        combo.setItemData(0, NO_CREDENTIAL_HELP, Qt.ItemDataRole.ToolTipRole)
+    combo.setToolTip("" if keys else NO_CREDENTIAL_HELP)
     idx = combo.findData(current)
     if idx >= 0:
         combo.setCurrentIndex(idx)

@@ -84,21 +84,22 @@ class NominationWizardDialog(QDialog):
         buttons = QHBoxLayout()
         self.save_button = QPushButton("Save draft")
         self.save_button.setObjectName("saveDraft")
-        self.back_button = QPushButton("< Back")
+        self.back_button = QPushButton("< &Back")
         self.back_button.setObjectName("back")
-        self.next_button = QPushButton("Next >")
+        self.next_button = QPushButton("&Next >")
         self.next_button.setObjectName("next")
         self.produce_button = QPushButton("Produce form")
         self.produce_button.setObjectName("produce")
         self.close_button = QPushButton("Close")
         self.close_button.setObjectName("close")
         # Enter never closes or produces: only Next is ever the default button (on the form
-        # pages, where it validates first); Produce and Cancel need a deliberate click.
+        # choice and the form pages, where it validates first); Produce and Cancel need a
+        # deliberate click.
         for b in (self.save_button, self.back_button, self.next_button, self.produce_button,
                   self.close_button):
             b.setAutoDefault(False)
             b.setDefault(False)
-            b.setAccessibleName(b.text().strip("<> "))
+            b.setAccessibleName(b.text().replace("&", "").strip("<> "))
         for b in (self.save_button,):
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -503,7 +504,8 @@ class NominationWizardDialog(QDialog):
         chosen = any(rb.isChecked() for rb in self.choices.values())
         self.next_button.setVisible(step in (Step.CHOOSE, Step.PAGE))
         self.next_button.setEnabled(chosen if step is Step.CHOOSE else not self._busy)
-        self.next_button.setDefault(step is Step.PAGE)
+        # choosing the form and pressing Enter goes on (it produces nothing)
+        self.next_button.setDefault(step in (Step.CHOOSE, Step.PAGE))
         self.produce_button.setVisible(step is Step.REVIEW)
         self.produce_button.setEnabled(not self._busy)
         self.save_button.setEnabled(step in (Step.PAGE, Step.REVIEW) and not self._busy)

@@ -7,7 +7,9 @@ In Live (rules from services.crossing): no Party profile, no wizard; only the ro
 type may hold are offered and none is chosen for the officer; the EUI is checked against the
 Party's range; a red-framed confirmation summary (its button never the default) comes before
 the key is made. Cancel after the key was made and before the CSR was saved or copied
-discards the key and its CSR (audited), in either environment."""
+discards the key and its CSR (audited), in either environment; on the review page that button
+says so ("Discard key and CSR"), and Escape or closing the window keeps both (the Requests page
+lists the CSR): one keystroke never loses a key."""
 
 from __future__ import annotations
 
@@ -83,7 +85,7 @@ class OrgCsrWizard(QDialog):
         self.cancel_button = QPushButton("Cancel")
         self.back_button.clicked.connect(self.go_back)
         self.next_button.clicked.connect(self.go_next)
-        self.cancel_button.clicked.connect(self.reject)
+        self.cancel_button.clicked.connect(self.cancel)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for b in (self.back_button, self.next_button, self.cancel_button):
@@ -184,7 +186,7 @@ class OrgCsrWizard(QDialog):
         self.copy_button = QPushButton("Cop&y")
         self.save_button.clicked.connect(self.save)
         self.copy_button.clicked.connect(self.copy)
-        fmt_label = QLabel("&Format")
+        fmt_label = QLabel("Forma&t")  # Alt+F is Finish
         fmt_label.setBuddy(self.format)
         for x in (fmt_label, self.format, self.crlf, self.path, self.save_button,
                   self.copy_button):
@@ -225,6 +227,7 @@ class OrgCsrWizard(QDialog):
         self.back_button.setEnabled(self.state.step > 0 and not last)
         self.next_button.setText("&Finish" if last else "&Next")
         self.next_button.setEnabled(not last or self.created is not None)
+        self._label_cancel()
         first = {0: self.role, 1: self.eui, 2: self.loc_keyring, 3: self.path}[self.state.step]
         first.setFocus()
 
@@ -322,7 +325,7 @@ class OrgCsrWizard(QDialog):
                                   f"org-{f.ou}-{f.eui.hex if f.eui else ''}-"
                                   f"{result.key.key_id[:8]}.csr"))
             self.message.setText(f"CSR {result.csr_id} made. Save it or copy it for the SMKI "
-                                 "Portal.")
+                                 "Portal; Finish keeps it (the Requests page lists it).")
             self._sync()
 
         def failed(exc: BaseException) -> None:
@@ -335,11 +338,35 @@ class OrgCsrWizard(QDialog):
             st.cn, location=st.location, on_done=done, on_error=failed,
             name="make the key and sign the Organisation CSR")
 
-    def reject(self) -> None:
-        """Cancel: a key and CSR made here but not saved or copied are discarded."""
+    def _unsaved(self) -> bool:
+        return self.created is not None and self.saved_path is None and not self.copied
+
+    def _label_cancel(self) -> None:
+        """On the review page the button says what it does to the key just made."""
+        if self.created is None:
+            self.cancel_button.setText("Cancel")
+        elif self._unsaved():
+            self.cancel_button.setText("&Discard key and CSR")
+        else:
+            self.cancel_button.setText("Close")
+
+    def cancel(self) -> None:
+        """The Cancel / Discard button: a key and CSR made here but not saved or copied are
+        discarded."""
         self.cancelled = True
-        if self.created is not None and self.saved_path is None and not self.copied:
+        if self._unsaved():
             self._discard()
+        super().reject()
+
+    def reject(self) -> None:
+        """Escape or closing the window: before the key exists this cancels; once it is made,
+        the key and CSR are kept (listed on the Requests page) — only the Discard button
+        deletes them."""
+        if self.created is None:
+            self.cancelled = True
+        elif self._unsaved():
+            self.services.status(f"CSR {self.created.csr_id} and its key kept: the Requests "
+                                 "page lists it.")
         super().reject()
 
     def _discard(self) -> None:
@@ -366,6 +393,7 @@ class OrgCsrWizard(QDialog):
             return
         self.saved_path = path
         self.message.setText(f"Saved to {path}.")
+        self._label_cancel()
 
     def copy(self) -> None:
         if self.created is None:
@@ -376,3 +404,4 @@ class OrgCsrWizard(QDialog):
         QGuiApplication.clipboard().setText(text)
         self.copied = True
         self.message.setText("Copied to the clipboard.")
+        self._label_cancel()

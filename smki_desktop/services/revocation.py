@@ -35,6 +35,7 @@ from smki_desktop.core.officers import OfficerRole
 from smki_desktop.core.portal_ports import Rejected
 from smki_desktop.core.ws_xml import XmlMessageError
 from smki_desktop.crypto.certs import name_text
+from smki_desktop.crypto.cms import verify_detached
 from smki_desktop.services import identity, repository, simulator_control
 from smki_desktop.services import portal as portal_service
 from smki_desktop.services.certificates import CertRecord, find_certificate
@@ -309,6 +310,30 @@ def export(ctx: AppContext, ref: str, out: Path, overwrite: bool = False) -> Pat
     return path
 
 
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _signing_time(ctx: AppContext, data: bytes, sig: bytes, claimed: str, what: str
+                  ) -> datetime:
+    """The time a signature carries (its signed CMS signing-time attribute), which must be the
+    time the bundle claims and not in the future: an approval's lapse is counted from it, so a
+    bundle's `signed_at` edited forward does not revive a lapsed approval."""
+    try:
+        stated: datetime | None = _dt(claimed)
+    except (ValueError, TypeError):
+        stated = None
+    when = verify_detached(data, sig).signing_time  # the signature itself; trust comes next
+    if when is None:
+        raise Refusal(f"Rule: a signature carries its signing time; {what} has none.")
+    if stated is None or stated.tzinfo is None or stated != when:
+        raise Refusal(f"Rule: a signature's time is the signing time it carries; {what} says "
+                      f"{claimed} but was signed at {when.isoformat()}.")
+    if when > ctx.clock.now() + CLOCK_SKEW:
+        raise Refusal(f"Rule: a signature's signing time is not in the future; {what} was "
+                      f"signed at {when.isoformat()}.")
+    return when
+
+
 def import_bundle(ctx: AppContext, data: bytes, what: str = "bundle") -> Changed:
     """Take in a request (and its signatures) from another workstation; every signature is
     verified before anything is stored."""
@@ -336,12 +361,13 @@ def import_bundle(ctx: AppContext, data: bytes, what: str = "bundle") -> Changed
         if kind != "rejection" and sbody != body_bytes:
             raise Refusal(f"Rule: a request is not changed after signing; the {kind} "
                           f"signature of {officer_id} is over other bytes.")
-        by = identity.verify(ctx, sbody, sig, what=f"the {kind} of {rid}",
-                             at=_dt(signed_at))
+        signed = _signing_time(ctx, sbody, sig, signed_at, f"the {kind} of {rid}")
+        by = identity.verify(ctx, sbody, sig, what=f"the {kind} of {rid}", at=signed)
         if by.officer.officer_id != officer_id:
             raise Refusal(f"{what}: the {kind} signature is by {by.officer.officer_id}, not "
                           f"{officer_id}.")
-        rows.append(SignatureRow(rid, ctx.env.value, kind, officer_id, signed_at, sbody, sig))
+        rows.append(SignatureRow(rid, ctx.env.value, kind, officer_id, signed.isoformat(),
+                                 sbody, sig))
     first = next((s for s in rows if s.kind == "request"), None)
     if first is None:
         raise Refusal(f"Rule: a request carries its ARO's signature; {rid} has none.")

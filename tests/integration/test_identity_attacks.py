@@ -1,0 +1,104 @@
+"""A colleague at the same workstation who can write the database but holds neither the other
+officer's keys nor the keyring: what they can forge, replay or stretch, and what the app (and
+the simulator, which replays the same log through the same rules) still refuses."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from smki_desktop.core.canonical import canonical_bytes
+from smki_desktop.core.errors import Refusal
+from smki_desktop.core.ports import FixedClock
+from smki_desktop.services import revocation, simulator_control
+from smki_desktop.services.revocation_state import get_view
+from tests.integration.identity_helpers import Team, issue_org, make_team, serial_of
+
+
+@pytest.fixture
+def team(ctx, cli_run, tmp_path: Path):  # type: ignore[no-untyped-def]
+    t = make_team(ctx, cli_run, tmp_path)
+    yield t
+    simulator_control.stop(ctx)
+
+
+def test_rewriting_an_aros_unsigned_nomination_as_sro_grants_no_sro_standing(
+        ctx, cli_run, team: Team) -> None:  # type: ignore[no-untyped-def]
+    """The nomination is the one change no officer signs: rewriting Bob's to say "sro" must not
+    turn the ARO (whose credential names ARO-…) into an SRO who can suspend the real SRO."""
+    with ctx.db.transaction() as c:
+        row = c.execute("SELECT seq, body FROM officer_log WHERE officer_id=? AND "
+                        "action='nominate'", (team.aro,)).fetchone()
+        change = json.loads(bytes(row["body"]))
+        change["details"]["role"] = "sro"
+        c.execute("UPDATE officer_log SET body=? WHERE seq=?",
+                  (canonical_bytes(change), row["seq"]))
+        c.execute("UPDATE officers SET role='sro' WHERE officer_id=?", (team.aro,))
+    r = cli_run("officer", "suspend", team.sro, "--reason", "coup", "--as", team.aro,
+                "--key", team.aro_key)
+    assert r.code == 1, r.out
+    assert cli_run("--json", "officer", "show", team.sro).json()["status"] == "active"
+    shown = cli_run("--json", "officer", "show", team.aro).json()
+    assert not (shown["role"] == "sro" and shown["status"] == "active"), shown
+
+
+def test_an_imported_approval_keeps_the_signing_time_it_carries(
+        ctx, cli_run, team: Team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A lapsed approval is not revived by editing `signed_at` in an exported bundle."""
+    rid = cli_run("--json", "revoke", "request",
+                  serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-90")), "--reason",
+                  "superseded", "--justification", "replaced", "--as", team.aro, "--key",
+                  team.aro_key).json()["id"]
+    assert cli_run("revoke", "approve", rid, "--as", team.sro, "--key", team.sro_key).code == 0
+    out = tmp_path / "bundle.json"
+    assert cli_run("revoke", "export", rid, "--out", str(out)).code == 0
+    real = ctx.clock
+    ctx.clock = FixedClock(real.now() + timedelta(hours=25))  # the approval has lapsed
+    try:
+        assert get_view(ctx, rid).state == "waiting"
+        doc = json.loads(out.read_text())
+        for s in doc["signatures"]:
+            if s["kind"] == "approval":
+                s["signed_at"] = ctx.clock.now().replace(microsecond=0).isoformat()
+        with pytest.raises(Refusal, match="signing time"):
+            revocation.import_bundle(ctx, json.dumps(doc).encode())
+        assert get_view(ctx, rid).state == "waiting"
+        with pytest.raises(Refusal, match="only a fully approved request"):
+            revocation.submit(ctx, rid)
+    finally:
+        ctx.clock = real
+
+
+def test_an_approval_from_a_bundle_must_name_this_request(
+        ctx, cli_run, team: Team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Replaying an old approval (over an earlier request's bytes) on a new request."""
+    old = cli_run("--json", "revoke", "request",
+                  serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-91")), "--reason",
+                  "superseded", "--justification", "old", "--as", team.aro, "--key",
+                  team.aro_key).json()["id"]
+    assert cli_run("revoke", "approve", old, "--as", team.sro, "--key", team.sro_key).code == 0
+    new = cli_run("--json", "revoke", "request",
+                  serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-92")), "--reason",
+                  "keyCompromise", "--justification", "new", "--as", team.aro, "--key",
+                  team.aro_key).json()["id"]
+    a, b = tmp_path / "old.json", tmp_path / "new.json"
+    assert cli_run("revoke", "export", old, "--out", str(a)).code == 0
+    assert cli_run("revoke", "export", new, "--out", str(b)).code == 0
+    old_doc, new_doc = json.loads(a.read_text()), json.loads(b.read_text())
+    approval = next(s for s in old_doc["signatures"] if s["kind"] == "approval")
+    new_doc["signatures"].append(dict(approval, body=new_doc["request"]))
+    f = tmp_path / "replayed.json"
+    f.write_text(json.dumps(new_doc))
+    r = cli_run("revoke", "import", str(f))
+    assert r.code == 1, r.out
+    assert cli_run("--json", "revoke", "status", new).json()["state"] == "waiting"
+    # and with the old bytes kept as the approval's body: refused as other bytes
+    new_doc["signatures"][-1] = approval
+    f.write_text(json.dumps(new_doc))
+    r = cli_run("revoke", "import", str(f))
+    assert r.code == 1 and "over other bytes" in r.err, r.err
+    assert base64.b64decode(approval["body"]) != base64.b64decode(new_doc["request"])

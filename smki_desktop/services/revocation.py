@@ -51,6 +51,7 @@ from smki_desktop.services.revocation_state import (
 )
 from smki_desktop.store.atomic import write_atomic
 from smki_desktop.store.repos.approvals import RequestRow, SignatureRow
+from smki_desktop.store.repos.certificates import CertificateStatusRepo
 
 BUNDLE_FORMAT = "smki-desktop/revocation-bundle"
 SIGNED_PATH = "/portal/revocation/signed"
@@ -181,10 +182,29 @@ def _decide(ctx: AppContext, ref: str, as_ref: str | None, key_ref: str | None,
                       f"is {v.state}.")
     check_not_expired(_dt(v.body["expires"]), ctx.clock.now())
     requester = _requester(ctx, v)
+    if what.startswith("approving"):
+        check_described(ctx, v)
     actor = identity.resolve_actor(ctx, as_ref, key_ref, roles=tuple(OfficerRole), what=what)
     check_approver(load_rules(ctx)["revocation"], Environment(str(v.body["environment"])),
                    str(v.body.get("party_id", "")), requester, actor.signatory, ctx.env)
     return v, actor, requester
+
+
+def check_described(ctx: AppContext, v: RequestView) -> None:
+    """Each certificate the request names by serial is described by its exact hash: where this
+    store holds a certificate with that serial, the request's SHA-256 must be that
+    certificate's. Otherwise an approver could be shown one certificate while the serial of
+    another goes to the DCC (which checks the hash against its own copy as well)."""
+    stored: dict[str, list[bytes]] = {}
+    for row in CertificateStatusRepo(ctx.db, ctx.env.value).not_revoked():
+        stored.setdefault(row.serial.upper().lstrip("0"), []).append(row.der)
+    for c in v.body.get("certificates", []):
+        serial = str(c.get("serial", "")).upper().lstrip("0")
+        ders = stored.get(serial, [])
+        if ders and not any(hashlib.sha256(d).hexdigest() == c.get("sha256") for d in ders):
+            raise Refusal(f"Rule: a request describes exactly the certificates it revokes; "
+                          f"{v.request_id} names serial {serial} with the SHA-256 of another "
+                          "certificate (its role, EUI and usage may describe that other one).")
 
 
 def _dt(text: Any) -> datetime:
@@ -266,6 +286,7 @@ def submit(ctx: AppContext, ref: str) -> Changed:
     check_not_expired(_dt(v.body["expires"]), ctx.clock.now())
     requester = _requester(ctx, v)
     check_requester(requester, ctx.env)  # the ARO's standing now, not when they asked
+    check_described(ctx, v)
     rule = load_rules(ctx)["revocation"]
     for s in v.approvals():
         by = identity.verify(ctx, s.body, s.signature, what="an approval", at=ctx.clock.now())

@@ -8,6 +8,7 @@ the certificates revoked and a new Organisation CRL published."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -241,17 +242,23 @@ def signed_revocation(state: SimState, owner: str, body: bytes, now: datetime
             raise Refused("RV:Approvals", f"Rule: a revocation needs {RULE.approvals_needed} "
                                           f"SRO approval(s); it has {good}.")
         serials = [str(c["serial"]).upper().rjust(32, "0") for c in req["certificates"]]
+        hashes = [str(c.get("sha256", "")).lower() for c in req["certificates"]]
         with state.write_lock:
             c = state.conn()
             c.execute("BEGIN IMMEDIATE")
             try:
-                for serial in serials:
-                    row = c.execute("SELECT owner, kind FROM certificates WHERE serial=?",
+                for serial, digest in zip(serials, hashes, strict=True):
+                    row = c.execute("SELECT owner, kind, der FROM certificates WHERE serial=?",
                                     (serial,)).fetchone()
                     if row is None or row["kind"] != "organisation" or row["owner"] != owner:
                         raise Refused("RV:NotAuth", f"Rule: a Party revokes only its own "
                                                     f"Organisation certificates; serial "
                                                     f"{serial.lstrip('0')} is not one.")
+                    if hashlib.sha256(bytes(row["der"])).hexdigest() != digest:
+                        raise Refused("RV:Mismatch", "Rule: a request describes exactly the "
+                                                     "certificates it revokes; serial "
+                                                     f"{serial.lstrip('0')} is named with the "
+                                                     "SHA-256 of another certificate.")
                 for serial in serials:
                     c.execute("UPDATE certificates SET status='R', revoked_at=? WHERE serial=?",
                               (now.isoformat(), serial))

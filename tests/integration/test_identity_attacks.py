@@ -102,3 +102,52 @@ def test_an_approval_from_a_bundle_must_name_this_request(
     r = cli_run("revoke", "import", str(f))
     assert r.code == 1 and "over other bytes" in r.err, r.err
     assert base64.b64decode(approval["body"]) != base64.b64decode(new_doc["request"])
+
+
+def test_an_approver_is_not_shown_one_certificate_while_another_is_revoked(
+        ctx, cli_run, team: Team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The ARO signs (with their own key, outside the app) a request whose entry names the serial
+    of the Party's live certificate but the description and hash of a spare one; the SRO must
+    not approve the spare's description while the live certificate's serial goes to the DCC."""
+    from smki_desktop.core.officers import OfficerRole
+    from smki_desktop.services import identity
+
+    live = issue_org(ctx, "90-B3-D5-1F-30-01-00-93")
+    spare = issue_org(ctx, "90-B3-D5-1F-30-01-00-94")
+    rid = cli_run("--json", "revoke", "request", serial_of(spare), "--reason", "superseded",
+                  "--justification", "spare", "--as", team.aro, "--key",
+                  team.aro_key).json()["id"]
+    out = tmp_path / "honest.json"
+    assert cli_run("revoke", "export", rid, "--out", str(out)).code == 0
+    doc = json.loads(out.read_text())
+    body = json.loads(base64.b64decode(doc["request"]))
+    body["id"] = rid + "X"
+    body["certificates"][0]["serial"] = serial_of(live)  # everything else describes the spare
+    crafted = canonical_bytes(body)
+    aro = identity.resolve_actor(ctx, team.aro, team.aro_key, roles=(OfficerRole.ARO,),
+                                 what="t")
+    now = ctx.clock.now().replace(microsecond=0)
+    sig = identity.sign(ctx, aro, crafted, now)
+    doc.update(id=body["id"], request=base64.b64encode(crafted).decode(), signatures=[
+        {"kind": "request", "officer_id": team.aro, "signed_at": now.isoformat(),
+         "body": base64.b64encode(crafted).decode(),
+         "signature": base64.b64encode(sig).decode()}])
+    f = tmp_path / "crafted.json"
+    f.write_text(json.dumps(doc))
+    cli_run("revoke", "import", str(f))
+    r = cli_run("revoke", "approve", body["id"], "--as", team.sro, "--key", team.sro_key)
+    assert r.code == 1 and serial_of(live) in r.err, (r.out, r.err)
+    assert cli_run("--json", "revoke", "status", body["id"]).json()["state"] != "approved"
+    # the simulator checks the hash against its own copy, whatever the app did
+    from smki_desktop.services.revocation_state import get_view as view_of
+    from tests.integration.identity_helpers import payload, post_to_simulator
+
+    sro = identity.resolve_actor(ctx, team.sro, team.sro_key, roles=(OfficerRole.SRO,),
+                                 what="t")
+    approval = identity.sign(ctx, sro, crafted, ctx.clock.now())
+    assert view_of(ctx, body["id"]).row.body == crafted
+    ans = post_to_simulator(ctx, payload(crafted, [("request", sig), ("approval", approval)]))
+    assert ans["status"] == "REJECTED" and ans["code"] == "RV:Mismatch", ans
+    listed = {c["serial"].lstrip("0"): c["status"]
+              for c in cli_run("--json", "cert", "list").json()["certificates"]}
+    assert listed[serial_of(live)] != "revoked"

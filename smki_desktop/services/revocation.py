@@ -331,6 +331,22 @@ def export(ctx: AppContext, ref: str, out: Path, overwrite: bool = False) -> Pat
     return path
 
 
+def _check_rejection_names(s: SignatureRow, rid: str, request: bytes) -> None:
+    """A rejection is signed over an object naming this request (id and hash) and its signer:
+    an SRO's rejection of another request is not attached to this one."""
+    try:
+        doc = parse_canonical(s.body, f"the rejection of {rid}")
+    except InputError as exc:
+        raise Refusal(f"Rule: a rejection names the request it rejects; {exc.message}") \
+            from None
+    if (doc.get("type") != REJECTION_TYPE or doc.get("request_id") != rid
+            or doc.get("request_sha256") != sha256_hex(request)
+            or doc.get("by") != s.officer_id):
+        raise Refusal(f"Rule: a rejection names the request it rejects; the rejection by "
+                      f"{s.officer_id} is not of {rid} as signed (it names "
+                      f"{doc.get('request_id')}).")
+
+
 CLOCK_SKEW = timedelta(minutes=5)
 
 
@@ -376,6 +392,7 @@ def import_bundle(ctx: AppContext, data: bytes, what: str = "bundle") -> Changed
     rid = str(body["id"])
     r = repo(ctx)
     rows: list[SignatureRow] = []
+    signers: dict[tuple[str, str], Signatory] = {}
     for kind, officer_id, signed_at, sbody, sig in sigs:
         if kind not in ("request", "approval", "rejection"):
             raise InputError(f"{what}: unknown signature kind {kind!r}.")
@@ -389,9 +406,21 @@ def import_bundle(ctx: AppContext, data: bytes, what: str = "bundle") -> Changed
                           f"{officer_id}.")
         rows.append(SignatureRow(rid, ctx.env.value, kind, officer_id, signed.isoformat(),
                                  sbody, sig))
+        signers[(kind, officer_id)] = Signatory.of(by.officer)
     first = next((s for s in rows if s.kind == "request"), None)
     if first is None:
         raise Refusal(f"Rule: a request carries its ARO's signature; {rid} has none.")
+    if first.officer_id != body.get("requested_by"):
+        raise Refusal(f"Rule: a request is signed by the ARO it names; {rid} names "
+                      f"{body.get('requested_by')} but is signed by {first.officer_id}.")
+    requester = signers[("request", first.officer_id)]
+    rule = load_rules(ctx)["revocation"]
+    for s in rows:
+        if s.kind == "rejection":
+            _check_rejection_names(s, rid, body_bytes)
+        if s.kind != "request":  # an approval or rejection is an approver's, by the rules
+            check_approver(rule, env, str(body.get("party_id", "")), requester,
+                           signers[(s.kind, s.officer_id)], ctx.env)
     if not r.exists(rid):
         r.add(RequestRow(rid, ctx.env.value, KIND, body_bytes, sha256_hex(body_bytes),
                          str(body["requested_by"]), str(body["created"]),

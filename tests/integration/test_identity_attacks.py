@@ -151,3 +151,58 @@ def test_an_approver_is_not_shown_one_certificate_while_another_is_revoked(
     listed = {c["serial"].lstrip("0"): c["status"]
               for c in cli_run("--json", "cert", "list").json()["certificates"]}
     assert listed[serial_of(live)] != "revoked"
+
+
+def test_a_rejection_in_a_bundle_must_be_an_approvers_and_about_this_request(
+        ctx, cli_run, team: Team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An urgent request is not blocked by a "rejection" the requesting ARO signed themselves,
+    nor by an SRO's real rejection of another request attached to it."""
+    from smki_desktop.core.approvals import REJECTION_TYPE
+    from smki_desktop.core.canonical import sha256_hex
+    from smki_desktop.core.officers import OfficerRole
+    from smki_desktop.services import identity
+
+    def req(eui: str) -> str:
+        return str(cli_run("--json", "revoke", "request", serial_of(issue_org(ctx, eui)),
+                           "--reason", "keyCompromise", "--justification", "stolen",
+                           "--urgency", "urgent", "--as", team.aro, "--key",
+                           team.aro_key).json()["id"])
+
+    rid, other = req("90-B3-D5-1F-30-01-00-95"), req("90-B3-D5-1F-30-01-00-96")
+    out = tmp_path / "bundle.json"
+    assert cli_run("revoke", "export", rid, "--out", str(out)).code == 0
+    doc = json.loads(out.read_text())
+    aro = identity.resolve_actor(ctx, team.aro, team.aro_key, roles=(OfficerRole.ARO,),
+                                 what="t")
+    now = ctx.clock.now().replace(microsecond=0)
+    req_bytes = base64.b64decode(doc["request"])
+    own = canonical_bytes({"type": REJECTION_TYPE, "request_id": rid,
+                           "request_sha256": sha256_hex(req_bytes), "reason": "no",
+                           "by": team.aro, "at": now.isoformat()})
+
+    def with_rejection(body: bytes, sig: bytes, by: str) -> Path:
+        d = dict(doc, signatures=[
+            *doc["signatures"],
+            {"kind": "rejection", "officer_id": by, "signed_at": now.isoformat(),
+             "body": base64.b64encode(body).decode(),
+             "signature": base64.b64encode(sig).decode()}])
+        f = tmp_path / "with-rejection.json"
+        f.write_text(json.dumps(d))
+        return f
+
+    r = cli_run("revoke", "import", str(with_rejection(own, identity.sign(ctx, aro, own, now),
+                                                       team.aro)))
+    assert r.code == 1 and "self-approval" in r.err, r.err
+    assert cli_run("--json", "revoke", "status", rid).json()["state"] == "waiting"
+    # an SRO's real rejection of the other request, replayed onto this one
+    assert cli_run("revoke", "reject", other, "--as", team.sro, "--key", team.sro_key,
+                   "--reason", "duplicate").code == 0
+    o = tmp_path / "other.json"
+    assert cli_run("revoke", "export", other, "--out", str(o)).code == 0
+    rej = next(s for s in json.loads(o.read_text())["signatures"] if s["kind"] == "rejection")
+    d = dict(doc, signatures=[*doc["signatures"], rej])
+    f = tmp_path / "replayed-rejection.json"
+    f.write_text(json.dumps(d))
+    r = cli_run("revoke", "import", str(f))
+    assert r.code == 1 and rid in r.err, r.err
+    assert cli_run("--json", "revoke", "status", rid).json()["state"] == "waiting"

@@ -206,3 +206,25 @@ def test_a_rejection_in_a_bundle_must_be_an_approvers_and_about_this_request(
     r = cli_run("revoke", "import", str(f))
     assert r.code == 1 and rid in r.err, r.err
     assert cli_run("--json", "revoke", "status", rid).json()["state"] == "waiting"
+
+
+def test_simulator_refuses_an_approval_dated_in_the_future(
+        ctx, cli_run, team: Team) -> None:  # type: ignore[no-untyped-def]
+    """An approval lapses after its lifetime counted from its signing time: one dated a month
+    ahead (the signer sets the CMS signing time) would never lapse, so the DCC refuses it."""
+    from smki_desktop.core.officers import OfficerRole
+    from smki_desktop.services import identity
+    from tests.integration.identity_helpers import payload, post_to_simulator, stored
+
+    rid = cli_run("--json", "revoke", "request",
+                  serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-97")), "--reason",
+                  "superseded", "--justification", "replaced", "--as", team.aro, "--key",
+                  team.aro_key).json()["id"]
+    body, sigs = stored(ctx, rid)
+    sro = identity.resolve_actor(ctx, team.sro, team.sro_key, roles=(OfficerRole.SRO,),
+                                 what="t")
+    ahead = identity.sign(ctx, sro, body, ctx.clock.now() + timedelta(days=30))
+    ans = post_to_simulator(ctx, payload(body, [("request", sigs["request"]),
+                                                ("approval", ahead)]))
+    assert ans["status"] == "REJECTED" and ans["code"] == "RV:Expired", ans
+    assert "signing time" in ans["rule"], ans

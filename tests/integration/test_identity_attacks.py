@@ -228,3 +228,26 @@ def test_simulator_refuses_an_approval_dated_in_the_future(
                                                 ("approval", ahead)]))
     assert ans["status"] == "REJECTED" and ans["code"] == "RV:Expired", ans
     assert "signing time" in ans["rule"], ans
+
+
+@pytest.mark.parametrize("tamper", ["delete", "corrupt"])
+def test_removing_a_signed_suspension_from_the_log_reinstates_no_one(
+        ctx, cli_run, team: Team, tamper: str) -> None:  # type: ignore[no-untyped-def]
+    """The suspended ARO deletes (or spoils the signature of) the SRO-signed suspension in the
+    database: the replay would fall back to their earlier standing, so the log is anchored in
+    the keyring (which the colleague cannot write) and a log that lost changes is refused."""
+    assert cli_run("officer", "suspend", team.aro, "--reason", "investigation", "--as",
+                   team.sro, "--key", team.sro_key).code == 0
+    with ctx.db.transaction() as c:
+        if tamper == "delete":
+            c.execute("DELETE FROM officer_log WHERE officer_id=? AND action='suspend'",
+                      (team.aro,))
+        else:
+            c.execute("UPDATE officer_log SET signature=? WHERE officer_id=? AND "
+                      "action='suspend'", (b"\x30\x00", team.aro))
+        c.execute("UPDATE officers SET status='active' WHERE officer_id=?", (team.aro,))
+        c.execute("UPDATE officer_credentials SET flagged='' WHERE officer_id=?", (team.aro,))
+    r = cli_run("revoke", "request", serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-98")),
+                "--reason", "superseded", "--justification", "x", "--as", team.aro, "--key",
+                team.aro_key)
+    assert r.code == 1 and "register log" in r.err and "keyring" in r.err, (r.out, r.err)

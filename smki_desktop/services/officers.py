@@ -13,11 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
 
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.canonical import canonical_bytes, parse_canonical
@@ -450,22 +448,6 @@ def prove_possession(ctx: AppContext, key: KeyInfo) -> None:
                       "challenge does not verify.") from None
 
 
-def _check_credential_party(ctx: AppContext, o: Officer,
-                            cert: x509.Certificate | None) -> None:
-    """Register ids are per Party (each has an SRO-0001): a credential naming this id but
-    issued to another organisation is not this officer's."""
-    party = ctx.party()
-    if cert is None or party is None or not party.name.strip():
-        return
-    orgs = [str(a.value).strip() for a in
-            cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
-    if orgs and all(" ".join(v.lower().split()) != " ".join(party.name.lower().split())
-                    for v in orgs):
-        raise Refusal(f"Rule: an officer's credential is issued to their own Party; this "
-                      f"credential naming {o.officer_id} is issued to {', '.join(orgs)}, not "
-                      f"{party.name}.")
-
-
 def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> OfficerChanged:
     """Record that an officer holds a key (or a token key) of this environment: the key proves
     possession, and a file-signing credential it has must name this officer's register id."""
@@ -477,7 +459,6 @@ def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> Offi
     named = register_id_of(cred.certificate) if cred is not None else ""
     if named:  # a credential naming no one links (acting then needs one that names them)
         check_credential_names(o.officer_id, named)
-        _check_credential_party(ctx, o, cred.certificate if cred else None)
     prove_possession(ctx, key)
     with ctx.db.transaction() as c:
         holder = c.execute("SELECT officer_id FROM officer_credentials WHERE key_id=? AND "

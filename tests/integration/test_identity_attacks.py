@@ -255,16 +255,3 @@ def test_removing_a_signed_suspension_from_the_log_reinstates_no_one(
                 team.aro_key)
     assert r.code == 1 and "register log" in r.err and "keyring" in r.err, (r.out, r.err)
 
-
-def test_a_credential_issued_to_another_partys_officer_of_the_same_id_is_not_linked(
-        ctx, cli_run, team: Team) -> None:  # type: ignore[no-untyped-def]
-    """Register ids are per Party (every Party has an SRO-0001): a credential naming SRO-0001
-    but issued to another organisation is not linked to this Party's SRO-0001."""
-    from smki_desktop.core.keys import KeyType, KeyUsage
-
-    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, "other party's")
-    r = cli_run("credential", "request", "--purpose", "file-signing", "--key", info.key_id,
-                "--officer", team.sro, "--organisation", "Other Energy Ltd")
-    assert r.code == 0, r.err
-    r = cli_run("officer", "link-key", team.sro, info.key_id)
-    assert r.code == 1 and "Other Energy Ltd" in r.err, (r.out, r.err)

@@ -12,14 +12,26 @@ from typing import Any
 
 from smki_desktop.core.errors import InputError
 
+MAX_INT = 2**53
+"""Integers beyond this are read differently by other JSON readers (as doubles): refused."""
+
 
 def _check(value: Any, where: str) -> None:
     if isinstance(value, float):
         raise InputError(f"{where}: a signed object holds no floating-point numbers.")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        raise InputError(f"{where}: a signed object's integers are at most 2^53 in size.")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(f"{where}: a signed object's text is valid Unicode (no lone "
+                             "surrogates).") from None
     if isinstance(value, Mapping):
         for k, v in value.items():
             if not isinstance(k, str):
                 raise InputError(f"{where}: object keys are strings.")
+            _check(k, f"{where} (a key)")
             _check(v, f"{where}.{k}")
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):

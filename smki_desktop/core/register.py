@@ -37,6 +37,16 @@ def change_body(*, env: Environment, officer_id: str, action: str, at: str, sign
             "reason": reason, "details": dict(details or {})}
 
 
+def check_role_in_id(officer_id: str, role: OfficerRole) -> None:
+    """The register id carries the role (`SRO-0001`, `ARO-0002`) and the DCC's credential names
+    that id, so the role is attested by the credential: a nomination (the one change no officer
+    signs) that gives an id another role is refused, and rewriting an ARO's nomination in the
+    database makes no SRO of them."""
+    if not officer_id.upper().startswith(f"{role.label}-"):
+        raise Refusal(f"Rule: an officer's register id carries their role; {officer_id} cannot "
+                      f"be nominated as an {role.label}.")
+
+
 def _need_sro(standings: Mapping[str, Standing], signer: str, subject: Standing,
               what: str) -> None:
     if not signer:
@@ -71,7 +81,9 @@ def apply_change(standings: Mapping[str, Standing], change: Mapping[str, Any]) -
     if action == "nominate":
         if oid in standings:
             raise Refusal(f"{oid} is already in the register.")
-        return Standing(oid, OfficerRole(str(details["role"])),
+        role = OfficerRole(str(details["role"]))
+        check_role_in_id(oid, role)
+        return Standing(oid, role,
                         Environment(str(change["environment"])), str(details.get("party_id", "")),
                         OfficerStatus.NOMINATED, False,
                         str(details.get("nominator_capacity", "")))

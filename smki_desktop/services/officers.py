@@ -5,6 +5,7 @@ its warnings. Every change writes an audit record."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import sqlite3
@@ -102,12 +103,68 @@ def _log_rows(ctx: AppContext) -> list[sqlite3.Row]:
         return []
 
 
+_anchor_seen: dict[str, tuple[int, str]] = {}
+"""Per process: the log (length, chain head) last found to extend its keyring anchor."""
+
+
+def _chain(rows: list[sqlite3.Row]) -> list[str]:
+    """A running SHA-256 over each entry's body and signature, in log order."""
+    out: list[str] = []
+    h = b""
+    for row in rows:
+        sig = bytes(row["signature"]) if row["signature"] is not None else b""
+        h = hashlib.sha256(h + hashlib.sha256(bytes(row["body"])).digest()
+                           + hashlib.sha256(sig).digest()).digest()
+        out.append(h.hex())
+    return out
+
+
+def check_log_anchor(ctx: AppContext, rows: list[sqlite3.Row]) -> None:
+    """The log must extend what the OS keyring last recorded of it (its length and chain head,
+    keyed by the data folder): a colleague who can write the database but not the keyring can
+    append (appended changes still face every rule) but cannot delete or alter a change, e.g.
+    the SRO-signed suspension of themselves, whose loss would restore their earlier standing.
+    A log that lost or changed entries is refused as a whole."""
+    name = f"register-log:{ctx.paths.env_dir.resolve()}"
+    chain = _chain(rows)
+    here = (len(rows), chain[-1] if chain else "")
+    if _anchor_seen.get(name) == here:
+        return
+    secrets_ = ctx.keystore.secrets
+    text = secrets_.get_optional(name)
+    known = 0
+    if text:
+        try:
+            doc = json.loads(text)
+            known, head = int(doc["count"]), str(doc["head"])
+        except (ValueError, KeyError, TypeError):
+            known, head = -1, ""
+        if known < 0 or known > len(rows) or (known and chain[known - 1] != head):
+            _anchor_seen.pop(name, None)
+            raise Refusal(
+                f"Rule: the officer register log is only ever appended to; the OS keyring "
+                f"recorded {max(known, 0)} changes ending in {head[:16]}, and this database's "
+                f"register log ({len(rows)} changes) has lost or altered some of them. No "
+                "officer's standing is taken from it: restore the database from a backup.")
+    if len(rows) > known:
+        secrets_.set(name, json.dumps({"count": len(rows), "head": here[1]}))
+    _anchor_seen[name] = here
+
+
+def anchor_log(ctx: AppContext) -> None:
+    """Record the log's new length and head in the keyring right after a change is written."""
+    check_log_anchor(ctx, _log_rows(ctx))
+
+
 def replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str]]:
     """The register's standing recomputed from its log, every signature checked; entries that
-    break a rule or do not verify are ignored and reported."""
+    break a rule or do not verify are ignored and reported. The log itself must extend its
+    keyring anchor (`check_log_anchor`)."""
     standings: dict[str, Standing] = {}
     problems: list[str] = []
-    for row in _log_rows(ctx):
+    rows = _log_rows(ctx)
+    check_log_anchor(ctx, rows)
+    for row in rows:
         body = bytes(row["body"])
         try:
             change = parse_canonical(body, f"register log entry {row['seq']}")
@@ -286,6 +343,7 @@ def verify_officer(ctx: AppContext, ref: str, v: Verification,
                      "verification.evidence": list(v.evidence), "verification.outcome": v.outcome})
         c.execute("UPDATE officers SET form_values=? WHERE officer_id=?",
                   (json.dumps(vals, sort_keys=True), o.officer_id))
+    anchor_log(ctx)
     entry = ctx.audit.record("officer.verify", {
         "officer_id": o.officer_id, "date": v.date, "verifier": v.verifier,
         "evidence": list(v.evidence), "outcome": v.outcome, "status": new.status.value})
@@ -302,6 +360,7 @@ def activate_officer(ctx: AppContext, ref: str, change: SignedChange) -> Officer
         log_change(c, ctx.env, o.officer_id, "activate", new.status, change, new.activated_at)
         if o.status is OfficerStatus.SUSPENDED:
             _unflag_keys(c, new, "officer-suspended")
+    anchor_log(ctx)
     entry = ctx.audit.record("officer.activate", {"officer_id": o.officer_id,
                                                   "previous": o.status.value,
                                                   "signed_by": change.signer or None},
@@ -342,6 +401,7 @@ def suspend_officer(ctx: AppContext, ref: str, reason: str,
         log_change(c, ctx.env, o.officer_id, "suspend", new.status, change,
                    new.status_changed_at)
         keys = _flag_keys(c, new, "officer-suspended")
+    anchor_log(ctx)
     entry = ctx.audit.record("officer.suspend", {"officer_id": o.officer_id, "reason": reason,
                                                  "previous": o.status.value,
                                                  "keys_flagged": keys,
@@ -360,6 +420,7 @@ def revoke_officer(ctx: AppContext, ref: str, reason: str,
         log_change(c, ctx.env, o.officer_id, "revoke", new.status, change,
                    new.status_changed_at)
         keys = _flag_keys(c, new, "officer-revoked")
+    anchor_log(ctx)
     entry = ctx.audit.record("officer.revoke", {"officer_id": o.officer_id, "reason": reason,
                                                 "previous": o.status.value,
                                                 "keys_flagged": keys,

@@ -35,6 +35,7 @@ from smki_desktop.core.officers import OfficerRole
 from smki_desktop.core.portal_ports import Rejected
 from smki_desktop.core.ws_xml import XmlMessageError
 from smki_desktop.crypto.certs import name_text
+from smki_desktop.crypto.cms import verify_detached
 from smki_desktop.services import identity, repository, simulator_control
 from smki_desktop.services import portal as portal_service
 from smki_desktop.services.certificates import CertRecord, find_certificate
@@ -50,6 +51,7 @@ from smki_desktop.services.revocation_state import (
 )
 from smki_desktop.store.atomic import write_atomic
 from smki_desktop.store.repos.approvals import RequestRow, SignatureRow
+from smki_desktop.store.repos.certificates import CertificateStatusRepo
 
 BUNDLE_FORMAT = "smki-desktop/revocation-bundle"
 SIGNED_PATH = "/portal/revocation/signed"
@@ -180,10 +182,29 @@ def _decide(ctx: AppContext, ref: str, as_ref: str | None, key_ref: str | None,
                       f"is {v.state}.")
     check_not_expired(_dt(v.body["expires"]), ctx.clock.now())
     requester = _requester(ctx, v)
+    if what.startswith("approving"):
+        check_described(ctx, v)
     actor = identity.resolve_actor(ctx, as_ref, key_ref, roles=tuple(OfficerRole), what=what)
     check_approver(load_rules(ctx)["revocation"], Environment(str(v.body["environment"])),
                    str(v.body.get("party_id", "")), requester, actor.signatory, ctx.env)
     return v, actor, requester
+
+
+def check_described(ctx: AppContext, v: RequestView) -> None:
+    """Each certificate the request names by serial is described by its exact hash: where this
+    store holds a certificate with that serial, the request's SHA-256 must be that
+    certificate's. Otherwise an approver could be shown one certificate while the serial of
+    another goes to the DCC (which checks the hash against its own copy as well)."""
+    stored: dict[str, list[bytes]] = {}
+    for row in CertificateStatusRepo(ctx.db, ctx.env.value).not_revoked():
+        stored.setdefault(row.serial.upper().lstrip("0"), []).append(row.der)
+    for c in v.body.get("certificates", []):
+        serial = str(c.get("serial", "")).upper().lstrip("0")
+        ders = stored.get(serial, [])
+        if ders and not any(hashlib.sha256(d).hexdigest() == c.get("sha256") for d in ders):
+            raise Refusal(f"Rule: a request describes exactly the certificates it revokes; "
+                          f"{v.request_id} names serial {serial} with the SHA-256 of another "
+                          "certificate (its role, EUI and usage may describe that other one).")
 
 
 def _dt(text: Any) -> datetime:
@@ -265,6 +286,7 @@ def submit(ctx: AppContext, ref: str) -> Changed:
     check_not_expired(_dt(v.body["expires"]), ctx.clock.now())
     requester = _requester(ctx, v)
     check_requester(requester, ctx.env)  # the ARO's standing now, not when they asked
+    check_described(ctx, v)
     rule = load_rules(ctx)["revocation"]
     for s in v.approvals():
         by = identity.verify(ctx, s.body, s.signature, what="an approval", at=ctx.clock.now())
@@ -309,6 +331,46 @@ def export(ctx: AppContext, ref: str, out: Path, overwrite: bool = False) -> Pat
     return path
 
 
+def _check_rejection_names(s: SignatureRow, rid: str, request: bytes) -> None:
+    """A rejection is signed over an object naming this request (id and hash) and its signer:
+    an SRO's rejection of another request is not attached to this one."""
+    try:
+        doc = parse_canonical(s.body, f"the rejection of {rid}")
+    except InputError as exc:
+        raise Refusal(f"Rule: a rejection names the request it rejects; {exc.message}") \
+            from None
+    if (doc.get("type") != REJECTION_TYPE or doc.get("request_id") != rid
+            or doc.get("request_sha256") != sha256_hex(request)
+            or doc.get("by") != s.officer_id):
+        raise Refusal(f"Rule: a rejection names the request it rejects; the rejection by "
+                      f"{s.officer_id} is not of {rid} as signed (it names "
+                      f"{doc.get('request_id')}).")
+
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _signing_time(ctx: AppContext, data: bytes, sig: bytes, claimed: str, what: str
+                  ) -> datetime:
+    """The time a signature carries (its signed CMS signing-time attribute), which must be the
+    time the bundle claims and not in the future: an approval's lapse is counted from it, so a
+    bundle's `signed_at` edited forward does not revive a lapsed approval."""
+    try:
+        stated: datetime | None = _dt(claimed)
+    except (ValueError, TypeError):
+        stated = None
+    when = verify_detached(data, sig).signing_time  # the signature itself; trust comes next
+    if when is None:
+        raise Refusal(f"Rule: a signature carries its signing time; {what} has none.")
+    if stated is None or stated.tzinfo is None or stated != when:
+        raise Refusal(f"Rule: a signature's time is the signing time it carries; {what} says "
+                      f"{claimed} but was signed at {when.isoformat()}.")
+    if when > ctx.clock.now() + CLOCK_SKEW:
+        raise Refusal(f"Rule: a signature's signing time is not in the future; {what} was "
+                      f"signed at {when.isoformat()}.")
+    return when
+
+
 def import_bundle(ctx: AppContext, data: bytes, what: str = "bundle") -> Changed:
     """Take in a request (and its signatures) from another workstation; every signature is
     verified before anything is stored."""
@@ -330,21 +392,35 @@ def import_bundle(ctx: AppContext, data: bytes, what: str = "bundle") -> Changed
     rid = str(body["id"])
     r = repo(ctx)
     rows: list[SignatureRow] = []
+    signers: dict[tuple[str, str], Signatory] = {}
     for kind, officer_id, signed_at, sbody, sig in sigs:
         if kind not in ("request", "approval", "rejection"):
             raise InputError(f"{what}: unknown signature kind {kind!r}.")
         if kind != "rejection" and sbody != body_bytes:
             raise Refusal(f"Rule: a request is not changed after signing; the {kind} "
                           f"signature of {officer_id} is over other bytes.")
-        by = identity.verify(ctx, sbody, sig, what=f"the {kind} of {rid}",
-                             at=_dt(signed_at))
+        signed = _signing_time(ctx, sbody, sig, signed_at, f"the {kind} of {rid}")
+        by = identity.verify(ctx, sbody, sig, what=f"the {kind} of {rid}", at=signed)
         if by.officer.officer_id != officer_id:
             raise Refusal(f"{what}: the {kind} signature is by {by.officer.officer_id}, not "
                           f"{officer_id}.")
-        rows.append(SignatureRow(rid, ctx.env.value, kind, officer_id, signed_at, sbody, sig))
+        rows.append(SignatureRow(rid, ctx.env.value, kind, officer_id, signed.isoformat(),
+                                 sbody, sig))
+        signers[(kind, officer_id)] = Signatory.of(by.officer)
     first = next((s for s in rows if s.kind == "request"), None)
     if first is None:
         raise Refusal(f"Rule: a request carries its ARO's signature; {rid} has none.")
+    if first.officer_id != body.get("requested_by"):
+        raise Refusal(f"Rule: a request is signed by the ARO it names; {rid} names "
+                      f"{body.get('requested_by')} but is signed by {first.officer_id}.")
+    requester = signers[("request", first.officer_id)]
+    rule = load_rules(ctx)["revocation"]
+    for s in rows:
+        if s.kind == "rejection":
+            _check_rejection_names(s, rid, body_bytes)
+        if s.kind != "request":  # an approval or rejection is an approver's, by the rules
+            check_approver(rule, env, str(body.get("party_id", "")), requester,
+                           signers[(s.kind, s.officer_id)], ctx.env)
     if not r.exists(rid):
         r.add(RequestRow(rid, ctx.env.value, KIND, body_bytes, sha256_hex(body_bytes),
                          str(body["requested_by"]), str(body["created"]),

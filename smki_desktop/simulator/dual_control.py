@@ -8,6 +8,7 @@ the certificates revoked and a new Organisation CRL published."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS officers (
 """
 SIM_ENV = Environment.TEST
 RULE = ApprovalRule("revocation")
+SKEW = timedelta(minutes=5)
 
 
 class Refused(Exception):
@@ -224,7 +226,8 @@ def signed_revocation(state: SimState, owner: str, body: bytes, now: datetime
             check_requester(requester, SIM_ENV)
         except SmkiError as exc:
             raise _refuse_from("RV:Requester", exc) from None
-        good = 0
+        good: set[str] = set()
+        created = datetime.fromisoformat(str(req["created"]))
         for who, when in approvers:
             try:
                 check_approver(RULE, Environment(str(req["environment"])),
@@ -232,26 +235,40 @@ def signed_revocation(state: SimState, owner: str, body: bytes, now: datetime
             except SmkiError as exc:
                 code = "RV:SelfAppr" if "self-approval" in exc.message else "RV:Approver"
                 raise _refuse_from(code, exc) from None
-            if when is not None and now > when + timedelta(hours=RULE.approval_ttl_hours):
+            # its lifetime runs from its signing time, which must be there and plausible:
+            # not before the request was made, not in the future (it would never lapse)
+            if when is None or when > now + SKEW or when < created - SKEW:
+                raise Refused("RV:Expired", "Rule: an approval carries the signing time its "
+                                            "lifetime runs from, after the request and not in "
+                                            f"the future; {who.officer_id}'s says "
+                                            f"{when.isoformat() if when else 'nothing'}.")
+            if now > when + timedelta(hours=RULE.approval_ttl_hours):
                 raise Refused("RV:Expired", "Rule: an approval is good for "
                                             f"{RULE.approval_ttl_hours} hours; this one has "
                                             "lapsed.")
-            good += 1
-        if good < RULE.approvals_needed:
+            good.add(who.officer_id)  # one officer counts once, whatever keys they used
+        if len(good) < RULE.approvals_needed:
             raise Refused("RV:Approvals", f"Rule: a revocation needs {RULE.approvals_needed} "
-                                          f"SRO approval(s); it has {good}.")
+                                          f"SRO approval(s) by different SROs; it has "
+                                          f"{len(good)}.")
         serials = [str(c["serial"]).upper().rjust(32, "0") for c in req["certificates"]]
+        hashes = [str(c.get("sha256", "")).lower() for c in req["certificates"]]
         with state.write_lock:
             c = state.conn()
             c.execute("BEGIN IMMEDIATE")
             try:
-                for serial in serials:
-                    row = c.execute("SELECT owner, kind FROM certificates WHERE serial=?",
+                for serial, digest in zip(serials, hashes, strict=True):
+                    row = c.execute("SELECT owner, kind, der FROM certificates WHERE serial=?",
                                     (serial,)).fetchone()
                     if row is None or row["kind"] != "organisation" or row["owner"] != owner:
                         raise Refused("RV:NotAuth", f"Rule: a Party revokes only its own "
                                                     f"Organisation certificates; serial "
                                                     f"{serial.lstrip('0')} is not one.")
+                    if hashlib.sha256(bytes(row["der"])).hexdigest() != digest:
+                        raise Refused("RV:Mismatch", "Rule: a request describes exactly the "
+                                                     "certificates it revokes; serial "
+                                                     f"{serial.lstrip('0')} is named with the "
+                                                     "SHA-256 of another certificate.")
                 for serial in serials:
                     c.execute("UPDATE certificates SET status='R', revoked_at=? WHERE serial=?",
                               (now.isoformat(), serial))

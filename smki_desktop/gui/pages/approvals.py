@@ -24,6 +24,8 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
 from smki_desktop.services import identity, revocation
 from smki_desktop.services import revocation_state as rstate
@@ -89,9 +91,11 @@ class Page(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self.show_details)
+        wire_row_actions(self.table, self.row_actions, self.focus_details)
         self.details = QTextEdit()
         self.details.setReadOnly(True)
         self.details.setObjectName("requestDetails")
+        self.details.setAccessibleName("Revocation request details")
         buttons = QHBoxLayout()
         self.approve_button = QPushButton("&Approve (sign)…")
         self.reject_reason = QLineEdit()
@@ -161,6 +165,22 @@ class Page(QWidget):
                 self.services.ctx, v)))
         self._update_buttons()
 
+    def focus_details(self) -> None:
+        self.show_details()
+        self.details.setFocus()
+
+    def row_actions(self) -> list[tuple[str, Any]]:
+        """The selected request's actions for its right-click menu (the same as the buttons)."""
+        v = self.selected()
+        if v is None:
+            return []
+        out: list[tuple[str, Any]] = [("Show the request", self.focus_details)]
+        if v.state == "waiting":
+            out += [("Approve (sign)…", self.approve), ("Reject…", self.reject)]
+        if v.state == "approved":
+            out.append(("Submit to the DCC…", self.submit))
+        return out
+
     def _update_buttons(self) -> None:
         v = self.selected()
         waiting = v is not None and v.state == "waiting"
@@ -185,7 +205,7 @@ class Page(QWidget):
             self.refresh()
 
         def failed(exc: BaseException) -> None:
-            self.message.setText(getattr(exc, "message", None) or str(exc))
+            self.message.setText(error_text(exc))
             self.refresh()
 
         self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok, on_error=failed,

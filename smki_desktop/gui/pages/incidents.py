@@ -29,6 +29,8 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
 from smki_desktop.services import identity, incidents
 
@@ -96,14 +98,18 @@ class Page(QWidget):
         self.dialog: Any = None
         self.actor = ActorPicker()
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("incidentsTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self.show_details)
+        wire_row_actions(self.table, self.row_actions, self.focus_details)
         self.details = QTextEdit()
         self.details.setReadOnly(True)
+        self.details.setObjectName("incidentDetails")
+        self.details.setAccessibleName("Incident details")
         row = QHBoxLayout()
         self.open_button = QPushButton("&Record incident…")
         self.outcome = QComboBox()
@@ -161,6 +167,22 @@ class Page(QWidget):
         v = self.selected()
         self.details.setHtml(incident_html(v) if v else "")
 
+    def focus_details(self) -> None:
+        self.show_details()
+        self.details.setFocus()
+
+    def row_actions(self) -> list[tuple[str, Any]]:
+        """The selected incident's actions for its right-click menu (the same as the buttons)."""
+        v = self.selected()
+        if v is None:
+            return []
+        out: list[tuple[str, Any]] = [("Show the incident", self.focus_details)]
+        if v.row.state != "closed":
+            out += [("SRO confirmation…", self.confirm),
+                    ("Re-key and request revocation…", lambda: self.rekey()),
+                    ("Close incident", self.close_incident)]
+        return out
+
     def _run(self, fn: Any, *args: Any, done: str, **kwargs: Any) -> None:
         def ok(res: Any) -> None:
             self.message.setText(done)
@@ -169,7 +191,7 @@ class Page(QWidget):
                 self.select(res.incident_id)
 
         def failed(exc: BaseException) -> None:
-            self.message.setText(getattr(exc, "message", None) or str(exc))
+            self.message.setText(error_text(exc))
 
         self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok, on_error=failed,
                                   name=fn.__name__, **kwargs)

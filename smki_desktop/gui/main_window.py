@@ -59,6 +59,9 @@ class GuiServices:
         self.window.show_error(title, exc)
 
 
+BACKGROUND_START_MS = 50  # background work that loads heavy modules waits for the first paint
+
+
 def waiting_requests(ctx: AppContext) -> int:
     """How many revocation requests wait for an approval (a job: no Qt here)."""
     return int(importlib.import_module("smki_desktop.services.revocation_state")
@@ -360,14 +363,21 @@ class MainWindow(QMainWindow):
             sc = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), central)
             sc.activated.connect(lambda row=i: self.sidebar.setCurrentRow(row))
         self.setCentralWidget(central)
-        self.update_badges()
+        # the badge count imports the revocation modules (X.509): on the job runner, and only
+        # once the first window is up, so that a thread importing does not compete with it
+        self._badges_due = False
+        QTimer.singleShot(BACKGROUND_START_MS, self, self._start_badges)
         self.sidebar.setCurrentRow(0)
         self.sidebar.setFocus()
+
+    def _start_badges(self) -> None:
+        self._badges_due = True
+        self.update_badges()
 
     def update_badges(self) -> None:
         """The Approvals entry shows how many requests wait for an approval (counted on the
         job runner: the revocation modules are not imported on the GUI thread at start-up)."""
-        if self.ctx is None:
+        if self.ctx is None or not getattr(self, "_badges_due", False):
             return
         self.badge_job = self.jobs.submit(waiting_requests, self.ctx, on_done=self._show_badge,
                                           on_error=lambda _e: None, name="approvals badge")

@@ -7,7 +7,7 @@ as a tree; the CLI prints them)."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -18,6 +18,7 @@ from smki_desktop.core.errors import InputError
 from smki_desktop.crypto.lint import extract_fields
 from smki_desktop.services import certificates as cert_service
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.view_rows import Row, Section
 from smki_desktop.store.atomic import write_atomic
 from smki_desktop.store.repos import keys as key_repo
 from smki_desktop.store.repos import renewals as renewal_repo
@@ -30,19 +31,6 @@ STATUS_WORDS = {
     "unmatched": "Not ours: no CSR or key of this environment matches it",
     "rejected": "Rejected: the officer recorded its rejection; it is not used",
 }
-
-
-@dataclass(frozen=True)
-class Row:
-    label: str
-    value: str
-    problem: bool = False  # shown as a finding to act on
-
-
-@dataclass(frozen=True)
-class Section:
-    title: str
-    rows: tuple[Row, ...] = field(default=())
 
 
 def _fingerprint(der: bytes, algo: str) -> str:

@@ -4,8 +4,8 @@ The welcome flow (gui/first_run.py) sets up the Party profile and the officer, t
 steps one by one on the job runner, showing each as it finishes:
 
   simulator    start the local SMKI simulator (Test only)
-  credentials  the web-service credential, and the file-signing one once the officer profile
-               is linked to a register entry (the simulator issues it only to a verified officer)
+  credentials  the web-service and file-signing credentials, issued by the simulator at once;
+               the file-signing one names the officer's verified register entry (below)
   key          an Organisation signing key in the OS keyring
   csr          its Organisation CSR, made and linted to the SMKI profile
   submit       the CSR sent to the (simulated) portal over mutual TLS
@@ -14,8 +14,15 @@ steps one by one on the job runner, showing each as it finishes:
 
 Each step is idempotent (run again, it finds what an earlier run made), so an interrupted walk
 resumes. Everything goes through the same services the pages and `smki` use, with their audit
-records. The identity steps follow today's Party and officer profiles (issue 11 changes how the
-officer identity is established: only `check_identity` needs to follow it).
+records.
+
+Identity (issue 11): the simulator, like the DCC, issues a file-signing credential only to an
+officer of the register it holds as verified, naming their register id. In this Test-only walk the
+officer profile's register entry is made the way the register makes any (nomination, verification
+meeting, signed log): a training SRO of the Party ("Walkthrough SRO", nominated by the Party's
+director, verified, activated on that record as an SRO's first activation is) nominates the
+profile's ARO, whose verification meeting is recorded as the walkthrough's; the profile is linked
+to that entry and the credential's key to it. All of it is Test data, marked as training.
 """
 
 from __future__ import annotations
@@ -31,11 +38,20 @@ from cryptography import x509
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Refusal
 from smki_desktop.core.keys import KeyUsage
-from smki_desktop.core.party import OfficerRole, PartyType
+from smki_desktop.core.officers import Officer, OfficerStatus
+from smki_desktop.core.officers import OfficerRole as RegisterRole
+from smki_desktop.core.party import OfficerRole, PartyProfile, PartyType
 from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.services import adt as adt_service
 from smki_desktop.services import certificates as cert_service
-from smki_desktop.services import credentials, officers, portal, simulator_control
+from smki_desktop.services import (
+    credentials,
+    nomination,
+    officers,
+    portal,
+    register,
+    simulator_control,
+)
 from smki_desktop.services import csr as csr_service
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.keys import generate_key, list_keys
@@ -55,6 +71,10 @@ FILE_SIGNING_NEEDED = (
     "simulator) issues only to an officer it has verified and holds in the officer register. "
     "Add yourself to the register first (nominated, verified and activated), link your "
     "profile to that entry, then run this step again; your certificate above is not affected.")
+TRAINING_SRO = "Walkthrough SRO"
+TRAINING_DIRECTOR = "Walkthrough Director"
+TRAINING_VERIFIER = "first-run walkthrough (Test training)"
+TRAINING_EVIDENCE = ("photo-id", "photo-id-validated", "second-evidence", "face-match")
 CERT_WAIT_S = 60.0
 
 
@@ -98,6 +118,68 @@ def step_simulator(ctx: AppContext, walk: Walk) -> str:
     return f"Running at {info.portal_url}"
 
 
+def _email(name: str, party: PartyProfile) -> str:
+    local = ".".join(name.lower().split()) or "officer"
+    return f"{local}@{party.party_id.lower()}.training.invalid"
+
+
+def _nominated(ctx: AppContext, form: str, changes: dict[str, Any]) -> Officer:
+    """A register entry nominated on `form` (the example values with `changes`), verified by
+    the walkthrough's meeting record."""
+    schema = nomination.load_forms()[form]
+    values: dict[str, Any] = dict(schema.example_values())
+    today = ctx.clock.now().date().isoformat()
+    values.update({"environment.environment": ctx.env.value, "nominator.date": today})
+    if "screening.date" in values:
+        values["screening.date"] = today
+    values.update(changes)
+    oid = nomination.nominate(ctx, schema, values).officer.officer_id
+    officers.verify_officer(ctx, oid, officers.parse_verification(
+        today, TRAINING_VERIFIER, list(TRAINING_EVIDENCE), "passed"))
+    return officers.get_officer(ctx, oid)
+
+
+def _training_sro(ctx: AppContext, party: PartyProfile) -> Officer:
+    """The Party's active training SRO that nominates the walkthrough's ARO (made once)."""
+    email = _email(TRAINING_SRO, party)
+    for o in officers.list_officers(ctx):
+        if o.role is RegisterRole.SRO and o.email == email and \
+                o.status is OfficerStatus.ACTIVE:
+            return o
+    sro = _nominated(ctx, "sro", {
+        "nominee.name": TRAINING_SRO, "nominee.email": email,
+        "nominee.organisation": party.name, "nominee.party_id": party.party_id,
+        "nominator.name": TRAINING_DIRECTOR, "nominator.email": _email(TRAINING_DIRECTOR, party)})
+    return register.activate(ctx, sro.officer_id).officer
+
+
+def officer_entry(ctx: AppContext) -> Officer:
+    """The local officer profile's verified ARO register entry, made (and the profile linked
+    to it) on the first run; in Test only (check_identity)."""
+    found = officers.profile_officer(ctx)
+    if found is not None and found.role is RegisterRole.ARO and \
+            found.status in (OfficerStatus.VERIFIED, OfficerStatus.ACTIVE):
+        return found
+    party, prof = ctx.party(), ctx.officer()
+    assert party is not None and prof is not None
+    email = prof.email or _email(prof.name, party)
+    # an interrupted earlier run may have nominated (and verified) the entry already
+    aro = next((o for o in officers.list_officers(ctx)
+                if o.role is RegisterRole.ARO and o.email == email), None)
+    if aro is None:
+        sro = _training_sro(ctx, party)
+        aro = _nominated(ctx, "aro", {
+            "nominee.name": prof.name, "nominee.email": email,
+            "nominee.organisation": party.name, "nominee.party_id": party.party_id,
+            "nominator.officer_id": sro.officer_id, "nominator.name": sro.name})
+    elif aro.status is OfficerStatus.NOMINATED:
+        officers.verify_officer(ctx, aro.officer_id, officers.parse_verification(
+            ctx.clock.now().date().isoformat(), TRAINING_VERIFIER, list(TRAINING_EVIDENCE),
+            "passed"))
+    officers.link_profile(ctx, aro.officer_id)
+    return officers.get_officer(ctx, aro.officer_id)
+
+
 def step_credentials(ctx: AppContext, walk: Walk) -> str:
     party = ctx.party()
     assert party is not None
@@ -106,18 +188,16 @@ def step_credentials(ctx: AppContext, walk: Walk) -> str:
     if credentials.find_credential(ctx, "web-service") is None:
         credentials.request_credential(ctx, "web-service", role=role)
         made.append("web-service")
-    later = ""
-    if credentials.find_credential(ctx, "file-signing") is None:
-        # the DCC (here the simulator) issues a file-signing credential only to an officer
-        # of the register it has verified: with no register entry yet, the certificate part
-        # of the walk still runs and the sample ADT step says what is missing
-        entry = officers.profile_officer(ctx)
-        if entry is None:
-            later = "; the file-signing credential waits for your officer register entry"
-        else:
-            credentials.request_credential(ctx, "file-signing", officer=entry.officer_id)
-            made.append("file-signing")
-    return (("Issued: " + ", ".join(made)) if made else "Already issued") + later
+    signing = credentials.find_credential(ctx, "file-signing")
+    if signing is None:
+        entry = officer_entry(ctx)
+        res = credentials.request_credential(ctx, "file-signing", role=role,
+                                             officer=entry.officer_id)
+        officers.link_key(ctx, entry.officer_id, res.key_id)
+        made.append(f"file-signing (naming {entry.officer_id})")
+    elif officers.key_holder(ctx, signing.key_id) is None:  # interrupted before linking
+        officers.link_key(ctx, officer_entry(ctx).officer_id, signing.key_id)
+    return ("Issued: " + ", ".join(made)) if made else "Already issued"
 
 
 def step_key(ctx: AppContext, walk: Walk) -> str:

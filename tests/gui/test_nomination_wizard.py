@@ -292,8 +292,11 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
     page.text_dialog.edit.setText("leaver")
     page.text_dialog.accept()
     # revoking an officer is signed by another active SRO: this workstation's user is not
-    # linked to one, so the page says what is needed and nothing changes
+    # linked to one, so the page says what is needed (in the desktop's words: the 'Sign as'
+    # choice, never a command-line option) and nothing changes
     qtbot.waitUntil(lambda: "'Sign as' choice" in page.message.text(), timeout=10000)
+    assert "Signer: name the officer" in page.message.text()
+    assert "--" not in page.message.text()
     assert page.table.item(0, 2).text() == "active"
     warnings = [page.warnings.item(i).text() for i in range(page.warnings.count())]
     assert any("Only 1 active SRO in Test: nominate at least 2" in w for w in warnings)

@@ -32,6 +32,19 @@ def test_walk_reaches_an_accepted_certificate_and_a_signed_sample(ctx, tmp_path)
         assert seen == [name for name, _ in first_run.STEPS]
         assert walk.certificate_status == "accepted" and walk.certificate_serial
         assert walk.sample_adt is not None and walk.sample_signature is not None
+        # issue 11: the officer profile is linked to a verified ARO register entry, and the
+        # file-signing credential the simulator issued names it (and its key is linked to it)
+        from smki_desktop.core.officers import OfficerRole as RegisterRole
+        from smki_desktop.core.officers import OfficerStatus
+        from smki_desktop.services import credentials, officers
+
+        entry = officers.profile_officer(ctx)
+        assert entry is not None and entry.name == "Ann Officer"
+        assert entry.role is RegisterRole.ARO and entry.status is OfficerStatus.VERIFIED
+        cred = credentials.require_credential(ctx, "file-signing")
+        assert credentials.register_id_of(cred.certificate) == entry.officer_id, cred.subject
+        holder = officers.key_holder(ctx, cred.key_id)
+        assert holder is not None and holder.officer_id == entry.officer_id
         anchors = adt_service.trust_anchors(ctx)
         from cryptography.hazmat.primitives import serialization
 

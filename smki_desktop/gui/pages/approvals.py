@@ -24,6 +24,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import (
     REASON_TEXT,
@@ -100,6 +101,7 @@ class Page(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self.show_details)
         self.details = QTextEdit()
+        self.details.setAccessibleName("Revocation request details")
         self.details.setReadOnly(True)
         self.details.setObjectName("requestDetails")
         wire_row_actions(self.table, self.row_actions, self.details.setFocus)
@@ -211,7 +213,7 @@ class Page(QWidget):
             self.refresh()
 
         def failed(exc: BaseException) -> None:
-            self.message.setText(getattr(exc, "message", None) or str(exc))
+            self.message.setText(error_text(exc))
             self.refresh()
 
         self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok, on_error=failed,

@@ -23,7 +23,7 @@ from smki_desktop.gui.widgets.details import (
     wire_row_actions,
     words,
 )
-from smki_desktop.services.cert_view import Row, Section
+from smki_desktop.services.view_rows import Row, Section
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices

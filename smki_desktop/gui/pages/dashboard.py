@@ -91,7 +91,9 @@ class Page(QWidget):
         self._layout = lay
         lay.addStretch(1)
         self.keyring_problem: str | None = None
+        self._register_due = False  # the register summary's job starts once the window is up
         self.refresh()
+        QTimer.singleShot(READINESS_DELAY_MS, self, self._start_register_summary)
         # The readiness checklist pulls in the officer register's modules: import those (no Qt
         # in them) on the job runner once the window is up (a thread importing while the
         # window is built competes with it for the interpreter), then build the checklist's
@@ -139,8 +141,8 @@ class Page(QWidget):
             f"<b>{html.escape(officer.name)}</b><br>{officer.role.value.upper()} (claimed)"
             + (f" · {html.escape(officer.email)}" if officer.email else "")
             if officer else "<i>No officer profile yet: audit records will say 'unknown'.</i>")
-        self.services.jobs.submit(register_summary, ctx, on_done=self._show_register,
-                                  on_error=lambda _e: None, name="register summary")
+        if self._register_due:
+            self._submit_register_summary()
         todo = [f"{s.text}: {gui_hint(s.hint)}" for s in party_service.missing_setup_steps(ctx)]
         if self.keyring_problem:
             todo.insert(0, self.keyring_problem)
@@ -154,6 +156,17 @@ class Page(QWidget):
         refresh = getattr(self.readiness, "refresh", None)
         if callable(refresh):
             refresh()
+
+    def _start_register_summary(self) -> None:
+        """The register and revocation summary load the register's modules (X.509): on the job
+        runner, after the first paint, like the readiness checklist."""
+        self._register_due = True
+        self._submit_register_summary()
+
+    def _submit_register_summary(self) -> None:
+        self.services.jobs.submit(register_summary, self.services.ctx,
+                                  on_done=self._show_register, on_error=lambda _e: None,
+                                  name="register summary")
 
     def _show_register(self, texts: tuple[str, str]) -> None:
         standing, summary = texts

@@ -29,6 +29,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
 from smki_desktop.services import identity, incidents
@@ -111,6 +112,7 @@ class Page(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self.show_details)
         self.details = QTextEdit()
+        self.details.setAccessibleName("Incident details")
         self.details.setReadOnly(True)
         wire_row_actions(self.table, self.row_actions, self.details.setFocus)
         row = QHBoxLayout()
@@ -201,7 +203,7 @@ class Page(QWidget):
                 self.select(res.incident_id)
 
         def failed(exc: BaseException) -> None:
-            self.message.setText(getattr(exc, "message", None) or str(exc))
+            self.message.setText(error_text(exc))
 
         self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok, on_error=failed,
                                   name=fn.__name__, **kwargs)

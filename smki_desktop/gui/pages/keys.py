@@ -39,7 +39,7 @@ from smki_desktop.gui.widgets.reason import ReasonDialog
 from smki_desktop.services import csr as csr_service
 from smki_desktop.services import key_backup, key_lifecycle
 from smki_desktop.services import keys as key_service
-from smki_desktop.services.cert_view import Row, Section
+from smki_desktop.services.view_rows import Row, Section
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices

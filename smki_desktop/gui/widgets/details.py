@@ -18,7 +18,7 @@ from smki_desktop.gui.qt import (
     QTreeWidgetItem,
     QWidget,
 )
-from smki_desktop.services.cert_view import Row, Section
+from smki_desktop.services.view_rows import Row, Section
 
 PROBLEM = QColor("#B00020")
 

@@ -64,26 +64,3 @@ def test_walk_reaches_an_accepted_certificate_and_a_signed_sample(ctx, tmp_path)
 def test_the_walk_refuses_live(live_ctx) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(Refusal, match="Test environment only.*Live"):
         first_run.run_step(live_ctx, "simulator", first_run.Walk())
-
-
-@pytest.mark.slow
-def test_walk_without_a_register_entry_still_reaches_an_accepted_certificate(ctx) -> None:  # type: ignore[no-untyped-def]
-    """A new user in Test is not yet in the officer register, so the simulator issues them no
-    file-signing credential: the walk still gets the web-service credential and an accepted
-    certificate, makes no orphan file-signing key, and the sample ADT step says what is
-    missing instead of a refusal naming a CLI option."""
-    from smki_desktop.core.keys import KeyUsage
-
-    _profiles(ctx)
-    walk = first_run.Walk()
-    try:
-        for name, _title in first_run.STEPS[:-1]:
-            result = first_run.run_step(ctx, name, walk)
-            if name == "credentials":
-                assert "web-service" in result and "register entry" in result
-        assert walk.certificate_status == "accepted" and walk.certificate_serial
-        assert not [k for k in ctx.keystore.list_keys() if k.usage is KeyUsage.FILE_SIGNING]
-        with pytest.raises(Refusal, match="file-signing credential.*officer register"):
-            first_run.run_step(ctx, "sample-adt", walk)
-    finally:
-        simulator_control.stop(ctx)

@@ -172,20 +172,27 @@ def test_a_suspended_administrator_cannot_run_a_ceremony(ctx, cli_run, tmp_path:
     from tests.integration.adt_support import active_aro
     from tests.integration.test_officer_cli import make_active_sro
 
+    from tests.integration.adt_support import officer_signing_key
+
     aro = prepare(ctx, tmp_path)
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
-    aro_id = active_aro(cli_run, tmp_path, sro_id)
+    # issue 11: an ARO's standing changes only with an active SRO's signature
+    sro_key = officer_signing_key(ctx, cli_run, sro_id)
+    aro_id = active_aro(cli_run, tmp_path, sro_id, sro_key=sro_key)
     assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
     path = tmp_path / "media" / "c.toml"
     path.parent.mkdir()
     path.write_text(CEREMONY)
-    assert cli_run("officer", "suspend", aro_id, "--reason", "sick leave").code == 0
+    r = cli_run("officer", "suspend", aro_id, "--reason", "sick leave", "--as", sro_id,
+                "--key", sro_key)
+    assert r.code == 0, r.err
     with pytest.raises(Refusal, match=rf"officer-suspended.*{aro_id} \(Ada Aro, ARO\)"):
         ceremony_service.CeremonyRun(ctx, path, Answers())
     checked = cli_run("ceremony", "check", str(path))
     assert checked.code == 0 and "The run will refuse to start" in checked.err
     assert not (tmp_path / "media" / "out").exists()
-    assert cli_run("officer", "activate", aro_id).code == 0
+    r = cli_run("officer", "activate", aro_id, "--as", sro_id, "--key", sro_key)
+    assert r.code == 0, r.err
     run = ceremony_service.CeremonyRun(ctx, path, Answers())
     begin = run.journal.first("begin")
     assert begin is not None and begin["data"]["administrator"]["register_entry"] == \

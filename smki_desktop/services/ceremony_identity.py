@@ -6,8 +6,10 @@ ONE entry point, `sign_as_officer`. The credential is the one the revocation and
 Unless the ceremony file names the key, the person's identity comes from the officer register:
 the key linked (`officer link-key`) to the register entry bearing the administrator's (or
 witness's) name, else the newest credential here. A linked entry must be active in the register
-(`core.identity.check_may_act`, as for every signed act), and its key carries no suspension or
-revocation flag.
+(`core.identity.check_may_act`, as for every signed act), its key carries no suspension or
+revocation flag, and a credential that names its officer's register id passes every rule of
+`services.identity.resolve_actor`. A credential naming no one (a Test training credential)
+is checked for chain when the transcript is verified.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from smki_desktop.core.officers import OfficerRole
 from smki_desktop.crypto.cms import sign_detached
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.credentials import find_credential
+from smki_desktop.services.credentials import find_credential, register_id_of
 from smki_desktop.services.csr import signer_for
+from smki_desktop.services.identity import resolve_actor
 from smki_desktop.services.officers import key_holder, list_officers, signing_block
 
 
@@ -87,7 +90,12 @@ def officer_identity(ctx: AppContext, key_ref: str | None = None,
     if blocked:
         raise Refusal(blocked)
     holder = key_holder(ctx, info.key_id)
-    if holder is not None:  # role and standing come from the register (issue 11)
+    if holder is not None and register_id_of(cred.certificate):
+        # a credential naming its officer: every rule of issue 11's identity (linked to that
+        # entry, chains to this environment's anchor, not revoked, names it, entry active)
+        resolve_actor(ctx, holder.officer_id, info.key_id, roles=tuple(OfficerRole),
+                      what="signing a ceremony transcript")
+    elif holder is not None:  # role and standing come from the register (issue 11)
         check_may_act(Signatory.of(holder), ctx.env, tuple(OfficerRole),
                       "signing a ceremony transcript")
     entry = f"{holder.officer_id} ({holder.name})" if holder is not None else ""

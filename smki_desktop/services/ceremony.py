@@ -121,7 +121,8 @@ def check_ceremony(ctx: AppContext, path: Path) -> CheckedCeremony:
             raise type(exc)(f"Ceremony file {path}: key {k.name!r}: {exc.message}") from None
     warnings: list[str] = []
     try:
-        require_named_officer(officer_identity(ctx, plan.administrator_key or None),
+        require_named_officer(officer_identity(ctx, plan.administrator_key or None,
+                                               plan.administrator),
                               plan.administrator, "administrator")
     except SmkiError as exc:
         warnings.append(f"The run will refuse to start: {exc.message}")
@@ -210,7 +211,8 @@ class CeremonyRun:
                                                 "ceremony_file_sha256":
                                                     self.checked.file_sha256}, write=False)
             return
-        self.identity = officer_identity(ctx, self.plan.administrator_key or None)
+        self.identity = officer_identity(ctx, self.plan.administrator_key or None,
+                                         self.plan.administrator)
         require_named_officer(self.identity, self.plan.administrator, "administrator")
         self._open_journal()
 

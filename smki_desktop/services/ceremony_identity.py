@@ -1,10 +1,15 @@
 """Who signs a ceremony transcript: the administrator's officer credential.
 
-ONE entry point, `sign_as_officer`, so that the identity work (issue 11) can replace how the
-credential is chosen without touching the ceremony. Today the credential is the one the
-revocation and ADT work use: a key whose DCC-issued file-signing certificate is recorded
-(`services.credentials.find_credential(ctx, "file-signing", key)`), on whichever store holds it,
-and whose officer register entry (`officer link-key`), when linked, is not suspended or revoked.
+ONE entry point, `sign_as_officer`. The credential is the one the revocation and ADT work use
+(issue 11's identity model): a key whose DCC-issued file-signing certificate is recorded
+(`services.credentials.find_credential(ctx, "file-signing", key)`), on whichever store holds it.
+Unless the ceremony file names the key, the person's identity comes from the officer register:
+the key linked (`officer link-key`) to the register entry bearing the administrator's (or
+witness's) name, else the newest credential here. A linked entry must be active in the register
+(`core.identity.check_may_act`, as for every signed act), its key carries no suspension or
+revocation flag, and a credential that names its officer's register id passes every rule of
+`services.identity.resolve_actor`. A credential naming no one (a Test training credential)
+is checked for chain when the transcript is verified.
 """
 
 from __future__ import annotations
@@ -15,14 +20,17 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from smki_desktop.core.errors import Refusal
+from smki_desktop.core.errors import NotFound, Refusal
+from smki_desktop.core.identity import Signatory, check_may_act
 from smki_desktop.core.keys import key_id_for_spki
+from smki_desktop.core.officers import OfficerRole
 from smki_desktop.crypto.cms import sign_detached
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.credentials import find_credential
+from smki_desktop.services.credentials import find_credential, register_id_of
 from smki_desktop.services.csr import signer_for
-from smki_desktop.services.officers import key_holder, signing_block
+from smki_desktop.services.identity import resolve_actor
+from smki_desktop.services.officers import key_holder, list_officers, signing_block
 
 
 @dataclass(frozen=True)
@@ -44,9 +52,33 @@ class OfficerIdentity:
                               ).hexdigest()
 
 
-def officer_identity(ctx: AppContext, key_ref: str | None = None) -> OfficerIdentity:
-    """The signing credential of the officer at this machine (a given key, or the newest valid
-    file-signing credential); refused, naming what is missing, when there is none."""
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.split()).lower() == " ".join(b.split()).lower()
+
+
+def registered_key(ctx: AppContext, name: str) -> str | None:
+    """The key linked to the register entry named `name` that has a valid file-signing
+    credential (an unflagged one first, so that a suspended officer's key is still found and
+    refused by name); None when no such entry holds one."""
+    for officer in list_officers(ctx):
+        if not _same_name(officer.name, name):
+            continue
+        for c in sorted(officer.credentials, key=lambda c: c.flagged):
+            try:
+                if find_credential(ctx, "file-signing", c.key_id) is not None:
+                    return c.key_id
+            except NotFound:
+                continue
+    return None
+
+
+def officer_identity(ctx: AppContext, key_ref: str | None = None,
+                     name: str = "") -> OfficerIdentity:
+    """The signing credential of the officer at this machine (a given key, else the key linked
+    to the register entry named `name`, else the newest valid file-signing credential);
+    refused, naming what is missing, when there is none or its register entry may not act."""
+    if not key_ref and name:
+        key_ref = registered_key(ctx, name)
     cred = find_credential(ctx, "file-signing", key_ref or None)
     if cred is None:
         which = f" for key {key_ref}" if key_ref else ""
@@ -58,6 +90,14 @@ def officer_identity(ctx: AppContext, key_ref: str | None = None) -> OfficerIden
     if blocked:
         raise Refusal(blocked)
     holder = key_holder(ctx, info.key_id)
+    if holder is not None and register_id_of(cred.certificate):
+        # a credential naming its officer: every rule of issue 11's identity (linked to that
+        # entry, chains to this environment's anchor, not revoked, names it, entry active)
+        resolve_actor(ctx, holder.officer_id, info.key_id, roles=tuple(OfficerRole),
+                      what="signing a ceremony transcript")
+    elif holder is not None:  # role and standing come from the register (issue 11)
+        check_may_act(Signatory.of(holder), ctx.env, tuple(OfficerRole),
+                      "signing a ceremony transcript")
     entry = f"{holder.officer_id} ({holder.name})" if holder is not None else ""
     return OfficerIdentity(cred.key_id, cred.certificate, entry,
                            holder.name if holder is not None else "")
@@ -67,8 +107,7 @@ def require_named_officer(identity: OfficerIdentity, name: str, role: str) -> No
     """The credential's officer register entry (when it has one) must be the person the
     ceremony names: a transcript saying 'Administrator: Ada' must not be signed with the key
     of another officer registered on this machine."""
-    if identity.holder_name and \
-            " ".join(identity.holder_name.split()).lower() != " ".join(name.split()).lower():
+    if identity.holder_name and not _same_name(identity.holder_name, name):
         raise Refusal(f"The {role} is {name!r} in the ceremony file, but the file-signing "
                       f"credential {identity.key_id[:16]} belongs to register entry "
                       f"{identity.register_entry}. Name the right credential "

@@ -75,7 +75,7 @@ def witness_sign(ctx: AppContext, transcript: Path, witness: str,
                          f"{plan['ceremony_id']} ({', '.join(plan['witnesses'])}).",
                          hint="field.witness")
     name = names[witness.strip().lower()]
-    identity = officer_identity(ctx, key_ref)
+    identity = officer_identity(ctx, key_ref, name)
     require_named_officer(identity, name, "witness")
     if identity.key_id == begin["data"]["administrator"]["key_id"]:
         raise Refusal("That is the administrator's credential; a witness signs with their own.")

@@ -83,7 +83,8 @@ def _repository_entries(ctx: AppContext, euis: list[str], role: str | None
                  if e.status != "R"]
         if not found:
             raise NotFound(f"EUI {eui}: the Repository has no Organisation certificate in use "
-                           f"for this EUI{' and role ' + role if role else ''}.")
+                           f"for this EUI{' and role ' + role if role else ''}.",
+                           hint="field.eui")
         for e in found:
             cert = x509.load_der_x509_certificate(e.certificate_der)
             out.append({"serial": f"{cert.serial_number:X}", "issuer": name_text(cert.issuer),

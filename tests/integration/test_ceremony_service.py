@@ -169,25 +169,73 @@ def test_an_output_in_the_way_stops_the_run_before_any_key(ctx, tmp_path: Path) 
 
 
 def test_a_suspended_administrator_cannot_run_a_ceremony(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from tests.integration.adt_support import active_aro
+    from tests.integration.adt_support import active_aro, officer_signing_key
     from tests.integration.test_officer_cli import make_active_sro
 
     aro = prepare(ctx, tmp_path)
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
-    aro_id = active_aro(cli_run, tmp_path, sro_id)
+    # issue 11: an ARO's standing changes only with an active SRO's signature
+    sro_key = officer_signing_key(ctx, cli_run, sro_id)
+    aro_id = active_aro(cli_run, tmp_path, sro_id, sro_key=sro_key)
     assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
     path = tmp_path / "media" / "c.toml"
     path.parent.mkdir()
     path.write_text(CEREMONY)
-    assert cli_run("officer", "suspend", aro_id, "--reason", "sick leave").code == 0
+    r = cli_run("officer", "suspend", aro_id, "--reason", "sick leave", "--as", sro_id,
+                "--key", sro_key)
+    assert r.code == 0, r.err
     with pytest.raises(Refusal, match=rf"officer-suspended.*{aro_id} \(Ada Aro, ARO\)"):
         ceremony_service.CeremonyRun(ctx, path, Answers())
     checked = cli_run("ceremony", "check", str(path))
     assert checked.code == 0 and "The run will refuse to start" in checked.err
     assert not (tmp_path / "media" / "out").exists()
-    assert cli_run("officer", "activate", aro_id).code == 0
+    r = cli_run("officer", "activate", aro_id, "--as", sro_id, "--key", sro_key)
+    assert r.code == 0, r.err
     run = ceremony_service.CeremonyRun(ctx, path, Answers())
     begin = run.journal.first("begin")
     assert begin is not None and begin["data"]["administrator"]["register_entry"] == \
         f"{aro_id} (Ada Aro)"
+    run.close()
+
+
+def test_an_administrator_credential_naming_its_officer_passes_every_identity_rule(  # type: ignore[no-untyped-def]
+        ctx, cli_run, tmp_path: Path) -> None:
+    """The administrator's register-linked credential that names their register id is checked
+    as every issue-11 signed act is: one that does not chain to this environment's anchor is
+    refused before the run starts; one that chains is used, under the register entry."""
+    from datetime import UTC, datetime
+
+    from smki_desktop.core.keys import KeyType, KeyUsage
+    from smki_desktop.crypto.demo_pki import issue, make_root
+    from smki_desktop.services.credentials import record_credential
+    from tests.integration.adt_support import active_aro, officer_signing_key
+    from tests.integration.test_officer_cli import make_active_sro
+
+    prepare(ctx, tmp_path)
+    sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
+    sro_key = officer_signing_key(ctx, cli_run, sro_id)
+    aro_id = active_aro(cli_run, tmp_path, sro_id, sro_key=sro_key)
+    # a credential naming ARO's register id, from a CA that is no trust anchor here
+    now = datetime.now(UTC)
+    root_key, root_cert = make_root(ctx.env, now, cn="Not an anchor")
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, "stray")
+    cert = issue(root_key, root_cert, info.public_key_der, ctx.env, now, cn=aro_id,
+                 register_id=aro_id)
+    record_credential(ctx, cert, "file-signing", info.key_id, source="test")
+    assert cli_run("officer", "link-key", aro_id, info.key_id).code == 0
+    path = tmp_path / "media" / "c.toml"
+    path.parent.mkdir()
+    path.write_text(CEREMONY)
+    with pytest.raises(Refusal, match="chains to the Test IKI trust anchor"):
+        ceremony_service.CeremonyRun(ctx, path, Answers())
+    assert not (tmp_path / "media" / "out").exists()
+    # a credential for the same entry that chains (named in the file): the run starts
+    good = officer_signing_key(ctx, None, aro_id)
+    named = path.parent / "named.toml"
+    named.write_text(CEREMONY.replace('administrator = "Ada Aro"',
+                                      f'administrator = "Ada Aro"\nadministrator_key = "{good}"'))
+    run = ceremony_service.CeremonyRun(ctx, named, Answers())
+    begin = run.journal.first("begin")
+    assert begin is not None and begin["data"]["administrator"]["key_id"] == good
+    assert begin["data"]["administrator"]["register_entry"] == f"{aro_id} (Ada Aro)"
     run.close()

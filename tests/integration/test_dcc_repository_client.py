@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.services import portal, repository, simulator_control
+from tests.integration.identity_helpers import make_team, revoke_with_dual_control
 from tests.integration.portal_helpers import device_csrs, enrolled, org_csr
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,9 +27,12 @@ SCRIPT = ROOT / "tests" / "support" / "dcc_repository_client.js"
 
 
 @pytest.fixture
-def sim(ctx):  # type: ignore[no-untyped-def]
-    info = enrolled(ctx)
-    yield info
+def team(ctx, cli_run, tmp_path):  # type: ignore[no-untyped-def]
+    """The simulator with an ARO and an SRO holding their own credentials (issue 11: a
+    revocation goes to the DCC only with the ARO's request and an SRO's approval)."""
+    (tmp_path / "officers").mkdir()
+    t = make_team(ctx, cli_run, tmp_path / "officers", enrolled(ctx))
+    yield t
     simulator_control.stop(ctx)
 
 
@@ -48,7 +52,9 @@ def _dcc_client(base: str, anchor_pem: bytes, queries: list[dict[str, Any]],
     return out
 
 
-def test_the_dcc_client_finds_and_retrieves_what_the_app_issued(ctx, sim, tmp_path) -> None:
+def test_the_dcc_client_finds_and_retrieves_what_the_app_issued(ctx, cli_run, team,  # type: ignore[no-untyped-def]
+                                                                 tmp_path) -> None:
+    sim = team.sim
     # an Organisation certificate, issued through the app's own outbox and accepted
     ref = portal.submit_org_csr(ctx, org_csr(ctx, "90-B3-D5-1F-30-01-00-61")).item.ref
     time.sleep(0.3)
@@ -83,7 +89,7 @@ def test_the_dcc_client_finds_and_retrieves_what_the_app_issued(ctx, sim, tmp_pa
     assert nothing == []  # HTTP 402: no certificate
 
     # after a revocation the DCC's client no longer finds it "in use", but as revoked "R"
-    portal.request_revocation(ctx, f"{org.serial_number:X}", "superseded")
+    revoke_with_dual_control(ctx, cli_run, team, f"{org.serial_number:X}", "superseded")
     in_use, revoked = _dcc_client(sim.repository_url, sim.trust_anchor_pem, [
         {"q": {"CertificateSubjectName": "90-B3-D5-1F-30-01-00-61"}, "role": "2",
          "usage": "DS", "status": "I"},

@@ -27,13 +27,18 @@ def flat(text: str) -> str:
 
 def write_form(cli_run, tmp_path: Path, form: str, name: str, *, env: str = "test",
                **changes: object) -> Path:
-    """The template with `page__field=value` changes (and a unique nominee)."""
+    """The template with `page__field=value` changes (and a unique nominee of this
+    installation's Party, where a Party profile is set)."""
     res = cli_run("officer", "template", "--form", form, env=env)
     assert res.code == 0, res.err
     doc = json.loads(res.out)
     doc["nominee"]["name"] = name
     doc["nominee"]["email"] = name.lower().replace(" ", ".") + "@example-energy.co.uk"
     doc["environment"]["environment"] = env
+    # officers are nominated for this installation's own Party (another Party's ID is refused)
+    party = cli_run("--json", "party", "show", env=env)
+    if party.code == 0 and party.json()["party"]:
+        doc["nominee"]["party_id"] = party.json()["party"]["party_id"]
     for key, value in changes.items():
         page, field = key.split("__")
         doc[page][field] = value

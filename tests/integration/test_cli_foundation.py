@@ -24,7 +24,9 @@ def test_generate_key_json_and_live_does_not_see_it(cli_run) -> None:
     pub = cli_run("key", "export-public", key_id[:8])
     assert pub.out.startswith("-----BEGIN PUBLIC KEY-----")
     bad = cli_run("key", "show", key_id[:8], env="live")
-    assert bad.code == 1 and "No key" in bad.err
+    # Live does not use it, and says why: the key is the Test environment's (issue 12)
+    assert bad.code == 1 and "belongs to the Test environment" in bad.err \
+        and "Live" in bad.err, bad.err
 
 
 def test_bad_usage_and_short_prefix_are_input_errors(cli_run) -> None:

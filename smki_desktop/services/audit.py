@@ -45,6 +45,7 @@ from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store.db import Database
+from smki_desktop.store.process_lock import process_lock
 from smki_desktop.store.repos.audit import AuditRepo, WriterRow
 
 if TYPE_CHECKING:
@@ -178,7 +179,14 @@ class AuditLog:
         arts = {k: artifact_digest(v) for k, v in (artifacts or {}).items()}
         ts = self.clock.now().isoformat(timespec="microseconds")
         actor = self._actor()
-        with _lock, self.db.transaction() as c:
+        # One writer at a time across processes, from the row to the keyring's head: otherwise
+        # two processes could commit rows n and n+1 and record the heads in the other order.
+        with _lock, process_lock(self.db.path.with_name(self.db.path.name + ".audit-lock")):
+            return self._record_locked(ts, actor, action, details, arts)
+
+    def _record_locked(self, ts: str, actor: str, action: str, details: dict[str, Any],
+                       arts: dict[str, str]) -> AuditEntry:
+        with self.db.transaction() as c:
             anchor, key, migrating = self._writer(c)
             # The keyring's head as it is now (another process may have moved it, or noted a
             # rollback), checked against the database before anything is added to it.

@@ -40,6 +40,7 @@ from smki_desktop.services import (  # noqa: E402
     incidents,
     keys,
     nomination,
+    officers,
     party,
     revocation,
     simulator_control,
@@ -106,6 +107,10 @@ def seed_approvals(ctx, data_root: Path, work: Path) -> None:  # type: ignore[no
     certificates, one revocation request waiting for the SRO, one open incident."""
     work.mkdir(parents=True, exist_ok=True)
     team = make_team(ctx, cli(data_root), work)
+    # this desk is the ARO's, linked to their register entry (as "This is me" does)
+    party.set_officer(ctx, OfficerProfile("Bob Aro", OfficerRole.ARO,
+                                          "bob.aro@example-energy.co.uk"))
+    officers.link_profile(ctx, team.aro)
     lost = issue_org(ctx, "90-B3-D5-1F-30-01-00-91")
     suspect = issue_org(ctx, "90-B3-D5-1F-30-01-00-92")
     revocation.request(ctx, [serial_of(lost)], reason="keyCompromise",

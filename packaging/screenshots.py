@@ -1,7 +1,9 @@
 """Regenerate docs/screenshots/: every main page at 1024x700 and 1400x900 (Test), and the
-Dashboard and Keys in Live, drawn offscreen from a fresh data folder seeded with a Party, an
-officer register, keys, an Organisation CSR, an imported certificate and a packaged device
-batch. Uses a private, unlocked Secret Service (as the tests do) so the user's own keyring and
+Dashboard, Keys, Certificates and Approvals in Live, drawn offscreen from a fresh data folder
+seeded with a Party, an officer register, keys, an Organisation CSR, an imported certificate, a
+packaged device batch and (Test, with the bundled simulator) an SRO and an ARO with credentials,
+an issued Organisation certificate, one revocation request waiting for approval and one open
+incident. Uses a private, unlocked Secret Service (as the tests do) so the user's own keyring and
 data are never touched.
 
     .venv/bin/python packaging/screenshots.py [--out docs/screenshots]
@@ -10,6 +12,8 @@ data are never touched.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -31,9 +35,20 @@ from smki_desktop.core.party import (  # noqa: E402
     PartyType,
 )
 from smki_desktop.services import certificates as cert_service  # noqa: E402
-from smki_desktop.services import devices, keys, nomination, party  # noqa: E402
+from smki_desktop.services import (  # noqa: E402
+    devices,
+    incidents,
+    keys,
+    nomination,
+    officers,
+    party,
+    revocation,
+    simulator_control,
+)
 from smki_desktop.services.context import open_context  # noqa: E402
 from smki_desktop.services.csr import create_org_csr  # noqa: E402
+from tests.conftest import CliResult  # noqa: E402
+from tests.integration.identity_helpers import issue_org, make_team, serial_of  # noqa: E402
 from tests.support.secret_service import secret_service_env  # noqa: E402
 
 SIZES = ((1024, 700), (1400, 900))
@@ -46,10 +61,11 @@ def seed(data_root: Path, env: Environment, work: Path) -> None:
         party.set_party(ctx, PartyProfile("Example Energy", "EXEN", PartyType.IMPORT_SUPPLIER,
                                           (EuiRange.parse(OWN),)))
         party.set_officer(ctx, OfficerProfile("Ada Aro", OfficerRole.ARO, "ada@example.com"))
-        schema = nomination.load_forms()["sro"]
-        values = schema.example_values()
-        values["environment.environment"] = env.value
-        nomination.nominate(ctx, schema, values)
+        if env is not Environment.TEST:  # in Test the team below nominates the same SRO
+            schema = nomination.load_forms()["sro"]
+            values = schema.example_values()
+            values["environment.environment"] = env.value
+            nomination.nominate(ctx, schema, values)
         keys.generate_key(ctx, KeyUsage.FILE_SIGNING, "ARO file signing")
         k = keys.generate_key(ctx, KeyUsage.SIGNING, "supplier DS 2026").key
         create_org_csr(ctx, k.key_id, "supplier", "90-B3-D5-1F-30-01-00-10")
@@ -59,8 +75,51 @@ def seed(data_root: Path, env: Environment, work: Path) -> None:
                 ctx, (pki / "00db123456789004-ka.pem").read_bytes(), what="device cert")
             gen = devices.generate_test(ctx, 40, work / "gen", processes=1)
             devices.package(ctx, gen.out, work / "out")
+            seed_approvals(ctx, data_root, work)
     finally:
         ctx.close()
+
+
+def cli(data_root: Path):  # type: ignore[no-untyped-def]
+    """`smki` run in-process against `data_root` (as the tests' cli_run fixture)."""
+    from smki_desktop.cli.main import main as cli_main
+
+    def run(*args: str, env: str = "test", stdin: str | None = None,
+            root: Path | None = None) -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        old = sys.stdin
+        if stdin is not None:
+            sys.stdin = io.StringIO(stdin)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    code = cli_main(["--env", env, "--data-dir", str(root or data_root), *args])
+                except SystemExit as exc:
+                    code = int(exc.code or 0)
+        finally:
+            sys.stdin = old
+        return CliResult(code, out.getvalue(), err.getvalue())
+    return run
+
+
+def seed_approvals(ctx, data_root: Path, work: Path) -> None:  # type: ignore[no-untyped-def]
+    """An SRO and an ARO with credentials (from the simulator), two issued Organisation
+    certificates, one revocation request waiting for the SRO, one open incident."""
+    work.mkdir(parents=True, exist_ok=True)
+    team = make_team(ctx, cli(data_root), work)
+    # this desk is the ARO's, linked to their register entry (as "This is me" does)
+    party.set_officer(ctx, OfficerProfile("Bob Aro", OfficerRole.ARO,
+                                          "bob.aro@example-energy.co.uk"))
+    officers.link_profile(ctx, team.aro)
+    lost = issue_org(ctx, "90-B3-D5-1F-30-01-00-91")
+    suspect = issue_org(ctx, "90-B3-D5-1F-30-01-00-92")
+    revocation.request(ctx, [serial_of(lost)], reason="keyCompromise",
+                       justification="Laptop holding the key stolen on the train",
+                       as_ref=team.aro, key_ref=team.aro_key)
+    incidents.open_incident(
+        ctx, suspected_at=ctx.clock.now().replace(microsecond=0).isoformat(),
+        reported_by="Ada Aro", description="Signing key may have been copied from the "
+        "build server", keys=[], certificates=[serial_of(suspect)])
 
 
 def shoot(data_root: Path, env: Environment, out: Path, pages: list[str] | None) -> list[Path]:
@@ -103,9 +162,17 @@ def main(argv: list[str] | None = None) -> int:
         data_root = Path(tmp) / "data"
         written = []
         for env, pages in ((Environment.TEST, None),
-                           (Environment.LIVE, ["Dashboard", "Keys"])):
-            seed(data_root, env, Path(tmp) / env.value)
-            written += shoot(data_root, env, out, pages)
+                           (Environment.LIVE, ["Dashboard", "Keys", "Certificates",
+                                               "Approvals"])):
+            try:
+                seed(data_root, env, Path(tmp) / env.value)
+                written += shoot(data_root, env, out, pages)
+            finally:
+                ctx = open_context(env, data_root)
+                try:
+                    simulator_control.stop(ctx)
+                finally:
+                    ctx.close()
     for path in written:
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0

@@ -88,6 +88,10 @@ class Page(QWidget):
         self.plan.setReadOnly(True)
         self.plan.setObjectName("ceremonyPlan")
         self.plan.setAccessibleName("Ceremony plan")
+        self.plan.setPlaceholderText(
+            "Choose a ceremony file and Check the file: its plan shows here (the keys it makes, "
+            "who must be present, each step). After a ceremony, Verify transcript shows here "
+            "what the transcript proves.")
         lay.addWidget(self.plan, 1)
         self.failure = ""
 

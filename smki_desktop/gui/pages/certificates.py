@@ -43,6 +43,10 @@ if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
 
 COLUMNS = ["Serial", "Role", "EUI", "Usage", "Status", "Not after", "Issuer"]
+EMPTY_NOTE = ("No certificates in this environment yet: import one (Import file…, Paste…), or "
+              "make an Organisation key and CSR; what the DCC issues for your requests "
+              "arrives here.")
+NO_MATCH_NOTE = "No certificate matches these filters."
 
 
 class PasteDialog(QDialog):
@@ -151,6 +155,19 @@ class Page(QWidget):
                 self.table.setItem(i, j, QTableWidgetItem(v))
         if self.records and not self.table.selectedItems():
             self.table.selectRow(0)  # the details show something at once
+        self._explain_empty()
+
+    def _explain_empty(self) -> None:
+        """An empty table says why, and what to do; the note goes once a certificate lists
+        (other messages are left alone)."""
+        filtered = bool(self.f_role.text().strip() or self.f_usage.currentData()
+                        or self.f_eui.text().strip() or self.f_status.currentData())
+        text = self.result_label.text()
+        if self.records:
+            if text in (EMPTY_NOTE, NO_MATCH_NOTE):
+                self.result_label.clear()
+        elif not text or text in (EMPTY_NOTE, NO_MATCH_NOTE):
+            self.result_label.setText(NO_MATCH_NOTE if filtered else EMPTY_NOTE)
 
     def selected(self) -> cert_service.CertRecord | None:
         rows = {i.row() for i in self.table.selectedItems()}

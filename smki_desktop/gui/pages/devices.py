@@ -185,7 +185,7 @@ class Page(QWidget):
         self.all_btn = QPushButton("&All device CSRs")
         self.generate_btn = QPushButton("&Generate test devices…")
         self.export_btn = QPushButton("&Export view to CSV…")
-        self.adhoc_btn = QPushButton("Send &one Device CSR (ad hoc)…")
+        self.adhoc_btn = QPushButton("Send &one CSR…")
         self.adhoc_btn.setToolTip("Check a single Device CSR and send it on its own over the "
                                   "web service")
         # two rows: where CSRs come from, then what to do with them (one row would make the

@@ -127,9 +127,14 @@ class Page(QWidget):
         self.confirm_button.clicked.connect(self.confirm)
         self.rekey_button.clicked.connect(lambda: self.rekey())
         self.close_button.clicked.connect(self.close_incident)
-        for w in (self.open_button, self.outcome, self.confirm_button, self.rekey_button,
-                  self.close_button):
+        # two rows: recording, then the steps on the selected incident (one row would make
+        # the page wider than a laptop screen)
+        top = QHBoxLayout()
+        top.addWidget(self.open_button)
+        top.addStretch(1)
+        for w in (self.outcome, self.confirm_button, self.rekey_button, self.close_button):
             row.addWidget(w)
+        row.addStretch(1)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -137,6 +142,7 @@ class Page(QWidget):
         split.addWidget(self.details)
         box = QVBoxLayout(self)
         box.addWidget(self.actor)
+        box.addLayout(top)
         box.addLayout(row)
         box.addWidget(split, 1)
         box.addWidget(self.message)

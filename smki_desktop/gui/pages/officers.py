@@ -165,7 +165,7 @@ class Page(QWidget):
         rows: list[tuple[str, tuple[tuple[str, str, Callable[[], None]], ...]]] = [
             ("Register:", (("nominate", "&New nomination…", self.new_nomination),
                            ("resume", "&Resume draft…", self.resume_draft))),
-            ("Selected officer:", (
+            ("Selected:", (  # short: the row must fit a laptop screen
                 ("verify", "Record &verification…", self.verify),
                 ("activate", "&Activate", self.activate),
                 ("suspend", "&Suspend…", self.suspend),

@@ -97,6 +97,10 @@ class Page(QWidget):
 
         act = QHBoxLayout()
         self.key_combo = QComboBox()
+        # a key's long subject must not widen the page past a laptop screen
+        self.key_combo.setMinimumContentsLength(30)
+        self.key_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.smsr_edit = QLineEdit()
         self.smsr_edit.setPlaceholderText("SMSR reference (optional)")
         self.smsr_edit.setToolTip("The Service Management Service Request reference, if the "

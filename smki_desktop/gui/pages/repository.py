@@ -80,6 +80,7 @@ class Page(QWidget):
         self.pem.setAccessibleName("The selected certificate (PEM)")
         self.pem.setReadOnly(True)
         self.pem.setMaximumHeight(160)
+        self.pem.setPlaceholderText("Select a certificate found to see it here (PEM).")
         box.addWidget(self.pem)
         self.search_btn.clicked.connect(self.search)
         self.eui.returnPressed.connect(self.search)

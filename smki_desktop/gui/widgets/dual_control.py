@@ -44,6 +44,9 @@ class ActorPicker(QWidget):
         self.combo = QComboBox()
         self.combo.setObjectName("signAs")
         self.combo.setMinimumContentsLength(40)
+        # long key labels are elided, not allowed to widen the page past a laptop screen
+        self.combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         row.addWidget(self.combo, 1)
         self.choices: list[SigningChoice] = []
 

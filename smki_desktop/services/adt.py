@@ -66,7 +66,7 @@ from smki_desktop.crypto.cms import (
 from smki_desktop.resources_path import resource
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
-from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.atomic import part_files, publish, stage, write_atomic
 
 SIG_SUFFIX = ".p7s"
 MANIFEST_SUFFIX = ".manifest.json"
@@ -515,9 +515,17 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
         validation.raise_if_invalid(str(path))
     ident = signing_identity(ctx, key_ref, as_ref=as_ref)
     sig_path, manifest_path, manifest_sig_path = default_paths(path, out)
+    outputs = (sig_path, manifest_path, manifest_sig_path)
+    # what a killed signing of this target left: its temporary files, and published outputs of
+    # a set it did not complete (they are replaced without --overwrite)
+    for p in outputs:
+        for part in part_files(p):
+            with contextlib.suppress(OSError):
+                part.unlink()
+    leftovers = interrupted_leftovers(ctx, outputs)
     if not overwrite:
-        for p in (sig_path, manifest_path, manifest_sig_path):
-            if p.exists():
+        for p in outputs:
+            if p.exists() and p not in leftovers:
                 raise Refusal(f"{p} already exists; choose another name or allow replacing it. "
                               "Nothing was written.")
     now = signing_now(ctx)  # the manifest's signed_at is the CMS signingTime
@@ -552,8 +560,89 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
         manifest_bytes = manifest.to_bytes()
         manifest_sig = sign_detached(manifest_bytes, s, ident.certificate, now, extra)
     verify_detached(manifest_bytes, manifest_sig, trust_anchors=anchors, at=now)
-    _write_all([(sig_path, sig), (manifest_path, manifest_bytes),
-                (manifest_sig_path, manifest_sig)], overwrite)
+    # All-or-nothing as the user sees it: every output is staged in a hidden temporary file,
+    # the audit record (with every hash) and the database row are written, and only then are
+    # the outputs published, the manifest signature (the one completing the set, which
+    # `verify_file` requires) last. A kill before that leaves no set; between the renames, a
+    # set without its manifest signature, which verify refuses and the next signing replaces.
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for p, data in ((sig_path, sig), (manifest_path, manifest_bytes),
+                        (manifest_sig_path, manifest_sig)):
+            staged.append((p, stage(p, data)))
+        entry = _record_signing(ctx, path, kind, ident, size, smsr_ref, manifest,
+                                          verified, user_ids, sha, sig, manifest_bytes,
+                                          manifest_sig, now, sig_path, manifest_path)
+        _publish_set(staged, overwrite, leftovers)
+    finally:
+        for _p, tmp in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    return SignResult(path, sig_path, manifest_path, manifest_sig_path, sha, size, verified,
+                      manifest, entry, validation, ident.warnings)
+
+
+def _publish_set(staged: Sequence[tuple[Path, Path]], overwrite: bool,
+                 leftovers: set[Path]) -> None:
+    """Rename the staged outputs into place, the last one (which completes the set) last. An
+    old set being replaced loses its completing file first, so a kill never shows a mix."""
+    last = staged[-1][0]
+    if overwrite or last in leftovers:
+        with contextlib.suppress(FileNotFoundError):
+            last.unlink()
+    done: list[Path] = []
+    try:
+        for p, tmp in staged:
+            publish(tmp, p, overwrite=overwrite or p in leftovers)
+            done.append(p)
+    except BaseException:
+        for p in done:
+            with contextlib.suppress(OSError):
+                p.unlink()
+        raise
+
+
+def _signed_output_hashes(ctx: AppContext) -> set[str]:
+    """The SHA-256 of every signature and manifest this environment's signings recorded in the
+    audit log (recorded before the outputs are published)."""
+    found: set[str] = set()
+    for action in ("adt.sign", "quarantine.sign"):
+        for e in ctx.audit.entries(action_prefix=action):
+            for k in ("signature", "manifest", "manifest_signature"):
+                if k in e.artifacts:
+                    found.add(e.artifacts[k])
+    return found
+
+
+def _sha_of(p: Path) -> str:
+    h = hashlib.sha256()
+    with open(p, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def interrupted_leftovers(ctx: AppContext, outputs: Sequence[Path]) -> set[Path]:
+    """The outputs of a signing that was killed while publishing them: the completing file
+    (the manifest signature) is absent and each present output is one the audit log recorded
+    for a signing. Empty when the set is complete, absent, or holds a file not made here."""
+    *first, last = outputs
+    present = [p for p in first if p.is_file()]
+    if last.exists() or not present:
+        return set()
+    known = _signed_output_hashes(ctx)
+    if all(_sha_of(p) in known for p in present):
+        return set(present)
+    return set()
+
+
+def _record_signing(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity, size: int,
+                    smsr_ref: str, manifest: Manifest, verified: VerifiedSignature,
+                    user_ids: Sequence[str], sha: str, sig: bytes, manifest_bytes: bytes,
+                    manifest_sig: bytes, now: datetime, sig_path: Path, manifest_path: Path
+                    ) -> AuditEntry:
+    """The `adt.sign` (or `quarantine.sign`) audit record, with every output's hash, and the
+    signed-files row; written before the outputs are published."""
     entry = ctx.audit.record(
         "adt.sign" if kind == "adt-file" else "quarantine.sign",
         {"path": str(path), "kind": kind, "key_id": ident.key.key_id, "size": size,
@@ -574,8 +663,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
              manifest.signer_serial, now.isoformat(), str(sig_path.resolve()),
              manifest.signature_sha256, str(manifest_path.resolve()),
              hashlib.sha256(manifest_bytes).hexdigest(), entry.seq))
-    return SignResult(path, sig_path, manifest_path, manifest_sig_path, sha, size, verified,
-                      manifest, entry, validation, ident.warnings)
+    return entry
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,7 +707,10 @@ def _check_manifest(ctx: AppContext, manifest_path: Path, anchors: list[x509.Cer
             f"{ctx.env.label}.")
     msig_path = manifest_path.with_name(manifest_path.name + SIG_SUFFIX)
     if not msig_path.exists():
-        raise SignatureInvalid(f"{msig_path} is missing: the manifest is not signed.")
+        raise SignatureInvalid(
+            f"{msig_path} is missing: the manifest is not signed, so the signing set of "
+            f"{manifest.file_name} is incomplete (a signing may have been interrupted). "
+            "Sign the file again.")
     mv = verify_detached(raw, read_limited(msig_path, 1 << 20), trust_anchors=anchors,
                          at=manifest.signed_at)
     return manifest, mv, warnings
@@ -688,6 +779,12 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
     if manifest_path.exists():
         manifest, manifest_sig, w = _check_manifest(ctx, manifest_path, anchors)
         warnings += w
+    elif part_files(manifest_path) or \
+            hashlib.sha256(sig).hexdigest() in _signed_output_hashes(ctx):
+        raise SignatureInvalid(
+            f"{manifest_path} is missing: the signing set of {path.name} (signature, manifest, "
+            "manifest signature) is incomplete; its signing was interrupted. Sign the file "
+            "again.")
     elif require_manifest:
         raise InputError(f"{manifest_path}: no manifest beside the file.")
     else:

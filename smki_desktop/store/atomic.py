@@ -125,3 +125,73 @@ def atomic_output(path: Path, *, overwrite: bool = False, mode: int = 0o644) -> 
         if tmp:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def part_files(path: Path) -> list[Path]:
+    """The hidden temporary files (`.NAME.XXXX.part`) that a write of `path` made beside it:
+    a killed writer leaves them behind."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    return sorted(path.parent.glob(f".{glob_escape(path.name)}.*.part"))
+
+
+def glob_escape(name: str) -> str:
+    """`name` with the glob wildcards quoted."""
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in name)
+
+
+def stage(path: Path, data: bytes, *, mode: int = 0o644) -> Path:
+    """Write `data` to a hidden temporary file beside `path` (fsynced) and return its path; it
+    is published with `publish`. On error nothing is left and the error names `path`."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"Cannot create the folder {path.parent}: {exc.strerror or exc}") \
+            from exc
+    fd, tmp = -1, ""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fd = -1
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        done, tmp = Path(tmp), ""
+        return done
+    except OSError as exc:
+        raise OutputError(f"Cannot write {path}: {exc.strerror or exc}. Nothing was written.") \
+            from exc
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def publish(tmp: Path, path: Path, *, overwrite: bool = False) -> Path:
+    """Move a file made by `stage` into place in one step: the name shows nothing or the whole
+    file. Without `overwrite` an existing `path` is never replaced (`Refusal`)."""
+    try:
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise Refusal(
+                    f"{path} already exists; choose another name or allow replacing it."
+                ) from None
+            os.unlink(tmp)
+    except OSError as exc:
+        raise OutputError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+    with contextlib.suppress(OSError):
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    return path

@@ -207,6 +207,39 @@ def test_existing_outputs_are_not_replaced(ctx, tmp_path: Path) -> None:  # type
     assert_openssl_ok(f, again.signature, aro.root_pem)
 
 
+def test_interrupted_set_is_refused_by_verify_and_replaced_by_the_next_signing(
+        ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Threat model #18, fast half (the real kill -9 is in test_faults_process.py): the files a
+    signing killed between its renames leaves (no manifest signature, the next one's `.part`
+    beside it) are refused by verify as incomplete, and the next signing removes the `.part`
+    and replaces them without --overwrite; a file not made by a signing is never replaced."""
+    aro = make_aro(ctx, tmp_path)
+    f = _template(ctx, tmp_path)
+    first = adt_service.sign_file(ctx, f, aro.key.key_id, smsr="SMSR-000001")
+    staged = first.manifest_signature.with_name(f".{first.manifest_signature.name}.abc123.part")
+    staged.write_bytes(first.manifest_signature.read_bytes())
+    first.manifest_signature.unlink()
+    with pytest.raises(SignatureInvalid, match="incomplete"):
+        adt_service.verify_file(ctx, f)
+    # only the signature published: still refused as incomplete (it is an audited signature)
+    kept_manifest = first.manifest.read_bytes()
+    first.manifest.unlink()
+    with pytest.raises(SignatureInvalid, match="incomplete"):
+        adt_service.verify_file(ctx, f)
+    first.manifest.write_bytes(kept_manifest)
+    again = adt_service.sign_file(ctx, f, aro.key.key_id, smsr="SMSR-000002")
+    assert not staged.exists()
+    assert not list(tmp_path.glob(".*.part"))
+    assert adt_service.verify_file(ctx, f).manifest.smsr_reference == "SMSR-000002"  # type: ignore[union-attr]
+    assert_openssl_ok(again.manifest, again.manifest_signature, aro.root_pem)
+    # a signature not recorded by any signing is someone else's file: refused, left as it is
+    again.manifest_signature.unlink()
+    again.signature.write_bytes(b"not ours")
+    with pytest.raises(Refusal, match="already exists"):
+        adt_service.sign_file(ctx, f, aro.key.key_id)
+    assert again.signature.read_bytes() == b"not ours"
+
+
 def test_sro_confirmation_and_delivery(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     aro = make_aro(ctx, tmp_path)
     f = _template(ctx, tmp_path)

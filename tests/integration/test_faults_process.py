@@ -7,6 +7,7 @@ issue 12's fix, tests/integration/test_key_generate_kill.py.)"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -89,12 +90,18 @@ def _big_adt(path: Path, users: int) -> None:
 
 @pytest.mark.slow
 def test_kill_9_during_adt_signing(ctx, data_root: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Threat model #18: killed at each point of `adt sign`, the outputs are no set or the
+    complete verified one (a kill between the publishing renames leaves a set without its
+    manifest signature, which `adt verify` refuses as incomplete); the next signing of the
+    same file, without --overwrite, succeeds, leaves no `.part` file, and the audit verifies
+    with an `adt.sign` record for every set that exists."""
     aro = make_aro(ctx, tmp_path / "pki")
     f = tmp_path / "out" / "big-adt.csv"
     f.parent.mkdir()
     _big_adt(f, 30_000)
     adt_service.validate_file(ctx, f).raise_if_invalid(str(f))
     sig, manifest, manifest_sig = adt_service.default_paths(f)
+    outputs = (sig, manifest, manifest_sig)
     # how long a whole signing takes here: the kills land at fractions of it, most near the end
     started = time.monotonic()
     r = smki(data_root, "adt", "sign", str(f), "--key", aro.key.key_id, "--smsr", "SMSR-KILL-0")
@@ -102,10 +109,10 @@ def test_kill_9_during_adt_signing(ctx, data_root: Path, tmp_path: Path) -> None
     whole = time.monotonic() - started
     outcomes = []
     args = ("adt", "sign", str(f), "--key", aro.key.key_id, "--smsr", "SMSR-KILL-1")
-    plan: list[float | Path] = [whole * x for x in (0.3, 0.5, 0.7, 0.85)]
+    plan: list[float | Path] = [whole * x for x in (0.3, 0.5, 0.7, 0.85, 0.95)]
     plan += [sig, manifest, manifest_sig]  # the moment each output appears
     for when in plan:
-        for p in (sig, manifest, manifest_sig):
+        for p in outputs:
             p.unlink(missing_ok=True)
         if isinstance(when, Path):
             code = _killed_when(data_root, when, *args)
@@ -113,30 +120,48 @@ def test_kill_9_during_adt_signing(ctx, data_root: Path, tmp_path: Path) -> None
         else:
             code = _killed_at(data_root, when, *args)
             delay = round(when, 2)
-        present = [p for p in (sig, manifest, manifest_sig) if p.exists()]
-        # every output that exists is whole: the signatures verify, the manifest parses
-        for p in present:
-            if p == manifest:
-                Manifest.from_bytes(p.read_bytes())
-            else:
-                content = f if p == sig else manifest
-                if content.exists():
-                    with open(content, "rb") as fh:
-                        verify_detached(fh, p.read_bytes())
+        present = [p for p in outputs if p.exists()]
         leftovers = [p.name for p in f.parent.iterdir() if p.name.endswith(".part")]
         _db_intact(data_root)
         _audit_ok(data_root)
-        recorded = len(adt_service.signed_files(ctx))
-        outcomes.append((delay, code, len(present), leftovers, recorded))
+        v = smki(data_root, "adt", "verify", str(f), "--json")
+        if len(present) == 3:
+            assert v.returncode == 0, v.stdout + v.stderr  # the complete set verifies
+            shown = "complete"
+        elif present:
+            # a kill between the renames: the completing file is the one missing, and verify
+            # refuses the set, saying it is incomplete
+            assert manifest_sig not in present, (delay, present)
+            with open(f, "rb") as fh:  # each file that is there is whole
+                verify_detached(fh, sig.read_bytes())
+            if manifest in present:
+                Manifest.from_bytes(manifest.read_bytes())
+            assert v.returncode != 0 and "incomplete" in v.stdout + v.stderr, v.stdout + v.stderr
+            shown = "incomplete, refused"
+        else:
+            assert v.returncode != 0
+            shown = "none"
+        # every set that exists has its audit record (written before publishing)
+        if present:
+            sha = hashlib.sha256(present[0].read_bytes()).hexdigest()
+            key = {sig: "signature", manifest: "manifest"}.get(present[0], "manifest_signature")
+            assert any(e.artifacts.get(key) == sha for e in ctx.audit.entries(
+                action_prefix="adt.sign")), (delay, present)
+        # the next signing, without --overwrite, completes (replacing what the killed run left
+        # unless it had completed), and no temporary file of the target is left
+        again = smki(data_root, "adt", "sign", str(f), "--key", aro.key.key_id, "--smsr",
+                     "SMSR-KILL-2", *(("--overwrite",) if len(present) == 3 else ()))
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert all(p.exists() for p in outputs)
+        assert not [p.name for p in f.parent.iterdir() if p.name.endswith(".part")]
+        v = smki(data_root, "adt", "verify", str(f), "--json")
+        assert v.returncode == 0, v.stdout + v.stderr
+        assert json.loads(v.stdout)["smsr_reference"] == "SMSR-KILL-2"
+        _audit_ok(data_root)
+        outcomes.append((delay, code, shown, len(leftovers)))
         assert f.exists()  # the input is never touched
-    # afterwards the same signing succeeds (replacing what a killed run left)
-    r = smki(data_root, "adt", "sign", str(f), "--key", aro.key.key_id, "--smsr", "SMSR-KILL-1",
-             "--overwrite", "--json")
-    assert r.returncode == 0, r.stderr
-    assert all(p.exists() for p in (sig, manifest, manifest_sig))
     assert any(code == -signal.SIGKILL for _d, code, *_ in outcomes), outcomes
-    print("kill -9 during adt sign (when, exit, outputs present of 3, .part left, "
-          "signings recorded):",
+    print("kill -9 during adt sign (when, exit, outputs seen, .part files left by the kill):",
           outcomes)
 
 

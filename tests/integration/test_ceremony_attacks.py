@@ -289,7 +289,9 @@ def test_kill_inside_a_step_then_rerun(ctx, cli_run, data_root: Path, tmp_path: 
     prepare(ctx, tmp_path)
     path = _file(tmp_path, SHARES_CEREMONY)
     code, out = _run_killing_inside(data_root, path, step_no, delay)
-    assert code == -9, out
+    # -9: killed inside the step. 0: on a fast machine the last step (signing the transcript)
+    # can finish before a delayed kill lands; the re-run below must then change nothing.
+    assert code == -9 or (code == 0 and step_no == 6), out
     code, out = _run_killing_inside(data_root, path, None, 0)
     assert code == 0, out
     assert _ceremony_keys(ctx) == 1

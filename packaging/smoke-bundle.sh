@@ -51,6 +51,12 @@ openssl req -in "$home/org.pem" -noout -verify 2>&1 | grep -q "verify OK" \
 "${smki[@]}" lint "$home/org.pem" | grep -q ": ok (organisation CSR)" || die "smki lint"
 say "key, Organisation CSR (openssl verify OK), lint OK"
 
+# split backup: the SLIP-39 word list is a data file the bundle must carry
+"${smki[@]}" key backup "$key" --shares 2-of-3 --out "$home/backup" >/dev/null 2>&1 \
+  || die "key backup --shares (SLIP-39 in the bundle)"
+[[ $(ls "$home/backup" | grep -c share) -eq 3 ]] || die "key backup wrote no 3 share files"
+say "key backed up as 2-of-3 SLIP-39 shares"
+
 printf '{"body_html": "<h1>Smoke</h1>", "env": "test", "title": "Smoke", "reference": "S-1"}' \
   | QT_QPA_PLATFORM=offscreen "$bundle/smki" --smki-run-module smki_desktop.render.isolated \
   > "$home/smoke.pdf" || die "PDF child entry"

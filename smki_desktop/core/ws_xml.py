@@ -294,7 +294,8 @@ def parse_root(data: bytes, expect: str | Sequence[str], *,
     # the DCC Boxed client's samples put blank lines before the XML declaration
     data = data.lstrip(b" \t\r\n")
     try:
-        root = DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: ET.Element = DET.fromstring(data, forbid_dtd=True, forbid_entities=True,
+                                          forbid_external=True)
     except DefusedXmlException as exc:
         raise XmlMessageError(f"Hostile XML refused: {type(exc).__name__} ({exc}).") from None
     except ET.ParseError as exc:
@@ -318,8 +319,8 @@ def parse_legacy(data: bytes, root_name: str) -> ET.Element:
     if len(data) > MAX_MESSAGE_BYTES:
         raise XmlMessageError(f"Stored message of {len(data):,} bytes exceeds the limit.")
     try:
-        root = DET.fromstring(data, forbid_dtd=True, forbid_entities=True,
-                              forbid_external=True)
+        root: ET.Element = DET.fromstring(data, forbid_dtd=True, forbid_entities=True,
+                                          forbid_external=True)
     except (DefusedXmlException, ET.ParseError, LookupError, ValueError) as exc:
         raise XmlMessageError(f"Stored {root_name} cannot be read: {exc}.") from None
     if root.tag != root_name:
@@ -342,8 +343,8 @@ def _opt(el: ET.Element, name: str) -> str | None:
 
 
 def _serialise(root: ET.Element) -> bytes:
-    return b'<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="utf-8",
-                                                                    xml_declaration=False)
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>' + body
 
 
 def _sub(parent: ET.Element, name: str, text: str | None) -> None:

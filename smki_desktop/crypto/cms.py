@@ -211,7 +211,8 @@ def sign_detached(
             for c in certs
         ]
     signed_data = cms.SignedData(fields)
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    der: bytes = cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    return der
 
 
 # ----------------------------------------------------------------------------------------------
@@ -233,7 +234,7 @@ def _load_signed_data(signature_der: bytes) -> cms.SignedData:
             )
         sd = info["content"]
         sd.native  # noqa: B018 - force a full parse so malformed input fails here
-        return sd  # type: ignore[no-any-return]
+        return sd  # type: ignore[no-any-return,unused-ignore]
     except SignatureInvalid:
         raise
     except (ValueError, TypeError, KeyError) as exc:
@@ -274,7 +275,7 @@ def _matches_sid(cert: x509.Certificate, sid: cms.SignerIdentifier) -> bool:
                 return True
         except x509.ExtensionNotFound:
             pass
-        return key_identifier(_spki_der(cert)) == want_ski
+        return bool(key_identifier(_spki_der(cert)) == want_ski)
     return False
 
 

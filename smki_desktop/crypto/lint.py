@@ -420,7 +420,9 @@ def lint_der(der: bytes, profile: SmkiProfile, what: str = "file") -> LintReport
 
 
 def _lint(p: _Parsed, f: ProfileFields, profile: SmkiProfile, out: list[Finding]) -> None:
-    add = lambda rule, msg: out.append(finding(rule, msg))  # noqa: E731
+    def add(rule: str, msg: str) -> None:
+        out.append(finding(rule, msg))
+
     if f.family == "organisation":
         _lint_org_subject(p, f, profile, add)
     elif _name_attrs(p.subject_der):
@@ -525,7 +527,7 @@ def _lint_csr(p: _Parsed, pub_ok: bool, add: Any) -> None:
     hash_cls = _HASH_FOR_SIG.get(oid)
     if hash_cls is None:
         return
-    hash_alg: hashes.HashAlgorithm = hash_cls()  # type: ignore[call-arg]
+    hash_alg: hashes.HashAlgorithm = hash_cls()
     try:
         key = serialization.load_der_public_key(p.spki_der)
     except (ValueError, TypeError, UnsupportedAlgorithm):  # already reported as key.not-p256

@@ -7,7 +7,7 @@ import argparse
 
 from smki_desktop.cli.hints import cli_hint
 from smki_desktop.cli.main import CliApp
-from smki_desktop.core.readiness import CertType, Item
+from smki_desktop.core.readiness import CertType, Checklist, Item
 from smki_desktop.services import readiness as svc
 
 
@@ -25,20 +25,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.set_defaults(handler=run_set)
 
 
-def _command(i: Item, cl: svc.Checklist) -> str:
+def _command(i: Item, cl: Checklist) -> str:
     """The command that does an item's next step, in this checklist's environment."""
     key = f"{i.hint}.{cl.cert_type.value}" if i.hint == "readiness.srept" else i.hint
     return cli_hint(key, cl.environment)
 
 
-def _as_dict(cl: svc.Checklist) -> dict[str, object]:
+def _as_dict(cl: Checklist) -> dict[str, object]:
     d = svc.checklist_as_dict(cl)
     for item, i in zip(d["items"], cl.items, strict=True):  # type: ignore[call-overload]
         item["command"] = _command(i, cl) if not i.ok else ""
     return d
 
 
-def _text(cls: list[svc.Checklist]) -> str:
+def _text(cls: list[Checklist]) -> str:
     lines: list[str] = []
     for cl in cls:
         state = "READY" if cl.ready else "not ready"

@@ -201,7 +201,7 @@ def check_device_csr(der: bytes, hw_types: Iterable[str], verify: bool = True) -
         elif ext.oid == x509.oid.ExtensionOID.KEY_USAGE:
             ku_ext = ext
     if san_ext is not None:
-        names = list(san_ext.value)  # type: ignore[attr-defined]
+        names = list(san_ext.value)
         if len(names) == 1 and isinstance(names[0], x509.OtherName) and names[0].type_id == _HMN:
             try:
                 hw_der, serial = parse_hardware_module_name(names[0].value)
@@ -213,7 +213,7 @@ def check_device_csr(der: bytes, hw_types: Iterable[str], verify: bool = True) -
                         b"", "", key_id, hw)
             eui = serial
     if ku_ext is not None:
-        usage = _usage_of(ku_ext.value)  # type: ignore[arg-type]
+        usage = _usage_of(ku_ext.value)
     if csr.signature_algorithm_oid != _ECDSA_SHA256_OID:
         return ("sig-alg", "not signed with ecdsa-with-SHA256", eui, usage, key_id, hw)
     try:

@@ -244,11 +244,9 @@ class _Reader:
         return tuple(x.strip() for x in v)
 
 
-def parse_ceremony(text: str, source: str = "ceremony file",
-                   base_dir: Path | None = None) -> CeremonyPlan:
-    """Parse and check a ceremony file strictly (no Party or token checks: see the service)."""
+def _load_toml(text: str, source: str) -> dict[str, Any]:
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"Ceremony file {source}: not valid TOML: {exc}.") from None
     except RecursionError:  # arrays or tables nested thousands deep
@@ -256,7 +254,17 @@ def parse_ceremony(text: str, source: str = "ceremony file",
                          "file.") from None
     except ValueError as exc:  # e.g. an integer of thousands of digits
         raise InputError(f"Ceremony file {source}: not a usable TOML value: {exc}.") from None
-    r = _Reader(text, source)
+
+
+@dataclass(frozen=True)
+class _Header:
+    env: Environment
+    purpose: str
+    cid: str
+    out: Path
+
+
+def _parse_header(r: _Reader, doc: dict[str, Any], base_dir: Path | None) -> _Header:
     r.unknown(doc, {"format", "ceremony_id", "environment", "purpose", "output_dir", "roles",
                     "token", "backup", "keys"}, "")
     fmt = r.string(doc, "format", "")
@@ -271,15 +279,18 @@ def parse_ceremony(text: str, source: str = "ceremony file",
     except InputError:
         r.err("environment", f"{env_text!r}: use 'test' or 'live'.")
     purpose = r.string(doc, "purpose", "")
-    out_text = r.string(doc, "output_dir", "")
-    out = Path(out_text).expanduser()
+    out = Path(r.string(doc, "output_dir", "")).expanduser()
     if not out.is_absolute() and base_dir is not None:
         out = base_dir / out
+    return _Header(env, purpose, cid, out)
 
+
+def _parse_roles(r: _Reader, doc: dict[str, Any]
+                 ) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+    """(administrator, administrator_key, witnesses, custodians)"""
     roles = doc.get("roles")
     if not isinstance(roles, dict):
         r.err("roles", "required table [roles] (administrator, witnesses, custodians).")
-        roles = {}
     r.unknown(roles, {"administrator", "administrator_key", "witnesses", "custodians"},
               "roles.", "roles")
     admin = r.string(roles, "administrator", "roles.", "roles")
@@ -289,14 +300,19 @@ def parse_ceremony(text: str, source: str = "ceremony file",
     if admin.lower() in {w.lower() for w in witnesses}:
         r.err("roles.witnesses", f"the administrator {admin!r} cannot also be a witness.",
               "roles")
+    return admin, admin_key, witnesses, custodians
 
+
+def _parse_token(r: _Reader, doc: dict[str, Any]) -> tuple[str, str]:
     token = doc.get("token", {})
     if not isinstance(token, dict):
         r.err("token", "must be a table [token] (module, label).")
     r.unknown(token, {"module", "label"}, "token.", "token")
-    module = r.string(token, "module", "token.", "token", required=False)
-    label = r.string(token, "label", "token.", "token", required=False)
+    return (r.string(token, "module", "token.", "token", required=False),
+            r.string(token, "label", "token.", "token", required=False))
 
+
+def _parse_backup(r: _Reader, doc: dict[str, Any]) -> tuple[int, int]:
     backup = doc.get("backup", {})
     if not isinstance(backup, dict):
         r.err("backup", "must be a table [backup] (threshold, shares).")
@@ -306,82 +322,117 @@ def parse_ceremony(text: str, source: str = "ceremony file",
     for k, v in (("threshold", threshold), ("shares", count)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 0 or v > 16:
             r.err(f"backup.{k}", "a whole number from 1 to 16.", "backup")
+    return int(threshold), int(count)
 
+
+def _parse_key_kind(r: _Reader, k: dict[str, Any], p: str, t: str, name: str
+                    ) -> tuple[RemotePartyRole, KeyUsage, Eui64]:
+    role_text = r.string(k, "role", p, t)
+    usage_text = r.string(k, "usage", p, t)
+    eui_text = r.string(k, "eui", p, t)
+    try:
+        role = RemotePartyRole.parse(role_text)
+    except InputError as exc:
+        r.err(f"{p}role", f"key {name!r}: {exc.message}", t)
+    try:
+        usage = KeyUsage.parse(usage_text)
+    except InputError as exc:
+        r.err(f"{p}usage", f"key {name!r}: {exc.message}", t)
+    try:
+        eui = Eui64.parse(eui_text, "EUI")
+    except InputError as exc:
+        r.err(f"{p}eui", f"key {name!r}: {exc.message}", t)
+    if usage not in (KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT):
+        r.err(f"{p}usage", "an Organisation key is 'signing' or 'key-agreement'.", t)
+    return role, usage, eui
+
+
+def _parse_key_storage(r: _Reader, k: dict[str, Any], p: str, t: str, name: str,
+                       shares: tuple[int, int]) -> tuple[str, str]:
+    store = r.string(k, "store", p, t)
+    if store not in STORES:
+        r.err(f"{p}store", f"{store!r}: use 'token' or 'keystore'.", t)
+    bk = r.string(k, "backup", p, t, required=False) or "none"
+    if bk not in BACKUPS:
+        r.err(f"{p}backup", f"{bk!r}: use none, passphrase or shares.", t)
+    if store == "token" and bk != "none":
+        r.err(f"{p}backup", f"key {name!r} is made non-exportable on the token, so it "
+              "cannot be backed up; set backup = \"none\".", t)
+    if bk == "shares" and not all(shares):
+        r.err("backup", f"key {name!r} asks for shares: give [backup] threshold and "
+              "shares.")
+    return store, bk
+
+
+def _parse_keys(r: _Reader, doc: dict[str, Any], shares: tuple[int, int]
+                ) -> tuple[CeremonyKey, ...]:
     raw_keys = doc.get("keys")
     if not isinstance(raw_keys, list) or not raw_keys:
         r.err("keys", "at least one [[keys]] table is needed.")
-        raw_keys = []
     keys: list[CeremonyKey] = []
     seen: set[str] = set()
     euis: dict[tuple[str, str, str], str] = {}
     for i, k in enumerate(raw_keys, 1):
-        p = f"keys[{i}]."
+        p, t = f"keys[{i}].", f"keys#{i}"
         if not isinstance(k, dict):
             r.err(f"keys[{i}]", "must be a table.")
-        r.unknown(k, {"name", "role", "usage", "eui", "store", "backup", "cn"}, p, f"keys#{i}")
-        name = r.string(k, "name", p, f"keys#{i}")
+        r.unknown(k, {"name", "role", "usage", "eui", "store", "backup", "cn"}, p, t)
+        name = r.string(k, "name", p, t)
         if not _NAME.match(name):
-            r.err(f"{p}name", f"{name!r}: lower-case letters, digits and '-' only.", f"keys#{i}")
+            r.err(f"{p}name", f"{name!r}: lower-case letters, digits and '-' only.", t)
         if name in seen:
-            r.err(f"{p}name", f"{name!r} is used by two keys.", f"keys#{i}")
+            r.err(f"{p}name", f"{name!r} is used by two keys.", t)
         seen.add(name)
-        role_text = r.string(k, "role", p, f"keys#{i}")
-        usage_text = r.string(k, "usage", p, f"keys#{i}")
-        eui_text = r.string(k, "eui", p, f"keys#{i}")
-        try:
-            role = RemotePartyRole.parse(role_text)
-        except InputError as exc:
-            r.err(f"{p}role", f"key {name!r}: {exc.message}", f"keys#{i}")
-        try:
-            usage = KeyUsage.parse(usage_text)
-        except InputError as exc:
-            r.err(f"{p}usage", f"key {name!r}: {exc.message}", f"keys#{i}")
-        try:
-            eui = Eui64.parse(eui_text, "EUI")
-        except InputError as exc:
-            r.err(f"{p}eui", f"key {name!r}: {exc.message}", f"keys#{i}")
-        if usage not in (KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT):
-            r.err(f"{p}usage", "an Organisation key is 'signing' or 'key-agreement'.", f"keys#{i}")
-        store = r.string(k, "store", p, f"keys#{i}")
-        if store not in STORES:
-            r.err(f"{p}store", f"{store!r}: use 'token' or 'keystore'.", f"keys#{i}")
-        bk = r.string(k, "backup", p, f"keys#{i}", required=False) or "none"
-        if bk not in BACKUPS:
-            r.err(f"{p}backup", f"{bk!r}: use none, passphrase or shares.", f"keys#{i}")
-        if store == "token" and bk != "none":
-            r.err(f"{p}backup", f"key {name!r} is made non-exportable on the token, so it "
-                  "cannot be backed up; set backup = \"none\".", f"keys#{i}")
-        if bk == "shares" and not (threshold and count):
-            r.err("backup", f"key {name!r} asks for shares: give [backup] threshold and "
-                  "shares.")
-        cn = r.string(k, "cn", p, f"keys#{i}", required=False) or None
+        role, usage, eui = _parse_key_kind(r, k, p, t, name)
+        store, bk = _parse_key_storage(r, k, p, t, name, shares)
+        cn = r.string(k, "cn", p, t, required=False) or None
         ident = (role.ou, usage.value, str(eui))
         if ident in euis:
             r.err(f"{p}eui", f"key {name!r} repeats role {role.name_text} {usage.value} for "
-                  f"EUI {eui} (also key {euis[ident]!r}).", f"keys#{i}")
+                  f"EUI {eui} (also key {euis[ident]!r}).", t)
         euis[ident] = name
         keys.append(CeremonyKey(name, role, usage, eui, store, bk, cn))
+    return tuple(keys)
 
-    if any(k.backup == "shares" for k in keys):
-        if not 1 <= threshold <= count:
-            r.err("backup.threshold", f"{threshold}-of-{count}: the threshold must be from 1 "
-                  "to the number of shares.", "backup")
-        if threshold == 1 and count > 1:  # as `smki key backup --shares` refuses it
-            r.err("backup.threshold", f"1-of-{count} gives every custodian the whole key (a "
-                  "plain copy); use 2 or more.", "backup")
-        if len(custodians) < count:
-            r.err("roles.custodians", f"{count} shares need {count} named custodians; "
-                  f"{len(custodians)} given.", "roles")
-    if any(k.store == "token" for k in keys) and not (module and label):
-        r.err("token", "a key is made on the token: give [token] module and label.")
+
+def _check_shares(r: _Reader, threshold: int, count: int, custodians: tuple[str, ...]) -> None:
+    if not 1 <= threshold <= count:
+        r.err("backup.threshold", f"{threshold}-of-{count}: the threshold must be from 1 "
+              "to the number of shares.", "backup")
+    if threshold == 1 and count > 1:  # as `smki key backup --shares` refuses it
+        r.err("backup.threshold", f"1-of-{count} gives every custodian the whole key (a "
+              "plain copy); use 2 or more.", "backup")
+    if len(custodians) < count:
+        r.err("roles.custodians", f"{count} shares need {count} named custodians; "
+              f"{len(custodians)} given.", "roles")
+
+
+def _refuse_secrets(text: str, source: str) -> None:
     for n, ln in enumerate(text.splitlines(), 1):
         if _SECRET_IN_TEXT.search(ln):
             raise InputError(f"Ceremony file {source}, line {n}: this looks like a PIN or "
                              "passphrase. Never write one in a ceremony file, not even in a "
                              "comment: the file is copied into the transcript. They are asked "
                              "during the run.")
-    return CeremonyPlan(env, purpose, cid, admin, witnesses, custodians, out, tuple(keys),
-                        int(threshold), int(count), module, label, admin_key)
+
+
+def parse_ceremony(text: str, source: str = "ceremony file",
+                   base_dir: Path | None = None) -> CeremonyPlan:
+    """Parse and check a ceremony file strictly (no Party or token checks: see the service)."""
+    doc = _load_toml(text, source)
+    r = _Reader(text, source)
+    head = _parse_header(r, doc, base_dir)
+    admin, admin_key, witnesses, custodians = _parse_roles(r, doc)
+    module, label = _parse_token(r, doc)
+    threshold, count = _parse_backup(r, doc)
+    keys = _parse_keys(r, doc, (threshold, count))
+    if any(k.backup == "shares" for k in keys):
+        _check_shares(r, threshold, count, custodians)
+    if any(k.store == "token" for k in keys) and not (module and label):
+        r.err("token", "a key is made on the token: give [token] module and label.")
+    _refuse_secrets(text, source)
+    return CeremonyPlan(head.env, head.purpose, head.cid, admin, witnesses, custodians,
+                        head.out, keys, threshold, count, module, label, admin_key)
 
 
 def parse_shares_spec(text: str) -> tuple[int, int]:

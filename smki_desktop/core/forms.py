@@ -300,60 +300,71 @@ def is_empty(val: Any) -> bool:
         isinstance(val, str) and not val.strip())
 
 
-def validate_field(spec: FieldSpec, val: Any, *, stage: str = STAGE_NOMINATION
-                   ) -> FieldError | None:
-    """Check one value; `None` when it is acceptable. Verification-stage fields are only
-    required at the verification stage (but are checked for form whenever filled)."""
-
-    def err(msg: str) -> FieldError:
-        return FieldError(spec.key, spec.label, msg)
-
-    applies = spec.stage == STAGE_NOMINATION or stage == STAGE_VERIFICATION
-    if spec.print_blank:
-        return None
-    if is_empty(val):
-        if spec.required and applies:
-            if spec.type == "bool":
-                return err("this declaration must be accepted")
-            if spec.type == "checklist":
-                return err("tick at least one item")
-            return err("required")
-        return None
+def _missing_message(spec: FieldSpec) -> str:
     if spec.type == "bool":
-        if not isinstance(val, bool):
-            return err("expected true or false")
-        return None
+        return "this declaration must be accepted"
     if spec.type == "checklist":
-        if not isinstance(val, list):
-            return err("expected a list of items")
-        allowed = {o.value for o in spec.options}
-        bad = [v for v in val if v not in allowed]
-        if bad:
-            return err(f"unknown item(s) {', '.join(bad)}; allowed: {', '.join(sorted(allowed))}")
-        return None
-    if not isinstance(val, str):
-        return err("expected text")
-    text = val.strip()
+        return "tick at least one item"
+    return "required"
+
+
+def _checklist_problem(spec: FieldSpec, val: Any) -> str | None:
+    if not isinstance(val, list):
+        return "expected a list of items"
+    allowed = {o.value for o in spec.options}
+    bad = [v for v in val if v not in allowed]
+    if bad:
+        return f"unknown item(s) {', '.join(bad)}; allowed: {', '.join(sorted(allowed))}"
+    return None
+
+
+def _text_problem(spec: FieldSpec, text: str) -> str | None:
+    """What is wrong with a filled text field, by its type and pattern; None when fine."""
     if spec.max_length is not None and len(text) > spec.max_length:
-        return err(f"at most {spec.max_length} characters (has {len(text)})")
+        return f"at most {spec.max_length} characters (has {len(text)})"
     if spec.type == "email" and not _EMAIL.match(text):
-        return err(f"{text!r} is not a valid email address (name@domain.example)")
+        return f"{text!r} is not a valid email address (name@domain.example)"
     if spec.type == "date":
         try:
             _dt.date.fromisoformat(text)
         except ValueError:
-            return err(f"{text!r} is not a date; write YYYY-MM-DD")
+            return f"{text!r} is not a date; write YYYY-MM-DD"
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return err(f"{text!r} is not a date; write YYYY-MM-DD")
+            return f"{text!r} is not a date; write YYYY-MM-DD"
     if spec.type == "choice":
         choices = [o.value for o in spec.options]
         if text not in choices:
-            return err(f"{text!r} is not one of {', '.join(choices)}")
+            return f"{text!r} is not one of {', '.join(choices)}"
     if spec.pattern and not re.fullmatch(spec.pattern, text):
         hint = f" ({spec.pattern_hint})" if spec.pattern_hint else ""
         what = "a valid Party / RDP ID" if spec.type == "party_id" else "in the expected form"
-        return err(f"{text!r} is not {what}{hint}")
+        return f"{text!r} is not {what}{hint}"
     return None
+
+
+def _filled_problem(spec: FieldSpec, val: Any) -> str | None:
+    if spec.type == "bool":
+        return None if isinstance(val, bool) else "expected true or false"
+    if spec.type == "checklist":
+        return _checklist_problem(spec, val)
+    if not isinstance(val, str):
+        return "expected text"
+    return _text_problem(spec, val.strip())
+
+
+def validate_field(spec: FieldSpec, val: Any, *, stage: str = STAGE_NOMINATION
+                   ) -> FieldError | None:
+    """Check one value; `None` when it is acceptable. Verification-stage fields are only
+    required at the verification stage (but are checked for form whenever filled)."""
+    if spec.print_blank:
+        return None
+    if is_empty(val):
+        applies = spec.stage == STAGE_NOMINATION or stage == STAGE_VERIFICATION
+        if spec.required and applies:
+            return FieldError(spec.key, spec.label, _missing_message(spec))
+        return None
+    problem = _filled_problem(spec, val)
+    return None if problem is None else FieldError(spec.key, spec.label, problem)
 
 
 # -- loading ------------------------------------------------------------------------------

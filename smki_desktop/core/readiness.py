@@ -62,53 +62,63 @@ def _active(officers: Sequence[Officer], env: Environment, role: OfficerRole) ->
             and o.status is OfficerStatus.ACTIVE]
 
 
+def _recorded(label: str, rec: Milestone | None) -> str:
+    """'verified 2026-01-02 (ref X)' / 'not recorded' for a dated record with a reference."""
+    if rec is None:
+        return "not recorded"
+    return f"{label} {rec.date}" + (f" (ref {rec.reference})" if rec.reference else "")
+
+
+def _item(key: str, title: str, ok: bool, detail: str, fix: str, command: str) -> Item:
+    """An item whose fix and command show only while it is not met."""
+    return Item(key, title, ok, detail, "" if ok else fix, "" if ok else command)
+
+
+def _officer_item(key: str, title: str, people: list[Officer], none: str, fix: str,
+                  command: str) -> Item:
+    return _item(key, title, bool(people),
+                 ", ".join(o.name for o in people) if people else none, fix, command)
+
+
+def _test_officers_item(sros: list[Officer], aros: list[Officer]) -> Item:
+    sro_cred = [o for o in sros if any(not c.flagged for c in o.credentials)]
+    aro_cred = [o for o in aros if any(not c.flagged for c in o.credentials)]
+    ok = bool(sro_cred) and bool(aro_cred)
+    missing = [r for r, lst in (("SRO", sro_cred), ("ARO", aro_cred)) if not lst]
+    return _item(
+        "test-officers", "Test SRO and test ARO holding test credentials", ok,
+        "present" if ok else "missing: test " + " and test ".join(missing)
+        + " holding test credentials",
+        "SREPT needs at least one test SRO and one test ARO holding test "
+        "credentials: link a Test key or token to each in the officer register.",
+        "officer.link-key")
+
+
 def checklist(cert_type: CertType, env: Environment, facts: ReadinessFacts,
               officers: Sequence[Officer]) -> Checklist:
-    items: list[Item] = []
     ov = facts.org_verified
-    items.append(Item(
-        "org-verified", "Organisation identity verified", ov is not None,
-        f"verified {ov.date}" + (f" (ref {ov.reference})" if ov and ov.reference else "")
-        if ov else "not recorded",
-        "" if ov else "Complete the DCC's organisation identity verification, then record "
-        "the date.", "" if ov else "readiness.org-verified",
-    ))
     sros = _active(officers, env, OfficerRole.SRO)
-    items.append(Item(
-        "sro-active", "At least one SRO active", bool(sros),
-        ", ".join(o.name for o in sros) if sros else "no active SRO",
-        "" if sros else "Nominate an SRO, hold the verification meeting, then activate "
-        "them.", "" if sros else "officer.nominate.sro",
-    ))
     aros = _active(officers, env, OfficerRole.ARO)
-    items.append(Item(
-        "aro-active", "At least one ARO active", bool(aros),
-        ", ".join(o.name for o in aros) if aros else "no active ARO",
-        "" if aros else "An active SRO nominates an ARO; verify and activate them.",
-        "" if aros else "officer.nominate.aro",
-    ))
+    items = [
+        _item("org-verified", "Organisation identity verified", ov is not None,
+              _recorded("verified", ov),
+              "Complete the DCC's organisation identity verification, then record the date.",
+              "readiness.org-verified"),
+        _officer_item("sro-active", "At least one SRO active", sros, "no active SRO",
+                      "Nominate an SRO, hold the verification meeting, then activate them.",
+                      "officer.nominate.sro"),
+        _officer_item("aro-active", "At least one ARO active", aros, "no active ARO",
+                      "An active SRO nominates an ARO; verify and activate them.",
+                      "officer.nominate.aro"),
+    ]
     if env is Environment.TEST:
-        sro_cred = [o for o in sros if any(not c.flagged for c in o.credentials)]
-        aro_cred = [o for o in aros if any(not c.flagged for c in o.credentials)]
-        ok = bool(sro_cred) and bool(aro_cred)
-        missing = [r for r, lst in (("SRO", sro_cred), ("ARO", aro_cred)) if not lst]
-        items.append(Item(
-            "test-officers", "Test SRO and test ARO holding test credentials", ok,
-            "present" if ok else "missing: test " + " and test ".join(missing)
-            + " holding test credentials",
-            "" if ok else "SREPT needs at least one test SRO and one test ARO holding test "
-            "credentials: link a Test key or token to each in the officer register.",
-            "" if ok else "officer.link-key",
-        ))
+        items.append(_test_officers_item(sros, aros))
     sr = facts.srept.get(cert_type)
-    items.append(Item(
+    items.append(_item(
         "srept", f"SREPT passed for {cert_type.label} certificates", sr is not None,
-        f"passed {sr.date}" + (f" (ref {sr.reference})" if sr and sr.reference else "")
-        if sr else "not recorded",
-        "" if sr else f"Pass the SMKI and Repository Entry Process Tests for {cert_type.label} "
-        "certificates, then record the date and the DCC's reference.",
-        "" if sr else "readiness.srept",
-    ))
+        _recorded("passed", sr),
+        f"Pass the SMKI and Repository Entry Process Tests for {cert_type.label} "
+        "certificates, then record the date and the DCC's reference.", "readiness.srept"))
     return Checklist(cert_type, env, tuple(items))
 
 

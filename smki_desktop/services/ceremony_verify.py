@@ -179,8 +179,23 @@ def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
         rep.problems.append("the ceremony did not finish; steps not completed: "
                             + ", ".join(left))
         return rep
-    sig_path = folder / SIGNATURE
     anchors = adt_trust_anchors(ctx)
+    _check_admin_signature(ctx, data, folder, begin, anchors, rep)
+    _check_witnesses(ctx, data, folder, plan, begin, anchors, rep)
+    fin = done["finish"]
+    _check_transcripts(journal, folder, fin, rep)
+    _check_outputs(folder, fin, rep)
+    _check_csrs(ctx, folder, done, rep)
+    named = set(fin["outputs"]) | set(fin.get("custodian_shares", {}))
+    for rel in _unexpected_files(folder, named):
+        rep.problems.append(f"{rel} is on the media but not in the transcript (not made by "
+                            "this ceremony)")
+    return rep
+
+
+def _check_admin_signature(ctx: AppContext, data: bytes, folder: Path, begin: dict[str, Any],
+                           anchors: list[x509.Certificate], rep: VerifyReport) -> None:
+    sig_path = folder / SIGNATURE
     try:
         verified = verify_detached(data, sig_path.read_bytes(), trust_anchors=anchors)
         cert = verified.signer_certificate
@@ -204,6 +219,11 @@ def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
         rep.problems.append(f"the signature file {SIGNATURE} is missing")
     except SignatureInvalid as exc:  # SignerUntrusted too: another environment's credential
         rep.problems.append(f"the administrator's signature does not verify: {exc.message}")
+
+
+def _check_witnesses(ctx: AppContext, data: bytes, folder: Path, plan: dict[str, Any],
+                     begin: dict[str, Any], anchors: list[x509.Certificate],
+                     rep: VerifyReport) -> None:
     admin_key = begin["data"]["administrator"]["key_id"]
     witness_keys: dict[str, str] = {}
     for w in plan.get("witnesses", []):
@@ -232,9 +252,12 @@ def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
                 rep.checked.append(f"witness {w}: signature by {subject}")
         except SignatureInvalid as exc:
             rep.problems.append(f"witness {w}'s signature does not verify: {exc.message}")
+
+
+def _check_transcripts(journal: Journal, folder: Path, fin: dict[str, Any],
+                       rep: VerifyReport) -> None:
     finish_seq = next(e["seq"] for e in journal.entries
                       if e["step"] == "finish" and e["event"] == "done")
-    fin = done["finish"]
     expected_text = render_text(Journal(journal.entries[:finish_seq - 1])).encode()
     text_path = folder / str(fin["transcript_text"])
     if not text_path.exists():
@@ -253,6 +276,9 @@ def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
             rep.problems.append(f"the printable transcript {pdf} was changed")
         else:
             rep.checked.append(f"printable transcript {pdf}")
+
+
+def _check_outputs(folder: Path, fin: dict[str, Any], rep: VerifyReport) -> None:
     for rel, sha in sorted(fin["outputs"].items()):
         p = folder / rel
         if not p.is_file():
@@ -273,6 +299,10 @@ def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
         else:
             rep.checked.append(f"share {rel} (still on this media: hand it to "
                                f"{share['custodian']})")
+
+
+def _check_csrs(ctx: AppContext, folder: Path, done: dict[str, dict[str, Any]],
+                rep: VerifyReport) -> None:
     profile = profile_for(ctx)
     for s, d in sorted(done.items()):
         if not s.startswith("csr:"):
@@ -293,8 +323,3 @@ def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
                                     "records")
         except InputError as exc:
             rep.problems.append(exc.message)
-    named = set(fin["outputs"]) | set(fin.get("custodian_shares", {}))
-    for rel in _unexpected_files(folder, named):
-        rep.problems.append(f"{rel} is on the media but not in the transcript (not made by "
-                            "this ceremony)")
-    return rep

@@ -186,6 +186,99 @@ def _refuse_from(code: str, exc: SmkiError) -> Refused:
     return Refused(code, exc.message)
 
 
+def _signatories(state: SimState, data: bytes, sigs: list[Any], now: datetime
+                 ) -> tuple[Signatory | None, list[tuple[Signatory, datetime | None]]]:
+    """(requester, [(approver, signing time)]) from the request's signatures."""
+    requester: Signatory | None = None
+    approvers: list[tuple[Signatory, datetime | None]] = []
+    for s in sigs:
+        who, when = _signer(state, data, str(s.get("signature", "")), now)
+        if s.get("kind") == "request":
+            requester = who
+        elif s.get("kind") == "approval":
+            approvers.append((who, when))
+    return requester, approvers
+
+
+def _check_approval(req: dict[str, Any], created: datetime, requester: Signatory,
+                    who: Signatory, when: datetime | None, now: datetime) -> None:
+    try:
+        check_approver(RULE, Environment(str(req["environment"])),
+                       str(req.get("party_id", "")), requester, who, SIM_ENV)
+    except SmkiError as exc:
+        code = "RV:SelfAppr" if "self-approval" in exc.message else "RV:Approver"
+        raise _refuse_from(code, exc) from None
+    # its lifetime runs from its signing time, which must be there and plausible:
+    # not before the request was made, not in the future (it would never lapse)
+    if when is None or when > now + SKEW or when < created - SKEW:
+        raise Refused("RV:Expired", "Rule: an approval carries the signing time its "
+                                    "lifetime runs from, after the request and not in "
+                                    f"the future; {who.officer_id}'s says "
+                                    f"{when.isoformat() if when else 'nothing'}.")
+    if now > when + timedelta(hours=RULE.approval_ttl_hours):
+        raise Refused("RV:Expired", "Rule: an approval is good for "
+                                    f"{RULE.approval_ttl_hours} hours; this one has "
+                                    "lapsed.")
+
+
+def _check_signatures(state: SimState, req: dict[str, Any], data: bytes, sigs: list[Any],
+                      now: datetime) -> None:
+    """The ARO it names requested it, and enough different SROs approved it in time."""
+    requester, approvers = _signatories(state, data, sigs, now)
+    if requester is None or requester.officer_id != str(req.get("requested_by", "")).upper():
+        raise Refused("RV:Requester", "Rule: the request is signed by the ARO it names "
+                                      f"({req.get('requested_by')}).")
+    try:
+        check_requester(requester, SIM_ENV)
+    except SmkiError as exc:
+        raise _refuse_from("RV:Requester", exc) from None
+    good: set[str] = set()
+    created = datetime.fromisoformat(str(req["created"]))
+    for who, when in approvers:
+        _check_approval(req, created, requester, who, when, now)
+        good.add(who.officer_id)  # one officer counts once, whatever keys they used
+    if len(good) < RULE.approvals_needed:
+        raise Refused("RV:Approvals", f"Rule: a revocation needs {RULE.approvals_needed} "
+                                      f"SRO approval(s) by different SROs; it has "
+                                      f"{len(good)}.")
+
+
+def _revoke(state: SimState, owner: str, req: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Revoke the certificates the request names, atomically, and keep the answer."""
+    serials = [str(c["serial"]).upper().rjust(32, "0") for c in req["certificates"]]
+    hashes = [str(c.get("sha256", "")).lower() for c in req["certificates"]]
+    with state.write_lock:
+        c = state.conn()
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            for serial, digest in zip(serials, hashes, strict=True):
+                row = c.execute("SELECT owner, kind, der FROM certificates WHERE serial=?",
+                                (serial,)).fetchone()
+                if row is None or row["kind"] != "organisation" or row["owner"] != owner:
+                    raise Refused("RV:NotAuth", f"Rule: a Party revokes only its own "
+                                                f"Organisation certificates; serial "
+                                                f"{serial.lstrip('0')} is not one.")
+                if hashlib.sha256(bytes(row["der"])).hexdigest() != digest:
+                    raise Refused("RV:Mismatch", "Rule: a request describes exactly the "
+                                                 "certificates it revokes; serial "
+                                                 f"{serial.lstrip('0')} is named with the "
+                                                 "SHA-256 of another certificate.")
+            for serial in serials:
+                c.execute("UPDATE certificates SET status='R', revoked_at=? WHERE serial=?",
+                          (now.isoformat(), serial))
+            c.execute("INSERT INTO crl_numbers(at) VALUES (?)", (now.isoformat(),))
+            answer = {"status": "COMPLETED", "id": req["id"],
+                      "revoked": [s.lstrip("0") for s in serials]}
+            c.execute("INSERT OR REPLACE INTO replies(owner, kind, client_ref, body, created)"
+                      " VALUES (?,?,?,?,?)", (owner, "signed-revoke", req["id"],
+                                              json.dumps(answer).encode(), now.isoformat()))
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+    return answer
+
+
 def signed_revocation(state: SimState, owner: str, body: bytes, now: datetime
                       ) -> dict[str, Any]:
     """Check a dual-signed revocation request and revoke; answers a JSON-able dict."""
@@ -211,78 +304,8 @@ def signed_revocation(state: SimState, owner: str, body: bytes, now: datetime
         if now > expires:
             raise Refused("RV:Expired", f"Rule: an expired request goes nowhere; it expired at "
                                         f"{expires.isoformat()}.")
-        requester: Signatory | None = None
-        approvers: list[tuple[Signatory, datetime | None]] = []
-        for s in sigs:
-            who, when = _signer(state, data, str(s.get("signature", "")), now)
-            if s.get("kind") == "request":
-                requester = who
-            elif s.get("kind") == "approval":
-                approvers.append((who, when))
-        if requester is None or requester.officer_id != str(req.get("requested_by", "")).upper():
-            raise Refused("RV:Requester", "Rule: the request is signed by the ARO it names "
-                                          f"({req.get('requested_by')}).")
-        try:
-            check_requester(requester, SIM_ENV)
-        except SmkiError as exc:
-            raise _refuse_from("RV:Requester", exc) from None
-        good: set[str] = set()
-        created = datetime.fromisoformat(str(req["created"]))
-        for who, when in approvers:
-            try:
-                check_approver(RULE, Environment(str(req["environment"])),
-                               str(req.get("party_id", "")), requester, who, SIM_ENV)
-            except SmkiError as exc:
-                code = "RV:SelfAppr" if "self-approval" in exc.message else "RV:Approver"
-                raise _refuse_from(code, exc) from None
-            # its lifetime runs from its signing time, which must be there and plausible:
-            # not before the request was made, not in the future (it would never lapse)
-            if when is None or when > now + SKEW or when < created - SKEW:
-                raise Refused("RV:Expired", "Rule: an approval carries the signing time its "
-                                            "lifetime runs from, after the request and not in "
-                                            f"the future; {who.officer_id}'s says "
-                                            f"{when.isoformat() if when else 'nothing'}.")
-            if now > when + timedelta(hours=RULE.approval_ttl_hours):
-                raise Refused("RV:Expired", "Rule: an approval is good for "
-                                            f"{RULE.approval_ttl_hours} hours; this one has "
-                                            "lapsed.")
-            good.add(who.officer_id)  # one officer counts once, whatever keys they used
-        if len(good) < RULE.approvals_needed:
-            raise Refused("RV:Approvals", f"Rule: a revocation needs {RULE.approvals_needed} "
-                                          f"SRO approval(s) by different SROs; it has "
-                                          f"{len(good)}.")
-        serials = [str(c["serial"]).upper().rjust(32, "0") for c in req["certificates"]]
-        hashes = [str(c.get("sha256", "")).lower() for c in req["certificates"]]
-        with state.write_lock:
-            c = state.conn()
-            c.execute("BEGIN IMMEDIATE")
-            try:
-                for serial, digest in zip(serials, hashes, strict=True):
-                    row = c.execute("SELECT owner, kind, der FROM certificates WHERE serial=?",
-                                    (serial,)).fetchone()
-                    if row is None or row["kind"] != "organisation" or row["owner"] != owner:
-                        raise Refused("RV:NotAuth", f"Rule: a Party revokes only its own "
-                                                    f"Organisation certificates; serial "
-                                                    f"{serial.lstrip('0')} is not one.")
-                    if hashlib.sha256(bytes(row["der"])).hexdigest() != digest:
-                        raise Refused("RV:Mismatch", "Rule: a request describes exactly the "
-                                                     "certificates it revokes; serial "
-                                                     f"{serial.lstrip('0')} is named with the "
-                                                     "SHA-256 of another certificate.")
-                for serial in serials:
-                    c.execute("UPDATE certificates SET status='R', revoked_at=? WHERE serial=?",
-                              (now.isoformat(), serial))
-                c.execute("INSERT INTO crl_numbers(at) VALUES (?)", (now.isoformat(),))
-                answer = {"status": "COMPLETED", "id": req["id"],
-                          "revoked": [s.lstrip("0") for s in serials]}
-                c.execute("INSERT OR REPLACE INTO replies(owner, kind, client_ref, body, created)"
-                          " VALUES (?,?,?,?,?)", (owner, "signed-revoke", req["id"],
-                                                  json.dumps(answer).encode(), now.isoformat()))
-                c.execute("COMMIT")
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
-        return answer
+        _check_signatures(state, req, data, sigs, now)
+        return _revoke(state, owner, req, now)
     except Refused as r:
         return {"status": "REJECTED", "code": r.code, "rule": r.rule}
     except SmkiError as exc:

@@ -42,6 +42,7 @@ import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from smki_desktop.core import ws_forms as WF
 from smki_desktop.core import ws_xml as W
 from smki_desktop.core.errors import InputError, SmkiError
 from smki_desktop.core.portal_ports import (
@@ -416,14 +417,14 @@ class WsPortal:
 
     def submit_org_csr(self, client_ref: str, csr_der: bytes) -> OrgRequestState:
         text = base64.b64encode(csr_der).decode()
-        body = W.OrganisationCSRSubmission(client_ref, text).build()
+        body = WF.OrganisationCSRSubmission(client_ref, text).build()
         r = self.http.request("POST", "/portal/organisation-csr", body, None,
-                              W.OrganisationCSRResponse.parse, "Organisation CSR")
+                              WF.OrganisationCSRResponse.parse, "Organisation CSR")
         return OrgRequestState(client_ref, r.request_id, r.status, r.error_code, r.certificate)
 
     def fetch_org_result(self, client_ref: str, request_id: str) -> OrgRequestState:
         r = self.http.request("GET", "/portal/organisation-csr", None, None,
-                              W.OrganisationCSRResponse.parse,
+                              WF.OrganisationCSRResponse.parse,
                               "Organisation CSR status request",
                               params={"RequestId": request_id})
         return OrgRequestState(client_ref, r.request_id, r.status, r.error_code, r.certificate)
@@ -483,9 +484,9 @@ class WsPortal:
         return BatchState(r.batch_id or batch_id, r.status, items, r.error_code, r.error_text)
 
     def request_revocation(self, client_ref: str, serial_hex: str, reason: str = "") -> str:
-        body = W.RevocationRequest(client_ref, serial_hex, reason or None).build()
+        body = WF.RevocationRequest(client_ref, serial_hex, reason or None).build()
         r = self.http.request("POST", "/portal/revocation", body, None,
-                              W.RevocationResponse.parse, "revocation request")
+                              WF.RevocationResponse.parse, "revocation request")
         if r.status != "COMPLETED":
             raise Rejected(f"The DCC refused to revoke serial {serial_hex}: {r.error_code}.",
                            r.error_code or "XX:Unknown")
@@ -759,14 +760,14 @@ def _entry(r: W.RepositoryRecord, der: bytes) -> RepoEntry:
                      extra)
 
 
-def enrol(endpoint: Endpoint, token: str, req: W.CredentialRequest, *,
+def enrol(endpoint: Endpoint, token: str, req: WF.CredentialRequest, *,
           timeout: float = 30.0) -> IssuedCredential:
     """RAPP 5.4 enrolment at the (simulated) DCC: send a credential CSR, get the certificate."""
     http = _Http(endpoint.repository_url, ssl_context(endpoint.trust_anchor_pem, None),
                  timeout=timeout, retries=2, backoff=0.3, max_response=1024 * 1024)
     try:
         r = http.request("POST", "/enrol/credential", req.build(),
-                         {"X-Enrolment-Token": token}, W.CredentialResponse.parse,
+                         {"X-Enrolment-Token": token}, WF.CredentialResponse.parse,
                          "credential request")
     finally:
         http.close()

@@ -322,7 +322,7 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
                                    common_name=cn,
                                    register_id=register_id if purpose == "file-signing" else "")
     if use_sim:
-        from smki_desktop.core import ws_xml as W
+        from smki_desktop.core import ws_forms as WF
         from smki_desktop.portal.outbox import new_ref
         from smki_desktop.portal.ws_client import enrol
         from smki_desktop.services import simulator_control
@@ -334,7 +334,7 @@ def request_credential(ctx: AppContext, purpose: str, key_ref: str | None = None
             feed_simulator(ctx, sim)
         ep = portal_service.endpoint(ctx).endpoint
         try:
-            issued = enrol(ep, sim.enrolment_token, W.CredentialRequest(new_ref("org-csr"),
+            issued = enrol(ep, sim.enrolment_token, WF.CredentialRequest(new_ref("org-csr"),
                                                                         purpose, csr))
         except Rejected as exc:
             if exc.dcc_code == "CR:Officer":

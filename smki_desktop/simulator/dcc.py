@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from smki_desktop.core import ws_forms as WF
 from smki_desktop.core import ws_xml as W
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.schedule import RateRules, in_processing_window
@@ -407,7 +408,7 @@ def adhoc(state: SimState, owner: str, msg: W.DeviceCertificateSigningRequest) -
     return body
 
 
-def submit_org(state: SimState, owner: str, msg: W.OrganisationCSRSubmission) -> bytes:
+def submit_org(state: SimState, owner: str, msg: WF.OrganisationCSRSubmission) -> bytes:
     with Tx(state):
         row = state.conn().execute("SELECT * FROM org_requests WHERE owner=? AND client_ref=?",
                                    (owner, msg.id)).fetchone()
@@ -436,7 +437,7 @@ def _org_response(state: SimState, row: object) -> bytes:
     if r["serial"]:  # type: ignore[index]
         cert = bytes(state.conn().execute("SELECT der FROM certificates WHERE serial=?",
                                           (r["serial"],)).fetchone()["der"])  # type: ignore
-    return W.OrganisationCSRResponse(r["client_ref"], str(r["request_id"]),  # type: ignore
+    return WF.OrganisationCSRResponse(r["client_ref"], str(r["request_id"]),  # type: ignore
                                      r["status"], r["error_code"], cert).build()  # type: ignore
 
 
@@ -462,7 +463,7 @@ def org_status(state: SimState, owner: str, request_id: str) -> bytes:
         return _org_response(state, row)
 
 
-def revoke(state: SimState, owner: str, msg: W.RevocationRequest) -> bytes:
+def revoke(state: SimState, owner: str, msg: WF.RevocationRequest) -> bytes:
     with Tx(state):
         prior = _replay(state, owner, "revoke", msg.id)
         if prior is not None:
@@ -470,7 +471,7 @@ def revoke(state: SimState, owner: str, msg: W.RevocationRequest) -> bytes:
             return prior
         # one person's unsigned request revokes nothing: revocation goes through
         # /portal/revocation/signed with the ARO's request and an SRO's approval (dual_control)
-        body = W.RevocationResponse(msg.id, "REJECTED", "RV:Unsigned").build()
+        body = WF.RevocationResponse(msg.id, "REJECTED", "RV:Unsigned").build()
         _save_reply(state, owner, "revoke", msg.id, body)
         log_submission(state, owner, "revoke", msg.id, "new")
     return body
@@ -485,7 +486,7 @@ def crl(state: SimState) -> bytes:
         serialization.Encoding.DER)
 
 
-def enrol(state: SimState, msg: W.CredentialRequest) -> bytes:
+def enrol(state: SimState, msg: WF.CredentialRequest) -> bytes:
     """RAPP 5.4 enrolment: issue a credential for a CSR (the token proved the requester)."""
     with Tx(state):
         owner = "enrolment"
@@ -500,7 +501,7 @@ def enrol(state: SimState, msg: W.CredentialRequest) -> bytes:
                 if problem:
                     raise CsrProblem("CR:Officer", problem)
         except CsrProblem as p:
-            body = W.CredentialResponse(msg.id, "REJECTED", p.code).build()
+            body = WF.CredentialResponse(msg.id, "REJECTED", p.code).build()
         else:
             cert = CA.issue_credential(state.hierarchy.iki_ca, csr, msg.purpose, _now(state))
             _store_cert(state, cert, f"credential:{msg.purpose}",
@@ -512,7 +513,7 @@ def enrol(state: SimState, msg: W.CredentialRequest) -> bytes:
                                      (api_key, cert.subject.rfc4514_string(),
                                       datetime.now(UTC).isoformat()))
             chain = tuple(_der(e.certificate) for e in state.hierarchy.entries())
-            body = W.CredentialResponse(msg.id, "COMPLETED", None, _der(cert), chain,
+            body = WF.CredentialResponse(msg.id, "COMPLETED", None, _der(cert), chain,
                                         api_key).build()
         _save_reply(state, owner, "enrol", msg.id, body)
         log_submission(state, owner, "enrol", msg.id, "new")

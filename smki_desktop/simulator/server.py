@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from smki_desktop.core import ws_forms as WF
 from smki_desktop.core import ws_xml as W
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.simulator import ca as CA
@@ -328,7 +329,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def r_org_submit(self, body: bytes, q: dict[str, str]) -> Answer:
         return 200, dcc.submit_org(self.server.sim.state, self._owner(),
-                                   W.OrganisationCSRSubmission.parse(body)), "application/xml"
+                                   WF.OrganisationCSRSubmission.parse(body)), "application/xml"
 
     def r_org_status(self, body: bytes, q: dict[str, str]) -> Answer:
         return 200, dcc.org_status(self.server.sim.state, self._owner(),
@@ -336,7 +337,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def r_revoke(self, body: bytes, q: dict[str, str]) -> Answer:
         return 200, dcc.revoke(self.server.sim.state, self._owner(),
-                               W.RevocationRequest.parse(body)), "application/xml"
+                               WF.RevocationRequest.parse(body)), "application/xml"
 
     def r_crl(self, body: bytes, q: dict[str, str]) -> Answer:
         return 200, dcc.crl(self.server.sim.state), "application/pkix-crl"
@@ -500,7 +501,7 @@ class Handler(BaseHTTPRequestHandler):
         token = self.server.sim.state.meta("enrolment_token") or ""
         if not self._require("X-Enrolment-Token", lambda v: v == token):
             return None
-        return 200, dcc.enrol(self.server.sim.state, W.CredentialRequest.parse(body)), \
+        return 200, dcc.enrol(self.server.sim.state, WF.CredentialRequest.parse(body)), \
             "application/xml"
 
     def _control_ok(self) -> bool:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smki_desktop.core import ws_xml as W
+from smki_desktop.core import ws_forms as WF
 from smki_desktop.portal import ws_client
 from smki_desktop.portal.ws_client import Endpoint, WsPortal, WsRepository, enrol
 from tests.fuzz.corpus import XML_LABELS, xml_case
@@ -62,7 +62,7 @@ def _make_calls(srv: HostileServer) -> dict[str, Callable[[Any], Any]]:
         "repository.search": lambda _: repo.search(subject_eui="90B3D51F30010000"),
         "repository.fetch": lambda _: repo.fetch("0A1B"),
         "repository.download_crl": lambda _: repo.download_crl(),
-        "enrol": lambda _: enrol(ep, "token", W.CredentialRequest("ref-6", "web-service", csr),
+        "enrol": lambda _: enrol(ep, "token", WF.CredentialRequest("ref-6", "web-service", csr),
                                  timeout=5),
     }
 

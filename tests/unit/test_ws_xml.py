@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from smki_desktop.core import ws_forms as WF
 from smki_desktop.core import ws_xml as W
 
 
@@ -28,8 +29,8 @@ def test_search_and_credential_round_trip() -> None:
     assert W.CertificateSearchRequest.parse(req.build()) == req
     data_req = W.CertificateDataRequest("0a1b")
     assert W.CertificateDataRequest.parse(data_req.build()).serial == "0A1B"
-    cr = W.CredentialResponse("x", "COMPLETED", None, b"c", (b"a", b"b"), "key")
-    assert W.CredentialResponse.parse(cr.build()) == cr
+    cr = WF.CredentialResponse("x", "COMPLETED", None, b"c", (b"a", b"b"), "key")
+    assert WF.CredentialResponse.parse(cr.build()) == cr
 
 
 @pytest.mark.parametrize("bad_id", ["", "1abc", "a b", "x" * 101])

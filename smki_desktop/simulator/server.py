@@ -37,7 +37,7 @@ from smki_desktop.core import ws_forms as WF
 from smki_desktop.core import ws_xml as W
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.simulator import ca as CA
-from smki_desktop.simulator import dcc, dual_control
+from smki_desktop.simulator import dcc, dual_control, uploads
 from smki_desktop.simulator.state import SimState, atomic_write
 
 MAX_BODY = W.MAX_MESSAGE_BYTES
@@ -404,9 +404,9 @@ class Handler(BaseHTTPRequestHandler):
             self._error(400, "RQ:NoRef", "The client reference is longer than 256 characters.")
             return None
         try:
-            out = dcc.portal_batch_upload(self.server.sim.state, self._owner(), ref, data,
+            out = uploads.portal_batch_upload(self.server.sim.state, self._owner(), ref, data,
                                           zip_name=name, manifest=manifest)
-        except dcc.UploadRefused as exc:
+        except uploads.UploadRefused as exc:
             self._error(exc.http, exc.code, exc.message[:1000])
             return None
         return 200, json.dumps(out.answer).encode(), "application/json"
@@ -420,7 +420,7 @@ class Handler(BaseHTTPRequestHandler):
             self._error(400, "AD:Name", "An X-File-Name header (a plain file name) is needed.")
             return None
         try:
-            ref = dcc.adt_upload(self.server.sim.state, self._owner(), name, body)
+            ref = uploads.adt_upload(self.server.sim.state, self._owner(), name, body)
         except SmkiError as exc:
             self._error(400, "AD:Verify", exc.message[:300])
             return None
@@ -434,7 +434,7 @@ class Handler(BaseHTTPRequestHandler):
             self._error(400, "BU:Part", "part is 'report' (the .txt) or 'zip' (the "
                                         "-response zip).")
             return None
-        data = dcc.portal_batch_response(self.server.sim.state, self._owner(), rid, part)
+        data = uploads.portal_batch_response(self.server.sim.state, self._owner(), rid, part)
         if data is None:
             self._error(404, "BU:Unknown", "No such batch upload for this client.")
             return None

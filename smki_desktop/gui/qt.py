@@ -98,6 +98,22 @@ if TYPE_CHECKING:
     )
     from shiboken6 import isValid
 
+__all__ = [  # what this module re-exports: every name in _WHERE (a test checks they agree)
+    "QAbstractButton", "QAbstractItemView", "QAbstractTableModel", "QAction", "QApplication",
+    "QCheckBox", "QClipboard", "QColor", "QComboBox", "QCoreApplication", "QDialog",
+    "QDialogButtonBox", "QDragEnterEvent", "QDropEvent", "QElapsedTimer", "QEvent", "QFileDialog",
+    "QFont", "QFontDatabase", "QFormLayout", "QFrame", "QGridLayout", "QGroupBox",
+    "QGuiApplication", "QHBoxLayout", "QHeaderView", "QIcon", "QItemSelectionModel",
+    "QKeySequence", "QLabel", "QLineEdit", "QListWidget", "QListWidgetItem", "QMainWindow",
+    "QMenu", "QMessageBox", "QModelIndex", "QObject", "QPalette", "QPersistentModelIndex",
+    "QPixmap", "QPlainTextEdit", "QProgressBar", "QPushButton", "QRadioButton", "QRunnable",
+    "QScrollArea", "QSettings", "QShortcut", "QSize", "QSizePolicy", "QSortFilterProxyModel",
+    "QSpinBox", "QSplitter", "QStackedWidget", "QStandardItem", "QStandardItemModel", "QStatusBar",
+    "QTabBar", "QTabWidget", "QTableView", "QTableWidget", "QTableWidgetItem", "QTextEdit",
+    "QThreadPool", "QTimer", "QToolButton", "QTreeWidget", "QTreeWidgetItem", "QUrl",
+    "QVBoxLayout", "QWidget", "QWizard", "QWizardPage", "Qt", "Signal", "Slot", "isValid",
+]
+
 _WHERE = {
     "QAbstractTableModel": "PySide6.QtCore",
     "QCoreApplication": "PySide6.QtCore",

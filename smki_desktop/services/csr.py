@@ -24,6 +24,7 @@ from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.services import crossing
 from smki_desktop.services import token as token_service
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.keys import generate_key
 from smki_desktop.store.atomic import check_output, write_atomic
 from smki_desktop.store.repos import csrs as csrs_repo
 from smki_desktop.store.repos import keys as keys_repo
@@ -171,8 +172,6 @@ def new_key_and_org_csr(ctx: AppContext, usage: KeyUsage, role: RemotePartyRole,
                         label: str | None = None) -> CsrCreated:
     """The wizard's action: check the request, make a new P-256 key (OS keyring or token),
     then its Organisation CSR."""
-    from smki_desktop.services.keys import generate_key
-
     cn = cn.strip() if cn and cn.strip() else None
     check_org_request(ctx, role, eui, usage, cn)
     label = label or f"{role.name_text} {usage.value} {eui.hex}"

@@ -50,6 +50,7 @@ from smki_desktop.services.credentials import (
 )
 from smki_desktop.services.csr import signer_for
 from smki_desktop.services.keys import get_key
+from smki_desktop.services.party import set_officer
 from smki_desktop.store.repos import keys as keys_repo
 from smki_desktop.store.repos import officers as officers_repo
 from smki_desktop.store.repos.officers import LogRow, OfficerRow
@@ -438,8 +439,6 @@ def feed_simulator(ctx: AppContext, info: simulator_control.SimulatorInfo) -> No
 def link_profile(ctx: AppContext, ref: str) -> OfficerChanged:
     """Link the local officer profile to its register entry (creating the profile from the
     entry when there is none)."""
-    from smki_desktop.services.party import set_officer
-
     o = get_officer(ctx, ref)
     prof = ctx.officer()
     if prof is None:

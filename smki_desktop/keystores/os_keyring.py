@@ -11,7 +11,6 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +28,9 @@ if TYPE_CHECKING:
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store.atomic import write_atomic
 from smki_desktop.store.db import Database
+from smki_desktop.store.repos import keys as keys_repo
 from smki_desktop.store.repos.keys import key_ids_elsewhere
+from smki_desktop.store.repos.keys import key_info_from_row as key_info_from_row
 
 _ALLOWED = {
     KeyType.EC_P256: {KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT, KeyUsage.FILE_SIGNING},
@@ -45,16 +46,6 @@ def spki_der(private_key: PrivateKey) -> bytes:
     )
 
 
-def key_info_from_row(row) -> KeyInfo:  # type: ignore[no-untyped-def]
-    return KeyInfo(
-        key_id=row["key_id"], label=row["label"], key_type=KeyType(row["key_type"]),
-        usage=KeyUsage(row["usage"]), environment=Environment(row["environment"]),
-        created=datetime.fromisoformat(row["created"]), location=KeyLocation(row["location"]),
-        public_key_der=bytes(row["public_key"]), location_ref=row["location_ref"],
-        flags=tuple(f for f in row["flags"].split(",") if f),
-    )
-
-
 def resolve_key_ref(db: Database, environment: Environment, key_ref: str,
                     location: KeyLocation | None = None) -> KeyInfo:
     """A full key id or a unique prefix of 8+ hex digits; refuses a key of the other
@@ -64,19 +55,14 @@ def resolve_key_ref(db: Database, environment: Environment, key_ref: str,
         raise InputError(
             f"Key id {key_ref!r}: give the key's id or a prefix of at least 8 hexadecimal digits."
         )
-    sql = "SELECT * FROM keys WHERE key_id LIKE ?"
-    params: list[str] = [ref + "%"]
-    if location is not None:
-        sql += " AND location = ?"
-        params.append(location.value)
-    rows = db.conn().execute(sql, params).fetchall()
-    if not rows:
+    found = keys_repo.find_prefix(db, ref, location)
+    if not found:
         _refuse_other_environments_key(db, environment, ref)
         raise NotFound(f"No key with id {key_ref} in the {environment.label} environment.")
-    if len(rows) > 1:
-        ids = ", ".join(r["key_id"][:16] for r in rows)
+    if len(found) > 1:
+        ids = ", ".join(k.key_id[:16] for k in found)
         raise Ambiguous(f"Key id prefix {key_ref} matches several keys: {ids}. Give more digits.")
-    info = key_info_from_row(rows[0])
+    info = found[0]
     require_same(environment, info.environment, f"Key {info.short_id}")
     return info
 
@@ -156,8 +142,7 @@ class OsKeyringKeyStore:
             raise InputError("Label: give the key a label (e.g. 'supplier DS 2026').")
         pub = spki_der(private)
         key_id = key_id_for_spki(pub)
-        exists = self.db.conn().execute("SELECT 1 FROM keys WHERE key_id=?", (key_id,)).fetchone()
-        if exists:
+        if keys_repo.exists(self.db, key_id):
             raise InputError(f"This key is already in the store as {key_id[:16]}.")
         from cryptography.hazmat.primitives import serialization
 
@@ -184,13 +169,7 @@ class OsKeyringKeyStore:
                 environment=self.environment, created=self.clock.now(),
                 location=KeyLocation.OS_KEYRING, public_key_der=pub, location_ref=file_name,
             )
-            with self.db.transaction() as c:
-                c.execute(
-                    "INSERT INTO keys(key_id,label,key_type,usage,environment,created,location,"
-                    "location_ref,public_key) VALUES(?,?,?,?,?,?,?,?,?)",
-                    (key_id, label, key_type.value, usage.value, self.environment.value,
-                     info.created.isoformat(), info.location.value, file_name, pub),
-                )
+            keys_repo.add(self.db, info)
         except BaseException:
             pending.unlink(missing_ok=True)
             raise
@@ -223,19 +202,18 @@ class OsKeyringKeyStore:
             if not pid_text.isdigit() or _pid_alive(int(pid_text)):
                 continue
             key_id = final.split(".", 1)[0]
-            row = self.db.conn().execute("SELECT 1 FROM keys WHERE key_id=? AND location_ref=?",
-                                         (key_id, final)).fetchone()
+            recorded = keys_repo.exists(self.db, key_id, final)
             storing = self.secrets.get_optional(f"{STORING}{key_id}") is not None
             if not storing:
                 # Not a key this user's keyring saw being stored: a planted or copied file.
                 # The file goes; the keyring and any key file in place are left alone.
                 p.unlink(missing_ok=True)
                 done.append((key_id, "discarded"))
-            elif row is not None and not (self.keys_dir / final).exists():
+            elif recorded and not (self.keys_dir / final).exists():
                 os.replace(p, self.keys_dir / final)
                 self.secrets.delete(f"{STORING}{key_id}")
                 done.append((key_id, "completed"))
-            elif row is not None:
+            elif recorded:
                 p.unlink(missing_ok=True)
                 done.append((key_id, "discarded"))
             else:
@@ -248,10 +226,7 @@ class OsKeyringKeyStore:
 
     # -- lookup ----------------------------------------------------------------------------
     def list_keys(self) -> list[KeyInfo]:
-        rows = self.db.conn().execute(
-            "SELECT * FROM keys WHERE location=? ORDER BY created", (self.location.value,)
-        ).fetchall()
-        return [key_info_from_row(r) for r in rows if r["environment"] == self.environment.value]
+        return keys_repo.for_environment(self.db, self.environment.value, self.location)
 
     def get(self, key_ref: str) -> KeyInfo:
         return resolve_key_ref(self.db, self.environment, key_ref, self.location)
@@ -293,10 +268,7 @@ class OsKeyringKeyStore:
             yield MemorySigner(private, info=info)
         finally:
             del private
-        self.db.conn().execute(
-            "UPDATE keys SET last_used=? WHERE key_id=?",
-            (self.clock.now().isoformat(), info.key_id),
-        )
+        keys_repo.touch(self.db, info.key_id, self.clock.now().isoformat())
 
     def export_private_key(self, key_id: str) -> bytes:
         """The key's PKCS#8 DER, in clear, for a backup that encrypts it at once (never
@@ -319,8 +291,7 @@ class OsKeyringKeyStore:
         info = self.get(key_id)
         self.secrets.delete(f"key:{info.key_id}")
         (self.keys_dir / info.location_ref).unlink(missing_ok=True)
-        with self.db.transaction() as c:
-            c.execute("DELETE FROM keys WHERE key_id=?", (info.key_id,))
+        keys_repo.delete(self.db, info.key_id)
 
 
 def _refuse_other_environments_key(db: Database, environment: Environment, ref: str) -> None:

@@ -29,8 +29,9 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal, SmkiError
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
 from smki_desktop.core.ports import Clock, PassphraseProvider
-from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
+from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.store.db import Database
+from smki_desktop.store.repos import keys as keys_repo
 
 P256_OID = "1.2.840.10045.3.1.7"
 
@@ -257,7 +258,7 @@ class Pkcs11KeyStore:
             spki = spki_from_ec_point(pubs[0][A.EC_POINT])
             serial = sess.token.serial
         key_id = key_id_for_spki(spki)
-        if self.db.conn().execute("SELECT 1 FROM keys WHERE key_id=?", (key_id,)).fetchone():
+        if keys_repo.exists(self.db, key_id):
             return resolve_key_ref(self.db, self.environment, key_id, self.location)
         return self._record(spki, serial, cka_id, KeyType.EC_P256, usage, label)
 
@@ -273,22 +274,12 @@ class Pkcs11KeyStore:
             flags=("non-exportable",) + (("ka-signs-own-csr",)
                                           if usage is KeyUsage.KEY_AGREEMENT else ()),
         )
-        with self.db.transaction() as c:
-            c.execute(
-                "INSERT INTO keys(key_id,label,key_type,usage,environment,created,location,"
-                "location_ref,public_key,flags) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                (key_id, label, key_type.value, usage.value, self.environment.value,
-                 info.created.isoformat(), self.location.value, info.location_ref, spki,
-                 ",".join(info.flags)),
-            )
+        keys_repo.add(self.db, info)
         return info
 
     # -- lookup ----------------------------------------------------------------------------
     def list_keys(self) -> list[KeyInfo]:
-        rows = self.db.conn().execute(
-            "SELECT * FROM keys WHERE location=? AND environment=? ORDER BY created",
-            (self.location.value, self.environment.value)).fetchall()
-        return [key_info_from_row(r) for r in rows]
+        return keys_repo.for_environment(self.db, self.environment.value, self.location)
 
     def get(self, key_ref: str) -> KeyInfo:
         return resolve_key_ref(self.db, self.environment, key_ref, self.location)
@@ -317,8 +308,7 @@ class Pkcs11KeyStore:
         info = self.get(key_id)
         with self.session() as sess:
             yield Pkcs11Signer(info, self._find_private(sess, info))
-        self.db.conn().execute("UPDATE keys SET last_used=? WHERE key_id=?",
-                               (self.clock.now().isoformat(), info.key_id))
+        keys_repo.touch(self.db, info.key_id, self.clock.now().isoformat())
 
     def delete(self, key_id: str) -> None:
         pk = _pkcs11()
@@ -326,5 +316,4 @@ class Pkcs11KeyStore:
         with self.session() as sess:
             for obj in sess.get_objects({pk.Attribute.ID: self.cka_id(info)}):
                 obj.destroy()
-        with self.db.transaction() as c:
-            c.execute("DELETE FROM keys WHERE key_id=?", (info.key_id,))
+        keys_repo.delete(self.db, info.key_id)

@@ -12,7 +12,7 @@ failure, or the next poll allowed by the rate rules).
 from __future__ import annotations
 
 import builtins
-import json
+import dataclasses
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +23,8 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import NotFound
 from smki_desktop.core.ports import Clock
 from smki_desktop.store.db import Database
+from smki_desktop.store.repos import outbox as outbox_repo
+from smki_desktop.store.repos.outbox import OutboxRow
 
 STATES = ("queued", "submitted", "done", "failed")
 KINDS = ("org-csr", "device-batch", "device-adhoc", "revocation")
@@ -35,22 +37,8 @@ def new_ref(kind: str) -> str:
 
 
 @dataclass(frozen=True)
-class OutboxItem:
-    ref: str
-    environment: Environment
-    kind: str
-    payload: bytes
-    meta: dict[str, Any]
-    state: str
-    attempts: int
-    server_id: str | None
-    server_status: str | None
-    result: bytes | None
-    last_error: str | None
-    next_action_at: datetime | None
-    last_poll_at: datetime | None
-    created: datetime
-    updated: datetime
+class OutboxItem(OutboxRow):
+    """A stored request, with what it means for the user."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"ref": self.ref, "environment": self.environment.value, "kind": self.kind,
@@ -79,17 +67,8 @@ class OutboxItem:
         return "nothing: complete"
 
 
-def _dt(v: str | None) -> datetime | None:
-    return datetime.fromisoformat(v) if v else None
-
-
-def _item(r: Any) -> OutboxItem:
-    return OutboxItem(r["ref"], Environment(r["environment"]), r["kind"], bytes(r["payload"]),
-                      json.loads(r["meta"]), r["state"], r["attempts"], r["server_id"],
-                      r["server_status"], bytes(r["result"]) if r["result"] is not None
-                      else None, r["last_error"], _dt(r["next_action_at"]),
-                      _dt(r["last_poll_at"]), datetime.fromisoformat(r["created"]),
-                      datetime.fromisoformat(r["updated"]))
+def _item(r: OutboxRow) -> OutboxItem:
+    return OutboxItem(**{f.name: getattr(r, f.name) for f in dataclasses.fields(OutboxRow)})
 
 
 class Outbox:
@@ -104,25 +83,18 @@ class Outbox:
             raise ValueError(f"unknown outbox kind {kind!r}")
         ref = ref or new_ref(kind)
         now = self.clock.now().isoformat()
-        with self.db.transaction() as c:
-            c.execute("INSERT INTO portal_outbox(ref, environment, kind, payload, meta, state, "
-                      "created, updated) VALUES (?,?,?,?,?,?,?,?)",
-                      (ref, self.env.value, kind, payload, json.dumps(meta or {}), "queued",
-                       now, now))
+        outbox_repo.add(self.db, ref, self.env.value, kind, payload, meta or {}, "queued", now)
         return self.get(ref)
 
     def get(self, ref: str) -> OutboxItem:
         ref = ref.strip()
         if not ref:
             raise NotFound("Give a request reference (or a prefix of it).")
-        pattern = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = self.db.conn().execute(
-            "SELECT * FROM portal_outbox WHERE environment=? AND ref LIKE ? ESCAPE '\\'",
-            (self.env.value, pattern)).fetchall()
+        rows = outbox_repo.with_prefix(self.db, self.env.value, ref)
         if not rows:
             raise NotFound(f"No request {ref!r} in the {self.env.label} outbox.")
         if len(rows) > 1:
-            exact = [r for r in rows if r["ref"] == ref]
+            exact = [r for r in rows if r.ref == ref]
             if not exact:
                 from smki_desktop.core.errors import Ambiguous
                 raise Ambiguous(f"Request {ref!r} matches {len(rows)} requests: give more.")
@@ -131,17 +103,7 @@ class Outbox:
 
     def items(self, states: Iterable[str] | None = None, kind: str | None = None
              ) -> list[OutboxItem]:
-        sql = "SELECT * FROM portal_outbox WHERE environment=?"
-        params: list[Any] = [self.env.value]
-        if states is not None:
-            st = list(states)
-            sql += f" AND state IN ({','.join('?' * len(st))})"
-            params += st
-        if kind:
-            sql += " AND kind=?"
-            params.append(kind)
-        sql += " ORDER BY created, ref"
-        return [_item(r) for r in self.db.conn().execute(sql, params)]
+        return [_item(r) for r in outbox_repo.items(self.db, self.env.value, states, kind)]
 
     def due(self, state: str, now: datetime | None = None) -> builtins.list[OutboxItem]:
         at = now or self.clock.now()
@@ -150,14 +112,10 @@ class Outbox:
 
     def _update(self, ref: str, **fields: Any) -> None:
         fields["updated"] = self.clock.now().isoformat()
-        cols = ", ".join(f"{k}=?" for k in fields)
-        with self.db.transaction() as c:
-            c.execute(f"UPDATE portal_outbox SET {cols} WHERE ref=? AND environment=?",
-                      [*fields.values(), ref, self.env.value])
+        outbox_repo.update(self.db, self.env.value, ref, fields)
 
     def note_attempt(self, ref: str) -> None:
-        with self.db.transaction() as c:
-            c.execute("UPDATE portal_outbox SET attempts = attempts + 1 WHERE ref=?", (ref,))
+        outbox_repo.note_attempt(self.db, ref)
 
     def mark_submitted(self, ref: str, server_id: str, server_status: str,
                        next_action_at: datetime | None) -> None:
@@ -174,7 +132,7 @@ class Outbox:
                   meta: dict[str, Any] | None = None) -> None:
         extra: dict[str, Any] = {}
         if meta is not None:
-            extra["meta"] = json.dumps(meta)
+            extra["meta"] = meta
         self._update(ref, state="done", server_status=server_status, result=result,
                      last_error=None, next_action_at=None, **extra)
 

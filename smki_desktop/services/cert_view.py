@@ -102,9 +102,8 @@ def certificate_view(ctx: AppContext, rec: cert_service.CertRecord) -> list[Sect
     if not rec.reasons and not rec.warnings:
         accept.append(Row("Findings", "none"))
     key_row = [Row("Key id", rec.key_id)]
-    held = ctx.db.conn().execute("SELECT label FROM keys WHERE environment=? AND key_id=?",
-                                 (ctx.env.value, rec.key_id)).fetchone()
-    key_row.append(Row("Private key", f"held here: {held['label']}" if held
+    held = key_repo.label_of(ctx.db, ctx.env.value, rec.key_id)
+    key_row.append(Row("Private key", f"held here: {held}" if held is not None
                        else "not held in this environment"))
     for csr in key_repo.csrs_for_key(ctx.db, ctx.env.value, rec.key_id):
         key_row.append(Row(f"CSR {csr.csr_id}", f"{csr.family} {csr.usage}, made "

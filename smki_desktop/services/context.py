@@ -6,7 +6,6 @@ Both faces (GUI, CLI) open one with `open_context(env, data_root)`; every servic
 from __future__ import annotations
 
 import functools
-import json
 import os
 import secrets
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from smki_desktop.core.party import OfficerProfile, PartyProfile
 from smki_desktop.core.ports import Clock, PassphraseProvider, SystemClock
 from smki_desktop.keystores.os_keyring import OsKeyringKeyStore
 from smki_desktop.store.db import Database
+from smki_desktop.store.repos import settings as settings_repo
 
 if TYPE_CHECKING:
     from smki_desktop.services.audit import AuditLog
@@ -124,48 +124,38 @@ class AppContext:
             marker.write_text(self.env.value + "\n")
 
     def _stamp_environment(self) -> None:
-        c = self.db.conn()
-        row = c.execute("SELECT value FROM settings WHERE name='environment'").fetchone()
-        if row is None:
-            c.execute("INSERT INTO settings(name, value) VALUES('environment', ?)",
-                      (self.env.value,))
-        elif row["value"] != self.env.value:
+        found = settings_repo.put_first(self.db, "environment", self.env.value)
+        if found != self.env.value:
             raise Refusal(
-                f"The database {self.paths.db_path} belongs to the {row['value']} environment, "
+                f"The database {self.paths.db_path} belongs to the {found} environment, "
                 f"not {self.env.value}. Nothing was opened."
             )
 
     def _installation_id(self) -> str:
-        c = self.db.conn()
-        row = c.execute("SELECT value FROM settings WHERE name='installation_id'").fetchone()
-        if row:
-            return str(row["value"])
+        held = settings_repo.get(self.db, "installation_id")
+        if held:
+            return held
         new = secrets.token_hex(16)  # 128 random bits, as uuid4 gave (uuid costs each start)
-        c.execute("INSERT OR IGNORE INTO settings(name, value) VALUES('installation_id', ?)",
-                  (new,))
-        row = c.execute("SELECT value FROM settings WHERE name='installation_id'").fetchone()
-        return str(row["value"])
+        return settings_repo.put_first(self.db, "installation_id", new)
 
     def _actor(self) -> str:
         officer = self.officer()
         return officer.actor if officer else "unknown officer (no profile set)"
 
     def officer(self) -> OfficerProfile | None:
-        row = self.db.conn().execute("SELECT data FROM officer_profile WHERE id=1").fetchone()
-        return OfficerProfile.from_dict(json.loads(row["data"])) if row else None
+        data = settings_repo.profile(self.db, "officer")
+        return OfficerProfile.from_dict(data) if data is not None else None
 
     def party(self) -> PartyProfile | None:
-        row = self.db.conn().execute("SELECT data FROM party_profile WHERE id=1").fetchone()
-        return PartyProfile.from_dict(json.loads(row["data"])) if row else None
+        data = settings_repo.profile(self.db, "party")
+        return PartyProfile.from_dict(data) if data is not None else None
 
     def setting(self, name: str, default: str | None = None) -> str | None:
-        row = self.db.conn().execute("SELECT value FROM settings WHERE name=?", (name,)).fetchone()
-        return row["value"] if row else default
+        value = settings_repo.get(self.db, name)
+        return value if value is not None else default
 
     def set_setting(self, name: str, value: str) -> None:
-        self.db.conn().execute(
-            "INSERT INTO settings(name, value) VALUES(?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET value=excluded.value", (name, value))
+        settings_repo.put(self.db, name, value)
 
     def close(self) -> None:
         self.db.close()

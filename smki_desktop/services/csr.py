@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.errors import InputError, NotFound, Refusal
 from smki_desktop.core.eui import Eui64
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage
 from smki_desktop.core.ports import Signer
@@ -19,13 +19,15 @@ from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.crypto.csr import OrgCsrRequest, build_org_csr
 from smki_desktop.crypto.der import encode
 from smki_desktop.crypto.lint import LintReport, lint_der
-from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
+from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.services import crossing
 from smki_desktop.services import token as token_service
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.keys import generate_key
 from smki_desktop.store.atomic import check_output, write_atomic
 from smki_desktop.store.repos import csrs as csrs_repo
+from smki_desktop.store.repos import keys as keys_repo
 
 SETTING_PKCS11_MODULE = token_service.SETTING_PKCS11_MODULE
 SETTING_PKCS11_TOKEN = token_service.SETTING_PKCS11_TOKEN
@@ -58,23 +60,18 @@ def signer_for(ctx: AppContext, info: KeyInfo,
 
 def key_is_used(ctx: AppContext, key_id: str) -> str | None:
     """Why a key cannot get another CSR (it has a CSR or a certificate), or None."""
-    c = ctx.db.conn()
-    if c.execute("SELECT 1 FROM csr_requests WHERE key_id=?", (key_id,)).fetchone():
+    used = keys_repo.csr_or_certificate(ctx.db, key_id)
+    if used == "csr":
         return "it already has a CSR (one key per CSR)"
-    if c.execute("SELECT 1 FROM certificates WHERE key_id=?", (key_id,)).fetchone():
+    if used == "certificate":
         return "it already has a certificate"
     return None
 
 
 def keys_available_for_csr(ctx: AppContext, usage: KeyUsage | None = None) -> list[KeyInfo]:
     """EC P-256 signing / key-agreement keys of this environment with no CSR or certificate."""
-    rows = ctx.db.conn().execute(
-        "SELECT * FROM keys WHERE environment=? AND key_type=? AND usage IN (?, ?) "
-        "AND key_id NOT IN (SELECT key_id FROM csr_requests) "
-        "AND key_id NOT IN (SELECT key_id FROM certificates) ORDER BY created",
-        (ctx.env.value, KeyType.EC_P256.value, KeyUsage.SIGNING.value,
-         KeyUsage.KEY_AGREEMENT.value)).fetchall()
-    keys = [key_info_from_row(r) for r in rows]
+    keys = keys_repo.unused_for_csr(ctx.db, ctx.env.value, KeyType.EC_P256,
+                                    (KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT))
     return [k for k in keys if usage is None or k.usage is usage]
 
 
@@ -117,13 +114,8 @@ def create_org_csr(ctx: AppContext, key_ref: str, role: RemotePartyRole | str,
     if not report.ok:  # our own builder broke the profile: never hand that out
         raise Refusal("The CSR just built fails the profile: "
                       + "; ".join(str(f) for f in report.findings))
-    with ctx.db.transaction() as c:
-        cur = c.execute(
-            "INSERT INTO csr_requests(environment,key_id,family,role,eui,cn,usage,der,created) "
-            "VALUES(?,?,?,?,?,?,?,?,?)",
-            (ctx.env.value, info.key_id, "organisation", role.ou, str(eui), cn,
-             info.usage.value, der, ctx.clock.now().isoformat()))
-        csr_id = int(cur.lastrowid or 0)
+    csr_id = csrs_repo.add_org_csr(ctx.db, ctx.env.value, info.key_id, role.ou, str(eui), cn,
+                                   info.usage.value, der, ctx.clock.now().isoformat())
     entry = ctx.audit.record(
         "csr.org.create",
         {"csr_id": csr_id, "key_id": info.key_id, "role": role.ou, "eui": str(eui), "cn": cn,
@@ -153,23 +145,16 @@ def export_csr(ctx: AppContext, csr_id: int, path: Path, fmt: str = "pem", *,
 
 
 def list_csrs(ctx: AppContext) -> list[dict[str, Any]]:
-    rows = ctx.db.conn().execute(
-        "SELECT r.*, (SELECT status FROM certificates c WHERE c.csr_id = r.csr_id "
-        "ORDER BY cert_id DESC LIMIT 1) AS cert_status FROM csr_requests r "
-        "WHERE environment=? ORDER BY csr_id", (ctx.env.value,)).fetchall()
-    return [{"csr_id": r["csr_id"], "key_id": r["key_id"], "role": r["role"], "eui": r["eui"],
-             "cn": r["cn"], "usage": r["usage"], "created": r["created"],
-             "certificate": r["cert_status"]} for r in rows]
+    return [{"csr_id": r.csr_id, "key_id": r.key_id, "role": r.role, "eui": r.eui,
+             "cn": r.cn, "usage": r.usage, "created": r.created,
+             "certificate": r.cert_status} for r in csrs_repo.summaries(ctx.db, ctx.env.value)]
 
 
 def get_csr_der(ctx: AppContext, csr_id: int) -> bytes:
-    row = ctx.db.conn().execute("SELECT der, environment FROM csr_requests WHERE csr_id=?",
-                                (csr_id,)).fetchone()
-    if row is None or row["environment"] != ctx.env.value:
-        from smki_desktop.core.errors import NotFound
-
+    found = csrs_repo.der_and_environment(ctx.db, csr_id)
+    if found is None or found[1] != ctx.env.value:
         raise NotFound(f"No CSR {csr_id} in the {ctx.env.label} environment.")
-    return bytes(row["der"])
+    return found[0]
 
 
 def check_org_request(ctx: AppContext, role: RemotePartyRole, eui: Eui64, usage: KeyUsage,
@@ -187,8 +172,6 @@ def new_key_and_org_csr(ctx: AppContext, usage: KeyUsage, role: RemotePartyRole,
                         label: str | None = None) -> CsrCreated:
     """The wizard's action: check the request, make a new P-256 key (OS keyring or token),
     then its Organisation CSR."""
-    from smki_desktop.services.keys import generate_key
-
     cn = cn.strip() if cn and cn.strip() else None
     check_org_request(ctx, role, eui, usage, cn)
     label = label or f"{role.name_text} {usage.value} {eui.hex}"
@@ -209,8 +192,7 @@ def new_key_and_org_csr(ctx: AppContext, usage: KeyUsage, role: RemotePartyRole,
 def discard_org_csr(ctx: AppContext, csr_id: int, *, token_store: Any = None) -> AuditEntry:
     """Undo a key + CSR just made that never left the application (the wizard's Cancel): the
     CSR row and its key are deleted, and the discard is audited."""
-    with ctx.db.transaction() as c:
-        key_id = csrs_repo.discard(c, csr_id, ctx.env.value)
+    key_id = csrs_repo.discard(ctx.db, csr_id, ctx.env.value)
     if key_id is None:
         raise Refusal(f"CSR {csr_id} cannot be discarded: it is not in the {ctx.env.label} "
                       "environment or a certificate was already issued for it.")

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
-from smki_desktop.keystores.os_keyring import key_info_from_row, resolve_key_ref
+from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.services.context import AppContext
+from smki_desktop.store.repos import keys as keys_repo
 
 if TYPE_CHECKING:  # (core.audit is loaded when a record is written)
     from smki_desktop.core.audit import AuditEntry
@@ -43,10 +44,7 @@ def generate_key(ctx: AppContext, usage: KeyUsage, label: str,
 
 def list_keys(ctx: AppContext) -> list[KeyInfo]:
     """Every key of this environment, whatever store holds it."""
-    rows = ctx.db.conn().execute(
-        "SELECT * FROM keys WHERE environment=? ORDER BY created", (ctx.env.value,)
-    ).fetchall()
-    return [key_info_from_row(r) for r in rows]
+    return keys_repo.for_environment(ctx.db, ctx.env.value)
 
 
 def get_key(ctx: AppContext, key_ref: str) -> KeyInfo:

@@ -50,6 +50,10 @@ from smki_desktop.services.credentials import (
 )
 from smki_desktop.services.csr import signer_for
 from smki_desktop.services.keys import get_key
+from smki_desktop.services.party import set_officer
+from smki_desktop.store.repos import keys as keys_repo
+from smki_desktop.store.repos import officers as officers_repo
+from smki_desktop.store.repos.officers import LogRow, OfficerRow
 
 
 @dataclass(frozen=True)
@@ -77,12 +81,8 @@ def load_policy() -> Policy:
 
 # -- rows ---------------------------------------------------------------------------------
 def _credentials(ctx: AppContext, officer_id: str) -> tuple[Credential, ...]:
-    rows = ctx.db.conn().execute(
-        "SELECT oc.*, k.last_used AS last_used FROM officer_credentials oc "
-        "LEFT JOIN keys k ON k.key_id = oc.key_id WHERE oc.officer_id=? ORDER BY oc.created",
-        (officer_id,)).fetchall()
-    return tuple(Credential(r["key_id"], r["kind"], r["label"], r["created"], r["last_used"],
-                            r["flagged"]) for r in rows)
+    return tuple(Credential(r.key_id, r.kind, r.label, r.created, r.last_used, r.flagged)
+                 for r in officers_repo.credentials(ctx.db, officer_id))
 
 
 @dataclass(frozen=True)
@@ -95,31 +95,27 @@ class SignedChange:
     signature: bytes | None
 
 
-def _log_rows(ctx: AppContext) -> list[sqlite3.Row]:
-    try:
-        return ctx.db.conn().execute("SELECT * FROM officer_log WHERE environment=? ORDER BY seq",
-                                     (ctx.env.value,)).fetchall()
-    except sqlite3.OperationalError:  # the approvals component is not installed
-        return []
+def _log_rows(ctx: AppContext) -> list[LogRow]:
+    return officers_repo.log(ctx.db, ctx.env.value)
 
 
 _anchor_seen: dict[str, tuple[int, str]] = {}
 """Per process: the log (length, chain head) last found to extend its keyring anchor."""
 
 
-def _chain(rows: list[sqlite3.Row]) -> list[str]:
+def _chain(rows: list[LogRow]) -> list[str]:
     """A running SHA-256 over each entry's body and signature, in log order."""
     out: list[str] = []
     h = b""
     for row in rows:
-        sig = bytes(row["signature"]) if row["signature"] is not None else b""
-        h = hashlib.sha256(h + hashlib.sha256(bytes(row["body"])).digest()
+        sig = row.signature if row.signature is not None else b""
+        h = hashlib.sha256(h + hashlib.sha256(row.body).digest()
                            + hashlib.sha256(sig).digest()).digest()
         out.append(h.hex())
     return out
 
 
-def check_log_anchor(ctx: AppContext, rows: list[sqlite3.Row]) -> None:
+def check_log_anchor(ctx: AppContext, rows: list[LogRow]) -> None:
     """The log must extend what the OS keyring last recorded of it (its length and chain head,
     keyed by the data folder): a colleague who can write the database but not the keyring can
     append (appended changes still face every rule) but cannot delete or alter a change, e.g.
@@ -165,15 +161,15 @@ def replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str]]:
     rows = _log_rows(ctx)
     check_log_anchor(ctx, rows)
     for row in rows:
-        body = bytes(row["body"])
+        body = row.body
         try:
-            change = parse_canonical(body, f"register log entry {row['seq']}")
+            change = parse_canonical(body, f"register log entry {row.seq}")
             signer = str(change.get("signer") or "")
-            if signer or row["signature"] is not None:
-                if row["signature"] is None:
+            if signer or row.signature is not None:
+                if row.signature is None:
                     raise Refusal(f"it names signer {signer} but carries no signature")
                 rid, _cert = verify_credential_signature(
-                    ctx, body, bytes(row["signature"]),
+                    ctx, body, row.signature,
                     datetime.fromisoformat(str(change["at"])))
                 if rid.upper() != signer.upper():
                     raise Refusal(f"it is signed by {rid or 'an unnamed credential'}, not by "
@@ -183,44 +179,42 @@ def replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str]]:
             new = apply_change(standings, change)
         except (SmkiError, ValueError, KeyError) as exc:
             msg = exc.message if isinstance(exc, SmkiError) else str(exc)
-            problems.append(f"Register log entry {row['seq']} ({row['officer_id']}, "
-                            f"{row['action']}) is ignored: {msg}")
+            problems.append(f"Register log entry {row.seq} ({row.officer_id}, "
+                            f"{row.action}) is ignored: {msg}")
             continue
         standings[new.officer_id] = new
     return standings, problems
 
 
-def _from_row(ctx: AppContext, r: sqlite3.Row,
+def _from_row(ctx: AppContext, r: OfficerRow,
               standings: dict[str, Standing] | None = None) -> Officer:
-    ver = json.loads(r["verification"]) if r["verification"] else None
+    ver = r.verification
     if standings is None:
         standings = replay(ctx)[0]
-    st = standings.get(r["officer_id"])
+    st = standings.get(r.officer_id)
     # the standing comes from the signed log, never from the row's status column
     status = st.status if st is not None else OfficerStatus.NOMINATED
-    role = st.role if st is not None else OfficerRole(r["role"])
+    role = st.role if st is not None else OfficerRole(r.role)
     o = Officer(
-        officer_id=r["officer_id"], role=role,
-        environment=Environment(r["environment"]), status=status,
-        name=r["name"], email=r["email"], organisation=r["organisation"],
-        party_id=r["party_id"], job_title=r["job_title"], nominated_by=r["nominated_by"],
-        nominator_name=r["nominator_name"], nominator_capacity=r["nominator_capacity"],
-        self_nominated=bool(r["self_nominated"]), nominated_on=r["nominated_on"],
+        officer_id=r.officer_id, role=role,
+        environment=Environment(r.environment), status=status,
+        name=r.name, email=r.email, organisation=r.organisation,
+        party_id=r.party_id, job_title=r.job_title, nominated_by=r.nominated_by,
+        nominator_name=r.nominator_name, nominator_capacity=r.nominator_capacity,
+        self_nominated=r.self_nominated, nominated_on=r.nominated_on,
         verification=Verification(ver["date"], ver["verifier"], tuple(ver["evidence"]),
                                   ver["outcome"]) if ver else None,
-        activated_at=r["activated_at"], status_reason=r["status_reason"],
-        status_changed_at=r["status_changed_at"], screening_date=r["screening_date"],
-        screening_ref=r["screening_ref"], form_id=r["form_id"],
-        credentials=_credentials(ctx, r["officer_id"]),
+        activated_at=r.activated_at, status_reason=r.status_reason,
+        status_changed_at=r.status_changed_at, screening_date=r.screening_date,
+        screening_ref=r.screening_ref, form_id=r.form_id,
+        credentials=_credentials(ctx, r.officer_id),
     )
     require_same(ctx.env, o.environment, f"Officer register entry {o.officer_id}")
     return o
 
 
 def list_officers(ctx: AppContext) -> list[Officer]:
-    rows = ctx.db.conn().execute(
-        "SELECT * FROM officers WHERE environment=? ORDER BY role DESC, officer_id",
-        (ctx.env.value,)).fetchall()
+    rows = officers_repo.for_environment(ctx.db, ctx.env.value)
     standings = replay(ctx)[0]
     return [_from_row(ctx, r, standings) for r in rows]
 
@@ -228,16 +222,14 @@ def list_officers(ctx: AppContext) -> list[Officer]:
 def get_officer(ctx: AppContext, ref: str) -> Officer:
     """By register id (case-insensitive), or by unique email."""
     ref = ref.strip()
-    c = ctx.db.conn()
-    rows = c.execute("SELECT * FROM officers WHERE upper(officer_id)=upper(?)", (ref,)).fetchall()
+    rows = officers_repo.by_id(ctx.db, ref)
     if not rows:
-        rows = c.execute("SELECT * FROM officers WHERE lower(email)=lower(?) AND status!='revoked'",
-                         (ref,)).fetchall()
+        rows = officers_repo.by_email(ctx.db, ref)
     if not rows:
         raise NotFound(f"No officer {ref!r} in the {ctx.env.label} officer register.")
     if len(rows) > 1:
         raise Ambiguous(f"{ref!r} matches several officers: "
-                        + ", ".join(r["officer_id"] for r in rows) + ".")
+                        + ", ".join(r.officer_id for r in rows) + ".")
     return _from_row(ctx, rows[0])
 
 
@@ -249,27 +241,14 @@ def find_officer(ctx: AppContext, ref: str) -> Officer | None:
 
 
 def next_officer_id(c: sqlite3.Connection, role: OfficerRole) -> str:
-    n = c.execute("SELECT count(*) FROM officers WHERE role=?", (role.value,)).fetchone()[0]
-    while True:
-        n += 1
-        oid = f"{role.label}-{n:04d}"
-        if not c.execute("SELECT 1 FROM officers WHERE officer_id=?", (oid,)).fetchone():
-            return oid
+    """Inside the caller's transaction: the next free register id for the role."""
+    return officers_repo.next_id(c, role.value, role.label)
 
 
 def insert_officer(c: sqlite3.Connection, o: Officer, form_values: dict[str, Any],
                    record_sha256: str, now: str) -> None:
-    c.execute(
-        "INSERT INTO officers(officer_id, environment, role, status, name, email, organisation,"
-        " party_id, job_title, nominated_by, nominator_name, nominator_capacity, self_nominated,"
-        " nominated_on, verification, activated_at, status_reason, status_changed_at,"
-        " screening_date, screening_ref, form_id, form_values, record_sha256, created, updated)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (o.officer_id, o.environment.value, o.role.value, o.status.value, o.name, o.email,
-         o.organisation, o.party_id, o.job_title, o.nominated_by, o.nominator_name,
-         o.nominator_capacity, int(o.self_nominated), o.nominated_on, None, o.activated_at,
-         o.status_reason, o.status_changed_at, o.screening_date, o.screening_ref, o.form_id,
-         json.dumps(form_values, sort_keys=True), record_sha256, now, now))
+    """Inside the caller's transaction: a new register entry and its nomination change."""
+    officers_repo.insert(c, o, form_values, record_sha256, now)
     body = canonical_bytes(change_body(
         env=o.environment, officer_id=o.officer_id, action="nominate", at=now,
         details={"role": o.role.value, "party_id": o.party_id, "name": o.name,
@@ -282,16 +261,12 @@ def insert_officer(c: sqlite3.Connection, o: Officer, form_values: dict[str, Any
 
 def log_change(c: sqlite3.Connection, env: Environment, officer_id: str, action: str,
                status: OfficerStatus, change: SignedChange, at: str) -> None:
-    c.execute("INSERT INTO officer_log(environment, officer_id, action, status, body, signer,"
-              " signature, at) VALUES (?,?,?,?,?,?,?,?)",
-              (env.value, officer_id, action, status.value, change.body, change.signer,
-               change.signature, at))
+    officers_repo.append_log(c, env.value, officer_id, action, status.value, change.body,
+                             change.signer, change.signature, at)
 
 
 def record_sha256(ctx: AppContext, officer_id: str) -> str:
-    row = ctx.db.conn().execute("SELECT record_sha256 FROM officers WHERE officer_id=?",
-                                (officer_id,)).fetchone()
-    return str(row["record_sha256"]) if row else ""
+    return officers_repo.record_sha256(ctx.db, officer_id)
 
 
 def check_change(ctx: AppContext, change: bytes) -> Standing:
@@ -300,27 +275,14 @@ def check_change(ctx: AppContext, change: bytes) -> Standing:
 
 
 def _update(ctx: AppContext, c: sqlite3.Connection, o: Officer) -> None:
-    ver = None
-    if o.verification:
-        v = o.verification
-        ver = json.dumps({"date": v.date, "verifier": v.verifier, "evidence": list(v.evidence),
-                          "outcome": v.outcome})
-    c.execute(
-        "UPDATE officers SET status=?, verification=?, activated_at=?, status_reason=?,"
-        " status_changed_at=?, updated=? WHERE officer_id=? AND environment=?",
-        (o.status.value, ver, o.activated_at, o.status_reason, o.status_changed_at,
-         ctx.clock.now().isoformat(), o.officer_id, ctx.env.value))
-    for cred in o.credentials:
-        c.execute("UPDATE officer_credentials SET flagged=? WHERE officer_id=? AND key_id=?",
-                  (cred.flagged, o.officer_id, cred.key_id))
+    officers_repo.update_standing(c, o, ctx.clock.now().isoformat())
 
 
 def form_values(ctx: AppContext, officer_id: str) -> dict[str, Any]:
-    row = ctx.db.conn().execute("SELECT form_values, form_id FROM officers WHERE officer_id=?",
-                                (officer_id,)).fetchone()
-    if row is None:
+    values = officers_repo.form_values(ctx.db, officer_id)
+    if values is None:
         raise NotFound(f"No officer {officer_id!r} in the {ctx.env.label} officer register.")
-    return dict(json.loads(row["form_values"]))
+    return values
 
 
 # -- transitions --------------------------------------------------------------------------
@@ -341,8 +303,7 @@ def verify_officer(ctx: AppContext, ref: str, v: Verification,
         vals = form_values(ctx, o.officer_id)
         vals.update({"verification.date": v.date, "verification.verifier": v.verifier,
                      "verification.evidence": list(v.evidence), "verification.outcome": v.outcome})
-        c.execute("UPDATE officers SET form_values=? WHERE officer_id=?",
-                  (json.dumps(vals, sort_keys=True), o.officer_id))
+        officers_repo.set_form_values(c, o.officer_id, vals)
     anchor_log(ctx)
     entry = ctx.audit.record("officer.verify", {
         "officer_id": o.officer_id, "date": v.date, "verifier": v.verifier,
@@ -370,25 +331,12 @@ def activate_officer(ctx: AppContext, ref: str, change: SignedChange) -> Officer
 
 def _flag_keys(c: sqlite3.Connection, o: Officer, flag: str) -> list[str]:
     """Add `flag` to the flags of the officer's keys in the key table."""
-    flagged = []
-    for cred in o.credentials:
-        row = c.execute("SELECT flags FROM keys WHERE key_id=?", (cred.key_id,)).fetchone()
-        if row is None:
-            continue
-        flags = [f for f in str(row["flags"]).split(",") if f]
-        if flag not in flags:
-            flags.append(flag)
-            c.execute("UPDATE keys SET flags=? WHERE key_id=?", (",".join(flags), cred.key_id))
-        flagged.append(cred.key_id)
-    return flagged
+    return [cred.key_id for cred in o.credentials if keys_repo.add_flag(c, cred.key_id, flag)]
 
 
 def _unflag_keys(c: sqlite3.Connection, o: Officer, flag: str) -> None:
     for cred in o.credentials:
-        row = c.execute("SELECT flags FROM keys WHERE key_id=?", (cred.key_id,)).fetchone()
-        if row is not None:
-            flags = [f for f in str(row["flags"]).split(",") if f and f != flag]
-            c.execute("UPDATE keys SET flags=? WHERE key_id=?", (",".join(flags), cred.key_id))
+        keys_repo.remove_flag(c, cred.key_id, flag)
 
 
 def suspend_officer(ctx: AppContext, ref: str, reason: str,
@@ -461,17 +409,14 @@ def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> Offi
         check_credential_names(o.officer_id, named)
     prove_possession(ctx, key)
     with ctx.db.transaction() as c:
-        holder = c.execute("SELECT officer_id FROM officer_credentials WHERE key_id=? AND "
-                           "officer_id!=?", (key.key_id, o.officer_id)).fetchone()
+        holder = officers_repo.other_holder(c, key.key_id, o.officer_id)
         if holder:
-            raise Refusal(f"Key {key.short_id} is already held by {holder['officer_id']}: one "
+            raise Refusal(f"Key {key.short_id} is already held by {holder}: one "
                           "officer per credential.")
-        c.execute(
-            "INSERT OR IGNORE INTO officer_credentials(officer_id, key_id, environment, kind,"
-            " label, created) VALUES(?,?,?,?,?,?)",
-            (o.officer_id, key.key_id, ctx.env.value,
-             "token" if key.location.value == "pkcs11" else kind, key.label,
-             key.created.isoformat()))
+        officers_repo.add_credential(
+            c, o.officer_id, key.key_id, ctx.env.value,
+            "token" if key.location.value == "pkcs11" else kind, key.label,
+            key.created.isoformat())
     entry = ctx.audit.record("officer.link-key", {
         "officer_id": o.officer_id, "key_id": key.key_id, "label": key.label,
         "possession": "proved", "credential_serial": cred.serial if cred else None})
@@ -485,17 +430,15 @@ def feed_simulator(ctx: AppContext, info: simulator_control.SimulatorInfo) -> No
     if ctx.env is not Environment.TEST:
         raise Refusal("Only the Test simulator is fed the officer register.")
     # the signed log itself: the simulator replays and verifies it on its own
-    log = [{"body": base64.b64encode(bytes(r["body"])).decode(),
-            "signature": base64.b64encode(bytes(r["signature"])).decode()
-            if r["signature"] is not None else None} for r in _log_rows(ctx)]
+    log = [{"body": base64.b64encode(r.body).decode(),
+            "signature": base64.b64encode(r.signature).decode()
+            if r.signature is not None else None} for r in _log_rows(ctx)]
     simulator_control.control(info, "/_control/officers", {"log": log})
 
 
 def link_profile(ctx: AppContext, ref: str) -> OfficerChanged:
     """Link the local officer profile to its register entry (creating the profile from the
     entry when there is none)."""
-    from smki_desktop.services.party import set_officer
-
     o = get_officer(ctx, ref)
     prof = ctx.officer()
     if prof is None:
@@ -538,13 +481,7 @@ OFFICER_KEY_FLAGS = ("officer-suspended", "officer-revoked")
 
 def key_holder(ctx: AppContext, key_id: str) -> Officer | None:
     """The register entry that holds a key (`officer link-key`), or None."""
-    try:
-        row = ctx.db.conn().execute(
-            "SELECT o.* FROM officer_credentials oc JOIN officers o "
-            "ON o.officer_id = oc.officer_id WHERE oc.key_id=? AND o.environment=?",
-            (key_id, ctx.env.value)).fetchone()
-    except sqlite3.OperationalError:  # the register's tables are not installed
-        return None
+    row = officers_repo.key_holder(ctx.db, key_id, ctx.env.value)
     return _from_row(ctx, row) if row is not None else None
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smki_desktop.core.party import OfficerProfile, PartyProfile
 from smki_desktop.services.context import AppContext
+from smki_desktop.store.repos import settings as settings_repo
 
 if TYPE_CHECKING:  # (core.audit is loaded when a record is written)
     from smki_desktop.core.audit import AuditEntry
@@ -19,16 +19,11 @@ class Saved:
     audit: AuditEntry
 
 
-def _save(ctx: AppContext, table: str, action: str,
+def _save(ctx: AppContext, kind: str, action: str,
           profile: PartyProfile | OfficerProfile,
           before: PartyProfile | OfficerProfile | None) -> Saved:
-    data = json.dumps(profile.to_dict(), sort_keys=True)
-    with ctx.db.transaction() as c:
-        c.execute(
-            f"INSERT INTO {table}(id, environment, data, updated) VALUES(1, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET data=excluded.data, updated=excluded.updated",
-            (ctx.env.value, data, ctx.clock.now().isoformat()),
-        )
+    settings_repo.save_profile(ctx.db, kind, ctx.env.value, profile.to_dict(),
+                               ctx.clock.now().isoformat())
     entry = ctx.audit.record(
         action, {"profile": profile.to_dict(), "previous": before.to_dict() if before else None}
     )
@@ -37,11 +32,11 @@ def _save(ctx: AppContext, table: str, action: str,
 
 def set_party(ctx: AppContext, profile: PartyProfile) -> Saved:
     profile.check_new()
-    return _save(ctx, "party_profile", "party.set", profile, ctx.party())
+    return _save(ctx, "party", "party.set", profile, ctx.party())
 
 
 def set_officer(ctx: AppContext, profile: OfficerProfile) -> Saved:
-    return _save(ctx, "officer_profile", "profile.set", profile, ctx.officer())
+    return _save(ctx, "officer", "profile.set", profile, ctx.officer())
 
 
 def keyring_problem(ctx: AppContext) -> str | None:

@@ -18,6 +18,7 @@ from smki_desktop.core.readiness import (
 )
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.officers import list_officers
+from smki_desktop.store.repos import forecasts as forecasts_repo
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,8 @@ def _date(text: str, what: str, hint: str) -> str:
 
 
 def facts(ctx: AppContext) -> ReadinessFacts:
-    rows = ctx.db.conn().execute(
-        "SELECT * FROM readiness_facts WHERE environment=?", (ctx.env.value,)).fetchall()
-    by = {r["name"]: Milestone(r["date"], r["reference"]) for r in rows}
+    by = {r.name: Milestone(r.date, r.reference)
+          for r in forecasts_repo.facts(ctx.db, ctx.env.value)}
     srept = {t: by[f"srept:{t.value}"] for t in CertType if f"srept:{t.value}" in by}
     return ReadinessFacts(by.get("org-verified"), srept)
 
@@ -61,13 +61,9 @@ def set_facts(ctx: AppContext, *, org_verified: str | None = None, org_ref: str 
         d = _date(srept_passed, "SREPT passed", "field.srept-passed")
         for t in cert_types or list(CertType):
             changes[f"srept:{t.value}"] = {"date": d, "reference": srept_ref.strip()}
-    with ctx.db.transaction() as c:
-        for name, v in changes.items():
-            c.execute(
-                "INSERT INTO readiness_facts(name, environment, date, reference, updated) "
-                "VALUES(?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET date=excluded.date, "
-                "reference=excluded.reference, updated=excluded.updated",
-                (name, ctx.env.value, v["date"], v["reference"], now))
+    forecasts_repo.set_facts(ctx.db, ctx.env.value,
+                             {name: (v["date"], v["reference"]) for name, v in changes.items()},
+                             now)
     entry = ctx.audit.record("readiness.set", changes)
     return FactsSaved(facts(ctx), entry)
 

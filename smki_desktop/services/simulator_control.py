@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from smki_desktop.child_process import module_command
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Refusal, SmkiError
+from smki_desktop.store.repos import endpoints as endpoints_repo
 
 if TYPE_CHECKING:
     from smki_desktop.services.context import AppContext
@@ -168,17 +169,9 @@ def _spawn(ctx: AppContext, d: Path, batch_step: float | None,
 
 
 def _record(ctx: AppContext, info: SimulatorInfo) -> None:
-    with ctx.db.transaction() as c:
-        c.execute(
-            "INSERT INTO portal_endpoints(environment, source, portal_url, repository_url,"
-            " trust_anchor, state_dir, pid, updated) VALUES (?,?,?,?,?,?,?,?) "
-            "ON CONFLICT(environment) DO UPDATE SET source=excluded.source, "
-            "portal_url=excluded.portal_url, repository_url=excluded.repository_url, "
-            "trust_anchor=excluded.trust_anchor, state_dir=excluded.state_dir, "
-            "pid=excluded.pid, updated=excluded.updated",
-            (ctx.env.value, "simulator", info.portal_url, info.repository_url,
-             info.trust_anchor_pem, str(info.state_dir), info.pid,
-             ctx.clock.now().isoformat()))
+    endpoints_repo.put(ctx.db, endpoints_repo.EndpointRow(
+        ctx.env.value, "simulator", info.portal_url, info.repository_url,
+        info.trust_anchor_pem, str(info.state_dir), info.pid, ctx.clock.now().isoformat()))
 
 
 def stop(ctx: AppContext, timeout: float = 10.0) -> bool:

@@ -129,3 +129,17 @@ def update_check(tx: sqlite3.Connection, cert_id: int, status: str, reasons: lis
 
 def set_csr_status(tx: sqlite3.Connection, csr_id: int, status: str) -> None:
     tx.execute("UPDATE csr_requests SET status=? WHERE csr_id=?", (status, csr_id))
+
+
+@dataclass(frozen=True)
+class CertificateForKey:
+    der: bytes
+    status: str
+
+
+def latest_for_key(db: Database, env: str, key_id: str) -> CertificateForKey | None:
+    """The certificate imported last for a key in this environment."""
+    r = db.conn().execute("SELECT der, status FROM certificates WHERE key_id=? AND "
+                          "environment=? ORDER BY cert_id DESC LIMIT 1",
+                          (key_id, env)).fetchone()
+    return CertificateForKey(bytes(r["der"]), r["status"]) if r else None

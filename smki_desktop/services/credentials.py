@@ -74,7 +74,7 @@ class CredentialRequestResult:
         return {"purpose": self.purpose, "key_id": self.key_id,
                 "credential": self.credential.as_dict() if self.credential else None,
                 "csr_path": str(self.csr_path) if self.csr_path else None,
-                "audit_seq": getattr(self.audit, "seq", None)}
+                "audit_seq": self.audit.seq}
 
 
 @dataclass(frozen=True)

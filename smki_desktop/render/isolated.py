@@ -19,6 +19,7 @@ import sys
 
 from smki_desktop.child_process import module_command
 from smki_desktop.core.environment import Environment
+from smki_desktop.render.layout import render_here
 
 TIMEOUT_S = 120
 
@@ -51,10 +52,8 @@ def render_in_child(body_html: str, *, env: Environment, title: str, reference: 
 
 
 def main() -> int:
-    from smki_desktop.render.pdf import render_pages
-
     req = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    pdf = render_pages(req["body_html"], env=Environment(req["env"]), title=req["title"],
+    pdf = render_here(req["body_html"], env=Environment(req["env"]), title=req["title"],
                        reference=req["reference"])
     sys.stdout.buffer.write(pdf)
     sys.stdout.buffer.flush()

@@ -19,28 +19,54 @@ published ZAZ1 samples) is a warning shown to the user; in Live it never lets a 
 
 from __future__ import annotations
 
-import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from asn1crypto import csr as acsr
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import Ambiguous, InputError, NotFound
-from smki_desktop.crypto.certs import load_certificate, name_text, names_equal, verify_chain
+from smki_desktop.core.eui import Eui64
+from smki_desktop.core.keys import KeyUsage
+from smki_desktop.core.profiles import SmkiProfile
+from smki_desktop.core.roles import RemotePartyRole
+from smki_desktop.crypto.certs import (
+    _rdn_key,
+    load_certificate,
+    name_text,
+    names_equal,
+    parse_name_text,
+    verify_chain,
+)
 from smki_desktop.crypto.der import detect_kind, to_der
-from smki_desktop.crypto.lint import ProfileFields, extract_fields, lint_der
+from smki_desktop.crypto.lint import LintReport, ProfileFields, extract_fields, lint_der
 from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext, EnvPaths
 from smki_desktop.services.csr import profile_for
+from smki_desktop.services.devices import (
+    DeviceCsrMatch,
+    file_device_certificate,
+    match_device_csr,
+)
 
-if TYPE_CHECKING:
-    from smki_desktop.services.devices import DeviceCsrMatch
+# The trust anchors live in services/trust.py; these names stay importable from here for the
+# faces and tests that use them (certificates keeps no trust code of its own).
+from smki_desktop.services.trust import (
+    add_trust_anchor,
+    list_trust_anchors,
+    other_environment_anchors,
+    trust_anchors,
+)
+from smki_desktop.store.repos import cert_records as repo
+
+__all__ = ["add_trust_anchor", "list_trust_anchors", "trust_anchors"]
 
 ACCEPTED = "accepted"
 TO_BE_REJECTED = "to-be-rejected"
@@ -48,6 +74,29 @@ UNVERIFIED = "unverified"
 UNMATCHED = "unmatched"
 REVOKED = "revoked"  # set when a verified Organisation CRL lists it (services.revocation_state)
 STATUSES = (ACCEPTED, TO_BE_REJECTED, UNVERIFIED, UNMATCHED, REVOKED)
+
+# The acceptance check's stages, in order, and the level of each finding.
+PARSE, PROFILE, MATCH, CHAIN, VERDICT = "parse", "profile", "match", "chain", "verdict"
+CHECKS = (PARSE, PROFILE, MATCH, CHAIN, VERDICT)
+OK, WARNING, REFUSAL = "ok", "warning", "refusal"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding of one stage of the acceptance check: `check` is the stage (parse,
+    profile, match, chain, verdict), `level` ok | warning | refusal (a refusal is a reason to
+    reject the certificate; at parse, a refusal means it cannot be imported at all)."""
+
+    check: str
+    level: str
+    message: str
+    # a summary of the stage (e.g. "matches its CSR", the verdict), not one of the result's
+    # reasons or warnings
+    summary: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.check, "level": self.level, "message": self.message,
+                "summary": self.summary}
 
 
 @dataclass
@@ -62,6 +111,7 @@ class ImportResult:
     audit: AuditEntry | None = None
     device_csr: str | None = None  # file name of the matching Device CSR
     device_status: str | None = None  # what its row was filed as (issued | mismatch)
+    findings: list[Finding] = field(default_factory=list)  # stage by stage, for the GUI
 
     @property
     def accepted(self) -> bool:
@@ -104,45 +154,14 @@ class ImportResult:
 
 def issuer_key(issuer_der: bytes) -> str:
     """The issuer name normalised by RFC 5280 rules (so PrintableString == UTF8String)."""
-    from smki_desktop.crypto.certs import _rdn_key
-
     return repr(_rdn_key(issuer_der))
-
-
-def _other(env: Environment) -> Environment:
-    return Environment.LIVE if env is Environment.TEST else Environment.TEST
-
-
-def _other_anchors(ctx: AppContext) -> list[x509.Certificate]:
-    """The other environment's trust anchors, read from its own database (read-only; none if
-    that environment was never opened here)."""
-    other = _other(ctx.env)
-    path = EnvPaths.for_env(ctx.paths.root, other).db_path
-    if not path.is_file():
-        return []
-    try:
-        con = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True, timeout=5)
-        try:
-            rows = con.execute("SELECT der FROM trust_anchors WHERE environment=?",
-                               (other.value,)).fetchall()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return []
-    out = []
-    for (der,) in rows:
-        try:
-            out.append(x509.load_der_x509_certificate(bytes(der)))
-        except ValueError:
-            continue
-    return out
 
 
 def _check_environment(ctx: AppContext, f: ProfileFields) -> None:
     """Refuse a certificate of the other environment's hierarchy: by its policy OIDs (the other
     environment's profile, its user override included, since Live's bundled OIDs are empty)
     or by its issuer being one of the other environment's trust anchors and none of ours."""
-    other = _other(ctx.env)
+    other = crossing.other(ctx.env)
     what = f"Certificate serial {f.serial or 0:X}"
     mine = profile_for(ctx).policy_oids(f.family)
     theirs = load_profile(other, override_path(EnvPaths.for_env(ctx.paths.root, other).env_dir,
@@ -154,8 +173,8 @@ def _check_environment(ctx: AppContext, f: ProfileFields) -> None:
         return
     if any(names_equal(a.subject, f.issuer_der) for a in trust_anchors(ctx)):
         return
-    theirs_ca = next((a for a in _other_anchors(ctx) if names_equal(a.subject, f.issuer_der)),
-                     None)
+    theirs_ca = next((a for a in other_environment_anchors(ctx)
+                      if names_equal(a.subject, f.issuer_der)), None)
     if theirs_ca is not None:
         require_same(ctx.env, other, f"{what} (issuer {name_text(theirs_ca.subject)}, a "
                                      f"{other.label} trust anchor)")
@@ -190,157 +209,287 @@ def _compare_with_csr(f: ProfileFields, csr_der: bytes) -> list[str]:
     return out
 
 
-def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | None = None,
-                       what: str = "certificate") -> ImportResult:
-    """Import one certificate and run the acceptance check at `at` (now by default)."""
-    der = to_der(pem_or_der, what)
-    if detect_kind(der) != "certificate":
-        raise InputError(f"{what}: not an X.509 certificate (a CSR or something else).")
-    profile = profile_for(ctx)
-    report = lint_der(der, profile, what)
-    f = report.fields
-    crossing.refuse_foreign_certificate(ctx, load_certificate(der, what),
+# -- the acceptance check: parse -> profile -> match -> chain -> verdict ---------------------
+
+
+@dataclass
+class _Check:
+    """What the stages learn, passed from one to the next."""
+
+    der: bytes
+    what: str
+    when: datetime
+    profile: SmkiProfile | None = None
+    report: LintReport | None = None
+    cert: x509.Certificate | None = None
+    findings: list[Finding] = field(default_factory=list)
+    csr_id: int | None = None
+    device: DeviceCsrMatch | None = None
+    matched: bool = True
+    chain_unverified: bool = False
+    status: str = ""
+
+    @property
+    def fields(self) -> ProfileFields:
+        assert self.report is not None
+        return self.report.fields
+
+    def reasons(self) -> list[str]:
+        return [f.message for f in self.findings if f.level == REFUSAL and not f.summary]
+
+    def warnings(self) -> list[str]:
+        return [f.message for f in self.findings if f.level == WARNING and not f.summary]
+
+
+def _stage_parse(ctx: AppContext, run: _Check) -> list[Finding]:
+    run.der = to_der(run.der, run.what)
+    if detect_kind(run.der) != "certificate":
+        raise InputError(f"{run.what}: not an X.509 certificate (a CSR or something else).")
+    run.profile = profile_for(ctx)
+    run.report = lint_der(run.der, run.profile, run.what)
+    f = run.fields
+    crossing.refuse_foreign_certificate(ctx, load_certificate(run.der, run.what),
                                         f"Certificate serial {f.serial or 0:X}")
     _check_environment(ctx, f)
     assert f.issuer_der is not None and f.serial is not None
-    ikey, serial = issuer_key(f.issuer_der), f"{f.serial:X}"
-    c = ctx.db.conn()
-    row = c.execute("SELECT * FROM certificates WHERE issuer_key=? AND serial=?",
-                    (ikey, serial)).fetchone()
-    recheck = row is not None and row["status"] == UNVERIFIED
-    if row is not None and not recheck:
-        require_same(ctx.env, Environment(row["environment"]), f"Certificate {serial}")
-        return ImportResult(row["cert_id"], row["status"], f, json.loads(row["reasons"]),
-                            json.loads(row["warnings"]), duplicate=True, csr_id=row["csr_id"])
-    cert = load_certificate(der, what)
-    when = at or ctx.clock.now()
-    reasons: list[str] = []
-    warnings: list[str] = []
-    for fd in report.findings:
-        if fd.is_error and fd.rule_id not in profile.accept_with_warning:
-            reasons.append(f"profile: {fd.rule_id}: {fd.message}")
-        else:
-            warnings.append(f"profile: {fd.rule_id}: {fd.message}")
-    csr_row = c.execute("SELECT * FROM csr_requests WHERE key_id=?", (f.key_id,)).fetchone()
-    key_row = c.execute("SELECT * FROM keys WHERE key_id=?", (f.key_id,)).fetchone()
-    device = None
-    if csr_row is None:
-        from smki_desktop.services.devices import match_device_csr
+    run.cert = load_certificate(run.der, run.what)
+    return [Finding(PARSE, OK, f"X.509 certificate serial {f.serial:X} from {f.issuer}",
+                    summary=True)]
 
-        device = match_device_csr(ctx, der)
-    matched = True
-    csr_id = None
-    if csr_row is not None:
-        require_same(ctx.env, Environment(csr_row["environment"]), "The matching CSR")
-        csr_id = int(csr_row["csr_id"])
-        mismatches = _compare_with_csr(f, bytes(csr_row["der"]))
-        reasons += [f"mismatch: {m}" for m in mismatches]
-        if not mismatches and not names_equal(cert.subject.public_bytes(), extract_subject(
-                bytes(csr_row["der"]))):
-            reasons.append("mismatch: subject: the names differ by RFC 5280 comparison")
-    elif device is not None:
-        require_same(ctx.env, Environment(device.environment), "The matching Device CSR")
-        mismatches = _compare_with_csr(f, device.csr)
-        if not mismatches and not names_equal(cert.subject.public_bytes(),
-                                              extract_subject(device.csr)):
-            mismatches.append("subject: the names differ by RFC 5280 comparison")
-        if not mismatches:  # what the Devices flow's own check finds (one comparison each)
-            mismatches = device.severe
-        reasons += [f"mismatch: {m}" for m in mismatches]
-        if device.certificate is not None and device.certificate != der:
-            warnings.append(f"Device CSR {device.file_name} already has certificate serial "
-                            f"{device.cert_serial} filed; its row is left as it is")
-    elif key_row is not None:
-        warnings.append("no CSR recorded for this key: compared with the key only")
-        if f.usage is None or f.usage.value != key_row["usage"]:
-            reasons.append(f"mismatch: key usage: certificate has "
-                           f"{f.usage.value if f.usage else 'no single usage'}, the key is "
-                           f"for {key_row['usage']}")
+
+def _stage_profile(ctx: AppContext, run: _Check) -> list[Finding]:
+    """Stage 2: the SMKI certificate profile (lint); an error the profile accepts with a
+    warning (a known DCC quirk) is a warning."""
+    assert run.report is not None and run.profile is not None
+    out = []
+    for fd in run.report.findings:
+        level = REFUSAL if fd.is_error and fd.rule_id not in run.profile.accept_with_warning \
+            else WARNING
+        out.append(Finding(PROFILE, level, f"profile: {fd.rule_id}: {fd.message}"))
+    return out or [Finding(PROFILE, OK, "profile: no findings", summary=True)]
+
+
+def _match_csr(run: _Check, csr: repo.CsrForKey) -> list[Finding]:
+    assert run.cert is not None
+    run.csr_id = csr.csr_id
+    mismatches = _compare_with_csr(run.fields, csr.der)
+    if not mismatches and not names_equal(run.cert.subject.public_bytes(),
+                                          extract_subject(csr.der)):
+        mismatches.append("subject: the names differ by RFC 5280 comparison")
+    return [Finding(MATCH, REFUSAL, f"mismatch: {m}") for m in mismatches]
+
+
+def _match_device(run: _Check, device: DeviceCsrMatch) -> list[Finding]:
+    assert run.cert is not None
+    mismatches = _compare_with_csr(run.fields, device.csr)
+    if not mismatches and not names_equal(run.cert.subject.public_bytes(),
+                                          extract_subject(device.csr)):
+        mismatches.append("subject: the names differ by RFC 5280 comparison")
+    if not mismatches:  # what the Devices flow's own check finds (one comparison each)
+        mismatches = device.severe
+    out = [Finding(MATCH, REFUSAL, f"mismatch: {m}") for m in mismatches]
+    if device.certificate is not None and device.certificate != run.der:
+        out.append(Finding(MATCH, WARNING, f"Device CSR {device.file_name} already has "
+                                           f"certificate serial {device.cert_serial} filed; "
+                                           "its row is left as it is"))
+    return out
+
+
+def _match_key(run: _Check, key: repo.KeyForCert) -> list[Finding]:
+    f = run.fields
+    out = [Finding(MATCH, WARNING, "no CSR recorded for this key: compared with the key only")]
+    if f.usage is None or f.usage.value != key.usage:
+        out.append(Finding(MATCH, REFUSAL, f"mismatch: key usage: certificate has "
+                                           f"{f.usage.value if f.usage else 'no single usage'}"
+                                           f", the key is for {key.usage}"))
+    return out
+
+
+def _stage_match(ctx: AppContext, run: _Check) -> list[Finding]:
+    """Stage 3: the CSR (Organisation, else a Device CSR of the Devices flow) or the key with
+    this certificate's public key, compared field by field."""
+    f = run.fields
+    csr = repo.csr_for_key(ctx.db, f.key_id)
+    key = repo.key_for_cert(ctx.db, f.key_id)
+    run.device = match_device_csr(ctx, run.der) if csr is None else None
+    if csr is not None:
+        require_same(ctx.env, Environment(csr.environment), "The matching CSR")
+        out = _match_csr(run, csr)
+        what = "its CSR"
+    elif run.device is not None:
+        require_same(ctx.env, Environment(run.device.environment), "The matching Device CSR")
+        out = _match_device(run, run.device)
+        what = f"Device CSR {run.device.file_name}"
+    elif key is not None:
+        out = _match_key(run, key)
+        what = "its key"
     else:
-        matched = False
+        run.matched = False
         if f.key_id:
-            crossing.refuse_key_of_other_environment(ctx, f.key_id, what.capitalize())
+            crossing.refuse_key_of_other_environment(ctx, f.key_id, run.what.capitalize())
+        return [Finding(MATCH, WARNING, "match: no CSR or key here has this public key",
+                        summary=True)]
+    if not any(x.level == REFUSAL for x in out):
+        out.insert(0, Finding(MATCH, OK, f"match: the certificate matches {what}",
+                              summary=True))
+    return out
+
+
+def _stage_chain(ctx: AppContext, run: _Check) -> list[Finding]:
+    """Stage 4: valid at the check time, and a chain to this environment's trust anchors. In
+    Test an unverifiable chain (no anchor found) is a warning; in Live it leaves the
+    certificate unverified."""
+    cert, when = run.cert, run.when
+    assert cert is not None
+    out = []
     if not (cert.not_valid_before_utc <= when <= cert.not_valid_after_utc):
-        reasons.append(f"validity: not valid at {when:%Y-%m-%d %H:%M:%SZ} (valid "
-                       f"{cert.not_valid_before_utc:%Y-%m-%d} to "
-                       f"{cert.not_valid_after_utc:%Y-%m-%d})")
+        out.append(Finding(CHAIN, REFUSAL, f"validity: not valid at {when:%Y-%m-%d %H:%M:%SZ} "
+                                           f"(valid {cert.not_valid_before_utc:%Y-%m-%d} to "
+                                           f"{cert.not_valid_after_utc:%Y-%m-%d})"))
     chain = verify_chain(cert, trust_anchors(ctx), at=when)
-    chain_unverified = False
-    if not chain.ok:
-        if len(chain.path) == 1:  # no anchor found at all
-            chain_unverified = True
-            note = f"chain: {chain.problems[0]}"
-            if ctx.env is Environment.TEST:
-                warnings.append(note + " - accepted in Test only")
-            else:
-                warnings.append(note)
-        else:
-            reasons += [f"chain: {p}" for p in chain.problems]
-    if reasons:
-        status = TO_BE_REJECTED if matched else UNMATCHED
-    elif not matched:
-        status = UNMATCHED
-    elif chain_unverified and ctx.env is Environment.LIVE:
-        status = UNVERIFIED
+    if chain.ok:
+        out.append(Finding(CHAIN, OK, "chain: verified to a trust anchor", summary=True))
+    elif len(chain.path) == 1:  # no anchor found at all
+        run.chain_unverified = True
+        note = f"chain: {chain.problems[0]}"
+        out.append(Finding(CHAIN, WARNING, note + " - accepted in Test only"
+                           if ctx.env is Environment.TEST else note))
     else:
-        status = ACCEPTED
-    if recheck:  # an unverified one imported again: check again (e.g. anchor added)
-        assert row is not None
-        if status == UNVERIFIED:
-            return ImportResult(row["cert_id"], status, f, reasons, warnings, duplicate=True,
-                                csr_id=csr_id)
-        with ctx.db.transaction() as tx:
-            tx.execute("UPDATE certificates SET status=?, reasons=?, warnings=?, checked_at=? "
-                       "WHERE cert_id=?", (status, json.dumps(reasons), json.dumps(warnings),
-                                           when.isoformat(), row["cert_id"]))
-            if csr_id is not None:
-                tx.execute("UPDATE csr_requests SET status=? WHERE csr_id=?",
-                           ("certified" if status == ACCEPTED else status, csr_id))
-            device_status = _file_device(tx, device, der, status, reasons, ctx)
-        entry = ctx.audit.record(
-            "cert.recheck", {"cert_id": row["cert_id"], "serial": serial, "status": status,
-                             "reasons": reasons, "warnings": warnings,
-                             "checked_at": when.isoformat(),
-                             **_device_audit(device, device_status)}, {"certificate": der})
-        return ImportResult(row["cert_id"], status, f, reasons, warnings, csr_id=csr_id,
-                            audit=entry, device_csr=device.file_name if device else None,
-                            device_status=device_status)
+        out += [Finding(CHAIN, REFUSAL, f"chain: {p}") for p in chain.problems]
+    return out
+
+
+_VERDICT_LEVEL = {ACCEPTED: OK, TO_BE_REJECTED: REFUSAL, UNVERIFIED: WARNING,
+                  UNMATCHED: WARNING}
+
+
+def _stage_verdict(ctx: AppContext, run: _Check) -> list[Finding]:
+    """Stage 5: accepted, to be rejected (with the reasons), unverified (Live, no anchor) or
+    unmatched (not ours)."""
+    if run.reasons():
+        run.status = TO_BE_REJECTED if run.matched else UNMATCHED
+    elif not run.matched:
+        run.status = UNMATCHED
+    elif run.chain_unverified and ctx.env is Environment.LIVE:
+        run.status = UNVERIFIED
+    else:
+        run.status = ACCEPTED
+    return [Finding(VERDICT, _VERDICT_LEVEL[run.status], run.status, summary=True)]
+
+
+_STAGES: tuple[Callable[[AppContext, _Check], list[Finding]], ...] = (
+    _stage_profile, _stage_match, _stage_chain, _stage_verdict)
+
+
+def _run_checks(ctx: AppContext, run: _Check) -> _Check:
+    for stage in _STAGES:
+        run.findings += stage(ctx, run)
+    return run
+
+
+def findings_by_check(findings: list[Finding]) -> dict[str, list[Finding]]:
+    """The findings grouped by stage, in the stages' order (empty stages left out)."""
+    out: dict[str, list[Finding]] = {}
+    for check in CHECKS:
+        got = [f for f in findings if f.check == check]
+        if got:
+            out[check] = got
+    return out
+
+
+def check_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | None = None,
+                      what: str = "certificate") -> list[Finding]:
+    """Run the acceptance check without recording anything: every stage's findings, in order.
+    A certificate that cannot be read is one `parse` refusal (import raises it as InputError)."""
+    run = _Check(pem_or_der, what, at or ctx.clock.now())
+    try:
+        run.findings += _stage_parse(ctx, run)
+    except InputError as exc:
+        return [Finding(PARSE, REFUSAL, str(exc))]
+    return _run_checks(ctx, run).findings
+
+
+def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | None = None,
+                       what: str = "certificate") -> ImportResult:
+    """Import one certificate and run the acceptance check at `at` (now by default)."""
+    run = _Check(pem_or_der, what, at or ctx.clock.now())
+    run.findings += _stage_parse(ctx, run)
+    f = run.fields
+    assert f.issuer_der is not None and f.serial is not None
+    ikey, serial = issuer_key(f.issuer_der), f"{f.serial:X}"
+    row = repo.find_by_issuer_serial(ctx.db, ikey, serial)
+    if row is not None and row.status != UNVERIFIED:
+        require_same(ctx.env, Environment(row.environment), f"Certificate {serial}")
+        run.findings.append(Finding(VERDICT, _VERDICT_LEVEL.get(row.status, OK),
+                                    f"already imported: {row.status}", summary=True))
+        return ImportResult(row.cert_id, row.status, f, row.reasons, row.warnings,
+                            duplicate=True, csr_id=row.csr_id, findings=run.findings)
+    _run_checks(ctx, run)
+    if row is not None:  # an unverified one imported again: check again (e.g. anchor added)
+        return _recheck(ctx, run, row, serial)
+    return _record_new(ctx, run, ikey, serial)
+
+
+def _recheck(ctx: AppContext, run: _Check, row: repo.CertificateRow, serial: str
+             ) -> ImportResult:
+    reasons, warnings, when = run.reasons(), run.warnings(), run.when
+    if run.status == UNVERIFIED:
+        return ImportResult(row.cert_id, run.status, run.fields, reasons, warnings,
+                            duplicate=True, csr_id=run.csr_id, findings=run.findings)
+    device = run.device
     with ctx.db.transaction() as tx:
-        cur = tx.execute(
-            "INSERT INTO certificates(environment,issuer,issuer_key,serial,family,role,eui,cn,"
-            "device_eui,usage,key_id,csr_id,status,reasons,warnings,not_before,not_after,"
-            "checked_at,der,imported) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (ctx.env.value, f.issuer or "", ikey, serial, f.family, f.ou,
-             str(f.eui) if f.eui else None, f.cn, str(f.device_eui) if f.device_eui else None,
-             f.usage.value if f.usage else None, f.key_id, csr_id, status, json.dumps(reasons),
-             json.dumps(warnings), f.not_before.isoformat() if f.not_before else None,
-             f.not_after.isoformat() if f.not_after else None, when.isoformat(), der,
-             ctx.clock.now().isoformat()))
-        cert_id = int(cur.lastrowid or 0)
-        if csr_id is not None:
-            tx.execute("UPDATE csr_requests SET status=? WHERE csr_id=?",
-                       ("certified" if status == ACCEPTED else status, csr_id))
-        device_status = _file_device(tx, device, der, status, reasons, ctx)
+        repo.update_check(tx, row.cert_id, run.status, reasons, warnings, when.isoformat())
+        if run.csr_id is not None:
+            repo.set_csr_status(tx, run.csr_id, _csr_status(run.status))
+        device_status = _file_device(tx, device, run.der, run.status, reasons, ctx)
+    entry = ctx.audit.record(
+        "cert.recheck", {"cert_id": row.cert_id, "serial": serial, "status": run.status,
+                         "reasons": reasons, "warnings": warnings,
+                         "checked_at": when.isoformat(),
+                         **_device_audit(device, device_status)}, {"certificate": run.der})
+    return ImportResult(row.cert_id, run.status, run.fields, reasons, warnings,
+                        csr_id=run.csr_id, audit=entry,
+                        device_csr=device.file_name if device else None,
+                        device_status=device_status, findings=run.findings)
+
+
+def _csr_status(status: str) -> str:
+    return "certified" if status == ACCEPTED else status
+
+
+def _record_new(ctx: AppContext, run: _Check, ikey: str, serial: str) -> ImportResult:
+    f, reasons, warnings, when, device = (run.fields, run.reasons(), run.warnings(), run.when,
+                                          run.device)
+    new = repo.NewCertificate(
+        ctx.env.value, f.issuer or "", ikey, serial, f.family, f.ou,
+        str(f.eui) if f.eui else None, f.cn, str(f.device_eui) if f.device_eui else None,
+        f.usage.value if f.usage else None, f.key_id, run.csr_id, run.status, reasons,
+        warnings, f.not_before.isoformat() if f.not_before else None,
+        f.not_after.isoformat() if f.not_after else None, when.isoformat(), run.der,
+        ctx.clock.now().isoformat())
+    with ctx.db.transaction() as tx:
+        cert_id = repo.insert(tx, new)
+        if run.csr_id is not None:
+            repo.set_csr_status(tx, run.csr_id, _csr_status(run.status))
+        device_status = _file_device(tx, device, run.der, run.status, reasons, ctx)
     entry = ctx.audit.record(
         "cert.import",
-        {"cert_id": cert_id, "serial": serial, "issuer": f.issuer, "status": status,
-         "reasons": reasons, "warnings": warnings, "csr_id": csr_id, "key_id": f.key_id,
+        {"cert_id": cert_id, "serial": serial, "issuer": f.issuer, "status": run.status,
+         "reasons": reasons, "warnings": warnings, "csr_id": run.csr_id, "key_id": f.key_id,
          "checked_at": when.isoformat(), **_device_audit(device, device_status)},
-        {"certificate": der})
-    return ImportResult(cert_id, status, f, reasons, warnings, csr_id=csr_id, audit=entry,
-                        device_csr=device.file_name if device else None,
-                        device_status=device_status)
+        {"certificate": run.der})
+    return ImportResult(cert_id, run.status, f, reasons, warnings, csr_id=run.csr_id,
+                        audit=entry, device_csr=device.file_name if device else None,
+                        device_status=device_status, findings=run.findings)
 
 
-def _file_device(tx: Any, device: DeviceCsrMatch | None, der: bytes, status: str,
+def _file_device(tx: sqlite3.Connection, device: DeviceCsrMatch | None, der: bytes, status: str,
                  reasons: list[str], ctx: AppContext) -> str | None:
     """File the certificate on its Device CSR row: `issued` when accepted, `mismatch` when to
     be rejected; an unverified one (Live, no anchor yet) leaves the row until it is checked
     again. Returns the row's new status, or None when the row was not changed."""
     if device is None or status not in (ACCEPTED, TO_BE_REJECTED):
         return None
-    from smki_desktop.services.devices import file_device_certificate
-
     row_status = "issued" if status == ACCEPTED else "mismatch"
     changed = file_device_certificate(tx, device, der, row_status, reasons,
                                       ctx.clock.now().isoformat())
@@ -356,8 +505,6 @@ def _device_audit(device: DeviceCsrMatch | None, filed: str | None) -> dict[str,
 
 
 def extract_subject(csr_der: bytes) -> bytes:
-    from asn1crypto import csr as acsr
-
     return bytes(acsr.CertificationRequest.load(csr_der)["certification_request_info"][
         "subject"].dump())
 
@@ -394,32 +541,22 @@ class CertRecord:
         return x509.load_der_x509_certificate(self.der).public_bytes(serialization.Encoding.PEM)
 
 
-def _record(r: Any) -> CertRecord:
-    return CertRecord(r["cert_id"], r["serial"], r["issuer"], r["family"], r["role"], r["eui"],
-                      r["cn"], r["device_eui"], r["usage"], r["key_id"], r["status"],
-                      json.loads(r["reasons"]), json.loads(r["warnings"]), r["not_before"],
-                      r["not_after"], bytes(r["der"]))
+def _record(r: repo.CertificateRow) -> CertRecord:
+    return CertRecord(r.cert_id, r.serial, r.issuer, r.family, r.role, r.eui, r.cn,
+                      r.device_eui, r.usage, r.key_id, r.status, r.reasons, r.warnings,
+                      r.not_before, r.not_after, r.der)
 
 
 def list_certificates(ctx: AppContext, *, role: str | None = None, usage: str | None = None,
                       eui: str | None = None, status: str | None = None) -> list[CertRecord]:
-    rows = ctx.db.conn().execute(
-        "SELECT * FROM certificates WHERE environment=? ORDER BY cert_id",
-        (ctx.env.value,)).fetchall()
-    out = [_record(r) for r in rows]
+    out = [_record(r) for r in repo.list_certificates(ctx.db, ctx.env.value)]
     if role:
-        from smki_desktop.core.roles import RemotePartyRole
-
         ou = RemotePartyRole.parse(role).ou
         out = [c for c in out if c.role == ou]
     if usage:
-        from smki_desktop.core.keys import KeyUsage
-
         u = KeyUsage.parse(usage).value
         out = [c for c in out if c.usage == u]
     if eui:
-        from smki_desktop.core.eui import Eui64
-
         e = str(Eui64.parse(eui))
         out = [c for c in out if e in (c.eui, c.device_eui)]
     if status:
@@ -436,8 +573,6 @@ def find_certificate(ctx: AppContext, serial: str, issuer: str | None = None) ->
         raise InputError(f"Serial {serial!r}: not hexadecimal.") from None
     found = [c for c in list_certificates(ctx) if c.serial.lstrip("0") == norm]
     if issuer:
-        from smki_desktop.crypto.certs import parse_name_text
-
         want = parse_name_text(issuer)
         found = [c for c in found if names_equal(
             x509.load_der_x509_certificate(c.der).issuer.public_bytes(), want)]
@@ -456,53 +591,3 @@ def certificate_details(rec: CertRecord) -> dict[str, Any]:
     d = f.to_json()
     d.update({"status": rec.status, "reasons": rec.reasons, "warnings": rec.warnings})
     return d
-
-
-# -- trust anchors ---------------------------------------------------------------------------
-
-
-def trust_anchors(ctx: AppContext) -> list[x509.Certificate]:
-    """This environment's trust anchors: in Test the simulator's root (added by the portal
-    layer) plus user imports; in Live only user imports."""
-    rows = ctx.db.conn().execute("SELECT der FROM trust_anchors WHERE environment=?",
-                                 (ctx.env.value,)).fetchall()
-    return [x509.load_der_x509_certificate(bytes(r["der"])) for r in rows]
-
-
-def list_trust_anchors(ctx: AppContext) -> list[dict[str, str]]:
-    rows = ctx.db.conn().execute(
-        "SELECT fingerprint, subject, source, added FROM trust_anchors WHERE environment=? "
-        "ORDER BY added", (ctx.env.value,)).fetchall()
-    return [dict(r) for r in rows]
-
-
-def add_trust_anchor(ctx: AppContext, pem_or_der: bytes, *, source: str = "user"
-                     ) -> tuple[str, AuditEntry | None]:
-    """Add a CA certificate as a trust anchor of this environment (idempotent).
-    Returns (SHA-256 fingerprint hex, audit entry or None when already present)."""
-    cert = load_certificate(pem_or_der, "trust anchor")
-    try:
-        bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-        is_ca = bc.ca
-    except x509.ExtensionNotFound:
-        is_ca = names_equal(cert.subject, cert.issuer)  # a v1/self-issued root
-    if not is_ca:
-        raise InputError("Trust anchor: this certificate is not a CA certificate.")
-    fp = cert.fingerprint(hashes.SHA256()).hex()
-    der = cert.public_bytes(serialization.Encoding.DER)
-    if ctx.env is Environment.LIVE and source == "simulator":
-        raise InputError("Trust anchor: the simulator's root is never trusted in Live.")
-    # whichever face adds it (cert anchor add, adt anchor add, Settings), checked here
-    crossing.refuse_foreign_certificate(ctx, cert, f"Trust anchor {name_text(cert.subject)}")
-    row = ctx.db.conn().execute("SELECT 1 FROM trust_anchors WHERE fingerprint=?",
-                                (fp,)).fetchone()
-    if row:
-        return fp, None
-    with ctx.db.transaction() as c:
-        c.execute("INSERT INTO trust_anchors(fingerprint,environment,subject,source,der,added) "
-                  "VALUES(?,?,?,?,?,?)", (fp, ctx.env.value, name_text(cert.subject), source,
-                                          der, ctx.clock.now().isoformat()))
-    entry = ctx.audit.record("cert.anchor.add", {"fingerprint": fp, "source": source,
-                                                 "subject": name_text(cert.subject)},
-                             {"certificate": der})
-    return fp, entry

@@ -20,9 +20,8 @@ from smki_desktop.core.keys import KeyInfo, KeyUsage, key_id_for_spki
 from smki_desktop.core.officers import Officer, OfficerRole
 from smki_desktop.crypto.cms import SignerUntrusted, build_chain, sign_detached, verify_detached
 from smki_desktop.services import officers as officer_service
-from smki_desktop.services.certificates import trust_anchors
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.credentials import (
+from smki_desktop.services.credential_store import (
     Credential,
     ca_pool,
     check_not_revoked,
@@ -31,6 +30,7 @@ from smki_desktop.services.credentials import (
 )
 from smki_desktop.services.csr import signer_for
 from smki_desktop.services.keys import get_key
+from smki_desktop.services.trust import trust_anchors
 
 
 @dataclass(frozen=True)

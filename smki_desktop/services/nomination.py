@@ -12,9 +12,8 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import sqlite3
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +39,16 @@ from smki_desktop.core.officers import (
     check_not_duplicate,
     check_sro_nomination,
 )
+from smki_desktop.crypto.cms import sign_detached
+from smki_desktop.render.pdf import render_nomination
 from smki_desktop.resources_path import resource
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.credential_store import list_credentials
 from smki_desktop.services.officers import (
     find_officer,
+    form_values,
+    get_officer,
     insert_officer,
     key_holder,
     list_officers,
@@ -53,6 +57,7 @@ from smki_desktop.services.officers import (
     signing_block,
 )
 from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.repos import nomination as repo
 
 
 @dataclass(frozen=True)
@@ -227,21 +232,12 @@ def _other_environment_officer(ctx: AppContext, ref: str) -> Officer | None:
     path = ctx.paths.root / other.value / ctx.paths.db_path.name
     if not ref or not path.exists():
         return None
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        try:
-            con.row_factory = sqlite3.Row
-            r = con.execute("SELECT * FROM officers WHERE upper(officer_id)=upper(?)",
-                            (ref.strip(),)).fetchone()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return None
+    r = repo.other_environment_officer(path, ref)
     if r is None:
         return None
-    return Officer(officer_id=r["officer_id"], role=OfficerRole(r["role"]), environment=other,
-                   status=OfficerStatus(r["status"]), name=r["name"], email=r["email"],
-                   organisation=r["organisation"], party_id=r["party_id"])
+    return Officer(officer_id=r.officer_id, role=OfficerRole(r.role), environment=other,
+                   status=OfficerStatus(r.status), name=r.name, email=r.email,
+                   organisation=r.organisation, party_id=r.party_id)
 
 
 def same_name(a: str, b: str) -> bool:
@@ -255,19 +251,15 @@ def _sign_record(ctx: AppContext, data: bytes) -> tuple[bytes | None, str | None
     at all, a file-signing credential whose key no officer holds. Never a key flagged
     `officer-suspended`/`officer-revoked`, nor another officer's key. Returns the signature,
     the key id and, when the record is left unsigned, why."""
-    from smki_desktop.keystores.os_keyring import key_info_from_row
-
     filler = profile_officer(ctx)
     held = [c.key_id for c in filler.credentials] if filler else []
     held_ok = [c.key_id for c in filler.credentials if not c.flagged] if filler else []
     skipped: list[str] = []
 
     def refusal(key_id: str) -> str:
-        row = ctx.db.conn().execute("SELECT * FROM keys WHERE key_id=? AND environment=?",
-                                    (key_id, ctx.env.value)).fetchone()
-        if row is None:
+        info = repo.key_of_environment(ctx.db, ctx.env.value, key_id)
+        if info is None:
             return f"key {key_id[:16]} is not in this environment's key store"
-        info = key_info_from_row(row)
         if info.usage is not KeyUsage.FILE_SIGNING:
             return f"key {info.short_id} is not a file-signing key"
         block = signing_block(ctx, info)
@@ -280,18 +272,8 @@ def _sign_record(ctx: AppContext, data: bytes) -> tuple[bytes | None, str | None
             return f"key {info.short_id} is flagged in the officer register"
         return ""
 
-    try:
-        from smki_desktop.crypto.cms import sign_detached
-    except ImportError:  # pragma: no cover - issue 6's module missing
-        return None, None, "Record not signed: this installation cannot sign files."
-    creds: list[Any] = []
-    try:
-        from smki_desktop.services.credentials import list_credentials
-
-        now = ctx.clock.now()
-        creds = [c for c in list_credentials(ctx, "file-signing") if c.valid_at(now)]
-    except (ImportError, sqlite3.Error):  # the credentials table may not exist yet
-        creds = []
+    now = ctx.clock.now()
+    creds = [c for c in list_credentials(ctx, "file-signing") if c.valid_at(now)]
     # (key id, certificate or None), best first
     candidates: list[tuple[str, Any]] = [(c.key_id, c.certificate) for c in creds
                                          if c.key_id in held]
@@ -322,8 +304,6 @@ def _sign_record(ctx: AppContext, data: bytes) -> tuple[bytes | None, str | None
 def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
              pdf_out: Path | None = None, overwrite: bool = False,
              draft_id: str | None = None) -> Nominated:
-    from smki_desktop.render.pdf import render_nomination
-
     officer, self_nom = check_nomination(ctx, schema, values)
     if pdf_out is not None and Path(pdf_out).exists() and not overwrite:
         raise Refusal(f"{pdf_out} already exists; choose another name or allow replacing it.")
@@ -345,7 +325,7 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
                                   ensure_ascii=False).encode("utf-8") + b"\n"
         insert_officer(c, officer, values, hashlib.sha256(record_bytes).hexdigest(), now)
         if draft_id:
-            c.execute("DELETE FROM officer_drafts WHERE draft_id=?", (draft_id,))
+            repo.delete_draft(c, draft_id)
         # render and write inside the transaction: a failure leaves no register entry
         pdf = render_nomination(schema, values, env=ctx.env, officer_id=oid,
                                 values_sha256=digest, self_nominated=self_nom)
@@ -368,16 +348,11 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
 
 
 def _with_id(o: Officer, oid: str) -> Officer:
-    from dataclasses import replace
-
     return replace(o, officer_id=oid)
 
 
 def render_existing(ctx: AppContext, ref: str) -> bytes:
     """Re-render an officer's form from the register (e.g. after the verification meeting)."""
-    from smki_desktop.render.pdf import render_nomination
-    from smki_desktop.services.officers import form_values, get_officer
-
     o = get_officer(ctx, ref)
     schemas = {s.form_id: s for s in all_schemas()}
     if o.form_id not in schemas:
@@ -393,43 +368,33 @@ def render_existing(ctx: AppContext, ref: str) -> bytes:
 def save_draft(ctx: AppContext, wiz: NominationWizard) -> str:
     draft = wiz.to_draft()
     did = wiz.draft_id or uuid.uuid4().hex[:12]
-    with ctx.db.transaction() as c:
-        c.execute(
-            "INSERT INTO officer_drafts(draft_id, environment, form, version, data, updated) "
-            "VALUES(?,?,?,?,?,?) ON CONFLICT(draft_id) DO UPDATE SET data=excluded.data, "
-            "updated=excluded.updated",
-            (did, ctx.env.value, draft["form"], draft["version"], json.dumps(draft),
-             ctx.clock.now().isoformat()))
+    repo.save_draft(ctx.db, did, ctx.env.value, draft["form"], draft["version"],
+                    json.dumps(draft), ctx.clock.now().isoformat())
     wiz.draft_id = did
     ctx.audit.record("officer.draft.save", {"draft_id": did, "form": draft["form"]})
     return did
 
 
 def list_drafts(ctx: AppContext) -> list[dict[str, Any]]:
-    rows = ctx.db.conn().execute(
-        "SELECT * FROM officer_drafts WHERE environment=? ORDER BY updated DESC",
-        (ctx.env.value,)).fetchall()
     out = []
-    for r in rows:
-        data = json.loads(r["data"])
+    for r in repo.list_drafts(ctx.db, ctx.env.value):
+        data = json.loads(r.data)
         name = data.get("values", {}).get("nominee.name", "")
-        out.append({"draft_id": r["draft_id"], "form": r["form"], "version": r["version"],
-                    "nominee": name, "updated": r["updated"]})
+        out.append({"draft_id": r.draft_id, "form": r.form, "version": r.version,
+                    "nominee": name, "updated": r.updated})
     return out
 
 
 def resume_draft(ctx: AppContext, draft_id: str) -> NominationWizard:
-    row = ctx.db.conn().execute(
-        "SELECT * FROM officer_drafts WHERE draft_id=? AND environment=?",
-        (draft_id, ctx.env.value)).fetchone()
+    row = repo.get_draft(ctx.db, ctx.env.value, draft_id)
     if row is None:
         raise NotFound(f"No nomination draft {draft_id!r} in the {ctx.env.label} environment.")
-    return NominationWizard.from_draft(load_forms(), json.loads(row["data"]), draft_id)
+    return NominationWizard.from_draft(load_forms(), json.loads(row.data), draft_id)
 
 
 def delete_draft(ctx: AppContext, draft_id: str) -> None:
     with ctx.db.transaction() as c:
-        c.execute("DELETE FROM officer_drafts WHERE draft_id=?", (draft_id,))
+        repo.delete_draft(c, draft_id)
     ctx.audit.record("officer.draft.delete", {"draft_id": draft_id})
 
 

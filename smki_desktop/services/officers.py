@@ -43,7 +43,7 @@ from smki_desktop.core.register import Standing, apply_change, change_body
 from smki_desktop.resources_path import resource
 from smki_desktop.services import simulator_control
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.credentials import (
+from smki_desktop.services.credential_store import (
     find_credential,
     register_id_of,
     verify_credential_signature,

@@ -9,18 +9,19 @@ trusts a simulator's hierarchy.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core import ws_xml as W
+from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.core.keys import key_id_for_spki
 from smki_desktop.core.portal_ports import (
     BatchState,
     IssuedItem,
@@ -30,294 +31,66 @@ from smki_desktop.core.portal_ports import (
     Throttled,
 )
 from smki_desktop.core.schedule import RateRules, Scheduler, next_processing_start
+from smki_desktop.crypto.der import to_der
 from smki_desktop.crypto.lint import extract_fields
-from smki_desktop.portal.outbox import Outbox, OutboxItem
-from smki_desktop.portal.ws_client import (
-    ADHOC_PATH,
-    DEFAULT_DEADLINE,
-    ClientTls,
-    Endpoint,
-    WsPortal,
-    WsRepository,
-    check_batch_answer,
+from smki_desktop.portal.offline import (
+    Answer,
+    BundleEntry,
+    read_answer_bundle,
+    read_request_bundle,
+    write_answer_bundle,
+    write_request_bundle,
 )
+from smki_desktop.portal.outbox import Outbox, OutboxItem, new_ref
+from smki_desktop.portal.upload import org_paste_text
+from smki_desktop.portal.ws_client import WsPortal, check_batch_answer
 from smki_desktop.services import (
+    certificates,
     crossing,
     org_csr_approval,
     revocation_state,
-    simulator_control,
 )
-from smki_desktop.services.credentials import require_credential
+from smki_desktop.services.context import AppContext
+from smki_desktop.services.credential_store import require_credential
+from smki_desktop.services.crossing import SIMULATOR_MARKER_POLICY
 
-if TYPE_CHECKING:
-    from smki_desktop.core.audit import AuditEntry
-    from smki_desktop.services.context import AppContext
+# The endpoint and its adapters live in services/portal_endpoint.py; these names stay
+# importable from here for the faces and tests that use them.
+from smki_desktop.services.portal_endpoint import (
+    ADHOC_PATH_SETTING,
+    API_KEY_SECRET,
+    DEADLINE_SETTING,
+    ENROLMENT_SECRET,
+    SIMULATOR_ISSUE_RATE,
+    EndpointRecord,
+    adhoc_path,
+    client_tls,
+    configured_endpoint,
+    deadline,
+    endpoint,
+    is_simulator_anchor,
+    open_portal,
+    open_repository,
+    repository_warning,
+    scheduler,
+    set_api_key,
+    set_endpoint,
+    set_portal_setting,
+    simulator_batch_eta,
+    simulator_step,
+)
+from smki_desktop.services.trust import trust_anchors
+from smki_desktop.store.repos import cert_records
 
-API_KEY_SECRET = "portal-api-key"
-ENROLMENT_SECRET = "portal-enrolment-token"
+__all__ = [
+    "ADHOC_PATH_SETTING", "API_KEY_SECRET", "DEADLINE_SETTING", "ENROLMENT_SECRET",
+    "SIMULATOR_ISSUE_RATE", "SIMULATOR_MARKER_POLICY", "EndpointRecord", "adhoc_path",
+    "client_tls", "configured_endpoint", "deadline", "endpoint", "is_simulator_anchor",
+    "open_portal", "open_repository", "repository_warning", "scheduler", "set_api_key",
+    "set_endpoint", "set_portal_setting", "simulator_batch_eta", "simulator_step",
+]
+
 RETRY_DELAYS = (30, 120, 600, 3600)  # seconds between re-sends after transient failures
-SIMULATOR_MARKER_POLICY = "1.3.6.1.4.1.55555.1.99.1"
-
-
-# ------------------------------------------------------------------------------ endpoints
-@dataclass(frozen=True)
-class EndpointRecord:
-    environment: Environment
-    source: str  # 'simulator' | 'configured'
-    endpoint: Endpoint
-    state_dir: str | None
-
-
-def is_simulator_anchor(pem_or_der: bytes) -> bool:
-    cert = _load_cert(pem_or_der, "Trust anchor")
-    try:
-        pol = cert.extensions.get_extension_for_class(x509.CertificatePolicies).value
-    except x509.ExtensionNotFound:
-        return False
-    return any(p.policy_identifier.dotted_string == SIMULATOR_MARKER_POLICY for p in pol)
-
-
-def _load_cert(data: bytes, what: str) -> x509.Certificate:
-    try:
-        if data.lstrip().startswith(b"-----"):
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
-        raise InputError(f"{what}: not an X.509 certificate ({exc}).") from None
-
-
-def configured_endpoint(ctx: AppContext) -> EndpointRecord | None:
-    r = ctx.db.conn().execute("SELECT * FROM portal_endpoints WHERE environment=?",
-                              (ctx.env.value,)).fetchone()
-    if r is None:
-        return None
-    if r["source"] == "simulator" and ctx.env is not Environment.TEST:
-        raise Refusal("The Live environment has a simulator endpoint recorded; Live never uses "
-                      "the simulator. Configure the DCC's endpoint.")
-    return EndpointRecord(Environment(r["environment"]), r["source"],
-                          Endpoint(r["portal_url"], r["repository_url"],
-                                   bytes(r["trust_anchor"])), r["state_dir"])
-
-
-def set_endpoint(ctx: AppContext, portal_url: str, repository_url: str,
-                 trust_anchor: bytes) -> AuditEntry:
-    """Configure the DCC endpoint and pin its trust anchor for this environment. Both URLs are
-    bases (the interfaces' paths are appended). The repository may be plain `http://` in Test
-    only (a DCC Boxed on a test network listens so, port 8083): `repository_warning` says so
-    each time it is used."""
-    portal_url, repository_url = portal_url.strip().rstrip("/"), repository_url.strip().rstrip("/")
-    if not portal_url.startswith("https://"):
-        raise InputError(f"Portal URL: {portal_url!r} must start with https://.")
-    if repository_url.startswith("http://"):
-        if ctx.env is not Environment.TEST:
-            raise Refusal(f"Repository URL: {repository_url!r} is plain http://, which only the "
-                          f"Test environment allows (a DCC Boxed); the {ctx.env.label} "
-                          "environment needs https://.")
-    elif not repository_url.startswith("https://"):
-        raise InputError(f"Repository URL: {repository_url!r} must start with https:// (or, "
-                         "in Test only, http://).")
-    for name, url in (("Portal URL", portal_url), ("Repository URL", repository_url)):
-        if "?" in url or "#" in url or any(c.isspace() for c in url):
-            raise InputError(f"{name}: {url!r} must be a base address (no query, no spaces).")
-    cert = _load_cert(trust_anchor, "Trust anchor")
-    if ctx.env is Environment.LIVE and is_simulator_anchor(trust_anchor):
-        raise Refusal("This trust anchor belongs to an SMKI Desktop simulator (a Test "
-                      "hierarchy); the Live environment refuses it.")
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    with ctx.db.transaction() as c:
-        c.execute(
-            "INSERT INTO portal_endpoints(environment, source, portal_url, repository_url,"
-            " trust_anchor, state_dir, pid, updated) VALUES (?,?,?,?,?,NULL,NULL,?) "
-            "ON CONFLICT(environment) DO UPDATE SET source=excluded.source, "
-            "portal_url=excluded.portal_url, repository_url=excluded.repository_url, "
-            "trust_anchor=excluded.trust_anchor, state_dir=NULL, pid=NULL, "
-            "updated=excluded.updated",
-            (ctx.env.value, "configured", portal_url, repository_url, pem,
-             ctx.clock.now().isoformat()))
-    return ctx.audit.record("portal.endpoint.set", {"portal_url": portal_url,
-                                                    "repository_url": repository_url,
-                                                    "anchor": cert.subject.rfc4514_string()},
-                            {"trust_anchor": pem})
-
-
-def repository_warning(ctx: AppContext, rec: EndpointRecord | None = None) -> str | None:
-    """A warning when the repository is reached over plain HTTP (Test only)."""
-    rec = rec or configured_endpoint(ctx)
-    if rec is not None and rec.endpoint.repository_url.startswith("http://"):
-        return (f"The repository {rec.endpoint.repository_url} is plain HTTP (allowed in Test "
-                "for a DCC Boxed): the API key and the answers travel unencrypted.")
-    return None
-
-
-def endpoint(ctx: AppContext) -> EndpointRecord:
-    """The endpoint to use now: the configured one, else (Test only) the simulator, started on
-    demand."""
-    rec = configured_endpoint(ctx)
-    if rec is not None and rec.source == "configured":
-        _check_anchor(ctx, rec.endpoint.trust_anchor_pem)
-        if ctx.env is not Environment.TEST and not rec.endpoint.repository_url.startswith(
-                "https://"):
-            raise Refusal(f"The {ctx.env.label} environment reaches the repository over "
-                          "https:// only; set the endpoint again.")
-        return rec
-    if ctx.env is Environment.LIVE:
-        raise NotFound("No DCC portal endpoint is configured for the Live environment: set "
-                       "it in Settings > Portal (URL and the DCC's trust anchor).")
-    info = simulator_control.start(ctx)
-    _trust_simulator(ctx, info.state_dir)
-    return EndpointRecord(ctx.env, "simulator", Endpoint(info.portal_url, info.repository_url,
-                                                         info.trust_anchor_pem),
-                          str(info.state_dir))
-
-
-def _trust_simulator(ctx: AppContext, state_dir: Path) -> None:
-    """Test only: the simulator's CAs become Test trust anchors so that the certificates it
-    issues pass the acceptance check's chain verification (idempotent)."""
-    try:
-        from smki_desktop.services.certificates import add_trust_anchor, trust_anchors
-    except ImportError:  # the certificates service is not installed
-        return
-    pems = (state_dir / "ca-chain.pem").read_bytes()
-    have = {c.fingerprint(hashes.SHA256()) for c in trust_anchors(ctx)}
-    for cert in x509.load_pem_x509_certificates(pems):
-        if cert.fingerprint(hashes.SHA256()) not in have:
-            add_trust_anchor(ctx, cert.public_bytes(serialization.Encoding.PEM),
-                             source="simulator")
-
-
-def _check_anchor(ctx: AppContext, pem: bytes) -> None:
-    if ctx.env is Environment.LIVE and is_simulator_anchor(pem):
-        raise Refusal("The Live environment refuses a simulator's trust anchor.")
-
-
-# ------------------------------------------------------------------------------ adapters
-def client_tls(ctx: AppContext) -> ClientTls:
-    cred = require_credential(ctx, "web-service")
-    d = ctx.paths.feature_dir("portal")
-    cert_path = d / f"client-{cred.serial}.pem"
-    if not cert_path.exists():
-        from smki_desktop.store.atomic import write_atomic
-
-        write_atomic(cert_path, cred.certificate.public_bytes(serialization.Encoding.PEM),
-                     overwrite=True)
-    key_path, password = ctx.keystore.tls_material(cred.key_id)
-    return ClientTls(cert_path, Path(key_path), password)
-
-
-def scheduler(ctx: AppContext, rules: RateRules | None = None) -> Scheduler:
-    """The rate-rule scheduler with its state kept in the database (survives restarts)."""
-
-    def load(name: str) -> datetime | None:
-        r = ctx.db.conn().execute("SELECT last_at FROM portal_rate_state WHERE environment=? "
-                                  "AND name=?", (ctx.env.value, name)).fetchone()
-        return datetime.fromisoformat(r["last_at"]) if r else None
-
-    def save(name: str, at: datetime) -> None:
-        with ctx.db.transaction() as c:
-            c.execute("INSERT INTO portal_rate_state(environment, name, last_at) VALUES (?,?,?)"
-                      " ON CONFLICT(environment, name) DO UPDATE SET last_at=excluded.last_at",
-                      (ctx.env.value, name, at.isoformat()))
-
-    return Scheduler(ctx.clock, rules, load=load, save=save)
-
-
-def open_portal(ctx: AppContext, *, timeout: float = 30.0, retries: int = 2) -> WsPortal:
-    rec = endpoint(ctx)
-    rules = None
-    if rec.source == "simulator":
-        # the simulator runs a batch in seconds (`batch_step` a stage), not overnight: polls
-        # are spaced by its stage time instead of the DCC's hour (the DCC keeps the hour)
-        step = _simulator_step(ctx)
-        rules = RateRules(batch_poll_interval=timedelta(seconds=max(step, 0.05)))
-    return WsPortal(rec.endpoint, client_tls(ctx), scheduler=scheduler(ctx, rules),
-                    timeout=timeout, retries=retries, deadline=deadline(ctx),
-                    adhoc_path=adhoc_path(ctx))
-
-
-DEADLINE_SETTING = "portal.deadline"
-ADHOC_PATH_SETTING = "portal.adhoc_path"
-
-
-def deadline(ctx: AppContext) -> float:
-    """The total time one call to the DCC may take, retries included (seconds; default 60)."""
-    raw = ctx.setting(DEADLINE_SETTING)
-    if raw is None:
-        return DEFAULT_DEADLINE
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not 0.1 <= value <= 3600:
-        raise InputError(f"Setting {DEADLINE_SETTING} = {raw!r}: give seconds between 0.1 and "
-                         "3600.")
-    return value
-
-
-def adhoc_path(ctx: AppContext) -> str:
-    """The ad hoc Device CSR web service's path under the portal base (the SMKI User Guide
-    gives it; AppM does not): setting `portal.adhoc_path`, default `ADHOC_PATH`."""
-    raw = (ctx.setting(ADHOC_PATH_SETTING) or ADHOC_PATH).strip()
-    if not raw.startswith("/") or any(c.isspace() or c in "?#" for c in raw) or len(raw) > 200:
-        raise InputError(f"Setting {ADHOC_PATH_SETTING} = {raw!r}: give a path such as "
-                         f"{ADHOC_PATH} (starting with /, no query).")
-    return raw
-
-
-def set_portal_setting(ctx: AppContext, name: str, value: str) -> AuditEntry:
-    """Change `portal.deadline` or `portal.adhoc_path` (checked, audited)."""
-    if name not in (DEADLINE_SETTING, ADHOC_PATH_SETTING):
-        raise InputError(f"Unknown portal setting {name!r}: use {DEADLINE_SETTING} or "
-                         f"{ADHOC_PATH_SETTING}.")
-    old = ctx.setting(name)
-    ctx.set_setting(name, value.strip())
-    try:
-        deadline(ctx) if name == DEADLINE_SETTING else adhoc_path(ctx)
-    except InputError:
-        if old is None:
-            ctx.db.conn().execute("DELETE FROM settings WHERE name=?", (name,))
-        else:
-            ctx.set_setting(name, old)
-        raise
-    return ctx.audit.record("portal.setting.set", {"name": name, "value": value.strip()}, {})
-
-
-def _simulator_step(ctx: AppContext) -> float:
-    info = simulator_control.running(ctx)
-    return simulator_control.batch_step(info) if info is not None else 2.0
-
-
-SIMULATOR_ISSUE_RATE = 1000.0  # certificates a second the simulator issues (about; measured)
-_STAGES_LEFT = {"PENDING": 3, "QUEUED": 2, "PROCESSING": 1}
-
-
-def simulator_batch_eta(step: float, status: str, count: int) -> timedelta:
-    """How long until a simulator batch in `status` is likely COMPLETED: one `batch_step` for
-    each stage still ahead, plus the time to issue `count` certificates."""
-    stages = _STAGES_LEFT.get(status, 1)
-    return timedelta(seconds=stages * step + count / SIMULATOR_ISSUE_RATE + 0.05)
-
-
-def set_api_key(ctx: AppContext, key: str) -> AuditEntry:
-    """Keep the repository web service's API key (from the DCC) in this environment's keyring."""
-    key = key.strip()
-    if len(key) < 8 or any(ch.isspace() for ch in key):
-        raise InputError("API key: paste the key the DCC gave you (no spaces, 8+ characters).")
-    ctx.keystore.secrets.set(API_KEY_SECRET, key)
-    import hashlib
-
-    return ctx.audit.record("portal.api-key.set", {"fingerprint": hashlib.sha256(
-        key.encode()).hexdigest()[:16]}, {})
-
-
-def open_repository(ctx: AppContext, *, timeout: float = 30.0) -> WsRepository:
-    rec = endpoint(ctx)
-    key = ctx.keystore.secrets.get_optional(API_KEY_SECRET)
-    if not key:
-        raise NotFound(f"No repository API key in the {ctx.env.label} keyring: request the "
-                       "web-service credential first, or enter the API key the DCC gave you.",
-                       hint="credential.request.web-service")
-    return WsRepository(rec.endpoint, key, timeout=timeout, clock=ctx.clock,
-                        deadline=deadline(ctx))
 
 
 def outbox(ctx: AppContext) -> Outbox:
@@ -326,8 +99,6 @@ def outbox(ctx: AppContext) -> Outbox:
 
 # ------------------------------------------------------------------------------ enqueue
 def _csr_der(data: bytes, what: str) -> bytes:
-    from smki_desktop.crypto.der import to_der
-
     der = to_der(data, what)
     try:
         x509.load_der_x509_csr(der)
@@ -369,8 +140,6 @@ def submit_org_csr(ctx: AppContext, data: bytes, *, source: str = "",
     if authorisation:
         meta["authorisation"] = authorisation
     if channel == "browser-portal":
-        from smki_desktop.portal.upload import org_paste_text
-
         meta["paste_text"] = org_paste_text(der)
     item = ob.add("org-csr", der, meta)
     entry = ctx.audit.record("portal.submit", {"kind": "org-csr", "ref": item.ref,
@@ -403,24 +172,15 @@ def _require_party_csr(ctx: AppContext, der: bytes, what: str) -> None:
 
 def _browser_portal_check(ctx: AppContext, ob: Outbox, item: OutboxItem) -> bool:
     """Complete a hand-submitted Organisation CSR once its certificate has been imported."""
-    from cryptography.hazmat.primitives import serialization as ser
-
-    from smki_desktop.core.keys import key_id_for_spki
-
     spki = x509.load_der_x509_csr(item.payload).public_key().public_bytes(
-        ser.Encoding.DER, ser.PublicFormat.SubjectPublicKeyInfo)
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     key_id = key_id_for_spki(spki)
-    try:
-        row = ctx.db.conn().execute(
-            "SELECT der, status FROM certificates WHERE key_id=? AND environment=? "
-            "ORDER BY cert_id DESC LIMIT 1", (key_id, ctx.env.value)).fetchone()
-    except sqlite3.OperationalError:  # the certificates component is not installed
-        return False
+    row = cert_records.latest_for_key(ctx.db, ctx.env.value, key_id)
     if row is None:
         ob.mark_polled(item.ref, "PASTE_IN_PORTAL", ctx.clock.now() + timedelta(hours=1))
         return False
-    meta = dict(item.meta, certificate={"imported": True, "status": row["status"]})
-    ob.mark_done(item.ref, "COMPLETED", bytes(row["der"]), meta)
+    meta = dict(item.meta, certificate={"imported": True, "status": row.status})
+    ob.mark_done(item.ref, "COMPLETED", row.der, meta)
     return True
 
 
@@ -428,8 +188,6 @@ def enqueue_device_batch(ctx: AppContext, csrs: list[tuple[str, bytes]],
                          meta: dict[str, Any] | None = None) -> OutboxItem:
     """Store a Device CSR batch (DeviceCSR ID, DER) for the web service; issue 5 calls this."""
     ob = outbox(ctx)
-    from smki_desktop.portal.outbox import new_ref
-
     ref = new_ref("device-batch")
     payload = W.SubmitCSRBatch(ref, tuple(csrs)).build()  # validates ids and sizes
     item = ob.add("device-batch", payload, dict(meta or {}, count=len(csrs)), ref=ref)
@@ -462,7 +220,7 @@ def _first_poll_at(ctx: AppContext, rec_source: str, kind: str, count: int = 0) 
     now = ctx.clock.now()
     if rec_source == "simulator":
         if kind == "device-batch":  # when the simulator should have finished it
-            return now + simulator_batch_eta(_simulator_step(ctx), "PENDING", count)
+            return now + simulator_batch_eta(simulator_step(ctx), "PENDING", count)
         return now  # the simulator answers Organisation CSRs at once
     if kind == "device-batch":
         return next_processing_start(RateRules(), now) + timedelta(hours=1)
@@ -708,7 +466,7 @@ def _poll_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
                 ob.mark_failed(item.ref, f"Batch {state.status} ({why})", state.status)
             return True
         if source == "simulator":  # still running: ask again when it should be done
-            wait = simulator_batch_eta(_simulator_step(ctx), state.status,
+            wait = simulator_batch_eta(simulator_step(ctx), state.status,
                                        int(item.meta.get("count", 0)))
         else:
             wait = RateRules().batch_poll_interval
@@ -726,18 +484,10 @@ def batch_results(ctx: AppContext, ref: str) -> list[IssuedItem]:
 
 
 def import_issued(ctx: AppContext, der: bytes, item: OutboxItem) -> dict[str, Any]:
-    """Hand an issued certificate to the certificate acceptance check (issue 3's service)."""
-    try:
-        from smki_desktop.services import certificates
-    except ImportError:
-        return {"imported": False, "why": "the certificate import service is not installed"}
+    """Hand an issued certificate to the certificate acceptance check."""
     result = certificates.import_certificate(ctx, der)
-    out: dict[str, Any] = {"imported": True}
-    for name in ("accepted", "status", "verdict", "serial", "findings", "message"):
-        if hasattr(result, name):
-            value = getattr(result, name)
-            out[name] = value if isinstance(value, str | int | bool | type(None)) else str(value)
-    return out
+    return {"imported": True, "accepted": result.accepted, "status": result.status,
+            "message": result.message}
 
 
 def status(ctx: AppContext, ref: str | None = None) -> list[OutboxItem]:
@@ -761,10 +511,7 @@ def dump_json(items: list[OutboxItem]) -> str:
 def export_offline(ctx: AppContext, folder: Path) -> Path:
     """Write every waiting request (queued to send, submitted to poll) as a bundle signed with
     the ARO's file-signing credential, for a machine with no connection."""
-    from smki_desktop.portal.offline import BundleEntry, write_request_bundle
-    from smki_desktop.services.credentials import require_credential as need
-
-    cred = need(ctx, "file-signing")
+    cred = require_credential(ctx, "file-signing")
     ob = outbox(ctx)
     entries = [BundleEntry(i.ref, i.kind, i.kind, None, i.payload) for i in ob.items(["queued"])]
     entries += [BundleEntry(i.ref, "poll", i.kind, i.server_id, b"")
@@ -780,16 +527,7 @@ def export_offline(ctx: AppContext, folder: Path) -> Path:
 def relay_offline(ctx: AppContext, bundle: Path, out_folder: Path) -> Path:
     """On a connected machine: verify a request bundle, send its requests (same client
     references: a second relay is harmless) and write the answers bundle."""
-    from smki_desktop.portal.offline import Answer, read_request_bundle, write_answer_bundle
-
-    anchors = []
-    try:
-        from smki_desktop.services.certificates import trust_anchors
-
-        anchors = trust_anchors(ctx)
-    except ImportError:
-        pass
-    entries, signer = read_request_bundle(bundle, ctx.env, trust_anchors=anchors)
+    entries, signer = read_request_bundle(bundle, ctx.env, trust_anchors=trust_anchors(ctx))
     p = open_portal(ctx)
     answers: list[Answer] = []
     try:
@@ -810,8 +548,6 @@ def relay_offline(ctx: AppContext, bundle: Path, out_folder: Path) -> Path:
 
 
 def _relay_one(p: WsPortal, e: Any) -> Any:
-    from smki_desktop.portal.offline import Answer
-
     if e.kind == "org-csr":
         st = p.submit_org_csr(e.ref, e.payload)
         state = "failed" if st.status == "REJECTED" else "submitted"
@@ -842,8 +578,6 @@ def _relay_one(p: WsPortal, e: Any) -> Any:
 
 def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
     """Read an answers bundle back into the outbox (and import issued certificates)."""
-    from smki_desktop.portal.offline import read_answer_bundle
-
     ob = outbox(ctx)
     changed: list[OutboxItem] = []
     answers = read_answer_bundle(folder, ctx.env)

@@ -19,7 +19,9 @@ from smki_desktop.core.portal_ports import Rejected, RepoEntry
 from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.core.ws_xml import XmlMessageError
 from smki_desktop.services import certificates, portal, revocation_state
-from smki_desktop.services.credentials import apply_credential_crl
+from smki_desktop.services.credential_store import apply_credential_crl
+from smki_desktop.services.trust import trust_anchors
+from smki_desktop.store.atomic import write_atomic
 
 if TYPE_CHECKING:
     from smki_desktop.core.audit import AuditEntry
@@ -105,17 +107,6 @@ class CrlResult:
                 "path": self.path}
 
 
-def _candidates(ctx: AppContext) -> list[x509.Certificate]:
-    out: list[x509.Certificate] = []
-    try:
-        from smki_desktop.services.certificates import trust_anchors
-
-        out += trust_anchors(ctx)
-    except ImportError:
-        pass
-    return out
-
-
 def _iki_crl(ctx: AppContext, repo: Any) -> bytes | None:
     """The IKI CA's CRL, where the repository publishes one (the simulator does; the DCC's
     address for it is not published [U], so a 404 there is not an error)."""
@@ -148,7 +139,7 @@ def fetch_crl(ctx: AppContext) -> CrlResult:
     except ValueError as exc:
         raise InputError(f"The repository's CRL is not a DER CRL: {exc}.") from None
     verified_by = None
-    for ca in _candidates(ctx):
+    for ca in trust_anchors(ctx):
         if ca.subject == crl.issuer:
             try:
                 if crl.is_signature_valid(ca.public_key()):  # type: ignore[arg-type]
@@ -159,8 +150,6 @@ def fetch_crl(ctx: AppContext) -> CrlResult:
     if verified_by is None:
         raise NotFound(f"The CRL from {crl.issuer.rfc4514_string()} does not verify against "
                        "any trust anchor of this environment (add the Organisation CA).")
-    from smki_desktop.store.atomic import write_atomic
-
     path = ctx.paths.feature_dir("repository") / "organisation.crl"
     write_atomic(path, der, overwrite=True)
     revoked = [r.serial_number for r in crl]

@@ -20,8 +20,8 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Ambiguous, NotFound, Refusal, SmkiError
 from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.resources_path import resource
-from smki_desktop.services.certificates import trust_anchors
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.trust import trust_anchors
 from smki_desktop.store.repos.approvals import ApprovalsRepo, RequestRow, SignatureRow
 from smki_desktop.store.repos.certificates import CertificateStatusRepo
 

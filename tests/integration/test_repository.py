@@ -10,7 +10,7 @@ import pytest
 from cryptography import x509
 
 from smki_desktop.core.errors import InputError, NotFound
-from smki_desktop.services import portal, repository, simulator_control
+from smki_desktop.services import portal, portal_endpoint, repository, simulator_control
 from tests.integration.portal_helpers import device_csrs, enrolled, org_csr
 
 
@@ -74,7 +74,7 @@ def test_missing_api_key_and_unverifiable_crl(ctx, sim, monkeypatch) -> None:
     enrolled(ctx)  # a new enrolment brings a new key
     # without the simulator's CAs among the Test anchors, the CRL cannot be verified
     ctx.db.conn().execute("DELETE FROM trust_anchors")
-    monkeypatch.setattr(portal, "_trust_simulator", lambda ctx, d: None)
+    monkeypatch.setattr(portal_endpoint, "_trust_simulator", lambda ctx, d: None)
     with pytest.raises(NotFound, match="does not verify against any trust anchor"):
         repository.fetch_crl(ctx)
 

@@ -1,0 +1,239 @@
+"""Credentials the DCC issued to this installation: the web-service client credential
+(RSA-2048, mutual TLS) and an ARO's file-signing credential. Find, list, record and import them,
+verify a signature made with one, and apply the credential CRL. Requesting a new one is
+services/credentials.py (above the portal); this module is below the portal, the officers and
+identity, which all need to find a credential."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.core.keys import KeyUsage, key_id_for_spki
+from smki_desktop.crypto.cms import verify_detached
+from smki_desktop.services import crossing
+from smki_desktop.services.context import AppContext
+from smki_desktop.services.trust import trust_anchors
+from smki_desktop.store.repos import credentials as repo
+from smki_desktop.store.repos.credential_status import RevokedCredentialsRepo
+
+PURPOSES = ("web-service", "file-signing")
+
+
+@dataclass(frozen=True)
+class Credential:
+    key_id: str
+    certificate: x509.Certificate
+    purpose: str
+    environment: Environment
+    serial: str
+    issuer: str
+    subject: str
+    not_before: datetime
+    not_after: datetime
+
+    def valid_at(self, at: datetime) -> bool:
+        return self.not_before <= at <= self.not_after
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key_id": self.key_id, "purpose": self.purpose,
+                "environment": self.environment.value, "serial": self.serial,
+                "issuer": self.issuer, "subject": self.subject,
+                "not_before": self.not_before.isoformat(),
+                "not_after": self.not_after.isoformat()}
+
+
+def register_id_of(cert: x509.Certificate) -> str:
+    """The officer register id a file-signing credential's subject names (serialNumber), ''
+    when none."""
+    attrs = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    return str(attrs[0].value).strip() if attrs else ""
+
+
+def ca_pool(ctx: AppContext) -> list[x509.Certificate]:
+    """CA certificates that may link a credential to an anchor: the anchors and the CA chain the
+    simulator handed out with a credential (Test)."""
+    pool = trust_anchors(ctx)
+    chain_file = ctx.paths.feature_dir("portal") / "simulator-ca-chain.pem"
+    if ctx.env is Environment.TEST and chain_file.is_file():
+        with contextlib.suppress(ValueError, OSError):
+            pool += [c for c in x509.load_pem_x509_certificates(chain_file.read_bytes())
+                     if c not in pool]
+    return pool
+
+
+def verify_credential_signature(ctx: AppContext, data: bytes, signature: bytes,
+                                at: datetime) -> tuple[str, x509.Certificate]:
+    """Verify a detached CMS signature over `data` whose signer's credential chains to this
+    environment's trust anchors (at `at`); return the register id it names and the
+    certificate. SignatureInvalid / SignerUntrusted otherwise."""
+    v = verify_detached(data, signature, trust_anchors=trust_anchors(ctx), at=at,
+                        extra_certs=ca_pool(ctx))
+    cert = v.signer_certificate
+    if cert is None:
+        raise Refusal("The signature names no signer certificate.")
+    return register_id_of(cert), cert
+
+
+def _issuer_key(name: x509.Name) -> str:
+    return name.rfc4514_string()
+
+
+def apply_credential_crl(ctx: AppContext, der: bytes) -> list[str]:
+    """Record the credentials an IKI CRL lists as revoked, after verifying the CRL against a
+    trust anchor of this environment; returns the serials newly recorded."""
+    crl = x509.load_der_x509_crl(der)
+    issuer = next((a for a in ca_pool(ctx) if a.subject == crl.issuer), None)
+    try:
+        ok = issuer is not None and crl.is_signature_valid(
+            issuer.public_key())  # type: ignore[arg-type]
+    except TypeError:
+        ok = False
+    if not ok:
+        raise Refusal(f"The credential CRL from {crl.issuer.rfc4514_string()} does not verify "
+                      f"against a {ctx.env.label} trust anchor; nothing was recorded.")
+    entries = [(f"{r.serial_number:X}", r.revocation_date_utc.isoformat()) for r in crl]
+    new = RevokedCredentialsRepo(ctx.db, ctx.env.value).add(
+        _issuer_key(crl.issuer), entries, hashlib.sha256(der).hexdigest())
+    if new:
+        ctx.audit.record("credential.crl", {"issuer": crl.issuer.rfc4514_string(),
+                                            "revoked": [s for s, _ in entries]}, {"crl": der})
+        return [s for s, _ in entries]
+    return []
+
+
+def check_not_revoked(ctx: AppContext, cert: x509.Certificate) -> None:
+    """Refuse a credential its issuer's CRL (as last fetched) lists as revoked."""
+    at = RevokedCredentialsRepo(ctx.db, ctx.env.value).revoked_at(
+        _issuer_key(cert.issuer), f"{cert.serial_number:X}")
+    if at:
+        raise Refusal(f"Rule: an officer acts only through a credential that is not revoked; "
+                      f"credential {cert.serial_number:X} ({cert.subject.rfc4514_string()}) "
+                      f"was revoked by {cert.issuer.rfc4514_string()} at {at}.")
+
+
+def check_purpose(purpose: str) -> str:
+    p = purpose.strip().lower()
+    if p not in PURPOSES:
+        raise InputError(f"Purpose: {purpose!r} is not a credential purpose; use "
+                         "web-service or file-signing.", hint="field.purpose")
+    return p
+
+
+def _row_to_credential(row: repo.CredentialRow) -> Credential:
+    cert = x509.load_der_x509_certificate(row.certificate)
+    return Credential(
+        key_id=row.key_id, certificate=cert, purpose=row.purpose,
+        environment=Environment(row.environment), serial=row.serial,
+        issuer=row.issuer, subject=row.subject,
+        not_before=datetime.fromisoformat(row.not_before),
+        not_after=datetime.fromisoformat(row.not_after),
+    )
+
+
+def list_credentials(ctx: AppContext, purpose: str | None = None) -> list[Credential]:
+    return [_row_to_credential(r) for r in repo.list_credentials(
+        ctx.db, ctx.env.value, check_purpose(purpose) if purpose else None)]
+
+
+def find_credential(ctx: AppContext, purpose: str, key_id: str | None = None) -> Credential | None:
+    """The newest credential for `purpose` (`web-service` | `file-signing`) of this environment
+    that is valid now, optionally for one key (full id or a prefix of 8+ hex digits)."""
+    purpose = check_purpose(purpose)
+    now = ctx.clock.now()
+    for cred in list_credentials(ctx, purpose):
+        if key_id and not cred.key_id.startswith(key_id.lower()):
+            continue
+        if cred.environment is not ctx.env:  # defence in depth: rows carry the environment
+            continue
+        if cred.valid_at(now):
+            return cred
+    return None
+
+
+def require_credential(ctx: AppContext, purpose: str, key_id: str | None = None) -> Credential:
+    cred = find_credential(ctx, purpose, key_id)
+    if cred is None:
+        raise NotFound(
+            f"No valid {purpose} credential in the {ctx.env.label} environment. Request a "
+            f"{purpose} credential first.", hint=f"credential.request.{purpose}")
+    return cred
+
+
+def _name(n: x509.Name) -> str:
+    return n.rfc4514_string()
+
+
+def record_credential(ctx: AppContext, cert: x509.Certificate, purpose: str, key_id: str,
+                      *, source: str) -> Credential:
+    """Store an issued credential certificate (idempotent on issuer + serial) and audit it."""
+    purpose = check_purpose(purpose)
+    serial = f"{cert.serial_number:X}"
+    issuer = _name(cert.issuer)
+    der = cert.public_bytes(serialization.Encoding.DER)
+    now = ctx.clock.now().astimezone(UTC)
+    existing = repo.add(ctx.db, repo.CredentialRow(
+        ctx.env.value, purpose, key_id, der, issuer, serial, _name(cert.subject),
+        cert.not_valid_before_utc.isoformat(), cert.not_valid_after_utc.isoformat()),
+        now.isoformat())
+    if existing is not None:
+        if existing.key_id != key_id or existing.purpose != purpose:
+            raise Refusal(f"Certificate {issuer} serial {serial} is already recorded as the "
+                          f"{existing.purpose} credential of key {existing.key_id[:16]}.")
+        return _row_to_credential(existing)
+    ctx.audit.record("credential.import", {"purpose": purpose, "key_id": key_id,
+                                           "serial": serial, "issuer": issuer, "source": source},
+                     {"certificate": der})
+    cred = find_credential(ctx, purpose, key_id)
+    if cred is not None and cred.serial == serial:
+        return cred
+    row = repo.get(ctx.db, ctx.env.value, issuer, serial)
+    assert row is not None
+    return _row_to_credential(row)
+
+
+def import_credential(ctx: AppContext, data: bytes, purpose: str | None = None) -> Credential:
+    """Import a credential certificate the DCC issued for one of our keys."""
+    try:
+        cert = (x509.load_pem_x509_certificate(data) if data.lstrip().startswith(b"-----")
+                else x509.load_der_x509_certificate(data))
+    except ValueError as exc:
+        raise InputError(f"Credential file: not an X.509 certificate ({exc}).") from None
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    key_id = key_id_for_spki(spki)
+    # A credential for a key only the other environment holds, or carrying the other
+    # environment's marks, is refused naming both environments.
+    crossing.refuse_key_of_other_environment(ctx, key_id, "This credential")
+    crossing.refuse_foreign_certificate(ctx, cert, "This credential")
+    try:
+        info = ctx.keystore.get(key_id)
+    except NotFound:
+        raise Refusal("This certificate is for a key that is not in this environment's key "
+                      f"store (key id {key_id[:16]}).") from None
+    by_usage = {KeyUsage.CLIENT_AUTH: "web-service", KeyUsage.FILE_SIGNING: "file-signing"}
+    found = by_usage.get(info.usage)
+    if found is None:
+        raise Refusal(f"Key {info.short_id} has usage {info.usage.value}: not a credential key.")
+    if purpose and check_purpose(purpose) != found:
+        raise InputError(f"Purpose {purpose}: key {info.short_id} is a {found} key.",
+                         hint="field.purpose")
+    if ctx.env is Environment.LIVE:
+        try:
+            pol = cert.extensions.get_extension_for_class(x509.CertificatePolicies).value
+            if any(p.policy_identifier.dotted_string == crossing.SIMULATOR_MARKER_POLICY
+                   for p in pol):
+                raise Refusal("This certificate was issued by an SMKI Desktop simulator (Test); "
+                              "the Live environment refuses it.")
+        except x509.ExtensionNotFound:
+            pass
+    return record_credential(ctx, cert, found, key_id, source="file")

@@ -23,7 +23,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,9 +38,11 @@ from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext, EnvPaths
 from smki_desktop.services.csr import profile_for
-
-if TYPE_CHECKING:
-    from smki_desktop.services.devices import DeviceCsrMatch
+from smki_desktop.services.device_matching import (
+    DeviceCsrMatch,
+    file_device_certificate,
+    match_device_csr,
+)
 
 ACCEPTED = "accepted"
 TO_BE_REJECTED = "to-be-rejected"
@@ -225,8 +227,6 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
     key_row = c.execute("SELECT * FROM keys WHERE key_id=?", (f.key_id,)).fetchone()
     device = None
     if csr_row is None:
-        from smki_desktop.services.devices import match_device_csr
-
         device = match_device_csr(ctx, der)
     matched = True
     csr_id = None
@@ -339,8 +339,6 @@ def _file_device(tx: Any, device: DeviceCsrMatch | None, der: bytes, status: str
     again. Returns the row's new status, or None when the row was not changed."""
     if device is None or status not in (ACCEPTED, TO_BE_REJECTED):
         return None
-    from smki_desktop.services.devices import file_device_certificate
-
     row_status = "issued" if status == ACCEPTED else "mismatch"
     changed = file_device_certificate(tx, device, der, row_status, reasons,
                                       ctx.clock.now().isoformat())

@@ -1,14 +1,18 @@
 """Device CSR batch workflows, one module per user action:
 
-- `source`   reading a folder, zip, CSV or single file of Device CSRs
-- `validate` checking them (profile, signatures, batch rules, environment)
-- `package`  writing the SMKI Portal batch zips and recording the batch
-- `submit`   one web-service batch through the portal layer's outbox; `collect` its results
-- `results`  filing the DCC's answer (portal report + response zip, or web-service results)
-- `status`   batches with pick-up warnings, the Device CSR rows
-- `export`   the rows of a view as CSV (audited), the reject report
-- `testgen`  test devices (Test only)
-- `settings` the allowed device ranges
+- `source`     reading a folder, zip, CSV or single file of Device CSRs
+- `validation` checking them (profile, signatures, batch rules, environment): `validate`
+- `packaging`  writing the SMKI Portal batch zips and recording the batch: `package`
+- `submission` one web-service batch through the portal layer's outbox (`submit`), and
+               filing its results when finished (`collect`)
+- `results`    filing the DCC's answer (portal report + response zip, or web-service results)
+- `overview`   batches with pick-up warnings (`status`), the Device CSR rows (`csr_rows`)
+- `export`     the rows of a view as CSV (audited), the reject report
+- `testgen`    test devices (Test only)
+- `settings`   the allowed device ranges
+
+(The modules are named by noun so that no module is shadowed by the function re-exported
+under the verb.)
 
 Device CSR <-> certificate matching lives below this package, in `services/device_matching`
 (certificate import uses it too). The CSR checks run in worker processes
@@ -38,11 +42,7 @@ from smki_desktop.services.devices.export import (
     view_row,
     write_reject_report,
 )
-from smki_desktop.services.devices.package import PICKUP_DAYS, PackageResult, package
-from smki_desktop.services.devices.results import ImportResult, apply_batch_state, import_response
-from smki_desktop.services.devices.settings import device_ranges, set_device_ranges
-from smki_desktop.services.devices.source import SourceRead, read_source
-from smki_desktop.services.devices.status import (
+from smki_desktop.services.devices.overview import (
     PICKUP_WARN_DAYS,
     BatchStatus,
     CsrRow,
@@ -50,7 +50,11 @@ from smki_desktop.services.devices.status import (
     csr_rows,
     status,
 )
-from smki_desktop.services.devices.submit import SubmitResult, collect, submit
+from smki_desktop.services.devices.packaging import PICKUP_DAYS, PackageResult, package
+from smki_desktop.services.devices.results import ImportResult, apply_batch_state, import_response
+from smki_desktop.services.devices.settings import device_ranges, set_device_ranges
+from smki_desktop.services.devices.source import SourceRead, read_source
+from smki_desktop.services.devices.submission import SubmitResult, collect, submit
 from smki_desktop.services.devices.testgen import (
     KEYS_FILE,
     TEST_DEVICE_BASE,
@@ -60,7 +64,7 @@ from smki_desktop.services.devices.testgen import (
     next_test_eui,
     test_device_plan,
 )
-from smki_desktop.services.devices.validate import (
+from smki_desktop.services.devices.validation import (
     COUNTED_STATES,
     PENDING_STATES,
     ValidationResult,

@@ -15,7 +15,7 @@ from smki_desktop.core import device_batch as batch
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.spreadsheet import safe_cell
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.devices.status import CsrRow, csr_rows
+from smki_desktop.services.devices.overview import CsrRow, csr_rows
 from smki_desktop.store.atomic import write_atomic
 
 COLUMNS = ("Device EUI", "Usage", "Status", "Detail", "Source", "Entry")

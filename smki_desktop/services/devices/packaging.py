@@ -21,7 +21,7 @@ from smki_desktop.core.ports import NullProgress, ProgressSink
 from smki_desktop.portal import upload
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.devices.validate import ValidationResult, validate
+from smki_desktop.services.devices.validation import ValidationResult, validate
 from smki_desktop.store.repos import devices as repo
 
 PICKUP_DAYS = 30

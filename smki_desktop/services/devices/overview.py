@@ -10,7 +10,7 @@ from smki_desktop.core.errors import NotFound
 from smki_desktop.core.eui import Eui64
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.device_matching import STATUS_WORDS
-from smki_desktop.services.devices.validate import PENDING_STATES
+from smki_desktop.services.devices.validation import PENDING_STATES
 from smki_desktop.store.repos import devices as repo
 
 PICKUP_WARN_DAYS = 7

@@ -16,9 +16,9 @@ from smki_desktop.core.portal_ports import PortalError
 from smki_desktop.core.ports import ProgressSink
 from smki_desktop.services import crossing, portal
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.devices.package import new_batch_id, record_batch
+from smki_desktop.services.devices.packaging import new_batch_id, record_batch
 from smki_desktop.services.devices.results import ImportResult, apply_batch_state
-from smki_desktop.services.devices.validate import ValidationResult, validate
+from smki_desktop.services.devices.validation import ValidationResult, validate
 from smki_desktop.store.repos import devices as repo
 
 

@@ -11,7 +11,6 @@ row's detail is written from them.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -171,7 +170,7 @@ def match_device_csr(ctx: AppContext, cert_der: bytes) -> DeviceCsrMatch | None:
         dfacts.serial_hex, dfacts.issuer)
 
 
-def file_device_certificate(tx: sqlite3.Connection, m: DeviceCsrMatch, cert_der: bytes,
+def file_device_certificate(tx: repo.Tx, m: DeviceCsrMatch, cert_der: bytes,
                             status: str, reasons: Sequence[str], now: str) -> bool:
     """File a certificate imported on its own against its Device CSR row, in the caller's
     transaction, as `collect` files a DCC result: `issued` or `mismatch` with the same columns

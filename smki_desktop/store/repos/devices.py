@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 from smki_desktop.store.db import Database
 
+Tx = sqlite3.Connection
+"""The connection a `Database.transaction()` yields (writes take it; services name it `Tx` so
+that no SQLite type leaks upward)."""
+
 WAITING = ("packaged", "pending")
 """Row statuses still waiting for the DCC's answer."""
 
@@ -139,7 +143,7 @@ _UPDATE_RESULT = ("UPDATE device_csrs SET status=?, error_code=?, detail=?, cert
 # --- writes (in the caller's transaction) ------------------------------------------------------
 
 
-def insert_batch(c: sqlite3.Connection, b: NewBatch, status: str, csrs: Iterable[NewCsr]) -> None:
+def insert_batch(c: Tx, b: NewBatch, status: str, csrs: Iterable[NewCsr]) -> None:
     """Record a batch and its Device CSR rows, every row with `status`."""
     c.execute(
         "INSERT INTO device_batches(id, environment, name, channel, state, total, created, "
@@ -154,23 +158,23 @@ def insert_batch(c: sqlite3.Connection, b: NewBatch, status: str, csrs: Iterable
           r.source, r.locator, status, b.created, b.created) for r in csrs))
 
 
-def delete_batch(c: sqlite3.Connection, batch_id: str) -> None:
+def delete_batch(c: Tx, batch_id: str) -> None:
     """Remove a batch and its rows (a submission whose queueing failed)."""
     c.execute("DELETE FROM device_csrs WHERE batch_id=?", (batch_id,))
     c.execute("DELETE FROM device_batches WHERE id=?", (batch_id,))
 
 
-def set_outbox_ref(c: sqlite3.Connection, batch_id: str, ref: str, now: str) -> None:
+def set_outbox_ref(c: Tx, batch_id: str, ref: str, now: str) -> None:
     c.execute("UPDATE device_batches SET outbox_ref=?, updated=? WHERE id=?",
               (ref, now, batch_id))
 
 
-def set_batch_completed(c: sqlite3.Connection, batch_id: str, now: str) -> None:
+def set_batch_completed(c: Tx, batch_id: str, now: str) -> None:
     c.execute("UPDATE device_batches SET state='completed', updated=? WHERE id=?",
               (now, batch_id))
 
 
-def fail_waiting(c: sqlite3.Connection, batch_id: str, detail: str, now: str) -> int:
+def fail_waiting(c: Tx, batch_id: str, detail: str, now: str) -> int:
     """Every still-waiting row of the batch becomes `error` with `detail`; how many did."""
     done = c.execute("UPDATE device_csrs SET status='error', detail=?, updated=? "
                      "WHERE batch_id=? AND status IN (?,?) RETURNING key_id",
@@ -178,13 +182,13 @@ def fail_waiting(c: sqlite3.Connection, batch_id: str, detail: str, now: str) ->
     return len(done)
 
 
-def file_results(c: sqlite3.Connection, updates: Sequence[ResultUpdate]) -> None:
+def file_results(c: Tx, updates: Sequence[ResultUpdate]) -> None:
     c.executemany(_UPDATE_RESULT, [
         (u.status, u.error_code, u.detail, u.certificate, u.cert_serial, u.cert_issuer,
          u.lint_json, u.updated, u.environment, u.key_id) for u in updates])
 
 
-def settle_batches(c: sqlite3.Connection, batch_ids: Iterable[str], now: str) -> None:
+def settle_batches(c: Tx, batch_ids: Iterable[str], now: str) -> None:
     """The DCC answered for these batches, so they were uploaded: their `packaged` rows are
     now `pending`; a batch with no waiting row left is `completed`, else `submitted`."""
     for b in batch_ids:
@@ -197,7 +201,7 @@ def settle_batches(c: sqlite3.Connection, batch_ids: Iterable[str], now: str) ->
                   ("completed" if left == 0 else "submitted", now, b))
 
 
-def _waiting(c: sqlite3.Connection, batch_id: str) -> int:
+def _waiting(c: Tx, batch_id: str) -> int:
     row = c.execute("SELECT COUNT(*) AS n FROM device_csrs WHERE batch_id=? AND status IN (?,?)",
                     (batch_id, *WAITING)).fetchone()
     return int(row["n"])

@@ -645,7 +645,6 @@ def _store_rows(ctx: Any) -> tuple[list[Row], list[str], list[str]]:
     except SmkiError as exc:
         # show what is stored, and say why the latest results could not be filed
         warnings.append(f"Results not collected: {exc.message}")
-    rows = [(r.device_eui, r.usage, r.status, r.detail, r.batch_id, r.file_name)
-            for r in devices.csr_rows(ctx)]
+    rows = [devices.view_row(r) for r in devices.csr_rows(ctx)]
     warnings += [f"{b.batch_id}: {b.warning}" for b in devices.status(ctx) if b.warning]
     return rows, make_hay(rows), warnings

@@ -121,7 +121,7 @@ def _openssl_rate(n: int, tmp: Path, what: str, ders: list[bytes]) -> float:
 
 def run(quick: bool = False) -> list[Figure]:
     from smki_desktop.core import batch_formats as bf
-    from smki_desktop.core import device_batch as db
+    from smki_desktop.core import device_batch as batch
     from smki_desktop.crypto import device_csr as dc
 
     n = 5_000 if quick else 50_000
@@ -147,7 +147,7 @@ def run(quick: bool = False) -> list[Figure]:
         ssl_new = _openssl_rate(sample, tmp, "new", ders)
         figs.append(Figure("generate: speed-up over one `openssl req -new` per CSR", ours_gen,
                            "CSR/s", ssl_new, f"openssl req -new per CSR ({sample} sampled)"))
-        names = [db.packaged_name(e, u, f"{i:012x}") for i, (e, u, _, _) in enumerate(gen)]
+        names = [batch.packaged_name(e, u, f"{i:012x}") for i, (e, u, _, _) in enumerate(gen)]
         zip_path = tmp / "batch.zip"
         with open(zip_path, "wb") as fh:
             bf.build_batch_zip(list(zip(names, ders, strict=True)), fh)

@@ -86,7 +86,7 @@ def run(quick: bool = False) -> list[Figure]:
 def _measure(n: int) -> list[Figure]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from smki_desktop.core import batch_formats as bf
-    from smki_desktop.core import device_batch as db
+    from smki_desktop.core import device_batch as batch
     from smki_desktop.core.environment import Environment
     from smki_desktop.crypto import device_csr as dc
     from smki_desktop.gui.jobs import JobRunner
@@ -100,7 +100,7 @@ def _measure(n: int) -> list[Figure]:
         plan = [((0x00DB123456000000 + i // 2).to_bytes(8, "big"), dc.USAGES[i % 2])
                 for i in range(n)]
         gen = dc.generate_many(plan, HW, keep_keys=False)
-        names = [db.packaged_name(e, u, f"{i:012x}") for i, (e, u, _, _) in enumerate(gen)]
+        names = [batch.packaged_name(e, u, f"{i:012x}") for i, (e, u, _, _) in enumerate(gen)]
         zip_path = tmp / "batch.zip"
         with open(zip_path, "wb") as fh:
             bf.build_batch_zip([(nm, g[2]) for nm, g in zip(names, gen, strict=True)], fh)

@@ -1,7 +1,7 @@
 """Device CSR batches, pure: the CSV import layout, the batch rules (duplicates, allowed device
 range, 100 certificates per device) and the reject report.
 
-Sources (read by `services/devices.py`, which hands the bytes here or to `batch_formats`):
+Sources (read by the `services/devices` package, which hands the bytes here or to `batch_formats`):
 - a **folder** of `*.csr` files (PEM or Base64 or DER), one CSR per file;
 - a **zip** of `*.csr` files at its root (the portal batch layout, `core/batch_formats.py`);
 - a **CSV** (UTF-8, comma separated, LF or CRLF) with the header `device_eui,usage,csr`:

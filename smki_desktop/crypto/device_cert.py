@@ -140,19 +140,7 @@ def profile_findings(
     if cert.not_valid_after_utc != DEVICE_NOT_AFTER:
         out.append(("validity", f"notAfter is {cert.not_valid_after_utc:%Y-%m-%d %H:%M:%S}Z, "
                                 "not 9999-12-31 23:59:59Z"))
-    pol = _get(exts, ExtensionOID.CERTIFICATE_POLICIES)
-    allowed = set(policy_oids)
-    if pol is None or not pol.critical:
-        out.append(("policy", "certificatePolicies missing or not critical"))
-    else:
-        oids = [p.policy_identifier.dotted_string for p in pol.value]  # type: ignore[attr-defined]
-        if len(oids) != 1:
-            out.append(("policy", f"{len(oids)} policies; exactly one is required"))
-        elif allowed and oids[0] not in allowed:
-            out.append(("policy", f"policy {oids[0]} is not a device policy of this "
-                                  "environment"))
-        elif not allowed:
-            out.append(("policy", "no device policy OID is configured for this environment"))
+    out += _policy_findings(_get(exts, ExtensionOID.CERTIFICATE_POLICIES), set(policy_oids))
     if _get(exts, ExtensionOID.SUBJECT_KEY_IDENTIFIER) is None:
         out.append(("ski", "subjectKeyIdentifier missing"))
     if _get(exts, ExtensionOID.AUTHORITY_KEY_IDENTIFIER) is None:
@@ -163,6 +151,21 @@ def profile_findings(
         if key not in names:
             out.append(("issuer", f"issuer {text} is not a Device CA of this environment"))
     return out
+
+
+def _policy_findings(pol: x509.Extension[x509.ExtensionType] | None,
+                     allowed: set[str]) -> list[Finding]:
+    """certificatePolicies: critical, exactly one policy, one of this environment's."""
+    if pol is None or not pol.critical:
+        return [("policy", "certificatePolicies missing or not critical")]
+    oids = [p.policy_identifier.dotted_string for p in pol.value]  # type: ignore[attr-defined]
+    if len(oids) != 1:
+        return [("policy", f"{len(oids)} policies; exactly one is required")]
+    if allowed and oids[0] not in allowed:
+        return [("policy", f"policy {oids[0]} is not a device policy of this environment")]
+    if not allowed:
+        return [("policy", "no device policy OID is configured for this environment")]
+    return []
 
 
 def csr_findings(facts: DeviceCertFacts, *, csr_key_id: str, csr_eui: bytes,

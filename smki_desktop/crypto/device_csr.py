@@ -169,94 +169,161 @@ def check_device_csr(der: bytes, hw_types: Iterable[str], verify: bool = True) -
     fast = _fast_check(der, hw_tuple, verify)
     if fast is not None:
         return fast
-    allowed = _allowed(hw_tuple)
     try:
-        csr = x509.load_der_x509_csr(der)
+        return _full_check(der, _allowed(hw_tuple), verify)
+    except _Rejected as r:
+        return r.result
+
+
+class _Rejected(Exception):
+    """A failed rule of the full check, with what is known of the CSR so far."""
+
+    def __init__(self, code: str, reason: str, eui: bytes = b"", usage: str = "",
+                 key_id: str = "", hw: str = "") -> None:
+        super().__init__(reason)
+        self.result: CheckTuple = (code, reason, eui, usage, key_id, hw)
+
+
+@dataclass(slots=True)
+class _Found:
+    """What the full check has read so far (named in each later finding)."""
+
+    key_id: str
+    eui: bytes = b""
+    usage: str = ""
+    hw: str = ""
+
+    def reject(self, code: str, reason: str) -> _Rejected:
+        return _Rejected(code, reason, self.eui, self.usage, self.key_id, self.hw)
+
+
+def _full_check(der: bytes, allowed: frozenset[str] | None, verify: bool) -> CheckTuple:
+    """The field-by-field check of a CSR not in the canonical form; raises `_Rejected`."""
+    csr = _load_csr(der)
+    pub, key_id = _p256_key(csr, der)
+    exts = _extensions(csr, key_id)
+    san_ext = _find_ext(exts, x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    ku_ext = _find_ext(exts, x509.oid.ExtensionOID.KEY_USAGE)
+    # SAN first, so that even a rejected CSR names its device where it can
+    f = _Found(key_id)
+    if san_ext is not None:
+        f.eui, f.hw = _device_of(san_ext, key_id)
+    if ku_ext is not None:
+        f.usage = _usage_of(ku_ext.value)  # type: ignore[arg-type]
+    _check_envelope(csr, f)
+    _check_extensions(exts, ku_ext, san_ext, f)
+    if allowed is not None and f.hw not in allowed:
+        expected = ", ".join(sorted(allowed)) or "none configured for this environment"
+        raise f.reject("hw-type", f"hwType {f.hw} is not the expected {expected}")
+    if verify:
+        try:
+            pub.verify(csr.signature, csr.tbs_certrequest_bytes, ec.ECDSA(hashes.SHA256()))
+        except InvalidSignature:
+            raise f.reject("signature", "the signature does not verify (wrong key or altered "
+                           "request)") from None
+    return ("", "", f.eui, f.usage, f.key_id, f.hw)
+
+
+def _load_csr(der: bytes) -> x509.CertificateSigningRequest:
+    try:
+        return x509.load_der_x509_csr(der)
     except x509.InvalidVersion as exc:
-        return ("version", f"not a version 1 (v0) PKCS#10 request ({exc})", b"", "", "", "")
+        raise _Rejected("version", f"not a version 1 (v0) PKCS#10 request ({exc})") from None
     except ValueError as exc:
-        return ("parse", f"not a DER PKCS#10 certificate request ({exc})", b"", "", "", "")
-    eui, usage, key_id, hw = b"", "", "", ""
+        raise _Rejected("parse", f"not a DER PKCS#10 certificate request ({exc})") from None
+
+
+def _p256_key(csr: x509.CertificateSigningRequest,
+              der: bytes) -> tuple[ec.EllipticCurvePublicKey, str]:
+    """The request's EC P-256 key (uncompressed point) and its key id."""
     try:
         pub = csr.public_key()
     except Exception as exc:  # unsupported key algorithms raise various errors
-        return ("key", f"unreadable public key ({exc})", b"", "", "", "")
+        raise _Rejected("key", f"unreadable public key ({exc})") from None
     if not isinstance(pub, ec.EllipticCurvePublicKey) or not isinstance(pub.curve, ec.SECP256R1):
-        return ("key", "the key is not an EC P-256 key", b"", "", "", "")
+        raise _Rejected("key", "the key is not an EC P-256 key")
     point = pub.public_bytes(serialization.Encoding.X962,
                              serialization.PublicFormat.UncompressedPoint)
     key_id = key_id_for_point(point)
     if (_P256_SPKI_PREFIX + point) not in der:
-        return ("key", "the P-256 point is not in uncompressed form", eui, usage, key_id, hw)
-    # SAN first, so that even a rejected CSR names its device where it can
+        raise _Rejected("key", "the P-256 point is not in uncompressed form", key_id=key_id)
+    return pub, key_id
+
+
+def _extensions(csr: x509.CertificateSigningRequest, key_id: str) -> x509.Extensions:
     try:
-        exts = csr.extensions
+        return csr.extensions
     except Exception as exc:
-        return ("extensions", f"unreadable requested extensions ({exc})", b"", "", key_id, "")
-    san_ext = None
-    ku_ext = None
+        raise _Rejected("extensions", f"unreadable requested extensions ({exc})",
+                        key_id=key_id) from None
+
+
+def _find_ext(exts: x509.Extensions,
+              oid: x509.ObjectIdentifier) -> x509.Extension[x509.ExtensionType] | None:
+    """The last extension with this OID (as the request lists them), or None."""
+    found = None
     for ext in exts:
-        if ext.oid == x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME:
-            san_ext = ext
-        elif ext.oid == x509.oid.ExtensionOID.KEY_USAGE:
-            ku_ext = ext
-    if san_ext is not None:
-        names = list(san_ext.value)
-        if len(names) == 1 and isinstance(names[0], x509.OtherName) and names[0].type_id == _HMN:
-            try:
-                hw_der, serial = parse_hardware_module_name(names[0].value)
-            except ValueError as exc:
-                return ("san", f"hardwareModuleName is malformed ({exc})", b"", "", key_id, "")
-            hw = oid_text(hw_der)
-            if len(serial) != 8:
-                return ("eui", f"hwSerialNum has {len(serial)} octets; a device EUI-64 has 8",
-                        b"", "", key_id, hw)
-            eui = serial
-    if ku_ext is not None:
-        usage = _usage_of(ku_ext.value)
+        if ext.oid == oid:
+            found = ext
+    return found
+
+
+def _device_of(san_ext: x509.Extension[x509.ExtensionType], key_id: str) -> tuple[bytes, str]:
+    """(EUI, hwType) of a SAN that is one hardwareModuleName; (b"", "") for any other SAN."""
+    names = list(san_ext.value)  # type: ignore[call-overload]
+    if not (len(names) == 1 and isinstance(names[0], x509.OtherName)
+            and names[0].type_id == _HMN):
+        return b"", ""
+    try:
+        hw_der, serial = parse_hardware_module_name(names[0].value)
+    except ValueError as exc:
+        raise _Rejected("san", f"hardwareModuleName is malformed ({exc})",
+                        key_id=key_id) from None
+    hw = oid_text(hw_der)
+    if len(serial) != 8:
+        raise _Rejected("eui", f"hwSerialNum has {len(serial)} octets; a device EUI-64 has 8",
+                        key_id=key_id, hw=hw)
+    return serial, hw
+
+
+def _check_envelope(csr: x509.CertificateSigningRequest, f: _Found) -> None:
+    """Signature algorithm, empty subject, and the one requested-extensions attribute."""
     if csr.signature_algorithm_oid != _ECDSA_SHA256_OID:
-        return ("sig-alg", "not signed with ecdsa-with-SHA256", eui, usage, key_id, hw)
+        raise f.reject("sig-alg", "not signed with ecdsa-with-SHA256")
     try:
         subject = csr.subject  # parsed lazily: a malformed Name raises only here
     except (ValueError, TypeError) as exc:
-        return ("subject", f"unreadable subject ({exc})", eui, usage, key_id, hw)
+        raise f.reject("subject", f"unreadable subject ({exc})") from None
     if len(subject) != 0:
-        return ("subject", f"the subject must be empty, not {subject.rfc4514_string()!r}",
-                eui, usage, key_id, hw)
-    tbs = csr.tbs_certrequest_bytes
-    if _EXT_REQ_OID not in tbs:
-        return ("attributes", "no requested-extensions attribute", eui, usage, key_id, hw)
+        raise f.reject("subject", f"the subject must be empty, not "
+                       f"{subject.rfc4514_string()!r}")
+    if _EXT_REQ_OID not in csr.tbs_certrequest_bytes:
+        raise f.reject("attributes", "no requested-extensions attribute")
     try:
         n_attrs = len(list(csr.attributes))
     except Exception:
         n_attrs = -1
     if n_attrs != 1:
-        return ("attributes", "only the requested-extensions attribute is allowed",
-                eui, usage, key_id, hw)
+        raise f.reject("attributes", "only the requested-extensions attribute is allowed")
+
+
+def _check_extensions(exts: x509.Extensions, ku_ext: x509.Extension[x509.ExtensionType] | None,
+                      san_ext: x509.Extension[x509.ExtensionType] | None, f: _Found) -> None:
+    """Exactly keyUsage (critical, one usage) and subjectAltName (critical, the device)."""
     if len(exts) != 2 or ku_ext is None or san_ext is None:
         found = ", ".join(e.oid._name for e in exts) or "none"
-        return ("extensions", f"exactly keyUsage and subjectAltName are required (found: {found})",
-                eui, usage, key_id, hw)
+        raise f.reject("extensions", f"exactly keyUsage and subjectAltName are required "
+                       f"(found: {found})")
     if not ku_ext.critical:
-        return ("key-usage", "keyUsage is not critical", eui, usage, key_id, hw)
-    if not usage:
-        return ("key-usage", "keyUsage must have exactly one of digitalSignature or keyAgreement",
-                eui, usage, key_id, hw)
+        raise f.reject("key-usage", "keyUsage is not critical")
+    if not f.usage:
+        raise f.reject("key-usage", "keyUsage must have exactly one of digitalSignature or "
+                       "keyAgreement")
     if not san_ext.critical:
-        return ("san", "subjectAltName is not critical", eui, usage, key_id, hw)
-    if not eui:
-        return ("san", "subjectAltName must hold exactly one otherName hardwareModuleName",
-                eui, usage, key_id, hw)
-    if allowed is not None and hw not in allowed:
-        expected = ", ".join(sorted(allowed)) or "none configured for this environment"
-        return ("hw-type", f"hwType {hw} is not the expected {expected}", eui, usage, key_id, hw)
-    if verify:
-        try:
-            pub.verify(csr.signature, tbs, ec.ECDSA(hashes.SHA256()))
-        except InvalidSignature:
-            return ("signature", "the signature does not verify (wrong key or altered request)",
-                    eui, usage, key_id, hw)
-    return ("", "", eui, usage, key_id, hw)
+        raise f.reject("san", "subjectAltName is not critical")
+    if not f.eui:
+        raise f.reject("san", "subjectAltName must hold exactly one otherName "
+                       "hardwareModuleName")
 
 
 @lru_cache(maxsize=16)

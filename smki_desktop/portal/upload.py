@@ -14,6 +14,7 @@ Formats: `core/batch_formats.py`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -69,72 +70,29 @@ def write_batch(
 ) -> PackagedBatch:
     """Write the batch zips (and manifest when split, and the reject report) into `out_dir`."""
     sink = progress or NullProgress()
-    if not bf.SAFE_NAME_RE.match(batch):
-        raise InputError(f"Batch name {batch!r}: letters, digits, '.', '_' and '-' only.")
-    if max_per_zip > bf.MAX_CSRS_PER_ZIP or max_per_zip < 1:
-        raise InputError(f"CSRs per zip: between 1 and {bf.MAX_CSRS_PER_ZIP:,}.")
-    if not csrs:
-        raise Refusal("No valid CSR to package.")
-    names = [n for n, _ in csrs]
-    parts = bf.split_names(names, max_per_zip)
+    _check_request(batch, csrs, max_per_zip)
+    parts = bf.split_names([n for n, _ in csrs], max_per_zip)
     zip_names = batch_file_names(batch, len(parts))
     result = PackagedBatch(batch)
-    targets = [out_dir / z for z in zip_names]
     manifest_name = f"{batch}-manifest.json" if len(parts) > 1 else None
     reject_name = f"{batch}-rejected.csv" if reject_csv is not None else None
-    for extra in (manifest_name, reject_name):
-        if extra:
-            targets.append(out_dir / extra)
-    for t in targets:
-        if t.exists():
-            raise Refusal(f"{t} already exists; choose another output folder or batch name.")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{batch}.", suffix=".staging", dir=out_dir))
-    except OSError as exc:
-        raise OutputError(f"Cannot write into {out_dir}: {exc.strerror or exc}.") from exc
+    _refuse_existing(out_dir, [*zip_names, manifest_name, reject_name])
+    staging = _staging_folder(out_dir, batch)
     placed: list[Path] = []
     try:
-        pos = 0
-        total = len(csrs)
-        for part_names, zname in zip(parts, zip_names, strict=True):
-            if sink.cancelled:
-                raise Refusal("Packaging cancelled; nothing was written.")
-            chunk = csrs[pos : pos + len(part_names)]
-            pos += len(part_names)
-            staged = staging / zname
-            with open(staged, "wb") as fh:
-                bf.build_batch_zip(chunk, fh, environment=environment)
-                fh.flush()
-                os.fsync(fh.fileno())
-            digest = _sha256_file(staged)
-            result.parts.append(bf.ManifestPart(zname, len(chunk), digest, tuple(part_names)))
-            result.counts.append(len(chunk))
-            sink.progress(pos, total, f"Packaging {zname}")
+        _stage_zips(staging, csrs, parts, zip_names, environment, result, sink)
         if manifest_name:
-            man = bf.Manifest(batch, environment, total, tuple(result.parts))
+            man = bf.Manifest(batch, environment, len(csrs), tuple(result.parts))
             _write_synced(staging / manifest_name, bf.build_manifest(man))
         if reject_name and reject_csv is not None:
             _write_synced(staging / reject_name, reject_csv)
-        # all complete: move into place without replacing anything
-        for staged in sorted(staging.iterdir()):
-            final = out_dir / staged.name
-            try:
-                os.link(staged, final)
-            except FileExistsError:
-                raise Refusal(f"{final} appeared while packaging; nothing was written.") from None
-            placed.append(final)
-        _fsync_dir(out_dir)
+        _place_all(staging, out_dir, placed)
     except OSError as exc:
-        for p in placed:
-            with contextlib.suppress(OSError):
-                p.unlink()
+        _unlink_all(placed)
         raise OutputError(f"Cannot write the batch into {out_dir}: {exc.strerror or exc}. "
                           "Nothing was written.") from exc
     except BaseException:
-        for p in placed:
-            with contextlib.suppress(OSError):
-                p.unlink()
+        _unlink_all(placed)
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -142,6 +100,71 @@ def write_batch(
     result.manifest = out_dir / manifest_name if manifest_name else None
     result.reject_report = out_dir / reject_name if reject_name else None
     return result
+
+
+def _check_request(batch: str, csrs: Sequence[tuple[str, bytes]], max_per_zip: int) -> None:
+    if not bf.SAFE_NAME_RE.match(batch):
+        raise InputError(f"Batch name {batch!r}: letters, digits, '.', '_' and '-' only.")
+    if max_per_zip > bf.MAX_CSRS_PER_ZIP or max_per_zip < 1:
+        raise InputError(f"CSRs per zip: between 1 and {bf.MAX_CSRS_PER_ZIP:,}.")
+    if not csrs:
+        raise Refusal("No valid CSR to package.")
+
+
+def _refuse_existing(out_dir: Path, names: Sequence[str | None]) -> None:
+    """An output file that exists already is never replaced: refuse before writing any."""
+    for name in names:
+        if name and (out_dir / name).exists():
+            raise Refusal(f"{out_dir / name} already exists; choose another output folder or "
+                          "batch name.")
+
+
+def _staging_folder(out_dir: Path, batch: str) -> Path:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{batch}.", suffix=".staging", dir=out_dir))
+    except OSError as exc:
+        raise OutputError(f"Cannot write into {out_dir}: {exc.strerror or exc}.") from exc
+
+
+def _stage_zips(staging: Path, csrs: Sequence[tuple[str, bytes]], parts: Sequence[Sequence[str]],
+                zip_names: Sequence[str], environment: str, result: PackagedBatch,
+                sink: ProgressSink) -> None:
+    """Write each part's zip into the staging folder, noting its count and digest."""
+    pos = 0
+    total = len(csrs)
+    for part_names, zname in zip(parts, zip_names, strict=True):
+        if sink.cancelled:
+            raise Refusal("Packaging cancelled; nothing was written.")
+        chunk = csrs[pos : pos + len(part_names)]
+        pos += len(part_names)
+        staged = staging / zname
+        with open(staged, "wb") as fh:
+            bf.build_batch_zip(chunk, fh, environment=environment)
+            fh.flush()
+            os.fsync(fh.fileno())
+        digest = _sha256_file(staged)
+        result.parts.append(bf.ManifestPart(zname, len(chunk), digest, tuple(part_names)))
+        result.counts.append(len(chunk))
+        sink.progress(pos, total, f"Packaging {zname}")
+
+
+def _place_all(staging: Path, out_dir: Path, placed: list[Path]) -> None:
+    """All complete: move each staged file into place without replacing anything."""
+    for staged in sorted(staging.iterdir()):
+        final = out_dir / staged.name
+        try:
+            os.link(staged, final)
+        except FileExistsError:
+            raise Refusal(f"{final} appeared while packaging; nothing was written.") from None
+        placed.append(final)
+    _fsync_dir(out_dir)
+
+
+def _unlink_all(paths: Sequence[Path]) -> None:
+    for p in paths:
+        with contextlib.suppress(OSError):
+            p.unlink()
 
 
 def _write_synced(path: Path, data: bytes) -> None:
@@ -161,8 +184,6 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _sha256_file(path: Path) -> str:
-    import hashlib
-
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

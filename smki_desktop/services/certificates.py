@@ -50,7 +50,7 @@ from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext, EnvPaths
 from smki_desktop.services.csr import profile_for
-from smki_desktop.services.devices import (
+from smki_desktop.services.device_matching import (
     DeviceCsrMatch,
     file_device_certificate,
     match_device_csr,

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smki_desktop.core import batch_formats as bf
-from smki_desktop.core import device_batch as db
+from smki_desktop.core import device_batch as batch
 from smki_desktop.core.adt.manifest import FORMAT as ADT_FORMAT
 from smki_desktop.core.adt.manifest import Manifest as AdtManifest
 from smki_desktop.core.adt.profile import Profile as AdtProfile
@@ -49,7 +49,7 @@ def _ids(cases: list[tuple[str, bytes]]) -> list[str]:
 
 @pytest.mark.parametrize("label,data", CSV, ids=_ids(CSV))
 def test_device_csv_corpus(label: str, data: bytes, tmp_path: Path) -> None:
-    clean_end("device CSV (parse_csv)", lambda d: db.parse_csv(d, "in.csv"), data,
+    clean_end("device CSV (parse_csv)", lambda d: batch.parse_csv(d, "in.csv"), data,
               input_error=True)
     f = tmp_path / "in.csv"
     f.write_bytes(data)
@@ -65,7 +65,7 @@ def test_device_csv_property(rows: list[list[str]], enc: str) -> None:
         data = text.encode(enc)
     except UnicodeEncodeError:
         data = text.encode("utf-8", "surrogatepass")
-    clean_end("device CSV (parse_csv)", lambda d: db.parse_csv(d, "in.csv"), data,
+    clean_end("device CSV (parse_csv)", lambda d: batch.parse_csv(d, "in.csv"), data,
               input_error=True)
 
 
@@ -74,9 +74,9 @@ def test_reject_report_neutralises_formulas() -> None:
     member name or a cell: every cell that starts like a formula is quoted."""
     for f in corpus.FORMULAS:
         data = f'device_eui,usage,csr\n"{f}",signing,AA\n00-DB-00-00-00-00-00-01,"{f}",AA\n'
-        _entries, rejects = db.parse_csv(data.encode(), f)
-        rejects.append(db.Rejection(f, f, "member", f, f, f))
-        out = db.reject_report_csv(rejects).decode()
+        _entries, rejects = batch.parse_csv(data.encode(), f)
+        rejects.append(batch.Rejection(f, f, "member", f, f, f))
+        out = batch.reject_report_csv(rejects).decode()
         for row in list(csv.reader(io.StringIO(out, newline="")))[1:]:
             for cell in row:
                 assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), (f, row)

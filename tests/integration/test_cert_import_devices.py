@@ -89,7 +89,7 @@ def test_cli_import_files_the_device_row_issued_and_twice_is_a_duplicate(  # typ
     assert entry.details["device_csr"]["key_id"] == ds_key
     assert entry.details["device_csr"]["filed_as"] == "issued"
     # the imported certificate does not count twice towards the 100 per device
-    _keys, counts, _pairs = devices._known(ctx)
+    _keys, counts, _pairs = devices.known_keys(ctx)
     assert counts[bytes.fromhex(row["device_eui"])] == 2
 
     # the same certificate again: a duplicate, nothing written

@@ -27,6 +27,6 @@ def test_device_certificates_imported_elsewhere_count_for_the_limit(ctx) -> None
     fixtures = Path(__file__).parents[1] / "fixtures" / "dcc-test-pki" / "device"
     for name in ("00db123456789001-ds.pem", "00db123456789001-ka.pem"):
         import_certificate(ctx, (fixtures / name).read_bytes())
-    keys, counts, _ = devices._known(ctx)
+    keys, counts, _ = devices.known_keys(ctx)
     assert counts.get(bytes.fromhex("00DB123456789001")) == 2
     assert len(keys) == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from smki_desktop.core import device_batch as db
+from smki_desktop.core import device_batch as batch
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.crypto import device_csr as dc
@@ -23,21 +23,21 @@ def _eui(i: int) -> bytes:
     return (0x00DB123456000000 + i).to_bytes(8, "big")
 
 
-def _entries(plan: list[tuple[bytes, str]]) -> tuple[list[db.SourceEntry], list[tuple]]:
+def _entries(plan: list[tuple[bytes, str]]) -> tuple[list[batch.SourceEntry], list[tuple]]:
     gen = dc.generate_many(plan, keep_keys=False, processes=1)
-    entries = [db.SourceEntry("src.zip", f"f{i}.csr", g[2]) for i, g in enumerate(gen)]
+    entries = [batch.SourceEntry("src.zip", f"f{i}.csr", g[2]) for i, g in enumerate(gen)]
     return entries, dc.check_many([e.der for e in entries], HW, processes=1)
 
 
 def test_csv_round_trip_and_line_numbers() -> None:
     gen = dc.generate_many([(_eui(1), dc.SIGNING), (_eui(1), dc.KEY_AGREEMENT)],
                            keep_keys=False, processes=1)
-    data = db.build_csv((e, u, d) for e, u, d, _ in gen)
+    data = batch.build_csv((e, u, d) for e, u, d, _ in gen)
     bad = (b"00-DB-12-34-56-00-00-09,signing,!!!\n"
            b"not-an-eui,signing,AAAA\n"
            b"00DB123456000002,encrypt," + base64.b64encode(gen[0][2]) + b"\n"
            b"00DB123456000002,signing\n")
-    entries, rejects = db.parse_csv(data.replace(b"\n", b"\r\n") + bad, "devices.csv")
+    entries, rejects = batch.parse_csv(data.replace(b"\n", b"\r\n") + bad, "devices.csv")
     assert [(e.locator, e.declared_eui, e.declared_usage) for e in entries] == [
         ("line 2", _eui(1), dc.SIGNING), ("line 3", _eui(1), dc.KEY_AGREEMENT)]
     assert [r.locator for r in rejects] == ["line 4", "line 5", "line 6", "line 7"]
@@ -47,20 +47,20 @@ def test_csv_round_trip_and_line_numbers() -> None:
 
 def test_csv_header_is_required() -> None:
     with pytest.raises(InputError, match="line 1"):
-        db.parse_csv(b"eui,usage,csr\n", "x.csv")
+        batch.parse_csv(b"eui,usage,csr\n", "x.csv")
     with pytest.raises(InputError, match="empty"):
-        db.parse_csv(b"\n\n", "x.csv")
+        batch.parse_csv(b"\n\n", "x.csv")
 
 
 def test_duplicates_range_declared_and_limit() -> None:
     plan = [(_eui(1), dc.SIGNING), (_eui(1), dc.SIGNING), (_eui(2), dc.SIGNING),
             (_eui(3), dc.KEY_AGREEMENT), (_eui(900), dc.SIGNING), (_eui(4), dc.SIGNING)]
     entries, checks = _entries(plan)
-    entries.append(db.SourceEntry("other.csv", "line 9", entries[2].der))  # same key again
+    entries.append(batch.SourceEntry("other.csv", "line 9", entries[2].der))  # same key again
     checks.append(checks[2])
     entries[5].declared_usage = dc.KEY_AGREEMENT  # the CSV said otherwise
     known_counts = {_eui(3): 100}
-    out = db.assess(entries, checks, device_ranges=[EuiRange.parse(
+    out = batch.assess(entries, checks, device_ranges=[EuiRange.parse(
         "00-DB-12-34-56-00-00-00..00-DB-12-34-56-00-00-FF")], known_counts=known_counts)
     assert [a.locator for a in out.accepted] == ["f0.csr", "f2.csr"]
     got = {r.locator: r.code for r in out.rejected}
@@ -74,30 +74,30 @@ def test_duplicates_range_declared_and_limit() -> None:
 def test_limit_counts_this_batch_too() -> None:
     plan = [(_eui(7), dc.USAGES[i % 2]) for i in range(4)]
     entries, checks = _entries(plan)
-    out = db.assess(entries, checks, known_counts={_eui(7): 97},
+    out = batch.assess(entries, checks, known_counts={_eui(7): 97},
                     known_pairs={})
     # pairs (eui, usage) repeat after the first two, so only two pass; limit would stop at 3
     assert len(out.accepted) == 2
-    out2 = db.assess(entries[:2], checks[:2], known_counts={_eui(7): 99})
+    out2 = batch.assess(entries[:2], checks[:2], known_counts={_eui(7): 99})
     assert len(out2.accepted) == 1 and out2.rejected[0].code == "device-limit"
     assert "100" in out2.rejected[0].reason
 
 
 def test_packaged_names_are_unique_and_safe() -> None:
     entries, checks = _entries([(_eui(i), dc.SIGNING) for i in range(30)])
-    out = db.assess(entries, checks)
+    out = batch.assess(entries, checks)
     names = [a.file_name for a in out.accepted]
     assert len(set(names)) == 30
     assert names[0].startswith("00DB123456000000-ds-") and names[0].endswith(".csr")
 
 
 def test_reject_report_csv_and_text() -> None:
-    rej = [db.Rejection("a.zip", "x.csr", "signature", "the signature does not verify",
+    rej = [batch.Rejection("a.zip", "x.csr", "signature", "the signature does not verify",
                         "00-DB-12-34-56-00-00-01", "signing")]
-    csv_bytes = db.reject_report_csv(rej)
+    csv_bytes = batch.reject_report_csv(rej)
     assert csv_bytes.splitlines()[1] == (b"a.zip,x.csr,00-DB-12-34-56-00-00-01,signing,"
                                          b"signature,the signature does not verify")
-    assert db.reject_report_text(rej * 3, limit=2).endswith("and 1 more (see the reject report)")
+    assert batch.reject_report_text(rej * 3, limit=2).endswith("and 1 more (see the reject report)")
 
 
 @pytest.mark.parametrize("pem", sorted(FIXTURES.glob("*.pem")), ids=lambda p: p.name)

@@ -1,5 +1,5 @@
 """`smki devices validate|package|submit|import-response|status|rows|generate-test`: Device
-CSR batches from the command line (thin over `services/devices.py`)."""
+CSR batches from the command line (thin over the `services/devices` package)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core import batch_formats as bf
-from smki_desktop.core import device_batch as db
+from smki_desktop.core import device_batch as batch
 from smki_desktop.core.errors import InputError
 from smki_desktop.services import device_adhoc
 from smki_desktop.services import devices as svc
@@ -85,6 +85,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ah.set_defaults(handler=run_adhoc)
     rows = ds.add_parser("rows", help="list every Device CSR with its state")
     rows.add_argument("--batch", help="only this batch")
+    rows.add_argument("--export", type=Path, metavar="FILE",
+                      help="also write the rows as CSV (the Devices page's Export columns)")
+    rows.add_argument("--replace", action="store_true",
+                      help="with --export: replace an existing FILE")
     rows.set_defaults(handler=run_rows)
 
     g = ds.add_parser("generate-test", help="make test device keys and CSRs (Test only)")
@@ -99,17 +103,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     g.set_defaults(handler=run_generate)
 
 
-def _rejections_text(rejected: list[db.Rejection]) -> str:
-    return db.reject_report_text(rejected, SHOWN_REJECTIONS)
+def _rejections_text(rejected: list[batch.Rejection]) -> str:
+    return batch.reject_report_text(rejected, SHOWN_REJECTIONS)
 
 
 def run_validate(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     res = svc.validate(ctx, args.path, progress=_StderrProgress())
     if args.report:
-        from smki_desktop.store.atomic import write_atomic
-
-        write_atomic(args.report, db.reject_report_csv(res.rejected))
+        svc.write_reject_report(args.report, res.rejected)
     summary = (f"{res.assessment.total:,} CSRs in {args.path}: {len(res.accepted):,} valid, "
                f"{len(res.rejected):,} rejected ({res.seconds:.1f} s).")
     text = summary if not res.rejected else _rejections_text(res.rejected) + "\n" + summary
@@ -212,9 +214,15 @@ def run_status(args: argparse.Namespace, app: CliApp) -> int:
 def run_rows(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     rows = svc.csr_rows(ctx, args.batch)
-    app.emit({"rows": [asdict(r) for r in rows]},
-             "\n".join(f"{r.file_name}\t{r.device_eui}\t{r.usage}\t{r.status}\t{r.detail}"
-                       for r in rows) or "No device CSRs.")
+    data: dict[str, object] = {"rows": [asdict(r) for r in rows]}
+    text = "\n".join(f"{r.file_name}\t{r.device_eui}\t{r.usage}\t{r.status}\t{r.detail}"
+                     for r in rows) or "No device CSRs."
+    if args.export:
+        out = svc.export_rows(ctx, args.export, [svc.view_row(r) for r in rows],
+                              overwrite=args.replace)
+        data["export"] = out.as_dict()
+        text += f"\nExported {out.rows:,} rows to {out.path}."
+    app.emit(data, text)
     return 0
 
 

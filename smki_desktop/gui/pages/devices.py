@@ -11,16 +11,13 @@ rather than by per-row virtual calls from C++ (seconds at that size), and the pr
 
 from __future__ import annotations
 
-import csv
 import importlib
-import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import SmkiError
-from smki_desktop.core.spreadsheet import safe_cell
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
@@ -151,11 +148,9 @@ class PassThroughProxy(QSortFilterProxyModel):
 
 
 def rows_to_csv(rows: Sequence[Row]) -> bytes:
-    out = io.StringIO(newline="")
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(COLUMNS)
-    w.writerows([safe_cell(v) for v in r] for r in rows)  # no formula from a file name
-    return out.getvalue().encode("utf-8")
+    from smki_desktop.services import devices
+
+    return devices.rows_csv(rows)
 
 
 class Page(QWidget):
@@ -511,7 +506,7 @@ class Page(QWidget):
         """Write the rows in view as CSV; the save dialog has already confirmed replacing an
         existing file."""
         rows = self.model.visible_rows()
-        self._run(_export_rows, self.ctx, Path(path), rows_to_csv(rows), len(rows),
+        self._run(_export_rows, self.ctx, Path(path), rows,
                   done=lambda p: self.summary.setText(f"Exported {len(rows):,} rows to {p}."),
                   what="Exporting", cancellable=False)
 
@@ -632,15 +627,12 @@ def _batch_counts(ctx: Any) -> list[tuple[str, dict[str, int]]]:
     return [(b.created, dict(b.counts)) for b in devices.status(ctx)]
 
 
-def _export_rows(ctx: Any, path: Path, data: bytes, count: int) -> Path:
-    """Background: write the exported view (replacing the file the user chose) and audit it."""
-    from smki_desktop.store.atomic import write_atomic
+def _export_rows(ctx: Any, path: Path, rows: list[Row]) -> Path:
+    """Background: write the exported view (replacing the file the user chose), audited by the
+    service."""
+    from smki_desktop.services import devices
 
-    replaced = path.exists()
-    out = write_atomic(path, data, overwrite=True)
-    ctx.audit.record("devices.export", {"path": str(path), "rows": count,
-                                        "replaced": replaced}, {"csv": data})
-    return out
+    return devices.export_rows(ctx, path, rows, overwrite=True).path
 
 
 def _store_rows(ctx: Any) -> tuple[list[Row], list[str], list[str]]:
@@ -653,7 +645,6 @@ def _store_rows(ctx: Any) -> tuple[list[Row], list[str], list[str]]:
     except SmkiError as exc:
         # show what is stored, and say why the latest results could not be filed
         warnings.append(f"Results not collected: {exc.message}")
-    rows = [(r.device_eui, r.usage, r.status, r.detail, r.batch_id, r.file_name)
-            for r in devices.csr_rows(ctx)]
+    rows = [devices.view_row(r) for r in devices.csr_rows(ctx)]
     warnings += [f"{b.batch_id}: {b.warning}" for b in devices.status(ctx) if b.warning]
     return rows, make_hay(rows), warnings

@@ -93,6 +93,13 @@ class ActionResult:
                 "signed": self.signed.as_dict() if self.signed else None}
 
 
+def outputs_in_the_way(ctx: AppContext, out: Path) -> list[Path]:
+    """What writing and signing the Action file at `out` would replace: the file and its
+    signature set (replaced only with `overwrite`)."""
+    out = Path(out)
+    return ([out] if out.exists() else []) + adt.outputs_in_the_way(ctx, out)
+
+
 def build_action_file(ctx: AppContext, report_path: Path, out: Path, *,
                       chosen: Mapping[str, str] | None = None,
                       decisions_csv: Path | None = None, default: str | None = None,

@@ -29,6 +29,7 @@ from smki_desktop.services.adt.outputs import write_all
 from smki_desktop.services.adt.profiles import active_profile
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.officers import key_holder, profile_officer
+from smki_desktop.store.atomic import check_output
 from smki_desktop.store.repos import adt as adt_repo
 
 
@@ -138,6 +139,8 @@ def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     doc_path = folder / f"{path.name}.confirmation-{stamp}.json"
     sig_path = doc_path.with_name(doc_path.name + SIG_SUFFIX)
+    for p in (doc_path, sig_path):  # before the key is used: a signature is never lost
+        check_output(p)
     cm = signer if signer is not None else open_signer(ctx, ident.key)
     with cm as s:
         signer_matches(s, ident)

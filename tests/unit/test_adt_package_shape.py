@@ -20,7 +20,7 @@ def _tree(p: Path) -> ast.Module:
 
 def test_the_package_is_split_into_small_modules() -> None:
     names = {p.stem for p in MODULES}
-    assert {"profiles", "edit", "sign", "verify", "confirm", "deliver"} <= names
+    assert {"profiles", "edit", "sign", "verify", "sro_confirm", "delivery"} <= names
     assert not (ROOT / "services" / "adt.py").exists()
     for p in MODULES:
         lines = len(p.read_text(encoding="utf-8").splitlines())

@@ -1,8 +1,10 @@
 """ADT workflows, one module per user action: `profiles` (shipped profile versions, the active
 one), `edit` (validate, template, the table editor's Save), `anchors` (file-signing trust
 anchors), `identity` (which key and credential may sign), `sign` (sign a file and its
-manifest), `outputs` (the output set: overwrite rule, interrupted sets), `verify`, `confirm`
-(the SRO's signed confirmation), `deliver` (the delivery package) and `history`.
+manifest), `outputs` (the output set: overwrite rule, interrupted sets), `verify`,
+`sro_confirm` (the SRO's signed confirmation), `delivery` (the delivery package) and
+`file_history` (a file's events, the signed files). Modules are not named after the functions
+they hold (`confirm`, `deliver`, `history`), so `adt.confirm` is always the function.
 
 Signing rules: the key must be a `file-signing` key of this environment with a valid
 file-signing credential (`services.credentials`), never a key that holds (or asked for) an
@@ -25,8 +27,7 @@ from smki_desktop.services.adt.common import (
     read_limited,
     signing_now,
 )
-from smki_desktop.services.adt.confirm import ConfirmResult, confirm
-from smki_desktop.services.adt.deliver import DeliveryResult, default_package, deliver
+from smki_desktop.services.adt.delivery import DeliveryResult, default_package, deliver
 from smki_desktop.services.adt.edit import (
     save_edited,
     template_bytes,
@@ -35,7 +36,7 @@ from smki_desktop.services.adt.edit import (
     validate_file_hashed,
     write_template,
 )
-from smki_desktop.services.adt.history import as_json, history, signed_files
+from smki_desktop.services.adt.file_history import as_json, history, signed_files
 from smki_desktop.services.adt.identity import SigningIdentity, open_signer, signing_identity
 from smki_desktop.services.adt.outputs import (
     check_sign_outputs,
@@ -50,6 +51,7 @@ from smki_desktop.services.adt.profiles import (
     use_profile,
 )
 from smki_desktop.services.adt.sign import SignResult, sign_file
+from smki_desktop.services.adt.sro_confirm import ConfirmResult, confirm
 from smki_desktop.services.adt.verify import VerifyResult, verify_file
 
 __all__ = [

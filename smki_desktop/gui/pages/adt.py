@@ -345,7 +345,7 @@ class Page(QWidget):
             env=self.ctx.env, action="&Replace and sign" if in_the_way else "&Sign",
             what="Sign this Anomaly Detection Threshold file with your file-signing "
                  "credential. The signature covers the file exactly as saved.", facts=facts,
-            warning="The file's existing signature, manifest and manifest signature are "
+            warning="The existing signature, manifest and manifest signature of this file are "
                     "replaced." if in_the_way else "")
 
     def request_confirm(self) -> None:

@@ -24,7 +24,8 @@ from smki_desktop.core.errors import NotFound
 from smki_desktop.core.ports import Signer
 from smki_desktop.services import adt
 from smki_desktop.services.context import AppContext
-from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.atomic import check_output, write_atomic
+from smki_desktop.store.repos import quarantine as q_repo
 
 
 @dataclass(frozen=True)
@@ -50,22 +51,13 @@ def import_report(ctx: AppContext, path: Path) -> ImportedReport:
     validation, sha = adt.validate_file_hashed(ctx, path, "quarantine-report", keep_rows=True)
     items = items_from_report(validation)  # refuses an invalid report, naming lines
     validation.rows.clear()  # the items hold what the workflow needs
-    c = ctx.db.conn()
-    row = c.execute("SELECT id FROM adt_quarantine_reports WHERE environment=? AND sha256=?",
-                    (ctx.env.value, sha)).fetchone()
-    if row is not None:
-        return ImportedReport(int(row["id"]), path.name, sha, items, validation,
-                              decisions(ctx, int(row["id"])), None)
-    with ctx.db.transaction() as tx:
-        cur = tx.execute(
-            "INSERT INTO adt_quarantine_reports(environment, name, sha256, profile, imported, "
-            "items) VALUES (?,?,?,?,?,?)",
-            (ctx.env.value, path.name, sha, validation.profile.ref,
-             ctx.clock.now().isoformat(), len(items)))
-        rid = int(cur.lastrowid or 0)
-        tx.executemany(
-            "INSERT INTO adt_quarantine_items(report_id, quarantine_id, data) VALUES (?,?,?)",
-            [(rid, it.quarantine_id, json.dumps(it.as_dict())) for it in items])
+    known = q_repo.report_with_sha(ctx.db, ctx.env.value, sha)
+    if known is not None:
+        return ImportedReport(known.report_id, path.name, sha, items, validation,
+                              decisions(ctx, known.report_id), None)
+    rid = q_repo.add_report(ctx.db, ctx.env.value, path.name, sha, validation.profile.ref,
+                            ctx.clock.now().isoformat(),
+                            [(it.quarantine_id, json.dumps(it.as_dict())) for it in items])
     entry = ctx.audit.record("quarantine.import", {"name": path.name, "items": len(items),
                                                    "profile": validation.profile.ref},
                              {"report": sha})
@@ -73,25 +65,16 @@ def import_report(ctx: AppContext, path: Path) -> ImportedReport:
 
 
 def decisions(ctx: AppContext, report_id: int) -> dict[str, str]:
-    rows = ctx.db.conn().execute(
-        "SELECT quarantine_id, decision FROM adt_quarantine_items WHERE report_id=? "
-        "AND decision != ''", (report_id,))
-    return {r["quarantine_id"]: r["decision"] for r in rows}
+    return q_repo.decisions(ctx.db, report_id)
 
 
 def save_decisions(ctx: AppContext, report_id: int, chosen: Mapping[str, str]) -> int:
     """Keep draft decisions (the GUI's choices) so work survives a restart."""
-    if ctx.db.conn().execute("SELECT 1 FROM adt_quarantine_reports WHERE id=? AND "
-                             "environment=?", (report_id, ctx.env.value)).fetchone() is None:
+    if q_repo.get_report(ctx.db, ctx.env.value, report_id) is None:
         raise NotFound(f"No quarantine report {report_id} in the {ctx.env.label} environment.")
-    with ctx.db.transaction() as tx:
-        n = 0
-        for qid, act in chosen.items():
-            cur = tx.execute("UPDATE adt_quarantine_items SET decision=? WHERE report_id=? AND "
-                             "quarantine_id=?", (parse_action(act) if act else "", report_id,
-                                                 qid))
-            n += cur.rowcount
-    return n
+    return q_repo.set_decisions(ctx.db, report_id,
+                                {qid: parse_action(act) if act else ""
+                                 for qid, act in chosen.items()})
 
 
 @dataclass(frozen=True)
@@ -108,6 +91,13 @@ class ActionResult:
         return {"action_file": str(self.action_file), "sha256": self.sha256, "rows": self.rows,
                 "process": self.processed, "delete": self.deleted, "audit_seq": self.audit.seq,
                 "signed": self.signed.as_dict() if self.signed else None}
+
+
+def outputs_in_the_way(ctx: AppContext, out: Path) -> list[Path]:
+    """What writing and signing the Action file at `out` would replace: the file and its
+    signature set (replaced only with `overwrite`)."""
+    out = Path(out)
+    return ([out] if out.exists() else []) + adt.outputs_in_the_way(ctx, out)
 
 
 def build_action_file(ctx: AppContext, report_path: Path, out: Path, *,
@@ -132,15 +122,15 @@ def build_action_file(ctx: AppContext, report_path: Path, out: Path, *,
     data = render_csv(profile, rows)
     adt.validate_bytes(ctx, data, "quarantine-action", profile).raise_if_invalid("Action file")
     if key_ref is not None:
-        # check the signer before writing anything
+        # check the signer and every output before writing anything
         adt.signing_identity(ctx, key_ref, as_ref=as_ref)
+        check_output(Path(out), overwrite=overwrite)
+        adt.check_sign_outputs(ctx, Path(out), overwrite=overwrite)
     write_atomic(Path(out), data, overwrite=overwrite)
     sha = hashlib.sha256(data).hexdigest()
     processed = sum(1 for r in rows if r[2] == "PROCESS")
     save_decisions(ctx, imported.report_id, {r[0]: r[2] for r in rows})
-    with ctx.db.transaction() as tx:
-        tx.execute("UPDATE adt_quarantine_reports SET action_sha256=? WHERE id=?",
-                   (sha, imported.report_id))
+    q_repo.set_action_sha(ctx.db, imported.report_id, sha)
     entry = ctx.audit.record(
         "quarantine.action",
         {"report": imported.name, "action_file": str(out), "rows": len(rows),
@@ -160,6 +150,4 @@ def build_action_file(ctx: AppContext, report_path: Path, out: Path, *,
 
 
 def reports(ctx: AppContext) -> list[dict[str, Any]]:
-    return [dict(r) for r in ctx.db.conn().execute(
-        "SELECT * FROM adt_quarantine_reports WHERE environment=? ORDER BY id DESC",
-        (ctx.env.value,))]
+    return [r.as_dict() for r in q_repo.list_reports(ctx.db, ctx.env.value)]

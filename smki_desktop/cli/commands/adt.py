@@ -9,6 +9,7 @@ from pathlib import Path
 
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.adt.profile import KINDS
+from smki_desktop.core.errors import InputError
 from smki_desktop.crypto.describe import certificate_summary
 from smki_desktop.services import adt as adt_service
 
@@ -200,8 +201,6 @@ def run_anchor_add(args: argparse.Namespace, app: CliApp) -> int:
     try:
         data = args.certificate.read_bytes()
     except OSError as exc:
-        from smki_desktop.core.errors import InputError
-
         raise InputError(f"{args.certificate}: cannot be read ({exc.strerror}).") from None
     res = adt_service.add_trust_anchor(ctx, data)
     app.emit({"sha256": res.sha256, "environment": ctx.env.value},
@@ -224,8 +223,6 @@ def run_profiles(args: argparse.Namespace, app: CliApp) -> int:
     if args.use:
         kind, version = args.use
         if kind not in KINDS:
-            from smki_desktop.core.errors import InputError
-
             raise InputError(f"--use: kind {kind!r} is not one of {', '.join(KINDS)}.")
         adt_service.use_profile(ctx, kind, version)
     out = {}

@@ -568,6 +568,12 @@ def validate_stream(stream: BinaryIO, profile: Profile,
     return report
 
 
+def _add_all(add: Callable[[Issue], None], found: list[Issue]) -> None:
+    """Add a column check's findings."""
+    for it in found:
+        add(it)
+
+
 def _check_rows(report: ValidationReport, source: _Source, profile: Profile,
                 party_ranges: Sequence[EuiRange] | None, keep_rows: bool,
                 on_row: Callable[[int, list[str]], None] | None) -> None:
@@ -586,7 +592,8 @@ def _check_rows(report: ValidationReport, source: _Source, profile: Profile,
     dup_msg = f"same {', '.join(profile.unique)} as line "
     dup_col = profile.unique[0] if profile.unique else ""
     dup_idx = key_idx[0] + 1 if key_idx else 0
-    row_checks = [(chk, names.index(chk.lower), names.index(chk.upper))
+    row_checks = [(chk, names.index(chk.lower), names.index(chk.upper),
+                   chk.message or f"{chk.lower} must not be above {chk.upper}")
                   for chk in profile.checks]
     max_rows = profile.max_rows
     rows = report.rows
@@ -621,13 +628,11 @@ def _check_rows(report: ValidationReport, source: _Source, profile: Profile,
                 if value is None:
                     value, found = check(raw, line, row_index)
                     if found:
-                        for it in found:
-                            add(it)
+                        _add_all(add, found)
                 parsed.append(value)
-            for chk, li, ui in row_checks:
+            for chk, li, ui, msg in row_checks:
                 lo, up = parsed[li], parsed[ui]
                 if isinstance(lo, int) and isinstance(up, int) and lo > up:
-                    msg = chk.message or f"{chk.lower} must not be above {chk.upper}"
                     add(Issue(line, chk.rule, f"{msg}: {lo} > {up}.", chk.lower, li + 1,
                               row_index=row_index))
             if key_parts:
@@ -647,8 +652,7 @@ def _check_rows(report: ValidationReport, source: _Source, profile: Profile,
                                               "check the quotes."))
         return
     if not report.row_count:
-        where = prev_end + 1 if prev_end else 1
-        add(Issue(where, "empty-file", "the file has no data rows."))
+        add(Issue(prev_end + 1, "empty-file", "the file has no data rows."))
 
 
 def _check_header(report: ValidationReport, profile: Profile, record: list[str],

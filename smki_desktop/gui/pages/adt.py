@@ -327,19 +327,26 @@ class Page(QWidget):
         return report
 
     def request_sign(self) -> None:
-        """The Sign button: a summary of what will be signed, then `sign()` on confirmation."""
+        """The Sign button: a summary of what will be signed and of the existing outputs it
+        replaces (a few file look-ups), then `sign()` on confirmation; the officer's answer is
+        the service's `overwrite`."""
         if self.path is None:
             self.services.error("Sign", "Save the file first: the signature covers the saved "
                                         "file's exact bytes.")
             return
-        rows = self.table.rowCount()
+        in_the_way = adt_service.outputs_in_the_way(self.ctx, self.path)
+        facts = [("File", str(self.path)), ("Rows", f"{self.table.rowCount():,}"),
+                 ("Signing credential", self.key_combo.currentText()),
+                 ("Service Request (SMSR)", self.smsr_edit.text().strip() or "none")]
+        if in_the_way:
+            facts.append(("Replaces", ", ".join(p.name for p in in_the_way)))
         ask_confirmation(
-            self, self.sign, title="Sign the ADT file", env=self.ctx.env, action="&Sign",
+            self, lambda: self.sign(overwrite=bool(in_the_way)), title="Sign the ADT file",
+            env=self.ctx.env, action="&Replace and sign" if in_the_way else "&Sign",
             what="Sign this Anomaly Detection Threshold file with your file-signing "
-                 "credential. The signature covers the file exactly as saved.",
-            facts=[("File", str(self.path)), ("Rows", f"{rows:,}"),
-                   ("Signing credential", self.key_combo.currentText()),
-                   ("Service Request (SMSR)", self.smsr_edit.text().strip() or "none")])
+                 "credential. The signature covers the file exactly as saved.", facts=facts,
+            warning="The existing signature, manifest and manifest signature of this file are "
+                    "replaced." if in_the_way else "")
 
     def request_confirm(self) -> None:
         """The SRO confirm button: a summary of the decision that will be signed."""
@@ -355,7 +362,9 @@ class Page(QWidget):
                    ("Resubmitted by", resubmitter or "—"),
                    ("Signing credential", self.key_combo.currentText())])
 
-    def sign(self) -> None:
+    def sign(self, overwrite: bool = False) -> None:
+        """Sign the saved file; existing outputs are replaced only with `overwrite` (the
+        officer's answer), as the service rules for both faces."""
         if self.path is None:
             self.services.error("Sign", "Save the file first: the signature covers the saved "
                                         "file's exact bytes.")
@@ -366,7 +375,7 @@ class Page(QWidget):
                 return
         key = self.key_combo.currentData()
         self._run(adt_service.sign_file, self.ctx, self.path, key,
-                  smsr=self.smsr_edit.text().strip() or None, overwrite=True,
+                  smsr=self.smsr_edit.text().strip() or None, overwrite=overwrite,
                   done=self._signed, name="Sign ADT file")
 
     def verify(self, path: Path, sig: Path | None = None) -> None:

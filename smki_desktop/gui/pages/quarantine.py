@@ -249,7 +249,9 @@ class Page(QWidget):
                                  f"{decided - proc} delete).")
 
     # -- Action file ----------------------------------------------------------------------
-    def create_action(self, out: Path) -> None:
+    def create_action(self, out: Path, overwrite: bool = False) -> None:
+        """Write and sign the Action file; existing outputs are replaced only with
+        `overwrite` (the officer's answer), as the service rules for both faces."""
         if self.report_path is None:
             return
         self.busy = True
@@ -266,7 +268,7 @@ class Page(QWidget):
         self.services.jobs.submit(
             q_service.build_action_file, self.ctx, self.report_path, out,
             chosen=dict(self.decisions), key_ref=self.key_combo.currentData() or None,
-            smsr=self.smsr_edit.text().strip() or None, overwrite=True,
+            smsr=self.smsr_edit.text().strip() or None, overwrite=overwrite,
             on_done=done, on_error=self._failed, name="Create Action file")
 
     def _choose_report(self) -> None:
@@ -281,15 +283,21 @@ class Page(QWidget):
             self.request_action(Path(name))
 
     def request_action(self, out: Path) -> None:
-        """Summarise the Action file (counts, signing credential, environment), then build."""
+        """Summarise the Action file (counts, signing credential, environment, the existing
+        files it replaces), then build; the officer's answer is the service's `overwrite`."""
+        in_the_way = q_service.outputs_in_the_way(self.ctx, out)
         proc = sum(1 for it in self.items if self.decisions.get(it.quarantine_id) == "PROCESS")
         dele = sum(1 for it in self.items if self.decisions.get(it.quarantine_id) == "DELETE")
+        facts = [("Report", self.report.name if self.report else "—"),
+                 ("Process", f"{proc:,}"), ("Delete", f"{dele:,}"),
+                 ("Signing credential", self.key_combo.currentText()),
+                 ("Write to", str(out))]
+        if in_the_way:
+            facts.append(("Replaces", ", ".join(p.name for p in in_the_way)))
         ask_confirmation(
-            self, lambda: self.create_action(out), title="Create the signed Action file",
-            env=self.ctx.env, action="&Sign Action file",
+            self, lambda: self.create_action(out, overwrite=bool(in_the_way)),
+            title="Create the signed Action file", env=self.ctx.env,
+            action="&Replace and sign" if in_the_way else "&Sign Action file",
             what="Write and sign the Action file for this Quarantined Communications Report. "
-                 "Once sent to the DCC, DELETE decisions cannot be undone.",
-            facts=[("Report", self.report.name if self.report else "—"),
-                   ("Process", f"{proc:,}"), ("Delete", f"{dele:,}"),
-                   ("Signing credential", self.key_combo.currentText()),
-                   ("Write to", str(out))])
+                 "Once sent to the DCC, DELETE decisions cannot be undone.", facts=facts,
+            warning="The existing files listed are replaced." if in_the_way else "")

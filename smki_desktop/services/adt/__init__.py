@@ -1,0 +1,98 @@
+"""ADT workflows, one module per user action: `profiles` (shipped profile versions, the active
+one), `edit` (validate, template, the table editor's Save), `anchors` (file-signing trust
+anchors), `identity` (which key and credential may sign), `sign` (sign a file and its
+manifest), `outputs` (the output set: overwrite rule, interrupted sets), `verify`,
+`sro_confirm` (the SRO's signed confirmation), `delivery` (the delivery package) and
+`file_history` (a file's events, the signed files). Modules are not named after the functions
+they hold (`confirm`, `deliver`, `history`), so `adt.confirm` is always the function.
+
+Signing rules: the key must be a `file-signing` key of this environment with a valid
+file-signing credential (`services.credentials`), never a key that holds (or asked for) an
+Organisation Certificate; when the environment has trust anchors the credential must chain to
+one (Live always needs them). Every signature is verified at once by the independent code path
+of `crypto.cms.verify_detached`. Outputs are written all-or-nothing and never replace a file
+unless told to.
+
+This package re-exports the entry points the faces and tests use.
+"""
+
+from smki_desktop.services.adt.anchors import add_trust_anchor, ca_pool, trust_anchors
+from smki_desktop.services.adt.common import (
+    MANIFEST_SUFFIX,
+    MAX_VALIDATE_BYTES,
+    SIG_SUFFIX,
+    Written,
+    default_paths,
+    open_limited,
+    read_limited,
+    signing_now,
+)
+from smki_desktop.services.adt.delivery import DeliveryResult, default_package, deliver
+from smki_desktop.services.adt.edit import (
+    save_edited,
+    template_bytes,
+    validate_bytes,
+    validate_file,
+    validate_file_hashed,
+    write_template,
+)
+from smki_desktop.services.adt.file_history import as_json, history, signed_files
+from smki_desktop.services.adt.identity import SigningIdentity, open_signer, signing_identity
+from smki_desktop.services.adt.outputs import (
+    check_sign_outputs,
+    interrupted_leftovers,
+    outputs_in_the_way,
+)
+from smki_desktop.services.adt.profiles import (
+    active_profile,
+    load_profile,
+    party_ranges,
+    profile_versions,
+    use_profile,
+)
+from smki_desktop.services.adt.sign import SignResult, sign_file
+from smki_desktop.services.adt.sro_confirm import ConfirmResult, confirm
+from smki_desktop.services.adt.verify import VerifyResult, verify_file
+
+__all__ = [
+    "MANIFEST_SUFFIX",
+    "MAX_VALIDATE_BYTES",
+    "SIG_SUFFIX",
+    "ConfirmResult",
+    "DeliveryResult",
+    "SignResult",
+    "SigningIdentity",
+    "VerifyResult",
+    "Written",
+    "active_profile",
+    "add_trust_anchor",
+    "as_json",
+    "ca_pool",
+    "check_sign_outputs",
+    "confirm",
+    "default_package",
+    "default_paths",
+    "deliver",
+    "history",
+    "interrupted_leftovers",
+    "load_profile",
+    "open_limited",
+    "open_signer",
+    "outputs_in_the_way",
+    "party_ranges",
+    "profile_versions",
+    "read_limited",
+    "save_edited",
+    "sign_file",
+    "signed_files",
+    "signing_identity",
+    "signing_now",
+    "template_bytes",
+    "trust_anchors",
+    "use_profile",
+    "validate_bytes",
+    "validate_file",
+    "validate_file_hashed",
+    "verify_file",
+    "write_template",
+]

@@ -1,0 +1,63 @@
+"""The file-signing trust anchors of an environment: the certificate store's and the portal
+endpoint's CA anchor (the simulator's root in Test); the CA pool that links a credential to
+them; and, read only, the other environment's anchors to name a foreign signature."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from cryptography import x509
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.services.adt.common import Written, cert_der, is_ca, load_certs, other_env
+from smki_desktop.services.certificates import add_trust_anchor as store_add_anchor
+from smki_desktop.services.certificates import trust_anchors as store_anchors
+from smki_desktop.services.context import AppContext
+from smki_desktop.store.repos import adt as adt_repo
+
+
+def trust_anchors(ctx: AppContext) -> list[x509.Certificate]:
+    """The environment's trust anchors: the certificate store's (issue 3) and the portal
+    endpoint's CA anchor (the simulator's root in Test)."""
+    found: list[x509.Certificate] = []
+    with contextlib.suppress(ValueError):
+        found += list(store_anchors(ctx))
+    for blob in adt_repo.endpoint_anchor_blobs(ctx.db, ctx.env.value):
+        with contextlib.suppress(ValueError):
+            found += [c for c in load_certs(blob) if is_ca(c)]
+    unique: dict[bytes, x509.Certificate] = {}
+    for cert in found:
+        unique.setdefault(cert_der(cert), cert)
+    return list(unique.values())
+
+
+def ca_pool(ctx: AppContext) -> list[x509.Certificate]:
+    """CA certificates that may link a credential to an anchor: the anchors and the CA chain
+    the simulator handed out with a credential (Test)."""
+    pool = trust_anchors(ctx)
+    chain_file = ctx.paths.env_dir / "portal" / "simulator-ca-chain.pem"
+    if ctx.env is Environment.TEST and chain_file.is_file():
+        with contextlib.suppress(ValueError, OSError):
+            pool += [c for c in load_certs(chain_file.read_bytes()) if c not in pool]
+    return pool
+
+
+def add_trust_anchor(ctx: AppContext, pem_or_der: bytes) -> Written:
+    """Add a CA certificate as a trust anchor of this environment (the certificate store's)."""
+    sha, entry = store_add_anchor(ctx, pem_or_der, source="user")
+    if entry is None:
+        entry = ctx.audit.record("adt.anchor.add", {"already_present": True}, {"certificate": sha})
+    return Written(Path(""), sha, entry)
+
+
+def other_env_anchors(ctx: AppContext) -> list[x509.Certificate]:
+    """The other environment's trust anchors, read (read-only) from its database: only to say
+    which environment a signature belongs to, never to accept it here."""
+    other = other_env(ctx.env)
+    db = ctx.paths.root / other.value / ctx.paths.db_path.name
+    found: list[x509.Certificate] = []
+    for blob, ca_only in adt_repo.anchor_blobs_elsewhere(db, other.value):
+        with contextlib.suppress(ValueError):
+            found += [c for c in load_certs(blob) if not ca_only or is_ca(c)]
+    return found

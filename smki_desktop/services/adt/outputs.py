@@ -1,0 +1,112 @@
+"""The output set of a signing (signature, manifest, manifest signature): which existing files
+are in the way, what a killed signing left, and writing or publishing a set all-or-nothing."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from smki_desktop.core.errors import Refusal
+from smki_desktop.services.adt.common import default_paths, sha_of
+from smki_desktop.services.context import AppContext
+from smki_desktop.store.atomic import part_files, publish, write_atomic
+
+SIGNING_ACTIONS = ("adt.sign", "quarantine.sign")
+
+
+def signed_output_hashes(ctx: AppContext) -> set[str]:
+    """The SHA-256 of every signature and manifest this environment's signings recorded in the
+    audit log (recorded before the outputs are published)."""
+    found: set[str] = set()
+    for action in SIGNING_ACTIONS:
+        for e in ctx.audit.entries(action_prefix=action):
+            for k in ("signature", "manifest", "manifest_signature"):
+                if k in e.artifacts:
+                    found.add(e.artifacts[k])
+    return found
+
+
+def interrupted_leftovers(ctx: AppContext, outputs: Sequence[Path]) -> set[Path]:
+    """The outputs of a signing that was killed while publishing them: the completing file
+    (the manifest signature) is absent and each present output is one the audit log recorded
+    for a signing. Empty when the set is complete, absent, or holds a file not made here."""
+    *first, last = outputs
+    present = [p for p in first if p.is_file()]
+    if last.exists() or not present:
+        return set()
+    known = signed_output_hashes(ctx)
+    if all(sha_of(p) in known for p in present):
+        return set(present)
+    return set()
+
+
+def outputs_in_the_way(ctx: AppContext, path: Path, out: Path | None = None) -> list[Path]:
+    """The outputs of signing `path` (signature at `out` or beside it) that already exist and
+    that signing would replace only when told to overwrite (a killed signing's leftovers are
+    not among them: they are replaced anyway)."""
+    outputs = default_paths(Path(path), out)
+    existing = [p for p in outputs if p.exists()]
+    if not existing:
+        return []
+    leftovers = interrupted_leftovers(ctx, outputs)
+    return [p for p in existing if p not in leftovers]
+
+
+def refuse_existing(paths: Sequence[Path]) -> None:
+    """The overwrite rule: outputs that exist are replaced only when the user allows it."""
+    if paths:
+        raise Refusal(f"{paths[0]} already exists; choose another name or allow replacing it. "
+                      "Nothing was written.")
+
+
+def clear_parts(outputs: Sequence[Path]) -> None:
+    """Remove the temporary files a killed signing of these targets left."""
+    for p in outputs:
+        for part in part_files(p):
+            with contextlib.suppress(OSError):
+                part.unlink()
+
+
+def write_all(items: Sequence[tuple[Path, bytes]], overwrite: bool) -> None:
+    """Write every output or none: refuse up front if one exists, roll back on failure."""
+    if not overwrite:
+        refuse_existing([p for p, _ in items if p.exists()])
+    done: list[Path] = []
+    try:
+        for p, data in items:
+            write_atomic(p, data, overwrite=overwrite)
+            done.append(p)
+    except BaseException:
+        for p in done:
+            with contextlib.suppress(OSError):
+                p.unlink()
+        raise
+
+
+def publish_set(staged: Sequence[tuple[Path, Path]], overwrite: bool,
+                leftovers: set[Path]) -> None:
+    """Rename the staged outputs into place, the last one (which completes the set) last. An
+    old set being replaced loses its completing file first, so a kill never shows a mix."""
+    last = staged[-1][0]
+    if overwrite or last in leftovers:
+        with contextlib.suppress(FileNotFoundError):
+            last.unlink()
+    done: list[Path] = []
+    try:
+        for p, tmp in staged:
+            publish(tmp, p, overwrite=overwrite or p in leftovers)
+            done.append(p)
+    except BaseException:
+        for p in done:
+            with contextlib.suppress(OSError):
+                p.unlink()
+        raise
+
+
+def check_sign_outputs(ctx: AppContext, path: Path, out: Path | None = None, *,
+                       overwrite: bool = False) -> None:
+    """Before any work whose result must not be lost: refuse when signing `path` would replace
+    existing outputs and `overwrite` is not given."""
+    if not overwrite:
+        refuse_existing(outputs_in_the_way(ctx, path, out))

@@ -1,0 +1,210 @@
+"""Signing an ADT or quarantine Action file: validate it, sign its exact bytes and its manifest
+with the ARO's file-signing credential, verify both at once by the independent code path of
+`crypto.cms.verify_detached`, then stage, audit and publish the three outputs (the manifest
+signature, which completes the set, last). Existing outputs are replaced only with
+`overwrite` (the rule both faces follow: the CLI's `--overwrite`, the GUI's question)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from smki_desktop import __version__
+from smki_desktop.core.adt.manifest import Manifest, check_smsr
+from smki_desktop.core.adt.validate import ValidationReport
+from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.party import OfficerProfile, OfficerRole
+from smki_desktop.core.ports import Signer
+from smki_desktop.crypto.cms import VerifiedSignature, sign_detached, verify_detached
+from smki_desktop.services.adt.anchors import trust_anchors
+from smki_desktop.services.adt.common import cert_sha, default_paths, signing_now
+from smki_desktop.services.adt.edit import validate_file_hashed
+from smki_desktop.services.adt.identity import (
+    SigningIdentity,
+    open_signer,
+    signer_matches,
+    signing_identity,
+)
+from smki_desktop.services.adt.outputs import (
+    clear_parts,
+    interrupted_leftovers,
+    publish_set,
+    refuse_existing,
+)
+from smki_desktop.services.context import AppContext
+from smki_desktop.store.atomic import stage
+from smki_desktop.store.repos import adt as adt_repo
+
+
+@dataclass(frozen=True)
+class SignResult:
+    file: Path
+    signature: Path
+    manifest: Path
+    manifest_signature: Path
+    sha256: str
+    size: int
+    verified: VerifiedSignature
+    manifest_data: Manifest
+    audit: AuditEntry
+    validation: ValidationReport | None
+    warnings: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": str(self.file), "sha256": self.sha256, "size": self.size,
+            "signature": str(self.signature), "manifest": str(self.manifest),
+            "manifest_signature": str(self.manifest_signature),
+            "environment": self.manifest_data.environment.value,
+            "signed_at": self.manifest_data.to_dict()["signed_at"],
+            "signer": self.manifest_data.to_dict()["signer"],
+            "smsr_reference": self.manifest_data.smsr_reference,
+            "verified": True, "chain_checked": self.verified.trusted,
+            "audit_seq": self.audit.seq, "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class _Signed:
+    """What the key produced, before anything is written."""
+
+    sig: bytes
+    verified: VerifiedSignature
+    manifest: Manifest
+    manifest_bytes: bytes
+    manifest_sig: bytes
+
+
+def _aro(ctx: AppContext) -> OfficerProfile:
+    officer = ctx.officer()
+    if officer is None or officer.role is not OfficerRole.ARO:
+        who = officer.actor if officer else "No officer profile is set, and the user"
+        raise Refusal(f"{who} is not an ARO: only an Authorised Responsible Officer signs ADT "
+                      "and Action files. Set the officer profile (role aro) first.")
+    return officer
+
+
+def _manifest(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity, sig: bytes,
+              sig_name: str, sha: str, now: datetime, smsr_ref: str, officer: str,
+              validation: ValidationReport | None) -> Manifest:
+    party = ctx.party()
+    cert = ident.certificate
+    return Manifest(
+        kind=kind, environment=ctx.env, file_name=path.name, file_size=path.stat().st_size,
+        file_sha256=sha, signature_name=sig_name,
+        signature_sha256=hashlib.sha256(sig).hexdigest(), signed_at=now,
+        signer_key_id=ident.key.key_id, signer_certificate_sha256=cert_sha(cert),
+        signer_subject=cert.subject.rfc4514_string(), signer_issuer=cert.issuer.rfc4514_string(),
+        signer_serial=f"{cert.serial_number:X}",
+        profile=validation.profile.ref if validation else "",
+        smsr_reference=smsr_ref, party_id=party.party_id if party else "",
+        officer=officer, software=f"SMKI Desktop {__version__}", subject_file_sha256="",
+    )
+
+
+def _sign_set(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity,
+              cm: AbstractContextManager[Signer], sig_name: str, now: datetime, smsr_ref: str,
+              officer: str, validation: ValidationReport | None, expected_sha: str) -> _Signed:
+    """Sign the file and its manifest with the key unlocked once; verify both at once."""
+    anchors = trust_anchors(ctx)
+    extra = list(ident.chain[1:])
+    with cm as s:
+        signer_matches(s, ident)
+        with open(path, "rb", buffering=0) as fh:
+            sig = sign_detached(fh, s, ident.certificate, now, extra)
+        with open(path, "rb", buffering=0) as fh:
+            verified = verify_detached(fh, sig, trust_anchors=anchors, at=now)
+        sha = verified.digest.hex()
+        if expected_sha and sha != expected_sha:
+            raise Refusal(f"{path} changed while it was being signed; nothing was written.")
+        manifest = _manifest(ctx, path, kind, ident, sig, sig_name, sha, now, smsr_ref,
+                             officer, validation)
+        manifest_bytes = manifest.to_bytes()
+        manifest_sig = sign_detached(manifest_bytes, s, ident.certificate, now, extra)
+    verify_detached(manifest_bytes, manifest_sig, trust_anchors=anchors, at=now)
+    return _Signed(sig, verified, manifest, manifest_bytes, manifest_sig)
+
+
+def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = None,
+              out: Path | None = None, kind: str = "adt-file", overwrite: bool = False,
+              signer: AbstractContextManager[Signer] | None = None,
+              user_ids: Sequence[str] = (), as_ref: str | None = None) -> SignResult:
+    """Validate `path` (ADT or Action file), sign its exact bytes and its manifest, verify both
+    at once, write `<file>.p7s`, `<file>.manifest.json` and `<file>.manifest.json.p7s`.
+    Outputs that exist are refused before the key is used unless `overwrite`."""
+    path = Path(path)
+    smsr_ref = check_smsr(smsr)
+    officer = _aro(ctx)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file.")
+    validation: ValidationReport | None = None
+    expected_sha = ""
+    if kind in ("adt-file", "quarantine-action"):
+        validation, expected_sha = validate_file_hashed(ctx, path, kind)
+        validation.raise_if_invalid(str(path))
+    ident = signing_identity(ctx, key_ref, as_ref=as_ref)
+    sig_path, manifest_path, manifest_sig_path = outputs = default_paths(path, out)
+    # what a killed signing of this target left: its temporary files, and published outputs of
+    # a set it did not complete (they are replaced without overwrite)
+    clear_parts(outputs)
+    leftovers = interrupted_leftovers(ctx, outputs)
+    if not overwrite:
+        refuse_existing([p for p in outputs if p.exists() and p not in leftovers])
+    now = signing_now(ctx)  # the manifest's signed_at is the CMS signingTime
+    cm = signer if signer is not None else open_signer(ctx, ident.key)
+    done = _sign_set(ctx, path, kind, ident, cm, sig_path.name, now, smsr_ref, officer.actor,
+                     validation, expected_sha)
+    # All-or-nothing as the user sees it: every output is staged in a hidden temporary file,
+    # the audit record (with every hash) and the database row are written, and only then are
+    # the outputs published, the manifest signature (the one completing the set, which
+    # `verify_file` requires) last. A kill before that leaves no set; between the renames, a
+    # set without its manifest signature, which verify refuses and the next signing replaces.
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for p, data in ((sig_path, done.sig), (manifest_path, done.manifest_bytes),
+                        (manifest_sig_path, done.manifest_sig)):
+            staged.append((p, stage(p, data)))
+        entry = _record_signing(ctx, path, kind, ident, done, user_ids, sig_path,
+                                manifest_path)
+        publish_set(staged, overwrite, leftovers)
+    finally:
+        for _p, tmp in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    m = done.manifest
+    return SignResult(path, sig_path, manifest_path, manifest_sig_path, m.file_sha256,
+                      m.file_size, done.verified, m, entry, validation, ident.warnings)
+
+
+def _record_signing(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity,
+                    done: _Signed, user_ids: Sequence[str], sig_path: Path,
+                    manifest_path: Path) -> AuditEntry:
+    """The `adt.sign` (or `quarantine.sign`) audit record, with every output's hash, and the
+    signed-files row; written before the outputs are published."""
+    m = done.manifest
+    entry = ctx.audit.record(
+        "adt.sign" if kind == "adt-file" else "quarantine.sign",
+        {"path": str(path), "kind": kind, "key_id": ident.key.key_id, "size": m.file_size,
+         "smsr_reference": m.smsr_reference, "profile": m.profile,
+         "signer_serial": m.signer_serial, "signer_issuer": m.signer_issuer,
+         "chain_checked": done.verified.trusted, "user_ids": list(user_ids)},
+        {"file": m.file_sha256, "signature": done.sig, "manifest": done.manifest_bytes,
+         "manifest_signature": done.manifest_sig},
+    )
+    adt_repo.add_signed_file(ctx.db, adt_repo.SignedFileRow(
+        environment=ctx.env.value, kind=kind, name=path.name, path=str(path.resolve()),
+        sha256=m.file_sha256, size=m.file_size, profile=m.profile,
+        smsr_reference=m.smsr_reference, key_id=ident.key.key_id,
+        signer_subject=m.signer_subject, signer_issuer=m.signer_issuer,
+        signer_serial=m.signer_serial, signed_at=m.signed_at.isoformat(),
+        signature_path=str(sig_path.resolve()), signature_sha256=m.signature_sha256,
+        manifest_path=str(manifest_path.resolve()),
+        manifest_sha256=hashlib.sha256(done.manifest_bytes).hexdigest(), audit_seq=entry.seq))
+    return entry

@@ -40,7 +40,7 @@ from smki_desktop.gui.qt import (
     isValid,
 )
 from smki_desktop.gui.tables import UiState, fit_columns
-from smki_desktop.services import simulator_control
+from smki_desktop.services import environment_switch, simulator_control
 from smki_desktop.services.context import AppContext, open_context
 
 
@@ -293,8 +293,7 @@ class MainWindow(QMainWindow):
             return False
         self.open_environment(target)
         assert self.ctx is not None
-        self.jobs.submit(self.ctx.audit.record, "environment.switch",
-                         {"from": self._other(target).value, "to": target.value},
+        self.jobs.submit(environment_switch.record_switch, self.ctx, self._other(target),
                          name="record the switch",
                          on_error=lambda e: self.show_error("Audit record failed", e))
         return True

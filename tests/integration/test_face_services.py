@@ -13,7 +13,7 @@ import pytest
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.keys import KeyUsage
-from smki_desktop.services import audit_log, environment_switch, officer_forms
+from smki_desktop.services import audit_log, environment_switch, file_lint, officer_forms
 from smki_desktop.services import csr as csr_service
 from smki_desktop.services import token as token_service
 from smki_desktop.services.keys import generate_key
@@ -164,3 +164,27 @@ def test_org_csr_file_checks_the_output_before_the_key_is_used(ctx, cli_run,  # 
     assert csr_service.csr_text(res.made.der, "pem").startswith(
         b"-----BEGIN CERTIFICATE REQUEST-----")
     assert set(csr_service.CSR_FORMATS) >= {"pem", "der"}
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def test_file_lint_service_and_cli_agree(cli_run, data_root: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    clean = sorted((FIXTURES / "dcc-test-pki" / "organisation").glob("*.pem"))[0]
+    finding = FIXTURES / "lint" / "subject.uid-encoding.csr.pem"
+    missing = tmp_path / "nowhere.pem"
+    names = [str(clean), str(finding), str(missing)]
+    profile, outcomes = file_lint.lint_files(Environment.TEST, data_root, names)
+    assert [o.exit_code for o in outcomes] == [0, 1, 2]
+    assert outcomes[0].report is not None and outcomes[0].report.ok
+    assert outcomes[2].unreadable and outcomes[2].error_text.startswith(f"{missing}: cannot read")
+
+    res = cli_run("--json", "lint", *names)
+    assert res.code == 2  # the worst outcome
+    doc = res.json()
+    assert doc["profile"] == profile.version
+    assert [f.get("ok") for f in doc["files"][:2]] == [True, False]
+    assert doc["files"][2] == {"file": str(missing), "error": outcomes[2].error}
+    text = cli_run("lint", *names[:2])
+    assert text.code == 1
+    assert f"{clean}: ok (" in text.out and f"{finding}: error: subject.uid-encoding" in text.out

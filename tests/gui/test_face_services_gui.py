@@ -8,9 +8,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import Cancelled
 from smki_desktop.core.keys import KeyUsage
 from smki_desktop.gui.main_window import MainWindow
+from smki_desktop.gui.passphrases import GuiPassphrases
 from smki_desktop.gui.qt import QApplication, QMessageBox, QTimer
 from smki_desktop.services import audit_log
 from smki_desktop.services.keys import generate_key
@@ -65,3 +69,15 @@ def test_officers_page_prints_the_form_through_the_service(qtbot, window: MainWi
     record = audit_log.records(window.ctx, action_prefix="officer.pdf")[0]
     assert record.details["officer"] == oid and record.details["path"] == str(out)
     assert record.artifacts["pdf"] == hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def test_a_passphrase_question_answered_with_cancel_raises_cancelled(qtbot) -> None:  # type: ignore[no-untyped-def]
+    asker = GuiPassphrases(None)
+
+    def cancel() -> None:
+        assert asker.dialog is not None
+        asker.dialog.reject()
+
+    QTimer.singleShot(100, cancel)
+    with pytest.raises(Cancelled, match="PIN for token 't': cancelled; nothing was done."):
+        asker.ask("PIN for token 't'")

@@ -40,7 +40,7 @@ from smki_desktop.gui.qt import (
     isValid,
 )
 from smki_desktop.gui.tables import UiState, fit_columns
-from smki_desktop.services import environment_switch, simulator_control
+from smki_desktop.services import environment_switch, simulator_control, welcome
 from smki_desktop.services.context import AppContext, open_context
 
 
@@ -487,11 +487,9 @@ class MainWindow(QMainWindow):
 
     def _maybe_first_run(self) -> None:
         assert self.ctx is not None
-        if self.ctx.party() is None and self.ctx.officer() is None and \
-                self.ctx.setting("first_run_seen") is None:
+        if welcome.take_welcome(self.ctx):
             from smki_desktop.gui.first_run import FirstRunDialog
 
-            self.ctx.set_setting("first_run_seen", "1")
             dlg = FirstRunDialog(self.services, self)
             dlg.finished.connect(lambda _r: self._show_page(self.sidebar.currentRow()))
             dlg.open()

@@ -13,9 +13,18 @@ import pytest
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.keys import KeyUsage
-from smki_desktop.services import audit_log, environment_switch, file_lint, officer_forms
+from smki_desktop.core.party import OfficerProfile, OfficerRole
+from smki_desktop.services import (
+    audit_log,
+    environment_switch,
+    file_lint,
+    officer_forms,
+    party,
+    welcome,
+)
 from smki_desktop.services import csr as csr_service
 from smki_desktop.services import token as token_service
+from smki_desktop.services.context import open_context
 from smki_desktop.services.keys import generate_key
 from tests.integration.test_officer_cli import nominate
 from tests.support.softhsm import MODULE, PIN, FixedPin, softhsm_token
@@ -188,3 +197,16 @@ def test_file_lint_service_and_cli_agree(cli_run, data_root: Path, tmp_path: Pat
     text = cli_run("lint", *names[:2])
     assert text.code == 1
     assert f"{clean}: ok (" in text.out and f"{finding}: error: subject.uid-encoding" in text.out
+
+
+def test_welcome_is_due_once_and_never_with_profiles(ctx, live_ctx) -> None:  # type: ignore[no-untyped-def]
+    assert welcome.take_welcome(ctx) is True
+    assert welcome.take_welcome(ctx) is False  # noted as shown
+    assert welcome.take_welcome(live_ctx) is True  # per environment
+    fresh = open_context(Environment.TEST, ctx.paths.root / "other")
+    try:
+        party.set_officer(fresh, OfficerProfile("Alice Example", OfficerRole.ARO,
+                                                "a@example.com"))
+        assert welcome.take_welcome(fresh) is False
+    finally:
+        fresh.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from smki_desktop.cli.main import CliApp
 from smki_desktop.services import file_lint
@@ -20,7 +21,7 @@ def run_lint(args: argparse.Namespace, app: CliApp) -> int:
     env = app.env
     root = Path(args.data_dir) if args.data_dir else default_data_root()
     profile, outcomes = file_lint.lint_files(env, root, args.files)
-    results = []
+    results: list[dict[str, Any]] = []
     lines = []
     for o in outcomes:
         if o.error:

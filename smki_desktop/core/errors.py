@@ -43,3 +43,9 @@ class NotFound(SmkiError):
 
 class Ambiguous(InputError):
     """An identifier prefix matches more than one thing."""
+
+
+class Cancelled(SmkiError):
+    """The user stopped the work (a Cancel button, a PIN or passphrase question answered with
+    Cancel): not a failure to report but an end to say plainly ("... cancelled; nothing was
+    written."). Faces recognise cancellation by this type, never by the words of a message."""

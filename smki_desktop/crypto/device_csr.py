@@ -37,6 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from smki_desktop.core import errors
 from smki_desktop.core.ports import NullProgress, ProgressSink
 
 HMN_OID = "1.3.6.1.5.5.7.8.4"
@@ -461,12 +462,12 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-@dataclass
-class Cancelled(Exception):
-    done: int
+class Cancelled(errors.Cancelled):
+    """Generation or checking stopped by the user after `done` items."""
 
-    def __str__(self) -> str:
-        return f"cancelled after {self.done} items"
+    def __init__(self, done: int) -> None:
+        super().__init__(f"cancelled after {done} items")
+        self.done = done
 
 
 def default_processes() -> int:

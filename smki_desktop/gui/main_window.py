@@ -40,7 +40,7 @@ from smki_desktop.gui.qt import (
     isValid,
 )
 from smki_desktop.gui.tables import UiState, fit_columns
-from smki_desktop.services import simulator_control
+from smki_desktop.services import environment_switch, simulator_control, welcome
 from smki_desktop.services.context import AppContext, open_context
 
 
@@ -293,8 +293,7 @@ class MainWindow(QMainWindow):
             return False
         self.open_environment(target)
         assert self.ctx is not None
-        self.jobs.submit(self.ctx.audit.record, "environment.switch",
-                         {"from": self._other(target).value, "to": target.value},
+        self.jobs.submit(environment_switch.record_switch, self.ctx, self._other(target),
                          name="record the switch",
                          on_error=lambda e: self.show_error("Audit record failed", e))
         return True
@@ -488,11 +487,9 @@ class MainWindow(QMainWindow):
 
     def _maybe_first_run(self) -> None:
         assert self.ctx is not None
-        if self.ctx.party() is None and self.ctx.officer() is None and \
-                self.ctx.setting("first_run_seen") is None:
+        if welcome.take_welcome(self.ctx):
             from smki_desktop.gui.first_run import FirstRunDialog
 
-            self.ctx.set_setting("first_run_seen", "1")
             dlg = FirstRunDialog(self.services, self)
             dlg.finished.connect(lambda _r: self._show_page(self.sidebar.currentRow()))
             dlg.open()

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smki_desktop.core import batch_formats as bf
-from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.errors import Cancelled, InputError, Refusal
 from smki_desktop.core.ports import NullProgress, ProgressSink
 from smki_desktop.store.atomic import OutputError
 
@@ -135,7 +135,7 @@ def _stage_zips(staging: Path, csrs: Sequence[tuple[str, bytes]], parts: Sequenc
     total = len(csrs)
     for part_names, zname in zip(parts, zip_names, strict=True):
         if sink.cancelled:
-            raise Refusal("Packaging cancelled; nothing was written.")
+            raise Cancelled("Packaging cancelled; nothing was written.")
         chunk = csrs[pos : pos + len(part_names)]
         pos += len(part_names)
         staged = staging / zname

@@ -17,7 +17,7 @@ from smki_desktop.core.ports import Signer
 from smki_desktop.core.profiles import SmkiProfile
 from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.crypto.csr import OrgCsrRequest, build_org_csr
-from smki_desktop.crypto.der import encode
+from smki_desktop.crypto.der import OUTPUT_FORMATS, encode
 from smki_desktop.crypto.lint import LintReport, lint_der
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.profile_data import load_profile, override_path
@@ -41,13 +41,6 @@ def profile_for(ctx: AppContext) -> SmkiProfile:
 def pkcs11_store(ctx: AppContext) -> Any:
     """The PKCS#11 key store configured in settings (module path + token label)."""
     return token_service.token_store(ctx)
-
-
-def set_token_settings(ctx: AppContext, module: str, token: str) -> AuditEntry:
-    """Choose the PKCS#11 module and token label for token keys (both empty: none), checked
-    and audited by the token service (the CLI's `token use` calls the same)."""
-    choice = token_service.use_token(ctx, module, token)
-    return choice.audit
 
 
 def signer_for(ctx: AppContext, info: KeyInfo,
@@ -204,3 +197,33 @@ def discard_org_csr(ctx: AppContext, csr_id: int, *, token_store: Any = None) ->
     return ctx.audit.record("csr.org.discard", {"csr_id": csr_id, "key_id": info.key_id,
                                                 "location": info.location.value,
                                                 "reason": "cancelled before it was saved"})
+
+
+# -- for the faces: the output forms and the one CLI step "make it and write it" -------------
+#: the portal forms a CSR can be written in (the CLI's --format, the wizard's choice)
+CSR_FORMATS: tuple[str, ...] = tuple(OUTPUT_FORMATS)
+
+
+def csr_text(der: bytes, fmt: str, *, crlf: bool = False) -> bytes:
+    """A CSR in one of `CSR_FORMATS` (what is saved, copied to the clipboard or shown)."""
+    return encode(der, fmt, crlf=crlf)
+
+
+@dataclass(frozen=True)
+class CsrFileWritten:
+    made: CsrCreated
+    path: Path
+    audit: AuditEntry  # the export record (the creation's is `made.audit`)
+
+
+def create_org_csr_file(ctx: AppContext, key_ref: str, role: RemotePartyRole | str,
+                        eui: Eui64 | str, cn: str | None, out: Path, fmt: str = "pem", *,
+                        crlf: bool = False, overwrite: bool = False) -> CsrFileWritten:
+    """Make an Organisation CSR for a key and write it to `out`. The output is checked before
+    the key is used: a CSR recorded but not written would burn the key (one key per CSR)."""
+    out = Path(out)
+    check_output(out, overwrite=overwrite)
+    made = create_org_csr(ctx, key_ref, role, eui, cn)
+    entry = write_csr(ctx, made.der, out, fmt, crlf=crlf, overwrite=overwrite,
+                      csr_id=made.csr_id)
+    return CsrFileWritten(made, out, entry)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError, NotFound, Refusal
-from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
+from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage
 from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore, TokenError, probe_token
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.keys import list_keys
 
 SETTING_PKCS11_MODULE = "pkcs11.module"
 SETTING_PKCS11_TOKEN = "pkcs11.token"
@@ -77,3 +78,9 @@ def generate_token_key(ctx: AppContext, usage: KeyUsage, label: str
                                               "location": info.location.value},
                              {"public_key": info.public_key_der})
     return info, entry, store.token_label
+
+
+def token_keys(ctx: AppContext) -> list[KeyInfo]:
+    """This environment's keys held on a PKCS#11 token (whichever token), oldest first: what
+    `smki token list` shows."""
+    return [k for k in list_keys(ctx) if k.location is KeyLocation.PKCS11]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from smki_desktop.cli.main import CliApp
+from smki_desktop.services import audit_log
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run_list(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
-    entries = ctx.audit.entries(limit=args.limit, action_prefix=args.action)
+    entries = audit_log.records(ctx, limit=args.limit, action_prefix=args.action)
     lines = [f"{e.seq:>6}  {e.ts[:19]}  {e.actor:<30}  {e.action}" for e in entries]
     app.emit({"environment": ctx.env.value, "entries": [e.as_dict() for e in entries]},
              "\n".join(lines) if lines else "The audit log is empty.")
@@ -35,7 +36,7 @@ def run_list(args: argparse.Namespace, app: CliApp) -> int:
 
 def run_verify(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
-    report = ctx.audit.verify()
+    report = audit_log.verify(ctx)
     data = {"environment": ctx.env.value, "ok": report.ok, "rows": report.rows,
             "problems": report.problems, "notes": report.notes}
     if report.ok:
@@ -52,7 +53,7 @@ def run_verify(args: argparse.Namespace, app: CliApp) -> int:
 
 def run_acknowledge(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
-    entry = ctx.audit.acknowledge_loss(args.reason)
+    entry = audit_log.acknowledge_loss(ctx, args.reason)
     app.emit({"environment": ctx.env.value, "seq": entry.seq,
               "lost": entry.details["lost"], "rolled_back": entry.details["rolled_back"]},
              f"Recorded in audit record {entry.seq}: {len(entry.details['lost'])} lost log(s) "

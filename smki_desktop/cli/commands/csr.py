@@ -8,10 +8,8 @@ from pathlib import Path
 from smki_desktop.cli.commands.revoke import add_actor
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.errors import InputError
-from smki_desktop.crypto.der import OUTPUT_FORMATS
 from smki_desktop.services import csr as csr_service
 from smki_desktop.services import org_csr_approval
-from smki_desktop.store.atomic import check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     o.add_argument("--eui", required=True, help="the subject EUI-64, e.g. 90-B3-D5-1F-30-01-00-00")
     o.add_argument("--cn", default=None, help="optional CN, where the profile allows one")
     o.add_argument("--out", required=True, help="output file (never replaced unless --force)")
-    o.add_argument("--format", default="pem", choices=OUTPUT_FORMATS)
+    o.add_argument("--format", default="pem", choices=csr_service.CSR_FORMATS)
     o.add_argument("--crlf", action="store_true", help="CRLF line endings")
     o.add_argument("--force", "--overwrite", dest="force", action="store_true",
                    help="replace an existing output file")
@@ -35,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e.add_argument("csr_id", metavar="ID", type=int, help="the CSR's number (smki csr list)")
     e.add_argument("--out", required=True, help="output file (never replaced unless --force)")
     form = e.add_mutually_exclusive_group()
-    form.add_argument("--format", default="pem", choices=OUTPUT_FORMATS)
+    form.add_argument("--format", default="pem", choices=csr_service.CSR_FORMATS)
     form.add_argument("--pem", dest="format", action="store_const", const="pem")
     form.add_argument("--der", dest="format", action="store_const", const="der")
     e.add_argument("--crlf", action="store_true", help="CRLF line endings")
@@ -54,12 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run_org(args: argparse.Namespace, app: CliApp) -> int:
     out = Path(args.out)
-    # before the key is used: a CSR recorded but not written would burn the key (one per CSR)
-    check_output(out, overwrite=args.force)
-    ctx = app.context()
-    made = csr_service.create_org_csr(ctx, args.key, args.role, args.eui, args.cn)
-    csr_service.write_csr(ctx, made.der, out, args.format, crlf=args.crlf,
-                          overwrite=args.force, csr_id=made.csr_id)
+    made = csr_service.create_org_csr_file(app.context(), args.key, args.role, args.eui,
+                                           args.cn, out, args.format, crlf=args.crlf,
+                                           overwrite=args.force).made
     f = made.report.fields
     app.emit({"csr_id": made.csr_id, "path": str(out), "format": args.format,
               "fields": f.to_json()},

@@ -10,9 +10,9 @@ from smki_desktop.cli.commands.revoke import add_actor
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.officers import Officer
 from smki_desktop.services import nomination as nom
+from smki_desktop.services import officer_forms
 from smki_desktop.services import officers as svc
 from smki_desktop.services import register as register_service
-from smki_desktop.store.atomic import write_atomic
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -206,11 +206,9 @@ def run_link_profile(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_pdf(args: argparse.Namespace, app: CliApp) -> int:
-    ctx = app.context()
-    data = nom.render_existing(ctx, args.officer)
-    out = write_atomic(Path(args.out), data, overwrite=args.overwrite)
-    ctx.audit.record("officer.pdf", {"officer": args.officer, "path": str(out)}, {"pdf": data})
-    app.emit({"pdf": str(out)}, f"Wrote {out}")
+    res = officer_forms.write_officer_form(app.context(), args.officer, Path(args.out),
+                                           overwrite=args.overwrite)
+    app.emit({"pdf": str(res.path)}, f"Wrote {res.path}")
     return 0
 
 

@@ -80,10 +80,9 @@ def run_keygen(args: argparse.Namespace, app: CliApp) -> int:
 
 def run_list(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
-    rows = ctx.db.conn().execute(
-        "SELECT key_id, label, usage, location_ref FROM keys WHERE location='pkcs11' AND "
-        "environment=? ORDER BY created", (ctx.env.value,)).fetchall()
-    app.emit({"keys": [dict(r) for r in rows]},
-             "\n".join(f"{r['key_id'][:16]}  {r['usage']:<14} {r['label']}" for r in rows)
+    keys = token_service.token_keys(ctx)
+    app.emit({"keys": [{"key_id": k.key_id, "label": k.label, "usage": k.usage.value,
+                        "location_ref": k.location_ref} for k in keys]},
+             "\n".join(f"{k.key_id[:16]}  {k.usage.value:<14} {k.label}" for k in keys)
              or "No token keys.")
     return 0

@@ -23,6 +23,7 @@ from smki_desktop.gui.widgets.details import (
     wire_row_actions,
     words,
 )
+from smki_desktop.services import audit_log
 from smki_desktop.services.view_rows import Row, Section
 
 if TYPE_CHECKING:
@@ -71,8 +72,8 @@ class Page(QWidget):
                          self.focus_details)
 
     def refresh(self) -> None:
-        entries = self.services.ctx.audit.entries(limit=2000,
-                                                  action_prefix=self.filter.text().strip())
+        entries = audit_log.records(self.services.ctx, limit=2000,
+                                    action_prefix=self.filter.text().strip())
         self.entries = entries
         self.table.setRowCount(len(entries))
         for row, e in enumerate(entries):
@@ -118,5 +119,5 @@ class Page(QWidget):
             self.result.setText("")
             self.services.error("Could not verify the audit log", exc)
 
-        self.services.jobs.submit(self.services.ctx.audit.verify, on_done=done, on_error=failed,
-                                  name="verify audit log")
+        self.services.jobs.submit(audit_log.verify, self.services.ctx, on_done=done,
+                                  on_error=failed, name="verify audit log")

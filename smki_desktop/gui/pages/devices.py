@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.errors import Cancelled, SmkiError
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
@@ -331,10 +331,7 @@ class Page(QWidget):
         self.job = None
         if failed is not None:
             failed()
-        from smki_desktop.crypto.device_csr import Cancelled
-
-        if isinstance(exc, Cancelled) or (isinstance(exc, SmkiError)
-                                          and "cancelled" in exc.message.lower()):
+        if isinstance(exc, Cancelled):
             self._busy(False, "Cancelled")
             self.summary.setText(f"{what} cancelled; nothing was changed.")
             return

@@ -32,11 +32,10 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker
-from smki_desktop.services import identity
+from smki_desktop.services import identity, officer_forms
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as svc
 from smki_desktop.services import register as register_service
-from smki_desktop.store.atomic import write_atomic
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
@@ -141,13 +140,6 @@ class TextDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
-
-
-def _write_form(ctx: Any, officer_id: str, path: Path) -> Path:
-    data = nom.render_existing(ctx, officer_id)
-    out = write_atomic(path, data, overwrite=True)
-    ctx.audit.record("officer.pdf", {"officer": officer_id, "path": str(out)}, {"pdf": data})
-    return out
 
 
 class Page(QWidget):
@@ -355,7 +347,9 @@ class Page(QWidget):
                                                   "PDF (*.pdf)")
             if not path:
                 return
-        self._run(_write_form, o.officer_id, Path(path), done=f"Wrote {path}")
+        # the save dialog has asked before replacing an existing file
+        self._run(officer_forms.write_officer_form, o.officer_id, Path(path), overwrite=True,
+                  done=f"Wrote {path}")
 
     def link_profile(self) -> None:
         o = self.selected()

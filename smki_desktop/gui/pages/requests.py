@@ -27,9 +27,9 @@ from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
-from smki_desktop.portal.outbox import OutboxItem
 from smki_desktop.services import csr_list, identity, org_csr_approval
 from smki_desktop.services import portal as portal_service
+from smki_desktop.services.portal import OutboxItem
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices

@@ -16,6 +16,7 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.widgets.details import DetailsTree, sections_from_mapping
 from smki_desktop.profile_data import override_path
 from smki_desktop.services import csr as csr_service
+from smki_desktop.services import token as token_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.main_window import GuiServices
@@ -80,6 +81,6 @@ class Section(QWidget):
             self.status.setText(f"Not saved: {getattr(exc, 'message', None) or exc}")
             self.services.error("Token settings not saved", exc)
 
-        self.services.jobs.submit(csr_service.set_token_settings, self.services.ctx, module,
+        self.services.jobs.submit(token_service.use_token, self.services.ctx, module,
                                   token, on_done=done, on_error=failed,
                                   name="save the token settings")

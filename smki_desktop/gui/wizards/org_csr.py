@@ -21,7 +21,6 @@ from smki_desktop.core.errors import Refusal, SmkiError
 from smki_desktop.core.keys import KeyLocation, KeyUsage
 from smki_desktop.core.org_csr_wizard import OrgCsrWizardState
 from smki_desktop.core.roles import RemotePartyRole
-from smki_desktop.crypto.der import OUTPUT_FORMATS, encode
 from smki_desktop.gui.qt import (
     QCheckBox,
     QComboBox,
@@ -177,7 +176,7 @@ class OrgCsrWizard(QDialog):
         box.addWidget(self.review)
         row = QHBoxLayout()
         self.format = QComboBox()
-        for f in OUTPUT_FORMATS:
+        for f in csr_service.CSR_FORMATS:
             self.format.addItem(f, f)
         self.crlf = QCheckBox("C&RLF")
         self.path = QLineEdit()
@@ -319,7 +318,7 @@ class OrgCsrWizard(QDialog):
                 "Signature: ecdsa-with-SHA256",
                 "Profile lint: no findings",
                 "",
-                encode(result.der, "pem").decode(),
+                csr_service.csr_text(result.der, "pem").decode(),
             ]))
             self.path.setText(str(self.services.ctx.paths.exports_dir /
                                   f"org-{f.ou}-{f.eui.hex if f.eui else ''}-"
@@ -379,7 +378,8 @@ class OrgCsrWizard(QDialog):
 
     def _encoded(self) -> bytes:
         assert self.created is not None
-        return encode(self.created.der, self.format.currentData(), crlf=self.crlf.isChecked())
+        return csr_service.csr_text(self.created.der, self.format.currentData(),
+                                    crlf=self.crlf.isChecked())
 
     def save(self) -> None:
         if self.created is None:
@@ -399,8 +399,8 @@ class OrgCsrWizard(QDialog):
         if self.created is None:
             return
         fmt = self.format.currentData()
-        text = encode(self.created.der, "pem" if fmt == "der" else fmt,
-                      crlf=self.crlf.isChecked()).decode()
+        text = csr_service.csr_text(self.created.der, "pem" if fmt == "der" else fmt,
+                                    crlf=self.crlf.isChecked()).decode()
         QGuiApplication.clipboard().setText(text)
         self.copied = True
         self.message.setText("Copied to the clipboard.")

@@ -43,3 +43,8 @@ class NotFound(SmkiError):
 
 class Ambiguous(InputError):
     """An identifier prefix matches more than one thing."""
+
+
+class Cancelled(SmkiError):
+    """The user stopped the work before it finished (a Cancel button, a PIN dialog closed);
+    nothing was changed. Faces show it as a plain outcome, never as an error box."""

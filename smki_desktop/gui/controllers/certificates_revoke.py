@@ -12,8 +12,8 @@ from smki_desktop.services import identity, revocation
 from smki_desktop.services.certificates import CertRecord
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
     from smki_desktop.gui.qt import QWidget
+    from smki_desktop.gui.services import GuiServices
 
 
 def summary_html(records: list[CertRecord]) -> str:

@@ -44,7 +44,7 @@ from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys
 from smki_desktop.services import adt as adt_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 ISSUE_ROLE = 0x0100 + 7  # Qt.ItemDataRole.UserRole + 7: the Issue behind a list entry
 
@@ -56,6 +56,7 @@ def _colour(severity: str) -> Any:
 class Page(QWidget):
     title = "ADT"
     order = 50
+    shows = frozenset({"adt"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -36,7 +36,7 @@ from smki_desktop.services import identity, revocation
 from smki_desktop.services import revocation_state as rstate
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Request", "State", "Requested by", "Reason", "Urgency", "Certificates", "Expires"]
 # shown in the details pane while nothing is selected (a placeholder would show one line)
@@ -76,6 +76,7 @@ def request_html(v: rstate.RequestView, decoded: list[dict[str, Any]]) -> str:
 class Page(QWidget):
     title = "Approvals"
     order = 35
+    shows = frozenset({"approvals", "requests", "certificates"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -17,6 +17,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.services import CHANGES
 from smki_desktop.gui.widgets.details import (
     DetailsTree,
     sections_from_mapping,
@@ -26,7 +27,7 @@ from smki_desktop.gui.widgets.details import (
 from smki_desktop.services.view_rows import Row, Section
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["#", "When (UTC)", "Who", "Action", "Details"]
 
@@ -34,6 +35,7 @@ COLUMNS = ["#", "When (UTC)", "Who", "Action", "Details"]
 class Page(QWidget):
     title = "Audit log"
     order = 90
+    shows = CHANGES  # every change writes an audit record
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -24,12 +24,13 @@ from smki_desktop.services import ceremony as ceremony_service
 from smki_desktop.services import ceremony_verify
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 
 class Page(QWidget):
     title = "Key ceremony"
     order = 95
+    shows = frozenset({"ceremony"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

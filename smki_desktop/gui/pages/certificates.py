@@ -40,7 +40,7 @@ from smki_desktop.services import cert_rejection, cert_view, renewal
 from smki_desktop.services import certificates as cert_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Serial", "Role", "EUI", "Usage", "Status", "Not after", "Issuer"]
 EMPTY_NOTE = ("No certificates in this environment yet: import one (Import file…, Paste…), or "
@@ -67,6 +67,7 @@ class PasteDialog(QDialog):
 class Page(QWidget):
     title = "Certificates"
     order = 20
+    shows = frozenset({"certificates", "keys", "requests", "approvals"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -55,7 +55,7 @@ from smki_desktop.services import device_adhoc
 
 if TYPE_CHECKING:
     from smki_desktop.gui.jobs import Job
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Device EUI", "Usage", "Status", "Detail", "Source", "Entry"]
 Row = tuple[str, str, str, str, str, str]
@@ -161,6 +161,7 @@ def rows_to_csv(rows: Sequence[Row]) -> bytes:
 class Page(QWidget):
     title = "Devices"
     order = 40
+    shows = frozenset({"devices"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -28,7 +28,7 @@ from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import forecast as svc
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 CATS = list(Category)
 
@@ -36,6 +36,7 @@ CATS = list(Category)
 class Page(QWidget):
     title = "Forecast"
     order = 65
+    shows = frozenset({"forecast", "certificates"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -35,7 +35,7 @@ from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
 from smki_desktop.services import identity, incidents
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Incident", "State", "Reported by", "Suspected at", "Certificates", "Next step"]
 
@@ -97,6 +97,7 @@ def next_step(v: incidents.IncidentView) -> str:
 class Page(QWidget):
     title = "Incidents"
     order = 62
+    shows = frozenset({"incidents"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

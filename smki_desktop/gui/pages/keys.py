@@ -42,7 +42,7 @@ from smki_desktop.services import keys as key_service
 from smki_desktop.services.view_rows import Row, Section
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Label", "Usage", "Type", "Location", "Created", "Flags", "Backup", "Key id"]
 
@@ -125,6 +125,7 @@ class CsrForKeyDialog(QDialog):
 class Page(QWidget):
     title = "Keys"
     order = 10
+    shows = frozenset({"keys", "certificates"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -39,7 +39,7 @@ from smki_desktop.services import register as register_service
 from smki_desktop.store.atomic import write_atomic
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["ID", "Role", "Status", "Name", "Email", "Nominated", "Verified", "Screening",
            "Credentials", "Last use"]
@@ -153,6 +153,7 @@ def _write_form(ctx: Any, officer_id: str, path: Path) -> Path:
 class Page(QWidget):
     title = "Officers"
     order = 60
+    shows = frozenset({"officers", "profile"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -29,7 +29,7 @@ from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys
 from smki_desktop.services import quarantine as q_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Quarantine ID", "User ID", "Role", "Service Request", "Request ID",
            "Quarantined At", "Threshold", "Count", "Decision"]
@@ -38,6 +38,7 @@ COLUMNS = ["Quarantine ID", "User ID", "Role", "Service Request", "Request ID",
 class Page(QWidget):
     title = "Quarantine"
     order = 55
+    shows = frozenset({"quarantine", "adt"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -26,7 +26,7 @@ from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import repository
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Serial", "Status", "Role", "Usage", "EUI", "Valid to"]
 
@@ -34,6 +34,7 @@ COLUMNS = ["Serial", "Status", "Role", "Usage", "EUI", "Valid to"]
 class Page(QWidget):
     title = "Repository"
     order = 70
+    shows: frozenset[str] = frozenset()  # searches on demand: nothing to refresh
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -32,7 +32,7 @@ from smki_desktop.services import csr_list, identity, org_csr_approval
 from smki_desktop.services import portal as portal_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Request", "What", "State", "DCC id / status", "Next action", "Created"]
 KIND_WORDS = {"org-csr": "Organisation CSR", "device-batch": "Device CSR batch",
@@ -45,6 +45,7 @@ STATE_WORDS = {"queued": "waiting to be sent", "submitted": "with the DCC",
 class Page(QWidget):
     title = "Requests"
     order = 30
+    shows = frozenset({"requests", "certificates", "keys"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -23,7 +23,7 @@ from smki_desktop.services import credentials, simulator_control
 from smki_desktop.services import portal as portal_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 
 class Section(QWidget):

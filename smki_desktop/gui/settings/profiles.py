@@ -18,7 +18,7 @@ from smki_desktop.profile_data import override_path
 from smki_desktop.services import csr as csr_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 
 class Section(QWidget):

@@ -26,7 +26,7 @@ from smki_desktop.services import token_manager
 from smki_desktop.services.csr import SETTING_PKCS11_MODULE
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Token", "Maker / model", "Serial", "PIN state", "Keys here"]
 

@@ -436,12 +436,15 @@ class MainWindow(QMainWindow):
         raise KeyError(title)
 
     def pages_changed(self, changes: frozenset[str], origin: QWidget | None) -> None:
-        """An operation changed these kinds of thing (GuiServices.changed): refresh every built
-        page that shows one of them (its `shows`), except the page that ran it; the status bar
-        and the Approvals badge follow too."""
+        """An operation changed these kinds of thing (GuiServices.changed): refresh the page on
+        screen if it shows one of them (its `shows`) and did not run the operation itself (the
+        origin refreshes itself; an operation run from a dialog refreshes the page behind it).
+        A page not on screen is refreshed when it is shown (`_show_page`), so no work is spent
+        on it now. The status bar and the Approvals badge follow too."""
         for row, page in enumerate(self.pages):
-            if page is origin or type(page) is QWidget or not isValid(page):
-                continue  # the origin refreshes itself; a page not built yet is built fresh
+            if page is origin or type(page) is QWidget or not isValid(page) \
+                    or not page.isVisible():
+                continue
             shows = frozenset(getattr(page, "shows", ()))
             refresh = getattr(page, "refresh", None)
             if changes & shows and callable(refresh):

@@ -58,6 +58,7 @@ class PageOp:
         self._on_cancel: Outcome | None = None
         self._on_progress: Progress | None = None
         self._changes: frozenset[str] = frozenset()
+        self._error_title = name
 
     # -- building ---------------------------------------------------------------------------
     def busy(self, *widgets: QWidget, hook: Callable[[bool], None] | None = None) -> PageOp:
@@ -76,6 +77,11 @@ class PageOp:
         """Show a failure the page's own way (a message line): `callback(text, exc)` with the
         text from `error_text`. Without it, the failure is shown in an error box."""
         self._on_failure = callback
+        return self
+
+    def error_title(self, title: str) -> PageOp:
+        """The error box's title when it is not the operation's name ("Could not ...")."""
+        self._error_title = title
         return self
 
     def cancelled(self, callback: Outcome) -> PageOp:
@@ -143,7 +149,7 @@ class PageOp:
             elif self._on_failure is not None:
                 self._on_failure(error_text(exc), exc)
             else:
-                self.services.error(self.name, exc)
+                self.services.error(self._error_title, exc)
         finally:
             self._notify()  # a batch may have changed part of its work before it stopped
 

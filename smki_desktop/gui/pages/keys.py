@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
 from smki_desktop.gui import texts
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -280,9 +281,12 @@ class Page(QWidget):
             self.message.setText(done(res))
             self.refresh()
 
-        self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok,
-                                  on_error=lambda e: self.message.setText(error_text(e)),
-                                  name=name)
+        self._op(fn, self.services.ctx, *args, name=name).success(ok).run()
+
+    def _op(self, fn: Callable[..., object], *args: object, name: str) -> PageOp:
+        """A key operation: it changes keys; a failure is said on the message line."""
+        return PageOp(self, self.services, fn, *args, name=name).changes("keys") \
+            .failure(lambda text, _exc: self.message.setText(text))
 
     def ask_retire(self, action: str) -> None:
         """Archive or delete: the reason first, then the summary (what, which key, the
@@ -324,9 +328,7 @@ class Page(QWidget):
                                  f"{res.reason}")
             self.refresh()
 
-        self.services.jobs.submit(fn, self.services.ctx, key_id, reason, on_done=done,
-                                  on_error=lambda e: self.message.setText(error_text(e)),
-                                  name=f"key {action}")
+        self._op(fn, self.services.ctx, key_id, reason, name=f"key {action}").success(done).run()
 
     def copy_id(self) -> None:
         k = self.selected()
@@ -350,28 +352,18 @@ class Page(QWidget):
 
     def backup(self, key: KeyInfo, target: Path, shares: bool, threshold: int,
                count: int) -> None:
-        self.backup_button.setEnabled(False)
-
         def done(result: key_backup.BackupResult) -> None:
-            self.backup_button.setEnabled(True)
             self.refresh()
             self.services.status(f"Backed up key {key.short_id}: {result.files[0]}")
             if result.warning:
                 self.services.error("Separate the shares now", result.warning)
 
-        def failed(exc: BaseException) -> None:
-            self.backup_button.setEnabled(True)
-            self.services.error("Could not back up the key",
-                                exc if isinstance(exc, SmkiError) else repr(exc))
-
-        if shares:
-            self.services.jobs.submit(key_backup.backup_with_shares, self.services.ctx,
-                                      key.key_id, target, threshold, count, on_done=done,
-                                      on_error=failed, name="back up key")
-        else:
-            self.services.jobs.submit(key_backup.backup_with_passphrase, self.services.ctx,
-                                      key.key_id, target, on_done=done, on_error=failed,
-                                      name="back up key")
+        op = (PageOp(self, self.services, key_backup.backup_with_shares, self.services.ctx,
+                     key.key_id, target, threshold, count, name="back up key") if shares else
+              PageOp(self, self.services, key_backup.backup_with_passphrase, self.services.ctx,
+                     key.key_id, target, name="back up key"))
+        op.busy(self.backup_button).changes("keys").success(done) \
+            .error_title("Could not back up the key").run()
 
     def open_generate(self) -> None:
         dlg = GenerateKeyDialog(self)
@@ -379,21 +371,16 @@ class Page(QWidget):
         dlg.open()
 
     def generate(self, usage: KeyUsage, label: str, key_type: KeyType | None = None):  # type: ignore[no-untyped-def]
-        self.generate_button.setEnabled(False)
         self.services.status(f"Generating a {usage.value} key…", 0)
 
         def done(result: key_service.KeyGenerated) -> None:
-            self.generate_button.setEnabled(True)
             self.refresh()
             for row, k in enumerate(self.keys):
                 if k.key_id == result.key.key_id:
                     self.table.selectRow(row)
             self.services.status(f"Generated key {result.key.short_id} ({label}).")
 
-        def failed(exc: BaseException) -> None:
-            self.generate_button.setEnabled(True)
-            self.services.error("Could not generate the key", exc)
-
-        return self.services.jobs.submit(key_service.generate_key, self.services.ctx, usage,
-                                         label, key_type, on_done=done, on_error=failed,
-                                         name="generate key")
+        return PageOp(self, self.services, key_service.generate_key, self.services.ctx, usage,
+                      label, key_type, name="generate key") \
+            .busy(self.generate_button).changes("keys").success(done) \
+            .error_title("Could not generate the key").run()

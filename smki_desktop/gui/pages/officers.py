@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.officers import Officer, Verification
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QCheckBox,
@@ -267,15 +268,16 @@ class Page(QWidget):
             if dialog is not None:
                 dialog.recorded()
             self.refresh()
-            self.services.window.refresh_status()
 
-        def fail(exc: BaseException) -> None:
-            self.message.setText(error_text(exc))
+        def fail(text: str, _exc: BaseException) -> None:
+            self.message.setText(text)
             if dialog is not None:
-                dialog.refused(error_text(exc))
+                dialog.refused(text)
 
-        self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok, on_error=fail,
-                                  name=getattr(fn, "__name__", "officer"), **kwargs)
+        # "officers" also refreshes the status bar's officer and role
+        PageOp(self, self.services, fn, self.services.ctx, *args,
+               name=getattr(fn, "__name__", "officer"), **kwargs) \
+            .changes("officers").success(ok).failure(fail).run()
 
     # -- actions --------------------------------------------------------------------------
     def new_nomination(self, draft_id: str | None = None) -> None:

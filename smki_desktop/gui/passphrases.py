@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.errors import Cancelled, InputError
 from smki_desktop.gui.jobs import current_job_name
 from smki_desktop.gui.qt import QObject, QWidget, Signal, Slot
 
@@ -61,7 +61,7 @@ class GuiPassphrases(QObject):
         if q.mismatch:
             raise InputError(f"{prompt}: the two entries differ; nothing was done.")
         if answer is None:
-            raise Refusal(f"{prompt}: cancelled; nothing was done.")
+            raise Cancelled(f"{prompt}: cancelled; nothing was done.")
         return answer
 
     def cancel_all(self) -> None:

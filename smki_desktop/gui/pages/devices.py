@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.spreadsheet import safe_cell
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
@@ -54,7 +55,6 @@ from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import device_adhoc
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.jobs import Job
     from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Device EUI", "Usage", "Status", "Detail", "Source", "Entry"]
@@ -167,7 +167,7 @@ class Page(QWidget):
         super().__init__(parent)
         self.services = services
         self.ctx = services.ctx
-        self.job: Job | None = None
+        self.op: PageOp | None = None
         self.source: Path | None = None
         self.valid_count = 0  # CSRs found valid in `source` by the last validation
         self.setAcceptDrops(True)
@@ -290,23 +290,47 @@ class Page(QWidget):
             self.validate(paths[0])
 
     # -- jobs
+    @property
+    def job(self) -> PageOp | None:
+        """The device job running, if one is (one at a time)."""
+        return self.op if self.op is not None and self.op.running else None
+
     def _run(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None],
              what: str, cancellable: bool = True,
              failed: Callable[[], None] | None = None, **kwargs: Any) -> None:
-        """Run `fn` as a job; `cancellable` False for a job that does not check
+        """Run `fn` as a PageOp; `cancellable` False for a job that does not check
         `progress.cancelled` (its Cancel button stays disabled rather than do nothing);
         `failed()` runs first when the job fails or is cancelled."""
         if self.job is not None:
             self.services.status("A device job is already running; wait or cancel it.")
             return
-        self._busy(True, what)
-        self.cancel_btn.setEnabled(cancellable)
-        self.job = self.services.jobs.submit(
-            fn, *args, on_done=lambda r: self._finished(done, r),
-            on_error=lambda e: self._failed(what, e, failed), on_progress=self._progress,
-            name=what, **kwargs)
+
+        def started(busy: bool) -> None:
+            self._busy(busy, what if busy else "Done")
+            if busy:
+                self.cancel_btn.setEnabled(cancellable)
+
+        def cancelled(_exc: BaseException) -> None:
+            if failed is not None:
+                failed()
+            self._busy(False, "Cancelled")
+            self.summary.setText(f"{what} cancelled; nothing was changed.")
+
+        def failure(text: str, exc: BaseException) -> None:
+            if failed is not None:
+                failed()
+            self._busy(False, "Failed")
+            self.summary.setText(f"{what} failed: {text}")
+            self.services.error(what, exc)
+
+        self.op = PageOp(self, self.services, fn, *args, name=what, **kwargs) \
+            .busy(hook=started).progress(self._progress).changes("devices") \
+            .success(done).cancelled(cancelled).failure(failure)
+        self.op.run()
 
     def _busy(self, busy: bool, text: str = "") -> None:
+        """What the page shows while a job runs: sources and actions greyed, the progress bar
+        moving; after it, the actions that have a source again."""
         self.cancel_btn.setEnabled(busy)
         for b in (self.open_btn, self.folder_btn, self.import_btn, self.generate_btn,
                   self.all_btn, self.adhoc_btn):
@@ -326,27 +350,6 @@ class Page(QWidget):
             self.progress.setRange(0, total)
             self.progress.setValue(done)
             self.progress.setFormat(f"{text}: {done:,}/{total:,}")
-
-    def _finished(self, done: Callable[[Any], None], result: Any) -> None:
-        self.job = None
-        self._busy(False, "Done")
-        done(result)
-
-    def _failed(self, what: str, exc: BaseException,
-                failed: Callable[[], None] | None = None) -> None:
-        self.job = None
-        if failed is not None:
-            failed()
-        from smki_desktop.crypto.device_csr import Cancelled
-
-        if isinstance(exc, Cancelled) or (isinstance(exc, SmkiError)
-                                          and "cancelled" in exc.message.lower()):
-            self._busy(False, "Cancelled")
-            self.summary.setText(f"{what} cancelled; nothing was changed.")
-            return
-        self._busy(False, "Failed")
-        self.summary.setText(f"{what} failed: {error_text(exc)}")
-        self.services.error(what, exc)
 
     def cancel(self) -> None:
         if self.job is not None:

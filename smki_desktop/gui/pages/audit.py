@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.audit import VerifyReport
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QHBoxLayout,
@@ -102,11 +103,9 @@ class Page(QWidget):
         self.details.setFocus()
 
     def verify(self) -> None:
-        self.verify_button.setEnabled(False)
         self.result.setText("Verifying…")
 
         def done(rep: VerifyReport) -> None:
-            self.verify_button.setEnabled(True)
             if rep.ok:
                 self.result.setStyleSheet("color:#1B5E20;")
                 self.result.setText(f"Intact: {rep.rows} records, head matches the OS keyring."
@@ -115,10 +114,9 @@ class Page(QWidget):
                 self.result.setStyleSheet("color:#B00020; font-weight:bold;")
                 self.result.setText("FAILED:\n" + "\n".join(rep.problems))
 
-        def failed(exc: BaseException) -> None:
-            self.verify_button.setEnabled(True)
+        def failed(_text: str, exc: BaseException) -> None:
             self.result.setText("")
             self.services.error("Could not verify the audit log", exc)
 
-        self.services.jobs.submit(self.services.ctx.audit.verify, on_done=done, on_error=failed,
-                                  name="verify audit log")
+        PageOp(self, self.services, self.services.ctx.audit.verify, name="verify audit log") \
+            .busy(self.verify_button).success(done).failure(failed).run()

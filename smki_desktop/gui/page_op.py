@@ -49,6 +49,7 @@ class PageOp:
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.name = name
         self.job: Job | None = None
+        self.started = False
         self.outcome = ""  # "", then "done", "failed" or "cancelled"
         self._widgets: list[QWidget] = []
         self._was_enabled: list[bool] = []
@@ -99,6 +100,7 @@ class PageOp:
 
     # -- running ----------------------------------------------------------------------------
     def run(self) -> Job:
+        self.started = True  # running from here: the busy hook already sees it so
         self._set_busy(True)
         self.job = self.services.jobs.submit(
             self.fn, *self.args, on_done=self._done, on_error=self._error,
@@ -108,7 +110,7 @@ class PageOp:
 
     @property
     def running(self) -> bool:
-        return self.job is not None and not self.outcome
+        return self.started and not self.outcome
 
     def cancel(self) -> None:
         """Ask the service to stop (it checks `progress.cancelled`)."""

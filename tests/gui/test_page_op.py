@@ -52,9 +52,13 @@ def test_busy_state_is_on_while_the_op_runs_and_off_after(window: MainWindow, qt
         return n * 2
 
     results: list[int] = []
+    seen_by_hook: list[tuple[bool, bool]] = []  # (busy, op.running) as the page's hook saw it
     op = PageOp(page, _services(window), work, 21, name="Doubling") \
-        .busy(page.go, page.other, page.off).success(results.append)
+        .busy(page.go, page.other, page.off,
+              hook=lambda busy: seen_by_hook.append((busy, op.running))) \
+        .success(results.append)
     op.run()
+    assert seen_by_hook == [(True, True)]
     assert op.running
     assert not page.go.isEnabled() and not page.other.isEnabled() and not page.off.isEnabled()
     assert page.cursor().shape() == Qt.CursorShape.BusyCursor
@@ -66,6 +70,7 @@ def test_busy_state_is_on_while_the_op_runs_and_off_after(window: MainWindow, qt
     assert not page.off.isEnabled()  # its own state back, not blindly enabled
     assert page.cursor().shape() == Qt.CursorShape.ArrowCursor
     assert not op.running
+    assert seen_by_hook == [(True, True), (False, False)]
     qtbot.waitUntil(lambda: window.job_label.text() == "", timeout=5000)
     assert not _error_boxes(window)
 

@@ -7,7 +7,6 @@ at the data root; `--env` on the command line overrides it.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -16,34 +15,13 @@ from typing import TYPE_CHECKING
 
 from smki_desktop import __version__
 from smki_desktop.core.environment import Environment
+from smki_desktop.gui.env_memory import remembered_environment
 from smki_desktop.services.context import default_data_root
 
 if TYPE_CHECKING:
     from smki_desktop.gui.qt import QCoreApplication
 
-GUI_STATE = "gui-state.json"
 DESKTOP_ID = "uk.org.smki.SmkiDesktop"  # packaging/uk.org.smki.SmkiDesktop.desktop
-
-
-def remembered_environment(root: Path) -> Environment:
-    try:
-        data = json.loads((root / GUI_STATE).read_text())
-        return Environment(data.get("environment", "test"))
-    except (OSError, ValueError):
-        return Environment.TEST
-
-
-def remember_environment(root: Path, env: Environment) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / GUI_STATE
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        data = {}
-    data["environment"] = env.value
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data))
-    tmp.replace(path)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -28,7 +28,7 @@ from smki_desktop.services import ceremony as ceremony_service
 from smki_desktop.services import ceremony_qr, key_backup
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 
 def _plain(label: QLabel) -> QLabel:

@@ -30,7 +30,7 @@ from smki_desktop.services import first_run as walk_service
 from smki_desktop.services import party as party_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 TEST_AND_LIVE = (
     "<b>Test</b> is for practice: keys, requests and certificates there come from a local "

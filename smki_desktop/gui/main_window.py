@@ -14,7 +14,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.party import OfficerProfile
 from smki_desktop.gui import help_texts, style, texts
 from smki_desktop.gui.accessibility import name_controls
-from smki_desktop.gui.app import remember_environment
+from smki_desktop.gui.env_memory import remember_environment
 from smki_desktop.gui.jobs import JobRunner
 from smki_desktop.gui.passphrases import GuiPassphrases
 from smki_desktop.gui.qt import (
@@ -39,25 +39,10 @@ from smki_desktop.gui.qt import (
     QWidget,
     isValid,
 )
+from smki_desktop.gui.services import GuiServices
 from smki_desktop.gui.tables import UiState, fit_columns
 from smki_desktop.services import environment_switch, simulator_control, welcome
 from smki_desktop.services.context import AppContext, open_context
-
-
-@dataclass
-class GuiServices:
-    """What every page gets: the environment's context, the job runner, and the window."""
-
-    ctx: AppContext
-    jobs: JobRunner
-    window: MainWindow
-
-    def status(self, text: str, msecs: int = 6000) -> None:
-        self.window.statusBar().showMessage(text, msecs)
-
-    def error(self, title: str, exc: BaseException | str) -> None:
-        self.window.show_error(title, exc)
-
 
 BACKGROUND_START_MS = 50  # background work that loads heavy modules waits for the first paint
 
@@ -448,6 +433,28 @@ class MainWindow(QMainWindow):
             if entry.title == title:
                 return self.page_at(row)
         raise KeyError(title)
+
+    def pages_changed(self, changes: frozenset[str], origin: QWidget | None) -> None:
+        """An operation changed these kinds of thing (GuiServices.changed): refresh the page on
+        screen if it shows one of them (its `shows`) and did not run the operation itself (the
+        origin refreshes itself; an operation run from a dialog refreshes the page behind it).
+        A page not on screen is refreshed when it is shown (`_show_page`), so no work is spent
+        on it now. The status bar and the Approvals badge follow too."""
+        for row, page in enumerate(self.pages):
+            if page is origin or type(page) is QWidget or not isValid(page) \
+                    or not page.isVisible():
+                continue
+            shows = frozenset(getattr(page, "shows", ()))
+            refresh = getattr(page, "refresh", None)
+            if changes & shows and callable(refresh):
+                try:
+                    refresh()
+                except Exception as exc:
+                    self.show_error(f"Could not refresh the {self.entries[row].title} page", exc)
+        if changes & {"officers", "profile"}:
+            self.refresh_status()
+        if changes & {"approvals", "requests"}:
+            self.update_badges()
 
     def go_to(self, title: str) -> QWidget:
         for row, entry in enumerate(self.entries):

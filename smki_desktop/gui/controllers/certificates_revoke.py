@@ -7,13 +7,14 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.widgets.dual_control import RevokeDialog
 from smki_desktop.services import identity, revocation
 from smki_desktop.services.certificates import CertRecord
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
     from smki_desktop.gui.qt import QWidget
+    from smki_desktop.gui.services import GuiServices
 
 
 def summary_html(records: list[CertRecord]) -> str:
@@ -52,14 +53,12 @@ class RevokeController:
             self.report(f"Revocation request {res.request.request_id} filed; it waits for an "
                         "SRO's approval (Approvals).")
 
-        def failed(exc: BaseException) -> None:
-            self.report(getattr(exc, "message", None) or str(exc))
-
-        self.services.jobs.submit(
-            revocation.request, self.services.ctx, [r.serial for r in records],
-            reason=dlg.reason.currentData(), justification=dlg.justification.text(),
-            as_ref=choice.officer_id if choice else None,
-            key_ref=choice.key_id if choice else None,
-            issuer=records[0].issuer if len(records) == 1 else None,
-            urgency=dlg.urgency.currentData(), on_done=done, on_error=failed,
-            name="revocation request")
+        PageOp(self.parent, self.services, revocation.request, self.services.ctx,
+               [r.serial for r in records], reason=dlg.reason.currentData(),
+               justification=dlg.justification.text(),
+               as_ref=choice.officer_id if choice else None,
+               key_ref=choice.key_id if choice else None,
+               issuer=records[0].issuer if len(records) == 1 else None,
+               urgency=dlg.urgency.currentData(), name="revocation request") \
+            .changes("approvals", "requests").success(done) \
+            .failure(lambda text, _exc: self.report(text)).run()

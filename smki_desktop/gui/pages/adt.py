@@ -17,6 +17,7 @@ from smki_desktop.core.adt.profile import Profile
 from smki_desktop.core.adt.validate import Issue, ValidationReport, render_csv, validate
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.crypto.describe import certificate_summary
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QColor,
@@ -44,7 +45,7 @@ from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys
 from smki_desktop.services import adt as adt_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 ISSUE_ROLE = 0x0100 + 7  # Qt.ItemDataRole.UserRole + 7: the Issue behind a list entry
 
@@ -56,6 +57,7 @@ def _colour(severity: str) -> Any:
 class Page(QWidget):
     title = "ADT"
     order = 50
+    shows = frozenset({"adt"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -398,27 +400,27 @@ class Page(QWidget):
 
     # -- job plumbing -------------------------------------------------------------------------
     def _run(self, fn: Any, *args: Any, done: Any, name: str, **kwargs: Any) -> None:
-        self.busy = True
-        self._update_buttons()
         self.summary.setText(f"{name}…")
 
         def ok(result: Any) -> None:
-            self.busy = False
             self.last_result = result
             done(result)
             self.show_history()
             self._update_buttons()
 
-        def failed(exc: BaseException) -> None:
-            self.busy = False
+        def failed(text: str, exc: BaseException) -> None:
             self.last_result = exc
-            message = getattr(exc, "message", None) or str(exc)
-            self.summary.setText(f"{name} failed: {message}")
+            self.summary.setText(f"{name} failed: {text}")
             self._update_buttons()
             if not isinstance(exc, SmkiError):
                 self.services.error(name, exc)
 
-        self.services.jobs.submit(fn, *args, on_done=ok, on_error=failed, name=name, **kwargs)
+        PageOp(self, self.services, fn, *args, name=name, **kwargs) \
+            .busy(hook=self._set_busy).changes("adt").success(ok).failure(failed).run()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self._update_buttons()
 
     def _signed(self, res: adt_service.SignResult) -> None:
         warn = (" " + " ".join(res.warnings)) if res.warnings else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -24,7 +25,6 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import (
     REASON_TEXT,
@@ -36,7 +36,7 @@ from smki_desktop.services import identity, revocation
 from smki_desktop.services import revocation_state as rstate
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Request", "State", "Requested by", "Reason", "Urgency", "Certificates", "Expires"]
 # shown in the details pane while nothing is selected (a placeholder would show one line)
@@ -76,6 +76,7 @@ def request_html(v: rstate.RequestView, decoded: list[dict[str, Any]]) -> str:
 class Page(QWidget):
     title = "Approvals"
     order = 35
+    shows = frozenset({"approvals", "requests", "certificates"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -212,12 +213,12 @@ class Page(QWidget):
             self.message.setText(done)
             self.refresh()
 
-        def failed(exc: BaseException) -> None:
-            self.message.setText(error_text(exc))
+        def failed(text: str, _exc: BaseException) -> None:
+            self.message.setText(text)
             self.refresh()
 
-        self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok, on_error=failed,
-                                  name=fn.__name__, **kwargs)
+        PageOp(self, self.services, fn, self.services.ctx, *args, name=fn.__name__, **kwargs) \
+            .changes("approvals", "requests", "certificates").success(ok).failure(failed).run()
 
     def _actor(self) -> tuple[str | None, str | None]:
         c = self.actor.selected()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.audit import VerifyReport
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QHBoxLayout,
@@ -17,6 +18,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.services import CHANGES
 from smki_desktop.gui.widgets.details import (
     DetailsTree,
     sections_from_mapping,
@@ -27,7 +29,7 @@ from smki_desktop.services import audit_log
 from smki_desktop.services.view_rows import Row, Section
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["#", "When (UTC)", "Who", "Action", "Details"]
 
@@ -35,6 +37,7 @@ COLUMNS = ["#", "When (UTC)", "Who", "Action", "Details"]
 class Page(QWidget):
     title = "Audit log"
     order = 90
+    shows = CHANGES  # every change writes an audit record
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,11 +104,9 @@ class Page(QWidget):
         self.details.setFocus()
 
     def verify(self) -> None:
-        self.verify_button.setEnabled(False)
         self.result.setText("Verifying…")
 
         def done(rep: VerifyReport) -> None:
-            self.verify_button.setEnabled(True)
             if rep.ok:
                 self.result.setStyleSheet("color:#1B5E20;")
                 self.result.setText(f"Intact: {rep.rows} records, head matches the OS keyring."
@@ -114,10 +115,10 @@ class Page(QWidget):
                 self.result.setStyleSheet("color:#B00020; font-weight:bold;")
                 self.result.setText("FAILED:\n" + "\n".join(rep.problems))
 
-        def failed(exc: BaseException) -> None:
-            self.verify_button.setEnabled(True)
+        def failed(_text: str, exc: BaseException) -> None:
             self.result.setText("")
             self.services.error("Could not verify the audit log", exc)
 
-        self.services.jobs.submit(audit_log.verify, self.services.ctx, on_done=done,
-                                  on_error=failed, name="verify audit log")
+        PageOp(self, self.services, audit_log.verify, self.services.ctx,
+               name="verify audit log").busy(self.verify_button).success(done) \
+            .failure(failed).run()

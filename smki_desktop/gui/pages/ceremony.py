@@ -6,10 +6,10 @@ services as `smki ceremony verify` and `smki ceremony sign`)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from smki_desktop.core.errors import SmkiError
 from smki_desktop.gui.ceremony_mode import CeremonyWindow
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QFileDialog,
     QHBoxLayout,
@@ -24,12 +24,13 @@ from smki_desktop.services import ceremony as ceremony_service
 from smki_desktop.services import ceremony_verify
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 
 class Page(QWidget):
     title = "Key ceremony"
     order = 95
+    shows = frozenset({"ceremony"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,17 +109,16 @@ class Page(QWidget):
             return None
         return Path(text)
 
-    def _failed(self, what: str):  # type: ignore[no-untyped-def]
-        def fail(exc: BaseException) -> None:
-            self._busy(False)
-            self.failure = exc.message if isinstance(exc, SmkiError) else repr(exc)
-            self.plan.setPlainText(f"{what}:\n\n{self.failure}")
-        return fail
+    def _op(self, fn: Any, *args: Any, name: str, refused: str, **kwargs: Any) -> PageOp:
+        """A ceremony job: the buttons greyed while it runs; a failure is written in the plan
+        box under `refused` ("Cannot verify", ...)."""
+        def fail(text: str, _exc: BaseException) -> None:
+            self.failure = text
+            self.plan.setPlainText(f"{refused}:\n\n{self.failure}")
 
-    def _busy(self, busy: bool) -> None:
-        for b in (self.check_button, self.rehearse_button, self.start_button,
-                  self.verify_button, self.sign_button):
-            b.setEnabled(not busy)
+        return PageOp(self, self.services, fn, *args, name=name, **kwargs) \
+            .busy(self.check_button, self.rehearse_button, self.start_button,
+                  self.verify_button, self.sign_button).failure(fail)
 
     def _transcript(self) -> Path | None:
         text = self.transcript.text().strip()
@@ -133,20 +133,17 @@ class Page(QWidget):
         path = self._transcript()
         if path is None:
             return
-        self._busy(True)
         self.failure = ""
 
         def done(rep: ceremony_verify.VerifyReport) -> None:
-            self._busy(False)
             lines = [f"Ceremony {rep.ceremony_id}: "
                      + ("VERIFIED" if rep.ok else "NOT VERIFIED")]
             lines += [f"  PROBLEM: {p}" for p in rep.problems]
             lines += [f"  ok: {c}" for c in rep.checked]
             self.plan.setPlainText("\n".join(lines))
 
-        self.services.jobs.submit(ceremony_verify.verify_transcript, self.services.ctx, path,
-                                  on_done=done, on_error=self._failed("Cannot verify"),
-                                  name="verify transcript")
+        self._op(ceremony_verify.verify_transcript, self.services.ctx, path,
+                 name="verify transcript", refused="Cannot verify").success(done).run()
 
     def witness_sign(self) -> None:
         path = self._transcript()
@@ -157,44 +154,36 @@ class Page(QWidget):
             self.witness.setFocus()
             self.plan.setPlainText("Give the witness's name, as the ceremony file has it.")
             return
-        self._busy(True)
         self.failure = ""
 
         def done(res: ceremony_verify.WitnessSigned) -> None:
-            self._busy(False)
             self.plan.setPlainText(f"Witness {res.witness} signed the transcript "
                                    f"({res.signer}):\n{res.signature}")
 
-        self.services.jobs.submit(ceremony_verify.witness_sign, self.services.ctx, path, name,
-                                  self.witness_key.text().strip() or None,
-                                  on_done=done, on_error=self._failed("The witness cannot sign"),
-                                  name="witness signs")
+        self._op(ceremony_verify.witness_sign, self.services.ctx, path, name,
+                 self.witness_key.text().strip() or None, name="witness signs",
+                 refused="The witness cannot sign").changes("ceremony").success(done).run()
 
     def check(self) -> None:
         path = self._file()
         if path is None:
             return
-        self._busy(True)
 
         def done(checked: ceremony_service.CheckedCeremony) -> None:
-            self._busy(False)
             warn = "".join(f"\nWarning: {w}" for w in checked.warnings)
             self.plan.setPlainText(checked.plan.plan_text() + "\n\nThe ceremony file is valid."
                                    + warn)
 
-        self.services.jobs.submit(ceremony_service.check_ceremony, self.services.ctx, path,
-                                  on_done=done, on_error=self._failed("The file is refused"),
-                                  name="check ceremony")
+        self._op(ceremony_service.check_ceremony, self.services.ctx, path,
+                 name="check ceremony", refused="The file is refused").success(done).run()
 
     def start(self, rehearsal: bool) -> None:
         path = self._file()
         if path is None:
             return
-        self._busy(True)
         self.failure = ""
 
         def opened(run: ceremony_service.CeremonyRun) -> None:
-            self._busy(False)
             self.mode = CeremonyWindow(self.services, run)
             if not rehearsal:
                 self.transcript.setText(str(run.journal_path))
@@ -203,8 +192,6 @@ class Page(QWidget):
                 self.mode.setGeometry(screen.geometry())
             self.mode.showFullScreen()
 
-        self.services.jobs.submit(ceremony_service.CeremonyRun, self.services.ctx, path,
-                                  self.services.ctx.passphrases, rehearsal=rehearsal,
-                                  on_done=opened,
-                                  on_error=self._failed("The ceremony cannot start"),
-                                  name="open ceremony")
+        self._op(ceremony_service.CeremonyRun, self.services.ctx, path,
+                 self.services.ctx.passphrases, rehearsal=rehearsal, name="open ceremony",
+                 refused="The ceremony cannot start").success(opened).run()

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.gui.controllers.certificates_revoke import RevokeController
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -40,7 +41,7 @@ from smki_desktop.services import cert_rejection, cert_view, renewal
 from smki_desktop.services import certificates as cert_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Serial", "Role", "EUI", "Usage", "Status", "Not after", "Issuer"]
 EMPTY_NOTE = ("No certificates in this environment yet: import one (Import file…, Paste…), or "
@@ -67,6 +68,7 @@ class PasteDialog(QDialog):
 class Page(QWidget):
     title = "Certificates"
     order = 20
+    shows = frozenset({"certificates", "keys", "requests", "approvals"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -233,10 +235,8 @@ class Page(QWidget):
                                       "the DCC is on the clipboard:\n" + res.notice)
             self.refresh()
 
-        self.services.jobs.submit(cert_rejection.reject, self.services.ctx, rec.serial, reason,
-                                  rec.issuer, on_done=done,
-                                  on_error=lambda e: self.result_label.setText(error_text(e)),
-                                  name="reject certificate")
+        self._op(cert_rejection.reject, self.services.ctx, rec.serial, reason, rec.issuer,
+                 name="reject certificate").changes("certificates").success(done).run()
 
     def ask_renew(self) -> None:
         rec = self.selected()
@@ -264,10 +264,8 @@ class Page(QWidget):
                 f"Organisation CSR {res.csr.csr_id}. Submit it from the Requests page.")
             self.show_details()
 
-        self.services.jobs.submit(renewal.renew, self.services.ctx, rec.serial, rec.issuer,
-                                  on_done=done,
-                                  on_error=lambda e: self.result_label.setText(error_text(e)),
-                                  name="renew certificate")
+        self._op(renewal.renew, self.services.ctx, rec.serial, rec.issuer,
+                 name="renew certificate").changes("keys", "requests").success(done).run()
 
     def copy_pem(self) -> None:
         rec = self.selected()
@@ -292,10 +290,8 @@ class Page(QWidget):
             self.result_label.setText(f"Wrote certificate {rec.serial} to {res.path} "
                                       f"({fmt.upper()}).")
 
-        self.services.jobs.submit(cert_view.export_certificate, self.services.ctx, rec, path,
-                                  fmt, overwrite=True, on_done=done,
-                                  on_error=lambda e: self.result_label.setText(error_text(e)),
-                                  name="cert export")
+        self._op(cert_view.export_certificate, self.services.ctx, rec, path, fmt,
+                 overwrite=True, name="cert export").success(done).run()
 
     def _import(self, data: bytes, what: str) -> None:
         def done(result: cert_service.ImportResult) -> None:
@@ -303,11 +299,13 @@ class Page(QWidget):
             self.result_label.setText(result.message)
             self.refresh()
 
-        def failed(exc: BaseException) -> None:
-            self.result_label.setText(error_text(exc))
+        self._op(cert_service.import_certificate, self.services.ctx, data, what=what,
+                 name="cert import").changes("certificates").success(done).run()
 
-        self.services.jobs.submit(cert_service.import_certificate, self.services.ctx, data,
-                                  what=what, on_done=done, on_error=failed, name="cert import")
+    def _op(self, fn: Any, *args: Any, name: str, **kwargs: Any) -> PageOp:
+        """A certificate job; a failure is said on the result line."""
+        return PageOp(self, self.services, fn, *args, name=name, **kwargs) \
+            .failure(lambda text, _exc: self.result_label.setText(text))
 
     def import_file(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Import a certificate")

@@ -24,7 +24,7 @@ READINESS_DELAY_MS = 50  # after the window's first paint
 KEYRING_CHECK_DELAY_MS = 1000
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 
 def register_summary(ctx: Any) -> tuple[str, str]:
@@ -46,6 +46,8 @@ def register_summary(ctx: Any) -> tuple[str, str]:
 class Page(QWidget):
     title = "Dashboard"
     order = 0
+    shows = frozenset({"keys", "certificates", "requests", "approvals", "officers", "profile",
+                       "devices", "incidents"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -17,17 +17,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import Cancelled, SmkiError
+from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.controllers.devices_adhoc import SendOne
+from smki_desktop.gui.controllers.devices_generate import GenerateTest
+from smki_desktop.gui.controllers.devices_package import PackageForPortal
+from smki_desktop.gui.controllers.devices_results import ImportResults
+from smki_desktop.gui.controllers.devices_source import OpenSource
+from smki_desktop.gui.controllers.devices_submit import SubmitBatch
+from smki_desktop.gui.controllers.devices_view import DROP_HINT, Row, make_hay
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QDragEnterEvent,
     QDropEvent,
     QFileDialog,
-    QFormLayout,
     QGuiApplication,
     QHBoxLayout,
     QHeaderView,
@@ -38,7 +43,6 @@ from smki_desktop.gui.qt import (
     QProgressBar,
     QPushButton,
     QSortFilterProxyModel,
-    QSpinBox,
     Qt,
     QTableView,
     QTimer,
@@ -46,18 +50,12 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.texts import error_text
-from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
-from smki_desktop.services import device_adhoc
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.jobs import Job
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Device EUI", "Usage", "Status", "Detail", "Source", "Entry"]
-Row = tuple[str, str, str, str, str, str]
-DROP_HINT = ("Drop a folder, a .zip or a .csv (device_eui,usage,csr) of Device CSRs here, "
-             "or choose one with Open.")
 
 
 class DeviceRowsModel(QAbstractTableModel):
@@ -133,10 +131,6 @@ class DeviceRowsModel(QAbstractTableModel):
         return [self.rows[i] for i in self.view]
 
 
-def make_hay(rows: Sequence[Row]) -> list[str]:
-    return ["\t".join(r).lower() for r in rows]
-
-
 class PassThroughProxy(QSortFilterProxyModel):
     """Hands sorting to the source model (one Python sort instead of a C++ sort calling back
     into Python for every comparison)."""
@@ -156,12 +150,13 @@ def rows_to_csv(rows: Sequence[Row]) -> bytes:
 class Page(QWidget):
     title = "Devices"
     order = 40
+    shows = frozenset({"devices"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.ctx = services.ctx
-        self.job: Job | None = None
+        self.op: PageOp | None = None
         self.source: Path | None = None
         self.valid_count = 0  # CSRs found valid in `source` by the last validation
         self.setAcceptDrops(True)
@@ -258,16 +253,22 @@ class Page(QWidget):
         self._filter_timer.timeout.connect(self._apply_filter)
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         self.status_combo.currentIndexChanged.connect(lambda _i: self._apply_filter())
-        self.open_btn.clicked.connect(self._choose_file)
-        self.folder_btn.clicked.connect(self._choose_folder)
-        self.package_btn.clicked.connect(self._choose_package)
+        self.opener = OpenSource(self)
+        self.packager = PackageForPortal(self)
+        self.submitter = SubmitBatch(self)
+        self.one_sender = SendOne(self)
+        self.importer = ImportResults(self)
+        self.generator = GenerateTest(self, self.validate)
+        self.open_btn.clicked.connect(self.opener.choose_file)
+        self.folder_btn.clicked.connect(self.opener.choose_folder)
+        self.package_btn.clicked.connect(self.packager.choose)
         self.submit_btn.clicked.connect(self.request_submit)
-        self.import_btn.clicked.connect(self._choose_import)
+        self.import_btn.clicked.connect(self.importer.choose)
         self.all_btn.clicked.connect(self.show_all)
-        self.generate_btn.clicked.connect(self._choose_generate)
+        self.generate_btn.clicked.connect(self.generator.choose)
         self.export_btn.clicked.connect(self._choose_export)
         self.cancel_btn.clicked.connect(self.cancel)
-        self.adhoc_btn.clicked.connect(self._choose_adhoc)
+        self.adhoc_btn.clicked.connect(self.one_sender.choose)
         self.chart_btn.toggled.connect(self.show_chart)
 
     # -- drag and drop
@@ -283,24 +284,52 @@ class Page(QWidget):
             event.acceptProposedAction()
             self.validate(paths[0])
 
+    def widget(self) -> QWidget:
+        """The page, as the parent of its controllers' dialogs."""
+        return self
+
     # -- jobs
-    def _run(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None],
+    @property
+    def job(self) -> PageOp | None:
+        """The device job running, if one is (one at a time)."""
+        return self.op if self.op is not None and self.op.running else None
+
+    def run_job(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None],
              what: str, cancellable: bool = True,
              failed: Callable[[], None] | None = None, **kwargs: Any) -> None:
-        """Run `fn` as a job; `cancellable` False for a job that does not check
+        """Run `fn` as a PageOp; `cancellable` False for a job that does not check
         `progress.cancelled` (its Cancel button stays disabled rather than do nothing);
         `failed()` runs first when the job fails or is cancelled."""
         if self.job is not None:
             self.services.status("A device job is already running; wait or cancel it.")
             return
-        self._busy(True, what)
-        self.cancel_btn.setEnabled(cancellable)
-        self.job = self.services.jobs.submit(
-            fn, *args, on_done=lambda r: self._finished(done, r),
-            on_error=lambda e: self._failed(what, e, failed), on_progress=self._progress,
-            name=what, **kwargs)
 
-    def _busy(self, busy: bool, text: str = "") -> None:
+        def started(busy: bool) -> None:
+            self.show_busy(busy, what if busy else "Done")
+            if busy:
+                self.cancel_btn.setEnabled(cancellable)
+
+        def cancelled(_exc: BaseException) -> None:
+            if failed is not None:
+                failed()
+            self.show_busy(False, "Cancelled")
+            self.summary.setText(f"{what} cancelled; nothing was changed.")
+
+        def failure(text: str, exc: BaseException) -> None:
+            if failed is not None:
+                failed()
+            self.show_busy(False, "Failed")
+            self.summary.setText(f"{what} failed: {text}")
+            self.services.error(what, exc)
+
+        self.op = PageOp(self, self.services, fn, *args, name=what, **kwargs) \
+            .busy(hook=started).progress(self._progress).changes("devices") \
+            .success(done).cancelled(cancelled).failure(failure)
+        self.op.run()
+
+    def show_busy(self, busy: bool, text: str = "") -> None:
+        """What the page shows while a job runs: sources and actions greyed, the progress bar
+        moving; after it, the actions that have a source again."""
         self.cancel_btn.setEnabled(busy)
         for b in (self.open_btn, self.folder_btn, self.import_btn, self.generate_btn,
                   self.all_btn, self.adhoc_btn):
@@ -321,83 +350,33 @@ class Page(QWidget):
             self.progress.setValue(done)
             self.progress.setFormat(f"{text}: {done:,}/{total:,}")
 
-    def _finished(self, done: Callable[[Any], None], result: Any) -> None:
-        self.job = None
-        self._busy(False, "Done")
-        done(result)
-
-    def _failed(self, what: str, exc: BaseException,
-                failed: Callable[[], None] | None = None) -> None:
-        self.job = None
-        if failed is not None:
-            failed()
-        if isinstance(exc, Cancelled):
-            self._busy(False, "Cancelled")
-            self.summary.setText(f"{what} cancelled; nothing was changed.")
-            return
-        self._busy(False, "Failed")
-        self.summary.setText(f"{what} failed: {error_text(exc)}")
-        self.services.error(what, exc)
-
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
             self.progress.setFormat("Cancelling…")
 
-    # -- actions
+    # -- actions: one controller each (gui/controllers/devices_*.py); these names stay the
+    # page's own for the keyboard, the menus and the tests
     def validate(self, path: Path) -> None:
-        self.source = Path(path)
-        self.valid_count = 0
-        self.hint.setText(f"Source: {self.source}")
-        self._run(_validate_rows, self.ctx, self.source, done=self._show_validation,
-                  what="Validating", failed=self._load_failed)
-
-    def _load_failed(self) -> None:
-        """A source that could not be read is no source: Package and Submit go grey and the
-        previous rows go, so nothing old is mistaken for this file's result."""
-        self.source = None
-        self.valid_count = 0
-        self.hint.setText(DROP_HINT)
-        self._set_rows([])
-
-    def _show_validation(self, payload: tuple[Any, list[Row], list[str]]) -> None:
-        res, rows, hay = payload
-        self.valid_count = len(res.accepted)
-        self._set_rows(rows, hay)
-        self.summary.setText(f"{res.assessment.total:,} CSRs: {len(res.accepted):,} valid, "
-                             f"{len(res.rejected):,} rejected ({res.seconds:.1f} s).")
-        self._busy(False, "Validated")
+        self.opener.validate(path)
 
     def package(self, out_dir: Path, max_per_zip: int | None = None) -> None:
-        from smki_desktop.services import devices
-
-        if self.source is None:
-            return
-        kwargs: dict[str, Any] = {}
-        if max_per_zip:
-            kwargs["max_per_zip"] = max_per_zip
-        self._run(devices.package, self.ctx, self.source, Path(out_dir), done=self._packaged,
-                  what="Packaging", **kwargs)
-
-    def _packaged(self, res: Any) -> None:
-        zips = ", ".join(f"{p.name} ({n:,})" for p, n in
-                         zip(res.files.zips, res.files.counts, strict=True))
-        self.summary.setText(
-            f"Batch {res.batch_id}: {zips} in {res.files.zips[0].parent}. Upload each zip to the "
-            "SMKI Portal, then import the report and response zip here within 30 days.")
-        self.show_all()
+        self.packager.package(out_dir, max_per_zip)
 
     def request_submit(self) -> None:
-        """The Submit button: a summary of what will be sent, then `submit()`."""
-        if self.source is None:
-            return
-        ask_confirmation(
-            self, self.submit, title="Submit Device CSRs", env=self.ctx.env,
-            action="&Submit to the DCC",
-            what="Send these Device CSRs to the DCC over the web service, signed with your "
-                 "web-service credential. The DCC issues a certificate for each one.",
-            facts=[("Source", str(self.source)), ("Device CSRs", f"{self.valid_count:,}"),
-                   ("Credential", "the web-service credential (Settings → Portal)")])
+        self.submitter.request()
+
+    def submit(self) -> None:
+        self.submitter.submit()
+
+    def adhoc(self, path: Path) -> None:
+        self.one_sender.check(path)
+
+    def import_response(self, report: Path, zip_path: Path | None) -> None:
+        self.importer.import_response(report, zip_path)
+
+    def generate(self, count: int, out_dir: Path) -> None:
+        self.generator.generate(count, out_dir)
 
     def show_chart(self, on: bool) -> None:
         if on and self.chart is None:
@@ -412,98 +391,22 @@ class Page(QWidget):
                 on_done=lambda b: self.chart.show_batches(b) if self.chart else None,
                 on_error=lambda e: self.summary.setText(error_text(e)))
 
-    def adhoc(self, path: Path) -> None:
-        """One Device CSR: checked in the background, then a summary, then sent."""
-        def check(ctx: Any, p: Path) -> Any:
-            return device_adhoc.check(ctx, p.read_bytes(), p.name)
-
-        def checked(c: device_adhoc.AdhocCheck) -> None:
-            if not c.ok:
-                self.summary.setText(f"{path.name}: Device CSR for {c.device_eui} fails the "
-                                     "device profile, so it is not sent: "
-                                     + "; ".join(c.findings))
-                return
-            ask_confirmation(
-                self, lambda: self._run(device_adhoc.submit, self.ctx, c.der, str(path),
-                                        done=self._adhoc_sent, what="Sending the Device CSR",
-                                        cancellable=False),
-                title="Send one Device CSR", env=self.ctx.env, action="&Send to the DCC",
-                what="Send this Device CSR on its own (ad hoc) to the DCC over the web "
-                     "service; the DCC issues its certificate.",
-                facts=[("File", str(path)), ("Device", c.device_eui), ("Usage", c.usage),
-                       ("How many", "1")])
-
-        self._run(check, self.ctx, Path(path), done=checked, what="Checking the Device CSR",
-                  cancellable=False)
-
-    def _adhoc_sent(self, res: device_adhoc.AdhocSent) -> None:
-        item = res.item
-        self.summary.setText(f"Device CSR sent as {item.ref}: {item.state}"
-                             + (f" ({item.last_error})" if item.last_error else "") + ".")
-
-    def _choose_adhoc(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "One Device CSR", "",
-                                              "Device CSR (*.csr *.pem *.der);;All files (*)")
-        if path:
-            self.adhoc(Path(path))
-
-    def submit(self) -> None:
-        from smki_desktop.services import devices
-
-        if self.source is None:
-            return
-        self._run(devices.submit, self.ctx, self.source, done=self._submitted,
-                  what="Submitting")
-
-    def _submitted(self, res: Any) -> None:
-        self.summary.setText(f"Batch {res.batch_id} queued ({res.outbox_ref}); results arrive "
-                             "when the portal is polled.")
-        self.show_all()
-
-    def import_response(self, report: Path, zip_path: Path | None) -> None:
-        from smki_desktop.services import devices
-
-        self._run(devices.import_response, self.ctx, report, zip_path, done=self._imported,
-                  what="Importing results")
-
-    def _imported(self, res: Any) -> None:
-        counts = ", ".join(f"{k} {v:,}" for k, v in sorted(res.counts.items()))
-        extra = []
-        if res.unmatched:
-            extra.append(f"{len(res.unmatched)} certificates match no CSR")
-        if res.problems:
-            extra.append(f"{len(res.problems)} problems: " + "; ".join(res.problems[:3]))
-        self.summary.setText(f"Imported: {counts}." + (" " + "; ".join(extra) if extra else ""))
-        self.show_all()
-
     def show_all(self) -> None:
         # collecting files each finished batch whole and cannot be stopped half-way
-        self._run(_store_rows, self.ctx, done=self._show_store, what="Loading device CSRs",
+        self.run_job(_store_rows, self.ctx, done=self._show_store, what="Loading device CSRs",
                   cancellable=False)
 
     def _show_store(self, payload: tuple[list[Row], list[str], list[str]]) -> None:
         rows, hay, warnings = payload
-        self._set_rows(rows, hay)
+        self.set_rows(rows, hay)
         if warnings:
             self.summary.setText(" | ".join(warnings))
-
-    def generate(self, count: int, out_dir: Path) -> None:
-        from smki_desktop.services import devices
-
-        self._run(devices.generate_test, self.ctx, count, Path(out_dir), done=self._generated,
-                  what="Generating test devices")
-
-    def _generated(self, res: Any) -> None:
-        self.summary.setText(f"{res.count:,} test device CSRs in {res.out} "
-                             f"({res.first_eui}..{res.last_eui}); keys: "
-                             f"{res.keys_file or 'discarded'}.")
-        self.validate(res.out)
 
     def export_view(self, path: Path) -> None:
         """Write the rows in view as CSV; the save dialog has already confirmed replacing an
         existing file."""
         rows = self.model.visible_rows()
-        self._run(_export_rows, self.ctx, Path(path), rows,
+        self.run_job(_export_rows, self.ctx, Path(path), rows,
                   done=lambda p: self.summary.setText(f"Exported {len(rows):,} rows to {p}."),
                   what="Exporting", cancellable=False)
 
@@ -530,7 +433,7 @@ class Page(QWidget):
                 ("Export this view to CSV…", self._choose_export)]
 
     # -- table helpers
-    def _set_rows(self, rows: list[Row], hay: list[str] | None = None) -> None:
+    def set_rows(self, rows: list[Row], hay: list[str] | None = None) -> None:
         self.model.set_rows(rows, hay)
         current = self.status_combo.currentData()
         self.status_combo.blockSignals(True)
@@ -547,53 +450,7 @@ class Page(QWidget):
         self.model.set_filter(self.filter_edit.text(), self.status_combo.currentData() or "")
         self.count_label.setText(f"{len(self.model.view):,} of {len(self.model.rows):,}")
 
-    # -- dialogs (thin: each calls the method above)
-    def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Device CSRs", "",
-                                              "Device CSRs (*.zip *.csv *.csr);;All files (*)")
-        if path:
-            self.validate(Path(path))
-
-    def _choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Folder of device CSRs")
-        if path:
-            self.validate(Path(path))
-
-    def _choose_package(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Write the portal zips into")
-        if path:
-            self.package(Path(path))
-
-    def _choose_import(self) -> None:
-        report, _ = QFileDialog.getOpenFileName(self, "The portal's report", "",
-                                                "Report (*.txt);;All files (*)")
-        if not report:
-            return
-        zip_path, _ = QFileDialog.getOpenFileName(self, "The <request>-response zip (Cancel if "
-                                                  "none)", str(Path(report).parent),
-                                                  "Response zip (*.zip)")
-        self.import_response(Path(report), Path(zip_path) if zip_path else None)
-
-    def _choose_generate(self) -> None:
-        dlg = QDialog(self)
-        dlg.setWindowTitle("Generate test devices")
-        form = QFormLayout(dlg)
-        spin = QSpinBox()
-        spin.setRange(1, 1_000_000)
-        spin.setValue(1000)
-        form.addRow("&Number of CSRs (a signing and a key-agreement CSR per device)", spin)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(dlg.accept)
-        buttons.rejected.connect(dlg.reject)
-        form.addRow(buttons)
-        if not dlg.exec():
-            return
-        count = spin.value()
-        path = QFileDialog.getExistingDirectory(self, "Write the test devices into")
-        if path:
-            self.generate(count, Path(path))
-
+    # -- dialogs
     def _choose_export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export this view", "devices.csv",
                                               "CSV (*.csv)")
@@ -603,18 +460,6 @@ class Page(QWidget):
     def refresh(self) -> None:
         if self.job is None and not self.model.rows:
             self.show_all()
-
-
-def _validate_rows(ctx: Any, path: Path, progress: Any = None) -> tuple[Any, list[Row],
-                                                                       list[str]]:
-    """Background: validate, and build the table rows and their search text."""
-    from smki_desktop.services import devices
-
-    res = devices.validate(ctx, path, progress=progress)
-    rows: list[Row] = [(a.eui_text, a.usage, "valid", "", a.source, a.locator)
-                       for a in res.accepted]
-    rows += [(r.eui, r.usage, "rejected", r.reason, r.source, r.locator) for r in res.rejected]
-    return res, rows, make_hay(rows)
 
 
 def _batch_counts(ctx: Any) -> list[tuple[str, dict[str, int]]]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.forecast import Category, Forecast, add_months, month_key
 from smki_desktop.gui.charts import ForecastChart
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QColor,
     QFileDialog,
@@ -23,12 +24,11 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import forecast as svc
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 CATS = list(Category)
 
@@ -36,6 +36,7 @@ CATS = list(Category)
 class Page(QWidget):
     title = "Forecast"
     order = 65
+    shows = frozenset({"forecast", "certificates"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -153,12 +154,12 @@ class Page(QWidget):
         self.set_plan(month, CATS[col - 1], count)
 
     def set_plan(self, month: str, category: Category, count: int | None) -> None:
-        self.services.jobs.submit(svc.set_plan, self.services.ctx, month, category, count,
-                                  on_done=lambda _r: self.refresh(), on_error=self._failed,
-                                  name="forecast.plan")
+        PageOp(self, self.services, svc.set_plan, self.services.ctx, month, category, count,
+               name="forecast.plan").changes("forecast") \
+            .success(lambda _r: self.refresh()).failure(self._failed).run()
 
-    def _failed(self, exc: BaseException) -> None:
-        self.message.setText(error_text(exc))
+    def _failed(self, text: str, _exc: BaseException) -> None:
+        self.message.setText(text)
         self.refresh()
 
     def _export_dialog(self, kind: str) -> None:
@@ -171,5 +172,5 @@ class Page(QWidget):
         def done(res: Any) -> None:
             self.message.setText(f"Wrote {res.path}")
 
-        self.services.jobs.submit(svc.export, self.services.ctx, path, overwrite=overwrite,
-                                  on_done=done, on_error=self._failed, name="forecast.export")
+        PageOp(self, self.services, svc.export, self.services.ctx, path, overwrite=overwrite,
+               name="forecast.export").success(done).failure(self._failed).run()

@@ -9,6 +9,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -29,13 +30,12 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
 from smki_desktop.services import identity, incidents
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Incident", "State", "Reported by", "Suspected at", "Certificates", "Next step"]
 
@@ -97,6 +97,7 @@ def next_step(v: incidents.IncidentView) -> str:
 class Page(QWidget):
     title = "Incidents"
     order = 62
+    shows = frozenset({"incidents"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -208,11 +209,9 @@ class Page(QWidget):
             if isinstance(res, incidents.IncidentView):
                 self.select(res.incident_id)
 
-        def failed(exc: BaseException) -> None:
-            self.message.setText(error_text(exc))
-
-        self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok, on_error=failed,
-                                  name=fn.__name__, **kwargs)
+        PageOp(self, self.services, fn, self.services.ctx, *args, name=fn.__name__, **kwargs) \
+            .changes("incidents").success(ok) \
+            .failure(lambda text, _exc: self.message.setText(text)).run()
 
     def _actor(self) -> tuple[str | None, str | None]:
         c = self.actor.selected()

@@ -7,22 +7,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
-from smki_desktop.gui import texts
+from smki_desktop.gui.controllers.keys_backup import BackUpKey
+from smki_desktop.gui.controllers.keys_csr import MakeCsrWithKey
+from smki_desktop.gui.controllers.keys_generate import USAGE_HELP, GenerateKey
+from smki_desktop.gui.controllers.keys_relabel import RelabelKey
+from smki_desktop.gui.controllers.keys_retire import RetireKey
+from smki_desktop.gui.jobs import Job
 from smki_desktop.gui.qt import (
     QAbstractItemView,
-    QComboBox,
     QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QGuiApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSplitter,
     Qt,
@@ -32,104 +33,33 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.texts import error_text
-from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
-from smki_desktop.gui.widgets.key_backup import KeyBackupDialog
-from smki_desktop.gui.widgets.reason import ReasonDialog
-from smki_desktop.services import csr as csr_service
 from smki_desktop.services import key_backup, key_lifecycle
 from smki_desktop.services import keys as key_service
 from smki_desktop.services.view_rows import Row, Section
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Label", "Usage", "Type", "Location", "Created", "Flags", "Backup", "Key id"]
-
-USAGE_HELP = {
-    KeyUsage.SIGNING: "Organisation Certificate, digitalSignature (P-256)",
-    KeyUsage.KEY_AGREEMENT: "Organisation Certificate, keyAgreement (P-256)",
-    KeyUsage.FILE_SIGNING: "your ARO file-signing credential (ADT and quarantine files)",
-    KeyUsage.CLIENT_AUTH: "DCC web-service client credential (RSA-2048)",
-}
-
-
-class GenerateKeyDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Generate a key")
-        form = QFormLayout(self)
-        self.usage = QComboBox()
-        for u in KeyUsage:
-            self.usage.addItem(f"{u.value} — {USAGE_HELP[u]}", u.value)
-        self.label = QLineEdit()
-        self.label.setPlaceholderText("e.g. supplier DS 2026")
-        self.key_type = QLabel()
-        self.usage.currentIndexChanged.connect(self._type)
-        form.addRow("&Usage", self.usage)
-        form.addRow("&Label", self.label)
-        form.addRow("Type", self.key_type)
-        note = QLabel(texts.KEYRING_HINT)
-        note.setWordWrap(True)
-        form.addRow(note)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Generate")
-        self.buttons.accepted.connect(self._accept)
-        self.buttons.rejected.connect(self.reject)
-        form.addRow(self.buttons)
-        self._type()
-
-    def _type(self) -> None:
-        self.key_type.setText(key_service.default_key_type(self.chosen_usage()).value)
-
-    def chosen_usage(self) -> KeyUsage:
-        return KeyUsage(self.usage.currentData())
-
-    def _accept(self) -> None:
-        if not self.label.text().strip():
-            self.label.setFocus()
-            self.label.setPlaceholderText("A label is required")
-            return
-        self.accept()
-
-
-class CsrForKeyDialog(QDialog):
-    """Role and EUI for an Organisation CSR made with a key already on the Keys page."""
-
-    def __init__(self, key: KeyInfo, ctx: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"Organisation CSR with key {key.short_id}")
-        form = QFormLayout(self)
-        party = ctx.party()
-        self.role = QLineEdit()
-        self.role.setPlaceholderText("role code or name, e.g. 02 or supplier")
-        self.role.setAccessibleName("Remote Party Role")
-        self.eui = QLineEdit(str(party.eui_ranges[0].first) if party else "")
-        self.eui.setAccessibleName("Entity EUI-64")
-        self.cn = QLineEdit()
-        self.cn.setPlaceholderText("optional")
-        self.cn.setAccessibleName("Common name (optional)")
-        form.addRow(QLabel(f"Key: {key.label} ({key.usage.value})"))
-        form.addRow("&Role", self.role)
-        form.addRow("&EUI-64", self.eui)
-        form.addRow("&Common name", self.cn)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Make CSR")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
 
 class Page(QWidget):
     title = "Keys"
     order = 10
+    shows = frozenset({"keys", "certificates"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.keys: list[KeyInfo] = []
+        self.reason_dialog: QDialog | None = None
+        self.backup_dialog: QDialog | None = None
+        self.csr_dialog: QDialog | None = None
+        self.generator = GenerateKey(self)
+        self.backer = BackUpKey(self)
+        self.retirer = RetireKey(self)
+        self.relabeller = RelabelKey(self)
+        self.csr_maker = MakeCsrWithKey(self)
         lay = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.generate_button = QPushButton("&Generate key…")
@@ -244,155 +174,44 @@ class Page(QWidget):
         return [*actions, ("Archive…", lambda: self.ask_retire("archive")),
                 ("Delete…", lambda: self.ask_retire("delete"))]
 
+    # -- actions: one controller each (gui/controllers/keys_*.py); these names stay the
+    # page's own for the buttons, the menus and the tests
     def ask_relabel(self) -> None:
-        k = self.selected()
-        if k is None:
-            return
-        dlg = ReasonDialog(f"Relabel key {k.short_id}", self)
-        dlg.reason.setText(k.label)
-        dlg.reason.setAccessibleName("New label")
-        self.reason_dialog = dlg
-        dlg.accepted.connect(lambda: self._job(
-            key_lifecycle.relabel_key, k.key_id, dlg.reason.text(),
-            done=lambda r: f"Key {r.key_id[:16]} is now labelled {r.label!r}.",
-            name="relabel key"))
-        dlg.open()
+        self.relabeller.ask()
 
     def ask_csr(self) -> None:
-        """A key made here, used for an Organisation CSR: role and EUI asked, then made."""
-        k = self.selected()
-        if k is None:
-            return
-        dlg = CsrForKeyDialog(k, self.services.ctx, self)
-        self.csr_dialog = dlg
-        dlg.accepted.connect(lambda: self._job(
-            csr_service.create_org_csr, k.key_id, dlg.role.text().strip(),
-            dlg.eui.text().strip(), dlg.cn.text().strip() or None,
-            done=lambda r: (f"Organisation CSR {r.csr_id} made with key {r.key.short_id}: "
-                            "submit it from the Requests page."),
-            name="CSR with this key"))
-        dlg.open()
-
-    def _job(self, fn: Callable[..., object], *args: object, done: Callable[[Any], str],
-             name: str) -> None:
-        def ok(res: Any) -> None:
-            self.message.setText(done(res))
-            self.refresh()
-
-        self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok,
-                                  on_error=lambda e: self.message.setText(error_text(e)),
-                                  name=name)
+        self.csr_maker.ask()
 
     def ask_retire(self, action: str) -> None:
-        """Archive or delete: the reason first, then the summary (what, which key, the
-        environment, what depends on it), then the service in the background."""
-        k = self.selected()
-        if k is None:
-            self.message.setText("Select a key first.")
-            return
-        dlg = ReasonDialog(f"{action.capitalize()} key {k.short_id}", self)
-        self.reason_dialog = dlg
-
-        def reasoned() -> None:
-            reason = dlg.reason.text().strip()
-            obj = key_lifecycle.key_object(self.services.ctx, k.key_id)
-            what = ("Archive this key: it is kept but offered for no new work."
-                    if action == "archive" else
-                    "Delete this key's private key. This cannot be undone: nothing it "
-                    "signed can be signed again with it.")
-            ask_confirmation(
-                self, lambda: self.retire(action, k.key_id, reason),
-                title=f"{action.capitalize()} a key", env=self.services.ctx.env,
-                action=f"&{action.capitalize()} key", what=what,
-                facts=[("Key", f"{k.label} ({k.short_id})"), ("Usage", k.usage.value),
-                       ("Reason", reason), ("CSRs made with it", str(len(obj.csrs))),
-                       ("Certificates issued for it", str(len(obj.certificates))),
-                       ("Still in use", str(len(obj.live)))],
-                warning=("A live certificate depends on this key: the service will refuse."
-                         if obj.live else ""))
-
-        dlg.accepted.connect(reasoned)
-        dlg.open()
+        self.retirer.ask(action)
 
     def retire(self, action: str, key_id: str, reason: str) -> None:
-        fn = key_lifecycle.archive_key if action == "archive" else key_lifecycle.delete_key
+        self.retirer.retire(action, key_id, reason)
 
-        def done(res: key_lifecycle.KeyRetired) -> None:
-            self.message.setText(f"Key {res.key_id[:16]} "
-                                 f"{'archived' if action == 'archive' else 'deleted'}: "
-                                 f"{res.reason}")
-            self.refresh()
+    def open_backup(self) -> None:
+        self.backer.open()
 
-        self.services.jobs.submit(fn, self.services.ctx, key_id, reason, on_done=done,
-                                  on_error=lambda e: self.message.setText(error_text(e)),
-                                  name=f"key {action}")
+    def backup(self, key: KeyInfo, target: Path, shares: bool, threshold: int,
+               count: int) -> None:
+        self.backer.backup(key, target, shares, threshold, count)
+
+    def open_generate(self) -> None:
+        self.generator.open()
+
+    def generate(self, usage: KeyUsage, label: str, key_type: KeyType | None = None) -> Job:
+        return self.generator.generate(usage, label, key_type)
+
+    def widget(self) -> QWidget:
+        """The page, as the parent of its controllers' dialogs."""
+        return self
+
+    def select_key(self, key_id: str) -> None:
+        for row, k in enumerate(self.keys):
+            if k.key_id == key_id:
+                self.table.selectRow(row)
 
     def copy_id(self) -> None:
         k = self.selected()
         if k is not None:
             QGuiApplication.clipboard().setText(k.key_id)
             self.services.status(f"Copied key id {k.short_id}…")
-
-    def open_backup(self) -> None:
-        k = self.selected()
-        if k is None:
-            return
-        problem = key_backup.exportable_problem(k)
-        if problem:
-            self.services.error("This key cannot be backed up", problem)
-            return
-        self.backup_dialog = KeyBackupDialog(k, self)
-        dlg = self.backup_dialog
-        dlg.accepted.connect(lambda: self.backup(k, dlg.target(), dlg.by_shares.isChecked(),
-                                                 dlg.threshold.value(), dlg.count.value()))
-        dlg.open()
-
-    def backup(self, key: KeyInfo, target: Path, shares: bool, threshold: int,
-               count: int) -> None:
-        self.backup_button.setEnabled(False)
-
-        def done(result: key_backup.BackupResult) -> None:
-            self.backup_button.setEnabled(True)
-            self.refresh()
-            self.services.status(f"Backed up key {key.short_id}: {result.files[0]}")
-            if result.warning:
-                self.services.error("Separate the shares now", result.warning)
-
-        def failed(exc: BaseException) -> None:
-            self.backup_button.setEnabled(True)
-            self.services.error("Could not back up the key",
-                                exc if isinstance(exc, SmkiError) else repr(exc))
-
-        if shares:
-            self.services.jobs.submit(key_backup.backup_with_shares, self.services.ctx,
-                                      key.key_id, target, threshold, count, on_done=done,
-                                      on_error=failed, name="back up key")
-        else:
-            self.services.jobs.submit(key_backup.backup_with_passphrase, self.services.ctx,
-                                      key.key_id, target, on_done=done, on_error=failed,
-                                      name="back up key")
-
-    def open_generate(self) -> None:
-        dlg = GenerateKeyDialog(self)
-        dlg.accepted.connect(lambda: self.generate(dlg.chosen_usage(), dlg.label.text().strip()))
-        dlg.open()
-
-    def generate(self, usage: KeyUsage, label: str, key_type: KeyType | None = None):  # type: ignore[no-untyped-def]
-        self.generate_button.setEnabled(False)
-        self.services.status(f"Generating a {usage.value} key…", 0)
-
-        def done(result: key_service.KeyGenerated) -> None:
-            self.generate_button.setEnabled(True)
-            self.refresh()
-            for row, k in enumerate(self.keys):
-                if k.key_id == result.key.key_id:
-                    self.table.selectRow(row)
-            self.services.status(f"Generated key {result.key.short_id} ({label}).")
-
-        def failed(exc: BaseException) -> None:
-            self.generate_button.setEnabled(True)
-            self.services.error("Could not generate the key", exc)
-
-        return self.services.jobs.submit(key_service.generate_key, self.services.ctx, usage,
-                                         label, key_type, on_done=done, on_error=failed,
-                                         name="generate key")

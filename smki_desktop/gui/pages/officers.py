@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.officers import Officer, Verification
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QCheckBox,
@@ -38,7 +39,7 @@ from smki_desktop.services import officers as svc
 from smki_desktop.services import register as register_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["ID", "Role", "Status", "Name", "Email", "Nominated", "Verified", "Screening",
            "Credentials", "Last use"]
@@ -145,6 +146,7 @@ class TextDialog(QDialog):
 class Page(QWidget):
     title = "Officers"
     order = 60
+    shows = frozenset({"officers", "profile"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -258,15 +260,16 @@ class Page(QWidget):
             if dialog is not None:
                 dialog.recorded()
             self.refresh()
-            self.services.window.refresh_status()
 
-        def fail(exc: BaseException) -> None:
-            self.message.setText(error_text(exc))
+        def fail(text: str, _exc: BaseException) -> None:
+            self.message.setText(text)
             if dialog is not None:
-                dialog.refused(error_text(exc))
+                dialog.refused(text)
 
-        self.services.jobs.submit(fn, self.services.ctx, *args, on_done=ok, on_error=fail,
-                                  name=getattr(fn, "__name__", "officer"), **kwargs)
+        # "officers" also refreshes the status bar's officer and role
+        PageOp(self, self.services, fn, self.services.ctx, *args,
+               name=getattr(fn, "__name__", "officer"), **kwargs) \
+            .changes("officers").success(ok).failure(fail).run()
 
     # -- actions --------------------------------------------------------------------------
     def new_nomination(self, draft_id: str | None = None) -> None:

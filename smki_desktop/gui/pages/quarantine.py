@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.adt.quarantine import Filter, QuarantineItem
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -29,7 +30,7 @@ from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys
 from smki_desktop.services import quarantine as q_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Quarantine ID", "User ID", "Role", "Service Request", "Request ID",
            "Quarantined At", "Threshold", "Count", "Decision"]
@@ -38,6 +39,7 @@ COLUMNS = ["Quarantine ID", "User ID", "Role", "Service Request", "Request ID",
 class Page(QWidget):
     title = "Quarantine"
     order = 55
+    shows = frozenset({"quarantine", "adt"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,25 +142,30 @@ class Page(QWidget):
 
     # -- report ---------------------------------------------------------------------------
     def import_report(self, path: Path) -> None:
-        self.busy = True
-        self._update()
         self.summary.setText(f"Reading {path.name}…")
 
         def done(rep: q_service.ImportedReport) -> None:
-            self.busy = False
             self.report, self.report_path = rep, Path(path)
             self.items = rep.items
             self.decisions = dict(rep.decisions)
             self._fill()
             self._update()
 
-        self.services.jobs.submit(q_service.import_report, self.ctx, path, on_done=done,
-                                  on_error=self._failed, name="Import quarantine report")
+        self._op(q_service.import_report, self.ctx, path, name="Import quarantine report") \
+            .success(done).run()
 
-    def _failed(self, exc: BaseException) -> None:
-        self.busy = False
+    def _op(self, fn: Any, *args: Any, name: str, **kwargs: Any) -> PageOp:
+        """A quarantine job: the page is busy while it runs; a failure is said in the summary."""
+        return PageOp(self, self.services, fn, *args, name=name, **kwargs) \
+            .busy(hook=self._set_busy).failure(self._failed)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self._update()
+
+    def _failed(self, text: str, exc: BaseException) -> None:
         self.last_result = exc
-        self.summary.setText("Failed: " + (getattr(exc, "message", None) or str(exc)))
+        self.summary.setText("Failed: " + text)
         self._update()
 
     def _fill(self) -> None:
@@ -254,22 +261,17 @@ class Page(QWidget):
         `overwrite` (the officer's answer), as the service rules for both faces."""
         if self.report_path is None:
             return
-        self.busy = True
-        self._update()
-
         def done(res: q_service.ActionResult) -> None:
-            self.busy = False
             self.last_result = res
             self._update()
             signed = f" Signed: {res.signed.signature.name}." if res.signed else ""
             self.summary.setText(f"Action file {res.action_file} ({res.processed} process, "
                                  f"{res.deleted} delete), SHA-256 {res.sha256}.{signed}")
 
-        self.services.jobs.submit(
-            q_service.build_action_file, self.ctx, self.report_path, out,
-            chosen=dict(self.decisions), key_ref=self.key_combo.currentData() or None,
-            smsr=self.smsr_edit.text().strip() or None, overwrite=overwrite,
-            on_done=done, on_error=self._failed, name="Create Action file")
+        self._op(q_service.build_action_file, self.ctx, self.report_path, out,
+                 chosen=dict(self.decisions), key_ref=self.key_combo.currentData() or None,
+                 smsr=self.smsr_edit.text().strip() or None, overwrite=overwrite,
+                 name="Create Action file").changes("quarantine").success(done).run()
 
     def _choose_report(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Quarantined Communications Report", "",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.roles import RemotePartyRole
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -26,7 +27,7 @@ from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import repository
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Serial", "Status", "Role", "Usage", "EUI", "Valid to"]
 
@@ -34,12 +35,13 @@ COLUMNS = ["Serial", "Status", "Role", "Usage", "EUI", "Valid to"]
 class Page(QWidget):
     title = "Repository"
     order = 70
+    shows: frozenset[str] = frozenset()  # searches on demand: nothing to refresh
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.ctx = services.ctx
-        self.job: Any = None
+        self.op: PageOp | None = None
         self.results: list[dict[str, Any]] = []
         box = QVBoxLayout(self)
         form = QFormLayout()
@@ -93,22 +95,25 @@ class Page(QWidget):
         if self.pem.toPlainText():
             QGuiApplication.clipboard().setText(self.pem.toPlainText())
 
-    def _busy(self, busy: bool) -> None:
-        self.search_btn.setEnabled(not busy)
-        self.crl_btn.setEnabled(not busy)
+    @property
+    def job(self) -> PageOp | None:
+        """The search or download running, if one is."""
+        return self.op if self.op is not None and self.op.running else None
+
+    def _op(self, fn: Any, *args: Any, name: str, **kwargs: Any) -> PageOp:
+        return PageOp(self, self.services, fn, self.ctx, *args, name=name, **kwargs) \
+            .busy(self.search_btn, self.crl_btn).failure(self._failed)
 
     def search(self) -> None:
-        self._busy(True)
         self.message.setText("Searching…")
-        self.job = self.services.jobs.submit(
-            repository.search, self.ctx, subject_eui=self.eui.text().strip() or None,
+        self.op = self._op(
+            repository.search, subject_eui=self.eui.text().strip() or None,
             role=self.role.currentData() or None, device_eui=self.device.text().strip() or None,
-            serial=self.serial.text().strip() or None, on_done=self._found,
-            on_error=self._failed, name="Repository search")
+            serial=self.serial.text().strip() or None, name="Repository search") \
+            .success(self._found)
+        self.op.run()
 
     def _found(self, res: repository.SearchResult) -> None:
-        self.job = None
-        self._busy(False)
         self.results = res.as_dict()["results"]
         self.table.setRowCount(len(self.results))
         for row, d in enumerate(self.results):
@@ -124,21 +129,15 @@ class Page(QWidget):
         self.pem.setPlainText("".join(self.results[r]["pem"] for r in sorted(rows)))
 
     def fetch_crl(self) -> None:
-        self._busy(True)
         self.message.setText("Downloading the Organisation CRL…")
-        self.job = self.services.jobs.submit(repository.fetch_crl, self.ctx,
-                                             on_done=self._crl, on_error=self._failed,
-                                             name="CRL download")
+        self.op = self._op(repository.fetch_crl, name="CRL download").success(self._crl)
+        self.op.run()
 
     def _crl(self, res: repository.CrlResult) -> None:
-        self.job = None
-        self._busy(False)
         nxt = f"; next update {res.next_update:%Y-%m-%d %H:%M} UTC" if res.next_update else ""
         self.message.setText(f"CRL from {res.issuer}: signature verified by "
                              f"{res.verified_by}; {len(res.revoked_serials)} revoked{nxt}. "
                              f"Saved to {res.path}.")
 
-    def _failed(self, exc: BaseException) -> None:
-        self.job = None
-        self._busy(False)
-        self.message.setText(f"Failed: {getattr(exc, 'message', exc)}")
+    def _failed(self, text: str, _exc: BaseException) -> None:
+        self.message.setText(f"Failed: {text}")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QFileDialog,
@@ -32,7 +33,7 @@ from smki_desktop.services import portal as portal_service
 from smki_desktop.services.portal import OutboxItem
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Request", "What", "State", "DCC id / status", "Next action", "Created"]
 KIND_WORDS = {"org-csr": "Organisation CSR", "device-batch": "Device CSR batch",
@@ -45,12 +46,13 @@ STATE_WORDS = {"queued": "waiting to be sent", "submitted": "with the DCC",
 class Page(QWidget):
     title = "Requests"
     order = 30
+    shows = frozenset({"requests", "certificates", "keys"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.ctx = services.ctx
-        self.job: Any = None
+        self.op: PageOp | None = None
         box = QVBoxLayout(self)
         intro = QLabel("Requests to the DCC are stored here before they are sent and kept until "
                        "the DCC confirms them; a failed send is retried with the same "
@@ -251,26 +253,24 @@ class Page(QWidget):
         self.details.setPlainText(details_text(self.items[rows[0]]))
 
     # ------------------------------------------------------------------ actions
-    def _busy(self, busy: bool) -> None:
-        for b in (self.submit_btn, self.send_btn, self.poll_btn, self.csr_submit_btn,
-                  self.csr_authorise_btn):
-            b.setEnabled(not busy)
+    @property
+    def job(self) -> PageOp | None:
+        """The DCC request running, if one is."""
+        return self.op if self.op is not None and self.op.running else None
 
     def _run(self, fn: Any, what: str, *args: Any, **kwargs: Any) -> None:
-        self._busy(True)
         self.services.status(f"{what}…")
-        self.job = self.services.jobs.submit(fn, self.ctx, *args, on_done=self._done,
-                                             on_error=self._failed, name=what, **kwargs)
+        self.op = PageOp(self, self.services, fn, self.ctx, *args, name=what, **kwargs) \
+            .busy(self.submit_btn, self.send_btn, self.poll_btn, self.csr_submit_btn,
+                  self.csr_authorise_btn) \
+            .changes("requests", "certificates").success(self._done).failure(self._failed)
+        self.op.run()
 
-    def _done(self, result: Any) -> None:
-        self.job = None
-        self._busy(False)
+    def _done(self, _result: Any) -> None:
         self.refresh()
         self.services.status("Done.")
 
-    def _failed(self, exc: BaseException) -> None:
-        self.job = None
-        self._busy(False)
+    def _failed(self, _text: str, exc: BaseException) -> None:
         self.refresh()
         self.services.error("The DCC request did not complete", exc)
 

@@ -12,12 +12,13 @@ from smki_desktop import __version__
 from smki_desktop.gui.qt import QFormLayout, QLabel, Qt, QTabWidget, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 
 class GeneralSection(QWidget):
     title = "General"
     order = 0
+    shows = frozenset({"settings", "profile"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -22,7 +22,7 @@ from smki_desktop.gui.texts import error_text
 from smki_desktop.services import adt as adt_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 KIND_LABELS = {"adt-file": "ADT file", "quarantine-report": "Quarantine Report",
                "quarantine-action": "Action file"}

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.environment import Environment
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QFileDialog,
     QFormLayout,
@@ -18,12 +19,11 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.gui.texts import error_text
 from smki_desktop.services import credentials, simulator_control
 from smki_desktop.services import portal as portal_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 
 class Section(QWidget):
@@ -34,7 +34,7 @@ class Section(QWidget):
         super().__init__(parent)
         self.services = services
         self.ctx = services.ctx
-        self.job: Any = None
+        self.op: PageOp | None = None
         box = QVBoxLayout(self)
         ep = QGroupBox("DCC endpoint")
         form = QFormLayout(ep)
@@ -184,19 +184,23 @@ class Section(QWidget):
         self._run(credentials.request_credential, f"Requesting the {purpose} credential",
                   purpose, officer=officer or None)
 
+    @property
+    def job(self) -> PageOp | None:
+        """The portal or credential job running, if one is."""
+        return self.op if self.op is not None and self.op.running else None
+
     def _run(self, fn: Any, what: str, *args: Any, **kwargs: Any) -> None:
         self.message.setText(f"{what}…")
-        self.job = self.services.jobs.submit(fn, self.ctx, *args, on_done=self._done,
-                                             on_error=self._failed, name=what, **kwargs)
+        self.op = PageOp(self, self.services, fn, self.ctx, *args, name=what, **kwargs) \
+            .changes("settings").success(self._done).failure(self._failed)
+        self.op.run()
 
     def _done(self, result: Any) -> None:
-        self.job = None
         self.message.setText(done_text(result))
         self.refresh()
 
-    def _failed(self, exc: BaseException) -> None:
-        self.job = None
-        self.message.setText(f"Failed: {error_text(exc)}")
+    def _failed(self, text: str, _exc: BaseException) -> None:
+        self.message.setText(f"Failed: {text}")
         self.refresh()
 
 

@@ -19,7 +19,7 @@ from smki_desktop.services import csr as csr_service
 from smki_desktop.services import token as token_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 
 class Section(QWidget):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QFormLayout,
@@ -19,14 +20,13 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import token_manager
 from smki_desktop.services.csr import SETTING_PKCS11_MODULE
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Token", "Maker / model", "Serial", "PIN state", "Keys here"]
 
@@ -40,7 +40,7 @@ class Section(QWidget):
         self.services = services
         self.ctx = services.ctx
         self.tokens: list[token_manager.TokenInfo] = []
-        self.job: Any = None
+        self.op: PageOp | None = None
         box = QVBoxLayout(self)
         form = QFormLayout()
         self.module = QLineEdit(self.ctx.setting(SETTING_PKCS11_MODULE) or "")
@@ -87,20 +87,16 @@ class Section(QWidget):
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
         return self.tokens[rows[0]] if rows and rows[0] < len(self.tokens) else None
 
+    @property
+    def job(self) -> PageOp | None:
+        """The token job running, if one is."""
+        return self.op if self.op is not None and self.op.running else None
+
     def _run(self, fn: Any, *args: Any, done: Any, name: str) -> None:
-        def ok(result: Any) -> None:
-            self.job = None
-            done(result)
-            self._sync()
-
-        def failed(exc: BaseException) -> None:
-            self.job = None
-            self.message.setText(error_text(exc))
-            self._sync()
-
-        self.job = self.services.jobs.submit(fn, self.ctx, *args, on_done=ok, on_error=failed,
-                                             name=name)
-        self._sync()
+        self.op = PageOp(self, self.services, fn, self.ctx, *args, name=name) \
+            .busy(hook=lambda _busy: self._sync()).success(done) \
+            .failure(lambda text, _exc: self.message.setText(text))
+        self.op.run()
 
     def list_tokens(self) -> None:
         self.message.setText("Looking for tokens…")

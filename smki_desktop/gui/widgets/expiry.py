@@ -25,7 +25,7 @@ from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import expiry
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Expires", "Days left", "What", "Serial", "Subject / usage"]
 EXPIRED = QColor("#B00020")

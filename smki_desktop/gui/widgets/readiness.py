@@ -26,7 +26,7 @@ from smki_desktop.gui.texts import error_text
 from smki_desktop.services import readiness as readiness_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 
 class RecordDialog(QDialog):

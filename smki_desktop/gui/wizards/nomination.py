@@ -39,7 +39,7 @@ from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as officer_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
     from smki_desktop.services.nomination import Nominated
 
 ERROR_STYLE = "color:#B00020;"

@@ -42,7 +42,7 @@ from smki_desktop.services import crossing
 from smki_desktop.services import csr as csr_service
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 USAGE_TEXT = {KeyUsage.SIGNING: "Digital signature (DS)",
               KeyUsage.KEY_AGREEMENT: "Key agreement (KA)"}

@@ -1,0 +1,50 @@
+"""Keys page, "Back up…": a backup of a software key, either under a passphrase or split into
+SLIP-39 shares (n of m), written in the background; a token key cannot be exported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smki_desktop.core.keys import KeyInfo
+from smki_desktop.gui.controllers.keys_view import KeysView
+from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.widgets.key_backup import KeyBackupDialog
+from smki_desktop.services import key_backup
+
+
+class BackUpKey:
+    def __init__(self, view: KeysView) -> None:
+        self.view = view
+
+    def open(self) -> None:
+        v = self.view
+        k = v.selected()
+        if k is None:
+            return
+        problem = key_backup.exportable_problem(k)
+        if problem:
+            v.services.error("This key cannot be backed up", problem)
+            return
+        dlg = KeyBackupDialog(k, v.widget())
+        v.backup_dialog = dlg
+        dlg.accepted.connect(lambda: self.backup(k, dlg.target(), dlg.by_shares.isChecked(),
+                                                 dlg.threshold.value(), dlg.count.value()))
+        dlg.open()
+
+    def backup(self, key: KeyInfo, target: Path, shares: bool, threshold: int,
+               count: int) -> None:
+        v = self.view
+
+        def done(result: key_backup.BackupResult) -> None:
+            v.refresh()
+            v.services.status(f"Backed up key {key.short_id}: {result.files[0]}")
+            if result.warning:
+                v.services.error("Separate the shares now", result.warning)
+
+        ctx = v.services.ctx
+        op = (PageOp(v.widget(), v.services, key_backup.backup_with_shares, ctx, key.key_id,
+                     target, threshold, count, name="back up key") if shares else
+              PageOp(v.widget(), v.services, key_backup.backup_with_passphrase, ctx,
+                     key.key_id, target, name="back up key"))
+        op.busy(v.backup_button).changes("keys").success(done) \
+            .error_title("Could not back up the key").run()

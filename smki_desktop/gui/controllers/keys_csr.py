@@ -1,0 +1,63 @@
+"""Keys page, "Make an Organisation CSR with this key…": role, EUI and common name asked, then
+the CSR is made with the key already here (submitted next from the Requests page)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smki_desktop.core.keys import KeyInfo
+from smki_desktop.gui.controllers.keys_view import KeysView, key_op, said_then_refreshed
+from smki_desktop.gui.qt import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
+from smki_desktop.services import csr as csr_service
+
+
+class CsrForKeyDialog(QDialog):
+    """Role and EUI for an Organisation CSR made with a key already on the Keys page."""
+
+    def __init__(self, key: KeyInfo, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Organisation CSR with key {key.short_id}")
+        form = QFormLayout(self)
+        party = ctx.party()
+        self.role = QLineEdit()
+        self.role.setPlaceholderText("role code or name, e.g. 02 or supplier")
+        self.role.setAccessibleName("Remote Party Role")
+        self.eui = QLineEdit(str(party.eui_ranges[0].first) if party else "")
+        self.eui.setAccessibleName("Entity EUI-64")
+        self.cn = QLineEdit()
+        self.cn.setPlaceholderText("optional")
+        self.cn.setAccessibleName("Common name (optional)")
+        form.addRow(QLabel(f"Key: {key.label} ({key.usage.value})"))
+        form.addRow("&Role", self.role)
+        form.addRow("&EUI-64", self.eui)
+        form.addRow("&Common name", self.cn)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Make CSR")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
+class MakeCsrWithKey:
+    def __init__(self, view: KeysView) -> None:
+        self.view = view
+
+    def ask(self) -> None:
+        v = self.view
+        k = v.selected()
+        if k is None:
+            return
+        dlg = CsrForKeyDialog(k, v.services.ctx, v.widget())
+        v.csr_dialog = dlg
+        dlg.accepted.connect(lambda: self.make(k.key_id, dlg.role.text().strip(),
+                                               dlg.eui.text().strip(),
+                                               dlg.cn.text().strip() or None))
+        dlg.open()
+
+    def make(self, key_id: str, role: str, eui: str, cn: str | None) -> None:
+        done = said_then_refreshed(self.view, lambda r: (
+            f"Organisation CSR {r.csr_id} made with key {r.key.short_id}: submit it from the "
+            "Requests page."))
+        key_op(self.view, csr_service.create_org_csr, self.view.services.ctx, key_id, role, eui,
+               cn, name="CSR with this key").changes("requests").success(done).run()

@@ -1,0 +1,30 @@
+"""Keys page, "Relabel…": a new label for the selected key, recorded by the service."""
+
+from __future__ import annotations
+
+from smki_desktop.gui.controllers.keys_view import KeysView, key_op, said_then_refreshed
+from smki_desktop.gui.widgets.reason import ReasonDialog
+from smki_desktop.services import key_lifecycle
+
+
+class RelabelKey:
+    def __init__(self, view: KeysView) -> None:
+        self.view = view
+
+    def ask(self) -> None:
+        v = self.view
+        k = v.selected()
+        if k is None:
+            return
+        dlg = ReasonDialog(f"Relabel key {k.short_id}", v.widget())
+        dlg.reason.setText(k.label)
+        dlg.reason.setAccessibleName("New label")
+        v.reason_dialog = dlg
+        dlg.accepted.connect(lambda: self.relabel(k.key_id, dlg.reason.text()))
+        dlg.open()
+
+    def relabel(self, key_id: str, label: str) -> None:
+        done = said_then_refreshed(
+            self.view, lambda r: f"Key {r.key_id[:16]} is now labelled {r.label!r}.")
+        key_op(self.view, key_lifecycle.relabel_key, self.view.services.ctx, key_id, label,
+               name="relabel key").success(done).run()

@@ -1,0 +1,175 @@
+"""One page operation: the single way a page runs a user action's service call.
+
+Modelled on Anki's `aqt.operations` (CollectionOp): a page builds a `PageOp` around a service
+function, says what to do on success, which controls to disable while it runs and what kinds
+of thing it changes, and runs it on the job runner::
+
+    PageOp(self, self.services, key_service.generate_key, ctx, usage, name="Generate key") \\
+        .busy(self.generate_btn).changes("keys") \\
+        .success(self._generated).failure(self._show_message).run()
+
+While it runs: the given controls are disabled, the page shows the busy cursor, the window's
+status line says what is working (the job runner's `busy_changed`). Progress reported by the
+service (its `progress=` parameter) reaches `.progress(...)`; `cancel()` asks the service to
+stop. At the end, on the GUI thread:
+
+- success: the success callback, then the window refreshes the other built pages that show what
+  the operation changed (`GuiServices.changed`);
+- cancelled (a `core.errors.Cancelled`, or any failure after the user pressed Cancel): the
+  cancel callback, or a status line "… cancelled; nothing was changed." — never an error box;
+- failure: the failure callback with `gui.texts.error_text(exc)`, or by default an error box
+  titled with the operation's name.
+
+The controls and the cursor are restored first, whatever the outcome. Nothing here runs on the
+job's thread except the service function itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from smki_desktop.core.errors import Cancelled
+from smki_desktop.gui.jobs import Job
+from smki_desktop.gui.qt import Qt, QWidget, isValid
+from smki_desktop.gui.services import GuiServices
+from smki_desktop.gui.texts import error_text
+
+Outcome = Callable[[Any], None]
+Failure = Callable[[str, BaseException], None]
+Progress = Callable[[int, int, str], None]
+
+
+class PageOp:
+    """A service call run as a job on behalf of a page (see the module docstring)."""
+
+    def __init__(self, page: QWidget, services: GuiServices, fn: Callable[..., Any],
+                 *args: Any, name: str, **kwargs: Any) -> None:
+        self.page, self.services = page, services
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.name = name
+        self.job: Job | None = None
+        self.started = False
+        self.outcome = ""  # "", then "done", "failed" or "cancelled"
+        self._widgets: list[QWidget] = []
+        self._was_enabled: list[bool] = []
+        self._busy_hook: Callable[[bool], None] | None = None
+        self._on_success: Outcome | None = None
+        self._on_failure: Failure | None = None
+        self._on_cancel: Outcome | None = None
+        self._on_progress: Progress | None = None
+        self._changes: frozenset[str] = frozenset()
+        self._error_title = name
+
+    # -- building ---------------------------------------------------------------------------
+    def busy(self, *widgets: QWidget, hook: Callable[[bool], None] | None = None) -> PageOp:
+        """Disable these controls while the operation runs (each gets its own state back);
+        `hook(True/False)` for a page whose controls follow more rules than that."""
+        self._widgets.extend(widgets)
+        if hook is not None:
+            self._busy_hook = hook
+        return self
+
+    def success(self, callback: Outcome) -> PageOp:
+        self._on_success = callback
+        return self
+
+    def failure(self, callback: Failure) -> PageOp:
+        """Show a failure the page's own way (a message line): `callback(text, exc)` with the
+        text from `error_text`. Without it, the failure is shown in an error box."""
+        self._on_failure = callback
+        return self
+
+    def error_title(self, title: str) -> PageOp:
+        """The error box's title when it is not the operation's name ("Could not ...")."""
+        self._error_title = title
+        return self
+
+    def cancelled(self, callback: Outcome) -> PageOp:
+        self._on_cancel = callback
+        return self
+
+    def progress(self, callback: Progress) -> PageOp:
+        self._on_progress = callback
+        return self
+
+    def changes(self, *kinds: str) -> PageOp:
+        """What the operation changes ("keys", "certificates", ...: gui.services.CHANGES)."""
+        self._changes = self._changes | frozenset(kinds)
+        return self
+
+    # -- running ----------------------------------------------------------------------------
+    def run(self) -> Job:
+        self.started = True  # running from here: the busy hook already sees it so
+        self._set_busy(True)
+        self.job = self.services.jobs.submit(
+            self.fn, *self.args, on_done=self._done, on_error=self._error,
+            on_progress=self._progress if self._on_progress is not None else None,
+            name=self.name, **self.kwargs)
+        return self.job
+
+    @property
+    def running(self) -> bool:
+        return self.started and not self.outcome
+
+    def cancel(self) -> None:
+        """Ask the service to stop (it checks `progress.cancelled`)."""
+        if self.running and self.job is not None:
+            self.job.cancel()
+
+    # -- the end (GUI thread) ---------------------------------------------------------------
+    def _page_alive(self) -> bool:
+        return bool(isValid(self.page))
+
+    def _progress(self, done: int, total: int, text: str) -> None:
+        if self._on_progress is not None and self._page_alive():
+            self._on_progress(done, total, text)
+
+    def _done(self, result: Any) -> None:
+        self.outcome = "done"
+        if not self._page_alive():
+            return
+        self._set_busy(False)
+        try:
+            if self._on_success is not None:
+                self._on_success(result)
+        finally:
+            self._notify()
+
+    def _error(self, exc: BaseException) -> None:
+        asked = self.job is not None and self.job.progress.cancelled
+        self.outcome = "cancelled" if isinstance(exc, Cancelled) or asked else "failed"
+        if not self._page_alive():
+            return
+        self._set_busy(False)
+        try:
+            if self.outcome == "cancelled":
+                if self._on_cancel is not None:
+                    self._on_cancel(exc)
+                else:
+                    self.services.status(f"{self.name} cancelled; nothing was changed.")
+            elif self._on_failure is not None:
+                self._on_failure(error_text(exc), exc)
+            else:
+                self.services.error(self._error_title, exc)
+        finally:
+            self._notify()  # a batch may have changed part of its work before it stopped
+
+    def _notify(self) -> None:
+        if self._changes:
+            self.services.changed(self._changes, origin=self.page)
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy:
+            self._was_enabled = [w.isEnabled() for w in self._widgets]
+            for w in self._widgets:
+                w.setEnabled(False)
+            self.page.setCursor(Qt.CursorShape.BusyCursor)
+        else:
+            for w, enabled in zip(self._widgets, self._was_enabled, strict=True):
+                if isValid(w):
+                    w.setEnabled(enabled)
+            self.page.unsetCursor()
+        if self._busy_hook is not None:
+            self._busy_hook(busy)
+

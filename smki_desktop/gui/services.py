@@ -1,0 +1,64 @@
+"""What every page, dialog and controller gets from the window: the environment's context, the
+job runner, and a narrow view of the window (status line, error box, change notification).
+
+It lives here, not in `main_window`, so that pages depend downward only: nothing under
+`gui/pages`, `gui/controllers`, `gui/widgets` or `gui/wizards` imports the window module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from smki_desktop.gui.jobs import JobRunner
+from smki_desktop.gui.qt import QStatusBar, QWidget
+from smki_desktop.services.context import AppContext
+
+#: What a page operation can say it changed; a page lists those it shows in `Page.shows`, and
+#: the window refreshes the built pages that show what an operation changed.
+CHANGES = frozenset({
+    "keys", "certificates", "requests", "approvals", "devices", "adt", "quarantine",
+    "officers", "incidents", "forecast", "repository", "audit", "ceremony", "settings",
+    "profile",
+})
+
+
+class Window(Protocol):
+    """The part of the main window that pages may use."""
+
+    def statusBar(self) -> QStatusBar: ...
+
+    def show_error(self, title: str, exc: BaseException | str) -> None: ...
+
+    def refresh_status(self) -> None: ...
+
+    def go_to(self, title: str) -> QWidget: ...
+
+    def pages_changed(self, changes: frozenset[str], origin: QWidget | None) -> None: ...
+
+
+@dataclass
+class GuiServices:
+    """What every page gets: the environment's context, the job runner, and the window."""
+
+    ctx: AppContext
+    jobs: JobRunner
+    window: Window
+
+    def status(self, text: str, msecs: int = 6000) -> None:
+        self.window.statusBar().showMessage(text, msecs)
+
+    def error(self, title: str, exc: BaseException | str) -> None:
+        self.window.show_error(title, exc)
+
+    def changed(self, changes: Iterable[str], origin: QWidget | None = None) -> None:
+        """Say that an operation changed these kinds of thing (see CHANGES): the window
+        refreshes every built page that shows one of them, except `origin` (the page that ran
+        the operation refreshes itself, as it knows what to select afterwards)."""
+        names = frozenset(changes)
+        unknown = names - CHANGES
+        if unknown:
+            raise ValueError(f"unknown change kind(s): {', '.join(sorted(unknown))}")
+        if names:
+            self.window.pages_changed(names, origin)

@@ -84,14 +84,21 @@ class Row(tuple[Any, ...]):
 class Cursor:
     """The rows of one statement, already fetched (the connection may commit right after)."""
 
-    def __init__(self, rows: list[Row], rowcount: int) -> None:
+    def __init__(self, rows: list[Row], rowcount: int,
+                 conn: Connection | None = None) -> None:
         self._rows = rows
         self._pos = 0
         self.rowcount = rowcount
+        self._conn = conn
 
     @property
-    def lastrowid(self) -> int:
-        raise PgStoreError("cursor.lastrowid is not portable: use INSERT ... RETURNING id")
+    def lastrowid(self) -> int | None:
+        """The id the INSERT just made (`lastval()` of this session's identity sequence), for
+        code not yet written with `INSERT ... RETURNING id` (the portable way: prefer it)."""
+        if self._conn is None:
+            return None
+        row = self._conn.execute("SELECT lastval()").fetchone()
+        return int(row[0]) if row is not None else None
 
     def fetchone(self) -> Row | None:
         if self._pos >= len(self._rows):
@@ -136,7 +143,8 @@ class Connection:
         try:
             result = self._raw.exec_driver_sql(sql, params)
             if not result.returns_rows:
-                return Cursor([], result.rowcount)
+                is_insert = sql.lstrip()[:6].upper() == "INSERT"
+                return Cursor([], result.rowcount, self if is_insert else None)
             keys = list(result.keys())
             names = {k.lower(): i for i, k in reversed(list(enumerate(keys)))}
             rows = [Row(r, keys, names) for r in result.fetchall()]

@@ -9,13 +9,19 @@ so that a single-workstation start does not pay for SQLAlchemy and psycopg.
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from smki_desktop.core.errors import InputError
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import InputError, SmkiError
 from smki_desktop.core.team_url import TeamUrl, parse_team_url
+from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.db import StoreError
 
 if TYPE_CHECKING:
     from smki_desktop.store.db import Database
@@ -87,3 +93,39 @@ def as_database(store: PgDatabase) -> Database:
     """The team store where the code names the SQLite `Database`: both offer the same
     surface (conn(), transaction(), migrate(), close(); rows by name; `?` placeholders)."""
     return cast("Database", store)
+
+
+@contextmanager
+def readonly_connection(db_path: Path) -> Iterator[Any | None]:
+    """A connection to read ANOTHER environment's store (never written): the team store its
+    folder is linked to, else its SQLite file opened read-only; None when there is none or it
+    cannot be opened. `db_path` is that environment's local database path (ROOT/<env>/...)."""
+    try:
+        link = load(db_path.parent)
+    except InputError:
+        link = None
+    if link is not None:
+        try:
+            env = Environment.parse(db_path.parent.name)
+            store = open_store(link, OsSecrets(env).get_optional(link.secret_name),
+                               db_path.parent, migrate=False)
+        except (StoreError, SmkiError):
+            yield None
+            return
+        try:
+            yield store.conn()
+        finally:
+            store.close()
+        return
+    if not db_path.is_file():
+        yield None
+        return
+    try:
+        con = sqlite3.connect(db_path.as_uri() + "?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        yield None
+        return
+    try:
+        yield con
+    finally:
+        con.close()

@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from smki_desktop.store import team_link
 from smki_desktop.store.db import Database
 
 
@@ -69,17 +70,12 @@ def set_flags(db: Database, env: str, key_id: str, flags: tuple[str, ...]) -> No
 def key_ids_elsewhere(path: Path, prefix: str) -> list[str]:
     """Key ids starting with `prefix` in the database at `path` (read-only; [] when there is
     no such database or it cannot be read)."""
-    if not path.is_file():
-        return []
-    try:
-        con = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        return []
-    try:
-        rows = con.execute("SELECT key_id FROM keys WHERE substr(key_id, 1, ?) = ?",
-                           (len(prefix), prefix)).fetchall()
-        return [str(r[0]) for r in rows]
-    except sqlite3.Error:
-        return []
-    finally:
-        con.close()
+    with team_link.readonly_connection(path) as con:
+        if con is None:
+            return []
+        try:
+            rows = con.execute("SELECT key_id FROM keys WHERE substr(key_id, 1, ?) = ?",
+                               (len(prefix), prefix)).fetchall()
+            return [str(r[0]) for r in rows]
+        except sqlite3.Error:
+            return []

@@ -155,6 +155,38 @@ def data_root(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> I
 
 
 @pytest.fixture
+def open_db(tmp_path: Path, backend: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """`open_db()` opens (or reopens) this test's store on the test's backend: a SQLite file,
+    or a database of its own on the PostgreSQL server; typed as the `Database` surface."""
+    from smki_desktop.store import team_link
+    from smki_desktop.store.db import Database
+
+    opened: list[object] = []
+    pg: dict[str, object] = {}
+
+    def open_() -> Database:
+        if backend == "sqlite":
+            db = Database(tmp_path / "db.sqlite")
+        else:
+            server: PostgresServer = request.getfixturevalue("postgres_server")
+            if "name" not in pg:
+                pg["name"] = server.create_database()
+            from smki_desktop.core.team_url import parse_team_url
+            from smki_desktop.store.postgres import PgDatabase
+
+            url = parse_team_url(server.socket_url(str(pg["name"])))[0].driver_url()
+            db = team_link.as_database(PgDatabase(url, tmp_path / "db.sqlite"))
+        opened.append(db)
+        return db
+
+    yield open_
+    for db in opened:
+        db.close()  # type: ignore[attr-defined]
+    if "name" in pg:
+        request.getfixturevalue("postgres_server").drop_database(str(pg["name"]))
+
+
+@pytest.fixture
 def ctx(data_root: Path):  # type: ignore[no-untyped-def]
     from smki_desktop.core.environment import Environment
     from smki_desktop.services.context import open_context

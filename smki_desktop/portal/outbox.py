@@ -155,6 +155,19 @@ class Outbox:
             c.execute(f"UPDATE portal_outbox SET {cols} WHERE ref=? AND environment=?",
                       [*fields.values(), ref, self.env.value])
 
+    def claim(self, item: OutboxItem, lease_until: datetime) -> bool:
+        """Take `item` for sending, once across every process and workstation sharing the
+        store: a compare-and-set on its attempt count, in one statement (a row lock on
+        PostgreSQL, the write lock on SQLite). False when another sender took it first. The
+        lease (its next action time) makes it due again if the sender dies mid-send."""
+        with self.db.transaction() as c:
+            cur = c.execute(
+                "UPDATE portal_outbox SET attempts = attempts + 1, next_action_at=?, updated=? "
+                "WHERE ref=? AND environment=? AND state='queued' AND attempts=?",
+                (lease_until.isoformat(), self.clock.now().isoformat(), item.ref,
+                 self.env.value, item.attempts))
+            return cur.rowcount == 1
+
     def note_attempt(self, ref: str) -> None:
         with self.db.transaction() as c:
             c.execute("UPDATE portal_outbox SET attempts = attempts + 1 WHERE ref=?", (ref,))

@@ -38,6 +38,7 @@ from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext, EnvPaths
 from smki_desktop.services.csr import profile_for
+from smki_desktop.store import team_link
 
 if TYPE_CHECKING:
     from smki_desktop.services.devices import DeviceCsrMatch
@@ -118,15 +119,12 @@ def _other_anchors(ctx: AppContext) -> list[x509.Certificate]:
     that environment was never opened here)."""
     other = _other(ctx.env)
     path = EnvPaths.for_env(ctx.paths.root, other).db_path
-    if not path.is_file():
-        return []
     try:
-        con = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True, timeout=5)
-        try:
+        with team_link.readonly_connection(path) as con:  # its team store or its SQLite file
+            if con is None:
+                return []
             rows = con.execute("SELECT der FROM trust_anchors WHERE environment=?",
                                (other.value,)).fetchall()
-        finally:
-            con.close()
     except sqlite3.Error:
         return []
     out = []

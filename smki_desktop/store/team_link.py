@@ -59,7 +59,7 @@ def load(env_dir: Path) -> TeamLink | None:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"The team link {p} cannot be read ({exc}): disconnect and connect "
-                         "again", hint="team.reconnect") from None
+                         "again") from None
 
 
 def save(env_dir: Path, link: TeamLink) -> None:

@@ -116,3 +116,32 @@ def test_remote_server_needs_verified_tls(cli_run) -> None:
     assert r.code == 2 and "verify-full" in r.err and "sslmode=disable" in r.err
     r = cli_run("team", "connect", "mysql://officer@db.example.org/smki")
     assert r.code == 2 and "not a PostgreSQL address" in r.err
+
+
+def test_private_keys_and_wrapping_keys_stay_local(cli_run, data_root: Path,
+                                                   postgres_server: PostgresServer) -> None:
+    """A key made in team mode: its public half and where it is held are shared; the private
+    key file, its wrapping key (keyring) and any PEM of private material never reach the store."""
+    name = postgres_server.create_database()
+    assert cli_run("team", "connect", postgres_server.socket_url(name)).code == 0
+    assert cli_run("team", "init").code == 0
+    r = cli_run("key", "generate", "--usage", "signing", "--label", "team key", "--json")
+    assert r.code == 0, r.err
+    key_id = r.json()["key_id"]
+    wrap = keyring.get_password(Environment.TEST.keyring_service, f"key:{key_id}")
+    assert wrap
+    key_file = next((data_root / "test" / "keys").glob(f"{key_id}*"))
+    secret_bytes = [wrap.encode(), b"PRIVATE KEY", key_file.read_bytes()[40:120]]
+    with postgres_server.admin(name) as c:
+        tables = [t for (t,) in c.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema='public'")]
+        seen_key = False
+        for t in tables:
+            for row in c.execute(f'SELECT * FROM "{t}"'):
+                for v in row:
+                    data = bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode()
+                    seen_key |= key_id.encode() in data
+                    for s in secret_bytes:
+                        assert s not in data, (t, s[:20])
+    assert seen_key  # the key's public record is there
+    postgres_server.drop_database(name)

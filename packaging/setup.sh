@@ -18,6 +18,10 @@ app_pkgs=(python3-venv libglib2.0-0 libgl1 libegl1 libxkbcommon0 libxkbcommon-x1
 # The tests' real peers: SoftHSM2 (PKCS#11), OpenSSL, poppler (PDF text), Xvfb for screenshots;
 # the validators of the desktop entry and the AppStream metadata.
 test_pkgs=(softhsm2 poppler-utils xvfb xauth sqlite3 procps desktop-file-utils appstream)
+# PostgreSQL 15 for the team store tests: they run their own server from
+# /usr/lib/postgresql/15/bin in a temporary folder on a free port, so the package's own cluster
+# (started or not by the package's scripts) is never used.
+test_pkgs+=(postgresql)
 # Node runs the DCC's own SMKI Repository client against the simulator (issue 17); Debian's
 # nodejs/npm only where no node/npm is on the machine already.
 if ((want_tests)) && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then

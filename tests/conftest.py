@@ -22,6 +22,7 @@ os.environ.pop("SMKI_DATA_DIR", None)
 # a simulator started on demand by a test ends itself when idle, even if a test forgets it
 os.environ.setdefault("SMKI_SIMULATOR_IDLE_EXIT", "300")
 
+from tests.support.postgres import PostgresServer
 from tests.support.secret_service import SecretServiceSession, secret_service_env
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -78,11 +79,111 @@ def no_simulator_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterat
             os.kill(pid, signal.SIGKILL)
 
 
+# The store backend the contexts of a test open: "sqlite" (each data folder's own database) or
+# "postgres" (a team store on a real PostgreSQL server, one database per environment per test).
+# SMKI_TEST_BACKEND=postgres runs every test on PostgreSQL; a module or test marked
+# `both_backends` runs on both (a parameter, not a copy).
+BACKEND = os.environ.get("SMKI_TEST_BACKEND", "sqlite")
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and \
+            metafunc.definition.get_closest_marker("both_backends") is not None:
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def data_root(tmp_path: Path) -> Path:
+def backend(request: pytest.FixtureRequest) -> str:
+    name = str(getattr(request, "param", BACKEND))
+    if name not in BACKENDS:
+        pytest.fail(f"SMKI_TEST_BACKEND={name!r}: one of {', '.join(BACKENDS)}", pytrace=False)
+    return name
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the run (started on first use; fails, never skips)."""
+    try:
+        server = PostgresServer().start()
+    except Exception as exc:
+        pytest.fail(f"Could not start the PostgreSQL server for the tests: {exc}",
+                    pytrace=False)
+    yield server
+    server.stop()
+
+
+def link_team_store(server: PostgresServer, root: Path) -> list[str]:
+    """Make `root` a workstation linked to fresh team stores (Test and Live), initialised as
+    `smki team init` does but without its audit record (a test counts its own records)."""
+    import secrets as _secrets
+
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.core.team_url import parse_team_url
+    from smki_desktop.store import team_link
+    from smki_desktop.store.repos import team as team_repo
+
+    names = []
+    for env in Environment:
+        name = server.create_database()
+        names.append(name)
+        env_dir = root / env.value
+        env_dir.mkdir(parents=True, exist_ok=True)
+        link = team_link.TeamLink(parse_team_url(server.socket_url(name))[0].text(),
+                                  _secrets.token_hex(16), "2026-01-01T00:00:00+00:00")
+        team_link.save(env_dir, link)
+        store = team_link.open_store(link, None, env_dir)
+        try:
+            team_repo.initialise(store, env.value, "", link.installation_id, link.connected_at)
+        finally:
+            store.close()
+    return names
+
+
+@pytest.fixture
+def data_root(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[Path]:
     root = tmp_path / "smki-data"
     root.mkdir()
-    return root
+    if backend != "postgres":
+        yield root
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    names = link_team_store(server, root)
+    yield root
+    for name in names:
+        server.drop_database(name)
+
+
+@pytest.fixture
+def open_db(tmp_path: Path, backend: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """`open_db()` opens (or reopens) this test's store on the test's backend: a SQLite file,
+    or a database of its own on the PostgreSQL server; typed as the `Database` surface."""
+    from smki_desktop.store import team_link
+    from smki_desktop.store.db import Database
+
+    opened: list[object] = []
+    pg: dict[str, object] = {}
+
+    def open_() -> Database:
+        if backend == "sqlite":
+            db = Database(tmp_path / "db.sqlite")
+        else:
+            server: PostgresServer = request.getfixturevalue("postgres_server")
+            if "name" not in pg:
+                pg["name"] = server.create_database()
+            from smki_desktop.core.team_url import parse_team_url
+            from smki_desktop.store.postgres import PgDatabase
+
+            url = parse_team_url(server.socket_url(str(pg["name"])))[0].driver_url()
+            db = team_link.as_database(PgDatabase(url, tmp_path / "db.sqlite"))
+        opened.append(db)
+        return db
+
+    yield open_
+    for db in opened:
+        db.close()  # type: ignore[attr-defined]
+    if "name" in pg:
+        request.getfixturevalue("postgres_server").drop_database(str(pg["name"]))
 
 
 @pytest.fixture

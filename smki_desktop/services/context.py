@@ -19,8 +19,11 @@ from smki_desktop.core.errors import Refusal
 from smki_desktop.core.party import OfficerProfile, PartyProfile
 from smki_desktop.core.ports import Clock, PassphraseProvider, SystemClock
 from smki_desktop.keystores.os_keyring import OsKeyringKeyStore
-from smki_desktop.store.db import Database
+from smki_desktop.keystores.secrets import OsSecrets
+from smki_desktop.store import team_link
+from smki_desktop.store.db import Database, StoreError
 from smki_desktop.store.repos import settings as settings_repo
+from smki_desktop.store.team_link import TeamLink
 
 if TYPE_CHECKING:
     from smki_desktop.services.audit import AuditLog
@@ -77,7 +80,8 @@ class AppContext:
         self._prepare_dirs()
         self.clock = clock
         self.passphrases = passphrases
-        self.db = Database(self.paths.db_path)
+        self.team: TeamLink | None = team_link.load(self.paths.env_dir)
+        self.db = self._open_store()
         self._stamp_environment()
         self.keystore = OsKeyringKeyStore(env, self.paths.keys_dir, self.db, clock)
         self.installation_id = self._installation_id()
@@ -91,6 +95,38 @@ class AppContext:
 
         return AuditLog(self.db, self.keystore.secrets, self.env, self.clock, self._actor,
                         self.installation_id, self.paths.env_dir)
+
+    @property
+    def store_name(self) -> str:
+        """Where this context's data lives, for messages."""
+        if self.team is not None:
+            return f"team store {self.team.address.display}"
+        return f"database {self.paths.db_path}"
+
+    def _open_store(self) -> Database:
+        """This workstation's SQLite database, or the team store it is linked to (which must
+        have been initialised for this environment; pending migrations are applied)."""
+        if self.team is None:
+            return Database(self.paths.db_path)
+        link = self.team
+        store = team_link.open_store(
+            link, OsSecrets(self.env).get_optional(link.secret_name), self.paths.env_dir,
+            migrate=False)
+        try:
+            row = store.conn().execute(
+                "SELECT value FROM settings WHERE name='environment'").fetchone()
+        except StoreError as exc:
+            if "no such table" not in str(exc):
+                store.close()
+                raise
+            row = None
+        if row is None:
+            store.close()
+            raise Refusal(f"The team store {link.address.display} is not initialised: "
+                          f"initialise it for the {self.env.value} environment first, or "
+                          "disconnect this workstation from it. Nothing was opened.")
+        store.migrate()
+        return team_link.as_database(store)
 
     def _sweep_key_files(self) -> None:
         """Key files a killed process left half-stored are completed or removed, audited."""
@@ -127,11 +163,13 @@ class AppContext:
         found = settings_repo.put_first(self.db, "environment", self.env.value)
         if found != self.env.value:
             raise Refusal(
-                f"The database {self.paths.db_path} belongs to the {found} environment, "
+                f"The {self.store_name} belongs to the {found} environment, "
                 f"not {self.env.value}. Nothing was opened."
             )
 
     def _installation_id(self) -> str:
+        if self.team is not None:  # the store is shared: each workstation has its own id
+            return self.team.installation_id
         held = settings_repo.get(self.db, "installation_id")
         if held:
             return held

@@ -235,6 +235,10 @@ def _transient(ctx: AppContext, ob: Outbox, item: OutboxItem, exc: PortalError) 
     ob.defer(item.ref, exc.message, ctx.clock.now() + timedelta(seconds=delay))
 
 
+# how long a claimed item is left to its sender before it is due again (a sender that died)
+SEND_LEASE = timedelta(minutes=10)
+
+
 def send_pending(ctx: AppContext, portal: WsPortal | None = None,
                  refs: list[str] | None = None, *, force: bool = False) -> list[OutboxItem]:
     """Send every queued item that is due (or those named); each re-send carries the same
@@ -251,7 +255,8 @@ def send_pending(ctx: AppContext, portal: WsPortal | None = None,
     out: list[OutboxItem] = []
     try:
         for item in items:
-            ob.note_attempt(item.ref)
+            if not ob.claim(item, ctx.clock.now() + SEND_LEASE):
+                continue  # another sender (process or workstation) has it
             try:
                 _send_one(ctx, ob, p, item, rec.source)
             except Rejected as exc:

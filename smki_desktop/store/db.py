@@ -52,6 +52,8 @@ def explain(exc: BaseException, folder: Path) -> str:
 
 
 class Database:
+    backend = "sqlite"
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
@@ -142,7 +144,7 @@ class Database:
             for mod in schema_modules():
                 have = applied.get(mod.COMPONENT, 0)
                 for n, script in enumerate(mod.MIGRATIONS[have:], start=have + 1):
-                    for stmt in _statements(script):
+                    for stmt in statements(script):
                         c.execute(stmt)
                     applied[mod.COMPONENT] = n
                 c.execute(
@@ -164,7 +166,7 @@ class Database:
         self._local = threading.local()
 
 
-def _statements(script: str) -> list[str]:
+def statements(script: str) -> list[str]:
     """Split a migration script into statements (sqlite3's execute takes one at a time, and
     executescript would commit our transaction)."""
     out: list[str] = []

@@ -23,6 +23,8 @@ from smki_desktop.services import certificates as certs
 from smki_desktop.services import csr as csr_service
 from smki_desktop.services.party import set_party
 
+pytestmark = pytest.mark.both_backends  # SQLite and a PostgreSQL team store
+
 PKI = Path(__file__).resolve().parents[1] / "fixtures" / "dcc-test-pki"
 ORG = sorted((PKI / "organisation").glob("*.pem"))
 WHEN = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)

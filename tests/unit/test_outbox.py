@@ -1,9 +1,10 @@
-"""The outbox: stored before sending, states, due times, and survival across a reopen."""
+"""The outbox: stored before sending, states, due times, and survival across a reopen; on
+SQLite and on a PostgreSQL team store (`open_db`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,9 @@ from smki_desktop.core.errors import Ambiguous, NotFound
 from smki_desktop.core.ports import FixedClock
 from smki_desktop.portal.outbox import Outbox, new_ref
 from smki_desktop.store.db import Database
+
+pytestmark = pytest.mark.both_backends
+OpenDb = Callable[[], Database]
 
 
 @pytest.fixture
@@ -28,8 +32,8 @@ def test_refs_fit_every_dcc_id_field() -> None:
         assert W.check_adhoc_id(r) and W.check_csr_id(r) and W.check_batch_id(r)
 
 
-def test_lifecycle_and_due_times(tmp_path: Path, clock: FixedClock) -> None:
-    ob = Outbox(Database(tmp_path / "db.sqlite"), Environment.TEST, clock)
+def test_lifecycle_and_due_times(open_db: OpenDb, clock: FixedClock) -> None:
+    ob = Outbox(open_db(), Environment.TEST, clock)
     item = ob.add("device-batch", b"<payload/>", {"count": 2})
     assert item.state == "queued" and item.attempts == 0
     assert [i.ref for i in ob.due("queued")] == [item.ref]
@@ -56,19 +60,18 @@ def test_lifecycle_and_due_times(tmp_path: Path, clock: FixedClock) -> None:
     assert done.next_action == "nothing: complete"
 
 
-def test_survives_reopen_and_is_per_environment(tmp_path: Path, clock: FixedClock) -> None:
-    path = tmp_path / "db.sqlite"
-    db = Database(path)
+def test_survives_reopen_and_is_per_environment(open_db: OpenDb, clock: FixedClock) -> None:
+    db = open_db()
     ref = Outbox(db, Environment.TEST, clock).add("org-csr", b"csr").ref
     db.close()
-    db2 = Database(path)
+    db2 = open_db()
     assert Outbox(db2, Environment.TEST, clock).get(ref).payload == b"csr"
     with pytest.raises(NotFound, match="Live outbox"):
         Outbox(db2, Environment.LIVE, clock).get(ref)
 
 
-def test_prefix_lookup(tmp_path: Path, clock: FixedClock) -> None:
-    ob = Outbox(Database(tmp_path / "db.sqlite"), Environment.TEST, clock)
+def test_prefix_lookup(open_db: OpenDb, clock: FixedClock) -> None:
+    ob = Outbox(open_db(), Environment.TEST, clock)
     a = ob.add("org-csr", b"1", ref="Oaaaa1").ref
     ob.add("org-csr", b"2", ref="Oaaaa2")
     assert ob.get("Oaaaa1").ref == a
@@ -79,8 +82,8 @@ def test_prefix_lookup(tmp_path: Path, clock: FixedClock) -> None:
     assert [i.ref for i in ob.items(["failed"])] == ["Rzz"]
 
 
-def test_prefix_wildcards_are_literal(tmp_path: Path, clock: FixedClock) -> None:
-    ob = Outbox(Database(tmp_path / "db.sqlite"), Environment.TEST, clock)
+def test_prefix_wildcards_are_literal(open_db: OpenDb, clock: FixedClock) -> None:
+    ob = Outbox(open_db(), Environment.TEST, clock)
     ob.add("org-csr", b"1", ref="Oabc")
     with pytest.raises(NotFound):
         ob.get("O_b")

@@ -28,5 +28,6 @@ COMMANDS: dict[str, str] = {
     "repo": "repo",
     "revoke": "revoke",
     "simulator": "simulator",
+    "team": "team",
     "token": "token",
 }

@@ -68,8 +68,11 @@ class ApprovalsRepo:
 
     @staticmethod
     def _add_sig(c: sqlite3.Connection, s: SignatureRow) -> None:
-        c.execute("INSERT OR REPLACE INTO approval_signatures(request_id, environment, kind,"
-                  " officer_id, signed_at, body, signature) VALUES (?,?,?,?,?,?,?)",
+        c.execute("INSERT INTO approval_signatures(request_id, environment, kind,"
+                  " officer_id, signed_at, body, signature) VALUES (?,?,?,?,?,?,?) "
+                  "ON CONFLICT(request_id, kind, officer_id) DO UPDATE SET "
+                  "environment=excluded.environment, signed_at=excluded.signed_at, "
+                  "body=excluded.body, signature=excluded.signature",
                   (s.request_id, s.environment, s.kind, s.officer_id, s.signed_at, s.body,
                    s.signature))
 

@@ -86,7 +86,7 @@ class AuditRepo:
 
     def add_writer(self, c: sqlite3.Connection, w: WriterRow) -> None:
         c.execute(
-            "INSERT OR IGNORE INTO audit_writers(writer_id, public_key, installation_id, "
-            "environment, registered) VALUES(?,?,?,?,?)",
+            "INSERT INTO audit_writers(writer_id, public_key, installation_id, "
+            "environment, registered) VALUES(?,?,?,?,?) ON CONFLICT(writer_id) DO NOTHING",
             (w.writer_id, w.public_key, w.installation_id, w.environment, w.registered),
         )

@@ -17,8 +17,9 @@ class RevokedCredentialsRepo:
         new = 0
         with self.db.transaction() as c:
             for serial, at in entries:
-                cur = c.execute("INSERT OR IGNORE INTO revoked_credentials(environment, issuer,"
-                                " serial, revoked_at, crl_sha256) VALUES (?,?,?,?,?)",
+                cur = c.execute("INSERT INTO revoked_credentials(environment, issuer,"
+                                " serial, revoked_at, crl_sha256) VALUES (?,?,?,?,?) "
+                                "ON CONFLICT(environment, issuer, serial) DO NOTHING",
                                 (self.env, issuer, serial, at, crl_sha256))
                 new += cur.rowcount
         return new

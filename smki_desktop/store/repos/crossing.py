@@ -5,25 +5,15 @@ the other environment."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
+
+from smki_desktop.store import team_link
 
 
-@contextmanager
-def _readonly(path: Path) -> Iterator[sqlite3.Connection | None]:
-    if not path.is_file():
-        yield None
-        return
-    try:
-        con = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        yield None
-        return
-    try:
-        yield con
-    finally:
-        con.close()
+def _readonly(path: Path) -> AbstractContextManager[Any | None]:
+    return team_link.readonly_connection(path)
 
 
 def holds_key(path: Path, key_id: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage
+from smki_desktop.store import team_link
 from smki_desktop.store.db import Database
 
 
@@ -186,20 +187,15 @@ def set_flags(db: Database, env: str, key_id: str, flags: tuple[str, ...]) -> No
 def key_ids_elsewhere(path: Path, prefix: str) -> list[str]:
     """Key ids starting with `prefix` in the database at `path` (read-only; [] when there is
     no such database or it cannot be read)."""
-    if not path.is_file():
-        return []
-    try:
-        con = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        return []
-    try:
-        rows = con.execute("SELECT key_id FROM keys WHERE substr(key_id, 1, ?) = ?",
-                           (len(prefix), prefix)).fetchall()
-        return [str(r[0]) for r in rows]
-    except sqlite3.Error:
-        return []
-    finally:
-        con.close()
+    with team_link.readonly_connection(path) as con:
+        if con is None:
+            return []
+        try:
+            rows = con.execute("SELECT key_id FROM keys WHERE substr(key_id, 1, ?) = ?",
+                               (len(prefix), prefix)).fetchall()
+            return [str(r[0]) for r in rows]
+        except sqlite3.Error:
+            return []
 
 
 def csr_or_certificate(db: Database, key_id: str) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage
+from smki_desktop.store import team_link
 from smki_desktop.store.db import Database
 
 
@@ -41,13 +42,11 @@ def other_environment_officer(path: Path, ref: str) -> OfficerEntry | None:
     """The register entry `ref` (any case) in the database at `path`, opened read-only; None
     when there is none or the database cannot be read."""
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        try:
-            con.row_factory = sqlite3.Row
+        with team_link.readonly_connection(path) as con:  # its team store or its SQLite file
+            if con is None:
+                return None
             r = con.execute("SELECT * FROM officers WHERE upper(officer_id)=upper(?)",
                             (ref.strip(),)).fetchone()
-        finally:
-            con.close()
     except sqlite3.Error:
         return None
     if r is None:

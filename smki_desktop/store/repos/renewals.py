@@ -22,9 +22,9 @@ def add(db: Database, env: str, old_serial: str, old_issuer: str, old_key_id: st
         new_key_id: str, csr_id: int, created: str) -> int:
     with db.transaction() as c:
         cur = c.execute("INSERT INTO renewals(environment, old_serial, old_issuer, old_key_id, "
-                        "new_key_id, csr_id, created) VALUES(?,?,?,?,?,?,?)",
+                        "new_key_id, csr_id, created) VALUES(?,?,?,?,?,?,?) RETURNING renewal_id",
                         (env, old_serial, old_issuer, old_key_id, new_key_id, csr_id, created))
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
 
 def for_certificate(db: Database, env: str, serial: str) -> list[Renewal]:

@@ -9,6 +9,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from smki_desktop.store import team_link
 from smki_desktop.store.db import Database
 
 
@@ -55,15 +56,12 @@ def add_anchor(db: Database, env: str, fingerprint: str, subject: str, source: s
 def other_environment_anchor_ders(path: Path, env: str) -> list[bytes]:
     """The anchors of environment `env` in its own database at `path`, opened read-only (none
     when that environment was never opened here or its database cannot be read)."""
-    if not path.is_file():
-        return []
     try:
-        con = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True, timeout=5)
-        try:
+        with team_link.readonly_connection(path) as con:  # its team store or its SQLite file
+            if con is None:
+                return []
             rows = con.execute("SELECT der FROM trust_anchors WHERE environment=?",
                                (env,)).fetchall()
-        finally:
-            con.close()
     except sqlite3.Error:
         return []
     return [bytes(r[0]) for r in rows]

@@ -1,0 +1,132 @@
+"""Settings > Team store: link this workstation to a shared PostgreSQL team store, initialise
+it for this environment, see its state, disconnect. The same service calls as `smki team`; all
+of it runs as background jobs (network, keyring). The password field is handed to the service,
+which keeps it in the OS keyring; the window opens the store it is linked to at the next start.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from smki_desktop.gui.qt import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from smki_desktop.services import team as team_svc
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.main_window import GuiServices
+
+RESTART = "Restart SMKI Desktop to work on the store it is now linked to."
+
+
+def describe(st: team_svc.TeamStatus) -> str:
+    if not st.connected:
+        return "Not connected: this workstation uses its own database."
+    how = "TLS, server verified" if st.tls else "on this machine"
+    if not st.reachable:
+        return f"{st.where} ({how}) — UNREACHABLE: {st.error}"
+    if not st.initialised:
+        return f"{st.where} ({how}) — reachable, not initialised yet."
+    party = f", Party {st.party_id}" if st.party_id else ""
+    return f"{st.where} ({how}) — initialised for {st.environment}{party}."
+
+
+class Section(QWidget):
+    title = "Team store"
+    order = 90
+
+    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        box = QVBoxLayout(self)
+        intro = QLabel("Officers on several workstations can share one PostgreSQL team store. "
+                       "Private keys and their wrapping keys always stay on this workstation.")
+        intro.setWordWrap(True)
+        box.addWidget(intro)
+        form = QFormLayout()
+        self.state = QLabel("Checking…")
+        self.state.setWordWrap(True)
+        form.addRow("State", self.state)
+        self.url = QLineEdit()
+        self.url.setPlaceholderText("postgresql://officer@db.example.org/smki_test")
+        form.addRow("Team store &URL", self.url)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("&Password", self.password)
+        box.addLayout(form)
+        row = QHBoxLayout()
+        self.connect_button = QPushButton("&Connect")
+        self.init_button = QPushButton("&Initialise")
+        self.disconnect_button = QPushButton("&Disconnect")
+        for b, slot in ((self.connect_button, self.connect_store),
+                        (self.init_button, self.init_store),
+                        (self.disconnect_button, self.disconnect_store)):
+            b.clicked.connect(slot)
+            row.addWidget(b)
+        row.addStretch(1)
+        box.addLayout(row)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        box.addWidget(self.message)
+        box.addStretch(1)
+        self.refresh()
+
+    def _root(self) -> Any:
+        return self.services.ctx.paths.root
+
+    def _busy(self, text: str) -> None:
+        for b in (self.connect_button, self.init_button, self.disconnect_button):
+            b.setEnabled(False)
+        self.message.setText(text)
+
+    def _show(self, st: team_svc.TeamStatus, message: str = "") -> None:
+        self.state.setText(describe(st))
+        self.connect_button.setEnabled(not st.connected)
+        self.init_button.setEnabled(st.connected and st.reachable and not st.initialised)
+        self.disconnect_button.setEnabled(st.connected)
+        if message:
+            self.message.setText(message)
+
+    def _failed(self, title: str) -> Any:
+        def failed(exc: BaseException) -> None:
+            self.message.setText("")
+            self.refresh()
+            self.services.error(title, exc)
+        return failed
+
+    def refresh(self) -> None:
+        self.services.jobs.submit(team_svc.status, self.services.ctx.env, self._root(),
+                                  on_done=self._show, on_error=self._failed(
+                                      "Team store state not read"),
+                                  name="read the team store state")
+
+    def connect_store(self) -> None:
+        url, password = self.url.text().strip(), self.password.text() or None
+        self.password.clear()
+        self._busy("Connecting…")
+        self.services.jobs.submit(team_svc.connect, self.services.ctx, url, password,
+                                  on_done=lambda st: self._show(st, "Connected. " + RESTART
+                                                                if st.initialised else
+                                                                "Connected; initialise it."),
+                                  on_error=self._failed("Not connected"),
+                                  name="connect to the team store")
+
+    def init_store(self) -> None:
+        self._busy("Initialising…")
+        self.services.jobs.submit(team_svc.init, self.services.ctx.env, self._root(),
+                                  on_done=lambda st: self._show(st, "Initialised. " + RESTART),
+                                  on_error=self._failed("Team store not initialised"),
+                                  name="initialise the team store")
+
+    def disconnect_store(self) -> None:
+        self._busy("Disconnecting…")
+        self.services.jobs.submit(team_svc.disconnect, self.services.ctx.env, self._root(),
+                                  on_done=lambda st: self._show(st, "Disconnected. " + RESTART),
+                                  on_error=self._failed("Not disconnected"),
+                                  name="disconnect from the team store")

@@ -1,0 +1,184 @@
+"""Team mode: connect this workstation to a shared PostgreSQL team store, initialise it for one
+environment and Party, report its state, and disconnect.
+
+Both faces call these. The link (address, this workstation's installation id) is a local file
+in the environment's folder; the password is kept in the OS keyring, never in a file. Private
+keys and their wrapping keys stay local whatever the store: the shared `keys` table holds only
+public halves and where each key is held (location, reference, fingerprint).
+
+A team store is initialised for one environment: the `environment` setting (the same stamp a
+local database carries) is written by `init`, and a context of the other environment refuses
+it naming both. `init` also records the Party, when this workstation has a Party profile.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import EnvironmentMismatch, Refusal
+from smki_desktop.core.ports import Clock, SystemClock
+from smki_desktop.core.team_url import parse_team_url
+from smki_desktop.keystores.secrets import OsSecrets
+from smki_desktop.services.context import (
+    AppContext,
+    EnvPaths,
+    default_data_root,
+    open_context,
+)
+from smki_desktop.store import team_link
+from smki_desktop.store.db import StoreError
+from smki_desktop.store.repos import team as team_repo
+from smki_desktop.store.team_link import TeamLink
+
+
+@dataclass
+class TeamStatus:
+    connected: bool
+    url: str = ""
+    where: str = ""
+    tls: bool = False
+    reachable: bool = False
+    initialised: bool = False
+    environment: str = ""
+    party_id: str = ""
+    installation_id: str = ""
+    initialised_at: str = ""
+    schema: dict[str, int] = field(default_factory=dict)
+    error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _env_dir(env: Environment, data_root: Path | None) -> Path:
+    return EnvPaths.for_env(data_root or default_data_root(), env).env_dir
+
+
+def password_of(link: TeamLink, env: Environment) -> str | None:
+    """The team store's password from the OS keyring (None for a trusted local socket)."""
+    return OsSecrets(env).get_optional(link.secret_name)
+
+
+def connect(ctx: AppContext, url: str, password: str | None = None) -> TeamStatus:
+    """Link this workstation (ctx's environment) to the team store at `url`.
+
+    The server is reached first (TLS verified unless on the loopback interface); a store
+    initialised for the other environment is refused now, naming both. The password goes to the
+    OS keyring; the link file holds no secret. Audited in this workstation's own log."""
+    if ctx.team is not None:
+        raise Refusal(f"This workstation is already connected to the team store "
+                      f"{ctx.team.address.display} in {ctx.env.value}: disconnect it first.")
+    address, in_url = parse_team_url(url)
+    password = password if password is not None else in_url
+    link = TeamLink(address.text(), secrets.token_hex(16), ctx.clock.now().isoformat())
+    store = team_link.open_store(link, password, ctx.paths.env_dir, migrate=False)
+    try:
+        found = team_repo.read_state(store)
+    finally:
+        store.close()
+    if found.environment and found.environment != ctx.env.value:
+        raise EnvironmentMismatch(
+            f"The team store {address.display} is initialised for the {found.environment} "
+            f"environment, not {ctx.env.value}: connect {ctx.env.value} to its own store.")
+    if password:
+        OsSecrets(ctx.env).set(link.secret_name, password)
+    ctx.audit.record("team.connect", {"url": link.url, "tls": address.tls_required,
+                                      "installation_id": link.installation_id,
+                                      "initialised": bool(found.environment)})
+    team_link.save(ctx.paths.env_dir, link)
+    return status(ctx.env, ctx.paths.root)
+
+
+def init(env: Environment, data_root: Path | None = None, *,
+         clock: Clock | None = None) -> TeamStatus:
+    """Create the schema in the linked team store and record its environment and Party.
+
+    Idempotent for the same environment and Party; refused for another environment (both
+    named) or another Party. The first record of the team's audit log says who initialised it.
+    """
+    env_dir = _env_dir(env, data_root)
+    link = _require_link(env, env_dir)
+    party = team_repo.local_party_id(EnvPaths.for_env(data_root or default_data_root(), env))
+    now = (clock or SystemClock()).now().isoformat()
+    store = team_link.open_store(link, password_of(link, env), env_dir, migrate=False)
+    try:
+        before = team_repo.read_state(store)
+        if before.environment and before.environment != env.value:
+            raise EnvironmentMismatch(
+                f"The team store {link.address.display} is initialised for the "
+                f"{before.environment} environment, not {env.value}. Nothing was changed.")
+        if before.party_id and party and before.party_id != party:
+            raise Refusal(f"The team store {link.address.display} belongs to Party "
+                          f"{before.party_id}, not this workstation's Party {party}. "
+                          "Nothing was changed.")
+        store.migrate()
+        created = team_repo.initialise(store, env.value, party or "", link.installation_id,
+                                       now)
+    finally:
+        store.close()
+    ctx = open_context(env, data_root, clock=clock)
+    try:
+        if created:
+            ctx.audit.record("team.init", {"url": link.url, "environment": env.value,
+                                           "party_id": party or ""})
+    finally:
+        ctx.close()
+    return status(env, data_root)
+
+
+def status(env: Environment, data_root: Path | None = None) -> TeamStatus:
+    """Is this workstation linked, is the store reachable, and for what is it initialised.
+    Never raises for an unreachable store: that is what it reports."""
+    env_dir = _env_dir(env, data_root)
+    link = team_link.load(env_dir)
+    if link is None:
+        return TeamStatus(connected=False)
+    address = link.address
+    st = TeamStatus(connected=True, url=link.url, where=address.display,
+                    tls=address.tls_required, installation_id=link.installation_id)
+    try:
+        store = team_link.open_store(link, password_of(link, env), env_dir, migrate=False)
+        try:
+            found = team_repo.read_state(store)
+            st.schema = store.applied()
+        finally:
+            store.close()
+    except StoreError as exc:
+        st.error = str(exc)
+        return st
+    st.reachable = True
+    st.initialised = bool(found.environment)
+    st.environment = found.environment
+    st.party_id = found.party_id
+    st.initialised_at = found.initialised_at
+    return st
+
+
+def disconnect(env: Environment, data_root: Path | None = None, *,
+               clock: Clock | None = None) -> TeamStatus:
+    """Remove this workstation's link and its password from the keyring; the team store and
+    its contents are left as they are (it need not be reachable). Recorded in this
+    workstation's own log, which it uses again from now on."""
+    env_dir = _env_dir(env, data_root)
+    link = _require_link(env, env_dir)
+    team_link.remove(env_dir)
+    OsSecrets(env).delete(link.secret_name)
+    ctx = open_context(env, data_root, clock=clock)
+    try:
+        ctx.audit.record("team.disconnect", {"url": link.url,
+                                             "installation_id": link.installation_id})
+    finally:
+        ctx.close()
+    return TeamStatus(connected=False)
+
+
+def _require_link(env: Environment, env_dir: Path) -> TeamLink:
+    link = team_link.load(env_dir)
+    if link is None:
+        raise Refusal(f"This workstation is not connected to a team store in {env.value}: "
+                      "connect it first.")
+    return link

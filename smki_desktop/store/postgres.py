@@ -1,0 +1,295 @@
+"""The team store: the same surface as `store.db.Database` (`conn()`, `transaction()`,
+`migrate()`, `close()`, rows by column name, `?` placeholders) on a PostgreSQL server, through
+SQLAlchemy Core (engine and pool, `exec_driver_sql`) over psycopg 3.
+
+Imported only when a team store is configured, so a single-workstation start pays nothing for it.
+
+Semantics kept from the SQLite backend, so that repositories written for one run on both:
+- outside `transaction()` every statement commits by itself (SQLite's autocommit);
+- `transaction()` is all or nothing and, like SQLite's `BEGIN IMMEDIATE`, takes the store's
+  write lock first (a transaction-scoped advisory lock), so a read-then-write inside it is not
+  raced by another workstation;
+- errors are `StoreError`s that are also the matching `sqlite3` error class (`IntegrityError`,
+  `OperationalError` for a missing table or an unreachable server), so existing handlers work;
+- BLOBs are `bytea` (read back as bytes), integers `bigint`, sums of integers plain ints.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from psycopg.adapt import Loader
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection as SaConnection
+
+from smki_desktop.store.db import StoreError, schema_modules, statements
+from smki_desktop.store.pg_sql import translate_ddl, translate_query
+
+# the key of the store-wide write lock (pg_advisory_xact_lock): "SMKI" in ASCII
+WRITE_LOCK_KEY = 0x534D4B49
+
+
+class PgStoreError(StoreError, sqlite3.DatabaseError):
+    """The team store refused or failed a statement."""
+
+
+class PgIntegrityError(StoreError, sqlite3.IntegrityError):
+    """A constraint (unique, foreign key, not null, check) refused a change."""
+
+
+class PgOperationalError(StoreError, sqlite3.OperationalError):
+    """The team store cannot be reached, or a table the statement needs is not there."""
+
+
+class _NumericLoader(Loader):
+    """SUM() of bigint columns is numeric on PostgreSQL: give back an int (or a float)."""
+
+    def load(self, data: Any) -> Any:
+        value = Decimal(bytes(data).decode())
+        return int(value) if value == value.to_integral_value() else float(value)
+
+
+class Row(tuple[Any, ...]):
+    """A result row read by position or by column name (case-insensitive, as sqlite3.Row)."""
+
+    _names: dict[str, int]
+    _keys: list[str]
+
+    def __new__(cls, values: Iterable[Any], keys: list[str], names: dict[str, int]) -> Row:
+        row = super().__new__(cls, values)
+        row._keys = keys
+        row._names = names
+        return row
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            try:
+                return tuple.__getitem__(self, self._names[key.lower()])
+            except KeyError:
+                raise IndexError(f"No item with that key: {key}") from None
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._keys)
+
+
+class Cursor:
+    """The rows of one statement, already fetched (the connection may commit right after)."""
+
+    def __init__(self, rows: list[Row], rowcount: int,
+                 conn: Connection | None = None) -> None:
+        self._rows = rows
+        self._pos = 0
+        self.rowcount = rowcount
+        self._conn = conn
+
+    @property
+    def lastrowid(self) -> int | None:
+        """The id the INSERT just made (`lastval()` of this session's identity sequence), for
+        code not yet written with `INSERT ... RETURNING id` (the portable way: prefer it)."""
+        if self._conn is None:
+            return None
+        row = self._conn.execute("SELECT lastval()").fetchone()
+        return int(row[0]) if row is not None else None
+
+    def fetchone(self) -> Row | None:
+        if self._pos >= len(self._rows):
+            return None
+        self._pos += 1
+        return self._rows[self._pos - 1]
+
+    def fetchall(self) -> list[Row]:
+        rest = self._rows[self._pos:]
+        self._pos = len(self._rows)
+        return rest
+
+    def fetchmany(self, size: int = 1) -> list[Row]:
+        rest = self._rows[self._pos:self._pos + size]
+        self._pos += len(rest)
+        return rest
+
+    def __iter__(self) -> Iterator[Row]:
+        while (row := self.fetchone()) is not None:
+            yield row
+
+
+class Connection:
+    """One thread's connection to the team store, with the sqlite3.Connection calls we use."""
+
+    def __init__(self, store: PgDatabase, raw: SaConnection) -> None:
+        self._store = store
+        self._raw = raw
+        self.in_transaction = False
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
+        return self._run(translate_query(sql), tuple(params) if not isinstance(params, dict)
+                         else params)
+
+    def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Cursor:
+        rows = [tuple(p) for p in seq]
+        if not rows:
+            return Cursor([], 0)
+        return self._run(translate_query(sql), rows)
+
+    def _run(self, sql: str, params: Any) -> Cursor:
+        try:
+            result = self._raw.exec_driver_sql(sql, params)
+            if not result.returns_rows:
+                is_insert = sql.lstrip()[:6].upper() == "INSERT"
+                return Cursor([], result.rowcount, self if is_insert else None)
+            keys = list(result.keys())
+            names = {k.lower(): i for i, k in reversed(list(enumerate(keys)))}
+            rows = [Row(r, keys, names) for r in result.fetchall()]
+            return Cursor(rows, len(rows))
+        except sa_exc.DBAPIError as exc:
+            raise self._store.error(exc) from exc
+
+    def commit(self) -> None:
+        """Statements outside `transaction()` are already committed (SQLite's autocommit)."""
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+class PgDatabase:
+    """A team store on PostgreSQL: `url` is a SQLAlchemy URL (postgresql+psycopg://...)."""
+
+    backend = "postgresql"
+
+    def __init__(self, url: str | sa.URL, path: Path, *,
+                 connect_args: dict[str, Any] | None = None, migrate: bool = True) -> None:
+        # `path`: where this workstation's local database would be; its folder holds the lock
+        # files of local processes (the audit writer's), as for Database.path
+        self.path = path
+        self.url = sa.make_url(url)
+        self.where = self._where(self.url)
+        self._engine = sa.create_engine(
+            self.url, connect_args=dict(connect_args or {}),
+            isolation_level="AUTOCOMMIT", pool_pre_ping=True, pool_size=5, max_overflow=20,
+        )
+        sa.event.listen(self._engine, "connect", _on_connect)
+        self._local = threading.local()
+        self._all: list[Connection] = []
+        self._lock = threading.Lock()
+        if migrate:
+            self.migrate()
+
+    @staticmethod
+    def _where(url: sa.URL) -> str:
+        host = url.host or str(url.query.get("host", "")) or "local socket"
+        port = f":{url.port}" if url.port else ""
+        return f"{host}{port}/{url.database}"
+
+    def error(self, exc: sa_exc.DBAPIError) -> StoreError:
+        """A driver error as a StoreError naming the team store and the server's reason."""
+        orig = exc.orig
+        cause = str(orig).strip().splitlines()[0] if orig is not None else str(exc)
+        if isinstance(orig, psycopg.errors.IntegrityError):
+            return PgIntegrityError(f"The team store ({self.where}) refused the change: {cause}")
+        if isinstance(orig, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
+            return PgOperationalError(f"The team store ({self.where}) has no such table or "
+                                      f"column: {cause}")
+        if isinstance(orig, psycopg.OperationalError) or exc.connection_invalidated:
+            return PgOperationalError(f"The team store ({self.where}) cannot be reached: "
+                                      f"{cause}. Nothing was saved.")
+        return PgStoreError(f"The team store ({self.where}) failed: {cause}")
+
+    def conn(self) -> Connection:
+        c: Connection | None = getattr(self._local, "conn", None)
+        if c is None or c._raw.invalidated or c._raw.closed:
+            try:
+                raw = self._engine.connect()
+            except sa_exc.DBAPIError as exc:
+                raise self.error(exc) from exc
+            c = Connection(self, raw)
+            self._local.conn = c
+            with self._lock:
+                self._all.append(c)
+        return c
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """All of it is written, or none of it; writers take the store's lock in turn."""
+        c = self.conn()
+        if c.in_transaction:
+            raise PgStoreError("a transaction is already open on this thread")
+        c.execute("BEGIN")
+        c.in_transaction = True
+        try:
+            c.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+            yield c
+        except BaseException:
+            c.in_transaction = False
+            self._rollback(c)
+            raise
+        else:
+            c.in_transaction = False
+            try:
+                c.execute("COMMIT")
+            except StoreError:
+                self._rollback(c)
+                raise
+
+    @staticmethod
+    def _rollback(c: Connection) -> None:
+        try:
+            c._raw.exec_driver_sql("ROLLBACK")
+        except sa_exc.DBAPIError:
+            pass  # the connection is gone: the server rolled back by itself
+
+    def applied(self) -> dict[str, int]:
+        try:
+            rows = self.conn().execute("SELECT component, version FROM schema_versions")
+        except PgOperationalError:
+            return {}
+        return {r["component"]: r["version"] for r in rows}
+
+    def _pending(self) -> bool:
+        applied = self.applied()
+        return any(applied.get(m.COMPONENT, 0) != len(m.MIGRATIONS) for m in schema_modules())
+
+    def migrate(self) -> dict[str, int]:
+        """Apply every component's pending migrations (translated from the SQLite scripts)."""
+        if not self._pending():
+            return self.applied()
+        with self.transaction() as c:
+            c.execute("CREATE TABLE IF NOT EXISTS schema_versions ("
+                      " component TEXT PRIMARY KEY, version BIGINT NOT NULL)")
+            applied = {r["component"]: r["version"]
+                       for r in c.execute("SELECT component, version FROM schema_versions")}
+            for mod in schema_modules():
+                have = applied.get(mod.COMPONENT, 0)
+                for n, script in enumerate(mod.MIGRATIONS[have:], start=have + 1):
+                    for stmt in statements(script):
+                        for pg in translate_ddl(stmt):
+                            c.execute(pg)
+                    applied[mod.COMPONENT] = n
+                c.execute(
+                    "INSERT INTO schema_versions(component, version) VALUES(?, ?) "
+                    "ON CONFLICT(component) DO UPDATE SET version=excluded.version",
+                    (mod.COMPONENT, applied.get(mod.COMPONENT, 0)),
+                )
+        return applied
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._all:
+                try:
+                    c.close()
+                except sa_exc.SQLAlchemyError:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+        self._engine.dispose()
+
+
+def _on_connect(dbapi_conn: psycopg.Connection[Any], _record: Any) -> None:
+    dbapi_conn.adapters.register_loader("numeric", _NumericLoader)

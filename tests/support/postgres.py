@@ -1,0 +1,106 @@
+"""A real PostgreSQL server for the tests (Debian's `postgresql` package).
+
+`PostgresServer.start()` runs `initdb` in a `tempfile.mkdtemp()` folder chowned to the
+`postgres` user (the tests run as root, and the server refuses to run as root), then the server
+itself with `runuser -u postgres`, listening on a private unix socket and on 127.0.0.1 at a free
+port. Local socket connections are trusted; TCP connections need the password of the role
+`smki` (scram-sha-256), so `smki team connect` is tested with a real password check.
+`create_database()` gives each test its own empty database; `stop()` ends the server and removes
+the folder.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg
+
+BIN = Path(os.environ.get("SMKI_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+ROLE = "smki"
+PASSWORD = "team-store-test-password"
+
+
+def available() -> bool:
+    return (BIN / "initdb").exists() and shutil.which("runuser") is not None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="smki-pg-"))
+        self.data = self.root / "data"
+        self.socket_dir = self.root / "socket"
+        self.port = _free_port()
+        self.started = False
+
+    def _as_postgres(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        argv = list(cmd)
+        if os.geteuid() == 0:
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        return subprocess.run(argv, check=check, capture_output=True, text=True, timeout=120)
+
+    def start(self) -> PostgresServer:
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.root, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.root, 0o755)
+        self.socket_dir.mkdir()
+        if os.geteuid() == 0:
+            os.chown(self.socket_dir, pw.pw_uid, pw.pw_gid)
+        self._as_postgres(str(BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
+                          "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+                          "--no-sync")
+        opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
+                f"-c unix_socket_directories={self.socket_dir} -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._as_postgres(str(BIN / "pg_ctl"), "-D", str(self.data), "-l",
+                          str(self.root / "server.log"), "-o", opts, "-w", "-t", "60", "start")
+        self.started = True
+        with self.admin() as c:
+            c.execute(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}' CREATEDB")
+        return self
+
+    def admin(self, dbname: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
+        return psycopg.connect(host=str(self.socket_dir), port=self.port, user="postgres",
+                               dbname=dbname, autocommit=True)
+
+    def create_database(self, name: str | None = None) -> str:
+        name = name or f"t_{uuid.uuid4().hex[:16]}"
+        with self.admin() as c:
+            c.execute(f'CREATE DATABASE "{name}" OWNER {ROLE}')
+        return name
+
+    def drop_database(self, name: str) -> None:
+        with self.admin() as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def socket_url(self, dbname: str) -> str:
+        """A URL over the local socket (trusted: no password)."""
+        return f"postgresql://{ROLE}@/{dbname}?host={self.socket_dir}&port={self.port}"
+
+    def tcp_url(self, dbname: str) -> str:
+        """A URL over TCP on the loopback interface (needs PASSWORD)."""
+        return f"postgresql://{ROLE}@127.0.0.1:{self.port}/{dbname}"
+
+    def restart(self) -> None:
+        self._as_postgres(str(BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
+                          "restart")
+
+    def stop(self) -> None:
+        if self.started:
+            self._as_postgres(str(BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+                              "-w", "stop", check=False)
+            self.started = False
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -55,6 +55,7 @@ from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyUsage
 from smki_desktop.core.party import OfficerRole
 from smki_desktop.core.ports import Signer
 from smki_desktop.crypto.cms import (
+    Digest,
     SignatureInvalid,
     SignerUntrusted,
     VerifiedSignature,
@@ -64,7 +65,7 @@ from smki_desktop.crypto.cms import (
     verify_detached,
 )
 from smki_desktop.resources_path import resource
-from smki_desktop.services import crossing
+from smki_desktop.services import adt_receipts, crossing
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.atomic import part_files, publish, stage, write_atomic
 
@@ -204,7 +205,9 @@ def validate_file_hashed(ctx: AppContext, path: Path, kind: str = "adt-file",
                                      keep_rows=keep_rows, on_row=on_row)
         except OSError as exc:
             raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-        return report, reader.hexdigest()
+        sha = reader.hexdigest()
+        adt_receipts.record(ctx, report, sha, os.fstat(fh.fileno()).st_size, ranges)
+        return report, sha
 
 
 @dataclass(frozen=True)
@@ -509,9 +512,12 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
     if not path.is_file():
         raise InputError(f"{path}: no such file.")
     validation: ValidationReport | None = None
-    expected_sha = ""
-    if kind in ("adt-file", "quarantine-action"):
-        validation, expected_sha = validate_file_hashed(ctx, path, kind)
+    checked: adt_receipts.Checked | None = None
+    if kind in ("adt-file", "quarantine-action"):  # rows validated now, or a receipt used
+        checked = adt_receipts.checked_file(ctx, path, active_profile(ctx, kind),
+                                            party_ranges(ctx),
+                                            lambda: validate_file_hashed(ctx, path, kind))
+        validation = checked.report
         validation.raise_if_invalid(str(path))
     ident = signing_identity(ctx, key_ref, as_ref=as_ref)
     sig_path, manifest_path, manifest_sig_path = default_paths(path, out)
@@ -534,13 +540,13 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
     cm = signer if signer is not None else open_signer(ctx, ident.key)
     with cm as s:
         _signer_matches(s, ident)
-        with open(path, "rb", buffering=0) as fh:
-            sig = sign_detached(fh, s, ident.certificate, now, extra)
-        with open(path, "rb", buffering=0) as fh:
-            verified = verify_detached(fh, sig, trust_anchors=anchors, at=now)
+        # the exact bytes validated (or covered by the receipt) are the ones signed: their
+        # digest from that single pass is signed and verified at once, the file not re-read
+        digest = Digest(bytes.fromhex(checked.sha256) if checked else
+                        hash_file(str(path)))
+        sig = sign_detached(digest, s, ident.certificate, now, extra)
+        verified = verify_detached(digest, sig, trust_anchors=anchors, at=now)
         sha = verified.digest.hex()
-        if expected_sha and sha != expected_sha:
-            raise Refusal(f"{path} changed while it was being signed; nothing was written.")
         size = path.stat().st_size
         party = ctx.party()
         manifest = Manifest(
@@ -572,7 +578,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
             staged.append((p, stage(p, data)))
         entry = _record_signing(ctx, path, kind, ident, size, smsr_ref, manifest,
                                           verified, user_ids, sha, sig, manifest_bytes,
-                                          manifest_sig, now, sig_path, manifest_path)
+                                          manifest_sig, now, sig_path, manifest_path, checked)
         _publish_set(staged, overwrite, leftovers)
     finally:
         for _p, tmp in staged:
@@ -639,8 +645,8 @@ def interrupted_leftovers(ctx: AppContext, outputs: Sequence[Path]) -> set[Path]
 def _record_signing(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity, size: int,
                     smsr_ref: str, manifest: Manifest, verified: VerifiedSignature,
                     user_ids: Sequence[str], sha: str, sig: bytes, manifest_bytes: bytes,
-                    manifest_sig: bytes, now: datetime, sig_path: Path, manifest_path: Path
-                    ) -> AuditEntry:
+                    manifest_sig: bytes, now: datetime, sig_path: Path, manifest_path: Path,
+                    checked: adt_receipts.Checked | None = None) -> AuditEntry:
     """The `adt.sign` (or `quarantine.sign`) audit record, with every output's hash, and the
     signed-files row; written before the outputs are published."""
     entry = ctx.audit.record(
@@ -648,7 +654,10 @@ def _record_signing(ctx: AppContext, path: Path, kind: str, ident: SigningIdenti
         {"path": str(path), "kind": kind, "key_id": ident.key.key_id, "size": size,
          "smsr_reference": smsr_ref, "profile": manifest.profile,
          "signer_serial": manifest.signer_serial, "signer_issuer": manifest.signer_issuer,
-         "chain_checked": verified.trusted, "user_ids": list(user_ids)},
+         "chain_checked": verified.trusted, "user_ids": list(user_ids),
+         **({"validation": checked.how,
+             "validation_receipt": checked.receipt.id if checked.receipt else None}
+            if checked else {})},
         {"file": sha, "signature": sig, "manifest": manifest_bytes,
          "manifest_signature": manifest_sig},
     )

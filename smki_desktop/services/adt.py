@@ -812,10 +812,10 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
             raise Refusal("The Live environment has no file-signing trust anchor: a signature "
                           "cannot be shown to be a Live one. Add the DCC's anchor first.")
         warnings.append("No Test trust anchor is set up: the signer's chain was not checked.")
+    digest = Digest(bytes.fromhex(adt_receipts.file_digest(path)[0]))  # one streamed pass
     try:
-        with open(path, "rb", buffering=0) as fh:
-            verified = verify_detached(fh, sig, trust_anchors=anchors,
-                                       at=manifest.signed_at if manifest else None)
+        verified = verify_detached(digest, sig, trust_anchors=anchors,
+                                   at=manifest.signed_at if manifest else None)
     except SignerUntrusted as exc:
         raise EnvironmentMismatch(
             f"The signature over {path.name} is intact but its signer does not chain to a "

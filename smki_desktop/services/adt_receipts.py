@@ -23,6 +23,7 @@ from smki_desktop.core.adt.validate import ValidationReport
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.crypto.cms import hash_content
+from smki_desktop.services import digest_prefetch
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.repos.adt_receipts import AdtReceipt, AdtReceiptsRepo, ReceiptKey
 
@@ -65,8 +66,12 @@ def find(ctx: AppContext, sha256: str, size: int, profile: Profile,
 
 
 def file_digest(path: Path) -> tuple[str, int]:
-    """SHA-256 (hex) and size of the file, read once in 1 MiB chunks."""
+    """SHA-256 (hex) and size of the file, read once in 1 MiB chunks (or by the helper thread
+    `digest_prefetch.start` began, when the file has not changed since)."""
     try:
+        early = digest_prefetch.take(path)
+        if early is not None:
+            return early.hex(), os.stat(path).st_size
         with open(path, "rb", buffering=0) as fh:
             digest = hash_content(fh)
             size = os.fstat(fh.fileno()).st_size

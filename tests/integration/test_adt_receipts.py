@@ -186,3 +186,38 @@ def test_invalid_report_records_no_receipt(ctx, tmp_path: Path) -> None:  # type
     assert adt_receipts.record(ctx, ValidationReport(profile=prof, error_count=1), "a" * 64, 1,
                                None) is None
     assert adt_receipts.find(ctx, "a" * 64, 1, prof, None) is None
+
+
+def test_cli_sign_and_verify_of_a_large_file_use_the_early_digest(  # type: ignore[no-untyped-def]
+        ctx, cli_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file above digest_prefetch.MIN_SIZE: `smki adt sign` and `verify` hash it on the helper
+    thread (its digest is taken, not recomputed) and OpenSSL verifies the signature."""
+    from smki_desktop.services import digest_prefetch
+
+    aro = make_aro(ctx, tmp_path)
+    f = tmp_path / "big.csv"
+    eui = "90-B3-D5-1F-30-01-{:02X}-{:02X},{},{},{},{},{}\r\n"
+    roles, srts = ("IS", "ES", "GS", "ED"), ("ALL", "1.1.1", "6.15.1", "4.1.1")
+    rows = [eui.format(i >> 8 & 0xFF, i & 0xFF, r, s, p, 1000 + i % 500, 9000)
+            for i in range(4096) for r in roles for s in srts for p in ("DAY", "HOUR")]
+    f.write_text(HEADER + "".join(rows), newline="")
+    assert f.stat().st_size > digest_prefetch.MIN_SIZE
+    assert cli_run("adt", "validate", str(f)).code == 0
+    taken: list[bytes | None] = []
+    real_take = digest_prefetch.take
+
+    def take(path):  # type: ignore[no-untyped-def]
+        taken.append(real_take(path))
+        return taken[-1]
+
+    monkeypatch.setattr(digest_prefetch, "take", take)
+    r = cli_run("adt", "sign", str(f), "--key", aro.key.key_id, "--json")
+    assert r.code == 0, r.err
+    assert len(taken) == 1 and taken[0] is not None
+    assert taken[0].hex() == r.json()["sha256"]
+    assert_openssl_ok(f, tmp_path / "big.csv.p7s", aro.root_pem)
+    r = cli_run("adt", "verify", str(f), "--json")
+    assert r.code == 0 and r.json()["valid"] is True, r.err
+    assert len(taken) == 2 and taken[1] == taken[0]
+    entry = ctx.audit.entries(action_prefix="adt.sign")[-1]
+    assert str(entry.details["validation"]).startswith("validated before at ")

@@ -23,7 +23,11 @@ from smki_desktop import __version__
 from smki_desktop.cli.hints import with_hint
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, Refusal, SmkiError
+from smki_desktop.services import digest_prefetch
 from smki_desktop.services.context import AppContext, open_context
+
+# commands whose file is hashed whole: hashing starts on a helper thread before the imports
+PREFETCH = {"adt": {"sign", "verify"}}
 
 
 class CliPassphrases:
@@ -146,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # multiprocessing.freeze_support() is called by the bundle's entry script (packaging/entry)
     words = list(sys.argv[1:] if argv is None else argv)
     command = requested_command(words)
+    if command in PREFETCH:
+        digest_prefetch.start_for_argv(words, PREFETCH)
     if command is None and "--version" in words:  # without importing every command
         sys.stdout.write(f"smki {__version__}\n")
         return 0

@@ -31,7 +31,18 @@ from smki_desktop.core.ports import Signer
 
 CHUNK = 1 << 20  # 1 MiB: hashing speed is flat above this, memory stays small
 
-Content = bytes | bytearray | memoryview | BinaryIO
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Content hashed before (in the same streamed pass that validated it): its digest, so that
+    signing and the at-once verification do not read a large file again."""
+
+    value: bytes
+    algorithm: str = "sha256"
+
+
+Content = bytes | bytearray | memoryview | BinaryIO | Digest
 
 
 class SignatureInvalid(Refusal):
@@ -65,7 +76,13 @@ class VerifiedSignature:
 
 
 def hash_content(content: Content, algorithm: str = "sha256") -> bytes:
-    """Digest bytes or a binary stream (read in 1 MiB chunks from its current position)."""
+    """Digest bytes or a binary stream (read in 1 MiB chunks from its current position); a
+    `Digest` is its own value (it must be of `algorithm`)."""
+    if isinstance(content, Digest):
+        if content.algorithm != algorithm:
+            raise SignatureInvalid(f"Signature: its digest algorithm is {algorithm}; the content "
+                                   f"was hashed with {content.algorithm}.")
+        return content.value
     h = hashlib.new(algorithm)
     if isinstance(content, bytes | bytearray | memoryview):
         h.update(content)

@@ -172,7 +172,7 @@ def test_settings_section_shows_profiles_and_anchors(qtbot, window: MainWindow, 
     page = window.go_to("Settings")
     sections = [page.tabs.widget(i) for i in range(page.tabs.count())]
     (section,) = [s for s in sections if isinstance(s, Section)]
-    assert section.combos["adt-file"].currentData() == "1"
+    assert section.combos["adt-file"].currentData() == "2"  # the newest (issue 15)
     assert "None" in section.anchors.text()
     aro = make_aro(section.ctx, tmp_path / "pki")
     section.refresh()

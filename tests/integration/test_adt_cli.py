@@ -160,7 +160,8 @@ def test_cli_sro_confirm_anchor_and_deliver(ctx, cli_run, tmp_path: Path) -> Non
 
 def test_cli_profiles_list_and_use(ctx, cli_run) -> None:  # type: ignore[no-untyped-def]
     r = cli_run("adt", "profiles", "--json")
-    assert r.code == 0 and r.json()["adt-file"] == {"versions": ["1"], "active": "1"}
+    # version 2 (issue 15: max_rows 5,000,000) is the newest, so the active one
+    assert r.code == 0 and r.json()["adt-file"] == {"versions": ["1", "2"], "active": "2"}
     r = cli_run("adt", "profiles", "--use", "adt-file", "1", "--json")
     assert r.code == 0 and ctx.setting("adt.profile.adt-file") == "1"
     r = cli_run("adt", "profiles", "--use", "adt-file", "9")

@@ -10,7 +10,6 @@ from pathlib import Path
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.adt.profile import KINDS
 from smki_desktop.core.errors import InputError
-from smki_desktop.crypto.describe import certificate_summary
 from smki_desktop.services import adt as adt_service
 
 SIGNABLE = ("adt-file", "quarantine-action")
@@ -142,6 +141,9 @@ def run_verify(args: argparse.Namespace, app: CliApp) -> int:
     for w in res.warnings:
         app.warn(f"warning: {w}")
     d = res.as_dict()
+    # loaded here: `adt sign` and the other commands need none of it (issue 15: lean start)
+    from smki_desktop.crypto.describe import certificate_summary
+
     lines = [f"Signature valid over {res.file}.", f"SHA-256:      {res.sha256}",
              f"Signer:       {certificate_summary(res.verified.signer_certificate)}",
              f"Subject:      {d['signer_subject']}", f"Signed at:    {d['signing_time']}",

@@ -4,6 +4,7 @@ hashed on the way, the profile's template, and the table editor's Save."""
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -17,6 +18,7 @@ from smki_desktop.core.adt.validate import (
     validate_stream,
 )
 from smki_desktop.core.errors import InputError
+from smki_desktop.services import adt_receipts
 from smki_desktop.services.adt.common import Written, open_limited
 from smki_desktop.services.adt.profiles import active_profile, party_ranges
 from smki_desktop.services.context import AppContext
@@ -70,7 +72,9 @@ def validate_file_hashed(ctx: AppContext, path: Path, kind: str = "adt-file",
                                      keep_rows=keep_rows, on_row=on_row)
         except OSError as exc:
             raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-        return report, reader.hexdigest()
+        sha = reader.hexdigest()
+        adt_receipts.record(ctx, report, sha, os.fstat(fh.fileno()).st_size, ranges)
+        return report, sha
 
 
 def template_bytes(ctx: AppContext, kind: str = "adt-file") -> bytes:

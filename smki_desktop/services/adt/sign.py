@@ -22,7 +22,14 @@ from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.party import OfficerProfile, OfficerRole
 from smki_desktop.core.ports import Signer
-from smki_desktop.crypto.cms import VerifiedSignature, sign_detached, verify_detached
+from smki_desktop.crypto.cms import (
+    Digest,
+    VerifiedSignature,
+    hash_file,
+    sign_detached,
+    verify_detached,
+)
+from smki_desktop.services import adt_receipts
 from smki_desktop.services.adt.anchors import trust_anchors
 from smki_desktop.services.adt.common import cert_sha, default_paths, signing_now
 from smki_desktop.services.adt.edit import validate_file_hashed
@@ -38,6 +45,7 @@ from smki_desktop.services.adt.outputs import (
     publish_set,
     refuse_existing,
 )
+from smki_desktop.services.adt.profiles import active_profile, party_ranges
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.atomic import stage
 from smki_desktop.store.repos import adt as adt_repo
@@ -111,19 +119,19 @@ def _manifest(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity, si
 
 def _sign_set(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity,
               cm: AbstractContextManager[Signer], sig_name: str, now: datetime, smsr_ref: str,
-              officer: str, validation: ValidationReport | None, expected_sha: str) -> _Signed:
+              officer: str, validation: ValidationReport | None,
+              checked: adt_receipts.Checked | None) -> _Signed:
     """Sign the file and its manifest with the key unlocked once; verify both at once."""
     anchors = trust_anchors(ctx)
     extra = list(ident.chain[1:])
     with cm as s:
         signer_matches(s, ident)
-        with open(path, "rb", buffering=0) as fh:
-            sig = sign_detached(fh, s, ident.certificate, now, extra)
-        with open(path, "rb", buffering=0) as fh:
-            verified = verify_detached(fh, sig, trust_anchors=anchors, at=now)
+        # the exact bytes validated (or covered by the receipt) are the ones signed: their
+        # digest from that single pass is signed and verified at once, the file not re-read
+        digest = Digest(bytes.fromhex(checked.sha256) if checked else hash_file(str(path)))
+        sig = sign_detached(digest, s, ident.certificate, now, extra)
+        verified = verify_detached(digest, sig, trust_anchors=anchors, at=now)
         sha = verified.digest.hex()
-        if expected_sha and sha != expected_sha:
-            raise Refusal(f"{path} changed while it was being signed; nothing was written.")
         manifest = _manifest(ctx, path, kind, ident, sig, sig_name, sha, now, smsr_ref,
                              officer, validation)
         manifest_bytes = manifest.to_bytes()
@@ -145,9 +153,12 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
     if not path.is_file():
         raise InputError(f"{path}: no such file.")
     validation: ValidationReport | None = None
-    expected_sha = ""
-    if kind in ("adt-file", "quarantine-action"):
-        validation, expected_sha = validate_file_hashed(ctx, path, kind)
+    checked: adt_receipts.Checked | None = None
+    if kind in ("adt-file", "quarantine-action"):  # rows validated now, or a receipt used
+        checked = adt_receipts.checked_file(ctx, path, active_profile(ctx, kind),
+                                            party_ranges(ctx),
+                                            lambda: validate_file_hashed(ctx, path, kind))
+        validation = checked.report
         validation.raise_if_invalid(str(path))
     ident = signing_identity(ctx, key_ref, as_ref=as_ref)
     sig_path, manifest_path, manifest_sig_path = outputs = default_paths(path, out)
@@ -160,7 +171,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
     now = signing_now(ctx)  # the manifest's signed_at is the CMS signingTime
     cm = signer if signer is not None else open_signer(ctx, ident.key)
     done = _sign_set(ctx, path, kind, ident, cm, sig_path.name, now, smsr_ref, officer.actor,
-                     validation, expected_sha)
+                     validation, checked)
     # All-or-nothing as the user sees it: every output is staged in a hidden temporary file,
     # the audit record (with every hash) and the database row are written, and only then are
     # the outputs published, the manifest signature (the one completing the set, which
@@ -172,7 +183,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
                         (manifest_sig_path, done.manifest_sig)):
             staged.append((p, stage(p, data)))
         entry = _record_signing(ctx, path, kind, ident, done, user_ids, sig_path,
-                                manifest_path)
+                                manifest_path, checked)
         publish_set(staged, overwrite, leftovers)
     finally:
         for _p, tmp in staged:
@@ -185,7 +196,8 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
 
 def _record_signing(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity,
                     done: _Signed, user_ids: Sequence[str], sig_path: Path,
-                    manifest_path: Path) -> AuditEntry:
+                    manifest_path: Path, checked: adt_receipts.Checked | None = None
+                    ) -> AuditEntry:
     """The `adt.sign` (or `quarantine.sign`) audit record, with every output's hash, and the
     signed-files row; written before the outputs are published."""
     m = done.manifest
@@ -194,7 +206,10 @@ def _record_signing(ctx: AppContext, path: Path, kind: str, ident: SigningIdenti
         {"path": str(path), "kind": kind, "key_id": ident.key.key_id, "size": m.file_size,
          "smsr_reference": m.smsr_reference, "profile": m.profile,
          "signer_serial": m.signer_serial, "signer_issuer": m.signer_issuer,
-         "chain_checked": done.verified.trusted, "user_ids": list(user_ids)},
+         "chain_checked": done.verified.trusted, "user_ids": list(user_ids),
+         **({"validation": checked.how,
+             "validation_receipt": checked.receipt.id if checked.receipt else None}
+            if checked else {})},
         {"file": m.file_sha256, "signature": done.sig, "manifest": done.manifest_bytes,
          "manifest_signature": done.manifest_sig},
     )

@@ -16,12 +16,13 @@ from smki_desktop.core.adt.manifest import Manifest
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import EnvironmentMismatch, InputError, Refusal, SmkiError
 from smki_desktop.crypto.cms import (
+    Digest,
     SignatureInvalid,
     SignerUntrusted,
     VerifiedSignature,
     verify_detached,
 )
-from smki_desktop.services import crossing
+from smki_desktop.services import adt_receipts, crossing
 from smki_desktop.services.adt.anchors import other_env_anchors, trust_anchors
 from smki_desktop.services.adt.common import (
     SIG_SUFFIX,
@@ -168,10 +169,10 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
                         "reference binding were not checked.")
     if not anchors:
         _refuse_without_anchors(ctx, path, sig, manifest, warnings)
+    digest = Digest(bytes.fromhex(adt_receipts.file_digest(path)[0]))  # one streamed pass
     try:
-        with open(path, "rb", buffering=0) as fh:
-            verified = verify_detached(fh, sig, trust_anchors=anchors,
-                                       at=manifest.signed_at if manifest else None)
+        verified = verify_detached(digest, sig, trust_anchors=anchors,
+                                   at=manifest.signed_at if manifest else None)
     except SignerUntrusted as exc:
         raise EnvironmentMismatch(
             f"The signature over {path.name} is intact but its signer does not chain to a "

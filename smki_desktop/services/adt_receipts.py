@@ -1,0 +1,114 @@
+"""Validated-digest receipts for ADT (and Action) files: sign bytes validated before.
+
+When a file is found valid (`smki adt validate`, the GUI's validation, signing itself), a
+receipt records its SHA-256 and size with everything the verdict depends on: the environment,
+the profile's kind, id and version, the Party's EUI-64 ranges (the User ID column is checked
+against them) and the validator's release. Signing hashes the file in one streamed pass (CMS
+needs the digest anyway) and, when a receipt for exactly that key exists, does not validate the
+rows again; otherwise it validates as before, which records a receipt. A changed byte is a
+different digest: the file is validated afresh and refused if it is invalid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from smki_desktop import __version__
+from smki_desktop.core.adt.profile import Profile
+from smki_desktop.core.adt.validate import ValidationReport
+from smki_desktop.core.errors import InputError
+from smki_desktop.core.eui import EuiRange
+from smki_desktop.crypto.cms import hash_content
+from smki_desktop.services import digest_prefetch
+from smki_desktop.services.context import AppContext
+from smki_desktop.store.repos.adt_receipts import AdtReceipt, AdtReceiptsRepo, ReceiptKey
+
+VALIDATOR = f"smki-desktop {__version__}"
+
+
+def ranges_fingerprint(ranges: Sequence[EuiRange] | None) -> str:
+    """SHA-256 over the Party's EUI-64 ranges as validated against ('none' without a Party)."""
+    if ranges is None:
+        return "none"
+    text = "\n".join(sorted(str(r) for r in ranges))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def receipt_key(sha256: str, size: int, profile: Profile,
+                ranges: Sequence[EuiRange] | None) -> ReceiptKey:
+    return ReceiptKey(sha256=sha256, size=size, kind=profile.kind,
+                      profile_id=profile.profile_id, profile_version=profile.version,
+                      ranges_sha256=ranges_fingerprint(ranges), software=VALIDATOR)
+
+
+def _repo(ctx: AppContext) -> AdtReceiptsRepo:
+    return AdtReceiptsRepo(ctx.db, ctx.env.value)
+
+
+def record(ctx: AppContext, report: ValidationReport, sha256: str, size: int,
+           ranges: Sequence[EuiRange] | None) -> AdtReceipt | None:
+    """Record that the bytes with `sha256` and `size` passed `report`'s profile (nothing is
+    recorded for a file with errors)."""
+    if not report.ok:
+        return None
+    return _repo(ctx).record(receipt_key(sha256, size, report.profile, ranges),
+                             report.row_count, report.warning_count,
+                             ctx.clock.now().isoformat())
+
+
+def find(ctx: AppContext, sha256: str, size: int, profile: Profile,
+         ranges: Sequence[EuiRange] | None) -> AdtReceipt | None:
+    return _repo(ctx).find(receipt_key(sha256, size, profile, ranges))
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    """SHA-256 (hex) and size of the file, read once in 1 MiB chunks (or by the helper thread
+    `digest_prefetch.start` began, when the file has not changed since)."""
+    try:
+        early = digest_prefetch.take(path)
+        if early is not None:
+            return early.hex(), os.stat(path).st_size
+        with open(path, "rb", buffering=0) as fh:
+            digest = hash_content(fh)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    return digest.hex(), size
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A file's validation for signing: the report (rebuilt from the receipt when one was
+    used), the SHA-256 of the bytes it covers and the receipt used (None: validated now)."""
+
+    report: ValidationReport
+    sha256: str
+    receipt: AdtReceipt | None
+
+    @property
+    def how(self) -> str:
+        """For the audit record: which way the rows were found valid."""
+        if self.receipt is None:
+            return "validated now"
+        return (f"validated before at {self.receipt.validated_at}, receipt "
+                f"{self.receipt.id}")
+
+
+def checked_file(ctx: AppContext, path: Path, profile: Profile,
+                 ranges: Sequence[EuiRange] | None,
+                 validate: Callable[[], tuple[ValidationReport, str]]) -> Checked:
+    """Hash `path` in one pass; use the receipt for exactly those bytes, these rules and this
+    environment when there is one, else call `validate` (which validates, hashes and records
+    a receipt in the same pass)."""
+    sha, size = file_digest(path)
+    receipt = find(ctx, sha, size, profile, ranges)
+    if receipt is not None:
+        report = ValidationReport(profile=profile, row_count=receipt.row_count,
+                                  warning_count=receipt.warning_count)
+        return Checked(report, sha, receipt)
+    report, validated_sha = validate()
+    return Checked(report, validated_sha, None)

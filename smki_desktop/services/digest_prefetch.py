@@ -1,0 +1,101 @@
+"""Hash a large file on a helper thread while the process does other work (issue 15).
+
+`smki adt sign` and `smki adt verify` need the SHA-256 of the whole file; Python's start-up,
+its imports and the key store take about as long again. `start(path)` begins hashing at once on
+a helper thread (file reads and `hashlib` release the GIL, so a second core does it while the
+main thread imports and opens the database); `take(path)` returns that digest when the file is
+still the same one (device, inode, size, modification time before and after the read), else
+None and the caller hashes it itself. Only standard-library modules are imported here, so that
+starting costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import threading
+from pathlib import Path
+
+MIN_SIZE = 4 << 20  # smaller files hash faster than a thread starts paying off
+_CHUNK = 1 << 20
+
+_Stamp = tuple[int, int, int, int]
+
+
+def _stamp(st: os.stat_result) -> _Stamp:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class _Job:
+    def __init__(self, path: str, before: _Stamp) -> None:
+        self.path = path
+        self.before = before
+        self.digest: bytes | None = None
+        self.thread = threading.Thread(target=self._run, name="digest-prefetch", daemon=True)
+
+    def _run(self) -> None:
+        h = hashlib.sha256()
+        buf = bytearray(_CHUNK)
+        view = memoryview(buf)
+        try:
+            with open(self.path, "rb", buffering=0) as fh:
+                if _stamp(os.fstat(fh.fileno())) != self.before:
+                    return
+                while n := fh.readinto(view):
+                    h.update(view[:n])
+                if _stamp(os.fstat(fh.fileno())) != self.before:
+                    return
+        except OSError:
+            return
+        self.digest = h.digest()
+
+
+_jobs: dict[str, _Job] = {}
+_lock = threading.Lock()
+
+
+def _key(path: str | Path) -> str:
+    return os.path.realpath(path)
+
+
+def start(path: str | Path) -> bool:
+    """Begin hashing `path` if it is a regular file of at least MIN_SIZE bytes."""
+    key = _key(path)
+    try:
+        st = os.stat(key)
+    except (OSError, ValueError):
+        return False
+    if not stat.S_ISREG(st.st_mode) or st.st_size < MIN_SIZE:
+        return False
+    with _lock:
+        if key in _jobs:
+            return True
+        job = _jobs[key] = _Job(key, _stamp(st))
+    job.thread.start()
+    return True
+
+
+def take(path: str | Path) -> bytes | None:
+    """The SHA-256 `start` computed for `path`, if the file is unchanged since; else None."""
+    with _lock:
+        job = _jobs.pop(_key(path), None)
+    if job is None:
+        return None
+    job.thread.join()
+    try:
+        now = _stamp(os.stat(job.path))
+    except OSError:
+        return None
+    return job.digest if now == job.before else None
+
+
+def start_for_argv(words: list[str], commands: dict[str, set[str]]) -> None:
+    """Start hashing the large files named on a command line such as `adt sign FILE ...`,
+    when `commands` lists its command and sub-command (e.g. {"adt": {"sign", "verify"}})."""
+    plain = [w for w in words if not w.startswith("-")]
+    for i, word in enumerate(plain[:-1]):
+        if plain[i + 1] in commands.get(word, set()):
+            for arg in plain[i + 2:]:
+                start(arg)
+            return

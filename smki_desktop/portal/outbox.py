@@ -119,13 +119,8 @@ class Outbox:
         store: a compare-and-set on its attempt count, in one statement (a row lock on
         PostgreSQL, the write lock on SQLite). False when another sender took it first. The
         lease (its next action time) makes it due again if the sender dies mid-send."""
-        with self.db.transaction() as c:
-            cur = c.execute(
-                "UPDATE portal_outbox SET attempts = attempts + 1, next_action_at=?, updated=? "
-                "WHERE ref=? AND environment=? AND state='queued' AND attempts=?",
-                (lease_until.isoformat(), self.clock.now().isoformat(), item.ref,
-                 self.env.value, item.attempts))
-            return cur.rowcount == 1
+        return outbox_repo.claim(self.db, self.env.value, item.ref, item.attempts,
+                                 lease_until.isoformat(), self.clock.now().isoformat())
 
     def note_attempt(self, ref: str) -> None:
         outbox_repo.note_attempt(self.db, ref)

@@ -113,14 +113,13 @@ class AppContext:
             link, OsSecrets(self.env).get_optional(link.secret_name), self.paths.env_dir,
             migrate=False)
         try:
-            row = store.conn().execute(
-                "SELECT value FROM settings WHERE name='environment'").fetchone()
+            stamped = settings_repo.get(team_link.as_database(store), "environment")
         except StoreError as exc:
             if "no such table" not in str(exc):
                 store.close()
                 raise
-            row = None
-        if row is None:
+            stamped = None
+        if stamped is None:
             store.close()
             raise Refusal(f"The team store {link.address.display} is not initialised: "
                           f"initialise it for the {self.env.value} environment first, or "

@@ -41,7 +41,8 @@ from smki_desktop.portal.offline import (
     write_answer_bundle,
     write_request_bundle,
 )
-from smki_desktop.portal.outbox import Outbox, OutboxItem, new_ref
+from smki_desktop.portal.outbox import Outbox, new_ref
+from smki_desktop.portal.outbox import OutboxItem as OutboxItem  # the faces read queue rows as this
 from smki_desktop.portal.upload import org_paste_text
 from smki_desktop.portal.ws_client import WsPortal, check_batch_answer
 from smki_desktop.services import (

@@ -30,9 +30,10 @@ if TYPE_CHECKING:
 def register_summary(ctx: Any) -> tuple[str, str]:
     """What the officer register (not the profile) says about this workstation's user, and the
     revocation summary. A job (no Qt): it imports the register's modules off the GUI thread."""
-    officers = importlib.import_module("smki_desktop.services.officers")
-    certs = importlib.import_module("smki_desktop.services.certificates")
-    rstate = importlib.import_module("smki_desktop.services.revocation_state")
+    from smki_desktop.services import certificates as certs
+    from smki_desktop.services import officers
+    from smki_desktop.services import revocation_state as rstate
+
     linked = officers.profile_officer(ctx)
     standing = ("Register: not linked to an entry (the claimed role grants nothing)."
                 if linked is None else
@@ -122,8 +123,9 @@ class Page(QWidget):
         self.refresh()
 
     def _add_readiness(self, _service: Any) -> None:
-        module = importlib.import_module("smki_desktop.gui.widgets.readiness")
-        self.readiness = module.ReadinessWidget(self.services)
+        from smki_desktop.gui.widgets.readiness import ReadinessWidget
+
+        self.readiness = ReadinessWidget(self.services)
         self._layout.insertWidget(self._layout.count() - 1, self.readiness)
         self.readiness.show()  # a child added to a shown parent is not shown by itself
 

@@ -11,7 +11,6 @@ rather than by per-row virtual calls from C++ (seconds at that size), and the pr
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -380,7 +379,8 @@ class Page(QWidget):
 
     def show_chart(self, on: bool) -> None:
         if on and self.chart is None:
-            charts = importlib.import_module("smki_desktop.gui.charts")
+            from smki_desktop.gui import charts
+
             self.chart = charts.BatchChart()
             self._layout.insertWidget(self._layout.indexOf(self.table) + 1, self.chart)
         if self.chart is not None:

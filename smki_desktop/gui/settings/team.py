@@ -20,7 +20,7 @@ from smki_desktop.gui.qt import (
 from smki_desktop.services import team as team_svc
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.main_window import GuiServices
+    from smki_desktop.gui.services import GuiServices
 
 RESTART = "Restart SMKI Desktop to work on the store it is now linked to."
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +94,8 @@ class ExpiryWidget(QGroupBox):
     def show_chart(self, on: bool) -> None:
         """Built when first asked for: the charting library stays out of start-up."""
         if on and self.chart is None:
-            charts = importlib.import_module("smki_desktop.gui.charts")
+            from smki_desktop.gui import charts
+
             self.chart = charts.ExpiryChart()
             self.box_layout.addWidget(self.chart)
         if self.chart is not None:

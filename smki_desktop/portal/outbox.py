@@ -114,13 +114,15 @@ class Outbox:
         fields["updated"] = self.clock.now().isoformat()
         outbox_repo.update(self.db, self.env.value, ref, fields)
 
-    def claim(self, item: OutboxItem, lease_until: datetime) -> bool:
+    def claim(self, item: OutboxItem, lease_until: datetime | None) -> bool:
         """Take `item` for sending, once across every process and workstation sharing the
         store: a compare-and-set on its attempt count, in one statement (a row lock on
         PostgreSQL, the write lock on SQLite). False when another sender took it first. The
-        lease (its next action time) makes it due again if the sender dies mid-send."""
+        lease (its next action time; None keeps it) makes it due again if the sender dies
+        mid-send."""
         return outbox_repo.claim(self.db, self.env.value, item.ref, item.attempts,
-                                 lease_until.isoformat(), self.clock.now().isoformat())
+                                 lease_until.isoformat() if lease_until else None,
+                                 self.clock.now().isoformat())
 
     def note_attempt(self, ref: str) -> None:
         outbox_repo.note_attempt(self.db, ref)

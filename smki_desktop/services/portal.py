@@ -8,6 +8,7 @@ trusts a simulator's hierarchy.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -81,6 +82,7 @@ from smki_desktop.services.portal_endpoint import (
     simulator_step,
 )
 from smki_desktop.services.trust import trust_anchors
+from smki_desktop.store.process_lock import process_lock
 from smki_desktop.store.repos import cert_records
 
 __all__ = [
@@ -244,6 +246,19 @@ def send_pending(ctx: AppContext, portal: WsPortal | None = None,
                  refs: list[str] | None = None, *, force: bool = False) -> list[OutboxItem]:
     """Send every queued item that is due (or those named); each re-send carries the same
     client reference. Returns the items after the attempt."""
+    # One workstation (SQLite): its senders take turns under a lock on the data folder, which
+    # dies with a killed sender, so a claim needs no lease and a restart re-sends at once (the
+    # DCC answers a re-sent reference with its first answer). A team store is shared by
+    # workstations that no local lock can order: there a claim is leased.
+    shared = ctx.db.backend != "sqlite"
+    with (contextlib.nullcontext() if shared
+          else process_lock(ctx.paths.env_dir / "outbox-send.lock")):
+        return _send_pending(ctx, portal, refs, force, ctx.clock.now() + SEND_LEASE
+                             if shared else None)
+
+
+def _send_pending(ctx: AppContext, portal: WsPortal | None, refs: list[str] | None,
+                  force: bool, lease_until: datetime | None) -> list[OutboxItem]:
     ob = outbox(ctx)
     items = [ob.get(r) for r in refs] if refs else (ob.items(["queued"]) if force
                                                       else ob.due("queued"))
@@ -256,7 +271,7 @@ def send_pending(ctx: AppContext, portal: WsPortal | None = None,
     out: list[OutboxItem] = []
     try:
         for item in items:
-            if not ob.claim(item, ctx.clock.now() + SEND_LEASE):
+            if not ob.claim(item, lease_until):
                 continue  # another sender (process or workstation) has it
             try:
                 _send_one(ctx, ob, p, item, rec.source)

@@ -14,6 +14,7 @@ from smki_desktop.core.errors import InputError
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.core.party import PartyProfile, PartyType
 from smki_desktop.services import adt as adt_service
+from smki_desktop.services.adt import sign as adt_sign
 from smki_desktop.services import adt_receipts
 from smki_desktop.services.party import set_party
 from smki_desktop.store.repos.adt_receipts import AdtReceiptsRepo
@@ -45,7 +46,9 @@ def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         seen.append(Path(path))
         return real(ctx, path, *a, **kw)
 
+    # the package re-exports it; signing looks it up where it is used (services/adt/sign.py)
     monkeypatch.setattr(adt_service, "validate_file_hashed", counting)
+    monkeypatch.setattr(adt_sign, "validate_file_hashed", counting)
     return seen
 
 

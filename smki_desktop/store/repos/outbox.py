@@ -113,13 +113,15 @@ def note_attempt(db: Database, ref: str) -> None:
         c.execute("UPDATE portal_outbox SET attempts = attempts + 1 WHERE ref=?", (ref,))
 
 
-def claim(db: Database, env: str, ref: str, attempts: int, lease_until: str, now: str) -> bool:
+def claim(db: Database, env: str, ref: str, attempts: int, lease_until: str | None,
+          now: str) -> bool:
     """Compare-and-set on the attempt count, in one statement (a row lock on PostgreSQL, the
     write lock on SQLite): True when this caller took the queued item, False when another
     sender took it first."""
     with db.transaction() as c:
         cur = c.execute(
-            "UPDATE portal_outbox SET attempts = attempts + 1, next_action_at=?, updated=? "
+            "UPDATE portal_outbox SET attempts = attempts + 1, "
+            "next_action_at=COALESCE(?, next_action_at), updated=? "
             "WHERE ref=? AND environment=? AND state='queued' AND attempts=?",
             (lease_until, now, ref, env, attempts))
         return bool(cur.rowcount == 1)

@@ -14,8 +14,8 @@ from smki_desktop.core.errors import InputError
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.core.party import PartyProfile, PartyType
 from smki_desktop.services import adt as adt_service
-from smki_desktop.services.adt import sign as adt_sign
 from smki_desktop.services import adt_receipts
+from smki_desktop.services.adt import sign as adt_sign
 from smki_desktop.services.party import set_party
 from smki_desktop.store.repos.adt_receipts import AdtReceiptsRepo
 from tests.integration.adt_support import assert_openssl_ok, link_live_aro, make_aro

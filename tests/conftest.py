@@ -23,7 +23,12 @@ os.environ.pop("SMKI_DATA_DIR", None)
 os.environ.setdefault("SMKI_SIMULATOR_IDLE_EXIT", "300")
 
 from tests.support.postgres import PostgresServer
-from tests.support.secret_service import SecretServiceSession, secret_service_env
+from tests.support.secret_service import (
+    SecretServiceSession,
+    delete_items,
+    item_paths,
+    secret_service_env,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -41,6 +46,20 @@ def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretS
                     pytrace=False)
     yield session
     env.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def keyring_left_as_found(secret_service: SecretServiceSession) -> Iterator[None]:
+    """Each test's keyring entries are deleted when it ends (those of wider-scoped fixtures,
+    made before, stay). gnome-keyring rewrites and re-encrypts its whole file, and holds every
+    secret in locked memory, on each change: left to grow over the run (about 2,000 entries),
+    each call slowed down and the daemon's locked memory passed 140 MB by mid-run; on the CI
+    machine the run's second half then found the collection locked."""
+    before = item_paths(secret_service)
+    yield
+    made = item_paths(secret_service) - before
+    if made:
+        delete_items(secret_service, made)
 
 
 def _simulators_under(folder: Path) -> list[int]:

@@ -133,3 +133,35 @@ def secret_service_env(home: Path) -> Iterator[SecretServiceSession]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+_DEFAULT = "/org/freedesktop/secrets/aliases/default"
+
+
+def _connection(session: SecretServiceSession):  # type: ignore[no-untyped-def]
+    from jeepney.io.blocking import open_dbus_connection
+
+    return open_dbus_connection(session.env["DBUS_SESSION_BUS_ADDRESS"])
+
+
+def item_paths(session: SecretServiceSession) -> set[str]:
+    """The D-Bus paths of every item in the session's default collection."""
+    from secretstorage.util import DBusAddressWrapper
+
+    with contextlib.closing(_connection(session)) as conn:
+        coll = DBusAddressWrapper(_DEFAULT, "org.freedesktop.Secret.Collection", conn)
+        return set(coll.get_property("Items"))
+
+
+def delete_items(session: SecretServiceSession, paths: set[str]) -> None:
+    """Delete these items (those already gone are skipped)."""
+    from secretstorage import Item
+    from secretstorage.exceptions import ItemNotFoundException
+
+    with contextlib.closing(_connection(session)) as conn:
+        for path in sorted(paths):
+            try:
+                Item(conn, path).delete()
+            except ItemNotFoundException:
+                continue
+

@@ -27,6 +27,8 @@ from tests.support.secret_service import (
     SecretServiceSession,
     delete_items,
     item_paths,
+    keyring_daemon_gone,
+    restart_keyring,
     secret_service_env,
 )
 
@@ -48,13 +50,28 @@ def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretS
     env.__exit__(None, None, None)
 
 
+_KEYRING_RESTARTS: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _KEYRING_RESTARTS:
+        terminalreporter.write_line(
+            f"gnome-keyring exited by itself {len(_KEYRING_RESTARTS)} time(s) and was started "
+            f"again between tests (before: {', '.join(_KEYRING_RESTARTS)})", yellow=True)
+
+
 @pytest.fixture(autouse=True)
 def keyring_left_as_found(secret_service: SecretServiceSession) -> Iterator[None]:
     """Each test's keyring entries are deleted when it ends (those of wider-scoped fixtures,
     made before, stay). gnome-keyring rewrites and re-encrypts its whole file, and holds every
     secret in locked memory, on each change: left to grow over the run (about 2,000 entries),
-    each call slowed down and the daemon's locked memory passed 140 MB by mid-run; on the CI
-    machine the run's second half then found the collection locked."""
+    each call slowed down and the daemon's locked memory passed 300 MB by mid-run; on the CI
+    machine the run's second half then found the collection locked. A daemon that exited by
+    itself between tests (a gnome-keyring crash, seen once here) is started again, unlocked,
+    and the run's summary says so: else D-Bus activation would start it locked for the rest."""
+    if keyring_daemon_gone(secret_service):
+        _KEYRING_RESTARTS.append(os.environ.get("PYTEST_CURRENT_TEST", "?"))
+        restart_keyring(secret_service)
     before = item_paths(secret_service)
     yield
     made = item_paths(secret_service) - before

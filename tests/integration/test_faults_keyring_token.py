@@ -5,12 +5,8 @@ manifest, no audit record), and the same operation succeeds once the peer is bac
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,9 +23,9 @@ from smki_desktop.services.csr import SETTING_PKCS11_MODULE, SETTING_PKCS11_TOKE
 from tests.integration.adt_support import make_aro, set_profiles
 from tests.support.secret_service import (
     SecretServiceSession,
+    kill_daemons,
+    restart_keyring,
     secret_service_env,
-    start_keyring,
-    wait_for_secret_service,
 )
 from tests.support.softhsm import MODULE, FixedPin, softhsm_token
 
@@ -41,44 +37,7 @@ def private_keyring(tmp_path: Path) -> Iterator[SecretServiceSession]:
         try:
             yield session
         finally:  # also a daemon the bus started by activation (not in session.pids)
-            _kill_daemon(session)
-
-
-def _daemon_pids(session: SecretServiceSession) -> list[int]:
-    """The keyring daemons on this test's bus: the one we started, and any that the bus
-    started itself by D-Bus activation when a call found no Secret Service (that one comes up
-    locked: to the user, a keyring that went away comes back locked)."""
-    bus = session.env["DBUS_SESSION_BUS_ADDRESS"].encode()
-    out = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if b"gnome-keyring" not in (proc / "cmdline").read_bytes():
-                continue
-            env = (proc / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"DBUS_SESSION_BUS_ADDRESS=" + bus in env:
-            out.append(int(proc.name))
-    return out
-
-
-def _kill_daemon(session: SecretServiceSession) -> None:
-    for pid in _daemon_pids(session):
-        os.kill(pid, signal.SIGTERM)  # it ends as at a log-out (SIGKILL may lose its file)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _daemon_pids(session):
-        time.sleep(0.05)
-
-
-def _restart_daemon(session: SecretServiceSession) -> None:
-    """gnome-keyring again, unlocked with the same password (its keyring file persisted)."""
-    _kill_daemon(session)
-    start_keyring(session, unlock=True)
-    wait_for_secret_service(session)
+            kill_daemons(session)
 
 
 def _lock_collection() -> None:
@@ -128,7 +87,7 @@ def test_keyring_locked_mid_operation(private_keyring: SecretServiceSession,
     _lock_collection()  # between making the key and signing with it
     err = _sign_fails(ctx, f, key_id, KeyringLocked)
     assert "locked" in err.message.lower() and "unlock" in err.message.lower(), err.message
-    _restart_daemon(private_keyring)  # the officer unlocks it: the key was never lost
+    restart_keyring(private_keyring)  # the officer unlocks it: the key was never lost
     res = adt_service.sign_file(ctx, f, key_id, smsr="SMSR-1")
     assert res.signature.exists() and res.manifest.exists()
 
@@ -136,10 +95,10 @@ def test_keyring_locked_mid_operation(private_keyring: SecretServiceSession,
 def test_keyring_daemon_gone_mid_operation(private_keyring: SecretServiceSession,
                                            signing_setup: tuple[AppContext, Path, str]) -> None:
     ctx, f, key_id = signing_setup
-    _kill_daemon(private_keyring)
+    kill_daemons(private_keyring)
     err = _sign_fails(ctx, f, key_id, (KeyringUnavailable, KeyringLocked))  # type: ignore[arg-type]
     assert "Secret Service" in err.message or "keyring" in err.message.lower(), err.message
-    _restart_daemon(private_keyring)
+    restart_keyring(private_keyring)
     res = adt_service.sign_file(ctx, f, key_id, smsr="SMSR-1")
     assert res.signature.exists()
 
@@ -150,7 +109,7 @@ def test_keyring_gone_while_generating_a_key_leaves_no_key(
 
     ctx = open_context(Environment.TEST, data_root)
     try:
-        _kill_daemon(private_keyring)
+        kill_daemons(private_keyring)
         with pytest.raises((KeyringUnavailable, KeyringLocked)):
             generate_key(ctx, KeyUsage.SIGNING, "no keyring")
         assert not list(ctx.paths.keys_dir.glob("*")), "a key file without its wrapping key"

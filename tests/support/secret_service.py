@@ -165,3 +165,51 @@ def delete_items(session: SecretServiceSession, paths: set[str]) -> None:
             except ItemNotFoundException:
                 continue
 
+
+
+def daemon_pids(session: SecretServiceSession) -> list[int]:
+    """The gnome-keyring daemons on this session's bus: the one started here, and any that the
+    bus started by D-Bus activation when a call found no Secret Service (that one comes up
+    locked, as a keyring that went away does for the user)."""
+    bus = session.env["DBUS_SESSION_BUS_ADDRESS"].encode()
+    out = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if b"gnome-keyring" not in (proc / "cmdline").read_bytes():
+                continue
+            env = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"DBUS_SESSION_BUS_ADDRESS=" + bus in env:
+            out.append(int(proc.name))
+    return out
+
+
+def kill_daemons(session: SecretServiceSession) -> None:
+    for pid in daemon_pids(session):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)  # as at a log-out (SIGKILL may lose its file)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and daemon_pids(session):
+        time.sleep(0.05)
+
+
+def keyring_daemon_gone(session: SecretServiceSession) -> bool:
+    """Has the daemon this session started exited (a crash of gnome-keyring itself)?"""
+    pid = session.pids[-1]
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return done == pid
+
+
+def restart_keyring(session: SecretServiceSession) -> None:
+    """gnome-keyring again on the same bus and keyring file, unlocked with the same password."""
+    kill_daemons(session)
+    start_keyring(session, unlock=True)
+    wait_for_secret_service(session)

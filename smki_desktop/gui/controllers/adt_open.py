@@ -75,6 +75,7 @@ class OpenFile:
             v.dirty = False
             # the file's own findings (encoding, header, blank lines) are shown as read
             self.show(report)
+            v.summary.setText(f"Opened {v.path} ({len(report.rows):,} rows).")
 
         adt_op(v, _load, v.ctx, Path(path), v.profile, done=done, name="Open ADT file")
 

@@ -11,11 +11,14 @@ from smki_desktop.services.certificates import REFUSAL, WARNING, Finding
 
 MARKS = {REFUSAL: "✖", WARNING: "⚠"}
 LEVEL_WORDS = {REFUSAL: "refused", WARNING: "warning"}
+MAX_HEIGHT = 150  # pixels: about eight entries, then it scrolls
 
 
 def finding_text(f: Finding) -> str:
-    """One line: mark, check, message ("✔ chain: signed by a trust anchor")."""
-    return f"{MARKS.get(f.level, '✔')} {f.check}: {f.message}"
+    """One line: mark, check, message ("⚠ match: no CSR or key here has this public key");
+    the check is named once (most messages start with it already)."""
+    said = f.message if f.message.startswith(f"{f.check}: ") else f"{f.check}: {f.message}"
+    return f"{MARKS.get(f.level, '✔')} {said}"
 
 
 class FindingsList(QListWidget):
@@ -26,7 +29,6 @@ class FindingsList(QListWidget):
         super().__init__(parent)
         self.setObjectName(name)
         self.setAccessibleName("Findings of the acceptance check, one per check")
-        self.setMaximumHeight(150)
         self.setVisible(False)
 
     def show_findings(self, findings: Sequence[Finding]) -> None:
@@ -37,6 +39,10 @@ class FindingsList(QListWidget):
             entry.setData(Qt.ItemDataRole.AccessibleTextRole,
                           f"{f.check}, {LEVEL_WORDS.get(f.level, 'passed')}: {f.message}")
             self.addItem(entry)
+        # as tall as its entries (a handful), so the table below keeps the room
+        rows = max(self.count(), 1)
+        self.setFixedHeight(min(self.sizeHintForRow(0) * rows + 2 * self.frameWidth() + 2,
+                                MAX_HEIGHT))
         self.setVisible(bool(findings))
 
     def texts(self) -> list[str]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from smki_desktop.core.ceremony import Step
 from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QCheckBox,
     QDialog,
@@ -146,8 +147,9 @@ class SharesDialog(QDialog):
             self.note.setText(exc.message if isinstance(exc, SmkiError) else repr(exc))
             self.print_button.setEnabled(True)
 
-        self.services.jobs.submit(key_backup.write_share_sheet, self.services.ctx, path, out,
-                                  on_done=done, on_error=failed, name="share sheet")
+        PageOp(self, self.services, key_backup.write_share_sheet, self.services.ctx, path, out,
+               name="Share sheet").success(done).failure(lambda _text, exc: failed(exc)) \
+            .cancelled(failed).run()
 
     def next_share(self) -> None:
         if self.index >= len(self.shares):
@@ -315,10 +317,11 @@ class CeremonyWindow(QWidget):
             self.log.appendPlainText(f"✘ {step.step_id}: {self.failure}")
             self._next()
 
-        self.services.jobs.submit(ceremony_service.confirm_and_perform, self.run, step,
-                                  list(self.witness_checks), list(self.warnings),
-                                  on_done=done, on_error=failed,
-                                  name=f"ceremony {step.step_id}")
+        # a step stopped by the officer (a PIN not given) is logged as a failed step is
+        PageOp(self, self.services, ceremony_service.confirm_and_perform, self.run, step,
+               list(self.witness_checks), list(self.warnings),
+               name=f"Ceremony {step.step_id}").changes("ceremony", "keys", "requests") \
+            .success(done).failure(lambda _text, exc: failed(exc)).cancelled(failed).run()
 
     def show_shares(self) -> None:
         """Each share is shown once: closing the dialog half-way and opening it again goes

@@ -15,6 +15,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.gui import texts
 from smki_desktop.gui.forms import OfficerForm, PartyForm
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QDialog,
     QDialogButtonBox,
@@ -113,8 +114,6 @@ class FirstRunDialog(QDialog):
                     f.validate()
             self.services.status(exc.message)
             return
-        self.save_button.setEnabled(False)
-
         def work() -> None:
             ctx = self.services.ctx
             if party is not None:
@@ -129,11 +128,8 @@ class FirstRunDialog(QDialog):
             else:
                 self.accept()
 
-        def failed(exc: BaseException) -> None:
-            self.save_button.setEnabled(True)
-            self.services.error("Could not save the profile", exc)
-
-        self.services.jobs.submit(work, on_done=done, on_error=failed, name="save profile")
+        PageOp(self, self.services, work, name="Save profile").busy(self.save_button) \
+            .changes("profile").error_title("Could not save the profile").success(done).run()
 
     # -- page 2 (Test): the walk to a first accepted certificate -----------------------------
     def _walk_page(self) -> QWidget:
@@ -184,11 +180,13 @@ class FirstRunDialog(QDialog):
             return
         name, title = walk_service.STEPS[index]
         self.step_labels[name].setText(f"{RUNNING}  {title}")
-        self.services.jobs.submit(
-            walk_service.run_step, self.services.ctx, name, self.walk,
-            on_done=lambda result: self._step_done(index, str(result)),
-            on_error=lambda exc: self._step_failed(index, exc),
-            name=f"first run: {title}")
+        # a step stopped by the officer (a PIN not given) stops the walk as a failure does
+        PageOp(self, self.services, walk_service.run_step, self.services.ctx, name, self.walk,
+               name=f"First run: {title}") \
+            .changes("keys", "requests", "certificates", "adt", "settings") \
+            .success(lambda result: self._step_done(index, str(result))) \
+            .failure(lambda _text, exc: self._step_failed(index, exc)) \
+            .cancelled(lambda exc: self._step_failed(index, exc)).run()
 
     def _step_done(self, index: int, result: str) -> None:
         name, title = walk_service.STEPS[index]

@@ -16,6 +16,7 @@ from smki_desktop.gui import help_texts, style, texts
 from smki_desktop.gui.accessibility import name_controls
 from smki_desktop.gui.env_memory import remember_environment
 from smki_desktop.gui.jobs import JobRunner
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.passphrases import GuiPassphrases
 from smki_desktop.gui.qt import (
     QAction,
@@ -278,9 +279,9 @@ class MainWindow(QMainWindow):
             return False
         self.open_environment(target)
         assert self.ctx is not None
-        self.jobs.submit(environment_switch.record_switch, self.ctx, self._other(target),
-                         name="record the switch",
-                         on_error=lambda e: self.show_error("Audit record failed", e))
+        PageOp(self, self.services, environment_switch.record_switch, self.ctx,
+               self._other(target), name="Record the switch") \
+            .error_title("Audit record failed").changes("audit").run()
         return True
 
     # -- layout -----------------------------------------------------------------------------
@@ -363,8 +364,9 @@ class MainWindow(QMainWindow):
         job runner: the revocation modules are not imported on the GUI thread at start-up)."""
         if self.ctx is None or not getattr(self, "_badges_due", False):
             return
-        self.badge_job = self.jobs.submit(waiting_requests, self.ctx, on_done=self._show_badge,
-                                          on_error=lambda _e: None, name="approvals badge")
+        self.badge_job = PageOp(self, self.services, waiting_requests, self.ctx,
+                                name="Approvals badge").background() \
+            .success(self._show_badge).failure(lambda _text, _exc: None).run()
 
     def _show_badge(self, waiting: int) -> None:
         for row, entry in enumerate(self.entries):

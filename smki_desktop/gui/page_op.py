@@ -22,6 +22,10 @@ stop. At the end, on the GUI thread:
 
 The controls and the cursor are restored first, whatever the outcome. Nothing here runs on the
 job's thread except the service function itself.
+
+A read the officer did not ask for (a Dashboard summary, a chart's counts, a badge) is a
+`.background()` op: no busy cursor, and a failure without a callback is said on the status
+line rather than in an error box.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ class PageOp:
         self._on_progress: Progress | None = None
         self._changes: frozenset[str] = frozenset()
         self._error_title = name
+        self._background = False
 
     # -- building ---------------------------------------------------------------------------
     def busy(self, *widgets: QWidget, hook: Callable[[bool], None] | None = None) -> PageOp:
@@ -68,6 +73,12 @@ class PageOp:
         self._widgets.extend(widgets)
         if hook is not None:
             self._busy_hook = hook
+        return self
+
+    def background(self) -> PageOp:
+        """A read the officer did not ask for: no busy cursor; a failure without a callback
+        goes to the status line."""
+        self._background = True
         return self
 
     def success(self, callback: Outcome) -> PageOp:
@@ -150,6 +161,8 @@ class PageOp:
                     self.services.status(f"{self.name} cancelled; nothing was changed.")
             elif self._on_failure is not None:
                 self._on_failure(error_text(exc), exc)
+            elif self._background:
+                self.services.status(f"{self.name}: {error_text(exc)}")
             else:
                 self.services.error(self._error_title, exc)
         finally:
@@ -164,12 +177,14 @@ class PageOp:
             self._was_enabled = [w.isEnabled() for w in self._widgets]
             for w in self._widgets:
                 w.setEnabled(False)
-            self.page.setCursor(Qt.CursorShape.BusyCursor)
+            if not self._background:
+                self.page.setCursor(Qt.CursorShape.BusyCursor)
         else:
             for w, enabled in zip(self._widgets, self._was_enabled, strict=True):
                 if isValid(w):
                     w.setEnabled(enabled)
-            self.page.unsetCursor()
+            if not self._background:
+                self.page.unsetCursor()
         if self._busy_hook is not None:
             self._busy_hook(busy)
 

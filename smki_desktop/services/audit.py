@@ -16,7 +16,6 @@ import base64
 import hashlib
 import json
 import os
-import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -46,7 +45,7 @@ from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store.db import Database
 from smki_desktop.store.process_lock import process_lock
-from smki_desktop.store.repos.audit import AuditRepo, WriterRow
+from smki_desktop.store.repos.audit import AuditRepo, AuditWrite, WriterRow
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -126,7 +125,7 @@ class AuditLog:
         text = self.secrets.get_optional(self.folder_entry)
         return FolderMark.from_text(text) if text else None
 
-    def _writer(self, c: sqlite3.Connection) -> tuple[AuditAnchor, Ed25519PrivateKey, bool]:
+    def _writer(self, w: AuditWrite) -> tuple[AuditAnchor, Ed25519PrivateKey, bool]:
         """This installation's anchor and writer key, made on first use, and the folder's
         mark brought up to date. Called inside the write transaction, so that two processes
         starting at once agree on one key (the second reads what the first stored). Returns
@@ -138,7 +137,7 @@ class AuditLog:
         if anchor is None:
             key = _new_key()
             pub = _public_raw(key)
-            last = self.repo.last(c)
+            last = w.last()
             signed_from = (last.seq + 1) if last else 1
             legacy_seq, legacy_hash = 0, GENESIS
             if last is not None:
@@ -186,24 +185,24 @@ class AuditLog:
 
     def _record_locked(self, ts: str, actor: str, action: str, details: dict[str, Any],
                        arts: dict[str, str]) -> AuditEntry:
-        with self.db.transaction() as c:
-            anchor, key, migrating = self._writer(c)
+        with self.repo.writing() as w:
+            anchor, key, migrating = self._writer(w)
             # The keyring's head as it is now (another process may have moved it, or noted a
             # rollback), checked against the database before anything is added to it.
             fresh = self._load_anchor()
             if fresh is not None and fresh.writer == anchor.writer:
                 anchor = self._anchor = fresh
-            last = self.repo.last(c)
-            brk = head_break(anchor, self.repo.at(anchor.seq, c), last,
+            last = w.last()
+            brk = head_break(anchor, w.at(anchor.seq), last,
                              (last.seq if last else 0) + 1, ts)
             if migrating:
-                self._insert(c, anchor, key, ts, actor, "audit.signing.start", {
+                self._insert(w, anchor, key, ts, actor, "audit.signing.start", {
                     "writer": anchor.writer, "unsigned_rows": anchor.signed_from - 1,
                     "keyring_head_seq": anchor.legacy_seq,
                     "keyring_head_hash": anchor.legacy_hash,
                     "note": "rows before this one were only hash-chained",
                 }, {})
-            entry = self._insert(c, anchor, key, ts, actor, action, details, arts)
+            entry = self._insert(w, anchor, key, ts, actor, action, details, arts)
         # After the commit: a crash in between leaves a signed row after the head, which
         # verify tells apart from a forgery by its signature.
         if brk is not None:
@@ -215,22 +214,22 @@ class AuditLog:
         self.secrets.set(self.anchor_entry, anchor.to_text())
         return entry
 
-    def _insert(self, c: sqlite3.Connection, anchor: AuditAnchor, key: Ed25519PrivateKey,
+    def _insert(self, w: AuditWrite, anchor: AuditAnchor, key: Ed25519PrivateKey,
                 ts: str, actor: str, action: str, details: dict[str, Any],
                 arts: dict[str, str]) -> AuditEntry:
         details_json = json.dumps(details, sort_keys=True, default=str, ensure_ascii=False)
         artifacts_json = json.dumps(arts, sort_keys=True)
         env = self.environment.value
-        if self.repo.writer(anchor.writer, c) is None:
-            self.repo.add_writer(c, WriterRow(
+        if w.writer(anchor.writer) is None:
+            w.add_writer(WriterRow(
                 anchor.writer, _public_raw(key), self.installation_id, env, ts))
-        last = self.repo.last(c)
+        last = w.last()
         seq = (last.seq + 1) if last else 1
         prev = last.hash if last else GENESIS
         h = entry_hash(prev, seq, ts, env, actor, action, details_json, artifacts_json)
         sig = base64.b64encode(key.sign(signing_payload(h, anchor.writer))).decode()
-        self.repo.append(c, StoredRow(seq, ts, env, actor, action, details_json,
-                                      artifacts_json, prev, h, anchor.writer, sig))
+        w.append(StoredRow(seq, ts, env, actor, action, details_json, artifacts_json, prev, h,
+                           anchor.writer, sig))
         return AuditEntry(seq, ts, env, actor, action, details, arts, prev, h)
 
     def acknowledge_loss(self, reason: str) -> AuditEntry:
@@ -240,8 +239,8 @@ class AuditLog:
         reason = reason.strip()
         if not reason:
             raise InputError("Reason: say why the earlier audit log was lost.", hint="field.reason")
-        with _lock, self.db.transaction() as c:
-            self._writer(c)
+        with _lock, self.repo.writing() as w:
+            self._writer(w)
         mark = self._load_mark()
         anchor = self._load_anchor()
         breaks = list(anchor.breaks) if anchor else []

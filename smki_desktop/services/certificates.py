@@ -94,9 +94,14 @@ class Finding:
     # reasons or warnings
     summary: bool = False
 
+    @property
+    def ok(self) -> bool:
+        """The check did not refuse the certificate (a warning is still ok)."""
+        return self.level != REFUSAL
+
     def to_json(self) -> dict[str, Any]:
-        return {"check": self.check, "level": self.level, "message": self.message,
-                "summary": self.summary}
+        return {"check": self.check, "ok": self.ok, "level": self.level,
+                "message": self.message, "summary": self.summary}
 
 
 @dataclass
@@ -149,7 +154,8 @@ class ImportResult:
                 "csr_id": self.csr_id, "device_csr": self.device_csr,
                 "device_status": self.device_status,
                 "reasons": self.reasons, "warnings": self.warnings,
-                "fields": self.fields.to_json()}
+                "fields": self.fields.to_json(),
+                "findings": [f.to_json() for f in self.findings]}
 
 
 def issuer_key(issuer_der: bytes) -> str:

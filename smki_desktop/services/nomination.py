@@ -58,6 +58,7 @@ from smki_desktop.services.officers import (
 )
 from smki_desktop.store.atomic import write_atomic
 from smki_desktop.store.repos import nomination as repo
+from smki_desktop.store.repos import officers as officers_repo
 
 
 @dataclass(frozen=True)
@@ -311,8 +312,8 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
     now = ctx.clock.now().isoformat()
     out_dir = ctx.paths.feature_dir("officers")
     filler = ctx.officer()
-    with ctx.db.transaction() as c:
-        oid = next_officer_id(c, officer.role)
+    with officers_repo.writing(ctx.db) as w:
+        oid = next_officer_id(w, officer.role)
         officer = _with_id(officer, oid)
         record = {
             "type": "smki-officer-nomination", "form": schema.form_id,
@@ -323,9 +324,9 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
         }
         record_bytes = json.dumps(record, sort_keys=True, indent=2,
                                   ensure_ascii=False).encode("utf-8") + b"\n"
-        insert_officer(c, officer, values, hashlib.sha256(record_bytes).hexdigest(), now)
+        insert_officer(w, officer, values, hashlib.sha256(record_bytes).hexdigest(), now)
         if draft_id:
-            repo.delete_draft(c, draft_id)
+            w.delete_draft(draft_id)
         # render and write inside the transaction: a failure leaves no register entry
         pdf = render_nomination(schema, values, env=ctx.env, officer_id=oid,
                                 values_sha256=digest, self_nominated=self_nom)
@@ -393,8 +394,7 @@ def resume_draft(ctx: AppContext, draft_id: str) -> NominationWizard:
 
 
 def delete_draft(ctx: AppContext, draft_id: str) -> None:
-    with ctx.db.transaction() as c:
-        repo.delete_draft(c, draft_id)
+    repo.remove_draft(ctx.db, draft_id)
     ctx.audit.record("officer.draft.delete", {"draft_id": draft_id})
 
 

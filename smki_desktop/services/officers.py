@@ -8,7 +8,6 @@ import base64
 import hashlib
 import json
 import secrets
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -51,9 +50,8 @@ from smki_desktop.services.credential_store import (
 from smki_desktop.services.csr import signer_for
 from smki_desktop.services.keys import get_key
 from smki_desktop.services.party import set_officer
-from smki_desktop.store.repos import keys as keys_repo
 from smki_desktop.store.repos import officers as officers_repo
-from smki_desktop.store.repos.officers import LogRow, OfficerRow
+from smki_desktop.store.repos.officers import LogRow, OfficerRow, RegisterWrite
 
 
 @dataclass(frozen=True)
@@ -240,29 +238,29 @@ def find_officer(ctx: AppContext, ref: str) -> Officer | None:
         return None
 
 
-def next_officer_id(c: sqlite3.Connection, role: OfficerRole) -> str:
-    """Inside the caller's transaction: the next free register id for the role."""
-    return officers_repo.next_id(c, role.value, role.label)
+def next_officer_id(w: RegisterWrite, role: OfficerRole) -> str:
+    """Inside the caller's register change: the next free register id for the role."""
+    return w.next_id(role.value, role.label)
 
 
-def insert_officer(c: sqlite3.Connection, o: Officer, form_values: dict[str, Any],
+def insert_officer(w: RegisterWrite, o: Officer, form_values: dict[str, Any],
                    record_sha256: str, now: str) -> None:
-    """Inside the caller's transaction: a new register entry and its nomination change."""
-    officers_repo.insert(c, o, form_values, record_sha256, now)
+    """Inside the caller's register change: a new entry and its nomination change."""
+    w.insert(o, form_values, record_sha256, now)
     body = canonical_bytes(change_body(
         env=o.environment, officer_id=o.officer_id, action="nominate", at=now,
         details={"role": o.role.value, "party_id": o.party_id, "name": o.name,
                  "email": o.email, "nominated_by": o.nominated_by or "",
                  "nominator_capacity": o.nominator_capacity,
                  "nomination_form": record_sha256}))
-    log_change(c, o.environment, o.officer_id, "nominate", OfficerStatus.NOMINATED,
+    log_change(w, o.environment, o.officer_id, "nominate", OfficerStatus.NOMINATED,
                SignedChange(body, "", None), now)
 
 
-def log_change(c: sqlite3.Connection, env: Environment, officer_id: str, action: str,
+def log_change(w: RegisterWrite, env: Environment, officer_id: str, action: str,
                status: OfficerStatus, change: SignedChange, at: str) -> None:
-    officers_repo.append_log(c, env.value, officer_id, action, status.value, change.body,
-                             change.signer, change.signature, at)
+    w.append_log(env.value, officer_id, action, status.value, change.body, change.signer,
+                 change.signature, at)
 
 
 def record_sha256(ctx: AppContext, officer_id: str) -> str:
@@ -274,8 +272,8 @@ def check_change(ctx: AppContext, change: bytes) -> Standing:
     return apply_change(replay(ctx)[0], parse_canonical(change, "register change"))
 
 
-def _update(ctx: AppContext, c: sqlite3.Connection, o: Officer) -> None:
-    officers_repo.update_standing(c, o, ctx.clock.now().isoformat())
+def _update(ctx: AppContext, w: RegisterWrite, o: Officer) -> None:
+    w.update_standing(o, ctx.clock.now().isoformat())
 
 
 def form_values(ctx: AppContext, officer_id: str) -> dict[str, Any]:
@@ -296,14 +294,14 @@ def verify_officer(ctx: AppContext, ref: str, v: Verification,
         details={"date": v.date, "verifier": v.verifier, "evidence": list(v.evidence),
                  "outcome": v.outcome}))
     check_change(ctx, body)
-    with ctx.db.transaction() as c:
-        _update(ctx, c, new)
-        log_change(c, ctx.env, o.officer_id, "verify", new.status, SignedChange(body, "", None),
+    with officers_repo.writing(ctx.db) as w:
+        _update(ctx, w, new)
+        log_change(w, ctx.env, o.officer_id, "verify", new.status, SignedChange(body, "", None),
                    now)
         vals = form_values(ctx, o.officer_id)
         vals.update({"verification.date": v.date, "verification.verifier": v.verifier,
                      "verification.evidence": list(v.evidence), "verification.outcome": v.outcome})
-        officers_repo.set_form_values(c, o.officer_id, vals)
+        w.set_form_values(o.officer_id, vals)
     anchor_log(ctx)
     entry = ctx.audit.record("officer.verify", {
         "officer_id": o.officer_id, "date": v.date, "verifier": v.verifier,
@@ -316,11 +314,11 @@ def activate_officer(ctx: AppContext, ref: str, change: SignedChange) -> Officer
     o = get_officer(ctx, ref)
     new = activate(o, ctx.clock.now().isoformat())
     check_change(ctx, change.body)
-    with ctx.db.transaction() as c:
-        _update(ctx, c, new)
-        log_change(c, ctx.env, o.officer_id, "activate", new.status, change, new.activated_at)
+    with officers_repo.writing(ctx.db) as w:
+        _update(ctx, w, new)
+        log_change(w, ctx.env, o.officer_id, "activate", new.status, change, new.activated_at)
         if o.status is OfficerStatus.SUSPENDED:
-            _unflag_keys(c, new, "officer-suspended")
+            _unflag_keys(w, new, "officer-suspended")
     anchor_log(ctx)
     entry = ctx.audit.record("officer.activate", {"officer_id": o.officer_id,
                                                   "previous": o.status.value,
@@ -329,14 +327,14 @@ def activate_officer(ctx: AppContext, ref: str, change: SignedChange) -> Officer
     return OfficerChanged(new, entry)
 
 
-def _flag_keys(c: sqlite3.Connection, o: Officer, flag: str) -> list[str]:
+def _flag_keys(w: RegisterWrite, o: Officer, flag: str) -> list[str]:
     """Add `flag` to the flags of the officer's keys in the key table."""
-    return [cred.key_id for cred in o.credentials if keys_repo.add_flag(c, cred.key_id, flag)]
+    return [cred.key_id for cred in o.credentials if w.flag_key(cred.key_id, flag)]
 
 
-def _unflag_keys(c: sqlite3.Connection, o: Officer, flag: str) -> None:
+def _unflag_keys(w: RegisterWrite, o: Officer, flag: str) -> None:
     for cred in o.credentials:
-        keys_repo.remove_flag(c, cred.key_id, flag)
+        w.unflag_key(cred.key_id, flag)
 
 
 def suspend_officer(ctx: AppContext, ref: str, reason: str,
@@ -344,11 +342,11 @@ def suspend_officer(ctx: AppContext, ref: str, reason: str,
     o = get_officer(ctx, ref)
     new = suspend(o, reason, ctx.clock.now().isoformat())
     check_change(ctx, change.body)
-    with ctx.db.transaction() as c:
-        _update(ctx, c, new)
-        log_change(c, ctx.env, o.officer_id, "suspend", new.status, change,
+    with officers_repo.writing(ctx.db) as w:
+        _update(ctx, w, new)
+        log_change(w, ctx.env, o.officer_id, "suspend", new.status, change,
                    new.status_changed_at)
-        keys = _flag_keys(c, new, "officer-suspended")
+        keys = _flag_keys(w, new, "officer-suspended")
     anchor_log(ctx)
     entry = ctx.audit.record("officer.suspend", {"officer_id": o.officer_id, "reason": reason,
                                                  "previous": o.status.value,
@@ -363,11 +361,11 @@ def revoke_officer(ctx: AppContext, ref: str, reason: str,
     o = get_officer(ctx, ref)
     new = revoke(o, reason, ctx.clock.now().isoformat())
     check_change(ctx, change.body)
-    with ctx.db.transaction() as c:
-        _update(ctx, c, new)
-        log_change(c, ctx.env, o.officer_id, "revoke", new.status, change,
+    with officers_repo.writing(ctx.db) as w:
+        _update(ctx, w, new)
+        log_change(w, ctx.env, o.officer_id, "revoke", new.status, change,
                    new.status_changed_at)
-        keys = _flag_keys(c, new, "officer-revoked")
+        keys = _flag_keys(w, new, "officer-revoked")
     anchor_log(ctx)
     entry = ctx.audit.record("officer.revoke", {"officer_id": o.officer_id, "reason": reason,
                                                 "previous": o.status.value,
@@ -408,13 +406,13 @@ def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> Offi
     if named:  # a credential naming no one links (acting then needs one that names them)
         check_credential_names(o.officer_id, named)
     prove_possession(ctx, key)
-    with ctx.db.transaction() as c:
-        holder = officers_repo.other_holder(c, key.key_id, o.officer_id)
+    with officers_repo.writing(ctx.db) as w:
+        holder = w.other_holder(key.key_id, o.officer_id)
         if holder:
             raise Refusal(f"Key {key.short_id} is already held by {holder}: one "
                           "officer per credential.")
-        officers_repo.add_credential(
-            c, o.officer_id, key.key_id, ctx.env.value,
+        w.add_credential(
+            o.officer_id, key.key_id, ctx.env.value,
             "token" if key.location.value == "pkcs11" else kind, key.label,
             key.created.isoformat())
     entry = ctx.audit.record("officer.link-key", {

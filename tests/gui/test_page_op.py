@@ -210,3 +210,24 @@ def test_a_success_refreshes_the_pages_that_show_what_changed(window: MainWindow
 def test_an_unknown_change_kind_is_refused(window: MainWindow) -> None:
     with pytest.raises(ValueError, match="unknown change kind.*keyz"):
         window.services.changed({"keyz"})
+
+
+def test_a_background_read_has_no_busy_cursor_and_fails_on_the_status_line(  # type: ignore[no-untyped-def]
+        window: MainWindow, qtbot) -> None:
+    page = _Page()
+    qtbot.addWidget(page)
+    release = threading.Event()
+
+    def read() -> int:
+        release.wait(10)
+        raise Refusal("The register cannot be read (locked by another program).", hint="")
+
+    op = PageOp(page, _services(window), read, name="Register summary").background()
+    op.run()
+    assert op.running
+    assert page.cursor().shape() == Qt.CursorShape.ArrowCursor  # not a user action
+    release.set()
+    qtbot.waitUntil(lambda: op.outcome == "failed", timeout=10000)
+    assert not _error_boxes(window)
+    assert window.statusBar().currentMessage() == (
+        "Register summary: The register cannot be read (locked by another program).")

@@ -75,9 +75,9 @@ def test_returning_ids_and_upserts_in_the_repositories(open_db: Open) -> None:
 
     audit = AuditRepo(db)
     w = WriterRow("w1", b"\x01" * 32, "inst", "test", "2026-01-01")
-    with db.transaction() as c:
-        audit.add_writer(c, w)
-        audit.add_writer(c, WriterRow("w1", b"\x02" * 32, "other", "test", "2026-01-02"))
+    with audit.writing() as tx:
+        tx.add_writer(w)
+        tx.add_writer(WriterRow("w1", b"\x02" * 32, "other", "test", "2026-01-02"))
     got = audit.writer("w1")
     assert got is not None and bytes(got.public_key) == b"\x01" * 32
 

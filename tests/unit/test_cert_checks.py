@@ -8,6 +8,7 @@ CSR service, and a little CA (made here with `cryptography`) added as a trust an
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from cryptography import x509
@@ -156,3 +157,26 @@ def test_a_certificate_of_no_key_here_is_named_by_the_verdict(ctx: AppContext) -
     result = certs.import_certificate(ctx, pem, at=AT)
     assert result.status == certs.UNMATCHED and result.warnings == [
         f.message for f in findings if f.level == certs.WARNING and not f.summary]
+
+
+def test_cert_import_json_lists_each_check_s_findings(ctx: AppContext, cli_run,  # type: ignore[no-untyped-def]
+                                                       tmp_path) -> None:
+    """`smki cert import --json` carries the findings one by one ({check, ok, message}, with
+    their level) beside every key it had before."""
+    cert = tmp_path / "no-policies.pem"
+    cert.write_bytes(_issue(ctx, policies=False))
+    expected = certs.check_certificate(ctx, cert.read_bytes(), at=AT)
+    ctx.close()
+    res = cli_run("cert", "import", str(cert), "--at", AT.isoformat(), "--json")
+    assert res.code == 1, res.err
+    doc = json.loads(res.out)
+    assert {"cert_id", "status", "duplicate", "accepted", "message", "csr_id", "device_csr",
+            "device_status", "reasons", "warnings", "fields"} <= set(doc)
+    assert doc["status"] == certs.TO_BE_REJECTED
+    got = doc["findings"]
+    assert [(f["check"], f["ok"], f["message"]) for f in got] == [
+        (f.check, f.level != certs.REFUSAL, f.message) for f in expected]
+    assert [f["check"] for f in got if not f["ok"] and not f["summary"]] == \
+        [certs.PROFILE] * len(doc["reasons"])
+    assert {f["check"] for f in got} == set(certs.CHECKS)
+    assert all(f["ok"] for f in got if f["check"] in (certs.PARSE, certs.MATCH, certs.CHAIN))

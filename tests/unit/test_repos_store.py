@@ -337,3 +337,20 @@ def test_outbox_reference_twice_is_refused_by_name(db: Database) -> None:
     with pytest.raises(Refusal, match="Request B1 is already in the outbox"):
         outbox_repo.add(db, "B1", "test", "device-batch", b"other", {}, "queued", now)
     assert [r.payload for r in outbox_repo.items(db, "test")] == [b"p"]
+
+
+def test_a_register_change_is_written_whole_or_not_at_all(db: Database) -> None:
+    """`officers.writing(db)`: the service's one way to change the register; a failure half
+    way leaves neither the entry nor its log."""
+    with officers_repo.writing(db) as w:
+        oid = w.next_id("aro", "ARO")
+        w.insert(_officer(oid), {"name": "Ann"}, "ab" * 32, T0.isoformat())
+        w.append_log("test", oid, "nominate", "nominated", b"{}", "", None, T0.isoformat())
+    assert [r.officer_id for r in officers_repo.for_environment(db, "test")] == ["ARO-0001"]
+    with pytest.raises(RuntimeError), officers_repo.writing(db) as w:
+        second = w.next_id("aro", "ARO")
+        w.insert(_officer(second, email="bob@example.org"), {}, "", T0.isoformat())
+        w.append_log("test", second, "nominate", "nominated", b"{}", "", None, T0.isoformat())
+        raise RuntimeError("the PDF could not be written")
+    assert [r.officer_id for r in officers_repo.for_environment(db, "test")] == ["ARO-0001"]
+    assert [row.officer_id for row in officers_repo.log(db, "test")] == ["ARO-0001"]

@@ -36,6 +36,7 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
+from smki_desktop.gui.widgets.findings import FindingsList
 from smki_desktop.gui.widgets.reason import ReasonDialog
 from smki_desktop.services import cert_rejection, cert_view, renewal
 from smki_desktop.services import certificates as cert_service
@@ -122,6 +123,7 @@ class Page(QWidget):
         self.details = DetailsTree("certificateDetails")
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
+        self.import_findings = FindingsList("importFindings")  # the last import's, one by one
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.details)
@@ -129,6 +131,7 @@ class Page(QWidget):
         box.addLayout(actions)
         box.addLayout(filters)
         box.addWidget(self.result_label)
+        box.addWidget(self.import_findings)
         box.addWidget(split)
         self.table.itemSelectionChanged.connect(self._update_actions)
         self.refresh()
@@ -297,8 +300,10 @@ class Page(QWidget):
         def done(result: cert_service.ImportResult) -> None:
             self.last_result = result
             self.result_label.setText(result.message)
+            self.import_findings.show_findings(result.findings)
             self.refresh()
 
+        self.import_findings.show_findings([])  # a failed import shows no older findings
         self._op(cert_service.import_certificate, self.services.ctx, data, what=what,
                  name="cert import").changes("certificates").success(done).run()
 

@@ -7,6 +7,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.gui.hints import gui_hint
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QGroupBox,
     QHBoxLayout,
@@ -107,16 +108,12 @@ class Page(QWidget):
         QTimer.singleShot(KEYRING_CHECK_DELAY_MS, self, self.check_keyring)
 
     def load_readiness(self) -> None:
-        self.services.jobs.submit(
-            importlib.import_module, "smki_desktop.services.readiness",
-            on_done=self._add_readiness, name="load readiness checklist",
-            on_error=lambda e: self.services.status(f"Readiness checklist: {e}"))
+        PageOp(self, self.services, importlib.import_module, "smki_desktop.services.readiness",
+               name="Readiness checklist").background().success(self._add_readiness).run()
 
     def check_keyring(self) -> None:
-        self.services.jobs.submit(
-            party_service.keyring_problem, self.services.ctx, on_done=self._keyring_checked,
-            name="check the OS keyring",
-            on_error=lambda e: self.services.status(f"Keyring check: {e}"))
+        PageOp(self, self.services, party_service.keyring_problem, self.services.ctx,
+               name="Keyring check").background().success(self._keyring_checked).run()
 
     def _keyring_checked(self, problem: str | None) -> None:
         self.keyring_problem = problem
@@ -168,9 +165,10 @@ class Page(QWidget):
         self._submit_register_summary()
 
     def _submit_register_summary(self) -> None:
-        self.services.jobs.submit(register_summary, self.services.ctx,
-                                  on_done=self._show_register, on_error=lambda _e: None,
-                                  name="register summary")
+        # a register that cannot be read is not the Dashboard's error: the lines stay empty
+        PageOp(self, self.services, register_summary, self.services.ctx,
+               name="Register summary").background().success(self._show_register) \
+            .failure(lambda _text, _exc: None).run()
 
     def _show_register(self, texts: tuple[str, str]) -> None:
         standing, summary = texts

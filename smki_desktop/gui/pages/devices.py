@@ -48,7 +48,6 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.details import wire_row_actions
 
 if TYPE_CHECKING:
@@ -386,10 +385,10 @@ class Page(QWidget):
         if self.chart is not None:
             self.chart.setVisible(on)
         if on:
-            self.services.jobs.submit(
-                _batch_counts, self.ctx, name="batch outcomes",
-                on_done=lambda b: self.chart.show_batches(b) if self.chart else None,
-                on_error=lambda e: self.summary.setText(error_text(e)))
+            PageOp(self, self.services, _batch_counts, self.ctx, name="Batch outcomes") \
+                .background() \
+                .success(lambda b: self.chart.show_batches(b) if self.chart else None) \
+                .failure(lambda text, _e: self.summary.setText(text)).run()
 
     def show_all(self) -> None:
         # collecting files each finished batch whole and cannot be stopped half-way

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.adt.profile import KINDS
 from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QComboBox,
     QFileDialog,
@@ -18,7 +19,6 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.gui.texts import error_text
 from smki_desktop.services import adt as adt_service
 
 if TYPE_CHECKING:
@@ -92,9 +92,9 @@ class Section(QWidget):
                                         f"{self.ctx.env.label} environment.")
             self.refresh()
 
-        self.services.jobs.submit(work, self.ctx, path, on_done=done,
-                                  on_error=lambda e: self.anchor_message.setText(error_text(e)),
-                                  name="add trust anchor")
+        PageOp(self, self.services, work, self.ctx, path, name="Add trust anchor") \
+            .busy(self.add_anchor_btn).changes("settings").success(done) \
+            .failure(lambda text, _e: self.anchor_message.setText(text)).run()
 
     def use(self, kind: str, version: str) -> None:
         try:

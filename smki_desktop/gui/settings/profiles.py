@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QFormLayout,
     QLabel,
@@ -69,18 +70,13 @@ class Section(QWidget):
     def save_token(self) -> None:
         """Saved and audited in the background: the audit record is a keyring write."""
         module, token = self.module.text().strip(), self.token.text().strip()
-        self.save.setEnabled(False)
         self.status.setText("Saving…")
 
-        def done(_entry: object) -> None:
-            self.save.setEnabled(True)
-            self.status.setText("Saved.")
-
-        def failed(exc: BaseException) -> None:
-            self.save.setEnabled(True)
-            self.status.setText(f"Not saved: {getattr(exc, 'message', None) or exc}")
+        def failed(text: str, exc: BaseException) -> None:
+            self.status.setText(f"Not saved: {text}")
             self.services.error("Token settings not saved", exc)
 
-        self.services.jobs.submit(token_service.use_token, self.services.ctx, module,
-                                  token, on_done=done, on_error=failed,
-                                  name="save the token settings")
+        PageOp(self, self.services, token_service.use_token, self.services.ctx, module, token,
+               name="Save the token settings").busy(self.save).changes("settings", "keys") \
+            .success(lambda _entry: self.status.setText("Saved.")).failure(failed) \
+            .cancelled(lambda _exc: self.status.setText("Not saved.")).run()

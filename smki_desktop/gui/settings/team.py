@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QFormLayout,
     QHBoxLayout,
@@ -93,40 +94,47 @@ class Section(QWidget):
         if message:
             self.message.setText(message)
 
-    def _failed(self, title: str) -> Any:
-        def failed(exc: BaseException) -> None:
+    def _op(self, fn: Any, *args: Any, name: str, done: Any, failed_title: str) -> None:
+        """Run a team-store call; a failure (or a stop) is said in a box, then the state is
+        read afresh so that the buttons match what is true."""
+        def failed(_text: str, exc: BaseException) -> None:
             self.message.setText("")
             self.refresh()
-            self.services.error(title, exc)
-        return failed
+            self.services.error(failed_title, exc)
+
+        def stopped(_exc: BaseException) -> None:
+            self.message.setText("")
+            self.refresh()
+
+        PageOp(self, self.services, fn, *args, name=name).changes("settings").success(done) \
+            .failure(failed).cancelled(stopped).run()
 
     def refresh(self) -> None:
-        self.services.jobs.submit(team_svc.status, self.services.ctx.env, self._root(),
-                                  on_done=self._show, on_error=self._failed(
-                                      "Team store state not read"),
-                                  name="read the team store state")
+        def failed(_text: str, exc: BaseException) -> None:
+            self.message.setText("")
+            self.services.error("Team store state not read", exc)
+
+        PageOp(self, self.services, team_svc.status, self.services.ctx.env, self._root(),
+               name="Read the team store state").background().success(self._show) \
+            .failure(failed).run()
 
     def connect_store(self) -> None:
         url, password = self.url.text().strip(), self.password.text() or None
         self.password.clear()
         self._busy("Connecting…")
-        self.services.jobs.submit(team_svc.connect, self.services.ctx, url, password,
-                                  on_done=lambda st: self._show(st, "Connected. " + RESTART
-                                                                if st.initialised else
-                                                                "Connected; initialise it."),
-                                  on_error=self._failed("Not connected"),
-                                  name="connect to the team store")
+        self._op(team_svc.connect, self.services.ctx, url, password,
+                 name="Connect to the team store", failed_title="Not connected",
+                 done=lambda st: self._show(st, "Connected. " + RESTART if st.initialised
+                                            else "Connected; initialise it."))
 
     def init_store(self) -> None:
         self._busy("Initialising…")
-        self.services.jobs.submit(team_svc.init, self.services.ctx.env, self._root(),
-                                  on_done=lambda st: self._show(st, "Initialised. " + RESTART),
-                                  on_error=self._failed("Team store not initialised"),
-                                  name="initialise the team store")
+        self._op(team_svc.init, self.services.ctx.env, self._root(),
+                 name="Initialise the team store", failed_title="Team store not initialised",
+                 done=lambda st: self._show(st, "Initialised. " + RESTART))
 
     def disconnect_store(self) -> None:
         self._busy("Disconnecting…")
-        self.services.jobs.submit(team_svc.disconnect, self.services.ctx.env, self._root(),
-                                  on_done=lambda st: self._show(st, "Disconnected. " + RESTART),
-                                  on_error=self._failed("Not disconnected"),
-                                  name="disconnect from the team store")
+        self._op(team_svc.disconnect, self.services.ctx.env, self._root(),
+                 name="Disconnect from the team store", failed_title="Not disconnected",
+                 done=lambda st: self._show(st, "Disconnected. " + RESTART))

@@ -55,7 +55,10 @@ class ConfirmDialog(QDialog):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         fl.addWidget(self.summary)
-        self.warning = QLabel(html.escape(warning))
+        # plain text: escaped here, Qt would show "&#x27;" for an apostrophe (a label without
+        # tags is not read as rich text)
+        self.warning = QLabel(warning)
+        self.warning.setTextFormat(Qt.TextFormat.PlainText)
         self.warning.setObjectName("confirmWarning")
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet("color:#B00020; font-weight:bold;")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QColor,
@@ -114,10 +115,10 @@ class ExpiryWidget(QGroupBox):
         days = self.days.value()
         if days == expiry.window_days(self.services.ctx):
             return
-        self.services.jobs.submit(expiry.set_window_days, self.services.ctx, days,
-                                  on_done=lambda _e: self.refresh(),
-                                  on_error=lambda e: self.summary.setText(error_text(e)),
-                                  name="expiry window")
+        PageOp(self, self.services, expiry.set_window_days, self.services.ctx, days,
+               name="Expiry window").changes("settings") \
+            .success(lambda _e: self.refresh()) \
+            .failure(lambda text, _e: self.summary.setText(text)).run()
 
     def refresh(self) -> None:
         try:

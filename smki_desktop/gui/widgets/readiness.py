@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.readiness import CertType
 from smki_desktop.gui.hints import gui_hint
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QCheckBox,
     QDialog,
@@ -112,11 +113,9 @@ class ReadinessWidget(QGroupBox):
             self.message.setText("Recorded.")
             self.refresh()
 
-        def failed(exc: BaseException) -> None:
-            self.message.setText(error_text(exc))
-
-        self.services.jobs.submit(readiness_service.set_facts, self.services.ctx, **kwargs,
-                                  on_done=done, on_error=failed, name="readiness.set")
+        PageOp(self, self.services, readiness_service.set_facts, self.services.ctx,
+               name="Record readiness milestones", **kwargs).success(done) \
+            .failure(lambda text, _exc: self.message.setText(text)).run()
 
     def refresh(self) -> None:
         try:

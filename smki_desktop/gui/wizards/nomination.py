@@ -16,6 +16,7 @@ from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.forms import FieldSpec, FormSchema, Page
 from smki_desktop.core.nomination_wizard import NominationWizard, Step
 from smki_desktop.core.officers import OfficerRole, OfficerStatus
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QCheckBox,
     QComboBox,
@@ -434,10 +435,10 @@ class NominationWizardDialog(QDialog):
         self.message.setStyleSheet("color:#555555;")
         self.message.setText("Producing the form…")
         self._sync_buttons()
-        self.services.jobs.submit(
-            nom.nominate, self.services.ctx, schema, values,
-            pdf_out=Path(out) if out else None, draft_id=self.wiz.draft_id,
-            on_done=self._produced, on_error=self._failed, name="officer.nominate")
+        PageOp(self, self.services, nom.nominate, self.services.ctx, schema, values,
+               pdf_out=Path(out) if out else None, draft_id=self.wiz.draft_id,
+               name="Nominate the officer").changes("officers").success(self._produced) \
+            .failure(lambda _text, exc: self._failed(exc)).cancelled(self._failed).run()
 
     def _produced(self, res: Nominated) -> None:
         self._busy = False

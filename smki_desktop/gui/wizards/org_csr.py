@@ -21,6 +21,7 @@ from smki_desktop.core.errors import Refusal, SmkiError
 from smki_desktop.core.keys import KeyLocation, KeyUsage
 from smki_desktop.core.org_csr_wizard import OrgCsrWizardState
 from smki_desktop.core.roles import RemotePartyRole
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QCheckBox,
     QComboBox,
@@ -332,10 +333,12 @@ class OrgCsrWizard(QDialog):
             self.message.setText(self.failure)
             self.next_button.setEnabled(True)
 
-        self.services.jobs.submit(
-            csr_service.new_key_and_org_csr, self.services.ctx, st.usage, st.role, st.eui,
-            st.cn, location=st.location, on_done=done, on_error=failed,
-            name="make the key and sign the Organisation CSR")
+        # a PIN not given stops it as a failure does: the message says so, Next comes back
+        PageOp(self, self.services, csr_service.new_key_and_org_csr, self.services.ctx,
+               st.usage, st.role, st.eui, st.cn, location=st.location,
+               name="Make the key and sign the Organisation CSR") \
+            .changes("keys", "requests").success(done) \
+            .failure(lambda _text, exc: failed(exc)).cancelled(failed).run()
 
     def _unsaved(self) -> bool:
         return self.created is not None and self.saved_path is None and not self.copied
@@ -372,9 +375,10 @@ class OrgCsrWizard(QDialog):
         if self.created is None or self.discarded:
             return
         self.discarded = True
-        self.services.jobs.submit(csr_service.discard_org_csr, self.services.ctx,
-                                  self.created.csr_id,
-                                  name="discard the cancelled key and CSR")
+        # the officer has closed the wizard: a failure is said on the status line
+        PageOp(self, self.services, csr_service.discard_org_csr, self.services.ctx,
+               self.created.csr_id, name="Discard the cancelled key and CSR").background() \
+            .changes("keys", "requests").run()
 
     def _encoded(self) -> bytes:
         assert self.created is not None

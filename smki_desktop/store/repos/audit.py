@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from smki_desktop.core.audit import StoredRow
@@ -38,27 +40,74 @@ def _row(r: sqlite3.Row) -> StoredRow:
         "writer", "sig")))
 
 
-class AuditRepo:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+def _last(c: sqlite3.Connection) -> StoredRow | None:
+    r = c.execute("SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    return _row(r) if r else None
 
-    def last(self, c: sqlite3.Connection | None = None) -> StoredRow | None:
-        r = (c or self.db.conn()).execute(
-            "SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-        return _row(r) if r else None
 
-    def at(self, seq: int, c: sqlite3.Connection | None = None) -> StoredRow | None:
-        r = (c or self.db.conn()).execute(
-            "SELECT * FROM audit_log WHERE seq=?", (seq,)).fetchone()
-        return _row(r) if r else None
+def _at(c: sqlite3.Connection, seq: int) -> StoredRow | None:
+    r = c.execute("SELECT * FROM audit_log WHERE seq=?", (seq,)).fetchone()
+    return _row(r) if r else None
 
-    def append(self, c: sqlite3.Connection, row: StoredRow) -> None:
-        c.execute(
+
+def _writer(c: sqlite3.Connection, writer_id: str) -> WriterRow | None:
+    r = c.execute("SELECT * FROM audit_writers WHERE writer_id=?", (writer_id,)).fetchone()
+    if r is None:
+        return None
+    return WriterRow(r["writer_id"], bytes(r["public_key"]), r["installation_id"],
+                     r["environment"], r["registered"])
+
+
+class AuditWrite:
+    """The log's reads and writes inside one write transaction (`AuditRepo.writing`): the row
+    appended follows the last row read in the same transaction, and a writer registered there
+    is committed with it. The service never holds the connection."""
+
+    def __init__(self, c: sqlite3.Connection) -> None:
+        self._c = c
+
+    def last(self) -> StoredRow | None:
+        return _last(self._c)
+
+    def at(self, seq: int) -> StoredRow | None:
+        return _at(self._c, seq)
+
+    def writer(self, writer_id: str) -> WriterRow | None:
+        return _writer(self._c, writer_id)
+
+    def append(self, row: StoredRow) -> None:
+        self._c.execute(
             "INSERT INTO audit_log(seq,ts,environment,actor,action,details,artifacts,"
             "prev_hash,hash,writer,sig) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
             (row.seq, row.ts, row.environment, row.actor, row.action, row.details_json,
              row.artifacts_json, row.prev_hash, row.hash, row.writer, row.sig),
         )
+
+    def add_writer(self, w: WriterRow) -> None:
+        self._c.execute(
+            "INSERT INTO audit_writers(writer_id, public_key, installation_id, "
+            "environment, registered) VALUES(?,?,?,?,?) ON CONFLICT(writer_id) DO NOTHING",
+            (w.writer_id, w.public_key, w.installation_id, w.environment, w.registered),
+        )
+
+
+class AuditRepo:
+    """The audit log of one Database: reads, and `writing()` for a change."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @contextmanager
+    def writing(self) -> Iterator[AuditWrite]:
+        """One write transaction: all of it is written, or none of it."""
+        with self.db.transaction() as c:
+            yield AuditWrite(c)
+
+    def last(self) -> StoredRow | None:
+        return _last(self.db.conn())
+
+    def at(self, seq: int) -> StoredRow | None:
+        return _at(self.db.conn(), seq)
 
     def rows(self) -> list[StoredRow]:
         return [_row(r) for r in self.db.conn().execute("SELECT * FROM audit_log ORDER BY seq")]
@@ -76,17 +125,5 @@ class AuditRepo:
             params.append(int(limit))
         return [_row(r) for r in self.db.conn().execute(sql, params)]
 
-    def writer(self, writer_id: str, c: sqlite3.Connection | None = None) -> WriterRow | None:
-        r = (c or self.db.conn()).execute(
-            "SELECT * FROM audit_writers WHERE writer_id=?", (writer_id,)).fetchone()
-        if r is None:
-            return None
-        return WriterRow(r["writer_id"], bytes(r["public_key"]), r["installation_id"],
-                         r["environment"], r["registered"])
-
-    def add_writer(self, c: sqlite3.Connection, w: WriterRow) -> None:
-        c.execute(
-            "INSERT INTO audit_writers(writer_id, public_key, installation_id, "
-            "environment, registered) VALUES(?,?,?,?,?) ON CONFLICT(writer_id) DO NOTHING",
-            (w.writer_id, w.public_key, w.installation_id, w.environment, w.registered),
-        )
+    def writer(self, writer_id: str) -> WriterRow | None:
+        return _writer(self.db.conn(), writer_id)

@@ -95,3 +95,9 @@ def get_draft(db: Database, env: str, draft_id: str) -> DraftRow | None:
 def delete_draft(c: sqlite3.Connection, draft_id: str) -> None:
     """Delete a draft in the caller's transaction."""
     c.execute("DELETE FROM officer_drafts WHERE draft_id=?", (draft_id,))
+
+
+def remove_draft(db: Database, draft_id: str) -> None:
+    """Delete a draft (a change of its own)."""
+    with db.transaction() as c:
+        delete_draft(c, draft_id)

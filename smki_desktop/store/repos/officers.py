@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from smki_desktop.core.officers import Officer
 from smki_desktop.store.db import Database
+from smki_desktop.store.repos import keys as keys_repo
+from smki_desktop.store.repos import nomination as nomination_repo
 
 
 @dataclass(frozen=True)
@@ -213,3 +217,54 @@ def add_credential(c: sqlite3.Connection, officer_id: str, key_id: str, env: str
         "INSERT INTO officer_credentials(officer_id, key_id, environment, kind, label, created)"
         " VALUES(?,?,?,?,?,?) ON CONFLICT(officer_id, key_id) DO NOTHING",
         (officer_id, key_id, env, kind, label, created))
+
+
+class RegisterWrite:
+    """One change to the officer register inside one write transaction (`writing(db)`): the
+    entry, its log, its held keys and their flags, and the draft it came from are written
+    together or not at all. The service never holds the connection."""
+
+    def __init__(self, c: sqlite3.Connection) -> None:
+        self._c = c
+
+    def next_id(self, role: str, prefix: str) -> str:
+        return next_id(self._c, role, prefix)
+
+    def insert(self, o: Officer, form_values: dict[str, Any], record_sha256: str,
+               now: str) -> None:
+        insert(self._c, o, form_values, record_sha256, now)
+
+    def append_log(self, env: str, officer_id: str, action: str, status: str, body: bytes,
+                   signer: str, signature: bytes | None, at: str) -> None:
+        append_log(self._c, env, officer_id, action, status, body, signer, signature, at)
+
+    def update_standing(self, o: Officer, updated: str) -> None:
+        update_standing(self._c, o, updated)
+
+    def set_form_values(self, officer_id: str, values: dict[str, Any]) -> None:
+        set_form_values(self._c, officer_id, values)
+
+    def other_holder(self, key_id: str, officer_id: str) -> str | None:
+        return other_holder(self._c, key_id, officer_id)
+
+    def add_credential(self, officer_id: str, key_id: str, env: str, kind: str, label: str,
+                       created: str) -> None:
+        add_credential(self._c, officer_id, key_id, env, kind, label, created)
+
+    def flag_key(self, key_id: str, flag: str) -> bool:
+        """Add a flag to a held key's record (True if it was not there yet)."""
+        return keys_repo.add_flag(self._c, key_id, flag)
+
+    def unflag_key(self, key_id: str, flag: str) -> None:
+        keys_repo.remove_flag(self._c, key_id, flag)
+
+    def delete_draft(self, draft_id: str) -> None:
+        """The nomination draft the new entry was made from."""
+        nomination_repo.delete_draft(self._c, draft_id)
+
+
+@contextmanager
+def writing(db: Database) -> Iterator[RegisterWrite]:
+    """One write transaction on the register: all of it is written, or none of it."""
+    with db.transaction() as c:
+        yield RegisterWrite(c)

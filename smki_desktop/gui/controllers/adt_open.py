@@ -1,0 +1,86 @@
+"""ADT page, "New from template" / "Open…": put a file in the table, after asking what to do
+with edits not saved (Keep editing is the default; Save; Discard). A file is read and checked
+in the background; findings refer to the file's own lines, and a file that cannot be read as
+rows (encoding, BOM) is shown as findings only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from smki_desktop.core.adt.profile import Profile
+from smki_desktop.core.adt.validate import ValidationReport, template_rows
+from smki_desktop.gui.controllers.adt_view import AdtView, adt_op
+from smki_desktop.gui.qt import QFileDialog, QMessageBox
+from smki_desktop.services import adt as adt_service
+from smki_desktop.services.context import AppContext
+
+
+class OpenFile:
+    def __init__(self, view: AdtView, show: Callable[[ValidationReport], None]) -> None:
+        self.view = view
+        self.show = show  # how the page shows a file's findings (adt_validate.ShowFindings)
+
+    def unless_unsaved(self, then: Callable[[], None]) -> None:
+        """Before the table is replaced: with edits not saved, ask first."""
+        v = self.view
+        if not (v.dirty and v.table.rowCount() > 0):
+            then()
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved ADT edits",
+                          "The table has edits that are not saved to a file. Save them first, "
+                          "or discard them?", parent=v.widget())
+        box.setObjectName("adtDiscardBox")
+        keep = box.addButton("&Keep editing", QMessageBox.ButtonRole.RejectRole)
+        save = box.addButton("&Save", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("&Discard", QMessageBox.ButtonRole.DestructiveRole)
+        for b, name in ((keep, "keepEditing"), (save, "save"), (discard, "discard")):
+            b.setObjectName(name)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        v.discard_box = box
+
+        def answered(_r: int) -> None:
+            clicked = box.clickedButton()
+            if clicked is save:
+                if v.save() is not None and not v.dirty:
+                    then()
+            elif clicked is discard:
+                v.dirty = False
+                then()
+
+        box.finished.connect(answered)
+        box.open()
+
+    def new_from_template(self) -> None:
+        v = self.view
+        party = v.ctx.party()
+        v.path = None
+        v.set_rows(template_rows(v.profile, party.eui_ranges[0].first if party else None))
+        v.dirty = True  # not in a file yet
+        v.services.status("New ADT file from the template: edit it, save it, then sign it.")
+
+    def choose(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self.view.widget(), "Open ADT file", "",
+                                              "CSV (*.csv);;All (*)")
+        if name:
+            self.open_file(Path(name))
+
+    def open_file(self, path: Path) -> None:
+        v = self.view
+
+        def done(report: ValidationReport) -> None:
+            v.path = Path(path)
+            v.set_rows([list(r.values) for r in report.rows])
+            v.dirty = False
+            # the file's own findings (encoding, header, blank lines) are shown as read
+            self.show(report)
+            v.summary.setText(f"Opened {v.path} ({len(report.rows):,} rows).")
+
+        adt_op(v, _load, v.ctx, Path(path), v.profile, done=done, name="Open ADT file")
+
+
+def _load(ctx: AppContext, path: Path, profile: Profile) -> ValidationReport:
+    """Background: the rows and findings of a file (the editor needs the rows; the file's bytes
+    are not held besides them)."""
+    return adt_service.validate_file(ctx, path, "adt-file", profile, keep_rows=True)

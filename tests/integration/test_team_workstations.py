@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import secrets
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 from smki_desktop.core.team_url import parse_team_url
+from smki_desktop.keystores.errors import KeyEntryMissing
 from smki_desktop.store import team_link
 from smki_desktop.store.repos import team as team_repo
 from tests.support.postgres import PostgresServer
@@ -218,3 +220,118 @@ def test_a_writer_added_in_the_store_without_a_signed_registration_is_refused(
         assert got["code"] == 1
         assert any(f"Row {seq + 1} " in p and "not a registered writer" in p
                    for p in got["problems"]), (ws.name, got["problems"])
+
+
+def _join(root: Path, first: Path, tmp_path: Path, name: str) -> Workstation:
+    """A second workstation joining the team store `first` is linked to (its own installation
+    id, its own keyring), sharing its Test simulator as two desks share one DCC Boxed."""
+    env_dir = root / "test"
+    env_dir.mkdir(parents=True)
+    theirs = team_link.load(first / "test")
+    assert theirs is not None
+    team_link.save(env_dir, team_link.TeamLink(theirs.url, secrets.token_hex(16),
+                                               "2026-01-01T00:00:00+00:00"))
+    (env_dir / "simulator").symlink_to(first / "test" / "simulator")
+    return Workstation(name, root, unlocked_session(tmp_path / f"{name}-keyring"))
+
+
+def _ok(r: subprocess.CompletedProcess[str]) -> Any:
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout) if r.stdout.lstrip().startswith(("{", "[")) else r.stdout
+
+
+def _officer_key_on(ws: Workstation, oid: str) -> str:
+    """On `ws`: a file-signing key in its own keyring, the simulator's credential naming `oid`
+    for it, and the key linked to `oid`'s entry in the shared register."""
+    key = _ok(ws.smki("--json", "key", "generate", "--usage", "file-signing", "--label",
+                      f"{oid} file signing"))["key_id"]
+    _ok(ws.smki("credential", "request", "--purpose", "file-signing", "--key", key,
+                "--officer", oid))
+    _ok(ws.smki("officer", "link-key", oid, key))
+    return str(key)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_aro_on_one_workstation_sro_on_another_revoke_and_two_sros_count_once(
+        ctx, cli_run, data_root: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Workstation 1 (this process, its keyring) holds the ARO's key, workstation 2 (its own
+    processes and keyring) the SRO's: the ARO requests, the SRO approves from 2, 1 submits, the
+    simulator revokes. Then a second SRO on 1 and the first on 2 approve one request at once:
+    one approval counts, the other is refused. Both workstations verify the shared log."""
+    from smki_desktop.services import simulator_control
+    from tests.integration.adt_support import set_profiles
+    from tests.integration.identity_helpers import issue_org, officer_key, serial_of
+    from tests.integration.portal_helpers import enrolled
+    from tests.integration.test_officer_cli import EVIDENCE, make_active_sro, nominate
+
+    enrolled(ctx)
+    ws2 = _join(tmp_path / "ws2" / "data", data_root, tmp_path, "ws2")
+    try:
+        set_profiles(ctx)
+        sro = make_active_sro(cli_run, tmp_path, "Alice Example")
+        sro_key = _officer_key_on(ws2, sro)
+        # the SRO's private key is in workstation 2's keyring only: 1 cannot sign with it
+        with pytest.raises(KeyEntryMissing), ctx.keystore.signer(sro_key):
+            pass
+        res = nominate(cli_run, tmp_path, "aro", "Bob Aro", nominator__officer_id=sro,
+                       nominator__name="Alice Example")
+        assert res.code == 0, res.err
+        aro = res.json()["officer"]["officer_id"]
+        assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+                       "--evidence", EVIDENCE).code == 0
+        _ok(ws2.smki("officer", "activate", aro, "--as", sro, "--key", sro_key))
+        aro_key = officer_key(ctx, cli_run, aro)
+
+        cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-91")
+        r = cli_run("--json", "revoke", "request", serial_of(cert), "--reason",
+                    "keyCompromise", "--justification", "laptop stolen", "--as", aro,
+                    "--key", aro_key)
+        assert r.code == 0, r.err
+        rid = str(r.json()["id"])
+        # workstation 2 sees the request in the shared store and approves it there
+        assert _ok(ws2.smki("--json", "revoke", "status", rid))["state"] == "waiting"
+        _ok(ws2.smki("revoke", "approve", rid, "--as", sro, "--key", sro_key))
+        assert cli_run("--json", "revoke", "status", rid).json()["state"] == "approved"
+        r = cli_run("revoke", "submit", rid)
+        assert r.code == 0, r.err
+        r = cli_run("--json", "portal", "poll")
+        assert r.code == 0 and rid in r.json()["revoked"], (r.err, r.out)
+        assert _ok(ws2.smki("--json", "revoke", "status", rid))["state"] == "revoked"
+
+        # two SROs, one on each workstation, approve the same request at the same moment
+        sro2 = make_active_sro(cli_run, tmp_path, "Carol Second")
+        sro2_key = officer_key(ctx, cli_run, sro2)
+        cert2 = issue_org(ctx, "90-B3-D5-1F-30-01-00-92")
+        r = cli_run("--json", "revoke", "request", serial_of(cert2), "--reason",
+                    "keyCompromise", "--justification", "second laptop", "--as", aro,
+                    "--key", aro_key)
+        assert r.code == 0, r.err
+        rid2 = str(r.json()["id"])
+        ws1 = Workstation("ws1", data_root, ws2.keyring)
+        ws1.keyring = type(ws2.keyring)(data_root, dict(os.environ))
+        racers = [subprocess.Popen(
+            [sys.executable, "-m", "smki_desktop.cli", "--env", "test", "--data-dir",
+             str(ws.root), "revoke", "approve", rid2, "--as", who, "--key", key],
+            env=ws.keyring.env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for ws, who, key in ((ws1, sro2, sro2_key), (ws2, sro, sro_key))]
+        results = [(p.wait(timeout=120), p.communicate()[1]) for p in racers]
+        codes = sorted(c for c, _ in results)
+        assert codes == [0, 1], results
+        refused = next(err for c, err in results if c == 1)
+        # both usually read the request while it waited (then the store's write lock decides:
+        # "decided meanwhile"); a racer that starts late is refused by the state check instead
+        assert ("was decided meanwhile" in refused and "not recorded" in refused) or \
+            "only a waiting request" in refused, refused
+        status = cli_run("--json", "revoke", "status", rid2).json()
+        assert status["state"] == "approved" and len(status["approved_by"]) == 1, status
+        approvals = [e for e in ctx.audit.entries(action_prefix="revoke.approve")
+                     if e.details.get("id") == rid2]
+        assert len(approvals) == 1
+
+        # the shared log: written by both, verified from both
+        for ws in (ws1, ws2):
+            got = ws.verify()
+            assert got["ok"], (ws.name, got["problems"])
+    finally:
+        simulator_control.stop(ctx)
+        ws2.keyring.stop()

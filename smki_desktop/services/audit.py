@@ -12,7 +12,7 @@ says so in a record it signs itself (`audit.writer.register`, chained like any o
 in its own keyring the head of ITS OWN records. Appends are serialised by the store's write
 transaction (advisory lock), so the chain stays linear. Verify checks every row's link, every
 row's signature against a writer registered that way, and this workstation's own head; see
-docs/team.md for what an attacker with access to the store can and cannot do.
+docs/team-audit.md for what an attacker with access to the store can and cannot do.
 """
 
 from __future__ import annotations

@@ -151,8 +151,20 @@ def test_two_workstations_write_one_log_concurrently_and_both_verify_it(
         got = ws.verify()
         assert got["code"] == 0 and got["ok"], (ws.name, got["problems"])
         assert got["rows"] == 102
-        assert sum("this workstation" in n for n in got["notes"]) == 1
+        assert sum("(this workstation)" in n for n in got["notes"]) == 1
         assert sum(n.startswith("Writer ") for n in got["notes"]) == 2
+
+    # a third workstation that joined but wrote nothing checks the chain and both writers
+    base = two_workstations[0].root.parent.parent
+    ws3 = Workstation("ws3", base / "ws3" / "data", unlocked_session(base / "ws3" / "keyring"))
+    try:
+        link(ws3.root, postgres_server, team_db, initialise=False)
+        got = ws3.verify()
+        assert got["code"] == 0 and got["ok"], got["problems"]
+        assert any("has written nothing" in n for n in got["notes"])
+        assert sum(n.startswith("Writer ") for n in got["notes"]) == 2
+    finally:
+        ws3.keyring.stop()
 
     # an attacker with the store's rights changes one row of ws1's: both workstations see it
     victim = next(r[0] for r in rows if r[1] == "test.concurrent"

@@ -263,6 +263,20 @@ def verify_signed_log(rows: list[StoredRow], anchor: AuditAnchor,
     return rep
 
 
+def _after_head_notes(rep: VerifyReport, rows: list[StoredRow], head_seq: int,
+                      own_writer: str) -> None:
+    """Signed rows after the keyring's head: this writer's own are an interrupted write; on a
+    shared log, the other registered writers' are expected."""
+    after = [r for r in rows if r.seq > head_seq]
+    own = [r for r in after if not own_writer or r.writer == own_writer]
+    if own:
+        rep.notes.append(f"{len(own)} row(s) after the recorded head, signed by this log's "
+                         "writer: a write was interrupted before the head was updated.")
+    if len(own) < len(after):
+        rep.notes.append(f"{len(after) - len(own)} row(s) after this workstation's last record "
+                         "were written by the log's other registered writers.")
+
+
 def verify_chain(rows: list[StoredRow], head: ChainHead | None, *,
                  signed_from: int | None = None,
                  signature_problem: Callable[[StoredRow], str | None] | None = None,
@@ -335,18 +349,8 @@ def verify_chain(rows: list[StoredRow], head: ChainHead | None, *,
                 "was recomputed after an edit."
             )
         elif signed_from is not None and signature_problem is not None:
-            after = [r for r in rows if r.seq > head.seq]
-            own = [r for r in after if not own_writer or r.writer == own_writer]
-            if not rep.problems and own:
-                rep.notes.append(
-                    f"{len(own)} row(s) after the recorded head, signed by this "
-                    "log's writer: a write was interrupted before the head was updated."
-                )
-            if not rep.problems and len(own) < len(after):
-                rep.notes.append(
-                    f"{len(after) - len(own)} row(s) after this workstation's last record were "
-                    "written by the log's other registered writers."
-                )
+            if not rep.problems:
+                _after_head_notes(rep, rows, head.seq, own_writer)
         else:
             rep.notes.append(
                 f"{last_seq - head.seq} row(s) after the recorded head (a write interrupted "

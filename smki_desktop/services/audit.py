@@ -373,11 +373,15 @@ class AuditLog:
 
     def _writer_notes(self, report: VerifyReport, rows: list[StoredRow],
                       anchor: AuditAnchor) -> None:
-        """On a shared log: who writes it, so that an unexpected writer is seen."""
+        """On a shared log: who writes it, so that an unexpected writer is seen (nothing to
+        say while this workstation is its only writer)."""
+        writers = self.repo.writers()
+        if all(x.writer_id == anchor.writer for x in writers):
+            return
         counts: dict[str, int] = {}
         for r in rows:
             counts[r.writer] = counts.get(r.writer, 0) + 1
-        for x in self.repo.writers():
+        for x in writers:
             here = " (this workstation)" if x.writer_id == anchor.writer else ""
             report.notes.append(
                 f"Writer {x.writer_id[:16]}{here}: installation {x.installation_id}, "

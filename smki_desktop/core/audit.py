@@ -238,7 +238,7 @@ def verify_signed_log(rows: list[StoredRow], anchor: AuditAnchor,
                       signature_problem: Callable[[StoredRow], str | None]) -> VerifyReport:
     """The check of a signed log against what the keyring remembers of its installation."""
     rep = verify_chain(rows, ChainHead(anchor.seq, anchor.hash), signed_from=anchor.signed_from,
-                       signature_problem=signature_problem)
+                       signature_problem=signature_problem, own_writer=anchor.writer)
     break_findings(rep, anchor)
     if anchor.signed_from > 1:
         by_seq = {r.seq: r for r in rows}
@@ -263,13 +263,29 @@ def verify_signed_log(rows: list[StoredRow], anchor: AuditAnchor,
     return rep
 
 
+def _after_head_notes(rep: VerifyReport, rows: list[StoredRow], head_seq: int,
+                      own_writer: str) -> None:
+    """Signed rows after the keyring's head: this writer's own are an interrupted write; on a
+    shared log, the other registered writers' are expected."""
+    after = [r for r in rows if r.seq > head_seq]
+    own = [r for r in after if not own_writer or r.writer == own_writer]
+    if own:
+        rep.notes.append(f"{len(own)} row(s) after the recorded head, signed by this log's "
+                         "writer: a write was interrupted before the head was updated.")
+    if len(own) < len(after):
+        rep.notes.append(f"{len(after) - len(own)} row(s) after this workstation's last record "
+                         "were written by the log's other registered writers.")
+
+
 def verify_chain(rows: list[StoredRow], head: ChainHead | None, *,
                  signed_from: int | None = None,
-                 signature_problem: Callable[[StoredRow], str | None] | None = None
-                 ) -> VerifyReport:
+                 signature_problem: Callable[[StoredRow], str | None] | None = None,
+                 own_writer: str = "") -> VerifyReport:
     """Check every link and the head. `rows` in sequence order. With `signed_from`, every row
     from that sequence number on must carry a valid writer signature (`signature_problem`
-    returns None for a good one, else the reason)."""
+    returns None for a good one, else the reason). `head` is where the keyring says this
+    workstation's writer (`own_writer`) last wrote: on a shared log, rows after it written by
+    the other registered writers are expected, not an interrupted write."""
     rep = VerifyReport(rows=len(rows))
     unsigned_ok = 0
     for r in rows:
@@ -334,10 +350,7 @@ def verify_chain(rows: list[StoredRow], head: ChainHead | None, *,
             )
         elif signed_from is not None and signature_problem is not None:
             if not rep.problems:
-                rep.notes.append(
-                    f"{last_seq - head.seq} row(s) after the recorded head, signed by this "
-                    "log's writer: a write was interrupted before the head was updated."
-                )
+                _after_head_notes(rep, rows, head.seq, own_writer)
         else:
             rep.notes.append(
                 f"{last_seq - head.seq} row(s) after the recorded head (a write interrupted "

@@ -6,8 +6,13 @@ Threat: someone who can read and write the data folder but cannot use the keyrin
 a restored backup, malware reading files). They cannot sign, so rows they add, change, remove or
 reorder fail verification; the keyring entry is keyed by the data folder, so deleting, emptying
 or replacing the database (or changing its installation id) is not a fresh start either.
-Several writers can share one log later: each signs with its own key, whose public half is
-registered in `audit_writers`.
+On a team store (PostgreSQL) several workstations share one log: each signs with its own key
+(the private half never leaves its keyring), registers the public half in `audit_writers` and
+says so in a record it signs itself (`audit.writer.register`, chained like any other), and keeps
+in its own keyring the head of ITS OWN records. Appends are serialised by the store's write
+transaction (advisory lock), so the chain stays linear. Verify checks every row's link, every
+row's signature against a writer registered that way, and this workstation's own head; see
+docs/team-audit.md for what an attacker with access to the store can and cannot do.
 """
 
 from __future__ import annotations
@@ -58,6 +63,9 @@ if TYPE_CHECKING:
 
 _lock = threading.Lock()
 
+# The record a writer signs to join a shared log: its public key, installation and environment.
+REGISTER_ACTION = "audit.writer.register"
+
 
 def _new_key() -> Ed25519PrivateKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -86,6 +94,29 @@ def _json_dict(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"unreadable": text}
 
 
+def _signature_problem(keys: dict[str, tuple[int, Ed25519PublicKey]]
+                       ) -> Callable[[StoredRow], str | None]:
+    """The check of one row's signature against the writers' keys (each with the row where
+    it registered): None for a good one, else the reason."""
+    from cryptography.exceptions import InvalidSignature
+
+    def problem(r: StoredRow) -> str | None:
+        if not r.writer or not r.sig:
+            return "carries no writer signature"
+        if r.writer not in keys:
+            return f"is signed by writer {r.writer[:16]}, which is not a registered writer"
+        since, pub = keys[r.writer]
+        if r.seq < since:
+            return f"is signed by writer {r.writer[:16]} before it registered (row {since})"
+        try:
+            pub.verify(base64.b64decode(r.sig, validate=True), signing_payload(r.hash, r.writer))
+        except (InvalidSignature, ValueError):
+            return "has a signature that does not match its content"
+        return None
+
+    return problem
+
+
 def writer_id_of(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()
 
@@ -111,6 +142,8 @@ class AuditLog:
         self.environment = environment
         self.clock = clock
         self.installation_id = installation_id
+        # A team store is written by several workstations: each registers itself in the log.
+        self.shared = db.backend != "sqlite"
         self._actor = actor
         self._anchor: AuditAnchor | None = None
         self._key: Ed25519PrivateKey | None = None
@@ -140,6 +173,15 @@ class AuditLog:
             last = w.last()
             signed_from = (last.seq + 1) if last else 1
             legacy_seq, legacy_hash = 0, GENESIS
+            first = w.first_signed() if self.shared and last is not None else None
+            if first is not None:
+                # Joining a shared log its other writers already sign: nothing here predates
+                # signing; this workstation's own head starts at zero (it wrote nothing yet).
+                before = w.at(first.seq - 1) if first.seq > 1 else None
+                signed_from = first.seq
+                if before is not None:
+                    legacy_seq, legacy_hash = before.seq, before.hash
+                last = None
             if last is not None:
                 migrating = True
                 head_text = self.secrets.get_optional(self.head_entry)
@@ -217,12 +259,25 @@ class AuditLog:
     def _insert(self, w: AuditWrite, anchor: AuditAnchor, key: Ed25519PrivateKey,
                 ts: str, actor: str, action: str, details: dict[str, Any],
                 arts: dict[str, str]) -> AuditEntry:
+        env = self.environment.value
+        if w.writer(anchor.writer) is None:
+            pub = _public_raw(key)
+            w.add_writer(WriterRow(anchor.writer, pub, self.installation_id, env, ts))
+            if self.shared:
+                # The registration is itself a record, signed by the new key (proof of
+                # possession) and chained, so every workstation sees who joined and when.
+                self._append(w, anchor, key, ts, actor, REGISTER_ACTION, {
+                    "writer": anchor.writer, "public_key": base64.b64encode(pub).decode(),
+                    "installation_id": self.installation_id, "environment": env,
+                    "app_version": __version__}, {})
+        return self._append(w, anchor, key, ts, actor, action, details, arts)
+
+    def _append(self, w: AuditWrite, anchor: AuditAnchor, key: Ed25519PrivateKey,
+                ts: str, actor: str, action: str, details: dict[str, Any],
+                arts: dict[str, str]) -> AuditEntry:
         details_json = json.dumps(details, sort_keys=True, default=str, ensure_ascii=False)
         artifacts_json = json.dumps(arts, sort_keys=True)
         env = self.environment.value
-        if w.writer(anchor.writer) is None:
-            w.add_writer(WriterRow(
-                anchor.writer, _public_raw(key), self.installation_id, env, ts))
         last = w.last()
         seq = (last.seq + 1) if last else 1
         prev = last.hash if last else GENESIS
@@ -270,42 +325,83 @@ class AuditLog:
             for r in self.repo.newest(limit, action_prefix)
         ]
 
-    def _signature_check(self, anchor: AuditAnchor) -> Callable[[StoredRow], str | None]:
+    def _registrations(self, rows: list[StoredRow]) -> dict[str, tuple[int, Ed25519PublicKey]]:
+        """Other writers this log can prove: a registration record signed by the key it
+        names, whose id is that key's hash and whose key the writer registry holds."""
         from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-        own = _private_key(anchor.key).public_key()
-        keys: dict[str, Ed25519PublicKey | None] = {anchor.writer: own}
-
-        def problem(r: StoredRow) -> str | None:
-            if not r.writer or not r.sig:
-                return "carries no writer signature"
-            if r.writer not in keys:
-                # Another writer is trusted only through a registration this log can prove;
-                # none exists yet (a shared team log will add signed registrations).
-                keys[r.writer] = None
-            pub = keys[r.writer]
-            if pub is None:
-                return f"is signed by writer {r.writer[:16]}, which is not a registered writer"
+        registry = {x.writer_id: x.public_key for x in self.repo.writers()}
+        found: dict[str, tuple[int, Ed25519PublicKey]] = {}
+        for r in rows:
+            if r.action != REGISTER_ACTION or not r.writer or r.writer in found:
+                continue
             try:
+                raw = base64.b64decode(str(_json_dict(r.details_json).get("public_key", "")),
+                                       validate=True)
+                pub = Ed25519PublicKey.from_public_bytes(raw)
                 pub.verify(base64.b64decode(r.sig, validate=True),
                            signing_payload(r.hash, r.writer))
             except (InvalidSignature, ValueError):
-                return "has a signature that does not match its content"
-            return None
+                continue
+            if writer_id_of(raw) == r.writer and registry.get(r.writer) == raw:
+                found[r.writer] = (r.seq, pub)
+        return found
 
-        return problem
+    def _signature_check(self, anchor: AuditAnchor,
+                         rows: list[StoredRow]) -> Callable[[StoredRow], str | None]:
+        own = _private_key(anchor.key).public_key()
+        keys: dict[str, tuple[int, Ed25519PublicKey]] = {anchor.writer: (0, own)}
+        # Another writer is trusted only through a registration this log can prove (a shared
+        # team log has them; a workstation's own log has none).
+        if self.shared:
+            keys = {**self._registrations(rows), **keys}
+
+        return _signature_problem(keys)
+
+    def _verify_as_reader(self, rows: list[StoredRow], signed_from: int) -> VerifyReport:
+        keys = self._registrations(rows)
+        dummy = AuditAnchor(self.installation_id, "", "", 0, GENESIS)
+        problem = _signature_problem(keys)
+        report = verify_chain(rows, ChainHead(0, GENESIS), signed_from=signed_from,
+                              signature_problem=problem, own_writer="-")
+        report.notes = [n for n in report.notes if "other registered writers" not in n]
+        report.notes.append("This workstation has written nothing to this shared log yet: "
+                            "it checks the chain and the other writers' signatures.")
+        self._writer_notes(report, rows, dummy)
+        return report
+
+    def _writer_notes(self, report: VerifyReport, rows: list[StoredRow],
+                      anchor: AuditAnchor) -> None:
+        """On a shared log: who writes it, so that an unexpected writer is seen (nothing to
+        say while this workstation is its only writer)."""
+        writers = self.repo.writers()
+        if all(x.writer_id == anchor.writer for x in writers):
+            return
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[r.writer] = counts.get(r.writer, 0) + 1
+        for x in writers:
+            here = " (this workstation)" if x.writer_id == anchor.writer else ""
+            report.notes.append(
+                f"Writer {x.writer_id[:16]}{here}: installation {x.installation_id}, "
+                f"registered {x.registered}, {counts.get(x.writer_id, 0)} record(s).")
 
     def verify(self) -> VerifyReport:
         rows = self.repo.rows()
         anchor = self._load_anchor()
         mark = self._load_mark()
-        if anchor is None:
+        signed = [r.seq for r in rows if r.sig]
+        if anchor is None and self.shared and signed:
+            # A shared log this workstation has not written to yet: the other writers'
+            # registrations and signatures, and the chain, are all it can check.
+            report = self._verify_as_reader(rows, signed[0])
+        elif anchor is None:
             # Not signed yet: a log from before signing (the migration starts signing at the
             # next record) or an empty new log.
             head_text = self.secrets.get_optional(self.head_entry)
             head = ChainHead.from_text(head_text) if head_text else None
             report = verify_chain(rows, head)
-            signed = [r.seq for r in rows if r.sig]
             if signed:
                 report.problems.append(
                     f"Row {signed[0]} carries a writer signature but the OS keyring knows no "
@@ -316,7 +412,9 @@ class AuditLog:
                 report.notes.append("Records are hash-chained only; signing starts with the "
                                     "next record.")
         else:
-            report = verify_signed_log(rows, anchor, self._signature_check(anchor))
+            report = verify_signed_log(rows, anchor, self._signature_check(anchor, rows))
+            if self.shared:
+                self._writer_notes(report, rows, anchor)
             registered = self.repo.writer(anchor.writer)
             if rows and rows[-1].seq >= anchor.signed_from and (
                     registered is None

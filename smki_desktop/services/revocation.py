@@ -217,14 +217,24 @@ def approve(ctx: AppContext, ref: str, *, as_ref: str | None, key_ref: str | Non
     v, actor, requester = _decide(ctx, ref, as_ref, key_ref, "approving a revocation")
     now = ctx.clock.now().replace(microsecond=0)
     sig = identity.sign(ctx, actor, v.row.body, now)
-    repo(ctx).add_signature(SignatureRow(v.request_id, ctx.env.value, "approval",
-                                         actor.officer.officer_id, now.isoformat(), v.row.body,
-                                         sig))
+    _decided_once(ctx, v, SignatureRow(v.request_id, ctx.env.value, "approval",
+                                       actor.officer.officer_id, now.isoformat(), v.row.body,
+                                       sig))
     entry = ctx.audit.record("revoke.approve", {"id": v.request_id,
                                                 "by": actor.officer.officer_id,
                                                 "requested_by": requester.officer_id},
                              {"request": v.row.body, "signature": sig})
     return Changed(get_view(ctx, v.request_id), entry)
+
+
+def _decided_once(ctx: AppContext, v: RequestView, s: SignatureRow) -> None:
+    """Another officer (on this workstation or another one sharing the team store) may have
+    decided since the request was read: then this decision is refused, not counted twice."""
+    other = repo(ctx).add_decision(s, v.signatures)
+    if other is not None:
+        raise Refusal(f"{v.request_id} was decided meanwhile ({other.kind} by "
+                      f"{other.officer_id} at {other.signed_at}): this {s.kind} was not "
+                      "recorded. Look at the request again before deciding.")
 
 
 def reject(ctx: AppContext, ref: str, *, as_ref: str | None, key_ref: str | None,
@@ -237,8 +247,8 @@ def reject(ctx: AppContext, ref: str, *, as_ref: str | None, key_ref: str | None
                             "request_sha256": v.row.sha256, "reason": reason.strip(),
                             "by": actor.officer.officer_id, "at": now.isoformat()})
     sig = identity.sign(ctx, actor, body, now)
-    repo(ctx).add_signature(SignatureRow(v.request_id, ctx.env.value, "rejection",
-                                         actor.officer.officer_id, now.isoformat(), body, sig))
+    _decided_once(ctx, v, SignatureRow(v.request_id, ctx.env.value, "rejection",
+                                       actor.officer.officer_id, now.isoformat(), body, sig))
     entry = ctx.audit.record("revoke.reject", {"id": v.request_id,
                                                "by": actor.officer.officer_id,
                                                "reason": reason.strip()},

@@ -95,3 +95,24 @@ def test_audit_table_is_append_only_and_errors_name_the_cause(open_db: Open) -> 
     if db.backend == "postgresql":
         with pytest.raises(StoreError, match="team store"):
             db.conn().execute("SELECT * FROM not_a_table")
+
+
+def test_a_decision_after_a_stale_read_is_refused_and_counted_once(open_db: Open) -> None:
+    """Two officers read a waiting request; the first approval is added, the second (read
+    before it) is not: `add_decision` names the decision that came in between."""
+    db = open_db()
+    repo = ApprovalsRepo(db, "test")
+    repo.add(RequestRow("R2", "test", "revocation", b"body", "sha", "aro", "2026-01-01",
+                        "2026-02-01"),
+             SignatureRow("R2", "test", "request", "ARO-1", "t1", b"body", b"s1"))
+    seen = repo.signatures("R2")  # both officers saw only the request
+    first = SignatureRow("R2", "test", "approval", "SRO-1", "t2", b"body", b"s2")
+    assert repo.add_decision(first, seen) is None
+    late = repo.add_decision(SignatureRow("R2", "test", "approval", "SRO-2", "t3", b"body",
+                                          b"s3"), seen)
+    assert late is not None and (late.kind, late.officer_id) == ("approval", "SRO-1")
+    assert [(s.kind, s.officer_id) for s in repo.signatures("R2")] == \
+        [("request", "ARO-1"), ("approval", "SRO-1")]
+    # read again, the same officer may renew their own approval (an expired one): allowed
+    renewed = SignatureRow("R2", "test", "approval", "SRO-1", "t4", b"body", b"s4")
+    assert repo.add_decision(renewed, repo.signatures("R2")) is None

@@ -50,7 +50,7 @@ def test_connect_init_status_disconnect_over_tcp_with_keyring_password(
     try:
         assert ctx.team is not None and ctx.db.backend == "postgresql"  # type: ignore[attr-defined]
         entries = ctx.db.conn().execute("SELECT action FROM audit_log ORDER BY seq").fetchall()
-        assert [e["action"] for e in entries] == ["team.init"]
+        assert [e["action"] for e in entries] == ["audit.writer.register", "team.init"]
     finally:
         ctx.close()
 

@@ -51,3 +51,19 @@ def test_missing_head_is_a_problem_and_interrupted_write_a_note() -> None:
     assert not verify_chain(rows, None).ok
     rep = verify_chain(rows, ChainHead(2, rows[1].hash))
     assert rep.ok and rep.notes
+
+
+def test_rows_after_own_head_by_other_writers_are_expected_on_a_shared_log() -> None:
+    rows = [replace(r, writer="me" if r.seq <= 2 else "other", sig="s") for r in _chain(5)]
+    rep = verify_chain(rows, ChainHead(2, rows[1].hash), signed_from=1,
+                       signature_problem=lambda r: None, own_writer="me")
+    assert rep.ok
+    assert rep.notes == ["3 row(s) after this workstation's last record were written by the "
+                         "log's other registered writers."]
+    # one of them by this writer: an interrupted write of its own, noted as before
+    rows[3] = replace(rows[3], writer="me")
+    rep = verify_chain(rows, ChainHead(2, rows[1].hash), signed_from=1,
+                       signature_problem=lambda r: None, own_writer="me")
+    assert rep.ok and any("1 row(s) after the recorded head, signed by this" in n
+                          for n in rep.notes) and any("2 row(s) after this" in n
+                                                      for n in rep.notes)

@@ -80,6 +80,24 @@ class ApprovalsRepo:
         with self.db.transaction() as c:
             self._add_sig(c, s)
 
+    def add_decision(self, s: SignatureRow, seen: list[SignatureRow]) -> SignatureRow | None:
+        """An approval or rejection, added only if no other decision was added since the
+        request was read (`seen`, its signatures then): the check and the insert are one write
+        transaction (the store's write lock), so two officers deciding at once, on one
+        workstation or two, count once. Returns None when added, else the decision that came
+        in between."""
+        known = {(x.kind, x.officer_id, x.signed_at) for x in seen}
+        with self.db.transaction() as c:
+            for r in c.execute(
+                    "SELECT * FROM approval_signatures WHERE request_id=? AND environment=? "
+                    "AND kind IN ('approval', 'rejection') ORDER BY signed_at",
+                    (s.request_id, self.env)).fetchall():
+                now = _sig(r)
+                if (now.kind, now.officer_id, now.signed_at) not in known:
+                    return now
+            self._add_sig(c, s)
+        return None
+
     def get(self, request_id: str) -> RequestRow | None:
         r = self.db.conn().execute(
             "SELECT * FROM approval_requests WHERE environment=? AND upper(request_id)=upper(?)",

@@ -75,6 +75,12 @@ class AuditWrite:
     def writer(self, writer_id: str) -> WriterRow | None:
         return _writer(self._c, writer_id)
 
+    def first_signed(self) -> StoredRow | None:
+        """The log's first row that carries a writer signature (where signing started)."""
+        r = self._c.execute("SELECT * FROM audit_log WHERE sig <> '' ORDER BY seq "
+                            "LIMIT 1").fetchone()
+        return _row(r) if r else None
+
     def append(self, row: StoredRow) -> None:
         self._c.execute(
             "INSERT INTO audit_log(seq,ts,environment,actor,action,details,artifacts,"
@@ -127,3 +133,10 @@ class AuditRepo:
 
     def writer(self, writer_id: str) -> WriterRow | None:
         return _writer(self.db.conn(), writer_id)
+
+    def writers(self) -> list[WriterRow]:
+        """Every registered writer, in the order they registered."""
+        return [WriterRow(r["writer_id"], bytes(r["public_key"]), r["installation_id"],
+                          r["environment"], r["registered"])
+                for r in self.db.conn().execute(
+                    "SELECT * FROM audit_writers ORDER BY registered, writer_id")]

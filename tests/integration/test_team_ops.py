@@ -1,0 +1,160 @@
+"""Team store operations (issue 16) on a real PostgreSQL server: moving a workstation's own
+database into an empty team store and writing a local copy of one (`smki team
+migrate-from-local`, `smki team export`)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.support.postgres import PostgresServer
+
+PARTY = ("party", "set", "--name", "Acme Energy Ltd", "--party-id", "ACME",
+         "--party-type", "import-supplier", "--eui-range",
+         "90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF")
+
+
+def _local_work(cli_run, root: Path | None = None, party: tuple[str, ...] = PARTY) -> None:  # type: ignore[no-untyped-def]
+    assert cli_run(*party, root=root).code == 0
+    for label in ("one", "two"):
+        r = cli_run("key", "generate", "--usage", "signing", "--label", label, root=root)
+        assert r.code == 0, r.err
+    r = cli_run("credential", "request", "--purpose", "web-service", "--organisation",
+                "Acme Energy Ltd", "--role", "02", "--system-name", "acme-1", root=root)
+    assert r.code == 0, r.err
+
+
+def _sqlite_counts(path: Path) -> dict[str, int]:
+    con = sqlite3.connect(path)
+    try:
+        names = [r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+        return {n: con.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
+    finally:
+        con.close()
+
+
+def _pg_count(server: PostgresServer, db: str, table: str, where: str = "") -> int:
+    with server.admin(db) as c:
+        row = c.execute(f'SELECT COUNT(*) FROM "{table}" {where}').fetchone()
+        assert row is not None
+        return int(str(row[0]))
+
+
+def test_migrate_from_local_copies_everything_once_and_refuses_a_second_time(
+        cli_run, data_root: Path, postgres_server: PostgresServer) -> None:
+    _local_work(cli_run)
+    local = _sqlite_counts(data_root / "test" / "smki.sqlite3")
+    assert local["keys"] >= 2 and local["portal_credentials"] == 1
+    name = postgres_server.create_database()
+    try:
+        assert cli_run("team", "connect", postgres_server.socket_url(name)).code == 0
+        assert cli_run("team", "init").code == 0
+        r = cli_run("team", "migrate-from-local", "--json")
+        assert r.code == 0, r.err
+        got = r.json()
+        assert got["party_id"] == "ACME"
+        assert got["tables"]["keys"] == local["keys"] and got["rows"] == sum(got["tables"].values())
+        # the local log stays here: it is anchored in this workstation's keyring
+        # (with the record of the connect, written there)
+        assert got["kept_local"]["audit_log"] == local["audit_log"] + 1
+        for table in ("keys", "portal_credentials", "party_profile", "trust_anchors",
+                      "portal_endpoints"):
+            if table in local:
+                assert _pg_count(postgres_server, name, table) == local[table], table
+                assert got["tables"][table] == local[table]
+        # this workstation's own settings did not travel
+        assert _pg_count(postgres_server, name, "settings",
+                         "WHERE name = 'installation_id'") == 0
+        # audited in the team's log, after the init
+        r = cli_run("audit", "list", "--json")
+        assert r.code == 0, r.err
+        actions = [e["action"] for e in r.json()["entries"]]
+        assert "team.migrate_from_local" in actions, actions
+        # ids continue after the copied ones: a new request and key are stored
+        assert cli_run("key", "generate", "--usage", "signing", "--label", "three").code == 0
+        r = cli_run("credential", "request", "--purpose", "web-service", "--organisation",
+                    "Acme Energy Ltd", "--role", "02", "--system-name", "acme-2")
+        assert r.code == 0, r.err
+        before = _pg_count(postgres_server, name, "keys")
+        assert before > local["keys"]
+        assert _pg_count(postgres_server, name, "portal_credentials") == 2
+        # a second move is refused: the store is not empty; nothing changes
+        r = cli_run("team", "migrate-from-local")
+        assert r.code == 1 and "not empty" in r.err and f"keys ({before})" in r.err, r.err
+        assert _pg_count(postgres_server, name, "keys") == before
+    finally:
+        postgres_server.drop_database(name)
+
+
+def test_migrate_refuses_another_party_and_the_other_environment(
+        cli_run, data_root: Path, tmp_path: Path, postgres_server: PostgresServer) -> None:
+    _local_work(cli_run)
+    name = postgres_server.create_database()
+    try:
+        assert cli_run("team", "connect", postgres_server.socket_url(name)).code == 0
+        assert cli_run("team", "init").code == 0  # the store is ACME's
+        other = tmp_path / "other-workstation"
+        other.mkdir()
+        _local_work(cli_run, other, party=(*PARTY[:4], "--party-id", "OTHR", *PARTY[6:]))
+        r = cli_run("team", "connect", postgres_server.socket_url(name), root=other)
+        assert r.code == 0, r.err
+        r = cli_run("team", "migrate-from-local", root=other)
+        assert r.code == 1 and "ACME" in r.err and "OTHR" in r.err, r.err
+        assert _pg_count(postgres_server, name, "keys") == 0
+        # a Live workstation linked to the Test store by hand is refused, naming both
+        from smki_desktop.store import team_link
+
+        link = team_link.load(data_root / "test")
+        assert link is not None
+        (data_root / "live").mkdir(exist_ok=True)
+        team_link.save(data_root / "live", link)
+        (data_root / "live" / "smki.sqlite3").touch()
+        r = cli_run("team", "migrate-from-local", env="live")
+        assert r.code == 1 and "test" in r.err and "live" in r.err, r.err
+        assert _pg_count(postgres_server, name, "keys") == 0
+        # not linked at all: refused
+        r = cli_run("team", "migrate-from-local", root=tmp_path / "nobody")
+        assert r.code == 1 and "not connected" in r.err
+    finally:
+        postgres_server.drop_database(name)
+
+
+def test_export_writes_an_atomic_sqlite_copy_and_never_overwrites_unasked(
+        cli_run, data_root: Path, tmp_path: Path, postgres_server: PostgresServer) -> None:
+    _local_work(cli_run)
+    name = postgres_server.create_database()
+    try:
+        assert cli_run("team", "connect", postgres_server.socket_url(name)).code == 0
+        assert cli_run("team", "init").code == 0
+        assert cli_run("team", "migrate-from-local").code == 0
+        out = tmp_path / "exports" / "team-copy.sqlite3"
+        r = cli_run("team", "export", "--out", str(out), "--json")
+        assert r.code == 0, r.err
+        got = r.json()
+        assert got["out"] == str(out)
+        counts = _sqlite_counts(out)
+        for table in ("keys", "portal_credentials", "party_profile", "audit_log", "settings"):
+            # the export's own audit record is written after the copy
+            after = 1 if table == "audit_log" else 0
+            assert counts[table] == _pg_count(postgres_server, name, table) - after, table
+            assert counts[table] == got["tables"][table], table
+        # the team's log came too (init and move; the export's own record is written after)
+        assert got["tables"]["audit_log"] >= 2
+        assert not [p for p in out.parent.iterdir() if p.name != out.name]  # no part files
+        data = out.read_bytes()
+        r = cli_run("team", "export", "--out", str(out))
+        assert r.code == 1 and "already exists" in r.err
+        assert out.read_bytes() == data
+        r = cli_run("team", "export", "--out", str(out), "--overwrite", "--json")
+        assert r.code == 0, r.err
+        assert _sqlite_counts(out)["audit_log"] == got["tables"]["audit_log"] + 1
+        # bad input: no --out
+        assert cli_run("team", "export").code == 2
+        # not linked: refused
+        r = cli_run("team", "export", "--out", str(tmp_path / "x.sqlite3"),
+                    root=tmp_path / "nobody")
+        assert r.code == 1 and "not connected" in r.err
+        assert not (tmp_path / "x.sqlite3").exists()
+    finally:
+        postgres_server.drop_database(name)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import EnvironmentMismatch, Refusal
+from smki_desktop.core.errors import EnvironmentMismatch, Refusal, StoreUnreachable
 from smki_desktop.core.ports import Clock, SystemClock
 from smki_desktop.core.team_url import parse_team_url
 from smki_desktop.keystores.secrets import OsSecrets
@@ -276,6 +276,19 @@ def export(env: Environment, out: Path, data_root: Path | None = None, *,
     finally:
         ctx.close()
     return MoveReport(link.address.display, copied.tables, copied.rows, out=str(out))
+
+
+def store_reachable(ctx: AppContext) -> str:
+    """'' when this context's store answers (always, for a workstation's own database); else
+    why the team store cannot be reached. One round trip: the window asks it every few seconds
+    while linked, to say on every page that changes are refused until the store returns."""
+    if ctx.team is None:
+        return ""
+    try:
+        ctx.db.ping()
+    except StoreUnreachable as exc:
+        return exc.message
+    return ""
 
 
 def _require_link(env: Environment, env_dir: Path) -> TeamLink:

@@ -30,6 +30,7 @@ from psycopg.adapt import Loader
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection as SaConnection
 
+from smki_desktop.core.errors import StoreUnreachable
 from smki_desktop.store.db import StoreError, schema_modules, statements
 from smki_desktop.store.pg_sql import translate_ddl, translate_query
 
@@ -47,6 +48,10 @@ class PgIntegrityError(StoreError, sqlite3.IntegrityError):
 
 class PgOperationalError(StoreError, sqlite3.OperationalError):
     """The team store cannot be reached, or a table the statement needs is not there."""
+
+
+class PgUnreachableError(PgOperationalError, StoreUnreachable):
+    """The team store's server cannot be reached, or the connection to it was lost."""
 
 
 class _NumericLoader(Loader):
@@ -198,8 +203,9 @@ class PgDatabase:
             return PgOperationalError(f"The team store ({self.where}) has no such table or "
                                       f"column: {cause}")
         if isinstance(orig, psycopg.OperationalError) or exc.connection_invalidated:
-            return PgOperationalError(f"The team store ({self.where}) cannot be reached: "
-                                      f"{cause}. Nothing was saved.")
+            return PgUnreachableError(f"The team store ({self.where}) cannot be reached: "
+                                      f"{cause}. Changes are refused until it returns; "
+                                      "nothing was saved.")
         return PgStoreError(f"The team store ({self.where}) failed: {cause}")
 
     def conn(self) -> Connection:
@@ -244,6 +250,11 @@ class PgDatabase:
             c._raw.exec_driver_sql("ROLLBACK")
         except sa_exc.DBAPIError:
             pass  # the connection is gone: the server rolled back by itself
+
+    def ping(self) -> None:
+        """One round trip to the server: `PgUnreachableError` when it cannot be reached (a
+        lost connection is dropped, so that the next call connects afresh)."""
+        self.conn().execute("SELECT 1")
 
     def applied(self) -> dict[str, int]:
         try:

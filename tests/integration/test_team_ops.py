@@ -1,13 +1,35 @@
 """Team store operations (issue 16) on a real PostgreSQL server: moving a workstation's own
 database into an empty team store and writing a local copy of one (`smki team
-migrate-from-local`, `smki team export`)."""
+migrate-from-local`, `smki team export`); partitions (the server stopped mid-way: every change
+refused with a clear message, work resumed when it returns, the outbox neither losing nor
+doubling a request)."""
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from smki_desktop.core.errors import StoreUnreachable
+from smki_desktop.services import team as team_svc
 from tests.support.postgres import PostgresServer
+
+ON_POSTGRES = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+
+
+@contextlib.contextmanager
+def server_down(server: PostgresServer) -> Iterator[None]:
+    """The server stopped (its data kept) for the block, and started again whatever happens."""
+    server.pause()
+    try:
+        yield
+    finally:
+        if not server.running():
+            server.resume()
 
 PARTY = ("party", "set", "--name", "Acme Energy Ltd", "--party-id", "ACME",
          "--party-type", "import-supplier", "--eui-range",
@@ -158,3 +180,63 @@ def test_export_writes_an_atomic_sqlite_copy_and_never_overwrites_unasked(
         assert not (tmp_path / "x.sqlite3").exists()
     finally:
         postgres_server.drop_database(name)
+
+
+@ON_POSTGRES
+def test_unreachable_store_refuses_changes_clearly_and_work_resumes(
+        ctx, cli_run, postgres_server: PostgresServer) -> None:  # type: ignore[no-untyped-def]
+    ctx.set_setting("team.ops.check", "before")
+    assert team_svc.store_reachable(ctx) == ""
+    assert ctx.team is not None
+    with server_down(postgres_server):
+        reason = team_svc.store_reachable(ctx)
+        assert "cannot be reached" in reason and "refused until it returns" in reason, reason
+        # a change on the open context: refused with the store layer's typed error
+        with pytest.raises(StoreUnreachable) as err:
+            ctx.set_setting("team.ops.check", "during")
+        assert "team store" in err.value.message and "nothing was saved" in err.value.message
+        # a new command: refused at opening, exit 1, naming the store
+        r = cli_run("key", "generate", "--usage", "signing", "--label", "k")
+        assert r.code == 1 and "cannot be reached" in r.err, r.err
+        r = cli_run("team", "status", "--json")
+        assert r.code == 1 and r.json()["reachable"] is False
+    # back: the same context reconnects and the change goes through
+    assert team_svc.store_reachable(ctx) == ""
+    assert ctx.setting("team.ops.check") == "before"  # nothing half-written meanwhile
+    ctx.set_setting("team.ops.check", "after")
+    assert ctx.setting("team.ops.check") == "after"
+    r = cli_run("key", "generate", "--usage", "signing", "--label", "k")
+    assert r.code == 0, r.err
+
+
+@ON_POSTGRES
+@pytest.mark.slow
+def test_outbox_loses_nothing_and_sends_nothing_twice_across_a_partition(
+        ctx, cli_run, postgres_server: PostgresServer) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.services import portal, simulator_control
+    from tests.integration.portal_helpers import device_csrs, enrolled, submissions
+
+    info = enrolled(ctx)
+    try:
+        refs = [portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB123456789200 + i)).ref
+                for i in range(3)]
+        before = {s["client_ref"] for s in submissions(info)["submissions"]}
+        with server_down(postgres_server):
+            r = cli_run("portal", "send")
+            assert r.code == 1 and "cannot be reached" in r.err, r.err
+            with pytest.raises(StoreUnreachable):
+                portal.send_pending(ctx)
+            # the simulator saw nothing of them
+            assert not {s["client_ref"] for s in submissions(info)["submissions"]} & set(refs)
+        r = cli_run("portal", "send", "--json")
+        assert r.code == 0, r.err
+        r = cli_run("portal", "send", "--json")  # again: nothing is sent twice
+        assert r.code == 0, r.err
+        sent = [s["client_ref"] for s in submissions(info)["submissions"]
+                if s["client_ref"] in refs and s["client_ref"] not in before]
+        assert collections.Counter(sent) == {ref: 1 for ref in refs}
+        for ref in refs:
+            item = portal.outbox(ctx).get(ref)
+            assert item.state == "submitted" and item.attempts == 1, (ref, item.state)
+    finally:
+        simulator_control.stop(ctx)

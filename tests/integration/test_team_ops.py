@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import os
 import sqlite3
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -238,5 +243,105 @@ def test_outbox_loses_nothing_and_sends_nothing_twice_across_a_partition(
         for ref in refs:
             item = portal.outbox(ctx).get(ref)
             assert item.state == "submitted" and item.attempts == 1, (ref, item.state)
+    finally:
+        simulator_control.stop(ctx)
+
+
+def _sender(data_root: Path, *extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "smki_desktop.cli", "--data-dir", str(data_root), "--json",
+         "portal", "send", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=dict(os.environ))
+
+
+def _wait(what: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not what():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+def _new_at_simulator(info: Any, refs: list[str]) -> collections.Counter[str]:
+    from tests.integration.portal_helpers import submissions
+
+    return collections.Counter(s["client_ref"] for s in submissions(info)["submissions"]
+                               if s["client_ref"] in refs and s["outcome"] == "new")
+
+
+@ON_POSTGRES
+@pytest.mark.slow
+def test_kill_9_mid_transaction_and_mid_send_and_a_server_restart_lose_and_double_nothing(
+        ctx, data_root: Path, postgres_server: PostgresServer) -> None:  # type: ignore[no-untyped-def]
+    """A sender killed inside its claim transaction, a sender killed while the DCC answers,
+    and the PostgreSQL server restarted while a sender waits for an answer: after a re-run
+    every request is at the simulator exactly once (its own log of new submissions and its
+    batches), and every outbox item is submitted."""
+    from smki_desktop.core import ws_xml as W
+    from smki_desktop.services import portal, simulator_control
+    from tests.integration.portal_helpers import device_csrs, enrolled, submissions
+
+    info = enrolled(ctx)
+    dbname = str(ctx.db.url.database)  # type: ignore[attr-defined]
+    try:
+        refs = [portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB123456789300 + i)).ref
+                for i in range(4)]
+
+        # 1. killed inside a transaction: the test holds the outbox rows, the sender's claim
+        #    (BEGIN, the store's write lock, UPDATE) waits on them, and is killed there
+        with postgres_server.admin(dbname) as admin:
+            admin.execute("BEGIN")
+            admin.execute("SELECT ref FROM portal_outbox FOR UPDATE")
+            proc = _sender(data_root)
+
+            def claim_waits() -> bool:
+                row = postgres_server.admin(dbname).execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND "
+                    "wait_event_type = 'Lock' AND state = 'active'", (dbname,)).fetchone()
+                return row is not None and int(str(row[0])) >= 1
+
+            _wait(claim_waits)
+            proc.kill()
+            proc.wait(30)
+            admin.execute("ROLLBACK")
+        _wait(lambda: not claim_waits(), 30)
+        assert all(portal.outbox(ctx).get(r).attempts == 0 for r in refs)  # rolled back
+        assert not _new_at_simulator(info, refs)
+
+        # 2. killed while the DCC answers: the first batch is taken and committed there, its
+        #    answer delayed; the sender dies before it can mark the item
+        simulator_control.control(info, "/_control/faults", {
+            "kind": "delay-after", "count": 1, "seconds": 30, "path": W.BATCH_SUBMIT_PATH})
+        proc = _sender(data_root)
+        _wait(lambda: sum(_new_at_simulator(info, refs).values()) == 1)
+        proc.kill()
+        proc.wait(30)
+        first = next(iter(_new_at_simulator(info, refs)))
+        item = portal.outbox(ctx).get(first)
+        assert item.state == "queued" and item.attempts == 1  # claimed, leased, not marked
+        simulator_control.control(info, "/_control/faults", {"clear": True})
+
+        # 3. the server crashes and restarts while a sender waits for the DCC's answer: its
+        #    connection is gone, the next transaction opens on a new one and marks what was
+        #    sent (`--force` also takes the leased item of the killed sender)
+        simulator_control.control(info, "/_control/faults", {
+            "kind": "delay-after", "count": 1, "seconds": 10, "path": W.BATCH_SUBMIT_PATH})
+        seen = len(submissions(info)["submissions"])
+        proc = _sender(data_root, "--force")
+        _wait(lambda: len(submissions(info)["submissions"]) > seen)
+        postgres_server.restart("immediate")
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+        simulator_control.control(info, "/_control/faults", {"clear": True})
+
+        # a re-run: nothing is left to send, nothing goes twice
+        proc = _sender(data_root, "--force")
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+        assert _new_at_simulator(info, refs) == {r: 1 for r in refs}
+        batches = collections.Counter(b["client_ref"] for b in submissions(info)["batches"]
+                                      if b["client_ref"] in refs)
+        assert batches == {r: 1 for r in refs}
+        for r in refs:
+            assert portal.outbox(ctx).get(r).state == "submitted", r
     finally:
         simulator_control.stop(ctx)

@@ -113,9 +113,11 @@ class PostgresServer:
                               check=False)
         return r.returncode == 0
 
-    def restart(self) -> None:
-        self._as_postgres(str(BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
-                          "restart")
+    def restart(self, mode: str = "fast") -> None:
+        """Stop and start again (`pg_ctl restart` would hand the server our output pipe, as
+        it has no log file of its own: `run` would wait for the server to end)."""
+        self.pause(mode)
+        self.resume()
 
     def stop(self) -> None:
         if self.started:

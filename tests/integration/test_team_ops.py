@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -329,7 +330,7 @@ def test_kill_9_mid_transaction_and_mid_send_and_a_server_restart_lose_and_doubl
         proc = _sender(data_root, "--force")
         _wait(lambda: len(submissions(info)["submissions"]) > seen)
         postgres_server.restart("immediate")
-        out, err = proc.communicate(timeout=120)
+        _out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()
         simulator_control.control(info, "/_control/faults", {"clear": True})
 
@@ -337,6 +338,7 @@ def test_kill_9_mid_transaction_and_mid_send_and_a_server_restart_lose_and_doubl
         proc = _sender(data_root, "--force")
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()
+        assert json.loads(out)["sent"] == []  # the restarted sender had marked everything
         assert _new_at_simulator(info, refs) == {r: 1 for r in refs}
         batches = collections.Counter(b["client_ref"] for b in submissions(info)["batches"]
                                       if b["client_ref"] in refs)

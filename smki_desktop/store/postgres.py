@@ -149,6 +149,10 @@ class Connection:
         return self._run(translate_query(sql), rows)
 
     def _run(self, sql: str, params: Any) -> Cursor:
+        if self._raw.invalidated and not self.in_transaction:
+            # an earlier statement found the session dropped: SQLAlchemy would refuse this one
+            # with its own PendingRollbackError (not a StoreError); start on a new session
+            self._raw = self._store.fresh_raw(self)
         try:
             return self._once(sql, params)
         except sa_exc.DBAPIError as exc:

@@ -37,6 +37,12 @@ class EnvironmentMismatch(Refusal):
     """An artifact of one environment was offered to the other."""
 
 
+class StoreUnreachable(SmkiError):
+    """The shared team store cannot be reached (server down, network cut): every change is
+    refused until it returns, nothing is split between a local and a shared store. Raised by
+    the store layer; the faces say so (the window's banner, the CLI's exit 1)."""
+
+
 class NotFound(SmkiError):
     """A named thing (key, certificate, request) does not exist here."""
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import StoreUnreachable
 from smki_desktop.core.party import OfficerProfile
 from smki_desktop.gui import help_texts, style, texts
 from smki_desktop.gui.accessibility import name_controls
@@ -40,7 +41,8 @@ from smki_desktop.gui.qt import (
     QWidget,
     isValid,
 )
-from smki_desktop.gui.services import GuiServices
+from smki_desktop.gui.services import CHANGES, GuiServices
+from smki_desktop.gui.store_banner import PROBE_NAME, StoreBanner
 from smki_desktop.gui.tables import UiState, fit_columns
 from smki_desktop.services import environment_switch, simulator_control, welcome
 from smki_desktop.services.context import AppContext, open_context
@@ -234,6 +236,8 @@ class MainWindow(QMainWindow):
         shown and whenever a job ends, so a profile change shows at once)."""
         if self.ctx is None:
             return
+        if getattr(self, "store_banner", None) is not None and self.store_banner.unreachable:
+            return  # what it showed stays; the store is not asked on the GUI thread now
         try:
             officer = self.ctx.officer()
         except Exception:  # the status bar must never break the window
@@ -322,6 +326,9 @@ class MainWindow(QMainWindow):
         outer.setSpacing(0)
         self.banner = Banner(self.env)
         outer.addWidget(self.banner)
+        # hidden unless the linked team store cannot be reached: one place for every page
+        self.store_banner = StoreBanner(self.services, self._store_returned)
+        outer.addWidget(self.store_banner)
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
         self.sidebar = QListWidget()
@@ -426,6 +433,8 @@ class MainWindow(QMainWindow):
         if callable(refresh):
             try:
                 refresh()
+            except StoreUnreachable as exc:  # the banner says it; what is shown stays
+                self.store_unreachable(exc.message)
             except Exception as exc:
                 self.show_error("Could not refresh the page", exc)
         self.update_badges()
@@ -451,6 +460,8 @@ class MainWindow(QMainWindow):
             if changes & shows and callable(refresh):
                 try:
                     refresh()
+                except StoreUnreachable as exc:  # the banner says it; what is shown stays
+                    self.store_unreachable(exc.message)
                 except Exception as exc:
                     self.show_error(f"Could not refresh the {self.entries[row].title} page", exc)
         if changes & {"officers", "profile"}:
@@ -467,12 +478,23 @@ class MainWindow(QMainWindow):
 
     # -- feedback ---------------------------------------------------------------------------
     def _on_busy(self, busy: bool, name: str) -> None:
+        if name == PROBE_NAME:
+            return
         self.job_label.setText(f"Working: {name}…" if busy else "")
         if not busy:
             self.refresh_status()
 
+    def _store_returned(self) -> None:
+        self.pages_changed(CHANGES, None)
+
+    def store_unreachable(self, reason: str) -> None:
+        self.store_banner.lost(reason)
+        self.statusBar().showMessage(reason, 15000)
+
     def show_error(self, title: str, exc: BaseException | str) -> None:
         message = texts.error_text(exc)
+        if isinstance(exc, StoreUnreachable):
+            self.store_banner.lost(message)
         self.statusBar().showMessage(f"{title}: {message}", 15000)
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
         box.setObjectName("errorBox")

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from smki_desktop.core.errors import Cancelled
+from smki_desktop.core.errors import Cancelled, StoreUnreachable
 from smki_desktop.gui.jobs import Job
 from smki_desktop.gui.qt import Qt, QWidget, isValid
 from smki_desktop.gui.services import GuiServices
@@ -144,6 +144,10 @@ class PageOp:
         try:
             if self._on_success is not None:
                 self._on_success(result)
+        except StoreUnreachable as exc:
+            # the page read the store on the GUI thread as the job ended, and the team store
+            # had gone: the banner says so; what the page showed stays
+            self.services.unreachable(exc)
         finally:
             self._notify()
 
@@ -162,6 +166,8 @@ class PageOp:
             elif self._on_failure is not None:
                 self._on_failure(error_text(exc), exc)
             elif self._background:
+                if isinstance(exc, StoreUnreachable):
+                    self.services.unreachable(exc)
                 self.services.status(f"{self.name}: {error_text(exc)}")
             else:
                 self.services.error(self._error_title, exc)

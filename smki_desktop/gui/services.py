@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from smki_desktop.core.errors import StoreUnreachable
 from smki_desktop.gui.jobs import JobRunner
 from smki_desktop.gui.qt import QStatusBar, QWidget
 from smki_desktop.services.context import AppContext
@@ -37,6 +38,8 @@ class Window(Protocol):
 
     def pages_changed(self, changes: frozenset[str], origin: QWidget | None) -> None: ...
 
+    def store_unreachable(self, reason: str) -> None: ...
+
 
 @dataclass
 class GuiServices:
@@ -51,6 +54,11 @@ class GuiServices:
 
     def error(self, title: str, exc: BaseException | str) -> None:
         self.window.show_error(title, exc)
+
+    def unreachable(self, exc: StoreUnreachable) -> None:
+        """The team store did not answer a read nobody asked for: the window's banner says so
+        (no box; a change the officer asked for is refused in a box by `error`)."""
+        self.window.store_unreachable(exc.message)
 
     def changed(self, changes: Iterable[str], origin: QWidget | None = None) -> None:
         """Say that an operation changed these kinds of thing (see CHANGES): the window

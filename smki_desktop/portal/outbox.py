@@ -67,6 +67,15 @@ class OutboxItem(OutboxRow):
         return "nothing: complete"
 
 
+def queue_in(c: Any, ref: str, env: Environment, kind: str, payload: bytes,
+             meta: dict[str, Any], now: datetime) -> None:
+    """Store a new queued request inside the caller's transaction `c`, so that it is written
+    with the rows it belongs to or not at all."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown outbox kind {kind!r}")
+    outbox_repo.insert(c, ref, env.value, kind, payload, meta, "queued", now.isoformat())
+
+
 def _item(r: OutboxRow) -> OutboxItem:
     return OutboxItem(**{f.name: getattr(r, f.name) for f in dataclasses.fields(OutboxRow)})
 

@@ -42,7 +42,7 @@ from smki_desktop.portal.offline import (
     write_answer_bundle,
     write_request_bundle,
 )
-from smki_desktop.portal.outbox import Outbox, new_ref
+from smki_desktop.portal.outbox import Outbox, new_ref, queue_in
 from smki_desktop.portal.outbox import OutboxItem as OutboxItem  # the faces read queue rows as this
 from smki_desktop.portal.upload import org_paste_text
 from smki_desktop.portal.ws_client import WsPortal, check_batch_answer
@@ -187,16 +187,45 @@ def _browser_portal_check(ctx: AppContext, ob: Outbox, item: OutboxItem) -> bool
     return True
 
 
+@dataclass(frozen=True)
+class BatchRequest:
+    """A Device CSR batch request made ready to queue: `insert(c)` stores it inside the
+    caller's transaction, with the rows it belongs to; `queued(ctx)` audits it afterwards."""
+
+    ref: str
+    payload: bytes
+    meta: dict[str, Any]
+    environment: Environment
+    now: datetime
+
+    def insert(self, c: Any) -> None:
+        queue_in(c, self.ref, self.environment, "device-batch", self.payload, self.meta,
+                 self.now)
+
+    def queued(self, ctx: AppContext) -> OutboxItem:
+        ctx.audit.record("portal.submit", {"kind": "device-batch", "ref": self.ref,
+                                           "count": self.meta["count"]},
+                         {"batch": self.payload})
+        return outbox(ctx).get(self.ref)
+
+
+def device_batch_request(ctx: AppContext, csrs: list[tuple[str, bytes]],
+                         meta: dict[str, Any] | None = None) -> BatchRequest:
+    """A Device CSR batch (DeviceCSR ID, DER) for the web service, built and checked, not yet
+    stored."""
+    ref = new_ref("device-batch")
+    payload = W.SubmitCSRBatch(ref, tuple(csrs)).build()  # validates ids and sizes
+    return BatchRequest(ref, payload, dict(meta or {}, count=len(csrs)), ctx.env,
+                        ctx.clock.now())
+
+
 def enqueue_device_batch(ctx: AppContext, csrs: list[tuple[str, bytes]],
                          meta: dict[str, Any] | None = None) -> OutboxItem:
     """Store a Device CSR batch (DeviceCSR ID, DER) for the web service; issue 5 calls this."""
-    ob = outbox(ctx)
-    ref = new_ref("device-batch")
-    payload = W.SubmitCSRBatch(ref, tuple(csrs)).build()  # validates ids and sizes
-    item = ob.add("device-batch", payload, dict(meta or {}, count=len(csrs)), ref=ref)
-    ctx.audit.record("portal.submit", {"kind": "device-batch", "ref": ref, "count": len(csrs)},
-                     {"batch": payload})
-    return item
+    req = device_batch_request(ctx, csrs, meta)
+    with ctx.db.transaction() as c:
+        req.insert(c)
+    return req.queued(ctx)
 
 
 def enqueue_adhoc(ctx: AppContext, csr: bytes, meta: dict[str, Any] | None = None

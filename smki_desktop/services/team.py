@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import EnvironmentMismatch, Refusal
+from smki_desktop.core.errors import EnvironmentMismatch, Refusal, StoreUnreachable
 from smki_desktop.core.ports import Clock, SystemClock
 from smki_desktop.core.team_url import parse_team_url
 from smki_desktop.keystores.secrets import OsSecrets
@@ -29,7 +29,8 @@ from smki_desktop.services.context import (
     default_data_root,
     open_context,
 )
-from smki_desktop.store import team_link
+from smki_desktop.store import team_copy, team_link
+from smki_desktop.store.atomic import atomic_output, check_output
 from smki_desktop.store.db import StoreError
 from smki_desktop.store.repos import team as team_repo
 from smki_desktop.store.team_link import TeamLink
@@ -174,6 +175,120 @@ def disconnect(env: Environment, data_root: Path | None = None, *,
     finally:
         ctx.close()
     return TeamStatus(connected=False)
+
+
+@dataclass
+class MoveReport:
+    """What `migrate_from_local` or `export` copied: rows per table, and for a move in the rows
+    that stayed on the workstation (its own audit log and writer)."""
+
+    store: str
+    tables: dict[str, int]
+    rows: int
+    kept_local: dict[str, int] = field(default_factory=dict)
+    party_id: str = ""
+    out: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def migrate_from_local(env: Environment, data_root: Path | None = None, *,
+                       clock: Clock | None = None) -> MoveReport:
+    """Copy this workstation's own database (this environment) into the linked team store,
+    which must be initialised for this environment and hold nothing yet. Refused, nothing
+    copied, if the store is for the other environment, belongs to another Party (both named),
+    or holds data. One transaction; every table counted again before it commits. The move is
+    recorded in the team's audit log with the counts and the local log's length (the local log
+    stays here, anchored in this workstation's keyring)."""
+    root = data_root or default_data_root()
+    paths = EnvPaths.for_env(root, env)
+    link = _require_link(env, paths.env_dir)
+    if not paths.db_path.is_file():
+        raise Refusal(f"There is no local database to copy in {env.value} ({paths.db_path}). "
+                      "Nothing was copied.")
+    local_env = team_copy.local_environment(paths.db_path)
+    if local_env and local_env != env.value:
+        raise EnvironmentMismatch(f"The local database {paths.db_path} belongs to the "
+                                  f"{local_env} environment, not {env.value}. Nothing was "
+                                  "copied.")
+    party = team_repo.local_party_id(paths) or ""
+    store = team_link.open_store(link, password_of(link, env), paths.env_dir, migrate=False)
+    try:
+        found = team_repo.read_state(store)
+        if not found.environment:
+            raise Refusal(f"The team store {link.address.display} is not initialised: "
+                          f"initialise it for {env.value} first. Nothing was copied.")
+        if found.environment != env.value:
+            raise EnvironmentMismatch(
+                f"The team store {link.address.display} is initialised for the "
+                f"{found.environment} environment, not {env.value}. Nothing was copied.")
+        if found.party_id and party and found.party_id != party:
+            raise Refusal(f"The team store {link.address.display} belongs to Party "
+                          f"{found.party_id}, but this workstation's database belongs to Party "
+                          f"{party}. Nothing was copied.")
+        store.migrate()
+        try:
+            copied = team_copy.copy_local_into(store, paths.db_path,
+                                               party_id="" if found.party_id else party)
+        except team_copy.NotEmpty as exc:
+            raise Refusal(str(exc)) from None
+    finally:
+        store.close()
+    report = MoveReport(link.address.display, copied.tables, copied.rows, copied.kept_local,
+                        found.party_id or party)
+    ctx = open_context(env, root, clock=clock)
+    try:
+        ctx.audit.record("team.migrate_from_local", {
+            "from": str(paths.db_path), "url": link.url, "rows": report.rows,
+            "tables": report.tables, "kept_local": report.kept_local,
+            "party_id": report.party_id})
+    finally:
+        ctx.close()
+    return report
+
+
+def export(env: Environment, out: Path, data_root: Path | None = None, *,
+           overwrite: bool = False, clock: Clock | None = None) -> MoveReport:
+    """Write a local SQLite copy of the linked team store (all of it, the team's audit log
+    too, read in one snapshot) to `out`, atomically: a failure leaves no file, an existing file
+    is replaced only with `overwrite`. Audited in the team's log."""
+    root = data_root or default_data_root()
+    env_dir = _env_dir(env, root)
+    link = team_link.load(env_dir)
+    if link is None:
+        raise Refusal(f"This workstation is not connected to a team store in {env.value}: "
+                      "there is nothing to export.")
+    out = check_output(Path(out), overwrite=overwrite)
+    store = team_link.open_store(link, password_of(link, env), env_dir, migrate=False)
+    try:
+        if not team_repo.read_state(store).environment:
+            raise Refusal(f"The team store {link.address.display} is not initialised: there "
+                          "is nothing to export.")
+        with atomic_output(out, overwrite=overwrite, mode=0o600) as tmp:
+            copied = team_copy.copy_store_out(store, tmp)
+    finally:
+        store.close()
+    ctx = open_context(env, root, clock=clock)
+    try:
+        ctx.audit.record("team.export", {"out": str(out), "url": link.url,
+                                         "rows": copied.rows, "tables": copied.tables})
+    finally:
+        ctx.close()
+    return MoveReport(link.address.display, copied.tables, copied.rows, out=str(out))
+
+
+def store_reachable(ctx: AppContext) -> str:
+    """'' when this context's store answers (always, for a workstation's own database); else
+    why the team store cannot be reached. One round trip: the window asks it every few seconds
+    while linked, to say on every page that changes are refused until the store returns."""
+    if ctx.team is None:
+        return ""
+    try:
+        ctx.db.ping()
+    except StoreUnreachable as exc:
+        return exc.message
+    return ""
 
 
 def _require_link(env: Environment, env_dir: Path) -> TeamLink:

@@ -111,6 +111,10 @@ class Database:
                                  f"{explain(exc, self.path.parent)}. Nothing was saved.") \
                     from exc
 
+    def ping(self) -> None:
+        """A file on this workstation is always there to reach; opening it is the check."""
+        self.conn().execute("SELECT 1")
+
     @staticmethod
     def _rollback(c: sqlite3.Connection) -> None:
         # SQLite may already have rolled back by itself (e.g. SQLITE_FULL on COMMIT)

@@ -16,6 +16,7 @@ Semantics kept from the SQLite backend, so that repositories written for one run
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,9 +31,12 @@ from psycopg.adapt import Loader
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection as SaConnection
 
+from smki_desktop.core.errors import StoreUnreachable
 from smki_desktop.store.db import StoreError, schema_modules, statements
 from smki_desktop.store.pg_sql import translate_ddl, translate_query
 
+# statements that may run again on a new connection when the old one was found dropped
+_REPEATABLE = re.compile(r"\s*(SELECT|BEGIN)\b", re.IGNORECASE)
 # the key of the store-wide write lock (pg_advisory_xact_lock): "SMKI" in ASCII
 WRITE_LOCK_KEY = 0x534D4B49
 
@@ -47,6 +51,10 @@ class PgIntegrityError(StoreError, sqlite3.IntegrityError):
 
 class PgOperationalError(StoreError, sqlite3.OperationalError):
     """The team store cannot be reached, or a table the statement needs is not there."""
+
+
+class PgUnreachableError(PgOperationalError, StoreUnreachable):
+    """The team store's server cannot be reached, or the connection to it was lost."""
 
 
 class _NumericLoader(Loader):
@@ -124,10 +132,11 @@ class Cursor:
 class Connection:
     """One thread's connection to the team store, with the sqlite3.Connection calls we use."""
 
-    def __init__(self, store: PgDatabase, raw: SaConnection) -> None:
+    def __init__(self, store: PgDatabase, raw: SaConnection, generation: int = 0) -> None:
         self._store = store
         self._raw = raw
         self.in_transaction = False
+        self.generation = generation  # the store's count of lost servers when it was made
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
         return self._run(translate_query(sql), tuple(params) if not isinstance(params, dict)
@@ -140,17 +149,35 @@ class Connection:
         return self._run(translate_query(sql), rows)
 
     def _run(self, sql: str, params: Any) -> Cursor:
+        if self._raw.invalidated and not self.in_transaction:
+            # an earlier statement found the session dropped: SQLAlchemy would refuse this one
+            # with its own PendingRollbackError (not a StoreError); start on a new session
+            self._raw = self._store.fresh_raw(self)
         try:
-            result = self._raw.exec_driver_sql(sql, params)
-            if not result.returns_rows:
-                is_insert = sql.lstrip()[:6].upper() == "INSERT"
-                return Cursor([], result.rowcount, self if is_insert else None)
-            keys = list(result.keys())
-            names = {k.lower(): i for i, k in reversed(list(enumerate(keys)))}
-            rows = [Row(r, keys, names) for r in result.fetchall()]
-            return Cursor(rows, len(rows))
+            return self._once(sql, params)
+        except sa_exc.DBAPIError as exc:
+            # A connection the server dropped while it was idle (the server restarted) fails
+            # its next statement without running it. A read, or the BEGIN of a transaction,
+            # is safe to run again on a new connection; a write outside a transaction is not
+            # (had it reached the server?), so it is refused as it is.
+            if not (exc.connection_invalidated and not self.in_transaction
+                    and _REPEATABLE.match(sql)):
+                raise self._store.error(exc) from exc
+            self._raw = self._store.fresh_raw(self)
+        try:
+            return self._once(sql, params)
         except sa_exc.DBAPIError as exc:
             raise self._store.error(exc) from exc
+
+    def _once(self, sql: str, params: Any) -> Cursor:
+        result = self._raw.exec_driver_sql(sql, params)
+        if not result.returns_rows:
+            is_insert = sql.lstrip()[:6].upper() == "INSERT"
+            return Cursor([], result.rowcount, self if is_insert else None)
+        keys = list(result.keys())
+        names = {k.lower(): i for i, k in reversed(list(enumerate(keys)))}
+        rows = [Row(r, keys, names) for r in result.fetchall()]
+        return Cursor(rows, len(rows))
 
     def commit(self) -> None:
         """Statements outside `transaction()` are already committed (SQLite's autocommit)."""
@@ -179,6 +206,10 @@ class PgDatabase:
         self._local = threading.local()
         self._all: list[Connection] = []
         self._lock = threading.Lock()
+        # how many times a thread found the server gone: every thread's connection made
+        # before then is dropped at its next use, so that work resumes on each thread when the
+        # server returns instead of failing once more per thread on a dead socket
+        self._generation = 0
         if migrate:
             self.migrate()
 
@@ -198,22 +229,52 @@ class PgDatabase:
             return PgOperationalError(f"The team store ({self.where}) has no such table or "
                                       f"column: {cause}")
         if isinstance(orig, psycopg.OperationalError) or exc.connection_invalidated:
-            return PgOperationalError(f"The team store ({self.where}) cannot be reached: "
-                                      f"{cause}. Nothing was saved.")
+            with self._lock:
+                self._generation += 1
+            return PgUnreachableError(f"The team store ({self.where}) cannot be reached: "
+                                      f"{cause}. Changes are refused until it returns; "
+                                      "nothing was saved.")
         return PgStoreError(f"The team store ({self.where}) failed: {cause}")
 
     def conn(self) -> Connection:
         c: Connection | None = getattr(self._local, "conn", None)
-        if c is None or c._raw.invalidated or c._raw.closed:
+        if c is not None and c.in_transaction:
+            return c  # never swapped under an open transaction
+        if c is None or c._raw.invalidated or c._raw.closed or c.generation != self._generation:
+            if c is not None:
+                self._drop(c)
+            generation = self._generation
             try:
                 raw = self._engine.connect()
             except sa_exc.DBAPIError as exc:
                 raise self.error(exc) from exc
-            c = Connection(self, raw)
+            c = Connection(self, raw, generation)
             self._local.conn = c
             with self._lock:
                 self._all.append(c)
         return c
+
+    def fresh_raw(self, c: Connection) -> SaConnection:
+        """A new server connection for `c`, whose own was found dropped."""
+        try:
+            c._raw.invalidate()
+        except sa_exc.SQLAlchemyError:
+            pass
+        c.generation = self._generation
+        try:
+            return self._engine.connect()
+        except sa_exc.DBAPIError as exc:
+            raise self.error(exc) from exc
+
+    def _drop(self, c: Connection) -> None:
+        """A connection from before the server was lost: closed (its socket may be dead)."""
+        with self._lock:
+            if c in self._all:
+                self._all.remove(c)
+        try:
+            c._raw.invalidate()
+        except sa_exc.SQLAlchemyError:
+            pass
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -244,6 +305,11 @@ class PgDatabase:
             c._raw.exec_driver_sql("ROLLBACK")
         except sa_exc.DBAPIError:
             pass  # the connection is gone: the server rolled back by itself
+
+    def ping(self) -> None:
+        """One round trip to the server: `PgUnreachableError` when it cannot be reached (a
+        lost connection is dropped, so that the next call connects afresh)."""
+        self.conn().execute("SELECT 1")
 
     def applied(self) -> dict[str, int]:
         try:

@@ -55,3 +55,46 @@ def test_bad_address_is_shown_not_connected(window, qtbot, data_root: Path) -> N
     box = window.findChild(QMessageBox, "errorBox")
     assert "verify-full" in box.text()
     assert team_link.load(data_root / "test") is None
+
+
+def test_copy_in_and_export_from_settings(window, qtbot, data_root: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                          postgres_server: PostgresServer) -> None:
+    """The two moves of Settings > Team store call the same services as `smki team
+    migrate-from-local` and `smki team export`, in the background."""
+    import sqlite3
+
+    from smki_desktop.gui.settings.team import Section
+
+    name = postgres_server.create_database()
+    section = Section(window.services)
+    qtbot.addWidget(section)
+    qtbot.waitUntil(lambda: section.state.text().startswith("Not connected"), timeout=20000)
+    assert not section.migrate_button.isEnabled() and not section.export_button.isEnabled()
+    section.url.setText(postgres_server.socket_url(name))
+    section.connect_button.click()
+    qtbot.waitUntil(lambda: section.init_button.isEnabled(), timeout=30000)
+    section.init_button.click()
+    qtbot.waitUntil(lambda: section.migrate_button.isEnabled(), timeout=30000)
+
+    section.migrate_button.click()
+    qtbot.waitUntil(lambda: section.message.text().startswith("Copied"), timeout=30000)
+    with postgres_server.admin(name) as c:
+        actions = [a for (a,) in c.execute("SELECT action FROM audit_log ORDER BY seq")]
+    assert actions[-1] == "team.migrate_from_local", actions
+
+    out = tmp_path / "copy.sqlite3"
+    section.export_to(out)
+    qtbot.waitUntil(lambda: section.message.text().startswith("Wrote"), timeout=30000)
+    con = sqlite3.connect(out)
+    try:
+        logged = [a for (a,) in con.execute("SELECT action FROM audit_log ORDER BY seq")]
+    finally:
+        con.close()
+    assert logged == actions
+    # a second export to the same file without leave to replace it is refused in a box
+    from smki_desktop.gui.qt import QMessageBox
+
+    section.export_to(out)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorBox") is not None, timeout=20000)
+    assert "already exists" in window.findChild(QMessageBox, "errorBox").text()
+    postgres_server.drop_database(name)

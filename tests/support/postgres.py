@@ -5,8 +5,9 @@
 itself with `runuser -u postgres`, listening on a private unix socket and on 127.0.0.1 at a free
 port. Local socket connections are trusted; TCP connections need the password of the role
 `smki` (scram-sha-256), so `smki team connect` is tested with a real password check.
-`create_database()` gives each test its own empty database; `stop()` ends the server and removes
-the folder.
+`create_database()` gives each test its own empty database; `pause()`/`resume()` stop the
+server keeping its data and start it again (partitions, crashes); `stop()` ends the server and
+removes the folder.
 """
 
 from __future__ import annotations
@@ -62,11 +63,10 @@ class PostgresServer:
         self._as_postgres(str(BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
                           "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
                           "--no-sync")
-        opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
+        self._opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
                 f"-c unix_socket_directories={self.socket_dir} -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._as_postgres(str(BIN / "pg_ctl"), "-D", str(self.data), "-l",
-                          str(self.root / "server.log"), "-o", opts, "-w", "-t", "60", "start")
+        self._pg_start()
         self.started = True
         with self.admin() as c:
             c.execute(f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}' CREATEDB")
@@ -94,9 +94,30 @@ class PostgresServer:
         """A URL over TCP on the loopback interface (needs PASSWORD)."""
         return f"postgresql://{ROLE}@127.0.0.1:{self.port}/{dbname}"
 
-    def restart(self) -> None:
-        self._as_postgres(str(BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
-                          "restart")
+    def _pg_start(self) -> None:
+        self._as_postgres(str(BIN / "pg_ctl"), "-D", str(self.data), "-l",
+                          str(self.root / "server.log"), "-o", self._opts, "-w", "-t", "60",
+                          "start")
+
+    def pause(self, mode: str = "fast") -> None:
+        """Stop the server but keep its data (a partition, or a crash with mode "immediate"):
+        every client's connection is cut; `resume()` starts it again on the same socket and
+        port."""
+        self._as_postgres(str(BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def resume(self) -> None:
+        self._pg_start()
+
+    def running(self) -> bool:
+        r = self._as_postgres(str(BIN / "pg_ctl"), "-D", str(self.data), "status",
+                              check=False)
+        return r.returncode == 0
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop and start again (`pg_ctl restart` would hand the server our output pipe, as
+        it has no log file of its own: `run` would wait for the server to end)."""
+        self.pause(mode)
+        self.resume()
 
     def stop(self) -> None:
         if self.started:

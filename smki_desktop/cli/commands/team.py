@@ -4,6 +4,11 @@ in the OS keyring; never give it on the command line.
 
 `status --json` keys: connected, url, where, tls, reachable, initialised, environment, party_id,
 installation_id, initialised_at, schema, error. Exit 1 when linked but the store is unreachable.
+
+`migrate-from-local` copies this workstation's own database into the linked, initialised, empty
+team store; `export --out FILE [--overwrite]` writes a SQLite copy of the team store. Both
+`--json`: store, tables (rows per table), rows, kept_local, party_id, out. Exit 0 done, 1
+refused (not empty, other environment or Party, file exists), 2 bad input.
 """
 
 from __future__ import annotations
@@ -31,6 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         .set_defaults(handler=run_init)
     ps.add_parser("status", help="is the team store linked, reachable, initialised") \
         .set_defaults(handler=run_status)
+    ps.add_parser("migrate-from-local",
+                  help="copy this workstation's own database into the empty team store") \
+        .set_defaults(handler=run_migrate)
+    e = ps.add_parser("export", help="write a local SQLite copy of the team store")
+    e.add_argument("--out", required=True, metavar="FILE", help="the SQLite file to write")
+    e.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    e.set_defaults(handler=run_export)
     ps.add_parser("disconnect", help="unlink this workstation (the store is left as it is)") \
         .set_defaults(handler=run_disconnect)
 
@@ -82,4 +94,25 @@ def run_status(args: argparse.Namespace, app: CliApp) -> int:
 def run_disconnect(args: argparse.Namespace, app: CliApp) -> int:
     st = svc.disconnect(app.env, _root(args))
     app.emit(st.to_json(), "Disconnected: this workstation uses its own database again.")
+    return 0
+
+
+def _moved(r: svc.MoveReport, head: str) -> str:
+    lines = [f"{head}: {r.rows} rows in {len(r.tables)} tables"]
+    lines += [f"  {t}: {n}" for t, n in sorted(r.tables.items()) if n]
+    if r.kept_local:
+        kept = ", ".join(f"{t} ({n})" for t, n in sorted(r.kept_local.items()))
+        lines.append(f"  kept on this workstation: {kept}")
+    return "\n".join(lines)
+
+
+def run_migrate(args: argparse.Namespace, app: CliApp) -> int:
+    r = svc.migrate_from_local(app.env, _root(args))
+    app.emit(r.to_json(), _moved(r, f"Copied into the team store {r.store}"))
+    return 0
+
+
+def run_export(args: argparse.Namespace, app: CliApp) -> int:
+    r = svc.export(app.env, Path(args.out), _root(args), overwrite=args.overwrite)
+    app.emit(r.to_json(), _moved(r, f"Wrote {r.out} from the team store {r.store}"))
     return 0

@@ -6,10 +6,12 @@ which keeps it in the OS keyring; the window opens the store it is linked to at 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -72,6 +74,18 @@ class Section(QWidget):
             row.addWidget(b)
         row.addStretch(1)
         box.addLayout(row)
+        moves = QHBoxLayout()
+        self.migrate_button = QPushButton("Copy this workstation's data &in")
+        self.migrate_button.setToolTip("Copy this workstation's own database into the team "
+                                       "store, which must be initialised and empty")
+        self.export_button = QPushButton("&Export a copy…")
+        self.export_button.setToolTip("Write a local SQLite copy of the team store")
+        self.migrate_button.clicked.connect(self.migrate_in)
+        self.export_button.clicked.connect(self.choose_export)
+        moves.addWidget(self.migrate_button)
+        moves.addWidget(self.export_button)
+        moves.addStretch(1)
+        box.addLayout(moves)
         self.message = QLabel()
         self.message.setWordWrap(True)
         box.addWidget(self.message)
@@ -82,7 +96,8 @@ class Section(QWidget):
         return self.services.ctx.paths.root
 
     def _busy(self, text: str) -> None:
-        for b in (self.connect_button, self.init_button, self.disconnect_button):
+        for b in (self.connect_button, self.init_button, self.disconnect_button,
+                  self.migrate_button, self.export_button):
             b.setEnabled(False)
         self.message.setText(text)
 
@@ -91,10 +106,14 @@ class Section(QWidget):
         self.connect_button.setEnabled(not st.connected)
         self.init_button.setEnabled(st.connected and st.reachable and not st.initialised)
         self.disconnect_button.setEnabled(st.connected)
+        ready = st.connected and st.reachable and st.initialised
+        self.migrate_button.setEnabled(ready)
+        self.export_button.setEnabled(ready)
         if message:
             self.message.setText(message)
 
-    def _op(self, fn: Any, *args: Any, name: str, done: Any, failed_title: str) -> None:
+    def _op(self, fn: Any, *args: Any, name: str, done: Any, failed_title: str,
+            **kwargs: Any) -> None:
         """Run a team-store call; a failure (or a stop) is said in a box, then the state is
         read afresh so that the buttons match what is true."""
         def failed(_text: str, exc: BaseException) -> None:
@@ -106,8 +125,8 @@ class Section(QWidget):
             self.message.setText("")
             self.refresh()
 
-        PageOp(self, self.services, fn, *args, name=name).changes("settings").success(done) \
-            .failure(failed).cancelled(stopped).run()
+        PageOp(self, self.services, fn, *args, name=name, **kwargs).changes("settings") \
+            .success(done).failure(failed).cancelled(stopped).run()
 
     def refresh(self) -> None:
         def failed(_text: str, exc: BaseException) -> None:
@@ -138,3 +157,30 @@ class Section(QWidget):
         self._op(team_svc.disconnect, self.services.ctx.env, self._root(),
                  name="Disconnect from the team store", failed_title="Not disconnected",
                  done=lambda st: self._show(st, "Disconnected. " + RESTART))
+
+    def migrate_in(self) -> None:
+        self._busy("Copying this workstation's data into the team store…")
+        self._op(team_svc.migrate_from_local, self.services.ctx.env, self._root(),
+                 name="Copy this workstation's data into the team store",
+                 failed_title="Nothing copied",
+                 done=lambda r: self._moved(f"Copied {r.rows} rows in {len(r.tables)} tables "
+                                            f"into {r.store}. " + RESTART))
+
+    def choose_export(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Export a copy of the team store",
+                                              "team-store.sqlite3", "SQLite (*.sqlite3 *.db)")
+        if name:
+            # the dialog asked before replacing an existing file
+            self.export_to(Path(name), overwrite=True)
+
+    def export_to(self, out: Path, *, overwrite: bool = False) -> None:
+        self._busy("Writing a copy of the team store…")
+        self._op(team_svc.export, self.services.ctx.env, out, self._root(),
+                 overwrite=overwrite, name="Export a copy of the team store",
+                 failed_title="No copy written",
+                 done=lambda r: self._moved(f"Wrote {r.rows} rows in {len(r.tables)} tables "
+                                            f"to {r.out}."))
+
+    def _moved(self, text: str) -> None:
+        self.message.setText(text)
+        self.refresh()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -86,8 +86,10 @@ def package(ctx: AppContext, path: Path, out_dir: Path, *, batch_name: str | Non
 
 def record_batch(ctx: AppContext, batch_id: str, name: str, channel: str, status: str,
                  accepted: Sequence[batch.AcceptedCsr], *, out_dir: Path | None = None,
-                 files: Sequence[str] = (), outbox_ref: str | None = None) -> None:
-    """Record a batch and a row per accepted CSR, all with `status`, in one transaction."""
+                 files: Sequence[str] = (), outbox_ref: str | None = None,
+                 also: Callable[[Any], None] | None = None) -> None:
+    """Record a batch and a row per accepted CSR, all with `status`, in one transaction
+    (with `also(c)`, e.g. the batch's outbox request, in the same one)."""
     now = ctx.clock.now()
     iso = now.isoformat()
     new = repo.NewBatch(
@@ -98,3 +100,5 @@ def record_batch(ctx: AppContext, batch_id: str, name: str, channel: str, status
                         a.locator) for a in accepted)
     with ctx.db.transaction() as c:
         repo.insert_batch(c, new, status, rows)
+        if also is not None:
+            also(c)

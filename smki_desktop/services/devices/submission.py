@@ -50,17 +50,12 @@ def submit(ctx: AppContext, path: Path, *, progress: ProgressSink | None = None,
                       f"this source has {len(result.accepted):,} valid ones: split it.")
     batch_id = new_batch_id(ctx)
     items = [(ws_item_id(a), a.der) for a in result.accepted]
-    # our rows first (so a result can never arrive for an unknown batch), then the outbox;
-    # if queueing fails, our rows go again: nothing half-recorded
-    record_batch(ctx, batch_id, batch_id, "web-service", "pending", result.accepted)
-    try:
-        item = portal.enqueue_device_batch(ctx, items, {"device_batch_id": batch_id})
-    except BaseException:
-        with ctx.db.transaction() as c:
-            repo.delete_batch(c, batch_id)
-        raise
-    with ctx.db.transaction() as c:
-        repo.set_outbox_ref(c, batch_id, item.ref, ctx.clock.now().isoformat())
+    # our rows and the outbox request in one transaction: a result can never arrive for an
+    # unknown batch, and a process killed half-way cannot leave a batch no request will send
+    req = portal.device_batch_request(ctx, items, {"device_batch_id": batch_id})
+    record_batch(ctx, batch_id, batch_id, "web-service", "pending", result.accepted,
+                 outbox_ref=req.ref, also=req.insert)
+    item = req.queued(ctx)
     entry = ctx.audit.record(
         "devices.submit",
         {"batch_id": batch_id, "outbox_ref": item.ref, "source": str(path),

@@ -52,14 +52,20 @@ def _row(r: Any) -> OutboxRow:
                      datetime.fromisoformat(r["updated"]))
 
 
+def insert(c: Any, ref: str, env: str, kind: str, payload: bytes, meta: dict[str, Any],
+           state: str, now: str) -> None:
+    """Store a new request inside the caller's transaction `c` (with the rows it belongs to)."""
+    c.execute("INSERT INTO portal_outbox(ref, environment, kind, payload, meta, state, "
+              "created, updated) VALUES (?,?,?,?,?,?,?,?)",
+              (ref, env, kind, payload, json.dumps(meta), state, now, now))
+
+
 def add(db: Database, ref: str, env: str, kind: str, payload: bytes, meta: dict[str, Any],
         state: str, now: str) -> None:
     """Store a new request; a reference already in the outbox is refused."""
     try:
         with db.transaction() as c:
-            c.execute("INSERT INTO portal_outbox(ref, environment, kind, payload, meta, state, "
-                      "created, updated) VALUES (?,?,?,?,?,?,?,?)",
-                      (ref, env, kind, payload, json.dumps(meta), state, now, now))
+            insert(c, ref, env, kind, payload, meta, state, now)
     except sqlite3.IntegrityError:
         raise Refusal(f"Request {ref} is already in the outbox: each request has its own "
                       "reference.") from None

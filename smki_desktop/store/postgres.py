@@ -192,8 +192,10 @@ class PgDatabase:
         """A driver error as a StoreError naming the team store and the server's reason."""
         orig = exc.orig
         cause = str(orig).strip().splitlines()[0] if orig is not None else str(exc)
-        if isinstance(orig, psycopg.errors.IntegrityError):
-            return PgIntegrityError(f"The team store ({self.where}) refused the change: {cause}")
+        # a trigger's RAISE EXCEPTION is SQLite's RAISE(ABORT, ...): a constraint refusal
+        if isinstance(orig, psycopg.errors.IntegrityError | psycopg.errors.RaiseException):
+            return PgIntegrityError(f"The team store ({self.where}) refused the change: "
+                                    f"{_constraint_words(orig)}{cause}")
         if isinstance(orig, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
             return PgOperationalError(f"The team store ({self.where}) has no such table or "
                                       f"column: {cause}")
@@ -289,6 +291,26 @@ class PgDatabase:
             self._all.clear()
         self._local = threading.local()
         self._engine.dispose()
+
+
+# SQLite's words for each kind of constraint, which handlers and messages already know
+_CONSTRAINT_WORDS: tuple[tuple[type[Exception], str], ...] = (
+    (psycopg.errors.UniqueViolation, "UNIQUE"),
+    (psycopg.errors.ForeignKeyViolation, "FOREIGN KEY"),
+    (psycopg.errors.NotNullViolation, "NOT NULL"),
+    (psycopg.errors.CheckViolation, "CHECK"),
+)
+
+
+def _constraint_words(orig: Exception) -> str:
+    """'UNIQUE constraint failed: <name> - ' as SQLite begins the message, then the server's."""
+    for cls, words in _CONSTRAINT_WORDS:
+        if isinstance(orig, cls):
+            diag = getattr(orig, "diag", None)
+            name = getattr(diag, "constraint_name", None) or getattr(diag, "column_name", None)
+            return f"{words} constraint failed: {name} - " if name else \
+                f"{words} constraint failed - "
+    return ""
 
 
 def _on_connect(dbapi_conn: psycopg.Connection[Any], _record: Any) -> None:

@@ -177,7 +177,10 @@ class PgDatabase:
         )
         sa.event.listen(self._engine, "connect", _on_connect)
         self._local = threading.local()
-        self._all: list[Connection] = []
+        # each thread's connection, with its thread: a connection whose thread has ended goes
+        # back to the pool (the GUI runs each job on a thread of its own; kept, they would
+        # drain the pool in a few dozen jobs)
+        self._all: list[tuple[threading.Thread, Connection]] = []
         self._lock = threading.Lock()
         if migrate:
             self.migrate()
@@ -214,8 +217,22 @@ class PgDatabase:
             c = Connection(self, raw)
             self._local.conn = c
             with self._lock:
-                self._all.append(c)
+                self._release_ended()
+                self._all.append((threading.current_thread(), c))
         return c
+
+    def _release_ended(self) -> None:
+        """Return to the pool the connections of threads that have ended (under `_lock`)."""
+        keep = []
+        for thread, c in self._all:
+            if thread.is_alive():
+                keep.append((thread, c))
+                continue
+            try:
+                c.close()
+            except sa_exc.SQLAlchemyError:
+                pass  # a broken connection is discarded by the pool all the same
+        self._all = keep
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -283,7 +300,7 @@ class PgDatabase:
 
     def close(self) -> None:
         with self._lock:
-            for c in self._all:
+            for _thread, c in self._all:
                 try:
                     c.close()
                 except sa_exc.SQLAlchemyError:

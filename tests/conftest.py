@@ -210,8 +210,16 @@ def open_db(tmp_path: Path, backend: str, request: pytest.FixtureRequest):  # ty
             from smki_desktop.core.team_url import parse_team_url
             from smki_desktop.store.postgres import PgDatabase
 
-            url = parse_team_url(server.socket_url(str(pg["name"])))[0].driver_url()
-            db = team_link.as_database(PgDatabase(url, tmp_path / "db.sqlite"))
+            address = parse_team_url(server.socket_url(str(pg["name"])))[0]
+            # a workstation's folder of the Test environment, linked to the store as `smki
+            # team connect` leaves it (what reads "another environment's store" follows)
+            env_dir = tmp_path / "test"
+            env_dir.mkdir(exist_ok=True)
+            if team_link.load(env_dir) is None:
+                team_link.save(env_dir, team_link.TeamLink(
+                    address.text(), "open-db-" + str(pg["name"]), "2026-01-01T00:00:00+00:00"))
+            db = team_link.as_database(PgDatabase(address.driver_url(),
+                                                  env_dir / "smki.sqlite3"))
         opened.append(db)
         return db
 

@@ -15,6 +15,7 @@ import builtins
 import dataclasses
 import uuid
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -132,6 +133,12 @@ class Outbox:
         return outbox_repo.claim(self.db, self.env.value, item.ref, item.attempts,
                                  lease_until.isoformat() if lease_until else None,
                                  self.clock.now().isoformat())
+
+    def sending(self, ref: str) -> AbstractContextManager[bool]:
+        """Hold `ref` for sending while the block runs (True: this sender has it). On a team
+        store the hold ends with the sender's connection, so a killed sender's request is due
+        again at once; on SQLite the data folder's send lock does that."""
+        return outbox_repo.sending(self.db, self.env.value, ref)
 
     def note_attempt(self, ref: str) -> None:
         outbox_repo.note_attempt(self.db, ref)

@@ -18,6 +18,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Refusal
 from smki_desktop.core.party import OfficerProfile, PartyProfile
 from smki_desktop.core.ports import Clock, PassphraseProvider, SystemClock
+from smki_desktop.keystores.errors import KeyringUnavailable
 from smki_desktop.keystores.os_keyring import OsKeyringKeyStore
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store import team_link
@@ -109,9 +110,8 @@ class AppContext:
         if self.team is None:
             return Database(self.paths.db_path)
         link = self.team
-        store = team_link.open_store(
-            link, OsSecrets(self.env).get_optional(link.secret_name), self.paths.env_dir,
-            migrate=False)
+        store = team_link.open_store(link, self._team_password(link), self.paths.env_dir,
+                                     migrate=False)
         try:
             stamped = settings_repo.get(team_link.as_database(store), "environment")
         except StoreError as exc:
@@ -126,6 +126,18 @@ class AppContext:
                           "disconnect this workstation from it. Nothing was opened.")
         store.migrate()
         return team_link.as_database(store)
+
+    def _team_password(self, link: TeamLink) -> str | None:
+        """The store's password from the keyring. Without a keyring a store on this machine's
+        own socket is still opened (its server trusts the socket, or says it wants the
+        password), so that what needs no secret works and the keyring is named where it is
+        needed; a store over the network needs the keyring first."""
+        try:
+            return OsSecrets(self.env).get_optional(link.secret_name)
+        except KeyringUnavailable:
+            if link.address.local_socket:
+                return None
+            raise
 
     def _sweep_key_files(self) -> None:
         """Key files a killed process left half-stored are completed or removed, audited."""

@@ -231,7 +231,7 @@ def _other_environment_officer(ctx: AppContext, ref: str) -> Officer | None:
     the nominating SRO belongs to the other environment. Nothing is taken from it."""
     other = Environment.LIVE if ctx.env is Environment.TEST else Environment.TEST
     path = ctx.paths.root / other.value / ctx.paths.db_path.name
-    if not ref or not path.exists():
+    if not ref:  # no database there (nor a team store linked) reads as no entry
         return None
     r = repo.other_environment_officer(path, ref)
     if r is None:

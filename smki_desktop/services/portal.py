@@ -267,27 +267,24 @@ def _transient(ctx: AppContext, ob: Outbox, item: OutboxItem, exc: PortalError) 
     ob.defer(item.ref, exc.message, ctx.clock.now() + timedelta(seconds=delay))
 
 
-# how long a claimed item is left to its sender before it is due again (a sender that died)
-SEND_LEASE = timedelta(minutes=10)
-
-
 def send_pending(ctx: AppContext, portal: WsPortal | None = None,
                  refs: list[str] | None = None, *, force: bool = False) -> list[OutboxItem]:
     """Send every queued item that is due (or those named); each re-send carries the same
     client reference. Returns the items after the attempt."""
-    # One workstation (SQLite): its senders take turns under a lock on the data folder, which
-    # dies with a killed sender, so a claim needs no lease and a restart re-sends at once (the
-    # DCC answers a re-sent reference with its first answer). A team store is shared by
-    # workstations that no local lock can order: there a claim is leased.
+    # A sender that dies mid-send must not hold its items: a restart sends them again at once
+    # (the DCC answers a re-sent reference with its first answer). One workstation (SQLite):
+    # its senders take turns under a lock on the data folder, which dies with a killed sender.
+    # A team store is shared by workstations that no local lock can order: there each item is
+    # held by its sender's connection while it is sent (Outbox.sending), which the server
+    # releases when that sender dies; no time lease, so nothing waits for one to run out.
     shared = ctx.db.backend != "sqlite"
     with (contextlib.nullcontext() if shared
           else process_lock(ctx.paths.env_dir / "outbox-send.lock")):
-        return _send_pending(ctx, portal, refs, force, ctx.clock.now() + SEND_LEASE
-                             if shared else None)
+        return _send_pending(ctx, portal, refs, force)
 
 
 def _send_pending(ctx: AppContext, portal: WsPortal | None, refs: list[str] | None,
-                  force: bool, lease_until: datetime | None) -> list[OutboxItem]:
+                  force: bool) -> list[OutboxItem]:
     ob = outbox(ctx)
     items = [ob.get(r) for r in refs] if refs else (ob.items(["queued"]) if force
                                                       else ob.due("queued"))
@@ -300,18 +297,19 @@ def _send_pending(ctx: AppContext, portal: WsPortal | None, refs: list[str] | No
     out: list[OutboxItem] = []
     try:
         for item in items:
-            if not ob.claim(item, lease_until):
-                continue  # another sender (process or workstation) has it
-            try:
-                _send_one(ctx, ob, p, item, rec.source)
-            except Rejected as exc:
-                ob.mark_failed(item.ref, exc.message, None)
-            except PortalError as exc:
-                _transient(ctx, ob, ob.get(item.ref), exc)
-                if not exc.retryable:
-                    out.append(ob.get(item.ref))
-                    raise
-            out.append(ob.get(item.ref))
+            with ob.sending(item.ref) as mine:
+                if not mine or not ob.claim(item, None):
+                    continue  # another sender (process or workstation) has it or had it
+                try:
+                    _send_one(ctx, ob, p, item, rec.source)
+                except Rejected as exc:
+                    ob.mark_failed(item.ref, exc.message, None)
+                except PortalError as exc:
+                    _transient(ctx, ob, ob.get(item.ref), exc)
+                    if not exc.retryable:
+                        out.append(ob.get(item.ref))
+                        raise
+                out.append(ob.get(item.ref))
     finally:
         if own:
             p.close()

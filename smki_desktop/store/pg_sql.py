@@ -58,10 +58,21 @@ def _segments(sql: str) -> list[tuple[bool, str]]:
 _WORDS = re.compile(r"\b(" + "|".join(_WORD_MAP) + r")\b", re.IGNORECASE)
 
 
+# a code part ending in X (no word before it) then a literal: SQLite's blob literal X'00ff'
+_BLOB_PREFIX = re.compile(r"(?<![\w$])[xX]$")
+_HEX_LITERAL = re.compile(r"^'[0-9a-fA-F]*'$")
+
+
 def translate_query(sql: str) -> str:
-    """`?` -> `%s` in code, `%` -> `%%` everywhere, SQLite-only words mapped."""
+    """`?` -> `%s` in code, `%` -> `%%` everywhere, SQLite-only words mapped, and a blob
+    literal `X'00ff'` (a bit string on PostgreSQL) written as the bytea `'\\x00ff'::bytea`."""
     parts: list[str] = []
     for is_code, text in _segments(sql):
+        if not is_code and _HEX_LITERAL.match(text) and parts and \
+                _BLOB_PREFIX.search(parts[-1]):
+            parts[-1] = parts[-1][:-1]
+            parts.append(f"'\\x{text[1:-1]}'::bytea")
+            continue
         text = text.replace("%", "%%")
         if is_code:
             text = text.replace("?", "%s")

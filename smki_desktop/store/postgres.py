@@ -204,7 +204,10 @@ class PgDatabase:
         )
         sa.event.listen(self._engine, "connect", _on_connect)
         self._local = threading.local()
-        self._all: list[Connection] = []
+        # each thread's connection, with its thread: a connection whose thread has ended goes
+        # back to the pool (the GUI runs each job on a thread of its own; kept, they would
+        # drain the pool in a few dozen jobs)
+        self._all: list[tuple[threading.Thread, Connection]] = []
         self._lock = threading.Lock()
         # how many times a thread found the server gone: every thread's connection made
         # before then is dropped at its next use, so that work resumes on each thread when the
@@ -223,8 +226,10 @@ class PgDatabase:
         """A driver error as a StoreError naming the team store and the server's reason."""
         orig = exc.orig
         cause = str(orig).strip().splitlines()[0] if orig is not None else str(exc)
-        if isinstance(orig, psycopg.errors.IntegrityError):
-            return PgIntegrityError(f"The team store ({self.where}) refused the change: {cause}")
+        # a trigger's RAISE EXCEPTION is SQLite's RAISE(ABORT, ...): a constraint refusal
+        if isinstance(orig, psycopg.errors.IntegrityError | psycopg.errors.RaiseException):
+            return PgIntegrityError(f"The team store ({self.where}) refused the change: "
+                                    f"{_constraint_words(orig)}{cause}")
         if isinstance(orig, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
             return PgOperationalError(f"The team store ({self.where}) has no such table or "
                                       f"column: {cause}")
@@ -251,7 +256,8 @@ class PgDatabase:
             c = Connection(self, raw, generation)
             self._local.conn = c
             with self._lock:
-                self._all.append(c)
+                self._release_ended()
+                self._all.append((threading.current_thread(), c))
         return c
 
     def fresh_raw(self, c: Connection) -> SaConnection:
@@ -269,12 +275,24 @@ class PgDatabase:
     def _drop(self, c: Connection) -> None:
         """A connection from before the server was lost: closed (its socket may be dead)."""
         with self._lock:
-            if c in self._all:
-                self._all.remove(c)
+            self._all = [(t, x) for t, x in self._all if x is not c]
         try:
             c._raw.invalidate()
         except sa_exc.SQLAlchemyError:
             pass
+
+    def _release_ended(self) -> None:
+        """Return to the pool the connections of threads that have ended (under `_lock`)."""
+        keep = []
+        for thread, c in self._all:
+            if thread.is_alive():
+                keep.append((thread, c))
+                continue
+            try:
+                c.close()
+            except sa_exc.SQLAlchemyError:
+                pass  # a broken connection is discarded by the pool all the same
+        self._all = keep
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -347,7 +365,7 @@ class PgDatabase:
 
     def close(self) -> None:
         with self._lock:
-            for c in self._all:
+            for _thread, c in self._all:
                 try:
                     c.close()
                 except sa_exc.SQLAlchemyError:
@@ -355,6 +373,26 @@ class PgDatabase:
             self._all.clear()
         self._local = threading.local()
         self._engine.dispose()
+
+
+# SQLite's words for each kind of constraint, which handlers and messages already know
+_CONSTRAINT_WORDS: tuple[tuple[type[Exception], str], ...] = (
+    (psycopg.errors.UniqueViolation, "UNIQUE"),
+    (psycopg.errors.ForeignKeyViolation, "FOREIGN KEY"),
+    (psycopg.errors.NotNullViolation, "NOT NULL"),
+    (psycopg.errors.CheckViolation, "CHECK"),
+)
+
+
+def _constraint_words(orig: Exception) -> str:
+    """'UNIQUE constraint failed: <name> - ' as SQLite begins the message, then the server's."""
+    for cls, words in _CONSTRAINT_WORDS:
+        if isinstance(orig, cls):
+            diag = getattr(orig, "diag", None)
+            name = getattr(diag, "constraint_name", None) or getattr(diag, "column_name", None)
+            return f"{words} constraint failed: {name} - " if name else \
+                f"{words} constraint failed - "
+    return ""
 
 
 def _on_connect(dbapi_conn: psycopg.Connection[Any], _record: Any) -> None:

@@ -19,6 +19,16 @@ def window(qtbot, data_root: Path):  # type: ignore[no-untyped-def]
     qtbot.waitExposed(w)
     yield w
     w.jobs.wait(30000)
+    # closed and deleted here, before `data_root` removes its store: a window left for qtbot to
+    # close later keeps its timers, whose reads then land in the next test (on a team store
+    # the database is dropped by then; a SQLite file merely stays behind)
+    from smki_desktop.gui.qt import QApplication, QEvent, isValid
+
+    if isValid(w):
+        w.close()
+        w.jobs.wait(30000)
+        w.deleteLater()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture(autouse=True)

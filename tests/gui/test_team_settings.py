@@ -6,10 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import keyring
+import pytest
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.store import team_link
 from tests.support.postgres import PASSWORD, PostgresServer
+
+# These tests link a single-workstation folder to a team store themselves, so they start from
+# a SQLite folder on either run (SMKI_TEST_BACKEND=postgres would hand them one already linked).
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def test_connect_initialise_disconnect_from_settings(window, qtbot, data_root: Path,  # type: ignore[no-untyped-def]

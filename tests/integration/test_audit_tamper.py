@@ -16,12 +16,12 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from smki_desktop.core.audit import GENESIS, ChainHead, entry_hash, signing_payload
 from smki_desktop.core.environment import Environment
 from smki_desktop.services.context import open_context
+from tests.support.raw_store import RawStore, drop_audit_guards, open_raw
 
 
-def _db(data_root: Path) -> sqlite3.Connection:
-    c = sqlite3.connect(data_root / "test" / "smki.sqlite3")
-    c.execute("DROP TRIGGER IF EXISTS audit_no_update")
-    c.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+def _db(data_root: Path) -> RawStore:
+    c = open_raw(data_root)  # the SQLite file, or the team store the folder is linked to
+    drop_audit_guards(c)
     return c
 
 
@@ -39,7 +39,7 @@ def _verify(cli_run, root: Path | None = None):  # type: ignore[no-untyped-def]
     return r.code, r.json(), r.err
 
 
-def _recompute(c: sqlite3.Connection) -> None:
+def _recompute(c: RawStore) -> None:
     prev = GENESIS
     for row in c.execute("SELECT seq,ts,environment,actor,action,details,artifacts FROM audit_log "
                          "ORDER BY seq").fetchall():
@@ -48,7 +48,7 @@ def _recompute(c: sqlite3.Connection) -> None:
         prev = h
 
 
-def _append_forged(c: sqlite3.Connection, key: Ed25519PrivateKey | None = None) -> None:
+def _append_forged(c: RawStore, key: Ed25519PrivateKey | None = None) -> None:
     last = c.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = last[0] + 1, last[1]
     args = (seq, "2026-12-04T10:00:00.000000+00:00", "test", "Mallory (ARO)", "cert.import",

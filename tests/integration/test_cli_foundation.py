@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 from smki_desktop.core.audit import GENESIS, entry_hash
+from tests.support.raw_store import RawStore, drop_audit_guards, open_raw
 
 
 def test_generate_key_json_and_live_does_not_see_it(cli_run) -> None:
@@ -55,10 +57,9 @@ def test_party_and_profile(cli_run) -> None:
     assert entries[0]["action"] == "profile.set" and entries[0]["actor"] == "Ann Smith (ARO)"
 
 
-def _db(data_root: Path) -> sqlite3.Connection:
-    c = sqlite3.connect(data_root / "test" / "smki.sqlite3")
-    c.execute("DROP TRIGGER IF EXISTS audit_no_update")
-    c.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+def _db(data_root: Path) -> RawStore:
+    c = open_raw(data_root)  # the SQLite file, or the team store the folder is linked to
+    drop_audit_guards(c)
     return c
 
 
@@ -117,6 +118,7 @@ def test_audit_log_is_append_only_for_the_app(ctx) -> None:
 
 def test_moved_data_folder_is_refused(data_root: Path, cli_run) -> None:
     assert cli_run("key", "list").code == 0
+    shutil.rmtree(data_root / "live", ignore_errors=True)  # a team link makes both folders
     (data_root / "test").rename(data_root / "live")
     r = cli_run("key", "list", env="live")
     assert r.code == 1 and "belongs to the test environment" in r.err
@@ -130,7 +132,7 @@ def test_party_show_names_a_missing_keyring_first(data_root: Path) -> None:
     res = subprocess.run([smki, "--data-dir", str(data_root), "--json", "party", "show"],
                          env=env, capture_output=True, text=True, timeout=60)
     doc = json.loads(res.stdout)
-    assert res.returncode == 1 and doc["party"] is None
+    assert res.returncode == 1 and doc["party"] is None, (res.stdout, res.stderr)
     assert doc["missing"][0].startswith("No secure OS keyring is available")
     assert "no Secret Service is running in this session" in doc["missing"][0]
     assert "dbus-run-session" in doc["missing"][0]

@@ -17,11 +17,14 @@ from smki_desktop.core.errors import EnvironmentMismatch, NotFound, Refusal
 from smki_desktop.core.keys import KeyType, KeyUsage
 from smki_desktop.keystores.errors import KeyEntryMissing
 from smki_desktop.services import keys as key_service
+from tests.support.postgres import linked_store_contents
 from tests.support.secret_service import start_bus, start_keyring, unlocked_session
 
 
 def _all_bytes_under(root: Path) -> list[tuple[Path, bytes]]:
-    return [(p, p.read_bytes()) for p in root.rglob("*") if p.is_file()]
+    """Every file under `root`, and every value of a team store it is linked to (not a file)."""
+    return [(p, p.read_bytes()) for p in root.rglob("*") if p.is_file()] + \
+        [(Path(name), data) for name, data in linked_store_contents(root).items()]
 
 
 def test_no_clear_private_key_anywhere_under_data_dir(ctx, data_root: Path) -> None:
@@ -40,7 +43,7 @@ def test_no_clear_private_key_anywhere_under_data_dir(ctx, data_root: Path) -> N
     # the WAL is part of what is on disk: do not checkpoint it away first
     files = _all_bytes_under(data_root)
     assert any(p.name.endswith("-wal") for p, _ in files) or any(
-        p.suffix == ".sqlite3" for p, _ in files)
+        p.suffix == ".sqlite3" or str(p).startswith("team store") for p, _ in files)
     for path, content in files:
         assert b"PRIVATE KEY-----" not in content.replace(b"ENCRYPTED PRIVATE KEY-----", b""), path
         for scalar in scalars:

@@ -21,6 +21,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.keys import KeyLocation
 from smki_desktop.services.context import open_context
 from tests.integration.adt_support import make_aro
+from tests.support.postgres import linked_store_contents
 from tests.support.softhsm import MODULE, softhsm_token
 
 PIN = "730519-PIN-8842"  # distinctive, so that a match is never chance
@@ -118,7 +119,9 @@ def test_no_secret_anywhere_after_full_workflows(data_root: Path, tmp_path: Path
                 places[str(p)] = p.read_bytes()
     for i, text in enumerate(printed):
         places[f"printed output #{i}"] = text.encode()
-    assert any(p.endswith(".sqlite3") for p in places) and any(".pem" in p for p in places)
+    places.update(linked_store_contents(data_root))  # a team store is not a file in the folder
+    assert any(p.endswith(".sqlite3") or p.startswith("team store") for p in places)
+    assert any(".pem" in p for p in places)
     # the scan itself finds what it looks for (a canary that is not in the scanned places)
     canary = {"canary": b"x" + next(v for k, v in secrets.items() if "scalar (hex)" in k)
               + b"\n-----BEGIN PRIVATE KEY-----\n"}

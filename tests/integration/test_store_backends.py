@@ -116,3 +116,25 @@ def test_a_decision_after_a_stale_read_is_refused_and_counted_once(open_db: Open
     # read again, the same officer may renew their own approval (an expired one): allowed
     renewed = SignatureRow("R2", "test", "approval", "SRO-1", "t4", b"body", b"s4")
     assert repo.add_decision(renewed, repo.signatures("R2")) is None
+
+
+def test_connections_of_ended_threads_are_released(open_db: Open, backend: str) -> None:
+    """The GUI runs each job on a thread of its own: many more threads than the team store's
+    pool holds (5 + 20) each read once, and the store still answers at once (a connection kept
+    for an ended thread drained the pool, and the 26th waited 30 s and failed)."""
+    import threading
+    import time
+
+    db = open_db()
+    answers: list[int] = []
+
+    def read() -> None:
+        answers.append(int(db.conn().execute("SELECT 1").fetchone()[0]))
+
+    started = time.monotonic()
+    for _ in range(60):
+        t = threading.Thread(target=read)
+        t.start()
+        t.join(60)
+    assert answers == [1] * 60
+    assert time.monotonic() - started < 25  # no wait for a pool timeout (30 s)

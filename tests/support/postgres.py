@@ -125,3 +125,26 @@ class PostgresServer:
                               "-w", "stop", check=False)
             self.started = False
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def linked_store_contents(root: Path) -> dict[str, bytes]:
+    """Every value of every table of the team stores the data folder `root` is linked to, as
+    bytes (a bytea as its raw bytes, anything else as its text), one entry per store: what a
+    scan of the data folder must also search when the store is not a file in it. Reached over
+    the trusted local socket the tests use."""
+    import json
+
+    out: dict[str, bytes] = {}
+    for link in sorted(root.glob("*/team.json")):
+        url = str(json.loads(link.read_text())["url"])
+        with psycopg.connect(url, autocommit=True) as c:
+            tables = [r[0] for r in c.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema='public' AND table_type='BASE TABLE' ORDER BY table_name")]
+            parts: list[bytes] = []
+            for t in tables:
+                for row in c.execute(f'SELECT * FROM "{t}"'):
+                    parts.extend(v if isinstance(v, bytes) else str(v).encode() for v in row
+                                 if v is not None)
+        out[f"team store {link.parent.name} ({url})"] = b"\n".join(parts)
+    return out

@@ -4,6 +4,7 @@ the signing rules use."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,8 +18,8 @@ SHA = "ab" * 32
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    return Database(tmp_path / "test" / "smki.sqlite")
+def db(open_db: Callable[[], Database]) -> Database:
+    return open_db()
 
 
 def _file(env: str = "test", kind: str = "adt-file", sha: str = SHA, seq: int = 7

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -30,10 +30,8 @@ def _batch(batch_id: str, env: str = "test", *, channel: str = "portal-zip",
 
 
 @pytest.fixture()
-def db(tmp_path: Path) -> Database:
-    d = Database(tmp_path / "smki.sqlite")
-    yield d  # type: ignore[misc]
-    d.close()
+def db(open_db: Callable[[], Database]) -> Database:
+    return open_db()  # closed by open_db
 
 
 def _add(db: Database, b: repo.NewBatch, csrs: list[repo.NewCsr], status: str = "packaged") -> None:
@@ -204,3 +202,23 @@ def test_max_eui_between(db: Database) -> None:
     _add(db, _batch("L1", "live"), [_csr(4, eui="00DB123456000099")])
     assert repo.max_eui_between(db, "test", "00DB123456000000", "00DB123456FFFFFF") \
         == "00DB123456000005"
+
+
+@pytest.mark.both_backends
+def test_list_page_walks_a_status_in_eui_order_without_gaps_or_repeats(db: Database) -> None:
+    # two rows share an EUI (signing + key-agreement): the key breaks the tie
+    csrs = [_csr(n, eui=f"00DB1234560000{n // 2:02X}",
+                 usage="signing" if n % 2 else "key-agreement") for n in range(1, 12)]
+    _add(db, _batch("B1", total=len(csrs)), csrs)
+    with db.transaction() as c:
+        repo.file_results(c, [repo.ResultUpdate("issued", None, "", None, None, None, None, T1,
+                                                "test", f"k{n:03d}") for n in (2, 3, 5, 8, 9)])
+    seen: list[str] = []
+    after: tuple[str, str] | None = None
+    while page := repo.list_page(db, "test", status="issued", after=after, limit=2):
+        seen += [r.key_id for r in page]
+        after = (page[-1].device_eui, page[-1].key_id)
+    assert seen == ["k002", "k003", "k005", "k008", "k009"]
+    everything = [r.key_id for r in repo.list_page(db, "test", limit=100)]
+    assert everything == sorted(everything, key=lambda k: (csrs[int(k[1:]) - 1].device_eui, k))
+    assert len(everything) == 11 and repo.list_page(db, "live") == []

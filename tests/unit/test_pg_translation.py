@@ -26,6 +26,14 @@ def test_percent_is_doubled_everywhere_and_words_mapped() -> None:
     assert translate_query("SELECT 'LIKE', likes FROM t") == "SELECT 'LIKE', likes FROM t"
 
 
+def test_blob_literals_become_bytea() -> None:
+    # X'..' is a blob on SQLite and a bit string on PostgreSQL; a quote after a longer name,
+    # or one that is not hex, is left alone
+    assert translate_query("INSERT INTO t VALUES(?, x'00', X'0aFF', X'', 'tax', max'1')") == \
+        "INSERT INTO t VALUES(%s, '\\x00'::bytea, '\\x0aFF'::bytea, '\\x'::bytea, 'tax', max'1')"
+    assert translate_query("SELECT X'zz'") == "SELECT X'zz'"
+
+
 def test_ddl_types_identity_and_blob() -> None:
     (out,) = translate_ddl("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                            "n INTEGER NOT NULL DEFAULT 0, b BLOB, note TEXT DEFAULT 'BLOB')")

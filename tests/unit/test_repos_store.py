@@ -6,8 +6,8 @@ service's own clear message."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -34,8 +34,8 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    return Database(tmp_path / "smki.sqlite3")
+def db(open_db: Callable[[], Database]) -> Database:
+    return open_db()
 
 
 def _key(n: int, *, env: Environment = Environment.TEST, usage: KeyUsage = KeyUsage.SIGNING,

@@ -4,6 +4,7 @@ endpoint and nomination drafts: typed rows in and out of a real SQLite database 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,8 @@ from smki_desktop.store.repos import cert_records, credentials, nomination, port
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    return Database(tmp_path / "test" / "smki.sqlite")
+def db(open_db: Callable[[], Database]) -> Database:
+    return open_db()
 
 
 def test_trust_anchor_rows(db: Database, tmp_path: Path) -> None:

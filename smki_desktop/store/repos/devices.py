@@ -280,6 +280,29 @@ def list_rows(db: Database, env: str, batch_id: str | None = None) -> list[Liste
             for r in db.conn().execute(sql + " ORDER BY batch_id, file_name", params)]
 
 
+def list_page(db: Database, env: str, *, status: str | None = None,
+              after: tuple[str, str] | None = None, limit: int = 200) -> list[ListedCsr]:
+    """One page of Device CSR rows sorted by (EUI, key), optionally of one status, starting
+    after the (device_eui, key_id) of the previous page's last row (keyset paging: each page
+    costs the same however deep it is, unlike OFFSET; index device_csrs_status_eui)."""
+    sql = ("SELECT file_name, device_eui, usage, status, error_code, detail, batch_id, "
+           "cert_serial, key_id FROM device_csrs WHERE environment=?")
+    params: list[str | int] = [env]
+    if status is not None:
+        sql += " AND status=?"
+        params.append(status)
+    if after is not None:
+        # a row-value comparison: both engines walk the index from that point
+        sql += " AND (device_eui, key_id) > (?, ?)"
+        params += [after[0], after[1]]
+    sql += " ORDER BY device_eui, key_id LIMIT ?"
+    params.append(limit)
+    return [ListedCsr(r["file_name"], r["device_eui"], r["usage"], r["status"],
+                      r["error_code"], r["detail"], r["batch_id"], r["cert_serial"],
+                      r["key_id"])
+            for r in db.conn().execute(sql, params)]
+
+
 def batch_csrs(db: Database, env: str, batch_id: str) -> list[tuple[str, bytes]]:
     """(file name, CSR DER) of a batch, by file name; empty when there is no such batch."""
     return [(str(r["file_name"]), bytes(r["csr"])) for r in db.conn().execute(

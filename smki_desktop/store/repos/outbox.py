@@ -4,16 +4,18 @@ outbox itself (`portal/outbox.py`) keeps the states and their meaning."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Refusal
-from smki_desktop.store.db import Database
+from smki_desktop.store.db import Database, StoreError
 
 #: the columns `update` may change
 UPDATABLE = frozenset({"state", "server_id", "server_status", "result", "last_error",
@@ -131,3 +133,29 @@ def claim(db: Database, env: str, ref: str, attempts: int, lease_until: str | No
             "WHERE ref=? AND environment=? AND state='queued' AND attempts=?",
             (lease_until, now, ref, env, attempts))
         return bool(cur.rowcount == 1)
+
+
+@contextmanager
+def sending(db: Database, env: str, ref: str) -> Iterator[bool]:
+    """Hold a request for sending while the block runs: True when this sender has it, False
+    when another live sender does. On a team store: a session advisory lock on this thread's
+    connection, which ends with the block or with the sender's connection, so a killed
+    sender's request is sent again at once by the next sender (the DCC answers a re-sent
+    reference with its first answer), as the data folder's lock file gives on SQLite (there
+    this yields True: the caller holds that lock)."""
+    if db.backend == "sqlite":
+        yield True
+        return
+    key = int.from_bytes(hashlib.sha256(f"outbox:{env}:{ref}".encode()).digest()[:8], "big",
+                         signed=True)
+    c = db.conn()
+    row = c.execute("SELECT pg_try_advisory_lock(?) AS got", (key,)).fetchone()
+    got = bool(row is not None and row["got"])
+    try:
+        yield got
+    finally:
+        if got:
+            try:
+                c.execute("SELECT pg_advisory_unlock(?)", (key,))
+            except StoreError:
+                pass  # the connection is gone, and the lock with it

@@ -47,4 +47,9 @@ MIGRATIONS = [
     CREATE INDEX device_csrs_batch ON device_csrs(batch_id);
     CREATE INDEX device_csrs_file ON device_csrs(environment, file_name);
     """,
+    # keyset paging of the Devices list filtered by status and sorted by EUI (list_page):
+    # the filter and the sort key in one index, key_id last to make the order total
+    """
+    CREATE INDEX device_csrs_status_eui ON device_csrs(environment, status, device_eui, key_id);
+    """,
 ]

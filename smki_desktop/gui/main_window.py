@@ -39,6 +39,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
     isValid,
+    set_enum_property,
 )
 from smki_desktop.gui.services import GuiServices
 from smki_desktop.gui.tables import UiState, fit_columns
@@ -157,7 +158,8 @@ class PageFrame(QWidget):
         self.help = QLabel(help_texts.as_html(entry.module, entry.title))
         self.help.setObjectName("pageHelp")
         self.help.setWordWrap(True)
-        self.help.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # by name: the first page's frame is built at start (see gui/qt.set_enum_property)
+        set_enum_property(self.help, "textInteractionFlags", "TextSelectableByMouse")
         self.help.setStyleSheet("QLabel#pageHelp { background: #EEF3F8; color: #1A1A1A; "
                                 "border: 1px solid #B8C7D9; padding: 6px; }")
         self.help.setVisible(False)
@@ -288,8 +290,8 @@ class MainWindow(QMainWindow):
     def _build_menu(self) -> None:
         m = self.menuBar().addMenu("&File")
         self.switch_action = QAction("Switch environment…", self)
-        # setShortcuts (plural): PySide's setShortcut would build its whole `Qt` namespace
-        # (~15 ms) at start to weigh its overloads
+        # setShortcuts (plural, here and below): PySide's setShortcut would build its whole
+        # `Qt` namespace (~90 enums, ~15-30 ms) at start to weigh its overloads
         self.switch_action.setShortcuts([QKeySequence("Ctrl+Shift+E")])
         self.switch_action.triggered.connect(self.request_switch)
         m.addAction(self.switch_action)
@@ -300,8 +302,8 @@ class MainWindow(QMainWindow):
         m.addAction(quit_action)
         help_menu = self.menuBar().addMenu("&Help")
         self.help_action = QAction("Help for this &page", self)
-        self.help_action.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
-        self.help_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.help_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.HelpContents)])
+        set_enum_property(self.help_action, "shortcutContext", "ApplicationShortcut")
         self.help_action.triggered.connect(self.show_page_help)
         help_menu.addAction(self.help_action)
         self.welcome_action = QAction("Welcome and first steps…", self)

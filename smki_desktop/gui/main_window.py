@@ -43,7 +43,7 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.gui.services import GuiServices
 from smki_desktop.gui.tables import UiState, fit_columns
-from smki_desktop.services import environment_switch, simulator_control, welcome
+from smki_desktop.services import simulator_control, welcome
 from smki_desktop.services.context import AppContext, open_context
 
 BACKGROUND_START_MS = 50  # background work that loads heavy modules waits for the first paint
@@ -281,6 +281,9 @@ class MainWindow(QMainWindow):
             return False
         self.open_environment(target)
         assert self.ctx is not None
+        # imported here: it brings the audit chain's types (~10 ms), which start-up does not need
+        from smki_desktop.services import environment_switch
+
         PageOp(self, self.services, environment_switch.record_switch, self.ctx,
                self._other(target), name="Record the switch") \
             .error_title("Audit record failed").changes("audit").run()

@@ -40,11 +40,12 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
     isValid,
+    set_enum_property,
 )
 from smki_desktop.gui.services import CHANGES, GuiServices
 from smki_desktop.gui.store_banner import PROBE_NAME, StoreBanner
 from smki_desktop.gui.tables import UiState, fit_columns
-from smki_desktop.services import environment_switch, simulator_control, welcome
+from smki_desktop.services import simulator_control, welcome
 from smki_desktop.services.context import AppContext, open_context
 
 BACKGROUND_START_MS = 50  # background work that loads heavy modules waits for the first paint
@@ -159,7 +160,8 @@ class PageFrame(QWidget):
         self.help = QLabel(help_texts.as_html(entry.module, entry.title))
         self.help.setObjectName("pageHelp")
         self.help.setWordWrap(True)
-        self.help.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # by name: the first page's frame is built at start (see gui/qt.set_enum_property)
+        set_enum_property(self.help, "textInteractionFlags", "TextSelectableByMouse")
         self.help.setStyleSheet("QLabel#pageHelp { background: #EEF3F8; color: #1A1A1A; "
                                 "border: 1px solid #B8C7D9; padding: 6px; }")
         self.help.setVisible(False)
@@ -283,6 +285,9 @@ class MainWindow(QMainWindow):
             return False
         self.open_environment(target)
         assert self.ctx is not None
+        # imported here: it brings the audit chain's types (~10 ms), which start-up does not need
+        from smki_desktop.services import environment_switch
+
         PageOp(self, self.services, environment_switch.record_switch, self.ctx,
                self._other(target), name="Record the switch") \
             .error_title("Audit record failed").changes("audit").run()
@@ -292,8 +297,8 @@ class MainWindow(QMainWindow):
     def _build_menu(self) -> None:
         m = self.menuBar().addMenu("&File")
         self.switch_action = QAction("Switch environment…", self)
-        # setShortcuts (plural): PySide's setShortcut would build its whole `Qt` namespace
-        # (~15 ms) at start to weigh its overloads
+        # setShortcuts (plural, here and below): PySide's setShortcut would build its whole
+        # `Qt` namespace (~90 enums, ~15-30 ms) at start to weigh its overloads
         self.switch_action.setShortcuts([QKeySequence("Ctrl+Shift+E")])
         self.switch_action.triggered.connect(self.request_switch)
         m.addAction(self.switch_action)
@@ -304,8 +309,8 @@ class MainWindow(QMainWindow):
         m.addAction(quit_action)
         help_menu = self.menuBar().addMenu("&Help")
         self.help_action = QAction("Help for this &page", self)
-        self.help_action.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
-        self.help_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.help_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.HelpContents)])
+        set_enum_property(self.help_action, "shortcutContext", "ApplicationShortcut")
         self.help_action.triggered.connect(self.show_page_help)
         help_menu.addAction(self.help_action)
         self.welcome_action = QAction("Welcome and first steps…", self)

@@ -6,6 +6,8 @@ files, the 'fail' and 'null' backends): a secret is stored in a real OS keyring 
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 from smki_desktop.core.environment import Environment
@@ -22,8 +24,34 @@ def _keyring() -> Any:
     return keyring
 
 
-def _check_backend() -> None:
-    kr = _keyring().get_keyring()
+def _backend() -> Any:
+    """The keyring backend this process uses.
+
+    keyring's own detection imports every installed backend, and on Linux its macOS backend
+    runs gcc, ld and ldconfig (ctypes.util.find_library) for three frameworks: 0.3-1 s of every
+    `smki` command that reads a secret. So on Linux, unless the user named a backend
+    (PYTHON_KEYRING_BACKEND, keyring's config file) or one was set in this process, the Secret
+    Service backend (what the detection picks on a Linux desktop) is tried first with keyring's
+    own availability check; only when that fails does keyring's detection run, so the
+    unavailable and insecure-backend refusals below still see what keyring would have used."""
+    keyring = _keyring()
+    core = keyring.core
+    if core._keyring_backend is not None:  # set by keyring.set_keyring / init_backend
+        return core._keyring_backend
+    if (sys.platform.startswith("linux") and not os.environ.get("PYTHON_KEYRING_BACKEND")
+            and not core._config_path().exists()):
+        from keyring.backends import SecretService
+
+        try:
+            SecretService.Keyring.priority  # noqa: B018 -- opens D-Bus, asks for the service
+        except Exception:  # any failure: keyring's detection decides
+            return keyring.get_keyring()
+        core.set_keyring(SecretService.Keyring())
+    return keyring.get_keyring()
+
+
+def _check_backend() -> Any:
+    kr = _backend()
     mod = type(kr).__module__
     if mod.startswith("keyring.backends.fail"):
         raise KeyringUnavailable("no Secret Service is running in this session")
@@ -35,6 +63,7 @@ def _check_backend() -> None:
         b for b in backends if not type(b).__module__.startswith(_REFUSED_MODULE_PREFIXES)
     ]:
         raise KeyringUnavailable("no secure keyring backend was found")
+    return kr
 
 
 class OsSecrets:
@@ -46,8 +75,7 @@ class OsSecrets:
 
     def _call(self, fn_name: str, *args: str) -> Any:
         keyring = _keyring()
-        fn = getattr(keyring, fn_name)
-        _check_backend()
+        fn = getattr(_check_backend(), fn_name)
         try:
             return fn(self.service, *args)
         except keyring.errors.KeyringLocked as exc:

@@ -147,6 +147,7 @@ class AuditLog:
         self._actor = actor
         self._anchor: AuditAnchor | None = None
         self._key: Ed25519PrivateKey | None = None
+        self._just_read = False  # _writer read the anchor in the write being made
 
     # -- the keyring anchor --------------------------------------------------------------
     def _load_anchor(self, installation: str | None = None) -> AuditAnchor | None:
@@ -166,6 +167,7 @@ class AuditLog:
         if self._anchor is not None and self._key is not None:
             return self._anchor, self._key, False
         anchor = self._load_anchor()
+        self._just_read = True
         migrating = False
         if anchor is None:
             key = _new_key()
@@ -228,12 +230,16 @@ class AuditLog:
     def _record_locked(self, ts: str, actor: str, action: str, details: dict[str, Any],
                        arts: dict[str, str]) -> AuditEntry:
         with self.repo.writing() as w:
+            self._just_read = False
             anchor, key, migrating = self._writer(w)
             # The keyring's head as it is now (another process may have moved it, or noted a
-            # rollback), checked against the database before anything is added to it.
-            fresh = self._load_anchor()
-            if fresh is not None and fresh.writer == anchor.writer:
-                anchor = self._anchor = fresh
+            # rollback), checked against the database before anything is added to it; when
+            # _writer has just read (or made) it under this same lock and transaction, that is
+            # the head as it is now, and a second D-Bus round-trip would read the same text.
+            if not self._just_read:
+                fresh = self._load_anchor()
+                if fresh is not None and fresh.writer == anchor.writer:
+                    anchor = self._anchor = fresh
             last = w.last()
             brk = head_break(anchor, w.at(anchor.seq), last,
                              (last.seq if last else 0) + 1, ts)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.repos.expiry import Validity, validity_rows
+
+if TYPE_CHECKING:  # the Dashboard's expiry table imports this module at start
+    from smki_desktop.core.audit import AuditEntry
 
 SETTING = "expiry.window_days"
 DEFAULT_DAYS = 90

@@ -8,8 +8,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +77,8 @@ def _alive(pid: int) -> bool:
 
 
 def _listening(url: str) -> bool:
+    import socket  # here, not at the top: the GUI's start asks `running` (no simulator: no socket)
+
     host, port = url.split("//", 1)[1].rsplit(":", 1)
     try:
         with socket.create_connection((host, int(port)), timeout=1):
@@ -130,6 +130,8 @@ def start(ctx: AppContext, *, batch_step: float | None = None,
 
 def _spawn(ctx: AppContext, d: Path, batch_step: float | None,
            timeout: float) -> SimulatorInfo:
+    import subprocess  # here: the GUI's start imports this module but spawns nothing
+
     old = _read_info(d) or {}
     (d / "endpoint.json").unlink(missing_ok=True)
     ports: list[tuple[int, int]] = []

@@ -13,11 +13,20 @@ from pathlib import Path
 
 HEAVY = ("cryptography.x509", "asn1crypto", "pyqtgraph", "numpy", "smki_desktop.services.crossing")
 
+# What is loaded when the event loop is first idle: after that the app quits, and while it
+# does, timers set to fire after the first paint may start their jobs (their imports are not
+# the start's).
 SCRIPT = """
 import json, sys
-from smki_desktop.gui.app import main
-main(["--data-dir", sys.argv[1], "--no-first-run", "--quit-after-idle"])
-print(json.dumps(sorted(sys.modules)))
+from smki_desktop.gui import app
+report = app._report_idle
+at_idle = []
+def _report(qapp):
+    at_idle.append(sorted(sys.modules))
+    report(qapp)
+app._report_idle = _report
+app.main(["--data-dir", sys.argv[1], "--no-first-run", "--quit-after-idle"])
+print(json.dumps(at_idle[0]))
 """
 
 

@@ -149,3 +149,28 @@ def test_no_keyring_gives_unavailable_message_and_no_plaintext_fallback(
     assert "No secure OS keyring is available" in r.stderr
     assert "never falls back" in r.stderr
     assert not list((data_root / "test" / "keys").glob("*.pem"))
+
+
+def test_a_backend_named_by_the_user_is_honoured_and_an_insecure_one_refused(
+        data_root: Path) -> None:
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    r = _cli(env, data_root, "key", "generate", "--usage", "signing", "--label", "x")
+    assert r.returncode == 1
+    assert "keyring.backends.null" in r.stderr and "does not keep secrets safe" in r.stderr
+    assert not list((data_root / "test" / "keys").glob("*.pem"))
+
+
+def test_secret_service_is_used_without_keyring_probing_every_backend() -> None:
+    # keyring's detection would import its macOS backend, which runs gcc and ldconfig on Linux
+    probe = (
+        "import sys; import keyring.core\n"
+        "from smki_desktop.core.environment import Environment\n"
+        "from smki_desktop.keystores.secrets import OsSecrets\n"
+        "s = OsSecrets(Environment.TEST); s.set('probe-direct', 'v')\n"
+        "assert s.get('probe-direct') == 'v'; s.delete('probe-direct')\n"
+        "print(type(keyring.core.get_keyring()).__module__,\n"
+        "      'keyring.backends.macOS' in sys.modules)\n")
+    r = subprocess.run([sys.executable, "-c", probe], env=dict(os.environ),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["keyring.backends.SecretService", "False"]

@@ -13,10 +13,10 @@ from smki_desktop.gui.qt import (
     QGuiApplication,
     QKeySequence,
     QMenu,
-    Qt,
     QTreeWidget,
     QTreeWidgetItem,
     QWidget,
+    set_enum_property,
 )
 from smki_desktop.services.view_rows import Row, Section
 
@@ -37,7 +37,7 @@ class DetailsTree(QTreeWidget):
         self.setUniformRowHeights(True)
         self.setWordWrap(False)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        set_enum_property(self, "contextMenuPolicy", "CustomContextMenu")  # Qt: see there
         self.customContextMenuRequested.connect(self._menu)
 
     def show_sections(self, sections: Sequence[Section], collapsed: Sequence[str] = ()) -> None:
@@ -99,7 +99,8 @@ def wire_row_actions(table: QAbstractItemView, actions: RowActions,
                      on_double_click: Callable[[], None]) -> None:
     """A right-click menu of the row's actions (built when asked, so that it reflects the row)
     and double-click / Enter to open the row's details."""
-    table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    # by name: the Dashboard's tables are built at start, which needs no other `Qt` name
+    set_enum_property(table, "contextMenuPolicy", "CustomContextMenu")
 
     def menu(pos: Any) -> None:
         m = QMenu(table)

@@ -16,8 +16,8 @@ from smki_desktop.core.errors import SmkiError
 from smki_desktop.crypto.cms import hash_file
 from smki_desktop.services.adt.common import default_paths
 from smki_desktop.services.adt.verify import verify_file
+from smki_desktop.services.adt_upload import upload_adt_package
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.portal import upload_adt_package
 from smki_desktop.store.atomic import write_atomic
 from smki_desktop.store.repos import adt as adt_repo
 

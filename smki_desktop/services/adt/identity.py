@@ -19,7 +19,7 @@ from smki_desktop.crypto.cms import SignerUntrusted, build_chain
 from smki_desktop.services.adt.anchors import ca_pool, trust_anchors
 from smki_desktop.services.adt.common import other_env
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.credentials import find_credential
+from smki_desktop.services.credential_store import find_credential
 from smki_desktop.services.csr import signer_for
 from smki_desktop.services.keys import get_key
 from smki_desktop.services.officers import get_officer, key_holder, signing_block

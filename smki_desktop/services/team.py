@@ -108,14 +108,7 @@ def init(env: Environment, data_root: Path | None = None, *,
     store = team_link.open_store(link, password_of(link, env), env_dir, migrate=False)
     try:
         before = team_repo.read_state(store)
-        if before.environment and before.environment != env.value:
-            raise EnvironmentMismatch(
-                f"The team store {link.address.display} is initialised for the "
-                f"{before.environment} environment, not {env.value}. Nothing was changed.")
-        if before.party_id and party and before.party_id != party:
-            raise Refusal(f"The team store {link.address.display} belongs to Party "
-                          f"{before.party_id}, not this workstation's Party {party}. "
-                          "Nothing was changed.")
+        _refuse_foreign(link, before, env, party, "Nothing was changed.")
         store.migrate()
         created = team_repo.initialise(store, env.value, party or "", link.installation_id,
                                        now)
@@ -219,14 +212,7 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
         if not found.environment:
             raise Refusal(f"The team store {link.address.display} is not initialised: "
                           f"initialise it for {env.value} first. Nothing was copied.")
-        if found.environment != env.value:
-            raise EnvironmentMismatch(
-                f"The team store {link.address.display} is initialised for the "
-                f"{found.environment} environment, not {env.value}. Nothing was copied.")
-        if found.party_id and party and found.party_id != party:
-            raise Refusal(f"The team store {link.address.display} belongs to Party "
-                          f"{found.party_id}, but this workstation's database belongs to Party "
-                          f"{party}. Nothing was copied.")
+        _refuse_foreign(link, found, env, party, "Nothing was copied.")
         store.migrate()
         try:
             copied = team_copy.copy_local_into(store, paths.db_path,
@@ -289,6 +275,19 @@ def store_reachable(ctx: AppContext) -> str:
     except StoreUnreachable as exc:
         return exc.message
     return ""
+
+
+def _refuse_foreign(link: TeamLink, state: team_repo.TeamState, env: Environment,
+                    party: str | None, outcome: str) -> None:
+    """Refuse a store initialised for the other environment or for another Party, naming
+    both; `outcome` says what was therefore not done."""
+    if state.environment and state.environment != env.value:
+        raise EnvironmentMismatch(
+            f"The team store {link.address.display} is initialised for the "
+            f"{state.environment} environment, not {env.value}. {outcome}")
+    if state.party_id and party and state.party_id != party:
+        raise Refusal(f"The team store {link.address.display} belongs to Party "
+                      f"{state.party_id}, not this workstation's Party {party}. {outcome}")
 
 
 def _require_link(env: Environment, env_dir: Path) -> TeamLink:

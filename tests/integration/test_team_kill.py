@@ -82,21 +82,30 @@ def _store_batches(ctx: AppContext) -> list[tuple[str, int, int, str | None]]:
     return [(r["id"], int(r["total"]), int(r["n"]), r["outbox_ref"]) for r in rows]
 
 
+def _submit_caught_writing(ctx, cli_run, data_root: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                           server: PostgresServer, count: int, step: float):
+    """`smki devices submit` of `count` generated test devices, started and caught while its
+    transaction writes the batch's CSR rows: (the CSV, the store's database, the process)."""
+    gen = cli_run("devices", "generate-test", "--count", str(count), "--out",
+                  str(tmp_path / "g"), "--discard-keys", "--format", "csv")
+    assert gen.code == 0, gen.err
+    src = tmp_path / "g" / "test-devices.csv"
+    db = _dbname(ctx)
+    proc = _smki(data_root, "devices", "submit", str(src))
+    _wait_for("the submit's transaction to write device_csrs",
+              lambda: _open_transactions(server, db, "%device_csrs%")
+              or proc.poll() is not None, timeout=300, step=step)
+    assert proc.poll() is None, "the submit finished before it could be caught"
+    return src, db, proc
+
+
 def test_kill_9_mid_transaction_of_devices_submit_leaves_nothing_half_written(  # type: ignore[no-untyped-def]
         ctx, cli_run, data_root: Path, tmp_path: Path, postgres_server: PostgresServer) -> None:
     info = enrolled(ctx)
     try:
-        gen = cli_run("devices", "generate-test", "--count", "3000", "--out",
-                      str(tmp_path / "g"), "--discard-keys", "--format", "csv")
-        assert gen.code == 0, gen.err
-        src = tmp_path / "g" / "test-devices.csv"
-        db = _dbname(ctx)
-        proc = _smki(data_root, "devices", "submit", str(src))
         # the moment its transaction is writing the batch's CSR rows: kill it
-        _wait_for("the submit's transaction to write device_csrs",
-                  lambda: _open_transactions(postgres_server, db, "%device_csrs%")
-                  or proc.poll() is not None, timeout=300, step=0.005)
-        assert proc.poll() is None, "the submit finished before it could be killed"
+        src, db, proc = _submit_caught_writing(ctx, cli_run, data_root, tmp_path,
+                                               postgres_server, 3000, step=0.005)
         _kill(proc)
         # the server notices the dead client and rolls its transaction back
         _wait_for("the killed client's transaction to end",
@@ -197,16 +206,8 @@ def test_kill_9_between_the_batch_rows_and_its_outbox_item_loses_nothing(  # typ
 
     info = enrolled(ctx)
     try:
-        gen = cli_run("devices", "generate-test", "--count", "200", "--out",
-                      str(tmp_path / "g"), "--discard-keys", "--format", "csv")
-        assert gen.code == 0, gen.err
-        src = tmp_path / "g" / "test-devices.csv"
-        db = _dbname(ctx)
-        proc = _smki(data_root, "devices", "submit", str(src))
-        _wait_for("the submit's transaction to write device_csrs",
-                  lambda: _open_transactions(postgres_server, db, "%device_csrs%")
-                  or proc.poll() is not None, timeout=300, step=0.002)
-        assert proc.poll() is None, "the submit finished before it could be held"
+        src, db, proc = _submit_caught_writing(ctx, cli_run, data_root, tmp_path,
+                                               postgres_server, 200, step=0.002)
         with postgres_server.admin(db) as lock:
             # waits for the batch's transaction to commit; the submit's next one then waits
             lock.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK_KEY,))

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import Any
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.keystores.errors import KeyEntryMissing, KeyringLocked, KeyringUnavailable
 
+# One keyring call at a time in a process: the Secret Service backend shares one D-Bus connection,
+# which is not thread-safe, and the GUI reads secrets from several worker threads.
+_CALL_LOCK = threading.RLock()
 _REFUSED_MODULE_PREFIXES = ("keyrings.alt", "keyring.backends.fail", "keyring.backends.null")
 
 
@@ -33,21 +37,38 @@ def _backend() -> Any:
     (PYTHON_KEYRING_BACKEND, keyring's config file) or one was set in this process, the Secret
     Service backend (what the detection picks on a Linux desktop) is tried first with keyring's
     own availability check; only when that fails does keyring's detection run, so the
-    unavailable and insecure-backend refusals below still see what keyring would have used."""
+    unavailable and insecure-backend refusals below still see what keyring would have used.
+    Whichever way keyring's Secret Service backend was chosen, it is replaced by the same backend
+    over one D-Bus connection (`keystores.secret_service`: gnome-keyring aborts under many short
+    connections)."""
     keyring = _keyring()
     core = keyring.core
-    if core._keyring_backend is not None:  # set by keyring.set_keyring / init_backend
-        return core._keyring_backend
-    if (sys.platform.startswith("linux") and not os.environ.get("PYTHON_KEYRING_BACKEND")
-            and not core._config_path().exists()):
-        from keyring.backends import SecretService
+    if not sys.platform.startswith("linux"):
+        return keyring.get_keyring()
+    from smki_desktop.keystores import secret_service
 
-        try:
-            SecretService.Keyring.priority  # noqa: B018 -- opens D-Bus, asks for the service
-        except Exception:  # any failure: keyring's detection decides
+    current = core._keyring_backend  # set by keyring.set_keyring / init_backend, or None
+    if current is None and not os.environ.get("PYTHON_KEYRING_BACKEND") \
+            and not core._config_path().exists():
+        if not secret_service.service_available():  # keyring's detection decides
             return keyring.get_keyring()
-        core.set_keyring(SecretService.Keyring())
-    return keyring.get_keyring()
+        current = secret_service.OneConnectionSecretService()
+        core.set_keyring(current)
+    if current is None:
+        current = keyring.get_keyring()
+    if type(current) is secret_service.SecretService.Keyring:
+        current = secret_service.OneConnectionSecretService()
+        core.set_keyring(current)
+    return current
+
+
+def _forget_connection() -> None:
+    """After a D-Bus failure the next call opens a new connection (the bus may be back)."""
+    if sys.platform.startswith("linux"):
+        from smki_desktop.keystores import secret_service
+
+        with _CALL_LOCK:
+            secret_service.drop_connection()
 
 
 def _check_backend() -> Any:
@@ -75,14 +96,15 @@ class OsSecrets:
 
     def _call(self, fn_name: str, *args: str) -> Any:
         keyring = _keyring()
-        fn = getattr(_check_backend(), fn_name)
         try:
-            return fn(self.service, *args)
+            with _CALL_LOCK:
+                return getattr(_check_backend(), fn_name)(self.service, *args)
         except keyring.errors.KeyringLocked as exc:
             raise KeyringLocked(self.service) from exc
         except keyring.errors.NoKeyringError as exc:
             raise KeyringUnavailable(str(exc) or "no backend") from exc
         except keyring.errors.InitError as exc:
+            _forget_connection()
             # A Secret Service that is present but refuses to open the collection (the unlock
             # prompt was dismissed or cannot be shown) is a locked keyring to the user.
             raise KeyringLocked(self.service) from exc
@@ -92,6 +114,7 @@ class OsSecrets:
                 raise KeyringLocked(self.service) from exc
             raise KeyringUnavailable(text or type(exc).__name__) from exc
         except OSError as exc:
+            _forget_connection()
             # the session bus went away under a running app (keyring daemon or D-Bus gone):
             # jeepney's socket raises a plain FileNotFoundError / ConnectionRefusedError
             raise KeyringUnavailable(
@@ -99,6 +122,7 @@ class OsSecrets:
             ) from exc
         except Exception as exc:  # D-Bus transport errors surface as assorted types
             if type(exc).__module__.startswith(("secretstorage", "jeepney", "dbus")):
+                _forget_connection()
                 text = str(exc)
                 if "lock" in text.lower() or "prompt" in text.lower():
                     raise KeyringLocked(self.service) from exc

@@ -1,16 +1,22 @@
-"""A thin, strict wrapper over the `keyring` library for one environment's namespace.
+"""A thin, strict wrapper over the OS keyring for one environment's namespace.
 
-It maps the library's failures to our three errors and refuses insecure backends (plain-text
-files, the 'fail' and 'null' backends): a secret is stored in a real OS keyring or not at all.
+Where the `keyring` library would use its Secret Service backend (Linux, no backend named by the
+user in PYTHON_KEYRING_BACKEND or keyring's config file, none set in this process), the Secret
+Service is spoken to directly (`keystores.secret_service`: the same items, one D-Bus connection
+per process, no `keyring` import); otherwise through `keyring`. Either way the failures map to
+our three errors, and insecure backends (plain-text files, the 'fail' and 'null' backends) are
+refused: a secret is stored in a real OS keyring or not at all.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from smki_desktop.core.environment import Environment
+from smki_desktop.keystores import secret_service
 from smki_desktop.keystores.errors import KeyEntryMissing, KeyringLocked, KeyringUnavailable
 
 _REFUSED_MODULE_PREFIXES = ("keyrings.alt", "keyring.backends.fail", "keyring.backends.null")
@@ -50,6 +56,48 @@ def _backend() -> Any:
     return keyring.get_keyring()
 
 
+def _keyring_config() -> Path:
+    """keyring's config file (keyring.util.platform_.config_root on Linux), where a user may
+    name a backend."""
+    root = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(root, "python_keyring", "keyringrc.cfg")
+
+
+def _direct() -> bool:
+    """Whether to speak to the Secret Service directly: only where `keyring` would pick its
+    Secret Service backend too, and only when one answers (else keyring's detection decides,
+    and its refusals and messages stay as they were)."""
+    if not sys.platform.startswith("linux") or os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return False
+    core = sys.modules.get("keyring.core")
+    chosen = getattr(core, "_keyring_backend", None) if core is not None else None
+    if chosen is not None and type(chosen).__module__ != "keyring.backends.SecretService":
+        return False  # a backend set in this process (keyring.set_keyring) wins
+    if _keyring_config().exists():
+        return False
+    return secret_service.available()
+
+
+def _call_direct(service: str, fn_name: str, *args: str) -> Any:
+    import secretstorage
+
+    try:
+        return secret_service.call(fn_name, service, *args)
+    except (secret_service.Locked, secretstorage.exceptions.LockedException) as exc:
+        raise KeyringLocked(service) from exc
+    except secret_service.Unavailable as exc:
+        raise KeyringUnavailable(str(exc)) from exc
+    except OSError as exc:
+        raise KeyringUnavailable(
+            f"the Secret Service cannot be reached over D-Bus ({exc.strerror or exc})"
+        ) from exc
+    except Exception as exc:
+        text = str(exc)
+        if "lock" in text.lower() or "prompt" in text.lower():
+            raise KeyringLocked(service) from exc
+        raise KeyringUnavailable(f"{type(exc).__name__}: {text}") from exc
+
+
 def _check_backend() -> Any:
     kr = _backend()
     mod = type(kr).__module__
@@ -74,6 +122,8 @@ class OsSecrets:
         self.service = environment.keyring_service
 
     def _call(self, fn_name: str, *args: str) -> Any:
+        if _direct():
+            return _call_direct(self.service, fn_name, *args)
         keyring = _keyring()
         fn = getattr(_check_backend(), fn_name)
         try:
@@ -119,6 +169,9 @@ class OsSecrets:
         self._call("set_password", name, value)
 
     def delete(self, name: str) -> None:
+        if _direct():
+            _call_direct(self.service, "delete_password", name)  # none there: nothing to do
+            return
         keyring = _keyring()
         try:
             self._call("delete_password", name)

@@ -91,7 +91,9 @@ def _call_direct(service: str, fn_name: str, *args: str) -> Any:
         raise KeyringUnavailable(
             f"the Secret Service cannot be reached over D-Bus ({exc.strerror or exc})"
         ) from exc
-    except Exception as exc:
+    except Exception as exc:  # D-Bus errors come as SecretStorage's and jeepney's types
+        if not type(exc).__module__.startswith(("secretstorage", "jeepney")):
+            raise
         text = str(exc)
         if "lock" in text.lower() or "prompt" in text.lower():
             raise KeyringLocked(service) from exc

@@ -160,6 +160,21 @@ def test_a_backend_named_by_the_user_is_honoured_and_an_insecure_one_refused(
     assert not list((data_root / "test" / "keys").glob("*.pem"))
 
 
+def test_a_backend_named_in_keyrings_config_file_is_honoured(tmp_path: Path,
+                                                             data_root: Path) -> None:
+    """keyring's config file names a backend: then keyring decides (its null backend here), not
+    our direct Secret Service path, and the insecure backend is refused as ever."""
+    config = tmp_path / "config"
+    (config / "python_keyring").mkdir(parents=True)
+    (config / "python_keyring" / "keyringrc.cfg").write_text(
+        "[backend]\ndefault-keyring=keyring.backends.null.Keyring\n")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(config))
+    r = _cli(env, data_root, "key", "generate", "--usage", "signing", "--label", "x")
+    assert r.returncode == 1
+    assert "keyring.backends.null" in r.stderr and "does not keep secrets safe" in r.stderr
+    assert not list((data_root / "test" / "keys").glob("*.pem"))
+
+
 def test_secret_service_is_used_without_keyring_probing_every_backend() -> None:
     # keyring's detection would import its macOS backend, which runs gcc and ldconfig on Linux;
     # where keyring would pick its Secret Service backend, we speak to the service directly

@@ -2,30 +2,27 @@
 user's tooltips) must say what a control is. Names set by a page are kept; a control without
 one is named from what a sighted user reads next to it: its own text, the label that is its
 buddy or its form-row label, its placeholder, its tooltip, or its table's column headings.
-`unnamed_controls()` lists what is still nameless (a test fails on any)."""
+`unnamed_controls()` lists what is still nameless (a test fails on any).
+
+Kinds of control are told apart by Qt's class names (`QObject.inherits`), not `isinstance`: the
+first page is named at start, and an `isinstance` test needs PySide to make the Python type of
+every kind of control listed, most of which that page does not have (issue 15)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from smki_desktop.gui.qt import (
-    QAbstractButton,
-    QAbstractItemView,
-    QComboBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QSpinBox,
-    Qt,
-    QTabBar,
-    QTableView,
-    QTextEdit,
-    QWidget,
-)
+from smki_desktop.gui.qt import QLabel, Qt, QWidget
 
-INTERACTIVE = (QAbstractButton, QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox,
-               QAbstractItemView)
+INTERACTIVE = ("QAbstractButton", "QLineEdit", "QPlainTextEdit", "QTextEdit", "QComboBox",
+               "QSpinBox", "QAbstractItemView")
+_OWNERS = ("QComboBox", "QSpinBox", "QLineEdit", "QAbstractItemView", "QTabBar")
+
+
+def _is(obj: Any, kinds: tuple[str, ...]) -> bool:
+    """Whether the Qt object is of one of these Qt classes (or a subclass, ours included)."""
+    return any(obj.inherits(k) for k in kinds)
 
 
 def _clean(text: str) -> str:
@@ -40,16 +37,18 @@ def _label_for(widget: QWidget, root: QWidget) -> str:
             return _clean(label.text())
     parent = widget.parentWidget()
     layout = parent.layout() if parent is not None else None
-    if isinstance(layout, QFormLayout):
-        lab = layout.labelForField(widget)
+    if layout is not None and _is(layout, ("QFormLayout",)):
+        form: Any = layout
+        lab = form.labelForField(widget)
         if isinstance(lab, QLabel) and lab.text():
             return _clean(lab.text())
     return ""
 
 
 def derived_name(widget: QWidget, root: QWidget) -> str:
-    if isinstance(widget, QAbstractButton) and widget.text():
-        return _clean(widget.text())
+    w: Any = widget  # its kind is known from Qt's class name, not a Python type
+    if _is(w, ("QAbstractButton",)) and w.text():
+        return _clean(w.text())
     name = _label_for(widget, root)
     if name:
         return name
@@ -58,15 +57,15 @@ def derived_name(widget: QWidget, root: QWidget) -> str:
         return _clean(placeholder())
     if widget.toolTip():
         return _clean(widget.toolTip())
-    if isinstance(widget, QComboBox) and widget.count():
-        return _clean(widget.itemText(0))
-    if isinstance(widget, QTableView):
-        model = widget.model()
+    if _is(w, ("QComboBox",)) and w.count():
+        return _clean(w.itemText(0))
+    if _is(w, ("QTableView",)):
+        model = w.model()
         if model is not None and model.columnCount():
             heads = [str(model.headerData(c, Qt.Orientation.Horizontal) or "")
                      for c in range(min(model.columnCount(), 3))]
             return "Table: " + ", ".join(h for h in heads if h)
-    if isinstance(widget, QAbstractItemView) and widget.objectName():
+    if _is(w, ("QAbstractItemView",)) and widget.objectName():
         return _clean(widget.objectName().replace("_", " "))
     return ""
 
@@ -75,7 +74,7 @@ def name_controls(root: QWidget) -> int:
     """Name every nameless interactive control under `root`; how many were named."""
     named = 0
     for w in root.findChildren(QWidget):
-        if isinstance(w, INTERACTIVE) and not w.accessibleName():
+        if _is(w, INTERACTIVE) and not w.accessibleName():
             name = derived_name(w, root)
             if name:
                 w.setAccessibleName(name)
@@ -85,7 +84,7 @@ def name_controls(root: QWidget) -> int:
 
 def unnamed_controls(root: QWidget) -> list[str]:
     return [f"{type(w).__name__} {w.objectName()!r}" for w in root.findChildren(QWidget)
-            if isinstance(w, INTERACTIVE) and not w.accessibleName()
+            if _is(w, INTERACTIVE) and not w.accessibleName()
             and w.parentWidget() is not None and not _internal(w)]
 
 
@@ -95,7 +94,7 @@ def _internal(w: QWidget) -> bool:
     buttons): named through their owner."""
     parent = w.parentWidget()
     while parent is not None:
-        if isinstance(parent, (QComboBox, QSpinBox, QLineEdit, QAbstractItemView, QTabBar)):
+        if _is(parent, _OWNERS):
             return True
         parent = parent.parentWidget()
     return type(w).__name__ in ("QCalendarWidget",) or w.objectName().startswith("qt_")

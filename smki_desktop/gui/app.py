@@ -6,9 +6,16 @@ at the data root; `--env` on the command line overrides it.
 
 from __future__ import annotations
 
+# The modules without Qt that the first window needs are imported here, before PySide is: once
+# PySide is loaded, its `__feature__` import hook reads the source file of every module that runs
+# an import statement (shibokensupport.feature._mod_uses_pyside, inspect.getsource), 0.1-0.2 ms
+# each, ~60 modules at start.
 import argparse
+import html  # noqa: F401
+import pkgutil  # noqa: F401
 import sys
 import time
+import traceback  # noqa: F401
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +23,15 @@ from typing import TYPE_CHECKING
 from smki_desktop import __version__
 from smki_desktop.core.environment import Environment
 from smki_desktop.gui.env_memory import remembered_environment
+from smki_desktop.services import (  # noqa: F401
+    expiry,
+    keys,
+    party,
+    simulator_control,
+    team,
+    view_rows,
+    welcome,
+)
 from smki_desktop.services.context import default_data_root
 
 if TYPE_CHECKING:

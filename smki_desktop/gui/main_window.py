@@ -138,11 +138,15 @@ class ErrorPage(QLabel):
 
 class PageFrame(QWidget):
     """Every page under the same heading: its title, a Help button, and the page's help panel
-    (what is this, what do I do, the SEC terms), shown with the button or F1."""
+    (what is this, what do I do, the SEC terms), shown with the button or F1. The panel is
+    built when first asked for (the button, F1, or `help`): the first page's frame is built at
+    start, and its help text is rich text nobody has asked to see yet."""
 
     def __init__(self, entry: PageEntry, page: QWidget) -> None:
         super().__init__()
         self.page = page
+        self.entry = entry
+        self._help: QLabel | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 0)
         head = QHBoxLayout()
@@ -157,16 +161,7 @@ class PageFrame(QWidget):
         self.help_button.setCheckable(True)
         head.addWidget(self.help_button)
         lay.addLayout(head)
-        self.help = QLabel(help_texts.as_html(entry.module, entry.title))
-        self.help.setObjectName("pageHelp")
-        self.help.setWordWrap(True)
-        # by name: the first page's frame is built at start (see gui/qt.set_enum_property)
-        set_enum_property(self.help, "textInteractionFlags", "TextSelectableByMouse")
-        self.help.setStyleSheet("QLabel#pageHelp { background: #EEF3F8; color: #1A1A1A; "
-                                "border: 1px solid #B8C7D9; padding: 6px; }")
-        self.help.setVisible(False)
-        lay.addWidget(self.help)
-        self.help_button.toggled.connect(self.help.setVisible)
+        self.help_button.toggled.connect(lambda shown: self.help.setVisible(shown))
         # a page taller than a 700-px screen scrolls rather than squeezing or cutting its
         # content; a page that fits fills the space as before
         self.scroller = QScrollArea()
@@ -178,6 +173,21 @@ class PageFrame(QWidget):
         for table in page.findChildren(QTableWidget):
             fit_columns(table)
         name_controls(self)
+
+    @property
+    def help(self) -> QLabel:
+        """The help panel (hidden until the button or F1 shows it), made on first use."""
+        if self._help is None:
+            label = QLabel(help_texts.as_html(self.entry.module, self.entry.title))
+            label.setObjectName("pageHelp")  # its look: the app's style sheet (gui/style.py)
+            label.setWordWrap(True)
+            set_enum_property(label, "textInteractionFlags", "TextSelectableByMouse")
+            label.setVisible(False)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(1, label)  # under the title, above the page
+            self._help = label
+        return self._help
 
     def toggle_help(self) -> None:
         self.help_button.toggle()

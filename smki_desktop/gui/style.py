@@ -74,6 +74,7 @@ QListWidget#sidebar::item { padding: 7px 12px; }
 QListWidget#sidebar::item:selected { background: palette(highlight);
     color: palette(highlighted-text); }
 QLabel#environmentBanner { font-weight: bold; padding: 6px; }
+QLabel#pageHelp { background: #EEF3F8; color: #1A1A1A; border: 1px solid #B8C7D9; padding: 6px; }
 """
 
 # Standard icons on the main actions, chosen by the first word of a button's or action's text

@@ -1,97 +1,186 @@
-"""keyring's Secret Service backend over one D-Bus connection per process.
+"""The freedesktop Secret Service spoken directly (SecretStorage over D-Bus), for the case where
+the `keyring` library would use its own Secret Service backend anyway: the same items (same
+attributes and label, so either can read what the other wrote), the same unlock attempt and the
+same errors, but without importing `keyring` (~40 ms of every `smki` command at low load) and
+with ONE D-Bus connection and Secret Service session per process instead of a new connection,
+Diffie-Hellman session and availability check for every secret read (`smki adt sign` reads
+five).
 
-keyring's own backend opens a new D-Bus connection for every call and closes it at once. Each
-of those connect-call-disconnect cycles is a new client to gnome-keyring, and gnome-keyring
-(42.1 in Debian 12, still in 50.0) has a race on a client that goes away: it aborts the whole
-daemon ("gkd_secret_service_get_pkcs11_session: assertion 'client' failed", then GLib's
-"invoke_get_property_in_idle_cb: assertion failed"). We reproduced it here with three processes
-writing and reading twenty secrets each: the daemon died within a few hundred cycles, and
-D-Bus started a new one *locked*, so the officer's next action met a locked keyring. The same
-abort is reported against other programs that make many short connections (e.g.
-basecamp/hey-cli#352, jkoestinger/omarchy-vpn#42).
+One connection per process is also what keeps gnome-keyring alive: each connect-call-disconnect
+cycle is a new client to it, and gnome-keyring (42.1 in Debian 12, still in 50.0) has a race on
+a client that goes away that aborts the whole daemon ("gkd_secret_service_get_pkcs11_session:
+assertion 'client' failed", then GLib's "invoke_get_property_in_idle_cb: assertion failed";
+also reported against other programs that make many short connections, e.g.
+basecamp/hey-cli#352). Three processes writing and reading twenty secrets each through
+keyring's backend killed the daemon here within 5-8 rounds, and D-Bus then activated a new,
+*locked* one; over one connection per process, 150 such rounds left it running.
 
-This backend keeps one connection for the life of the process: the calls are the same D-Bus
-methods keyring makes (same collection, same attributes, same unlock prompts), only the
-connection is not closed after each. A jeepney blocking connection is not thread-safe: every
-function here is called under `keystores.secrets`' process-wide lock. A connection that failed is
-dropped and the next call opens a new one.
+The connection belongs to the process and the session bus it was opened for: a forked child or
+a changed DBUS_SESSION_BUS_ADDRESS opens its own. Calls are serialised (a jeepney blocking
+connection is not thread-safe; the GUI's jobs run on a thread pool). When a call on a connection
+kept from before fails for a transport reason (the keyring daemon or the bus restarted since),
+it is retried once on a fresh connection; a refusal (locked, prompt dismissed) is never retried.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from typing import Any
 
-import secretstorage
-import secretstorage.exceptions
-from keyring.backends import SecretService
-
-_shared: Any = None  # the process's jeepney DBusConnection, opened on first use
-_shared_address: str | None = None  # the session bus address it was opened for
+APPID = "Python keyring library"  # what keyring's backend writes: items stay readable by both
 
 
-class _KeptOpen:
-    """The shared connection as keyring sees it: its `close()` (keyring closes the connection
-    after every call) does nothing; everything else goes to the real connection."""
+class Unavailable(Exception):
+    """No Secret Service on this session bus (or no session bus): the caller lets `keyring`'s
+    detection decide, as it would have."""
 
-    def __init__(self, connection: Any) -> None:
-        self._connection = connection
+
+class Locked(Exception):
+    """The collection or item is locked and the unlock prompt was dismissed or cannot open."""
+
+
+class _Conn:
+    """One connection and one Secret Service session, with the key they were opened for."""
+
+    def __init__(self) -> None:
+        import secretstorage
+
+        self.key = (os.getpid(), os.environ.get("DBUS_SESSION_BUS_ADDRESS", ""))
+        self.connection = secretstorage.dbus_init()
+        try:
+            if not secretstorage.check_service_availability(self.connection):
+                raise Unavailable("the Secret Service daemon is neither running nor "
+                                  "activatable through D-Bus")
+        except BaseException:
+            self.connection.close()
+            raise
+        self.session: Any = None
 
     def close(self) -> None:
-        pass
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._connection, name)
-
-
-def connection() -> Any:
-    """The process's connection to the session bus, opened on first use (and again if the
-    session bus address changed, as when a ceremony shell starts its own session)."""
-    global _shared, _shared_address
-    address = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
-    if _shared is not None and address != _shared_address:
-        drop_connection()
-    if _shared is None:
-        _shared = secretstorage.dbus_init()
-        _shared_address = address
-    return _KeptOpen(_shared)
-
-
-def drop_connection() -> None:
-    """Forget a connection that failed (bus gone, socket closed): the next call opens a new one."""
-    global _shared
-    old, _shared = _shared, None
-    if old is not None:
         try:
-            old.close()
-        except Exception:  # a broken socket may refuse even to close; it is dropped either way
+            self.connection.close()
+        except Exception:  # already broken: nothing left to release
             pass
 
 
-def service_available() -> bool:
-    """Is a Secret Service running or activatable on the session bus? (keyring's own priority
-    check, asked over the shared connection instead of a connection of its own.)"""
+_lock = threading.Lock()
+_conn: _Conn | None = None
+
+
+def _collection(conn: _Conn) -> Any:
+    """The default collection, unlocked (as keyring's backend does it)."""
+    import secretstorage
+    from secretstorage.util import open_session
+
+    if conn.session is None:
+        conn.session = open_session(conn.connection)
     try:
-        return bool(secretstorage.check_service_availability(connection()))
-    except (secretstorage.exceptions.SecretStorageException, OSError):
-        drop_connection()
-        return False
+        collection = secretstorage.get_default_collection(conn.connection, conn.session)
+    except secretstorage.exceptions.SecretServiceNotAvailableException:
+        raise
+    except secretstorage.exceptions.SecretStorageException as exc:
+        raise Locked(f"Failed to create the collection: {exc}.") from exc
+    collection.session = conn.session  # get_collection_by_alias drops it: items inherit it
+    if collection.is_locked():
+        collection.unlock()
+        if collection.is_locked():  # the user dismissed the prompt, or it could not open
+            raise Locked("Failed to unlock the collection!")
+    return collection
 
 
-class OneConnectionSecretService(SecretService.Keyring):  # type: ignore[misc]
-    """keyring's Secret Service backend, its collection reached over the shared connection."""
+def _item_unlocked(item: Any) -> Any:
+    if item.is_locked():
+        item.unlock()
+        if item.is_locked():
+            raise Locked("Failed to unlock the item!")
+    return item
 
-    def get_preferred_collection(self) -> Any:
-        bus = connection()
+
+def _get(conn: _Conn, service: str, username: str) -> str | None:
+    for item in _collection(conn).search_items({"username": username, "service": service}):
+        return str(_item_unlocked(item).get_secret().decode("utf-8"))
+    return None
+
+
+def _set(conn: _Conn, service: str, username: str, password: str) -> None:
+    attributes = {"username": username, "service": service, "application": APPID}
+    _collection(conn).create_item(f"Password for '{username}' on '{service}'", attributes,
+                                  password.encode("utf-8"), replace=True)
+
+
+def _delete(conn: _Conn, service: str, username: str) -> bool:
+    for item in _collection(conn).search_items({"username": username, "service": service}):
+        item.delete()
+        return True
+    return False
+
+
+_OPS: dict[str, Callable[..., Any]] = {
+    "get_password": _get, "set_password": _set, "delete_password": _delete}
+
+
+def _fresh() -> _Conn:
+    global _conn
+    if _conn is not None:
+        _conn.close()
+        _conn = None
+    _conn = _Conn()
+    return _conn
+
+
+def call(op: str, *args: str) -> Any:
+    """Run `op` ("get_password", "set_password" or "delete_password", with keyring's arguments)
+    on this process's connection. Raises Unavailable when there is no Secret Service to talk to,
+    Locked when it stays locked; D-Bus and socket errors otherwise pass through."""
+    import secretstorage
+
+    fn = _OPS[op]
+    with _lock:
+        key = (os.getpid(), os.environ.get("DBUS_SESSION_BUS_ADDRESS", ""))
+        kept = _conn is not None and _conn.key == key
+        conn = _conn if kept and _conn is not None else _fresh()
         try:
-            if hasattr(self, "preferred_collection"):
-                collection = secretstorage.Collection(bus, self.preferred_collection)
-            else:
-                collection = secretstorage.get_default_collection(bus)
-        except secretstorage.exceptions.SecretStorageException as e:
-            raise SecretService.InitError(f"Failed to create the collection: {e}.") from e
-        if collection.is_locked():
-            collection.unlock()
-            if collection.is_locked():  # the user dismissed the prompt
-                raise SecretService.KeyringLocked("Failed to unlock the collection!")
-        return collection
+            return fn(conn, *args)
+        except (Locked, secretstorage.exceptions.LockedException):
+            raise
+        except Exception:
+            if not kept:
+                _drop()
+                raise
+        # the kept connection or session went stale (daemon or bus restarted): once afresh
+        try:
+            return fn(_fresh(), *args)
+        except (Locked, secretstorage.exceptions.LockedException):
+            raise
+        except Exception:
+            _drop()
+            raise
+
+
+def _drop() -> None:
+    global _conn
+    if _conn is not None:
+        _conn.close()
+        _conn = None
+
+
+def available() -> bool:
+    """Whether a Secret Service answers on this session bus (opens the process's connection)."""
+    with _lock:
+        key = (os.getpid(), os.environ.get("DBUS_SESSION_BUS_ADDRESS", ""))
+        if _conn is not None and _conn.key == key:
+            return True
+        try:
+            _fresh()
+        except Exception:
+            _drop()
+            return False
+        return True
+
+
+def close() -> None:
+    """Close this process's connection (tests; a process that exits needs not)."""
+    with _lock:
+        _drop()

@@ -1,22 +1,24 @@
-"""A thin, strict wrapper over the `keyring` library for one environment's namespace.
+"""A thin, strict wrapper over the OS keyring for one environment's namespace.
 
-It maps the library's failures to our three errors and refuses insecure backends (plain-text
-files, the 'fail' and 'null' backends): a secret is stored in a real OS keyring or not at all.
+Where the `keyring` library would use its Secret Service backend (Linux, no backend named by the
+user in PYTHON_KEYRING_BACKEND or keyring's config file, none set in this process), the Secret
+Service is spoken to directly (`keystores.secret_service`: the same items, one D-Bus connection
+per process, no `keyring` import); otherwise through `keyring`. Either way the failures map to
+our three errors, and insecure backends (plain-text files, the 'fail' and 'null' backends) are
+refused: a secret is stored in a real OS keyring or not at all.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import threading
+from pathlib import Path
 from typing import Any
 
 from smki_desktop.core.environment import Environment
+from smki_desktop.keystores import secret_service
 from smki_desktop.keystores.errors import KeyEntryMissing, KeyringLocked, KeyringUnavailable
 
-# One keyring call at a time in a process: the Secret Service backend shares one D-Bus connection,
-# which is not thread-safe, and the GUI reads secrets from several worker threads.
-_CALL_LOCK = threading.RLock()
 _REFUSED_MODULE_PREFIXES = ("keyrings.alt", "keyring.backends.fail", "keyring.backends.null")
 
 
@@ -37,38 +39,65 @@ def _backend() -> Any:
     (PYTHON_KEYRING_BACKEND, keyring's config file) or one was set in this process, the Secret
     Service backend (what the detection picks on a Linux desktop) is tried first with keyring's
     own availability check; only when that fails does keyring's detection run, so the
-    unavailable and insecure-backend refusals below still see what keyring would have used.
-    Whichever way keyring's Secret Service backend was chosen, it is replaced by the same backend
-    over one D-Bus connection (`keystores.secret_service`: gnome-keyring aborts under many short
-    connections)."""
+    unavailable and insecure-backend refusals below still see what keyring would have used."""
     keyring = _keyring()
     core = keyring.core
-    if not sys.platform.startswith("linux"):
-        return keyring.get_keyring()
-    from smki_desktop.keystores import secret_service
+    if core._keyring_backend is not None:  # set by keyring.set_keyring / init_backend
+        return core._keyring_backend
+    if (sys.platform.startswith("linux") and not os.environ.get("PYTHON_KEYRING_BACKEND")
+            and not core._config_path().exists()):
+        from keyring.backends import SecretService
 
-    current = core._keyring_backend  # set by keyring.set_keyring / init_backend, or None
-    if current is None and not os.environ.get("PYTHON_KEYRING_BACKEND") \
-            and not core._config_path().exists():
-        if not secret_service.service_available():  # keyring's detection decides
+        try:
+            SecretService.Keyring.priority  # noqa: B018 -- opens D-Bus, asks for the service
+        except Exception:  # any failure: keyring's detection decides
             return keyring.get_keyring()
-        current = secret_service.OneConnectionSecretService()
-        core.set_keyring(current)
-    if current is None:
-        current = keyring.get_keyring()
-    if type(current) is secret_service.SecretService.Keyring:
-        current = secret_service.OneConnectionSecretService()
-        core.set_keyring(current)
-    return current
+        core.set_keyring(SecretService.Keyring())
+    return keyring.get_keyring()
 
 
-def _forget_connection() -> None:
-    """After a D-Bus failure the next call opens a new connection (the bus may be back)."""
-    if sys.platform.startswith("linux"):
-        from smki_desktop.keystores import secret_service
+def _keyring_config() -> Path:
+    """keyring's config file (keyring.util.platform_.config_root on Linux), where a user may
+    name a backend."""
+    root = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(root, "python_keyring", "keyringrc.cfg")
 
-        with _CALL_LOCK:
-            secret_service.drop_connection()
+
+def _direct() -> bool:
+    """Whether to speak to the Secret Service directly: only where `keyring` would pick its
+    Secret Service backend too, and only when one answers (else keyring's detection decides,
+    and its refusals and messages stay as they were)."""
+    if not sys.platform.startswith("linux") or os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return False
+    core = sys.modules.get("keyring.core")
+    chosen = getattr(core, "_keyring_backend", None) if core is not None else None
+    if chosen is not None and type(chosen).__module__ != "keyring.backends.SecretService":
+        return False  # a backend set in this process (keyring.set_keyring) wins
+    if _keyring_config().exists():
+        return False
+    return secret_service.available()
+
+
+def _call_direct(service: str, fn_name: str, *args: str) -> Any:
+    import secretstorage
+
+    try:
+        return secret_service.call(fn_name, service, *args)
+    except (secret_service.Locked, secretstorage.exceptions.LockedException) as exc:
+        raise KeyringLocked(service) from exc
+    except secret_service.Unavailable as exc:
+        raise KeyringUnavailable(str(exc)) from exc
+    except OSError as exc:
+        raise KeyringUnavailable(
+            f"the Secret Service cannot be reached over D-Bus ({exc.strerror or exc})"
+        ) from exc
+    except Exception as exc:  # D-Bus errors come as SecretStorage's and jeepney's types
+        if not type(exc).__module__.startswith(("secretstorage", "jeepney")):
+            raise
+        text = str(exc)
+        if "lock" in text.lower() or "prompt" in text.lower():
+            raise KeyringLocked(service) from exc
+        raise KeyringUnavailable(f"{type(exc).__name__}: {text}") from exc
 
 
 def _check_backend() -> Any:
@@ -95,16 +124,17 @@ class OsSecrets:
         self.service = environment.keyring_service
 
     def _call(self, fn_name: str, *args: str) -> Any:
+        if _direct():
+            return _call_direct(self.service, fn_name, *args)
         keyring = _keyring()
+        fn = getattr(_check_backend(), fn_name)
         try:
-            with _CALL_LOCK:
-                return getattr(_check_backend(), fn_name)(self.service, *args)
+            return fn(self.service, *args)
         except keyring.errors.KeyringLocked as exc:
             raise KeyringLocked(self.service) from exc
         except keyring.errors.NoKeyringError as exc:
             raise KeyringUnavailable(str(exc) or "no backend") from exc
         except keyring.errors.InitError as exc:
-            _forget_connection()
             # A Secret Service that is present but refuses to open the collection (the unlock
             # prompt was dismissed or cannot be shown) is a locked keyring to the user.
             raise KeyringLocked(self.service) from exc
@@ -114,7 +144,6 @@ class OsSecrets:
                 raise KeyringLocked(self.service) from exc
             raise KeyringUnavailable(text or type(exc).__name__) from exc
         except OSError as exc:
-            _forget_connection()
             # the session bus went away under a running app (keyring daemon or D-Bus gone):
             # jeepney's socket raises a plain FileNotFoundError / ConnectionRefusedError
             raise KeyringUnavailable(
@@ -122,7 +151,6 @@ class OsSecrets:
             ) from exc
         except Exception as exc:  # D-Bus transport errors surface as assorted types
             if type(exc).__module__.startswith(("secretstorage", "jeepney", "dbus")):
-                _forget_connection()
                 text = str(exc)
                 if "lock" in text.lower() or "prompt" in text.lower():
                     raise KeyringLocked(self.service) from exc
@@ -143,6 +171,9 @@ class OsSecrets:
         self._call("set_password", name, value)
 
     def delete(self, name: str) -> None:
+        if _direct():
+            _call_direct(self.service, "delete_password", name)  # none there: nothing to do
+            return
         keyring = _keyring()
         try:
             self._call("delete_password", name)

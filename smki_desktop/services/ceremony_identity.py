@@ -28,9 +28,9 @@ from smki_desktop.crypto.cms import sign_detached
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credentials import find_credential, register_id_of
-from smki_desktop.services.csr import signer_for
 from smki_desktop.services.identity import resolve_actor
 from smki_desktop.services.officers import key_holder, list_officers, signing_block
+from smki_desktop.services.token import signer_for
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,9 @@ from smki_desktop.services.credential_store import (
     require_credential,
     verify_credential_signature,
 )
-from smki_desktop.services.csr import signer_for
 from smki_desktop.services.keys import get_key
 from smki_desktop.services.officers import feed_simulator, get_officer
+from smki_desktop.services.token import signer_for
 from smki_desktop.store.atomic import write_atomic
 
 __all__ = [

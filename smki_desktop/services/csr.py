@@ -4,7 +4,6 @@ lint the result, record it (one key per CSR) and audit it; write it in any porta
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError, NotFound, Refusal
 from smki_desktop.core.eui import Eui64
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage
-from smki_desktop.core.ports import Signer
 from smki_desktop.core.profiles import SmkiProfile
 from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.crypto.csr import OrgCsrRequest, build_org_csr
@@ -25,6 +23,7 @@ from smki_desktop.services import crossing
 from smki_desktop.services import token as token_service
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.keys import generate_key
+from smki_desktop.services.token import signer_for
 from smki_desktop.store.atomic import check_output, write_atomic
 from smki_desktop.store.repos import csrs as csrs_repo
 from smki_desktop.store.repos import keys as keys_repo
@@ -41,14 +40,6 @@ def profile_for(ctx: AppContext) -> SmkiProfile:
 def pkcs11_store(ctx: AppContext) -> Any:
     """The PKCS#11 key store configured in settings (module path + token label)."""
     return token_service.token_store(ctx)
-
-
-def signer_for(ctx: AppContext, info: KeyInfo,
-               token_store: Any = None) -> AbstractContextManager[Signer]:
-    if info.location is KeyLocation.PKCS11:
-        store = token_store if token_store is not None else pkcs11_store(ctx)
-        return store.signer(info.key_id)  # type: ignore[no-any-return]
-    return ctx.keystore.signer(info.key_id)
 
 
 def key_is_used(ctx: AppContext, key_id: str) -> str | None:

@@ -28,8 +28,8 @@ from smki_desktop.services.credential_store import (
     find_credential,
     register_id_of,
 )
-from smki_desktop.services.csr import signer_for
 from smki_desktop.services.keys import get_key
+from smki_desktop.services.token import signer_for
 from smki_desktop.services.trust import trust_anchors
 
 

@@ -47,9 +47,9 @@ from smki_desktop.services.credential_store import (
     register_id_of,
     verify_credential_signature,
 )
-from smki_desktop.services.csr import signer_for
 from smki_desktop.services.keys import get_key
 from smki_desktop.services.party import set_officer
+from smki_desktop.services.token import signer_for
 from smki_desktop.store.repos import officers as officers_repo
 from smki_desktop.store.repos.officers import LogRow, OfficerRow, RegisterWrite
 

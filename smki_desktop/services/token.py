@@ -4,12 +4,15 @@ token with that label is present — so a wrong choice is refused now, not at th
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError, NotFound, Refusal
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage
+from smki_desktop.core.ports import Signer
 from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore, TokenError, probe_token
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
@@ -84,3 +87,17 @@ def token_keys(ctx: AppContext) -> list[KeyInfo]:
     """This environment's keys held on a PKCS#11 token (whichever token), oldest first: what
     `smki token list` shows."""
     return [k for k in list_keys(ctx) if k.location is KeyLocation.PKCS11]
+
+
+def signer_for(ctx: AppContext, info: KeyInfo,
+               token_store: Any = None) -> AbstractContextManager[Signer]:
+    """A signer for the key, wherever it is kept: the PKCS#11 token configured in settings (or
+    `token_store`, one already logged in) or the OS keyring key store. Here rather than with
+    the CSRs: signing an ADT file or an officer register entry needs this, not the CSR code."""
+    if info.location is KeyLocation.PKCS11:
+        store = token_store if token_store is not None else _configured_store(ctx)
+        return store.signer(info.key_id)
+    return ctx.keystore.signer(info.key_id)
+
+
+_configured_store = token_store  # signer_for's parameter of that name hides the function

@@ -22,7 +22,7 @@ from smki_desktop.gui import app
 report = app._report_idle
 at_idle = []
 def _report(qapp):
-    at_idle.append(sorted(sys.modules))
+    at_idle.append(list(sys.modules))  # in the order they were first imported
     report(qapp)
 app._report_idle = _report
 app.main(["--data-dir", sys.argv[1], "--no-first-run", "--quit-after-idle"])
@@ -41,3 +41,20 @@ def test_first_window_loads_no_heavy_module(tmp_path: Path) -> None:
     assert "smki_desktop.gui.pages.dashboard" in loaded
     heavy = [m for m in loaded if m.startswith(HEAVY)]
     assert not heavy, f"loaded at start although the first page does not need them: {heavy}"
+
+
+def test_the_first_windows_qt_free_modules_come_before_pyside(tmp_path: Path) -> None:
+    """PySide's import hook reads the source of every module that imports after PySide is
+    loaded (gui/app.py): the service modules the first window needs are imported before it."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    order = json.loads(r.stdout.splitlines()[-1])
+    pyside = order.index("PySide6")
+    early = ["smki_desktop.services.context", "smki_desktop.services.expiry",
+             "smki_desktop.services.keys", "smki_desktop.services.party",
+             "smki_desktop.services.simulator_control", "smki_desktop.services.team",
+             "smki_desktop.services.view_rows", "smki_desktop.store.db"]
+    late = [m for m in early if order.index(m) > pyside]
+    assert not late, f"imported after PySide: {late}"

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from smki_desktop.core.errors import EnvironmentMismatch, NotFound, Refusal
 from smki_desktop.core.keys import KeyType, KeyUsage
-from smki_desktop.keystores.errors import KeyEntryMissing
+from smki_desktop.keystores.errors import KeyEntryMissing, KeyringLocked, KeyringUnavailable
 from smki_desktop.services import keys as key_service
 from tests.support.postgres import linked_store_contents
 from tests.support.secret_service import start_bus, start_keyring, unlocked_session
@@ -160,21 +160,75 @@ def test_a_backend_named_by_the_user_is_honoured_and_an_insecure_one_refused(
     assert not list((data_root / "test" / "keys").glob("*.pem"))
 
 
+def test_a_backend_named_in_keyrings_config_file_is_honoured(tmp_path: Path,
+                                                             data_root: Path) -> None:
+    """keyring's config file names a backend: then keyring decides (its null backend here), not
+    our direct Secret Service path, and the insecure backend is refused as ever."""
+    config = tmp_path / "config"
+    (config / "python_keyring").mkdir(parents=True)
+    (config / "python_keyring" / "keyringrc.cfg").write_text(
+        "[backend]\ndefault-keyring=keyring.backends.null.Keyring\n")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(config))
+    r = _cli(env, data_root, "key", "generate", "--usage", "signing", "--label", "x")
+    assert r.returncode == 1
+    assert "keyring.backends.null" in r.stderr and "does not keep secrets safe" in r.stderr
+    assert not list((data_root / "test" / "keys").glob("*.pem"))
+
+
 def test_secret_service_is_used_without_keyring_probing_every_backend() -> None:
-    # keyring's detection would import its macOS backend, which runs gcc and ldconfig on Linux
+    # keyring's detection would import its macOS backend, which runs gcc and ldconfig on Linux;
+    # where keyring would pick its Secret Service backend, we speak to the service directly
+    # (no `keyring` import, one D-Bus connection), writing the very items keyring reads
     probe = (
-        "import sys; import keyring.core\n"
+        "import sys\n"
         "from smki_desktop.core.environment import Environment\n"
+        "from smki_desktop.keystores import secret_service\n"
         "from smki_desktop.keystores.secrets import OsSecrets\n"
         "s = OsSecrets(Environment.TEST); s.set('probe-direct', 'v')\n"
-        "assert s.get('probe-direct') == 'v'; s.delete('probe-direct')\n"
-        "from keyring.backends import SecretService\n"
-        "print(isinstance(keyring.core.get_keyring(), SecretService.Keyring),\n"
-        "      'keyring.backends.macOS' in sys.modules)\n")
+        "assert s.get('probe-direct') == 'v'\n"
+        "print('keyring' in sys.modules, 'keyring.backends.macOS' in sys.modules)\n"
+        "conn = secret_service._conn\n"
+        "s.set('probe-direct', 'w'); assert s.get('probe-direct') == 'w'\n"
+        "print(secret_service._conn is conn)\n"
+        "import keyring\n"
+        "print(keyring.get_password(Environment.TEST.keyring_service, 'probe-direct'))\n"
+        "keyring.set_password(Environment.TEST.keyring_service, 'probe-direct', 'x')\n"
+        "print(s.get('probe-direct'))\n"
+        "s.delete('probe-direct'); s.delete('probe-direct')\n"
+        "print(s.get_optional('probe-direct'))\n")
     r = subprocess.run([sys.executable, "-c", probe], env=dict(os.environ),
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["True", "False"]
+    # keyring not loaded; one connection for every call; keyring and we read each other's items
+    # (the same item replaced, not a second one); deleting twice is no error
+    assert r.stdout.split() == ["False", "False", "True", "w", "x", "None"]
+
+
+def test_direct_secret_service_reconnects_after_the_daemon_restarts(tmp_path: Path) -> None:
+    """The process keeps its D-Bus connection and session: when the keyring daemon goes and
+    comes back (as in the faults tests), the next call opens a fresh one instead of failing on
+    the stale session; with the daemon gone, the error is the unavailable one."""
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.keystores import secret_service
+    from smki_desktop.keystores.secrets import OsSecrets
+    from tests.support.secret_service import kill_daemons, restart_keyring, secret_service_env
+
+    with secret_service_env(tmp_path / "kr") as session:
+        try:
+            s = OsSecrets(Environment.TEST)
+            s.set("reconnect", "1")
+            first = secret_service._conn
+            assert first is not None
+            kill_daemons(session)
+            with pytest.raises((KeyringUnavailable, KeyringLocked)):
+                s.get("reconnect")
+            restart_keyring(session)
+            s.set("reconnect", "2")
+            assert s.get("reconnect") == "2"
+            assert secret_service._conn is not None and secret_service._conn is not first
+        finally:
+            kill_daemons(session)
+            secret_service.close()
 
 
 def test_one_dbus_connection_per_process_and_safe_across_threads() -> None:

@@ -39,6 +39,8 @@ IMPORT_MODULE_ALLOWED = {
     "smki_desktop.gui.main_window": "gui/pages registry (REGISTRY), page imported when shown",
     # the Settings page's sections are found by walking gui/settings
     "smki_desktop.gui.pages.settings": "gui/settings sections registry",
+    # services.adt re-exports its actions' functions, each submodule loaded on first use (_WHERE)
+    "smki_desktop.services.adt": "lazy re-exports of its own submodules (_WHERE)",
     # the one Qt import point: imports PySide6 modules by name (_WHERE), never one of ours
     "smki_desktop.gui.qt": "lazy PySide6 re-exports (_WHERE names PySide6 modules only)",
 }

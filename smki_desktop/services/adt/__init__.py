@@ -13,46 +13,124 @@ one (Live always needs them). Every signature is verified at once by the indepen
 of `crypto.cms.verify_detached`. Outputs are written all-or-nothing and never replace a file
 unless told to.
 
-This package re-exports the entry points the faces and tests use.
+This package re-exports the entry points the faces and tests use, each loaded on first use
+(PEP 562): `smki adt verify` then imports the verification's modules only, not the signing
+identity's, the delivery's or the editor's (issue 15: each `smki` command is a process of its
+own, and its imports are most of its time).
 """
 
-from smki_desktop.services.adt.anchors import add_trust_anchor, ca_pool, trust_anchors
-from smki_desktop.services.adt.common import (
-    MANIFEST_SUFFIX,
-    MAX_VALIDATE_BYTES,
-    SIG_SUFFIX,
-    Written,
-    default_paths,
-    open_limited,
-    read_limited,
-    signing_now,
-)
-from smki_desktop.services.adt.delivery import DeliveryResult, default_package, deliver
-from smki_desktop.services.adt.edit import (
-    save_edited,
-    template_bytes,
-    validate_bytes,
-    validate_file,
-    validate_file_hashed,
-    write_template,
-)
-from smki_desktop.services.adt.file_history import as_json, history, signed_files
-from smki_desktop.services.adt.identity import SigningIdentity, open_signer, signing_identity
-from smki_desktop.services.adt.outputs import (
-    check_sign_outputs,
-    interrupted_leftovers,
-    outputs_in_the_way,
-)
-from smki_desktop.services.adt.profiles import (
-    active_profile,
-    load_profile,
-    party_ranges,
-    profile_versions,
-    use_profile,
-)
-from smki_desktop.services.adt.sign import SignResult, sign_file
-from smki_desktop.services.adt.sro_confirm import ConfirmResult, confirm
-from smki_desktop.services.adt.verify import VerifyResult, verify_file
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smki_desktop.services.adt.anchors import (
+        add_trust_anchor,
+        ca_pool,
+        trust_anchors,
+    )
+    from smki_desktop.services.adt.common import (
+        MANIFEST_SUFFIX,
+        MAX_VALIDATE_BYTES,
+        SIG_SUFFIX,
+        Written,
+        default_paths,
+        open_limited,
+        read_limited,
+        signing_now,
+    )
+    from smki_desktop.services.adt.delivery import (
+        DeliveryResult,
+        default_package,
+        deliver,
+    )
+    from smki_desktop.services.adt.edit import (
+        save_edited,
+        template_bytes,
+        validate_bytes,
+        validate_file,
+        validate_file_hashed,
+        write_template,
+    )
+    from smki_desktop.services.adt.file_history import (
+        as_json,
+        history,
+        signed_files,
+    )
+    from smki_desktop.services.adt.identity import (
+        SigningIdentity,
+        open_signer,
+        signing_identity,
+    )
+    from smki_desktop.services.adt.outputs import (
+        check_sign_outputs,
+        interrupted_leftovers,
+        outputs_in_the_way,
+    )
+    from smki_desktop.services.adt.profiles import (
+        active_profile,
+        load_profile,
+        party_ranges,
+        profile_versions,
+        use_profile,
+    )
+    from smki_desktop.services.adt.sign import (
+        SignResult,
+        sign_file,
+    )
+    from smki_desktop.services.adt.sro_confirm import (
+        ConfirmResult,
+        confirm,
+    )
+    from smki_desktop.services.adt.verify import (
+        VerifyResult,
+        verify_file,
+    )
+
+# each name this package re-exports, and the module of the package that defines it
+_WHERE = {
+    "ConfirmResult": "sro_confirm",
+    "DeliveryResult": "delivery",
+    "MANIFEST_SUFFIX": "common",
+    "MAX_VALIDATE_BYTES": "common",
+    "SIG_SUFFIX": "common",
+    "SignResult": "sign",
+    "SigningIdentity": "identity",
+    "VerifyResult": "verify",
+    "Written": "common",
+    "active_profile": "profiles",
+    "add_trust_anchor": "anchors",
+    "as_json": "file_history",
+    "ca_pool": "anchors",
+    "check_sign_outputs": "outputs",
+    "confirm": "sro_confirm",
+    "default_package": "delivery",
+    "default_paths": "common",
+    "deliver": "delivery",
+    "history": "file_history",
+    "interrupted_leftovers": "outputs",
+    "load_profile": "profiles",
+    "open_limited": "common",
+    "open_signer": "identity",
+    "outputs_in_the_way": "outputs",
+    "party_ranges": "profiles",
+    "profile_versions": "profiles",
+    "read_limited": "common",
+    "save_edited": "edit",
+    "sign_file": "sign",
+    "signed_files": "file_history",
+    "signing_identity": "identity",
+    "signing_now": "common",
+    "template_bytes": "edit",
+    "trust_anchors": "anchors",
+    "use_profile": "profiles",
+    "validate_bytes": "edit",
+    "validate_file": "edit",
+    "validate_file_hashed": "edit",
+    "verify_file": "verify",
+    "write_template": "edit",
+}
 
 __all__ = [
     "MANIFEST_SUFFIX",
@@ -96,3 +174,17 @@ __all__ = [
     "verify_file",
     "write_template",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later uses do not come here again
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

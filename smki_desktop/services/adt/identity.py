@@ -20,9 +20,9 @@ from smki_desktop.services.adt.anchors import ca_pool, trust_anchors
 from smki_desktop.services.adt.common import other_env
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import find_credential
-from smki_desktop.services.csr import signer_for
 from smki_desktop.services.keys import get_key
 from smki_desktop.services.officers import get_officer, key_holder, signing_block
+from smki_desktop.services.token import signer_for
 from smki_desktop.store.repos import adt as adt_repo
 
 

@@ -11,11 +11,6 @@ from smki_desktop.core.keys import KeyUsage
 from tests.support.postgres import PostgresServer
 
 
-@pytest.mark.xfail(run=False, reason=(
-    "KNOWN DEFECT, not run: the process segfaults in Qt's event loop in about 2 of 10 runs of "
-    "this flow (server paused, banner probing every 200 ms, a change refused into an error "
-    "box), with or without the Qt thread guard; the cause is not found yet. The partition "
-    "itself is covered without the GUI by tests/integration/test_team_ops.py."))
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_banner_refusal_and_return(window, qtbot, postgres_server: PostgresServer) -> None:  # type: ignore[no-untyped-def]
     from smki_desktop.gui.page_op import PageOp

@@ -140,6 +140,7 @@ class WaitingPage(QLabel):
                          "store cannot be reached: it opens here when the store returns.")
         self.setObjectName("waitingForStore")
         self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.setContentsMargins(12, 12, 12, 12)
 
 

@@ -57,6 +57,8 @@ def test_banner_refusal_and_return(window, qtbot, postgres_server: PostgresServe
     assert window.ctx.setting("team.ops.gui") == "after"
 
 
+# its own database whatever SMKI_TEST_BACKEND says (a run on PostgreSQL links every window)
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_workstation_on_its_own_database_never_probes(window) -> None:  # type: ignore[no-untyped-def]
     from smki_desktop.services import team as team_svc
 

@@ -296,6 +296,12 @@ class PgDatabase:
         except sa_exc.SQLAlchemyError:
             pass
 
+    @property
+    def open_connections(self) -> int:
+        """Connections held for threads (a job's goes back to the pool after it)."""
+        with self._lock:
+            return len(self._all)
+
     def _release_ended(self) -> None:
         """Return to the pool the connections whose thread's local storage has gone (the
         thread ended, or a Qt pool thread finished a job) (under `_lock`)."""

@@ -168,3 +168,9 @@ def test_connections_of_jobs_on_a_qt_thread_pool_are_released(open_db: Open) -> 
     assert pool.waitForDone(60000)
     assert answers == [1] * 80
     assert time.monotonic() - started < 25  # no wait for a pool timeout (30 s)
+    import threading
+
+    later = threading.Thread(target=db.conn)  # the next connection made closes (SQLite) or
+    later.start()                             # returns (PostgreSQL) those of the jobs
+    later.join(30)
+    assert db.open_connections <= 5  # this thread's, the later one's, at most the pool's three

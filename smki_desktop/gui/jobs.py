@@ -1,7 +1,15 @@
 """The one background job runner: a thread pool whose results come back as Qt signals on the
 GUI thread. Every keyring, token, network, file and batch operation goes through it.
 
-A job must not call into Qt (see docs/DEVELOPING.md, "Qt belongs to the GUI thread"). With
+A job must not call into Qt (see docs/DEVELOPING.md, "Qt belongs to the GUI thread"), and no Qt
+object may be destroyed on a job's thread either: a QObject destroyed off its own thread cannot
+stop its timers ("QBasicTimer::stop: Failed. Possibly trying to stop from a different thread"),
+which stay registered to freed memory until the GUI thread's next tick crashes the process. Two
+ways that used to happen are closed here: each job's relay is deleted on the GUI thread
+(`deleteLater`, its callbacks dropped so that a PageOp and its job are no reference cycle), and
+Python's cyclic garbage collector, which otherwise runs on whatever thread allocates when a
+threshold is crossed (often a job), collects on the GUI thread while jobs run
+(`GuiThreadCollector`; a widget whose constructor raised is such garbage). With
 `SMKI_QT_THREAD_GUARD=1` (the test suite sets it) each job runs under a profile hook that
 records any call into a PySide6 object other than emitting a signal, and any import of a module
 that builds Qt types (PySide6, pyqtgraph, our `gui` modules); the GUI tests fail on either.
@@ -9,16 +17,18 @@ that builds Qt types (PySide6, pyqtgraph, our `gui` modules); the GUI tests fail
 
 from __future__ import annotations
 
+import gc
 import inspect
 import os
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from types import FrameType, ModuleType
 from typing import Any
 
-from smki_desktop.gui.qt import QObject, QRunnable, QThreadPool, Signal, Slot, isValid
+from smki_desktop.gui.qt import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot, isValid
 
 #: calls into Qt made by jobs off the GUI thread, as "job name: Qt callable" (guard on only)
 QT_CALLS_OFF_GUI_THREAD: list[str] = []
@@ -60,8 +70,8 @@ class _Relay(QObject):
     def __init__(self, on_done: Callable[[Any], None] | None,
                  on_error: Callable[[BaseException], None] | None,
                  on_progress: Callable[[int, int, str], None] | None,
-                 release: Callable[[Job], None]) -> None:
-        super().__init__()
+                 release: Callable[[Job], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
         self._release = release
         self.job: Job | None = None
@@ -75,8 +85,7 @@ class _Relay(QObject):
             if self._on_done is not None and _receiver_alive(self._on_done):
                 self._on_done(result)
         finally:
-            if self.job is not None:
-                self._release(self.job)
+            self._retire()
 
     @Slot(object)
     def _error(self, exc: BaseException) -> None:
@@ -84,8 +93,17 @@ class _Relay(QObject):
             if self._on_error is not None and _receiver_alive(self._on_error):
                 self._on_error(exc)
         finally:
-            if self.job is not None:
-                self._release(self.job)
+            self._retire()
+
+    def _retire(self) -> None:
+        """The outcome is delivered: forget the callbacks (a PageOp holds its job, whose relay
+        held the PageOp's methods: a cycle only the garbage collector would free) and have Qt
+        delete this relay here, on the GUI thread, whichever thread drops the job last."""
+        job, self.job = self.job, None
+        self._on_done = self._on_error = self._on_progress = None
+        if job is not None:
+            self._release(job)
+        self.deleteLater()
 
     @Slot(int, int, str)
     def _progress(self, done: int, total: int, text: str) -> None:
@@ -175,6 +193,73 @@ def _accepts_progress(fn: Callable[..., Any]) -> bool:
         return False
 
 
+class GuiThreadCollector(QObject):
+    """While any job may run, Python's automatic cyclic garbage collection is off and this
+    timer collects on the GUI thread instead (`collect_young`; Anki's GarbageCollector does the
+    same); when every runner is idle and no pool thread is still ending a job, the automatic
+    collection is given back. One per process, made on the GUI thread by the first runner."""
+
+    INTERVAL_MS = 200
+    FULL_EVERY_S = 60.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runners: list[JobRunner] = []
+        self.held_since = 0.0
+        self.owns = False  # automatic collection was on and is off because of us
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.tick)
+
+    def hold(self, runner: JobRunner) -> None:
+        """A job is about to start on `runner`."""
+        if runner not in self.runners:
+            self.runners.append(runner)
+        if not self.owns and gc.isenabled():
+            gc.disable()
+            self.owns = True
+            self.held_since = time.monotonic()
+        if not self.timer.isActive():
+            self.timer.start(self.INTERVAL_MS)
+
+    def tick(self) -> None:
+        if self.owns:
+            collect_young()
+            if time.monotonic() - self.held_since > self.FULL_EVERY_S:
+                gc.collect()
+                self.held_since = time.monotonic()
+        self.runners = [r for r in self.runners if isValid(r) and not r.idle()]
+        if not self.runners:
+            self.timer.stop()
+            if self.owns:  # the automatic collector takes over again, on this thread alone
+                self.owns = False
+                gc.enable()
+
+
+def collect_young() -> int:
+    """The young generations past their thresholds, as the automatic collector would. The
+    oldest is left to it (it collects that only when enough has been promoted since, which
+    cannot be read from Python, and a full collection in a large process takes 100 ms or more:
+    doing it on every threshold crossing would stall the window), except in a job that runs
+    for long, every FULL_EVERY_S."""
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    found = 0
+    for generation in (0, 1):
+        if thresholds[generation] == 0 or counts[generation] <= thresholds[generation]:
+            return found
+        found = gc.collect(generation)
+    return found
+
+
+_collector: GuiThreadCollector | None = None
+
+
+def gui_thread_collector() -> GuiThreadCollector:
+    global _collector
+    if _collector is None or not isValid(_collector):
+        _collector = GuiThreadCollector()
+    return _collector
+
+
 class JobRunner(QObject):
     busy_changed = Signal(bool, str)
 
@@ -184,14 +269,19 @@ class JobRunner(QObject):
         self.pool.setMaxThreadCount(max_threads)
         self._running: list[Job] = []
 
+    def idle(self) -> bool:
+        """No job waiting or running, and no pool thread still ending one."""
+        return not self._running and self.pool.activeThreadCount() == 0
+
     def submit(self, fn: Callable[..., Any], *args: Any,
                on_done: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None,
                on_progress: Callable[[int, int, str], None] | None = None,
                name: str = "", **kwargs: Any) -> Job:
-        relay = _Relay(on_done, on_error, on_progress, self._release)
+        relay = _Relay(on_done, on_error, on_progress, self._release, parent=self)
         job = Job(fn, args, kwargs, relay, name or getattr(fn, "__name__", "job"))
         relay.job = job
+        gui_thread_collector().hold(self)
         self._running.append(job)
         self.busy_changed.emit(True, job.name)
         self.pool.start(job)

@@ -17,7 +17,7 @@ from smki_desktop.gui import help_texts, style, texts
 from smki_desktop.gui.accessibility import name_controls
 from smki_desktop.gui.env_memory import remember_environment
 from smki_desktop.gui.jobs import JobRunner
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.passphrases import GuiPassphrases
 from smki_desktop.gui.qt import (
     QAction,
@@ -49,6 +49,8 @@ from smki_desktop.services import simulator_control, welcome
 from smki_desktop.services.context import AppContext, open_context
 
 BACKGROUND_START_MS = 50  # background work that loads heavy modules waits for the first paint
+STATUS_NAME = "Status bar"  # the status line's read: not shown as work, no refresh after it
+QUIET_JOBS = frozenset({PROBE_NAME, STATUS_NAME})
 
 
 def waiting_requests(ctx: AppContext) -> int:
@@ -127,6 +129,19 @@ class Banner(QLabel):
 
     def setVisible(self, visible: bool) -> None:
         super().setVisible(True)
+
+
+class WaitingPage(QLabel):
+    """In place of a page first opened while the team store cannot be reached (building it
+    reads the store): the window builds the page itself when the store answers again."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(f"The {title} page shows what the team store holds, and the team "
+                         "store cannot be reached: it opens here when the store returns.")
+        self.setObjectName("waitingForStore")
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.setContentsMargins(12, 12, 12, 12)
 
 
 class ErrorPage(QLabel):
@@ -238,22 +253,27 @@ class MainWindow(QMainWindow):
         self.env = env
         self.services = GuiServices(self.ctx, self.jobs, self)
         self.setWindowTitle(texts.window_title(env))
+        self.officer_label.setText(env.label)  # the officer follows from the job runner
         self._build_central()
         self.switch_action.setText(
             f"Switch to the {self._other(env).label} environment…")
         self.refresh_status()
 
+    def store_lost(self) -> bool:
+        """The banner says the team store cannot be reached: pages keep what they show and
+        nothing asks the store on the GUI thread until it answers the banner's probe again."""
+        banner = getattr(self, "store_banner", None)
+        return banner is not None and bool(banner.unreachable)
+
     def refresh_status(self) -> None:
-        """The status bar's environment, officer and role, read afresh (called when a page is
-        shown and whenever a job ends, so a profile change shows at once)."""
-        if self.ctx is None:
-            return
-        if getattr(self, "store_banner", None) is not None and self.store_banner.unreachable:
-            return  # what it showed stays; the store is not asked on the GUI thread now
-        try:
-            officer = self.ctx.officer()
-        except Exception:  # the status bar must never break the window
-            officer = None
+        """The status bar's environment, officer and role, read afresh on the job runner
+        (asked when a page is shown and whenever a job ends, so a profile change shows at
+        once); one read at a time, and one more if asked again meanwhile."""
+        if self.ctx is None or self.store_lost():
+            return  # what it showed stays
+        self.status_read.run()
+
+    def _show_status(self, officer: OfficerProfile | None) -> None:
         self.officer_label.setText(f"{self.env.label} · {officer_text(officer)}")
 
     # -- the embedded simulator --------------------------------------------------------------
@@ -370,6 +390,11 @@ class MainWindow(QMainWindow):
             sc = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), central)
             sc.activated.connect(lambda row=i: self.sidebar.setCurrentRow(row))
         self.setCentralWidget(central)
+        # the status line's read belongs to this environment's central widget: a read still
+        # running at a switch finds it deleted, and its answer is dropped
+        assert self.ctx is not None
+        self.status_read = BackgroundRead(central, self.services, self.ctx.officer,
+                                          name=STATUS_NAME, show=self._show_status)
         # the badge count imports the revocation modules (X.509): on the job runner, and only
         # once the first window is up, so that a thread importing does not compete with it
         self._badges_due = False
@@ -384,7 +409,7 @@ class MainWindow(QMainWindow):
     def update_badges(self) -> None:
         """The Approvals entry shows how many requests wait for an approval (counted on the
         job runner: the revocation modules are not imported on the GUI thread at start-up)."""
-        if self.ctx is None or not getattr(self, "_badges_due", False):
+        if self.ctx is None or not getattr(self, "_badges_due", False) or self.store_lost():
             return
         self.badge_job = PageOp(self, self.services, waiting_requests, self.ctx,
                                 name="Approvals badge").background() \
@@ -403,9 +428,14 @@ class MainWindow(QMainWindow):
         page_cls = entry.page_class()
         if page_cls is None:
             widget: QWidget = ErrorPage(entry.module, entry.error)
+        elif self.store_lost():
+            widget = WaitingPage(entry.title)  # its constructor would ask the store
         else:
             try:
                 widget = page_cls(self.services)
+            except StoreUnreachable as exc:  # the store went as the page was built
+                self.store_unreachable(exc.message)
+                widget = WaitingPage(entry.title)
             except Exception:
                 widget = ErrorPage(entry.module, traceback.format_exc())
             else:
@@ -445,7 +475,7 @@ class MainWindow(QMainWindow):
         if frame is not None:  # controls a page added since (a loaded section, a list)
             name_controls(frame)
         refresh = getattr(page, "refresh", None)
-        if callable(refresh):
+        if callable(refresh) and not self.store_lost():  # else what it showed stays
             try:
                 refresh()
             except StoreUnreachable as exc:  # the banner says it; what is shown stays
@@ -465,7 +495,10 @@ class MainWindow(QMainWindow):
         screen if it shows one of them (its `shows`) and did not run the operation itself (the
         origin refreshes itself; an operation run from a dialog refreshes the page behind it).
         A page not on screen is refreshed when it is shown (`_show_page`), so no work is spent
-        on it now. The status bar and the Approvals badge follow too."""
+        on it now. The status bar and the Approvals badge follow too. While the team store
+        cannot be reached nothing is refreshed: what the pages show stays."""
+        if self.store_lost():
+            return
         for row, page in enumerate(self.pages):
             if page is origin or type(page) is QWidget or not isValid(page) \
                     or not page.isVisible():
@@ -493,13 +526,21 @@ class MainWindow(QMainWindow):
 
     # -- feedback ---------------------------------------------------------------------------
     def _on_busy(self, busy: bool, name: str) -> None:
-        if name == PROBE_NAME:
+        if name in QUIET_JOBS:
             return
         self.job_label.setText(f"Working: {name}…" if busy else "")
         if not busy:
             self.refresh_status()
 
     def _store_returned(self) -> None:
+        """The team store answers again: the pages first opened while it could not be
+        reached (or built with a part missing) are built now, the rest refreshed."""
+        for row, page in enumerate(self.pages):
+            if isinstance(page, WaitingPage) or getattr(page, "incomplete", False):
+                self._build_page(row)
+                if row == self.sidebar.currentRow():
+                    self.stack.setCurrentIndex(row)
+        self.refresh_status()
         self.pages_changed(CHANGES, None)
 
     def store_unreachable(self, reason: str) -> None:

@@ -25,7 +25,9 @@ job's thread except the service function itself.
 
 A read the officer did not ask for (a Dashboard summary, a chart's counts, a badge) is a
 `.background()` op: no busy cursor, and a failure without a callback is said on the status
-line rather than in an error box.
+line rather than in an error box. `BackgroundRead` wraps one for what a page shows, so that
+neither a page nor the window reads the store on the GUI thread at start, on a timer or when
+a page is shown (a team store that does not answer would hold the window until its timeout).
 """
 
 from __future__ import annotations
@@ -194,3 +196,47 @@ class PageOp:
         if self._busy_hook is not None:
             self._busy_hook(busy)
 
+
+
+class BackgroundRead:
+    """What a page shows, read on the job runner (a `.background()` PageOp): `run()` asks,
+    `show(result)` fills the page in on the GUI thread. One read at a time; asked again while
+    one runs, it reads once more after it, so that the last ask sees the last change. A team
+    store that cannot be reached is said by the window's banner; `failed(text, exc)` may say
+    more in the page."""
+
+    def __init__(self, page: QWidget, services: GuiServices, fn: Callable[..., Any],
+                 *args: Any, name: str, show: Outcome, failed: Failure | None = None) -> None:
+        self.page, self.services = page, services
+        self.fn, self.args, self.name = fn, args, name
+        self.show, self.failed = show, failed
+        self.op: PageOp | None = None
+        self.again = False
+
+    def run(self) -> None:
+        if self.op is not None and self.op.running:
+            self.again = True
+            return
+        self.again = False
+        self.op = PageOp(self.page, self.services, self.fn, *self.args, name=self.name) \
+            .background().success(self._shown).failure(self._failed)
+        self.op.run()
+
+    def _shown(self, result: Any) -> None:
+        try:
+            self.show(result)
+        finally:
+            self._next()
+
+    def _failed(self, text: str, exc: BaseException) -> None:
+        try:
+            if isinstance(exc, StoreUnreachable):
+                self.services.unreachable(exc)
+            if self.failed is not None:
+                self.failed(text, exc)
+        finally:
+            self._next()
+
+    def _next(self) -> None:
+        if self.again and isValid(self.page):
+            self.run()

@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,19 +52,33 @@ def explain(exc: BaseException, folder: Path) -> str:
     return text
 
 
+class _Holder:
+    """What a thread's local storage holds: its connection (see Database._all)."""
+
+    __slots__ = ("__weakref__", "conn")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+
 class Database:
     backend = "sqlite"
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        # each thread's connection, with a weak reference to the holder in the thread's local
+        # storage: when that storage goes (the thread ended, or a Qt pool thread finished a
+        # job: Python drops its local storage after each job) the connection is closed, rather
+        # than one more open file per job for the rest of the session
+        self._all: list[tuple[weakref.ref[_Holder], sqlite3.Connection]] = []
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         self.migrate()
 
     def conn(self) -> sqlite3.Connection:
-        c: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        holder: _Holder | None = getattr(self._local, "holder", None)
+        c = holder.conn if holder is not None else None
         if c is None:
             try:
                 c = sqlite3.connect(self.path, timeout=30, isolation_level=None,
@@ -77,10 +92,30 @@ class Database:
                     f"Cannot open the database {self.path}: {explain(exc, self.path.parent)}"
                 ) from exc
             c.row_factory = sqlite3.Row
-            self._local.conn = c
+            holder = _Holder(c)
+            self._local.holder = holder
             with self._lock:
-                self._all.append(c)
+                self._close_ended()
+                self._all.append((weakref.ref(holder), c))
         return c
+
+    def _close_ended(self) -> None:
+        """Close the connections whose thread's local storage has gone (under `_lock`)."""
+        keep = []
+        for holder, c in self._all:
+            if holder() is not None:
+                keep.append((holder, c))
+                continue
+            try:
+                c.close()
+            except sqlite3.Error:
+                pass
+        self._all = keep
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._all)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -161,7 +196,7 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
-            for c in self._all:
+            for _holder, c in self._all:
                 try:
                     c.close()
                 except sqlite3.Error:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -129,6 +130,15 @@ class Cursor:
             yield row
 
 
+class _Holder:
+    """What a thread's local storage holds: its connection (see PgDatabase._all)."""
+
+    __slots__ = ("__weakref__", "conn")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+
 class Connection:
     """One thread's connection to the team store, with the sqlite3.Connection calls we use."""
 
@@ -204,10 +214,13 @@ class PgDatabase:
         )
         sa.event.listen(self._engine, "connect", _on_connect)
         self._local = threading.local()
-        # each thread's connection, with its thread: a connection whose thread has ended goes
-        # back to the pool (the GUI runs each job on a thread of its own; kept, they would
-        # drain the pool in a few dozen jobs)
-        self._all: list[tuple[threading.Thread, Connection]] = []
+        # each thread's connection, with a weak reference to the holder kept in the thread's
+        # local storage: when that storage goes, the connection goes back to the pool. Not the
+        # thread's liveness: a job runs on a Qt pool thread, for which Python keeps a dummy
+        # Thread that is "alive" for ever (its ident is reused by the next thread) while its
+        # local storage is dropped after each job, so every job took a connection of its own
+        # and a few dozen jobs drained the pool
+        self._all: list[tuple[weakref.ref[_Holder], Connection]] = []
         self._lock = threading.Lock()
         # how many times a thread found the server gone: every thread's connection made
         # before then is dropped at its next use, so that work resumes on each thread when the
@@ -242,7 +255,8 @@ class PgDatabase:
         return PgStoreError(f"The team store ({self.where}) failed: {cause}")
 
     def conn(self) -> Connection:
-        c: Connection | None = getattr(self._local, "conn", None)
+        holder: _Holder | None = getattr(self._local, "holder", None)
+        c = holder.conn if holder is not None else None
         if c is not None and c.in_transaction:
             return c  # never swapped under an open transaction
         if c is None or c._raw.invalidated or c._raw.closed or c.generation != self._generation:
@@ -254,10 +268,11 @@ class PgDatabase:
             except sa_exc.DBAPIError as exc:
                 raise self.error(exc) from exc
             c = Connection(self, raw, generation)
-            self._local.conn = c
+            holder = _Holder(c)
+            self._local.holder = holder
             with self._lock:
                 self._release_ended()
-                self._all.append((threading.current_thread(), c))
+                self._all.append((weakref.ref(holder), c))
         return c
 
     def fresh_raw(self, c: Connection) -> SaConnection:
@@ -281,12 +296,19 @@ class PgDatabase:
         except sa_exc.SQLAlchemyError:
             pass
 
+    @property
+    def open_connections(self) -> int:
+        """Connections held for threads (a job's goes back to the pool after it)."""
+        with self._lock:
+            return len(self._all)
+
     def _release_ended(self) -> None:
-        """Return to the pool the connections of threads that have ended (under `_lock`)."""
+        """Return to the pool the connections whose thread's local storage has gone (the
+        thread ended, or a Qt pool thread finished a job) (under `_lock`)."""
         keep = []
-        for thread, c in self._all:
-            if thread.is_alive():
-                keep.append((thread, c))
+        for holder, c in self._all:
+            if holder() is not None:
+                keep.append((holder, c))
                 continue
             try:
                 c.close()
@@ -365,7 +387,7 @@ class PgDatabase:
 
     def close(self) -> None:
         with self._lock:
-            for _thread, c in self._all:
+            for _holder, c in self._all:
                 try:
                     c.close()
                 except sa_exc.SQLAlchemyError:

@@ -22,13 +22,14 @@ def test_dashboard_expiry_watch(qtbot, window: MainWindow, tmp_path: Path) -> No
     w = page.expiry
     assert w.days.value() == 90
     ctx.clock = FixedClock(na - timedelta(days=200))
-    w.refresh()
-    assert "Nothing expires within 90 days" in w.summary.text()
+    w.refresh()  # read on the job runner: the summary follows
+    qtbot.waitUntil(lambda: "Nothing expires within 90 days" in w.summary.text(), timeout=10000)
     assert w.table.isHidden()
 
     ctx.clock = FixedClock(na - timedelta(days=30, hours=1))
     w.refresh()
-    assert "0 expired, 1 expiring within 90 days" in w.summary.text()
+    qtbot.waitUntil(lambda: "0 expired, 1 expiring within 90 days" in w.summary.text(),
+                    timeout=10000)
     assert w.table.item(0, 1).text() == "30"
     w.chart_btn.click()  # the chart, built on demand, draws the same report
     assert w.chart.isVisible()
@@ -46,7 +47,7 @@ def test_dashboard_expiry_watch(qtbot, window: MainWindow, tmp_path: Path) -> No
 
     ctx.clock = FixedClock(na + timedelta(days=2))
     w.refresh()
-    assert "1 expired" in w.summary.text()
+    qtbot.waitUntil(lambda: "1 expired" in w.summary.text(), timeout=10000)
     assert w.table.item(0, 1).text() == "expired"
     assert w.table.item(0, 0).foreground().color().name().upper() == "#B00020"
 

@@ -202,6 +202,8 @@ def test_both_wizards_from_start_to_pdf_and_cli_gives_the_same(window, qtbot, tm
 
     rw = ReadinessWidget(services)
     qtbot.addWidget(rw)
+    qtbot.waitUntil(lambda: "✔" in rw.findChild(QWidget, "readiness:organisation").text(),
+                    timeout=10000)  # read on the job runner
     org = rw.findChild(QWidget, "readiness:organisation").text()
     assert "✔</span> At least one SRO active" in org and "Alice Example" in org
     assert "✘</span> At least one ARO active" in org
@@ -323,6 +325,8 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
     rw.dialog.types[next(iter(rw.dialog.types))].setChecked(True)  # Organisation only
     rw.dialog.accept()
     qtbot.waitUntil(lambda: rw.message.text() == "Recorded.", timeout=10000)
+    qtbot.waitUntil(lambda: "SREPT-7" in rw.findChild(QWidget, "readiness:organisation").text(),
+                    timeout=10000)  # the checklists are read again on the job runner
     org = rw.findChild(QWidget, "readiness:organisation").text()
     dev = rw.findChild(QWidget, "readiness:device").text()
     assert "✔</span> Organisation identity verified" in org and "SREPT-7" in org

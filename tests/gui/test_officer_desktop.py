@@ -323,7 +323,8 @@ def test_error_text_never_shows_python_words() -> None:
 
 # -- stale or cut --------------------------------------------------------------------------------
 def test_status_bar_follows_the_officer_profile(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
-    assert "no officer profile" in window.officer_label.text()
+    qtbot.waitUntil(lambda: "no officer profile" in window.officer_label.text(),
+                    timeout=10000)  # read on the job runner
     window.jobs.submit(set_profiles, window.ctx, name="save profile")
     qtbot.waitUntil(lambda: "Ada Aro (claimed ARO" in window.officer_label.text(),
                     timeout=10000)

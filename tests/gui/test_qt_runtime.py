@@ -1,6 +1,7 @@
-"""Guard against a Qt binding that corrupts the interpreter: PySide6-Essentials 6.12.0 dropped
-one reference to None on every call of a void Qt method, which aborts Python 3.11 after a few
-thousand calls (a long GUI session). The dependency pin keeps it out; this test catches it."""
+"""The Qt runtime as the app uses it. No binding that corrupts the interpreter
+(PySide6-Essentials 6.12.0 dropped one reference to None on every call of a void Qt method, which
+aborts Python 3.11 after a few thousand calls: the dependency pin keeps it out, a test catches
+it); jobs do not call Qt; and no Qt object is destroyed on a job's thread."""
 
 import sys
 
@@ -84,3 +85,54 @@ def test_a_result_for_a_deleted_widget_is_dropped(qtbot) -> None:
     assert not shiboken6.isValid(page)
     release.set()
     qtbot.waitUntil(lambda: runner.running == 0, timeout=10000)
+
+
+def test_garbage_is_collected_on_the_gui_thread_while_jobs_run(qtbot) -> None:
+    """The store banner test's segfault (issue 16): a half-built Settings section (its
+    constructor raised) was cyclic garbage, Python's collector ran on a job's thread because the
+    job crossed an allocation threshold there, the section's widgets were destroyed on that
+    thread with their timers still registered, and the GUI thread's next timer tick crashed.
+    Here a job allocates well past every threshold with a widget left in a reference cycle
+    (without running timers, so that a regression fails here rather than crashing the run): no
+    collection runs on the job's thread, the automatic collector is back once the runner is
+    idle, and the widget is destroyed on the GUI thread."""
+    import gc
+    import threading
+
+    from smki_desktop.gui import jobs
+    from smki_desktop.gui.qt import QLabel, QWidget
+
+    class Holder(QWidget):
+        pass
+
+    destroyed_on: list[str] = []
+    w = Holder()
+    QLabel("in a cycle", w)
+    w.cycle = [w]  # type: ignore[attr-defined]  # reachable only through itself once dropped
+    w.destroyed.connect(lambda: destroyed_on.append(threading.current_thread().name))
+    collected_on: list[str] = []
+
+    def note(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            collected_on.append(threading.current_thread().name)
+
+    def allocate() -> int:
+        keep = [[i, [i]] for i in range(200_000)]  # gc-tracked: generation 0 fills many times
+        return len(keep)
+
+    runner = jobs.JobRunner()
+    results: list[object] = []
+    qtbot.waitUntil(gc.isenabled, timeout=10000)  # earlier tests' runners are idle
+    gc.callbacks.append(note)
+    try:
+        del w
+        runner.submit(allocate, on_done=results.append, name="allocate")
+        qtbot.waitUntil(lambda: runner.running == 0, timeout=20000)
+        qtbot.waitUntil(gc.isenabled, timeout=10000)
+        gc.collect()  # the widget may have reached an old generation before the job began
+    finally:
+        gc.callbacks.remove(note)
+    assert results == [200_000]
+    main = threading.main_thread().name
+    assert collected_on and set(collected_on) == {main}, collected_on
+    assert destroyed_on == [main]

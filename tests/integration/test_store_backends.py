@@ -138,3 +138,39 @@ def test_connections_of_ended_threads_are_released(open_db: Open, backend: str) 
         t.join(60)
     assert answers == [1] * 60
     assert time.monotonic() - started < 25  # no wait for a pool timeout (30 s)
+
+
+def test_connections_of_jobs_on_a_qt_thread_pool_are_released(open_db: Open) -> None:
+    """The GUI's jobs run on a Qt thread pool: Python keeps a dummy Thread for such a thread
+    that never ends (the next thread reuses its ident) while the thread's local storage is
+    dropped after each job, so every job took a connection of its own and after 25 jobs the
+    next waited for the pool's timeout (a window on a team store stopped answering after a
+    couple of minutes of its banner's probes). Many more jobs than the pool holds each read
+    once, a few at a time, and the store still answers at once."""
+    import time
+
+    from PySide6.QtCore import QRunnable, QThreadPool
+
+    db = open_db()
+    answers: list[int] = []
+
+    class Read(QRunnable):
+        def run(self) -> None:
+            answers.append(int(db.conn().execute("SELECT 1").fetchone()[0]))
+
+    pool = QThreadPool()
+    pool.setMaxThreadCount(3)
+    jobs = [Read() for _ in range(80)]
+    started = time.monotonic()
+    for job in jobs:
+        job.setAutoDelete(False)
+        pool.start(job)
+    assert pool.waitForDone(60000)
+    assert answers == [1] * 80
+    assert time.monotonic() - started < 25  # no wait for a pool timeout (30 s)
+    import threading
+
+    later = threading.Thread(target=db.conn)  # the next connection made closes (SQLite) or
+    later.start()                             # returns (PostgreSQL) those of the jobs
+    later.join(30)
+    assert db.open_connections <= 5  # this thread's, the later one's, at most the pool's three

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 import importlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.core.party import OfficerProfile, PartyProfile
 from smki_desktop.gui.hints import gui_hint
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QGroupBox,
     QHBoxLayout,
@@ -26,6 +28,23 @@ KEYRING_CHECK_DELAY_MS = 1000
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the Dashboard's boxes show, read in one job."""
+
+    party: PartyProfile | None
+    officer: OfficerProfile | None
+    todo: list[tuple[str, str]]  # (what is missing, where to do it: a hint key)
+    n_keys: int
+
+
+def dashboard_facts(ctx: Any) -> Facts:
+    """A job (no Qt): the profiles, what is not set up yet, and how many keys."""
+    return Facts(ctx.party(), ctx.officer(),
+                 [(s.text, s.hint) for s in party_service.missing_setup_steps(ctx)],
+                 len(key_service.list_keys(ctx)))
 
 
 def register_summary(ctx: Any) -> tuple[str, str]:
@@ -96,6 +115,9 @@ class Page(QWidget):
         lay.addStretch(1)
         self.keyring_problem: str | None = None
         self._register_due = False  # the register summary's job starts once the window is up
+        self.facts: Facts | None = None
+        self.read = BackgroundRead(self, services, dashboard_facts, services.ctx,
+                                   name="Dashboard", show=self._show_facts)
         self.refresh()
         QTimer.singleShot(READINESS_DELAY_MS, self, self._start_register_summary)
         # The readiness checklist pulls in the officer register's modules: import those (no Qt
@@ -117,7 +139,8 @@ class Page(QWidget):
 
     def _keyring_checked(self, problem: str | None) -> None:
         self.keyring_problem = problem
-        self.refresh()
+        if self.facts is not None:
+            self._show_facts(self.facts)
 
     def _add_readiness(self, _service: Any) -> None:
         from smki_desktop.gui.widgets.readiness import ReadinessWidget
@@ -127,8 +150,19 @@ class Page(QWidget):
         self.readiness.show()  # a child added to a shown parent is not shown by itself
 
     def refresh(self) -> None:
-        ctx = self.services.ctx
-        party = ctx.party()
+        """Read everything again on the job runner; the boxes fill in as the reads end."""
+        self.read.run()
+        if self._register_due:
+            self._submit_register_summary()
+        if hasattr(self, "expiry"):
+            self.expiry.refresh()
+        refresh = getattr(self.readiness, "refresh", None)
+        if callable(refresh):
+            refresh()
+
+    def _show_facts(self, facts: Facts) -> None:
+        self.facts = facts
+        party, officer = facts.party, facts.officer
         if party:
             ranges = "<br>".join(html.escape(str(r)) for r in party.eui_ranges)
             self.party_label.setText(
@@ -137,26 +171,18 @@ class Page(QWidget):
                 + (f"<br>Signifier: {html.escape(party.signifier)}" if party.signifier else ""))
         else:
             self.party_label.setText("<i>No Party profile yet.</i>")
-        officer = ctx.officer()
         self.officer_label.setText(
             f"<b>{html.escape(officer.name)}</b><br>{officer.role.value.upper()} (claimed)"
             + (f" · {html.escape(officer.email)}" if officer.email else "")
             if officer else "<i>No officer profile yet: audit records will say 'unknown'.</i>")
-        if self._register_due:
-            self._submit_register_summary()
-        todo = [f"{s.text}: {gui_hint(s.hint)}" for s in party_service.missing_setup_steps(ctx)]
+        todo = [f"{text}: {gui_hint(hint)}" for text, hint in facts.todo]
         if self.keyring_problem:
             todo.insert(0, self.keyring_problem)
-        n_keys = len(key_service.list_keys(ctx))
         self.todo_box.setTitle("Not set up yet" if todo else "Set-up")
         self.todo_label.setText(
             "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in todo) + "</ul>"
-            if todo else f"Everything basic is in place. {n_keys} key(s) in this environment.")
-        if hasattr(self, "expiry"):
-            self.expiry.refresh()
-        refresh = getattr(self.readiness, "refresh", None)
-        if callable(refresh):
-            refresh()
+            if todo else
+            f"Everything basic is in place. {facts.n_keys} key(s) in this environment.")
 
     def _start_register_summary(self) -> None:
         """The register and revocation summary load the register's modules (X.509): on the job

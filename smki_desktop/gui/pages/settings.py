@@ -9,6 +9,7 @@ import traceback
 from typing import TYPE_CHECKING
 
 from smki_desktop import __version__
+from smki_desktop.core.errors import StoreUnreachable
 from smki_desktop.gui.qt import QFormLayout, QLabel, Qt, QTabWidget, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
@@ -51,11 +52,19 @@ class Page(QWidget):
         sections: list[tuple[int, str, QWidget]] = [(0, "General", GeneralSection(services))]
         import smki_desktop.gui.settings as pkg
 
+        self.incomplete = False  # a section waits for the team store: the window rebuilds
         for info in pkgutil.iter_modules(pkg.__path__):
             try:
                 mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
                 cls = mod.Section
                 sections.append((int(getattr(cls, "order", 50)), cls.title, cls(services)))
+            except StoreUnreachable as exc:  # the section reads the store as it is built
+                services.unreachable(exc)
+                self.incomplete = True
+                wait = QLabel("This section shows what the team store holds, and the team "
+                              "store cannot be reached: it opens when the store returns.")
+                wait.setWordWrap(True)
+                sections.append((int(getattr(cls, "order", 50)), cls.title, wait))
             except Exception:
                 err = QLabel(traceback.format_exc())
                 err.setWordWrap(True)

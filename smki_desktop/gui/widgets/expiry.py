@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QColor,
@@ -20,7 +20,6 @@ from smki_desktop.gui.qt import (
     QTableWidgetItem,
     QVBoxLayout,
 )
-from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import expiry
 
@@ -71,8 +70,11 @@ class ExpiryWidget(QGroupBox):
         self.table.setMaximumHeight(170)
         wire_row_actions(self.table, self.row_actions, self.open_certificates)
         lay.addWidget(self.table)
-        self.days.setValue(expiry.window_days(services.ctx))
+        self.days.setValue(expiry.DEFAULT_DAYS)  # the kept window comes with the report
         self.days.editingFinished.connect(self._window_changed)
+        self.read = BackgroundRead(self, services, expiry.expiry_report, services.ctx,
+                                   name="Expiry watch", show=self.show_report,
+                                   failed=lambda text, _exc: self.summary.setText(text))
         self.refresh()
 
     def selected(self) -> expiry.Expiring | None:
@@ -113,7 +115,7 @@ class ExpiryWidget(QGroupBox):
 
     def _window_changed(self) -> None:
         days = self.days.value()
-        if days == expiry.window_days(self.services.ctx):
+        if self.report is None or days == self.report.window_days:
             return
         PageOp(self, self.services, expiry.set_window_days, self.services.ctx, days,
                name="Expiry window").changes("settings") \
@@ -121,12 +123,13 @@ class ExpiryWidget(QGroupBox):
             .failure(lambda text, _e: self.summary.setText(text)).run()
 
     def refresh(self) -> None:
-        try:
-            rep = expiry.expiry_report(self.services.ctx)
-        except Exception as exc:  # the Dashboard must open whatever the store holds
-            self.summary.setText(error_text(exc))
-            return
+        """Read the report again (on the job runner); `show_report` fills the table in."""
+        self.read.run()
+
+    def show_report(self, rep: expiry.ExpiryReport) -> None:
         self.report = rep
+        if not self.days.hasFocus():  # not under the officer's typing
+            self.days.setValue(rep.window_days)
         rows = [*rep.expired, *rep.expiring]
         self.table.setRowCount(len(rows))
         for r, e in enumerate(rows):

@@ -6,10 +6,9 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.core.errors import SmkiError
-from smki_desktop.core.readiness import CertType
+from smki_desktop.core.readiness import CertType, Checklist
 from smki_desktop.gui.hints import gui_hint
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QCheckBox,
     QDialog,
@@ -23,7 +22,6 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.gui.texts import error_text
 from smki_desktop.services import readiness as readiness_service
 
 if TYPE_CHECKING:
@@ -98,6 +96,9 @@ class ReadinessWidget(QGroupBox):
         bar.addWidget(self.message, 1)
         outer.addLayout(bar)
         self.dialog: RecordDialog | None = None
+        self.read = BackgroundRead(self, services, readiness_service.checklists, services.ctx,
+                                   name="Readiness checklist", show=self.show_checklists,
+                                   failed=self._not_read)
         self.refresh()
 
     def record(self) -> None:
@@ -118,12 +119,14 @@ class ReadinessWidget(QGroupBox):
             .failure(lambda text, _exc: self.message.setText(text)).run()
 
     def refresh(self) -> None:
-        try:
-            cls = readiness_service.checklists(self.services.ctx)
-        except SmkiError as exc:
-            for lab in self.labels.values():
-                lab.setText(html.escape(error_text(exc)))
-            return
+        """Read the checklists again (on the job runner); `show_checklists` fills them in."""
+        self.read.run()
+
+    def _not_read(self, text: str, _exc: BaseException) -> None:
+        for lab in self.labels.values():
+            lab.setText(html.escape(text))
+
+    def show_checklists(self, cls: list[Checklist]) -> None:
         for cl in cls:
             parts = [f"<b>{'Ready' if cl.ready else 'Not ready yet'}</b><ul>"]
             for i in cl.items:

@@ -22,7 +22,9 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +50,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.secrets import OsSecrets
+from smki_desktop.store import fault_point
 from smki_desktop.store.db import Database
 from smki_desktop.store.process_lock import process_lock
 from smki_desktop.store.repos.audit import AuditRepo, AuditWrite, WriterRow
@@ -117,6 +120,17 @@ def _signature_problem(keys: dict[str, tuple[int, Ed25519PublicKey]]
     return problem
 
 
+@dataclass
+class _Pending:
+    """A change being written: its transaction, the writer, and the last record so far."""
+
+    w: AuditWrite
+    anchor: AuditAnchor | None = None
+    key: Ed25519PrivateKey | None = None
+    brk: dict[str, Any] | None = None
+    entry: AuditEntry | None = None
+
+
 def writer_id_of(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()
 
@@ -148,6 +162,7 @@ class AuditLog:
         self._anchor: AuditAnchor | None = None
         self._key: Ed25519PrivateKey | None = None
         self._just_read = False  # _writer read the anchor in the write being made
+        self._open = threading.local()  # .change: this thread's open change (_Pending)
 
     # -- the keyring anchor --------------------------------------------------------------
     def _load_anchor(self, installation: str | None = None) -> AuditAnchor | None:
@@ -216,20 +231,49 @@ class AuditLog:
     # -- writing ---------------------------------------------------------------------------
     def record(self, action: str, details: dict[str, Any] | None = None,
                artifacts: dict[str, bytes | str] | None = None) -> AuditEntry:
+        """Append a record: inside `change()` to its transaction (committed with the change),
+        else in a transaction of its own."""
         # Every record says which version of the app wrote it. It lives in the details, which the
         # chain already hashes, so records written before it verify as they did.
         details = {**(details or {}), "app_version": __version__}
         arts = {k: artifact_digest(v) for k, v in (artifacts or {}).items()}
         ts = self.clock.now().isoformat(timespec="microseconds")
         actor = self._actor()
+        pending: _Pending | None = getattr(self._open, "change", None)
+        if pending is not None:
+            return self._record_in(pending, ts, actor, action, details, arts)
+        with self.change():
+            return self._record_in(self._open.change, ts, actor, action, details, arts)
+
+    @contextmanager
+    def change(self) -> Iterator[None]:
+        """One transaction for a user action's rows, its outbox request and its audit
+        records: everything this thread writes through the store inside the block (its own
+        `transaction()`s become savepoints) commits with the records, or nothing does. The
+        keyring's head follows after the commit (a kill in between leaves a signed row after
+        the head, which verify tells apart from a forgery). Nested, it joins the open one."""
+        if getattr(self._open, "change", None) is not None:
+            yield
+            return
+        if self.db.in_transaction():
+            # the audit lock would be taken while holding the store's: open the change first
+            raise RuntimeError("an audited change must be opened before the store transaction")
         # One writer at a time across processes, from the row to the keyring's head: otherwise
         # two processes could commit rows n and n+1 and record the heads in the other order.
         with _lock, process_lock(self.db.path.with_name(self.db.path.name + ".audit-lock")):
-            return self._record_locked(ts, actor, action, details, arts)
+            with self.repo.writing() as w:
+                self._open.change = pending = _Pending(w)
+                try:
+                    yield
+                finally:
+                    self._open.change = None
+            if pending.entry is not None:
+                self._advance(pending)
 
-    def _record_locked(self, ts: str, actor: str, action: str, details: dict[str, Any],
-                       arts: dict[str, str]) -> AuditEntry:
-        with self.repo.writing() as w:
+    def _record_in(self, p: _Pending, ts: str, actor: str, action: str,
+                   details: dict[str, Any], arts: dict[str, str]) -> AuditEntry:
+        w = p.w
+        if p.anchor is None or p.key is None:
             self._just_read = False
             anchor, key, migrating = self._writer(w)
             # The keyring's head as it is now (another process may have moved it, or noted a
@@ -241,8 +285,9 @@ class AuditLog:
                 if fresh is not None and fresh.writer == anchor.writer:
                     anchor = self._anchor = fresh
             last = w.last()
-            brk = head_break(anchor, w.at(anchor.seq), last,
-                             (last.seq if last else 0) + 1, ts)
+            p.brk = head_break(anchor, w.at(anchor.seq), last,
+                               (last.seq if last else 0) + 1, ts)
+            p.anchor, p.key = anchor, key
             if migrating:
                 self._insert(w, anchor, key, ts, actor, "audit.signing.start", {
                     "writer": anchor.writer, "unsigned_rows": anchor.signed_from - 1,
@@ -250,9 +295,14 @@ class AuditLog:
                     "keyring_head_hash": anchor.legacy_hash,
                     "note": "rows before this one were only hash-chained",
                 }, {})
-            entry = self._insert(w, anchor, key, ts, actor, action, details, arts)
-        # After the commit: a crash in between leaves a signed row after the head, which
-        # verify tells apart from a forgery by its signature.
+        fault_point.reached(f"audit:{action}")  # tests: kill here, inside the transaction
+        p.entry = self._insert(w, p.anchor, p.key, ts, actor, action, details, arts)
+        return p.entry
+
+    def _advance(self, p: _Pending) -> None:
+        """After the commit: the keyring's head follows this workstation's last record."""
+        anchor, entry, brk = p.anchor, p.entry, p.brk
+        assert anchor is not None and entry is not None
         if brk is not None:
             # The head follows the real last write (so that putting the newer copy back is
             # seen too), and the gap stays on record in the keyring.
@@ -260,7 +310,6 @@ class AuditLog:
         if brk is not None or entry.seq > anchor.seq:
             anchor.seq, anchor.hash = entry.seq, entry.hash
         self.secrets.set(self.anchor_entry, anchor.to_text())
-        return entry
 
     def _insert(self, w: AuditWrite, anchor: AuditAnchor, key: Ed25519PrivateKey,
                 ts: str, actor: str, action: str, details: dict[str, Any],

@@ -66,6 +66,9 @@ class EnvPaths:
         return cls(root=root, env_dir=root / env.value)
 
 
+UNKNOWN_ACTOR = "unknown officer (no profile set)"
+
+
 class NoPassphrases:
     """The default when no face can ask: refuse rather than guess."""
 
@@ -189,7 +192,7 @@ class AppContext:
 
     def _actor(self) -> str:
         officer = self.officer()
-        return officer.actor if officer else "unknown officer (no profile set)"
+        return officer.actor if officer else UNKNOWN_ACTOR
 
     def officer(self) -> OfficerProfile | None:
         data = settings_repo.profile(self.db, "officer")

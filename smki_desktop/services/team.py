@@ -23,7 +23,9 @@ from smki_desktop.core.errors import EnvironmentMismatch, Refusal, StoreUnreacha
 from smki_desktop.core.ports import Clock, SystemClock
 from smki_desktop.core.team_url import parse_team_url
 from smki_desktop.keystores.secrets import OsSecrets
+from smki_desktop.services.audit import AuditLog
 from smki_desktop.services.context import (
+    UNKNOWN_ACTOR,
     AppContext,
     EnvPaths,
     default_data_root,
@@ -104,23 +106,22 @@ def init(env: Environment, data_root: Path | None = None, *,
     env_dir = _env_dir(env, data_root)
     link = _require_link(env, env_dir)
     party = team_repo.local_party_id(EnvPaths.for_env(data_root or default_data_root(), env))
-    now = (clock or SystemClock()).now().isoformat()
+    clock = clock or SystemClock()
+    now = clock.now().isoformat()
     store = team_link.open_store(link, password_of(link, env), env_dir, migrate=False)
     try:
         before = team_repo.read_state(store)
         _refuse_foreign(link, before, env, party, "Nothing was changed.")
         store.migrate()
-        created = team_repo.initialise(store, env.value, party or "", link.installation_id,
-                                       now)
+        # the store's facts and the record saying who initialised it: one transaction
+        log = AuditLog(team_link.as_database(store), OsSecrets(env), env, clock,
+                       lambda: UNKNOWN_ACTOR, link.installation_id, env_dir)
+        with log.change():
+            if team_repo.initialise(store, env.value, party or "", link.installation_id, now):
+                log.record("team.init", {"url": link.url, "environment": env.value,
+                                         "party_id": party or ""})
     finally:
         store.close()
-    ctx = open_context(env, data_root, clock=clock)
-    try:
-        if created:
-            ctx.audit.record("team.init", {"url": link.url, "environment": env.value,
-                                           "party_id": party or ""})
-    finally:
-        ctx.close()
     return status(env, data_root)
 
 
@@ -214,21 +215,24 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
                           f"initialise it for {env.value} first. Nothing was copied.")
         _refuse_foreign(link, found, env, party, "Nothing was copied.")
         store.migrate()
-        try:
-            copied = team_copy.copy_local_into(store, paths.db_path,
-                                               party_id="" if found.party_id else party)
-        except team_copy.NotEmpty as exc:
-            raise Refusal(str(exc)) from None
     finally:
         store.close()
-    report = MoveReport(link.address.display, copied.tables, copied.rows, copied.kept_local,
-                        found.party_id or party)
     ctx = open_context(env, root, clock=clock)
     try:
-        ctx.audit.record("team.migrate_from_local", {
-            "from": str(paths.db_path), "url": link.url, "rows": report.rows,
-            "tables": report.tables, "kept_local": report.kept_local,
-            "party_id": report.party_id})
+        # the copy and its record in the team's log: one transaction (a kill in between
+        # leaves neither)
+        with ctx.audit.change():
+            try:
+                copied = team_copy.copy_local_into(team_link.as_store(ctx.db), paths.db_path,
+                                                   party_id="" if found.party_id else party)
+            except team_copy.NotEmpty as exc:
+                raise Refusal(str(exc)) from None
+            report = MoveReport(link.address.display, copied.tables, copied.rows,
+                                copied.kept_local, found.party_id or party)
+            ctx.audit.record("team.migrate_from_local", {
+                "from": str(paths.db_path), "url": link.url, "rows": report.rows,
+                "tables": report.tables, "kept_local": report.kept_local,
+                "party_id": report.party_id})
     finally:
         ctx.close()
     return report
@@ -251,16 +255,18 @@ def export(env: Environment, out: Path, data_root: Path | None = None, *,
         if not team_repo.read_state(store).environment:
             raise Refusal(f"The team store {link.address.display} is not initialised: there "
                           "is nothing to export.")
-        with atomic_output(out, overwrite=overwrite, mode=0o600) as tmp:
-            copied = team_copy.copy_store_out(store, tmp)
+        ctx = open_context(env, root, clock=clock)
+        try:
+            with atomic_output(out, overwrite=overwrite, mode=0o600) as tmp:
+                copied = team_copy.copy_store_out(store, tmp)
+                # recorded before the copy is put in place: a kill in between leaves a record
+                # of an export whose file is missing, never a copy of the store unrecorded
+                ctx.audit.record("team.export", {"out": str(out), "url": link.url,
+                                                 "rows": copied.rows, "tables": copied.tables})
+        finally:
+            ctx.close()
     finally:
         store.close()
-    ctx = open_context(env, root, clock=clock)
-    try:
-        ctx.audit.record("team.export", {"out": str(out), "url": link.url,
-                                         "rows": copied.rows, "tables": copied.tables})
-    finally:
-        ctx.close()
     return MoveReport(link.address.display, copied.tables, copied.rows, out=str(out))
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from smki_desktop.services import portal
+from smki_desktop.services.devices import submission
 from smki_desktop.services.context import AppContext
 from smki_desktop.store import fault_point
 from tests.integration.portal_helpers import org_csr
@@ -105,8 +106,44 @@ def test_kill_before_the_records_of_a_devices_submit_leaves_no_batch_without_the
     assert portal.outbox(ctx).items() == []
     assert ctx.db.conn().execute("SELECT COUNT(*) AS n FROM device_batches").fetchone()["n"] == 0
     assert _records(ctx, "portal.submit") == _records(ctx, "devices.submit") == 0
-    # run again: queued once, recorded once (not sent: no simulator asked for here)
-    again = cli_run("devices", "submit", str(src), "--json")
-    assert again.code == 0, again.err
-    assert [i.ref for i in portal.outbox(ctx).items()] == [again.json()["outbox_ref"]]
+    # run again: queued once, recorded once (not sent: no simulator is asked for here)
+    again = submission.submit(ctx, src, send_now=False)
+    assert [i.ref for i in portal.outbox(ctx).items()] == [again.outbox_ref]
     assert _records(ctx, "portal.submit") == _records(ctx, "devices.submit") == 1
+
+
+def test_kill_before_the_record_of_a_migrate_from_local_leaves_the_team_store_empty(  # type: ignore[no-untyped-def]
+        cli_run, data_root: Path, tmp_path: Path, postgres_server: PostgresServer) -> None:
+    assert cli_run("key", "generate", "--usage", "signing", "--label", "one").code == 0
+    name = postgres_server.create_database()
+    try:
+        assert cli_run("team", "connect", postgres_server.socket_url(name)).code == 0
+        assert cli_run("team", "init").code == 0
+
+        def keys_in_store() -> int:
+            with postgres_server.admin(name) as c:
+                row = c.execute("SELECT COUNT(*) FROM keys").fetchone()
+            assert row is not None
+            return int(str(row[0]))
+
+        def moves() -> int:
+            r = cli_run("audit", "list", "--json")
+            assert r.code == 0, r.err
+            return sum(1 for e in r.json()["entries"] if e["action"] == "team.migrate_from_local")
+
+        _killed_at(data_root, tmp_path, "audit:team.migrate_from_local", "team",
+                   "migrate-from-local")
+        end = time.monotonic() + 60
+        while time.monotonic() < end:  # the server rolls the killed client's work back
+            with postgres_server.admin() as c:
+                row = c.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = %s "
+                                "AND xact_start IS NOT NULL", (name,)).fetchone()
+            if row is not None and int(str(row[0])) == 0:
+                break
+            time.sleep(0.05)
+        assert keys_in_store() == 0 and moves() == 0  # neither the copy nor its record
+        r = cli_run("team", "migrate-from-local", "--json")
+        assert r.code == 0, r.err
+        assert keys_in_store() == 1 and moves() == 1
+    finally:
+        postgres_server.drop_database(name)

@@ -373,6 +373,25 @@ class AuditLog:
         return entry
 
     # -- reading ---------------------------------------------------------------------------
+    def own_last_details(self, action: str) -> dict[str, Any]:
+        """The details of this installation's own last record of `action`, checked against
+        its own key (a row someone put in the store under its name is ignored); {} if none."""
+        from cryptography.exceptions import InvalidSignature
+
+        anchor = self._load_anchor()
+        row = self.repo.last_by(anchor.writer, action) if anchor is not None else None
+        if anchor is None or row is None:
+            return {}
+        try:
+            _private_key(anchor.key).public_key().verify(
+                base64.b64decode(row.sig, validate=True), signing_payload(row.hash, row.writer))
+        except (InvalidSignature, ValueError):
+            return {}
+        if entry_hash(row.prev_hash, row.seq, row.ts, row.environment, row.actor, row.action,
+                      row.details_json, row.artifacts_json) != row.hash:
+            return {}
+        return _json_dict(row.details_json)
+
     def entries(self, limit: int | None = None, action_prefix: str = "") -> list[AuditEntry]:
         return [
             AuditEntry(r.seq, r.ts, r.environment, r.actor, r.action, _json_dict(r.details_json),

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from smki_desktop.services import portal
-from smki_desktop.services.devices import submission
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.devices import submission
 from smki_desktop.store import fault_point
 from tests.integration.portal_helpers import org_csr
 from tests.support.postgres import PostgresServer

@@ -120,6 +120,8 @@ class OsSecrets:
 
     def delete(self, name: str) -> None:
         keyring = _keyring()
+        if self.get_optional(name) is None:
+            return  # nothing to delete (the backend's "not found" reads as a failure)
         try:
             self._call("delete_password", name)
         except keyring.errors.PasswordDeleteError:

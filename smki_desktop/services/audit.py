@@ -373,6 +373,20 @@ class AuditLog:
         return entry
 
     # -- reading ---------------------------------------------------------------------------
+    def reference(self) -> dict[str, Any]:
+        """This log as another log records it (a workstation's own log when it moves into a
+        team store): installation, writer and its public key, length, head, and its verify."""
+        report = self.verify()
+        last = self.repo.last()
+        anchor = self._load_anchor()
+        writer = self.repo.writer(anchor.writer) if anchor is not None else None
+        return {"installation_id": self.installation_id,
+                "writer": anchor.writer if anchor is not None else "",
+                "public_key": base64.b64encode(writer.public_key).decode() if writer else "",
+                "rows": report.rows, "head_seq": last.seq if last else 0,
+                "head_hash": last.hash if last else GENESIS, "verified": report.ok,
+                "problems": report.problems}
+
     def own_last_details(self, action: str) -> dict[str, Any]:
         """The details of this installation's own last record of `action`, checked against
         its own key (a row someone put in the store under its name is ignored); {} if none."""

@@ -69,6 +69,13 @@ class EnvPaths:
 UNKNOWN_ACTOR = "unknown officer (no profile set)"
 
 
+def audit_folder(paths: EnvPaths, team: bool) -> Path:
+    """The folder the keyring's audit mark is kept for: the data folder for the workstation's
+    own log; for the team log, a name of its own under it, so that linking the folder to a
+    team store does not make its own log (still in its database) look replaced."""
+    return paths.env_dir / "team-store" if team else paths.env_dir
+
+
 class NoPassphrases:
     """The default when no face can ask: refuse rather than guess."""
 
@@ -100,7 +107,7 @@ class AppContext:
         from smki_desktop.services.audit import AuditLog
 
         return AuditLog(self.db, self.keystore.secrets, self.env, self.clock, self._actor,
-                        self.installation_id, self.paths.env_dir)
+                        self.installation_id, audit_folder(self.paths, self.team is not None))
 
     @property
     def store_name(self) -> str:

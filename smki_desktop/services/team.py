@@ -28,12 +28,14 @@ from smki_desktop.services.context import (
     UNKNOWN_ACTOR,
     AppContext,
     EnvPaths,
+    audit_folder,
     default_data_root,
     open_context,
 )
 from smki_desktop.store import team_copy, team_link
 from smki_desktop.store.atomic import atomic_output, check_output
-from smki_desktop.store.db import StoreError
+from smki_desktop.store.db import Database, StoreError
+from smki_desktop.store.repos import settings as settings_repo
 from smki_desktop.store.repos import team as team_repo
 from smki_desktop.store.team_link import TeamLink
 
@@ -115,7 +117,8 @@ def init(env: Environment, data_root: Path | None = None, *,
         store.migrate()
         # the store's facts and the record saying who initialised it: one transaction
         log = AuditLog(team_link.as_database(store), OsSecrets(env), env, clock,
-                       lambda: UNKNOWN_ACTOR, link.installation_id, env_dir)
+                       lambda: UNKNOWN_ACTOR, link.installation_id, audit_folder(
+                           EnvPaths.for_env(data_root or default_data_root(), env), True))
         with log.change():
             if team_repo.initialise(store, env.value, party or "", link.installation_id, now):
                 log.record("team.init", {"url": link.url, "environment": env.value,
@@ -192,9 +195,11 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
     """Copy this workstation's own database (this environment) into the linked team store,
     which must be initialised for this environment and hold nothing yet. Refused, nothing
     copied, if the store is for the other environment, belongs to another Party (both named),
-    or holds data. One transaction; every table counted again before it commits. The move is
-    recorded in the team's audit log with the counts and the local log's length (the local log
-    stays here, anchored in this workstation's keyring)."""
+    or holds data. One transaction, with its record in the team's audit log; every table
+    counted again before it commits. The local audit log stays here, anchored in this
+    workstation's keyring; the record carries a reference to it (installation, writer key,
+    length, head, whether it verified), which this workstation's verify checks from then on
+    (docs/team-audit.md)."""
     root = data_root or default_data_root()
     paths = EnvPaths.for_env(root, env)
     link = _require_link(env, paths.env_dir)
@@ -217,6 +222,7 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
         store.migrate()
     finally:
         store.close()
+    local_log = _local_log_reference(env, paths, clock or SystemClock())
     ctx = open_context(env, root, clock=clock)
     try:
         # the copy and its record in the team's log: one transaction (a kill in between
@@ -232,10 +238,22 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
             ctx.audit.record("team.migrate_from_local", {
                 "from": str(paths.db_path), "url": link.url, "rows": report.rows,
                 "tables": report.tables, "kept_local": report.kept_local,
-                "party_id": report.party_id})
+                "party_id": report.party_id, "local_log": local_log})
     finally:
         ctx.close()
     return report
+
+
+def _local_log_reference(env: Environment, paths: EnvPaths, clock: Clock) -> dict[str, Any]:
+    """The workstation's own audit log, which stays in its own database, as the team log's
+    move record refers to it: installation, writer key, length, head, and its verify now."""
+    local = Database(paths.db_path)
+    try:
+        installation = settings_repo.get(local, "installation_id") or ""
+        return AuditLog(local, OsSecrets(env), env, clock, lambda: UNKNOWN_ACTOR, installation,
+                        audit_folder(paths, False)).reference()
+    finally:
+        local.close()
 
 
 def export(env: Environment, out: Path, data_root: Path | None = None, *,

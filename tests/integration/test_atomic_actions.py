@@ -145,5 +145,7 @@ def test_kill_before_the_record_of_a_migrate_from_local_leaves_the_team_store_em
         r = cli_run("team", "migrate-from-local", "--json")
         assert r.code == 0, r.err
         assert keys_in_store() == 1 and moves() == 1
+        verify = cli_run("audit", "verify", "--json")
+        assert verify.code == 0 and verify.json()["ok"], verify.out + verify.err
     finally:
         postgres_server.drop_database(name)

@@ -47,7 +47,7 @@ from smki_desktop.core.audit import (
     verify_signed_log,
 )
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal
 from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store import fault_point
@@ -68,6 +68,8 @@ _lock = threading.Lock()
 
 # The record a writer signs to join a shared log: its public key, installation and environment.
 REGISTER_ACTION = "audit.writer.register"
+# The record an endorsed writer signs to vouch for another (a new workstation of the team).
+ENDORSE_ACTION = "audit.writer.endorse"
 
 
 def _new_key() -> Ed25519PrivateKey:
@@ -436,6 +438,86 @@ class AuditLog:
                 found[r.writer] = (r.seq, pub)
         return found
 
+    def _endorsed(self, rows: list[StoredRow],
+                  regs: dict[str, tuple[int, Ed25519PublicKey]]) -> dict[str, int]:
+        """The writers the log vouches for (writer -> the row that does): its first registered
+        writer (the workstation that set the team store up), then, in log order, each writer
+        an already endorsed writer endorsed in a record it signed. Someone with only SQL access
+        can register a key of their own but holds no endorsed writer's key."""
+        from cryptography.exceptions import InvalidSignature
+
+        if not regs:
+            return {}
+        first = min(regs, key=lambda w: regs[w][0])
+        found = {first: regs[first][0]}
+        for r in rows:
+            if r.action != ENDORSE_ACTION or r.writer not in found:
+                continue
+            try:
+                regs[r.writer][1].verify(base64.b64decode(r.sig, validate=True),
+                                         signing_payload(r.hash, r.writer))
+            except (InvalidSignature, ValueError, KeyError):
+                continue
+            if entry_hash(r.prev_hash, r.seq, r.ts, r.environment, r.actor, r.action,
+                          r.details_json, r.artifacts_json) != r.hash:
+                continue
+            target = str(_json_dict(r.details_json).get("writer", ""))
+            if target in regs and target not in found:
+                found[target] = r.seq
+        return found
+
+    def _endorsement_problems(self, report: VerifyReport, rows: list[StoredRow]) -> None:
+        """On a shared log: every writer no endorsed writer vouched for, with its rows."""
+        regs = self._registrations(rows)
+        endorsed = self._endorsed(rows, regs)
+        installations = {x.writer_id: x.installation_id for x in self.repo.writers()}
+        for w in regs:
+            if w in endorsed:
+                continue
+            seqs = [r.seq for r in rows if r.writer == w]
+            where = f"rows {seqs[0]}-{seqs[-1]}" if seqs else "no rows"
+            report.problems.append(
+                f"Writer {w[:16]} (installation {installations.get(w, 'unknown')}) is not "
+                f"endorsed: no endorsed writer vouched for it in a signed record, so its "
+                f"{len(seqs)} record(s) ({where}) are not vouched for. If it is a workstation "
+                "of the team, endorse it from a workstation that is endorsed.")
+
+    def endorse(self, ref: str) -> tuple[WriterRow, AuditEntry]:
+        """This (endorsed) workstation vouches for another writer of the shared log, named by
+        its installation id or a prefix of its writer id, in a record it signs."""
+        ref = ref.strip().lower()
+        if not self.shared:
+            raise Refusal("Only a team store's audit log has other writers to endorse.")
+        if len(ref) < 8:
+            raise InputError("Writer: give its installation id or at least 8 characters of "
+                             "its writer id.")
+        rows = self.repo.rows()
+        regs = self._registrations(rows)
+        endorsed = self._endorsed(rows, regs)
+        anchor = self._load_anchor()
+        if anchor is None or anchor.writer not in endorsed:
+            raise Refusal("This workstation is not endorsed itself: only a workstation the "
+                          "team's log already vouches for can endorse another.")
+        found = [x for x in self.repo.writers()
+                 if x.installation_id == ref or x.writer_id.startswith(ref)]
+        if not found:
+            raise NotFound(f"No writer {ref!r} is registered in the team's audit log.")
+        if len(found) > 1:
+            raise Ambiguous(f"Writer {ref!r} matches {len(found)} writers: give more of it.")
+        target = found[0]
+        if target.writer_id not in regs:
+            raise Refusal(f"Writer {target.writer_id[:16]} has no registration record signed "
+                          "by its own key: it cannot be endorsed.")
+        if target.writer_id in endorsed:
+            raise Refusal(f"Writer {target.writer_id[:16]} (installation "
+                          f"{target.installation_id}) is already endorsed (row "
+                          f"{endorsed[target.writer_id]}).")
+        entry = self.record(ENDORSE_ACTION, {
+            "writer": target.writer_id,
+            "public_key": base64.b64encode(target.public_key).decode(),
+            "installation_id": target.installation_id})
+        return target, entry
+
     def _signature_check(self, anchor: AuditAnchor,
                          rows: list[StoredRow]) -> Callable[[StoredRow], str | None]:
         own = _private_key(anchor.key).public_key()
@@ -457,6 +539,7 @@ class AuditLog:
         report.notes.append("This workstation has written nothing to this shared log yet: "
                             "it checks the chain and the other writers' signatures.")
         self._writer_notes(report, rows, dummy)
+        self._endorsement_problems(report, rows)
         return report
 
     def _writer_notes(self, report: VerifyReport, rows: list[StoredRow],
@@ -503,6 +586,7 @@ class AuditLog:
             report = verify_signed_log(rows, anchor, self._signature_check(anchor, rows))
             if self.shared:
                 self._writer_notes(report, rows, anchor)
+                self._endorsement_problems(report, rows)
             registered = self.repo.writer(anchor.writer)
             if rows and rows[-1].seq >= anchor.signed_from and (
                     registered is None

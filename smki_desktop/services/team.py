@@ -288,6 +288,18 @@ def export(env: Environment, out: Path, data_root: Path | None = None, *,
     return MoveReport(link.address.display, copied.tables, copied.rows, out=str(out))
 
 
+def endorse(ctx: AppContext, ref: str) -> dict[str, Any]:
+    """From an endorsed workstation: vouch for another workstation's audit writer (named by its
+    installation id, which `status` shows on that workstation, or its writer id), in a record
+    signed by this workstation's key. Until then verify reports that writer's records."""
+    if ctx.team is None:
+        raise Refusal(f"This workstation is not connected to a team store in {ctx.env.value}: "
+                      "its audit log has no other writer to endorse.")
+    target, entry = ctx.audit.endorse(ref)
+    return {"writer": target.writer_id, "installation_id": target.installation_id,
+            "registered": target.registered, "seq": entry.seq}
+
+
 def store_reachable(ctx: AppContext) -> str:
     """'' when this context's store answers (always, for a workstation's own database); else
     why the team store cannot be reached. One round trip: the window asks it every few seconds

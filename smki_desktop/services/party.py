@@ -27,11 +27,12 @@ def _save(ctx: AppContext, kind: str, action: str,
     # the workstation; the Party profile is the store's (shared by a team)
     db = ctx.local_db(create=True) if kind == "officer" else ctx.db
     assert db is not None
-    settings_repo.save_profile(db, kind, ctx.env.value, profile.to_dict(),
-                               ctx.clock.now().isoformat())
-    entry = ctx.audit.record(
-        action, {"profile": profile.to_dict(), "previous": before.to_dict() if before else None}
-    )
+    with ctx.audit.change():
+        settings_repo.save_profile(db, kind, ctx.env.value, profile.to_dict(),
+                                   ctx.clock.now().isoformat())
+        entry = ctx.audit.record(
+            action, {"profile": profile.to_dict(), "previous": before.to_dict() if before else None}
+        )
     return Saved(profile, entry)
 
 

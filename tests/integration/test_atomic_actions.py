@@ -149,3 +149,30 @@ def test_kill_before_the_record_of_a_migrate_from_local_leaves_the_team_store_em
         assert verify.code == 0 and verify.json()["ok"], verify.out + verify.err
     finally:
         postgres_server.drop_database(name)
+
+
+@pytest.mark.both_backends
+def test_a_change_commits_its_rows_and_records_together_or_neither(ctx) -> None:  # type: ignore[no-untyped-def]
+    import contextlib
+    import sqlite3
+
+    before = len(ctx.audit.entries())
+    with pytest.raises(RuntimeError, match="boom"), ctx.audit.change():
+        ctx.set_setting("x.atomic", "1")
+        ctx.audit.record("test.atomic", {})
+        raise RuntimeError("boom")
+    assert ctx.setting("x.atomic") is None and len(ctx.audit.entries()) == before
+    # a part that fails inside the change (a savepoint) is undone alone; the rest commits
+    with ctx.audit.change():
+        ctx.set_setting("x.kept", "1")
+        with contextlib.suppress(sqlite3.IntegrityError), ctx.db.transaction() as c:
+            c.execute("INSERT INTO settings(name, value) VALUES('x.inner', '1')")
+            c.execute("INSERT INTO settings(name, value) VALUES('x.kept', '2')")
+        ctx.audit.record("test.atomic", {"kept": 1})
+    assert (ctx.setting("x.kept"), ctx.setting("x.inner")) == ("1", None)
+    assert [e.action for e in ctx.audit.entries(1)] == ["test.atomic"]
+    assert ctx.audit.verify().ok
+    # the audit lock comes first: a change is never opened inside a store transaction
+    with pytest.raises(RuntimeError, match="before the store transaction"), \
+            ctx.db.transaction(), ctx.audit.change():
+        pass

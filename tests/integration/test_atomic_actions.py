@@ -112,6 +112,7 @@ def test_kill_before_the_records_of_a_devices_submit_leaves_no_batch_without_the
     assert _records(ctx, "portal.submit") == _records(ctx, "devices.submit") == 1
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # a workstation's own first
 def test_kill_before_the_record_of_a_migrate_from_local_leaves_the_team_store_empty(  # type: ignore[no-untyped-def]
         cli_run, data_root: Path, tmp_path: Path, postgres_server: PostgresServer) -> None:
     assert cli_run("key", "generate", "--usage", "signing", "--label", "one").code == 0

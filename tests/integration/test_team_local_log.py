@@ -9,7 +9,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.support.postgres import PostgresServer
+
+# each test starts from a workstation's own database (SQLite), then links it to a team store
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def _local_head(db: Path) -> tuple[int, int, str]:

@@ -175,6 +175,8 @@ class OsSecrets:
             _call_direct(self.service, "delete_password", name)  # none there: nothing to do
             return
         keyring = _keyring()
+        if self.get_optional(name) is None:
+            return  # nothing to delete (the backend's "not found" reads as a failure)
         try:
             self._call("delete_password", name)
         except keyring.errors.PasswordDeleteError:

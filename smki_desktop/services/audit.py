@@ -22,7 +22,9 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,9 +47,10 @@ from smki_desktop.core.audit import (
     verify_signed_log,
 )
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal
 from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.secrets import OsSecrets
+from smki_desktop.store import fault_point
 from smki_desktop.store.db import Database
 from smki_desktop.store.process_lock import process_lock
 from smki_desktop.store.repos.audit import AuditRepo, AuditWrite, WriterRow
@@ -65,6 +68,8 @@ _lock = threading.Lock()
 
 # The record a writer signs to join a shared log: its public key, installation and environment.
 REGISTER_ACTION = "audit.writer.register"
+# The record an endorsed writer signs to vouch for another (a new workstation of the team).
+ENDORSE_ACTION = "audit.writer.endorse"
 
 
 def _new_key() -> Ed25519PrivateKey:
@@ -117,6 +122,17 @@ def _signature_problem(keys: dict[str, tuple[int, Ed25519PublicKey]]
     return problem
 
 
+@dataclass
+class _Pending:
+    """A change being written: its transaction, the writer, and the last record so far."""
+
+    w: AuditWrite
+    anchor: AuditAnchor | None = None
+    key: Ed25519PrivateKey | None = None
+    brk: dict[str, Any] | None = None
+    entry: AuditEntry | None = None
+
+
 def writer_id_of(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()
 
@@ -148,6 +164,7 @@ class AuditLog:
         self._anchor: AuditAnchor | None = None
         self._key: Ed25519PrivateKey | None = None
         self._just_read = False  # _writer read the anchor in the write being made
+        self._open = threading.local()  # .change: this thread's open change (_Pending)
 
     # -- the keyring anchor --------------------------------------------------------------
     def _load_anchor(self, installation: str | None = None) -> AuditAnchor | None:
@@ -216,20 +233,49 @@ class AuditLog:
     # -- writing ---------------------------------------------------------------------------
     def record(self, action: str, details: dict[str, Any] | None = None,
                artifacts: dict[str, bytes | str] | None = None) -> AuditEntry:
+        """Append a record: inside `change()` to its transaction (committed with the change),
+        else in a transaction of its own."""
         # Every record says which version of the app wrote it. It lives in the details, which the
         # chain already hashes, so records written before it verify as they did.
         details = {**(details or {}), "app_version": __version__}
         arts = {k: artifact_digest(v) for k, v in (artifacts or {}).items()}
         ts = self.clock.now().isoformat(timespec="microseconds")
         actor = self._actor()
+        pending: _Pending | None = getattr(self._open, "change", None)
+        if pending is not None:
+            return self._record_in(pending, ts, actor, action, details, arts)
+        with self.change():
+            return self._record_in(self._open.change, ts, actor, action, details, arts)
+
+    @contextmanager
+    def change(self) -> Iterator[None]:
+        """One transaction for a user action's rows, its outbox request and its audit
+        records: everything this thread writes through the store inside the block (its own
+        `transaction()`s become savepoints) commits with the records, or nothing does. The
+        keyring's head follows after the commit (a kill in between leaves a signed row after
+        the head, which verify tells apart from a forgery). Nested, it joins the open one."""
+        if getattr(self._open, "change", None) is not None:
+            yield
+            return
+        if self.db.in_transaction():
+            # the audit lock would be taken while holding the store's: open the change first
+            raise RuntimeError("an audited change must be opened before the store transaction")
         # One writer at a time across processes, from the row to the keyring's head: otherwise
         # two processes could commit rows n and n+1 and record the heads in the other order.
         with _lock, process_lock(self.db.path.with_name(self.db.path.name + ".audit-lock")):
-            return self._record_locked(ts, actor, action, details, arts)
+            with self.repo.writing() as w:
+                self._open.change = pending = _Pending(w)
+                try:
+                    yield
+                finally:
+                    self._open.change = None
+            if pending.entry is not None:
+                self._advance(pending)
 
-    def _record_locked(self, ts: str, actor: str, action: str, details: dict[str, Any],
-                       arts: dict[str, str]) -> AuditEntry:
-        with self.repo.writing() as w:
+    def _record_in(self, p: _Pending, ts: str, actor: str, action: str,
+                   details: dict[str, Any], arts: dict[str, str]) -> AuditEntry:
+        w = p.w
+        if p.anchor is None or p.key is None:
             self._just_read = False
             anchor, key, migrating = self._writer(w)
             # The keyring's head as it is now (another process may have moved it, or noted a
@@ -241,8 +287,9 @@ class AuditLog:
                 if fresh is not None and fresh.writer == anchor.writer:
                     anchor = self._anchor = fresh
             last = w.last()
-            brk = head_break(anchor, w.at(anchor.seq), last,
-                             (last.seq if last else 0) + 1, ts)
+            p.brk = head_break(anchor, w.at(anchor.seq), last,
+                               (last.seq if last else 0) + 1, ts)
+            p.anchor, p.key = anchor, key
             if migrating:
                 self._insert(w, anchor, key, ts, actor, "audit.signing.start", {
                     "writer": anchor.writer, "unsigned_rows": anchor.signed_from - 1,
@@ -250,9 +297,14 @@ class AuditLog:
                     "keyring_head_hash": anchor.legacy_hash,
                     "note": "rows before this one were only hash-chained",
                 }, {})
-            entry = self._insert(w, anchor, key, ts, actor, action, details, arts)
-        # After the commit: a crash in between leaves a signed row after the head, which
-        # verify tells apart from a forgery by its signature.
+        fault_point.reached(f"audit:{action}")  # tests: kill here, inside the transaction
+        p.entry = self._insert(w, p.anchor, p.key, ts, actor, action, details, arts)
+        return p.entry
+
+    def _advance(self, p: _Pending) -> None:
+        """After the commit: the keyring's head follows this workstation's last record."""
+        anchor, entry, brk = p.anchor, p.entry, p.brk
+        assert anchor is not None and entry is not None
         if brk is not None:
             # The head follows the real last write (so that putting the newer copy back is
             # seen too), and the gap stays on record in the keyring.
@@ -260,7 +312,6 @@ class AuditLog:
         if brk is not None or entry.seq > anchor.seq:
             anchor.seq, anchor.hash = entry.seq, entry.hash
         self.secrets.set(self.anchor_entry, anchor.to_text())
-        return entry
 
     def _insert(self, w: AuditWrite, anchor: AuditAnchor, key: Ed25519PrivateKey,
                 ts: str, actor: str, action: str, details: dict[str, Any],
@@ -324,6 +375,39 @@ class AuditLog:
         return entry
 
     # -- reading ---------------------------------------------------------------------------
+    def reference(self) -> dict[str, Any]:
+        """This log as another log records it (a workstation's own log when it moves into a
+        team store): installation, writer and its public key, length, head, and its verify."""
+        report = self.verify()
+        last = self.repo.last()
+        anchor = self._load_anchor()
+        writer = self.repo.writer(anchor.writer) if anchor is not None else None
+        return {"installation_id": self.installation_id,
+                "writer": anchor.writer if anchor is not None else "",
+                "public_key": base64.b64encode(writer.public_key).decode() if writer else "",
+                "rows": report.rows, "head_seq": last.seq if last else 0,
+                "head_hash": last.hash if last else GENESIS, "verified": report.ok,
+                "problems": report.problems}
+
+    def own_last_details(self, action: str) -> dict[str, Any]:
+        """The details of this installation's own last record of `action`, checked against
+        its own key (a row someone put in the store under its name is ignored); {} if none."""
+        from cryptography.exceptions import InvalidSignature
+
+        anchor = self._load_anchor()
+        row = self.repo.last_by(anchor.writer, action) if anchor is not None else None
+        if anchor is None or row is None:
+            return {}
+        try:
+            _private_key(anchor.key).public_key().verify(
+                base64.b64decode(row.sig, validate=True), signing_payload(row.hash, row.writer))
+        except (InvalidSignature, ValueError):
+            return {}
+        if entry_hash(row.prev_hash, row.seq, row.ts, row.environment, row.actor, row.action,
+                      row.details_json, row.artifacts_json) != row.hash:
+            return {}
+        return _json_dict(row.details_json)
+
     def entries(self, limit: int | None = None, action_prefix: str = "") -> list[AuditEntry]:
         return [
             AuditEntry(r.seq, r.ts, r.environment, r.actor, r.action, _json_dict(r.details_json),
@@ -354,6 +438,86 @@ class AuditLog:
                 found[r.writer] = (r.seq, pub)
         return found
 
+    def _endorsed(self, rows: list[StoredRow],
+                  regs: dict[str, tuple[int, Ed25519PublicKey]]) -> dict[str, int]:
+        """The writers the log vouches for (writer -> the row that does): its first registered
+        writer (the workstation that set the team store up), then, in log order, each writer
+        an already endorsed writer endorsed in a record it signed. Someone with only SQL access
+        can register a key of their own but holds no endorsed writer's key."""
+        from cryptography.exceptions import InvalidSignature
+
+        if not regs:
+            return {}
+        first = min(regs, key=lambda w: regs[w][0])
+        found = {first: regs[first][0]}
+        for r in rows:
+            if r.action != ENDORSE_ACTION or r.writer not in found:
+                continue
+            try:
+                regs[r.writer][1].verify(base64.b64decode(r.sig, validate=True),
+                                         signing_payload(r.hash, r.writer))
+            except (InvalidSignature, ValueError, KeyError):
+                continue
+            if entry_hash(r.prev_hash, r.seq, r.ts, r.environment, r.actor, r.action,
+                          r.details_json, r.artifacts_json) != r.hash:
+                continue
+            target = str(_json_dict(r.details_json).get("writer", ""))
+            if target in regs and target not in found:
+                found[target] = r.seq
+        return found
+
+    def _endorsement_problems(self, report: VerifyReport, rows: list[StoredRow]) -> None:
+        """On a shared log: every writer no endorsed writer vouched for, with its rows."""
+        regs = self._registrations(rows)
+        endorsed = self._endorsed(rows, regs)
+        installations = {x.writer_id: x.installation_id for x in self.repo.writers()}
+        for w in regs:
+            if w in endorsed:
+                continue
+            seqs = [r.seq for r in rows if r.writer == w]
+            where = f"rows {seqs[0]}-{seqs[-1]}" if seqs else "no rows"
+            report.problems.append(
+                f"Writer {w[:16]} (installation {installations.get(w, 'unknown')}) is not "
+                f"endorsed: no endorsed writer vouched for it in a signed record, so its "
+                f"{len(seqs)} record(s) ({where}) are not vouched for. If it is a workstation "
+                "of the team, endorse it from a workstation that is endorsed.")
+
+    def endorse(self, ref: str) -> tuple[WriterRow, AuditEntry]:
+        """This (endorsed) workstation vouches for another writer of the shared log, named by
+        its installation id or a prefix of its writer id, in a record it signs."""
+        ref = ref.strip().lower()
+        if not self.shared:
+            raise Refusal("Only a team store's audit log has other writers to endorse.")
+        if len(ref) < 8:
+            raise InputError("Writer: give its installation id or at least 8 characters of "
+                             "its writer id.")
+        rows = self.repo.rows()
+        regs = self._registrations(rows)
+        endorsed = self._endorsed(rows, regs)
+        anchor = self._load_anchor()
+        if anchor is None or anchor.writer not in endorsed:
+            raise Refusal("This workstation is not endorsed itself: only a workstation the "
+                          "team's log already vouches for can endorse another.")
+        found = [x for x in self.repo.writers()
+                 if x.installation_id == ref or x.writer_id.startswith(ref)]
+        if not found:
+            raise NotFound(f"No writer {ref!r} is registered in the team's audit log.")
+        if len(found) > 1:
+            raise Ambiguous(f"Writer {ref!r} matches {len(found)} writers: give more of it.")
+        target = found[0]
+        if target.writer_id not in regs:
+            raise Refusal(f"Writer {target.writer_id[:16]} has no registration record signed "
+                          "by its own key: it cannot be endorsed.")
+        if target.writer_id in endorsed:
+            raise Refusal(f"Writer {target.writer_id[:16]} (installation "
+                          f"{target.installation_id}) is already endorsed (row "
+                          f"{endorsed[target.writer_id]}).")
+        entry = self.record(ENDORSE_ACTION, {
+            "writer": target.writer_id,
+            "public_key": base64.b64encode(target.public_key).decode(),
+            "installation_id": target.installation_id})
+        return target, entry
+
     def _signature_check(self, anchor: AuditAnchor,
                          rows: list[StoredRow]) -> Callable[[StoredRow], str | None]:
         own = _private_key(anchor.key).public_key()
@@ -375,6 +539,7 @@ class AuditLog:
         report.notes.append("This workstation has written nothing to this shared log yet: "
                             "it checks the chain and the other writers' signatures.")
         self._writer_notes(report, rows, dummy)
+        self._endorsement_problems(report, rows)
         return report
 
     def _writer_notes(self, report: VerifyReport, rows: list[StoredRow],
@@ -421,6 +586,7 @@ class AuditLog:
             report = verify_signed_log(rows, anchor, self._signature_check(anchor, rows))
             if self.shared:
                 self._writer_notes(report, rows, anchor)
+                self._endorsement_problems(report, rows)
             registered = self.repo.writer(anchor.writer)
             if rows and rows[-1].seq >= anchor.signed_from and (
                     registered is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from smki_desktop.core.audit import AuditEntry, VerifyReport
 from smki_desktop.services.context import AppContext
+from smki_desktop.store.repos.audit import AuditRepo
 
 
 def records(ctx: AppContext, *, limit: int | None = None,
@@ -19,7 +20,30 @@ def records(ctx: AppContext, *, limit: int | None = None,
 def verify(ctx: AppContext) -> VerifyReport:
     """Check every row, the hash chain, the writer signatures and the head kept in the OS
     keyring; the report lists each problem and note."""
-    return ctx.audit.verify()
+    report = ctx.audit.verify()
+    if ctx.team is not None:
+        _check_local_log(ctx, report)
+    return report
+
+
+def _check_local_log(ctx: AppContext, report: VerifyReport) -> None:
+    """A workstation that moved into the team store: its own log (in its own database) still
+    holds the head the team log's signed move record refers to."""
+    ref = ctx.audit.own_last_details("team.migrate_from_local").get("local_log")
+    if not isinstance(ref, dict) or not ref.get("head_seq"):
+        return
+    seq, want = int(ref["head_seq"]), str(ref.get("head_hash", ""))
+    what = (f"This workstation's local audit log (installation {ref.get('installation_id')}, "
+            f"kept in its own database when it moved into the team store)")
+    local = ctx.local_db()
+    row = AuditRepo(local).at(seq) if local is not None else None
+    if row is None or row.hash != want:
+        report.problems.append(
+            f"{what} no longer holds row {seq} as the team log's signed reference records it "
+            f"(head {want[:16]}): it was changed, cut short or removed since the move.")
+    else:
+        report.notes.append(f"{what} still holds row {seq} as the team log's signed "
+                            "reference records it.")
 
 
 def acknowledge_loss(ctx: AppContext, reason: str) -> AuditEntry:

@@ -443,16 +443,17 @@ def _recheck(ctx: AppContext, run: _Check, row: repo.CertificateRow, serial: str
         return ImportResult(row.cert_id, run.status, run.fields, reasons, warnings,
                             duplicate=True, csr_id=run.csr_id, findings=run.findings)
     device = run.device
-    with ctx.db.transaction() as tx:
-        repo.update_check(tx, row.cert_id, run.status, reasons, warnings, when.isoformat())
-        if run.csr_id is not None:
-            repo.set_csr_status(tx, run.csr_id, _csr_status(run.status))
-        device_status = _file_device(tx, device, run.der, run.status, reasons, ctx)
-    entry = ctx.audit.record(
-        "cert.recheck", {"cert_id": row.cert_id, "serial": serial, "status": run.status,
-                         "reasons": reasons, "warnings": warnings,
-                         "checked_at": when.isoformat(),
-                         **_device_audit(device, device_status)}, {"certificate": run.der})
+    with ctx.audit.change():
+        with ctx.db.transaction() as tx:
+            repo.update_check(tx, row.cert_id, run.status, reasons, warnings, when.isoformat())
+            if run.csr_id is not None:
+                repo.set_csr_status(tx, run.csr_id, _csr_status(run.status))
+            device_status = _file_device(tx, device, run.der, run.status, reasons, ctx)
+        entry = ctx.audit.record(
+            "cert.recheck", {"cert_id": row.cert_id, "serial": serial, "status": run.status,
+                             "reasons": reasons, "warnings": warnings,
+                             "checked_at": when.isoformat(),
+                             **_device_audit(device, device_status)}, {"certificate": run.der})
     return ImportResult(row.cert_id, run.status, run.fields, reasons, warnings,
                         csr_id=run.csr_id, audit=entry,
                         device_csr=device.file_name if device else None,
@@ -473,17 +474,18 @@ def _record_new(ctx: AppContext, run: _Check, ikey: str, serial: str) -> ImportR
         warnings, f.not_before.isoformat() if f.not_before else None,
         f.not_after.isoformat() if f.not_after else None, when.isoformat(), run.der,
         ctx.clock.now().isoformat())
-    with ctx.db.transaction() as tx:
-        cert_id = repo.insert(tx, new)
-        if run.csr_id is not None:
-            repo.set_csr_status(tx, run.csr_id, _csr_status(run.status))
-        device_status = _file_device(tx, device, run.der, run.status, reasons, ctx)
-    entry = ctx.audit.record(
-        "cert.import",
-        {"cert_id": cert_id, "serial": serial, "issuer": f.issuer, "status": run.status,
-         "reasons": reasons, "warnings": warnings, "csr_id": run.csr_id, "key_id": f.key_id,
-         "checked_at": when.isoformat(), **_device_audit(device, device_status)},
-        {"certificate": run.der})
+    with ctx.audit.change():
+        with ctx.db.transaction() as tx:
+            cert_id = repo.insert(tx, new)
+            if run.csr_id is not None:
+                repo.set_csr_status(tx, run.csr_id, _csr_status(run.status))
+            device_status = _file_device(tx, device, run.der, run.status, reasons, ctx)
+        entry = ctx.audit.record(
+            "cert.import",
+            {"cert_id": cert_id, "serial": serial, "issuer": f.issuer, "status": run.status,
+             "reasons": reasons, "warnings": warnings, "csr_id": run.csr_id, "key_id": f.key_id,
+             "checked_at": when.isoformat(), **_device_audit(device, device_status)},
+            {"certificate": run.der})
     return ImportResult(cert_id, run.status, f, reasons, warnings, csr_id=run.csr_id,
                         audit=entry, device_csr=device.file_name if device else None,
                         device_status=device_status, findings=run.findings)

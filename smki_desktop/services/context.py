@@ -10,12 +10,12 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import Refusal
+from smki_desktop.core.errors import Refusal, SmkiError
 from smki_desktop.core.party import OfficerProfile, PartyProfile
 from smki_desktop.core.ports import Clock, PassphraseProvider, SystemClock
 from smki_desktop.keystores.errors import KeyringUnavailable
@@ -66,6 +66,16 @@ class EnvPaths:
         return cls(root=root, env_dir=root / env.value)
 
 
+UNKNOWN_ACTOR = "unknown officer (no profile set)"
+
+
+def audit_folder(paths: EnvPaths, team: bool) -> Path:
+    """The folder the keyring's audit mark is kept for: the data folder for the workstation's
+    own log; for the team log, a name of its own under it, so that linking the folder to a
+    team store does not make its own log (still in its database) look replaced."""
+    return paths.env_dir / "team-store" if team else paths.env_dir
+
+
 class NoPassphrases:
     """The default when no face can ask: refuse rather than guess."""
 
@@ -82,6 +92,8 @@ class AppContext:
         self.clock = clock
         self.passphrases = passphrases
         self.team: TeamLink | None = team_link.load(self.paths.env_dir)
+        self._local_db: Database | None = None  # this workstation's own, when linked
+        self._adopted = False  # the officer profile taken from the shared store (once)
         self.db = self._open_store()
         self._stamp_environment()
         self.keystore = OsKeyringKeyStore(env, self.paths.keys_dir, self.db, clock)
@@ -95,7 +107,7 @@ class AppContext:
         from smki_desktop.services.audit import AuditLog
 
         return AuditLog(self.db, self.keystore.secrets, self.env, self.clock, self._actor,
-                        self.installation_id, self.paths.env_dir)
+                        self.installation_id, audit_folder(self.paths, self.team is not None))
 
     @property
     def store_name(self) -> str:
@@ -189,11 +201,46 @@ class AppContext:
 
     def _actor(self) -> str:
         officer = self.officer()
-        return officer.actor if officer else "unknown officer (no profile set)"
+        return officer.actor if officer else UNKNOWN_ACTOR
+
+    def local_db(self, create: bool = False) -> Database | None:
+        """This workstation's own SQLite database: the store itself when not linked to a team
+        store; when linked, what stays on this workstation (who the officer at it is: the
+        officer profile and its link to the register). None when linked and there is none
+        yet (made with `create`)."""
+        if self.team is None:
+            return self.db
+        if self._local_db is None and (create or self.paths.db_path.is_file()):
+            self._local_db = Database(self.paths.db_path)
+        return self._local_db
 
     def officer(self) -> OfficerProfile | None:
-        data = settings_repo.profile(self.db, "officer")
+        """Who the officer at this workstation is: the profile in this workstation's own
+        database, never the shared store (each workstation of a team has its own)."""
+        local = self.local_db()
+        data = settings_repo.profile(local, "officer") if local is not None else None
+        if data is None and self.team is not None and not self._adopted:
+            data = self._adopt_officer_profile()
         return OfficerProfile.from_dict(data) if data is not None else None
+
+    def _adopt_officer_profile(self) -> dict[str, Any] | None:
+        """Before the profile stayed local, a team workstation kept it in the shared store,
+        where the last one set overwrote the others': this workstation's own last
+        `profile.set` record (signed with its key) says which was its own. Taken once into
+        its own database."""
+        self._adopted = True
+        data = self.audit.own_last_details("profile.set").get("profile")
+        if not isinstance(data, dict):
+            return None
+        try:
+            OfficerProfile.from_dict(data)
+        except (KeyError, ValueError, SmkiError):
+            return None
+        local = self.local_db(create=True)
+        assert local is not None
+        settings_repo.save_profile(local, "officer", self.env.value, data,
+                                   self.clock.now().isoformat())
+        return data
 
     def party(self) -> PartyProfile | None:
         data = settings_repo.profile(self.db, "party")
@@ -207,6 +254,8 @@ class AppContext:
         settings_repo.put(self.db, name, value)
 
     def close(self) -> None:
+        if self._local_db is not None:
+            self._local_db.close()
         self.db.close()
 
 

@@ -98,13 +98,14 @@ def create_org_csr(ctx: AppContext, key_ref: str, role: RemotePartyRole | str,
     if not report.ok:  # our own builder broke the profile: never hand that out
         raise Refusal("The CSR just built fails the profile: "
                       + "; ".join(str(f) for f in report.findings))
-    csr_id = csrs_repo.add_org_csr(ctx.db, ctx.env.value, info.key_id, role.ou, str(eui), cn,
-                                   info.usage.value, der, ctx.clock.now().isoformat())
-    entry = ctx.audit.record(
-        "csr.org.create",
-        {"csr_id": csr_id, "key_id": info.key_id, "role": role.ou, "eui": str(eui), "cn": cn,
-         "usage": info.usage.value, "location": info.location.value},
-        {"csr": der})
+    with ctx.audit.change():
+        csr_id = csrs_repo.add_org_csr(ctx.db, ctx.env.value, info.key_id, role.ou, str(eui), cn,
+                                       info.usage.value, der, ctx.clock.now().isoformat())
+        entry = ctx.audit.record(
+            "csr.org.create",
+            {"csr_id": csr_id, "key_id": info.key_id, "role": role.ou, "eui": str(eui), "cn": cn,
+             "usage": info.usage.value, "location": info.location.value},
+            {"csr": der})
     return CsrCreated(csr_id, der, info, report, entry)
 
 

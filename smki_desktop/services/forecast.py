@@ -100,10 +100,11 @@ def set_plan(ctx: AppContext, month: str, category: Category, count: int | None)
     m = month_key(parse_month(month))
     if count is not None and count < 0:
         raise InputError(f"count: {count} is negative.")
-    forecasts_repo.set_plan(ctx.db, ctx.env.value, m, category.value, count,
-                            ctx.clock.now().isoformat())
-    return ctx.audit.record("forecast.plan", {"month": m, "category": category.value,
-                                              "count": count})
+    with ctx.audit.change():
+        forecasts_repo.set_plan(ctx.db, ctx.env.value, m, category.value, count,
+                                ctx.clock.now().isoformat())
+        return ctx.audit.record("forecast.plan", {"month": m, "category": category.value,
+                                                  "count": count})
 
 
 def build_forecast(ctx: AppContext) -> tuple[Forecast, History]:

@@ -111,14 +111,15 @@ def open_incident(ctx: AppContext, *, suspected_at: str, reported_by: str, descr
             "reported_by": reported_by.strip(), "description": description.strip(),
             "keys": sorted(set(key_ids) | {r.key_id for r in affected}),
             "certificates": [_cert_entry(r) for r in affected], "recorded_at": now.isoformat()}
-    repo(ctx).add(IncidentRow(iid, ctx.env.value, "open", data, now.isoformat(),
-                              now.isoformat()))
-    entry = ctx.audit.record("incident.open", {"id": iid, "reported_by": reported_by.strip(),
-                                               "suspected_at": when.isoformat(),
-                                               "certificates": [r.serial for r in affected],
-                                               "keys": data["keys"]})
-    repo(ctx).add_event(iid, EventRow(now.isoformat(), "open", reported_by.strip(),
-                                      {"audit_seq": entry.seq}))
+    with ctx.audit.change():
+        repo(ctx).add(IncidentRow(iid, ctx.env.value, "open", data, now.isoformat(),
+                                  now.isoformat()))
+        entry = ctx.audit.record("incident.open", {"id": iid, "reported_by": reported_by.strip(),
+                                                   "suspected_at": when.isoformat(),
+                                                   "certificates": [r.serial for r in affected],
+                                                   "keys": data["keys"]})
+        repo(ctx).add_event(iid, EventRow(now.isoformat(), "open", reported_by.strip(),
+                                          {"audit_seq": entry.seq}))
     return view(ctx, iid, entry)
 
 
@@ -147,12 +148,13 @@ def confirm(ctx: AppContext, ref: str, *, outcome: str, as_ref: str | None,
     sig = identity.sign(ctx, actor, body, now)
     data = dict(v.row.data, confirmation={"outcome": outcome, "by": actor.officer.officer_id,
                                           "at": now.isoformat(), "note": note})
-    entry = ctx.audit.record("incident.confirm", {"id": v.incident_id, "outcome": outcome,
-                                                  "by": actor.officer.officer_id},
-                             {"confirmation": body, "signature": sig})
-    repo(ctx).save(v.incident_id, "open", data, now.isoformat(),
-                   EventRow(now.isoformat(), "confirm", actor.officer.officer_id,
-                            {"outcome": outcome, "audit_seq": entry.seq}))
+    with ctx.audit.change():
+        entry = ctx.audit.record("incident.confirm", {"id": v.incident_id, "outcome": outcome,
+                                                      "by": actor.officer.officer_id},
+                                 {"confirmation": body, "signature": sig})
+        repo(ctx).save(v.incident_id, "open", data, now.isoformat(),
+                       EventRow(now.isoformat(), "confirm", actor.officer.officer_id,
+                                {"outcome": outcome, "audit_seq": entry.seq}))
     return view(ctx, v.incident_id, entry)
 
 
@@ -199,14 +201,15 @@ def rekey(ctx: AppContext, ref: str, *, as_ref: str | None, key_ref: str | None,
     now = ctx.clock.now().replace(microsecond=0)
     data = dict(v.row.data, rekey={"by": actor.officer.officer_id, "at": now.isoformat(),
                                    "csrs": made, "revocation": rv.request.request_id})
-    entry = ctx.audit.record("incident.rekey", {
-        "id": v.incident_id, "by": actor.officer.officer_id,
-        "csrs": [{"csr_id": m["csr_id"], "key_id": m["key_id"], "replaces": m["replaces"]}
-                 for m in made], "revocation": rv.request.request_id})
-    repo(ctx).save(v.incident_id, "open", data, now.isoformat(),
-                   EventRow(now.isoformat(), "rekey", actor.officer.officer_id,
-                            {"csrs": len(made), "revocation": rv.request.request_id,
-                             "audit_seq": entry.seq}))
+    with ctx.audit.change():
+        entry = ctx.audit.record("incident.rekey", {
+            "id": v.incident_id, "by": actor.officer.officer_id,
+            "csrs": [{"csr_id": m["csr_id"], "key_id": m["key_id"], "replaces": m["replaces"]}
+                     for m in made], "revocation": rv.request.request_id})
+        repo(ctx).save(v.incident_id, "open", data, now.isoformat(),
+                       EventRow(now.isoformat(), "rekey", actor.officer.officer_id,
+                                {"csrs": len(made), "revocation": rv.request.request_id,
+                                 "audit_seq": entry.seq}))
     return view(ctx, v.incident_id, entry)
 
 
@@ -216,9 +219,10 @@ def close(ctx: AppContext, ref: str, *, note: str = "") -> IncidentView:
         raise Refusal(f"{v.incident_id} is already closed.")
     check_can_close(v.checklist, v.incident_id)
     now = ctx.clock.now().replace(microsecond=0)
-    entry = ctx.audit.record("incident.close", {"id": v.incident_id, "note": note,
-                                                "checklist": [i.code for i in v.checklist]})
-    repo(ctx).save(v.incident_id, "closed", dict(v.row.data, closed_at=now.isoformat(),
-                                                 close_note=note), now.isoformat(),
-                   EventRow(now.isoformat(), "close", "", {"audit_seq": entry.seq}))
+    with ctx.audit.change():
+        entry = ctx.audit.record("incident.close", {"id": v.incident_id, "note": note,
+                                                    "checklist": [i.code for i in v.checklist]})
+        repo(ctx).save(v.incident_id, "closed", dict(v.row.data, closed_at=now.isoformat(),
+                                                     close_note=note), now.isoformat(),
+                       EventRow(now.isoformat(), "close", "", {"audit_seq": entry.seq}))
     return view(ctx, v.incident_id, entry)

@@ -109,9 +109,10 @@ def relabel_key(ctx: AppContext, ref: str, label: str) -> KeyRelabelled:
     if len(new) > 120:
         raise InputError("Label: at most 120 characters.", hint="field.label")
     info = get_key(ctx, ref)
-    key_repo.set_label(ctx.db, ctx.env.value, info.key_id, new)
-    entry = ctx.audit.record("key.relabel", {"key_id": info.key_id, "from": info.label,
-                                             "to": new})
+    with ctx.audit.change():
+        key_repo.set_label(ctx.db, ctx.env.value, info.key_id, new)
+        entry = ctx.audit.record("key.relabel", {"key_id": info.key_id, "from": info.label,
+                                                 "to": new})
     return KeyRelabelled(info.key_id, info.label, new, entry)
 
 
@@ -121,9 +122,10 @@ def archive_key(ctx: AppContext, ref: str, reason: str) -> KeyRetired:
     info = obj.key
     if ARCHIVED in info.flags:
         raise Refusal(f"Key {info.short_id} is already archived.")
-    key_repo.set_flags(ctx.db, ctx.env.value, info.key_id, (*info.flags, ARCHIVED))
-    entry = ctx.audit.record("key.archive", {"key_id": info.key_id, "label": info.label,
-                                             "reason": reason.strip()})
+    with ctx.audit.change():
+        key_repo.set_flags(ctx.db, ctx.env.value, info.key_id, (*info.flags, ARCHIVED))
+        entry = ctx.audit.record("key.archive", {"key_id": info.key_id, "label": info.label,
+                                                 "reason": reason.strip()})
     return KeyRetired(info.key_id, "archive", reason.strip(), entry)
 
 

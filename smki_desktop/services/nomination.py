@@ -369,10 +369,11 @@ def render_existing(ctx: AppContext, ref: str) -> bytes:
 def save_draft(ctx: AppContext, wiz: NominationWizard) -> str:
     draft = wiz.to_draft()
     did = wiz.draft_id or uuid.uuid4().hex[:12]
-    repo.save_draft(ctx.db, did, ctx.env.value, draft["form"], draft["version"],
-                    json.dumps(draft), ctx.clock.now().isoformat())
-    wiz.draft_id = did
-    ctx.audit.record("officer.draft.save", {"draft_id": did, "form": draft["form"]})
+    with ctx.audit.change():
+        repo.save_draft(ctx.db, did, ctx.env.value, draft["form"], draft["version"],
+                        json.dumps(draft), ctx.clock.now().isoformat())
+        wiz.draft_id = did
+        ctx.audit.record("officer.draft.save", {"draft_id": did, "form": draft["form"]})
     return did
 
 
@@ -394,8 +395,9 @@ def resume_draft(ctx: AppContext, draft_id: str) -> NominationWizard:
 
 
 def delete_draft(ctx: AppContext, draft_id: str) -> None:
-    repo.remove_draft(ctx.db, draft_id)
-    ctx.audit.record("officer.draft.delete", {"draft_id": draft_id})
+    with ctx.audit.change():
+        repo.remove_draft(ctx.db, draft_id)
+        ctx.audit.record("officer.draft.delete", {"draft_id": draft_id})
 
 
 def wizard_defaults(ctx: AppContext) -> dict[str, Value]:

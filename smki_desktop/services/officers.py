@@ -294,18 +294,20 @@ def verify_officer(ctx: AppContext, ref: str, v: Verification,
         details={"date": v.date, "verifier": v.verifier, "evidence": list(v.evidence),
                  "outcome": v.outcome}))
     check_change(ctx, body)
-    with officers_repo.writing(ctx.db) as w:
-        _update(ctx, w, new)
-        log_change(w, ctx.env, o.officer_id, "verify", new.status, SignedChange(body, "", None),
-                   now)
-        vals = form_values(ctx, o.officer_id)
-        vals.update({"verification.date": v.date, "verification.verifier": v.verifier,
-                     "verification.evidence": list(v.evidence), "verification.outcome": v.outcome})
-        w.set_form_values(o.officer_id, vals)
+    with ctx.audit.change():
+        with officers_repo.writing(ctx.db) as w:
+            _update(ctx, w, new)
+            log_change(w, ctx.env, o.officer_id, "verify", new.status, SignedChange(body, "", None),
+                       now)
+            vals = form_values(ctx, o.officer_id)
+            vals.update({"verification.date": v.date, "verification.verifier": v.verifier,
+                         "verification.evidence": list(v.evidence),
+                         "verification.outcome": v.outcome})
+            w.set_form_values(o.officer_id, vals)
+        entry = ctx.audit.record("officer.verify", {
+            "officer_id": o.officer_id, "date": v.date, "verifier": v.verifier,
+            "evidence": list(v.evidence), "outcome": v.outcome, "status": new.status.value})
     anchor_log(ctx)
-    entry = ctx.audit.record("officer.verify", {
-        "officer_id": o.officer_id, "date": v.date, "verifier": v.verifier,
-        "evidence": list(v.evidence), "outcome": v.outcome, "status": new.status.value})
     return OfficerChanged(new, entry)
 
 
@@ -314,16 +316,17 @@ def activate_officer(ctx: AppContext, ref: str, change: SignedChange) -> Officer
     o = get_officer(ctx, ref)
     new = activate(o, ctx.clock.now().isoformat())
     check_change(ctx, change.body)
-    with officers_repo.writing(ctx.db) as w:
-        _update(ctx, w, new)
-        log_change(w, ctx.env, o.officer_id, "activate", new.status, change, new.activated_at)
-        if o.status is OfficerStatus.SUSPENDED:
-            _unflag_keys(w, new, "officer-suspended")
+    with ctx.audit.change():
+        with officers_repo.writing(ctx.db) as w:
+            _update(ctx, w, new)
+            log_change(w, ctx.env, o.officer_id, "activate", new.status, change, new.activated_at)
+            if o.status is OfficerStatus.SUSPENDED:
+                _unflag_keys(w, new, "officer-suspended")
+        entry = ctx.audit.record("officer.activate", {"officer_id": o.officer_id,
+                                                      "previous": o.status.value,
+                                                      "signed_by": change.signer or None},
+                                 {"change": change.body})
     anchor_log(ctx)
-    entry = ctx.audit.record("officer.activate", {"officer_id": o.officer_id,
-                                                  "previous": o.status.value,
-                                                  "signed_by": change.signer or None},
-                             {"change": change.body})
     return OfficerChanged(new, entry)
 
 
@@ -342,17 +345,18 @@ def suspend_officer(ctx: AppContext, ref: str, reason: str,
     o = get_officer(ctx, ref)
     new = suspend(o, reason, ctx.clock.now().isoformat())
     check_change(ctx, change.body)
-    with officers_repo.writing(ctx.db) as w:
-        _update(ctx, w, new)
-        log_change(w, ctx.env, o.officer_id, "suspend", new.status, change,
-                   new.status_changed_at)
-        keys = _flag_keys(w, new, "officer-suspended")
+    with ctx.audit.change():
+        with officers_repo.writing(ctx.db) as w:
+            _update(ctx, w, new)
+            log_change(w, ctx.env, o.officer_id, "suspend", new.status, change,
+                       new.status_changed_at)
+            keys = _flag_keys(w, new, "officer-suspended")
+        entry = ctx.audit.record("officer.suspend", {"officer_id": o.officer_id, "reason": reason,
+                                                     "previous": o.status.value,
+                                                     "keys_flagged": keys,
+                                                     "signed_by": change.signer},
+                                 {"change": change.body})
     anchor_log(ctx)
-    entry = ctx.audit.record("officer.suspend", {"officer_id": o.officer_id, "reason": reason,
-                                                 "previous": o.status.value,
-                                                 "keys_flagged": keys,
-                                                 "signed_by": change.signer},
-                             {"change": change.body})
     return OfficerChanged(new, entry)
 
 
@@ -361,17 +365,18 @@ def revoke_officer(ctx: AppContext, ref: str, reason: str,
     o = get_officer(ctx, ref)
     new = revoke(o, reason, ctx.clock.now().isoformat())
     check_change(ctx, change.body)
-    with officers_repo.writing(ctx.db) as w:
-        _update(ctx, w, new)
-        log_change(w, ctx.env, o.officer_id, "revoke", new.status, change,
-                   new.status_changed_at)
-        keys = _flag_keys(w, new, "officer-revoked")
+    with ctx.audit.change():
+        with officers_repo.writing(ctx.db) as w:
+            _update(ctx, w, new)
+            log_change(w, ctx.env, o.officer_id, "revoke", new.status, change,
+                       new.status_changed_at)
+            keys = _flag_keys(w, new, "officer-revoked")
+        entry = ctx.audit.record("officer.revoke", {"officer_id": o.officer_id, "reason": reason,
+                                                    "previous": o.status.value,
+                                                    "keys_flagged": keys,
+                                                    "signed_by": change.signer},
+                                 {"change": change.body})
     anchor_log(ctx)
-    entry = ctx.audit.record("officer.revoke", {"officer_id": o.officer_id, "reason": reason,
-                                                "previous": o.status.value,
-                                                "keys_flagged": keys,
-                                                "signed_by": change.signer},
-                             {"change": change.body})
     return OfficerChanged(new, entry)
 
 
@@ -406,18 +411,19 @@ def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> Offi
     if named:  # a credential naming no one links (acting then needs one that names them)
         check_credential_names(o.officer_id, named)
     prove_possession(ctx, key)
-    with officers_repo.writing(ctx.db) as w:
-        holder = w.other_holder(key.key_id, o.officer_id)
-        if holder:
-            raise Refusal(f"Key {key.short_id} is already held by {holder}: one "
-                          "officer per credential.")
-        w.add_credential(
-            o.officer_id, key.key_id, ctx.env.value,
-            "token" if key.location.value == "pkcs11" else kind, key.label,
-            key.created.isoformat())
-    entry = ctx.audit.record("officer.link-key", {
-        "officer_id": o.officer_id, "key_id": key.key_id, "label": key.label,
-        "possession": "proved", "credential_serial": cred.serial if cred else None})
+    with ctx.audit.change():
+        with officers_repo.writing(ctx.db) as w:
+            holder = w.other_holder(key.key_id, o.officer_id)
+            if holder:
+                raise Refusal(f"Key {key.short_id} is already held by {holder}: one "
+                              "officer per credential.")
+            w.add_credential(
+                o.officer_id, key.key_id, ctx.env.value,
+                "token" if key.location.value == "pkcs11" else kind, key.label,
+                key.created.isoformat())
+        entry = ctx.audit.record("officer.link-key", {
+            "officer_id": o.officer_id, "key_id": key.key_id, "label": key.label,
+            "possession": "proved", "credential_serial": cred.serial if cred else None})
     return OfficerChanged(get_officer(ctx, o.officer_id), entry)
 
 

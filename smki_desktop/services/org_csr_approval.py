@@ -68,14 +68,15 @@ def authorise(ctx: AppContext, data: bytes, *, as_ref: str | None,
                             "by": actor.officer.officer_id, "created": now.isoformat(),
                             "expires": expires.isoformat()})
     sig = identity.sign(ctx, actor, body, now)
-    repo(ctx).add(RequestRow(aid, ctx.env.value, KIND, body, sha256_hex(body),
-                             actor.officer.officer_id, now.isoformat(), expires.isoformat()),
-                  SignatureRow(aid, ctx.env.value, "approval", actor.officer.officer_id,
-                               now.isoformat(), body, sig))
-    entry = ctx.audit.record("csr.org.authorise", {"id": aid, "by": actor.officer.officer_id,
-                                                   "csr_sha256": sha256_hex(der),
-                                                   "subject": csr.subject.rfc4514_string()},
-                             {"authorisation": body, "signature": sig, "csr": der})
+    with ctx.audit.change():
+        repo(ctx).add(RequestRow(aid, ctx.env.value, KIND, body, sha256_hex(body),
+                                 actor.officer.officer_id, now.isoformat(), expires.isoformat()),
+                      SignatureRow(aid, ctx.env.value, "approval", actor.officer.officer_id,
+                                   now.isoformat(), body, sig))
+        entry = ctx.audit.record("csr.org.authorise", {"id": aid, "by": actor.officer.officer_id,
+                                                       "csr_sha256": sha256_hex(der),
+                                                       "subject": csr.subject.rfc4514_string()},
+                                 {"authorisation": body, "signature": sig, "csr": der})
     return Authorised(aid, sha256_hex(der), actor.officer.officer_id, expires.isoformat(), entry)
 
 

@@ -1,4 +1,5 @@
-"""Set and read the Party profile and the local officer profile."""
+"""Set and read the Party profile (in the store, shared by a team) and the officer profile
+(always in this workstation's own database: each workstation of a team has its own)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,16 @@ class Saved:
 def _save(ctx: AppContext, kind: str, action: str,
           profile: PartyProfile | OfficerProfile,
           before: PartyProfile | OfficerProfile | None) -> Saved:
-    settings_repo.save_profile(ctx.db, kind, ctx.env.value, profile.to_dict(),
-                               ctx.clock.now().isoformat())
-    entry = ctx.audit.record(
-        action, {"profile": profile.to_dict(), "previous": before.to_dict() if before else None}
-    )
+    # the officer profile (who is at this workstation, and their register entry) stays on
+    # the workstation; the Party profile is the store's (shared by a team)
+    db = ctx.local_db(create=True) if kind == "officer" else ctx.db
+    assert db is not None
+    with ctx.audit.change():
+        settings_repo.save_profile(db, kind, ctx.env.value, profile.to_dict(),
+                                   ctx.clock.now().isoformat())
+        entry = ctx.audit.record(
+            action, {"profile": profile.to_dict(), "previous": before.to_dict() if before else None}
+        )
     return Saved(profile, entry)
 
 

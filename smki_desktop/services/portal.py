@@ -144,12 +144,14 @@ def submit_org_csr(ctx: AppContext, data: bytes, *, source: str = "",
         meta["authorisation"] = authorisation
     if channel == "browser-portal":
         meta["paste_text"] = org_paste_text(der)
-    item = ob.add("org-csr", der, meta)
-    entry = ctx.audit.record("portal.submit", {"kind": "org-csr", "ref": item.ref,
-                                               "source": source, "channel": channel},
-                             {"csr": der})
+    with ctx.audit.change():  # the outbox request and its record: one transaction
+        item = ob.add("org-csr", der, meta)
+        entry = ctx.audit.record("portal.submit", {"kind": "org-csr", "ref": item.ref,
+                                                   "source": source, "channel": channel},
+                                 {"csr": der})
+        if channel == "browser-portal":
+            ob.mark_submitted(item.ref, "", "PASTE_IN_PORTAL", ctx.clock.now())
     if channel == "browser-portal":
-        ob.mark_submitted(item.ref, "", "PASTE_IN_PORTAL", ctx.clock.now())
         return Enqueued(ob.get(item.ref), entry, [])
     sent = send_pending(ctx, refs=[item.ref]) if send_now else []
     return Enqueued(ob.get(item.ref), entry, sent)
@@ -190,7 +192,8 @@ def _browser_portal_check(ctx: AppContext, ob: Outbox, item: OutboxItem) -> bool
 @dataclass(frozen=True)
 class BatchRequest:
     """A Device CSR batch request made ready to queue: `insert(c)` stores it inside the
-    caller's transaction, with the rows it belongs to; `queued(ctx)` audits it afterwards."""
+    caller's transaction, with the rows it belongs to; `queued(ctx)` records it, in the same
+    transaction when the caller opened it as an audited change (`ctx.audit.change()`)."""
 
     ref: str
     payload: bytes
@@ -223,16 +226,18 @@ def enqueue_device_batch(ctx: AppContext, csrs: list[tuple[str, bytes]],
                          meta: dict[str, Any] | None = None) -> OutboxItem:
     """Store a Device CSR batch (DeviceCSR ID, DER) for the web service; issue 5 calls this."""
     req = device_batch_request(ctx, csrs, meta)
-    with ctx.db.transaction() as c:
+    with ctx.audit.change(), ctx.db.transaction() as c:
         req.insert(c)
-    return req.queued(ctx)
+        return req.queued(ctx)
 
 
 def enqueue_adhoc(ctx: AppContext, csr: bytes, meta: dict[str, Any] | None = None
                   ) -> OutboxItem:
     der = _csr_der(csr, "Device CSR")
-    item = outbox(ctx).add("device-adhoc", der, meta)
-    ctx.audit.record("portal.submit", {"kind": "device-adhoc", "ref": item.ref}, {"csr": der})
+    with ctx.audit.change():
+        item = outbox(ctx).add("device-adhoc", der, meta)
+        ctx.audit.record("portal.submit", {"kind": "device-adhoc", "ref": item.ref},
+                         {"csr": der})
     return item
 
 
@@ -240,9 +245,10 @@ def request_revocation(ctx: AppContext, serial_hex: str, reason: str = "") -> En
     serial = serial_hex.strip().upper().replace(":", "")
     if not serial or any(ch not in "0123456789ABCDEF" for ch in serial):
         raise InputError(f"Serial {serial_hex!r}: give the certificate serial in hexadecimal.")
-    item = outbox(ctx).add("revocation", serial.encode(), {"reason": reason})
-    entry = ctx.audit.record("portal.revoke", {"ref": item.ref, "serial": serial,
-                                               "reason": reason}, {})
+    with ctx.audit.change():
+        item = outbox(ctx).add("revocation", serial.encode(), {"reason": reason})
+        entry = ctx.audit.record("portal.revoke", {"ref": item.ref, "serial": serial,
+                                                   "reason": reason}, {})
     sent = send_pending(ctx, refs=[item.ref])
     return Enqueued(outbox(ctx).get(item.ref), entry, sent)
 

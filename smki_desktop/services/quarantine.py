@@ -55,12 +55,13 @@ def import_report(ctx: AppContext, path: Path) -> ImportedReport:
     if known is not None:
         return ImportedReport(known.report_id, path.name, sha, items, validation,
                               decisions(ctx, known.report_id), None)
-    rid = q_repo.add_report(ctx.db, ctx.env.value, path.name, sha, validation.profile.ref,
-                            ctx.clock.now().isoformat(),
-                            [(it.quarantine_id, json.dumps(it.as_dict())) for it in items])
-    entry = ctx.audit.record("quarantine.import", {"name": path.name, "items": len(items),
-                                                   "profile": validation.profile.ref},
-                             {"report": sha})
+    with ctx.audit.change():
+        rid = q_repo.add_report(ctx.db, ctx.env.value, path.name, sha, validation.profile.ref,
+                                ctx.clock.now().isoformat(),
+                                [(it.quarantine_id, json.dumps(it.as_dict())) for it in items])
+        entry = ctx.audit.record("quarantine.import", {"name": path.name, "items": len(items),
+                                                       "profile": validation.profile.ref},
+                                 {"report": sha})
     return ImportedReport(rid, path.name, sha, items, validation, {}, entry)
 
 

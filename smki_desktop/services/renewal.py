@@ -60,11 +60,12 @@ def renew(ctx: AppContext, serial: str, issuer: str | None = None) -> Renewed:
     except Exception:
         ctx.keystore.delete(key.key_id)  # no key left behind without its CSR
         raise
-    renewal_repo.add(ctx.db, ctx.env.value, p.old.serial, p.old.issuer, p.old.key_id,
-                     key.key_id, csr.csr_id, ctx.clock.now().isoformat())
-    entry = ctx.audit.record("cert.renew", {"old_serial": p.old.serial,
-                                            "old_key_id": p.old.key_id,
-                                            "new_key_id": key.key_id, "csr_id": csr.csr_id,
-                                            "role": p.role, "eui": p.eui,
-                                            "usage": p.usage.value}, {"csr": csr.der})
+    with ctx.audit.change():
+        renewal_repo.add(ctx.db, ctx.env.value, p.old.serial, p.old.issuer, p.old.key_id,
+                         key.key_id, csr.csr_id, ctx.clock.now().isoformat())
+        entry = ctx.audit.record("cert.renew", {"old_serial": p.old.serial,
+                                                "old_key_id": p.old.key_id,
+                                                "new_key_id": key.key_id, "csr_id": csr.csr_id,
+                                                "role": p.role, "eui": p.eui,
+                                                "usage": p.usage.value}, {"csr": csr.der})
     return Renewed(p.old.serial, key.key_id, csr, entry)

@@ -141,12 +141,13 @@ def request(ctx: AppContext, serials: list[str], *, reason: str, justification: 
     row = RequestRow(request_id, ctx.env.value, KIND, data, sha256_hex(data),
                      actor.officer.officer_id, created, expires.isoformat(),
                      incident_id=incident_id)
-    repo(ctx).add(row, SignatureRow(row.request_id, ctx.env.value, "request",
-                                    actor.officer.officer_id, now.isoformat(), data, sig))
-    entry = ctx.audit.record("revoke.request", {
-        "id": row.request_id, "by": actor.officer.officer_id, "key_id": actor.key.key_id,
-        "reason": reason, "urgency": urgency, "serials": [c["serial"] for c in certs],
-        "incident": incident_id or None}, {"request": data, "signature": sig})
+    with ctx.audit.change():  # the request and its record: one transaction
+        repo(ctx).add(row, SignatureRow(row.request_id, ctx.env.value, "request",
+                                        actor.officer.officer_id, now.isoformat(), data, sig))
+        entry = ctx.audit.record("revoke.request", {
+            "id": row.request_id, "by": actor.officer.officer_id, "key_id": actor.key.key_id,
+            "reason": reason, "urgency": urgency, "serials": [c["serial"] for c in certs],
+            "incident": incident_id or None}, {"request": data, "signature": sig})
     return Changed(view(ctx, row), entry)
 
 
@@ -217,13 +218,14 @@ def approve(ctx: AppContext, ref: str, *, as_ref: str | None, key_ref: str | Non
     v, actor, requester = _decide(ctx, ref, as_ref, key_ref, "approving a revocation")
     now = ctx.clock.now().replace(microsecond=0)
     sig = identity.sign(ctx, actor, v.row.body, now)
-    _decided_once(ctx, v, SignatureRow(v.request_id, ctx.env.value, "approval",
-                                       actor.officer.officer_id, now.isoformat(), v.row.body,
-                                       sig))
-    entry = ctx.audit.record("revoke.approve", {"id": v.request_id,
-                                                "by": actor.officer.officer_id,
-                                                "requested_by": requester.officer_id},
-                             {"request": v.row.body, "signature": sig})
+    with ctx.audit.change():
+        _decided_once(ctx, v, SignatureRow(v.request_id, ctx.env.value, "approval",
+                                           actor.officer.officer_id, now.isoformat(),
+                                           v.row.body, sig))
+        entry = ctx.audit.record("revoke.approve", {"id": v.request_id,
+                                                    "by": actor.officer.officer_id,
+                                                    "requested_by": requester.officer_id},
+                                 {"request": v.row.body, "signature": sig})
     return Changed(get_view(ctx, v.request_id), entry)
 
 
@@ -247,12 +249,14 @@ def reject(ctx: AppContext, ref: str, *, as_ref: str | None, key_ref: str | None
                             "request_sha256": v.row.sha256, "reason": reason.strip(),
                             "by": actor.officer.officer_id, "at": now.isoformat()})
     sig = identity.sign(ctx, actor, body, now)
-    _decided_once(ctx, v, SignatureRow(v.request_id, ctx.env.value, "rejection",
-                                       actor.officer.officer_id, now.isoformat(), body, sig))
-    entry = ctx.audit.record("revoke.reject", {"id": v.request_id,
-                                               "by": actor.officer.officer_id,
-                                               "reason": reason.strip()},
-                             {"rejection": body, "signature": sig})
+    with ctx.audit.change():
+        _decided_once(ctx, v, SignatureRow(v.request_id, ctx.env.value, "rejection",
+                                           actor.officer.officer_id, now.isoformat(), body,
+                                           sig))
+        entry = ctx.audit.record("revoke.reject", {"id": v.request_id,
+                                                   "by": actor.officer.officer_id,
+                                                   "reason": reason.strip()},
+                                 {"rejection": body, "signature": sig})
     return Changed(get_view(ctx, v.request_id), entry)
 
 
@@ -261,8 +265,10 @@ def defer(ctx: AppContext, ref: str, reason: str) -> Changed:
     if not reason.strip():
         raise InputError("Reason: quote the SMKI PMA's deferral.", hint="field.reason")
     v = get_view(ctx, ref)
-    repo(ctx).set_state(v.request_id, deferred_reason=reason.strip())
-    entry = ctx.audit.record("revoke.defer", {"id": v.request_id, "reason": reason.strip()})
+    with ctx.audit.change():
+        repo(ctx).set_state(v.request_id, deferred_reason=reason.strip())
+        entry = ctx.audit.record("revoke.defer", {"id": v.request_id,
+                                                  "reason": reason.strip()})
     return Changed(get_view(ctx, v.request_id), entry)
 
 
@@ -323,14 +329,16 @@ def submit(ctx: AppContext, ref: str) -> Changed:
     now = ctx.clock.now().isoformat()
     if answer.get("status") != "COMPLETED":
         code, rule_text = str(answer.get("code", "")), str(answer.get("rule", ""))
-        repo(ctx).set_state(v.request_id, outcome=f"{code} {rule_text}".strip())
-        ctx.audit.record("revoke.submit", {"id": v.request_id, "outcome": "rejected",
-                                           "code": code, "rule": rule_text})
+        with ctx.audit.change():
+            repo(ctx).set_state(v.request_id, outcome=f"{code} {rule_text}".strip())
+            ctx.audit.record("revoke.submit", {"id": v.request_id, "outcome": "rejected",
+                                               "code": code, "rule": rule_text})
         raise Rejected(f"The DCC refused revocation request {v.request_id}: {code}: "
                        f"{rule_text}", code or "RV:Unknown")
-    repo(ctx).set_state(v.request_id, submitted_at=now, outcome="COMPLETED")
-    entry = ctx.audit.record("revoke.submit", {"id": v.request_id, "outcome": "completed",
-                                               "revoked": answer.get("revoked", [])})
+    with ctx.audit.change():
+        repo(ctx).set_state(v.request_id, submitted_at=now, outcome="COMPLETED")
+        entry = ctx.audit.record("revoke.submit", {"id": v.request_id, "outcome": "completed",
+                                                   "revoked": answer.get("revoked", [])})
     return Changed(get_view(ctx, v.request_id), entry)
 
 
@@ -432,18 +440,19 @@ def import_bundle(ctx: AppContext, data: bytes, what: str = "bundle") -> Changed
         if s.kind != "request":  # an approval or rejection is an approver's, by the rules
             check_approver(rule, env, str(body.get("party_id", "")), requester,
                            signers[(s.kind, s.officer_id)], ctx.env)
-    if not r.exists(rid):
-        r.add(RequestRow(rid, ctx.env.value, KIND, body_bytes, sha256_hex(body_bytes),
-                         str(body["requested_by"]), str(body["created"]),
-                         str(body["expires"])), first)
-    else:
-        have = r.get(rid)
-        if have is None or have.body != body_bytes:
-            raise Refusal(f"Rule: a request is not changed after signing; {rid} here differs "
-                          "from the imported one.")
-    for s in rows:
-        if s.kind != "request":
-            r.add_signature(s)
-    entry = ctx.audit.record("revoke.import", {"id": rid, "signatures": [
-        f"{s.kind}:{s.officer_id}" for s in rows]}, {"bundle": data})
+    with ctx.audit.change():  # the request, its signatures and the record: all or nothing
+        if not r.exists(rid):
+            r.add(RequestRow(rid, ctx.env.value, KIND, body_bytes, sha256_hex(body_bytes),
+                             str(body["requested_by"]), str(body["created"]),
+                             str(body["expires"])), first)
+        else:
+            have = r.get(rid)
+            if have is None or have.body != body_bytes:
+                raise Refusal(f"Rule: a request is not changed after signing; {rid} here "
+                              "differs from the imported one.")
+        for s in rows:
+            if s.kind != "request":
+                r.add_signature(s)
+        entry = ctx.audit.record("revoke.import", {"id": rid, "signatures": [
+            f"{s.kind}:{s.officer_id}" for s in rows]}, {"bundle": data})
     return Changed(get_view(ctx, rid), entry)

@@ -23,15 +23,19 @@ from smki_desktop.core.errors import EnvironmentMismatch, Refusal, StoreUnreacha
 from smki_desktop.core.ports import Clock, SystemClock
 from smki_desktop.core.team_url import parse_team_url
 from smki_desktop.keystores.secrets import OsSecrets
+from smki_desktop.services.audit import AuditLog
 from smki_desktop.services.context import (
+    UNKNOWN_ACTOR,
     AppContext,
     EnvPaths,
+    audit_folder,
     default_data_root,
     open_context,
 )
 from smki_desktop.store import team_copy, team_link
 from smki_desktop.store.atomic import atomic_output, check_output
-from smki_desktop.store.db import StoreError
+from smki_desktop.store.db import Database, StoreError
+from smki_desktop.store.repos import settings as settings_repo
 from smki_desktop.store.repos import team as team_repo
 from smki_desktop.store.team_link import TeamLink
 
@@ -104,23 +108,23 @@ def init(env: Environment, data_root: Path | None = None, *,
     env_dir = _env_dir(env, data_root)
     link = _require_link(env, env_dir)
     party = team_repo.local_party_id(EnvPaths.for_env(data_root or default_data_root(), env))
-    now = (clock or SystemClock()).now().isoformat()
+    clock = clock or SystemClock()
+    now = clock.now().isoformat()
     store = team_link.open_store(link, password_of(link, env), env_dir, migrate=False)
     try:
         before = team_repo.read_state(store)
         _refuse_foreign(link, before, env, party, "Nothing was changed.")
         store.migrate()
-        created = team_repo.initialise(store, env.value, party or "", link.installation_id,
-                                       now)
+        # the store's facts and the record saying who initialised it: one transaction
+        log = AuditLog(team_link.as_database(store), OsSecrets(env), env, clock,
+                       lambda: UNKNOWN_ACTOR, link.installation_id, audit_folder(
+                           EnvPaths.for_env(data_root or default_data_root(), env), True))
+        with log.change():
+            if team_repo.initialise(store, env.value, party or "", link.installation_id, now):
+                log.record("team.init", {"url": link.url, "environment": env.value,
+                                         "party_id": party or ""})
     finally:
         store.close()
-    ctx = open_context(env, data_root, clock=clock)
-    try:
-        if created:
-            ctx.audit.record("team.init", {"url": link.url, "environment": env.value,
-                                           "party_id": party or ""})
-    finally:
-        ctx.close()
     return status(env, data_root)
 
 
@@ -191,9 +195,11 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
     """Copy this workstation's own database (this environment) into the linked team store,
     which must be initialised for this environment and hold nothing yet. Refused, nothing
     copied, if the store is for the other environment, belongs to another Party (both named),
-    or holds data. One transaction; every table counted again before it commits. The move is
-    recorded in the team's audit log with the counts and the local log's length (the local log
-    stays here, anchored in this workstation's keyring)."""
+    or holds data. One transaction, with its record in the team's audit log; every table
+    counted again before it commits. The local audit log stays here, anchored in this
+    workstation's keyring; the record carries a reference to it (installation, writer key,
+    length, head, whether it verified), which this workstation's verify checks from then on
+    (docs/team-audit.md)."""
     root = data_root or default_data_root()
     paths = EnvPaths.for_env(root, env)
     link = _require_link(env, paths.env_dir)
@@ -214,24 +220,40 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
                           f"initialise it for {env.value} first. Nothing was copied.")
         _refuse_foreign(link, found, env, party, "Nothing was copied.")
         store.migrate()
-        try:
-            copied = team_copy.copy_local_into(store, paths.db_path,
-                                               party_id="" if found.party_id else party)
-        except team_copy.NotEmpty as exc:
-            raise Refusal(str(exc)) from None
     finally:
         store.close()
-    report = MoveReport(link.address.display, copied.tables, copied.rows, copied.kept_local,
-                        found.party_id or party)
+    local_log = _local_log_reference(env, paths, clock or SystemClock())
     ctx = open_context(env, root, clock=clock)
     try:
-        ctx.audit.record("team.migrate_from_local", {
-            "from": str(paths.db_path), "url": link.url, "rows": report.rows,
-            "tables": report.tables, "kept_local": report.kept_local,
-            "party_id": report.party_id})
+        # the copy and its record in the team's log: one transaction (a kill in between
+        # leaves neither)
+        with ctx.audit.change():
+            try:
+                copied = team_copy.copy_local_into(team_link.as_store(ctx.db), paths.db_path,
+                                                   party_id="" if found.party_id else party)
+            except team_copy.NotEmpty as exc:
+                raise Refusal(str(exc)) from None
+            report = MoveReport(link.address.display, copied.tables, copied.rows,
+                                copied.kept_local, found.party_id or party)
+            ctx.audit.record("team.migrate_from_local", {
+                "from": str(paths.db_path), "url": link.url, "rows": report.rows,
+                "tables": report.tables, "kept_local": report.kept_local,
+                "party_id": report.party_id, "local_log": local_log})
     finally:
         ctx.close()
     return report
+
+
+def _local_log_reference(env: Environment, paths: EnvPaths, clock: Clock) -> dict[str, Any]:
+    """The workstation's own audit log, which stays in its own database, as the team log's
+    move record refers to it: installation, writer key, length, head, and its verify now."""
+    local = Database(paths.db_path)
+    try:
+        installation = settings_repo.get(local, "installation_id") or ""
+        return AuditLog(local, OsSecrets(env), env, clock, lambda: UNKNOWN_ACTOR, installation,
+                        audit_folder(paths, False)).reference()
+    finally:
+        local.close()
 
 
 def export(env: Environment, out: Path, data_root: Path | None = None, *,
@@ -251,17 +273,31 @@ def export(env: Environment, out: Path, data_root: Path | None = None, *,
         if not team_repo.read_state(store).environment:
             raise Refusal(f"The team store {link.address.display} is not initialised: there "
                           "is nothing to export.")
-        with atomic_output(out, overwrite=overwrite, mode=0o600) as tmp:
-            copied = team_copy.copy_store_out(store, tmp)
+        ctx = open_context(env, root, clock=clock)
+        try:
+            with atomic_output(out, overwrite=overwrite, mode=0o600) as tmp:
+                copied = team_copy.copy_store_out(store, tmp)
+                # recorded before the copy is put in place: a kill in between leaves a record
+                # of an export whose file is missing, never a copy of the store unrecorded
+                ctx.audit.record("team.export", {"out": str(out), "url": link.url,
+                                                 "rows": copied.rows, "tables": copied.tables})
+        finally:
+            ctx.close()
     finally:
         store.close()
-    ctx = open_context(env, root, clock=clock)
-    try:
-        ctx.audit.record("team.export", {"out": str(out), "url": link.url,
-                                         "rows": copied.rows, "tables": copied.tables})
-    finally:
-        ctx.close()
     return MoveReport(link.address.display, copied.tables, copied.rows, out=str(out))
+
+
+def endorse(ctx: AppContext, ref: str) -> dict[str, Any]:
+    """From an endorsed workstation: vouch for another workstation's audit writer (named by its
+    installation id, which `status` shows on that workstation, or its writer id), in a record
+    signed by this workstation's key. Until then verify reports that writer's records."""
+    if ctx.team is None:
+        raise Refusal(f"This workstation is not connected to a team store in {ctx.env.value}: "
+                      "its audit log has no other writer to endorse.")
+    target, entry = ctx.audit.endorse(ref)
+    return {"writer": target.writer_id, "installation_id": target.installation_id,
+            "registered": target.registered, "seq": entry.seq}
 
 
 def store_reachable(ctx: AppContext) -> str:

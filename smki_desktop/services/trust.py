@@ -63,10 +63,11 @@ def add_trust_anchor(ctx: AppContext, pem_or_der: bytes, *, source: str = "user"
         raise InputError("Trust anchor: the simulator's root is never trusted in Live.")
     # whichever face adds it (cert anchor add, adt anchor add, Settings), checked here
     crossing.refuse_foreign_certificate(ctx, cert, f"Trust anchor {name_text(cert.subject)}")
-    if not repo.add_anchor(ctx.db, ctx.env.value, fp, name_text(cert.subject), source, der,
-                           ctx.clock.now().isoformat()):
-        return fp, None
-    entry = ctx.audit.record("cert.anchor.add", {"fingerprint": fp, "source": source,
-                                                 "subject": name_text(cert.subject)},
-                             {"certificate": der})
+    with ctx.audit.change():
+        if not repo.add_anchor(ctx.db, ctx.env.value, fp, name_text(cert.subject), source, der,
+                               ctx.clock.now().isoformat()):
+            return fp, None
+        entry = ctx.audit.record("cert.anchor.add", {"fingerprint": fp, "source": source,
+                                                     "subject": name_text(cert.subject)},
+                                 {"certificate": der})
     return fp, entry

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from smki_desktop.core.errors import SmkiError
 
@@ -119,14 +120,22 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """An IMMEDIATE transaction: all of it is written, or none of it."""
+        """An IMMEDIATE transaction: all of it is written, or none of it. Opened again on the
+        same thread while one is open, it is a savepoint of the open one: a user action's rows,
+        its outbox request and its audit record commit together (`AuditLog.change`)."""
         c = self.conn()
+        depth: int = getattr(self._local, "depth", 0)
+        if depth:
+            with nested(self._local, c, depth):
+                yield c
+            return
         try:
             c.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise StoreError(
                 f"Cannot write the database {self.path}: {explain(exc, self.path.parent)}"
             ) from exc
+        self._local.depth = 1
         try:
             yield c
         except sqlite3.OperationalError as exc:
@@ -145,6 +154,12 @@ class Database:
                 raise StoreError(f"Cannot write the database {self.path}: "
                                  f"{explain(exc, self.path.parent)}. Nothing was saved.") \
                     from exc
+        finally:
+            self._local.depth = 0
+
+    def in_transaction(self) -> bool:
+        """Whether this thread has a transaction open (`transaction()`)."""
+        return bool(getattr(self._local, "depth", 0))
 
     def ping(self) -> None:
         """A file on this workstation is always there to reach; opening it is the check."""
@@ -203,6 +218,28 @@ class Database:
                     pass
             self._all.clear()
         self._local = threading.local()
+
+
+@contextmanager
+def nested(local: threading.local, c: Any, depth: int) -> Iterator[None]:
+    """A savepoint inside the transaction open on this thread (both backends): its part is
+    undone on an error, the rest of the transaction stays and commits with the outer one."""
+    name = f"smki_sp{depth}"
+    c.execute(f"SAVEPOINT {name}")
+    local.depth = depth + 1
+    try:
+        yield
+    except BaseException:
+        try:
+            c.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            c.execute(f"RELEASE SAVEPOINT {name}")
+        except Exception:  # the outer transaction is rolled back anyway
+            pass
+        raise
+    else:
+        c.execute(f"RELEASE SAVEPOINT {name}")
+    finally:
+        local.depth = depth
 
 
 def statements(script: str) -> list[str]:

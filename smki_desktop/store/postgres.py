@@ -33,7 +33,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection as SaConnection
 
 from smki_desktop.core.errors import StoreUnreachable
-from smki_desktop.store.db import StoreError, schema_modules, statements
+from smki_desktop.store.db import StoreError, nested, schema_modules, statements
 from smki_desktop.store.pg_sql import translate_ddl, translate_query
 
 # statements that may run again on a new connection when the old one was found dropped
@@ -321,9 +321,13 @@ class PgDatabase:
         """All of it is written, or none of it; writers take the store's lock in turn."""
         c = self.conn()
         if c.in_transaction:
-            raise PgStoreError("a transaction is already open on this thread")
+            # opened again on this thread: a savepoint of the open one (see Database)
+            with nested(self._local, c, getattr(self._local, "depth", 1)):
+                yield c
+            return
         c.execute("BEGIN")
         c.in_transaction = True
+        self._local.depth = 1
         try:
             c.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
             yield c
@@ -338,6 +342,13 @@ class PgDatabase:
             except StoreError:
                 self._rollback(c)
                 raise
+        finally:
+            self._local.depth = 0
+
+    def in_transaction(self) -> bool:
+        """Whether this thread has a transaction open (`transaction()`)."""
+        c: Connection | None = getattr(self._local, "conn", None)
+        return c is not None and c.in_transaction
 
     @staticmethod
     def _rollback(c: Connection) -> None:

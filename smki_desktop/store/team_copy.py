@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 
 # never copied in either direction: the schema's own bookkeeping (made by migrate())
 _BOOKKEEPING = frozenset({"schema_versions", "sqlite_sequence"})
-# stay with the workstation when it moves in: its log (anchored in its keyring) and its writer
-_LOCAL_ONLY = frozenset({"audit_log", "audit_writers"})
+# stay with the workstation when it moves in: its log (anchored in its keyring), its writer,
+# and who the officer at it is (the officer profile and its register link: each workstation of
+# a team has its own, read from its own database)
+_LOCAL_ONLY = frozenset({"audit_log", "audit_writers", "officer_profile"})
 # settings that belong to one workstation or are the team store's own facts
 _LOCAL_SETTINGS = ("environment", "installation_id")
 _TEAM_SETTING_PREFIX = "team."

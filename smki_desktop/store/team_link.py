@@ -89,6 +89,15 @@ def open_store(link: TeamLink, password: str | None, env_dir: Path, *,
                                connect_args=args, migrate=migrate)
 
 
+def as_store(db: Database) -> PgDatabase:
+    """The team store behind a context's `Database` (a context linked to a team store)."""
+    from smki_desktop.store import postgres
+
+    if not isinstance(db, postgres.PgDatabase):
+        raise TypeError("not a team store")
+    return db
+
+
 def as_database(store: PgDatabase) -> Database:
     """The team store where the code names the SQLite `Database`: both offer the same
     surface (conn(), transaction(), migrate(), close(); rows by name; `?` placeholders)."""

@@ -45,6 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e.set_defaults(handler=run_export)
     ps.add_parser("disconnect", help="unlink this workstation (the store is left as it is)") \
         .set_defaults(handler=run_disconnect)
+    en = ps.add_parser("endorse", help="vouch for another workstation's audit writer (from an "
+                       "endorsed workstation)")
+    en.add_argument("writer", help="its installation id (`smki team status` there) or writer id")
+    en.set_defaults(handler=run_endorse)
 
 
 def _root(args: argparse.Namespace) -> Path | None:
@@ -94,6 +98,13 @@ def run_status(args: argparse.Namespace, app: CliApp) -> int:
 def run_disconnect(args: argparse.Namespace, app: CliApp) -> int:
     st = svc.disconnect(app.env, _root(args))
     app.emit(st.to_json(), "Disconnected: this workstation uses its own database again.")
+    return 0
+
+
+def run_endorse(args: argparse.Namespace, app: CliApp) -> int:
+    got = svc.endorse(app.context(), args.writer)
+    app.emit(got, f"Endorsed writer {got['writer'][:16]} (installation "
+                  f"{got['installation_id']}) in record {got['seq']}.")
     return 0
 
 

@@ -52,15 +52,17 @@ def submit(ctx: AppContext, path: Path, *, progress: ProgressSink | None = None,
     items = [(ws_item_id(a), a.der) for a in result.accepted]
     # our rows and the outbox request in one transaction: a result can never arrive for an
     # unknown batch, and a process killed half-way cannot leave a batch no request will send
+    # and their audit records in the same one
     req = portal.device_batch_request(ctx, items, {"device_batch_id": batch_id})
-    record_batch(ctx, batch_id, batch_id, "web-service", "pending", result.accepted,
-                 outbox_ref=req.ref, also=req.insert)
-    item = req.queued(ctx)
-    entry = ctx.audit.record(
-        "devices.submit",
-        {"batch_id": batch_id, "outbox_ref": item.ref, "source": str(path),
-         "valid": len(result.accepted), "rejected": len(result.rejected)},
-    )
+    with ctx.audit.change():
+        record_batch(ctx, batch_id, batch_id, "web-service", "pending", result.accepted,
+                     outbox_ref=req.ref, also=req.insert)
+        item = req.queued(ctx)
+        entry = ctx.audit.record(
+            "devices.submit",
+            {"batch_id": batch_id, "outbox_ref": item.ref, "source": str(path),
+             "valid": len(result.accepted), "rejected": len(result.rejected)},
+        )
     send_error = ""
     if send_now:
         try:
@@ -89,10 +91,11 @@ def collect(ctx: AppContext) -> list[ImportResult]:
         elif item.state == "failed":
             now = ctx.clock.now().isoformat()
             why = f"the batch failed at the DCC: {item.last_error or item.server_status}"
-            with ctx.db.transaction() as c:
-                n = repo.fail_waiting(c, batch_id, why, now)
-                repo.set_batch_completed(c, batch_id, now)
-            entry = ctx.audit.record("devices.results", {"batch_id": batch_id, "failed": why,
-                                                         "csrs": n})
+            with ctx.audit.change():
+                with ctx.db.transaction() as c:
+                    n = repo.fail_waiting(c, batch_id, why, now)
+                    repo.set_batch_completed(c, batch_id, now)
+                entry = ctx.audit.record("devices.results", {"batch_id": batch_id,
+                                                             "failed": why, "csrs": n})
             out.append(ImportResult([batch_id], {"error": n}, [], [why], entry))
     return out

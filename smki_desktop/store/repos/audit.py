@@ -134,6 +134,12 @@ class AuditRepo:
     def writer(self, writer_id: str) -> WriterRow | None:
         return _writer(self.db.conn(), writer_id)
 
+    def last_by(self, writer_id: str, action: str) -> StoredRow | None:
+        """The last row of `action` signed by `writer_id`."""
+        r = self.db.conn().execute("SELECT * FROM audit_log WHERE writer=? AND action=? "
+                                   "ORDER BY seq DESC LIMIT 1", (writer_id, action)).fetchone()
+        return _row(r) if r else None
+
     def writers(self) -> list[WriterRow]:
         """Every registered writer, in the order they registered."""
         return [WriterRow(r["writer_id"], bytes(r["public_key"]), r["installation_id"],

@@ -95,7 +95,7 @@ class AppContext:
         from smki_desktop.services.audit import AuditLog
 
         return AuditLog(self.db, self.keystore.secrets, self.env, self.clock, self._actor,
-                        self.installation_id, self.paths.env_dir)
+                        self.installation_id, self.paths.env_dir, self.store_name)
 
     @property
     def store_name(self) -> str:

@@ -73,6 +73,13 @@ class NoPassphrases:
         raise Refusal(f"{prompt}: no way to ask for it here (no terminal or window).")
 
 
+def release_thread_connections() -> int:
+    """A background job has ended on a thread that lives on (a thread pool's): the team store
+    connections it took go back to their pools, so jobs never hold more than the pool has.
+    The faces' job runners call this; they never reach the store themselves."""
+    return team_link.release_thread_connections()
+
+
 class AppContext:
     def __init__(self, env: Environment, data_root: Path, clock: Clock,
                  passphrases: PassphraseProvider) -> None:

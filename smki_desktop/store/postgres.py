@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -39,6 +40,19 @@ from smki_desktop.store.pg_sql import translate_ddl, translate_query
 _REPEATABLE = re.compile(r"\s*(SELECT|BEGIN)\b", re.IGNORECASE)
 # the key of the store-wide write lock (pg_advisory_xact_lock): "SMKI" in ASCII
 WRITE_LOCK_KEY = 0x534D4B49
+
+
+# every store open in this process, for `release_thread_connections` (weak: a store that is
+# closed and dropped leaves by itself)
+_OPEN: weakref.WeakSet[PgDatabase] = weakref.WeakSet()
+
+
+def release_thread_connections() -> int:
+    """Give back to the pools the connections the calling thread holds on every open team
+    store (none is in a transaction); returns how many. For a thread that outlives its work:
+    a thread pool's thread, alive between jobs, would otherwise keep one connection per store
+    for good, and a few of them drain a pool."""
+    return sum(store.release_thread() for store in list(_OPEN))
 
 
 class PgStoreError(StoreError, sqlite3.DatabaseError):
@@ -205,14 +219,15 @@ class PgDatabase:
         sa.event.listen(self._engine, "connect", _on_connect)
         self._local = threading.local()
         # each thread's connection, with its thread: a connection whose thread has ended goes
-        # back to the pool (the GUI runs each job on a thread of its own; kept, they would
-        # drain the pool in a few dozen jobs)
+        # back to the pool (kept, they would drain it); a thread that lives on between jobs
+        # (a thread pool's) gives its own back with release_thread() when a job ends
         self._all: list[tuple[threading.Thread, Connection]] = []
         self._lock = threading.Lock()
         # how many times a thread found the server gone: every thread's connection made
         # before then is dropped at its next use, so that work resumes on each thread when the
         # server returns instead of failing once more per thread on a dead socket
         self._generation = 0
+        _OPEN.add(self)
         if migrate:
             self.migrate()
 
@@ -280,6 +295,25 @@ class PgDatabase:
             c._raw.invalidate()
         except sa_exc.SQLAlchemyError:
             pass
+
+    def release_thread(self) -> int:
+        """This thread's connection back to the pool, unless a transaction is open on it (1 if
+        one was given back). The thread's next use takes a connection again."""
+        c: Connection | None = getattr(self._local, "conn", None)
+        if c is None or c.in_transaction:
+            return 0
+        self._local.conn = None
+        with self._lock:
+            self._all = [(t, x) for t, x in self._all if x is not c]
+        try:
+            c.close()
+        except sa_exc.SQLAlchemyError:
+            pass  # a broken connection is discarded by the pool all the same
+        return 1
+
+    def checked_out(self) -> int:
+        """Connections of this store's pool in use now (for tests and diagnostics)."""
+        return int(self._engine.pool.checkedout())  # type: ignore[attr-defined]
 
     def _release_ended(self) -> None:
         """Return to the pool the connections of threads that have ended (under `_lock`)."""
@@ -372,6 +406,7 @@ class PgDatabase:
                     pass
             self._all.clear()
         self._local = threading.local()
+        _OPEN.discard(self)
         self._engine.dispose()
 
 

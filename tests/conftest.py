@@ -129,6 +129,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark `uses_store` every test that reaches the store through these fixtures (`data_root`,
+    `ctx`, `live_ctx`, `cli_run`, `open_db`, and any fixture built on them: all depend on
+    `backend`). Only those tests change with SMKI_TEST_BACKEND; the PostgreSQL pass of CI runs
+    them (`-m "uses_store and not both_backends"`) and not the pure-logic tests, which would
+    run the same twice. Derived from each test's fixture closure, so it cannot rot."""
+    for item in items:
+        if "backend" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.uses_store)
+
+
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
     name = str(getattr(request, "param", BACKEND))

@@ -29,6 +29,7 @@ from types import FrameType, ModuleType
 from typing import Any
 
 from smki_desktop.gui.qt import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot, isValid
+from smki_desktop.services.context import release_thread_connections
 
 #: calls into Qt made by jobs off the GUI thread, as "job name: Qt callable" (guard on only)
 QT_CALLS_OFF_GUI_THREAD: list[str] = []
@@ -139,7 +140,12 @@ class Job(QRunnable):
             sys.setprofile(_qt_call_guard(self.name))
         _current.name = self.name
         try:
-            result = self.fn(*self.args, **self.kwargs)
+            try:
+                result = self.fn(*self.args, **self.kwargs)
+            finally:
+                # the pool's thread lives on, idle: its team store connections go back now
+                # (before the result is reported, so that whoever waits on it finds them back)
+                release_thread_connections()
         except BaseException as exc:  # reported on the GUI thread
             _current.name = ""
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]

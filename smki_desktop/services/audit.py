@@ -50,6 +50,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal
 from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.secrets import OsSecrets
+from smki_desktop.services.store_pin import StorePins
 from smki_desktop.store import fault_point
 from smki_desktop.store.db import Database
 from smki_desktop.store.process_lock import process_lock
@@ -140,7 +141,7 @@ def writer_id_of(public_raw: bytes) -> str:
 class AuditLog:
     def __init__(self, db: Database, secrets: OsSecrets, environment: Environment, clock: Clock,
                  actor: Callable[[], str], installation_id: str,
-                 folder: Path | None = None) -> None:
+                 folder: Path | None = None, store_name: str = "") -> None:
         # Before signing: one keyring entry per installation id (kept for the migration).
         self.head_entry = f"audit-head:{installation_id}"
         # Since signing: the installation's anchor (writer key, head) by installation id, and
@@ -160,6 +161,11 @@ class AuditLog:
         self.installation_id = installation_id
         # A team store is written by several workstations: each registers itself in the log.
         self.shared = db.backend != "sqlite"
+        # ... and is not a file in the data folder: its identity and the newest row seen are
+        # pinned in this workstation's keyring instead (wiped, replaced, rolled back).
+        self.pins = (StorePins(db, secrets, installation_id, clock,
+                                store_name or f"team store of {where}")
+                     if self.shared else None)
         self._actor = actor
         self._anchor: AuditAnchor | None = None
         self._key: Ed25519PrivateKey | None = None
@@ -274,6 +280,8 @@ class AuditLog:
 
     def _record_in(self, p: _Pending, ts: str, actor: str, action: str,
                    details: dict[str, Any], arts: dict[str, str]) -> AuditEntry:
+        if self.pins is not None:
+            self.pins.on_write()
         w = p.w
         if p.anchor is None or p.key is None:
             self._just_read = False
@@ -357,11 +365,17 @@ class AuditLog:
         anchor = self._load_anchor()
         breaks = list(anchor.breaks) if anchor else []
         lost = list(mark.lost) if mark else []
-        if not lost and not breaks:
+        pin = self.pins.load() if self.pins is not None else None
+        pinned = {"lost": pin.lost, "rolled_back": pin.breaks} if pin and pin.unacknowledged \
+            else None
+        if not lost and not breaks and not pinned:
             raise Refusal("Nothing to acknowledge: the OS keyring records no lost audit log "
                           "and no rollback at this folder.")
         entry = self.record("audit.loss.acknowledge",
-                            {"lost": lost, "rolled_back": breaks, "reason": reason})
+                            {"lost": lost, "rolled_back": breaks, "reason": reason,
+                             **({"team_store": pinned} if pinned else {})})
+        if pinned and self.pins is not None:
+            self.pins.acknowledge(reason, entry.seq)
         if lost and mark is not None:
             mark.acknowledged += [{**x, "reason": reason, "by_seq": entry.seq} for x in lost]
             mark.lost = [x for x in mark.lost if x not in lost]
@@ -426,6 +440,8 @@ class AuditLog:
         for r in rows:
             if r.action != REGISTER_ACTION or not r.writer or r.writer in found:
                 continue
+            if r.environment != self.environment.value:
+                continue  # another environment's writer (its rows copied in) is not ours
             try:
                 raw = base64.b64decode(str(_json_dict(r.details_json).get("public_key", "")),
                                        validate=True)
@@ -605,4 +621,6 @@ class AuditLog:
                     f"Row {r.seq} belongs to the {r.environment} environment, not "
                     f"{self.environment.value}: rows were copied between environments."
                 )
+        if self.pins is not None:
+            self.pins.on_verify(rows, report)
         return report

@@ -83,6 +83,13 @@ class NoPassphrases:
         raise Refusal(f"{prompt}: no way to ask for it here (no terminal or window).")
 
 
+def release_thread_connections() -> int:
+    """A background job has ended on a thread that lives on (a thread pool's): the team store
+    connections it took go back to their pools, so jobs never hold more than the pool has.
+    The faces' job runners call this; they never reach the store themselves."""
+    return team_link.release_thread_connections()
+
+
 class AppContext:
     def __init__(self, env: Environment, data_root: Path, clock: Clock,
                  passphrases: PassphraseProvider) -> None:
@@ -107,7 +114,8 @@ class AppContext:
         from smki_desktop.services.audit import AuditLog
 
         return AuditLog(self.db, self.keystore.secrets, self.env, self.clock, self._actor,
-                        self.installation_id, audit_folder(self.paths, self.team is not None))
+                        self.installation_id, audit_folder(self.paths, self.team is not None),
+                        self.store_name)
 
     @property
     def store_name(self) -> str:

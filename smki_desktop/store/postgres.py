@@ -42,6 +42,19 @@ _REPEATABLE = re.compile(r"\s*(SELECT|BEGIN)\b", re.IGNORECASE)
 WRITE_LOCK_KEY = 0x534D4B49
 
 
+# every store open in this process, for `release_thread_connections` (weak: a store that is
+# closed and dropped leaves by itself)
+_OPEN: weakref.WeakSet[PgDatabase] = weakref.WeakSet()
+
+
+def release_thread_connections() -> int:
+    """Give back to the pools the connections the calling thread holds on every open team
+    store (none is in a transaction); returns how many. For a thread that outlives its work:
+    a thread pool's thread, alive between jobs, would otherwise keep one connection per store
+    for good, and a few of them drain a pool."""
+    return sum(store.release_thread() for store in list(_OPEN))
+
+
 class PgStoreError(StoreError, sqlite3.DatabaseError):
     """The team store refused or failed a statement."""
 
@@ -226,6 +239,7 @@ class PgDatabase:
         # before then is dropped at its next use, so that work resumes on each thread when the
         # server returns instead of failing once more per thread on a dead socket
         self._generation = 0
+        _OPEN.add(self)
         if migrate:
             self.migrate()
 
@@ -302,6 +316,26 @@ class PgDatabase:
         with self._lock:
             return len(self._all)
 
+    def release_thread(self) -> int:
+        """This thread's connection back to the pool, unless a transaction is open on it (1 if
+        one was given back). The thread's next use takes a connection again."""
+        holder: _Holder | None = getattr(self._local, "holder", None)
+        c = holder.conn if holder is not None else None
+        if c is None or c.in_transaction:
+            return 0
+        self._local.holder = None
+        with self._lock:
+            self._all = [(t, x) for t, x in self._all if x is not c]
+        try:
+            c.close()
+        except sa_exc.SQLAlchemyError:
+            pass  # a broken connection is discarded by the pool all the same
+        return 1
+
+    def checked_out(self) -> int:
+        """Connections of this store's pool in use now (for tests and diagnostics)."""
+        return int(self._engine.pool.checkedout())  # type: ignore[attr-defined]
+
     def _release_ended(self) -> None:
         """Return to the pool the connections whose thread's local storage has gone (the
         thread ended, or a Qt pool thread finished a job) (under `_lock`)."""
@@ -347,8 +381,8 @@ class PgDatabase:
 
     def in_transaction(self) -> bool:
         """Whether this thread has a transaction open (`transaction()`)."""
-        c: Connection | None = getattr(self._local, "conn", None)
-        return c is not None and c.in_transaction
+        holder: _Holder | None = getattr(self._local, "holder", None)
+        return holder is not None and holder.conn.in_transaction
 
     @staticmethod
     def _rollback(c: Connection) -> None:
@@ -405,6 +439,7 @@ class PgDatabase:
                     pass
             self._all.clear()
         self._local = threading.local()
+        _OPEN.discard(self)
         self._engine.dispose()
 
 

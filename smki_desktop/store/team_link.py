@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -139,3 +140,11 @@ def readonly_connection(db_path: Path) -> Iterator[Any | None]:
         yield con
     finally:
         con.close()
+
+
+def release_thread_connections() -> int:
+    """Give back to their pools the team store connections the calling thread holds (see
+    `postgres.release_thread_connections`); nothing to do, and nothing imported, when no team
+    store was opened in this process. Returns how many were given back."""
+    pg = sys.modules.get("smki_desktop.store.postgres")
+    return int(pg.release_thread_connections()) if pg is not None else 0

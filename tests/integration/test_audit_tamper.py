@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,18 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from smki_desktop.core.audit import GENESIS, ChainHead, entry_hash, signing_payload
 from smki_desktop.core.environment import Environment
 from smki_desktop.services.context import open_context
-from tests.support.raw_store import RawStore, drop_audit_guards, open_raw
+from tests.conftest import link_team_store
+from tests.support.raw_store import (
+    RawStore,
+    copy_audit_log,
+    drop_audit_guards,
+    is_team,
+    open_raw,
+    restore,
+    set_installation_id,
+    snapshot,
+    wipe,
+)
 
 
 def _db(data_root: Path) -> RawStore:
@@ -32,6 +42,12 @@ def _use(data_root: Path, n: int = 4) -> None:
             ctx.audit.record(f"test.step{i}", {"i": i}, {"blob": f"data{i}".encode()})
     finally:
         ctx.close()
+
+
+def _reg(data_root: Path) -> int:
+    """Rows a workstation's first record adds before it: on a team store its writer's signed
+    registration (`audit.writer.register`), so its records start one row later."""
+    return 1 if is_team(data_root) else 0
 
 
 def _verify(cli_run, root: Path | None = None):  # type: ignore[no-untyped-def]
@@ -71,7 +87,8 @@ def _append_forged(c: RawStore, key: Ed25519PrivateKey | None = None) -> None:
 def test_normal_use_verifies(cli_run, data_root: Path) -> None:
     _use(data_root)
     code, data, _ = _verify(cli_run, data_root)
-    assert code == 0 and data["ok"] and data["rows"] == 4 and not data["notes"]
+    assert code == 0 and data["ok"] and data["rows"] == 4 + _reg(data_root)
+    assert not data["notes"], data
 
 
 def test_edited_row_fails(cli_run, data_root: Path) -> None:
@@ -101,7 +118,8 @@ def test_rows_appended_after_head_with_recomputed_hashes_fail(cli_run, data_root
     c.commit()
     code, data, _ = _verify(cli_run, data_root)
     assert code == 1
-    assert any("Row 5" in p and "no writer signature" in p for p in data["problems"])
+    assert any(f"Row {5 + _reg(data_root)}" in p and "no writer signature" in p
+               for p in data["problems"]), data
     assert not any("interrupted" in n for n in data["notes"])
 
 
@@ -111,7 +129,7 @@ def test_row_signed_by_a_self_registered_writer_fails(cli_run, data_root: Path) 
     _append_forged(c, Ed25519PrivateKey.generate())
     c.commit()
     code, data, _ = _verify(cli_run, data_root)
-    assert code == 1 and any("Row 5" in p and "not a registered writer" in p
+    assert code == 1 and any(f"Row {5 + _reg(data_root)}" in p and "not a registered writer" in p
                              for p in data["problems"])
 
 
@@ -129,7 +147,7 @@ def test_replaced_writer_public_key_fails(cli_run, data_root: Path) -> None:
 def test_last_row_deleted_fails(cli_run, data_root: Path) -> None:
     _use(data_root)
     c = _db(data_root)
-    c.execute("DELETE FROM audit_log WHERE seq=4")
+    c.execute("DELETE FROM audit_log WHERE seq=?", (4 + _reg(data_root),))
     c.commit()
     code, data, _ = _verify(cli_run, data_root)
     assert code == 1 and any("deleted" in p for p in data["problems"])
@@ -160,9 +178,9 @@ def test_every_row_deleted_and_installation_id_changed_fails(cli_run, data_root:
     c = _db(data_root)
     c.execute("DELETE FROM audit_log")
     c.execute("DELETE FROM audit_writers")
-    c.execute("UPDATE settings SET value='0123456789abcdef0123456789abcdef' "
-              "WHERE name='installation_id'")
     c.commit()
+    # the id in the database (SQLite) or in the folder's team link (a team workstation's own)
+    set_installation_id(data_root, "0123456789abcdef0123456789abcdef")
     code, data, _ = _verify(cli_run, data_root)
     assert code == 1 and data["rows"] == 0
     assert any("installation" in p and "replaced" in p for p in data["problems"])
@@ -171,35 +189,36 @@ def test_every_row_deleted_and_installation_id_changed_fails(cli_run, data_root:
 @pytest.mark.parametrize("how", ["deleted", "emptied"])
 def test_database_deleted_or_emptied_fails_even_after_new_records(cli_run, data_root: Path,
                                                                   how: str) -> None:
+    """The SQLite file deleted or emptied; on a team store its schema dropped and initialised
+    again, or every table truncated (raw_store.wipe)."""
     _use(data_root)
-    db = data_root / "test" / "smki.sqlite3"
-    for extra in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-        if extra.exists():
-            if how == "deleted" or extra != db:
-                extra.unlink()
-            else:
-                extra.write_bytes(b"")
+    wipe(data_root, how)
     code, data, _ = _verify(cli_run, data_root)
-    assert code == 1 and any("installation" in p for p in data["problems"])
+    assert code == 1 and any("installation" in p for p in data["problems"]), data
     # a fresh start is not possible: new records keep the loss on record
     _use(data_root, 2)
     code, data, _ = _verify(cli_run, data_root)
-    assert code == 1 and any("disappeared" in p for p in data["problems"])
+    assert code == 1 and any("disappeared" in p for p in data["problems"]), data
 
 
 def test_database_replaced_by_another_installations_fails(cli_run, data_root: Path,
-                                                         tmp_path: Path) -> None:
+                                                         tmp_path: Path,
+                                                         request: pytest.FixtureRequest) -> None:
+    """Another installation's database (a file copied over; on a team store another team
+    store's dump restored over it) with a log that verifies where it came from."""
     _use(data_root)
     other = tmp_path / "other"
     other.mkdir()
+    if is_team(data_root):  # another team's store, with its own workstation
+        server = request.getfixturevalue("postgres_server")
+        for name in link_team_store(server, other):
+            request.addfinalizer(lambda name=name: server.drop_database(name))
     _use(other, 6)
     code, data, _ = _verify(cli_run, other)
     assert code == 0, data
-    shutil.copy(other / "test" / "smki.sqlite3", data_root / "test" / "smki.sqlite3")
-    for suffix in ("-wal", "-shm"):
-        (data_root / "test" / f"smki.sqlite3{suffix}").unlink(missing_ok=True)
+    restore(data_root, snapshot(other, tmp_path / "other.copy"))
     code, data, _ = _verify(cli_run, data_root)
-    assert code == 1 and any("installation" in p for p in data["problems"])
+    assert code == 1 and any("installation" in p for p in data["problems"]), data
 
 
 def test_rows_from_the_other_environment_fail(cli_run, data_root: Path) -> None:
@@ -227,7 +246,7 @@ def test_interrupted_write_is_told_apart_from_a_forgery(cli_run, data_root: Path
     assert code == 0 and any("interrupted" in n for n in data["notes"])
     # the same position with a forged row instead fails
     c = _db(data_root)
-    c.execute("DELETE FROM audit_log WHERE seq=4")
+    c.execute("DELETE FROM audit_log WHERE seq=?", (4 + _reg(data_root),))
     _append_forged(c)
     c.commit()
     code, data, _ = _verify(cli_run, data_root)
@@ -262,9 +281,10 @@ def test_existing_log_is_migrated_signing_from_its_head(cli_run, data_root: Path
     _use(data_root, 2)
     entries = cli_run("audit", "list", "--json").json()["entries"]
     start = [e for e in entries if e["action"] == "audit.signing.start"]
-    assert start and start[0]["seq"] == 4 and start[0]["details"]["unsigned_rows"] == 3
+    assert start and start[0]["seq"] == 4 + _reg(data_root)
+    assert start[0]["details"]["unsigned_rows"] == 3
     code, data, _ = _verify(cli_run, data_root)
-    assert code == 0 and data["rows"] == 6
+    assert code == 0 and data["rows"] == 6 + _reg(data_root)
     assert any("Rows 1..3 predate signing" in n for n in data["notes"])
     # the unsigned part is still bound: editing it (even with a recomputed chain) fails
     c = _db(data_root)
@@ -316,12 +336,13 @@ def test_several_processes_starting_a_log_at_once_agree_on_one_writer(data_root:
     for p in procs:
         assert p.wait(120) == 0, p.stderr.read() if p.stderr else ""
     code, data, _ = _verify(cli_run, data_root)
-    assert code == 0 and data["rows"] == 4, data
+    assert code == 0 and data["rows"] == 4 + _reg(data_root), data
 
 
 def test_a_deliberate_fresh_start_can_be_acknowledged_by_an_officer(cli_run,
                                                                     data_root: Path) -> None:
     _use(data_root)
+    reg = _reg(data_root)  # before the folder (and its team link) goes
     shutil.rmtree(data_root / "test")
     assert cli_run("audit", "verify").code == 1
     assert cli_run("audit", "acknowledge-loss", "--reason", " ").code == 2
@@ -331,21 +352,22 @@ def test_a_deliberate_fresh_start_can_be_acknowledged_by_an_officer(cli_run,
     assert code == 0 and any("ticket 42" in n for n in data["notes"]), data
     entries = cli_run("audit", "list", "--json").json()["entries"]
     assert entries[0]["action"] == "audit.loss.acknowledge"
-    assert entries[0]["details"]["lost"][0]["seq"] == 4
+    assert entries[0]["details"]["lost"][0]["seq"] == 4 + reg
     # nothing more to acknowledge
     assert cli_run("audit", "acknowledge-loss", "--reason", "again").code == 1
 
 
 def test_a_moved_data_folder_still_verifies(cli_run, data_root: Path, tmp_path: Path) -> None:
     _use(data_root)
+    reg = _reg(data_root)
     moved = tmp_path / "elsewhere"
     shutil.move(str(data_root), str(moved))
     code, data, _ = _verify(cli_run, moved)
-    assert code == 0 and data["rows"] == 4
+    assert code == 0 and data["rows"] == 4 + reg
     assert any("moved here" in n for n in data["notes"])
     _use(moved, 1)
     code, data, _ = _verify(cli_run, moved)
-    assert code == 0 and data["rows"] == 5 and not data["notes"], data
+    assert code == 0 and data["rows"] == 5 + reg and not data["notes"], data
 
 
 def test_deleted_last_row_is_not_healed_by_later_records(cli_run, data_root: Path) -> None:
@@ -353,7 +375,7 @@ def test_deleted_last_row_is_not_healed_by_later_records(cli_run, data_root: Pat
     the new rows pass the keyring's head (the head must not jump over a gap)."""
     _use(data_root)
     c = _db(data_root)
-    c.execute("DELETE FROM audit_log WHERE seq=4")
+    c.execute("DELETE FROM audit_log WHERE seq=?", (4 + _reg(data_root),))
     c.commit()
     c.close()
     _use(data_root, 3)
@@ -367,30 +389,15 @@ def test_database_rolled_back_to_an_older_copy_stays_detected(cli_run, data_root
     """Restore an older copy of the database (rollback), wait for the officer to write more
     records than were removed: still a failure; and putting the newer copy back after that
     (losing the records written meanwhile) fails too."""
-    db = data_root / "test" / "smki.sqlite3"
     _use(data_root, 2)
-    old = tmp_path / "old.sqlite3"
-    src = sqlite3.connect(db)
-    src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    src.close()
-    shutil.copy(db, old)
+    old = snapshot(data_root, tmp_path / "old.copy")  # a file copy, or a pg_dump
     _use(data_root, 4)
-    newer = tmp_path / "newer.sqlite3"
-    src = sqlite3.connect(db)
-    src.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    src.close()
-    shutil.copy(db, newer)
-
-    def put(copy: Path) -> None:
-        for suffix in ("-wal", "-shm"):
-            db.with_name(db.name + suffix).unlink(missing_ok=True)
-        shutil.copy(copy, db)
-
-    put(old)
+    newer = snapshot(data_root, tmp_path / "newer.copy")
+    restore(data_root, old)
     _use(data_root, 6)
     code, data, _ = _verify(cli_run, data_root)
     assert code == 1 and any("rolled back" in p for p in data["problems"]), data
-    put(newer)
+    restore(data_root, newer)
     code, data, _ = _verify(cli_run, data_root)
     assert code == 1, data
 
@@ -428,7 +435,7 @@ def test_columns_of_odd_types_or_bad_json_fail_verification_without_a_traceback(
     assert code == 1 and any("Row 2" in p for p in data["problems"]), data
     r = cli_run("audit", "list", "--json")
     assert r.code == 0, r.err
-    assert [e["seq"] for e in r.json()["entries"]] == [4, 3, 2, 1]
+    assert [e["seq"] for e in r.json()["entries"]] == list(range(4 + _reg(data_root), 0, -1))
 
 
 _WRITER = """
@@ -472,7 +479,8 @@ def test_real_kill_9_mid_write_never_looks_like_a_forgery(cli_run, data_root: Pa
 
 def test_live_rows_and_writer_copied_into_test_fail(cli_run, data_root: Path) -> None:
     """The whole Live log (rows and its registered writer) copied over the Test log: signed,
-    chained and registered, but by another installation's writer in another environment."""
+    chained and registered, but by another installation's writer in another environment (on a
+    team store: the Live store's rows, with its writer's signed registration)."""
     _use(data_root)
     live = open_context(Environment.LIVE, data_root)
     try:
@@ -480,14 +488,7 @@ def test_live_rows_and_writer_copied_into_test_fail(cli_run, data_root: Path) ->
             live.audit.record(f"live.step{i}", {"i": i})
     finally:
         live.close()
-    c = _db(data_root)
-    c.execute("ATTACH DATABASE ? AS l", (str(data_root / "live" / "smki.sqlite3"),))
-    c.execute("DELETE FROM audit_log")
-    c.execute("DELETE FROM audit_writers")
-    c.execute("INSERT INTO audit_log SELECT * FROM l.audit_log")
-    c.execute("INSERT INTO audit_writers SELECT * FROM l.audit_writers")
-    c.commit()
-    c.close()
+    copy_audit_log(data_root, "live")  # ATTACH on SQLite, rows copied across on PostgreSQL
     code, data, _ = _verify(cli_run, data_root)
     assert code == 1, data
     assert any("not a registered writer" in p for p in data["problems"]), data
@@ -511,3 +512,88 @@ def test_folder_swapped_for_a_symlink_to_an_empty_one_is_not_a_fresh_start(
     _use(data_root, 2)
     code, data, _ = _verify(cli_run, data_root)
     assert code == 1 and any("disappeared" in p for p in data["problems"]), data
+
+
+# -- a team store's identity and the newest row each workstation saw (core/team_pin.py) ------
+# These attacks exist only where the store is shared, so the tests make their own team store
+# (two workstations on it) in every run, whatever SMKI_TEST_BACKEND says.
+
+def _team(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Path]:
+    """Two workstations (own data folders and installation ids) on one fresh team store."""
+    import secrets as _secrets
+
+    from smki_desktop.store import team_link
+
+    server = request.getfixturevalue("postgres_server")
+    a, b = tmp_path / "ws-a", tmp_path / "ws-b"
+    for name in link_team_store(server, a):
+        request.addfinalizer(lambda name=name: server.drop_database(name))
+    for env in ("test", "live"):
+        link = team_link.load(a / env)
+        assert link is not None
+        (b / env).mkdir(parents=True)
+        team_link.save(b / env, team_link.TeamLink(link.url, _secrets.token_hex(16),
+                                                   link.connected_at))
+    return a, b
+
+
+def test_team_store_rolled_back_is_seen_by_a_workstation_that_only_read_it(
+        cli_run, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Workstation B never writes, only verifies: it pins the newest row it saw. The store
+    rolled back to an older dump is refused there, and stays refused once A writes on."""
+    a, b = _team(request, tmp_path)
+    _use(a, 2)
+    old = snapshot(a, tmp_path / "old.dump")
+    _use(a, 3)
+    code, data, _ = _verify(cli_run, b)
+    assert code == 0, data
+    restore(a, old)
+    code, data, _ = _verify(cli_run, b)
+    assert code == 1 and any("rolled back" in p and "row 6" in p for p in data["problems"]), \
+        data
+    _use(a, 6)  # the store moves on past the row B saw
+    code, data, _ = _verify(cli_run, b)
+    assert code == 1 and any("rolled back" in p for p in data["problems"]), data
+
+
+def test_team_store_replaced_is_refused_on_every_workstation_that_saw_it(
+        cli_run, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Another team's store restored over this one: A (which wrote) and B (which only read)
+    both name the store that disappeared, each from its own keyring; B acknowledges the loss
+    with a reason in a signed record and verifies again, A still refuses."""
+    a, b = _team(request, tmp_path)
+    other, _ = _team(request, tmp_path / "other")
+    _use(a, 3)
+    assert _verify(cli_run, b)[0] == 0
+    _use(other, 5)
+    restore(a, snapshot(other, tmp_path / "other.dump"))
+    for ws in (a, b):
+        code, data, _ = _verify(cli_run, ws)
+        assert code == 1 and any("disappeared" in p and "installation" in p
+                                 for p in data["problems"]), (ws, data)
+    r = cli_run("audit", "acknowledge-loss", "--reason", "store rebuilt, ticket 9", root=b)
+    assert r.code == 0, r.err
+    code, data, _ = _verify(cli_run, b)
+    assert not any("disappeared" in p for p in data["problems"]), data
+    assert any("ticket 9" in n and "replaced" in n for n in data["notes"]), data
+    assert cli_run("audit", "acknowledge-loss", "--reason", "again", root=b).code == 1
+    assert _verify(cli_run, a)[0] == 1
+
+
+def test_team_store_identity_is_written_at_init_and_kept(request: pytest.FixtureRequest,
+                                                         tmp_path: Path) -> None:
+    """`team init` gives the store a random identity, which a second init does not change."""
+    from smki_desktop.store import team_link
+    from smki_desktop.store.repos import team as team_repo
+
+    a, _ = _team(request, tmp_path)
+    link = team_link.load(a / "test")
+    assert link is not None
+    store = team_link.open_store(link, None, a / "test")
+    try:
+        first = team_repo.store_id(team_link.as_database(store))
+        assert len(first) == 32 and int(first, 16) >= 0
+        assert not team_repo.initialise(store, "test", "", "x" * 32, "2026-12-05T00:00:00Z")
+        assert team_repo.store_id(team_link.as_database(store)) == first
+    finally:
+        store.close()

@@ -5,6 +5,7 @@ initialised, when and by which workstation; and the Party of this workstation's 
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -13,9 +14,14 @@ from smki_desktop.store.db import StoreError
 
 if TYPE_CHECKING:
     from smki_desktop.services.context import EnvPaths
+    from smki_desktop.store.db import Database
     from smki_desktop.store.postgres import PgDatabase
 
 _KEYS = ("environment", "team.party_id", "team.initialised_at", "team.initialised_by")
+# The store's identity: random, written once when the store is initialised. Each workstation
+# pins it in its keyring (core/team_pin.py), so a store wiped and initialised again, or another
+# store restored in its place, is not taken for the one it knew.
+STORE_ID = "team.store_id"
 
 
 @dataclass(frozen=True)
@@ -47,13 +53,26 @@ def initialise(store: PgDatabase, environment: str, party_id: str, installation_
     with store.transaction() as c:
         had = c.execute("SELECT value FROM settings WHERE name='environment'").fetchone()
         for name, value in (("environment", environment), ("team.initialised_at", now),
-                            ("team.initialised_by", installation_id)):
+                            ("team.initialised_by", installation_id),
+                            (STORE_ID, secrets.token_hex(16))):
             c.execute("INSERT INTO settings(name, value) VALUES(?, ?) "
                       "ON CONFLICT(name) DO NOTHING", (name, value))
         if party_id:
             c.execute("INSERT INTO settings(name, value) VALUES('team.party_id', ?) "
                       "ON CONFLICT(name) DO NOTHING", (party_id,))
     return had is None
+
+
+def store_id(db: Database) -> str:
+    """The team store's identity; a store initialised before it had one (or stripped of it)
+    is given one now (the first writer's wins)."""
+    row = db.conn().execute("SELECT value FROM settings WHERE name=?", (STORE_ID,)).fetchone()
+    if row is not None:
+        return str(row["value"])
+    c = db.conn()
+    c.execute("INSERT INTO settings(name, value) VALUES(?, ?) ON CONFLICT(name) DO NOTHING",
+              (STORE_ID, secrets.token_hex(16)))
+    return str(c.execute("SELECT value FROM settings WHERE name=?", (STORE_ID,)).fetchone()[0])
 
 
 def local_party_id(paths: EnvPaths) -> str | None:

@@ -172,7 +172,7 @@ def link_team_store(server: PostgresServer, root: Path) -> list[str]:
 
     names = []
     for env in Environment:
-        name = server.create_database()
+        name = server.create_migrated_database()
         names.append(name)
         env_dir = root / env.value
         env_dir.mkdir(parents=True, exist_ok=True)

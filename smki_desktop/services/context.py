@@ -18,7 +18,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Refusal, SmkiError
 from smki_desktop.core.party import OfficerProfile, PartyProfile
 from smki_desktop.core.ports import Clock, PassphraseProvider, SystemClock
-from smki_desktop.keystores.errors import KeyringUnavailable
+from smki_desktop.keystores.errors import KeyringLocked, KeyringUnavailable
 from smki_desktop.keystores.os_keyring import OsKeyringKeyStore
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.store import team_link
@@ -236,8 +236,13 @@ class AppContext:
         where the last one set overwrote the others': this workstation's own last
         `profile.set` record (signed with its key) says which was its own. Taken once into
         its own database."""
+        try:
+            data = self.audit.own_last_details("profile.set").get("profile")
+        except (KeyringUnavailable, KeyringLocked):
+            # which record is this workstation's own is known only with its key: without the
+            # keyring there is no profile yet (looked for again once the keyring is back)
+            return None
         self._adopted = True
-        data = self.audit.own_last_details("profile.set").get("profile")
         if not isinstance(data, dict):
             return None
         try:

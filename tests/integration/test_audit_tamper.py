@@ -339,6 +339,13 @@ def test_several_processes_starting_a_log_at_once_agree_on_one_writer(data_root:
     assert code == 0 and data["rows"] == 4 + _reg(data_root), data
 
 
+# A workstation's own log lives in its data folder; the folder of a workstation linked to a team
+# store holds no log (only the link), and the store's own loss (wiped, truncated, replaced) is
+# the pin tests' below: these two start from a workstation's own SQLite folder on either run.
+OWN_LOG = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+@OWN_LOG
 def test_a_deliberate_fresh_start_can_be_acknowledged_by_an_officer(cli_run,
                                                                     data_root: Path) -> None:
     _use(data_root)
@@ -495,6 +502,7 @@ def test_live_rows_and_writer_copied_into_test_fail(cli_run, data_root: Path) ->
     assert any("live environment" in p for p in data["problems"]), data
 
 
+@OWN_LOG
 @pytest.mark.parametrize("target", ["env folder", "data root"])
 def test_folder_swapped_for_a_symlink_to_an_empty_one_is_not_a_fresh_start(
         cli_run, data_root: Path, tmp_path: Path, target: str) -> None:

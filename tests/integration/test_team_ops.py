@@ -25,6 +25,9 @@ from smki_desktop.services import team as team_svc
 from tests.support.postgres import PostgresServer
 
 ON_POSTGRES = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+# moving in and out starts from a workstation's own SQLite folder, which these tests link to a
+# team store themselves: on either run (SMKI_TEST_BACKEND=postgres would hand them one linked)
+FROM_A_LOCAL_FOLDER = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 @contextlib.contextmanager
@@ -69,6 +72,7 @@ def _pg_count(server: PostgresServer, db: str, table: str, where: str = "") -> i
         return int(str(row[0]))
 
 
+@FROM_A_LOCAL_FOLDER
 def test_migrate_from_local_copies_everything_once_and_refuses_a_second_time(
         cli_run, data_root: Path, postgres_server: PostgresServer) -> None:
     _local_work(cli_run)
@@ -115,6 +119,7 @@ def test_migrate_from_local_copies_everything_once_and_refuses_a_second_time(
         postgres_server.drop_database(name)
 
 
+@FROM_A_LOCAL_FOLDER
 def test_migrate_refuses_another_party_and_the_other_environment(
         cli_run, data_root: Path, tmp_path: Path, postgres_server: PostgresServer) -> None:
     _local_work(cli_run)
@@ -148,6 +153,7 @@ def test_migrate_refuses_another_party_and_the_other_environment(
         postgres_server.drop_database(name)
 
 
+@FROM_A_LOCAL_FOLDER
 def test_export_writes_an_atomic_sqlite_copy_and_never_overwrites_unasked(
         cli_run, data_root: Path, tmp_path: Path, postgres_server: PostgresServer) -> None:
     _local_work(cli_run)

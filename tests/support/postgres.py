@@ -5,7 +5,9 @@
 itself with `runuser -u postgres`, listening on a private unix socket and on 127.0.0.1 at a free
 port. Local socket connections are trusted; TCP connections need the password of the role
 `smki` (scram-sha-256), so `smki team connect` is tested with a real password check.
-`create_database()` gives each test its own empty database; `pause()`/`resume()` stop the
+`create_database()` gives each test its own empty database, and `create_migrated_database()`
+one with the app's schema already in place (a copy of a template migrated once per run: the
+migrations are the bulk of a team store's set-up); `pause()`/`resume()` stop the
 server keeping its data and start it again (partitions, crashes); `stop()` ends the server and
 removes the folder.
 """
@@ -45,6 +47,7 @@ class PostgresServer:
         self.socket_dir = self.root / "socket"
         self.port = _free_port()
         self.started = False
+        self._template: str | None = None
 
     def _as_postgres(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         argv = list(cmd)
@@ -80,6 +83,25 @@ class PostgresServer:
         name = name or f"t_{uuid.uuid4().hex[:16]}"
         with self.admin() as c:
             c.execute(f'CREATE DATABASE "{name}" OWNER {ROLE}')
+        return name
+
+    def create_migrated_database(self) -> str:
+        """A new database holding the app's schema at its newest version and nothing else,
+        copied from a template migrated by the app itself on first use (PostgreSQL copies a
+        template's files: ~5 times faster than running the migrations again)."""
+        if self._template is None:
+            from smki_desktop.core.team_url import parse_team_url
+            from smki_desktop.store.postgres import PgDatabase
+
+            name = self.create_database(f"tmpl_{uuid.uuid4().hex[:12]}")
+            address = parse_team_url(self.socket_url(name))[0]
+            store = PgDatabase(address.driver_url(), self.root / "template.sqlite3",
+                               migrate=True)
+            store.close()  # a template is copied only while nobody is connected to it
+            self._template = name
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        with self.admin() as c:
+            c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}" OWNER {ROLE}')
         return name
 
     def drop_database(self, name: str) -> None:

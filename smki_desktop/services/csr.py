@@ -22,7 +22,7 @@ from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.services import crossing
 from smki_desktop.services import token as token_service
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.keys import generate_key
+from smki_desktop.services.keys import KeyRecord, generate_key
 from smki_desktop.services.token import signer_for
 from smki_desktop.store.atomic import check_output, write_atomic
 from smki_desktop.store.repos import csrs as csrs_repo
@@ -163,12 +163,7 @@ def new_key_and_org_csr(ctx: AppContext, usage: KeyUsage, role: RemotePartyRole,
     if location is KeyLocation.PKCS11:
         store = pkcs11_store(ctx)
         with store.logged_in():  # one PIN for the key and its CSR
-            info = store.generate(KeyType.EC_P256, usage, label)
-            ctx.audit.record("key.generate", {"key_id": info.key_id, "label": info.label,
-                                              "type": info.key_type.value,
-                                              "usage": usage.value,
-                                              "location": info.location.value},
-                             {"public_key": info.public_key_der})
+            info = store.generate(KeyType.EC_P256, usage, label, recorded=KeyRecord(ctx))
             return create_org_csr(ctx, info.key_id, role, eui, cn, token_store=store)
     info = generate_key(ctx, usage, label, KeyType.EC_P256).key
     return create_org_csr(ctx, info.key_id, role, eui, cn)

@@ -112,7 +112,8 @@ class OsKeyringKeyStore:
         return self._store(private, key_type, usage, label, recorded)
 
     def import_private_key(self, pem_or_der: bytes, usage: KeyUsage, label: str,
-                           password: bytes | None = None) -> KeyInfo:
+                           password: bytes | None = None, *,
+                           recorded: RowHook | None = None) -> KeyInfo:
         """Bring an existing key (a ceremony backup, or a published test key) under the store."""
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -134,7 +135,7 @@ class OsKeyringKeyStore:
             raise InputError("Only EC P-256 and RSA-2048 private keys can be imported.")
         if usage not in _ALLOWED[key_type]:
             raise InputError(f"A {key_type.value} key cannot have the usage {usage.value}.")
-        return self._store(private, key_type, usage, label)
+        return self._store(private, key_type, usage, label, recorded)
 
     def _store(self, private: PrivateKey, key_type: KeyType, usage: KeyUsage,
                label: str, recorded: RowHook | None = None) -> KeyInfo:

@@ -51,10 +51,11 @@ def use_token(ctx: AppContext, module: str, token: str) -> TokenChoice:
         raise InputError("PKCS#11 module and token label: give both, or neither to stop using "
                          "a token.")
     description = check_token(module, token) if module else ""
-    ctx.set_setting(SETTING_PKCS11_MODULE, module)
-    ctx.set_setting(SETTING_PKCS11_TOKEN, token)
-    entry = ctx.audit.record("settings.pkcs11", {"module": module, "token": token,
-                                                 "token_description": description})
+    with ctx.audit.change():  # both settings and their record: one transaction
+        ctx.set_setting(SETTING_PKCS11_MODULE, module)
+        ctx.set_setting(SETTING_PKCS11_TOKEN, token)
+        entry = ctx.audit.record("settings.pkcs11", {"module": module, "token": token,
+                                                     "token_description": description})
     return TokenChoice(module, token, description, entry)
 
 

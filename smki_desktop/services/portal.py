@@ -506,11 +506,14 @@ def _poll_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
     if item.kind == "org-csr":
         st = p.fetch_org_result(item.ref, item.server_id or "")
         if st.status == "COMPLETED" and st.certificate_der:
-            imported = import_issued(ctx, st.certificate_der, item)
-            report.imported.append(imported)
-            meta = dict(item.meta, certificate=imported)
-            _answered(ctx, ob, item.ref, functools.partial(
-                ob.mark_done, item.ref, "COMPLETED", st.certificate_der, meta))
+            der = st.certificate_der
+
+            def issued() -> None:  # the certificate's import and the request's end together
+                imported = import_issued(ctx, der, item)
+                report.imported.append(imported)
+                ob.mark_done(item.ref, "COMPLETED", der, dict(item.meta, certificate=imported))
+
+            _answered(ctx, ob, item.ref, issued)
             return True
         if st.status == "REJECTED":
             _answered(ctx, ob, item.ref, functools.partial(
@@ -675,29 +678,33 @@ def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
             "was changed.")
     for a in answers:  # every answer checked against what we sent before any is applied
         _check_relayed(ob, a)
-    for a in answers:
-        if a.ref in unknown:
-            continue
-        item = ob.get(a.ref)
-        if item.state in ("done", "failed"):
-            continue
-        if a.state == "submitted":
-            ob.mark_submitted(a.ref, a.server_id or item.server_id or "", a.server_status or "",
-                              ctx.clock.now())
-        elif a.state == "done":
-            meta = dict(item.meta)
-            if item.kind == "org-csr" and a.result:
-                meta["certificate"] = import_issued(ctx, a.result, item)
-            ob.mark_done(a.ref, a.server_status or "COMPLETED", a.result, meta)
-        elif a.state == "failed":
-            ob.mark_failed(a.ref, a.error or "refused", a.server_status)
-        else:
-            ob.defer(a.ref, a.error, ctx.clock.now())
-        changed.append(ob.get(a.ref))
-    ctx.audit.record("portal.offline.import", {"path": str(folder),
-                                               "changed": [i.ref for i in changed],
-                                               "unknown": unknown}, {})
+    with ctx.audit.change():  # every answer of the bundle and the record: one transaction
+        for a in answers:
+            if a.ref not in unknown:
+                _apply_answer(ctx, ob, a, changed)
+        ctx.audit.record("portal.offline.import", {"path": str(folder),
+                                                   "changed": [i.ref for i in changed],
+                                                   "unknown": unknown}, {})
     return changed
+
+
+def _apply_answer(ctx: AppContext, ob: Outbox, a: Any, changed: list[OutboxItem]) -> None:
+    item = ob.get(a.ref)
+    if item.state in ("done", "failed"):
+        return
+    if a.state == "submitted":
+        ob.mark_submitted(a.ref, a.server_id or item.server_id or "", a.server_status or "",
+                          ctx.clock.now())
+    elif a.state == "done":
+        meta = dict(item.meta)
+        if item.kind == "org-csr" and a.result:
+            meta["certificate"] = import_issued(ctx, a.result, item)
+        ob.mark_done(a.ref, a.server_status or "COMPLETED", a.result, meta)
+    elif a.state == "failed":
+        ob.mark_failed(a.ref, a.error or "refused", a.server_status)
+    else:
+        ob.defer(a.ref, a.error, ctx.clock.now())
+    changed.append(ob.get(a.ref))
 
 
 def _check_relayed(ob: Outbox, a: Any) -> None:

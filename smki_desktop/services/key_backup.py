@@ -266,11 +266,10 @@ def write_share_sheet(ctx: AppContext, share_file: Path, out: Path) -> Path:
             "files).</p>")
     pdf = render_pages(body, env=ctx.env, title=f"Key backup share {fields.get('share', '')}",
                        reference=fields["key_id"][:16])
-    atomic.write_atomic(out, pdf, mode=0o600)
-    ctx.audit.record("key.share_sheet", {"key_id": fields["key_id"],
-                                         "share": fields.get("share", ""),
-                                         "custodian": fields.get("custodian", ""),
-                                         "file": str(out)})
+    # recorded before the file is put in place (store/atomic.write_recorded)
+    atomic.write_recorded(out, pdf, lambda p: ctx.audit.record("key.share_sheet", {
+        "key_id": fields["key_id"], "share": fields.get("share", ""),
+        "custodian": fields.get("custodian", ""), "file": str(p)}), mode=0o600)
     return out
 
 

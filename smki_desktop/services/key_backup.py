@@ -195,10 +195,19 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
     names = list(custodians or [f"custodian {i}" for i in range(1, count + 1)])
     if len(names) != count:
         raise InputError(f"Custodians: {count} shares need {count} names; {len(names)} given.")
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+    info, der = _exportable(ctx, key_ref)
+    key_file = out_dir / f"key-{info.key_id[:16]}.smkikey"
+    # the hidden temporary files of this same backup killed before it was recorded do not
+    # make the folder "not empty"; they are removed (they hold the key and share words)
+    left = {p for t in [key_file, *(out_dir / f"share-{i}-of-{count}.txt"
+                                    for i in range(1, count + 1))]
+            for p in atomic.part_files(t)}
+    if out_dir.exists() and (not out_dir.is_dir()
+                             or any(p not in left for p in out_dir.iterdir())):
         raise Refusal(f"{out_dir} already exists and is not an empty folder; a backup never "
                       "overwrites files. Choose a new folder.")
-    info, der = _exportable(ctx, key_ref)
+    for p in left:
+        p.unlink(missing_ok=True)
     secret = secrets.token_bytes(32)
     groups = shamir_mnemonic.generate_mnemonics(1, [(threshold, count)], secret)
     mnemonics = groups[0]
@@ -207,7 +216,6 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
                                  "shares": count, "share_set": int(ident)})
     data = _seal(header, secret, der)
     made_dir = not out_dir.exists()
-    key_file = out_dir / f"key-{info.key_id[:16]}.smkikey"
     share_files: list[Path] = []
     staged: list[Path] = []
     sha = hashlib.sha256(data).hexdigest()

@@ -322,3 +322,33 @@ def test_kill_before_the_record_of_a_ceremony_key_step_leaves_no_key_without_it(
     assert verify.code == 0, verify.out + verify.err
     audit = cli_run("audit", "verify", "--json")
     assert audit.code == 0 and audit.json()["ok"], audit.out + audit.err
+
+
+@pytest.mark.both_backends
+def test_kill_before_the_record_of_a_key_backup_hands_out_no_share(  # type: ignore[no-untyped-def]
+        ctx, cli_run, backend: str, data_root: Path, tmp_path: Path,
+        request: pytest.FixtureRequest) -> None:
+    made = cli_run("key", "generate", "--usage", "signing", "--label", "backed", "--json")
+    assert made.code == 0, made.err
+    key_id = made.json()["key_id"]
+    out = tmp_path / "backup"
+    _killed_at(data_root, tmp_path, "audit:key.backup", "key", "backup", key_id, "--out",
+               str(out), "--shares", "2-of-3")
+    _settled(ctx, backend, _server(request, backend))
+
+    def backups() -> int:
+        return int(ctx.db.conn().execute("SELECT COUNT(*) AS n FROM key_backups")
+                   .fetchone()["n"])
+
+    # no share and no encrypted key file in sight, no backup row, no record
+    assert [p.name for p in out.iterdir() if not p.name.startswith(".")] == []
+    assert backups() == 0 and _records(ctx, "key.backup") == 0
+    # the same folder is used again: what the killed run left does not stand in the way
+    again = cli_run("key", "backup", key_id, "--out", str(out), "--shares", "2-of-3")
+    assert again.code == 0, again.err + again.out
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"key-{key_id[:16]}.smkikey", "share-1-of-3.txt", "share-2-of-3.txt",
+        "share-3-of-3.txt"]
+    assert backups() == 1 and _records(ctx, "key.backup") == 1
+    verify = cli_run("audit", "verify", "--json")
+    assert verify.code == 0 and verify.json()["ok"], verify.out + verify.err

@@ -187,7 +187,8 @@ def _browser_portal_check(ctx: AppContext, ob: Outbox, item: OutboxItem) -> bool
         ob.mark_polled(item.ref, "PASTE_IN_PORTAL", ctx.clock.now() + timedelta(hours=1))
         return False
     meta = dict(item.meta, certificate={"imported": True, "status": row.status})
-    ob.mark_done(item.ref, "COMPLETED", row.der, meta)
+    _answered(ctx, ob, item.ref,
+              functools.partial(ob.mark_done, item.ref, "COMPLETED", row.der, meta))
     return True
 
 

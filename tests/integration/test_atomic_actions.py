@@ -352,3 +352,40 @@ def test_kill_before_the_record_of_a_key_backup_hands_out_no_share(  # type: ign
     assert backups() == 1 and _records(ctx, "key.backup") == 1
     verify = cli_run("audit", "verify", "--json")
     assert verify.code == 0 and verify.json()["ok"], verify.out + verify.err
+
+
+@pytest.mark.both_backends
+@pytest.mark.slow
+def test_kill_before_the_record_of_a_polled_answer_leaves_the_request_to_ask_again(  # type: ignore[no-untyped-def]
+        ctx, cli_run, backend: str, data_root: Path, tmp_path: Path,
+        request: pytest.FixtureRequest) -> None:
+    from smki_desktop.services import simulator_control
+    from tests.integration.portal_helpers import enrolled
+
+    enrolled(ctx)
+    try:
+        der = org_csr(ctx, "90-B3-D5-1F-30-01-00-23")
+        item = portal.submit_org_csr(ctx, der, source="test")
+        assert portal.outbox(ctx).get(item.item.ref).state == "submitted"
+        ref = item.item.ref
+
+        def certificates() -> int:
+            return int(ctx.db.conn().execute("SELECT COUNT(*) AS n FROM certificates")
+                       .fetchone()["n"])
+
+        before = certificates()
+        time.sleep(2.2)  # the simulator's default stage is 2 s
+        # the certificate is fetched and imported, the request's end and its record are next
+        _killed_at(data_root, tmp_path, "audit:portal.answer", "portal", "poll", "--force")
+        _settled(ctx, backend, _server(request, backend))
+        assert portal.outbox(ctx).get(ref).state == "submitted"
+        assert certificates() == before and _records(ctx, "portal.answer") == 0
+        polled = cli_run("portal", "poll", "--force", "--json")
+        assert polled.code == 0, polled.err
+        assert [c["ref"] for c in polled.json()["completed"]] == [ref]
+        assert portal.outbox(ctx).get(ref).state == "done"
+        assert certificates() == before + 1 and _records(ctx, "portal.answer") == 1
+        verify = cli_run("audit", "verify", "--json")
+        assert verify.code == 0 and verify.json()["ok"], verify.out + verify.err
+    finally:
+        simulator_control.stop(ctx)

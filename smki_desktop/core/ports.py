@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Protocol
@@ -69,10 +70,18 @@ class Signer(Protocol):
         ...
 
 
+#: entered around the insert of a new key's row (see `KeyStore.generate`)
+RowHook = Callable[[KeyInfo], AbstractContextManager[object]]
+
+
 class KeyStore(Protocol):
     environment: Environment
 
-    def generate(self, key_type: KeyType, usage: KeyUsage, label: str) -> KeyInfo: ...
+    def generate(self, key_type: KeyType, usage: KeyUsage, label: str, *,
+                 recorded: RowHook | None = None) -> KeyInfo:
+        """Make and store a key. `recorded(info)`, when given, is entered around the insert of
+        the key's row, so that the caller's audit record commits with the row (issue 16)."""
+        ...
 
     def list_keys(self) -> list[KeyInfo]: ...
 

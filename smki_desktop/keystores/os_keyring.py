@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import Ambiguous, InputError, NotFound
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
-from smki_desktop.core.ports import Clock
+from smki_desktop.core.ports import Clock, RowHook
 from smki_desktop.keystores.errors import KeyFileProblem, KeyringLocked, KeyringUnavailable
 
 if TYPE_CHECKING:
@@ -95,7 +95,8 @@ class OsKeyringKeyStore:
         self.secrets = OsSecrets(environment)
 
     # -- creation --------------------------------------------------------------------------
-    def generate(self, key_type: KeyType, usage: KeyUsage, label: str) -> KeyInfo:
+    def generate(self, key_type: KeyType, usage: KeyUsage, label: str, *,
+                 recorded: RowHook | None = None) -> KeyInfo:
         if usage not in _ALLOWED[key_type]:
             raise InputError(
                 f"A {key_type.value} key cannot have the usage {usage.value}; "
@@ -108,10 +109,11 @@ class OsKeyringKeyStore:
             private = ec.generate_private_key(ec.SECP256R1())
         else:
             private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        return self._store(private, key_type, usage, label)
+        return self._store(private, key_type, usage, label, recorded)
 
     def import_private_key(self, pem_or_der: bytes, usage: KeyUsage, label: str,
-                           password: bytes | None = None) -> KeyInfo:
+                           password: bytes | None = None, *,
+                           recorded: RowHook | None = None) -> KeyInfo:
         """Bring an existing key (a ceremony backup, or a published test key) under the store."""
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -133,10 +135,10 @@ class OsKeyringKeyStore:
             raise InputError("Only EC P-256 and RSA-2048 private keys can be imported.")
         if usage not in _ALLOWED[key_type]:
             raise InputError(f"A {key_type.value} key cannot have the usage {usage.value}.")
-        return self._store(private, key_type, usage, label)
+        return self._store(private, key_type, usage, label, recorded)
 
     def _store(self, private: PrivateKey, key_type: KeyType, usage: KeyUsage,
-               label: str) -> KeyInfo:
+               label: str, recorded: RowHook | None = None) -> KeyInfo:
         label = label.strip()
         if not label:
             raise InputError("Label: give the key a label (e.g. 'supplier DS 2026').")
@@ -169,7 +171,9 @@ class OsKeyringKeyStore:
                 environment=self.environment, created=self.clock.now(),
                 location=KeyLocation.OS_KEYRING, public_key_der=pub, location_ref=file_name,
             )
-            keys_repo.add(self.db, info)
+            # the row and the caller's record commit together; the file follows the commit
+            with recorded(info) if recorded is not None else nullcontext():
+                keys_repo.add(self.db, info)
         except BaseException:
             pending.unlink(missing_ok=True)
             raise

@@ -17,7 +17,7 @@ import hashlib
 import os
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import utils
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal, SmkiError
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
-from smki_desktop.core.ports import Clock, PassphraseProvider
+from smki_desktop.core.ports import Clock, PassphraseProvider, RowHook
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.store.db import Database
 from smki_desktop.store.repos import keys as keys_repo
@@ -199,7 +199,8 @@ class Pkcs11KeyStore:
                 "model": text(getattr(tok, "model", "")), "module": self.module_path}
 
     # -- creation --------------------------------------------------------------------------
-    def generate(self, key_type: KeyType, usage: KeyUsage, label: str) -> KeyInfo:
+    def generate(self, key_type: KeyType, usage: KeyUsage, label: str, *,
+                 recorded: RowHook | None = None) -> KeyInfo:
         pk = _pkcs11()
         from pkcs11.util.ec import encode_named_curve_parameters
 
@@ -231,7 +232,7 @@ class Pkcs11KeyStore:
                                  f"{type(exc).__name__}.") from exc
             spki = spki_from_ec_point(pub[A.EC_POINT])
             serial = sess.token.serial
-        return self._record(spki, serial, cka_id, key_type, usage, label)
+        return self._record(spki, serial, cka_id, key_type, usage, label, recorded)
 
     def adopt_labelled(self, label: str, usage: KeyUsage) -> KeyInfo | None:
         """Record a key pair the token holds under `label` but the database does not (a crash
@@ -263,7 +264,7 @@ class Pkcs11KeyStore:
         return self._record(spki, serial, cka_id, KeyType.EC_P256, usage, label)
 
     def _record(self, spki: bytes, serial: Any, cka_id: bytes, key_type: KeyType,
-                usage: KeyUsage, label: str) -> KeyInfo:
+                usage: KeyUsage, label: str, recorded: RowHook | None = None) -> KeyInfo:
         serial_text = serial.decode("ascii", "replace").strip() if isinstance(serial, bytes) \
             else str(serial)
         key_id = key_id_for_spki(spki)
@@ -274,7 +275,10 @@ class Pkcs11KeyStore:
             flags=("non-exportable",) + (("ka-signs-own-csr",)
                                           if usage is KeyUsage.KEY_AGREEMENT else ()),
         )
-        keys_repo.add(self.db, info)
+        # the row and the caller's record commit together (a kill before the commit leaves a
+        # token key without a row, which `adopt_labelled` or the token list shows)
+        with recorded(info) if recorded is not None else nullcontext():
+            keys_repo.add(self.db, info)
         return info
 
     # -- lookup ----------------------------------------------------------------------------

@@ -60,6 +60,7 @@ from smki_desktop.services.ceremony_identity import (
 )
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import create_org_csr, get_csr_der, profile_for
+from smki_desktop.services.keys import KeyRecord
 from smki_desktop.store.atomic import OutputError, write_atomic
 from smki_desktop.store.repos import ceremony as ceremony_repo
 
@@ -503,6 +504,7 @@ class CeremonyRun:
     def _do_key(self, step: Step, _a: dict[str, Any],
                 interrupted: bool) -> tuple[dict[str, Any], list[str]]:
         k = next(x for x in self.plan.keys if x.name == step.key)
+        cid = self.plan.ceremony_id
         existing = self._keys_labelled(k)
         adopted = False
         if existing:
@@ -517,14 +519,11 @@ class CeremonyRun:
             if found is not None:  # made on the token, the crash came before its record
                 info, adopted = found, True
             else:
-                info = store.generate(KeyType.EC_P256, k.usage, self._label(k))
-        else:
-            info = self.ctx.keystore.generate(KeyType.EC_P256, k.usage, self._label(k))
-        if not adopted:
-            self.ctx.audit.record("key.generate", {
-                "key_id": info.key_id, "label": info.label, "type": info.key_type.value,
-                "usage": info.usage.value, "location": info.location.value,
-                "ceremony": self.plan.ceremony_id}, {"public_key": info.public_key_der})
+                info = store.generate(KeyType.EC_P256, k.usage, self._label(k),
+                                      recorded=KeyRecord(self.ctx, {"ceremony": cid}))
+        else:  # the key's row and its record commit together
+            info = self.ctx.keystore.generate(KeyType.EC_P256, k.usage, self._label(k),
+                                              recorded=KeyRecord(self.ctx, {"ceremony": cid}))
         data = {"key_id": info.key_id, "fingerprint": f"SHA-256:{info.key_id}",
                 "public_key_pem": _public_pem(info.public_key_der),
                 "location": info.location.value, "location_ref": info.location_ref,

@@ -27,7 +27,7 @@ from smki_desktop.services.ceremony_identity import (
 )
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import profile_for
-from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.atomic import write_recorded
 
 
 def _sha(data: bytes) -> str:
@@ -89,11 +89,11 @@ def witness_sign(ctx: AppContext, transcript: Path, witness: str,
                           f"({other.name}); each witness signs with their own.")
     out = witness_signature_path(transcript.parent, name)
     sig = sign_as_officer(ctx, data, identity)
-    write_atomic(out, sig)
-    ctx.audit.record("ceremony.witness_sign", {"ceremony_id": plan["ceremony_id"],
-                                               "witness": name, "key_id": identity.key_id,
-                                               "signature": str(out)},
-                     {"transcript": data, "signature": sig})
+    # recorded before the file is put in place (store/atomic.write_recorded)
+    write_recorded(out, sig, lambda p: ctx.audit.record(
+        "ceremony.witness_sign", {"ceremony_id": plan["ceremony_id"], "witness": name,
+                                  "key_id": identity.key_id, "signature": str(p)},
+        {"transcript": data, "signature": sig}))
     return WitnessSigned(name, out, identity.subject)
 
 

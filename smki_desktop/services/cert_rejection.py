@@ -50,9 +50,10 @@ def reject(ctx: AppContext, serial: str, reason: str, issuer: str | None = None)
                       "fails the acceptance check is rejected (rule: an accepted certificate "
                       "is revoked instead, not rejected).")
     notice = notice_text(ctx, rec, reason.strip())
-    cert_repo.set_status(ctx.db, ctx.env.value, rec.cert_id, REJECTED)
-    entry = ctx.audit.record("cert.reject", {"serial": rec.serial, "issuer": rec.issuer,
-                                             "reason": reason.strip(),
-                                             "findings": rec.reasons},
-                             {"certificate": rec.der, "notice": notice})
+    with ctx.audit.change():  # the new status and its record: one transaction
+        cert_repo.set_status(ctx.db, ctx.env.value, rec.cert_id, REJECTED)
+        entry = ctx.audit.record("cert.reject", {"serial": rec.serial, "issuer": rec.issuer,
+                                                 "reason": reason.strip(),
+                                                 "findings": rec.reasons},
+                                 {"certificate": rec.der, "notice": notice})
     return Rejected(rec.serial, notice, entry)

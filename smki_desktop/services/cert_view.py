@@ -19,7 +19,7 @@ from smki_desktop.crypto.lint import extract_fields
 from smki_desktop.services import certificates as cert_service
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.view_rows import Row, Section
-from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.atomic import write_recorded
 from smki_desktop.store.repos import keys as key_repo
 from smki_desktop.store.repos import renewals as renewal_repo
 
@@ -147,8 +147,8 @@ class CertExported:
 def export_certificate(ctx: AppContext, rec: cert_service.CertRecord, out: Path, fmt: str = "pem",
                        *, overwrite: bool = False) -> CertExported:
     data = export_bytes(ctx, rec, fmt)
-    path = write_atomic(Path(out), data, overwrite=overwrite)
-    entry = ctx.audit.record("cert.export", {"serial": rec.serial, "issuer": rec.issuer,
-                                             "path": str(path), "format": fmt},
-                             {"certificate": rec.der})
+    # recorded before the file is put in place (store/atomic.write_recorded)
+    path, entry = write_recorded(Path(out), data, lambda p: ctx.audit.record(
+        "cert.export", {"serial": rec.serial, "issuer": rec.issuer, "path": str(p),
+                        "format": fmt}, {"certificate": rec.der}), overwrite=overwrite)
     return CertExported(path, fmt, entry)

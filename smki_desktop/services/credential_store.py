@@ -102,13 +102,14 @@ def apply_credential_crl(ctx: AppContext, der: bytes) -> list[str]:
         raise Refusal(f"The credential CRL from {crl.issuer.rfc4514_string()} does not verify "
                       f"against a {ctx.env.label} trust anchor; nothing was recorded.")
     entries = [(f"{r.serial_number:X}", r.revocation_date_utc.isoformat()) for r in crl]
-    new = RevokedCredentialsRepo(ctx.db, ctx.env.value).add(
-        _issuer_key(crl.issuer), entries, hashlib.sha256(der).hexdigest())
-    if new:
-        ctx.audit.record("credential.crl", {"issuer": crl.issuer.rfc4514_string(),
-                                            "revoked": [s for s, _ in entries]}, {"crl": der})
-        return [s for s, _ in entries]
-    return []
+    with ctx.audit.change():  # the revocations and their record: one transaction
+        new = RevokedCredentialsRepo(ctx.db, ctx.env.value).add(
+            _issuer_key(crl.issuer), entries, hashlib.sha256(der).hexdigest())
+        if new:
+            ctx.audit.record("credential.crl", {"issuer": crl.issuer.rfc4514_string(),
+                                                "revoked": [s for s, _ in entries]},
+                             {"crl": der})
+    return [s for s, _ in entries] if new else []
 
 
 def check_not_revoked(ctx: AppContext, cert: x509.Certificate) -> None:
@@ -181,18 +182,20 @@ def record_credential(ctx: AppContext, cert: x509.Certificate, purpose: str, key
     issuer = _name(cert.issuer)
     der = cert.public_bytes(serialization.Encoding.DER)
     now = ctx.clock.now().astimezone(UTC)
-    existing = repo.add(ctx.db, repo.CredentialRow(
-        ctx.env.value, purpose, key_id, der, issuer, serial, _name(cert.subject),
-        cert.not_valid_before_utc.isoformat(), cert.not_valid_after_utc.isoformat()),
-        now.isoformat())
+    with ctx.audit.change():  # the credential's row and its record: one transaction
+        existing = repo.add(ctx.db, repo.CredentialRow(
+            ctx.env.value, purpose, key_id, der, issuer, serial, _name(cert.subject),
+            cert.not_valid_before_utc.isoformat(), cert.not_valid_after_utc.isoformat()),
+            now.isoformat())
+        if existing is None:
+            ctx.audit.record("credential.import", {"purpose": purpose, "key_id": key_id,
+                                                   "serial": serial, "issuer": issuer,
+                                                   "source": source}, {"certificate": der})
     if existing is not None:
         if existing.key_id != key_id or existing.purpose != purpose:
             raise Refusal(f"Certificate {issuer} serial {serial} is already recorded as the "
                           f"{existing.purpose} credential of key {existing.key_id[:16]}.")
         return _row_to_credential(existing)
-    ctx.audit.record("credential.import", {"purpose": purpose, "key_id": key_id,
-                                           "serial": serial, "issuer": issuer, "source": source},
-                     {"certificate": der})
     cred = find_credential(ctx, purpose, key_id)
     if cred is not None and cred.serial == serial:
         return cred

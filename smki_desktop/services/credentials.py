@@ -45,10 +45,10 @@ from smki_desktop.services.credential_store import (
     require_credential,
     verify_credential_signature,
 )
-from smki_desktop.services.keys import get_key
+from smki_desktop.services.keys import KeyRecord, get_key
 from smki_desktop.services.officers import feed_simulator, get_officer
 from smki_desktop.services.token import signer_for
-from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.atomic import write_atomic, write_recorded
 
 __all__ = [
     "PURPOSES", "Credential", "CredentialRequestResult", "apply_credential_crl", "ca_pool",
@@ -129,8 +129,10 @@ def _credential_key(ctx: AppContext, key_ref: str | None, purpose: str, subject:
                     ) -> KeyInfo:
     """The given key (of the usage the purpose needs), or a new one."""
     if not key_ref:
+        # the key's row and its key.generate record: one transaction
         return ctx.keystore.generate(subject.key_type, subject.usage,
-                                     f"{purpose} credential {subject.cn}")
+                                     f"{purpose} credential {subject.cn}",
+                                     recorded=KeyRecord(ctx, {"credential": purpose}))
     info = get_key(ctx, key_ref)
     if info.usage is not subject.usage:
         raise InputError(f"Key: key {info.short_id} has usage {info.usage.value}; a "
@@ -199,7 +201,8 @@ def _issue_by_simulator(ctx: AppContext, purpose: str, info: KeyInfo, csr: bytes
                           f"({exc.dcc_code}).") from None
         raise
     cert = x509.load_der_x509_certificate(issued.certificate_der)
-    cred = record_credential(ctx, cert, purpose, info.key_id, source="simulator")
+    # the API key and the simulator's chain first (a kill after them leaves only what the
+    # next request replaces), then the credential's row and both its records in one change
     if issued.api_key:
         ctx.keystore.secrets.set(portal_endpoint.API_KEY_SECRET, issued.api_key)
     if issued.ca_certificates_der:
@@ -207,10 +210,12 @@ def _issue_by_simulator(ctx: AppContext, purpose: str, info: KeyInfo, csr: bytes
             serialization.Encoding.PEM) for d in issued.ca_certificates_der)
         write_atomic(ctx.paths.feature_dir("portal") / "simulator-ca-chain.pem", chain,
                      overwrite=True)
-    entry = ctx.audit.record("credential.request", {"purpose": purpose,
-                                                    "key_id": info.key_id,
-                                                    "issued_by": "simulator",
-                                                    "serial": cred.serial}, {"csr": csr})
+    with ctx.audit.change():
+        cred = record_credential(ctx, cert, purpose, info.key_id, source="simulator")
+        entry = ctx.audit.record("credential.request", {"purpose": purpose,
+                                                        "key_id": info.key_id,
+                                                        "issued_by": "simulator",
+                                                        "serial": cred.serial}, {"csr": csr})
     return CredentialRequestResult(purpose, info.key_id, csr, cred, None, entry)
 
 
@@ -220,9 +225,10 @@ def _write_csr(ctx: AppContext, purpose: str, info: KeyInfo, csr: bytes, folder:
     path = folder / f"credential-{purpose}-{info.key_id[:16]}.csr.pem"
     pem = b"-----BEGIN CERTIFICATE REQUEST-----\n" + b"\n".join(
         _b64lines(csr)) + b"\n-----END CERTIFICATE REQUEST-----\n"
-    write_atomic(path, pem)
-    entry = ctx.audit.record("credential.request", {"purpose": purpose, "key_id": info.key_id,
-                                                    "csr_path": str(path)}, {"csr": csr})
+    # recorded before the file is put in place (store/atomic.write_recorded)
+    _p, entry = write_recorded(path, pem, lambda p: ctx.audit.record(
+        "credential.request", {"purpose": purpose, "key_id": info.key_id,
+                               "csr_path": str(p)}, {"csr": csr}))
     return CredentialRequestResult(purpose, info.key_id, csr, None, path, entry)
 
 

@@ -22,9 +22,9 @@ from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.services import crossing
 from smki_desktop.services import token as token_service
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.keys import generate_key
+from smki_desktop.services.keys import KeyRecord, generate_key
 from smki_desktop.services.token import signer_for
-from smki_desktop.store.atomic import check_output, write_atomic
+from smki_desktop.store.atomic import check_output, write_recorded
 from smki_desktop.store.repos import csrs as csrs_repo
 from smki_desktop.store.repos import keys as keys_repo
 
@@ -113,11 +113,12 @@ def write_csr(ctx: AppContext, der: bytes, path: Path, fmt: str = "pem", *, crlf
               overwrite: bool = False, csr_id: int | None = None) -> AuditEntry:
     """Write a CSR atomically in a portal form; never replaces a file unless told to."""
     data = encode(der, fmt, crlf=crlf)
-    write_atomic(path, data, overwrite=overwrite)
     details: dict[str, Any] = {"path": str(path), "format": fmt, "crlf": crlf}
     if csr_id is not None:
         details["csr_id"] = csr_id
-    return ctx.audit.record("csr.org.export", details, {"csr": der})
+    # recorded before the file is put in place (store/atomic.write_recorded)
+    return write_recorded(path, data, lambda p: ctx.audit.record(
+        "csr.org.export", details, {"csr": der}), overwrite=overwrite)[1]
 
 
 def export_csr(ctx: AppContext, csr_id: int, path: Path, fmt: str = "pem", *,
@@ -163,12 +164,7 @@ def new_key_and_org_csr(ctx: AppContext, usage: KeyUsage, role: RemotePartyRole,
     if location is KeyLocation.PKCS11:
         store = pkcs11_store(ctx)
         with store.logged_in():  # one PIN for the key and its CSR
-            info = store.generate(KeyType.EC_P256, usage, label)
-            ctx.audit.record("key.generate", {"key_id": info.key_id, "label": info.label,
-                                              "type": info.key_type.value,
-                                              "usage": usage.value,
-                                              "location": info.location.value},
-                             {"public_key": info.public_key_der})
+            info = store.generate(KeyType.EC_P256, usage, label, recorded=KeyRecord(ctx))
             return create_org_csr(ctx, info.key_id, role, eui, cn, token_store=store)
     info = generate_key(ctx, usage, label, KeyType.EC_P256).key
     return create_org_csr(ctx, info.key_id, role, eui, cn)

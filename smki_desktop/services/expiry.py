@@ -76,8 +76,9 @@ def set_window_days(ctx: AppContext, days: int) -> AuditEntry:
     if not 1 <= days <= 3650:
         raise InputError(f"Expiry window: {days} days; give 1 to 3650 days.",
                          hint="field.expiry-days")
-    ctx.set_setting(SETTING, str(days))
-    return ctx.audit.record("settings.expiry-window", {"days": days})
+    with ctx.audit.change():  # the setting and its record: one transaction
+        ctx.set_setting(SETTING, str(days))
+        return ctx.audit.record("settings.expiry-window", {"days": days})
 
 
 def expiry_report(ctx: AppContext, days: int | None = None) -> ExpiryReport:

@@ -19,7 +19,7 @@ from smki_desktop.core.errors import InputError
 from smki_desktop.core.forecast import Category, Forecast, Month, build, month_key, parse_month
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.officers import load_policy
-from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.atomic import write_recorded
 from smki_desktop.store.repos import forecasts as forecasts_repo
 
 DEVICE_HISTORY = "Device CSRs sent or packaged"
@@ -130,8 +130,8 @@ def export(ctx: AppContext, path: Path, *, overwrite: bool = False) -> Exported:
         data = render_forecast(f, env=ctx.env, organisation=party.name if party else "")
     else:
         raise InputError(f"Output file: {path} must end in .csv or .pdf.", hint="field.out")
-    out = write_atomic(Path(path), data, overwrite=overwrite)
-    entry = ctx.audit.record("forecast.export", {"path": str(out), "format": suffix[1:],
-                                                 "warnings": len(f.warnings)},
-                             {"forecast": data})
+    # recorded before the file is put in place (store/atomic.write_recorded)
+    out, entry = write_recorded(Path(path), data, lambda p: ctx.audit.record(
+        "forecast.export", {"path": str(p), "format": suffix[1:], "warnings": len(f.warnings)},
+        {"forecast": data}), overwrite=overwrite)
     return Exported(out, entry)

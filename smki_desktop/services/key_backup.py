@@ -13,6 +13,7 @@ import html
 import json
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,11 +154,20 @@ def backup_with_passphrase(ctx: AppContext, key_ref: str, out: Path,
     header = _header(ctx, info, {"kind": "passphrase", "kdf": "scrypt", "n": SCRYPT_N,
                                  "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)})
     data = _seal(header, _scrypt(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P), der)
-    atomic.write_atomic(out, data, mode=0o600)
     sha = hashlib.sha256(data).hexdigest()
-    _record(ctx, info, "passphrase", 0, 0, out, sha)
-    entry = ctx.audit.record("key.backup", {"key_id": info.key_id, "kind": "passphrase",
-                                            "file": str(out)}, {"backup": sha})
+    # As team export does: staged, recorded (row and record in one transaction), then put in
+    # place. A kill before the commit leaves only a hidden .part file; after it, a record of
+    # a backup whose file is missing (made again), never a copy of the key unrecorded.
+    staged = atomic.stage(out, data, mode=0o600)
+    try:
+        with ctx.audit.change():
+            _record(ctx, info, "passphrase", 0, 0, out, sha)
+            entry = ctx.audit.record("key.backup", {"key_id": info.key_id,
+                                                    "kind": "passphrase", "file": str(out)},
+                                     {"backup": sha})
+        atomic.publish(staged, out)
+    finally:
+        staged.unlink(missing_ok=True)
     return BackupResult(info, "passphrase", (out,), entry)
 
 
@@ -185,10 +195,19 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
     names = list(custodians or [f"custodian {i}" for i in range(1, count + 1)])
     if len(names) != count:
         raise InputError(f"Custodians: {count} shares need {count} names; {len(names)} given.")
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+    info, der = _exportable(ctx, key_ref)
+    key_file = out_dir / f"key-{info.key_id[:16]}.smkikey"
+    # the hidden temporary files of this same backup killed before it was recorded do not
+    # make the folder "not empty"; they are removed (they hold the key and share words)
+    left = {p for t in [key_file, *(out_dir / f"share-{i}-of-{count}.txt"
+                                    for i in range(1, count + 1))]
+            for p in atomic.part_files(t)}
+    if out_dir.exists() and (not out_dir.is_dir()
+                             or any(p not in left for p in out_dir.iterdir())):
         raise Refusal(f"{out_dir} already exists and is not an empty folder; a backup never "
                       "overwrites files. Choose a new folder.")
-    info, der = _exportable(ctx, key_ref)
+    for p in left:
+        p.unlink(missing_ok=True)
     secret = secrets.token_bytes(32)
     groups = shamir_mnemonic.generate_mnemonics(1, [(threshold, count)], secret)
     mnemonics = groups[0]
@@ -197,30 +216,34 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
                                  "shares": count, "share_set": int(ident)})
     data = _seal(header, secret, der)
     made_dir = not out_dir.exists()
-    key_file = out_dir / f"key-{info.key_id[:16]}.smkikey"
     share_files: list[Path] = []
+    staged: list[Path] = []
+    sha = hashlib.sha256(data).hexdigest()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        atomic.write_atomic(key_file, data, mode=0o600)
+        # every file staged, the row and record committed together, then the set put in
+        # place (as team export does): a kill before the commit hands out no share
+        staged.append(atomic.stage(key_file, data, mode=0o600))
         for i, (name, words) in enumerate(zip(names, mnemonics, strict=True), 1):
             p = out_dir / f"share-{i}-of-{count}.txt"
-            atomic.write_atomic(p, share_text(ctx.env, info, name, i, threshold, count,
-                                              words).encode(), mode=0o600)
+            staged.append(atomic.stage(p, share_text(ctx.env, info, name, i, threshold, count,
+                                                     words).encode(), mode=0o600))
             share_files.append(p)
+        with ctx.audit.change():
+            _record(ctx, info, "shares", threshold, count, out_dir, sha)
+            entry = ctx.audit.record("key.backup", {
+                "key_id": info.key_id, "kind": "shares", "threshold": threshold,
+                "shares": count, "custodians": names, "folder": str(out_dir)}, {"backup": sha})
+        for final, tmp in zip((key_file, *share_files), staged, strict=True):
+            atomic.publish(tmp, final)
     except BaseException:
         # an incomplete set is never handed out: take back every share already written
-        for f in (key_file, *share_files):
+        for f in (key_file, *share_files, *staged):
             f.unlink(missing_ok=True)
         if made_dir:
             with contextlib.suppress(OSError):
                 out_dir.rmdir()
         raise
-    sha = hashlib.sha256(data).hexdigest()
-    _record(ctx, info, "shares", threshold, count, out_dir, sha)
-    entry = ctx.audit.record("key.backup", {"key_id": info.key_id, "kind": "shares",
-                                            "threshold": threshold, "shares": count,
-                                            "custodians": names, "folder": str(out_dir)},
-                             {"backup": sha})
     return BackupResult(info, "shares", (key_file,), entry,
                         SEPARATE_WARNING.format(t=threshold), tuple(share_files))
 
@@ -251,11 +274,10 @@ def write_share_sheet(ctx: AppContext, share_file: Path, out: Path) -> Path:
             "files).</p>")
     pdf = render_pages(body, env=ctx.env, title=f"Key backup share {fields.get('share', '')}",
                        reference=fields["key_id"][:16])
-    atomic.write_atomic(out, pdf, mode=0o600)
-    ctx.audit.record("key.share_sheet", {"key_id": fields["key_id"],
-                                         "share": fields.get("share", ""),
-                                         "custodian": fields.get("custodian", ""),
-                                         "file": str(out)})
+    # recorded before the file is put in place (store/atomic.write_recorded)
+    atomic.write_recorded(out, pdf, lambda p: ctx.audit.record("key.share_sheet", {
+        "key_id": fields["key_id"], "share": fields.get("share", ""),
+        "custodian": fields.get("custodian", ""), "file": str(p)}), mode=0o600)
     return out
 
 
@@ -370,15 +392,24 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
                       f"for the {ctx.env.label} environment: another data folder of this user "
                       "still has this key. Use that folder; restoring here would replace its "
                       "keyring entry.")
-    info = ctx.keystore.import_private_key(der, KeyUsage(doc["usage"]), str(doc["label"]))
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     prot = doc["protection"]
-    _record(ctx, info, str(prot.get("kind")), int(prot.get("threshold", 0)),
-            int(prot.get("shares", 0)), path, sha)
-    entry = ctx.audit.record("key.restore", {"key_id": key_id, "from": how, "file": str(path),
-                                             "certificates_checked": len(certs)},
-                             {"backup": sha, "public_key": spki})
-    return RestoreResult(info, len(certs), entry)
+    entries: list[AuditEntry] = []
+
+    @contextlib.contextmanager
+    def recorded(restored: KeyInfo) -> Iterator[None]:
+        # the key's row, its backup row and the key.restore record: one transaction
+        with ctx.audit.change():
+            yield
+            _record(ctx, restored, str(prot.get("kind")), int(prot.get("threshold", 0)),
+                    int(prot.get("shares", 0)), path, sha)
+            entries.append(ctx.audit.record("key.restore", {
+                "key_id": key_id, "from": how, "file": str(path),
+                "certificates_checked": len(certs)}, {"backup": sha, "public_key": spki}))
+
+    info = ctx.keystore.import_private_key(der, KeyUsage(doc["usage"]), str(doc["label"]),
+                                           recorded=recorded)
+    return RestoreResult(info, len(certs), entries[0])
 
 
 def _require_env(ctx: AppContext, env_text: str, what: str) -> None:

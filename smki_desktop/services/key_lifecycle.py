@@ -137,9 +137,13 @@ def delete_key(ctx: AppContext, ref: str, reason: str) -> KeyRetired:
     if info.location is not KeyLocation.OS_KEYRING:
         raise Refusal(f"Key {info.short_id} is on a token: delete it with the token's own "
                       "tools (the token owns its keys).")
-    ctx.keystore.delete(info.key_id)
-    entry = ctx.audit.record("key.delete", {"key_id": info.key_id, "label": info.label,
-                                            "usage": info.usage.value,
-                                            "reason": reason.strip()},
-                             {"public_key": info.public_key_der})
+    # the row's removal and its record: one transaction (the keyring entry and the file go
+    # first, inside it: a kill before the commit leaves the row of a key that no longer
+    # opens, never a recorded deletion of a key still there)
+    with ctx.audit.change():
+        ctx.keystore.delete(info.key_id)
+        entry = ctx.audit.record("key.delete", {"key_id": info.key_id, "label": info.label,
+                                                "usage": info.usage.value,
+                                                "reason": reason.strip()},
+                                 {"public_key": info.public_key_der})
     return KeyRetired(info.key_id, "delete", reason.strip(), entry)

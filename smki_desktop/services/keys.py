@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
 from smki_desktop.keystores.os_keyring import resolve_key_ref
@@ -27,19 +29,41 @@ def default_key_type(usage: KeyUsage) -> KeyType:
     return KeyType.RSA_2048 if usage is KeyUsage.CLIENT_AUTH else KeyType.EC_P256
 
 
+class KeyRecord:
+    """The `recorded` hook of `KeyStore.generate`: the new key's row and its `key.generate`
+    record in one transaction (issue 16). The key material (keyring entry, key file, token
+    object) is made outside it; a kill before the commit leaves a pending key file that
+    `sweep_pending` removes on the next open, or a token key that a ceremony adopts."""
+
+    def __init__(self, ctx: AppContext, extra: dict[str, Any] | None = None) -> None:
+        self.ctx, self.extra = ctx, extra or {}
+        self.entry: AuditEntry | None = None
+
+    @contextmanager
+    def __call__(self, info: KeyInfo) -> Iterator[None]:
+        with self.ctx.audit.change():
+            yield  # the row goes in here
+            self.entry = self.ctx.audit.record(
+                "key.generate",
+                {"key_id": info.key_id, "label": info.label, "type": info.key_type.value,
+                 "usage": info.usage.value, "location": info.location.value, **self.extra},
+                {"public_key": info.public_key_der},
+            )
+
+    def written(self) -> AuditEntry:
+        assert self.entry is not None, "the key store never entered its row hook"
+        return self.entry
+
+
 def generate_key(ctx: AppContext, usage: KeyUsage, label: str,
                  key_type: KeyType | None = None) -> KeyGenerated:
     from smki_desktop.services import crossing
 
     crossing.require_party(ctx, "New key")  # Live makes nothing without a Party profile
-    info = ctx.keystore.generate(key_type or default_key_type(usage), usage, label)
-    entry = ctx.audit.record(
-        "key.generate",
-        {"key_id": info.key_id, "label": info.label, "type": info.key_type.value,
-         "usage": info.usage.value, "location": info.location.value},
-        {"public_key": info.public_key_der},
-    )
-    return KeyGenerated(info, entry)
+    rec = KeyRecord(ctx)
+    info = ctx.keystore.generate(key_type or default_key_type(usage), usage, label,
+                                 recorded=rec)
+    return KeyGenerated(info, rec.written())
 
 
 def list_keys(ctx: AppContext) -> list[KeyInfo]:

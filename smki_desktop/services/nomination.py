@@ -312,38 +312,41 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
     now = ctx.clock.now().isoformat()
     out_dir = ctx.paths.feature_dir("officers")
     filler = ctx.officer()
-    with officers_repo.writing(ctx.db) as w:
-        oid = next_officer_id(w, officer.role)
-        officer = _with_id(officer, oid)
-        record = {
-            "type": "smki-officer-nomination", "form": schema.form_id,
-            "environment": ctx.env.value, "officer_id": oid, "role": officer.role.value,
-            "self_nomination": self_nom, "values": values, "values_sha256": digest,
-            "nominated_by": officer.nominated_by, "recorded_at": now,
-            "filled_by": filler.to_dict() if filler else None,
-        }
-        record_bytes = json.dumps(record, sort_keys=True, indent=2,
-                                  ensure_ascii=False).encode("utf-8") + b"\n"
-        insert_officer(w, officer, values, hashlib.sha256(record_bytes).hexdigest(), now)
-        if draft_id:
-            w.delete_draft(draft_id)
-        # render and write inside the transaction: a failure leaves no register entry
-        pdf = render_nomination(schema, values, env=ctx.env, officer_id=oid,
-                                values_sha256=digest, self_nominated=self_nom)
-        base = f"{oid}-{schema.form_id}"
-        pdf_path = write_atomic(out_dir / f"{base}.pdf", pdf, overwrite=True)
-        record_path = write_atomic(out_dir / f"{base}.json", record_bytes, overwrite=True)
-        extra = write_atomic(Path(pdf_out), pdf, overwrite=overwrite) if pdf_out else None
-    sig, key_id, unsigned = _sign_record(ctx, record_bytes)
-    sig_path = write_atomic(out_dir / f"{base}.json.p7s", sig, overwrite=True) if sig else None
-    artifacts: dict[str, bytes | str] = {"pdf": pdf, "record": record_bytes}
-    if sig:
-        artifacts["signature"] = sig
-    entry = ctx.audit.record("officer.nominate", {
-        "officer_id": oid, "role": officer.role.value, "form": schema.form_id,
-        "name": officer.name, "email": officer.email, "nominated_by": officer.nominated_by,
-        "self_nomination": self_nom, "signed_by": key_id, "unsigned_reason": unsigned,
-        "pdf": str(extra or pdf_path)}, artifacts)
+    # the register entry, its record's signature and the officer.nominate record: one
+    # transaction (the signing key is this workstation's, no network or prompt)
+    with ctx.audit.change():
+        with officers_repo.writing(ctx.db) as w:
+            oid = next_officer_id(w, officer.role)
+            officer = _with_id(officer, oid)
+            record = {
+                "type": "smki-officer-nomination", "form": schema.form_id,
+                "environment": ctx.env.value, "officer_id": oid, "role": officer.role.value,
+                "self_nomination": self_nom, "values": values, "values_sha256": digest,
+                "nominated_by": officer.nominated_by, "recorded_at": now,
+                "filled_by": filler.to_dict() if filler else None,
+            }
+            record_bytes = json.dumps(record, sort_keys=True, indent=2,
+                                      ensure_ascii=False).encode("utf-8") + b"\n"
+            insert_officer(w, officer, values, hashlib.sha256(record_bytes).hexdigest(), now)
+            if draft_id:
+                w.delete_draft(draft_id)
+            # render and write inside the transaction: a failure leaves no register entry
+            pdf = render_nomination(schema, values, env=ctx.env, officer_id=oid,
+                                    values_sha256=digest, self_nominated=self_nom)
+            base = f"{oid}-{schema.form_id}"
+            pdf_path = write_atomic(out_dir / f"{base}.pdf", pdf, overwrite=True)
+            record_path = write_atomic(out_dir / f"{base}.json", record_bytes, overwrite=True)
+            extra = write_atomic(Path(pdf_out), pdf, overwrite=overwrite) if pdf_out else None
+        sig, key_id, unsigned = _sign_record(ctx, record_bytes)
+        sig_path = write_atomic(out_dir / f"{base}.json.p7s", sig, overwrite=True) if sig else None
+        artifacts: dict[str, bytes | str] = {"pdf": pdf, "record": record_bytes}
+        if sig:
+            artifacts["signature"] = sig
+        entry = ctx.audit.record("officer.nominate", {
+            "officer_id": oid, "role": officer.role.value, "form": schema.form_id,
+            "name": officer.name, "email": officer.email, "nominated_by": officer.nominated_by,
+            "self_nomination": self_nom, "signed_by": key_id, "unsigned_reason": unsigned,
+            "pdf": str(extra or pdf_path)}, artifacts)
     return Nominated(officer, pdf_path, extra, record_path, sig_path, key_id, entry,
                      (unsigned,) if unsigned else ())
 

@@ -13,7 +13,7 @@ from smki_desktop.core.audit import AuditEntry
 from smki_desktop.services import nomination
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.officers import get_officer
-from smki_desktop.store.atomic import check_output, write_atomic
+from smki_desktop.store.atomic import check_output, write_recorded
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ def write_officer_form(ctx: AppContext, officer_ref: str, path: Path, *,
     officer = get_officer(ctx, officer_ref)
     check_output(Path(path), overwrite=overwrite)
     data = nomination.render_existing(ctx, officer.officer_id)
-    out = write_atomic(Path(path), data, overwrite=overwrite)
-    entry = ctx.audit.record("officer.pdf", {"officer": officer.officer_id, "path": str(out)},
-                             {"pdf": data})
+    # recorded before the file is put in place (store/atomic.write_recorded)
+    out, entry = write_recorded(Path(path), data, lambda p: ctx.audit.record(
+        "officer.pdf", {"officer": officer.officer_id, "path": str(p)}, {"pdf": data}),
+        overwrite=overwrite)
     return FormWritten(officer.officer_id, out, entry)

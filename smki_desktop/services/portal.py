@@ -9,7 +9,9 @@ trusts a simulator's hierarchy.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -185,7 +187,8 @@ def _browser_portal_check(ctx: AppContext, ob: Outbox, item: OutboxItem) -> bool
         ob.mark_polled(item.ref, "PASTE_IN_PORTAL", ctx.clock.now() + timedelta(hours=1))
         return False
     meta = dict(item.meta, certificate={"imported": True, "status": row.status})
-    ob.mark_done(item.ref, "COMPLETED", row.der, meta)
+    _answered(ctx, ob, item.ref,
+              functools.partial(ob.mark_done, item.ref, "COMPLETED", row.der, meta))
     return True
 
 
@@ -306,53 +309,60 @@ def _send_pending(ctx: AppContext, portal: WsPortal | None, refs: list[str] | No
             with ob.sending(item.ref) as mine:
                 if not mine or not ob.claim(item, None):
                     continue  # another sender (process or workstation) has it or had it
+                failure: PortalError | None = None
                 try:
-                    _send_one(ctx, ob, p, item, rec.source)
+                    answered = _send_one(ctx, ob, p, item, rec.source)  # the network call
                 except Rejected as exc:
-                    ob.mark_failed(item.ref, exc.message, None)
+                    answered = functools.partial(ob.mark_failed, item.ref, exc.message, None)
                 except PortalError as exc:
-                    _transient(ctx, ob, ob.get(item.ref), exc)
-                    if not exc.retryable:
-                        out.append(ob.get(item.ref))
-                        raise
-                out.append(ob.get(item.ref))
+                    failure = exc
+                    answered = functools.partial(_transient, ctx, ob, ob.get(item.ref), exc)
+                # what the answer says about the request and its record: one transaction (a
+                # kill before it leaves the request to be sent again under the same reference)
+                with ctx.audit.change():
+                    answered()
+                    after = ob.get(item.ref)
+                    ctx.audit.record("portal.send", {
+                        "results": {after.ref: after.state},
+                        "errors": {after.ref: after.last_error} if after.last_error else {}},
+                        {})
+                out.append(after)
+                if failure is not None and not failure.retryable:
+                    raise failure
     finally:
         if own:
             p.close()
-        if out:
-            ctx.audit.record("portal.send", {"results": {i.ref: i.state for i in out},
-                                             "errors": {i.ref: i.last_error for i in out
-                                                        if i.last_error}}, {})
     return out
 
 
-def _send_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem, source: str) -> None:
+def _send_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
+              source: str) -> Callable[[], None]:
+    """Send `item` (no transaction is open: a network call); returns what writes its answer."""
+    ref = item.ref
     if item.kind == "org-csr":
-        st = p.submit_org_csr(item.ref, item.payload)
+        st = p.submit_org_csr(ref, item.payload)
         if st.status == "REJECTED":
-            ob.mark_failed(item.ref, f"The DCC rejected the CSR ({st.error_code}).", "REJECTED")
-        else:
-            ob.mark_submitted(item.ref, st.request_id, st.status,
-                              _first_poll_at(ctx, source, item.kind))
-    elif item.kind == "device-batch":
+            return functools.partial(ob.mark_failed, ref,
+                                     f"The DCC rejected the CSR ({st.error_code}).", "REJECTED")
+        return functools.partial(ob.mark_submitted, ref, st.request_id, st.status,
+                                 _first_poll_at(ctx, source, item.kind))
+    if item.kind == "device-batch":
         csrs = batch_csrs(item.payload)
-        sub = p.submit_device_batch(item.ref, csrs)
-        ob.mark_submitted(item.ref, sub.server_id, sub.status,
-                          _first_poll_at(ctx, source, item.kind, len(csrs)))
-    elif item.kind == "device-adhoc":
-        issued = p.submit_device_csr(item.ref, item.payload)
-        res = _items_xml(item.ref, "COMPLETED", [issued])
+        sub = p.submit_device_batch(ref, csrs)
+        return functools.partial(ob.mark_submitted, ref, sub.server_id, sub.status,
+                                 _first_poll_at(ctx, source, item.kind, len(csrs)))
+    if item.kind == "device-adhoc":
+        issued = p.submit_device_csr(ref, item.payload)
         if issued.status == "SUCCESS":
-            ob.mark_done(item.ref, issued.status, res)
-        else:
-            ob.mark_failed(item.ref, " ".join(x for x in (issued.status, issued.error_code,
-                                                          issued.error_text) if x),
-                           issued.status)
-    elif item.kind == "revocation":
-        p.request_revocation(item.ref, item.payload.decode(), item.meta.get("reason", ""))
-        ob.mark_done(item.ref, "COMPLETED", None)
-    else:  # pragma: no cover - guarded by Outbox.add
-        raise InputError(f"Unknown outbox kind {item.kind}.")
+            return functools.partial(ob.mark_done, ref, issued.status,
+                                     _items_xml(ref, "COMPLETED", [issued]))
+        return functools.partial(ob.mark_failed, ref, " ".join(
+            x for x in (issued.status, issued.error_code, issued.error_text) if x),
+            issued.status)
+    if item.kind == "revocation":
+        p.request_revocation(ref, item.payload.decode(), item.meta.get("reason", ""))
+        return functools.partial(ob.mark_done, ref, "COMPLETED", None)
+    raise InputError(f"Unknown outbox kind {item.kind}.")  # pragma: no cover - Outbox.add
 
 
 RESULTS_FORMAT = "smki-desktop/issued-items/1"
@@ -497,13 +507,19 @@ def _poll_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
     if item.kind == "org-csr":
         st = p.fetch_org_result(item.ref, item.server_id or "")
         if st.status == "COMPLETED" and st.certificate_der:
-            imported = import_issued(ctx, st.certificate_der, item)
-            report.imported.append(imported)
-            meta = dict(item.meta, certificate=imported)
-            ob.mark_done(item.ref, "COMPLETED", st.certificate_der, meta)
+            der = st.certificate_der
+
+            def issued() -> None:  # the certificate's import and the request's end together
+                imported = import_issued(ctx, der, item)
+                report.imported.append(imported)
+                ob.mark_done(item.ref, "COMPLETED", der, dict(item.meta, certificate=imported))
+
+            _answered(ctx, ob, item.ref, issued)
             return True
         if st.status == "REJECTED":
-            ob.mark_failed(item.ref, f"The DCC rejected the CSR ({st.error_code}).", "REJECTED")
+            _answered(ctx, ob, item.ref, functools.partial(
+                ob.mark_failed, item.ref, f"The DCC rejected the CSR ({st.error_code}).",
+                "REJECTED"))
             return True
         ob.mark_polled(item.ref, st.status, ctx.clock.now() + timedelta(minutes=1))
         return False
@@ -514,10 +530,12 @@ def _poll_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
         if state.final:
             xml = _items_xml(item.ref, state.status, list(state.items))
             if state.status == "COMPLETED":
-                ob.mark_done(item.ref, state.status, xml)
+                _answered(ctx, ob, item.ref,
+                          functools.partial(ob.mark_done, item.ref, state.status, xml))
             else:
                 why = " ".join(x for x in (state.error_code, state.error_text) if x) or "-"
-                ob.mark_failed(item.ref, f"Batch {state.status} ({why})", state.status)
+                _answered(ctx, ob, item.ref, functools.partial(
+                    ob.mark_failed, item.ref, f"Batch {state.status} ({why})", state.status))
             return True
         if source == "simulator":  # still running: ask again when it should be done
             wait = simulator_batch_eta(simulator_step(ctx), state.status,
@@ -527,6 +545,18 @@ def _poll_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
         ob.mark_polled(item.ref, state.status, ctx.clock.now() + wait)
         return False
     return False
+
+
+def _answered(ctx: AppContext, ob: Outbox, ref: str, write: Callable[[], None]) -> None:
+    """A request's final answer and its record: one transaction (issue 16). The poll that
+    fetched it (a network call) came before; a kill before the commit leaves the request
+    submitted, to be asked again (the DCC answers the same reference the same way)."""
+    with ctx.audit.change():
+        write()
+        after = ob.get(ref)
+        ctx.audit.record("portal.answer", {"ref": ref, "kind": after.kind, "state": after.state,
+                                           "server_status": after.server_status,
+                                           "error": after.last_error}, {})
 
 
 def batch_results(ctx: AppContext, ref: str) -> list[IssuedItem]:
@@ -649,29 +679,33 @@ def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
             "was changed.")
     for a in answers:  # every answer checked against what we sent before any is applied
         _check_relayed(ob, a)
-    for a in answers:
-        if a.ref in unknown:
-            continue
-        item = ob.get(a.ref)
-        if item.state in ("done", "failed"):
-            continue
-        if a.state == "submitted":
-            ob.mark_submitted(a.ref, a.server_id or item.server_id or "", a.server_status or "",
-                              ctx.clock.now())
-        elif a.state == "done":
-            meta = dict(item.meta)
-            if item.kind == "org-csr" and a.result:
-                meta["certificate"] = import_issued(ctx, a.result, item)
-            ob.mark_done(a.ref, a.server_status or "COMPLETED", a.result, meta)
-        elif a.state == "failed":
-            ob.mark_failed(a.ref, a.error or "refused", a.server_status)
-        else:
-            ob.defer(a.ref, a.error, ctx.clock.now())
-        changed.append(ob.get(a.ref))
-    ctx.audit.record("portal.offline.import", {"path": str(folder),
-                                               "changed": [i.ref for i in changed],
-                                               "unknown": unknown}, {})
+    with ctx.audit.change():  # every answer of the bundle and the record: one transaction
+        for a in answers:
+            if a.ref not in unknown:
+                _apply_answer(ctx, ob, a, changed)
+        ctx.audit.record("portal.offline.import", {"path": str(folder),
+                                                   "changed": [i.ref for i in changed],
+                                                   "unknown": unknown}, {})
     return changed
+
+
+def _apply_answer(ctx: AppContext, ob: Outbox, a: Any, changed: list[OutboxItem]) -> None:
+    item = ob.get(a.ref)
+    if item.state in ("done", "failed"):
+        return
+    if a.state == "submitted":
+        ob.mark_submitted(a.ref, a.server_id or item.server_id or "", a.server_status or "",
+                          ctx.clock.now())
+    elif a.state == "done":
+        meta = dict(item.meta)
+        if item.kind == "org-csr" and a.result:
+            meta["certificate"] = import_issued(ctx, a.result, item)
+        ob.mark_done(a.ref, a.server_status or "COMPLETED", a.result, meta)
+    elif a.state == "failed":
+        ob.mark_failed(a.ref, a.error or "refused", a.server_status)
+    else:
+        ob.defer(a.ref, a.error, ctx.clock.now())
+    changed.append(ob.get(a.ref))
 
 
 def _check_relayed(ob: Outbox, a: Any) -> None:

@@ -104,12 +104,12 @@ def set_endpoint(ctx: AppContext, portal_url: str, repository_url: str,
         raise Refusal("This trust anchor belongs to an SMKI Desktop simulator (a Test "
                       "hierarchy); the Live environment refuses it.")
     pem = cert.public_bytes(serialization.Encoding.PEM)
-    repo.set_configured_endpoint(ctx.db, ctx.env.value, portal_url, repository_url, pem,
-                                 ctx.clock.now().isoformat())
-    return ctx.audit.record("portal.endpoint.set", {"portal_url": portal_url,
-                                                    "repository_url": repository_url,
-                                                    "anchor": cert.subject.rfc4514_string()},
-                            {"trust_anchor": pem})
+    with ctx.audit.change():  # the setting and its record: one transaction
+        repo.set_configured_endpoint(ctx.db, ctx.env.value, portal_url, repository_url, pem,
+                                     ctx.clock.now().isoformat())
+        return ctx.audit.record("portal.endpoint.set", {
+            "portal_url": portal_url, "repository_url": repository_url,
+            "anchor": cert.subject.rfc4514_string()}, {"trust_anchor": pem})
 
 
 def repository_warning(ctx: AppContext, rec: EndpointRecord | None = None) -> str | None:
@@ -230,17 +230,12 @@ def set_portal_setting(ctx: AppContext, name: str, value: str) -> AuditEntry:
     if name not in (DEADLINE_SETTING, ADHOC_PATH_SETTING):
         raise InputError(f"Unknown portal setting {name!r}: use {DEADLINE_SETTING} or "
                          f"{ADHOC_PATH_SETTING}.")
-    old = ctx.setting(name)
-    ctx.set_setting(name, value.strip())
-    try:
+    # the setting and its record: one transaction; a value that does not parse rolls back
+    with ctx.audit.change():
+        ctx.set_setting(name, value.strip())
         deadline(ctx) if name == DEADLINE_SETTING else adhoc_path(ctx)
-    except InputError:
-        if old is None:
-            repo.delete_setting(ctx.db, name)
-        else:
-            ctx.set_setting(name, old)
-        raise
-    return ctx.audit.record("portal.setting.set", {"name": name, "value": value.strip()}, {})
+        return ctx.audit.record("portal.setting.set", {"name": name, "value": value.strip()},
+                                {})
 
 
 def simulator_step(ctx: AppContext) -> float:

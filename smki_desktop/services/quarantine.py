@@ -130,13 +130,14 @@ def build_action_file(ctx: AppContext, report_path: Path, out: Path, *,
     write_atomic(Path(out), data, overwrite=overwrite)
     sha = hashlib.sha256(data).hexdigest()
     processed = sum(1 for r in rows if r[2] == "PROCESS")
-    save_decisions(ctx, imported.report_id, {r[0]: r[2] for r in rows})
-    q_repo.set_action_sha(ctx.db, imported.report_id, sha)
-    entry = ctx.audit.record(
-        "quarantine.action",
-        {"report": imported.name, "action_file": str(out), "rows": len(rows),
-         "process": processed, "delete": len(rows) - processed},
-        {"report": imported.sha256, "action_file": sha})
+    with ctx.audit.change():  # the decisions, the file's hash and the record: one transaction
+        save_decisions(ctx, imported.report_id, {r[0]: r[2] for r in rows})
+        q_repo.set_action_sha(ctx.db, imported.report_id, sha)
+        entry = ctx.audit.record(
+            "quarantine.action",
+            {"report": imported.name, "action_file": str(out), "rows": len(rows),
+             "process": processed, "delete": len(rows) - processed},
+            {"report": imported.sha256, "action_file": sha})
     signed = None
     if key_ref is not None:
         try:

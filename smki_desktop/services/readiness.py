@@ -61,10 +61,10 @@ def set_facts(ctx: AppContext, *, org_verified: str | None = None, org_ref: str 
         d = _date(srept_passed, "SREPT passed", "field.srept-passed")
         for t in cert_types or list(CertType):
             changes[f"srept:{t.value}"] = {"date": d, "reference": srept_ref.strip()}
-    forecasts_repo.set_facts(ctx.db, ctx.env.value,
-                             {name: (v["date"], v["reference"]) for name, v in changes.items()},
-                             now)
-    entry = ctx.audit.record("readiness.set", changes)
+    with ctx.audit.change():  # the facts and their record: one transaction
+        forecasts_repo.set_facts(ctx.db, ctx.env.value, {
+            name: (v["date"], v["reference"]) for name, v in changes.items()}, now)
+        entry = ctx.audit.record("readiness.set", changes)
     return FactsSaved(facts(ctx), entry)
 
 

@@ -49,7 +49,7 @@ from smki_desktop.services.revocation_state import (
     repo,
     view,
 )
-from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.atomic import write_recorded
 from smki_desktop.store.repos.approvals import RequestRow, SignatureRow
 from smki_desktop.store.repos.certificates import CertificateStatusRepo
 
@@ -345,8 +345,10 @@ def submit(ctx: AppContext, ref: str) -> Changed:
 def export(ctx: AppContext, ref: str, out: Path, overwrite: bool = False) -> Path:
     v = get_view(ctx, ref)
     data = json.dumps(bundle(v), indent=2).encode()
-    path = write_atomic(out, data, overwrite=overwrite)
-    ctx.audit.record("revoke.export", {"id": v.request_id, "path": str(path)}, {"bundle": data})
+    # recorded before the file is put in place (store/atomic.write_recorded)
+    path, _e = write_recorded(out, data, lambda p: ctx.audit.record(
+        "revoke.export", {"id": v.request_id, "path": str(p)}, {"bundle": data}),
+        overwrite=overwrite)
     return path
 
 

@@ -165,20 +165,20 @@ def apply_crl(ctx: AppContext, der: bytes) -> CrlApplied:
         if cert.issuer == crl.issuer and cert.serial_number in listed:
             hit.append(row.cert_id)
             serials.append(row.serial)
-    certs.mark_revoked(hit)
     moved: list[str] = []
     now = ctx.clock.now().isoformat()
-    for v in list_views(ctx, "submitted"):
-        wanted = {int(str(c["serial"]), 16) for c in v.body.get("certificates", [])}
-        if wanted and wanted <= listed:
-            repo(ctx).set_state(v.request_id, revoked_at=now)
-            moved.append(v.request_id)
     entry = None
-    if hit or moved:
-        entry = ctx.audit.record("revoke.crl-applied", {"certificates": serials,
-                                                        "requests": moved,
-                                                        "issuer": crl.issuer.rfc4514_string()},
-                                 {"crl": der})
+    with ctx.audit.change():  # the certificates, the requests and the record: one transaction
+        certs.mark_revoked(hit)
+        for v in list_views(ctx, "submitted"):
+            wanted = {int(str(c["serial"]), 16) for c in v.body.get("certificates", [])}
+            if wanted and wanted <= listed:
+                repo(ctx).set_state(v.request_id, revoked_at=now)
+                moved.append(v.request_id)
+        if hit or moved:
+            entry = ctx.audit.record("revoke.crl-applied", {
+                "certificates": serials, "requests": moved,
+                "issuer": crl.issuer.rfc4514_string()}, {"crl": der})
     return CrlApplied(serials, moved, entry)
 
 

@@ -16,7 +16,7 @@ from smki_desktop.core.ports import Signer
 from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore, TokenError, probe_token
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.keys import list_keys
+from smki_desktop.services.keys import KeyRecord, list_keys
 
 SETTING_PKCS11_MODULE = "pkcs11.module"
 SETTING_PKCS11_TOKEN = "pkcs11.token"
@@ -51,10 +51,11 @@ def use_token(ctx: AppContext, module: str, token: str) -> TokenChoice:
         raise InputError("PKCS#11 module and token label: give both, or neither to stop using "
                          "a token.")
     description = check_token(module, token) if module else ""
-    ctx.set_setting(SETTING_PKCS11_MODULE, module)
-    ctx.set_setting(SETTING_PKCS11_TOKEN, token)
-    entry = ctx.audit.record("settings.pkcs11", {"module": module, "token": token,
-                                                 "token_description": description})
+    with ctx.audit.change():  # both settings and their record: one transaction
+        ctx.set_setting(SETTING_PKCS11_MODULE, module)
+        ctx.set_setting(SETTING_PKCS11_TOKEN, token)
+        entry = ctx.audit.record("settings.pkcs11", {"module": module, "token": token,
+                                                     "token_description": description})
     return TokenChoice(module, token, description, entry)
 
 
@@ -74,13 +75,9 @@ def generate_token_key(ctx: AppContext, usage: KeyUsage, label: str
     profile). Returns the key, its audit record and the token label."""
     crossing.require_party(ctx, "New token key")
     store = token_store(ctx)
-    info = store.generate(KeyType.EC_P256, usage, label)
-    entry = ctx.audit.record("key.generate", {"key_id": info.key_id, "label": info.label,
-                                              "type": info.key_type.value,
-                                              "usage": info.usage.value,
-                                              "location": info.location.value},
-                             {"public_key": info.public_key_der})
-    return info, entry, store.token_label
+    rec = KeyRecord(ctx)
+    info = store.generate(KeyType.EC_P256, usage, label, recorded=rec)
+    return info, rec.written(), store.token_label
 
 
 def token_keys(ctx: AppContext) -> list[KeyInfo]:

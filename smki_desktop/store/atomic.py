@@ -10,10 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from smki_desktop.core.errors import Refusal, SmkiError
+
+T = TypeVar("T")
 
 
 class OutputError(SmkiError):
@@ -195,3 +198,22 @@ def publish(tmp: Path, path: Path, *, overwrite: bool = False) -> Path:
         finally:
             os.close(dfd)
     return path
+
+
+def write_recorded(path: Path, data: bytes, record: Callable[[Path], T], *,
+                   overwrite: bool = False, mode: int = 0o644) -> tuple[Path, T]:
+    """Write `data` to `path` with `record(path)` (the write's audit record) committed before
+    the file appears: staged, recorded, then published. A kill before the record commits
+    leaves no file (a hidden .part one at most); after it, a record of a file that is missing,
+    never a file written unrecorded. A failed `record` leaves nothing."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise Refusal(f"{path} already exists; choose another name or allow replacing it.")
+    tmp = stage(path, data, mode=mode)
+    try:
+        got = record(path)
+        publish(tmp, path, overwrite=overwrite)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return path, got

@@ -177,3 +177,215 @@ def test_a_change_commits_its_rows_and_records_together_or_neither(ctx) -> None:
     with pytest.raises(RuntimeError, match="before the store transaction"), \
             ctx.db.transaction(), ctx.audit.change():
         pass
+
+
+@pytest.mark.both_backends
+def test_kill_before_the_record_of_a_key_generation_leaves_no_key_without_it(  # type: ignore[no-untyped-def]
+        ctx, cli_run, backend: str, data_root: Path, tmp_path: Path,
+        request: pytest.FixtureRequest) -> None:
+    _killed_at(data_root, tmp_path, "audit:key.generate", "key", "generate", "--usage",
+               "signing", "--label", "killed")
+    _settled(ctx, backend, _server(request, backend))
+    # neither the key's row nor its record; its pending file is swept on the next open
+    assert [k.label for k in ctx.keystore.list_keys()] == []
+    assert _records(ctx, "key.generate") == 0
+    listed = cli_run("key", "list", "--json")
+    assert listed.code == 0, listed.err
+    assert ctx.audit.entries(action_prefix="key.store.recover")[-1].details["outcome"] \
+        == "removed"
+    assert list(ctx.paths.keys_dir.iterdir()) == []
+    again = cli_run("key", "generate", "--usage", "signing", "--label", "killed", "--json")
+    assert again.code == 0, again.err
+    assert [k.label for k in ctx.keystore.list_keys()] == ["killed"]
+    assert _records(ctx, "key.generate") == 1
+    verify = cli_run("audit", "verify", "--json")
+    assert verify.code == 0 and verify.json()["ok"], verify.out + verify.err
+
+
+@pytest.mark.both_backends
+@pytest.mark.slow
+def test_kill_before_the_record_of_an_outbox_send_leaves_the_request_queued(  # type: ignore[no-untyped-def]
+        ctx, cli_run, backend: str, data_root: Path, tmp_path: Path,
+        request: pytest.FixtureRequest) -> None:
+    from smki_desktop.services import simulator_control
+    from tests.integration.portal_helpers import enrolled
+
+    enrolled(ctx)
+    try:
+        der = org_csr(ctx, "90-B3-D5-1F-30-01-00-22")
+        csr = tmp_path / "org.csr"
+        csr.write_text("-----BEGIN CERTIFICATE REQUEST-----\n"
+                       + base64.encodebytes(der).decode()
+                       + "-----END CERTIFICATE REQUEST-----\n")
+        queued = cli_run("portal", "submit", str(csr), "--no-send", "--json")
+        assert queued.code == 0, queued.err
+        ref = queued.json()["ref"]
+        # the DCC has answered; the state it gives and the send's record are next
+        _killed_at(data_root, tmp_path, "audit:portal.send", "portal", "send", "--force")
+        _settled(ctx, backend, _server(request, backend))
+        assert portal.outbox(ctx).get(ref).state == "queued"
+        assert _records(ctx, "portal.send") == 0
+        # sent again under the same reference: submitted once, recorded once
+        sent = cli_run("portal", "send", "--force", "--json")
+        assert sent.code == 0, sent.err
+        assert [(i["ref"], i["state"]) for i in sent.json()["sent"]] == [(ref, "submitted")]
+        assert portal.outbox(ctx).get(ref).state == "submitted"
+        assert [e.details["results"] for e in ctx.audit.entries(action_prefix="portal.send")] \
+            == [{ref: "submitted"}]
+        verify = cli_run("audit", "verify", "--json")
+        assert verify.code == 0 and verify.json()["ok"], verify.out + verify.err
+    finally:
+        simulator_control.stop(ctx)
+
+
+@pytest.mark.both_backends
+def test_kill_before_the_record_of_an_adt_delivery_leaves_no_package(  # type: ignore[no-untyped-def]
+        ctx, cli_run, backend: str, data_root: Path, tmp_path: Path,
+        request: pytest.FixtureRequest) -> None:
+    from tests.integration.adt_support import make_aro
+
+    aro = make_aro(ctx, tmp_path)
+    f = tmp_path / "adt.csv"
+    assert cli_run("adt", "template", "--out", str(f)).code == 0
+    signed = cli_run("adt", "sign", str(f), "--key", aro.key.key_id)
+    assert signed.code == 0, signed.err
+    package = tmp_path / "adt.csv.delivery.zip"
+    _killed_at(data_root, tmp_path, "audit:adt.deliver", "adt", "deliver", str(f))
+    _settled(ctx, backend, _server(request, backend))
+
+    def deliveries() -> int:
+        return int(ctx.db.conn().execute("SELECT COUNT(*) AS n FROM adt_deliveries")
+                   .fetchone()["n"])
+
+    # neither the package, nor its row, nor its record
+    assert not package.exists()
+    assert deliveries() == 0 and _records(ctx, "adt.deliver") == 0
+    again = cli_run("adt", "deliver", str(f), "--json")
+    assert again.code == 0, again.err
+    assert package.is_file() and Path(again.json()["package"]) == package
+    assert deliveries() == 1 and _records(ctx, "adt.deliver") == 1
+    verify = cli_run("audit", "verify", "--json")
+    assert verify.code == 0 and verify.json()["ok"], verify.out + verify.err
+
+
+@pytest.mark.both_backends
+@pytest.mark.slow
+def test_kill_before_the_record_of_a_ceremony_key_step_leaves_no_key_without_it(  # type: ignore[no-untyped-def]
+        ctx, cli_run, backend: str, data_root: Path, tmp_path: Path,
+        request: pytest.FixtureRequest) -> None:
+    import threading
+
+    from tests.integration.ceremony_support import prepare, run_cli
+    from tests.integration.test_ceremony_service import CEREMONY
+
+    prepare(ctx, tmp_path)
+    path = tmp_path / "media" / "c.toml"
+    path.parent.mkdir()
+    # backed up as shares (no passphrase to type), as in test_ceremony_attacks
+    path.write_text(CEREMONY.replace('backup = "passphrase"', 'backup = "shares"').replace(
+        'witnesses = ["Wendy Witness", "Walt Witness"]',
+        'witnesses = ["Wendy Witness", "Walt Witness"]\ncustodians = ["Cara", "Cal", "Cy"]'
+    ).replace("[[keys]]", "[backup]\nthreshold = 2\nshares = 3\n\n[[keys]]"))
+    marker = tmp_path / "stalled-ceremony"
+
+    def kill_when_stalled() -> None:  # the ceremony's key is made; its record is next
+        end = time.monotonic() + 240
+        while not marker.exists() and time.monotonic() < end:
+            time.sleep(0.01)
+        if marker.exists():
+            time.sleep(0.05)  # the pid is written
+            os.kill(int(marker.read_text()), signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_when_stalled, daemon=True)
+    killer.start()
+    code, out = run_cli(data_root, path, env_vars={fault_point.STALL: "audit:key.generate",
+                                                   fault_point.STALL_FILE: str(marker)})
+    killer.join(5)
+    assert code == -signal.SIGKILL, out
+    _settled(ctx, backend, _server(request, backend))
+
+    def ceremony_keys() -> list[str]:
+        return [k.label for k in ctx.keystore.list_keys() if k.label.startswith("ceremony ")]
+
+    def key_records() -> list[str]:
+        return [e.details["key_id"] for e in ctx.audit.entries(action_prefix="key.generate")
+                if e.details.get("ceremony") == "small-one"]
+
+    assert ceremony_keys() == [] and key_records() == []  # neither the key nor its record
+    # the re-run resumes the interrupted step: one key, recorded once, and a transcript
+    code, out = run_cli(data_root, path)
+    assert code == 0, out
+    assert len(ceremony_keys()) == 1
+    assert key_records() == [k.key_id for k in ctx.keystore.list_keys()
+                             if k.label.startswith("ceremony ")]
+    verify = cli_run("--json", "ceremony", "verify", str(tmp_path / "media" / "out"))
+    assert verify.code == 0, verify.out + verify.err
+    audit = cli_run("audit", "verify", "--json")
+    assert audit.code == 0 and audit.json()["ok"], audit.out + audit.err
+
+
+@pytest.mark.both_backends
+def test_kill_before_the_record_of_a_key_backup_hands_out_no_share(  # type: ignore[no-untyped-def]
+        ctx, cli_run, backend: str, data_root: Path, tmp_path: Path,
+        request: pytest.FixtureRequest) -> None:
+    made = cli_run("key", "generate", "--usage", "signing", "--label", "backed", "--json")
+    assert made.code == 0, made.err
+    key_id = made.json()["key_id"]
+    out = tmp_path / "backup"
+    _killed_at(data_root, tmp_path, "audit:key.backup", "key", "backup", key_id, "--out",
+               str(out), "--shares", "2-of-3")
+    _settled(ctx, backend, _server(request, backend))
+
+    def backups() -> int:
+        return int(ctx.db.conn().execute("SELECT COUNT(*) AS n FROM key_backups")
+                   .fetchone()["n"])
+
+    # no share and no encrypted key file in sight, no backup row, no record
+    assert [p.name for p in out.iterdir() if not p.name.startswith(".")] == []
+    assert backups() == 0 and _records(ctx, "key.backup") == 0
+    # the same folder is used again: what the killed run left does not stand in the way
+    again = cli_run("key", "backup", key_id, "--out", str(out), "--shares", "2-of-3")
+    assert again.code == 0, again.err + again.out
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"key-{key_id[:16]}.smkikey", "share-1-of-3.txt", "share-2-of-3.txt",
+        "share-3-of-3.txt"]
+    assert backups() == 1 and _records(ctx, "key.backup") == 1
+    verify = cli_run("audit", "verify", "--json")
+    assert verify.code == 0 and verify.json()["ok"], verify.out + verify.err
+
+
+@pytest.mark.both_backends
+@pytest.mark.slow
+def test_kill_before_the_record_of_a_polled_answer_leaves_the_request_to_ask_again(  # type: ignore[no-untyped-def]
+        ctx, cli_run, backend: str, data_root: Path, tmp_path: Path,
+        request: pytest.FixtureRequest) -> None:
+    from smki_desktop.services import simulator_control
+    from tests.integration.portal_helpers import enrolled
+
+    enrolled(ctx)
+    try:
+        der = org_csr(ctx, "90-B3-D5-1F-30-01-00-23")
+        item = portal.submit_org_csr(ctx, der, source="test")
+        assert portal.outbox(ctx).get(item.item.ref).state == "submitted"
+        ref = item.item.ref
+
+        def certificates() -> int:
+            return int(ctx.db.conn().execute("SELECT COUNT(*) AS n FROM certificates")
+                       .fetchone()["n"])
+
+        before = certificates()
+        time.sleep(2.2)  # the simulator's default stage is 2 s
+        # the certificate is fetched and imported, the request's end and its record are next
+        _killed_at(data_root, tmp_path, "audit:portal.answer", "portal", "poll", "--force")
+        _settled(ctx, backend, _server(request, backend))
+        assert portal.outbox(ctx).get(ref).state == "submitted"
+        assert certificates() == before and _records(ctx, "portal.answer") == 0
+        polled = cli_run("portal", "poll", "--force", "--json")
+        assert polled.code == 0, polled.err
+        assert [c["ref"] for c in polled.json()["completed"]] == [ref]
+        assert portal.outbox(ctx).get(ref).state == "done"
+        assert certificates() == before + 1 and _records(ctx, "portal.answer") == 1
+        verify = cli_run("audit", "verify", "--json")
+        assert verify.code == 0 and verify.json()["ok"], verify.out + verify.err
+    finally:
+        simulator_control.stop(ctx)

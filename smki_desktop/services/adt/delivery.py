@@ -4,6 +4,7 @@ endpoint takes it (the simulator in Test)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import zipfile
@@ -18,7 +19,7 @@ from smki_desktop.services.adt.common import default_paths
 from smki_desktop.services.adt.verify import verify_file
 from smki_desktop.services.adt_upload import upload_adt_package
 from smki_desktop.services.context import AppContext
-from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.atomic import check_output, publish, stage
 from smki_desktop.store.repos import adt as adt_repo
 
 
@@ -64,28 +65,39 @@ def deliver(ctx: AppContext, path: Path, *, out: Path | None = None, send: bool 
     members = [(path.name, path), (sig_path.name, sig_path), (manifest_path.name, manifest_path),
                (manifest_sig_path.name, manifest_sig_path)]
     digests = {name: hash_file(str(p)).hex() for name, p in members}
-    package = Path(out) if out else default_package(path)
+    package = check_output(Path(out) if out else default_package(path), overwrite=overwrite)
     data = _package_bytes(members)
-    write_atomic(package, data, overwrite=overwrite)
     pkg_sha = hashlib.sha256(data).hexdigest()
     assert result.manifest is not None
-    entry = ctx.audit.record(
-        "adt.deliver",
-        {"file": path.name, "package": str(package), "kind": result.manifest.kind,
-         "smsr_reference": result.manifest.smsr_reference},
-        {"package": pkg_sha, **{f"member:{n}": d for n, d in digests.items()}})
-    delivery_id = adt_repo.add_delivery(ctx.db, adt_repo.DeliveryRow(
-        environment=ctx.env.value, file_sha256=result.sha256,
-        package_path=str(package.resolve()), package_sha256=pkg_sha,
-        created=ctx.clock.now().isoformat(), audit_seq=entry.seq))
+    # As team export does: the package is staged, its record and row commit, and only then is
+    # it put in place. A kill before the commit leaves neither (only a hidden .part file); a
+    # kill after it, a record of a package whose file is missing, never a package unrecorded.
+    staged = stage(package, data)
+    try:
+        with ctx.audit.change():
+            entry = ctx.audit.record(
+                "adt.deliver",
+                {"file": path.name, "package": str(package), "kind": result.manifest.kind,
+                 "smsr_reference": result.manifest.smsr_reference},
+                {"package": pkg_sha, **{f"member:{n}": d for n, d in digests.items()}})
+            delivery_id = adt_repo.add_delivery(ctx.db, adt_repo.DeliveryRow(
+                environment=ctx.env.value, file_sha256=result.sha256,
+                package_path=str(package.resolve()), package_sha256=pkg_sha,
+                created=ctx.clock.now().isoformat(), audit_seq=entry.seq))
+        publish(staged, package, overwrite=overwrite)
+    finally:
+        with contextlib.suppress(OSError):
+            staged.unlink()
     sent_to, remote_ref = "", ""
     if send:
-        # the package is written and recorded first: a failed send leaves it for the upload
+        # the package is written and recorded first: a failed send leaves it for the upload;
+        # the send (a network call) is outside any transaction, its record and row in one
         sent_to, remote_ref = _send(ctx, package, data)
-        entry = ctx.audit.record("adt.send", {"file": path.name, "package": str(package),
-                                              "sent_to": sent_to, "remote_ref": remote_ref},
-                                 {"package": pkg_sha})
-        adt_repo.set_delivery_sent(ctx.db, delivery_id, sent_to, remote_ref)
+        with ctx.audit.change():
+            entry = ctx.audit.record("adt.send", {"file": path.name, "package": str(package),
+                                                  "sent_to": sent_to, "remote_ref": remote_ref},
+                                     {"package": pkg_sha})
+            adt_repo.set_delivery_sent(ctx.db, delivery_id, sent_to, remote_ref)
     return DeliveryResult(package, pkg_sha, digests, sent_to, remote_ref, entry)
 
 

@@ -22,7 +22,7 @@ from smki_desktop.services import adt_receipts
 from smki_desktop.services.adt.common import Written, open_limited
 from smki_desktop.services.adt.profiles import active_profile, party_ranges
 from smki_desktop.services.context import AppContext
-from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.atomic import write_recorded
 
 
 def validate_bytes(ctx: AppContext, data: bytes, kind: str = "adt-file",
@@ -88,11 +88,12 @@ def write_template(ctx: AppContext, out: Path, *, kind: str = "adt-file",
                    overwrite: bool = False) -> Written:
     data = template_bytes(ctx, kind)
     validate_bytes(ctx, data, kind).raise_if_invalid("Template")
-    write_atomic(Path(out), data, overwrite=overwrite)
     digest = hashlib.sha256(data).hexdigest()
-    entry = ctx.audit.record("adt.template", {"path": str(out), "kind": kind,
-                                              "profile": active_profile(ctx, kind).ref},
-                             {"file": digest})
+    profile = active_profile(ctx, kind).ref
+    # recorded before the file is put in place (store/atomic.write_recorded)
+    _p, entry = write_recorded(Path(out), data, lambda p: ctx.audit.record(
+        "adt.template", {"path": str(out), "kind": kind, "profile": profile},
+        {"file": digest}), overwrite=overwrite)
     return Written(Path(out), digest, entry)
 
 
@@ -101,8 +102,9 @@ def save_edited(ctx: AppContext, out: Path, rows: Sequence[Sequence[str]], *,
     """The GUI table editor's Save: render the rows in the profile's dialect and write them
     (validation findings do not block saving a draft; signing refuses an invalid file)."""
     data = render_csv(active_profile(ctx, kind), rows)
-    write_atomic(Path(out), data, overwrite=overwrite)
     digest = hashlib.sha256(data).hexdigest()
-    entry = ctx.audit.record("adt.edit", {"path": str(out), "kind": kind, "rows": len(rows)},
-                             {"file": digest})
+    # recorded before the file is put in place (store/atomic.write_recorded)
+    _p, entry = write_recorded(Path(out), data, lambda p: ctx.audit.record(
+        "adt.edit", {"path": str(out), "kind": kind, "rows": len(rows)}, {"file": digest}),
+        overwrite=overwrite)
     return Written(Path(out), digest, entry)

@@ -45,9 +45,10 @@ def use_profile(ctx: AppContext, kind: str, version: str) -> Written:
     """Make an installed profile version the active one for `kind` (audited)."""
     prof = load_profile(kind, version)
     before = active_profile(ctx, kind).ref
-    ctx.set_setting(f"adt.profile.{kind}", prof.version)
-    entry = ctx.audit.record("adt.profile.use", {"kind": kind, "profile": prof.ref,
-                                                 "previous": before})
+    with ctx.audit.change():  # the setting and its record: one transaction
+        ctx.set_setting(f"adt.profile.{kind}", prof.version)
+        entry = ctx.audit.record("adt.profile.use", {"kind": kind, "profile": prof.ref,
+                                                     "previous": before})
     return Written(Path(""), "", entry)
 
 

@@ -201,25 +201,26 @@ def _record_signing(ctx: AppContext, path: Path, kind: str, ident: SigningIdenti
     """The `adt.sign` (or `quarantine.sign`) audit record, with every output's hash, and the
     signed-files row; written before the outputs are published."""
     m = done.manifest
-    entry = ctx.audit.record(
-        "adt.sign" if kind == "adt-file" else "quarantine.sign",
-        {"path": str(path), "kind": kind, "key_id": ident.key.key_id, "size": m.file_size,
-         "smsr_reference": m.smsr_reference, "profile": m.profile,
-         "signer_serial": m.signer_serial, "signer_issuer": m.signer_issuer,
-         "chain_checked": done.verified.trusted, "user_ids": list(user_ids),
-         **({"validation": checked.how,
-             "validation_receipt": checked.receipt.id if checked.receipt else None}
-            if checked else {})},
-        {"file": m.file_sha256, "signature": done.sig, "manifest": done.manifest_bytes,
-         "manifest_signature": done.manifest_sig},
-    )
-    adt_repo.add_signed_file(ctx.db, adt_repo.SignedFileRow(
-        environment=ctx.env.value, kind=kind, name=path.name, path=str(path.resolve()),
-        sha256=m.file_sha256, size=m.file_size, profile=m.profile,
-        smsr_reference=m.smsr_reference, key_id=ident.key.key_id,
-        signer_subject=m.signer_subject, signer_issuer=m.signer_issuer,
-        signer_serial=m.signer_serial, signed_at=m.signed_at.isoformat(),
-        signature_path=str(sig_path.resolve()), signature_sha256=m.signature_sha256,
-        manifest_path=str(manifest_path.resolve()),
-        manifest_sha256=hashlib.sha256(done.manifest_bytes).hexdigest(), audit_seq=entry.seq))
+    with ctx.audit.change():  # the record and the row: one transaction
+        entry = ctx.audit.record(
+            "adt.sign" if kind == "adt-file" else "quarantine.sign",
+            {"path": str(path), "kind": kind, "key_id": ident.key.key_id, "size": m.file_size,
+             "smsr_reference": m.smsr_reference, "profile": m.profile,
+             "signer_serial": m.signer_serial, "signer_issuer": m.signer_issuer,
+             "chain_checked": done.verified.trusted, "user_ids": list(user_ids),
+             **({"validation": checked.how,
+                 "validation_receipt": checked.receipt.id if checked.receipt else None}
+                if checked else {})},
+            {"file": m.file_sha256, "signature": done.sig, "manifest": done.manifest_bytes,
+             "manifest_signature": done.manifest_sig},
+        )
+        adt_repo.add_signed_file(ctx.db, adt_repo.SignedFileRow(
+            environment=ctx.env.value, kind=kind, name=path.name, path=str(path.resolve()),
+            sha256=m.file_sha256, size=m.file_size, profile=m.profile,
+            smsr_reference=m.smsr_reference, key_id=ident.key.key_id,
+            signer_subject=m.signer_subject, signer_issuer=m.signer_issuer,
+            signer_serial=m.signer_serial, signed_at=m.signed_at.isoformat(),
+            signature_path=str(sig_path.resolve()), signature_sha256=m.signature_sha256,
+            manifest_path=str(manifest_path.resolve()),
+            manifest_sha256=hashlib.sha256(done.manifest_bytes).hexdigest(), audit_seq=entry.seq))
     return entry

@@ -147,16 +147,21 @@ def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply
         sig = sign_detached(doc, s, ident.certificate, now, list(ident.chain[1:]))
     verified = verify_detached(doc, sig, trust_anchors=trust_anchors(ctx), at=now)
     write_all([(doc_path, doc), (sig_path, sig)], overwrite=False)
-    entry = ctx.audit.record(
-        "adt.confirm",
-        {"adt_file": path.name, "decision": conf.decision, "resubmitter": conf.resubmitter,
-         "user_ids": user_ids, "key_id": ident.key.key_id, "document": str(doc_path),
-         "warnings": warnings},
-        {"adt_file": sha, "confirmation": doc, "signature": sig})
-    adt_repo.add_confirmation(ctx.db, adt_repo.ConfirmationRow(
-        environment=ctx.env.value, adt_sha256=sha, decision=conf.decision,
-        resubmitter=conf.resubmitter, sro=officer.actor, confirmed_at=now.isoformat(),
-        document_path=str(doc_path.resolve()), document_sha256=hashlib.sha256(doc).hexdigest(),
-        signature_path=str(sig_path.resolve()), signature_sha256=hashlib.sha256(sig).hexdigest(),
-        key_id=ident.key.key_id, audit_seq=entry.seq))
+    # the record and the confirmation's row: one transaction (the signed pair is written
+    # first: a kill before the commit leaves a confirmation unrecorded, which is made again)
+    with ctx.audit.change():
+        entry = ctx.audit.record(
+            "adt.confirm",
+            {"adt_file": path.name, "decision": conf.decision, "resubmitter": conf.resubmitter,
+             "user_ids": user_ids, "key_id": ident.key.key_id, "document": str(doc_path),
+             "warnings": warnings},
+            {"adt_file": sha, "confirmation": doc, "signature": sig})
+        adt_repo.add_confirmation(ctx.db, adt_repo.ConfirmationRow(
+            environment=ctx.env.value, adt_sha256=sha, decision=conf.decision,
+            resubmitter=conf.resubmitter, sro=officer.actor, confirmed_at=now.isoformat(),
+            document_path=str(doc_path.resolve()),
+            document_sha256=hashlib.sha256(doc).hexdigest(),
+            signature_path=str(sig_path.resolve()),
+            signature_sha256=hashlib.sha256(sig).hexdigest(),
+            key_id=ident.key.key_id, audit_seq=entry.seq))
     return ConfirmResult(doc_path, sig_path, conf, verified, entry, tuple(warnings))

@@ -16,7 +16,7 @@ from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.spreadsheet import safe_cell
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.devices.overview import CsrRow, csr_rows
-from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.atomic import write_atomic, write_recorded
 
 COLUMNS = ("Device EUI", "Usage", "Status", "Detail", "Source", "Entry")
 """The columns of a device-row view (the Devices page's table, and its CSV export)."""
@@ -59,9 +59,10 @@ def export_rows(ctx: AppContext, path: Path, rows: Sequence[Sequence[str]] | Non
         rows = [view_row(r) for r in csr_rows(ctx, batch_id)]
     data = rows_csv(rows)
     replaced = path.exists()
-    out = write_atomic(path, data, overwrite=overwrite)
-    entry = ctx.audit.record("devices.export", {"path": str(path), "rows": len(rows),
-                                                "replaced": replaced}, {"csv": data})
+    # recorded before the file is put in place (store/atomic.write_recorded)
+    out, entry = write_recorded(path, data, lambda p: ctx.audit.record(
+        "devices.export", {"path": str(p), "rows": len(rows), "replaced": replaced},
+        {"csv": data}), overwrite=overwrite)
     return ExportResult(out, len(rows), replaced, entry)
 
 

@@ -67,20 +67,23 @@ def package(ctx: AppContext, path: Path, out_dir: Path, *, batch_name: str | Non
                                [(a.file_name, a.der) for a in result.accepted],
                                environment=ctx.env.value, max_per_zip=max_per_zip,
                                reject_csv=reject_csv, progress=sink)
+    # the zips (of unbounded size) are written first, outside any transaction; the batch's
+    # rows and its record then commit together (a failure takes the zips back)
     try:
-        record_batch(ctx, batch_id, name, "portal-zip", "packaged", result.accepted,
-                     out_dir=Path(out_dir), files=[str(p) for p in files.files])
+        with ctx.audit.change():
+            record_batch(ctx, batch_id, name, "portal-zip", "packaged", result.accepted,
+                         out_dir=Path(out_dir), files=[str(p) for p in files.files])
+            entry = ctx.audit.record(
+                "devices.package",
+                {"batch_id": batch_id, "name": name, "source": str(path),
+                 "valid": len(result.accepted), "rejected": len(result.rejected),
+                 "zips": [p.name for p in files.zips], "counts": files.counts},
+                {part.zip_name: part.sha256 for part in files.parts},
+            )
     except BaseException:
         for p in files.files:
             p.unlink(missing_ok=True)
         raise
-    entry = ctx.audit.record(
-        "devices.package",
-        {"batch_id": batch_id, "name": name, "source": str(path), "valid": len(result.accepted),
-         "rejected": len(result.rejected), "zips": [p.name for p in files.zips],
-         "counts": files.counts},
-        {part.zip_name: part.sha256 for part in files.parts},
-    )
     return PackageResult(batch_id, result, files, entry)
 
 

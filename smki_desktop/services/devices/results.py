@@ -6,7 +6,7 @@ and every CSR's outcome filed in one transaction."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,15 +80,17 @@ def import_response(ctx: AppContext, report_path: Path, zip_path: Path | None, *
         outcomes[line.stem] = _Outcome(status, line.error_code or None, der)
     # certificates not named by the report still match by key
     extra = list(certs.items())
-    result = _file_outcomes(ctx, outcomes, extra, progress=progress)
-    result.problems[:0] = problems
-    result.audit = ctx.audit.record(
-        "devices.import-response",
-        {"request_id": bundle.request_id, "batches": result.batch_ids, "counts": result.counts,
-         "unmatched": len(result.unmatched), "problems": len(result.problems)},
-        _artifacts(report_path, zip_path),
-    )
-    return result
+    arts = _artifacts(report_path, zip_path)
+
+    def record(result: ImportResult) -> AuditEntry:
+        result.problems[:0] = problems
+        return ctx.audit.record(
+            "devices.import-response",
+            {"request_id": bundle.request_id, "batches": result.batch_ids,
+             "counts": result.counts, "unmatched": len(result.unmatched),
+             "problems": len(result.problems)}, arts)
+
+    return _file_outcomes(ctx, outcomes, extra, progress=progress, record=record)
 
 
 def _artifacts(report_path: Path, zip_path: Path | None) -> dict[str, bytes | str]:
@@ -106,13 +108,15 @@ def apply_batch_state(ctx: AppContext, batch_id: str, items: Iterable[Any]) -> I
         stem = str(it.item_id)[1:] if str(it.item_id).startswith("D") else str(it.item_id)
         outcomes[stem] = _Outcome(DCC_STATUS.get(str(it.status), "error"), it.error_code,
                                   it.certificate_der)
-    result = _file_outcomes(ctx, outcomes, [], batch_id=batch_id)
-    with ctx.db.transaction() as c:
-        repo.set_batch_completed(c, batch_id, ctx.clock.now().isoformat())
-    result.audit = ctx.audit.record(
-        "devices.results", {"batch_id": batch_id, "counts": result.counts,
-                            "unmatched": len(result.unmatched)})
-    return result
+
+    def record(result: ImportResult) -> AuditEntry:
+        with ctx.db.transaction() as c:
+            repo.set_batch_completed(c, batch_id, ctx.clock.now().isoformat())
+        return ctx.audit.record(
+            "devices.results", {"batch_id": batch_id, "counts": result.counts,
+                                "unmatched": len(result.unmatched)})
+
+    return _file_outcomes(ctx, outcomes, [], batch_id=batch_id, record=record)
 
 
 @dataclass
@@ -173,7 +177,10 @@ class _Filing:
 
 def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
                    extra_certs: list[tuple[str, bytes]], *, batch_id: str | None = None,
-                   progress: ProgressSink | None = None) -> ImportResult:
+                   progress: ProgressSink | None = None,
+                   record: Callable[[ImportResult], AuditEntry]) -> ImportResult:
+    """Check the answers (in worker processes, no transaction open), then file them and
+    write `record`'s audit record in one transaction (issue 16)."""
     sink = progress or NullProgress()
     rows = {r.file_name[: -len(".csr")]: r
             for r in repo.rows_for_filing(ctx.db, ctx.env.value, batch_id)}
@@ -193,10 +200,14 @@ def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
     for stem, out in outcomes.items():
         if out.cert_der is None:
             filing.no_certificate(stem, out, rows.get(stem))
-    with ctx.db.transaction() as tx:
-        repo.file_results(tx, filing.updates)
-        repo.settle_batches(tx, filing.batches, filing.now)
-    pending = repo.waiting_count(ctx.db, filing.batches)
+    with ctx.audit.change():
+        with ctx.db.transaction() as tx:
+            repo.file_results(tx, filing.updates)
+            repo.settle_batches(tx, filing.batches, filing.now)
+        pending = repo.waiting_count(ctx.db, filing.batches)
+        result = ImportResult(sorted(filing.batches), dict(filing.counts), filing.unmatched,
+                              filing.problems, None, pending, filing.findings,
+                              dict(filing.warnings))
+        result.audit = record(result)
     sink.progress(total, total, "Matching certificates")
-    return ImportResult(sorted(filing.batches), dict(filing.counts), filing.unmatched,
-                        filing.problems, None, pending, filing.findings, dict(filing.warnings))
+    return result

@@ -21,5 +21,7 @@ def device_ranges(ctx: AppContext) -> list[EuiRange]:
 
 def set_device_ranges(ctx: AppContext, ranges: Sequence[str]) -> AuditEntry:
     parsed = [EuiRange.parse(r, "allowed device range") for r in ranges]
-    ctx.set_setting("devices.allowed_ranges", ",".join(str(r) for r in parsed))
-    return ctx.audit.record("devices.settings", {"allowed_ranges": [str(r) for r in parsed]})
+    with ctx.audit.change():  # the setting and its record: one transaction
+        ctx.set_setting("devices.allowed_ranges", ",".join(str(r) for r in parsed))
+        return ctx.audit.record("devices.settings",
+                                {"allowed_ranges": [str(r) for r in parsed]})

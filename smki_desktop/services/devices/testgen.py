@@ -118,6 +118,9 @@ def generate_test(ctx: AppContext, count: int, out_dir: Path, *, discard_keys: b
     gen = dc.generate_many(plan, hw[0], keep_keys=not discard_keys, processes=processes,
                            progress=progress)
     seconds = time.perf_counter() - start
+    # Written before the record, unlike other exports: the files are of unbounded size (no
+    # transaction is held over them) and no stored row goes with them. A kill in between
+    # leaves synthetic Test CSRs unrecorded, which no request uses until submitted (audited).
     _write_all(out_dir, target, fmt, gen, keep_keys=keys_path is not None)
     devices = len({e for e, _ in plan})
     entry = ctx.audit.record(

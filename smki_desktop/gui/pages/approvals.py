@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -37,6 +37,7 @@ from smki_desktop.services import revocation_state as rstate
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 COLUMNS = ["Request", "State", "Requested by", "Reason", "Urgency", "Certificates", "Expires"]
 # shown in the details pane while nothing is selected (a placeholder would show one line)
@@ -71,6 +72,11 @@ def request_html(v: rstate.RequestView, decoded: list[dict[str, Any]]) -> str:
     if v.row.outcome:
         out += f"<br><b>DCC:</b> {e(v.row.outcome)}"
     return out + "</p>"
+
+
+def read_approvals(ctx: AppContext, query: dict[str, str | None]) -> tuple[list[Any], list[Any]]:
+    """Who could sign here, and the revocation requests in the state asked for (a job)."""
+    return identity.signing_choices(ctx), list(rstate.list_views(ctx, query.get("state")))
 
 
 class Page(QWidget):
@@ -130,14 +136,23 @@ class Page(QWidget):
         box.addWidget(split, 1)
         box.addLayout(buttons)
         box.addWidget(self.message)
+        self.query: dict[str, str | None] = {}
+        self.reader = BackgroundRead(self, services, read_approvals, services.ctx, self.query,
+                                     name="Approvals", show=self.show_read,
+                                     failed=lambda text, _exc: self.message.setText(text),
+                                     loading=self.message)
         self._update_buttons()
 
     # -- data ---------------------------------------------------------------------------
     def refresh(self) -> None:
-        ctx = self.services.ctx
-        self.actor.set_choices(identity.signing_choices(ctx))
+        """Read on the job runner with the state filter as it is now; shown when it returns."""
+        self.query["state"] = self.f_state.currentData() or None
+        self.reader.run()
+
+    def show_read(self, read: tuple[list[Any], list[Any]]) -> None:
+        choices, self.views = read
+        self.actor.set_choices(choices)
         keep = self.selected()
-        self.views = rstate.list_views(ctx, self.f_state.currentData() or None)
         self.views.sort(key=lambda v: (v.state != "waiting", v.row.created), reverse=False)
         self.table.setRowCount(len(self.views))
         for i, v in enumerate(self.views):

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.errors import SmkiError, StoreUnreachable
 from smki_desktop.gui.controllers.certificates_revoke import RevokeController
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -43,6 +43,7 @@ from smki_desktop.services import certificates as cert_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 COLUMNS = ["Serial", "Role", "EUI", "Usage", "Status", "Not after", "Issuer"]
 EMPTY_NOTE = ("No certificates in this environment yet: import one (Import file…, Paste…), or "
@@ -64,6 +65,13 @@ class PasteDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         box.addWidget(buttons)
+
+
+def read_certificates(ctx: AppContext, query: dict[str, str | None]) -> list[Any]:
+    """The certificates the filters select (a job: no Qt here)."""
+    return list(cert_service.list_certificates(
+        ctx, role=query.get("role"), usage=query.get("usage"), eui=query.get("eui"),
+        status=query.get("status")))
 
 
 class Page(QWidget):
@@ -134,6 +142,10 @@ class Page(QWidget):
         box.addWidget(self.import_findings)
         box.addWidget(split)
         self.table.itemSelectionChanged.connect(self._update_actions)
+        self.query: dict[str, str | None] = {}  # the filters, as the next read takes them
+        self.reader = BackgroundRead(self, services, read_certificates, services.ctx,
+                                     self.query, name="Certificates", show=self.show_records,
+                                     failed=self._read_failed, loading=self.result_label)
         self.refresh()
         self._update_actions()
 
@@ -145,13 +157,20 @@ class Page(QWidget):
             b.setEnabled(has)
 
     def refresh(self) -> None:
-        try:
-            self.records = cert_service.list_certificates(
-                self.services.ctx, role=self.f_role.text().strip() or None,
-                usage=self.f_usage.currentData() or None, eui=self.f_eui.text().strip() or None,
-                status=self.f_status.currentData() or None)
-        except SmkiError:  # a filter being typed
-            return
+        """Read on the job runner with the filters as they are now; shown when it returns."""
+        self.query.update(role=self.f_role.text().strip() or None,
+                          usage=self.f_usage.currentData() or None,
+                          eui=self.f_eui.text().strip() or None,
+                          status=self.f_status.currentData() or None)
+        self.reader.run()
+
+    def _read_failed(self, text: str, exc: BaseException) -> None:
+        if not isinstance(exc, SmkiError) or isinstance(exc, StoreUnreachable):
+            self.result_label.setText(text)
+        # else a filter being typed: the table stays as it was
+
+    def show_records(self, records: list[Any]) -> None:
+        self.records = records
         self.table.setRowCount(len(self.records))
         for i, r in enumerate(self.records):
             for j, v in enumerate([r.serial, r.role or "", r.eui or r.device_eui or "",

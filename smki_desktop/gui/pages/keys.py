@@ -17,6 +17,7 @@ from smki_desktop.gui.controllers.keys_generate import USAGE_HELP, GenerateKey
 from smki_desktop.gui.controllers.keys_relabel import RelabelKey
 from smki_desktop.gui.controllers.keys_retire import RetireKey
 from smki_desktop.gui.jobs import Job
+from smki_desktop.gui.page_op import BackgroundRead
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QDialog,
@@ -40,8 +41,14 @@ from smki_desktop.services.view_rows import Row, Section
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 COLUMNS = ["Label", "Usage", "Type", "Location", "Created", "Flags", "Backup", "Key id"]
+
+def read_keys(ctx: AppContext) -> tuple[list[KeyInfo], dict[str, str]]:
+    """The keys and their backups (a job: no Qt here)."""
+    return key_service.list_keys(ctx), key_backup.backup_status(ctx)
+
 
 class Page(QWidget):
     title = "Keys"
@@ -100,11 +107,16 @@ class Page(QWidget):
         split.addWidget(self.details)
         split.setSizes([400, 200])
         lay.addWidget(split, 1)
+        self.reader = BackgroundRead(self, services, read_keys, services.ctx, name="Keys",
+                                     show=self.show_keys, loading=self.message)
         self.refresh()
 
     def refresh(self) -> None:
-        self.keys = key_service.list_keys(self.services.ctx)
-        backups = key_backup.backup_status(self.services.ctx)
+        """Read on the job runner; the table is filled when the read returns."""
+        self.reader.run()
+
+    def show_keys(self, read: tuple[list[KeyInfo], dict[str, str]]) -> None:
+        self.keys, backups = read
         self.table.setRowCount(len(self.keys))
         for row, k in enumerate(self.keys):
             backup = backups.get(k.key_id) or (

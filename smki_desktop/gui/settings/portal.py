@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QFileDialog,
     QFormLayout,
@@ -24,6 +25,32 @@ from smki_desktop.services import portal as portal_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """What the section shows, read on the job runner."""
+
+    endpoint: Any
+    warning: str
+    deadline: float
+    adhoc_path: str
+    credentials: list[str]
+    simulator: Any
+
+
+def read_portal_settings(ctx: AppContext) -> PortalSettings:
+    """The endpoint, options, credentials and the Test simulator's state (a job: no Qt)."""
+    rec = portal_service.configured_endpoint(ctx)
+    warning = portal_service.repository_warning(ctx, rec) if rec is not None else ""
+    now = ctx.clock.now()
+    lines = [f"{c.purpose}: serial {c.serial}, key {c.key_id[:16]}, until "
+             f"{c.not_after:%Y-%m-%d}{'' if c.valid_at(now) else ' (not valid now)'}"
+             for c in credentials.list_credentials(ctx)]
+    sim = simulator_control.running(ctx) if ctx.env is Environment.TEST else None
+    return PortalSettings(rec, warning or "", float(portal_service.deadline(ctx)),
+                          str(portal_service.adhoc_path(ctx)), lines, sim)
 
 
 class Section(QWidget):
@@ -113,28 +140,31 @@ class Section(QWidget):
         self.message.setWordWrap(True)
         box.addWidget(self.message)
         box.addStretch(1)
+        self.reader = BackgroundRead(self, services, read_portal_settings, self.ctx,
+                                     name="Portal settings", show=self.show_read,
+                                     failed=lambda text, _e: self.message.setText(text),
+                                     loading=self.message)
         self.refresh()
 
     def refresh(self) -> None:
-        rec = portal_service.configured_endpoint(self.ctx)
+        """Read on the job runner; the section is filled when the read returns."""
+        self.reader.run()
+
+    def show_read(self, read: PortalSettings) -> None:
+        rec, warning = read.endpoint, read.warning
         if rec is None:
             self.current.setText("The embedded simulator, started on demand." if
                                  self.ctx.env is Environment.TEST else
                                  "Not configured: set the DCC's endpoint and trust anchor.")
         else:
-            warning = portal_service.repository_warning(self.ctx, rec)
             self.current.setText(f"{'Simulator' if rec.source == 'simulator' else 'Configured'}"
                                  f": {rec.endpoint.portal_url} / {rec.endpoint.repository_url}"
                                  + (f"\n{warning}" if warning else ""))
-        self.deadline.setText(f"{portal_service.deadline(self.ctx):g}")
-        self.adhoc_path.setText(portal_service.adhoc_path(self.ctx))
-        now = self.ctx.clock.now()
-        lines = [f"{c.purpose}: serial {c.serial}, key {c.key_id[:16]}, until "
-                 f"{c.not_after:%Y-%m-%d}{'' if c.valid_at(now) else ' (not valid now)'}"
-                 for c in credentials.list_credentials(self.ctx)]
-        self.creds.setText("\n".join(lines) or "No credentials yet.")
+        self.deadline.setText(f"{read.deadline:g}")
+        self.adhoc_path.setText(read.adhoc_path)
+        self.creds.setText("\n".join(read.credentials) or "No credentials yet.")
         if self.ctx.env is Environment.TEST:
-            info = simulator_control.running(self.ctx)
+            info = read.simulator
             self.sim_state.setText(f"Running on {info.portal_url}" if info else "Not running.")
 
     def _pick_anchor(self) -> None:

@@ -212,7 +212,7 @@ class BackgroundRead:
         self.page, self.services = page, services
         self.fn, self.args, self.name = fn, args, name
         self.show, self.failed = show, failed
-        self.loading = loading  # a message line that says LOADING while it has nothing else
+        self.loading = loading  # a message line that says LOADING until the first answer
         self.op: PageOp | None = None
         self.again = False
 
@@ -229,12 +229,14 @@ class BackgroundRead:
 
     def _shown(self, result: Any) -> None:
         try:
+            self._loaded()
             self.show(result)
         finally:
             self._next()
 
     def _failed(self, text: str, exc: BaseException) -> None:
         try:
+            self._loaded()
             if isinstance(exc, StoreUnreachable):
                 self.services.unreachable(exc)
             if self.failed is not None:
@@ -242,9 +244,12 @@ class BackgroundRead:
         finally:
             self._next()
 
-    def _next(self) -> None:
+    def _loaded(self) -> None:
         if self.loading is not None and isValid(self.loading) \
                 and self.loading.text() == LOADING:
             self.loading.clear()
+        self.loading = None
+
+    def _next(self) -> None:
         if self.again and isValid(self.page):
             self.run()

@@ -31,9 +31,11 @@ def _outputs(f: Path) -> dict[str, bytes]:
 def test_sign_asks_before_replacing_outputs(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
                                             tmp_path: Path) -> None:
     page = window.go_to("ADT")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert isinstance(page, AdtPage)
     aro = make_aro(page.ctx, tmp_path / "pki")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     f = tmp_path / "adt.csv"
     adt_service.write_template(page.ctx, f)
     page.open_file(f)

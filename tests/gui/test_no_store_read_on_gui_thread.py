@@ -3,12 +3,13 @@ partitions): until the banner's probe notices a loss, one such read could hold t
 to the store's 10-s connect timeout. Every page is opened twice (built, then shown again) and
 every Settings section is shown, on a real PostgreSQL team store; a connection asked for on the
 GUI thread is recorded with the GUI code that asked. The pages still fill in (from the job
-runner)."""
+runner): the key and the certificate put in the store are listed and selected."""
 
 from __future__ import annotations
 
 import threading
 import traceback
+from pathlib import Path
 
 import pytest
 
@@ -19,10 +20,18 @@ from tests.support.postgres import PostgresServer
 def test_no_page_reads_the_store_on_the_gui_thread(window, qtbot,  # type: ignore[no-untyped-def]
                                                    postgres_server: PostgresServer,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from smki_desktop.core.keys import KeyUsage
     from smki_desktop.gui.main_window import ErrorPage, WaitingPage
+    from smki_desktop.services import certificates as cert_service
+    from smki_desktop.services.keys import generate_key
     from smki_desktop.store import postgres
 
     assert window.ctx.team is not None
+    # something to list and select: a key, a certificate (their details are read too)
+    generate_key(window.ctx, KeyUsage.SIGNING, "listed")
+    pem = (Path(__file__).resolve().parents[1] / "fixtures" / "dcc-test-pki" / "device"
+           / "00db123456789004-ka.pem")
+    cert_service.import_certificate(window.ctx, pem.read_bytes(), what="device cert")
     window.jobs.wait(20000)  # the start's own reads have ended
     asked: list[str] = []
     real_conn = postgres.PgDatabase.conn
@@ -48,6 +57,8 @@ def test_no_page_reads_the_store_on_the_gui_thread(window, qtbot,  # type: ignor
             window.jobs.wait(20000)
             qtbot.wait(30)
     monkeypatch.undo()
+    assert window.page("Keys").table.rowCount() == 1
+    assert window.page("Certificates").table.rowCount() == 1
     assert not window.store_banner.isVisible()
     assert asked == [], "the store was read on the GUI thread:\n" + "\n".join(
         dict.fromkeys(asked))

@@ -29,6 +29,7 @@ def test_key_delete_with_reason_and_summary(qtbot, window: MainWindow) -> None: 
     ctx = window.ctx
     key = key_service.generate_key(ctx, KeyUsage.SIGNING, "old test key").key
     page = window.go_to("Keys")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     _select_key(page, key.key_id)
     text = page.details.text()
     assert "Requests (CSRs) made with it" in text and "Certificates and credentials" in text
@@ -61,6 +62,7 @@ def test_key_with_a_live_credential_is_kept(qtbot, window: MainWindow, tmp_path:
     ctx = window.ctx
     aro = make_aro(ctx, tmp_path / "pki")
     page = window.go_to("Keys")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     _select_key(page, aro.key.key_id)
     assert "(in use)" in page.details.text()
     page.ask_retire("archive")
@@ -98,7 +100,9 @@ def test_certificate_tree_export_copy_menu(qtbot, window: MainWindow, tmp_path: 
     page = window.go_to("Certificates")
     page._import((PKI / "device" / "00db123456789004-ka.pem").read_bytes(), "device cert")
     qtbot.waitUntil(lambda: page.last_result is not None, timeout=30000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.table.selectRow(0)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     text = page.details.text()
     for part in ("Subject", "Device (EUI-64): 00-DB-12-34-56-78-90-04", "Validity",
                  "Fingerprints", "SHA-256:", "Chain", "Acceptance check",
@@ -149,7 +153,9 @@ def test_csr_list_submit_this_csr_and_paste_text(qtbot, window: MainWindow) -> N
     try:
         der = org_csr(ctx, "90-B3-D5-1F-30-01-00-31")
         page = window.go_to("Requests")
+        qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
         page.refresh()
+        qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
         assert page.csr_table.rowCount() == 1
         assert page.csr_table.item(0, 4).text() == "not submitted"
         page.csr_table.selectRow(0)
@@ -179,7 +185,9 @@ def test_audit_record_reads_as_words(qtbot, window: MainWindow) -> None:  # type
     ctx = window.ctx
     key = key_service.generate_key(ctx, KeyUsage.SIGNING, "audited key").key
     page = window.go_to("Audit log")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     row = next(r for r, e in enumerate(page.entries) if e.action == "key.generate")
     assert "{" not in page.table.item(row, 4).text()
     assert f"Key id: {key.key_id}" in page.table.item(row, 4).text()
@@ -219,7 +227,9 @@ def test_renewal_makes_a_linked_key_and_csr(qtbot, window: MainWindow, cli_run) 
                                    at=dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
     assert res.status == certs.ACCEPTED, res.message
     page = window.go_to("Certificates")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.table.selectRow(0)
     assert "Renew (new key and CSR)…" in [t for t, _f in page.row_actions()]
     page.ask_renew()
@@ -262,7 +272,9 @@ def test_rejection_of_a_certificate_failing_acceptance(qtbot, window: MainWindow
                                    at=dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
     assert res.status == certs.TO_BE_REJECTED
     page = window.go_to("Certificates")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.table.selectRow(0)
     assert "Fails the acceptance check" in page.details.text()
     assert "Finding 1: mismatch: EUI" in page.details.text()
@@ -323,6 +335,7 @@ def test_relabel_and_csr_with_a_key_made_on_the_keys_page(qtbot, window: MainWin
     ctx = window.ctx
     key = key_service.generate_key(ctx, KeyUsage.SIGNING, "made on the Keys page").key
     page = window.go_to("Keys")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     _select_key(page, key.key_id)
     labels = [t for t, _f in page.row_actions()]
     assert "Relabel…" in labels and "Make an Organisation CSR with this key…" in labels

@@ -149,6 +149,7 @@ def test_audit_page_verifies(window: MainWindow, qtbot) -> None:
     assert window.ctx is not None
     generate_key(window.ctx, KeyUsage.SIGNING, "a")
     page = window.go_to("Audit log")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.table.rowCount() == 1  # type: ignore[attr-defined]
     page.verify()  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: "Intact" in page.result.text(), timeout=10000)  # type: ignore[attr-defined]

@@ -67,6 +67,12 @@ class PasteDialog(QDialog):
         box.addWidget(buttons)
 
 
+def read_certificate_view(ctx: AppContext, want: dict[str, Any]) -> tuple[Any, list[Any]]:
+    """The certificate asked for and its details, as sections (a job: no Qt here)."""
+    rec = want["record"]
+    return rec, list(cert_view.certificate_view(ctx, rec))
+
+
 def read_certificates(ctx: AppContext, query: dict[str, str | None]) -> list[Any]:
     """The certificates the filters select (a job: no Qt here)."""
     return list(cert_service.list_certificates(
@@ -143,6 +149,12 @@ class Page(QWidget):
         box.addWidget(split)
         self.table.itemSelectionChanged.connect(self._update_actions)
         self.query: dict[str, str | None] = {}  # the filters, as the next read takes them
+        self.detail_of: dict[str, Any] = {}  # the certificate the next details read takes
+        # a certificate that cannot be read still lists: the failure is said in the line
+        self.detail_read = BackgroundRead(
+            self, services, read_certificate_view, services.ctx, self.detail_of,
+            name="Certificate details", show=self._show_cert_details,
+            failed=lambda text, _e: self.result_label.setText(text))
         self.reader = BackgroundRead(self, services, read_certificates, services.ctx,
                                      self.query, name="Certificates", show=self.show_records,
                                      failed=self._read_failed, loading=self.result_label)
@@ -198,15 +210,20 @@ class Page(QWidget):
         return self.records[min(rows)] if rows and min(rows) < len(self.records) else None
 
     def show_details(self) -> None:
+        """The selected certificate's details, read on the job runner."""
         rec = self.selected()
         if rec is None:
             self.details.clear()  # no stale details of a certificate no longer listed
             return
-        try:
-            self.details.show_sections(cert_view.certificate_view(self.services.ctx, rec),
-                                       collapsed=("Extensions",))
-        except Exception as exc:  # a certificate that cannot be read still lists
-            self.result_label.setText(error_text(exc))
+        self.detail_of["record"] = rec
+        self.detail_read.run()
+
+    def _show_cert_details(self, read: tuple[Any, list[Any]]) -> None:
+        rec, sections = read
+        shown = self.selected()
+        if shown is None or shown.serial != rec.serial:
+            return  # the selection moved on: its own read follows
+        self.details.show_sections(sections, collapsed=("Extensions",))
 
     def focus_details(self) -> None:
         self.show_details()

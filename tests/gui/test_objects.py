@@ -171,6 +171,7 @@ def test_csr_list_submit_this_csr_and_paste_text(qtbot, window: MainWindow) -> N
         assert "submitted before" not in dlg.text()
         dlg.confirm()
         qtbot.waitUntil(lambda: page.job is None, timeout=30_000)
+        qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the page's read after it
         assert page.table.rowCount() == 1  # in the outbox, sent to the simulator
         assert "with the DCC" in page.csr_table.item(0, 4).text()
         page.csr_table.selectRow(0)

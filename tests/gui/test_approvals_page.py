@@ -86,6 +86,7 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
     assert not inbox.confirm.live  # Test: no typed confirmation
     inbox.confirm.accept()
     qtbot.waitUntil(lambda: "approved by" in inbox.message.text(), timeout=20000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the page's read after it
     assert revocation_state.get_view(ctx, rid).state == "approved"
     qtbot.waitUntil(lambda: window.sidebar.item(approvals_row).text() == "Approvals",
                     timeout=10000)

@@ -92,6 +92,7 @@ def test_certificates_page_import_filter_details(window, qtbot) -> None:  # type
     assert "not ours" in page.result_label.text()
     assert page.table.rowCount() == 1
     page.table.selectRow(0)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     assert "Device (EUI-64): 00-DB-12-34-56-78-90-04" in page.details.text()
     page.f_status.setCurrentIndex(page.f_status.findData("accepted"))
     qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
@@ -116,6 +117,7 @@ def test_certificate_actions_need_a_selection(window, qtbot) -> None:  # type: i
     qtbot.waitUntil(lambda: page.last_result is not None, timeout=30000)
     qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.table.selectRow(0)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     assert all(b.isEnabled() for b in buttons)
     assert page.details.topLevelItemCount() > 0
     page.f_status.setCurrentIndex(page.f_status.findData("accepted"))

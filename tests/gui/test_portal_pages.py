@@ -104,14 +104,15 @@ def test_credential_requests_from_settings_in_live(qtbot, data_root: Path) -> No
         qtbot.addWidget(section)
         ctx = w.services.ctx
         section.request_btn.click()
-        assert section.job is None
+        qtbot.waitUntil(lambda: section.job is None, timeout=30_000)
         assert "Party profile" in section.message.text()
         assert "--" not in section.message.text()
         own = EuiRange.parse("90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF")
         set_party(ctx, PartyProfile(name="Acme Energy", party_id="ACME",
                                     party_type=PartyType("gas-supplier"), eui_ranges=(own,)))
         section.signing_btn.click()
-        assert section.job is None and "officer profile" in section.message.text()
+        qtbot.waitUntil(lambda: section.job is None, timeout=30_000)
+        assert "officer profile" in section.message.text()
         set_officer(ctx, OfficerProfile(name="Ann Officer", role=OfficerRole("aro")))
         for button, purpose in ((section.request_btn, "web-service"),
                                 (section.signing_btn, "file-signing")):

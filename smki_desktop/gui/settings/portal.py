@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import InputError
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QFileDialog,
@@ -200,19 +201,7 @@ class Section(QWidget):
     def _request(self, purpose: str) -> None:
         """Request a credential; the names it carries come from the profiles, so say which
         profile is missing rather than let the service name a command-line option."""
-        if self.ctx.party() is None:
-            self.message.setText("Set up the Party profile first (Dashboard > Edit Party "
-                                 "profile): the credential names your organisation.")
-            return
-        if purpose == "file-signing" and self.ctx.officer() is None:
-            self.message.setText("Set up your officer profile first (Settings > Profiles): "
-                                 "the file-signing credential names you.")
-            return
-        prof = self.ctx.officer()
-        # a file-signing credential names the register entry the profile is linked to
-        officer = prof.register_id if purpose == "file-signing" and prof else None
-        self._run(credentials.request_credential, f"Requesting the {purpose} credential",
-                  purpose, officer=officer or None)
+        self._run(request_credential, f"Requesting the {purpose} credential", purpose)
 
     @property
     def job(self) -> PageOp | None:
@@ -232,6 +221,21 @@ class Section(QWidget):
     def _failed(self, text: str, _exc: BaseException) -> None:
         self.message.setText(f"Failed: {text}")
         self.refresh()
+
+
+def request_credential(ctx: AppContext, purpose: str) -> Any:
+    """The profiles the credential names are checked, then it is requested (a job: the
+    profiles are in the store)."""
+    if ctx.party() is None:
+        raise InputError("Set up the Party profile first (Dashboard > Edit Party profile): "
+                         "the credential names your organisation.")
+    prof = ctx.officer()
+    if purpose == "file-signing" and prof is None:
+        raise InputError("Set up your officer profile first (Settings > Profiles): the "
+                         "file-signing credential names you.")
+    # a file-signing credential names the register entry the profile is linked to
+    officer = prof.register_id if purpose == "file-signing" and prof else None
+    return credentials.request_credential(ctx, purpose, officer=officer or None)
 
 
 def _save_options(ctx: Any, deadline: str, adhoc_path: str) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from smki_desktop.core.adt.profile import Profile
 from smki_desktop.core.adt.validate import ValidationReport, render_csv
 from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.eui import EuiRange
 from smki_desktop.gui.controllers.adt_confirm import SroConfirm
 from smki_desktop.gui.controllers.adt_deliver import DeliverPackage
 from smki_desktop.gui.controllers.adt_edit import EditTable
@@ -50,6 +51,12 @@ from smki_desktop.services import adt as adt_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
+
+
+def read_adt_state(ctx: AppContext) -> tuple[list[tuple[str, str]], list[EuiRange] | None]:
+    """The file-signing keys and the Party's EUI ranges (a job: no Qt here)."""
+    return read_file_signing_keys(ctx), adt_service.party_ranges(ctx)
 
 
 class Page(QWidget):
@@ -68,6 +75,7 @@ class Page(QWidget):
         self.busy = False
         self.last_result: Any = None
         self.loading = False
+        self.party_ranges: list[EuiRange] | None = None  # the Party's, once read
         self.dirty = False  # the table has edits not saved to a file
         self.discard_box: QMessageBox | None = None
         self.findings = ShowFindings(self)
@@ -207,16 +215,19 @@ class Page(QWidget):
         return self
 
     def refresh(self) -> None:
-        """The file-signing keys are read on the job runner; the chooser follows."""
+        """The file-signing keys and the Party's EUI ranges (for the checks made after an
+        edit) are read on the job runner; the chooser follows."""
         reader = getattr(self, "keys_read", None)
         if reader is None:  # made on first use: the constructor may refresh first
             reader = self.keys_read = BackgroundRead(
-                self, self.services, read_file_signing_keys, self.ctx,
+                self, self.services, read_adt_state, self.ctx,
                 name="File-signing keys", show=self._show_keys)
         reader.run()
 
-    def _show_keys(self, keys: list[tuple[str, str]]) -> None:
+    def _show_keys(self, read: tuple[list[tuple[str, str]], list[EuiRange] | None]) -> None:
+        keys, ranges = read
         fill_file_signing_keys(self.key_combo, keys)
+        self.party_ranges = ranges
         self.update_buttons()
 
     def update_buttons(self) -> None:

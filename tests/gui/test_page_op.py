@@ -188,6 +188,7 @@ def test_a_success_refreshes_the_pages_that_show_what_changed(window: MainWindow
         .changes("keys").success(done.append)
     op.run()
     qtbot.waitUntil(lambda: op.outcome == "done", timeout=20000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the Keys page's read after it
     assert len(done) == 1
     assert keys_page.table.rowCount() == keys_before + 1  # type: ignore[attr-defined]
     labels = [keys_page.table.item(r, 0).text()  # type: ignore[attr-defined]

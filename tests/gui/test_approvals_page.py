@@ -64,6 +64,7 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
     inbox.refresh()
     qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     inbox.select(rid)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     text = inbox.details.toPlainText()
     assert rid in text and "keyCompromise" in text and "laptop stolen" in text
     assert "Key compromise (keyCompromise)" in text  # the reason in words, and its code
@@ -80,6 +81,7 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
 
     # the SRO approves after the summary
     inbox.select(rid)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     inbox.actor.select(team.sro)
     inbox.approve()
     assert "This cannot be undone" in inbox.confirm.summary.toPlainText()
@@ -91,6 +93,7 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
     qtbot.waitUntil(lambda: window.sidebar.item(approvals_row).text() == "Approvals",
                     timeout=10000)
     inbox.select(rid)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     assert inbox.submit_button.isEnabled()
     inbox.submit()
     inbox.confirm.accept()
@@ -99,6 +102,7 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
     inbox.refresh()
     qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     inbox.select(rid)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     assert "— revoked" in inbox.details.toPlainText()
     page = window.go_to("Certificates")
     qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
@@ -230,6 +234,7 @@ def test_reject_shows_a_summary_before_signing(window, qtbot, cli_run, team) -> 
     inbox.refresh()
     qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     inbox.select(rid)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     assert [t for t, _ in inbox.row_actions()] == ["Show details", "Approve (sign)…",
                                                    "Reject…"]
     inbox.actor.select(team.sro)

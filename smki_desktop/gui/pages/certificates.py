@@ -379,7 +379,13 @@ class Page(QWidget):
         self.revoker.open([self.records[r] for r in rows if r < len(self.records)])
 
     def open_wizard(self) -> None:
-        from smki_desktop.gui.wizards.org_csr import OrgCsrWizard
+        """The wizard opens once what it starts from is read (on the job runner)."""
+        from smki_desktop.gui.wizards.org_csr import OrgCsrWizard, read_wizard_facts
 
-        OrgCsrWizard(self.services, self).exec()
-        self.refresh()
+        def opened(facts: Any) -> None:
+            OrgCsrWizard(self.services, self, facts).exec()
+            self.refresh()
+
+        PageOp(self, self.services, read_wizard_facts, self.services.ctx,
+               name="New Organisation key and CSR").busy(self.wizard_button) \
+            .success(opened).run()

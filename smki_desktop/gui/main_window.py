@@ -566,9 +566,17 @@ class MainWindow(QMainWindow):
         self.about_dialog = dlg
 
     def open_first_run(self) -> None:
+        """Help > Welcome: opened once the profiles it shows are read (on the job runner)."""
+        from smki_desktop.gui.first_run import read_profiles
+
+        assert self.ctx is not None
+        PageOp(self, self.services, read_profiles, self.ctx, name="Welcome") \
+            .success(lambda profiles: self._open_welcome(profiles)).run()
+
+    def _open_welcome(self, profiles: Any) -> None:
         from smki_desktop.gui.first_run import FirstRunDialog
 
-        dlg = FirstRunDialog(self.services, self)
+        dlg = FirstRunDialog(self.services, self, profiles=profiles)
         dlg.finished.connect(lambda _r: self._show_page(self.sidebar.currentRow()))
         dlg.open()
         self.first_run_dialog = dlg
@@ -580,10 +588,10 @@ class MainWindow(QMainWindow):
             .background().success(self._welcome_due).failure(lambda _text, _exc: None).run()
 
     def _welcome_due(self, due: bool) -> None:
-        if due:
+        if due:  # due only while neither profile is set
             from smki_desktop.gui.first_run import FirstRunDialog
 
-            dlg = FirstRunDialog(self.services, self)
+            dlg = FirstRunDialog(self.services, self, profiles=(None, None))
             dlg.finished.connect(lambda _r: self._show_page(self.sidebar.currentRow()))
             dlg.open()
 

@@ -3,7 +3,9 @@ partitions): until the banner's probe notices a loss, one such read could hold t
 to the store's 10-s connect timeout. Every page is opened twice (built, then shown again) and
 every Settings section is shown, on a real PostgreSQL team store; a connection asked for on the
 GUI thread is recorded with the GUI code that asked. The pages still fill in (from the job
-runner): the key and the certificate put in the store are listed and selected."""
+runner): the key and the certificate put in the store are listed and selected. The dialogs
+opened from the window and the pages, and the ADT table's checks after an edit, read nothing
+there either."""
 
 from __future__ import annotations
 
@@ -56,6 +58,25 @@ def test_no_page_reads_the_store_on_the_gui_thread(window, qtbot,  # type: ignor
             window._show_page(window.sidebar.currentRow())  # shown again on that section
             window.jobs.wait(20000)
             qtbot.wait(30)
+    # the dialogs a page opens, and the ADT table's checks after an edit
+    window.open_first_run()  # Help > Welcome
+    qtbot.waitUntil(lambda: getattr(window, "first_run_dialog", None) is not None
+                    and window.first_run_dialog.isVisible(), timeout=20000)
+    window.first_run_dialog.close()
+    keys = window.go_to("Keys")
+    keys.table.selectRow(0)
+    keys.ask_csr()
+    qtbot.waitUntil(lambda: keys.csr_dialog is not None and keys.csr_dialog.isVisible(),
+                    timeout=20000)
+    window.jobs.wait(20000)
+    keys.csr_dialog.close()
+    adt = window.go_to("ADT")
+    window.jobs.wait(20000)
+    qtbot.wait(30)
+    adt.new_from_template()
+    adt.table.item(0, 0).setText("not an EUI")
+    adt.validate_now()  # what an edit runs (a few ms later), on the GUI thread
+    assert adt.report is not None and not adt.report.ok
     monkeypatch.undo()
     assert window.page("Keys").table.rowCount() == 1
     assert window.page("Certificates").table.rowCount() == 1

@@ -130,6 +130,7 @@ def test_quarantine_filters_bulk_decisions_and_signed_action(qtbot, window: Main
     assert isinstance(page, QuarantinePage)
     aro = make_aro(page.ctx, tmp_path / "pki")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     prof = adt_service.load_profile("quarantine-report")
     rows = [(f"Q-{i:04d}", OWN, "IS", "1.1.1", f"req-{i}", f"2026-11-01T10:{i:02d}:00Z",
              "USER" if i < 4 else "DCC", str(100 + i)) for i in range(10)]

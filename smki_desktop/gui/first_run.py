@@ -31,7 +31,9 @@ from smki_desktop.services import first_run as walk_service
 from smki_desktop.services import party as party_service
 
 if TYPE_CHECKING:
+    from smki_desktop.core.party import OfficerProfile, PartyProfile
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 TEST_AND_LIVE = (
     "<b>Test</b> is for practice: keys, requests and certificates there come from a local "
@@ -40,12 +42,23 @@ TEST_AND_LIVE = (
 PENDING, RUNNING, DONE, FAILED = "○", "…", "✔", "✖"
 
 
+Profiles = tuple["PartyProfile | None", "OfficerProfile | None"]
+
+
+def read_profiles(ctx: AppContext) -> Profiles:
+    """The Party and officer profiles the dialog starts from (a job: no Qt here)."""
+    return ctx.party(), ctx.officer()
+
+
 class FirstRunDialog(QDialog):
     def __init__(self, services: GuiServices, parent: QWidget | None = None,
-                 *, show_party: bool = True, show_officer: bool = True) -> None:
+                 *, show_party: bool = True, show_officer: bool = True,
+                 profiles: Profiles | None = None) -> None:
+        """`profiles` as the opener read them on the job runner (read here when not given)."""
         super().__init__(parent)
         self.services = services
         ctx = services.ctx
+        self.profiles = profiles if profiles is not None else read_profiles(ctx)
         self.setObjectName("firstRunDialog")
         self.setWindowTitle(f"Welcome to SMKI Desktop — {ctx.env.label}")
         lay = QVBoxLayout(self)
@@ -84,13 +97,13 @@ class FirstRunDialog(QDialog):
         if show_party:
             box = QGroupBox("Your organisation (Party profile)")
             bl = QVBoxLayout(box)
-            self.party_form = PartyForm(ctx.party())
+            self.party_form = PartyForm(self.profiles[0])
             bl.addWidget(self.party_form)
             lay.addWidget(box)
         if show_officer:
             box = QGroupBox("You (officer profile)")
             bl = QVBoxLayout(box)
-            self.officer_form = OfficerForm(ctx.officer())
+            self.officer_form = OfficerForm(self.profiles[1])
             bl.addWidget(self.officer_form)
             lay.addWidget(box)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save

@@ -50,7 +50,8 @@ from smki_desktop.services.context import AppContext, open_context
 
 BACKGROUND_START_MS = 50  # background work that loads heavy modules waits for the first paint
 STATUS_NAME = "Status bar"  # the status line's read: not shown as work, no refresh after it
-QUIET_JOBS = frozenset({PROBE_NAME, STATUS_NAME})
+WELCOME_NAME = "Welcome check"  # is the welcome due: not shown as work
+QUIET_JOBS = frozenset({PROBE_NAME, STATUS_NAME, WELCOME_NAME})
 
 
 def waiting_requests(ctx: AppContext) -> int:
@@ -565,19 +566,32 @@ class MainWindow(QMainWindow):
         self.about_dialog = dlg
 
     def open_first_run(self) -> None:
+        """Help > Welcome: opened once the profiles it shows are read (on the job runner)."""
+        from smki_desktop.gui.first_run import read_profiles
+
+        assert self.ctx is not None
+        PageOp(self, self.services, read_profiles, self.ctx, name="Welcome") \
+            .success(lambda profiles: self._open_welcome(profiles)).run()
+
+    def _open_welcome(self, profiles: Any) -> None:
         from smki_desktop.gui.first_run import FirstRunDialog
 
-        dlg = FirstRunDialog(self.services, self)
+        dlg = FirstRunDialog(self.services, self, profiles=profiles)
         dlg.finished.connect(lambda _r: self._show_page(self.sidebar.currentRow()))
         dlg.open()
         self.first_run_dialog = dlg
 
     def _maybe_first_run(self) -> None:
+        """The welcome, if due: asked of the store on the job runner, opened here."""
         assert self.ctx is not None
-        if welcome.take_welcome(self.ctx):
+        PageOp(self, self.services, welcome.take_welcome, self.ctx, name=WELCOME_NAME) \
+            .background().success(self._welcome_due).failure(lambda _text, _exc: None).run()
+
+    def _welcome_due(self, due: bool) -> None:
+        if due:  # due only while neither profile is set
             from smki_desktop.gui.first_run import FirstRunDialog
 
-            dlg = FirstRunDialog(self.services, self)
+            dlg = FirstRunDialog(self.services, self, profiles=(None, None))
             dlg.finished.connect(lambda _r: self._show_page(self.sidebar.currentRow()))
             dlg.open()
 

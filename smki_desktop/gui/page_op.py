@@ -37,13 +37,14 @@ from typing import Any
 
 from smki_desktop.core.errors import Cancelled, StoreUnreachable
 from smki_desktop.gui.jobs import Job
-from smki_desktop.gui.qt import Qt, QWidget, isValid
+from smki_desktop.gui.qt import QLabel, Qt, QWidget, isValid
 from smki_desktop.gui.services import GuiServices
 from smki_desktop.gui.texts import error_text
 
 Outcome = Callable[[Any], None]
 Failure = Callable[[str, BaseException], None]
 Progress = Callable[[int, int, str], None]
+LOADING = "Loading…"  # a page's message line while its first read is under way
 
 
 class PageOp:
@@ -206,10 +207,12 @@ class BackgroundRead:
     more in the page."""
 
     def __init__(self, page: QWidget, services: GuiServices, fn: Callable[..., Any],
-                 *args: Any, name: str, show: Outcome, failed: Failure | None = None) -> None:
+                 *args: Any, name: str, show: Outcome, failed: Failure | None = None,
+                 loading: QLabel | None = None) -> None:
         self.page, self.services = page, services
         self.fn, self.args, self.name = fn, args, name
         self.show, self.failed = show, failed
+        self.loading = loading  # a message line that says LOADING until the first answer
         self.op: PageOp | None = None
         self.again = False
 
@@ -218,24 +221,34 @@ class BackgroundRead:
             self.again = True
             return
         self.again = False
+        if self.loading is not None and not self.loading.text():
+            self.loading.setText(LOADING)
         self.op = PageOp(self.page, self.services, self.fn, *self.args, name=self.name) \
             .background().success(self._shown).failure(self._failed)
         self.op.run()
 
     def _shown(self, result: Any) -> None:
         try:
+            self._loaded()
             self.show(result)
         finally:
             self._next()
 
     def _failed(self, text: str, exc: BaseException) -> None:
         try:
+            self._loaded()
             if isinstance(exc, StoreUnreachable):
                 self.services.unreachable(exc)
             if self.failed is not None:
                 self.failed(text, exc)
         finally:
             self._next()
+
+    def _loaded(self) -> None:
+        if self.loading is not None and isValid(self.loading) \
+                and self.loading.text() == LOADING:
+            self.loading.clear()
+        self.loading = None
 
     def _next(self) -> None:
         if self.again and isValid(self.page):

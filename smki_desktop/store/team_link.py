@@ -30,6 +30,18 @@ if TYPE_CHECKING:
 
 FILE = "team.json"
 
+# A server cut off by the network (packets dropped, no RST) would otherwise hold a query for
+# the kernel's ~15-minute retransmission limit, or forever while it waits for an answer.
+# libpq's TCP keepalives probe an idle connection after 5 s, every 2 s; TCP_USER_TIMEOUT drops
+# it once data (or a probe) has gone unacknowledged for 10 s: a dead peer is said in ~10-20 s.
+# Both are about the peer's kernel, not the server's work: a long query on a live server, a
+# migration or an export is never cut by them. They do nothing on a unix socket.
+# No server-side statement_timeout/lock_timeout: a 1,000,000-row batch, a migration or an
+# export may legitimately take longer than any interactive bound, and one setting cannot tell
+# them apart from a read a page asked for.
+DEAD_PEER: dict[str, int] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                             "keepalives_count": 3, "tcp_user_timeout": 10000}
+
 
 @dataclass(frozen=True)
 class TeamLink:
@@ -83,7 +95,7 @@ def open_store(link: TeamLink, password: str | None, env_dir: Path, *,
     # imported here for its cost (SQLAlchemy, psycopg: ~0.3 s), not to dodge a cycle
     from smki_desktop.store import postgres
 
-    args: dict[str, Any] = {"connect_timeout": 10}
+    args: dict[str, Any] = {"connect_timeout": 10, **DEAD_PEER}
     if password is not None:
         args["password"] = password
     return postgres.PgDatabase(link.address.driver_url(), env_dir / "smki.sqlite3",

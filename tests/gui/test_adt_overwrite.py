@@ -31,9 +31,11 @@ def _outputs(f: Path) -> dict[str, bytes]:
 def test_sign_asks_before_replacing_outputs(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
                                             tmp_path: Path) -> None:
     page = window.go_to("ADT")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert isinstance(page, AdtPage)
     aro = make_aro(page.ctx, tmp_path / "pki")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     f = tmp_path / "adt.csv"
     adt_service.write_template(page.ctx, f)
     page.open_file(f)
@@ -79,6 +81,7 @@ def test_sign_without_the_answer_is_refused_by_the_service(qtbot, window: MainWi
     assert isinstance(page, AdtPage)
     aro = make_aro(page.ctx, tmp_path / "pki")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     f = tmp_path / "adt.csv"
     adt_service.write_template(page.ctx, f)
     adt_service.sign_file(page.ctx, f, aro.key.key_id)
@@ -105,6 +108,7 @@ def test_quarantine_action_asks_before_replacing(qtbot, window: MainWindow,  # t
     assert isinstance(page, QuarantinePage)
     aro = make_aro(page.ctx, tmp_path / "pki")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     prof = adt_service.load_profile("quarantine-report")
     own = "90-B3-D5-1F-30-01-00-00"
     report = tmp_path / "report.csv"

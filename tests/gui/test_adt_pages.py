@@ -21,9 +21,11 @@ OWN = "90-B3-D5-1F-30-01-00-00"
 def test_adt_editor_errors_in_place_then_sign(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
                                               tmp_path: Path) -> None:
     page = window.go_to("ADT")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert isinstance(page, AdtPage)
     aro = make_aro(page.ctx, tmp_path / "pki")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.key_combo.currentData() == aro.key.key_id
 
     page.new_from_template()
@@ -58,6 +60,7 @@ def test_adt_editor_errors_in_place_then_sign(qtbot, window: MainWindow,  # type
     assert adt_service.validate_file(page.ctx, out).ok
     page.smsr_edit.setText("SMSR-GUI-1")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.sign_btn.isEnabled()
     page.sign()
     qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
@@ -79,6 +82,7 @@ def test_adt_editor_errors_in_place_then_sign(qtbot, window: MainWindow,  # type
 
     sro = make_sro(page.ctx, tmp_path / "pki", aro)
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.key_combo.setCurrentIndex(page.key_combo.findData(sro.key.key_id))
     assert page.key_combo.currentData() == sro.key.key_id
     page.decision_combo.setCurrentIndex(page.decision_combo.findData("resubmit"))
@@ -126,6 +130,7 @@ def test_quarantine_filters_bulk_decisions_and_signed_action(qtbot, window: Main
     assert isinstance(page, QuarantinePage)
     aro = make_aro(page.ctx, tmp_path / "pki")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     prof = adt_service.load_profile("quarantine-report")
     rows = [(f"Q-{i:04d}", OWN, "IS", "1.1.1", f"req-{i}", f"2026-11-01T10:{i:02d}:00Z",
              "USER" if i < 4 else "DCC", str(100 + i)) for i in range(10)]
@@ -170,19 +175,22 @@ def test_settings_section_shows_profiles_and_anchors(qtbot, window: MainWindow, 
     from smki_desktop.gui.settings.adt import Section
 
     page = window.go_to("Settings")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     sections = [page.tabs.widget(i) for i in range(page.tabs.count())]
     (section,) = [s for s in sections if isinstance(s, Section)]
     assert section.combos["adt-file"].currentData() == "2"  # the newest (issue 15)
     assert "None" in section.anchors.text()
     aro = make_aro(section.ctx, tmp_path / "pki")
     section.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert aro.root.subject.rfc4514_string() in section.anchors.text()
     section.use("adt-file", "1")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # saved in the background
     assert section.ctx.setting("adt.profile.adt-file") == "1"
 
 
-def test_keys_page_shows_officer_flags(window: MainWindow, cli_run, tmp_path: Path  # type: ignore[no-untyped-def]
-                                       ) -> None:
+def test_keys_page_shows_officer_flags(window: MainWindow, cli_run, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                       qtbot) -> None:
     """A revoked officer's key carries `officer-revoked`: the Keys table shows it."""
     from smki_desktop.gui.pages.keys import COLUMNS
     from tests.integration.adt_support import active_aro
@@ -197,21 +205,25 @@ def test_keys_page_shows_officer_flags(window: MainWindow, cli_run, tmp_path: Pa
     aro_id = active_aro(cli_run, tmp_path, sro_id, sro_key=sro_key)
     assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
     page = window.go_to("Keys")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     col = COLUMNS.index("Flags")
     row = next(r for r, k in enumerate(page.keys) if k.key_id == aro.key.key_id)  # type: ignore[attr-defined]
     assert page.table.item(row, col).text() == ""  # type: ignore[attr-defined]
     assert cli_run("officer", "revoke", aro_id, "--reason", "leaver", "--as", sro_id, "--key",
                    sro_key).code == 0
     page.refresh()  # type: ignore[attr-defined]
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.table.item(row, col).text() == "officer-revoked"  # type: ignore[attr-defined]
     assert page.table.horizontalHeaderItem(col).text() == "Flags"  # type: ignore[attr-defined]
 
 
-def test_adt_without_a_credential_says_where_to_get_one(window: MainWindow) -> None:
+def test_adt_without_a_credential_says_where_to_get_one(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     """The signing-key chooser with no credential names the GUI place to request one (not
     "request one first", which left a new user nowhere to go); Sign stays greyed out."""
     page = window.go_to("ADT")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.key_combo.currentData() == ""
     assert "Settings > Portal" in page.key_combo.currentText()
     assert "officer register" in page.key_combo.toolTip()

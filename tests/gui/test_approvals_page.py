@@ -35,7 +35,9 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
     ctx = window.ctx
     cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-91")
     page = window.go_to("Certificates")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     row = next(i for i, r in enumerate(page.records) if r.serial.lstrip("0") == serial_of(cert))
     page.table.selectRow(row)
     page.revoke_selected()
@@ -58,8 +60,11 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
     qtbot.waitUntil(lambda: window.sidebar.item(approvals_row).text() == "Approvals (1)",
                     timeout=10000)
     inbox = window.go_to("Approvals")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     inbox.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     inbox.select(rid)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     text = inbox.details.toPlainText()
     assert rid in text and "keyCompromise" in text and "laptop stolen" in text
     assert "Key compromise (keyCompromise)" in text  # the reason in words, and its code
@@ -76,26 +81,33 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
 
     # the SRO approves after the summary
     inbox.select(rid)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     inbox.actor.select(team.sro)
     inbox.approve()
     assert "This cannot be undone" in inbox.confirm.summary.toPlainText()
     assert not inbox.confirm.live  # Test: no typed confirmation
     inbox.confirm.accept()
     qtbot.waitUntil(lambda: "approved by" in inbox.message.text(), timeout=20000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the page's read after it
     assert revocation_state.get_view(ctx, rid).state == "approved"
     qtbot.waitUntil(lambda: window.sidebar.item(approvals_row).text() == "Approvals",
                     timeout=10000)
     inbox.select(rid)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     assert inbox.submit_button.isEnabled()
     inbox.submit()
     inbox.confirm.accept()
     qtbot.waitUntil(lambda: "submitted" in inbox.message.text(), timeout=30000)
     assert cli_run("portal", "poll").code == 0
     inbox.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     inbox.select(rid)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     assert "— revoked" in inbox.details.toPlainText()
     page = window.go_to("Certificates")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.table.item(row, 4).text() == "revoked"
 
 
@@ -126,7 +138,9 @@ def test_incident_page_records_confirms_and_rekeys(window, qtbot, team, tmp_path
     ctx = window.ctx
     cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-92")
     page = window.go_to("Incidents")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.open_incident()
     dlg = page.dialog
     dlg.when.setText("2026-12-03T22:10:00Z")
@@ -136,6 +150,7 @@ def test_incident_page_records_confirms_and_rekeys(window, qtbot, team, tmp_path
     dlg.accept()
     qtbot.waitUntil(lambda: "Incident recorded" in page.message.text(), timeout=20000)
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.table.selectRow(0)
     iid = page.selected().incident_id
     assert "SRO confirmation: awaited" in page.details.toPlainText()
@@ -148,6 +163,7 @@ def test_incident_page_records_confirms_and_rekeys(window, qtbot, team, tmp_path
     assert "revoke" in page.dialog.summary.toPlainText()
     page.dialog.accept()
     qtbot.waitUntil(lambda: "replacement CSRs made" in page.message.text(), timeout=30000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.select(iid)
     text = page.details.toPlainText()
     assert "Replacement keys and CSRs: 1 made" in text and "waiting" in text
@@ -156,6 +172,7 @@ def test_incident_page_records_confirms_and_rekeys(window, qtbot, team, tmp_path
     row = next(i for i, e in enumerate(window.entries) if e.module == "approvals")
     qtbot.waitUntil(lambda: window.sidebar.item(row).text() == "Approvals (1)", timeout=10000)
     dash = window.go_to("Dashboard")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     qtbot.waitUntil(lambda: "1 request(s) waiting" in dash.revocation_label.text(),
                     timeout=10000)
     assert "Register: not linked" in dash.register_label.text()
@@ -165,7 +182,9 @@ def test_incident_page_records_confirms_and_rekeys(window, qtbot, team, tmp_path
 def test_officers_page_signs_register_changes_as_the_chosen_officer(window, qtbot, team  # type: ignore[no-untyped-def]
                                                                     ) -> None:
     page = window.go_to("Officers")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     # the ARO cannot suspend anyone; the SRO can, and the change carries their signature
     page.select(team.aro)
     page.actor.select(team.aro)
@@ -180,6 +199,7 @@ def test_officers_page_signs_register_changes_as_the_chosen_officer(window, qtbo
     page.text_dialog.edit.setText("investigation")
     page.text_dialog.accept()
     qtbot.waitUntil(lambda: "suspended" in page.message.text(), timeout=20000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     row = next(r for r in range(page.table.rowCount())
                if page.table.item(r, 0).text() == team.aro)
     assert page.table.item(row, 2).text() == "suspended"
@@ -189,9 +209,11 @@ def test_officers_page_signs_register_changes_as_the_chosen_officer(window, qtbo
     assert signer == team.sro
 
 
-def test_empty_inbox_says_where_requests_come_from(window) -> None:  # type: ignore[no-untyped-def]
+def test_empty_inbox_says_where_requests_come_from(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     inbox = window.go_to("Approvals")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     inbox.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert inbox.table.rowCount() == 0
     assert "Certificates page" in inbox.details.toPlainText()
     assert "Officers > Link key" in inbox.actor.combo.currentText()
@@ -208,8 +230,11 @@ def test_reject_shows_a_summary_before_signing(window, qtbot, cli_run, team) -> 
     assert r.code == 0, r.err
     rid = str(r.json()["id"])
     inbox = window.go_to("Approvals")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     inbox.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     inbox.select(rid)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     assert [t for t, _ in inbox.row_actions()] == ["Show details", "Approve (sign)…",
                                                    "Reject…"]
     inbox.actor.select(team.sro)
@@ -226,9 +251,11 @@ def test_reject_shows_a_summary_before_signing(window, qtbot, cli_run, team) -> 
     assert revocation_state.get_view(ctx, rid).state == "rejected"
 
 
-def test_empty_incidents_page_explains_and_greys_out_its_actions(window) -> None:  # type: ignore[no-untyped-def]
+def test_empty_incidents_page_explains_and_greys_out_its_actions(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     page = window.go_to("Incidents")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.table.rowCount() == 0 and "Record incident" in page.details.toPlainText()
     assert page.open_button.isEnabled()
     assert not any(b.isEnabled() for b in (page.confirm_button, page.rekey_button,
@@ -250,7 +277,9 @@ def test_sro_authorises_an_organisation_csr_on_the_requests_page(window, qtbot, 
     with pytest.raises(Refusal, match="SRO"):
         org_csr_approval.require_authorised(ctx, der)
     page = window.go_to("Requests")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     row = next(i for i, c in enumerate(page.csrs) if c.row.der == der)
     page.csr_table.selectRow(row)
     assert "SRO: authorise this CSR…" in [t for t, _ in page.csr_actions()]

@@ -109,6 +109,7 @@ def test_gui_ceremony_end_to_end(window, qtbot, tmp_path: Path) -> None:  # type
 
     keys = window.go_to("Keys")
     keys.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     from smki_desktop.gui.pages.keys import COLUMNS
 
     col = COLUMNS.index("Backup")

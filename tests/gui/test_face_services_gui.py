@@ -25,8 +25,10 @@ def test_audit_page_lists_and_verifies_what_the_service_gives(qtbot, window: Mai
     ctx = window.ctx
     generate_key(ctx, KeyUsage.SIGNING, "page key")
     page = window.go_to("Audit log")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.filter.setText("key.")  # type: ignore[attr-defined]
     page.refresh()  # type: ignore[attr-defined]
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     want = audit_log.records(ctx, limit=2000, action_prefix="key.")
     assert want and page.table.rowCount() == len(want)  # type: ignore[attr-defined]
     assert [page.table.item(r, 0).text() for r in range(len(want))] == [  # type: ignore[attr-defined]
@@ -58,7 +60,9 @@ def test_officers_page_prints_the_form_through_the_service(qtbot, window: MainWi
     assert res.code == 0, res.err
     oid = res.json()["officer"]["officer_id"]
     page = window.go_to("Officers")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()  # type: ignore[attr-defined]
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.select(oid)  # type: ignore[attr-defined]
     out = tmp_path / "again.pdf"
     out.write_bytes(b"old")  # the save dialog asked before replacing it

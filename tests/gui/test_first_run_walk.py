@@ -57,6 +57,8 @@ def test_welcome_walks_to_a_first_accepted_test_certificate(qtbot, data_root: Pa
         qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=10000)
         # reopened from Help: the profiles are there, the walk can be run again
         w.welcome_action.trigger()
+        qtbot.waitUntil(lambda: getattr(w, "first_run_dialog", dlg) is not dlg,  # read first
+                        timeout=10000)
         again = w.first_run_dialog
         qtbot.waitUntil(again.isVisible, timeout=10000)
         assert again.party_form is not None and again.party_form.name.text() == "Acme Energy Ltd"

@@ -23,7 +23,9 @@ def test_back_up_from_the_keys_page(window, qtbot, tmp_path: Path) -> None:  # t
     ctx = window.services.ctx
     info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "page backup")
     page = window.go_to("Keys")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert _backup_cell(page, info.key_id) == "NO BACKUP"
     page.table.selectRow(next(i for i, k in enumerate(page.keys) if k.key_id == info.key_id))
 
@@ -35,6 +37,7 @@ def test_back_up_from_the_keys_page(window, qtbot, tmp_path: Path) -> None:  # t
     dlg.path.setText(str(tmp_path / "shares"))
     dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: page.backup_button.isEnabled(), timeout=30000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the page's read after it
     assert _backup_cell(page, info.key_id) == "2-of-3 shares"
     assert len(list((tmp_path / "shares").glob("share-*-of-3.txt"))) == 3
 
@@ -50,5 +53,6 @@ def test_back_up_from_the_keys_page(window, qtbot, tmp_path: Path) -> None:  # t
     pd.again.setText(PASS)
     pd.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: page.backup_button.isEnabled(), timeout=30000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the page's read after it
     assert _backup_cell(page, info.key_id) == "2-of-3 shares, passphrase"
     assert json.loads((tmp_path / "k.smkikey").read_text())["key_id"] == info.key_id

@@ -196,6 +196,7 @@ def test_both_wizards_from_start_to_pdf_and_cli_gives_the_same(window, qtbot, tm
     # the Officers page shows both, the Dashboard's readiness widget counts the active SRO
     page = open_page(window, "Officers")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     ids = [page.table.item(r, 0).text() for r in range(page.table.rowCount())]
     assert ids == ["SRO-0001", "ARO-0001"]
     from smki_desktop.gui.widgets.readiness import ReadinessWidget
@@ -258,6 +259,7 @@ def test_draft_saved_and_resumed(window, qtbot):  # type: ignore[no-untyped-def]
     assert len(drafts) == 1 and drafts[0]["nominee"] == "Half Done"
     page = open_page(window, "Officers")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.drafts.setCurrentIndex(1)
     page.resume_draft()
     again = page.wizard
@@ -273,6 +275,7 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
     nom.nominate(ctx, sro_schema, sro_schema.example_values())
     page = open_page(window, "Officers")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.select("SRO-0001")
     page.activate()
     qtbot.waitUntil(lambda: "cannot be activated" in page.message.text(), timeout=10000)
@@ -334,6 +337,7 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
 
     fpage = open_page(window, "Forecast")
     fpage.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     first = fpage.first_forecast_row  # history rows above the forecast
     assert fpage.table.rowCount() == first + 8
     fpage.table.item(first + 2, 2).setText("700")  # batched, third month

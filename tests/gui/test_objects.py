@@ -19,8 +19,9 @@ from tests.integration.adt_support import make_aro
 PKI = Path(__file__).resolve().parents[1] / "fixtures" / "dcc-test-pki"
 
 
-def _select_key(page, key_id: str) -> None:  # type: ignore[no-untyped-def]
+def _select_key(page, key_id: str, qtbot) -> None:  # type: ignore[no-untyped-def]
     page.refresh()
+    qtbot.waitUntil(page.services.jobs.idle, timeout=20000)  # its read
     row = next(r for r, k in enumerate(page.keys) if k.key_id == key_id)
     page.table.selectRow(row)
 
@@ -29,7 +30,8 @@ def test_key_delete_with_reason_and_summary(qtbot, window: MainWindow) -> None: 
     ctx = window.ctx
     key = key_service.generate_key(ctx, KeyUsage.SIGNING, "old test key").key
     page = window.go_to("Keys")
-    _select_key(page, key.key_id)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    _select_key(page, key.key_id, qtbot)
     text = page.details.text()
     assert "Requests (CSRs) made with it" in text and "Certificates and credentials" in text
     assert "old test key" in text
@@ -61,7 +63,8 @@ def test_key_with_a_live_credential_is_kept(qtbot, window: MainWindow, tmp_path:
     ctx = window.ctx
     aro = make_aro(ctx, tmp_path / "pki")
     page = window.go_to("Keys")
-    _select_key(page, aro.key.key_id)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    _select_key(page, aro.key.key_id, qtbot)
     assert "(in use)" in page.details.text()
     page.ask_retire("archive")
     page.reason_dialog.reason.setText("tidy up")
@@ -98,7 +101,9 @@ def test_certificate_tree_export_copy_menu(qtbot, window: MainWindow, tmp_path: 
     page = window.go_to("Certificates")
     page._import((PKI / "device" / "00db123456789004-ka.pem").read_bytes(), "device cert")
     qtbot.waitUntil(lambda: page.last_result is not None, timeout=30000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.table.selectRow(0)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     text = page.details.text()
     for part in ("Subject", "Device (EUI-64): 00-DB-12-34-56-78-90-04", "Validity",
                  "Fingerprints", "SHA-256:", "Chain", "Acceptance check",
@@ -136,7 +141,8 @@ def test_certificate_tree_export_copy_menu(qtbot, window: MainWindow, tmp_path: 
     page.details.clear()
     qtbot.mouseDClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     QApplication.processEvents()
-    assert page.details.topLevelItemCount() >= 7  # the details were opened again
+    qtbot.waitUntil(lambda: page.details.topLevelItemCount() >= 7,  # opened again
+                    timeout=20000)
 
 
 def test_csr_list_submit_this_csr_and_paste_text(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
@@ -149,7 +155,9 @@ def test_csr_list_submit_this_csr_and_paste_text(qtbot, window: MainWindow) -> N
     try:
         der = org_csr(ctx, "90-B3-D5-1F-30-01-00-31")
         page = window.go_to("Requests")
+        qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
         page.refresh()
+        qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
         assert page.csr_table.rowCount() == 1
         assert page.csr_table.item(0, 4).text() == "not submitted"
         page.csr_table.selectRow(0)
@@ -165,6 +173,7 @@ def test_csr_list_submit_this_csr_and_paste_text(qtbot, window: MainWindow) -> N
         assert "submitted before" not in dlg.text()
         dlg.confirm()
         qtbot.waitUntil(lambda: page.job is None, timeout=30_000)
+        qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the page's read after it
         assert page.table.rowCount() == 1  # in the outbox, sent to the simulator
         assert "with the DCC" in page.csr_table.item(0, 4).text()
         page.csr_table.selectRow(0)
@@ -179,7 +188,9 @@ def test_audit_record_reads_as_words(qtbot, window: MainWindow) -> None:  # type
     ctx = window.ctx
     key = key_service.generate_key(ctx, KeyUsage.SIGNING, "audited key").key
     page = window.go_to("Audit log")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     row = next(r for r, e in enumerate(page.entries) if e.action == "key.generate")
     assert "{" not in page.table.item(row, 4).text()
     assert f"Key id: {key.key_id}" in page.table.item(row, 4).text()
@@ -219,7 +230,9 @@ def test_renewal_makes_a_linked_key_and_csr(qtbot, window: MainWindow, cli_run) 
                                    at=dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
     assert res.status == certs.ACCEPTED, res.message
     page = window.go_to("Certificates")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.table.selectRow(0)
     assert "Renew (new key and CSR)…" in [t for t, _f in page.row_actions()]
     page.ask_renew()
@@ -227,6 +240,7 @@ def test_renewal_makes_a_linked_key_and_csr(qtbot, window: MainWindow, cli_run) 
     assert f"EUI: {f.eui}." in dlg.text() and "Usage: signing." in dlg.text()
     dlg.confirm()
     qtbot.waitUntil(lambda: "Renewal of" in page.result_label.text(), timeout=30000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the page's reads
     keys_now = key_service.list_keys(ctx)
     new = [k for k in keys_now if k.label.startswith("renewal of")]
     assert len(new) == 1 and new[0].usage is KeyUsage.SIGNING
@@ -236,6 +250,7 @@ def test_renewal_makes_a_linked_key_and_csr(qtbot, window: MainWindow, cli_run) 
                                                                   "signing")]
     page.table.selectRow(0)
     page.show_details()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the page's reads
     assert "Replaced by: new key" in page.details.text()
     # the CLI face: a second renewal, named as such in the GUI's summary next time
     out = cli_run("--json", "cert", "renew", page.selected().serial)
@@ -262,7 +277,9 @@ def test_rejection_of_a_certificate_failing_acceptance(qtbot, window: MainWindow
                                    at=dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
     assert res.status == certs.TO_BE_REJECTED
     page = window.go_to("Certificates")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.table.selectRow(0)
     assert "Fails the acceptance check" in page.details.text()
     assert "Finding 1: mismatch: EUI" in page.details.text()
@@ -323,16 +340,18 @@ def test_relabel_and_csr_with_a_key_made_on_the_keys_page(qtbot, window: MainWin
     ctx = window.ctx
     key = key_service.generate_key(ctx, KeyUsage.SIGNING, "made on the Keys page").key
     page = window.go_to("Keys")
-    _select_key(page, key.key_id)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    _select_key(page, key.key_id, qtbot)
     labels = [t for t, _f in page.row_actions()]
     assert "Relabel…" in labels and "Make an Organisation CSR with this key…" in labels
     page.ask_relabel()
     page.reason_dialog.reason.setText("supplier DS 2027")
     page.reason_dialog._ok()
     qtbot.waitUntil(lambda: "now labelled" in page.message.text(), timeout=10000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the page's reads
     assert key_service.get_key(ctx, key.key_id).label == "supplier DS 2027"
 
-    _select_key(page, key.key_id)
+    _select_key(page, key.key_id, qtbot)
     page.ask_csr()
     dlg = page.csr_dialog
     dlg.role.setText("02")
@@ -340,8 +359,10 @@ def test_relabel_and_csr_with_a_key_made_on_the_keys_page(qtbot, window: MainWin
     dlg.accept()
     qtbot.waitUntil(lambda: "Organisation CSR" in page.message.text()
                     or "annot" in page.message.text(), timeout=10000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the page's reads
     assert "made with key" in page.message.text(), page.message.text()
-    _select_key(page, key.key_id)
+    _select_key(page, key.key_id, qtbot)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the page's reads
     assert "CSR 1" in page.details.text()  # the key and its CSR, one object
     res = cli_run("key", "relabel", key.key_id[:12], "--label", " ")
     assert res.code == 2 and "--label" in res.err

@@ -146,7 +146,9 @@ def test_verification_dialog_keeps_input_and_has_no_default_outcome(qtbot, windo
     sro_schema = nom.load_forms()["sro"]
     nom.nominate(ctx, sro_schema, sro_schema.example_values())
     page = window.go_to("Officers")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.select("SRO-0001")
     page.verify()
     dlg = page.verify_dialog
@@ -177,12 +179,15 @@ def test_verification_dialog_keeps_input_and_has_no_default_outcome(qtbot, windo
 def test_adt_sign_needs_the_summary_and_verify_names_the_signer(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
                                                                 tmp_path: Path) -> None:
     page = window.go_to("ADT")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     aro = make_aro(page.ctx, tmp_path / "pki")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.new_from_template()
     out = tmp_path / "adt.csv"
     assert page.save(out, overwrite=False) == out
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.sign_btn.isEnabled()
     qtbot.mouseClick(page.sign_btn, Qt.MouseButton.LeftButton)
     dlg = page.confirmation
@@ -216,6 +221,7 @@ def test_quarantine_bulk_and_action_file_are_summarised(qtbot, window: MainWindo
     page = window.go_to("Quarantine")
     aro = make_aro(page.ctx, tmp_path / "pki")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     prof = adt_service.load_profile("quarantine-report")
     rows = [(f"Q-{i:04d}", OWN, "IS", "1.1.1", f"req-{i}", f"2026-11-01T10:{i:02d}:00Z",
              "USER" if i < 4 else "DCC", str(100 + i)) for i in range(10)]
@@ -393,7 +399,9 @@ def test_forecast_shows_history_and_no_table_names(qtbot, window, tmp_path: Path
     gen = devices.generate_test(ctx, 15, tmp_path / "gen", processes=1)
     devices.package(ctx, gen.out, tmp_path / "out")  # 15 CSRs made this month, batched
     page = window.go_to("Forecast")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     first = page.first_forecast_row
     assert first >= 2
     current = page.table.item(first - 1, 0).text()

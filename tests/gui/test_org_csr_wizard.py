@@ -87,12 +87,15 @@ def test_certificates_page_import_filter_details(window, qtbot) -> None:  # type
     qtbot.addWidget(page)
     page._import((pki / "device" / "00db123456789004-ka.pem").read_bytes(), "device cert")
     qtbot.waitUntil(lambda: page.last_result is not None, timeout=30000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.last_result is not None and page.last_result.status == "unmatched"
     assert "not ours" in page.result_label.text()
     assert page.table.rowCount() == 1
     page.table.selectRow(0)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     assert "Device (EUI-64): 00-DB-12-34-56-78-90-04" in page.details.text()
     page.f_status.setCurrentIndex(page.f_status.findData("accepted"))
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.table.rowCount() == 0
     section = Section(window.services)
     qtbot.addWidget(section)
@@ -108,13 +111,17 @@ def test_certificate_actions_need_a_selection(window, qtbot) -> None:  # type: i
     page = Page(window.services)
     qtbot.addWidget(page)
     buttons = (page.export_button, page.copy_button, page.revoke_button)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.table.rowCount() == 0 and not any(b.isEnabled() for b in buttons)
     page._import((pki / "device" / "00db123456789004-ka.pem").read_bytes(), "device cert")
     qtbot.waitUntil(lambda: page.last_result is not None, timeout=30000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.table.selectRow(0)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the details' read
     assert all(b.isEnabled() for b in buttons)
     assert page.details.topLevelItemCount() > 0
     page.f_status.setCurrentIndex(page.f_status.findData("accepted"))
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.table.rowCount() == 0
     assert not any(b.isEnabled() for b in buttons)
     assert page.details.topLevelItemCount() == 0

@@ -38,17 +38,22 @@ def test_pages_fit_a_laptop_window_even_with_long_key_labels(window, qtbot, titl
 
 def test_certificates_page_explains_an_empty_table(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     page = window.go_to("Certificates")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.table.rowCount() == 0 and page.result_label.text() == EMPTY_NOTE
     pem = ROOT / "tests/fixtures/dcc-test-pki/device/00db123456789004-ka.pem"
     cert_service.import_certificate(window.ctx, pem.read_bytes(), what="device cert")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.table.rowCount() == 1 and page.result_label.text() == ""
     page.f_eui.setText("00-DB-00-00-00-00-00-01")
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.table.rowCount() == 0 and page.result_label.text() == NO_MATCH_NOTE
     page.result_label.setText("Wrote certificate 1 to x.pem")  # another message stays
     page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.result_label.text() == "Wrote certificate 1 to x.pem"
 
 

@@ -162,9 +162,12 @@ def test_a_success_refreshes_the_pages_that_show_what_changed(window: MainWindow
     the new record)."""
     assert window.ctx is not None
     audit_page = window.go_to("Audit log")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     audit_before = audit_page.table.rowCount()  # type: ignore[attr-defined]
     repo_page = window.go_to("Repository")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     keys_page = window.go_to("Keys")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     qtbot.waitUntil(keys_page.isVisible, timeout=5000)
     keys_before = keys_page.table.rowCount()  # type: ignore[attr-defined]
     refreshed: list[str] = []
@@ -185,6 +188,7 @@ def test_a_success_refreshes_the_pages_that_show_what_changed(window: MainWindow
         .changes("keys").success(done.append)
     op.run()
     qtbot.waitUntil(lambda: op.outcome == "done", timeout=20000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the Keys page's read after it
     assert len(done) == 1
     assert keys_page.table.rowCount() == keys_before + 1  # type: ignore[attr-defined]
     labels = [keys_page.table.item(r, 0).text()  # type: ignore[attr-defined]
@@ -192,6 +196,7 @@ def test_a_success_refreshes_the_pages_that_show_what_changed(window: MainWindow
     assert "made elsewhere" in labels
     assert refreshed == []  # neither the Repository (no keys) nor the hidden Audit log
     window.go_to("Audit log")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert refreshed == ["audit"]
     assert audit_page.table.rowCount() > audit_before  # type: ignore[attr-defined]
 
@@ -199,6 +204,7 @@ def test_a_success_refreshes_the_pages_that_show_what_changed(window: MainWindow
     calls: list[int] = []
     real_keys_refresh = keys_page.refresh  # type: ignore[attr-defined]
     window.go_to("Keys")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     keys_page.refresh = lambda: (calls.append(1), real_keys_refresh())  # type: ignore[attr-defined]
     op2 = PageOp(keys_page, _services(window), key_service.generate_key, window.ctx,
                  KeyUsage.SIGNING, "made here", name="Generate key").changes("keys")

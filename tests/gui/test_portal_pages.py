@@ -27,6 +27,7 @@ def sim_window(window: MainWindow):  # type: ignore[no-untyped-def]
 def test_requests_and_repository_pages(qtbot, sim_window: MainWindow,  # type: ignore[no-untyped-def]
                                        tmp_path: Path) -> None:
     page = sim_window.go_to("Requests")
+    qtbot.waitUntil(sim_window.jobs.idle, timeout=30_000)  # its read
     assert isinstance(page, RequestsPage)
     assert page.summary.text() == "No requests yet."
     csr = tmp_path / "org.csr"
@@ -34,11 +35,13 @@ def test_requests_and_repository_pages(qtbot, sim_window: MainWindow,  # type: i
     page.submit_file(csr)
     assert not page.submit_btn.isEnabled()  # busy while the job runs
     qtbot.waitUntil(lambda: page.job is None, timeout=30_000)
+    qtbot.waitUntil(sim_window.jobs.idle, timeout=30_000)  # its read
     assert page.table.rowCount() == 1
     assert page.table.item(0, 2).text() == "with the DCC"
     time.sleep(0.3)
     page.poll_btn.click()
     qtbot.waitUntil(lambda: page.job is None, timeout=30_000)
+    qtbot.waitUntil(sim_window.jobs.idle, timeout=30_000)  # its read
     assert page.table.item(0, 2).text() == "complete"
     assert "1 complete" in page.summary.text()
     page.table.selectRow(0)
@@ -64,6 +67,7 @@ def test_requests_and_repository_pages(qtbot, sim_window: MainWindow,  # type: i
 def test_portal_settings_section(qtbot, sim_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     section = PortalSection(sim_window.services)
     qtbot.addWidget(section)
+    qtbot.waitUntil(sim_window.jobs.idle, timeout=30_000)  # its read
     assert "web-service: serial" in section.creds.text()
     assert "Running on https://127.0.0.1:" in section.sim_state.text()
     assert "Simulator" in section.current.text()
@@ -100,14 +104,15 @@ def test_credential_requests_from_settings_in_live(qtbot, data_root: Path) -> No
         qtbot.addWidget(section)
         ctx = w.services.ctx
         section.request_btn.click()
-        assert section.job is None
+        qtbot.waitUntil(lambda: section.job is None, timeout=30_000)
         assert "Party profile" in section.message.text()
         assert "--" not in section.message.text()
         own = EuiRange.parse("90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF")
         set_party(ctx, PartyProfile(name="Acme Energy", party_id="ACME",
                                     party_type=PartyType("gas-supplier"), eui_ranges=(own,)))
         section.signing_btn.click()
-        assert section.job is None and "officer profile" in section.message.text()
+        qtbot.waitUntil(lambda: section.job is None, timeout=30_000)
+        assert "officer profile" in section.message.text()
         set_officer(ctx, OfficerProfile(name="Ann Officer", role=OfficerRole("aro")))
         for button, purpose in ((section.request_btn, "web-service"),
                                 (section.signing_btn, "file-signing")):
@@ -130,6 +135,7 @@ def test_portal_settings_web_service_options_and_http_warning(qtbot, sim_window:
 
     section = PortalSection(sim_window.services)
     qtbot.addWidget(section)
+    qtbot.waitUntil(sim_window.jobs.idle, timeout=30_000)  # its read
     assert section.deadline.text() == "60"
     section.deadline.setText("25")
     section.adhoc_path.setText("/1.0/Other/DeviceCertificateSigningRequest")
@@ -147,4 +153,5 @@ def test_portal_settings_web_service_options_and_http_warning(qtbot, sim_window:
     portal_service.set_endpoint(ctx, info.portal_url, "http://127.0.0.1:8083",
                                 info.trust_anchor_pem)
     section.refresh()
+    qtbot.waitUntil(sim_window.jobs.idle, timeout=30_000)  # its read
     assert "plain HTTP" in section.current.text()

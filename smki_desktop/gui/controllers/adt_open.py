@@ -54,9 +54,9 @@ class OpenFile:
 
     def new_from_template(self) -> None:
         v = self.view
-        party = v.ctx.party()
         v.path = None
-        v.set_rows(template_rows(v.profile, party.eui_ranges[0].first if party else None))
+        ranges = v.party_ranges  # read with the page, not here on the GUI thread
+        v.set_rows(template_rows(v.profile, ranges[0].first if ranges else None))
         v.dirty = True  # not in a file yet
         v.services.status("New ADT file from the template: edit it, save it, then sign it.")
 

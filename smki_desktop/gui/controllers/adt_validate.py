@@ -9,7 +9,6 @@ from typing import Any
 from smki_desktop.core.adt.validate import Issue, ValidationReport, validate
 from smki_desktop.gui.controllers.adt_view import AdtView
 from smki_desktop.gui.qt import QColor, QListWidgetItem, QTableWidgetItem
-from smki_desktop.services import adt as adt_service
 
 ISSUE_ROLE = 0x0100 + 7  # Qt.ItemDataRole.UserRole + 7: the Issue behind a list entry
 
@@ -24,7 +23,7 @@ class ShowFindings:
 
     def validate_now(self) -> ValidationReport:
         v = self.view
-        report = validate(v.current_bytes(), v.profile, adt_service.party_ranges(v.ctx))
+        report = validate(v.current_bytes(), v.profile, v.party_ranges)
         self.show(report)
         return report
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from smki_desktop.core.adt.profile import Profile
 from smki_desktop.core.adt.validate import ValidationReport
 from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.eui import EuiRange
 from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QComboBox,
@@ -44,6 +45,7 @@ class AdtView(Protocol):
     report: ValidationReport | None
     busy: bool
     loading: bool  # the table is being filled: its edits are not the officer's
+    party_ranges: list[EuiRange] | None  # the Party's EUI ranges, read with the page
     dirty: bool  # the table has edits not saved to a file
     last_result: Any
     discard_box: QMessageBox | None

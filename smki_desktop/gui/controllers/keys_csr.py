@@ -3,26 +3,31 @@ the CSR is made with the key already here (submitted next from the Requests page
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from smki_desktop.core.keys import KeyInfo
 from smki_desktop.gui.controllers.keys_view import KeysView, key_op, said_then_refreshed
+from smki_desktop.gui.page_op import BackgroundRead
 from smki_desktop.gui.qt import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 from smki_desktop.services import csr as csr_service
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 
 class CsrForKeyDialog(QDialog):
     """Role and EUI for an Organisation CSR made with a key already on the Keys page."""
 
-    def __init__(self, key: KeyInfo, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, key: KeyInfo, services: GuiServices,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Organisation CSR with key {key.short_id}")
         form = QFormLayout(self)
-        party = ctx.party()
         self.role = QLineEdit()
         self.role.setPlaceholderText("role code or name, e.g. 02 or supplier")
         self.role.setAccessibleName("Remote Party Role")
-        self.eui = QLineEdit(str(party.eui_ranges[0].first) if party else "")
+        self.eui = QLineEdit()
         self.eui.setAccessibleName("Entity EUI-64")
         self.cn = QLineEdit()
         self.cn.setPlaceholderText("optional")
@@ -37,6 +42,21 @@ class CsrForKeyDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        # the Party's first EUI as the default, read on the job runner (the store may be a
+        # team store that does not answer)
+        self.party_read = BackgroundRead(self, services, first_party_eui, services.ctx,
+                                         name="Party profile", show=self._default_eui)
+        self.party_read.run()
+
+    def _default_eui(self, eui: str) -> None:
+        if not self.eui.text():
+            self.eui.setText(eui)
+
+
+def first_party_eui(ctx: AppContext) -> str:
+    """The first EUI-64 of the Party's ranges, "" without a Party profile (a job)."""
+    party = ctx.party()
+    return str(party.eui_ranges[0].first) if party else ""
 
 
 class MakeCsrWithKey:
@@ -48,7 +68,7 @@ class MakeCsrWithKey:
         k = v.selected()
         if k is None:
             return
-        dlg = CsrForKeyDialog(k, v.services.ctx, v.widget())
+        dlg = CsrForKeyDialog(k, v.services, v.widget())
         v.csr_dialog = dlg
         dlg.accepted.connect(lambda: self.make(k.key_id, dlg.role.text().strip(),
                                                dlg.eui.text().strip(),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from smki_desktop.core.adt.profile import Profile
 from smki_desktop.core.adt.validate import ValidationReport, render_csv
 from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.eui import EuiRange
 from smki_desktop.gui.controllers.adt_confirm import SroConfirm
 from smki_desktop.gui.controllers.adt_deliver import DeliverPackage
 from smki_desktop.gui.controllers.adt_edit import EditTable
@@ -24,6 +25,7 @@ from smki_desktop.gui.controllers.adt_open import OpenFile
 from smki_desktop.gui.controllers.adt_sign import SignFile
 from smki_desktop.gui.controllers.adt_validate import ShowFindings
 from smki_desktop.gui.controllers.adt_verify import VerifySignature
+from smki_desktop.gui.page_op import BackgroundRead
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -44,11 +46,17 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.widgets.details import wire_row_actions
-from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys
+from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys, read_file_signing_keys
 from smki_desktop.services import adt as adt_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
+
+
+def read_adt_state(ctx: AppContext) -> tuple[list[tuple[str, str]], list[EuiRange] | None]:
+    """The file-signing keys and the Party's EUI ranges (a job: no Qt here)."""
+    return read_file_signing_keys(ctx), adt_service.party_ranges(ctx)
 
 
 class Page(QWidget):
@@ -60,12 +68,14 @@ class Page(QWidget):
         super().__init__(parent)
         self.services = services
         self.ctx = services.ctx
-        self.profile: Profile = adt_service.active_profile(self.ctx, "adt-file")
+        # the packaged default until the version in use is read (a setting in the store)
+        self.profile: Profile = adt_service.load_profile("adt-file", None)
         self.path: Path | None = None
         self.report: ValidationReport | None = None
         self.busy = False
         self.last_result: Any = None
         self.loading = False
+        self.party_ranges: list[EuiRange] | None = None  # the Party's, once read
         self.dirty = False  # the table has edits not saved to a file
         self.discard_box: QMessageBox | None = None
         self.findings = ShowFindings(self)
@@ -77,9 +87,7 @@ class Page(QWidget):
         self.deliverer = DeliverPackage(self)
 
         layout = QVBoxLayout(self)
-        self.hint = QLabel(f"Anomaly Detection Threshold file — profile {self.profile.ref} "
-                           f"({self.profile.status}). Create one from the template or open a "
-                           "CSV; findings are shown in the table.")
+        self.hint = QLabel()
         self.hint.setWordWrap(True)
         layout.addWidget(self.hint)
 
@@ -134,16 +142,13 @@ class Page(QWidget):
         layout.addWidget(self.history)
 
         split = QSplitter(Qt.Orientation.Vertical)
-        self.table = QTableWidget(0, len(self.profile.columns))
-        self.table.setHorizontalHeaderLabels(list(self.profile.column_names))
+        self.table = QTableWidget(0, 0)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.resizeColumnsToContents()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
-        for i, col in enumerate(self.profile.columns):
-            header = self.table.horizontalHeaderItem(i)
-            if header is not None:
-                header.setToolTip(col.doc)
+        self.use_profile(self.profile)
+        BackgroundRead(self, services, adt_service.active_profile, self.ctx, "adt-file",
+                       name="ADT profile in use", show=self._profile_read).run()
         wire_row_actions(self.table, lambda: [("Add row", self.add_row),
                                               ("Delete selected rows", self.delete_row)],
                          lambda: None)
@@ -184,12 +189,45 @@ class Page(QWidget):
         self.refresh()
 
     # -- state ------------------------------------------------------------------------------
+    def use_profile(self, profile: Profile) -> None:
+        """Lay the table and the hint out for this file profile."""
+        self.profile = profile
+        self.hint.setText(f"Anomaly Detection Threshold file — profile {profile.ref} "
+                          f"({profile.status}). Create one from the template or open a "
+                          "CSV; findings are shown in the table.")
+        self.table.setColumnCount(len(profile.columns))
+        self.table.setHorizontalHeaderLabels(list(profile.column_names))
+        self.table.resizeColumnsToContents()
+        for i, col in enumerate(profile.columns):
+            header = self.table.horizontalHeaderItem(i)
+            if header is not None:
+                header.setToolTip(col.doc)
+
+    def _profile_read(self, profile: Profile) -> None:
+        """The version in use, read from the store: taken while no file is open here (a file
+        opened meanwhile keeps the profile it was read with)."""
+        if profile.ref != self.profile.ref and self.path is None \
+                and self.table.rowCount() == 0:
+            self.use_profile(profile)
+
     def widget(self) -> QWidget:
         """The page, as the parent of its controllers' dialogs."""
         return self
 
     def refresh(self) -> None:
-        fill_file_signing_keys(self.key_combo, self.ctx)
+        """The file-signing keys and the Party's EUI ranges (for the checks made after an
+        edit) are read on the job runner; the chooser follows."""
+        reader = getattr(self, "keys_read", None)
+        if reader is None:  # made on first use: the constructor may refresh first
+            reader = self.keys_read = BackgroundRead(
+                self, self.services, read_adt_state, self.ctx,
+                name="File-signing keys", show=self._show_keys)
+        reader.run()
+
+    def _show_keys(self, read: tuple[list[tuple[str, str]], list[EuiRange] | None]) -> None:
+        keys, ranges = read
+        fill_file_signing_keys(self.key_combo, keys)
+        self.party_ranges = ranges
         self.update_buttons()
 
     def update_buttons(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -37,6 +37,7 @@ from smki_desktop.services import revocation_state as rstate
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 COLUMNS = ["Request", "State", "Requested by", "Reason", "Urgency", "Certificates", "Expires"]
 # shown in the details pane while nothing is selected (a placeholder would show one line)
@@ -71,6 +72,18 @@ def request_html(v: rstate.RequestView, decoded: list[dict[str, Any]]) -> str:
     if v.row.outcome:
         out += f"<br><b>DCC:</b> {e(v.row.outcome)}"
     return out + "</p>"
+
+
+def read_request_details(ctx: AppContext, want: dict[str, rstate.RequestView]
+                         ) -> tuple[rstate.RequestView, list[dict[str, Any]]]:
+    """The request asked for and what it would revoke, decoded (a job: no Qt here)."""
+    v = want["view"]
+    return v, list(rstate.decoded_certificates(ctx, v))
+
+
+def read_approvals(ctx: AppContext, query: dict[str, str | None]) -> tuple[list[Any], list[Any]]:
+    """Who could sign here, and the revocation requests in the state asked for (a job)."""
+    return identity.signing_choices(ctx), list(rstate.list_views(ctx, query.get("state")))
 
 
 class Page(QWidget):
@@ -130,14 +143,29 @@ class Page(QWidget):
         box.addWidget(split, 1)
         box.addLayout(buttons)
         box.addWidget(self.message)
+        self.query: dict[str, str | None] = {}
+        self.summary: tuple[rstate.RequestView, str] | None = None  # the shown request's
+        self.detail_of: dict[str, rstate.RequestView] = {}
+        self.detail_read = BackgroundRead(self, services, read_request_details, services.ctx,
+                                          self.detail_of, name="Request details",
+                                          show=self._show_request,
+                                          failed=lambda text, _e: self.message.setText(text))
+        self.reader = BackgroundRead(self, services, read_approvals, services.ctx, self.query,
+                                     name="Approvals", show=self.show_read,
+                                     failed=lambda text, _exc: self.message.setText(text),
+                                     loading=self.message)
         self._update_buttons()
 
     # -- data ---------------------------------------------------------------------------
     def refresh(self) -> None:
-        ctx = self.services.ctx
-        self.actor.set_choices(identity.signing_choices(ctx))
+        """Read on the job runner with the state filter as it is now; shown when it returns."""
+        self.query["state"] = self.f_state.currentData() or None
+        self.reader.run()
+
+    def show_read(self, read: tuple[list[Any], list[Any]]) -> None:
+        choices, self.views = read
+        self.actor.set_choices(choices)
         keep = self.selected()
-        self.views = rstate.list_views(ctx, self.f_state.currentData() or None)
         self.views.sort(key=lambda v: (v.state != "waiting", v.row.created), reverse=False)
         self.table.setRowCount(len(self.views))
         for i, v in enumerate(self.views):
@@ -169,14 +197,24 @@ class Page(QWidget):
         return self.views[min(rows)] if rows and min(rows) < len(self.views) else None
 
     def show_details(self) -> None:
+        """The selected request, with what it would revoke read on the job runner."""
         v = self.selected()
         if v is None:
             self.details.setHtml("<p style='color:gray'>"
                                  f"{html.escape(SELECT if self.views else EMPTY)}</p>")
+        elif self.summary is not None and self.summary[0] is v:
+            self.details.setHtml(self.summary[1])
         else:
-            self.details.setHtml(request_html(v, rstate.decoded_certificates(
-                self.services.ctx, v)))
+            self.detail_of["view"] = v
+            self.detail_read.run()
         self._update_buttons()
+
+    def _show_request(self, read: tuple[rstate.RequestView, list[dict[str, Any]]]) -> None:
+        v, certs = read
+        if v is not self.selected():
+            return  # the selection or the list moved on: its own read follows
+        self.summary = (v, request_html(v, certs))
+        self.details.setHtml(self.summary[1])
 
     def _update_buttons(self) -> None:
         v = self.selected()
@@ -202,7 +240,26 @@ class Page(QWidget):
         v = self.selected()
         if v is None:
             return
-        summary = request_html(v, rstate.decoded_certificates(self.services.ctx, v))
+        if self.summary is None or self.summary[0] is not v:
+            # what it would revoke is read first (on the job runner); asked again after
+            self.message.setText("Reading the request…")
+            def read(got: tuple[rstate.RequestView, list[dict[str, Any]]]) -> None:
+                self._show_request(got)
+                self._confirm_read(title, action, then)
+
+            PageOp(self, self.services, read_request_details, self.services.ctx,
+                   {"view": v}, name="Request details").background().success(read) \
+                .failure(lambda text, _e: self.message.setText(text)).run()
+            return
+        self._confirm_read(title, action, then)
+
+    def _confirm_read(self, title: str, action: str, then: Any) -> None:
+        v = self.selected()
+        if v is None or self.summary is None or self.summary[0] is not v:
+            return
+        if self.message.text() == "Reading the request…":
+            self.message.clear()
+        summary = self.summary[1]
         dlg = ConfirmDialog(title, summary, action, self.services.ctx.env, v.request_id, self)
         self.confirm = dlg
         dlg.accepted.connect(then)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.audit import VerifyReport
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QHBoxLayout,
@@ -30,8 +30,14 @@ from smki_desktop.services.view_rows import Row, Section
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 COLUMNS = ["#", "When (UTC)", "Who", "Action", "Details"]
+
+
+def read_audit(ctx: AppContext, query: dict[str, str]) -> list[Any]:
+    """The newest 2,000 audit records whose action starts with the filter (a job)."""
+    return list(audit_log.records(ctx, limit=2000, action_prefix=query.get("prefix", "")))
 
 
 class Page(QWidget):
@@ -73,10 +79,18 @@ class Page(QWidget):
         self.table.itemSelectionChanged.connect(self.show_details)
         wire_row_actions(self.table, lambda: [("Show the record", self.focus_details)],
                          self.focus_details)
+        self.query: dict[str, str] = {}
+        self.reader = BackgroundRead(self, services, read_audit, services.ctx, self.query,
+                                     name="Audit log", show=self.show_entries,
+                                     failed=lambda text, _exc: self.result.setText(text),
+                                     loading=self.result)
 
     def refresh(self) -> None:
-        entries = audit_log.records(self.services.ctx, limit=2000,
-                                    action_prefix=self.filter.text().strip())
+        """Read on the job runner with the filter as it is now; shown when it returns."""
+        self.query["prefix"] = self.filter.text().strip()
+        self.reader.run()
+
+    def show_entries(self, entries: list[Any]) -> None:
         self.entries = entries
         self.table.setRowCount(len(entries))
         for row, e in enumerate(entries):

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.errors import SmkiError, StoreUnreachable
 from smki_desktop.gui.controllers.certificates_revoke import RevokeController
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -43,6 +43,7 @@ from smki_desktop.services import certificates as cert_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 COLUMNS = ["Serial", "Role", "EUI", "Usage", "Status", "Not after", "Issuer"]
 EMPTY_NOTE = ("No certificates in this environment yet: import one (Import file…, Paste…), or "
@@ -64,6 +65,19 @@ class PasteDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         box.addWidget(buttons)
+
+
+def read_certificate_view(ctx: AppContext, want: dict[str, Any]) -> tuple[Any, list[Any]]:
+    """The certificate asked for and its details, as sections (a job: no Qt here)."""
+    rec = want["record"]
+    return rec, list(cert_view.certificate_view(ctx, rec))
+
+
+def read_certificates(ctx: AppContext, query: dict[str, str | None]) -> list[Any]:
+    """The certificates the filters select (a job: no Qt here)."""
+    return list(cert_service.list_certificates(
+        ctx, role=query.get("role"), usage=query.get("usage"), eui=query.get("eui"),
+        status=query.get("status")))
 
 
 class Page(QWidget):
@@ -134,6 +148,16 @@ class Page(QWidget):
         box.addWidget(self.import_findings)
         box.addWidget(split)
         self.table.itemSelectionChanged.connect(self._update_actions)
+        self.query: dict[str, str | None] = {}  # the filters, as the next read takes them
+        self.detail_of: dict[str, Any] = {}  # the certificate the next details read takes
+        # a certificate that cannot be read still lists: the failure is said in the line
+        self.detail_read = BackgroundRead(
+            self, services, read_certificate_view, services.ctx, self.detail_of,
+            name="Certificate details", show=self._show_cert_details,
+            failed=lambda text, _e: self.result_label.setText(text))
+        self.reader = BackgroundRead(self, services, read_certificates, services.ctx,
+                                     self.query, name="Certificates", show=self.show_records,
+                                     failed=self._read_failed, loading=self.result_label)
         self.refresh()
         self._update_actions()
 
@@ -145,13 +169,20 @@ class Page(QWidget):
             b.setEnabled(has)
 
     def refresh(self) -> None:
-        try:
-            self.records = cert_service.list_certificates(
-                self.services.ctx, role=self.f_role.text().strip() or None,
-                usage=self.f_usage.currentData() or None, eui=self.f_eui.text().strip() or None,
-                status=self.f_status.currentData() or None)
-        except SmkiError:  # a filter being typed
-            return
+        """Read on the job runner with the filters as they are now; shown when it returns."""
+        self.query.update(role=self.f_role.text().strip() or None,
+                          usage=self.f_usage.currentData() or None,
+                          eui=self.f_eui.text().strip() or None,
+                          status=self.f_status.currentData() or None)
+        self.reader.run()
+
+    def _read_failed(self, text: str, exc: BaseException) -> None:
+        if not isinstance(exc, SmkiError) or isinstance(exc, StoreUnreachable):
+            self.result_label.setText(text)
+        # else a filter being typed: the table stays as it was
+
+    def show_records(self, records: list[Any]) -> None:
+        self.records = records
         self.table.setRowCount(len(self.records))
         for i, r in enumerate(self.records):
             for j, v in enumerate([r.serial, r.role or "", r.eui or r.device_eui or "",
@@ -179,15 +210,20 @@ class Page(QWidget):
         return self.records[min(rows)] if rows and min(rows) < len(self.records) else None
 
     def show_details(self) -> None:
+        """The selected certificate's details, read on the job runner."""
         rec = self.selected()
         if rec is None:
             self.details.clear()  # no stale details of a certificate no longer listed
             return
-        try:
-            self.details.show_sections(cert_view.certificate_view(self.services.ctx, rec),
-                                       collapsed=("Extensions",))
-        except Exception as exc:  # a certificate that cannot be read still lists
-            self.result_label.setText(error_text(exc))
+        self.detail_of["record"] = rec
+        self.detail_read.run()
+
+    def _show_cert_details(self, read: tuple[Any, list[Any]]) -> None:
+        rec, sections = read
+        shown = self.selected()
+        if shown is None or shown.serial != rec.serial:
+            return  # the selection moved on: its own read follows
+        self.details.show_sections(sections, collapsed=("Extensions",))
 
     def focus_details(self) -> None:
         self.show_details()
@@ -343,7 +379,13 @@ class Page(QWidget):
         self.revoker.open([self.records[r] for r in rows if r < len(self.records)])
 
     def open_wizard(self) -> None:
-        from smki_desktop.gui.wizards.org_csr import OrgCsrWizard
+        """The wizard opens once what it starts from is read (on the job runner)."""
+        from smki_desktop.gui.wizards.org_csr import OrgCsrWizard, read_wizard_facts
 
-        OrgCsrWizard(self.services, self).exec()
-        self.refresh()
+        def opened(facts: Any) -> None:
+            OrgCsrWizard(self.services, self, facts).exec()
+            self.refresh()
+
+        PageOp(self, self.services, read_wizard_facts, self.services.ctx,
+               name="New Organisation key and CSR").busy(self.wizard_button) \
+            .success(opened).run()

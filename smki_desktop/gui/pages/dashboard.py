@@ -202,9 +202,17 @@ class Page(QWidget):
         self.revocation_label.setText(summary)
 
     def _edit(self, party: bool) -> None:
+        """The profile dialog, opened once the profiles are read (on the job runner)."""
+        from smki_desktop.gui.first_run import read_profiles
+
+        PageOp(self, self.services, read_profiles, self.services.ctx, name="Profiles") \
+            .success(lambda profiles: self._open_edit(party, profiles)).run()
+
+    def _open_edit(self, party: bool, profiles: Any) -> None:
         from smki_desktop.gui.first_run import FirstRunDialog
 
-        dlg = FirstRunDialog(self.services, self, show_party=party, show_officer=not party)
+        dlg = FirstRunDialog(self.services, self, show_party=party, show_officer=not party,
+                             profiles=profiles)
         dlg.setWindowTitle("Party profile" if party else "Your officer profile")
         dlg.accepted.connect(self.refresh)
         dlg.accepted.connect(self.services.window.refresh_status)  # the officer in the status bar

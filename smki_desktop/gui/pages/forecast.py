@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.forecast import Category, Forecast, add_months, month_key
 from smki_desktop.gui.charts import ForecastChart
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QColor,
     QFileDialog,
@@ -85,10 +85,18 @@ class Page(QWidget):
         self.message = QLabel("")
         self.message.setObjectName("forecastMessage")
         lay.addWidget(self.message)
+        self.reader = BackgroundRead(self, services, svc.build_forecast, services.ctx,
+                                     name="Forecast", show=self.show_read,
+                                     failed=lambda text, _exc: self.message.setText(text),
+                                     loading=self.message)
         self.refresh()
 
     def refresh(self) -> None:
-        f, h = svc.build_forecast(self.services.ctx)
+        """Read on the job runner; the table and chart are filled when the read returns."""
+        self.reader.run()
+
+    def show_read(self, read: tuple[Forecast, Any]) -> None:
+        f, h = read
         self.forecast = f
         current = add_months(f.first_month, -1)
         past = [*f.history_months, current]

@@ -9,7 +9,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -36,6 +36,7 @@ from smki_desktop.services import identity, incidents
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 COLUMNS = ["Incident", "State", "Reported by", "Suspected at", "Certificates", "Next step"]
 
@@ -92,6 +93,11 @@ def next_step(v: incidents.IncidentView) -> str:
     todo = next((i for i in v.checklist if not i.done), None)
     return "close" if todo is None and v.row.state != "closed" else (
         todo.code if todo else "-")
+
+
+def read_incidents(ctx: AppContext) -> tuple[list[Any], list[Any]]:
+    """Who could sign here, and the incidents (a job: no Qt here)."""
+    return identity.signing_choices(ctx), list(incidents.list_incidents(ctx))
 
 
 class Page(QWidget):
@@ -170,10 +176,19 @@ class Page(QWidget):
         return acts
 
     def refresh(self) -> None:
-        ctx = self.services.ctx
-        self.actor.set_choices(identity.signing_choices(ctx))
+        """Read on the job runner; the table is filled when the read returns."""
+        reader = getattr(self, "reader", None)
+        if reader is None:  # made on first use: the page's constructor may refresh first
+            reader = self.reader = BackgroundRead(
+                self, self.services, read_incidents, self.services.ctx, name="Incidents",
+                show=self.show_read, failed=lambda text, _exc: self.message.setText(text),
+                loading=self.message)
+        reader.run()
+
+    def show_read(self, read: tuple[list[Any], list[Any]]) -> None:
+        choices, self.views = read
+        self.actor.set_choices(choices)
         keep = self.selected()
-        self.views = incidents.list_incidents(ctx)
         self.table.setRowCount(len(self.views))
         for i, v in enumerate(self.views):
             d = v.row.data

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
 from smki_desktop.gui.controllers.keys_backup import BackUpKey
 from smki_desktop.gui.controllers.keys_csr import MakeCsrWithKey
@@ -17,6 +16,7 @@ from smki_desktop.gui.controllers.keys_generate import USAGE_HELP, GenerateKey
 from smki_desktop.gui.controllers.keys_relabel import RelabelKey
 from smki_desktop.gui.controllers.keys_retire import RetireKey
 from smki_desktop.gui.jobs import Job
+from smki_desktop.gui.page_op import BackgroundRead
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QDialog,
@@ -32,7 +32,6 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
 from smki_desktop.services import key_backup, key_lifecycle
 from smki_desktop.services import keys as key_service
@@ -40,8 +39,21 @@ from smki_desktop.services.view_rows import Row, Section
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 COLUMNS = ["Label", "Usage", "Type", "Location", "Created", "Flags", "Backup", "Key id"]
+
+def read_key_details(ctx: AppContext, want: dict[str, KeyInfo]) -> tuple[KeyInfo, Any, str]:
+    """The key asked for, as one object (CSRs, certificates), and its public key (a job)."""
+    k = want["key"]
+    return (k, key_lifecycle.key_object(ctx, k.key_id),
+            key_service.public_pem(k).decode().replace("\n", " ").strip())
+
+
+def read_keys(ctx: AppContext) -> tuple[list[KeyInfo], dict[str, str]]:
+    """The keys and their backups (a job: no Qt here)."""
+    return key_service.list_keys(ctx), key_backup.backup_status(ctx)
+
 
 class Page(QWidget):
     title = "Keys"
@@ -100,11 +112,21 @@ class Page(QWidget):
         split.addWidget(self.details)
         split.setSizes([400, 200])
         lay.addWidget(split, 1)
+        self.reader = BackgroundRead(self, services, read_keys, services.ctx, name="Keys",
+                                     show=self.show_keys, loading=self.message)
+        self.detail_of: dict[str, KeyInfo] = {}  # the key whose details the next read takes
+        self.detail_read = BackgroundRead(self, services, read_key_details, services.ctx,
+                                          self.detail_of, name="Key details",
+                                          show=self._show_key_details,
+                                          failed=lambda text, _e: self.message.setText(text))
         self.refresh()
 
     def refresh(self) -> None:
-        self.keys = key_service.list_keys(self.services.ctx)
-        backups = key_backup.backup_status(self.services.ctx)
+        """Read on the job runner; the table is filled when the read returns."""
+        self.reader.run()
+
+    def show_keys(self, read: tuple[list[KeyInfo], dict[str, str]]) -> None:
+        self.keys, backups = read
         self.table.setRowCount(len(self.keys))
         for row, k in enumerate(self.keys):
             backup = backups.get(k.key_id) or (
@@ -130,14 +152,18 @@ class Page(QWidget):
         return self.keys[rows[0].row()] if rows else None
 
     def show_details(self) -> None:
+        """The selected key's details, read on the job runner."""
         k = self.selected()
         if k is None:
             return
-        try:
-            obj = key_lifecycle.key_object(self.services.ctx, k.key_id)
-        except SmkiError as exc:
-            self.message.setText(error_text(exc))
-            return
+        self.detail_of["key"] = k
+        self.detail_read.run()
+
+    def _show_key_details(self, read: tuple[KeyInfo, Any, str]) -> None:
+        k, obj, pem = read
+        shown = self.selected()
+        if shown is None or shown.key_id != k.key_id:
+            return  # the selection moved on: its own read follows
         live = {c.serial for c in obj.live}
         key_rows = (Row("Label", k.label), Row("Key id", k.key_id),
                     Row("Usage", f"{k.usage.value} — {USAGE_HELP[k.usage]}"),
@@ -154,8 +180,7 @@ class Page(QWidget):
         self.details.show_sections([
             Section("Key", key_rows), Section("Requests (CSRs) made with it", csrs),
             Section("Certificates and credentials issued for it", certs),
-            Section("Public key", (Row("PEM", key_service.public_pem(k).decode()
-                                       .replace("\n", " ").strip()),))],
+            Section("Public key", (Row("PEM", pem),))],
             collapsed=("Public key",))
 
     def focus_details(self) -> None:

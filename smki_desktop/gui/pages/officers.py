@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.officers import Officer, Verification
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QCheckBox,
@@ -40,6 +40,7 @@ from smki_desktop.services import register as register_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 COLUMNS = ["ID", "Role", "Status", "Name", "Email", "Nominated", "Verified", "Screening",
            "Credentials", "Last use"]
@@ -143,6 +144,11 @@ class TextDialog(QDialog):
         form.addRow(buttons)
 
 
+def read_officers(ctx: AppContext) -> tuple[Any, list[Any], list[dict[str, Any]]]:
+    """The register, who could sign here, the saved nomination drafts (a job: no Qt here)."""
+    return svc.register(ctx), identity.signing_choices(ctx), list(nom.list_drafts(ctx))
+
+
 class Page(QWidget):
     title = "Officers"
     order = 60
@@ -204,13 +210,20 @@ class Page(QWidget):
         self.message.setWordWrap(True)
         lay.addWidget(self.message)
         self.wizard: Any = None
+        self.reader = BackgroundRead(self, services, read_officers, services.ctx,
+                                     name="Officers", show=self.show_read,
+                                     failed=lambda text, _exc: self.message.setText(text),
+                                     loading=self.message)
         self.refresh()
 
     # -- data -----------------------------------------------------------------------------
     def refresh(self) -> None:
-        ctx = self.services.ctx
-        reg = svc.register(ctx)
-        self.actor.set_choices(identity.signing_choices(ctx))
+        """Read on the job runner; the register is shown when the read returns."""
+        self.reader.run()
+
+    def show_read(self, read: tuple[Any, list[Any], list[dict[str, Any]]]) -> None:
+        reg, choices, drafts = read
+        self.actor.set_choices(choices)
         self.officers = reg.officers
         self.table.setRowCount(len(reg.officers))
         for row, o in enumerate(reg.officers):
@@ -227,7 +240,7 @@ class Page(QWidget):
             self.warnings.addItem(w.message)
         self.drafts.clear()
         self.drafts.addItem("— saved drafts —", "")
-        for d in nom.list_drafts(ctx):
+        for d in drafts:
             self.drafts.addItem(f"{d['draft_id']} {d['form'].upper()} {d['nominee'] or ''}",
                                 d["draft_id"])
 

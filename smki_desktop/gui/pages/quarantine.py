@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.adt.quarantine import Filter, QuarantineItem
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QComboBox,
@@ -26,7 +26,7 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
-from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys
+from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys, read_file_signing_keys
 from smki_desktop.services import quarantine as q_service
 
 if TYPE_CHECKING:
@@ -137,7 +137,16 @@ class Page(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        fill_file_signing_keys(self.key_combo, self.ctx)
+        """The file-signing keys are read on the job runner; the chooser follows."""
+        reader = getattr(self, "keys_read", None)
+        if reader is None:  # made on first use: the constructor may refresh first
+            reader = self.keys_read = BackgroundRead(
+                self, self.services, read_file_signing_keys, self.ctx,
+                name="File-signing keys", show=self._show_keys)
+        reader.run()
+
+    def _show_keys(self, keys: list[tuple[str, str]]) -> None:
+        fill_file_signing_keys(self.key_combo, keys)
         self._update()
 
     # -- report ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QFileDialog,
@@ -34,6 +34,7 @@ from smki_desktop.services.portal import OutboxItem
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 COLUMNS = ["Request", "What", "State", "DCC id / status", "Next action", "Created"]
 KIND_WORDS = {"org-csr": "Organisation CSR", "device-batch": "Device CSR batch",
@@ -41,6 +42,11 @@ KIND_WORDS = {"org-csr": "Organisation CSR", "device-batch": "Device CSR batch",
 CSR_COLUMNS = ["CSR", "Role / EUI", "Usage", "Made", "Submitted", "Key"]
 STATE_WORDS = {"queued": "waiting to be sent", "submitted": "with the DCC",
                "done": "complete", "failed": "refused"}
+
+
+def read_requests(ctx: AppContext) -> tuple[list[OutboxItem], list[csr_list.OrgCsr]]:
+    """The outbox and the Organisation CSRs (a job: no Qt here)."""
+    return list(portal_service.outbox(ctx).items()), list(csr_list.org_csrs(ctx))
 
 
 class Page(QWidget):
@@ -127,6 +133,8 @@ class Page(QWidget):
         self.timer.setInterval(15_000)
         self.timer.timeout.connect(self._tick)
         self.timer.start()
+        self.reader = BackgroundRead(self, services, read_requests, self.ctx, name="Requests",
+                                     show=self.show_read)
         self.refresh()
 
     def _tick(self) -> None:
@@ -135,9 +143,12 @@ class Page(QWidget):
 
     # ------------------------------------------------------------------ data
     def refresh(self) -> None:
-        items = portal_service.outbox(self.ctx).items()
-        self.show_items(items)
-        self.show_csrs(csr_list.org_csrs(self.ctx))
+        """Read on the job runner; the tables are filled when the read returns."""
+        self.reader.run()
+
+    def show_read(self, read: tuple[list[OutboxItem], list[csr_list.OrgCsr]]) -> None:
+        self.show_items(read[0])
+        self.show_csrs(read[1])
 
     def show_csrs(self, csrs: list[csr_list.OrgCsr]) -> None:
         self.csrs = csrs

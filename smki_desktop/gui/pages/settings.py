@@ -71,6 +71,9 @@ class Page(QWidget):
                 sections.append((999, f"{info.name} (failed)", err))
         for _, title, widget in sorted(sections, key=lambda t: (t[0], t[1])):
             self.tabs.addTab(widget, title)
+        # a section is read afresh when it is shown (in the background): one whose first
+        # read failed while the team store was lost fills in when opened again
+        self.tabs.currentChanged.connect(lambda _index: self.refresh())
 
     def refresh(self) -> None:
         w = self.tabs.currentWidget()

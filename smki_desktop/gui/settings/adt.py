@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.adt.profile import KINDS
-from smki_desktop.core.errors import SmkiError
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QComboBox,
     QFileDialog,
@@ -23,9 +22,26 @@ from smki_desktop.services import adt as adt_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 KIND_LABELS = {"adt-file": "ADT file", "quarantine-report": "Quarantine Report",
                "quarantine-action": "Action file"}
+
+
+Profiles = dict[str, tuple[str, list[tuple[str, str]]]]  # kind: (in use, [(label, version)])
+
+
+def read_adt_settings(ctx: AppContext) -> tuple[Profiles, list[str]]:
+    """Each kind's profile versions and the one in use, and the trust anchors' subjects (a
+    job: no Qt here)."""
+    profiles: Profiles = {}
+    for kind in KINDS:
+        versions = []
+        for v in adt_service.profile_versions(kind):
+            p = adt_service.load_profile(kind, v)
+            versions.append((f"{p.title} — {p.ref} ({p.status})", v))
+        profiles[kind] = (adt_service.active_profile(ctx, kind).version, versions)
+    return profiles, [a.subject.rfc4514_string() for a in adt_service.trust_anchors(ctx)]
 
 
 class Section(QWidget):
@@ -61,18 +77,25 @@ class Section(QWidget):
         lay.addWidget(self.anchor_message)
         box.addWidget(anchors)
         box.addStretch(1)
+        self.reader = BackgroundRead(self, services, read_adt_settings, self.ctx,
+                                     name="ADT settings", show=self.show_read,
+                                     failed=lambda text, _e: self.anchor_message.setText(text),
+                                     loading=self.anchor_message)
         self.refresh()
 
     def refresh(self) -> None:
+        """Read on the job runner; the choosers and anchors follow when it returns."""
+        self.reader.run()
+
+    def show_read(self, read: tuple[Profiles, list[str]]) -> None:
+        profiles, found = read
         for kind, combo in self.combos.items():
             combo.clear()
-            active = adt_service.active_profile(self.ctx, kind)
-            for v in adt_service.profile_versions(kind):
-                p = adt_service.load_profile(kind, v)
-                combo.addItem(f"{p.title} — {p.ref} ({p.status})", v)
-            combo.setCurrentIndex(max(combo.findData(active.version), 0))
-        found = adt_service.trust_anchors(self.ctx)
-        self.anchors.setText("\n".join(a.subject.rfc4514_string() for a in found) or
+            active, versions = profiles[kind]
+            for label, v in versions:
+                combo.addItem(label, v)
+            combo.setCurrentIndex(max(combo.findData(active), 0))
+        self.anchors.setText("\n".join(found) or
                              f"None: the {self.ctx.env.label} environment cannot check who "
                              "signed a file until an anchor is added (Add trust anchor "
                              "below).")
@@ -97,10 +120,13 @@ class Section(QWidget):
             .failure(lambda text, _e: self.anchor_message.setText(text)).run()
 
     def use(self, kind: str, version: str) -> None:
-        try:
-            adt_service.use_profile(self.ctx, kind, version)
-        except SmkiError as exc:
+        def done(_res: Any) -> None:
+            self.services.status(f"{KIND_LABELS[kind]}: profile version {version} in use.")
+            self.refresh()
+
+        def refused(_text: str, exc: BaseException) -> None:
             self.services.error("ADT profile", exc)
-            return
-        self.services.status(f"{KIND_LABELS[kind]}: profile version {version} in use.")
-        self.refresh()
+            self.refresh()  # the chooser shows the version still in use
+
+        PageOp(self, self.services, adt_service.use_profile, self.ctx, kind, version,
+               name="ADT profile").changes("settings").success(done).failure(refused).run()

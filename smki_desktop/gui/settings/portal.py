@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.core.errors import InputError
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QFileDialog,
     QFormLayout,
@@ -24,6 +26,32 @@ from smki_desktop.services import portal as portal_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """What the section shows, read on the job runner."""
+
+    endpoint: Any
+    warning: str
+    deadline: float
+    adhoc_path: str
+    credentials: list[str]
+    simulator: Any
+
+
+def read_portal_settings(ctx: AppContext) -> PortalSettings:
+    """The endpoint, options, credentials and the Test simulator's state (a job: no Qt)."""
+    rec = portal_service.configured_endpoint(ctx)
+    warning = portal_service.repository_warning(ctx, rec) if rec is not None else ""
+    now = ctx.clock.now()
+    lines = [f"{c.purpose}: serial {c.serial}, key {c.key_id[:16]}, until "
+             f"{c.not_after:%Y-%m-%d}{'' if c.valid_at(now) else ' (not valid now)'}"
+             for c in credentials.list_credentials(ctx)]
+    sim = simulator_control.running(ctx) if ctx.env is Environment.TEST else None
+    return PortalSettings(rec, warning or "", float(portal_service.deadline(ctx)),
+                          str(portal_service.adhoc_path(ctx)), lines, sim)
 
 
 class Section(QWidget):
@@ -113,28 +141,31 @@ class Section(QWidget):
         self.message.setWordWrap(True)
         box.addWidget(self.message)
         box.addStretch(1)
+        self.reader = BackgroundRead(self, services, read_portal_settings, self.ctx,
+                                     name="Portal settings", show=self.show_read,
+                                     failed=lambda text, _e: self.message.setText(text),
+                                     loading=self.message)
         self.refresh()
 
     def refresh(self) -> None:
-        rec = portal_service.configured_endpoint(self.ctx)
+        """Read on the job runner; the section is filled when the read returns."""
+        self.reader.run()
+
+    def show_read(self, read: PortalSettings) -> None:
+        rec, warning = read.endpoint, read.warning
         if rec is None:
             self.current.setText("The embedded simulator, started on demand." if
                                  self.ctx.env is Environment.TEST else
                                  "Not configured: set the DCC's endpoint and trust anchor.")
         else:
-            warning = portal_service.repository_warning(self.ctx, rec)
             self.current.setText(f"{'Simulator' if rec.source == 'simulator' else 'Configured'}"
                                  f": {rec.endpoint.portal_url} / {rec.endpoint.repository_url}"
                                  + (f"\n{warning}" if warning else ""))
-        self.deadline.setText(f"{portal_service.deadline(self.ctx):g}")
-        self.adhoc_path.setText(portal_service.adhoc_path(self.ctx))
-        now = self.ctx.clock.now()
-        lines = [f"{c.purpose}: serial {c.serial}, key {c.key_id[:16]}, until "
-                 f"{c.not_after:%Y-%m-%d}{'' if c.valid_at(now) else ' (not valid now)'}"
-                 for c in credentials.list_credentials(self.ctx)]
-        self.creds.setText("\n".join(lines) or "No credentials yet.")
+        self.deadline.setText(f"{read.deadline:g}")
+        self.adhoc_path.setText(read.adhoc_path)
+        self.creds.setText("\n".join(read.credentials) or "No credentials yet.")
         if self.ctx.env is Environment.TEST:
-            info = simulator_control.running(self.ctx)
+            info = read.simulator
             self.sim_state.setText(f"Running on {info.portal_url}" if info else "Not running.")
 
     def _pick_anchor(self) -> None:
@@ -170,19 +201,7 @@ class Section(QWidget):
     def _request(self, purpose: str) -> None:
         """Request a credential; the names it carries come from the profiles, so say which
         profile is missing rather than let the service name a command-line option."""
-        if self.ctx.party() is None:
-            self.message.setText("Set up the Party profile first (Dashboard > Edit Party "
-                                 "profile): the credential names your organisation.")
-            return
-        if purpose == "file-signing" and self.ctx.officer() is None:
-            self.message.setText("Set up your officer profile first (Settings > Profiles): "
-                                 "the file-signing credential names you.")
-            return
-        prof = self.ctx.officer()
-        # a file-signing credential names the register entry the profile is linked to
-        officer = prof.register_id if purpose == "file-signing" and prof else None
-        self._run(credentials.request_credential, f"Requesting the {purpose} credential",
-                  purpose, officer=officer or None)
+        self._run(request_credential, f"Requesting the {purpose} credential", purpose)
 
     @property
     def job(self) -> PageOp | None:
@@ -202,6 +221,21 @@ class Section(QWidget):
     def _failed(self, text: str, _exc: BaseException) -> None:
         self.message.setText(f"Failed: {text}")
         self.refresh()
+
+
+def request_credential(ctx: AppContext, purpose: str) -> Any:
+    """The profiles the credential names are checked, then it is requested (a job: the
+    profiles are in the store)."""
+    if ctx.party() is None:
+        raise InputError("Set up the Party profile first (Dashboard > Edit Party profile): "
+                         "the credential names your organisation.")
+    prof = ctx.officer()
+    if purpose == "file-signing" and prof is None:
+        raise InputError("Set up your officer profile first (Settings > Profiles): the "
+                         "file-signing credential names you.")
+    # a file-signing credential names the register entry the profile is linked to
+    officer = prof.register_id if purpose == "file-signing" and prof else None
+    return credentials.request_credential(ctx, purpose, officer=officer or None)
 
 
 def _save_options(ctx: Any, deadline: str, adhoc_path: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QFormLayout,
     QLabel,
@@ -21,6 +21,13 @@ from smki_desktop.services import token as token_service
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
+
+
+def read_token_settings(ctx: AppContext) -> tuple[str, str]:
+    """The PKCS#11 module and token label in use (a job: no Qt here)."""
+    return (ctx.setting(csr_service.SETTING_PKCS11_MODULE) or "",
+            ctx.setting(csr_service.SETTING_PKCS11_TOKEN) or "")
 
 
 class Section(QWidget):
@@ -56,9 +63,9 @@ class Section(QWidget):
         self.document.show_sections(sections_from_mapping(profile.to_json()))
         box.addWidget(self.document)
         token = QFormLayout()
-        self.module = QLineEdit(ctx.setting(csr_service.SETTING_PKCS11_MODULE) or "")
+        self.module = QLineEdit()
         self.module.setPlaceholderText("/usr/lib/softhsm/libsofthsm2.so")
-        self.token = QLineEdit(ctx.setting(csr_service.SETTING_PKCS11_TOKEN) or "")
+        self.token = QLineEdit()
         self.save = QPushButton("Save &token settings")
         self.save.clicked.connect(self.save_token)
         self.status = QLabel()
@@ -66,6 +73,14 @@ class Section(QWidget):
         token.addRow("Token &label", self.token)
         token.addRow(self.save, self.status)
         box.addLayout(token)
+        BackgroundRead(self, services, read_token_settings, ctx, name="Token settings",
+                       show=self._show_token, loading=self.status).run()
+
+    def _show_token(self, read: tuple[str, str]) -> None:
+        """The settings read, in fields the officer has not begun to fill meanwhile."""
+        for field, value in zip((self.module, self.token), read, strict=True):
+            if not field.text():
+                field.setText(value)
 
     def save_token(self) -> None:
         """Saved and audited in the background: the audit record is a keyring write."""

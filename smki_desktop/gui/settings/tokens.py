@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QFormLayout,
@@ -43,7 +43,11 @@ class Section(QWidget):
         self.op: PageOp | None = None
         box = QVBoxLayout(self)
         form = QFormLayout()
-        self.module = QLineEdit(self.ctx.setting(SETTING_PKCS11_MODULE) or "")
+        self.module = QLineEdit()
+        self.module_read = BackgroundRead(
+            self, services, self.ctx.setting, SETTING_PKCS11_MODULE, name="Token settings",
+            show=lambda value: self.module.setText(self.module.text() or value or ""))
+        self.module_read.run()
         self.module.setPlaceholderText("/usr/lib/softhsm/libsofthsm2.so")
         self.module.setAccessibleName("PKCS#11 module")
         form.addRow("PKCS#11 &module", self.module)

@@ -1,8 +1,9 @@
-"""The file-signing key chooser shared by the ADT and Quarantine pages."""
+"""The file-signing key chooser shared by the ADT and Quarantine pages: the keys are read on
+the job runner (`read_file_signing_keys`), the chooser filled on the GUI thread."""
 
 from __future__ import annotations
 
-from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.errors import SmkiError, StoreUnreachable
 from smki_desktop.gui.qt import QComboBox, Qt
 from smki_desktop.services.context import AppContext
 
@@ -21,14 +22,21 @@ def file_signing_keys(ctx: AppContext) -> list[tuple[str, str]]:
             for c in list_credentials(ctx, "file-signing") if c.valid_at(now)]
 
 
-def fill_file_signing_keys(combo: QComboBox, ctx: AppContext) -> None:
+def read_file_signing_keys(ctx: AppContext) -> list[tuple[str, str]]:
+    """`file_signing_keys`, none when they cannot be listed (a job: no Qt here); a team store
+    that cannot be reached is raised, for the window's banner."""
+    try:
+        return file_signing_keys(ctx)
+    except StoreUnreachable:
+        raise
+    except SmkiError:
+        return []
+
+
+def fill_file_signing_keys(combo: QComboBox, keys: list[tuple[str, str]]) -> None:
     """List the keys that hold a file-signing credential, keeping the current choice."""
     current = combo.currentData()
     combo.clear()
-    try:
-        keys = file_signing_keys(ctx)
-    except SmkiError:
-        keys = []
     for key_id, label in keys:
         combo.addItem(label, key_id)
     if not keys:

@@ -13,6 +13,7 @@ lists the CSR): one keystroke never loses a key."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,27 +44,51 @@ from smki_desktop.services import crossing
 from smki_desktop.services import csr as csr_service
 
 if TYPE_CHECKING:
+    from smki_desktop.core.party import PartyProfile
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.context import AppContext
 
 USAGE_TEXT = {KeyUsage.SIGNING: "Digital signature (DS)",
               KeyUsage.KEY_AGREEMENT: "Key agreement (KA)"}
 
 
+@dataclass(frozen=True)
+class WizardFacts:
+    """What the wizard starts from, read from the store on the job runner by its opener."""
+
+    party: PartyProfile | None
+    blocked: str  # why nothing can be made here ("" when it can)
+    roles: list[RemotePartyRole]
+    token_configured: bool
+
+
+def read_wizard_facts(ctx: AppContext) -> WizardFacts:
+    """The Party profile (or why it blocks), the roles to offer, whether a PKCS#11 module is
+    configured (a job: no Qt here)."""
+    blocked = ""
+    try:
+        party = crossing.require_party(ctx, "New Organisation key and CSR")
+    except Refusal as exc:
+        party, blocked = None, exc.message
+    return WizardFacts(party, blocked, [] if blocked else list(crossing.roles_offered(ctx)),
+                       bool(ctx.setting(csr_service.SETTING_PKCS11_MODULE)))
+
+
 class OrgCsrWizard(QDialog):
-    def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
+    def __init__(self, services: GuiServices, parent: QWidget | None = None,
+                 facts: WizardFacts | None = None) -> None:
+        """`facts` as its opener read them on the job runner (read here when not given)."""
         super().__init__(parent)
         self.services = services
         ctx = services.ctx
         self.live = ctx.env is Environment.LIVE
-        self.blocked = ""
-        try:
-            party = crossing.require_party(ctx, "New Organisation key and CSR")
-        except Refusal as exc:
-            party, self.blocked = None, exc.message
+        self.facts = facts if facts is not None else read_wizard_facts(ctx)
+        self.blocked = self.facts.blocked
+        party = self.facts.party
         self.state = OrgCsrWizardState(
             csr_service.profile_for(ctx), party.party_type.value if party else None,
             list(party.eui_ranges) if party else [],
-            allowed=[] if self.blocked else crossing.roles_offered(ctx),
+            allowed=[] if self.blocked else list(self.facts.roles),
             preselect=not self.live)
         self.created: csr_service.CsrCreated | None = None
         self.saved_path: Path | None = None
@@ -143,7 +168,7 @@ class OrgCsrWizard(QDialog):
                                         "keyring)")
         self.loc_token = QRadioButton("Hardware &token (PKCS#11, non-exportable)")
         self.loc_keyring.setChecked(True)
-        configured = bool(self.services.ctx.setting(csr_service.SETTING_PKCS11_MODULE))
+        configured = self.facts.token_configured
         self.loc_token.setEnabled(configured)
         if not configured:
             self.loc_token.setToolTip("Configure a PKCS#11 module and token in Settings first.")
@@ -241,7 +266,7 @@ class OrgCsrWizard(QDialog):
 
     def summary(self) -> str:
         st, ctx = self.state, self.services.ctx
-        party = ctx.party()
+        party = self.facts.party
         loc = "hardware token" if self.loc_token.isChecked() else "OS keyring"
         return "\n".join([
             f"Environment: {ctx.env.label.upper()}",

@@ -1,5 +1,15 @@
 """The main window: environment banner (cannot be hidden), navigation sidebar, pages, status
-bar, and the environment switch (with confirmation, reopening on the other environment's data)."""
+bar, and the environment switch (with confirmation, reopening on the other environment's data).
+
+The window opens in two steps, as the environment is known before any of its data is read: the
+shell (title, environment banner and colours, menus, sidebar, the first page's frame saying the
+environment is opening) is shown at once; the environment's context (its database or team
+store, the key store and its sweep of half-stored keys) is opened on the job runner, and the
+pages are built when it is open. A team store that takes its connect timeout to answer holds
+nothing but the page. Until then what needs the context waits (a page picked in the sidebar
+is built when the context is open) or is disabled (the environment switch, the welcome); a
+failure to open is said in the page's place and in an error box, with a way to try again.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +18,10 @@ import pkgutil
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import StoreUnreachable
-from smki_desktop.core.party import OfficerProfile
 from smki_desktop.gui import help_texts, style, texts
 from smki_desktop.gui.accessibility import name_controls
 from smki_desktop.gui.env_memory import remember_environment
@@ -45,8 +54,13 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.services import CHANGES, GuiServices
 from smki_desktop.gui.store_banner import PROBE_NAME, StoreBanner
 from smki_desktop.gui.tables import UiState, fit_columns
-from smki_desktop.services import simulator_control, welcome
-from smki_desktop.services.context import AppContext, open_context
+
+if TYPE_CHECKING:
+    # the environment's context and the services it brings (its store, key store, team link)
+    # are imported by the job that opens it, not by the window's shell: see the docstring
+    from smki_desktop.core.party import OfficerProfile
+    from smki_desktop.core.ports import PassphraseProvider
+    from smki_desktop.services.context import AppContext
 
 BACKGROUND_START_MS = 50  # background work that loads heavy modules waits for the first paint
 STATUS_NAME = "Status bar"  # the status line's read: not shown as work, no refresh after it
@@ -57,6 +71,43 @@ def waiting_requests(ctx: AppContext) -> int:
     """How many revocation requests wait for an approval (a job: no Qt here)."""
     return int(importlib.import_module("smki_desktop.services.revocation_state")
                .waiting_count(ctx))
+
+
+def simulator_pid(ctx: AppContext) -> int | None:
+    """The Test simulator's process if one runs for this environment (no Qt here)."""
+    if ctx.env is not Environment.TEST:
+        return None
+    from smki_desktop.services import simulator_control
+
+    try:
+        info = simulator_control.running(ctx)
+    except Exception:
+        return None
+    return info.pid if info else None
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What the job that opens an environment hands the window."""
+
+    ctx: AppContext
+    simulator_pid: int | None  # the simulator already running (the window stops only its own)
+    welcome_due: bool  # the first-run welcome is to be shown (and is noted as shown)
+
+
+def open_environment_job(env: Environment, data_root: Path, passphrases: PassphraseProvider,
+                         welcome: bool) -> Opened:
+    """A job (no Qt): open the environment's context (its store, the key store and its sweep
+    of half-stored keys); with `welcome`, whether the first-run welcome is due."""
+    from smki_desktop.services import welcome as welcome_service
+    from smki_desktop.services.context import open_context
+
+    ctx = open_context(env, data_root, passphrases=passphrases)
+    try:
+        return Opened(ctx, simulator_pid(ctx), welcome and welcome_service.take_welcome(ctx))
+    except BaseException:
+        ctx.close()
+        raise
 
 
 @dataclass
@@ -144,6 +195,37 @@ class WaitingPage(QLabel):
         self.setContentsMargins(12, 12, 12, 12)
 
 
+class OpeningPage(QWidget):
+    """In place of a page while the environment's context is being opened: says so, and if
+    the opening failed, why (the store refused, the keyring locked, a folder of the other
+    environment...) with a button to try again."""
+
+    def __init__(self, env: Environment, retry: Any) -> None:
+        super().__init__()
+        self.setObjectName("openingEnvironment")
+        lay = QVBoxLayout(self)
+        self.label = QLabel(f"Opening the {env.label} environment: its data and key store…")
+        self.label.setObjectName("openingText")
+        self.label.setWordWrap(True)
+        lay.addWidget(self.label)
+        self.retry_button = QPushButton("Try again")
+        self.retry_button.setAccessibleName(f"Try again to open the {env.label} environment")
+        self.retry_button.clicked.connect(retry)
+        self.retry_button.hide()
+        lay.addWidget(self.retry_button)
+        lay.addStretch(1)
+        self.env = env
+
+    def failed(self, message: str) -> None:
+        self.label.setText(f"The {self.env.label} environment could not be opened: {message}")
+        self.retry_button.show()
+
+    def opening(self) -> None:
+        self.label.setText(f"Opening the {self.env.label} environment: its data and key "
+                           "store…")
+        self.retry_button.hide()
+
+
 class ErrorPage(QLabel):
     def __init__(self, name: str, error: str) -> None:
         super().__init__(f"The page '{name}' could not be loaded:\n\n{error}")
@@ -216,7 +298,14 @@ class MainWindow(QMainWindow):
         self.jobs = JobRunner()
         self.passphrases = GuiPassphrases(self)  # token PINs asked from jobs, shown here
         self.ctx: AppContext | None = None
+        self.services: GuiServices
         self.pages: list[QWidget] = []
+        self.store_banner: StoreBanner | None = None  # once the context is open
+        self.open_error = ""  # why the environment could not be opened ("" while it opens)
+        self._closing = False
+        self._first_run = first_run
+        self._after_open: list[Any] = []
+        self._opening_pages: list[OpeningPage] = []
         self.resize(1180, 760)
         self.setStyleSheet(style.STYLE_SHEET)  # one look for every page and dialog in it
         screen = QGuiApplication.primaryScreen()
@@ -229,41 +318,87 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.job_label)
         self.jobs.busy_changed.connect(self._on_busy)
         self.open_environment(env)
-        if start_page:
-            try:
-                self.go_to(start_page)
-            except KeyError:
+        if start_page:  # shown opening, built when the context is open
+            rows = [r for r, e in enumerate(self.entries) if e.title == start_page]
+            if rows:
+                self.sidebar.setCurrentRow(rows[0])
+            else:
                 self.statusBar().showMessage(f"No page called {start_page!r}.", 10000)
-        if first_run:
-            QTimer.singleShot(0, self._maybe_first_run)
 
     # -- environment ------------------------------------------------------------------------
-    def open_environment(self, env: Environment) -> None:
+    @property
+    def ready(self) -> bool:
+        """The environment's context is open and the pages can be built."""
+        return self.ctx is not None
+
+    def open_environment(self, env: Environment, then: Any = None) -> None:
+        """Close the environment open (if any), show the shell of `env` at once and open its
+        context on the job runner; `then()` runs once it is open."""
         if self.ctx is not None:
             self.save_ui_state()
             self.passphrases.cancel_all()
             self.jobs.wait(30000)
             self.stop_own_simulator()
             self.ctx.close()
-        self.ctx = open_context(env, self.data_root, passphrases=self.passphrases)
-        self._sim_pid_at_open = self._simulator_pid()
-        self.ui_state = UiState(self.ctx.paths.env_dir)
-        self.ui_state.restore_window(self)
-        remember_environment(self.data_root, env)
+            self.ctx = None
         self.env = env
-        self.services = GuiServices(self.ctx, self.jobs, self)
+        self.ui_state = UiState(self.data_root / env.value)  # EnvPaths.for_env's env_dir
+        self.ui_state.restore_window(self)
         self.setWindowTitle(texts.window_title(env))
-        self.officer_label.setText(env.label)  # the officer follows from the job runner
+        self.officer_label.setText(f"{env.label} · opening…")
+        self._after_open = [then] if then is not None else []
         self._build_central()
         self.switch_action.setText(
             f"Switch to the {self._other(env).label} environment…")
-        self.refresh_status()
+        self._start_open()
+
+    def _start_open(self) -> None:
+        self.open_error = ""
+        for action in (self.switch_action, self.welcome_action):
+            action.setEnabled(False)  # they need the context: back when it is open
+        for page in self._opening_pages:
+            if isValid(page):
+                page.opening()
+        self.jobs.submit(open_environment_job, self.env, self.data_root, self.passphrases,
+                         self._first_run, on_done=self._opened, on_error=self._open_failed,
+                         name=f"Open the {self.env.label} environment")
+
+    def _opened(self, opened: Opened) -> None:
+        ctx = opened.ctx
+        if self._closing or self.ctx is not None or ctx.env is not self.env:
+            ctx.close()  # the window closed (or moved on) while it opened
+            return
+        self.ctx = ctx
+        self._sim_pid_at_open = opened.simulator_pid
+        remember_environment(self.data_root, self.env)
+        self.services = GuiServices(ctx, self.jobs, self)
+        self._attach_context()
+        for action in (self.switch_action, self.welcome_action):
+            action.setEnabled(True)
+        self._show_page(max(self.sidebar.currentRow(), 0))
+        self._opening_pages = []
+        after, self._after_open = self._after_open, []
+        for then in after:
+            then()
+        self._first_run = False  # asked once, at the window's first opening
+        if opened.welcome_due:
+            QTimer.singleShot(0, self._maybe_first_run)
+
+    def _open_failed(self, exc: BaseException) -> None:
+        if self._closing:
+            return
+        self.open_error = texts.error_text(exc)
+        for page in self._opening_pages:
+            if isValid(page):
+                page.failed(self.open_error)
+        self.officer_label.setText(f"{self.env.label} · not opened")
+        self.switch_action.setEnabled(True)  # the other environment may still be opened
+        self.show_error(f"Could not open the {self.env.label} environment", exc)
 
     def store_lost(self) -> bool:
         """The banner says the team store cannot be reached: pages keep what they show and
         nothing asks the store on the GUI thread until it answers the banner's probe again."""
-        banner = getattr(self, "store_banner", None)
-        return banner is not None and bool(banner.unreachable)
+        return self.store_banner is not None and bool(self.store_banner.unreachable)
 
     def refresh_status(self) -> None:
         """The status bar's environment, officer and role, read afresh on the job runner
@@ -278,13 +413,7 @@ class MainWindow(QMainWindow):
 
     # -- the embedded simulator --------------------------------------------------------------
     def _simulator_pid(self) -> int | None:
-        if self.ctx is None or self.ctx.env is not Environment.TEST:
-            return None
-        try:
-            info = simulator_control.running(self.ctx)
-        except Exception:
-            return None
-        return info.pid if info else None
+        return None if self.ctx is None else simulator_pid(self.ctx)
 
     def stop_own_simulator(self) -> bool:
         """Stop the Test simulator if it was started while this window had the environment
@@ -292,6 +421,8 @@ class MainWindow(QMainWindow):
         pid = self._simulator_pid()
         if pid is None or pid == self._sim_pid_at_open or self.ctx is None:
             return False
+        from smki_desktop.services import simulator_control
+
         try:
             return bool(simulator_control.stop(self.ctx, timeout=5.0))
         except Exception:
@@ -313,7 +444,11 @@ class MainWindow(QMainWindow):
         box.exec()
         if box.clickedButton() is not yes:
             return False
-        self.open_environment(target)
+        self.open_environment(target, then=lambda: self._record_switch(target))
+        return True
+
+    def _record_switch(self, target: Environment) -> None:
+        """The switch is audited in the environment switched to, once its context is open."""
         assert self.ctx is not None
         # imported here: it brings the audit chain's types (~10 ms), which start-up does not need
         from smki_desktop.services import environment_switch
@@ -321,7 +456,6 @@ class MainWindow(QMainWindow):
         PageOp(self, self.services, environment_switch.record_switch, self.ctx,
                self._other(target), name="Record the switch") \
             .error_title("Audit record failed").changes("audit").run()
-        return True
 
     # -- layout -----------------------------------------------------------------------------
     def _build_menu(self) -> None:
@@ -344,6 +478,7 @@ class MainWindow(QMainWindow):
         self.help_action.triggered.connect(self.show_page_help)
         help_menu.addAction(self.help_action)
         self.welcome_action = QAction("Welcome and first steps…", self)
+        self.welcome_action.setEnabled(False)  # until the environment is open
         self.welcome_action.triggered.connect(self.open_first_run)
         help_menu.addAction(self.welcome_action)
         self.about_action = QAction("&About SMKI Desktop", self)
@@ -361,9 +496,8 @@ class MainWindow(QMainWindow):
         outer.setSpacing(0)
         self.banner = Banner(self.env)
         outer.addWidget(self.banner)
-        # hidden unless the linked team store cannot be reached: one place for every page
-        self.store_banner = StoreBanner(self.services, self._store_returned)
-        outer.addWidget(self.store_banner)
+        self._outer = outer  # the team store banner goes under it once the context is open
+        self.store_banner = None
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
         self.sidebar = QListWidget()
@@ -374,8 +508,10 @@ class MainWindow(QMainWindow):
         body.addWidget(self.sidebar)
         body.addWidget(self.stack, 1)
         outer.addLayout(body, 1)
-        # Pages are built when first shown: start-up pays only for the Dashboard.
+        # Pages are built when first shown, once the context is open: until then the page
+        # picked shows that the environment is opening.
         self.pages = []
+        self._opening_pages = []
         self.entries = discover_pages()
         for i, entry in enumerate(self.entries):
             placeholder = QWidget()
@@ -390,17 +526,38 @@ class MainWindow(QMainWindow):
             sc = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), central)
             sc.activated.connect(lambda row=i: self.sidebar.setCurrentRow(row))
         self.setCentralWidget(central)
+        self._badges_due = False
+        self.sidebar.setCurrentRow(0)
+        self.sidebar.setFocus()
+
+    def _attach_context(self) -> None:
+        """The parts of the window that read the context, made once it is open."""
+        central = self.centralWidget()
+        assert self.ctx is not None and central is not None
+        # hidden unless the linked team store cannot be reached: one place for every page
+        self.store_banner = StoreBanner(self.services, self._store_returned)
+        self._outer.insertWidget(1, self.store_banner)
         # the status line's read belongs to this environment's central widget: a read still
         # running at a switch finds it deleted, and its answer is dropped
-        assert self.ctx is not None
         self.status_read = BackgroundRead(central, self.services, self.ctx.officer,
                                           name=STATUS_NAME, show=self._show_status)
         # the badge count imports the revocation modules (X.509): on the job runner, and only
-        # once the first window is up, so that a thread importing does not compete with it
-        self._badges_due = False
-        QTimer.singleShot(BACKGROUND_START_MS, self, self._start_badges)
-        self.sidebar.setCurrentRow(0)
-        self.sidebar.setFocus()
+        # once the first page is up, so that a thread importing does not compete with it
+        QTimer.singleShot(BACKGROUND_START_MS, central, self._start_badges)
+
+    def _show_opening(self, row: int) -> None:
+        """The page picked while the context opens: its frame, saying so (built when open)."""
+        if not isinstance(self.stack.widget(row), PageFrame):
+            page = OpeningPage(self.env, self._start_open)
+            if self.open_error:
+                page.failed(self.open_error)
+            self._opening_pages.append(page)
+            old = self.stack.widget(row)
+            self.stack.insertWidget(row, PageFrame(self.entries[row], page))
+            if old is not None:
+                self.stack.removeWidget(old)
+                old.deleteLater()
+        self.stack.setCurrentIndex(row)
 
     def _start_badges(self) -> None:
         self._badges_due = True
@@ -460,13 +617,18 @@ class MainWindow(QMainWindow):
             frame.toggle_help()
 
     def page_at(self, row: int) -> QWidget:
-        """The page widget in this row, built if it was not yet."""
+        """The page widget in this row, built if it was not yet (the context must be open)."""
+        if self.ctx is None:
+            raise RuntimeError(f"The {self.env.label} environment is not open yet.")
         if type(self.pages[row]) is QWidget:
             return self._build_page(row)
         return self.pages[row]
 
     def _show_page(self, row: int) -> None:
         if row < 0:
+            return
+        if self.ctx is None:
+            self._show_opening(row)
             return
         page = self.page_at(row)
         self.stack.setCurrentIndex(row)
@@ -544,12 +706,13 @@ class MainWindow(QMainWindow):
         self.pages_changed(CHANGES, None)
 
     def store_unreachable(self, reason: str) -> None:
-        self.store_banner.lost(reason)
+        if self.store_banner is not None:
+            self.store_banner.lost(reason)
         self.statusBar().showMessage(reason, 15000)
 
     def show_error(self, title: str, exc: BaseException | str) -> None:
         message = texts.error_text(exc)
-        if isinstance(exc, StoreUnreachable):
+        if isinstance(exc, StoreUnreachable) and self.store_banner is not None:
             self.store_banner.lost(message)
         self.statusBar().showMessage(f"{title}: {message}", 15000)
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
@@ -559,8 +722,7 @@ class MainWindow(QMainWindow):
     def open_about(self) -> None:
         from smki_desktop.gui.about import AboutDialog  # built when asked for, not at start
 
-        assert self.ctx is not None
-        dlg = AboutDialog(self.ctx.env, self.data_root, self)
+        dlg = AboutDialog(self.env, self.data_root, self)
         dlg.open()
         self.about_dialog = dlg
 
@@ -573,13 +735,9 @@ class MainWindow(QMainWindow):
         self.first_run_dialog = dlg
 
     def _maybe_first_run(self) -> None:
-        assert self.ctx is not None
-        if welcome.take_welcome(self.ctx):
-            from smki_desktop.gui.first_run import FirstRunDialog
-
-            dlg = FirstRunDialog(self.services, self)
-            dlg.finished.connect(lambda _r: self._show_page(self.sidebar.currentRow()))
-            dlg.open()
+        """The welcome is due (the opening job found neither profile and noted it shown)."""
+        if isValid(self) and not self._closing:
+            self.open_first_run()
 
     def unsaved_pages(self) -> list[str]:
         """Titles of built pages with edits not saved (a page says so with has_unsaved())."""
@@ -613,6 +771,7 @@ class MainWindow(QMainWindow):
             box.open()
             event.ignore()
             return
+        self._closing = True  # a context that opens from now on is closed at once
         for job in list(self.jobs._running):
             job.cancel()
         self.passphrases.cancel_all()  # a job waiting for a PIN must not hold the close
@@ -626,7 +785,7 @@ class MainWindow(QMainWindow):
     def save_ui_state(self) -> None:
         """Window size and every built page's column widths and sort, for this environment."""
         state = getattr(self, "ui_state", None)
-        if state is None:
+        if state is None or self.ctx is None:  # nothing opened: nothing to keep
             return
         state.save_window(self)
         for row, entry in enumerate(getattr(self, "entries", [])):

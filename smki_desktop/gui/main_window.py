@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import StoreUnreachable
-from smki_desktop.gui import help_texts, style, texts
-from smki_desktop.gui.accessibility import name_controls
+from smki_desktop.gui import style, texts
 from smki_desktop.gui.env_memory import remember_environment
 from smki_desktop.gui.jobs import JobRunner
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
@@ -38,7 +37,6 @@ from smki_desktop.gui.qt import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QShortcut,
@@ -269,12 +267,17 @@ class PageFrame(QWidget):
         lay.addWidget(self.scroller, 1)
         for table in page.findChildren(QTableWidget):
             fit_columns(table)
-        name_controls(self)
+        if not isinstance(page, OpeningPage):  # its two buttons are named by it
+            from smki_desktop.gui.accessibility import name_controls
+
+            name_controls(self)
 
     @property
     def help(self) -> QLabel:
         """The help panel (hidden until the button or F1 shows it), made on first use."""
         if self._help is None:
+            from smki_desktop.gui import help_texts  # texts nobody has asked to see yet
+
             label = QLabel(help_texts.as_html(self.entry.module, self.entry.title))
             label.setObjectName("pageHelp")  # its look: the app's style sheet (gui/style.py)
             label.setWordWrap(True)
@@ -317,7 +320,7 @@ class MainWindow(QMainWindow):
         self.job_label = QLabel("")
         self.statusBar().addPermanentWidget(self.job_label)
         self.jobs.busy_changed.connect(self._on_busy)
-        self.open_environment(env)
+        self.open_environment(env, at_start=True)
         if start_page:  # shown opening, built when the context is open
             rows = [r for r, e in enumerate(self.entries) if e.title == start_page]
             if rows:
@@ -331,9 +334,12 @@ class MainWindow(QMainWindow):
         """The environment's context is open and the pages can be built."""
         return self.ctx is not None
 
-    def open_environment(self, env: Environment, then: Any = None) -> None:
+    def open_environment(self, env: Environment, then: Any = None, *,
+                         at_start: bool = False) -> None:
         """Close the environment open (if any), show the shell of `env` at once and open its
-        context on the job runner; `then()` runs once it is open."""
+        context on the job runner; `then()` runs once it is open. At start the opening job is
+        submitted once the event loop runs (the window is shown by then): a job submitted
+        while the window is being built competes with it for the interpreter."""
         if self.ctx is not None:
             self.save_ui_state()
             self.passphrases.cancel_all()
@@ -350,15 +356,25 @@ class MainWindow(QMainWindow):
         self._build_central()
         self.switch_action.setText(
             f"Switch to the {self._other(env).label} environment…")
-        self._start_open()
+        self._opening_state()
+        if at_start:
+            QTimer.singleShot(0, self, self._start_open)
+        else:
+            self._start_open()
 
-    def _start_open(self) -> None:
+    def _opening_state(self) -> None:
+        """What needs the context is disabled until it is open; the pages say it opens."""
         self.open_error = ""
         for action in (self.switch_action, self.welcome_action):
             action.setEnabled(False)  # they need the context: back when it is open
         for page in self._opening_pages:
             if isValid(page):
                 page.opening()
+
+    def _start_open(self) -> None:
+        if self._closing:
+            return
+        self._opening_state()
         self.jobs.submit(open_environment_job, self.env, self.data_root, self.passphrases,
                          self._first_run, on_done=self._opened, on_error=self._open_failed,
                          name=f"Open the {self.env.label} environment")
@@ -433,6 +449,8 @@ class MainWindow(QMainWindow):
         return Environment.LIVE if env is Environment.TEST else Environment.TEST
 
     def request_switch(self) -> bool:
+        from smki_desktop.gui.qt import QMessageBox  # its type is made when first needed
+
         target = self._other(self.env)
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
@@ -635,6 +653,8 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         frame = self.frame_at(row)
         if frame is not None:  # controls a page added since (a loaded section, a list)
+            from smki_desktop.gui.accessibility import name_controls
+
             name_controls(frame)
         refresh = getattr(page, "refresh", None)
         if callable(refresh) and not self.store_lost():  # else what it showed stays
@@ -711,6 +731,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(reason, 15000)
 
     def show_error(self, title: str, exc: BaseException | str) -> None:
+        from smki_desktop.gui.qt import QMessageBox
+
         message = texts.error_text(exc)
         if isinstance(exc, StoreUnreachable) and self.store_banner is not None:
             self.store_banner.lost(message)
@@ -752,6 +774,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:
         unsaved = self.unsaved_pages()
         if unsaved and not getattr(self, "_discard_confirmed", False):
+            from smki_desktop.gui.qt import QMessageBox
+
             box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
                               "Edits not saved on: " + ", ".join(unsaved) + ". Quit and "
                               "discard them?", parent=self)

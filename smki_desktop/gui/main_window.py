@@ -25,6 +25,7 @@ from smki_desktop.core.errors import StoreUnreachable
 from smki_desktop.gui import style, texts
 from smki_desktop.gui.env_memory import remember_environment
 from smki_desktop.gui.jobs import JobRunner
+from smki_desktop.gui.opening import Opened, OpeningPage, open_environment_job, simulator_pid
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.passphrases import GuiPassphrases
 from smki_desktop.gui.qt import (
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
     # the environment's context and the services it brings (its store, key store, team link)
     # are imported by the job that opens it, not by the window's shell: see the docstring
     from smki_desktop.core.party import OfficerProfile
-    from smki_desktop.core.ports import PassphraseProvider
     from smki_desktop.services.context import AppContext
 
 BACKGROUND_START_MS = 50  # background work that loads heavy modules waits for the first paint
@@ -69,43 +69,6 @@ def waiting_requests(ctx: AppContext) -> int:
     """How many revocation requests wait for an approval (a job: no Qt here)."""
     return int(importlib.import_module("smki_desktop.services.revocation_state")
                .waiting_count(ctx))
-
-
-def simulator_pid(ctx: AppContext) -> int | None:
-    """The Test simulator's process if one runs for this environment (no Qt here)."""
-    if ctx.env is not Environment.TEST:
-        return None
-    from smki_desktop.services import simulator_control
-
-    try:
-        info = simulator_control.running(ctx)
-    except Exception:
-        return None
-    return info.pid if info else None
-
-
-@dataclass(frozen=True)
-class Opened:
-    """What the job that opens an environment hands the window."""
-
-    ctx: AppContext
-    simulator_pid: int | None  # the simulator already running (the window stops only its own)
-    welcome_due: bool  # the first-run welcome is to be shown (and is noted as shown)
-
-
-def open_environment_job(env: Environment, data_root: Path, passphrases: PassphraseProvider,
-                         welcome: bool) -> Opened:
-    """A job (no Qt): open the environment's context (its store, the key store and its sweep
-    of half-stored keys); with `welcome`, whether the first-run welcome is due."""
-    from smki_desktop.services import welcome as welcome_service
-    from smki_desktop.services.context import open_context
-
-    ctx = open_context(env, data_root, passphrases=passphrases)
-    try:
-        return Opened(ctx, simulator_pid(ctx), welcome and welcome_service.take_welcome(ctx))
-    except BaseException:
-        ctx.close()
-        raise
 
 
 @dataclass
@@ -191,37 +154,6 @@ class WaitingPage(QLabel):
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.setContentsMargins(12, 12, 12, 12)
-
-
-class OpeningPage(QWidget):
-    """In place of a page while the environment's context is being opened: says so, and if
-    the opening failed, why (the store refused, the keyring locked, a folder of the other
-    environment...) with a button to try again."""
-
-    def __init__(self, env: Environment, retry: Any) -> None:
-        super().__init__()
-        self.setObjectName("openingEnvironment")
-        lay = QVBoxLayout(self)
-        self.label = QLabel(f"Opening the {env.label} environment: its data and key store…")
-        self.label.setObjectName("openingText")
-        self.label.setWordWrap(True)
-        lay.addWidget(self.label)
-        self.retry_button = QPushButton("Try again")
-        self.retry_button.setAccessibleName(f"Try again to open the {env.label} environment")
-        self.retry_button.clicked.connect(retry)
-        self.retry_button.hide()
-        lay.addWidget(self.retry_button)
-        lay.addStretch(1)
-        self.env = env
-
-    def failed(self, message: str) -> None:
-        self.label.setText(f"The {self.env.label} environment could not be opened: {message}")
-        self.retry_button.show()
-
-    def opening(self) -> None:
-        self.label.setText(f"Opening the {self.env.label} environment: its data and key "
-                           "store…")
-        self.retry_button.hide()
 
 
 class ErrorPage(QLabel):

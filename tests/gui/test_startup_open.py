@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.gui.main_window import MainWindow, OpeningPage, PageFrame
+from smki_desktop.gui.main_window import MainWindow, PageFrame
+from smki_desktop.gui.opening import OpeningPage
 from smki_desktop.gui.qt import QApplication, QElapsedTimer, QEvent, QMessageBox, QTimer, isValid
 from tests.support.postgres import PostgresServer
 

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import Cancelled
 from smki_desktop.gui.qt import QLabel, QPushButton, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
     # imported by the job, not by the window's shell: its modules load the store and key store
-    from smki_desktop.core.ports import PassphraseProvider
+    from smki_desktop.core.ports import PassphraseProvider, ProgressSink
     from smki_desktop.services.context import AppContext
 
 
@@ -42,14 +43,17 @@ class Opened:
 
 
 def open_environment_job(env: Environment, data_root: Path, passphrases: PassphraseProvider,
-                         welcome: bool) -> Opened:
+                         welcome: bool, progress: ProgressSink | None = None) -> Opened:
     """A job (no Qt): open the environment's context (its store, the key store and its sweep
-    of half-stored keys); with `welcome`, whether the first-run welcome is due."""
+    of half-stored keys); with `welcome`, whether the first-run welcome is due. Cancelled
+    (the window closed meanwhile), the context is closed here: its answer may never be read."""
     from smki_desktop.services import welcome as welcome_service
     from smki_desktop.services.context import open_context
 
     ctx = open_context(env, data_root, passphrases=passphrases)
     try:
+        if progress is not None and progress.cancelled:
+            raise Cancelled(f"Opening the {env.label} environment: cancelled.")
         return Opened(ctx, simulator_pid(ctx), welcome and welcome_service.take_welcome(ctx))
     except BaseException:
         ctx.close()

@@ -5,11 +5,13 @@ context is disabled, and a failure to open is said plainly, with a way to try ag
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
 from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import Cancelled
 from smki_desktop.gui.main_window import MainWindow, PageFrame
 from smki_desktop.gui.opening import OpeningPage
 from smki_desktop.gui.qt import QApplication, QElapsedTimer, QEvent, QMessageBox, QTimer, isValid
@@ -73,13 +75,36 @@ def test_a_page_picked_while_opening_is_built_once_open(qtbot, data_root: Path) 
         _close(w)
 
 
-def test_closing_while_it_opens_closes_the_context(qtbot, data_root: Path) -> None:  # type: ignore[no-untyped-def]
+def test_closing_while_it_opens_closes_the_context(qtbot, data_root: Path,  # type: ignore[no-untyped-def]
+                                                   monkeypatch) -> None:
+    """The window is closed while its opening job runs (held back here until the close has
+    begun; the opening itself is the real one): the job closes the context it opened, and the
+    window, closed, takes none."""
+    from smki_desktop.gui import main_window
+
+    real = main_window.open_environment_job
+    go = threading.Event()
+    outcome: list[object] = []
+
+    def held(*args, progress=None, **kwargs):  # type: ignore[no-untyped-def]
+        go.wait(30)
+        try:
+            opened = real(*args, progress=progress, **kwargs)
+        except BaseException as exc:
+            outcome.append(exc)
+            raise
+        outcome.append(opened)
+        return opened
+
+    monkeypatch.setattr(main_window, "open_environment_job", held)
     w = MainWindow(data_root, Environment.TEST, first_run=False)
     w.show()
-    w.close()  # before the opening job has answered
-    w.jobs.wait(30000)
-    QApplication.processEvents()  # its answer arrives, and finds the window closed
-    assert w.ctx is None
+    qtbot.waitUntil(lambda: w.jobs.running == 1, timeout=10000)
+    threading.Timer(0.3, go.set).start()  # the close below waits for the job
+    w.close()
+    QApplication.processEvents()
+    assert len(outcome) == 1 and isinstance(outcome[0], Cancelled), outcome
+    assert w.ctx is None and not w.ready
     _close(w)
 
 

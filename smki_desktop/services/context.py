@@ -19,7 +19,8 @@ from smki_desktop.core.ports import Clock, PassphraseProvider, SystemClock
 from smki_desktop.keystores.errors import KeyringUnavailable
 from smki_desktop.keystores.os_keyring import OsKeyringKeyStore
 from smki_desktop.keystores.secrets import OsSecrets
-from smki_desktop.services.data_root import APP_NAME, default_data_root
+from smki_desktop.services.data_root import APP_NAME as APP_NAME  # re-exported: its old home
+from smki_desktop.services.data_root import default_data_root as default_data_root
 from smki_desktop.store import team_link
 from smki_desktop.store.db import Database, StoreError
 from smki_desktop.store.repos import settings as settings_repo
@@ -27,8 +28,6 @@ from smki_desktop.store.team_link import TeamLink
 
 if TYPE_CHECKING:
     from smki_desktop.services.audit import AuditLog
-
-__all__ = ["APP_NAME", "AppContext", "EnvPaths", "default_data_root", "open_context"]
 
 
 @dataclass(frozen=True)

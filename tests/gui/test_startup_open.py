@@ -67,6 +67,14 @@ def test_a_page_picked_while_opening_is_built_once_open(qtbot, data_root: Path) 
         with pytest.raises(RuntimeError, match="not open yet"):
             w.page_at(keys_row)  # nothing is built on a half-open context
         w.show()
+        # what needs no context works meanwhile: the page's help (F1) and About
+        w.show_page_help()
+        frame = w.frame_at(keys_row)
+        assert frame is not None and not frame.help.isHidden()
+        assert "Keys" in frame.help.text()
+        w.open_about()
+        assert w.about_dialog.isVisible()
+        w.about_dialog.close()
         qtbot.waitUntil(lambda: w.ready, timeout=30000)
         assert type(w.pages[keys_row]).__module__ == "smki_desktop.gui.pages.keys"
         assert w.stack.currentIndex() == keys_row

@@ -307,9 +307,11 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._opening_state()
+        row = self.sidebar.currentRow()
+        dashboard = 0 <= row < len(self.entries) and self.entries[row].module == "dashboard"
         self.jobs.submit(open_environment_job, self.env, self.data_root, self.passphrases,
-                         self._first_run, on_done=self._opened, on_error=self._open_failed,
-                         name=f"Open the {self.env.label} environment")
+                         self._first_run, dashboard, on_done=self._opened,
+                         on_error=self._open_failed, name=f"Open the {self.env.label} environment")
 
     def _opened(self, opened: Opened) -> None:
         ctx = opened.ctx
@@ -323,7 +325,11 @@ class MainWindow(QMainWindow):
         self._attach_context()
         for action in (self.switch_action, self.welcome_action):
             action.setEnabled(True)
-        self._show_page(max(self.sidebar.currentRow(), 0))
+        row = max(self.sidebar.currentRow(), 0)
+        self._show_page(row)
+        prefill = getattr(self.pages[row], "prefill", None)
+        if opened.dashboard is not None and callable(prefill):
+            prefill(opened.dashboard)
         self._opening_pages = []
         after, self._after_open = self._after_open, []
         for then in after:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     # imported by the job, not by the window's shell: its modules load the store and key store
     from smki_desktop.core.ports import PassphraseProvider, ProgressSink
     from smki_desktop.services.context import AppContext
+    from smki_desktop.services.dashboard import Facts
 
 
 def simulator_pid(ctx: AppContext) -> int | None:
@@ -40,12 +41,16 @@ class Opened:
     ctx: AppContext
     simulator_pid: int | None  # the simulator already running (the window stops only its own)
     welcome_due: bool  # the first-run welcome is to be shown (and is noted as shown)
+    dashboard: Facts | None = None  # what the Dashboard shows first, when it is the page shown
 
 
 def open_environment_job(env: Environment, data_root: Path, passphrases: PassphraseProvider,
-                         welcome: bool, progress: ProgressSink | None = None) -> Opened:
+                         welcome: bool, dashboard: bool = False,
+                         progress: ProgressSink | None = None) -> Opened:
     """A job (no Qt): open the environment's context (its store, the key store and its sweep
-    of half-stored keys); with `welcome`, whether the first-run welcome is due. Cancelled
+    of half-stored keys); with `welcome`, whether the first-run welcome is due; with
+    `dashboard`, what the Dashboard shows first (one trip to the job runner fewer before the
+    first page is filled in; a failure to read it is left to the page's own read). Cancelled
     (the window closed meanwhile), the context is closed here: its answer may never be read."""
     from smki_desktop.services import welcome as welcome_service
     from smki_desktop.services.context import open_context
@@ -54,10 +59,20 @@ def open_environment_job(env: Environment, data_root: Path, passphrases: Passphr
     try:
         if progress is not None and progress.cancelled:
             raise Cancelled(f"Opening the {env.label} environment: cancelled.")
-        return Opened(ctx, simulator_pid(ctx), welcome and welcome_service.take_welcome(ctx))
+        due = welcome and welcome_service.take_welcome(ctx)
+        return Opened(ctx, simulator_pid(ctx), due, _dashboard(ctx) if dashboard else None)
     except BaseException:
         ctx.close()
         raise
+
+
+def _dashboard(ctx: AppContext) -> Facts | None:
+    from smki_desktop.services.dashboard import dashboard_facts
+
+    try:
+        return dashboard_facts(ctx)
+    except Exception:  # the Dashboard's own read says it
+        return None
 
 
 class OpeningPage(QWidget):

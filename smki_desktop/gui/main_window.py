@@ -4,11 +4,12 @@ bar, and the environment switch (with confirmation, reopening on the other envir
 The window opens in two steps, as the environment is known before any of its data is read: the
 shell (title, environment banner and colours, menus, sidebar, the first page's frame saying the
 environment is opening) is shown at once; the environment's context (its database or team
-store, the key store and its sweep of half-stored keys) is opened on the job runner, and the
-pages are built when it is open. A team store that takes its connect timeout to answer holds
-nothing but the page. Until then what needs the context waits (a page picked in the sidebar
-is built when the context is open) or is disabled (the environment switch, the welcome); a
-failure to open is said in the page's place and in an error box, with a way to try again.
+store, the key store and its sweep of half-stored keys) is opened on the job runner, with what
+the Dashboard shows first read in the same job, and the pages are built when it is open. A team
+store that takes its connect timeout to answer holds nothing but the page. Until then what
+needs the context waits (a page picked in the sidebar is built when the context is open) or is
+disabled (the environment switch, the welcome); a failure to open is said in the page's place
+and in an error box, with a way to try again.
 """
 
 from __future__ import annotations

@@ -129,6 +129,12 @@ def shoot(data_root: Path, env: Environment, out: Path, pages: list[str] | None)
     app = QApplication.instance() or QApplication([])
     w = MainWindow(data_root, env, first_run=False)
     w.show()
+    deadline = time.monotonic() + 60  # the environment opens on the job runner
+    while not (w.ready or w.open_error) and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+    if not w.ready:
+        raise SystemExit(f"the {env.label} environment did not open: {w.open_error}")
     written = []
     titles = [e.title for e in w.entries] if pages is None else pages
     for width, height in SIZES:

@@ -6,11 +6,13 @@ at the data root; `--env` on the command line overrides it.
 
 from __future__ import annotations
 
-# The modules without Qt that the first window needs are imported here, before PySide is: once
+# The modules without Qt that the window's shell needs are imported here, before PySide is: once
 # PySide is loaded, its `__feature__` import hook reads the source file of every module that runs
 # an import statement (shibokensupport.feature._mod_uses_pyside, inspect.getsource), 0.1-0.2 ms
-# each, ~60 modules at start.
+# each. The environment's context (store, key store, team link) and the Dashboard's services are
+# not among them: the window opens the context on the job runner after it is shown.
 import argparse
+import dataclasses  # noqa: F401
 import html  # noqa: F401
 import pkgutil  # noqa: F401
 import sys
@@ -21,18 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smki_desktop import __version__
+from smki_desktop.core import errors  # noqa: F401
 from smki_desktop.core.environment import Environment
 from smki_desktop.gui.env_memory import remembered_environment
-from smki_desktop.services import (  # noqa: F401
-    expiry,
-    keys,
-    party,
-    simulator_control,
-    team,
-    view_rows,
-    welcome,
-)
-from smki_desktop.services.context import default_data_root
+from smki_desktop.services.data_root import default_data_root
 
 if TYPE_CHECKING:
     from smki_desktop.gui.qt import QCoreApplication
@@ -98,7 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # benchmark mode: as soon as the event loop is idle after showing the window, say when
         # (wall clock and CPU time, for bench/bench_startup.py) and quit
         QTimer.singleShot(0, lambda: _report_idle(app))
-    return int(app.exec())
+    code = int(app.exec())
+    if args.quit_after_idle:  # quit without the window's Quit: close it as that does (the
+        window.close()        # context still opening is waited for, then closed)
+    return code
 
 
 def _report_idle(app: QCoreApplication) -> None:

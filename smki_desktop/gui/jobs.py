@@ -29,7 +29,6 @@ from types import FrameType, ModuleType
 from typing import Any
 
 from smki_desktop.gui.qt import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot, isValid
-from smki_desktop.services.context import release_thread_connections
 
 #: calls into Qt made by jobs off the GUI thread, as "job name: Qt callable" (guard on only)
 QT_CALLS_OFF_GUI_THREAD: list[str] = []
@@ -144,7 +143,11 @@ class Job(QRunnable):
                 result = self.fn(*self.args, **self.kwargs)
             finally:
                 # the pool's thread lives on, idle: its team store connections go back now
-                # (before the result is reported, so that whoever waits on it finds them back)
+                # (before the result is reported, so that whoever waits on it finds them back).
+                # Imported here, on the job's thread: the window's shell is shown before the
+                # context and its store modules are loaded (the first job opens the context).
+                from smki_desktop.services.context import release_thread_connections
+
                 release_thread_connections()
         except BaseException as exc:  # reported on the GUI thread
             _current.name = ""

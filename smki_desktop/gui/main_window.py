@@ -1,5 +1,16 @@
 """The main window: environment banner (cannot be hidden), navigation sidebar, pages, status
-bar, and the environment switch (with confirmation, reopening on the other environment's data)."""
+bar, and the environment switch (with confirmation, reopening on the other environment's data).
+
+The window opens in two steps, as the environment is known before any of its data is read: the
+shell (title, environment banner and colours, menus, sidebar, the first page's frame saying the
+environment is opening) is shown at once; the environment's context (its database or team
+store, the key store and its sweep of half-stored keys) is opened on the job runner, with what
+the Dashboard shows first read in the same job, and the pages are built when it is open. A team
+store that takes its connect timeout to answer holds nothing but the page. Until then what
+needs the context waits (a page picked in the sidebar is built when the context is open) or is
+disabled (the environment switch, the welcome); a failure to open is said in the page's place
+and in an error box, with a way to try again.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +19,14 @@ import pkgutil
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import StoreUnreachable
-from smki_desktop.core.party import OfficerProfile
-from smki_desktop.gui import help_texts, style, texts
-from smki_desktop.gui.accessibility import name_controls
+from smki_desktop.gui import style, texts
 from smki_desktop.gui.env_memory import remember_environment
 from smki_desktop.gui.jobs import JobRunner
+from smki_desktop.gui.opening import Opened, OpeningPage, open_environment_job, simulator_pid
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.passphrases import GuiPassphrases
 from smki_desktop.gui.qt import (
@@ -29,7 +39,6 @@ from smki_desktop.gui.qt import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QShortcut,
@@ -45,8 +54,12 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.services import CHANGES, GuiServices
 from smki_desktop.gui.store_banner import PROBE_NAME, StoreBanner
 from smki_desktop.gui.tables import UiState, fit_columns
-from smki_desktop.services import simulator_control, welcome
-from smki_desktop.services.context import AppContext, open_context
+
+if TYPE_CHECKING:
+    # the environment's context and the services it brings (its store, key store, team link)
+    # are imported by the job that opens it, not by the window's shell: see the docstring
+    from smki_desktop.core.party import OfficerProfile
+    from smki_desktop.services.context import AppContext
 
 BACKGROUND_START_MS = 50  # background work that loads heavy modules waits for the first paint
 STATUS_NAME = "Status bar"  # the status line's read: not shown as work, no refresh after it
@@ -188,12 +201,17 @@ class PageFrame(QWidget):
         lay.addWidget(self.scroller, 1)
         for table in page.findChildren(QTableWidget):
             fit_columns(table)
-        name_controls(self)
+        if not isinstance(page, OpeningPage):  # its two buttons are named by it
+            from smki_desktop.gui.accessibility import name_controls
+
+            name_controls(self)
 
     @property
     def help(self) -> QLabel:
         """The help panel (hidden until the button or F1 shows it), made on first use."""
         if self._help is None:
+            from smki_desktop.gui import help_texts  # texts nobody has asked to see yet
+
             label = QLabel(help_texts.as_html(self.entry.module, self.entry.title))
             label.setObjectName("pageHelp")  # its look: the app's style sheet (gui/style.py)
             label.setWordWrap(True)
@@ -217,7 +235,14 @@ class MainWindow(QMainWindow):
         self.jobs = JobRunner()
         self.passphrases = GuiPassphrases(self)  # token PINs asked from jobs, shown here
         self.ctx: AppContext | None = None
+        self.services: GuiServices
         self.pages: list[QWidget] = []
+        self.store_banner: StoreBanner | None = None  # once the context is open
+        self.open_error = ""  # why the environment could not be opened ("" while it opens)
+        self._closing = False
+        self._first_run = first_run
+        self._after_open: list[Any] = []
+        self._opening_pages: list[OpeningPage] = []
         self.resize(1180, 760)
         self.setStyleSheet(style.STYLE_SHEET)  # one look for every page and dialog in it
         screen = QGuiApplication.primaryScreen()
@@ -229,42 +254,107 @@ class MainWindow(QMainWindow):
         self.job_label = QLabel("")
         self.statusBar().addPermanentWidget(self.job_label)
         self.jobs.busy_changed.connect(self._on_busy)
-        self.open_environment(env)
-        if start_page:
-            try:
-                self.go_to(start_page)
-            except KeyError:
+        self.open_environment(env, at_start=True)
+        if start_page:  # shown opening, built when the context is open
+            rows = [r for r, e in enumerate(self.entries) if e.title == start_page]
+            if rows:
+                self.sidebar.setCurrentRow(rows[0])
+            else:
                 self.statusBar().showMessage(f"No page called {start_page!r}.", 10000)
-        if first_run:
-            QTimer.singleShot(0, self._maybe_first_run)
 
     # -- environment ------------------------------------------------------------------------
-    def open_environment(self, env: Environment) -> None:
+    @property
+    def ready(self) -> bool:
+        """The environment's context is open and the pages can be built."""
+        return self.ctx is not None
+
+    def open_environment(self, env: Environment, then: Any = None, *,
+                         at_start: bool = False) -> None:
+        """Close the environment open (if any), show the shell of `env` at once and open its
+        context on the job runner; `then()` runs once it is open. At start the opening job is
+        submitted once the event loop runs (the window is shown by then): a job submitted
+        while the window is being built competes with it for the interpreter."""
         if self.ctx is not None:
             self.save_ui_state()
             self.passphrases.cancel_all()
             self.jobs.wait(30000)
             self.stop_own_simulator()
             self.ctx.close()
-        self.ctx = open_context(env, self.data_root, passphrases=self.passphrases)
-        self._sim_pid_at_open = self._simulator_pid()
-        self.ui_state = UiState(self.ctx.paths.env_dir)
-        self.ui_state.restore_window(self)
-        remember_environment(self.data_root, env)
+            self.ctx = None
         self.env = env
-        self.services = GuiServices(self.ctx, self.jobs, self)
+        self.ui_state = UiState(self.data_root / env.value)  # EnvPaths.for_env's env_dir
+        self.ui_state.restore_window(self)
         self.setWindowTitle(texts.window_title(env))
-        self.officer_label.setText(env.label)  # the officer follows from the job runner
+        self.officer_label.setText(f"{env.label} · opening…")
+        self._after_open = [then] if then is not None else []
         self._build_central()
         self.switch_action.setText(
             f"Switch to the {self._other(env).label} environment…")
-        self.refresh_status()
+        self._opening_state()
+        if at_start:
+            QTimer.singleShot(0, self, self._start_open)
+        else:
+            self._start_open()
+
+    def _opening_state(self) -> None:
+        """What needs the context is disabled until it is open; the pages say it opens."""
+        self.open_error = ""
+        for action in (self.switch_action, self.welcome_action):
+            action.setEnabled(False)  # they need the context: back when it is open
+        for page in self._opening_pages:
+            if isValid(page):
+                page.opening()
+
+    def _start_open(self) -> None:
+        if self._closing:
+            return
+        self._opening_state()
+        row = self.sidebar.currentRow()
+        dashboard = 0 <= row < len(self.entries) and self.entries[row].module == "dashboard"
+        self.jobs.submit(open_environment_job, self.env, self.data_root, self.passphrases,
+                         self._first_run, dashboard, on_done=self._opened,
+                         on_error=self._open_failed, name=f"Open the {self.env.label} environment")
+
+    def _opened(self, opened: Opened) -> None:
+        ctx = opened.ctx
+        if self._closing or self.ctx is not None or ctx.env is not self.env:
+            ctx.close()  # the window closed (or moved on) while it opened
+            return
+        self.ctx = ctx
+        self._sim_pid_at_open = opened.simulator_pid
+        remember_environment(self.data_root, self.env)
+        self.services = GuiServices(ctx, self.jobs, self)
+        self._attach_context()
+        for action in (self.switch_action, self.welcome_action):
+            action.setEnabled(True)
+        row = max(self.sidebar.currentRow(), 0)
+        self._show_page(row)
+        prefill = getattr(self.pages[row], "prefill", None)
+        if opened.dashboard is not None and callable(prefill):
+            prefill(opened.dashboard)
+        self._opening_pages = []
+        after, self._after_open = self._after_open, []
+        for then in after:
+            then()
+        self._first_run = False  # asked once, at the window's first opening
+        if opened.welcome_due:
+            QTimer.singleShot(0, self._maybe_first_run)
+
+    def _open_failed(self, exc: BaseException) -> None:
+        if self._closing:
+            return
+        self.open_error = texts.error_text(exc)
+        for page in self._opening_pages:
+            if isValid(page):
+                page.failed(self.open_error)
+        self.officer_label.setText(f"{self.env.label} · not opened")
+        self.switch_action.setEnabled(True)  # the other environment may still be opened
+        self.show_error(f"Could not open the {self.env.label} environment", exc)
 
     def store_lost(self) -> bool:
         """The banner says the team store cannot be reached: pages keep what they show and
         nothing asks the store on the GUI thread until it answers the banner's probe again."""
-        banner = getattr(self, "store_banner", None)
-        return banner is not None and bool(banner.unreachable)
+        return self.store_banner is not None and bool(self.store_banner.unreachable)
 
     def refresh_status(self) -> None:
         """The status bar's environment, officer and role, read afresh on the job runner
@@ -279,13 +369,7 @@ class MainWindow(QMainWindow):
 
     # -- the embedded simulator --------------------------------------------------------------
     def _simulator_pid(self) -> int | None:
-        if self.ctx is None or self.ctx.env is not Environment.TEST:
-            return None
-        try:
-            info = simulator_control.running(self.ctx)
-        except Exception:
-            return None
-        return info.pid if info else None
+        return None if self.ctx is None else simulator_pid(self.ctx)
 
     def stop_own_simulator(self) -> bool:
         """Stop the Test simulator if it was started while this window had the environment
@@ -293,6 +377,8 @@ class MainWindow(QMainWindow):
         pid = self._simulator_pid()
         if pid is None or pid == self._sim_pid_at_open or self.ctx is None:
             return False
+        from smki_desktop.services import simulator_control
+
         try:
             return bool(simulator_control.stop(self.ctx, timeout=5.0))
         except Exception:
@@ -303,6 +389,8 @@ class MainWindow(QMainWindow):
         return Environment.LIVE if env is Environment.TEST else Environment.TEST
 
     def request_switch(self) -> bool:
+        from smki_desktop.gui.qt import QMessageBox  # its type is made when first needed
+
         target = self._other(self.env)
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
@@ -314,7 +402,11 @@ class MainWindow(QMainWindow):
         box.exec()
         if box.clickedButton() is not yes:
             return False
-        self.open_environment(target)
+        self.open_environment(target, then=lambda: self._record_switch(target))
+        return True
+
+    def _record_switch(self, target: Environment) -> None:
+        """The switch is audited in the environment switched to, once its context is open."""
         assert self.ctx is not None
         # imported here: it brings the audit chain's types (~10 ms), which start-up does not need
         from smki_desktop.services import environment_switch
@@ -322,7 +414,6 @@ class MainWindow(QMainWindow):
         PageOp(self, self.services, environment_switch.record_switch, self.ctx,
                self._other(target), name="Record the switch") \
             .error_title("Audit record failed").changes("audit").run()
-        return True
 
     # -- layout -----------------------------------------------------------------------------
     def _build_menu(self) -> None:
@@ -345,6 +436,7 @@ class MainWindow(QMainWindow):
         self.help_action.triggered.connect(self.show_page_help)
         help_menu.addAction(self.help_action)
         self.welcome_action = QAction("Welcome and first steps…", self)
+        self.welcome_action.setEnabled(False)  # until the environment is open
         self.welcome_action.triggered.connect(self.open_first_run)
         help_menu.addAction(self.welcome_action)
         self.about_action = QAction("&About SMKI Desktop", self)
@@ -362,9 +454,8 @@ class MainWindow(QMainWindow):
         outer.setSpacing(0)
         self.banner = Banner(self.env)
         outer.addWidget(self.banner)
-        # hidden unless the linked team store cannot be reached: one place for every page
-        self.store_banner = StoreBanner(self.services, self._store_returned)
-        outer.addWidget(self.store_banner)
+        self._outer = outer  # the team store banner goes under it once the context is open
+        self.store_banner = None
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
         self.sidebar = QListWidget()
@@ -375,8 +466,10 @@ class MainWindow(QMainWindow):
         body.addWidget(self.sidebar)
         body.addWidget(self.stack, 1)
         outer.addLayout(body, 1)
-        # Pages are built when first shown: start-up pays only for the Dashboard.
+        # Pages are built when first shown, once the context is open: until then the page
+        # picked shows that the environment is opening.
         self.pages = []
+        self._opening_pages = []
         self.entries = discover_pages()
         for i, entry in enumerate(self.entries):
             placeholder = QWidget()
@@ -391,17 +484,38 @@ class MainWindow(QMainWindow):
             sc = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), central)
             sc.activated.connect(lambda row=i: self.sidebar.setCurrentRow(row))
         self.setCentralWidget(central)
+        self._badges_due = False
+        self.sidebar.setCurrentRow(0)
+        self.sidebar.setFocus()
+
+    def _attach_context(self) -> None:
+        """The parts of the window that read the context, made once it is open."""
+        central = self.centralWidget()
+        assert self.ctx is not None and central is not None
+        # hidden unless the linked team store cannot be reached: one place for every page
+        self.store_banner = StoreBanner(self.services, self._store_returned)
+        self._outer.insertWidget(1, self.store_banner)
         # the status line's read belongs to this environment's central widget: a read still
         # running at a switch finds it deleted, and its answer is dropped
-        assert self.ctx is not None
         self.status_read = BackgroundRead(central, self.services, self.ctx.officer,
                                           name=STATUS_NAME, show=self._show_status)
         # the badge count imports the revocation modules (X.509): on the job runner, and only
-        # once the first window is up, so that a thread importing does not compete with it
-        self._badges_due = False
-        QTimer.singleShot(BACKGROUND_START_MS, self, self._start_badges)
-        self.sidebar.setCurrentRow(0)
-        self.sidebar.setFocus()
+        # once the first page is up, so that a thread importing does not compete with it
+        QTimer.singleShot(BACKGROUND_START_MS, central, self._start_badges)
+
+    def _show_opening(self, row: int) -> None:
+        """The page picked while the context opens: its frame, saying so (built when open)."""
+        if not isinstance(self.stack.widget(row), PageFrame):
+            page = OpeningPage(self.env, self._start_open)
+            if self.open_error:
+                page.failed(self.open_error)
+            self._opening_pages.append(page)
+            old = self.stack.widget(row)
+            self.stack.insertWidget(row, PageFrame(self.entries[row], page))
+            if old is not None:
+                self.stack.removeWidget(old)
+                old.deleteLater()
+        self.stack.setCurrentIndex(row)
 
     def _start_badges(self) -> None:
         self._badges_due = True
@@ -461,7 +575,9 @@ class MainWindow(QMainWindow):
             frame.toggle_help()
 
     def page_at(self, row: int) -> QWidget:
-        """The page widget in this row, built if it was not yet."""
+        """The page widget in this row, built if it was not yet (the context must be open)."""
+        if self.ctx is None:
+            raise RuntimeError(f"The {self.env.label} environment is not open yet.")
         if type(self.pages[row]) is QWidget:
             return self._build_page(row)
         return self.pages[row]
@@ -469,11 +585,16 @@ class MainWindow(QMainWindow):
     def _show_page(self, row: int) -> None:
         if row < 0:
             return
+        if self.ctx is None:
+            self._show_opening(row)
+            return
         page = self.page_at(row)
         self.stack.setCurrentIndex(row)
         self.refresh_status()
         frame = self.frame_at(row)
         if frame is not None:  # controls a page added since (a loaded section, a list)
+            from smki_desktop.gui.accessibility import name_controls
+
             name_controls(frame)
         refresh = getattr(page, "refresh", None)
         if callable(refresh) and not self.store_lost():  # else what it showed stays
@@ -545,12 +666,15 @@ class MainWindow(QMainWindow):
         self.pages_changed(CHANGES, None)
 
     def store_unreachable(self, reason: str) -> None:
-        self.store_banner.lost(reason)
+        if self.store_banner is not None:
+            self.store_banner.lost(reason)
         self.statusBar().showMessage(reason, 15000)
 
     def show_error(self, title: str, exc: BaseException | str) -> None:
+        from smki_desktop.gui.qt import QMessageBox
+
         message = texts.error_text(exc)
-        if isinstance(exc, StoreUnreachable):
+        if isinstance(exc, StoreUnreachable) and self.store_banner is not None:
             self.store_banner.lost(message)
         self.statusBar().showMessage(f"{title}: {message}", 15000)
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
@@ -560,8 +684,7 @@ class MainWindow(QMainWindow):
     def open_about(self) -> None:
         from smki_desktop.gui.about import AboutDialog  # built when asked for, not at start
 
-        assert self.ctx is not None
-        dlg = AboutDialog(self.ctx.env, self.data_root, self)
+        dlg = AboutDialog(self.env, self.data_root, self)
         dlg.open()
         self.about_dialog = dlg
 
@@ -582,18 +705,10 @@ class MainWindow(QMainWindow):
         self.first_run_dialog = dlg
 
     def _maybe_first_run(self) -> None:
-        """The welcome, if due: asked of the store on the job runner, opened here."""
-        assert self.ctx is not None
-        PageOp(self, self.services, welcome.take_welcome, self.ctx, name=WELCOME_NAME) \
-            .background().success(self._welcome_due).failure(lambda _text, _exc: None).run()
-
-    def _welcome_due(self, due: bool) -> None:
-        if due:  # due only while neither profile is set
-            from smki_desktop.gui.first_run import FirstRunDialog
-
-            dlg = FirstRunDialog(self.services, self, profiles=(None, None))
-            dlg.finished.connect(lambda _r: self._show_page(self.sidebar.currentRow()))
-            dlg.open()
+        """The welcome is due (the opening job found neither profile and noted it shown): both
+        profiles are known to be unset, so nothing is read for it."""
+        if isValid(self) and not self._closing:
+            self._open_welcome((None, None))
 
     def unsaved_pages(self) -> list[str]:
         """Titles of built pages with edits not saved (a page says so with has_unsaved())."""
@@ -608,6 +723,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:
         unsaved = self.unsaved_pages()
         if unsaved and not getattr(self, "_discard_confirmed", False):
+            from smki_desktop.gui.qt import QMessageBox
+
             box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
                               "Edits not saved on: " + ", ".join(unsaved) + ". Quit and "
                               "discard them?", parent=self)
@@ -627,6 +744,7 @@ class MainWindow(QMainWindow):
             box.open()
             event.ignore()
             return
+        self._closing = True  # a context that opens from now on is closed at once
         for job in list(self.jobs._running):
             job.cancel()
         self.passphrases.cancel_all()  # a job waiting for a PIN must not hold the close
@@ -640,7 +758,7 @@ class MainWindow(QMainWindow):
     def save_ui_state(self) -> None:
         """Window size and every built page's column widths and sort, for this environment."""
         state = getattr(self, "ui_state", None)
-        if state is None:
+        if state is None or self.ctx is None:  # nothing opened: nothing to keep
             return
         state.save_window(self)
         for row, entry in enumerate(getattr(self, "entries", [])):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from smki_desktop.core.errors import StoreUnreachable
 from smki_desktop.gui.jobs import JobRunner
 from smki_desktop.gui.qt import QStatusBar, QWidget
-from smki_desktop.services.context import AppContext
+
+if TYPE_CHECKING:  # the window's shell is shown before the context's modules are loaded
+    from smki_desktop.services.context import AppContext
 
 #: What a page operation can say it changed; a page lists those it shows in `Page.shows`, and
 #: the window refreshes the built pages that show what an operation changed.

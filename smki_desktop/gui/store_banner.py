@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import QLabel, QTimer, QWidget
-from smki_desktop.services import team as team_svc
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
@@ -53,6 +52,10 @@ class StoreBanner(QLabel):
         """Ask the store once (in the background); a probe still under way is not doubled."""
         if self._op is not None and self._op.running:
             return
+        # imported when first asked (the team service loads the audit chain): the window's
+        # shell imports this module before any environment is open
+        from smki_desktop.services import team as team_svc
+
         self._op = PageOp(self, self.services, team_svc.store_reachable, self.services.ctx,
                           name=PROBE_NAME).background() \
             .success(self._answered).failure(lambda _text, _exc: None)

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import platformdirs
-
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Refusal, SmkiError
 from smki_desktop.core.party import OfficerProfile, PartyProfile
@@ -21,6 +19,8 @@ from smki_desktop.core.ports import Clock, PassphraseProvider, SystemClock
 from smki_desktop.keystores.errors import KeyringLocked, KeyringUnavailable
 from smki_desktop.keystores.os_keyring import OsKeyringKeyStore
 from smki_desktop.keystores.secrets import OsSecrets
+from smki_desktop.services.data_root import APP_NAME as APP_NAME  # re-exported: its old home
+from smki_desktop.services.data_root import default_data_root as default_data_root
 from smki_desktop.store import team_link
 from smki_desktop.store.db import Database, StoreError
 from smki_desktop.store.repos import settings as settings_repo
@@ -28,15 +28,6 @@ from smki_desktop.store.team_link import TeamLink
 
 if TYPE_CHECKING:
     from smki_desktop.services.audit import AuditLog
-
-APP_NAME = "smki-desktop"
-
-
-def default_data_root() -> Path:
-    env = os.environ.get("SMKI_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ def window(qtbot, data_root: Path):  # type: ignore[no-untyped-def]
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: w.ready, timeout=30000)  # its context opens on the job runner
     yield w
     w.jobs.wait(30000)
     # closed and deleted here, before `data_root` removes its store: a window left for qtbot to

@@ -33,6 +33,7 @@ def test_every_control_on_every_page_has_an_accessible_name(qtbot, data_root: Pa
     w = MainWindow(data_root, env, first_run=False)
     qtbot.addWidget(w)
     w.show()
+    qtbot.waitUntil(lambda: w.ready, timeout=30000)
     missing = _walk_pages(qtbot, w)
     assert not missing, missing
     assert not unnamed_controls(w)

@@ -426,6 +426,7 @@ def test_simulator_stops_when_the_app_quits(qtbot, data_root: Path) -> None:  # 
     w = MainWindow(data_root, Environment.TEST, first_run=False)
     qtbot.addWidget(w)
     w.show()
+    qtbot.waitUntil(lambda: w.ready, timeout=30000)
     info = simulator_control.start(w.ctx)
     try:
         assert simulator_control.running(w.ctx) is not None

@@ -24,6 +24,7 @@ def live_window(qtbot, data_root: Path):  # type: ignore[no-untyped-def]
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: w.ready, timeout=30000)
     yield w
     w.jobs.wait(30000)
 

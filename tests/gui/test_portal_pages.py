@@ -99,6 +99,7 @@ def test_credential_requests_from_settings_in_live(qtbot, data_root: Path) -> No
 
     w = MainWindow(data_root, Environment.LIVE, first_run=False)
     qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.ready, timeout=30000)
     try:
         section = PortalSection(w.services)
         qtbot.addWidget(section)

@@ -1,7 +1,9 @@
-"""Fast start (issue 15): the first window pays only for what the Dashboard needs. A fresh
-process opens the main window until its event loop is idle, then lists what was loaded: none of
-the heavy modules that other pages or actions use (X.509 and ASN.1 parsing, the chart library
-and numpy) may be among them."""
+"""Fast start (issue 15): the first window pays only for its shell (the environment's banner,
+menus, sidebar and the first page's frame); the environment's context is opened and the
+Dashboard built on the job runner afterwards (tests/gui/test_startup_open.py). A fresh process
+opens the main window until its event loop is idle, then lists what was loaded: none of the
+heavy modules that other pages or actions use (X.509 and ASN.1 parsing, the chart library and
+numpy) may be among them."""
 
 from __future__ import annotations
 
@@ -38,23 +40,22 @@ def test_first_window_loads_no_heavy_module(tmp_path: Path) -> None:
     lines = r.stdout.splitlines()
     assert lines[0].startswith("idle-at "), r.stdout  # the window was up and idle
     loaded = json.loads(lines[-1])
-    assert "smki_desktop.gui.pages.dashboard" in loaded
+    assert "smki_desktop.gui.main_window" in loaded
     heavy = [m for m in loaded if m.startswith(HEAVY)]
     assert not heavy, f"loaded at start although the first page does not need them: {heavy}"
 
 
 def test_the_first_windows_qt_free_modules_come_before_pyside(tmp_path: Path) -> None:
     """PySide's import hook reads the source of every module that imports after PySide is
-    loaded (gui/app.py): the service modules the first window needs are imported before it."""
+    loaded (gui/app.py): the Qt-free modules the window's shell needs are imported before it.
+    (The context's modules are imported by the job that opens it, once the shell is built.)"""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     r = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     order = json.loads(r.stdout.splitlines()[-1])
     pyside = order.index("PySide6")
-    early = ["smki_desktop.services.context", "smki_desktop.services.expiry",
-             "smki_desktop.services.keys", "smki_desktop.services.party",
-             "smki_desktop.services.simulator_control", "smki_desktop.services.team",
-             "smki_desktop.services.view_rows", "smki_desktop.store.db"]
+    early = ["smki_desktop.core.environment", "smki_desktop.core.errors",
+             "smki_desktop.gui.env_memory", "smki_desktop.services.data_root", "dataclasses"]
     late = [m for m in early if order.index(m) > pyside]
     assert not late, f"imported after PySide: {late}"

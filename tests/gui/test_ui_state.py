@@ -18,6 +18,7 @@ def _open(qtbot, data_root: Path, env: Environment = Environment.TEST) -> MainWi
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: w.ready, timeout=30000)
     return w
 
 

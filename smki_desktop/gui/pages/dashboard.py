@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import html
 import importlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.core.party import OfficerProfile, PartyProfile
 from smki_desktop.gui.hints import gui_hint
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
@@ -20,31 +18,14 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.widgets.expiry import ExpiryWidget
-from smki_desktop.services import keys as key_service
 from smki_desktop.services import party as party_service
+from smki_desktop.services.dashboard import Facts, dashboard_facts
 
 READINESS_DELAY_MS = 50  # after the window's first paint
 KEYRING_CHECK_DELAY_MS = 1000
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What the Dashboard's boxes show, read in one job."""
-
-    party: PartyProfile | None
-    officer: OfficerProfile | None
-    todo: list[tuple[str, str]]  # (what is missing, where to do it: a hint key)
-    n_keys: int
-
-
-def dashboard_facts(ctx: Any) -> Facts:
-    """A job (no Qt): the profiles, what is not set up yet, and how many keys."""
-    return Facts(ctx.party(), ctx.officer(),
-                 [(s.text, s.hint) for s in party_service.missing_setup_steps(ctx)],
-                 len(key_service.list_keys(ctx)))
 
 
 def register_summary(ctx: Any) -> tuple[str, str]:
@@ -159,6 +140,12 @@ class Page(QWidget):
         refresh = getattr(self.readiness, "refresh", None)
         if callable(refresh):
             refresh()
+
+    def prefill(self, facts: Facts) -> None:
+        """What the window's opening job read with the context: shown at once (the page's
+        own reads, already asked, show the same or newer)."""
+        if self.facts is None:
+            self._show_facts(facts)
 
     def _show_facts(self, facts: Facts) -> None:
         self.facts = facts

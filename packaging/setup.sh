@@ -22,6 +22,8 @@ test_pkgs=(softhsm2 poppler-utils xvfb xauth sqlite3 procps desktop-file-utils a
 # /usr/lib/postgresql/15/bin in a temporary folder on a free port, so the package's own cluster
 # (started or not by the package's scripts) is never used.
 test_pkgs+=(postgresql)
+# iproute2 (`ip`): a test cuts a team store's network off inside a network namespace of its own
+test_pkgs+=(iproute2)
 # Node runs the DCC's own SMKI Repository client against the simulator (issue 17); Debian's
 # nodejs/npm only where no node/npm is on the machine already.
 if ((want_tests)) && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then

@@ -82,15 +82,30 @@ def _store_batches(ctx: AppContext) -> list[tuple[str, int, int, str | None]]:
     return [(r["id"], int(r["total"]), int(r["n"]), r["outbox_ref"]) for r in rows]
 
 
+def _slow_row_writes(server: PostgresServer, db: str, table: str, seconds: float,
+                     on: str = "INSERT") -> None:
+    """Make the database server itself take `seconds` over each row written to `table` (a
+    trigger of the test's own store): the window in which a kill is wanted is then held open
+    whatever the speed of the machine, instead of raced for (a fast CI machine finished a
+    200-device submit before the test could catch it)."""
+    with server.admin(db) as c:
+        c.execute("CREATE FUNCTION smki_test_slow_row() RETURNS trigger LANGUAGE plpgsql AS "
+                  f"$$ BEGIN PERFORM pg_sleep({seconds:f}); RETURN NEW; END $$")
+        c.execute(f"CREATE TRIGGER smki_test_slow_row BEFORE {on} ON {table} "
+                  "FOR EACH ROW EXECUTE FUNCTION smki_test_slow_row()")
+
+
 def _submit_caught_writing(ctx, cli_run, data_root: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                            server: PostgresServer, count: int, step: float):
     """`smki devices submit` of `count` generated test devices, started and caught while its
-    transaction writes the batch's CSR rows: (the CSV, the store's database, the process)."""
+    transaction writes the batch's CSR rows: (the CSV, the store's database, the process).
+    Each row is held 2 ms by the server, so the rows take at least count × 2 ms to write."""
     gen = cli_run("devices", "generate-test", "--count", str(count), "--out",
                   str(tmp_path / "g"), "--discard-keys", "--format", "csv")
     assert gen.code == 0, gen.err
     src = tmp_path / "g" / "test-devices.csv"
     db = _dbname(ctx)
+    _slow_row_writes(server, db, "device_csrs", 0.002)
     proc = _smki(data_root, "devices", "submit", str(src))
     _wait_for("the submit's transaction to write device_csrs",
               lambda: _open_transactions(server, db, "%device_csrs%")
@@ -105,7 +120,7 @@ def test_kill_9_mid_transaction_of_devices_submit_leaves_nothing_half_written(  
     try:
         # the moment its transaction is writing the batch's CSR rows: kill it
         src, db, proc = _submit_caught_writing(ctx, cli_run, data_root, tmp_path,
-                                               postgres_server, 3000, step=0.005)
+                                               postgres_server, 1000, step=0.005)
         _kill(proc)
         # the server notices the dead client and rolls its transaction back
         _wait_for("the killed client's transaction to end",
@@ -118,7 +133,7 @@ def test_kill_9_mid_transaction_of_devices_submit_leaves_nothing_half_written(  
         assert again.code == 0, again.err
         ref = again.json()["outbox_ref"]
         (_, count, n, outbox_ref), = _store_batches(ctx)
-        assert count == n == 3000 and outbox_ref == ref
+        assert count == n == 1000 and outbox_ref == ref
         assert [i.ref for i in portal.outbox(ctx).items()] == [ref]
         assert _new_and_replayed(info, [ref])[0] == {ref: 1}
     finally:
@@ -137,6 +152,10 @@ def test_kill_9_mid_send_and_server_restart_mid_batch_lose_and_duplicate_nothing
 
         def sent() -> int:
             return sum(_new_and_replayed(info, refs)[0].values())
+
+        # each change of a request's outbox row held 20 ms by the server: the senders cannot
+        # race through the 40 requests between two looks of the test
+        _slow_row_writes(postgres_server, _dbname(ctx), "portal_outbox", 0.02, on="UPDATE")
 
         first = _smki(data_root, "portal", "send")
         _wait_for("the first sender to submit two requests",

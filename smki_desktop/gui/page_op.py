@@ -216,6 +216,19 @@ class BackgroundRead:
         self.op: PageOp | None = None
         self.again = False
 
+    @classmethod
+    def kept(cls, page: QWidget, attr: str, services: GuiServices, fn: Callable[..., Any],
+             *args: Any, name: str, show: Outcome, failed: Failure | None = None,
+             loading: QLabel | None = None) -> BackgroundRead:
+        """The read the page keeps as `attr`, made on first use (a page's constructor may
+        refresh before the rest of it is built)."""
+        reader = getattr(page, attr, None)
+        if not isinstance(reader, cls):
+            reader = cls(page, services, fn, *args, name=name, show=show, failed=failed,
+                         loading=loading)
+            setattr(page, attr, reader)
+        return reader
+
     def run(self) -> None:
         if self.op is not None and self.op.running:
             self.again = True

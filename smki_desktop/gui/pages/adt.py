@@ -217,12 +217,8 @@ class Page(QWidget):
     def refresh(self) -> None:
         """The file-signing keys and the Party's EUI ranges (for the checks made after an
         edit) are read on the job runner; the chooser follows."""
-        reader = getattr(self, "keys_read", None)
-        if reader is None:  # made on first use: the constructor may refresh first
-            reader = self.keys_read = BackgroundRead(
-                self, self.services, read_adt_state, self.ctx,
-                name="File-signing keys", show=self._show_keys)
-        reader.run()
+        BackgroundRead.kept(self, "keys_read", self.services, read_adt_state, self.ctx,
+                            name="File-signing keys", show=self._show_keys).run()
 
     def _show_keys(self, read: tuple[list[tuple[str, str]], list[EuiRange] | None]) -> None:
         keys, ranges = read

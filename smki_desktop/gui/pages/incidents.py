@@ -177,13 +177,10 @@ class Page(QWidget):
 
     def refresh(self) -> None:
         """Read on the job runner; the table is filled when the read returns."""
-        reader = getattr(self, "reader", None)
-        if reader is None:  # made on first use: the page's constructor may refresh first
-            reader = self.reader = BackgroundRead(
-                self, self.services, read_incidents, self.services.ctx, name="Incidents",
-                show=self.show_read, failed=lambda text, _exc: self.message.setText(text),
-                loading=self.message)
-        reader.run()
+        BackgroundRead.kept(
+            self, "reader", self.services, read_incidents, self.services.ctx, name="Incidents",
+            show=self.show_read, failed=lambda text, _exc: self.message.setText(text),
+            loading=self.message).run()
 
     def show_read(self, read: tuple[list[Any], list[Any]]) -> None:
         choices, self.views = read

@@ -138,12 +138,8 @@ class Page(QWidget):
 
     def refresh(self) -> None:
         """The file-signing keys are read on the job runner; the chooser follows."""
-        reader = getattr(self, "keys_read", None)
-        if reader is None:  # made on first use: the constructor may refresh first
-            reader = self.keys_read = BackgroundRead(
-                self, self.services, read_file_signing_keys, self.ctx,
-                name="File-signing keys", show=self._show_keys)
-        reader.run()
+        BackgroundRead.kept(self, "keys_read", self.services, read_file_signing_keys, self.ctx,
+                            name="File-signing keys", show=self._show_keys).run()
 
     def _show_keys(self, keys: list[tuple[str, str]]) -> None:
         fill_file_signing_keys(self.key_combo, keys)

@@ -8,11 +8,9 @@ refusal, 2 bad input or usage.
 from __future__ import annotations
 
 import argparse
-import getpass
 import importlib
 import json
 import os
-import pkgutil
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -36,6 +34,8 @@ class CliPassphrases:
 
     def ask(self, prompt: str, *, confirm: bool = False) -> str:
         if sys.stdin is not None and sys.stdin.isatty():
+            import getpass  # only when a passphrase is asked for
+
             value = getpass.getpass(prompt + ": ")
             if confirm and getpass.getpass("Again: ") != value:
                 raise InputError(f"{prompt}: the two entries differ.")
@@ -137,6 +137,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     if command in pkg.COMMANDS:
         names = [pkg.COMMANDS[command]]
     else:
+        import pkgutil  # every command's module: only for help or an unknown command
+
         names = sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
     for name in names:
         mod = importlib.import_module(f"{pkg.__name__}.{name}")

@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "smki-desktop"
 
 
@@ -17,4 +15,6 @@ def default_data_root() -> Path:
     env = os.environ.get("SMKI_DATA_DIR")
     if env:
         return Path(env).expanduser()
+    import platformdirs  # only without a folder given: `smki --data-dir` never needs it
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))

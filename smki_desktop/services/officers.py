@@ -10,7 +10,7 @@ import json
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -40,7 +40,6 @@ from smki_desktop.core.party import OfficerProfile
 from smki_desktop.core.party import OfficerRole as ProfileRole
 from smki_desktop.core.register import Standing, apply_change, change_body
 from smki_desktop.resources_path import resource
-from smki_desktop.services import simulator_control
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import (
     find_credential,
@@ -48,10 +47,11 @@ from smki_desktop.services.credential_store import (
     verify_credential_signature,
 )
 from smki_desktop.services.keys import get_key
-from smki_desktop.services.party import set_officer
-from smki_desktop.services.token import signer_for
 from smki_desktop.store.repos import officers as officers_repo
 from smki_desktop.store.repos.officers import LogRow, OfficerRow, RegisterWrite
+
+if TYPE_CHECKING:  # loaded where used: signing an ADT file checks the register, needs none
+    from smki_desktop.services.simulator_control import SimulatorInfo
 
 
 @dataclass(frozen=True)
@@ -383,6 +383,8 @@ def revoke_officer(ctx: AppContext, ref: str, reason: str,
 def prove_possession(ctx: AppContext, key: KeyInfo) -> None:
     """The key signs a fresh challenge and the signature verifies with its public key: the
     person linking it holds it (a keyring entry or a token with its PIN)."""
+    from smki_desktop.services.token import signer_for
+
     challenge = b"smki-desktop link-key " + secrets.token_bytes(32)
     with signer_for(ctx, key) as s:
         sig = s.sign(challenge)
@@ -427,7 +429,7 @@ def link_key(ctx: AppContext, ref: str, key_ref: str, kind: str = "key") -> Offi
     return OfficerChanged(get_officer(ctx, o.officer_id), entry)
 
 
-def feed_simulator(ctx: AppContext, info: simulator_control.SimulatorInfo) -> None:
+def feed_simulator(ctx: AppContext, info: SimulatorInfo) -> None:
     """Test: send the register's nominations and their standing to the simulator, standing for
     the DCC's own processing of the nomination forms (it issues file-signing credentials only
     to officers it holds as verified, and checks approvals against its own record)."""
@@ -437,6 +439,8 @@ def feed_simulator(ctx: AppContext, info: simulator_control.SimulatorInfo) -> No
     log = [{"body": base64.b64encode(r.body).decode(),
             "signature": base64.b64encode(r.signature).decode()
             if r.signature is not None else None} for r in _log_rows(ctx)]
+    from smki_desktop.services import simulator_control
+
     simulator_control.control(info, "/_control/officers", {"log": log})
 
 
@@ -459,6 +463,8 @@ def link_profile(ctx: AppContext, ref: str) -> OfficerChanged:
                           + "; ".join(differences) + ". Link the profile to its own entry, or "
                           "correct your officer profile first.", hint="profile.set")
         prof = replace(prof, register_id=o.officer_id)
+    from smki_desktop.services.party import set_officer
+
     saved = set_officer(ctx, prof)
     return OfficerChanged(o, saved.audit)
 

@@ -13,7 +13,7 @@ if __name__ == "__main__":
     multiprocessing.freeze_support()  # device-batch workers are spawned from the bundle too
     code = run_child_module_if_asked(sys.argv)
     if code is None:
-        from smki_desktop.cli.main import main
+        from smki_desktop.cli.start import main
 
         code = main()
     raise SystemExit(code)

@@ -1,5 +1,5 @@
 """`python -m smki_desktop.cli` runs the `smki` command line."""
 
-from smki_desktop.cli.main import main
+from smki_desktop.cli.start import main
 
 raise SystemExit(main())

@@ -24,8 +24,9 @@ from smki_desktop.core.errors import InputError, Refusal, SmkiError
 from smki_desktop.services import digest_prefetch
 from smki_desktop.services.context import AppContext, open_context
 
-# commands whose file is hashed whole: hashing starts on a helper thread before the imports
-PREFETCH = {"adt": {"sign", "verify"}}
+# commands whose file is hashed whole on a helper thread; `cli.start` begins it before this
+# module's imports, and `main` again (a no-op then) for callers that come straight here
+PREFETCH = digest_prefetch.CLI_COMMANDS
 
 
 class CliPassphrases:

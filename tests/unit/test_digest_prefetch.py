@@ -49,3 +49,42 @@ def test_argv_names_the_sign_and_verify_files_only(tmp_path: Path) -> None:
     digest_prefetch.start_for_argv(["--data-dir", str(tmp_path), "adt", "sign", str(f),
                                     "--key", "abc"], commands)
     assert digest_prefetch.take(f) == hashlib.sha256(f.read_bytes()).digest()
+
+
+def test_the_smki_program_starts_hashing_before_it_imports_the_command_line(
+        tmp_path: Path) -> None:
+    """`cli.start` (the `smki` script, `python -m smki_desktop.cli`, the bundle's entry) begins
+    the digest before `cli.main` and its imports (cryptography among them) are loaded."""
+    import subprocess
+    import sys
+    import tomllib
+
+    f = _big(tmp_path / "a.csv")
+    probe = f"""
+import sys
+from smki_desktop.services import digest_prefetch
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "smki_desktop.cli.main":
+            heavy = sorted(m for m in sys.modules
+                           if m.split(".")[0] in ("cryptography", "asn1crypto", "sqlite3"))
+            print("JOBS", len(digest_prefetch._jobs), "HEAVY", heavy)
+            raise SystemExit(0)
+        return None
+
+sys.meta_path.insert(0, Watch())
+sys.argv = ["smki", "--data-dir", {str(tmp_path / "data")!r}, "adt", "verify", {str(f)!r}]
+from smki_desktop.cli.start import main
+main()
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout
+    assert out.strip() == "JOBS 1 HEAVY []"
+    root = Path(__file__).resolve().parents[2]
+    scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["smki"] == "smki_desktop.cli.start:main"
+    assert "from smki_desktop.cli.start import main" in (
+        root / "smki_desktop" / "cli" / "__main__.py").read_text()
+    assert "from smki_desktop.cli.start import main" in (
+        root / "packaging" / "entry" / "cli.py").read_text()

@@ -83,3 +83,66 @@ def test_no_page_reads_the_store_on_the_gui_thread(window, qtbot,  # type: ignor
     assert not window.store_banner.isVisible()
     assert asked == [], "the store was read on the GUI thread:\n" + "\n".join(
         dict.fromkeys(asked))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_pages_with_rows_read_nothing_on_the_gui_thread(window, qtbot, cli_run,  # type: ignore[no-untyped-def]
+                                                        tmp_path: Path,
+                                                        postgres_server: PostgresServer,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pages whose rows open details or actions — Officers (a team: SRO and ARO),
+    Approvals (a revocation request waiting), Incidents (one open), Certificates and Requests —
+    selecting each row and building its actions read the team store only from the job runner."""
+    from smki_desktop.gui.main_window import ErrorPage, WaitingPage
+    from smki_desktop.services import incidents, revocation, simulator_control
+    from smki_desktop.store import postgres
+    from tests.integration.identity_helpers import issue_org, make_team, serial_of
+
+    ctx = window.ctx
+    assert ctx.team is not None
+    team = make_team(ctx, cli_run, tmp_path)
+    try:
+        cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-91")
+        revocation.request(ctx, [serial_of(cert)], reason="keyCompromise",
+                           justification="laptop stolen on the train", as_ref=team.aro,
+                           key_ref=team.aro_key)
+        incidents.open_incident(ctx, suspected_at="2026-12-01T09:00:00Z",
+                                reported_by="Bob Aro", description="laptop stolen",
+                                keys=[], certificates=[serial_of(cert)])
+        window.jobs.wait(20000)
+        asked: list[str] = []
+        real_conn = postgres.PgDatabase.conn
+
+        def conn(store: postgres.PgDatabase) -> postgres.Connection:
+            if threading.current_thread() is threading.main_thread():
+                gui = [f"{f.filename.rsplit('smki_desktop/', 1)[-1]}:{f.lineno} {f.name}"
+                       for f in traceback.extract_stack() if "/smki_desktop/gui/" in f.filename]
+                asked.append(" < ".join(reversed(gui[-3:])))
+            return real_conn(store)
+
+        monkeypatch.setattr(postgres.PgDatabase, "conn", conn)
+        rows: dict[str, int] = {}
+        for title in ("Officers", "Approvals", "Incidents", "Certificates", "Requests"):
+            page = window.go_to(title)
+            assert not isinstance(page, (ErrorPage, WaitingPage)), title
+            window.jobs.wait(20000)
+            qtbot.wait(30)
+            rows[title] = page.table.rowCount()
+            for row in range(page.table.rowCount()):
+                page.table.selectRow(row)
+                actions = getattr(page, "row_actions", None)
+                if actions is not None:
+                    actions()  # what a right click or the row's menu key builds
+                window.jobs.wait(20000)
+                qtbot.wait(30)  # the details' answer is shown
+            details = getattr(page, "details", None)
+            if details is not None and hasattr(details, "toPlainText"):
+                assert details.toPlainText().strip(), f"{title}: no details shown"
+        monkeypatch.undo()
+    finally:
+        simulator_control.stop(ctx)
+    assert rows["Officers"] >= 2 and rows["Approvals"] >= 1 and rows["Incidents"] >= 1
+    assert rows["Certificates"] >= 1 and rows["Requests"] >= 1
+    assert asked == [], "the store was read on the GUI thread:\n" + "\n".join(
+        dict.fromkeys(asked))

@@ -16,7 +16,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -206,6 +206,15 @@ def _device_eui(cert: x509.Certificate) -> str:
     return "-".join(h[i:i + 2] for i in range(0, 16, 2))
 
 
+def _next_night() -> datetime:
+    """22:30 UTC, inside the DCC's processing window (20:00-08:00 London) in winter and summer,
+    and not before now: the web-service credential was issued now, so a clock set earlier the
+    same day (a run after 22:30 UTC) would find no credential valid yet."""
+    now = datetime.now(UTC)
+    night = now.replace(hour=22, minute=30, second=0, microsecond=0)
+    return night if night > now else night + timedelta(days=1)
+
+
 @pytest.fixture
 def sim(ctx):  # type: ignore[no-untyped-def]
     info = enrolled(ctx)
@@ -257,7 +266,7 @@ def test_devices_and_repo_against_a_server_in_the_dccs_shapes(ctx, sim, standin,
     assert len(posted) == 1 and posted[0]["valid"]  # our request passes AppM's schema
 
     # polls inside the DCC's processing window (20:00-08:00 London) an hour apart
-    night = datetime.now(UTC).replace(hour=22, minute=30, second=0, microsecond=0)
+    night = _next_night()
     clock = FixedClock(night)
     c2 = open_context(Environment.TEST, data_root, clock=clock)
     try:
@@ -311,7 +320,7 @@ def test_a_result_naming_a_csr_we_never_sent_files_nothing(ctx, sim, standin, cl
     assert gen.code == 0, gen.err
     sub = cli_run("devices", "submit", str(tmp_path / "g" / "test-devices.csv"), "--json")
     assert sub.code == 0, sub.err
-    night = datetime.now(UTC).replace(hour=22, minute=30, second=0, microsecond=0)
+    night = _next_night()
     clock = FixedClock(night)
     c2 = open_context(Environment.TEST, data_root, clock=clock)
     try:

@@ -40,10 +40,17 @@ def notice_text(ctx: AppContext, rec: cert_service.CertRecord, reason: str) -> s
     return "\n".join(lines)
 
 
-def reject(ctx: AppContext, serial: str, reason: str, issuer: str | None = None) -> Rejected:
+def check_reason(reason: str) -> str:
+    """Why an issued certificate is rejected (the Reject dialog checks it before it
+    closes)."""
     if not reason.strip():
         raise InputError("Reason: say why the certificate is rejected (it goes to the DCC and "
                          "into the audit log).", hint="field.reason")
+    return reason.strip()
+
+
+def reject(ctx: AppContext, serial: str, reason: str, issuer: str | None = None) -> Rejected:
+    check_reason(reason)
     rec = cert_service.find_certificate(ctx, serial, issuer)
     if rec.status != cert_service.TO_BE_REJECTED:
         raise Refusal(f"Certificate {rec.serial} is {rec.status}: only a certificate that "

@@ -78,21 +78,30 @@ def list_incidents(ctx: AppContext) -> list[IncidentView]:
     return [view(ctx, r.incident_id) for r in repo(ctx).all()]
 
 
-def open_incident(ctx: AppContext, *, suspected_at: str, reported_by: str, description: str,
-                  keys: list[str], certificates: list[str]) -> IncidentView:
-    """Record a suspected compromise: the certificates named, and every certificate of the store
-    on the keys named."""
+def check_report(*, suspected_at: str, reported_by: str, keys: list[str],
+                 certificates: list[str]) -> datetime:
+    """The fields of a report that need no store: who reported it, when (UTC unless it says
+    otherwise) and at least one key or certificate. The Record incident dialog checks them
+    before it closes, with this function."""
     if not reported_by.strip():
         raise InputError("Reported by: name who reported the suspected compromise.",
                          hint="field.reported-by")
     try:
         when = datetime.fromisoformat(suspected_at.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"When {suspected_at!r}: not an ISO 8601 time.",
-                         hint="field.when") from None
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        raise InputError(f"Suspected at {suspected_at!r}: not an ISO 8601 time "
+                         "(e.g. 2026-12-03T22:10:00Z).", hint="field.when") from None
     if not keys and not certificates:
         raise InputError("Name at least one key or certificate.", hint="field.incident-subject")
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def open_incident(ctx: AppContext, *, suspected_at: str, reported_by: str, description: str,
+                  keys: list[str], certificates: list[str]) -> IncidentView:
+    """Record a suspected compromise: the certificates named, and every certificate of the store
+    on the keys named."""
+    when = check_report(suspected_at=suspected_at, reported_by=reported_by, keys=keys,
+                        certificates=certificates)
     key_ids = [get_key(ctx, k).key_id for k in keys]
     found: dict[tuple[str, str], CertRecord] = {}
     for s in certificates:

@@ -73,10 +73,17 @@ def key_object(ctx: AppContext, ref: str) -> KeyObject:
                      tuple(certs), tuple(_live(certs, ctx.clock.now())))
 
 
-def _check(ctx: AppContext, ref: str, reason: str, act: str) -> KeyObject:
+def check_reason(reason: str, act: str) -> str:
+    """The reason a key is archived or deleted (`act`), recorded in the audit log; the
+    Archive… and Delete… dialogs check it before they close, with this function."""
     if not reason.strip():
         raise InputError(f"Reason: say why the key is {act}d (it goes into the audit log).",
                          hint="field.reason")
+    return reason.strip()
+
+
+def _check(ctx: AppContext, ref: str, reason: str, act: str) -> KeyObject:
+    check_reason(reason, act)
     obj = key_object(ctx, ref)
     if obj.live:
         listed = "; ".join(f"{c.kind} serial {c.serial}"
@@ -101,13 +108,19 @@ class KeyRelabelled:
                 "audit_seq": self.audit.seq}
 
 
-def relabel_key(ctx: AppContext, ref: str, label: str) -> KeyRelabelled:
-    """A new label for a key (what it is for, in the officer's words); the id never changes."""
+def check_label(label: str) -> str:
+    """A key's label, spaces tidied (the Relabel… dialog checks it before it closes)."""
     new = " ".join(label.split())
     if not new:
         raise InputError("Label: give the key a label.", hint="field.label")
     if len(new) > 120:
         raise InputError("Label: at most 120 characters.", hint="field.label")
+    return new
+
+
+def relabel_key(ctx: AppContext, ref: str, label: str) -> KeyRelabelled:
+    """A new label for a key (what it is for, in the officer's words); the id never changes."""
+    new = check_label(label)
     info = get_key(ctx, ref)
     with ctx.audit.change():
         key_repo.set_label(ctx.db, ctx.env.value, info.key_id, new)

@@ -95,6 +95,15 @@ def _repository_entries(ctx: AppContext, euis: list[str], role: str | None
     return out
 
 
+def check_justification(justification: str) -> str:
+    """The justification a revocation request is signed with (the Revoke dialog checks it
+    before it closes, with this function)."""
+    if not justification.strip():
+        raise InputError("Justification: say why these certificates must be revoked.",
+                         hint="field.justification")
+    return justification.strip()
+
+
 def request(ctx: AppContext, serials: list[str], *, reason: str, justification: str,
             as_ref: str | None, key_ref: str | None, issuer: str | None = None,
             urgency: str = "normal", incident_id: str = "", euis: list[str] | None = None,
@@ -106,9 +115,7 @@ def request(ctx: AppContext, serials: list[str], *, reason: str, justification: 
                          hint="field.revoke-certificates")
     reason = check_reason(reason)
     urgency = check_urgency(urgency)
-    if not justification.strip():
-        raise InputError("Justification: say why these certificates must be revoked.",
-                         hint="field.justification")
+    check_justification(justification)
     certs = []
     for s in serials:
         rec = find_certificate(ctx, s, issuer)

@@ -38,10 +38,13 @@ def test_key_delete_with_reason_and_summary(qtbot, window: MainWindow) -> None: 
 
     page.ask_retire("delete")
     dlg = page.reason_dialog
-    dlg._ok()  # no reason: refused in place
-    assert dlg.isVisible()
+    dlg.show()
+    qtbot.keyClick(dlg.reason, Qt.Key.Key_Return)  # no reason: refused in the dialog
+    assert dlg.isVisible() and dlg.error.isVisible()
+    assert dlg.error.text() == "Reason: say why the key is deleted (it goes into the audit log)."
+    assert dlg.focusWidget() is dlg.reason
     dlg.reason.setText("test key no longer needed")
-    dlg._ok()
+    dlg.accept()
     summary = page.confirmation
     assert "old test key" in summary.text() and "test key no longer needed" in summary.text()
     assert "TEST" in summary.text() and "cannot be undone" in summary.text()
@@ -50,7 +53,7 @@ def test_key_delete_with_reason_and_summary(qtbot, window: MainWindow) -> None: 
 
     page.ask_retire("delete")
     page.reason_dialog.reason.setText("test key no longer needed")
-    page.reason_dialog._ok()
+    page.reason_dialog.accept()
     page.confirmation.confirm()
     qtbot.waitUntil(lambda: "deleted" in page.message.text(), timeout=10000)
     assert all(k.key_id != key.key_id for k in key_service.list_keys(ctx))
@@ -68,7 +71,7 @@ def test_key_with_a_live_credential_is_kept(qtbot, window: MainWindow, tmp_path:
     assert "(in use)" in page.details.text()
     page.ask_retire("archive")
     page.reason_dialog.reason.setText("tidy up")
-    page.reason_dialog._ok()
+    page.reason_dialog.accept()
     assert "will refuse" in page.confirmation.text()
     page.confirmation.confirm()
     qtbot.waitUntil(lambda: "cannot be archived" in page.message.text(), timeout=10000)
@@ -285,7 +288,7 @@ def test_rejection_of_a_certificate_failing_acceptance(qtbot, window: MainWindow
     assert "Finding 1: mismatch: EUI" in page.details.text()
     page.ask_reject()
     page.reason_dialog.reason.setText("EUI differs from our CSR")
-    page.reason_dialog._ok()
+    page.reason_dialog.accept()
     assert "Findings: 1." in page.confirmation.text()
     page.confirmation.confirm()
     qtbot.waitUntil(lambda: "Rejection of" in page.result_label.text(), timeout=10000)
@@ -346,7 +349,7 @@ def test_relabel_and_csr_with_a_key_made_on_the_keys_page(qtbot, window: MainWin
     assert "Relabel…" in labels and "Make an Organisation CSR with this key…" in labels
     page.ask_relabel()
     page.reason_dialog.reason.setText("supplier DS 2027")
-    page.reason_dialog._ok()
+    page.reason_dialog.accept()
     qtbot.waitUntil(lambda: "now labelled" in page.message.text(), timeout=10000)
     qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the page's reads
     assert key_service.get_key(ctx, key.key_id).label == "supplier DS 2027"

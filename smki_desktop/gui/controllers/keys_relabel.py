@@ -16,7 +16,8 @@ class RelabelKey:
         k = v.selected()
         if k is None:
             return
-        dlg = ReasonDialog(f"Relabel key {k.short_id}", v.widget())
+        dlg = ReasonDialog(f"Relabel key {k.short_id}", v.widget(),
+                           check=key_lifecycle.check_label)
         dlg.reason.setText(k.label)
         dlg.reason.setAccessibleName("New label")
         v.reason_dialog = dlg

@@ -20,7 +20,8 @@ class RetireKey:
         if k is None:
             v.message.setText("Select a key first.")
             return
-        dlg = ReasonDialog(f"{action.capitalize()} key {k.short_id}", v.widget())
+        dlg = ReasonDialog(f"{action.capitalize()} key {k.short_id}", v.widget(),
+                           check=lambda r: key_lifecycle.check_reason(r, action))
         v.reason_dialog = dlg
 
         def reasoned() -> None:

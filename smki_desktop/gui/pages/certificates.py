@@ -251,7 +251,8 @@ class Page(QWidget):
                                       "certificate that fails the acceptance check is "
                                       "rejected.")
             return
-        dlg = ReasonDialog(f"Reject certificate {rec.serial}", self)
+        dlg = ReasonDialog(f"Reject certificate {rec.serial}", self,
+                           check=cert_rejection.check_reason)
         self.reason_dialog = dlg
 
         def reasoned() -> None:

@@ -1,7 +1,11 @@
-"""A one-line reason, required before an act that is recorded with it."""
+"""A one-line reason, required before an act that is recorded with it. OK runs the service's
+own check of the reason: an empty one is refused in the dialog, under the field."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from smki_desktop.core.errors import InputError
 from smki_desktop.gui.qt import (
     QDialog,
     QDialogButtonBox,
@@ -9,30 +13,42 @@ from smki_desktop.gui.qt import (
     QLineEdit,
     QWidget,
 )
+from smki_desktop.gui.widgets.field_check import FieldCheck
+
+
+def any_reason(reason: str) -> str:
+    """The check when the caller names none: a reason that is not empty."""
+    if not reason.strip():
+        raise InputError("Reason: say why (it is recorded).", hint="field.reason")
+    return reason.strip()
 
 
 class ReasonDialog(QDialog):
     """Why (required: it goes into the audit log): a key archived or deleted, a certificate
-    rejected."""
+    rejected. `check` is the service's rule for the text (raises `InputError`)."""
 
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, parent: QWidget | None = None, *,
+                 check: Callable[[str], object] = any_reason) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
+        # the title (with the key's id) and the placeholder shown whole
+        self.setMinimumWidth(480)
+        self.check = check
+        self.fields = FieldCheck()
         form = QFormLayout(self)
         self.reason = QLineEdit()
         self.reason.setObjectName("reason")
         self.reason.setAccessibleName("Reason")
         self.reason.setPlaceholderText("e.g. replaced by a new key; test key no longer needed")
         form.addRow("&Reason", self.reason)
+        self.error = self.fields.label(self.reason, "field.reason", "field.label")
+        form.addRow("", self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._ok)
+        buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
-    def _ok(self) -> None:
-        if not self.reason.text().strip():
-            self.reason.setPlaceholderText("A reason is required")
-            self.reason.setFocus()
-            return
-        self.accept()
+    def accept(self) -> None:
+        if self.fields.passes(lambda: self.check(self.reason.text())):
+            super().accept()

@@ -7,6 +7,7 @@ placeholders."""
 
 from __future__ import annotations
 
+from smki_desktop.core.environment import Environment
 from smki_desktop.gui.qt import QLabel, Qt, QWidget
 
 
@@ -28,6 +29,40 @@ def error_under(dlg: QWidget, field: QWidget) -> str:
 
 def buddy_text(dlg: QWidget, field: QWidget) -> str:
     return next((lb.text() for lb in dlg.findChildren(QLabel) if lb.buddy() is field), "")
+
+
+def test_revoke_dialog_refuses_an_empty_justification_in_place(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.widgets.dual_control import RevokeDialog
+
+    dlg = RevokeDialog("<p>x</p>", [], Environment.TEST)
+    qtbot.addWidget(dlg)
+    accepted: list[bool] = []
+    dlg.accepted.connect(lambda: accepted.append(True))
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    dlg.reason.setCurrentIndex(dlg.reason.findData("superseded"))
+    dlg.urgency.setCurrentIndex(dlg.urgency.count() - 1)
+    urgency = dlg.urgency.currentData()
+    dlg.justification.setFocus()
+    qtbot.keyClick(dlg.justification, Qt.Key.Key_Return)
+    assert dlg.isVisible() and not accepted
+    assert error_under(dlg, dlg.justification) == (
+        "Justification: say why these certificates must be revoked.")
+    assert dlg.focusWidget() is dlg.justification
+    assert dlg.reason.currentData() == "superseded" and dlg.urgency.currentData() == urgency
+    for field, label in ((dlg.reason, "&Reason:"), (dlg.justification, "&Justification:"),
+                         (dlg.urgency, "&Urgency:"), (dlg.actor.combo, "&Sign as:")):
+        assert buddy_text(dlg, field) == label
+        assert field.accessibleName() == label.strip("&:").replace("&", "")
+
+    dlg.justification.setText("laptop stolen on the train")
+    qtbot.keyClick(dlg.justification, Qt.Key.Key_Return)
+    assert accepted and not dlg.isVisible()
+    assert not visible_errors(dlg)
+    assert dlg.windowTitle().endswith(" — Test")
+    live = RevokeDialog("<p>x</p>", [], Environment.LIVE)
+    qtbot.addWidget(live)
+    assert live.windowTitle().endswith(" — Live")
 
 
 def test_reason_dialog_is_wide_enough_and_shows_its_error(qtbot) -> None:  # type: ignore[no-untyped-def]

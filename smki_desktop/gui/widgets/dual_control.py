@@ -10,6 +10,7 @@ from smki_desktop.gui.qt import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -17,6 +18,8 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.field_check import FieldCheck
+from smki_desktop.services import revocation
 from smki_desktop.services.identity import SigningChoice
 
 REASON_TEXT = {
@@ -40,9 +43,12 @@ class ActorPicker(QWidget):
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel("Sign as:"))
+        self.label = QLabel("Sign as:")
+        row.addWidget(self.label)
         self.combo = QComboBox()
         self.combo.setObjectName("signAs")
+        self.combo.setAccessibleName("Sign as")
+        self.label.setBuddy(self.combo)
         self.combo.setMinimumContentsLength(40)
         # long key labels are elided, not allowed to widen the page past a laptop screen
         self.combo.setSizeAdjustPolicy(
@@ -114,7 +120,7 @@ class RevokeDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("revokeDialog")
-        self.setWindowTitle("Request revocation (needs an SRO's approval)")
+        self.setWindowTitle(f"Request revocation (needs an SRO's approval) — {env.label}")
         box = QVBoxLayout(self)
         self.summary = QTextEdit()
         self.summary.setReadOnly(True)
@@ -125,18 +131,25 @@ class RevokeDialog(QDialog):
         for r in REASONS:
             self.reason.addItem(reason_text(r), r)
         self.justification = QLineEdit()
+        self.justification.setObjectName("justification")
         self.justification.setPlaceholderText("why (signed with the request)")
         self.urgency = QComboBox()
         for u in URGENCIES:
             self.urgency.addItem(u, u)
         self.actor = ActorPicker()
         self.actor.set_choices(choices)
-        for label, w in (("Reason", self.reason), ("Justification", self.justification),
-                         ("Urgency", self.urgency)):
-            row = QHBoxLayout()
-            row.addWidget(QLabel(label + ":"))
-            row.addWidget(w, 1)
-            box.addLayout(row)
+        self.actor.label.setText("&Sign as:")
+        self.fields = FieldCheck()
+        form = QFormLayout()
+        for label, name, w in (("&Reason", "Reason", self.reason),
+                               ("&Justification", "Justification", self.justification),
+                               ("&Urgency", "Urgency", self.urgency)):
+            w.setAccessibleName(name)
+            form.addRow(label + ":", w)
+            if w is self.justification:
+                # the error under the field it names; the dialog stays open (see accept)
+                form.addRow("", self.fields.label(w, "field.justification"))
+        box.addLayout(form)
         box.addWidget(self.actor)
         self.typed = QLineEdit()
         self.typed.setObjectName("typedConfirmation")
@@ -144,11 +157,21 @@ class RevokeDialog(QDialog):
         self.ok = self.buttons.addButton("File the signed request",
                                          QDialogButtonBox.ButtonRole.AcceptRole)
         if env is Environment.LIVE:
-            box.addWidget(QLabel("This is the <b>Live</b> environment. Type <b>REVOKE</b> to "
-                                 "confirm:"))
+            typed_label = QLabel("This is the <b>Live</b> environment. Type <b>REVOKE</b> to "
+                                 "confirm:")
+            typed_label.setBuddy(self.typed)
+            self.typed.setAccessibleName("Type REVOKE to confirm")
+            box.addWidget(typed_label)
             box.addWidget(self.typed)
             self.ok.setEnabled(False)
             self.typed.textChanged.connect(lambda t: self.ok.setEnabled(t.strip() == "REVOKE"))
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         box.addWidget(self.buttons)
+
+    def accept(self) -> None:
+        """Closes only on a justification the service would take; otherwise the error is
+        shown under the field, focus goes there, and the reason and urgency chosen stay."""
+        if self.fields.passes(lambda: revocation.check_justification(
+                self.justification.text())):
+            super().accept()

@@ -8,7 +8,7 @@ placeholders."""
 from __future__ import annotations
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.gui.qt import QLabel, Qt, QWidget
+from smki_desktop.gui.qt import QLabel, QLineEdit, Qt, QWidget
 
 
 def visible_errors(dlg: QWidget) -> list[str]:
@@ -63,6 +63,49 @@ def test_revoke_dialog_refuses_an_empty_justification_in_place(qtbot) -> None:  
     live = RevokeDialog("<p>x</p>", [], Environment.LIVE)
     qtbot.addWidget(live)
     assert live.windowTitle().endswith(" — Live")
+
+
+def test_record_incident_dialog_checks_its_fields_in_place(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.pages.incidents import OpenDialog
+
+    dlg = OpenDialog()
+    qtbot.addWidget(dlg)
+    accepted: list[bool] = []
+    dlg.accepted.connect(lambda: accepted.append(True))
+    dlg.show()
+    qtbot.waitExposed(dlg)
+
+    dlg.description.setText("HSM backup tape lost")
+    dlg.description.setFocus()
+    qtbot.keyClick(dlg.description, Qt.Key.Key_Return)
+    assert dlg.isVisible() and not accepted
+    assert error_under(dlg, dlg.reported_by) == (
+        "Reported by: name who reported the suspected compromise.")
+    assert dlg.focusWidget() is dlg.reported_by
+    assert dlg.description.text() == "HSM backup tape lost"
+
+    dlg.reported_by.setText("DCC Service Desk")
+    dlg.when.setText("yesterday")
+    qtbot.keyClick(dlg.reported_by, Qt.Key.Key_Return)
+    assert dlg.isVisible() and not accepted
+    assert error_under(dlg, dlg.when).startswith("Suspected at 'yesterday': not an ISO 8601")
+    assert visible_errors(dlg) == [error_under(dlg, dlg.when)]  # the earlier error is gone
+    assert dlg.focusWidget() is dlg.when
+
+    dlg.when.setText("2026-12-03T22:10:00Z")
+    qtbot.keyClick(dlg.when, Qt.Key.Key_Return)
+    assert error_under(dlg, dlg.certs) == "Name at least one key or certificate."
+    assert dlg.focusWidget() is dlg.certs and not accepted
+
+    assert dlg.width() >= 460  # the title and "key ids (8+ hex digits), comma-separated"
+    for field in dlg.findChildren(QLineEdit):
+        assert "&" in buddy_text(dlg, field), field.accessibleName()
+        assert field.accessibleName()
+        fm = field.fontMetrics()
+        assert fm.horizontalAdvance(field.placeholderText()) < field.width()
+    dlg.certs.setText("1234ABCD")
+    qtbot.keyClick(dlg.certs, Qt.Key.Key_Return)
+    assert accepted and not dlg.isVisible()
 
 
 def test_reason_dialog_is_wide_enough_and_shows_its_error(qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -32,6 +32,7 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
+from smki_desktop.gui.widgets.field_check import FieldCheck
 from smki_desktop.services import identity, incidents
 
 if TYPE_CHECKING:
@@ -42,9 +43,15 @@ COLUMNS = ["Incident", "State", "Reported by", "Suspected at", "Certificates", "
 
 
 class OpenDialog(QDialog):
+    """A suspected compromise: when, who reported it, what, and the certificates or keys. OK
+    runs the service's own check of these fields: an error is shown under the field it names,
+    with focus there, and the dialog stays open with what was typed."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Record a suspected key compromise")
+        # the title and the placeholders shown whole on a 1024x700 screen
+        self.setMinimumWidth(500)
         form = QFormLayout(self)
         self.when = QLineEdit()
         self.when.setPlaceholderText("2026-12-03T22:10:00Z")
@@ -54,15 +61,27 @@ class OpenDialog(QDialog):
         self.certs.setPlaceholderText("certificate serials, comma-separated")
         self.keys = QLineEdit()
         self.keys.setPlaceholderText("key ids (8+ hex digits), comma-separated")
-        for label, w in (("Suspected at", self.when), ("Reported by", self.reported_by),
-                         ("Description", self.description), ("Certificates", self.certs),
-                         ("Keys", self.keys)):
+        self.fields = FieldCheck()
+        hints = {self.when: ("field.when",), self.reported_by: ("field.reported-by",),
+                 self.certs: ("field.incident-subject",)}
+        for label, w in (("&Suspected at", self.when), ("&Reported by", self.reported_by),
+                         ("&Description", self.description), ("Cer&tificates", self.certs),
+                         ("&Keys", self.keys)):
+            w.setAccessibleName(label.replace("&", ""))
             form.addRow(label, w)
+            if w in hints:
+                form.addRow("", self.fields.label(w, *hints[w]))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def accept(self) -> None:
+        if self.fields.passes(lambda: incidents.check_report(
+                suspected_at=self.when.text(), reported_by=self.reported_by.text(),
+                keys=_split(self.keys.text()), certificates=_split(self.certs.text()))):
+            super().accept()
 
 
 # shown in the details pane while nothing is selected (a placeholder would show one line)

@@ -64,3 +64,27 @@ def test_generate_key_dialog_says_the_environment(window: MainWindow, qtbot) -> 
     assert isinstance(dialog, QDialog)
     assert dialog.windowTitle() == "Generate a key — Test"
     dialog.reject()
+
+
+def test_paste_dialog_is_done_with_the_keyboard(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.pages.certificates import PasteDialog
+
+    page = window.go_to("Certificates")
+    dialog = PasteDialog(page)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitActive(dialog)
+    dialog.text.setFocus()
+    qtbot.waitUntil(dialog.text.hasFocus)
+    qtbot.keyClick(dialog.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.isVisible() and dialog.error.isVisible()  # empty: said in the dialog
+    assert dialog.error.text().startswith("Certificate: nothing pasted yet")
+    qtbot.keyClicks(dialog.text, "-----BEGIN CERTIFICATE-----")
+    qtbot.keyClick(dialog.text, Qt.Key.Key_Tab)  # Tab leaves the text: no tab typed into it
+    assert dialog.text.toPlainText() == "-----BEGIN CERTIFICATE-----"
+    assert not dialog.text.hasFocus()
+    dialog.text.setFocus()
+    qtbot.waitUntil(dialog.text.hasFocus)
+    with qtbot.waitSignal(dialog.accepted, timeout=2000):
+        qtbot.keyClick(dialog.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.result() == QDialog.DialogCode.Accepted

@@ -305,5 +305,9 @@ class JobRunner(QObject):
     def running(self) -> int:
         return len(self._running)
 
+    def running_names(self, exclude: frozenset[str] = frozenset()) -> list[str]:
+        """The names of the jobs still running, oldest first, less those in `exclude`."""
+        return [j.name for j in self._running if j.name not in exclude]
+
     def wait(self, msecs: int = 30000) -> bool:
         return bool(self.pool.waitForDone(msecs))

@@ -26,11 +26,13 @@ from smki_desktop.core.errors import StoreUnreachable
 from smki_desktop.gui import style, texts
 from smki_desktop.gui.env_memory import remember_environment
 from smki_desktop.gui.jobs import JobRunner
+from smki_desktop.gui.keyboard import keep_tab_leaving_tables
 from smki_desktop.gui.opening import Opened, OpeningPage, open_environment_job, simulator_pid
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.passphrases import GuiPassphrases
 from smki_desktop.gui.qt import (
     QAction,
+    QApplication,
     QFrame,
     QGuiApplication,
     QHBoxLayout,
@@ -254,6 +256,9 @@ class MainWindow(QMainWindow):
         self.job_label = QLabel("")
         self.statusBar().addPermanentWidget(self.job_label)
         self.jobs.busy_changed.connect(self._on_busy)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            keep_tab_leaving_tables(app)
         self.open_environment(env, at_start=True)
         if start_page:  # shown opening, built when the context is open
             rows = [r for r, e in enumerate(self.entries) if e.title == start_page]
@@ -648,10 +653,11 @@ class MainWindow(QMainWindow):
 
     # -- feedback ---------------------------------------------------------------------------
     def _on_busy(self, busy: bool, name: str) -> None:
-        if name in QUIET_JOBS:
-            return
-        self.job_label.setText(f"Working: {name}…" if busy else "")
-        if not busy:
+        # the label names what still runs, not the job that just started or ended: a quiet
+        # job (the store probe, the status read) ending last must still clear "Working: …"
+        working = self.jobs.running_names(exclude=QUIET_JOBS)
+        self.job_label.setText(f"Working: {working[-1]}…" if working else "")
+        if not busy and name not in QUIET_JOBS:
             self.refresh_status()
 
     def _store_returned(self) -> None:

@@ -73,7 +73,11 @@ def test_portal_settings_section(qtbot, sim_window: MainWindow) -> None:  # type
     assert "Simulator" in section.current.text()
     section.anchor.setText(str(Path("/nonexistent/anchor.pem")))
     section.save_endpoint()
-    assert "Trust anchor" in section.message.text()
+    assert "Trust anchor: /nonexistent/anchor.pem: No such file" in section.message.text()
+    section.anchor.setText("  ")  # none chosen: named as such, not read as the current folder
+    section.save_endpoint()
+    assert section.message.text().startswith(
+        "Trust anchor: choose the DCC's root certificate file")
 
 
 def test_live_request_shows_the_paste_text(qtbot, live_ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@ and stored (OS keyring or token) in the background and selected in the table."""
 
 from __future__ import annotations
 
+from smki_desktop.core.environment import Environment
 from smki_desktop.core.keys import KeyType, KeyUsage
 from smki_desktop.gui import texts
 from smki_desktop.gui.controllers.keys_view import KeysView
@@ -28,9 +29,10 @@ USAGE_HELP = {
 
 
 class GenerateKeyDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, env: Environment | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Generate a key")
+        # the environment in the title, as every dialog that makes something says where
+        self.setWindowTitle("Generate a key" + (f" — {env.label}" if env is not None else ""))
         form = QFormLayout(self)
         self.usage = QComboBox()
         for u in KeyUsage:
@@ -73,7 +75,7 @@ class GenerateKey:
         self.dialog: GenerateKeyDialog | None = None
 
     def open(self) -> None:
-        dlg = GenerateKeyDialog(self.view.widget())
+        dlg = GenerateKeyDialog(self.view.widget(), self.view.services.ctx.env)
         self.dialog = dlg
         dlg.accepted.connect(lambda: self.generate(dlg.chosen_usage(), dlg.label.text().strip()))
         dlg.open()

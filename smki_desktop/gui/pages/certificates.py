@@ -22,10 +22,12 @@ from smki_desktop.gui.qt import (
     QGuiApplication,
     QHBoxLayout,
     QHeaderView,
+    QKeySequence,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QShortcut,
     QSplitter,
     Qt,
     QTableWidget,
@@ -53,18 +55,46 @@ NO_MATCH_NOTE = "No certificate matches these filters."
 
 
 class PasteDialog(QDialog):
+    """The certificate's text, pasted. Tab leaves the text for the buttons (a certificate has
+    no tab characters), Ctrl+Enter imports from the text, an empty paste is named here."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Paste a certificate")
+        self.setMinimumWidth(520)
         box = QVBoxLayout(self)
+        label = QLabel("&Certificate: its PEM text (-----BEGIN CERTIFICATE-----…), or the "
+                       "Base64 of its DER")
+        label.setWordWrap(True)
+        box.addWidget(label)
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText("PEM or Base64")
+        self.text.setTabChangesFocus(True)
+        label.setBuddy(self.text)
         box.addWidget(self.text)
+        self.error = QLabel("")
+        self.error.setObjectName("formError")
+        self.error.setStyleSheet("color:#B00020;")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        box.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Import")
+        buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         box.addWidget(buttons)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self).activated.connect(self._accept)
+
+    def _accept(self) -> None:
+        if not self.text.toPlainText().strip():
+            self.error.setText("Certificate: nothing pasted yet — paste the certificate's "
+                               "PEM text or its Base64.")
+            self.error.show()
+            self.text.setFocus()
+            return
+        self.accept()
 
 
 def read_certificate_view(ctx: AppContext, want: dict[str, Any]) -> tuple[Any, list[Any]]:

@@ -175,10 +175,17 @@ class Section(QWidget):
             self.anchor.setText(path)
 
     def save_endpoint(self) -> None:
+        where = self.anchor.text().strip()
+        if not where:
+            self.message.setText("Trust anchor: choose the DCC's root certificate file "
+                                 "(PEM or DER) that the portal's TLS certificate chains to.")
+            self.anchor.setFocus()
+            return
         try:
-            data = Path(self.anchor.text().strip()).read_bytes()
+            data = Path(where).read_bytes()
         except OSError as exc:
-            self.message.setText(f"Trust anchor: {exc.strerror or exc}.")
+            self.message.setText(f"Trust anchor: {where}: {exc.strerror or exc}.")
+            self.anchor.setFocus()
             return
         self._run(portal_service.set_endpoint, "Saving", self.portal_url.text().strip(),
                   self.repo_url.text().strip(), data)

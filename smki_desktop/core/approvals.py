@@ -60,6 +60,9 @@ def rules_from_dict(doc: Mapping[str, Any]) -> dict[str, ApprovalRule]:
 
 def check_reason(reason: str) -> str:
     r = reason.strip()
+    if not r:
+        raise InputError("Reason: choose why the certificates must be revoked (one of "
+                         + ", ".join(REASONS) + ").", hint="field.revocation-reason")
     if r not in REASONS:
         raise InputError(f"Reason {reason!r} is not a revocation reason; use one of "
                          + ", ".join(REASONS) + ".", hint="field.revocation-reason")

@@ -65,6 +65,31 @@ def test_revoke_dialog_refuses_an_empty_justification_in_place(qtbot) -> None:  
     assert live.windowTitle().endswith(" — Live")
 
 
+def test_revoke_dialog_chooses_no_reason_for_the_officer(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Key compromise, the gravest reason, was preselected: a bare Enter filed it."""
+    from smki_desktop.gui.widgets.dual_control import RevokeDialog
+
+    dlg = RevokeDialog("<p>x</p>", [], Environment.TEST)
+    qtbot.addWidget(dlg)
+    accepted: list[bool] = []
+    dlg.accepted.connect(lambda: accepted.append(True))
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    assert dlg.reason.currentData() == ""
+    dlg.justification.setText("moved to a new HSM")
+    dlg.justification.setFocus()
+    qtbot.keyClick(dlg.justification, Qt.Key.Key_Return)
+    assert dlg.isVisible() and not accepted
+    assert error_under(dlg, dlg.reason).startswith(
+        "Reason: choose why the certificates must be revoked (one of keyCompromise")
+    assert dlg.focusWidget() is dlg.reason
+    assert dlg.justification.text() == "moved to a new HSM"
+    qtbot.keyClick(dlg.reason, Qt.Key.Key_Down)  # the keyboard chooses one
+    assert dlg.reason.currentData() == "keyCompromise"
+    qtbot.keyClick(dlg.reason, Qt.Key.Key_Return)
+    assert accepted and not visible_errors(dlg)
+
+
 def test_record_incident_dialog_checks_its_fields_in_place(qtbot) -> None:  # type: ignore[no-untyped-def]
     from smki_desktop.gui.pages.incidents import OpenDialog
 

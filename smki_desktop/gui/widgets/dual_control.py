@@ -4,7 +4,7 @@ anything irreversible: a plain summary, and in Live a typed confirmation."""
 
 from __future__ import annotations
 
-from smki_desktop.core.approvals import REASONS, URGENCIES
+from smki_desktop.core.approvals import REASONS, URGENCIES, check_reason
 from smki_desktop.core.environment import Environment
 from smki_desktop.gui.qt import (
     QComboBox,
@@ -128,6 +128,9 @@ class RevokeDialog(QDialog):
         self.summary.setMinimumSize(520, 140)
         box.addWidget(self.summary)
         self.reason = QComboBox()
+        # no reason chosen for the officer: key compromise, the gravest, would otherwise be
+        # filed by a bare Enter
+        self.reason.addItem("— choose a reason —", "")
         for r in REASONS:
             self.reason.addItem(reason_text(r), r)
         self.justification = QLineEdit()
@@ -146,9 +149,11 @@ class RevokeDialog(QDialog):
                                ("&Urgency", "Urgency", self.urgency)):
             w.setAccessibleName(name)
             form.addRow(label + ":", w)
+            # the error under the field it names; the dialog stays open (see accept)
             if w is self.justification:
-                # the error under the field it names; the dialog stays open (see accept)
                 form.addRow("", self.fields.label(w, "field.justification"))
+            elif w is self.reason:
+                form.addRow("", self.fields.label(w, "field.revocation-reason"))
         box.addLayout(form)
         box.addWidget(self.actor)
         self.typed = QLineEdit()
@@ -171,7 +176,11 @@ class RevokeDialog(QDialog):
 
     def accept(self) -> None:
         """Closes only on a justification the service would take; otherwise the error is
-        shown under the field, focus goes there, and the reason and urgency chosen stay."""
-        if self.fields.passes(lambda: revocation.check_justification(
-                self.justification.text())):
+        shown under the field, focus goes there, and the reason and urgency chosen stay.
+        A reason must be chosen: none is chosen for the officer."""
+        def check() -> None:
+            check_reason(self.reason.currentData() or "")
+            revocation.check_justification(self.justification.text())
+
+        if self.fields.passes(check):
             super().accept()

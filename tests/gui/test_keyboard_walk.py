@@ -63,6 +63,10 @@ def test_generate_key_dialog_says_the_environment(window: MainWindow, qtbot) -> 
     dialog = page.generator.dialog  # type: ignore[attr-defined]
     assert isinstance(dialog, QDialog)
     assert dialog.windowTitle() == "Generate a key — Test"
+    dialog.label.setFocus()
+    qtbot.keyClick(dialog.label, Qt.Key.Key_Return)  # no label: said under the field
+    assert dialog.isVisible() and dialog.fields.errors() == ["Label: give the key a label."]
+    assert dialog.label.placeholderText() == "e.g. supplier DS 2026"  # the example stays
     dialog.reject()
 
 

@@ -18,6 +18,8 @@ from smki_desktop.gui.qt import (
     QLineEdit,
     QWidget,
 )
+from smki_desktop.gui.widgets.field_check import FieldCheck
+from smki_desktop.services import key_lifecycle
 from smki_desktop.services import keys as key_service
 
 USAGE_HELP = {
@@ -43,6 +45,8 @@ class GenerateKeyDialog(QDialog):
         self.usage.currentIndexChanged.connect(self._type)
         form.addRow("&Usage", self.usage)
         form.addRow("&Label", self.label)
+        self.fields = FieldCheck()  # an empty label is named under the field, not in its hint
+        form.addRow("", self.fields.label(self.label, "field.label"))
         form.addRow("Type", self.key_type)
         note = QLabel(texts.KEYRING_HINT)
         note.setWordWrap(True)
@@ -62,11 +66,8 @@ class GenerateKeyDialog(QDialog):
         return KeyUsage(self.usage.currentData())
 
     def _accept(self) -> None:
-        if not self.label.text().strip():
-            self.label.setFocus()
-            self.label.setPlaceholderText("A label is required")
-            return
-        self.accept()
+        if self.fields.passes(lambda: key_lifecycle.check_label(self.label.text())):
+            self.accept()
 
 
 class GenerateKey:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from smki_desktop.core.keys import KeyUsage
 from smki_desktop.gui.main_window import MainWindow
-from smki_desktop.gui.qt import QApplication, QGuiApplication, Qt
+from smki_desktop.gui.qt import QApplication, QGuiApplication, QLabel, Qt
 from smki_desktop.services import key_lifecycle
 from smki_desktop.services import keys as key_service
 from tests.integration.adt_support import make_aro
@@ -348,6 +348,13 @@ def test_relabel_and_csr_with_a_key_made_on_the_keys_page(qtbot, window: MainWin
     labels = [t for t, _f in page.row_actions()]
     assert "Relabel…" in labels and "Make an Organisation CSR with this key…" in labels
     page.ask_relabel()
+    relabel = page.reason_dialog
+    label_row = next(lb.text() for lb in relabel.findChildren(QLabel)
+                     if lb.buddy() is relabel.reason)
+    assert label_row == "New &label" and relabel.reason.accessibleName() == "New label"
+    relabel.reason.setText("  ")  # an empty label is named as a label, under its field
+    relabel.accept()
+    assert relabel.fields.errors() == ["Label: give the key a label."]
     page.reason_dialog.reason.setText("supplier DS 2027")
     page.reason_dialog.accept()
     qtbot.waitUntil(lambda: "now labelled" in page.message.text(), timeout=10000)

@@ -17,9 +17,9 @@ class RelabelKey:
         if k is None:
             return
         dlg = ReasonDialog(f"Relabel key {k.short_id}", v.widget(),
-                           check=key_lifecycle.check_label)
+                           check=key_lifecycle.check_label, field="New &label",
+                           example="what the key is for, e.g. supplier DS 2026")
         dlg.reason.setText(k.label)
-        dlg.reason.setAccessibleName("New label")
         v.reason_dialog = dlg
         dlg.accepted.connect(lambda: self.relabel(k.key_id, dlg.reason.text()))
         dlg.open()

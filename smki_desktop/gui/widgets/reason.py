@@ -25,10 +25,13 @@ def any_reason(reason: str) -> str:
 
 class ReasonDialog(QDialog):
     """Why (required: it goes into the audit log): a key archived or deleted, a certificate
-    rejected. `check` is the service's rule for the text (raises `InputError`)."""
+    rejected. `check` is the service's rule for the text (raises `InputError`); `field` and
+    `example` name the one line when it is not a reason (a key's new label)."""
 
     def __init__(self, title: str, parent: QWidget | None = None, *,
-                 check: Callable[[str], object] = any_reason) -> None:
+                 check: Callable[[str], object] = any_reason, field: str = "&Reason",
+                 example: str = "e.g. replaced by a new key; test key no longer needed"
+                 ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         # the title (with the key's id) and the placeholder shown whole
@@ -38,9 +41,9 @@ class ReasonDialog(QDialog):
         form = QFormLayout(self)
         self.reason = QLineEdit()
         self.reason.setObjectName("reason")
-        self.reason.setAccessibleName("Reason")
-        self.reason.setPlaceholderText("e.g. replaced by a new key; test key no longer needed")
-        form.addRow("&Reason", self.reason)
+        self.reason.setAccessibleName(field.replace("&", ""))
+        self.reason.setPlaceholderText(example)
+        form.addRow(field, self.reason)
         self.error = self.fields.label(self.reason, "field.reason", "field.label")
         form.addRow("", self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok

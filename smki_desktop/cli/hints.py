@@ -16,6 +16,8 @@ CLI_HINTS: dict[str, str] = {
     "officer.nominate.sro": "{smki} officer nominate --form sro",
     "officer.nominate.aro": "{smki} officer nominate --form aro",
     "officer.link-key": "{smki} officer link-key ID KEY",
+    "officer.verify": "{smki} officer verify ID --date YYYY-MM-DD --verifier NAME --evidence ...",
+    "officer.activate": "{smki} officer activate ID [--as OFFICER --key KEY]",
     "officer.template": "{smki} officer template",
     "readiness.org-verified": "{smki} readiness set --org-verified DATE",
     "readiness.srept": "{smki} readiness set --type TYPE --srept-passed DATE --ref REF",

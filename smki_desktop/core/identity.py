@@ -65,5 +65,12 @@ def check_may_act(s: Signatory, env: Environment, roles: Iterable[OfficerRole],
                       f"{s.role.label} in the register (a profile's claimed role grants "
                       f"nothing).")
     if s.status is not OfficerStatus.ACTIVE:
+        then, hint = "", ""
+        if s.status is OfficerStatus.VERIFIED:  # what unblocks it (the Test walk leaves one so)
+            then = (" Activate the entry first (an SRO's first activation rests on the "
+                    "verification record); then sign again." if s.role is OfficerRole.SRO else
+                    " An active SRO activates the entry first, signed with the SRO's own "
+                    "credential; then sign again.")
+            hint = "officer.activate"
         raise Refusal(f"Rule: {what} is done by an active officer; {s.officer_id} ({s.name}) is "
-                      f"{s.status.value} in the register.")
+                      f"{s.status.value} in the register.{then}", hint=hint)

@@ -75,9 +75,37 @@ def _item(key: str, title: str, ok: bool, detail: str, fix: str, command: str) -
 
 
 def _officer_item(key: str, title: str, people: list[Officer], none: str, fix: str,
-                  command: str) -> Item:
+                  command: str, waiting: Sequence[Officer] = ()) -> Item:
+    """`waiting`: officers of the role already nominated or verified, not yet active — the
+    next step is theirs (verify, or activate), not a new nomination."""
+    if not people and waiting:
+        fix, command = _next_for(waiting)
     return _item(key, title, bool(people),
                  ", ".join(o.name for o in people) if people else none, fix, command)
+
+
+def _waiting(officers: Sequence[Officer], env: Environment, role: OfficerRole) -> list[Officer]:
+    return [o for o in officers if o.environment is env and o.role is role
+            and o.status in (OfficerStatus.NOMINATED, OfficerStatus.VERIFIED)]
+
+
+def _named(people: Sequence[Officer]) -> str:
+    return ", ".join(f"{o.officer_id} ({o.name})" for o in people)
+
+
+def _next_for(waiting: Sequence[Officer]) -> tuple[str, str]:
+    """What to do for the officers already on the register: verified ones are activated,
+    nominated ones verified first."""
+    verified = [o for o in waiting if o.status is OfficerStatus.VERIFIED]
+    if verified:
+        who = verified[0].role
+        by = ("on their verification record (an SRO's first activation)"
+              if who is OfficerRole.SRO else
+              "by an active SRO, signed with the SRO's file-signing credential")
+        return (f"{_named(verified)}: verified, not yet active — activate them {by}.",
+                "officer.activate")
+    return (f"{_named(waiting)}: nominated — hold the verification meeting and record it, "
+            "then activate them.", "officer.verify")
 
 
 def _test_officers_item(sros: list[Officer], aros: list[Officer]) -> Item:
@@ -106,10 +134,10 @@ def checklist(cert_type: CertType, env: Environment, facts: ReadinessFacts,
               "readiness.org-verified"),
         _officer_item("sro-active", "At least one SRO active", sros, "no active SRO",
                       "Nominate an SRO, hold the verification meeting, then activate them.",
-                      "officer.nominate.sro"),
+                      "officer.nominate.sro", _waiting(officers, env, OfficerRole.SRO)),
         _officer_item("aro-active", "At least one ARO active", aros, "no active ARO",
                       "An active SRO nominates an ARO; verify and activate them.",
-                      "officer.nominate.aro"),
+                      "officer.nominate.aro", _waiting(officers, env, OfficerRole.ARO)),
     ]
     if env is Environment.TEST:
         items.append(_test_officers_item(sros, aros))

@@ -16,6 +16,8 @@ GUI_HINTS: dict[str, str] = {
     "officer.nominate.sro": "Officers → New nomination (SRO form)",
     "officer.nominate.aro": "Officers → New nomination (ARO form)",
     "officer.link-key": "Officers → select the officer → Link key",
+    "officer.verify": "Officers → select the officer → Record verification",
+    "officer.activate": "Officers → select the officer → Activate",
     "officer.template": "Officers → New nomination",
     "readiness.org-verified": "Dashboard → Record identity verification / SREPT",
     "readiness.srept": "Dashboard → Record identity verification / SREPT (date and reference)",

@@ -76,3 +76,50 @@ def test_next_steps_name_the_environment_in_live():
     assert not any("--env" in s for s in test)
     assert any("smki readiness set --org-verified" in s for s in test)
     assert any("smki officer link-key" in s for s in test)
+
+
+def test_an_officer_already_on_the_register_is_the_next_step_not_a_new_nomination():
+    """After the Test walkthrough the officer's own ARO entry is verified, not active: the
+    checklist said "An active SRO nominates an ARO", which the officer had already done."""
+    facts = ReadinessFacts(None, {})
+    officers = [mk("SRO-0001", OfficerRole.SRO, creds=CRED),
+                mk("ARO-0001", OfficerRole.ARO, OfficerStatus.VERIFIED, CRED),
+                mk("ARO-0002", OfficerRole.ARO, OfficerStatus.NOMINATED)]
+    aro = by_code(all_checklists(Environment.TEST, facts, officers)[0])["aro-active"]
+    assert not aro.ok and aro.detail == "no active ARO"
+    assert aro.next_step == ("ARO-0001 (ARO-0001): verified, not yet active — activate them by "
+                             "an active SRO, signed with the SRO's file-signing credential.")
+    assert aro.hint == "officer.activate"
+    nominated = [mk("SRO-0002", OfficerRole.SRO, OfficerStatus.NOMINATED)]
+    sro = by_code(all_checklists(Environment.TEST, facts, nominated)[0])["sro-active"]
+    assert sro.next_step.startswith("SRO-0002 (SRO-0002): nominated — hold the verification")
+    assert sro.hint == "officer.verify"
+    verified = [mk("SRO-0003", OfficerRole.SRO, OfficerStatus.VERIFIED)]
+    sro = by_code(all_checklists(Environment.TEST, facts, verified)[0])["sro-active"]
+    assert "on their verification record" in sro.next_step and sro.hint == "officer.activate"
+    live = [mk("ARO-0009", OfficerRole.ARO, OfficerStatus.VERIFIED)]  # Test entries only
+    aro = by_code(all_checklists(Environment.LIVE, facts, live)[0])["aro-active"]
+    assert aro.hint == "officer.nominate.aro"
+
+
+def test_a_verified_officer_asked_to_sign_is_told_what_unblocks_it():
+    import pytest
+
+    from smki_desktop.core.errors import Refusal
+    from smki_desktop.core.identity import Signatory, check_may_act
+
+    aro = Signatory.of(mk("ARO-0001", OfficerRole.ARO, OfficerStatus.VERIFIED))
+    with pytest.raises(Refusal) as got:
+        check_may_act(aro, Environment.TEST, tuple(OfficerRole), what="a register activation")
+    assert got.value.message.endswith(
+        "ARO-0001 (ARO-0001) is verified in the register. An active SRO activates the entry "
+        "first, signed with the SRO's own credential; then sign again.")
+    assert got.value.hint == "officer.activate"
+    sro = Signatory.of(mk("SRO-0001", OfficerRole.SRO, OfficerStatus.VERIFIED))
+    with pytest.raises(Refusal) as got:
+        check_may_act(sro, Environment.TEST, tuple(OfficerRole), what="an approval")
+    assert "an SRO's first activation rests on the verification record" in got.value.message
+    suspended = Signatory.of(mk("ARO-0002", OfficerRole.ARO, OfficerStatus.SUSPENDED))
+    with pytest.raises(Refusal) as got:
+        check_may_act(suspended, Environment.TEST, tuple(OfficerRole), what="an approval")
+    assert got.value.message.endswith("is suspended in the register.") and not got.value.hint

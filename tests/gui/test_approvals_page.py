@@ -238,6 +238,13 @@ def test_reject_shows_a_summary_before_signing(window, qtbot, cli_run, team) -> 
     assert [t for t, _ in inbox.row_actions()] == ["Show details", "Approve (sign)…",
                                                    "Reject…"]
     inbox.actor.select(team.sro)
+    window.activateWindow()
+    qtbot.waitActive(window)
+    inbox.reject_button.setFocus()
+    inbox.reject()  # no reason yet: said, and the cursor put where it is typed
+    assert inbox.message.text().startswith("Reason for rejecting: say why")
+    assert inbox.confirm is None or not inbox.confirm.isVisible()
+    qtbot.waitUntil(inbox.reject_reason.hasFocus, timeout=2000)
     inbox.reject_reason.setText("not our certificate to revoke")
     inbox.reject()
     assert inbox.confirm is not None and inbox.confirm.isVisible()

@@ -123,6 +123,7 @@ class Page(QWidget):
         self.approve_button = QPushButton("&Approve (sign)…")
         self.reject_reason = QLineEdit()
         self.reject_reason.setPlaceholderText("reason for rejecting")
+        self.reject_reason.setAccessibleName("Reason for rejecting")
         self.reject_button = QPushButton("&Reject…")
         self.submit_button = QPushButton("&Submit to the DCC…")
         self.approve_button.clicked.connect(self.approve)
@@ -299,7 +300,9 @@ class Page(QWidget):
             return
         reason = self.reject_reason.text().strip()
         if not reason:
-            self.message.setText("Say why the request is rejected (the reason is signed).")
+            self.message.setText("Reason for rejecting: say why the request is rejected (the "
+                                 "reason is signed).")
+            self.reject_reason.setFocus()  # where the officer types it, not the page list
             return
         who, key = self._actor()
 

@@ -341,7 +341,8 @@ class MainWindow(QMainWindow):
         after, self._after_open = self._after_open, []
         for then in after:
             then()
-        self._first_run = False  # asked once, at the window's first opening
+        # the welcome is asked at each environment's opening (a first switch to Live offers
+        # Live's own set-up); the opening job notes it shown, so each shows it once
         if opened.welcome_due:
             QTimer.singleShot(0, self._maybe_first_run)
 

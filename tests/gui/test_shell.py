@@ -179,3 +179,35 @@ def test_dashboard_says_when_no_keyring_can_hold_keys(window: MainWindow, qtbot,
     dash.check_keyring()  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: dash.keyring_problem is None, timeout=15000)  # type: ignore[attr-defined]
     assert "No secure OS keyring" not in dash.todo_label.text()  # type: ignore[attr-defined]
+
+
+def test_a_first_switch_to_live_offers_live_its_own_welcome(qtbot, data_root: Path) -> None:
+    """The Test welcome says the other environment has its own set-up: the first switch to
+    Live offers it (before, only the window's first opening asked); each shows it once."""
+    from smki_desktop.gui.first_run import FirstRunDialog
+
+    def shown() -> list[FirstRunDialog]:
+        return [c for c in w.findChildren(FirstRunDialog) if c.isVisible()]
+
+    w = MainWindow(data_root, Environment.TEST, first_run=True)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: bool(shown()), timeout=10000)
+    test_welcome = shown()[0]
+    assert test_welcome.windowTitle().endswith("— Test")
+    test_welcome.close_button.click()
+    qtbot.waitUntil(lambda: not shown(), timeout=10000)
+    _answer_next_box(accept=True)
+    assert w.request_switch() is True
+    qtbot.waitUntil(lambda: w.env is Environment.LIVE and bool(shown()), timeout=20000)
+    live_welcome = shown()[0]
+    assert live_welcome.windowTitle() == "Welcome to SMKI Desktop — Live"
+    live_welcome.reject()
+    qtbot.waitUntil(lambda: not shown(), timeout=10000)
+    _answer_next_box(accept=True)
+    assert w.request_switch() is True  # back to Test: its welcome was shown already
+    qtbot.waitUntil(lambda: w.env is Environment.TEST and w.ready, timeout=20000)
+    w.jobs.wait(20000)
+    qtbot.wait(200)
+    assert not shown()
+    w.jobs.wait()

@@ -31,6 +31,17 @@ def _clean(text: str) -> str:
     return " ".join(text.replace("…", "").rstrip(":").split())
 
 
+def spoken(text: str) -> str:
+    """A control's text as a screen reader should say it: no mnemonic '&', tags or '…'."""
+    return _clean(text)
+
+
+def words_of(object_name: str) -> str:
+    """An object name as words: "keyDetails" is said "Key details", not as one made-up word."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", object_name.replace("_", " "))
+    return _clean(words.capitalize())
+
+
 def _label_for(widget: QWidget, root: QWidget) -> str:
     for label in root.findChildren(QLabel):
         if label.buddy() is widget and label.text():
@@ -66,7 +77,7 @@ def derived_name(widget: QWidget, root: QWidget) -> str:
                      for c in range(min(model.columnCount(), 3))]
             return "Table: " + ", ".join(h for h in heads if h)
     if _is(w, ("QAbstractItemView",)) and widget.objectName():
-        return _clean(widget.objectName().replace("_", " "))
+        return words_of(widget.objectName())
     return ""
 
 

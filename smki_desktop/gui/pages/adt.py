@@ -118,6 +118,7 @@ class Page(QWidget):
         self.decision_combo = QComboBox()
         self.decision_combo.addItem("ADTs apply", "apply")
         self.decision_combo.addItem("Will be resubmitted", "resubmit")
+        self.decision_combo.setAccessibleName("SRO's decision")
         self.resubmitter_edit = QLineEdit()
         self.resubmitter_edit.setPlaceholderText("Who resubmits")
         self.confirm_btn = QPushButton("SRO &confirm")

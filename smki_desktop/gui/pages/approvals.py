@@ -104,6 +104,7 @@ class Page(QWidget):
         for s in ("waiting", "approved", "rejected", "expired", "deferred", "submitted",
                   "revoked"):
             self.f_state.addItem(s, s)
+        self.f_state.setAccessibleName("Filter by state")
         self.f_state.currentIndexChanged.connect(self.refresh)
         top.addWidget(self.f_state)
         self.table = QTableWidget(0, len(COLUMNS))

@@ -133,7 +133,9 @@ class Page(QWidget):
         self.f_status.addItem("any status", "")
         for s in cert_service.STATUSES:
             self.f_status.addItem(s, s)
-        for w in (self.f_role, self.f_usage, self.f_eui, self.f_status):
+        for w, name in ((self.f_role, "Filter by role"), (self.f_usage, "Filter by usage"),
+                        (self.f_eui, "Filter by EUI-64"), (self.f_status, "Filter by status")):
+            w.setAccessibleName(name)
             filters.addWidget(w)
         self.f_role.textChanged.connect(self.refresh)
         self.f_eui.textChanged.connect(self.refresh)

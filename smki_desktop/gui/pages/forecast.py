@@ -72,6 +72,7 @@ class Page(QWidget):
         lay.addWidget(QLabel("<b>Warnings</b>"))
         self.warnings = QListWidget()
         self.warnings.setObjectName("forecastWarnings")
+        self.warnings.setAccessibleName("Warnings")
         lay.addWidget(self.warnings, 1)
         row = QHBoxLayout()
         self.csv_button = QPushButton("Export CSV…")

@@ -146,6 +146,7 @@ class Page(QWidget):
         self.outcome = QComboBox()
         self.outcome.addItem("compromise confirmed", "confirmed")
         self.outcome.addItem("not compromised", "not-compromised")
+        self.outcome.setAccessibleName("SRO's finding")
         self.confirm_button = QPushButton("SRO &confirmation…")
         self.rekey_button = QPushButton("Re-&key and request revocation…")
         self.close_button = QPushButton("C&lose incident")

@@ -67,6 +67,7 @@ class Page(QWidget):
         for label, value in (("Any threshold", ""), ("User threshold", "USER"),
                              ("DCC threshold", "DCC")):
             self.threshold_combo.addItem(label, value)
+        self.threshold_combo.setAccessibleName("Filter by threshold")
         self.user_edit = QLineEdit()
         self.user_edit.setPlaceholderText("User ID")
         bar.addWidget(self.import_btn)

@@ -13,6 +13,7 @@ import html
 from collections.abc import Callable, Sequence
 
 from smki_desktop.core.environment import Environment
+from smki_desktop.gui.accessibility import spoken
 from smki_desktop.gui.qt import (
     QCheckBox,
     QDialog,
@@ -76,7 +77,7 @@ class ConfirmDialog(QDialog):
         self.cancel_button.setObjectName("confirmCancel")
         self.confirm_button = QPushButton(action)
         self.confirm_button.setObjectName("confirmAction")
-        self.confirm_button.setAccessibleName(action)
+        self.confirm_button.setAccessibleName(spoken(action))  # the mnemonic is not read
         self.cancel_button.setAccessibleName("Cancel")
         # Enter presses Cancel: confirming is always a deliberate click (or Alt+key / Space)
         self.confirm_button.setAutoDefault(False)

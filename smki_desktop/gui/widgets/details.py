@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from smki_desktop.gui.accessibility import words_of
 from smki_desktop.gui.qt import (
     QAbstractItemView,
     QColor,
@@ -30,7 +31,7 @@ class DetailsTree(QTreeWidget):
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(name)
-        self.setAccessibleName(name)
+        self.setAccessibleName(words_of(name))
         self.setColumnCount(2)
         self.setHeaderLabels(["Field", "Value"])
         self.setAlternatingRowColors(True)

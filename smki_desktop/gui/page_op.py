@@ -37,7 +37,7 @@ from typing import Any
 
 from smki_desktop.core.errors import Cancelled, StoreUnreachable
 from smki_desktop.gui.jobs import Job
-from smki_desktop.gui.qt import QLabel, Qt, QWidget, isValid
+from smki_desktop.gui.qt import QApplication, QLabel, Qt, QWidget, isValid
 from smki_desktop.gui.services import GuiServices
 from smki_desktop.gui.texts import error_text
 
@@ -60,6 +60,10 @@ class PageOp:
         self.outcome = ""  # "", then "done", "failed" or "cancelled"
         self._widgets: list[QWidget] = []
         self._was_enabled: list[bool] = []
+        # keyboard focus: the page's control that had it when the busy state disabled it, and
+        # where it was parked meanwhile (see _park_focus, _keep_focus)
+        self._focus_before: QWidget | None = None
+        self._focus_parked: QWidget | None = None
         self._busy_hook: Callable[[bool], None] | None = None
         self._on_success: Outcome | None = None
         self._on_failure: Failure | None = None
@@ -183,6 +187,11 @@ class PageOp:
 
     def _set_busy(self, busy: bool) -> None:
         if busy:
+            focused = QApplication.focusWidget()
+            if focused is None or not self.page.isAncestorOf(focused):
+                focused = self.page.focusWidget()  # a dialog of the page has the keyboard
+            self._focus_before = focused if focused is not None and \
+                self.page.isAncestorOf(focused) else None
             self._was_enabled = [w.isEnabled() for w in self._widgets]
             for w in self._widgets:
                 w.setEnabled(False)
@@ -196,6 +205,34 @@ class PageOp:
                 self.page.unsetCursor()
         if self._busy_hook is not None:
             self._busy_hook(busy)
+        if busy:
+            self._park_focus()
+        else:
+            self._keep_focus()
+
+    def _park_focus(self) -> None:
+        """The focused control was disabled for the work: Qt would move the keyboard on to the
+        next control (where a key press acts on something else) and then, as more are greyed,
+        to nothing. The page itself holds it meanwhile."""
+        before = self._focus_before
+        if before is None or not isValid(before) or before.isEnabled() \
+                or QApplication.focusWidget() is before:
+            self._focus_before = None
+            return
+        self.page.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._focus_parked = self.page
+
+    def _keep_focus(self) -> None:
+        """The control the officer was on has the keyboard again when the work ends, unless the
+        officer has moved it meanwhile (it is no longer where it was parked)."""
+        before, parked = self._focus_before, self._focus_parked
+        self._focus_before = self._focus_parked = None
+        if before is None or not isValid(before) or not (before.isEnabled()
+                                                         and before.isVisible()):
+            return
+        now = QApplication.focusWidget()
+        if now is None or now is parked:
+            before.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
 

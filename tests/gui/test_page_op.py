@@ -237,3 +237,32 @@ def test_a_background_read_has_no_busy_cursor_and_fails_on_the_status_line(  # t
     assert not _error_boxes(window)
     assert window.statusBar().currentMessage() == (
         "Register summary: The register cannot be read (locked by another program).")
+
+
+def test_the_keyboard_is_back_on_the_button_when_its_work_ends(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A focused button greyed for its work lost the keyboard (Qt moved it on, then to
+    nothing, as on Devices › Submit); it has it again when the work ends, unless the officer
+    moved it meanwhile."""
+    page = _Page()
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitActive(page)
+
+    def work_from_the_go_button(officer_moves: bool) -> None:
+        page.go.setFocus()
+        qtbot.waitUntil(page.go.hasFocus, timeout=2000)
+        release = threading.Event()
+        op = PageOp(page, _services(window), release.wait, 10, name="Submitting") \
+            .busy(page.go)
+        op.run()
+        assert not page.go.isEnabled() and not page.go.hasFocus()
+        if officer_moves:
+            page.other.setFocus()
+        release.set()
+        qtbot.waitUntil(lambda: not op.running, timeout=10000)
+        assert page.go.isEnabled()
+
+    work_from_the_go_button(officer_moves=False)
+    assert page.go.hasFocus()
+    work_from_the_go_button(officer_moves=True)
+    assert page.other.hasFocus() and not page.go.hasFocus()

@@ -121,7 +121,7 @@ class Page(QWidget):
         self.resubmitter_edit = QLineEdit()
         self.resubmitter_edit.setPlaceholderText("Who resubmits")
         self.confirm_btn = QPushButton("SRO &confirm")
-        self.deliver_btn = QPushButton("Deli&ver package…")
+        self.deliver_btn = QPushButton("Deliver &package…")
         key_label = QLabel("File-signing &key:")
         key_label.setBuddy(self.key_combo)
         sign_bar.addWidget(key_label)

@@ -6,10 +6,13 @@ signing."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from smki_desktop.gui.main_window import MainWindow
 from smki_desktop.gui.pages.adt import Page as AdtPage
-from smki_desktop.gui.qt import QAbstractButton, QLabel, QWidget
+from smki_desktop.gui.qt import QAbstractButton, QApplication, QLabel, QScrollArea, QWidget
+from smki_desktop.services import adt as adt_service
+from tests.integration.adt_support import make_aro
 
 
 def _mnemonic(text: str) -> str | None:
@@ -33,3 +36,40 @@ def test_every_alt_letter_on_the_adt_page_is_unique(qtbot, window: MainWindow) -
             owners.setdefault(k, []).append(w.text())  # type: ignore[attr-defined]
     assert "v" in owners and any("Verify" in t for t in owners["v"])
     assert {k: v for k, v in owners.items() if len(v) > 1} == {}
+
+
+def _in_view(window: MainWindow, widget: QWidget) -> bool:
+    """The whole of `widget` is inside the page's scroll area's viewport."""
+    scroller = widget.parentWidget()
+    while scroller is not None and not isinstance(scroller, QScrollArea):
+        scroller = scroller.parentWidget()
+    assert scroller is not None
+    port = scroller.viewport()
+    shown = widget.rect()
+    shown.moveTopLeft(widget.mapTo(port, shown.topLeft()))
+    return bool(port.rect().contains(shown))
+
+
+def test_verify_keeps_focus_and_shows_its_outcome_at_1024x700(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                              tmp_path: Path) -> None:
+    """After Verify… the focus went to the SRO decision combo (an arrow key then changed the
+    decision) and the result line was below the fold."""
+    window.resize(1024, 700)
+    page = window.go_to("ADT")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    assert isinstance(page, AdtPage)
+    aro = make_aro(page.ctx, tmp_path / "pki")
+    f = tmp_path / "adt.csv"
+    adt_service.write_template(page.ctx, f)
+    adt_service.sign_file(page.ctx, f, aro.key.key_id)
+    window.activateWindow()
+    page.verify_btn.setFocus()
+    qtbot.waitUntil(page.verify_btn.hasFocus, timeout=5000)
+    page.verify(f)  # what Verify… does with the file chosen
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    assert "Signature valid" in page.summary.text(), page.summary.text()
+    assert QApplication.focusWidget() is page.verify_btn, QApplication.focusWidget()
+    assert page.decision_combo.currentData() == "apply"
+    for _ in range(5):
+        QApplication.processEvents()
+    assert _in_view(window, page.summary), (page.summary.geometry(), page.height())

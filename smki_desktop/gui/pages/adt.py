@@ -137,6 +137,12 @@ class Page(QWidget):
         sro_bar.addWidget(self.confirm_btn)
         sro_bar.addWidget(self.deliver_btn)
         layout.addLayout(sro_bar)
+        # the outcome of the last action, under the buttons that ask for it: at the foot of
+        # the page it was below the fold of a 1024x700 window
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.summary)
         self.history = QLabel("")
         self.history.setWordWrap(True)
         layout.addWidget(self.history)
@@ -163,10 +169,6 @@ class Page(QWidget):
         self.validation = QLabel("")
         self.validation.setWordWrap(True)
         layout.addWidget(self.validation)
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.summary)
 
         self._revalidate = QTimer(self)
         self._revalidate.setSingleShot(True)

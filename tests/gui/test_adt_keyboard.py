@@ -73,3 +73,30 @@ def test_verify_keeps_focus_and_shows_its_outcome_at_1024x700(qtbot, window: Mai
     for _ in range(5):
         QApplication.processEvents()
     assert _in_view(window, page.summary), (page.summary.geometry(), page.height())
+
+
+def test_history_of_a_copy_names_the_file_that_was_signed(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                          tmp_path: Path) -> None:
+    """The history is looked up by content: a copy of a signed file showed "… signed" as if
+    it had been signed itself (before it existed)."""
+    page = window.go_to("ADT")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    assert isinstance(page, AdtPage)
+    aro = make_aro(page.ctx, tmp_path / "pki")
+    signed = tmp_path / "sample" / "sample-adt.csv"
+    signed.parent.mkdir()
+    adt_service.write_template(page.ctx, signed)
+    adt_service.sign_file(page.ctx, signed, aro.key.key_id)
+    copy = tmp_path / "mine" / "adt.csv"
+    copy.parent.mkdir()
+    copy.write_bytes(signed.read_bytes())
+
+    page.open_file(copy)
+    qtbot.waitUntil(lambda: not page.busy and page.path == copy, timeout=30_000)
+    text = page.history.text()
+    assert f"signed as {signed.resolve()} (same content)" in text, text
+
+    page.open_file(signed)
+    qtbot.waitUntil(lambda: not page.busy and page.path == signed, timeout=30_000)
+    text = page.history.text()
+    assert text.startswith("History: ") and text.endswith(" signed"), text

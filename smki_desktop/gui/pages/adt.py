@@ -273,9 +273,25 @@ class Page(QWidget):
         except (SmkiError, OSError):
             events = []
         self.history.setText("History: " + "; ".join(
-            f"{e['at'][:19]} {e['event']}" for e in events) if events else
+            f"{e['at'][:19]} {self._event_text(e)}" for e in events) if events else
             "History: not signed yet.")
         return events
+
+    def _event_text(self, event: dict[str, Any]) -> str:
+        """An event as the history line says it. The history is of the file's content: an
+        event recorded for another file with the same bytes names that file (a copy of the
+        sample file was not signed before it existed)."""
+        assert self.path is not None
+        here = self.path.resolve()
+        if event["event"] == "signed":
+            where = event.get("path") or ""
+            return "signed" if not where or Path(where) == here else \
+                f"signed as {where} (same content)"
+        where = event.get("document") or event.get("package") or ""
+        beside = Path(where).parent == here.parent and \
+            Path(where).name.startswith(here.name + ".")
+        return event["event"] if not where or beside else \
+            f"{event['event']} ({where}, same content)"
 
     def revalidate_soon(self) -> None:
         self._revalidate.start()

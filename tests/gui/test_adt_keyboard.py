@@ -100,3 +100,45 @@ def test_history_of_a_copy_names_the_file_that_was_signed(qtbot, window: MainWin
     qtbot.waitUntil(lambda: not page.busy and page.path == signed, timeout=30_000)
     text = page.history.text()
     assert text.startswith("History: ") and text.endswith(" signed"), text
+
+
+def test_actions_are_offered_only_when_the_flow_allows_them(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                            tmp_path: Path) -> None:
+    """With nothing loaded, Alt+S wrote a header-only adt.csv, and then SRO confirm and
+    Deliver package… were offered for a file that is not valid and not signed."""
+    page = window.go_to("ADT")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    assert isinstance(page, AdtPage)
+    aro = make_aro(page.ctx, tmp_path / "pki")
+    page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    buttons = (page.save_btn, page.save_as_btn, page.confirm_btn, page.deliver_btn)
+    assert [b.isEnabled() for b in buttons] == [False] * 4  # nothing loaded
+    assert page.save() is None and not list(tmp_path.glob("*.csv"))
+
+    # a header-only file: not valid, so neither confirmed nor delivered
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(adt_service.template_bytes(page.ctx).splitlines(keepends=True)[0])
+    page.open_file(empty)
+    qtbot.waitUntil(lambda: not page.busy and page.path == empty, timeout=30_000)
+    assert page.report is not None and not page.report.ok
+    assert not page.save_btn.isEnabled()  # nothing edited
+    assert page.save_as_btn.isEnabled()
+    assert not page.confirm_btn.isEnabled() and not page.deliver_btn.isEnabled()
+
+    # a valid file not signed yet: Sign, not the SRO's steps; once signed, those too
+    f = tmp_path / "adt.csv"
+    adt_service.write_template(page.ctx, f)
+    page.open_file(f)
+    qtbot.waitUntil(lambda: not page.busy and page.path == f, timeout=30_000)
+    assert page.sign_btn.isEnabled()
+    assert not page.confirm_btn.isEnabled() and not page.deliver_btn.isEnabled()
+    adt_service.sign_file(page.ctx, f, aro.key.key_id)
+    page.open_file(f)
+    qtbot.waitUntil(lambda: not page.busy and "signed" in page.history.text(), timeout=30_000)
+    assert page.confirm_btn.isEnabled() and page.deliver_btn.isEnabled()
+
+    # an edit: the table is no longer the signed file; Save is offered
+    page.add_row()
+    qtbot.waitUntil(page.save_btn.isEnabled, timeout=5000)
+    assert not page.confirm_btn.isEnabled() and not page.deliver_btn.isEnabled()

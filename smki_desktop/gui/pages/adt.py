@@ -77,6 +77,7 @@ class Page(QWidget):
         self.loading = False
         self.party_ranges: list[EuiRange] | None = None  # the Party's, once read
         self.dirty = False  # the table has edits not saved to a file
+        self.signed = False  # the file's history has a signing of it, at its path, as saved
         self.discard_box: QMessageBox | None = None
         self.findings = ShowFindings(self)
         self.opener = OpenFile(self, self.findings.show)
@@ -188,6 +189,7 @@ class Page(QWidget):
         self.table.itemChanged.connect(self._edited)
         self.issues.itemActivated.connect(self._jump)
         self.issues.itemClicked.connect(self._jump)
+        self.update_buttons()  # nothing loaded: nothing to save, sign, confirm or deliver
         self.refresh()
 
     # -- state ------------------------------------------------------------------------------
@@ -228,12 +230,20 @@ class Page(QWidget):
         self.party_ranges = ranges
         self.update_buttons()
 
+    def has_document(self) -> bool:
+        """A file is open or being made (with nothing, Save wrote a header-only file)."""
+        return self.path is not None or self.table.rowCount() > 0
+
     def update_buttons(self) -> None:
         has_key = bool(self.key_combo.currentData())
         valid = self.report is not None and self.report.ok
+        self.save_btn.setEnabled(not self.busy and self.dirty and self.has_document())
+        self.save_as_btn.setEnabled(not self.busy and self.has_document())
         self.sign_btn.setEnabled(not self.busy and has_key and valid and self.path is not None)
-        for b in (self.confirm_btn, self.deliver_btn):
-            b.setEnabled(not self.busy and self.path is not None)
+        # the SRO's steps follow the signing: a valid file, as saved, signed at this path
+        signed = valid and self.signed and not self.dirty and self.path is not None
+        self.confirm_btn.setEnabled(not self.busy and has_key and signed)
+        self.deliver_btn.setEnabled(not self.busy and signed)
         self.verify_btn.setEnabled(not self.busy)
 
     def rows(self) -> list[list[str]]:
@@ -265,6 +275,7 @@ class Page(QWidget):
 
     def show_history(self) -> list[dict[str, Any]]:
         """The open file's signing, confirmation and delivery events, shown under the bar."""
+        self.signed = False
         if self.path is None or not self.path.is_file():
             self.history.setText("")
             return []
@@ -272,8 +283,10 @@ class Page(QWidget):
             events = adt_service.history(self.ctx, str(self.path))
         except (SmkiError, OSError):
             events = []
+        texts = [self._event_text(e) for e in events]
+        self.signed = "signed" in texts  # here, not only as another file with these bytes
         self.history.setText("History: " + "; ".join(
-            f"{e['at'][:19]} {self._event_text(e)}" for e in events) if events else
+            f"{e['at'][:19]} {t}" for e, t in zip(events, texts, strict=True)) if events else
             "History: not signed yet.")
         return events
 
@@ -303,6 +316,7 @@ class Page(QWidget):
     def _edited(self, _item: QTableWidgetItem) -> None:
         if not self.loading:
             self.dirty = True
+            self.update_buttons()  # at once: the table is no longer the file that was signed
             self._revalidate.start()
 
     # -- actions: one controller each (gui/controllers/adt_*.py); these names stay the page's

@@ -10,6 +10,8 @@ from smki_desktop.gui.controllers.adt_view import AdtView
 from smki_desktop.gui.qt import QFileDialog
 from smki_desktop.services import adt as adt_service
 
+NOTHING_TO_SAVE = "Nothing to save: create a file from the template or open one first."
+
 
 class EditTable:
     def __init__(self, view: AdtView) -> None:
@@ -32,6 +34,9 @@ class EditTable:
     def save(self, path: Path | None = None, overwrite: bool = True) -> Path | None:
         """Write the table to `path` (or the file it came from; with neither, ask where)."""
         v = self.view
+        if not v.has_document():
+            v.services.status(NOTHING_TO_SAVE)
+            return None
         target = Path(path) if path else v.path
         if target is None:
             self.choose_save_as()
@@ -43,11 +48,16 @@ class EditTable:
             return None
         v.path = target
         v.dirty = False
+        v.signed = False  # these bytes are signed by Sign (whose history read says so)
+        v.history.setText("")  # the history shown was of the bytes before
         v.validate_now()
         v.services.status(f"Saved {target}.")
         return target
 
     def choose_save_as(self) -> None:
+        if not self.view.has_document():
+            self.view.services.status(NOTHING_TO_SAVE)
+            return
         name, _ = QFileDialog.getSaveFileName(self.view.widget(), "Save ADT file", "adt.csv",
                                               "CSV (*.csv)")
         if name:

@@ -23,6 +23,7 @@ from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
+    QApplication,
     QComboBox,
     QLabel,
     QLineEdit,
@@ -30,6 +31,7 @@ from smki_desktop.gui.qt import (
     QMessageBox,
     QTableWidget,
     QWidget,
+    isValid,
 )
 from smki_desktop.gui.services import GuiServices
 from smki_desktop.services.context import AppContext
@@ -47,6 +49,7 @@ class AdtView(Protocol):
     loading: bool  # the table is being filled: its edits are not the officer's
     party_ranges: list[EuiRange] | None  # the Party's EUI ranges, read with the page
     dirty: bool  # the table has edits not saved to a file
+    signed: bool  # the file's history has a signing of it, at its path, as saved
     last_result: Any
     discard_box: QMessageBox | None
     table: QTableWidget
@@ -79,6 +82,8 @@ class AdtView(Protocol):
 
     def update_buttons(self) -> None: ...
 
+    def has_document(self) -> bool: ...
+
 
 def smsr(view: AdtView) -> str | None:
     """The Service Request reference typed, or None."""
@@ -105,9 +110,21 @@ def adt_op(view: AdtView, fn: Callable[..., Any], *args: Any, done: Callable[[An
         if not isinstance(exc, SmkiError):
             view.services.error(name, exc)
 
+    had_focus: list[QWidget] = []  # the page's control the officer was on, if it is disabled
+
     def set_busy(busy: bool) -> None:
+        page, had = view.widget(), QApplication.focusWidget()
         view.busy = busy
         view.update_buttons()
+        if busy and had is not None and page.isAncestorOf(had) and not had.isEnabled():
+            # Qt moved the focus on to the next control (the SRO decision, where an arrow key
+            # would change it): the page holds it instead, and it goes back at the end
+            had_focus[:] = [had]
+            page.setFocus()
+        elif not busy and had_focus:
+            back = had_focus.pop()
+            if isValid(back) and back.isEnabled() and had in (None, page):
+                back.setFocus()
 
     op = PageOp(view.widget(), view.services, fn, *args, name=name, **kwargs) \
         .busy(hook=set_busy).changes("adt").success(ok).failure(failed)

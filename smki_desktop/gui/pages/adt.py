@@ -77,6 +77,7 @@ class Page(QWidget):
         self.loading = False
         self.party_ranges: list[EuiRange] | None = None  # the Party's, once read
         self.dirty = False  # the table has edits not saved to a file
+        self.signed = False  # the file's history has a signing of it, at its path, as saved
         self.discard_box: QMessageBox | None = None
         self.findings = ShowFindings(self)
         self.opener = OpenFile(self, self.findings.show)
@@ -122,7 +123,7 @@ class Page(QWidget):
         self.resubmitter_edit = QLineEdit()
         self.resubmitter_edit.setPlaceholderText("Who resubmits")
         self.confirm_btn = QPushButton("SRO &confirm")
-        self.deliver_btn = QPushButton("Deli&ver package…")
+        self.deliver_btn = QPushButton("Deliver &package…")
         key_label = QLabel("File-signing &key:")
         key_label.setBuddy(self.key_combo)
         sign_bar.addWidget(key_label)
@@ -138,6 +139,12 @@ class Page(QWidget):
         sro_bar.addWidget(self.confirm_btn)
         sro_bar.addWidget(self.deliver_btn)
         layout.addLayout(sro_bar)
+        # the outcome of the last action, under the buttons that ask for it: at the foot of
+        # the page it was below the fold of a 1024x700 window
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.summary)
         self.history = QLabel("")
         self.history.setWordWrap(True)
         layout.addWidget(self.history)
@@ -164,10 +171,6 @@ class Page(QWidget):
         self.validation = QLabel("")
         self.validation.setWordWrap(True)
         layout.addWidget(self.validation)
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.summary)
 
         self._revalidate = QTimer(self)
         self._revalidate.setSingleShot(True)
@@ -187,6 +190,7 @@ class Page(QWidget):
         self.table.itemChanged.connect(self._edited)
         self.issues.itemActivated.connect(self._jump)
         self.issues.itemClicked.connect(self._jump)
+        self.update_buttons()  # nothing loaded: nothing to save, sign, confirm or deliver
         self.refresh()
 
     # -- state ------------------------------------------------------------------------------
@@ -227,12 +231,20 @@ class Page(QWidget):
         self.party_ranges = ranges
         self.update_buttons()
 
+    def has_document(self) -> bool:
+        """A file is open or being made (with nothing, Save wrote a header-only file)."""
+        return self.path is not None or self.table.rowCount() > 0
+
     def update_buttons(self) -> None:
         has_key = bool(self.key_combo.currentData())
         valid = self.report is not None and self.report.ok
+        self.save_btn.setEnabled(not self.busy and self.dirty and self.has_document())
+        self.save_as_btn.setEnabled(not self.busy and self.has_document())
         self.sign_btn.setEnabled(not self.busy and has_key and valid and self.path is not None)
-        for b in (self.confirm_btn, self.deliver_btn):
-            b.setEnabled(not self.busy and self.path is not None)
+        # the SRO's steps follow the signing: a valid file, as saved, signed at this path
+        signed = valid and self.signed and not self.dirty and self.path is not None
+        self.confirm_btn.setEnabled(not self.busy and has_key and signed)
+        self.deliver_btn.setEnabled(not self.busy and signed)
         self.verify_btn.setEnabled(not self.busy)
 
     def rows(self) -> list[list[str]]:
@@ -264,6 +276,7 @@ class Page(QWidget):
 
     def show_history(self) -> list[dict[str, Any]]:
         """The open file's signing, confirmation and delivery events, shown under the bar."""
+        self.signed = False
         if self.path is None or not self.path.is_file():
             self.history.setText("")
             return []
@@ -271,10 +284,28 @@ class Page(QWidget):
             events = adt_service.history(self.ctx, str(self.path))
         except (SmkiError, OSError):
             events = []
+        texts = [self._event_text(e) for e in events]
+        self.signed = "signed" in texts  # here, not only as another file with these bytes
         self.history.setText("History: " + "; ".join(
-            f"{e['at'][:19]} {e['event']}" for e in events) if events else
+            f"{e['at'][:19]} {t}" for e, t in zip(events, texts, strict=True)) if events else
             "History: not signed yet.")
         return events
+
+    def _event_text(self, event: dict[str, Any]) -> str:
+        """An event as the history line says it. The history is of the file's content: an
+        event recorded for another file with the same bytes names that file (a copy of the
+        sample file was not signed before it existed)."""
+        assert self.path is not None
+        here = self.path.resolve()
+        if event["event"] == "signed":
+            where = event.get("path") or ""
+            return "signed" if not where or Path(where) == here else \
+                f"signed as {where} (same content)"
+        where = event.get("document") or event.get("package") or ""
+        beside = Path(where).parent == here.parent and \
+            Path(where).name.startswith(here.name + ".")
+        return event["event"] if not where or beside else \
+            f"{event['event']} ({where}, same content)"
 
     def revalidate_soon(self) -> None:
         self._revalidate.start()
@@ -286,6 +317,7 @@ class Page(QWidget):
     def _edited(self, _item: QTableWidgetItem) -> None:
         if not self.loading:
             self.dirty = True
+            self.update_buttons()  # at once: the table is no longer the file that was signed
             self._revalidate.start()
 
     # -- actions: one controller each (gui/controllers/adt_*.py); these names stay the page's

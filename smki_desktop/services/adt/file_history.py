@@ -12,14 +12,17 @@ from smki_desktop.store.repos import adt as adt_repo
 
 
 def history(ctx: AppContext, path_or_sha: str) -> list[dict[str, Any]]:
-    """Signing, confirmation and delivery events for a file (by path or SHA-256)."""
+    """Signing, confirmation and delivery events for a file's content (by path or SHA-256):
+    a copy of a signed file has its events too, each naming the file it was recorded for (a
+    signing's `path`, a confirmation's `document`, a delivery's `package`)."""
     sha = path_or_sha.lower()
     if not (len(sha) == 64 and all(ch in "0123456789abcdef" for ch in sha)):
         sha = hash_file(path_or_sha).hex()
     env = ctx.env.value
     events: list[dict[str, Any]] = []
     for f in adt_repo.files_with_sha(ctx.db, env, sha):
-        events.append({"at": f.signed_at, "event": "signed", "kind": f.kind,
+        # by content: `path` is where that signing was made, which may be another file
+        events.append({"at": f.signed_at, "event": "signed", "path": f.path, "kind": f.kind,
                        "signer": f.signer_subject, "smsr_reference": f.smsr_reference,
                        "signature": f.signature_path, "audit_seq": f.audit_seq})
     for c in adt_repo.confirmations_of(ctx.db, env, sha):

@@ -23,7 +23,6 @@ from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
-    QApplication,
     QComboBox,
     QLabel,
     QLineEdit,
@@ -31,7 +30,6 @@ from smki_desktop.gui.qt import (
     QMessageBox,
     QTableWidget,
     QWidget,
-    isValid,
 )
 from smki_desktop.gui.services import GuiServices
 from smki_desktop.services.context import AppContext
@@ -110,21 +108,10 @@ def adt_op(view: AdtView, fn: Callable[..., Any], *args: Any, done: Callable[[An
         if not isinstance(exc, SmkiError):
             view.services.error(name, exc)
 
-    had_focus: list[QWidget] = []  # the page's control the officer was on, if it is disabled
-
     def set_busy(busy: bool) -> None:
-        page, had = view.widget(), QApplication.focusWidget()
+        # a focused button greyed here has the keyboard back at the end: PageOp keeps it
         view.busy = busy
         view.update_buttons()
-        if busy and had is not None and page.isAncestorOf(had) and not had.isEnabled():
-            # Qt moved the focus on to the next control (the SRO decision, where an arrow key
-            # would change it): the page holds it instead, and it goes back at the end
-            had_focus[:] = [had]
-            page.setFocus()
-        elif not busy and had_focus:
-            back = had_focus.pop()
-            if isValid(back) and back.isEnabled() and had in (None, page):
-                back.setFocus()
 
     op = PageOp(view.widget(), view.services, fn, *args, name=name, **kwargs) \
         .busy(hook=set_busy).changes("adt").success(ok).failure(failed)

@@ -43,6 +43,12 @@ class StoreUnreachable(SmkiError):
     the store layer; the faces say so (the window's banner, the CLI's exit 1)."""
 
 
+class TeamStoreNotReached(SmkiError):
+    """A team store this workstation is not linked to could not be reached (a first connect):
+    nothing is refused, the workstation goes on with its own database. Not `StoreUnreachable`,
+    whose faces say that changes are refused until the linked store returns (exit code 1)."""
+
+
 class NotFound(SmkiError):
     """A named thing (key, certificate, request) does not exist here."""
 

@@ -12,6 +12,7 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError
 
 SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
@@ -79,9 +80,15 @@ class TeamUrl:
         return "postgresql+psycopg" + self.text()[len("postgresql"):]
 
 
-def parse_team_url(url: str) -> tuple[TeamUrl, str | None]:
+def example_url(env: Environment | None = None) -> str:
+    """A team store address as an example, its database named for `env` (Test by default)."""
+    return f"postgresql://officer@db.example.org/smki_{(env or Environment.TEST).value}"
+
+
+def parse_team_url(url: str, env: Environment | None = None) -> tuple[TeamUrl, str | None]:
     """Check `url`; return the address and the password it carried (if any), to be moved to
-    the keyring. Bad input raises InputError naming the cause."""
+    the keyring. Bad input raises InputError naming the cause (its example address is of
+    `env`'s database, where one is given)."""
     what = "Team store URL"
     try:
         parts = urlsplit(url.strip())
@@ -94,7 +101,7 @@ def parse_team_url(url: str) -> tuple[TeamUrl, str | None]:
     database = unquote(parts.path.lstrip("/"))
     if not database or "/" in database:
         raise InputError(f"{what}: name the database after the host, as in "
-                         "postgresql://officer@db.example.org/smki_test")
+                         f"{example_url(env)}")
     query = parse_qsl(parts.query, keep_blank_values=True)
     host = parts.hostname or ""
     rest: list[tuple[str, str]] = []

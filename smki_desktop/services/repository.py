@@ -54,6 +54,7 @@ def entry_dict(e: RepoEntry) -> dict[str, Any]:
 
 def search(ctx: AppContext, *, subject_eui: str | None = None, role: str | None = None,
            device_eui: str | None = None, serial: str | None = None) -> SearchResult:
+    _one_criterion(subject_eui, device_eui, serial)
     query: dict[str, str] = {}
     if subject_eui:
         query["subject_eui"] = Eui64.parse(subject_eui, "Subject EUI").hex
@@ -85,6 +86,22 @@ def search(ctx: AppContext, *, subject_eui: str | None = None, role: str | None 
         certificates.check_environment(ctx, e.certificate_der,
                                        f"Repository certificate {e.serial}")
     return SearchResult(query, entries, [warning] if warning else [])
+
+
+def _one_criterion(subject_eui: str | None, device_eui: str | None,
+                   serial: str | None) -> None:
+    """The repository searches by one thing: a subject EUI (Organisation certificates, its
+    CertificateSubjectName), a device EUI (Device certificates, CertificateSubjectAltName) or a
+    serial (a retrieval). An Organisation certificate has no device EUI and a Device certificate
+    no subject EUI, so two of them together match nothing: refused, naming both fields, rather
+    than one of them silently dropped."""
+    given = [name for name, value in (("Subject EUI", subject_eui), ("Device EUI", device_eui),
+                                      ("Serial", serial)) if value and value.strip()]
+    if len(given) > 1:
+        raise InputError(
+            f"{' and '.join(given)}: the repository searches by one of them at a time (a subject "
+            "EUI finds Organisation certificates, a device EUI Device certificates, a serial one "
+            "certificate); clear all but one.", hint="field.repository-search")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import EnvironmentMismatch, Refusal, StoreUnreachable
+from smki_desktop.core.errors import (
+    EnvironmentMismatch,
+    Refusal,
+    StoreUnreachable,
+    TeamStoreNotReached,
+)
 from smki_desktop.core.ports import Clock, SystemClock
 from smki_desktop.core.team_url import parse_team_url
 from smki_desktop.keystores.secrets import OsSecrets
@@ -77,14 +82,21 @@ def connect(ctx: AppContext, url: str, password: str | None = None) -> TeamStatu
     if ctx.team is not None:
         raise Refusal(f"This workstation is already connected to the team store "
                       f"{ctx.team.address.display} in {ctx.env.value}: disconnect it first.")
-    address, in_url = parse_team_url(url)
+    address, in_url = parse_team_url(url, ctx.env)
     password = password if password is not None else in_url
     link = TeamLink(address.text(), secrets.token_hex(16), ctx.clock.now().isoformat())
-    store = team_link.open_store(link, password, ctx.paths.env_dir, migrate=False)
     try:
-        found = team_repo.read_state(store)
-    finally:
-        store.close()
+        store = team_link.open_store(link, password, ctx.paths.env_dir, migrate=False)
+        try:
+            found = team_repo.read_state(store)
+        finally:
+            store.close()
+    except StoreUnreachable as exc:
+        # not linked yet: nothing is refused, this workstation's own database goes on
+        cause = (getattr(exc, "cause", "") or exc.message).rstrip(".")
+        raise TeamStoreNotReached(
+            f"The team store at {address.display} cannot be reached: {cause}. Nothing was "
+            "changed: this workstation keeps using its own database.") from exc
     if found.environment and found.environment != ctx.env.value:
         raise EnvironmentMismatch(
             f"The team store {address.display} is initialised for the {found.environment} "

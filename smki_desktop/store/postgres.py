@@ -68,7 +68,11 @@ class PgOperationalError(StoreError, sqlite3.OperationalError):
 
 
 class PgUnreachableError(PgOperationalError, StoreUnreachable):
-    """The team store's server cannot be reached, or the connection to it was lost."""
+    """The team store's server cannot be reached, or the connection to it was lost. `cause`
+    is the driver's reason alone, for a caller that words the outcome its own way (a first
+    connect, where nothing is refused)."""
+
+    cause: str = ""
 
 
 class _NumericLoader(Loader):
@@ -263,9 +267,11 @@ class PgDatabase:
         if isinstance(orig, psycopg.OperationalError) or exc.connection_invalidated:
             with self._lock:
                 self._generation += 1
-            return PgUnreachableError(f"The team store ({self.where}) cannot be reached: "
-                                      f"{cause}. Changes are refused until it returns; "
-                                      "nothing was saved.")
+            err = PgUnreachableError(f"The team store ({self.where}) cannot be reached: "
+                                     f"{cause}. Changes are refused until it returns; "
+                                     "nothing was saved.")
+            err.cause = cause
+            return err
         return PgStoreError(f"The team store ({self.where}) failed: {cause}")
 
     def conn(self) -> Connection:

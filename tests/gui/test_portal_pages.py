@@ -64,6 +64,44 @@ def test_requests_and_repository_pages(qtbot, sim_window: MainWindow,  # type: i
     assert "EUI-64" in repo.message.text()
 
 
+def _search(qtbot, repo: RepositoryPage) -> None:  # type: ignore[no-untyped-def]
+    repo.search_btn.click()
+    qtbot.waitUntil(lambda: repo.job is None, timeout=30_000)
+
+
+def test_repository_search_one_criterion_and_failure_clears(  # type: ignore[no-untyped-def]
+        qtbot, sim_window: MainWindow, tmp_path: Path) -> None:
+    """Subject EUI and Device EUI both filled: refused naming both (the subject EUI alone was
+    searched, the device EUI dropped); a failed search leaves no earlier rows or PEM behind."""
+    from tests.integration.test_repository import _issue_org
+
+    _issue_org(sim_window.services.ctx, "90-B3-D5-1F-30-01-00-22")
+    repo = sim_window.go_to("Repository")
+    assert isinstance(repo, RepositoryPage)
+    repo.eui.setText("90-B3-D5-1F-30-01-00-22")
+    _search(qtbot, repo)
+    assert repo.table.rowCount() == 1
+    repo.table.selectRow(0)
+    assert "BEGIN CERTIFICATE" in repo.pem.toPlainText()
+
+    repo.device.setText("00-DB-12-34-56-00-00-00")
+    _search(qtbot, repo)
+    text = repo.message.text()
+    assert text.startswith("Failed:") and "Subject EUI" in text and "Device EUI" in text
+    assert "found" not in text
+    assert repo.table.rowCount() == 0 and repo.pem.toPlainText() == ""
+
+    repo.device.clear()
+    _search(qtbot, repo)
+    assert repo.table.rowCount() == 1
+    repo.table.selectRow(0)
+    repo.eui.clear()
+    repo.device.setText("00-DB-12-34-56")  # malformed: the old rows must not stay as its answer
+    _search(qtbot, repo)
+    assert "Device EUI" in repo.message.text() and "EUI-64" in repo.message.text()
+    assert repo.table.rowCount() == 0 and repo.pem.toPlainText() == ""
+
+
 def test_portal_settings_section(qtbot, sim_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     section = PortalSection(sim_window.services)
     qtbot.addWidget(section)

@@ -103,3 +103,63 @@ def test_copy_in_and_export_from_settings(window, qtbot, data_root: Path, tmp_pa
     qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorBox") is not None, timeout=20000)
     assert "already exists" in window.findChild(QMessageBox, "errorBox").text()
     postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def live_window(qtbot, data_root: Path):  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.main_window import MainWindow
+    from smki_desktop.gui.qt import QApplication, QEvent, isValid
+
+    w = MainWindow(data_root, Environment.LIVE, first_run=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: w.ready, timeout=30000)
+    yield w
+    w.jobs.wait(30000)
+    if isValid(w):
+        w.close()
+        w.jobs.wait(30000)
+        w.deleteLater()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def test_failed_first_connect_says_nothing_is_refused(live_window, qtbot,  # type: ignore[no-untyped-def]
+                                                      data_root: Path) -> None:
+    """A workstation not linked to any team store, a first Connect to a dead port (a real
+    refused connection): the store at that address could not be reached, nothing was changed,
+    the workstation keeps its own database; not the linked store's 'changes are refused until
+    it returns' (nor its banner). In Live the example addresses name smki_live."""
+    from smki_desktop.gui.qt import QMessageBox
+    from smki_desktop.gui.settings.team import Section
+
+    window = live_window
+    section = Section(window.services)
+    qtbot.addWidget(section)
+    qtbot.waitUntil(lambda: section.state.text().startswith("Not connected"), timeout=20000)
+    assert section.url.placeholderText().endswith("/smki_live")
+
+    section.url.setText("postgresql://officer@127.0.0.1:1/smki_live")
+    section.connect_button.click()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorBox") is not None, timeout=30000)
+    box = window.findChild(QMessageBox, "errorBox")
+    text = box.text()
+    assert "127.0.0.1:1" in text and "cannot be reached" in text, text
+    assert "connection refused" in text.lower(), text  # the cause
+    assert "Nothing was changed" in text and "keeps using its own database" in text, text
+    assert "until it returns" not in text, text
+    assert window.store_banner.isHidden()
+    qtbot.waitUntil(section.connect_button.isEnabled, timeout=20000)  # the state read afresh
+    assert section.state.text().startswith("Not connected")
+    assert team_link.load(data_root / "live") is None
+    box.close()
+    box.deleteLater()
+
+    section.url.setText("postgresql://officer@db.example.org")  # no database: the example
+    section.connect_button.click()
+    qtbot.waitUntil(lambda: any("name the database" in b.text()
+                                for b in window.findChildren(QMessageBox, "errorBox")),
+                    timeout=20000)
+    box = next(b for b in window.findChildren(QMessageBox, "errorBox")
+               if "name the database" in b.text())
+    assert "postgresql://officer@db.example.org/smki_live" in box.text(), box.text()

@@ -61,6 +61,11 @@ def test_cli_whole_loop(ctx, cli_run, tmp_path: Path, stop_sim) -> None:
     assert crl.code == 0 and crl.json()["signature_verified"] is True
     bad = cli_run("repo", "search", "--eui", "not-an-eui")
     assert bad.code == 2 and "EUI-64" in bad.err
+    both = cli_run("repo", "search", "--eui", "90b3d51f30010009", "--device",
+                   "00-DB-12-34-56-00-00-00", "--json")  # an input error, not --eui alone
+    assert both.code == 2 and both.json()["kind"] == "InputError"
+    assert "Subject EUI and Device EUI" in both.json()["error"]
+    assert "--device" in both.json()["error"] and "results" not in both.json()
     assert cli_run("simulator", "stop", "--json").json()["stopped"] is True
     assert cli_run("simulator", "status", "--json").json()["running"] is False
 

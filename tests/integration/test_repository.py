@@ -65,6 +65,13 @@ def test_device_search_and_input_errors(ctx, sim) -> None:
     assert err.value.hint == "field.repository-search"
     with pytest.raises(InputError, match="hexadecimal"):
         repository.search(ctx, serial="xyz")
+    # two criteria: refused naming both, not one of them silently dropped
+    with pytest.raises(InputError, match="^Subject EUI and Device EUI: ") as err:
+        repository.search(ctx, subject_eui="90-B3-D5-1F-30-01-00-00",
+                          device_eui="00-DB-12-34-56-7E-00-01")
+    assert err.value.hint == "field.repository-search"
+    with pytest.raises(InputError, match="^Device EUI and Serial: "):
+        repository.search(ctx, device_eui="00-DB-12-34-56-7E-00-01", serial="01")
 
 
 def test_missing_api_key_and_unverifiable_crl(ctx, sim, monkeypatch) -> None:

@@ -105,6 +105,10 @@ def test_wrong_password_and_unreachable_store_are_clear(
     # a server that is not there
     r = cli_run("team", "connect", "postgresql://smki@127.0.0.1:1/nothing")
     assert r.code == 1 and "cannot be reached" in r.err and "127.0.0.1:1" in r.err, r.err
+    # not linked yet: nothing is refused, this workstation's own database goes on
+    assert "keeps using its own database" in r.err and "until it returns" not in r.err, r.err
+    r = cli_run("team", "connect", "postgresql://smki@127.0.0.1:1/nothing", "--json")
+    assert r.code == 1 and r.json()["kind"] == "TeamStoreNotReached", r.out
     # linked, then the server is unreachable: status says so, exit 1
     team_link.save(data_root / "test", team_link.TeamLink(
         "postgresql://smki@127.0.0.1:1/nothing", "x" * 32, "2026-01-01T00:00:00+00:00"))
@@ -113,6 +117,7 @@ def test_wrong_password_and_unreachable_store_are_clear(
         r.json()["error"]
     r = cli_run("key", "list")
     assert r.code == 1 and "cannot be reached" in r.err
+    assert "refused until it returns" in r.err, r.err  # linked: its changes are refused
     postgres_server.drop_database(name)
 
 

@@ -110,7 +110,7 @@ class Page(QWidget):
             repository.search, subject_eui=self.eui.text().strip() or None,
             role=self.role.currentData() or None, device_eui=self.device.text().strip() or None,
             serial=self.serial.text().strip() or None, name="Repository search") \
-            .success(self._found)
+            .success(self._found).failure(self._search_failed)
         self.op.run()
 
     def _found(self, res: repository.SearchResult) -> None:
@@ -141,3 +141,12 @@ class Page(QWidget):
 
     def _failed(self, text: str, _exc: BaseException) -> None:
         self.message.setText(f"Failed: {text}")
+
+    def _search_failed(self, text: str, exc: BaseException) -> None:
+        """A failed search has no answer: the last search's rows (and the PEM shown from them)
+        go, so the error never sits next to results it did not find."""
+        self.table.clearSelection()
+        self.table.setRowCount(0)
+        self.results = []
+        self.pem.clear()
+        self._failed(text, exc)

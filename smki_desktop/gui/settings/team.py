@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.core.team_url import example_url
 from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QFileDialog,
@@ -57,7 +58,7 @@ class Section(QWidget):
         self.state.setWordWrap(True)
         form.addRow("State", self.state)
         self.url = QLineEdit()
-        self.url.setPlaceholderText("postgresql://officer@db.example.org/smki_test")
+        self.url.setPlaceholderText(example_url(services.ctx.env))
         form.addRow("Team store &URL", self.url)
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)

@@ -9,11 +9,10 @@ import pytest
 from smki_desktop.core.environment import Environment
 
 
-@pytest.fixture
-def window(qtbot, data_root: Path):  # type: ignore[no-untyped-def]
+def _open_window(qtbot, data_root: Path, env: Environment):  # type: ignore[no-untyped-def]
     from smki_desktop.gui.main_window import MainWindow
 
-    w = MainWindow(data_root, Environment.TEST, first_run=False)
+    w = MainWindow(data_root, env, first_run=False)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
@@ -30,6 +29,32 @@ def window(qtbot, data_root: Path):  # type: ignore[no-untyped-def]
         w.jobs.wait(30000)
         w.deleteLater()
         QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture
+def window(qtbot, data_root: Path):  # type: ignore[no-untyped-def]
+    yield from _open_window(qtbot, data_root, Environment.TEST)
+
+
+@pytest.fixture
+def live_window(qtbot, data_root: Path):  # type: ignore[no-untyped-def]
+    yield from _open_window(qtbot, data_root, Environment.LIVE)
+
+
+@pytest.fixture
+def adt_page(qtbot, window, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The ADT page of a Test window, with an ARO's file-signing key and credential made
+    (`tests.integration.adt_support.make_aro`) and read: (page, aro)."""
+    from smki_desktop.gui.pages.adt import Page as AdtPage
+    from tests.integration.adt_support import make_aro
+
+    page = window.go_to("ADT")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    assert isinstance(page, AdtPage)
+    aro = make_aro(page.ctx, tmp_path / "pki")
+    page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    return page, aro
 
 
 @pytest.fixture(autouse=True)

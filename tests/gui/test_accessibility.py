@@ -21,7 +21,7 @@ def _walk_pages(qtbot, w: MainWindow) -> dict[str, list[str]]:  # type: ignore[n
         w._show_page(row)  # shown again once its background loads have finished
         frame = w.frame_at(row)
         assert frame is not None, entry.title
-        bad = unnamed_controls(frame)
+        bad = unnamed_controls(frame) + _misnamed(frame)
         if bad:
             missing[entry.title] = bad
     return missing
@@ -30,6 +30,7 @@ def _walk_pages(qtbot, w: MainWindow) -> dict[str, list[str]]:  # type: ignore[n
 @pytest.mark.parametrize("env", [Environment.TEST, Environment.LIVE])
 def test_every_control_on_every_page_has_an_accessible_name(qtbot, data_root: Path,  # type: ignore[no-untyped-def]
                                                              env: Environment) -> None:
+    """...and one a screen reader says rightly (see _misnamed)."""
     w = MainWindow(data_root, env, first_run=False)
     qtbot.addWidget(w)
     w.show()
@@ -73,26 +74,6 @@ def _misnamed(root) -> list[str]:  # type: ignore[no-untyped-def]
         elif "&" in name.replace("&&", ""):
             bad.append(f"name with the mnemonic {name!r}")
     return bad
-
-
-@pytest.mark.parametrize("env", [Environment.TEST, Environment.LIVE])
-def test_no_control_is_named_by_its_value_or_its_code_name(qtbot, data_root: Path,  # type: ignore[no-untyped-def]
-                                                            env: Environment) -> None:
-    w = MainWindow(data_root, env, first_run=False)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.ready, timeout=30000)
-    found: dict[str, list[str]] = {}
-    for row, entry in enumerate(w.entries):
-        w.sidebar.setCurrentRow(row)
-        qtbot.waitUntil(lambda: w.jobs.running == 0, timeout=60_000)
-        frame = w.frame_at(row)
-        assert frame is not None, entry.title
-        bad = _misnamed(frame)
-        if bad:
-            found[entry.title] = bad
-    assert not found, found
-    w.jobs.wait(30000)
 
 
 def test_a_confirmation_button_is_named_without_its_mnemonic(qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -102,16 +102,11 @@ def test_history_of_a_copy_names_the_file_that_was_signed(qtbot, window: MainWin
     assert text.startswith("History: ") and text.endswith(" signed"), text
 
 
-def test_actions_are_offered_only_when_the_flow_allows_them(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+def test_actions_are_offered_only_when_the_flow_allows_them(qtbot, window: MainWindow, adt_page,  # type: ignore[no-untyped-def]
                                                             tmp_path: Path) -> None:
     """With nothing loaded, Alt+S wrote a header-only adt.csv, and then SRO confirm and
     Deliver package… were offered for a file that is not valid and not signed."""
-    page = window.go_to("ADT")
-    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
-    assert isinstance(page, AdtPage)
-    aro = make_aro(page.ctx, tmp_path / "pki")
-    page.refresh()
-    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    page, aro = adt_page
     buttons = (page.save_btn, page.save_as_btn, page.confirm_btn, page.deliver_btn)
     assert [b.isEnabled() for b in buttons] == [False] * 4  # nothing loaded
     assert page.save() is None and not list(tmp_path.glob("*.csv"))

@@ -28,14 +28,9 @@ def _outputs(f: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_sign_asks_before_replacing_outputs(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+def test_sign_asks_before_replacing_outputs(qtbot, window: MainWindow, adt_page,  # type: ignore[no-untyped-def]
                                             tmp_path: Path) -> None:
-    page = window.go_to("ADT")
-    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
-    assert isinstance(page, AdtPage)
-    aro = make_aro(page.ctx, tmp_path / "pki")
-    page.refresh()
-    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    page, aro = adt_page
     f = tmp_path / "adt.csv"
     adt_service.write_template(page.ctx, f)
     page.open_file(f)

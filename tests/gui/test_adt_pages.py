@@ -18,14 +18,9 @@ from tests.integration.adt_support import assert_openssl_ok, make_aro
 OWN = "90-B3-D5-1F-30-01-00-00"
 
 
-def test_adt_editor_errors_in_place_then_sign(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+def test_adt_editor_errors_in_place_then_sign(qtbot, window: MainWindow, adt_page,  # type: ignore[no-untyped-def]
                                               tmp_path: Path) -> None:
-    page = window.go_to("ADT")
-    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
-    assert isinstance(page, AdtPage)
-    aro = make_aro(page.ctx, tmp_path / "pki")
-    page.refresh()
-    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    page, aro = adt_page
     assert page.key_combo.currentData() == aro.key.key_id
 
     page.new_from_template()

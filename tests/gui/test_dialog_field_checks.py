@@ -7,6 +7,8 @@ placeholders."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from smki_desktop.core.environment import Environment
 from smki_desktop.gui.qt import QLabel, QLineEdit, Qt, QWidget
 
@@ -31,7 +33,18 @@ def buddy_text(dlg: QWidget, field: QWidget) -> str:
     return next((lb.text() for lb in dlg.findChildren(QLabel) if lb.buddy() is field), "")
 
 
-def test_revoke_dialog_refuses_an_empty_justification_in_place(qtbot) -> None:  # type: ignore[no-untyped-def]
+def _enter_is_refused_at(qtbot, dlg: QWidget, accepted: list[bool], typed_in: QWidget,  # type: ignore[no-untyped-def]
+                         field: QWidget, message: str) -> None:
+    """Enter in `typed_in` leaves the dialog open with `message` under `field`, focus there."""
+    typed_in.setFocus()
+    qtbot.keyClick(typed_in, Qt.Key.Key_Return)
+    assert dlg.isVisible() and not accepted
+    assert error_under(dlg, field) == message
+    assert dlg.focusWidget() is field
+
+
+def _shown_revoke_dialog(qtbot) -> tuple[Any, list[bool]]:  # type: ignore[no-untyped-def]
+    """A Test Revoke dialog on screen, and a list that gets True when it is accepted."""
     from smki_desktop.gui.widgets.dual_control import RevokeDialog
 
     dlg = RevokeDialog("<p>x</p>", [], Environment.TEST)
@@ -40,15 +53,16 @@ def test_revoke_dialog_refuses_an_empty_justification_in_place(qtbot) -> None:  
     dlg.accepted.connect(lambda: accepted.append(True))
     dlg.show()
     qtbot.waitExposed(dlg)
+    return dlg, accepted
+
+
+def test_revoke_dialog_refuses_an_empty_justification_in_place(qtbot) -> None:  # type: ignore[no-untyped-def]
+    dlg, accepted = _shown_revoke_dialog(qtbot)
     dlg.reason.setCurrentIndex(dlg.reason.findData("superseded"))
     dlg.urgency.setCurrentIndex(dlg.urgency.count() - 1)
     urgency = dlg.urgency.currentData()
-    dlg.justification.setFocus()
-    qtbot.keyClick(dlg.justification, Qt.Key.Key_Return)
-    assert dlg.isVisible() and not accepted
-    assert error_under(dlg, dlg.justification) == (
-        "Justification: say why these certificates must be revoked.")
-    assert dlg.focusWidget() is dlg.justification
+    _enter_is_refused_at(qtbot, dlg, accepted, dlg.justification, dlg.justification,
+                         "Justification: say why these certificates must be revoked.")
     assert dlg.reason.currentData() == "superseded" and dlg.urgency.currentData() == urgency
     for field, label in ((dlg.reason, "&Reason:"), (dlg.justification, "&Justification:"),
                          (dlg.urgency, "&Urgency:"), (dlg.actor.combo, "&Sign as:")):
@@ -60,6 +74,8 @@ def test_revoke_dialog_refuses_an_empty_justification_in_place(qtbot) -> None:  
     assert accepted and not dlg.isVisible()
     assert not visible_errors(dlg)
     assert dlg.windowTitle().endswith(" — Test")
+    from smki_desktop.gui.widgets.dual_control import RevokeDialog
+
     live = RevokeDialog("<p>x</p>", [], Environment.LIVE)
     qtbot.addWidget(live)
     assert live.windowTitle().endswith(" — Live")
@@ -67,14 +83,7 @@ def test_revoke_dialog_refuses_an_empty_justification_in_place(qtbot) -> None:  
 
 def test_revoke_dialog_chooses_no_reason_for_the_officer(qtbot) -> None:  # type: ignore[no-untyped-def]
     """Key compromise, the gravest reason, was preselected: a bare Enter filed it."""
-    from smki_desktop.gui.widgets.dual_control import RevokeDialog
-
-    dlg = RevokeDialog("<p>x</p>", [], Environment.TEST)
-    qtbot.addWidget(dlg)
-    accepted: list[bool] = []
-    dlg.accepted.connect(lambda: accepted.append(True))
-    dlg.show()
-    qtbot.waitExposed(dlg)
+    dlg, accepted = _shown_revoke_dialog(qtbot)
     assert dlg.reason.currentData() == ""
     dlg.justification.setText("moved to a new HSM")
     dlg.justification.setFocus()
@@ -101,12 +110,8 @@ def test_record_incident_dialog_checks_its_fields_in_place(qtbot) -> None:  # ty
     qtbot.waitExposed(dlg)
 
     dlg.description.setText("HSM backup tape lost")
-    dlg.description.setFocus()
-    qtbot.keyClick(dlg.description, Qt.Key.Key_Return)
-    assert dlg.isVisible() and not accepted
-    assert error_under(dlg, dlg.reported_by) == (
-        "Reported by: name who reported the suspected compromise.")
-    assert dlg.focusWidget() is dlg.reported_by
+    _enter_is_refused_at(qtbot, dlg, accepted, dlg.description, dlg.reported_by,
+                         "Reported by: name who reported the suspected compromise.")
     assert dlg.description.text() == "HSM backup tape lost"
 
     dlg.reported_by.setText("DCC Service Desk")

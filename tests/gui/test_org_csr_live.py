@@ -4,29 +4,11 @@ a red-framed confirmation (never the default button) and discards the Live key o
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from smki_desktop.core.environment import Environment
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.core.party import PartyProfile, PartyType
 from smki_desktop.gui.qt import Qt
 from smki_desktop.services import csr as csr_service
 from smki_desktop.services.party import set_party
-
-
-@pytest.fixture
-def live_window(qtbot, data_root: Path):  # type: ignore[no-untyped-def]
-    from smki_desktop.gui.main_window import MainWindow
-
-    w = MainWindow(data_root, Environment.LIVE, first_run=False)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    qtbot.waitUntil(lambda: w.ready, timeout=30000)
-    yield w
-    w.jobs.wait(30000)
 
 
 def _wizard(window, qtbot):  # type: ignore[no-untyped-def]

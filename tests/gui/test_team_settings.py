@@ -105,25 +105,6 @@ def test_copy_in_and_export_from_settings(window, qtbot, data_root: Path, tmp_pa
     postgres_server.drop_database(name)
 
 
-@pytest.fixture
-def live_window(qtbot, data_root: Path):  # type: ignore[no-untyped-def]
-    from smki_desktop.gui.main_window import MainWindow
-    from smki_desktop.gui.qt import QApplication, QEvent, isValid
-
-    w = MainWindow(data_root, Environment.LIVE, first_run=False)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    qtbot.waitUntil(lambda: w.ready, timeout=30000)
-    yield w
-    w.jobs.wait(30000)
-    if isValid(w):
-        w.close()
-        w.jobs.wait(30000)
-        w.deleteLater()
-        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-
-
 def test_failed_first_connect_says_nothing_is_refused(live_window, qtbot,  # type: ignore[no-untyped-def]
                                                       data_root: Path) -> None:
     """A workstation not linked to any team store, a first Connect to a dead port (a real

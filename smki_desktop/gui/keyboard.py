@@ -30,12 +30,6 @@ def keep_tab_leaving_tables(app: QApplication) -> None:
         _focus_changed(None, focused)
 
 
-def tab_leaves(widget: QWidget) -> None:
-    """For one widget tree at once (a page just built): its item views let Tab leave them."""
-    for view in widget.findChildren(QAbstractItemView):
-        view.setTabKeyNavigation(False)
-
-
 def _focus_changed(_old: QWidget | None, new: QWidget | None) -> None:
     if isinstance(new, QAbstractItemView) and new.tabKeyNavigation():
         new.setTabKeyNavigation(False)

@@ -105,7 +105,9 @@ def test_history_of_a_copy_names_the_file_that_was_signed(qtbot, window: MainWin
 def test_actions_are_offered_only_when_the_flow_allows_them(qtbot, window: MainWindow, adt_page,  # type: ignore[no-untyped-def]
                                                             tmp_path: Path) -> None:
     """With nothing loaded, Alt+S wrote a header-only adt.csv, and then SRO confirm and
-    Deliver package… were offered for a file that is not valid and not signed."""
+    Deliver package… were offered for a file that is not valid and not signed. They follow
+    the file, not this workstation's history: a file signed elsewhere is confirmed and
+    delivered here."""
     page, aro = adt_page
     buttons = (page.save_btn, page.save_as_btn, page.confirm_btn, page.deliver_btn)
     assert [b.isEnabled() for b in buttons] == [False] * 4  # nothing loaded
@@ -121,16 +123,27 @@ def test_actions_are_offered_only_when_the_flow_allows_them(qtbot, window: MainW
     assert page.save_as_btn.isEnabled()
     assert not page.confirm_btn.isEnabled() and not page.deliver_btn.isEnabled()
 
-    # a valid file not signed yet: Sign, not the SRO's steps; once signed, those too
+    # a valid file, no signature beside it: Sign; the SRO's confirmation too (an SRO confirms
+    # a file an ARO signed on another workstation); a package only once it is signed
     f = tmp_path / "adt.csv"
     adt_service.write_template(page.ctx, f)
     page.open_file(f)
     qtbot.waitUntil(lambda: not page.busy and page.path == f, timeout=30_000)
-    assert page.sign_btn.isEnabled()
-    assert not page.confirm_btn.isEnabled() and not page.deliver_btn.isEnabled()
+    assert page.sign_btn.isEnabled() and page.confirm_btn.isEnabled()
+    assert not page.deliver_btn.isEnabled()
     adt_service.sign_file(page.ctx, f, aro.key.key_id)
     page.open_file(f)
     qtbot.waitUntil(lambda: not page.busy and "signed" in page.history.text(), timeout=30_000)
+    assert page.confirm_btn.isEnabled() and page.deliver_btn.isEnabled()
+
+    # signed on another workstation: the file and its signature copied here, no history here
+    elsewhere = tmp_path / "from-the-aro"
+    elsewhere.mkdir()
+    for made in tmp_path.glob("adt.csv*"):
+        (elsewhere / made.name).write_bytes(made.read_bytes())
+    copy = elsewhere / "adt.csv"
+    page.open_file(copy)
+    qtbot.waitUntil(lambda: not page.busy and page.path == copy, timeout=30_000)
     assert page.confirm_btn.isEnabled() and page.deliver_btn.isEnabled()
 
     # an edit: the table is no longer the signed file; Save is offered

@@ -48,7 +48,6 @@ class EditTable:
             return None
         v.path = target
         v.dirty = False
-        v.signed = False  # these bytes are signed by Sign (whose history read says so)
         v.history.setText("")  # the history shown was of the bytes before
         v.validate_now()
         v.services.status(f"Saved {target}.")

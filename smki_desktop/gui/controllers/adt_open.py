@@ -58,7 +58,6 @@ class OpenFile:
         ranges = v.party_ranges  # read with the page, not here on the GUI thread
         v.set_rows(template_rows(v.profile, ranges[0].first if ranges else None))
         v.dirty = True  # not in a file yet
-        v.signed = False
         v.update_buttons()
         v.services.status("New ADT file from the template: edit it, save it, then sign it.")
 
@@ -73,7 +72,6 @@ class OpenFile:
 
         def done(report: ValidationReport) -> None:
             v.path = Path(path)
-            v.signed = False  # until its history is read (after this, by adt_op)
             v.set_rows([list(r.values) for r in report.rows])
             v.dirty = False
             # the file's own findings (encoding, header, blank lines) are shown as read

@@ -47,7 +47,6 @@ class AdtView(Protocol):
     loading: bool  # the table is being filled: its edits are not the officer's
     party_ranges: list[EuiRange] | None  # the Party's EUI ranges, read with the page
     dirty: bool  # the table has edits not saved to a file
-    signed: bool  # the file's history has a signing of it, at its path, as saved
     last_result: Any
     discard_box: QMessageBox | None
     table: QTableWidget

@@ -77,7 +77,6 @@ class Page(QWidget):
         self.loading = False
         self.party_ranges: list[EuiRange] | None = None  # the Party's, once read
         self.dirty = False  # the table has edits not saved to a file
-        self.signed = False  # the file's history has a signing of it, at its path, as saved
         self.discard_box: QMessageBox | None = None
         self.findings = ShowFindings(self)
         self.opener = OpenFile(self, self.findings.show)
@@ -241,10 +240,13 @@ class Page(QWidget):
         self.save_btn.setEnabled(not self.busy and self.dirty and self.has_document())
         self.save_as_btn.setEnabled(not self.busy and self.has_document())
         self.sign_btn.setEnabled(not self.busy and has_key and valid and self.path is not None)
-        # the SRO's steps follow the signing: a valid file, as saved, signed at this path
-        signed = valid and self.signed and not self.dirty and self.path is not None
-        self.confirm_btn.setEnabled(not self.busy and has_key and signed)
-        self.deliver_btn.setEnabled(not self.busy and signed)
+        # the SRO's steps take a valid file as saved; they need not have signed it here (an
+        # SRO confirms, and a package is made, from a file an ARO signed on another
+        # workstation): delivery takes its signature beside it, the service checks it again
+        saved = valid and not self.dirty and self.path is not None
+        self.confirm_btn.setEnabled(not self.busy and has_key and saved)
+        self.deliver_btn.setEnabled(not self.busy and saved and self.path is not None
+                                    and adt_service.default_paths(self.path)[0].is_file())
         self.verify_btn.setEnabled(not self.busy)
 
     def rows(self) -> list[list[str]]:
@@ -276,7 +278,6 @@ class Page(QWidget):
 
     def show_history(self) -> list[dict[str, Any]]:
         """The open file's signing, confirmation and delivery events, shown under the bar."""
-        self.signed = False
         if self.path is None or not self.path.is_file():
             self.history.setText("")
             return []
@@ -284,10 +285,8 @@ class Page(QWidget):
             events = adt_service.history(self.ctx, str(self.path))
         except (SmkiError, OSError):
             events = []
-        texts = [self._event_text(e) for e in events]
-        self.signed = "signed" in texts  # here, not only as another file with these bytes
         self.history.setText("History: " + "; ".join(
-            f"{e['at'][:19]} {t}" for e, t in zip(events, texts, strict=True)) if events else
+            f"{e['at'][:19]} {self._event_text(e)}" for e in events) if events else
             "History: not signed yet.")
         return events
 

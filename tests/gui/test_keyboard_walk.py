@@ -81,8 +81,9 @@ def test_paste_dialog_is_done_with_the_keyboard(window: MainWindow, qtbot) -> No
     dialog.text.setFocus()
     qtbot.waitUntil(dialog.text.hasFocus)
     qtbot.keyClick(dialog.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert dialog.isVisible() and dialog.error.isVisible()  # empty: said in the dialog
-    assert dialog.error.text().startswith("Certificate: nothing pasted yet")
+    assert dialog.isVisible()  # empty: said in the dialog, under the text
+    assert [e[:31] for e in dialog.fields.errors()] == ["Certificate: nothing pasted yet"]
+    assert dialog.text.hasFocus()
     qtbot.keyClicks(dialog.text, "-----BEGIN CERTIFICATE-----")
     qtbot.keyClick(dialog.text, Qt.Key.Key_Tab)  # Tab leaves the text: no tab typed into it
     assert dialog.text.toPlainText() == "-----BEGIN CERTIFICATE-----"
@@ -92,3 +93,6 @@ def test_paste_dialog_is_done_with_the_keyboard(window: MainWindow, qtbot) -> No
     with qtbot.waitSignal(dialog.accepted, timeout=2000):
         qtbot.keyClick(dialog.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert dialog.result() == QDialog.DialogCode.Accepted
+    # the release of Ctrl went to the closed dialog: without a key event with no modifier the
+    # application goes on believing Ctrl is held, and the next test's selectRow() toggles
+    qtbot.keyRelease(page, Qt.Key.Key_Control)

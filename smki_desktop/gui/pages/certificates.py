@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.core.errors import SmkiError, StoreUnreachable
+from smki_desktop.core.errors import InputError, SmkiError, StoreUnreachable
 from smki_desktop.gui.controllers.certificates_revoke import RevokeController
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
@@ -38,6 +38,7 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
+from smki_desktop.gui.widgets.field_check import FieldCheck
 from smki_desktop.gui.widgets.findings import FindingsList
 from smki_desktop.gui.widgets.reason import ReasonDialog
 from smki_desktop.services import cert_rejection, cert_view, renewal
@@ -72,12 +73,8 @@ class PasteDialog(QDialog):
         self.text.setTabChangesFocus(True)
         label.setBuddy(self.text)
         box.addWidget(self.text)
-        self.error = QLabel("")
-        self.error.setObjectName("formError")
-        self.error.setStyleSheet("color:#B00020;")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        box.addWidget(self.error)
+        self.fields = FieldCheck()  # an empty paste is named under the text, not imported
+        box.addWidget(self.fields.label(self.text))  # its one field
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Import")
@@ -88,13 +85,15 @@ class PasteDialog(QDialog):
             QShortcut(QKeySequence(keys), self).activated.connect(self._accept)
 
     def _accept(self) -> None:
-        if not self.text.toPlainText().strip():
-            self.error.setText("Certificate: nothing pasted yet — paste the certificate's "
-                               "PEM text or its Base64.")
-            self.error.show()
-            self.text.setFocus()
-            return
-        self.accept()
+        if self.fields.passes(lambda: _pasted(self.text.toPlainText())):
+            self.accept()
+
+
+def _pasted(text: str) -> str:
+    if not text.strip():
+        raise InputError("Certificate: nothing pasted yet — paste the certificate's PEM text "
+                         "or its Base64.")
+    return text
 
 
 def read_certificate_view(ctx: AppContext, want: dict[str, Any]) -> tuple[Any, list[Any]]:

@@ -9,6 +9,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.gui.accessibility import spoken
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
@@ -67,7 +68,7 @@ class OpenDialog(QDialog):
         for label, w in (("&Suspected at", self.when), ("&Reported by", self.reported_by),
                          ("&Description", self.description), ("Cer&tificates", self.certs),
                          ("&Keys", self.keys)):
-            w.setAccessibleName(label.replace("&", ""))
+            w.setAccessibleName(spoken(label))
             form.addRow(label, w)
             if w in hints:
                 form.addRow("", self.fields.label(w, *hints[w]))

@@ -140,6 +140,32 @@ def test_keyring_that_cannot_open_is_reported_locked(tmp_path: Path, data_root: 
         s.stop()
 
 
+def test_a_locked_keyring_activated_before_ours_is_up_does_not_keep_the_session_locked(
+        tmp_path: Path) -> None:
+    """A caller that reaches the bus before the test's gnome-keyring has taken the Secret Service
+    name makes the bus start one of its own, locked (CI failed so at stop 23): the session helper
+    sees the name held by another daemon, stops it, and comes up unlocked all the same."""
+    from jeepney import DBus
+    from jeepney.io.blocking import Proxy, open_dbus_connection
+
+    from tests.support.secret_service import daemon_pids, wait_for_secret_service
+
+    s = start_bus(tmp_path / "kr3")
+    try:
+        conn = open_dbus_connection(s.env["DBUS_SESSION_BUS_ADDRESS"])
+        try:
+            Proxy(DBus(), conn).StartServiceByName("org.freedesktop.secrets")
+        finally:
+            conn.close()
+        activated = daemon_pids(s)
+        assert activated, "the bus did not activate gnome-keyring from its service file"
+        start_keyring(s, unlock=True)
+        wait_for_secret_service(s, timeout=10)
+        assert not set(activated) & set(daemon_pids(s)), "the locked daemon was left running"
+    finally:
+        s.stop()
+
+
 def test_no_keyring_gives_unavailable_message_and_no_plaintext_fallback(
         data_root: Path) -> None:
     env = dict(os.environ)

@@ -64,7 +64,30 @@ def start_bus(home: Path) -> SecretServiceSession:
     return SecretServiceSession(home=home, env=env, pids=[pid])
 
 
-def start_keyring(session: SecretServiceSession, *, unlock: bool = True) -> None:
+_NAME = "org.freedesktop.secrets"
+
+
+def start_keyring(session: SecretServiceSession, *, unlock: bool = True,
+                  timeout: float = 15.0) -> None:
+    """gnome-keyring on the session's bus; returns once the daemon started here owns the Secret
+    Service name.
+
+    Asking the Secret Service anything before then lets the bus *activate* a second daemon from
+    gnome-keyring's D-Bus service file, which comes up locked, takes the name and keeps it: every
+    call then fails with "Failed to unlock the collection" (CI failed so at stop 23, on a loaded
+    machine). If a daemon other than ours holds the name, it is stopped and ours started again."""
+    for _attempt in range(3):
+        proc = _spawn_keyring(session, unlock=unlock)
+        owner = _wait_for_owner(session, proc, timeout)
+        if owner == proc.pid:
+            return
+        # Another daemon (activated by an early caller) has the name: ours cannot serve.
+        kill_daemons(session)
+    raise SecretServiceError(
+        f"another gnome-keyring kept the Secret Service name on the private bus (pid {owner})")
+
+
+def _spawn_keyring(session: SecretServiceSession, *, unlock: bool) -> subprocess.Popen[bytes]:
     args = ["gnome-keyring-daemon", "--foreground", "--components=secrets"]
     if unlock:
         args.insert(2, "--unlock")
@@ -77,6 +100,30 @@ def start_keyring(session: SecretServiceSession, *, unlock: bool = True) -> None
     if unlock:
         proc.stdin.write(PASSWORD.encode())
     proc.stdin.close()
+    return proc
+
+
+def _wait_for_owner(session: SecretServiceSession, proc: subprocess.Popen[bytes],
+                    timeout: float) -> int:
+    """The pid of the process that owns the Secret Service name, once one does. Asked with
+    NameHasOwner, which never activates a service."""
+    from jeepney import DBus
+    from jeepney.io.blocking import Proxy, open_dbus_connection
+
+    deadline = time.monotonic() + timeout
+    with contextlib.closing(
+            open_dbus_connection(session.env["DBUS_SESSION_BUS_ADDRESS"])) as conn:
+        bus = Proxy(DBus(), conn)
+        while time.monotonic() < deadline:
+            if bus.NameHasOwner(_NAME)[0]:
+                return int(bus.GetConnectionUnixProcessID(_NAME)[0])
+            if proc.poll() is not None:
+                raise SecretServiceError(
+                    f"gnome-keyring-daemon exited with code {proc.returncode} before it took "
+                    "the Secret Service name")
+            time.sleep(0.02)
+    raise SecretServiceError(
+        f"gnome-keyring-daemon did not take the Secret Service name within {timeout:.0f} s")
 
 
 def wait_for_secret_service(session: SecretServiceSession, timeout: float = 15.0) -> None:

@@ -66,7 +66,7 @@ def check_may_act(s: Signatory, env: Environment, roles: Iterable[OfficerRole],
                       f"nothing).")
     if s.status is not OfficerStatus.ACTIVE:
         then, hint = "", ""
-        if s.status is OfficerStatus.VERIFIED:  # what unblocks it (the Test walk leaves one so)
+        if s.status is OfficerStatus.VERIFIED:  # what unblocks it
             then = (" Activate the entry first (an SRO's first activation rests on the "
                     "verification record); then sign again." if s.role is OfficerRole.SRO else
                     " An active SRO activates the entry first, signed with the SRO's own "

@@ -20,9 +20,12 @@ Identity (issue 11): the simulator, like the DCC, issues a file-signing credenti
 officer of the register it holds as verified, naming their register id. In this Test-only walk the
 officer profile's register entry is made the way the register makes any (nomination, verification
 meeting, signed log): a training SRO of the Party ("Walkthrough SRO", nominated by the Party's
-director, verified, activated on that record as an SRO's first activation is) nominates the
-profile's ARO, whose verification meeting is recorded as the walkthrough's; the profile is linked
-to that entry and the credential's key to it. All of it is Test data, marked as training.
+director, verified, activated on that record as an SRO's first activation is, and given a Test
+file-signing credential of its own) nominates the profile's ARO, whose verification meeting is
+recorded as the walkthrough's, and activates it with a change signed by that credential, as an
+SRO activates any ARO; the profile is linked to that entry and the credential's key to it. The
+officer ends the walk active, able to do in Test what an active ARO does. All of it is Test data,
+marked as training.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from smki_desktop.services import (
 )
 from smki_desktop.services import csr as csr_service
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.credential_store import Credential, register_id_of
 from smki_desktop.services.keys import generate_key, list_keys
 
 STEPS: tuple[tuple[str, str], ...] = (
@@ -153,21 +157,45 @@ def _training_sro(ctx: AppContext, party: PartyProfile) -> Officer:
     return register.activate(ctx, sro.officer_id).officer
 
 
+def officer_credential(ctx: AppContext, officer_id: str) -> Credential | None:
+    """The newest valid file-signing credential of this environment naming `officer_id`."""
+    now = ctx.clock.now()
+    for cred in credentials.list_credentials(ctx, "file-signing"):
+        if cred.environment is ctx.env and cred.valid_at(now) and \
+                register_id_of(cred.certificate) == officer_id:
+            return cred
+    return None
+
+
+def _linked_credential(ctx: AppContext, officer: Officer, role: str) -> Credential:
+    """The officer's file-signing credential, issued by the simulator if it has none, with its
+    key linked to the officer's entry (also after a run interrupted before linking)."""
+    cred = officer_credential(ctx, officer.officer_id)
+    if cred is None:
+        res = credentials.request_credential(ctx, "file-signing", role=role,
+                                             officer=officer.officer_id)
+        cred = credentials.require_credential(ctx, "file-signing", res.key_id)
+    if officers.key_holder(ctx, cred.key_id) is None:
+        officers.link_key(ctx, officer.officer_id, cred.key_id)
+    return cred
+
+
 def officer_entry(ctx: AppContext) -> Officer:
-    """The local officer profile's verified ARO register entry, made (and the profile linked
-    to it) on the first run; in Test only (check_identity)."""
+    """The local officer profile's active ARO register entry, made (and the profile linked to
+    it) on the first run; in Test only (check_identity). Resumes a run interrupted at any point
+    (nominated, verified, not yet activated)."""
     found = officers.profile_officer(ctx)
     if found is not None and found.role is RegisterRole.ARO and \
-            found.status in (OfficerStatus.VERIFIED, OfficerStatus.ACTIVE):
+            found.status is OfficerStatus.ACTIVE:
         return found
     party, prof = ctx.party(), ctx.officer()
     assert party is not None and prof is not None
     email = prof.email or _email(prof.name, party)
+    sro = _training_sro(ctx, party)
     # an interrupted earlier run may have nominated (and verified) the entry already
     aro = next((o for o in officers.list_officers(ctx)
                 if o.role is RegisterRole.ARO and o.email == email), None)
     if aro is None:
-        sro = _training_sro(ctx, party)
         aro = _nominated(ctx, "aro", {
             "nominee.name": prof.name, "nominee.email": email,
             "nominee.organisation": party.name, "nominee.party_id": party.party_id,
@@ -177,6 +205,10 @@ def officer_entry(ctx: AppContext) -> Officer:
             ctx.clock.now().date().isoformat(), TRAINING_VERIFIER, list(TRAINING_EVIDENCE),
             "passed"))
     officers.link_profile(ctx, aro.officer_id)
+    if officers.get_officer(ctx, aro.officer_id).status is OfficerStatus.VERIFIED:
+        # the training SRO activates the entry with a change signed by its own credential
+        sro_cred = _linked_credential(ctx, sro, _role_for(party.party_type).name_text)
+        register.activate(ctx, aro.officer_id, as_ref=sro.officer_id, key_ref=sro_cred.key_id)
     return officers.get_officer(ctx, aro.officer_id)
 
 
@@ -188,15 +220,10 @@ def step_credentials(ctx: AppContext, walk: Walk) -> str:
     if credentials.find_credential(ctx, "web-service") is None:
         credentials.request_credential(ctx, "web-service", role=role)
         made.append("web-service")
-    signing = credentials.find_credential(ctx, "file-signing")
-    if signing is None:
-        entry = officer_entry(ctx)
-        res = credentials.request_credential(ctx, "file-signing", role=role,
-                                             officer=entry.officer_id)
-        officers.link_key(ctx, entry.officer_id, res.key_id)
+    entry = officer_entry(ctx)
+    if officer_credential(ctx, entry.officer_id) is None:
         made.append(f"file-signing (naming {entry.officer_id})")
-    elif officers.key_holder(ctx, signing.key_id) is None:  # interrupted before linking
-        officers.link_key(ctx, officer_entry(ctx).officer_id, signing.key_id)
+    _linked_credential(ctx, entry, role)
     return ("Issued: " + ", ".join(made)) if made else "Already issued"
 
 
@@ -267,9 +294,10 @@ def step_sample_adt(ctx: AppContext, walk: Walk) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     sample = folder / "sample-adt.csv"
     adt_service.write_template(ctx, sample, overwrite=True)
-    if credentials.find_credential(ctx, "file-signing") is None:
+    entry = officers.profile_officer(ctx)
+    cred = officer_credential(ctx, entry.officer_id) if entry is not None else None
+    if cred is None:
         raise Refusal(FILE_SIGNING_NEEDED)
-    cred = credentials.require_credential(ctx, "file-signing")
     res = adt_service.sign_file(ctx, sample, cred.key_id, smsr="FIRST-RUN-1", overwrite=True)
     walk.sample_adt, walk.sample_signature = sample, Path(res.signature)
     return f"Signed {sample.name} ({res.signature.name})"

@@ -40,8 +40,20 @@ def test_walk_reaches_an_accepted_certificate_and_a_signed_sample(ctx, tmp_path)
 
         entry = officers.profile_officer(ctx)
         assert entry is not None and entry.name == "Ann Officer"
-        assert entry.role is RegisterRole.ARO and entry.status is OfficerStatus.VERIFIED
-        cred = credentials.require_credential(ctx, "file-signing")
+        # it ends active: the training SRO activated it with a change signed by the SRO's own
+        # Test credential, so the officer can act in Test at once (it was left verified before)
+        assert entry.role is RegisterRole.ARO and entry.status is OfficerStatus.ACTIVE
+        [activation] = [e for e in ctx.audit.entries(action_prefix="officer.activate")
+                        if e.details["officer_id"] == entry.officer_id]
+        sro = officers.get_officer(ctx, activation.details["signed_by"])
+        assert sro.role is RegisterRole.SRO and sro.name == first_run.TRAINING_SRO
+        from smki_desktop.core.officers import OfficerRole as Role
+        from smki_desktop.services import identity
+
+        actor = identity.resolve_actor(ctx, None, None, roles=(Role.ARO,), what="a test action")
+        assert actor.officer.officer_id == entry.officer_id
+        cred = first_run.officer_credential(ctx, entry.officer_id)
+        assert cred is not None and cred.key_id == actor.key.key_id
         assert credentials.register_id_of(cred.certificate) == entry.officer_id, cred.subject
         holder = officers.key_holder(ctx, cred.key_id)
         assert holder is not None and holder.officer_id == entry.officer_id
@@ -55,6 +67,8 @@ def test_walk_reaches_an_accepted_certificate_and_a_signed_sample(ctx, tmp_path)
         again = first_run.run_all(ctx)
         assert again.key_id == walk.key_id and again.outbox_ref == walk.outbox_ref
         assert again.certificate_serial == walk.certificate_serial
+        # two file-signing credentials, the officer's and the training SRO's, not more
+        assert len(credentials.list_credentials(ctx, "file-signing")) == 2
         steps = [e.details["step"] for e in ctx.audit.entries(action_prefix="first_run.")]
         assert len(steps) == 2 * len(first_run.STEPS)
     finally:
@@ -64,3 +78,28 @@ def test_walk_reaches_an_accepted_certificate_and_a_signed_sample(ctx, tmp_path)
 def test_the_walk_refuses_live(live_ctx) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(Refusal, match="Test environment only.*Live"):
         first_run.run_step(live_ctx, "simulator", first_run.Walk())
+
+
+@pytest.mark.slow
+def test_a_walk_left_at_a_verified_entry_activates_it_when_run_again(ctx) -> None:  # type: ignore[no-untyped-def]
+    """An entry left verified (by an earlier version of the walk, or a run stopped before the
+    activation) is activated by the training SRO when the walk runs again; nothing doubles."""
+    from smki_desktop.core.officers import OfficerStatus
+    from smki_desktop.services import officers
+
+    _profiles(ctx)
+    try:
+        p = ctx.party()
+        sro = first_run._training_sro(ctx, p)
+        aro = first_run._nominated(ctx, "aro", {
+            "nominee.name": "Ann Officer", "nominee.email": first_run._email("Ann Officer", p),
+            "nominee.organisation": p.name, "nominee.party_id": p.party_id,
+            "nominator.officer_id": sro.officer_id, "nominator.name": sro.name})
+        officers.link_profile(ctx, aro.officer_id)
+        assert officers.get_officer(ctx, aro.officer_id).status is OfficerStatus.VERIFIED
+        first_run.run_all(ctx)
+        assert officers.get_officer(ctx, aro.officer_id).status is OfficerStatus.ACTIVE
+        assert sorted(o.officer_id for o in officers.list_officers(ctx)) == \
+            sorted([sro.officer_id, aro.officer_id])
+    finally:
+        simulator_control.stop(ctx)

@@ -23,6 +23,19 @@ def window_title(env: Environment) -> str:
     return f"{APP_TITLE} — {env.label.upper()} environment"
 
 
+# Where a web-service submission goes, by environment: in Test it is the Test portal (the
+# bundled simulator, or the DCC's Test service if Settings › Portal names it), never the DCC's
+# live service, and the confirmation must not say otherwise.
+SENT_TO = {
+    Environment.TEST: "the Test portal",
+    Environment.LIVE: "the DCC",
+}
+ISSUER = {
+    Environment.TEST: "The Test portal issues",
+    Environment.LIVE: "The DCC issues",
+}
+
+
 def switch_question(current: Environment, target: Environment) -> str:
     return (
         f"Switch from the {current.label} environment to the {target.label} environment?\n\n"

@@ -38,6 +38,19 @@ def test_every_alt_letter_on_the_adt_page_is_unique(qtbot, window: MainWindow) -
     assert {k: v for k, v in owners.items() if len(v) > 1} == {}
 
 
+def test_the_sro_decision_is_reached_by_its_label(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """"SRO confirmation:" had no Alt letter: the decision combo was reached only by Tab."""
+    page = window.go_to("ADT")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)
+    assert isinstance(page, AdtPage)
+    [label] = [w for w in page.findChildren(QLabel) if "confir" in w.text().lower()
+               and w.buddy() is not None]
+    assert label.buddy() is page.decision_combo and _mnemonic(label.text()) == "m"
+    unbuddied = [w.text() for w in page.findChildren(QLabel)
+                 if _mnemonic(w.text()) is not None and w.buddy() is None]
+    assert unbuddied == []
+
+
 def _in_view(window: MainWindow, widget: QWidget) -> bool:
     """The whole of `widget` is inside the page's scroll area's viewport."""
     scroller = widget.parentWidget()

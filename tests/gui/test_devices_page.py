@@ -162,3 +162,21 @@ def test_cancel_is_disabled_while_loading_all_device_csrs(qtbot, window: MainWin
     assert not page.cancel_btn.isEnabled()
     _wait_idle(qtbot, page)
     assert not page.cancel_btn.isEnabled()
+
+
+def test_the_submit_summary_names_where_the_batch_goes_in_test_and_in_live(  # type: ignore[no-untyped-def]
+        qtbot, request, tmp_path: Path) -> None:
+    """In Test the summary said "Submit to the DCC": a Test batch goes to the Test portal (the
+    simulator, or the DCC's Test service), never to the DCC's live service."""
+    for fixture, sent_to in (("window", "the Test portal"), ("live_window", "the DCC")):
+        win = request.getfixturevalue(fixture)
+        page = _page(win)
+        _wait_idle(qtbot, page)
+        page.source, page.valid_count = tmp_path / "batch.zip", 3
+        page.request_submit()
+        dlg = page.confirmation  # type: ignore[attr-defined]
+        assert dlg.confirm_button.accessibleName() == f"Submit to {sent_to}"
+        assert f"to {sent_to} over the web service" in dlg.plain, dlg.plain
+        if fixture == "window":
+            assert "DCC" not in dlg.confirm_button.text() and "DCC issues" not in dlg.plain
+        dlg.reject()

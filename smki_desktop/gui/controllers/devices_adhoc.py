@@ -8,6 +8,7 @@ from typing import Any
 
 from smki_desktop.gui.controllers.devices_view import DevicesView
 from smki_desktop.gui.qt import QFileDialog
+from smki_desktop.gui.texts import ISSUER, SENT_TO
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.services import device_adhoc
 
@@ -30,12 +31,13 @@ class SendOne:
                 v.summary.setText(f"{path.name}: Device CSR for {c.device_eui} fails the "
                                   "device profile, so it is not sent: " + "; ".join(c.findings))
                 return
+            env = v.services.ctx.env
             ask_confirmation(
                 v.widget(), lambda: self.send(c, path),
-                title="Send one Device CSR", env=v.services.ctx.env,
-                action="&Send to the DCC",
-                what="Send this Device CSR on its own (ad hoc) to the DCC over the web "
-                     "service; the DCC issues its certificate.",
+                title="Send one Device CSR", env=env,
+                action=f"&Send to {SENT_TO[env]}",
+                what=f"Send this Device CSR on its own (ad hoc) to {SENT_TO[env]} over the "
+                     f"web service. {ISSUER[env]} its certificate.",
                 facts=[("File", str(path)), ("Device", c.device_eui), ("Usage", c.usage),
                        ("How many", "1")])
 

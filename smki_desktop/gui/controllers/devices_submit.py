@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from smki_desktop.gui.controllers.devices_view import DevicesView
+from smki_desktop.gui.texts import ISSUER, SENT_TO
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 
 
@@ -18,11 +19,12 @@ class SubmitBatch:
         v = self.view
         if v.source is None:
             return
+        env = v.services.ctx.env
         ask_confirmation(
-            v.widget(), self.submit, title="Submit Device CSRs", env=v.services.ctx.env,
-            action="&Submit to the DCC",
-            what="Send these Device CSRs to the DCC over the web service, signed with your "
-                 "web-service credential. The DCC issues a certificate for each one.",
+            v.widget(), self.submit, title="Submit Device CSRs", env=env,
+            action=f"&Submit to {SENT_TO[env]}",
+            what=f"Send these Device CSRs to {SENT_TO[env]} over the web service, signed with "
+                 f"your web-service credential. {ISSUER[env]} a certificate for each one.",
             facts=[("Source", str(v.source)), ("Device CSRs", f"{v.valid_count:,}"),
                    ("Credential", "the web-service credential (Settings → Portal)")])
 

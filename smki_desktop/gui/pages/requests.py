@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.core.environment import Environment
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
@@ -24,7 +25,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.texts import SENT_TO, error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
@@ -226,8 +227,9 @@ class Page(QWidget):
         ask_confirmation(
             self, lambda: self._run(csr_list.submit, "Submitting", r.csr_id),
             title="Submit the Organisation CSR", env=self.ctx.env, action="&Submit CSR",
-            what="Send this Organisation CSR to the DCC (in Live through the SMKI Portal: you "
-                 "paste the text shown next).",
+            what=("Send this Organisation CSR to the DCC through the SMKI Portal: you paste "
+                  "the text shown next." if self.ctx.env is Environment.LIVE else
+                  f"Send this Organisation CSR to {SENT_TO[self.ctx.env]}."),
             facts=[("CSR", str(r.csr_id)), ("Role / EUI", f"{r.role or '-'} / {r.eui or '-'}"),
                    ("Usage", r.usage), ("Key", r.key_id[:16]), ("How many", "1")],
             warning=(f"It was submitted before ({c.outbox_ref}); submitting again sends it a "

@@ -55,6 +55,13 @@ def entry_dict(e: RepoEntry) -> dict[str, Any]:
 def search(ctx: AppContext, *, subject_eui: str | None = None, role: str | None = None,
            device_eui: str | None = None, serial: str | None = None) -> SearchResult:
     _one_criterion(subject_eui, device_eui, serial)
+    if role and role.strip() and not (subject_eui and subject_eui.strip()):
+        other = "a device EUI" if device_eui and device_eui.strip() else \
+            "a serial" if serial and serial.strip() else "nothing else"
+        raise InputError(
+            f"Role: a role narrows a subject EUI search (Organisation certificates have roles; "
+            f"Device certificates do not), and it was given with {other}; give the subject EUI "
+            "or set the role to any.", hint="field.repository-search")
     query: dict[str, str] = {}
     if subject_eui:
         query["subject_eui"] = Eui64.parse(subject_eui, "Subject EUI").hex

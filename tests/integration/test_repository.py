@@ -72,6 +72,12 @@ def test_device_search_and_input_errors(ctx, sim) -> None:
     assert err.value.hint == "field.repository-search"
     with pytest.raises(InputError, match="^Device EUI and Serial: "):
         repository.search(ctx, device_eui="00-DB-12-34-56-7E-00-01", serial="01")
+    # a role narrows a subject EUI search only: with a device EUI it was silently ignored
+    with pytest.raises(InputError, match="^Role: .*given with a device EUI") as err:
+        repository.search(ctx, role="02", device_eui="00-DB-12-34-56-7E-00-01")
+    assert err.value.hint == "field.repository-search"
+    with pytest.raises(InputError, match="^Role: .*given with nothing else"):
+        repository.search(ctx, role="02")
 
 
 def test_missing_api_key_and_unverifiable_crl(ctx, sim, monkeypatch) -> None:

@@ -130,6 +130,36 @@ class OfficerRole(enum.Enum):
             raise InputError(f"Officer role {text!r}: use 'aro' or 'sro'.") from None
 
 
+def party_problems(name: str, party_id: str, range_lines: list[str], signifier: str,
+                   device_ranges: tuple[EuiRange, ...] = ()) -> list[str]:
+    """Every rule a new Party profile breaks, one message per field, so that a form shows them
+    all at once (`PartyProfile` and `check_new` stop at the first: an officer who fixed the
+    Party ID met the Signifier's error only then). Each field is checked by those same rules,
+    alone, the other fields given values that pass."""
+    passing: dict[str, Any] = {
+        "name": "x", "party_id": "ABCD", "party_type": PartyType.OTHER_USER,
+        "eui_ranges": (EuiRange.parse("00-00-00-00-00-00-00-00..00-00-00-00-00-00-00-00"),)}
+
+    def alone(**field_values: Any) -> str | None:
+        try:
+            PartyProfile(**{**passing, **field_values}).check_new()
+        except InputError as exc:
+            return exc.message
+        return None
+
+    found = [alone(name=name), alone(party_id=party_id),
+             alone(signifier=signifier) if signifier else None]
+    ranges: list[EuiRange] = []
+    for i, line in enumerate(range_lines):
+        try:
+            ranges.append(EuiRange.parse(line, f"EUI-64 range line {i + 1}"))
+        except InputError as exc:
+            found.append(exc.message)
+    if len(ranges) == len(range_lines):  # overlaps (or none given) once every line reads
+        found.append(alone(eui_ranges=tuple(ranges), device_ranges=device_ranges))
+    return [m for m in found if m]
+
+
 @dataclass(frozen=True)
 class OfficerProfile:
     name: str
@@ -142,6 +172,18 @@ class OfficerProfile:
             raise InputError("Officer name: required.")
         if self.email and not _EMAIL.match(self.email):
             raise InputError(f"Email {self.email!r} is not an email address.")
+
+    @staticmethod
+    def problems(name: str, email: str) -> list[str]:
+        """Every rule the name and email break (the constructor stops at the first)."""
+        found = []
+        checks: tuple[dict[str, Any], ...] = ({"name": name}, {"email": email})
+        for field_values in checks:
+            try:
+                OfficerProfile(**{"name": "x", "role": OfficerRole.ARO, **field_values})
+            except InputError as exc:
+                found.append(exc.message)
+        return found
 
     @property
     def actor(self) -> str:

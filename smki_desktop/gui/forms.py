@@ -3,7 +3,6 @@ dialog and the Dashboard), validating through `core` as the user types."""
 
 from __future__ import annotations
 
-from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.core.party import (
     PARTY_ID_HINT,
@@ -12,6 +11,7 @@ from smki_desktop.core.party import (
     OfficerRole,
     PartyProfile,
     PartyType,
+    party_problems,
 )
 from smki_desktop.gui.qt import QComboBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QWidget
 
@@ -76,13 +76,12 @@ class PartyForm(QWidget):
         return p
 
     def validate(self) -> bool:
-        try:
-            self.checked_profile()
-        except SmkiError as exc:
-            self.error.setText(exc.message)
-            return False
-        self.error.setText("")
-        return True
+        """Show every rule the form breaks, one line each (not only the first)."""
+        lines = [ln.strip() for ln in self.ranges.toPlainText().splitlines() if ln.strip()]
+        found = party_problems(self.name.text().strip(), self.party_id.text().strip(), lines,
+                               self.signifier.text().strip(), self._device_ranges)
+        self.error.setText("\n".join(found))
+        return not found
 
 
 class OfficerForm(QWidget):
@@ -97,6 +96,7 @@ class OfficerForm(QWidget):
         self.email = QLineEdit()
         self.error = QLabel("")
         self.error.setStyleSheet("color:#B00020;")
+        self.error.setWordWrap(True)
         form.addRow("Your &name", self.name)
         form.addRow("Your &role", self.role)
         form.addRow("E&mail", self.email)
@@ -115,10 +115,7 @@ class OfficerForm(QWidget):
                               email=self.email.text().strip(), register_id=self._register_id)
 
     def validate(self) -> bool:
-        try:
-            self.profile()
-        except SmkiError as exc:
-            self.error.setText(exc.message)
-            return False
-        self.error.setText("")
-        return True
+        """Show every rule the form breaks, one line each (not only the first)."""
+        found = OfficerProfile.problems(self.name.text().strip(), self.email.text().strip())
+        self.error.setText("\n".join(found))
+        return not found

@@ -96,6 +96,20 @@ def test_first_run_dialog_saves_profiles(qtbot, data_root: Path) -> None:
     dlg.officer_form.name.setText("Ann Smith")
     dlg.save()
     assert "range line 1" in dlg.party_form.error.text()
+    # every rule broken shows at once, one line each (it showed the first only)
+    dlg.party_form.party_id.setText("acme")
+    dlg.party_form.signifier.setText("-x-")
+    dlg.officer_form.name.setText("")
+    dlg.officer_form.email.setText("ann@")
+    dlg.save()
+    shown = dlg.party_form.error.text().splitlines()
+    assert [m.split(" ")[0] for m in shown] == ["Party", "Signifier", "EUI-64"], shown
+    assert dlg.officer_form.error.text().splitlines() == [
+        "Officer name: required.", "Email 'ann@' is not an email address."]
+    dlg.party_form.party_id.setText("ACME01")
+    dlg.party_form.signifier.setText("")
+    dlg.officer_form.name.setText("Ann Smith")
+    dlg.officer_form.email.setText("")
     dlg.party_form.ranges.setPlainText("90B3D51F30010000..90B3D51F3001FFFF")
     dlg.save()
     # in Test the welcome goes on to the walk to a first certificate; "Later" closes it

@@ -482,13 +482,19 @@ class MainWindow(QMainWindow):
             self.pages.append(placeholder)
             self.stack.addWidget(placeholder)
             item = QListWidgetItem(entry.title)
-            if i < 9:
-                item.setToolTip(f"Ctrl+{i + 1}")
+            # Ctrl+1..9 reach the first nine pages; every page, the tenth on too, is one
+            # Ctrl+PgDn / Ctrl+PgUp from its neighbours (as tabs are in Qt and browsers)
+            item.setToolTip((f"Ctrl+{i + 1}; " if i < 9 else "")
+                            + "Ctrl+PgDn / Ctrl+PgUp: next / previous page")
             self.sidebar.addItem(item)
         self.sidebar.currentRowChanged.connect(self._show_page)
         for i in range(min(9, len(self.pages))):
             sc = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), central)
             sc.activated.connect(lambda row=i: self.sidebar.setCurrentRow(row))
+        for keys, step in (("Ctrl+PgDown", 1), ("Ctrl+PgUp", -1)):
+            sc = QShortcut(QKeySequence(keys), central)
+            sc.activated.connect(lambda step=step: self.sidebar.setCurrentRow(
+                (self.sidebar.currentRow() + step) % self.sidebar.count()))
         self.setCentralWidget(central)
         self._badges_due = False
         self.sidebar.setCurrentRow(0)

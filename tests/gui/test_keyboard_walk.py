@@ -96,3 +96,23 @@ def test_paste_dialog_is_done_with_the_keyboard(window: MainWindow, qtbot) -> No
     # the release of Ctrl went to the closed dialog: without a key event with no modifier the
     # application goes on believing Ctrl is held, and the next test's selectRow() toggles
     qtbot.keyRelease(page, Qt.Key.Key_Control)
+
+
+def test_every_page_is_reached_by_keyboard_the_tenth_on_too(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+1..9 reach the first nine pages; pages 10 and on had no shortcut. Ctrl+PgDn walks
+    every page in order and wraps; Ctrl+PgUp walks back, from wherever the focus is."""
+    window.activateWindow()
+    qtbot.waitActive(window)
+    count = window.sidebar.count()
+    assert count > 9, count
+    seen = []
+    for _ in range(count):
+        qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_PageDown,
+                       Qt.KeyboardModifier.ControlModifier)
+        seen.append(window.sidebar.currentRow())
+    assert seen == [*range(1, count), 0]
+    qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_PageUp,
+                   Qt.KeyboardModifier.ControlModifier)
+    assert window.sidebar.currentRow() == count - 1
+    assert window.stack.currentIndex() == count - 1
+    assert "Ctrl+PgDn" in window.sidebar.item(count - 1).toolTip()

@@ -121,6 +121,7 @@ class SharesDialog(QDialog):
         self.shown.append(words)
         self.revealed.add(path)
         self.words.setText(words)
+        self.adjustSize()  # grown to show every word: the first size held about one line
         self.reveal_button.setEnabled(False)
         self.next_button.setEnabled(True)
         self.print_button.setEnabled(self.services is not None)

@@ -215,7 +215,11 @@ class CeremonyRun:
         self.identity = officer_identity(ctx, self.plan.administrator_key or None,
                                          self.plan.administrator)
         require_named_officer(self.identity, self.plan.administrator, "administrator")
-        self._open_journal()
+        try:
+            self._open_journal()
+        except BaseException:  # refused: the folder's lock goes too, or a retry in this
+            self._stack.close()  # process (the GUI's next Start) finds it "in progress"
+            raise
 
     # -- journal ---------------------------------------------------------------------------
     def _open_journal(self) -> None:

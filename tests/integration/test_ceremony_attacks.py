@@ -478,3 +478,21 @@ def test_a_resume_with_another_administrators_credential_is_refused(ctx,  # type
     with pytest.raises(Refusal, match=rf"began with the administrator's credential "
                                       rf"{aro.key.key_id[:16]}.*{sro.key.key_id[:16]}"):
         ceremony_service.CeremonyRun(ctx, path, Answers())
+
+
+def test_a_refused_start_does_not_keep_the_output_folder_locked(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A run refused while opening its journal (here: the file was edited since the run began)
+    kept the folder's lock until the process ended, so in the GUI every later Start, even
+    with the file put back, said "Another run of this ceremony is in progress"."""
+    prepare(ctx, tmp_path)
+    path = _file(tmp_path)
+    run = _run(ctx, path, tmp_path)
+    ceremony_service.confirm_and_perform(run, run.remaining()[0], W)
+    run.close()
+    path.write_text(CEREMONY.replace("One key-store key", "One edited key-store key"))
+    with pytest.raises(Refusal, match="changed since"):
+        ceremony_service.CeremonyRun(ctx, path, Answers())
+    path.write_text(CEREMONY)  # put back as it was reviewed
+    again = ceremony_service.CeremonyRun(ctx, path, Answers())
+    assert again.resumed and "facts" in again.journal.done()
+    again.close()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from smki_desktop.core.ceremony import Step
 from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.accessibility import name_controls
 from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QCheckBox,
@@ -56,6 +57,7 @@ class QrDialog(QDialog):
         close = QPushButton("&Close")
         close.clicked.connect(self.accept)
         lay.addWidget(close)
+        name_controls(self)  # not a page: the pages' naming does not reach it
 
 
 class SharesDialog(QDialog):
@@ -97,6 +99,7 @@ class SharesDialog(QDialog):
         self.note = _plain(QLabel())
         self.note.setWordWrap(True)
         lay.addWidget(self.note)
+        name_controls(self)  # not a page: the pages' naming does not reach it
         self._show()
 
     def _show(self) -> None:
@@ -238,6 +241,7 @@ class CeremonyWindow(QWidget):
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setObjectName("ceremonyLog")
+        self.log.setAccessibleName("Ceremony log")
         right.addWidget(self.log, 1)
         body.addLayout(right, 3)
         lay.addLayout(body, 1)
@@ -247,6 +251,7 @@ class CeremonyWindow(QWidget):
                                      + (", ".join(sorted(run.journal.done())) or "none") + ".")
         self.current: Step | None = None
         self.warnings: list[str] = []
+        name_controls(self)  # not a page: the pages' naming does not reach it
         self._next()
 
     def checks(self) -> list[QCheckBox]:

@@ -358,6 +358,8 @@ class CeremonyWindow(QWidget):
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         if self.busy:
             event.ignore()
+            self.log.appendPlainText("A step is being performed: ceremony mode can be left "
+                                     "once it has finished.")
             return
         self.run.close()
         super().closeEvent(event)

@@ -38,3 +38,19 @@ def test_every_control_of_ceremony_mode_has_a_name(window, qtbot, tmp_path: Path
         assert unnamed_controls(dlg) == []
         dlg.deleteLater()
     mode.close()
+
+
+def test_leaving_while_a_step_runs_says_why_it_stays(window, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Leave ceremony mode (or Alt+F4) while a step ran did nothing at all: no word of why."""
+    mode = _mode(window, qtbot, tmp_path)
+    for cb in mode.checks():
+        if cb.isVisible():
+            cb.setChecked(True)
+    mode.perform_button.click()
+    assert mode.busy
+    mode.close_button.click()
+    assert mode.isVisible()
+    assert "step is being performed" in mode.log.toPlainText()
+    qtbot.waitUntil(lambda: not mode.busy, timeout=30000)
+    mode.close()
+    assert not mode.isVisible()

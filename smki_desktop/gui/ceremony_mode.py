@@ -283,8 +283,10 @@ class CeremonyWindow(QWidget):
                                     else "Rehearsal passed: every CSR lints clean.")
             self.warning.setText("")
             self.warnings = []
-            self.warning_ack.hide()
+            for cb in self.checks():  # nothing is left to confirm
+                cb.hide()
             self._enable()
+            self.close_button.setFocus()
             return
         steps = self.run.steps()
         n = next((i for i, s in enumerate(steps, 1) if s.step_id == self.current.step_id),

@@ -54,3 +54,24 @@ def test_leaving_while_a_step_runs_says_why_it_stays(window, qtbot, tmp_path: Pa
     qtbot.waitUntil(lambda: not mode.busy, timeout=30000)
     mode.close()
     assert not mode.isVisible()
+
+
+def test_once_over_no_tick_is_offered_and_the_keyboard_is_on_leave(window, qtbot,  # type: ignore[no-untyped-def]
+                                                                    tmp_path: Path) -> None:
+    """After the last step the administrator's and witnesses' ticks stayed on the screen and
+    could be ticked, under "Rehearsal passed" / "The ceremony is complete", as if a step were
+    still to be confirmed."""
+    mode = _mode(window, qtbot, tmp_path, rehearsal=True)
+    mode.activateWindow()
+    qtbot.waitUntil(mode.isActiveWindow, timeout=5000)
+    while mode.current is not None:
+        for cb in mode.checks():
+            if cb.isVisible():
+                cb.setChecked(True)
+        mode.perform_button.click()
+        qtbot.waitUntil(lambda: not mode.busy, timeout=30000)
+        assert not mode.failure, mode.failure
+    assert "Rehearsal passed" in mode.step_title.text()
+    assert [cb.text() for cb in mode.checks() if cb.isVisible()] == []
+    assert mode.focusWidget() is mode.close_button
+    mode.close()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from smki_desktop.core.ceremony import Step
 from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.accessibility import name_controls
 from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QCheckBox,
@@ -56,6 +57,7 @@ class QrDialog(QDialog):
         close = QPushButton("&Close")
         close.clicked.connect(self.accept)
         lay.addWidget(close)
+        name_controls(self)  # not a page: the pages' naming does not reach it
 
 
 class SharesDialog(QDialog):
@@ -97,6 +99,7 @@ class SharesDialog(QDialog):
         self.note = _plain(QLabel())
         self.note.setWordWrap(True)
         lay.addWidget(self.note)
+        name_controls(self)  # not a page: the pages' naming does not reach it
         self._show()
 
     def _show(self) -> None:
@@ -121,6 +124,7 @@ class SharesDialog(QDialog):
         self.shown.append(words)
         self.revealed.add(path)
         self.words.setText(words)
+        self.adjustSize()  # grown to show every word: the first size held about one line
         self.reveal_button.setEnabled(False)
         self.next_button.setEnabled(True)
         self.print_button.setEnabled(self.services is not None)
@@ -237,6 +241,7 @@ class CeremonyWindow(QWidget):
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setObjectName("ceremonyLog")
+        self.log.setAccessibleName("Ceremony log")
         right.addWidget(self.log, 1)
         body.addLayout(right, 3)
         lay.addLayout(body, 1)
@@ -246,6 +251,7 @@ class CeremonyWindow(QWidget):
                                      + (", ".join(sorted(run.journal.done())) or "none") + ".")
         self.current: Step | None = None
         self.warnings: list[str] = []
+        name_controls(self)  # not a page: the pages' naming does not reach it
         self._next()
 
     def checks(self) -> list[QCheckBox]:
@@ -277,8 +283,10 @@ class CeremonyWindow(QWidget):
                                     else "Rehearsal passed: every CSR lints clean.")
             self.warning.setText("")
             self.warnings = []
-            self.warning_ack.hide()
+            for cb in self.checks():  # nothing is left to confirm
+                cb.hide()
             self._enable()
+            self.close_button.setFocus()
             return
         steps = self.run.steps()
         n = next((i for i, s in enumerate(steps, 1) if s.step_id == self.current.step_id),
@@ -352,6 +360,8 @@ class CeremonyWindow(QWidget):
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         if self.busy:
             event.ignore()
+            self.log.appendPlainText("A step is being performed: ceremony mode can be left "
+                                     "once it has finished.")
             return
         self.run.close()
         super().closeEvent(event)

@@ -39,7 +39,7 @@ from smki_desktop.core.ceremony_transcript import (
     parse_journal,
     render_text,
 )
-from smki_desktop.core.environment import require_same
+from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import InputError, Refusal, SmkiError
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, key_id_for_spki
 from smki_desktop.core.ports import PassphraseProvider
@@ -215,7 +215,11 @@ class CeremonyRun:
         self.identity = officer_identity(ctx, self.plan.administrator_key or None,
                                          self.plan.administrator)
         require_named_officer(self.identity, self.plan.administrator, "administrator")
-        self._open_journal()
+        try:
+            self._open_journal()
+        except BaseException:  # refused: the folder's lock goes too, or a retry in this
+            self._stack.close()  # process (the GUI's next Start) finds it "in progress"
+            raise
 
     # -- journal ---------------------------------------------------------------------------
     def _open_journal(self) -> None:
@@ -232,6 +236,7 @@ class CeremonyRun:
             begin = journal.first("begin")
             if begin is None:
                 raise Refusal(f"{self.journal_path} holds no ceremony start; move it away.")
+            self._refuse_another_ceremonys(begin["data"].get("plan"))
             if begin["data"].get("ceremony_file_sha256") != self.checked.file_sha256:
                 raise Refusal(f"The ceremony file changed since this run started (its SHA-256 "
                               f"was {begin['data'].get('ceremony_file_sha256')}); a ceremony "
@@ -276,6 +281,21 @@ class CeremonyRun:
         self.ctx.audit.record("ceremony.begin", {"ceremony_id": self.plan.ceremony_id,
                                                  "output_dir": str(self.out)},
                               {"ceremony_file": self.checked.file_sha256})
+
+    def _refuse_another_ceremonys(self, began: Any) -> None:
+        """The journal on the media is another ceremony's (another environment's, or another
+        ceremony id's): say so, rather than that this ceremony's file changed."""
+        began = began if isinstance(began, dict) else {}
+        env, cid = str(began.get("environment", "")), str(began.get("ceremony_id", ""))
+        with contextlib.suppress(InputError):  # an unreadable one: the file hash refuses it
+            require_same(self.ctx.env, Environment.parse(env),
+                         f"The ceremony journal already in {self.journal_path} (ceremony "
+                         f"{cid})")
+        if cid and cid != self.plan.ceremony_id:
+            raise Refusal(f"{self.journal_path} is the journal of another ceremony, {cid}; "
+                          f"this file's ceremony is {self.plan.ceremony_id}. Give this "
+                          "ceremony its own output folder (output_dir), or move that one "
+                          "away; nothing was done.")
 
     def _refuse_links(self) -> None:
         """Nothing the run writes into may be a symbolic link: a link named `backup`, `csr`

@@ -53,3 +53,24 @@ def test_verify_and_witness_sign_from_the_page(window, qtbot, tmp_path: Path) ->
     page.verify_button.click()
     text = settle()
     assert "NOT VERIFIED" not in text and "witness Walt Witness: signature by" in text
+
+
+def test_enter_in_the_file_and_transcript_fields_checks_and_verifies(window, qtbot,  # type: ignore[no-untyped-def]
+                                                                      tmp_path: Path) -> None:
+    """Typing a path and pressing Enter did nothing (the keyboard walk of the page): Enter in
+    the ceremony file field checks it, in the transcript field verifies it."""
+    from smki_desktop.gui.qt import Qt
+
+    prepare(window.services.ctx, tmp_path)
+    path = tmp_path / "media" / "c.toml"
+    path.parent.mkdir()
+    path.write_text(CEREMONY)
+    page = window.go_to("Key ceremony")
+    page.path.setText(str(path))
+    qtbot.keyClick(page.path, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "The ceremony file is valid" in page.plan.toPlainText(),
+                    timeout=30000)
+    page.transcript.setText(str(tmp_path / "media" / "out"))
+    qtbot.keyClick(page.transcript, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Cannot verify" in page.plan.toPlainText(), timeout=30000)
+    assert "out: cannot be read" in page.plan.toPlainText()  # there is none yet: named

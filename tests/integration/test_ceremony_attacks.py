@@ -478,3 +478,54 @@ def test_a_resume_with_another_administrators_credential_is_refused(ctx,  # type
     with pytest.raises(Refusal, match=rf"began with the administrator's credential "
                                       rf"{aro.key.key_id[:16]}.*{sro.key.key_id[:16]}"):
         ceremony_service.CeremonyRun(ctx, path, Answers())
+
+
+def test_another_ceremonys_journal_on_the_media_is_named_as_such(ctx, live_ctx,  # type: ignore[no-untyped-def]
+                                                                 tmp_path: Path) -> None:
+    """Media reused from a Test ceremony (or holding another ceremony's run) was refused with
+    "The ceremony file changed since this run started": the team would look for an edit in a
+    file no one had edited. The refusal now names the journal's own ceremony and environment,
+    and the journal is left as it was."""
+    prepare(ctx, tmp_path / "t")
+    prepare(live_ctx, tmp_path / "l")
+    path = _file(tmp_path)
+    run = _run(ctx, path, tmp_path)  # a Test run leaves its journal in media/out
+    ceremony_service.confirm_and_perform(run, run.remaining()[0], W)
+    run.close()
+    journal = tmp_path / "media" / "out" / "transcript.jsonl"
+    before = journal.read_bytes()
+
+    live = tmp_path / "media" / "live.toml"
+    live.write_text(CEREMONY.replace('environment = "test"', 'environment = "live"'))
+    with pytest.raises(Refusal) as refused:
+        ceremony_service.CeremonyRun(live_ctx, live, Answers())
+    text = refused.value.message
+    assert "changed since" not in text
+    assert "Test environment" in text and "Live environment" in text and str(journal) in text
+
+    other = tmp_path / "media" / "other.toml"
+    other.write_text(CEREMONY.replace('"small-one"', '"other-one"'))
+    with pytest.raises(Refusal) as refused:
+        ceremony_service.CeremonyRun(ctx, other, Answers())
+    text = refused.value.message
+    assert "changed since" not in text
+    assert "small-one" in text and "other-one" in text and str(journal) in text
+    assert journal.read_bytes() == before
+
+
+def test_a_refused_start_does_not_keep_the_output_folder_locked(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A run refused while opening its journal (here: the file was edited since the run began)
+    kept the folder's lock until the process ended, so in the GUI every later Start, even
+    with the file put back, said "Another run of this ceremony is in progress"."""
+    prepare(ctx, tmp_path)
+    path = _file(tmp_path)
+    run = _run(ctx, path, tmp_path)
+    ceremony_service.confirm_and_perform(run, run.remaining()[0], W)
+    run.close()
+    path.write_text(CEREMONY.replace("One key-store key", "One edited key-store key"))
+    with pytest.raises(Refusal, match="changed since"):
+        ceremony_service.CeremonyRun(ctx, path, Answers())
+    path.write_text(CEREMONY)  # put back as it was reviewed
+    again = ceremony_service.CeremonyRun(ctx, path, Answers())
+    assert again.resumed and "facts" in again.journal.done()
+    again.close()

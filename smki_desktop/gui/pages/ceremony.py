@@ -55,6 +55,7 @@ class Page(QWidget):
         bar = QHBoxLayout()
         self.check_button = QPushButton("&Check the file")
         self.check_button.clicked.connect(self.check)
+        self.path.returnPressed.connect(self.check)  # Enter in the field checks the file
         self.rehearse_button = QPushButton("&Rehearse…")
         self.rehearse_button.clicked.connect(lambda: self.start(True))
         self.start_button = QPushButton("&Start ceremony mode…")
@@ -75,6 +76,7 @@ class Page(QWidget):
         self.witness_key.setAccessibleName("Witness's credential key")
         self.verify_button = QPushButton("&Verify transcript")
         self.verify_button.clicked.connect(self.verify)
+        self.transcript.returnPressed.connect(self.verify)
         self.sign_button = QPushButton("&Witness signs…")
         self.sign_button.setToolTip("The witness signs the finished transcript with their own "
                                     "file-signing credential on this machine")

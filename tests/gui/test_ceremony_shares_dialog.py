@@ -1,0 +1,36 @@
+"""The custodians' shares dialog (the ceremony walk): a revealed share's 33 words were clipped
+to the dialog's first size, about one line of them in sight, so a custodian could write down
+part of a share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smki_desktop.gui.ceremony_mode import SharesDialog
+from smki_desktop.services import key_backup
+from tests.integration.ceremony_support import prepare
+
+
+def _dialog(window, qtbot, tmp_path: Path) -> SharesDialog:  # type: ignore[no-untyped-def]
+    ctx = window.services.ctx
+    aro = prepare(ctx, tmp_path)
+    out = tmp_path / "shares"
+    key_backup.backup_with_shares(ctx, aro.key.key_id, out, 2, 3, ["Cara", "Cal", "Cy"])
+    shares = [(name, out / f"share-{i}-of-3.txt") for i, name in
+              enumerate(["Cara", "Cal", "Cy"], 1)]
+    dlg = SharesDialog(shares, window, window.services)
+    dlg.open()
+    qtbot.waitExposed(dlg)
+    return dlg
+
+
+def test_a_revealed_share_is_shown_whole(window, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dlg = _dialog(window, qtbot, tmp_path)
+    dlg.reveal_button.click()
+    qtbot.wait(50)  # the layout settles
+    words = dlg.words
+    assert len(words.text().split()) == 33
+    assert words.height() >= words.heightForWidth(words.width())  # every line of words
+    assert dlg.rect().contains(words.geometry())
+    dlg.reject()
+

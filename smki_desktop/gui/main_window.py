@@ -733,7 +733,24 @@ class MainWindow(QMainWindow):
                 out.append(entry.title)
         return out
 
+    def quit_held(self) -> str:
+        """Why the window must not quit now, as a page says it (holds_quit()); "" if none."""
+        for page in self.pages:
+            check = getattr(page, "holds_quit", None)
+            if callable(check) and (why := check()):
+                return str(why)
+        return ""
+
     def closeEvent(self, event: Any) -> None:
+        if held := self.quit_held():
+            from smki_desktop.gui.qt import QMessageBox
+
+            box = QMessageBox(QMessageBox.Icon.Information, "Not now", held, parent=self)
+            box.setObjectName("quitHeldBox")
+            self.quit_box = box
+            box.open()
+            event.ignore()
+            return
         unsaved = self.unsaved_pages()
         if unsaved and not getattr(self, "_discard_confirmed", False):
             from smki_desktop.gui.qt import QMessageBox

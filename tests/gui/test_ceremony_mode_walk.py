@@ -75,3 +75,19 @@ def test_once_over_no_tick_is_offered_and_the_keyboard_is_on_leave(window, qtbot
     assert [cb.text() for cb in mode.checks() if cb.isVisible()] == []
     assert mode.focusWidget() is mode.close_button
     mode.close()
+
+
+def test_the_main_window_does_not_quit_under_ceremony_mode(window, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Quitting the main window (Ctrl+Q, its close button) while ceremony mode was open closed
+    the context and cancelled the step's job under the full-screen window, which went on
+    running a ceremony with nothing behind it. It is held, saying why, until mode is left."""
+    mode = _mode(window, qtbot, tmp_path, rehearsal=True)
+    window.close()
+    assert window.isVisible() and mode.isVisible() and window.ctx is not None
+    box = window.quit_box
+    assert box.objectName() == "quitHeldBox" and "Leave ceremony mode first" in box.text()
+    box.close()
+    qtbot.waitUntil(lambda: not mode.busy, timeout=30000)
+    mode.close()
+    assert not mode.isVisible()
+    assert window.quit_held() == ""

@@ -179,6 +179,15 @@ class Page(QWidget):
         self._op(ceremony_service.check_ceremony, self.services.ctx, path,
                  name="check ceremony", refused="The file is refused").success(done).run()
 
+    def holds_quit(self) -> str:
+        """Why the window must not quit now ("" when it may): ceremony mode is open. Quitting
+        under it cancelled the step's job and PIN prompt and left the full-screen window
+        running a ceremony whose context was closed."""
+        if self.mode is not None and self.mode.isVisible():
+            return ("Ceremony mode is open. Leave ceremony mode first (its button, once no "
+                    "step is being performed); the journal keeps every finished step.")
+        return ""
+
     def start(self, rehearsal: bool) -> None:
         path = self._file()
         if path is None:

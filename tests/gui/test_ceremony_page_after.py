@@ -74,3 +74,36 @@ def test_enter_in_the_file_and_transcript_fields_checks_and_verifies(window, qtb
     qtbot.keyClick(page.transcript, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "Cannot verify" in page.plan.toPlainText(), timeout=30000)
     assert "out: cannot be read" in page.plan.toPlainText()  # there is none yet: named
+
+
+def test_every_field_of_the_page_has_a_label_with_its_own_alt_letter(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The ceremony file, transcript, witness and witness key fields had placeholders only:
+    no Alt letter reached them and, once typed in, nothing said what they were."""
+    import re
+
+    from smki_desktop.gui.qt import QAbstractButton, QLabel, QLineEdit
+
+    page = window.go_to("Key ceremony")
+    fields = page.findChildren(QLineEdit)
+    labelled = {lbl.buddy() for lbl in page.findChildren(QLabel) if lbl.buddy() is not None}
+    assert [f.accessibleName() for f in fields if f not in labelled] == []
+    letters = [m.group(1).lower() for w in [*page.findChildren(QLabel),
+                                            *page.findChildren(QAbstractButton)]
+               for m in [re.search(r"&([^&])", w.text().replace("&&", ""))] if m]
+    letters += ["f", "h"]  # the menus'
+    assert len(letters) == len(set(letters)), sorted(letters)
+
+
+def test_tab_goes_through_the_after_ceremony_rows_as_they_read(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.qt import QApplication, Qt
+
+    page = window.go_to("Key ceremony")
+    window.activateWindow()
+    qtbot.waitActive(window)
+    page.transcript.setFocus()
+    qtbot.waitUntil(page.transcript.hasFocus)
+    order = []
+    for _ in range(4):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        order.append(QApplication.focusWidget())
+    assert order == [page.verify_button, page.witness, page.witness_key, page.sign_button]

@@ -5,6 +5,7 @@ services as `smki ceremony verify` and `smki ceremony sign`)."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,12 @@ from smki_desktop.services import ceremony_verify
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
+
+
+def _label(text: str, buddy: QWidget) -> QLabel:
+    label = QLabel(text)
+    label.setBuddy(buddy)
+    return label
 
 
 class Page(QWidget):
@@ -49,6 +56,9 @@ class Page(QWidget):
         self.path.setAccessibleName("Ceremony file")
         browse = QPushButton("&Browse…")
         browse.clicked.connect(self.browse)
+        # labels with Alt letters: the fields had placeholders only, unreachable but by Tab
+        # and nameless once something was typed (F and H are the menus')
+        row.addWidget(_label("Ceremony fi&le:", self.path))
         row.addWidget(self.path, 1)
         row.addWidget(browse)
         lay.addLayout(row)
@@ -81,12 +91,23 @@ class Page(QWidget):
         self.sign_button.setToolTip("The witness signs the finished transcript with their own "
                                     "file-signing credential on this machine")
         self.sign_button.clicked.connect(self.witness_sign)
-        after.addWidget(self.transcript, 2)
-        after.addWidget(self.witness, 1)
-        after.addWidget(self.witness_key, 1)
+        # two rows: on one, at 1024 px wide, every field was cut to a few letters
+        after.addWidget(_label("&Transcript:", self.transcript))
+        after.addWidget(self.transcript, 1)
         after.addWidget(self.verify_button)
-        after.addWidget(self.sign_button)
         lay.addLayout(after)
+        witness_row = QHBoxLayout()
+        witness_row.addWidget(_label("Witness &name:", self.witness))
+        witness_row.addWidget(self.witness, 1)
+        witness_row.addWidget(_label("Witness &key:", self.witness_key))
+        witness_row.addWidget(self.witness_key, 1)
+        witness_row.addWidget(self.sign_button)
+        lay.addLayout(witness_row)
+        # Tab goes as the rows read, not as the fields were made
+        chain: list[QWidget] = [self.transcript, self.verify_button, self.witness,
+                                self.witness_key, self.sign_button]
+        for before, after_it in itertools.pairwise(chain):
+            QWidget.setTabOrder(before, after_it)
         self.plan = QPlainTextEdit()
         self.plan.setReadOnly(True)
         self.plan.setObjectName("ceremonyPlan")

@@ -82,6 +82,7 @@ class SharesDialog(QDialog):
         self.words.setWordWrap(True)
         self.words.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.words.setStyleSheet("font-family: monospace; font-size: 18px")
+        self.words.setMinimumWidth(480)
         lay.addWidget(self.words)
         bar = QHBoxLayout()
         self.reveal_button = QPushButton("&Reveal the share")
@@ -104,6 +105,7 @@ class SharesDialog(QDialog):
 
     def _show(self) -> None:
         self.words.setText("")
+        self.words.setMinimumHeight(0)
         self.note.setText("")
         self.print_button.setEnabled(False)
         if self.index >= len(self.shares):
@@ -124,7 +126,10 @@ class SharesDialog(QDialog):
         self.shown.append(words)
         self.revealed.add(path)
         self.words.setText(words)
-        self.adjustSize()  # grown to show every word: the first size held about one line
+        # every word in sight, at any width the dialog may take (the first size held about one
+        # line of them): the height the words need at the narrowest width allowed
+        self.words.setMinimumHeight(self.words.heightForWidth(self.words.minimumWidth()))
+        self.adjustSize()
         self.reveal_button.setEnabled(False)
         self.next_button.setEnabled(True)
         self.print_button.setEnabled(self.services is not None)

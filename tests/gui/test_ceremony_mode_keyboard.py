@@ -7,22 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.ceremony_support import prepare
+from tests.gui.ceremony_gui import ceremony_on_media, open_mode, perform_all, perform_one
 from tests.integration.test_ceremony_service import CEREMONY
 
 
 def test_ceremony_mode_fits_1024_and_starts_on_the_first_tick(window, qtbot,  # type: ignore[no-untyped-def]
                                                               tmp_path: Path) -> None:
-    prepare(window.services.ctx, tmp_path)
-    path = tmp_path / "media" / "c.toml"
-    path.parent.mkdir()
-    path.write_text(CEREMONY)
+    path = ceremony_on_media(window, tmp_path)
+    mode = open_mode(window, qtbot, path)
     page = window.go_to("Key ceremony")
-    page.path.setText(str(path))
-    page.start_button.click()
-    qtbot.waitUntil(lambda: page.mode is not None or bool(page.failure), timeout=30000)
-    mode = page.mode
-    assert mode is not None, page.failure
     assert mode.geometry() == page.screen().geometry()
     mode.resize(1024, 700)
     qtbot.wait(50)
@@ -30,12 +23,7 @@ def test_ceremony_mode_fits_1024_and_starts_on_the_first_tick(window, qtbot,  # 
     assert mode.perform_button.geometry().right() <= mode.width()
     first = mode.warning_ack if mode.warnings else mode.admin_check
     assert mode.focusWidget() is first
-    for cb in mode.checks():
-        if cb.isVisible():
-            cb.setChecked(True)
-    mode.perform_button.click()
-    qtbot.waitUntil(lambda: not mode.busy, timeout=30000)
-    assert not mode.failure, mode.failure
+    perform_one(mode, qtbot)
     assert mode.current is not None and mode.current.step_id == "rehearsal"
     assert mode.focusWidget() is mode.admin_check
     mode.close()
@@ -48,23 +36,8 @@ def test_each_share_is_shown_once_even_if_the_dialog_is_reopened(window, qtbot, 
     custodian."""
     from tests.integration.test_ceremony_attacks import SHARES_CEREMONY
 
-    prepare(window.services.ctx, tmp_path)
-    path = tmp_path / "media" / "c.toml"
-    path.parent.mkdir()
-    path.write_text(SHARES_CEREMONY)
-    page = window.go_to("Key ceremony")
-    page.path.setText(str(path))
-    page.start_button.click()
-    qtbot.waitUntil(lambda: page.mode is not None or bool(page.failure), timeout=30000)
-    mode = page.mode
-    assert mode is not None, page.failure
-    while mode.current is not None:
-        for cb in mode.checks():
-            if cb.isVisible():
-                cb.setChecked(True)
-        mode.perform_button.click()
-        qtbot.waitUntil(lambda: not mode.busy, timeout=30000)
-        assert not mode.failure, mode.failure
+    mode = open_mode(window, qtbot, ceremony_on_media(window, tmp_path, SHARES_CEREMONY))
+    perform_all(mode, qtbot)
     assert mode.shares_button.isEnabled()
     mode.show_shares()
     dlg = mode.shares_dialog
@@ -96,18 +69,10 @@ def test_text_from_the_ceremony_file_is_never_rendered_as_html(window, qtbot,  #
     environment banner inside a ceremony."""
     from smki_desktop.gui.qt import Qt
 
-    prepare(window.services.ctx, tmp_path)
-    path = tmp_path / "media" / "c.toml"
-    path.parent.mkdir()
     fake = "<h1 style='background:#1b5e20;color:white'>TEST ENVIRONMENT</h1>"
-    path.write_text(CEREMONY.replace('purpose = "One key-store key with a passphrase backup"',
-                                     f'purpose = "{fake}"'))
-    page = window.go_to("Key ceremony")
-    page.path.setText(str(path))
-    page.start_button.click()
-    qtbot.waitUntil(lambda: page.mode is not None or bool(page.failure), timeout=30000)
-    mode = page.mode
-    assert mode is not None, page.failure
+    text = CEREMONY.replace('purpose = "One key-store key with a passphrase backup"',
+                            f'purpose = "{fake}"')
+    mode = open_mode(window, qtbot, ceremony_on_media(window, tmp_path, text))
     assert fake in mode.about.text()
     assert mode.about.textFormat() == Qt.TextFormat.PlainText
     assert mode.step_title.textFormat() == Qt.TextFormat.PlainText

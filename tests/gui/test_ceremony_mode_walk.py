@@ -8,21 +8,12 @@ from pathlib import Path
 
 from smki_desktop.gui.accessibility import unnamed_controls
 from smki_desktop.gui.ceremony_mode import QrDialog, SharesDialog
-from tests.integration.ceremony_support import prepare
-from tests.integration.test_ceremony_service import CEREMONY, _fake_net
+from tests.gui.ceremony_gui import ceremony_on_media, open_mode, perform_all
+from tests.integration.test_ceremony_service import _fake_net
 
 
 def _mode(window, qtbot, tmp_path: Path, rehearsal: bool = False):  # type: ignore[no-untyped-def]
-    prepare(window.services.ctx, tmp_path)
-    path = tmp_path / "media" / "c.toml"
-    path.parent.mkdir()
-    path.write_text(CEREMONY)
-    page = window.go_to("Key ceremony")
-    page.path.setText(str(path))
-    (page.rehearse_button if rehearsal else page.start_button).click()
-    qtbot.waitUntil(lambda: page.mode is not None or bool(page.failure), timeout=30000)
-    mode = page.mode
-    assert mode is not None, page.failure
+    mode = open_mode(window, qtbot, ceremony_on_media(window, tmp_path), rehearsal=rehearsal)
     mode.run.sys_net = _fake_net(tmp_path / "net", up=False)
     mode._next()  # the step again, with this machine's network out of the way
     return mode
@@ -64,13 +55,7 @@ def test_once_over_no_tick_is_offered_and_the_keyboard_is_on_leave(window, qtbot
     mode = _mode(window, qtbot, tmp_path, rehearsal=True)
     mode.activateWindow()
     qtbot.waitUntil(mode.isActiveWindow, timeout=5000)
-    while mode.current is not None:
-        for cb in mode.checks():
-            if cb.isVisible():
-                cb.setChecked(True)
-        mode.perform_button.click()
-        qtbot.waitUntil(lambda: not mode.busy, timeout=30000)
-        assert not mode.failure, mode.failure
+    perform_all(mode, qtbot)
     assert "Rehearsal passed" in mode.step_title.text()
     assert [cb.text() for cb in mode.checks() if cb.isVisible()] == []
     assert mode.focusWidget() is mode.close_button

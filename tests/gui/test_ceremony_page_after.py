@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from smki_desktop.services import ceremony as ceremony_service
+from tests.gui.ceremony_gui import ceremony_on_media
 from tests.integration.adt_support import make_sro
 from tests.integration.ceremony_support import prepare
 from tests.integration.test_ceremony_service import CEREMONY, Answers, _fake_net
@@ -61,10 +62,7 @@ def test_enter_in_the_file_and_transcript_fields_checks_and_verifies(window, qtb
     the ceremony file field checks it, in the transcript field verifies it."""
     from smki_desktop.gui.qt import Qt
 
-    prepare(window.services.ctx, tmp_path)
-    path = tmp_path / "media" / "c.toml"
-    path.parent.mkdir()
-    path.write_text(CEREMONY)
+    path = ceremony_on_media(window, tmp_path)
     page = window.go_to("Key ceremony")
     page.path.setText(str(path))
     qtbot.keyClick(page.path, Qt.Key.Key_Return)

@@ -27,10 +27,10 @@ def _dialog(window, qtbot, tmp_path: Path) -> SharesDialog:  # type: ignore[no-u
 def test_a_revealed_share_is_shown_whole(window, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     dlg = _dialog(window, qtbot, tmp_path)
     dlg.reveal_button.click()
-    qtbot.wait(50)  # the layout settles
     words = dlg.words
     assert len(words.text().split()) == 33
-    assert words.height() >= words.heightForWidth(words.width())  # every line of words
-    assert dlg.rect().contains(words.geometry())
+    # every line of words, inside the dialog (waited for: the layout settles on the event loop)
+    qtbot.waitUntil(lambda: words.height() >= words.heightForWidth(words.width())
+                    and dlg.rect().contains(words.geometry()), timeout=3000)
     dlg.reject()
 

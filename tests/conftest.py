@@ -60,6 +60,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"again between tests (before: {', '.join(_KEYRING_RESTARTS)})", yellow=True)
 
 
+def _item_paths(session: SecretServiceSession) -> set[str]:
+    """The keyring's items; a daemon that dies *during* the call (gnome-keyring has crashed
+    moments after a test killed its clients with SIGKILL, after the check that it was alive:
+    CI's D-Bus answer was NoReply) is started again, unlocked, and asked once more."""
+    from secretstorage.exceptions import SecretServiceNotAvailableException
+
+    try:
+        return item_paths(session)
+    except SecretServiceNotAvailableException:
+        _KEYRING_RESTARTS.append(os.environ.get("PYTEST_CURRENT_TEST", "?") + " (mid-call)")
+        restart_keyring(session)
+        return item_paths(session)
+
+
 @pytest.fixture(autouse=True)
 def keyring_left_as_found(secret_service: SecretServiceSession) -> Iterator[None]:
     """Each test's keyring entries are deleted when it ends (those of wider-scoped fixtures,
@@ -72,9 +86,9 @@ def keyring_left_as_found(secret_service: SecretServiceSession) -> Iterator[None
     if keyring_daemon_gone(secret_service):
         _KEYRING_RESTARTS.append(os.environ.get("PYTEST_CURRENT_TEST", "?"))
         restart_keyring(secret_service)
-    before = item_paths(secret_service)
+    before = _item_paths(secret_service)
     yield
-    made = item_paths(secret_service) - before
+    made = _item_paths(secret_service) - before
     if made:
         delete_items(secret_service, made)
 

@@ -180,3 +180,32 @@ def test_the_submit_summary_names_where_the_batch_goes_in_test_and_in_live(  # t
         if fixture == "window":
             assert "DCC" not in dlg.confirm_button.text() and "DCC issues" not in dlg.plain
         dlg.reject()
+
+
+def test_a_response_for_nothing_here_is_refused_naming_the_report(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, live_window: MainWindow, tmp_path: Path) -> None:
+    """A Test batch's answer imported in Live (or another Party's answer) said "Imported: ."
+    and wrote an import audit record, with every line listed as a problem: it answers no
+    Device CSR of this environment, so it is refused, naming the report, and nothing is
+    filed or audited."""
+    from tests.integration.test_devices_portal_files import _answer
+
+    test_page = _page(window)
+    _wait_idle(qtbot, test_page)
+    gen = devices.generate_test(test_page.ctx, 12, tmp_path / "gen", processes=1)
+    res = devices.package(test_page.ctx, gen.out, tmp_path / "out", processes=1)
+    report, resp, _plan = _answer(tmp_path, res.files.zips)
+
+    page = _page(live_window)
+    _wait_idle(qtbot, page)
+    page.import_response(report, resp)
+    _wait_idle(qtbot, page)
+    text = page.summary.text()
+    assert text.startswith("Importing results failed: "), text
+    assert f"{report.name}: none of its 11 report lines and 9 certificates answers a Device " \
+           "CSR of the Live environment" in text, text
+    assert "Nothing was filed." in text
+    assert not any(e.action == "devices.import-response" for e in page.ctx.audit.entries())
+    # the Test batch's own answer is still filed in Test
+    test_page.import_response(report, resp)
+    qtbot.waitUntil(lambda: "Imported:" in test_page.summary.text(), timeout=60_000)

@@ -117,6 +117,25 @@ def refuse_key_of_other_environment(ctx: AppContext, key_id: str, what: str) -> 
             f"{ctx.env.label}.")
 
 
+def refuse_foreign_device_csr(ctx: AppContext, csr_der: bytes, what: str) -> None:
+    """EnvironmentMismatch when the other environment packaged or submitted this Device CSR
+    (its database holds the key as a Device CSR, this one's does not), as a batch's
+    validation rejects it."""
+    try:
+        csr = x509.load_der_x509_csr(csr_der)
+    except ValueError as exc:
+        raise InputError(f"{what}: not a PKCS#10 certificate request ({exc}).") from None
+    key_id = key_id_for_spki(csr.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
+    if foreign_device_keys(ctx, {key_id}):
+        them = other(ctx.env)
+        raise EnvironmentMismatch(
+            f"{what}: this CSR's key was packaged or submitted in the {them.label} "
+            f"environment: it belongs to the {them.label} environment; this is the "
+            f"{ctx.env.label} environment. {them.label} device CSRs are never used in "
+            f"{ctx.env.label}.")
+
+
 def foreign_device_keys(ctx: AppContext, key_ids: set[str]) -> set[str]:
     """Of these device CSR keys, those the other environment's database holds as Device CSRs
     and this one's does not: Device CSRs of the other environment (a batch unzipped, or

@@ -10,6 +10,7 @@ from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.crypto.der import to_der
 from smki_desktop.crypto.lint import extract_fields, lint_bytes
 from smki_desktop.portal.outbox import OutboxItem
+from smki_desktop.services import crossing
 from smki_desktop.services import portal as portal_service
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import profile_for
@@ -41,6 +42,7 @@ def check(ctx: AppContext, data: bytes, what: str = "Device CSR") -> AdhocCheck:
     f = extract_fields(der, what)
     if f.kind != "csr" or f.family != "device":
         raise InputError(f"{what}: not a Device CSR (this is a {f.family} {f.kind}).")
+    crossing.refuse_foreign_device_csr(ctx, der, what)
     report = lint_bytes(der, profile_for(ctx), what)
     return AdhocCheck(der, str(f.device_eui) if f.device_eui else "—",
                       f.usage.value if f.usage else "—",

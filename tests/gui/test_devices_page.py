@@ -180,3 +180,64 @@ def test_the_submit_summary_names_where_the_batch_goes_in_test_and_in_live(  # t
         if fixture == "window":
             assert "DCC" not in dlg.confirm_button.text() and "DCC issues" not in dlg.plain
         dlg.reject()
+
+
+def test_a_response_for_nothing_here_is_refused_naming_the_report(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, live_window: MainWindow, tmp_path: Path) -> None:
+    """A Test batch's answer imported in Live (or another Party's answer) said "Imported: ."
+    and wrote an import audit record, with every line listed as a problem: it answers no
+    Device CSR of this environment, so it is refused, naming the report, and nothing is
+    filed or audited."""
+    from tests.integration.test_devices_portal_files import _answer
+
+    test_page = _page(window)
+    _wait_idle(qtbot, test_page)
+    gen = devices.generate_test(test_page.ctx, 12, tmp_path / "gen", processes=1)
+    res = devices.package(test_page.ctx, gen.out, tmp_path / "out", processes=1)
+    report, resp, _plan = _answer(tmp_path, res.files.zips)
+
+    page = _page(live_window)
+    _wait_idle(qtbot, page)
+    page.import_response(report, resp)
+    _wait_idle(qtbot, page)
+    text = page.summary.text()
+    assert text.startswith("Importing results failed: "), text
+    assert f"{report.name}: none of its 11 report lines and 9 certificates answers a Device " \
+           "CSR of the Live environment" in text, text
+    assert "Nothing was filed." in text
+    assert not any(e.action == "devices.import-response" for e in page.ctx.audit.entries())
+    # the Test batch's own answer is still filed in Test
+    test_page.import_response(report, resp)
+    qtbot.waitUntil(lambda: "Imported:" in test_page.summary.text(), timeout=60_000)
+
+
+def test_send_one_csr_refuses_a_test_device_csr_in_live(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, live_window: MainWindow, tmp_path: Path) -> None:
+    """Send one CSR… in Live checked a Device CSR packaged in Test against the profile only:
+    it met it, and the summary offered to send it to the DCC. The batch route refuses such a
+    CSR (its key is the Test environment's); so does the ad hoc route, before any summary."""
+    import zipfile
+
+    test_page = _page(window)
+    _wait_idle(qtbot, test_page)
+    gen = devices.generate_test(test_page.ctx, 2, tmp_path / "gen", processes=1)
+    res = devices.package(test_page.ctx, gen.out, tmp_path / "out", processes=1)
+    with zipfile.ZipFile(res.files.zips[0]) as zf:
+        name = zf.namelist()[0]
+        one = tmp_path / name
+        one.write_bytes(zf.read(name))
+
+    page = _page(live_window)
+    _wait_idle(qtbot, page)
+    page.adhoc(one)
+    qtbot.waitUntil(lambda: bool(page.summary.text())
+                    or getattr(page, "confirmation", None) is not None, timeout=60_000)
+    text = page.summary.text()
+    assert text.startswith("Checking the Device CSR failed: "), text
+    assert "it belongs to the Test environment; this is the Live environment" in text, text
+    assert getattr(page, "confirmation", None) is None
+
+    test_page.adhoc(one)  # in Test it is offered for sending
+    qtbot.waitUntil(lambda: getattr(test_page, "confirmation", None) is not None,
+                    timeout=60_000)
+    test_page.confirmation.reject()  # type: ignore[attr-defined]

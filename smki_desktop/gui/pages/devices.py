@@ -165,15 +165,17 @@ class Page(QWidget):
         layout.addWidget(self.hint)
 
         bar = QHBoxLayout()
+        # each Alt letter once on the page, the window's menus (&File, &Help) included: a
+        # letter two controls share only moves focus between them (Alt+C is Cancel)
         self.open_btn = QPushButton("&Open file…")
-        self.folder_btn = QPushButton("Open &folder…")
+        self.folder_btn = QPushButton("Open fol&der…")
         self.package_btn = QPushButton("&Package for portal…")
         self.submit_btn = QPushButton("Su&bmit (web service)")
         self.import_btn = QPushButton("&Import response…")
         self.all_btn = QPushButton("&All device CSRs")
         self.generate_btn = QPushButton("&Generate test devices…")
         self.export_btn = QPushButton("&Export view to CSV…")
-        self.adhoc_btn = QPushButton("Send &one CSR…")
+        self.adhoc_btn = QPushButton("Send o&ne CSR…")
         self.adhoc_btn.setToolTip("Check a single Device CSR and send it on its own over the "
                                   "web service")
         # two rows: where CSRs come from, then what to do with them (one row would make the
@@ -184,7 +186,7 @@ class Page(QWidget):
         bar.addStretch(1)
         layout.addLayout(bar)
         actions = QHBoxLayout()
-        self.chart_btn = QPushButton("Batches &chart")
+        self.chart_btn = QPushButton("Ba&tches chart")
         self.chart_btn.setCheckable(True)
         self.chart_btn.setToolTip("Batches over time and their outcomes (the figures are the "
                                   "table)")

@@ -13,6 +13,7 @@ from typing import Any
 
 from smki_desktop.core import batch_formats as bf
 from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.errors import Refusal
 from smki_desktop.core.ports import NullProgress, ProgressSink
 from smki_desktop.crypto import device_csr as dc
 from smki_desktop.crypto.device_cert import WARNING_CODES, DeviceCertFacts, check_cert_chunk
@@ -66,7 +67,9 @@ class _Outcome:
 def import_response(ctx: AppContext, report_path: Path, zip_path: Path | None, *,
                     progress: ProgressSink | None = None) -> ImportResult:
     """Import the portal's report and response zip: match each certificate to its CSR by public
-    key, check it, and file each CSR's outcome."""
+    key, check it, and file each CSR's outcome. An answer of which nothing is for a Device
+    CSR of this environment (another batch's, another Party's, the other environment's) is
+    refused, naming the report: nothing is filed or audited."""
     bundle = upload.read_response(Path(report_path), Path(zip_path) if zip_path else None)
     certs = {m.stem: m.der for m in bundle.certificates.members}
     problems = [f"{p.name}: {p.reason}" for p in bundle.certificates.problems]
@@ -90,7 +93,14 @@ def import_response(ctx: AppContext, report_path: Path, zip_path: Path | None, *
              "counts": result.counts, "unmatched": len(result.unmatched),
              "problems": len(result.problems)}, arts)
 
-    return _file_outcomes(ctx, outcomes, extra, progress=progress, record=record)
+    what = f"{len(bundle.report.lines):,} report lines"
+    if zip_path:
+        what += f" and {len(bundle.certificates.members):,} certificates"
+    nothing = (f"{Path(report_path).name}: none of its {what} answers a Device CSR of the "
+               f"{ctx.env.label} environment: it is the answer to another batch, another "
+               "Party's or the other environment's. Nothing was filed.")
+    return _file_outcomes(ctx, outcomes, extra, progress=progress, record=record,
+                          nothing=nothing)
 
 
 def _artifacts(report_path: Path, zip_path: Path | None) -> dict[str, bytes | str]:
@@ -178,9 +188,11 @@ class _Filing:
 def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
                    extra_certs: list[tuple[str, bytes]], *, batch_id: str | None = None,
                    progress: ProgressSink | None = None,
-                   record: Callable[[ImportResult], AuditEntry]) -> ImportResult:
+                   record: Callable[[ImportResult], AuditEntry],
+                   nothing: str | None = None) -> ImportResult:
     """Check the answers (in worker processes, no transaction open), then file them and
-    write `record`'s audit record in one transaction (issue 16)."""
+    write `record`'s audit record in one transaction (issue 16). With `nothing`, an answer
+    that files nothing is refused with that message."""
     sink = progress or NullProgress()
     rows = {r.file_name[: -len(".csr")]: r
             for r in repo.rows_for_filing(ctx.db, ctx.env.value, batch_id)}
@@ -200,6 +212,8 @@ def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
     for stem, out in outcomes.items():
         if out.cert_der is None:
             filing.no_certificate(stem, out, rows.get(stem))
+    if nothing is not None and not filing.updates:
+        raise Refusal(nothing)
     with ctx.audit.change():
         with ctx.db.transaction() as tx:
             repo.file_results(tx, filing.updates)

@@ -1,0 +1,65 @@
+"""The Devices page by keyboard (a walk at 1024x700, in Test and in Live): every Alt+letter
+on the page, with the window's menus, opens one thing, and Alt+C cancels a long job."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from smki_desktop.gui.main_window import MainWindow
+from smki_desktop.gui.pages.devices import Page
+from smki_desktop.gui.qt import QAbstractButton, QLabel, Qt, QWidget
+
+
+def _mnemonic(text: str) -> str | None:
+    m = re.search(r"&([^&])", text.replace("&&", ""))
+    return m.group(1).lower() if m else None
+
+
+def _page(window: MainWindow) -> Page:
+    page = window.go_to("Devices")
+    assert isinstance(page, Page), page
+    return page
+
+
+@pytest.mark.parametrize("fixture", ["window", "live_window"])
+def test_every_alt_letter_on_the_devices_page_is_unique(qtbot, request, fixture: str) -> None:  # type: ignore[no-untyped-def]
+    """Alt+O was both Open file… and Send one CSR…, Alt+F both the File menu and Open
+    folder…, Alt+C both Cancel and Batches chart: each only moved focus (or opened the
+    menu), so Open folder… and Send one CSR… had no key and a long job no key to cancel."""
+    window = request.getfixturevalue(fixture)
+    window.resize(1024, 700)
+    page = _page(window)
+    qtbot.waitUntil(lambda: page.job is None, timeout=60_000)
+    owners: dict[str, list[str]] = {}
+    for action in window.menuBar().actions():
+        if (k := _mnemonic(action.text())) is not None:
+            owners.setdefault(k, []).append(action.text())
+    widgets: list[QWidget] = [*window.findChildren(QAbstractButton),
+                              *window.findChildren(QLabel)]
+    for w in widgets:
+        if w.isVisibleTo(window) and (k := _mnemonic(w.text())) is not None:  # type: ignore[attr-defined]
+            owners.setdefault(k, []).append(w.text())  # type: ignore[attr-defined]
+    assert {k: v for k, v in owners.items() if len(v) > 1} == {}
+    for button in (page.open_btn, page.folder_btn, page.adhoc_btn, page.cancel_btn,
+                   page.chart_btn, page.package_btn, page.import_btn, page.export_btn):
+        assert _mnemonic(button.text()) is not None, button.text()
+
+
+def test_alt_c_cancels_a_long_job(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window.resize(1024, 700)
+    page = _page(window)
+    qtbot.waitUntil(lambda: page.job is None, timeout=60_000)
+    window.activateWindow()
+    page.generate_btn.setFocus()
+    page.generate(20_000, tmp_path / "gen")
+    qtbot.waitUntil(lambda: page.progress.value() > 0, timeout=60_000)
+    assert page.cancel_btn.isEnabled()
+    qtbot.keyClick(window, "c", Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: page.job is None, timeout=120_000)
+    assert "cancelled" in page.summary.text(), page.summary.text()
+    assert not page.chart_btn.isChecked()
+    out = tmp_path / "gen"
+    assert not out.exists() or [p for p in out.iterdir() if not p.name.startswith(".")] == []

@@ -5,19 +5,14 @@ signing."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from smki_desktop.gui.main_window import MainWindow
 from smki_desktop.gui.pages.adt import Page as AdtPage
-from smki_desktop.gui.qt import QAbstractButton, QApplication, QLabel, QScrollArea, QWidget
+from smki_desktop.gui.qt import QApplication, QLabel, QScrollArea, QWidget
 from smki_desktop.services import adt as adt_service
+from tests.gui.mnemonics import clashes, mnemonic, owners
 from tests.integration.adt_support import make_aro
-
-
-def _mnemonic(text: str) -> str | None:
-    m = re.search(r"&([^&])", text.replace("&&", ""))
-    return m.group(1).lower() if m else None
 
 
 def test_every_alt_letter_on_the_adt_page_is_unique(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
@@ -25,17 +20,9 @@ def test_every_alt_letter_on_the_adt_page_is_unique(qtbot, window: MainWindow) -
     page = window.go_to("ADT")
     qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert isinstance(page, AdtPage)
-    owners: dict[str, list[str]] = {}
-    for action in window.menuBar().actions():
-        if (k := _mnemonic(action.text())) is not None:
-            owners.setdefault(k, []).append(action.text())
-    widgets: list[QWidget] = [*window.findChildren(QAbstractButton),
-                              *window.findChildren(QLabel)]
-    for w in widgets:
-        if w.isVisibleTo(window) and (k := _mnemonic(w.text())) is not None:  # type: ignore[attr-defined]
-            owners.setdefault(k, []).append(w.text())  # type: ignore[attr-defined]
-    assert "v" in owners and any("Verify" in t for t in owners["v"])
-    assert {k: v for k, v in owners.items() if len(v) > 1} == {}
+    claimed = owners(window)
+    assert "v" in claimed and any("Verify" in t for t in claimed["v"])
+    assert clashes(window) == {}
 
 
 def test_the_sro_decision_is_reached_by_its_label(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
@@ -45,9 +32,9 @@ def test_the_sro_decision_is_reached_by_its_label(qtbot, window: MainWindow) -> 
     assert isinstance(page, AdtPage)
     [label] = [w for w in page.findChildren(QLabel) if "confir" in w.text().lower()
                and w.buddy() is not None]
-    assert label.buddy() is page.decision_combo and _mnemonic(label.text()) == "m"
+    assert label.buddy() is page.decision_combo and mnemonic(label.text()) == "m"
     unbuddied = [w.text() for w in page.findChildren(QLabel)
-                 if _mnemonic(w.text()) is not None and w.buddy() is None]
+                 if mnemonic(w.text()) is not None and w.buddy() is None]
     assert unbuddied == []
 
 

@@ -3,19 +3,14 @@ on the page, with the window's menus, opens one thing, and Alt+C cancels a long 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from smki_desktop.gui.main_window import MainWindow
 from smki_desktop.gui.pages.devices import Page
-from smki_desktop.gui.qt import QAbstractButton, QLabel, Qt, QWidget
-
-
-def _mnemonic(text: str) -> str | None:
-    m = re.search(r"&([^&])", text.replace("&&", ""))
-    return m.group(1).lower() if m else None
+from smki_desktop.gui.qt import Qt
+from tests.gui.mnemonics import clashes, mnemonic
 
 
 def _page(window: MainWindow) -> Page:
@@ -33,19 +28,10 @@ def test_every_alt_letter_on_the_devices_page_is_unique(qtbot, request, fixture:
     window.resize(1024, 700)
     page = _page(window)
     qtbot.waitUntil(lambda: page.job is None, timeout=60_000)
-    owners: dict[str, list[str]] = {}
-    for action in window.menuBar().actions():
-        if (k := _mnemonic(action.text())) is not None:
-            owners.setdefault(k, []).append(action.text())
-    widgets: list[QWidget] = [*window.findChildren(QAbstractButton),
-                              *window.findChildren(QLabel)]
-    for w in widgets:
-        if w.isVisibleTo(window) and (k := _mnemonic(w.text())) is not None:  # type: ignore[attr-defined]
-            owners.setdefault(k, []).append(w.text())  # type: ignore[attr-defined]
-    assert {k: v for k, v in owners.items() if len(v) > 1} == {}
+    assert clashes(window) == {}
     for button in (page.open_btn, page.folder_btn, page.adhoc_btn, page.cancel_btn,
                    page.chart_btn, page.package_btn, page.import_btn, page.export_btn):
-        assert _mnemonic(button.text()) is not None, button.text()
+        assert mnemonic(button.text()) is not None, button.text()
 
 
 def test_alt_c_cancels_a_long_job(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,32 @@
+"""Alt+letters in a window, for the keyboard tests: which letter a text claims, and which
+letters are claimed more than once (menus, buttons and labels in sight together)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from smki_desktop.gui.qt import QAbstractButton, QLabel, QWidget
+
+
+def mnemonic(text: str) -> str | None:
+    m = re.search(r"&([^&])", text.replace("&&", ""))
+    return m.group(1).lower() if m else None
+
+
+def owners(window: Any) -> dict[str, list[str]]:
+    """Each Alt letter of the window's menus and visible buttons and labels, and who claims it."""
+    out: dict[str, list[str]] = {}
+    for action in window.menuBar().actions():
+        if (k := mnemonic(action.text())) is not None:
+            out.setdefault(k, []).append(action.text())
+    widgets: list[QWidget] = [*window.findChildren(QAbstractButton),
+                              *window.findChildren(QLabel)]
+    for w in widgets:
+        if w.isVisibleTo(window) and (k := mnemonic(w.text())) is not None:  # type: ignore[attr-defined]
+            out.setdefault(k, []).append(w.text())  # type: ignore[attr-defined]
+    return out
+
+
+def clashes(window: Any) -> dict[str, list[str]]:
+    return {k: v for k, v in owners(window).items() if len(v) > 1}

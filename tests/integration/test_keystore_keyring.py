@@ -286,3 +286,57 @@ def test_one_dbus_connection_per_process_and_safe_across_threads() -> None:
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["1", "0"]  # 128 calls from 4 threads over one connection
+
+
+def test_a_read_from_the_unlocked_keyring_is_two_dbus_round_trips() -> None:
+    """`smki adt sign` reads four secrets (issue 15): each is one SearchItems and one GetSecret,
+    not the seven round trips of secretstorage's item objects (labels and lock states first);
+    an item that is not there, one more (the collection's lock state)."""
+    probe = (
+        "from smki_desktop.core.environment import Environment\n"
+        "from smki_desktop.keystores import secret_service\n"
+        "from smki_desktop.keystores.secrets import OsSecrets\n"
+        "s = OsSecrets(Environment.TEST)\n"
+        "s.set('probe-trips', 'v\u00e9rit\u00e9 ' * 9)\n"
+        "conn = secret_service._conn.connection\n"
+        "sent = []\n"
+        "real = conn.send_and_get_reply\n"
+        "def counting(msg, *a, **k):\n"
+        "    sent.append(msg.header.fields); return real(msg, *a, **k)\n"
+        "conn.send_and_get_reply = counting\n"
+        "value = s.get('probe-trips')\n"
+        "print(len(sent), value == 'v\u00e9rit\u00e9 ' * 9)\n"
+        "sent.clear(); print(s.get_optional('probe-trips-none'), len(sent))\n"
+        "s.delete('probe-trips')\n")
+    r = subprocess.run([sys.executable, "-c", probe], env=dict(os.environ),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["2", "True", "None", "2"]
+
+
+def test_a_read_from_a_locked_keyring_is_refused_as_locked_not_as_missing(
+        tmp_path: Path) -> None:
+    """The two-round-trip read gives way to the unlocking one whenever the collection is
+    locked: a secret that is there is never reported missing because its keyring is locked."""
+    s = unlocked_session(tmp_path / "kr3")
+    try:
+        probe = (
+            "import secretstorage\n"
+            "from smki_desktop.core.environment import Environment\n"
+            "from smki_desktop.keystores.errors import KeyringLocked\n"
+            "from smki_desktop.keystores.secrets import OsSecrets\n"
+            "s = OsSecrets(Environment.TEST)\n"
+            "s.set('probe-locked', 'v')\n"
+            "assert s.get('probe-locked') == 'v'\n"
+            "c = secretstorage.dbus_init(); secretstorage.get_default_collection(c).lock()\n"
+            "for name in ('probe-locked', 'probe-never-written'):\n"
+            "    try:\n"
+            "        print(s.get_optional(name))\n"
+            "    except KeyringLocked:\n"
+            "        print('LOCKED')\n")
+        r = subprocess.run([sys.executable, "-c", probe], env=s.env, capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == ["LOCKED", "LOCKED"]
+    finally:
+        s.stop()

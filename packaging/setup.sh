@@ -71,9 +71,15 @@ say "installing the locked dependencies ($lock, checked against their hashes) in
 .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "$lock" \
   || die "pip could not install the locked dependencies from $lock (is PyPI reachable? a hash \
 mismatch means a downloaded file is not the one locked: do not work around it)"
-# The app itself, editable (the tests run this tree), without resolving anything again.
+# The app itself, editable (the tests run this tree), without resolving anything again. In
+# setuptools' "compat" mode the tree is a plain path in a .pth file: the default mode installs
+# an import hook that every Python start in .venv loaded first, ~13 ms of each `smki` command
+# here (issue 15), which a wheel or the bundle never pays. setuptools calls that mode
+# transitional: where it is gone, the default mode is used.
 say "installing SMKI Desktop into .venv"
-.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . \
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps \
+  --config-settings editable_mode=compat -e . >/dev/null 2>&1 \
+  || .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . \
   || die "pip could not install SMKI Desktop itself"
 # An editable install leaves our modules as source; compile them once, as pip does for a normal
 # install, so that no start pays for it (where PYTHONDONTWRITEBYTECODE is set, every start did).

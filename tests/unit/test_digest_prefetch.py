@@ -88,3 +88,43 @@ main()
         root / "smki_desktop" / "cli" / "__main__.py").read_text()
     assert "from smki_desktop.cli.start import main" in (
         root / "packaging" / "entry" / "cli.py").read_text()
+
+
+def test_the_helper_imports_nothing_that_delays_the_hashing(tmp_path: Path) -> None:
+    """Everything imported before the helper thread starts delays the digest: `pathlib`
+    (~5 ms) and `typing` (~2 ms) were, though the module needs neither."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\n"
+             "from smki_desktop.services import digest_prefetch\n"
+             "print(sorted(m for m in ('pathlib', 'typing', 'fnmatch', 're') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True, text=True,
+                         check=True, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    assert out.stdout.strip() == "[]"
+
+
+def test_hashing_lowers_the_switch_interval_only_while_it_runs(tmp_path: Path) -> None:
+    """While the helper hashes, the interpreter hands the GIL over every millisecond (so the
+    helper is not kept waiting 5 ms twice a chunk by the importing thread); after, the
+    interval is the one it found."""
+    import sys
+
+    seen: list[float] = []
+    real_hash = digest_prefetch._Job._hash
+
+    def watching(job: digest_prefetch._Job) -> None:
+        seen.append(sys.getswitchinterval())
+        real_hash(job)
+
+    before = sys.getswitchinterval()
+    f = _big(tmp_path / "a.csv")
+    digest_prefetch._Job._hash = watching  # type: ignore[method-assign]
+    try:
+        assert digest_prefetch.start(f)
+        assert digest_prefetch.take(f) == hashlib.sha256(f.read_bytes()).digest()
+    finally:
+        digest_prefetch._Job._hash = real_hash  # type: ignore[method-assign]
+    assert seen == [min(before, digest_prefetch._SWITCH)] and seen[0] <= 0.001
+    assert sys.getswitchinterval() == before

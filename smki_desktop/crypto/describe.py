@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from smki_desktop.core.errors import SmkiError
-from smki_desktop.crypto.lint import extract_fields
+from smki_desktop.crypto.fields import extract_fields
 
 
 def _cn(name: x509.Name) -> str:

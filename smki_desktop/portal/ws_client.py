@@ -62,7 +62,7 @@ from smki_desktop.core.portal_ports import (
 )
 from smki_desktop.core.ports import Clock
 from smki_desktop.core.schedule import Scheduler
-from smki_desktop.crypto.lint import extract_fields
+from smki_desktop.crypto.fields import extract_fields
 
 T = TypeVar("T")
 

@@ -10,7 +10,7 @@ import segno
 
 from smki_desktop.core.errors import InputError
 from smki_desktop.crypto.der import encode, to_der
-from smki_desktop.crypto.lint import extract_fields
+from smki_desktop.crypto.fields import extract_fields
 from smki_desktop.store.atomic import write_atomic
 
 

@@ -17,7 +17,8 @@ from smki_desktop.core.ceremony_transcript import Journal, parse_journal, render
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
-from smki_desktop.crypto.lint import extract_fields, lint_bytes
+from smki_desktop.crypto.fields import extract_fields
+from smki_desktop.crypto.lint import lint_bytes
 from smki_desktop.services.adt import trust_anchors as adt_trust_anchors
 from smki_desktop.services.ceremony import JOURNAL, SIGNATURE
 from smki_desktop.services.ceremony_identity import (

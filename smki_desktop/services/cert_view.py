@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError
-from smki_desktop.crypto.lint import extract_fields
+from smki_desktop.crypto.fields import extract_fields
 from smki_desktop.services import certificates as cert_service
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.view_rows import Row, Section

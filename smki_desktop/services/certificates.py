@@ -45,7 +45,8 @@ from smki_desktop.crypto.certs import (
     verify_chain,
 )
 from smki_desktop.crypto.der import detect_kind, to_der
-from smki_desktop.crypto.lint import LintReport, ProfileFields, extract_fields, lint_der
+from smki_desktop.crypto.fields import ProfileFields, extract_fields
+from smki_desktop.crypto.lint import LintReport, lint_der
 from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext, EnvPaths

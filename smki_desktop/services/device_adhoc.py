@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.crypto.der import to_der
-from smki_desktop.crypto.lint import extract_fields, lint_bytes
+from smki_desktop.crypto.fields import extract_fields
+from smki_desktop.crypto.lint import lint_bytes
 from smki_desktop.portal.outbox import OutboxItem
 from smki_desktop.services import crossing
 from smki_desktop.services import portal as portal_service

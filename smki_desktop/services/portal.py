@@ -35,7 +35,7 @@ from smki_desktop.core.portal_ports import (
 )
 from smki_desktop.core.schedule import RateRules, Scheduler, next_processing_start
 from smki_desktop.crypto.der import to_der
-from smki_desktop.crypto.lint import extract_fields
+from smki_desktop.crypto.fields import extract_fields
 from smki_desktop.portal.offline import (
     Answer,
     BundleEntry,

@@ -14,7 +14,8 @@ from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.crypto.certs import load_certificates
 from smki_desktop.crypto.der import to_der
 from smki_desktop.crypto.device_csr import check_device_csr
-from smki_desktop.crypto.lint import extract_fields, lint_bytes
+from smki_desktop.crypto.fields import extract_fields
+from smki_desktop.crypto.lint import lint_bytes
 from smki_desktop.profile_data import load_profile
 from tests.fuzz.corpus import HOSTILE_TEXT, der_cases
 from tests.fuzz.harness import FUZZ, clean_end
@@ -30,7 +31,7 @@ TEXT_PARSERS = {
 BYTE_PARSERS = {
     "der.to_der": to_der,
     "certs.load_certificates": load_certificates,
-    "lint.extract_fields": extract_fields,
+    "fields.extract_fields": extract_fields,
     "lint.lint_bytes": lambda b: lint_bytes(b, PROFILE),
     "batch.decode_base64_text": decode_base64_text,
     "device_csr.check_device_csr": lambda b: check_device_csr(b, ["ESME"]),

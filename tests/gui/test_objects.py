@@ -219,7 +219,7 @@ def test_every_table_has_a_context_menu(qtbot, window: MainWindow) -> None:  # t
 def test_renewal_makes_a_linked_key_and_csr(qtbot, window: MainWindow, cli_run) -> None:  # type: ignore[no-untyped-def]
     import datetime as dt
 
-    from smki_desktop.crypto.lint import extract_fields
+    from smki_desktop.crypto.fields import extract_fields
     from smki_desktop.services import certificates as certs
     from smki_desktop.services import csr as csr_service
 
@@ -266,7 +266,7 @@ def test_renewal_makes_a_linked_key_and_csr(qtbot, window: MainWindow, cli_run) 
 def test_rejection_of_a_certificate_failing_acceptance(qtbot, window: MainWindow, cli_run) -> None:  # type: ignore[no-untyped-def]
     import datetime as dt
 
-    from smki_desktop.crypto.lint import extract_fields
+    from smki_desktop.crypto.fields import extract_fields
     from smki_desktop.services import certificates as certs
     from smki_desktop.services import csr as csr_service
 

@@ -18,7 +18,8 @@ from smki_desktop.core.eui import Eui64, EuiRange
 from smki_desktop.core.keys import KeyUsage
 from smki_desktop.core.party import PartyProfile, PartyType
 from smki_desktop.core.roles import RemotePartyRole
-from smki_desktop.crypto.lint import extract_fields, ski_method2
+from smki_desktop.crypto.fields import extract_fields
+from smki_desktop.crypto.lint import ski_method2
 from smki_desktop.services import certificates as certs
 from smki_desktop.services import csr as csr_service
 from smki_desktop.services.party import set_party

@@ -199,7 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _device_eui(cert: x509.Certificate) -> str:
-    from smki_desktop.crypto.lint import extract_fields
+    from smki_desktop.crypto.fields import extract_fields
 
     eui = extract_fields(cert.public_bytes(serialization.Encoding.DER)).device_eui
     h = eui.hex if eui is not None else ""

@@ -14,7 +14,8 @@ from smki_desktop.core.keys import KeyLocation, KeyType, KeyUsage
 from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.crypto.csr import build_org_csr
 from smki_desktop.crypto.der import encode
-from smki_desktop.crypto.lint import extract_fields, lint_der
+from smki_desktop.crypto.fields import extract_fields
+from smki_desktop.crypto.lint import lint_der
 from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore, spki_from_ec_point
 from smki_desktop.profile_data import load_profile
 from tests.support.softhsm import MODULE, PIN, FixedPin, softhsm_token

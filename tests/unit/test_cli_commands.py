@@ -39,15 +39,18 @@ def test_a_command_does_not_import_other_workflows() -> None:
 def test_adt_sign_and_verify_load_no_module_they_do_not_use() -> None:
     """What `smki adt sign` and `smki adt verify` load at import (their command module, the
     services they call, the store and key store) leaves out what only other work needs: the
-    platform folders (the data folder is given), the terminal passphrase prompt, and the
-    simulator control and party services (issue 15: lean start)."""
+    platform folders (the data folder is given), the terminal passphrase prompt, the
+    simulator control and party services, and the CSR lint (`adt verify` names the signer
+    with `crypto.describe`, which reads the certificate's fields only) (issue 15: lean
+    start)."""
     code = ("import sys; from smki_desktop.cli.main import build_parser; build_parser('adt'); "
             "import smki_desktop.services.adt.sign, smki_desktop.services.adt.verify, "
-            "smki_desktop.services.adt.identity, smki_desktop.services.audit; "
-            "print(','.join(sys.modules))")
+            "smki_desktop.services.adt.identity, smki_desktop.services.audit, "
+            "smki_desktop.crypto.describe; print(','.join(sys.modules))")
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                 check=True).stdout.strip().split(","))
     assert "smki_desktop.services.officers" in loaded  # the register check: kept
     unused = {"platformdirs", "getpass", "smki_desktop.services.simulator_control",
-              "smki_desktop.services.party"}
+              "smki_desktop.services.party", "smki_desktop.crypto.lint",
+              "smki_desktop.core.lint_rules"}
     assert loaded & unused == set()

@@ -13,7 +13,8 @@ from smki_desktop.core.keys import KeyUsage
 from smki_desktop.core.lint_rules import RULES, Severity
 from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.crypto.der import encode, to_der
-from smki_desktop.crypto.lint import extract_fields, lint_bytes
+from smki_desktop.crypto.fields import extract_fields
+from smki_desktop.crypto.lint import lint_bytes
 from smki_desktop.profile_data import load_profile
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"

@@ -67,6 +67,16 @@ def _open_transactions(server: PostgresServer, db: str, like: str = "%") -> list
     return [int(r[0]) for r in rows]
 
 
+def _advisory_lock_holders(server: PostgresServer, db: str) -> list[int]:
+    """Server processes of the store's clients holding an advisory lock (a sender's hold on a
+    request outlives a killed client's transaction until its server process has exited)."""
+    with server.admin() as c:
+        rows = c.execute("SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                         "WHERE l.locktype = 'advisory' AND l.granted AND d.datname = %s "
+                         "AND l.pid <> pg_backend_pid()", (db,)).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def _new_and_replayed(info: simulator_control.SimulatorInfo, refs: list[str]
                       ) -> tuple[collections.Counter[str], collections.Counter[str]]:
     subs = [s for s in submissions(info)["submissions"] if s["client_ref"] in refs]
@@ -236,8 +246,11 @@ def test_kill_9_between_the_batch_rows_and_its_outbox_item_loses_nothing(  # typ
             assert proc.poll() is None
             _kill(proc)
             lock.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK_KEY,))
-        _wait_for("the killed client's transaction to end",
-                  lambda: not _open_transactions(postgres_server, db), timeout=60)
+        # its transaction ends first; its hold on the request it was about to send ends only
+        # when its server process exits, a moment later (a send before then skips the request)
+        _wait_for("the killed client's transaction and hold to end",
+                  lambda: not _open_transactions(postgres_server, db)
+                  and not _advisory_lock_holders(postgres_server, db), timeout=60)
         # the batch's rows, its request and its audit record are one transaction: the kill
         # left all of them or none of them, never a batch without a request
         batches = _store_batches(ctx)

@@ -25,6 +25,7 @@ from smki_desktop.crypto.device_csr import (
     KEY_AGREEMENT,
     SIGNING,
     _usage_of,
+    hw_type_reason,
     key_id_of_public_key,
     oid_text,
     parse_hardware_module_name,
@@ -136,7 +137,7 @@ def profile_findings(
                            "8-octet device ID"))
     hw_allowed = set(hw_types)
     if hw_allowed and "*" not in hw_allowed and facts.hw_type not in hw_allowed:
-        out.append(("hw-type", f"hwType {facts.hw_type or 'missing'} is not expected"))
+        out.append(("hw-type", hw_type_reason(facts.hw_type, hw_allowed)))
     if cert.not_valid_after_utc != DEVICE_NOT_AFTER:
         out.append(("validity", f"notAfter is {cert.not_valid_after_utc:%Y-%m-%d %H:%M:%S}Z, "
                                 "not 9999-12-31 23:59:59Z"))

@@ -214,8 +214,7 @@ def _full_check(der: bytes, allowed: frozenset[str] | None, verify: bool) -> Che
     _check_envelope(csr, f)
     _check_extensions(exts, ku_ext, san_ext, f)
     if allowed is not None and f.hw not in allowed:
-        expected = ", ".join(sorted(allowed)) or "none configured for this environment"
-        raise f.reject("hw-type", f"hwType {f.hw} is not the expected {expected}")
+        raise f.reject("hw-type", hw_type_reason(f.hw, allowed))
     if verify:
         try:
             pub.verify(csr.signature, csr.tbs_certrequest_bytes, ec.ECDSA(hashes.SHA256()))
@@ -382,6 +381,17 @@ def _fast_check(der: bytes, hw_types: tuple[str, ...], verify: bool) -> CheckTup
                         "request)", eui, usage, key_id, hw)
         return ("", "", eui, usage, key_id, hw)
     return None
+
+
+def hw_type_reason(hw: str, allowed: Iterable[str]) -> str:
+    """Why a device's hwType is refused, in words that say what to do when the environment's
+    certificate profile lists no hwType at all (then none can be accepted)."""
+    listed = sorted(allowed)
+    if not listed:
+        return (f"hwType {hw or 'missing'} cannot be accepted: this environment's certificate "
+                "profile lists no hwType OIDs. Add the DCC's hwType OIDs to the profile "
+                "(Settings → Profiles shows the override file in use), then check again.")
+    return f"hwType {hw or 'missing'} is not one this environment accepts ({', '.join(listed)})"
 
 
 @lru_cache(maxsize=16)

@@ -78,7 +78,18 @@ class GuiPassphrases(QObject):
         # the dialog's module is loaded when something is first asked, not at start
         from smki_desktop.gui.passphrase_dialog import PassphraseDialog
 
-        return PassphraseDialog(q.prompt, q.purpose, q.confirm, self._window)
+        return PassphraseDialog(q.prompt, q.purpose, q.confirm, self._parent())
+
+    def _parent(self) -> QWidget | None:
+        """The window the officer is using: ceremony mode is a window of its own, often
+        full screen, and a PIN dialog over the main window opened behind it, unseen, while
+        the step waited for it. The main window when none of ours is active."""
+        from smki_desktop.gui.qt import QApplication
+
+        active = QApplication.activeWindow()
+        if active is not None and active.isVisible() and active is not self.dialog:
+            return active
+        return self._window
 
     def _run_modal(self, q: _Question) -> None:
         dlg = self._dialog_for(q)

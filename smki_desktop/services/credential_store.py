@@ -146,13 +146,17 @@ def list_credentials(ctx: AppContext, purpose: str | None = None) -> list[Creden
         ctx.db, ctx.env.value, check_purpose(purpose) if purpose else None)]
 
 
-def find_credential(ctx: AppContext, purpose: str, key_id: str | None = None) -> Credential | None:
+def find_credential(ctx: AppContext, purpose: str, key_id: str | None = None, *,
+                    register_id: str | None = None) -> Credential | None:
     """The newest credential for `purpose` (`web-service` | `file-signing`) of this environment
-    that is valid now, optionally for one key (full id or a prefix of 8+ hex digits)."""
+    that is valid now, optionally for one key (full id or a prefix of 8+ hex digits) and only
+    one naming officer register entry `register_id` (a file-signing credential's subject)."""
     purpose = check_purpose(purpose)
     now = ctx.clock.now()
     for cred in list_credentials(ctx, purpose):
         if key_id and not cred.key_id.startswith(key_id.lower()):
+            continue
+        if register_id is not None and register_id_of(cred.certificate) != register_id:
             continue
         if cred.environment is not ctx.env:  # defence in depth: rows carry the environment
             continue

@@ -57,7 +57,7 @@ from smki_desktop.services import (
 )
 from smki_desktop.services import csr as csr_service
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.credential_store import Credential, register_id_of
+from smki_desktop.services.credential_store import Credential
 from smki_desktop.services.keys import generate_key, list_keys
 
 STEPS: tuple[tuple[str, str], ...] = (
@@ -159,12 +159,7 @@ def _training_sro(ctx: AppContext, party: PartyProfile) -> Officer:
 
 def officer_credential(ctx: AppContext, officer_id: str) -> Credential | None:
     """The newest valid file-signing credential of this environment naming `officer_id`."""
-    now = ctx.clock.now()
-    for cred in credentials.list_credentials(ctx, "file-signing"):
-        if cred.environment is ctx.env and cred.valid_at(now) and \
-                register_id_of(cred.certificate) == officer_id:
-            return cred
-    return None
+    return credentials.find_credential(ctx, "file-signing", register_id=officer_id)
 
 
 def _linked_credential(ctx: AppContext, officer: Officer, role: str) -> Credential:
@@ -180,10 +175,41 @@ def _linked_credential(ctx: AppContext, officer: Officer, role: str) -> Credenti
     return cred
 
 
+def _walk_sro(ctx: AppContext, party: PartyProfile) -> Officer | None:
+    """The training SRO an earlier run made, if any (without making one)."""
+    email = _email(TRAINING_SRO, party)
+    return next((o for o in officers.list_officers(ctx)
+                 if o.role is RegisterRole.SRO and o.email == email), None)
+
+
+def _refuse_others_entry(ctx: AppContext, aro: Officer, party: PartyProfile) -> None:
+    """The walk verifies and activates only an entry it nominated (through its training SRO):
+    an entry an SRO of the Party nominated is theirs to verify and activate, as on any day."""
+    if aro.status is OfficerStatus.ACTIVE:
+        return
+    walk_sro = _walk_sro(ctx, party)
+    if walk_sro is not None and aro.nominated_by == walk_sro.officer_id:
+        return
+    by = "outside the walkthrough"
+    if aro.nominated_by:
+        nominator = next((o for o in officers.list_officers(ctx)
+                          if o.officer_id == aro.nominated_by), None)
+        by = f"by {nominator.name} ({nominator.officer_id})" if nominator else \
+            f"by {aro.nominated_by}"
+    todo = ("verify it (the identity meeting) and activate it"
+            if aro.status is OfficerStatus.NOMINATED else "activate it")
+    raise Refusal(
+        f"Your register entry {aro.officer_id} ({aro.status.value}) was nominated {by}, not by "
+        f"this walkthrough, which verifies and activates only the training entries it makes. "
+        f"Ask that SRO to {todo}, then run this step again.",
+        hint="officer.activate")
+
+
 def officer_entry(ctx: AppContext) -> Officer:
     """The local officer profile's active ARO register entry, made (and the profile linked to
     it) on the first run; in Test only (check_identity). Resumes a run interrupted at any point
-    (nominated, verified, not yet activated)."""
+    (nominated, verified, not yet activated). An entry of the profile's officer that a real SRO
+    nominated is used once active and otherwise left to that SRO (`_refuse_others_entry`)."""
     found = officers.profile_officer(ctx)
     if found is not None and found.role is RegisterRole.ARO and \
             found.status is OfficerStatus.ACTIVE:
@@ -191,10 +217,16 @@ def officer_entry(ctx: AppContext) -> Officer:
     party, prof = ctx.party(), ctx.officer()
     assert party is not None and prof is not None
     email = prof.email or _email(prof.name, party)
+    # the profile's entry, or one an interrupted earlier run nominated (and verified) already
+    aro = found if found is not None and found.role is RegisterRole.ARO else next(
+        (o for o in officers.list_officers(ctx)
+         if o.role is RegisterRole.ARO and o.email == email), None)
+    if aro is not None:
+        _refuse_others_entry(ctx, aro, party)
+        if aro.status not in (OfficerStatus.NOMINATED, OfficerStatus.VERIFIED):
+            officers.link_profile(ctx, aro.officer_id)  # active (or stopped): as it stands
+            return officers.get_officer(ctx, aro.officer_id)
     sro = _training_sro(ctx, party)
-    # an interrupted earlier run may have nominated (and verified) the entry already
-    aro = next((o for o in officers.list_officers(ctx)
-                if o.role is RegisterRole.ARO and o.email == email), None)
     if aro is None:
         aro = _nominated(ctx, "aro", {
             "nominee.name": prof.name, "nominee.email": email,

@@ -49,3 +49,19 @@ def test_alt_c_cancels_a_long_job(qtbot, window: MainWindow, tmp_path: Path) -> 
     assert not page.chart_btn.isChecked()
     out = tmp_path / "gen"
     assert not out.exists() or [p for p in out.iterdir() if not p.name.startswith(".")] == []
+
+
+def test_the_filter_box_has_a_label_and_alt_l_reaches_it(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """The filter box was named only by its placeholder, which goes once text is typed and
+    which no Alt letter reached."""
+    window.resize(1024, 700)
+    page = _page(window)
+    qtbot.waitUntil(lambda: page.job is None, timeout=60_000)
+    from smki_desktop.gui.qt import QLabel
+
+    labels = [lab for lab in page.findChildren(QLabel) if lab.buddy() is page.filter_edit]
+    assert [lab.text() for lab in labels] == ["Fi&lter:"]
+    window.activateWindow()
+    page.table.setFocus()
+    qtbot.keyClick(window, "l", Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: page.filter_edit.hasFocus(), timeout=5_000)

@@ -103,3 +103,54 @@ def test_a_walk_left_at_a_verified_entry_activates_it_when_run_again(ctx) -> Non
             sorted([sro.officer_id, aro.officer_id])
     finally:
         simulator_control.stop(ctx)
+
+
+def test_the_walk_leaves_an_entry_a_real_sro_nominated_to_that_sro(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The walk verifies and activates only the training entries it makes: an entry of the
+    profile's officer nominated by another SRO of the Party is refused with who must act, left
+    as it was (not verified, not activated by the training SRO), and nothing else is made; once
+    that SRO has activated it, the walk uses it."""
+    from smki_desktop.core.officers import OfficerStatus
+    from smki_desktop.services import officers, register
+
+    _profiles(ctx)
+    try:
+        p = ctx.party()
+        real_sro = register.activate(ctx, first_run._nominated(ctx, "sro", {
+            "nominee.name": "Rita Real", "nominee.email": "rita.real@example.invalid",
+            "nominee.organisation": p.name, "nominee.party_id": p.party_id,
+            "nominator.name": "Dora Director",
+            "nominator.email": "dora.director@example.invalid"}).officer_id).officer
+        schema = first_run.nomination.load_forms()["aro"]
+        values = dict(schema.example_values())
+        values.update({
+            "environment.environment": ctx.env.value,
+            "nominator.date": ctx.clock.now().date().isoformat(),
+            "nominee.name": "Ann Officer", "nominee.email": first_run._email("Ann Officer", p),
+            "nominee.organisation": p.name, "nominee.party_id": p.party_id,
+            "nominator.officer_id": real_sro.officer_id, "nominator.name": real_sro.name})
+        if "screening.date" in values:
+            values["screening.date"] = values["nominator.date"]
+        aro = first_run.nomination.nominate(ctx, schema, values).officer
+        before = sorted(o.officer_id for o in officers.list_officers(ctx))
+        first_run.run_step(ctx, "simulator", first_run.Walk())
+        with pytest.raises(Refusal) as refused:
+            first_run.run_step(ctx, "credentials", first_run.Walk())
+        msg = refused.value.message
+        assert aro.officer_id in msg and "Rita Real" in msg and real_sro.officer_id in msg
+        assert "verify it" in msg
+        assert officers.get_officer(ctx, aro.officer_id).status is OfficerStatus.NOMINATED
+        assert sorted(o.officer_id for o in officers.list_officers(ctx)) == before
+        # that SRO verifies and activates it (signed with their own credential): it is used
+        officers.verify_officer(ctx, aro.officer_id, officers.parse_verification(
+            ctx.clock.now().date().isoformat(), "Rita Real", list(first_run.TRAINING_EVIDENCE),
+            "passed"))
+        cred = first_run._linked_credential(
+            ctx, real_sro, first_run._role_for(p.party_type).name_text)
+        register.activate(ctx, aro.officer_id, as_ref=real_sro.officer_id, key_ref=cred.key_id)
+        first_run.run_step(ctx, "credentials", first_run.Walk())
+        assert officers.profile_officer(ctx).officer_id == aro.officer_id  # type: ignore[union-attr]
+        assert officers.get_officer(ctx, aro.officer_id).status is OfficerStatus.ACTIVE
+        assert not [o for o in officers.list_officers(ctx) if o.name == first_run.TRAINING_SRO]
+    finally:
+        simulator_control.stop(ctx)

@@ -140,8 +140,14 @@ def test_rejected_csr_still_names_its_device_where_it_can() -> None:
 
 def test_empty_hw_type_set_rejects_every_hw_type_and_wildcard_accepts() -> None:
     der = dc.generate_one(EUI, dc.SIGNING)[2]
-    assert dc.check_device_csr(der, ())[0] == "hw-type"
+    code, reason = dc.check_device_csr(der, ())[:2]
+    assert code == "hw-type"
+    # not "is not the expected none configured": what is missing, and where to add it
+    assert "profile lists no hwType OIDs" in reason and "Settings → Profiles" in reason
     assert dc.check_device_csr(der, ("*",))[0] == ""
+    code, reason = dc.check_device_csr(der, ("1.2.3.4", "1.2.3.5"))[:2]
+    assert code == "hw-type" and reason.endswith("is not one this environment accepts "
+                                                 "(1.2.3.4, 1.2.3.5)")
 
 
 def test_check_many_in_processes_keeps_order_and_matches_serial() -> None:

@@ -113,12 +113,17 @@ class SharesDialog(QDialog):
                              "keeps their own share, apart from the others.")
             self.reveal_button.setEnabled(False)
             self.next_button.setText("&Close")
+            self.next_button.setEnabled(True)
+            self.next_button.setFocus()
             return
         custodian, _path = self.shares[self.index]
         self.who.setText(f"Share {self.index + 1} of {len(self.shares)}: for {custodian} only. "
                          "Everyone else looks away.")
         self.reveal_button.setEnabled(True)
         self.next_button.setEnabled(False)
+        # the keyboard follows the walk: a disabled button's focus would otherwise land on
+        # whichever control Qt picks next
+        self.reveal_button.setFocus()
 
     def reveal(self) -> None:
         _custodian, path = self.shares[self.index]
@@ -133,6 +138,7 @@ class SharesDialog(QDialog):
         self.reveal_button.setEnabled(False)
         self.next_button.setEnabled(True)
         self.print_button.setEnabled(self.services is not None)
+        (self.print_button if self.print_button.isEnabled() else self.next_button).setFocus()
 
     def print_sheet(self, out: Path | None = None) -> None:
         """Write the shown share's printable sheet (the same service as `smki key
@@ -151,10 +157,12 @@ class SharesDialog(QDialog):
         def done(written: Path) -> None:
             self.note.setText(f"Sheet written to {written}: print it for {custodian}, then "
                               "delete the file.")
+            self.next_button.setFocus()
 
         def failed(exc: BaseException) -> None:
             self.note.setText(exc.message if isinstance(exc, SmkiError) else repr(exc))
             self.print_button.setEnabled(True)
+            self.print_button.setFocus()
 
         PageOp(self, self.services, key_backup.write_share_sheet, self.services.ctx, path, out,
                name="Share sheet").success(done).failure(lambda _text, exc: failed(exc)) \

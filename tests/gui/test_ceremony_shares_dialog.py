@@ -34,3 +34,26 @@ def test_a_revealed_share_is_shown_whole(window, qtbot, tmp_path: Path) -> None:
                     and dlg.rect().contains(words.geometry()), timeout=3000)
     dlg.reject()
 
+
+
+def test_the_keyboard_focus_follows_each_step(window, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Space alone walks the three custodians: Reveal, Print sheet, Hide/next, ... Close. A
+    button disabled under the focus used to hand it to whichever control Qt picked next."""
+    from PySide6.QtCore import Qt
+
+    dlg = _dialog(window, qtbot, tmp_path)
+    qtbot.waitUntil(lambda: dlg.focusWidget() is dlg.reveal_button, timeout=2000)
+    for n in range(3):
+        assert dlg.index == n
+        qtbot.keyClick(dlg.focusWidget(), Qt.Key.Key_Space)
+        assert dlg.words.text().split() and dlg.focusWidget() is dlg.print_button
+        sheet = tmp_path / f"sheet-{n}.pdf"
+        dlg.print_sheet(sheet)
+        qtbot.waitUntil(lambda s=sheet: s.exists() and dlg.focusWidget() is dlg.next_button,  # type: ignore[misc]
+                        timeout=10000)
+        qtbot.keyClick(dlg.focusWidget(), Qt.Key.Key_Space)
+        if n < 2:
+            assert dlg.focusWidget() is dlg.reveal_button and not dlg.words.text()
+    assert dlg.focusWidget() is dlg.next_button and dlg.next_button.text() == "&Close"
+    qtbot.keyClick(dlg.focusWidget(), Qt.Key.Key_Space)
+    assert dlg.result() == dlg.DialogCode.Accepted

@@ -135,6 +135,12 @@ def test_import_response_shows_results(qtbot, window: MainWindow, tmp_path: Path
     page.status_combo.setCurrentIndex(page.status_combo.findData("error"))
     assert page.proxy.rowCount() == 1
     assert "signature does not verify" in page.proxy.index(0, 3).data()
+    # the same answer again: said so, not "Imported" a second time
+    page.import_response(report, resp)
+    qtbot.waitUntil(lambda: "Already imported" in page.summary.text(), timeout=60_000)
+    _wait_idle(qtbot, page)
+    assert page.summary.text().startswith("Already imported: all 11 outcomes of this answer")
+    assert "1 certificates match no CSR" in page.summary.text()
 
 
 def test_export_replaces_the_confirmed_file(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

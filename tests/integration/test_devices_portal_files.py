@@ -116,3 +116,45 @@ def test_generate_test_is_refused_in_live(cli_run, tmp_path: Path) -> None:  # t
                 env="live")
     assert r.code == 1 and "only be generated in the Test environment" in r.err
     assert not (tmp_path / "g").exists()
+
+
+def test_the_same_answer_imported_again_changes_nothing(cli_run, ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An officer who imports the portal's answer twice (a second download, a colleague who
+    did it already) is told so, and the rows keep what the first import filed and when; an
+    answer that adds to it files only what is new."""
+    gen = cli_run("devices", "generate-test", "--count", "8", "--out", str(tmp_path / "g"))
+    assert gen.code == 0, gen.err
+    pkg = cli_run("devices", "package", str(tmp_path / "g" / "test-devices.zip"), "--out",
+                  str(tmp_path / "out"), "--json")
+    assert pkg.code == 0, pkg.err
+    report, resp, plan = _answer(tmp_path, [Path(z) for z in pkg.json()["zips"]])
+    first = cli_run("devices", "import-response", str(report), str(resp), "--json")
+    assert first.json()["unchanged"] == 0
+    filed = 7  # eight CSRs, one of them not in this report
+
+    def stamps() -> dict[str, str]:
+        return {r["key_id"]: r["updated"] for r in ctx.db.conn().execute(
+            "SELECT key_id, updated FROM device_csrs")}
+
+    before = stamps()
+    again = cli_run("devices", "import-response", str(report), str(resp))
+    assert (f"Already imported: all {filed} outcomes of this answer were filed before, as "
+            "they are now; nothing changed.") in again.out
+    assert stamps() == before
+    entry = ctx.audit.entries(limit=1)[0]
+    assert entry.action == "devices.import-response" and entry.details["unchanged"] == filed
+
+    # the pending CSR answered now, beside what was filed: one new outcome, seven as before
+    pending = next(stem for stem, state in plan.items() if state == "pending")
+    old = bf.parse_report(report.read_bytes())
+    lines = [*old.lines, bf.ReportLine("99", f"{pending}.csr", bf.ReportStatus.ERROR,
+                                       "CS:BadSig")]
+    report.write_bytes(bf.build_report("REQ42", lines))
+    more = cli_run("devices", "import-response", str(report), str(resp))
+    assert (f"{filed} of the {filed + 1} outcomes were already filed as they are now "
+            "(imported before): left as they were.") in more.out
+    assert ctx.audit.entries(limit=1)[0].details["unchanged"] == filed
+    rows = {r.file_name[:-4]: r for r in devices.csr_rows(ctx)}
+    assert rows[pending].status == "error"
+    after = stamps()
+    assert [k for k in after if after[k] != before[k]] == [rows[pending].key_id]

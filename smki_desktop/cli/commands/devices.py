@@ -166,6 +166,8 @@ def run_import(args: argparse.Namespace, app: CliApp) -> int:
         lines.append(f"CHECK {name}: " + "; ".join(found))
     if res.not_in_report:
         lines.append(f"{res.not_in_report:,} CSRs of these batches are still pending.")
+    if res.unchanged:
+        lines.append(res.unchanged_text())
     app.emit(res.as_dict(), "\n".join(lines) or "Nothing in the report.")
     bad = res.counts.get("mismatch", 0) or res.unmatched or res.problems
     return 1 if bad else 0

@@ -38,6 +38,10 @@ class ImportResults:
             extra.append(f"{len(res.unmatched)} certificates match no CSR")
         if res.problems:
             extra.append(f"{len(res.problems)} problems: " + "; ".join(res.problems[:3]))
-        self.view.summary.setText(f"Imported: {counts}."
-                                  + (" " + "; ".join(extra) if extra else ""))
+        again = res.unchanged_text()
+        all_again = bool(again) and res.unchanged >= sum(res.counts.values())
+        head = again if all_again else f"Imported: {counts}."
+        if again and not all_again:
+            extra.insert(0, again)
+        self.view.summary.setText(head + (" " + "; ".join(extra) if extra else ""))
         self.view.show_all()

@@ -38,12 +38,26 @@ class ImportResult:
     not_in_report: int = 0
     findings: dict[str, list[str]] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
+    unchanged: int = 0
+    """Outcomes already filed exactly so (the same answer imported again): left untouched."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"batch_ids": self.batch_ids, "counts": self.counts,
                 "unmatched_certificates": self.unmatched, "problems": self.problems,
                 "still_pending": self.not_in_report,
-                "findings": self.findings, "warnings": self.warnings}
+                "findings": self.findings, "warnings": self.warnings,
+                "unchanged": self.unchanged}
+
+    def unchanged_text(self) -> str:
+        """What an answer filed before means for the user, or "" when all of it was new."""
+        total = sum(self.counts.values())
+        if not self.unchanged:
+            return ""
+        if self.unchanged >= total:
+            return (f"Already imported: all {total:,} outcomes of this answer were filed "
+                    "before, as they are now; nothing changed.")
+        return (f"{self.unchanged:,} of the {total:,} outcomes were already filed as they are "
+                "now (imported before): left as they were.")
 
 
 DCC_STATUS = {
@@ -90,8 +104,8 @@ def import_response(ctx: AppContext, report_path: Path, zip_path: Path | None, *
         return ctx.audit.record(
             "devices.import-response",
             {"request_id": bundle.request_id, "batches": result.batch_ids,
-             "counts": result.counts, "unmatched": len(result.unmatched),
-             "problems": len(result.problems)}, arts)
+             "counts": result.counts, "unchanged": result.unchanged,
+             "unmatched": len(result.unmatched), "problems": len(result.problems)}, arts)
 
     what = f"{len(bundle.report.lines):,} report lines"
     if zip_path:
@@ -124,6 +138,7 @@ def apply_batch_state(ctx: AppContext, batch_id: str, items: Iterable[Any]) -> I
             repo.set_batch_completed(c, batch_id, ctx.clock.now().isoformat())
         return ctx.audit.record(
             "devices.results", {"batch_id": batch_id, "counts": result.counts,
+                                "unchanged": result.unchanged,
                                 "unmatched": len(result.unmatched)})
 
     return _file_outcomes(ctx, outcomes, [], batch_id=batch_id, record=record)
@@ -142,6 +157,8 @@ class _Filing:
     findings: dict[str, list[str]] = field(default_factory=dict)
     warnings: Counter[str] = field(default_factory=Counter)
     batches: set[str] = field(default_factory=set)
+    unchanged: int = 0
+    matched: int = 0
 
     def certificate(self, stem: str, out: _Outcome, check: Any,
                     by_key: dict[str, repo.FilingRow]) -> None:
@@ -165,8 +182,8 @@ class _Filing:
             if code in WARNING_CODES:
                 self.warnings[t] += 1
         self._count(row, status)
-        self.updates.append(result_update(status, out.code, found, out.cert_der, serial_hex,
-                                          issuer, self.now, self.env, row.key_id))
+        self._file(row, result_update(status, out.code, found, out.cert_der, serial_hex,
+                                      issuer, self.now, self.env, row.key_id))
 
     def no_certificate(self, stem: str, out: _Outcome, row: repo.FilingRow | None) -> None:
         """An outcome without a certificate (refused, ineligible...): filed by file name."""
@@ -175,9 +192,19 @@ class _Filing:
                                  "environment")
             return
         self._count(row, out.status)
-        self.updates.append(repo.ResultUpdate(out.status, out.code,
-                                              detail(out.status, out.code, []), None, None,
-                                              None, None, self.now, self.env, row.key_id))
+        self._file(row, repo.ResultUpdate(out.status, out.code,
+                                          detail(out.status, out.code, []), None, None,
+                                          None, None, self.now, self.env, row.key_id))
+
+    def _file(self, row: repo.FilingRow, update: repo.ResultUpdate) -> None:
+        """File `update` unless the row holds it already: the same answer imported twice
+        leaves the rows (and their dates) as the first import filed them."""
+        self.matched += 1
+        if (row.status, row.error_code, row.cert_serial, row.detail) == (
+                update.status, update.error_code, update.cert_serial, update.detail):
+            self.unchanged += 1
+            return
+        self.updates.append(update)
 
     def _count(self, row: repo.FilingRow, status: str) -> None:
         if row.batch_id:
@@ -212,7 +239,7 @@ def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
     for stem, out in outcomes.items():
         if out.cert_der is None:
             filing.no_certificate(stem, out, rows.get(stem))
-    if nothing is not None and not filing.updates:
+    if nothing is not None and not filing.matched:
         raise Refusal(nothing)
     with ctx.audit.change():
         with ctx.db.transaction() as tx:
@@ -221,7 +248,7 @@ def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
         pending = repo.waiting_count(ctx.db, filing.batches)
         result = ImportResult(sorted(filing.batches), dict(filing.counts), filing.unmatched,
                               filing.problems, None, pending, filing.findings,
-                              dict(filing.warnings))
+                              dict(filing.warnings), filing.unchanged)
         result.audit = record(result)
     sink.progress(total, total, "Matching certificates")
     return result

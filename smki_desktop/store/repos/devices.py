@@ -86,6 +86,10 @@ class FilingRow:
     device_eui: str
     usage: str
     status: str
+    # what is filed now, so that an answer imported again changes nothing it already holds
+    error_code: str | None = None
+    cert_serial: str | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,14 +244,15 @@ def open_web_batches(db: Database, env: str) -> list[tuple[str, str]]:
 
 
 def rows_for_filing(db: Database, env: str, batch_id: str | None = None) -> list[FilingRow]:
-    sql = ("SELECT key_id, batch_id, file_name, device_eui, usage, status FROM device_csrs "
-           "WHERE environment=?")
+    sql = ("SELECT key_id, batch_id, file_name, device_eui, usage, status, error_code, "
+           "cert_serial, detail FROM device_csrs WHERE environment=?")
     params: list[str] = [env]
     if batch_id:
         sql += " AND batch_id=?"
         params.append(batch_id)
     return [FilingRow(r["key_id"], r["batch_id"], r["file_name"], r["device_eui"], r["usage"],
-                      r["status"]) for r in db.conn().execute(sql, params)]
+                      r["status"], r["error_code"], r["cert_serial"], r["detail"])
+            for r in db.conn().execute(sql, params)]
 
 
 def status_counts(db: Database, env: str) -> dict[str, dict[str, int]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, QUrl
 
+from smki_desktop.crypto import device_csr as dc
 from smki_desktop.gui.main_window import MainWindow
 from smki_desktop.gui.pages.devices import DeviceRowsModel, Page, rows_to_csv
 from smki_desktop.gui.qt import QDropEvent, Qt
@@ -221,7 +222,8 @@ def test_send_one_csr_refuses_a_test_device_csr_in_live(  # type: ignore[no-unty
         qtbot, window: MainWindow, live_window: MainWindow, tmp_path: Path) -> None:
     """Send one CSR… in Live checked a Device CSR packaged in Test against the profile only:
     it met it, and the summary offered to send it to the DCC. The batch route refuses such a
-    CSR (its key is the Test environment's); so does the ad hoc route, before any summary."""
+    CSR (its key is the Test environment's); so does the ad hoc route, before any summary. In
+    Test the batch rules refuse it (its key is already in a batch); a fresh one is offered."""
     import zipfile
 
     test_page = _page(window)
@@ -243,7 +245,18 @@ def test_send_one_csr_refuses_a_test_device_csr_in_live(  # type: ignore[no-unty
     assert "it belongs to the Test environment; this is the Live environment" in text, text
     assert getattr(page, "confirmation", None) is None
 
-    test_page.adhoc(one)  # in Test it is offered for sending
+    # in Test its key is the packaged batch's: the batch rules refuse it, as a batch would
+    test_page.adhoc(one)
+    qtbot.waitUntil(lambda: bool(test_page.summary.text()) and test_page.job is None,
+                    timeout=60_000)
+    text = test_page.summary.text()
+    assert text.startswith(f"{one.name}: Device CSR for ") and " fails the batch rules, so it " \
+        f"is not sent: duplicate-key: the same key as batch {res.batch_id}" in text, text
+    assert getattr(test_page, "confirmation", None) is None
+    fresh = tmp_path / "fresh.csr"  # a CSR no batch holds is offered for sending
+    fresh.write_bytes(dc.generate_one((0x00DB123456920000).to_bytes(8, "big"), dc.SIGNING,
+                                      keep_key=False)[2])
+    test_page.adhoc(fresh)
     qtbot.waitUntil(lambda: getattr(test_page, "confirmation", None) is not None,
                     timeout=60_000)
     test_page.confirmation.reject()  # type: ignore[attr-defined]

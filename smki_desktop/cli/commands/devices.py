@@ -78,8 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        "(after `smki portal poll`)")
     co.set_defaults(handler=run_collect)
 
-    ah = ds.add_parser("adhoc", help="check one Device CSR and send it on its own (ad hoc) "
-                                     "over the web service")
+    ah = ds.add_parser("adhoc", help="check one Device CSR (device profile and batch rules) "
+                                     "and send it on its own (ad hoc) over the web service")
     ah.add_argument("file", help="the Device CSR (PEM, DER or Base64)")
     ah.add_argument("--check-only", action="store_true", help="check it, send nothing")
     ah.set_defaults(handler=run_adhoc)
@@ -246,15 +246,18 @@ def run_adhoc(args: argparse.Namespace, app: CliApp) -> int:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         raise InputError(f"{args.file}: cannot be read ({exc.strerror or exc}).") from None
-    c = device_adhoc.check(ctx, data, args.file)
+    # about to send: the checks that must hold before anything is queued (other environment,
+    # Party profile, device profile, batch rules); --check-only: the device profile and the
+    # batch rules
+    c = (device_adhoc.check(ctx, data, args.file) if args.check_only
+         else device_adhoc.check_to_send(ctx, data, args.file))
     head = f"Device CSR for {c.device_eui} ({c.usage}): " + (
-        "meets the device profile." if c.ok else "fails the device profile:")
+        "meets the device profile and the batch rules." if c.ok else f"fails {c.failed}:")
     if args.check_only or not c.ok:
-        app.emit({"device_eui": c.device_eui, "usage": c.usage, "ok": c.ok,
-                  "findings": list(c.findings)},
-                 "\n".join([head, *(f"  {x}" for x in c.findings)]))
+        app.emit(c.as_dict(), "\n".join([head, *(f"  {x}" for x in c.findings)]))
         return 0 if c.ok else 1
     sent = device_adhoc.submit(ctx, data, args.file)
-    app.emit(sent.as_dict(), f"{head}\nSent as {sent.item.ref}: {sent.item.state}"
-                             + (f" ({sent.item.last_error})" if sent.item.last_error else "."))
+    app.emit({**sent.as_dict(), "failed": None},
+             f"{head}\nSent as {sent.item.ref}: {sent.item.state}"
+             + (f" ({sent.item.last_error})" if sent.item.last_error else "."))
     return 0 if sent.item.state != "failed" else 1

@@ -1,11 +1,14 @@
-"""Devices page, "Send one CSR…": one Device CSR checked in the background against the device
-profile, then a summary, then sent on its own (ad hoc) over the web service."""
+"""Devices page, "Send one CSR…": one Device CSR checked in the background as it must be before
+it is sent (not the other environment's, the Party profile Live requires, the device profile
+and the batch rules: `device_adhoc.check_to_send`), then a summary, then sent on its own (ad
+hoc) over the web service (`device_adhoc.submit` checks it again)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from smki_desktop.core.errors import InputError
 from smki_desktop.gui.controllers.devices_view import DevicesView
 from smki_desktop.gui.qt import QFileDialog
 from smki_desktop.gui.texts import ISSUER, SENT_TO
@@ -28,8 +31,8 @@ class SendOne:
 
         def checked(c: device_adhoc.AdhocCheck) -> None:
             if not c.ok:
-                v.summary.setText(f"{path.name}: Device CSR for {c.device_eui} fails the "
-                                  "device profile, so it is not sent: " + "; ".join(c.findings))
+                v.summary.setText(f"{path.name}: Device CSR for {c.device_eui} fails "
+                                  f"{c.failed}, so it is not sent: " + "; ".join(c.findings))
                 return
             env = v.services.ctx.env
             ask_confirmation(
@@ -55,5 +58,9 @@ class SendOne:
 
 
 def _check_file(ctx: Any, p: Path) -> device_adhoc.AdhocCheck:
-    """Background: read the file and check it."""
-    return device_adhoc.check(ctx, p.read_bytes(), p.name)
+    """Background: read the file and check it as it must be before it is sent."""
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror or exc}).") from None
+    return device_adhoc.check_to_send(ctx, data, p.name)

@@ -138,6 +138,10 @@ def finish_packaging(ctx: AppContext) -> dict[str, str]:
         missing = [n for n in fs.names if not (out / n).is_file()]
         if not missing:
             continue
+        if not out.is_dir():
+            notes[fs.batch_id] = (f"its output folder {out} is not there (moved, deleted or not "
+                                  f"mounted): its {len(fs.names)} files cannot be found")
+            continue
         stagings = upload.staging_folders(out, fs.name)
         if not stagings:
             notes[fs.batch_id] = (f"{len(missing)} of its files are not in {out} "

@@ -19,7 +19,7 @@ from smki_desktop.services import devices
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.devices import packaging
 from smki_desktop.store.atomic import OutputError
-from tests.integration.test_atomic_actions import _killed_at, _records
+from tests.integration.test_atomic_actions import _killed_at, _records, _server, _settled
 
 PLACED = "its packaging was stopped before its files were put in place; they are now, in"
 
@@ -29,6 +29,14 @@ def _source(cli_run, tmp_path: Path, count: int = 5, folder: str = "g") -> Path:
                   str(tmp_path / folder), "--discard-keys", "--format", "csv")
     assert gen.code == 0, gen.err
     return tmp_path / folder / "test-devices.csv"
+
+
+def _kill(ctx: AppContext, data_root: Path, tmp_path: Path, request: pytest.FixtureRequest,
+          point: str, *args: str) -> None:
+    """`smki ARGS` killed at `point`; on PostgreSQL, once the server has ended its session."""
+    _killed_at(data_root, tmp_path, point, *args)
+    backend = str(request.getfixturevalue("backend"))
+    _settled(ctx, backend, _server(request, backend))
 
 
 def _visible(out: Path) -> list[str]:
@@ -50,13 +58,16 @@ def _zip_csrs(out: Path, names: list[str]) -> dict[str, bytes]:
 
 
 def test_killed_before_the_record_leaves_no_zip_in_sight_and_no_batch(  # type: ignore[no-untyped-def]
-        ctx, cli_run, data_root: Path, tmp_path: Path) -> None:
+        ctx, cli_run, data_root: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     src = _source(cli_run, tmp_path)
     out = tmp_path / "out"
     # every file is staged; the batch's rows are written, its audit record is next
-    _killed_at(data_root, tmp_path, "audit:devices.package", "devices", "package", str(src),
-               "--out", str(out), "--name", "b1")
+    _kill(ctx, data_root, tmp_path, request, "audit:devices.package", "devices", "package",
+          str(src), "--out", str(out), "--name", "b1")
     assert _visible(out) == []
+    # its staged files stay hidden in their staging folder: unrecorded, never placed (left)
+    assert len(upload.staging_folders(out, "b1")) == 1
     assert _batches(ctx) == [] and _records(ctx, "devices.package") == 0
     # packaged again under the same name: whole, once
     again = cli_run("devices", "package", str(src), "--out", str(out), "--name", "b1",
@@ -64,6 +75,7 @@ def test_killed_before_the_record_leaves_no_zip_in_sight_and_no_batch(  # type: 
     assert again.code == 0, again.err
     assert _visible(out) == ["b1.zip"] and again.json()["finished"] == {}
     assert [n for _, n in _batches(ctx)] == ["b1"] and _records(ctx, "devices.package") == 1
+    assert len(upload.staging_folders(out, "b1")) == 1
     status = cli_run("devices", "status")
     assert status.code == 0 and "WARNING" not in status.out, status.out
     verify = cli_run("audit", "verify", "--json")
@@ -71,12 +83,13 @@ def test_killed_before_the_record_leaves_no_zip_in_sight_and_no_batch(  # type: 
 
 
 def test_killed_after_the_record_the_next_status_places_the_staged_files(  # type: ignore[no-untyped-def]
-        ctx, cli_run, data_root: Path, tmp_path: Path) -> None:
+        ctx, cli_run, data_root: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     src = _source(cli_run, tmp_path, 9)  # 9 CSRs, 4 at most per zip: 3 zips
     out = tmp_path / "out"
     # recorded (rows and audit record committed); no file placed yet
-    _killed_at(data_root, tmp_path, "devices.package:place", "devices", "package", str(src),
-               "--out", str(out), "--name", "b1", "--max-per-zip", "4")
+    _kill(ctx, data_root, tmp_path, request, "devices.package:place", "devices", "package",
+          str(src), "--out", str(out), "--name", "b1", "--max-per-zip", "4")
     assert _visible(out) == []
     [(batch_id, _)] = _batches(ctx)
     assert _records(ctx, "devices.package") == 1
@@ -105,11 +118,12 @@ def test_killed_after_the_record_the_next_status_places_the_staged_files(  # typ
 
 
 def test_a_single_zip_is_placed_by_the_next_package_and_named_when_deleted_since(  # type: ignore[no-untyped-def]
-        ctx, cli_run, data_root: Path, tmp_path: Path) -> None:
+        ctx, cli_run, data_root: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     src = _source(cli_run, tmp_path, 2)
     out = tmp_path / "out"
-    _killed_at(data_root, tmp_path, "devices.package:place", "devices", "package", str(src),
-               "--out", str(out), "--name", "b2")
+    _kill(ctx, data_root, tmp_path, request, "devices.package:place", "devices", "package",
+          str(src), "--out", str(out), "--name", "b2")
     [(batch_id, _)] = _batches(ctx)
     assert _visible(out) == [] and len(upload.staging_folders(out, "b2")) == 1
     other = _source(cli_run, tmp_path, 1, "g2")
@@ -129,14 +143,21 @@ def test_a_single_zip_is_placed_by_the_next_package_and_named_when_deleted_since
             "was packaged") in status.out, status.out
     [b] = [b for b in devices.status(ctx) if b.batch_id == batch_id]
     assert "(b2.zip): moved or deleted" in b.warning
+    # the whole output folder gone (or a drive not mounted): said so
+    moved = tmp_path / "moved"
+    out.rename(moved)
+    [b] = [b for b in devices.status(ctx) if b.batch_id == batch_id]
+    assert b.warning == (f"its output folder {out} is not there (moved, deleted or not "
+                         "mounted): its 1 files cannot be found")
 
 
 def test_a_staged_file_that_does_not_match_the_record_is_never_placed(  # type: ignore[no-untyped-def]
-        ctx, cli_run, data_root: Path, tmp_path: Path) -> None:
+        ctx, cli_run, data_root: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     src = _source(cli_run, tmp_path, 9)
     out = tmp_path / "out"
-    _killed_at(data_root, tmp_path, "devices.package:place", "devices", "package", str(src),
-               "--out", str(out), "--name", "b1", "--max-per-zip", "4")
+    _kill(ctx, data_root, tmp_path, request, "devices.package:place", "devices", "package",
+          str(src), "--out", str(out), "--name", "b1", "--max-per-zip", "4")
     [(batch_id, _)] = _batches(ctx)
     [staging] = upload.staging_folders(out, "b1")
     original = (staging / "b1-part02.zip").read_bytes()

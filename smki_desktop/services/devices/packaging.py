@@ -81,6 +81,8 @@ def package(ctx: AppContext, path: Path, out_dir: Path, *, batch_name: str | Non
 
     def record(files: upload.PackagedBatch, staging: Path) -> None:
         # the staged files are complete; the batch and its record commit before they appear
+        digests: dict[str, bytes | str] = {p.name: upload.sha256_file(staging / p.name)
+                                           for p in files.files}
         with ctx.audit.change():
             record_batch(ctx, batch_id, name, "portal-zip", "packaged", result.accepted,
                          out_dir=out.absolute(), files=[str(p.absolute()) for p in files.files])
@@ -90,7 +92,7 @@ def package(ctx: AppContext, path: Path, out_dir: Path, *, batch_name: str | Non
                  "valid": len(result.accepted), "rejected": len(result.rejected),
                  "zips": [p.name for p in files.zips], "counts": files.counts,
                  "out_dir": str(out.absolute())},
-                {p.name: upload.sha256_file(staging / p.name) for p in files.files},
+                digests,
             )
         recorded.append(entry)  # committed
         fault_point.reached("devices.package:place")  # tests: kill here, recorded, not placed

@@ -4,8 +4,11 @@
   Base64 wrapped at 64, LF).
 - `write_batch`: Device CSR batch zips (each <= 50,000 uniquely named `*.csr` at the root;
   larger batches split evenly, with a JSON manifest) plus an optional reject report, written
-  all-or-nothing: every file is staged in a hidden folder beside the outputs and moved into place
-  only when all are complete; an existing file is never replaced.
+  all-or-nothing: every file is staged in a hidden folder beside the outputs
+  (`.<batch>.<8 hex>.staging`) and moved into place only when all are complete (after
+  `before_place`, where the caller records the batch); an existing file is never replaced.
+  A process killed between the two leaves the staging folder: `staging_folders` finds it and
+  `place_staged` finishes the placing.
 - `read_response`: the portal's answer, the `.txt` report and the `<request>-response` zip.
 
 Formats: `core/batch_formats.py`.
@@ -14,11 +17,13 @@ Formats: `core/batch_formats.py`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import re
+import secrets
 import shutil
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,8 +72,14 @@ def write_batch(
     max_per_zip: int = bf.MAX_CSRS_PER_ZIP,
     reject_csv: bytes | None = None,
     progress: ProgressSink | None = None,
+    before_place: Callable[[PackagedBatch, Path], None] | None = None,
 ) -> PackagedBatch:
-    """Write the batch zips (and manifest when split, and the reject report) into `out_dir`."""
+    """Write the batch zips (and manifest when split, and the reject report) into `out_dir`.
+
+    `before_place(result, staging)` runs once every file is staged and synced, with the
+    result's final paths set, before any file is placed: what it commits is there before the
+    files appear. Whatever fails (it included) places nothing or takes back what was placed,
+    and removes the staging folder; a kill leaves the staging folder for `place_staged`."""
     sink = progress or NullProgress()
     _check_request(batch, csrs, max_per_zip)
     parts = bf.split_names([n for n, _ in csrs], max_per_zip)
@@ -80,26 +91,111 @@ def write_batch(
     staging = _staging_folder(out_dir, batch)
     placed: list[Path] = []
     try:
-        _stage_zips(staging, csrs, parts, zip_names, environment, result, sink)
-        if manifest_name:
-            man = bf.Manifest(batch, environment, len(csrs), tuple(result.parts))
-            _write_synced(staging / manifest_name, bf.build_manifest(man))
-        if reject_name and reject_csv is not None:
-            _write_synced(staging / reject_name, reject_csv)
-        _place_all(staging, out_dir, placed)
-    except OSError as exc:
-        _unlink_all(placed)
-        raise OutputError(f"Cannot write the batch into {out_dir}: {exc.strerror or exc}. "
-                          "Nothing was written.") from exc
+        with _naming(out_dir):
+            _stage_zips(staging, csrs, parts, zip_names, environment, result, sink)
+            if manifest_name:
+                man = bf.Manifest(batch, environment, len(csrs), tuple(result.parts))
+                _write_synced(staging / manifest_name, bf.build_manifest(man))
+            if reject_name and reject_csv is not None:
+                _write_synced(staging / reject_name, reject_csv)
+        result.zips = [out_dir / z for z in zip_names]
+        result.manifest = out_dir / manifest_name if manifest_name else None
+        result.reject_report = out_dir / reject_name if reject_name else None
+        if before_place is not None:
+            before_place(result, staging)
+        with _naming(out_dir, placing=True):
+            _place_all(staging, out_dir, [p.name for p in result.files], placed)
     except BaseException:
         _unlink_all(placed)
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    result.zips = [out_dir / z for z in zip_names]
-    result.manifest = out_dir / manifest_name if manifest_name else None
-    result.reject_report = out_dir / reject_name if reject_name else None
     return result
+
+
+STAGING_SUFFIX = ".staging"
+
+
+def staging_folders(out_dir: Path, batch: str) -> list[Path]:
+    """The staging folders that a write of `batch` into `out_dir` left there (a process killed
+    before it placed the files), oldest first; none when the folder cannot be read."""
+    pattern = re.compile(rf"\.{re.escape(batch)}\.[0-9a-f]{{8}}{re.escape(STAGING_SUFFIX)}")
+    try:
+        found = [p for p in Path(out_dir).iterdir() if pattern.fullmatch(p.name) and p.is_dir()]
+    except OSError:
+        return []
+    return sorted(found, key=lambda p: (_mtime(p), p.name))
+
+
+def place_staged(staging: Path, out_dir: Path, names: Sequence[str]) -> list[Path]:
+    """Place the staged files `names` into `out_dir` as `write_batch` does (a new name linked
+    to the staged file; nothing replaced), skipping a name already placed with the same
+    content: the placing of a killed `write_batch` finished. Returns the files placed now.
+    A name in place with other content, or missing from the staging folder, is refused (its
+    name said) before any is placed."""
+    todo: list[str] = []
+    for name in names:
+        staged, final = staging / name, out_dir / name
+        if not staged.is_file():
+            raise Refusal(f"{staged} is missing: the staged files are not complete; "
+                          "nothing was placed.")
+        if final.exists() or final.is_symlink():
+            if not _same_content(staged, final):
+                raise Refusal(f"{final} exists and is not the file staged for it in {staging}; "
+                              "nothing was replaced or placed.")
+            continue
+        todo.append(name)
+    placed: list[Path] = []
+    with _naming(out_dir, placing=True):
+        for name in todo:
+            final = out_dir / name
+            try:
+                os.link(staging / name, final)
+            except FileExistsError:
+                if _same_content(staging / name, final):
+                    continue
+                raise Refusal(f"{final} appeared while its staged file was being placed; it "
+                              "was not replaced.") from None
+            placed.append(final)
+        _fsync_dir(out_dir)
+    return placed
+
+
+def remove_staging(staging: Path) -> None:
+    """Remove a staging folder whose files are all placed."""
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _same_content(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_size == b.stat().st_size and sha256_file(a) == sha256_file(b)
+    except OSError:
+        return False
+
+
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@contextlib.contextmanager
+def _naming(out_dir: Path, *, placing: bool = False) -> Iterator[None]:
+    """An OSError while staging or placing becomes an `OutputError` naming the file (by its
+    name in `out_dir`, not the hidden staging folder) and its cause."""
+    try:
+        yield
+    except OSError as exc:
+        name = Path(str(exc.filename)).name if exc.filename else ""
+        what = f"{out_dir / name}" if name else f"the batch into {out_dir}"
+        cause = exc.strerror or str(exc)
+        if exc.errno == errno.ENOSPC:
+            cause = "the disk is full (no space left on device)"
+        verb = "put" if placing else "write"
+        where = " in place" if placing and name else ""
+        raise OutputError(f"Cannot {verb} {what}{where}: {cause}. Nothing was written.") \
+            from exc
 
 
 def _check_request(batch: str, csrs: Sequence[tuple[str, bytes]], max_per_zip: int) -> None:
@@ -122,7 +218,14 @@ def _refuse_existing(out_dir: Path, names: Sequence[str | None]) -> None:
 def _staging_folder(out_dir: Path, batch: str) -> Path:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{batch}.", suffix=".staging", dir=out_dir))
+        for _ in range(100):
+            folder = out_dir / f".{batch}.{secrets.token_hex(4)}{STAGING_SUFFIX}"
+            try:
+                folder.mkdir(mode=0o700)
+            except FileExistsError:
+                continue
+            return folder
+        raise FileExistsError(errno.EEXIST, "no free staging folder name", str(out_dir))
     except OSError as exc:
         raise OutputError(f"Cannot write into {out_dir}: {exc.strerror or exc}.") from exc
 
@@ -139,20 +242,24 @@ def _stage_zips(staging: Path, csrs: Sequence[tuple[str, bytes]], parts: Sequenc
         chunk = csrs[pos : pos + len(part_names)]
         pos += len(part_names)
         staged = staging / zname
-        with open(staged, "wb") as fh:
-            bf.build_batch_zip(chunk, fh, environment=environment)
-            fh.flush()
-            os.fsync(fh.fileno())
-        digest = _sha256_file(staged)
+        try:
+            with open(staged, "wb") as fh:
+                bf.build_batch_zip(chunk, fh, environment=environment)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            exc.filename = exc.filename or str(staged)  # a failed write names no file
+            raise
+        digest = sha256_file(staged)
         result.parts.append(bf.ManifestPart(zname, len(chunk), digest, tuple(part_names)))
         result.counts.append(len(chunk))
         sink.progress(pos, total, f"Packaging {zname}")
 
 
-def _place_all(staging: Path, out_dir: Path, placed: list[Path]) -> None:
+def _place_all(staging: Path, out_dir: Path, names: Sequence[str], placed: list[Path]) -> None:
     """All complete: move each staged file into place without replacing anything."""
-    for staged in sorted(staging.iterdir()):
-        final = out_dir / staged.name
+    for name in names:
+        staged, final = staging / name, out_dir / name
         try:
             os.link(staged, final)
         except FileExistsError:
@@ -168,10 +275,14 @@ def _unlink_all(paths: Sequence[Path]) -> None:
 
 
 def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        exc.filename = exc.filename or str(path)  # a failed write names no file
+        raise
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -183,7 +294,7 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

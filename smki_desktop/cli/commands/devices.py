@@ -123,6 +123,8 @@ def run_package(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     res = svc.package(ctx, args.path, args.out, batch_name=args.name,
                       max_per_zip=args.max_per_zip, progress=_StderrProgress())
+    for batch_id, note in res.finished.items():
+        app.warn(f"Batch {batch_id}: {note}")
     lines = []
     if res.validation.rejected:
         lines.append(_rejections_text(res.validation.rejected))

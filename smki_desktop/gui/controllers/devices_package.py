@@ -36,5 +36,7 @@ class PackageForPortal:
                          zip(res.files.zips, res.files.counts, strict=True))
         self.view.summary.setText(
             f"Batch {res.batch_id}: {zips} in {res.files.zips[0].parent}. Upload each zip to the "
-            "SMKI Portal, then import the report and response zip here within 30 days.")
+            "SMKI Portal, then import the report and response zip here within 30 days."
+            # earlier batches whose packaging was stopped, finished (or not) first
+            + "".join(f"\nBatch {b}: {note}." for b, note in res.finished.items()))
         self.view.show_all()

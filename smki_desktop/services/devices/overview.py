@@ -10,6 +10,7 @@ from smki_desktop.core.errors import NotFound
 from smki_desktop.core.eui import Eui64
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.device_matching import STATUS_WORDS
+from smki_desktop.services.devices.packaging import finish_packaging
 from smki_desktop.services.devices.validation import PENDING_STATES
 from smki_desktop.store.repos import devices as repo
 
@@ -30,14 +31,18 @@ class BatchStatus:
 
 
 def status(ctx: AppContext, *, at: datetime | None = None) -> list[BatchStatus]:
-    """Every batch with its per-status counts and a warning when pick-up is near its end."""
+    """Every batch with its per-status counts and a warning when pick-up is near its end, or
+    when its files were stopped before being placed (placed now) or are missing
+    (`packaging.finish_packaging`, run first)."""
     now = at or ctx.clock.now()
+    notes = finish_packaging(ctx)
     per = repo.status_counts(ctx.db, ctx.env.value)
     out = []
     for b in repo.list_batches(ctx.db, ctx.env.value):
         counts = per.get(b.batch_id, {})
         waiting = sum(n for s, n in counts.items() if s in PENDING_STATES)
         warning = _pickup_warning(b.pickup_deadline, waiting, now) if waiting else ""
+        warning = "; ".join(w for w in (notes.get(b.batch_id, ""), warning) if w)
         out.append(BatchStatus(b.batch_id, b.name, b.channel, b.state, b.total, b.created,
                                b.pickup_deadline, counts, warning))
     return out

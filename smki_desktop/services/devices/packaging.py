@@ -1,6 +1,12 @@
 """Packaging a validated source for the SMKI Portal: the batch zips (split with a manifest when
-needed) and the reject report (`portal/upload.py`), then a batch record with one row per
+needed) and the reject report (`portal/upload.py`), and a batch record with one row per
 packaged Device CSR. Also the batch record itself, shared with the web-service submission.
+
+The files are staged first; the batch and its audit record commit next, and only then are
+the files put in place, so no zip appears that the app does not know. A process stopped
+(killed, power cut) before the commit leaves no batch and no visible file; stopped after it,
+its staged files are checked against the record and placed by `finish_packaging`, which
+`package` and the batch overview run first. Placing that fails takes the record back.
 """
 
 from __future__ import annotations
@@ -8,7 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,12 +22,14 @@ from typing import Any
 from smki_desktop.core import batch_formats as bf
 from smki_desktop.core import device_batch as batch
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.errors import Refusal
+from smki_desktop.core.errors import Refusal, SmkiError
 from smki_desktop.core.ports import NullProgress, ProgressSink
 from smki_desktop.portal import upload
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.devices.validation import ValidationResult, validate
+from smki_desktop.store import fault_point
+from smki_desktop.store.atomic import OutputError
 from smki_desktop.store.repos import devices as repo
 
 PICKUP_DAYS = 30
@@ -33,10 +41,13 @@ class PackageResult:
     validation: ValidationResult
     files: upload.PackagedBatch
     audit: AuditEntry
+    finished: dict[str, str] = field(default_factory=dict)
+    """What `finish_packaging` said first of earlier batches (batch id -> note)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "batch_id": self.batch_id,
+            "finished": dict(self.finished),
             "zips": [str(p) for p in self.files.zips],
             "counts": self.files.counts,
             "manifest": str(self.files.manifest) if self.files.manifest else None,
@@ -53,38 +64,173 @@ def package(ctx: AppContext, path: Path, out_dir: Path, *, batch_name: str | Non
             max_per_zip: int = bf.MAX_CSRS_PER_ZIP, progress: ProgressSink | None = None,
             processes: int | None = None) -> PackageResult:
     """Validate, then write portal zips (split with a manifest when needed) and the reject
-    report, and record every packaged CSR. All files or none; the database rows only after
-    the files are complete."""
+    report, and record every packaged CSR. All files or none: they are staged, the batch's
+    rows and record commit, then the files are placed (a failure there takes the record
+    back). Earlier packagings stopped before their files were placed are finished first."""
     sink = progress or NullProgress()
     crossing.require_party(ctx, "Device batch")  # Live packages nothing without a Party
+    finished = finish_packaging(ctx)
     result = validate(ctx, path, progress=sink, processes=processes)
     if not result.accepted:
         raise Refusal(f"{path}: no valid CSR to package ({len(result.rejected)} rejected).")
     batch_id = new_batch_id(ctx)
     name = batch_name or batch_id
+    out = Path(out_dir)
     reject_csv = batch.reject_report_csv(result.rejected) if result.rejected else None
-    files = upload.write_batch(Path(out_dir), name,
-                               [(a.file_name, a.der) for a in result.accepted],
-                               environment=ctx.env.value, max_per_zip=max_per_zip,
-                               reject_csv=reject_csv, progress=sink)
-    # the zips (of unbounded size) are written first, outside any transaction; the batch's
-    # rows and its record then commit together (a failure takes the zips back)
-    try:
+    recorded: list[AuditEntry] = []
+
+    def record(files: upload.PackagedBatch, staging: Path) -> None:
+        # the staged files are complete; the batch and its record commit before they appear
+        digests: dict[str, bytes | str] = {p.name: upload.sha256_file(staging / p.name)
+                                           for p in files.files}
         with ctx.audit.change():
             record_batch(ctx, batch_id, name, "portal-zip", "packaged", result.accepted,
-                         out_dir=Path(out_dir), files=[str(p) for p in files.files])
+                         out_dir=out.absolute(), files=[str(p.absolute()) for p in files.files])
             entry = ctx.audit.record(
                 "devices.package",
                 {"batch_id": batch_id, "name": name, "source": str(path),
                  "valid": len(result.accepted), "rejected": len(result.rejected),
-                 "zips": [p.name for p in files.zips], "counts": files.counts},
-                {part.zip_name: part.sha256 for part in files.parts},
+                 "zips": [p.name for p in files.zips], "counts": files.counts,
+                 "out_dir": str(out.absolute())},
+                digests,
             )
-    except BaseException:
-        for p in files.files:
-            p.unlink(missing_ok=True)
+        recorded.append(entry)  # committed
+        fault_point.reached("devices.package:place")  # tests: kill here, recorded, not placed
+
+    try:
+        files = upload.write_batch(out, name, [(a.file_name, a.der) for a in result.accepted],
+                                   environment=ctx.env.value, max_per_zip=max_per_zip,
+                                   reject_csv=reject_csv, progress=sink, before_place=record)
+    except BaseException as exc:
+        if recorded:  # recorded, but the files could not all be placed: take the record back
+            _undo(ctx, batch_id, name, exc)
         raise
-    return PackageResult(batch_id, result, files, entry)
+    return PackageResult(batch_id, result, files, recorded[0], finished)
+
+
+def _undo(ctx: AppContext, batch_id: str, name: str, exc: BaseException) -> None:
+    """Delete the batch recorded by a package whose files could not be placed (the files
+    placed are taken back by `write_batch`), with a record naming the cause."""
+    cause = exc.message if isinstance(exc, SmkiError) else (str(exc) or type(exc).__name__)
+    try:
+        with ctx.audit.change():
+            with ctx.db.transaction() as c:
+                repo.delete_batch(c, batch_id)
+            ctx.audit.record("devices.package-undone",
+                             {"batch_id": batch_id, "name": name, "cause": cause})
+    except Exception as undo_exc:
+        if not isinstance(exc, Exception):
+            return  # an interruption: it goes on; status names the missing files
+        raise OutputError(
+            f"{cause} The batch {batch_id} was recorded but its files are not in place, "
+            f"and its record could not be taken back ({undo_exc}); `smki devices status` "
+            "names its missing files.") from exc
+
+
+def finish_packaging(ctx: AppContext) -> dict[str, str]:
+    """Every packaged batch whose files are not all in its output folder: when the folder
+    still holds the batch's staging folder (its packaging was stopped after the record, before
+    the files were placed) and the staged files match the record, place them; otherwise say
+    which files are missing. Returns a note per such batch (batch id -> words)."""
+    notes: dict[str, str] = {}
+    for fs in repo.packaged_file_sets(ctx.db, ctx.env.value):
+        out = Path(fs.out_dir)
+        if not out.is_absolute() or not fs.names:
+            continue  # recorded before output folders were kept absolute: cannot tell
+        missing = [n for n in fs.names if not (out / n).is_file()]
+        if not missing:
+            continue
+        if not out.is_dir():
+            notes[fs.batch_id] = (f"its output folder {out} is not there (moved, deleted or not "
+                                  f"mounted): its {len(fs.names)} files cannot be found")
+            continue
+        stagings = upload.staging_folders(out, fs.name)
+        if not stagings:
+            notes[fs.batch_id] = (f"{len(missing)} of its files are not in {out} "
+                                  f"({', '.join(missing)}): moved or deleted since it was "
+                                  "packaged")
+            continue
+        try:
+            note = _place_recorded(ctx, fs, out, stagings)
+        except SmkiError as exc:
+            note = exc.message
+        except OSError as exc:
+            note = (f"its packaging was stopped before its files were put in place, and they "
+                    f"could not be placed: {exc.filename or out}: {exc.strerror or exc}")
+        if note:
+            notes[fs.batch_id] = note
+    return notes
+
+
+def _place_recorded(ctx: AppContext, fs: repo.PackagedFiles, out: Path,
+                    stagings: Sequence[Path]) -> str:
+    """Place the staged files of a recorded batch, from the first staging folder whose files
+    match the record; audited. Never places a file that does not match."""
+    with ctx.audit.change():  # one process at a time finishes a batch
+        if all((out / n).is_file() for n in fs.names):
+            return ""  # finished meanwhile by another process
+        digests = _recorded_digests(ctx, fs.batch_id)
+        csrs = dict(repo.batch_csrs(ctx.db, ctx.env.value, fs.batch_id))
+        problems = []
+        for staging in stagings:
+            problem = _staged_mismatch(staging, fs.names, csrs, digests)
+            if problem:
+                problems.append(problem)
+                continue
+            placed = upload.place_staged(staging, out, fs.names)
+            ctx.audit.record("devices.package-placed",
+                             {"batch_id": fs.batch_id, "name": fs.name, "out_dir": str(out),
+                              "placed": [p.name for p in placed],
+                              "staging": staging.name})
+            upload.remove_staging(staging)
+            return ("its packaging was stopped before its files were put in place; they are "
+                    f"now, in {out} ({len(fs.names)} files)")
+    raise Refusal("its packaging was stopped before its files were put in place, and they "
+                  f"were not placed: {'; '.join(problems)}. Nothing was placed; the staged "
+                  "files were left as found.")
+
+
+def _recorded_digests(ctx: AppContext, batch_id: str) -> dict[str, str]:
+    for e in ctx.audit.entries(action_prefix="devices.package"):
+        if e.action == "devices.package" and e.details.get("batch_id") == batch_id:
+            return {str(k): str(v) for k, v in e.artifacts.items()}
+    return {}
+
+
+def _staged_mismatch(staging: Path, names: Sequence[str], csrs: dict[str, bytes],
+                     digests: dict[str, str]) -> str:
+    """Why the staged files do not match the batch as recorded ("" when they do): every file
+    there with its recorded digest, and the zips holding exactly the recorded CSRs."""
+    found: dict[str, bytes] = {}
+    for n in names:
+        staged = staging / n
+        try:
+            digest = upload.sha256_file(staged)
+        except OSError as exc:
+            return f"{staged} cannot be read ({exc.strerror or exc})"
+        if n in digests and digests[n] != digest:
+            return f"{staged} does not match the batch as recorded (its SHA-256 differs)"
+        if not n.endswith(".zip"):
+            continue
+        try:
+            with open(staged, "rb") as fh:
+                contents = bf.read_batch_zip(fh)
+        except (OSError, SmkiError) as exc:
+            why = exc.message if isinstance(exc, SmkiError) else (exc.strerror or str(exc))
+            return f"{staged} does not match the batch as recorded ({why})"
+        if contents.problems:
+            return (f"{staged} does not match the batch as recorded "
+                    f"({contents.problems[0].name}: {contents.problems[0].reason})")
+        for m in contents.members:
+            if m.name in found or csrs.get(m.name) != m.der:
+                return (f"{staged} does not match the batch as recorded ({m.name} is not the "
+                        "CSR recorded under that name)")
+            found[m.name] = m.der
+    if set(found) != set(csrs):
+        lost = sorted(set(csrs) - set(found))
+        return (f"the zips in {staging} do not hold every CSR recorded for the batch "
+                f"({len(lost)} missing, e.g. {lost[0] if lost else '?'})")
+    return ""
 
 
 def record_batch(ctx: AppContext, batch_id: str, name: str, channel: str, status: str,

@@ -8,6 +8,7 @@ PostgreSQL backend sits behind the same functions).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,16 @@ class BatchRow:
     total: int
     created: str
     pickup_deadline: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PackagedFiles:
+    """A packaged (not yet answered) portal batch: where its files were written, by name."""
+
+    batch_id: str
+    name: str
+    out_dir: str
+    names: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +174,8 @@ def insert_batch(c: Tx, b: NewBatch, status: str, csrs: Iterable[NewCsr]) -> Non
 
 
 def delete_batch(c: Tx, batch_id: str) -> None:
-    """Remove a batch and its rows (a submission whose queueing failed)."""
+    """Remove a batch and its rows (a submission whose queueing failed, a package whose files
+    could not be placed)."""
     c.execute("DELETE FROM device_csrs WHERE batch_id=?", (batch_id,))
     c.execute("DELETE FROM device_batches WHERE id=?", (batch_id,))
 
@@ -270,6 +282,24 @@ def list_batches(db: Database, env: str) -> list[BatchRow]:
             for r in db.conn().execute(
                 "SELECT id, name, channel, state, total, created, pickup_deadline FROM "
                 "device_batches WHERE environment=? ORDER BY created", (env,))]
+
+
+def packaged_file_sets(db: Database, env: str) -> list[PackagedFiles]:
+    """The portal batches still `packaged` (the DCC has not answered) with the output folder
+    and the names of the files written for them, oldest first."""
+    out = []
+    for r in db.conn().execute(
+            "SELECT id, name, out_dir, files FROM device_batches WHERE environment=? AND "
+            "channel='portal-zip' AND state='packaged' AND out_dir IS NOT NULL ORDER BY created",
+            (env,)):
+        try:
+            files = json.loads(r["files"] or "[]")
+        except ValueError:
+            files = []
+        names = tuple(str(f).replace("\\", "/").rsplit("/", 1)[-1] for f in files
+                      if isinstance(f, str))
+        out.append(PackagedFiles(str(r["id"]), str(r["name"]), str(r["out_dir"]), names))
+    return out
 
 
 def list_rows(db: Database, env: str, batch_id: str | None = None) -> list[ListedCsr]:

@@ -3,6 +3,7 @@ process/delete decisions, produce the Action file and sign it (through `services
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from smki_desktop.core.adt.manifest import check_smsr
 from smki_desktop.core.adt.quarantine import (
     QuarantineItem,
     action_rows,
@@ -20,7 +22,7 @@ from smki_desktop.core.adt.quarantine import (
 )
 from smki_desktop.core.adt.validate import ValidationReport, render_csv
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.errors import NotFound
+from smki_desktop.core.errors import InputError, NotFound, SmkiError
 from smki_desktop.core.ports import Signer
 from smki_desktop.services import adt
 from smki_desktop.services.context import AppContext
@@ -87,11 +89,16 @@ class ActionResult:
     deleted: int
     audit: AuditEntry
     signed: adt.SignResult | None
+    from_saved: int = 0
+    """Decisions taken from those saved for the Report earlier (not named this time)."""
+    by_default: int = 0
+    """Communications no decision named, given the default."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"action_file": str(self.action_file), "sha256": self.sha256, "rows": self.rows,
                 "process": self.processed, "delete": self.deleted, "audit_seq": self.audit.seq,
-                "signed": self.signed.as_dict() if self.signed else None}
+                "signed": self.signed.as_dict() if self.signed else None,
+                "from_saved": self.from_saved, "by_default": self.by_default}
 
 
 def outputs_in_the_way(ctx: AppContext, out: Path) -> list[Path]:
@@ -107,48 +114,80 @@ def build_action_file(ctx: AppContext, report_path: Path, out: Path, *,
                       key_ref: str | None = None, smsr: str | None = None,
                       overwrite: bool = False,
                       signer: AbstractContextManager[Signer] | None = None,
-                      as_ref: str | None = None) -> ActionResult:
+                      as_ref: str | None = None, use_saved: bool = True) -> ActionResult:
     """The Action file for one Report: a decision for every quarantined communication (from
-    `chosen`, a decisions CSV, the saved drafts, then `default`), validated, written, and
-    signed when `key_ref` is given."""
-    imported = import_report(ctx, report_path)
-    decided = dict(imported.decisions)
+    `chosen`, a decisions CSV, the saved drafts unless `use_saved` is false, then `default`),
+    validated, written, and signed when `key_ref` is given. Every input is checked before
+    anything is written; a signing that fails puts back the file `out` held before."""
+    out = Path(out)
+    inputs = [("the Report", Path(report_path))]
     if decisions_csv is not None:
-        decided.update(parse_decisions(adt.read_limited(Path(decisions_csv), 64 << 20),
-                                       str(decisions_csv)))
+        inputs.append(("the decisions file", Path(decisions_csv)))
+    for what, p in inputs:
+        if adt.same_file(out, p):
+            raise InputError(f"{out}: the Action file would be written over {what} ({p}); "
+                             "choose another name. Nothing was written.")
+    if key_ref is not None:
+        check_smsr(smsr)  # refused now, not after the Action file was written
+    imported = import_report(ctx, report_path)
+    saved = dict(imported.decisions) if use_saved else {}
+    named: dict[str, str] = {}
+    if decisions_csv is not None:
+        named.update(parse_decisions(adt.read_limited(Path(decisions_csv), 64 << 20),
+                                     str(decisions_csv)))
     if chosen:
-        decided.update({k: parse_action(v) for k, v in chosen.items()})
-    rows = action_rows(imported.items, decided, default)
+        named.update({k: parse_action(v) for k, v in chosen.items()})
+    saved = {k: v for k, v in saved.items() if v and k not in named}
+    rows = action_rows(imported.items, {**saved, **named}, default)
     profile = adt.active_profile(ctx, "quarantine-action")
     data = render_csv(profile, rows)
     adt.validate_bytes(ctx, data, "quarantine-action", profile).raise_if_invalid("Action file")
     if key_ref is not None:
         # check the signer and every output before writing anything
         adt.signing_identity(ctx, key_ref, as_ref=as_ref)
-        check_output(Path(out), overwrite=overwrite)
-        adt.check_sign_outputs(ctx, Path(out), overwrite=overwrite)
-    write_atomic(Path(out), data, overwrite=overwrite)
+        check_output(out, overwrite=overwrite)
+        adt.check_sign_outputs(ctx, out, overwrite=overwrite)
+    before = out.read_bytes() if key_ref is not None and out.is_file() else None
+    write_atomic(out, data, overwrite=overwrite)
     sha = hashlib.sha256(data).hexdigest()
     processed = sum(1 for r in rows if r[2] == "PROCESS")
     with ctx.audit.change():  # the decisions, the file's hash and the record: one transaction
-        save_decisions(ctx, imported.report_id, {r[0]: r[2] for r in rows})
+        # what the officer decided is kept as drafts; what the default filled in is not, so
+        # that the next run's default still applies to it
+        save_decisions(ctx, imported.report_id, {**saved, **named})
         q_repo.set_action_sha(ctx.db, imported.report_id, sha)
         entry = ctx.audit.record(
             "quarantine.action",
             {"report": imported.name, "action_file": str(out), "rows": len(rows),
-             "process": processed, "delete": len(rows) - processed},
+             "process": processed, "delete": len(rows) - processed,
+             "from_saved": len(saved), "by_default": len(rows) - len(saved) - len(named)},
             {"report": imported.sha256, "action_file": sha})
     signed = None
     if key_ref is not None:
         try:
-            signed = adt.sign_file(ctx, Path(out), key_ref, smsr=smsr, kind="quarantine-action",
+            signed = adt.sign_file(ctx, out, key_ref, smsr=smsr, kind="quarantine-action",
                                    overwrite=overwrite, signer=signer, as_ref=as_ref)
-        except BaseException:
-            # nothing half-done: an unsigned Action file must not be left to be sent
-            Path(out).unlink(missing_ok=True)
+        except BaseException as exc:
+            # nothing half-done: an unsigned Action file must not be left to be sent, and the
+            # file it replaced (its own signature set still beside it) comes back
+            _withdraw(ctx, out, before, exc)
             raise
-    return ActionResult(Path(out), sha, len(rows), processed, len(rows) - processed, entry,
-                        signed)
+    return ActionResult(out, sha, len(rows), processed, len(rows) - processed, entry,
+                        signed, len(saved), len(rows) - len(saved) - len(named))
+
+
+def _withdraw(ctx: AppContext, out: Path, before: bytes | None, exc: BaseException) -> None:
+    """Undo the Action file whose signing failed, and say so in the audit log."""
+    with contextlib.suppress(OSError):
+        if before is None:
+            out.unlink(missing_ok=True)
+        else:
+            write_atomic(out, before, overwrite=True)
+    with contextlib.suppress(Exception):
+        ctx.audit.record("quarantine.action-withdrawn",
+                         {"action_file": str(out), "restored": before is not None,
+                          "reason": exc.message if isinstance(exc, SmkiError)
+                          else f"{type(exc).__name__}: {exc}"})
 
 
 def reports(ctx: AppContext) -> list[dict[str, Any]]:

@@ -195,11 +195,18 @@ def _report_with(col: int, value: str) -> bytes:
 
 @pytest.mark.parametrize(("rule", "col", "value"), [
     ("pattern", 0, "Q 2"),
+    # a Request ID a spreadsheet would run as a formula, copied into the signed Action file
+    ("pattern", 4, "=cmd|' /C calc'!A0"),
+    ("pattern", 4, "@SUM(1+1)"),
+    ("pattern", 4, "+1+1"),
+    ("pattern", 4, "-2+3"),
+    ("pattern", 4, "req 1"),
     ("too-long", 4, "r" * 129),
     ("datetime", 5, "yesterday"),
     ("datetime", 5, "2026-11-01T10:00:00"),
     ("unknown-value", 6, "BOTH"),
-], ids=["pattern", "too-long", "datetime-syntax", "datetime-no-zone", "enum"])
+], ids=["pattern", "request-id-formula", "request-id-at", "request-id-plus", "request-id-minus",
+        "request-id-space", "too-long", "datetime-syntax", "datetime-no-zone", "enum"])
 def test_report_profile_rules(rule: str, col: int, value: str) -> None:
     assert validate(render_csv(REPORT, [tuple(REPORT_ROW)]), REPORT, RANGES).ok
     rep = validate(_report_with(col, value), REPORT, RANGES)

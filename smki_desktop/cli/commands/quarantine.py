@@ -30,6 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="the signing officer's register id (the key must be linked to them)")
     a.add_argument("--smsr", default=None)
     a.add_argument("--overwrite", action="store_true")
+    a.add_argument("--ignore-saved", action="store_true",
+                   help="leave out the decisions saved for this Report earlier (the Quarantine "
+                        "page's drafts, earlier runs' --decisions): only --decisions and "
+                        "--default decide")
     a.set_defaults(handler=run_action)
 
 
@@ -49,12 +53,19 @@ def run_action(args: argparse.Namespace, app: CliApp) -> int:
     res = q_service.build_action_file(ctx, args.report, args.out,
                                       decisions_csv=args.decisions, default=args.default,
                                       key_ref=args.key, smsr=args.smsr,
-                                      overwrite=args.overwrite, as_ref=args.as_officer)
+                                      overwrite=args.overwrite, as_ref=args.as_officer,
+                                      use_saved=not args.ignore_saved)
     if res.signed is None:
         app.warn("warning: the Action file is not signed; sign it with "
                  f"`smki adt sign {res.action_file} --kind quarantine-action --key ID`.")
     text = (f"Wrote {res.action_file}: {res.processed} to process, {res.deleted} to delete.\n"
             f"SHA-256 {res.sha256}")
+    if res.from_saved:
+        text += (f"\n{res.from_saved} decision(s) came from those saved for this Report "
+                 "earlier (the Quarantine page's drafts or an earlier --decisions file), not "
+                 "from --default; --ignore-saved leaves them out.")
+    if res.by_default:
+        text += f"\n{res.by_default} decided by --default ({args.default.upper()})."
     if res.signed:
         text += f"\nSigned: {res.signed.signature} (manifest {res.signed.manifest.name})"
     app.emit(res.as_dict(), text)

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
         check_sign_outputs,
         interrupted_leftovers,
         outputs_in_the_way,
+        same_file,
     )
     from smki_desktop.services.adt.profiles import (
         active_profile,
@@ -117,6 +118,7 @@ _WHERE = {
     "party_ranges": "profiles",
     "profile_versions": "profiles",
     "read_limited": "common",
+    "same_file": "outputs",
     "save_edited": "edit",
     "sign_file": "sign",
     "signed_files": "file_history",
@@ -160,6 +162,7 @@ __all__ = [
     "party_ranges",
     "profile_versions",
     "read_limited",
+    "same_file",
     "save_edited",
     "sign_file",
     "signed_files",

@@ -104,9 +104,35 @@ def publish_set(staged: Sequence[tuple[Path, Path]], overwrite: bool,
         raise
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """The same file by path or, when both exist, by inode (a hard or symbolic link)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
+def refuse_clashing_outputs(path: Path, outputs: Sequence[Path],
+                            inputs: Sequence[tuple[str, Path]] = ()) -> None:
+    """Refuse an output set of which one file is the signed file itself, another input
+    (`inputs`: (what, path)), or another file of the set: writing it would destroy the data
+    or leave a set that cannot verify, whatever `overwrite` says."""
+    names = ("the signature", "the manifest", "the manifest's signature")
+    taken = [("the file being signed", Path(path)), *inputs]
+    for what, p in zip(names, outputs, strict=True):
+        for other_what, other in taken:
+            if same_file(Path(p), other):
+                raise Refusal(f"{p}: {what} would be written over {other_what} ({other}); "
+                              "choose another name. Nothing was written.")
+        taken.append((what, Path(p)))
+
+
 def check_sign_outputs(ctx: AppContext, path: Path, out: Path | None = None, *,
                        overwrite: bool = False) -> None:
-    """Before any work whose result must not be lost: refuse when signing `path` would replace
-    existing outputs and `overwrite` is not given."""
+    """Before any work whose result must not be lost: refuse an output set that clashes with
+    its input, and one that would replace existing outputs when `overwrite` is not given."""
+    refuse_clashing_outputs(path, default_paths(Path(path), out))
     if not overwrite:
         refuse_existing(outputs_in_the_way(ctx, path, out))

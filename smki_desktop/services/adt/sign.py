@@ -43,6 +43,7 @@ from smki_desktop.services.adt.outputs import (
     clear_parts,
     interrupted_leftovers,
     publish_set,
+    refuse_clashing_outputs,
     refuse_existing,
 )
 from smki_desktop.services.adt.profiles import active_profile, party_ranges
@@ -162,6 +163,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
         validation.raise_if_invalid(str(path))
     ident = signing_identity(ctx, key_ref, as_ref=as_ref)
     sig_path, manifest_path, manifest_sig_path = outputs = default_paths(path, out)
+    refuse_clashing_outputs(path, outputs)
     # what a killed signing of this target left: its temporary files, and published outputs of
     # a set it did not complete (they are replaced without overwrite)
     clear_parts(outputs)

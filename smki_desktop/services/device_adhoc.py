@@ -2,8 +2,9 @@
 profile (device EUI, usage, every lint finding named), then against the same batch rules a
 batch goes through, as a batch of one (`core/device_batch.assess`: allowed device ranges, a
 key already known, the same device and usage already waiting, 100 per device), counting what
-the store holds (`services/devices/validation.known_keys`) and the earlier ad hoc requests of
-the outbox that have not failed; then queued in the portal outbox and sent at once.
+the store holds and the earlier ad hoc requests of the outbox that have not failed
+(`services/devices/validation.known_keys`, which a batch's validation counts too); then
+queued in the portal outbox and sent at once.
 
 `check` is the check alone (`smki devices adhoc --check-only`). `check_to_send` is what the
 faces call before they queue or send, and `submit` calls it again: a CSR of the other
@@ -12,7 +13,6 @@ environment is named as such first, then the Party profile Live requires, then t
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from smki_desktop.core import device_batch as batch
@@ -34,8 +34,6 @@ PROFILE = "the device profile"
 BATCH_RULES = "the batch rules"
 # earlier ad hoc requests that count: all but the failed ones; those still on their way to a
 # certificate also hold their (device, usage) pair, as a pending batch CSR does
-COUNTED_ADHOC_STATES = ("queued", "submitted", "done")
-PENDING_ADHOC_STATES = ("queued", "submitted")
 
 
 @dataclass(frozen=True)
@@ -115,32 +113,9 @@ def _batch_rules(ctx: AppContext, der: bytes, what: str) -> tuple[str, ...]:
     pairs the store holds (as a batch's validation counts them) and the earlier ad hoc
     requests that have not failed; each finding as "code: reason"."""
     hw = hw_types(ctx)
-    keys, counts, pairs = known_keys(ctx)
-    _count_adhoc_requests(ctx, hw, keys, counts, pairs)
+    keys, counts, pairs = known_keys(ctx)  # the earlier ad hoc requests included
     assessment = batch.assess([batch.SourceEntry(what, "", der)],
                               [dc.check_device_csr(der, hw)],
                               device_ranges=device_ranges(ctx), known_keys=keys,
                               known_counts=counts, known_pairs=pairs)
     return tuple(f"{r.code}: {r.reason}" for r in assessment.rejected)
-
-
-def _count_adhoc_requests(ctx: AppContext, hw: list[str], keys: dict[str, str],
-                          counts: dict[bytes, int],
-                          pairs: dict[tuple[bytes, str], str]) -> None:
-    """Add the outbox's ad hoc Device CSRs that have not failed: each key is known, each
-    counts towards its device's 100, and those still waiting hold their (device, usage)
-    pair. A key the store already holds (a certificate imported for it) is counted once."""
-    extra: Counter[bytes] = Counter()
-    items = portal_service.outbox(ctx).items(COUNTED_ADHOC_STATES, "device-adhoc")
-    for item in items:
-        _code, _reason, eui, usage, key_id, _hw = dc.check_device_csr(item.payload, hw,
-                                                                      verify=False)
-        if not key_id or len(eui) != 8 or key_id in keys:
-            continue
-        where = f"ad hoc request {item.ref} ({item.state})"
-        keys[key_id] = where
-        extra[eui] += 1
-        if item.state in PENDING_ADHOC_STATES and usage:
-            pairs.setdefault((eui, usage), where)
-    for eui, n in extra.items():
-        counts[eui] = counts.get(eui, 0) + n

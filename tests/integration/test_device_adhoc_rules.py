@@ -126,3 +126,30 @@ def test_cli_names_what_failed(ctx, cli_run, tmp_path: Path) -> None:  # type: i
         "Device CSR for 00-DB-12-34-56-91-00-00 (signing): fails the batch rules:",
         f"  duplicate-key: the same key as ad hoc request {first.ref} (queued)"]
     assert [i.ref for i in _adhoc_items(ctx)] == [first.ref]
+
+
+def test_a_batch_refuses_what_an_ad_hoc_request_carries(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The other way round: a batch holding the key of an ad hoc request still waiting (or
+    another CSR for its device and usage) is refused those CSRs, naming the request; once
+    the request failed, the batch may carry them."""
+    der = _csr(EUI)
+    first = portal_service.enqueue_adhoc(ctx, der)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "same-key.csr").write_bytes(bf.encode_csr_text(der))
+    (src / "same-pair.csr").write_bytes(bf.encode_csr_text(_csr(EUI)))
+    (src / "other.csr").write_bytes(bf.encode_csr_text(_csr(EUI + 1)))
+    res = devices.validate(ctx, src, processes=1)
+    why = {r.locator: (r.code, r.reason) for r in res.rejected}
+    assert why == {
+        "same-key.csr": ("duplicate-key", f"the same key as ad hoc request {first.ref} (queued)"),
+        "same-pair.csr": ("duplicate-device", "device 00-DB-12-34-56-91-00-00 already has a "
+                          f"signing CSR in ad hoc request {first.ref} (queued)"),
+    }, why
+    assert len(res.accepted) == 1
+    portal_service.outbox(ctx).mark_failed(first.ref, "refused", "REJECTED")
+    again = devices.validate(ctx, src, processes=1)
+    # only the batch's own rule is left: its two CSRs for one (device, usage)
+    assert len(again.accepted) == 2
+    assert [r.code for r in again.rejected] == ["duplicate-device"]
+    assert "ad hoc" not in again.rejected[0].reason

@@ -21,6 +21,7 @@ from smki_desktop.core.errors import EnvironmentMismatch, InputError
 from smki_desktop.core.eui import Eui64
 from smki_desktop.core.ports import NullProgress, ProgressSink
 from smki_desktop.crypto import device_csr as dc
+from smki_desktop.portal.outbox import Outbox
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.device_matching import hw_types
@@ -83,7 +84,39 @@ def known_keys(ctx: AppContext) -> tuple[dict[str, str], dict[bytes, int],
             continue
         counts[eui] += 1
         keys[key_id] = "an imported device certificate"
+    # and the ad hoc Device CSRs sent one at a time: a batch and an ad hoc request must not
+    # both carry one key, nor both wait for one (device, usage)
+    _count_adhoc_requests(ctx, hw_types(ctx), keys, counts, pairs)
     return keys, dict(counts), pairs
+
+
+COUNTED_ADHOC_STATES = ("queued", "submitted", "done")
+"""Ad hoc requests whose key is known and which count towards their device's 100 (a failed
+one blocks nothing)."""
+PENDING_ADHOC_STATES = ("queued", "submitted")
+"""Ad hoc requests that hold their (device, usage) pair until answered."""
+
+
+def _count_adhoc_requests(ctx: AppContext, hw: list[str], keys: dict[str, str],
+                          counts: dict[bytes, int],
+                          pairs: dict[tuple[bytes, str], str]) -> None:
+    """Add the outbox's ad hoc Device CSRs that have not failed: each key is known, each
+    counts towards its device's 100, and those still waiting hold their (device, usage)
+    pair. A key the store already holds (a certificate imported for it) is counted once."""
+    extra: Counter[bytes] = Counter()
+    items = Outbox(ctx.db, ctx.env, ctx.clock).items(COUNTED_ADHOC_STATES, "device-adhoc")
+    for item in items:
+        _code, _reason, eui, usage, key_id, _hw = dc.check_device_csr(item.payload, hw,
+                                                                      verify=False)
+        if not key_id or len(eui) != 8 or key_id in keys:
+            continue
+        where = f"ad hoc request {item.ref} ({item.state})"
+        keys[key_id] = where
+        extra[eui] += 1
+        if item.state in PENDING_ADHOC_STATES and usage:
+            pairs.setdefault((eui, usage), where)
+    for eui, n in extra.items():
+        counts[eui] = counts.get(eui, 0) + n
 
 
 def validate(ctx: AppContext, path: Path, *, progress: ProgressSink | None = None,

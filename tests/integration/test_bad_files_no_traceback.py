@@ -73,3 +73,29 @@ def test_deeply_nested_adt_manifest(cli_run, tmp_path: Path) -> None:
                  + "[" * 50_000 + "]" * 50_000 + ', "size": 1, "sha256": "0"}}')
     r = cli_run("adt", "verify", str(f), "--manifest", str(m))
     assert r.code == 2 and "Traceback" not in r.err, r.err[-600:]
+
+
+def test_a_whole_number_of_5000_digits(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`adt validate`, `adt sign` and `quarantine import` with a 5,000-digit number: a `range`
+    finding naming line and column (int() alone raises ValueError past 4,300 digits)."""
+    from tests.integration.adt_support import make_aro
+
+    make_aro(ctx, tmp_path)
+    own = "90-B3-D5-1F-30-01-00-00"
+    f = tmp_path / "adt.csv"
+    f.write_text("User ID,User Role,Service Request Type,Period,User Warning Threshold,"
+                 f"User Quarantine Threshold\r\n{own},IS,ALL,DAY,{'9' * 5000},2\r\n")
+    r = cli_run("adt", "validate", str(f), "--json")
+    assert r.code == 1 and "Traceback" not in r.err, r.err[-600:]
+    (issue,) = [i for i in r.json()["issues"] if i["rule"] == "range"]
+    assert (issue["line"], issue["column_index"]) == (2, 5)
+    assert "5,000 digits" in issue["message"]
+    r = cli_run("adt", "sign", str(f), "--key", "00000000")
+    assert r.code == 2 and "line 2, column 5" in r.err, r.err[-600:]
+    report = tmp_path / "report.csv"
+    report.write_text("Quarantine ID,User ID,User Role,Service Request Type,Request ID,"
+                      "Quarantined At,Threshold,Count\r\n"
+                      f"Q-1,{own},IS,1.1.1,r-1,2026-11-01T10:00:00Z,USER,{'9' * 5000}\r\n")
+    r = cli_run("quarantine", "import", "--report", str(report), "--json")
+    assert r.code == 2 and "Traceback" not in r.err, r.err[-600:]
+    assert "line 2, column 8 (Count)" in r.json()["error"]

@@ -40,6 +40,7 @@ _EUI_HYPHENS = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}")
 MAX_ISSUES_PER_RULE = 1000  # findings kept per rule; the rest are only counted
 _CHUNK = 1 << 20
 _FAST_CACHE = 4096  # per column: values seen to pass, found again without parsing
+_MAX_DIGITS = 4000  # a whole number is never longer (Python's int() refuses 4,300 digits)
 
 
 @dataclass(frozen=True)
@@ -335,8 +336,13 @@ class _ColumnCheck:
         if not ((value.isascii() and value.isdigit()) or _INT.fullmatch(value)):
             return None, self._issue(out, line, row_index, "non-numeric",
                                      f"{value!r} is not a whole number.")
-        n = int(value)
         col = self.col
+        too_long = self._too_many_digits(value)
+        if too_long:
+            return None, self._issue(out, line, row_index, "range", too_long)
+        n = int(value.lstrip("+-").lstrip("0") or "0")  # leading zeros count to int()'s limit
+        if value.startswith("-"):
+            n = -n
         if col.minimum is not None and n < col.minimum:
             out = self._issue(out, line, row_index, "range",
                               f"{n} is below the minimum {col.minimum}.")
@@ -346,6 +352,21 @@ class _ColumnCheck:
         elif out is None:
             self._remember(value, n)
         return n, out
+
+    def _too_many_digits(self, value: str) -> str:
+        """'' when `value` (a signed run of ASCII digits) can be read as a number and compared
+        with the column's bounds; else why not, without reading it (a number of thousands of
+        digits is refused by int() and is beyond any bound anyway)."""
+        digits = value.lstrip("+-").lstrip("0")
+        negative = value.startswith("-")
+        bound = self.col.minimum if negative else self.col.maximum
+        if bound is not None and len(digits) > len(str(abs(bound))):  # |value| > |bound|
+            side = "below the minimum" if negative else "above the maximum"
+            return f"a number of {len(digits):,} digits is {side} {bound}."
+        if len(digits) > _MAX_DIGITS:
+            return (f"a number of {len(digits):,} digits is too long (at most "
+                    f"{_MAX_DIGITS:,} digits).")
+        return ""
 
     def _remember(self, value: str, parsed: object) -> None:
         """A value that passed as written: found again without parsing (a bounded cache)."""

@@ -5,6 +5,7 @@ version, a deeply nested ADT manifest; zip traversal names and bombs stay refuse
 from __future__ import annotations
 
 import io
+import json
 import struct
 import zipfile
 from pathlib import Path
@@ -99,3 +100,21 @@ def test_a_whole_number_of_5000_digits(ctx, cli_run, tmp_path: Path) -> None:  #
     r = cli_run("quarantine", "import", "--report", str(report), "--json")
     assert r.code == 2 and "Traceback" not in r.err, r.err[-600:]
     assert "line 2, column 8 (Count)" in r.json()["error"]
+
+
+def test_adt_manifest_with_a_size_of_1e400(cli_run, tmp_path: Path) -> None:
+    """JSON reads 1e400 as float infinity; int() of it raised OverflowError."""
+    f = tmp_path / "adt.csv"
+    f.write_text("x\n")
+    (tmp_path / "adt.csv.p7s").write_bytes(b"0")
+    m = tmp_path / "adt.csv.manifest.json"
+    doc = {"format": "smki-desktop/file-manifest", "format_version": 1, "kind": "adt-file",
+           "environment": "test", "signed_at": "2026-11-01T10:00:00Z",
+           "file": {"name": "adt.csv", "size": 2, "sha256": "0" * 64},
+           "signature": {"name": "adt.csv.p7s", "sha256": "0" * 64},
+           "signer": {k: "x" for k in ("key_id", "certificate_sha256", "subject", "issuer",
+                                       "serial")}}
+    m.write_text(json.dumps(doc).replace('"size": 2', '"size": 1e400'))
+    r = cli_run("adt", "verify", str(f), "--json")
+    assert r.code == 2 and "Traceback" not in r.err, r.err[-600:]
+    assert "file.size" in r.json()["error"] and "manifest.json" in r.json()["error"]

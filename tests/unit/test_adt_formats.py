@@ -56,6 +56,17 @@ def _manifest() -> Manifest:
                     software="SMKI Desktop")
 
 
+@pytest.mark.parametrize("size", ["1e400", "-1e400", "NaN", "1.5", "-1", "true", '"12"',
+                                  "null", "[1]"])
+def test_manifest_file_size_not_a_whole_number_is_refused_naming_the_field(size: str) -> None:
+    """A tampered `"size": 1e400` read as float infinity used to raise OverflowError from
+    int(); every size that is not a whole number of bytes is refused naming file.size."""
+    text = _manifest().to_bytes().decode()
+    assert '"size": 10\n' in text
+    with pytest.raises(InputError, match=r"file\.size .*not a whole number of bytes"):
+        Manifest.from_bytes(text.replace('"size": 10\n', f'"size": {size}\n').encode(), "m.json")
+
+
 def test_manifest_round_trip_canonical_and_documented() -> None:
     m = _manifest()
     data = m.to_bytes()

@@ -240,3 +240,16 @@ def test_an_unbounded_integer_column_refuses_thousands_of_digits() -> None:
     (hit,) = [i for i in rep.issues if i.rule == "range"]
     assert hit.line == 2 and hit.column_index == 5 and "5,000 digits" in hit.message
     assert validate(csv_of(f"{OWN},IS,ALL,DAY,{'9' * 4000},2"), prof, RANGES).ok
+
+
+def test_header_names_with_spaces_are_a_whitespace_warning_naming_the_column() -> None:
+    """As a data cell with spaces: accepted (names read stripped) but reported, not silent."""
+    header = b" User ID ,User Role,Service Request Type,Period ,User Warning Threshold," \
+             b"User Quarantine Threshold"
+    rep = validate(csv_of(GOOD_ROW, header=header), PROFILE, RANGES)
+    assert rep.ok and rep.row_count == 1
+    hits = [i for i in rep.issues if i.rule == "whitespace"]
+    assert [(i.line, i.column_index, i.column, i.severity) for i in hits] == [
+        (1, 1, "User ID", "warning"), (1, 4, "Period", "warning")]
+    assert "' User ID '" in hits[0].message
+    assert not [i for i in validate(csv_of(GOOD_ROW), PROFILE, RANGES).issues]

@@ -680,6 +680,10 @@ def _check_header(report: ValidationReport, profile: Profile, record: list[str],
                   line: int) -> None:
     found = [h.strip() for h in record]
     if found == list(profile.column_names):
+        for i, (raw, name) in enumerate(zip(record, found, strict=True), start=1):
+            if raw != name:  # as a data cell with spaces: a warning, the name read stripped
+                report.add(Issue(line, "whitespace", f"header {raw!r} has leading or trailing "
+                                                     "spaces (ignored).", name, i, "warning"))
         return
     for i, want in enumerate(profile.column_names, start=1):
         got = found[i - 1] if i <= len(found) else None

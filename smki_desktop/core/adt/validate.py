@@ -337,36 +337,26 @@ class _ColumnCheck:
             return None, self._issue(out, line, row_index, "non-numeric",
                                      f"{value!r} is not a whole number.")
         col = self.col
-        too_long = self._too_many_digits(value)
-        if too_long:
-            return None, self._issue(out, line, row_index, "range", too_long)
-        n = int(value.lstrip("+-").lstrip("0") or "0")  # leading zeros count to int()'s limit
-        if value.startswith("-"):
-            n = -n
+        digits = value.lstrip("+-").lstrip("0")  # leading zeros count to int()'s limit too
+        if len(digits) > _MAX_DIGITS:  # int() refuses it; beyond any sensible bound anyway
+            bound = col.minimum if value.startswith("-") else col.maximum
+            side = "below the minimum" if value.startswith("-") else "above the maximum"
+            return None, self._issue(
+                out, line, row_index, "range",
+                f"a number of {len(digits):,} digits is {side} {bound}." if bound is not None
+                else f"a number of {len(digits):,} digits is too long (at most "
+                     f"{_MAX_DIGITS:,}).")
+        n = -int(digits or "0") if value.startswith("-") else int(digits or "0")
+        shown = str(n) if len(digits) <= 40 else f"a number of {len(digits):,} digits"
         if col.minimum is not None and n < col.minimum:
             out = self._issue(out, line, row_index, "range",
-                              f"{n} is below the minimum {col.minimum}.")
+                              f"{shown} is below the minimum {col.minimum}.")
         elif col.maximum is not None and n > col.maximum:
             out = self._issue(out, line, row_index, "range",
-                              f"{n} is above the maximum {col.maximum}.")
+                              f"{shown} is above the maximum {col.maximum}.")
         elif out is None:
             self._remember(value, n)
         return n, out
-
-    def _too_many_digits(self, value: str) -> str:
-        """'' when `value` (a signed run of ASCII digits) can be read as a number and compared
-        with the column's bounds; else why not, without reading it (a number of thousands of
-        digits is refused by int() and is beyond any bound anyway)."""
-        digits = value.lstrip("+-").lstrip("0")
-        negative = value.startswith("-")
-        bound = self.col.minimum if negative else self.col.maximum
-        if bound is not None and len(digits) > len(str(abs(bound))):  # |value| > |bound|
-            side = "below the minimum" if negative else "above the maximum"
-            return f"a number of {len(digits):,} digits is {side} {bound}."
-        if len(digits) > _MAX_DIGITS:
-            return (f"a number of {len(digits):,} digits is too long (at most "
-                    f"{_MAX_DIGITS:,} digits).")
-        return ""
 
     def _remember(self, value: str, parsed: object) -> None:
         """A value that passed as written: found again without parsing (a bounded cache)."""

@@ -3,6 +3,12 @@
 Conventions: the environment is Test unless `--env live` is given; `--json` prints exactly one
 JSON document on stdout; messages and errors go to stderr; exit 0 success, 1 a finding or
 refusal, 2 bad input or usage.
+
+Under `--json` a failure is the document `{"error": <message>, "kind": <kind>}`, whatever ended
+the command: an `SmkiError` (kind: its class, e.g. `InputError`), a file or database error
+(kind: the OSError or sqlite3 class, e.g. `IsADirectoryError`, `OperationalError`), a usage
+error of the command line (kind `UsageError`, exit 2), an interruption (`KeyboardInterrupt`)
+or an unexpected exception (kind: its class, exit 1; the traceback goes to stderr only).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from smki_desktop import __version__
 from smki_desktop.cli.hints import with_hint
@@ -100,6 +106,21 @@ class _Parser(argparse.ArgumentParser):
         kw.setdefault("parser_class", _Parser)
         return super().add_subparsers(**kw)
 
+    def error(self, message: str) -> NoReturn:
+        """As argparse's (usage and message on stderr, exit 2), keeping the message so that
+        `main` can also print it as a JSON document under --json."""
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise _UsageExit(f"{self.prog}: {message}")
+
+
+class _UsageExit(SystemExit):
+    """A command-line usage error (exit code 2), with argparse's message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = message
+
 
 _GLOBAL_WITH_VALUE = ("--env", "--data-dir")
 
@@ -159,32 +180,64 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(f"smki {__version__}\n")
         return 0
     parser = build_parser(command)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageExit as exc:  # argparse has written usage and message to stderr
+        if _json_asked(words):
+            _emit_error(exc.message, "UsageError")
+        return 2
     app = CliApp(args)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
+        if app.json:
+            _emit_error("no command given.", "UsageError")
         return 2
     try:
         return int(handler(args, app) or 0)
     except SmkiError as exc:
         text = with_hint(exc.message, getattr(exc, "hint", ""), getattr(args, "env", "test"))
-        app.warn(f"smki: {text}")
-        if app.json:
-            app.emit({"error": text, "kind": type(exc).__name__})
-        return exc.exit_code
+        return _failed(app, text, type(exc).__name__, exc.exit_code)
     except KeyboardInterrupt:
-        app.warn("smki: interrupted")
-        return 1
+        return _failed(app, "interrupted", "KeyboardInterrupt", 1)
     except sqlite3.Error as exc:
-        app.warn(f"smki: the database could not be used: {exc}")
-        return 1
+        return _failed(app, f"the database could not be used: {exc}", type(exc).__name__, 1)
     except OSError as exc:
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        app.warn(f"smki: {exc.strerror or exc}{where}")
-        return 1
+        return _failed(app, f"{exc.strerror or exc}{where}", type(exc).__name__, 1)
+    except Exception as exc:  # a defect: said plainly, its traceback on stderr only
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        return _failed(app, f"unexpected error {type(exc).__name__}: {exc} (a defect of SMKI "
+                            "Desktop; its traceback is on standard error)",
+                       type(exc).__name__, 1)
     finally:
         app.close()
+
+
+def _json_asked(words: Sequence[str]) -> bool:
+    """Whether `--json` is among the words before any `--` (when argparse could not read
+    them)."""
+    for w in words:
+        if w == "--":
+            return False
+        if w == "--json":
+            return True
+    return False
+
+
+def _emit_error(text: str, kind: str) -> None:
+    sys.stdout.write(json.dumps({"error": text, "kind": kind}, indent=2, sort_keys=True)
+                     + "\n")
+
+
+def _failed(app: CliApp, text: str, kind: str, code: int) -> int:
+    """Report a failure on stderr, and as the one JSON document under --json."""
+    app.warn(f"smki: {text}")
+    if app.json:
+        app.emit({"error": text, "kind": kind})
+    return code
 
 
 if __name__ == "__main__":

@@ -53,6 +53,15 @@ class SignerUntrusted(SignatureInvalid):
     """The signature is intact but its signer does not chain to the given trust anchors."""
 
 
+class NotSignedData(SignatureInvalid):
+    """The signature bytes are not a DER CMS SignedData at all (a damaged or other file)."""
+
+
+class ContentChanged(SignatureInvalid):
+    """The content's digest is not the signed messageDigest: the content was changed after
+    signing, or the signature is for other content."""
+
+
 @dataclass(frozen=True)
 class VerifiedSignature:
     """What a successful verification established."""
@@ -246,7 +255,7 @@ def _load_signed_data(signature_der: bytes) -> cms.SignedData:
     try:
         info = cms.ContentInfo.load(bytes(signature_der), strict=True)
         if info["content_type"].native != "signed_data":
-            raise SignatureInvalid(
+            raise NotSignedData(
                 f"Signature: the CMS holds {info['content_type'].native}, not SignedData."
             )
         sd = info["content"]
@@ -255,7 +264,7 @@ def _load_signed_data(signature_der: bytes) -> cms.SignedData:
     except SignatureInvalid:
         raise
     except (ValueError, TypeError, KeyError) as exc:
-        raise SignatureInvalid(
+        raise NotSignedData(
             f"Signature: not a DER CMS SignedData ({exc.__class__.__name__}: {exc})."
         ) from None
 
@@ -443,7 +452,7 @@ def verify_detached(
             raise SignatureInvalid(f"Signature: signed contentType is {ct}, not id-data.")
         md = found["message_digest"][0]["values"][0].native  # type: ignore[index]
         if md != digest:
-            raise SignatureInvalid(
+            raise ContentChanged(
                 "Signature: the file's digest does not match the signed messageDigest — the file "
                 "was changed after signing (even one byte or a line ending), or this signature "
                 "is for another file."

@@ -399,25 +399,49 @@ def _signing_time(ctx: AppContext, data: bytes, sig: bytes, claimed: str, what: 
     return when
 
 
+def _bundle_request_fields(body: dict[str, Any], what: str) -> tuple[Environment, str]:
+    """The environment and id of an imported request's body, refused naming the field when
+    missing or malformed (the body is checked before any signature over it)."""
+    env_text = body.get("environment")
+    try:
+        env = Environment(env_text) if isinstance(env_text, str) else None
+    except ValueError:
+        env = None
+    if env is None:
+        raise InputError(f"{what}: the request's environment is {env_text!r}, not 'test' or "
+                         "'live'." if "environment" in body else
+                         f"{what}: the request has no environment field.")
+    rid = body.get("id")
+    if not isinstance(rid, str) or not rid:
+        raise InputError(f"{what}: the request's id is {rid!r}, not a request id." if "id" in body
+                         else f"{what}: the request has no id field.")
+    return env, rid
+
+
 def import_bundle(ctx: AppContext, data: bytes, what: str = "bundle") -> Changed:
     """Take in a request (and its signatures) from another workstation; every signature is
     verified before anything is stored."""
     try:
         doc = json.loads(data)
-        if doc.get("format") != BUNDLE_FORMAT:
-            raise InputError(f"{what}: not a revocation bundle (format {doc.get('format')!r}).")
+        if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT:
+            found = doc.get("format") if isinstance(doc, dict) else None
+            raise InputError(f"{what}: not a revocation bundle (format {found!r}).")
         body_bytes = base64.b64decode(doc["request"], validate=True)
         sigs = [(s["kind"], s["officer_id"], s["signed_at"],
                  base64.b64decode(s["body"], validate=True),
                  base64.b64decode(s["signature"], validate=True)) for s in doc["signatures"]]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        body = parse_canonical(body_bytes, what)
+        env, rid = _bundle_request_fields(body, what)
+    except RecursionError:
+        raise InputError(f"{what}: malformed revocation bundle (nested too deeply).") from None
+    except KeyError as exc:
+        raise InputError(f"{what}: malformed revocation bundle (field {exc} is missing).") \
+            from None
+    except (ValueError, TypeError, AttributeError) as exc:
         raise InputError(f"{what}: malformed revocation bundle ({exc}).") from None
-    body = parse_canonical(body_bytes, what)
-    env = Environment(str(body.get("environment")))
     if env is not ctx.env:
         raise EnvironmentMismatch(f"Rule: a {env.label} request is handled only in the "
                                   f"{env.label} environment; this is {ctx.env.label}.")
-    rid = str(body["id"])
     r = repo(ctx)
     rows: list[SignatureRow] = []
     signers: dict[tuple[str, str], Signatory] = {}

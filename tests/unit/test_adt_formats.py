@@ -56,6 +56,17 @@ def _manifest() -> Manifest:
                     software="SMKI Desktop")
 
 
+@pytest.mark.parametrize("size", ["1e400", "-1e400", "NaN", "1.5", "-1", "true", '"12"',
+                                  "null", "[1]"])
+def test_manifest_file_size_not_a_whole_number_is_refused_naming_the_field(size: str) -> None:
+    """A tampered `"size": 1e400` read as float infinity used to raise OverflowError from
+    int(); every size that is not a whole number of bytes is refused naming file.size."""
+    text = _manifest().to_bytes().decode()
+    assert '"size": 10\n' in text
+    with pytest.raises(InputError, match=r"file\.size .*not a whole number of bytes"):
+        Manifest.from_bytes(text.replace('"size": 10\n', f'"size": {size}\n').encode(), "m.json")
+
+
 def test_manifest_round_trip_canonical_and_documented() -> None:
     m = _manifest()
     data = m.to_bytes()
@@ -145,4 +156,18 @@ def test_items_from_invalid_report_refused_naming_line() -> None:
     data = render_csv(prof, [("Q-1", "90-B3-D5-1F-30-01-00-00", "IS", "1.1.1", "r",
                               "2026-11-01T10:00:00", "USER", "5")])
     with pytest.raises(InputError, match=r"line 2, column 6 \(Quarantined At\).*time zone"):
+        items_from_report(validate(data, prof, None))
+
+
+def test_items_from_report_refuses_a_count_of_thousands_of_digits() -> None:
+    """A profile whose Count is unbounded lets a 5,000-digit Count through validation; reading
+    it is refused naming line and column, not a ValueError from int()."""
+    shipped = Profile.from_json(resource("adt", "quarantine-report", "1.json").read_bytes())
+    prof = Profile.from_dict({**shipped.raw, "columns": [
+        {k: v for k, v in c.items() if k not in ("min", "max")} for c in shipped.raw["columns"]]})
+    row = ("Q-1", "90-B3-D5-1F-30-01-00-00", "IS", "1.1.1", "r", "2026-11-01T10:00:00Z",
+           "USER", "5")
+    assert items_from_report(validate(render_csv(prof, [row]), prof, None))[0].count == 5
+    data = render_csv(prof, [row, ("Q-2", *row[1:7], "9" * 5000)])
+    with pytest.raises(InputError, match=r"line 3, column 8 \(Count\).*5,000 digits"):
         items_from_report(validate(data, prof, None))

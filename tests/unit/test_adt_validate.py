@@ -221,3 +221,42 @@ def test_report_profile_allows_bom_and_checks_duplicate_ids() -> None:
     assert validate(data, REPORT, RANGES).ok
     rep = validate(_report_with(4, "req-2"), REPORT, RANGES)  # same Quarantine ID twice
     assert [(i.rule, i.line) for i in rep.issues] == [("duplicate", 3)]
+
+
+@pytest.mark.parametrize("cell", ["9" * 5000, "-" + "9" * 5000, "0" * 4999 + "7",
+                                  "9" * 10, "1" + "0" * 4500])
+def test_a_whole_number_of_thousands_of_digits_is_a_range_finding(cell: str) -> None:
+    """int() refuses more than 4,300 digits (ValueError): the cell is a `range` finding naming
+    line and column, not a traceback."""
+    rep = validate(csv_of(GOOD_ROW, f"{OWN},IS,1.1.1,DAY,{cell},20"), PROFILE, RANGES)
+    if cell.lstrip("0") == "7":  # leading zeros only: a small number, and valid
+        assert rep.ok, [str(i) for i in rep.issues]
+        return
+    (hit,) = [i for i in rep.issues if i.rule == "range"]
+    assert (hit.line, hit.column_index, hit.column) == (3, 5, "User Warning Threshold")
+    assert len(hit.message) < 200
+    assert ("below the minimum 0" if cell.startswith("-") else "above the maximum 100000000") \
+        in hit.message
+
+
+def test_an_unbounded_integer_column_refuses_thousands_of_digits() -> None:
+    raw = {**PROFILE.raw, "checks": [], "columns": [
+        {k: v for k, v in c.items() if k not in ("min", "max")} for c in PROFILE.raw["columns"]]}
+    prof = Profile.from_dict(raw)
+    rep = validate(csv_of(f"{OWN},IS,ALL,DAY,{'9' * 5000},2"), prof, RANGES)
+    (hit,) = [i for i in rep.issues if i.rule == "range"]
+    assert hit.line == 2 and hit.column_index == 5 and "5,000 digits" in hit.message
+    assert validate(csv_of(f"{OWN},IS,ALL,DAY,{'9' * 4000},2"), prof, RANGES).ok
+
+
+def test_header_names_with_spaces_are_a_whitespace_warning_naming_the_column() -> None:
+    """As a data cell with spaces: accepted (names read stripped) but reported, not silent."""
+    header = b" User ID ,User Role,Service Request Type,Period ,User Warning Threshold," \
+             b"User Quarantine Threshold"
+    rep = validate(csv_of(GOOD_ROW, header=header), PROFILE, RANGES)
+    assert rep.ok and rep.row_count == 1
+    hits = [i for i in rep.issues if i.rule == "whitespace"]
+    assert [(i.line, i.column_index, i.column, i.severity) for i in hits] == [
+        (1, 1, "User ID", "warning"), (1, 4, "Period", "warning")]
+    assert "' User ID '" in hits[0].message
+    assert not [i for i in validate(csv_of(GOOD_ROW), PROFILE, RANGES).issues]

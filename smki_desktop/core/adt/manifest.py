@@ -99,9 +99,13 @@ class Manifest:
                              f"supported (this version reads {FORMAT_VERSION}).")
         try:
             f, s, sg = d["file"], d["signature"], d["signer"]
+            size = f["size"]
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                raise InputError(f"{source}: field file.size is {str(size)[:40]!r}, not a "
+                                 "whole number of bytes.")
             m = cls(
                 kind=str(d["kind"]), environment=Environment.parse(str(d["environment"])),
-                file_name=str(f["name"]), file_size=int(f["size"]), file_sha256=str(f["sha256"]),
+                file_name=str(f["name"]), file_size=size, file_sha256=str(f["sha256"]),
                 signature_name=str(s["name"]), signature_sha256=str(s["sha256"]),
                 signed_at=datetime.fromisoformat(str(d["signed_at"])),
                 signer_key_id=str(sg["key_id"]),

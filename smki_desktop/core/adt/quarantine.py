@@ -64,8 +64,24 @@ def items_from_report(report: ValidationReport) -> list[QuarantineItem]:
             user_role=v[idx["User Role"]].upper(),
             service_request_type=v[idx["Service Request Type"]],
             request_id=v[idx["Request ID"]], quarantined_at=v[idx["Quarantined At"]],
-            threshold=v[idx["Threshold"]].upper(), count=int(v[idx["Count"]]), line=row.line))
+            threshold=v[idx["Threshold"]].upper(),
+            count=_count(v[idx["Count"]], row.line, idx["Count"] + 1), line=row.line))
     return out
+
+
+def _count(text: str, line: int, column: int) -> int:
+    """A Count cell as a number; refused naming line and column when it is not a whole number
+    of at most 18 digits (whatever the profile let through)."""
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise InputError(f"Quarantined Communications Report line {line}, column {column} "
+                         f"(Count): {text[:40]!r} is not a whole number.")
+    if len(digits.lstrip("0")) > 18:
+        raise InputError(f"Quarantined Communications Report line {line}, column {column} "
+                         f"(Count): a number of {len(digits.lstrip('0')):,} digits is too "
+                         "large for a count.")
+    n = int(digits.lstrip("0") or "0")  # leading zeros count to int()'s digit limit
+    return -n if text.startswith("-") else n
 
 
 def parse_decisions(data: bytes, source: str = "decisions") -> dict[str, str]:

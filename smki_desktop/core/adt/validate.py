@@ -40,6 +40,7 @@ _EUI_HYPHENS = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}")
 MAX_ISSUES_PER_RULE = 1000  # findings kept per rule; the rest are only counted
 _CHUNK = 1 << 20
 _FAST_CACHE = 4096  # per column: values seen to pass, found again without parsing
+_MAX_DIGITS = 4000  # a whole number is never longer (Python's int() refuses 4,300 digits)
 
 
 @dataclass(frozen=True)
@@ -335,14 +336,24 @@ class _ColumnCheck:
         if not ((value.isascii() and value.isdigit()) or _INT.fullmatch(value)):
             return None, self._issue(out, line, row_index, "non-numeric",
                                      f"{value!r} is not a whole number.")
-        n = int(value)
         col = self.col
+        digits = value.lstrip("+-").lstrip("0")  # leading zeros count to int()'s limit too
+        if len(digits) > _MAX_DIGITS:  # int() refuses it; beyond any sensible bound anyway
+            bound = col.minimum if value.startswith("-") else col.maximum
+            side = "below the minimum" if value.startswith("-") else "above the maximum"
+            return None, self._issue(
+                out, line, row_index, "range",
+                f"a number of {len(digits):,} digits is {side} {bound}." if bound is not None
+                else f"a number of {len(digits):,} digits is too long (at most "
+                     f"{_MAX_DIGITS:,}).")
+        n = -int(digits or "0") if value.startswith("-") else int(digits or "0")
+        shown = str(n) if len(digits) <= 40 else f"a number of {len(digits):,} digits"
         if col.minimum is not None and n < col.minimum:
             out = self._issue(out, line, row_index, "range",
-                              f"{n} is below the minimum {col.minimum}.")
+                              f"{shown} is below the minimum {col.minimum}.")
         elif col.maximum is not None and n > col.maximum:
             out = self._issue(out, line, row_index, "range",
-                              f"{n} is above the maximum {col.maximum}.")
+                              f"{shown} is above the maximum {col.maximum}.")
         elif out is None:
             self._remember(value, n)
         return n, out
@@ -659,6 +670,10 @@ def _check_header(report: ValidationReport, profile: Profile, record: list[str],
                   line: int) -> None:
     found = [h.strip() for h in record]
     if found == list(profile.column_names):
+        for i, (raw, name) in enumerate(zip(record, found, strict=True), start=1):
+            if raw != name:  # as a data cell with spaces: a warning, the name read stripped
+                report.add(Issue(line, "whitespace", f"header {raw!r} has leading or trailing "
+                                                     "spaces (ignored).", name, i, "warning"))
         return
     for i, want in enumerate(profile.column_names, start=1):
         got = found[i - 1] if i <= len(found) else None

@@ -16,7 +16,9 @@ from smki_desktop.core.adt.manifest import Manifest
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import EnvironmentMismatch, InputError, Refusal, SmkiError
 from smki_desktop.crypto.cms import (
+    ContentChanged,
     Digest,
+    NotSignedData,
     SignatureInvalid,
     SignerUntrusted,
     VerifiedSignature,
@@ -62,24 +64,54 @@ class VerifyResult:
 
 def _check_manifest(ctx: AppContext, manifest_path: Path, anchors: list[x509.Certificate]
                     ) -> tuple[Manifest, VerifiedSignature]:
+    """The manifest and its signature. The manifest's own signature is checked before any of
+    its fields is believed: an edited manifest is named as the file changed after signing (not
+    the data file), and its environment is trusted only once its bytes are the signed ones."""
     raw = read_limited(manifest_path, 1 << 20)
     manifest = Manifest.from_bytes(raw, str(manifest_path))
-    # environment first: a Test file offered to Live is named as such, whatever else is wrong
-    if manifest.environment is not ctx.env:
-        raise EnvironmentMismatch(
-            f"{manifest.file_name} was signed in the {manifest.environment.label} environment "
-            f"(its manifest says so); this is the {ctx.env.label} environment. "
-            f"{manifest.environment.label} signatures are never accepted in "
-            f"{ctx.env.label}.")
-    msig_path = manifest_path.with_name(manifest_path.name + SIG_SUFFIX)
+    msig_path = _manifest_sig_path(manifest_path)
     if not msig_path.exists():
         raise SignatureInvalid(
             f"{msig_path} is missing: the manifest is not signed, so the signing set of "
             f"{manifest.file_name} is incomplete (a signing may have been interrupted). "
             "Sign the file again.")
-    mv = verify_detached(raw, read_limited(msig_path, 1 << 20), trust_anchors=anchors,
-                         at=manifest.signed_at)
+    msig = read_limited(msig_path, 1 << 20)
+    try:
+        mv = verify_detached(raw, msig, trust_anchors=anchors, at=manifest.signed_at)
+    except NotSignedData:
+        raise _not_a_signature_file(msig_path) from None
+    except ContentChanged:
+        raise SignatureInvalid(
+            f"The manifest {manifest_path} was changed after signing: its bytes are not the "
+            f"ones its signature {msig_path.name} covers, so none of what it says (environment, "
+            "file, signer, Service Request reference) can be believed. The data file "
+            f"{manifest.file_name} was not the cause; restore the manifest as signed, or sign "
+            "the file again.") from None
+    except SignerUntrusted:
+        # intact but not of this environment's chain: a manifest of the other environment is
+        # named as such (its bytes are the signed ones, so its environment is what was signed)
+        _refuse_other_environment(ctx, manifest)
+        raise
+    _refuse_other_environment(ctx, manifest)
     return manifest, mv
+
+
+def _refuse_other_environment(ctx: AppContext, manifest: Manifest) -> None:
+    if manifest.environment is not ctx.env:
+        raise EnvironmentMismatch(
+            f"{manifest.file_name} was signed in the {manifest.environment.label} environment "
+            f"(its signed manifest says so); this is the {ctx.env.label} environment. "
+            f"{manifest.environment.label} signatures are never accepted in "
+            f"{ctx.env.label}.")
+
+
+def _not_a_signature_file(path: Path) -> SignatureInvalid:
+    return SignatureInvalid(f"{path} is not a CMS signature file (a detached DER CMS "
+                            "SignedData is expected): it is damaged, or another file.")
+
+
+def _manifest_sig_path(manifest_path: Path) -> Path:
+    return manifest_path.with_name(manifest_path.name + SIG_SUFFIX)
 
 
 def _verifies_under(path: Path, sig: bytes, anchors: list[x509.Certificate]) -> bool:
@@ -156,12 +188,19 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
     manifest_sig: VerifiedSignature | None = None
     if manifest_path.exists():
         manifest, manifest_sig = _check_manifest(ctx, manifest_path, anchors)
-    elif part_files(manifest_path) or \
-            hashlib.sha256(sig).hexdigest() in signed_output_hashes(ctx):
+    elif part_files(manifest_path) or part_files(_manifest_sig_path(manifest_path)):
         raise SignatureInvalid(
             f"{manifest_path} is missing: the signing set of {path.name} (signature, manifest, "
             "manifest signature) is incomplete; its signing was interrupted. Sign the file "
             "again.")
+    elif hashlib.sha256(sig).hexdigest() in signed_output_hashes(ctx):
+        # no temporary file of an interrupted signing is left: the signing completed here and
+        # its manifest was moved or deleted since (or the file and signature were copied alone)
+        raise SignatureInvalid(
+            f"{manifest_path} is missing: the manifest of {path.name} is not beside it. Its "
+            "signature is one a signing here recorded in the audit log, so the signing set is "
+            "incomplete where it is now: put the manifest and its signature "
+            f"({_manifest_sig_path(manifest_path).name}) back beside the file.")
     elif require_manifest:
         raise InputError(f"{manifest_path}: no manifest beside the file.")
     else:
@@ -173,6 +212,8 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
     try:
         verified = verify_detached(digest, sig, trust_anchors=anchors,
                                    at=manifest.signed_at if manifest else None)
+    except NotSignedData:
+        raise _not_a_signature_file(sig_path) from None
     except SignerUntrusted as exc:
         raise EnvironmentMismatch(
             f"The signature over {path.name} is intact but its signer does not chain to a "

@@ -123,8 +123,8 @@ def _undo(ctx: AppContext, batch_id: str, name: str, exc: BaseException) -> None
             return  # an interruption: it goes on; status names the missing files
         raise OutputError(
             f"{cause} The batch {batch_id} was recorded but its files are not in place, "
-            f"and its record could not be taken back ({undo_exc}); `smki devices status` "
-            "names its missing files.") from exc
+            f"and its record could not be taken back ({undo_exc}); the batch status names "
+            "its missing files.") from exc
 
 
 def finish_packaging(ctx: AppContext) -> dict[str, str]:

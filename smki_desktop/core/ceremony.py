@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -19,6 +18,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.eui import Eui64
 from smki_desktop.core.keys import KeyUsage
+from smki_desktop.core.plain_text import bad_char
 from smki_desktop.core.roles import RemotePartyRole
 
 FORMAT = "smki-ceremony/1"
@@ -35,16 +35,6 @@ _SECRET_IN_TEXT = re.compile(r"(?i)\b(pin|passphrase|password|passcode|secret)\b
 def name_slug(name: str) -> str:
     """A person's name as it appears in file names (a witness's signature file)."""
     return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
-
-
-def _bad_char(text: str) -> str | None:
-    """A character that has no place in a one-line name or purpose: a control (a newline
-    would forge lines in the printed transcript), a line/paragraph separator, or a format
-    character such as a bidirectional override (text that reads differently than it is)."""
-    for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
-            return f"U+{ord(ch):04X}"
-    return None
 
 
 @dataclass(frozen=True)
@@ -216,7 +206,7 @@ class _Reader:
         v = obj[key]
         if not isinstance(v, str) or (required and not v.strip()):
             self.err(f"{prefix}{key}", "must be a non-empty text.", table)
-        bad = _bad_char(v)
+        bad = bad_char(v)
         if bad:
             self.err(f"{prefix}{key}", f"holds the control or format character {bad}; one "
                      "line of plain text only.", table)
@@ -230,7 +220,7 @@ class _Reader:
         if len(v) < minimum:
             self.err(f"{prefix}{key}", f"at least {minimum} name(s) needed.", table)
         for x in v:
-            bad = _bad_char(x)
+            bad = bad_char(x)
             if bad:
                 self.err(f"{prefix}{key}", f"{x.strip()[:40]!r} holds the control or format "
                          f"character {bad}; one line of plain text only.", table)

@@ -7,6 +7,7 @@ unwrapped once per operation (`signer()`), never per item of a batch.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -163,9 +164,11 @@ class OsKeyringKeyStore:
         # then may a sweep remove its wrapping secret (a planted "pending" copy of a finished
         # key, of this or another data folder, must never make the app delete a secret).
         self.secrets.set(f"{STORING}{key_id}", "1")
-        write_atomic(pending, pem, mode=0o600, overwrite=True)
+        wrapped = False
         try:
+            write_atomic(pending, pem, mode=0o600, overwrite=True)
             self.secrets.set(f"key:{key_id}", wrap)
+            wrapped = True
             info = KeyInfo(
                 key_id=key_id, label=label, key_type=key_type, usage=usage,
                 environment=self.environment, created=self.clock.now(),
@@ -175,7 +178,11 @@ class OsKeyringKeyStore:
             with recorded(info) if recorded is not None else nullcontext():
                 keys_repo.add(self.db, info)
         except BaseException:
+            # nothing was recorded: the key never existed for this store, so its file and
+            # both keyring entries go (left, they were orphans no sweep finds: the sweep
+            # looks for pending files, and this one is gone)
             pending.unlink(missing_ok=True)
+            self._forget(key_id, wrapped)
             raise
         os.replace(pending, path)
         try:
@@ -183,6 +190,16 @@ class OsKeyringKeyStore:
         except (KeyringLocked, KeyringUnavailable):
             pass  # the key is stored; only the note stays behind (see sweep_pending)
         return info
+
+    def _forget(self, key_id: str, wrapped: bool) -> None:
+        """The keyring entries of a key whose storing failed: its wrapping secret (when this
+        call wrote it) and its storing note. Best effort: the store's own error is the one
+        reported; a keyring that refuses now leaves the note, which a later store of the
+        same key overwrites."""
+        names = ([f"key:{key_id}"] if wrapped else []) + [f"{STORING}{key_id}"]
+        for name in names:
+            with contextlib.suppress(Exception):  # the original failure is what is reported
+                self.secrets.delete(name)
 
     def sweep_pending(self) -> list[tuple[str, str]]:
         """Key files left by a process that died while storing a key: completed when the

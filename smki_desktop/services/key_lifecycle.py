@@ -12,6 +12,7 @@ from datetime import datetime
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.keys import KeyInfo, KeyLocation
+from smki_desktop.core.plain_text import check_plain
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.keys import get_key
 from smki_desktop.store.repos import keys as key_repo
@@ -110,6 +111,10 @@ class KeyRelabelled:
 
 def check_label(label: str) -> str:
     """A key's label, spaces tidied (the Relabel… dialog checks it before it closes)."""
+    try:
+        check_plain(label, "Label")
+    except InputError as exc:
+        raise InputError(exc.message, hint="field.label") from None
     new = " ".join(label.split())
     if not new:
         raise InputError("Label: give the key a label.", hint="field.label")

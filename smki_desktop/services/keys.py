@@ -7,7 +7,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.core.errors import InputError
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
+from smki_desktop.core.plain_text import check_plain
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.repos import keys as keys_repo
@@ -60,6 +62,10 @@ def generate_key(ctx: AppContext, usage: KeyUsage, label: str,
     from smki_desktop.services import crossing
 
     crossing.require_party(ctx, "New key")  # Live makes nothing without a Party profile
+    try:  # before the key is made: a label the database or audit log refuses would fail
+        check_plain(label, "Label")  # after the keyring entries were written
+    except InputError as exc:
+        raise InputError(exc.message, hint="field.label") from None
     rec = KeyRecord(ctx)
     info = ctx.keystore.generate(key_type or default_key_type(usage), usage, label,
                                  recorded=rec)

@@ -58,6 +58,7 @@ CLI_HINTS: dict[str, str] = {
     "field.name": "option --name",
     "field.key": "option --key",
     "field.shares": "option --shares M-of-N (restore: --shares FILE...)",
+    "field.custodians": "option --custodian NAME (once per share)",
     "field.witness": "option --witness",
     "token.use": "{smki} token use --module M --token LABEL",
     "field.revocation-reason": "option --reason",

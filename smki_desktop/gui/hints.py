@@ -55,6 +55,7 @@ GUI_HINTS: dict[str, str] = {
     "field.name": "Name (officer profile)",
     "field.key": "the key",
     "field.shares": "the shares (M of N) or the share files chosen",
+    "field.custodians": "the custodians' names (one per share)",
     "field.witness": "the witness's name as the ceremony file gives it",
     "token.use": "Settings → Tokens → PKCS#11 module",
     "field.revocation-reason": "the reason in the Revoke dialog",

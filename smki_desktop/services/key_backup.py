@@ -26,14 +26,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.ceremony import name_slug
 from smki_desktop.core.ceremony_transcript import canonical
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyUsage, key_id_for_spki
+from smki_desktop.core.plain_text import check_plain
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.render.pdf import render_pages
 from smki_desktop.services.context import AppContext
 from smki_desktop.store import atomic
+from smki_desktop.store.atomic import OutputError
 from smki_desktop.store.repos import ceremony as ceremony_repo
 from smki_desktop.store.repos import certificates as cert_repo
 from smki_desktop.store.repos import key_backups as backup_repo
@@ -186,6 +189,59 @@ def share_text(env: Environment, info: KeyInfo, custodian: str, index: int, t: i
             f"threshold: {t}\nmnemonic: {mnemonic}\n")
 
 
+def check_custodians(names: list[str]) -> list[str]:
+    """The custodians' names, each stripped, held to the ceremony file's rules for names
+    (core.ceremony `_Reader.names`): plain one-line text, not empty, no name given twice
+    (ignoring case and spacing), and no two that differ only in spaces or punctuation. Each
+    custodian is a different person: one name twice would give one person two shares, enough
+    alone to rebuild a 2-of-N key."""
+    out: list[str] = []
+    for raw in names:
+        try:
+            name = check_plain(raw, f"Custodian {raw.strip()[:40]!r}")
+        except InputError as exc:
+            raise InputError(exc.message, hint="field.custodians") from None
+        if not name:
+            raise InputError("Custodians: a custodian's name is empty; give each custodian "
+                             "their name.", hint="field.custodians")
+        if not name_slug(name):
+            raise InputError(f"Custodian {name!r}: a name needs letters or digits.",
+                             hint="field.custodians")
+        out.append(name)
+    seen: dict[str, str] = {}
+    for name in out:
+        folded = " ".join(name.split()).casefold()
+        slug = name_slug(name)
+        for other_folded, other in seen.items():
+            if folded == other_folded:
+                raise InputError(f"Custodians: the name {name!r} is given twice; each share "
+                                 "goes to a different custodian (one person holding two "
+                                 "shares needs fewer others to rebuild the key).",
+                                 hint="field.custodians")
+            if slug == name_slug(other):
+                raise InputError(f"Custodians: {other!r} and {name!r} differ only in spaces "
+                                 "or punctuation; give each custodian a name that tells them "
+                                 "apart.", hint="field.custodians")
+        seen[folded] = name
+    return out
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """Before any work: the share folder can be made (its nearest existing parent is a
+    writable folder), as `atomic.check_output` does for a passphrase backup's file."""
+    folder = out_dir
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if folder == out_dir:
+        return  # an existing path: refused below unless it is an empty folder
+    if not folder.is_dir():
+        raise OutputError(f"Cannot write {out_dir}: {folder} is not a folder. Nothing was "
+                          "done.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"Cannot write {out_dir}: the folder {folder} is not writable. "
+                          "Nothing was done.")
+
+
 def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: int,
                        count: int, custodians: list[str] | None = None) -> BackupResult:
     """The key encrypted under a random key that is split M-of-N (SLIP-39); `out_dir` (new or
@@ -195,6 +251,8 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
     names = list(custodians or [f"custodian {i}" for i in range(1, count + 1)])
     if len(names) != count:
         raise InputError(f"Custodians: {count} shares need {count} names; {len(names)} given.")
+    names = check_custodians(names)
+    _check_out_dir(out_dir)
     info, der = _exportable(ctx, key_ref)
     key_file = out_dir / f"key-{info.key_id[:16]}.smkikey"
     # the hidden temporary files of this same backup killed before it was recorded do not

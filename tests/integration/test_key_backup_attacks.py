@@ -86,13 +86,18 @@ def test_one_share_given_twice_is_named_not_called_wrong(ctx, tmp_path: Path) ->
 
 
 def test_a_label_or_custodian_cannot_add_a_field_to_a_share_file(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """A key label 'x\\nenvironment: live' used to override the share's environment line."""
+    """A key label 'x\\nenvironment: live' used to override the share's environment line (a
+    label made before labels were held to plain text: the store below the services takes it).
+    A custodian's name with a line break is refused outright (review 2)."""
     info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "x\nenvironment: live")
+    with pytest.raises(InputError, match="U\\+000A"):
+        key_backup.backup_with_shares(ctx, info.key_id, tmp_path / "s", 2, 2,
+                                      ["Cara\nkey_id: 00", "Cal"])
     res = key_backup.backup_with_shares(ctx, info.key_id, tmp_path / "s", 2, 2,
-                                        ["Cara\nkey_id: 00", "Cal"])
+                                        ["Cara", "Cal"])
     fields = key_backup.read_share_file(res.share_files[0])
     assert fields["environment"] == "test" and fields["key_id"] == info.key_id
-    assert fields["custodian"] == "Cara key_id: 00"
+    assert fields["label"] == "x environment: live" and fields["custodian"] == "Cara"
     doubled = tmp_path / "doubled.txt"
     doubled.write_text(res.share_files[1].read_text() + "environment: live\n")
     with pytest.raises(InputError, match="environment is given twice"):

@@ -13,6 +13,7 @@ import html
 import json
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -342,12 +343,26 @@ def write_share_sheet(ctx: AppContext, share_file: Path, out: Path) -> Path:
 # -- restore -----------------------------------------------------------------------------------
 
 def _read_small(path: Path, what: str) -> bytes:
+    # opened without blocking and checked to be a regular file before any read: a FIFO (a
+    # named pipe) given as a backup would block the restore forever, a device never end
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read as {what} ({exc.strerror or exc}).") \
+            from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(f"{path}: not a regular file, so not {what}.")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
             data = fh.read(MAX_FILE + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot be read as {what} ({exc.strerror or exc}).") \
             from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
     if len(data) > MAX_FILE:
         raise InputError(f"{path}: larger than {MAX_FILE // 1024} KiB, not {what}.")
     return data
@@ -495,6 +510,13 @@ def restore_with_passphrase(ctx: AppContext, path: Path,
     return _import(ctx, doc, der, path, "passphrase")
 
 
+def _shown(path: Path, among: list[Path]) -> str:
+    """A file as a message names it: its name, or its whole path when another of `among`
+    has the same name (share-1-of-3.txt of two folders)."""
+    clash = any(o.name == path.name and o != path for o in among)
+    return str(path) if clash else path.name
+
+
 def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
     """Share files (and the encrypted key file among them, or next to the first share)."""
     key_files = [p for p in files if p.suffix == ".smkikey"]
@@ -510,6 +532,10 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
     key_id = ids.pop()
     for p, s in zip(share_paths, shares, strict=True):
         _require_env(ctx, s["environment"], f"The share {p.name}")
+    if len(key_files) > 1:
+        raise InputError(f"Shares: {len(key_files)} encrypted key files (.smkikey) given "
+                         f"({', '.join(_shown(p, key_files) for p in key_files)}); give only "
+                         "the one of the backup these shares belong to.", hint="field.shares")
     if not key_files:
         key_files = sorted(share_paths[0].parent.glob(f"key-{key_id[:16]}.smkikey"))
     if len(key_files) != 1:
@@ -525,21 +551,39 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
     if prot.get("kind") != "shares":
         raise InputError(f"{kpath}: this backup is under a passphrase, not shares.")
     words = [" ".join(s["mnemonic"].lower().split()) for s in shares]
-    members: dict[int, Path] = {}
+    parsed: list[tuple[Path, int, int]] = []  # (file, share set, share index)
     for p, w in zip(share_paths, words, strict=True):
         try:
-            parsed = shamir_mnemonic.Share.from_mnemonic(w)
-            ident = parsed.common_parameters().identifier
+            share = shamir_mnemonic.Share.from_mnemonic(w)
+            parsed.append((p, int(share.common_parameters().identifier), share.index))
         except shamir_mnemonic.MnemonicError as exc:
-            raise Refusal(f"The share {p.name} is wrong or damaged: {exc}") from None
-        if parsed.index in members:  # one custodian's share counted twice
-            raise InputError(f"Shares: {p.name} and {members[parsed.index].name} are "
-                             f"the same share (number {parsed.index + 1}); each share "
-                             "counts once.", hint="field.shares")
-        members[parsed.index] = p
-        if int(ident) != int(prot.get("share_set", -1)):
-            raise Refusal(f"The share {p.name} is wrong: it belongs to another backup (share "
-                          f"set {ident}; this key's is {prot.get('share_set')}).")
+            raise Refusal(f"The share {_shown(p, share_paths)} is wrong or damaged: "
+                          f"{exc}") from None
+    # the share sets before the share numbers: share 1 of two backups of one key is not
+    # "the same share" given twice, it is a share of another backup
+    sets: dict[int, Path] = {}
+    for p, ident, _ in parsed:
+        sets.setdefault(ident, p)
+    if len(sets) > 1:
+        a, b = list(sets.values())[:2]
+        raise Refusal(f"The shares {_shown(a, share_paths)} and {_shown(b, share_paths)} "
+                      "belong to different backups of this key (share sets "
+                      f"{', '.join(str(i) for i in sets)}): give the shares of one backup, "
+                      "with its own encrypted key file. Nothing was restored.")
+    ident = next(iter(sets))
+    if ident != int(prot.get("share_set", -1)):
+        raise Refusal(f"The shares belong to another backup of this key than "
+                      f"{_shown(kpath, [*share_paths, kpath])} (their share set is {ident}; "
+                      f"that file's is {prot.get('share_set')}): give the encrypted key file "
+                      "of their own backup. Nothing was restored.")
+    members: dict[int, Path] = {}
+    for p, _, index in parsed:
+        if index in members:  # one custodian's share counted twice
+            raise InputError(f"Shares: {_shown(p, share_paths)} and "
+                             f"{_shown(members[index], share_paths)} are the same share "
+                             f"(number {index + 1}); each share counts once.",
+                             hint="field.shares")
+        members[index] = p
     need = int(prot["threshold"])
     if len(words) < need:
         raise Refusal(f"{len(words)} share(s) given; {need} are needed to rebuild the key. "

@@ -104,7 +104,7 @@ def test_shares_three_of_five(cli_run, tmp_path: Path) -> None:
                    str(other)).code == 0
     mixed = cli_run("key", "restore", "--shares", str(shares[0]), str(shares[1]),
                     str(next(other.glob("share-3-*"))), str(key_file), root=root)
-    assert mixed.code == 1 and "wrong" in mixed.err
+    assert mixed.code == 1 and "belong to different backups" in mixed.err
     live = cli_run("key", "restore", "--shares", *map(str, shares[:3]), root=root, env="live")
     assert live.code == 1 and "Live environment" in live.err and "Test environment" in live.err
 

@@ -61,10 +61,18 @@ def test_hostile_backup_parameters_are_refused_before_any_work(ctx, backup: Path
 
 
 def test_a_device_or_huge_file_is_not_read_whole(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(InputError, match="larger than"):
+    # a device is not a regular file: refused before any read (a FIFO would block one)
+    with pytest.raises(InputError, match="/dev/zero: not a regular file"):
         key_backup.restore_with_passphrase(ctx, Path("/dev/zero"), PASS)
-    with pytest.raises(InputError, match="larger than"):
+    with pytest.raises(InputError, match="/dev/zero: not a regular file"):
         key_backup.restore_with_shares(ctx, [Path("/dev/zero")])
+    huge = tmp_path / "huge.smkikey"
+    with open(huge, "wb") as fh:
+        fh.truncate(64 * 1024 * 1024)  # sparse: 64 MiB that take no disk
+    with pytest.raises(InputError, match="larger than"):
+        key_backup.restore_with_passphrase(ctx, huge, PASS)
+    with pytest.raises(InputError, match="larger than"):
+        key_backup.restore_with_shares(ctx, [huge.rename(tmp_path / "huge-share.txt")])
 
 
 def test_one_share_given_twice_is_named_not_called_wrong(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1,14 +1,20 @@
 """Key backup rules found by review 2: custodians are distinct people named in plain text; a
-share folder that cannot be made is refused before any work."""
+share folder that cannot be made is refused before any work; shares of two backups of one key
+are named as such; a restore takes one key file and regular files only."""
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import pytest
 
+from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.keys import KeyType, KeyUsage
 from smki_desktop.services import key_backup
+
+PASS = "correct horse battery staple"
 
 
 def _key(cli_run, label: str = "k") -> str:  # type: ignore[no-untyped-def]
@@ -67,3 +73,75 @@ def test_a_share_folder_under_a_file_is_refused_up_front(cli_run, tmp_path: Path
     assert f"Cannot write {plain / 'sh'}: {plain} is not a folder. Nothing was done." in r.err
     assert "Errno" not in r.err and "unexpected" not in r.err
     assert "key.backup" not in cli_run("--json", "audit", "list").out
+
+
+# -- 3. shares of two backups ------------------------------------------------------------------
+
+def test_share_one_of_two_backups_is_named_another_backup_not_the_same_share(  # type: ignore[no-untyped-def]
+        ctx, tmp_path: Path) -> None:
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "twice backed")
+    a = key_backup.backup_with_shares(ctx, info.key_id, tmp_path / "a", 2, 3)
+    b = key_backup.backup_with_shares(ctx, info.key_id, tmp_path / "b", 2, 3)
+    a1, b1 = a.share_files[0], b.share_files[0]
+    assert a1.name == b1.name == "share-1-of-3.txt"
+    with pytest.raises(Refusal) as exc:
+        key_backup.restore_with_shares(ctx, [a1, b1])
+    msg = exc.value.message
+    assert "different backups" in msg and "same share" not in msg
+    assert str(a1) in msg and str(b1) in msg  # the same file name: the folders are shown
+    # b's shares with a's key file: the key file is the odd one out
+    with pytest.raises(Refusal, match="another backup of this key than") as exc2:
+        key_backup.restore_with_shares(ctx, [b1, b.share_files[1], a.files[0]])
+    assert a.files[0].name in exc2.value.message
+    # one share given twice from two folders (a copy): the same share, folders shown
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / a1.name).write_bytes(a1.read_bytes())
+    with pytest.raises(InputError, match=r"same share \(number 1\)") as exc3:
+        key_backup.restore_with_shares(ctx, [a1, copy / a1.name])
+    assert str(copy / a1.name) in exc3.value.message
+
+
+# -- 6. one key file; regular files only -------------------------------------------------------
+
+def test_two_key_files_are_named_as_too_many(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "two files")
+    a = key_backup.backup_with_shares(ctx, info.key_id, tmp_path / "a", 2, 3)
+    b = key_backup.backup_with_shares(ctx, info.key_id, tmp_path / "b", 2, 3)
+    with pytest.raises(InputError) as exc:
+        key_backup.restore_with_shares(ctx, [*a.share_files[:2], a.files[0], b.files[0]])
+    msg = exc.value.message
+    assert "2 encrypted key files" in msg and "only" in msg and "too" not in msg
+    assert str(a.files[0]) in msg and str(b.files[0]) in msg
+
+
+def test_a_fifo_is_refused_not_waited_on(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`key restore FIFO` blocked forever in open(): no writer ever comes."""
+    fifo = tmp_path / "backup.smkikey"
+    os.mkfifo(fifo)
+    share = tmp_path / "share-1-of-2.txt"
+    os.mkfifo(share)
+    results: list[BaseException | None] = []
+
+    def run() -> None:
+        for call in (lambda: key_backup.restore_with_passphrase(ctx, fifo, PASS),
+                     lambda: key_backup.restore_with_shares(ctx, [share])):
+            try:
+                call()
+                results.append(None)
+            except BaseException as exc:
+                results.append(exc)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(10)
+    if t.is_alive():  # unblock the reader so that the test run can go on
+        for p in (fifo, share):
+            with open(os.open(p, os.O_WRONLY | os.O_NONBLOCK), "wb"):
+                pass
+        t.join(5)
+        pytest.fail("the restore blocked on a FIFO")
+    assert len(results) == 2
+    for exc, p in zip(results, (fifo, share), strict=True):
+        assert isinstance(exc, InputError), exc
+        assert str(p) in exc.message and "not a regular file" in exc.message

@@ -87,11 +87,44 @@ class RestoreResult:
     key: KeyInfo
     certificates_checked: int
     audit: AuditEntry
+    warning: str = ""  # e.g. the audit log shows this key was deleted here
 
     def as_dict(self) -> dict[str, Any]:
         return {"key_id": self.key.key_id, "label": self.key.label,
                 "usage": self.key.usage.value, "environment": self.key.environment.value,
-                "certificates_checked": self.certificates_checked, "audit_seq": self.audit.seq}
+                "certificates_checked": self.certificates_checked, "audit_seq": self.audit.seq,
+                "warning": self.warning}
+
+
+def recorded_backups(ctx: AppContext, key_id: str) -> list[dict[str, Any]]:
+    """The backups of a key this environment's audit log records (oldest first, one per file
+    or folder): each {"kind", "location", "audit_seq", "ts"}. Such a backup can restore the
+    key even after it is deleted, until its file (or enough shares) is destroyed."""
+    seen: dict[str, dict[str, Any]] = {}
+    for e in reversed(ctx.audit.entries(action_prefix="key.backup")):
+        d = e.details
+        if e.action != "key.backup" or d.get("key_id") != key_id:
+            continue
+        where = str(d.get("file") or d.get("folder") or "")
+        kind = (f"{d.get('threshold')}-of-{d.get('shares')} shares"
+                if d.get("kind") == "shares" else "passphrase")
+        seen.setdefault(where, {"kind": kind, "location": where, "audit_seq": e.seq,
+                                "ts": e.ts})
+    return list(seen.values())
+
+
+def _deleted_note(ctx: AppContext, key_id: str) -> str:
+    """A warning when the audit log shows this key was deleted in this environment (a
+    restore brings it back: legitimate after an accidental delete, but said)."""
+    for e in ctx.audit.entries(action_prefix="key.delete"):  # newest first
+        if e.action == "key.delete" and e.details.get("key_id") == key_id:
+            reason = str(e.details.get("reason", ""))
+            return (f"The audit log shows key {key_id[:16]} was deleted in this environment "
+                    f"on {e.ts[:10]} (audit #{e.seq}"
+                    + (f", reason: {reason}" if reason else "") + "); this restore brings it "
+                    "back. If it was deleted on purpose, delete it again and destroy its "
+                    "backups.")
+    return ""
 
 
 def exportable_problem(info: KeyInfo) -> str:
@@ -466,6 +499,7 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
                       "still has this key. Use that folder; restoring here would replace its "
                       "keyring entry.")
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    deleted = _deleted_note(ctx, key_id)
     prot = doc["protection"]
     entries: list[AuditEntry] = []
 
@@ -482,7 +516,7 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
 
     info = ctx.keystore.import_private_key(der, KeyUsage(doc["usage"]), str(doc["label"]),
                                            recorded=recorded)
-    return RestoreResult(info, len(certs), entries[0])
+    return RestoreResult(info, len(certs), entries[0], deleted)
 
 
 def _require_env(ctx: AppContext, env_text: str, what: str) -> None:

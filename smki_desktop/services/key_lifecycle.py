@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError, Refusal
@@ -46,10 +47,27 @@ class KeyRetired:
     action: str  # "archive" | "delete"
     reason: str
     audit: AuditEntry
+    # a deleted key's backups recorded in the audit log: each can still restore it
+    backups: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def warning(self) -> str:
+        if not self.backups:
+            return ""
+        n = len(self.backups)
+        where = "; ".join(f"{b['location']} ({b['kind']}, audit #{b['audit_seq']})"
+                          for b in self.backups)
+        return (f"{n} recorded backup{'s' if n != 1 else ''} of key {self.key_id[:16]} can "
+                f"still restore it: {where}. Destroy {'them' if n != 1 else 'it'} (every "
+                "copy, and every custodian's share) if the key must be gone for good.")
 
     def as_dict(self) -> dict[str, object]:
-        return {"key_id": self.key_id, "action": self.action, "reason": self.reason,
-                "audit_seq": self.audit.seq}
+        d: dict[str, object] = {"key_id": self.key_id, "action": self.action,
+                                "reason": self.reason, "audit_seq": self.audit.seq}
+        if self.action == "delete":
+            d["backups"] = [dict(b) for b in self.backups]
+            d["warning"] = self.warning
+        return d
 
 
 def _live(certs: list[DependentCert], now: datetime) -> list[DependentCert]:
@@ -164,4 +182,7 @@ def delete_key(ctx: AppContext, ref: str, reason: str) -> KeyRetired:
                                                 "usage": info.usage.value,
                                                 "reason": reason.strip()},
                                  {"public_key": info.public_key_der})
-    return KeyRetired(info.key_id, "delete", reason.strip(), entry)
+    from smki_desktop.services import key_backup  # (shamir, PDF: loaded when used)
+
+    return KeyRetired(info.key_id, "delete", reason.strip(), entry,
+                      tuple(key_backup.recorded_backups(ctx, info.key_id)))

@@ -1,9 +1,11 @@
 """Key backup rules found by review 2: custodians are distinct people named in plain text; a
 share folder that cannot be made is refused before any work; shares of two backups of one key
-are named as such; a restore takes one key file and regular files only."""
+are named as such; a deleted key's recorded backups are said, and a restore of a deleted key
+says so; a restore takes one key file and regular files only."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.keys import KeyType, KeyUsage
 from smki_desktop.services import key_backup
+from tests.support.secret_service import secret_service_env
 
 PASS = "correct horse battery staple"
 
@@ -145,3 +148,56 @@ def test_a_fifo_is_refused_not_waited_on(ctx, tmp_path: Path) -> None:  # type: 
     for exc, p in zip(results, (fifo, share), strict=True):
         assert isinstance(exc, InputError), exc
         assert str(p) in exc.message and "not a regular file" in exc.message
+
+
+# -- 5. delete and restore ---------------------------------------------------------------------
+
+def test_delete_names_the_recorded_backups_and_restore_says_the_key_was_deleted(  # type: ignore[no-untyped-def]
+        cli_run, data_root: Path, tmp_path: Path) -> None:
+    key_id = _key(cli_run, "to delete")
+    pfile = tmp_path / "p.smkikey"
+    sdir = tmp_path / "sh"
+    assert cli_run("key", "backup", key_id[:12], "--out", str(pfile),
+                   stdin=f"{PASS}\n{PASS}\n").code == 0
+    assert cli_run("key", "backup", key_id[:12], "--out", str(sdir), "--shares",
+                   "2-of-3").code == 0
+    deleted = cli_run("--json", "key", "delete", key_id[:12], "--reason", "test")
+    assert deleted.code == 0, deleted.err
+    doc = deleted.json()
+    assert [b["location"] for b in doc["backups"]] == [str(pfile), str(sdir)]
+    assert [b["kind"] for b in doc["backups"]] == ["passphrase", "2-of-3 shares"]
+    assert "2 recorded backups" in doc["warning"] and "2 recorded backups" in deleted.err
+    # restored from its shares: allowed (an accidental delete), and said
+    with secret_service_env(tmp_path / "kr"):
+        restored = cli_run("--json", "key", "restore", "--shares",
+                           str(sdir / "share-1-of-3.txt"), str(sdir / "share-2-of-3.txt"))
+        assert restored.code == 0, restored.err
+        warning = restored.json()["warning"]
+        assert "was deleted in this environment" in warning and "test" in warning
+        assert warning in restored.err
+        again = cli_run("key", "delete", key_id[:12], "--reason", "on purpose")
+        assert again.code == 0, again.err
+        # the restore's own record is no backup made: the two backups are still the two
+        assert "2 recorded backups" in again.out and str(pfile) in again.out
+        text = cli_run("key", "restore", str(pfile), stdin=f"{PASS}\n")
+        assert text.code == 0, text.err
+        assert "was deleted in this environment" in text.out
+        assert "on purpose" in text.out  # the latest deletion is the one named
+
+
+def test_a_key_never_deleted_restores_without_a_warning_and_a_delete_without_backups_is_quiet(  # type: ignore[no-untyped-def]
+        cli_run, tmp_path: Path) -> None:
+    key_id = _key(cli_run, "plain")
+    out = tmp_path / "p.smkikey"
+    assert cli_run("key", "backup", key_id[:12], "--out", str(out),
+                   stdin=f"{PASS}\n{PASS}\n").code == 0
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    with secret_service_env(tmp_path / "kr"):
+        r = cli_run("--json", "key", "restore", str(out), stdin=f"{PASS}\n", root=fresh)
+        assert r.code == 0, r.err
+        assert r.json()["warning"] == "" and r.err == ""
+    other = _key(cli_run, "never backed up")
+    d = cli_run("--json", "key", "delete", other[:12], "--reason", "unused")
+    assert d.code == 0 and d.json()["backups"] == [] and d.err == ""
+    assert json.loads(d.out)["warning"] == ""

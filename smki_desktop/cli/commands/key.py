@@ -118,8 +118,13 @@ def run_retire(args: argparse.Namespace, app: CliApp) -> int:
     fn = key_lifecycle.archive_key if args.action == "archive" else key_lifecycle.delete_key
     res = fn(ctx, args.key_id, args.reason)
     done = "archived" if res.action == "archive" else "deleted"
-    app.emit(res.as_dict(), f"Key {res.key_id[:16]} {done} in the {ctx.env.label} "
-                            f"environment: {res.reason} (audit #{res.audit.seq}).")
+    text = (f"Key {res.key_id[:16]} {done} in the {ctx.env.label} environment: {res.reason} "
+            f"(audit #{res.audit.seq}).")
+    if res.warning:  # in the text; on stderr too when stdout is JSON
+        text += "\n" + res.warning
+        if app.json:
+            app.warn(res.warning)
+    app.emit(res.as_dict(), text)
     return 0
 
 
@@ -160,10 +165,14 @@ def run_restore(args: argparse.Namespace, app: CliApp) -> int:
         if len(args.files) != 1:
             raise InputError("restore: give one backup file (or --shares and the share files).")
         res = key_backup.restore_with_passphrase(ctx, args.files[0])
-    app.emit(res.as_dict(),
-             f"{res.key.key_id}\nRestored key '{res.key.label}' into the {ctx.env.label} "
-             f"environment; it matches its public key and {res.certificates_checked} "
-             "certificate(s).")
+    text = (f"{res.key.key_id}\nRestored key '{res.key.label}' into the {ctx.env.label} "
+            f"environment; it matches its public key and {res.certificates_checked} "
+            "certificate(s).")
+    if res.warning:  # in the text; on stderr too when stdout is JSON
+        text += "\n" + res.warning
+        if app.json:
+            app.warn(res.warning)
+    app.emit(res.as_dict(), text)
     return 0
 
 

@@ -47,8 +47,13 @@ class RetireKey:
 
     def retire(self, action: str, key_id: str, reason: str) -> None:
         fn = key_lifecycle.archive_key if action == "archive" else key_lifecycle.delete_key
-        done = said_then_refreshed(self.view, lambda res: (
+        said = said_then_refreshed(self.view, lambda res: (
             f"Key {res.key_id[:16]} {'archived' if action == 'archive' else 'deleted'}: "
             f"{res.reason}"))
+
+        def done(res: key_lifecycle.KeyRetired) -> None:
+            said(res)
+            if res.warning:  # recorded backups can still restore the deleted key
+                self.view.services.error("Backups can still restore this key", res.warning)
         key_op(self.view, fn, self.view.services.ctx, key_id, reason, name=f"key {action}") \
             .success(done).run()

@@ -48,3 +48,21 @@ def test_a_path_on_disk_may_have_any_bytes_in_its_name(  # type: ignore[no-untyp
     # the same name where no such file exists is text, not a path: refused
     r = cli_run("--json", "lint", str(tmp_path / f"missing{NOT_UTF8}.pem"))
     assert r.code == 2 and r.json()["error"].startswith("FILE: holds a byte")
+
+
+@pytest.mark.parametrize("option,value,says", [
+    ("--name", "Evil\nOrg\x07\x1b[31m", "Organisation name: holds the control or format "
+                                        "character U+000A"),
+    ("--name", "Org\u202e", "Organisation name: holds the control or format character U+202E"),
+    ("--signifier", "sig\n", "Signifier 'sig\\n'"),
+    ("--party-id", "ABCD\n", "Party ID 'ABCD\\n'"),
+])
+def test_party_text_is_one_line_of_plain_text(  # type: ignore[no-untyped-def]
+        cli_run, option: str, value: str, says: str) -> None:
+    argv = {"--name": "Org", "--party-id": "ABCD", "--party-type": "gas-supplier",
+            "--eui-range": RANGE, option: value}
+    r = cli_run("--json", "party", "set", *[w for kv in argv.items() for w in kv])
+    assert r.code == 2, r.out + r.err
+    assert r.json()["error"].startswith(says)
+    shown = cli_run("--json", "party", "show")
+    assert "\x1b" not in shown.out and "Evil" not in shown.out

@@ -230,12 +230,11 @@ def _not_utf8_option(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     """The first text option (or argument) holding a byte that is not UTF-8, named as on the
     command line, or None. Paths are let through: an argument of type Path, or a text one that
     names a file or folder that exists (a non-UTF-8 file name is legitimate on Linux)."""
-    names = _option_names(parser)
     for dest, value in vars(args).items():
         values = value if isinstance(value, (list, tuple)) else [value]
         for v in values:
             if isinstance(v, str) and _has_lone_surrogate(v) and not os.path.lexists(v):
-                return names.get(dest, dest)
+                return _option_names(parser).get(dest, dest)  # walked only when needed
     return None
 
 

@@ -187,6 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _emit_error(exc.message, "UsageError")
         return 2
     app = CliApp(args)
+    not_utf8 = _not_utf8_option(parser, args)
+    if not_utf8 is not None:
+        return _failed(app, f"{not_utf8}: holds a byte that is not UTF-8; give the text in "
+                            "UTF-8.", "UsageError", 2)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
@@ -214,6 +218,41 @@ def main(argv: Sequence[str] | None = None) -> int:
                        type(exc).__name__, 1)
     finally:
         app.close()
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    """Python keeps a command-line byte that is not UTF-8 as a lone surrogate (surrogateescape);
+    such text cannot be written out as UTF-8 (a log, a CSR, the database, JSON)."""
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _not_utf8_option(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The first text option (or argument) holding a byte that is not UTF-8, named as on the
+    command line, or None. Paths are let through: an argument of type Path, or a text one that
+    names a file or folder that exists (a non-UTF-8 file name is legitimate on Linux)."""
+    for dest, value in vars(args).items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            if isinstance(v, str) and _has_lone_surrogate(v) and not os.path.lexists(v):
+                return _option_names(parser).get(dest, dest)  # walked only when needed
+    return None
+
+
+def _option_names(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Each destination's name on the command line (its longest option string, or the
+    positional argument's metavar or name), across the parser and its subcommands."""
+    out: dict[str, str] = {}
+    todo = [parser]
+    while todo:
+        p = todo.pop()
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                todo.extend(action.choices.values())
+                continue
+            name = max(action.option_strings, key=len) if action.option_strings \
+                else str(action.metavar or action.dest).upper()
+            out.setdefault(action.dest, name)
+    return out
 
 
 def _json_asked(words: Sequence[str]) -> bool:

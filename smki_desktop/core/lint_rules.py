@@ -61,6 +61,8 @@ _RULE_LIST: list[Rule] = [
     Rule("subject.ou-unknown-role", E, "OU is not a Remote Party Role code"),
     Rule("subject.string-type", E, "CN or OU is not a UTF8String"),
     Rule("subject.cn-not-allowed", E, "CN present where the profile does not allow one"),
+    Rule("subject.cn-not-plain", E, "CN holds a control or format character (not one line of "
+                                    "plain text)"),
     Rule("subject.uid-missing", E, "subject has no uniqueIdentifier (2.5.4.45)"),
     Rule("subject.uid-encoding", E, "uniqueIdentifier is not a BIT STRING"),
     Rule("subject.uid-length", E, "uniqueIdentifier is not exactly 64 bits"),

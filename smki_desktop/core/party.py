@@ -11,6 +11,7 @@ from typing import Any
 
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.eui import Eui64, EuiRange, require_in_ranges
+from smki_desktop.core.plain_text import check_plain
 
 
 class PartyType(enum.Enum):
@@ -80,13 +81,16 @@ class PartyProfile:
     def check_new(self) -> None:
         """The stricter rules a profile must meet when it is saved (older stored profiles are
         still read): Party ID and Signifier formats, ranges that do not overlap, a name that
-        fits a certificate's organisation field."""
+        fits a certificate's organisation field and is one line of plain text (no control,
+        escape or format character: `party show` prints it to a terminal). Whole-value
+        matches: a trailing newline is not let through by the pattern's `$`."""
+        check_plain(self.name, "Organisation name")
         if len(self.name.strip()) > 64:
             raise InputError(f"Organisation name: {len(self.name.strip())} characters; at most "
                              "64 (it is the organisation field of the credentials).")
-        if not PARTY_ID_FORMAT.match(self.party_id):
+        if not PARTY_ID_FORMAT.fullmatch(self.party_id):
             raise InputError(f"Party ID {self.party_id!r}: {PARTY_ID_HINT}.")
-        if self.signifier and not SIGNIFIER_FORMAT.match(self.signifier):
+        if self.signifier and not SIGNIFIER_FORMAT.fullmatch(self.signifier):
             raise InputError(f"Signifier {self.signifier!r}: {SIGNIFIER_HINT}.")
         for what, ranges in (("EUI-64 range", self.eui_ranges),
                              ("Device range", self.device_ranges)):

@@ -20,6 +20,7 @@ from asn1crypto import x509 as ax509
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.eui import Eui64
 from smki_desktop.core.keys import KeyType, KeyUsage
+from smki_desktop.core.plain_text import check_plain
 from smki_desktop.core.ports import Signer
 from smki_desktop.core.profiles import SmkiProfile
 from smki_desktop.core.roles import RemotePartyRole
@@ -89,7 +90,7 @@ class OrgCsrRequest:
         if self.usage not in KU_BITS:
             raise InputError(f"Usage: {self.usage.value} is not signing or key-agreement.")
         if self.cn is not None:
-            cn = self.cn.strip()
+            cn = check_plain(self.cn, "CN")  # a line break or bidi override bound for the DCC
             if not cn:
                 raise InputError("CN: empty; leave it out instead.")
             if not profile.cn_allowed(self.role):

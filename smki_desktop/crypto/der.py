@@ -23,30 +23,65 @@ MAX_INPUT = 1 << 20  # 1 MiB: a CSR or certificate is a few hundred bytes
 
 
 def to_der(data: bytes, what: str = "file") -> bytes:
-    """The DER of a PEM, DER or bare-Base64 object (the first PEM block if several)."""
+    """The DER of a PEM, DER or bare-Base64 object. A file holding several objects (PEM blocks
+    or DER objects one after another) is refused, naming how many: reading only the first would
+    silently ignore the rest (a certificate chain, say). `to_ders` reads them all."""
+    found = to_ders(data, what)
+    if len(found) > 1:
+        raise InputError(f"{what}: holds {_several(data, len(found))}, where one object is "
+                         "expected; give one per file.")
+    return found[0]
+
+
+def to_ders(data: bytes, what: str = "file") -> list[bytes]:
+    """The DER of every object in a PEM, DER or bare-Base64 file, in the file's order: each PEM
+    block, or each of several DER objects written one after another (one object gives a list
+    of one)."""
     if len(data) > MAX_INPUT:
         raise InputError(f"{what}: {len(data)} bytes is too large for a CSR or certificate.")
     if data[:1] == b"\x30":
-        return data  # DER is binary: never strip (its last bytes may look like whitespace)
+        # DER is binary: never strip (its last bytes may look like whitespace)
+        return _der_objects(data)
     stripped = data.lstrip(b"\xef\xbb\xbf").strip()
     if not stripped:
         raise InputError(f"{what}: empty.")
-    m = _ARMOUR.search(stripped)
-    if m:
-        body = m.group(2)
+    blocks = list(_ARMOUR.finditer(stripped))
+    if blocks:
         # drop RFC 1421 headers if any (lines with ':')
-        lines = [ln for ln in body.splitlines() if b":" not in ln]
-        return _b64(b"".join(lines), what)
+        return [_b64(b"".join(ln for ln in m.group(2).splitlines() if b":" not in ln), what)
+                for m in blocks]
     if stripped.startswith(b"-----BEGIN"):
         raise InputError(f"{what}: PEM armour is not closed by a matching END line.")
     if _B64_CHARS.match(stripped):
         try:
-            return _b64(stripped, what)
+            return [_b64(stripped, what)]
         except InputError as exc:
             raise InputError(
                 f"{what}: not PEM, DER or Base64 ({exc.message.split(': ', 1)[-1]})"
             ) from None
     raise InputError(f"{what}: not PEM, DER or Base64.")
+
+
+def _der_objects(data: bytes) -> list[bytes]:
+    """Binary DER: several complete SEQUENCEs one after another are split; anything else (one
+    object, or one with trailing bytes that are not another whole SEQUENCE) is returned as it
+    is, for the reader's own strict parse to judge."""
+    out = []
+    pos = 0
+    while pos < len(data):
+        if data[pos:pos + 1] != b"\x30":
+            return [data]
+        try:
+            _cls, _method, _tag, header, body, _trailer = parser.parse(data[pos:])
+        except (ValueError, TypeError):
+            return [data]
+        out.append(data[pos:pos + len(header) + len(body)])
+        pos += len(header) + len(body)
+    return out if len(out) > 1 else [data]
+
+
+def _several(data: bytes, n: int) -> str:
+    return f"{n} DER objects one after another" if data[:1] == b"\x30" else f"{n} PEM blocks"
 
 
 def _b64(text: bytes, what: str) -> bytes:

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.lint_rules import Finding, finding, has_errors
+from smki_desktop.core.plain_text import bad_char
 from smki_desktop.core.profiles import SmkiProfile
 from smki_desktop.core.wording import with_article
 from smki_desktop.crypto.certs import names_equal, parse_name_text, verify_signature
@@ -172,6 +173,11 @@ def _lint_org_subject(p: _Parsed, f: ProfileFields, profile: SmkiProfile, add: A
             elif len(a.body) > profile.cn_max_length:
                 add("subject.cn-not-allowed", f"CN is {len(a.body)} octets, more than "
                     f"{profile.cn_max_length}")
+            bad = bad_char(a.body.decode("utf-8", "replace"))
+            if bad is not None:
+                add("subject.cn-not-plain", f"CN holds the control or format character {bad} "
+                    "(a line break, an escape, a bidirectional override...): not one line of "
+                    "plain text")
         elif a.oid == OID_UID:
             if a.tag != 3 or a.cls != 0:
                 kind = {12: "UTF8String", 19: "PrintableString", 4: "OCTET STRING"}.get(

@@ -19,10 +19,13 @@ published ZAZ1 samples) is a warning shown to the user; in Live it never lets a 
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from asn1crypto import csr as acsr
@@ -44,7 +47,7 @@ from smki_desktop.crypto.certs import (
     parse_name_text,
     verify_chain,
 )
-from smki_desktop.crypto.der import detect_kind, to_der
+from smki_desktop.crypto.der import MAX_INPUT, detect_kind, to_der, to_ders
 from smki_desktop.crypto.fields import ProfileFields, extract_fields
 from smki_desktop.crypto.lint import LintReport, lint_der
 from smki_desktop.profile_data import load_profile, override_path
@@ -75,11 +78,15 @@ UNVERIFIED = "unverified"
 UNMATCHED = "unmatched"
 REVOKED = "revoked"  # set when a verified Organisation CRL lists it (services.revocation_state)
 STATUSES = (ACCEPTED, TO_BE_REJECTED, UNVERIFIED, UNMATCHED, REVOKED)
+# A CA's certificate (basicConstraints cA) with no CSR or key of ours: named as a CA, with the
+# way to trust it (a trust anchor), and not recorded among the certificates (it is not ours).
+CA_CERTIFICATE = "ca-certificate"
 
 # The acceptance check's stages, in order, and the level of each finding.
 PARSE, PROFILE, MATCH, CHAIN, VERDICT = "parse", "profile", "match", "chain", "verdict"
 CHECKS = (PARSE, PROFILE, MATCH, CHAIN, VERDICT)
 OK, WARNING, REFUSAL = "ok", "warning", "refusal"
+VALIDITY = "validity: "  # how the validity finding begins
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,7 @@ class Finding:
 
 @dataclass
 class ImportResult:
-    cert_id: int
+    cert_id: int | None  # None for a CA certificate (not recorded)
     status: str
     fields: ProfileFields
     reasons: list[str] = field(default_factory=list)
@@ -118,6 +125,7 @@ class ImportResult:
     device_csr: str | None = None  # file name of the matching Device CSR
     device_status: str | None = None  # what its row was filed as (issued | mismatch)
     findings: list[Finding] = field(default_factory=list)  # stage by stage, for the GUI
+    checked_at: datetime | None = None  # the time the validity was checked at
 
     @property
     def accepted(self) -> bool:
@@ -134,9 +142,14 @@ class ImportResult:
         elif self.status == ACCEPTED:
             head = f"Accepted: {what} matches its CSR."
         elif self.status == TO_BE_REJECTED:
-            head = (f"TO BE REJECTED: {what} does not match what was requested. Reject it with "
+            head = (f"TO BE REJECTED: {what} {self._what_is_wrong()}. Reject it with "
                     "the DCC Service Desk now (SEC L11.5-L11.7); otherwise it is deemed "
                     "accepted.")
+        elif self.status == CA_CERTIFICATE:
+            head = (f"CA certificate, not imported: {what} (subject {f.subject or '-'}) is a "
+                    "certification authority's certificate, not one issued for a key here. "
+                    "To trust it, add it as a trust anchor of this environment (after checking "
+                    "its fingerprint), then import the certificates it issued again.")
         elif self.status == UNVERIFIED:
             head = (f"Not accepted yet: {what} matches its CSR but its chain cannot be verified "
                     "(add the issuing CA or root as a trust anchor, then import again).")
@@ -148,6 +161,18 @@ class ImportResult:
         lines += [f"  reason: {r}" for r in self.reasons]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+    def _what_is_wrong(self) -> str:
+        """The head of a to-be-rejected verdict: by what is wrong when its only reason is its
+        validity (expired, not yet valid), else a mismatch with what was requested."""
+        f, when = self.fields, self.checked_at
+        if when is not None and self.reasons and all(r.startswith(VALIDITY)
+                                                     for r in self.reasons):
+            if f.not_after is not None and when > f.not_after:
+                return "has expired"
+            if f.not_before is not None and when < f.not_before:
+                return "is not yet valid"
+        return "does not match what was requested"
 
     def to_json(self) -> dict[str, Any]:
         return {"cert_id": self.cert_id, "status": self.status, "duplicate": self.duplicate,
@@ -350,7 +375,7 @@ def _stage_chain(ctx: AppContext, run: _Check) -> list[Finding]:
     assert cert is not None
     out = []
     if not (cert.not_valid_before_utc <= when <= cert.not_valid_after_utc):
-        out.append(Finding(CHAIN, REFUSAL, f"validity: not valid at {when:%Y-%m-%d %H:%M:%SZ} "
+        out.append(Finding(CHAIN, REFUSAL, f"{VALIDITY}not valid at {when:%Y-%m-%d %H:%M:%SZ} "
                                            f"(valid {cert.not_valid_before_utc:%Y-%m-%d} to "
                                            f"{cert.not_valid_after_utc:%Y-%m-%d})"))
     chain = verify_chain(cert, trust_anchors(ctx), at=when)
@@ -418,7 +443,9 @@ def check_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | None
 
 def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | None = None,
                        what: str = "certificate") -> ImportResult:
-    """Import one certificate and run the acceptance check at `at` (now by default)."""
+    """Import one certificate and run the acceptance check at `at` (now by default). A file of
+    several is refused naming how many (`import_certificates` imports each). A CA's certificate
+    that no CSR or key here matches is named as one (status CA_CERTIFICATE) and not recorded."""
     run = _Check(pem_or_der, what, at or ctx.clock.now())
     run.findings += _stage_parse(ctx, run)
     f = run.fields
@@ -432,9 +459,109 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
         return ImportResult(row.cert_id, row.status, f, row.reasons, row.warnings,
                             duplicate=True, csr_id=row.csr_id, findings=run.findings)
     _run_checks(ctx, run)
+    if not run.matched and _is_ca(run.cert):
+        run.findings[-1] = Finding(VERDICT, WARNING, CA_CERTIFICATE, summary=True)
+        return ImportResult(None, CA_CERTIFICATE, f, findings=run.findings, checked_at=run.when)
     if row is not None:  # an unverified one imported again: check again (e.g. anchor added)
         return _recheck(ctx, run, row, serial)
     return _record_new(ctx, run, ikey, serial)
+
+
+def _is_ca(cert: x509.Certificate | None) -> bool:
+    if cert is None:
+        return False
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+
+
+# The worst first: what a file of several certificates is summed up by.
+_WORST_FIRST = (TO_BE_REJECTED, REVOKED, UNMATCHED, UNVERIFIED, CA_CERTIFICATE, ACCEPTED)
+
+
+@dataclass
+class FileImport:
+    """The certificates of one file (one, or several: a chain or the officer's ds + ka), each
+    imported and checked in the file's order with its own verdict."""
+
+    results: list[ImportResult]
+
+    @property
+    def accepted(self) -> bool:
+        """Every certificate issued for a key here is accepted (a CA certificate among them is
+        only named), and there is at least one."""
+        ours = [r for r in self.results if r.status != CA_CERTIFICATE]
+        return bool(ours) and all(r.accepted for r in ours)
+
+    @property
+    def worst(self) -> ImportResult:
+        rank = {s: i for i, s in enumerate(_WORST_FIRST)}
+        return min(self.results, key=lambda r: rank.get(r.status, 0))
+
+    @property
+    def message(self) -> str:
+        if len(self.results) == 1:
+            return self.results[0].message
+        n = len(self.results)
+        counts: dict[str, int] = {}
+        for r in self.results:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        summary = ", ".join(f"{k} {v}" for k, v in counts.items())
+        parts = [f"{n} certificates in the file ({summary}):"]
+        parts += [f"[{i} of {n}] {r.message}" for i, r in enumerate(self.results, 1)]
+        return "\n".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        """The worst certificate's keys at the top (so a script reading `status` or
+        `accepted` sees the worst), `accepted` for the whole file, and every certificate's
+        own result under `certificates`, in the file's order."""
+        out = self.worst.to_json()
+        out.update({"accepted": self.accepted, "message": self.message,
+                    "count": len(self.results),
+                    "certificates": [r.to_json() for r in self.results]})
+        return out
+
+
+def read_certificate_file(path: str | Path) -> bytes:
+    """A certificate file's bytes, read up to the limit of a CSR or certificate file (1 MiB;
+    one is a few hundred bytes): a larger file, or one that is not a regular file (a device such
+    as /dev/zero, a FIFO, a folder), is refused, naming the file, without reading it all."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the open
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a folder" if stat.S_ISDIR(mode) else "a device, FIFO or socket"
+        raise InputError(f"{path}: not a regular file ({kind}); a certificate file is "
+                         "expected.")
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            data = fh.read(MAX_INPUT + 1)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_INPUT:
+        raise InputError(f"{path}: larger than {MAX_INPUT // (1 << 20)} MiB, the limit for a "
+                         "certificate file; not read.")
+    return data
+
+
+def import_certificates(ctx: AppContext, data: bytes, *, at: datetime | None = None,
+                        what: str = "certificate file") -> FileImport:
+    """Import every certificate of a file (PEM blocks, or DER certificates one after another),
+    in order, each with its own acceptance check. Every one is read first: a file with anything
+    that is not a certificate of this environment is refused before any is recorded."""
+    ders = to_ders(data, what)
+    n = len(ders)
+    names = [what] if n == 1 else [f"{what} [{i} of {n}]" for i in range(1, n + 1)]
+    when = at or ctx.clock.now()
+    if n > 1:
+        for der, name in zip(ders, names, strict=True):
+            _stage_parse(ctx, _Check(der, name, when))
+    return FileImport([import_certificate(ctx, der, at=when, what=name)
+                       for der, name in zip(ders, names, strict=True)])
 
 
 def _recheck(ctx: AppContext, run: _Check, row: repo.CertificateRow, serial: str
@@ -458,7 +585,8 @@ def _recheck(ctx: AppContext, run: _Check, row: repo.CertificateRow, serial: str
     return ImportResult(row.cert_id, run.status, run.fields, reasons, warnings,
                         csr_id=run.csr_id, audit=entry,
                         device_csr=device.file_name if device else None,
-                        device_status=device_status, findings=run.findings)
+                        device_status=device_status, findings=run.findings,
+                        checked_at=when)
 
 
 def _csr_status(status: str) -> str:
@@ -489,7 +617,8 @@ def _record_new(ctx: AppContext, run: _Check, ikey: str, serial: str) -> ImportR
             {"certificate": run.der})
     return ImportResult(cert_id, run.status, f, reasons, warnings, csr_id=run.csr_id,
                         audit=entry, device_csr=device.file_name if device else None,
-                        device_status=device_status, findings=run.findings)
+                        device_status=device_status, findings=run.findings,
+                        checked_at=when)
 
 
 def _file_device(tx: sqlite3.Connection, device: DeviceCsrMatch | None, der: bytes, status: str,

@@ -60,6 +60,14 @@ def pin_state(flags: Any, pk: Any) -> str:
     return "; ".join(words) or "PIN fine (no wrong tries reported)"
 
 
+def _text(value: Any) -> str:
+    """A token field as text: python-pkcs11 gives some (the serial) as bytes, whose str() would
+    be a Python repr such as "b'3405a1...'"."""
+    if isinstance(value, bytes):
+        return value.decode("ascii", "replace").strip()
+    return str(value).strip()
+
+
 def list_tokens(ctx: AppContext, module: str | None = None) -> list[TokenInfo]:
     pk, lib = _lib(module_of(ctx, module))
     in_use = ctx.setting(SETTING_PKCS11_TOKEN) or ""
@@ -67,9 +75,9 @@ def list_tokens(ctx: AppContext, module: str | None = None) -> list[TokenInfo]:
     out = []
     for slot in lib.get_slots(token_present=True):
         t = slot.get_token()
-        label = str(t.label).strip()
-        out.append(TokenInfo(label, str(t.manufacturer_id).strip(), str(t.model).strip(),
-                             str(t.serial).strip(), pin_state(t.flags, pk), label == in_use,
+        label = _text(t.label)
+        out.append(TokenInfo(label, _text(t.manufacturer_id), _text(t.model),
+                             _text(t.serial), pin_state(t.flags, pk), label == in_use,
                              tuple(k for k in token_keys if label == in_use)))
     return out
 

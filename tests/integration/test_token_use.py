@@ -69,3 +69,16 @@ def test_absent_token_refused_and_present_one_saved(data_root: Path, tmp_path: P
         assert r.returncode == 0, r.stderr
         assert "SoftHSM" in r.stdout
     assert _saved(data_root) == (MODULE, "present-tok")
+
+
+def test_tokens_json_gives_the_serial_as_text(data_root: Path, tmp_path: Path) -> None:
+    """The serial python-pkcs11 gives as bytes is shown as its text, not a Python repr."""
+    with softhsm_token(tmp_path, "serial-tok"):
+        r = _smki(data_root, "--json", "token", "tokens", "--module", MODULE)
+        assert r.returncode == 0, r.stderr
+        import json
+
+        toks = {t["label"]: t for t in json.loads(r.stdout)["tokens"]}
+        serial = toks["serial-tok"]["serial"]
+        assert serial and not serial.startswith("b'"), serial
+        assert all(c in "0123456789abcdefABCDEF" for c in serial), serial

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from asn1crypto import csr as acsr
@@ -105,6 +107,25 @@ def test_request_checked_against_party_type() -> None:
             TEST, "gas-supplier")
     with pytest.raises(InputError, match="CN: longer"):
         OrgCsrRequest(RemotePartyRole.SUPPLIER, EUI, KeyUsage.SIGNING, "x" * 65).check(TEST)
+
+
+@pytest.mark.parametrize("cn,char", [("a\nb", "U+000A"), ("\u202eevil", "U+202E"),
+                                     ("ev\u200bil", "U+200B"), ("bell\x07", "U+0007"),
+                                     ("\udcff\udcfe", "not UTF-8")])
+def test_cn_must_be_one_line_of_plain_text(cn: str, char: str) -> None:
+    """A line break, escape or bidirectional override in the CN is refused, naming the CN and
+    the character, before any key signs a CSR bound for the DCC."""
+    with pytest.raises(InputError, match=rf"^CN: holds .*{re.escape(char)}"):
+        OrgCsrRequest(RemotePartyRole.SUPPLIER, EUI, KeyUsage.SIGNING, cn).check(TEST)
+
+
+def test_a_csr_made_elsewhere_with_such_a_cn_is_flagged() -> None:
+    from smki_desktop.crypto.lint import lint_bytes
+
+    path = Path(__file__).parents[1] / "fixtures" / "lint" / "subject.cn-not-plain.csr.pem"
+    report = lint_bytes(path.read_bytes(), TEST, path.name)
+    assert report.rule_ids == ["subject.cn-not-plain"]
+    assert "U+202E" in report.findings[0].message and not report.ok
 
 
 @pytest.mark.parametrize("usage", [KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT])

@@ -16,8 +16,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("cert", help="import, check, list and export certificates")
     cs = p.add_subparsers(dest="cert_cmd", metavar="ACTION")
     cs.required = True
-    i = cs.add_parser("import", help="import a certificate and check it against its CSR")
-    i.add_argument("file")
+    i = cs.add_parser(
+        "import", help="import a certificate and check it against its CSR",
+        description="Import the certificates of FILE (PEM, DER or Base64) and run the "
+                    "acceptance check on each. A file of several (PEM blocks, or DER "
+                    "certificates one after another, e.g. a CA with your ds and ka "
+                    "certificates) is read whole first, then each certificate is imported in "
+                    "the file's order with its own verdict; a CA certificate among them is "
+                    "named, not imported (add it with `smki cert anchor add`). Exit 0 only "
+                    "when every certificate issued for a key here is accepted. --json: the "
+                    "worst certificate's result at the top level, `accepted` for the whole "
+                    "file, `count`, and each certificate's result in `certificates`.")
+    i.add_argument("file", type=Path)
     i.add_argument("--at", default=None, help="check validity at this UTC time (ISO 8601)")
     i.set_defaults(handler=run_import)
     lst = cs.add_parser("list", help="list certificates")
@@ -52,18 +62,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a = cs.add_parser("anchor", help="trust anchors of this environment")
     acts = a.add_subparsers(dest="anchor_cmd", metavar="ACTION")
     acts.required = True
-    aa = acts.add_parser("add", help="trust a CA certificate")
-    aa.add_argument("file")
+    aa = acts.add_parser("add", help="trust a CA certificate (one per file)")
+    aa.add_argument("file", type=Path)
     aa.set_defaults(handler=run_anchor_add)
     al = acts.add_parser("list", help="list trust anchors")
     al.set_defaults(handler=run_anchor_list)
 
 
-def _read(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+def _read(path: Path) -> bytes:
+    """At most a certificate file's limit, from a regular file (the service says why not)."""
+    return cert_service.read_certificate_file(path)
 
 
 def _at(text: str | None) -> datetime | None:
@@ -78,9 +86,14 @@ def _at(text: str | None) -> datetime | None:
 
 def run_import(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
-    result = cert_service.import_certificate(ctx, _read(args.file), at=_at(args.at),
-                                             what=args.file)
-    app.emit(result.to_json(), result.message)
+    result = cert_service.import_certificates(ctx, _read(args.file), at=_at(args.at),
+                                              what=str(args.file))
+    text = result.message
+    if any(r.status == cert_service.CA_CERTIFICATE for r in result.results):
+        text += (f"\n  hint: to trust the CA, check its fingerprint, then: smki cert anchor "
+                 f"add FILE (a file holding only the CA certificate); then import "
+                 f"{args.file} again.")
+    app.emit(result.to_json(), text)
     return 0 if result.accepted else 1
 
 

@@ -119,6 +119,7 @@ class Page(QWidget):
         self.services = services
         self.records: list[cert_service.CertRecord] = []
         self.last_result: cert_service.ImportResult | None = None
+        self.last_import: cert_service.FileImport | None = None
         filters = QHBoxLayout()
         self.f_role = QLineEdit()
         self.f_role.setPlaceholderText("role (supplier, 02)")
@@ -364,15 +365,18 @@ class Page(QWidget):
         self._op(cert_view.export_certificate, self.services.ctx, rec, path, fmt,
                  overwrite=True, name="cert export").success(done).run()
 
-    def _import(self, data: bytes, what: str) -> None:
-        def done(result: cert_service.ImportResult) -> None:
-            self.last_result = result
+    def _import(self, data: bytes | Path, what: str) -> None:
+        """Import every certificate of the file or paste (each with its own verdict, as the
+        command line does); the findings listed are those of the worst of them."""
+        def done(result: cert_service.FileImport) -> None:
+            self.last_import = result
+            self.last_result = result.worst
             self.result_label.setText(result.message)
-            self.import_findings.show_findings(result.findings)
+            self.import_findings.show_findings(result.worst.findings)
             self.refresh()
 
         self.import_findings.show_findings([])  # a failed import shows no older findings
-        self._op(cert_service.import_certificate, self.services.ctx, data, what=what,
+        self._op(_import_job, self.services.ctx, data, what=what,
                  name="cert import").changes("certificates").success(done).run()
 
     def _op(self, fn: Any, *args: Any, name: str, **kwargs: Any) -> PageOp:
@@ -383,12 +387,7 @@ class Page(QWidget):
     def import_file(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Import a certificate")
         if name:
-            try:
-                data = Path(name).read_bytes()
-            except OSError as exc:
-                self.result_label.setText(f"{name}: {exc.strerror or exc}")
-                return
-            self._import(data, name)
+            self._import(Path(name), name)  # read on the job, with the service's size limit
 
     def import_paste(self) -> None:
         dlg = PasteDialog(self)
@@ -421,3 +420,9 @@ class Page(QWidget):
         PageOp(self, self.services, read_wizard_facts, self.services.ctx,
                name="New Organisation key and CSR").busy(self.wizard_button) \
             .success(opened).run()
+
+
+def _import_job(ctx: Any, data: bytes | Path, *, what: str) -> cert_service.FileImport:
+    """Read a chosen file (bounded, regular files only) and import its certificates."""
+    raw = cert_service.read_certificate_file(data) if isinstance(data, Path) else data
+    return cert_service.import_certificates(ctx, raw, at=None, what=what)

@@ -647,7 +647,8 @@ class CeremonyRun:
                 tmp = base / f".{k.name}.partial-{secrets.token_hex(4)}"
                 res = key_backup.backup_with_shares(
                     self.ctx, info.key_id, tmp, self.plan.share_threshold,
-                    self.plan.share_count, list(self.plan.custodians[:self.plan.share_count]))
+                    self.plan.share_count, list(self.plan.custodians[:self.plan.share_count]),
+                    recorded_as=final)
                 os.replace(tmp, final)
                 lines.append(res.warning)
             for p in sorted(final.iterdir()):

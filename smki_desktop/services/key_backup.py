@@ -277,9 +277,12 @@ def _check_out_dir(out_dir: Path) -> None:
 
 
 def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: int,
-                       count: int, custodians: list[str] | None = None) -> BackupResult:
+                       count: int, custodians: list[str] | None = None, *,
+                       recorded_as: Path | None = None) -> BackupResult:
     """The key encrypted under a random key that is split M-of-N (SLIP-39); `out_dir` (new or
-    empty) gets the encrypted key and one share file per custodian."""
+    empty) gets the encrypted key and one share file per custodian. `recorded_as`: where the
+    caller puts the folder once written (the ceremony writes a hidden folder, then renames
+    it), the place the backup's row and audit record name."""
     if not 1 <= threshold <= count <= 16:
         raise InputError(f"Shares {threshold}-of-{count}: need 1 <= M <= N <= 16.")
     names = list(custodians or [f"custodian {i}" for i in range(1, count + 1)])
@@ -322,10 +325,11 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
                                                      words).encode(), mode=0o600))
             share_files.append(p)
         with ctx.audit.change():
-            _record(ctx, info, "shares", threshold, count, out_dir, sha)
+            _record(ctx, info, "shares", threshold, count, recorded_as or out_dir, sha)
             entry = ctx.audit.record("key.backup", {
                 "key_id": info.key_id, "kind": "shares", "threshold": threshold,
-                "shares": count, "custodians": names, "folder": str(out_dir)}, {"backup": sha})
+                "shares": count, "custodians": names, "folder": str(recorded_as or out_dir)},
+                {"backup": sha})
         for final, tmp in zip((key_file, *share_files), staged, strict=True):
             atomic.publish(tmp, final)
     except BaseException:

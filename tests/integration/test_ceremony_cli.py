@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from smki_desktop.services import ceremony as ceremony_service
+from smki_desktop.services.key_backup import recorded_backups
 from tests.integration.ceremony_support import example_file, prepare, run_cli
 from tests.support.softhsm import softhsm_token
 
@@ -101,6 +102,10 @@ def test_full_ceremony_verifies_and_tampering_fails(ctx, cli_run, data_root: Pat
     assert lint.code == 0, lint.out
     shares = sorted((media / "backup" / "xml-sign").glob("share-*"))
     assert len(shares) == 5
+    # the backup is recorded where its folder is, not under the hidden name it was written to
+    ((_label, key_id),) = [k for k in keys if k[0].endswith("xml-sign")]
+    assert [b["location"] for b in recorded_backups(ctx, key_id)] == [
+        str(media / "backup" / "xml-sign")]
     transcript = media / "transcript.jsonl"
     cms = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
                           str(media / "transcript.jsonl.p7s"), "-content", str(transcript),

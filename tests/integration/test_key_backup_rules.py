@@ -49,10 +49,19 @@ def test_custodians_are_distinct_people_in_plain_text(cli_run, tmp_path: Path,  
     r = cli_run("--json", "key", "backup", key_id[:12], "--out", str(out), "--shares", "2-of-3",
                 *args)
     assert r.code == 2, r.err
-    assert "Custodian" in r.err and said in r.err, r.err
+    # (bytes that are not UTF-8 are refused by the command line itself, naming the option)
+    assert ("Custodian" in r.err or "--custodian:" in r.err) and said in r.err, r.err
     assert "--custodian" in r.err  # the face's hint names the option
     assert not out.exists()
     assert "key.backup" not in cli_run("--json", "audit", "list").out
+
+
+def test_the_service_refuses_a_custodian_that_is_not_utf8(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Whatever face calls it (the CLI refuses such bytes before the service sees them)."""
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "names")
+    with pytest.raises(InputError, match="Custodian.*not UTF-8"):
+        key_backup.backup_with_shares(ctx, info.key_id, tmp_path / "s", 2, 2, ["A\udcff", "Bo"])
+    assert not (tmp_path / "s").exists()
 
 
 def test_custodian_names_are_written_stripped(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

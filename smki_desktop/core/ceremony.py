@@ -215,23 +215,41 @@ class _Reader:
     def names(self, obj: dict[str, Any], key: str, prefix: str, table: str | None,
               minimum: int) -> tuple[str, ...]:
         v = obj.get(key, [])
-        if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
-            self.err(f"{prefix}{key}", "must be a list of names.", table)
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            self.err(f"{prefix}{key}", "must be a list of names (texts in quotes).", table)
         if len(v) < minimum:
             self.err(f"{prefix}{key}", f"at least {minimum} name(s) needed.", table)
-        for x in v:
-            bad = bad_char(x)
-            if bad:
-                self.err(f"{prefix}{key}", f"{x.strip()[:40]!r} holds the control or format "
-                         f"character {bad}; one line of plain text only.", table)
-        if len({x.strip().lower() for x in v}) != len(v):
-            self.err(f"{prefix}{key}", "a name is repeated.", table)
-        slugs = [name_slug(x) for x in v]
-        if "" in slugs or len(set(slugs)) != len(slugs):  # e.g. "Ann Lee" and "Ann-Lee"
-            self.err(f"{prefix}{key}", "each name needs letters or digits, and no two names "
-                     "may differ only in spaces or punctuation (their signature files would "
-                     "be the same).", table)
+        problem = names_problem(v)
+        if problem:
+            self.err(f"{prefix}{key}", problem, table)
         return tuple(x.strip() for x in v)
+
+
+def names_problem(names: list[str]) -> str | None:
+    """What is wrong with a list of people's names (the first thing found, naming the entry),
+    or None: each one line of plain text with letters or digits, no name given twice (case
+    and spacing ignored), no two that differ only in spaces or punctuation (their signature
+    files would be the same, and the people could be taken for one another)."""
+    for i, x in enumerate(names, 1):
+        if not x.strip():
+            return f"name {i} of {len(names)} is empty; give each person their name."
+        bad = bad_char(x)
+        if bad:
+            return (f"{x.strip()[:40]!r} holds the control or format character {bad}; one "
+                    "line of plain text only.")
+        if not name_slug(x):
+            return f"{x.strip()!r} needs letters or digits."
+    seen: dict[str, str] = {}
+    for x in names:
+        folded = " ".join(x.split()).casefold()
+        for other_folded, other in seen.items():
+            if folded == other_folded:
+                return f"the name {x.strip()!r} is given twice."
+            if name_slug(x) == name_slug(other):
+                return (f"{other!r} and {x.strip()!r} differ only in spaces or punctuation; "
+                        "give each person a name that tells them apart.")
+        seen[folded] = x.strip()
+    return None
 
 
 def _load_toml(text: str, source: str) -> dict[str, Any]:

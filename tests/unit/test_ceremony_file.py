@@ -163,6 +163,24 @@ def test_control_and_format_characters_are_refused(old: str, new: str, field: st
     assert field in exc.value.message and "control or format character" in exc.value.message
 
 
+@pytest.mark.parametrize(("new", "said"), [
+    ('custodians = ["Cara One", "Cal Two", "", ', "name 3 of 6 is empty"),
+    ('custodians = ["Cara One", "Cal Two", "cara  one", ', "the name 'cara  one' is given twice"),
+    ('custodians = ["Cara One", "Cal Two", "Cara-One", ',
+     "'Cara One' and 'Cara-One' differ only in spaces or punctuation"),
+    ('custodians = ["Cara One", "Cal Two", "--", ', "'--' needs letters or digits"),
+])
+def test_a_bad_custodian_list_names_the_entry(new: str, said: str) -> None:
+    """'roles.custodians: must be a list of names' for a list with one empty name, and a
+    repeated name refused without saying which."""
+    old = 'custodians = ["Cara One", "Cal Two", '
+    text = _with(old, new)
+    with pytest.raises(InputError) as exc:
+        parse_ceremony(text, "c.toml")
+    assert "roles.custodians" in exc.value.message and said in exc.value.message, \
+        exc.value.message
+
+
 def test_a_one_share_threshold_is_refused_as_the_cli_does() -> None:
     with pytest.raises(InputError, match=r"backup\.threshold.*plain copy"):
         parse_ceremony(_with("threshold = 3", "threshold = 1"), "c.toml")

@@ -50,3 +50,26 @@ def test_import_findings_are_listed_one_by_one(qtbot, window: MainWindow) -> Non
     assert page.result_label.text() == certs.check_certificate(
         window.ctx, b"-----BEGIN CERTIFICATE-----\nnot base64!\n",
         what="pasted certificate")[0].message
+
+
+def test_several_certificates_list_findings_under_each(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """A CA + two leaves: the findings were the worst certificate's only, unlabelled — the
+    CA's, judged against the leaf profile, under an 'Accepted' line. Now each leaf's findings
+    sit under its "[k of n]" heading and the CA (only named) lists none."""
+    from tests.integration.test_cert_import_bundle import _ca_pem
+
+    page = window.go_to("Certificates")
+    shown = page.import_findings
+    data = (_ca_pem() + (PKI / "device" / "00db123456789004-ka.pem").read_bytes()
+            + (PKI / "device" / "00db123456789004-ka.pem").read_bytes())
+    page._import(data, "bundle")
+    qtbot.waitUntil(lambda: page.last_import is not None, timeout=30000)
+    results = page.last_import.results
+    assert results[0].status == certs.CA_CERTIFICATE
+    texts = shown.texts()
+    headings = [t for t in texts if t.startswith("[")]
+    assert [h.split("]")[0] + "]" for h in headings] == ["[2 of 3]", "[3 of 3]"], texts
+    assert shown.isVisible() and len(texts) == 2 + sum(len(r.findings) for r in results[1:])
+    first = shown.item(1)  # a finding under the first heading, read out with it
+    assert first.data(Qt.ItemDataRole.AccessibleTextRole).startswith(headings[0])
+    assert not any("2.5.29.19" in t for t in texts)  # the CA's basicConstraints finding

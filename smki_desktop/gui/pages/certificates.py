@@ -367,12 +367,20 @@ class Page(QWidget):
 
     def _import(self, data: bytes | Path, what: str) -> None:
         """Import every certificate of the file or paste (each with its own verdict, as the
-        command line does); the findings listed are those of the worst of them."""
+        command line does); the findings are listed under each certificate's "[k of n]"
+        (a CA certificate's are not: it is only named, and the profile it fails is a leaf's)."""
         def done(result: cert_service.FileImport) -> None:
             self.last_import = result
             self.last_result = result.worst
             self.result_label.setText(result.message)
-            self.import_findings.show_findings(result.worst.findings)
+            n = len(result.results)
+            if n == 1:
+                self.import_findings.show_findings(result.worst.findings)
+            else:
+                self.import_findings.show_groups(
+                    [(f"[{i} of {n}] {r.message.splitlines()[0][:90]}", r.findings)
+                     for i, r in enumerate(result.results, 1)
+                     if r.status != cert_service.CA_CERTIFICATE])
             self.refresh()
 
         self.import_findings.show_findings([])  # a failed import shows no older findings

@@ -32,18 +32,34 @@ class FindingsList(QListWidget):
         self.setVisible(False)
 
     def show_findings(self, findings: Sequence[Finding]) -> None:
+        self.show_groups([("", findings)])
+
+    def show_groups(self, groups: Sequence[tuple[str, Sequence[Finding]]]) -> None:
+        """Findings under headings (one per certificate of a file: "[2 of 3] …"); a group
+        with an empty heading is listed without one."""
         self.clear()
-        for f in findings:
-            entry = QListWidgetItem(finding_text(f))
-            entry.setToolTip(f"{f.check}: {LEVEL_WORDS.get(f.level, 'passed')}")
-            entry.setData(Qt.ItemDataRole.AccessibleTextRole,
-                          f"{f.check}, {LEVEL_WORDS.get(f.level, 'passed')}: {f.message}")
-            self.addItem(entry)
+        shown = False
+        for heading, findings in groups:
+            if heading and findings:
+                head = QListWidgetItem(heading)
+                font = head.font()
+                font.setBold(True)
+                head.setFont(font)
+                head.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading, not a finding to pick
+                self.addItem(head)
+            for f in findings:
+                entry = QListWidgetItem(("    " if heading else "") + finding_text(f))
+                entry.setToolTip(f"{f.check}: {LEVEL_WORDS.get(f.level, 'passed')}")
+                entry.setData(Qt.ItemDataRole.AccessibleTextRole,
+                              (f"{heading}: " if heading else "")
+                              + f"{f.check}, {LEVEL_WORDS.get(f.level, 'passed')}: {f.message}")
+                self.addItem(entry)
+                shown = True
         # as tall as its entries (a handful), so the table below keeps the room
         rows = max(self.count(), 1)
         self.setFixedHeight(min(self.sizeHintForRow(0) * rows + 2 * self.frameWidth() + 2,
                                 MAX_HEIGHT))
-        self.setVisible(bool(findings))
+        self.setVisible(shown)
 
     def texts(self) -> list[str]:
         return [self.item(i).text() for i in range(self.count())]

@@ -34,6 +34,8 @@ def test_back_up_from_the_keys_page(window, qtbot, tmp_path: Path) -> None:  # t
     dlg.by_shares.setChecked(True)
     dlg.threshold.setValue(2)
     dlg.count.setValue(3)
+    for field, name in zip(dlg.custodian_fields, ("Ann", "Bo", "Cy"), strict=False):
+        field.setText(name)
     dlg.path.setText(str(tmp_path / "shares"))
     dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: page.backup_button.isEnabled(), timeout=30000)

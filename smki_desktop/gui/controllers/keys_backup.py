@@ -1,5 +1,6 @@
 """Keys page, "Back up…": a backup of a software key, either under a passphrase or split into
-SLIP-39 shares (n of m), written in the background; a token key cannot be exported."""
+SLIP-39 shares (n of m), one per named custodian, written in the background; a token key
+cannot be exported."""
 
 from __future__ import annotations
 
@@ -28,11 +29,12 @@ class BackUpKey:
         dlg = KeyBackupDialog(k, v.widget())
         v.backup_dialog = dlg
         dlg.accepted.connect(lambda: self.backup(k, dlg.target(), dlg.by_shares.isChecked(),
-                                                 dlg.threshold.value(), dlg.count.value()))
+                                                 dlg.threshold.value(), dlg.count.value(),
+                                                 dlg.custodians()))
         dlg.open()
 
     def backup(self, key: KeyInfo, target: Path, shares: bool, threshold: int,
-               count: int) -> None:
+               count: int, custodians: list[str] | None = None) -> None:
         v = self.view
 
         def done(result: key_backup.BackupResult) -> None:
@@ -43,7 +45,7 @@ class BackUpKey:
 
         ctx = v.services.ctx
         op = (PageOp(v.widget(), v.services, key_backup.backup_with_shares, ctx, key.key_id,
-                     target, threshold, count, name="back up key") if shares else
+                     target, threshold, count, custodians, name="back up key") if shares else
               PageOp(v.widget(), v.services, key_backup.backup_with_passphrase, ctx,
                      key.key_id, target, name="back up key"))
         op.busy(v.backup_button).changes("keys").success(done) \

@@ -217,8 +217,8 @@ class Page(QWidget):
         self.backer.open()
 
     def backup(self, key: KeyInfo, target: Path, shares: bool, threshold: int,
-               count: int) -> None:
-        self.backer.backup(key, target, shares, threshold, count)
+               count: int, custodians: list[str] | None = None) -> None:
+        self.backer.backup(key, target, shares, threshold, count, custodians)
 
     def open_generate(self) -> None:
         self.generator.open()

@@ -88,6 +88,6 @@ def test_the_decision_is_visible_in_a_laptop_window(  # type: ignore[no-untyped-
     col = COLUMNS.index("Decision")
     left = header.sectionViewportPosition(col)
     assert page.table.horizontalScrollBar().value() == 0
-    assert 0 <= left and left + header.sectionSize(col) <= page.table.viewport().width(), (
+    assert left >= 0 and left + header.sectionSize(col) <= page.table.viewport().width(), (
         left, header.sectionSize(col), page.table.viewport().width())
     assert page.table.item(0, col).text() == "DELETE"

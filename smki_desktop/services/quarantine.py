@@ -108,6 +108,19 @@ def outputs_in_the_way(ctx: AppContext, out: Path) -> list[Path]:
     return ([out] if out.exists() else []) + adt.outputs_in_the_way(ctx, out)
 
 
+def refuse_output_over_inputs(out: Path, report_path: Path,
+                              decisions_csv: Path | None = None) -> None:
+    """Refuse an Action file `out` that is the Report or the decisions file (by path or as a
+    link to it): no `overwrite` allows it, so the GUI refuses it before offering to replace."""
+    inputs = [("the Report", Path(report_path))]
+    if decisions_csv is not None:
+        inputs.append(("the decisions file", Path(decisions_csv)))
+    for what, p in inputs:
+        if adt.same_file(Path(out), p):
+            raise InputError(f"{out}: the Action file would be written over {what} ({p}); "
+                             "choose another name. Nothing was written.")
+
+
 def build_action_file(ctx: AppContext, report_path: Path, out: Path, *,
                       chosen: Mapping[str, str] | None = None,
                       decisions_csv: Path | None = None, default: str | None = None,
@@ -120,13 +133,7 @@ def build_action_file(ctx: AppContext, report_path: Path, out: Path, *,
     validated, written, and signed when `key_ref` is given. Every input is checked before
     anything is written; a signing that fails puts back the file `out` held before."""
     out = Path(out)
-    inputs = [("the Report", Path(report_path))]
-    if decisions_csv is not None:
-        inputs.append(("the decisions file", Path(decisions_csv)))
-    for what, p in inputs:
-        if adt.same_file(out, p):
-            raise InputError(f"{out}: the Action file would be written over {what} ({p}); "
-                             "choose another name. Nothing was written.")
+    refuse_output_over_inputs(out, report_path, decisions_csv)
     if key_ref is not None:
         check_smsr(smsr)  # refused now, not after the Action file was written
     imported = import_report(ctx, report_path)

@@ -131,7 +131,7 @@ def test_import_response_shows_results(qtbot, window: MainWindow, tmp_path: Path
     page.import_response(report, resp)
     qtbot.waitUntil(lambda: "Imported:" in page.summary.text(), timeout=60_000)
     _wait_idle(qtbot, page)
-    assert "1 certificates match no CSR" in page.summary.text()
+    assert "1 certificate matches no CSR." in page.summary.text(), page.summary.text()
     assert sorted(page.model.statuses()) == sorted(set(plan.values()))
     page.status_combo.setCurrentIndex(page.status_combo.findData("error"))
     assert page.proxy.rowCount() == 1
@@ -141,7 +141,28 @@ def test_import_response_shows_results(qtbot, window: MainWindow, tmp_path: Path
     qtbot.waitUntil(lambda: "Already imported" in page.summary.text(), timeout=60_000)
     _wait_idle(qtbot, page)
     assert page.summary.text().startswith("Already imported: all 11 outcomes of this answer")
-    assert "1 certificates match no CSR" in page.summary.text()
+    assert "1 certificate matches no CSR." in page.summary.text(), page.summary.text()
+
+
+def test_import_summary_is_whole_sentences_and_says_what_is_pending(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow) -> None:
+    """The import summary said "… 1 certificates match no CSR" (no full stop, a wrong plural)
+    and, unlike the command line, not how many CSRs of the batches are still pending."""
+    from smki_desktop.services.devices.results import ImportResult
+
+    page = _page(window)
+    _wait_idle(qtbot, page)
+    page.importer._imported(ImportResult(["B1"], {"anomaly": 1, "issued": 9}, ["a.crt"], [],
+                                         None, not_in_report=2))
+    assert page.summary.text() == ("Imported: anomaly 1, issued 9. 1 certificate matches no "
+                                   "CSR. 2 CSRs of these batches are still pending.")
+    page.importer._imported(ImportResult(["B1"], {"issued": 3}, ["a.crt", "b.crt"],
+                                         ["line 4: no such CSR"], None, not_in_report=1))
+    assert page.summary.text() == ("Imported: issued 3. 2 certificates match no CSR. "
+                                   "1 problem: line 4: no such CSR. 1 CSR of these batches "
+                                   "is still pending.")
+    page.importer._imported(ImportResult(["B1"], {"issued": 3}, [], [], None))
+    assert page.summary.text() == "Imported: issued 3."
 
 
 def test_export_replaces_the_confirmed_file(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -32,16 +32,28 @@ class ImportResults:
                           done=self._imported, what="Importing results")
 
     def _imported(self, res: Any) -> None:
+        """Whole sentences, each ending with a full stop, saying what the command line says:
+        the outcomes, what was filed before, certificates that match no CSR, problems, and
+        how many CSRs of these batches are still pending."""
         counts = ", ".join(f"{k} {v:,}" for k, v in sorted(res.counts.items()))
         extra = []
         if res.unmatched:
-            extra.append(f"{len(res.unmatched)} certificates match no CSR")
+            n = len(res.unmatched)
+            extra.append(f"{n:,} certificate matches no CSR." if n == 1
+                         else f"{n:,} certificates match no CSR.")
         if res.problems:
-            extra.append(f"{len(res.problems)} problems: " + "; ".join(res.problems[:3]))
+            n = len(res.problems)
+            listed = "; ".join(p.rstrip(".") for p in res.problems[:3])
+            more = " …" if n > 3 else ""
+            extra.append(f"{n:,} problem{'' if n == 1 else 's'}: {listed}{more}.")
+        if res.not_in_report:
+            n = res.not_in_report
+            extra.append(f"{n:,} CSR of these batches is still pending." if n == 1
+                         else f"{n:,} CSRs of these batches are still pending.")
         again = res.unchanged_text()
         all_again = bool(again) and res.unchanged >= sum(res.counts.values())
         head = again if all_again else f"Imported: {counts}."
         if again and not all_again:
             extra.insert(0, again)
-        self.view.summary.setText(head + (" " + "; ".join(extra) if extra else ""))
+        self.view.summary.setText(" ".join([head, *extra]))
         self.view.show_all()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.adt.quarantine import Filter, QuarantineItem
+from smki_desktop.core.errors import SmkiError
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
@@ -24,6 +25,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys, read_file_signing_keys
@@ -32,8 +34,11 @@ from smki_desktop.services import quarantine as q_service
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
 
-COLUMNS = ["Quarantine ID", "User ID", "Role", "Service Request", "Request ID",
-           "Quarantined At", "Threshold", "Count", "Decision"]
+# the decision next to its Quarantine ID: at 1024 wide the long Request IDs push any column
+# after them off-screen, and the decision is what the officer works on
+COLUMNS = ["Quarantine ID", "Decision", "User ID", "Role", "Service Request", "Request ID",
+           "Quarantined At", "Threshold", "Count"]
+DECISION = COLUMNS.index("Decision")
 
 
 class Page(QWidget):
@@ -51,6 +56,9 @@ class Page(QWidget):
         self.decisions: dict[str, str] = {}
         self.busy = False
         self.last_result: Any = None
+        # a failed operation's words: shown instead of the counts line until the officer's
+        # next action on the page (`_acted`), so a refusal is not overwritten at once
+        self.failure: str | None = None
 
         layout = QVBoxLayout(self)
         hint = QLabel("Import the DCC's Quarantined Communications Report, decide PROCESS or "
@@ -123,9 +131,10 @@ class Page(QWidget):
         layout.addWidget(self.summary)
 
         self.import_btn.clicked.connect(self._choose_report)
-        self.filter_edit.textChanged.connect(lambda _t: self.apply_filter())
-        self.user_edit.textChanged.connect(lambda _t: self.apply_filter())
-        self.threshold_combo.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.filter_edit.textChanged.connect(lambda _t: self._acted(self.apply_filter))
+        self.user_edit.textChanged.connect(lambda _t: self._acted(self.apply_filter))
+        self.threshold_combo.currentIndexChanged.connect(
+            lambda _i: self._acted(self.apply_filter))
         self.process_sel_btn.clicked.connect(
             lambda: self.request_decision(self.selected_ids(), "PROCESS"))
         self.delete_sel_btn.clicked.connect(
@@ -148,6 +157,7 @@ class Page(QWidget):
 
     # -- report ---------------------------------------------------------------------------
     def import_report(self, path: Path) -> None:
+        self.failure = None
         self.summary.setText(f"Reading {path.name}…")
 
         def done(rep: q_service.ImportedReport) -> None:
@@ -163,23 +173,31 @@ class Page(QWidget):
     def _op(self, fn: Any, *args: Any, name: str, **kwargs: Any) -> PageOp:
         """A quarantine job: the page is busy while it runs; a failure is said in the summary."""
         return PageOp(self, self.services, fn, *args, name=name, **kwargs) \
-            .busy(hook=self._set_busy).failure(self._failed)
+            .busy(hook=self._set_busy) \
+            .failure(lambda text, exc: self._failed(f"{name} failed: {text}", exc))
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
         self._update()
 
-    def _failed(self, text: str, exc: BaseException) -> None:
+    def _failed(self, text: str, exc: BaseException | None = None) -> None:
+        """Say a failure (or refusal) in the summary, as the Devices page does; it stays there
+        until the officer's next action, whatever refreshes the page meanwhile."""
         self.last_result = exc
-        self.summary.setText("Failed: " + text)
+        self.failure = text
         self._update()
+
+    def _acted(self, then: Any) -> None:
+        """The officer did something on the page: an earlier failure has been seen."""
+        self.failure = None
+        then()
 
     def _fill(self) -> None:
         self.table.setRowCount(len(self.items))
         for r, it in enumerate(self.items):
-            values = [it.quarantine_id, it.user_id, it.user_role, it.service_request_type,
-                      it.request_id, it.quarantined_at, it.threshold, str(it.count),
-                      self.decisions.get(it.quarantine_id, "")]
+            values = [it.quarantine_id, self.decisions.get(it.quarantine_id, ""), it.user_id,
+                      it.user_role, it.service_request_type, it.request_id,
+                      it.quarantined_at, it.threshold, str(it.count)]
             for c, v in enumerate(values):
                 self.table.setItem(r, c, QTableWidgetItem(v))
         self.apply_filter()
@@ -201,11 +219,12 @@ class Page(QWidget):
 
     # -- decisions ------------------------------------------------------------------------
     def _set(self, ids: list[str], action: str) -> None:
+        self.failure = None
         for qid in ids:
             self.decisions[qid] = action
         index = {it.quarantine_id: r for r, it in enumerate(self.items)}
         for qid in ids:
-            self.table.setItem(index[qid], len(COLUMNS) - 1, QTableWidgetItem(action))
+            self.table.setItem(index[qid], DECISION, QTableWidgetItem(action))
         if self.report is not None:
             q_service.save_decisions(self.ctx, self.report.report_id,
                                      {q: self.decisions[q] for q in ids})
@@ -222,6 +241,7 @@ class Page(QWidget):
     def request_decision(self, ids: list[str], action: str) -> None:
         """The decision buttons: one row is decided at once; several rows, or any row that
         already has the other decision, are summarised first (saying what is overwritten)."""
+        self.failure = None
         if not ids:
             self.summary.setText("Select rows (or filter) first: no communication chosen.")
             return
@@ -255,7 +275,9 @@ class Page(QWidget):
         self.action_btn.setEnabled(have and n > 0 and decided == n
                                    and bool(self.key_combo.currentData()))
         self.import_btn.setEnabled(not self.busy)
-        if self.report is not None and not self.busy:
+        if self.failure is not None and not self.busy:
+            self.summary.setText(self.failure)
+        elif self.report is not None and not self.busy:
             shown = len(self.shown_ids())
             self.summary.setText(f"{self.report.name}: {n} quarantined communication(s), "
                                  f"{shown} shown; decided {decided} of {n} ({proc} process, "
@@ -267,6 +289,8 @@ class Page(QWidget):
         `overwrite` (the officer's answer), as the service rules for both faces."""
         if self.report_path is None:
             return
+        self.failure = None
+
         def done(res: q_service.ActionResult) -> None:
             self.last_result = res
             self._update()
@@ -292,7 +316,16 @@ class Page(QWidget):
 
     def request_action(self, out: Path) -> None:
         """Summarise the Action file (counts, signing credential, environment, the existing
-        files it replaces), then build; the officer's answer is the service's `overwrite`."""
+        files it replaces), then build; the officer's answer is the service's `overwrite`. An
+        output that is the Report itself is refused at once in the service's words: there is
+        nothing to replace and sign."""
+        self.failure = None
+        if self.report_path is not None:
+            try:
+                q_service.refuse_output_over_inputs(out, self.report_path)
+            except SmkiError as exc:
+                self._failed(f"Create Action file failed: {error_text(exc)}", exc)
+                return
         in_the_way = q_service.outputs_in_the_way(self.ctx, out)
         proc = sum(1 for it in self.items if self.decisions.get(it.quarantine_id) == "PROCESS")
         dele = sum(1 for it in self.items if self.decisions.get(it.quarantine_id) == "DELETE")

@@ -2,11 +2,13 @@
 
 When a file is found valid (`smki adt validate`, the GUI's validation, signing itself), a
 receipt records its SHA-256 and size with everything the verdict depends on: the environment,
-the profile's kind, id and version, the Party's EUI-64 ranges (the User ID column is checked
-against them) and the validator's release. Signing hashes the file in one streamed pass (CMS
-needs the digest anyway) and, when a receipt for exactly that key exists, does not validate the
-rows again; otherwise it validates as before, which records a receipt. A changed byte is a
-different digest: the file is validated afresh and refused if it is invalid.
+the profile's kind, id and version and the digest of its rules (a profile corrected under the
+same version number is not the one validated against), the Party's EUI-64 ranges (the User ID
+column is checked against them) and the validator's release. Signing hashes the file in one
+streamed pass (CMS needs the digest anyway) and, when a receipt for exactly that key exists,
+does not validate the rows again; otherwise it validates as before, which records a receipt.
+A changed byte is a different digest: the file is validated afresh and refused if it is
+invalid.
 """
 
 from __future__ import annotations
@@ -42,7 +44,10 @@ def receipt_key(sha256: str, size: int, profile: Profile,
                 ranges: Sequence[EuiRange] | None) -> ReceiptKey:
     return ReceiptKey(sha256=sha256, size=size, kind=profile.kind,
                       profile_id=profile.profile_id, profile_version=profile.version,
-                      ranges_sha256=ranges_fingerprint(ranges), software=VALIDATOR)
+                      ranges_sha256=ranges_fingerprint(ranges),
+                      # the validator's release and the exact rules it applied: a profile
+                      # corrected under the same version number is not the one validated
+                      software=f"{VALIDATOR}; rules sha256:{profile.rules_sha256[:32]}")
 
 
 def _repo(ctx: AppContext) -> AdtReceiptsRepo:

@@ -5,10 +5,12 @@ invalid file is refused. Real keyring, SQLite on disk, OpenSSL verifying every s
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from smki_desktop.core.adt.profile import Profile
 from smki_desktop.core.adt.validate import ValidationReport
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.eui import EuiRange
@@ -224,3 +226,25 @@ def test_cli_sign_and_verify_of_a_large_file_use_the_early_digest(  # type: igno
     assert len(taken) == 2 and taken[1] == taken[0]
     entry = ctx.audit.entries(action_prefix="adt.sign")[-1]
     assert str(entry.details["validation"]).startswith("validated before at ")
+
+
+def test_receipt_of_rules_changed_under_the_same_version_is_not_used(  # type: ignore[no-untyped-def]
+        ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A profile corrected in place (same id and version, other rules: here a tighter
+    row limit) is not the profile the receipt's verdict came from: validated again."""
+    aro = make_aro(ctx, tmp_path)
+    f = _file(tmp_path)
+    assert adt_service.validate_file(ctx, f).ok
+    shipped = adt_service.active_profile(ctx)
+    changed = json.loads(json.dumps(shipped.raw))
+    changed["max_rows"] = 50_000
+    corrected = Profile.from_json(json.dumps(changed).encode(), "corrected")
+    assert (corrected.profile_id, corrected.version) == (shipped.profile_id, shipped.version)
+    monkeypatch.setattr(adt_sign, "active_profile", lambda _ctx, _kind="adt-file": corrected)
+    res = adt_service.sign_file(ctx, f, aro.key.key_id)
+    assert _validation(res) == ("validated now", None)
+    # the same rules, parsed again from other bytes (keys in another order): the receipt holds
+    same = Profile.from_json(json.dumps(shipped.raw, sort_keys=True, indent=4).encode(), "same")
+    monkeypatch.setattr(adt_sign, "active_profile", lambda _ctx, _kind="adt-file": same)
+    res = adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
+    assert _validation(res)[0].startswith("validated before at ")

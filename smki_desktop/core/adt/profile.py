@@ -7,6 +7,7 @@ malformed profile with a message naming the field.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +66,15 @@ class Profile:
     @property
     def ref(self) -> str:
         return f"{self.profile_id}/{self.version}"
+
+    @property
+    def rules_sha256(self) -> str:
+        """SHA-256 of the profile's JSON in canonical form (keys sorted, no spaces): what a
+        verdict under this profile depends on, so that rules changed under the same version
+        number (a corrected pattern, a new check) are told apart from the old ones."""
+        canonical = json.dumps(self.raw, sort_keys=True, separators=(",", ":"),
+                               ensure_ascii=True)
+        return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
     @property
     def column_names(self) -> tuple[str, ...]:

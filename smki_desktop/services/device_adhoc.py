@@ -165,7 +165,12 @@ def plain_reason(code: str, reason: str) -> str:
     text = reason.strip().rstrip(".")
     if code == "duplicate-key" and text.startswith("the same key"):
         text = "it has " + text
-    return (text[:1].upper() + text[1:] + ".") if text else "It fails an unnamed rule."
+    if not text:
+        return "It fails an unnamed rule."
+    first = text.split(" ", 1)[0]
+    if first.islower():  # a name such as "hwType" keeps its letters
+        text = text[:1].upper() + text[1:]
+    return text + "."
 
 
 def _batch_rules(ctx: AppContext, der: bytes, what: str) -> list[tuple[str, str]]:

@@ -236,3 +236,5 @@ def test_each_finding_also_in_plain_words(ctx, tmp_path: Path) -> None:  # type:
     assert device_adhoc.plain_reason("range", "device 00-DB is outside the allowed device "
                                      "range X") == ("Device 00-DB is outside the allowed "
                                                     "device range X.")
+    assert device_adhoc.plain_reason("hw-type", "hwType 1.2.3 cannot be accepted.") \
+        == "hwType 1.2.3 cannot be accepted."

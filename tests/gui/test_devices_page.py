@@ -6,12 +6,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QUrl
 
 from smki_desktop.crypto import device_csr as dc
 from smki_desktop.gui.main_window import MainWindow
 from smki_desktop.gui.pages.devices import DeviceRowsModel, Page, rows_to_csv
-from smki_desktop.gui.qt import QDropEvent, Qt
+from smki_desktop.gui.qt import QApplication, QDropEvent, QMessageBox, Qt
 from smki_desktop.services import devices
 
 
@@ -262,17 +262,20 @@ def test_send_one_csr_refuses_a_test_device_csr_in_live(  # type: ignore[no-unty
     qtbot.waitUntil(lambda: bool(page.summary.text())
                     or getattr(page, "confirmation", None) is not None, timeout=60_000)
     text = page.summary.text()
-    assert text.startswith("Checking the Device CSR failed: "), text
+    assert text.startswith(f"{one.name} was not sent. This CSR's key was packaged "), text
     assert "it belongs to the Test environment; this is the Live environment" in text, text
     assert getattr(page, "confirmation", None) is None
+    _said_once(live_window, "it belongs to the Test environment")
 
     # in Test its key is the packaged batch's: the batch rules refuse it, as a batch would
     test_page.adhoc(one)
     qtbot.waitUntil(lambda: bool(test_page.summary.text()) and test_page.job is None,
                     timeout=60_000)
     text = test_page.summary.text()
-    assert text.startswith(f"{one.name}: Device CSR for ") and " fails the batch rules, so it " \
-        f"is not sent: duplicate-key: the same key as batch {res.batch_id}" in text, text
+    # in plain words: what it fails and why, without the rule's code ("duplicate-key")
+    assert text.startswith(f"{one.name} was not sent: the Device CSR for ") and " fails the " \
+        f"batch rules. It has the same key as batch {res.batch_id}" in text, text
+    assert "duplicate" not in text, text
     assert getattr(test_page, "confirmation", None) is None
     fresh = tmp_path / "fresh.csr"  # a CSR no batch holds is offered for sending
     fresh.write_bytes(dc.generate_one((0x00DB123456920000).to_bytes(8, "big"), dc.SIGNING,
@@ -281,3 +284,72 @@ def test_send_one_csr_refuses_a_test_device_csr_in_live(  # type: ignore[no-unty
     qtbot.waitUntil(lambda: getattr(test_page, "confirmation", None) is not None,
                     timeout=60_000)
     test_page.confirmation.reject()  # type: ignore[attr-defined]
+
+
+def _said_once(window: MainWindow, words: str) -> None:
+    """What stopped an ad hoc send is said on the page only: no error box, and nothing of it
+    on the status bar (where it was clipped)."""
+    boxes = [b.text() for b in window.findChildren(QMessageBox, "errorBox") if b.isVisible()]
+    assert not boxes, boxes
+    assert words not in window.statusBar().currentMessage(), window.statusBar().currentMessage()
+
+
+def test_send_one_csr_in_live_without_a_party_profile_says_so_once(  # type: ignore[no-untyped-def]
+        qtbot, live_window: MainWindow, tmp_path: Path) -> None:
+    """Live without a Party profile refuses an ad hoc CSR: said once, in the page's summary,
+    whole at 1024x700 (it was in an error box, the summary and a clipped status-bar line)."""
+    live_window.resize(1024, 700)
+    page = _page(live_window)
+    _wait_idle(qtbot, page)
+    one = tmp_path / "one.csr"
+    one.write_bytes(dc.generate_one((0x00DB123456930000).to_bytes(8, "big"), dc.SIGNING,
+                                    keep_key=False)[2])
+    page.adhoc(one)
+    qtbot.waitUntil(lambda: bool(page.summary.text()) and page.job is None, timeout=60_000)
+    QApplication.processEvents()
+    _said_once(live_window, "Party profile")
+    text = page.summary.text()
+    assert text.startswith("one.csr was not sent. Ad hoc Device CSR: the Live environment "
+                           "makes nothing without a Party profile"), text
+    assert getattr(page, "confirmation", None) is None
+    assert page.progress.format() == "Not sent"
+    # whole: the label is as tall as its wrapped text needs, inside the window's visible area
+    label = page.summary
+    assert live_window.width() <= 1024 and live_window.height() <= 700
+    assert label.isVisible() and label.height() >= label.heightForWidth(label.width())
+    bottom_right = label.mapTo(live_window, QPoint(label.width(), label.height()))
+    assert live_window.rect().contains(bottom_right), (bottom_right, live_window.size())
+
+
+def test_send_one_csr_queued_meanwhile_elsewhere_is_not_sent_twice(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, data_root: Path, tmp_path: Path) -> None:
+    """Checked and offered; before it is sent, another workstation (here another context on
+    the data folder) queues the same CSR: Send then says on the page, in plain words, that it
+    was not sent and which request holds its key; it is queued once."""
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.services import portal as portal_service
+    from smki_desktop.services.context import open_context
+
+    page = _page(window)
+    _wait_idle(qtbot, page)
+    der = dc.generate_one((0x00DB123456940000).to_bytes(8, "big"), dc.SIGNING,
+                          keep_key=False)[2]
+    one = tmp_path / "one.csr"
+    one.write_bytes(der)
+    page.adhoc(one)
+    qtbot.waitUntil(lambda: getattr(page, "confirmation", None) is not None, timeout=60_000)
+    other = open_context(Environment.TEST, data_root)
+    try:
+        theirs = portal_service.enqueue_adhoc(other, der)
+    finally:
+        other.close()
+    page.confirmation.confirm()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: page.job is None and "not sent" in page.summary.text(),
+                    timeout=60_000)
+    _said_once(window, "ad hoc request")
+    text = page.summary.text()
+    assert text == ("one.csr was not sent: the Device CSR for 00-DB-12-34-56-94-00-00 (signing) "
+                    f"fails the batch rules. It has the same key as ad hoc request {theirs.ref} "
+                    "(queued)."), text
+    assert [i.ref for i in portal_service.outbox(page.ctx).items(kind="device-adhoc")] \
+        == [theirs.ref]

@@ -1,7 +1,9 @@
 """An ad hoc Device CSR goes through the same batch rules as a batch, as a batch of one: a key
 already in a batch, a key or (device, usage) of an earlier ad hoc request still waiting, a
 device outside the Party's device ranges are refused, naming what they fail; an earlier request
-that failed blocks nothing. Both faces' send paths go through `check_to_send`."""
+that failed blocks nothing. Both faces' send paths go through `check_to_send`. Two sends of one
+CSR at once (two workstations on a team store, two processes on one data folder) queue it once:
+the batch rules are checked again in the transaction that queues it."""
 
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ from pathlib import Path
 import pytest
 
 from smki_desktop.core import batch_formats as bf
+from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Refusal
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.core.party import PartyProfile, PartyType
 from smki_desktop.crypto import device_csr as dc
 from smki_desktop.services import device_adhoc, devices
 from smki_desktop.services import portal as portal_service
+from smki_desktop.services.context import AppContext, open_context
 from smki_desktop.services.party import set_party
 
 EUI = 0x00DB123456910000
@@ -153,3 +157,84 @@ def test_a_batch_refuses_what_an_ad_hoc_request_carries(ctx, tmp_path: Path) -> 
     assert len(again.accepted) == 2
     assert [r.code for r in again.rejected] == ["duplicate-device"]
     assert "ad hoc" not in again.rejected[0].reason
+
+
+@pytest.mark.both_backends
+def test_two_sends_at_once_queue_the_csr_once(ctx, data_root: Path,  # type: ignore[no-untyped-def]
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two contexts on one data folder (on PostgreSQL: two workstations on one team store).
+    The second queues the same CSR after the first has checked it and before the first queues
+    it: the first is refused, naming the second's request, and the CSR is queued once."""
+    der = _csr(EUI)
+    other = open_context(Environment.TEST, data_root)
+    try:
+        checked_first = device_adhoc.check_to_send
+        theirs = []
+
+        def others_queue_between(c: AppContext, data: bytes, what: str = "Device CSR"
+                                 ) -> device_adhoc.AdhocCheck:
+            res = checked_first(c, data, what)
+            if c is ctx and not theirs:  # the first's check passed; it has not queued yet
+                assert res.ok, res
+                assert checked_first(other, data, "other.csr").ok
+                theirs.append(portal_service.enqueue_adhoc(other, data, {"source": "other"}))
+            return res
+
+        monkeypatch.setattr(device_adhoc, "check_to_send", others_queue_between)
+        # no web-service credential here: what is queued stays queued (sending is not tested)
+        monkeypatch.setattr(portal_service, "send_pending", lambda *_a, **_k: [])
+        with pytest.raises(Refusal) as refused:
+            device_adhoc.submit(ctx, der, "mine.csr")
+        assert theirs, "the other context did not queue between the check and the queue"
+        ref = theirs[0].ref
+        # the same clear message as a refusal at the first check (the CLI's text and --json)
+        assert refused.value.message == (
+            "The Device CSR fails the batch rules, so it is not sent: duplicate-key: the same "
+            f"key as ad hoc request {ref} (queued)")
+        for c in (ctx, other):
+            assert [i.ref for i in _adhoc_items(c)] == [ref]
+            assert [e.details["ref"] for e in c.audit.entries()
+                    if e.action == "portal.submit"] == [ref]
+
+        # the last check runs under the store's write lock, in the transaction that queues
+        rules = device_adhoc._batch_rules
+        locked: list[bool] = []
+
+        def batch_rules(c: AppContext, der: bytes, what: str) -> list[tuple[str, str]]:
+            locked.append(c.db.in_transaction())
+            return rules(c, der, what)
+
+        monkeypatch.setattr(device_adhoc, "_batch_rules", batch_rules)
+        # the faces' way in: the failed check comes back, its reasons in plain words
+        theirs.clear()
+        monkeypatch.setattr(device_adhoc, "check_to_send", checked_first)
+        again = device_adhoc.try_submit(ctx, _csr(EUI), "pair.csr")
+        assert isinstance(again, device_adhoc.AdhocCheck) and again.failed == "the batch rules"
+        assert again.reasons == ("Device 00-DB-12-34-56-91-00-00 already has a signing CSR in "
+                                 f"ad hoc request {ref} (queued).",)
+        assert [i.ref for i in _adhoc_items(ctx)] == [ref]
+        assert locked == [False], locked  # refused at the first check, before any transaction
+        assert device_adhoc.try_submit(ctx, _csr(EUI, dc.KEY_AGREEMENT), "ka.csr") is not None
+        assert locked[1:] == [False, True], locked  # its first check, then the last
+        assert len(_adhoc_items(ctx)) == 2
+    finally:
+        other.close()
+
+
+def test_each_finding_also_in_plain_words(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The GUI shows `reasons` (no rule codes); `findings` keep "code: reason" for --json."""
+    src = tmp_path / "src"
+    src.mkdir()
+    der = _csr(EUI)
+    (src / "d0.csr").write_bytes(bf.encode_csr_text(der))
+    pkg = devices.package(ctx, src, tmp_path / "out", processes=1)
+    c = device_adhoc.check(ctx, der, "d0.csr")
+    assert c.findings[0].startswith(f"duplicate-key: the same key as batch {pkg.batch_id}")
+    assert c.reasons[0].startswith(f"It has the same key as batch {pkg.batch_id}"), c
+    assert c.reasons[0].endswith(".") and "duplicate" not in c.reasons[0]
+    assert c.as_dict()["findings"] == list(c.findings)  # the --json document as it was
+    assert device_adhoc.plain_reason("range", "device 00-DB is outside the allowed device "
+                                     "range X") == ("Device 00-DB is outside the allowed "
+                                                    "device range X.")
+    assert device_adhoc.plain_reason("hw-type", "hwType 1.2.3 cannot be accepted.") \
+        == "hwType 1.2.3 cannot be accepted."

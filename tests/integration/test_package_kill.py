@@ -113,6 +113,12 @@ def test_killed_after_the_record_the_next_status_places_the_staged_files(  # typ
     again = cli_run("devices", "status")
     assert again.code == 0 and "WARNING" not in again.out, again.out
     assert _records(ctx, "devices.package-placed") == 1
+    # two of its files deleted since: "2 of its files are", in the plural
+    (out / names[0]).unlink()
+    (out / names[2]).unlink()
+    [b] = [b for b in devices.status(ctx) if b.batch_id == batch_id]
+    assert b.warning == (f"2 of its files are not in {out} ({names[0]}, {names[2]}): moved or "
+                         "deleted since it was packaged")
     verify = cli_run("audit", "verify", "--json")
     assert verify.code == 0 and verify.json()["ok"], verify.out + verify.err
 
@@ -130,8 +136,8 @@ def test_a_single_zip_is_placed_by_the_next_package_and_named_when_deleted_since
     nxt = cli_run("devices", "package", str(other), "--out", str(out), "--name", "b3",
                   "--json")
     assert nxt.code == 0, nxt.err
-    assert nxt.json()["finished"] == {batch_id: f"{PLACED} {out} (1 files)"}
-    assert f"Batch {batch_id}: {PLACED} {out} (1 files)" in nxt.err
+    assert nxt.json()["finished"] == {batch_id: f"{PLACED} {out} (1 file)"}
+    assert f"Batch {batch_id}: {PLACED} {out} (1 file)" in nxt.err
     assert _visible(out) == ["b2.zip", "b3.zip"]
     assert _zip_csrs(out, ["b2.zip"]) == dict(devices.batch_csrs(ctx, batch_id))
     assert _records(ctx, "devices.package-placed") == 1
@@ -139,7 +145,7 @@ def test_a_single_zip_is_placed_by_the_next_package_and_named_when_deleted_since
     (out / "b2.zip").unlink()
     status = cli_run("devices", "status")
     assert status.code == 1
-    assert (f"WARNING 1 of its files are not in {out} (b2.zip): moved or deleted since it "
+    assert (f"WARNING 1 of its files is not in {out} (b2.zip): moved or deleted since it "
             "was packaged") in status.out, status.out
     [b] = [b for b in devices.status(ctx) if b.batch_id == batch_id]
     assert "(b2.zip): moved or deleted" in b.warning
@@ -148,7 +154,7 @@ def test_a_single_zip_is_placed_by_the_next_package_and_named_when_deleted_since
     out.rename(moved)
     [b] = [b for b in devices.status(ctx) if b.batch_id == batch_id]
     assert b.warning == (f"its output folder {out} is not there (moved, deleted or not "
-                         "mounted): its 1 files cannot be found")
+                         "mounted): its 1 file cannot be found")
 
 
 def test_a_staged_file_that_does_not_match_the_record_is_never_placed(  # type: ignore[no-untyped-def]

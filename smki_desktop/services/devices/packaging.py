@@ -142,11 +142,12 @@ def finish_packaging(ctx: AppContext) -> dict[str, str]:
             continue
         if not out.is_dir():
             notes[fs.batch_id] = (f"its output folder {out} is not there (moved, deleted or not "
-                                  f"mounted): its {len(fs.names)} files cannot be found")
+                                  f"mounted): its {_count(len(fs.names), 'file')} cannot be found")
             continue
         stagings = upload.staging_folders(out, fs.name)
         if not stagings:
-            notes[fs.batch_id] = (f"{len(missing)} of its files are not in {out} "
+            notes[fs.batch_id] = (f"{len(missing)} of its files "
+                                  f"{'is' if len(missing) == 1 else 'are'} not in {out} "
                                   f"({', '.join(missing)}): moved or deleted since it was "
                                   "packaged")
             continue
@@ -184,10 +185,15 @@ def _place_recorded(ctx: AppContext, fs: repo.PackagedFiles, out: Path,
                               "staging": staging.name})
             upload.remove_staging(staging)
             return ("its packaging was stopped before its files were put in place; they are "
-                    f"now, in {out} ({len(fs.names)} files)")
+                    f"now, in {out} ({_count(len(fs.names), 'file')})")
     raise Refusal("its packaging was stopped before its files were put in place, and they "
                   f"were not placed: {'; '.join(problems)}. Nothing was placed; the staged "
                   "files were left as found.")
+
+
+def _count(n: int, word: str) -> str:
+    """`n` and `word`, in the plural unless `n` is 1: "1 file", "4 files"."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def _recorded_digests(ctx: AppContext, batch_id: str) -> dict[str, str]:

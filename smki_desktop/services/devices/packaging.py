@@ -27,7 +27,7 @@ from smki_desktop.core.ports import NullProgress, ProgressSink
 from smki_desktop.portal import upload
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.devices.validation import ValidationResult, validate
+from smki_desktop.services.devices.validation import ValidationResult, known_keys, validate
 from smki_desktop.store import fault_point
 from smki_desktop.store.atomic import OutputError
 from smki_desktop.store.repos import devices as repo
@@ -253,7 +253,30 @@ def record_batch(ctx: AppContext, batch_id: str, name: str, channel: str, status
         outbox_ref, str(out_dir) if out_dir else None, json.dumps(list(files)))
     rows = (repo.NewCsr(a.key_id, a.file_name, a.eui.hex().upper(), a.usage, a.der, a.source,
                         a.locator) for a in accepted)
-    with ctx.db.transaction() as c:
+    with ctx.db.transaction() as c:  # the store's write lock: no other writer until commit
+        recheck_store_rules(ctx, accepted)
         repo.insert_batch(c, new, status, rows)
         if also is not None:
             also(c)
+
+
+def recheck_store_rules(ctx: AppContext, accepted: Sequence[batch.AcceptedCsr]) -> None:
+    """The batch rules that depend on what the store holds (a key already known, a (device,
+    usage) already waiting, 100 per device), checked again for the CSRs about to be recorded:
+    run inside the recording transaction, it sees every batch and ad hoc request another
+    window or workstation recorded since the source was validated, and none can be recorded
+    until this one commits. Refused, naming the first CSR and why, when any fails now."""
+    keys, counts, pairs = known_keys(ctx)
+    entries = [batch.SourceEntry(a.source, a.locator, a.der) for a in accepted]
+    checks = [("", "", a.eui, a.usage, a.key_id, "") for a in accepted]
+    again = batch.assess(entries, checks, known_keys=keys, known_counts=counts,
+                         known_pairs=pairs)
+    if not again.rejected:
+        return
+    first = again.rejected[0]
+    n = len(again.rejected)
+    raise Refusal(
+        f"{_count(n, 'CSR')} of this batch {'no longer passes' if n == 1 else 'no longer pass'} "
+        "the batch rules: another window or workstation recorded a batch or ad hoc request "
+        f"since the source was checked ({first.where}: {first.reason}). Nothing was recorded "
+        "or written; check the source again.")

@@ -4,9 +4,14 @@ packaged Device CSR. Also the batch record itself, shared with the web-service s
 
 The files are staged first; the batch and its audit record commit next, and only then are
 the files put in place, so no zip appears that the app does not know. A process stopped
-(killed, power cut) before the commit leaves no batch and no visible file; stopped after it,
-its staged files are checked against the record and placed by `finish_packaging`, which
-`package` and the batch overview run first. Placing that fails takes the record back.
+(killed, power cut) before the commit leaves no batch and no visible file, only its staging
+folder, which the next packaging into that folder (or the overview, in a packaged batch's
+folder) removes once the lock its process held there is free (`clear_stopped_staging`);
+stopped after it, its staged files are checked against the record and placed by
+`finish_packaging`, which `package` and the batch overview run first. Placing that fails takes
+the record back. The rules that depend on the store are checked again inside the transaction
+that records a batch (`recheck_store_rules`): another workstation's batch recorded meanwhile is
+seen.
 """
 
 from __future__ import annotations
@@ -142,9 +147,9 @@ def finish_packaging(ctx: AppContext) -> dict[str, str]:
     note of the newest batch packaged into that folder. Returns a note per batch (batch id ->
     words)."""
     notes, cleared = _finish(ctx)
+    sets = repo.packaged_file_sets(ctx.db, ctx.env.value) if cleared else []
     for folder, note in cleared:
-        newest = [fs.batch_id for fs in repo.packaged_file_sets(ctx.db, ctx.env.value)
-                  if Path(fs.out_dir) == folder]
+        newest = [fs.batch_id for fs in sets if Path(fs.out_dir) == folder]
         if newest:
             said = notes.get(newest[-1], "")
             notes[newest[-1]] = "; ".join(w for w in (said, f"in its output folder, {note}") if w)

@@ -8,7 +8,12 @@
   (`.<batch>.<8 hex>.staging`) and moved into place only when all are complete (after
   `before_place`, where the caller records the batch); an existing file is never replaced.
   A process killed between the two leaves the staging folder: `staging_folders` finds it and
-  `place_staged` finishes the placing.
+  `place_staged` finishes the placing. While it writes, the process holds an exclusive lock
+  (`fcntl.flock`) on a lock file inside its staging folder, which the kernel releases when the
+  process ends however it ends: `claim_staging` tells a staging folder left by a process that
+  has ended (lock free) from one a packaging is writing now (lock held), and
+  `remove_stopped_staging` removes the former. Folders made by versions before the lock have
+  no lock file and cannot be told apart: they are never removed here.
 - `read_response`: the portal's answer, the `.txt` report and the `<request>-response` zip.
 
 Formats: `core/batch_formats.py`.
@@ -23,6 +28,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +37,11 @@ from smki_desktop.core import batch_formats as bf
 from smki_desktop.core.errors import Cancelled, InputError, Refusal
 from smki_desktop.core.ports import NullProgress, ProgressSink
 from smki_desktop.store.atomic import OutputError
+
+try:  # a standard-library module that exists only on POSIX systems
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 MAX_RESPONSE_ZIP_BYTES = 512 * 1024 * 1024
 
@@ -88,7 +99,7 @@ def write_batch(
     manifest_name = f"{batch}-manifest.json" if len(parts) > 1 else None
     reject_name = f"{batch}-rejected.csv" if reject_csv is not None else None
     _refuse_existing(out_dir, [*zip_names, manifest_name, reject_name])
-    staging = _staging_folder(out_dir, batch)
+    staging, lock = _staging_folder(out_dir, batch)
     placed: list[Path] = []
     try:
         with _naming(out_dir):
@@ -110,10 +121,24 @@ def write_batch(
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if lock is not None:
+            os.close(lock)  # released only once its folder is gone
     return result
 
 
 STAGING_SUFFIX = ".staging"
+STAGING_LOCK = ".packaging.lock"
+"""The lock file inside a staging folder, locked by the process writing it."""
+STAGING_RE = re.compile(r"\.[A-Za-z0-9._-]{1,200}\.[0-9a-f]{8}" + re.escape(STAGING_SUFFIX))
+"""A staging folder's name, of any batch: `.<batch>.<8 hex>.staging`."""
+
+FREE = "free"
+"""`claim_staging`: the lock is free (its process has ended) and now held by the caller."""
+HELD = "held"
+"""`claim_staging`: a process holds the lock: a packaging is writing the folder now."""
+NO_LOCK = "no lock"
+"""`claim_staging`: no usable lock file (made by a version before the lock, or being made
+this instant), or no locks on this system: cannot be told from a packaging running now."""
 
 
 def staging_folders(out_dir: Path, batch: str) -> list[Path]:
@@ -121,10 +146,92 @@ def staging_folders(out_dir: Path, batch: str) -> list[Path]:
     before it placed the files), oldest first; none when the folder cannot be read."""
     pattern = re.compile(rf"\.{re.escape(batch)}\.[0-9a-f]{{8}}{re.escape(STAGING_SUFFIX)}")
     try:
-        found = [p for p in Path(out_dir).iterdir() if pattern.fullmatch(p.name) and p.is_dir()]
+        found = [p for p in Path(out_dir).iterdir()
+                 if pattern.fullmatch(p.name) and _real_folder(p)]
     except OSError:
         return []
     return sorted(found, key=lambda p: (_mtime(p), p.name))
+
+
+def all_staging_folders(out_dir: Path) -> list[Path]:
+    """Every folder in `out_dir` named as a staging folder of any batch (a folder itself, not
+    a link to one), by name; none when the folder cannot be read."""
+    try:
+        found = [p for p in Path(out_dir).iterdir()
+                 if STAGING_RE.fullmatch(p.name) and _real_folder(p)]
+    except OSError:
+        return []
+    return sorted(found)
+
+
+def staging_batch(staging: Path) -> str:
+    """The batch name a staging folder was made for (`.<batch>.<8 hex>.staging`)."""
+    return staging.name[1 : -len(STAGING_SUFFIX) - 9]
+
+
+@contextlib.contextmanager
+def claim_staging(staging: Path) -> Iterator[str]:
+    """Try, without waiting, to take the lock of a staging folder: `FREE` (the process that
+    made it has ended; the caller holds the lock until the block ends, so no other process
+    claims it meanwhile), `HELD` (a packaging is writing it now, in this process or another),
+    `NO_LOCK`, or "" when it is not a staging folder of ours (another name, a link, a file).
+    Never follows a link, and never blocks on one."""
+    if not STAGING_RE.fullmatch(staging.name) or not _real_folder(staging):
+        yield ""
+        return
+    if fcntl is None:  # pragma: no cover - Windows
+        yield NO_LOCK
+        return
+    nofollow = os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        folder = os.open(staging, os.O_RDONLY | os.O_DIRECTORY | nofollow)
+    except OSError:
+        yield ""  # gone, or swapped for a link since it was listed
+        return
+    try:
+        try:
+            lock = os.open(STAGING_LOCK, os.O_RDONLY | os.O_NONBLOCK | nofollow, dir_fd=folder)
+        except OSError:
+            yield NO_LOCK  # none (an older version's), a link, or unreadable
+            return
+        try:
+            if not stat.S_ISREG(os.fstat(lock).st_mode):
+                yield NO_LOCK
+                return
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                yield HELD
+                return
+            yield FREE
+        finally:
+            os.close(lock)
+    finally:
+        os.close(folder)
+
+
+def remove_stopped_staging(staging: Path) -> list[str]:
+    """Remove a staging folder claimed `FREE` (inside `claim_staging`'s block); returns the
+    names of the staged files it held. Refused, nothing removed, when it holds anything but
+    files (a folder or a link put there: not ours to remove); a link is never followed."""
+    names: list[str] = []
+    with os.scandir(staging) as entries:
+        for e in entries:
+            if not e.is_file(follow_symlinks=False):
+                raise Refusal(f"{staging} holds {e.name}, which is not a staged file; the "
+                              "folder was left as found.")
+            names.append(e.name)
+    shutil.rmtree(staging)  # refuses a link; removes what is inside without following any
+    _fsync_dir(staging.parent)
+    return sorted(n for n in names if not n.startswith(STAGING_LOCK))
+
+
+def _real_folder(p: Path) -> bool:
+    """A folder itself, not a link to one."""
+    try:
+        return stat.S_ISDIR(os.lstat(p).st_mode)
+    except OSError:
+        return False
 
 
 def place_staged(staging: Path, out_dir: Path, names: Sequence[str]) -> list[Path]:
@@ -215,7 +322,9 @@ def _refuse_existing(out_dir: Path, names: Sequence[str | None]) -> None:
                           "batch name.")
 
 
-def _staging_folder(out_dir: Path, batch: str) -> Path:
+def _staging_folder(out_dir: Path, batch: str) -> tuple[Path, int | None]:
+    """A new staging folder, with its lock file locked by this process (the descriptor to
+    close once the folder is gone; None where there are no locks)."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for _ in range(100):
@@ -224,10 +333,32 @@ def _staging_folder(out_dir: Path, batch: str) -> Path:
                 folder.mkdir(mode=0o700)
             except FileExistsError:
                 continue
-            return folder
+            try:
+                return folder, _lock_staging(folder)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
         raise FileExistsError(errno.EEXIST, "no free staging folder name", str(out_dir))
     except OSError as exc:
         raise OutputError(f"Cannot write into {out_dir}: {exc.strerror or exc}.") from exc
+
+
+def _lock_staging(folder: Path) -> int | None:
+    """Lock the staging folder's lock file, locked before it takes its name: whoever finds
+    the lock file finds it locked while this process lives (the kernel releases it when the
+    process ends, however it ends)."""
+    if fcntl is None:  # pragma: no cover - Windows
+        return None
+    new = folder / (STAGING_LOCK + ".new")
+    fd = os.open(new, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(new, folder / STAGING_LOCK)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _stage_zips(staging: Path, csrs: Sequence[tuple[str, bytes]], parts: Sequence[Sequence[str]],

@@ -2,13 +2,17 @@
 with SIGKILL at a fault point, as in test_atomic_actions): no zip is ever visible that the app
 has no record of; a batch recorded but not yet placed has its staged files placed by the next
 `package` or `status` when they match the record, and never when they do not; files missing
-since are named; a placing that fails takes the record back."""
+since are named; a placing that fails takes the record back. One stopped before its record
+has its staging folder removed by the next `package` into that folder (or `status`, in a
+packaged batch's folder), audited and said, unless a live process holds its lock."""
 
 from __future__ import annotations
 
 import errno
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,7 @@ from smki_desktop.store.atomic import OutputError
 from tests.integration.test_atomic_actions import _killed_at, _records, _server, _settled
 
 PLACED = "its packaging was stopped before its files were put in place; they are now, in"
+STOPPED = "removed the unfinished files of a packaging that was stopped before it was recorded: "
 
 
 def _source(cli_run, tmp_path: Path, count: int = 5, folder: str = "g") -> Path:  # type: ignore[no-untyped-def]
@@ -66,20 +71,91 @@ def test_killed_before_the_record_leaves_no_zip_in_sight_and_no_batch(  # type: 
     _kill(ctx, data_root, tmp_path, request, "audit:devices.package", "devices", "package",
           str(src), "--out", str(out), "--name", "b1")
     assert _visible(out) == []
-    # its staged files stay hidden in their staging folder: unrecorded, never placed (left)
-    assert len(upload.staging_folders(out, "b1")) == 1
+    # its staged files stay hidden in their staging folder: unrecorded, never placed, with
+    # the lock file its process held (the kernel released it at the kill)
+    [staging] = upload.staging_folders(out, "b1")
+    assert (staging / upload.STAGING_LOCK).is_file()
     assert _batches(ctx) == [] and _records(ctx, "devices.package") == 0
-    # packaged again under the same name: whole, once
+    # packaged again under the same name: whole, once; the stopped packaging's folder removed
     again = cli_run("devices", "package", str(src), "--out", str(out), "--name", "b1",
                     "--json")
     assert again.code == 0, again.err
     assert _visible(out) == ["b1.zip"] and again.json()["finished"] == {}
+    assert again.json()["cleared"] == [f"{STOPPED}{staging}"]
+    assert f"Removed the unfinished files of a packaging that was stopped before it was " \
+        f"recorded: {staging}" in again.err
     assert [n for _, n in _batches(ctx)] == ["b1"] and _records(ctx, "devices.package") == 1
-    assert len(upload.staging_folders(out, "b1")) == 1
+    assert sorted(out.iterdir()) == [out / "b1.zip"]  # nothing hidden left either
+    [removed] = ctx.audit.entries(action_prefix="devices.package-staging-removed")
+    assert removed.details["folder"] == str(staging) and removed.details["name"] == "b1"
+    assert removed.details["files"] == ["b1.zip"]
     status = cli_run("devices", "status")
     assert status.code == 0 and "WARNING" not in status.out, status.out
     verify = cli_run("audit", "verify", "--json")
     assert verify.code == 0 and verify.json()["ok"], verify.out + verify.err
+
+
+def test_killed_before_the_record_status_clears_it_from_a_batch_output_folder(  # type: ignore[no-untyped-def]
+        ctx, cli_run, data_root: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    out = tmp_path / "out"
+    first = cli_run("devices", "package", str(_source(cli_run, tmp_path, 2)), "--out",
+                    str(out), "--name", "b0", "--json")
+    assert first.code == 0, first.err
+    b0 = first.json()["batch_id"]
+    src = _source(cli_run, tmp_path, 3, "g2")
+    _kill(ctx, data_root, tmp_path, request, "audit:devices.package", "devices", "package",
+          str(src), "--out", str(out), "--name", "b1")
+    [staging] = upload.staging_folders(out, "b1")
+    # status looks into the output folders of the packaged batches: said under the newest
+    status = cli_run("devices", "status")
+    assert status.code == 1
+    assert (f"WARNING in its output folder, {STOPPED}{staging}") in status.out, status.out
+    assert status.out.index(b0) < status.out.index("WARNING")
+    assert upload.staging_folders(out, "b1") == [] and _visible(out) == ["b0.zip"]
+    assert _records(ctx, "devices.package-staging-removed") == 1
+    # said once: nothing left to remove
+    again = cli_run("devices", "status")
+    assert again.code == 0 and "WARNING" not in again.out, again.out
+    assert _records(ctx, "devices.package-staging-removed") == 1
+
+
+def test_a_stopped_packaging_whose_lock_another_process_holds_is_left_alone(  # type: ignore[no-untyped-def]
+        ctx, cli_run, data_root: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    out = tmp_path / "out"
+    first = cli_run("devices", "package", str(_source(cli_run, tmp_path, 2)), "--out",
+                    str(out), "--name", "b0")
+    assert first.code == 0, first.err
+    _kill(ctx, data_root, tmp_path, request, "audit:devices.package", "devices", "package",
+          str(_source(cli_run, tmp_path, 3, "g2")), "--out", str(out), "--name", "b1")
+    [staging] = upload.staging_folders(out, "b1")
+    before = sorted(p.name for p in staging.iterdir())
+    # another live process holds its lock, as a packaging running now does
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()",
+         str(staging / upload.STAGING_LOCK)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        status = cli_run("devices", "status")
+        assert status.code == 0 and "WARNING" not in status.out, status.out
+        nxt = cli_run("devices", "package", str(_source(cli_run, tmp_path, 1, "g3")), "--out",
+                      str(out), "--name", "b2", "--json")
+        assert nxt.code == 0, nxt.err
+        assert nxt.json()["cleared"] == [] and nxt.json()["finished"] == {}
+        assert upload.staging_folders(out, "b1") == [staging]
+        assert sorted(p.name for p in staging.iterdir()) == before
+        assert _records(ctx, "devices.package-staging-removed") == 0
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    # its process ended: the next status removes it
+    status = cli_run("devices", "status")
+    assert f"{STOPPED}{staging}" in status.out, status.out
+    assert upload.staging_folders(out, "b1") == []
+    assert _records(ctx, "devices.package-staging-removed") == 1
 
 
 def test_killed_after_the_record_the_next_status_places_the_staged_files(  # type: ignore[no-untyped-def]
@@ -93,7 +169,9 @@ def test_killed_after_the_record_the_next_status_places_the_staged_files(  # typ
     assert _visible(out) == []
     [(batch_id, _)] = _batches(ctx)
     assert _records(ctx, "devices.package") == 1
-    assert len(upload.staging_folders(out, "b1")) == 1
+    [staging] = upload.staging_folders(out, "b1")
+    # its lock is free, but it is a recorded batch's: placed, never removed as unfinished
+    assert packaging.clear_stopped_staging(ctx, out) == [] and staging.is_dir()
     status = cli_run("devices", "status")
     assert status.code == 1
     assert f"{batch_id} b1 [portal-zip, packaged]" in status.out
@@ -109,10 +187,17 @@ def test_killed_after_the_record_the_next_status_places_the_staged_files(  # typ
     [placed] = ctx.audit.entries(action_prefix="devices.package-placed")
     assert placed.details["batch_id"] == batch_id and sorted(placed.details["placed"]) == \
         ["b1-manifest.json", *names]
+    assert _records(ctx, "devices.package-staging-removed") == 0
     # told once: the batch is whole now
     again = cli_run("devices", "status")
     assert again.code == 0 and "WARNING" not in again.out, again.out
     assert _records(ctx, "devices.package-placed") == 1
+    # two of its files deleted since: "2 of its files are", in the plural
+    (out / names[0]).unlink()
+    (out / names[2]).unlink()
+    [b] = [b for b in devices.status(ctx) if b.batch_id == batch_id]
+    assert b.warning == (f"2 of its files are not in {out} ({names[0]}, {names[2]}): moved or "
+                         "deleted since it was packaged")
     verify = cli_run("audit", "verify", "--json")
     assert verify.code == 0 and verify.json()["ok"], verify.out + verify.err
 
@@ -130,8 +215,8 @@ def test_a_single_zip_is_placed_by_the_next_package_and_named_when_deleted_since
     nxt = cli_run("devices", "package", str(other), "--out", str(out), "--name", "b3",
                   "--json")
     assert nxt.code == 0, nxt.err
-    assert nxt.json()["finished"] == {batch_id: f"{PLACED} {out} (1 files)"}
-    assert f"Batch {batch_id}: {PLACED} {out} (1 files)" in nxt.err
+    assert nxt.json()["finished"] == {batch_id: f"{PLACED} {out} (1 file)"}
+    assert f"Batch {batch_id}: {PLACED} {out} (1 file)" in nxt.err
     assert _visible(out) == ["b2.zip", "b3.zip"]
     assert _zip_csrs(out, ["b2.zip"]) == dict(devices.batch_csrs(ctx, batch_id))
     assert _records(ctx, "devices.package-placed") == 1
@@ -139,7 +224,7 @@ def test_a_single_zip_is_placed_by_the_next_package_and_named_when_deleted_since
     (out / "b2.zip").unlink()
     status = cli_run("devices", "status")
     assert status.code == 1
-    assert (f"WARNING 1 of its files are not in {out} (b2.zip): moved or deleted since it "
+    assert (f"WARNING 1 of its files is not in {out} (b2.zip): moved or deleted since it "
             "was packaged") in status.out, status.out
     [b] = [b for b in devices.status(ctx) if b.batch_id == batch_id]
     assert "(b2.zip): moved or deleted" in b.warning
@@ -148,7 +233,7 @@ def test_a_single_zip_is_placed_by_the_next_package_and_named_when_deleted_since
     out.rename(moved)
     [b] = [b for b in devices.status(ctx) if b.batch_id == batch_id]
     assert b.warning == (f"its output folder {out} is not there (moved, deleted or not "
-                         "mounted): its 1 files cannot be found")
+                         "mounted): its 1 file cannot be found")
 
 
 def test_a_staged_file_that_does_not_match_the_record_is_never_placed(  # type: ignore[no-untyped-def]

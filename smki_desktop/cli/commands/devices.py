@@ -125,6 +125,8 @@ def run_package(args: argparse.Namespace, app: CliApp) -> int:
                       max_per_zip=args.max_per_zip, progress=_StderrProgress())
     for batch_id, note in res.finished.items():
         app.warn(f"Batch {batch_id}: {note}")
+    for note in res.cleared:  # packagings stopped before their record, cleared first
+        app.warn(note[:1].upper() + note[1:])
     lines = []
     if res.validation.rejected:
         lines.append(_rejections_text(res.validation.rejected))

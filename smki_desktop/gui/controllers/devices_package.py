@@ -38,5 +38,7 @@ class PackageForPortal:
             f"Batch {res.batch_id}: {zips} in {res.files.zips[0].parent}. Upload each zip to the "
             "SMKI Portal, then import the report and response zip here within 30 days."
             # earlier batches whose packaging was stopped, finished (or not) first
-            + "".join(f"\nBatch {b}: {note}." for b, note in res.finished.items()))
+            + "".join(f"\nBatch {b}: {note}." for b, note in res.finished.items())
+            # and packagings stopped before their record, their unfinished files removed
+            + "".join(f"\n{n[:1].upper()}{n[1:]}." for n in res.cleared))
         self.view.show_all()

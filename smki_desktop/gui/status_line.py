@@ -99,6 +99,7 @@ class MessagesDialog(QDialog):
         self.list.setObjectName("recentMessagesText")
         self.list.setAccessibleName("Recent messages, newest first")
         self.list.setReadOnly(True)
+        self.list.setTabChangesFocus(True)  # Tab reaches Close
         self.list.setPlainText("\n\n".join(s.line() for s in reversed(said))
                                or "No messages yet.")
         lay.addWidget(self.list, 1)
@@ -121,6 +122,7 @@ class StatusLine(QStatusBar):
         self.where = ""  # the environment and page shown: the window keeps it current
         self.idle: QWidget | None = None  # shown while no message is (the officer line)
         self.dialog: MessagesDialog | None = None
+        self._current = ""  # the message as said (the label shows it on one line)
         self.message = MessageLabel(self.open_recent)
         self.message.setVisible(False)
         self.addWidget(self.message, 1)
@@ -143,25 +145,26 @@ class StatusLine(QStatusBar):
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # type: ignore[override]
         """Say `text` until `timeout` ms pass (0: until cleared) or the page changes."""
-        text = " ".join(text.split())  # one line: a message with newlines is one message
-        if not text:
+        if not text.strip():
             self.clearMessage()
             return
-        self.said.append(Said(datetime.now().strftime("%H:%M:%S"), self.where, text))
+        self._current = text
+        self.said.append(Said(datetime.now().strftime("%H:%M:%S"), self.where, text.strip()))
         if self.idle is not None:
             self.idle.setVisible(False)
         self.message.setVisible(True)
-        self.message.say(text)
+        self.message.say(" ".join(text.split()))  # on one line; whole in the recent messages
         if timeout > 0:
             self._timer.start(timeout)
         else:
             self._timer.stop()
 
     def currentMessage(self) -> str:  # type: ignore[override]
-        return self.message.whole
+        return self._current
 
     def clearMessage(self) -> None:  # type: ignore[override]
         self._timer.stop()
+        self._current = ""
         self.message.say("")
         self.message.setVisible(False)
         if self.idle is not None:

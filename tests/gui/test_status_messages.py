@@ -61,6 +61,7 @@ def test_a_long_message_is_cut_with_the_whole_text_at_hand(window: MainWindow, q
     qtbot.waitUntil(window.jobs.idle, timeout=30_000)
     window.services.status(LONG, 15000)
     line = window.status_line
+    assert window.statusBar() is line  # what pages and tests reach as the status bar
     label = line.message
     qtbot.waitUntil(lambda: label.isVisible() and label.cut(), timeout=5000)
     shown = label.text()
@@ -76,6 +77,18 @@ def test_a_long_message_is_cut_with_the_whole_text_at_hand(window: MainWindow, q
     assert dlg is not None and dlg.isVisible()
     assert LONG in dlg.text() and "Test · Keys" in dlg.text()
     dlg.reject()
+
+
+def test_a_message_of_several_lines_shows_on_one_line(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(window.jobs.idle, timeout=30_000)
+    window.services.status("Could not export:\nthe folder is read-only", 15000)
+    line = window.status_line
+    assert line.message.text() == "Could not export: the folder is read-only"
+    assert line.currentMessage() == "Could not export:\nthe folder is read-only"
+    line.open_recent()
+    assert line.dialog is not None
+    assert "Could not export:\nthe folder is read-only" in line.dialog.text()
+    line.dialog.reject()
 
 
 def test_recent_messages_with_the_keyboard_alone(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -101,9 +114,18 @@ def test_recent_messages_with_the_keyboard_alone(window: MainWindow, qtbot) -> N
     qtbot.keyClick(dlg.list, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: line.dialog is None, timeout=5000)
 
-    # the line's own button is reached by Tab and opened with Space
-    line.recent_button.setFocus(Qt.FocusReason.TabFocusReason)
-    assert line.recent_button.focusPolicy() & Qt.FocusPolicy.TabFocus
+    # the line's own button is in the Tab chain (Shift+Tab from the sidebar reaches it) and
+    # Space opens it
+    window.activateWindow()
+    qtbot.waitActive(window)
+    window.sidebar.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.sidebar, timeout=5000)
+    for _ in range(6):
+        focused = QApplication.focusWidget()
+        if focused is line.recent_button or focused is None:
+            break
+        qtbot.keyClick(focused, Qt.Key.Key_Backtab)
+    assert QApplication.focusWidget() is line.recent_button
     qtbot.keyClick(line.recent_button, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: line.dialog is not None and line.dialog.isVisible(), timeout=5000)
     assert line.dialog is not None

@@ -60,6 +60,9 @@ def test_delete_summary_names_the_recorded_backups(window: MainWindow, qtbot,  #
     assert str(shares) in warning and "(2-of-3 shares," in warning
     assert "every custodian's share" in warning
     assert "Recorded backups: 2." in summary.text()
+    # the long warning does not cut the facts above it off: the summary is shown whole
+    label = summary.summary
+    assert label.height() >= label.heightForWidth(label.width())
     summary.reject()  # Cancel: nothing is deleted, nothing recorded
     qtbot.waitUntil(window.jobs.idle, timeout=10000)
     assert key_service.get_key(ctx, info.key_id).key_id == info.key_id

@@ -54,6 +54,7 @@ from smki_desktop.gui.qt import (
     set_enum_property,
 )
 from smki_desktop.gui.services import CHANGES, GuiServices
+from smki_desktop.gui.status_line import StatusLine
 from smki_desktop.gui.store_banner import PROBE_NAME, StoreBanner
 from smki_desktop.gui.tables import UiState, fit_columns
 
@@ -252,6 +253,9 @@ class MainWindow(QMainWindow):
             area = screen.availableGeometry()
             self.resize(min(1180, area.width()), min(760, area.height()))
         self._sim_pid_at_open: int | None = None
+        self._shown_row = -1  # the page row on screen: a status message belongs to it
+        self.status_line = StatusLine(self)
+        self.setStatusBar(self.status_line)
         self._build_menu()
         self.job_label = QLabel("")
         self.statusBar().addPermanentWidget(self.job_label)
@@ -265,7 +269,7 @@ class MainWindow(QMainWindow):
             if rows:
                 self.sidebar.setCurrentRow(rows[0])
             else:
-                self.statusBar().showMessage(f"No page called {start_page!r}.", 10000)
+                self.say(f"No page called {start_page!r}.", 10000)
 
     # -- environment ------------------------------------------------------------------------
     @property
@@ -286,6 +290,7 @@ class MainWindow(QMainWindow):
             self.stop_own_simulator()
             self.ctx.close()
             self.ctx = None
+        self.status_line.clearMessage()  # it said something about the other environment
         self.env = env
         self.ui_state = UiState(self.data_root / env.value)  # EnvPaths.for_env's env_dir
         self.ui_state.restore_window(self)
@@ -445,13 +450,18 @@ class MainWindow(QMainWindow):
         self.welcome_action.setEnabled(False)  # until the environment is open
         self.welcome_action.triggered.connect(self.open_first_run)
         help_menu.addAction(self.welcome_action)
+        # the status line's messages, whole: one cut with "…" is read here (gui/status_line.py)
+        self.recent_action = QAction("Recent &messages…", self)
+        self.recent_action.setShortcuts([QKeySequence("Ctrl+Shift+M")])
+        self.recent_action.triggered.connect(self.status_line.open_recent)
+        help_menu.addAction(self.recent_action)
         self.about_action = QAction("&About SMKI Desktop", self)
         self.about_action.triggered.connect(self.open_about)
         help_menu.addAction(self.about_action)
         for menu in (m, help_menu):  # standard icons, made when a menu is first opened
             menu.aboutToShow.connect(lambda menu=menu: style.add_action_icons(menu.actions()))
         self.officer_label = QLabel("")
-        self.statusBar().addWidget(self.officer_label)
+        self.status_line.set_idle(self.officer_label)
 
     def _build_central(self) -> None:
         central = QWidget()
@@ -497,6 +507,7 @@ class MainWindow(QMainWindow):
                 (self.sidebar.currentRow() + step) % self.sidebar.count()))
         self.setCentralWidget(central)
         self._badges_due = False
+        self._shown_row = -1
         self.sidebar.setCurrentRow(0)
         self.sidebar.setFocus()
 
@@ -597,6 +608,9 @@ class MainWindow(QMainWindow):
     def _show_page(self, row: int) -> None:
         if row < 0:
             return
+        if row != self._shown_row:  # what the line said was about the page left
+            self.status_line.clearMessage()
+            self._shown_row = row
         if self.ctx is None:
             self._show_opening(row)
             return
@@ -659,6 +673,14 @@ class MainWindow(QMainWindow):
         raise KeyError(title)
 
     # -- feedback ---------------------------------------------------------------------------
+    def say(self, text: str, msecs: int = 6000) -> None:
+        """A message on the status line about the page shown: it goes when the officer moves
+        to another page or environment (or after `msecs`); "Recent messages" keeps it."""
+        row = self.sidebar.currentRow() if hasattr(self, "sidebar") else -1
+        page = self.entries[row].title if 0 <= row < len(getattr(self, "entries", [])) else ""
+        self.status_line.where = f"{self.env.label} · {page}" if page else self.env.label
+        self.status_line.showMessage(text, msecs)
+
     def _on_busy(self, busy: bool, name: str) -> None:
         # the label names what still runs, not the job that just started or ended: a quiet
         # job (the store probe, the status read) ending last must still clear "Working: …"
@@ -681,7 +703,7 @@ class MainWindow(QMainWindow):
     def store_unreachable(self, reason: str) -> None:
         if self.store_banner is not None:
             self.store_banner.lost(reason)
-        self.statusBar().showMessage(reason, 15000)
+        self.say(reason, 15000)
 
     def show_error(self, title: str, exc: BaseException | str) -> None:
         from smki_desktop.gui.qt import QMessageBox
@@ -689,7 +711,7 @@ class MainWindow(QMainWindow):
         message = texts.error_text(exc)
         if isinstance(exc, StoreUnreachable) and self.store_banner is not None:
             self.store_banner.lost(message)
-        self.statusBar().showMessage(f"{title}: {message}", 15000)
+        self.say(f"{title}: {message}", 15000)
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
         box.setObjectName("errorBox")
         box.open()

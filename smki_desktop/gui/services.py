@@ -32,6 +32,11 @@ class Window(Protocol):
 
     def statusBar(self) -> QStatusBar: ...
 
+    def say(self, text: str, msecs: int = 6000) -> None:
+        """A message on the status line about the page shown (gone when the officer leaves
+        it; "Recent messages" keeps it whole)."""
+        ...
+
     def show_error(self, title: str, exc: BaseException | str) -> None: ...
 
     def refresh_status(self) -> None: ...
@@ -52,7 +57,10 @@ class GuiServices:
     window: Window
 
     def status(self, text: str, msecs: int = 6000) -> None:
-        self.window.statusBar().showMessage(text, msecs)
+        """Say `text` on the status line, for the page shown: it is cleared when the officer
+        moves to another page; a long one is cut with "…", whole in its tooltip and in
+        "Recent messages"."""
+        self.window.say(text, msecs)
 
     def error(self, title: str, exc: BaseException | str) -> None:
         self.window.show_error(title, exc)

@@ -26,6 +26,13 @@ def _select_key(page, key_id: str, qtbot) -> None:  # type: ignore[no-untyped-de
     page.table.selectRow(row)
 
 
+def _summary(page, qtbot, before=None):  # type: ignore[no-untyped-def]
+    """The confirmation summary opened after the reason (what it shows is read in a job)."""
+    qtbot.waitUntil(lambda: getattr(page, "confirmation", None) not in (None, before)
+                    and page.confirmation.isVisible(), timeout=10000)
+    return page.confirmation
+
+
 def test_key_delete_with_reason_and_summary(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     ctx = window.ctx
     key = key_service.generate_key(ctx, KeyUsage.SIGNING, "old test key").key
@@ -45,16 +52,17 @@ def test_key_delete_with_reason_and_summary(qtbot, window: MainWindow) -> None: 
     assert dlg.focusWidget() is dlg.reason
     dlg.reason.setText("test key no longer needed")
     dlg.accept()
-    summary = page.confirmation
+    summary = _summary(page, qtbot)
     assert "old test key" in summary.text() and "test key no longer needed" in summary.text()
     assert "TEST" in summary.text() and "cannot be undone" in summary.text()
+    assert "Recorded backups: none." in summary.text()
     summary.reject()
     assert key_service.get_key(ctx, key.key_id)  # still there
 
     page.ask_retire("delete")
     page.reason_dialog.reason.setText("test key no longer needed")
     page.reason_dialog.accept()
-    page.confirmation.confirm()
+    _summary(page, qtbot, summary).confirm()
     qtbot.waitUntil(lambda: "deleted" in page.message.text(), timeout=10000)
     assert all(k.key_id != key.key_id for k in key_service.list_keys(ctx))
     entry = [e for e in ctx.audit.entries() if e.action == "key.delete"][-1]
@@ -72,8 +80,9 @@ def test_key_with_a_live_credential_is_kept(qtbot, window: MainWindow, tmp_path:
     page.ask_retire("archive")
     page.reason_dialog.reason.setText("tidy up")
     page.reason_dialog.accept()
-    assert "will refuse" in page.confirmation.text()
-    page.confirmation.confirm()
+    summary = _summary(page, qtbot)
+    assert "will refuse" in summary.text()
+    summary.confirm()
     qtbot.waitUntil(lambda: "cannot be archived" in page.message.text(), timeout=10000)
     assert f"{aro.certificate.serial_number:X}".lstrip("0") in page.message.text().upper()
     assert "Rule:" in page.message.text()

@@ -1,13 +1,41 @@
 """Keys page, "Archive…" / "Delete…": the reason first, then a summary (which key, the
 environment, its CSRs and certificates, whether a live certificate depends on it: the service
-then refuses), then the service in the background."""
+then refuses; for a delete, the key's backups the audit log records, each of which can still
+restore it), then the service in the background. What the summary shows is read on the job
+runner, and after a delete the backups still to destroy are said again in a box."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from smki_desktop.gui.controllers.keys_view import KeysView, key_op, said_then_refreshed
+from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.reason import ReasonDialog
-from smki_desktop.services import key_lifecycle
+from smki_desktop.services import key_backup, key_lifecycle
+
+if TYPE_CHECKING:
+    from smki_desktop.core.keys import KeyInfo
+    from smki_desktop.services.context import AppContext
+
+
+def read_summary(ctx: AppContext, key_id: str, action: str
+                 ) -> tuple[key_lifecycle.KeyObject, list[dict[str, Any]]]:
+    """The key as one object and, for a delete, its recorded backups (a job: no Qt here)."""
+    backups = key_backup.recorded_backups(ctx, key_id) if action == "delete" else []
+    return key_lifecycle.key_object(ctx, key_id), backups
+
+
+def backups_warning(backups: list[dict[str, Any]]) -> str:
+    """What the delete summary says of the key's recorded backups ("" if none)."""
+    if not backups:
+        return ""
+    n = len(backups)
+    where = "; ".join(f"{b['location']} ({b['kind']}, audit #{b['audit_seq']})"
+                      for b in backups)
+    return (f"{n} recorded backup{'s' if n != 1 else ''} can still restore this key after it "
+            f"is deleted: {where}. Destroy {'them' if n != 1 else 'it'} (every copy, and "
+            "every custodian's share) if the key must be gone for good.")
 
 
 class RetireKey:
@@ -26,24 +54,36 @@ class RetireKey:
 
         def reasoned() -> None:
             reason = dlg.reason.text().strip()
-            obj = key_lifecycle.key_object(v.services.ctx, k.key_id)
-            what = ("Archive this key: it is kept but offered for no new work."
-                    if action == "archive" else
-                    "Delete this key's private key. This cannot be undone: nothing it "
-                    "signed can be signed again with it.")
-            ask_confirmation(
-                v.widget(), lambda: self.retire(action, k.key_id, reason),
-                title=f"{action.capitalize()} a key", env=v.services.ctx.env,
-                action=f"&{action.capitalize()} key", what=what,
-                facts=[("Key", f"{k.label} ({k.short_id})"), ("Usage", k.usage.value),
-                       ("Reason", reason), ("CSRs made with it", str(len(obj.csrs))),
-                       ("Certificates issued for it", str(len(obj.certificates))),
-                       ("Still in use", str(len(obj.live)))],
-                warning=("A live certificate depends on this key: the service will refuse."
-                         if obj.live else ""))
+            PageOp(v.widget(), v.services, read_summary, v.services.ctx, k.key_id, action,
+                   name=f"Key {action} summary") \
+                .success(lambda read: self.confirm(action, k, reason, *read)) \
+                .failure(lambda text, _exc: v.message.setText(text)).run()
 
         dlg.accepted.connect(reasoned)
         dlg.open()
+
+    def confirm(self, action: str, k: KeyInfo, reason: str, obj: key_lifecycle.KeyObject,
+                backups: list[dict[str, Any]]) -> None:
+        """The summary before the act; the act only when the officer confirms it."""
+        v = self.view
+        what = ("Archive this key: it is kept but offered for no new work."
+                if action == "archive" else
+                "Delete this key's private key. This cannot be undone: nothing it "
+                "signed can be signed again with it.")
+        facts = [("Key", f"{k.label} ({k.short_id})"), ("Usage", k.usage.value),
+                 ("Reason", reason), ("CSRs made with it", str(len(obj.csrs))),
+                 ("Certificates issued for it", str(len(obj.certificates))),
+                 ("Still in use", str(len(obj.live)))]
+        if action == "delete":
+            facts.append(("Recorded backups", str(len(backups)) if backups else "none"))
+        warnings = [w for w in (
+            "A live certificate depends on this key: the service will refuse."
+            if obj.live else "", backups_warning(backups)) if w]
+        ask_confirmation(
+            v.widget(), lambda: self.retire(action, k.key_id, reason),
+            title=f"{action.capitalize()} a key", env=v.services.ctx.env,
+            action=f"&{action.capitalize()} key", what=what, facts=facts,
+            warning="\n\n".join(warnings))
 
     def retire(self, action: str, key_id: str, reason: str) -> None:
         fn = key_lifecycle.archive_key if action == "archive" else key_lifecycle.delete_key

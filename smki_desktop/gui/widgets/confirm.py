@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.gui.accessibility import spoken
@@ -92,6 +93,17 @@ class ConfirmDialog(QDialog):
         self.checked.toggled.connect(lambda _c: self._sync())
         self._sync()
         self.cancel_button.setFocus()
+
+    def showEvent(self, event: Any) -> None:
+        """Tall enough for the whole summary at the width it is shown at: a long warning
+        widens the dialog after its height was reckoned for a narrower one, and the wrapped
+        summary's last facts were cut off."""
+        super().showEvent(event)
+        layout = self.layout()
+        if layout is not None:
+            need = layout.totalHeightForWidth(self.width())
+            if need > self.height():
+                self.resize(self.width(), need)
 
     def _sync(self) -> None:
         self.confirm_button.setEnabled(self.env is not Environment.LIVE

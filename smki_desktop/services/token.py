@@ -13,7 +13,12 @@ from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError, NotFound, Refusal
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage
 from smki_desktop.core.ports import Signer
-from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore, TokenError, probe_token
+from smki_desktop.keystores.pkcs11_store import (
+    Pkcs11KeyStore,
+    TokenError,
+    check_token_label,
+    probe_token,
+)
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.keys import KeyRecord, list_keys
@@ -46,7 +51,7 @@ def check_token(module: str, token: str) -> str:
 
 def use_token(ctx: AppContext, module: str, token: str) -> TokenChoice:
     """Save the module and token label (both empty: stop using a token), audited."""
-    module, token = module.strip(), token.strip()
+    module, token = module.strip(), check_token_label(token.strip())
     if bool(module) != bool(token):
         raise InputError("PKCS#11 module and token label: give both, or neither to stop using "
                          "a token.")

@@ -21,7 +21,7 @@ from smki_desktop.keystores.pkcs11_store import (
 )
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.keys import KeyRecord, list_keys
+from smki_desktop.services.keys import KeyRecord, check_new_label, list_keys
 
 SETTING_PKCS11_MODULE = "pkcs11.module"
 SETTING_PKCS11_TOKEN = "pkcs11.token"
@@ -79,6 +79,7 @@ def generate_token_key(ctx: AppContext, usage: KeyUsage, label: str
     """A non-exportable P-256 key on the configured token, audited (Live: only with a Party
     profile). Returns the key, its audit record and the token label."""
     crossing.require_party(ctx, "New token key")
+    check_new_label(label)  # as a keyring key's (the token keeps it as CKA_LABEL too)
     store = token_store(ctx)
     rec = KeyRecord(ctx)
     info = store.generate(KeyType.EC_P256, usage, label, recorded=rec)

@@ -59,3 +59,21 @@ def test_the_label_as_shown_chooses_the_token_and_a_raw_one_is_refused(  # type:
     assert info.location_ref.startswith(f"{SHOWN}|")
     facts = store.token_identity()  # what a ceremony transcript prints
     assert facts["label"] == SHOWN and all(_raw_free(v) for v in facts.values())
+
+
+def test_a_token_key_label_is_held_to_the_rule_a_keyring_key_label_is(  # type: ignore[no-untyped-def]
+        ctx, cli_run, token: str) -> None:
+    """`token keygen --label` went straight to the token: a key labelled with an escape was
+    made, and its label printed raw by every key list."""
+    assert cli_run("token", "use", "--module", MODULE, "--token", SHOWN).code == 0
+    r = cli_run("token", "keygen", "--usage", "signing", "--label", "k\x1b[2J",
+                stdin=PIN + "\n")
+    assert r.code == 2 and "Label" in r.err and "U+001B" in r.err, r.err
+    assert "--label" in r.err  # the face's hint names the option
+    assert cli_run("token", "list").out.strip() == "No token keys."
+    assert not ctx.audit.entries(action_prefix="key.generate")
+    import pkcs11
+
+    with pkcs11.lib(MODULE).get_token(token_label=RAW).open(user_pin=PIN) as sess:
+        assert not list(sess.get_objects({pkcs11.Attribute.CLASS:
+                                          pkcs11.ObjectClass.PRIVATE_KEY}))

@@ -18,7 +18,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.eui import Eui64
 from smki_desktop.core.keys import KeyUsage
-from smki_desktop.core.plain_text import bad_char
+from smki_desktop.core.plain_text import bad_char, bad_char_words
 from smki_desktop.core.roles import RemotePartyRole
 
 FORMAT = "smki-ceremony/1"
@@ -225,18 +225,20 @@ class _Reader:
         return tuple(x.strip() for x in v)
 
 
-def names_problem(names: list[str]) -> str | None:
+def names_problem(names: list[str], person: str = "person",
+                  why_distinct: str = "") -> str | None:
     """What is wrong with a list of people's names (the first thing found, naming the entry),
     or None: each one line of plain text with letters or digits, no name given twice (case
     and spacing ignored), no two that differ only in spaces or punctuation (their signature
-    files would be the same, and the people could be taken for one another)."""
+    files would be the same, and the people could be taken for one another). The one rule for
+    such lists: a ceremony file's roles and a key backup's custodians (`person` is the word
+    for them, `why_distinct` what a name given twice would cost)."""
     for i, x in enumerate(names, 1):
         if not x.strip():
-            return f"name {i} of {len(names)} is empty; give each person their name."
-        bad = bad_char(x)
+            return f"name {i} of {len(names)} is empty; give each {person} their name."
+        bad = bad_char_words(x)
         if bad:
-            return (f"{x.strip()[:40]!r} holds the control or format character {bad}; one "
-                    "line of plain text only.")
+            return f"{x.strip()[:40]!r} holds {bad}; one line of plain text only."
         if not name_slug(x):
             return f"{x.strip()!r} needs letters or digits."
     seen: dict[str, str] = {}
@@ -244,10 +246,10 @@ def names_problem(names: list[str]) -> str | None:
         folded = " ".join(x.split()).casefold()
         for other_folded, other in seen.items():
             if folded == other_folded:
-                return f"the name {x.strip()!r} is given twice."
+                return f"the name {x.strip()!r} is given twice{why_distinct}."
             if name_slug(x) == name_slug(other):
                 return (f"{other!r} and {x.strip()!r} differ only in spaces or punctuation; "
-                        "give each person a name that tells them apart.")
+                        f"give each {person} a name that tells them apart.")
         seen[folded] = x.strip()
     return None
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.eui import Eui64, EuiRange, require_in_ranges
-from smki_desktop.core.plain_text import check_plain
+from smki_desktop.core.plain_text import check_plain, visible
 
 
 class PartyType(enum.Enum):
@@ -114,10 +114,14 @@ class PartyProfile:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PartyProfile:
+        """A stored profile. One saved before the plain-text rule may hold control or format
+        characters: read, never refused (the database must open), with them named
+        (`plain_text.visible`) so that no face prints them raw."""
         return cls(
-            name=d["name"], party_id=d["party_id"], party_type=PartyType(d["party_type"]),
+            name=visible(d["name"]), party_id=d["party_id"],
+            party_type=PartyType(d["party_type"]),
             eui_ranges=tuple(EuiRange.parse(r) for r in d["eui_ranges"]),
-            signifier=d.get("signifier", ""),
+            signifier=visible(d.get("signifier", "")),
             device_ranges=tuple(EuiRange.parse(r) for r in d.get("device_ranges", [])),
         )
 
@@ -177,6 +181,15 @@ class OfficerProfile:
         if self.email and not _EMAIL.match(self.email):
             raise InputError(f"Email {self.email!r} is not an email address.")
 
+    def check_new(self) -> None:
+        """The stricter rules a profile meets when it is saved (one stored earlier is still
+        read): name and email one line of plain text (the name is in every audit record's
+        actor, printed to terminals and tables), the email matched whole."""
+        check_plain(self.name, "Officer name")
+        check_plain(self.email, "Email")
+        if self.email and not _EMAIL.fullmatch(self.email):
+            raise InputError(f"Email {self.email!r} is not an email address.")
+
     @staticmethod
     def problems(name: str, email: str) -> list[str]:
         """Every rule the name and email break (the constructor stops at the first)."""
@@ -184,7 +197,8 @@ class OfficerProfile:
         checks: tuple[dict[str, Any], ...] = ({"name": name}, {"email": email})
         for field_values in checks:
             try:
-                OfficerProfile(**{"name": "x", "role": OfficerRole.ARO, **field_values})
+                OfficerProfile(**{"name": "x", "role": OfficerRole.ARO,
+                                  **field_values}).check_new()
             except InputError as exc:
                 found.append(exc.message)
         return found
@@ -199,5 +213,9 @@ class OfficerProfile:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> OfficerProfile:
-        return cls(name=d["name"], role=OfficerRole(d["role"]), email=d.get("email", ""),
+        """A stored profile, its name and email shown as `PartyProfile.from_dict` shows a
+        name saved before the plain-text rule (the email's trailing newline, which the old
+        pattern let through, dropped)."""
+        return cls(name=visible(d["name"]), role=OfficerRole(d["role"]),
+                   email=visible(d.get("email", "").strip()),
                    register_id=d.get("register_id", ""))

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import utils
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal, SmkiError
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
+from smki_desktop.core.plain_text import bad_char_words, visible
 from smki_desktop.core.ports import Clock, PassphraseProvider, RowHook
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.store.db import Database
@@ -79,7 +80,29 @@ def _load_failure(module: str, exc: BaseException) -> str:
     return reason
 
 
+def token_text(value: Any) -> str:
+    """A token's own field (label, manufacturer, model, serial) as text to show: python-pkcs11
+    gives some (the serial) as bytes, whose str() would be a Python repr; and whoever
+    initialised the token chose the label, so control or format characters in it are named
+    ("[U+001B]"), never printed raw to a terminal, a table or a transcript."""
+    text = value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+    return visible(text.strip())
+
+
+def check_token_label(label: str) -> str:
+    """A token label an officer gave (to choose a token, to test its PIN), or an InputError
+    when it holds a control or format character: it is saved, audited and shown in prompts,
+    so it is given as the token list shows it (`token_text`), which finds the same token."""
+    bad = bad_char_words(label)
+    if bad:
+        raise InputError(f"Token label: holds {bad}; give it as the token list shows it, "
+                         f"{visible(label)!r}.")
+    return label
+
+
 def _find_token(module: str, label: str) -> Any:
+    """The token labelled `label`, or the one whose label is shown so (`token_text`): a label
+    holding control characters is given as the token list shows it."""
     pk = _pkcs11()
     try:
         lib = pk.lib(module)
@@ -87,7 +110,16 @@ def _find_token(module: str, label: str) -> Any:
         raise TokenError(f"PKCS#11 module {module} cannot be loaded: "
                          f"{_load_failure(module, exc)}.") from exc
     try:
-        return lib.get_token(token_label=label)
+        try:
+            return lib.get_token(token_label=label)
+        except pk.exceptions.NoSuchToken:
+            shown = [t for t in (s.get_token() for s in lib.get_slots(token_present=True))
+                     if token_text(t.label) == label and token_text(t.label) != t.label]
+            if len(shown) == 1:
+                return shown[0]
+            if len(shown) > 1:
+                raise pk.exceptions.MultipleTokensReturned() from None
+            raise
     except pk.exceptions.NoSuchToken:
         raise NotFound(f"No token labelled {label!r} behind {module}.") from None
     except pk.exceptions.MultipleTokensReturned:
@@ -101,8 +133,8 @@ def probe_token(module: str, label: str) -> str:
     """Load the module and find the token (no login): its manufacturer and model, or the
     errors of `_find_token`."""
     tok = _find_token(module, label)
-    return " ".join(str(x).strip() for x in (getattr(tok, "manufacturer_id", ""),
-                                             getattr(tok, "model", "")) if str(x).strip())
+    return " ".join(x for x in (token_text(getattr(tok, "manufacturer_id", "")),
+                                token_text(getattr(tok, "model", ""))) if x)
 
 
 class Pkcs11Signer:
@@ -189,14 +221,9 @@ class Pkcs11KeyStore:
     def token_identity(self) -> dict[str, str]:
         """The token's label, serial, manufacturer and model (no PIN needed), for records."""
         tok = self._token()
-
-        def text(v: Any) -> str:
-            return v.decode("ascii", "replace").strip() if isinstance(v, bytes) \
-                else str(v).strip()
-
-        return {"label": text(tok.label), "serial": text(tok.serial),
-                "manufacturer": text(getattr(tok, "manufacturer_id", "")),
-                "model": text(getattr(tok, "model", "")), "module": self.module_path}
+        return {"label": token_text(tok.label), "serial": token_text(tok.serial),
+                "manufacturer": token_text(getattr(tok, "manufacturer_id", "")),
+                "model": token_text(getattr(tok, "model", "")), "module": self.module_path}
 
     # -- creation --------------------------------------------------------------------------
     def generate(self, key_type: KeyType, usage: KeyUsage, label: str, *,
@@ -265,8 +292,7 @@ class Pkcs11KeyStore:
 
     def _record(self, spki: bytes, serial: Any, cka_id: bytes, key_type: KeyType,
                 usage: KeyUsage, label: str, recorded: RowHook | None = None) -> KeyInfo:
-        serial_text = serial.decode("ascii", "replace").strip() if isinstance(serial, bytes) \
-            else str(serial)
+        serial_text = token_text(serial)  # (shown on the Keys page: never raw)
         key_id = key_id_for_spki(spki)
         info = KeyInfo(
             key_id=key_id, label=label, key_type=key_type, usage=usage,

@@ -27,12 +27,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.ceremony import name_slug
+from smki_desktop.core.ceremony import names_problem
 from smki_desktop.core.ceremony_transcript import canonical
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyUsage, key_id_for_spki
-from smki_desktop.core.plain_text import check_plain
+from smki_desktop.core.plain_text import bad_char_words
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.render.pdf import render_pages
 from smki_desktop.services.context import AppContext
@@ -225,39 +225,16 @@ def share_text(env: Environment, info: KeyInfo, custodian: str, index: int, t: i
 
 def check_custodians(names: list[str]) -> list[str]:
     """The custodians' names, each stripped, held to the ceremony file's rules for names
-    (core.ceremony `_Reader.names`): plain one-line text, not empty, no name given twice
-    (ignoring case and spacing), and no two that differ only in spaces or punctuation. Each
-    custodian is a different person: one name twice would give one person two shares, enough
-    alone to rebuild a 2-of-N key."""
-    out: list[str] = []
-    for raw in names:
-        try:
-            name = check_plain(raw, f"Custodian {raw.strip()[:40]!r}")
-        except InputError as exc:
-            raise InputError(exc.message, hint="field.custodians") from None
-        if not name:
-            raise InputError("Custodians: a custodian's name is empty; give each custodian "
-                             "their name.", hint="field.custodians")
-        if not name_slug(name):
-            raise InputError(f"Custodian {name!r}: a name needs letters or digits.",
-                             hint="field.custodians")
-        out.append(name)
-    seen: dict[str, str] = {}
-    for name in out:
-        folded = " ".join(name.split()).casefold()
-        slug = name_slug(name)
-        for other_folded, other in seen.items():
-            if folded == other_folded:
-                raise InputError(f"Custodians: the name {name!r} is given twice; each share "
-                                 "goes to a different custodian (one person holding two "
-                                 "shares needs fewer others to rebuild the key).",
-                                 hint="field.custodians")
-            if slug == name_slug(other):
-                raise InputError(f"Custodians: {other!r} and {name!r} differ only in spaces "
-                                 "or punctuation; give each custodian a name that tells them "
-                                 "apart.", hint="field.custodians")
-        seen[folded] = name
-    return out
+    (`core.ceremony.names_problem`, the one place they live): plain one-line text, not empty,
+    no name given twice (ignoring case and spacing), and no two that differ only in spaces or
+    punctuation. Each custodian is a different person: one name twice would give one person
+    two shares, enough alone to rebuild a 2-of-N key."""
+    problem = names_problem(
+        names, "custodian", "; each share goes to a different custodian (one person holding "
+        "two shares needs fewer others to rebuild the key)")
+    if problem:
+        raise InputError(f"Custodians: {problem}", hint="field.custodians")
+    return [name.strip() for name in names]
 
 
 def _check_out_dir(out_dir: Path) -> None:
@@ -436,6 +413,15 @@ def read_key_file(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: field protection.threshold/shares is not M-of-N.")
     if not isinstance(doc["certificates"], list):
         raise InputError(f"{path}: field certificates is not a list.")
+    # the label becomes the restored key's, shown in tables, terminals and audit records: held
+    # to the rule a label typed here meets (the file may come from someone else)
+    if not isinstance(doc["label"], str):
+        raise InputError(f"{path}: field label is not a text.")
+    bad = bad_char_words(doc["label"])
+    if bad:
+        raise InputError(f"{path}: the key's label {doc['label'][:40]!r} holds {bad}; a "
+                         "label is one line of plain text only, and this application never "
+                         "writes such a backup. Nothing was restored.")
     return doc
 
 

@@ -57,15 +57,22 @@ class KeyRecord:
         return self.entry
 
 
+def check_new_label(label: str) -> str:
+    """A new key's label (in the keyring or on a token), stripped: one line of plain text.
+    Checked before the key is made: a label the database or audit log refuses would fail
+    after the keyring entries (or the token objects) were written."""
+    try:
+        return check_plain(label, "Label")
+    except InputError as exc:
+        raise InputError(exc.message, hint="field.label") from None
+
+
 def generate_key(ctx: AppContext, usage: KeyUsage, label: str,
                  key_type: KeyType | None = None) -> KeyGenerated:
     from smki_desktop.services import crossing
 
     crossing.require_party(ctx, "New key")  # Live makes nothing without a Party profile
-    try:  # before the key is made: a label the database or audit log refuses would fail
-        check_plain(label, "Label")  # after the keyring entries were written
-    except InputError as exc:
-        raise InputError(exc.message, hint="field.label") from None
+    check_new_label(label)
     rec = KeyRecord(ctx)
     info = ctx.keystore.generate(key_type or default_key_type(usage), usage, label,
                                  recorded=rec)

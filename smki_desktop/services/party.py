@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.party import OfficerProfile, PartyProfile
+from smki_desktop.core.plain_text import bad_char_words, visible
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.repos import settings as settings_repo
 
@@ -42,6 +43,7 @@ def set_party(ctx: AppContext, profile: PartyProfile) -> Saved:
 
 
 def set_officer(ctx: AppContext, profile: OfficerProfile) -> Saved:
+    profile.check_new()
     return _save(ctx, "officer", "profile.set", profile, ctx.officer())
 
 
@@ -66,14 +68,40 @@ class SetupStep:
     hint: str
 
 
+def _stored_not_plain(data: dict[str, Any] | None,
+                      fields: tuple[tuple[str, str], ...]) -> list[str]:
+    """The fields of a stored profile that hold a refused character, in words."""
+    found = []
+    for key, what in fields:
+        value = (data or {}).get(key)
+        bad = bad_char_words(value) if isinstance(value, str) else None
+        if bad and isinstance(value, str):
+            found.append(f"{what} holds {bad} (shown as {visible(value)!r})")
+    return found
+
+
 def missing_setup_steps(ctx: AppContext) -> list[SetupStep]:
-    """What is not set up yet."""
+    """What is not set up yet, or must be set again: a profile saved before the plain-text
+    rule whose text holds control or format characters (read and shown with them named,
+    `PartyProfile.from_dict`; saved again, it is plain)."""
     out = []
-    if ctx.party() is None:
+    party = settings_repo.profile(ctx.db, "party")  # (what ctx.party() reads)
+    if party is None:
         out.append(SetupStep("Party profile (organisation, Party ID, EUI-64 range)",
                              "party.set"))
     if ctx.officer() is None:
         out.append(SetupStep("Your officer profile (name, ARO or SRO)", "profile.set"))
+    local = ctx.local_db()
+    for found, what, hint in (
+            (_stored_not_plain(party,
+                               (("name", "the organisation name"),
+                                ("signifier", "the Signifier"))), "Party profile", "party.set"),
+            (_stored_not_plain(settings_repo.profile(local, "officer") if local else None,
+                               (("name", "the name"), ("email", "the email"))),
+             "Your officer profile", "profile.set")):
+        if found:
+            out.append(SetupStep(f"{what}: {'; '.join(found)}; save it again as one line of "
+                                 "plain text", hint))
     if not ctx.keystore.list_keys():
         out.append(SetupStep("No keys yet", "key.generate"))
     return out

@@ -13,10 +13,15 @@ from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError, NotFound, Refusal
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage
 from smki_desktop.core.ports import Signer
-from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore, TokenError, probe_token
+from smki_desktop.keystores.pkcs11_store import (
+    Pkcs11KeyStore,
+    TokenError,
+    check_token_label,
+    probe_token,
+)
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.keys import KeyRecord, list_keys
+from smki_desktop.services.keys import KeyRecord, check_new_label, list_keys
 
 SETTING_PKCS11_MODULE = "pkcs11.module"
 SETTING_PKCS11_TOKEN = "pkcs11.token"
@@ -46,7 +51,7 @@ def check_token(module: str, token: str) -> str:
 
 def use_token(ctx: AppContext, module: str, token: str) -> TokenChoice:
     """Save the module and token label (both empty: stop using a token), audited."""
-    module, token = module.strip(), token.strip()
+    module, token = module.strip(), check_token_label(token.strip())
     if bool(module) != bool(token):
         raise InputError("PKCS#11 module and token label: give both, or neither to stop using "
                          "a token.")
@@ -74,6 +79,7 @@ def generate_token_key(ctx: AppContext, usage: KeyUsage, label: str
     """A non-exportable P-256 key on the configured token, audited (Live: only with a Party
     profile). Returns the key, its audit record and the token label."""
     crossing.require_party(ctx, "New token key")
+    check_new_label(label)  # as a keyring key's (the token keeps it as CKA_LABEL too)
     store = token_store(ctx)
     rec = KeyRecord(ctx)
     info = store.generate(KeyType.EC_P256, usage, label, recorded=rec)

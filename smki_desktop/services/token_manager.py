@@ -10,9 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.keys import KeyInfo, KeyLocation
-from smki_desktop.keystores.pkcs11_store import TokenError, _pkcs11
+from smki_desktop.keystores.pkcs11_store import (
+    TokenError,
+    _find_token,
+    _pkcs11,
+    check_token_label,
+    token_text,
+)
 from smki_desktop.services import keys as key_service
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import SETTING_PKCS11_MODULE, SETTING_PKCS11_TOKEN
@@ -60,35 +66,26 @@ def pin_state(flags: Any, pk: Any) -> str:
     return "; ".join(words) or "PIN fine (no wrong tries reported)"
 
 
-def _text(value: Any) -> str:
-    """A token field as text: python-pkcs11 gives some (the serial) as bytes, whose str() would
-    be a Python repr such as "b'3405a1...'"."""
-    if isinstance(value, bytes):
-        return value.decode("ascii", "replace").strip()
-    return str(value).strip()
-
-
 def list_tokens(ctx: AppContext, module: str | None = None) -> list[TokenInfo]:
+    """The tokens present, each field as text to show (`token_text`: a label chosen by
+    whoever initialised the token has its control characters named); such a shown label
+    addresses its token in `test_login` and `change_pin` as it does in `token use`."""
     pk, lib = _lib(module_of(ctx, module))
     in_use = ctx.setting(SETTING_PKCS11_TOKEN) or ""
     token_keys = [k for k in key_service.list_keys(ctx) if k.location is KeyLocation.PKCS11]
     out = []
     for slot in lib.get_slots(token_present=True):
         t = slot.get_token()
-        label = _text(t.label)
-        out.append(TokenInfo(label, _text(t.manufacturer_id), _text(t.model),
-                             _text(t.serial), pin_state(t.flags, pk), label == in_use,
-                             tuple(k for k in token_keys if label == in_use)))
+        label = token_text(t.label)
+        used = in_use in (label, t.label)
+        out.append(TokenInfo(label, token_text(t.manufacturer_id), token_text(t.model),
+                             token_text(t.serial), pin_state(t.flags, pk), used,
+                             tuple(token_keys) if used else ()))
     return out
 
 
 def _token(ctx: AppContext, module: str | None, label: str) -> tuple[Any, Any]:
-    pk, lib = _lib(module_of(ctx, module))
-    try:
-        return pk, lib.get_token(token_label=label)
-    except pk.exceptions.NoSuchToken:
-        raise NotFound(f"No token labelled {label!r} behind {module_of(ctx, module)}.") \
-            from None
+    return _pkcs11(), _find_token(module_of(ctx, module), check_token_label(label))
 
 
 def test_login(ctx: AppContext, label: str, module: str | None = None) -> AuditEntry:

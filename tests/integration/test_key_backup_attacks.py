@@ -167,3 +167,23 @@ def test_a_printable_share_sheet_for_one_custodian(ctx, cli_run, data_root: Path
     assert live.code == 1 and "Live environment" in live.err and "Test environment" in live.err
     audit = cli_run("--json", "audit", "list").out
     assert "key.share_sheet" in audit and not any(w in audit for w in words[2:])
+
+
+@pytest.mark.parametrize("label", ["Eve\u202eyek", "k\x1b[2J", "two\nlines"])
+def test_a_backup_whose_label_is_not_plain_text_is_refused(ctx, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                           label: str) -> None:
+    """The label of a restored key comes from the backup file (written by someone else, or
+    another program): a bidi override or escape in it would be shown raw in every table,
+    terminal and audit record. Refused, naming the file and the character, before the
+    passphrase is even used; nothing is restored."""
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, label)  # (not a service)
+    out = tmp_path / "foreign.smkikey"
+    key_backup.backup_with_passphrase(ctx, info.key_id, out, PASS)
+    ctx.keystore.delete(info.key_id)
+    with pytest.raises(InputError) as exc:
+        key_backup.restore_with_passphrase(ctx, out, PASS)
+    bad = f"U+{ord(next(c for c in label if not c.isprintable())):04X}"
+    assert "foreign.smkikey" in exc.value.message and bad in exc.value.message, \
+        exc.value.message
+    assert not any(k.key_id == info.key_id for k in ctx.keystore.list_keys())
+    assert not ctx.audit.entries(action_prefix="key.restore")

@@ -32,8 +32,8 @@ def _key(cli_run, label: str = "k") -> str:  # type: ignore[no-untyped-def]
     (["Alice", "Alice", "Bob"], "'Alice' is given twice"),
     (["Alice", " alice  ", "Bob"], "'alice' is given twice"),  # case and spacing ignored
     (["Ann Lee", "Ann-Lee", "Bob"], "'Ann Lee' and 'Ann-Lee' differ only in spaces"),
-    (["", "Bob", "Cy"], "name is empty"),
-    (["  ", "Bob", "Cy"], "name is empty"),
+    (["", "Bob", "Cy"], "name 1 of 3 is empty"),
+    (["Al", "  ", "Cy"], "name 2 of 3 is empty"),
     (["-/-", "Bob", "Cy"], "needs letters or digits"),
     (["A\udcff", "Bob", "Cy"], "not UTF-8"),
     (["Eve\u202e", "Bob", "Cy"], "U+202E"),
@@ -54,6 +54,24 @@ def test_custodians_are_distinct_people_in_plain_text(cli_run, tmp_path: Path,  
     assert "--custodian" in r.err  # the face's hint names the option
     assert not out.exists()
     assert "key.backup" not in cli_run("--json", "audit", "list").out
+
+
+@pytest.mark.parametrize("names", [
+    ["Alice", "alice"], ["Ann Lee", "Ann-Lee"], ["", "Bob"], ["-/-", "Bob"], ["A\u2028B", "C"],
+    ["Ann", "Bob"], ["Zoë O'Brien", "Zoe O Brien"],
+])
+def test_custodians_and_ceremony_names_are_one_rule(names: list[str]) -> None:
+    """A key backup's custodians meet the ceremony file's rule for names, not a copy of it:
+    the same lists refused, with the same finding."""
+    from smki_desktop.core.ceremony import names_problem
+
+    problem = names_problem(names, "custodian")
+    if problem is None:
+        assert key_backup.check_custodians(names) == [n.strip() for n in names]
+        return
+    with pytest.raises(InputError) as exc:
+        key_backup.check_custodians(names)
+    assert exc.value.message.startswith(f"Custodians: {problem[:-1]}"), exc.value.message
 
 
 def test_the_service_refuses_a_custodian_that_is_not_utf8(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,8 @@
 Rules (issue 16): a server that is not on the loopback interface is reached over TLS with the
 server's certificate and name verified (`sslmode=verify-full`); plain TCP is accepted only for
 127.0.0.1 / ::1 or a local (unix) socket. A password is never kept in the URL: it is taken out
-here and the caller keeps it in the OS keyring.
+here and the caller keeps it in the OS keyring. The address names one server, and carries only
+the connection options that cannot send the connection elsewhere (`ALLOWED_OPTIONS`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,18 @@ from smki_desktop.core.errors import InputError
 
 SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 _VERIFYING = ("verify-full",)
+# The connection options an address may carry besides host and port: TLS material and
+# timeouts. Anything else could send the connection (and the password) somewhere the address
+# does not say — `hostaddr` connects to another address than the host that decided "on this
+# machine", `service`/`servicefile`/`passfile` read files naming other servers, `options` sets
+# server parameters such as search_path, `target_session_attrs`/`load_balance_hosts` pick among
+# servers, `require_auth`/`channel_binding`/`gssencmode` change how the password is sent — so it
+# is refused, naming the option.
+ALLOWED_OPTIONS = frozenset({
+    "sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "sslcrldir", "sslsni",
+    "ssl_min_protocol_version", "application_name", "connect_timeout", "keepalives",
+    "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+})
 
 
 @dataclass(frozen=True)
@@ -105,20 +118,40 @@ def parse_team_url(url: str, env: Environment | None = None) -> tuple[TeamUrl, s
     query = parse_qsl(parts.query, keep_blank_values=True)
     host = parts.hostname or ""
     rest: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for k, v in query:
-        if k == "host" and not host:
+        if k in seen:
+            raise InputError(f"{what}: the option {k!r} is given twice; give it once")
+        seen.add(k)
+        if k == "host":
+            if host:
+                raise InputError(f"{what}: the host is named twice ({host!r} and host={v!r}); "
+                                 "name it once")
+            if not v.startswith("/"):
+                raise InputError(f"{what}: host={v!r} in the options is only for a local "
+                                 "socket folder (starting with /); put a server's name after "
+                                 "postgresql://")
             host = v
-        elif k == "port" and port is None:
+        elif k == "port":
+            if port is not None:
+                raise InputError(f"{what}: the port is named twice; name it once")
             if not v.isdigit():
                 raise InputError(f"{what}: port {v!r} is not a number")
             port = int(v)
-        elif k == "password":
+        elif k in ("password", "sslpassword"):
             raise InputError(f"{what}: a password does not belong in the address; it is "
                              "asked for separately and kept in the OS keyring")
+        elif k not in ALLOWED_OPTIONS:
+            raise InputError(f"{what}: the option {k!r} is not accepted: it could take the "
+                             "connection or the password elsewhere than the address says. "
+                             "Accepted: " + ", ".join(sorted(ALLOWED_OPTIONS)))
         else:
             rest.append((k, v))
     if parts.hostname and ":" in (parts.hostname or ""):
         host = parts.hostname
+    if "," in host or "," in parts.netloc:
+        raise InputError(f"{what}: name one server; a list of servers ({host or parts.netloc!r}) "
+                         "is not accepted")
     t = TeamUrl(unquote(parts.username or ""), host, port, database, tuple(rest))
     opts = dict(rest)
     if t.tls_required:

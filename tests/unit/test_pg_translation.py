@@ -83,6 +83,9 @@ def test_team_url_rules() -> None:
     # anything else is TLS with the server verified; verify-full is added when not given
     t, _ = parse_team_url("postgresql://officer@db.example.org/smki")
     assert t.tls_required and ("sslmode", "verify-full") in t.query
+    t, _ = parse_team_url("postgresql://officer@db.example.org/smki?sslrootcert=/etc/ca.pem"
+                          "&connect_timeout=5&application_name=smki")
+    assert ("sslrootcert", "/etc/ca.pem") in t.query and ("connect_timeout", "5") in t.query
     t, _ = parse_team_url("postgres://officer@localhost/smki?sslmode=verify-full")
     assert t.tls_required  # a name is not the loopback address: it could resolve elsewhere
     for bad, words in [
@@ -92,6 +95,26 @@ def test_team_url_rules() -> None:
         ("postgresql://officer@db.example.org/", "name the database"),
         ("postgresql://officer@db.example.org/x?password=p", "does not belong in the address"),
         ("postgresql://officer@db.example.org:99999/x", "Team store URL"),
+        # options that would take the connection (and the password) elsewhere than it says:
+        # hostaddr made a "local" 127.0.0.1 address connect to another machine in clear text
+        ("postgresql://smki@127.0.0.1:55432/smki_test?hostaddr=192.0.2.2",
+         "option 'hostaddr' is not accepted"),
+        ("postgresql://smki@127.0.0.1/smki_test?host=db.example.org", "host is named twice"),
+        ("postgresql://smki@/smki_test?host=db.example.org", "only for a local socket"),
+        ("postgresql://smki@/smki_test?host=/run/pg,10.1.2.3", "a list of servers"),
+        ("postgresql://smki@127.0.0.1,10.1.2.3/smki_test", "a list of servers"),
+        ("postgresql://smki@127.0.0.1/smki_test?service=team", "option 'service'"),
+        ("postgresql://smki@127.0.0.1/smki_test?servicefile=/tmp/x", "option 'servicefile'"),
+        ("postgresql://smki@127.0.0.1/smki_test?passfile=/tmp/x", "option 'passfile'"),
+        ("postgresql://smki@127.0.0.1/smki_test?options=-csearch_path%3Devil",
+         "option 'options'"),
+        ("postgresql://smki@127.0.0.1/smki_test?target_session_attrs=any",
+         "option 'target_session_attrs'"),
+        ("postgresql://smki@127.0.0.1/smki_test?require_auth=password", "option 'require_auth'"),
+        ("postgresql://smki@127.0.0.1/smki_test?sslpassword=x", "does not belong"),
+        ("postgresql://smki@127.0.0.1:5432/smki_test?port=5433", "port is named twice"),
+        ("postgresql://smki@db.example.org/x?sslmode=verify-full&sslmode=disable",
+         "'sslmode' is given twice"),
     ]:
         with pytest.raises(InputError, match=words.replace("?", r"\?")):
             parse_team_url(bad)

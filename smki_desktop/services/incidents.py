@@ -6,6 +6,7 @@ closing once the checklist is complete. Every step is audited."""
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from dataclasses import dataclass
@@ -14,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.canonical import canonical_bytes, sha256_hex
-from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.core.canonical import canonical_bytes, parse_canonical, sha256_hex
+from smki_desktop.core.errors import InputError, NotFound, Refusal, SmkiError
+from smki_desktop.core.identity import Signatory
 from smki_desktop.core.incidents import OUTCOMES, ChecklistItem, check_can_close, checklist
 from smki_desktop.core.keys import KeyUsage
 from smki_desktop.core.officers import OfficerRole
@@ -24,7 +26,7 @@ from smki_desktop.services.certificates import CertRecord, find_certificate, lis
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import create_org_csr, write_csr
 from smki_desktop.services.keys import generate_key, get_key
-from smki_desktop.services.revocation_state import get_view
+from smki_desktop.services.revocation_state import get_view, signature_time
 from smki_desktop.store.atomic import check_output
 from smki_desktop.store.repos.incidents import EventRow, IncidentRow, IncidentsRepo
 
@@ -33,10 +35,15 @@ CONFIRMATION_TYPE = "smki-desktop/incident-confirmation"
 
 @dataclass(frozen=True)
 class IncidentView:
+    """An incident as stored, with `confirmation` the SRO's confirmation as its verified
+    signature says (None when none verifies) and `problems` what does not verify."""
+
     row: IncidentRow
     events: list[EventRow]
     checklist: list[ChecklistItem]
     audit: AuditEntry | None = None
+    confirmation: dict[str, Any] | None = None
+    problems: tuple[str, ...] = ()
 
     @property
     def incident_id(self) -> str:
@@ -44,6 +51,7 @@ class IncidentView:
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.row.incident_id, "state": self.row.state, **self.row.data,
+                "confirmation": self.confirmation, "problems": list(self.problems),
                 "checklist": [{"code": i.code, "done": i.done, "text": i.text}
                               for i in self.checklist],
                 "events": [{"at": e.at, "action": e.action, "actor": e.actor,
@@ -59,19 +67,86 @@ def _cert_entry(rec: CertRecord) -> dict[str, Any]:
             "eui": rec.eui, "usage": rec.usage, "key_id": rec.key_id, "family": rec.family}
 
 
+def _incident_sha256(data: dict[str, Any]) -> str:
+    """The hash of what the SRO confirms: when, who reported it and which certificates."""
+    return sha256_hex(canonical_bytes({k: data.get(k) for k in ("suspected_at", "reported_by",
+                                                                "certificates")}))
+
+
+def _check_confirmation(ctx: AppContext, row: IncidentRow) -> dict[str, Any]:
+    """The stored confirmation's signed body, verified (its signature, its SRO, and that it
+    confirms this incident as recorded); what it says, taken from the signed body only."""
+    iid = row.incident_id
+    conf = row.data.get("confirmation")
+    signed = conf.get("signed") if isinstance(conf, dict) else None
+    if not isinstance(signed, dict):
+        raise Refusal(f"Rule: the SRO's confirmation of a compromise is signed; the one stored "
+                      f"with {iid} carries no signature.")
+    try:
+        body = base64.b64decode(str(signed["body"]), validate=True)
+        sig = base64.b64decode(str(signed["signature"]), validate=True)
+    except (KeyError, ValueError) as exc:
+        raise Refusal(f"Rule: the SRO's confirmation of a compromise is signed; the signature "
+                      f"stored with {iid} is malformed ({exc}).") from None
+    doc = parse_canonical(body, f"the confirmation of {iid}")
+    if doc.get("type") != CONFIRMATION_TYPE or doc.get("incident_id") != iid:
+        raise Refusal(f"Rule: a confirmation names the incident it confirms; the one stored "
+                      f"with {iid} names {doc.get('incident_id')!r}.")
+    if doc.get("incident_sha256") != _incident_sha256(row.data):
+        raise Refusal(f"Rule: an incident is not changed after the SRO confirmed it; {iid}'s "
+                      "time, reporter or certificates differ from those the SRO confirmed.")
+    if doc.get("outcome") not in OUTCOMES:
+        raise Refusal(f"Rule: a confirmation's outcome is confirmed or not-compromised; the "
+                      f"one of {iid} says {doc.get('outcome')!r}.")
+    what = f"the confirmation of {iid}"
+    when = signature_time(ctx, body, sig, what)
+    by = identity.verify(ctx, body, sig, what=what, at=when)
+    if by.officer.officer_id != doc.get("by"):
+        raise Refusal(f"Rule: a confirmation is signed by the SRO it names; {what} names "
+                      f"{doc.get('by')} but is signed by {by.officer.officer_id}.")
+    signer = Signatory.of(by.officer)
+    if signer.role is not OfficerRole.SRO:
+        raise Refusal(f"Rule: a compromise is confirmed by an SRO; {what} is signed by "
+                      f"{signer.officer_id}, an {signer.role.label} in the register.")
+    return {"outcome": doc["outcome"], "by": by.officer.officer_id, "at": when.isoformat(),
+            "note": str(doc.get("note", ""))}
+
+
+def verified_confirmation(ctx: AppContext, row: IncidentRow
+                          ) -> tuple[dict[str, Any] | None, str | None]:
+    """(the confirmation as signed, None), or (None, why the stored one does not count), or
+    (None, None) when there is none. Someone who can write the store cannot confirm a
+    compromise by writing a field: only a signature by a register SRO counts."""
+    if not row.data.get("confirmation"):
+        return None, None
+    try:
+        return _check_confirmation(ctx, row), None
+    except SmkiError as exc:
+        return None, exc.message
+
+
 def view(ctx: AppContext, ref: str, audit: AuditEntry | None = None) -> IncidentView:
     row = repo(ctx).get(ref.strip())
     if row is None:
         raise NotFound(f"No incident {ref!r} in the {ctx.env.label} environment.")
+    conf, conf_problem = verified_confirmation(ctx, row)
+    problems = [f"SRO confirmation: {conf_problem}"] if conf_problem else []
     rekey = row.data.get("rekey") or {}
     issued = []
     if rekey:
         certs = list_certificates(ctx)
         for c in rekey.get("csrs", []):
             issued.append(any(x.key_id == c["key_id"] and x.status == "accepted" for x in certs))
-    rv_state = get_view(ctx, rekey["revocation"]).state if rekey.get("revocation") else None
-    items = checklist(row.data, replacements_issued=issued, revocation_state=rv_state)
-    return IncidentView(row, repo(ctx).events(row.incident_id), items, audit)
+    rv_state = None
+    if rekey.get("revocation"):
+        try:
+            rv_state = get_view(ctx, str(rekey["revocation"])).state
+        except SmkiError as exc:
+            problems.append(f"revocation request: {exc.message}")
+    items = checklist(row.data, replacements_issued=issued, revocation_state=rv_state,
+                      confirmation=conf, confirmation_problem=conf_problem)
+    return IncidentView(row, repo(ctx).events(row.incident_id), items, audit, conf,
+                        tuple(problems))
 
 
 def list_incidents(ctx: AppContext) -> list[IncidentView]:
@@ -142,25 +217,29 @@ def confirm(ctx: AppContext, ref: str, *, outcome: str, as_ref: str | None,
     v = view(ctx, ref)
     if v.row.state != "open":
         raise Refusal(f"{v.incident_id} is {v.row.state}.")
-    if v.row.data.get("confirmation"):
+    if v.confirmation:  # a stored one that does not verify is replaced, not kept
         raise Refusal(f"{v.incident_id} is already confirmed "
-                      f"({v.row.data['confirmation']['outcome']}).")
+                      f"({v.confirmation['outcome']} by {v.confirmation['by']}).")
     actor = identity.resolve_actor(ctx, as_ref, key_ref, roles=(OfficerRole.SRO,),
                                    what="confirming a compromise")
     now = ctx.clock.now().replace(microsecond=0)
     body = canonical_bytes({"type": CONFIRMATION_TYPE, "incident_id": v.incident_id,
                             "outcome": outcome, "note": note, "at": now.isoformat(),
                             "by": actor.officer.officer_id,
-                            "incident_sha256": sha256_hex(canonical_bytes(
-                                {k: v.row.data[k] for k in ("suspected_at", "reported_by",
-                                                            "certificates")}))})
+                            "incident_sha256": _incident_sha256(v.row.data)})
     sig = identity.sign(ctx, actor, body, now)
-    data = dict(v.row.data, confirmation={"outcome": outcome, "by": actor.officer.officer_id,
-                                          "at": now.isoformat(), "note": note})
+    # the signed body and its signature are kept with the incident: what counts is checked
+    # from them each time (verified_confirmation), never from the plain fields beside them
+    data = dict(v.row.data, confirmation={
+        "outcome": outcome, "by": actor.officer.officer_id, "at": now.isoformat(),
+        "note": note, "signed": {"body": base64.b64encode(body).decode(),
+                                 "signature": base64.b64encode(sig).decode()}})
+    replaced = [p for p in v.problems if p.startswith("SRO confirmation:")]
     with ctx.audit.change():
-        entry = ctx.audit.record("incident.confirm", {"id": v.incident_id, "outcome": outcome,
-                                                      "by": actor.officer.officer_id},
-                                 {"confirmation": body, "signature": sig})
+        entry = ctx.audit.record("incident.confirm", {
+            "id": v.incident_id, "outcome": outcome, "by": actor.officer.officer_id,
+            **({"replaces_unverified": replaced[0]} if replaced else {})},
+            {"confirmation": body, "signature": sig})
         repo(ctx).save(v.incident_id, "open", data, now.isoformat(),
                        EventRow(now.isoformat(), "confirm", actor.officer.officer_id,
                                 {"outcome": outcome, "audit_seq": entry.seq}))
@@ -176,7 +255,13 @@ def rekey(ctx: AppContext, ref: str, *, as_ref: str | None, key_ref: str | None,
     """Method 1 in one step: new keys and lint-clean replacement CSRs for every affected role,
     EUI and usage, and one revocation request for the old certificates (for an SRO to approve)."""
     v = view(ctx, ref)
-    conf = v.row.data.get("confirmation") or {}
+    conf = v.confirmation or {}
+    why = next((p for p in v.problems if p.startswith("SRO confirmation:")), None)
+    if not conf and why:
+        raise Refusal(f"Rule: re-keying follows the SRO's signed confirmation of the "
+                      f"compromise; the confirmation stored with {v.incident_id} does not "
+                      f"count ({why.removeprefix('SRO confirmation: ')}). An SRO confirms "
+                      "it again.")
     if conf.get("outcome") != "confirmed":
         raise Refusal(f"Rule: re-keying follows the SRO's confirmation of the compromise; "
                       f"{v.incident_id} is {conf.get('outcome') or 'not yet confirmed'}.")

@@ -43,9 +43,14 @@ def checklist(data: Mapping[str, Any], *, replacements_issued: Sequence[bool],
     if conf.get("outcome") == "not-compromised":
         return items
     rekey = data.get("rekey") or {}
-    items.append(ChecklistItem("replacement-csrs", bool(rekey),
-                               f"Replacement keys and CSRs: {len(rekey.get('csrs', []))} made"
-                               if rekey else "Replacement keys and CSRs: not made"))
+    if rekey:
+        csrs_text = f"Replacement keys and CSRs: {len(rekey.get('csrs', []))} made"
+    elif data.get("rekey_plan"):
+        csrs_text = ("Replacement keys and CSRs: stopped part way (re-key again to finish; "
+                     "nothing already made is made again)")
+    else:
+        csrs_text = "Replacement keys and CSRs: not made"
+    items.append(ChecklistItem("replacement-csrs", bool(rekey), csrs_text))
     issued = sum(1 for x in replacements_issued if x)
     items.append(ChecklistItem("replacement-certificates",
                                bool(replacements_issued) and all(replacements_issued),

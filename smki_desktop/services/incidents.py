@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.canonical import canonical_bytes, parse_canonical, sha256_hex
 from smki_desktop.core.errors import InputError, NotFound, Refusal, SmkiError
@@ -21,12 +24,22 @@ from smki_desktop.core.identity import Signatory
 from smki_desktop.core.incidents import OUTCOMES, ChecklistItem, check_can_close, checklist
 from smki_desktop.core.keys import KeyUsage
 from smki_desktop.core.officers import OfficerRole
+from smki_desktop.crypto.lint import lint_der
 from smki_desktop.services import identity, revocation
 from smki_desktop.services.certificates import CertRecord, find_certificate, list_certificates
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.csr import create_org_csr, write_csr
-from smki_desktop.services.keys import generate_key, get_key
+from smki_desktop.services.csr import (
+    create_org_csr,
+    get_csr_der,
+    list_csrs,
+    profile_for,
+    write_csr,
+)
+from smki_desktop.services.keys import generate_key, get_key, list_keys
+from smki_desktop.services.revocation_state import KIND as REVOCATION_KIND
 from smki_desktop.services.revocation_state import get_view, signature_time
+from smki_desktop.services.revocation_state import repo as revocation_repo
+from smki_desktop.store import fault_point
 from smki_desktop.store.atomic import check_output
 from smki_desktop.store.repos.incidents import EventRow, IncidentRow, IncidentsRepo
 
@@ -250,10 +263,82 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "", text)
 
 
+def _save_step(ctx: AppContext, iid: str, data: dict[str, Any], action: str, actor: str,
+               details: dict[str, Any]) -> AuditEntry:
+    """Store the incident's data and the record of the step: one transaction."""
+    now = ctx.clock.now().replace(microsecond=0).isoformat()
+    with ctx.audit.change():
+        entry = ctx.audit.record(f"incident.{action}", {"id": iid, "by": actor, **details})
+        repo(ctx).save(iid, "open", data, now,
+                       EventRow(now, action, actor, {**details, "audit_seq": entry.seq}))
+    return entry
+
+
+def _replacement_label(iid: str, item: dict[str, Any]) -> str:
+    return f"{iid} replacement {item['role']} {item['eui']}"
+
+
+def _key_for(ctx: AppContext, iid: str, item: dict[str, Any], claimed: set[str]) -> str:
+    """The item's new key: one made for it by a run stopped before recording it (found by its
+    label, which names the incident), else a new one."""
+    usage = KeyUsage.parse(str(item["usage"]))
+    label = _replacement_label(iid, item)
+    made = [k for k in list_keys(ctx) if k.label == label and k.usage is usage
+            and k.key_id not in claimed]
+    if made:
+        return made[0].key_id
+    return generate_key(ctx, usage, label).key.key_id
+
+
+def _csr_for(ctx: AppContext, item: dict[str, Any]) -> int:
+    """The item's CSR: the one already made for its key (a run stopped before recording it),
+    else a new one."""
+    made = [c for c in list_csrs(ctx) if c["key_id"] == item["key_id"]]
+    if made:
+        return int(made[0]["csr_id"])
+    return create_org_csr(ctx, str(item["key_id"]), str(item["role"]), str(item["eui"])).csr_id
+
+
+def _csr_file(ctx: AppContext, iid: str, item: dict[str, Any]) -> bytes:
+    """Put the item's CSR in its file (written from the store when missing); a file there must
+    be that CSR, for the recorded key: a changed one is refused, never used or replaced."""
+    der = get_csr_der(ctx, int(item["csr_id"]))
+    path = Path(str(item["path"]))
+    if not path.exists():
+        write_csr(ctx, der, path, "pem", csr_id=int(item["csr_id"]))
+        return der
+    try:
+        on_disk = x509.load_pem_x509_csr(path.read_bytes())
+    except ValueError as exc:
+        raise Refusal(f"Re-keying {iid}: {path} is not the CSR this incident recorded (it is "
+                      f"not a PEM CSR: {exc}). Move it aside and re-key again to write it "
+                      "anew.") from None
+    spki = on_disk.public_key().public_bytes(serialization.Encoding.DER,
+                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+    key = get_key(ctx, str(item["key_id"]))
+    if spki != key.public_key_der:
+        raise Refusal(f"Re-keying {iid}: {path} was changed; it is a CSR for another key, not "
+                      f"the recorded key {key.short_id}. Move it aside and re-key again to "
+                      "write the recorded CSR anew.")
+    if on_disk.public_bytes(serialization.Encoding.DER) != der:
+        raise Refusal(f"Re-keying {iid}: {path} was changed; it is not CSR {item['csr_id']} "
+                      "as recorded. Move it aside and re-key again to write it anew.")
+    return der
+
+
+def _revocation_of(ctx: AppContext, iid: str) -> str | None:
+    """The revocation request a stopped run filed for this incident, if any."""
+    rows = [r for r in revocation_repo(ctx).all(REVOCATION_KIND) if r.incident_id == iid]
+    return rows[-1].request_id if rows else None
+
+
 def rekey(ctx: AppContext, ref: str, *, as_ref: str | None, key_ref: str | None,
           out_dir: Path) -> IncidentView:
     """Method 1 in one step: new keys and lint-clean replacement CSRs for every affected role,
-    EUI and usage, and one revocation request for the old certificates (for an SRO to approve)."""
+    EUI and usage, and one revocation request for the old certificates (for an SRO to approve).
+    The plan is recorded in the incident before any key is made, and each key and CSR as it is
+    made: a run stopped part way is resumed by the next one (into the recorded files), which
+    makes nothing twice."""
     v = view(ctx, ref)
     conf = v.confirmation or {}
     why = next((p for p in v.problems if p.startswith("SRO confirmation:")), None)
@@ -269,42 +354,60 @@ def rekey(ctx: AppContext, ref: str, *, as_ref: str | None, key_ref: str | None,
         raise Refusal(f"{v.incident_id} was already re-keyed.")
     actor = identity.resolve_actor(ctx, as_ref, key_ref, roles=(OfficerRole.ARO,),
                                    what="re-keying after a compromise")
+    who = actor.officer.officer_id
+    iid = v.incident_id
     certs = v.row.data["certificates"]
-    plans = []
-    for c in certs:
-        path = out_dir / (f"{v.incident_id}-{c['role']}-{_slug(str(c['eui']))}-"
-                          f"{c['usage']}.csr.pem")
-        check_output(path)  # before any key is made: a CSR burns its key
-        plans.append((c, path))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    data = dict(v.row.data)
+    plan = data.get("rekey_plan")
+    resumed = isinstance(plan, dict)
+    if not isinstance(plan, dict):
+        items = []
+        for c in certs:
+            path = out_dir / (f"{iid}-{c['role']}-{_slug(str(c['eui']))}-"
+                              f"{c['usage']}.csr.pem")
+            check_output(path)  # before any key is made: a CSR burns its key
+            items.append({"replaces": c["serial"], "role": c["role"], "eui": c["eui"],
+                          "usage": c["usage"], "path": str(path), "key_id": None,
+                          "csr_id": None})
+        plan = {"by": who, "out_dir": str(out_dir), "items": items}
+        data["rekey_plan"] = plan
+        _save_step(ctx, iid, data, "rekey-start", who,
+                   {"out_dir": str(out_dir), "csrs": len(items)})
+    Path(str(plan["out_dir"])).mkdir(parents=True, exist_ok=True)
     made = []
-    for c, path in plans:
-        key = generate_key(ctx, KeyUsage.parse(str(c["usage"])),
-                           f"{v.incident_id} replacement {c['role']} {c['eui']}").key
-        csr = create_org_csr(ctx, key.key_id, str(c["role"]), str(c["eui"]))
-        write_csr(ctx, csr.der, path, "pem", csr_id=csr.csr_id)
-        made.append({"replaces": c["serial"], "key_id": key.key_id, "csr_id": csr.csr_id,
-                     "path": str(path), "role": c["role"], "eui": c["eui"],
-                     "usage": c["usage"], "lint_ok": csr.report.ok})
-    rv = revocation.request(
-        ctx, [str(c["serial"]) for c in certs], reason="keyCompromise",
-        justification=f"Incident {v.incident_id}: {v.row.data.get('description') or 'compromise'}"
-                      f" (reported by {v.row.data.get('reported_by')})",
-        as_ref=actor.officer.officer_id, key_ref=actor.key.key_id, urgency="urgent",
-        incident_id=v.incident_id)
+    for item in plan["items"]:
+        if not item.get("key_id"):
+            claimed = {str(i["key_id"]) for i in plan["items"] if i.get("key_id")}
+            item["key_id"] = _key_for(ctx, iid, item, claimed)
+            _save_step(ctx, iid, data, "rekey-key", who,
+                       {"key_id": item["key_id"], "replaces": item["replaces"]})
+        if not item.get("csr_id"):
+            item["csr_id"] = _csr_for(ctx, item)
+            _save_step(ctx, iid, data, "rekey-csr", who,
+                       {"csr_id": item["csr_id"], "key_id": item["key_id"],
+                        "path": item["path"]})
+        der = _csr_file(ctx, iid, item)
+        made.append({"replaces": item["replaces"], "key_id": item["key_id"],
+                     "csr_id": item["csr_id"], "path": item["path"], "role": item["role"],
+                     "eui": item["eui"], "usage": item["usage"],
+                     "lint_ok": lint_der(der, profile_for(ctx), "replacement CSR").ok})
+    fault_point.reached("incidents.rekey:made")  # tests: kill here, keys and CSRs made
+    rv_id = _revocation_of(ctx, iid)
+    if rv_id is None:
+        rv_id = revocation.request(
+            ctx, [str(c["serial"]) for c in certs], reason="keyCompromise",
+            justification=f"Incident {iid}: {v.row.data.get('description') or 'compromise'}"
+                          f" (reported by {v.row.data.get('reported_by')})",
+            as_ref=who, key_ref=actor.key.key_id, urgency="urgent",
+            incident_id=iid).request.request_id
     now = ctx.clock.now().replace(microsecond=0)
-    data = dict(v.row.data, rekey={"by": actor.officer.officer_id, "at": now.isoformat(),
-                                   "csrs": made, "revocation": rv.request.request_id})
-    with ctx.audit.change():
-        entry = ctx.audit.record("incident.rekey", {
-            "id": v.incident_id, "by": actor.officer.officer_id,
-            "csrs": [{"csr_id": m["csr_id"], "key_id": m["key_id"], "replaces": m["replaces"]}
-                     for m in made], "revocation": rv.request.request_id})
-        repo(ctx).save(v.incident_id, "open", data, now.isoformat(),
-                       EventRow(now.isoformat(), "rekey", actor.officer.officer_id,
-                                {"csrs": len(made), "revocation": rv.request.request_id,
-                                 "audit_seq": entry.seq}))
-    return view(ctx, v.incident_id, entry)
+    data.pop("rekey_plan", None)
+    data["rekey"] = {"by": who, "at": now.isoformat(), "csrs": made, "revocation": rv_id,
+                     **({"resumed": True} if resumed else {})}
+    entry = _save_step(ctx, iid, data, "rekey", who, {
+        "csrs": [{"csr_id": m["csr_id"], "key_id": m["key_id"], "replaces": m["replaces"]}
+                 for m in made], "revocation": rv_id, "resumed": resumed})
+    return view(ctx, iid, entry)
 
 
 def close(ctx: AppContext, ref: str, *, note: str = "") -> IncidentView:

@@ -22,21 +22,35 @@ class ChecklistItem:
 
 
 def checklist(data: Mapping[str, Any], *, replacements_issued: Sequence[bool],
-              revocation_state: str | None) -> list[ChecklistItem]:
-    """The steps of Method 1 recovery and whether each is done."""
-    conf = data.get("confirmation") or {}
+              revocation_state: str | None,
+              confirmation: Mapping[str, Any] | None = None,
+              confirmation_problem: str | None = None) -> list[ChecklistItem]:
+    """The steps of Method 1 recovery and whether each is done. `confirmation` is the SRO's
+    confirmation as its verified signature says (None when there is none that verifies);
+    `confirmation_problem` why a stored one does not count."""
+    conf = confirmation or {}
+    if conf:
+        conf_text = f"SRO confirmation: {conf.get('outcome')} by {conf.get('by')}"
+    elif confirmation_problem:
+        conf_text = (f"SRO confirmation: not given (the stored confirmation does not count: "
+                     f"{confirmation_problem})")
+    else:
+        conf_text = "SRO confirmation: awaited"
     items = [ChecklistItem("recorded", True,
                            f"Suspected compromise recorded ({data.get('reported_by')}, "
                            f"{data.get('suspected_at')})"),
-             ChecklistItem("sro-confirmation", bool(conf),
-                           f"SRO confirmation: {conf.get('outcome')} by {conf.get('by')}"
-                           if conf else "SRO confirmation: awaited")]
+             ChecklistItem("sro-confirmation", bool(conf), conf_text)]
     if conf.get("outcome") == "not-compromised":
         return items
     rekey = data.get("rekey") or {}
-    items.append(ChecklistItem("replacement-csrs", bool(rekey),
-                               f"Replacement keys and CSRs: {len(rekey.get('csrs', []))} made"
-                               if rekey else "Replacement keys and CSRs: not made"))
+    if rekey:
+        csrs_text = f"Replacement keys and CSRs: {len(rekey.get('csrs', []))} made"
+    elif data.get("rekey_plan"):
+        csrs_text = ("Replacement keys and CSRs: stopped part way (re-key again to finish; "
+                     "nothing already made is made again)")
+    else:
+        csrs_text = "Replacement keys and CSRs: not made"
+    items.append(ChecklistItem("replacement-csrs", bool(rekey), csrs_text))
     issued = sum(1 for x in replacements_issued if x)
     items.append(ChecklistItem("replacement-certificates",
                                bool(replacements_issued) and all(replacements_issued),

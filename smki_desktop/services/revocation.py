@@ -35,7 +35,6 @@ from smki_desktop.core.officers import OfficerRole
 from smki_desktop.core.portal_ports import Rejected
 from smki_desktop.core.ws_xml import XmlMessageError
 from smki_desktop.crypto.certs import name_text
-from smki_desktop.crypto.cms import verify_detached
 from smki_desktop.services import identity, repository, simulator_control
 from smki_desktop.services import portal as portal_service
 from smki_desktop.services.certificates import CertRecord, find_certificate
@@ -44,9 +43,11 @@ from smki_desktop.services.officers import feed_simulator
 from smki_desktop.services.revocation_state import (
     KIND,
     RequestView,
+    check_rejection_names,
     get_view,
     load_rules,
     repo,
+    signature_time,
     view,
 )
 from smki_desktop.store.atomic import write_recorded
@@ -175,6 +176,11 @@ def _requester(ctx: AppContext, v: RequestView) -> Signatory:
     return Signatory.of(by.officer)
 
 
+def _not_counted(v: RequestView) -> str:
+    """The stored decisions that do not count toward the state, for a refusal's message."""
+    return f" ({'; '.join(v.problems)})" if v.problems else ""
+
+
 def _check_env(ctx: AppContext, v: RequestView) -> None:
     env = Environment(str(v.body.get("environment")))
     if env is not ctx.env:
@@ -188,7 +194,7 @@ def _decide(ctx: AppContext, ref: str, as_ref: str | None, key_ref: str | None,
     _check_env(ctx, v)
     if v.state != "waiting":
         raise Refusal(f"Rule: only a waiting request is approved or rejected; {v.request_id} "
-                      f"is {v.state}.")
+                      f"is {v.state}{_not_counted(v)}.")
     check_not_expired(_dt(v.body["expires"]), ctx.clock.now())
     requester = _requester(ctx, v)
     if what.startswith("approving"):
@@ -287,7 +293,7 @@ def bundle(v: RequestView) -> dict[str, Any]:
                             "signed_at": s.signed_at,
                             "body": base64.b64encode(s.body).decode(),
                             "signature": base64.b64encode(s.signature).decode()}
-                           for s in v.signatures]}
+                           for s in v.verified_signatures()]}
 
 
 def _parse_answer(data: bytes) -> dict[str, Any]:
@@ -306,7 +312,7 @@ def submit(ctx: AppContext, ref: str) -> Changed:
     _check_env(ctx, v)
     if v.state != "approved":
         raise Refusal(f"Rule: only a fully approved request goes to the DCC; {v.request_id} is "
-                      f"{v.state}.")
+                      f"{v.state}{_not_counted(v)}.")
     check_not_expired(_dt(v.body["expires"]), ctx.clock.now())
     requester = _requester(ctx, v)
     check_requester(requester, ctx.env)  # the ARO's standing now, not when they asked
@@ -322,7 +328,7 @@ def submit(ctx: AppContext, ref: str) -> Changed:
     payload = json.dumps({"request": base64.b64encode(v.row.body).decode(),
                           "signatures": [{"kind": s.kind,
                                           "signature": base64.b64encode(s.signature).decode()}
-                                         for s in v.signatures
+                                         for s in v.verified_signatures()
                                          if s.kind in ("request", "approval")]}).encode()
     if ctx.env is Environment.TEST and portal_service.endpoint(ctx).source == "simulator":
         feed_simulator(ctx, simulator_control.start(ctx))
@@ -359,43 +365,19 @@ def export(ctx: AppContext, ref: str, out: Path, overwrite: bool = False) -> Pat
     return path
 
 
-def _check_rejection_names(s: SignatureRow, rid: str, request: bytes) -> None:
-    """A rejection is signed over an object naming this request (id and hash) and its signer:
-    an SRO's rejection of another request is not attached to this one."""
-    try:
-        doc = parse_canonical(s.body, f"the rejection of {rid}")
-    except InputError as exc:
-        raise Refusal(f"Rule: a rejection names the request it rejects; {exc.message}") \
-            from None
-    if (doc.get("type") != REJECTION_TYPE or doc.get("request_id") != rid
-            or doc.get("request_sha256") != sha256_hex(request)
-            or doc.get("by") != s.officer_id):
-        raise Refusal(f"Rule: a rejection names the request it rejects; the rejection by "
-                      f"{s.officer_id} is not of {rid} as signed (it names "
-                      f"{doc.get('request_id')}).")
-
-
-CLOCK_SKEW = timedelta(minutes=5)
-
-
 def _signing_time(ctx: AppContext, data: bytes, sig: bytes, claimed: str, what: str
                   ) -> datetime:
-    """The time a signature carries (its signed CMS signing-time attribute), which must be the
-    time the bundle claims and not in the future: an approval's lapse is counted from it, so a
-    bundle's `signed_at` edited forward does not revive a lapsed approval."""
+    """The time a signature carries (revocation_state.signature_time), which must be the time
+    the bundle claims: an approval's lapse is counted from it, so a bundle's `signed_at` edited
+    forward does not revive a lapsed approval."""
     try:
         stated: datetime | None = _dt(claimed)
     except (ValueError, TypeError):
         stated = None
-    when = verify_detached(data, sig).signing_time  # the signature itself; trust comes next
-    if when is None:
-        raise Refusal(f"Rule: a signature carries its signing time; {what} has none.")
+    when = signature_time(ctx, data, sig, what)
     if stated is None or stated.tzinfo is None or stated != when:
         raise Refusal(f"Rule: a signature's time is the signing time it carries; {what} says "
                       f"{claimed} but was signed at {when.isoformat()}.")
-    if when > ctx.clock.now() + CLOCK_SKEW:
-        raise Refusal(f"Rule: a signature's signing time is not in the future; {what} was "
-                      f"signed at {when.isoformat()}.")
     return when
 
 
@@ -469,7 +451,7 @@ def import_bundle(ctx: AppContext, data: bytes, what: str = "bundle") -> Changed
     rule = load_rules(ctx)["revocation"]
     for s in rows:
         if s.kind == "rejection":
-            _check_rejection_names(s, rid, body_bytes)
+            check_rejection_names(s, rid, body_bytes)
         if s.kind != "request":  # an approval or rejection is an approver's, by the rules
             check_approver(rule, env, str(body.get("party_id", "")), requester,
                            signers[(s.kind, s.officer_id)], ctx.env)

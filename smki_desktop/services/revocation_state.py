@@ -7,19 +7,29 @@ the repository's CRL fetch can apply a CRL without a cycle."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography import x509
 
-from smki_desktop.core.approvals import ApprovalRule, approval_valid, request_state, rules_from_dict
+from smki_desktop.core.approvals import (
+    REJECTION_TYPE,
+    ApprovalRule,
+    approval_valid,
+    check_approver,
+    request_state,
+    rules_from_dict,
+)
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.canonical import parse_canonical
+from smki_desktop.core.canonical import parse_canonical, sha256_hex
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import Ambiguous, NotFound, Refusal, SmkiError
+from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal, SmkiError
+from smki_desktop.core.identity import Signatory
 from smki_desktop.core.roles import RemotePartyRole
+from smki_desktop.crypto.cms import verify_detached
 from smki_desktop.resources_path import resource
+from smki_desktop.services import identity
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.trust import trust_anchors
 from smki_desktop.store.repos.approvals import ApprovalsRepo, RequestRow, SignatureRow
@@ -50,20 +60,42 @@ def repo(ctx: AppContext) -> ApprovalsRepo:
 
 @dataclass(frozen=True)
 class RequestView:
+    """A request as read from the store. `signatures` are its rows as stored (what a decision
+    made meanwhile is compared with); `decisions` the approvals and rejections among them whose
+    signatures verify, each with the signing time its signature carries in `signed_at`; only
+    these count toward `state`. `problems` names every row that does not verify."""
+
     row: RequestRow
     body: dict[str, Any]
     signatures: list[SignatureRow]
     state: str
+    decisions: tuple[SignatureRow, ...] = ()
+    problems: tuple[str, ...] = ()
 
     @property
     def request_id(self) -> str:
         return self.row.request_id
 
     def approvals(self) -> list[SignatureRow]:
-        return [s for s in self.signatures if s.kind == "approval"]
+        """The approvals whose signatures verify (lapsed ones included)."""
+        return [s for s in self.decisions if s.kind == "approval"]
 
     def rejection(self) -> SignatureRow | None:
-        return next((s for s in self.signatures if s.kind == "rejection"), None)
+        """The rejection whose signature verifies, if any."""
+        return next((s for s in self.decisions if s.kind == "rejection"), None)
+
+    def rejection_reason(self) -> str | None:
+        rej = self.rejection()
+        if rej is None:
+            return None
+        reason = parse_canonical(rej.body, f"the rejection of {self.request_id}").get("reason")
+        return str(reason) if reason is not None else None
+
+    def verified_signatures(self) -> list[SignatureRow]:
+        """The request's own signature and the verified decisions: what goes to another
+        workstation or to the DCC (a row that does not verify would only be refused there)."""
+        own = [s for s in self.signatures if s.kind == "request"]
+        return own + list(self.decisions)
 
     def as_dict(self) -> dict[str, Any]:
         rej = self.rejection()
@@ -76,12 +108,119 @@ class RequestView:
             "expires": self.body.get("expires"), "certificates": self.body.get("certificates"),
             "approved_by": [s.officer_id for s in self.approvals()],
             "rejected_by": rej.officer_id if rej else None,
-            "rejection_reason": json.loads(rej.body).get("reason") if rej else None,
+            "rejection_reason": self.rejection_reason(),
             "submitted_at": self.row.submitted_at or None,
             "revoked_at": self.row.revoked_at or None, "outcome": self.row.outcome or None,
             "deferred_reason": self.row.deferred_reason or None,
             "incident": self.row.incident_id or None, "sha256": self.row.sha256,
+            "problems": list(self.problems),
         }
+
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def signature_time(ctx: AppContext, data: bytes, sig: bytes, what: str) -> datetime:
+    """The time a signature carries (its signed CMS signing-time attribute), not in the future.
+    An approval's lapse is counted from it, never from a time stored beside it (which anyone
+    who can write the store could move forward)."""
+    when = verify_detached(data, sig).signing_time  # the signature itself; trust comes next
+    if when is None:
+        raise Refusal(f"Rule: a signature carries its signing time; {what} has none.")
+    if when > ctx.clock.now() + CLOCK_SKEW:
+        raise Refusal(f"Rule: a signature's signing time is not in the future; {what} was "
+                      f"signed at {when.isoformat()}.")
+    return when
+
+
+def check_rejection_names(s: SignatureRow, rid: str, request: bytes) -> None:
+    """A rejection is signed over an object naming this request (id and hash) and its signer:
+    an SRO's rejection of another request is not attached to this one."""
+    try:
+        doc = parse_canonical(s.body, f"the rejection of {rid}")
+    except InputError as exc:
+        raise Refusal(f"Rule: a rejection names the request it rejects; {exc.message}") \
+            from None
+    if (doc.get("type") != REJECTION_TYPE or doc.get("request_id") != rid
+            or doc.get("request_sha256") != sha256_hex(request)
+            or doc.get("by") != s.officer_id):
+        raise Refusal(f"Rule: a rejection names the request it rejects; the rejection by "
+                      f"{s.officer_id} is not of {rid} as signed (it names "
+                      f"{doc.get('request_id')}).")
+
+
+def _requester(ctx: AppContext, row: RequestRow, body: dict[str, Any],
+               sigs: list[SignatureRow]) -> Signatory:
+    """Who made the request, from its own signature (verified at the time it carries)."""
+    own = next((s for s in sigs if s.kind == "request"), None)
+    if own is None:
+        raise Refusal(f"Rule: a request carries its ARO's signature; {row.request_id} has none.")
+    if own.body != row.body:
+        raise Refusal(f"Rule: a request is not changed after signing; {row.request_id}'s bytes "
+                      "differ from those its ARO signed.")
+    what = f"the request {row.request_id}"
+    by = identity.verify(ctx, row.body, own.signature, what=what,
+                         at=signature_time(ctx, row.body, own.signature, what))
+    if by.officer.officer_id != body.get("requested_by"):
+        raise Refusal(f"Rule: a request is signed by the ARO it names; {row.request_id} names "
+                      f"{body.get('requested_by')} but is signed by {by.officer.officer_id}.")
+    return Signatory.of(by.officer)
+
+
+def _decision(ctx: AppContext, row: RequestRow, body: dict[str, Any], s: SignatureRow,
+              requester: Signatory, rule: ApprovalRule) -> SignatureRow:
+    """The approval or rejection `s` with its signature verified and its signer checked
+    against the rules, `signed_at` set to the signing time the signature carries."""
+    what = f"the {s.kind} by {s.officer_id} of {row.request_id}"
+    if s.kind == "approval" and s.body != row.body:
+        raise Refusal(f"Rule: an approval is a signature over the request's exact bytes; "
+                      f"{what} is over other bytes.")
+    if s.kind == "rejection":
+        check_rejection_names(s, row.request_id, row.body)
+    when = signature_time(ctx, s.body, s.signature, what)
+    by = identity.verify(ctx, s.body, s.signature, what=what, at=when)
+    if by.officer.officer_id != s.officer_id:
+        raise Refusal(f"Rule: a decision is signed by the officer it names; {what} is signed "
+                      f"by {by.officer.officer_id}.")
+    check_approver(rule, Environment(row.environment), str(body.get("party_id", "")),
+                   requester, Signatory.of(by.officer), ctx.env)
+    return replace(s, signed_at=when.isoformat())
+
+
+def _verified_decisions(ctx: AppContext, row: RequestRow, body: dict[str, Any],
+                        sigs: list[SignatureRow], rule: ApprovalRule
+                        ) -> tuple[list[SignatureRow], list[str]]:
+    """The decisions that verify, and a problem for each stored row that does not (such a row
+    counts for nothing: whoever can write the store cannot approve or reject by writing)."""
+    decisions = [s for s in sigs if s.kind in ("approval", "rejection")]
+    unknown = [f"a {s.kind!r} row by {s.officer_id} (not a kind of signature) is ignored"
+               for s in sigs if s.kind not in ("request", "approval", "rejection")]
+    if not decisions:
+        return [], unknown
+    try:
+        requester = _requester(ctx, row, body, sigs)
+    except SmkiError as exc:
+        return [], [*unknown, f"the request's own signature does not verify ({exc.message}); "
+                    "none of its approvals or rejections counts"]
+    good: list[SignatureRow] = []
+    problems = list(unknown)
+    for s in decisions:
+        try:
+            good.append(_decision(ctx, row, body, s, requester, rule))
+        except SmkiError as exc:
+            problems.append(f"the {s.kind} by {s.officer_id} does not count: {exc.message}")
+            continue
+        if s.signed_at != good[-1].signed_at:
+            try:
+                same = datetime.fromisoformat(s.signed_at) == \
+                    datetime.fromisoformat(good[-1].signed_at)
+            except ValueError:
+                same = False
+            if not same:
+                problems.append(f"the {s.kind} by {s.officer_id} is stored as signed at "
+                                f"{s.signed_at} but its signature says {good[-1].signed_at} "
+                                "(the signature's time counts)")
+    return good, problems
 
 
 def view(ctx: AppContext, row: RequestRow, now: datetime | None = None) -> RequestView:
@@ -92,14 +231,15 @@ def view(ctx: AppContext, row: RequestRow, now: datetime | None = None) -> Reque
     sigs = repo(ctx).signatures(row.request_id)
     rule = load_rules(ctx)["revocation"]
     now = now or ctx.clock.now()
-    valid = sum(1 for s in sigs if s.kind == "approval"
+    decisions, problems = _verified_decisions(ctx, row, body, sigs, rule)
+    valid = sum(1 for s in decisions if s.kind == "approval"
                 and approval_valid(datetime.fromisoformat(s.signed_at), rule, now))
     state = request_state(
         expires=datetime.fromisoformat(row.expires), now=now, valid_approvals=valid,
-        needed=rule.approvals_needed, rejected=any(s.kind == "rejection" for s in sigs),
+        needed=rule.approvals_needed, rejected=any(s.kind == "rejection" for s in decisions),
         deferred=bool(row.deferred_reason), submitted=bool(row.submitted_at),
         revoked=bool(row.revoked_at))
-    return RequestView(row, body, sigs, state)
+    return RequestView(row, body, sigs, state, tuple(decisions), tuple(problems))
 
 
 def get_view(ctx: AppContext, ref: str) -> RequestView:

@@ -75,9 +75,10 @@ def describe(v: RequestView) -> str:
     certs = ", ".join(f"{c['serial']} ({c.get('role') or '-'} {c.get('eui') or '-'} "
                       f"{c.get('usage') or '-'})" for c in v.body.get("certificates", []))
     approvals = ", ".join(s.officer_id for s in v.approvals()) or "none"
-    return (f"{v.request_id}  {v.state:<9}  by {v.body.get('requested_by')}  "
+    text = (f"{v.request_id}  {v.state:<9}  by {v.body.get('requested_by')}  "
             f"{v.body.get('reason')}  approvals: {approvals}  expires "
             f"{v.body.get('expires')}\n    {certs}")
+    return text + "".join(f"\n    problem: {p}" for p in v.problems)
 
 
 def run_request(args: argparse.Namespace, app: CliApp) -> int:

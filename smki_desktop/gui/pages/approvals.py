@@ -71,6 +71,8 @@ def request_html(v: rstate.RequestView, decoded: list[dict[str, Any]]) -> str:
         out += f"<br><b>Rejected by</b> {e(rej.officer_id)}"
     if v.row.outcome:
         out += f"<br><b>DCC:</b> {e(v.row.outcome)}"
+    for problem in v.problems:  # stored rows whose signatures do not verify: not counted
+        out += f"<br><b>Problem:</b> {e(problem)}"
     return out + "</p>"
 
 

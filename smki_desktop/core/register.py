@@ -1,13 +1,15 @@
 """The officer register as a log of changes: each change is a canonical object (see
 docs/identity.md), signed by the officer who authorises it where the rules ask for it, and the
-register's current standing is the replay of that log through `apply_change`. The same function
-refuses a change before it is written and ignores a forged one when the log is read, so editing
-a database row changes no one's standing. Pure."""
+register's current standing is the replay of that log through `apply_change`, each change
+applied once and in order (`check_order`). The same functions refuse a change before it is
+written and ignore a forged or copied one when the log is read, so editing a database row
+changes no one's standing. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from smki_desktop.core.environment import Environment
@@ -30,11 +32,60 @@ class Standing:
 
 
 def change_body(*, env: Environment, officer_id: str, action: str, at: str, signer: str = "",
-                reason: str = "", details: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """A change as the canonical object that is signed (and stored)."""
-    return {"type": CHANGE_TYPE, "version": 1, "environment": env.value,
+                reason: str = "", details: Mapping[str, Any] | None = None,
+                nonce: str = "") -> dict[str, Any]:
+    """A change as the canonical object that is signed (and stored). `nonce` (random, from the
+    caller) makes every change the app writes unique, so that two alike changes within one
+    second are not taken for a copy of one another (`check_order`)."""
+    body = {"type": CHANGE_TYPE, "version": 1, "environment": env.value,
             "officer_id": officer_id, "action": action, "at": at, "signer": signer,
             "reason": reason, "details": dict(details or {})}
+    if nonce:
+        body["nonce"] = nonce
+    return body
+
+
+@dataclass
+class LogOrder:
+    """What replaying the log so far has applied: each applied change's digest (SHA-256 of its
+    canonical bytes) with its log entry, and each officer's last applied change's time."""
+
+    applied: dict[str, int] = field(default_factory=dict)
+    last_at: dict[str, datetime] = field(default_factory=dict)
+
+    def note(self, change: Mapping[str, Any], digest: str, seq: int) -> None:
+        self.applied[digest] = seq
+        self.last_at[str(change.get("officer_id"))] = _when(change)
+
+
+def _when(change: Mapping[str, Any]) -> datetime:
+    """The change's `at`, to the second (the app signs whole seconds; a nomination carries
+    microseconds)."""
+    try:
+        at = datetime.fromisoformat(str(change.get("at")))
+    except ValueError:
+        raise Refusal(f"its date {change.get('at')!r} is not a date") from None
+    if at.tzinfo is None:
+        raise Refusal(f"its date {change.get('at')!r} names no time zone")
+    return at.replace(microsecond=0)
+
+
+def check_order(order: LogOrder, change: Mapping[str, Any], digest: str) -> None:
+    """A signed change is applied once, in the order it was made: a copy of a change already
+    applied (the same signed bytes appended again, e.g. an old activation of an officer since
+    suspended) is refused, and so is a change dated before the officer's last applied change
+    (an old signed change kept back and appended later). Refusal naming which."""
+    seq = order.applied.get(digest)
+    if seq is not None:
+        raise Refusal(f"it repeats register log entry {seq}, already applied: a signed change "
+                      "counts once, and a copy of it appended again changes nothing")
+    oid = str(change.get("officer_id"))
+    at = _when(change)
+    last = order.last_at.get(oid)
+    if last is not None and at < last:
+        raise Refusal(f"it is dated {at.isoformat()}, before {oid}'s last applied change "
+                      f"({last.isoformat()}): changes count in the order they were made, and "
+                      "an older signed change appended later changes nothing")
 
 
 def check_role_in_id(officer_id: str, role: OfficerRole) -> None:

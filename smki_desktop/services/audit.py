@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import os
 import threading
@@ -171,6 +172,8 @@ class AuditLog:
         self._key: Ed25519PrivateKey | None = None
         self._just_read = False  # _writer read the anchor in the write being made
         self._open = threading.local()  # .change: this thread's open change (_Pending)
+        # vouched(): per action set, the log's (actions, last seq, last hash) and the records
+        self._vouched: dict[tuple[str, ...], tuple[tuple[Any, ...], list[AuditEntry]]] = {}
 
     # -- the keyring anchor --------------------------------------------------------------
     def _load_anchor(self, installation: str | None = None) -> AuditAnchor | None:
@@ -421,6 +424,73 @@ class AuditLog:
                       row.details_json, row.artifacts_json) != row.hash:
             return {}
         return _json_dict(row.details_json)
+
+    def vouched(self, actions: tuple[str, ...]) -> list[AuditEntry]:
+        """The records of `actions` this log can prove were written by SMKI Desktop: each row's
+        hash matches its content and it is signed by this installation's writer key (held in
+        the OS keyring) or, on a team store, by a writer the log endorses; a row from before
+        signing started counts when the hash chain from it reaches the head the keyring held
+        then. Someone who can write the database but not use the keyring cannot add one, nor
+        alter one. Kept per process while the log's last row stays the same (one query)."""
+        last = self.repo.last()
+        key = (actions, last.seq if last else 0, last.hash if last else "")
+        hit = self._vouched.get(actions)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        found = self._vouched_rows(actions)
+        out = [AuditEntry(r.seq, r.ts, r.environment, r.actor, r.action,
+                          _json_dict(r.details_json), _json_dict(r.artifacts_json),
+                          r.prev_hash, r.hash) for r in found]
+        self._vouched[actions] = (key, out)
+        return out
+
+    def _vouched_rows(self, actions: tuple[str, ...]) -> list[StoredRow]:
+        anchor = self._load_anchor()
+        if anchor is None:
+            return []  # nothing signed here yet: nothing can be proven
+        keys = {anchor.writer: (0, _private_key(anchor.key).public_key())}
+        if self.shared:
+            rows = self.repo.rows()
+            regs = self._registrations(rows)
+            endorsed = self._endorsed(rows, regs)
+            keys = {**{w: regs[w] for w in regs if w in endorsed}, **keys}
+        problem = _signature_problem(keys)
+        candidates = self.repo.of_actions(actions)
+        legacy_ok = self._legacy_prefix_ok(anchor, candidates)
+        out = []
+        for r in candidates:
+            if r.environment != self.environment.value:
+                continue
+            if entry_hash(r.prev_hash, r.seq, r.ts, r.environment, r.actor, r.action,
+                          r.details_json, r.artifacts_json) != r.hash:
+                continue
+            if r.seq < anchor.signed_from:
+                if r.seq >= legacy_ok:
+                    out.append(r)
+                continue
+            if problem(r) is None:
+                out.append(r)
+        return out
+
+    def _legacy_prefix_ok(self, anchor: AuditAnchor, candidates: list[StoredRow]) -> int:
+        """The first row before signing started from which the hash chain reaches, unbroken,
+        the head the keyring held when signing started (a row from there on is as the app wrote
+        it); a number past every row when none can be proven."""
+        never = 1 << 62
+        early = [r.seq for r in candidates if r.seq < anchor.signed_from]
+        if not early or anchor.legacy_hash is None or not anchor.legacy_seq:
+            return never
+        rows = self.repo.between(min(early), anchor.legacy_seq)
+        if not rows or rows[-1].seq != anchor.legacy_seq or rows[-1].hash != anchor.legacy_hash:
+            return never
+        for before, r in itertools.pairwise(rows):
+            if r.prev_hash != before.hash:
+                return never
+        for r in rows:
+            if entry_hash(r.prev_hash, r.seq, r.ts, r.environment, r.actor, r.action,
+                          r.details_json, r.artifacts_json) != r.hash:
+                return never
+        return rows[0].seq
 
     def entries(self, limit: int | None = None, action_prefix: str = "") -> list[AuditEntry]:
         return [

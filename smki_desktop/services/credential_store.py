@@ -19,10 +19,15 @@ from cryptography.x509.oid import NameOID
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal
 from smki_desktop.core.keys import KeyUsage, key_id_for_spki
-from smki_desktop.crypto.cms import verify_detached
+from smki_desktop.crypto.cms import (
+    SignatureInvalid,
+    SignerUntrusted,
+    VerifiedSignature,
+    verify_detached,
+)
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.trust import trust_anchors
+from smki_desktop.services.trust import officer_anchors, unvouched_anchors, unvouched_note
 from smki_desktop.store.repos import credentials as repo
 from smki_desktop.store.repos.credential_status import RevokedCredentialsRepo
 
@@ -60,9 +65,10 @@ def register_id_of(cert: x509.Certificate) -> str:
 
 
 def ca_pool(ctx: AppContext) -> list[x509.Certificate]:
-    """CA certificates that may link a credential to an anchor: the anchors and the CA chain the
-    simulator handed out with a credential (Test)."""
-    pool = trust_anchors(ctx)
+    """CA certificates that may link a credential to an anchor: the anchors added through SMKI
+    Desktop (`officer_anchors`) and the CA chain the simulator handed out with a credential
+    (Test; any certificate there must itself chain to such an anchor to count)."""
+    pool = officer_anchors(ctx)
     chain_file = ctx.paths.feature_dir("portal") / "simulator-ca-chain.pem"
     if ctx.env is Environment.TEST and chain_file.is_file():
         with contextlib.suppress(ValueError, OSError):
@@ -76,12 +82,35 @@ def verify_credential_signature(ctx: AppContext, data: bytes, signature: bytes,
     """Verify a detached CMS signature over `data` whose signer's credential chains to this
     environment's trust anchors (at `at`); return the register id it names and the
     certificate. SignatureInvalid / SignerUntrusted otherwise."""
-    v = verify_detached(data, signature, trust_anchors=trust_anchors(ctx), at=at,
-                        extra_certs=ca_pool(ctx))
+    v = verify_officer_signature(ctx, data, signature, at)
     cert = v.signer_certificate
     if cert is None:
         raise Refusal("The signature names no signer certificate.")
     return register_id_of(cert), cert
+
+
+def verify_officer_signature(ctx: AppContext, data: bytes, signature: bytes,
+                             at: datetime) -> VerifiedSignature:
+    """Verify a detached CMS signature whose signer's credential must chain (at `at`) to an
+    anchor added through SMKI Desktop (`officer_anchors`). A signer that chains only to an
+    anchor someone put in the database directly is refused naming that anchor; with no such
+    anchor at all the signature is refused too (never accepted unchecked)."""
+    anchors = officer_anchors(ctx)
+    pool = ca_pool(ctx)
+    try:
+        if not anchors:
+            raise SignerUntrusted(f"the {ctx.env.label} environment has no trust anchor added "
+                                  "through SMKI Desktop.")
+        return verify_detached(data, signature, trust_anchors=anchors, at=at, extra_certs=pool)
+    except SignerUntrusted:
+        for foreign in unvouched_anchors(ctx):
+            try:
+                verify_detached(data, signature, trust_anchors=[foreign], at=at,
+                                extra_certs=[*pool, foreign])
+            except SignatureInvalid:
+                continue
+            raise SignerUntrusted("The signature " + unvouched_note(foreign)) from None
+        raise
 
 
 def _issuer_key(name: x509.Name) -> str:

@@ -1,6 +1,7 @@
 """Identity from credentials: resolve `--as OFFICER --key KEY` to an acting officer (the key is
 linked to that register entry, its IKI file-signing credential chains to this environment's
-trust anchors and names the register id), sign canonical bytes as that officer, and verify a
+trust anchors added through SMKI Desktop - never one only put in the database - and names the
+register id), sign canonical bytes as that officer, and verify a
 signature back to a register entry. Role and standing come from the register, never from the
 local profile."""
 
@@ -18,7 +19,7 @@ from smki_desktop.core.errors import InputError, NotFound, Refusal
 from smki_desktop.core.identity import Signatory, check_credential_names, check_may_act
 from smki_desktop.core.keys import KeyInfo, KeyUsage, key_id_for_spki
 from smki_desktop.core.officers import Officer, OfficerRole
-from smki_desktop.crypto.cms import SignerUntrusted, build_chain, sign_detached, verify_detached
+from smki_desktop.crypto.cms import SignerUntrusted, build_chain, sign_detached
 from smki_desktop.services import officers as officer_service
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import (
@@ -27,10 +28,11 @@ from smki_desktop.services.credential_store import (
     check_not_revoked,
     find_credential,
     register_id_of,
+    verify_officer_signature,
 )
 from smki_desktop.services.keys import get_key
 from smki_desktop.services.token import signer_for
-from smki_desktop.services.trust import trust_anchors
+from smki_desktop.services.trust import officer_anchors, unvouched_anchors, unvouched_note
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,21 @@ class Actor:
 
 def chain_of(ctx: AppContext, cert: x509.Certificate, at: datetime
              ) -> tuple[x509.Certificate, ...]:
-    anchors = trust_anchors(ctx)
+    anchors = officer_anchors(ctx)
     if not anchors:
         raise Refusal(f"Rule: an officer's credential chains to the {ctx.env.label} IKI trust "
-                      "anchor; this environment has no trust anchor yet.")
+                      "anchor; this environment has no trust anchor added through SMKI Desktop "
+                      "yet.")
+    pool = ca_pool(ctx)
     try:
-        return build_chain(cert, ca_pool(ctx), anchors, at)
+        return build_chain(cert, pool, anchors, at)
     except SignerUntrusted as exc:
+        for foreign in unvouched_anchors(ctx):
+            with contextlib.suppress(SignerUntrusted):
+                build_chain(cert, [*pool, foreign], [foreign], at)
+                raise Refusal(f"Rule: an officer's credential chains to the {ctx.env.label} IKI "
+                              f"trust anchor; this credential {unvouched_note(foreign)}"
+                              ) from None
         raise Refusal(f"Rule: an officer's credential chains to the {ctx.env.label} IKI trust "
                       f"anchor; {exc.message}") from None
 
@@ -105,6 +115,11 @@ def resolve_actor(ctx: AppContext, as_ref: str | None, key_ref: str | None, *,
         held = f"linked to {holder.officer_id}" if holder else "linked to no register entry"
         raise Refusal(f"Rule: an officer acts only through a key linked to their own register "
                       f"entry; key {key.short_id} is {held}, not to {officer.officer_id}.")
+    # a key flagged when its officer was suspended or revoked signs nothing (defence in depth:
+    # the standing itself comes from the signed register log, checked below)
+    blocked = officer_service.signing_block(ctx, key)
+    if blocked:
+        raise Refusal(blocked)
     cred = credential_for_key(ctx, key)
     chain = chain_of(ctx, cred.certificate, ctx.clock.now())
     check_not_revoked(ctx, cred.certificate)
@@ -131,9 +146,7 @@ def verify(ctx: AppContext, data: bytes, signature: bytes, *, what: str,
            at: datetime | None = None) -> VerifiedBy:
     """Verify `signature` over `data`; the signer's credential must chain to this environment's
     anchors and name a register entry that holds the credential's key."""
-    anchors = trust_anchors(ctx)
-    v = verify_detached(data, signature, trust_anchors=anchors, at=at or ctx.clock.now(),
-                        extra_certs=ca_pool(ctx))
+    v = verify_officer_signature(ctx, data, signature, at or ctx.clock.now())
     cert = v.signer_certificate
     if cert is None:
         raise Refusal(f"Rule: {what} carries its signer's credential; this signature has none.")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -38,10 +39,11 @@ from smki_desktop.core.officers import (
 )
 from smki_desktop.core.party import OfficerProfile
 from smki_desktop.core.party import OfficerRole as ProfileRole
-from smki_desktop.core.register import Standing, apply_change, change_body
+from smki_desktop.core.register import LogOrder, Standing, apply_change, change_body, check_order
 from smki_desktop.resources_path import resource
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import (
+    check_not_revoked,
     find_credential,
     register_id_of,
     verify_credential_signature,
@@ -150,30 +152,61 @@ def anchor_log(ctx: AppContext) -> None:
     check_log_anchor(ctx, _log_rows(ctx))
 
 
-def replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str]]:
-    """The register's standing recomputed from its log, every signature checked; entries that
-    break a rule or do not verify are ignored and reported. The log itself must extend its
-    keyring anchor (`check_log_anchor`)."""
+# the audit records of the changes that carry a signature (their artifact `change` is the
+# digest of the signed bytes)
+SIGNED_CHANGE_ACTIONS = ("officer.activate", "officer.suspend", "officer.revoke")
+
+
+def _written_by_app(ctx: AppContext, digest: str) -> bool:
+    """The audit log (signed with the key the OS keyring holds) records writing this change."""
+    return any(e.artifacts.get("change") == digest
+               for e in ctx.audit.vouched(SIGNED_CHANGE_ACTIONS))
+
+
+def _check_signer_not_revoked(ctx: AppContext, cert: x509.Certificate, digest: str) -> None:
+    """A change signed with a credential the DCC has revoked (its CRL, as last fetched, lists
+    it) counts only when SMKI Desktop itself wrote the change: its audit record of that very
+    change proves it went through the signing path, which refused a revoked credential then,
+    so the change was made before the revocation was known here. Nothing else can show that:
+    the signer chooses the change's `at` and the signature's signing time, and the keyring's
+    anchor of the log moves forward whenever the log is read. So a change appended to the
+    database with a stolen key after its credential was revoked changes no one's standing,
+    whatever date it carries."""
+    try:
+        check_not_revoked(ctx, cert)
+    except Refusal as exc:
+        if _written_by_app(ctx, digest):
+            return
+        raise Refusal(f"{exc.message} A change signed with a revoked credential counts only if "
+                      "SMKI Desktop recorded writing it (before the revocation was known); it "
+                      "recorded no such change.") from None
+
+
+def _replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str], LogOrder]:
     standings: dict[str, Standing] = {}
     problems: list[str] = []
+    order = LogOrder()
     rows = _log_rows(ctx)
     check_log_anchor(ctx, rows)
     for row in rows:
         body = row.body
+        digest = hashlib.sha256(body).hexdigest()
         try:
             change = parse_canonical(body, f"register log entry {row.seq}")
             signer = str(change.get("signer") or "")
             if signer or row.signature is not None:
                 if row.signature is None:
                     raise Refusal(f"it names signer {signer} but carries no signature")
-                rid, _cert = verify_credential_signature(
+                rid, cert = verify_credential_signature(
                     ctx, body, row.signature,
                     datetime.fromisoformat(str(change["at"])))
                 if rid.upper() != signer.upper():
                     raise Refusal(f"it is signed by {rid or 'an unnamed credential'}, not by "
                                   f"{signer}")
+                _check_signer_not_revoked(ctx, cert, digest)
             if change.get("environment") != ctx.env.value:
                 raise Refusal(f"it is a {change.get('environment')} change")
+            check_order(order, change, digest)
             new = apply_change(standings, change)
         except (SmkiError, ValueError, KeyError) as exc:
             msg = exc.message if isinstance(exc, SmkiError) else str(exc)
@@ -181,6 +214,18 @@ def replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str]]:
                             f"{row.action}) is ignored: {msg}")
             continue
         standings[new.officer_id] = new
+        order.note(change, digest, row.seq)
+    return standings, problems, order
+
+
+def replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str]]:
+    """The register's standing recomputed from its log, every signature checked; entries that
+    break a rule or do not verify are ignored and reported: a forged signature, one whose
+    credential chains only to a trust anchor not added through SMKI Desktop, one made with a
+    credential since revoked (`_check_signer_not_revoked`), a copy of a change already applied
+    or a change older than the officer's last (`check_order`). The log itself must extend its
+    keyring anchor (`check_log_anchor`)."""
+    standings, problems, _order = _replay(ctx)
     return standings, problems
 
 
@@ -249,6 +294,7 @@ def insert_officer(w: RegisterWrite, o: Officer, form_values: dict[str, Any],
     w.insert(o, form_values, record_sha256, now)
     body = canonical_bytes(change_body(
         env=o.environment, officer_id=o.officer_id, action="nominate", at=now,
+        nonce=secrets.token_hex(8),
         details={"role": o.role.value, "party_id": o.party_id, "name": o.name,
                  "email": o.email, "nominated_by": o.nominated_by or "",
                  "nominator_capacity": o.nominator_capacity,
@@ -268,8 +314,15 @@ def record_sha256(ctx: AppContext, officer_id: str) -> str:
 
 
 def check_change(ctx: AppContext, change: bytes) -> Standing:
-    """Refuse a change the register's rules forbid, before it is signed and written."""
-    return apply_change(replay(ctx)[0], parse_canonical(change, "register change"))
+    """Refuse a change the register's rules forbid, before it is signed and written (one that
+    replay would then ignore: a copy, or dated before the officer's last change, included)."""
+    standings, _problems, order = _replay(ctx)
+    parsed = parse_canonical(change, "register change")
+    try:
+        check_order(order, parsed, hashlib.sha256(change).hexdigest())
+    except Refusal as exc:
+        raise Refusal(f"This register change is refused: {exc.message}.") from None
+    return apply_change(standings, parsed)
 
 
 def _update(ctx: AppContext, w: RegisterWrite, o: Officer) -> None:
@@ -291,6 +344,7 @@ def verify_officer(ctx: AppContext, ref: str, v: Verification,
     now = ctx.clock.now().isoformat()
     body = canonical_bytes(change_body(
         env=ctx.env, officer_id=o.officer_id, action="verify", at=now,
+        nonce=secrets.token_hex(8),
         details={"date": v.date, "verifier": v.verifier, "evidence": list(v.evidence),
                  "outcome": v.outcome}))
     check_change(ctx, body)
@@ -513,11 +567,24 @@ def signing_block(ctx: AppContext, key: KeyInfo) -> str:
             f"active officer (a suspension is lifted by activating the officer again).")
 
 
+def ignored_changes(ctx: AppContext, officer_id: str | None = None) -> list[str]:
+    """The register log's entries that replay ignored (forged, signed under a trust anchor not
+    added through SMKI Desktop, signed with a revoked credential, copied, out of order), each
+    with its reason; only those of `officer_id` when given."""
+    problems = replay(ctx)[1]
+    if officer_id is None:
+        return problems
+    tag = f"({officer_id.upper()}, "
+    return [p for p in problems if tag in p.upper()]
+
+
 def register(ctx: AppContext, policy: Policy | None = None) -> Register:
     officers = list_officers(ctx)
     today = ctx.clock.now().date()
-    return Register(ctx.env, officers,
-                    register_warnings(officers, ctx.env, today, policy or load_policy()))
+    warnings = register_warnings(officers, ctx.env, today, policy or load_policy())
+    # entries of the log that changed no one's standing are said, never silently dropped
+    warnings += [Warning("ignored-change", p) for p in ignored_changes(ctx)]
+    return Register(ctx.env, officers, warnings)
 
 
 def officer_as_dict(o: Officer) -> dict[str, Any]:

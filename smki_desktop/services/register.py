@@ -6,6 +6,8 @@ the verification meeting record and the nominating Director's or Company Secreta
 
 from __future__ import annotations
 
+import secrets
+
 from smki_desktop.core import officers as officer_rules
 from smki_desktop.core.canonical import canonical_bytes
 from smki_desktop.core.officers import OfficerRole, OfficerStatus
@@ -36,7 +38,8 @@ def _signed(ctx: AppContext, ref: str, action: str, reason: str, as_ref: str | N
             "nomination_form": svc.record_sha256(ctx, o.officer_id),
             "nominator_capacity": o.nominator_capacity})
         body = canonical_bytes(change_body(env=ctx.env, officer_id=o.officer_id, action=action,
-                                           at=at.isoformat(), reason=reason, details=details))
+                                           at=at.isoformat(), reason=reason, details=details,
+                                           nonce=secrets.token_hex(8)))
         svc.check_change(ctx, body)
         return o.officer_id, svc.SignedChange(body, "", None)
     what = {"activate": "a register activation", "suspend": "a suspension",
@@ -44,7 +47,8 @@ def _signed(ctx: AppContext, ref: str, action: str, reason: str, as_ref: str | N
     actor = identity.resolve_actor(ctx, as_ref, key_ref, roles=tuple(OfficerRole), what=what)
     body = canonical_bytes(change_body(env=ctx.env, officer_id=o.officer_id, action=action,
                                        at=at.isoformat(), reason=reason,
-                                       signer=actor.officer.officer_id, details=details))
+                                       signer=actor.officer.officer_id, details=details,
+                                       nonce=secrets.token_hex(8)))
     svc.check_change(ctx, body)  # the rules (no own standing, an active SRO) before signing
     sig = identity.sign(ctx, actor, body, at)
     return o.officer_id, svc.SignedChange(body, actor.officer.officer_id, sig)

@@ -37,6 +37,7 @@ from smki_desktop.services.context import (
     default_data_root,
     open_context,
 )
+from smki_desktop.services.trust import fingerprints_vouched_by
 from smki_desktop.store import team_copy, team_link
 from smki_desktop.store.atomic import atomic_output, check_output
 from smki_desktop.store.db import Database, StoreError
@@ -235,6 +236,7 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
     finally:
         store.close()
     local_log = _local_log_reference(env, paths, clock or SystemClock())
+    anchors = _local_vouched_anchors(env, paths, clock or SystemClock())
     ctx = open_context(env, root, clock=clock)
     try:
         # the copy and its record in the team's log: one transaction (a kill in between
@@ -250,7 +252,8 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
             ctx.audit.record("team.migrate_from_local", {
                 "from": str(paths.db_path), "url": link.url, "rows": report.rows,
                 "tables": report.tables, "kept_local": report.kept_local,
-                "party_id": report.party_id, "local_log": local_log})
+                "party_id": report.party_id, "local_log": local_log,
+                "trust_anchors": anchors})
     finally:
         ctx.close()
     return report
@@ -264,6 +267,20 @@ def _local_log_reference(env: Environment, paths: EnvPaths, clock: Clock) -> dic
         installation = settings_repo.get(local, "installation_id") or ""
         return AuditLog(local, OsSecrets(env), env, clock, lambda: UNKNOWN_ACTOR, installation,
                         audit_folder(paths, False)).reference()
+    finally:
+        local.close()
+
+
+def _local_vouched_anchors(env: Environment, paths: EnvPaths, clock: Clock) -> list[str]:
+    """The trust anchors (fingerprints) the workstation's own audit log proves were added
+    through SMKI Desktop: the move record lists them, so that they vouch for officers'
+    signatures in the team store too (an anchor only put in the local database does not)."""
+    local = Database(paths.db_path)
+    try:
+        installation = settings_repo.get(local, "installation_id") or ""
+        log = AuditLog(local, OsSecrets(env), env, clock, lambda: UNKNOWN_ACTOR, installation,
+                       audit_folder(paths, False))
+        return sorted(fingerprints_vouched_by(log))
     finally:
         local.close()
 

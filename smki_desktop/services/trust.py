@@ -3,9 +3,15 @@ certificate, a signed file, a CRL or a credential to be trusted. In Test the sim
 (added by the portal layer) plus the user's imports; in Live only the user's imports.
 
 Used by certificates (acceptance check), ADT (signatures), repository and revocation (CRLs),
-credentials and the portal; it imports none of them."""
+credentials and the portal; it imports none of them.
+
+An anchor vouches for an officer's signature only when the audit log holds a verified record of
+its addition (`officer_anchors`): the log is signed with a key in the OS keyring, so someone who
+can write the database but not use the keyring cannot make a CA of their own count."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -18,12 +24,62 @@ from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext, EnvPaths
 from smki_desktop.store.repos import trust as repo
 
+if TYPE_CHECKING:
+    from smki_desktop.services.audit import AuditLog
+
 
 def trust_anchors(ctx: AppContext) -> list[x509.Certificate]:
     """This environment's trust anchors: in Test the simulator's root (added by the portal
     layer) plus user imports; in Live only user imports."""
     return [x509.load_der_x509_certificate(der) for der in repo.anchor_ders(ctx.db,
                                                                             ctx.env.value)]
+
+
+# The audit records that bring an anchor in: its addition (any face, the simulator's set-up)
+# and the move of a workstation's database into a team store (which lists the anchors copied).
+ANCHOR_ACTIONS = ("cert.anchor.add", "team.migrate_from_local")
+
+
+def vouched_fingerprints(ctx: AppContext) -> set[str]:
+    """The SHA-256 fingerprints of the anchors a verified audit record says were added through
+    SMKI Desktop (`AuditLog.vouched`: signed with the writer key the OS keyring holds)."""
+    return fingerprints_vouched_by(ctx.audit)
+
+
+def fingerprints_vouched_by(log: AuditLog) -> set[str]:
+    """`vouched_fingerprints` of one audit log (a workstation's own, when it moves into a team
+    store, says which of its anchors were added through SMKI Desktop)."""
+    out: set[str] = set()
+    for e in log.vouched(ANCHOR_ACTIONS):
+        if e.action == "cert.anchor.add":
+            out.add(str(e.details.get("fingerprint", "")).lower())
+        else:
+            out.update(str(f).lower() for f in e.details.get("trust_anchors") or ())
+    return out
+
+
+def officer_anchors(ctx: AppContext) -> list[x509.Certificate]:
+    """The anchors an officer's credential may chain to: this environment's trust anchors that
+    came in through SMKI Desktop (an audited addition). A row put in the table by someone who
+    can write the database, with a CA of their own making, is not among them: otherwise they
+    could issue themselves a credential naming any SRO."""
+    vouched = vouched_fingerprints(ctx)
+    return [c for c in trust_anchors(ctx) if c.fingerprint(hashes.SHA256()).hex() in vouched]
+
+
+def unvouched_anchors(ctx: AppContext) -> list[x509.Certificate]:
+    """This environment's trust anchors with no audited addition (see `officer_anchors`)."""
+    vouched = vouched_fingerprints(ctx)
+    return [c for c in trust_anchors(ctx)
+            if c.fingerprint(hashes.SHA256()).hex() not in vouched]
+
+
+def unvouched_note(cert: x509.Certificate) -> str:
+    """Why a signature under `cert` is not trusted, naming the anchor."""
+    return (f"it is signed under a trust anchor that was not added through SMKI Desktop "
+            f"({name_text(cert.subject)}, SHA-256 {cert.fingerprint(hashes.SHA256()).hex()[:16]}"
+            "): the audit log holds no record of its addition, so it vouches for no officer. "
+            "If you trust this CA, add its certificate again as a trust anchor.")
 
 
 def list_trust_anchors(ctx: AppContext) -> list[dict[str, str]]:
@@ -63,11 +119,16 @@ def add_trust_anchor(ctx: AppContext, pem_or_der: bytes, *, source: str = "user"
         raise InputError("Trust anchor: the simulator's root is never trusted in Live.")
     # whichever face adds it (cert anchor add, adt anchor add, Settings), checked here
     crossing.refuse_foreign_certificate(ctx, cert, f"Trust anchor {name_text(cert.subject)}")
+    # present but with no audited addition (put in the table directly): adding it again is
+    # what vouches for it
+    again = repo.has_anchor(ctx.db, fp) and fp not in vouched_fingerprints(ctx)
     with ctx.audit.change():
         if not repo.add_anchor(ctx.db, ctx.env.value, fp, name_text(cert.subject), source, der,
-                               ctx.clock.now().isoformat()):
+                               ctx.clock.now().isoformat()) and not again:
             return fp, None
         entry = ctx.audit.record("cert.anchor.add", {"fingerprint": fp, "source": source,
-                                                     "subject": name_text(cert.subject)},
+                                                     "subject": name_text(cert.subject),
+                                                     **({"vouched_again": True} if again
+                                                        else {})},
                                  {"certificate": der})
     return fp, entry

@@ -28,7 +28,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.identity import Signatory
 from smki_desktop.core.officers import OfficerRole, OfficerStatus
-from smki_desktop.core.register import Standing, apply_change
+from smki_desktop.core.register import LogOrder, Standing, apply_change, check_order
 from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
 from smki_desktop.simulator import ca as CA
 from smki_desktop.simulator.state import SimState
@@ -85,6 +85,7 @@ def feed_log(state: SimState, entries: list[dict[str, Any]], now: datetime) -> l
     standings: dict[str, Standing] = {}
     people: dict[str, tuple[str, str]] = {}
     problems: list[str] = []
+    order = LogOrder()  # a signed change counts once and in order, as in the app's replay
     h = state.hierarchy
     for i, e in enumerate(entries):
         try:
@@ -102,11 +103,13 @@ def feed_log(state: SimState, entries: list[dict[str, Any]], now: datetime) -> l
                     raise Refused("RV:NotIKI", "not signed with an IKI credential")
                 if _register_id(cert.subject).upper() != signer.upper():
                     raise Refused("RV:BadSig", f"signed by another credential than {signer}'s")
+            check_order(order, change, hashlib.sha256(body).hexdigest())
             new = apply_change(standings, change)
         except (SmkiError, Refused, ValueError, KeyError, TypeError) as exc:
             problems.append(f"change {i}: {getattr(exc, 'message', None) or exc}")
             continue
         standings[new.officer_id] = new
+        order.note(change, hashlib.sha256(body).hexdigest(), i)
         if change.get("action") == "nominate":
             d = dict(change.get("details") or {})
             people[new.officer_id] = (str(d.get("name", "")), str(d.get("email", "")))

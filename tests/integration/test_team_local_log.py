@@ -81,3 +81,64 @@ def test_the_local_log_verifies_again_after_disconnecting(  # type: ignore[no-un
         assert v.code == 0 and v.json()["ok"], v.out + v.err
     finally:
         postgres_server.drop_database(name)
+
+
+def _ca_pem(name: str) -> bytes:
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+    k = ec.generate_private_key(ec.SECP256R1())
+    n = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (x509.CertificateBuilder().subject_name(n).issuer_name(n).public_key(k.public_key())
+            .serial_number(1).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(k, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def test_migrate_keeps_the_anchors_added_here_vouched_and_no_others(  # type: ignore[no-untyped-def]
+        cli_run, data_root: Path, postgres_server: PostgresServer, tmp_path: Path) -> None:
+    """The move record lists the anchors the local audit log proves were added through the app,
+    so they vouch for officers' signatures in the team store; one only put in the local
+    database's table is copied but vouches for no one."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.services.context import open_context
+    from smki_desktop.services.trust import officer_anchors
+
+    good, bad = tmp_path / "good.pem", _ca_pem("Inserted CA")
+    good.write_bytes(_ca_pem("Added CA"))
+    assert cli_run("cert", "anchor", "add", str(good)).code == 0
+    bad_cert = x509.load_pem_x509_certificate(bad)
+    con = sqlite3.connect(data_root / "test" / "smki.sqlite3")
+    try:
+        con.execute("INSERT INTO trust_anchors(fingerprint, environment, subject, source, der, "
+                    "added) VALUES (?,?,?,?,?,?)",
+                    (bad_cert.fingerprint(hashes.SHA256()).hex(), "test", "CN=Inserted CA",
+                     "user", bad_cert.public_bytes(serialization.Encoding.DER),
+                     "2026-12-01T00:00:00+00:00"))
+        con.commit()
+    finally:
+        con.close()
+    name = postgres_server.create_database()
+    try:
+        assert cli_run("team", "connect", postgres_server.socket_url(name)).code == 0
+        assert cli_run("team", "init").code == 0
+        r = cli_run("team", "migrate-from-local", "--json")
+        assert r.code == 0, r.err
+        ctx = open_context(Environment.TEST, data_root)
+        try:
+            names = {a.subject.rfc4514_string() for a in officer_anchors(ctx)}
+        finally:
+            ctx.close()
+        assert names == {"CN=Added CA"}, names
+    finally:
+        postgres_server.drop_database(name)

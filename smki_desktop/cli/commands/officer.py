@@ -182,9 +182,13 @@ def run_list(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_show(args: argparse.Namespace, app: CliApp) -> int:
-    o = svc.get_officer(app.context(), args.officer)
+    ctx = app.context()
+    o = svc.get_officer(ctx, args.officer)
     d = svc.officer_as_dict(o)
-    text = "\n".join(f"{k + ':':<20}{v}" for k, v in d.items())
+    d["ignored_changes"] = svc.ignored_changes(ctx, o.officer_id)
+    text = "\n".join(f"{k + ':':<20}{v}" for k, v in d.items() if k != "ignored_changes")
+    for p in d["ignored_changes"]:
+        text += f"\nIgnored: {p}"
     app.emit(d, text)
     return 0
 

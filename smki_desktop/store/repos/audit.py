@@ -140,6 +140,19 @@ class AuditRepo:
                                    "ORDER BY seq DESC LIMIT 1", (writer_id, action)).fetchone()
         return _row(r) if r else None
 
+    def of_actions(self, actions: tuple[str, ...]) -> list[StoredRow]:
+        """Every row whose action is one of `actions`, in log order."""
+        if not actions:
+            return []
+        marks = ",".join("?" * len(actions))
+        return [_row(r) for r in self.db.conn().execute(
+            f"SELECT * FROM audit_log WHERE action IN ({marks}) ORDER BY seq", actions)]
+
+    def between(self, first: int, last: int) -> list[StoredRow]:
+        """Rows `first`..`last` (inclusive), in log order."""
+        return [_row(r) for r in self.db.conn().execute(
+            "SELECT * FROM audit_log WHERE seq BETWEEN ? AND ? ORDER BY seq", (first, last))]
+
     def writers(self) -> list[WriterRow]:
         """Every registered writer, in the order they registered."""
         return [WriterRow(r["writer_id"], bytes(r["public_key"]), r["installation_id"],

@@ -35,7 +35,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import smki_desktop
-from smki_desktop.core.ceremony import CeremonyKey, CeremonyPlan, Step, parse_ceremony
+from smki_desktop.core.ceremony import (
+    LABEL_PREFIX,
+    CeremonyKey,
+    CeremonyPlan,
+    Step,
+    parse_ceremony,
+)
 from smki_desktop.core.ceremony_transcript import (
     Journal,
     entry_line,
@@ -75,7 +81,6 @@ if sys.platform != "win32":
     import fcntl
 
 MAX_FILE = 256 * 1024
-LABEL_PREFIX = "ceremony "  # every ceremony key is labelled "ceremony <ceremony id> <name>"
 JOURNAL = "transcript.jsonl"
 SIGNATURE = "transcript.jsonl.p7s"
 TEXT = "transcript.txt"
@@ -568,6 +573,55 @@ class CeremonyRun:
                           "from the data folder it started in.")
         return found[0]
 
+    def _made_here_problem(self, k: CeremonyKey, info: KeyInfo, step_id: str) -> str:
+        """Why the audit log does not show `info` made by this ceremony's step `step_id` (its
+        `key.generate` record names this ceremony and label, dated after the step first
+        started), or "" when it does."""
+        started = self._first_started(step_id)
+        records = [e for e in self.ctx.audit.entries(action_prefix="key.generate")
+                   if e.action == "key.generate" and e.details.get("key_id") == info.key_id]
+        ours = [e for e in records if e.details.get("ceremony") == self.plan.ceremony_id
+                and e.details.get("label") == self._label(k)]
+        if not ours:
+            return ("the audit log does not record it being made by this ceremony"
+                    + (" (it was made outside it)" if records else
+                       " (no record of it being made here: restored, imported or relabelled)"))
+        made = _when(ours[-1].ts)
+        if started is None or made is None or made < started:
+            return (f"it was made on {ours[-1].ts[:19]}, before this step started "
+                    f"(audit #{ours[-1].seq})")
+        return ""
+
+    def _require_adoptable_key(self, k: CeremonyKey, info: KeyInfo, step_id: str) -> None:
+        """A key found under the ceremony's label is adopted only if it is the key this step
+        made before the interruption: the plan's usage, on the plan's store (the token, non-
+        exportable; or the key store) and made by this ceremony after the step started."""
+        problems: list[str] = []
+        if info.usage is not k.usage:
+            problems.append(f"its usage is {info.usage.value}; the plan says {k.usage.value}")
+        if k.store == "token":
+            if info.location is not KeyLocation.PKCS11:
+                problems.append(f"it is in the {info.location.value} key store; the plan says "
+                                "on the token")
+            else:
+                if "non-exportable" not in info.flags:
+                    problems.append("it is exportable; the plan's token keys are not")
+                token = info.location_ref.split("|", 1)[0]
+                if self.plan.token_label and token != self.plan.token_label:
+                    problems.append(f"it is on token {token!r}; the plan says "
+                                    f"{self.plan.token_label!r}")
+        elif info.location is not KeyLocation.OS_KEYRING:
+            problems.append(f"it is on a token ({info.location.value}); the plan says the key "
+                            "store")
+        made = self._made_here_problem(k, info, step_id)
+        if made:
+            problems.append(made)
+        if problems:
+            raise Refusal(f"Step {step_id}: the key labelled {self._label(k)!r} "
+                          f"({info.key_id[:16]}) is not the key this step made, so it is not "
+                          "adopted: " + "; ".join(problems) + ". No second key is made; "
+                          "investigate first.")
+
     def _do_key(self, step: Step, _a: dict[str, Any],
                 interrupted: bool) -> tuple[dict[str, Any], list[str]]:
         k = next(x for x in self.plan.keys if x.name == step.key)
@@ -580,11 +634,19 @@ class CeremonyRun:
                               f"{self._label(k)!r} already exist but the journal does not say "
                               "this step made one. No second key is made; investigate first.")
             info, adopted = existing[0], True
+            self._require_adoptable_key(k, info, step.step_id)
         elif k.store == "token":
             store = self._logged_in_token()
-            found = store.adopt_labelled(self._label(k), k.usage) if interrupted else None
-            if found is not None:  # made on the token, the crash came before its record
+            # made on the token, the crash came before its record: recorded now, as this
+            # ceremony's (the record the crash prevented), then checked like any adopted key
+            found = store.adopt_labelled(
+                self._label(k), k.usage,
+                recorded=KeyRecord(self.ctx, {"ceremony": cid,
+                                              "recorded_after_interruption": True})
+            ) if interrupted else None
+            if found is not None:
                 info, adopted = found, True
+                self._require_adoptable_key(k, info, step.step_id)
             else:
                 info = store.generate(KeyType.EC_P256, k.usage, self._label(k),
                                       recorded=KeyRecord(self.ctx, {"ceremony": cid}))

@@ -188,6 +188,7 @@ def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
     fin = done["finish"]
     _check_transcripts(journal, folder, fin, rep)
     _check_outputs(folder, fin, rep)
+    _check_keys(done, plan, rep)
     _check_csrs(ctx, folder, done, plan, rep)
     named = set(fin["outputs"]) | set(fin.get("custodian_shares", {}))
     for rel in _unexpected_files(folder, named):
@@ -302,6 +303,33 @@ def _check_outputs(folder: Path, fin: dict[str, Any], rep: VerifyReport) -> None
         else:
             rep.checked.append(f"share {rel} (still on this media: hand it to "
                                f"{share['custodian']})")
+
+
+_STORES = {"token": ("pkcs11", False), "keystore": ("os-keyring", True)}
+
+
+def _check_keys(done: dict[str, dict[str, Any]], plan: dict[str, Any],
+                rep: VerifyReport) -> None:
+    """Each key step's key is where the plan said: on the token (non-exportable) or in the
+    key store (exportable)."""
+    planned = {str(k.get("name")): k for k in plan.get("keys", [])}
+    for s, d in sorted(done.items()):
+        if not s.startswith("key:"):
+            continue
+        name = s.split(":", 1)[1]
+        entry = planned.get(name)
+        if entry is None:
+            rep.problems.append(f"key {name} is not a key the plan names")
+            continue
+        location, exportable = _STORES.get(str(entry.get("store")), ("?", None))
+        if d.get("location") != location or d.get("exportable") is not exportable:
+            rep.problems.append(
+                f"key {name} is {d.get('location')}"
+                + (" (exportable)" if d.get("exportable") else " (not exportable)")
+                + f"; the plan's store {entry.get('store')!r} means {location}"
+                + (" (exportable)" if exportable else " (not exportable)"))
+        else:
+            rep.checked.append(f"key {name}: {location}, as the plan says")
 
 
 def _check_csrs(ctx: AppContext, folder: Path, done: dict[str, dict[str, Any]],

@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 
 from smki_desktop.core.errors import Refusal
+from smki_desktop.core.keys import KeyType, KeyUsage
+from smki_desktop.crypto.fields import extract_fields
 from smki_desktop.services import ceremony as ceremony_service
 from smki_desktop.services import ceremony_verify
 from smki_desktop.services.csr import create_org_csr
+from smki_desktop.services.keys import KeyRecord, generate_key
 from tests.integration.ceremony_support import prepare
 from tests.integration.test_ceremony_service import Answers, _fake_net
 
@@ -155,3 +158,101 @@ def test_verify_checks_each_csrs_subject_against_the_plan(ctx, tmp_path: Path,  
     assert any("its EUI (90-B3-D5-1F-30-01-99-99; the plan says 90-B3-D5-1F-30-01-00-01)" in p
                for p in rep.problems), rep.problems
     assert any("its CN (NOT-IN-PLAN; the plan says none)" in p for p in rep.problems)
+
+
+# -- the key step ------------------------------------------------------------------------------
+
+def _up_to_the_key_step(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """facts and rehearsal done; the key step starts and the process dies before any key."""
+    prepare(ctx, tmp_path)
+    run = _open(ctx, tmp_path)
+    for s in ("facts", "rehearsal"):
+        _do(run, s)
+    _interrupt(run, "key:supplier-ds")
+
+
+def test_a_key_of_another_usage_under_the_ceremonys_label_is_not_adopted(ctx,  # type: ignore[no-untyped-def]
+                                                                         tmp_path: Path) -> None:
+    _up_to_the_key_step(ctx, tmp_path)
+    ctx.keystore.generate(KeyType.EC_P256, KeyUsage.KEY_AGREEMENT, LABEL)
+    run = _open(ctx, tmp_path)
+    with pytest.raises(Refusal, match="its usage is key-agreement; the plan says signing") as e:
+        _do(run, "key:supplier-ds")
+    assert "is not the key this step made" in e.value.message
+    assert "does not record it being made by this ceremony" in e.value.message
+    assert "key:supplier-ds" not in run.journal.done()
+    run.close()
+
+
+def test_a_key_labelled_afterwards_is_not_adopted_even_with_the_plans_usage(ctx,  # type: ignore[no-untyped-def]
+                                                                            tmp_path: Path) -> None:
+    """A signing key made elsewhere (its record names no ceremony), then given the label."""
+    _up_to_the_key_step(ctx, tmp_path)
+    made = generate_key(ctx, KeyUsage.SIGNING, "an ordinary key").key
+    ctx.db.conn().execute("UPDATE keys SET label=? WHERE key_id=?", (LABEL, made.key_id))
+    ctx.db.conn().commit()
+    run = _open(ctx, tmp_path)
+    with pytest.raises(Refusal, match="made outside it"):
+        _do(run, "key:supplier-ds")
+    run.close()
+
+
+def test_a_key_the_ceremony_made_before_the_step_started_is_not_adopted(ctx,  # type: ignore[no-untyped-def]
+                                                                        tmp_path: Path) -> None:
+    """Even a record naming this ceremony: dated before the step started, it is not this
+    step's key."""
+    prepare(ctx, tmp_path)
+    ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, LABEL,
+                          recorded=KeyRecord(ctx, {"ceremony": "adopt-test"}))
+    run = _open(ctx, tmp_path)
+    for s in ("facts", "rehearsal"):
+        _do(run, s)
+    _interrupt(run, "key:supplier-ds")
+    run = _open(ctx, tmp_path)
+    with pytest.raises(Refusal, match="before this step started"):
+        _do(run, "key:supplier-ds")
+    run.close()
+
+
+def test_the_interrupted_steps_own_key_is_adopted(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The crash came after the key and its record were made, before `done`: kept."""
+    _up_to_the_key_step(ctx, tmp_path)
+    made = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, LABEL,
+                                 recorded=KeyRecord(ctx, {"ceremony": "adopt-test"}))
+    run = _open(ctx, tmp_path)
+    res = _do(run, "key:supplier-ds")
+    assert res.data["adopted_after_interruption"] is True and res.data["key_id"] == made.key_id
+    assert _finish_and_verify(run, ctx, tmp_path).ok
+
+
+def test_the_key_generate_record_names_the_ceremony(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run, key_id = _up_to_the_key(ctx, tmp_path)
+    run.close()
+    rec = next(e for e in ctx.audit.entries(action_prefix="key.generate")
+               if e.details.get("key_id") == key_id)
+    assert rec.details["ceremony"] == "adopt-test" and rec.details["label"] == LABEL
+
+
+def test_verify_checks_each_keys_store_and_usage_against_the_plan(ctx, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                  monkeypatch: pytest.MonkeyPatch
+                                                                  ) -> None:
+    """A transcript (signed, chain-valid) whose key step put a key-agreement key where the
+    plan says a signing key in the key store, recorded as not exportable, does not verify."""
+    def other_key(self: ceremony_service.CeremonyRun, step: Any, _a: dict[str, Any],
+                  _interrupted: bool) -> tuple[dict[str, Any], list[str]]:
+        # the plan stays as it is; the key step (changed software) makes another key
+        info = self.ctx.keystore.generate(KeyType.EC_P256, KeyUsage.KEY_AGREEMENT,
+                                          self._label(self.plan.keys[0]))
+        return ({"key_id": info.key_id, "location": "os-keyring", "exportable": False,
+                 "adopted_after_interruption": False}, [])
+
+    monkeypatch.setattr(ceremony_service.CeremonyRun, "_do_key", other_key)
+    prepare(ctx, tmp_path)
+    run = _open(ctx, tmp_path)
+    rep = _finish_and_verify(run, ctx, tmp_path)
+    assert not rep.ok
+    assert any("key supplier-ds is os-keyring (not exportable); the plan's store 'keystore' "
+               "means os-keyring (exportable)" in p for p in rep.problems), rep.problems
+    assert any("its usage (key-agreement; the plan says signing)" in p for p in rep.problems)
+    csr = next((tmp_path / "media" / "out" / "csr").iterdir())
+    assert extract_fields(csr.read_bytes()).usage is KeyUsage.KEY_AGREEMENT

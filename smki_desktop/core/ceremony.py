@@ -24,6 +24,8 @@ from smki_desktop.core.roles import RemotePartyRole
 FORMAT = "smki-ceremony/1"
 STORES = ("token", "keystore")
 BACKUPS = ("none", "passphrase", "shares")
+# every key a ceremony makes is labelled "ceremony <ceremony id> <key name>"
+LABEL_PREFIX = "ceremony "
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _SECRET_WORDS = ("pin", "passphrase", "password", "secret")
 # "PIN: 1234", "# user pin = 87654321", "password is Hunter2" in a comment or a text: the whole

@@ -261,10 +261,12 @@ class Pkcs11KeyStore:
             serial = sess.token.serial
         return self._record(spki, serial, cka_id, key_type, usage, label, recorded)
 
-    def adopt_labelled(self, label: str, usage: KeyUsage) -> KeyInfo | None:
+    def adopt_labelled(self, label: str, usage: KeyUsage,
+                       recorded: RowHook | None = None) -> KeyInfo | None:
         """Record a key pair the token holds under `label` but the database does not (a crash
         between the token making it and the record being written), or None if there is none.
-        Used by a ceremony resuming a step, so that such a key is used, not made again."""
+        Used by a ceremony resuming a step, so that such a key is used, not made again.
+        `recorded`: the caller's record, committed with the key's row (as `generate`'s)."""
         pk = _pkcs11()
         A = pk.Attribute
         with self.session() as sess:
@@ -288,7 +290,7 @@ class Pkcs11KeyStore:
         key_id = key_id_for_spki(spki)
         if keys_repo.exists(self.db, key_id):
             return resolve_key_ref(self.db, self.environment, key_id, self.location)
-        return self._record(spki, serial, cka_id, KeyType.EC_P256, usage, label)
+        return self._record(spki, serial, cka_id, KeyType.EC_P256, usage, label, recorded)
 
     def _record(self, spki: bytes, serial: Any, cka_id: bytes, key_type: KeyType,
                 usage: KeyUsage, label: str, recorded: RowHook | None = None) -> KeyInfo:

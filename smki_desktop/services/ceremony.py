@@ -9,7 +9,10 @@ Resilience: every step writes `started` before it acts and `done` after, each li
 `transcript.jsonl` in the output folder. A re-run reads the journal: completed steps are
 skipped; a step that started but did not finish is resumed by adopting what it made (the key
 with the ceremony's label, the CSR recorded for that key, an output file that is already
-there), so no second key is ever made for a step and no output is ever overwritten.
+there), so no second key is ever made for a step and no output is ever overwritten. Only what
+the interrupted step itself made is adopted: a CSR whose subject is the plan's key entry and
+that was made after the step started; a key of the plan's usage and store whose
+`key.generate` record names this ceremony and is dated after the step started.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import shutil
 import socket
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +35,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import smki_desktop
-from smki_desktop.core.ceremony import CeremonyKey, CeremonyPlan, Step, parse_ceremony
+from smki_desktop.core.ceremony import (
+    LABEL_PREFIX,
+    CeremonyKey,
+    CeremonyPlan,
+    Step,
+    parse_ceremony,
+)
 from smki_desktop.core.ceremony_transcript import (
     Journal,
     entry_line,
@@ -41,11 +51,13 @@ from smki_desktop.core.ceremony_transcript import (
 )
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import InputError, Refusal, SmkiError
+from smki_desktop.core.eui import Eui64
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, key_id_for_spki
 from smki_desktop.core.ports import PassphraseProvider
 from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
 from smki_desktop.crypto.csr import OrgCsrRequest, build_org_csr
 from smki_desktop.crypto.der import encode
+from smki_desktop.crypto.fields import ProfileFields, extract_fields
 from smki_desktop.crypto.lint import lint_der
 from smki_desktop.crypto.memory_signer import MemorySigner
 from smki_desktop.keystores.os_keyring import resolve_key_ref
@@ -63,6 +75,7 @@ from smki_desktop.services.csr import create_org_csr, get_csr_der, profile_for
 from smki_desktop.services.keys import KeyRecord
 from smki_desktop.store.atomic import OutputError, write_atomic
 from smki_desktop.store.repos import ceremony as ceremony_repo
+from smki_desktop.store.repos import csrs as csrs_repo
 
 if sys.platform != "win32":
     import fcntl
@@ -129,6 +142,36 @@ def check_ceremony(ctx: AppContext, path: Path) -> CheckedCeremony:
         warnings.append(f"The run will refuse to start: {exc.message}")
     return CheckedCeremony(plan, text, hashlib.sha256(data).hexdigest(), path,
                            tuple(warnings))
+
+
+def csr_plan_differences(fields: ProfileFields, key: dict[str, Any]) -> list[str]:
+    """How a CSR's subject differs from the plan's key entry (a `CeremonyKey.as_dict()`):
+    one phrase per differing field (role, EUI, CN, usage); empty when they all agree."""
+    out: list[str] = []
+    if fields.ou != key.get("ou"):
+        out.append(f"role (OU {fields.ou or 'missing'}; the plan says {key.get('role')}, "
+                   f"OU {key.get('ou')})")
+    try:
+        plan_eui: Eui64 | None = Eui64.parse(str(key.get("eui")), "EUI")
+    except InputError:
+        plan_eui = None
+    if fields.eui is None or fields.eui != plan_eui:
+        out.append(f"EUI ({fields.eui or 'missing'}; the plan says {key.get('eui')})")
+    if (fields.cn or None) != (key.get("cn") or None):
+        out.append(f"CN ({fields.cn or 'none'}; the plan says {key.get('cn') or 'none'})")
+    if fields.usage is None or fields.usage.value != key.get("usage"):
+        out.append(f"usage ({fields.usage.value if fields.usage else 'missing'}; the plan "
+                   f"says {key.get('usage')})")
+    return out
+
+
+def _when(at: str) -> datetime | None:
+    """A journal or record time as a datetime (None if it is not one)."""
+    try:
+        t = datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return None
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
 # -- machine facts -----------------------------------------------------------------------------
@@ -476,7 +519,11 @@ class CeremonyRun:
             for k in self.plan.keys:
                 p = self._csr_path(k)
                 if p.exists() and f"csr:{k.name}" not in self.journal.done():
-                    adopted = self._adoptable_csr(k)
+                    try:
+                        adopted = self._adoptable_csr(
+                            k, f"csr:{k.name}" in self.journal.started_not_done())
+                    except SmkiError:
+                        adopted = None
                     if adopted is None:
                         bad.append(f"{k.name}: the output {p} already exists and is not this "
                                    "ceremony's; outputs are never overwritten")
@@ -493,7 +540,12 @@ class CeremonyRun:
                 [f"{len(results)} rehearsal CSR(s) lint clean with throwaway keys."])
 
     def _label(self, k: CeremonyKey) -> str:
-        return f"ceremony {self.plan.ceremony_id} {k.name}"
+        return f"{LABEL_PREFIX}{self.plan.ceremony_id} {k.name}"
+
+    def _first_started(self, step_id: str) -> datetime | None:
+        """When `step_id` first started (the run the interruption cut short)."""
+        return next((_when(e["at"]) for e in self._entries
+                     if e["step"] == step_id and e["event"] == "started"), None)
 
     def _token_store(self) -> Pkcs11KeyStore:
         if self._token is None:
@@ -521,6 +573,55 @@ class CeremonyRun:
                           "from the data folder it started in.")
         return found[0]
 
+    def _made_here_problem(self, k: CeremonyKey, info: KeyInfo, step_id: str) -> str:
+        """Why the audit log does not show `info` made by this ceremony's step `step_id` (its
+        `key.generate` record names this ceremony and label, dated after the step first
+        started), or "" when it does."""
+        started = self._first_started(step_id)
+        records = [e for e in self.ctx.audit.entries(action_prefix="key.generate")
+                   if e.action == "key.generate" and e.details.get("key_id") == info.key_id]
+        ours = [e for e in records if e.details.get("ceremony") == self.plan.ceremony_id
+                and e.details.get("label") == self._label(k)]
+        if not ours:
+            return ("the audit log does not record it being made by this ceremony"
+                    + (" (it was made outside it)" if records else
+                       " (no record of it being made here: restored, imported or relabelled)"))
+        made = _when(ours[-1].ts)
+        if started is None or made is None or made < started:
+            return (f"it was made on {ours[-1].ts[:19]}, before this step started "
+                    f"(audit #{ours[-1].seq})")
+        return ""
+
+    def _require_adoptable_key(self, k: CeremonyKey, info: KeyInfo, step_id: str) -> None:
+        """A key found under the ceremony's label is adopted only if it is the key this step
+        made before the interruption: the plan's usage, on the plan's store (the token, non-
+        exportable; or the key store) and made by this ceremony after the step started."""
+        problems: list[str] = []
+        if info.usage is not k.usage:
+            problems.append(f"its usage is {info.usage.value}; the plan says {k.usage.value}")
+        if k.store == "token":
+            if info.location is not KeyLocation.PKCS11:
+                problems.append(f"it is in the {info.location.value} key store; the plan says "
+                                "on the token")
+            else:
+                if "non-exportable" not in info.flags:
+                    problems.append("it is exportable; the plan's token keys are not")
+                token = info.location_ref.split("|", 1)[0]
+                if self.plan.token_label and token != self.plan.token_label:
+                    problems.append(f"it is on token {token!r}; the plan says "
+                                    f"{self.plan.token_label!r}")
+        elif info.location is not KeyLocation.OS_KEYRING:
+            problems.append(f"it is on a token ({info.location.value}); the plan says the key "
+                            "store")
+        made = self._made_here_problem(k, info, step_id)
+        if made:
+            problems.append(made)
+        if problems:
+            raise Refusal(f"Step {step_id}: the key labelled {self._label(k)!r} "
+                          f"({info.key_id[:16]}) is not the key this step made, so it is not "
+                          "adopted: " + "; ".join(problems) + ". No second key is made; "
+                          "investigate first.")
+
     def _do_key(self, step: Step, _a: dict[str, Any],
                 interrupted: bool) -> tuple[dict[str, Any], list[str]]:
         k = next(x for x in self.plan.keys if x.name == step.key)
@@ -533,11 +634,19 @@ class CeremonyRun:
                               f"{self._label(k)!r} already exist but the journal does not say "
                               "this step made one. No second key is made; investigate first.")
             info, adopted = existing[0], True
+            self._require_adoptable_key(k, info, step.step_id)
         elif k.store == "token":
             store = self._logged_in_token()
-            found = store.adopt_labelled(self._label(k), k.usage) if interrupted else None
-            if found is not None:  # made on the token, the crash came before its record
+            # made on the token, the crash came before its record: recorded now, as this
+            # ceremony's (the record the crash prevented), then checked like any adopted key
+            found = store.adopt_labelled(
+                self._label(k), k.usage,
+                recorded=KeyRecord(self.ctx, {"ceremony": cid,
+                                              "recorded_after_interruption": True})
+            ) if interrupted else None
+            if found is not None:
                 info, adopted = found, True
+                self._require_adoptable_key(k, info, step.step_id)
             else:
                 info = store.generate(KeyType.EC_P256, k.usage, self._label(k),
                                       recorded=KeyRecord(self.ctx, {"ceremony": cid}))
@@ -555,19 +664,40 @@ class CeremonyRun:
     def _csr_path(self, k: CeremonyKey) -> Path:
         return self.out / "csr" / f"{self.plan.ceremony_id}-{k.name}-{k.eui.hex}.csr"
 
-    def _adoptable_csr(self, k: CeremonyKey) -> bytes | None:
-        """The CSR already recorded for this ceremony's key (after an interruption)."""
+    def _adoptable_csr(self, k: CeremonyKey, interrupted: bool) -> bytes | None:
+        """The CSR this step made for the ceremony's key before an interruption, or None if
+        the key has none. A CSR for the key that this step did not make (the step never
+        started, or the CSR is older than the step), or whose subject is not the plan's
+        key entry, is refused: it would go out as the ceremony's CSR."""
         done = self.journal.done().get(f"key:{k.name}")
         if done is None:
             return None
         csr_id = ceremony_repo.first_csr_id(self.ctx.db, self.ctx.env, done["key_id"])
-        return get_csr_der(self.ctx, csr_id) if csr_id is not None else None
+        if csr_id is None:
+            return None
+        der = get_csr_der(self.ctx, csr_id)
+        row = csrs_repo.get_csr(self.ctx.db, self.ctx.env.value, csr_id)
+        started = self._first_started(f"csr:{k.name}")
+        made = _when(row.created) if row is not None else None
+        if not interrupted or started is None or made is None or made < started:
+            raise Refusal(f"Key {k.name} ({str(done['key_id'])[:16]}) already has a CSR (CSR "
+                          f"{csr_id}) that this step did not make: the journal does not show "
+                          "this step starting before it. It is not taken as the ceremony's "
+                          "CSR, and a key has one CSR only; investigate first (discard that "
+                          "CSR if it never left this machine, or make the key again in a new "
+                          "ceremony).")
+        differs = csr_plan_differences(extract_fields(der, f"CSR {csr_id}"), k.as_dict())
+        if differs:
+            raise Refusal(f"The CSR recorded for key {k.name} (CSR {csr_id}) is not the one "
+                          "the plan asks for: its " + "; its ".join(differs) + ". It is not "
+                          "taken as the ceremony's CSR; investigate first.")
+        return der
 
     def _do_csr(self, step: Step, _a: dict[str, Any],
                 interrupted: bool) -> tuple[dict[str, Any], list[str]]:
         k = next(x for x in self.plan.keys if x.name == step.key)
         info = self._key_of(k)
-        der = self._adoptable_csr(k)
+        der = self._adoptable_csr(k, interrupted)
         adopted = der is not None
         if der is None:
             store = self._logged_in_token() if info.location is KeyLocation.PKCS11 else None

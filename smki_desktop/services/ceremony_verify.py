@@ -1,6 +1,7 @@
 """After a ceremony: witnesses sign the finished transcript with their own credential, and
 `verify_transcript` checks the journal chain, every signature, the text and printable
-transcripts, every output file's hash and every CSR (lint, and its key is the journal's)."""
+transcripts, every output file's hash and every CSR (lint, its key is the journal's, and its
+subject — role, EUI, CN, usage — is the plan's key entry)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
 from smki_desktop.crypto.fields import extract_fields
 from smki_desktop.crypto.lint import lint_bytes
 from smki_desktop.services.adt import trust_anchors as adt_trust_anchors
-from smki_desktop.services.ceremony import JOURNAL, SIGNATURE
+from smki_desktop.services.ceremony import JOURNAL, SIGNATURE, csr_plan_differences
 from smki_desktop.services.ceremony_identity import (
     officer_identity,
     require_named_officer,
@@ -120,8 +121,9 @@ class VerifyReport:
 
 def verify_transcript(ctx: AppContext, path: Path) -> VerifyReport:
     """Check the journal chain, the administrator's signature, the text transcript, every
-    output file's hash, every CSR (lint, and its key is the journal's), and that the media's
-    csr/ and backup/ folders hold nothing the transcript does not name."""
+    output file's hash, every CSR (lint, its key is the journal's, its subject is the plan's
+    key entry), and that the media's csr/ and backup/ folders hold nothing the transcript
+    does not name."""
     if path.is_dir():
         path = path / JOURNAL
     rep = VerifyReport(path)
@@ -186,7 +188,8 @@ def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
     fin = done["finish"]
     _check_transcripts(journal, folder, fin, rep)
     _check_outputs(folder, fin, rep)
-    _check_csrs(ctx, folder, done, rep)
+    _check_keys(done, plan, rep)
+    _check_csrs(ctx, folder, done, plan, rep)
     named = set(fin["outputs"]) | set(fin.get("custodian_shares", {}))
     for rel in _unexpected_files(folder, named):
         rep.problems.append(f"{rel} is on the media but not in the transcript (not made by "
@@ -302,9 +305,37 @@ def _check_outputs(folder: Path, fin: dict[str, Any], rep: VerifyReport) -> None
                                f"{share['custodian']})")
 
 
-def _check_csrs(ctx: AppContext, folder: Path, done: dict[str, dict[str, Any]],
+_STORES = {"token": ("pkcs11", False), "keystore": ("os-keyring", True)}
+
+
+def _check_keys(done: dict[str, dict[str, Any]], plan: dict[str, Any],
                 rep: VerifyReport) -> None:
+    """Each key step's key is where the plan said: on the token (non-exportable) or in the
+    key store (exportable)."""
+    planned = {str(k.get("name")): k for k in plan.get("keys", [])}
+    for s, d in sorted(done.items()):
+        if not s.startswith("key:"):
+            continue
+        name = s.split(":", 1)[1]
+        entry = planned.get(name)
+        if entry is None:
+            rep.problems.append(f"key {name} is not a key the plan names")
+            continue
+        location, exportable = _STORES.get(str(entry.get("store")), ("?", None))
+        if d.get("location") != location or d.get("exportable") is not exportable:
+            rep.problems.append(
+                f"key {name} is {d.get('location')}"
+                + (" (exportable)" if d.get("exportable") else " (not exportable)")
+                + f"; the plan's store {entry.get('store')!r} means {location}"
+                + (" (exportable)" if exportable else " (not exportable)"))
+        else:
+            rep.checked.append(f"key {name}: {location}, as the plan says")
+
+
+def _check_csrs(ctx: AppContext, folder: Path, done: dict[str, dict[str, Any]],
+                plan: dict[str, Any], rep: VerifyReport) -> None:
     profile = profile_for(ctx)
+    planned = {str(k.get("name")): k for k in plan.get("keys", [])}
     for s, d in sorted(done.items()):
         if not s.startswith("csr:"):
             continue
@@ -322,5 +353,11 @@ def _check_csrs(ctx: AppContext, folder: Path, done: dict[str, dict[str, Any]],
             if fields.key_id != key.get("key_id"):
                 rep.problems.append(f"CSR {d['file']} is not for the key the transcript "
                                     "records")
+            entry = planned.get(s.split(":", 1)[1])
+            if entry is None:
+                rep.problems.append(f"CSR {d['file']} is for a key the plan does not name")
+            else:
+                for what in csr_plan_differences(fields, entry):
+                    rep.problems.append(f"CSR {d['file']}: its {what}")
         except InputError as exc:
             rep.problems.append(exc.message)

@@ -23,6 +23,7 @@ from smki_desktop.services import crossing
 from smki_desktop.services import token as token_service
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.keys import KeyRecord, generate_key
+from smki_desktop.services.published_keys import refuse_published_test_key
 from smki_desktop.services.token import signer_for
 from smki_desktop.store.atomic import check_output, write_recorded
 from smki_desktop.store.repos import csrs as csrs_repo
@@ -77,6 +78,7 @@ def create_org_csr(ctx: AppContext, key_ref: str, role: RemotePartyRole | str,
     eui = eui if isinstance(eui, Eui64) else Eui64.parse(eui, "EUI")
     cn = cn.strip() if cn and cn.strip() else None
     info = resolve_key_ref(ctx.db, ctx.env, key_ref)
+    refuse_published_test_key(ctx.env, info.key_id, "Organisation CSR")
     if info.key_type is not KeyType.EC_P256 or info.usage not in (KeyUsage.SIGNING,
                                                                   KeyUsage.KEY_AGREEMENT):
         raise InputError(f"Key {info.short_id}: an Organisation CSR needs an EC P-256 signing "

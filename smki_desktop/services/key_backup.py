@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.ceremony import names_problem
+from smki_desktop.core.ceremony import LABEL_PREFIX, names_problem
 from smki_desktop.core.ceremony_transcript import canonical
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import InputError, Refusal
@@ -36,6 +36,7 @@ from smki_desktop.core.plain_text import bad_char_words
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.render.pdf import render_pages
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.published_keys import refuse_published_test_key
 from smki_desktop.store import atomic
 from smki_desktop.store.atomic import OutputError
 from smki_desktop.store.repos import ceremony as ceremony_repo
@@ -87,13 +88,19 @@ class RestoreResult:
     key: KeyInfo
     certificates_checked: int
     audit: AuditEntry
-    warning: str = ""  # e.g. the audit log shows this key was deleted here
+    # e.g. the audit log shows this key was deleted here; this environment never knew it
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def warning(self) -> str:
+        """The warnings as one text ("" when there is none)."""
+        return "\n".join(self.warnings)
 
     def as_dict(self) -> dict[str, Any]:
         return {"key_id": self.key.key_id, "label": self.key.label,
                 "usage": self.key.usage.value, "environment": self.key.environment.value,
                 "certificates_checked": self.certificates_checked, "audit_seq": self.audit.seq,
-                "warning": self.warning}
+                "warning": self.warning, "warnings": list(self.warnings)}
 
 
 def recorded_backups(ctx: AppContext, key_id: str) -> list[dict[str, Any]]:
@@ -125,6 +132,36 @@ def _deleted_note(ctx: AppContext, key_id: str) -> str:
                     "back. If it was deleted on purpose, delete it again and destroy its "
                     "backups.")
     return ""
+
+
+def _unknown_here_note(ctx: AppContext, key_id: str, certificates: int) -> str:
+    """A warning when this environment has no record of the key: no backup of it in the
+    audit log and no certificate for it (a backup made elsewhere, by anyone)."""
+    if recorded_backups(ctx, key_id) or cert_repo.ders_for_key(ctx.db, ctx.env, key_id):
+        return ""
+    return (f"This {ctx.env.label} environment has no record of key {key_id[:16]}: no backup of "
+            "it in the audit log and no certificate for it"
+            + (f" (the file brings {certificates} certificate(s) of its own)" if certificates
+               else "") + ". The backup was made elsewhere: make sure it is your organisation's "
+            "key, from someone you trust, before using it.")
+
+
+def _refuse_ceremony_label(ctx: AppContext, label: str, key_id: str, path: Path) -> None:
+    """A ceremony's keys are made by the ceremony: a backup labelled as a ceremony's key is
+    restored only where the audit log shows that ceremony making this very key (its own key
+    back after a delete); anywhere else its label would pass for a ceremony's key."""
+    if not label.startswith(LABEL_PREFIX):
+        return
+    for e in ctx.audit.entries(action_prefix="key.generate"):
+        d = e.details
+        if (e.action == "key.generate" and d.get("key_id") == key_id and d.get("ceremony")
+                and d.get("label") == label):
+            return
+    raise Refusal(f"Restore of {path.name} refused: its label {label!r} is a ceremony key's "
+                  f"label (it begins {LABEL_PREFIX.strip()!r}), and this {ctx.env.label} "
+                  f"environment's audit log does not record a ceremony making key {key_id[:16]}. "
+                  "A ceremony's keys are made by the ceremony, not restored under its label. "
+                  "Nothing was restored.")
 
 
 def exportable_problem(info: KeyInfo) -> str:
@@ -471,6 +508,8 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     if pub != spki:
         raise Refusal(f"{path}: the key does not match the public key in the backup.")
+    refuse_published_test_key(ctx.env, key_id, f"Restore of {path.name}")
+    _refuse_ceremony_label(ctx, str(doc["label"]), key_id, path)
     certs = [x509.load_pem_x509_certificate(str(c).encode()) for c in doc["certificates"]]
     certs += [x509.load_der_x509_certificate(d)
               for d in cert_repo.ders_for_key(ctx.db, ctx.env, key_id)]
@@ -489,7 +528,8 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
                       "still has this key. Use that folder; restoring here would replace its "
                       "keyring entry.")
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    deleted = _deleted_note(ctx, key_id)
+    warnings = [w for w in (_deleted_note(ctx, key_id),
+                            _unknown_here_note(ctx, key_id, len(certs))) if w]
     prot = doc["protection"]
     entries: list[AuditEntry] = []
 
@@ -506,7 +546,7 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
 
     info = ctx.keystore.import_private_key(der, KeyUsage(doc["usage"]), str(doc["label"]),
                                            recorded=recorded)
-    return RestoreResult(info, len(certs), entries[0], deleted)
+    return RestoreResult(info, len(certs), entries[0], tuple(warnings))
 
 
 def _require_env(ctx: AppContext, env_text: str, what: str) -> None:

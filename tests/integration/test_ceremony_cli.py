@@ -273,10 +273,11 @@ def test_token_key_made_but_not_recorded_is_adopted(ctx, cli_run, data_root: Pat
         c.execute("DELETE FROM keys WHERE key_id=?", (made.key_id,))
     j = media / "transcript.jsonl"
     last = json.loads(j.read_bytes().splitlines()[-1])
-    ack = make_entry(last["seq"] + 1, last["hash"], "key:supplier-ds", "ack", "t",
+    at = ctx.clock.now().isoformat()  # the step started before the token made the key
+    ack = make_entry(last["seq"] + 1, last["hash"], "key:supplier-ds", "ack", at,
                      {"administrator": "Ada Aro", "witnesses": ["Wendy Witness"],
                       "warnings_acknowledged": []})
-    started = make_entry(last["seq"] + 2, ack["hash"], "key:supplier-ds", "started", "t",
+    started = make_entry(last["seq"] + 2, ack["hash"], "key:supplier-ds", "started", at,
                          {"resuming": False})
     with open(j, "ab") as fh:
         fh.write(entry_line(ack) + entry_line(started))
@@ -287,5 +288,10 @@ def test_token_key_made_but_not_recorded_is_adopted(ctx, cli_run, data_root: Pat
             if json.loads(x)["event"] == "done"}
     assert done["key:supplier-ds"]["key_id"] == made.key_id
     assert done["key:supplier-ds"]["adopted_after_interruption"] is True
+    # the record the crash prevented is written at adoption, naming the ceremony
+    [rec] = [e for e in ctx.audit.entries(action_prefix="key.generate")
+             if e.details.get("key_id") == made.key_id]
+    assert rec.details["ceremony"] == "example-supplier-2026"
+    assert rec.details["recorded_after_interruption"] is True
     assert _token_private_keys("ceremony") == 2
     assert _verify(data_root, j, cli_run)[0] == 0

@@ -212,7 +212,7 @@ def test_delete_names_the_recorded_backups_and_restore_says_the_key_was_deleted(
         assert "on purpose" in text.out  # the latest deletion is the one named
 
 
-def test_a_key_never_deleted_restores_without_a_warning_and_a_delete_without_backups_is_quiet(  # type: ignore[no-untyped-def]
+def test_a_key_never_deleted_restores_not_called_deleted_and_a_delete_without_backups_is_quiet(  # type: ignore[no-untyped-def]
         cli_run, tmp_path: Path) -> None:
     key_id = _key(cli_run, "plain")
     out = tmp_path / "p.smkikey"
@@ -223,7 +223,10 @@ def test_a_key_never_deleted_restores_without_a_warning_and_a_delete_without_bac
     with secret_service_env(tmp_path / "kr"):
         r = cli_run("--json", "key", "restore", str(out), stdin=f"{PASS}\n", root=fresh)
         assert r.code == 0, r.err
-        assert r.json()["warning"] == "" and r.err == ""
+        # not "deleted"; but the fresh folder has no record of the key, and says so
+        [w] = r.json()["warnings"]
+        assert "deleted" not in w and "has no record of key" in w
+        assert r.json()["warning"] == w and w in r.err
     other = _key(cli_run, "never backed up")
     d = cli_run("--json", "key", "delete", other[:12], "--reason", "unused")
     assert d.code == 0 and d.json()["backups"] == [] and d.err == ""

@@ -11,7 +11,8 @@
   certificate; 402 means nothing found, 401 an invalid request. The API key never appears in a
   message or a log line (`redact`; the httpx logger is filtered).
 - Every call has a TOTAL deadline (not only httpx's per-read timeout): a watchdog shuts the
-  socket when it passes, so a server that drips one byte at a time ends in "timed out".
+  socket when it passes, so a server that drips one byte at a time ends in "timed out" (on a
+  new connection or a reused keep-alive one alike).
 - Answers are read with a size cap and parsed by `core.ws_xml`; failures become the typed
   errors of `core.portal_ports`. Idempotent calls (they all carry a client reference) are
   retried a few times on transient failures inside the same deadline, except the rate-limited
@@ -24,6 +25,7 @@
 from __future__ import annotations
 
 import base64
+import collections
 import email.utils
 import json
 import logging
@@ -75,6 +77,7 @@ REPO_CRL_PATH = "/repository/crl"  # ours: the DCC's repository interface gives 
 DEFAULT_DEADLINE = 60.0  # seconds for a whole call, retries included (setting portal.deadline)
 MAX_RETRY_AFTER = 24 * 3600  # a 429 never parks a request for more than a day
 DEFAULT_RETRY_AFTER = 60
+KEEPALIVE = 4  # pooled connections kept per client (calls are sequential: one in practice)
 
 
 _APIKEY = re.compile(r"(apikey=)[^&\s'\"]+", re.IGNORECASE)
@@ -250,7 +253,12 @@ class _Http:
                  deadline: float = DEFAULT_DEADLINE) -> None:
         self.base = base_url.rstrip("/")
         self.clock = clock
-        self.client = httpx.Client(verify=ctx, timeout=timeout, http2=False)
+        # a reused keep-alive connection fires no connect/TLS trace events: the streams of
+        # the pool's connections are remembered from their answers and handed to each call's
+        # deadline before it starts (at most as many as the pool keeps)
+        self.client = httpx.Client(verify=ctx, timeout=timeout, http2=False,
+                                   limits=httpx.Limits(max_keepalive_connections=KEEPALIVE))
+        self._streams: collections.deque[Any] = collections.deque(maxlen=2 * KEEPALIVE)
         self.timeout = timeout
         self.deadline = deadline
         self.retries = retries
@@ -268,12 +276,17 @@ class _Http:
         if left <= 0:
             raise dl.error(f"The call to {shown}")
         per = min(self.timeout, max(left, 0.01))
+        for stream in list(self._streams):  # the one a pooled connection reuses among them
+            dl.watch(stream)
         dl.arm()
         try:
             with self.client.stream(method, url, content=body, headers=headers, params=params,
                                     timeout=httpx.Timeout(per),
                                     extensions={"trace": dl.trace}) as resp:
-                dl.watch(resp.extensions.get("network_stream"))
+                stream = resp.extensions.get("network_stream")
+                dl.watch(stream)
+                if stream is not None and stream not in self._streams:
+                    self._streams.append(stream)
                 declared = resp.headers.get("Content-Length")
                 if declared and declared.isdigit() and int(declared) > self.max_response:
                     raise ProtocolFault(f"The answer from {shown} declares {int(declared):,} "

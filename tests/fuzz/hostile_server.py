@@ -64,9 +64,42 @@ def self_signed(folder: Path) -> tuple[Path, Path, bytes]:
     return cp, kp, pem
 
 
+def chained(folder: Path, *, expired: bool = False, host: str | None = None
+            ) -> tuple[Path, Path, bytes]:
+    """A server certificate under a test root (the anchor a client pins): `expired` (valid
+    until yesterday) or for `host` (a DNS name, not 127.0.0.1), as the review's mkcerts.py
+    made them."""
+    now = datetime.now(UTC)
+    ck = ec.generate_private_key(ec.SECP256R1())
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Hostile Test Root")])
+    root = (x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
+            .public_key(ck.public_key()).serial_number(1)
+            .not_valid_before(now - timedelta(days=10)).not_valid_after(now + timedelta(days=100))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
+                                         False), True)
+            .sign(ck, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    san: list[x509.GeneralName] = ([x509.DNSName(host)] if host
+                                   else [x509.IPAddress(IPv4Address("127.0.0.1"))])
+    nb, na = ((now - timedelta(days=9), now - timedelta(days=1)) if expired
+              else (now - timedelta(days=1), now + timedelta(days=9)))
+    leaf = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "srv")]))
+            .issuer_name(root_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(nb).not_valid_after(na)
+            .add_extension(x509.SubjectAlternativeName(san), False).sign(ck, hashes.SHA256()))
+    cp, kp = folder / "chained.pem", folder / "chained.key"
+    cp.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    kp.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                     serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()))
+    return cp, kp, root.public_bytes(serialization.Encoding.PEM)
+
+
 class HostileServer:
-    def __init__(self, folder: Path) -> None:
-        cert, key, self.anchor_pem = self_signed(folder)
+    def __init__(self, folder: Path, tls: tuple[Path, Path, bytes] | None = None) -> None:
+        cert, key, self.anchor_pem = tls or self_signed(folder)
         self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.tls.load_cert_chain(cert, key)
         self.sock = socket.create_server(("127.0.0.1", 0))
@@ -160,8 +193,9 @@ class HostileServer:
 
 
 @contextmanager
-def hostile_server(folder: Path) -> Iterator[HostileServer]:
-    srv = HostileServer(folder)
+def hostile_server(folder: Path, tls: tuple[Path, Path, bytes] | None = None
+                   ) -> Iterator[HostileServer]:
+    srv = HostileServer(folder, tls)
     try:
         yield srv
     finally:

@@ -378,13 +378,15 @@ class _Http:
 
     def request(self, method: str, path: str, body: bytes | None,
                 headers: dict[str, str] | None, parse: Callable[[bytes], T], what: str,
-                *, retry: bool = True, params: dict[str, str] | None = None) -> T:
+                *, retry: bool = True, params: dict[str, str] | None = None,
+                queued: bool = True) -> T:
         """One call, retried on transient failures (the request is idempotent), answered by
         `parse` (a malformed answer is retried too). With `retry` False the call is made once:
         rate-limited calls are retried by the outbox, each attempt admitted by the scheduler.
         A request that may have reached the server (the connection failed after it was sent)
-        is tried again at once only when it is a GET; anything else is left to the outbox.
-        The whole of it, retries and pauses included, ends within the deadline."""
+        is tried again at once only when it is a GET; anything else is left to the outbox
+        (`queued`: the request is one of its items) or to the user. The whole of it, retries
+        and pauses included, ends within the deadline."""
         dl = _Deadline(self.deadline)
         shown = redact(self.base + path)
         attempt = 0
@@ -404,7 +406,7 @@ class _Http:
             except AnswerLost as exc:
                 if not retry or method != "GET" or dl.fired or dl.remaining() <= 0 \
                         or "timed out" in exc.message:
-                    raise _lost(exc, what, shown) from None
+                    raise _lost(exc, what, shown, queued) from None
                 attempt += 1
                 if attempt > self.retries:
                     raise exc from None
@@ -480,14 +482,15 @@ def _error_status(status: int, data: bytes, what: str, shown: str) -> PortalErro
                            "it stays queued and is sent again later.")
 
 
-def _lost(exc: AnswerLost, what: str, shown: str) -> AnswerLost:
+def _lost(exc: AnswerLost, what: str, shown: str, queued: bool) -> AnswerLost:
     """A request that may have reached the DCC without its answer coming back."""
     if "timed out" in exc.message:
         return exc
+    then = ("the outbox asks again later under the same client reference, which the DCC "
+            "takes once (a repeated reference gets the first answer)." if queued else
+            "find out whether it was taken before sending it again.")
     return AnswerLost(f"The {what} was sent to {shown} but no answer was received "
-                      f"({exc.message.rstrip('.')}). It is not sent again now: the outbox "
-                      "asks again later under the same client reference, which the DCC "
-                      "takes once (a repeated reference gets the first answer).")
+                      f"({exc.message.rstrip('.')}). It is not sent again now: {then}")
 
 
 def _error_parts(data: bytes) -> tuple[str, str]:
@@ -625,7 +628,8 @@ class WsPortal:
 
         return self.http.request("POST", "/portal/batch-upload", zip_bytes,
                                  {"X-Client-Reference": client_ref,
-                                  "Content-Type": "application/zip"}, rid, "batch upload")
+                                  "Content-Type": "application/zip"}, rid, "batch upload",
+                                 queued=False)
 
     def upload_adt_package(self, name: str, data: bytes) -> str:
         """The secure channel for signed ADT packages (as the simulator emulates it)."""
@@ -638,7 +642,7 @@ class WsPortal:
 
         return self.http.request("POST", "/portal/adt-upload", data,
                                  {"X-File-Name": name, "Content-Type": "application/zip"},
-                                 ref, "ADT package upload")
+                                 ref, "ADT package upload", queued=False)
 
     def fetch_batch_response(self, request_id: str) -> tuple[bytes, bytes]:
         """(the `.txt` report, the `<request>-response` zip) of a portal batch upload."""
@@ -887,7 +891,7 @@ def enrol(endpoint: Endpoint, token: str, req: WF.CredentialRequest, *,
     try:
         r = http.request("POST", "/enrol/credential", req.build(),
                          {"X-Enrolment-Token": token}, WF.CredentialResponse.parse,
-                         "credential request")
+                         "credential request", queued=False)
     finally:
         http.close()
     if r.status != "COMPLETED" or r.certificate is None:

@@ -14,15 +14,32 @@ from smki_desktop.core.errors import SmkiError
 # ---------------------------------------------------------------------------------- errors
 class PortalError(SmkiError):
     """Base of every typed failure of a call to the DCC. `retryable` says whether re-sending the
-    same request (same client reference) later may succeed."""
+    same request (same client reference) later may succeed; `retry_now` whether the adapter
+    may also try it again at once, within the same call."""
 
     retryable = False
+    retry_now = True
 
 
 class Unreachable(PortalError):
     """No answer: connection refused or dropped, timeout, server error (5xx)."""
 
     retryable = True
+
+
+class AnswerLost(Unreachable):
+    """The request was sent (or may have been) and the connection failed before its answer:
+    the other side may have acted on it. Not sent again at once; the outbox sends it again
+    later under the same client reference."""
+
+    retry_now = False
+
+
+class HttpStatusFault(Unreachable):
+    """An HTTP error status without the DCC's error answer (a proxy's 408, a gateway's 421 or
+    425, a bare 404): not the DCC refusing the request, which stays queued."""
+
+    retry_now = False
 
 
 class Rejected(PortalError):

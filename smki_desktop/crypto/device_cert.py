@@ -6,7 +6,9 @@ Findings are (code, text) pairs; an empty list means the certificate is acceptab
 the CSR's one bit, subjectAltName critical with the CSR's hardwareModuleName (hwType + EUI),
 notAfter 99991231235959Z, certificatePolicies critical with one policy of the environment's
 device policy set, subjectKeyIdentifier and authorityKeyIdentifier present, issuer one of the
-environment's Device CA names when the profile lists any.
+environment's Device CA names when the profile lists any, and, when the caller gives the
+environment's trusted Device CA certificates, the signature of one of them (one ECDSA verify):
+a look-alike CA with the same name but another key issues nothing we file.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtensionOID
 
@@ -199,13 +202,69 @@ def check_device_certificate(
                               hw_types=hw_types)]
 
 
+_TRUSTED: dict[tuple[bytes, ...], dict[tuple[tuple[str, str], ...], list[x509.Certificate]]] = {}
+
+
+def _trusted_by_name(ca_ders: tuple[bytes, ...]
+                     ) -> dict[tuple[tuple[str, str], ...], list[x509.Certificate]]:
+    """The trusted Device CA certificates by subject (comparison key); parsed once per
+    process for the same set."""
+    hit = _TRUSTED.get(ca_ders)
+    if hit is None:
+        hit = {}
+        for der in ca_ders:
+            try:
+                ca = x509.load_der_x509_certificate(der)
+            except ValueError:
+                continue
+            hit.setdefault(_name_key(ca.subject), []).append(ca)
+        if len(_TRUSTED) > 8:
+            _TRUSTED.clear()
+        _TRUSTED[ca_ders] = hit
+    return hit
+
+
+def _signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    pub = ca.public_key()
+    try:
+        if isinstance(pub, ec.EllipticCurvePublicKey):
+            algo = cert.signature_hash_algorithm
+            if algo is None:
+                return False
+            pub.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(algo))
+        else:
+            cert.verify_directly_issued_by(ca)
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def signature_findings(cert: x509.Certificate, trusted_cas: tuple[bytes, ...]) -> list[Finding]:
+    """Whether one of the environment's trusted Device CA certificates (DER) signed `cert`:
+    the name of the issuer proves nothing, anyone can make a CA of that name."""
+    text, key = _issuer(cert)
+    cands = _trusted_by_name(trusted_cas).get(key, [])
+    if not cands:
+        return [("signature", f"issuer {text} is not a Device CA this environment trusts (no "
+                              "certificate of it among its trust anchors): its signature "
+                              "cannot be checked")]
+    if any(_signed_by(cert, ca) for ca in cands):
+        return []
+    return [("signature", f"not signed by the Device CA {text} this environment trusts: a CA "
+                          "of the same name but another key issued it (a forgery)")]
+
+
 CertCheck = tuple[str, tuple[str, bytes, str, str, str, str] | None, list[Finding]]
 """(error text, facts as a tuple, profile findings) for one certificate DER."""
 
 
 def check_cert_chunk(ders: list[bytes], policy_oids: tuple[str, ...],
-                     ca_names: tuple[str, ...], hw_types: tuple[str, ...]) -> list[CertCheck]:
-    """Worker-process entry: facts and profile findings of each certificate."""
+                     ca_names: tuple[str, ...], hw_types: tuple[str, ...],
+                     trusted_cas: tuple[bytes, ...] | None = None) -> list[CertCheck]:
+    """Worker-process entry: facts and profile findings of each certificate. With
+    `trusted_cas` (the environment's trusted Device CA certificates, DER; possibly none), each
+    certificate's signature is checked against them too (`signature_findings`); None leaves
+    the signature to the caller (a certificate import checks the whole chain)."""
     out: list[CertCheck] = []
     for der in ders:
         try:
@@ -213,6 +272,8 @@ def check_cert_chunk(ders: list[bytes], policy_oids: tuple[str, ...],
             facts = read_facts(cert)
             found = profile_findings(cert, facts, policy_oids=policy_oids, ca_names=ca_names,
                                      hw_types=hw_types)
+            if trusted_cas is not None:
+                found += signature_findings(cert, trusted_cas)
         except ValueError as exc:
             out.append((f"not a certificate ({exc})", None, []))
             continue

@@ -11,7 +11,8 @@
   certificate; 402 means nothing found, 401 an invalid request. The API key never appears in a
   message or a log line (`redact`; the httpx logger is filtered).
 - Every call has a TOTAL deadline (not only httpx's per-read timeout): a watchdog shuts the
-  socket when it passes, so a server that drips one byte at a time ends in "timed out".
+  socket when it passes, so a server that drips one byte at a time ends in "timed out" (on a
+  new connection or a reused keep-alive one alike).
 - Answers are read with a size cap and parsed by `core.ws_xml`; failures become the typed
   errors of `core.portal_ports`. Idempotent calls (they all carry a client reference) are
   retried a few times on transient failures inside the same deadline, except the rate-limited
@@ -24,7 +25,9 @@
 from __future__ import annotations
 
 import base64
+import collections
 import email.utils
+import http
 import json
 import logging
 import re
@@ -46,8 +49,10 @@ from smki_desktop.core import ws_forms as WF
 from smki_desktop.core import ws_xml as W
 from smki_desktop.core.errors import InputError, SmkiError
 from smki_desktop.core.portal_ports import (
+    AnswerLost,
     AuthenticationFailed,
     BatchState,
+    HttpStatusFault,
     IssuedCredential,
     IssuedItem,
     MalformedAnswer,
@@ -75,6 +80,7 @@ REPO_CRL_PATH = "/repository/crl"  # ours: the DCC's repository interface gives 
 DEFAULT_DEADLINE = 60.0  # seconds for a whole call, retries included (setting portal.deadline)
 MAX_RETRY_AFTER = 24 * 3600  # a 429 never parks a request for more than a day
 DEFAULT_RETRY_AFTER = 60
+KEEPALIVE = 4  # pooled connections kept per client (calls are sequential: one in practice)
 
 
 _APIKEY = re.compile(r"(apikey=)[^&\s'\"]+", re.IGNORECASE)
@@ -228,20 +234,66 @@ def _chain_text(exc: BaseException) -> str:
     return " | ".join(parts)
 
 
+def _verify_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    e: BaseException | None = exc
+    for _ in range(8):
+        if e is None:
+            return None
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return e
+        e = e.__cause__ or e.__context__
+    return None
+
+
+_NOT_CHAINED = frozenset({2, 18, 19, 20, 21})
+"""OpenSSL's verify codes for "no path to a trusted anchor" (unknown issuer, self-signed)."""
+
+
+def _untrusted(exc: httpx.TransportError, url: str, text: str) -> AuthenticationFailed:
+    """Our refusal of the server's certificate, quoting ssl's reason (expired, hostname
+    mismatch, unknown issuer...)."""
+    failure = _verify_failure(exc)
+    reason = str(getattr(failure, "verify_message", "") or "").strip().rstrip(".")
+    code = getattr(failure, "verify_code", None)
+    if not reason:
+        m = re.search(r"certificate verify failed: ([^(|]+)", text, re.IGNORECASE)
+        reason = m.group(1).strip().rstrip(".") if m else ""
+    if code in _NOT_CHAINED or (code is None and (not reason or "issuer" in reason.lower()
+                                                  or "self-signed" in reason.lower())):
+        why = "its certificate does not chain to this environment's pinned trust anchor"
+    elif "hostname mismatch" in reason.lower() or "ip address mismatch" in reason.lower():
+        why = "its certificate is not for this host name or address"
+    elif "expired" in reason.lower():
+        why = "its certificate has expired"
+    elif "not yet valid" in reason.lower():
+        why = "its certificate is not valid yet"
+    else:
+        why = "its certificate failed verification"
+    return AuthenticationFailed(f"The server at {url} is not trusted: {why}"
+                                + (f" (TLS: {redact(reason)})." if reason else "."))
+
+
 def _map_transport(exc: httpx.TransportError, url: str) -> PortalError:
+    """A transport failure -> a typed error. Only a failure to connect proves the request was
+    not sent (`Unreachable`, may be tried again at once); a failure after it (the connection
+    dropped, a read that failed or timed out) is `AnswerLost`."""
     text = redact(_chain_text(exc))
     url = redact(url)
     low = text.lower()
-    if "certificate_verify_failed" in low or "certificate verify failed" in low:
-        return AuthenticationFailed(
-            f"The server at {url} is not trusted: its certificate does not chain to this "
-            "environment's pinned trust anchor.")
+    if "certificate_verify_failed" in low or "certificate verify failed" in low \
+            or _verify_failure(exc) is not None:
+        return _untrusted(exc, url, text)
     if "alert" in low and ("certificate" in low or "unknown ca" in low or "handshake" in low):
         return AuthenticationFailed(f"The server at {url} refused our client certificate "
                                     f"({text.split(' | ')[0]}).")
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        if isinstance(exc, httpx.TimeoutException):
+            return Unreachable(f"No answer from {url} in time ({type(exc).__name__}).")
+        return Unreachable(f"Cannot reach {url}: {text.split(' | ')[0]}.")
     if isinstance(exc, httpx.TimeoutException):
-        return Unreachable(f"No answer from {url} in time ({type(exc).__name__}).")
-    return Unreachable(f"Cannot reach {url}: {text.split(' | ')[0]}.")
+        return AnswerLost(f"No answer from {url} in time ({type(exc).__name__}).")
+    return AnswerLost(f"The connection to {url} failed before an answer: "
+                      f"{text.split(' | ')[0]}.")
 
 
 class _Http:
@@ -250,7 +302,12 @@ class _Http:
                  deadline: float = DEFAULT_DEADLINE) -> None:
         self.base = base_url.rstrip("/")
         self.clock = clock
-        self.client = httpx.Client(verify=ctx, timeout=timeout, http2=False)
+        # a reused keep-alive connection fires no connect/TLS trace events: the streams of
+        # the pool's connections are remembered from their answers and handed to each call's
+        # deadline before it starts (at most as many as the pool keeps)
+        self.client = httpx.Client(verify=ctx, timeout=timeout, http2=False,
+                                   limits=httpx.Limits(max_keepalive_connections=KEEPALIVE))
+        self._streams: collections.deque[Any] = collections.deque(maxlen=2 * KEEPALIVE)
         self.timeout = timeout
         self.deadline = deadline
         self.retries = retries
@@ -261,19 +318,25 @@ class _Http:
         self.client.close()
 
     def _once(self, method: str, path: str, body: bytes | None, headers: dict[str, str],
-              params: dict[str, str] | None, dl: _Deadline) -> tuple[int, bytes, str]:
+              params: dict[str, str] | None, dl: _Deadline) -> tuple[int, bytes, str, str]:
+        """One exchange -> (status, body, Retry-After, Location)."""
         url = self.base + path
         shown = redact(url)
         left = dl.remaining()
         if left <= 0:
             raise dl.error(f"The call to {shown}")
         per = min(self.timeout, max(left, 0.01))
+        for stream in list(self._streams):  # the one a pooled connection reuses among them
+            dl.watch(stream)
         dl.arm()
         try:
             with self.client.stream(method, url, content=body, headers=headers, params=params,
                                     timeout=httpx.Timeout(per),
                                     extensions={"trace": dl.trace}) as resp:
-                dl.watch(resp.extensions.get("network_stream"))
+                stream = resp.extensions.get("network_stream")
+                dl.watch(stream)
+                if stream is not None and stream not in self._streams:
+                    self._streams.append(stream)
                 declared = resp.headers.get("Content-Length")
                 if declared and declared.isdigit() and int(declared) > self.max_response:
                     raise ProtocolFault(f"The answer from {shown} declares {int(declared):,} "
@@ -288,7 +351,8 @@ class _Http:
                         raise dl.error(f"The call to {shown}")
                 if dl.fired:
                     raise dl.error(f"The call to {shown}")
-                return resp.status_code, bytes(buf), resp.headers.get("Retry-After", "")
+                return (resp.status_code, bytes(buf), resp.headers.get("Retry-After", ""),
+                        resp.headers.get("Location", ""))
         except httpx.DecodingError as exc:  # a Content-Encoding whose body does not decode
             raise MalformedAnswer(f"The answer from {shown} cannot be decoded (its "
                                   f"Content-Encoding): {redact(str(exc))[:200]}.") from None
@@ -299,7 +363,8 @@ class _Http:
         except (OSError, ssl.SSLError) as exc:  # a socket shut by the watchdog mid-read
             if dl.fired:
                 raise dl.error(f"The call to {shown}") from None
-            raise Unreachable(f"Cannot reach {shown}: {redact(str(exc))}.") from None
+            raise AnswerLost(f"The connection to {shown} failed before an answer: "
+                             f"{redact(str(exc))}.") from None
         finally:
             dl.disarm()
 
@@ -313,28 +378,42 @@ class _Http:
 
     def request(self, method: str, path: str, body: bytes | None,
                 headers: dict[str, str] | None, parse: Callable[[bytes], T], what: str,
-                *, retry: bool = True, params: dict[str, str] | None = None) -> T:
+                *, retry: bool = True, params: dict[str, str] | None = None,
+                queued: bool = True) -> T:
         """One call, retried on transient failures (the request is idempotent), answered by
         `parse` (a malformed answer is retried too). With `retry` False the call is made once:
         rate-limited calls are retried by the outbox, each attempt admitted by the scheduler.
-        The whole of it, retries and pauses included, ends within the deadline."""
+        A request that may have reached the server (the connection failed after it was sent)
+        is tried again at once only when it is a GET; anything else is left to the outbox
+        (`queued`: the request is one of its items) or to the user. The whole of it, retries
+        and pauses included, ends within the deadline."""
         dl = _Deadline(self.deadline)
+        shown = redact(self.base + path)
         attempt = 0
         while True:
             try:
                 status, data = self._call(method, path, body, headers, params, retry=False,
                                           raw=False, dl=dl)
                 if status >= 400:
-                    code, msg = _error_parts(data)
-                    raise Rejected(f"The DCC rejected the request: {code} {msg}".strip(), code)
+                    raise _error_status(status, data, what, shown)
                 return _parse(parse, data, what)
             except ProtocolFault as exc:
                 attempt += 1
-                if not retry or attempt > self.retries or dl.remaining() <= 0:
+                if (not retry or not exc.retry_now or attempt > self.retries
+                        or dl.remaining() <= 0):
+                    raise exc from None
+                time.sleep(min(self.backoff * attempt, dl.remaining()))
+            except AnswerLost as exc:
+                if not retry or method != "GET" or dl.fired or dl.remaining() <= 0 \
+                        or "timed out" in exc.message:
+                    raise _lost(exc, what, shown, queued) from None
+                attempt += 1
+                if attempt > self.retries:
                     raise exc from None
                 time.sleep(min(self.backoff * attempt, dl.remaining()))
             except Unreachable as exc:
-                if not retry or dl.fired or dl.remaining() <= 0 or "timed out" in exc.message:
+                if (not retry or not exc.retry_now or dl.fired or dl.remaining() <= 0
+                        or "timed out" in exc.message):
                     raise exc from None
                 attempt += 1
                 if attempt > self.retries:
@@ -350,10 +429,18 @@ class _Http:
         attempt = 0
         while True:
             try:
-                status, data, retry_after = self._once(method, path, body, hdrs, params, dl)
+                status, data, retry_after, location = self._once(method, path, body, hdrs,
+                                                                 params, dl)
                 if status >= 500:
                     raise Unreachable(f"{shown} answered HTTP {status} "
                                       f"({_error_text(data)}).")
+                if 300 <= status < 400:
+                    fault = ProtocolFault(
+                        f"{shown} answered HTTP {status}: the redirect to "
+                        f"{redact(location)[:200] or '(no Location)'} was not followed (the "
+                        "DCC's addresses are the configured ones, never an answer's).")
+                    fault.retry_now = False
+                    raise fault
                 if status == 429:
                     now = self.clock.now() if self.clock is not None else datetime.now(UTC)
                     secs = retry_after_seconds(retry_after, now)
@@ -369,6 +456,41 @@ class _Http:
                         or "timed out" in exc.message):
                     raise exc from None
                 time.sleep(min(self.backoff * attempt, dl.remaining()))
+
+
+TRANSIENT_4XX = frozenset({408, 421, 425})
+"""Request Timeout, Misdirected Request, Too Early: the request was not acted on."""
+
+
+def _error_status(status: int, data: bytes, what: str, shown: str) -> PortalError:
+    """An HTTP 4xx answer: `Rejected` only when it carries the DCC's ErrorResponse (and is not
+    a 408/421/425); otherwise the request stays queued, the message naming the status."""
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    named = f"HTTP {status}" + (f" {phrase}" if phrase else "")
+    try:
+        err = W.ErrorResponse.parse(data)
+    except W.XmlMessageError:
+        err = None
+    if err is not None and status not in TRANSIENT_4XX:
+        return Rejected(f"The DCC rejected the {what}: {err.error_code} {err.message}"
+                        .strip(), err.error_code)
+    said = f" ({err.error_code} {err.message})".rstrip() if err is not None else ""
+    return HttpStatusFault(f"The {what} to {shown} got {named}{said}, not the DCC's refusal: "
+                           "it stays queued and is sent again later.")
+
+
+def _lost(exc: AnswerLost, what: str, shown: str, queued: bool) -> AnswerLost:
+    """A request that may have reached the DCC without its answer coming back."""
+    if "timed out" in exc.message:
+        return exc
+    then = ("the outbox asks again later under the same client reference, which the DCC "
+            "takes once (a repeated reference gets the first answer)." if queued else
+            "find out whether it was taken before sending it again.")
+    return AnswerLost(f"The {what} was sent to {shown} but no answer was received "
+                      f"({exc.message.rstrip('.')}). It is not sent again now: {then}")
 
 
 def _error_parts(data: bytes) -> tuple[str, str]:
@@ -506,7 +628,8 @@ class WsPortal:
 
         return self.http.request("POST", "/portal/batch-upload", zip_bytes,
                                  {"X-Client-Reference": client_ref,
-                                  "Content-Type": "application/zip"}, rid, "batch upload")
+                                  "Content-Type": "application/zip"}, rid, "batch upload",
+                                 queued=False)
 
     def upload_adt_package(self, name: str, data: bytes) -> str:
         """The secure channel for signed ADT packages (as the simulator emulates it)."""
@@ -519,7 +642,7 @@ class WsPortal:
 
         return self.http.request("POST", "/portal/adt-upload", data,
                                  {"X-File-Name": name, "Content-Type": "application/zip"},
-                                 ref, "ADT package upload")
+                                 ref, "ADT package upload", queued=False)
 
     def fetch_batch_response(self, request_id: str) -> tuple[bytes, bytes]:
         """(the `.txt` report, the `<request>-response` zip) of a portal batch upload."""
@@ -768,7 +891,7 @@ def enrol(endpoint: Endpoint, token: str, req: WF.CredentialRequest, *,
     try:
         r = http.request("POST", "/enrol/credential", req.build(),
                          {"X-Enrolment-Token": token}, WF.CredentialResponse.parse,
-                         "credential request")
+                         "credential request", queued=False)
     finally:
         http.close()
     if r.status != "COMPLETED" or r.certificate is None:

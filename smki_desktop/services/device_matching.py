@@ -14,16 +14,21 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
 from smki_desktop.crypto.device_cert import (
     WARNING_CODES,
     DeviceCertFacts,
     Finding,
     check_cert_chunk,
     csr_findings,
+    signature_findings,
 )
 from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.resources_path import resource
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.trust import trust_anchors
 from smki_desktop.store.repos import devices as repo
 
 STATUS_WORDS = {
@@ -36,7 +41,7 @@ STATUS_WORDS = {
     "mismatch": "certificate does not match its CSR: reject it",
 }
 
-SEVERE_CODES = frozenset({"key-mismatch", "san", "key-usage", "key"})
+SEVERE_CODES = frozenset({"key-mismatch", "san", "key-usage", "key", "signature"})
 """Findings that make a certificate a `mismatch` of its CSR (reject it at once)."""
 
 
@@ -53,6 +58,37 @@ def device_profile(ctx: AppContext) -> tuple[list[str], list[str], list[str]]:
     """(hwType OIDs, device policy OIDs, Device CA names) of this environment."""
     prof = load_profile(ctx.env, override_path(ctx.paths.env_dir, ctx.env))
     return sorted(prof.hw_type_oids), sorted(prof.device_policy_oids), list(prof.device_ca_names)
+
+
+def trusted_device_cas(ctx: AppContext) -> tuple[bytes, ...]:
+    """The CA certificates (DER) a Device Certificate of this environment may be signed by:
+    its trust anchors that are CA certificates (in Test the simulator's CAs, added when it
+    starts; otherwise the DCC's Device CA certificates the user added). A certificate is
+    filed as issued only when one of these of its issuer's name verifies its signature."""
+    out = []
+    for cert in trust_anchors(ctx):
+        try:
+            bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+            if not bc.ca:
+                continue
+        except x509.ExtensionNotFound:
+            pass  # a v1 or self-issued root: add_trust_anchor took it as a CA
+        except ValueError:
+            continue
+        out.append(cert.public_bytes(serialization.Encoding.DER))
+    return tuple(out)
+
+
+def untrusted_signature(ctx: AppContext, cert_der: bytes) -> str | None:
+    """Why a Device Certificate from the DCC's answer was not issued by a Device CA this
+    environment trusts, or None when one of them signed it (or it is not a certificate at
+    all: the caller's own parsing reports that)."""
+    try:
+        cert = x509.load_der_x509_certificate(cert_der)
+    except ValueError:
+        return None
+    found = signature_findings(cert, trusted_device_cas(ctx))
+    return found[0][1] if found else None
 
 
 # --- words -------------------------------------------------------------------------------------

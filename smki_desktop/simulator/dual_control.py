@@ -52,7 +52,9 @@ class Refused(Exception):
 
 
 def _ensure(state: SimState) -> None:
-    state.conn().executescript(SCHEMA)
+    # one statement, not executescript: that COMMITs first, ending the caller's transaction
+    # (enrolment's), whose own COMMIT then failed and dropped the connection unanswered
+    state.conn().execute(SCHEMA)
 
 
 def feed_officers(state: SimState, records: list[dict[str, Any]], now: datetime) -> int:

@@ -127,7 +127,7 @@ def test_import_response_shows_results(qtbot, window: MainWindow, tmp_path: Path
     _wait_idle(qtbot, page)
     gen = devices.generate_test(page.ctx, 12, tmp_path / "gen", processes=1)
     res = devices.package(page.ctx, gen.out, tmp_path / "out", processes=1)
-    report, resp, plan = _answer(tmp_path, res.files.zips)
+    report, resp, plan = _answer(tmp_path, res.files.zips, page.ctx)
     page.import_response(report, resp)
     qtbot.waitUntil(lambda: "Imported:" in page.summary.text(), timeout=60_000)
     _wait_idle(qtbot, page)
@@ -222,7 +222,7 @@ def test_a_response_for_nothing_here_is_refused_naming_the_report(  # type: igno
     _wait_idle(qtbot, test_page)
     gen = devices.generate_test(test_page.ctx, 12, tmp_path / "gen", processes=1)
     res = devices.package(test_page.ctx, gen.out, tmp_path / "out", processes=1)
-    report, resp, _plan = _answer(tmp_path, res.files.zips)
+    report, resp, _plan = _answer(tmp_path, res.files.zips, test_page.ctx)
 
     page = _page(live_window)
     _wait_idle(qtbot, page)

@@ -18,6 +18,7 @@ from smki_desktop.core.errors import EnvironmentMismatch
 from smki_desktop.crypto import device_csr as dc
 from smki_desktop.services import certificates as certs
 from smki_desktop.services import devices
+from smki_desktop.services.trust import add_trust_anchor
 from smki_desktop.simulator import ca as CA
 
 
@@ -35,7 +36,10 @@ def device_batch(ctx, tmp_path: Path):  # type: ignore[no-untyped-def]
     rows = ctx.db.conn().execute("SELECT key_id, csr FROM device_csrs ORDER BY file_name"
                                  ).fetchall()
     assert len(rows) == 2
-    return (CA.Hierarchy.generate(datetime.now(UTC)),
+    h = CA.Hierarchy.generate(datetime.now(UTC))
+    # trusted as the simulator's CAs are when it starts: the Devices flow checks signatures
+    add_trust_anchor(ctx, h.device_ca.certificate.public_bytes(Encoding.PEM), source="simulator")
+    return (h,
             [(r["key_id"], x509.load_der_x509_csr(bytes(r["csr"]))) for r in rows])
 
 

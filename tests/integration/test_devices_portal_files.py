@@ -16,15 +16,19 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from smki_desktop.core import batch_formats as bf
 from smki_desktop.crypto import device_csr as dc
 from smki_desktop.services import devices
+from smki_desktop.services.context import AppContext
+from smki_desktop.services.trust import add_trust_anchor
 from smki_desktop.simulator import ca as CA
 
 DER = Encoding.DER
 
 
-def _answer(tmp: Path, zips: list[Path]) -> tuple[Path, Path, dict[str, str]]:
-    """Play the DCC for the uploaded zips; returns (report, response zip, plan by stem)."""
+def _answer(tmp: Path, zips: list[Path], ctx: AppContext) -> tuple[Path, Path, dict[str, str]]:
+    """Play the DCC for the uploaded zips; returns (report, response zip, plan by stem). Its
+    Device CA becomes a Test trust anchor, as the simulator's do when it starts."""
     now = datetime.now(UTC)
     h = CA.Hierarchy.generate(now)
+    add_trust_anchor(ctx, h.device_ca.certificate.public_bytes(Encoding.PEM), source="simulator")
     members = [m for z in zips for m in bf.read_batch_zip(z.read_bytes()).members]
     lines: list[bf.ReportLine] = []
     certs: list[tuple[str, bytes]] = []
@@ -84,7 +88,7 @@ def test_portal_round_trip_by_cli(cli_run, ctx, tmp_path: Path) -> None:  # type
     assert pkg.code == 0, pkg.err
     zips = [Path(z) for z in pkg.json()["zips"]]
     assert len(zips) == 2 and pkg.json()["manifest"]
-    report, resp, plan = _answer(tmp_path, zips)
+    report, resp, plan = _answer(tmp_path, zips, ctx)
 
     imp = cli_run("devices", "import-response", str(report), str(resp))
     assert imp.code == 1, imp.err  # a mismatch and a stray certificate are findings
@@ -127,7 +131,7 @@ def test_the_same_answer_imported_again_changes_nothing(cli_run, ctx, tmp_path: 
     pkg = cli_run("devices", "package", str(tmp_path / "g" / "test-devices.zip"), "--out",
                   str(tmp_path / "out"), "--json")
     assert pkg.code == 0, pkg.err
-    report, resp, plan = _answer(tmp_path, [Path(z) for z in pkg.json()["zips"]])
+    report, resp, plan = _answer(tmp_path, [Path(z) for z in pkg.json()["zips"]], ctx)
     first = cli_run("devices", "import-response", str(report), str(resp), "--json")
     assert first.json()["unchanged"] == 0
     filed = 7  # eight CSRs, one of them not in this report

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from smki_desktop.core.portal_ports import ProtocolFault, Unreachable
+from smki_desktop.core.portal_ports import AnswerLost, ProtocolFault, Unreachable
 from smki_desktop.services import portal, simulator_control
 from tests.integration.portal_helpers import device_csrs, enrolled, seed_devices, submissions
 
@@ -37,7 +37,7 @@ def _batch_rows(sim, ref: str) -> list[dict]:  # type: ignore[no-untyped-def, ty
     return [b for b in submissions(sim)["batches"] if b["client_ref"] == ref]
 
 
-@pytest.mark.parametrize("kind", ["5xx", "drop", "malformed"])
+@pytest.mark.parametrize("kind", ["5xx", "malformed"])
 def test_transient_fault_is_retried_transparently(ctx, sim, kind: str) -> None:
     fault(sim, kind, 1, path="/1.0/PortalCSRBatch/SubmitCSRBatch")
     item = portal.enqueue_device_batch(ctx, device_csrs(2, 0x00DB123456700000))
@@ -46,14 +46,34 @@ def test_transient_fault_is_retried_transparently(ctx, sim, kind: str) -> None:
     assert len(_batch_rows(sim, item.ref)) == 1
 
 
+def _batch_requests(sim) -> int:  # type: ignore[no-untyped-def]
+    return sum(1 for r in submissions(sim)["requests"]
+               if r["target"].startswith("/1.0/PortalCSRBatch/SubmitCSRBatch"))
+
+
+def test_a_dropped_connection_is_left_to_the_outbox_not_sent_again_at_once(ctx, sim) -> None:  # type: ignore[no-untyped-def]
+    """The server read the batch and dropped the connection: it may have taken it, so the
+    send is not repeated within the command; the outbox sends it again later (same client
+    reference)."""
+    fault(sim, "drop", 1, path="/1.0/PortalCSRBatch/SubmitCSRBatch")
+    item = portal.enqueue_device_batch(ctx, device_csrs(2, 0x00DB123456700000))
+    out = portal.send_pending(ctx)
+    assert out[0].state == "queued"
+    assert "no answer was received" in (out[0].last_error or "")
+    assert _batch_requests(sim) == 1
+    out = portal.send_pending(ctx, force=True)
+    assert out[0].state == "submitted", out[0].last_error
+    assert len(_batch_rows(sim, item.ref)) == 1 and _batch_requests(sim) == 2
+
+
 @pytest.mark.parametrize("kind,error,match", [
     ("5xx", Unreachable, "HTTP 503"),
-    ("drop", Unreachable, "Cannot reach"),
+    ("drop", AnswerLost, "no answer was received"),
     ("malformed", ProtocolFault, "not a valid message"),
 ])
 def test_persistent_fault_is_reported_and_item_kept(ctx, sim, kind, error, match) -> None:
-    # one more than the client's 2 retries
-    fault(sim, kind, 3, path="/1.0/PortalCSRBatch/SubmitCSRBatch")
+    # one more than the client's 2 retries (a dropped connection is not retried at once)
+    fault(sim, kind, 1 if kind == "drop" else 3, path="/1.0/PortalCSRBatch/SubmitCSRBatch")
     item = portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB123456710000))
     out = portal.send_pending(ctx)
     after = out[0]
@@ -100,6 +120,9 @@ def test_reply_lost_after_commit_is_resent_without_duplicate(ctx, sim) -> None:
     item = portal.enqueue_device_batch(ctx, device_csrs(3, 0x00DB123456730000))
     out = portal.send_pending(ctx)
     assert out[0].state == "queued"  # never confirmed: kept
+    for _ in range(2):  # one attempt a send: the DCC may have taken it (it had)
+        out = portal.send_pending(ctx, force=True)
+        assert out[0].state == "queued"
     out = portal.send_pending(ctx, force=True)
     assert out[0].state == "submitted"
     rows = _batch_rows(sim, item.ref)

@@ -23,6 +23,7 @@ from smki_desktop.services.device_matching import (
     detail,
     device_profile,
     result_update,
+    trusted_device_cas,
     verdict,
 )
 from smki_desktop.store.repos import devices as repo
@@ -231,8 +232,11 @@ def _file_outcomes(ctx: AppContext, outcomes: dict[str, _Outcome],
     # certificates: parsed and profile-checked in worker processes, matched here by key
     with_cert = [(stem, out) for stem, out in outcomes.items() if out.cert_der is not None]
     with_cert += [(stem, _Outcome("issued", None, der)) for stem, der in extra_certs]
+    # each signature verified against the Device CAs this environment trusts: a look-alike
+    # CA of the same name is not the DCC
     checks = dc.run_chunked(check_cert_chunk, [o.cert_der for _, o in with_cert],
-                            (tuple(policies), tuple(ca_names), tuple(hw)), progress=sink,
+                            (tuple(policies), tuple(ca_names), tuple(hw),
+                             trusted_device_cas(ctx)), progress=sink,
                             text="Checking certificates")
     for (stem, out), check in zip(with_cert, checks, strict=True):
         filing.certificate(stem, out, check, by_key)

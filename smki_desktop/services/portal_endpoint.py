@@ -30,6 +30,7 @@ from smki_desktop.portal.ws_client import (
     WsRepository,
 )
 from smki_desktop.services import simulator_control
+from smki_desktop.services.audit import AuditLog
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import require_credential
 from smki_desktop.services.crossing import SIMULATOR_MARKER_POLICY
@@ -171,7 +172,13 @@ def endpoint_problem(ctx: AppContext, rec: EndpointRecord) -> str | None:
     the team's log. Whoever can write the store but not sign a record (the threat of the audit
     log) could otherwise send every workstation's DCC traffic to a server of their own. An
     endpoint set before records were signed is refused too: setting it again records it."""
-    last = last_record(ctx.audit, ENDPOINT_ACTION)
+    return problem_in_log(ctx.audit, rec)
+
+
+def problem_in_log(audit: AuditLog, rec: EndpointRecord) -> str | None:
+    """`endpoint_problem` against the log `audit` (a workstation's own log when it moves into
+    a team store)."""
+    last = last_record(audit, ENDPOINT_ACTION)
     if last is None:
         return ("The portal endpoint in the store was not set through SMKI Desktop: no audit "
                 "record sets it; set it again to use it.")
@@ -188,10 +195,7 @@ def endpoint_problem(ctx: AppContext, rec: EndpointRecord) -> str | None:
     sha = hashlib.sha256(pem).hexdigest()
     want_sha = last.artifacts.get("trust_anchor")
     if sha != want_sha:
-        try:
-            subject = _load_cert(pem, "Trust anchor").subject.rfc4514_string()
-        except InputError:
-            subject = "not a certificate"
+        subject = anchor_subject(pem)
         differs.append(f"trust anchor {subject}, SHA-256 {sha[:16]} (recorded: "
                        f"{last.details.get('anchor', '?')}, SHA-256 {str(want_sha)[:16]})")
     if not differs:
@@ -220,6 +224,14 @@ def vouched_anchor(ctx: AppContext) -> bytes | None:
             "trust_anchor") != hashlib.sha256(pem).hexdigest():
         return None
     return pem
+
+
+def anchor_subject(pem: bytes) -> str:
+    """A trust anchor's subject, as the endpoint's record names it."""
+    try:
+        return _load_cert(pem, "Trust anchor").subject.rfc4514_string()
+    except InputError:
+        return "not a certificate"
 
 
 def _check_vouched(ctx: AppContext, rec: EndpointRecord) -> None:

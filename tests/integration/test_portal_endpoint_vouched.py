@@ -103,7 +103,7 @@ def _search(ctx) -> int:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.both_backends
-def test_a_rewritten_endpoint_is_refused_before_any_connection(ctx, servers) -> None:  # type: ignore[no-untyped-def]
+def test_a_rewritten_endpoint_is_refused_before_any_connection(ctx, servers, cli_run) -> None:  # type: ignore[no-untyped-def]
     dcc, attacker = servers
     entry = portal.set_endpoint(ctx, dcc.url, dcc.url, dcc.anchor)
     portal.set_api_key(ctx, KEY)
@@ -118,6 +118,12 @@ def test_a_rewritten_endpoint_is_refused_before_any_connection(ctx, servers) -> 
     with pytest.raises(Refusal):
         portal.endpoint(ctx)
     assert attacker.hits == []
+    # shown with why it is refused, not as if in use
+    shown = cli_run("--json", "portal", "endpoint", "show")
+    assert shown.code == 0 and "differs" in shown.json()["refused"], shown.out
+    from smki_desktop.gui.settings.portal import read_portal_settings
+
+    assert "differs" in read_portal_settings(ctx).warning
     # the attacker's CA is not a file-signing trust anchor either
     attacker_cert = x509.load_pem_x509_certificate(attacker.anchor)
     assert attacker_cert not in trust_anchors(ctx)
@@ -130,6 +136,7 @@ def test_a_rewritten_endpoint_is_refused_before_any_connection(ctx, servers) -> 
     # set again through the service: used again, and its anchor trusted again
     portal.set_endpoint(ctx, attacker.url, attacker.url, attacker.anchor)
     assert _search(ctx) == 1 and attacker.hits
+    assert cli_run("--json", "portal", "endpoint", "show").json()["refused"] is None
     assert attacker_cert in trust_anchors(ctx)
 
 

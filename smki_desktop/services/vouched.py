@@ -1,40 +1,29 @@
-"""Is a value in the store vouched for by a verified audit record? A setting kept in a store
-table (the portal endpoint, its pinned trust anchor) can be rewritten by anyone who can write
-the store but not use this workstation's OS keyring (the threat of services/audit.py): such a
-person cannot sign an audit record. So the value is used only when it matches the last record
-of the action that sets it, and that record is authentic: its hash is its content's, and it is
-signed by this workstation's own writer key (from the keyring) or, on a team store, by a
-writer the log registered and an endorsed writer vouched for (docs/team-audit.md).
+"""Is a setting kept in a store table vouched for by the last audit record that set it? A value
+such as the portal endpoint (its URLs, its pinned trust anchor) can be rewritten by anyone who
+can write the store but not use this workstation's OS keyring (the threat of services/audit.py):
+such a person cannot sign an audit record. So the value is used only when it matches the LAST
+record of the action that sets it, and `AuditLog.vouched` proves that record (its hash is its
+content's; it is signed by this workstation's writer key or, on a team store, by an endorsed
+writer; or it predates signing and the chain reaches the head the keyring held then).
 
-Cheap on purpose (it runs before each connection): it reads the last record of the action and
-the writers' registration and endorsement records, never the whole log. Only the record itself
-is checked; a log whose newer rows were removed or altered is what the audit log's own
-verification reports.
+The newest record of the action is the one that counts, proven or not: a record someone added
+or altered is reported, never passed over for an earlier one (that would bring an older setting
+back). A log whose newer rows were removed is what the audit log's verify reports.
 """
 
 from __future__ import annotations
 
-import base64
+import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from smki_desktop.core.audit import entry_hash, signing_payload
-from smki_desktop.services.audit import (
-    ENDORSE_ACTION,
-    REGISTER_ACTION,
-    AuditLog,
-    _json_dict,
-    _private_key,
-)
-
-if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from smki_desktop.services.audit import AuditLog
 
 
 @dataclass(frozen=True)
 class LastRecord:
-    """The last record of an action in this environment's log, and whether it is vouched for:
-    `problem` is None for an authentic record of a trusted writer, else why it is not."""
+    """The last record of an action in this environment's log: `problem` is None when the log
+    proves it, else why it does not."""
 
     seq: int
     details: dict[str, Any]
@@ -46,55 +35,27 @@ class LastRecord:
         return self.problem is None
 
 
-def _trusted_keys(audit: AuditLog) -> dict[str, tuple[int, Ed25519PublicKey]]:
-    """The writers whose signature vouches for a record (writer -> (first row it may sign,
-    public key)): this workstation's own (its key is in the keyring) and, on a team store,
-    every writer registered by a record its own key signed and endorsed by an endorsed
-    writer. Someone with the store's password alone can register a key but not endorse it."""
-    keys: dict[str, tuple[int, Ed25519PublicKey]] = {}
-    if audit.shared:
-        rows = audit.repo.of_actions((REGISTER_ACTION, ENDORSE_ACTION))
-        regs = audit._registrations(rows)
-        for writer in audit._endorsed(rows, regs):
-            keys[writer] = regs[writer]
-    anchor = audit._anchor or audit._load_anchor()
-    if anchor is not None and anchor.key:
-        keys[anchor.writer] = (0, _private_key(anchor.key).public_key())
-    return keys
+def _json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def last_record(audit: AuditLog, action: str) -> LastRecord | None:
-    """The last record of `action` in `audit`'s environment (None if there is none), checked:
-    its content hashes to its hash, and a trusted writer signed that hash. A record that fails
-    is returned with the reason, never passed over for an earlier one (hiding the newest
-    record must not bring an older setting back)."""
-    from cryptography.exceptions import InvalidSignature
-
+    """The last record of `action` in `audit`'s environment (None if there is none), and
+    whether the log proves SMKI Desktop wrote it."""
     row = audit.repo.last_of(action, audit.environment.value)
     if row is None:
         return None
-    details, artifacts = _json_dict(row.details_json), _json_dict(row.artifacts_json)
-
-    def result(problem: str | None) -> LastRecord:
-        return LastRecord(row.seq, details, artifacts, problem)
-
-    if entry_hash(row.prev_hash, row.seq, row.ts, row.environment, row.actor, row.action,
-                  row.details_json, row.artifacts_json) != row.hash:
-        return result(f"audit record {row.seq} was altered after it was written")
-    if not row.writer or not row.sig:
-        return result(f"audit record {row.seq} carries no writer signature (it predates "
-                      "signed audit records)")
-    keys = _trusted_keys(audit)
-    if row.writer not in keys:
-        return result(f"audit record {row.seq} is signed by writer {row.writer[:16]}, which is "
-                      "neither this workstation nor an endorsed writer of the log")
-    since, pub = keys[row.writer]
-    if row.seq < since:
-        return result(f"audit record {row.seq} is signed by writer {row.writer[:16]} before "
-                      f"it registered (row {since})")
-    try:
-        pub.verify(base64.b64decode(row.sig, validate=True),
-                   signing_payload(row.hash, row.writer))
-    except (InvalidSignature, ValueError):
-        return result(f"audit record {row.seq} has a signature that does not match it")
-    return result(None)
+    proven = {e.seq: e for e in audit.vouched((action,))}
+    entry = proven.get(row.seq)
+    if entry is not None:
+        return LastRecord(entry.seq, entry.details, entry.artifacts, None)
+    who = (f"signed by writer {row.writer[:16]}" if row.writer and row.sig
+           else "with no writer signature")
+    return LastRecord(row.seq, _json(row.details_json), _json(row.artifacts_json),
+                      f"audit record {row.seq} ({who}) cannot be proven to be SMKI "
+                      "Desktop's: it was altered, or its writer is neither this workstation nor "
+                      "an endorsed writer of the log")

@@ -30,13 +30,19 @@ from smki_desktop.portal.ws_client import (
     WsRepository,
 )
 from smki_desktop.services import simulator_control
+from smki_desktop.services.audit import AuditLog
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import require_credential
 from smki_desktop.services.crossing import SIMULATOR_MARKER_POLICY
 from smki_desktop.services.trust import add_trust_anchor, trust_anchors
+from smki_desktop.services.vouched import last_record
 from smki_desktop.store.atomic import write_atomic
 from smki_desktop.store.repos import portal as repo
 
+# The audit record of setting the endpoint: the URLs in its details, the pinned trust anchor's
+# SHA-256 in its artifacts (so since the first version). The endpoint in the store is used only
+# while it matches the last such record (see `endpoint_problem`).
+ENDPOINT_ACTION = "portal.endpoint.set"
 API_KEY_SECRET = "portal-api-key"
 ENROLMENT_SECRET = "portal-enrolment-token"
 
@@ -107,7 +113,7 @@ def set_endpoint(ctx: AppContext, portal_url: str, repository_url: str,
     with ctx.audit.change():  # the setting and its record: one transaction
         repo.set_configured_endpoint(ctx.db, ctx.env.value, portal_url, repository_url, pem,
                                      ctx.clock.now().isoformat())
-        return ctx.audit.record("portal.endpoint.set", {
+        return ctx.audit.record(ENDPOINT_ACTION, {
             "portal_url": portal_url, "repository_url": repository_url,
             "anchor": cert.subject.rfc4514_string()}, {"trust_anchor": pem})
 
@@ -127,6 +133,7 @@ def endpoint(ctx: AppContext) -> EndpointRecord:
     rec = configured_endpoint(ctx)
     if rec is not None and rec.source == "configured":
         _check_anchor(ctx, rec.endpoint.trust_anchor_pem)
+        _check_vouched(ctx, rec)
         if ctx.env is not Environment.TEST and not rec.endpoint.repository_url.startswith(
                 "https://"):
             raise Refusal(f"The {ctx.env.label} environment reaches the repository over "
@@ -156,6 +163,81 @@ def _trust_simulator(ctx: AppContext, state_dir: Path) -> None:
 def _check_anchor(ctx: AppContext, pem: bytes) -> None:
     if ctx.env is Environment.LIVE and is_simulator_anchor(pem):
         raise Refusal("The Live environment refuses a simulator's trust anchor.")
+
+
+def endpoint_problem(ctx: AppContext, rec: EndpointRecord) -> str | None:
+    """Why the configured endpoint in the store is not the one set through SMKI Desktop (None
+    when it is): it must match, URLs and trust anchor, the last endpoint-setting audit record,
+    and that record must be authentic and signed by this workstation or an endorsed writer of
+    the team's log. Whoever can write the store but not sign a record (the threat of the audit
+    log) could otherwise send every workstation's DCC traffic to a server of their own. An
+    endpoint set before records were signed is refused too: setting it again records it."""
+    return problem_in_log(ctx.audit, rec)
+
+
+def problem_in_log(audit: AuditLog, rec: EndpointRecord) -> str | None:
+    """`endpoint_problem` against the log `audit` (a workstation's own log when it moves into
+    a team store)."""
+    last = last_record(audit, ENDPOINT_ACTION)
+    if last is None:
+        return ("The portal endpoint in the store was not set through SMKI Desktop: no audit "
+                "record sets it; set it again to use it.")
+    if last.problem is not None:
+        return ("The portal endpoint in the store cannot be matched to a trusted record of "
+                f"setting it: {last.problem}; set it again to use it.")
+    pem = rec.endpoint.trust_anchor_pem
+    differs = []
+    for name, have, want in (
+            ("portal URL", rec.endpoint.portal_url, last.details.get("portal_url")),
+            ("repository URL", rec.endpoint.repository_url, last.details.get("repository_url"))):
+        if have != want:
+            differs.append(f"{name} {have} (recorded: {want})")
+    sha = hashlib.sha256(pem).hexdigest()
+    want_sha = last.artifacts.get("trust_anchor")
+    if sha != want_sha:
+        subject = anchor_subject(pem)
+        differs.append(f"trust anchor {subject}, SHA-256 {sha[:16]} (recorded: "
+                       f"{last.details.get('anchor', '?')}, SHA-256 {str(want_sha)[:16]})")
+    if not differs:
+        return None
+    return ("The portal endpoint in the store differs from the one set through SMKI Desktop "
+            f"(audit record {last.seq}): {'; '.join(differs)}; set it again to use it.")
+
+
+def vouched_anchor(ctx: AppContext) -> bytes | None:
+    """The trust anchor of the endpoint in the store when a trusted audit record vouches for
+    it, else None: a configured endpoint's when `endpoint_problem` finds none; the Test
+    simulator's when the last record of starting it carries that anchor's SHA-256 (records
+    before this check did not: the next start of the simulator records it). Other services
+    that trust the endpoint's anchor (file signatures) take it from here, not from the row."""
+    try:
+        rec = configured_endpoint(ctx)
+    except Refusal:
+        return None
+    if rec is None:
+        return None
+    pem = rec.endpoint.trust_anchor_pem
+    if rec.source == "configured":
+        return pem if endpoint_problem(ctx, rec) is None else None
+    last = last_record(ctx.audit, simulator_control.START_ACTION)
+    if last is None or not last.vouched or last.artifacts.get(
+            "trust_anchor") != hashlib.sha256(pem).hexdigest():
+        return None
+    return pem
+
+
+def anchor_subject(pem: bytes) -> str:
+    """A trust anchor's subject, as the endpoint's record names it."""
+    try:
+        return _load_cert(pem, "Trust anchor").subject.rfc4514_string()
+    except InputError:
+        return "not a certificate"
+
+
+def _check_vouched(ctx: AppContext, rec: EndpointRecord) -> None:
+    problem = endpoint_problem(ctx, rec)
+    if problem is not None:
+        raise Refusal(problem)
 
 
 # ------------------------------------------------------------------------------ adapters

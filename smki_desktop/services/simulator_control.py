@@ -43,6 +43,7 @@ class SimulatorInfo:
 
 
 IDLE_EXIT_DEFAULT = 4 * 3600.0
+START_ACTION = "simulator.start"
 
 
 def idle_exit_seconds() -> float:
@@ -157,8 +158,12 @@ def _spawn(ctx: AppContext, d: Path, batch_step: float | None,
             if data and int(data.get("pid", 0)) == proc.pid and _listening(
                     str(data["portal_url"])):
                 info = _info(d, data, True)
-                _record(ctx, info)
-                ctx.audit.record("simulator.start", info.as_dict(), {})
+                # the endpoint row and its record (with the anchor's SHA-256, which vouches for
+                # the row's anchor: services/adt/anchors.py): one transaction
+                with ctx.audit.change():
+                    _record(ctx, info)
+                    ctx.audit.record(START_ACTION, info.as_dict(),
+                                     {"trust_anchor": info.trust_anchor_pem})
                 return info
             if proc.poll() is not None:
                 last_err = (d / "simulator.log").read_text(errors="replace")[-800:]

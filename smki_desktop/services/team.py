@@ -28,6 +28,8 @@ from smki_desktop.core.errors import (
 from smki_desktop.core.ports import Clock, SystemClock
 from smki_desktop.core.team_url import parse_team_url
 from smki_desktop.keystores.secrets import OsSecrets
+from smki_desktop.portal.ws_client import Endpoint
+from smki_desktop.services import portal_endpoint
 from smki_desktop.services.audit import AuditLog
 from smki_desktop.services.context import (
     UNKNOWN_ACTOR,
@@ -41,6 +43,7 @@ from smki_desktop.services.trust import fingerprints_vouched_by
 from smki_desktop.store import team_copy, team_link
 from smki_desktop.store.atomic import atomic_output, check_output
 from smki_desktop.store.db import Database, StoreError
+from smki_desktop.store.repos import endpoints as endpoints_repo
 from smki_desktop.store.repos import settings as settings_repo
 from smki_desktop.store.repos import team as team_repo
 from smki_desktop.store.team_link import TeamLink
@@ -237,6 +240,7 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
         store.close()
     local_log = _local_log_reference(env, paths, clock or SystemClock())
     anchors = _local_vouched_anchors(env, paths, clock or SystemClock())
+    endpoint = _local_endpoint(env, paths, clock or SystemClock())
     ctx = open_context(env, root, clock=clock)
     try:
         # the copy and its record in the team's log: one transaction (a kill in between
@@ -254,9 +258,40 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
                 "tables": report.tables, "kept_local": report.kept_local,
                 "party_id": report.party_id, "local_log": local_log,
                 "trust_anchors": anchors})
+            if endpoint is not None:
+                # the portal endpoint copied with the tables is used only while a record of
+                # the team's log vouches for it: the one that set it stays in the local log
+                ctx.audit.record(portal_endpoint.ENDPOINT_ACTION, endpoint[0],
+                                 {"trust_anchor": endpoint[1]})
     finally:
         ctx.close()
     return report
+
+
+def _local_endpoint(env: Environment, paths: EnvPaths, clock: Clock
+                    ) -> tuple[dict[str, Any], bytes] | None:
+    """The workstation's configured portal endpoint, when its own log vouches for it (the
+    record that set it, signed by this workstation's key): the details of the record that
+    vouches for it in the team's log, and its trust anchor. None otherwise: the team store
+    then refuses the copied endpoint until it is set again."""
+    local = Database(paths.db_path)
+    try:
+        row = endpoints_repo.get(local, env.value)
+        if row is None or row.source != "configured":
+            return None
+        installation = settings_repo.get(local, "installation_id") or ""
+        log = AuditLog(local, OsSecrets(env), env, clock, lambda: UNKNOWN_ACTOR, installation,
+                       audit_folder(paths, False))
+        rec = portal_endpoint.EndpointRecord(
+            env, row.source, Endpoint(row.portal_url, row.repository_url, row.trust_anchor),
+            None)
+        if portal_endpoint.problem_in_log(log, rec) is not None:
+            return None
+        return {"portal_url": row.portal_url, "repository_url": row.repository_url,
+                "anchor": portal_endpoint.anchor_subject(row.trust_anchor),
+                "carried_from": "the workstation's own audit log"}, row.trust_anchor
+    finally:
+        local.close()
 
 
 def _local_log_reference(env: Environment, paths: EnvPaths, clock: Clock) -> dict[str, Any]:

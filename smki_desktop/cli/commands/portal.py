@@ -11,6 +11,7 @@ from smki_desktop.cli.commands.revoke import run_request as run_revoke_request
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.errors import InputError
 from smki_desktop.services import portal as portal_service
+from smki_desktop.services import portal_endpoint
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -161,10 +162,14 @@ def run_endpoint_show(args: argparse.Namespace, app: CliApp) -> int:
             " (Test uses the simulator, started on demand)." if ctx.env.value == "test"
             else "."))
         return 0
+    refused = (portal_endpoint.endpoint_problem(ctx, rec) if rec.source == "configured"
+               else None)
     data = {"configured": True, "source": rec.source, "portal_url": rec.endpoint.portal_url,
-            "repository_url": rec.endpoint.repository_url}
+            "repository_url": rec.endpoint.repository_url, "refused": refused}
     app.emit(data, f"{rec.source}: portal {rec.endpoint.portal_url}, repository "
                    f"{rec.endpoint.repository_url}")
+    if refused:
+        app.warn(refused)
     return 0
 
 

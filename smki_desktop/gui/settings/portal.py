@@ -21,7 +21,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.services import credentials, simulator_control
+from smki_desktop.services import credentials, portal_endpoint, simulator_control
 from smki_desktop.services import portal as portal_service
 
 if TYPE_CHECKING:
@@ -45,6 +45,10 @@ def read_portal_settings(ctx: AppContext) -> PortalSettings:
     """The endpoint, options, credentials and the Test simulator's state (a job: no Qt)."""
     rec = portal_service.configured_endpoint(ctx)
     warning = portal_service.repository_warning(ctx, rec) if rec is not None else ""
+    if rec is not None and rec.source == "configured":
+        # a rewritten endpoint is shown with why it is refused, not as if in use
+        refused = portal_endpoint.endpoint_problem(ctx, rec)
+        warning = "\n".join(w for w in (refused, warning) if w)
     now = ctx.clock.now()
     lines = [f"{c.purpose}: serial {c.serial}, key {c.key_id[:16]}, until "
              f"{c.not_after:%Y-%m-%d}{'' if c.valid_at(now) else ' (not valid now)'}"

@@ -12,6 +12,7 @@ from cryptography import x509
 from smki_desktop.core.environment import Environment
 from smki_desktop.services.adt.common import Written, cert_der, is_ca, load_certs, other_env
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.portal_endpoint import vouched_anchor
 from smki_desktop.services.trust import add_trust_anchor as store_add_anchor
 from smki_desktop.services.trust import trust_anchors as store_anchors
 from smki_desktop.store.repos import adt as adt_repo
@@ -19,11 +20,14 @@ from smki_desktop.store.repos import adt as adt_repo
 
 def trust_anchors(ctx: AppContext) -> list[x509.Certificate]:
     """The environment's trust anchors: the certificate store's (issue 3) and the portal
-    endpoint's CA anchor (the simulator's root in Test)."""
+    endpoint's CA anchor (the simulator's root in Test) when an audit record vouches for it."""
     found: list[x509.Certificate] = []
     with contextlib.suppress(ValueError):
         found += list(store_anchors(ctx))
-    for blob in adt_repo.endpoint_anchor_blobs(ctx.db, ctx.env.value):
+    # the endpoint's anchor only when an audit record vouches for it: a row rewritten by
+    # someone who can write the store but not sign a record must not add a CA of theirs
+    blob = vouched_anchor(ctx)
+    if blob is not None:
         with contextlib.suppress(ValueError):
             found += [c for c in load_certs(blob) if is_ca(c)]
     unique: dict[bytes, x509.Certificate] = {}

@@ -140,6 +140,13 @@ class AuditRepo:
                                    "ORDER BY seq DESC LIMIT 1", (writer_id, action)).fetchone()
         return _row(r) if r else None
 
+    def last_of(self, action: str, environment: str) -> StoredRow | None:
+        """The last row of `action` in `environment`, whoever signed it (or nobody)."""
+        r = self.db.conn().execute("SELECT * FROM audit_log WHERE action=? AND environment=? "
+                                   "ORDER BY seq DESC LIMIT 1",
+                                   (action, environment)).fetchone()
+        return _row(r) if r else None
+
     def of_actions(self, actions: tuple[str, ...]) -> list[StoredRow]:
         """Every row whose action is one of `actions`, in log order."""
         if not actions:

@@ -1,0 +1,61 @@
+"""Is a setting kept in a store table vouched for by the last audit record that set it? A value
+such as the portal endpoint (its URLs, its pinned trust anchor) can be rewritten by anyone who
+can write the store but not use this workstation's OS keyring (the threat of services/audit.py):
+such a person cannot sign an audit record. So the value is used only when it matches the LAST
+record of the action that sets it, and `AuditLog.vouched` proves that record (its hash is its
+content's; it is signed by this workstation's writer key or, on a team store, by an endorsed
+writer; or it predates signing and the chain reaches the head the keyring held then).
+
+The newest record of the action is the one that counts, proven or not: a record someone added
+or altered is reported, never passed over for an earlier one (that would bring an older setting
+back). A log whose newer rows were removed is what the audit log's verify reports.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from smki_desktop.services.audit import AuditLog
+
+
+@dataclass(frozen=True)
+class LastRecord:
+    """The last record of an action in this environment's log: `problem` is None when the log
+    proves it, else why it does not."""
+
+    seq: int
+    details: dict[str, Any]
+    artifacts: dict[str, Any]
+    problem: str | None
+
+    @property
+    def vouched(self) -> bool:
+        return self.problem is None
+
+
+def _json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def last_record(audit: AuditLog, action: str) -> LastRecord | None:
+    """The last record of `action` in `audit`'s environment (None if there is none), and
+    whether the log proves SMKI Desktop wrote it."""
+    row = audit.repo.last_of(action, audit.environment.value)
+    if row is None:
+        return None
+    proven = {e.seq: e for e in audit.vouched((action,))}
+    entry = proven.get(row.seq)
+    if entry is not None:
+        return LastRecord(entry.seq, entry.details, entry.artifacts, None)
+    who = (f"signed by writer {row.writer[:16]}" if row.writer and row.sig
+           else "with no writer signature")
+    return LastRecord(row.seq, _json(row.details_json), _json(row.artifacts_json),
+                      f"audit record {row.seq} ({who}) cannot be proven to be SMKI "
+                      "Desktop's: it was altered, or its writer is neither this workstation nor "
+                      "an endorsed writer of the log")

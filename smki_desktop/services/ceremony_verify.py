@@ -21,7 +21,8 @@ from smki_desktop.crypto.cms import SignatureInvalid, verify_detached
 from smki_desktop.crypto.fields import extract_fields
 from smki_desktop.crypto.lint import lint_bytes
 from smki_desktop.services.adt import trust_anchors as adt_trust_anchors
-from smki_desktop.services.ceremony import JOURNAL, SIGNATURE, csr_plan_differences
+from smki_desktop.services.ceremony import JOURNAL, SIGNATURE
+from smki_desktop.services.ceremony_check import csr_plan_differences
 from smki_desktop.services.ceremony_identity import (
     officer_identity,
     require_named_officer,

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smki_desktop.core import ws_forms as WF
-from smki_desktop.portal import ws_client
+from smki_desktop.portal import ws_http
 from smki_desktop.portal.ws_client import Endpoint, WsPortal, WsRepository, enrol
 from tests.fuzz.corpus import XML_LABELS, xml_case
 from tests.fuzz.harness import FUZZ, clean_end
@@ -30,7 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileServer]:
     # `enrol` retries twice with 0.3 s / 0.6 s pauses: no pauses here (the replies are fixed)
     with pytest.MonkeyPatch.context() as mp, \
             hostile_server(tmp_path_factory.mktemp("hostile")) as srv:
-        mp.setattr(ws_client.time, "sleep", lambda s: None)
+        mp.setattr(ws_http.time, "sleep", lambda s: None)
         yield srv
 
 

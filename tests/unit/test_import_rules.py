@@ -37,6 +37,7 @@ IMPORT_MODULE_ALLOWED = {
     "smki_desktop.cli.main": "cli/commands registry (COMMANDS), one module per command",
     # a page is imported when first shown (gui/pages/__init__.py REGISTRY)
     "smki_desktop.gui.main_window": "gui/pages registry (REGISTRY), page imported when shown",
+    "smki_desktop.gui.page_frame": "gui/pages registry: PageEntry imports its page when shown",
     # the Settings page's sections are found by walking gui/settings
     "smki_desktop.gui.pages.settings": "gui/settings sections registry",
     # services.adt re-exports its actions' functions, each submodule loaded on first use (_WHERE)

@@ -90,6 +90,13 @@ def _days(value: object) -> int | None:
     return days if 1 <= days <= 3650 else None
 
 
+def _stored(value: str | None) -> str:
+    """The stored window setting, in words."""
+    if value is None:
+        return "none"
+    return f"{value} day" if value.strip() == "1" else f"{value} days"
+
+
 def window_setting(ctx: AppContext) -> tuple[int, str | None]:
     """The expiry window in days and, when the stored setting is not the one the audit log
     vouches for, why (the window used then is said). The window is the one the last
@@ -103,10 +110,10 @@ def window_setting(ctx: AppContext) -> tuple[int, str | None]:
     if last is None:
         if stored is None or _days(stored) == DEFAULT_DAYS:
             return DEFAULT_DAYS, None
-        return DEFAULT_DAYS, (f"The stored expiry window ({stored} days) has no audit record "
+        return DEFAULT_DAYS, (f"The stored expiry window ({_stored(stored)}) has no audit record "
                               f"that set it: the default, {DEFAULT_DAYS} days, is used.")
     if last.problem is not None:
-        return DEFAULT_DAYS, (f"The stored expiry window ({stored or 'none'} days) is not "
+        return DEFAULT_DAYS, (f"The stored expiry window ({_stored(stored)}) is not "
                               f"vouched for: {last.problem}. The default, {DEFAULT_DAYS} days, "
                               "is used.")
     days = _days(last.details.get("days"))
@@ -114,7 +121,7 @@ def window_setting(ctx: AppContext) -> tuple[int, str | None]:
         return DEFAULT_DAYS, (f"Audit record {last.seq} sets no readable expiry window: the "
                               f"default, {DEFAULT_DAYS} days, is used.")
     if stored is None or _days(stored) != days:
-        return days, (f"The stored expiry window ({stored or 'none'} days) differs from the "
+        return days, (f"The stored expiry window ({_stored(stored)}) differs from the "
                       f"one last set (audit record {last.seq}): {days} days are used.")
     return days, None
 

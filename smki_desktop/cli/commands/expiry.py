@@ -29,5 +29,8 @@ def run_expiry(args: argparse.Namespace, app: CliApp) -> int:
     lines.append("Expired:")
     lines += [f"  {e.not_after:%Y-%m-%d}  {e.item.kind} {e.item.serial}  {e.item.subject}"
               for e in rep.expired] or ["  none"]
+    if rep.problems:
+        lines.append("Not vouched for by the audit log:")
+        lines += [f"  {p}" for p in rep.problems]
     app.emit(rep.as_dict(), "\n".join(lines))
     return 1 if rep.expired else 0

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 COLUMNS = ["Expires", "Days left", "What", "Serial", "Subject / usage"]
 EXPIRED = QColor("#B00020")
+SHOWN_PROBLEMS = 3  # the rest are counted (the command line lists them all)
 
 
 class ExpiryWidget(QGroupBox):
@@ -143,7 +144,11 @@ class ExpiryWidget(QGroupBox):
         self.table.setVisible(bool(rows))
         if self.chart is not None:
             self._draw_chart()
-        self.summary.setText(
-            f"{len(rep.expired)} expired, {len(rep.expiring)} expiring within "
-            f"{rep.window_days} days." if rows else
-            f"Nothing expires within {rep.window_days} days and nothing has expired.")
+        summary = (f"{len(rep.expired)} expired, {len(rep.expiring)} expiring within "
+                   f"{rep.window_days} days." if rows else
+                   f"Nothing expires within {rep.window_days} days and nothing has expired.")
+        if rep.problems:  # what the audit log does not vouch for: said, never hidden
+            shown = rep.problems[:SHOWN_PROBLEMS]
+            more = len(rep.problems) - len(shown)
+            summary += "\n" + "\n".join(shown) + (f"\n…and {more} more." if more else "")
+        self.summary.setText(summary)

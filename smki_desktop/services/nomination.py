@@ -39,6 +39,7 @@ from smki_desktop.core.officers import (
     check_not_duplicate,
     check_sro_nomination,
 )
+from smki_desktop.core.plain_text import visible
 from smki_desktop.crypto.cms import sign_detached
 from smki_desktop.render.pdf import render_nomination
 from smki_desktop.resources_path import resource
@@ -384,7 +385,7 @@ def list_drafts(ctx: AppContext) -> list[dict[str, Any]]:
     out = []
     for r in repo.list_drafts(ctx.db, ctx.env.value):
         data = json.loads(r.data)
-        name = data.get("values", {}).get("nominee.name", "")
+        name = visible(str(data.get("values", {}).get("nominee.name", "")))
         out.append({"draft_id": r.draft_id, "form": r.form, "version": r.version,
                     "nominee": name, "updated": r.updated})
     return out

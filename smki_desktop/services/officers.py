@@ -183,10 +183,25 @@ def _check_signer_not_revoked(ctx: AppContext, cert: x509.Certificate, digest: s
                       "recorded no such change.") from None
 
 
+@dataclass(frozen=True)
+class AppliedChange:
+    """A register log entry that replay applied: its row number and its parsed change."""
+
+    seq: int
+    change: dict[str, Any]
+
+
 def _replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str], LogOrder]:
+    standings, problems, order, _applied = _replay_all(ctx)
+    return standings, problems, order
+
+
+def _replay_all(ctx: AppContext
+                ) -> tuple[dict[str, Standing], list[str], LogOrder, list[AppliedChange]]:
     standings: dict[str, Standing] = {}
     problems: list[str] = []
     order = LogOrder()
+    applied: list[AppliedChange] = []
     rows = _log_rows(ctx)
     check_log_anchor(ctx, rows)
     for row in rows:
@@ -216,7 +231,14 @@ def _replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str], LogOrder]:
             continue
         standings[new.officer_id] = new
         order.note(change, digest, row.seq)
-    return standings, problems, order
+        applied.append(AppliedChange(row.seq, dict(change)))
+    return standings, problems, order, applied
+
+
+def all_applied_changes(ctx: AppContext) -> list[AppliedChange]:
+    """The register log's changes that replay applied, in log order: the log extends its
+    keyring anchor, so none of them was altered or removed since it was written."""
+    return _replay_all(ctx)[3]
 
 
 def replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str]]:
@@ -589,6 +611,11 @@ def register(ctx: AppContext, policy: Policy | None = None) -> Register:
     warnings = register_warnings(officers, ctx.env, today, policy or load_policy())
     # entries of the log that changed no one's standing are said, never silently dropped
     warnings += [Warning("ignored-change", p) for p in ignored_changes(ctx)]
+    # a stored nomination rewritten in the database (the form would not be printed from it)
+    from smki_desktop.services.form_record import stored_form_problems
+
+    warnings += [Warning("stored-form", p, oid)
+                 for oid, p in stored_form_problems(ctx, officers).items()]
     return Register(ctx.env, officers, warnings)
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smki_desktop.core.errors import InputError
+from smki_desktop.core.plain_text import bad_char_words
 
 FIELD_TYPES = ("text", "multiline", "email", "phone", "date", "choice", "bool", "checklist",
                "party_id")
@@ -253,6 +254,8 @@ class FormSchema:
             for fid, val in section.items():
                 key = f"{page_id}.{fid}"
                 spec = self.field(key)
+                if spec.print_blank and not is_empty(val):
+                    raise InputError(f"{key} ({spec.label}): {PRINT_BLANK_MESSAGE}.")
                 out[key] = coerce(spec, val)
         return out
 
@@ -318,6 +321,22 @@ def _checklist_problem(spec: FieldSpec, val: Any) -> str | None:
     return None
 
 
+PRINT_BLANK_MESSAGE = ("this is signed by hand on the printed form and is left empty here; "
+                       "remove the value")
+
+
+def _char_problem(spec: FieldSpec, text: str) -> str | None:
+    """A control, format or bidirectional character (a line break only in a multiline
+    field): such text prints and shows differently from what is stored."""
+    allowed = text.replace("\n", "") if spec.type == "multiline" else text
+    what = bad_char_words(allowed)
+    if what is None:
+        return None
+    if spec.type == "multiline":
+        return f"holds {what}; plain text and line breaks only"
+    return f"holds {what}; one line of plain text only"
+
+
 def _text_problem(spec: FieldSpec, text: str) -> str | None:
     """What is wrong with a filled text field, by its type and pattern; None when fine."""
     if spec.max_length is not None and len(text) > spec.max_length:
@@ -357,7 +376,11 @@ def validate_field(spec: FieldSpec, val: Any, *, stage: str = STAGE_NOMINATION
     """Check one value; `None` when it is acceptable. Verification-stage fields are only
     required at the verification stage (but are checked for form whenever filled)."""
     if spec.print_blank:
-        return None
+        # signed on paper: a value typed here would enter the record as a signature
+        return None if is_empty(val) else FieldError(spec.key, spec.label, PRINT_BLANK_MESSAGE)
+    chars = _char_problem(spec, val) if isinstance(val, str) else None
+    if chars:  # the value as stored, before any stripping (which drops some of them)
+        return FieldError(spec.key, spec.label, chars)
     if is_empty(val):
         applies = spec.stage == STAGE_NOMINATION or stage == STAGE_VERIFICATION
         if spec.required and applies:

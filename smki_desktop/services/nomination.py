@@ -39,15 +39,16 @@ from smki_desktop.core.officers import (
     check_not_duplicate,
     check_sro_nomination,
 )
+from smki_desktop.core.plain_text import visible
 from smki_desktop.crypto.cms import sign_detached
 from smki_desktop.render.pdf import render_nomination
 from smki_desktop.resources_path import resource
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import list_credentials
+from smki_desktop.services.form_record import check_stored_form
 from smki_desktop.services.officers import (
     find_officer,
-    form_values,
     get_officer,
     insert_officer,
     key_holder,
@@ -356,13 +357,22 @@ def _with_id(o: Officer, oid: str) -> Officer:
 
 
 def render_existing(ctx: AppContext, ref: str) -> bytes:
-    """Re-render an officer's form from the register (e.g. after the verification meeting)."""
+    """Re-render an officer's form from the register (e.g. after the verification meeting).
+    The stored values are printed only when they are the ones recorded at the nomination and
+    the verification meeting (services/form_record.py); otherwise the refusal, naming the
+    fields that differ, is audited (`officer.pdf.refused`) and nothing is rendered."""
     o = get_officer(ctx, ref)
     schemas = {s.form_id: s for s in all_schemas()}
     if o.form_id not in schemas:
         raise NotFound(f"Form {o.form_id} of {o.officer_id} is not installed.")
     schema = schemas[o.form_id]
-    vals = form_values(ctx, o.officer_id)
+    checked = check_stored_form(ctx, o.officer_id, o.form_id, schema, o.self_nominated)
+    if checked.problem is not None:
+        ctx.audit.record("officer.pdf.refused", {"officer": o.officer_id,
+                                                 "nomination_audit_seq": checked.audit_seq,
+                                                 "reason": checked.problem})
+        raise Refusal(checked.problem[0].upper() + checked.problem[1:] + ".")
+    vals = checked.values
     return render_nomination(schema, vals, env=ctx.env, officer_id=o.officer_id,
                              values_sha256=values_digest(schema, vals),
                              self_nominated=o.self_nominated)
@@ -384,7 +394,7 @@ def list_drafts(ctx: AppContext) -> list[dict[str, Any]]:
     out = []
     for r in repo.list_drafts(ctx.db, ctx.env.value):
         data = json.loads(r.data)
-        name = data.get("values", {}).get("nominee.name", "")
+        name = visible(str(data.get("values", {}).get("nominee.name", "")))
         out.append({"draft_id": r.draft_id, "form": r.form, "version": r.version,
                     "nominee": name, "updated": r.updated})
     return out

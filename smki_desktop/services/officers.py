@@ -39,6 +39,7 @@ from smki_desktop.core.officers import (
 )
 from smki_desktop.core.party import OfficerProfile
 from smki_desktop.core.party import OfficerRole as ProfileRole
+from smki_desktop.core.plain_text import check_plain, visible
 from smki_desktop.core.register import LogOrder, Standing, apply_change, change_body, check_order
 from smki_desktop.resources_path import resource
 from smki_desktop.services.context import AppContext
@@ -182,10 +183,25 @@ def _check_signer_not_revoked(ctx: AppContext, cert: x509.Certificate, digest: s
                       "recorded no such change.") from None
 
 
+@dataclass(frozen=True)
+class AppliedChange:
+    """A register log entry that replay applied: its row number and its parsed change."""
+
+    seq: int
+    change: dict[str, Any]
+
+
 def _replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str], LogOrder]:
+    standings, problems, order, _applied = _replay_all(ctx)
+    return standings, problems, order
+
+
+def _replay_all(ctx: AppContext
+                ) -> tuple[dict[str, Standing], list[str], LogOrder, list[AppliedChange]]:
     standings: dict[str, Standing] = {}
     problems: list[str] = []
     order = LogOrder()
+    applied: list[AppliedChange] = []
     rows = _log_rows(ctx)
     check_log_anchor(ctx, rows)
     for row in rows:
@@ -215,7 +231,14 @@ def _replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str], LogOrder]:
             continue
         standings[new.officer_id] = new
         order.note(change, digest, row.seq)
-    return standings, problems, order
+        applied.append(AppliedChange(row.seq, dict(change)))
+    return standings, problems, order, applied
+
+
+def all_applied_changes(ctx: AppContext) -> list[AppliedChange]:
+    """The register log's changes that replay applied, in log order: the log extends its
+    keyring anchor, so none of them was altered or removed since it was written."""
+    return _replay_all(ctx)[3]
 
 
 def replay(ctx: AppContext) -> tuple[dict[str, Standing], list[str]]:
@@ -238,18 +261,22 @@ def _from_row(ctx: AppContext, r: OfficerRow,
     # the standing comes from the signed log, never from the row's status column
     status = st.status if st is not None else OfficerStatus.NOMINATED
     role = st.role if st is not None else OfficerRole(r.role)
+    # text of entries stored before the forms refused control and format characters is
+    # shown with each such character named ("[U+202E]"), never raw to a terminal or a table
+    v_ = visible
     o = Officer(
         officer_id=r.officer_id, role=role,
         environment=Environment(r.environment), status=status,
-        name=r.name, email=r.email, organisation=r.organisation,
-        party_id=r.party_id, job_title=r.job_title, nominated_by=r.nominated_by,
-        nominator_name=r.nominator_name, nominator_capacity=r.nominator_capacity,
-        self_nominated=r.self_nominated, nominated_on=r.nominated_on,
-        verification=Verification(ver["date"], ver["verifier"], tuple(ver["evidence"]),
-                                  ver["outcome"]) if ver else None,
-        activated_at=r.activated_at, status_reason=r.status_reason,
-        status_changed_at=r.status_changed_at, screening_date=r.screening_date,
-        screening_ref=r.screening_ref, form_id=r.form_id,
+        name=v_(r.name), email=v_(r.email), organisation=v_(r.organisation),
+        party_id=v_(r.party_id), job_title=v_(r.job_title), nominated_by=r.nominated_by,
+        nominator_name=v_(r.nominator_name), nominator_capacity=r.nominator_capacity,
+        self_nominated=r.self_nominated, nominated_on=v_(r.nominated_on),
+        verification=Verification(v_(ver["date"]), v_(ver["verifier"]),
+                                  tuple(v_(e) for e in ver["evidence"]),
+                                  v_(ver["outcome"])) if ver else None,
+        activated_at=r.activated_at, status_reason=v_(r.status_reason),
+        status_changed_at=r.status_changed_at, screening_date=v_(r.screening_date),
+        screening_ref=v_(r.screening_ref), form_id=r.form_id,
         credentials=_credentials(ctx, r.officer_id),
     )
     require_same(ctx.env, o.environment, f"Officer register entry {o.officer_id}")
@@ -584,6 +611,11 @@ def register(ctx: AppContext, policy: Policy | None = None) -> Register:
     warnings = register_warnings(officers, ctx.env, today, policy or load_policy())
     # entries of the log that changed no one's standing are said, never silently dropped
     warnings += [Warning("ignored-change", p) for p in ignored_changes(ctx)]
+    # a stored nomination rewritten in the database (the form would not be printed from it)
+    from smki_desktop.services.form_record import stored_form_problems
+
+    warnings += [Warning("stored-form", p, oid)
+                 for oid, p in stored_form_problems(ctx, officers).items()]
     return Register(ctx.env, officers, warnings)
 
 
@@ -616,4 +648,6 @@ def parse_verification(date: str, verifier: str, evidence: list[str], outcome: s
         raise InputError("Evidence: list the GPG45 evidence seen and checked (e.g. "
                          "photo-id,photo-id-validated,second-evidence,face-match).",
                          hint="field.evidence")
-    return Verification(date.strip(), verifier.strip(), tuple(items), outcome.strip().lower())
+    return Verification(check_plain(date, "Date"), check_plain(verifier, "Verifier"),
+                        tuple(check_plain(e, "Evidence") for e in items),
+                        check_plain(outcome, "Outcome").lower())

@@ -9,8 +9,8 @@ from pathlib import Path
 from smki_desktop.cli.commands.revoke import add_actor
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.officers import Officer
+from smki_desktop.services import form_record, officer_forms
 from smki_desktop.services import nomination as nom
-from smki_desktop.services import officer_forms
 from smki_desktop.services import officers as svc
 from smki_desktop.services import register as register_service
 
@@ -186,9 +186,13 @@ def run_show(args: argparse.Namespace, app: CliApp) -> int:
     o = svc.get_officer(ctx, args.officer)
     d = svc.officer_as_dict(o)
     d["ignored_changes"] = svc.ignored_changes(ctx, o.officer_id)
-    text = "\n".join(f"{k + ':':<20}{v}" for k, v in d.items() if k != "ignored_changes")
+    d["stored_form_problem"] = form_record.stored_form_problem(ctx, o)
+    text = "\n".join(f"{k + ':':<20}{v}" for k, v in d.items()
+                     if k not in ("ignored_changes", "stored_form_problem"))
     for p in d["ignored_changes"]:
         text += f"\nIgnored: {p}"
+    if d["stored_form_problem"]:
+        text += f"\nWarning: {d['stored_form_problem']}"
     app.emit(d, text)
     return 0
 

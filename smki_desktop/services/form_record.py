@@ -1,0 +1,143 @@
+"""Is an officer's stored nomination the one recorded when it was made? The values a form is
+printed from again sit in the register's `form_values` column, which anyone who can write the
+database can rewrite (the threat of services/audit.py). What they cannot rewrite:
+
+- the register log's `nominate` change, which carries the SHA-256 of the nomination record
+  (`nomination_form`); the log extends its keyring anchor (services/officers.py);
+- the audit log's `officer.nominate` record, whose artifact `record` is that same SHA-256, when
+  the log proves SMKI Desktop wrote it (`AuditLog.vouched`);
+- the register log's `verify` changes, which carry the verification meeting's values.
+
+The nomination record itself is the file `<officer id>-<form>.json` of the officers folder: its
+values count only when its SHA-256 is the recorded one. The stored values must then equal the
+record's, with the last applied verification's values in the `verification` page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.forms import FormSchema
+from smki_desktop.core.officers import Officer
+from smki_desktop.services.context import AppContext
+from smki_desktop.services.officers import AppliedChange, all_applied_changes, form_values
+
+VERIFICATION_KEYS = ("verification.date", "verification.verifier", "verification.evidence",
+                     "verification.outcome")
+
+
+@dataclass(frozen=True)
+class StoredForm:
+    """The outcome of the check: `problem` is None when the stored values are the recorded
+    ones; `values` are the stored values."""
+
+    officer_id: str
+    values: dict[str, Any]
+    problem: str | None
+    audit_seq: int | None = None
+
+
+def _nominate_record(ctx: AppContext, officer_id: str) -> AuditEntry | None:
+    """The last `officer.nominate` record of `officer_id` that the audit log proves."""
+    found = [e for e in ctx.audit.vouched(("officer.nominate",))
+             if str(e.details.get("officer_id", "")).upper() == officer_id.upper()]
+    return found[-1] if found else None
+
+
+def _name(schema: FormSchema | None, key: str) -> str:
+    for f in schema.fields() if schema is not None else ():
+        if f.key == key:
+            return f"{key} ({f.label})"
+    return key
+
+
+def check_stored_form(ctx: AppContext, officer_id: str, form_id: str,
+                      schema: FormSchema | None, self_nominated: bool,
+                      applied: list[AppliedChange] | None = None) -> StoredForm:
+    """Compare the stored form values (and the self-nomination flag) of `officer_id` with the
+    recorded nomination and verification; the problem names each field that differs.
+    `applied` is the register log's applied changes (all officers), when already replayed."""
+    stored = form_values(ctx, officer_id)
+    changes = [a for a in (applied if applied is not None else all_applied_changes(ctx))
+               if str(a.change.get("officer_id", "")).upper() == officer_id.upper()]
+    nominate = next((c for c in changes if c.change.get("action") == "nominate"), None)
+    verify = [c for c in changes if c.change.get("action") == "verify"]
+    audit = _nominate_record(ctx, officer_id)
+    seq = audit.seq if audit is not None else None
+    where = (f"audit record {seq}" if seq is not None
+             else f"register log entry {nominate.seq}" if nominate is not None else "")
+    head = f"the stored nomination of {officer_id}"
+
+    def refused(problem: str) -> StoredForm:
+        return StoredForm(officer_id, stored, f"{head} {problem}; it is not printed", seq)
+
+    logged = str((nominate.change.get("details") or {}).get("nomination_form", "")
+                 ) if nominate is not None else ""
+    audited = str(audit.artifacts.get("record", "")) if audit is not None else ""
+    if not logged and not audited:
+        return refused("has no nomination recorded in the register log or the audit log")
+    if logged and audited and logged != audited:
+        return refused(f"is recorded with two different nomination records (register log "
+                       f"entry {nominate.seq if nominate else '?'} and audit record {seq})")
+    expected_sha = logged or audited
+    path = ctx.paths.feature_dir("officers") / f"{officer_id}-{form_id}.json"
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return refused(f"cannot be checked: its nomination record {path} is missing or "
+                       "unreadable")
+    if hashlib.sha256(raw).hexdigest() != expected_sha:
+        return refused(f"cannot be checked: its nomination record {path} is not the one "
+                       f"recorded at its nomination ({where})")
+    try:
+        record = json.loads(raw)
+        recorded = dict(record["values"])
+    except (ValueError, KeyError, TypeError):
+        return refused(f"cannot be checked: its nomination record {path} is not readable")
+    expected: dict[str, Any] = dict(recorded)
+    if verify:
+        d = verify[-1].change.get("details") or {}
+        expected.update({"verification.date": d.get("date"),
+                         "verification.verifier": d.get("verifier"),
+                         "verification.evidence": list(d.get("evidence") or []),
+                         "verification.outcome": d.get("outcome")})
+    differ = [k for k in sorted(set(expected) | set(stored))
+              if expected.get(k) != stored.get(k)]
+    if str(record.get("form", form_id)) != form_id:
+        differ.insert(0, "form")
+    if bool(record.get("self_nomination")) != bool(self_nominated):
+        differ.append("self-nomination")
+    if not differ:
+        return StoredForm(officer_id, stored, None, seq)
+    nomination_keys = [k for k in differ if k not in VERIFICATION_KEYS]
+    what = (f"differs from the one recorded at its nomination ({where})"
+            if nomination_keys else "differs from its recorded verification meeting")
+    if nomination_keys and len(nomination_keys) < len(differ):
+        what += " and its recorded verification meeting"
+    return refused(f"{what}: " + ", ".join(_name(schema, k) for k in differ))
+
+
+def stored_form_problems(ctx: AppContext, officers: list[Officer]) -> dict[str, str]:
+    """For the register view: each officer whose stored nomination is not the recorded one,
+    with the problem as a sentence (one replay of the register log for all of them)."""
+    from smki_desktop.services.nomination import all_schemas  # it imports this module
+
+    schemas = {s.form_id: s for s in all_schemas()}
+    applied = all_applied_changes(ctx)
+    out: dict[str, str] = {}
+    for o in officers:
+        checked = check_stored_form(ctx, o.officer_id, o.form_id, schemas.get(o.form_id),
+                                    o.self_nominated, applied)
+        if checked.problem is not None:
+            text = checked.problem.replace("; it is not printed", "")
+            out[o.officer_id] = text[0].upper() + text[1:] + "."
+    return out
+
+
+def stored_form_problem(ctx: AppContext, officer: Officer) -> str | None:
+    """The problem of one officer's stored nomination, or None (for the officer's own view)."""
+    return stored_form_problems(ctx, [officer]).get(officer.officer_id)

@@ -8,13 +8,15 @@ validity at a given time, verify the chain to this environment's trust anchors, 
 certificate as `accepted`, `to-be-rejected` (with the reasons: reject it with the DCC Service
 Desk now), `unverified` (Live only: no trust anchor to check the chain) or `unmatched` (no CSR
 or key of ours has this public key). Certificates are identified by issuer + serial: importing
-the same one again changes nothing. A Device CSR's row is filed as the Devices flow files a
-DCC result (`issued` with the serial when accepted, `mismatch` when to be rejected), so the
-Devices page and `smki devices rows` show it.
+the same one again changes nothing. A Device CSR's row is filed as
+the Devices flow files a DCC result (`issued` with the serial when accepted, `mismatch` when
+to be rejected), so the Devices page and `smki devices rows` show it.
 
 Chain policy: in Test an unverifiable chain (issuer not among the anchors, as with the DCC's
 published ZAZ1 samples) is a warning shown to the user; in Live it never lets a certificate be
-`accepted` - it stays `unverified` until the user adds the trust anchor and imports again.
+`accepted` - it stays `unverified` until the user adds the trust anchor and imports again. An
+issuer that IS an anchor by name but whose signature does not verify under it is no missing
+anchor: the certificate is to be rejected, in either environment.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ PARSE, PROFILE, MATCH, CHAIN, VERDICT = "parse", "profile", "match", "chain", "v
 CHECKS = (PARSE, PROFILE, MATCH, CHAIN, VERDICT)
 OK, WARNING, REFUSAL = "ok", "warning", "refusal"
 VALIDITY = "validity: "  # how the validity finding begins
+SIGNATURE = "chain: "  # how the bad-signature finding begins (then "signature does not …")
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,8 @@ class ImportResult:
 
     def _what_is_wrong(self) -> str:
         """The head of a to-be-rejected verdict: by what is wrong when its only reason is its
-        validity (expired, not yet valid), else a mismatch with what was requested."""
+        validity (expired, not yet valid), a signature that does not verify under the anchor
+        named as its issuer, else a mismatch with what was requested."""
         f, when = self.fields, self.checked_at
         if when is not None and self.reasons and all(r.startswith(VALIDITY)
                                                      for r in self.reasons):
@@ -172,6 +176,8 @@ class ImportResult:
                 return "has expired"
             if f.not_before is not None and when < f.not_before:
                 return "is not yet valid"
+        if any(r.startswith(f"{SIGNATURE}signature does not verify") for r in self.reasons):
+            return "is not signed by the trust anchor it names as issuer (it may be forged)"
         return "does not match what was requested"
 
     def to_json(self) -> dict[str, Any]:
@@ -370,7 +376,8 @@ def _stage_match(ctx: AppContext, run: _Check) -> list[Finding]:
 def _stage_chain(ctx: AppContext, run: _Check) -> list[Finding]:
     """Stage 4: valid at the check time, and a chain to this environment's trust anchors. In
     Test an unverifiable chain (no anchor found) is a warning; in Live it leaves the
-    certificate unverified."""
+    certificate unverified. A signature that does not verify under the anchor its issuer
+    names is a reason to reject it, in either environment."""
     cert, when = run.cert, run.when
     assert cert is not None
     out = []
@@ -381,6 +388,8 @@ def _stage_chain(ctx: AppContext, run: _Check) -> list[Finding]:
     chain = verify_chain(cert, trust_anchors(ctx), at=when)
     if chain.ok:
         out.append(Finding(CHAIN, OK, "chain: verified to a trust anchor", summary=True))
+    elif chain.bad_signature:  # an anchor's name, another key's signature: never a warning
+        out += [Finding(CHAIN, REFUSAL, f"{SIGNATURE}{p}") for p in chain.problems]
     elif len(chain.path) == 1:  # no anchor found at all
         run.chain_unverified = True
         note = f"chain: {chain.problems[0]}"

@@ -173,13 +173,52 @@ def test_chain_to_anchor_accepted_without_warning(ctx) -> None:  # type: ignore[
                for w in result.warnings)
 
 
-def test_signature_by_another_key_is_no_chain(ctx) -> None:  # type: ignore[no-untyped-def]
+def test_signature_by_another_key_under_anchor_name_is_to_be_rejected(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The issuer's name is a trust anchor's but another key signed it: not a missing anchor
+    (a warning in Test) but a signature that does not verify - a reason to reject it."""
     pem, _root = _issue(ctx, KeyUsage.SIGNING, "1.2.826.0.1.8641679.1.2.1.4", chained=True)
     _other_pem, other_root = _issue(ctx, KeyUsage.KEY_AGREEMENT,
                                     "1.2.826.0.1.8641679.1.2.1.4", chained=True)
     certs.add_trust_anchor(ctx, other_root.public_bytes(serialization.Encoding.PEM))
     result = certs.import_certificate(ctx, pem, at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
-    assert any("not in the trust anchors" in w for w in result.warnings)
+    fp = other_root.fingerprint(hashes.SHA256()).hex()[:16]
+    assert result.status == certs.TO_BE_REJECTED, result.message
+    assert result.reasons == [f"chain: signature does not verify under trust anchor "
+                              f"OU=00,CN=ZA (SHA-256 {fp}…)"]
+    assert not any("not in the trust anchors" in w for w in result.warnings)
+    assert "it may be forged" in result.message
+
+
+def _resigned(pem: bytes, *, public_key=None) -> bytes:  # type: ignore[no-untyped-def]
+    """The certificate's content (issuer name and serial unchanged) signed by a fresh key, for
+    `public_key` when given."""
+    c = x509.load_pem_x509_certificate(pem)
+    b = (x509.CertificateBuilder().subject_name(c.subject).issuer_name(c.issuer)
+         .public_key(public_key or c.public_key()).serial_number(c.serial_number)
+         .not_valid_before(c.not_valid_before_utc).not_valid_after(c.not_valid_after_utc))
+    for ext in c.extensions:
+        b = b.add_extension(ext.value, ext.critical)
+    return b.sign(ec.generate_private_key(ec.SECP256R1()),
+                  hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.parametrize("env", ["test", "live"])
+def test_forged_signature_under_anchor_name_is_to_be_rejected(request, env: str) -> None:  # type: ignore[no-untyped-def]
+    """A forged certificate (our CSR's content, the anchor's issuer name, another key's
+    signature): to be rejected in both environments, never `accepted` with a warning (Test) or
+    `unverified` asking to add the CA that already is an anchor (Live)."""
+    c = request.getfixturevalue("ctx" if env == "test" else "live_ctx")
+    policy = "1.2.826.0.1.8641679.1.2.1.4" if env == "test" else "1.2.826.0.1.99999.1"
+    pem, root = _issue(c, KeyUsage.SIGNING, policy, chained=True)
+    certs.add_trust_anchor(c, root.public_bytes(serialization.Encoding.PEM))
+    result = certs.import_certificate(c, _resigned(pem), at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
+    assert result.status == certs.TO_BE_REJECTED, result.message
+    fp = root.fingerprint(hashes.SHA256()).hex()[:16]
+    assert f"signature does not verify under trust anchor OU=00,CN=ZA (SHA-256 {fp}…)" in \
+        result.message
+    assert "add the issuing CA" not in result.message
+    assert not any("not in the trust anchors" in w for w in result.warnings)
+    assert result.audit is not None and result.audit.details["status"] == certs.TO_BE_REJECTED
 
 
 def test_live_unverifiable_chain_is_never_silently_accepted(live_ctx) -> None:  # type: ignore[no-untyped-def]

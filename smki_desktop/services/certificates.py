@@ -8,7 +8,8 @@ validity at a given time, verify the chain to this environment's trust anchors, 
 certificate as `accepted`, `to-be-rejected` (with the reasons: reject it with the DCC Service
 Desk now), `unverified` (Live only: no trust anchor to check the chain) or `unmatched` (no CSR
 or key of ours has this public key). Certificates are identified by issuer + serial: importing
-the same one again changes nothing. A Device CSR's row is filed as
+the same one again changes nothing; a different certificate with a recorded one's issuer and
+serial is refused (it may be forged) and the refusal audited. A Device CSR's row is filed as
 the Devices flow files a DCC result (`issued` with the serial when accepted, `mismatch` when
 to be rejected), so the Devices page and `smki devices rows` show it.
 
@@ -21,6 +22,7 @@ anchor: the certificate is to be rejected, in either environment.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import stat
@@ -36,7 +38,7 @@ from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.environment import Environment, require_same
-from smki_desktop.core.errors import Ambiguous, InputError, NotFound
+from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal
 from smki_desktop.core.eui import Eui64
 from smki_desktop.core.keys import KeyUsage
 from smki_desktop.core.profiles import SmkiProfile
@@ -461,6 +463,9 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
     assert f.issuer_der is not None and f.serial is not None
     ikey, serial = issuer_key(f.issuer_der), f"{f.serial:X}"
     row = repo.find_by_issuer_serial(ctx.db, ikey, serial)
+    if row is not None and row.der != run.der:
+        require_same(ctx.env, Environment(row.environment), f"Certificate {serial}")
+        _refuse_same_issuer_serial(ctx, run, row, serial)
     if row is not None and row.status != UNVERIFIED:
         require_same(ctx.env, Environment(row.environment), f"Certificate {serial}")
         run.findings.append(Finding(VERDICT, _VERDICT_LEVEL.get(row.status, OK),
@@ -474,6 +479,29 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
     if row is not None:  # an unverified one imported again: check again (e.g. anchor added)
         return _recheck(ctx, run, row, serial)
     return _record_new(ctx, run, ikey, serial)
+
+
+def _refuse_same_issuer_serial(ctx: AppContext, run: _Check, row: repo.CertificateRow,
+                               serial: str) -> None:
+    """Refuse (Refusal) a certificate whose issuer and serial are those of a recorded one but
+    whose bytes are not: an issuer never issues two certificates with one serial, so one of
+    them is not genuine. The recorded one is left as it is (its verdict is not this one's), and
+    the refusal is written to the audit log."""
+    f = run.fields
+    new_sha, old_sha = hashlib.sha256(run.der).hexdigest(), hashlib.sha256(row.der).hexdigest()
+    when = (row.imported or "?")[:19].replace("T", " ")
+    message = (f"Certificate serial {serial} from {f.issuer} refused, not imported: a different "
+               f"certificate with issuer {row.issuer} and serial {serial} is already recorded "
+               f"(imported {when}); this one is not the same certificate (SHA-256 "
+               f"{new_sha[:16]}…, the recorded one {old_sha[:16]}…) - it may be forged. "
+               "Nothing was changed; check where this file came from.")
+    ctx.audit.record("cert.import-refused",
+                     {"serial": serial, "issuer": f.issuer, "recorded_cert_id": row.cert_id,
+                      "recorded_sha256": old_sha, "sha256": new_sha,
+                      "reason": "same issuer and serial as a recorded certificate, "
+                                "different certificate"},
+                     {"certificate": run.der})
+    raise Refusal(message)
 
 
 def _is_ca(cert: x509.Certificate | None) -> bool:

@@ -50,9 +50,9 @@ def plan(ctx: AppContext, serial: str, issuer: str | None = None) -> RenewalPlan
     rec = cert_service.find_certificate(ctx, serial, issuer)
     if rec.status == cert_service.REVOKED:
         raise Refusal(f"Certificate {rec.serial} is revoked: it is not renewed (renewal "
-                      "replaces a certificate still in use). A revoked certificate's key is "
-                      "replaced through compromise recovery: the incident's re-key makes the "
-                      "new key and replacement CSR, and requests the revocation.",
+                      "replaces a certificate still in use). A revoked certificate is "
+                      "replaced through compromise recovery: the re-key of the incident it was "
+                      "revoked under makes the new key and replacement CSR.",
                       hint="incident.rekey")
     if rec.status != cert_service.ACCEPTED:
         why = {cert_service.UNMATCHED: "no key or CSR here has its public key: it is not ours",

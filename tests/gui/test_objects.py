@@ -272,7 +272,7 @@ def test_renewal_makes_a_linked_key_and_csr(qtbot, window: MainWindow, cli_run) 
     page.confirmation.reject()
 
 
-def test_renewal_of_a_revoked_certificate_is_explained_not_offered(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def test_renewal_of_a_revoked_certificate_is_explained(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     """The row menu's Renew on a revoked certificate asks nothing and makes nothing: it says
     why, pointing to where compromise recovery re-keys (the Incidents page)."""
     import datetime as dt

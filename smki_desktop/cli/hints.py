@@ -74,6 +74,7 @@ CLI_HINTS: dict[str, str] = {
     "csr.authorise": "{smki} csr authorise FILE --as SRO --key K",
     "credential.request.officer": "{smki} credential request --purpose file-signing --officer ID",
     "officer.link-profile": "{smki} officer link-profile ID",
+    "incident.rekey": "{smki} incident list, then {smki} incident rekey ID --out FOLDER",
 }
 
 

@@ -172,13 +172,30 @@ class ChainResult:
     ok: bool
     path: list[x509.Certificate] = field(default_factory=list)  # leaf .. anchor
     problems: list[str] = field(default_factory=list)
+    # A trust anchor's name is the issuer's, but the signature does not verify under its key
+    # (and no other anchor or intermediate carries the chain on): a forgery or a wrong anchor,
+    # not a missing one. The anchors named so are in `bad_signature_under`.
+    bad_signature_under: list[x509.Certificate] = field(default_factory=list)
+
+    @property
+    def bad_signature(self) -> bool:
+        return bool(self.bad_signature_under)
+
+
+def signature_mismatch_note(anchor: x509.Certificate) -> str:
+    """The problem of a certificate whose issuer name is `anchor`'s but whose signature does
+    not verify under its key, naming the anchor by subject and SHA-256 fingerprint."""
+    return (f"signature does not verify under trust anchor {name_text(anchor.subject) or '-'} "
+            f"(SHA-256 {anchor.fingerprint(hashes.SHA256()).hex()[:16]}…)")
 
 
 def verify_chain(cert: x509.Certificate, anchors: list[x509.Certificate], *,
                  intermediates: list[x509.Certificate] | None = None,
                  at: datetime | None = None, max_depth: int = 5) -> ChainResult:
     """Find a path from `cert` to one of `anchors` (through `intermediates`), each link
-    signed by the next, every certificate valid at `at` (now by default)."""
+    signed by the next, every certificate valid at `at` (now by default). When the issuer's
+    name is an anchor's but the signature does not verify under it, the result says so
+    (`bad_signature_under`): that is not an anchor missing from the set."""
     when = at or datetime.now(UTC)
     pool = list(intermediates or [])
     path = [cert]
@@ -198,6 +215,10 @@ def verify_chain(cert: x509.Certificate, anchors: list[x509.Certificate], *,
                 return ChainResult(not problems, path, problems)
         nxt = next((c for c in pool if is_issued_by(current, c)), None)
         if nxt is None:
+            named = [a for a in anchors if names_equal(current.issuer, a.subject)]
+            if named:
+                return ChainResult(False, path, [signature_mismatch_note(a) for a in named],
+                                   bad_signature_under=named)
             return ChainResult(False, path, [
                 f"issuer {name_text(current.issuer)!s} is not in the trust anchors of this "
                 "environment (no verifiable chain)"

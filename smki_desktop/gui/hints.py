@@ -71,6 +71,7 @@ GUI_HINTS: dict[str, str] = {
     "csr.authorise": "Requests → select the CSR → SRO: authorise this CSR",
     "credential.request.officer": "Settings → Portal → Request a file-signing credential",
     "officer.link-profile": "Officers → select the officer → This is me",
+    "incident.rekey": "Incidents → select the incident → Re-key and request revocation…",
 }
 
 

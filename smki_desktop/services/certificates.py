@@ -8,17 +8,21 @@ validity at a given time, verify the chain to this environment's trust anchors, 
 certificate as `accepted`, `to-be-rejected` (with the reasons: reject it with the DCC Service
 Desk now), `unverified` (Live only: no trust anchor to check the chain) or `unmatched` (no CSR
 or key of ours has this public key). Certificates are identified by issuer + serial: importing
-the same one again changes nothing. A Device CSR's row is filed as the Devices flow files a
-DCC result (`issued` with the serial when accepted, `mismatch` when to be rejected), so the
-Devices page and `smki devices rows` show it.
+the same one again changes nothing; a different certificate with a recorded one's issuer and
+serial is refused (it may be forged) and the refusal audited. A Device CSR's row is filed as
+the Devices flow files a DCC result (`issued` with the serial when accepted, `mismatch` when
+to be rejected), so the Devices page and `smki devices rows` show it.
 
 Chain policy: in Test an unverifiable chain (issuer not among the anchors, as with the DCC's
 published ZAZ1 samples) is a warning shown to the user; in Live it never lets a certificate be
-`accepted` - it stays `unverified` until the user adds the trust anchor and imports again.
+`accepted` - it stays `unverified` until the user adds the trust anchor and imports again. An
+issuer that IS an anchor by name but whose signature does not verify under it is no missing
+anchor: the certificate is to be rejected, in either environment.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import stat
@@ -34,7 +38,7 @@ from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.environment import Environment, require_same
-from smki_desktop.core.errors import Ambiguous, InputError, NotFound
+from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal
 from smki_desktop.core.eui import Eui64
 from smki_desktop.core.keys import KeyUsage
 from smki_desktop.core.profiles import SmkiProfile
@@ -87,6 +91,7 @@ PARSE, PROFILE, MATCH, CHAIN, VERDICT = "parse", "profile", "match", "chain", "v
 CHECKS = (PARSE, PROFILE, MATCH, CHAIN, VERDICT)
 OK, WARNING, REFUSAL = "ok", "warning", "refusal"
 VALIDITY = "validity: "  # how the validity finding begins
+SIGNATURE = "chain: "  # how the bad-signature finding begins (then "signature does not …")
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,8 @@ class ImportResult:
 
     def _what_is_wrong(self) -> str:
         """The head of a to-be-rejected verdict: by what is wrong when its only reason is its
-        validity (expired, not yet valid), else a mismatch with what was requested."""
+        validity (expired, not yet valid), a signature that does not verify under the anchor
+        named as its issuer, else a mismatch with what was requested."""
         f, when = self.fields, self.checked_at
         if when is not None and self.reasons and all(r.startswith(VALIDITY)
                                                      for r in self.reasons):
@@ -172,6 +178,8 @@ class ImportResult:
                 return "has expired"
             if f.not_before is not None and when < f.not_before:
                 return "is not yet valid"
+        if any(r.startswith(f"{SIGNATURE}signature does not verify") for r in self.reasons):
+            return "is not signed by the trust anchor it names as issuer (it may be forged)"
         return "does not match what was requested"
 
     def to_json(self) -> dict[str, Any]:
@@ -370,7 +378,8 @@ def _stage_match(ctx: AppContext, run: _Check) -> list[Finding]:
 def _stage_chain(ctx: AppContext, run: _Check) -> list[Finding]:
     """Stage 4: valid at the check time, and a chain to this environment's trust anchors. In
     Test an unverifiable chain (no anchor found) is a warning; in Live it leaves the
-    certificate unverified."""
+    certificate unverified. A signature that does not verify under the anchor its issuer
+    names is a reason to reject it, in either environment."""
     cert, when = run.cert, run.when
     assert cert is not None
     out = []
@@ -381,6 +390,8 @@ def _stage_chain(ctx: AppContext, run: _Check) -> list[Finding]:
     chain = verify_chain(cert, trust_anchors(ctx), at=when)
     if chain.ok:
         out.append(Finding(CHAIN, OK, "chain: verified to a trust anchor", summary=True))
+    elif chain.bad_signature:  # an anchor's name, another key's signature: never a warning
+        out += [Finding(CHAIN, REFUSAL, f"{SIGNATURE}{p}") for p in chain.problems]
     elif len(chain.path) == 1:  # no anchor found at all
         run.chain_unverified = True
         note = f"chain: {chain.problems[0]}"
@@ -452,6 +463,9 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
     assert f.issuer_der is not None and f.serial is not None
     ikey, serial = issuer_key(f.issuer_der), f"{f.serial:X}"
     row = repo.find_by_issuer_serial(ctx.db, ikey, serial)
+    if row is not None and row.der != run.der:
+        require_same(ctx.env, Environment(row.environment), f"Certificate {serial}")
+        _refuse_same_issuer_serial(ctx, run, row, serial)
     if row is not None and row.status != UNVERIFIED:
         require_same(ctx.env, Environment(row.environment), f"Certificate {serial}")
         run.findings.append(Finding(VERDICT, _VERDICT_LEVEL.get(row.status, OK),
@@ -465,6 +479,29 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
     if row is not None:  # an unverified one imported again: check again (e.g. anchor added)
         return _recheck(ctx, run, row, serial)
     return _record_new(ctx, run, ikey, serial)
+
+
+def _refuse_same_issuer_serial(ctx: AppContext, run: _Check, row: repo.CertificateRow,
+                               serial: str) -> None:
+    """Refuse (Refusal) a certificate whose issuer and serial are those of a recorded one but
+    whose bytes are not: an issuer never issues two certificates with one serial, so one of
+    them is not genuine. The recorded one is left as it is (its verdict is not this one's), and
+    the refusal is written to the audit log."""
+    f = run.fields
+    new_sha, old_sha = hashlib.sha256(run.der).hexdigest(), hashlib.sha256(row.der).hexdigest()
+    when = (row.imported or "?")[:19].replace("T", " ")
+    message = (f"Certificate serial {serial} from {f.issuer} refused, not imported: a different "
+               f"certificate with issuer {row.issuer} and serial {serial} is already recorded "
+               f"(imported {when}); this one is not the same certificate (SHA-256 "
+               f"{new_sha[:16]}…, the recorded one {old_sha[:16]}…) - it may be forged. "
+               "Nothing was changed; check where this file came from.")
+    ctx.audit.record("cert.import-refused",
+                     {"serial": serial, "issuer": f.issuer, "recorded_cert_id": row.cert_id,
+                      "recorded_sha256": old_sha, "sha256": new_sha,
+                      "reason": "same issuer and serial as a recorded certificate, "
+                                "different certificate"},
+                     {"certificate": run.der})
+    raise Refusal(message)
 
 
 def _is_ca(cert: x509.Certificate | None) -> bool:

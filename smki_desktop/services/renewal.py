@@ -1,7 +1,9 @@
 """Renewal: for an Organisation Certificate that expires (or must be replaced), a new key of
 the same usage and an Organisation CSR for the same role and EUI, linked to the certificate it
 replaces. The new CSR then goes the usual way (Requests: submit, import the certificate). Both
-faces call `renew`."""
+faces call `renew`. Only our accepted Organisation Certificates are renewed: not one that is not
+ours (unmatched), failed the acceptance check (to be rejected, rejected) or is unverified; a
+revoked one is replaced through compromise recovery (an incident's re-key)."""
 
 from __future__ import annotations
 
@@ -43,7 +45,22 @@ class Renewed:
 
 
 def plan(ctx: AppContext, serial: str, issuer: str | None = None) -> RenewalPlan:
+    """What renewing the certificate would make; Refusal unless it is one of our accepted
+    Organisation Certificates (a revoked one is replaced through compromise recovery)."""
     rec = cert_service.find_certificate(ctx, serial, issuer)
+    if rec.status == cert_service.REVOKED:
+        raise Refusal(f"Certificate {rec.serial} is revoked: it is not renewed (renewal "
+                      "replaces a certificate still in use). A revoked certificate is "
+                      "replaced through compromise recovery: the re-key of the incident it was "
+                      "revoked under makes the new key and replacement CSR.",
+                      hint="incident.rekey")
+    if rec.status != cert_service.ACCEPTED:
+        why = {cert_service.UNMATCHED: "no key or CSR here has its public key: it is not ours",
+               cert_service.UNVERIFIED: "its chain is not verified yet (add the issuing CA as "
+                                        "a trust anchor, then import it again)",
+               }.get(rec.status, "it failed the acceptance check")
+        raise Refusal(f"Certificate {rec.serial} is {rec.status} ({why}): only our accepted "
+                      "Organisation Certificates are renewed.")
     if rec.family != "organisation" or not rec.role or not rec.eui or not rec.usage:
         raise Refusal(f"Certificate {rec.serial} is not one of our Organisation Certificates "
                       "(role, EUI and usage are needed): only those are renewed here.")

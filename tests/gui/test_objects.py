@@ -272,6 +272,42 @@ def test_renewal_makes_a_linked_key_and_csr(qtbot, window: MainWindow, cli_run) 
     page.confirmation.reject()
 
 
+def test_renewal_of_a_revoked_certificate_is_explained(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """The row menu's Renew on a revoked certificate asks nothing and makes nothing: it says
+    why, pointing to where compromise recovery re-keys (the Incidents page)."""
+    import datetime as dt
+
+    from smki_desktop.crypto.fields import extract_fields
+    from smki_desktop.services import certificates as certs
+    from smki_desktop.services import csr as csr_service
+
+    ctx = window.ctx
+    pem = PKI / "organisation" / "90b3d51f30010000-ds.pem"
+    f = extract_fields(pem.read_bytes())
+    info = ctx.keystore.import_private_key(pem.with_suffix(".key").read_bytes(), f.usage,
+                                           pem.stem)
+    csr_service.create_org_csr(ctx, info.key_id, f.role.ou, str(f.eui), f.cn)
+    res = certs.import_certificate(ctx, pem.read_bytes(),
+                                   at=dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
+    assert res.status == certs.ACCEPTED, res.message
+    ctx.db.conn().execute("UPDATE certificates SET status='revoked' WHERE cert_id=?",
+                          (res.cert_id,))  # as a verified CRL listing it leaves it
+    ctx.db.conn().commit()
+    keys_before = len(key_service.list_keys(ctx))
+    page = window.go_to("Certificates")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+    page.table.selectRow(0)
+    page.confirmation = None
+    page.ask_renew()
+    assert page.confirmation is None
+    text = page.result_label.text()
+    assert "is revoked: it is not renewed" in text and "compromise recovery" in text
+    assert "Incidents → select the incident → Re-key and request revocation…" in text
+    assert len(key_service.list_keys(ctx)) == keys_before
+
+
 def test_rejection_of_a_certificate_failing_acceptance(qtbot, window: MainWindow, cli_run) -> None:  # type: ignore[no-untyped-def]
     import datetime as dt
 

@@ -93,6 +93,53 @@ def test_duplicate_import_is_a_no_op(ctx) -> None:  # type: ignore[no-untyped-de
     assert b.fields.eui == Eui64.parse("90-B3-D5-1F-30-03-00-00")
 
 
+def test_other_certificate_with_a_recorded_issuer_and_serial_is_refused(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Same issuer and serial as an accepted certificate, but another certificate (someone
+    else's key): refused as possibly forged and audited, never reported as the recorded one's
+    verdict; the recorded one is untouched, and its own bytes are still `Already imported`."""
+    at = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    pem, root = _issue(ctx, KeyUsage.SIGNING, "1.2.826.0.1.8641679.1.2.1.4", chained=True)
+    certs.add_trust_anchor(ctx, root.public_bytes(serialization.Encoding.PEM))
+    first = certs.import_certificate(ctx, pem, at=at)
+    assert first.status == certs.ACCEPTED, first.message
+    stranger = ec.generate_private_key(ec.SECP256R1()).public_key()
+    forged = _resigned(pem, public_key=stranger)
+    serial = f"{first.fields.serial:X}"
+    with pytest.raises(Refusal) as err:
+        certs.import_certificate(ctx, forged, at=at)
+    text = str(err.value)
+    assert (f"a different certificate with issuer OU=00,CN=ZA and serial {serial} is already "
+            "recorded (imported ") in text
+    assert "this one is not the same certificate" in text and "it may be forged" in text
+    assert "accepted" not in text and "Already imported" not in text
+    last = ctx.audit.entries(1)[0]
+    assert last.action == "cert.import-refused"
+    assert last.details["serial"] == serial and last.details["recorded_cert_id"] == first.cert_id
+    rows = ctx.db.conn().execute("SELECT cert_id, status, der FROM certificates").fetchall()
+    assert [(r["cert_id"], r["status"]) for r in rows] == [(first.cert_id, certs.ACCEPTED)]
+    assert bytes(rows[0]["der"]) == x509.load_pem_x509_certificate(pem).public_bytes(
+        serialization.Encoding.DER)
+    again = certs.import_certificate(ctx, pem, at=at)
+    assert again.duplicate and again.status == certs.ACCEPTED
+    assert again.message.startswith("Already imported")
+
+
+def test_other_certificate_with_an_unverified_ones_issuer_and_serial_is_refused(live_ctx) -> None:  # type: ignore[no-untyped-def]
+    """An unverified certificate (Live, no anchor yet) is checked again on a second import:
+    but only the same bytes - another certificate with its issuer and serial is refused and
+    does not rewrite the recorded one's verdict."""
+    at = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    pem, root = _issue(live_ctx, KeyUsage.SIGNING, "1.2.826.0.1.99999.1", chained=True)
+    first = certs.import_certificate(live_ctx, pem, at=at)
+    assert first.status == certs.UNVERIFIED
+    certs.add_trust_anchor(live_ctx, root.public_bytes(serialization.Encoding.PEM))
+    with pytest.raises(Refusal, match="it may be forged"):
+        certs.import_certificate(live_ctx, _resigned(pem), at=at)
+    assert live_ctx.audit.entries(1)[0].action == "cert.import-refused"
+    status = live_ctx.db.conn().execute("SELECT status FROM certificates").fetchall()
+    assert [r["status"] for r in status] == [certs.UNVERIFIED]
+
+
 def test_expired_at_check_time_is_to_be_rejected(ctx) -> None:  # type: ignore[no-untyped-def]
     pem = PKI / "organisation" / "90b3d51f30000002-ds.pem"
     load_key_and_csr(ctx, pem)
@@ -173,13 +220,52 @@ def test_chain_to_anchor_accepted_without_warning(ctx) -> None:  # type: ignore[
                for w in result.warnings)
 
 
-def test_signature_by_another_key_is_no_chain(ctx) -> None:  # type: ignore[no-untyped-def]
+def test_signature_by_another_key_under_anchor_name_is_to_be_rejected(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The issuer's name is a trust anchor's but another key signed it: not a missing anchor
+    (a warning in Test) but a signature that does not verify - a reason to reject it."""
     pem, _root = _issue(ctx, KeyUsage.SIGNING, "1.2.826.0.1.8641679.1.2.1.4", chained=True)
     _other_pem, other_root = _issue(ctx, KeyUsage.KEY_AGREEMENT,
                                     "1.2.826.0.1.8641679.1.2.1.4", chained=True)
     certs.add_trust_anchor(ctx, other_root.public_bytes(serialization.Encoding.PEM))
     result = certs.import_certificate(ctx, pem, at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
-    assert any("not in the trust anchors" in w for w in result.warnings)
+    fp = other_root.fingerprint(hashes.SHA256()).hex()[:16]
+    assert result.status == certs.TO_BE_REJECTED, result.message
+    assert result.reasons == [f"chain: signature does not verify under trust anchor "
+                              f"OU=00,CN=ZA (SHA-256 {fp}…)"]
+    assert not any("not in the trust anchors" in w for w in result.warnings)
+    assert "it may be forged" in result.message
+
+
+def _resigned(pem: bytes, *, public_key=None) -> bytes:  # type: ignore[no-untyped-def]
+    """The certificate's content (issuer name and serial unchanged) signed by a fresh key, for
+    `public_key` when given."""
+    c = x509.load_pem_x509_certificate(pem)
+    b = (x509.CertificateBuilder().subject_name(c.subject).issuer_name(c.issuer)
+         .public_key(public_key or c.public_key()).serial_number(c.serial_number)
+         .not_valid_before(c.not_valid_before_utc).not_valid_after(c.not_valid_after_utc))
+    for ext in c.extensions:
+        b = b.add_extension(ext.value, ext.critical)
+    return b.sign(ec.generate_private_key(ec.SECP256R1()),
+                  hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.parametrize("env", ["test", "live"])
+def test_forged_signature_under_anchor_name_is_to_be_rejected(request, env: str) -> None:  # type: ignore[no-untyped-def]
+    """A forged certificate (our CSR's content, the anchor's issuer name, another key's
+    signature): to be rejected in both environments, never `accepted` with a warning (Test) or
+    `unverified` asking to add the CA that already is an anchor (Live)."""
+    c = request.getfixturevalue("ctx" if env == "test" else "live_ctx")
+    policy = "1.2.826.0.1.8641679.1.2.1.4" if env == "test" else "1.2.826.0.1.99999.1"
+    pem, root = _issue(c, KeyUsage.SIGNING, policy, chained=True)
+    certs.add_trust_anchor(c, root.public_bytes(serialization.Encoding.PEM))
+    result = certs.import_certificate(c, _resigned(pem), at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
+    assert result.status == certs.TO_BE_REJECTED, result.message
+    fp = root.fingerprint(hashes.SHA256()).hex()[:16]
+    assert f"signature does not verify under trust anchor OU=00,CN=ZA (SHA-256 {fp}…)" in \
+        result.message
+    assert "add the issuing CA" not in result.message
+    assert not any("not in the trust anchors" in w for w in result.warnings)
+    assert result.audit is not None and result.audit.details["status"] == certs.TO_BE_REJECTED
 
 
 def test_live_unverifiable_chain_is_never_silently_accepted(live_ctx) -> None:  # type: ignore[no-untyped-def]

@@ -136,15 +136,22 @@ def test_subject_mismatch_is_named_by_the_match_check(ctx: AppContext) -> None:
 
 
 def test_expiry_and_broken_chain_are_named_by_the_chain_check(ctx: AppContext) -> None:
-    pem = _issue(ctx, days=30)  # expired at AT
-    refused = _refusals(certs.check_certificate(ctx, pem, at=AT))
-    assert list(refused) == [certs.CHAIN], refused
-    assert refused[certs.CHAIN][0].startswith("validity: not valid at 2026-06-01")
-    untrusted = _issue(ctx, trusted=False)  # no anchor: a warning in Test
+    # first, while no anchor has the issuer's name: no anchor is a warning in Test
+    untrusted = _issue(ctx, trusted=False)
     findings = certs.check_certificate(ctx, untrusted, at=AT)
     assert _refusals(findings) == {}
     assert next(f.message for f in findings if f.check == certs.CHAIN and
                 f.level == certs.WARNING).endswith("- accepted in Test only")
+    pem = _issue(ctx, days=30)  # expired at AT
+    refused = _refusals(certs.check_certificate(ctx, pem, at=AT))
+    assert list(refused) == [certs.CHAIN], refused
+    assert refused[certs.CHAIN][0].startswith("validity: not valid at 2026-06-01")
+    # now an anchor has that name: another root's signature under it is a refusal
+    forged = _issue(ctx, trusted=False)
+    refused = _refusals(certs.check_certificate(ctx, forged, at=AT))
+    assert list(refused) == [certs.CHAIN], refused
+    assert refused[certs.CHAIN][0].startswith(
+        "chain: signature does not verify under trust anchor OU=00,CN=ZA (SHA-256 ")
 
 
 def test_a_certificate_of_no_key_here_is_named_by_the_verdict(ctx: AppContext) -> None:

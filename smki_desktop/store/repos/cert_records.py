@@ -33,6 +33,7 @@ class CertificateRow:
     not_before: str | None
     not_after: str | None
     der: bytes
+    imported: str | None = None  # when it was first imported (ISO 8601)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def _row(r: Any) -> CertificateRow:
                           r["family"], r["role"], r["eui"], r["cn"], r["device_eui"], r["usage"],
                           r["key_id"], r["csr_id"], r["status"], json.loads(r["reasons"]),
                           json.loads(r["warnings"]), r["not_before"], r["not_after"],
-                          bytes(r["der"]))
+                          bytes(r["der"]), r["imported"])
 
 
 def find_by_issuer_serial(db: Database, issuer_key: str, serial: str) -> CertificateRow | None:

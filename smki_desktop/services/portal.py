@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core import ws_xml as W
@@ -396,7 +397,8 @@ def _still_allowed(ctx: AppContext, item: OutboxItem, record: AuditEntry) -> str
             _refuse_published(ctx, [item.payload], what)
         elif item.kind == "device-batch":
             crossing.require_party(ctx, "Device batch")
-            ders = [der for _, der in batch_csrs(item.payload)]
+            # a CSR that does not parse is the DCC's to reject (per CSR, as queued)
+            ders = [der for _, der in batch_csrs(item.payload) if _parses(der)]
             foreign = crossing.foreign_device_keys(ctx, {_key_id(der, what) for der in ders})
             if foreign:
                 raise Refusal(f"{what}: {len(foreign)} of its CSRs are for keys the other "
@@ -428,10 +430,19 @@ def _org_csr_allowed(ctx: AppContext, item: OutboxItem, record: AuditEntry, what
                       "browser form (its channel here), never the web service")
 
 
+def _parses(der: bytes) -> bool:
+    try:
+        x509.load_der_x509_csr(der).public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
 def _key_id(der: bytes, what: str) -> str:
     try:
         csr = x509.load_der_x509_csr(der)
-    except ValueError as exc:
+        csr.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
         raise InputError(f"{what}: not a PKCS#10 certificate request ({exc}).") from None
     return key_id_for_spki(csr.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))

@@ -444,7 +444,24 @@ class AuditLog:
         self._vouched[actions] = (key, out)
         return out
 
+    def vouched_naming(self, actions: tuple[str, ...], key: str,
+                       values: list[str]) -> list[AuditEntry]:
+        """As `vouched`, for only the records of `actions` whose details name one of `values`
+        under `key` (the requests about to be sent, say): one query for those, not every
+        record of the actions, so the cost does not grow with the log."""
+        return [AuditEntry(r.seq, r.ts, r.environment, r.actor, r.action,
+                           _json_dict(r.details_json), _json_dict(r.artifacts_json),
+                           r.prev_hash, r.hash)
+                for r in self._proven(self.repo.naming(actions, key, values))
+                if str(_json_dict(r.details_json).get(key)) in values]
+
     def _vouched_rows(self, actions: tuple[str, ...]) -> list[StoredRow]:
+        return self._proven(self.repo.of_actions(actions))
+
+    def _proven(self, candidates: list[StoredRow]) -> list[StoredRow]:
+        """Those of `candidates` (rows of the log) the log proves SMKI Desktop wrote."""
+        if not candidates:
+            return []
         anchor = self._load_anchor()
         if anchor is None:
             return []  # nothing signed here yet: nothing can be proven
@@ -457,7 +474,6 @@ class AuditLog:
             endorsed = self._endorsed(rows, regs)
             keys = {**{w: regs[w] for w in regs if w in endorsed}, **keys}
         problem = _signature_problem(keys)
-        candidates = self.repo.of_actions(actions)
         legacy_ok = self._legacy_prefix_ok(anchor, candidates)
         out = []
         for r in candidates:

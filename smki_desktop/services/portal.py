@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core import ws_xml as W
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import InputError, NotFound, Refusal
+from smki_desktop.core.errors import InputError, NotFound, Refusal, SmkiError
 from smki_desktop.core.keys import key_id_for_spki
 from smki_desktop.core.portal_ports import (
     BatchState,
@@ -52,6 +53,7 @@ from smki_desktop.services import (
     certificates,
     crossing,
     org_csr_approval,
+    outbox_vouched,
     revocation_state,
 )
 from smki_desktop.services.context import AppContext
@@ -84,6 +86,7 @@ from smki_desktop.services.portal_endpoint import (
     simulator_batch_eta,
     simulator_step,
 )
+from smki_desktop.services.published_keys import refuse_published_test_key
 from smki_desktop.services.trust import trust_anchors
 from smki_desktop.store.process_lock import process_lock
 from smki_desktop.store.repos import cert_records
@@ -301,10 +304,14 @@ def _send_pending(ctx: AppContext, portal: WsPortal | None, refs: list[str] | No
     items = [i for i in items if i.state == "queued"]
     if not items:
         return []
+    # only what this installation (or an endorsed writer of the team) queued, as it queued it,
+    # and still allowed now: before any connection (no request of anyone else's goes out)
+    items, out = _sendable(ctx, ob, items)
+    if not items:
+        return out
     own = portal is None
     rec = endpoint(ctx)
     p = portal or open_portal(ctx)
-    out: list[OutboxItem] = []
     try:
         for item in items:
             with ob.sending(item.ref) as mine:
@@ -334,6 +341,119 @@ def _send_pending(ctx: AppContext, portal: WsPortal | None, refs: list[str] | No
         if own:
             p.close()
     return out
+
+
+REFUSE_ACTION = "portal.refuse_send"
+
+
+def _sendable(ctx: AppContext, ob: Outbox, items: list[OutboxItem]
+              ) -> tuple[list[OutboxItem], list[OutboxItem]]:
+    """Of queued `items`: those that may go to the DCC, and those refused (marked failed, each
+    with its reason and an audit record). A request goes only when a record the log proves
+    queued it, as it is now (outbox_vouched: one query for them all), and the checks made when
+    it was queued still pass: someone who can write the store but not sign a record cannot
+    have this workstation send a request of theirs under its credential."""
+    records = outbox_vouched.queue_records(ctx.audit, items)
+    ok: list[OutboxItem] = []
+    refused: list[OutboxItem] = []
+    for item in items:
+        record = records[item.ref]
+        why = record if isinstance(record, str) else _still_allowed(ctx, item, record)
+        if why is None:
+            ok.append(item)
+            continue
+        after = _refuse(ctx, ob, item, why)
+        if after is not None:
+            refused.append(after)
+    return ok, refused
+
+
+def _refuse(ctx: AppContext, ob: Outbox, item: OutboxItem, why: str) -> OutboxItem | None:
+    """Mark `item` failed, naming why it is not sent, with the record of the refusal (one
+    transaction); None when another sender holds or took it."""
+    with ob.sending(item.ref) as mine:
+        if not mine or not ob.claim(item, None):
+            return None
+        message = f"Request {item.ref} was not sent: {why}."
+        with ctx.audit.change():
+            ob.mark_failed(item.ref, message, None)
+            ctx.audit.record(REFUSE_ACTION, {"ref": item.ref, "kind": item.kind,
+                                             "why": message},
+                             {"request": item.payload})
+        return ob.get(item.ref)
+
+
+def _still_allowed(ctx: AppContext, item: OutboxItem, record: AuditEntry) -> str | None:
+    """The checks made when `item` was queued that cost little, made again as it is sent (its
+    Party profile, rules or authorisation may have changed since); why it may not go, or
+    None."""
+    what = f"Request {item.ref}"
+    try:
+        if item.kind == "org-csr":
+            _org_csr_allowed(ctx, item, record, what)
+        elif item.kind == "device-adhoc":
+            crossing.refuse_foreign_device_csr(ctx, item.payload, what)
+            crossing.require_party(ctx, "Ad hoc Device CSR")
+            _refuse_published(ctx, [item.payload], what)
+        elif item.kind == "device-batch":
+            crossing.require_party(ctx, "Device batch")
+            # a CSR that does not parse is the DCC's to reject (per CSR, as queued)
+            ders = [der for _, der in batch_csrs(item.payload) if _parses(der)]
+            foreign = crossing.foreign_device_keys(ctx, {_key_id(der, what) for der in ders})
+            if foreign:
+                raise Refusal(f"{what}: {len(foreign)} of its CSRs are for keys the other "
+                              f"environment packaged or submitted (e.g. key "
+                              f"{sorted(foreign)[0][:16]}); this is the {ctx.env.label} "
+                              "environment.")
+            _refuse_published(ctx, ders, what)
+        elif item.kind == "revocation":
+            serial = item.payload.decode("ascii", "replace")
+            if not serial or any(ch not in "0123456789ABCDEF" for ch in serial):
+                raise InputError(f"{what}: {serial[:40]!r} is not a certificate serial in "
+                                 "hexadecimal.")
+        else:
+            raise InputError(f"{what}: unknown outbox kind {item.kind}.")
+    except (SmkiError, W.XmlMessageError) as exc:
+        return str(getattr(exc, "message", exc)).rstrip(".")
+    return None
+
+
+def _org_csr_allowed(ctx: AppContext, item: OutboxItem, record: AuditEntry, what: str) -> None:
+    crossing.refuse_foreign_csr(ctx, item.payload, what)
+    if ctx.env is Environment.LIVE:
+        _require_party_csr(ctx, item.payload, what)
+    org_csr_approval.require_authorised(ctx, item.payload)
+    _refuse_published(ctx, [item.payload], what)
+    channels = {record.details.get("channel"), item.meta.get("channel")}
+    if ctx.env is Environment.LIVE or "browser-portal" in channels:
+        raise Refusal(f"{what}: an Organisation CSR for the DCC goes through the SMKI Portal's "
+                      "browser form (its channel here), never the web service")
+
+
+def _parses(der: bytes) -> bool:
+    try:
+        x509.load_der_x509_csr(der).public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def _key_id(der: bytes, what: str) -> str:
+    try:
+        csr = x509.load_der_x509_csr(der)
+        csr.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise InputError(f"{what}: not a PKCS#10 certificate request ({exc}).") from None
+    return key_id_for_spki(csr.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def _refuse_published(ctx: AppContext, ders: list[bytes], what: str) -> None:
+    """In Live, no CSR for a key whose private key the DCC published for testing."""
+    if ctx.env is not Environment.LIVE:
+        return
+    for der in ders:
+        refuse_published_test_key(ctx.env, _key_id(der, what), what)
 
 
 def _send_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
@@ -605,7 +725,10 @@ def export_offline(ctx: AppContext, folder: Path) -> Path:
     the ARO's file-signing credential, for a machine with no connection."""
     cred = require_credential(ctx, "file-signing")
     ob = outbox(ctx)
-    entries = [BundleEntry(i.ref, i.kind, i.kind, None, i.payload) for i in ob.items(["queued"])]
+    queued = ob.items(["queued"])
+    # signed with the ARO's credential and sent by the relay: only what may be sent from here
+    queued = _sendable(ctx, ob, queued)[0] if queued else []
+    entries = [BundleEntry(i.ref, i.kind, i.kind, None, i.payload) for i in queued]
     entries += [BundleEntry(i.ref, "poll", i.kind, i.server_id, b"")
                 for i in ob.items(["submitted"])]
     with ctx.keystore.signer(cred.key_id) as signer:

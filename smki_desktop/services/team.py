@@ -28,8 +28,9 @@ from smki_desktop.core.errors import (
 from smki_desktop.core.ports import Clock, SystemClock
 from smki_desktop.core.team_url import parse_team_url
 from smki_desktop.keystores.secrets import OsSecrets
+from smki_desktop.portal.outbox import Outbox
 from smki_desktop.portal.ws_client import Endpoint
-from smki_desktop.services import portal_endpoint
+from smki_desktop.services import outbox_vouched, portal_endpoint
 from smki_desktop.services.audit import AuditLog
 from smki_desktop.services.context import (
     UNKNOWN_ACTOR,
@@ -241,6 +242,7 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
     local_log = _local_log_reference(env, paths, clock or SystemClock())
     anchors = _local_vouched_anchors(env, paths, clock or SystemClock())
     endpoint = _local_endpoint(env, paths, clock or SystemClock())
+    queued = _local_queued(env, paths, clock or SystemClock())
     ctx = open_context(env, root, clock=clock)
     try:
         # the copy and its record in the team's log: one transaction (a kill in between
@@ -263,6 +265,10 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
                 # the team's log vouches for it: the one that set it stays in the local log
                 ctx.audit.record(portal_endpoint.ENDPOINT_ACTION, endpoint[0],
                                  {"trust_anchor": endpoint[1]})
+            for action, details, artifacts in queued:
+                # likewise each request queued here and not yet sent: the team store sends it
+                # only while a record of its log says it was queued through SMKI Desktop
+                ctx.audit.record(action, details, artifacts)
     finally:
         ctx.close()
     return report
@@ -290,6 +296,22 @@ def _local_endpoint(env: Environment, paths: EnvPaths, clock: Clock
         return {"portal_url": row.portal_url, "repository_url": row.repository_url,
                 "anchor": portal_endpoint.anchor_subject(row.trust_anchor),
                 "carried_from": "the workstation's own audit log"}, row.trust_anchor
+    finally:
+        local.close()
+
+
+def _local_queued(env: Environment, paths: EnvPaths, clock: Clock
+                  ) -> list[tuple[str, dict[str, Any], dict[str, bytes | str]]]:
+    """The records that queue, in the team's log, the workstation's requests still waiting to
+    be sent, for those its own log vouches for (outbox_vouched); a request it does not vouch
+    for gets none and is not sent from the team store."""
+    local = Database(paths.db_path)
+    try:
+        installation = settings_repo.get(local, "installation_id") or ""
+        log = AuditLog(local, OsSecrets(env), env, clock, lambda: UNKNOWN_ACTOR, installation,
+                       audit_folder(paths, False))
+        items = Outbox(local, env, clock).items(["queued"])
+        return outbox_vouched.carried_records(log, items, "the workstation's own audit log")
     finally:
         local.close()
 

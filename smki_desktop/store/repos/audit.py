@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,11 @@ def _row(r: sqlite3.Row) -> StoredRow:
     return StoredRow(seq if isinstance(seq, int) else -1, *(_text(r[k]) for k in (
         "ts", "environment", "actor", "action", "details", "artifacts", "prev_hash", "hash",
         "writer", "sig")))
+
+
+def _like(text: str) -> str:
+    """`text` as a LIKE pattern that matches only itself (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _last(c: sqlite3.Connection) -> StoredRow | None:
@@ -154,6 +160,25 @@ class AuditRepo:
         marks = ",".join("?" * len(actions))
         return [_row(r) for r in self.db.conn().execute(
             f"SELECT * FROM audit_log WHERE action IN ({marks}) ORDER BY seq", actions)]
+
+    def naming(self, actions: tuple[str, ...], key: str, values: list[str]) -> list[StoredRow]:
+        """The rows of `actions` whose details name one of `values` under `key` (as the log
+        writes them: `"key": "value"`), in log order: one query, however long the log. A
+        candidate list: the caller reads each row's details to be sure."""
+        values = sorted(set(values))
+        if not actions or not values:
+            return []
+        out: list[StoredRow] = []
+        for start in range(0, len(values), 200):  # well inside every backend's parameters
+            chunk = values[start:start + 200]
+            likes = " OR ".join(["details LIKE ? ESCAPE '\\'"] * len(chunk))
+            marks = ",".join("?" * len(actions))
+            named = (json.dumps({key: v}, ensure_ascii=False)[1:-1] for v in chunk)
+            params = [*actions, *(f"%{_like(n)}%" for n in named)]
+            out += [_row(r) for r in self.db.conn().execute(
+                f"SELECT * FROM audit_log WHERE action IN ({marks}) AND ({likes}) "
+                "ORDER BY seq", params)]
+        return sorted({r.seq: r for r in out}.values(), key=lambda r: r.seq)
 
     def between(self, first: int, last: int) -> list[StoredRow]:
         """Rows `first`..`last` (inclusive), in log order."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from smki_desktop.core.errors import Refusal
-from smki_desktop.services import portal, simulator_control
+from smki_desktop.services import portal, portal_offline, simulator_control
 from tests.integration.portal_helpers import device_csrs, enrolled, org_csr, submissions
 
 
@@ -35,7 +35,7 @@ def test_offline_round_trip(ctx, sim, tmp_path: Path) -> None:
     usb = tmp_path / "usb"
     org = portal.submit_org_csr(ctx, org_csr(ctx), send_now=False).item
     batch = portal.enqueue_device_batch(ctx, device_csrs(3, 0x00DB123456750000))
-    bundle = portal.export_offline(ctx, usb)
+    bundle = portal_offline.export_offline(ctx, usb)
     assert {p.name for p in bundle.iterdir()} >= {"manifest.json", "manifest.json.p7s",
                                                   f"{org.ref}.csr", f"{batch.ref}.xml"}
     # the signature verifies with openssl over the exact manifest bytes
@@ -44,18 +44,18 @@ def test_offline_round_trip(ctx, sim, tmp_path: Path) -> None:
                         str(bundle / "manifest.json"), "-noverify", "-out", "/dev/null"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    answers = portal.relay_offline(ctx, bundle, usb / "back")
+    answers = portal_offline.relay_offline(ctx, bundle, usb / "back")
     # relaying the same bundle twice is harmless: same client references
     time.sleep(1.1)
-    portal.relay_offline(ctx, bundle, usb / "back2")
-    changed = portal.import_offline(ctx, answers)
+    portal_offline.relay_offline(ctx, bundle, usb / "back2")
+    changed = portal_offline.import_offline(ctx, answers)
     assert {i.ref: i.state for i in changed} == {org.ref: "submitted", batch.ref: "submitted"}
     per_ref = [b["client_ref"] for b in submissions(sim)["batches"]]
     assert per_ref.count(batch.ref) == 1
     time.sleep(0.8)
-    second = portal.export_offline(ctx, usb / "second")
-    back = portal.relay_offline(ctx, second, usb / "back3")
-    done = {i.ref: i for i in portal.import_offline(ctx, back)}
+    second = portal_offline.export_offline(ctx, usb / "second")
+    back = portal_offline.relay_offline(ctx, second, usb / "back3")
+    done = {i.ref: i for i in portal_offline.import_offline(ctx, back)}
     assert done[org.ref].state == "done" and done[batch.ref].state == "done"
     assert done[org.ref].meta["certificate"]["status"] == "accepted"
     assert len(portal.batch_results(ctx, batch.ref)) == 3
@@ -63,20 +63,20 @@ def test_offline_round_trip(ctx, sim, tmp_path: Path) -> None:
 
 def test_tampered_bundle_is_refused(ctx, sim, tmp_path: Path) -> None:
     portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB123456790000))
-    bundle = portal.export_offline(ctx, tmp_path)
+    bundle = portal_offline.export_offline(ctx, tmp_path)
     payload = next(p for p in bundle.iterdir() if p.suffix == ".xml")
     payload.write_bytes(payload.read_bytes().replace(b'ID="', b'ID="X', 1))
     with pytest.raises(Refusal, match="changed after signing"):
-        portal.relay_offline(ctx, bundle, tmp_path / "out")
+        portal_offline.relay_offline(ctx, bundle, tmp_path / "out")
     manifest = bundle / "manifest.json"
     manifest.write_bytes(manifest.read_bytes().replace(b'"test"', b'"test" '))
     with pytest.raises(Refusal):
-        portal.relay_offline(ctx, bundle, tmp_path / "out")
+        portal_offline.relay_offline(ctx, bundle, tmp_path / "out")
 
 
 def test_live_refuses_a_test_bundle(ctx, sim, live_ctx, tmp_path: Path) -> None:
     portal.enqueue_device_batch(ctx, device_csrs(1, 0x00DB1234567A0000))
-    bundle = portal.export_offline(ctx, tmp_path)
+    bundle = portal_offline.export_offline(ctx, tmp_path)
     with pytest.raises(Refusal, match="Test environment"):
         from smki_desktop.portal.offline import read_request_bundle
 
@@ -95,10 +95,12 @@ def test_relayed_answers_naming_a_csr_we_never_sent_are_refused_whole(ctx, sim, 
     org = portal.submit_org_csr(ctx, org_csr(ctx, "90-B3-D5-1F-30-01-00-77"),
                                 send_now=False).item
     batch = portal.enqueue_device_batch(ctx, device_csrs(2, 0x00DB123456770000))
-    first = portal.relay_offline(ctx, portal.export_offline(ctx, tmp_path / "a"), tmp_path / "b")
-    portal.import_offline(ctx, first)
+    first = portal_offline.relay_offline(
+        ctx, portal_offline.export_offline(ctx, tmp_path / "a"), tmp_path / "b")
+    portal_offline.import_offline(ctx, first)
     time.sleep(0.8)
-    back = portal.relay_offline(ctx, portal.export_offline(ctx, tmp_path / "c"), tmp_path / "d")
+    back = portal_offline.relay_offline(
+        ctx, portal_offline.export_offline(ctx, tmp_path / "c"), tmp_path / "d")
     result = back / f"{batch.ref}.result"
     doc = json.loads(result.read_bytes())
     doc["items"].append({"id": "dNEVERSENT", "status": "CSR_ERROR", "error_code": "CR:X",
@@ -110,7 +112,7 @@ def test_relayed_answers_naming_a_csr_we_never_sent_are_refused_whole(ctx, sim, 
             e["sha256"] = hashlib.sha256(result.read_bytes()).hexdigest()
     (back / "manifest.json").write_bytes(json.dumps(manifest).encode())
     with pytest.raises(MalformedAnswer, match="dNEVERSENT"):
-        portal.import_offline(ctx, back)
+        portal_offline.import_offline(ctx, back)
     ob = portal.outbox(ctx)
     assert ob.get(batch.ref).state == "submitted" and ob.get(batch.ref).result is None
     assert ob.get(org.ref).state == "submitted"  # nothing applied, not even the good answer

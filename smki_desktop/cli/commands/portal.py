@@ -11,7 +11,7 @@ from smki_desktop.cli.commands.revoke import run_request as run_revoke_request
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.errors import InputError
 from smki_desktop.services import portal as portal_service
-from smki_desktop.services import portal_endpoint
+from smki_desktop.services import portal_endpoint, portal_offline
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -186,19 +186,19 @@ def run_endpoint_option(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_offline_export(args: argparse.Namespace, app: CliApp) -> int:
-    path = portal_service.export_offline(app.context(), args.folder)
+    path = portal_offline.export_offline(app.context(), args.folder)
     app.emit({"bundle": str(path)}, f"Wrote the signed request bundle {path}")
     return 0
 
 
 def run_offline_relay(args: argparse.Namespace, app: CliApp) -> int:
-    path = portal_service.relay_offline(app.context(), args.bundle, args.out)
+    path = portal_offline.relay_offline(app.context(), args.bundle, args.out)
     app.emit({"answers": str(path)}, f"Wrote the answers bundle {path}")
     return 0
 
 
 def run_offline_import(args: argparse.Namespace, app: CliApp) -> int:
-    items = portal_service.import_offline(app.context(), args.folder)
+    items = portal_offline.import_offline(app.context(), args.folder)
     app.emit({"changed": [i.as_dict() for i in items]},
              "\n".join(portal_service.describe(i) for i in items) or "Nothing changed.")
     return 0

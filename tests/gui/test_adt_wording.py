@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-
 def _cert(*attrs: x509.NameAttribute) -> x509.Certificate:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(list(attrs))

@@ -44,9 +44,20 @@ _PARTY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _./-]{0,63}$")
 # (resources/forms/*.json `party_id` pattern) and are checked when a profile is saved.
 PARTY_ID_FORMAT = re.compile(r"^[A-Z0-9]{4,8}$")
 PARTY_ID_HINT = "4 to 8 upper-case letters or digits, e.g. ABCD"
+PARTY_ID_UPPER_CASE = True  # the rule is upper-case: a face may upper-case what is typed
 SIGNIFIER_FORMAT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,30}[A-Za-z0-9])?$")
 SIGNIFIER_HINT = "1 to 32 letters, digits, '.', '_' or '-', starting and ending with a letter " \
     "or digit"
+
+
+def party_id_problem(party_id: str) -> str | None:
+    """What is wrong with a Party ID by the rule a new profile must meet (`check_new`), or
+    None: one rule and one wording for every face (an empty value is "required", not quoted)."""
+    if not party_id.strip():
+        return "Party ID: required."
+    if not PARTY_ID_FORMAT.fullmatch(party_id):
+        return f"Party ID {party_id!r}: {PARTY_ID_HINT}."
+    return None
 
 
 def _overlaps(ranges: tuple[EuiRange, ...]) -> tuple[EuiRange, EuiRange] | None:
@@ -71,10 +82,9 @@ class PartyProfile:
         if not self.name.strip():
             raise InputError("Organisation name: required.")
         if not _PARTY_ID.match(self.party_id):
-            raise InputError(
-                f"Party ID {self.party_id!r}: letters, digits and . _ / - only, 1 to 64 "
-                "characters, starting with a letter or digit."
-            )
+            # the looser pattern only lets older stored profiles be read; a refusal names the
+            # rule a new one must meet (the stricter one matches a subset of the looser)
+            raise InputError(party_id_problem(self.party_id) or "Party ID: not valid.")
         if not self.eui_ranges:
             raise InputError("EUI-64 range: give at least one allocated range (FIRST..LAST).")
 
@@ -88,8 +98,9 @@ class PartyProfile:
         if len(self.name.strip()) > 64:
             raise InputError(f"Organisation name: {len(self.name.strip())} characters; at most "
                              "64 (it is the organisation field of the credentials).")
-        if not PARTY_ID_FORMAT.fullmatch(self.party_id):
-            raise InputError(f"Party ID {self.party_id!r}: {PARTY_ID_HINT}.")
+        problem = party_id_problem(self.party_id)
+        if problem:
+            raise InputError(problem)
         if self.signifier and not SIGNIFIER_FORMAT.fullmatch(self.signifier):
             raise InputError(f"Signifier {self.signifier!r}: {SIGNIFIER_HINT}.")
         for what, ranges in (("EUI-64 range", self.eui_ranges),
@@ -138,34 +149,46 @@ class OfficerRole(enum.Enum):
             raise InputError(f"Officer role {text!r}: use 'aro' or 'sro'.") from None
 
 
-def party_problems(name: str, party_id: str, range_lines: list[str], signifier: str,
-                   device_ranges: tuple[EuiRange, ...] = ()) -> list[str]:
-    """Every rule a new Party profile breaks, one message per field, so that a form shows them
-    all at once (`PartyProfile` and `check_new` stop at the first: an officer who fixed the
-    Party ID met the Signifier's error only then). Each field is checked by those same rules,
-    alone, the other fields given values that pass."""
+PARTY_FIELDS = ("name", "party_id", "signifier", "eui_ranges")
+
+
+def party_field_problems(name: str, party_id: str, range_lines: list[str], signifier: str,
+                         device_ranges: tuple[EuiRange, ...] = ()) -> dict[str, list[str]]:
+    """Every rule a new Party profile breaks, by field (`PARTY_FIELDS`; a field that breaks
+    none is left out), so that a form can show each under the field once it was visited
+    (`PartyProfile` and `check_new` stop at the first: an officer who fixed the Party ID met
+    the Signifier's error only then). Each field is checked by those same rules, alone, the
+    other fields given values that pass."""
     passing: dict[str, Any] = {
         "name": "x", "party_id": "ABCD", "party_type": PartyType.OTHER_USER,
         "eui_ranges": (EuiRange.parse("00-00-00-00-00-00-00-00..00-00-00-00-00-00-00-00"),)}
 
-    def alone(**field_values: Any) -> str | None:
+    def alone(**field_values: Any) -> list[str]:
         try:
             PartyProfile(**{**passing, **field_values}).check_new()
         except InputError as exc:
-            return exc.message
-        return None
+            return [exc.message]
+        return []
 
-    found = [alone(name=name), alone(party_id=party_id),
-             alone(signifier=signifier) if signifier else None]
+    found = {"name": alone(name=name), "party_id": alone(party_id=party_id),
+             "signifier": alone(signifier=signifier) if signifier else [],
+             "eui_ranges": []}
     ranges: list[EuiRange] = []
     for i, line in enumerate(range_lines):
         try:
             ranges.append(EuiRange.parse(line, f"EUI-64 range line {i + 1}"))
         except InputError as exc:
-            found.append(exc.message)
+            found["eui_ranges"].append(exc.message)
     if len(ranges) == len(range_lines):  # overlaps (or none given) once every line reads
-        found.append(alone(eui_ranges=tuple(ranges), device_ranges=device_ranges))
-    return [m for m in found if m]
+        found["eui_ranges"] += alone(eui_ranges=tuple(ranges), device_ranges=device_ranges)
+    return {k: v for k, v in found.items() if v}
+
+
+def party_problems(name: str, party_id: str, range_lines: list[str], signifier: str,
+                   device_ranges: tuple[EuiRange, ...] = ()) -> list[str]:
+    """Every rule a new Party profile breaks, one line each, in `PARTY_FIELDS` order."""
+    by_field = party_field_problems(name, party_id, range_lines, signifier, device_ranges)
+    return [m for f in PARTY_FIELDS for m in by_field.get(f, [])]
 
 
 @dataclass(frozen=True)

@@ -108,23 +108,24 @@ class FirstRunDialog(QDialog):
             lay.addWidget(box)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Skip for now")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("S&kip for now")
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        if ctx.env is Environment.TEST:
-            self.save_button.setText("Save and continue")
+        # mnemonics clear of the forms' (&Signifier takes Alt+S)
+        self.save_button.setText("Save and &continue" if ctx.env is Environment.TEST
+                                 else "Sa&ve")
         lay.addWidget(buttons)
         return page
 
     def save(self) -> None:
+        for f in (self.party_form, self.officer_form):
+            if f is not None:
+                f.show_all()  # Save shows the errors of fields not reached yet too
         try:
             party = self.party_form.checked_profile() if self.party_form else None
             officer = self.officer_form.profile() if self.officer_form else None
         except SmkiError as exc:
-            for f in (self.party_form, self.officer_form):
-                if f is not None:
-                    f.validate()
             self.services.status(exc.message)
             return
         def work() -> None:

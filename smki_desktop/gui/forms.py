@@ -1,22 +1,68 @@
 """Reusable editors for the Party profile and the officer profile (used by the first-run
-dialog and the Dashboard), validating through `core` as the user types."""
+dialog and the Dashboard), validating through `core` as the user types. A field's error shows
+once the user has left it (or pressed Save), never for a field not reached yet."""
 
 from __future__ import annotations
 
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.core.party import (
+    PARTY_FIELDS,
     PARTY_ID_HINT,
+    PARTY_ID_UPPER_CASE,
     SIGNIFIER_HINT,
     OfficerProfile,
     OfficerRole,
     PartyProfile,
     PartyType,
-    party_problems,
+    party_field_problems,
 )
-from smki_desktop.gui.qt import QComboBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QWidget
+from smki_desktop.gui.qt import (
+    QComboBox,
+    QEvent,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QObject,
+    QPlainTextEdit,
+    QWidget,
+)
 
 
-class PartyForm(QWidget):
+class _VisitedFields(QWidget):
+    """A form whose errors show field by field, once the field was left (`visit`) or the
+    whole form was submitted (`show_all`)."""
+
+    def _init_visits(self, fields: dict[str, QWidget], all_visited: bool) -> None:
+        self._fields = fields
+        self._visited: set[str] = set(fields) if all_visited else set()
+        for key, widget in fields.items():
+            if isinstance(widget, QLineEdit):
+                widget.editingFinished.connect(lambda k=key: self.visit(k))
+            else:
+                widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusOut:
+            for key, widget in self._fields.items():
+                if widget is watched:
+                    self.visit(key)
+        return super().eventFilter(watched, event)
+
+    def visit(self, key: str) -> None:
+        """The user left field `key`: its errors show from now on."""
+        self._visited.add(key)
+        self.validate()
+
+    def show_all(self) -> bool:
+        """Save was pressed: every field's errors show, reached or not."""
+        self._visited |= set(self._fields)
+        return self.validate()
+
+    def validate(self) -> bool:
+        raise NotImplementedError
+
+
+class PartyForm(_VisitedFields):
     def __init__(self, current: PartyProfile | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         form = QFormLayout(self)
@@ -52,10 +98,25 @@ class PartyForm(QWidget):
             self.party_type.setCurrentIndex(self.party_type.findData(current.party_type.value))
             self.ranges.setPlainText("\n".join(str(r) for r in current.eui_ranges))
             self.signifier.setText(current.signifier)
+        self._device_ranges = current.device_ranges if current else ()
+        # a stored profile being edited shows what it breaks at once
+        self._init_visits({"name": self.name, "party_id": self.party_id,
+                           "signifier": self.signifier, "eui_ranges": self.ranges},
+                          all_visited=current is not None)
         for w in (self.name, self.party_id, self.signifier):
             w.textChanged.connect(self.validate)
         self.ranges.textChanged.connect(self.validate)
-        self._device_ranges = current.device_ranges if current else ()
+        if PARTY_ID_UPPER_CASE:
+            self.party_id.textEdited.connect(self._upper_case)
+
+    def _upper_case(self, text: str) -> None:
+        """The rule is upper-case: what is typed is upper-cased where it stands (ASCII only,
+        so the text keeps its length and the cursor its place)."""
+        upper = "".join(c.upper() if c.isascii() else c for c in text)
+        if upper != text:
+            pos = self.party_id.cursorPosition()
+            self.party_id.setText(upper)
+            self.party_id.setCursorPosition(pos)
 
     def profile(self) -> PartyProfile:
         lines = [ln.strip() for ln in self.ranges.toPlainText().splitlines() if ln.strip()]
@@ -76,15 +137,17 @@ class PartyForm(QWidget):
         return p
 
     def validate(self) -> bool:
-        """Show every rule the form breaks, one line each (not only the first)."""
+        """Show every rule the visited fields break, one line each (not only the first);
+        True when the whole form passes."""
         lines = [ln.strip() for ln in self.ranges.toPlainText().splitlines() if ln.strip()]
-        found = party_problems(self.name.text().strip(), self.party_id.text().strip(), lines,
-                               self.signifier.text().strip(), self._device_ranges)
-        self.error.setText("\n".join(found))
+        found = party_field_problems(self.name.text().strip(), self.party_id.text().strip(),
+                                     lines, self.signifier.text().strip(), self._device_ranges)
+        self.error.setText("\n".join(m for f in PARTY_FIELDS if f in self._visited
+                                     for m in found.get(f, [])))
         return not found
 
 
-class OfficerForm(QWidget):
+class OfficerForm(_VisitedFields):
     def __init__(self, current: OfficerProfile | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,6 +169,8 @@ class OfficerForm(QWidget):
             self.name.setText(current.name)
             self.role.setCurrentIndex(self.role.findData(current.role.value))
             self.email.setText(current.email)
+        self._init_visits({"name": self.name, "email": self.email},
+                          all_visited=current is not None)
         self.name.textChanged.connect(self.validate)
         self.email.textChanged.connect(self.validate)
 
@@ -115,7 +180,11 @@ class OfficerForm(QWidget):
                               email=self.email.text().strip(), register_id=self._register_id)
 
     def validate(self) -> bool:
-        """Show every rule the form breaks, one line each (not only the first)."""
-        found = OfficerProfile.problems(self.name.text().strip(), self.email.text().strip())
-        self.error.setText("\n".join(found))
+        """Show every rule the visited fields break, one line each (not only the first);
+        True when the whole form passes."""
+        name, email = self.name.text().strip(), self.email.text().strip()
+        found = OfficerProfile.problems(name, email)
+        shown = [*(OfficerProfile.problems(name, "") if "name" in self._visited else []),
+                 *(OfficerProfile.problems("x", email) if "email" in self._visited else [])]
+        self.error.setText("\n".join(shown))
         return not found

@@ -282,7 +282,7 @@ class MainWindow(QMainWindow):
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Switch environment")
         box.setText(texts.switch_question(self.env, target))
-        yes = box.addButton(f"Switch to {target.label}", QMessageBox.ButtonRole.AcceptRole)
+        yes = box.addButton(f"&Switch to {target.label}", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()

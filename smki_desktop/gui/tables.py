@@ -117,3 +117,27 @@ class UiState:
 
     def sync(self) -> None:
         self.settings.sync()
+
+
+def upright_sort_arrows(table: QTableView) -> None:
+    """The sort arrow of `table`'s header pointing up for first-to-last (A to Z, 0 to 9), as
+    it is read: Fusion draws Qt's ascending order as a down arrow, so a table sorted from the
+    last row to the first showed ▲."""
+    from smki_desktop.gui.qt import QProxyStyle, QStyle, QStyleOptionHeader
+
+    up, down = QStyleOptionHeader.SortIndicator.SortUp, QStyleOptionHeader.SortIndicator.SortDown
+
+    class UprightArrows(QProxyStyle):
+        def drawPrimitive(self, element: QStyle.PrimitiveElement, option: object,
+                          painter: object, widget: QWidget | None = None) -> None:
+            if element == QStyle.PrimitiveElement.PE_IndicatorHeaderArrow \
+                    and isinstance(option, QStyleOptionHeader):
+                option = QStyleOptionHeader(option)
+                option.sortIndicator = {up: down, down: up}.get(option.sortIndicator,
+                                                                option.sortIndicator)
+            super().drawPrimitive(element, option, painter, widget)  # type: ignore[arg-type]
+
+    header = table.horizontalHeader()
+    arrows = UprightArrows()  # over the application's style
+    arrows.setParent(header)  # kept alive, and deleted, with the header
+    header.setStyle(arrows)

@@ -71,3 +71,25 @@ def error_text(exc: BaseException | str) -> str:
         return f"The file{where} could not be used ({exc.strerror or 'system error'})."
     return (f"Something unexpected went wrong ({type(exc).__name__}). Try again; if it "
             "happens again, report it with the time it happened.")
+
+
+def plain_time(iso: str) -> str:
+    """An ISO timestamp from a record as a plain local date and time ("6 Dec 2026, 23:07");
+    one without a zone is taken as UTC (the records' own), text that does not read as kept."""
+    from datetime import UTC, datetime
+
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone()
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def file_layout(kind: str, version: str, status: str) -> str:
+    """A file profile in words, for the pages that read and write such files: whose layout
+    it is and its version, not the internal reference."""
+    if status == "assumed":
+        return (f"file layout: SMKI Desktop's assumed {kind} layout, version {version} (the "
+                "DCC's is not published)")
+    return f"file layout: the DCC's published {kind} layout, version {version}"

@@ -220,6 +220,6 @@ def test_adt_without_a_credential_says_where_to_get_one(window: MainWindow, qtbo
     page.refresh()
     qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     assert page.key_combo.currentData() == ""
-    assert "Settings > Portal" in page.key_combo.currentText()
+    assert "Settings → Portal" in page.key_combo.currentText()
     assert "officer register" in page.key_combo.toolTip()
     assert "smki" not in page.key_combo.toolTip()

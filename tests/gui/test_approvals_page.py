@@ -175,7 +175,7 @@ def test_incident_page_records_confirms_and_rekeys(window, qtbot, team, tmp_path
     qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     qtbot.waitUntil(lambda: "1 request(s) waiting" in dash.revocation_label.text(),
                     timeout=10000)
-    assert "Register: not linked" in dash.register_label.text()
+    assert "not linked to the officer register" in dash.register_label.text()
     _shot(window, "incident-page.png")
 
 

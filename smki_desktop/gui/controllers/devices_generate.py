@@ -8,7 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from smki_desktop.gui.controllers.devices_view import DevicesView
-from smki_desktop.gui.qt import QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QSpinBox
+from smki_desktop.gui.qt import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+)
+
+DEFAULT_COUNT = 10  # a first try; a large set is a number typed on purpose
 
 
 class GenerateTest:
@@ -20,11 +29,21 @@ class GenerateTest:
         parent = self.view.widget()
         dlg = QDialog(parent)
         dlg.setWindowTitle("Generate test devices")
+        dlg.setMinimumWidth(420)
         form = QFormLayout(dlg)
         spin = QSpinBox()
+        spin.setObjectName("generateCount")
         spin.setRange(1, 1_000_000)
-        spin.setValue(1000)
-        form.addRow("&Number of CSRs (a signing and a key-agreement CSR per device)", spin)
+        spin.setGroupSeparatorShown(True)
+        spin.setValue(DEFAULT_COUNT)
+        # wide enough for the largest count and its arrows (the long label squeezed it until
+        # "1000" was cut at the left)
+        spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("1,000,000") + 48)
+        note = QLabel("A signing and a key-agreement CSR per device. Try a few first: "
+                      "a large set takes minutes to make and to check.")
+        note.setWordWrap(True)
+        form.addRow(note)
+        form.addRow("&Number of CSRs", spin)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(dlg.accept)

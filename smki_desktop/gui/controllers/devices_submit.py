@@ -1,5 +1,7 @@
 """Devices page, "Submit (web service)": a summary of what will be sent (source, how many,
-which credential, the environment), then the batch is queued for the DCC's web service."""
+which credential, the environment), then the batch is queued for the DCC's web service. Its
+results are not fetched on their own: "Check now" asks the portal (as Requests → Poll for
+results does) and files what is ready."""
 
 from __future__ import annotations
 
@@ -29,15 +31,51 @@ class SubmitBatch:
                    ("Credential", "the web-service credential (Settings → Portal)")])
 
     def submit(self) -> None:
-        from smki_desktop.services import devices  # heavy: loaded when first used
-
         v = self.view
         if v.source is None:
             return
-        v.run_job(devices.submit, v.services.ctx, v.source, done=self._submitted,
+        v.run_job(submit_batch, v.services.ctx, v.source, done=self._submitted,
                   what="Submitting")
 
-    def _submitted(self, res: Any) -> None:
-        self.view.summary.setText(f"Batch {res.batch_id} queued ({res.outbox_ref}); results "
-                                  "arrive when the portal is polled.")
-        self.view.show_all()
+    def _submitted(self, sent: tuple[Any, str]) -> None:
+        res, portal = sent
+        v = self.view
+        what = (f"Batch {res.batch_id} is queued for {portal} but not sent yet "
+                f"({res.send_error})" if res.send_error
+                else f"Batch {res.batch_id} was sent to {portal}")
+        v.summary.setText(f"{what}. Its results are not fetched on their own: press Check "
+                          "now to ask for them (or Requests → Poll for results, later).")
+        v.check_btn.setVisible(True)
+        v.show_all()
+
+    def check_now(self) -> None:
+        """Ask the portal for every submitted batch's results, then show what was filed."""
+        v = self.view
+        v.run_job(check_results, v.services.ctx, done=lambda _r: v.show_all(),
+                  what="Checking for results", cancellable=False)
+
+
+def portal_name(ctx: Any) -> str:
+    """Where this environment's web-service requests go, in words (a job: it reads the
+    store): in Test, the simulator when it is the endpoint."""
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.services.portal_endpoint import endpoint
+
+    if ctx.env is Environment.TEST and endpoint(ctx).source == "simulator":
+        return "the Test portal (simulator)"
+    return str(SENT_TO[ctx.env])
+
+
+def submit_batch(ctx: Any, source: Any, *, progress: Any = None) -> tuple[Any, str]:
+    """Background: submit the batch, and say where it went."""
+    from smki_desktop.services import devices  # heavy: loaded when first used
+
+    return devices.submit(ctx, source, progress=progress), portal_name(ctx)
+
+
+def check_results(ctx: Any) -> None:
+    """Background: poll the portal for every submitted request (as Requests → Poll for
+    results); the page's reload then files the batches that finished."""
+    from smki_desktop.services import portal
+
+    portal.poll(ctx, force=True)

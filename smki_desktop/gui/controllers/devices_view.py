@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from smki_desktop.gui.qt import QLabel, QWidget
+from smki_desktop.gui.qt import QLabel, QPushButton, QWidget
 from smki_desktop.gui.services import GuiServices
 
 Row = tuple[str, str, str, str, str, str]
@@ -37,6 +37,7 @@ class DevicesView(Protocol):
     valid_count: int
     hint: QLabel
     summary: QLabel
+    check_btn: QPushButton
 
     def widget(self) -> QWidget:
         """The page itself, as the parent of the dialogs a controller opens."""

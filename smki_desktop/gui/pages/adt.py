@@ -18,6 +18,7 @@ from smki_desktop.core.adt.profile import Profile
 from smki_desktop.core.adt.validate import ValidationReport, render_csv
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.eui import EuiRange
+from smki_desktop.gui import texts
 from smki_desktop.gui.controllers.adt_confirm import SroConfirm
 from smki_desktop.gui.controllers.adt_deliver import DeliverPackage
 from smki_desktop.gui.controllers.adt_edit import EditTable
@@ -57,6 +58,15 @@ if TYPE_CHECKING:
 def read_adt_state(ctx: AppContext) -> tuple[list[tuple[str, str]], list[EuiRange] | None]:
     """The file-signing keys and the Party's EUI ranges (a job: no Qt here)."""
     return read_file_signing_keys(ctx), adt_service.party_ranges(ctx)
+
+
+def two_lines(name: str) -> str:
+    """A long column name split at its middle space, for a header two lines high."""
+    if len(name) <= 14 or " " not in name:
+        return name
+    spaces = [i for i, c in enumerate(name) if c == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(name) / 2))
+    return name[:cut] + "\n" + name[cut + 1:]
 
 
 class Page(QWidget):
@@ -199,16 +209,19 @@ class Page(QWidget):
     def use_profile(self, profile: Profile) -> None:
         """Lay the table and the hint out for this file profile."""
         self.profile = profile
-        self.hint.setText(f"Anomaly Detection Threshold file — profile {profile.ref} "
-                          f"({profile.status}). Create one from the template or open a "
-                          "CSV; findings are shown in the table.")
+        layout = texts.file_layout("ADT", profile.version, profile.status)
+        self.hint.setText(f"Anomaly Detection Threshold file — {layout}. Create one from the "
+                          "template or open a CSV; findings are shown in the table.")
+        self.hint.setToolTip(f"Profile {profile.ref}")
         self.table.setColumnCount(len(profile.columns))
-        self.table.setHorizontalHeaderLabels(list(profile.column_names))
+        # long names on two lines: at 1024 wide a one-line "User Quarantine Threshold" was
+        # cut to "Quarantine Thre" once a file's rows widened the first columns
+        self.table.setHorizontalHeaderLabels([two_lines(n) for n in profile.column_names])
         self.table.resizeColumnsToContents()
         for i, col in enumerate(profile.columns):
             header = self.table.horizontalHeaderItem(i)
             if header is not None:
-                header.setToolTip(col.doc)
+                header.setToolTip(f"{col.name}: {col.doc}" if col.doc else col.name)
 
     def _profile_read(self, profile: Profile) -> None:
         """The version in use, read from the store: taken while no file is open here (a file
@@ -289,7 +302,7 @@ class Page(QWidget):
         except (SmkiError, OSError):
             events = []
         self.history.setText("History: " + "; ".join(
-            f"{e['at'][:19]} {self._event_text(e)}" for e in events) if events else
+            f"{texts.plain_time(e['at'])} — {self._event_text(e)}" for e in events) if events else
             "History: not signed yet.")
         return events
 

@@ -36,13 +36,27 @@ def register_summary(ctx: Any) -> tuple[str, str]:
     from smki_desktop.services import revocation_state as rstate
 
     linked = officers.profile_officer(ctx)
-    standing = ("Register: not linked to an entry (the claimed role grants nothing)."
-                if linked is None else
-                f"Register: {linked.officer_id}, {linked.role.label}, {linked.status.value}")
+    standing = officer_standing(ctx.officer(), linked)
     revoked = len(certs.list_certificates(ctx, status="revoked"))
     summary = (f"Revocation: {revoked} certificate(s) revoked; {rstate.waiting_count(ctx)} "
                "request(s) waiting for an SRO's approval.")
     return standing, summary
+
+
+def officer_standing(profile: Any, linked: Any) -> str:
+    """The officer's role as the register confirms it, in the status line's words ("ARO,
+    register entry ARO-0001"); "claimed" only while no active register entry backs it."""
+    from smki_desktop.core.officers import OfficerStatus
+
+    if profile is None:
+        return ""
+    if linked is None:
+        return (f"Claimed {profile.role.value.upper()} — not linked to the officer register "
+                "(the claimed role grants nothing).")
+    entry = f"{linked.role.label}, register entry {linked.officer_id}"
+    if linked.status is OfficerStatus.ACTIVE:
+        return f"{entry} (active)"
+    return f"{entry} — {linked.status.value}: the role grants nothing until it is active."
 
 
 class Page(QWidget):
@@ -159,8 +173,8 @@ class Page(QWidget):
         else:
             self.party_label.setText("<i>No Party profile yet.</i>")
         self.officer_label.setText(
-            f"<b>{html.escape(officer.name)}</b><br>{officer.role.value.upper()} (claimed)"
-            + (f" · {html.escape(officer.email)}" if officer.email else "")
+            f"<b>{html.escape(officer.name)}</b>"  # the role: the register's line below
+            + (f"<br>{html.escape(officer.email)}" if officer.email else "")
             if officer else "<i>No officer profile yet: audit records will say 'unknown'.</i>")
         todo = [f"{text}: {gui_hint(hint)}" for text, hint in facts.todo]
         if self.keyring_problem:

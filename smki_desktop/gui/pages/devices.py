@@ -48,6 +48,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tables import upright_sort_arrows
 from smki_desktop.gui.widgets.details import wire_row_actions
 
 if TYPE_CHECKING:
@@ -202,6 +203,7 @@ class Page(QWidget):
         prog = QHBoxLayout()
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
+        self._idle_progress()
         self.cancel_btn = QPushButton("&Cancel")
         self.cancel_btn.setEnabled(False)
         prog.addWidget(self.progress, 1)
@@ -233,6 +235,10 @@ class Page(QWidget):
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
+        # by Device EUI, first to last, the arrow pointing up as it is read (Qt's own default
+        # was descending under an up arrow)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        upright_sort_arrows(self.table)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
@@ -249,7 +255,15 @@ class Page(QWidget):
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.summary)
+        foot = QHBoxLayout()
+        foot.addWidget(self.summary, 1)
+        # after a submit: results are not fetched on their own (`SubmitBatch.check_now`)
+        self.check_btn = QPushButton("Chec&k now")
+        self.check_btn.setToolTip("Ask the portal for the results of the batches sent, and "
+                                  "file what is ready")
+        self.check_btn.setVisible(False)
+        foot.addWidget(self.check_btn, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(foot)
 
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
@@ -273,6 +287,7 @@ class Page(QWidget):
         self.export_btn.clicked.connect(self._choose_export)
         self.cancel_btn.clicked.connect(self.cancel)
         self.adhoc_btn.clicked.connect(self.one_sender.choose)
+        self.check_btn.clicked.connect(self.submitter.check_now)
         self.chart_btn.toggled.connect(self.show_chart)
 
     # -- drag and drop
@@ -300,16 +315,18 @@ class Page(QWidget):
 
     def run_job(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None],
              what: str, cancellable: bool = True,
-             failed: Callable[[], None] | None = None, **kwargs: Any) -> None:
+             failed: Callable[[], None] | None = None, finished: str = "Done",
+             **kwargs: Any) -> None:
         """Run `fn` as a PageOp; `cancellable` False for a job that does not check
         `progress.cancelled` (its Cancel button stays disabled rather than do nothing);
-        `failed()` runs first when the job fails or is cancelled."""
+        `failed()` runs first when the job fails or is cancelled; `finished` is what the
+        progress bar says after it ("" for a read: then what is loaded)."""
         if self.job is not None:
             self.services.status("A device job is already running; wait or cancel it.")
             return
 
         def started(busy: bool) -> None:
-            self.show_busy(busy, what if busy else "Done")
+            self.show_busy(busy, what if busy else finished)
             if busy:
                 self.cancel_btn.setEnabled(cancellable)
 
@@ -346,7 +363,16 @@ class Page(QWidget):
         else:
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
-            self.progress.setFormat(text or "Ready")
+            self.progress.setFormat(text)
+            if not text:
+                self._idle_progress()
+
+    def _idle_progress(self) -> None:
+        """No job has run, or a read: an empty bar saying what is loaded (not "Done")."""
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        rows = len(self.model.rows) if hasattr(self, "model") else 0
+        self.progress.setFormat(f"{rows:,} CSRs loaded" if rows else "No CSRs loaded")
 
     def _progress(self, done: int, total: int, text: str) -> None:
         if total:
@@ -399,11 +425,12 @@ class Page(QWidget):
     def show_all(self) -> None:
         # collecting files each finished batch whole and cannot be stopped half-way
         self.run_job(_store_rows, self.ctx, done=self._show_store, what="Loading device CSRs",
-                  cancellable=False)
+                  cancellable=False, finished="")
 
     def _show_store(self, payload: tuple[list[Row], list[str], list[str]]) -> None:
         rows, hay, warnings = payload
         self.set_rows(rows, hay)
+        self._idle_progress()
         if warnings:
             self.summary.setText(" | ".join(warnings))
 

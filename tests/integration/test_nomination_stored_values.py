@@ -1,7 +1,8 @@
 """A nomination form printed again (`officer pdf`) shows only values recorded at the nomination
 and the verification meeting: someone who can write the database but not use the keyring
-rewrites `officers.form_values` (or the record file, or the self-nomination flag), and the
-reprint is refused naming the fields, audited, and the register view says so."""
+rewrites `officers.form_values` (or the record file and the store's copy of it, or the
+self-nomination flag), and the reprint is refused naming the fields, audited, and the
+register view says so."""
 
 from __future__ import annotations
 
@@ -96,6 +97,9 @@ def test_rewriting_the_record_file_too_does_not_help(ctx, cli_run, tmp_path: Pat
     with ctx.db.transaction() as c:  # and the row's own copy of the record's hash
         c.execute("UPDATE officers SET record_sha256=? WHERE officer_id=?",
                   (hashlib.sha256(new).hexdigest(), oid))
+        # and the store's copy of the record (who writes the database writes that too)
+        c.execute("UPDATE nomination_records SET record=?, sha256=? WHERE officer_id=?",
+                  (new, hashlib.sha256(new).hexdigest(), oid))
     res = cli_run("officer", "pdf", oid, "--out", str(tmp_path / "x.pdf"))
     assert res.code != 0 and str(record) in flat(res.err), res.err
     assert "not the one recorded at its nomination" in flat(res.err)

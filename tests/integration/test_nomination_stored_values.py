@@ -124,3 +124,17 @@ def test_an_untouched_nomination_prints_and_shows_no_warning(cli_run, tmp_path: 
     listed = cli_run("--json", "officer", "list").json()
     assert not [w for w in listed["warnings"] if w["code"] == "stored-form"], listed["warnings"]
     assert cli_run("--json", "officer", "show", oid).json()["stored_form_problem"] is None
+
+
+def test_a_restore_without_the_officers_folder_still_reprints_from_the_store(
+        ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The record's bytes are kept in the store with the entry: the officers folder left out
+    of a restore (or a colleague's workstation, which never had it) loses nothing."""
+    oid = _nominated(cli_run, tmp_path)
+    for made in (ctx.paths.env_dir / "officers").glob(f"{oid}-*"):
+        made.unlink()
+    out = tmp_path / "restored.pdf"
+    res = cli_run("officer", "pdf", oid, "--out", str(out))
+    assert res.code == 0, res.err
+    assert "Alice Example" in flat("\n".join(pdf_pages(out)))
+    assert cli_run("--json", "officer", "show", oid).json()["stored_form_problem"] is None

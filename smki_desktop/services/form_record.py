@@ -8,23 +8,37 @@ database can rewrite (the threat of services/audit.py). What they cannot rewrite
   the log proves SMKI Desktop wrote it (`AuditLog.vouched`);
 - the register log's `verify` changes, which carry the verification meeting's values.
 
-The nomination record itself is the file `<officer id>-<form>.json` of the officers folder: its
-values count only when its SHA-256 is the recorded one. The stored values must then equal the
-record's, with the last applied verification's values in the `verification` page.
+The nomination record itself is kept in the store (`nomination_records`, written with the
+register entry) and as the file `<officer id>-<form>.json` of the officers folder of the
+workstation that made the nomination: the store's copy is read first (any workstation of a team
+store has it), the file when the store has none or the store's copy is not the recorded one.
+Either counts only when its SHA-256 is the recorded one, so rewriting the store's copy gains a
+store user nothing. The stored values must then equal the record's, with the last applied
+verification's values in the `verification` page.
+
+An entry made before the store kept records has only the file: when the file is the recorded
+one, its bytes are copied into the store (once; a copy kept already is never replaced), so that
+the other workstations of a team store can check it too. That copy is not audited: its bytes are
+fixed by the SHA-256 the register log and the audit log already hold, so it records no decision
+and changes what no check accepts (as the officer profile taken back in services/context.py).
+A store that cannot take the copy (read-only, unreachable) leaves the check as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from smki_desktop.core.audit import AuditEntry
+from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.forms import FormSchema
 from smki_desktop.core.officers import Officer
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.officers import AppliedChange, all_applied_changes, form_values
+from smki_desktop.store.repos import officers as officers_repo
 
 VERIFICATION_KEYS = ("verification.date", "verification.verifier", "verification.evidence",
                      "verification.outcome")
@@ -46,6 +60,37 @@ def _nominate_record(ctx: AppContext, officer_id: str) -> AuditEntry | None:
     found = [e for e in ctx.audit.vouched(("officer.nominate",))
              if str(e.details.get("officer_id", "")).upper() == officer_id.upper()]
     return found[-1] if found else None
+
+
+def _recorded_record(ctx: AppContext, officer_id: str, form_id: str, expected_sha: str,
+                     where: str) -> tuple[bytes | None, str]:
+    """The nomination record whose SHA-256 is `expected_sha`: the store's copy, else the
+    officers folder's file (copied into the store when the store has none). Returns the bytes
+    and where they came from, or None and why there are none."""
+    kept = officers_repo.nomination_record(ctx.db, officer_id)
+    if kept is not None and hashlib.sha256(kept).hexdigest() == expected_sha:
+        return kept, "in the store"
+    path = ctx.paths.feature_dir("officers") / f"{officer_id}-{form_id}.json"
+    forged = (" and neither is the one kept in the store" if kept is not None
+              else "")
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        if kept is not None:
+            return None, (f"its nomination record in the store is not the one recorded at its "
+                          f"nomination ({where}) and its file {path} is missing or unreadable")
+        return None, (f"its nomination record is not in the store and its file {path} is "
+                      "missing or unreadable")
+    if hashlib.sha256(raw).hexdigest() != expected_sha:
+        return None, (f"its nomination record {path} is not the one recorded at its "
+                      f"nomination ({where}){forged}")
+    if kept is None:
+        try:
+            officers_repo.keep_nomination_record(ctx.db, officer_id, ctx.env.value, raw,
+                                                 ctx.clock.now().isoformat())
+        except (SmkiError, sqlite3.Error):
+            pass  # kept the next time the store takes it; the file is the record meanwhile
+    return raw, str(path)
 
 
 def _name(schema: FormSchema | None, key: str) -> str:
@@ -83,21 +128,14 @@ def check_stored_form(ctx: AppContext, officer_id: str, form_id: str,
     if logged and audited and logged != audited:
         return refused(f"is recorded with two different nomination records (register log "
                        f"entry {nominate.seq if nominate else '?'} and audit record {seq})")
-    expected_sha = logged or audited
-    path = ctx.paths.feature_dir("officers") / f"{officer_id}-{form_id}.json"
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return refused(f"cannot be checked: its nomination record {path} is missing or "
-                       "unreadable")
-    if hashlib.sha256(raw).hexdigest() != expected_sha:
-        return refused(f"cannot be checked: its nomination record {path} is not the one "
-                       f"recorded at its nomination ({where})")
+    raw, problem = _recorded_record(ctx, officer_id, form_id, logged or audited, where)
+    if raw is None:
+        return refused(f"cannot be checked: {problem}")
     try:
         record = json.loads(raw)
         recorded = dict(record["values"])
     except (ValueError, KeyError, TypeError):
-        return refused(f"cannot be checked: its nomination record {path} is not readable")
+        return refused(f"cannot be checked: its nomination record {problem} is not readable")
     expected: dict[str, Any] = dict(recorded)
     if verify:
         d = verify[-1].change.get("details") or {}

@@ -1,7 +1,9 @@
 """The nomination workflow: load the form schemas, validate a completed form, apply the
 nomination rules against the register, record the nomination, and produce (a) the print-ready
 PDF and (b) the machine-readable record, signed (detached CMS) with the filling officer's
-file-signing key where they have one. Also drafts (save, list, resume, delete) and templates.
+file-signing key where they have one; the record's bytes are kept in the store too, in the
+register entry's transaction (services/form_record.py checks reprints by them). Also drafts
+(save, list, resume, delete) and templates.
 
 Outputs go to `<env_dir>/officers/` (and the PDF also to `--pdf OUT` when asked), written
 atomically; a nomination refused by a rule writes nothing.
@@ -329,6 +331,9 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
             record_bytes = json.dumps(record, sort_keys=True, indent=2,
                                       ensure_ascii=False).encode("utf-8") + b"\n"
             insert_officer(w, officer, values, hashlib.sha256(record_bytes).hexdigest(), now)
+            # the record's bytes in the store too: a colleague's workstation on a team store
+            # (or this one after a restore without the officers folder) checks reprints by it
+            w.add_record(oid, ctx.env.value, record_bytes, now)
             if draft_id:
                 w.delete_draft(draft_id)
             # render and write inside the transaction: a failure leaves no register entry

@@ -1,7 +1,8 @@
 """A nomination form printed again (`officer pdf`) shows only values recorded at the nomination
 and the verification meeting: someone who can write the database but not use the keyring
-rewrites `officers.form_values` (or the record file, or the self-nomination flag), and the
-reprint is refused naming the fields, audited, and the register view says so."""
+rewrites `officers.form_values` (or the record file and the store's copy of it, or the
+self-nomination flag), and the reprint is refused naming the fields, audited, and the
+register view says so."""
 
 from __future__ import annotations
 
@@ -96,6 +97,9 @@ def test_rewriting_the_record_file_too_does_not_help(ctx, cli_run, tmp_path: Pat
     with ctx.db.transaction() as c:  # and the row's own copy of the record's hash
         c.execute("UPDATE officers SET record_sha256=? WHERE officer_id=?",
                   (hashlib.sha256(new).hexdigest(), oid))
+        # and the store's copy of the record (who writes the database writes that too)
+        c.execute("UPDATE nomination_records SET record=?, sha256=? WHERE officer_id=?",
+                  (new, hashlib.sha256(new).hexdigest(), oid))
     res = cli_run("officer", "pdf", oid, "--out", str(tmp_path / "x.pdf"))
     assert res.code != 0 and str(record) in flat(res.err), res.err
     assert "not the one recorded at its nomination" in flat(res.err)
@@ -119,4 +123,18 @@ def test_an_untouched_nomination_prints_and_shows_no_warning(cli_run, tmp_path: 
     assert "Alice Example" in flat("\n".join(pdf_pages(out)))
     listed = cli_run("--json", "officer", "list").json()
     assert not [w for w in listed["warnings"] if w["code"] == "stored-form"], listed["warnings"]
+    assert cli_run("--json", "officer", "show", oid).json()["stored_form_problem"] is None
+
+
+def test_a_restore_without_the_officers_folder_still_reprints_from_the_store(
+        ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The record's bytes are kept in the store with the entry: the officers folder left out
+    of a restore (or a colleague's workstation, which never had it) loses nothing."""
+    oid = _nominated(cli_run, tmp_path)
+    for made in (ctx.paths.env_dir / "officers").glob(f"{oid}-*"):
+        made.unlink()
+    out = tmp_path / "restored.pdf"
+    res = cli_run("officer", "pdf", oid, "--out", str(out))
+    assert res.code == 0, res.err
+    assert "Alice Example" in flat("\n".join(pdf_pages(out)))
     assert cli_run("--json", "officer", "show", oid).json()["stored_form_problem"] is None

@@ -5,6 +5,7 @@ The service (`services/officers.py`) keeps the rules; a standing is never read f
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -145,7 +146,30 @@ def form_values(db: Database, officer_id: str) -> dict[str, Any] | None:
     return dict(json.loads(row["form_values"])) if row is not None else None
 
 
+def nomination_record(db: Database, officer_id: str) -> bytes | None:
+    """The nomination record's bytes kept in the store, or None (an entry made before the
+    store kept them). Whether they are the recorded ones is the caller's check."""
+    row = db.conn().execute("SELECT record FROM nomination_records WHERE officer_id=?",
+                            (officer_id,)).fetchone()
+    return bytes(row["record"]) if row is not None else None
+
+
+def keep_nomination_record(db: Database, officer_id: str, env: str, record: bytes,
+                           now: str) -> None:
+    """Keep a record in the store for an entry that has none (one kept already stays)."""
+    with db.transaction() as c:
+        add_record(c, officer_id, env, record, now)
+
+
 # -- writing, inside the caller's transaction ----------------------------------------------
+def add_record(c: sqlite3.Connection, officer_id: str, env: str, record: bytes,
+               now: str) -> None:
+    """The entry's nomination record (kept once: a second one changes nothing)."""
+    c.execute("INSERT INTO nomination_records(officer_id, environment, sha256, record, stored)"
+              " VALUES(?,?,?,?,?) ON CONFLICT(officer_id) DO NOTHING",
+              (officer_id, env, hashlib.sha256(record).hexdigest(), record, now))
+
+
 def next_id(c: sqlite3.Connection, role: str, prefix: str) -> str:
     """The next free register id for a role (`<prefix>-0001`, ...)."""
     n = int(c.execute("SELECT count(*) AS n FROM officers WHERE role=?",
@@ -233,6 +257,9 @@ class RegisterWrite:
     def insert(self, o: Officer, form_values: dict[str, Any], record_sha256: str,
                now: str) -> None:
         insert(self._c, o, form_values, record_sha256, now)
+
+    def add_record(self, officer_id: str, env: str, record: bytes, now: str) -> None:
+        add_record(self._c, officer_id, env, record, now)
 
     def append_log(self, env: str, officer_id: str, action: str, status: str, body: bytes,
                    signer: str, signature: bytes | None, at: str) -> None:

@@ -1,5 +1,8 @@
 """Issue 7's tables: the officer register, the credentials officers hold, nomination drafts,
-readiness milestones (organisation verified, SREPT passed) and CSR forecast plans."""
+readiness milestones (organisation verified, SREPT passed) and CSR forecast plans; and each
+officer's nomination record as written at the nomination (`nomination_records`: its bytes, so
+that any workstation of a team store can check a reprint against the SHA-256 anchored in the
+register log and the audit log; the `sha256` column is for reading, never trusted)."""
 
 COMPONENT = "officers"
 
@@ -64,6 +67,16 @@ MIGRATIONS = [
         count INTEGER NOT NULL,
         updated TEXT NOT NULL,
         PRIMARY KEY (month, category)
+    );
+    """,    # the nomination record's bytes in the store, not only in the officers folder of the
+    # workstation that made the nomination (services/form_record.py)
+    """
+    CREATE TABLE nomination_records (
+        officer_id TEXT PRIMARY KEY REFERENCES officers(officer_id),
+        environment TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        record BLOB NOT NULL,
+        stored TEXT NOT NULL
     );
     """,
 ]

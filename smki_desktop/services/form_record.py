@@ -37,6 +37,7 @@ from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.forms import FormSchema
 from smki_desktop.core.officers import Officer
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.form_schemas import all_schemas
 from smki_desktop.services.officers import AppliedChange, all_applied_changes, form_values
 from smki_desktop.store.repos import officers as officers_repo
 
@@ -93,6 +94,22 @@ def _recorded_record(ctx: AppContext, officer_id: str, form_id: str, expected_sh
     return raw, str(path)
 
 
+def _expected_sha(nominate: AppliedChange | None, audit: AuditEntry | None
+                  ) -> tuple[str | None, str]:
+    """The SHA-256 of the nomination record, as the register log's `nominate` change and the
+    audit log's `officer.nominate` record give it, or None and why there is none."""
+    logged = str((nominate.change.get("details") or {}).get("nomination_form", "")
+                 ) if nominate is not None else ""
+    audited = str(audit.artifacts.get("record", "")) if audit is not None else ""
+    if not logged and not audited:
+        return None, "has no nomination recorded in the register log or the audit log"
+    if logged and audited and logged != audited:
+        return None, (f"is recorded with two different nomination records (register log "
+                      f"entry {nominate.seq if nominate else '?'} and audit record "
+                      f"{audit.seq if audit else '?'})")
+    return logged or audited, ""
+
+
 def _name(schema: FormSchema | None, key: str) -> str:
     for f in schema.fields() if schema is not None else ():
         if f.key == key:
@@ -120,15 +137,10 @@ def check_stored_form(ctx: AppContext, officer_id: str, form_id: str,
     def refused(problem: str) -> StoredForm:
         return StoredForm(officer_id, stored, f"{head} {problem}; it is not printed", seq)
 
-    logged = str((nominate.change.get("details") or {}).get("nomination_form", "")
-                 ) if nominate is not None else ""
-    audited = str(audit.artifacts.get("record", "")) if audit is not None else ""
-    if not logged and not audited:
-        return refused("has no nomination recorded in the register log or the audit log")
-    if logged and audited and logged != audited:
-        return refused(f"is recorded with two different nomination records (register log "
-                       f"entry {nominate.seq if nominate else '?'} and audit record {seq})")
-    raw, problem = _recorded_record(ctx, officer_id, form_id, logged or audited, where)
+    expected_sha, problem = _expected_sha(nominate, audit)
+    if expected_sha is None:
+        return refused(problem)
+    raw, problem = _recorded_record(ctx, officer_id, form_id, expected_sha, where)
     if raw is None:
         return refused(f"cannot be checked: {problem}")
     try:
@@ -136,6 +148,23 @@ def check_stored_form(ctx: AppContext, officer_id: str, form_id: str,
         recorded = dict(record["values"])
     except (ValueError, KeyError, TypeError):
         return refused(f"cannot be checked: its nomination record {problem} is not readable")
+    differ = _differences(record, recorded, verify, stored, form_id, self_nominated)
+    if not differ:
+        return StoredForm(officer_id, stored, None, seq)
+    nomination_keys = [k for k in differ if k not in VERIFICATION_KEYS]
+    what = (f"differs from the one recorded at its nomination ({where})"
+            if nomination_keys else "differs from its recorded verification meeting")
+    if nomination_keys and len(nomination_keys) < len(differ):
+        what += " and its recorded verification meeting"
+    return refused(f"{what}: " + ", ".join(_name(schema, k) for k in differ))
+
+
+def _differences(record: dict[str, Any], recorded: dict[str, Any],
+                 verify: list[AppliedChange], stored: dict[str, Any], form_id: str,
+                 self_nominated: bool) -> list[str]:
+    """The keys whose stored value is not the recorded one: the nomination record's values,
+    with the last applied verification's in the `verification` page; "form" and
+    "self-nomination" when those differ."""
     expected: dict[str, Any] = dict(recorded)
     if verify:
         d = verify[-1].change.get("details") or {}
@@ -149,21 +178,12 @@ def check_stored_form(ctx: AppContext, officer_id: str, form_id: str,
         differ.insert(0, "form")
     if bool(record.get("self_nomination")) != bool(self_nominated):
         differ.append("self-nomination")
-    if not differ:
-        return StoredForm(officer_id, stored, None, seq)
-    nomination_keys = [k for k in differ if k not in VERIFICATION_KEYS]
-    what = (f"differs from the one recorded at its nomination ({where})"
-            if nomination_keys else "differs from its recorded verification meeting")
-    if nomination_keys and len(nomination_keys) < len(differ):
-        what += " and its recorded verification meeting"
-    return refused(f"{what}: " + ", ".join(_name(schema, k) for k in differ))
+    return differ
 
 
 def stored_form_problems(ctx: AppContext, officers: list[Officer]) -> dict[str, str]:
     """For the register view: each officer whose stored nomination is not the recorded one,
     with the problem as a sentence (one replay of the register log for all of them)."""
-    from smki_desktop.services.nomination import all_schemas  # it imports this module
-
     schemas = {s.form_id: s for s in all_schemas()}
     applied = all_applied_changes(ctx)
     out: dict[str, str] = {}

@@ -28,7 +28,6 @@ from smki_desktop.core.forms import (
     document_version,
     load_document,
     newest,
-    schema_from_json,
 )
 from smki_desktop.core.keys import KeyUsage
 from smki_desktop.core.nomination_wizard import NominationWizard
@@ -44,11 +43,11 @@ from smki_desktop.core.officers import (
 from smki_desktop.core.plain_text import visible
 from smki_desktop.crypto.cms import sign_detached
 from smki_desktop.render.pdf import render_nomination
-from smki_desktop.resources_path import resource
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import list_credentials
 from smki_desktop.services.form_record import check_stored_form
+from smki_desktop.services.form_schemas import all_schemas as all_schemas
 from smki_desktop.services.officers import (
     find_officer,
     get_officer,
@@ -74,13 +73,6 @@ class Nominated:
     signed_by: str | None  # key id
     audit: AuditEntry
     warnings: tuple[str, ...] = ()  # e.g. why the record was left unsigned
-
-
-def all_schemas() -> list[FormSchema]:
-    out = []
-    for p in sorted(resource("forms").glob("*-v*.json")):
-        out.append(schema_from_json(p.read_bytes()))
-    return out
 
 
 def load_forms() -> dict[str, FormSchema]:

@@ -33,7 +33,6 @@ from smki_desktop.core.officers import (
     Warning,
     activate,
     record_verification,
-    register_warnings,
     revoke,
     suspend,
 )
@@ -603,20 +602,6 @@ def ignored_changes(ctx: AppContext, officer_id: str | None = None) -> list[str]
         return problems
     tag = f"({officer_id.upper()}, "
     return [p for p in problems if tag in p.upper()]
-
-
-def register(ctx: AppContext, policy: Policy | None = None) -> Register:
-    officers = list_officers(ctx)
-    today = ctx.clock.now().date()
-    warnings = register_warnings(officers, ctx.env, today, policy or load_policy())
-    # entries of the log that changed no one's standing are said, never silently dropped
-    warnings += [Warning("ignored-change", p) for p in ignored_changes(ctx)]
-    # a stored nomination rewritten in the database (the form would not be printed from it)
-    from smki_desktop.services.form_record import stored_form_problems
-
-    warnings += [Warning("stored-form", p, oid)
-                 for oid, p in stored_form_problems(ctx, officers).items()]
-    return Register(ctx.env, officers, warnings)
 
 
 def officer_as_dict(o: Officer) -> dict[str, Any]:

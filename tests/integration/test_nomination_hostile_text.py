@@ -69,15 +69,17 @@ def test_rows_stored_before_the_rule_are_shown_with_characters_named(
         ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     res = nominate(cli_run, tmp_path, "sro", "Alice Example")
     assert res.code == 0, res.err
-    with ctx.db.transaction() as c:  # as an entry stored by an earlier version could hold
+    # as an entry stored by an earlier version could hold (U+001F, not NUL: a PostgreSQL text
+    # column takes no NUL at all)
+    with ctx.db.transaction() as c:
         c.execute("UPDATE officers SET name=?, job_title=? WHERE officer_id='SRO-0001'",
-                  ("Alice\u202eelpmaxE\x00", 'Head\x07\x1b[2J'))
+                  ("Alice\u202eelpmaxE\x1f", 'Head\x07\x1b[2J'))
     listed = cli_run("officer", "list")
     shown = cli_run("officer", "show", "SRO-0001")
     assert listed.code == 0 and shown.code == 0, listed.err + shown.err
     for out in (listed.out, shown.out):
-        assert not any(ch in out for ch in "\x00\x07\x1b\u202e"), repr(out)
-    assert "Alice[U+202E]elpmaxE[U+0000]" in listed.out
+        assert not any(ch in out for ch in "\x1f\x07\x1b\u202e"), repr(out)
+    assert "Alice[U+202E]elpmaxE[U+001F]" in listed.out
     assert "Head[U+0007][U+001B][2J" in shown.out
     assert "Alice[U+202E]elpmaxE" in cli_run("--json", "officer", "show", "SRO-0001").out
 

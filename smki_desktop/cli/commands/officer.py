@@ -9,7 +9,7 @@ from pathlib import Path
 from smki_desktop.cli.commands.revoke import add_actor
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.officers import Officer
-from smki_desktop.services import form_record, officer_forms
+from smki_desktop.services import form_record, officer_forms, register_view
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as svc
 from smki_desktop.services import register as register_service
@@ -163,7 +163,7 @@ def run_revoke(args: argparse.Namespace, app: CliApp) -> int:
 
 def run_list(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
-    reg = svc.register(ctx)
+    reg = register_view.register(ctx)
     lines = [f"Officer register ({ctx.env.label}): {len(reg.officers)} entr"
              f"{'y' if len(reg.officers) == 1 else 'ies'}"]
     lines += [_line(o) for o in reg.officers]

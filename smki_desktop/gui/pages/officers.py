@@ -33,7 +33,7 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker
-from smki_desktop.services import identity, officer_forms
+from smki_desktop.services import identity, officer_forms, register_view
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as svc
 from smki_desktop.services import register as register_service
@@ -146,7 +146,7 @@ class TextDialog(QDialog):
 
 def read_officers(ctx: AppContext) -> tuple[Any, list[Any], list[dict[str, Any]]]:
     """The register, who could sign here, the saved nomination drafts (a job: no Qt here)."""
-    return svc.register(ctx), identity.signing_choices(ctx), list(nom.list_drafts(ctx))
+    return register_view.register(ctx), identity.signing_choices(ctx), list(nom.list_drafts(ctx))
 
 
 class Page(QWidget):

@@ -11,7 +11,6 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.gui.qt import QApplication, QPushButton, Qt, QVBoxLayout, QWidget
 from smki_desktop.gui.widgets.confirm import ConfirmDialog, ask_confirmation
 
-
 KEEP: list[QWidget] = []  # the dialogs' parents, alive until the test ends
 
 

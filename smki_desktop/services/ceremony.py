@@ -765,8 +765,7 @@ class CeremonyRun:
             if not path.exists():
                 key_backup.backup_with_passphrase(self.ctx, info.key_id, path,
                                                   self.secrets.ask(
-                                                      f"{key_backup.BACKUP_PROMPT} for key "
-                                                      f"{k.name}",
+                                                      f"Backup passphrase for key {k.name}",
                                                       confirm=True))
             files[str(path.relative_to(self.out))] = _file_sha(path)
             lines.append(f"Backup of {k.name} under a passphrase: {path.name}")

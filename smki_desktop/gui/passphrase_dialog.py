@@ -41,6 +41,8 @@ class PassphraseDialog(QDialog):
         self.setWindowTitle(short_title(prompt))
         self.setWindowModality(Qt.WindowModality.ApplicationModal)
         backup = prompt.startswith(BACKUP_PROMPT)
+        if backup:
+            self.setMinimumWidth(460)  # the rule and the refusal on two lines at most
         self.min_length = MIN_PASSPHRASE if backup else 0
         layout = QVBoxLayout(self)
         self.question = QLabel(prompt + (f"\n\nNeeded to: {purpose}." if purpose else ""))
@@ -56,7 +58,7 @@ class PassphraseDialog(QDialog):
         self.rule.setObjectName("passphraseRule")
         self.rule.setWordWrap(True)
         self.rule.setVisible(backup)
-        form.addRow("", self.rule)
+        form.addRow(self.rule)  # the whole width: beside the field it was cut off
         self.again: QLineEdit | None = None
         if confirm:
             self.again = QLineEdit()

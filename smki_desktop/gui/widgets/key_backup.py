@@ -182,6 +182,7 @@ class KeyBackupDialog(QDialog):
         """The service refused the backup: say why, above the buttons (shown again next)."""
         self.refusal.setText(f"Not backed up: {text}")
         self.refusal.setVisible(True)
+        self.adjustSize()  # tall enough for the reason
 
     def _accept(self) -> None:
         self.fields.clear()

@@ -2,6 +2,11 @@
 
 Its own module so that the main window, which creates the passphrase provider at start, does not
 build the dialog's Qt types (dialog, form, line edit, button box) before anything is asked.
+
+A new key backup's passphrase has a rule (`key_backup.MIN_PASSPHRASE` characters): the dialog
+says it under the field and checks it on OK, staying open with the reason, so that a short
+passphrase no longer fails the whole backup after the dialog closed. The window title is the
+short name of what is asked ("Backup passphrase", "PIN"), the whole question is in the text.
 """
 
 from __future__ import annotations
@@ -16,6 +21,13 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.services.key_backup import BACKUP_PROMPT, MIN_PASSPHRASE
+
+
+def short_title(prompt: str) -> str:
+    """What is asked, without whose it is: "Backup passphrase for key 3dcb… (walk key 1)" is
+    "Backup passphrase" (a title bar cut the long form to "Backup pass… walk key 1)")."""
+    return prompt.split(" for ")[0].split(" of ")[0].strip() or "Passphrase"
 
 
 class PassphraseDialog(QDialog):
@@ -26,8 +38,12 @@ class PassphraseDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("passphraseDialog")
-        self.setWindowTitle(prompt)
+        self.setWindowTitle(short_title(prompt))
         self.setWindowModality(Qt.WindowModality.ApplicationModal)
+        backup = prompt.startswith(BACKUP_PROMPT)
+        if backup:
+            self.setMinimumWidth(460)  # the rule and the refusal on two lines at most
+        self.min_length = MIN_PASSPHRASE if backup else 0
         layout = QVBoxLayout(self)
         self.question = QLabel(prompt + (f"\n\nNeeded to: {purpose}." if purpose else ""))
         self.question.setWordWrap(True)
@@ -36,19 +52,44 @@ class PassphraseDialog(QDialog):
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.setAccessibleName(prompt)
-        form.addRow("&PIN or passphrase", self.secret)
+        form.addRow("&Backup passphrase" if backup else "&PIN or passphrase", self.secret)
+        self.rule = QLabel(f"At least {self.min_length} characters; a phrase of several "
+                           "words is easiest to type and to remember." if backup else "")
+        self.rule.setObjectName("passphraseRule")
+        self.rule.setWordWrap(True)
+        self.rule.setVisible(backup)
+        form.addRow(self.rule)  # the whole width: beside the field it was cut off
         self.again: QLineEdit | None = None
         if confirm:
             self.again = QLineEdit()
             self.again.setEchoMode(QLineEdit.EchoMode.Password)
             form.addRow("&Again", self.again)
         layout.addLayout(form)
+        self.problem = QLabel("")
+        self.problem.setObjectName("passphraseProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color:#B00020;")
+        self.problem.setVisible(False)
+        layout.addWidget(self.problem)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
+        self.buttons.accepted.connect(self._accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.secret.setFocus()
+
+    def _accept(self) -> None:
+        """OK: a passphrase shorter than the rule is refused here, the dialog stays open."""
+        n = len(self.secret.text())
+        if n < self.min_length:
+            self.problem.setText(f"Too short: at least {self.min_length} characters "
+                                 f"({n} typed). Type a longer passphrase.")
+            self.problem.setVisible(True)
+            self.secret.setFocus()
+            self.secret.selectAll()
+            return
+        self.problem.setVisible(False)
+        self.accept()
 
     def take(self) -> tuple[str, bool]:
         """The value typed (and whether the two entries differ), clearing the fields."""

@@ -67,6 +67,7 @@ QGroupBox QLabel, QGroupBox QPushButton, QGroupBox QCheckBox, QGroupBox QRadioBu
 QGroupBox QLineEdit, QGroupBox QComboBox { font-weight: normal; }
 QHeaderView::section { padding: 4px 6px; font-weight: bold; }
 QTableView, QTableWidget, QTreeView, QTreeWidget, QListView { gridline-color: palette(mid); }
+QTableView:focus, QTreeView:focus { border: 2px solid palette(highlight); }
 QStatusBar QLabel { padding: 0 6px; }
 QListWidget#sidebar { font-size: 11pt; border: none; border-right: 1px solid palette(mid);
     background: palette(base); padding-top: 4px; }

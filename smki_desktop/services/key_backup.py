@@ -47,6 +47,9 @@ KEY_FORMAT = "smki-key-backup/1"
 SHARE_FORMAT = "smki-key-share/1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
 MIN_PASSPHRASE = 12
+# how every question for a new backup's passphrase begins: a face that asks it (the GUI's
+# dialog) says the rule above and checks it before the answer comes back
+BACKUP_PROMPT = "Backup passphrase"
 MAX_FILE = 1024 * 1024  # a key backup or share file is a few KiB
 # scrypt costs a restore accepts: the file's own parameters run BEFORE its authenticity can be
 # checked, so a hostile file could otherwise ask for gigabytes of memory
@@ -220,7 +223,7 @@ def backup_with_passphrase(ctx: AppContext, key_ref: str, out: Path,
     atomic.check_output(out)
     info, der = _exportable(ctx, key_ref)
     if passphrase is None:
-        passphrase = ctx.passphrases.ask(f"Backup passphrase for key {info.short_id} "
+        passphrase = ctx.passphrases.ask(f"{BACKUP_PROMPT} for key {info.short_id} "
                                          f"({info.label})", confirm=True)
     if len(passphrase) < MIN_PASSPHRASE:
         raise InputError(f"Passphrase: at least {MIN_PASSPHRASE} characters for a key backup.")

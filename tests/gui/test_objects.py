@@ -58,12 +58,13 @@ def test_key_delete_with_reason_and_summary(qtbot, window: MainWindow) -> None: 
     assert "Recorded backups: none." in summary.text()
     summary.reject()
     assert key_service.get_key(ctx, key.key_id)  # still there
+    qtbot.waitUntil(lambda: page.message.text() == "Cancelled — nothing deleted.", timeout=5000)
 
     page.ask_retire("delete")
     page.reason_dialog.reason.setText("test key no longer needed")
     page.reason_dialog.accept()
     _summary(page, qtbot, summary).confirm()
-    qtbot.waitUntil(lambda: "deleted" in page.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: " deleted (audit" in page.message.text(), timeout=10000)
     assert all(k.key_id != key.key_id for k in key_service.list_keys(ctx))
     entry = [e for e in ctx.audit.entries() if e.action == "key.delete"][-1]
     assert entry.details["reason"] == "test key no longer needed"

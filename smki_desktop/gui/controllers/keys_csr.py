@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from smki_desktop.core.keys import KeyInfo
-from smki_desktop.gui.controllers.keys_view import KeysView, key_op, said_then_refreshed
+from smki_desktop.gui.controllers.keys_view import KeysView, key_op, opener, said_then_refreshed
 from smki_desktop.gui.page_op import BackgroundRead
 from smki_desktop.gui.qt import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
+from smki_desktop.gui.widgets.confirm import give_focus_back
 from smki_desktop.services import csr as csr_service
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class MakeCsrWithKey:
             return
         dlg = CsrForKeyDialog(k, v.services, v.widget())
         v.csr_dialog = dlg
+        give_focus_back(dlg, opener(v), v.table)
         dlg.accepted.connect(lambda: self.make(k.key_id, dlg.role.text().strip(),
                                                dlg.eui.text().strip(),
                                                dlg.cn.text().strip() or None))

@@ -1,12 +1,13 @@
 """Keys page, "Generate key…": usage and label asked in a dialog, then the key is generated
-and stored (OS keyring or token) in the background and selected in the table."""
+and stored (OS keyring or token) in the background, then selected (and scrolled to) in the
+table, so that the next action (Back up…) is on it."""
 
 from __future__ import annotations
 
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.keys import KeyType, KeyUsage
 from smki_desktop.gui import texts
-from smki_desktop.gui.controllers.keys_view import KeysView
+from smki_desktop.gui.controllers.keys_view import KeysView, opener
 from smki_desktop.gui.jobs import Job
 from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
@@ -18,6 +19,7 @@ from smki_desktop.gui.qt import (
     QLineEdit,
     QWidget,
 )
+from smki_desktop.gui.widgets.confirm import give_focus_back
 from smki_desktop.gui.widgets.field_check import FieldCheck
 from smki_desktop.services import key_lifecycle
 from smki_desktop.services import keys as key_service
@@ -76,8 +78,12 @@ class GenerateKey:
         self.dialog: GenerateKeyDialog | None = None
 
     def open(self) -> None:
-        dlg = GenerateKeyDialog(self.view.widget(), self.view.services.ctx.env)
+        v = self.view
+        if v.no_party:  # the button is disabled; the page says why
+            return
+        dlg = GenerateKeyDialog(v.widget(), v.services.ctx.env)
         self.dialog = dlg
+        give_focus_back(dlg, opener(v), v.table)
         dlg.accepted.connect(lambda: self.generate(dlg.chosen_usage(), dlg.label.text().strip()))
         dlg.open()
 
@@ -86,8 +92,8 @@ class GenerateKey:
         v.services.status(f"Generating a {usage.value} key…", 0)
 
         def done(result: key_service.KeyGenerated) -> None:
+            v.select_key(result.key.key_id)  # when the table read next returns it
             v.refresh()
-            v.select_key(result.key.key_id)
             v.services.status(f"Generated key {result.key.short_id} ({label}).")
 
         return PageOp(v.widget(), v.services, key_service.generate_key, v.services.ctx, usage,

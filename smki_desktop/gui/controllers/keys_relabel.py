@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from smki_desktop.gui.controllers.keys_view import KeysView, key_op, said_then_refreshed
+from smki_desktop.gui.controllers.keys_view import KeysView, key_op, opener, said_then_refreshed
+from smki_desktop.gui.widgets.confirm import give_focus_back
 from smki_desktop.gui.widgets.reason import ReasonDialog
 from smki_desktop.services import key_lifecycle
 
@@ -21,6 +22,7 @@ class RelabelKey:
                            example="what the key is for, e.g. supplier DS 2026")
         dlg.reason.setText(k.label)
         v.reason_dialog = dlg
+        give_focus_back(dlg, opener(v), v.table)
         dlg.accepted.connect(lambda: self.relabel(k.key_id, dlg.reason.text()))
         dlg.open()
 

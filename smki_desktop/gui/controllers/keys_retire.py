@@ -1,16 +1,20 @@
 """Keys page, "Archive…" / "Delete…": the reason first, then a summary (which key, the
 environment, its CSRs and certificates, whether a live certificate depends on it: the service
 then refuses; for a delete, the key's backups the audit log records, each of which can still
-restore it), then the service in the background. What the summary shows is read on the job
-runner, and after a delete the backups still to destroy are said again in a box."""
+restore it, each on a line of its own), then the service in the background. What the summary
+shows is read on the job runner. The page says what came of it on its message line: the key
+deleted (and, in a sentence, that its backups can still restore it: the summary listed them),
+or "Cancelled — nothing deleted." when the officer cancels. The focus goes back to the control
+that opened the flow (or the table)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.gui.controllers.keys_view import KeysView, key_op, said_then_refreshed
+from smki_desktop.gui.controllers.keys_view import KeysView, key_op, opener
 from smki_desktop.gui.page_op import PageOp
-from smki_desktop.gui.widgets.confirm import ask_confirmation
+from smki_desktop.gui.qt import QWidget
+from smki_desktop.gui.widgets.confirm import ask_confirmation, give_focus_back
 from smki_desktop.gui.widgets.reason import ReasonDialog
 from smki_desktop.services import key_backup, key_lifecycle
 
@@ -31,11 +35,18 @@ def backups_warning(backups: list[dict[str, Any]]) -> str:
     if not backups:
         return ""
     n = len(backups)
-    where = "; ".join(f"{b['location']} ({b['kind']}, audit #{b['audit_seq']})"
-                      for b in backups)
+    # one backup a line, its path first: a path wrapped at the end of a sentence was shown
+    # broken after its first slash ("/ tmp/…")
+    where = "\n".join(f"{b['location']} ({b['kind']}, audit record {b['audit_seq']})"
+                       for b in backups)
     return (f"{n} recorded backup{'s' if n != 1 else ''} can still restore this key after it "
-            f"is deleted: {where}. Destroy {'them' if n != 1 else 'it'} (every copy, and "
+            f"is deleted:\n{where}\nDestroy {'them' if n != 1 else 'it'} (every copy, and "
             "every custodian's share) if the key must be gone for good.")
+
+
+def nothing_done(action: str) -> str:
+    """What the page says when the officer cancels an archive or a delete."""
+    return f"Cancelled — nothing {'deleted' if action == 'delete' else 'archived'}."
 
 
 class RetireKey:
@@ -48,22 +59,28 @@ class RetireKey:
         if k is None:
             v.message.setText("Select a key first.")
             return
-        dlg = ReasonDialog(f"{action.capitalize()} key {k.short_id}", v.widget(),
+        back = opener(v)
+        dlg = ReasonDialog(f"{action.capitalize()} key {k.label} ({k.short_id})", v.widget(),
                            check=lambda r: key_lifecycle.check_reason(r, action))
         v.reason_dialog = dlg
+        give_focus_back(dlg, back, v.table)
 
         def reasoned() -> None:
             reason = dlg.reason.text().strip()
+
+            def summary(read: tuple[key_lifecycle.KeyObject, list[dict[str, Any]]]) -> None:
+                self.confirm(action, k, reason, read[0], read[1], back=back)
             PageOp(v.widget(), v.services, read_summary, v.services.ctx, k.key_id, action,
                    name=f"Key {action} summary") \
-                .success(lambda read: self.confirm(action, k, reason, *read)) \
+                .success(summary) \
                 .failure(lambda text, _exc: v.message.setText(text)).run()
 
         dlg.accepted.connect(reasoned)
+        dlg.rejected.connect(lambda: v.message.setText(nothing_done(action)))
         dlg.open()
 
     def confirm(self, action: str, k: KeyInfo, reason: str, obj: key_lifecycle.KeyObject,
-                backups: list[dict[str, Any]]) -> None:
+                backups: list[dict[str, Any]], back: QWidget | None = None) -> None:
         """The summary before the act; the act only when the officer confirms it."""
         v = self.view
         what = ("Archive this key: it is kept but offered for no new work."
@@ -83,17 +100,23 @@ class RetireKey:
             v.widget(), lambda: self.retire(action, k.key_id, reason),
             title=f"{action.capitalize()} a key", env=v.services.ctx.env,
             action=f"&{action.capitalize()} key", what=what, facts=facts,
-            warning="\n\n".join(warnings))
+            warning="\n\n".join(warnings),
+            cancelled=lambda: v.message.setText(nothing_done(action)),
+            focus_to=back if back is not None and back.isEnabled() else v.table)
 
     def retire(self, action: str, key_id: str, reason: str) -> None:
         fn = key_lifecycle.archive_key if action == "archive" else key_lifecycle.delete_key
-        said = said_then_refreshed(self.view, lambda res: (
-            f"Key {res.key_id[:16]} {'archived' if action == 'archive' else 'deleted'}: "
-            f"{res.reason}"))
+        v = self.view
 
         def done(res: key_lifecycle.KeyRetired) -> None:
-            said(res)
-            if res.warning:  # recorded backups can still restore the deleted key
-                self.view.services.error("Backups can still restore this key", res.warning)
+            text = (f"Key {res.key_id[:16]} {'archived' if action == 'archive' else 'deleted'} "
+                    f"(audit record {res.audit.seq}): {res.reason}")
+            n = len(res.backups)
+            if n:  # the summary listed them; a second box said it all again
+                text += (f"\n{n} recorded backup{'s' if n != 1 else ''} can still restore it: "
+                         f"destroy {'them' if n != 1 else 'it'} if the key must be gone for "
+                         "good.")
+            v.message.setText(text)
+            v.refresh()
         key_op(self.view, fn, self.view.services.ctx, key_id, reason, name=f"key {action}") \
             .success(done).run()

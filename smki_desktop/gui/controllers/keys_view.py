@@ -15,7 +15,14 @@ from typing import Any, Protocol
 
 from smki_desktop.core.keys import KeyInfo
 from smki_desktop.gui.page_op import PageOp
-from smki_desktop.gui.qt import QDialog, QLabel, QPushButton, QWidget
+from smki_desktop.gui.qt import (
+    QApplication,
+    QDialog,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QWidget,
+)
 from smki_desktop.gui.services import GuiServices
 
 
@@ -26,6 +33,8 @@ class KeysView(Protocol):
     services: GuiServices
     keys: list[KeyInfo]
     message: QLabel
+    table: QTableWidget
+    no_party: bool  # Live without a Party profile: no key or CSR can be made
     generate_button: QPushButton
     backup_button: QPushButton
     reason_dialog: QDialog | None
@@ -41,6 +50,13 @@ class KeysView(Protocol):
     def refresh(self) -> None: ...
 
     def select_key(self, key_id: str) -> None: ...
+
+
+def opener(view: KeysView) -> QWidget | None:
+    """The page's control that has the keyboard focus as a dialog opens (the button pressed,
+    the table): the focus goes back to it when the dialog closes."""
+    had = QApplication.focusWidget()
+    return had if had is not None and view.widget().isAncestorOf(had) else None
 
 
 def key_op(view: KeysView, fn: Callable[..., object], *args: object, name: str) -> PageOp:

@@ -1,7 +1,10 @@
 """Keys page: this environment's keys, generating a new one (dialog, in the background), and
 each key as one object: its details, its CSRs and the certificates and credentials issued for
 it, its public key; archive or delete with a reason (refused while a live certificate depends
-on the key), from buttons, the right-click menu, or double-click for the details."""
+on the key), from buttons, the right-click menu, or double-click for the details. A key just
+made is selected (and scrolled to), so the next action is on it. In Live without a Party
+profile, the actions the service would refuse for want of one are disabled, and the page says
+why (and where to set it)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smki_desktop.core.environment import Environment
 from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
 from smki_desktop.gui.controllers.keys_backup import BackUpKey
 from smki_desktop.gui.controllers.keys_csr import MakeCsrWithKey
@@ -42,6 +46,8 @@ if TYPE_CHECKING:
     from smki_desktop.services.context import AppContext
 
 COLUMNS = ["Label", "Usage", "Type", "Location", "Created", "Flags", "Backup", "Key id"]
+NO_PARTY = ("Live makes no key or CSR without a Party profile. Set the Party profile first "
+            "(Dashboard → Edit Party profile).")
 
 def read_key_details(ctx: AppContext, want: dict[str, KeyInfo]) -> tuple[KeyInfo, Any, str]:
     """The key asked for, as one object (CSRs, certificates), and its public key (a job)."""
@@ -50,20 +56,24 @@ def read_key_details(ctx: AppContext, want: dict[str, KeyInfo]) -> tuple[KeyInfo
             key_service.public_pem(k).decode().replace("\n", " ").strip())
 
 
-def read_keys(ctx: AppContext) -> tuple[list[KeyInfo], dict[str, str]]:
-    """The keys and their backups (a job: no Qt here)."""
-    return key_service.list_keys(ctx), key_backup.backup_status(ctx)
+def read_keys(ctx: AppContext) -> tuple[list[KeyInfo], dict[str, str], bool]:
+    """The keys, their backups, and whether Live lacks the Party profile that making a key
+    or a CSR needs (a job: no Qt here)."""
+    no_party = ctx.env is Environment.LIVE and ctx.party() is None
+    return key_service.list_keys(ctx), key_backup.backup_status(ctx), no_party
 
 
 class Page(QWidget):
     title = "Keys"
     order = 10
-    shows = frozenset({"keys", "certificates"})
+    shows = frozenset({"keys", "certificates", "profile"})
 
     def __init__(self, services: GuiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.keys: list[KeyInfo] = []
+        self.no_party = False  # Live without a Party profile: nothing can be made
+        self.to_select: str | None = None  # the key to select when the table is next filled
         self.reason_dialog: QDialog | None = None
         self.backup_dialog: QDialog | None = None
         self.csr_dialog: QDialog | None = None
@@ -107,6 +117,12 @@ class Page(QWidget):
         self.message = QLabel("")
         self.message.setObjectName("keyMessage")
         self.message.setWordWrap(True)
+        self.party_note = QLabel(NO_PARTY)
+        self.party_note.setObjectName("keyPartyNote")
+        self.party_note.setWordWrap(True)
+        self.party_note.setStyleSheet("color:#B00020; font-weight:bold;")
+        self.party_note.setVisible(False)
+        lay.addWidget(self.party_note)
         lay.addWidget(self.message)
         split.addWidget(self.table)
         split.addWidget(self.details)
@@ -125,8 +141,11 @@ class Page(QWidget):
         """Read on the job runner; the table is filled when the read returns."""
         self.reader.run()
 
-    def show_keys(self, read: tuple[list[KeyInfo], dict[str, str]]) -> None:
-        self.keys, backups = read
+    def show_keys(self, read: tuple[list[KeyInfo], dict[str, str], bool]) -> None:
+        self.keys, backups, self.no_party = read
+        self.party_note.setVisible(self.no_party)
+        self.generate_button.setEnabled(not self.no_party)
+        self.generate_button.setToolTip(NO_PARTY if self.no_party else "")
         self.table.setRowCount(len(self.keys))
         for row, k in enumerate(self.keys):
             backup = backups.get(k.key_id) or (
@@ -139,9 +158,14 @@ class Page(QWidget):
                     item.setToolTip("This key has no backup: a lost keyring or data folder "
                                     "loses it. Use Back up… to make one.")
                 self.table.setItem(row, col, item)
+        want, self.to_select = self.to_select, None
         if not self.keys:
             self.details.show_sections([Section("No keys", (Row(
-                "", "No keys in this environment yet. Generate one to start."),))])
+                "", "No keys in this environment yet. " + (
+                    "Set the Party profile first (Dashboard → Edit Party profile), then "
+                    "generate one." if self.no_party else "Generate one to start.")),))])
+        elif want is not None and self._select_row(want):
+            pass  # the key just made, selected and scrolled to
         elif not self.table.selectionModel().selectedRows():
             self.table.selectRow(0)
         else:
@@ -194,7 +218,8 @@ class Page(QWidget):
         actions: list[tuple[str, Callable[[], None]]] = [
             ("Show details", self.focus_details), ("Copy key id", self.copy_id),
             ("Relabel…", self.ask_relabel)]
-        if k is not None and k.usage in (KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT):
+        if k is not None and k.usage in (KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT) \
+                and not self.no_party:  # Live refuses a CSR without a Party profile
             actions.append(("Make an Organisation CSR with this key…", self.ask_csr))
         return [*actions, ("Archive…", lambda: self.ask_retire("archive")),
                 ("Delete…", lambda: self.ask_retire("delete"))]
@@ -231,9 +256,20 @@ class Page(QWidget):
         return self
 
     def select_key(self, key_id: str) -> None:
+        """Select (and scroll to) this key; one not in the table yet (just made: the table
+        is being read again) is selected when the read returns."""
+        if not self._select_row(key_id):
+            self.to_select = key_id
+
+    def _select_row(self, key_id: str) -> bool:
         for row, k in enumerate(self.keys):
             if k.key_id == key_id:
                 self.table.selectRow(row)
+                item = self.table.item(row, 0)
+                if item is not None:
+                    self.table.scrollToItem(item)
+                return True
+        return False
 
     def copy_id(self) -> None:
         k = self.selected()

@@ -1,10 +1,14 @@
 """The confirmation summary shown before every act that signs, sends, revokes or deletes: what
 will happen, with which key or credential, in which environment, how many items, and what it
-overwrites. Cancel is the default button (Enter never confirms); in Live the summary is framed
-in red and the confirm button stays disabled until the officer ticks "I have checked this".
+overwrites. Cancel is the default button: Enter with the focus anywhere but on the confirm
+button cancels; Enter (or Space) on a focused button presses that button, as Qt's autoDefault
+buttons do, so the frame always marks what Enter will do. In Live the summary is framed in red
+and the confirm button stays disabled until the officer ticks "I have checked this".
 
 Pages open it with `ask_confirmation(...)`, which returns the dialog (tests find it as the
-page's `confirmation` attribute) and calls `then()` only when the officer confirms.
+page's `confirmation` attribute), calls `then()` only when the officer confirms and
+`cancelled()` (the page says so) when not, and gives the keyboard focus back to the control
+that opened it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from smki_desktop.core.environment import Environment
 from smki_desktop.gui.accessibility import spoken
 from smki_desktop.gui.qt import (
+    QApplication,
     QCheckBox,
     QDialog,
     QFrame,
@@ -25,6 +30,7 @@ from smki_desktop.gui.qt import (
     Qt,
     QVBoxLayout,
     QWidget,
+    isValid,
 )
 
 LIVE_FRAME = "QFrame#confirmSummary { border: 3px solid #C62828; background: #FFEBEE; }"
@@ -80,9 +86,10 @@ class ConfirmDialog(QDialog):
         self.confirm_button.setObjectName("confirmAction")
         self.confirm_button.setAccessibleName(spoken(action))  # the mnemonic is not read
         self.cancel_button.setAccessibleName("Cancel")
-        # Enter presses Cancel: confirming is always a deliberate click (or Alt+key / Space)
-        self.confirm_button.setAutoDefault(False)
-        self.confirm_button.setDefault(False)
+        # Cancel is the dialog's default (Enter from the check box or the summary cancels);
+        # both are autoDefault, so the button with the focus takes the default frame and Enter
+        # presses it: focus on the confirm button (a deliberate Tab or arrow) and Enter confirms
+        self.confirm_button.setAutoDefault(True)
         self.cancel_button.setAutoDefault(True)
         self.cancel_button.setDefault(True)
         buttons.addWidget(self.cancel_button)
@@ -120,14 +127,36 @@ class ConfirmDialog(QDialog):
         self.confirm_button.click()
 
 
+def give_focus_back(dlg: QDialog, to: QWidget | None, fallback: QWidget | None = None) -> None:
+    """When `dlg` closes, the keyboard focus goes back to `to` (the control that opened it),
+    or to `fallback` when that control is gone, hidden or disabled: without it no widget had
+    the focus after Escape and the next Tab started again from the window's first control."""
+    def back(_code: int) -> None:
+        for w in (to, fallback):
+            if w is not None and isValid(w) and w.isVisible() and w.isEnabled():
+                w.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+    dlg.finished.connect(back)
+
+
 def ask_confirmation(owner: QWidget, then: Callable[[], None], *, title: str, what: str,
                      env: Environment, facts: Sequence[tuple[str, str]] = (),
-                     action: str = "Confirm", warning: str = "") -> ConfirmDialog:
-    """Open the summary (window-modal); `then()` runs only when the officer confirms."""
+                     action: str = "Confirm", warning: str = "",
+                     cancelled: Callable[[], None] | None = None,
+                     focus_to: QWidget | None = None) -> ConfirmDialog:
+    """Open the summary (window-modal); `then()` runs only when the officer confirms,
+    `cancelled()` (say so on the page) when they do not. The focus goes back to `focus_to`
+    when it closes (default: the owner's control that had it when the summary opened)."""
+    if focus_to is None:
+        had = QApplication.focusWidget()
+        focus_to = had if had is not None and owner.isAncestorOf(had) else None
     dlg = ConfirmDialog(owner, title=title, what=what, env=env, facts=facts, action=action,
                         warning=warning)
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    give_focus_back(dlg, focus_to)
     dlg.accepted.connect(then)
+    if cancelled is not None:
+        dlg.rejected.connect(cancelled)
     owner.confirmation = dlg  # type: ignore[attr-defined]
     dlg.open()
     return dlg

@@ -3,7 +3,9 @@ folder, one share per named custodian. The backup runs as a job through
 `services.key_backup` (the passphrase is asked in the passphrase dialog, typed twice).
 
 OK checks the fields as the service would (`key_backup.check_custodians` for the names): a
-refusal stays in the dialog, under the field it concerns, and nothing is written."""
+refusal stays in the dialog, under the field it concerns, and nothing is written. A refusal
+from the service itself (a passphrase too short, a file already there) opens the dialog again,
+as it was filled in, with the reason above its buttons (`refused`)."""
 
 from __future__ import annotations
 
@@ -112,6 +114,13 @@ class KeyBackupDialog(QDialog):
         self.path.setPlaceholderText("a new file (passphrase) or a new folder (shares)")
         form.addRow("&Write to:", self.path)
         form.addRow("", self.fields.label(self.path, "field.path"))
+        self.refusal = QLabel("")
+        self.refusal.setObjectName("backupRefusal")
+        self.refusal.setTextFormat(Qt.TextFormat.PlainText)
+        self.refusal.setWordWrap(True)
+        self.refusal.setStyleSheet("color:#B00020; font-weight:bold;")
+        self.refusal.setVisible(False)
+        form.addRow(self.refusal)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Back up")
@@ -169,8 +178,15 @@ class KeyBackupDialog(QDialog):
                 return False
         return True
 
+    def refused(self, text: str) -> None:
+        """The service refused the backup: say why, above the buttons (shown again next)."""
+        self.refusal.setText(f"Not backed up: {text}")
+        self.refusal.setVisible(True)
+        self.adjustSize()  # tall enough for the reason
+
     def _accept(self) -> None:
         self.fields.clear()
+        self.refusal.setVisible(False)
         if self.by_shares.isChecked():
             if self.threshold.value() > self.count.value():
                 self.fields.show(self.threshold, "Shares: M cannot be more than N.")

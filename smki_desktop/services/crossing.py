@@ -3,8 +3,8 @@ CSR, signed file, bundle, request) is checked against BOTH environments, and one
 to the other is refused with a message naming both. Also the Live rule that nothing is made
 without a Party profile, and the roles a Party type may hold.
 
-Marks of an environment on a certificate: the SMKI Desktop simulator's marker policy (always
-Test), or a policy OID of one environment's profile that the other's does not list (a
+Marks of an environment on a certificate: the SMKI Desktop simulator's marker policy or one of
+the DCC's published Test policies (always Test, whatever a profile override lists), or a policy OID of one environment's profile that the other's does not list (a
 certificate issued under the other environment's CA is refused at import by its issuer, in
 services/certificates.py). On a CSR or key: the key (SHA-256 of its SPKI) being
 held by the other environment's database and not by this one's.
@@ -21,7 +21,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import EnvironmentMismatch, InputError, Refusal
 from smki_desktop.core.keys import key_id_for_spki
 from smki_desktop.core.party import PartyProfile
-from smki_desktop.core.profiles import SmkiProfile
+from smki_desktop.core.profiles import DCC_TEST_POLICY_OIDS, SmkiProfile
 from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.crypto.certs import load_certificate
 from smki_desktop.profile_data import load_profile, override_path
@@ -55,6 +55,9 @@ def certificate_marks(paths: EnvPaths, cert: x509.Certificate
     pols = _policies(cert)
     if SIMULATOR_MARKER_POLICY in pols:
         return Environment.TEST, "carries the SMKI Desktop simulator's marker policy"
+    dcc_test = sorted(pols & DCC_TEST_POLICY_OIDS)
+    if dcc_test:
+        return Environment.TEST, f"carries the DCC's Test certificate policy {dcc_test[0]}"
     for env in (Environment.TEST, Environment.LIVE):
         mine = set().union(*(_profile(paths, env).policy_oids(f) for f in _FAMILIES))
         theirs = set().union(*(_profile(paths, other(env)).policy_oids(f) for f in _FAMILIES))

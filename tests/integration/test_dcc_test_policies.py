@@ -43,7 +43,7 @@ def test_the_bundled_test_profile_lists_every_dcc_test_policy() -> None:
     from smki_desktop.core.profiles import DCC_TEST_POLICY_OIDS
 
     prof = parse_profile(bundled_profile_path(Environment.TEST).read_bytes(), Environment.TEST)
-    assert DCC_TEST_POLICY_OIDS == prof.org_policy_oids | prof.device_policy_oids
+    assert prof.org_policy_oids | prof.device_policy_oids == DCC_TEST_POLICY_OIDS
 
 
 @pytest.mark.parametrize("family", ["organisation", "device"])

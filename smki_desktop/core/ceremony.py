@@ -24,7 +24,9 @@ from smki_desktop.core.roles import RemotePartyRole
 FORMAT = "smki-ceremony/1"
 STORES = ("token", "keystore")
 BACKUPS = ("none", "passphrase", "shares")
-# every key a ceremony makes is labelled "ceremony <ceremony id> <key name>"
+# every key a ceremony makes is labelled "ceremony <environment> <ceremony id> <key name>"
+# (`key_label`); earlier versions wrote "ceremony <ceremony id> <key name>": a label
+# (on a token Test and Live may share, that names neither), so such a key is never adopted
 LABEL_PREFIX = "ceremony "
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _SECRET_WORDS = ("pin", "passphrase", "password", "secret")
@@ -32,6 +34,27 @@ _SECRET_WORDS = ("pin", "passphrase", "password", "secret")
 # file is copied into the transcript, so such a line would publish the secret
 _SECRET_IN_TEXT = re.compile(r"(?i)\b(pin|passphrase|password|passcode|secret)\b\s*(=|:|is)\s*"
                              r"[\"']?[^\s\"']*\d")
+
+
+def key_label(env: Environment, ceremony_id: str, key_name: str) -> str:
+    """The label of a key a ceremony of `env` makes: it names the environment, so that a key
+    another environment's ceremony made on a shared token never matches it."""
+    return f"{LABEL_PREFIX}{env.value} {ceremony_id} {key_name}"
+
+
+def legacy_key_label(ceremony_id: str, key_name: str) -> str:
+    """The label older versions gave a ceremony key (no environment): found only to resume
+    a ceremony whose key step such a version completed, never adopted after an interruption."""
+    return f"{LABEL_PREFIX}{ceremony_id} {key_name}"
+
+
+def label_environment(label: str) -> Environment | None:
+    """The environment a ceremony key's label names, or None (not a ceremony label, or one
+    written by an older version, which names none)."""
+    parts = label.split(" ")
+    if len(parts) != 4 or parts[0] != LABEL_PREFIX.strip():
+        return None
+    return next((e for e in Environment if e.value == parts[1]), None)
 
 
 def name_slug(name: str) -> str:

@@ -14,13 +14,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.core.errors import InputError
+from smki_desktop.core.errors import EnvironmentMismatch, InputError
 from smki_desktop.core.keys import KeyUsage
 from smki_desktop.core.roles import RemotePartyRole
 
 PROFILE_FORMAT = 1
 
 SMKI_USAGES = (KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT)
+
+# The DCC's published Test certificate policies (Organisation, Device): a certificate or CSR
+# carrying one is Test's whatever a profile override says, and no Live profile may list one.
+# (The Test hwType 1.2.826.0.1.8641679.1.2.2.1 is not here: Live's hwType is unpublished and
+# may be the same.)
+DCC_TEST_POLICY_OIDS = frozenset({"1.2.826.0.1.8641679.1.2.1.4", "1.2.826.0.1.1800000.1.2.1.4"})
 
 
 @dataclass(frozen=True)
@@ -192,7 +198,7 @@ def parse_profile(text: str | bytes, expected: Environment | None = None) -> Smk
     max_len = org.get("cn_max_length", 64)
     if not isinstance(max_len, int) or not 1 <= max_len <= 64:
         raise InputError("Profile organisation.cn_max_length: expected 1..64.")
-    return SmkiProfile(
+    prof = SmkiProfile(
         environment=env,
         version=str(doc.get("version", "")),
         source=str(doc.get("source", "")),
@@ -212,3 +218,18 @@ def parse_profile(text: str | bytes, expected: Environment | None = None) -> Smk
         accept_with_warning=frozenset(str(x) for x in _list(doc, "accept_with_warning", "")),
         party_types=party_types,
     )
+    _refuse_test_policies_in_live(prof)
+    return prof
+
+
+def _refuse_test_policies_in_live(prof: SmkiProfile) -> None:
+    """A Live profile listing one of the DCC's Test policies would let Test certificates pass
+    in Live: refused, naming both environments."""
+    if prof.environment is not Environment.LIVE:
+        return
+    listed = sorted((prof.org_policy_oids | prof.device_policy_oids) & DCC_TEST_POLICY_OIDS)
+    if listed:
+        raise EnvironmentMismatch(
+            f"Profile policy_oids: {', '.join(listed)} is the DCC's Test certificate policy; "
+            "this profile is for the Live environment. A Live profile never lists a Test "
+            "policy (Test certificates would pass in Live): remove it.")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -261,12 +261,14 @@ class Pkcs11KeyStore:
             serial = sess.token.serial
         return self._record(spki, serial, cka_id, key_type, usage, label, recorded)
 
-    def adopt_labelled(self, label: str, usage: KeyUsage,
-                       recorded: RowHook | None = None) -> KeyInfo | None:
+    def adopt_labelled(self, label: str, usage: KeyUsage, recorded: RowHook | None = None,
+                       check: Callable[[str], None] | None = None) -> KeyInfo | None:
         """Record a key pair the token holds under `label` but the database does not (a crash
         between the token making it and the record being written), or None if there is none.
         Used by a ceremony resuming a step, so that such a key is used, not made again.
-        `recorded`: the caller's record, committed with the key's row (as `generate`'s)."""
+        `recorded`: the caller's record, committed with the key's row (as `generate`'s);
+        `check`: called with the key's id before anything is recorded (raises to refuse it,
+        e.g. a key the other environment made on a token both use)."""
         pk = _pkcs11()
         A = pk.Attribute
         with self.session() as sess:
@@ -288,6 +290,8 @@ class Pkcs11KeyStore:
             spki = spki_from_ec_point(pubs[0][A.EC_POINT])
             serial = sess.token.serial
         key_id = key_id_for_spki(spki)
+        if check is not None:
+            check(key_id)
         if keys_repo.exists(self.db, key_id):
             return resolve_key_ref(self.db, self.environment, key_id, self.location)
         return self._record(spki, serial, cka_id, KeyType.EC_P256, usage, label, recorded)

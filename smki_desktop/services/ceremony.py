@@ -12,7 +12,9 @@ with the ceremony's label, the CSR recorded for that key, an output file that is
 there), so no second key is ever made for a step and no output is ever overwritten. Only what
 the interrupted step itself made is adopted: a CSR whose subject is the plan's key entry and
 that was made after the step started; a key of the plan's usage and store whose
-`key.generate` record names this ceremony and is dated after the step started.
+`key.generate` record names this ceremony and is dated after the step started, and that the
+other environment neither made nor holds (services/ceremony_keys.py). Key labels name the
+environment, so a ceremony never finds the other environment's ceremony key on a shared token.
 """
 
 from __future__ import annotations
@@ -34,11 +36,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from smki_desktop.core.ceremony import (
-    LABEL_PREFIX,
-    CeremonyKey,
-    Step,
-)
+from smki_desktop.core.ceremony import CeremonyKey, Step, key_label, legacy_key_label
 from smki_desktop.core.ceremony_transcript import (
     Journal,
     entry_line,
@@ -59,7 +57,7 @@ from smki_desktop.crypto.memory_signer import MemorySigner
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.keystores.pkcs11_store import Pkcs11KeyStore
 from smki_desktop.render.pdf import render_pages
-from smki_desktop.services import key_backup
+from smki_desktop.services import ceremony_keys, key_backup
 
 # its checks and facts, re-exported: the faces and the tests reach them through this module
 from smki_desktop.services.ceremony_check import MAX_FILE as MAX_FILE
@@ -432,7 +430,7 @@ class CeremonyRun:
                 [f"{len(results)} rehearsal CSR(s) lint clean with throwaway keys."])
 
     def _label(self, k: CeremonyKey) -> str:
-        return f"{LABEL_PREFIX}{self.plan.ceremony_id} {k.name}"
+        return key_label(self.ctx.env, self.plan.ceremony_id, k.name)
 
     def _first_started(self, step_id: str) -> datetime | None:
         """When `step_id` first started (the run the interruption cut short)."""
@@ -457,59 +455,32 @@ class CeremonyRun:
                 ceremony_repo.key_ids_labelled(self.ctx.db, self.ctx.env, self._label(k))]
 
     def _key_of(self, k: CeremonyKey) -> KeyInfo:
+        """The key the key step made (an older version's label, with no environment, is
+        accepted here: the journal of this data folder's ceremony says that step made it)."""
         key_id = self.journal.done()[f"key:{k.name}"]["key_id"]
+        legacy = ceremony_repo.key_ids_labelled(
+            self.ctx.db, self.ctx.env, legacy_key_label(self.plan.ceremony_id, k.name))
         found = [i for i in self._keys_labelled(k) if i.key_id == key_id]
+        if not found and key_id in legacy:
+            found = [resolve_key_ref(self.ctx.db, self.ctx.env, key_id)]
         if not found:
             raise Refusal(f"Key {k.name} ({key_id[:16]}) made by this ceremony is not in this "
                           f"data folder's {self.ctx.env.label} key records: run the ceremony "
                           "from the data folder it started in.")
         return found[0]
 
-    def _made_here_problem(self, k: CeremonyKey, info: KeyInfo, step_id: str) -> str:
-        """Why the audit log does not show `info` made by this ceremony's step `step_id` (its
-        `key.generate` record names this ceremony and label, dated after the step first
-        started), or "" when it does."""
-        started = self._first_started(step_id)
-        records = [e for e in self.ctx.audit.entries(action_prefix="key.generate")
-                   if e.action == "key.generate" and e.details.get("key_id") == info.key_id]
-        ours = [e for e in records if e.details.get("ceremony") == self.plan.ceremony_id
-                and e.details.get("label") == self._label(k)]
-        if not ours:
-            return ("the audit log does not record it being made by this ceremony"
-                    + (" (it was made outside it)" if records else
-                       " (no record of it being made here: restored, imported or relabelled)"))
-        made = _when(ours[-1].ts)
-        if started is None or made is None or made < started:
-            return (f"it was made on {ours[-1].ts[:19]}, before this step started "
-                    f"(audit #{ours[-1].seq})")
-        return ""
-
     def _require_adoptable_key(self, k: CeremonyKey, info: KeyInfo, step_id: str) -> None:
         """A key found under the ceremony's label is adopted only if it is the key this step
-        made before the interruption: the plan's usage, on the plan's store (the token, non-
-        exportable; or the key store) and made by this ceremony after the step started."""
-        problems: list[str] = []
-        if info.usage is not k.usage:
-            problems.append(f"its usage is {info.usage.value}; the plan says {k.usage.value}")
-        if k.store == "token":
-            if info.location is not KeyLocation.PKCS11:
-                problems.append(f"it is in the {info.location.value} key store; the plan says "
-                                "on the token")
-            else:
-                if "non-exportable" not in info.flags:
-                    problems.append("it is exportable; the plan's token keys are not")
-                token = info.location_ref.split("|", 1)[0]
-                if self.plan.token_label and token != self.plan.token_label:
-                    problems.append(f"it is on token {token!r}; the plan says "
-                                    f"{self.plan.token_label!r}")
-        elif info.location is not KeyLocation.OS_KEYRING:
-            problems.append(f"it is on a token ({info.location.value}); the plan says the key "
-                            "store")
-        made = self._made_here_problem(k, info, step_id)
+        made before the interruption (services/ceremony_keys.py)."""
+        label = self._label(k)
+        ceremony_keys.refuse_other_environments_key(self.ctx, info.key_id, step_id, label)
+        problems = ceremony_keys.store_problems(k, info, self.plan.token_label)
+        made = ceremony_keys.made_here_problem(self.ctx, self.plan.ceremony_id, label,
+                                               info.key_id, self._first_started(step_id), _when)
         if made:
             problems.append(made)
         if problems:
-            raise Refusal(f"Step {step_id}: the key labelled {self._label(k)!r} "
+            raise Refusal(f"Step {step_id}: the key labelled {label!r} "
                           f"({info.key_id[:16]}) is not the key this step made, so it is not "
                           "adopted: " + "; ".join(problems) + ". No second key is made; "
                           "investigate first.")
@@ -534,7 +505,9 @@ class CeremonyRun:
             found = store.adopt_labelled(
                 self._label(k), k.usage,
                 recorded=KeyRecord(self.ctx, {"ceremony": cid,
-                                              "recorded_after_interruption": True})
+                                              "recorded_after_interruption": True}),
+                check=lambda key_id: ceremony_keys.refuse_other_environments_key(
+                    self.ctx, key_id, step.step_id, self._label(k))
             ) if interrupted else None
             if found is not None:
                 info, adopted = found, True

@@ -3,11 +3,13 @@ CSR, signed file, bundle, request) is checked against BOTH environments, and one
 to the other is refused with a message naming both. Also the Live rule that nothing is made
 without a Party profile, and the roles a Party type may hold.
 
-Marks of an environment on a certificate: the SMKI Desktop simulator's marker policy (always
-Test), or a policy OID of one environment's profile that the other's does not list (a
-certificate issued under the other environment's CA is refused at import by its issuer, in
-services/certificates.py). On a CSR or key: the key (SHA-256 of its SPKI) being
-held by the other environment's database and not by this one's.
+Marks of an environment on a certificate: the SMKI Desktop simulator's marker policy or one of
+the DCC's published Test policies (always Test, whatever a profile override lists), or a policy
+OID of one environment's profile that the other's does not list (a certificate issued under the
+other environment's CA is refused at import by its issuer, in services/certificates.py). On a
+CSR or key: the key (SHA-256 of its SPKI) being held by the other environment's database and
+not by this one's; for a key found on a token both environments use, also one the other
+environment's audit log records making, whatever this one holds.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import EnvironmentMismatch, InputError, Refusal
 from smki_desktop.core.keys import key_id_for_spki
 from smki_desktop.core.party import PartyProfile
-from smki_desktop.core.profiles import SmkiProfile
+from smki_desktop.core.profiles import DCC_TEST_POLICY_OIDS, SmkiProfile
 from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.crypto.certs import load_certificate
 from smki_desktop.profile_data import load_profile, override_path
@@ -55,6 +57,9 @@ def certificate_marks(paths: EnvPaths, cert: x509.Certificate
     pols = _policies(cert)
     if SIMULATOR_MARKER_POLICY in pols:
         return Environment.TEST, "carries the SMKI Desktop simulator's marker policy"
+    dcc_test = sorted(pols & DCC_TEST_POLICY_OIDS)
+    if dcc_test:
+        return Environment.TEST, f"carries the DCC's Test certificate policy {dcc_test[0]}"
     for env in (Environment.TEST, Environment.LIVE):
         mine = set().union(*(_profile(paths, env).policy_oids(f) for f in _FAMILIES))
         theirs = set().union(*(_profile(paths, other(env)).policy_oids(f) for f in _FAMILIES))
@@ -115,6 +120,19 @@ def refuse_key_of_other_environment(ctx: AppContext, key_id: str, what: str) -> 
             f"and not by this one: it belongs to the {them.label} environment; this is the "
             f"{ctx.env.label} environment. {them.label} artifacts are never used in "
             f"{ctx.env.label}.")
+
+
+def refuse_key_the_other_environment_made(ctx: AppContext, key_id: str, what: str) -> None:
+    """EnvironmentMismatch when the other environment's database holds `key_id` (a key or a
+    CSR) or its audit log records making it, whatever this one holds: for a key found on a
+    token both environments may use (a ceremony resuming after an interruption)."""
+    them = other(ctx.env)
+    path = EnvPaths.for_env(ctx.paths.root, them).db_path
+    if repo.holds_key(path, key_id) or repo.made_key(path, key_id):
+        raise EnvironmentMismatch(
+            f"{what} ({key_id[:16]}) was made or is held by the {them.label} environment: it "
+            f"belongs to the {them.label} environment; this is the {ctx.env.label} "
+            f"environment. A {them.label} key is never used in {ctx.env.label}.")
 
 
 def refuse_foreign_device_csr(ctx: AppContext, csr_der: bytes, what: str) -> None:

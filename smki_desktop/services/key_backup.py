@@ -27,10 +27,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.ceremony import LABEL_PREFIX, names_problem
+from smki_desktop.core.ceremony import LABEL_PREFIX, label_environment, names_problem
 from smki_desktop.core.ceremony_transcript import canonical
 from smki_desktop.core.environment import Environment, require_same
-from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.errors import EnvironmentMismatch, InputError, Refusal
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyUsage, key_id_for_spki
 from smki_desktop.core.plain_text import bad_char_words
 from smki_desktop.keystores.os_keyring import resolve_key_ref
@@ -155,6 +155,12 @@ def _refuse_ceremony_label(ctx: AppContext, label: str, key_id: str, path: Path)
     back after a delete); anywhere else its label would pass for a ceremony's key."""
     if not label.startswith(LABEL_PREFIX):
         return
+    marked = label_environment(label)
+    if marked is not None and marked is not ctx.env:
+        raise EnvironmentMismatch(
+            f"Restore of {path.name} refused: its label {label!r} is a {marked.label} "
+            f"ceremony's key: it belongs to the {marked.label} environment; this is the "
+            f"{ctx.env.label} environment. Nothing was restored.")
     for e in ctx.audit.entries(action_prefix="key.generate"):
         d = e.details
         if (e.action == "key.generate" and d.get("key_id") == key_id and d.get("ceremony")

@@ -115,6 +115,6 @@ def test_gui_ceremony_end_to_end(window, qtbot, tmp_path: Path) -> None:  # type
     col = COLUMNS.index("Backup")
     by_label = {keys.table.item(r, 0).text(): keys.table.item(r, col).text()
                 for r in range(keys.table.rowCount())}
-    assert by_label["ceremony example-supplier-2026 xml-sign"] == "3-of-5 shares"
-    assert by_label["ceremony example-supplier-2026 supplier-ds"] == "none possible (token)"
+    assert by_label["ceremony test example-supplier-2026 xml-sign"] == "3-of-5 shares"
+    assert by_label["ceremony test example-supplier-2026 supplier-ds"] == "none possible (token)"
     assert by_label["ARO file signing"] == "NO BACKUP"

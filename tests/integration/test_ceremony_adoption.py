@@ -39,7 +39,7 @@ eui = "90-B3-D5-1F-30-01-00-01"
 store = "keystore"
 backup = "none"
 '''
-LABEL = "ceremony adopt-test supplier-ds"
+LABEL = "ceremony test adopt-test supplier-ds"
 
 
 def _open(ctx, tmp_path: Path) -> ceremony_service.CeremonyRun:  # type: ignore[no-untyped-def]

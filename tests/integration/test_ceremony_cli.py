@@ -18,7 +18,7 @@ from smki_desktop.services.key_backup import recorded_backups
 from tests.integration.ceremony_support import example_file, prepare, run_cli
 from tests.support.softhsm import softhsm_token
 
-LABEL_PREFIX = "ceremony example-supplier-2026 "
+LABEL_PREFIX = "ceremony test example-supplier-2026 "
 
 
 @pytest.fixture

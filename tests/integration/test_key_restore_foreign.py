@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from smki_desktop.core.errors import Refusal
+from smki_desktop.core.errors import EnvironmentMismatch, Refusal
 from smki_desktop.core.keys import KeyType, KeyUsage, key_id_for_spki
 from smki_desktop.services import key_backup as kb
 from smki_desktop.services.csr import create_org_csr
@@ -93,21 +93,35 @@ def test_test_restores_a_published_test_key_with_the_unknown_key_warning(ctx,  #
 
 
 @pytest.mark.parametrize("env", ["test", "live"])
+@pytest.mark.parametrize("label", ["ceremony adopt-test supplier-ds",  # an older version's
+                                   "ceremony {env} adopt-test supplier-ds"])
 def test_a_backup_labelled_as_a_ceremonys_key_is_refused(ctx, live_ctx, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                         env: str) -> None:
+                                                         env: str, label: str) -> None:
     c = ctx if env == "test" else live_ctx
     f = tmp_path / "c.smkikey"
-    kid = _backup_of(_a_new_private_key(), f, env, "ceremony adopt-test supplier-ds")
+    kid = _backup_of(_a_new_private_key(), f, env, label.format(env=env))
     with pytest.raises(Refusal, match="is a ceremony key's label") as err:
         kb.restore_with_passphrase(c, f, PASS)
     assert "made by the ceremony, not restored under its label" in err.value.message
     assert not any(k.key_id == kid for k in c.keystore.list_keys())
 
 
+@pytest.mark.parametrize("env", ["test", "live"])
+def test_a_backup_labelled_as_the_other_environments_ceremony_key_is_refused_naming_both(  # type: ignore[no-untyped-def]
+        ctx, live_ctx, tmp_path: Path, env: str) -> None:
+    c, them = (ctx, "live") if env == "test" else (live_ctx, "test")
+    f = tmp_path / "c.smkikey"
+    kid = _backup_of(_a_new_private_key(), f, env, f"ceremony {them} adopt-test supplier-ds")
+    with pytest.raises(EnvironmentMismatch) as err:
+        kb.restore_with_passphrase(c, f, PASS)
+    assert "Test environment" in err.value.message and "Live environment" in err.value.message
+    assert not any(k.key_id == kid for k in c.keystore.list_keys())
+
+
 def test_a_ceremonys_own_key_comes_back_after_a_delete(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The key this environment's ceremony made (its key.generate record names it) is its
     own: restored from its backup after a delete, with no "unknown here" warning."""
-    label = "ceremony c1 supplier-ds"
+    label = "ceremony test c1 supplier-ds"
     info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, label,
                                  recorded=KeyRecord(ctx, {"ceremony": "c1"}))
     out = tmp_path / "c1.smkikey"

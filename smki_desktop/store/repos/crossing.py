@@ -31,6 +31,19 @@ def holds_key(path: Path, key_id: str) -> bool:
     return False
 
 
+def made_key(path: Path, key_id: str) -> bool:
+    """Whether the audit log of the database at `path` records making key `key_id` (a
+    `key.generate` record naming it, though its row may have gone)."""
+    with _readonly(path) as con:
+        if con is None:
+            return False
+        try:
+            return con.execute("SELECT 1 FROM audit_log WHERE action='key.generate' AND "
+                               "details LIKE ?", (f"%{key_id}%",)).fetchone() is not None
+        except sqlite3.Error:
+            return False
+
+
 def holds_key_here(con: sqlite3.Connection, key_id: str) -> bool:
     """Whether this environment's own database has a key or an Organisation CSR for it."""
     for sql in ("SELECT 1 FROM keys WHERE key_id=?",

@@ -80,3 +80,38 @@ def test_imported_certificates_and_the_window_stay_vouched_after_a_move(  # type
             team.close()
     finally:
         postgres_server.drop_database(name)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_nomination_keeps_its_audit_record_after_a_move(  # type: ignore[no-untyped-def]
+        cli_run, data_root: Path, tmp_path: Path, postgres_server: PostgresServer) -> None:
+    """A nomination's `officer.nominate` record (its artifact: the SHA-256 of the nomination
+    record) is carried: a register entry made before the register log held that SHA-256 has
+    only the audit record to be checked against."""
+    from smki_desktop.services import form_record
+    from tests.integration.test_nomination_team_record import _nominate
+
+    oid = _nominate(cli_run, tmp_path, "Alice Example")
+    local = open_context(Environment.TEST, data_root)
+    try:
+        (mine,) = [e for e in local.audit.vouched(("officer.nominate",))
+                   if e.details.get("officer_id") == oid]
+    finally:
+        local.close()
+    name = postgres_server.create_database()
+    try:
+        assert cli_run("team", "connect", postgres_server.socket_url(name)).code == 0
+        assert cli_run("team", "init").code == 0
+        assert cli_run("team", "migrate-from-local").code == 0
+        team = open_context(Environment.TEST, data_root)
+        try:
+            carried = form_record._nominate_record(team, oid)
+            assert carried is not None
+            assert carried.artifacts["record"] == mine.artifacts["record"]
+            assert carried.details["carried_seq"] == mine.seq
+        finally:
+            team.close()
+        shown = cli_run("--json", "officer", "show", oid).json()
+        assert shown["stored_form_problem"] is None
+    finally:
+        postgres_server.drop_database(name)

@@ -9,6 +9,12 @@ on the proven chain), and the request is the one the record describes: the SHA-2
 payload is the record's artifact (core/audit.py `artifact_digest`), its kind and, for a
 revocation, its serial and reason are the record's.
 
+A queueing record is used once: a request the log proves was already sent and answered (a
+`portal.send` record naming it with a state other than `queued`: the DCC took it, or refused
+it) is not sent again, so whoever puts a sent request back to `queued` in the store cannot have
+it sent a second time. A send that failed on the way (the request stays queued, and its record
+says so) leaves it to be sent again under the same reference.
+
 The records of the requests being sent are read in one query (`AuditRepo.naming`), not the
 whole log. A workstation's queued requests moving into a team store (`team migrate-from-local`)
 keep going: the move records them again in the team's log (`carried_records`), as it does for
@@ -27,12 +33,26 @@ from smki_desktop.services.audit import AuditLog
 SUBMIT_ACTION = "portal.submit"
 REVOKE_ACTION = "portal.revoke"
 ACTIONS = (SUBMIT_ACTION, REVOKE_ACTION)
+#: the record of one attempt to send a request: {"ref", "results": {ref: state after}, ...}
+SEND_ACTION = "portal.send"
 #: the artifact of its queueing record that holds a request's payload, by kind
 ARTIFACT = {"org-csr": "csr", "device-adhoc": "csr", "device-batch": "batch"}
 
 NOT_QUEUED = ("this request was not queued through SMKI Desktop: no audit record vouches for "
               "it (none this workstation can prove was written by SMKI Desktop here or by an "
               "endorsed workstation of the team)")
+
+
+def already_sent(seq: int) -> str:
+    return f"it was already sent (audit record {seq}); not sent again"
+
+
+def sent_by(e: AuditEntry, ref: str) -> bool:
+    """Does the send record `e` say request `ref` reached the DCC and was answered (anything
+    but left queued by a failure on the way)?"""
+    results = e.details.get("results")
+    state = results.get(ref) if isinstance(results, dict) else None
+    return state is not None and state != "queued"
 
 
 def action_of(kind: str) -> str:
@@ -66,14 +86,23 @@ def _differs(item: OutboxRow, e: AuditEntry) -> str | None:
 def queue_records(audit: AuditLog, items: Iterable[OutboxRow]
                   ) -> dict[str, AuditEntry | str]:
     """For each of `items` (by reference): the proven record that queued it, as it is now, or
-    why there is none (a sentence naming the cause). One query for all of them."""
+    why there is none (a sentence naming the cause; a request already sent has none left to
+    use). One query for all of them."""
     items = list(items)
     found: dict[str, list[AuditEntry]] = {}
-    for e in audit.vouched_naming(ACTIONS, "ref", [i.ref for i in items]):
-        found.setdefault(str(e.details.get("ref")), []).append(e)
+    sent: dict[str, AuditEntry] = {}
+    for e in audit.vouched_naming((*ACTIONS, SEND_ACTION), "ref", [i.ref for i in items]):
+        ref = str(e.details.get("ref"))
+        if e.action != SEND_ACTION:
+            found.setdefault(ref, []).append(e)
+        elif sent_by(e, ref):
+            sent.setdefault(ref, e)
     out: dict[str, AuditEntry | str] = {}
     for item in items:
         records = found.get(item.ref, [])
+        if item.ref in sent:
+            out[item.ref] = already_sent(sent[item.ref].seq)
+            continue
         if not records:
             out[item.ref] = NOT_QUEUED
             continue

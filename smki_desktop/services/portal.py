@@ -319,8 +319,8 @@ def _send_pending(ctx: AppContext, portal: WsPortal | None, refs: list[str] | No
                 with ctx.audit.change():
                     answered()
                     after = ob.get(item.ref)
-                    ctx.audit.record("portal.send", {
-                        "results": {after.ref: after.state},
+                    ctx.audit.record(outbox_vouched.SEND_ACTION, {
+                        "ref": after.ref, "results": {after.ref: after.state},
                         "errors": {after.ref: after.last_error} if after.last_error else {}},
                         {})
                 out.append(after)

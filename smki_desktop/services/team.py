@@ -30,7 +30,7 @@ from smki_desktop.core.team_url import parse_team_url
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.portal.outbox import Outbox
 from smki_desktop.portal.ws_client import Endpoint
-from smki_desktop.services import outbox_vouched, portal_endpoint
+from smki_desktop.services import move_records, outbox_vouched, portal_endpoint
 from smki_desktop.services.audit import AuditLog
 from smki_desktop.services.context import (
     UNKNOWN_ACTOR,
@@ -243,6 +243,7 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
     anchors = _local_vouched_anchors(env, paths, clock or SystemClock())
     endpoint = _local_endpoint(env, paths, clock or SystemClock())
     queued = _local_queued(env, paths, clock or SystemClock())
+    vouched = _local_vouched_records(env, paths, clock or SystemClock())
     ctx = open_context(env, root, clock=clock)
     try:
         # the copy and its record in the team's log: one transaction (a kill in between
@@ -268,6 +269,10 @@ def migrate_from_local(env: Environment, data_root: Path | None = None, *,
             for action, details, artifacts in queued:
                 # likewise each request queued here and not yet sent: the team store sends it
                 # only while a record of its log says it was queued through SMKI Desktop
+                ctx.audit.record(action, details, artifacts)
+            for action, details, artifacts in vouched:
+                # and what the checks of certificates, the expiry window and nominations
+                # compare the copied rows with (move_records): only what the local log proves
                 ctx.audit.record(action, details, artifacts)
     finally:
         ctx.close()
@@ -312,6 +317,20 @@ def _local_queued(env: Environment, paths: EnvPaths, clock: Clock
                        audit_folder(paths, False))
         items = Outbox(local, env, clock).items(["queued"])
         return outbox_vouched.carried_records(log, items, "the workstation's own audit log")
+    finally:
+        local.close()
+
+
+def _local_vouched_records(env: Environment, paths: EnvPaths, clock: Clock
+                           ) -> list[move_records.Carried]:
+    """The records of the workstation's own log that the team's log takes over (those the
+    local log proves; move_records)."""
+    local = Database(paths.db_path)
+    try:
+        installation = settings_repo.get(local, "installation_id") or ""
+        log = AuditLog(local, OsSecrets(env), env, clock, lambda: UNKNOWN_ACTOR, installation,
+                       audit_folder(paths, False))
+        return move_records.vouched_records(log, "the workstation's own audit log")
     finally:
         local.close()
 

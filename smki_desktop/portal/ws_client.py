@@ -51,10 +51,10 @@ from smki_desktop.core.portal_ports import (
 from smki_desktop.core.ports import Clock
 from smki_desktop.core.schedule import Scheduler
 from smki_desktop.crypto.fields import extract_fields
+from smki_desktop.portal.endpoint_types import ClientTls as ClientTls
+from smki_desktop.portal.endpoint_types import Endpoint as Endpoint
 from smki_desktop.portal.ws_http import (
     DEFAULT_DEADLINE,
-    ClientTls,
-    Endpoint,
     _Deadline,
     _Http,
     _parse,

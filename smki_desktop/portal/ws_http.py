@@ -26,9 +26,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -46,6 +44,7 @@ from smki_desktop.core.portal_ports import (
     Unreachable,
 )
 from smki_desktop.core.ports import Clock
+from smki_desktop.portal.endpoint_types import ClientTls
 
 T = TypeVar("T")
 
@@ -161,24 +160,6 @@ class _Deadline:
     def error(self, what: str) -> Unreachable:
         return Unreachable(f"{what} timed out: no complete answer within the deadline of "
                            f"{self.seconds:g} s (setting portal.deadline).")
-
-
-@dataclass(frozen=True)
-class ClientTls:
-    """Mutual-TLS material: the client certificate (PEM file) and the encrypted key file."""
-
-    cert_path: Path
-    key_path: Path
-    password: str
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """`portal_url` and `repository_url` are bases: the interfaces' paths are appended."""
-
-    portal_url: str
-    repository_url: str
-    trust_anchor_pem: bytes
 
 
 def ssl_context(anchor_pem: bytes, tls: ClientTls | None) -> ssl.SSLContext:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from smki_desktop.child_process import module_command
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Refusal, SmkiError
+from smki_desktop.services.endpoint_record import SIMULATOR_START_ACTION
 from smki_desktop.store.repos import endpoints as endpoints_repo
 
 if TYPE_CHECKING:
@@ -43,7 +44,8 @@ class SimulatorInfo:
 
 
 IDLE_EXIT_DEFAULT = 4 * 3600.0
-START_ACTION = "simulator.start"
+# the record of starting it: its trust anchor vouched (services/endpoint_record.py reads it)
+START_ACTION = SIMULATOR_START_ACTION
 
 
 def idle_exit_seconds() -> float:

@@ -12,7 +12,7 @@ from cryptography import x509
 from smki_desktop.core.environment import Environment
 from smki_desktop.services.adt.common import Written, cert_der, is_ca, load_certs, other_env
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.portal_endpoint import vouched_anchor
+from smki_desktop.services.endpoint_record import vouched_anchor
 from smki_desktop.services.trust import add_trust_anchor as store_add_anchor
 from smki_desktop.services.trust import trust_anchors as store_anchors
 from smki_desktop.store.repos import adt as adt_repo

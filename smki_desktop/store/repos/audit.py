@@ -180,6 +180,22 @@ class AuditRepo:
                 "ORDER BY seq", params)]
         return sorted({r.seq: r for r in out}.values(), key=lambda r: r.seq)
 
+    def marks(self, actions: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+        """(seq, hash) of every row whose action is one of `actions`, in log order: what tells
+        a cached reading of those rows from a log where one was since deleted or replaced."""
+        if not actions:
+            return ()
+        marks = ",".join("?" * len(actions))
+        return tuple((int(r["seq"]), str(r["hash"])) for r in self.db.conn().execute(
+            f"SELECT seq, hash FROM audit_log WHERE action IN ({marks}) ORDER BY seq", actions))
+
+    def links(self, first: int) -> list[tuple[int, str, str]]:
+        """(seq, prev_hash, hash) of every row from `first` to the log's end, in log order:
+        the chain's links alone, to see whether rows were cut out."""
+        return [(int(r["seq"]), str(r["prev_hash"]), str(r["hash"])) for r in
+                self.db.conn().execute("SELECT seq, prev_hash, hash FROM audit_log "
+                                       "WHERE seq >= ? ORDER BY seq", (first,))]
+
     def between(self, first: int, last: int) -> list[StoredRow]:
         """Rows `first`..`last` (inclusive), in log order."""
         return [_row(r) for r in self.db.conn().execute(

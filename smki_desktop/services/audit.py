@@ -527,22 +527,18 @@ class AuditLog:
         """Were rows cut out of the log from row `first` on (a newer record deleted so that
         an older one is the last again)? The keyring's head must still be in the log and the
         keyring record no unacknowledged rollback, else nothing is vouched for; a link broken
-        between `first` and the log's end (one query for the links alone) leaves only the rows
-        after the last break. Returns the first row that can count and, when rows before the
-        log's end were cut, why (None when nothing was)."""
-        head, head_hash = (anchor.seq, anchor.hash) if anchor is not None else (0, "")
-        links = self.repo.links(min(first, head) if head > 0 else first)
+        between `first` and the log's end (one query) leaves only the rows after the last
+        break. Returns the first row that can count and, when rows were cut, why (else None)."""
         since, why = 0, None
         if anchor is not None and anchor.breaks:
             since, why = 1 << 62, ("the OS keyring records that its head was missing from it "
                                    "before a write")
-        elif head > 0 and (head, head_hash) not in {(s, h) for s, _, h in links}:
-            since, why = 1 << 62, (f"its row {head}, the last this workstation wrote as the OS "
-                                   "keyring records it, is missing or changed")
-        else:
-            for (s0, _, h0), (s1, p1, _) in itertools.pairwise(links):
-                if s1 != s0 + 1 or p1 != h0:
-                    since, why = s1, f"the chain is broken between rows {s0} and {s1}"
+        elif anchor is not None and anchor.seq > 0 and (
+                (at := self.repo.at(anchor.seq)) is None or at.hash != anchor.hash):
+            since, why = 1 << 62, (f"its row {anchor.seq}, the last this workstation wrote as "
+                                   "the OS keyring records it, is missing or changed")
+        elif (broken := self.repo.last_break(first)) is not None:
+            since, why = broken, f"the chain is broken before row {broken}"
         if why is None:
             return 0, None
         return since, (f"the audit log was cut ({why}), so no record before it is vouched "

@@ -189,12 +189,15 @@ class AuditRepo:
         return tuple((int(r["seq"]), str(r["hash"])) for r in self.db.conn().execute(
             f"SELECT seq, hash FROM audit_log WHERE action IN ({marks}) ORDER BY seq", actions))
 
-    def links(self, first: int) -> list[tuple[int, str, str]]:
-        """(seq, prev_hash, hash) of every row from `first` to the log's end, in log order:
-        the chain's links alone, to see whether rows were cut out."""
-        return [(int(r["seq"]), str(r["prev_hash"]), str(r["hash"])) for r in
-                self.db.conn().execute("SELECT seq, prev_hash, hash FROM audit_log "
-                                       "WHERE seq >= ? ORDER BY seq", (first,))]
+    def last_break(self, first: int) -> int | None:
+        """The last row after `first` whose link to the row before is broken (that row
+        missing, or its hash not the one this row chains to), else None: one query that
+        follows the links by sequence number, whatever the log's length."""
+        r = self.db.conn().execute(
+            "SELECT a.seq AS seq FROM audit_log a LEFT JOIN audit_log b ON b.seq = a.seq - 1 "
+            "WHERE a.seq > ? AND (b.seq IS NULL OR a.prev_hash <> b.hash) "
+            "ORDER BY a.seq DESC LIMIT 1", (first,)).fetchone()
+        return int(r["seq"]) if r else None
 
     def between(self, first: int, last: int) -> list[StoredRow]:
         """Rows `first`..`last` (inclusive), in log order."""

@@ -13,6 +13,16 @@ in its own keyring the head of ITS OWN records. Appends are serialised by the st
 transaction (advisory lock), so the chain stays linear. Verify checks every row's link, every
 row's signature against a writer registered that way, and this workstation's own head; see
 docs/team-audit.md for what an attacker with access to the store can and cannot do.
+
+What the log vouches for (`vouched`): a record whose hash is its content's, signed by this
+installation's key or an endorsed writer's. The team's first writer is the one of the log's
+first registration record (never whoever the editable writer table still lists first), a
+workstation whose own writer row was removed or changed vouches for nothing, and one that has
+not written yet reads as a reader (the endorsed writers, no key of its own). A prefix from
+before signing counts only against a head this keyring kept (never one the store offers a
+joining workstation). Nothing is vouched for while this keyring's head is missing from the log
+or it records an unacknowledged rollback, nor anything before a broken link (a newer record
+deleted would otherwise bring an older setting back).
 """
 
 from __future__ import annotations

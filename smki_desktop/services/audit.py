@@ -13,6 +13,16 @@ in its own keyring the head of ITS OWN records. Appends are serialised by the st
 transaction (advisory lock), so the chain stays linear. Verify checks every row's link, every
 row's signature against a writer registered that way, and this workstation's own head; see
 docs/team-audit.md for what an attacker with access to the store can and cannot do.
+
+What the log vouches for (`vouched`): a record whose hash is its content's, signed by this
+installation's key or an endorsed writer's. The team's first writer is the one of the log's
+first registration record (never whoever the editable writer table still lists first), a
+workstation whose own writer row was removed or changed vouches for nothing, and one that has
+not written yet reads as a reader (the endorsed writers, no key of its own). A prefix from
+before signing counts only against a head this keyring kept (never one the store offers a
+joining workstation). Nothing is vouched for while this keyring's head is missing from the log
+or it records an unacknowledged rollback, nor anything before a broken link (a newer record
+deleted would otherwise bring an older setting back).
 """
 
 from __future__ import annotations
@@ -172,8 +182,10 @@ class AuditLog:
         self._key: Ed25519PrivateKey | None = None
         self._just_read = False  # _writer read the anchor in the write being made
         self._open = threading.local()  # .change: this thread's open change (_Pending)
-        # vouched(): per action set, the log's (actions, last seq, last hash) and the records
-        self._vouched: dict[tuple[str, ...], tuple[tuple[Any, ...], list[AuditEntry]]] = {}
+        # vouched(): per action set, the log's (actions, last seq, last hash, writers), the
+        # records and why the log is cut (None)
+        self._vouched: dict[tuple[str, ...],
+                            tuple[tuple[Any, ...], list[AuditEntry], str | None]] = {}
 
     # -- the keyring anchor --------------------------------------------------------------
     def _load_anchor(self, installation: str | None = None) -> AuditAnchor | None:
@@ -203,12 +215,12 @@ class AuditLog:
             legacy_seq, legacy_hash = 0, GENESIS
             first = w.first_signed() if self.shared and last is not None else None
             if first is not None:
-                # Joining a shared log its other writers already sign: nothing here predates
-                # signing; this workstation's own head starts at zero (it wrote nothing yet).
-                before = w.at(first.seq - 1) if first.seq > 1 else None
+                # Joining a shared log its other writers already sign: this workstation's own
+                # head starts at zero (it wrote nothing yet). A head for rows before signing
+                # can only come from this keyring, never from the store (which could offer
+                # forged unsigned rows as such a prefix): none of them is vouched for here.
                 signed_from = first.seq
-                if before is not None:
-                    legacy_seq, legacy_hash = before.seq, before.hash
+                legacy_seq, legacy_hash = 0, None  # type: ignore[assignment]
                 last = None
             if last is not None:
                 migrating = True
@@ -431,18 +443,28 @@ class AuditLog:
         the OS keyring) or, on a team store, by a writer the log endorses; a row from before
         signing started counts when the hash chain from it reaches the head the keyring held
         then. Someone who can write the database but not use the keyring cannot add one, nor
-        alter one. Kept per process while the log's last row stays the same (one query)."""
+        alter one. None when rows were cut out of the log (`vouched_or_cut`)."""
+        return self.vouched_or_cut(actions)[0]
+
+    def vouched_or_cut(self, actions: tuple[str, ...]) -> tuple[list[AuditEntry], str | None]:
+        """As `vouched`, and why nothing is vouched for when the log was cut (its keyring
+        head gone, a link broken, a rollback the keyring recorded), else None. Kept per
+        process while the log's last row, the writer registry and the rows of `actions`
+        (their seq and hash) stay the same: a registry edit changes which writers count, and a
+        record deleted or replaced behind the last row makes an older one the last."""
         last = self.repo.last()
-        key = (actions, last.seq if last else 0, last.hash if last else "")
+        key = (actions, last.seq if last else 0, last.hash if last else "",
+               tuple((x.writer_id, x.public_key) for x in self.repo.writers()),
+               self.repo.marks(actions))
         hit = self._vouched.get(actions)
         if hit is not None and hit[0] == key:
-            return hit[1]
-        found = self._vouched_rows(actions)
+            return hit[1], hit[2]
+        found, cut = self._proven_or_cut(self.repo.of_actions(actions))
         out = [AuditEntry(r.seq, r.ts, r.environment, r.actor, r.action,
                           _json_dict(r.details_json), _json_dict(r.artifacts_json),
                           r.prev_hash, r.hash) for r in found]
-        self._vouched[actions] = (key, out)
-        return out
+        self._vouched[actions] = (key, out, cut)
+        return out, cut
 
     def vouched_naming(self, actions: tuple[str, ...], key: str,
                        values: list[str]) -> list[AuditEntry]:
@@ -455,17 +477,22 @@ class AuditLog:
                 for r in self._proven(self.repo.naming(actions, key, values))
                 if str(_json_dict(r.details_json).get(key)) in values]
 
-    def _vouched_rows(self, actions: tuple[str, ...]) -> list[StoredRow]:
-        return self._proven(self.repo.of_actions(actions))
-
     def _proven(self, candidates: list[StoredRow]) -> list[StoredRow]:
-        """Those of `candidates` (rows of the log) the log proves SMKI Desktop wrote."""
-        if not candidates:
-            return []
-        anchor = self._load_anchor()
-        if anchor is None:
-            return []  # nothing signed here yet: nothing can be proven
-        keys = {anchor.writer: (0, _private_key(anchor.key).public_key())}
+        return self._proven_or_cut(candidates)[0]
+
+    def _trusted_keys(self, anchor: AuditAnchor | None
+                      ) -> dict[str, tuple[int, Ed25519PublicKey]] | None:
+        """The writers whose signatures count: this installation's own (from the keyring) and,
+        on a team store, the writers the log endorses; None when this installation's row in
+        the writer registry is missing or not its key (the registry was altered)."""
+        keys: dict[str, tuple[int, Ed25519PublicKey]] = {}
+        if anchor is not None:
+            own = _private_key(anchor.key).public_key()
+            if anchor.seq >= anchor.signed_from:  # it has signed a record: it is registered
+                row = self.repo.writer(anchor.writer)
+                if row is None or row.public_key != _public_raw(_private_key(anchor.key)):
+                    return None
+            keys[anchor.writer] = (0, own)
         if self.shared:
             # the registrations and endorsements are all these two read: not the whole log
             # (a fresh process asks before each connection; 10,000 rows took 0.16 s)
@@ -473,22 +500,60 @@ class AuditLog:
             regs = self._registrations(rows)
             endorsed = self._endorsed(rows, regs)
             keys = {**{w: regs[w] for w in regs if w in endorsed}, **keys}
+        return keys
+
+    def _proven_or_cut(self, candidates: list[StoredRow]
+                       ) -> tuple[list[StoredRow], str | None]:
+        """Those of `candidates` (rows of the log) the log proves SMKI Desktop wrote, and why
+        none is when rows were cut out of the log after them (else None)."""
+        if not candidates:
+            return [], None
+        anchor = self._load_anchor()
+        if anchor is None and not self.shared:
+            return [], None  # nothing signed here yet: nothing can be proven
+        # A team workstation that has not written yet reads as `_verify_as_reader` does: the
+        # endorsed writers' signatures, no key of its own.
+        keys = self._trusted_keys(anchor)
+        if keys is None:
+            return [], None
+        since, cut = self._cut(anchor, min(r.seq for r in candidates))
+        if not any(r.seq < since for r in candidates):
+            cut = None  # the break is before every record asked about
         problem = _signature_problem(keys)
-        legacy_ok = self._legacy_prefix_ok(anchor, candidates)
+        legacy_ok = self._legacy_prefix_ok(anchor, candidates) if anchor else 1 << 62
+        signed_from = anchor.signed_from if anchor else 1
         out = []
         for r in candidates:
-            if r.environment != self.environment.value:
+            if r.environment != self.environment.value or r.seq < since:
                 continue
             if entry_hash(r.prev_hash, r.seq, r.ts, r.environment, r.actor, r.action,
                           r.details_json, r.artifacts_json) != r.hash:
                 continue
-            if r.seq < anchor.signed_from:
-                if r.seq >= legacy_ok:
-                    out.append(r)
-                continue
-            if problem(r) is None:
+            if (legacy_ok <= r.seq < signed_from) or problem(r) is None:
                 out.append(r)
-        return out
+        return out, cut
+
+    def _cut(self, anchor: AuditAnchor | None, first: int) -> tuple[int, str | None]:
+        """Were rows cut out of the log from row `first` on (a newer record deleted so that
+        an older one is the last again)? The keyring's head must still be in the log and the
+        keyring record no unacknowledged rollback, else nothing is vouched for; a link broken
+        between `first` and the log's end (one query) leaves only the rows after the last
+        break. Returns the first row that can count and, when rows were cut, why (else None)."""
+        since, why = 0, None
+        if anchor is not None and anchor.breaks:
+            since, why = 1 << 62, ("the OS keyring records that its head was missing from it "
+                                   "before a write")
+        elif anchor is not None and anchor.seq > 0 and (
+                (at := self.repo.at(anchor.seq)) is None or at.hash != anchor.hash):
+            since, why = 1 << 62, (f"its row {anchor.seq}, the last this workstation wrote as "
+                                   "the OS keyring records it, is missing or changed")
+        elif (broken := self.repo.last_break(first)) is not None:
+            since, why = broken, f"the chain is broken before row {broken}"
+        if why is None:
+            return 0, None
+        return since, (f"the audit log was cut ({why}), so no record before it is vouched "
+                       "for: run the audit log's verify to see what was lost (a deliberate "
+                       "loss, a backup restored, can be acknowledged there with a reason)")
 
     def _legacy_prefix_ok(self, anchor: AuditAnchor, candidates: list[StoredRow]) -> int:
         """The first row before signing started from which the hash chain reaches, unbroken,
@@ -547,12 +612,18 @@ class AuditLog:
         """The writers the log vouches for (writer -> the row that does): its first registered
         writer (the workstation that set the team store up), then, in log order, each writer
         an already endorsed writer endorsed in a record it signed. Someone with only SQL access
-        can register a key of their own but holds no endorsed writer's key."""
+        can register a key of their own but holds no endorsed writer's key. The first writer is
+        the one of the log's first registration record, and only if that record proves it:
+        never the first of those the writer registry (a table anyone with SQL access can edit)
+        still holds, else deleting the others from it would make an intruder the first."""
         from cryptography.exceptions import InvalidSignature
 
-        if not regs:
+        env = self.environment.value
+        head = next((r for r in rows if r.action == REGISTER_ACTION and r.environment == env),
+                    None)
+        if head is None or head.writer not in regs or regs[head.writer][0] != head.seq:
             return {}
-        first = min(regs, key=lambda w: regs[w][0])
+        first = head.writer
         found = {first: regs[first][0]}
         for r in rows:
             if r.action != ENDORSE_ACTION or r.writer not in found:

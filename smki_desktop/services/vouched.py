@@ -8,7 +8,10 @@ writer; or it predates signing and the chain reaches the head the keyring held t
 
 The newest record of the action is the one that counts, proven or not: a record someone added
 or altered is reported, never passed over for an earlier one (that would bring an older setting
-back). A log whose newer rows were removed is what the audit log's verify reports.
+back). Nor is the last record that is left when newer ones were deleted: `AuditLog.vouched`
+vouches for nothing while this workstation's keyring head is missing from the log, a link from
+the record to the log's end is broken, or the keyring records an unacknowledged rollback, and
+the problem then says the log was cut (its verify says what was lost).
 """
 
 from __future__ import annotations
@@ -49,10 +52,13 @@ def last_record(audit: AuditLog, action: str) -> LastRecord | None:
     row = audit.repo.last_of(action, audit.environment.value)
     if row is None:
         return None
-    proven = {e.seq: e for e in audit.vouched((action,))}
+    found, cut = audit.vouched_or_cut((action,))
+    proven = {e.seq: e for e in found}
     entry = proven.get(row.seq)
     if entry is not None:
         return LastRecord(entry.seq, entry.details, entry.artifacts, None)
+    if cut is not None:
+        return LastRecord(row.seq, _json(row.details_json), _json(row.artifacts_json), cut)
     who = (f"signed by writer {row.writer[:16]}" if row.writer and row.sig
            else "with no writer signature")
     return LastRecord(row.seq, _json(row.details_json), _json(row.artifacts_json),

@@ -180,6 +180,25 @@ class AuditRepo:
                 "ORDER BY seq", params)]
         return sorted({r.seq: r for r in out}.values(), key=lambda r: r.seq)
 
+    def marks(self, actions: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+        """(seq, hash) of every row whose action is one of `actions`, in log order: what tells
+        a cached reading of those rows from a log where one was since deleted or replaced."""
+        if not actions:
+            return ()
+        marks = ",".join("?" * len(actions))
+        return tuple((int(r["seq"]), str(r["hash"])) for r in self.db.conn().execute(
+            f"SELECT seq, hash FROM audit_log WHERE action IN ({marks}) ORDER BY seq", actions))
+
+    def last_break(self, first: int) -> int | None:
+        """The last row after `first` whose link to the row before is broken (that row
+        missing, or its hash not the one this row chains to), else None: one query that
+        follows the links by sequence number, whatever the log's length."""
+        r = self.db.conn().execute(
+            "SELECT a.seq AS seq FROM audit_log a LEFT JOIN audit_log b ON b.seq = a.seq - 1 "
+            "WHERE a.seq > ? AND (b.seq IS NULL OR a.prev_hash <> b.hash) "
+            "ORDER BY a.seq DESC LIMIT 1", (first,)).fetchone()
+        return int(r["seq"]) if r else None
+
     def between(self, first: int, last: int) -> list[StoredRow]:
         """Rows `first`..`last` (inclusive), in log order."""
         return [_row(r) for r in self.db.conn().execute(

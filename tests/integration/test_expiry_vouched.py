@@ -19,6 +19,7 @@ from smki_desktop.services import cert_rejection, expiry
 from smki_desktop.services import certificates as certs
 from smki_desktop.services.context import open_context
 from tests.integration.test_cert_import import PKI, _issue, load_key_and_csr
+from tests.support.raw_store import drop_audit_guards, open_raw
 
 POLICY = "1.2.826.0.1.8641679.1.2.1.4"
 AT = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -95,9 +96,12 @@ def test_window_set_through_the_app_is_kept_and_an_edit_is_not(ctx, data_root) -
     assert "differs from the one last set" in rep.problems[0]
     # the last record itself altered (its trigger dropped first, as the attacker can): not
     # vouched, so the default and the reason (read by a process that starts after the edit)
-    _edit(ctx, "DROP TRIGGER audit_no_update")
-    _edit(ctx, "UPDATE audit_log SET details='{\"days\": 1}' WHERE seq=("
-          "SELECT MAX(seq) FROM audit_log WHERE action='settings.expiry-window')")
+    raw = open_raw(data_root)  # the SQLite file, or the team store the folder is linked to
+    drop_audit_guards(raw)
+    raw.execute("UPDATE audit_log SET details='{\"days\": 1}' WHERE seq=("
+                "SELECT MAX(seq) FROM audit_log WHERE action='settings.expiry-window')")
+    raw.commit()
+    raw.close()
     later = open_context(Environment.TEST, data_root)
     try:
         later.clock = FixedClock(SOON)

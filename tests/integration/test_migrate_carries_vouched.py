@@ -17,7 +17,7 @@ from smki_desktop.core.ports import FixedClock
 from smki_desktop.services import expiry
 from smki_desktop.services.context import open_context
 from tests.integration.test_expiry_vouched import SOON, _imported
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, move_local_into
 from tests.support.raw_store import drop_audit_guards, open_raw
 
 
@@ -59,10 +59,7 @@ def test_imported_certificates_and_the_window_stay_vouched_after_a_move(  # type
     _forge_import(data_root)
     name = postgres_server.create_database()
     try:
-        assert cli_run("team", "connect", postgres_server.socket_url(name)).code == 0
-        assert cli_run("team", "init").code == 0
-        moved = cli_run("team", "migrate-from-local")
-        assert moved.code == 0, moved.err
+        move_local_into(cli_run, postgres_server, name)
         team = open_context(Environment.TEST, data_root)
         try:
             assert team.db.backend != "sqlite"
@@ -100,9 +97,7 @@ def test_a_nomination_keeps_its_audit_record_after_a_move(  # type: ignore[no-un
         local.close()
     name = postgres_server.create_database()
     try:
-        assert cli_run("team", "connect", postgres_server.socket_url(name)).code == 0
-        assert cli_run("team", "init").code == 0
-        assert cli_run("team", "migrate-from-local").code == 0
+        move_local_into(cli_run, postgres_server, name)
         team = open_context(Environment.TEST, data_root)
         try:
             carried = form_record._nominate_record(team, oid)

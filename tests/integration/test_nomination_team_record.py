@@ -19,7 +19,7 @@ import pytest
 
 from tests.integration.test_officer_cli import flat, pdf_pages, write_form
 from tests.integration.test_team_workstations import link
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, move_local_into
 
 # the workstations are folders this module links to a team store itself, on either run
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -184,10 +184,7 @@ def test_moving_a_workstation_into_a_team_store_carries_its_records(
         local.close()
     name = postgres_server.create_database()
     try:
-        assert cli_run("team", "connect", postgres_server.socket_url(name)).code == 0
-        assert cli_run("team", "init").code == 0
-        r = cli_run("team", "migrate-from-local", "--json")
-        assert r.code == 0, r.err
+        r = move_local_into(cli_run, postgres_server, name, "--json")
         assert r.json()["tables"]["nomination_records"] == 1
         colleague = tmp_path / "ws-b" / "data"
         link(colleague, postgres_server, name, initialise=False)

@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from smki_desktop.core import ws_xml as W
 from smki_desktop.services import outbox_vouched, portal, simulator_control
 from tests.integration.portal_helpers import device_csrs, enrolled, org_csr, submissions
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, move_local_into
 
 
 @pytest.fixture
@@ -164,10 +164,7 @@ def test_queued_requests_keep_going_after_a_move_into_a_team_store(  # type: ign
         local.close()
     name = postgres_server.create_database()
     try:
-        assert cli_run("team", "connect", postgres_server.socket_url(name)).code == 0
-        assert cli_run("team", "init").code == 0
-        r = cli_run("team", "migrate-from-local")
-        assert r.code == 0, r.err
+        move_local_into(cli_run, postgres_server, name)
         team = open_context(Environment.TEST, data_root)
         try:
             assert team.db.backend != "sqlite"

@@ -28,7 +28,7 @@ from smki_desktop.core.errors import Refusal
 from smki_desktop.services import portal, repository, simulator_control
 from smki_desktop.services.adt.anchors import trust_anchors
 from tests.integration.test_repository_environment import DATA, EUI, KEY, SEARCH
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, move_local_into
 
 
 @dataclass
@@ -238,10 +238,7 @@ def test_an_endpoint_set_before_moving_into_a_team_store_is_used_there(  # type:
         local.close()
     name = postgres_server.create_database()
     try:
-        assert cli_run("team", "connect", postgres_server.socket_url(name)).code == 0
-        assert cli_run("team", "init").code == 0
-        r = cli_run("team", "migrate-from-local")
-        assert r.code == 0, r.err
+        move_local_into(cli_run, postgres_server, name)
         team = open_context(Environment.TEST, data_root)
         try:
             assert team.db.backend != "sqlite"

@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -147,6 +148,17 @@ class PostgresServer:
                               "-w", "stop", check=False)
             self.started = False
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def move_local_into(cli_run: Any, server: PostgresServer, name: str, *extra: str) -> Any:
+    """What an officer types to move this data folder's store into the new database `name`:
+    `team connect`, `team init`, `team migrate-from-local` (with `extra` options); each must
+    succeed. The migrate's result."""
+    assert cli_run("team", "connect", server.socket_url(name)).code == 0
+    assert cli_run("team", "init").code == 0
+    moved = cli_run("team", "migrate-from-local", *extra)
+    assert moved.code == 0, moved.err
+    return moved
 
 
 def linked_store_contents(root: Path) -> dict[str, bytes]:

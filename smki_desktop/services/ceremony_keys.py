@@ -34,7 +34,7 @@ def made_here_problem(ctx: AppContext, ceremony_id: str, label: str, key_id: str
     made = when(ours[-1].ts)
     if started is None or made is None or made < started:
         return (f"it was made on {ours[-1].ts[:19]}, before this step started "
-                f"(audit #{ours[-1].seq})")
+                f"(audit record {ours[-1].seq})")
     return ""
 
 

@@ -130,7 +130,7 @@ def _deleted_note(ctx: AppContext, key_id: str) -> str:
         if e.action == "key.delete" and e.details.get("key_id") == key_id:
             reason = str(e.details.get("reason", ""))
             return (f"The audit log shows key {key_id[:16]} was deleted in this environment "
-                    f"on {e.ts[:10]} (audit #{e.seq}"
+                    f"on {e.ts[:10]} (audit record {e.seq}"
                     + (f", reason: {reason}" if reason else "") + "); this restore brings it "
                     "back. If it was deleted on purpose, delete it again and destroy its "
                     "backups.")

@@ -55,7 +55,7 @@ class KeyRetired:
         if not self.backups:
             return ""
         n = len(self.backups)
-        where = "; ".join(f"{b['location']} ({b['kind']}, audit #{b['audit_seq']})"
+        where = "; ".join(f"{b['location']} ({b['kind']}, audit record {b['audit_seq']})"
                           for b in self.backups)
         return (f"{n} recorded backup{'s' if n != 1 else ''} of key {self.key_id[:16]} can "
                 f"still restore it: {where}. Destroy {'them' if n != 1 else 'it'} (every "

@@ -119,7 +119,7 @@ def run_retire(args: argparse.Namespace, app: CliApp) -> int:
     res = fn(ctx, args.key_id, args.reason)
     done = "archived" if res.action == "archive" else "deleted"
     text = (f"Key {res.key_id[:16]} {done} in the {ctx.env.label} environment: {res.reason} "
-            f"(audit #{res.audit.seq}).")
+            f"(audit record {res.audit.seq}).")
     if res.warning:  # in the text; on stderr too when stdout is JSON
         text += "\n" + res.warning
         if app.json:

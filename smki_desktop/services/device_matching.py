@@ -207,14 +207,18 @@ def match_device_csr(ctx: AppContext, cert_der: bytes) -> DeviceCsrMatch | None:
 
 
 def file_device_certificate(tx: repo.Tx, m: DeviceCsrMatch, cert_der: bytes,
-                            status: str, reasons: Sequence[str], now: str) -> bool:
+                            status: str, reasons: Sequence[str], now: str,
+                            replaces: bytes | None = None) -> bool:
     """File a certificate imported on its own against its Device CSR row, in the caller's
     transaction, as `collect` files a DCC result: `issued` or `mismatch` with the same columns
     and batch bookkeeping. `status` is `issued` or `mismatch`; `reasons` are the importer's
     own findings (added to the row's detail on a mismatch). A row that already holds this
     certificate with this status is left as it is; one that holds another certificate is never
-    overwritten. Returns whether the row changed."""
-    if m.certificate is not None and (m.certificate != cert_der or m.status == status):
+    overwritten, unless it is `replaces`: the certificate this one supersedes (same issuer and
+    serial, not signed under a trust anchor: services/cert_supersede.py). Returns whether the
+    row changed."""
+    if m.certificate is not None and m.certificate != replaces and (
+            m.certificate != cert_der or m.status == status):
         return False
     found = list(m.findings)
     if status == "mismatch":

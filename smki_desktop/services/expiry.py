@@ -7,11 +7,11 @@ Someone who can write the database but not use the OS keyring (the threat of ser
 must not be able to silence a warning. So nothing the report relies on is taken from a table
 alone: a certificate's notAfter is read from its DER, and only a DER whose SHA-256 is the
 artifact of a vouched `cert.import`/`cert.recheck` record of that certificate is trusted
-(`AuditLog.vouched`); its status (to be rejected, unmatched) is that record's, and it is left
-out as rejected only when a vouched `cert.reject` record names that DER. A certificate no
-vouched record vouches for is still listed, with a problem line saying so. The window is the
-one the last `settings.expiry-window` record set, when the log proves that record; else the
-default.
+(`AuditLog.vouched`); its status (to be rejected, unmatched, superseded) is the last record's,
+and it is left out as rejected only when a vouched `cert.reject` record names that DER. A
+certificate no vouched record vouches for is still listed, with a problem line saying so. The
+window is the one the last `settings.expiry-window` record set, when the log proves that
+record; else the default.
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ if TYPE_CHECKING:  # the Dashboard's expiry table imports this module at start
 SETTING = "expiry.window_days"
 SETTING_ACTION = "settings.expiry-window"
 DEFAULT_DAYS = 90
-IGNORED = ("to-be-rejected", "unmatched", "rejected")
-CERT_ACTIONS = ("cert.import", "cert.recheck")  # each names its cert_id; artifact: the DER
+IGNORED = ("to-be-rejected", "unmatched", "rejected", "superseded")
+# each names its cert_id; artifact: the DER. A `cert.supersede` record's certificate left the
+# store for the genuine one with its issuer and serial (services/cert_supersede.py).
+CERT_ACTIONS = ("cert.import", "cert.recheck", "cert.supersede")
 REJECT_ACTION = "cert.reject"  # artifact: the DER rejected
 
 

@@ -9,9 +9,10 @@ certificate as `accepted`, `to-be-rejected` (with the reasons: reject it with th
 Desk now), `unverified` (Live only: no trust anchor to check the chain) or `unmatched` (no CSR
 or key of ours has this public key). Certificates are identified by issuer + serial: importing
 the same one again changes nothing; a different certificate with a recorded one's issuer and
-serial is refused (it may be forged) and the refusal audited. A Device CSR's row is filed as
-the Devices flow files a DCC result (`issued` with the serial when accepted, `mismatch` when
-to be rejected), so the Devices page and `smki devices rows` show it.
+serial supersedes it when it verifies under a trust anchor and the recorded one does not
+(services/cert_supersede.py), else is refused (it may be forged) and the refusal audited. A
+Device CSR's row is filed as the Devices flow files a DCC result (`issued` with the serial when
+accepted, `mismatch` when to be rejected), so the Devices page and `smki devices rows` show it.
 
 Chain policy: in Test an unverifiable chain (issuer not among the anchors, as with the DCC's
 published ZAZ1 samples) is a warning shown to the user; in Live it never lets a certificate be
@@ -22,7 +23,6 @@ anchor: the certificate is to be rejected, in either environment.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import stat
@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives import serialization
 
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.environment import Environment, require_same
-from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal
+from smki_desktop.core.errors import Ambiguous, InputError, NotFound
 from smki_desktop.core.eui import Eui64
 from smki_desktop.core.keys import KeyUsage
 from smki_desktop.core.profiles import DCC_TEST_POLICY_OIDS, SmkiProfile
@@ -55,7 +55,7 @@ from smki_desktop.crypto.der import MAX_INPUT, detect_kind, to_der, to_ders
 from smki_desktop.crypto.fields import ProfileFields, extract_fields
 from smki_desktop.crypto.lint import LintReport, lint_der
 from smki_desktop.profile_data import load_profile, override_path
-from smki_desktop.services import crossing
+from smki_desktop.services import cert_supersede, crossing
 from smki_desktop.services.context import AppContext, EnvPaths
 from smki_desktop.services.csr import profile_for
 from smki_desktop.services.device_matching import (
@@ -131,6 +131,7 @@ class ImportResult:
     device_status: str | None = None  # what its row was filed as (issued | mismatch)
     findings: list[Finding] = field(default_factory=list)  # stage by stage, for the GUI
     checked_at: datetime | None = None  # the time the validity was checked at
+    superseded: cert_supersede.Supersession | None = None  # the recorded one this replaced
 
     @property
     def accepted(self) -> bool:
@@ -160,7 +161,7 @@ class ImportResult:
                     "(add the issuing CA or root as a trust anchor, then import again).")
         else:
             head = f"Recorded, not ours: {what} has a public key of no CSR or key here."
-        lines = [head]
+        lines = [head] + ([self.superseded.line()] if self.superseded else [])
         if self.device_csr and self.device_status and not self.duplicate:
             lines.append(f"  Device CSR {self.device_csr}: filed as {self.device_status}")
         lines += [f"  reason: {r}" for r in self.reasons]
@@ -269,6 +270,7 @@ class _Check:
     device: DeviceCsrMatch | None = None
     matched: bool = True
     chain_unverified: bool = False
+    replaces: bytes | None = None  # the DER of the recorded certificate this one supersedes
     status: str = ""
 
     @property
@@ -330,7 +332,7 @@ def _match_device(run: _Check, device: DeviceCsrMatch) -> list[Finding]:
     if not mismatches:  # what the Devices flow's own check finds (one comparison each)
         mismatches = device.severe
     out = [Finding(MATCH, REFUSAL, f"mismatch: {m}") for m in mismatches]
-    if device.certificate is not None and device.certificate != run.der:
+    if device.certificate not in (None, run.der, run.replaces):
         out.append(Finding(MATCH, WARNING, f"Device CSR {device.file_name} already has "
                                            f"certificate serial {device.cert_serial} filed; "
                                            "its row is left as it is"))
@@ -467,7 +469,18 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
     row = repo.find_by_issuer_serial(ctx.db, ikey, serial)
     if row is not None and row.der != run.der:
         require_same(ctx.env, Environment(row.environment), f"Certificate {serial}")
-        _refuse_same_issuer_serial(ctx, run, row, serial)
+        assert run.cert is not None
+        sup = cert_supersede.supersession(ctx, run.cert, row)
+        if sup is None:
+            cert_supersede.refuse_same_issuer_serial(ctx, run.der, run.cert, f.issuer or "",
+                                                     row, serial)
+        run.replaces = row.der
+        _run_checks(ctx, run)
+        if row.status == REVOKED:  # a verified CRL listed this issuer + serial: so it is
+            run.status = REVOKED
+            run.findings.append(Finding(VERDICT, WARNING, "revoked: the issuer and serial "
+                                        "are on a verified CRL (as the superseded record)"))
+        return _record_new(ctx, run, ikey, serial, (row, sup))
     if row is not None and row.status != UNVERIFIED:
         require_same(ctx.env, Environment(row.environment), f"Certificate {serial}")
         run.findings.append(Finding(VERDICT, _VERDICT_LEVEL.get(row.status, OK),
@@ -481,29 +494,6 @@ def import_certificate(ctx: AppContext, pem_or_der: bytes, *, at: datetime | Non
     if row is not None:  # an unverified one imported again: check again (e.g. anchor added)
         return _recheck(ctx, run, row, serial)
     return _record_new(ctx, run, ikey, serial)
-
-
-def _refuse_same_issuer_serial(ctx: AppContext, run: _Check, row: repo.CertificateRow,
-                               serial: str) -> None:
-    """Refuse (Refusal) a certificate whose issuer and serial are those of a recorded one but
-    whose bytes are not: an issuer never issues two certificates with one serial, so one of
-    them is not genuine. The recorded one is left as it is (its verdict is not this one's), and
-    the refusal is written to the audit log."""
-    f = run.fields
-    new_sha, old_sha = hashlib.sha256(run.der).hexdigest(), hashlib.sha256(row.der).hexdigest()
-    when = (row.imported or "?")[:19].replace("T", " ")
-    message = (f"Certificate serial {serial} from {f.issuer} refused, not imported: a different "
-               f"certificate with issuer {row.issuer} and serial {serial} is already recorded "
-               f"(imported {when}); this one is not the same certificate (SHA-256 "
-               f"{new_sha[:16]}…, the recorded one {old_sha[:16]}…) - it may be forged. "
-               "Nothing was changed; check where this file came from.")
-    ctx.audit.record("cert.import-refused",
-                     {"serial": serial, "issuer": f.issuer, "recorded_cert_id": row.cert_id,
-                      "recorded_sha256": old_sha, "sha256": new_sha,
-                      "reason": "same issuer and serial as a recorded certificate, "
-                                "different certificate"},
-                     {"certificate": run.der})
-    raise Refusal(message)
 
 
 def _is_ca(cert: x509.Certificate | None) -> bool:
@@ -632,7 +622,9 @@ def _csr_status(status: str) -> str:
     return "certified" if status == ACCEPTED else status
 
 
-def _record_new(ctx: AppContext, run: _Check, ikey: str, serial: str) -> ImportResult:
+def _record_new(ctx: AppContext, run: _Check, ikey: str, serial: str,
+                replaces: tuple[repo.CertificateRow, cert_supersede.Supersession] | None = None
+                ) -> ImportResult:
     f, reasons, warnings, when, device = (run.fields, run.reasons(), run.warnings(), run.when,
                                           run.device)
     new = repo.NewCertificate(
@@ -644,24 +636,30 @@ def _record_new(ctx: AppContext, run: _Check, ikey: str, serial: str) -> ImportR
         ctx.clock.now().isoformat())
     with ctx.audit.change():
         with ctx.db.transaction() as tx:
-            cert_id = repo.insert(tx, new)
+            cert_id = (cert_supersede.replace(ctx, tx, replaces[0], ikey, new, replaces[1])
+                       if replaces else repo.insert(tx, new))
             if run.csr_id is not None:
                 repo.set_csr_status(tx, run.csr_id, _csr_status(run.status))
-            device_status = _file_device(tx, device, run.der, run.status, reasons, ctx)
+            device_status = _file_device(tx, device, run.der, run.status, reasons, ctx,
+                                         run.replaces)
+        if replaces:
+            cert_supersede.record(ctx, replaces[0], replaces[1], cert_id)
         entry = ctx.audit.record(
             "cert.import",
             {"cert_id": cert_id, "serial": serial, "issuer": f.issuer, "status": run.status,
              "reasons": reasons, "warnings": warnings, "csr_id": run.csr_id, "key_id": f.key_id,
-             "checked_at": when.isoformat(), **_device_audit(device, device_status)},
+             "checked_at": when.isoformat(), **_device_audit(device, device_status),
+             **({"supersedes": replaces[0].cert_id} if replaces else {})},
             {"certificate": run.der})
     return ImportResult(cert_id, run.status, f, reasons, warnings, csr_id=run.csr_id,
                         audit=entry, device_csr=device.file_name if device else None,
                         device_status=device_status, findings=run.findings,
-                        checked_at=when)
+                        checked_at=when, superseded=replaces[1] if replaces else None)
 
 
 def _file_device(tx: sqlite3.Connection, device: DeviceCsrMatch | None, der: bytes, status: str,
-                 reasons: list[str], ctx: AppContext) -> str | None:
+                 reasons: list[str], ctx: AppContext, replaces: bytes | None = None
+                 ) -> str | None:
     """File the certificate on its Device CSR row: `issued` when accepted, `mismatch` when to
     be rejected; an unverified one (Live, no anchor yet) leaves the row until it is checked
     again. Returns the row's new status, or None when the row was not changed."""
@@ -669,7 +667,7 @@ def _file_device(tx: sqlite3.Connection, device: DeviceCsrMatch | None, der: byt
         return None
     row_status = "issued" if status == ACCEPTED else "mismatch"
     changed = file_device_certificate(tx, device, der, row_status, reasons,
-                                      ctx.clock.now().isoformat())
+                                      ctx.clock.now().isoformat(), replaces)
     return row_status if changed else None
 
 

@@ -160,19 +160,24 @@ def check_purpose(purpose: str) -> str:
 
 
 def _row_to_credential(row: repo.CredentialRow) -> Credential:
+    """The credential of a row, its validity read from its certificate: the row's `not_before`
+    / `not_after` columns are not used (anyone who can write the store could move them, and
+    extend an expired credential or silence its expiry warning; the certificate is the
+    issuer's signed word)."""
     cert = x509.load_der_x509_certificate(row.certificate)
     return Credential(
         key_id=row.key_id, certificate=cert, purpose=row.purpose,
         environment=Environment(row.environment), serial=row.serial,
         issuer=row.issuer, subject=row.subject,
-        not_before=datetime.fromisoformat(row.not_before),
-        not_after=datetime.fromisoformat(row.not_after),
+        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
     )
 
 
 def list_credentials(ctx: AppContext, purpose: str | None = None) -> list[Credential]:
-    return [_row_to_credential(r) for r in repo.list_credentials(
+    """Newest (latest notAfter, by the certificates) first."""
+    found = [_row_to_credential(r) for r in repo.list_credentials(
         ctx.db, ctx.env.value, check_purpose(purpose) if purpose else None)]
+    return sorted(found, key=lambda c: c.not_after, reverse=True)  # stable: newest id first
 
 
 def find_credential(ctx: AppContext, purpose: str, key_id: str | None = None, *,

@@ -11,12 +11,13 @@ row's detail is written from them.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from smki_desktop.core.portal_ports import IssuedItem
 from smki_desktop.crypto.device_cert import (
     WARNING_CODES,
     DeviceCertFacts,
@@ -89,6 +90,22 @@ def untrusted_signature(ctx: AppContext, cert_der: bytes) -> str | None:
         return None
     found = signature_findings(cert, trusted_device_cas(ctx))
     return found[0][1] if found else None
+
+
+def untrusted_adhoc_answer(ctx: AppContext, ref: str, items: Iterable[IssuedItem]
+                           ) -> str | None:
+    """Why the answer to ad hoc request `ref` must not be taken as done: a certificate in it
+    was not issued by a Device CA this environment trusts (`untrusted_signature`). None when
+    every certificate in it was. The one check and the one message for both ways an answer
+    comes back: the web service's answer (`portal._send_one`) and an offline answers bundle
+    (`portal_offline.import_offline`)."""
+    for item in items:
+        forged = (untrusted_signature(ctx, item.certificate_der)
+                  if item.certificate_der is not None else None)
+        if forged is not None:  # the key matched the CSR's; the signer must be the DCC too
+            return (f"The answer to ad hoc request {ref} carries a certificate that was not "
+                    f"filed: {forged}. Report it to the DCC Service Desk.")
+    return None
 
 
 # --- words -------------------------------------------------------------------------------------
@@ -207,14 +224,18 @@ def match_device_csr(ctx: AppContext, cert_der: bytes) -> DeviceCsrMatch | None:
 
 
 def file_device_certificate(tx: repo.Tx, m: DeviceCsrMatch, cert_der: bytes,
-                            status: str, reasons: Sequence[str], now: str) -> bool:
+                            status: str, reasons: Sequence[str], now: str,
+                            replaces: bytes | None = None) -> bool:
     """File a certificate imported on its own against its Device CSR row, in the caller's
     transaction, as `collect` files a DCC result: `issued` or `mismatch` with the same columns
     and batch bookkeeping. `status` is `issued` or `mismatch`; `reasons` are the importer's
     own findings (added to the row's detail on a mismatch). A row that already holds this
     certificate with this status is left as it is; one that holds another certificate is never
-    overwritten. Returns whether the row changed."""
-    if m.certificate is not None and (m.certificate != cert_der or m.status == status):
+    overwritten, unless it is `replaces`: the certificate this one supersedes (same issuer and
+    serial, not signed under a trust anchor: services/cert_supersede.py). Returns whether the
+    row changed."""
+    if m.certificate is not None and m.certificate != replaces and (
+            m.certificate != cert_der or m.status == status):
         return False
     found = list(m.findings)
     if status == "mismatch":

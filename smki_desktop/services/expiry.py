@@ -5,13 +5,14 @@ them). Both faces call `expiry_report` (the Dashboard and the command line's exp
 
 Someone who can write the database but not use the OS keyring (the threat of services/audit.py)
 must not be able to silence a warning. So nothing the report relies on is taken from a table
-alone: a certificate's notAfter is read from its DER, and only a DER whose SHA-256 is the
-artifact of a vouched `cert.import`/`cert.recheck` record of that certificate is trusted
-(`AuditLog.vouched`); its status (to be rejected, unmatched) is that record's, and it is left
-out as rejected only when a vouched `cert.reject` record names that DER. A certificate no
-vouched record vouches for is still listed, with a problem line saying so. The window is the
-one the last `settings.expiry-window` record set, when the log proves that record; else the
-default.
+alone: a certificate's or a credential's notAfter is read from its DER (a credential's is the
+DCC's signed word), and only a certificate DER whose SHA-256 is the artifact of a vouched
+`cert.import`/`cert.recheck` record of that certificate is trusted
+(`AuditLog.vouched`); its status (to be rejected, unmatched, superseded) is the last record's,
+and it is left out as rejected only when a vouched `cert.reject` record names that DER. A
+certificate no vouched record vouches for is still listed, with a problem line saying so. The
+window is the one the last `settings.expiry-window` record set, when the log proves that
+record; else the default.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ if TYPE_CHECKING:  # the Dashboard's expiry table imports this module at start
 SETTING = "expiry.window_days"
 SETTING_ACTION = "settings.expiry-window"
 DEFAULT_DAYS = 90
-IGNORED = ("to-be-rejected", "unmatched", "rejected")
-CERT_ACTIONS = ("cert.import", "cert.recheck")  # each names its cert_id; artifact: the DER
+IGNORED = ("to-be-rejected", "unmatched", "rejected", "superseded")
+# each names its cert_id; artifact: the DER. A `cert.supersede` record's certificate left the
+# store for the genuine one with its issuer and serial (services/cert_supersede.py).
+CERT_ACTIONS = ("cert.import", "cert.recheck", "cert.supersede")
 REJECT_ACTION = "cert.reject"  # artifact: the DER rejected
 
 
@@ -244,11 +247,13 @@ def expiry_report(ctx: AppContext, days: int | None = None) -> ExpiryReport:
             if found is None or not listed:
                 continue
             na = found
-        else:
-            try:
-                na = datetime.fromisoformat(v.not_after or "")
-            except ValueError:
+        else:  # a credential: its own certificate's notAfter, never the column beside it
+            credential_na = _not_after(v.der or b"")
+            if credential_na is None:
+                problems.append(f"The stored {v.usage} {v.serial} cannot be read as a "
+                                "certificate: its expiry cannot be watched.")
                 continue
+            na = credential_na
         left = (na - now).total_seconds() / 86400
         e = Expiring(v, na, int(left) if left >= 0 else -1 - int(-left))
         if na <= now:

@@ -6,7 +6,7 @@ certificate's use. Both faces call these functions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -84,10 +84,22 @@ def _live(certs: list[DependentCert], now: datetime) -> list[DependentCert]:
     return out
 
 
+def _own_dates(c: DependentCert) -> DependentCert:
+    """`c` with the notAfter of its certificate, not of the column beside it (which anyone who
+    can write the store could move, to keep a key from being deleted or to let one go)."""
+    from cryptography import x509  # (the Keys page imports this module at start)
+
+    try:
+        na = x509.load_der_x509_certificate(c.der).not_valid_after_utc.isoformat()
+    except ValueError:
+        return c
+    return replace(c, not_after=na)
+
+
 def key_object(ctx: AppContext, ref: str) -> KeyObject:
     info = get_key(ctx, ref)
     env = ctx.env.value
-    certs = key_repo.certificates_for_key(ctx.db, env, info.key_id)
+    certs = [_own_dates(c) for c in key_repo.certificates_for_key(ctx.db, env, info.key_id)]
     return KeyObject(info, tuple(key_repo.csrs_for_key(ctx.db, env, info.key_id)),
                      tuple(certs), tuple(_live(certs, ctx.clock.now())))
 

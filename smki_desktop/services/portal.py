@@ -49,7 +49,7 @@ from smki_desktop.services import (
 )
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.crossing import SIMULATOR_MARKER_POLICY
-from smki_desktop.services.device_matching import untrusted_signature
+from smki_desktop.services.device_matching import untrusted_adhoc_answer
 
 # The endpoint and its adapters live in services/portal_endpoint.py; these names stay
 # importable from here for the faces and tests that use them.
@@ -463,13 +463,9 @@ def _send_one(ctx: AppContext, ob: Outbox, p: WsPortal, item: OutboxItem,
                                  _first_poll_at(ctx, source, item.kind, len(csrs)))
     if item.kind == "device-adhoc":
         issued = p.submit_device_csr(ref, item.payload)
-        forged = (untrusted_signature(ctx, issued.certificate_der)
-                  if issued.certificate_der is not None else None)
+        forged = untrusted_adhoc_answer(ctx, ref, [issued])
         if forged is not None:  # the key matched the CSR's; the signer must be the DCC too
-            return functools.partial(
-                ob.mark_failed, ref, f"The answer to ad hoc request {ref} carries a "
-                f"certificate that was not filed: {forged}. Report it to the DCC Service "
-                "Desk.", issued.status)
+            return functools.partial(ob.mark_failed, ref, forged, issued.status)
         if issued.status == "SUCCESS":
             return functools.partial(ob.mark_done, ref, issued.status,
                                      _items_xml(ref, "COMPLETED", [issued]))

@@ -26,6 +26,7 @@ from smki_desktop.portal.outbox import Outbox, OutboxItem
 from smki_desktop.portal.ws_client import WsPortal, check_batch_answer
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import require_credential
+from smki_desktop.services.device_matching import untrusted_adhoc_answer
 from smki_desktop.services.portal import (
     _items_xml,
     _read_items,
@@ -145,6 +146,8 @@ def _apply_answer(ctx: AppContext, ob: Outbox, a: Any, changed: list[OutboxItem]
     if a.state == "submitted":
         ob.mark_submitted(a.ref, a.server_id or item.server_id or "", a.server_status or "",
                           ctx.clock.now())
+    elif a.state == "done" and (forged := _untrusted(ctx, item, a)) is not None:
+        ob.mark_failed(a.ref, forged, a.server_status)  # as the web service's answer is
     elif a.state == "done":
         meta = dict(item.meta)
         if item.kind == "org-csr" and a.result:
@@ -155,6 +158,16 @@ def _apply_answer(ctx: AppContext, ob: Outbox, a: Any, changed: list[OutboxItem]
     else:
         ob.defer(a.ref, a.error, ctx.clock.now())
     changed.append(ob.get(a.ref))
+
+
+def _untrusted(ctx: AppContext, item: OutboxItem, a: Any) -> str | None:
+    """Why a relayed ad hoc Device CSR answer must not be taken as done (a certificate no
+    Device CA this environment trusts signed), with the web service path's check and words;
+    None otherwise. A batch's certificates are checked as they are filed (`devices.collect`),
+    whichever way the answer came."""
+    if item.kind != "device-adhoc" or not a.result:
+        return None
+    return untrusted_adhoc_answer(ctx, a.ref, _read_items(a.result, a.ref))
 
 
 def _check_relayed(ob: Outbox, a: Any) -> None:

@@ -124,3 +124,39 @@ def test_an_ad_hoc_answer_signed_by_a_look_alike_ca_fails_naming_the_cause(  # t
     with ctx.audit.change():
         done()
     assert ob.get(good_item.ref).state == "done"
+
+
+def _answers_bundle(ctx: Any, folder: Path, ref: str, cert_der: bytes) -> Path:
+    """An answers bundle as the connected machine writes it: the ad hoc request `ref` done,
+    with `cert_der` as its certificate (the relay does not check whom it came from)."""
+    from smki_desktop.portal.offline import Answer, write_answer_bundle
+
+    result = portal._items_xml(ref, "COMPLETED", [IssuedItem(ref, "SUCCESS", None, cert_der)])
+    return write_answer_bundle(folder, ctx.env, [Answer(ref, "done", None, "SUCCESS", None,
+                                                        result)], datetime.now(UTC))
+
+
+def test_an_ad_hoc_answer_from_an_offline_bundle_is_checked_as_the_web_services_is(  # type: ignore[no-untyped-def]
+        ctx, trusted, tmp_path: Path) -> None:
+    """The air-gapped path: the answer comes back in a bundle instead of over the web
+    service. A look-alike CA's certificate fails the request with the same words; the genuine
+    Device CA's is done."""
+    from smki_desktop.services import portal_offline
+
+    real, fake, (row, other) = trusted
+    ob = portal.outbox(ctx)
+    forged_item = portal.enqueue_adhoc(ctx, bytes(row["csr"]))
+    bundle = _answers_bundle(ctx, tmp_path / "a", forged_item.ref,
+                             _issue(fake, bytes(row["csr"])))
+    changed = portal_offline.import_offline(ctx, bundle)
+    after = ob.get(forged_item.ref)
+    assert [i.ref for i in changed] == [forged_item.ref]
+    assert after.state == "failed", after.last_error
+    assert after.last_error == (f"The answer to ad hoc request {forged_item.ref} carries a "
+                                "certificate that was not filed: " + NOT_OURS + ": a CA of the "
+                                "same name but another key issued it (a forgery). Report it to "
+                                "the DCC Service Desk.")
+    good_item = portal.enqueue_adhoc(ctx, bytes(other["csr"]))
+    portal_offline.import_offline(ctx, _answers_bundle(ctx, tmp_path / "b", good_item.ref,
+                                                       _issue(real, bytes(other["csr"]))))
+    assert ob.get(good_item.ref).state == "done"

@@ -30,13 +30,13 @@ def _row(r: Any) -> CredentialRow:
 
 def list_credentials(db: Database, env: str, purpose: str | None = None
                      ) -> list[CredentialRow]:
-    """Newest (latest not_after) first."""
+    """Newest row first (the service orders them by the certificates' own notAfter)."""
     sql = "SELECT * FROM portal_credentials WHERE environment = ?"
     params: list[Any] = [env]
     if purpose:
         sql += " AND purpose = ?"
         params.append(purpose)
-    sql += " ORDER BY not_after DESC, id DESC"
+    sql += " ORDER BY id DESC"
     return [_row(r) for r in db.conn().execute(sql, params)]
 
 

@@ -20,7 +20,7 @@ class Validity:
     status: str  # as stored (the expiry watch does not trust it for a certificate)
     not_after: str | None  # ISO date-time, as stored
     cert_id: int | None = None  # certificates only
-    der: bytes | None = None  # certificates only: the stored certificate
+    der: bytes | None = None  # the stored certificate (of the certificate or the credential)
 
 
 def validity_rows(db: Database, env: str) -> list[Validity]:
@@ -34,7 +34,7 @@ def validity_rows(db: Database, env: str) -> list[Validity]:
                               "status, not_after, der FROM certificates WHERE environment=? "
                               "ORDER BY cert_id", (env,))]
     out += [Validity("credential", r["serial"], r["subject"], f"{r['purpose']} credential",
-                     r["key_id"], "credential", r["not_after"])
-            for r in c.execute("SELECT serial, subject, purpose, key_id, not_after FROM "
-                               "portal_credentials WHERE environment=?", (env,))]
+                     r["key_id"], "credential", r["not_after"], None, bytes(r["certificate"]))
+            for r in c.execute("SELECT serial, subject, purpose, key_id, not_after, certificate "
+                               "FROM portal_credentials WHERE environment=?", (env,))]
     return out

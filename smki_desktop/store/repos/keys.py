@@ -137,7 +137,8 @@ class DependentCert:
     serial: str
     subject: str
     status: str  # the acceptance status; "credential" for a credential
-    not_after: str  # ISO date-time, "" when unknown
+    not_after: str  # ISO date-time, "" when unknown (as stored: see `der`)
+    der: bytes = b""  # the certificate itself, whose notAfter is the one to believe
 
 
 @dataclass(frozen=True)
@@ -152,13 +153,13 @@ class DependentCsr:
 def certificates_for_key(db: Database, env: str, key_id: str) -> list[DependentCert]:
     c = db.conn()
     out = [DependentCert("certificate", r["serial"], r["cn"] or r["eui"] or r["device_eui"]
-                         or "", r["status"], r["not_after"] or "")
-           for r in c.execute("SELECT serial, cn, eui, device_eui, status, not_after FROM "
+                         or "", r["status"], r["not_after"] or "", bytes(r["der"]))
+           for r in c.execute("SELECT serial, cn, eui, device_eui, status, not_after, der FROM "
                               "certificates WHERE environment=? AND key_id=? ORDER BY cert_id",
                               (env, key_id))]
     out += [DependentCert("credential", r["serial"], r["subject"], f"{r['purpose']} credential",
-                          r["not_after"])
-            for r in c.execute("SELECT serial, subject, purpose, not_after FROM "
+                          r["not_after"], bytes(r["certificate"]))
+            for r in c.execute("SELECT serial, subject, purpose, not_after, certificate FROM "
                                "portal_credentials WHERE environment=? AND key_id=? ORDER BY id",
                                (env, key_id))]
     return out

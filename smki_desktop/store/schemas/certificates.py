@@ -57,4 +57,26 @@ MIGRATIONS = [
         added TEXT NOT NULL
     );
     """,
+    # A certificate superseded by the genuine one with its issuer and serial (one that did not
+    # verify under this environment's trust anchors, replaced by one that does): kept here,
+    # out of `certificates` (whose issuer + serial it would hold), for the audit trail.
+    """
+    CREATE TABLE certificates_superseded (
+        id INTEGER PRIMARY KEY,
+        cert_id INTEGER NOT NULL UNIQUE,
+        environment TEXT NOT NULL,
+        issuer TEXT NOT NULL,
+        issuer_key TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        csr_id INTEGER,
+        status TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        der BLOB NOT NULL,
+        imported TEXT NOT NULL,
+        superseded_by INTEGER NOT NULL,
+        superseded_at TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    """,
 ]

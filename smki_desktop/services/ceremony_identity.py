@@ -8,8 +8,9 @@ the key linked (`officer link-key`) to the register entry bearing the administra
 witness's) name, else the newest credential here. A linked entry must be active in the register
 (`core.identity.check_may_act`, as for every signed act), its key carries no suspension or
 revocation flag, and a credential that names its officer's register id passes every rule of
-`services.identity.resolve_actor`. A credential naming no one (a Test training credential)
-is checked for chain when the transcript is verified.
+`services.identity.resolve_actor`. A credential no register entry holds is refused for a
+named administrator or witness (`require_named_officer`). `signer_entry` applies the same
+rules to a signature's certificate when the transcript is verified.
 """
 
 from __future__ import annotations

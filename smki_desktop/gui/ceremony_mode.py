@@ -366,7 +366,8 @@ class CeremonyWindow(QWidget):
     def show_qr(self) -> None:
         if self.last_csr is None:
             return
-        png = ceremony_qr.csr_qr_png(self.run.out / self.last_csr)
+        ctx = self.services.ctx
+        png = ceremony_qr.csr_qr_png(self.run.out / self.last_csr, ctx.env, ctx.paths.root)
         self.qr = QrDialog(f"CSR {self.last_csr}", png, self)
         self.qr.open()
 

@@ -8,8 +8,9 @@ the key linked (`officer link-key`) to the register entry bearing the administra
 witness's) name, else the newest credential here. A linked entry must be active in the register
 (`core.identity.check_may_act`, as for every signed act), its key carries no suspension or
 revocation flag, and a credential that names its officer's register id passes every rule of
-`services.identity.resolve_actor`. A credential naming no one (a Test training credential)
-is checked for chain when the transcript is verified.
+`services.identity.resolve_actor`. A credential no register entry holds is refused for a
+named administrator or witness (`require_named_officer`). `signer_entry` applies the same
+rules to a signature's certificate when the transcript is verified.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from smki_desktop.core.errors import NotFound, Refusal
-from smki_desktop.core.identity import Signatory, check_may_act
+from smki_desktop.core.errors import NotFound, Refusal, SmkiError
+from smki_desktop.core.identity import Signatory, check_credential_names, check_may_act
 from smki_desktop.core.keys import key_id_for_spki
 from smki_desktop.core.officers import OfficerRole
 from smki_desktop.crypto.cms import sign_detached
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.credential_store import check_not_revoked, list_credentials
 from smki_desktop.services.credentials import find_credential, register_id_of
 from smki_desktop.services.identity import resolve_actor
 from smki_desktop.services.officers import key_holder, list_officers, signing_block
@@ -104,10 +106,16 @@ def officer_identity(ctx: AppContext, key_ref: str | None = None,
 
 
 def require_named_officer(identity: OfficerIdentity, name: str, role: str) -> None:
-    """The credential's officer register entry (when it has one) must be the person the
-    ceremony names: a transcript saying 'Administrator: Ada' must not be signed with the key
-    of another officer registered on this machine."""
-    if identity.holder_name and not _same_name(identity.holder_name, name):
+    """The credential's officer register entry must be the person the ceremony names: a
+    transcript saying 'Administrator: Ada' must not be signed with the key of another officer
+    registered on this machine, nor with a credential no register entry holds (anyone can
+    hold a certificate from the same CA)."""
+    if not identity.holder_name:
+        raise Refusal(f"The {role} is {name!r} in the ceremony file, but the file-signing "
+                      f"credential {identity.key_id[:16]} ({identity.subject}) is linked to no "
+                      "entry of the officer register. Link it to the register entry of "
+                      f"{name!r} first.", hint="officer.link-key")
+    if not _same_name(identity.holder_name, name):
         raise Refusal(f"The {role} is {name!r} in the ceremony file, but the file-signing "
                       f"credential {identity.key_id[:16]} belongs to register entry "
                       f"{identity.register_entry}. Name the right credential "
@@ -124,3 +132,39 @@ def sign_as_officer(ctx: AppContext, content: bytes, identity: OfficerIdentity,
         raise Refusal(f"The credential certificate does not hold key {info.short_id}.")
     with signer_for(ctx, info) as signer:
         return sign_detached(content, signer, identity.certificate, at or ctx.clock.now())
+
+
+def signer_entry(ctx: AppContext, cert: x509.Certificate, name: str,
+                 role: str) -> tuple[str, str]:
+    """Why the credential `cert` that signed a ceremony transcript does not stand for the
+    person the plan names as `role` (the same rules as when the transcript was signed: a
+    file-signing credential of this environment, held by the register entry bearing that
+    name, not flagged, not revoked, the entry active): (that entry's register id, '') when it
+    does, else ('' or the entry, the problem in plain words)."""
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    kid = key_id_for_spki(spki)
+    who = f"the {role} {name} signed with credential {kid[:16]} ({cert.subject.rfc4514_string()})"
+    if not any(c.key_id == kid and c.certificate == cert and c.environment is ctx.env
+               for c in list_credentials(ctx, "file-signing")):
+        return "", (f"{who}, which is not a file-signing credential recorded in the "
+                    f"{ctx.env.label} environment here")
+    holder = key_holder(ctx, kid)
+    if holder is None:
+        return "", f"{who}, which no entry of the {ctx.env.label} officer register holds"
+    if not _same_name(holder.name, name):
+        return holder.officer_id, (f"{who}, which belongs to register entry "
+                                   f"{holder.officer_id} ({holder.name}), not to {name}")
+    flagged = [c.flagged for c in holder.credentials if c.key_id == kid and c.flagged]
+    if flagged:
+        return holder.officer_id, f"{who}, which is flagged in the register ({flagged[0]})"
+    try:
+        rid = register_id_of(cert)
+        if rid:
+            check_credential_names(holder.officer_id, rid)
+        check_not_revoked(ctx, cert)
+        check_may_act(Signatory.of(holder), ctx.env, tuple(OfficerRole),
+                      "signing a ceremony transcript")
+    except SmkiError as exc:
+        return holder.officer_id, f"{who}: {exc.message}"
+    return holder.officer_id, ""

@@ -27,6 +27,7 @@ from smki_desktop.services.ceremony_identity import (
     officer_identity,
     require_named_officer,
     sign_as_officer,
+    signer_entry,
 )
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import profile_for
@@ -60,7 +61,8 @@ class WitnessSigned:
 def witness_sign(ctx: AppContext, transcript: Path, witness: str,
                  key_ref: str | None = None) -> WitnessSigned:
     """A witness who holds a file-signing credential signs the finished transcript with it
-    (a detached CMS signature beside it; never over an existing one)."""
+    (a detached CMS signature beside it; never over an existing one), after checking it as
+    `verify_transcript` does: a transcript that does not verify is not signed."""
     if transcript.is_dir():
         transcript = transcript / JOURNAL
     data = transcript.read_bytes()
@@ -78,10 +80,18 @@ def witness_sign(ctx: AppContext, transcript: Path, witness: str,
                          f"{plan['ceremony_id']} ({', '.join(plan['witnesses'])}).",
                          hint="field.witness")
     name = names[witness.strip().lower()]
+    # a witness signs only what verifies: the administrator's signature, by the person the
+    # plan names, every output, every CSR (signing a forged transcript would vouch for it)
+    rep = verify_transcript(ctx, transcript)
+    if not rep.ok or transcript.read_bytes() != data:
+        raise Refusal(f"The transcript of ceremony {plan['ceremony_id']} does not verify, so "
+                      "the witness does not sign it: " + ("; ".join(rep.problems) or
+                                                          "it changed while being checked")
+                      + ".")
     identity = officer_identity(ctx, key_ref, name)
-    require_named_officer(identity, name, "witness")
     if identity.key_id == begin["data"]["administrator"]["key_id"]:
         raise Refusal("That is the administrator's credential; a witness signs with their own.")
+    require_named_officer(identity, name, "witness")
     for other in sorted(transcript.parent.glob("witness-*.p7s")):
         try:
             signer = verify_detached(data, other.read_bytes()).signer_certificate
@@ -184,8 +194,8 @@ def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
                             + ", ".join(left))
         return rep
     anchors = adt_trust_anchors(ctx)
-    _check_admin_signature(ctx, data, folder, begin, anchors, rep)
-    _check_witnesses(ctx, data, folder, plan, begin, anchors, rep)
+    admin_entry = _check_admin_signature(ctx, data, folder, plan, begin, anchors, rep)
+    _check_witnesses(ctx, data, folder, plan, begin, admin_entry, anchors, rep)
     fin = done["finish"]
     _check_transcripts(journal, folder, fin, rep)
     _check_outputs(folder, fin, rep)
@@ -198,17 +208,20 @@ def _verify(ctx: AppContext, path: Path, rep: VerifyReport) -> VerifyReport:
     return rep
 
 
-def _check_admin_signature(ctx: AppContext, data: bytes, folder: Path, begin: dict[str, Any],
-                           anchors: list[x509.Certificate], rep: VerifyReport) -> None:
+def _check_admin_signature(ctx: AppContext, data: bytes, folder: Path, plan: dict[str, Any],
+                           begin: dict[str, Any], anchors: list[x509.Certificate],
+                           rep: VerifyReport) -> str:
+    """The administrator's signature, by the credential named at the start, held by the
+    register entry of the person the plan names; returns that entry's register id ('' when
+    it is not known)."""
     sig_path = folder / SIGNATURE
     try:
         verified = verify_detached(data, sig_path.read_bytes(), trust_anchors=anchors)
         cert = verified.signer_certificate
         assert cert is not None
-        spki = cert.public_key().public_bytes(serialization.Encoding.DER,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo)
         rep.signer = cert.subject.rfc4514_string()
-        if _sha(spki) != begin["data"]["administrator"]["key_id"]:
+        entry, problem = signer_entry(ctx, cert, str(plan["administrator"]), "administrator")
+        if _key_id(cert) != begin["data"]["administrator"]["key_id"]:
             rep.problems.append("the transcript is signed by another key than the "
                                 "administrator's credential named at the start")
         elif not verified.trusted and ctx.env is Environment.LIVE:
@@ -216,21 +229,30 @@ def _check_admin_signature(ctx: AppContext, data: bytes, folder: Path, begin: di
             rep.problems.append("the administrator's certificate chain cannot be checked: this "
                                 "Live data folder has no file-signing trust anchor (add the "
                                 "DCC's file-signing trust anchor first)")
+        elif problem:
+            rep.problems.append(problem)
         else:
-            rep.checked.append(f"administrator's signature: {rep.signer}"
+            rep.checked.append(f"administrator's signature: {rep.signer}, register entry "
+                               f"{entry} ({plan['administrator']})"
                                + (" (chain to a trust anchor checked)" if verified.trusted
                                   else " (no trust anchor here: chain not checked)"))
+            return entry
     except OSError:
         rep.problems.append(f"the signature file {SIGNATURE} is missing")
     except SignatureInvalid as exc:  # SignerUntrusted too: another environment's credential
         rep.problems.append(f"the administrator's signature does not verify: {exc.message}")
+    return ""
 
 
 def _check_witnesses(ctx: AppContext, data: bytes, folder: Path, plan: dict[str, Any],
-                     begin: dict[str, Any], anchors: list[x509.Certificate],
-                     rep: VerifyReport) -> None:
+                     begin: dict[str, Any], admin_entry: str,
+                     anchors: list[x509.Certificate], rep: VerifyReport) -> None:
+    """Every witness signature present: made by that witness's own credential, held by the
+    register entry of the person the plan names, another person than the administrator and
+    the other witnesses."""
     admin_key = begin["data"]["administrator"]["key_id"]
     witness_keys: dict[str, str] = {}
+    entries: dict[str, str] = {}
     for w in plan.get("witnesses", []):
         wpath = witness_signature_path(folder, w)
         if not wpath.exists():
@@ -239,24 +261,35 @@ def _check_witnesses(ctx: AppContext, data: bytes, folder: Path, plan: dict[str,
             continue
         try:
             wv = verify_detached(data, wpath.read_bytes(), trust_anchors=anchors)
-            wcert = wv.signer_certificate
-            assert wcert is not None
-            subject = wcert.subject.rfc4514_string()
-            wkey = _key_id(wcert)
-            if not wv.trusted and ctx.env is Environment.LIVE:
-                rep.problems.append(f"witness {w}'s certificate chain cannot be checked (no "
-                                    "file-signing trust anchor in this Live data folder)")
-            elif wkey == admin_key:
-                rep.problems.append(f"witness {w}'s signature was made with the "
-                                    "administrator's credential, not the witness's own")
-            elif wkey in witness_keys:
-                rep.problems.append(f"witness {w}'s signature was made with the same "
-                                    f"credential as witness {witness_keys[wkey]}'s")
-            else:
-                witness_keys[wkey] = w
-                rep.checked.append(f"witness {w}: signature by {subject}")
         except SignatureInvalid as exc:
             rep.problems.append(f"witness {w}'s signature does not verify: {exc.message}")
+            continue
+        wcert = wv.signer_certificate
+        assert wcert is not None
+        wkey = _key_id(wcert)
+        entry, problem = signer_entry(ctx, wcert, w, "witness")
+        if not wv.trusted and ctx.env is Environment.LIVE:
+            rep.problems.append(f"witness {w}'s certificate chain cannot be checked (no "
+                                "file-signing trust anchor in this Live data folder)")
+        elif wkey == admin_key:
+            rep.problems.append(f"witness {w}'s signature was made with the "
+                                "administrator's credential, not the witness's own")
+        elif wkey in witness_keys:
+            rep.problems.append(f"witness {w}'s signature was made with the same "
+                                f"credential as witness {witness_keys[wkey]}'s")
+        elif problem:
+            rep.problems.append(problem)
+        elif entry == admin_entry:
+            rep.problems.append(f"witness {w} signed as register entry {entry}, the "
+                                "administrator's: a witness is another person")
+        elif entry in entries:
+            rep.problems.append(f"witness {w} signed as register entry {entry}, as witness "
+                                f"{entries[entry]} did: each witness is another person")
+        else:
+            witness_keys[wkey] = w
+            entries[entry] = w
+            rep.checked.append(f"witness {w}: signature by {wcert.subject.rfc4514_string()}, "
+                               f"register entry {entry}")
 
 
 def _check_transcripts(journal: Journal, folder: Path, fin: dict[str, Any],
@@ -274,7 +307,10 @@ def _check_transcripts(journal: Journal, folder: Path, fin: dict[str, Any],
     else:
         rep.checked.append(f"text transcript {text_path.name}")
     pdf = fin.get("transcript_pdf")
-    if pdf:
+    if not pdf:  # every finished ceremony writes one (the copy the witnesses sign)
+        rep.problems.append("the transcript records no printable transcript (a finished "
+                            "ceremony always writes one)")
+    else:
         if not (folder / pdf).is_file():
             rep.problems.append(f"the printable transcript {pdf} is missing")
         elif _file_sha(folder / pdf) != fin["transcript_pdf_sha256"]:

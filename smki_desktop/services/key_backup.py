@@ -12,8 +12,8 @@ import hashlib
 import html
 import json
 import os
+import re
 import secrets
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any
 
 import shamir_mnemonic
 from cryptography import x509
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -32,13 +32,14 @@ from smki_desktop.core.ceremony_transcript import canonical
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import EnvironmentMismatch, InputError, Refusal
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyUsage, key_id_for_spki
-from smki_desktop.core.plain_text import bad_char_words
+from smki_desktop.core.plain_text import bad_char_words, skeleton
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.render.pdf import render_pages
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.published_keys import refuse_published_test_key
 from smki_desktop.store import atomic
 from smki_desktop.store.atomic import OutputError
+from smki_desktop.store.bounded_read import read_regular
 from smki_desktop.store.repos import ceremony as ceremony_repo
 from smki_desktop.store.repos import certificates as cert_repo
 from smki_desktop.store.repos import key_backups as backup_repo
@@ -153,9 +154,12 @@ def _refuse_ceremony_label(ctx: AppContext, label: str, key_id: str, path: Path)
     """A ceremony's keys are made by the ceremony: a backup labelled as a ceremony's key is
     restored only where the audit log shows that ceremony making this very key (its own key
     back after a delete); anywhere else its label would pass for a ceremony's key."""
-    if not label.startswith(LABEL_PREFIX):
+    # compared as the label reads: 'Ceremony …' or '\u0441eremony …' (a Cyrillic es) would
+    # pass for a ceremony's key in a table while not starting with the exact prefix
+    read_as = skeleton(label)
+    if not read_as.startswith(LABEL_PREFIX.strip()):
         return
-    marked = label_environment(label)
+    marked = label_environment(read_as)
     if marked is not None and marked is not ctx.env:
         raise EnvironmentMismatch(
             f"Restore of {path.name} refused: its label {label!r} is a {marked.label} "
@@ -167,8 +171,9 @@ def _refuse_ceremony_label(ctx: AppContext, label: str, key_id: str, path: Path)
                 and d.get("label") == label):
             return
     raise Refusal(f"Restore of {path.name} refused: its label {label!r} is a ceremony key's "
-                  f"label (it begins {LABEL_PREFIX.strip()!r}), and this {ctx.env.label} "
-                  f"environment's audit log does not record a ceremony making key {key_id[:16]}. "
+                  f"label (it begins {LABEL_PREFIX.strip()!r}, or reads so), and this "
+                  f"{ctx.env.label} environment's audit log does not record a ceremony making "
+                  f"key {key_id[:16]}. "
                   "A ceremony's keys are made by the ceremony, not restored under its label. "
                   "Nothing was restored.")
 
@@ -405,27 +410,7 @@ def write_share_sheet(ctx: AppContext, share_file: Path, out: Path) -> Path:
 def _read_small(path: Path, what: str) -> bytes:
     # opened without blocking and checked to be a regular file before any read: a FIFO (a
     # named pipe) given as a backup would block the restore forever, a device never end
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read as {what} ({exc.strerror or exc}).") \
-            from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise InputError(f"{path}: not a regular file, so not {what}.")
-        os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb") as fh:
-            fd = -1
-            data = fh.read(MAX_FILE + 1)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read as {what} ({exc.strerror or exc}).") \
-            from None
-    finally:
-        if fd >= 0:
-            os.close(fd)
-    if len(data) > MAX_FILE:
-        raise InputError(f"{path}: larger than {MAX_FILE // 1024} KiB, not {what}.")
-    return data
+    return read_regular(path, MAX_FILE, what)
 
 
 def read_key_file(path: Path) -> dict[str, Any]:
@@ -457,8 +442,7 @@ def read_key_file(path: Path) -> dict[str, Any]:
             raise InputError(f"{path}: field protection.salt is missing.")
     elif not 1 <= prot["threshold"] <= prot["shares"] <= 16:
         raise InputError(f"{path}: field protection.threshold/shares is not M-of-N.")
-    if not isinstance(doc["certificates"], list):
-        raise InputError(f"{path}: field certificates is not a list.")
+    _check_clear_fields(doc, path)
     # the label becomes the restored key's, shown in tables, terminals and audit records: held
     # to the rule a label typed here meets (the file may come from someone else)
     if not isinstance(doc["label"], str):
@@ -469,6 +453,52 @@ def read_key_file(path: Path) -> dict[str, Any]:
                          "label is one line of plain text only, and this application never "
                          "writes such a backup. Nothing was restored.")
     return doc
+
+
+_KEY_ID = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _field_b64(value: Any, name: str, path: Path, size: tuple[int, int]) -> bytes:
+    raw = _unb64(value, f"{path}: field {name}") if isinstance(value, str) else None
+    if raw is None or not size[0] <= len(raw) <= size[1]:
+        raise InputError(f"{path}: field {name} is not base64 of {size[0]}"
+                         + (f"..{size[1]}" if size[1] != size[0] else "")
+                         + " bytes; this application never writes such a backup.")
+    return raw
+
+
+def _is_pem_certificate(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and \
+            x509.load_pem_x509_certificate(value.encode()) is not None
+    except ValueError:
+        return False
+
+
+def _check_clear_fields(doc: dict[str, Any], path: Path) -> None:
+    """Every field in clear, checked before it is used (read before the file can be
+    authenticated, or sealed by whoever made it): an InputError naming the field."""
+    for name in ("environment", "key_id", "usage", "public_key_pem"):
+        if not isinstance(doc[name], str):
+            raise InputError(f"{path}: field {name} is not a text.")
+    if not _KEY_ID.match(doc["key_id"]):
+        raise InputError(f"{path}: field key_id is not a key id (64 hexadecimal digits).")
+    if doc["usage"] not in {u.value for u in KeyUsage}:
+        raise InputError(f"{path}: field usage {doc['usage'][:40]!r} is not a key usage.")
+    try:
+        serialization.load_pem_public_key(doc["public_key_pem"].encode())
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise InputError(f"{path}: field public_key_pem is not a PEM public key.") from None
+    if not isinstance(doc["certificates"], list):
+        raise InputError(f"{path}: field certificates is not a list.")
+    for i, c in enumerate(doc["certificates"]):
+        if not _is_pem_certificate(c):
+            raise InputError(f"{path}: field certificates[{i}] is not a PEM certificate.")
+    prot = doc["protection"]
+    if prot["kind"] == "passphrase":
+        _field_b64(prot.get("salt"), "protection.salt", path, (16, 64))
+    _field_b64(doc["nonce"], "nonce", path, (12, 12))  # AES-GCM's 96-bit nonce, as written
+    _field_b64(doc["ciphertext"], "ciphertext", path, (17, MAX_FILE))  # GCM tag (16) + key
 
 
 def read_share_file(path: Path) -> dict[str, str]:
@@ -506,7 +536,12 @@ def _open(doc: dict[str, Any], aes_key: bytes, path: Path, wrong: str) -> bytes:
 
 def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
             how: str) -> RestoreResult:
-    private = serialization.load_der_private_key(der, None)
+    try:  # sealed by whoever made the file: what it holds is checked too
+        private = serialization.load_der_private_key(der, None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise InputError(f"{path}: the encrypted content is not a private key; this "
+                         "application never writes such a backup. Nothing was "
+                         "restored.") from None
     spki = private.public_key().public_bytes(serialization.Encoding.DER,
                                              serialization.PublicFormat.SubjectPublicKeyInfo)
     key_id = key_id_for_spki(spki)

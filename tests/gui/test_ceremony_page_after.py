@@ -8,8 +8,7 @@ from pathlib import Path
 
 from smki_desktop.services import ceremony as ceremony_service
 from tests.gui.ceremony_gui import ceremony_on_media
-from tests.integration.adt_support import make_sro
-from tests.integration.ceremony_support import prepare
+from tests.integration.ceremony_support import make_witness, prepare
 from tests.integration.test_ceremony_service import CEREMONY, Answers, _fake_net
 
 W = ["Wendy Witness", "Walt Witness"]
@@ -27,7 +26,7 @@ def test_verify_and_witness_sign_from_the_page(window, qtbot, tmp_path: Path) ->
         ceremony_service.confirm_and_perform(run, step, W)
     run.close()
     out = tmp_path / "media" / "out"
-    sro = make_sro(ctx, tmp_path / "sro", aro, set_profile=False)
+    walt = make_witness(ctx, tmp_path, aro, "Walt Witness")  # his own, in the register
 
     page = window.go_to("Key ceremony")
 
@@ -47,7 +46,7 @@ def test_verify_and_witness_sign_from_the_page(window, qtbot, tmp_path: Path) ->
     page.witness_key.setText(aro.key.key_id[:12])
     page.sign_button.click()
     assert "administrator's credential" in settle()
-    page.witness_key.setText(sro.key.key_id[:12])
+    page.witness_key.setText(walt.key.key_id[:12])
     page.sign_button.click()
     assert "Witness Walt Witness signed the transcript" in settle()
     assert (out / "witness-walt-witness.p7s").is_file()

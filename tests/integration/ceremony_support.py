@@ -26,9 +26,68 @@ def example_file(folder: Path, **replace: str) -> Path:
     return path
 
 
-def prepare(ctx, folder: Path):  # type: ignore[no-untyped-def]
-    """Party profile + the administrator's credential (Ada Aro), in `ctx`'s data folder."""
-    return make_aro(ctx, folder / "pki")
+def prepare(ctx, folder: Path, register: bool = True):  # type: ignore[no-untyped-def]
+    """Party profile + the administrator's credential (Ada Aro), in `ctx`'s data folder; with
+    `register`, Ada Aro is an active entry of the officer register holding that credential's
+    key (a ceremony's administrator and witnesses sign as the register's named people)."""
+    aro = make_aro(ctx, folder / "pki")
+    if register:
+        register_officer(ctx, folder, "Ada Aro", aro.key.key_id)
+    return aro
+
+
+def in_process_cli(ctx):  # type: ignore[no-untyped-def]
+    """`smki` run in-process against `ctx`'s data folder and environment (as the `cli_run`
+    fixture), for set-up helpers that have only the context."""
+    import contextlib
+    import io
+
+    from smki_desktop.cli.main import main
+    from tests.conftest import CliResult
+
+    def run(*args: str, env: str = ctx.env.value, stdin: str | None = None) -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        argv = ["--env", env, "--data-dir", str(ctx.paths.root), *args]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as exc:
+                code = int(exc.code or 0)
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+def register_officer(ctx, folder: Path, name: str, key_id: str) -> str:  # type: ignore[no-untyped-def]
+    """An active officer register entry named `name` (nominated, verified, activated: an
+    SRO, whose first activation rests on the verification record) holding `key_id`; its
+    register id."""
+    from tests.integration.test_officer_cli import make_active_sro
+
+    cli = in_process_cli(ctx)
+    (folder / "register").mkdir(parents=True, exist_ok=True)
+    oid = make_active_sro(cli, folder / "register", name, env=ctx.env.value)
+    linked = cli("officer", "link-key", oid, key_id)
+    assert linked.code == 0, linked.err
+    return oid
+
+
+def make_witness(ctx, folder: Path, aro, name: str, register: bool = True):  # type: ignore[no-untyped-def]
+    """A witness's own file-signing key and credential (from the administrator's CA, so the
+    same trust anchor), held by an active register entry named `name` unless told not."""
+    from datetime import UTC, datetime
+
+    from smki_desktop.core.keys import KeyType, KeyUsage
+    from smki_desktop.services.credentials import record_credential
+    from tests.integration.adt_support import Aro, issue
+
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, f"{name} signing")
+    cert = issue(aro.root_key, aro.root, info.public_key_der, ctx.env, datetime.now(UTC),
+                 cn=name)
+    record_credential(ctx, cert, "file-signing", info.key_id, source="test")
+    if register:
+        register_officer(ctx, folder, name, info.key_id)
+    return Aro(info, cert, aro.root, aro.root_key, aro.root_pem)
 
 
 def answer_for(prompt: str) -> str:

@@ -14,7 +14,13 @@ from smki_desktop.core.errors import Refusal
 from smki_desktop.services import ceremony as ceremony_service
 from smki_desktop.services import ceremony_verify
 from tests.integration.adt_support import make_sro
-from tests.integration.ceremony_support import PASS, prepare
+from tests.integration.ceremony_support import (
+    PASS,
+    in_process_cli,
+    make_witness,
+    prepare,
+    register_officer,
+)
 from tests.integration.test_ceremony_service import CEREMONY, Answers, _fake_net
 from tests.integration.test_full_disk import tiny_disk  # noqa: F401  (the fixture)
 
@@ -119,13 +125,14 @@ def test_witness_signatures_must_be_the_witnesses_own(ctx, tmp_path: Path) -> No
     walt.unlink()
 
     # one person signing for both witnesses
-    sro = make_sro(ctx, tmp_path / "sro", aro, set_profile=False)
-    ceremony_verify.witness_sign(ctx, out, "Walt Witness", sro.key.key_id[:12])
-    with pytest.raises(Refusal, match="already signed this transcript as another witness"):
-        ceremony_verify.witness_sign(ctx, out, "Wendy Witness", sro.key.key_id[:12])
+    walt_cred = make_witness(ctx, tmp_path, aro, "Walt Witness")
+    ceremony_verify.witness_sign(ctx, out, "Walt Witness", walt_cred.key.key_id[:12])
+    with pytest.raises(Refusal, match=r"belongs to register entry .* \(Walt Witness\)"):
+        ceremony_verify.witness_sign(ctx, out, "Wendy Witness", walt_cred.key.key_id[:12])
     shutil.copy(walt, ceremony_verify.witness_signature_path(out, "Wendy Witness"))
     rep = ceremony_verify.verify_transcript(ctx, out)
-    assert any("same credential as witness" in p for p in rep.problems), rep.problems
+    assert any("the witness Wendy Witness signed with credential" in p and
+               "(Walt Witness), not to Wendy Witness" in p for p in rep.problems), rep.problems
 
 
 def test_no_secret_in_what_the_run_leaves(ctx, data_root: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -310,7 +317,7 @@ def test_the_credential_must_be_the_named_administrators(ctx, cli_run, tmp_path:
     else's signature."""
     from tests.integration.test_officer_cli import make_active_sro
 
-    aro = prepare(ctx, tmp_path)
+    aro = prepare(ctx, tmp_path, register=False)  # Ada's key is linked to Sam's entry
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
     linked = cli_run("officer", "link-key", sro_id, aro.key.key_id)
     assert linked.code == 0, linked.err
@@ -360,6 +367,7 @@ def test_in_live_a_signature_without_a_checkable_chain_is_not_verified(live_ctx,
     from tests.integration.adt_support import make_aro
 
     aro = make_aro(live_ctx, tmp_path / "pki", anchor=False)
+    register_officer(live_ctx, tmp_path, "Ada Aro", aro.key.key_id)
     path = _file(tmp_path, CEREMONY.replace('environment = "test"', 'environment = "live"'))
     run = _run(live_ctx, path, tmp_path)
     for step in run.remaining():
@@ -376,8 +384,8 @@ def test_in_live_a_signature_without_a_checkable_chain_is_not_verified(live_ctx,
 def test_a_device_given_as_a_ceremony_file_or_csr_is_not_read_whole(ctx, cli_run) -> None:  # type: ignore[no-untyped-def]
     res = cli_run("ceremony", "check", "/dev/zero")
     assert res.code == 2 and "larger than" in res.err
-    res = cli_run("ceremony", "qr", "/dev/zero")
-    assert res.code == 2 and "too long for one QR code" in res.err
+    res = cli_run("ceremony", "qr", "/dev/zero")  # a device is not read at all
+    assert res.code == 2 and "/dev/zero: not a regular file" in res.err
 
 
 def test_a_link_deeper_in_backup_is_refused_and_unrelated_ones_are_not(ctx,  # type: ignore[no-untyped-def]
@@ -474,10 +482,28 @@ def test_a_resume_with_another_administrators_credential_is_refused(ctx,  # type
     run = _run(ctx, path, tmp_path)
     ceremony_service.confirm_and_perform(run, run.remaining()[0], W)
     run.close()
-    sro = make_sro(ctx, tmp_path / "sro", aro, set_profile=False)  # now the newest credential
-    with pytest.raises(Refusal, match=rf"began with the administrator's credential "
-                                      rf"{aro.key.key_id[:16]}.*{sro.key.key_id[:16]}"):
-        ceremony_service.CeremonyRun(ctx, path, Answers())
+    # a year on, Ada's register entry holds a renewed credential; the one the run began
+    # with has expired (the register names the person, the journal the credential)
+    from datetime import UTC, datetime, timedelta
+
+    from smki_desktop.core.keys import KeyType, KeyUsage
+    from smki_desktop.core.ports import FixedClock
+    from smki_desktop.crypto.demo_pki import issue
+    from smki_desktop.services.context import open_context
+    from smki_desktop.services.credentials import record_credential
+
+    later = datetime.now(UTC) + timedelta(days=400)
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, "Ada renewed")
+    record_credential(ctx, issue(aro.root_key, aro.root, info.public_key_der, ctx.env, later,
+                                 cn="Ada Aro"), "file-signing", info.key_id, source="test")
+    assert in_process_cli(ctx)("officer", "link-key", "SRO-0001", info.key_id).code == 0
+    then = open_context(ctx.env, ctx.paths.root, clock=FixedClock(later))
+    try:
+        with pytest.raises(Refusal, match=rf"began with the administrator's credential "
+                                          rf"{aro.key.key_id[:16]}.*{info.key_id[:16]}"):
+            ceremony_service.CeremonyRun(then, path, Answers())
+    finally:
+        then.close()
 
 
 def _refused_not_as_changed(ctx, path: Path) -> str:  # type: ignore[no-untyped-def]

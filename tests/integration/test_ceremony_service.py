@@ -13,7 +13,7 @@ from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.services import ceremony as ceremony_service
 from smki_desktop.services import ceremony_verify, key_backup
 from tests.integration.adt_support import make_sro
-from tests.integration.ceremony_support import PASS, prepare
+from tests.integration.ceremony_support import PASS, make_witness, prepare
 
 CEREMONY = """
 format = "smki-ceremony/1"
@@ -102,10 +102,14 @@ def test_passphrase_backup_network_warning_and_witnesses(ctx, tmp_path: Path) ->
     with pytest.raises(InputError, match="not a witness"):
         ceremony_verify.witness_sign(ctx, out, "Mallory")
     with pytest.raises(Refusal, match="administrator's credential"):
-        ceremony_verify.witness_sign(ctx, out, "Walt Witness")
+        ceremony_verify.witness_sign(ctx, out, "Walt Witness")  # Ada's: the newest here
+    # a credential from the same CA that no register entry holds is not Walt's
     sro = make_sro(ctx, tmp_path / "sro", aro, set_profile=False)
-    signed = ceremony_verify.witness_sign(ctx, out, "walt witness", sro.key.key_id[:12])
-    assert signed.witness == "Walt Witness" and "Sam Sro" in signed.signer
+    with pytest.raises(Refusal, match="linked to no entry of the officer register"):
+        ceremony_verify.witness_sign(ctx, out, "walt witness", sro.key.key_id[:12])
+    walt = make_witness(ctx, tmp_path, aro, "Walt Witness")
+    signed = ceremony_verify.witness_sign(ctx, out, "walt witness", walt.key.key_id[:12])
+    assert signed.witness == "Walt Witness" and "Walt Witness" in signed.signer
     cms = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
                           str(signed.signature), "-content", str(out / "transcript.jsonl"),
                           "-noverify", "-out", "/dev/null"], capture_output=True, text=True)
@@ -172,7 +176,7 @@ def test_a_suspended_administrator_cannot_run_a_ceremony(ctx, cli_run, tmp_path:
     from tests.integration.adt_support import active_aro, officer_signing_key
     from tests.integration.test_officer_cli import make_active_sro
 
-    aro = prepare(ctx, tmp_path)
+    aro = prepare(ctx, tmp_path, register=False)  # Ada Aro an ARO, activated by an SRO
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
     # issue 11: an ARO's standing changes only with an active SRO's signature
     sro_key = officer_signing_key(ctx, cli_run, sro_id)
@@ -211,7 +215,7 @@ def test_an_administrator_credential_naming_its_officer_passes_every_identity_ru
     from tests.integration.adt_support import active_aro, officer_signing_key
     from tests.integration.test_officer_cli import make_active_sro
 
-    prepare(ctx, tmp_path)
+    prepare(ctx, tmp_path, register=False)  # Ada Aro an ARO, activated by an SRO
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
     sro_key = officer_signing_key(ctx, cli_run, sro_id)
     aro_id = active_aro(cli_run, tmp_path, sro_id, sro_key=sro_key)

@@ -20,6 +20,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.services import ceremony as ceremony_service
 from smki_desktop.services import ceremony_qr, ceremony_verify
+from smki_desktop.services.context import default_data_root
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -178,9 +179,10 @@ def run_verify(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_qr(args: argparse.Namespace, app: CliApp) -> int:
-    qr = ceremony_qr.csr_qr(args.csr)
+    root = Path(args.data_dir) if args.data_dir else default_data_root()
+    qr = ceremony_qr.csr_qr(args.csr, app.env, root)
     if args.out is not None:
-        ceremony_qr.write_csr_qr_png(args.csr, args.out)
+        ceremony_qr.write_csr_qr_png(args.csr, app.env, root, args.out)
         app.emit({"csr": str(args.csr), "png": str(args.out), "version": qr.version},
                  f"QR code (version {qr.version}) of {args.csr} written to {args.out}.")
         return 0

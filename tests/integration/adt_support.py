@@ -122,6 +122,28 @@ def active_aro(cli_run, tmp_path: Path, sro_id: str, name: str = "Ada Aro",  # t
 
 
 
+def simulator_active_aro(ctx, cli_run, tmp_path: Path, name: str = "Ann Officer",  # type: ignore[no-untyped-def]
+                         organisation: str | None = None) -> tuple[str, str]:
+    """An ARO entry in active standing (nominated, verified, activated by an active SRO's
+    signature) whose file-signing credential the simulator issues, linked to the entry, and
+    the local officer profile linked to it: (register id, key id). What an ARO signs offline
+    bundles with."""
+    from smki_desktop.services.party import set_officer
+    from tests.integration.test_officer_cli import make_active_sro
+
+    sro = make_active_sro(cli_run, tmp_path, "Sam Sro")
+    aro = active_aro(cli_run, tmp_path, sro, name, "Sam Sro", ctx=ctx)
+    org = ("--organisation", organisation) if organisation else ()
+    r = cli_run("credential", "request", "--purpose", "file-signing", "--officer", aro, *org,
+                "--json")
+    assert r.code == 0, r.err
+    key_id = str(r.json()["key_id"])
+    r = cli_run("officer", "link-key", aro, key_id)
+    assert r.code == 0, r.err
+    set_officer(ctx, OfficerProfile(name, OfficerRole.ARO, "ann@example.com", register_id=aro))
+    return aro, key_id
+
+
 def openssl_verify(content: Path, sig: Path, ca: Path | None) -> subprocess.CompletedProcess[str]:
     trust = ["-CAfile", str(ca)] if ca else ["-noverify"]
     return subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import re
 import uuid
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -35,6 +36,16 @@ _PREFIX = {"org-csr": "O", "device-batch": "B", "device-adhoc": "A", "revocation
 def new_ref(kind: str) -> str:
     """A client reference id: kind letter + 30 hex digits (31 chars, an xs:ID too)."""
     return _PREFIX.get(kind, "X") + uuid.uuid4().hex[:30]
+
+
+_REF = re.compile("[" + "".join(_PREFIX.values()) + "][0-9a-f]{30}")
+
+
+def is_ref(text: object) -> bool:
+    """Is `text` a client reference `new_ref` makes (a kind letter and 30 lower-case hex
+    digits, nothing else): what a reference read from a file must be before it names a file or
+    a request."""
+    return isinstance(text, str) and _REF.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, NotFound, Refusal, SmkiError
 from smki_desktop.core.keys import key_id_for_spki
+from smki_desktop.core.plain_text import visible
 from smki_desktop.core.portal_ports import (
     BatchState,
     IssuedItem,
@@ -376,18 +377,28 @@ def _still_allowed(ctx: AppContext, item: OutboxItem, record: AuditEntry) -> str
     """The checks made when `item` was queued that cost little, made again as it is sent (its
     Party profile, rules or authorisation may have changed since); why it may not go, or
     None."""
-    what = f"Request {item.ref}"
+    return payload_problem(ctx, item.ref, item.kind, item.payload,
+                           {record.details.get("channel"), item.meta.get("channel")})
+
+
+def payload_problem(ctx: AppContext, ref: str, kind: str, payload: bytes,
+                    channels: set[Any]) -> str | None:
+    """Why request `ref` (an outbox `kind` and its payload; an Organisation CSR queued for
+    `channels`) may not go to the DCC from here (Party, other environment's keys, published
+    test keys, serial format, channel), or None: `_still_allowed` as it is sent, and the
+    offline relay for each request of a bundle."""
+    what = f"Request {ref}"
     try:
-        if item.kind == "org-csr":
-            _org_csr_allowed(ctx, item, record, what)
-        elif item.kind == "device-adhoc":
-            crossing.refuse_foreign_device_csr(ctx, item.payload, what)
+        if kind == "org-csr":
+            _org_csr_allowed(ctx, payload, channels, what)
+        elif kind == "device-adhoc":
+            crossing.refuse_foreign_device_csr(ctx, payload, what)
             crossing.require_party(ctx, "Ad hoc Device CSR")
-            _refuse_published(ctx, [item.payload], what)
-        elif item.kind == "device-batch":
+            _refuse_published(ctx, [payload], what)
+        elif kind == "device-batch":
             crossing.require_party(ctx, "Device batch")
             # a CSR that does not parse is the DCC's to reject (per CSR, as queued)
-            ders = [der for _, der in batch_csrs(item.payload) if _parses(der)]
+            ders = [der for _, der in batch_csrs(payload) if _parses(der)]
             foreign = crossing.foreign_device_keys(ctx, {_key_id(der, what) for der in ders})
             if foreign:
                 raise Refusal(f"{what}: {len(foreign)} of its CSRs are for keys the other "
@@ -395,25 +406,24 @@ def _still_allowed(ctx: AppContext, item: OutboxItem, record: AuditEntry) -> str
                               f"{sorted(foreign)[0][:16]}); this is the {ctx.env.label} "
                               "environment.")
             _refuse_published(ctx, ders, what)
-        elif item.kind == "revocation":
-            serial = item.payload.decode("ascii", "replace")
+        elif kind == "revocation":
+            serial = payload.decode("ascii", "replace")
             if not serial or any(ch not in "0123456789ABCDEF" for ch in serial):
                 raise InputError(f"{what}: {serial[:40]!r} is not a certificate serial in "
                                  "hexadecimal.")
         else:
-            raise InputError(f"{what}: unknown outbox kind {item.kind}.")
+            raise InputError(f"{what}: unknown outbox kind {kind}.")
     except (SmkiError, W.XmlMessageError) as exc:
         return str(getattr(exc, "message", exc)).rstrip(".")
     return None
 
 
-def _org_csr_allowed(ctx: AppContext, item: OutboxItem, record: AuditEntry, what: str) -> None:
-    crossing.refuse_foreign_csr(ctx, item.payload, what)
+def _org_csr_allowed(ctx: AppContext, payload: bytes, channels: set[Any], what: str) -> None:
+    crossing.refuse_foreign_csr(ctx, payload, what)
     if ctx.env is Environment.LIVE:
-        _require_party_csr(ctx, item.payload, what)
-    org_csr_approval.require_authorised(ctx, item.payload)
-    _refuse_published(ctx, [item.payload], what)
-    channels = {record.details.get("channel"), item.meta.get("channel")}
+        _require_party_csr(ctx, payload, what)
+    org_csr_approval.require_authorised(ctx, payload)
+    _refuse_published(ctx, [payload], what)
     if ctx.env is Environment.LIVE or "browser-portal" in channels:
         raise Refusal(f"{what}: an Organisation CSR for the DCC goes through the SMKI Portal's "
                       "browser form (its channel here), never the web service")
@@ -695,8 +705,9 @@ def status(ctx: AppContext, ref: str | None = None) -> list[OutboxItem]:
 def describe(item: OutboxItem) -> str:
     what = {"org-csr": "Organisation CSR", "device-batch": "Device CSR batch",
             "device-adhoc": "ad hoc Device CSR", "revocation": "revocation"}[item.kind]
-    server = f" DCC id {item.server_id}" if item.server_id else ""
-    st = f" ({item.server_status})" if item.server_status else ""
+    # what the other side said is shown plainly (a control character never reaches a terminal)
+    server = f" DCC id {visible(item.server_id)}" if item.server_id else ""
+    st = f" ({visible(item.server_status)})" if item.server_status else ""
     return f"{item.ref}  {what:<18} {item.state}{st}{server}; next: {item.next_action}"
 
 

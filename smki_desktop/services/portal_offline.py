@@ -6,26 +6,28 @@ the outbox, checking each relayed Device CSR answer against what was sent."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from smki_desktop.core.errors import NotFound, Refusal
 from smki_desktop.core.portal_ports import (
+    MalformedAnswer,
     PortalError,
     Rejected,
 )
 from smki_desktop.portal.offline import (
     Answer,
     BundleEntry,
+    open_request_bundle,
     read_answer_bundle,
-    read_request_bundle,
     write_answer_bundle,
     write_request_bundle,
 )
 from smki_desktop.portal.outbox import Outbox, OutboxItem
 from smki_desktop.portal.ws_client import WsPortal, check_batch_answer
+from smki_desktop.services import portal_offline_checks as checks
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.credential_store import require_credential
 from smki_desktop.services.device_matching import untrusted_adhoc_answer
 from smki_desktop.services.portal import (
     _items_xml,
@@ -36,13 +38,17 @@ from smki_desktop.services.portal import (
     outbox,
 )
 from smki_desktop.services.portal_endpoint import open_portal
-from smki_desktop.services.trust import trust_anchors
+from smki_desktop.services.token import signer_for
 
 
-def export_offline(ctx: AppContext, folder: Path) -> Path:
+def export_offline(ctx: AppContext, folder: Path, *, as_ref: str | None = None,
+                   key_ref: str | None = None) -> Path:
     """Write every waiting request (queued to send, submitted to poll) as a bundle signed with
-    the ARO's file-signing credential, for a machine with no connection."""
-    cred = require_credential(ctx, "file-signing")
+    the file-signing credential of an ARO in active standing (`as_ref` through `key_ref`; by
+    default the entry the local profile links to), for a machine with no connection. The
+    export's record names the manifest's SHA-256 and the references: the answers are taken
+    back only for them."""
+    actor = checks.acting_aro(ctx, as_ref, key_ref, "Signing requests for the DCC")
     ob = outbox(ctx)
     queued = ob.items(["queued"])
     # signed with the ARO's credential and sent by the relay: only what may be sent from here
@@ -50,22 +56,40 @@ def export_offline(ctx: AppContext, folder: Path) -> Path:
     entries = [BundleEntry(i.ref, i.kind, i.kind, None, i.payload) for i in queued]
     entries += [BundleEntry(i.ref, "poll", i.kind, i.server_id, b"")
                 for i in ob.items(["submitted"])]
-    with ctx.keystore.signer(cred.key_id) as signer:
-        path = write_request_bundle(folder, ctx.env, entries, signer, cred.certificate,
-                                    ctx.clock.now())
-    ctx.audit.record("portal.offline.export", {"path": str(path), "requests": len(entries)},
-                     {"manifest": (path / "manifest.json").read_bytes()})
+    with signer_for(ctx, actor.key) as signer:
+        path = write_request_bundle(folder, ctx.env, entries, signer,
+                                    actor.credential.certificate, ctx.clock.now(),
+                                    extra_certs=actor.chain[1:])
+    manifest = (path / "manifest.json").read_bytes()
+    ctx.audit.record(checks.EXPORT_ACTION, {
+        "path": str(path), "requests": len(entries),
+        "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
+        "refs": [e.ref for e in entries], "signed_by": actor.officer.officer_id},
+        {"manifest": manifest})
     return path
 
 
-def relay_offline(ctx: AppContext, bundle: Path, out_folder: Path) -> Path:
-    """On a connected machine: verify a request bundle, send its requests (same client
-    references: a second relay is harmless) and write the answers bundle."""
-    entries, signer = read_request_bundle(bundle, ctx.env, trust_anchors=trust_anchors(ctx))
-    p = open_portal(ctx)
+def relay_offline(ctx: AppContext, bundle: Path, out_folder: Path, *,
+                  as_ref: str | None = None, key_ref: str | None = None) -> Path:
+    """On a connected machine: verify a request bundle (signed by an ARO in active standing of
+    this register, `portal_offline_checks`), send each request that passes the checks made
+    when it was queued (same client references: a second relay is harmless), and write the
+    answers bundle, signed by the relaying ARO (`as_ref` through `key_ref`) and bound to the
+    request bundle."""
+    req = open_request_bundle(bundle, ctx.env, lambda raw, sig: checks.bundle_signer(
+        ctx, raw, sig, f"The request bundle {bundle.name}"))
+    actor = checks.acting_aro(ctx, as_ref, key_ref, "Signing the DCC's answers")
     answers: list[Answer] = []
+    refused: dict[str, str] = {}
+    p = open_portal(ctx)
     try:
-        for e in entries:
+        for e in req.entries:
+            why = checks.relay_problem(ctx, e)
+            if why is not None:
+                refused[e.ref] = f"Request {e.ref} was not sent by the relay: {why}."
+                answers.append(Answer(e.ref, "failed", e.server_id, None, refused[e.ref],
+                                      None))
+                continue
             try:
                 answers.append(_relay_one(p, e))
             except Rejected as exc:
@@ -75,9 +99,18 @@ def relay_offline(ctx: AppContext, bundle: Path, out_folder: Path) -> Path:
                                       e.server_id, None, exc.message, None))
     finally:
         p.close()
-    path = write_answer_bundle(out_folder, ctx.env, answers, ctx.clock.now())
-    ctx.audit.record("portal.offline.relay", {"bundle": str(bundle), "signed_by": signer,
-                                              "answers": len(answers), "path": str(path)}, {})
+    with signer_for(ctx, actor.key) as signer:
+        path = write_answer_bundle(out_folder, ctx.env, answers, ctx.clock.now(),
+                                   request_sha256=req.manifest_sha256,
+                                   refs=[e.ref for e in req.entries], signer=signer,
+                                   certificate=actor.credential.certificate,
+                                   extra_certs=actor.chain[1:])
+    ctx.audit.record(checks.RELAY_ACTION, {
+        "bundle": str(bundle), "signed_by": req.signer.subject,
+        "signer": req.signer.record(), "request_sha256": req.manifest_sha256,
+        "answers": len(answers), "refused": refused, "path": str(path),
+        "answered_by": actor.officer.officer_id},
+        {"manifest": (path / "manifest.json").read_bytes()})
     return path
 
 
@@ -111,10 +144,17 @@ def _relay_one(p: WsPortal, e: Any) -> Any:
 
 
 def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
-    """Read an answers bundle back into the outbox (and import issued certificates)."""
+    """Read an answers bundle back into the outbox (and import issued certificates): only one
+    signed by an ARO in active standing of this register, for a request bundle this
+    installation exported, and only once (`portal_offline_checks`)."""
     ob = outbox(ctx)
     changed: list[OutboxItem] = []
-    answers = read_answer_bundle(folder, ctx.env)
+    bundle = read_answer_bundle(folder, ctx.env, lambda raw, sig: checks.bundle_signer(
+        ctx, raw, sig, f"The answers bundle {folder.name}"))
+    answers = bundle.answers
+    exported = checks.exported_refs(ctx, folder, bundle.request_sha256)
+    checks.refuse_second_import(ctx, folder, bundle.manifest_sha256)
+    checks.refuse_unbound(folder, (a.ref for a in answers), bundle.refs, exported)
     unknown = []
     for a in answers:
         try:
@@ -133,9 +173,10 @@ def import_offline(ctx: AppContext, folder: Path) -> list[OutboxItem]:
         for a in answers:
             if a.ref not in unknown:
                 _apply_answer(ctx, ob, a, changed)
-        ctx.audit.record("portal.offline.import", {"path": str(folder),
-                                                   "changed": [i.ref for i in changed],
-                                                   "unknown": unknown}, {})
+        ctx.audit.record(checks.IMPORT_ACTION, {
+            "path": str(folder), "changed": [i.ref for i in changed], "unknown": unknown,
+            "answers_sha256": bundle.manifest_sha256, "request_sha256": bundle.request_sha256,
+            "signer": bundle.signer.record()}, {})
     return changed
 
 
@@ -176,8 +217,11 @@ def _check_relayed(ob: Outbox, a: Any) -> None:
         item = ob.get(a.ref)
     except NotFound:
         return
-    if a.state != "done" or not a.result or item.kind not in ("device-batch", "device-adhoc"):
+    if a.state != "done" or item.kind not in ("device-batch", "device-adhoc"):
         return
+    if not a.result:  # a Device CSR request is done only with its results
+        raise MalformedAnswer(f"The relayed answer for request {a.ref} says it is done but "
+                              "carries no result; nothing was changed.")
     items = tuple(_read_items(a.result, a.ref))
     sent = (dict(batch_csrs(item.payload)) if item.kind == "device-batch"
             else {item.ref: item.payload})

@@ -284,11 +284,13 @@ def test_nomination_property(data: bytes, tmp_path_factory: pytest.TempPathFacto
 
 # --- offline bundles -------------------------------------------------------------------------
 
+R1 = "O" + "0" * 29 + "1"  # a client reference of the outbox's format
 REQ = {"format": offline.REQUEST_FORMAT, "environment": "test", "created": "2026-01-01",
-       "requests": [{"ref": "r1", "kind": "org-csr", "file": "r1.bin", "sha256": "0" * 64}]}
+       "requests": [{"ref": R1, "kind": "org-csr", "file": f"{R1}.csr", "sha256": "0" * 64}]}
 ANS = {"format": offline.ANSWER_FORMAT, "environment": "test", "created": "2026-01-01",
-       "answers": [{"ref": "r1", "state": "done", "server_id": "1", "server_status": "x",
-                    "error": None, "file": "r1.result", "sha256": "0" * 64}]}
+       "request": {"manifest_sha256": "0" * 64, "refs": [R1]},
+       "answers": [{"ref": R1, "state": "done", "server_id": "1", "server_status": "x",
+                    "error": None, "file": f"{R1}.result", "sha256": "0" * 64}]}
 
 
 def _bundle(folder: Path, manifest: bytes, extra: dict[str, bytes] | None = None) -> Path:
@@ -300,11 +302,18 @@ def _bundle(folder: Path, manifest: bytes, extra: dict[str, bytes] | None = None
     return folder
 
 
+def _verify(raw: bytes, sig: bytes) -> None:
+    """The signature checked for integrity only (who may sign is the services' rule)."""
+    from smki_desktop.crypto.cms import verify_detached
+
+    verify_detached(raw, sig)
+
+
 def _read_both(folder: Path) -> None:
     clean_end("offline request bundle", lambda p: offline.read_request_bundle(
         p, Environment.TEST), folder)
     clean_end("offline answer bundle", lambda p: offline.read_answer_bundle(
-        p, Environment.TEST), folder)
+        p, Environment.TEST, _verify), folder)
 
 
 @pytest.mark.parametrize("label,data", JSON, ids=_ids(JSON))
@@ -328,8 +337,8 @@ def test_offline_bundle_entries(entry: object, tmp_path: Path) -> None:
 @FUZZ
 @given(data=mutated(REQ) | mutated(ANS))
 def test_offline_bundle_property(data: bytes, tmp_path_factory: pytest.TempPathFactory) -> None:
-    _read_both(_bundle(tmp_path_factory.mktemp("bundle"), data, {"r1.result": b"x",
-                                                                  "r1.bin": b"x"}))
+    _read_both(_bundle(tmp_path_factory.mktemp("bundle"), data, {f"{R1}.result": b"x",
+                                                                  f"{R1}.csr": b"x"}))
 
 
 # --- a defect the fuzzing found (fixed in crypto/device_csr.py) -------------------------------

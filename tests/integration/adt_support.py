@@ -122,6 +122,61 @@ def active_aro(cli_run, tmp_path: Path, sro_id: str, name: str = "Ada Aro",  # t
 
 
 
+def simulator_active_aro(ctx, cli_run, tmp_path: Path, name: str = "Ann Officer",  # type: ignore[no-untyped-def]
+                         organisation: str | None = None) -> tuple[str, str]:
+    """An ARO entry in active standing (nominated, verified, activated by an active SRO's
+    signature) whose file-signing credential the simulator issues, linked to the entry, and
+    the local officer profile linked to it: (register id, key id). What an ARO signs offline
+    bundles with."""
+    from smki_desktop.services.party import set_officer
+    from tests.integration.test_officer_cli import make_active_sro
+
+    sro = make_active_sro(cli_run, tmp_path, "Sam Sro")
+    aro = active_aro(cli_run, tmp_path, sro, name, "Sam Sro", ctx=ctx)
+    org = ("--organisation", organisation) if organisation else ()
+    r = cli_run("credential", "request", "--purpose", "file-signing", "--officer", aro, *org,
+                "--json")
+    assert r.code == 0, r.err
+    key_id = str(r.json()["key_id"])
+    r = cli_run("officer", "link-key", aro, key_id)
+    assert r.code == 0, r.err
+    set_officer(ctx, OfficerProfile(name, OfficerRole.ARO, "ann@example.com", register_id=aro))
+    return aro, key_id
+
+
+def offline_aro(ctx, cli_run, tmp_path: Path, name: str = "Ann Officer") -> str:  # type: ignore[no-untyped-def]
+    """An ARO entry in active standing with a linked file-signing key (a throwaway CA's
+    credential naming the entry, made a trust anchor) and the local profile linked to it,
+    without the simulator: who signs offline bundles in a test. The register id."""
+    from smki_desktop.services.party import set_officer
+    from tests.integration.test_officer_cli import make_active_sro
+
+    sro = make_active_sro(cli_run, tmp_path, "Sam Sro")
+    aro = active_aro(cli_run, tmp_path, sro, name, "Sam Sro", ctx=ctx)
+    officer_signing_key(ctx, cli_run, aro)
+    set_officer(ctx, OfficerProfile(name, OfficerRole.ARO, "ann@example.com", register_id=aro))
+    return aro
+
+
+def signed_answers(ctx, folder: Path, request_bundle: Path, answers: list) -> Path:  # type: ignore[no-untyped-def,type-arg]
+    """An answers bundle as a relay writes it: signed by this register's active ARO (the
+    profile's), bound to `request_bundle`."""
+    import hashlib
+
+    from smki_desktop.portal.offline import write_answer_bundle
+    from smki_desktop.services.portal_offline_checks import acting_aro
+    from smki_desktop.services.token import signer_for
+
+    actor = acting_aro(ctx, None, None, "test")
+    raw = (request_bundle / "manifest.json").read_bytes()
+    with signer_for(ctx, actor.key) as s:
+        return write_answer_bundle(folder, ctx.env, answers, datetime.now(UTC),
+                                   request_sha256=hashlib.sha256(raw).hexdigest(),
+                                   refs=[a.ref for a in answers], signer=s,
+                                   certificate=actor.credential.certificate,
+                                   extra_certs=actor.chain[1:])
+
+
 def openssl_verify(content: Path, sig: Path, ca: Path | None) -> subprocess.CompletedProcess[str]:
     trust = ["-CAfile", str(ca)] if ca else ["-noverify"]
     return subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER",

@@ -127,21 +127,29 @@ def test_an_ad_hoc_answer_signed_by_a_look_alike_ca_fails_naming_the_cause(  # t
 
 
 def _answers_bundle(ctx: Any, folder: Path, ref: str, cert_der: bytes) -> Path:
-    """An answers bundle as the connected machine writes it: the ad hoc request `ref` done,
-    with `cert_der` as its certificate (the relay does not check whom it came from)."""
-    from smki_desktop.portal.offline import Answer, write_answer_bundle
+    """An answers bundle as the connected machine writes it, for the request bundle exported
+    now: the ad hoc request `ref` done, with `cert_der` as its certificate (the relay, an
+    active ARO who signs the bundle, does not check whom the certificate came from)."""
+    from smki_desktop.portal.offline import Answer
+    from smki_desktop.services import portal_offline
+    from tests.integration.adt_support import signed_answers
 
+    exported = portal_offline.export_offline(ctx, folder / "requests")
     result = portal._items_xml(ref, "COMPLETED", [IssuedItem(ref, "SUCCESS", None, cert_der)])
-    return write_answer_bundle(folder, ctx.env, [Answer(ref, "done", None, "SUCCESS", None,
-                                                        result)], datetime.now(UTC))
+    return signed_answers(ctx, folder / "answers", exported,
+                          [Answer(ref, "done", None, "SUCCESS", None, result)])
 
 
 def test_an_ad_hoc_answer_from_an_offline_bundle_is_checked_as_the_web_services_is(  # type: ignore[no-untyped-def]
-        ctx, trusted, tmp_path: Path) -> None:
+        ctx, cli_run, trusted, tmp_path: Path) -> None:
     """The air-gapped path: the answer comes back in a bundle instead of over the web
     service. A look-alike CA's certificate fails the request with the same words; the genuine
     Device CA's is done."""
     from smki_desktop.services import portal_offline
+    from tests.integration.adt_support import offline_aro
+
+    (tmp_path / "officers").mkdir()
+    offline_aro(ctx, cli_run, tmp_path / "officers")  # who signs the bundles
 
     real, fake, (row, other) = trusted
     ob = portal.outbox(ctx)

@@ -31,6 +31,8 @@ PARTY = ("party", "set", "--name", "Example Energy", "--party-id", "EXEN", "--pa
 
 Outcome = tuple[int, str]  # exit code (1 for a raised SmkiError), message
 
+REF = "O" + "0" * 29 + "1"  # a client reference of the outbox's format
+
 
 def _names_both(msg: str) -> bool:
     low = msg.lower()
@@ -68,13 +70,13 @@ def world(cli_run, ctx, tmp_path: Path) -> dict[str, object]:  # type: ignore[no
     shutil.copy(adt.with_name(adt.name + ".p7s"), bare.with_name(bare.name + ".p7s"))
     with ctx.keystore.signer(aro.key.key_id) as s:
         req = offline.write_request_bundle(
-            out, Environment.TEST, [offline.BundleEntry("r1", "org-csr", "org-csr", None,
+            out, Environment.TEST, [offline.BundleEntry(REF, "org-csr", "org-csr", None,
                                                         x509.load_pem_x509_csr(
                                                             csr.read_bytes()).public_bytes(
                                                             serialization.Encoding.DER))],
             s, aro.certificate, now)
     ans = offline.write_answer_bundle(out, Environment.TEST,
-                                      [offline.Answer("r1", "done", "7", "ISSUED", None,
+                                      [offline.Answer(REF, "done", "7", "ISSUED", None,
                                                       cert.public_bytes(
                                                           serialization.Encoding.DER))], now)
     r = cli_run("devices", "generate-test", "--count", "3", "--out", str(out / "dev"),

@@ -12,17 +12,23 @@ from smki_desktop.core.errors import InputError
 from smki_desktop.portal.offline import ANSWER_FORMAT
 
 GOOD = {"format": ANSWER_FORMAT, "environment": "test", "created": "2026-12-01T00:00:00"}
+R1 = "O" + "0" * 29 + "1"  # a reference of the outbox's format
 
 CASES: list[tuple[str, object]] = [
     ("answers-not-a-list", {**GOOD, "answers": {"ref": "x"}}),
     ("answer-not-an-object", {**GOOD, "answers": ["x"]}),
     ("answer-without-ref", {**GOOD, "answers": [{"state": "done"}]}),
     ("answer-ref-a-number", {**GOOD, "answers": [{"ref": 7, "state": "done"}]}),
-    ("unknown-state", {**GOOD, "answers": [{"ref": "r1", "state": "pwned"}]}),
-    ("result-file-missing", {**GOOD, "answers": [{"ref": "r1", "state": "done",
-                                                   "file": "r1.result", "sha256": "0" * 64}]}),
-    ("server-id-a-list", {**GOOD, "answers": [{"ref": "r1", "state": "done",
+    ("unknown-state", {**GOOD, "answers": [{"ref": R1, "state": "pwned"}]}),
+    ("result-file-missing", {**GOOD, "answers": [{"ref": R1, "state": "done",
+                                                   "file": f"{R1}.result", "sha256": "0" * 64}]}),
+    ("server-id-a-list", {**GOOD, "answers": [{"ref": R1, "state": "done",
                                                 "server_id": [1]}]}),
+    ("ref-not-an-outbox-reference", {**GOOD, "answers": [{"ref": "r1", "state": "done"}]}),
+    ("ref-leaving-the-folder", {**GOOD, "answers": [{"ref": "../../x", "state": "done"}]}),
+    ("result-named-otherwise", {**GOOD, "answers": [{"ref": R1, "state": "done",
+                                                      "file": "manifest.json",
+                                                      "sha256": "0" * 64}]}),
     ("environment-a-list", {**GOOD, "environment": ["test"], "answers": []}),
     ("environment-missing", {"format": ANSWER_FORMAT, "answers": []}),
     ("nan", None),
@@ -50,7 +56,7 @@ def test_malformed_answer_bundle_is_bad_input(cli_run, tmp_path: Path, name: str
     b = _write(tmp_path, name, doc)
     r = cli_run("portal", "offline-import", str(b))
     assert r.code == 2, (r.code, r.err[-800:])
-    assert "manifest.json" in r.err or "r1" in r.err
+    assert "manifest.json" in r.err or R1 in r.err
     assert "Traceback" not in r.err
 
 
@@ -61,7 +67,7 @@ def test_entries_checked_by_name() -> None:
         _entries(Path("/b"), {"answers": [{}, 3]}, "answers")
 
 
-@pytest.mark.parametrize("requests", [[5], {"ref": "x"}, [{"ref": "r1", "kind": "evil"}],
+@pytest.mark.parametrize("requests", [[5], {"ref": "x"}, [{"ref": R1, "kind": "evil"}],
                                       [{"kind": "org-csr"}]])
 def test_signed_request_bundle_with_malformed_entries(tmp_path: Path, requests: object) -> None:
     from datetime import UTC, datetime
@@ -91,17 +97,20 @@ def test_signed_request_bundle_with_malformed_entries(tmp_path: Path, requests: 
         read_request_bundle(b, Environment.TEST)
 
 
-def test_answers_for_requests_this_outbox_never_sent_are_named(cli_run, tmp_path: Path) -> None:
-    """An answers bundle none of whose answers is for a request of this environment's outbox
-    (another installation's, or another environment's relabelled) is not 'Nothing changed'."""
+def test_unsigned_answers_are_refused(cli_run, tmp_path: Path) -> None:
+    """An answers bundle with no signature (anyone can write one: it was how another
+    installation's, or a forged, answers came in) is refused, saying so, and changes nothing.
+    Answers signed by an ARO but for requests this installation never exported:
+    tests/integration/test_offline_attacks.py."""
     from datetime import UTC, datetime
 
     from smki_desktop.core.environment import Environment
     from smki_desktop.portal.offline import Answer, write_answer_bundle
 
+    ref = "O0123456789abcdef0123456789abcd"
     b = write_answer_bundle(tmp_path, Environment.TEST,
-                            [Answer("O0123456789abcdef0123456789abcd", "submitted", "S-1",
-                                    "PENDING", None, None)], datetime.now(UTC))
+                            [Answer(ref, "submitted", "S-1", "PENDING", None, None)],
+                            datetime.now(UTC), request_sha256="0" * 64, refs=[ref])
     r = cli_run("portal", "offline-import", str(b))
     assert r.code == 1, (r.code, r.out, r.err)
-    assert "O0123456789abcdef" in r.err and "outbox" in r.err, r.err
+    assert "not signed" in r.err and "manifest.json.p7s" in r.err, r.err

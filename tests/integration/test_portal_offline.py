@@ -16,12 +16,13 @@ from tests.integration.portal_helpers import device_csrs, enrolled, org_csr, sub
 
 @pytest.fixture
 def sim(ctx, cli_run, tmp_path):  # type: ignore[no-untyped-def]
-    from tests.integration.adt_support import simulator_aro_credential
+    from tests.integration.adt_support import simulator_active_aro
 
     info = enrolled(ctx)
-    # the simulator issues a file-signing credential only to a verified, named officer
+    # the simulator issues a file-signing credential only to a verified, named officer; an
+    # offline bundle is signed (and accepted) only by an ARO in active standing
     (tmp_path / "officers").mkdir()
-    simulator_aro_credential(cli_run, tmp_path / "officers", organisation="Acme Energy Ltd")
+    simulator_active_aro(ctx, cli_run, tmp_path / "officers", organisation="Acme Energy Ltd")
     yield info
     simulator_control.stop(ctx)
 
@@ -85,8 +86,9 @@ def test_live_refuses_a_test_bundle(ctx, sim, live_ctx, tmp_path: Path) -> None:
 
 def test_relayed_answers_naming_a_csr_we_never_sent_are_refused_whole(ctx, sim,  # type: ignore[no-untyped-def]
                                                                        tmp_path: Path) -> None:
-    """The answers bundle is not signed (it comes back from the connected machine): a batch
-    result in it is checked against the CSRs we sent before any answer is applied."""
+    """The answers bundle is signed by the relaying ARO, who signs what the DCC answered: a
+    batch result in it is still checked against the CSRs we sent before any answer is
+    applied (here the relay signs a result naming a CSR we never sent)."""
     import hashlib
     import json
 
@@ -110,9 +112,20 @@ def test_relayed_answers_naming_a_csr_we_never_sent_are_refused_whole(ctx, sim, 
     for e in manifest["answers"]:
         if e["ref"] == batch.ref:
             e["sha256"] = hashlib.sha256(result.read_bytes()).hexdigest()
-    (back / "manifest.json").write_bytes(json.dumps(manifest).encode())
+    raw = json.dumps(manifest).encode()
+    (back / "manifest.json").write_bytes(raw)
+    _resign(ctx, back, raw)
     with pytest.raises(MalformedAnswer, match="dNEVERSENT"):
         portal_offline.import_offline(ctx, back)
     ob = portal.outbox(ctx)
     assert ob.get(batch.ref).state == "submitted" and ob.get(batch.ref).result is None
     assert ob.get(org.ref).state == "submitted"  # nothing applied, not even the good answer
+
+
+def _resign(ctx, folder: Path, raw: bytes) -> None:  # type: ignore[no-untyped-def]
+    """Sign an answers manifest again as the relay's ARO (what a relay would have written)."""
+    from smki_desktop.services import identity
+    from smki_desktop.services.portal_offline_checks import acting_aro
+
+    actor = acting_aro(ctx, None, None, "test")
+    (folder / "manifest.json.p7s").write_bytes(identity.sign(ctx, actor, raw, ctx.clock.now()))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from smki_desktop.cli.commands.revoke import add_request_args
+from smki_desktop.cli.commands.revoke import add_actor, add_request_args
 from smki_desktop.cli.commands.revoke import run_request as run_revoke_request
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.errors import InputError
@@ -40,11 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ox = ps.add_parser("offline-export", help="write waiting requests as a signed bundle "
                                               "(for a machine with no connection)")
     ox.add_argument("folder", type=Path)
+    add_actor(ox)
     ox.set_defaults(handler=run_offline_export)
     orl = ps.add_parser("offline-relay", help="on a connected machine: send a bundle's "
                                               "requests and write the answers")
     orl.add_argument("bundle", type=Path)
     orl.add_argument("--out", type=Path, required=True)
+    add_actor(orl)
     orl.set_defaults(handler=run_offline_relay)
     oi = ps.add_parser("offline-import", help="read an answers bundle back")
     oi.add_argument("folder", type=Path)
@@ -186,13 +188,15 @@ def run_endpoint_option(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_offline_export(args: argparse.Namespace, app: CliApp) -> int:
-    path = portal_offline.export_offline(app.context(), args.folder)
+    path = portal_offline.export_offline(app.context(), args.folder, as_ref=args.as_officer,
+                                         key_ref=args.key)
     app.emit({"bundle": str(path)}, f"Wrote the signed request bundle {path}")
     return 0
 
 
 def run_offline_relay(args: argparse.Namespace, app: CliApp) -> int:
-    path = portal_offline.relay_offline(app.context(), args.bundle, args.out)
+    path = portal_offline.relay_offline(app.context(), args.bundle, args.out,
+                                        as_ref=args.as_officer, key_ref=args.key)
     app.emit({"answers": str(path)}, f"Wrote the answers bundle {path}")
     return 0
 

@@ -169,7 +169,7 @@ class Page(QWidget):
                 ("verify", "Record &verification…", self.verify),
                 ("activate", "&Activate", self.activate),
                 ("suspend", "&Suspend…", self.suspend),
-                ("revoke", "Re&voke…", self.revoke),
+                ("revoke", "Revo&ke…", self.revoke),
                 ("link_key", "&Link key…", self.link_key),
                 ("me", "This is &me", self.link_profile),
                 ("pdf", "&Print form…", self.print_form))),

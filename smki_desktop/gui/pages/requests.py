@@ -67,7 +67,7 @@ class Page(QWidget):
         intro.setWordWrap(True)
         box.addWidget(intro)
         bar = QHBoxLayout()
-        self.submit_btn = QPushButton("Submit a CSR &file…")
+        self.submit_btn = QPushButton("Submit a CSR f&ile…")
         self.send_btn = QPushButton("&Send now")
         self.poll_btn = QPushButton("&Poll for results")
         self.refresh_btn = QPushButton("&Refresh")
@@ -78,7 +78,7 @@ class Page(QWidget):
         box.addWidget(QLabel("<b>Organisation CSRs made here</b>"))
         csr_bar = QHBoxLayout()
         self.csr_submit_btn = QPushButton("Su&bmit this CSR…")
-        self.csr_paste_btn = QPushButton("Show the &paste text")
+        self.csr_paste_btn = QPushButton("Show the paste te&xt")
         self.csr_paste_btn.setToolTip("The text to paste into the SMKI Portal's Organisation "
                                       "CSR form")
         # in Live (and in Test when the rule is on) an Organisation CSR is sent only with an

@@ -145,13 +145,13 @@ class ConfirmDialog(QDialog):
                 summary.setMinimumWidth(summary.minimumWidth() + wide)
             tall = summary.verticalScrollBar().maximum()
             if 0 < tall <= 60:
-                summary.setMinimumHeight(summary.minimumHeight() + tall)
+                summary.setFixedHeight(summary.minimumHeight() + tall)
             if not (wide or tall):
                 break
             self.adjustSize()
 
 
-def fit_summary(summary: QTextEdit, dialog: QDialog, *, floor: tuple[int, int] = (520, 140)
+def fit_summary(summary: QTextEdit, dialog: QDialog, *, floor: tuple[int, int] = (520, 60)
                 ) -> None:
     """The summary as wide and tall as its text (no value wrapped mid-way, nothing cut off),
     within the window it is shown over (a 1024×700 laptop screen at least) and the screen;
@@ -170,7 +170,8 @@ def fit_summary(summary: QTextEdit, dialog: QDialog, *, floor: tuple[int, int] =
     width = max(floor[0], min(max_w, math.ceil(doc.idealWidth()) + frame + 40))
     doc.setTextWidth(width - frame)  # the viewport's width: the height at that width
     height = max(floor[1], min(max_h, math.ceil(doc.size().height()) + frame + 8))
-    summary.setMinimumSize(width, height)
+    summary.setMinimumWidth(width)
+    summary.setFixedHeight(height)  # a short summary leaves no empty box under it
     doc.deleteLater()
 
 

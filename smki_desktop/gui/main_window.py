@@ -105,6 +105,11 @@ def officer_text(officer: OfficerProfile | None) -> str:
     return f"{officer.name} (claimed {role} — not linked to the officer register)"
 
 
+def page_keys(row: int) -> str:
+    """The sidebar entry's tooltip: the keys that reach its page."""
+    return (f"Ctrl+{row + 1}; " if row < 9 else "") + "Ctrl+PgDn / Ctrl+PgUp: next / previous page"
+
+
 class MainWindow(QMainWindow):
     def __init__(self, data_root: Path, env: Environment, *, first_run: bool = True,
                  start_page: str | None = None) -> None:
@@ -369,8 +374,7 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(entry.title)
             # Ctrl+1..9 reach the first nine pages; every page, the tenth on too, is one
             # Ctrl+PgDn / Ctrl+PgUp from its neighbours (as tabs are in Qt and browsers)
-            item.setToolTip((f"Ctrl+{i + 1}; " if i < 9 else "")
-                            + "Ctrl+PgDn / Ctrl+PgUp: next / previous page")
+            item.setToolTip(page_keys(i))
             self.sidebar.addItem(item)
         self.sidebar.currentRowChanged.connect(self._show_page)
         for i in range(min(9, len(self.pages))):
@@ -433,8 +437,8 @@ class MainWindow(QMainWindow):
             if entry.module == "approvals" and row < self.sidebar.count():
                 item = self.sidebar.item(row)
                 item.setText(f"{entry.title} ({waiting})" if waiting else entry.title)
-                item.setToolTip(f"{waiting} request(s) waiting for an SRO's approval"
-                                if waiting else "")
+                waits = f"{waiting} request(s) waiting for an SRO's approval; " if waiting else ""
+                item.setToolTip(waits + page_keys(row))  # the page's keys stay said
 
     def _build_page(self, row: int) -> QWidget:
         entry = self.entries[row]

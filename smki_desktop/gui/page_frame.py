@@ -118,6 +118,10 @@ class PageFrame(QWidget):
         self.scroller.setObjectName("pageScroll")
         self.scroller.setWidgetResizable(True)
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        # not a Tab stop of its own (it took a Tab press with nothing to show for it): the
+        # page's controls are, and the area scrolls to the one Tab reaches
+        # (QScrollArea.focusNextPrevChild), so the keyboard still reaches all of a tall page
+        set_enum_property(self.scroller, "focusPolicy", "NoFocus")
         self.scroller.setWidget(page)
         lay.addWidget(self.scroller, 1)
         for table in page.findChildren(QTableWidget):

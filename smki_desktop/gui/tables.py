@@ -4,6 +4,9 @@
 long table stays fast) until the officer drags one, the last column taking the rest of the
 width (Qt does not stretch it again when rows arrive later, so that is redone then).
 
+`select_on_focus(table)`: the keyboard's way into a table selects a row (the current one, else
+the first), so the actions that need a selected row are enabled at once.
+
 `UiState`: window size and position, column widths and sort order, kept per environment in an
 INI file in that environment's data folder (never the user's home), restored when the window
 and each page are built, saved when the window closes or the environment is switched.
@@ -15,8 +18,11 @@ from pathlib import Path
 
 from smki_desktop.gui.qt import (
     QAbstractItemView,
+    QEvent,
     QHeaderView,
+    QItemSelectionModel,
     QMainWindow,
+    QObject,
     QSettings,
     QTableView,
     QTimer,
@@ -73,6 +79,35 @@ def refit_later(table: QTableView) -> None:
             table._fitting = False  # type: ignore[attr-defined]
 
     QTimer.singleShot(0, table, again)
+
+
+class _SelectOnFocus(QObject):
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn and isinstance(watched, QAbstractItemView):
+            select_current_row(watched)
+        return False
+
+
+def select_current_row(view: QAbstractItemView) -> None:
+    """Select the current row, or the first, when nothing is selected and there are rows."""
+    model, sel = view.model(), view.selectionModel()
+    if model is None or sel is None or sel.hasSelection() or model.rowCount() == 0:
+        return
+    current = view.currentIndex()
+    row = current.row() if current.isValid() else 0
+    column = current.column() if current.isValid() else 0
+    flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+    if view.selectionBehavior() == QAbstractItemView.SelectionBehavior.SelectRows:
+        flags |= QItemSelectionModel.SelectionFlag.Rows
+    sel.setCurrentIndex(model.index(row, max(column, 0)), flags)
+
+
+def select_on_focus(view: QAbstractItemView) -> None:
+    """Focus entering `view` (Tab, a click on its empty part, a shortcut) selects the current
+    row, else the first, when none is: a focus cell with nothing selected left the row's
+    buttons disabled, and with one row ↓ could not select it (only Space did)."""
+    f = _SelectOnFocus(view)  # kept alive, and deleted, with the view
+    view.installEventFilter(f)
 
 
 class UiState:

@@ -10,7 +10,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.gui.first_run import FirstRunDialog
 from smki_desktop.gui.main_window import MainWindow
 from smki_desktop.gui.qt import QAbstractButton, QApplication, QLabel, QMessageBox, Qt, QTimer
-from tests.gui.mnemonics import mnemonic
+from tests.gui.mnemonics import clashes, mnemonic
 
 
 def _letters(dialog) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
@@ -56,3 +56,29 @@ def test_skip_in_the_live_welcome_has_alt_k(qtbot, data_root: Path) -> None:  # 
     qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=5000)
     assert dlg.party_form.name.text() == ""  # skipped, not typed
     w.jobs.wait(10000)
+
+
+def test_no_alt_letter_is_claimed_twice_on_any_page(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Every page (and each Settings tab) with the menu bar: an Alt letter claimed twice only
+    moves the focus between its owners (Requests had Alt+P twice and Alt+F with the File menu,
+    Officers Alt+V, Repository Alt+S, Quarantine Alt+H with the Help menu, Settings > Team store
+    Alt+I); the Settings tabs had no Alt letters."""
+    from smki_desktop.gui.qt import QTabWidget
+
+    found: dict[str, dict[str, list[str]]] = {}
+    untabbed: list[str] = []
+    for entry in window.entries:
+        page = window.go_to(entry.title)
+        qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
+        if twice := clashes(window):
+            found[entry.title] = twice
+        for tabs in page.findChildren(QTabWidget):  # Settings: each section in turn
+            for i in range(tabs.count()):
+                tabs.setCurrentIndex(i)
+                qtbot.waitUntil(window.jobs.idle, timeout=20000)  # the section's read
+                if mnemonic(tabs.tabText(i)) is None:
+                    untabbed.append(tabs.tabText(i))
+                if twice := clashes(window):
+                    found[f"{entry.title} > {tabs.tabText(i)}"] = twice
+    assert found == {}, repr(found)
+    assert untabbed == []  # every tab is reached by its Alt letter

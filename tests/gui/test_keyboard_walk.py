@@ -116,3 +116,16 @@ def test_every_page_is_reached_by_keyboard_the_tenth_on_too(window: MainWindow, 
     assert window.sidebar.currentRow() == count - 1
     assert window.stack.currentIndex() == count - 1
     assert "Ctrl+PgDn" in window.sidebar.item(count - 1).toolTip()
+
+
+def test_the_approvals_badge_keeps_the_entrys_keys(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """With no request waiting the badge cleared the Approvals entry's tooltip, and with it
+    the keys that reach the page ("Ctrl+5; Ctrl+PgDn…")."""
+    row = next(i for i, e in enumerate(window.entries) if e.module == "approvals")
+    item = window.sidebar.item(row)
+    keys = f"Ctrl+{row + 1}; Ctrl+PgDn"
+    assert keys in item.toolTip()
+    window._show_badge(2)
+    assert "2 request(s) waiting" in item.toolTip() and keys in item.toolTip()
+    window._show_badge(0)
+    assert item.text() == "Approvals" and keys in item.toolTip()

@@ -278,6 +278,13 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
     qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     page.select("SRO-0001")
     page.activate()
+    # a signed change: the summary first; cancelling it signs nothing
+    summary = page.confirmation
+    assert "SRO-0001" in summary.text() and "Signed by" in summary.text()
+    summary.reject()
+    assert "activation cancelled; nothing was signed" in page.message.text()
+    page.activate()
+    page.confirmation.confirm()
     qtbot.waitUntil(lambda: "cannot be activated" in page.message.text(), timeout=10000)
     page.verify()
     dlg = page.verify_dialog
@@ -291,6 +298,7 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
                     timeout=10000)
     page.select("SRO-0001")
     page.activate()
+    page.confirmation.confirm()
     qtbot.waitUntil(lambda: page.table.item(0, 2).text() == "active", timeout=10000)
     page.select("SRO-0001")
     page.revoke()

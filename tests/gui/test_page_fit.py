@@ -60,3 +60,36 @@ def test_certificates_page_explains_an_empty_table(window, qtbot) -> None:  # ty
 def test_ceremony_and_repository_panes_say_what_will_show(window) -> None:  # type: ignore[no-untyped-def]
     assert "Check the file" in window.go_to("Key ceremony").plan.placeholderText()
     assert "PEM" in window.go_to("Repository").pem.placeholderText()
+
+
+def test_the_page_scroller_is_no_tab_stop_but_follows_the_focus(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The page's scroll area took a Tab press of its own, with nothing shown as focused;
+    Tab goes from control to control and a control below the fold is scrolled into sight."""
+    from smki_desktop.gui.page_frame import PageEntry, PageFrame
+    from smki_desktop.gui.qt import QPushButton, Qt, QVBoxLayout, QWidget
+
+    page = QWidget()
+    lay = QVBoxLayout(page)
+    buttons = [QPushButton(f"Button {i}") for i in range(30)]
+    for b in buttons:
+        lay.addWidget(b)
+    frame = PageFrame(PageEntry("walk", "Walk", 0), page)
+    qtbot.addWidget(frame)
+    frame.resize(400, 300)
+    frame.show()
+    qtbot.waitExposed(frame)
+    frame.activateWindow()
+    qtbot.waitActive(frame)
+    assert frame.scroller.focusPolicy() == Qt.FocusPolicy.NoFocus
+    frame.help_button.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(frame.help_button.hasFocus, timeout=5000)
+    seen = []
+    for _ in range(len(buttons)):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+    assert seen == buttons  # no empty stop between the Help button and the page
+    bar = frame.scroller.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() > 0  # the last one was scrolled into sight
+    last = buttons[-1]
+    top = last.mapTo(frame.scroller.viewport(), last.rect().topLeft()).y()
+    assert 0 <= top < frame.scroller.viewport().height()

@@ -30,8 +30,8 @@ def test_connect_initialise_disconnect_from_settings(window, qtbot, data_root: P
     section.url.setText(postgres_server.tcp_url(name))
     section.password.setText(PASSWORD)
     section.connect_button.click()
-    assert section.password.text() == ""  # not kept in the window
     qtbot.waitUntil(lambda: "not initialised" in section.state.text(), timeout=30000)
+    assert section.password.text() == ""  # connected: not kept in the window
     link = team_link.load(data_root / "test")
     assert link is not None
     assert keyring.get_password(Environment.TEST.keyring_service, link.secret_name) == PASSWORD
@@ -144,3 +144,33 @@ def test_failed_first_connect_says_nothing_is_refused(live_window, qtbot,  # typ
     box = next(b for b in window.findChildren(QMessageBox, "errorBox")
                if "name the database" in b.text())
     assert "postgresql://officer@db.example.org/smki_live" in box.text(), box.text()
+
+
+def test_empty_url_is_asked_for_and_a_failed_connect_keeps_the_password(  # type: ignore[no-untyped-def]
+        window, qtbot, data_root: Path) -> None:
+    """Connect with no URL said "Team store URL: '' is not a PostgreSQL address"; the
+    password was cleared as Connect was pressed, so after a failure it had to be typed again."""
+    from smki_desktop.gui.qt import QApplication, QMessageBox
+    from smki_desktop.gui.settings.team import Section
+
+    section = Section(window.services)
+    qtbot.addWidget(section)
+    qtbot.waitUntil(lambda: section.state.text().startswith("Not connected"), timeout=20000)
+    section.password.setText("typed once")
+    section.connect_button.click()
+    assert section.message.text().startswith("Enter the team store's URL"), \
+        section.message.text()
+    assert "''" not in section.message.text()
+    assert window.findChild(QMessageBox, "errorBox") is None
+    assert section.password.text() == "typed once"
+
+    section.url.setText("postgresql://officer@127.0.0.1:1/smki_test")  # refused
+    section.connect_button.click()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorBox") is not None, timeout=30000)
+    qtbot.waitUntil(section.connect_button.isEnabled, timeout=20000)
+    assert section.password.text() == "typed once"  # corrected and tried again as it is
+    assert team_link.load(data_root / "test") is None
+    for box in window.findChildren(QMessageBox, "errorBox"):
+        box.close()
+        box.deleteLater()
+    QApplication.processEvents()

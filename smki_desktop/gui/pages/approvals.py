@@ -25,6 +25,8 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tables import select_on_focus
+from smki_desktop.gui.widgets.confirm import open_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import (
     REASON_TEXT,
@@ -32,12 +34,13 @@ from smki_desktop.gui.widgets.dual_control import (
     ConfirmDialog,
     reason_text,
 )
-from smki_desktop.services import identity, revocation
+from smki_desktop.services import identity, officers, revocation
 from smki_desktop.services import revocation_state as rstate
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
     from smki_desktop.services.context import AppContext
+    from smki_desktop.services.identity import SigningChoice
 
 COLUMNS = ["Request", "State", "Requested by", "Reason", "Urgency", "Certificates", "Expires"]
 # shown in the details pane while nothing is selected (a placeholder would show one line)
@@ -46,29 +49,40 @@ EMPTY = ("No revocation requests yet. An ARO files one on the Certificates page 
 SELECT = "Select a request to see exactly what it would revoke."
 
 
-def request_html(v: rstate.RequestView, decoded: list[dict[str, Any]]) -> str:
-    """The request as the approver reads it."""
+def officer_text(officer_id: object, names: dict[str, str]) -> str:
+    """An officer as people know them, with the register id: "Bob Aro (ARO-0001)"."""
+    name = names.get(str(officer_id), "")
+    return f"{name} ({officer_id})" if name else str(officer_id)
+
+
+def request_html(v: rstate.RequestView, decoded: list[dict[str, Any]],
+                 names: dict[str, str] | None = None) -> str:
+    """The request as the approver reads it (a serial, EUI or issuer never wrapped mid-way)."""
     e = html.escape
     b = v.body
+    names = names or {}
+    keep = "<td style='white-space:nowrap'>"
     rows = "".join(
-        f"<tr><td>{e(str(c['serial']))}</td><td>{e(c['role'])}</td><td>{e(str(c['eui']))}</td>"
-        f"<td>{e(str(c['usage']))}</td><td>{e(str(c['issuer']))}</td>"
-        f"<td>{e(c['depends'])}</td></tr>" for c in decoded)
-    approvals = ", ".join(f"{s.officer_id} at {s.signed_at}" for s in v.approvals()) or "none"
+        f"<tr>{keep}{e(str(c['serial']))}</td>{keep}{e(c['role'])}</td>"
+        f"{keep}{e(str(c['eui']))}</td>{keep}{e(str(c['usage']))}</td>"
+        f"{keep}{e(str(c['issuer']))}</td><td>{e(c['depends'])}</td></tr>" for c in decoded)
+    approvals = ", ".join(f"{officer_text(s.officer_id, names)} at {s.signed_at}"
+                          for s in v.approvals()) or "none"
     rej = v.rejection()
     out = (f"<h3>{e(v.request_id)} — {e(v.state)}</h3>"
            f"<p><b>Revoke {len(decoded)} certificate{'s' if len(decoded) != 1 else ''}</b> "
            f"({e(str(b.get('environment')).title())} environment). This cannot be undone.</p>"
-           "<table border='1' cellspacing='0' cellpadding='3'><tr><th>Serial</th><th>Role</th>"
-           "<th>EUI</th><th>Usage</th><th>Issuer</th><th>In this store</th></tr>"
+           "<table border='1' cellspacing='0' cellpadding='3'><tr>"
+           + "".join(f"<th style='white-space:nowrap'>{h}</th>" for h in
+                     ("Serial", "Role", "EUI", "Usage", "Issuer", "In this store")) + "</tr>"
            f"{rows}</table>"
            f"<p><b>Reason:</b> {e(reason_text(str(b.get('reason'))))} &nbsp; <b>Urgency:</b> "
            f"{e(str(b.get('urgency')))}<br><b>Justification:</b> "
            f"{e(str(b.get('justification')))}<br><b>Requested by:</b> "
-           f"{e(str(b.get('requested_by')))} at {e(str(b.get('created')))}<br>"
+           f"{e(officer_text(b.get('requested_by'), names))} at {e(str(b.get('created')))}<br>"
            f"<b>Expires:</b> {e(str(b.get('expires')))}<br><b>Approvals:</b> {e(approvals)}")
     if rej is not None:
-        out += f"<br><b>Rejected by</b> {e(rej.officer_id)}"
+        out += f"<br><b>Rejected by</b> {e(officer_text(rej.officer_id, names))}"
     if v.row.outcome:
         out += f"<br><b>DCC:</b> {e(v.row.outcome)}"
     for problem in v.problems:  # stored rows whose signatures do not verify: not counted
@@ -83,9 +97,24 @@ def read_request_details(ctx: AppContext, want: dict[str, rstate.RequestView]
     return v, list(rstate.decoded_certificates(ctx, v))
 
 
-def read_approvals(ctx: AppContext, query: dict[str, str | None]) -> tuple[list[Any], list[Any]]:
-    """Who could sign here, and the revocation requests in the state asked for (a job)."""
-    return identity.signing_choices(ctx), list(rstate.list_views(ctx, query.get("state")))
+def read_approvals(ctx: AppContext, query: dict[str, str | None]
+                   ) -> tuple[list[Any], list[Any], dict[str, str]]:
+    """Who could sign here, the revocation requests in the state asked for, and the register's
+    names by id (a job)."""
+    names = {o.officer_id: o.name for o in officers.list_officers(ctx)}
+    return (identity.signing_choices(ctx), list(rstate.list_views(ctx, query.get("state"))),
+            names)
+
+
+def eligible(choices: list[SigningChoice], v: rstate.RequestView | None) -> SigningChoice | None:
+    """Who may approve or reject `v`: an SRO who did not request it (the rule the service
+    applies after the confirmation), for "Sign as" to offer first."""
+    if v is None:
+        return None
+    requester = str(v.body.get("requested_by"))
+    signed = {s.officer_id for s in v.approvals()}
+    return next((c for c in choices if c.role.lower() == "sro" and c.officer_id != requester
+                 and c.officer_id not in signed), None)
 
 
 class Page(QWidget):
@@ -100,6 +129,9 @@ class Page(QWidget):
         self.confirm: ConfirmDialog | None = None
         top = QHBoxLayout()
         self.actor = ActorPicker()
+        self.actor.combo.activated.connect(lambda _i: self._chosen_by_officer())
+        self.chosen: str | None = None  # the request for which the officer picked "Sign as"
+        self.names: dict[str, str] = {}
         top.addWidget(self.actor, 1)
         self.f_state = QComboBox()
         self.f_state.addItem("all states", "")
@@ -117,6 +149,7 @@ class Page(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self.show_details)
+        select_on_focus(self.table)  # Tab into the table selects a row: the buttons follow
         self.details = QTextEdit()
         self.details.setAccessibleName("Revocation request details")
         self.details.setReadOnly(True)
@@ -166,15 +199,17 @@ class Page(QWidget):
         self.query["state"] = self.f_state.currentData() or None
         self.reader.run()
 
-    def show_read(self, read: tuple[list[Any], list[Any]]) -> None:
-        choices, self.views = read
+    def show_read(self, read: tuple[list[Any], list[Any], dict[str, str]]) -> None:
+        choices, self.views, self.names = read
+        self.summary = None  # the names may have changed
         self.actor.set_choices(choices)
         keep = self.selected()
         self.views.sort(key=lambda v: (v.state != "waiting", v.row.created), reverse=False)
         self.table.setRowCount(len(self.views))
         for i, v in enumerate(self.views):
             certs = ", ".join(str(c.get("serial", ""))[-8:] for c in v.body["certificates"])
-            for j, text in enumerate([v.request_id, v.state, str(v.body.get("requested_by")),
+            for j, text in enumerate([v.request_id, v.state,
+                                      officer_text(v.body.get("requested_by"), self.names),
                                       REASON_TEXT.get(str(v.body.get("reason")),
                                                       str(v.body.get("reason"))),
                                       str(v.body.get("urgency")),
@@ -211,13 +246,27 @@ class Page(QWidget):
         else:
             self.detail_of["view"] = v
             self.detail_read.run()
+        self._default_actor(v)
         self._update_buttons()
+
+    def _chosen_by_officer(self) -> None:
+        v = self.selected()
+        self.chosen = v.request_id if v is not None else None
+
+    def _default_actor(self, v: rstate.RequestView | None) -> None:
+        """"Sign as" offers an officer who may sign the selected request, unless the officer
+        picked one for it themselves (their choice stands; the service says why if refused)."""
+        if v is None or self.chosen == v.request_id:
+            return
+        c = eligible(self.actor.choices, v)
+        if c is not None:
+            self.actor.select(c.officer_id, c.key_id)
 
     def _show_request(self, read: tuple[rstate.RequestView, list[dict[str, Any]]]) -> None:
         v, certs = read
         if v is not self.selected():
             return  # the selection or the list moved on: its own read follows
-        self.summary = (v, request_html(v, certs))
+        self.summary = (v, request_html(v, certs, self.names))
         self.details.setHtml(self.summary[1])
 
     def _update_buttons(self) -> None:
@@ -266,8 +315,16 @@ class Page(QWidget):
         summary = self.summary[1]
         dlg = ConfirmDialog(title, summary, action, self.services.ctx.env, v.request_id, self)
         self.confirm = dlg
-        dlg.accepted.connect(then)
-        dlg.open()
+
+        def cancelled() -> None:  # an earlier refusal is no longer the news
+            self.message.setText(f"{v.request_id}: cancelled; nothing was signed or sent.")
+
+        def closed(_code: int) -> None:
+            if self.confirm is dlg:
+                self.confirm = None
+
+        dlg.finished.connect(closed)
+        open_confirmation(self, dlg, then, cancelled=cancelled)
 
     def _run(self, fn: Any, *args: Any, done: str, **kwargs: Any) -> None:
         def ok(_res: Any) -> None:
@@ -295,7 +352,7 @@ class Page(QWidget):
             self._run(revocation.approve, v.request_id, as_ref=who, key_ref=key,
                       done=f"{v.request_id}: approved by {who}.")
 
-        self._confirm(f"Approve {v.request_id}: sign as {who}", "Approve and sign", go)
+        self._confirm(f"Approve {v.request_id}: sign as {who}", "&Approve and sign", go)
 
     def reject(self) -> None:
         v = self.selected()
@@ -314,7 +371,7 @@ class Page(QWidget):
                       done=f"{v.request_id}: rejected by {who}.")
 
         self._confirm(f"Reject {v.request_id}: sign as {who} — reason: {reason}",
-                      "Reject and sign", go)
+                      "&Reject and sign", go)
 
     def submit(self) -> None:
         v = self.selected()
@@ -326,5 +383,5 @@ class Page(QWidget):
                       done=f"{v.request_id}: submitted; the DCC revoked the certificates. "
                            "The next portal poll fetches the CRL.")
 
-        self._confirm(f"Submit {v.request_id} to the DCC", "Revoke at the DCC", go)
+        self._confirm(f"Submit {v.request_id} to the DCC", "Re&voke at the DCC", go)
 

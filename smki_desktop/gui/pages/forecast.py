@@ -62,7 +62,7 @@ class Page(QWidget):
         self.views.setObjectName("forecastViews")
         self.views.setAccessibleName("Chart or figures")
         self.views.addTab(self.chart, "&Chart")
-        self.views.addTab(self.table, "&Figures")
+        self.views.addTab(self.table, "Fi&gures")
         lay.addWidget(self.views, 3)
         note = QLabel("Shaded rows are what you sent (history; the current month so far). "
                       "Edit a number in a later month to plan it (bold = planned; clear a cell "

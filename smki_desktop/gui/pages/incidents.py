@@ -31,6 +31,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.confirm import open_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
 from smki_desktop.gui.widgets.field_check import FieldCheck
@@ -285,14 +286,15 @@ class Page(QWidget):
                    f"replacement CSR(s) in {html.escape(folder)}, and file a signed request to "
                    f"<b>revoke</b> the {n} old certificate(s) as {html.escape(str(who))} (an SRO "
                    "must approve it). New keys cannot be unmade.</p>")
-        dlg = ConfirmDialog(f"Re-key {v.incident_id}", summary, "Re-key",
+        dlg = ConfirmDialog(f"Re-key {v.incident_id}", summary, "&Re-key",
                             self.services.ctx.env, v.incident_id, self)
         self.dialog = dlg
-        dlg.accepted.connect(lambda: self._run(
+        open_confirmation(self, dlg, lambda: self._run(
             incidents.rekey, v.incident_id, as_ref=who, key_ref=key, out_dir=Path(folder),
             done=f"{v.incident_id}: replacement CSRs made; the revocation request waits in "
-                 "Approvals."))
-        dlg.open()
+                 "Approvals."),
+            cancelled=lambda: self.message.setText(
+                f"{v.incident_id}: re-key cancelled; nothing was made or signed."))
 
     def close_incident(self) -> None:
         v = self.selected()

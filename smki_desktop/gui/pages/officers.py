@@ -31,6 +31,7 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker
 from smki_desktop.services import identity, officer_forms, register_view
@@ -169,7 +170,7 @@ class Page(QWidget):
                 ("verify", "Record &verification…", self.verify),
                 ("activate", "&Activate", self.activate),
                 ("suspend", "&Suspend…", self.suspend),
-                ("revoke", "Re&voke…", self.revoke),
+                ("revoke", "Revo&ke…", self.revoke),
                 ("link_key", "&Link key…", self.link_key),
                 ("me", "This is &me", self.link_profile),
                 ("pdf", "&Print form…", self.print_form))),
@@ -320,11 +321,26 @@ class Page(QWidget):
         dlg.open()
 
     def activate(self) -> None:
+        """A signed register change: the summary every signing act gets comes first."""
         o = self.selected()
-        if o:
-            # signed as this workstation's linked officer (an SRO's first activation needs none)
-            self._run(register_service.activate, o.officer_id,
-                      done=f"{o.officer_id} is active.", **self._signer())
+        if not o:
+            return
+        signer = self._signer()
+        c = self.actor.selected()
+        # signed as the officer chosen under "Sign as" (an SRO's first activation needs none)
+        signed_by = (f"{c.officer_id} {c.name}, key {c.key_id[:12]}" if c is not None
+                     else "no signer chosen (only an SRO's first activation needs none)")
+        ask_confirmation(
+            self, lambda: self._run(register_service.activate, o.officer_id,
+                                    done=f"{o.officer_id} is active.", **signer),
+            title=f"Activate {o.officer_id}",
+            what=f"Activate {o.name} ({o.officer_id}, {o.role.label}) in the officer register: "
+                 "a signed change the register keeps.",
+            env=self.services.ctx.env,
+            facts=[("Officer", f"{o.officer_id} {o.name}"), ("Signed by", signed_by)],
+            action="&Activate and sign",
+            cancelled=lambda: self.message.setText(
+                f"{o.officer_id}: activation cancelled; nothing was signed."))
 
     def _with_text(self, title: str, label: str, then: Callable[[str], None]) -> None:
         dlg = TextDialog(title, label, self)

@@ -88,7 +88,7 @@ class Page(QWidget):
         self.process_sel_btn = QPushButton("&Process selected")
         self.delete_sel_btn = QPushButton("&Delete selected")
         self.process_shown_btn = QPushButton("Process all &shown")
-        self.delete_shown_btn = QPushButton("Delete all s&hown")
+        self.delete_shown_btn = QPushButton("Delete all sho&wn")
         for b in (self.process_sel_btn, self.delete_sel_btn, self.process_shown_btn,
                   self.delete_shown_btn):
             bulk.addWidget(b)

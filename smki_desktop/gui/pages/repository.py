@@ -58,7 +58,7 @@ class Page(QWidget):
         form.addRow("Subject &EUI", self.eui)
         form.addRow("&Role", self.role)
         form.addRow("&Device EUI", self.device)
-        form.addRow("&Serial", self.serial)
+        form.addRow("Seria&l", self.serial)
         box.addLayout(form)
         bar = QHBoxLayout()
         self.search_btn = QPushButton("&Search")

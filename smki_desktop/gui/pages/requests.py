@@ -26,7 +26,7 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.texts import SENT_TO, error_text
-from smki_desktop.gui.widgets.confirm import ask_confirmation
+from smki_desktop.gui.widgets.confirm import ask_confirmation, open_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
 from smki_desktop.services import csr_list, identity, org_csr_approval
@@ -67,7 +67,7 @@ class Page(QWidget):
         intro.setWordWrap(True)
         box.addWidget(intro)
         bar = QHBoxLayout()
-        self.submit_btn = QPushButton("Submit a CSR &file…")
+        self.submit_btn = QPushButton("Submit a CSR f&ile…")
         self.send_btn = QPushButton("&Send now")
         self.poll_btn = QPushButton("&Poll for results")
         self.refresh_btn = QPushButton("&Refresh")
@@ -78,7 +78,7 @@ class Page(QWidget):
         box.addWidget(QLabel("<b>Organisation CSRs made here</b>"))
         csr_bar = QHBoxLayout()
         self.csr_submit_btn = QPushButton("Su&bmit this CSR…")
-        self.csr_paste_btn = QPushButton("Show the &paste text")
+        self.csr_paste_btn = QPushButton("Show the paste te&xt")
         self.csr_paste_btn.setToolTip("The text to paste into the SMKI Portal's Organisation "
                                       "CSR form")
         # in Live (and in Test when the rule is on) an Organisation CSR is sent only with an
@@ -187,9 +187,13 @@ class Page(QWidget):
                    "signed with the SRO's file-signing credential and covers these exact "
                    "bytes only.</p>")
         dlg = ConfirmDialog(f"Authorise Organisation CSR {r.csr_id}", summary,
-                            "Authorise and sign", self.ctx.env, "AUTHORISE", self)
+                            "&Authorise and sign", self.ctx.env, "AUTHORISE", self)
         picker = ActorPicker(dlg)
-        picker.set_choices(identity.signing_choices(self.ctx))
+        choices = identity.signing_choices(self.ctx)
+        picker.set_choices(choices)
+        sro = next((c for c in choices if c.role.lower() == "sro"), None)
+        if sro is not None:  # the act needs an SRO: offer one first
+            picker.select(sro.officer_id, sro.key_id)
         lay = dlg.layout()
         assert isinstance(lay, QVBoxLayout)
         lay.insertWidget(1, picker)
@@ -202,8 +206,7 @@ class Page(QWidget):
                       as_ref=who.officer_id if who else None,
                       key_ref=who.key_id if who else None)
 
-        dlg.accepted.connect(go)
-        dlg.open()
+        open_confirmation(self, dlg, go)
 
     def show_paste_text(self) -> None:
         c = self.selected_csr()

@@ -38,6 +38,12 @@ class GeneralSection(QWidget):
             form.addRow(label, v)
 
 
+# each tab's Alt letter: the tabs are in sight with every section, so no section's control
+# (nor the File and Help menus) claims these letters
+TAB_LETTERS = {"General": "&General", "Profiles": "P&rofiles", "Tokens": "To&kens",
+               "Portal": "P&ortal", "ADT files": "ADT fil&es", "Team store": "Team &store"}
+
+
 class Page(QWidget):
     title = "Settings"
     order = 100
@@ -70,7 +76,7 @@ class Page(QWidget):
                 err.setWordWrap(True)
                 sections.append((999, f"{info.name} (failed)", err))
         for _, title, widget in sorted(sections, key=lambda t: (t[0], t[1])):
-            self.tabs.addTab(widget, title)
+            self.tabs.addTab(widget, TAB_LETTERS.get(title, title))
         # a section is read afresh when it is shown (in the background): one whose first
         # read failed while the team store was lost fills in when opened again
         self.tabs.currentChanged.connect(lambda _index: self.refresh())

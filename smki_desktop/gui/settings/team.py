@@ -76,10 +76,10 @@ class Section(QWidget):
         row.addStretch(1)
         box.addLayout(row)
         moves = QHBoxLayout()
-        self.migrate_button = QPushButton("Copy this workstation's data &in")
+        self.migrate_button = QPushButton("Cop&y this workstation's data in")
         self.migrate_button.setToolTip("Copy this workstation's own database into the team "
                                        "store, which must be initialised and empty")
-        self.export_button = QPushButton("&Export a copy…")
+        self.export_button = QPushButton("E&xport a copy…")
         self.export_button.setToolTip("Write a local SQLite copy of the team store")
         self.migrate_button.clicked.connect(self.migrate_in)
         self.export_button.clicked.connect(self.choose_export)
@@ -140,12 +140,23 @@ class Section(QWidget):
 
     def connect_store(self) -> None:
         url, password = self.url.text().strip(), self.password.text() or None
-        self.password.clear()
+        if not url:  # said here, in words: not "'' is not a PostgreSQL address"
+            self.message.setText("Enter the team store's URL, for example "
+                                 + example_url(self.services.ctx.env) + ".")
+            self.url.setFocus()
+            return
+
+        def connected(st: team_svc.TeamStatus) -> None:
+            # the password is kept in the field until it worked (a failure is corrected
+            # without typing it again), then cleared; it is never written anywhere
+            self.password.clear()
+            self._show(st, "Connected. " + RESTART if st.initialised
+                       else "Connected; initialise it.")
+
         self._busy("Connecting…")
         self._op(team_svc.connect, self.services.ctx, url, password,
                  name="Connect to the team store", failed_title="Not connected",
-                 done=lambda st: self._show(st, "Connected. " + RESTART if st.initialised
-                                            else "Connected; initialise it."))
+                 done=connected)
 
     def init_store(self) -> None:
         self._busy("Initialising…")

@@ -86,12 +86,7 @@ class ConfirmDialog(QDialog):
         self.confirm_button.setObjectName("confirmAction")
         self.confirm_button.setAccessibleName(spoken(action))  # the mnemonic is not read
         self.cancel_button.setAccessibleName("Cancel")
-        # Cancel is the dialog's default (Enter from the check box or the summary cancels);
-        # both are autoDefault, so the button with the focus takes the default frame and Enter
-        # presses it: focus on the confirm button (a deliberate Tab or arrow) and Enter confirms
-        self.confirm_button.setAutoDefault(True)
-        self.cancel_button.setAutoDefault(True)
-        self.cancel_button.setDefault(True)
+        cancel_is_default(self.cancel_button, self.confirm_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.confirm_button)
         lay.addLayout(buttons)
@@ -127,6 +122,18 @@ class ConfirmDialog(QDialog):
         self.confirm_button.click()
 
 
+def cancel_is_default(cancel: QPushButton, *others: QPushButton) -> None:
+    """The rule of every confirmation: Cancel is the dialog's default (Enter from a check box,
+    a typed field or the summary cancels); all are autoDefault, so the button with the focus
+    takes the default frame and Enter presses it: focus on the confirm button (a deliberate
+    Tab or arrow) and Enter confirms. Use plain buttons, not a QDialogButtonBox: the box makes
+    its accept button the default when shown."""
+    for b in (cancel, *others):
+        b.setAutoDefault(True)
+        b.setDefault(False)
+    cancel.setDefault(True)
+
+
 def give_focus_back(dlg: QDialog, to: QWidget | None, fallback: QWidget | None = None) -> None:
     """When `dlg` closes, the keyboard focus goes back to `to` (the control that opened it),
     or to `fallback` when that control is gone, hidden or disabled: without it no widget had
@@ -147,16 +154,25 @@ def ask_confirmation(owner: QWidget, then: Callable[[], None], *, title: str, wh
     """Open the summary (window-modal); `then()` runs only when the officer confirms,
     `cancelled()` (say so on the page) when they do not. The focus goes back to `focus_to`
     when it closes (default: the owner's control that had it when the summary opened)."""
+    dlg = ConfirmDialog(owner, title=title, what=what, env=env, facts=facts, action=action,
+                        warning=warning)
+    open_confirmation(owner, dlg, then, cancelled=cancelled, focus_to=focus_to)
+    owner.confirmation = dlg  # type: ignore[attr-defined]
+    return dlg
+
+
+def open_confirmation(owner: QWidget, dlg: QDialog, then: Callable[[], None], *,
+                      cancelled: Callable[[], None] | None = None,
+                      focus_to: QWidget | None = None) -> None:
+    """Open a confirmation dialog (window-modal, deleted when closed): `then()` when accepted,
+    `cancelled()` when not, and the focus back to `focus_to` (default: the owner's control
+    that had it) when it closes."""
     if focus_to is None:
         had = QApplication.focusWidget()
         focus_to = had if had is not None and owner.isAncestorOf(had) else None
-    dlg = ConfirmDialog(owner, title=title, what=what, env=env, facts=facts, action=action,
-                        warning=warning)
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-    give_focus_back(dlg, focus_to)
+    give_focus_back(dlg, focus_to, owner)
     dlg.accepted.connect(then)
     if cancelled is not None:
         dlg.rejected.connect(cancelled)
-    owner.confirmation = dlg  # type: ignore[attr-defined]
     dlg.open()
-    return dlg

@@ -4,20 +4,27 @@ anything irreversible: a plain summary, and in Live a typed confirmation."""
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from smki_desktop.core.approvals import REASONS, URGENCIES, check_reason
 from smki_desktop.core.environment import Environment
+from smki_desktop.gui.accessibility import spoken
 from smki_desktop.gui.qt import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGuiApplication,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QTextEdit,
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.confirm import cancel_is_default
 from smki_desktop.gui.widgets.field_check import FieldCheck
 from smki_desktop.services import revocation
 from smki_desktop.services.identity import SigningChoice
@@ -43,7 +50,7 @@ class ActorPicker(QWidget):
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        self.label = QLabel("Sign as:")
+        self.label = QLabel("Si&gn as:")
         row.addWidget(self.label)
         self.combo = QComboBox()
         self.combo.setObjectName("signAs")
@@ -81,7 +88,9 @@ class ActorPicker(QWidget):
 
 class ConfirmDialog(QDialog):
     """A summary of what is about to happen, unmistakably worded; in Live the user types
-    `word` to enable the button."""
+    `word` to enable the button. The rule of every confirmation (`widgets.confirm`): Cancel is
+    the default, Enter anywhere but on a focused confirm button cancels. Open it with
+    `open_confirmation` (the focus goes back when it closes)."""
 
     def __init__(self, title: str, summary_html: str, action: str, env: Environment,
                  word: str, parent: QWidget | None = None) -> None:
@@ -91,25 +100,79 @@ class ConfirmDialog(QDialog):
         self.word = word
         box = QVBoxLayout(self)
         self.summary = QTextEdit()
+        self.summary.setObjectName("confirmSummary")
+        self.summary.setAccessibleName("Summary")
         self.summary.setReadOnly(True)
         self.summary.setHtml(summary_html)
-        self.summary.setMinimumSize(520, 220)
         box.addWidget(self.summary)
         self.typed = QLineEdit()
         self.typed.setObjectName("typedConfirmation")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.ok = self.buttons.addButton(action, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.typed.setAccessibleName(f"Type {word} to confirm")
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.cancel = QPushButton("&Cancel")
+        self.cancel.setObjectName("confirmCancel")
+        self.ok = QPushButton(action if "&" in action else "&" + action)
+        self.ok.setObjectName("confirmAction")
+        self.ok.setAccessibleName(spoken(self.ok.text()))
+        cancel_is_default(self.cancel, self.ok)
+        row.addWidget(self.cancel)
+        row.addWidget(self.ok)
         self.live = env is Environment.LIVE
         if self.live:
-            box.addWidget(QLabel(f"This is the <b>Live</b> environment. Type <b>{word}</b> to "
-                                 "confirm:"))
+            typed_label = QLabel(f"This is the <b>Live</b> environment. Type <b>{word}</b> "
+                                 "to confirm:")
+            typed_label.setBuddy(self.typed)
+            box.addWidget(typed_label)
             box.addWidget(self.typed)
             self.ok.setEnabled(False)
             self.typed.textChanged.connect(
                 lambda t: self.ok.setEnabled(t.strip() == self.word))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        box.addWidget(self.buttons)
+        self.ok.clicked.connect(self.accept)
+        self.cancel.clicked.connect(self.reject)
+        box.addLayout(row)
+        fit_summary(self.summary, self)
+        (self.typed if self.live else self.cancel).setFocus()
+
+    def showEvent(self, event: Any) -> None:
+        """Laid out at its real size, the summary may still need a few more pixels: taken
+        (a little only: a longer one scrolls) so that no line is hidden under a scroll bar."""
+        super().showEvent(event)
+        summary = self.summary
+        for _ in range(2):  # wider (a table's cells kept whole), then taller at that width
+            wide = summary.horizontalScrollBar().maximum()
+            if 0 < wide <= 120:
+                summary.setMinimumWidth(summary.minimumWidth() + wide)
+            tall = summary.verticalScrollBar().maximum()
+            if 0 < tall <= 60:
+                summary.setFixedHeight(summary.minimumHeight() + tall)
+            if not (wide or tall):
+                break
+            self.adjustSize()
+
+
+def fit_summary(summary: QTextEdit, dialog: QDialog, *, floor: tuple[int, int] = (520, 60)
+                ) -> None:
+    """The summary as wide and tall as its text (no value wrapped mid-way, nothing cut off),
+    within the window it is shown over (a 1024×700 laptop screen at least) and the screen;
+    beyond that it scrolls."""
+    parent = dialog.parentWidget()
+    host = parent.window() if parent is not None else None
+    screen = (host.screen() if host is not None else None) or QGuiApplication.primaryScreen()
+    max_w, max_h = 1000, 560  # fits a 1024×700 screen with the frame and the buttons
+    if screen is not None:
+        avail = screen.availableGeometry()
+        max_w, max_h = min(max_w, avail.width() - 40), min(max_h, avail.height() - 140)
+    frame = 2 * summary.frameWidth()
+    doc = summary.document().clone(summary)
+    doc.setTextWidth(max_w - frame)
+    # with room to spare: Qt shares a table's width out again at the narrower width
+    width = max(floor[0], min(max_w, math.ceil(doc.idealWidth()) + frame + 40))
+    doc.setTextWidth(width - frame)  # the viewport's width: the height at that width
+    height = max(floor[1], min(max_h, math.ceil(doc.size().height()) + frame + 8))
+    summary.setMinimumWidth(width)
+    summary.setFixedHeight(height)  # a short summary leaves no empty box under it
+    doc.deleteLater()
 
 
 class RevokeDialog(QDialog):

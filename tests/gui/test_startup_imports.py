@@ -59,3 +59,34 @@ def test_the_first_windows_qt_free_modules_come_before_pyside(tmp_path: Path) ->
              "smki_desktop.gui.env_memory", "smki_desktop.services.data_root", "dataclasses"]
     late = [m for m in early if order.index(m) > pyside]
     assert not late, f"imported after PySide: {late}"
+
+
+# Whether PySide's `Qt` namespace was built by the time the event loop is first idle:
+# gui/qt.py hands out a stand-in and keeps PySide's own only once a name in it is used.
+QT_SCRIPT = """
+import sys
+from smki_desktop.gui import app
+report = app._report_idle
+built = []
+def _report(qapp):
+    built.append("Qt" in vars(sys.modules["smki_desktop.gui.qt"]))
+    report(qapp)
+app._report_idle = _report
+app.main(["--data-dir", sys.argv[1], "--no-first-run", "--quit-after-idle"])
+print("qt-namespace-built", built[0])
+"""
+
+
+def test_the_first_window_does_not_build_the_qt_namespace(tmp_path: Path) -> None:
+    """PySide builds its whole `Qt` namespace (about 90 enums, 15-30 ms of a 2-core machine's
+    start) the first time a name in it is used: the shell sets its enum properties by name
+    (`qt.set_enum_property`) and the status line touches no `Qt` name until a message is
+    said. (The status line's Messages button once built it at every start: ~18 ms.)"""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run([sys.executable, "-c", QT_SCRIPT, str(tmp_path)], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("idle-at "), r.stdout
+    assert lines[-1] == "qt-namespace-built False", \
+        "something on the start path used a name in PySide's `Qt` namespace"

@@ -14,32 +14,30 @@ clipped, without "…") is not used.
 
 from __future__ import annotations
 
+import time
 from collections import deque
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from smki_desktop.gui.qt import (
-    QDialog,
-    QDialogButtonBox,
     QLabel,
-    QPlainTextEdit,
     QSizePolicy,
     QStatusBar,
     Qt,
     QTimer,
     QToolButton,
-    QVBoxLayout,
     QWidget,
     set_enum_property,
 )
 
+if TYPE_CHECKING:
+    from smki_desktop.gui.recent_messages import MessagesDialog
+
 HISTORY = 20  # messages kept for "Recent messages" (the window's lifetime, never on disk)
 
 
-@dataclass(frozen=True)
-class Said:
-    """One message as said: when (local time), where (environment · page) and what."""
+class Said(NamedTuple):
+    """One message as said: when (local time), where (environment · page) and what. (A named
+    tuple, not a dataclass: the window's shell makes none, ~0.5 ms each to create.)"""
 
     at: str
     where: str
@@ -89,33 +87,6 @@ class MessageLabel(QLabel):
         self._on_click()
 
 
-class MessagesDialog(QDialog):
-    """The recent messages, newest first, whole and selectable (Escape or Close closes it)."""
-
-    def __init__(self, parent: QWidget, said: list[Said]) -> None:
-        super().__init__(parent)
-        self.setObjectName("recentMessages")
-        self.setWindowTitle("Recent messages")
-        self.setAccessibleName("Recent status messages")
-        self.resize(640, 360)
-        lay = QVBoxLayout(self)
-        self.list = QPlainTextEdit()
-        self.list.setObjectName("recentMessagesText")
-        self.list.setAccessibleName("Recent messages, newest first")
-        self.list.setReadOnly(True)
-        self.list.setTabChangesFocus(True)  # Tab reaches Close
-        self.list.setPlainText("\n\n".join(s.line() for s in reversed(said))
-                               or "No messages yet.")
-        lay.addWidget(self.list, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        lay.addWidget(buttons)
-        self.list.setFocus()
-
-    def text(self) -> str:
-        return self.list.toPlainText()
-
-
 class StatusLine(QStatusBar):
     """The status bar with page-bound, readable messages (see the module's docstring)."""
 
@@ -154,7 +125,7 @@ class StatusLine(QStatusBar):
             self.clearMessage()
             return
         self._current = text
-        self.said.append(Said(datetime.now().strftime("%H:%M:%S"), self.where, text.strip()))
+        self.said.append(Said(time.strftime("%H:%M:%S"), self.where, text.strip()))
         if self.idle is not None:
             self.idle.setVisible(False)
         self.message.setVisible(True)
@@ -176,10 +147,13 @@ class StatusLine(QStatusBar):
             self.idle.setVisible(True)
 
     def open_recent(self) -> None:
-        """The recent messages, in a dialog of their own (opened, not run: nothing waits)."""
+        """The recent messages, in a dialog of their own (opened, not run: nothing waits; its
+        module is imported when first asked for, not at start)."""
+        from smki_desktop.gui.recent_messages import MessagesDialog
+
         if self.dialog is not None:
             self.dialog.close()
-        dlg = MessagesDialog(self.window(), list(self.said))
+        dlg = MessagesDialog(self.window(), [s.line() for s in self.said])
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dlg.finished.connect(lambda _r: self._closed(dlg))
         self.dialog = dlg

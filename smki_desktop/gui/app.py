@@ -10,10 +10,10 @@ from __future__ import annotations
 # PySide is loaded, its `__feature__` import hook reads the source file of every module that runs
 # an import statement (shibokensupport.feature._mod_uses_pyside, inspect.getsource), 0.1-0.2 ms
 # each. The environment's context (store, key store, team link) and the Dashboard's services are
-# not among them: the window opens the context on the job runner after it is shown.
+# not among them: the window opens the context on the job runner after it is shown. Nor are
+# `dataclasses` and `html`: the shell makes no dataclass (~0.5 ms each to create) and shows no
+# help text before it is asked for (tests/gui/test_startup_imports.py).
 import argparse
-import dataclasses  # noqa: F401
-import html  # noqa: F401
 import pkgutil  # noqa: F401
 import sys
 import time

@@ -45,6 +45,23 @@ def test_first_window_loads_no_heavy_module(tmp_path: Path) -> None:
     assert not heavy, f"loaded at start although the first page does not need them: {heavy}"
 
 
+# Light, but not needed before the first idle: the shell makes no dataclass (~0.5 ms each to
+# create on Python 3.11, and `dataclasses` itself to import), shows no help text (`html`) and
+# builds the recent messages dialog, with its Qt types, only when it is opened.
+NOT_AT_START = ("dataclasses", "html", "datetime", "smki_desktop.gui.recent_messages",
+                "smki_desktop.gui.help_texts")
+
+
+def test_the_first_window_makes_no_dataclass_and_no_dialog(tmp_path: Path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    loaded = json.loads(r.stdout.splitlines()[-1])
+    early = [m for m in loaded if m in NOT_AT_START]
+    assert not early, f"loaded at start although the first window does not need them: {early}"
+
+
 def test_the_first_windows_qt_free_modules_come_before_pyside(tmp_path: Path) -> None:
     """PySide's import hook reads the source of every module that imports after PySide is
     loaded (gui/app.py): the Qt-free modules the window's shell needs are imported before it.
@@ -56,7 +73,7 @@ def test_the_first_windows_qt_free_modules_come_before_pyside(tmp_path: Path) ->
     order = json.loads(r.stdout.splitlines()[-1])
     pyside = order.index("PySide6")
     early = ["smki_desktop.core.environment", "smki_desktop.core.errors",
-             "smki_desktop.gui.env_memory", "smki_desktop.services.data_root", "dataclasses"]
+             "smki_desktop.gui.env_memory", "smki_desktop.services.data_root", "pkgutil"]
     late = [m for m in early if order.index(m) > pyside]
     assert not late, f"imported after PySide: {late}"
 

@@ -10,7 +10,7 @@ import traceback
 from typing import Any
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.gui import texts
+from smki_desktop.gui import qt, texts
 from smki_desktop.gui.opening import OpeningPage
 from smki_desktop.gui.qt import (
     QFrame,
@@ -19,7 +19,6 @@ from smki_desktop.gui.qt import (
     QPushButton,
     QScrollArea,
     Qt,
-    QTableWidget,
     QVBoxLayout,
     QWidget,
     set_enum_property,
@@ -125,9 +124,9 @@ class PageFrame(QWidget):
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
         self.scroller.setWidget(page)
         lay.addWidget(self.scroller, 1)
-        for table in page.findChildren(QTableWidget):
-            fit_columns(table)
-        if not isinstance(page, OpeningPage):  # its two buttons are named by it
+        if not isinstance(page, OpeningPage):  # no table; its two buttons are named by it
+            for table in page.findChildren(qt.QTableWidget):
+                fit_columns(table)
             from smki_desktop.gui.accessibility import name_controls
 
             name_controls(self)

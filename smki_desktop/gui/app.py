@@ -10,10 +10,11 @@ from __future__ import annotations
 # PySide is loaded, its `__feature__` import hook reads the source file of every module that runs
 # an import statement (shibokensupport.feature._mod_uses_pyside, inspect.getsource), 0.1-0.2 ms
 # each. The environment's context (store, key store, team link) and the Dashboard's services are
-# not among them: the window opens the context on the job runner after it is shown.
+# not among them: the window opens the context on the job runner after it is shown. Nor are
+# `dataclasses` and `html`: the shell makes no dataclass (~0.5 ms each to create) and shows no
+# help text before it is asked for (tests/gui/test_startup_imports.py).
 import argparse
-import dataclasses  # noqa: F401
-import html  # noqa: F401
+import gc
 import pkgutil  # noqa: F401
 import sys
 import time
@@ -29,7 +30,8 @@ from smki_desktop.gui.env_memory import remembered_environment
 from smki_desktop.services.data_root import default_data_root
 
 if TYPE_CHECKING:
-    from smki_desktop.gui.qt import QCoreApplication
+    from smki_desktop.gui.main_window import MainWindow
+    from smki_desktop.gui.qt import QApplication, QCoreApplication
 
 DESKTOP_ID = "uk.org.smki.SmkiDesktop"  # packaging/uk.org.smki.SmkiDesktop.desktop
 
@@ -69,8 +71,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         sys.stderr.write(problem + "\n")
         return 2
+    # Python's cyclic garbage collection is paused until the window is shown: PySide's import
+    # and the shell allocate ~30,000 long-lived objects (modules, types, enums), which the
+    # collector would otherwise walk some 40 times on the way (10-15 ms of a 2-core machine's
+    # start) to find ~200 unreachable ones. Once shown, what the start made is frozen (left out
+    # of every later collection, as it lives as long as the process) and collection resumes.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        app, window, made_app = _show_window(args)
+    except BaseException:
+        if collecting:
+            gc.enable()
+        raise
+    if collecting:
+        _collect_again(window, freeze=made_app)
+    if args.quit_after_idle:
+        from smki_desktop.gui.qt import QTimer
+
+        # benchmark mode: as soon as the event loop is idle after showing the window, say when
+        # (wall clock and CPU time, for bench/bench_startup.py) and quit
+        QTimer.singleShot(0, lambda: _report_idle(app))
+    code = int(app.exec())
+    if args.quit_after_idle:  # quit without the window's Quit: close it as that does (the
+        window.close()        # context still opening is waited for, then closed)
+    return code
+
+
+def _show_window(args: argparse.Namespace) -> tuple[QApplication, MainWindow, bool]:
+    """The application and its main window, shown; whether the application was made here."""
     from smki_desktop.gui import style
-    from smki_desktop.gui.qt import QApplication, QTimer
+    from smki_desktop.gui.qt import QApplication
 
     existing = QApplication.instance()
     app = existing or QApplication(style.qt_argv(sys.argv))
@@ -88,14 +119,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     window = MainWindow(root, env, first_run=not args.no_first_run, start_page=args.page)
     window.show()
-    if args.quit_after_idle:
-        # benchmark mode: as soon as the event loop is idle after showing the window, say when
-        # (wall clock and CPU time, for bench/bench_startup.py) and quit
-        QTimer.singleShot(0, lambda: _report_idle(app))
-    code = int(app.exec())
-    if args.quit_after_idle:  # quit without the window's Quit: close it as that does (the
-        window.close()        # context still opening is waited for, then closed)
-    return code
+    return app, window, existing is None
+
+
+def _collect_again(window: MainWindow, *, freeze: bool) -> None:
+    """Resume the cyclic garbage collection paused for the start (`main`). `freeze`: the
+    process was started here, so what it holds now is its start's; an application made by
+    someone else (a test) is left as it is. Were a job already running, the collection is
+    handed to the job runner's collector, which collects on this thread while jobs run and
+    gives the automatic collection back when they end (gui/jobs.py): never on a job's thread."""
+    from smki_desktop.gui.jobs import gui_thread_collector
+
+    if freeze:
+        gc.freeze()
+    if window.jobs.idle():
+        gc.enable()
+    else:
+        gui_thread_collector().hold(window.jobs, paused=True)
 
 
 def _report_idle(app: QCoreApplication) -> None:

@@ -219,11 +219,12 @@ class GuiThreadCollector(QObject):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
 
-    def hold(self, runner: JobRunner) -> None:
-        """A job is about to start on `runner`."""
+    def hold(self, runner: JobRunner, *, paused: bool = False) -> None:
+        """A job is about to start on `runner` (`paused`: or runs already, while the start
+        held the automatic collection off, which is now this collector's to give back)."""
         if runner not in self.runners:
             self.runners.append(runner)
-        if not self.owns and gc.isenabled():
+        if not self.owns and (paused or gc.isenabled()):
             gc.disable()
             self.owns = True
             self.held_since = time.monotonic()

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import importlib
 import traceback
-from dataclasses import dataclass
 from typing import Any
 
 from smki_desktop.core.environment import Environment
-from smki_desktop.gui import texts
+from smki_desktop.gui import qt, texts
 from smki_desktop.gui.opening import OpeningPage
 from smki_desktop.gui.qt import (
     QFrame,
@@ -20,7 +19,6 @@ from smki_desktop.gui.qt import (
     QPushButton,
     QScrollArea,
     Qt,
-    QTableWidget,
     QVBoxLayout,
     QWidget,
     set_enum_property,
@@ -28,15 +26,21 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.tables import fit_columns
 
 
-@dataclass
 class PageEntry:
-    """A sidebar entry: its title and order, and how to get its Page class."""
+    """A sidebar entry: its title and order, and how to get its Page class. (A plain class, not
+    a dataclass: the window's start makes none, ~0.5 ms each to create.)"""
 
-    module: str
-    title: str
-    order: int
-    _cls: Any = None
-    error: str = ""
+    __slots__ = ("_cls", "error", "module", "order", "title")
+
+    def __init__(self, module: str, title: str, order: int) -> None:
+        self.module = module
+        self.title = title
+        self.order = order
+        self._cls: Any = None
+        self.error = ""
+
+    def __repr__(self) -> str:
+        return f"PageEntry({self.module!r}, {self.title!r}, {self.order!r})"
 
     def page_class(self) -> Any:
         if self._cls is None and not self.error:
@@ -124,9 +128,9 @@ class PageFrame(QWidget):
         set_enum_property(self.scroller, "focusPolicy", "NoFocus")
         self.scroller.setWidget(page)
         lay.addWidget(self.scroller, 1)
-        for table in page.findChildren(QTableWidget):
-            fit_columns(table)
-        if not isinstance(page, OpeningPage):  # its two buttons are named by it
+        if not isinstance(page, OpeningPage):  # no table; its two buttons are named by it
+            for table in page.findChildren(qt.QTableWidget):
+                fit_columns(table)
             from smki_desktop.gui.accessibility import name_controls
 
             name_controls(self)

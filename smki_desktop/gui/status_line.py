@@ -14,31 +14,30 @@ clipped, without "…") is not used.
 
 from __future__ import annotations
 
+import time
 from collections import deque
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from smki_desktop.gui.qt import (
-    QDialog,
-    QDialogButtonBox,
     QLabel,
-    QPlainTextEdit,
     QSizePolicy,
     QStatusBar,
     Qt,
     QTimer,
     QToolButton,
-    QVBoxLayout,
     QWidget,
+    set_enum_property,
 )
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.recent_messages import MessagesDialog
 
 HISTORY = 20  # messages kept for "Recent messages" (the window's lifetime, never on disk)
 
 
-@dataclass(frozen=True)
-class Said:
-    """One message as said: when (local time), where (environment · page) and what."""
+class Said(NamedTuple):
+    """One message as said: when (local time), where (environment · page) and what. (A named
+    tuple, not a dataclass: the window's shell makes none, ~0.5 ms each to create.)"""
 
     at: str
     where: str
@@ -69,6 +68,9 @@ class MessageLabel(QLabel):
         self._fit()
 
     def _fit(self) -> None:
+        if not self.whole:  # no message (as at start): nothing to cut, and no need to build
+            self.setText("")  # PySide's whole `Qt` namespace for its elide mode (~15 ms)
+            return
         room = max(self.contentsRect().width(), 40)
         self.setText(self.fontMetrics().elidedText(self.whole, Qt.TextElideMode.ElideRight,
                                                    room))
@@ -83,33 +85,6 @@ class MessageLabel(QLabel):
 
     def mousePressEvent(self, event: Any) -> None:
         self._on_click()
-
-
-class MessagesDialog(QDialog):
-    """The recent messages, newest first, whole and selectable (Escape or Close closes it)."""
-
-    def __init__(self, parent: QWidget, said: list[Said]) -> None:
-        super().__init__(parent)
-        self.setObjectName("recentMessages")
-        self.setWindowTitle("Recent messages")
-        self.setAccessibleName("Recent status messages")
-        self.resize(640, 360)
-        lay = QVBoxLayout(self)
-        self.list = QPlainTextEdit()
-        self.list.setObjectName("recentMessagesText")
-        self.list.setAccessibleName("Recent messages, newest first")
-        self.list.setReadOnly(True)
-        self.list.setTabChangesFocus(True)  # Tab reaches Close
-        self.list.setPlainText("\n\n".join(s.line() for s in reversed(said))
-                               or "No messages yet.")
-        lay.addWidget(self.list, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        lay.addWidget(buttons)
-        self.list.setFocus()
-
-    def text(self) -> str:
-        return self.list.toPlainText()
 
 
 class StatusLine(QStatusBar):
@@ -131,7 +106,8 @@ class StatusLine(QStatusBar):
         self.recent_button.setText("Messages")
         self.recent_button.setAccessibleName("Recent messages")
         self.recent_button.setToolTip("The recent messages, whole (Ctrl+Shift+M)")
-        self.recent_button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # by name: Qt.FocusPolicy would build PySide's whole `Qt` namespace at start (~15 ms)
+        set_enum_property(self.recent_button, "focusPolicy", "StrongFocus")
         self.recent_button.clicked.connect(self.open_recent)
         self.addPermanentWidget(self.recent_button)
         self._timer = QTimer(self)
@@ -149,7 +125,7 @@ class StatusLine(QStatusBar):
             self.clearMessage()
             return
         self._current = text
-        self.said.append(Said(datetime.now().strftime("%H:%M:%S"), self.where, text.strip()))
+        self.said.append(Said(time.strftime("%H:%M:%S"), self.where, text.strip()))
         if self.idle is not None:
             self.idle.setVisible(False)
         self.message.setVisible(True)
@@ -171,10 +147,13 @@ class StatusLine(QStatusBar):
             self.idle.setVisible(True)
 
     def open_recent(self) -> None:
-        """The recent messages, in a dialog of their own (opened, not run: nothing waits)."""
+        """The recent messages, in a dialog of their own (opened, not run: nothing waits; its
+        module is imported when first asked for, not at start)."""
+        from smki_desktop.gui.recent_messages import MessagesDialog
+
         if self.dialog is not None:
             self.dialog.close()
-        dlg = MessagesDialog(self.window(), list(self.said))
+        dlg = MessagesDialog(self.window(), [s.line() for s in self.said])
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dlg.finished.connect(lambda _r: self._closed(dlg))
         self.dialog = dlg

@@ -15,20 +15,16 @@ and each page are built, saved when the window closes or the environment is swit
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from smki_desktop.gui.qt import (
-    QAbstractItemView,
-    QEvent,
-    QHeaderView,
-    QItemSelectionModel,
-    QMainWindow,
-    QObject,
-    QSettings,
-    QTableView,
-    QTimer,
-    QWidget,
-    isValid,
-)
+from smki_desktop.gui import qt
+from smki_desktop.gui.qt import QObject, QSettings, QTimer, isValid
+
+if TYPE_CHECKING:
+    from smki_desktop.gui.qt import QAbstractItemView, QEvent, QMainWindow, QTableView, QWidget
+
+# The table types (with their enums) are looked up in `qt` when a table is first fitted, not at
+# import: the window's shell, which imports this module for UiState, shows no table.
 
 STATE_FILE = "gui-state.ini"
 
@@ -37,7 +33,7 @@ def fit_columns(table: QTableView) -> None:
     header = table.horizontalHeader()
     header.setResizeContentsPrecision(200)
     header.setMinimumSectionSize(48)
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setSectionResizeMode(qt.QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
     table.setWordWrap(False)
     table._auto_fit = True  # type: ignore[attr-defined]
@@ -72,7 +68,7 @@ def refit_later(table: QTableView) -> None:
         table._fitting = True  # type: ignore[attr-defined]
         try:
             if getattr(table, "_auto_fit", False):
-                header.resizeSections(QHeaderView.ResizeMode.ResizeToContents)
+                header.resizeSections(qt.QHeaderView.ResizeMode.ResizeToContents)
             header.setStretchLastSection(False)
             header.setStretchLastSection(True)
         finally:
@@ -83,7 +79,8 @@ def refit_later(table: QTableView) -> None:
 
 class _SelectOnFocus(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.FocusIn and isinstance(watched, QAbstractItemView):
+        if event.type() == qt.QEvent.Type.FocusIn and isinstance(watched,
+                                                                 qt.QAbstractItemView):
             select_current_row(watched)
         return False
 
@@ -96,9 +93,9 @@ def select_current_row(view: QAbstractItemView) -> None:
     current = view.currentIndex()
     row = current.row() if current.isValid() else 0
     column = current.column() if current.isValid() else 0
-    flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
-    if view.selectionBehavior() == QAbstractItemView.SelectionBehavior.SelectRows:
-        flags |= QItemSelectionModel.SelectionFlag.Rows
+    flags = qt.QItemSelectionModel.SelectionFlag.ClearAndSelect
+    if view.selectionBehavior() == qt.QAbstractItemView.SelectionBehavior.SelectRows:
+        flags |= qt.QItemSelectionModel.SelectionFlag.Rows
     sel.setCurrentIndex(model.index(row, max(column, 0)), flags)
 
 
@@ -124,7 +121,8 @@ class UiState:
 
     @staticmethod
     def _tables(page: QWidget) -> list[tuple[str, QTableView]]:
-        views = [v for v in page.findChildren(QTableView) if isinstance(v, QAbstractItemView)]
+        views = [v for v in page.findChildren(qt.QTableView)
+                 if isinstance(v, qt.QAbstractItemView)]
         return [(v.objectName() or f"table{i}", v) for i, v in enumerate(views)]
 
     def restore_page(self, module: str, page: QWidget) -> None:
@@ -137,7 +135,7 @@ class UiState:
                 header = view.horizontalHeader()
                 if header.restoreState(state):  # type: ignore[arg-type]
                     view._auto_fit = False  # type: ignore[attr-defined]
-                    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+                    header.setSectionResizeMode(qt.QHeaderView.ResizeMode.Interactive)
                     header.setStretchLastSection(True)
                     if view.isSortingEnabled():
                         view.sortByColumn(header.sortIndicatorSection(),

@@ -224,7 +224,29 @@ def check_not_duplicate(existing: Iterable[Officer], role: OfficerRole, email: s
 
 
 # -- status transitions -------------------------------------------------------------------
-def record_verification(o: Officer, v: Verification, policy: Policy) -> Officer:
+def check_verification_dates(o: Officer, meeting: str, today: _dt.date | None) -> None:
+    """The verification meeting happens on or after the nomination date and not after today
+    (the app's clock; today itself is allowed). `today` None checks the order alone."""
+    try:
+        day = _dt.date.fromisoformat(meeting)
+    except ValueError:
+        raise InputError(f"verification date: {meeting!r} is not a date; write YYYY-MM-DD.") \
+            from None
+    if today is not None and day > today:
+        raise InputError(f"verification date: {meeting} is in the future (today is "
+                         f"{today.isoformat()}); record the meeting once it has taken place.")
+    try:
+        nominated = _dt.date.fromisoformat(o.nominated_on) if o.nominated_on else None
+    except ValueError:
+        nominated = None  # an old entry's unreadable date: the form names it on reprint
+    if nominated is not None and day < nominated:
+        raise Refusal(
+            f"Rule: the verification meeting follows the nomination; the verification date "
+            f"({meeting}) of {o.officer_id} is before the nomination date ({o.nominated_on}).")
+
+
+def record_verification(o: Officer, v: Verification, policy: Policy, *,
+                        today: _dt.date | None) -> Officer:
     if o.status is OfficerStatus.REVOKED:
         raise Refusal(f"{o.officer_id} is revoked; a revoked officer cannot be verified.")
     if o.status not in (OfficerStatus.NOMINATED, OfficerStatus.VERIFIED):
@@ -232,11 +254,7 @@ def record_verification(o: Officer, v: Verification, policy: Policy) -> Officer:
             f"Rule: the verification meeting follows the nomination; {o.officer_id} is "
             f"{o.status.value}."
         )
-    try:
-        _dt.date.fromisoformat(v.date)
-    except ValueError:
-        raise InputError(f"verification date: {v.date!r} is not a date; write YYYY-MM-DD.") \
-            from None
+    check_verification_dates(o, v.date, today)
     if not v.verifier.strip():
         raise InputError("verifier: name the person who ran the verification meeting.")
     if v.outcome not in ("passed", "failed"):
@@ -262,11 +280,33 @@ def activate(o: Officer, at: str) -> Officer:
         )
     if o.status is OfficerStatus.ACTIVE:
         raise Refusal(f"{o.officer_id} is already active.")
+    if o.status is OfficerStatus.VERIFIED and o.verification is not None:
+        _check_recorded_dates(o, at)
     # reinstating a suspended officer lifts the suspension flags on their credentials
     creds = tuple(replace(c, flagged="") if c.flagged.startswith("suspended") else c
                   for c in o.credentials)
     return replace(o, status=OfficerStatus.ACTIVE, activated_at=at, status_reason="",
                    status_changed_at=at, credentials=creds)
+
+
+def _check_recorded_dates(o: Officer, at: str) -> None:
+    """A first activation rests on the verification meeting: an entry whose recorded meeting
+    date is before its nomination date, in the future, or not a date (a register written
+    before the meeting's date was checked) is not activated until the meeting is recorded
+    again with its true date."""
+    assert o.verification is not None
+    try:
+        today: _dt.date | None = _dt.datetime.fromisoformat(at).date()
+    except ValueError:
+        today = None
+    try:
+        check_verification_dates(o, o.verification.date, today)
+    except (InputError, Refusal) as exc:
+        raise Refusal(
+            f"{o.name} ({o.officer_id}) cannot be activated: the recorded dates are "
+            f"inconsistent: {exc.message.rstrip('.')}. Record the verification meeting again "
+            "with the date it took place (on or after the nomination date), then activate.",
+            hint="officer.verify") from None
 
 
 def suspend(o: Officer, reason: str, at: str) -> Officer:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,9 @@ from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as officer_service
 from smki_desktop.services import register as register_service
 
-GOOD = Verification("2026-11-01", "Vera Verifier",
+# the meeting is held on or after the nomination date and not in the future: today
+TODAY = datetime.now(UTC).date().isoformat()
+GOOD = Verification(TODAY, "Vera Verifier",
                     ("photo-id", "photo-id-validated", "second-evidence", "face-match"),
                     "passed")
 
@@ -281,7 +284,7 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
     qtbot.waitUntil(lambda: "cannot be activated" in page.message.text(), timeout=10000)
     page.verify()
     dlg = page.verify_dialog
-    dlg.date.setText("2026-11-01")
+    dlg.date.setText(TODAY)
     dlg.verifier.setText("Vera")
     for _v, cb in dlg.evidence:
         cb.setChecked(True)

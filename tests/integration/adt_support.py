@@ -111,7 +111,7 @@ def active_aro(cli_run, tmp_path: Path, sro_id: str, name: str = "Ada Aro",  # t
                    nominator__name=sro_name)
     assert res.code == 0, res.err
     oid = res.json()["officer"]["officer_id"]
-    assert cli_run("officer", "verify", oid, "--date", "2026-11-01", "--verifier", "Vera",
+    assert cli_run("officer", "verify", oid, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE).code == 0
     if sro_key is None:
         assert ctx is not None, "give ctx (to make the SRO's signing key) or sro_key"
@@ -152,7 +152,7 @@ def link_live_aro(live_ctx, cli_run, tmp_path: Path, key_id: str) -> str:  # typ
                    nominator__officer_id=sro, nominator__name="Lara Live")
     assert res.code == 0, res.err
     aro = res.json()["officer"]["officer_id"]
-    assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+    assert cli_run("officer", "verify", aro, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE, env="live").code == 0
     r = cli_run("officer", "activate", aro, "--as", sro, "--key", sro_key, env="live")
     assert r.code == 0, r.err
@@ -172,7 +172,7 @@ def simulator_aro_credential(cli_run, tmp_path: Path, name: str = "Ann Officer",
                    nominator__name="Sam Sro")
     assert res.code == 0, res.err
     aro = res.json()["officer"]["officer_id"]
-    assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+    assert cli_run("officer", "verify", aro, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE).code == 0
     org = ("--organisation", organisation) if organisation else ()
     r = cli_run("credential", "request", "--purpose", "file-signing", "--officer", aro, *org,

@@ -39,6 +39,8 @@ def write_form(cli_run, tmp_path: Path, form: str, name: str, *, env: str = "tes
     party = cli_run("--json", "party", "show", env=env)
     if party.code == 0 and party.json()["party"]:
         doc["nominee"]["party_id"] = party.json()["party"]["party_id"]
+        # ... under the Party's own name (the form carries it as the Party profile spells it)
+        doc["nominee"]["organisation"] = party.json()["party"]["name"]
     for key, value in changes.items():
         page, field = key.split("__")
         doc[page][field] = value
@@ -56,7 +58,7 @@ def make_active_sro(cli_run, tmp_path, name="Alice Example", env="test") -> str:
     res = nominate(cli_run, tmp_path, "sro", name, env=env)
     assert res.code == 0, res.err
     oid = res.json()["officer"]["officer_id"]
-    assert cli_run("officer", "verify", oid, "--date", "2026-11-01", "--verifier", "Vera",
+    assert cli_run("officer", "verify", oid, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE, env=env).code == 0
     assert cli_run("officer", "activate", oid, env=env).code == 0
     return oid
@@ -173,10 +175,10 @@ def test_register_and_readiness_agree_after_a_sequence(cli_run, tmp_path, ctx):
         arooids.append(res.json()["officer"]["officer_id"])
     a1, a2, a3 = arooids
     for a in (a1, a2):
-        assert cli_run("officer", "verify", a, "--date", "2026-11-02", "--verifier", "Vera",
+        assert cli_run("officer", "verify", a, "--date", "2026-11-21", "--verifier", "Vera",
                        "--evidence", EVIDENCE).code == 0
         assert cli_run("officer", "activate", a, *by_s1).code == 0
-    failed = cli_run("officer", "verify", a3, "--date", "2026-11-02", "--verifier", "Vera",
+    failed = cli_run("officer", "verify", a3, "--date", "2026-11-21", "--verifier", "Vera",
                      "--evidence", "photo-id")
     assert failed.code == 1 and "GPG45 Level 3" in failed.err
     key = generate_key(ctx, KeyUsage.FILE_SIGNING, "Bob file signing").key
@@ -312,7 +314,7 @@ def test_record_never_signed_with_a_flagged_or_other_officers_key(cli_run, tmp_p
     res = nominate(cli_run, tmp_path, "aro", "Bob Example", nominator__officer_id=sro)
     assert res.code == 0, res.err
     bob = res.json()["officer"]["officer_id"]
-    assert cli_run("officer", "verify", bob, "--date", "2026-11-02", "--verifier", "Vera",
+    assert cli_run("officer", "verify", bob, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE).code == 0
     assert cli_run("officer", "activate", bob, *by_other).code == 0
     bob_key = _credential_key(ctx, "Bob file signing")
@@ -381,7 +383,7 @@ def test_verify_then_pdf_shows_the_meeting_record(cli_run, tmp_path):
     out = tmp_path / "again.pdf"
     assert cli_run("officer", "pdf", sro, "--out", str(out)).code == 0
     text = flat("\n".join(pdf_pages(out)))
-    assert "Vera" in text and "2026-11-01" in text and "Identity verified" in text
+    assert "Vera" in text and "2026-11-21" in text and "Identity verified" in text
 
 
 def _add_device_history(ctx, now: datetime) -> None:

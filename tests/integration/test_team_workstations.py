@@ -309,7 +309,7 @@ def test_aro_on_one_workstation_sro_on_another_revoke_and_two_sros_count_once(
                        nominator__name="Alice Example")
         assert res.code == 0, res.err
         aro = res.json()["officer"]["officer_id"]
-        assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+        assert cli_run("officer", "verify", aro, "--date", "2026-11-21", "--verifier", "Vera",
                        "--evidence", EVIDENCE).code == 0
         _ok(ws2.smki("officer", "activate", aro, "--as", sro, "--key", sro_key))
         aro_key = officer_key(ctx, cli_run, aro)

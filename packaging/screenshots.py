@@ -100,6 +100,7 @@ def cli(data_root: Path):  # type: ignore[no-untyped-def]
         finally:
             sys.stdin = old
         return CliResult(code, out.getvalue(), err.getvalue())
+    run.data_root = data_root  # type: ignore[attr-defined]  # as the tests' fixture
     return run
 
 

@@ -46,6 +46,7 @@ from smki_desktop.services.revocation_state import (
     check_rejection_names,
     get_view,
     load_rules,
+    mark_completed,
     repo,
     signature_time,
     view,
@@ -348,10 +349,13 @@ def submit(ctx: AppContext, ref: str) -> Changed:
                                                "code": code, "rule": rule_text})
         raise Rejected(f"The DCC refused revocation request {v.request_id}: {code}: "
                        f"{rule_text}", code or "RV:Unknown")
-    with ctx.audit.change():
+    answered = [str(s) for s in answer.get("revoked") or []]
+    with ctx.audit.change():  # the request, its certificates and the record: one transaction
         repo(ctx).set_state(v.request_id, submitted_at=now, outcome="COMPLETED")
+        marked = mark_completed(ctx, v, answered)
         entry = ctx.audit.record("revoke.submit", {"id": v.request_id, "outcome": "completed",
-                                                   "revoked": answer.get("revoked", [])})
+                                                   "revoked": answered,
+                                                   "certificates_marked_revoked": marked})
     return Changed(get_view(ctx, v.request_id), entry)
 
 

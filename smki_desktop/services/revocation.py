@@ -97,13 +97,21 @@ def _repository_entries(ctx: AppContext, euis: list[str], role: str | None
     return out
 
 
+MIN_JUSTIFICATION = 10  # letters or digits: what the SRO approving it and the DCC read
+
+
 def check_justification(justification: str) -> str:
     """The justification a revocation request is signed with (the Revoke dialog checks it
-    before it closes, with this function)."""
-    if not justification.strip():
-        raise InputError("Justification: say why these certificates must be revoked.",
-                         hint="field.justification")
-    return justification.strip()
+    before it closes, with this function): at least MIN_JUSTIFICATION letters or digits, so
+    that the approving SRO and the DCC read why ("x" or "..." says nothing)."""
+    text = justification.strip()
+    said = sum(1 for ch in text if ch.isalnum())
+    if said < MIN_JUSTIFICATION:
+        what = "is empty" if not text else f"says too little ({text[:40]!r})"
+        raise InputError(f"Justification: {what}; say in words why these certificates must be "
+                         f"revoked (at least {MIN_JUSTIFICATION} letters or digits, e.g. "
+                         "'laptop holding the key stolen').", hint="field.justification")
+    return text
 
 
 def request(ctx: AppContext, serials: list[str], *, reason: str, justification: str,

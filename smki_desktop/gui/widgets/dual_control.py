@@ -4,6 +4,7 @@ anything irreversible: a plain summary, and in Live a typed confirmation."""
 
 from __future__ import annotations
 
+from smki_desktop.core.approvals import REASON_TEXT as REASON_TEXT
 from smki_desktop.core.approvals import REASONS, URGENCIES, check_reason
 from smki_desktop.core.environment import Environment
 from smki_desktop.gui.qt import (
@@ -21,13 +22,6 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.widgets.field_check import FieldCheck
 from smki_desktop.services import revocation
 from smki_desktop.services.identity import SigningChoice
-
-REASON_TEXT = {
-    "keyCompromise": "Key compromise",
-    "affiliationChanged": "Affiliation changed",
-    "superseded": "Superseded (replaced)",
-    "cessationOfOperation": "Cessation of operation (no longer used)",
-}
 
 
 def reason_text(code: str) -> str:

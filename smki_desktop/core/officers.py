@@ -136,6 +136,45 @@ def _norm_org(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+LEGAL_SUFFIXES = ("public limited company", "limited", "ltd", "plc", "llp", "lp")
+
+
+def org_key(text: str) -> str:
+    """An organisation name compared tolerantly: case, spacing, punctuation and a trailing
+    legal suffix (Ltd, Limited, PLC, LLP) aside ("Example-Energy Ltd." -> "example energy")."""
+    words = "".join(ch if ch.isalnum() else " " for ch in text.lower()).split()
+    joined = " ".join(words)
+    for suffix in LEGAL_SUFFIXES:
+        if joined.endswith(" " + suffix):
+            return joined[: -len(suffix) - 1]
+    return joined
+
+
+def organisation_warning(nominee_org: str, nominator: Officer | None, party_name: str = "",
+                         party_id: str = "") -> str:
+    """The Party ID is the identity of the organisation (a different one is refused); the name
+    is printed on the paper form as typed, so a spelling that differs from the Party profile's
+    name or the nominating SRO's entry is worth a word (naming both), never a refusal: a
+    trading name and a registered name ("Example Energy" / "Example Energy Ltd") are one
+    Party. '' when the names agree (case and spacing aside)."""
+    refs = [("the Party profile", party_name)]
+    if nominator is not None and _norm_org(nominator.organisation) != _norm_org(party_name):
+        refs.append((f"the nominating SRO's entry ({nominator.officer_id})",
+                     nominator.organisation))
+    if nominator is not None:
+        party_id = party_id or nominator.party_id
+    differ = [(who, n) for who, n in refs if n and _norm_org(n) != _norm_org(nominee_org)]
+    if not differ:
+        return ""
+    same = all(org_key(n) == org_key(nominee_org) for _who, n in differ)
+    whose = " and ".join(f"{who} says {n!r}" for who, n in differ)
+    kind = ("the same name, written differently" if same else
+            "not the same name, though the same Party")
+    return (f"nominee.organisation: the form says {nominee_org!r}; {whose} ({kind}"
+            + (f", Party ID {party_id}" if party_id else "") + "). The paper form carries the "
+            "name as typed: check it is the Party's name as the DCC knows it.")
+
+
 # -- nomination rules ---------------------------------------------------------------------
 def check_sro_nomination(env: Environment, declared_env: str, capacity: str) -> None:
     _check_env(env, declared_env)
@@ -190,10 +229,11 @@ def check_aro_nomination(env: Environment, declared_env: str, *, nominee_name: s
             f"Rule: an ARO is nominated by an active SRO; {nominator.name} "
             f"({nominator.officer_id}) is {nominator.status.value}."
         )
-    if (_norm_org(nominator.organisation) != _norm_org(nominee_org)
-            or nominator.party_id != nominee_party):
+    # the Party ID is the organisation's identity; its name is compared tolerantly and only
+    # warned about (organisation_warning): a trading name and "… Ltd" are one Party
+    if nominator.party_id != nominee_party:
         raise Refusal(
-            f"Rule: an ARO is nominated by an SRO of the same organisation; "
+            f"Rule: an ARO is nominated by an SRO of the same organisation (the same Party); "
             f"{nominator.name} is SRO for {nominator.organisation} ({nominator.party_id}), the "
             f"nominee is of {nominee_org} ({nominee_party})."
         )

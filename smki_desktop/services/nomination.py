@@ -39,6 +39,7 @@ from smki_desktop.core.officers import (
     check_aro_nomination,
     check_not_duplicate,
     check_sro_nomination,
+    organisation_warning,
 )
 from smki_desktop.core.plain_text import visible
 from smki_desktop.crypto.cms import sign_detached
@@ -348,6 +349,10 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
     at this workstation (`filled_by`) and which officer signed it (`signed_by_officer`)."""
     officer, self_nom = check_nomination(ctx, schema, values)
     actor = nominating_sro_actor(ctx, officer, as_ref, key_ref)
+    party = ctx.party()
+    org_note = organisation_warning(
+        officer.organisation, find_officer(ctx, officer.nominated_by) if officer.nominated_by
+        else None, party.name if party else "", officer.party_id)
     if pdf_out is not None and Path(pdf_out).exists() and not overwrite:
         raise Refusal(f"{pdf_out} already exists; choose another name or allow replacing it.")
     digest = values_digest(schema, values)
@@ -403,7 +408,7 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
             "prepared_by": filler.register_id or filler.name if filler else None,
             "pdf": str(extra or pdf_path)}, artifacts)
     return Nominated(officer, pdf_path, extra, record_path, sig_path, key_id, entry,
-                     (unsigned,) if unsigned else (),
+                     tuple(w for w in (unsigned, org_note) if w),
                      actor.officer.officer_id if actor is not None else None)
 
 

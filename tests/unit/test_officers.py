@@ -21,6 +21,7 @@ from smki_desktop.core.officers import (
     check_aro_nomination,
     check_not_duplicate,
     check_sro_nomination,
+    organisation_warning,
     record_verification,
     register_warnings,
     revoke,
@@ -77,11 +78,30 @@ def test_other_refusals():
         aro_check(None)
     with pytest.raises(Refusal, match="is an ARO"):
         aro_check(officer(role=OfficerRole.ARO))
-    with pytest.raises(Refusal, match="same organisation"):
-        aro_check(officer(), nominee_org="Other Power plc")
+    with pytest.raises(Refusal, match="same Party") as exc:
+        aro_check(officer(), nominee_org="Other Power plc", nominee_party="OTHR")
+    assert "EXEN" in exc.value.message and "OTHR" in exc.value.message
     with pytest.raises(Refusal, match="Director or Company Secretary"):
         check_sro_nomination(T, "test", "ceo")
     check_sro_nomination(T, "test", "company-secretary")
+
+
+def test_organisation_name_of_the_same_party_is_a_warning_not_a_refusal():
+    """The Party ID is the identity: "Example Energy" and "Example Energy Ltd" (same Party
+    EXEN) is one organisation; the form prints the name as typed, so the officer is told of
+    both spellings."""
+    sro = officer(organisation="Example Energy")
+    for spelling in ("Example Energy Ltd", "EXAMPLE  energy limited", "Example Energy PLC",
+                     "Example-Energy Ltd.", "Other Power plc"):
+        assert aro_check(sro, nominee_org=spelling) is False  # accepted
+        warning = organisation_warning(spelling, sro, "Example Energy")
+        assert warning and repr(spelling) in warning and "'Example Energy'" in warning
+        assert "EXEN" in warning
+    assert organisation_warning("Example Energy", sro, "Example Energy") == ""
+    assert organisation_warning(" example  energy", sro, "Example Energy") == ""
+    # a legal suffix or punctuation only: said so; another name altogether: said more strongly
+    assert "same name" in organisation_warning("Example Energy Ltd", sro, "Example Energy")
+    assert "not the same name" in organisation_warning("Other Power plc", sro, "Example Energy")
 
 
 def test_self_nomination_must_be_recorded():

@@ -294,7 +294,8 @@ def test_request_by_eui_from_the_repository(ctx, cli_run, team: Team) -> None:  
     assert cli_run("revoke", "approve", rid, "--as", team.sro, "--key", team.sro_key).code == 0
     assert cli_run("revoke", "submit", rid).code == 0
     r = cli_run("revoke", "request", "--eui", "90-B3-D5-1F-30-01-00-7F", "--reason",
-                "superseded", "--justification", "key compromised", "--as", team.aro, "--key", team.aro_key)
+                "superseded", "--justification", "key compromised",
+                "--as", team.aro, "--key", team.aro_key)
     # the service's message is face-neutral (issue 13); the CLI appends its option's name
     assert r.code == 1 and "EUI 90-B3-D5-1F-30-01-00-7F" in r.err \
         and "(option --eui)" in r.err, r.err

@@ -331,7 +331,7 @@ def nominating_sro_actor(ctx: AppContext, officer: Officer, as_ref: str | None,
                 f"Rule: an ARO's nomination is signed by the nominating SRO, {sro.officer_id} "
                 f"({sro.name}); they hold no usable file-signing key on this workstation. "
                 "Save the form as a draft for them to complete and sign, or link their key "
-                "first.", hint="field.signer")
+                "first.", hint="nomination.signer")
         if len(keys) > 1:
             raise InputError(f"Key: {sro.officer_id} has {len(keys)} usable keys; name the "
                              "one to sign the nomination with.", hint="field.key")

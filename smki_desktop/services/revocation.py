@@ -107,8 +107,8 @@ def check_justification(justification: str) -> str:
     text = justification.strip()
     said = sum(1 for ch in text if ch.isalnum())
     if said < MIN_JUSTIFICATION:
-        what = "is empty" if not text else f"says too little ({text[:40]!r})"
-        raise InputError(f"Justification: {what}; say in words why these certificates must be "
+        what = f"{text[:40]!r} says too little; " if text else ""
+        raise InputError(f"Justification: {what}say in words why these certificates must be "
                          f"revoked (at least {MIN_JUSTIFICATION} letters or digits, e.g. "
                          "'laptop holding the key stolen').", hint="field.justification")
     return text

@@ -43,6 +43,7 @@ from smki_desktop.core.officers import (
 )
 from smki_desktop.core.plain_text import visible
 from smki_desktop.crypto.cms import sign_detached
+from smki_desktop.keystores.errors import KeyEntryMissing
 from smki_desktop.render.pdf import render_nomination
 from smki_desktop.services import crossing, identity
 from smki_desktop.services.context import AppContext
@@ -340,6 +341,21 @@ def nominating_sro_actor(ctx: AppContext, officer: Officer, as_ref: str | None,
                                   what="an ARO nomination")
 
 
+def _sro_signature(ctx: AppContext, actor: identity.Actor, record: bytes) -> bytes:
+    """The nominating SRO's signature over the record (inside the caller's change: a refusal
+    here records nothing). Their key linked in a team store may be held in another
+    workstation's keyring: then the SRO nominates from there."""
+    try:
+        return identity.sign(ctx, actor, record, ctx.clock.now())
+    except KeyEntryMissing:
+        o = actor.officer
+        raise Refusal(
+            f"Rule: an ARO's nomination is signed by the nominating SRO, {o.officer_id} "
+            f"({o.name}); their key {actor.key.short_id} is not in this workstation's keyring "
+            "(it is held elsewhere). Save the form as a draft for them to complete and sign "
+            "where their key is.", hint="nomination.signer") from None
+
+
 def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
              pdf_out: Path | None = None, overwrite: bool = False,
              draft_id: str | None = None, as_ref: str | None = None,
@@ -392,7 +408,7 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
         sig: bytes | None
         key_id: str | None
         if actor is not None:
-            sig, key_id, unsigned = (identity.sign(ctx, actor, record_bytes, ctx.clock.now()),
+            sig, key_id, unsigned = (_sro_signature(ctx, actor, record_bytes),
                                      actor.key.key_id, "")
         else:
             sig, key_id, unsigned = _sign_record(ctx, record_bytes)

@@ -312,4 +312,5 @@ def cli_run(data_root: Path):  # type: ignore[no-untyped-def]
             sys.stdin = old_stdin
         return CliResult(code, out.getvalue(), err.getvalue())
 
+    run.data_root = data_root  # type: ignore[attr-defined]  # for helpers that need a context
     return run

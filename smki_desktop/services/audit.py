@@ -449,11 +449,11 @@ class AuditLog:
     def vouched_or_cut(self, actions: tuple[str, ...]) -> tuple[list[AuditEntry], str | None]:
         """As `vouched`, and why nothing is vouched for when the log was cut (its keyring
         head gone, a link broken, a rollback the keyring recorded), else None. Kept per
-        process while the log's last row, the writer registry and the rows of `actions`
-        (their seq and hash) stay the same: a registry edit changes which writers count, and a
-        record deleted or replaced behind the last row makes an older one the last."""
-        last = self.repo.last()
-        key = (actions, last.seq if last else 0, last.hash if last else "",
+        process while the log's last row and length, the writer registry and the rows of
+        `actions` (their seq and hash) stay the same: a registry edit changes which writers
+        count, a record deleted or replaced behind the last row makes an older one the last,
+        and a row deleted anywhere breaks the chain."""
+        key = (actions, self.repo.tip(),
                tuple((x.writer_id, x.public_key) for x in self.repo.writers()),
                self.repo.marks(actions))
         hit = self._vouched.get(actions)

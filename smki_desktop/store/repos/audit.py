@@ -199,6 +199,14 @@ class AuditRepo:
             "ORDER BY a.seq DESC LIMIT 1", (first,)).fetchone()
         return int(r["seq"]) if r else None
 
+    def tip(self) -> tuple[int, str, int]:
+        """The last row's (seq, hash) and how many rows the log holds, in one query: what
+        tells a cached reading from a log where a row was since deleted, at its end or not."""
+        r = self.db.conn().execute(
+            "SELECT seq, hash, (SELECT COUNT(*) FROM audit_log) AS n FROM audit_log "
+            "ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(r["seq"]), str(r["hash"]), int(r["n"])) if r else (0, "", 0)
+
     def between(self, first: int, last: int) -> list[StoredRow]:
         """Rows `first`..`last` (inclusive), in log order."""
         return [_row(r) for r in self.db.conn().execute(

@@ -102,12 +102,13 @@ class StorePins:
         if pin is None:
             return None
         self._pin = pin
-        if pin.heads and not pin.breaks:
+        found = repo.hashes_at([s for s, _h in pin.heads.values()]) if pin.heads else {}
+        if not pin.breaks and any(found.get(s) != h for s, h in pin.heads.values()):
+            # a head gone: what to name (the log's end, the writers' installations)
             last = repo.last()
             names = {x.writer_id: x.installation_id for x in repo.writers()}
-            if heads_gone(pin, repo.hashes_at([s for s, _h in pin.heads.values()]),
-                          last.seq if last else 0, names, self._now()):
-                self._save(pin)
+            heads_gone(pin, found, last.seq if last else 0, names, self._now())
+            self._save(pin)
         if pin.breaks:
             b = pin.breaks[0]
             if b.get("writer"):
@@ -125,11 +126,11 @@ class StorePins:
     def saw(self, rows: list[StoredRow]) -> None:
         """Remember `rows` (records the log proves, of other writers) as read: a keyring
         write only when one is newer than the last of its writer the pin knows."""
-        if not rows:
-            return
-        pin = self._pin or self.load()
-        if pin is None:  # a workstation that only reads: its pin starts here
-            pin = self._current(team_repo.store_id(self.db))[0]
+        if not rows or (self._pin is not None and not see_heads(
+                StorePin("", "", heads=dict(self._pin.heads)), rows)):
+            return  # nothing newer than this process knows: no keyring round-trip
+        # read again before writing: another process may have recorded a loss meanwhile
+        pin = self.load() or self._current(team_repo.store_id(self.db))[0]
         if not pin.breaks and see_heads(pin, rows):
             self._save(pin)
 

@@ -32,20 +32,27 @@ class StorePin:
     lost: list[dict[str, Any]] = field(default_factory=list)
     breaks: list[dict[str, Any]] = field(default_factory=list)
     acknowledged: list[dict[str, Any]] = field(default_factory=list)
+    # The last record of each OTHER writer this workstation has read (writer id -> seq, hash):
+    # its own records are guarded by its own keyring head; another workstation's newest ones
+    # only by what each reader remembers. A pin written before these existed has none.
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def to_text(self) -> str:
         return json.dumps({
             "v": 1, "installation": self.installation, "store_id": self.store_id,
             "seq": self.seq, "hash": self.hash, "seen_at": self.seen_at, "lost": self.lost,
-            "breaks": self.breaks, "acknowledged": self.acknowledged}, sort_keys=True)
+            "breaks": self.breaks, "acknowledged": self.acknowledged,
+            "heads": {w: [s, h] for w, (s, h) in self.heads.items()}}, sort_keys=True)
 
     @classmethod
     def from_text(cls, text: str) -> StorePin:
         d = json.loads(text)
+        heads = d.get("heads") if isinstance(d.get("heads"), dict) else {}
         return cls(str(d["installation"]), str(d["store_id"]), int(d.get("seq", 0)),
                    str(d.get("hash", GENESIS)), str(d.get("seen_at", "")),
                    list(d.get("lost") or []), list(d.get("breaks") or []),
-                   list(d.get("acknowledged") or []))
+                   list(d.get("acknowledged") or []),
+                   {str(w): (int(v[0]), str(v[1])) for w, v in heads.items()})
 
     @property
     def unacknowledged(self) -> bool:
@@ -78,6 +85,43 @@ def observe_rows(pin: StorePin, rows: list[StoredRow], noticed: str) -> bool:
     return True
 
 
+def see_heads(pin: StorePin, rows: list[StoredRow]) -> bool:
+    """Remember each row's writer as read up to it, when it is the newest of that writer
+    the pin knows (`rows` are records the log proves, no link broken after them). True if the
+    pin changed."""
+    changed = False
+    for r in rows:
+        if r.writer and r.seq > pin.heads.get(r.writer, (0, ""))[0]:
+            pin.heads[r.writer] = (r.seq, r.hash)
+            changed = True
+    return changed
+
+
+def heads_gone(pin: StorePin, found: dict[int, str], end: int,
+               installations: dict[str, str], noticed: str) -> list[dict[str, Any]]:
+    """The remembered heads the log no longer holds as they were (`found`: seq -> hash of
+    the rows at those sequence numbers now; `end`: the log's last row): each becomes a break
+    naming its writer, the pin's heads start again (so that the newer copy put back is seen
+    too) and the break stays until acknowledged. The breaks made (none: nothing changed)."""
+    gone = [(w, s, h) for w, (s, h) in sorted(pin.heads.items(), key=lambda x: x[1][0])
+            if found.get(s) != h]
+    if not gone:
+        return []
+    made = [{"head_seq": s, "head_hash": h, "found_seq": end, "noticed": noticed,
+             "writer": w, "installation": installations.get(w, "unknown")}
+            for w, s, h in gone]
+    pin.breaks += made
+    pin.heads = {}
+    return made
+
+
+def head_text(b: dict[str, Any]) -> str:
+    """A remembered head that was cut, as a sentence's part: its row and its writer."""
+    return (f"row {b.get('head_seq')} (hash {str(b.get('head_hash'))[:16]}), the last record "
+            f"of writer {str(b.get('writer'))[:16]} (installation {b.get('installation')}) "
+            "this workstation had read")
+
+
 def pin_findings(rep: VerifyReport, pin: StorePin) -> None:
     for x in pin.lost:
         seen = (f"audit log seen up to row {x.get('seq')}, head {str(x.get('hash'))[:16]}"
@@ -91,6 +135,14 @@ def pin_findings(rep: VerifyReport, pin: StorePin) -> None:
             "signed record."
         )
     for b in pin.breaks:
+        if b.get("writer"):
+            rep.problems.append(
+                f"The OS keyring records that on {b.get('noticed')} the team store's audit log "
+                f"no longer held {head_text(b)}: it ended at row {b.get('found_seq')}, so "
+                "that workstation's records from there on were deleted (or the store rolled "
+                "back). If that was deliberate (a backup restored), an officer can "
+                "acknowledge the loss with a reason, in a signed record.")
+            continue
         rep.problems.append(
             f"The OS keyring records that this workstation saw the team store's audit log up to "
             f"row {b.get('head_seq')} (hash {str(b.get('head_hash'))[:16]}), but on "

@@ -61,6 +61,7 @@ from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal
 from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.secrets import OsSecrets
+from smki_desktop.services.audit_cut import NEVER, log_cut, read_by_others
 from smki_desktop.services.store_pin import StorePins
 from smki_desktop.store import fault_point
 from smki_desktop.store.db import Database
@@ -449,17 +450,18 @@ class AuditLog:
     def vouched_or_cut(self, actions: tuple[str, ...]) -> tuple[list[AuditEntry], str | None]:
         """As `vouched`, and why nothing is vouched for when the log was cut (its keyring
         head gone, a link broken, a rollback the keyring recorded), else None. Kept per
-        process while the log's last row, the writer registry and the rows of `actions`
-        (their seq and hash) stay the same: a registry edit changes which writers count, and a
-        record deleted or replaced behind the last row makes an older one the last."""
-        last = self.repo.last()
-        key = (actions, last.seq if last else 0, last.hash if last else "",
+        process while the log's last row and length, the writer registry and the rows of
+        `actions` (their seq and hash) stay the same: a registry edit changes which writers
+        count, a record deleted or replaced behind the last row makes an older one the last,
+        and a row deleted anywhere breaks the chain."""
+        key = (actions, self.repo.tip(),
                tuple((x.writer_id, x.public_key) for x in self.repo.writers()),
                self.repo.marks(actions))
         hit = self._vouched.get(actions)
         if hit is not None and hit[0] == key:
             return hit[1], hit[2]
-        found, cut = self._proven_or_cut(self.repo.of_actions(actions))
+        found, cut = self._proven_or_cut(self.repo.of_actions(actions),
+                                         self.repo.last() if self.shared else None)
         out = [AuditEntry(r.seq, r.ts, r.environment, r.actor, r.action,
                           _json_dict(r.details_json), _json_dict(r.artifacts_json),
                           r.prev_hash, r.hash) for r in found]
@@ -502,25 +504,28 @@ class AuditLog:
             keys = {**{w: regs[w] for w in regs if w in endorsed}, **keys}
         return keys
 
-    def _proven_or_cut(self, candidates: list[StoredRow]
+    def _proven_or_cut(self, candidates: list[StoredRow], tip: StoredRow | None = None
                        ) -> tuple[list[StoredRow], str | None]:
         """Those of `candidates` (rows of the log) the log proves SMKI Desktop wrote, and why
-        none is when rows were cut out of the log after them (else None)."""
-        if not candidates:
-            return [], None
+        none is when rows were cut out of the log after them (else None; `services/audit_cut`).
+        On a team store the other writers' records proven (and the log's last row, `tip`)
+        are remembered in the store pin as read, so that deleting them later is a cut."""
         anchor = self._load_anchor()
         if anchor is None and not self.shared:
             return [], None  # nothing signed here yet: nothing can be proven
+        if not candidates:
+            # none left: they may all have been cut off (the keyring head gone, the pin's)
+            return [], log_cut(self.repo, self.pins, anchor, NEVER)[1]
         # A team workstation that has not written yet reads as `_verify_as_reader` does: the
         # endorsed writers' signatures, no key of its own.
         keys = self._trusted_keys(anchor)
         if keys is None:
             return [], None
-        since, cut = self._cut(anchor, min(r.seq for r in candidates))
+        since, cut = log_cut(self.repo, self.pins, anchor, min(r.seq for r in candidates))
         if not any(r.seq < since for r in candidates):
             cut = None  # the break is before every record asked about
         problem = _signature_problem(keys)
-        legacy_ok = self._legacy_prefix_ok(anchor, candidates) if anchor else 1 << 62
+        legacy_ok = self._legacy_prefix_ok(anchor, candidates) if anchor else NEVER
         signed_from = anchor.signed_from if anchor else 1
         out = []
         for r in candidates:
@@ -531,29 +536,10 @@ class AuditLog:
                 continue
             if (legacy_ok <= r.seq < signed_from) or problem(r) is None:
                 out.append(r)
+        if self.pins is not None and cut is None:
+            self.pins.saw(read_by_others(out, tip, anchor, since, self.environment.value,
+                                         problem))
         return out, cut
-
-    def _cut(self, anchor: AuditAnchor | None, first: int) -> tuple[int, str | None]:
-        """Were rows cut out of the log from row `first` on (a newer record deleted so that
-        an older one is the last again)? The keyring's head must still be in the log and the
-        keyring record no unacknowledged rollback, else nothing is vouched for; a link broken
-        between `first` and the log's end (one query) leaves only the rows after the last
-        break. Returns the first row that can count and, when rows were cut, why (else None)."""
-        since, why = 0, None
-        if anchor is not None and anchor.breaks:
-            since, why = 1 << 62, ("the OS keyring records that its head was missing from it "
-                                   "before a write")
-        elif anchor is not None and anchor.seq > 0 and (
-                (at := self.repo.at(anchor.seq)) is None or at.hash != anchor.hash):
-            since, why = 1 << 62, (f"its row {anchor.seq}, the last this workstation wrote as "
-                                   "the OS keyring records it, is missing or changed")
-        elif (broken := self.repo.last_break(first)) is not None:
-            since, why = broken, f"the chain is broken before row {broken}"
-        if why is None:
-            return 0, None
-        return since, (f"the audit log was cut ({why}), so no record before it is vouched "
-                       "for: run the audit log's verify to see what was lost (a deliberate "
-                       "loss, a backup restored, can be acknowledged there with a reason)")
 
     def _legacy_prefix_ok(self, anchor: AuditAnchor, candidates: list[StoredRow]) -> int:
         """The first row before signing started from which the hash chain reaches, unbroken,

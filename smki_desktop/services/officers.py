@@ -49,6 +49,7 @@ from smki_desktop.services.credential_store import (
     verify_credential_signature,
 )
 from smki_desktop.services.keys import get_key
+from smki_desktop.services.vouched import LogCut
 from smki_desktop.store.repos import officers as officers_repo
 from smki_desktop.store.repos.officers import LogRow, OfficerRow, RegisterWrite
 
@@ -158,9 +159,15 @@ SIGNED_CHANGE_ACTIONS = ("officer.activate", "officer.suspend", "officer.revoke"
 
 
 def _written_by_app(ctx: AppContext, digest: str) -> bool:
-    """The audit log (signed with the key the OS keyring holds) records writing this change."""
-    return any(e.artifacts.get("change") == digest
-               for e in ctx.audit.vouched(SIGNED_CHANGE_ACTIONS))
+    """The audit log (signed with the key the OS keyring holds) records writing this change.
+    When it does not because the log was cut, `LogCut` says so (the record may be one of
+    those cut off): the officer learns of the tampering, not of a change "never recorded"."""
+    found, cut = ctx.audit.vouched_or_cut(SIGNED_CHANGE_ACTIONS)
+    if any(e.artifacts.get("change") == digest for e in found):
+        return True
+    if cut is not None:
+        raise LogCut(f"The officer register cannot be checked: {cut}.")
+    return False
 
 
 def _check_signer_not_revoked(ctx: AppContext, cert: x509.Certificate, digest: str) -> None:
@@ -224,6 +231,8 @@ def _replay_all(ctx: AppContext
             check_order(order, change, digest)
             new = apply_change(standings, change)
         except (SmkiError, ValueError, KeyError) as exc:
+            if isinstance(exc, LogCut):
+                raise  # the whole register is in doubt, not this one entry
             msg = exc.message if isinstance(exc, SmkiError) else str(exc)
             problems.append(f"Register log entry {row.seq} ({row.officer_id}, "
                             f"{row.action}) is ignored: {msg}")

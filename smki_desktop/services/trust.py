@@ -49,8 +49,12 @@ def vouched_fingerprints(ctx: AppContext) -> set[str]:
 def fingerprints_vouched_by(log: AuditLog) -> set[str]:
     """`vouched_fingerprints` of one audit log (a workstation's own, when it moves into a team
     store, says which of its anchors were added through SMKI Desktop)."""
+    return _fingerprints(log.vouched(ANCHOR_ACTIONS))
+
+
+def _fingerprints(entries: list[AuditEntry]) -> set[str]:
     out: set[str] = set()
-    for e in log.vouched(ANCHOR_ACTIONS):
+    for e in entries:
         if e.action == "cert.anchor.add":
             out.add(str(e.details.get("fingerprint", "")).lower())
         else:
@@ -58,20 +62,41 @@ def fingerprints_vouched_by(log: AuditLog) -> set[str]:
     return out
 
 
+def _sorted_by_vouching(ctx: AppContext
+                        ) -> tuple[list[x509.Certificate], list[x509.Certificate]]:
+    """This environment's trust anchors: those an audited addition vouches for, and the others.
+    When the audit log was cut (`AuditLog.vouched_or_cut`) and an anchor is among the others,
+    `LogCut` naming it and the cut: that anchor's record may be one of those cut off, and
+    quietly trusting fewer anchors would hide the tampering from the officer. An anchor added
+    again after the cut is vouched for by that record."""
+    from smki_desktop.services.vouched import LogCut
+
+    found, cut = ctx.audit.vouched_or_cut(ANCHOR_ACTIONS)
+    vouched = _fingerprints(found)
+    yes: list[x509.Certificate] = []
+    no: list[x509.Certificate] = []
+    for c in trust_anchors(ctx):
+        (yes if c.fingerprint(hashes.SHA256()).hex() in vouched else no).append(c)
+    if cut is not None and no:
+        c = no[0]
+        raise LogCut(f"Trust anchor {name_text(c.subject)} (SHA-256 "
+                     f"{c.fingerprint(hashes.SHA256()).hex()[:16]}) cannot be matched to a "
+                     f"trusted record of its addition: {cut}.")
+    return yes, no
+
+
 def officer_anchors(ctx: AppContext) -> list[x509.Certificate]:
     """The anchors an officer's credential may chain to: this environment's trust anchors that
     came in through SMKI Desktop (an audited addition). A row put in the table by someone who
     can write the database, with a CA of their own making, is not among them: otherwise they
-    could issue themselves a credential naming any SRO."""
-    vouched = vouched_fingerprints(ctx)
-    return [c for c in trust_anchors(ctx) if c.fingerprint(hashes.SHA256()).hex() in vouched]
+    could issue themselves a credential naming any SRO. Refused (`LogCut`) when the log was
+    cut and an anchor's addition is no longer proven (`_sorted_by_vouching`)."""
+    return _sorted_by_vouching(ctx)[0]
 
 
 def unvouched_anchors(ctx: AppContext) -> list[x509.Certificate]:
     """This environment's trust anchors with no audited addition (see `officer_anchors`)."""
-    vouched = vouched_fingerprints(ctx)
-    return [c for c in trust_anchors(ctx)
-            if c.fingerprint(hashes.SHA256()).hex() not in vouched]
+    return _sorted_by_vouching(ctx)[1]
 
 
 def unvouched_note(cert: x509.Certificate) -> str:

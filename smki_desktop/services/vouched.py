@@ -20,7 +20,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from smki_desktop.core.errors import Refusal
 from smki_desktop.services.audit import AuditLog
+
+
+class LogCut(Refusal):
+    """A reader of vouched records met a cut log (`AuditLog.vouched_or_cut`): it refuses,
+    saying so, rather than go on with fewer records (fewer trust anchors, an officer's change
+    no longer proven). Readers that skip a record with a problem let this one through."""
 
 
 @dataclass(frozen=True)

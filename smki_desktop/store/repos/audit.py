@@ -199,6 +199,22 @@ class AuditRepo:
             "ORDER BY a.seq DESC LIMIT 1", (first,)).fetchone()
         return int(r["seq"]) if r else None
 
+    def hashes_at(self, seqs: list[int]) -> dict[int, str]:
+        """seq -> hash of the rows at `seqs` that are in the log (one query)."""
+        if not seqs:
+            return {}
+        marks = ",".join("?" * len(seqs))
+        return {int(r["seq"]): str(r["hash"]) for r in self.db.conn().execute(
+            f"SELECT seq, hash FROM audit_log WHERE seq IN ({marks})", [int(x) for x in seqs])}
+
+    def tip(self) -> tuple[int, str, int]:
+        """The last row's (seq, hash) and how many rows the log holds, in one query: what
+        tells a cached reading from a log where a row was since deleted, at its end or not."""
+        r = self.db.conn().execute(
+            "SELECT seq, hash, (SELECT COUNT(*) FROM audit_log) AS n FROM audit_log "
+            "ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(r["seq"]), str(r["hash"]), int(r["n"])) if r else (0, "", 0)
+
     def between(self, first: int, last: int) -> list[StoredRow]:
         """Rows `first`..`last` (inclusive), in log order."""
         return [_row(r) for r in self.db.conn().execute(

@@ -17,7 +17,7 @@ def _warnings(cli_run, path: Path) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_check_warns_of_people_not_active_in_the_register(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    prepare(ctx, tmp_path)  # the Party and a credential for Ada Aro, who is in no register
+    prepare(ctx, tmp_path, register=False)  # the Party, a credential for Ada Aro: in no register
     path = example_file(tmp_path / "media")
     warnings = _warnings(cli_run, path)
     admin = [w for w in warnings if "administrator 'Ada Aro'" in w]

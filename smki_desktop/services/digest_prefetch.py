@@ -7,8 +7,9 @@ main thread imports and opens the database); `take(path)` returns that digest wh
 still the same one (device, inode, size, modification time and status-change time before and
 after the read), else None and the caller hashes it itself. The status-change time (ctime)
 matters: a same-size rewrite in place whose modification time is set back with os.utime keeps
-the other four, but user space cannot set ctime back (utime itself moves it). Only standard-library modules are imported here, so that
-starting costs nothing (not even `pathlib` or `typing`: paths are typed as os.PathLike).
+the other four, but user space cannot set ctime back (utime itself moves it). Only
+standard-library modules are imported here, so that starting costs nothing (not even `pathlib`
+or `typing`: paths are typed as os.PathLike).
 """
 
 from __future__ import annotations

@@ -273,7 +273,7 @@ def test_forged_receipt_row_does_not_get_an_invalid_file_signed(  # type: ignore
     # pointing at a genuine `adt.validate` record (of another file) does not help either
     good = _file(tmp_path, "good.csv")
     adt_service.validate_file(ctx, good)
-    genuine = [e for e in ctx.audit.entries(action_prefix="adt.validate")][0]
+    genuine = ctx.audit.entries(action_prefix="adt.validate")[0]
     repo.record(key, 1, 0, "2026-01-01T00:00:00+00:00", genuine.seq)
     with pytest.raises(InputError, match="not-party-eui"):
         adt_service.sign_file(ctx, f, aro.key.key_id)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.adt.manifest import Manifest
+from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError, SmkiError
 from smki_desktop.crypto.cms import SignatureInvalid
 from smki_desktop.services.adt.common import MAX_VALIDATE_BYTES, default_paths

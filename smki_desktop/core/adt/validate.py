@@ -649,8 +649,6 @@ def _check_rows(report: ValidationReport, source: _Source, profile: Profile,
         for record in reader:
             line = prev_end + 1
             prev_end = reader.line_num
-            if source.lone_cr:  # those up to this record's last line: findings in line order
-                _lone_cr_issues(add, source.lone_cr, prev_end)
             if not record:
                 add(Issue(line, "blank-line", "the line is empty; remove it."))
                 continue
@@ -661,6 +659,7 @@ def _check_rows(report: ValidationReport, source: _Source, profile: Profile,
             row_index = report.row_count
             if row_index >= max_rows:
                 add(Issue(line, "too-many-rows", f"more than {max_rows} rows."))
+                _lone_cr_issues(add, source.lone_cr, line)  # the lines read, however chunked
                 return
             report.row_count = row_index + 1
             if keep_rows:
@@ -709,7 +708,8 @@ def _check_rows(report: ValidationReport, source: _Source, profile: Profile,
 
 
 def _lone_cr_issues(add: Callable[[Issue], None], lines: list[int], upto: int) -> None:
-    """A finding for each line up to `upto` ending in a lone CR (then forgotten)."""
+    """A finding for each line up to `upto` ending in a lone CR (then forgotten): told after
+    the rows' findings, so that their order does not depend on where the chunks end."""
     told = 0
     for n in lines:
         if n > upto:

@@ -479,6 +479,16 @@ class AuditLog:
                 for r in self._proven(self.repo.naming(actions, key, values))
                 if str(_json_dict(r.details_json).get(key)) in values]
 
+    def vouched_at(self, seq: int, action: str) -> AuditEntry | None:
+        """The record at `seq` when it is one of `action` the log proves (as `vouched`: its
+        hash, its writer's signature, no cut after it), else None: that one row is read."""
+        row = self.repo.at(seq) if seq > 0 else None
+        if row is None or row.action != action or not self._proven([row]):
+            return None
+        return AuditEntry(row.seq, row.ts, row.environment, row.actor, row.action,
+                          _json_dict(row.details_json), _json_dict(row.artifacts_json),
+                          row.prev_hash, row.hash)
+
     def _proven(self, candidates: list[StoredRow]) -> list[StoredRow]:
         return self._proven_or_cut(candidates)[0]
 

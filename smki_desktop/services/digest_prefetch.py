@@ -4,9 +4,12 @@
 its imports and the key store take about as long again. `start(path)` begins hashing at once on
 a helper thread (file reads and `hashlib` release the GIL, so a second core does it while the
 main thread imports and opens the database); `take(path)` returns that digest when the file is
-still the same one (device, inode, size, modification time before and after the read), else
-None and the caller hashes it itself. Only standard-library modules are imported here, so that
-starting costs nothing (not even `pathlib` or `typing`: paths are typed as os.PathLike).
+still the same one (device, inode, size, modification time and status-change time before and
+after the read), else None and the caller hashes it itself. The status-change time (ctime)
+matters: a same-size rewrite in place whose modification time is set back with os.utime keeps
+the other four, but user space cannot set ctime back (utime itself moves it). Only
+standard-library modules are imported here, so that starting costs nothing (not even `pathlib`
+or `typing`: paths are typed as os.PathLike).
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ _SWITCH = 0.001  # seconds: sys.setswitchinterval while hashing (see _Job._run)
 # the `smki` commands whose FILE arguments are hashed whole (see cli/start.py)
 CLI_COMMANDS: dict[str, set[str]] = {"adt": {"sign", "verify"}}
 
-_Stamp = tuple[int, int, int, int]
+_Stamp = tuple[int, int, int, int, int]
 
 
 def _stamp(st: os.stat_result) -> _Stamp:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 class _Job:

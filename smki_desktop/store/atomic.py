@@ -30,7 +30,7 @@ def check_output(path: Path, *, overwrite: bool = False) -> Path:
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path} is a folder; give a file name.")
-    if path.exists() and not overwrite:
+    if os.path.lexists(path) and not overwrite:  # a symbolic link, even dangling, is there
         raise Refusal(f"{path} already exists; choose another name or allow replacing it. "
                       "Nothing was done.")
     folder = path.parent

@@ -248,3 +248,86 @@ def test_receipt_of_rules_changed_under_the_same_version_is_not_used(  # type: i
     monkeypatch.setattr(adt_sign, "active_profile", lambda _ctx, _kind="adt-file": same)
     res = adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
     assert _validation(res)[0].startswith("validated before at ")
+
+
+INVALID = (HEADER + "00-00-00-00-00-00-00-01,IS,ALL,DAY,=cmd|' /C calc'!A0,5\r\n"
+           "junk,,,,\r\n")
+
+
+def test_forged_receipt_row_does_not_get_an_invalid_file_signed(  # type: ignore[no-untyped-def]
+        ctx, tmp_path: Path) -> None:
+    """A receipt row inserted into the store (its key computed from public inputs) is not
+    trusted: no audit record the log proves vouches for it, so the file is validated again."""
+    aro = make_aro(ctx, tmp_path)
+    f = tmp_path / "evil.csv"
+    f.write_text(INVALID, newline="")
+    sha, size = adt_receipts.file_digest(f)
+    key = adt_receipts.receipt_key(sha, size, adt_service.active_profile(ctx),
+                                   adt_service.party_ranges(ctx))
+    repo = AdtReceiptsRepo(ctx.db, ctx.env.value)
+    repo.record(key, 1, 0, "2026-01-01T00:00:00+00:00")  # no audit record at all
+    assert adt_receipts.find(ctx, sha, size, adt_service.active_profile(ctx),
+                             adt_service.party_ranges(ctx)) is None
+    with pytest.raises(InputError, match="not-party-eui"):
+        adt_service.sign_file(ctx, f, aro.key.key_id)
+    # pointing at a genuine `adt.validate` record (of another file) does not help either
+    good = _file(tmp_path, "good.csv")
+    adt_service.validate_file(ctx, good)
+    genuine = ctx.audit.entries(action_prefix="adt.validate")[0]
+    repo.record(key, 1, 0, "2026-01-01T00:00:00+00:00", genuine.seq)
+    with pytest.raises(InputError, match="not-party-eui"):
+        adt_service.sign_file(ctx, f, aro.key.key_id)
+    # nor at another action's record
+    other = ctx.audit.entries(limit=1)[0]
+    repo.record(key, 1, 0, "2026-01-01T00:00:00+00:00", other.seq)
+    with pytest.raises(InputError, match="not-party-eui"):
+        adt_service.sign_file(ctx, f, aro.key.key_id)
+    assert not (tmp_path / "evil.csv.p7s").exists()
+    assert not ctx.audit.entries(action_prefix="adt.sign")
+
+
+def test_receipt_whose_audit_record_was_altered_is_not_used(  # type: ignore[no-untyped-def]
+        ctx, data_root: Path, tmp_path: Path) -> None:
+    """The `adt.validate` record vouching for a receipt altered in the store (to name another
+    file's key): the log does not prove it, the file is validated again."""
+    from tests.support.raw_store import drop_audit_guards, open_raw
+
+    f = tmp_path / "evil.csv"
+    f.write_text(INVALID, newline="")
+    sha, size = adt_receipts.file_digest(f)
+    prof, ranges = adt_service.active_profile(ctx), adt_service.party_ranges(ctx)
+    key = adt_receipts.receipt_key(sha, size, prof, ranges)
+    good = _file(tmp_path, "good.csv")
+    adt_service.validate_file(ctx, good)
+    genuine = ctx.audit.entries(action_prefix="adt.validate")[0]
+    details = json.dumps({**genuine.details, "receipt": adt_receipts.key_digest(key)},
+                         sort_keys=True)
+    AdtReceiptsRepo(ctx.db, ctx.env.value).record(key, 1, 0, "2026-01-01T00:00:00+00:00",
+                                                  genuine.seq)
+    raw = open_raw(data_root)
+    drop_audit_guards(raw)
+    raw.execute("UPDATE audit_log SET details=?, artifacts=? WHERE seq=?",
+                (details, json.dumps({"file": sha}), genuine.seq))
+    raw.commit()
+    raw.close()
+    assert adt_receipts.find(ctx, sha, size, prof, ranges) is None
+    assert not adt_service.validate_file(ctx, f).ok
+
+
+def test_receipt_check_is_one_record_not_the_log(ctx, tmp_path: Path  # type: ignore[no-untyped-def]
+                                                 ) -> None:
+    """Using a receipt reads its one audit record: the cost does not grow with the log."""
+    import time
+
+    f = _file(tmp_path)
+    adt_service.validate_file(ctx, f)
+    sha, size = adt_receipts.file_digest(f)
+    prof, ranges = adt_service.active_profile(ctx), adt_service.party_ranges(ctx)
+    for i in range(300):  # a longer log
+        ctx.audit.record("test.filler", {"i": i})
+    t0 = time.perf_counter()
+    for _ in range(20):
+        assert adt_receipts.find(ctx, sha, size, prof, ranges) is not None
+    per = (time.perf_counter() - t0) / 20
+    print(f"receipt check: {per * 1000:.2f} ms")
+    assert per < 0.05, f"receipt check took {per * 1000:.1f} ms"

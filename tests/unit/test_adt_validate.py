@@ -260,3 +260,66 @@ def test_header_names_with_spaces_are_a_whitespace_warning_naming_the_column() -
         (1, 1, "User ID", "warning"), (1, 4, "Period", "warning")]
     assert "' User ID '" in hits[0].message
     assert not [i for i in validate(csv_of(GOOD_ROW), PROFILE, RANGES).issues]
+
+
+def _rules(data: bytes) -> list[tuple[int, str, int]]:
+    return [(i.line, i.rule, i.column_index) for i in validate(data, PROFILE, RANGES).errors]
+
+
+@pytest.mark.parametrize(("row", "col", "char"), [
+    (f"{OWN},\u0131\u017f,ALL,DAY,1,2", 2, "U+0131"),       # dotless i, long s: upper() 'IS'
+    (f"{OWN},G\u017f,ALL,DAY,1,2", 2, "U+017F"),             # 'GS' after upper()
+    (f"{OWN},IS,ALL,\u00a0DAY\u00a0,1,2", 4, "U+00A0"),      # no-break spaces around DAY
+    (f"{OWN},IS,ALL,DAY,\u00a01,2", 5, "U+00A0"),
+    (f"{OWN},IS,1.1.1\u2009,DAY,1,2", 3, "U+2009"),          # thin space
+    (f"{OWN},IS\u200b,ALL,DAY,1,2", 2, "U+200B"),            # zero-width space
+    (f"\uff19{OWN[1:]},IS,ALL,DAY,1,2", 1, "U+FF19"),         # full-width digit
+    (f"{OWN},IS,ALL,DAY,\uff11,2", 5, "U+FF11"),
+])
+def test_non_ascii_cell_is_an_error_naming_the_character(row: str, col: int, char: str) -> None:
+    rep = validate(csv_of(row), PROFILE, RANGES)
+    assert not rep.ok
+    [issue] = rep.errors
+    assert (issue.line, issue.rule, issue.column_index) == (2, "non-ascii", col)
+    assert char in issue.message and "line 2, column" in str(issue)
+
+
+def test_non_ascii_header_name_is_an_error() -> None:
+    header = HEADER.replace(b"Period", "Period\u00a0".encode())
+    rep = validate(csv_of(GOOD_ROW, header=header), PROFILE, RANGES)
+    assert [(i.line, i.rule, i.column_index) for i in rep.errors] == [(1, "non-ascii", 4)]
+    assert "U+00A0" in rep.errors[0].message
+
+
+def test_line_break_inside_a_quoted_cell_is_an_error() -> None:
+    data = csv_of(f'"{OWN}","IS","ALL","DAY\r\n","1","2"', GOOD_ROW.replace("00,IS", "01,IS"))
+    assert _rules(data) == [(2, "line-break", 4)]
+    assert _rules(csv_of(f'{OWN},IS,ALL,"DAY\n",1,2')) == [(2, "line-break", 4)]
+
+
+def test_lone_cr_line_ending_is_an_error() -> None:
+    second = GOOD_ROW.replace("00,IS", "01,IS")
+    data = HEADER + b"\r\n" + GOOD_ROW.encode() + b"\r" + second.encode() + b"\r\n"
+    assert _rules(data) == [(2, "line-ending", 0)]
+    assert _rules(csv_of(GOOD_ROW, second, eol=b"\r")) == [
+        (1, "line-ending", 0), (2, "line-ending", 0), (3, "line-ending", 0)]
+    assert validate(csv_of(GOOD_ROW, second, eol=b"\n"), PROFILE, RANGES).ok  # LF: read
+
+
+def test_eui_with_mixed_separators_is_an_error() -> None:
+    assert _rules(csv_of("90-B3:D5-1F:30-01:00-00,IS,ALL,DAY,1,2")) == [(2, "eui", 1)]
+    assert _rules(csv_of("90-B3-D5-1F-30-01-00:00,IS,ALL,DAY,1,2")) == [(2, "eui", 1)]
+    for ok in ("90:B3:D5:1F:30:01:00:00", "90b3d51f30010000", "90-b3-d5-1f-30-01-00-00"):
+        assert validate(csv_of(f"{ok},IS,ALL,DAY,1,2"), PROFILE, RANGES).ok, ok
+
+
+def test_plus_sign_before_an_integer_is_an_error() -> None:
+    assert _rules(csv_of(f"{OWN},IS,ALL,DAY,+000001,2")) == [(2, "non-numeric", 5)]
+    assert _rules(csv_of(f"{OWN},IS,ALL,DAY,+1,+2")) == [(2, "non-numeric", 5),
+                                                          (2, "non-numeric", 6)]
+    assert validate(csv_of(f"{OWN},IS,ALL,DAY,0001,2"), PROFILE, RANGES).ok
+
+
+def test_ascii_spaces_are_still_only_a_warning() -> None:
+    rep = validate(csv_of(f"{OWN}, IS ,ALL,DAY,1,2"), PROFILE, RANGES)
+    assert rep.ok and [i.rule for i in rep.warnings] == ["whitespace"]

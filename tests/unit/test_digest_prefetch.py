@@ -31,6 +31,28 @@ def test_changed_file_gives_no_digest(tmp_path: Path) -> None:
     assert digest_prefetch.take(f) is None
 
 
+def test_same_size_rewrite_in_place_with_the_time_set_back_gives_no_digest(
+        tmp_path: Path) -> None:
+    """The file rewritten in place after it was hashed, same size and inode, its modification
+    time put back with os.utime: the status-change time (which user space cannot set) still
+    tells, so the old digest is not handed out."""
+    import time
+
+    f = _big(tmp_path / "a.csv")
+    assert digest_prefetch.start(f)
+    digest_prefetch._jobs[os.path.realpath(f)].thread.join()  # hashed: the old bytes
+    st = os.stat(f)
+    time.sleep(0.05)  # past the file system's timestamp granularity
+    with open(f, "r+b") as fh:
+        fh.seek(1000)
+        fh.write(b"9")
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = os.stat(f)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (st.st_ino, st.st_size,
+                                                                st.st_mtime_ns)
+    assert digest_prefetch.take(f) is None
+
+
 def test_small_or_missing_or_folder_not_started(tmp_path: Path) -> None:
     small = tmp_path / "s.csv"
     small.write_bytes(b"a,b\r\n")

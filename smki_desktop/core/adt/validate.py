@@ -1,11 +1,18 @@
 """Validate a CSV file's exact bytes against a profile: every finding names line, column, rule.
 
 Rules (the `rule` of each Issue): `bom`, `encoding`, `control-character`, `csv-syntax`,
-`blank-line`, `header`, `ragged-row`, `required`, `whitespace` (warning), `eui`, `not-party-eui`,
+`line-ending`, `blank-line`, `header`, `ragged-row`, `non-ascii`, `line-break`, `required`,
+`whitespace` (warning), `eui`, `not-party-eui`,
 `non-numeric`, `range`, `unknown-value`, `unknown-service-request`, `pattern`, `too-long`,
 `datetime`, `duplicate`, `empty-file`, `too-many-rows`, and each profile check's own rule name
 (the shipped ADT profile's is `warning-above-quarantine`). Lines are 1-based physical lines of
 the file; columns are 1-based with the profile's column name.
+
+Every cell and header name is ASCII (`non-ascii` names the first other character as U+XXXX):
+the case-insensitive columns fold case only after that, so a look-alike such as 'ıſ' (dotless
+i, long s, which Python upper-cases to 'IS') or a no-break space around a value cannot pass for
+a listed value. A cell holding a line break (`line-break`), a lone CR as a line ending
+(`line-ending`), an EUI-64 with mixed separators and a '+' before a number are refused too.
 
 The file is read once, as a stream of 1 MiB chunks (`validate_stream`, `validate_path`): what is
 kept across rows is only what the rules need (the unique keys seen, packed into bytearrays, not
@@ -22,6 +29,7 @@ import csv
 import io
 import itertools
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,9 +42,11 @@ from smki_desktop.core.eui import Eui64, EuiRange
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _BOMS = (UTF8_BOM, b"\xff\xfe", b"\xfe\xff")
-_INT = re.compile(r"[+-]?[0-9]+")
+_INT = re.compile(r"-?[0-9]+")  # ASCII digits, an optional minus; no '+'
+# 16 hex digits, as they are or in 8 pairs split by hyphens or by colons (not a mix)
+_EUI_FORMS = re.compile(r"[0-9A-Fa-f]{16}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}"
+                        r"|[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){7}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_EUI_HYPHENS = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}")
 MAX_ISSUES_PER_RULE = 1000  # findings kept per rule; the rest are only counted
 _CHUNK = 1 << 20
 _FAST_CACHE = 4096  # per column: values seen to pass, found again without parsing
@@ -152,6 +162,14 @@ class ValidationReport:
             raise InputError(f"{what}: {self.summary()} {first}")
 
 
+def non_ascii(text: str) -> str:
+    """The first character of `text` that is not ASCII, named: 'U+0131 (LATIN SMALL LETTER
+    DOTLESS I)' (the caller knows there is one)."""
+    ch = next(c for c in text if ord(c) > 0x7F)
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}" + (f" ({name})" if name else "")
+
+
 def _breaks(text: str) -> int:
     """Line breaks in text: CRLF, LF or a lone CR (as the CSV reader counts lines)."""
     return text.count("\n") + text.count("\r") - text.count("\r\n")
@@ -185,6 +203,8 @@ class _Source:
         self.last_break = -1  # absolute offset of the last CR or LF before pos
         self.cr_end = False  # the bytes before pos end with CR
         self.eof = False
+        self.lines_out = 0  # physical lines handed on
+        self.lone_cr: list[int] = []  # lines (1-based) ending in a CR with no LF, not yet told
 
     def _next_chunk(self) -> bytes:
         if self.first is not None:
@@ -271,9 +291,22 @@ class _Source:
             lines = io.StringIO(text, newline="").readlines()
             if not lines[-1].endswith("\n"):  # unfinished, or a CR a LF may follow
                 carry.append(lines.pop())
+            if text.count("\r") != text.count("\r\n"):  # a lone CR somewhere (rare)
+                self._lone_crs(lines)
+            self.lines_out += len(lines)
             yield lines
         if carry:
-            yield ["".join(carry)]
+            last = "".join(carry)
+            if last.endswith("\r"):
+                self._lone_crs([last])
+            self.lines_out += 1
+            yield [last]
+
+    def _lone_crs(self, lines: list[str]) -> None:
+        """Note the lines of `lines` (the next to be handed on) that end in a lone CR: the
+        formats' line endings are CRLF or LF."""
+        self.lone_cr += [self.lines_out + i for i, text in enumerate(lines, start=1)
+                         if text.endswith("\r")]
 
     def drain(self) -> None:
         """Check the rest of the file for encoding and control characters (after the rows
@@ -319,6 +352,13 @@ class _ColumnCheck:
 
     def __call__(self, raw: str, line: int, row_index: int) -> tuple[object, list[Issue] | None]:
         """The parsed value (None when it did not parse) and the findings (None if none)."""
+        if not raw.isascii():  # before any case folding or stripping (see the module's text)
+            return None, self._issue(None, line, row_index, "non-ascii",
+                                     f"holds {non_ascii(raw)}; every value is ASCII.")
+        if "\n" in raw or "\r" in raw:
+            return None, self._issue(None, line, row_index, "line-break",
+                                     f"{raw!r} holds a line break (CR or LF); a value is one "
+                                     "line.")
         value = raw.strip()
         out: list[Issue] | None = None
         if value != raw:
@@ -333,7 +373,7 @@ class _ColumnCheck:
 
     def _integer(self, value: str, line: int, row_index: int, out: list[Issue] | None
                  ) -> tuple[object, list[Issue] | None]:
-        if not ((value.isascii() and value.isdigit()) or _INT.fullmatch(value)):
+        if not (value.isdigit() or _INT.fullmatch(value)):  # ASCII: checked before
             return None, self._issue(out, line, row_index, "non-numeric",
                                      f"{value!r} is not a whole number.")
         col = self.col
@@ -367,15 +407,12 @@ class _ColumnCheck:
 
     def _eui(self, value: str, line: int, row_index: int, out: list[Issue] | None
              ) -> tuple[object, list[Issue] | None]:
-        if _EUI_HYPHENS.fullmatch(value):
-            n = int(value.replace("-", ""), 16)
-        else:
-            try:
-                n = int(Eui64.parse(value, self.name))
-            except InputError:
-                return None, self._issue(out, line, row_index, "eui",
-                                         f"{value!r} is not an EUI-64 (16 hex digits, e.g. "
-                                         "90-B3-D5-1F-30-01-00-00).")
+        if not _EUI_FORMS.fullmatch(value):
+            return None, self._issue(out, line, row_index, "eui",
+                                     f"{value!r} is not an EUI-64 (16 hex digits, as they are "
+                                     "or in 8 pairs split by hyphens or by colons, e.g. "
+                                     "90-B3-D5-1F-30-01-00-00).")
+        n = int(value.replace("-", "").replace(":", ""), 16)
         if self.ranges is not None and not any(lo <= n <= hi for lo, hi in self.ranges):
             return n, self._issue(out, line, row_index, "not-party-eui",
                                   f"{Eui64.from_int(n)} is not an EUI-64 of this Party "
@@ -622,6 +659,7 @@ def _check_rows(report: ValidationReport, source: _Source, profile: Profile,
             row_index = report.row_count
             if row_index >= max_rows:
                 add(Issue(line, "too-many-rows", f"more than {max_rows} rows."))
+                _lone_cr_issues(add, source.lone_cr, line)  # the lines read, however chunked
                 return
             report.row_count = row_index + 1
             if keep_rows:
@@ -659,15 +697,41 @@ def _check_rows(report: ValidationReport, source: _Source, profile: Profile,
                         add(Issue(line, "duplicate", f"{dup_msg}{first}.", dup_col, dup_idx,
                                   row_index=row_index))
     except csv.Error as exc:
+        # the lines read past the last record depend on the chunking: only those before it
+        _lone_cr_issues(add, source.lone_cr, prev_end)
         add(Issue(prev_end + 1, "csv-syntax", f"the line cannot be read as CSV ({exc}); "
                                               "check the quotes."))
         return
+    _lone_cr_issues(add, source.lone_cr, 1 << 62)
     if not report.row_count:
         add(Issue(prev_end + 1, "empty-file", "the file has no data rows."))
 
 
+def _lone_cr_issues(add: Callable[[Issue], None], lines: list[int], upto: int) -> None:
+    """A finding for each line up to `upto` ending in a lone CR (then forgotten): told after
+    the rows' findings, so that their order does not depend on where the chunks end."""
+    told = 0
+    for n in lines:
+        if n > upto:
+            break
+        add(Issue(n, "line-ending", "the line ends with a lone CR (carriage return without a "
+                                    "line feed); end lines with CRLF or LF."))
+        told += 1
+    del lines[:told]
+
+
 def _check_header(report: ValidationReport, profile: Profile, record: list[str],
                   line: int) -> None:
+    for i, raw in enumerate(record, start=1):  # ASCII and one line, before anything is stripped
+        name = profile.column_names[i - 1] if i <= len(profile.columns) else ""
+        if not raw.isascii():
+            report.add(Issue(line, "non-ascii", f"header {i} holds {non_ascii(raw)}; the "
+                                                "header is ASCII.", name, i))
+            return
+        if "\n" in raw or "\r" in raw:
+            report.add(Issue(line, "line-break", f"header {raw!r} holds a line break (CR or "
+                                                 "LF).", name, i))
+            return
     found = [h.strip() for h in record]
     if found == list(profile.column_names):
         for i, (raw, name) in enumerate(zip(record, found, strict=True), start=1):

@@ -1,22 +1,32 @@
 """The delivery package: the file, its signature, manifest and manifest signature verified
 again and written as one zip for the DCC's secure upload (audited), then sent where an
-endpoint takes it (the simulator in Test)."""
+endpoint takes it (the simulator in Test).
+
+Each member is read once, into memory (bounded: `MAX_PACKAGE_FILE` for the file, `MAX_MEMBER`
+for the others), and those bytes are what is verified, hashed for the audit record and zipped:
+a file swapped on disk after verification cannot get into the package or the record. They are
+verified through a private copy (a folder only this user can open, removed after), and the
+verified file digest and the manifest's binding are checked against the bytes in memory."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import io
+import os
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from smki_desktop.core.adt.manifest import Manifest
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.errors import SmkiError
-from smki_desktop.crypto.cms import hash_file
-from smki_desktop.services.adt.common import default_paths
-from smki_desktop.services.adt.verify import verify_file
+from smki_desktop.core.errors import InputError, SmkiError
+from smki_desktop.crypto.cms import SignatureInvalid
+from smki_desktop.services.adt.common import MAX_VALIDATE_BYTES, default_paths
+from smki_desktop.services.adt.verify import VerifyResult, verify_file
 from smki_desktop.services.adt_upload import upload_adt_package
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.atomic import check_output, publish, stage
@@ -38,15 +48,58 @@ class DeliveryResult:
                 "audit_seq": self.audit.seq}
 
 
-def _package_bytes(members: list[tuple[str, Path]]) -> bytes:
+# the file is at most what can be validated and signed; the signature, manifest and manifest
+# signature are a few KiB (a signature with its chain: far below this)
+MAX_PACKAGE_FILE = MAX_VALIDATE_BYTES
+MAX_MEMBER = 16 << 20
+
+
+def _read_member(p: Path, limit: int) -> bytes:
+    """`p`'s bytes, read once from one open file, refused above `limit`."""
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror or exc}).") from None
+    if len(data) > limit:
+        raise InputError(f"{p}: larger than {limit:,} bytes; a delivery package holds files "
+                         "up to that size only. Nothing was written.")
+    return data
+
+
+def _verify_bytes(ctx: AppContext, members: list[tuple[str, bytes]]) -> VerifyResult:
+    """Verify the members' bytes in memory (file, signature, manifest, manifest signature)
+    through a private copy, and check the result covers exactly those bytes."""
+    (name, data), (sig_name, sig), (m_name, manifest), _ = members
+    if len({n for n, _d in members}) != len(members):
+        raise InputError(f"{name}: the signature is named like another member of the package "
+                         f"({sig_name}); rename it.")
+    folder = Path(tempfile.mkdtemp(prefix=".smki-deliver-"))  # mode 0700: this user's only
+    try:
+        for n, d in members:
+            fd = os.open(folder / n, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(d)
+        result = verify_file(ctx, folder / name, folder / sig_name, require_manifest=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    # what was verified is what is in memory (the copy cannot have changed under it)
+    if (result.sha256 != hashlib.sha256(data).hexdigest() or result.manifest is None
+            or result.manifest != Manifest.from_bytes(manifest, m_name)
+            or result.manifest.signature_sha256 != hashlib.sha256(sig).hexdigest()):
+        raise SignatureInvalid(f"{name}: the files changed while they were verified; deliver "
+                               "again. Nothing was written.")
+    return result
+
+
+def _package_bytes(members: list[tuple[str, bytes]]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, p in members:
+        for name, data in members:
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            with open(p, "rb") as src, zf.open(info, "w", force_zip64=True) as dst:
-                while chunk := src.read(1 << 20):
-                    dst.write(chunk)
+            with zf.open(info, "w", force_zip64=True) as dst:
+                dst.write(data)
     return buf.getvalue()
 
 
@@ -60,12 +113,18 @@ def deliver(ctx: AppContext, path: Path, *, out: Path | None = None, send: bool 
     """Verify the file, its signature and manifest again, then write one zip package (file,
     signature, manifest, manifest signature) for the DCC's secure upload and audit it."""
     path = Path(path)
-    result = verify_file(ctx, path, signature, require_manifest=True)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file.")
     sig_path, manifest_path, manifest_sig_path = default_paths(path, signature)
-    members = [(path.name, path), (sig_path.name, sig_path), (manifest_path.name, manifest_path),
-               (manifest_sig_path.name, manifest_sig_path)]
-    digests = {name: hash_file(str(p)).hex() for name, p in members}
+    if not all(p.is_file() for p in (sig_path, manifest_path, manifest_sig_path)):
+        verify_file(ctx, path, signature, require_manifest=True)  # says what is missing
+    # each member read once: these bytes are verified, hashed for the record and zipped
+    members = [(p.name, _read_member(p, limit)) for p, limit in (
+        (path, MAX_PACKAGE_FILE), (sig_path, MAX_MEMBER), (manifest_path, MAX_MEMBER),
+        (manifest_sig_path, MAX_MEMBER))]
+    result = _verify_bytes(ctx, members)
     package = check_output(Path(out) if out else default_package(path), overwrite=overwrite)
+    digests = {name: hashlib.sha256(d).hexdigest() for name, d in members}
     data = _package_bytes(members)
     pkg_sha = hashlib.sha256(data).hexdigest()
     assert result.manifest is not None

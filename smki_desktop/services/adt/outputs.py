@@ -4,13 +4,20 @@ are in the way, what a killed signing left, and writing or publishing a set all-
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from smki_desktop.core.errors import Refusal
 from smki_desktop.services.adt.common import default_paths, sha_of
 from smki_desktop.services.context import AppContext
-from smki_desktop.store.atomic import part_files, publish, write_atomic
+from smki_desktop.store.atomic import (
+    OutputError,
+    check_output,
+    part_files,
+    publish,
+    write_atomic,
+)
 
 SIGNING_ACTIONS = ("adt.sign", "quarantine.sign")
 
@@ -33,7 +40,7 @@ def interrupted_leftovers(ctx: AppContext, outputs: Sequence[Path]) -> set[Path]
     for a signing. Empty when the set is complete, absent, or holds a file not made here."""
     *first, last = outputs
     present = [p for p in first if p.is_file()]
-    if last.exists() or not present:
+    if os.path.lexists(last) or not present:
         return set()
     known = signed_output_hashes(ctx)
     if all(sha_of(p) in known for p in present):
@@ -46,7 +53,7 @@ def outputs_in_the_way(ctx: AppContext, path: Path, out: Path | None = None) -> 
     that signing would replace only when told to overwrite (a killed signing's leftovers are
     not among them: they are replaced anyway)."""
     outputs = default_paths(Path(path), out)
-    existing = [p for p in outputs if p.exists()]
+    existing = [p for p in outputs if os.path.lexists(p)]  # a link, even dangling, is there
     if not existing:
         return []
     leftovers = interrupted_leftovers(ctx, outputs)
@@ -60,6 +67,18 @@ def refuse_existing(paths: Sequence[Path]) -> None:
                       "Nothing was written.")
 
 
+def check_outputs(outputs: Sequence[Path], *, overwrite: bool,
+                  leftovers: set[Path] | frozenset[Path] = frozenset()) -> None:
+    """Before the key is used: every output can be written. A folder (or a link to one) or an
+    unwritable folder is refused (`OutputError` naming it), and, unless `overwrite`, anything
+    at an output's name other than a killed signing's `leftovers`, a symbolic link too,
+    dangling or not (`Refusal`). So a signing never fails after its audit record."""
+    for p in outputs:
+        check_output(Path(p), overwrite=True)
+    if not overwrite:
+        refuse_existing([p for p in outputs if os.path.lexists(p) and p not in leftovers])
+
+
 def clear_parts(outputs: Sequence[Path]) -> None:
     """Remove the temporary files a killed signing of these targets left."""
     for p in outputs:
@@ -70,8 +89,7 @@ def clear_parts(outputs: Sequence[Path]) -> None:
 
 def write_all(items: Sequence[tuple[Path, bytes]], overwrite: bool) -> None:
     """Write every output or none: refuse up front if one exists, roll back on failure."""
-    if not overwrite:
-        refuse_existing([p for p, _ in items if p.exists()])
+    check_outputs([p for p, _ in items], overwrite=overwrite)
     done: list[Path] = []
     try:
         for p, data in items:
@@ -90,8 +108,12 @@ def publish_set(staged: Sequence[tuple[Path, Path]], overwrite: bool,
     old set being replaced loses its completing file first, so a kill never shows a mix."""
     last = staged[-1][0]
     if overwrite or last in leftovers:
-        with contextlib.suppress(FileNotFoundError):
+        try:
             last.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:  # a folder put there since the check, say
+            raise OutputError(f"Cannot replace {last}: {exc.strerror or exc}.") from exc
     done: list[Path] = []
     try:
         for p, tmp in staged:
@@ -133,6 +155,9 @@ def check_sign_outputs(ctx: AppContext, path: Path, out: Path | None = None, *,
                        overwrite: bool = False) -> None:
     """Before any work whose result must not be lost: refuse an output set that clashes with
     its input, and one that would replace existing outputs when `overwrite` is not given."""
-    refuse_clashing_outputs(path, default_paths(Path(path), out))
+    outputs = default_paths(Path(path), out)
+    refuse_clashing_outputs(path, outputs)
+    for p in outputs:  # a folder, or an unwritable one, whatever `overwrite` says
+        check_output(p, overwrite=True)
     if not overwrite:
         refuse_existing(outputs_in_the_way(ctx, path, out))

@@ -40,11 +40,11 @@ from smki_desktop.services.adt.identity import (
     signing_identity,
 )
 from smki_desktop.services.adt.outputs import (
+    check_outputs,
     clear_parts,
     interrupted_leftovers,
     publish_set,
     refuse_clashing_outputs,
-    refuse_existing,
 )
 from smki_desktop.services.adt.profiles import active_profile, party_ranges
 from smki_desktop.services.context import AppContext
@@ -168,8 +168,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
     # a set it did not complete (they are replaced without overwrite)
     clear_parts(outputs)
     leftovers = interrupted_leftovers(ctx, outputs)
-    if not overwrite:
-        refuse_existing([p for p in outputs if p.exists() and p not in leftovers])
+    check_outputs(outputs, overwrite=overwrite, leftovers=leftovers)  # before the key is used
     now = signing_now(ctx)  # the manifest's signed_at is the CMS signingTime
     cm = signer if signer is not None else open_signer(ctx, ident.key)
     done = _sign_set(ctx, path, kind, ident, cm, sig_path.name, now, smsr_ref, officer.actor,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from smki_desktop.store.db import Database
 
 _COLUMNS = ("id, environment, sha256, size, kind, profile_id, profile_version, ranges_sha256, "
-            "software, row_count, warning_count, validated_at")
+            "software, row_count, warning_count, validated_at, audit_seq")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class AdtReceipt:
     row_count: int
     warning_count: int
     validated_at: str  # ISO 8601, UTC
+    audit_seq: int = 0  # the `adt.validate` audit record written with it (0: none)
 
 
 def _row(r: sqlite3.Row) -> AdtReceipt:
@@ -43,7 +44,7 @@ def _row(r: sqlite3.Row) -> AdtReceipt:
         key=ReceiptKey(str(r["sha256"]), int(r["size"]), str(r["kind"]), str(r["profile_id"]),
                        str(r["profile_version"]), str(r["ranges_sha256"]), str(r["software"])),
         row_count=int(r["row_count"]), warning_count=int(r["warning_count"]),
-        validated_at=str(r["validated_at"]))
+        validated_at=str(r["validated_at"]), audit_seq=int(r["audit_seq"]))
 
 
 class AdtReceiptsRepo:
@@ -61,18 +62,21 @@ class AdtReceiptsRepo:
         return _row(r) if r is not None else None
 
     def record(self, key: ReceiptKey, row_count: int, warning_count: int,
-               validated_at: str) -> AdtReceipt:
-        """Insert the receipt, or bring an existing one for the same key up to date."""
+               validated_at: str, audit_seq: int = 0) -> AdtReceipt:
+        """Insert the receipt, or bring an existing one for the same key up to date;
+        `audit_seq` is the audit record that vouches for it."""
         with self.db.transaction() as c:
             r = c.execute(
                 "INSERT INTO adt_receipts(environment, sha256, size, kind, profile_id, "
                 "profile_version, ranges_sha256, software, row_count, warning_count, "
-                "validated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                "validated_at, audit_seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(environment, sha256, size, kind, profile_id, profile_version, "
                 "ranges_sha256, software) DO UPDATE SET row_count=excluded.row_count, "
-                "warning_count=excluded.warning_count, validated_at=excluded.validated_at "
+                "warning_count=excluded.warning_count, validated_at=excluded.validated_at, "
+                "audit_seq=excluded.audit_seq "
                 f"RETURNING {_COLUMNS}",
                 (self.env, key.sha256, key.size, key.kind, key.profile_id, key.profile_version,
-                 key.ranges_sha256, key.software, row_count, warning_count, validated_at)
+                 key.ranges_sha256, key.software, row_count, warning_count, validated_at,
+                 audit_seq)
             ).fetchone()
         return _row(r)

@@ -23,4 +23,9 @@ MIGRATIONS = [
                 software)
     );
     """,
+    # the seq of the `adt.validate` audit record written with the receipt: a receipt is used
+    # only while that record, proven by the log, names exactly its key (0: none, not used)
+    """
+    ALTER TABLE adt_receipts ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;
+    """,
 ]

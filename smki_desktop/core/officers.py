@@ -177,7 +177,7 @@ def organisation_warning(nominee_org: str, nominator: Officer | None, party_name
 
 # -- nomination rules ---------------------------------------------------------------------
 def check_sro_nomination(env: Environment, declared_env: str, capacity: str) -> None:
-    _check_env(env, declared_env)
+    check_environment(env, declared_env)
     if capacity not in SRO_NOMINATOR_CAPACITIES:
         raise Refusal(
             f"Rule: an SRO is nominated by a Director or Company Secretary (SMKI PMA or Panel: "
@@ -185,7 +185,8 @@ def check_sro_nomination(env: Environment, declared_env: str, capacity: str) -> 
         )
 
 
-def _check_env(env: Environment, declared_env: str) -> None:
+def check_environment(env: Environment, declared_env: str) -> None:
+    """A form is for the environment it is recorded in (the wizard checks it on its page)."""
     if declared_env != env.value:
         raise Refusal(
             f"Rule: Test and Live nominations are separate records: this form declares "
@@ -196,7 +197,7 @@ def _check_env(env: Environment, declared_env: str) -> None:
 
 def check_aro_by_chair(env: Environment, declared_env: str, capacity: str) -> None:
     """The SMKI PMA's and the Panel's AROs are nominated by their Chair."""
-    _check_env(env, declared_env)
+    check_environment(env, declared_env)
     if capacity not in ("pma-chair", "panel-chair"):
         raise Refusal(f"Rule: only the Chair of the SMKI PMA or of the Panel nominates an ARO "
                       f"without an SRO; {capacity!r} may not.")
@@ -207,7 +208,7 @@ def check_aro_nomination(env: Environment, declared_env: str, *, nominee_name: s
                          nominator: Officer | None, nominator_ref: str,
                          self_nomination_declared: bool) -> bool:
     """Refuse an ARO nomination the rules forbid; return whether it is a self-nomination."""
-    _check_env(env, declared_env)
+    check_environment(env, declared_env)
     if nominator is None:
         raise Refusal(
             f"Rule: an ARO is nominated by an active SRO of the same organisation and "

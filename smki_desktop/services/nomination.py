@@ -11,7 +11,6 @@ atomically; a nomination refused by a rule writes nothing.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
 import uuid
@@ -45,7 +44,7 @@ from smki_desktop.core.plain_text import visible
 from smki_desktop.crypto.cms import sign_detached
 from smki_desktop.keystores.errors import KeyEntryMissing
 from smki_desktop.render.pdf import render_nomination
-from smki_desktop.services import crossing, identity
+from smki_desktop.services import identity, nomination_fields
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import list_credentials
 from smki_desktop.services.form_record import check_stored_form
@@ -203,25 +202,17 @@ def check_nomination(ctx: AppContext, schema: FormSchema, values: dict[str, Valu
 
 def _check_dates_and_party(ctx: AppContext, values: dict[str, Value]) -> None:
     """Dates that have not happened yet (by the injected clock) and a nominee's Party ID that
-    is not this installation's Party are refused."""
+    is not this installation's Party are refused (the checks are `nomination_fields`', which
+    the wizard also applies page by page)."""
     today = ctx.clock.now().date()
-    for key, what in (("nominator.date", "the nomination date"),
-                      ("screening.date", "the screening date")):
-        text = _s(values, key)
-        if text:
-            try:
-                day = _dt.date.fromisoformat(text)
-            except ValueError:
-                continue  # the form's own validation names it
-            if day > today:
-                raise InputError(f"{key}: {text} is in the future (today is {today}); "
-                                 f"{what} must already have happened.")
+    for key in nomination_fields.PAST_DATES:
+        why = nomination_fields.date_problem(key, _s(values, key), today)
+        if why:
+            raise InputError(f"{key}: {why}")
     # Live records no nomination without a Party profile to compare the nominee's Party with.
-    party = crossing.require_party(ctx, "Nomination")
-    nominee_party = _s(values, "nominee.party_id")
-    if party is not None and nominee_party and nominee_party != party.party_id:
-        raise Refusal(f"nominee.party_id: {nominee_party!r} is not this installation's Party "
-                      f"({party.party_id}, {party.name}): nominate officers of your own Party.")
+    why = nomination_fields.party_problem(ctx, _s(values, "nominee.party_id"))
+    if why:
+        raise Refusal(f"nominee.party_id: {why}")
 
 
 def _other_environment_officer(ctx: AppContext, ref: str) -> Officer | None:
@@ -495,6 +486,7 @@ def wizard_defaults(ctx: AppContext) -> dict[str, Value]:
     party = ctx.party()
     if party:
         out["nominee.organisation"] = party.name
+        out["nominee.party_id"] = party.party_id
     me = profile_officer(ctx)
     if me and me.role is OfficerRole.SRO and me.status is OfficerStatus.ACTIVE:
         out["nominator.officer_id"] = me.officer_id

@@ -127,6 +127,7 @@ def test_declarations_wrap_and_can_be_ticked_by_their_words(qtbot, window: MainW
             if not f.print_blank:
                 set_field(qtbot, dlg, f.key, schema.example_values()[f.key])
         qtbot.mouseClick(dlg.next_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not dlg.busy(), timeout=20000)  # the page's check
         assert dlg.wiz.step is Step.PAGE
     f = max((f for f in long_ones if f in dlg.wiz.page.fields), key=lambda f: len(f.label))
     words = dlg.findChild(QLabel, f"declaration:{f.key}")

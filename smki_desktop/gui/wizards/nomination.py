@@ -21,12 +21,14 @@ from smki_desktop.gui.qt import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QEvent,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
+    QObject,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -36,11 +38,15 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.dual_control import ActorPicker
 from smki_desktop.services import nomination as nom
+from smki_desktop.services import nomination_fields
 from smki_desktop.services import officers as officer_service
 
 if TYPE_CHECKING:
+    from smki_desktop.core.forms import FieldError
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.identity import SigningChoice
     from smki_desktop.services.nomination import Nominated
 
 ERROR_STYLE = "color:#B00020;"
@@ -65,6 +71,7 @@ class NominationWizardDialog(QDialog):
         self.errors: dict[str, QLabel] = {}
         self.page_widgets: list[QWidget] = []
         self._busy = False
+        self._where: tuple[Step, int] | None = None  # the step last drawn (focus on arrival)
         self._dirty = False  # answers changed since the last save (a resumed draft starts clean)
         self.discard_box: QMessageBox | None = None
 
@@ -89,7 +96,7 @@ class NominationWizardDialog(QDialog):
         self.back_button.setObjectName("back")
         self.next_button = QPushButton("&Next >")
         self.next_button.setObjectName("next")
-        self.produce_button = QPushButton("Produce form")
+        self.produce_button = QPushButton("&Produce form")
         self.produce_button.setObjectName("produce")
         self.close_button = QPushButton("Close")
         self.close_button.setObjectName("close")
@@ -130,12 +137,18 @@ class NominationWizardDialog(QDialog):
         self.pdf_path.setObjectName("pdfPath")
         self.pdf_path.setPlaceholderText("optional; a copy is always kept with the register")
         row.addWidget(self.pdf_path, 1)
-        browse = QPushButton("Browse…")
+        browse = QPushButton("Bro&wse…")
         browse.setAutoDefault(False)
         browse.setAccessibleName("Browse for the PDF file")
         browse.clicked.connect(self._browse)
         row.addWidget(browse)
         rl.addLayout(row)
+        # an ARO's record is signed by the nominating SRO: which of their keys, asked only
+        # where they hold several here (read on the job runner when the review is shown)
+        self.sign_as = ActorPicker()
+        self.sign_as.setObjectName("signAsRow")
+        self.sign_as.hide()
+        rl.addWidget(self.sign_as)
         self.done_page = QWidget()
         dl = QVBoxLayout(self.done_page)
         self.done_label = QLabel()
@@ -173,9 +186,28 @@ class NominationWizardDialog(QDialog):
         v.addStretch(1)
         if self.wiz.schema is not None and self.wiz.schema.form in self.choices:
             self.choices[self.wiz.schema.form].setChecked(True)
+        elif self.choices:
+            # one is always chosen: the arrow keys then move the choice, not only the focus
+            next(iter(self.choices.values())).setChecked(True)
         for rb in self.choices.values():
             rb.toggled.connect(lambda _checked: self._sync())
+            rb.installEventFilter(self)
         return w
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The arrow keys move the form chosen with the focus (Qt's own radio buttons move
+        only the focus while none is chosen, or when their window is not the active one)."""
+        radios = list(self.choices.values())
+        if event.type() == QEvent.Type.KeyPress and watched in radios:
+            key = event.key()  # type: ignore[attr-defined]  # a QKeyEvent
+            step = {Qt.Key.Key_Down: 1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -1,
+                    Qt.Key.Key_Left: -1}.get(Qt.Key(key))
+            if step is not None:
+                rb = radios[(radios.index(watched) + step) % len(radios)]  # type: ignore[arg-type]
+                rb.setChecked(True)
+                rb.setFocus(Qt.FocusReason.TabFocusReason)
+                return True
+        return super().eventFilter(watched, event)
 
     def _build_form_pages(self, schema: FormSchema) -> None:
         for w in self.page_widgets:
@@ -279,8 +311,20 @@ class NominationWizardDialog(QDialog):
             le.setPlaceholderText(f.pattern_hint)
         if f.max_length:
             le.setMaxLength(f.max_length)
-        le.textChanged.connect(lambda text, k=f.key: self._changed(k, text))
+        if f.type == "party_id":  # Party IDs are upper case: typed so
+            le.textEdited.connect(lambda text, e=le: self._upper(e, text))
+            # (textChanged comes after textEdited, with the text as typed)
+            le.textChanged.connect(lambda text, k=f.key: self._changed(k, text.upper()))
+        else:
+            le.textChanged.connect(lambda text, k=f.key: self._changed(k, text))
         return le
+
+    @staticmethod
+    def _upper(le: QLineEdit, text: str) -> None:
+        if text != text.upper():
+            pos = le.cursorPosition()
+            le.setText(text.upper())
+            le.setCursorPosition(pos)
 
     @staticmethod
     def _declaration_row(cb: QWidget, f: FieldSpec) -> QWidget:
@@ -334,10 +378,43 @@ class NominationWizardDialog(QDialog):
         self.message.setText("")
         self._sync_buttons()
 
-    def _show_page_errors(self) -> None:
-        for e in self.wiz.page_errors():
+    def _show_page_errors(self, errors: list[FieldError] | None = None) -> None:
+        """Each error under its field, the message line, and the focus on the first."""
+        errs = self.wiz.page_errors() if errors is None else errors
+        for e in errs:
             if e.key in self.errors:
                 self.errors[e.key].setText(e.message)
+        self._error_style()
+        self.message.setText("Correct the fields marked in red.")
+        for e in errs:
+            if e.key in self.editors:
+                self._focus_editor(self.editors[e.key])
+                break
+
+    def _error_style(self) -> None:
+        self.message.setStyleSheet(ERROR_STYLE)
+
+    def _focus_editor(self, editor: QWidget) -> None:
+        """The editor itself, or a checklist's first box."""
+        target = editor
+        if type(editor) is QWidget:
+            boxes = editor.findChildren(QCheckBox)
+            if boxes:
+                target = boxes[0]
+        target.setFocus(Qt.FocusReason.TabFocusReason)
+        page = self.stack.currentWidget()
+        if isinstance(page, QScrollArea):
+            page.ensureWidgetVisible(target)
+
+    def _focus_first_field(self) -> None:
+        for f in self.wiz.page.fields:
+            if f.key in self.editors:
+                self._focus_editor(self.editors[f.key])
+                return
+
+    def busy(self) -> bool:
+        """A page check or the production is running (tests wait on it)."""
+        return self._busy
 
     def go_next(self) -> None:
         try:
@@ -354,18 +431,62 @@ class NominationWizardDialog(QDialog):
             else:
                 if not self.wiz.can_next():
                     self._show_page_errors()
-                    self.message.setText("Correct the fields marked in red.")
                     return
-                self.wiz.next()
+                self._check_page()
+                return
         except SmkiError as exc:
-            self.message.setText(exc.message)
+            self._show_error(exc.message)
         self._sync()
 
+    def _check_page(self) -> None:
+        """The page's answers against this installation (environment, dates, Party), with
+        the nomination's own checks, before going on: read on the job runner."""
+        if self._busy:
+            return
+        schema, page_id = self.wiz.schema, self.wiz.page.id
+        assert schema is not None
+        self._busy = True
+        self._sync_buttons()
+        PageOp(self, self.services, nomination_fields.page_problems, self.services.ctx,
+               schema, page_id, dict(self.wiz.values), name="Check the page") \
+            .success(lambda errs: self._page_checked(page_id, errs)) \
+            .failure(lambda _text, exc: self._check_failed(exc)) \
+            .cancelled(self._check_failed).run()
+
+    def _page_checked(self, page_id: str, errs: list[FieldError]) -> None:
+        self._busy = False
+        if self.wiz.step is not Step.PAGE or self.wiz.page.id != page_id:
+            self._sync_buttons()
+            return
+        if errs:
+            self._sync_buttons()
+            self._show_page_errors(errs)
+            return
+        try:
+            self.wiz.next()
+        except SmkiError as exc:
+            self._show_error(exc.message)
+        self._sync()
+
+    def _check_failed(self, exc: BaseException) -> None:
+        self._busy = False
+        self._show_error(exc.message if isinstance(exc, SmkiError) else str(exc))
+        self._sync_buttons()
+
+    def _show_error(self, text: str) -> None:
+        """A message in the fields' words, not the form's internal keys."""
+        if self.wiz.schema is not None:
+            text = nomination_fields.with_labels(self.wiz.schema, text)
+        self._error_style()
+        self.message.setText(text)
+
     def go_back(self) -> None:
+        self.message.setText("")  # an error of the page left (the Review's) is not this one's
+        self.failure = ""
         try:
             self.wiz.back()
         except SmkiError as exc:
-            self.message.setText(exc.message)
+            self._show_error(exc.message)
         self._sync()
 
     def save_draft(self) -> None:
@@ -426,7 +547,7 @@ class NominationWizardDialog(QDialog):
         try:
             schema, values = self.wiz.produce()
         except SmkiError as exc:
-            self.message.setText(exc.message)
+            self._show_error(exc.message)
             return
         self.wiz.step = Step.REVIEW  # until the service accepts it
         out = self.pdf_path.text().strip()
@@ -435,8 +556,11 @@ class NominationWizardDialog(QDialog):
         self.message.setStyleSheet("color:#555555;")
         self.message.setText("Producing the form…")
         self._sync_buttons()
+        signer = self.sign_as.selected() if self.sign_as.isVisibleTo(self) else None
         PageOp(self, self.services, nom.nominate, self.services.ctx, schema, values,
                pdf_out=Path(out) if out else None, draft_id=self.wiz.draft_id,
+               as_ref=signer.officer_id if signer else None,
+               key_ref=signer.key_id if signer else None,
                name="Nominate the officer").changes("officers").success(self._produced) \
             .failure(lambda _text, exc: self._failed(exc)).cancelled(self._failed).run()
 
@@ -445,9 +569,17 @@ class NominationWizardDialog(QDialog):
         self.result_value = res
         self.wiz.step = Step.DONE
         o = res.officer
-        signed = (f"Record signed with key {res.signed_by[:16]}." if res.signed_by else
-                  " ".join(res.warnings) or "Record not signed: you have no file-signing key "
+        by = f" by {res.signed_by_officer}" if res.signed_by_officer else ""
+        signed = (f"Record signed{by} with key {res.signed_by[:16]}." if res.signed_by else
+                  "" if res.warnings else "Record not signed: you have no file-signing key "
                   "in this environment.")
+        # every warning of the service (why the record is unsigned, an organisation name
+        # that differs), whether or not the record is signed
+        schema = self.wiz.schema
+        warned = "".join(
+            "<p style='color:#8A4B00;'>⚠ "
+            f"{html.escape(nomination_fields.with_labels(schema, w) if schema else w)}</p>"
+            for w in res.warnings)
         self.done_label.setText(
             f"<h3>{html.escape(o.role.label)} nomination recorded: "
             f"{html.escape(o.officer_id)}</h3>"
@@ -455,7 +587,8 @@ class NominationWizardDialog(QDialog):
             f"{self.services.ctx.env.label} register.</p>"
             + ("<p>Recorded as a self-nomination by the SRO.</p>" if o.self_nominated else "")
             + f"<p>Print the form for signatures: {html.escape(str(res.extra_pdf or res.pdf_path))}"
-            f"</p><p>{html.escape(signed)}</p><p>Next: hold the verification meeting "
+            f"</p>" + (f"<p>{html.escape(signed)}</p>" if signed else "") + warned
+            + "<p>Next: hold the verification meeting "
             "(GPG45 Level 3), record it on the Officers page, then activate.</p>")
         self.message.setText("")
         self.services.status(f"Nominated {o.officer_id}")
@@ -463,19 +596,26 @@ class NominationWizardDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
-        self.failure = exc.message if isinstance(exc, SmkiError) else str(exc)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.setText(self.failure)
+        text = exc.message if isinstance(exc, SmkiError) else str(exc)
+        if self.wiz.schema is not None:
+            text = nomination_fields.with_labels(self.wiz.schema, text)
+        self.failure = text
+        self._show_error(text)
         self._sync()
 
     # -- drawing --------------------------------------------------------------------------
     def _sync(self) -> None:
         step = self.wiz.step
+        where = (step, self.wiz.page_index if step is Step.PAGE else -1)
+        arrived, self._where = where != self._where, where
         if step is Step.CHOOSE:
             self.stack.setCurrentWidget(self.choose_page)
             self.heading.setText("<h2>Nominate an officer</h2>")
             self.help.setText("Test and Live nominations are separate: this one is for the "
                               f"<b>{self.services.ctx.env.label}</b> environment.")
+            chosen = next((rb for rb in self.choices.values() if rb.isChecked()), None)
+            if arrived and chosen is not None:
+                chosen.setFocus(Qt.FocusReason.TabFocusReason)
         elif step is Step.PAGE:
             page = self.wiz.page
             self.stack.setCurrentWidget(self.page_widgets[self.wiz.page_index])
@@ -484,6 +624,8 @@ class NominationWizardDialog(QDialog):
                 f"<h2>{html.escape(self.wiz.schema.title)} — {html.escape(page.title)}</h2>"
                 f"<p>Step {self.wiz.page_index + 1} of {len(self.wiz.pages)}</p>")
             self.help.setText("")
+            if arrived:  # the first field, not the scroll area around it
+                self._focus_first_field()
         elif step is Step.REVIEW:
             self.stack.setCurrentWidget(self.review_page)
             self.heading.setText("<h2>Review</h2>")
@@ -493,11 +635,27 @@ class NominationWizardDialog(QDialog):
                 f"<tr><td><i>{html.escape(r.page)}</i></td><td>{html.escape(r.label)}</td>"
                 f"<td><b>{html.escape(r.value)}</b></td></tr>" for r in self.wiz.review())
             self.review_label.setText(f"<table cellpadding='3'>{rows}</table>")
+            if arrived:
+                self._read_signers()
         else:
             self.stack.setCurrentWidget(self.done_page)
             self.heading.setText("<h2>Done</h2>")
             self.help.setText("")
         self._sync_buttons()
+
+    def _read_signers(self) -> None:
+        """The nominating SRO's keys here (an ARO's form): "Sign as" is shown only where they
+        hold several, to choose the one; with one the service takes it, with none it says so."""
+        self.sign_as.hide()
+        PageOp(self, self.services, nomination_fields.sro_signing_choices, self.services.ctx,
+               dict(self.wiz.values), name="Read the nominating SRO's keys") \
+            .background().success(self._signers_read).run()
+
+    def _signers_read(self, choices: list[SigningChoice]) -> None:
+        if self.wiz.step is not Step.REVIEW:
+            return
+        self.sign_as.set_choices(choices)
+        self.sign_as.setVisible(len(choices) > 1)
 
     def _sync_buttons(self) -> None:
         step = self.wiz.step

@@ -65,6 +65,7 @@ def seed(data_root: Path, env: Environment, work: Path) -> None:
             schema = nomination.load_forms()["sro"]
             values = schema.example_values()
             values["environment.environment"] = env.value
+            values["nominee.organisation"] = "Example Energy"  # as the Party profile names it
             nomination.nominate(ctx, schema, values)
         keys.generate_key(ctx, KeyUsage.FILE_SIGNING, "ARO file signing")
         k = keys.generate_key(ctx, KeyUsage.SIGNING, "supplier DS 2026").key
@@ -99,6 +100,7 @@ def cli(data_root: Path):  # type: ignore[no-untyped-def]
         finally:
             sys.stdin = old
         return CliResult(code, out.getvalue(), err.getvalue())
+    run.data_root = data_root  # type: ignore[attr-defined]  # as the tests' fixture
     return run
 
 

@@ -212,7 +212,7 @@ def data_root(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> I
     names = link_team_store(server, root)
     yield root
     for name in names:
-        server.drop_database(name)
+        server.discard_database(name)  # dropped on the server's spares thread
 
 
 @pytest.fixture
@@ -231,7 +231,9 @@ def open_db(tmp_path: Path, backend: str, request: pytest.FixtureRequest):  # ty
         else:
             server: PostgresServer = request.getfixturevalue("postgres_server")
             if "name" not in pg:
-                pg["name"] = server.create_database()
+                # the app's schema is in place (a copy of the template the app migrated at
+                # the run's start): opening it runs no migration, as a reopen does not
+                pg["name"] = server.create_migrated_database()
             from smki_desktop.core.team_url import parse_team_url
             from smki_desktop.store.postgres import PgDatabase
 
@@ -252,7 +254,7 @@ def open_db(tmp_path: Path, backend: str, request: pytest.FixtureRequest):  # ty
     for db in opened:
         db.close()  # type: ignore[attr-defined]
     if "name" in pg:
-        request.getfixturevalue("postgres_server").drop_database(str(pg["name"]))
+        request.getfixturevalue("postgres_server").discard_database(str(pg["name"]))
 
 
 @pytest.fixture
@@ -310,4 +312,5 @@ def cli_run(data_root: Path):  # type: ignore[no-untyped-def]
             sys.stdin = old_stdin
         return CliResult(code, out.getvalue(), err.getvalue())
 
+    run.data_root = data_root  # type: ignore[attr-defined]  # for helpers that need a context
     return run

@@ -64,6 +64,8 @@ CLI_HINTS: dict[str, str] = {
     "field.revocation-reason": "option --reason",
     "field.urgency": "option --urgency",
     "field.signer": "options --as OFFICER --key KEY",
+    "nomination.signer": "options --as SRO --key KEY where the SRO's key is; or "
+                         "{smki} officer link-key SRO KEY",
     "field.officer": "option --officer REGISTER_ID",
     "field.reported-by": "option --reported-by",
     "field.when": "option --when",

@@ -17,6 +17,13 @@ from smki_desktop.core.identity import Signatory
 from smki_desktop.core.officers import OfficerRole, OfficerStatus, same_person
 
 REASONS = ("keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation")
+# the words shown to the officer for each reason (the code is what is signed and sent)
+REASON_TEXT = {
+    "keyCompromise": "Key compromise",
+    "affiliationChanged": "Affiliation changed",
+    "superseded": "Superseded (replaced)",
+    "cessationOfOperation": "Cessation of operation (no longer used)",
+}
 URGENCIES = ("normal", "urgent")
 STATES = ("waiting", "approved", "rejected", "expired", "deferred", "submitted", "revoked")
 REQUEST_TYPE = "smki-desktop/revocation-request"
@@ -58,15 +65,26 @@ def rules_from_dict(doc: Mapping[str, Any]) -> dict[str, ApprovalRule]:
             if isinstance(d, Mapping)}
 
 
+def _reason_words(text: str) -> str:
+    """A reason's words compared loosely: case and spacing, and the part in brackets, aside."""
+    return " ".join(text.split("(")[0].lower().split())
+
+
 def check_reason(reason: str) -> str:
+    """The reason's code (as signed and sent), from the code or the words shown for it; a
+    refusal lists the words."""
     r = reason.strip()
+    choices = "; ".join(REASON_TEXT[c] for c in REASONS)
     if not r:
-        raise InputError("Reason: choose why the certificates must be revoked (one of "
-                         + ", ".join(REASONS) + ").", hint="field.revocation-reason")
-    if r not in REASONS:
-        raise InputError(f"Reason {reason!r} is not a revocation reason; use one of "
-                         + ", ".join(REASONS) + ".", hint="field.revocation-reason")
-    return r
+        raise InputError(f"Reason: choose why the certificates must be revoked ({choices}).",
+                         hint="field.revocation-reason")
+    if r in REASONS:
+        return r
+    for code in REASONS:
+        if _reason_words(r) in (_reason_words(REASON_TEXT[code]), code.lower()):
+            return code
+    raise InputError(f"Reason {reason!r} is not a revocation reason; choose one of: "
+                     f"{choices}.", hint="field.revocation-reason")
 
 
 def check_urgency(urgency: str) -> str:

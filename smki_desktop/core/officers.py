@@ -136,6 +136,45 @@ def _norm_org(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+LEGAL_SUFFIXES = ("public limited company", "limited", "ltd", "plc", "llp", "lp")
+
+
+def org_key(text: str) -> str:
+    """An organisation name compared tolerantly: case, spacing, punctuation and a trailing
+    legal suffix (Ltd, Limited, PLC, LLP) aside ("Example-Energy Ltd." -> "example energy")."""
+    words = "".join(ch if ch.isalnum() else " " for ch in text.lower()).split()
+    joined = " ".join(words)
+    for suffix in LEGAL_SUFFIXES:
+        if joined.endswith(" " + suffix):
+            return joined[: -len(suffix) - 1]
+    return joined
+
+
+def organisation_warning(nominee_org: str, nominator: Officer | None, party_name: str = "",
+                         party_id: str = "") -> str:
+    """The Party ID is the identity of the organisation (a different one is refused); the name
+    is printed on the paper form as typed, so a spelling that differs from the Party profile's
+    name or the nominating SRO's entry is worth a word (naming both), never a refusal: a
+    trading name and a registered name ("Example Energy" / "Example Energy Ltd") are one
+    Party. '' when the names agree (case and spacing aside)."""
+    refs = [("the Party profile", party_name)]
+    if nominator is not None and _norm_org(nominator.organisation) != _norm_org(party_name):
+        refs.append((f"the nominating SRO's entry ({nominator.officer_id})",
+                     nominator.organisation))
+    if nominator is not None:
+        party_id = party_id or nominator.party_id
+    differ = [(who, n) for who, n in refs if n and _norm_org(n) != _norm_org(nominee_org)]
+    if not differ:
+        return ""
+    same = all(org_key(n) == org_key(nominee_org) for _who, n in differ)
+    whose = " and ".join(f"{who} says {n!r}" for who, n in differ)
+    kind = ("the same name, written differently" if same else
+            "not the same name, though the same Party")
+    return (f"nominee.organisation: the form says {nominee_org!r}; {whose} ({kind}"
+            + (f", Party ID {party_id}" if party_id else "") + "). The paper form carries the "
+            "name as typed: check it is the Party's name as the DCC knows it.")
+
+
 # -- nomination rules ---------------------------------------------------------------------
 def check_sro_nomination(env: Environment, declared_env: str, capacity: str) -> None:
     _check_env(env, declared_env)
@@ -190,10 +229,11 @@ def check_aro_nomination(env: Environment, declared_env: str, *, nominee_name: s
             f"Rule: an ARO is nominated by an active SRO; {nominator.name} "
             f"({nominator.officer_id}) is {nominator.status.value}."
         )
-    if (_norm_org(nominator.organisation) != _norm_org(nominee_org)
-            or nominator.party_id != nominee_party):
+    # the Party ID is the organisation's identity; its name is compared tolerantly and only
+    # warned about (organisation_warning): a trading name and "… Ltd" are one Party
+    if nominator.party_id != nominee_party:
         raise Refusal(
-            f"Rule: an ARO is nominated by an SRO of the same organisation; "
+            f"Rule: an ARO is nominated by an SRO of the same organisation (the same Party); "
             f"{nominator.name} is SRO for {nominator.organisation} ({nominator.party_id}), the "
             f"nominee is of {nominee_org} ({nominee_party})."
         )
@@ -224,7 +264,29 @@ def check_not_duplicate(existing: Iterable[Officer], role: OfficerRole, email: s
 
 
 # -- status transitions -------------------------------------------------------------------
-def record_verification(o: Officer, v: Verification, policy: Policy) -> Officer:
+def check_verification_dates(o: Officer, meeting: str, today: _dt.date | None) -> None:
+    """The verification meeting happens on or after the nomination date and not after today
+    (the app's clock; today itself is allowed). `today` None checks the order alone."""
+    try:
+        day = _dt.date.fromisoformat(meeting)
+    except ValueError:
+        raise InputError(f"verification date: {meeting!r} is not a date; write YYYY-MM-DD.") \
+            from None
+    if today is not None and day > today:
+        raise InputError(f"verification date: {meeting} is in the future (today is "
+                         f"{today.isoformat()}); record the meeting once it has taken place.")
+    try:
+        nominated = _dt.date.fromisoformat(o.nominated_on) if o.nominated_on else None
+    except ValueError:
+        nominated = None  # an old entry's unreadable date: the form names it on reprint
+    if nominated is not None and day < nominated:
+        raise Refusal(
+            f"Rule: the verification meeting follows the nomination; the verification date "
+            f"({meeting}) of {o.officer_id} is before the nomination date ({o.nominated_on}).")
+
+
+def record_verification(o: Officer, v: Verification, policy: Policy, *,
+                        today: _dt.date | None) -> Officer:
     if o.status is OfficerStatus.REVOKED:
         raise Refusal(f"{o.officer_id} is revoked; a revoked officer cannot be verified.")
     if o.status not in (OfficerStatus.NOMINATED, OfficerStatus.VERIFIED):
@@ -232,11 +294,7 @@ def record_verification(o: Officer, v: Verification, policy: Policy) -> Officer:
             f"Rule: the verification meeting follows the nomination; {o.officer_id} is "
             f"{o.status.value}."
         )
-    try:
-        _dt.date.fromisoformat(v.date)
-    except ValueError:
-        raise InputError(f"verification date: {v.date!r} is not a date; write YYYY-MM-DD.") \
-            from None
+    check_verification_dates(o, v.date, today)
     if not v.verifier.strip():
         raise InputError("verifier: name the person who ran the verification meeting.")
     if v.outcome not in ("passed", "failed"):
@@ -262,11 +320,33 @@ def activate(o: Officer, at: str) -> Officer:
         )
     if o.status is OfficerStatus.ACTIVE:
         raise Refusal(f"{o.officer_id} is already active.")
+    if o.status is OfficerStatus.VERIFIED and o.verification is not None:
+        _check_recorded_dates(o, at)
     # reinstating a suspended officer lifts the suspension flags on their credentials
     creds = tuple(replace(c, flagged="") if c.flagged.startswith("suspended") else c
                   for c in o.credentials)
     return replace(o, status=OfficerStatus.ACTIVE, activated_at=at, status_reason="",
                    status_changed_at=at, credentials=creds)
+
+
+def _check_recorded_dates(o: Officer, at: str) -> None:
+    """A first activation rests on the verification meeting: an entry whose recorded meeting
+    date is before its nomination date, in the future, or not a date (a register written
+    before the meeting's date was checked) is not activated until the meeting is recorded
+    again with its true date."""
+    assert o.verification is not None
+    try:
+        today: _dt.date | None = _dt.datetime.fromisoformat(at).date()
+    except ValueError:
+        today = None
+    try:
+        check_verification_dates(o, o.verification.date, today)
+    except (InputError, Refusal) as exc:
+        raise Refusal(
+            f"{o.name} ({o.officer_id}) cannot be activated: the recorded dates are "
+            f"inconsistent: {exc.message.rstrip('.')}. Record the verification meeting again "
+            "with the date it took place (on or after the nomination date), then activate.",
+            hint="officer.verify") from None
 
 
 def suspend(o: Officer, reason: str, at: str) -> Officer:

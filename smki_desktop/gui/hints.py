@@ -61,6 +61,8 @@ GUI_HINTS: dict[str, str] = {
     "field.revocation-reason": "the reason in the Revoke dialog",
     "field.urgency": "the urgency in the Revoke dialog",
     "field.signer": "the 'Sign as' choice (officer and key)",
+    "nomination.signer": "Save draft, for the nominating SRO to finish at a workstation "
+                         "holding their key; or Officers → select the SRO → Link key…",
     "field.officer": "the officer (register entry) the credential is for",
     "field.reported-by": "who reported it, on the Incidents page",
     "field.when": "when it was suspected, on the Incidents page",

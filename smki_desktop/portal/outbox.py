@@ -68,6 +68,9 @@ class OutboxItem(OutboxRow):
             when = (f"retry at {self.next_action_at:%Y-%m-%d %H:%M:%S} UTC"
                     if self.next_action_at else "retry")
             return f"send to the DCC ({when}; last attempt: {self.last_error})"
+        if self.kind == "revocation" and self.state == "submitted":
+            return ("nothing: the DCC revoked the certificates; the next poll fetches the "
+                    "CRL that confirms it")
         if self.state == "submitted" and self.server_status == "PASTE_IN_PORTAL":
             return ("paste the CSR into the SMKI Portal's form, then import the certificate "
                     "you pick up")

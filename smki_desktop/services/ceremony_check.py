@@ -22,6 +22,7 @@ from smki_desktop.core.ceremony import (
 from smki_desktop.core.environment import require_same
 from smki_desktop.core.errors import InputError, Refusal, SmkiError
 from smki_desktop.core.eui import Eui64
+from smki_desktop.core.officers import OfficerStatus, same_person
 from smki_desktop.crypto.csr import OrgCsrRequest
 from smki_desktop.crypto.fields import ProfileFields
 from smki_desktop.services.ceremony_identity import (
@@ -30,6 +31,7 @@ from smki_desktop.services.ceremony_identity import (
 )
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.csr import profile_for
+from smki_desktop.services.officers import list_officers
 
 MAX_FILE = 256 * 1024
 
@@ -81,7 +83,7 @@ def check_ceremony(ctx: AppContext, path: Path) -> CheckedCeremony:
             party.require_own_eui(k.eui, "EUI")
         except SmkiError as exc:
             raise type(exc)(f"Ceremony file {path}: key {k.name!r}: {exc.message}") from None
-    warnings: list[str] = []
+    warnings = register_warnings(ctx, plan)
     try:
         require_named_officer(officer_identity(ctx, plan.administrator_key or None,
                                                plan.administrator),
@@ -90,6 +92,28 @@ def check_ceremony(ctx: AppContext, path: Path) -> CheckedCeremony:
         warnings.append(f"The run will refuse to start: {exc.message}")
     return CheckedCeremony(plan, text, hashlib.sha256(data).hexdigest(), path,
                            tuple(warnings))
+
+
+def register_warnings(ctx: AppContext, plan: CeremonyPlan) -> list[str]:
+    """The administrator and witnesses the plan names who are not active officers of this
+    environment's register (by name, as `ceremony_identity` finds the administrator's key):
+    said before the ceremony day, when it is still time to nominate, activate or name someone
+    else. A warning, not a refusal: a witness may be someone the register does not hold."""
+    officers = list_officers(ctx)
+    out: list[str] = []
+    for role, name in [("administrator", plan.administrator),
+                       *(("witness", w) for w in plan.witnesses)]:
+        entries = [o for o in officers if same_person(o.name, "", name, "")]
+        if any(o.status is OfficerStatus.ACTIVE for o in entries):
+            continue
+        if entries:
+            standing = ", ".join(f"{o.officer_id} is {o.status.value}" for o in entries)
+            out.append(f"The {role} {name!r} named in the plan is not an active officer of the "
+                       f"{ctx.env.label} register ({standing}).")
+        else:
+            out.append(f"The {role} {name!r} named in the plan is not in the {ctx.env.label} "
+                       "officer register: no active officer of this environment by that name.")
+    return out
 
 
 def csr_plan_differences(fields: ProfileFields, key: dict[str, Any]) -> list[str]:

@@ -127,9 +127,11 @@ def _email(name: str, party: PartyProfile) -> str:
     return f"{local}@{party.party_id.lower()}.training.invalid"
 
 
-def _nominated(ctx: AppContext, form: str, changes: dict[str, Any]) -> Officer:
+def _nominated(ctx: AppContext, form: str, changes: dict[str, Any],
+               signer: Credential | None = None) -> Officer:
     """A register entry nominated on `form` (the example values with `changes`), verified by
-    the walkthrough's meeting record."""
+    the walkthrough's meeting record; an ARO's nomination is signed by its nominating SRO
+    (`signer`: their linked credential)."""
     schema = nomination.load_forms()[form]
     values: dict[str, Any] = dict(schema.example_values())
     today = ctx.clock.now().date().isoformat()
@@ -137,7 +139,9 @@ def _nominated(ctx: AppContext, form: str, changes: dict[str, Any]) -> Officer:
     if "screening.date" in values:
         values["screening.date"] = today
     values.update(changes)
-    oid = nomination.nominate(ctx, schema, values).officer.officer_id
+    oid = nomination.nominate(
+        ctx, schema, values, as_ref=changes.get("nominator.officer_id") if signer else None,
+        key_ref=signer.key_id if signer else None).officer.officer_id
     officers.verify_officer(ctx, oid, officers.parse_verification(
         today, TRAINING_VERIFIER, list(TRAINING_EVIDENCE), "passed"))
     return officers.get_officer(ctx, oid)
@@ -227,11 +231,13 @@ def officer_entry(ctx: AppContext) -> Officer:
             officers.link_profile(ctx, aro.officer_id)  # active (or stopped): as it stands
             return officers.get_officer(ctx, aro.officer_id)
     sro = _training_sro(ctx, party)
+    # the training SRO nominates (signing the record) and activates with its own credential
+    sro_cred = _linked_credential(ctx, sro, _role_for(party.party_type).name_text)
     if aro is None:
         aro = _nominated(ctx, "aro", {
             "nominee.name": prof.name, "nominee.email": email,
             "nominee.organisation": party.name, "nominee.party_id": party.party_id,
-            "nominator.officer_id": sro.officer_id, "nominator.name": sro.name})
+            "nominator.officer_id": sro.officer_id, "nominator.name": sro.name}, sro_cred)
     elif aro.status is OfficerStatus.NOMINATED:
         officers.verify_officer(ctx, aro.officer_id, officers.parse_verification(
             ctx.clock.now().date().isoformat(), TRAINING_VERIFIER, list(TRAINING_EVIDENCE),
@@ -239,7 +245,6 @@ def officer_entry(ctx: AppContext) -> Officer:
     officers.link_profile(ctx, aro.officer_id)
     if officers.get_officer(ctx, aro.officer_id).status is OfficerStatus.VERIFIED:
         # the training SRO activates the entry with a change signed by its own credential
-        sro_cred = _linked_credential(ctx, sro, _role_for(party.party_type).name_text)
         register.activate(ctx, aro.officer_id, as_ref=sro.officer_id, key_ref=sro_cred.key_id)
     return officers.get_officer(ctx, aro.officer_id)
 

@@ -81,6 +81,18 @@ def credential_for_key(ctx: AppContext, key: KeyInfo) -> Credential:
     return cred
 
 
+def usable_keys(ctx: AppContext, officer: Officer) -> list[str]:
+    """The key ids linked to `officer`, not flagged, with a valid file-signing credential."""
+    usable = []
+    for c in officer.credentials:
+        if c.flagged:
+            continue
+        with contextlib.suppress(NotFound):
+            if find_credential(ctx, "file-signing", c.key_id) is not None:
+                usable.append(c.key_id)
+    return usable
+
+
 def default_actor_refs(ctx: AppContext) -> tuple[str, str]:
     """(officer, key) when this workstation's user is linked to one register entry with one
     usable key; InputError naming --as/--key otherwise."""
@@ -88,13 +100,7 @@ def default_actor_refs(ctx: AppContext) -> tuple[str, str]:
     if linked is None:
         raise InputError("Signer: name the officer (register id) and the key; the local "
                          "profile is linked to no register entry.", hint="field.signer")
-    usable = []
-    for c in linked.credentials:
-        if c.flagged:
-            continue
-        with contextlib.suppress(NotFound):
-            if find_credential(ctx, "file-signing", c.key_id) is not None:
-                usable.append(c.key_id)
+    usable = usable_keys(ctx, linked)
     if len(usable) != 1:
         raise InputError(f"Key: {linked.officer_id} has {len(usable)} usable keys; name the "
                          "one to sign with.", hint="field.key")

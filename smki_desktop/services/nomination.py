@@ -39,11 +39,13 @@ from smki_desktop.core.officers import (
     check_aro_nomination,
     check_not_duplicate,
     check_sro_nomination,
+    organisation_warning,
 )
 from smki_desktop.core.plain_text import visible
 from smki_desktop.crypto.cms import sign_detached
+from smki_desktop.keystores.errors import KeyEntryMissing
 from smki_desktop.render.pdf import render_nomination
-from smki_desktop.services import crossing
+from smki_desktop.services import crossing, identity
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import list_credentials
 from smki_desktop.services.form_record import check_stored_form
@@ -73,6 +75,7 @@ class Nominated:
     signed_by: str | None  # key id
     audit: AuditEntry
     warnings: tuple[str, ...] = ()  # e.g. why the record was left unsigned
+    signed_by_officer: str | None = None  # an ARO form: the nominating SRO who signed it
 
 
 def load_forms() -> dict[str, FormSchema]:
@@ -297,10 +300,75 @@ def _sign_record(ctx: AppContext, data: bytes) -> tuple[bytes | None, str | None
     return sig, key_id, ""
 
 
+def nominating_sro_actor(ctx: AppContext, officer: Officer, as_ref: str | None,
+                         key_ref: str | None) -> identity.Actor | None:
+    """An ARO nominated by an SRO: the nomination is the SRO's act, so its record is signed by
+    that SRO (the form's nominating SRO) through a key linked to their entry; `as_ref`, where
+    given, must name them (refused otherwise, naming both), and `key_ref` may be left out
+    where they hold one usable key here. None for the forms no register officer signs (an
+    SRO's, nominated by a Director or Company Secretary; an ARO nominated by a Chair)."""
+    sro_id = officer.nominated_by
+    if officer.role is not OfficerRole.ARO or not sro_id:
+        if as_ref:
+            raise InputError(f"Signer: an {officer.role.label} nomination by "
+                             f"{officer.nominator_name or 'its nominator'} is signed on the "
+                             "paper form, not by an officer of the register; name no signer.",
+                             hint="field.signer")
+        return None
+    sro = get_officer(ctx, sro_id)
+    if as_ref:
+        signer = get_officer(ctx, as_ref)
+        if signer.officer_id != sro.officer_id:
+            raise Refusal(
+                f"Rule: an ARO is nominated by the SRO named on the form, who signs its "
+                f"record; the form names {sro.officer_id} ({sro.name}) as nominating SRO and "
+                f"the signer is {signer.officer_id} ({signer.name}). Sign as "
+                f"{sro.officer_id}, or name the signer as the nominating SRO.",
+                hint="field.signer")
+    if not key_ref:
+        keys = identity.usable_keys(ctx, sro)
+        if not keys:
+            raise Refusal(
+                f"Rule: an ARO's nomination is signed by the nominating SRO, {sro.officer_id} "
+                f"({sro.name}); they hold no usable file-signing key on this workstation. "
+                "Save the form as a draft for them to complete and sign, or link their key "
+                "first.", hint="nomination.signer")
+        if len(keys) > 1:
+            raise InputError(f"Key: {sro.officer_id} has {len(keys)} usable keys; name the "
+                             "one to sign the nomination with.", hint="field.key")
+        key_ref = keys[0]
+    return identity.resolve_actor(ctx, sro.officer_id, key_ref, roles=(OfficerRole.SRO,),
+                                  what="an ARO nomination")
+
+
+def _sro_signature(ctx: AppContext, actor: identity.Actor, record: bytes) -> bytes:
+    """The nominating SRO's signature over the record (inside the caller's change: a refusal
+    here records nothing). Their key linked in a team store may be held in another
+    workstation's keyring: then the SRO nominates from there."""
+    try:
+        return identity.sign(ctx, actor, record, ctx.clock.now())
+    except KeyEntryMissing:
+        o = actor.officer
+        raise Refusal(
+            f"Rule: an ARO's nomination is signed by the nominating SRO, {o.officer_id} "
+            f"({o.name}); their key {actor.key.short_id} is not in this workstation's keyring "
+            "(it is held elsewhere). Save the form as a draft for them to complete and sign "
+            "where their key is.", hint="nomination.signer") from None
+
+
 def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
              pdf_out: Path | None = None, overwrite: bool = False,
-             draft_id: str | None = None) -> Nominated:
+             draft_id: str | None = None, as_ref: str | None = None,
+             key_ref: str | None = None) -> Nominated:
+    """Record a nomination. An ARO nominated by an SRO is that SRO's act: its record is signed
+    with their linked key (`nominating_sro_actor`), and the record says who prepared the form
+    at this workstation (`filled_by`) and which officer signed it (`signed_by_officer`)."""
     officer, self_nom = check_nomination(ctx, schema, values)
+    actor = nominating_sro_actor(ctx, officer, as_ref, key_ref)
+    party = ctx.party()
+    org_note = organisation_warning(
+        officer.organisation, find_officer(ctx, officer.nominated_by) if officer.nominated_by
+        else None, party.name if party else "", officer.party_id)
     if pdf_out is not None and Path(pdf_out).exists() and not overwrite:
         raise Refusal(f"{pdf_out} already exists; choose another name or allow replacing it.")
     digest = values_digest(schema, values)
@@ -320,6 +388,8 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
                 "nominated_by": officer.nominated_by, "recorded_at": now,
                 "filled_by": filler.to_dict() if filler else None,
             }
+            if actor is not None:  # only then: the records of other forms stay as they were
+                record["signed_by_officer"] = actor.officer.officer_id
             record_bytes = json.dumps(record, sort_keys=True, indent=2,
                                       ensure_ascii=False).encode("utf-8") + b"\n"
             insert_officer(w, officer, values, hashlib.sha256(record_bytes).hexdigest(), now)
@@ -335,7 +405,13 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
             pdf_path = write_atomic(out_dir / f"{base}.pdf", pdf, overwrite=True)
             record_path = write_atomic(out_dir / f"{base}.json", record_bytes, overwrite=True)
             extra = write_atomic(Path(pdf_out), pdf, overwrite=overwrite) if pdf_out else None
-        sig, key_id, unsigned = _sign_record(ctx, record_bytes)
+        sig: bytes | None
+        key_id: str | None
+        if actor is not None:
+            sig, key_id, unsigned = (_sro_signature(ctx, actor, record_bytes),
+                                     actor.key.key_id, "")
+        else:
+            sig, key_id, unsigned = _sign_record(ctx, record_bytes)
         sig_path = write_atomic(out_dir / f"{base}.json.p7s", sig, overwrite=True) if sig else None
         artifacts: dict[str, bytes | str] = {"pdf": pdf, "record": record_bytes}
         if sig:
@@ -344,9 +420,12 @@ def nominate(ctx: AppContext, schema: FormSchema, values: dict[str, Value], *,
             "officer_id": oid, "role": officer.role.value, "form": schema.form_id,
             "name": officer.name, "email": officer.email, "nominated_by": officer.nominated_by,
             "self_nomination": self_nom, "signed_by": key_id, "unsigned_reason": unsigned,
+            "signed_by_officer": actor.officer.officer_id if actor else None,
+            "prepared_by": filler.register_id or filler.name if filler else None,
             "pdf": str(extra or pdf_path)}, artifacts)
     return Nominated(officer, pdf_path, extra, record_path, sig_path, key_id, entry,
-                     (unsigned,) if unsigned else ())
+                     tuple(w for w in (unsigned, org_note) if w),
+                     actor.officer.officer_id if actor is not None else None)
 
 
 def _with_id(o: Officer, oid: str) -> Officer:

@@ -366,7 +366,7 @@ def form_values(ctx: AppContext, officer_id: str) -> dict[str, Any]:
 def verify_officer(ctx: AppContext, ref: str, v: Verification,
                    policy: Policy | None = None) -> OfficerChanged:
     o = get_officer(ctx, ref)
-    new = record_verification(o, v, policy or load_policy())
+    new = record_verification(o, v, policy or load_policy(), today=ctx.clock.now().date())
     now = ctx.clock.now().isoformat()
     body = canonical_bytes(change_body(
         env=ctx.env, officer_id=o.officer_id, action="verify", at=now,

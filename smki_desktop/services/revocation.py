@@ -46,6 +46,7 @@ from smki_desktop.services.revocation_state import (
     check_rejection_names,
     get_view,
     load_rules,
+    mark_completed,
     repo,
     signature_time,
     view,
@@ -96,13 +97,21 @@ def _repository_entries(ctx: AppContext, euis: list[str], role: str | None
     return out
 
 
+MIN_JUSTIFICATION = 10  # letters or digits: what the SRO approving it and the DCC read
+
+
 def check_justification(justification: str) -> str:
     """The justification a revocation request is signed with (the Revoke dialog checks it
-    before it closes, with this function)."""
-    if not justification.strip():
-        raise InputError("Justification: say why these certificates must be revoked.",
-                         hint="field.justification")
-    return justification.strip()
+    before it closes, with this function): at least MIN_JUSTIFICATION letters or digits, so
+    that the approving SRO and the DCC read why ("x" or "..." says nothing)."""
+    text = justification.strip()
+    said = sum(1 for ch in text if ch.isalnum())
+    if said < MIN_JUSTIFICATION:
+        what = f"{text[:40]!r} says too little; " if text else ""
+        raise InputError(f"Justification: {what}say in words why these certificates must be "
+                         f"revoked (at least {MIN_JUSTIFICATION} letters or digits, e.g. "
+                         "'laptop holding the key stolen').", hint="field.justification")
+    return text
 
 
 def request(ctx: AppContext, serials: list[str], *, reason: str, justification: str,
@@ -348,10 +357,13 @@ def submit(ctx: AppContext, ref: str) -> Changed:
                                                "code": code, "rule": rule_text})
         raise Rejected(f"The DCC refused revocation request {v.request_id}: {code}: "
                        f"{rule_text}", code or "RV:Unknown")
-    with ctx.audit.change():
+    answered = [str(s) for s in answer.get("revoked") or []]
+    with ctx.audit.change():  # the request, its certificates and the record: one transaction
         repo(ctx).set_state(v.request_id, submitted_at=now, outcome="COMPLETED")
+        marked = mark_completed(ctx, v, answered)
         entry = ctx.audit.record("revoke.submit", {"id": v.request_id, "outcome": "completed",
-                                                   "revoked": answer.get("revoked", [])})
+                                                   "revoked": answered,
+                                                   "certificates_marked_revoked": marked})
     return Changed(get_view(ctx, v.request_id), entry)
 
 

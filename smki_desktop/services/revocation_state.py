@@ -6,6 +6,7 @@ the repository's CRL fetch can apply a CRL without a cycle."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal, S
 from smki_desktop.core.identity import Signatory
 from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.crypto.cms import verify_detached
+from smki_desktop.portal.outbox import OutboxItem
 from smki_desktop.resources_path import resource
 from smki_desktop.services import identity
 from smki_desktop.services.context import AppContext
@@ -261,6 +263,33 @@ def list_views(ctx: AppContext, state: str | None = None) -> list[RequestView]:
     return [v for v in out if state is None or v.state == state]
 
 
+def sent_to_dcc(ctx: AppContext) -> list[OutboxItem]:
+    """The revocation requests sent to the DCC (submitted, refused by it, or revoked), as the
+    Requests page lists the requests to the DCC: they go straight to the DCC with their
+    signatures, not through the outbox, so they are listed from here."""
+    out = []
+    for v in list_views(ctx):
+        row = v.row
+        if not (row.submitted_at or row.outcome):
+            continue
+        refused = not row.submitted_at  # an answer other than COMPLETED leaves no submitted_at
+        revoked = v.state == "revoked"
+        try:
+            created = datetime.fromisoformat(row.submitted_at or str(v.body.get("created")))
+        except ValueError:
+            created = ctx.clock.now()
+        certs = [str(c.get("serial", "")) for c in v.body.get("certificates", [])]
+        out.append(OutboxItem(
+            ref=v.request_id, environment=ctx.env, kind=KIND, payload=row.body,
+            meta={"certificates": certs, "reason": v.body.get("reason")},
+            state="failed" if refused else ("done" if revoked else "submitted"),
+            attempts=1, server_id=None,
+            server_status=("REJECTED" if refused else "REVOKED" if revoked else "COMPLETED"),
+            result=None, last_error=row.outcome if refused else None,
+            next_action_at=None, last_poll_at=None, created=created, updated=created))
+    return out
+
+
 def waiting_count(ctx: AppContext) -> int:
     """How many requests wait for an approval (the Approvals badge)."""
     try:
@@ -320,6 +349,28 @@ def apply_crl(ctx: AppContext, der: bytes) -> CrlApplied:
                 "certificates": serials, "requests": moved,
                 "issuer": crl.issuer.rfc4514_string()}, {"crl": der})
     return CrlApplied(serials, moved, entry)
+
+
+def mark_completed(ctx: AppContext, v: RequestView, answered: list[str]) -> list[str]:
+    """Inside the caller's change: the DCC answered that it revoked the request's certificates
+    (`answered`: the serials its answer lists, hex; empty when it lists none, then every
+    certificate of the request): mark those of the store revoked, matched by the SHA-256 of
+    their DER as the signed request gives it, so that nothing here goes on using them. The
+    request stays `submitted` until the Organisation CRL, verified against the trust anchors,
+    lists them (`apply_crl`, which the next poll runs). Returns the serials marked."""
+    wanted = {str(c.get("sha256", "")).lower(): str(c.get("serial", "")).upper().lstrip("0")
+              for c in v.body.get("certificates", [])}
+    said = {s.upper().lstrip("0") for s in answered}
+    certs = CertificateStatusRepo(ctx.db, ctx.env.value)
+    hit: list[int] = []
+    serials: list[str] = []
+    for row in certs.not_revoked():
+        serial = wanted.get(hashlib.sha256(row.der).hexdigest())
+        if serial is not None and (not said or serial in said):
+            hit.append(row.cert_id)
+            serials.append(row.serial)
+    certs.mark_revoked(hit)
+    return serials
 
 
 def decoded_certificates(ctx: AppContext, v: RequestView) -> list[dict[str, Any]]:

@@ -26,6 +26,11 @@ class StoreError(SmkiError):
     """The database cannot be opened or written (full disk, permissions, corruption)."""
 
 
+def pending(applied: dict[str, int]) -> bool:
+    """Does a store with these component versions applied miss a migration?"""
+    return any(applied.get(m.COMPONENT, 0) != len(m.MIGRATIONS) for m in schema_modules())
+
+
 def schema_modules() -> list[ModuleType]:
     import smki_desktop.store.schemas as pkg
 
@@ -171,21 +176,22 @@ class Database:
         if c.in_transaction:
             c.execute("ROLLBACK")
 
-    def _pending(self) -> bool:
-        """Read-only check, so that an up-to-date database opens without a write."""
+    def _applied_if_current(self) -> dict[str, int] | None:
+        """Read-only check, so that an up-to-date database opens without a write: the
+        versions applied when no migration is pending (read once), else None."""
         c = self.conn()
         try:
             applied = {r["component"]: r["version"]
                        for r in c.execute("SELECT component, version FROM schema_versions")}
         except sqlite3.OperationalError:
-            return True
-        return any(applied.get(m.COMPONENT, 0) != len(m.MIGRATIONS) for m in schema_modules())
+            return None
+        return None if pending(applied) else applied
 
     def migrate(self) -> dict[str, int]:
         """Apply every component's pending migrations; return the versions now applied."""
-        if not self._pending():
-            return {r["component"]: r["version"] for r in
-                    self.conn().execute("SELECT component, version FROM schema_versions")}
+        current = self._applied_if_current()
+        if current is not None:
+            return current
         with self.transaction() as c:
             c.execute(
                 "CREATE TABLE IF NOT EXISTS schema_versions ("

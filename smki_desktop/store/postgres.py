@@ -33,7 +33,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection as SaConnection
 
 from smki_desktop.core.errors import StoreUnreachable
-from smki_desktop.store.db import StoreError, nested, schema_modules, statements
+from smki_desktop.store.db import StoreError, nested, pending, schema_modules, statements
 from smki_desktop.store.pg_sql import translate_ddl, translate_query
 
 # statements that may run again on a new connection when the old one was found dropped
@@ -409,14 +409,12 @@ class PgDatabase:
             return {}
         return {r["component"]: r["version"] for r in rows}
 
-    def _pending(self) -> bool:
-        applied = self.applied()
-        return any(applied.get(m.COMPONENT, 0) != len(m.MIGRATIONS) for m in schema_modules())
-
     def migrate(self) -> dict[str, int]:
-        """Apply every component's pending migrations (translated from the SQLite scripts)."""
-        if not self._pending():
-            return self.applied()
+        """Apply every component's pending migrations (translated from the SQLite scripts).
+        An up-to-date store costs one read of its versions (one round trip at each open)."""
+        current = self.applied()
+        if not pending(current):
+            return current
         with self.transaction() as c:
             c.execute("CREATE TABLE IF NOT EXISTS schema_versions ("
                       " component TEXT PRIMARY KEY, version BIGINT NOT NULL)")

@@ -226,7 +226,7 @@ def test_reject_shows_a_summary_before_signing(window, qtbot, cli_run, team) -> 
     ctx = window.ctx
     cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-92")
     r = cli_run("--json", "revoke", "request", serial_of(cert), "--reason", "superseded",
-                "--justification", "replaced", "--as", team.aro, "--key", team.aro_key)
+                "--justification", "replaced by a new key", "--as", team.aro, "--key", team.aro_key)
     assert r.code == 0, r.err
     rid = str(r.json()["id"])
     inbox = window.go_to("Approvals")

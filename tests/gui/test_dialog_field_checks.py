@@ -62,7 +62,15 @@ def test_revoke_dialog_refuses_an_empty_justification_in_place(qtbot) -> None:  
     dlg.urgency.setCurrentIndex(dlg.urgency.count() - 1)
     urgency = dlg.urgency.currentData()
     _enter_is_refused_at(qtbot, dlg, accepted, dlg.justification, dlg.justification,
-                         "Justification: say why these certificates must be revoked.")
+                         "Justification: say in words why these certificates must be "
+                         "revoked (at least 10 letters or digits, e.g. 'laptop holding the "
+                         "key stolen').")
+    # a word that says nothing is refused in place too (it was filed and signed)
+    dlg.justification.setText("x")
+    qtbot.keyClick(dlg.justification, Qt.Key.Key_Return)
+    assert dlg.isVisible() and not accepted
+    assert error_under(dlg, dlg.justification).startswith(
+        "Justification: 'x' says too little; say in words why")
     assert dlg.reason.currentData() == "superseded" and dlg.urgency.currentData() == urgency
     for field, label in ((dlg.reason, "&Reason:"), (dlg.justification, "&Justification:"),
                          (dlg.urgency, "&Urgency:"), (dlg.actor.combo, "&Sign as:")):
@@ -90,7 +98,8 @@ def test_revoke_dialog_chooses_no_reason_for_the_officer(qtbot) -> None:  # type
     qtbot.keyClick(dlg.justification, Qt.Key.Key_Return)
     assert dlg.isVisible() and not accepted
     assert error_under(dlg, dlg.reason).startswith(
-        "Reason: choose why the certificates must be revoked (one of keyCompromise")
+        "Reason: choose why the certificates must be revoked (Key compromise; Affiliation "
+        "changed;")
     assert dlg.focusWidget() is dlg.reason
     assert dlg.justification.text() == "moved to a new HSM"
     qtbot.keyClick(dlg.reason, Qt.Key.Key_Down)  # the keyboard chooses one

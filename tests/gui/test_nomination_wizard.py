@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,9 @@ from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as officer_service
 from smki_desktop.services import register as register_service
 
-GOOD = Verification("2026-11-01", "Vera Verifier",
+# the meeting is held on or after the nomination date and not in the future: today
+TODAY = datetime.now(UTC).date().isoformat()
+GOOD = Verification(TODAY, "Vera Verifier",
                     ("photo-id", "photo-id-validated", "second-evidence", "face-match"),
                     "passed")
 
@@ -163,6 +166,18 @@ def test_both_wizards_from_start_to_pdf_and_cli_gives_the_same(window, qtbot, tm
                    GOOD.verifier, "--evidence", ",".join(GOOD.evidence), root=cli_root).code == 0
     assert cli_run("officer", "activate", "SRO-0001", root=cli_root).code == 0
 
+    # the nominating SRO signs an ARO's nomination: a linked signing key on each side
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.services.context import open_context
+    from tests.integration.adt_support import officer_signing_key
+
+    officer_signing_key(window.ctx, None, "SRO-0001")  # the wizard signs with the SRO's one key
+    cli_ctx = open_context(Environment.TEST, cli_root)
+    try:
+        cli_sro_key = officer_signing_key(cli_ctx, None, "SRO-0001")
+    finally:
+        cli_ctx.close()
+
     # --- ARO --------------------------------------------------------------------------
     aro_schema = forms["aro"]
     aro_values = aro_schema.example_values()
@@ -174,6 +189,7 @@ def test_both_wizards_from_start_to_pdf_and_cli_gives_the_same(window, qtbot, tm
     produce(qtbot, dlg2, gui_aro_pdf)
     assert dlg2.result_value is not None, dlg2.failure
     assert dlg2.result_value.officer.nominated_by == "SRO-0001"
+    assert dlg2.result_value.signed_by_officer == "SRO-0001"
     gui_aro_pages = check_pdf(gui_aro_pdf, aro_schema, aro_values, "Test")
     assert "BS7858/2026/0042" in flat("\n".join(gui_aro_pages))
 
@@ -181,7 +197,7 @@ def test_both_wizards_from_start_to_pdf_and_cli_gives_the_same(window, qtbot, tm
     src.write_text(cli_document(aro_schema, aro_values))
     cli_aro_pdf = tmp_path / "cli-aro.pdf"
     res = cli_run("officer", "nominate", "--form", "aro", "--from", str(src), "--pdf",
-                  str(cli_aro_pdf), root=cli_root)
+                  str(cli_aro_pdf), "--as", "SRO-0001", "--key", cli_sro_key, root=cli_root)
     assert res.code == 0, res.err
     assert pdf_pages(cli_aro_pdf) == gui_aro_pages
 
@@ -288,7 +304,7 @@ def test_officers_page_actions_and_forecast_page(window, qtbot, tmp_path):  # ty
     qtbot.waitUntil(lambda: "cannot be activated" in page.message.text(), timeout=10000)
     page.verify()
     dlg = page.verify_dialog
-    dlg.date.setText("2026-11-01")
+    dlg.date.setText(TODAY)
     dlg.verifier.setText("Vera")
     for _v, cb in dlg.evidence:
         cb.setChecked(True)

@@ -153,7 +153,7 @@ def test_verification_dialog_keeps_input_and_has_no_default_outcome(qtbot, windo
     page.verify()
     dlg = page.verify_dialog
     assert dlg.outcome.currentData() == ""  # nobody's identity is "verified" by default
-    dlg.date.setText("2026-11-01")
+    dlg.date.setText("2026-11-21")
     dlg.verifier.setText("Vera Verifier")
     for _v, cb in dlg.evidence:
         cb.setChecked(True)
@@ -168,7 +168,7 @@ def test_verification_dialog_keeps_input_and_has_no_default_outcome(qtbot, windo
     assert dlg.verifier.text() == "Vera Verifier" and dlg.date.text() == "01/11/2026"
     assert all(cb.isChecked() for _v, cb in dlg.evidence)
     assert officer_service.find_officer(ctx, "SRO-0001").verification is None
-    dlg.date.setText("2026-11-01")
+    dlg.date.setText("2026-11-21")
     dlg.accept()
     qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=10000)
     assert "verification meeting recorded (passed)" in page.message.text()

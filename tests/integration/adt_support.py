@@ -107,15 +107,16 @@ def active_aro(cli_run, tmp_path: Path, sro_id: str, name: str = "Ada Aro",  # t
     signature (with `sro_key`, else a signing key made for the SRO through `ctx`)."""
     from tests.integration.test_officer_cli import EVIDENCE, nominate
 
-    res = nominate(cli_run, tmp_path, "aro", name, nominator__officer_id=sro_id,
-                   nominator__name=sro_name)
-    assert res.code == 0, res.err
-    oid = res.json()["officer"]["officer_id"]
-    assert cli_run("officer", "verify", oid, "--date", "2026-11-01", "--verifier", "Vera",
-                   "--evidence", EVIDENCE).code == 0
     if sro_key is None:
         assert ctx is not None, "give ctx (to make the SRO's signing key) or sro_key"
         sro_key = officer_signing_key(ctx, cli_run, sro_id)
+    # the nomination is the SRO's act: they sign its record
+    res = nominate(cli_run, tmp_path, "aro", name, nominator__officer_id=sro_id,
+                   nominator__name=sro_name, sro_key=sro_key)
+    assert res.code == 0, res.err
+    oid = res.json()["officer"]["officer_id"]
+    assert cli_run("officer", "verify", oid, "--date", "2026-11-21", "--verifier", "Vera",
+                   "--evidence", EVIDENCE).code == 0
     r = cli_run("officer", "activate", oid, "--as", sro_id, "--key", sro_key)
     assert r.code == 0, r.err
     return str(oid)
@@ -204,10 +205,10 @@ def link_live_aro(live_ctx, cli_run, tmp_path: Path, key_id: str) -> str:  # typ
     sro = make_active_sro(cli_run, tmp_path, "Lara Live", env="live")
     sro_key = officer_signing_key(live_ctx, None, sro)
     res = nominate(cli_run, tmp_path, "aro", "Ada Aro", env="live",
-                   nominator__officer_id=sro, nominator__name="Lara Live")
+                   nominator__officer_id=sro, nominator__name="Lara Live", sro_key=sro_key)
     assert res.code == 0, res.err
     aro = res.json()["officer"]["officer_id"]
-    assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+    assert cli_run("officer", "verify", aro, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE, env="live").code == 0
     r = cli_run("officer", "activate", aro, "--as", sro, "--key", sro_key, env="live")
     assert r.code == 0, r.err
@@ -227,7 +228,7 @@ def simulator_aro_credential(cli_run, tmp_path: Path, name: str = "Ann Officer",
                    nominator__name="Sam Sro")
     assert res.code == 0, res.err
     aro = res.json()["officer"]["officer_id"]
-    assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+    assert cli_run("officer", "verify", aro, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE).code == 0
     org = ("--organisation", organisation) if organisation else ()
     r = cli_run("credential", "request", "--purpose", "file-signing", "--officer", aro, *org,

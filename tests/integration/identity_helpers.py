@@ -97,7 +97,7 @@ def revoke_with_dual_control(ctx: AppContext, cli_run: Any, team: Team, serial: 
                              reason: str = "keyCompromise") -> str:
     """ARO request -> SRO approval -> submission; returns the request id."""
     r = cli_run("--json", "revoke", "request", serial, "--reason", reason, "--justification",
-                "test", "--as", team.aro, "--key", team.aro_key)
+                "laptop stolen on the train", "--as", team.aro, "--key", team.aro_key)
     assert r.code == 0, r.err
     rid = str(r.json()["id"])
     r = cli_run("revoke", "approve", rid, "--as", team.sro, "--key", team.sro_key)

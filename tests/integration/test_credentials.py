@@ -109,7 +109,7 @@ def test_test_file_signing_credential_from_the_simulator(ctx, cli_run, tmp_path)
         with pytest.raises(Refusal, match=f"holds {oid} as not verified.*CR:Officer"):
             credentials.request_credential(ctx, "file-signing", organisation="Acme Ltd",
                                            officer=oid)
-        assert cli_run("officer", "verify", oid, "--date", "2026-11-01", "--verifier", "Vera",
+        assert cli_run("officer", "verify", oid, "--date", "2026-11-21", "--verifier", "Vera",
                        "--evidence", EVIDENCE).code == 0
         res = credentials.request_credential(ctx, "file-signing", organisation="Acme Ltd",
                                              officer=oid)

@@ -91,10 +91,14 @@ def test_a_walk_left_at_a_verified_entry_activates_it_when_run_again(ctx) -> Non
     try:
         p = ctx.party()
         sro = first_run._training_sro(ctx, p)
+        # the training SRO signs the nomination with its credential (from the simulator)
+        first_run.run_step(ctx, "simulator", first_run.Walk())
+        sro_cred = first_run._linked_credential(
+            ctx, sro, first_run._role_for(p.party_type).name_text)
         aro = first_run._nominated(ctx, "aro", {
             "nominee.name": "Ann Officer", "nominee.email": first_run._email("Ann Officer", p),
             "nominee.organisation": p.name, "nominee.party_id": p.party_id,
-            "nominator.officer_id": sro.officer_id, "nominator.name": sro.name})
+            "nominator.officer_id": sro.officer_id, "nominator.name": sro.name}, sro_cred)
         officers.link_profile(ctx, aro.officer_id)
         assert officers.get_officer(ctx, aro.officer_id).status is OfficerStatus.VERIFIED
         first_run.run_all(ctx)
@@ -131,9 +135,13 @@ def test_the_walk_leaves_an_entry_a_real_sro_nominated_to_that_sro(ctx) -> None:
             "nominator.officer_id": real_sro.officer_id, "nominator.name": real_sro.name})
         if "screening.date" in values:
             values["screening.date"] = values["nominator.date"]
-        aro = first_run.nomination.nominate(ctx, schema, values).officer
-        before = sorted(o.officer_id for o in officers.list_officers(ctx))
+        # that SRO nominates (signing the record with their own credential)
         first_run.run_step(ctx, "simulator", first_run.Walk())
+        cred = first_run._linked_credential(
+            ctx, real_sro, first_run._role_for(p.party_type).name_text)
+        aro = first_run.nomination.nominate(ctx, schema, values, as_ref=real_sro.officer_id,
+                                            key_ref=cred.key_id).officer
+        before = sorted(o.officer_id for o in officers.list_officers(ctx))
         with pytest.raises(Refusal) as refused:
             first_run.run_step(ctx, "credentials", first_run.Walk())
         msg = refused.value.message
@@ -145,8 +153,6 @@ def test_the_walk_leaves_an_entry_a_real_sro_nominated_to_that_sro(ctx) -> None:
         officers.verify_officer(ctx, aro.officer_id, officers.parse_verification(
             ctx.clock.now().date().isoformat(), "Rita Real", list(first_run.TRAINING_EVIDENCE),
             "passed"))
-        cred = first_run._linked_credential(
-            ctx, real_sro, first_run._role_for(p.party_type).name_text)
         register.activate(ctx, aro.officer_id, as_ref=real_sro.officer_id, key_ref=cred.key_id)
         first_run.run_step(ctx, "credentials", first_run.Walk())
         assert officers.profile_officer(ctx).officer_id == aro.officer_id  # type: ignore[union-attr]

@@ -54,7 +54,8 @@ def test_an_imported_approval_keeps_the_signing_time_it_carries(
     """A lapsed approval is not revived by editing `signed_at` in an exported bundle."""
     rid = cli_run("--json", "revoke", "request",
                   serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-90")), "--reason",
-                  "superseded", "--justification", "replaced", "--as", team.aro, "--key",
+                  "superseded", "--justification", "replaced by a new key",
+                  "--as", team.aro, "--key",
                   team.aro_key).json()["id"]
     assert cli_run("revoke", "approve", rid, "--as", team.sro, "--key", team.sro_key).code == 0
     out = tmp_path / "bundle.json"
@@ -81,12 +82,13 @@ def test_an_approval_from_a_bundle_must_name_this_request(
     """Replaying an old approval (over an earlier request's bytes) on a new request."""
     old = cli_run("--json", "revoke", "request",
                   serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-91")), "--reason",
-                  "superseded", "--justification", "old", "--as", team.aro, "--key",
+                  "superseded", "--justification", "old key retired", "--as", team.aro, "--key",
                   team.aro_key).json()["id"]
     assert cli_run("revoke", "approve", old, "--as", team.sro, "--key", team.sro_key).code == 0
     new = cli_run("--json", "revoke", "request",
                   serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-92")), "--reason",
-                  "keyCompromise", "--justification", "new", "--as", team.aro, "--key",
+                  "keyCompromise", "--justification", "new key superseded it",
+                  "--as", team.aro, "--key",
                   team.aro_key).json()["id"]
     a, b = tmp_path / "old.json", tmp_path / "new.json"
     assert cli_run("revoke", "export", old, "--out", str(a)).code == 0
@@ -118,7 +120,7 @@ def test_an_approver_is_not_shown_one_certificate_while_another_is_revoked(
     live = issue_org(ctx, "90-B3-D5-1F-30-01-00-93")
     spare = issue_org(ctx, "90-B3-D5-1F-30-01-00-94")
     rid = cli_run("--json", "revoke", "request", serial_of(spare), "--reason", "superseded",
-                  "--justification", "spare", "--as", team.aro, "--key",
+                  "--justification", "spare key not needed", "--as", team.aro, "--key",
                   team.aro_key).json()["id"]
     out = tmp_path / "honest.json"
     assert cli_run("revoke", "export", rid, "--out", str(out)).code == 0
@@ -167,7 +169,7 @@ def test_a_rejection_in_a_bundle_must_be_an_approvers_and_about_this_request(
 
     def req(eui: str) -> str:
         return str(cli_run("--json", "revoke", "request", serial_of(issue_org(ctx, eui)),
-                           "--reason", "keyCompromise", "--justification", "stolen",
+                           "--reason", "keyCompromise", "--justification", "laptop stolen",
                            "--urgency", "urgent", "--as", team.aro, "--key",
                            team.aro_key).json()["id"])
 
@@ -221,7 +223,8 @@ def test_simulator_refuses_an_approval_dated_in_the_future(
 
     rid = cli_run("--json", "revoke", "request",
                   serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-97")), "--reason",
-                  "superseded", "--justification", "replaced", "--as", team.aro, "--key",
+                  "superseded", "--justification", "replaced by a new key",
+                  "--as", team.aro, "--key",
                   team.aro_key).json()["id"]
     body, sigs = stored(ctx, rid)
     sro = identity.resolve_actor(ctx, team.sro, team.sro_key, roles=(OfficerRole.SRO,),
@@ -251,7 +254,8 @@ def test_removing_a_signed_suspension_from_the_log_reinstates_no_one(
         c.execute("UPDATE officers SET status='active' WHERE officer_id=?", (team.aro,))
         c.execute("UPDATE officer_credentials SET flagged='' WHERE officer_id=?", (team.aro,))
     r = cli_run("revoke", "request", serial_of(issue_org(ctx, "90-B3-D5-1F-30-01-00-98")),
-                "--reason", "superseded", "--justification", "x", "--as", team.aro, "--key",
+                "--reason", "superseded", "--justification", "key compromised",
+                "--as", team.aro, "--key",
                 team.aro_key)
     assert r.code == 1 and "register log" in r.err and "keyring" in r.err, (r.out, r.err)
 

@@ -86,7 +86,7 @@ def test_rows_stored_before_the_rule_are_shown_with_characters_named(
 
 def test_verification_text_is_plain(cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert nominate(cli_run, tmp_path, "sro", "Alice Example").code == 0
-    res = cli_run("officer", "verify", "SRO-0001", "--date", "2026-11-01", "--verifier",
+    res = cli_run("officer", "verify", "SRO-0001", "--date", "2026-11-21", "--verifier",
                   "Vera\x1b[2J", "--evidence", "photo-id,photo-id-validated,second-evidence,"
                   "face-match")
     assert res.code == 2 and "Verifier" in res.err and "U+001B" in res.err, res.err

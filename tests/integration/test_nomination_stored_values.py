@@ -71,7 +71,7 @@ def test_rewritten_form_values_are_refused_naming_the_fields(
 
 def test_rewritten_verification_values_are_refused(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     oid = _nominated(cli_run, tmp_path)
-    assert cli_run("officer", "verify", oid, "--date", "2026-11-01", "--verifier", "Vera",
+    assert cli_run("officer", "verify", oid, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE).code == 0
     out = tmp_path / "verified.pdf"
     assert cli_run("officer", "pdf", oid, "--out", str(out)).code == 0

@@ -39,6 +39,8 @@ def write_form(cli_run, tmp_path: Path, form: str, name: str, *, env: str = "tes
     party = cli_run("--json", "party", "show", env=env)
     if party.code == 0 and party.json()["party"]:
         doc["nominee"]["party_id"] = party.json()["party"]["party_id"]
+        # ... under the Party's own name (the form carries it as the Party profile spells it)
+        doc["nominee"]["organisation"] = party.json()["party"]["name"]
     for key, value in changes.items():
         page, field = key.split("__")
         doc[page][field] = value
@@ -47,16 +49,49 @@ def write_form(cli_run, tmp_path: Path, form: str, name: str, *, env: str = "tes
     return path
 
 
-def nominate(cli_run, tmp_path, form, name, env="test", **changes):
+def nominate(cli_run, tmp_path, form, name, env="test", sro_key=None, **changes):
+    """An ARO form naming an SRO is signed by that SRO (`--as SRO --key`): with `sro_key`, else
+    a signing key the SRO holds here (made for an active SRO that has none)."""
     path = write_form(cli_run, tmp_path, form, name, env=env, **changes)
-    return cli_run("--json", "officer", "nominate", "--form", form, "--from", str(path), env=env)
+    signer: list[str] = []
+    sro = str(changes.get("nominator__officer_id") or "")
+    if form == "aro" and sro:
+        key = sro_key or nominating_sro_key(cli_run, sro, env)
+        if key:
+            signer = ["--as", sro, "--key", key]
+    return cli_run("--json", "officer", "nominate", "--form", form, "--from", str(path),
+                   *signer, env=env)
+
+
+def nominating_sro_key(cli_run, sro: str, env: str = "test") -> str | None:  # type: ignore[no-untyped-def]
+    """A usable signing key of the active SRO `sro` of this environment (one made and linked,
+    from a throwaway trust anchor, when they hold none); None when `sro` is no active SRO
+    here (the nomination is then refused for that reason)."""
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.services import identity
+    from smki_desktop.services.context import open_context
+    from smki_desktop.services.officers import find_officer
+    from tests.integration.adt_support import officer_signing_key
+
+    root = getattr(cli_run, "data_root", None)
+    if root is None:
+        return None
+    ctx = open_context(Environment(env), root)
+    try:
+        o = find_officer(ctx, sro)
+        if o is None or o.role.value != "sro" or o.status.value != "active":
+            return None
+        keys = identity.usable_keys(ctx, o)
+        return keys[0] if keys else officer_signing_key(ctx, cli_run, o.officer_id)
+    finally:
+        ctx.close()
 
 
 def make_active_sro(cli_run, tmp_path, name="Alice Example", env="test") -> str:
     res = nominate(cli_run, tmp_path, "sro", name, env=env)
     assert res.code == 0, res.err
     oid = res.json()["officer"]["officer_id"]
-    assert cli_run("officer", "verify", oid, "--date", "2026-11-01", "--verifier", "Vera",
+    assert cli_run("officer", "verify", oid, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE, env=env).code == 0
     assert cli_run("officer", "activate", oid, env=env).code == 0
     return oid
@@ -173,10 +208,10 @@ def test_register_and_readiness_agree_after_a_sequence(cli_run, tmp_path, ctx):
         arooids.append(res.json()["officer"]["officer_id"])
     a1, a2, a3 = arooids
     for a in (a1, a2):
-        assert cli_run("officer", "verify", a, "--date", "2026-11-02", "--verifier", "Vera",
+        assert cli_run("officer", "verify", a, "--date", "2026-11-21", "--verifier", "Vera",
                        "--evidence", EVIDENCE).code == 0
         assert cli_run("officer", "activate", a, *by_s1).code == 0
-    failed = cli_run("officer", "verify", a3, "--date", "2026-11-02", "--verifier", "Vera",
+    failed = cli_run("officer", "verify", a3, "--date", "2026-11-21", "--verifier", "Vera",
                      "--evidence", "photo-id")
     assert failed.code == 1 and "GPG45 Level 3" in failed.err
     key = generate_key(ctx, KeyUsage.FILE_SIGNING, "Bob file signing").key
@@ -230,7 +265,8 @@ def test_register_and_readiness_agree_after_a_sequence(cli_run, tmp_path, ctx):
         assert a in actions
 
 
-def _file_signing_cert(public_key_der: bytes, now: datetime):  # type: ignore[no-untyped-def]
+def _file_signing_cert(public_key_der: bytes, now: datetime,  # type: ignore[no-untyped-def]
+                       register_id: str = ""):
     """A throwaway CA and a file-signing certificate for `public_key_der` (built here, so the
     test depends on no other component's helpers)."""
     from datetime import timedelta
@@ -249,7 +285,9 @@ def _file_signing_cert(public_key_der: bytes, now: datetime):  # type: ignore[no
             .sign(ca_key, hashes.SHA256()))
     pub = serialization.load_der_public_key(public_key_der)
     cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ARO file")]))
+            .subject_name(x509.Name(
+                ([x509.NameAttribute(NameOID.SERIAL_NUMBER, register_id)] if register_id else [])
+                + [x509.NameAttribute(NameOID.COMMON_NAME, "ARO file")]))
             .issuer_name(ca_name).public_key(pub)  # type: ignore[arg-type]
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=30))
@@ -259,23 +297,31 @@ def _file_signing_cert(public_key_der: bytes, now: datetime):  # type: ignore[no
     return root, cert
 
 
-def test_record_signed_with_filling_officers_file_signing_key(cli_run, tmp_path, ctx):
+def test_aro_record_signed_with_the_nominating_sros_key(cli_run, tmp_path, ctx):
+    """An ARO's nomination is the nominating SRO's act: its record is signed with the key
+    linked to their entry (checked with openssl against the credential's trust anchor) and
+    says who prepared it and who signed it."""
+    from cryptography.hazmat.primitives import serialization
+
     from smki_desktop.services.credentials import record_credential
     from smki_desktop.services.keys import generate_key
+    from smki_desktop.services.trust import add_trust_anchor
 
     sro = make_active_sro(cli_run, tmp_path)
     key = generate_key(ctx, KeyUsage.FILE_SIGNING, "Alice file signing").key
     now = datetime.now(UTC)
-    root, cert = _file_signing_cert(key.public_key_der, now)
+    root, cert = _file_signing_cert(key.public_key_der, now, register_id=sro)
+    add_trust_anchor(ctx, root.public_bytes(serialization.Encoding.DER), source="test")
     record_credential(ctx, cert, "file-signing", key.key_id, source="test")
     assert cli_run("profile", "set", "--name", "Alice Example", "--role", "sro").code == 0
     assert cli_run("officer", "link-profile", sro).code == 0
     assert cli_run("officer", "link-key", sro, key.key_id).code == 0
-    res = nominate(cli_run, tmp_path, "aro", "Bob Example", nominator__officer_id=sro)
-    assert res.code == 0, res.err
+    path = write_form(cli_run, tmp_path, "aro", "Bob Example", nominator__officer_id=sro)
+    res = cli_run("--json", "officer", "nominate", "--form", "aro", "--from", str(path))
+    assert res.code == 0, res.err  # no --as: the nominating SRO's one usable key
     data = res.json()
     assert data["signed_by"] == key.key_id and data["signature"]
-    from cryptography.hazmat.primitives import serialization
+    assert data["signed_by_officer"] == sro
 
     ca = tmp_path / "root.pem"
     ca.write_bytes(root.public_bytes(serialization.Encoding.PEM))
@@ -284,7 +330,7 @@ def test_record_signed_with_filling_officers_file_signing_key(cli_run, tmp_path,
                         "-purpose", "any", "-out", "/dev/null"], capture_output=True, text=True)
     assert v.returncode == 0, v.stderr
     rec = json.loads(Path(data["record"]).read_text())
-    assert rec["filled_by"]["register_id"] == sro
+    assert rec["filled_by"]["register_id"] == sro and rec["signed_by_officer"] == sro
 
 
 def _credential_key(ctx, label: str, tmp_path: Path | None = None):  # type: ignore[no-untyped-def]
@@ -309,17 +355,20 @@ def test_record_never_signed_with_a_flagged_or_other_officers_key(cli_run, tmp_p
     assert cli_run("officer", "link-profile", sro).code == 0
     other = signing_sro(ctx, cli_run, tmp_path)
     by_other = ("--as", other[0], "--key", other[1])
-    res = nominate(cli_run, tmp_path, "aro", "Bob Example", nominator__officer_id=sro)
+    # an ARO form is signed by its nominating SRO (Sid); the forms below are SRO forms, which
+    # a Director signs on paper and the filling officer's key signs here
+    res = nominate(cli_run, tmp_path, "aro", "Bob Example", nominator__officer_id=other[0],
+                   nominator__name="Sid Signer", sro_key=other[1])
     assert res.code == 0, res.err
     bob = res.json()["officer"]["officer_id"]
-    assert cli_run("officer", "verify", bob, "--date", "2026-11-02", "--verifier", "Vera",
+    assert cli_run("officer", "verify", bob, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE).code == 0
     assert cli_run("officer", "activate", bob, *by_other).code == 0
     bob_key = _credential_key(ctx, "Bob file signing")
     assert cli_run("officer", "link-key", bob, bob_key.key_id).code == 0
     assert cli_run("officer", "revoke", bob, "--reason", "leaver", *by_other).code == 0
 
-    res = nominate(cli_run, tmp_path, "aro", "Cath Example", nominator__officer_id=sro)
+    res = nominate(cli_run, tmp_path, "sro", "Cath Example")
     assert res.code == 0, res.err
     data = res.json()
     assert data["signed_by"] is None and data["signature"] is None
@@ -334,17 +383,17 @@ def test_record_never_signed_with_a_flagged_or_other_officers_key(cli_run, tmp_p
     cath = data["officer"]["officer_id"]
     cath_key = _credential_key(ctx, "Cath file signing")
     assert cli_run("officer", "link-key", cath, cath_key.key_id).code == 0
-    res = nominate(cli_run, tmp_path, "aro", "Dan Example", nominator__officer_id=sro)
+    res = nominate(cli_run, tmp_path, "sro", "Dan Example")
     assert res.code == 0, res.err
     assert res.json()["signed_by"] is None and f"held by {cath}" in res.err
 
     # a key nobody holds may sign; the filling officer's own key is preferred to it
     spare = _credential_key(ctx, "unassigned file signing")
-    res = nominate(cli_run, tmp_path, "aro", "Eve Example", nominator__officer_id=sro)
+    res = nominate(cli_run, tmp_path, "sro", "Eve Example")
     assert res.code == 0 and res.json()["signed_by"] == spare.key_id, res.err
     own = _credential_key(ctx, "Alice file signing")
     assert cli_run("officer", "link-key", sro, own.key_id).code == 0
-    res = nominate(cli_run, tmp_path, "aro", "Fay Example", nominator__officer_id=sro)
+    res = nominate(cli_run, tmp_path, "sro", "Fay Example")
     assert res.code == 0 and res.json()["signed_by"] == own.key_id, res.err
     # the filling SRO suspended: their key is flagged; the record (an SRO nomination) is left
     # unsigned, never signed with the spare key instead
@@ -381,7 +430,7 @@ def test_verify_then_pdf_shows_the_meeting_record(cli_run, tmp_path):
     out = tmp_path / "again.pdf"
     assert cli_run("officer", "pdf", sro, "--out", str(out)).code == 0
     text = flat("\n".join(pdf_pages(out)))
-    assert "Vera" in text and "2026-11-01" in text and "Identity verified" in text
+    assert "Vera" in text and "2026-11-21" in text and "Identity verified" in text
 
 
 def _add_device_history(ctx, now: datetime) -> None:
@@ -509,7 +558,9 @@ def test_toml_input_accepted(cli_run, tmp_path, form):
             .replace("bob.example@", "zed.example@")
     p = tmp_path / "in.toml"
     p.write_text(toml)
-    res = cli_run("officer", "nominate", "--form", form, "--from", str(p))
+    signer = ["--as", sro, "--key", str(nominating_sro_key(cli_run, sro))] \
+        if form == "aro" else []
+    res = cli_run("officer", "nominate", "--form", form, "--from", str(p), *signer)
     assert res.code == 0, res.err
 
 

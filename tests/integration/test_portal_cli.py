@@ -32,9 +32,12 @@ def test_cli_whole_loop(ctx, cli_run, tmp_path: Path, stop_sim) -> None:
     # a file-signing credential goes only to a verified, named officer of the register
     from tests.integration.adt_support import simulator_aro_credential
 
-    simulator_aro_credential(cli_run, tmp_path, organisation="Acme Energy Ltd")
+    aro_key = simulator_aro_credential(cli_run, tmp_path, organisation="Acme Energy Ltd")
     creds = cli_run("credential", "list", "--json").json()["credentials"]
-    assert sorted(c["purpose"] for c in creds) == ["file-signing", "web-service"]
+    # the ARO's (from the simulator) and the nominating SRO's, who signed the nomination
+    assert sorted(c["purpose"] for c in creds) == ["file-signing", "file-signing",
+                                                   "web-service"]
+    assert aro_key in [c["key_id"] for c in creds]
 
     csr = tmp_path / "org.csr"
     import base64

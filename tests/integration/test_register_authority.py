@@ -35,7 +35,7 @@ def test_aro_activation_needs_an_active_sros_signature(ctx, cli_run, tmp_path: P
     sro_key = officer_signing_key(ctx, cli_run, sro)
     res = nominate(cli_run, tmp_path, "aro", "Bob Aro", nominator__officer_id=sro)
     aro = res.json()["officer"]["officer_id"]
-    assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+    assert cli_run("officer", "verify", aro, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE).code == 0
     # no signer at all: bad input naming --as/--key
     r = cli_run("officer", "activate", aro)
@@ -119,7 +119,7 @@ def test_sro_first_activation_rests_on_the_verification_and_the_form(
     sro = res.json()["officer"]["officer_id"]
     r = cli_run("officer", "activate", sro)
     assert r.code == 1 and "no completed verification meeting" in r.err, r.err
-    assert cli_run("officer", "verify", sro, "--date", "2026-11-01", "--verifier", "Vera",
+    assert cli_run("officer", "verify", sro, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE).code == 0
     assert cli_run("officer", "activate", sro).code == 0
     row = ctx.db.conn().execute("SELECT body FROM officer_log WHERE officer_id=? AND "

@@ -74,7 +74,7 @@ def test_a_copied_old_activation_does_not_reinstate_a_suspended_officer(
     # the suspended ARO cannot ask for a revocation
     cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-71")
     r = cli_run("revoke", "request", serial_of(cert), "--reason", "keyCompromise",
-                "--justification", "x", "--as", team.aro, "--key", team.aro_key)
+                "--justification", "key compromised", "--as", team.aro, "--key", team.aro_key)
     assert r.code == 1 and "suspended" in r.err, r.err
 
 
@@ -86,7 +86,7 @@ def test_the_suspension_flag_on_a_key_stops_a_request_on_its_own(
         c.execute("UPDATE keys SET flags='officer-suspended' WHERE key_id=?", (team.aro_key,))
     cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-72")
     r = cli_run("revoke", "request", serial_of(cert), "--reason", "keyCompromise",
-                "--justification", "x", "--as", team.aro, "--key", team.aro_key)
+                "--justification", "key compromised", "--as", team.aro, "--key", team.aro_key)
     assert r.code == 1 and "carries the flag officer-suspended" in r.err, r.err
 
 
@@ -115,7 +115,7 @@ def test_a_ca_put_in_the_trust_anchor_table_vouches_for_no_officer(
         ctx, cli_run, team: Team) -> None:  # type: ignore[no-untyped-def]
     cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-73")
     r = cli_run("--json", "revoke", "request", serial_of(cert), "--reason", "keyCompromise",
-                "--justification", "x", "--as", team.aro, "--key", team.aro_key)
+                "--justification", "key compromised", "--as", team.aro, "--key", team.aro_key)
     assert r.code == 0, r.err
     rid = r.json()["id"]
     assert cli_run("officer", "suspend", team.aro, "--reason", "gone", "--as", team.sro,

@@ -246,7 +246,7 @@ def test_key_linked_to_another_officers_entry_refused(ctx, cli_run, team: Team
     assert r.code == 1 and f"this credential names {team.sro}, not {team.aro}" in r.err, r.err
     cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-7C")
     r = cli_run("revoke", "request", serial_of(cert), "--reason", "superseded",
-                "--justification", "x", "--as", team.aro, "--key", team.sro_key)
+                "--justification", "key compromised", "--as", team.aro, "--key", team.sro_key)
     assert r.code == 1 and f"is linked to {team.sro}, not to {team.aro}" in r.err, r.err
     # the simulator: a request naming the ARO but signed with the SRO's credential
     rid = _request(cli_run, team, serial_of(cert))
@@ -265,7 +265,7 @@ def test_unsigned_single_person_revocation_is_gone(ctx, cli_run, team: Team) -> 
     cert = issue_org(ctx, "90-B3-D5-1F-30-01-00-7D")
     # `portal revoke` is an alias that files a request, nothing more
     r = cli_run("--json", "portal", "revoke", serial_of(cert), "--reason", "superseded",
-                "--justification", "replaced", "--as", team.aro, "--key", team.aro_key)
+                "--justification", "replaced by a new key", "--as", team.aro, "--key", team.aro_key)
     assert r.code == 0, r.err
     assert _state(cli_run, r.json()["id"]) == "waiting"
     # and the simulator's old unsigned route revokes nothing
@@ -294,11 +294,12 @@ def test_request_by_eui_from_the_repository(ctx, cli_run, team: Team) -> None:  
     assert cli_run("revoke", "approve", rid, "--as", team.sro, "--key", team.sro_key).code == 0
     assert cli_run("revoke", "submit", rid).code == 0
     r = cli_run("revoke", "request", "--eui", "90-B3-D5-1F-30-01-00-7F", "--reason",
-                "superseded", "--justification", "x", "--as", team.aro, "--key", team.aro_key)
+                "superseded", "--justification", "key compromised",
+                "--as", team.aro, "--key", team.aro_key)
     # the service's message is face-neutral (issue 13); the CLI appends its option's name
     assert r.code == 1 and "EUI 90-B3-D5-1F-30-01-00-7F" in r.err \
         and "(option --eui)" in r.err, r.err
-    r = cli_run("revoke", "request", "--reason", "superseded", "--justification", "x")
+    r = cli_run("revoke", "request", "--reason", "superseded", "--justification", "key compromised")
     assert r.code == 2 and "SERIAL" in r.err, r.err
 
 

@@ -28,7 +28,7 @@ def team(ctx, cli_run, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def _urgent(ctx, cli_run, team: Team, eui: str) -> str:  # type: ignore[no-untyped-def]
     r = cli_run("--json", "revoke", "request", serial_of(issue_org(ctx, eui)), "--reason",
-                "keyCompromise", "--urgency", "urgent", "--justification", "key stolen",
+                "keyCompromise", "--urgency", "urgent", "--justification", "signing key stolen",
                 "--as", team.aro, "--key", team.aro_key)
     assert r.code == 0, r.err
     return str(r.json()["id"])

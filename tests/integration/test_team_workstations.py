@@ -305,11 +305,16 @@ def test_aro_on_one_workstation_sro_on_another_revoke_and_two_sros_count_once(
         # the SRO's private key is in workstation 2's keyring only: 1 cannot sign with it
         with pytest.raises(KeyEntryMissing), ctx.keystore.signer(sro_key):
             pass
+        # workstation 1 cannot sign the ARO's nomination for the SRO (refused, nothing
+        # recorded); the SRO nominates from workstation 2, where their key is
         res = nominate(cli_run, tmp_path, "aro", "Bob Aro", nominator__officer_id=sro,
-                       nominator__name="Alice Example")
-        assert res.code == 0, res.err
-        aro = res.json()["officer"]["officer_id"]
-        assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+                       nominator__name="Alice Example", sro_key=sro_key)
+        assert res.code == 1 and "not in this workstation's keyring" in res.err, res.err
+        assert sro in res.err and "Alice Example" in res.err
+        form = sorted(tmp_path.glob("aro-Bob-Aro-*.json"))[-1]
+        aro = _ok(ws2.smki("--json", "officer", "nominate", "--form", "aro", "--from",
+                           str(form), "--as", sro, "--key", sro_key))["officer"]["officer_id"]
+        assert cli_run("officer", "verify", aro, "--date", "2026-11-21", "--verifier", "Vera",
                        "--evidence", EVIDENCE).code == 0
         _ok(ws2.smki("officer", "activate", aro, "--as", sro, "--key", sro_key))
         aro_key = officer_key(ctx, cli_run, aro)

@@ -63,8 +63,35 @@ def test_approver_rules_each_name_their_rule() -> None:
         check_approver(RULE, T, "OTHER", ARO, SRO, T)
     with pytest.raises(Refusal, match="requested by an ARO"):
         check_requester(SRO, T)
-    with pytest.raises(InputError, match="keyCompromise"):
+    with pytest.raises(InputError, match="Key compromise"):
         check_reason("stolen")
+
+
+def test_reason_refusal_lists_the_words_shown_and_codes_stay_accepted() -> None:
+    with pytest.raises(InputError) as exc:
+        check_reason("stolen")
+    msg = exc.value.message
+    for words in ("Key compromise", "Affiliation changed", "Superseded", "Cessation of operation"):
+        assert words in msg
+    assert "affiliationChanged" not in msg and "cessationOfOperation" not in msg
+    with pytest.raises(InputError) as exc:
+        check_reason("  ")
+    assert "Key compromise" in exc.value.message and "keyCompromise" not in exc.value.message
+    for code in ("keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation"):
+        assert check_reason(code) == code
+    assert check_reason("Key compromise") == "keyCompromise"  # the words shown, too
+    assert check_reason("cessation of operation") == "cessationOfOperation"
+
+
+def test_justification_must_say_something() -> None:
+    from smki_desktop.services.revocation import check_justification
+
+    for bad in ("x", "test", "..........", "  -- ?? --  ", "a.b.c.d.e.f.g"):
+        with pytest.raises(InputError) as exc:
+            check_justification(bad)
+        assert exc.value.message.startswith("Justification:") and "10" in exc.value.message
+    assert check_justification("  laptop stolen ") == "laptop stolen"
+    assert check_justification("Key on PC-42 copied") == "Key on PC-42 copied"
 
 
 def test_states_and_rules_as_data() -> None:

@@ -21,6 +21,7 @@ from smki_desktop.core.officers import (
     check_aro_nomination,
     check_not_duplicate,
     check_sro_nomination,
+    organisation_warning,
     record_verification,
     register_warnings,
     revoke,
@@ -29,6 +30,7 @@ from smki_desktop.core.officers import (
 
 T, L = Environment.TEST, Environment.LIVE
 POLICY = Policy()
+TODAY = dt.date(2026, 11, 22)
 GOOD = Verification("2026-11-01", "Vera Verifier",
                     ("photo-id", "photo-id-validated", "second-evidence", "face-match"),
                     "passed")
@@ -76,11 +78,30 @@ def test_other_refusals():
         aro_check(None)
     with pytest.raises(Refusal, match="is an ARO"):
         aro_check(officer(role=OfficerRole.ARO))
-    with pytest.raises(Refusal, match="same organisation"):
-        aro_check(officer(), nominee_org="Other Power plc")
+    with pytest.raises(Refusal, match="same Party") as exc:
+        aro_check(officer(), nominee_org="Other Power plc", nominee_party="OTHR")
+    assert "EXEN" in exc.value.message and "OTHR" in exc.value.message
     with pytest.raises(Refusal, match="Director or Company Secretary"):
         check_sro_nomination(T, "test", "ceo")
     check_sro_nomination(T, "test", "company-secretary")
+
+
+def test_organisation_name_of_the_same_party_is_a_warning_not_a_refusal():
+    """The Party ID is the identity: "Example Energy" and "Example Energy Ltd" (same Party
+    EXEN) is one organisation; the form prints the name as typed, so the officer is told of
+    both spellings."""
+    sro = officer(organisation="Example Energy")
+    for spelling in ("Example Energy Ltd", "EXAMPLE  energy limited", "Example Energy PLC",
+                     "Example-Energy Ltd.", "Other Power plc"):
+        assert aro_check(sro, nominee_org=spelling) is False  # accepted
+        warning = organisation_warning(spelling, sro, "Example Energy")
+        assert warning and repr(spelling) in warning and "'Example Energy'" in warning
+        assert "EXEN" in warning
+    assert organisation_warning("Example Energy", sro, "Example Energy") == ""
+    assert organisation_warning(" example  energy", sro, "Example Energy") == ""
+    # a legal suffix or punctuation only: said so; another name altogether: said more strongly
+    assert "same name" in organisation_warning("Example Energy Ltd", sro, "Example Energy")
+    assert "not the same name" in organisation_warning("Other Power plc", sro, "Example Energy")
 
 
 def test_self_nomination_must_be_recorded():
@@ -97,25 +118,61 @@ def test_activation_needs_completed_verification():
     o = officer("ARO-0001", OfficerRole.ARO, status=OfficerStatus.NOMINATED)
     with pytest.raises(Refusal, match="no completed verification meeting cannot be activated"):
         activate(o, "2026-11-22T00:00:00+00:00")
-    failed = record_verification(o, replace(GOOD, outcome="failed"), POLICY)
+    failed = record_verification(o, replace(GOOD, outcome="failed"), POLICY, today=TODAY)
     assert failed.status is OfficerStatus.NOMINATED
     with pytest.raises(Refusal, match="cannot be activated"):
         activate(failed, "x")
-    v = record_verification(o, GOOD, POLICY)
+    v = record_verification(o, GOOD, POLICY, today=TODAY)
     assert v.status is OfficerStatus.VERIFIED
     a = activate(v, "2026-11-22T00:00:00+00:00")
     assert a.status is OfficerStatus.ACTIVE
+
+
+def test_verification_meeting_dated_before_nomination_or_in_future_refused():
+    o = officer("ARO-0001", OfficerRole.ARO, status=OfficerStatus.NOMINATED,
+                nominated_on="2026-11-10")
+    with pytest.raises(Refusal) as exc:
+        record_verification(o, replace(GOOD, date="2026-11-09"), POLICY, today=TODAY)
+    msg = exc.value.message
+    assert "verification date" in msg and "2026-11-09" in msg and "2026-11-10" in msg
+    assert "nomination date" in msg
+    with pytest.raises(InputError, match=r"verification date: 2026-11-23 is in the future "
+                                         r"\(today is 2026-11-22\)"):
+        record_verification(o, replace(GOOD, date="2026-11-23"), POLICY, today=TODAY)
+    # the nomination day itself and today are both fine
+    assert record_verification(o, replace(GOOD, date="2026-11-10"), POLICY,
+                               today=TODAY).status is OfficerStatus.VERIFIED
+    assert record_verification(o, replace(GOOD, date="2026-11-22"), POLICY,
+                               today=TODAY).status is OfficerStatus.VERIFIED
+
+
+def test_activation_refuses_an_entry_with_inconsistent_recorded_dates():
+    """A register written before the dates were checked: a meeting recorded before the
+    nomination (or after the activation's day) does not let the officer be activated."""
+    o = officer("ARO-0001", OfficerRole.ARO, status=OfficerStatus.VERIFIED,
+                nominated_on="2026-11-20", verification=GOOD)  # GOOD: 2026-11-01
+    with pytest.raises(Refusal) as exc:
+        activate(o, "2026-11-22T00:00:00+00:00")
+    msg = exc.value.message
+    assert "cannot be activated" in msg and "2026-11-01" in msg and "2026-11-20" in msg
+    assert "Record the verification meeting again" in msg
+    future = replace(o, nominated_on="2026-10-01",
+                     verification=replace(GOOD, date="2026-12-01"))
+    with pytest.raises(Refusal, match="in the future"):
+        activate(future, "2026-11-22T00:00:00+00:00")
+    good = replace(o, nominated_on="2026-10-01")
+    assert activate(good, "2026-11-22T00:00:00+00:00").status is OfficerStatus.ACTIVE
 
 
 def test_verification_needs_level3_evidence_and_valid_input():
     o = officer("ARO-0001", OfficerRole.ARO, status=OfficerStatus.NOMINATED)
     with pytest.raises(Refusal, match=r"GPG45 Level 3.*face-match"):
         record_verification(o, replace(GOOD, evidence=("photo-id", "photo-id-validated",
-                                                       "second-evidence")), POLICY)
+                                                       "second-evidence")), POLICY, today=TODAY)
     with pytest.raises(InputError, match="verification date"):
-        record_verification(o, replace(GOOD, date="yesterday"), POLICY)
+        record_verification(o, replace(GOOD, date="yesterday"), POLICY, today=TODAY)
     with pytest.raises(Refusal, match="revoked"):
-        record_verification(replace(o, status=OfficerStatus.REVOKED), GOOD, POLICY)
+        record_verification(replace(o, status=OfficerStatus.REVOKED), GOOD, POLICY, today=TODAY)
 
 
 def test_suspend_and_revoke_flag_keys_and_need_reason():

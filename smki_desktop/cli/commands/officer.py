@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="filled JSON or TOML (see `smki officer template`)")
     n.add_argument("--pdf", metavar="OUT.pdf", help="also write the printable form here")
     n.add_argument("--overwrite", action="store_true", help="replace an existing --pdf file")
+    add_actor(n)  # an ARO form: the nominating SRO signs its record (--as is that SRO)
     n.set_defaults(handler=run_nominate)
 
     v = ps.add_parser("verify", help="record the verification meeting (GPG45 Level 3)")
@@ -97,17 +98,19 @@ def run_nominate(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     schema, values = nom.read_input(Path(args.source), args.form)
     res = nom.nominate(ctx, schema, values, pdf_out=Path(args.pdf) if args.pdf else None,
-                       overwrite=args.overwrite)
+                       overwrite=args.overwrite, as_ref=args.as_officer, key_ref=args.key)
     data = {"officer": svc.officer_as_dict(res.officer), "pdf": str(res.extra_pdf or res.pdf_path),
             "register_pdf": str(res.pdf_path), "record": str(res.record_path),
             "signature": str(res.signature_path) if res.signature_path else None,
-            "signed_by": res.signed_by, "audit_seq": res.audit.seq,
+            "signed_by": res.signed_by, "signed_by_officer": res.signed_by_officer,
+            "audit_seq": res.audit.seq,
             "warnings": list(res.warnings)}
     text = (f"Nominated {res.officer.role.label} {res.officer.name} as {res.officer.officer_id} "
             f"({ctx.env.label}).\nPDF for signatures: {res.extra_pdf or res.pdf_path}\n"
             f"Record: {res.record_path}")
     if res.signed_by:
-        text += f"\nSigned by key {res.signed_by[:16]}: {res.signature_path}"
+        by = f"{res.signed_by_officer}'s key" if res.signed_by_officer else "key"
+        text += f"\nSigned by {by} {res.signed_by[:16]}: {res.signature_path}"
     for w in res.warnings:
         app.warn(w)
     if res.officer.self_nominated:

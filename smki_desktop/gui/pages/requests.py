@@ -29,7 +29,7 @@ from smki_desktop.gui.texts import SENT_TO, error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation, open_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker, ConfirmDialog
-from smki_desktop.services import csr_list, identity, org_csr_approval
+from smki_desktop.services import csr_list, identity, org_csr_approval, revocation_state
 from smki_desktop.services import portal as portal_service
 from smki_desktop.services.portal import OutboxItem
 
@@ -47,7 +47,9 @@ STATE_WORDS = {"queued": "waiting to be sent", "submitted": "with the DCC",
 
 def read_requests(ctx: AppContext) -> tuple[list[OutboxItem], list[csr_list.OrgCsr]]:
     """The outbox and the Organisation CSRs (a job: no Qt here)."""
-    return list(portal_service.outbox(ctx).items()), list(csr_list.org_csrs(ctx))
+    items = list(portal_service.outbox(ctx).items()) + revocation_state.sent_to_dcc(ctx)
+    items.sort(key=lambda i: i.created)
+    return items, list(csr_list.org_csrs(ctx))
 
 
 class Page(QWidget):

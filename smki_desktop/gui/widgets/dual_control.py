@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from smki_desktop.core.approvals import REASON_TEXT as REASON_TEXT
 from smki_desktop.core.approvals import REASONS, URGENCIES, check_reason
 from smki_desktop.core.environment import Environment
 from smki_desktop.gui.accessibility import spoken
@@ -28,13 +29,6 @@ from smki_desktop.gui.widgets.confirm import cancel_is_default
 from smki_desktop.gui.widgets.field_check import FieldCheck
 from smki_desktop.services import revocation
 from smki_desktop.services.identity import SigningChoice
-
-REASON_TEXT = {
-    "keyCompromise": "Key compromise",
-    "affiliationChanged": "Affiliation changed",
-    "superseded": "Superseded (replaced)",
-    "cessationOfOperation": "Cessation of operation (no longer used)",
-}
 
 
 def reason_text(code: str) -> str:

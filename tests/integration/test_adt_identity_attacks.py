@@ -49,7 +49,7 @@ def _live_team(live_ctx, cli_run, tmp_path):
     res = nominate(cli_run, tmp_path, "aro", "Ada Aro", env="live",
                    nominator__officer_id=sro, nominator__name="Lara Live")
     aro = res.json()["officer"]["officer_id"]
-    assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+    assert cli_run("officer", "verify", aro, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE, env="live").code == 0
     r = cli_run("officer", "activate", aro, "--as", sro, "--key", sro_key, env="live")
     assert r.code == 0, r.err
@@ -77,7 +77,7 @@ def test_B_nominated_verified_not_active_aro_signs_in_live(live_ctx, cli_run, tm
     res = nominate(cli_run, tmp_path, "aro", "Ada Aro", env="live",
                    nominator__officer_id=sro, nominator__name="Lara Live")
     aro = res.json()["officer"]["officer_id"]
-    assert cli_run("officer", "verify", aro, "--date", "2026-11-01", "--verifier", "Vera",
+    assert cli_run("officer", "verify", aro, "--date", "2026-11-21", "--verifier", "Vera",
                    "--evidence", EVIDENCE, env="live").code == 0
     key = officer_signing_key(live_ctx, None, aro)
     st = cli_run("--json", "officer", "show", aro, env="live").json()

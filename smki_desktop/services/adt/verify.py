@@ -131,6 +131,17 @@ def _verifies_under(path: Path, sig: bytes, anchors: list[x509.Certificate]) -> 
         return False
 
 
+def _refuse_marked_signer(ctx: AppContext, path: Path, sig: bytes) -> None:
+    """EnvironmentMismatch when an intact signature over `path` carries a certificate of the
+    other environment (checked without a chain: it can only refuse, never accept)."""
+    try:
+        with open(path, "rb", buffering=0) as fh:
+            verified = verify_detached(fh, sig)
+    except (SmkiError, ValueError, OSError):
+        return
+    _refuse_foreign_signer(ctx, verified, path.name)
+
+
 def _refuse_foreign_signer(ctx: AppContext, verified: VerifiedSignature, what: str) -> None:
     seen: set[bytes] = set()
     for cert in (verified.signer_certificate, *verified.chain, *verified.certificates):
@@ -153,6 +164,9 @@ def _refuse_without_anchors(ctx: AppContext, path: Path, sig: bytes,
                 f"accepted in the {ctx.env.label} environment. (The {ctx.env.label} "
                 "environment has no file-signing trust anchor yet: add the DCC's anchor.)",
                 hint="trust-anchor.add")
+        # a Test credential (the marker policy, a Test CA) is named as such, not merely
+        # "no anchor": the crossing is what the user needs to hear
+        _refuse_marked_signer(ctx, path, sig)
         raise Refusal("The Live environment has no file-signing trust anchor: a signature "
                       "cannot be shown to be a Live one. Add the DCC's anchor first.")
     warnings.append("No Test trust anchor is set up: the signer's chain was not checked.")

@@ -18,7 +18,7 @@ from cryptography import x509
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import EnvironmentMismatch, InputError, NotFound, Refusal
 from smki_desktop.core.keys import KeyInfo, KeyUsage
-from smki_desktop.core.officers import Officer, OfficerRole
+from smki_desktop.core.officers import Officer, OfficerRole, OfficerStatus
 from smki_desktop.core.ports import Signer
 from smki_desktop.crypto.cms import SignerUntrusted, build_chain
 from smki_desktop.services.adt.anchors import ca_pool, trust_anchors
@@ -28,7 +28,7 @@ from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import find_credential
 from smki_desktop.services.identity import resolve_actor
 from smki_desktop.services.keys import get_key
-from smki_desktop.services.officers import signing_block
+from smki_desktop.services.officers import profile_officer, signing_block
 from smki_desktop.services.token import signer_for
 from smki_desktop.store.repos import adt as adt_repo
 from smki_desktop.store.repos import officers as officers_repo
@@ -85,6 +85,18 @@ def _chain(ctx: AppContext, info: KeyInfo, cert: x509.Certificate, now: datetime
     return ()
 
 
+def _profile_standing(ctx: AppContext, roles: tuple[OfficerRole, ...], what: str) -> str:
+    """When the local profile links to an entry that may not do `what` (another role, or not
+    active), a sentence saying so: linking the key to it would not help either."""
+    linked = profile_officer(ctx)
+    if linked is None or (linked.role in roles and linked.status is OfficerStatus.ACTIVE):
+        return ""
+    needed = " or ".join(r.label for r in roles)
+    return (f" The local officer profile links to {linked.officer_id} ({linked.name}): "
+            f"{linked.role.label}, {linked.status.value}, and {what} is done by an active "
+            f"{needed}.")
+
+
 def _acting_officer(ctx: AppContext, info: KeyInfo, as_ref: str | None,
                     roles: tuple[OfficerRole, ...], what: str) -> Officer:
     """The register entry signing through `info`, every identity rule checked (the entry named
@@ -99,8 +111,8 @@ def _acting_officer(ctx: AppContext, info: KeyInfo, as_ref: str | None,
                      else "once the officer register has entries")
             raise Refusal(
                 f"Rule: {where} a file is signed only with a file-signing credential linked to "
-                f"an officer register entry; key {info.short_id} is linked to none.",
-                hint="officer.link-key")
+                f"an officer register entry; key {info.short_id} is linked to none."
+                + _profile_standing(ctx, roles, what), hint="officer.link-key")
         as_ref = row.officer_id
     return resolve_actor(ctx, as_ref, info.key_id, roles=roles, what=what).officer
 

@@ -114,10 +114,12 @@ def resolve_actor(ctx: AppContext, as_ref: str | None, key_ref: str | None, *,
         d_officer, d_key = default_actor_refs(ctx)
         as_ref = as_ref or d_officer
         key_ref = key_ref or d_key
-    officer = officer_service.get_officer(ctx, as_ref)
+    officer = officer_service.get_officer(ctx, as_ref)  # the one replay of the register log
     key = get_key(ctx, key_ref)
-    holder = officer_service.key_holder(ctx, key.key_id)
-    if holder is None or holder.officer_id != officer.officer_id:
+    # the entry's own links (read with it) say whether it holds the key; who else holds it is
+    # looked up (a second replay) only to say so in the refusal
+    if not any(c.key_id == key.key_id for c in officer.credentials):
+        holder = officer_service.key_holder(ctx, key.key_id)
         held = f"linked to {holder.officer_id}" if holder else "linked to no register entry"
         raise Refusal(f"Rule: an officer acts only through a key linked to their own register "
                       f"entry; key {key.short_id} is {held}, not to {officer.officer_id}.")

@@ -43,12 +43,15 @@ def set_profiles(ctx, role: OfficerRole = OfficerRole.ARO) -> None:  # type: ign
 
 def make_aro(ctx, folder: Path, key_type: KeyType = KeyType.EC_P256,  # type: ignore[no-untyped-def]
              anchor: bool = True, root: tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
-             | None = None) -> Aro:
+             | None = None, register_id: str = "") -> Aro:
+    """A file-signing key with a credential from a throwaway CA (a trust anchor unless told
+    not); with `register_id`, the credential names that register entry (serialNumber)."""
     set_profiles(ctx)
     now = datetime.now(UTC)
     root_key, root_cert = root or make_root(ctx.env, now)
     info = ctx.keystore.generate(key_type, KeyUsage.FILE_SIGNING, "ARO file signing")
-    cert = issue(root_key, root_cert, info.public_key_der, ctx.env, now, cn="Ada Aro")
+    cert = issue(root_key, root_cert, info.public_key_der, ctx.env, now, cn="Ada Aro",
+                 register_id=register_id)
     record_credential(ctx, cert, "file-signing", info.key_id, source="test")
     if anchor:
         adt_service.add_trust_anchor(ctx, root_cert.public_bytes(serialization.Encoding.PEM))
@@ -58,14 +61,16 @@ def make_aro(ctx, folder: Path, key_type: KeyType = KeyType.EC_P256,  # type: ig
     return Aro(info, cert, root_cert, root_key, root_pem)
 
 
-def make_sro(ctx, folder: Path, aro: Aro, set_profile: bool = True) -> Aro:  # type: ignore[no-untyped-def]
+def make_sro(ctx, folder: Path, aro: Aro, set_profile: bool = True,  # type: ignore[no-untyped-def]
+             register_id: str = "") -> Aro:
     """The SRO's own file-signing key and credential (issued by the ARO's CA, so the same
-    anchor), with the local officer profile set to the SRO (Sam Sro) unless told not to."""
+    anchor), with the local officer profile set to the SRO (Sam Sro) unless told not to; with
+    `register_id`, the credential names that register entry (serialNumber)."""
     if set_profile:
         set_profiles(ctx, OfficerRole.SRO)
     info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, "SRO file signing")
     cert = issue(aro.root_key, aro.root, info.public_key_der, ctx.env, datetime.now(UTC),
-                 cn="Sam Sro")
+                 cn="Sam Sro", register_id=register_id)
     record_credential(ctx, cert, "file-signing", info.key_id, source="test")
     folder.mkdir(parents=True, exist_ok=True)
     return Aro(info, cert, aro.root, aro.root_key, aro.root_pem)

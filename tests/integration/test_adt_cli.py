@@ -174,24 +174,26 @@ def test_cli_revoked_aro_key_signs_nothing_and_key_list_shows_flags(  # type: ig
         ctx, cli_run, tmp_path: Path) -> None:
     """The reviewer's case: `adt sign --key K` after the ARO holding K was revoked as a
     leaver; the quarantine Action file too. `key list` shows the flag."""
-    from tests.integration.adt_support import officer_signing_key
+    from tests.integration.adt_support import officer_signing_key, set_profiles
     from tests.integration.test_officer_cli import make_active_sro
 
-    aro = make_aro(ctx, tmp_path)
+    set_profiles(ctx)
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
     sro_key = officer_signing_key(ctx, cli_run, sro_id)
     aro_id = active_aro(cli_run, tmp_path, sro_id, sro_key=sro_key)
-    assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
+    # the ARO's key: its credential names the entry (ARO-0001), linked to it
+    aro_key = officer_signing_key(ctx, cli_run, aro_id)
     f = tmp_path / "adt.csv"
     assert cli_run("adt", "template", "--out", str(f)).code == 0
-    assert cli_run("adt", "sign", str(f), "--key", aro.key.key_id).code == 0
+    r = cli_run("adt", "sign", str(f), "--key", aro_key)
+    assert r.code == 0, r.err
     r = cli_run("key", "list")
     assert r.code == 0 and "FLAGS" in r.out.splitlines()[0]
     assert "officer-" not in r.out
     assert cli_run("officer", "revoke", aro_id, "--reason", "leaver", "--as", sro_id, "--key",
                    sro_key).code == 0
     before = Path(str(f) + ".p7s").read_bytes()
-    r = cli_run("adt", "sign", str(f), "--key", aro.key.key_id, "--overwrite")
+    r = cli_run("adt", "sign", str(f), "--key", aro_key, "--overwrite")
     assert r.code == 1, r.out
     assert "officer-revoked" in r.err and aro_id in r.err and "Ada Aro" in r.err, r.err
     assert Path(str(f) + ".p7s").read_bytes() == before
@@ -199,10 +201,11 @@ def test_cli_revoked_aro_key_signs_nothing_and_key_list_shows_flags(  # type: ig
     _report(ctx, report, 2)
     out = tmp_path / "action.csv"
     r = cli_run("quarantine", "action", "--report", str(report), "--default", "delete",
-                "--out", str(out), "--key", aro.key.key_id)
+                "--out", str(out), "--key", aro_key)
     assert r.code == 1 and "officer-revoked" in r.err and aro_id in r.err, r.err
     assert not out.exists()
     line = next(ln for ln in cli_run("key", "list").out.splitlines()
-                if ln.startswith(aro.key.short_id))
+                if ln.startswith(aro_key[:16]))
     assert "officer-revoked" in line
-    assert cli_run("--json", "key", "list").json()["keys"][0]["flags"] == ["officer-revoked"]
+    flags = {k["key_id"]: k["flags"] for k in cli_run("--json", "key", "list").json()["keys"]}
+    assert flags == {sro_key: [], aro_key: ["officer-revoked"]}

@@ -146,8 +146,9 @@ def test_receipt_of_another_profile_version_or_party_ranges_is_not_used(  # type
 def test_receipt_of_the_other_environment_is_not_used(ctx, live_ctx, cli_run,  # type: ignore[no-untyped-def]
                                                       tmp_path: Path) -> None:
     make_aro(ctx, tmp_path / "t")
-    live_aro = make_aro(live_ctx, tmp_path / "l")
-    link_live_aro(live_ctx, cli_run, tmp_path, live_aro.key.key_id)
+    # the Live credential names the Live ARO's register entry, which holds the key
+    live_aro = make_aro(live_ctx, tmp_path / "l", register_id="ARO-0001")
+    assert link_live_aro(live_ctx, cli_run, tmp_path, live_aro.key.key_id) == "ARO-0001"
     f = _file(tmp_path)
     # validated in Test, with the same profile and the same Party ranges as in Live
     assert adt_service.validate_file(ctx, f).ok

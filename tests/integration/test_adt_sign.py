@@ -94,7 +94,8 @@ def test_lf_file_signed_as_is(ctx, tmp_path: Path) -> None:  # type: ignore[no-u
 def test_other_environment_signature_fails(ctx, live_ctx, cli_run, tmp_path: Path  # type: ignore[no-untyped-def]
                                            ) -> None:
     test_aro = make_aro(ctx, tmp_path / "t")
-    live_aro = make_aro(live_ctx, tmp_path / "l")
+    # the Live credential names the Live ARO's register entry (linked below)
+    live_aro = make_aro(live_ctx, tmp_path / "l", register_id="ARO-0001")
     f = _template(ctx, tmp_path)
     res = adt_service.sign_file(ctx, f, test_aro.key.key_id)
     assert_openssl_ok(f, res.signature, test_aro.root_pem)
@@ -121,7 +122,7 @@ def test_other_environment_signature_fails(ctx, live_ctx, cli_run, tmp_path: Pat
     assert any("Training (Test)" in w for w in res.warnings)
     from tests.integration.adt_support import link_live_aro
 
-    link_live_aro(live_ctx, cli_run, tmp_path, live_aro.key.key_id)
+    assert link_live_aro(live_ctx, cli_run, tmp_path, live_aro.key.key_id) == "ARO-0001"
     lres = adt_service.sign_file(live_ctx, lf, live_aro.key.key_id)
     assert_openssl_ok(lf, lres.signature, live_aro.root_pem)
     assert adt_service.verify_file(live_ctx, lf).manifest.environment is Environment.LIVE
@@ -333,7 +334,8 @@ def test_sro_confirmation_follows_the_officer_register(ctx, cli_run, tmp_path: P
                                                        ) -> None:
     from tests.integration.test_officer_cli import make_active_sro
 
-    aro = make_aro(ctx, tmp_path)
+    # the credentials name the register entries their keys are linked to below
+    aro = make_aro(ctx, tmp_path, register_id="ARO-0001")
     f = _template(ctx, tmp_path)
     adt_service.sign_file(ctx, f, aro.key.key_id)
     from tests.integration.adt_support import signing_sro
@@ -342,11 +344,13 @@ def test_sro_confirmation_follows_the_officer_register(ctx, cli_run, tmp_path: P
     other = signing_sro(ctx, cli_run, tmp_path)
     by_other = ("--as", other[0], "--key", other[1])
     aro_id = active_aro(cli_run, tmp_path, sro_id, ctx=ctx)
+    assert (sro_id, aro_id) == ("SRO-0001", "ARO-0001")
     assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
-    sro = make_sro(ctx, tmp_path, aro)
+    sro = make_sro(ctx, tmp_path, aro, register_id=sro_id)
     # the SRO profile signing with a key the register says an ARO holds: refused, naming the rule
-    with pytest.raises(Refusal, match=rf"Rule: only an active SRO.*key {aro.key.short_id} is "
-                                      rf"held by {aro_id} \(Ada Aro\): ARO, active"):
+    # (resolve_actor: the key's holder, whose credential names them, is no SRO)
+    with pytest.raises(Refusal, match=rf"Rule: confirming submitted ADTs is done by an SRO; "
+                                      rf"{aro_id} \(Ada Aro\) is an ARO in the register"):
         adt_service.confirm(ctx, f, aro.key.key_id)
     assert not list(tmp_path.glob("adt.csv.confirmation-*"))
     # linked to the active SRO entry, with the SRO's own key: confirmed, no register warning
@@ -365,7 +369,11 @@ def test_sro_confirmation_follows_the_officer_register(ctx, cli_run, tmp_path: P
     assert cli_run("officer", "activate", sro_id, *by_other).code == 0
     assert cli_run("officer", "revoke", sro_id, "--reason", "leaver", *by_other).code == 0
     fresh = make_sro(ctx, tmp_path, aro, set_profile=False)  # a new key, held by nobody
-    with pytest.raises(Refusal, match=rf"Rule: only an active SRO.*local officer profile links "
+    # the key is linked to no entry (refused first, the rule named), and the message still
+    # says the profile's entry is revoked (linking the key would not help)
+    with pytest.raises(Refusal, match=rf"signed only with a file-signing credential linked to "
+                                      rf"an officer register entry; key {fresh.key.short_id} "
+                                      rf"is linked to none\. The local officer profile links "
                                       rf"to {sro_id} \(Sam Sro\): SRO, revoked"):
         adt_service.confirm(ctx, f, fresh.key.key_id)
 
@@ -375,11 +383,12 @@ def test_suspended_or_revoked_officers_key_signs_nothing(ctx, cli_run, tmp_path:
     from tests.integration.adt_support import officer_signing_key
     from tests.integration.test_officer_cli import make_active_sro
 
-    aro = make_aro(ctx, tmp_path)
+    aro = make_aro(ctx, tmp_path, register_id="ARO-0001")  # its credential names the entry
     sro_id = make_active_sro(cli_run, tmp_path, "Sam Sro")
     sro_key = officer_signing_key(ctx, cli_run, sro_id)
     by_sro = ("--as", sro_id, "--key", sro_key)
     aro_id = active_aro(cli_run, tmp_path, sro_id, sro_key=sro_key)
+    assert aro_id == "ARO-0001"
     assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
     f = _template(ctx, tmp_path)
     first = adt_service.sign_file(ctx, f, aro.key.key_id)

@@ -29,9 +29,11 @@ def test_simulator_issued_file_signing_credential_signs_adt(ctx, cli_run, tmp_pa
                    "--party-type", "import-supplier", "--eui-range",
                    "90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF").code == 0
     # the simulator issues a file-signing credential only to a verified, named officer
-    from tests.integration.adt_support import simulator_aro_credential
+    from tests.integration.adt_support import simulator_active_aro
 
-    key_id = simulator_aro_credential(cli_run, tmp_path)
+    # an ARO signs only in active standing (activated by the SRO's signature), through the
+    # simulator's credential naming their entry
+    _aro, key_id = simulator_active_aro(ctx, cli_run, tmp_path)
 
     anchors = adt_service.trust_anchors(ctx)
     assert anchors, "the simulator's root should be this Test installation's anchor"

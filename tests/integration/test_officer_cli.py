@@ -82,7 +82,10 @@ def nominating_sro_key(cli_run, sro: str, env: str = "test") -> str | None:  # t
         if o is None or o.role.value != "sro" or o.status.value != "active":
             return None
         keys = identity.usable_keys(ctx, o)
-        return keys[0] if keys else officer_signing_key(ctx, cli_run, o.officer_id)
+        if keys:
+            return keys[0]
+        # cli_run links in Test (its default environment); elsewhere link through this ctx
+        return officer_signing_key(ctx, cli_run if env == "test" else None, o.officer_id)
     finally:
         ctx.close()
 

@@ -6,6 +6,7 @@ standing. The ADT confirmation follows the register's role, not a self-edited pr
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -133,21 +134,25 @@ def test_sro_first_activation_rests_on_the_verification_and_the_form(
 
 def test_adt_confirmation_follows_the_register_not_a_self_edited_profile(
         ctx, live_ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    aro = make_aro(ctx, tmp_path)
+    aro = make_aro(ctx, tmp_path, register_id="ARO-0001")  # its credential names the entry
     f = tmp_path / "adt.csv"
     assert cli_run("adt", "template", "--out", str(f)).code == 0
     adt_service.sign_file(ctx, f, aro.key.key_id)
     sro, sro_key = signing_sro(ctx, cli_run, tmp_path, "Sam Sro")
     aro_id = active_aro(cli_run, tmp_path, sro, sro_key=sro_key)
+    assert aro_id == "ARO-0001"
     assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
-    # the ARO edits their own profile to claim the SRO role, and confirms their own file
+    # the ARO edits their own profile to claim the SRO role, and confirms their own file:
+    # the register (resolve_actor) says the key's holder is an ARO
     set_profiles(ctx)
     assert cli_run("profile", "set", "--name", "Ada Aro", "--role", "sro").code == 0
-    with pytest.raises(Refusal, match=rf"Rule: only an active SRO in the officer register "
-                                      rf"confirms submitted ADTs.*{aro_id} \(Ada Aro\): ARO"):
+    rule = rf"Rule: confirming submitted ADTs is done by an SRO; {aro_id} \(Ada Aro\) is an ARO"
+    with pytest.raises(Refusal, match=rule + r" in the register \(a profile's claimed role "
+                                             r"grants nothing\)"):
         adt_service.confirm(ctx, f, aro.key.key_id)
     r = cli_run("adt", "confirm", str(f), "--key", aro.key.key_id)
-    assert r.code == 1 and "only an active SRO in the officer register" in r.err, r.err
+    assert r.code == 1 and re.search(rule, r.err), r.err
+    assert not list(tmp_path.glob("adt.csv.confirmation-*"))
     # in Live, a confirming key linked to no register entry is refused outright
     live_aro = make_aro(live_ctx, tmp_path / "l")
     lf = tmp_path / "l" / "adt.csv"
@@ -161,16 +166,18 @@ def test_adt_confirmation_follows_the_register_not_a_self_edited_profile(
 
 
 def test_adt_sign_as_an_officer_through_their_own_key(ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    aro = make_aro(ctx, tmp_path)
+    aro = make_aro(ctx, tmp_path, register_id="ARO-0001")  # its credential names the entry
     sro, sro_key = signing_sro(ctx, cli_run, tmp_path, "Sam Sro")
     aro_id = active_aro(cli_run, tmp_path, sro, sro_key=sro_key)
+    assert aro_id == "ARO-0001"
     assert cli_run("officer", "link-key", aro_id, aro.key.key_id).code == 0
     f = tmp_path / "adt.csv"
     assert cli_run("adt", "template", "--out", str(f)).code == 0
     # two officers at one machine: --as names who signs, and the key must be theirs
     r = cli_run("adt", "sign", str(f), "--key", aro.key.key_id, "--as", sro)
-    assert r.code == 1 and "signs only through a key linked to their own register entry" \
-        in r.err and f"linked to {aro_id}, not to {sro}" in r.err, r.err
+    # (resolve_actor's rule, the one every officer action names)
+    assert r.code == 1 and "Rule: an officer acts only through a key linked to their own " \
+        "register entry" in r.err and f"linked to {aro_id}, not to {sro}" in r.err, r.err
     assert not Path(str(f) + ".p7s").exists()
     r = cli_run("--json", "adt", "sign", str(f), "--key", aro.key.key_id, "--as", aro_id)
     assert r.code == 0, r.err

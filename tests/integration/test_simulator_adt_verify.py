@@ -37,9 +37,11 @@ def test_channel_verifies_packages(ctx, cli_run, tmp_path: Path, stop_sim) -> No
     assert cli_run("party", "set", "--name", "Acme Energy Ltd", "--party-id", "ACME",
                    "--party-type", "import-supplier", "--eui-range",
                    "90-B3-D5-1F-30-01-00-00..90-B3-D5-1F-30-01-FF-FF").code == 0
-    from tests.integration.adt_support import simulator_aro_credential
+    from tests.integration.adt_support import simulator_active_aro
 
-    key_id = simulator_aro_credential(cli_run, tmp_path)
+    # an ARO signs only in active standing (activated by the SRO's signature), through the
+    # simulator's credential naming their entry
+    _aro, key_id = simulator_active_aro(ctx, cli_run, tmp_path)
     assert cli_run("credential", "request", "--purpose", "web-service", "--role", "supplier",
                    "--json").code == 0
     f = tmp_path / "adt.csv"

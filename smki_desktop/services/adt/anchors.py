@@ -14,16 +14,19 @@ from smki_desktop.services.adt.common import Written, cert_der, is_ca, load_cert
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.endpoint_record import vouched_anchor
 from smki_desktop.services.trust import add_trust_anchor as store_add_anchor
-from smki_desktop.services.trust import trust_anchors as store_anchors
+from smki_desktop.services.trust import officer_anchors
 from smki_desktop.store.repos import adt as adt_repo
 
 
 def trust_anchors(ctx: AppContext) -> list[x509.Certificate]:
-    """The environment's trust anchors: the certificate store's (issue 3) and the portal
-    endpoint's CA anchor (the simulator's root in Test) when an audit record vouches for it."""
+    """The environment's trust anchors: the certificate store's (issue 3) added through SMKI
+    Desktop (`services.trust.officer_anchors`: an audit record vouches for the addition; a row
+    put in `trust_anchors` by SQL, with a CA of someone's own, vouches for no file signer) and
+    the portal endpoint's CA anchor (the simulator's root in Test) when an audit record vouches
+    for it."""
     found: list[x509.Certificate] = []
     with contextlib.suppress(ValueError):
-        found += list(store_anchors(ctx))
+        found += list(officer_anchors(ctx))
     # the endpoint's anchor only when an audit record vouches for it: a row rewritten by
     # someone who can write the store but not sign a record must not add a CA of theirs
     blob = vouched_anchor(ctx)

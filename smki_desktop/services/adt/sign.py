@@ -92,6 +92,8 @@ class _Signed:
 
 
 def _aro(ctx: AppContext) -> OfficerProfile:
+    """The local profile's claim to be an ARO: it can refuse, never grant (the register
+    decides: `signing_identity` resolves the signer to an active ARO's entry)."""
     officer = ctx.officer()
     if officer is None or officer.role is not OfficerRole.ARO:
         who = officer.actor if officer else "No officer profile is set, and the user"
@@ -161,7 +163,11 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
                                             lambda: validate_file_hashed(ctx, path, kind))
         validation = checked.report
         validation.raise_if_invalid(str(path))
+    # the register decides (Live; Test with a register): an active ARO's entry, linked to the
+    # key, named by its credential, not revoked
     ident = signing_identity(ctx, key_ref, as_ref=as_ref)
+    who = (f"{ident.officer.name} ({ident.officer.role.label})" if ident.officer is not None
+           else officer.actor)
     sig_path, manifest_path, manifest_sig_path = outputs = default_paths(path, out)
     refuse_clashing_outputs(path, outputs)
     # what a killed signing of this target left: its temporary files, and published outputs of
@@ -171,7 +177,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
     check_outputs(outputs, overwrite=overwrite, leftovers=leftovers)  # before the key is used
     now = signing_now(ctx)  # the manifest's signed_at is the CMS signingTime
     cm = signer if signer is not None else open_signer(ctx, ident.key)
-    done = _sign_set(ctx, path, kind, ident, cm, sig_path.name, now, smsr_ref, officer.actor,
+    done = _sign_set(ctx, path, kind, ident, cm, sig_path.name, now, smsr_ref, who,
                      validation, checked)
     # All-or-nothing as the user sees it: every output is staged in a hidden temporary file,
     # the audit record (with every hash) and the database row are written, and only then are
@@ -206,6 +212,7 @@ def _record_signing(ctx: AppContext, path: Path, kind: str, ident: SigningIdenti
         entry = ctx.audit.record(
             "adt.sign" if kind == "adt-file" else "quarantine.sign",
             {"path": str(path), "kind": kind, "key_id": ident.key.key_id, "size": m.file_size,
+             "officer": ident.officer.officer_id if ident.officer is not None else "",
              "smsr_reference": m.smsr_reference, "profile": m.profile,
              "signer_serial": m.signer_serial, "signer_issuer": m.signer_issuer,
              "chain_checked": done.verified.trusted, "user_ids": list(user_ids),

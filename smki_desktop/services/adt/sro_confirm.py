@@ -13,22 +13,24 @@ from typing import Any
 from smki_desktop.core.adt.confirmation import Confirmation
 from smki_desktop.core.adt.manifest import check_smsr
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, Refusal
-from smki_desktop.core.keys import KeyInfo
 from smki_desktop.core.officers import OfficerRole as RegisterRole
-from smki_desktop.core.officers import OfficerStatus
 from smki_desktop.core.party import OfficerProfile, OfficerRole
 from smki_desktop.core.ports import Signer
 from smki_desktop.crypto.cms import VerifiedSignature, sign_detached, verify_detached
 from smki_desktop.services.adt.anchors import trust_anchors
 from smki_desktop.services.adt.common import SIG_SUFFIX, signing_now
 from smki_desktop.services.adt.edit import validate_file_hashed
-from smki_desktop.services.adt.identity import open_signer, signer_matches, signing_identity
+from smki_desktop.services.adt.identity import (
+    SigningIdentity,
+    open_signer,
+    signer_matches,
+    signing_identity,
+)
 from smki_desktop.services.adt.outputs import write_all
 from smki_desktop.services.adt.profiles import active_profile
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.officers import key_holder, profile_officer
+from smki_desktop.services.officers import profile_officer
 from smki_desktop.store.atomic import check_output
 from smki_desktop.store.repos import adt as adt_repo
 
@@ -48,33 +50,27 @@ class ConfirmResult:
                 "warnings": list(self.warnings)}
 
 
-def _confirming_sro_check(ctx: AppContext, profile_name: str, key: KeyInfo) -> list[str]:
-    """The officer register's say on the confirming SRO: an entry linked to the local profile
-    or holding the signing key must be an active SRO (and the same one); refuse otherwise,
-    naming the rule. Returns a warning when the register knows neither."""
+SRO_CONFIRMS = "confirming submitted ADTs"
+
+
+def _confirming_sro_check(ctx: AppContext, profile_name: str, ident: SigningIdentity
+                          ) -> list[str]:
+    """The officer register's say on the confirming SRO. Where the register decides (Live;
+    Test with a register) `signing_identity` resolved the key to an active SRO's entry that its
+    credential names (`resolve_actor`); an entry the local profile links to must be that one.
+    A Test without a register confirms as training, with a warning."""
     rule = "Rule: only an active SRO in the officer register confirms submitted ADTs"
+    if ident.officer is None:
+        return [f"The confirming SRO {profile_name} is not in the {ctx.env.label} officer "
+                f"register (it has no entries): the register cannot show that they are an "
+                f"active SRO. Link their profile and their key "
+                f"{ident.key.short_id} to their register entry."]
     linked = profile_officer(ctx)
-    holder = key_holder(ctx, key.key_id)
-    for what, o in (("the local officer profile links to", linked),
-                    (f"key {key.short_id} is held by", holder)):
-        if o is None:
-            continue
-        if o.role is not RegisterRole.SRO or o.status is not OfficerStatus.ACTIVE:
-            raise Refusal(f"{rule}; {what} {o.officer_id} ({o.name}): {o.role.label}, "
-                          f"{o.status.value}.")
-    if linked is not None and holder is not None and linked.officer_id != holder.officer_id:
-        raise Refusal(f"{rule}, with their own key; key {key.short_id} is held by "
+    holder = ident.officer
+    if linked is not None and linked.officer_id != holder.officer_id:
+        raise Refusal(f"{rule}, with their own key; key {ident.key.short_id} is held by "
                       f"{holder.officer_id} ({holder.name}), not by {linked.officer_id} "
                       f"({linked.name}), the SRO the local profile links to.")
-    if linked is None and holder is None:
-        if ctx.env is Environment.LIVE:
-            raise Refusal(f"{rule}: in Live the confirming key must be linked to the SRO's "
-                          f"register entry; key {key.short_id} is linked to none.",
-                          hint="officer.link-key")
-        return [f"The confirming SRO {profile_name} is not in the {ctx.env.label} officer "
-                f"register (neither the local profile nor key {key.short_id} is linked to an "
-                "entry): the register cannot show that they are an active SRO. Link their "
-                "profile and their key to their register entry."]
     return []
 
 
@@ -125,8 +121,9 @@ def confirm(ctx: AppContext, path: Path, key_ref: str, *, decision: str = "apply
     officer = _sro(ctx, decision, resubmitter)
     user_ids, sha = _user_ids(ctx, path)
     # refuses a suspended/revoked officer's key, and (--as) a key of another officer
-    ident = signing_identity(ctx, key_ref, as_ref=as_ref)
-    warnings = list(ident.warnings) + _confirming_sro_check(ctx, officer.actor, ident.key)
+    ident = signing_identity(ctx, key_ref, as_ref=as_ref, roles=(RegisterRole.SRO,),
+                             what=SRO_CONFIRMS)
+    warnings = list(ident.warnings) + _confirming_sro_check(ctx, officer.actor, ident)
     party = ctx.party()
     now = signing_now(ctx)
     conf = Confirmation(

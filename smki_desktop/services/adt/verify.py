@@ -1,7 +1,9 @@
 """Verifying a signed file: the detached signature over its exact bytes, the signed manifest
-beside it (environment first, then that it names this file, signature and signer), and the
-signer's chain to this environment's trust anchors; a signature of the other environment is
-named as such, and an interrupted signing set is refused."""
+beside it (environment first, then that it names this file, signature and signer), the
+signer's chain to this environment's trust anchors added through SMKI Desktop (checked at the
+current time unless this installation recorded making the signature), and the signer an active
+ARO of this register (`signer_check`); a signature of the other environment is named as such,
+and an interrupted signing set is refused."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from smki_desktop.services.adt.common import (
     read_limited,
 )
 from smki_desktop.services.adt.outputs import signed_output_hashes
+from smki_desktop.services.adt.signer_check import check_signer, verify_now
 from smki_desktop.services.context import AppContext
 from smki_desktop.store.atomic import part_files
 
@@ -77,7 +80,10 @@ def _check_manifest(ctx: AppContext, manifest_path: Path, anchors: list[x509.Cer
             "Sign the file again.")
     msig = read_limited(msig_path, 1 << 20)
     try:
-        mv = verify_detached(raw, msig, trust_anchors=anchors, at=manifest.signed_at)
+        # the chain at the current time: the signed_at it claims counts only when this
+        # installation's audit log records making the signature (`signer_check.verify_now`)
+        mv = verify_now(ctx, raw, msig, anchors, manifest.signed_at,
+                        f"the manifest {manifest_path.name}")
     except NotSignedData:
         raise _not_a_signature_file(msig_path) from None
     except ContentChanged:
@@ -125,6 +131,17 @@ def _verifies_under(path: Path, sig: bytes, anchors: list[x509.Certificate]) -> 
         return False
 
 
+def _refuse_marked_signer(ctx: AppContext, path: Path, sig: bytes) -> None:
+    """EnvironmentMismatch when an intact signature over `path` carries a certificate of the
+    other environment (checked without a chain: it can only refuse, never accept)."""
+    try:
+        with open(path, "rb", buffering=0) as fh:
+            verified = verify_detached(fh, sig)
+    except (SmkiError, ValueError, OSError):
+        return
+    _refuse_foreign_signer(ctx, verified, path.name)
+
+
 def _refuse_foreign_signer(ctx: AppContext, verified: VerifiedSignature, what: str) -> None:
     seen: set[bytes] = set()
     for cert in (verified.signer_certificate, *verified.chain, *verified.certificates):
@@ -147,6 +164,9 @@ def _refuse_without_anchors(ctx: AppContext, path: Path, sig: bytes,
                 f"accepted in the {ctx.env.label} environment. (The {ctx.env.label} "
                 "environment has no file-signing trust anchor yet: add the DCC's anchor.)",
                 hint="trust-anchor.add")
+        # a Test credential (the marker policy, a Test CA) is named as such, not merely
+        # "no anchor": the crossing is what the user needs to hear
+        _refuse_marked_signer(ctx, path, sig)
         raise Refusal("The Live environment has no file-signing trust anchor: a signature "
                       "cannot be shown to be a Live one. Add the DCC's anchor first.")
     warnings.append("No Test trust anchor is set up: the signer's chain was not checked.")
@@ -210,8 +230,8 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
         _refuse_without_anchors(ctx, path, sig, manifest, warnings)
     digest = Digest(bytes.fromhex(adt_receipts.file_digest(path)[0]))  # one streamed pass
     try:
-        verified = verify_detached(digest, sig, trust_anchors=anchors,
-                                   at=manifest.signed_at if manifest else None)
+        verified = verify_now(ctx, digest, sig, anchors,
+                              manifest.signed_at if manifest else None, path.name)
     except NotSignedData:
         raise _not_a_signature_file(sig_path) from None
     except SignerUntrusted as exc:
@@ -226,4 +246,7 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
     if manifest is not None and manifest_sig is not None:
         _refuse_foreign_signer(ctx, manifest_sig, "its manifest")
         _check_binding(manifest, verified, manifest_sig, path, sig_path, sig)
+    # whose signature it is: an active ARO of this register (or one proven to have signed it
+    # here while active), credential not revoked, a file-signing one, its key linked to them
+    check_signer(ctx, verified, sig, path.name, warnings)
     return VerifyResult(path, verified.digest.hex(), verified, manifest, tuple(warnings))

@@ -25,9 +25,10 @@ os.environ.setdefault("SMKI_SIMULATOR_IDLE_EXIT", "300")
 from tests.support.postgres import PostgresServer
 from tests.support.secret_service import (
     SecretServiceSession,
-    delete_items,
+    delete_items_made_since,
     item_paths,
     keyring_daemon_gone,
+    keyring_log,
     restart_keyring,
     secret_service_env,
 )
@@ -46,11 +47,14 @@ def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretS
     except Exception as exc:
         pytest.fail(f"Could not start the real Secret Service for the tests: {exc}",
                     pytrace=False)
+    global _KEYRING_LOG
+    _KEYRING_LOG = keyring_log(session)
     yield session
     env.__exit__(None, None, None)
 
 
 _KEYRING_RESTARTS: list[str] = []
+_KEYRING_LOG: Path | None = None
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -58,6 +62,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"gnome-keyring exited by itself {len(_KEYRING_RESTARTS)} time(s) and was started "
             f"again between tests (before: {', '.join(_KEYRING_RESTARTS)})", yellow=True)
+        if _KEYRING_LOG is not None and _KEYRING_LOG.exists():
+            tail = _KEYRING_LOG.read_text(errors="replace").splitlines()[-15:]
+            terminalreporter.write_line("gnome-keyring's last messages:\n  " + "\n  ".join(tail))
 
 
 def _item_paths(session: SecretServiceSession) -> set[str]:
@@ -81,16 +88,18 @@ def keyring_left_as_found(secret_service: SecretServiceSession) -> Iterator[None
     secret in locked memory, on each change: left to grow over the run (about 2,000 entries),
     each call slowed down and the daemon's locked memory passed 300 MB by mid-run; on the CI
     machine the run's second half then found the collection locked. A daemon that exited by
-    itself between tests (a gnome-keyring crash, seen once here) is started again, unlocked,
-    and the run's summary says so: else D-Bus activation would start it locked for the rest."""
+    itself between tests or during the clean-up (a gnome-keyring crash, seen twice on CI) is
+    started again, unlocked, and the run's summary says so: else D-Bus activation would start it
+    locked for the rest."""
     if keyring_daemon_gone(secret_service):
         _KEYRING_RESTARTS.append(os.environ.get("PYTEST_CURRENT_TEST", "?"))
         restart_keyring(secret_service)
     before = _item_paths(secret_service)
     yield
-    made = _item_paths(secret_service) - before
-    if made:
-        delete_items(secret_service, made)
+    delete_items_made_since(
+        secret_service, before,
+        on_restart=lambda: _KEYRING_RESTARTS.append(
+            os.environ.get("PYTEST_CURRENT_TEST", "?") + " (clean-up)"))
 
 
 def _simulators_under(folder: Path) -> list[int]:

@@ -12,7 +12,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +24,17 @@ class SecretServiceSession:
     home: Path
     env: dict[str, str]
     pids: list[int] = field(default_factory=list)
+    # the harness's own D-Bus connection, kept for the run (see `_connection`)
+    conn: object | None = None
+
+    def drop_connection(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):
+                self.conn.close()  # type: ignore[attr-defined]
+            self.conn = None
 
     def stop(self) -> None:
+        self.drop_connection()
         for pid in self.pids:
             try:
                 os.kill(pid, signal.SIGTERM)
@@ -91,16 +100,21 @@ def _spawn_keyring(session: SecretServiceSession, *, unlock: bool) -> subprocess
     args = ["gnome-keyring-daemon", "--foreground", "--components=secrets"]
     if unlock:
         args.insert(2, "--unlock")
-    proc = subprocess.Popen(
-        args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env=session.env,
-    )
+    # its messages go to a log beside its keyring, so that a crash can be told apart later
+    with open(keyring_log(session), "ab") as log:
+        proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=log, stderr=log, env=session.env,
+        )
     session.pids.append(proc.pid)
     assert proc.stdin is not None
     if unlock:
         proc.stdin.write(PASSWORD.encode())
     proc.stdin.close()
     return proc
+
+
+def keyring_log(session: SecretServiceSession) -> Path:
+    return session.home / "gnome-keyring.log"
 
 
 def _wait_for_owner(session: SecretServiceSession, proc: subprocess.Popen[bytes],
@@ -186,18 +200,28 @@ _DEFAULT = "/org/freedesktop/secrets/aliases/default"
 
 
 def _connection(session: SecretServiceSession):  # type: ignore[no-untyped-def]
+    """The harness's one D-Bus connection for the run. gnome-keyring aborts under many
+    connections opened and closed (keystores/secret_service.py); the fixture that empties the
+    keyring after each test used to open three per test, some 6,000 over a run, and the daemon
+    died once mid-run on CI (stop 28) inside that clean-up."""
     from jeepney.io.blocking import open_dbus_connection
 
-    return open_dbus_connection(session.env["DBUS_SESSION_BUS_ADDRESS"])
+    if session.conn is None:
+        session.conn = open_dbus_connection(session.env["DBUS_SESSION_BUS_ADDRESS"])
+    return session.conn
 
 
 def item_paths(session: SecretServiceSession) -> set[str]:
     """The D-Bus paths of every item in the session's default collection."""
     from secretstorage.util import DBusAddressWrapper
 
-    with contextlib.closing(_connection(session)) as conn:
-        coll = DBusAddressWrapper(_DEFAULT, "org.freedesktop.Secret.Collection", conn)
+    try:
+        coll = DBusAddressWrapper(_DEFAULT, "org.freedesktop.Secret.Collection",
+                                  _connection(session))
         return set(coll.get_property("Items"))
+    except BaseException:
+        session.drop_connection()
+        raise
 
 
 def delete_items(session: SecretServiceSession, paths: set[str]) -> None:
@@ -205,13 +229,40 @@ def delete_items(session: SecretServiceSession, paths: set[str]) -> None:
     from secretstorage import Item
     from secretstorage.exceptions import ItemNotFoundException
 
-    with contextlib.closing(_connection(session)) as conn:
+    try:
+        conn = _connection(session)
         for path in sorted(paths):
             try:
                 Item(conn, path).delete()
             except ItemNotFoundException:
                 continue
+    except BaseException:
+        session.drop_connection()
+        raise
 
+
+def delete_items_made_since(session: SecretServiceSession, before: set[str],
+                            on_restart: Callable[[], None] = lambda: None) -> None:
+    """Delete the items that are not in `before`. A daemon that dies during this (a crash of
+    gnome-keyring itself, as on CI at stop 28: NoReply in the middle of a delete) is started
+    again on the same keyring file, unlocked, and the items are listed and deleted once more;
+    `on_restart` is told, so that the run's summary can say so."""
+    from secretstorage.exceptions import SecretServiceNotAvailableException
+
+    for attempt in (1, 2):
+        if keyring_daemon_gone(session):
+            on_restart()
+            restart_keyring(session)
+        try:
+            made = item_paths(session) - before
+            if made:
+                delete_items(session, made)
+            return
+        except SecretServiceNotAvailableException:
+            if attempt == 2:
+                raise
+            on_restart()
+            restart_keyring(session)
 
 
 def daemon_pids(session: SecretServiceSession) -> list[int]:
@@ -257,6 +308,7 @@ def keyring_daemon_gone(session: SecretServiceSession) -> bool:
 
 def restart_keyring(session: SecretServiceSession) -> None:
     """gnome-keyring again on the same bus and keyring file, unlocked with the same password."""
+    session.drop_connection()
     kill_daemons(session)
     start_keyring(session, unlock=True)
     wait_for_secret_service(session)

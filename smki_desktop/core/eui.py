@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from smki_desktop.core.errors import InputError
 
 _HEX16 = re.compile(r"^[0-9A-Fa-f]{16}$")
+_PAIRS = re.compile(r"[0-9A-Fa-f]{2}(?P<sep>[-: ])[0-9A-Fa-f]{2}(?:(?P=sep)[0-9A-Fa-f]{2}){6}")
 
 
 @dataclass(frozen=True, order=True)
@@ -22,7 +23,10 @@ class Eui64:
 
     @classmethod
     def parse(cls, text: str, field: str = "EUI-64") -> Eui64:
-        """Accept `90-B3-D5-1F-30-01-00-00`, `90b3d51f30010000`, `90:b3:...`, either case."""
+        """Accept `90-B3-D5-1F-30-01-00-00`, `90b3d51f30010000`, `90:b3:...`, `90 B3 ...`,
+        either case. One separator throughout: `90-B3:D5...` is refused, as the ADT file
+        rules refuse it, since a mixed form is more often a mistyped or pasted-together value
+        than a way of writing one EUI."""
         raw = text.strip()
         compact = raw.replace("-", "").replace(":", "").replace(" ", "")
         if not _HEX16.match(compact):
@@ -30,12 +34,15 @@ class Eui64:
                 f"{field}: {text!r} is not an EUI-64; expected 16 hexadecimal digits such as "
                 "90-B3-D5-1F-30-01-00-00."
             )
-        if ("-" in raw or ":" in raw) and not re.fullmatch(
-            r"[0-9A-Fa-f]{2}([-:][0-9A-Fa-f]{2}){7}", raw
-        ):
+        if compact != raw and not _PAIRS.fullmatch(raw):
+            seps = sorted({c for c in raw if c in "-: "})
+            cause = ("mixes the separators " + " and ".join(repr(c) for c in seps)
+                     if len(seps) > 1 else "separators must split it into 8 pairs of "
+                     "hexadecimal digits")
             raise InputError(
-                f"{field}: {text!r} is not an EUI-64; separators must split it into 8 pairs of "
-                "hexadecimal digits, such as 90-B3-D5-1F-30-01-00-00."
+                f"{field}: {text!r} is not an EUI-64; {cause}: write it as "
+                "90-B3-D5-1F-30-01-00-00 (one separator throughout, 8 pairs) or "
+                "90B3D51F30010000."
             )
         return cls(bytes.fromhex(compact))
 

@@ -9,7 +9,8 @@ from smki_desktop.core.roles import RemotePartyRole
 
 
 @pytest.mark.parametrize("text", ["90-B3-D5-1F-30-01-00-00", "90b3d51f30010000",
-                                  "90:b3:d5:1f:30:01:00:00", " 90-b3-d5-1f-30-01-00-00 "])
+                                  "90:b3:d5:1f:30:01:00:00", " 90-b3-d5-1f-30-01-00-00 ",
+                                  "90 B3 D5 1F 30 01 00 00"])
 def test_eui_forms_accepted_and_shown_canonically(text: str) -> None:
     eui = Eui64.parse(text)
     assert str(eui) == "90-B3-D5-1F-30-01-00-00"
@@ -21,6 +22,10 @@ def test_eui_forms_accepted_and_shown_canonically(text: str) -> None:
     ("90-B3-D5-1F-30-01-00", "16 hexadecimal digits"),
     ("90B3D51F3001000G", "16 hexadecimal digits"),
     ("90B3-D51F-3001-0000", "8 pairs"),
+    ("90B3 D51F 3001 0000", "8 pairs"),
+    ("90-B3-D5-1F:30:01:00:00", "mixes the separators '-' and ':'"),
+    ("90-B3-D5-1F-30-01-00 00", "mixes the separators ' ' and '-'"),
+    ("90--B3-D5-1F-30-01-00-00", "8 pairs"),
     ("", "16 hexadecimal digits"),
 ])
 def test_bad_eui_refused_naming_field(text: str, fragment: str) -> None:

@@ -9,6 +9,7 @@ Only nomination-stage pages are filled here: the verification meeting record is 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -125,6 +126,25 @@ class NominationWizard:
                 self.step = Step.CHOOSE
         else:
             raise Refusal(f"Back is not possible at the {self.step.value} step.")
+
+    def locate(self, text: str) -> tuple[int, FieldSpec] | None:
+        """The page (its index) and field of the first field key a message names, as the
+        nomination's messages do (`nominator.name: ...`), or None: a problem found when the
+        form is produced is then shown where the officer can correct it."""
+        best: tuple[int, int, FieldSpec] | None = None
+        for index, page in enumerate(self.pages):
+            for f in page.fields:
+                m = re.search(rf"(?<![\w.]){re.escape(f.key)}(?!\w|\.\w)", text)
+                if m is not None and (best is None or m.start() < best[0]):
+                    best = (m.start(), index, f)
+        return None if best is None else (best[1], best[2])
+
+    def go_to_page(self, index: int) -> None:
+        """Back to a page of the form (from the review, to correct an answer)."""
+        if not 0 <= index < len(self.pages):
+            raise Refusal(f"The form has no page {index + 1}.")
+        self.step = Step.PAGE
+        self.page_index = index
 
     # -- review and produce ---------------------------------------------------------------
     def review(self) -> list[ReviewLine]:

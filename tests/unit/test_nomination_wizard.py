@@ -84,3 +84,21 @@ def test_draft_resume_keeps_values_and_page(forms):
 def test_unknown_form(forms):
     with pytest.raises(InputError, match="'xro'"):
         NominationWizard(forms).choose("xro")
+
+
+def test_a_message_is_located_at_the_first_field_key_it_names(forms):
+    wiz = NominationWizard(forms)
+    wiz.choose("aro")
+    pages = [p.id for p in wiz.pages]
+    idx, spec = wiz.locate("nominator.name: 'X' does not match; see also screening.date")
+    assert spec.key == "nominator.name" and pages[idx] == "nominator"
+    idx, spec = wiz.locate("screening.date: in the future (nominator.name is fine)")
+    assert spec.key == "screening.date" and pages[idx] == "screening"
+    # a key inside a longer key, or none at all, is not a field
+    assert wiz.locate("Rule: an ARO's nomination is signed by the nominating SRO") is None
+    assert wiz.locate("xnominator.name.extra") is None
+    wiz.step = Step.REVIEW
+    wiz.go_to_page(idx)
+    assert wiz.step is Step.PAGE and wiz.page.id == "screening"
+    with pytest.raises(Refusal):
+        wiz.go_to_page(len(wiz.pages))

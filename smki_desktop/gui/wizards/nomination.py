@@ -596,12 +596,28 @@ class NominationWizardDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
-        text = exc.message if isinstance(exc, SmkiError) else str(exc)
+        raw = exc.message if isinstance(exc, SmkiError) else str(exc)
+        text = raw
         if self.wiz.schema is not None:
-            text = nomination_fields.with_labels(self.wiz.schema, text)
+            text = nomination_fields.with_labels(self.wiz.schema, raw)
         self.failure = text
-        self._show_error(text)
+        where = self.wiz.locate(raw) if self.wiz.schema is not None else None
+        if where is None or self.wiz.step is Step.DONE:
+            self._show_error(text)
+            self._sync()
+            return
+        # a problem of one answer (the nominating SRO's name, their register ID): shown on
+        # that answer's page, under it, with the focus in it
+        index, spec = where
+        self.wiz.go_to_page(index)
         self._sync()
+        if spec.key in self.errors:
+            self.errors[spec.key].setText(text)
+        self._error_style()
+        self.message.setText("Not recorded: correct the field marked in red, then go on to "
+                             "the review again.")
+        if spec.key in self.editors:
+            self._focus_editor(self.editors[spec.key])
 
     # -- drawing --------------------------------------------------------------------------
     def _sync(self) -> None:

@@ -611,8 +611,9 @@ class NominationWizardDialog(QDialog):
         index, spec = where
         self.wiz.go_to_page(index)
         self._sync()
-        if spec.key in self.errors:
-            self.errors[spec.key].setText(text)
+        if spec.key in self.errors:  # under its field, the field's name is not repeated
+            under = text.removeprefix(f"{spec.label}: ")
+            self.errors[spec.key].setText(under[:1].upper() + under[1:])
         self._error_style()
         self.message.setText("Not recorded: correct the field marked in red, then go on to "
                              "the review again.")

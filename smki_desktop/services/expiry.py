@@ -149,6 +149,7 @@ class _Vouched:
 
     by_cert: dict[int, list[AuditEntry]]  # cert_id -> its import/recheck records, in order
     rejected: frozenset[str]  # SHA-256 of each certificate DER a vouched record rejected
+    cut: str | None = None  # why the log vouches for nothing (`AuditLog.vouched_or_cut`)
 
     @classmethod
     def read(cls, ctx: AppContext) -> _Vouched:
@@ -156,7 +157,8 @@ class _Vouched:
         row is the same), not a verification of the whole log."""
         by_cert: dict[int, list[AuditEntry]] = {}
         rejected: set[str] = set()
-        for e in ctx.audit.vouched((*CERT_ACTIONS, REJECT_ACTION)):
+        found, cut = ctx.audit.vouched_or_cut((*CERT_ACTIONS, REJECT_ACTION))
+        for e in found:
             digest = str(e.artifacts.get("certificate", "")).lower()
             if e.action == REJECT_ACTION:
                 rejected.add(digest)
@@ -166,7 +168,7 @@ class _Vouched:
             except ValueError:
                 continue
             by_cert.setdefault(cert_id, []).append(e)
-        return cls(by_cert, frozenset(rejected))
+        return cls(by_cert, frozenset(rejected), cut)
 
 
 def _not_after(der: bytes) -> datetime | None:
@@ -239,6 +241,8 @@ def expiry_report(ctx: AppContext, days: int | None = None) -> ExpiryReport:
     soon: list[Expiring] = []
     gone: list[Expiring] = []
     vouched = _Vouched.read(ctx)
+    if vouched.cut is not None:  # said first: the lines about single certificates follow from it
+        problems.append(f"The certificates' audit records cannot be proven: {vouched.cut}.")
     stored: set[int] = set()
     for v in validity_rows(ctx.db, ctx.env.value):
         if v.kind == "certificate":

@@ -20,7 +20,7 @@ from typing import Any
 
 from smki_desktop.services.audit import AuditLog
 from smki_desktop.services.expiry import CERT_ACTIONS, REJECT_ACTION, SETTING_ACTION
-from smki_desktop.services.vouched import last_record
+from smki_desktop.services.vouched import LogCut, last_record
 
 NOMINATE_ACTION = "officer.nominate"
 #: every proven record of these is carried, in log order
@@ -42,8 +42,11 @@ def vouched_records(audit: AuditLog, carried_from: str) -> list[Carried]:
     """The records to write in the team's log for what the log `audit` (the workstation's
     own) proves: every certificate import, recheck and rejection and every nomination, in log
     order, and the last setting of the expiry window."""
-    out = [_carry(e.action, e.seq, e.details, e.artifacts, carried_from)
-           for e in audit.vouched(ALL_OF)]
+    found, cut = audit.vouched_or_cut(ALL_OF)
+    if cut is not None:  # carrying none of them would leave every genuine row unvouched
+        raise LogCut(f"The records of {carried_from} cannot be carried into the team store: "
+                     f"{cut}. Its verify names what was lost; the move is not made.")
+    out = [_carry(e.action, e.seq, e.details, e.artifacts, carried_from) for e in found]
     for action in LAST_OF:
         last = last_record(audit, action)
         if last is not None and last.vouched:

@@ -25,6 +25,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tables import select_on_focus
 from smki_desktop.gui.texts import SENT_TO, error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation, open_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
@@ -98,6 +99,7 @@ class Page(QWidget):
         self.csr_table.setHorizontalHeaderLabels(CSR_COLUMNS)
         self.csr_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.csr_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        select_on_focus(self.csr_table)  # Tab into the table selects a row: the buttons follow
         self.csr_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.csr_table.setMaximumHeight(150)
         box.addWidget(self.csr_table)
@@ -114,6 +116,7 @@ class Page(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        select_on_focus(self.table)  # Tab into the table selects a row: the buttons follow
         self.table.horizontalHeader().setSectionResizeMode(
             4, QHeaderView.ResizeMode.Stretch)
         box.addWidget(self.table)

@@ -61,8 +61,9 @@ if TYPE_CHECKING:
 
 BACKGROUND_START_MS = 50  # background work that loads heavy modules waits for the first paint
 STATUS_NAME = "Status bar"  # the status line's read: not shown as work, no refresh after it
+STANDING_NAME = "Officer standing"  # the register's say on the officer, for the status line
 WELCOME_NAME = "Welcome check"  # is the welcome due: not shown as work
-QUIET_JOBS = frozenset({PROBE_NAME, STATUS_NAME, WELCOME_NAME})
+QUIET_JOBS = frozenset({PROBE_NAME, STATUS_NAME, STANDING_NAME, WELCOME_NAME})
 
 
 def waiting_requests(ctx: AppContext) -> int:
@@ -94,15 +95,21 @@ def discover_pages() -> list[PageEntry]:
     return entries
 
 
+def officer_standing_job(ctx: AppContext) -> tuple[OfficerProfile | None, str]:
+    """The profile and the status bar's words for it from the officer register's standing
+    (`services.standing`, the Dashboard's words; a job: no Qt, the register's modules are
+    imported here, off the GUI thread)."""
+    standing = importlib.import_module("smki_desktop.services.standing")
+    return standing.status_bar_words(ctx)  # type: ignore[no-any-return]
+
+
 def officer_text(officer: OfficerProfile | None) -> str:
-    """Who the status bar says is working here: the profile's role is only claimed until the
-    profile is linked to a register entry (identity comes from the register, issue 11)."""
+    """Who the status bar says is working here until the officer register's standing for this
+    profile is read: the profile alone grants no role (identity comes from the register, issue
+    11), so neither its role nor its register entry is shown as held."""
     if officer is None:
         return "no officer profile"
-    role = officer.role.value.upper()
-    if officer.register_id:
-        return f"{officer.name} ({role}, register entry {officer.register_id})"
-    return f"{officer.name} (claimed {role} — not linked to the officer register)"
+    return f"{officer.name} (reading the officer register…)"
 
 
 def page_keys(row: int) -> str:
@@ -126,6 +133,8 @@ class MainWindow(QMainWindow):
         self._first_run = first_run
         self._after_open: list[Any] = []
         self._opening_pages: list[OpeningPage] = []
+        # the register's standing for a profile, in the status bar's words (once read)
+        self._standing: tuple[OfficerProfile | None, str] | None = None
         self.resize(1180, 760)
         self.setStyleSheet(style.STYLE_SHEET)  # one look for every page and dialog in it
         screen = QGuiApplication.primaryScreen()
@@ -255,8 +264,36 @@ class MainWindow(QMainWindow):
             return  # what it showed stays
         self.status_read.run()
 
+    def refresh_standing(self) -> None:
+        """The officer register's standing of the profile's officer, read afresh on the job
+        runner (as the Dashboard reads it): when the context opens, a page is shown, the
+        register or the profile changes, or the team store answers again."""
+        if self.ctx is None or self.store_lost():
+            return
+        self.standing_read.run()
+
     def _show_status(self, officer: OfficerProfile | None) -> None:
-        self.officer_label.setText(f"{self.env.label} · {officer_text(officer)}")
+        """The profile read: its standing if the register was read for this very profile,
+        else "reading the officer register" until that read (asked here) answers."""
+        standing = self._standing
+        if officer is not None and standing is not None and standing[0] == officer:
+            text = standing[1]
+        else:
+            text = officer_text(officer)
+            if officer is not None:
+                self.refresh_standing()
+        self.officer_label.setText(f"{self.env.label} · {text}")
+
+    def _show_standing(self, standing: tuple[OfficerProfile | None, str]) -> None:
+        self._standing = standing  # the newest read of both the profile and the register
+        self.officer_label.setText(f"{self.env.label} · {standing[1]}")
+
+    def _standing_failed(self, _text: str, _exc: BaseException) -> None:
+        """A register that cannot be read is said, not guessed (a lost team store: the banner)."""
+        self._standing = None
+        if not self.store_lost():
+            self.officer_label.setText(
+                f"{self.env.label} · the officer register could not be read")
 
     # -- the embedded simulator --------------------------------------------------------------
     def _simulator_pid(self) -> int | None:
@@ -401,6 +438,11 @@ class MainWindow(QMainWindow):
         # running at a switch finds it deleted, and its answer is dropped
         self.status_read = BackgroundRead(central, self.services, self.ctx.officer,
                                           name=STATUS_NAME, show=self._show_status)
+        self._standing = None  # the other environment's register said it
+        self.standing_read = BackgroundRead(central, self.services, officer_standing_job,
+                                            self.ctx, name=STANDING_NAME,
+                                            show=self._show_standing,
+                                            failed=self._standing_failed)
         # the badge count imports the revocation modules (X.509): on the job runner, and only
         # once the first page is up, so that a thread importing does not compete with it
         QTimer.singleShot(BACKGROUND_START_MS, central, self._start_badges)
@@ -496,6 +538,8 @@ class MainWindow(QMainWindow):
         page = self.page_at(row)
         self.stack.setCurrentIndex(row)
         self.refresh_status()
+        if self._standing is not None:  # read again, as the page shown reads its own (the
+            self.refresh_standing()     # first read is asked by the profile's, above)
         frame = self.frame_at(row)
         if frame is not None:  # controls a page added since (a loaded section, a list)
             from smki_desktop.gui.accessibility import name_controls
@@ -541,6 +585,7 @@ class MainWindow(QMainWindow):
                     self.show_error(f"Could not refresh the {self.entries[row].title} page", exc)
         if changes & {"officers", "profile"}:
             self.refresh_status()
+            self.refresh_standing()  # the register's say may have changed with the profile
         if changes & {"approvals", "requests"}:
             self.update_badges()
 
@@ -577,6 +622,7 @@ class MainWindow(QMainWindow):
                 if row == self.sidebar.currentRow():
                     self.stack.setCurrentIndex(row)
         self.refresh_status()
+        self.refresh_standing()
         self.pages_changed(CHANGES, None)
 
     def store_unreachable(self, reason: str) -> None:

@@ -295,7 +295,8 @@ def test_sro_authorises_an_organisation_csr_on_the_requests_page(window, qtbot, 
         need = page.csr_table.fontMetrics().horizontalAdvance(text)
         qtbot.waitUntil(lambda c=col, n=need: page.csr_table.columnWidth(c) >= n,
                         timeout=5000)
-    page.ask_authorise_csr()
+    page.ask_authorise_csr()  # who may sign is read on the job runner, then it opens
+    qtbot.waitUntil(lambda: page.authorise_dialog is not None, timeout=20000)
     dlg = page.authorise_dialog
     assert dlg is not None and "Organisation CSR" in dlg.summary.toPlainText()
     dlg.picker.select(team.sro)

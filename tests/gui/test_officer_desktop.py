@@ -343,16 +343,24 @@ def test_status_bar_follows_the_officer_profile(qtbot, window: MainWindow) -> No
                     timeout=10000)
 
 
-def test_status_bar_names_a_linked_register_entry() -> None:
-    """A profile linked to the register shows its entry; an unlinked one says its role is
-    only claimed (the status bar said "(ARO)" as if it were granted)."""
+def test_status_bar_names_a_register_entry_only_as_the_register_gives_it() -> None:
+    """A profile's register entry is not shown as held until the register's standing for it is
+    read (it said "(ARO, register entry ARO-0001)" from the profile alone); an unlinked one says
+    its role is only claimed (the status bar said "(ARO)" as if it were granted)."""
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.core.officers import Officer, OfficerStatus
+    from smki_desktop.core.officers import OfficerRole as RegisterRole
     from smki_desktop.core.party import OfficerProfile, OfficerRole
     from smki_desktop.gui.main_window import officer_text
+    from smki_desktop.services.standing import status_words
 
-    assert officer_text(OfficerProfile("Ada Aro", OfficerRole.ARO, register_id="ARO-0001")) \
-        == "Ada Aro (ARO, register entry ARO-0001)"
-    assert "claimed ARO" in officer_text(OfficerProfile("Ada Aro", OfficerRole.ARO))
-    assert officer_text(None) == "no officer profile"
+    linked = OfficerProfile("Ada Aro", OfficerRole.ARO, register_id="ARO-0001")
+    assert officer_text(linked) == "Ada Aro (reading the officer register…)"
+    entry = Officer("ARO-0001", RegisterRole.ARO, Environment.TEST, OfficerStatus.ACTIVE,
+                    "Ada Aro", "ada@example.com", "Acme", "ACME")
+    assert status_words(linked, entry) == "Ada Aro (ARO, register entry ARO-0001)"
+    assert "claimed ARO" in status_words(OfficerProfile("Ada Aro", OfficerRole.ARO), None)
+    assert officer_text(None) == "no officer profile" == status_words(None, None)
 
 
 def test_every_page_has_a_title_help_and_f1(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]

@@ -46,6 +46,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tables import select_on_focus
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys, read_file_signing_keys
 from smki_desktop.services import adt as adt_service
@@ -166,6 +167,7 @@ class Page(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        select_on_focus(self.table)  # Tab into the table selects a row: the buttons follow
         self.use_profile(self.profile)
         BackgroundRead(self, services, adt_service.active_profile, self.ctx, "adt-file",
                        name="ADT profile in use", show=self._profile_read).run()

@@ -19,6 +19,7 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.services import CHANGES
+from smki_desktop.gui.tables import select_on_focus
 from smki_desktop.gui.widgets.details import (
     DetailsTree,
     sections_from_mapping,
@@ -68,6 +69,7 @@ class Page(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        select_on_focus(self.table)  # Tab into the table selects a row: the buttons follow
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         lay.addWidget(self.table, 1)

@@ -20,6 +20,7 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.widgets.expiry import ExpiryWidget
 from smki_desktop.services import party as party_service
 from smki_desktop.services.dashboard import Facts, dashboard_facts
+from smki_desktop.services.standing import officer_standing
 
 READINESS_DELAY_MS = 50  # after the window's first paint
 KEYRING_CHECK_DELAY_MS = 1000
@@ -41,22 +42,6 @@ def register_summary(ctx: Any) -> tuple[str, str]:
     summary = (f"Revocation: {revoked} certificate(s) revoked; {rstate.waiting_count(ctx)} "
                "request(s) waiting for an SRO's approval.")
     return standing, summary
-
-
-def officer_standing(profile: Any, linked: Any) -> str:
-    """The officer's role as the register confirms it, in the status line's words ("ARO,
-    register entry ARO-0001"); "claimed" only while no active register entry backs it."""
-    from smki_desktop.core.officers import OfficerStatus
-
-    if profile is None:
-        return ""
-    if linked is None:
-        return (f"Claimed {profile.role.value.upper()} — not linked to the officer register "
-                "(the claimed role grants nothing).")
-    entry = f"{linked.role.label}, register entry {linked.officer_id}"
-    if linked.status is OfficerStatus.ACTIVE:
-        return f"{entry} (active)"
-    return f"{entry} — {linked.status.value}: the role grants nothing until it is active."
 
 
 class Page(QWidget):

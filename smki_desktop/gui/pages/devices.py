@@ -48,7 +48,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.gui.tables import upright_sort_arrows
+from smki_desktop.gui.tables import select_on_focus, upright_sort_arrows
 from smki_desktop.gui.widgets.details import wire_row_actions
 
 if TYPE_CHECKING:
@@ -240,6 +240,7 @@ class Page(QWidget):
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         upright_sort_arrows(self.table)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        select_on_focus(self.table)  # Tab into the table selects a row: the buttons follow
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)

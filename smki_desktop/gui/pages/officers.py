@@ -30,6 +30,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tables import select_on_focus
 from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
@@ -199,6 +200,7 @@ class Page(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        select_on_focus(self.table)  # Tab into the table selects a row: the buttons follow
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         wire_row_actions(self.table, self.row_actions, self.verify)
         lay.addWidget(self.table, 3)

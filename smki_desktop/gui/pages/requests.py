@@ -25,6 +25,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tables import select_on_focus
 from smki_desktop.gui.texts import SENT_TO, error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation, open_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
@@ -36,6 +37,7 @@ from smki_desktop.services.portal import OutboxItem
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
     from smki_desktop.services.context import AppContext
+    from smki_desktop.services.identity import SigningChoice
 
 COLUMNS = ["Request", "What", "State", "DCC id / status", "Next action", "Created"]
 KIND_WORDS = {"org-csr": "Organisation CSR", "device-batch": "Device CSR batch",
@@ -98,6 +100,7 @@ class Page(QWidget):
         self.csr_table.setHorizontalHeaderLabels(CSR_COLUMNS)
         self.csr_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.csr_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        select_on_focus(self.csr_table)  # Tab into the table selects a row: the buttons follow
         self.csr_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.csr_table.setMaximumHeight(150)
         box.addWidget(self.csr_table)
@@ -114,6 +117,7 @@ class Page(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        select_on_focus(self.table)  # Tab into the table selects a row: the buttons follow
         self.table.horizontalHeader().setSectionResizeMode(
             4, QHeaderView.ResizeMode.Stretch)
         box.addWidget(self.table)
@@ -177,11 +181,18 @@ class Page(QWidget):
                 ("Show the paste text", self.show_paste_text)]
 
     def ask_authorise_csr(self) -> None:
-        """The SRO's authorisation of one Organisation CSR: who signs, what, then signed."""
+        """The SRO's authorisation of one Organisation CSR: who may sign is read on the job
+        runner (the register and the credentials: a team store may take its timeout), then the
+        dialog says who signs and what, then it is signed."""
         c = self.selected_csr()
         if c is None:
             self.details.setPlainText("Select an Organisation CSR first.")
             return
+        PageOp(self, self.services, identity.signing_choices, self.ctx,
+               name="Read who may sign").busy(self.csr_authorise_btn) \
+            .success(lambda choices: self._open_authorise(c, choices)).run()
+
+    def _open_authorise(self, c: csr_list.OrgCsr, choices: list[SigningChoice]) -> None:
         r = c.row
         summary = (f"<p>Authorise <b>Organisation CSR {r.csr_id}</b> (role {r.role or '-'}, "
                    f"EUI {r.eui or '-'}, {r.usage}, key {r.key_id[:16]}) to be sent to the "
@@ -191,9 +202,8 @@ class Page(QWidget):
         dlg = ConfirmDialog(f"Authorise Organisation CSR {r.csr_id}", summary,
                             "&Authorise and sign", self.ctx.env, "AUTHORISE", self)
         picker = ActorPicker(dlg)
-        choices = identity.signing_choices(self.ctx)
         picker.set_choices(choices)
-        sro = next((c for c in choices if c.role.lower() == "sro"), None)
+        sro = next((ch for ch in choices if ch.role.lower() == "sro"), None)
         if sro is not None:  # the act needs an SRO: offer one first
             picker.select(sro.officer_id, sro.key_id)
         lay = dlg.layout()

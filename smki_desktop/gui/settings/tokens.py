@@ -20,6 +20,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tables import select_on_focus
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import token_manager
@@ -66,6 +67,7 @@ class Section(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        select_on_focus(self.table)  # Tab into the table selects a row: the buttons follow
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         wire_row_actions(self.table, lambda: [("Test the PIN…", self.test_login),
                                               ("Change the PIN…", self.ask_change_pin)],

@@ -19,14 +19,14 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import Refusal
-from smki_desktop.crypto.certs import verify_chain
+from smki_desktop.crypto.certs import name_text, verify_chain
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.trust import trust_anchors
 from smki_desktop.store.repos import cert_superseded as repo
@@ -100,6 +100,54 @@ def record(ctx: AppContext, row: CertificateRow, s: Supersession, new_id: int) -
 def superseded_certificates(ctx: AppContext) -> list[repo.SupersededRow]:
     """The superseded certificates of this environment, oldest supersession first."""
     return repo.list_superseded(ctx.db, ctx.env.value)
+
+
+@dataclass(frozen=True)
+class SupersededCertificate:
+    """A superseded certificate as the faces list it: never a live one (status `superseded`,
+    what it was before in `previous_status`), naming the record that replaced it and the
+    audit record of its supersession (None when the log does not prove one)."""
+
+    cert_id: int
+    serial: str
+    issuer: str
+    subject: str
+    key_id: str
+    previous_status: str
+    reasons: list[str]
+    superseded_by: int
+    superseded_at: str
+    audit_record: int | None
+    reason: str
+    sha256: str
+    status: str = SUPERSEDED
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in (
+            "cert_id", "serial", "issuer", "subject", "key_id", "status", "previous_status",
+            "reasons", "superseded_by", "superseded_at", "audit_record", "reason", "sha256")}
+
+
+def _subject(der: bytes) -> str:
+    try:
+        return name_text(x509.load_der_x509_certificate(der).subject)
+    except (ValueError, TypeError):  # kept whole whatever it is: unparsable, it names nothing
+        return "(does not parse)"
+
+
+def list_superseded(ctx: AppContext) -> list[SupersededCertificate]:
+    """The superseded certificates of this environment, oldest supersession first, each with
+    the number of its `cert.supersede` audit record when the log proves that record (signed
+    by a writer it vouches for; a row edited into the table has none)."""
+    rows = superseded_certificates(ctx)
+    if not rows:
+        return []
+    seqs = {(e.details.get("cert_id"), e.details.get("superseded_by")): e.seq
+            for e in ctx.audit.vouched((ACTION,)) if e.environment == ctx.env.value}
+    return [SupersededCertificate(
+        r.cert_id, r.serial, r.issuer, _subject(r.der), r.key_id, r.status, r.reasons,
+        r.superseded_by, r.superseded_at, seqs.get((r.cert_id, r.superseded_by)), r.reason,
+        hashlib.sha256(r.der).hexdigest()) for r in rows]
 
 
 def refuse_same_issuer_serial(ctx: AppContext, der: bytes, cert: x509.Certificate, issuer: str,

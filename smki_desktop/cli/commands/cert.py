@@ -8,7 +8,7 @@ from pathlib import Path
 
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.errors import InputError
-from smki_desktop.services import cert_rejection, cert_view, renewal
+from smki_desktop.services import cert_rejection, cert_supersede, cert_view, renewal
 from smki_desktop.services import certificates as cert_service
 
 
@@ -30,11 +30,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     i.add_argument("file", type=Path)
     i.add_argument("--at", default=None, help="check validity at this UTC time (ISO 8601)")
     i.set_defaults(handler=run_import)
-    lst = cs.add_parser("list", help="list certificates")
+    lst = cs.add_parser(
+        "list", help="list certificates",
+        description="List the certificates of this environment. --superseded lists instead "
+                    "the superseded ones: a recorded certificate that did not verify under a "
+                    "trust anchor, replaced by one with its issuer and serial that does (a "
+                    "forgery imported first). They are kept for the audit trail, never used; "
+                    "--json puts them under `superseded`, not `certificates`.")
     lst.add_argument("--role")
     lst.add_argument("--usage")
     lst.add_argument("--eui")
     lst.add_argument("--status", choices=cert_service.STATUSES)
+    lst.add_argument("--superseded", action="store_true",
+                     help="list the superseded certificates (kept, not in use) instead")
     lst.set_defaults(handler=run_list)
     e = cs.add_parser("export", help="write a certificate as PEM, DER or its chain (PEM)")
     e.add_argument("serial", help="serial in hex (colons allowed)")
@@ -98,6 +106,8 @@ def run_import(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_list(args: argparse.Namespace, app: CliApp) -> int:
+    if args.superseded:
+        return _list_superseded(args, app)
     ctx = app.context()
     recs = cert_service.list_certificates(ctx, role=args.role, usage=args.usage, eui=args.eui,
                                           status=args.status)
@@ -106,6 +116,29 @@ def run_list(args: argparse.Namespace, app: CliApp) -> int:
               f"{r.usage or '-':<15}{r.status:<16}{r.issuer}" for r in recs]
     app.emit({"environment": ctx.env.value, "certificates": [r.to_json() for r in recs]},
              "\n".join(lines) if recs else f"No certificates in the {ctx.env.label} environment.")
+    return 0
+
+
+def _list_superseded(args: argparse.Namespace, app: CliApp) -> int:
+    given = [f"--{n}" for n in ("role", "usage", "eui", "status") if getattr(args, n)]
+    if given:
+        raise InputError(f"--superseded lists every superseded certificate; it takes no "
+                         f"{', '.join(given)}.")
+    ctx = app.context()
+    recs = cert_supersede.list_superseded(ctx)
+    lines = [f"Superseded certificates of the {ctx.env.label} environment (kept for the audit "
+             "trail; NOT in use):",
+             f"{'SERIAL':<34}{'SUPERSEDED AT (UTC)':<21}{'STATUS THEN':<16}ISSUER"]
+    for r in recs:
+        audit = f"audit record {r.audit_record}" if r.audit_record is not None \
+            else "no audit record the log proves"
+        lines += [f"{r.serial:<34}{r.superseded_at[:19].replace('T', ' '):<21}"
+                  f"{r.previous_status:<16}{r.issuer}",
+                  f"  record {r.cert_id}, replaced by record {r.superseded_by}; subject "
+                  f"{r.subject or '-'}; {audit}; why: {r.reason}"]
+    app.emit({"environment": ctx.env.value, "superseded": [r.to_json() for r in recs]},
+             "\n".join(lines) if recs
+             else f"No superseded certificates in the {ctx.env.label} environment.")
     return 0
 
 

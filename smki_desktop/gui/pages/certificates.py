@@ -2,7 +2,9 @@
 status), details as a readable tree (subject decoded as role and EUI, validity, fingerprints,
 chain, acceptance findings one by one, key and CSR), export as PEM, DER or chain and copy (menu,
 right-click, double-click), import (file or paste, in the background) with the acceptance
-result shown, and the Organisation CSR wizard."""
+result shown, and the Organisation CSR wizard. "Show superseded" lists apart, in a section of
+its own that offers no action, the certificates a genuine one with their issuer and serial
+replaced (kept for the audit trail, never in use: services/cert_supersede.py)."""
 
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ from smki_desktop.gui.controllers.certificates_revoke import RevokeController
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QGroupBox,
     QGuiApplication,
     QHBoxLayout,
     QHeaderView,
@@ -27,21 +31,24 @@ from smki_desktop.gui.qt import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QShortcut,
     QSplitter,
     Qt,
     QTableWidget,
     QTableWidgetItem,
+    QTimer,
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tables import select_on_focus
 from smki_desktop.gui.texts import error_text
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
 from smki_desktop.gui.widgets.field_check import FieldCheck
 from smki_desktop.gui.widgets.findings import FindingsList
 from smki_desktop.gui.widgets.reason import ReasonDialog
-from smki_desktop.services import cert_rejection, cert_view, renewal
+from smki_desktop.services import cert_rejection, cert_supersede, cert_view, renewal
 from smki_desktop.services import certificates as cert_service
 
 if TYPE_CHECKING:
@@ -53,6 +60,14 @@ EMPTY_NOTE = ("No certificates in this environment yet: import one (Import file�
               "make an Organisation key and CSR; what the DCC issues for your requests "
               "arrives here.")
 NO_MATCH_NOTE = "No certificate matches these filters."
+SUPERSEDED_COLUMNS = ["Serial", "Superseded (UTC)", "Audit record", "Replaced by", "Status then",
+                      "Issuer", "Subject", "Why"]
+SUPERSEDED_TITLE = "Superseded certificates: NOT in use, kept for the audit trail"
+SUPERSEDED_NOTE = ("Each was recorded here first, but did not verify under this environment's "
+                   "trust anchors (it may be forged); the certificate the DCC issued with its "
+                   "issuer and serial, which does, replaced it. None of these is used, "
+                   "exported or revoked.")
+NO_SUPERSEDED_NOTE = "No superseded certificates in this environment."
 
 
 class PasteDialog(QDialog):
@@ -109,6 +124,47 @@ def read_certificates(ctx: AppContext, query: dict[str, str | None]) -> list[Any
         status=query.get("status")))
 
 
+def read_superseded(ctx: AppContext) -> list[Any]:
+    """The superseded certificates (a job: no Qt here)."""
+    return list(cert_supersede.list_superseded(ctx))
+
+
+class SupersededSection(QGroupBox):
+    """The superseded certificates, apart from the live ones and with no action on them: a
+    row says what it was, what replaced it and the audit record of its supersession."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(SUPERSEDED_TITLE, parent)
+        self.setObjectName("supersededSection")
+        self.records: list[cert_supersede.SupersededCertificate] = []
+        self.note = QLabel(SUPERSEDED_NOTE)
+        self.note.setWordWrap(True)
+        self.table = QTableWidget(0, len(SUPERSEDED_COLUMNS))
+        self.table.setObjectName("supersededTable")
+        self.table.setAccessibleName("Superseded certificates (not in use)")
+        self.table.setHorizontalHeaderLabels(SUPERSEDED_COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        select_on_focus(self.table)
+        box = QVBoxLayout(self)
+        box.addWidget(self.note)
+        box.addWidget(self.table)
+
+    def show_records(self, records: list[cert_supersede.SupersededCertificate]) -> None:
+        self.records = records
+        self.note.setText(SUPERSEDED_NOTE if records else NO_SUPERSEDED_NOTE)
+        self.table.setRowCount(len(records))
+        for i, r in enumerate(records):
+            audit = (f"audit record {r.audit_record}" if r.audit_record is not None
+                     else "none the log proves")
+            for j, v in enumerate([r.serial, r.superseded_at[:19].replace("T", " "), audit,
+                                   f"record {r.superseded_by}", r.previous_status, r.issuer,
+                                   r.subject, r.reason]):
+                item = QTableWidgetItem(v)
+                item.setToolTip(f"Superseded, not in use: {v}")
+                self.table.setItem(i, j, item)
+
+
 class Page(QWidget):
     title = "Certificates"
     order = 20
@@ -141,6 +197,11 @@ class Page(QWidget):
         self.f_eui.textChanged.connect(self.refresh)
         self.f_usage.currentIndexChanged.connect(self.refresh)
         self.f_status.currentIndexChanged.connect(self.refresh)
+        self.show_superseded = QCheckBox("Show superse&ded")
+        self.show_superseded.setToolTip("List apart the certificates a genuine one replaced "
+                                        "(kept for the audit trail, not in use)")
+        self.show_superseded.toggled.connect(self._toggle_superseded)
+        filters.addWidget(self.show_superseded)
         actions = QHBoxLayout()
         self.import_button = QPushButton("&Import file…")
         self.paste_button = QPushButton("&Paste…")
@@ -165,14 +226,18 @@ class Page(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self.show_details)
         wire_row_actions(self.table, self.row_actions, self.focus_details)
+        select_on_focus(self.table)
         self._add_revoke_action(actions)
         self.details = DetailsTree("certificateDetails")
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         self.import_findings = FindingsList("importFindings")  # the last import's, one by one
-        split = QSplitter(Qt.Orientation.Vertical)
+        split = self.split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.details)
+        self.superseded = SupersededSection()
+        self.superseded.hide()
+        split.addWidget(self.superseded)
         box = QVBoxLayout(self)
         box.addLayout(actions)
         box.addLayout(filters)
@@ -190,6 +255,10 @@ class Page(QWidget):
         self.reader = BackgroundRead(self, services, read_certificates, services.ctx,
                                      self.query, name="Certificates", show=self.show_records,
                                      failed=self._read_failed, loading=self.result_label)
+        self.superseded_read = BackgroundRead(
+            self, services, read_superseded, services.ctx, name="Superseded certificates",
+            show=self.superseded.show_records,
+            failed=lambda text, _e: self.superseded.note.setText(text))
         self.refresh()
         self._update_actions()
 
@@ -207,6 +276,26 @@ class Page(QWidget):
                           eui=self.f_eui.text().strip() or None,
                           status=self.f_status.currentData() or None)
         self.reader.run()
+        if self.show_superseded.isChecked():
+            self.superseded_read.run()
+
+    def _toggle_superseded(self, on: bool) -> None:
+        """Shown under the live certificates and details, with room for its rows."""
+        self.superseded.setVisible(on)
+        if on:
+            total = sum(self.split.sizes()) or 600
+            self.split.setSizes([total * 30 // 100, total * 15 // 100, total * 55 // 100])
+            QTimer.singleShot(0, self, self._scroll_to_superseded)  # once laid out again
+            self.superseded_read.run()
+
+    def _scroll_to_superseded(self) -> None:
+        """A page taller than the window scrolls (its frame's scroll area): bring the section
+        just asked for into view."""
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        if area is not None and self.superseded.isVisible():
+            area.ensureWidgetVisible(self.superseded, 0, 0)
 
     def _read_failed(self, text: str, exc: BaseException) -> None:
         if not isinstance(exc, SmkiError) or isinstance(exc, StoreUnreachable):

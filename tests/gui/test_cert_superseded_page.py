@@ -1,0 +1,87 @@
+"""The Certificates page shows the superseded certificates (a forgery imported first, replaced
+by the genuine certificate with its issuer and serial) apart from the live ones, only when
+asked ("Show superseded"), read on the job runner, labelled as not in use and offering no
+action; its tables select a row when the keyboard enters them. Real window, job runner and
+store (SQLite, or the PostgreSQL team store with SMKI_TEST_BACKEND=postgres)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cryptography.hazmat.primitives import serialization
+
+from smki_desktop.core.keys import KeyUsage
+from smki_desktop.gui.main_window import MainWindow
+from smki_desktop.gui.qt import QTableWidget
+from smki_desktop.services import certificates as certs
+from tests.integration.test_cert_import import _issue, _resigned
+
+AT = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+TEST_POLICY = "1.2.826.0.1.8641679.1.2.1.4"
+
+
+def _supersede(ctx) -> tuple[certs.ImportResult, certs.ImportResult]:  # type: ignore[no-untyped-def]
+    pem, root = _issue(ctx, KeyUsage.SIGNING, TEST_POLICY, chained=True)
+    certs.add_trust_anchor(ctx, root.public_bytes(serialization.Encoding.PEM))
+    forged = certs.import_certificate(ctx, _resigned(pem), at=AT)
+    return forged, certs.import_certificate(ctx, pem, at=AT)
+
+
+def _cells(table: QTableWidget, row: int) -> list[str]:
+    return [table.item(row, c).text() for c in range(table.columnCount())]
+
+
+def test_superseded_certificates_shown_apart_when_asked(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    page = window.go_to("Certificates")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)
+    forged, genuine = _supersede(window.ctx)
+    sup = window.ctx.audit.entries(action_prefix="cert.supersede")[0]
+    page.refresh()
+    qtbot.waitUntil(lambda: len(page.records) == 1, timeout=20000)
+    section = page.superseded
+    assert not section.isVisible() and section.table.rowCount() == 0  # not read unasked
+
+    page.show_superseded.setChecked(True)
+    qtbot.waitUntil(lambda: section.table.rowCount() == 1, timeout=20000)
+    assert section.isVisible() and "NOT in use" in section.title()
+    cells = dict(zip([section.table.horizontalHeaderItem(c).text()
+                      for c in range(section.table.columnCount())],
+                     _cells(section.table, 0), strict=True))
+    live = page.records[0]
+    assert live.cert_id == genuine.cert_id and live.status == certs.ACCEPTED
+    assert cells["Serial"] == live.serial and cells["Issuer"] == live.issuer
+    assert cells["Audit record"] == f"audit record {sup.seq}"
+    assert cells["Replaced by"] == f"record {genuine.cert_id}"
+    assert cells["Status then"] == certs.TO_BE_REJECTED and cells["Subject"]
+    assert "does not verify" in cells["Why"]
+    assert "may be forged" in section.note.text()
+    # the live table lists the genuine one only; a superseded row selected acts on nothing
+    assert page.table.rowCount() == 1
+    section.table.selectRow(0)
+    assert page.selected() is live
+    # no row menu (the live table's is the custom one wire_row_actions gives), no actions
+    assert section.table.contextMenuPolicy() != page.table.contextMenuPolicy()
+    assert section.table.actions() == []
+
+    # the keyboard's way into either table selects a row
+    for table in (page.table, section.table):
+        table.clearSelection()
+        table.setFocus()
+        qtbot.waitUntil(lambda t=table: bool(t.selectedItems()), timeout=5000)
+    assert page.selected() is live
+
+    # a refresh (another import, say) reads them again while shown; hidden when unticked
+    page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)
+    assert section.table.rowCount() == 1
+    page.show_superseded.setChecked(False)
+    assert not section.isVisible()
+    assert forged.cert_id not in [r.cert_id for r in page.records]
+
+
+def test_no_superseded_certificates_said_so(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    page = window.go_to("Certificates")
+    page.show_superseded.setChecked(True)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)
+    assert page.superseded.isVisible() and page.superseded.table.rowCount() == 0
+    assert page.superseded.note.text() == "No superseded certificates in this environment."

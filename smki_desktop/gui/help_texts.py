@@ -70,7 +70,10 @@ PAGES: dict[str, PageHelp] = {
         "Certificates the DCC issued to you and trust anchors, each checked against the SMKI "
         "profile when imported.",
         "Import a certificate you received; double-click one to read its details. A "
-        "certificate that fails the acceptance check must be rejected to the DCC.",
+        "certificate that fails the acceptance check must be rejected to the DCC. Show "
+        "superseded lists the certificates replaced by the genuine one with the same issuer "
+        "and serial (one recorded first did not verify): they are kept for the audit trail "
+        "and never used.",
         _t("EUI", "Remote Party Role", "Trust anchor")),
     "requests": PageHelp(
         "Organisation CSRs: requests for certificates for your organisation's EUI and role.",

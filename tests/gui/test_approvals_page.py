@@ -41,6 +41,7 @@ def test_revoke_request_approve_submit_in_the_gui(window, qtbot, cli_run, team) 
     row = next(i for i, r in enumerate(page.records) if r.serial.lstrip("0") == serial_of(cert))
     page.table.selectRow(row)
     page.revoke_selected()
+    qtbot.waitUntil(lambda: page.revoker.dialog is not None, timeout=20000)  # who may sign
     dlg = page.revoker.dialog
     summary = dlg.summary.toPlainText()
     assert "to be revoked" in summary and serial_of(cert) in summary.upper()

@@ -15,6 +15,7 @@ from smki_desktop.services.certificates import CertRecord
 if TYPE_CHECKING:
     from smki_desktop.gui.qt import QWidget
     from smki_desktop.gui.services import GuiServices
+    from smki_desktop.services.identity import SigningChoice
 
 
 def summary_html(records: list[CertRecord]) -> str:
@@ -34,13 +35,29 @@ class RevokeController:
         self.report = report  # callable(str): where the outcome is shown
         self.dialog: RevokeDialog | None = None
         self.last_id: str | None = None
+        self.reading = False  # who may sign is being read (a second press waits for it)
 
-    def open(self, records: list[CertRecord]) -> None:
-        if not records:
+    def open(self, records: list[CertRecord], *busy: QWidget) -> None:
+        """Who may sign is read on the job runner (the register and the credentials: a team
+        store may take its timeout), `busy` disabled meanwhile; then the dialog opens."""
+        if not records or self.reading:
             return
-        ctx = self.services.ctx
-        dlg = RevokeDialog(summary_html(records), identity.signing_choices(ctx), ctx.env,
-                           self.parent)
+        self.reading = True
+
+        def read(choices: list[SigningChoice]) -> None:
+            self.reading = False
+            self._show(records, choices)
+
+        def failed(text: str, _exc: BaseException) -> None:
+            self.reading = False
+            self.report(text)
+
+        PageOp(self.parent, self.services, identity.signing_choices, self.services.ctx,
+               name="Read who may sign").busy(*busy).success(read).failure(failed) \
+            .cancelled(lambda _exc: failed("", _exc)).run()
+
+    def _show(self, records: list[CertRecord], choices: list[SigningChoice]) -> None:
+        dlg = RevokeDialog(summary_html(records), choices, self.services.ctx.env, self.parent)
         self.dialog = dlg
         dlg.accepted.connect(lambda: self._file(records, dlg))
         dlg.open()

@@ -504,7 +504,8 @@ class Page(QWidget):
 
     def revoke_selected(self) -> None:
         rows = sorted({i.row() for i in self.table.selectedItems()})
-        self.revoker.open([self.records[r] for r in rows if r < len(self.records)])
+        self.revoker.open([self.records[r] for r in rows if r < len(self.records)],
+                          self.revoke_button)
 
     def open_wizard(self) -> None:
         """The wizard opens once what it starts from is read (on the job runner)."""

@@ -1,8 +1,9 @@
 """The Certificates page shows the superseded certificates (a forgery imported first, replaced
 by the genuine certificate with its issuer and serial) apart from the live ones, only when
 asked ("Show superseded"), read on the job runner, labelled as not in use and offering no
-action; its tables select a row when the keyboard enters them. Real window, job runner and
-store (SQLite, or the PostgreSQL team store with SMKI_TEST_BACKEND=postgres)."""
+action but copying its serial or digest; its tables select a row when the keyboard enters
+them. Real window, job runner and store (SQLite, or the PostgreSQL team store with
+SMKI_TEST_BACKEND=postgres)."""
 
 from __future__ import annotations
 
@@ -59,8 +60,9 @@ def test_superseded_certificates_shown_apart_when_asked(qtbot, window: MainWindo
     assert page.table.rowCount() == 1
     section.table.selectRow(0)
     assert page.selected() is live
-    # no row menu (the live table's is the custom one wire_row_actions gives), no actions
-    assert section.table.contextMenuPolicy() != page.table.contextMenuPolicy()
+    # its row menu only copies (no export, use or revocation), and it has no other actions
+    assert [t for t, _fn in section.row_actions()] == [
+        "Copy serial", "Copy SHA-256 of the superseded certificate"]
     assert section.table.actions() == []
 
     # the keyboard's way into either table selects a row
@@ -85,3 +87,22 @@ def test_no_superseded_certificates_said_so(qtbot, window: MainWindow) -> None: 
     qtbot.waitUntil(window.jobs.idle, timeout=20000)
     assert page.superseded.isVisible() and page.superseded.table.rowCount() == 0
     assert page.superseded.note.text() == "No superseded certificates in this environment."
+
+
+def test_the_superseded_rows_menu_only_copies(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.pages.certificates import SupersededSection
+    from smki_desktop.gui.qt import QGuiApplication
+    from smki_desktop.services.cert_supersede import SupersededCertificate
+
+    section = SupersededSection()
+    qtbot.addWidget(section)
+    assert section.row_actions() == []  # nothing selected: nothing offered
+    section.show_records([SupersededCertificate(
+        cert_id=1, serial="0A1B", issuer="CN=X", subject="CN=Y", key_id="", previous_status=
+        "to-be-rejected", reasons=[], superseded_by=3, superseded_at="2026-12-07T05:00:00",
+        audit_record=8, reason="did not verify", sha256="ab" * 32)])
+    section.table.selectRow(0)
+    actions = dict(section.row_actions())
+    assert list(actions) == ["Copy serial", "Copy SHA-256 of the superseded certificate"]
+    actions["Copy serial"]()
+    assert QGuiApplication.clipboard().text() == "0A1B"

@@ -146,9 +146,23 @@ class SupersededSection(QGroupBox):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         select_on_focus(self.table)
+        # copies only: a superseded certificate is never exported, used or revoked from here
+        wire_row_actions(self.table, self.row_actions, lambda: None)
         box = QVBoxLayout(self)
         box.addWidget(self.note)
         box.addWidget(self.table)
+
+    def _selected(self) -> cert_supersede.SupersededCertificate | None:
+        row = self.table.currentRow()
+        return self.records[row] if 0 <= row < len(self.records) else None
+
+    def row_actions(self) -> list[tuple[str, Callable[[], None]]]:
+        r = self._selected()
+        if r is None:
+            return []
+        clip = QGuiApplication.clipboard()
+        return [("Copy serial", lambda: clip.setText(r.serial)),
+                ("Copy SHA-256 of the superseded certificate", lambda: clip.setText(r.sha256))]
 
     def show_records(self, records: list[cert_supersede.SupersededCertificate]) -> None:
         self.records = records

@@ -29,6 +29,7 @@ from smki_desktop.crypto.cms import sign_detached
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import check_not_revoked, list_credentials
+from smki_desktop.services.credential_vouch import credential_problem
 from smki_desktop.services.credentials import find_credential, register_id_of
 from smki_desktop.services.identity import resolve_actor
 from smki_desktop.services.officers import key_holder, list_officers, signing_block
@@ -145,10 +146,15 @@ def signer_entry(ctx: AppContext, cert: x509.Certificate, name: str,
                                           serialization.PublicFormat.SubjectPublicKeyInfo)
     kid = key_id_for_spki(spki)
     who = f"the {role} {name} signed with credential {kid[:16]} ({cert.subject.rfc4514_string()})"
-    if not any(c.key_id == kid and c.certificate == cert and c.environment is ctx.env
-               for c in list_credentials(ctx, "file-signing")):
+    recorded = next((c for c in list_credentials(ctx, "file-signing")
+                     if c.key_id == kid and c.certificate == cert and c.environment is ctx.env),
+                    None)
+    if recorded is None:
         return "", (f"{who}, which is not a file-signing credential recorded in the "
                     f"{ctx.env.label} environment here")
+    problem = credential_problem(ctx, recorded)  # its row: the certificate its import recorded
+    if problem is not None:
+        return "", f"{who}: {problem}"
     holder = key_holder(ctx, kid)
     if holder is None:
         return "", f"{who}, which no entry of the {ctx.env.label} officer register holds"

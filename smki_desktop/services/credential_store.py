@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from smki_desktop.crypto.cms import (
 )
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.credential_vouch import IMPORT_ACTION, require_vouched
 from smki_desktop.services.trust import officer_anchors, unvouched_anchors, unvouched_note
 from smki_desktop.store.repos import credentials as repo
 from smki_desktop.store.repos.credential_status import RevokedCredentialsRepo
@@ -45,6 +46,7 @@ class Credential:
     subject: str
     not_before: datetime
     not_after: datetime
+    der: bytes = field(default=b"", repr=False, compare=False)  # as stored
 
     def valid_at(self, at: datetime) -> bool:
         return self.not_before <= at <= self.not_after
@@ -170,6 +172,7 @@ def _row_to_credential(row: repo.CredentialRow) -> Credential:
         environment=Environment(row.environment), serial=row.serial,
         issuer=row.issuer, subject=row.subject,
         not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
+        der=row.certificate,
     )
 
 
@@ -184,7 +187,10 @@ def find_credential(ctx: AppContext, purpose: str, key_id: str | None = None, *,
                     register_id: str | None = None) -> Credential | None:
     """The newest credential for `purpose` (`web-service` | `file-signing`) of this environment
     that is valid now, optionally for one key (full id or a prefix of 8+ hex digits) and only
-    one naming officer register entry `register_id` (a file-signing credential's subject)."""
+    one naming officer register entry `register_id` (a file-signing credential's subject).
+    The one found must be the certificate its proven `credential.import` record holds
+    (services/credential_vouch.py): else it is refused, naming it, never passed over for an
+    older one."""
     purpose = check_purpose(purpose)
     now = ctx.clock.now()
     for cred in list_credentials(ctx, purpose):
@@ -195,7 +201,7 @@ def find_credential(ctx: AppContext, purpose: str, key_id: str | None = None, *,
         if cred.environment is not ctx.env:  # defence in depth: rows carry the environment
             continue
         if cred.valid_at(now):
-            return cred
+            return require_vouched(ctx, cred)
     return None
 
 
@@ -226,14 +232,15 @@ def record_credential(ctx: AppContext, cert: x509.Certificate, purpose: str, key
             cert.not_valid_before_utc.isoformat(), cert.not_valid_after_utc.isoformat()),
             now.isoformat())
         if existing is None:
-            ctx.audit.record("credential.import", {"purpose": purpose, "key_id": key_id,
+            ctx.audit.record(IMPORT_ACTION, {"purpose": purpose, "key_id": key_id,
                                                    "serial": serial, "issuer": issuer,
                                                    "source": source}, {"certificate": der})
     if existing is not None:
         if existing.key_id != key_id or existing.purpose != purpose:
             raise Refusal(f"Certificate {issuer} serial {serial} is already recorded as the "
                           f"{existing.purpose} credential of key {existing.key_id[:16]}.")
-        return _row_to_credential(existing)
+        # the row already recorded must still be the certificate its import recorded
+        return require_vouched(ctx, _row_to_credential(existing))
     cred = find_credential(ctx, purpose, key_id)
     if cred is not None and cred.serial == serial:
         return cred

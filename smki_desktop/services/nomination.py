@@ -47,6 +47,7 @@ from smki_desktop.render.pdf import render_nomination
 from smki_desktop.services import identity, nomination_fields
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import list_credentials
+from smki_desktop.services.credential_vouch import require_vouched
 from smki_desktop.services.form_record import check_stored_form
 from smki_desktop.services.form_schemas import all_schemas as all_schemas
 from smki_desktop.services.officers import (
@@ -286,6 +287,9 @@ def _sign_record(ctx: AppContext, data: bytes) -> tuple[bytes | None, str | None
         return None, None, ("Record not signed: the filling officer has no file-signing key "
                             "here.")
     key_id, cert = chosen
+    for c in creds:  # the credential signed with: the certificate its import recorded
+        if cert is not None and c.certificate == cert:
+            require_vouched(ctx, c)
     with ctx.keystore.signer(key_id) as signer:
         sig = sign_detached(data, signer, cert, ctx.clock.now())
     return sig, key_id, ""

@@ -34,6 +34,7 @@ from smki_desktop.services.credential_store import (
     list_credentials,
     register_id_of,
 )
+from smki_desktop.services.credential_vouch import require_vouched
 from smki_desktop.services.officers import find_officer
 from smki_desktop.services.trust import unvouched_anchors, unvouched_note
 from smki_desktop.store.repos import officers as officers_repo
@@ -120,11 +121,14 @@ def _signer_entry(ctx: AppContext, cert: x509.Certificate, what: str) -> Officer
         raise Refusal(f"Rule: a file counts only when signed through a key linked to the "
                       f"signer's register entry; {what}: key {kid[:16]} is not linked to "
                       f"{officer.officer_id}.")
-    if not any(c.certificate == cert for c in list_credentials(ctx, "file-signing")):
+    recorded = next((c for c in list_credentials(ctx, "file-signing") if c.certificate == cert),
+                    None)
+    if recorded is None:
         raise Refusal(f"Rule: a file is signed with an IKI file-signing credential; {what} is "
                       f"signed with {cert.subject.rfc4514_string()} (serial "
                       f"{cert.serial_number:X}), which is not a file-signing credential of "
                       f"the {ctx.env.label} environment.")
+    require_vouched(ctx, recorded)  # its row is the certificate its import recorded
     return officer
 
 

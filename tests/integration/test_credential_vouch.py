@@ -1,0 +1,173 @@
+"""A credential is used only with the certificate its proven `credential.import` audit record
+holds (services/credential_vouch.py): someone who can write the store but not sign audit
+records (the threat of services/audit.py) must not swap in another certificate under a
+recorded issuer and serial (a later expiry, another key), nor add a credential row of their
+own. On SQLite and on a PostgreSQL team store."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from smki_desktop.core.errors import Refusal
+from smki_desktop.core.keys import KeyType, KeyUsage
+from smki_desktop.crypto.demo_pki import issue, make_root
+from smki_desktop.services import adt as adt_service
+from smki_desktop.services.credential_store import (
+    find_credential,
+    record_credential,
+    require_credential,
+)
+from tests.integration.adt_support import set_profiles
+from tests.support.raw_store import open_raw
+
+pytestmark = pytest.mark.both_backends  # SQLite and a PostgreSQL team store
+
+DER = serialization.Encoding.DER
+
+
+def _sql(ctx, sql: str, params: tuple) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """What someone who can write the store does, outside the app."""
+    c = open_raw(ctx.paths.root, ctx.env.value)
+    try:
+        c.execute(sql, params)
+        c.commit()
+    finally:
+        c.close()
+
+
+def _reissued(root_key: ec.EllipticCurvePrivateKey, root: x509.Certificate,
+              cert: x509.Certificate, not_after: datetime) -> x509.Certificate:
+    """`cert` again, same issuer, serial, subject and key, with another notAfter: a
+    certificate the same CA could have signed (so its chain verifies)."""
+    b = (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(root.subject)
+         .public_key(cert.public_key()).serial_number(cert.serial_number)
+         .not_valid_before(cert.not_valid_before_utc).not_valid_after(not_after))
+    for ext in cert.extensions:
+        b = b.add_extension(ext.value, ext.critical)
+    return b.sign(root_key, hashes.SHA256())
+
+
+def _aro(ctx, *, days: int, start: datetime):  # type: ignore[no-untyped-def]
+    """A file-signing key whose credential (from a throwaway CA made a trust anchor) is valid
+    from `start` for `days` days."""
+    set_profiles(ctx)
+    root_key, root = make_root(ctx.env, start - timedelta(days=1))
+    adt_service.add_trust_anchor(ctx, root.public_bytes(serialization.Encoding.PEM))
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, "ARO file signing")
+    cert = issue(root_key, root, info.public_key_der, ctx.env, start, cn="Ada Aro", days=days)
+    record_credential(ctx, cert, "file-signing", info.key_id, source="test")
+    return info, cert, root, root_key
+
+
+def _template(ctx, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    out = tmp_path / "adt.csv"
+    adt_service.write_template(ctx, out)
+    return out
+
+
+def _import_seq(ctx, cert: x509.Certificate) -> int:  # type: ignore[no-untyped-def]
+    sha = hashlib.sha256(cert.public_bytes(DER)).hexdigest()
+    (e,) = [e for e in ctx.audit.vouched(("credential.import",))
+            if e.artifacts.get("certificate") == sha]
+    return e.seq
+
+
+def test_the_recorded_credential_signs(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    info, cert, _root, _key = _aro(ctx, days=365, start=datetime.now(UTC))
+    found = find_credential(ctx, "file-signing")
+    assert found is not None and found.certificate == cert
+    assert require_credential(ctx, "file-signing", info.key_id).serial == f"{cert.serial_number:X}"
+    f = _template(ctx, tmp_path)
+    res = adt_service.sign_file(ctx, f, info.key_id[:12])
+    assert res.verified.trusted and res.verified.signer_certificate == cert
+    # recording the same certificate again is idempotent, and checked
+    again = record_credential(ctx, cert, "file-signing", info.key_id, source="test")
+    assert again.certificate == cert
+
+
+def test_a_swapped_certificate_with_a_later_expiry_is_refused_for_signing(
+        ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The genuine credential expired; a certificate with its issuer and serial and a later
+    notAfter (even one its CA signed) is put in its row: signing refuses it, naming it and the
+    audit record of its import, and signs nothing."""
+    now = datetime.now(UTC)
+    info, cert, root, root_key = _aro(ctx, days=10, start=now - timedelta(days=30))
+    assert find_credential(ctx, "file-signing") is None  # expired
+    seq = _import_seq(ctx, cert)
+    swapped = _reissued(root_key, root, cert, now + timedelta(days=700))
+    _sql(ctx, "UPDATE portal_credentials SET certificate=?, not_after=? WHERE key_id=?",
+         (swapped.public_bytes(DER), swapped.not_valid_after_utc.isoformat(), info.key_id))
+    serial = f"{cert.serial_number:X}"
+    with pytest.raises(Refusal) as caught:
+        find_credential(ctx, "file-signing")
+    msg = caught.value.message
+    assert serial in msg and root.subject.rfc4514_string() in msg
+    assert (f"its certificate differs from the one recorded when it was imported (audit "
+            f"record {seq})") in msg
+    f = _template(ctx, tmp_path)
+    with pytest.raises(Refusal, match=f"serial {serial} cannot be used: its certificate "
+                                      "differs"):
+        adt_service.sign_file(ctx, f, info.key_id[:12])
+    assert not Path(str(f) + ".p7s").exists()
+    # the genuine certificate arriving again does not make the swapped row count
+    with pytest.raises(Refusal, match=f"audit record {seq}"):
+        record_credential(ctx, cert, "file-signing", info.key_id, source="test")
+
+
+def test_a_credential_row_without_an_import_record_is_refused(ctx, tmp_path: Path
+                                                              ) -> None:  # type: ignore[no-untyped-def]
+    """A row put in the store directly, for a key here and with a certificate that chains to
+    a trust anchor: no audit record of its import, so it is refused, never used."""
+    now = datetime.now(UTC)
+    _aro(ctx, days=365, start=now - timedelta(days=1))  # a genuine one, older
+    root_key, root = make_root(ctx.env, now - timedelta(days=1), cn="Another CA")
+    adt_service.add_trust_anchor(ctx, root.public_bytes(serialization.Encoding.PEM))
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, "planted")
+    cert = issue(root_key, root, info.public_key_der, ctx.env, now, cn="Ada Aro", days=900)
+    issuer, serial = cert.issuer.rfc4514_string(), f"{cert.serial_number:X}"
+    _sql(ctx, "INSERT INTO portal_credentials(environment, purpose, key_id, certificate, "
+              "issuer, serial, subject, not_before, not_after, imported) "
+              "VALUES (?,?,?,?,?,?,?,?,?,?)",
+         (ctx.env.value, "file-signing", info.key_id, cert.public_bytes(DER), issuer, serial,
+          cert.subject.rfc4514_string(), cert.not_valid_before_utc.isoformat(),
+          cert.not_valid_after_utc.isoformat(), now.isoformat()))
+    # the newest is the planted one: refused, not passed over for the older genuine one
+    with pytest.raises(Refusal) as caught:
+        find_credential(ctx, "file-signing")
+    assert caught.value.message == (
+        f"The file-signing credential {issuer} serial {serial} cannot be used: there is no "
+        "audit record of its import (its certificate was put in the store without SMKI "
+        "Desktop, or its record was altered).")
+    f = _template(ctx, tmp_path)
+    with pytest.raises(Refusal, match="no audit record of its import"):
+        adt_service.sign_file(ctx, f, info.key_id[:12])
+    assert not Path(str(f) + ".p7s").exists()
+
+
+def test_a_web_service_credential_swapped_for_another_key_is_refused(ctx
+                                                                      ) -> None:  # type: ignore[no-untyped-def]
+    """The client credential used for mutual TLS: a certificate for another key put in its
+    row, issuer and serial kept, is refused as well."""
+    now = datetime.now(UTC)
+    root_key, root = make_root(ctx.env, now - timedelta(days=1))
+    info = ctx.keystore.generate(KeyType.RSA_2048, KeyUsage.CLIENT_AUTH, "client")
+    cert = issue(root_key, root, info.public_key_der, ctx.env, now, days=365)
+    record_credential(ctx, cert, "web-service", info.key_id, source="test")
+    assert require_credential(ctx, "web-service").certificate == cert
+    other = ec.generate_private_key(ec.SECP256R1())
+    planted = (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(root.subject)
+               .public_key(other.public_key()).serial_number(cert.serial_number)
+               .not_valid_before(now - timedelta(hours=1))
+               .not_valid_after(now + timedelta(days=365)).sign(root_key, hashes.SHA256()))
+    _sql(ctx, "UPDATE portal_credentials SET certificate=? WHERE key_id=?",
+         (planted.public_bytes(DER), info.key_id))
+    with pytest.raises(Refusal, match="its certificate differs from the one "
+                                                  "recorded when it was imported"):
+        require_credential(ctx, "web-service")

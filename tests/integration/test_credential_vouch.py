@@ -15,20 +15,22 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import Refusal
 from smki_desktop.core.keys import KeyType, KeyUsage
 from smki_desktop.crypto.demo_pki import issue, make_root
 from smki_desktop.services import adt as adt_service
+from smki_desktop.services.context import open_context
 from smki_desktop.services.credential_store import (
     find_credential,
     record_credential,
     require_credential,
 )
 from tests.integration.adt_support import set_profiles
+from tests.support.postgres import PostgresServer, move_local_into
 from tests.support.raw_store import open_raw
 
-pytestmark = pytest.mark.both_backends  # SQLite and a PostgreSQL team store
-
+BOTH = pytest.mark.both_backends  # SQLite and a PostgreSQL team store
 DER = serialization.Encoding.DER
 
 
@@ -79,6 +81,7 @@ def _import_seq(ctx, cert: x509.Certificate) -> int:  # type: ignore[no-untyped-
     return e.seq
 
 
+@BOTH
 def test_the_recorded_credential_signs(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     info, cert, _root, _key = _aro(ctx, days=365, start=datetime.now(UTC))
     found = find_credential(ctx, "file-signing")
@@ -92,6 +95,7 @@ def test_the_recorded_credential_signs(ctx, tmp_path: Path) -> None:  # type: ig
     assert again.certificate == cert
 
 
+@BOTH
 def test_a_swapped_certificate_with_a_later_expiry_is_refused_for_signing(
         ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The genuine credential expired; a certificate with its issuer and serial and a later
@@ -121,6 +125,7 @@ def test_a_swapped_certificate_with_a_later_expiry_is_refused_for_signing(
         record_credential(ctx, cert, "file-signing", info.key_id, source="test")
 
 
+@BOTH
 def test_a_credential_row_without_an_import_record_is_refused(ctx, tmp_path: Path
                                                               ) -> None:  # type: ignore[no-untyped-def]
     """A row put in the store directly, for a key here and with a certificate that chains to
@@ -151,6 +156,7 @@ def test_a_credential_row_without_an_import_record_is_refused(ctx, tmp_path: Pat
     assert not Path(str(f) + ".p7s").exists()
 
 
+@BOTH
 def test_a_web_service_credential_swapped_for_another_key_is_refused(ctx
                                                                       ) -> None:  # type: ignore[no-untyped-def]
     """The client credential used for mutual TLS: a certificate for another key put in its
@@ -171,3 +177,29 @@ def test_a_web_service_credential_swapped_for_another_key_is_refused(ctx
     with pytest.raises(Refusal, match="its certificate differs from the one "
                                                   "recorded when it was imported"):
         require_credential(ctx, "web-service")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # starts as a workstation's own
+def test_a_credential_stays_usable_after_a_move_into_a_team_store(  # type: ignore[no-untyped-def]
+        cli_run, data_root: Path, postgres_server: PostgresServer) -> None:
+    """The move copies the credential rows and carries their proven import records into the
+    team's log (services/move_records.py): the credential is still found there."""
+    local = open_context(Environment.TEST, data_root)
+    try:
+        info, cert, _root, _key = _aro(local, days=365, start=datetime.now(UTC))
+    finally:
+        local.close()
+    name = postgres_server.create_database()
+    try:
+        move_local_into(cli_run, postgres_server, name)
+        team = open_context(Environment.TEST, data_root)
+        try:
+            assert team.db.backend != "sqlite"
+            found = find_credential(team, "file-signing", info.key_id)
+            assert found is not None and found.certificate == cert
+            (carried,) = team.audit.vouched(("credential.import",))
+            assert carried.details["carried_from"] == "the workstation's own audit log"
+        finally:
+            team.close()
+    finally:
+        postgres_server.drop_database(name)

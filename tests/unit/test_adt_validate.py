@@ -6,7 +6,7 @@ from __future__ import annotations
 import string
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from smki_desktop.core.adt.profile import Profile
@@ -148,6 +148,8 @@ def _check_properties(data: bytes) -> None:
             rep.raise_if_invalid()
 
 
+@example(b"90-B3-D5-1F-30-01-00-00," * 6 + b"\xc3\xa9")  # a 7th header, not ASCII
+@example(b"User ID,a,b,c,d,e,\"x\ny\"")  # a 7th header with a line break
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(csv_files())
 def test_structured_random_csvs_never_crash_and_name_lines(data: bytes) -> None:

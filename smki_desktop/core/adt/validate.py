@@ -723,14 +723,15 @@ def _lone_cr_issues(add: Callable[[Issue], None], lines: list[int], upto: int) -
 def _check_header(report: ValidationReport, profile: Profile, record: list[str],
                   line: int) -> None:
     for i, raw in enumerate(record, start=1):  # ASCII and one line, before anything is stripped
-        name = profile.column_names[i - 1] if i <= len(profile.columns) else ""
+        # a header past the profile's columns is no column of the file: a whole-line finding
+        name, at = (profile.column_names[i - 1], i) if i <= len(profile.columns) else ("", 0)
         if not raw.isascii():
             report.add(Issue(line, "non-ascii", f"header {i} holds {non_ascii(raw)}; the "
-                                                "header is ASCII.", name, i))
+                                                "header is ASCII.", name, at))
             return
         if "\n" in raw or "\r" in raw:
             report.add(Issue(line, "line-break", f"header {raw!r} holds a line break (CR or "
-                                                 "LF).", name, i))
+                                                 "LF).", name, at))
             return
     found = [h.strip() for h in record]
     if found == list(profile.column_names):

@@ -15,6 +15,7 @@ is refused saying so (`LogCut`), as the trust anchors are.
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Protocol, TypeVar
 
 from smki_desktop.core.audit import AuditEntry
@@ -68,15 +69,40 @@ def credential_problem(ctx: AppContext, cred: StoredCredential) -> str | None:
     who = f"{cred.issuer} serial {cred.serial}"
     record = _import_records(ctx, who).get((cred.issuer, cred.serial.upper()))
     if record is None:
-        return (f"The {cred.purpose} credential {who} cannot be used: there is no audit "
-                "record of its import (its certificate was put in the store without SMKI "
-                "Desktop, or its record was altered).")
+        return _unproven(ctx, cred, who)
     digest = hashlib.sha256(cred.der).hexdigest()
     if str(record.artifacts.get("certificate", "")).lower() != digest:
         return (f"The {cred.purpose} credential {who} cannot be used: its certificate "
                 f"differs from the one recorded when it was imported (audit record "
                 f"{record.seq}); the store was changed without SMKI Desktop.")
     return None
+
+
+def _issuer(details_json: str) -> str:
+    try:
+        details = json.loads(details_json)
+    except (ValueError, RecursionError):
+        return ""
+    return str(details.get("issuer", "")) if isinstance(details, dict) else ""
+
+
+def _unproven(ctx: AppContext, cred: StoredCredential, who: str) -> str:
+    """Why no proven record vouches for `cred`: a record of its import the log cannot prove
+    (on a team store, most often one written by a workstation not yet endorsed), or none."""
+    rows = [r for r in ctx.audit.repo.naming((IMPORT_ACTION,), "serial",
+                                             [cred.serial, cred.serial.upper()])
+            if r.environment == ctx.env.value and _issuer(r.details_json) == cred.issuer]
+    if rows:
+        r = rows[-1]
+        by = f"writer {r.writer[:16]}" if r.writer and r.sig else "no writer's signature"
+        return (f"The {cred.purpose} credential {who} cannot be used: its import is recorded "
+                f"in audit record {r.seq} ({by}), but the log cannot prove SMKI Desktop wrote "
+                "it: the record was altered, or its writer is neither this workstation nor a "
+                "writer the team's log endorses (a workstation that joined the team store is "
+                "trusted once an endorsed workstation endorses it).")
+    return (f"The {cred.purpose} credential {who} cannot be used: there is no audit record of "
+            "its import (its certificate was put in the store without SMKI Desktop, or its "
+            "record was altered).")
 
 
 def require_vouched(ctx: AppContext, cred: C) -> C:

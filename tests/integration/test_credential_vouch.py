@@ -203,3 +203,28 @@ def test_a_credential_stays_usable_after_a_move_into_a_team_store(  # type: igno
             team.close()
     finally:
         postgres_server.drop_database(name)
+
+
+@BOTH
+def test_an_import_record_the_log_cannot_prove_is_named(ctx, data_root: Path) -> None:  # type: ignore[no-untyped-def]
+    """A credential whose import record exists but is not proven (altered here; on a team
+    store, most often written by a workstation not yet endorsed) is refused naming that record
+    and what would make it count, not as if there were none."""
+    now = datetime.now(UTC)
+    _info, cert, _root, _root_key = _aro(ctx, days=365, start=now - timedelta(days=1))
+    seq = _import_seq(ctx, cert)
+    from tests.integration.test_audit_vouched_holes import _Raw
+
+    with _Raw(data_root) as c:  # the log's append-only guard dropped, as an attacker would
+        c.execute("UPDATE audit_log SET details = replace(details, '\"test\"', "
+                  "'\"elsewhere\"') WHERE seq = ?", (seq,))
+    fresh = open_context(ctx.env, data_root)  # as the next command would
+    try:
+        with pytest.raises(Refusal) as caught:
+            find_credential(fresh, "file-signing")
+    finally:
+        fresh.close()
+    message = caught.value.message
+    assert f"its import is recorded in audit record {seq}" in message, message
+    assert "neither this workstation nor a writer the team's log endorses" in message
+    assert "there is no audit record" not in message

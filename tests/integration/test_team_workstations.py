@@ -302,6 +302,11 @@ def test_aro_on_one_workstation_sro_on_another_revoke_and_two_sros_count_once(
         set_profiles(ctx)
         sro = make_active_sro(cli_run, tmp_path, "Alice Example")
         sro_key = _officer_key_on(ws2, sro)
+        # workstation 2 has written (its key, its credential): the officers endorse it, so
+        # that what it recorded (the credential's import) counts on workstation 1 too
+        ws1 = Workstation("ws1", data_root, ws2.keyring)
+        ws1.keyring = type(ws2.keyring)(data_root, dict(os.environ))
+        endorse_all([ws1, ws2])
         # the SRO's private key is in workstation 2's keyring only: 1 cannot sign with it
         with pytest.raises(KeyEntryMissing), ctx.keystore.signer(sro_key):
             pass
@@ -344,8 +349,6 @@ def test_aro_on_one_workstation_sro_on_another_revoke_and_two_sros_count_once(
                     "--key", aro_key)
         assert r.code == 0, r.err
         rid2 = str(r.json()["id"])
-        ws1 = Workstation("ws1", data_root, ws2.keyring)
-        ws1.keyring = type(ws2.keyring)(data_root, dict(os.environ))
         racers = [subprocess.Popen(
             [sys.executable, "-m", "smki_desktop.cli", "--env", "test", "--data-dir",
              str(ws.root), "revoke", "approve", rid2, "--as", who, "--key", key],
@@ -366,7 +369,6 @@ def test_aro_on_one_workstation_sro_on_another_revoke_and_two_sros_count_once(
         assert len(approvals) == 1
 
         # the shared log: written by both (ws2 vouched for by ws1), verified from both
-        endorse_all([ws1, ws2])
         for ws in (ws1, ws2):
             got = ws.verify()
             assert got["ok"], (ws.name, got["problems"])

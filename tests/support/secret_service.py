@@ -247,7 +247,7 @@ def delete_items_made_since(session: SecretServiceSession, before: set[str],
     gnome-keyring itself, as on CI at stop 28: NoReply in the middle of a delete) is started
     again on the same keyring file, unlocked, and the items are listed and deleted once more;
     `on_restart` is told, so that the run's summary can say so."""
-    from secretstorage.exceptions import SecretServiceNotAvailableException
+    from secretstorage.exceptions import LockedException, SecretServiceNotAvailableException
 
     for attempt in (1, 2):
         if keyring_daemon_gone(session):
@@ -258,7 +258,9 @@ def delete_items_made_since(session: SecretServiceSession, before: set[str],
             if made:
                 delete_items(session, made)
             return
-        except SecretServiceNotAvailableException:
+        except (SecretServiceNotAvailableException, LockedException):
+            # LockedException: the daemon died just before, and the first call after it made
+            # the bus start (activate) another, which comes up locked
             if attempt == 2:
                 raise
             on_restart()

@@ -26,7 +26,7 @@ from smki_desktop.crypto.cms import (
     VerifiedSignature,
     verify_detached,
 )
-from smki_desktop.services import adt_receipts, crossing
+from smki_desktop.services import crossing
 from smki_desktop.services.adt.anchors import other_env_anchors, trust_anchors
 from smki_desktop.services.adt.common import (
     SIG_SUFFIX,
@@ -39,6 +39,7 @@ from smki_desktop.services.adt.common import (
 from smki_desktop.services.adt.outputs import signed_output_hashes
 from smki_desktop.services.adt.signer_check import check_signer, verify_now
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.digest_prefetch import file_digest
 from smki_desktop.store.atomic import part_files
 
 
@@ -228,7 +229,7 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
                         "reference binding were not checked.")
     if not anchors:
         _refuse_without_anchors(ctx, path, sig, manifest, warnings)
-    digest = Digest(bytes.fromhex(adt_receipts.file_digest(path)[0]))  # one streamed pass
+    digest = Digest(bytes.fromhex(file_digest(path)[0]))  # one streamed pass
     try:
         verified = verify_now(ctx, digest, sig, anchors,
                               manifest.signed_at if manifest else None, path.name)

@@ -31,7 +31,7 @@ from smki_desktop.crypto.cms import (
 )
 from smki_desktop.services import adt_receipts
 from smki_desktop.services.adt.anchors import trust_anchors
-from smki_desktop.services.adt.common import cert_sha, default_paths, signing_now
+from smki_desktop.services.adt.common import cert_sha, default_paths, one_reading, signing_now
 from smki_desktop.services.adt.edit import validate_file_hashed
 from smki_desktop.services.adt.identity import (
     SigningIdentity,
@@ -143,6 +143,7 @@ def _sign_set(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity,
     return _Signed(sig, verified, manifest, manifest_bytes, manifest_sig)
 
 
+@one_reading
 def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = None,
               out: Path | None = None, kind: str = "adt-file", overwrite: bool = False,
               signer: AbstractContextManager[Signer] | None = None,

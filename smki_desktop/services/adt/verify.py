@@ -33,6 +33,7 @@ from smki_desktop.services.adt.common import (
     cert_der,
     cert_sha,
     default_paths,
+    one_reading,
     other_env,
     read_limited,
 )
@@ -192,6 +193,7 @@ def _check_binding(manifest: Manifest, verified: VerifiedSignature,
         raise SignatureInvalid("The manifest was signed by another signer than the file.")
 
 
+@one_reading
 def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
                 manifest_path: Path | None = None, require_manifest: bool = False
                 ) -> VerifyResult:

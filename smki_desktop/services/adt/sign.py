@@ -1,8 +1,10 @@
 """Signing an ADT or quarantine Action file: validate it, sign its exact bytes and its manifest
 with the ARO's file-signing credential, verify both at once by the independent code path of
 `crypto.cms.verify_detached`, then stage, audit and publish the three outputs (the manifest
-signature, which completes the set, last). Existing outputs are replaced only with
-`overwrite` (the rule both faces follow: the CLI's `--overwrite`, the GUI's question)."""
+signature, which completes the set, last). Rows validated by the signing itself are recorded
+(receipt and `adt.validate`) with its `adt.sign` record, so a refused signing records nothing.
+Existing outputs are replaced only with `overwrite` (the rule both faces follow: the CLI's
+`--overwrite`, the GUI's question)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from smki_desktop.core.adt.manifest import Manifest, check_smsr
 from smki_desktop.core.adt.validate import ValidationReport
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.eui import EuiRange
 from smki_desktop.core.party import OfficerProfile, OfficerRole
 from smki_desktop.core.ports import Signer
 from smki_desktop.crypto.cms import (
@@ -158,10 +161,13 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
         raise InputError(f"{path}: no such file.")
     validation: ValidationReport | None = None
     checked: adt_receipts.Checked | None = None
+    ranges = party_ranges(ctx)
     if kind in ("adt-file", "quarantine-action"):  # rows validated now, or a receipt used
-        checked = adt_receipts.checked_file(ctx, path, active_profile(ctx, kind),
-                                            party_ranges(ctx),
-                                            lambda: validate_file_hashed(ctx, path, kind))
+        # rows validated now are recorded (receipt and `adt.validate`) with the signature, in
+        # its transaction: a signing refused or failed after them leaves no record behind
+        checked = adt_receipts.checked_file(
+            ctx, path, active_profile(ctx, kind), ranges,
+            lambda: validate_file_hashed(ctx, path, kind, record=False))
         validation = checked.report
         validation.raise_if_invalid(str(path))
     # the register decides (Live; Test with a register): an active ARO's entry, linked to the
@@ -191,7 +197,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
                         (manifest_sig_path, done.manifest_sig)):
             staged.append((p, stage(p, data)))
         entry = _record_signing(ctx, path, kind, ident, done, user_ids, sig_path,
-                                manifest_path, checked)
+                                manifest_path, checked, ranges)
         publish_set(staged, overwrite, leftovers)
     finally:
         for _p, tmp in staged:
@@ -204,12 +210,15 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
 
 def _record_signing(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity,
                     done: _Signed, user_ids: Sequence[str], sig_path: Path,
-                    manifest_path: Path, checked: adt_receipts.Checked | None = None
-                    ) -> AuditEntry:
+                    manifest_path: Path, checked: adt_receipts.Checked | None = None,
+                    ranges: Sequence[EuiRange] | None = None) -> AuditEntry:
     """The `adt.sign` (or `quarantine.sign`) audit record, with every output's hash, and the
-    signed-files row; written before the outputs are published."""
+    signed-files row; written before the outputs are published. Rows validated by this
+    signing are recorded first, in the same transaction (receipt and `adt.validate`)."""
     m = done.manifest
-    with ctx.audit.change():  # the record and the row: one transaction
+    with ctx.audit.change():  # the records and the rows: one transaction
+        if checked is not None and checked.receipt is None:
+            adt_receipts.record(ctx, checked.report, checked.sha256, m.file_size, ranges)
         entry = ctx.audit.record(
             "adt.sign" if kind == "adt-file" else "quarantine.sign",
             {"path": str(path), "kind": kind, "key_id": ident.key.key_id, "size": m.file_size,

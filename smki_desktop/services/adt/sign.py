@@ -21,7 +21,7 @@ from smki_desktop import __version__
 from smki_desktop.core.adt.manifest import Manifest, check_smsr
 from smki_desktop.core.adt.validate import ValidationReport
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.errors import InputError, Refusal, SmkiError
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.core.party import OfficerProfile, OfficerRole
 from smki_desktop.core.ports import Signer
@@ -105,6 +105,16 @@ def _aro(ctx: AppContext) -> OfficerProfile:
     return officer
 
 
+def _identity(ctx: AppContext, key_ref: str, as_ref: str | None
+              ) -> tuple[SigningIdentity | None, SmkiError | None]:
+    """`signing_identity`, or why it is refused (raised by the caller once the file is found
+    valid: the file's findings come first)."""
+    try:
+        return signing_identity(ctx, key_ref, as_ref=as_ref), None
+    except SmkiError as exc:
+        return None, exc
+
+
 def _manifest(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity, sig: bytes,
               sig_name: str, sha: str, now: datetime, smsr_ref: str, officer: str,
               validation: ValidationReport | None) -> Manifest:
@@ -159,6 +169,11 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
     officer = _aro(ctx)
     if not path.is_file():
         raise InputError(f"{path}: no such file.")
+    # the register decides (Live; Test with a register): an active ARO's entry, linked to the
+    # key, named by its credential, not revoked. Resolved first, as it needs not the file's
+    # digest that `smki` is still hashing on its helper thread meanwhile; a refusal is told
+    # after the file's own findings, as before (an invalid file is named first)
+    ident, refused = _identity(ctx, key_ref, as_ref)
     validation: ValidationReport | None = None
     checked: adt_receipts.Checked | None = None
     ranges = party_ranges(ctx)
@@ -170,9 +185,9 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
             lambda: validate_file_hashed(ctx, path, kind, record=False))
         validation = checked.report
         validation.raise_if_invalid(str(path))
-    # the register decides (Live; Test with a register): an active ARO's entry, linked to the
-    # key, named by its credential, not revoked
-    ident = signing_identity(ctx, key_ref, as_ref=as_ref)
+    if refused is not None:
+        raise refused
+    assert ident is not None
     who = (f"{ident.officer.name} ({ident.officer.role.label})" if ident.officer is not None
            else officer.actor)
     sig_path, manifest_path, manifest_sig_path = outputs = default_paths(path, out)

@@ -232,25 +232,6 @@ def available() -> bool:
         return True
 
 
-def warm() -> bool:
-    """Open this process's connection and its Secret Service session now, reading nothing
-    (`secrets.warm_up` calls it on a helper thread, so that the connection, the availability
-    check and the session's key exchange overlap a command's imports). Whether they are open;
-    on any failure nothing is kept, and the first real call opens (and reports) as before."""
-    from secretstorage.util import open_session
-
-    with _lock:
-        key = (os.getpid(), os.environ.get("DBUS_SESSION_BUS_ADDRESS", ""))
-        try:
-            conn = _conn if _conn is not None and _conn.key == key else _fresh()
-            if conn.session is None:
-                conn.session = open_session(conn.connection)
-        except Exception:
-            _drop()
-            return False
-        return True
-
-
 def close() -> None:
     """Close this process's connection (tests; a process that exits needs not)."""
     with _lock:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -64,40 +63,19 @@ def _keyring_config() -> Path:
     return Path(root, "python_keyring", "keyringrc.cfg")
 
 
-def _direct_wanted() -> bool:
-    """`_direct` short of asking the service: Linux, and no backend named by the user or set
-    in this process."""
+def _direct() -> bool:
+    """Whether to speak to the Secret Service directly: only where `keyring` would pick its
+    Secret Service backend too, and only when one answers (else keyring's detection decides,
+    and its refusals and messages stay as they were)."""
     if not sys.platform.startswith("linux") or os.environ.get("PYTHON_KEYRING_BACKEND"):
         return False
     core = sys.modules.get("keyring.core")
     chosen = getattr(core, "_keyring_backend", None) if core is not None else None
     if chosen is not None and type(chosen).__module__ != "keyring.backends.SecretService":
         return False  # a backend set in this process (keyring.set_keyring) wins
-    return not _keyring_config().exists()
-
-
-def _direct() -> bool:
-    """Whether to speak to the Secret Service directly: only where `keyring` would pick its
-    Secret Service backend too, and only when one answers (else keyring's detection decides,
-    and its refusals and messages stay as they were)."""
-    return _direct_wanted() and secret_service.available()
-
-
-def warm_up() -> threading.Thread | None:
-    """Where the Secret Service would be spoken to directly, open this process's connection and
-    session on a helper (daemon) thread, reading nothing: for a command that will read a secret
-    (`smki adt sign` and `verify` read the audit log's keyring anchor), the D-Bus connection,
-    the availability check and the session's key exchange (10-50 ms, mostly waiting on the
-    daemon) then overlap its imports instead of delaying its first read (issue 15). Calls are
-    serialised as ever (the first read waits for the thread); a failure keeps nothing, and the
-    first real call opens and reports as it would have. The thread, or None."""
-    if not _direct_wanted():
-        return None
-    import secretstorage  # noqa: F401 -- imported here, not concurrently on the thread
-
-    thread = threading.Thread(target=secret_service.warm, name="keyring-warm-up", daemon=True)
-    thread.start()
-    return thread
+    if _keyring_config().exists():
+        return False
+    return secret_service.available()
 
 
 def _call_direct(service: str, fn_name: str, *args: str) -> Any:

@@ -10,7 +10,6 @@ from pathlib import Path
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.adt import KINDS
 from smki_desktop.core.errors import InputError
-from smki_desktop.keystores.secrets import warm_up
 from smki_desktop.services import adt as adt_service
 
 SIGNABLE = ("adt-file", "quarantine-action")
@@ -117,7 +116,6 @@ def run_validate(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_sign(args: argparse.Namespace, app: CliApp) -> int:
-    warm_up()  # the keyring's connection opens while the signing service is imported
     ctx = app.context()
     res = adt_service.sign_file(ctx, args.file, args.key, smsr=args.smsr, out=args.out,
                                 kind=args.kind, overwrite=args.overwrite,
@@ -137,7 +135,6 @@ def run_sign(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_verify(args: argparse.Namespace, app: CliApp) -> int:
-    warm_up()  # verify reads the audit log's keyring anchor: its connection opens meanwhile
     ctx = app.context()
     res = adt_service.verify_file(ctx, args.file, args.signature, manifest_path=args.manifest,
                                   require_manifest=args.require_manifest)

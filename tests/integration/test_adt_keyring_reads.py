@@ -72,3 +72,34 @@ def test_a_log_cut_after_an_action_is_seen_by_the_next(
         c.close()
     with pytest.raises(LogCut, match="audit log was cut"):
         adt_service.verify_file(ctx, f)
+
+
+def test_sign_and_verify_replay_the_register_log_once(
+        ctx, cli_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Each action replays the signed register log (every entry's signature checked) once:
+    `adt verify` makes it before waiting for the file's digest and its signer check uses it."""
+    from smki_desktop.core.party import OfficerProfile, OfficerRole
+    from smki_desktop.services import officers
+    from smki_desktop.services.party import set_officer
+    from tests.integration.adt_support import active_aro, officer_signing_key
+    from tests.integration.test_officer_cli import make_active_sro
+
+    sro = make_active_sro(cli_run, tmp_path, "Sam Sro")
+    aro = active_aro(cli_run, tmp_path, sro, "Ann Officer", "Sam Sro", ctx=ctx)
+    key = officer_signing_key(ctx, cli_run, aro)
+    set_officer(ctx, OfficerProfile("Ann Officer", OfficerRole.ARO, "ann@example.com",
+                                    register_id=aro))
+    f = _file(tmp_path)
+    replays: list[int] = []
+    real = officers._replay_all
+
+    def counting(c):  # type: ignore[no-untyped-def]
+        replays.append(1)
+        return real(c)
+
+    monkeypatch.setattr(officers, "_replay_all", counting)
+    res = adt_service.sign_file(ctx, f, key)
+    assert len(replays) == 1 and res.warnings == ()
+    replays.clear()
+    checked = adt_service.verify_file(ctx, f)
+    assert len(replays) == 1 and checked.warnings == ()

@@ -398,6 +398,10 @@ def run(quick: bool = False) -> list[Figure]:
           f"`smki adt verify` of a valid ADT file of {c['rows']:,} rows ({cmb:.0f} MiB), "
           "validated first by `smki adt validate` (untimed set-up, its own figure below); "
           "sign used the validation receipt (checked in its audit record)")
+    print("  each, median wall (CPU): " + ", ".join(
+        f"{k} {float(c[k + ' s']):.3f} s ({float(c[k + ' cpu']):.3f} s)"  # type: ignore[arg-type]
+        for k in ("smki sign", "smki verify", "openssl sign", "openssl verify", "floor sign",
+                  "floor verify")))
     return [
         Figure(f"ADT {mb:.0f} MiB sign+verify, in-process calls",
                m["inproc sign s"] + m["inproc verify s"], "s", ossl,

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,11 +30,9 @@ from pathlib import Path
 from smki_desktop import __version__
 from smki_desktop.core.adt.profile import Profile
 from smki_desktop.core.adt.validate import ValidationReport
-from smki_desktop.core.errors import InputError
 from smki_desktop.core.eui import EuiRange
-from smki_desktop.crypto.cms import hash_content
-from smki_desktop.services import digest_prefetch
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.digest_prefetch import file_digest
 from smki_desktop.store.repos.adt_receipts import AdtReceipt, AdtReceiptsRepo, ReceiptKey
 
 VALIDATOR = f"smki-desktop {__version__}"
@@ -107,21 +104,6 @@ def find(ctx: AppContext, sha256: str, size: int, profile: Profile,
         return None
     return replace(receipt, row_count=d["rows"], warning_count=d["warnings"],
                    validated_at=entry.ts)
-
-
-def file_digest(path: Path) -> tuple[str, int]:
-    """SHA-256 (hex) and size of the file, read once in 1 MiB chunks (or by the helper thread
-    `digest_prefetch.start` began, when the file has not changed since)."""
-    try:
-        early = digest_prefetch.take(path)
-        if early is not None:
-            return early.hex(), os.stat(path).st_size
-        with open(path, "rb", buffering=0) as fh:
-            digest = hash_content(fh)
-            size = os.fstat(fh.fileno()).st_size
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-    return digest.hex(), size
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +62,7 @@ from smki_desktop.core.errors import Ambiguous, InputError, NotFound, Refusal
 from smki_desktop.core.ports import Clock
 from smki_desktop.keystores.secrets import OsSecrets
 from smki_desktop.services.audit_cut import NEVER, log_cut, read_by_others
+from smki_desktop.services.audit_reading import AnchorReading
 from smki_desktop.services.store_pin import StorePins
 from smki_desktop.store import fault_point
 from smki_desktop.store.db import Database
@@ -187,6 +188,7 @@ class AuditLog:
         # records and why the log is cut (None)
         self._vouched: dict[tuple[str, ...],
                             tuple[tuple[Any, ...], list[AuditEntry], str | None]] = {}
+        self._reading = AnchorReading(self._load_anchor)  # see one_reading
 
     # -- the keyring anchor --------------------------------------------------------------
     def _load_anchor(self, installation: str | None = None) -> AuditAnchor | None:
@@ -197,6 +199,11 @@ class AuditLog:
     def _load_mark(self) -> FolderMark | None:
         text = self.secrets.get_optional(self.folder_entry)
         return FolderMark.from_text(text) if text else None
+
+    def one_reading(self) -> AbstractContextManager[None]:
+        """The proofs one user action makes inside the block are checked against one reading
+        of the keyring's anchor (`services/audit_reading.py`)."""
+        return self._reading.block()
 
     def _writer(self, w: AuditWrite) -> tuple[AuditAnchor, Ed25519PrivateKey, bool]:
         """This installation's anchor and writer key, made on first use, and the folder's
@@ -336,6 +343,7 @@ class AuditLog:
         if brk is not None or entry.seq > anchor.seq:
             anchor.seq, anchor.hash = entry.seq, entry.hash
         self.secrets.set(self.anchor_entry, anchor.to_text())
+        self._reading.moved()  # one_reading: the head moved, the next proof reads it
 
     def _insert(self, w: AuditWrite, anchor: AuditAnchor, key: Ed25519PrivateKey,
                 ts: str, actor: str, action: str, details: dict[str, Any],
@@ -520,7 +528,7 @@ class AuditLog:
         none is when rows were cut out of the log after them (else None; `services/audit_cut`).
         On a team store the other writers' records proven (and the log's last row, `tip`)
         are remembered in the store pin as read, so that deleting them later is a cut."""
-        anchor = self._load_anchor()
+        anchor = self._reading.get()
         if anchor is None and not self.shared:
             return [], None  # nothing signed here yet: nothing can be proven
         if not candidates:

@@ -118,3 +118,23 @@ def start_for_argv(words: list[str], commands: dict[str, set[str]]) -> None:
             for arg in plain[i + 2:]:
                 start(arg)
             return
+
+
+def file_digest(path: str | os.PathLike[str]) -> tuple[str, int]:
+    """SHA-256 (hex) and size of the file: the digest `start` began when the file has not
+    changed since, else read once here. An unreadable file is an InputError naming it. (Here,
+    not in `services.adt_receipts`, so that `adt verify` does not load the receipts, the
+    validator and their store.)"""
+    from smki_desktop.core.errors import InputError
+    from smki_desktop.crypto.cms import hash_content
+
+    try:
+        early = take(path)
+        if early is not None:
+            return early.hex(), os.stat(path).st_size
+        with open(path, "rb", buffering=0) as fh:
+            digest = hash_content(fh)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError as exc:
+        raise InputError(f"{os.fspath(path)}: cannot be read ({exc.strerror or exc}).") from None
+    return digest.hex(), size

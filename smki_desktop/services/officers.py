@@ -297,8 +297,10 @@ def list_officers(ctx: AppContext) -> list[Officer]:
     return [_from_row(ctx, r, standings) for r in rows]
 
 
-def get_officer(ctx: AppContext, ref: str) -> Officer:
-    """By register id (case-insensitive), or by unique email."""
+def get_officer(ctx: AppContext, ref: str,
+                standings: dict[str, Standing] | None = None) -> Officer:
+    """By register id (case-insensitive), or by unique email; its standing from `standings`
+    when the caller replayed the log already in this action, else replayed now."""
     ref = ref.strip()
     rows = officers_repo.by_id(ctx.db, ref)
     if not rows:
@@ -308,12 +310,13 @@ def get_officer(ctx: AppContext, ref: str) -> Officer:
     if len(rows) > 1:
         raise Ambiguous(f"{ref!r} matches several officers: "
                         + ", ".join(r.officer_id for r in rows) + ".")
-    return _from_row(ctx, rows[0])
+    return _from_row(ctx, rows[0], standings)
 
 
-def find_officer(ctx: AppContext, ref: str) -> Officer | None:
+def find_officer(ctx: AppContext, ref: str,
+                 standings: dict[str, Standing] | None = None) -> Officer | None:
     try:
-        return get_officer(ctx, ref)
+        return get_officer(ctx, ref, standings)
     except NotFound:
         return None
 

@@ -12,7 +12,7 @@ import pytest
 
 from smki_desktop.core.adt.profile import Profile
 from smki_desktop.core.adt.validate import ValidationReport
-from smki_desktop.core.errors import InputError
+from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.core.party import PartyProfile, PartyType
 from smki_desktop.services import adt as adt_service
@@ -332,3 +332,33 @@ def test_receipt_check_is_one_record_not_the_log(ctx, tmp_path: Path  # type: ig
     per = (time.perf_counter() - t0) / 20
     print(f"receipt check: {per * 1000:.2f} ms")
     assert per < 0.05, f"receipt check took {per * 1000:.1f} ms"
+
+
+def test_a_signing_refused_after_validating_records_nothing(ctx, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """Rows validated by a signing are recorded (receipt and `adt.validate`) with its
+    `adt.sign` record, in its transaction: a signing refused after them (here: its output is
+    in the way) leaves no record of a validation that no signature followed."""
+    aro = make_aro(ctx, tmp_path)
+    f = _file(tmp_path)
+    (tmp_path / "adt.csv.p7s").write_bytes(b"someone else's")
+    last = ctx.audit.entries(limit=1)[0].seq
+    validations = _count_validations(monkeypatch)
+    with pytest.raises(Refusal, match="already exists"):
+        adt_service.sign_file(ctx, f, aro.key.key_id)
+    assert validations == [f]  # the rows were validated...
+    assert ctx.audit.entries(limit=1)[0].seq == last  # ... and nothing was recorded
+    sha, size = adt_receipts.file_digest(f)
+    ranges = adt_service.party_ranges(ctx)
+    assert adt_receipts.find(ctx, sha, size, adt_service.active_profile(ctx), ranges) is None
+    res = adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
+    assert _validation(res) == ("validated now", None)
+    assert [e.action for e in reversed(ctx.audit.entries()) if e.seq > last] == [
+        "adt.validate", "adt.sign"]  # one transaction: the validation, then the signing
+    receipt = adt_receipts.find(ctx, sha, size, adt_service.active_profile(ctx), ranges)
+    assert receipt is not None and receipt.audit_seq == res.audit.seq - 1
+    again = adt_service.sign_file(ctx, f, aro.key.key_id, overwrite=True)
+    assert _validation(again) == (f"validated before at {receipt.validated_at}, receipt "
+                                  f"{receipt.id}", receipt.id)
+    assert validations == [f, f]

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from smki_desktop.core.adt import KINDS
 from smki_desktop.core.adt.confirmation import Confirmation
 from smki_desktop.core.adt.manifest import Manifest, check_smsr
-from smki_desktop.core.adt.profile import KINDS, Profile
+from smki_desktop.core.adt.profile import Profile
 from smki_desktop.core.adt.quarantine import (
     Filter,
     QuarantineItem,

@@ -54,3 +54,19 @@ def test_adt_sign_and_verify_load_no_module_they_do_not_use() -> None:
               "smki_desktop.services.party", "smki_desktop.crypto.lint",
               "smki_desktop.core.lint_rules"}
     assert loaded & unused == set()
+
+
+def test_adt_verify_loads_neither_the_receipts_nor_the_validator() -> None:
+    """`smki adt verify` hashes the file (`digest_prefetch.file_digest`) and checks signatures:
+    the validation receipts, the row validator, the profiles (the parser's kinds are in
+    `core.adt`) and the signing identity are signing's (issue 15: each module is start-up time
+    of every verification)."""
+    code = ("import sys; from smki_desktop.cli.main import build_parser; build_parser('adt'); "
+            "import smki_desktop.services.adt.verify, smki_desktop.crypto.describe; "
+            "print(','.join(sys.modules))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stdout.strip().split(","))
+    assert "smki_desktop.services.adt.signer_check" in loaded  # the signer check: kept
+    assert loaded & {"smki_desktop.services.adt_receipts", "smki_desktop.core.adt.validate",
+                     "smki_desktop.core.adt.profile", "smki_desktop.store.repos.adt_receipts",
+                     "smki_desktop.services.adt.identity"} == set()

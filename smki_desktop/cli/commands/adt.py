@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from smki_desktop.cli.main import CliApp
-from smki_desktop.core.adt.profile import KINDS
+from smki_desktop.core.adt import KINDS
 from smki_desktop.core.errors import InputError
 from smki_desktop.services import adt as adt_service
 

@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from smki_desktop.core.adt import KINDS
 from smki_desktop.core.errors import InputError
 
-KINDS = ("adt-file", "quarantine-report", "quarantine-action")
 COLUMN_TYPES = ("eui64", "integer", "enum", "service-request", "text", "datetime")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.core.adt.profile import KINDS
+from smki_desktop.core.adt import KINDS
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QComboBox,

@@ -1,14 +1,16 @@
 """What the ADT actions share: output names beside a file, size-capped reading, the signing
-time, certificate helpers and the `Written` result."""
+time, certificate helpers, the `Written` result and `one_reading`."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Concatenate, ParamSpec, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -21,6 +23,20 @@ from smki_desktop.services.context import AppContext
 SIG_SUFFIX = ".p7s"
 MANIFEST_SUFFIX = ".manifest.json"
 MAX_VALIDATE_BYTES = 512 * 1024 * 1024
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def one_reading(fn: Callable[Concatenate[AppContext, P], R]
+                ) -> Callable[Concatenate[AppContext, P], R]:
+    """Run the action with its audit proofs checked against one reading of the keyring's
+    anchor (`AuditLog.one_reading`): every check it makes stays, each against the keyring."""
+    @functools.wraps(fn)
+    def action(ctx: AppContext, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with ctx.audit.one_reading():
+            return fn(ctx, *args, **kwargs)
+    return action
 
 
 @dataclass(frozen=True)

@@ -60,9 +60,10 @@ def validate_file(ctx: AppContext, path: Path, kind: str = "adt-file",
 
 def validate_file_hashed(ctx: AppContext, path: Path, kind: str = "adt-file",
                          profile: Profile | None = None, *, keep_rows: bool = False,
-                         on_row: Callable[[int, list[str]], None] | None = None
-                         ) -> tuple[ValidationReport, str]:
-    """`validate_file` and the SHA-256 of the bytes it read, in the same single pass."""
+                         on_row: Callable[[int, list[str]], None] | None = None,
+                         record: bool = True) -> tuple[ValidationReport, str]:
+    """`validate_file` and the SHA-256 of the bytes it read, in the same single pass; a valid
+    file's receipt is recorded unless not `record` (signing records it with the signature)."""
     prof = profile or active_profile(ctx, kind)
     ranges = party_ranges(ctx)
     with open_limited(path) as fh:
@@ -73,7 +74,8 @@ def validate_file_hashed(ctx: AppContext, path: Path, kind: str = "adt-file",
         except OSError as exc:
             raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
         sha = reader.hexdigest()
-        adt_receipts.record(ctx, report, sha, os.fstat(fh.fileno()).st_size, ranges)
+        if record:
+            adt_receipts.record(ctx, report, sha, os.fstat(fh.fileno()).st_size, ranges)
         return report, sha
 
 

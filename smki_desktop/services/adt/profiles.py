@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smki_desktop.core.adt.profile import KINDS, Profile
+from smki_desktop.core.adt import KINDS
+from smki_desktop.core.adt.profile import Profile
 from smki_desktop.core.errors import InputError, NotFound
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.resources_path import resource

@@ -1,8 +1,10 @@
 """Signing an ADT or quarantine Action file: validate it, sign its exact bytes and its manifest
 with the ARO's file-signing credential, verify both at once by the independent code path of
 `crypto.cms.verify_detached`, then stage, audit and publish the three outputs (the manifest
-signature, which completes the set, last). Existing outputs are replaced only with
-`overwrite` (the rule both faces follow: the CLI's `--overwrite`, the GUI's question)."""
+signature, which completes the set, last). Rows validated by the signing itself are recorded
+(receipt and `adt.validate`) with its `adt.sign` record, so a refused signing records nothing.
+Existing outputs are replaced only with `overwrite` (the rule both faces follow: the CLI's
+`--overwrite`, the GUI's question)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from smki_desktop import __version__
 from smki_desktop.core.adt.manifest import Manifest, check_smsr
 from smki_desktop.core.adt.validate import ValidationReport
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.errors import InputError, Refusal, SmkiError
+from smki_desktop.core.eui import EuiRange
 from smki_desktop.core.party import OfficerProfile, OfficerRole
 from smki_desktop.core.ports import Signer
 from smki_desktop.crypto.cms import (
@@ -31,7 +34,7 @@ from smki_desktop.crypto.cms import (
 )
 from smki_desktop.services import adt_receipts
 from smki_desktop.services.adt.anchors import trust_anchors
-from smki_desktop.services.adt.common import cert_sha, default_paths, signing_now
+from smki_desktop.services.adt.common import cert_sha, default_paths, one_reading, signing_now
 from smki_desktop.services.adt.edit import validate_file_hashed
 from smki_desktop.services.adt.identity import (
     SigningIdentity,
@@ -102,6 +105,16 @@ def _aro(ctx: AppContext) -> OfficerProfile:
     return officer
 
 
+def _identity(ctx: AppContext, key_ref: str, as_ref: str | None
+              ) -> tuple[SigningIdentity | None, SmkiError | None]:
+    """`signing_identity`, or why it is refused (raised by the caller once the file is found
+    valid: the file's findings come first)."""
+    try:
+        return signing_identity(ctx, key_ref, as_ref=as_ref), None
+    except SmkiError as exc:
+        return None, exc
+
+
 def _manifest(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity, sig: bytes,
               sig_name: str, sha: str, now: datetime, smsr_ref: str, officer: str,
               validation: ValidationReport | None) -> Manifest:
@@ -143,6 +156,7 @@ def _sign_set(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity,
     return _Signed(sig, verified, manifest, manifest_bytes, manifest_sig)
 
 
+@one_reading
 def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = None,
               out: Path | None = None, kind: str = "adt-file", overwrite: bool = False,
               signer: AbstractContextManager[Signer] | None = None,
@@ -155,17 +169,25 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
     officer = _aro(ctx)
     if not path.is_file():
         raise InputError(f"{path}: no such file.")
+    # the register decides (Live; Test with a register): an active ARO's entry, linked to the
+    # key, named by its credential, not revoked. Resolved first, as it needs not the file's
+    # digest that `smki` is still hashing on its helper thread meanwhile; a refusal is told
+    # after the file's own findings, as before (an invalid file is named first)
+    ident, refused = _identity(ctx, key_ref, as_ref)
     validation: ValidationReport | None = None
     checked: adt_receipts.Checked | None = None
+    ranges = party_ranges(ctx)
     if kind in ("adt-file", "quarantine-action"):  # rows validated now, or a receipt used
-        checked = adt_receipts.checked_file(ctx, path, active_profile(ctx, kind),
-                                            party_ranges(ctx),
-                                            lambda: validate_file_hashed(ctx, path, kind))
+        # rows validated now are recorded (receipt and `adt.validate`) with the signature, in
+        # its transaction: a signing refused or failed after them leaves no record behind
+        checked = adt_receipts.checked_file(
+            ctx, path, active_profile(ctx, kind), ranges,
+            lambda: validate_file_hashed(ctx, path, kind, record=False))
         validation = checked.report
         validation.raise_if_invalid(str(path))
-    # the register decides (Live; Test with a register): an active ARO's entry, linked to the
-    # key, named by its credential, not revoked
-    ident = signing_identity(ctx, key_ref, as_ref=as_ref)
+    if refused is not None:
+        raise refused
+    assert ident is not None
     who = (f"{ident.officer.name} ({ident.officer.role.label})" if ident.officer is not None
            else officer.actor)
     sig_path, manifest_path, manifest_sig_path = outputs = default_paths(path, out)
@@ -190,7 +212,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
                         (manifest_sig_path, done.manifest_sig)):
             staged.append((p, stage(p, data)))
         entry = _record_signing(ctx, path, kind, ident, done, user_ids, sig_path,
-                                manifest_path, checked)
+                                manifest_path, checked, ranges)
         publish_set(staged, overwrite, leftovers)
     finally:
         for _p, tmp in staged:
@@ -203,12 +225,15 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
 
 def _record_signing(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity,
                     done: _Signed, user_ids: Sequence[str], sig_path: Path,
-                    manifest_path: Path, checked: adt_receipts.Checked | None = None
-                    ) -> AuditEntry:
+                    manifest_path: Path, checked: adt_receipts.Checked | None = None,
+                    ranges: Sequence[EuiRange] | None = None) -> AuditEntry:
     """The `adt.sign` (or `quarantine.sign`) audit record, with every output's hash, and the
-    signed-files row; written before the outputs are published."""
+    signed-files row; written before the outputs are published. Rows validated by this
+    signing are recorded first, in the same transaction (receipt and `adt.validate`)."""
     m = done.manifest
-    with ctx.audit.change():  # the record and the row: one transaction
+    with ctx.audit.change():  # the records and the rows: one transaction
+        if checked is not None and checked.receipt is None:
+            adt_receipts.record(ctx, checked.report, checked.sha256, m.file_size, ranges)
         entry = ctx.audit.record(
             "adt.sign" if kind == "adt-file" else "quarantine.sign",
             {"path": str(path), "kind": kind, "key_id": ident.key.key_id, "size": m.file_size,

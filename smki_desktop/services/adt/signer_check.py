@@ -27,6 +27,7 @@ from smki_desktop.core.errors import Refusal, SmkiError
 from smki_desktop.core.identity import Signatory, check_may_act
 from smki_desktop.core.keys import key_id_for_spki
 from smki_desktop.core.officers import Officer, OfficerRole
+from smki_desktop.core.register import Standing
 from smki_desktop.crypto.cms import Content, SignerUntrusted, VerifiedSignature, verify_detached
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_store import (
@@ -35,7 +36,7 @@ from smki_desktop.services.credential_store import (
     register_id_of,
 )
 from smki_desktop.services.credential_vouch import require_vouched
-from smki_desktop.services.officers import find_officer
+from smki_desktop.services.officers import find_officer, replay
 from smki_desktop.services.trust import unvouched_anchors, unvouched_note
 from smki_desktop.store.repos import officers as officers_repo
 
@@ -48,6 +49,19 @@ def register_decides(ctx: AppContext) -> bool:
     Live; in Test once the register has an entry (the first-run walk makes the profile's)."""
     return ctx.env is Environment.LIVE or bool(
         officers_repo.for_environment(ctx.db, ctx.env.value))
+
+
+def register_standings(ctx: AppContext) -> dict[str, Standing] | None:
+    """The register's standings, replayed now for `check_signer` later in the same action (the
+    replay needs not the file: `adt verify` makes it while the file is still being hashed);
+    None without a register, or when the replay refuses (`check_signer` then replays, and
+    refuses, in its place, after the file's own checks as before)."""
+    if not register_decides(ctx):
+        return None
+    try:
+        return replay(ctx)[0]
+    except SmkiError:
+        return None
 
 
 def signed_here(ctx: AppContext, sig: bytes) -> AuditEntry | None:
@@ -105,14 +119,15 @@ def _key_id(cert: x509.Certificate) -> str:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
-def _signer_entry(ctx: AppContext, cert: x509.Certificate, what: str) -> Officer:
+def _signer_entry(ctx: AppContext, cert: x509.Certificate, what: str,
+                  standings: dict[str, Standing] | None = None) -> Officer:
     """The register entry the credential names and whose entry holds its key."""
     rid = register_id_of(cert)
     if not rid:
         raise Refusal(f"Rule: a file counts only when signed with a credential that names its "
                       f"officer's register id (serialNumber); {what} is signed with "
                       f"{cert.subject.rfc4514_string()}, which names none.")
-    officer = find_officer(ctx, rid)  # the one replay of the register log
+    officer = find_officer(ctx, rid, standings)  # the one replay of the register log
     if officer is None:
         raise Refusal(f"Rule: a file counts only when signed by an officer of the "
                       f"{ctx.env.label} register; {what} is signed by {rid}, who is not in it.")
@@ -133,9 +148,11 @@ def _signer_entry(ctx: AppContext, cert: x509.Certificate, what: str) -> Officer
 
 
 def check_signer(ctx: AppContext, verified: VerifiedSignature, sig: bytes, what: str,
-                 warnings: list[str]) -> Officer | None:
+                 warnings: list[str], standings: dict[str, Standing] | None = None
+                 ) -> Officer | None:
     """Refuse a signer the officer register does not vouch for (module doc); None (with a
-    training warning) in a Test without a register."""
+    training warning) in a Test without a register. `standings`: the register's replay made
+    earlier in this action (`register_standings`), else it is replayed here."""
     cert = verified.signer_certificate
     if not register_decides(ctx):
         warnings.append("Training (Test): the officer register has no entries, so the signer "
@@ -145,7 +162,7 @@ def check_signer(ctx: AppContext, verified: VerifiedSignature, sig: bytes, what:
         raise Refusal(f"Rule: a file's signature carries its signer's credential; {what} has "
                       "none.")
     check_not_revoked(ctx, cert)
-    officer = _signer_entry(ctx, cert, what)
+    officer = _signer_entry(ctx, cert, what, standings)
     try:
         check_may_act(Signatory.of(officer), ctx.env, (OfficerRole.ARO,), ARO_SIGNS)
     except Refusal:

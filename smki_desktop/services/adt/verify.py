@@ -26,19 +26,25 @@ from smki_desktop.crypto.cms import (
     VerifiedSignature,
     verify_detached,
 )
-from smki_desktop.services import adt_receipts, crossing
+from smki_desktop.services import crossing
 from smki_desktop.services.adt.anchors import other_env_anchors, trust_anchors
 from smki_desktop.services.adt.common import (
     SIG_SUFFIX,
     cert_der,
     cert_sha,
     default_paths,
+    one_reading,
     other_env,
     read_limited,
 )
 from smki_desktop.services.adt.outputs import signed_output_hashes
-from smki_desktop.services.adt.signer_check import check_signer, verify_now
+from smki_desktop.services.adt.signer_check import (
+    check_signer,
+    register_standings,
+    verify_now,
+)
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.digest_prefetch import file_digest
 from smki_desktop.store.atomic import part_files
 
 
@@ -191,6 +197,7 @@ def _check_binding(manifest: Manifest, verified: VerifiedSignature,
         raise SignatureInvalid("The manifest was signed by another signer than the file.")
 
 
+@one_reading
 def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
                 manifest_path: Path | None = None, require_manifest: bool = False
                 ) -> VerifyResult:
@@ -228,7 +235,9 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
                         "reference binding were not checked.")
     if not anchors:
         _refuse_without_anchors(ctx, path, sig, manifest, warnings)
-    digest = Digest(bytes.fromhex(adt_receipts.file_digest(path)[0]))  # one streamed pass
+    # the register's replay needs not the file: made while `smki` may still be hashing it
+    standings = register_standings(ctx)
+    digest = Digest(bytes.fromhex(file_digest(path)[0]))  # one streamed pass
     try:
         verified = verify_now(ctx, digest, sig, anchors,
                               manifest.signed_at if manifest else None, path.name)
@@ -248,5 +257,5 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
         _check_binding(manifest, verified, manifest_sig, path, sig_path, sig)
     # whose signature it is: an active ARO of this register (or one proven to have signed it
     # here while active), credential not revoked, a file-signing one, its key linked to them
-    check_signer(ctx, verified, sig, path.name, warnings)
+    check_signer(ctx, verified, sig, path.name, warnings, standings)
     return VerifyResult(path, verified.digest.hex(), verified, manifest, tuple(warnings))

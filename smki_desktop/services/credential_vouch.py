@@ -112,3 +112,12 @@ def require_vouched(ctx: AppContext, cred: C) -> C:
     if problem is not None:
         raise CredentialUnvouched(problem)
     return cred
+
+
+def listing_problem(ctx: AppContext, cred: StoredCredential) -> str | None:
+    """For a list of the credentials held: why `cred` would be refused when used (as
+    `credential_problem`, a cut log's message included), None when it would not."""
+    try:
+        return credential_problem(ctx, cred)
+    except LogCut as exc:
+        return exc.message

@@ -157,6 +157,36 @@ def test_a_credential_row_without_an_import_record_is_refused(ctx, tmp_path: Pat
 
 
 @BOTH
+def test_the_credential_lists_say_which_would_be_refused(ctx, cli_run) -> None:  # type: ignore[no-untyped-def]
+    """`credential list` and Settings > Portal show a planted row with why it is refused when
+    used, beside the genuine one (they listed it as if usable)."""
+    from smki_desktop.gui.settings.portal import read_portal_settings
+
+    now = datetime.now(UTC)
+    genuine, _cert, root, root_key = _aro(ctx, days=365, start=now - timedelta(days=1))
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, "planted")
+    cert = issue(root_key, root, info.public_key_der, ctx.env, now, cn="Ada Aro", days=900)
+    serial = f"{cert.serial_number:X}"
+    _sql(ctx, "INSERT INTO portal_credentials(environment, purpose, key_id, certificate, "
+              "issuer, serial, subject, not_before, not_after, imported) "
+              "VALUES (?,?,?,?,?,?,?,?,?,?)",
+         (ctx.env.value, "file-signing", info.key_id, cert.public_bytes(DER),
+          cert.issuer.rfc4514_string(), serial, cert.subject.rfc4514_string(),
+          cert.not_valid_before_utc.isoformat(), cert.not_valid_after_utc.isoformat(),
+          now.isoformat()))
+    r = cli_run("--json", "credential", "list")
+    assert r.code == 0, r.err
+    listed = {c["key_id"]: c["problem"] for c in r.json()["credentials"]}
+    assert listed[genuine.key_id] is None
+    assert "no audit record of its import" in str(listed[info.key_id])
+    text = cli_run("credential", "list").out
+    assert text.count("REFUSED: ") == 1 and serial in text
+    lines = read_portal_settings(ctx).credentials
+    refused = [line for line in lines if "REFUSED" in line]
+    assert len(refused) == 1 and serial in refused[0], lines
+
+
+@BOTH
 def test_a_web_service_credential_swapped_for_another_key_is_refused(ctx
                                                                       ) -> None:  # type: ignore[no-untyped-def]
     """The client credential used for mutual TLS: a certificate for another key put in its

@@ -9,6 +9,7 @@ from pathlib import Path
 from smki_desktop.cli.main import CliApp
 from smki_desktop.core.errors import InputError
 from smki_desktop.services import credentials
+from smki_desktop.services.credential_vouch import listing_problem
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -69,8 +70,13 @@ def run_list(args: argparse.Namespace, app: CliApp) -> int:
     if not creds:
         app.emit({"credentials": []}, f"No credentials in the {ctx.env.label} environment.")
         return 0
+    # a row no proven import record vouches for is listed with why it is refused when used
+    problems = [listing_problem(ctx, c) for c in creds]
     lines = [f"{c.purpose:<13} {c.serial:<34} key {c.key_id[:16]}  until "
              f"{c.not_after:%Y-%m-%d}{'' if c.valid_at(now) else '  (not valid now)'}  "
-             f"{c.subject}" for c in creds]
-    app.emit({"credentials": [c.as_dict() for c in creds]}, "\n".join(lines))
+             f"{c.subject}" + (f"\n  REFUSED: {why}" if why else "")
+             for c, why in zip(creds, problems, strict=True)]
+    app.emit({"credentials": [{**c.as_dict(), "problem": why}
+                              for c, why in zip(creds, problems, strict=True)]},
+             "\n".join(lines))
     return 0

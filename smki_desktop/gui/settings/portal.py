@@ -21,7 +21,12 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.services import credentials, portal_endpoint, simulator_control
+from smki_desktop.services import (
+    credential_vouch,
+    credentials,
+    portal_endpoint,
+    simulator_control,
+)
 from smki_desktop.services import portal as portal_service
 
 if TYPE_CHECKING:
@@ -50,9 +55,12 @@ def read_portal_settings(ctx: AppContext) -> PortalSettings:
         refused = portal_endpoint.endpoint_problem(ctx, rec)
         warning = "\n".join(w for w in (refused, warning) if w)
     now = ctx.clock.now()
-    lines = [f"{c.purpose}: serial {c.serial}, key {c.key_id[:16]}, until "
-             f"{c.not_after:%Y-%m-%d}{'' if c.valid_at(now) else ' (not valid now)'}"
-             for c in credentials.list_credentials(ctx)]
+    lines = []
+    for c in credentials.list_credentials(ctx):
+        why = credential_vouch.listing_problem(ctx, c)
+        lines.append(f"{c.purpose}: serial {c.serial}, key {c.key_id[:16]}, until "
+                     f"{c.not_after:%Y-%m-%d}{'' if c.valid_at(now) else ' (not valid now)'}"
+                     + (f" — REFUSED: {why}" if why else ""))
     sim = simulator_control.running(ctx) if ctx.env is Environment.TEST else None
     return PortalSettings(rec, warning or "", float(portal_service.deadline(ctx)),
                           str(portal_service.adhoc_path(ctx)), lines, sim)

@@ -22,18 +22,13 @@ from smki_desktop.services import adt as adt_service
 from smki_desktop.services.party import set_officer
 from tests.integration.adt_support import officer_signing_key, set_profiles
 from tests.integration.test_officer_cli import EVIDENCE, make_active_sro, nominate
-from tests.support.raw_store import open_raw
+from tests.support.raw_store import raw_sql
 
 pytestmark = pytest.mark.uses_store
 
-def _sql(ctx, sql: str, params: tuple) -> None:  # type: ignore[no-untyped-def]
+def _sql(ctx, sql: str, params: tuple) -> None:  # type: ignore[no-untyped-def,type-arg]
     """What someone who can write the store does, outside the app."""
-    c = open_raw(ctx.paths.root, ctx.env.value)
-    try:
-        c.execute(sql, params)
-        c.commit()
-    finally:
-        c.close()
+    raw_sql(ctx.paths.root, sql, params, ctx.env.value)
 
 
 def _tmpl(ctx, tmp_path, name="adt.csv"):

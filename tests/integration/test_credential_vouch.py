@@ -28,7 +28,7 @@ from smki_desktop.services.credential_store import (
 )
 from tests.integration.adt_support import set_profiles
 from tests.support.postgres import PostgresServer, move_local_into
-from tests.support.raw_store import open_raw
+from tests.support.raw_store import raw_sql
 
 BOTH = pytest.mark.both_backends  # SQLite and a PostgreSQL team store
 DER = serialization.Encoding.DER
@@ -36,12 +36,7 @@ DER = serialization.Encoding.DER
 
 def _sql(ctx, sql: str, params: tuple) -> None:  # type: ignore[no-untyped-def,type-arg]
     """What someone who can write the store does, outside the app."""
-    c = open_raw(ctx.paths.root, ctx.env.value)
-    try:
-        c.execute(sql, params)
-        c.commit()
-    finally:
-        c.close()
+    raw_sql(ctx.paths.root, sql, params, ctx.env.value)
 
 
 def _reissued(root_key: ec.EllipticCurvePrivateKey, root: x509.Certificate,

@@ -48,6 +48,16 @@ def open_raw(data_root: Path, env: str = "test") -> RawStore:
     return _TeamStore(team_link.open_store(link, None, env_dir, migrate=False))
 
 
+def raw_sql(data_root: Path, sql: str, params: tuple[Any, ...] = (), env: str = "test") -> None:
+    """One statement, committed, as someone who can write the store does, outside the app."""
+    c = open_raw(data_root, env)
+    try:
+        c.execute(sql, params)
+        c.commit()
+    finally:
+        c.close()
+
+
 def drop_audit_guards(c: RawStore) -> None:
     """Remove the audit log's append-only triggers, as someone with the database's rights can."""
     on = "" if isinstance(c, sqlite3.Connection) else " ON audit_log"

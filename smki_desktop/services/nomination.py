@@ -184,7 +184,7 @@ def check_nomination(ctx: AppContext, schema: FormSchema, values: dict[str, Valu
             nominee_party=_s(values, "nominee.party_id"), nominator=nominator, nominator_ref=ref,
             self_nomination_declared=bool(values.get("nominator.self_nomination")))
         assert nominator is not None
-        if not same_name(nominator.name, _s(values, "nominator.name")):
+        if not nomination_fields.same_name(nominator.name, _s(values, "nominator.name")):
             raise Refusal(f"nominator.name: {_s(values, 'nominator.name')!r} does not match the "
                           f"register entry {nominator.officer_id} ({nominator.name}).")
         nominated_by = nominator.officer_id
@@ -229,10 +229,6 @@ def _other_environment_officer(ctx: AppContext, ref: str) -> Officer | None:
     return Officer(officer_id=r.officer_id, role=OfficerRole(r.role), environment=other,
                    status=OfficerStatus(r.status), name=r.name, email=r.email,
                    organisation=r.organisation, party_id=r.party_id)
-
-
-def same_name(a: str, b: str) -> bool:
-    return " ".join(a.lower().split()) == " ".join(b.lower().split())
 
 
 def _sign_record(ctx: AppContext, data: bytes) -> tuple[bytes | None, str | None, str]:

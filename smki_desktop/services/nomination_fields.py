@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from smki_desktop.core.errors import Refusal
 from smki_desktop.core.forms import FieldError, FormSchema, Value
-from smki_desktop.core.officers import check_environment
+from smki_desktop.core.officers import OfficerRole, OfficerStatus, check_environment
 from smki_desktop.services import crossing, identity
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.officers import find_officer
@@ -22,6 +22,7 @@ from smki_desktop.services.officers import find_officer
 PAST_DATES = {"nominator.date": "the nomination date", "screening.date": "the screening date"}
 ENVIRONMENT_KEY = "environment.environment"
 PARTY_KEY = "nominee.party_id"
+NOMINATOR_KEY = "nominator.officer_id"
 
 
 def _text(value: Value | None) -> str:
@@ -75,13 +76,46 @@ def field_problem(ctx: AppContext, key: str, value: Value | None) -> str:
     return ""
 
 
+def same_name(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+def nominator_problems(ctx: AppContext, values: Mapping[str, Value]) -> dict[str, str]:
+    """The nominating SRO's answers against this environment's register (an ARO's form
+    nominated by an SRO): the register ID an active SRO's, the name theirs. The nomination
+    applies the same rules when it is produced, with those that need other pages."""
+    ref = _text(values.get(NOMINATOR_KEY))
+    if not ref or _text(values.get("nominator.capacity")) not in ("", "sro"):
+        return {}
+    sro = find_officer(ctx, ref)
+    if sro is None:
+        return {NOMINATOR_KEY: f"{ref} is not in the {ctx.env.label} officer register."}
+    out: dict[str, str] = {}
+    if sro.role is not OfficerRole.SRO:
+        out[NOMINATOR_KEY] = (f"{sro.name} ({sro.officer_id}) is an {sro.role.label}; an ARO "
+                              "is nominated by an active SRO.")
+    elif sro.status is not OfficerStatus.ACTIVE:
+        out[NOMINATOR_KEY] = (f"{sro.name} ({sro.officer_id}) is {sro.status.value}; an ARO "
+                              "is nominated by an active SRO.")
+    name = _text(values.get("nominator.name"))
+    if name and not same_name(sro.name, name):
+        out["nominator.name"] = (f"{name!r} does not match the register entry "
+                                 f"{sro.officer_id} ({sro.name}).")
+    return out
+
+
 def page_problems(ctx: AppContext, schema: FormSchema, page_id: str,
                   values: Mapping[str, Value]) -> list[FieldError]:
-    """Every problem `field_problem` finds on one page, each with its field's label. Reads
-    the store (the Party profile): run it off the GUI thread."""
+    """Every problem `field_problem` finds on one page, and the nominating SRO's answers
+    (`nominator_problems`) on theirs, each with its field's label. Reads the store (the Party
+    profile, the register): run it off the GUI thread."""
     out: list[FieldError] = []
-    for f in schema.page(page_id).fields:
-        why = field_problem(ctx, f.key, values.get(f.key))
+    fields = schema.page(page_id).fields
+    keys = {f.key for f in fields}
+    nominator = (nominator_problems(ctx, values)
+                 if schema.role == OfficerRole.ARO.value and NOMINATOR_KEY in keys else {})
+    for f in fields:
+        why = field_problem(ctx, f.key, values.get(f.key)) or nominator.get(f.key, "")
         if why:
             out.append(FieldError(f.key, f.label, why))
     return out

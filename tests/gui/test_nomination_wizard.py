@@ -95,6 +95,7 @@ def drive(qtbot, dlg, form: str, values: dict) -> None:  # type: ignore[no-untyp
 def produce(qtbot, dlg, pdf: Path) -> None:  # type: ignore[no-untyped-def]
     dlg.pdf_path.setText(str(pdf))
     qtbot.mouseClick(dlg.produce_button, Qt.MouseButton.LeftButton)
+    dlg.confirmation.confirm()  # the summary of what is recorded and signed comes first
     qtbot.waitUntil(lambda: dlg.result_value is not None or bool(dlg.failure), timeout=30000)
 
 

@@ -144,6 +144,7 @@ def test_a_produce_error_is_shown_on_its_fields_page_in_field_words(window, qtbo
     assert dlg.wiz.step is Step.REVIEW, dlg.message.text()
     dlg.pdf_path.setText(str(tmp_path / "aro.pdf"))
     qtbot.mouseClick(dlg.produce_button, Qt.MouseButton.LeftButton)
+    dlg.confirmation.confirm()
     qtbot.waitUntil(lambda: bool(dlg.failure), timeout=30000)
     assert "must record it as a self-nomination" in dlg.failure
     assert "nominator.self_nomination" not in dlg.failure
@@ -172,6 +173,7 @@ def test_a_produce_error_of_no_field_stays_on_the_review(window, qtbot, tmp_path
     assert dlg.wiz.step is Step.REVIEW
     dlg.pdf_path.setText(str(tmp_path / "aro.pdf"))
     qtbot.mouseClick(dlg.produce_button, Qt.MouseButton.LeftButton)
+    dlg.confirmation.confirm()
     qtbot.waitUntil(lambda: bool(dlg.failure), timeout=30000)
     assert dlg.wiz.step is Step.REVIEW
     assert dlg.message.text().startswith(
@@ -252,6 +254,7 @@ def test_sign_as_among_the_sros_keys_and_warnings_when_done(window, qtbot, tmp_p
     shot(dlg, "wizard-sign-as")
     dlg.pdf_path.setText(str(tmp_path / "aro.pdf"))
     qtbot.mouseClick(dlg.produce_button, Qt.MouseButton.LeftButton)
+    dlg.confirmation.confirm()
     qtbot.waitUntil(lambda: dlg.result_value is not None or bool(dlg.failure), timeout=30000)
     res = dlg.result_value
     assert res is not None, dlg.failure
@@ -275,3 +278,33 @@ def test_sign_as_not_asked_with_one_key(window, qtbot):  # type: ignore[no-untyp
     assert dlg.wiz.step is Step.REVIEW
     qtbot.waitUntil(window.jobs.idle, timeout=20000)
     assert not dlg.sign_as.isVisibleTo(dlg)
+
+
+def test_produce_asks_first_with_what_is_recorded_and_signed(window, qtbot, tmp_path):  # type: ignore[no-untyped-def]
+    """Produce records and signs: the summary (nominee, nominating SRO, signing key, copy) comes
+    first, as before every act that signs; cancelled, nothing is recorded."""
+    from smki_desktop.core.environment import Environment
+    from smki_desktop.gui.widgets.confirm import LIVE_FRAME
+
+    active_sro(window.ctx)
+    dlg = wizard(window, qtbot, "aro")
+    values = aro_values()
+    fill_to(qtbot, dlg, values, "declarations")
+    next_page(qtbot, dlg)
+    assert dlg.wiz.step is Step.REVIEW
+    dlg.pdf_path.setText(str(tmp_path / "aro.pdf"))
+    qtbot.mouseClick(dlg.produce_button, Qt.MouseButton.LeftButton)
+    summary = dlg.confirmation
+    text = summary.plain
+    assert f"Nominee: {values['nominee.name']} <{values['nominee.email']}>" in text
+    assert "Nominated by: Alice Example (SRO-0001)" in text
+    assert "Record signed with: the nominating SRO's file-signing key held here" in text
+    assert f"Copy of the form: {tmp_path / 'aro.pdf'}" in text
+    assert (summary.env is Environment.LIVE) == (LIVE_FRAME in summary.findChild(
+        QWidget, "confirmSummary").styleSheet())
+    summary.reject()
+    assert dlg.message.text() == "Not recorded: cancelled."
+    assert dlg.wiz.step is Step.REVIEW and dlg.result_value is None
+    assert [o.officer_id for o in officer_service.list_officers(window.ctx)] == ["SRO-0001"]
+    assert not (tmp_path / "aro.pdf").exists()
+

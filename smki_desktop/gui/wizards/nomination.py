@@ -38,6 +38,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.dual_control import ActorPicker
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import nomination_fields
@@ -542,6 +543,7 @@ class NominationWizardDialog(QDialog):
             self.pdf_path.setText(path)
 
     def produce(self) -> None:
+        """The summary of what is recorded and signed, then (confirmed) the nomination."""
         if self._busy:
             return
         try:
@@ -550,6 +552,37 @@ class NominationWizardDialog(QDialog):
             self._show_error(exc.message)
             return
         self.wiz.step = Step.REVIEW  # until the service accepts it
+        ask_confirmation(
+            self, lambda: self._produce(schema, values), title="Record the nomination",
+            env=self.services.ctx.env, action="&Record and sign",
+            what=f"Record this {schema.title} in the {self.services.ctx.env.label} officer "
+                 "register and write the form for signatures.",
+            facts=self._produce_facts(schema, values),
+            cancelled=lambda: self.message.setText("Not recorded: cancelled."),
+            focus_to=self.produce_button)
+
+    def _produce_facts(self, schema: FormSchema, values: dict[str, Any]
+                       ) -> list[tuple[str, str]]:
+        def text(key: str) -> str:
+            v = values.get(key)
+            return v.strip() if isinstance(v, str) else ""
+
+        facts = [("Nominee", f"{text('nominee.name')} <{text('nominee.email')}>"),
+                 ("Role", OfficerRole(schema.role).label)]
+        if schema.role == OfficerRole.ARO.value and text("nominator.officer_id"):
+            facts.append(("Nominated by", f"{text('nominator.name')} "
+                                          f"({text('nominator.officer_id')})"))
+            signer = self.sign_as.selected() if self.sign_as.isVisibleTo(self) else None
+            facts.append(("Record signed with", f"{signer.name} ({signer.officer_id}), key "
+                                                f"{signer.key_id[:16]}" if signer else
+                          "the nominating SRO's file-signing key held here"))
+        out = self.pdf_path.text().strip()
+        facts.append(("Copy of the form", out or "none (the register keeps the form)"))
+        return facts
+
+    def _produce(self, schema: FormSchema, values: dict[str, Any]) -> None:
+        if self._busy:
+            return
         out = self.pdf_path.text().strip()
         self._busy = True
         self.failure = ""

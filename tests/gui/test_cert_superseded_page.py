@@ -56,21 +56,28 @@ def test_superseded_certificates_shown_apart_when_asked(qtbot, window: MainWindo
     assert cells["Status then"] == certs.TO_BE_REJECTED and cells["Subject"]
     assert "does not verify" in cells["Why"]
     assert "may be forged" in section.note.text()
-    # the live table lists the genuine one only; a superseded row selected acts on nothing
+    # the live table lists the genuine one only; a superseded row selected acts on nothing:
+    # the live row (same issuer and serial) is unselected and its actions greyed out
     assert page.table.rowCount() == 1
+    page.table.selectRow(0)
+    assert page.selected() is live and page.revoke_button.isEnabled()
     section.table.selectRow(0)
-    assert page.selected() is live
+    assert page.selected() is None
+    assert not any(b.isEnabled() for b in (page.revoke_button, page.export_button,
+                                           page.copy_button))
+    page.table.selectRow(0)  # and back: the superseded row is unselected
+    assert page.selected() is live and not section.table.selectedItems()
     # its row menu only copies (no export, use or revocation), and it has no other actions
     assert [t for t, _fn in section.row_actions()] == [
         "Copy serial", "Copy SHA-256 of the superseded certificate"]
     assert section.table.actions() == []
 
-    # the keyboard's way into either table selects a row
-    for table in (page.table, section.table):
+    # the keyboard's way into either table selects a row (and leaves the other's)
+    for table in (section.table, page.table):
         table.clearSelection()
         table.setFocus()
         qtbot.waitUntil(lambda t=table: bool(t.selectedItems()), timeout=5000)
-    assert page.selected() is live
+    assert page.selected() is live and not section.table.selectedItems()
 
     # a refresh (another import, say) reads them again while shown; hidden when unticked
     page.refresh()

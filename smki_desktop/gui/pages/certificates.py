@@ -259,6 +259,12 @@ class Page(QWidget):
         box.addWidget(self.import_findings)
         box.addWidget(split)
         self.table.itemSelectionChanged.connect(self._update_actions)
+        # one table's row at a time: a superseded row selected (same issuer and serial as the
+        # live one) must leave nothing for Export, Copy PEM or Revoke to act on
+        self.table.itemSelectionChanged.connect(
+            lambda: self._only_one(self.table, self.superseded.table))
+        self.superseded.table.itemSelectionChanged.connect(
+            lambda: self._only_one(self.superseded.table, self.table))
         self.query: dict[str, str | None] = {}  # the filters, as the next read takes them
         self.detail_of: dict[str, Any] = {}  # the certificate the next details read takes
         # a certificate that cannot be read still lists: the failure is said in the line
@@ -275,6 +281,11 @@ class Page(QWidget):
             failed=lambda text, _e: self.superseded.note.setText(text))
         self.refresh()
         self._update_actions()
+
+    @staticmethod
+    def _only_one(chosen: QTableWidget, other: QTableWidget) -> None:
+        if chosen.selectedItems() and other.selectedItems():
+            other.clearSelection()
 
     def _update_actions(self) -> None:
         """Export, Copy PEM and Revoke act on the selected certificate(s): without one they

@@ -27,7 +27,11 @@ from smki_desktop.crypto.cms import (
 )
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.credential_vouch import IMPORT_ACTION, require_vouched
+from smki_desktop.services.credential_vouch import (
+    IMPORT_ACTION,
+    credential_problem,
+    require_vouched,
+)
 from smki_desktop.services.trust import officer_anchors, unvouched_anchors, unvouched_note
 from smki_desktop.store.repos import credentials as repo
 from smki_desktop.store.repos.credential_status import RevokedCredentialsRepo
@@ -231,7 +235,7 @@ def record_credential(ctx: AppContext, cert: x509.Certificate, purpose: str, key
             ctx.env.value, purpose, key_id, der, issuer, serial, _name(cert.subject),
             cert.not_valid_before_utc.isoformat(), cert.not_valid_after_utc.isoformat()),
             now.isoformat())
-        if existing is None:
+        if existing is None or _unrecorded_same(ctx, existing, der, key_id, purpose):
             ctx.audit.record(IMPORT_ACTION, {"purpose": purpose, "key_id": key_id,
                                                    "serial": serial, "issuer": issuer,
                                                    "source": source}, {"certificate": der})
@@ -247,6 +251,17 @@ def record_credential(ctx: AppContext, cert: x509.Certificate, purpose: str, key
     row = repo.get(ctx.db, ctx.env.value, issuer, serial)
     assert row is not None
     return _row_to_credential(row)
+
+
+def _unrecorded_same(ctx: AppContext, row: repo.CredentialRow, der: bytes, key_id: str,
+                     purpose: str) -> bool:
+    """A stored row of exactly these bytes, key and purpose that no proven import record
+    vouches for: someone put it in the store before the officer imported it (a certificate is
+    not secret). The officer's import of the same bytes records it now; otherwise the genuine
+    credential could never be used."""
+    if row.certificate != der or row.key_id != key_id or row.purpose != purpose:
+        return False
+    return credential_problem(ctx, _row_to_credential(row)) is not None
 
 
 def import_credential(ctx: AppContext, data: bytes, purpose: str | None = None) -> Credential:

@@ -41,6 +41,9 @@ class StoredCredential(Protocol):
     @property
     def der(self) -> bytes: ...
 
+    @property
+    def key_id(self) -> str: ...
+
 
 C = TypeVar("C", bound=StoredCredential)
 
@@ -75,6 +78,14 @@ def credential_problem(ctx: AppContext, cred: StoredCredential) -> str | None:
         return (f"The {cred.purpose} credential {who} cannot be used: its certificate "
                 f"differs from the one recorded when it was imported (audit record "
                 f"{record.seq}); the store was changed without SMKI Desktop.")
+    # the row's key and purpose are the import's too: a genuine certificate's row moved to
+    # another key or purpose would list (and be left out of revocations) as that key's
+    recorded = (str(record.details.get("key_id", "")), str(record.details.get("purpose", "")))
+    if recorded != (cred.key_id, cred.purpose):
+        return (f"The {cred.purpose} credential {who} cannot be used: the store files it as "
+                f"the {cred.purpose} credential of key {cred.key_id[:16]}, but it was imported "
+                f"(audit record {record.seq}) as the {recorded[1]} credential of key "
+                f"{recorded[0][:16]}; the store was changed without SMKI Desktop.")
     return None
 
 

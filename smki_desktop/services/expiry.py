@@ -180,6 +180,28 @@ def _not_after(der: bytes) -> datetime | None:
         return None
 
 
+@dataclass(frozen=True)
+class _StoredCredential:
+    purpose: str
+    issuer: str
+    serial: str
+    der: bytes
+    key_id: str
+
+
+def _credential_problem(ctx: AppContext, v: Validity) -> str | None:
+    """Why a credential row would be refused when used (services/credential_vouch.py): its
+    certificate is not the one its proven import record holds."""
+    from cryptography import x509
+
+    from smki_desktop.services.credential_vouch import listing_problem
+
+    der = v.der or b""
+    issuer = x509.load_der_x509_certificate(der).issuer.rfc4514_string()
+    return listing_problem(ctx, _StoredCredential(v.usage.removesuffix(" credential"),
+                                                  issuer, v.serial, der, v.key_id))
+
+
 def _certificate(v: Validity, vouched: _Vouched, problems: list[str]
                  ) -> tuple[datetime | None, bool]:
     """The certificate's notAfter (from its DER) and whether it is listed (False: it is
@@ -256,6 +278,10 @@ def expiry_report(ctx: AppContext, days: int | None = None) -> ExpiryReport:
             if credential_na is None:
                 problems.append(f"The stored {v.usage} {v.serial} cannot be read as a "
                                 "certificate: its expiry cannot be watched.")
+                continue
+            why = _credential_problem(ctx, v)
+            if why is not None:  # its certificate is not the imported one: no date from it
+                problems.append(why)
                 continue
             na = credential_na
         left = (na - now).total_seconds() / 86400

@@ -42,6 +42,7 @@ from smki_desktop.services.endpoint_record import problem_in_log as problem_in_l
 from smki_desktop.services.endpoint_record import vouched_anchor as vouched_anchor
 from smki_desktop.services.trust import add_trust_anchor, trust_anchors
 from smki_desktop.store.atomic import write_atomic
+from smki_desktop.store.bounded_read import read_regular
 from smki_desktop.store.repos import portal as repo
 
 API_KEY_SECRET = "portal-api-key"
@@ -149,9 +150,17 @@ def client_tls(ctx: AppContext) -> ClientTls:
     cred = require_credential(ctx, "web-service")
     d = ctx.paths.feature_dir("portal")
     cert_path = d / f"client-{cred.serial}.pem"
-    if not cert_path.exists():
-        write_atomic(cert_path, cred.certificate.public_bytes(serialization.Encoding.PEM),
-                     overwrite=True)
+    # the file handed to TLS is the checked credential's certificate (require_credential:
+    # the one its proven import record holds), written again whenever it is anything else:
+    # one put in the data folder beside it would otherwise be presented unchecked
+    pem = cred.certificate.public_bytes(serialization.Encoding.PEM)
+    try:
+        current = read_regular(cert_path, len(pem) + 1, "client certificate",
+                               follow_links=False)
+    except InputError:  # missing, a link, not a regular file, too large: written anew
+        current = b""
+    if current != pem:
+        write_atomic(cert_path, pem, overwrite=True)
     key_path, password = ctx.keystore.tls_material(cred.key_id)
     return ClientTls(cert_path, Path(key_path), password)
 

@@ -253,3 +253,87 @@ def test_an_import_record_the_log_cannot_prove_is_named(ctx, data_root: Path) ->
     assert f"its import is recorded in audit record {seq}" in message, message
     assert "neither this workstation nor a writer the team's log endorses" in message
     assert "there is no audit record" not in message
+
+
+@BOTH
+def test_tls_presents_the_checked_certificate_not_a_file_put_beside_it(ctx) -> None:  # type: ignore[no-untyped-def]
+    """client_tls hands TLS portal/client-<serial>.pem: it was written only when absent, so a
+    certificate put there (same key, reissued with a later expiry) was presented unchecked.
+    It is now the checked credential's, written again whenever it is anything else."""
+    from smki_desktop.services.portal_endpoint import client_tls
+
+    now = datetime.now(UTC)
+    root_key, root = make_root(ctx.env, now - timedelta(days=1))
+    info = ctx.keystore.generate(KeyType.RSA_2048, KeyUsage.CLIENT_AUTH, "client")
+    cert = issue(root_key, root, info.public_key_der, ctx.env, now, days=30)
+    record_credential(ctx, cert, "web-service", info.key_id, source="test")
+    planted = _reissued(root_key, root, cert, now + timedelta(days=900))
+    path = ctx.paths.feature_dir("portal") / f"client-{cert.serial_number:X}.pem"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(planted.public_bytes(serialization.Encoding.PEM))  # data-folder writer
+    tls = client_tls(ctx)
+    presented = x509.load_pem_x509_certificate(tls.cert_path.read_bytes())
+    assert presented == cert, "TLS would present the planted, unvouched certificate"
+    assert client_tls(ctx).cert_path.read_bytes() == cert.public_bytes(serialization.Encoding.PEM)
+
+
+@BOTH
+def test_the_expiry_report_refuses_a_swapped_credential_certificate(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The genuine credential expires in 10 days; its row is swapped for a reissue valid 700
+    days: the report took the swapped notAfter (no warning, no line). It now says the row
+    would be refused and takes no date from it."""
+    from smki_desktop.services.expiry import expiry_report
+
+    now = datetime.now(UTC)
+    info, cert, root, root_key = _aro(ctx, days=40, start=now - timedelta(days=30))
+    swapped = _reissued(root_key, root, cert, now + timedelta(days=700))
+    _sql(ctx, "UPDATE portal_credentials SET certificate=? WHERE key_id=?",
+         (swapped.public_bytes(DER), info.key_id))
+    serial = f"{cert.serial_number:X}"
+    with pytest.raises(Refusal):
+        find_credential(ctx, "file-signing")  # refused when used
+    report = expiry_report(ctx, 30)
+    assert not [e for e in report.expiring if e.item.serial == serial]  # no date from it
+    (said,) = [p for p in report.problems if serial in p]
+    assert "its certificate differs from the one recorded when it was imported" in said
+
+
+@BOTH
+def test_a_credential_row_moved_to_another_key_is_refused(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The import record names the key and purpose; a genuine row moved to another key listed
+    (and would be left out of revocations) as that key's. It is refused naming both."""
+    now = datetime.now(UTC)
+    info, _cert, _root, _key = _aro(ctx, days=365, start=now - timedelta(days=1))
+    other = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, "other")
+    _sql(ctx, "UPDATE portal_credentials SET key_id=? WHERE key_id=?",
+         (other.key_id, info.key_id))
+    with pytest.raises(Refusal) as caught:
+        find_credential(ctx, "file-signing", other.key_id)
+    assert (f"the store files it as the file-signing credential of key {other.key_id[:16]}, "
+            f"but it was imported (audit record {_import_seq(ctx, _cert)}) as the file-signing "
+            f"credential of key {info.key_id[:16]}") in caught.value.message
+
+
+@BOTH
+def test_a_genuine_row_planted_first_is_recorded_by_the_import(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Someone who has the genuine certificate (it is not secret) inserts its row before the
+    officer imports it: the import wrote no record, so the credential was refused for good.
+    Importing exactly those bytes for that key now records it, once."""
+    now = datetime.now(UTC)
+    root_key, root = make_root(ctx.env, now - timedelta(days=1))
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.FILE_SIGNING, "aro")
+    cert = issue(root_key, root, info.public_key_der, ctx.env, now, cn="Ada Aro", days=365)
+    _sql(ctx, "INSERT INTO portal_credentials(environment, purpose, key_id, certificate, "
+              "issuer, serial, subject, not_before, not_after, imported) "
+              "VALUES (?,?,?,?,?,?,?,?,?,?)",
+         (ctx.env.value, "file-signing", info.key_id, cert.public_bytes(DER),
+          cert.issuer.rfc4514_string(), f"{cert.serial_number:X}",
+          cert.subject.rfc4514_string(), cert.not_valid_before_utc.isoformat(),
+          cert.not_valid_after_utc.isoformat(), now.isoformat()))
+    cred = record_credential(ctx, cert, "file-signing", info.key_id, source="test")
+    assert cred.certificate == cert
+    assert find_credential(ctx, "file-signing", info.key_id) == cred
+    # recorded once: importing it again writes nothing more
+    record_credential(ctx, cert, "file-signing", info.key_id, source="test")
+    assert len([e for e in ctx.audit.vouched(("credential.import",))
+                if e.details.get("key_id") == info.key_id]) == 1

@@ -61,6 +61,9 @@ if TYPE_CHECKING:
 
 BACKGROUND_START_MS = 50  # background work that loads heavy modules waits for the first paint
 STATUS_NAME = "Status bar"  # the status line's read: not shown as work, no refresh after it
+STANDING_WARN = "color: #8A4B00; font-weight: bold;"
+STANDING_TIP = ("The officer register does not back this role: what it allows is refused "
+                "until the entry is active. Ask an SRO (Officers page).")
 STANDING_NAME = "Officer standing"  # the register's say on the officer, for the status line
 WELCOME_NAME = "Welcome check"  # is the welcome due: not shown as work
 QUIET_JOBS = frozenset({PROBE_NAME, STATUS_NAME, STANDING_NAME, WELCOME_NAME})
@@ -287,6 +290,11 @@ class MainWindow(QMainWindow):
     def _show_standing(self, standing: tuple[OfficerProfile | None, str]) -> None:
         self._standing = standing  # the newest read of both the profile and the register
         self.officer_label.setText(f"{self.env.label} · {standing[1]}")
+        # a role the register does not back is marked, not grey like the working state
+        unbacked = standing[0] is not None and (
+            "grants nothing" in standing[1] or "(claimed " in standing[1])
+        self.officer_label.setStyleSheet(STANDING_WARN if unbacked else "")
+        self.officer_label.setToolTip(STANDING_TIP if unbacked else "")
 
     def _standing_failed(self, _text: str, _exc: BaseException) -> None:
         """A register that cannot be read is said, not guessed (a lost team store: the banner)."""

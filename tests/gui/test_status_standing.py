@@ -40,6 +40,7 @@ def test_an_officer_suspended_in_the_register_is_shown_suspended_in_the_status_b
     qtbot.waitUntil(lambda: f"Ada Aro (ARO, register entry {aro})" in label.text(),
                     timeout=20000)
     assert "suspended" not in label.text() and "claimed" not in label.text()
+    assert label.styleSheet() == "" and label.toolTip() == ""
 
     # suspended in the register (the profile unchanged): the next read says so
     r = cli_run("officer", "suspend", aro, "--reason", "investigation", "--as", sro,
@@ -49,6 +50,7 @@ def test_an_officer_suspended_in_the_register_is_shown_suspended_in_the_status_b
     qtbot.waitUntil(lambda: "suspended" in label.text(), timeout=20000)
     text = label.text()
     assert f"Ada Aro (ARO, register entry {aro} — suspended, the role grants nothing)" in text
+    assert "#8A4B00" in label.styleSheet() and "Ask an SRO" in label.toolTip()  # marked
     # the Dashboard says the same standing
     dash = window.go_to("Dashboard")
     qtbot.waitUntil(lambda: "suspended" in dash.register_label.text(), timeout=20000)

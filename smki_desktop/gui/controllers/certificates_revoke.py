@@ -25,7 +25,8 @@ def summary_html(records: list[CertRecord]) -> str:
                    f"{e(r.status)}, issuer {e(r.issuer)}</li>" for r in records)
     return (f"<p>You are asking for <b>{len(records)} certificate"
             f"{'s' if len(records) != 1 else ''}</b> to be <b>revoked</b>. Once an SRO approves "
-            f"and the request is submitted, the DCC revokes them for good:</p><ul>{rows}</ul>")
+            f"and the request is submitted, the DCC revokes "
+            f"{'them' if len(records) != 1 else 'it'} for good:</p><ul>{rows}</ul>")
 
 
 class RevokeController:

@@ -91,7 +91,8 @@ class NominationWizardDialog(QDialog):
         self.message.setStyleSheet(ERROR_STYLE)
         lay.addWidget(self.message)
         buttons = QHBoxLayout()
-        self.save_button = QPushButton("Save draft")
+        self._sro_names: dict[str, str] = {}  # the active SROs the picker lists, by id
+        self.save_button = QPushButton("Sa&ve draft")
         self.save_button.setObjectName("saveDraft")
         self.back_button = QPushButton("< &Back")
         self.back_button.setObjectName("back")
@@ -129,6 +130,7 @@ class NominationWizardDialog(QDialog):
         self.review_label.setObjectName("review")
         self.review_label.setWordWrap(True)
         scroll = QScrollArea()
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no empty Tab stop around the text
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.review_label)
         rl.addWidget(scroll, 1)
@@ -256,6 +258,7 @@ class NominationWizardDialog(QDialog):
             label = "" if f.type == "bool" else f.label + (" *" if f.required else "")
             form.addRow(label, box)
         scroll = QScrollArea()
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no empty Tab stop around the fields
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(inner)
@@ -352,6 +355,7 @@ class NominationWizardDialog(QDialog):
         for o in officer_service.list_officers(self.services.ctx):
             if o.role is OfficerRole.SRO and o.status is OfficerStatus.ACTIVE:
                 combo.addItem(f"{o.officer_id} — {o.name} ({o.organisation})", o.officer_id)
+                self._sro_names[o.officer_id] = o.name
         idx = combo.findData(current)
         if idx < 0 and current:
             combo.addItem(f"{current} (not an active SRO here)", current)
@@ -364,10 +368,10 @@ class NominationWizardDialog(QDialog):
         self._changed("nominator.officer_id", officer_id or "")
         if not officer_id:
             return
-        o = officer_service.find_officer(self.services.ctx, officer_id)
+        name = self._sro_names.get(officer_id)  # as listed: not a register read on this thread
         name_editor = self.editors.get("nominator.name")
-        if o and isinstance(name_editor, QLineEdit):
-            name_editor.setText(o.name)
+        if name and isinstance(name_editor, QLineEdit):
+            name_editor.setText(name)
 
     # -- events ---------------------------------------------------------------------------
     def _changed(self, key: str, value: Any) -> None:

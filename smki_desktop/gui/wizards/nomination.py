@@ -240,6 +240,8 @@ class NominationWizardDialog(QDialog):
             err.setObjectName(f"error:{f.key}")
             err.setStyleSheet(ERROR_STYLE)
             err.setWordWrap(True)
+            # the words at the top of the room a wrapped label is given, under their field
+            err.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             self.editors[f.key] = editor
             self.errors[f.key] = err
             box = QWidget()

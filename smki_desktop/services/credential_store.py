@@ -147,14 +147,32 @@ def apply_credential_crl(ctx: AppContext, der: bytes) -> list[str]:
     return [s for s, _ in entries] if new else []
 
 
+def _revoked_by_record(ctx: AppContext, cert: x509.Certificate) -> str | None:
+    """The proven `credential.crl` record that lists `cert` as revoked, in words: the table
+    beside it can lose a row to anyone who can write the store (and so bring a revoked
+    credential back); the record cannot, without the keyring's key."""
+    issuer, serial = _issuer_key(cert.issuer), f"{cert.serial_number:X}"
+    for e in reversed(ctx.audit.vouched(("credential.crl",))):
+        if e.environment == ctx.env.value and e.details.get("issuer") == issuer and \
+                serial in [str(s) for s in e.details.get("revoked") or ()]:
+            return f"the CRL of audit record {e.seq}"
+    return None
+
+
 def check_not_revoked(ctx: AppContext, cert: x509.Certificate) -> None:
-    """Refuse a credential its issuer's CRL (as last fetched) lists as revoked."""
+    """Refuse a credential its issuer's CRL (as last fetched) lists as revoked: in the table
+    of revocations, or in a proven record of a CRL applied (a row deleted from the table does
+    not bring it back)."""
     at = RevokedCredentialsRepo(ctx.db, ctx.env.value).revoked_at(
         _issuer_key(cert.issuer), f"{cert.serial_number:X}")
-    if at:
+    when = f"at {at}" if at else None
+    if when is None:
+        record = _revoked_by_record(ctx, cert)
+        when = f"(as {record} lists)" if record else None
+    if when:
         raise Refusal(f"Rule: an officer acts only through a credential that is not revoked; "
                       f"credential {cert.serial_number:X} ({cert.subject.rfc4514_string()}) "
-                      f"was revoked by {cert.issuer.rfc4514_string()} at {at}.")
+                      f"was revoked by {cert.issuer.rfc4514_string()} {when}.")
 
 
 def check_purpose(purpose: str) -> str:

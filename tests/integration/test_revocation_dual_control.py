@@ -25,6 +25,7 @@ from tests.integration.identity_helpers import (
     stored,
 )
 from tests.integration.test_officer_cli import make_active_sro
+from tests.support.raw_store import raw_sql
 
 
 @pytest.fixture
@@ -327,6 +328,12 @@ def test_revoked_credential_refused_by_simulator_and_after_the_crl_by_app(
     r = cli_run("revoke", "approve", rid2, "--as", team.sro, "--key", team.sro_key)
     assert r.code == 1 and f"credential {cred.serial} " in r.err and "was revoked" in r.err, \
         r.err
+    # the revocation's row deleted from the store: the proven record of the CRL still says it
+    raw_sql(ctx.paths.root, "DELETE FROM revoked_credentials WHERE environment=?",
+            (ctx.env.value,), ctx.env.value)
+    r = cli_run("revoke", "approve", rid2, "--as", team.sro, "--key", team.sro_key)
+    assert r.code == 1 and f"credential {cred.serial} " in r.err, r.err
+    assert "was revoked by" in r.err and "the CRL of audit record" in r.err, r.err
 
 
 def test_deferred_by_the_pma_and_lapsed_approval(ctx, cli_run, team: Team) -> None:  # type: ignore[no-untyped-def]

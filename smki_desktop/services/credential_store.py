@@ -28,7 +28,9 @@ from smki_desktop.crypto.cms import (
 from smki_desktop.services import crossing
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.credential_vouch import (
+    CRL_ACTION,
     IMPORT_ACTION,
+    RECORDS,
     credential_problem,
     require_vouched,
 )
@@ -141,7 +143,7 @@ def apply_credential_crl(ctx: AppContext, der: bytes) -> list[str]:
         new = RevokedCredentialsRepo(ctx.db, ctx.env.value).add(
             _issuer_key(crl.issuer), entries, hashlib.sha256(der).hexdigest())
         if new:
-            ctx.audit.record("credential.crl", {"issuer": crl.issuer.rfc4514_string(),
+            ctx.audit.record(CRL_ACTION, {"issuer": crl.issuer.rfc4514_string(),
                                                 "revoked": [s for s, _ in entries]},
                              {"crl": der})
     return [s for s, _ in entries] if new else []
@@ -152,8 +154,9 @@ def _revoked_by_record(ctx: AppContext, cert: x509.Certificate) -> str | None:
     beside it can lose a row to anyone who can write the store (and so bring a revoked
     credential back); the record cannot, without the keyring's key."""
     issuer, serial = _issuer_key(cert.issuer), f"{cert.serial_number:X}"
-    for e in reversed(ctx.audit.vouched(("credential.crl",))):
-        if e.environment == ctx.env.value and e.details.get("issuer") == issuer and \
+    for e in reversed(ctx.audit.vouched(RECORDS)):
+        if e.action == CRL_ACTION and e.environment == ctx.env.value and \
+                e.details.get("issuer") == issuer and \
                 serial in [str(s) for s in e.details.get("revoked") or ()]:
             return f"the CRL of audit record {e.seq}"
     return None

@@ -24,6 +24,10 @@ from smki_desktop.services.context import AppContext
 from smki_desktop.services.vouched import LogCut
 
 IMPORT_ACTION = "credential.import"  # details: purpose, key_id, serial, issuer; artifact: DER
+CRL_ACTION = "credential.crl"  # details: issuer, the serials revoked; artifact: the CRL
+# one proof of both for the checks made together on every use of a credential (the import and
+# the revocations: services/credential_store.check_not_revoked): proofs are kept per tuple
+RECORDS = (CRL_ACTION, IMPORT_ACTION)
 
 
 class StoredCredential(Protocol):
@@ -55,7 +59,8 @@ class CredentialUnvouched(Refusal):
 def _import_records(ctx: AppContext, who: str) -> dict[tuple[str, str], AuditEntry]:
     """The last proven `credential.import` record of each (issuer, serial) of this
     environment; `LogCut` naming `who` when the log was cut."""
-    found, cut = ctx.audit.vouched_or_cut((IMPORT_ACTION,))
+    found, cut = ctx.audit.vouched_or_cut(RECORDS)
+    found = [e for e in found if e.action == IMPORT_ACTION]
     if cut is not None:
         raise LogCut(f"The credential {who} cannot be used: {cut}.")
     out: dict[tuple[str, str], AuditEntry] = {}

@@ -22,6 +22,8 @@ os.environ.pop("SMKI_DATA_DIR", None)
 # a simulator started on demand by a test ends itself when idle, even if a test forgets it
 os.environ.setdefault("SMKI_SIMULATOR_IDLE_EXIT", "300")
 
+from hypothesis import settings as hypothesis_settings
+
 from tests.support.postgres import PostgresServer
 from tests.support.secret_service import (
     SecretServiceSession,
@@ -34,6 +36,15 @@ from tests.support.secret_service import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# The property tests draw the same examples on every run, so that a CI result depends on the code
+# alone (stop 28: a random draw failed one run). Exploring is the long fuzz run's job, and a run
+# with SMKI_HYPOTHESIS_RANDOM=1 draws afresh; the fuzz tests keep their own profiles
+# (tests/fuzz/harness.py).
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
+hypothesis_settings.register_profile("random", database=None)
+hypothesis_settings.load_profile(
+    "random" if os.environ.get("SMKI_HYPOTHESIS_RANDOM") == "1" else "repeatable")
 
 
 @pytest.fixture(scope="session", autouse=True)

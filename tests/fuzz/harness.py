@@ -29,7 +29,8 @@ TIME_BOUND = float(os.environ.get("SMKI_FUZZ_TIME_BOUND", "10"))
 settings.register_profile("short", max_examples=40, deadline=None, derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.function_scoped_fixture])
-settings.register_profile("long", max_examples=2000, deadline=None, database=None,
+settings.register_profile("long", max_examples=2000, deadline=None, derandomize=False,
+                          database=None,
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.function_scoped_fixture])
 FUZZ = settings.get_profile("long" if LONG else "short")

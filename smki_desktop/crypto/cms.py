@@ -23,7 +23,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from smki_desktop.core.errors import InputError, Refusal
 from smki_desktop.core.keys import KeyType
@@ -307,13 +307,11 @@ def _matches_sid(cert: x509.Certificate, sid: cms.SignerIdentifier) -> bool:
 
 def _verify_primitive(
     public_key: object, signature: bytes, data: bytes, sig_alg: str, digest_alg: str,
-    *, prehashed: bool,
 ) -> None:
     """Raise InvalidSignature (or SignatureInvalid for an unsupported algorithm)."""
     if digest_alg not in _DIGESTS:
         raise SignatureInvalid(f"Signature: digest algorithm {digest_alg} is not supported.")
-    h: hashes.HashAlgorithm = _DIGESTS[digest_alg]()
-    algo: hashes.HashAlgorithm | utils.Prehashed = utils.Prehashed(h) if prehashed else h
+    algo: hashes.HashAlgorithm = _DIGESTS[digest_alg]()
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         if not (sig_alg == "ecdsa" or sig_alg.endswith("_ecdsa")):
             raise SignatureInvalid(f"Signature: algorithm {sig_alg} does not fit an EC key.")
@@ -399,6 +397,43 @@ def build_chain(
     )
 
 
+def _signed_attributes(attrs: cms.CMSAttributes, digest: bytes
+                       ) -> tuple[bytes, datetime | None]:
+    """The bytes the signature covers (the signed attributes as a DER SET OF) and the signing
+    time when one is signed, after checking contentType (id-data, once) and messageDigest (the
+    content's, once). Refuses a SignerInfo without signed attributes: the signature would then
+    be over the content's digest itself, and every signature a key ever made over a set of
+    signed attributes would "sign" a file holding exactly that set's bytes. We sign with them,
+    and so does openssl."""
+    if attrs.native is None or len(attrs) == 0:
+        raise SignatureInvalid(
+            "Signature: it carries no signed attributes (contentType, messageDigest); a "
+            "signature over the content's digest alone is not accepted.")
+    found: dict[str, list[object]] = {}
+    for attr in attrs:
+        found.setdefault(attr["type"].native, []).append(attr)
+    for needed in ("content_type", "message_digest"):
+        if len(found.get(needed, [])) != 1:
+            raise SignatureInvalid(f"Signature: signed attribute {needed} missing or repeated.")
+    ct = found["content_type"][0]["values"][0].native  # type: ignore[index]
+    if ct != "data":
+        raise SignatureInvalid(f"Signature: signed contentType is {ct}, not id-data.")
+    md = found["message_digest"][0]["values"][0].native  # type: ignore[index]
+    if md != digest:
+        raise ContentChanged(
+            "Signature: the file's digest does not match the signed messageDigest — the file "
+            "was changed after signing (even one byte or a line ending), or this signature "
+            "is for another file."
+        )
+    signing_time: datetime | None = None
+    if "signing_time" in found:
+        value = found["signing_time"][0]["values"][0].native  # type: ignore[index]
+        if isinstance(value, datetime):
+            signing_time = value.astimezone(UTC)
+    # the signature covers the DER SET OF, not the [0] IMPLICIT tagging inside SignerInfo
+    return b"\x31" + attrs.dump()[1:], signing_time
+
+
 def verify_detached(
     content: Content,
     signature_der: bytes,
@@ -437,40 +472,10 @@ def verify_detached(
             "Signature: the signer's certificate is neither in the CMS nor supplied."
         )
 
-    signing_time: datetime | None = None
+    signed_bytes, signing_time = _signed_attributes(si["signed_attrs"], digest)
     signature = si["signature"].native
-    attrs = si["signed_attrs"]
-    if attrs.native is not None and len(attrs) > 0:
-        found: dict[str, list[object]] = {}
-        for attr in attrs:
-            found.setdefault(attr["type"].native, []).append(attr)
-        for needed in ("content_type", "message_digest"):
-            if len(found.get(needed, [])) != 1:
-                raise SignatureInvalid(f"Signature: signed attribute {needed} missing or repeated.")
-        ct = found["content_type"][0]["values"][0].native  # type: ignore[index]
-        if ct != "data":
-            raise SignatureInvalid(f"Signature: signed contentType is {ct}, not id-data.")
-        md = found["message_digest"][0]["values"][0].native  # type: ignore[index]
-        if md != digest:
-            raise ContentChanged(
-                "Signature: the file's digest does not match the signed messageDigest — the file "
-                "was changed after signing (even one byte or a line ending), or this signature "
-                "is for another file."
-            )
-        if "signing_time" in found:
-            value = found["signing_time"][0]["values"][0].native  # type: ignore[index]
-            if isinstance(value, datetime):
-                signing_time = value.astimezone(UTC)
-        # the signature covers the DER SET OF, not the [0] IMPLICIT tagging inside SignerInfo
-        signed_bytes = b"\x31" + attrs.dump()[1:]
-        data, prehashed = signed_bytes, False
-    else:
-        data, prehashed = digest, True
-
     try:
-        _verify_primitive(
-            signer_cert.public_key(), signature, data, sig_alg, digest_alg, prehashed=prehashed
-        )
+        _verify_primitive(signer_cert.public_key(), signature, signed_bytes, sig_alg, digest_alg)
     except InvalidSignature:
         raise SignatureInvalid(
             "Signature: it does not verify with the signer certificate's key (the signature or "

@@ -93,3 +93,26 @@ def test_a_signature_file_that_is_not_cms(ctx, cli_run, tmp_path: Path) -> None:
         error = r.json()["error"]
         assert error.startswith(f"{tmp_path / 'other.p7s'} is not a CMS signature file"), error
         assert "requested" not in error and "Error" not in error
+
+
+def test_a_signature_changed_without_breaking_it_still_needs_its_manifest(  # type: ignore[no-untyped-def]
+        ctx, cli_run, tmp_path: Path) -> None:
+    """Attack review A8: a signature made here, given an unsigned attribute (or another
+    certificate), still verifies but hashes differently; copied without its manifest it was
+    taken for a file signed elsewhere (a warning, exit 0). The file's own hash is recorded too,
+    and it cannot change."""
+    from asn1crypto import cms
+
+    f = _signed(ctx, cli_run, tmp_path)
+    elsewhere = tmp_path / "copied"
+    elsewhere.mkdir()
+    shutil.copy(f, elsewhere / f.name)
+    info = cms.ContentInfo.load(f.with_name(f.name + ".p7s").read_bytes())
+    si = info["content"]["signer_infos"][0]
+    si["unsigned_attrs"] = cms.CMSAttributes([cms.CMSAttribute(
+        {"type": "content_type", "values": ["data"]})])
+    (elsewhere / (f.name + ".p7s")).write_bytes(info.dump(force=True))
+    r = cli_run("adt", "verify", str(elsewhere / f.name))
+    assert r.code == 1, r.out
+    assert f"{elsewhere / 'adt.csv.manifest.json'} is missing" in r.err
+    assert re.search(r"signed here \(audit record \d+\)", r.err)

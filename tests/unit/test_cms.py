@@ -176,3 +176,25 @@ def test_openssl_verifies_our_signatures(pki, tmp_path) -> None:  # type: ignore
         args[args.index(str(content))] = str(changed)
         bad = subprocess.run(args, capture_output=True, text=True)
         assert bad.returncode != 0
+
+
+def test_a_signature_without_signed_attributes_is_refused(pki) -> None:  # type: ignore[no-untyped-def]
+    """Attack review A1: a key's signature over a set of signed attributes is moved into a
+    SignerInfo without any, over a "file" holding exactly that set's bytes. It verified (the
+    signature covered the file's digest directly); it must not."""
+    sig = sign_detached(DATA, pki.signer, pki.certificate, AT)
+    sd = asn1_cms.ContentInfo.load(sig)["content"]
+    si = sd["signer_infos"][0]
+    forged_file = b"\x31" + si["signed_attrs"].dump()[1:]  # what the key really signed
+    bare = asn1_cms.SignerInfo({
+        "version": si["version"].native, "sid": si["sid"],
+        "digest_algorithm": si["digest_algorithm"],
+        "signature_algorithm": si["signature_algorithm"], "signature": si["signature"].native})
+    forged = asn1_cms.ContentInfo({"content_type": "signed_data", "content": asn1_cms.SignedData({
+        "version": sd["version"].native, "digest_algorithms": sd["digest_algorithms"],
+        "encap_content_info": {"content_type": "data"}, "certificates": sd["certificates"],
+        "signer_infos": [bare]})}).dump()
+    with pytest.raises(SignatureInvalid, match="no signed attributes"):
+        verify_detached(forged_file, forged, trust_anchors=[pki.root])
+    with pytest.raises(SignatureInvalid, match="no signed attributes"):
+        verify_detached(forged_file, forged)

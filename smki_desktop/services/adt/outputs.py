@@ -34,6 +34,19 @@ def signed_output_hashes(ctx: AppContext) -> set[str]:
     return found
 
 
+def signing_record_of(ctx: AppContext, signature_sha256: str, file_sha256: str) -> int | None:
+    """The number of the audit record of a signing here whose signature is these bytes or whose
+    file is this content, or None. The file's own hash counts because a signature's can be
+    changed without breaking it (an unsigned attribute or another certificate added, the
+    encoding of its value changed): the bytes signed cannot."""
+    for action in SIGNING_ACTIONS:
+        for e in ctx.audit.entries(action_prefix=action):
+            if signature_sha256 == e.artifacts.get("signature") \
+                    or file_sha256 == e.artifacts.get("file"):
+                return e.seq
+    return None
+
+
 def interrupted_leftovers(ctx: AppContext, outputs: Sequence[Path]) -> set[Path]:
     """The outputs of a signing that was killed while publishing them: the completing file
     (the manifest signature) is absent and each present output is one the audit log recorded

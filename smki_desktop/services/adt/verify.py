@@ -37,7 +37,7 @@ from smki_desktop.services.adt.common import (
     other_env,
     read_limited,
 )
-from smki_desktop.services.adt.outputs import signed_output_hashes
+from smki_desktop.services.adt.outputs import signing_record_of
 from smki_desktop.services.adt.signer_check import (
     check_signer,
     register_standings,
@@ -178,6 +178,22 @@ def _refuse_without_anchors(ctx: AppContext, path: Path, sig: bytes,
     warnings.append("No Test trust anchor is set up: the signer's chain was not checked.")
 
 
+def _refuse_incomplete_set(ctx: AppContext, path: Path, sig: bytes, file_sha: str,
+                           manifest_path: Path) -> None:
+    """Refuse a file without its manifest when a signing here recorded the file or its
+    signature: no temporary file of an interrupted signing is left, so the signing completed
+    here and its manifest was moved or deleted since (or the file and signature were copied
+    alone). The file's hash counts as well as the signature's: a signature can be given an
+    unsigned attribute or another certificate and still verify (attack review A8)."""
+    seq = signing_record_of(ctx, hashlib.sha256(sig).hexdigest(), file_sha)
+    if seq is not None:
+        raise SignatureInvalid(
+            f"{manifest_path} is missing: the manifest of {path.name} is not beside it. This "
+            f"file was signed here (audit record {seq}), with a manifest, so the signing set is "
+            "incomplete where it is now: put the manifest and its signature "
+            f"({_manifest_sig_path(manifest_path).name}) back beside the file.")
+
+
 def _check_binding(manifest: Manifest, verified: VerifiedSignature,
                    manifest_sig: VerifiedSignature, path: Path, sig_path: Path,
                    sig: bytes) -> None:
@@ -213,6 +229,7 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
     warnings: list[str] = []
     manifest: Manifest | None = None
     manifest_sig: VerifiedSignature | None = None
+    file_sha: str | None = None
     if manifest_path.exists():
         manifest, manifest_sig = _check_manifest(ctx, manifest_path, anchors)
     elif part_files(manifest_path) or part_files(_manifest_sig_path(manifest_path)):
@@ -220,24 +237,18 @@ def verify_file(ctx: AppContext, path: Path, sig_path: Path | None = None, *,
             f"{manifest_path} is missing: the signing set of {path.name} (signature, manifest, "
             "manifest signature) is incomplete; its signing was interrupted. Sign the file "
             "again.")
-    elif hashlib.sha256(sig).hexdigest() in signed_output_hashes(ctx):
-        # no temporary file of an interrupted signing is left: the signing completed here and
-        # its manifest was moved or deleted since (or the file and signature were copied alone)
-        raise SignatureInvalid(
-            f"{manifest_path} is missing: the manifest of {path.name} is not beside it. Its "
-            "signature is one a signing here recorded in the audit log, so the signing set is "
-            "incomplete where it is now: put the manifest and its signature "
-            f"({_manifest_sig_path(manifest_path).name}) back beside the file.")
-    elif require_manifest:
-        raise InputError(f"{manifest_path}: no manifest beside the file.")
     else:
+        file_sha = file_digest(path)[0]
+        _refuse_incomplete_set(ctx, path, sig, file_sha, manifest_path)
+        if require_manifest:
+            raise InputError(f"{manifest_path}: no manifest beside the file.")
         warnings.append("No manifest beside the file: the environment and Service Request "
                         "reference binding were not checked.")
     if not anchors:
         _refuse_without_anchors(ctx, path, sig, manifest, warnings)
     # the register's replay needs not the file: made while `smki` may still be hashing it
     standings = register_standings(ctx)
-    digest = Digest(bytes.fromhex(file_digest(path)[0]))  # one streamed pass
+    digest = Digest(bytes.fromhex(file_sha or file_digest(path)[0]))  # one streamed pass
     try:
         verified = verify_now(ctx, digest, sig, anchors,
                               manifest.signed_at if manifest else None, path.name)

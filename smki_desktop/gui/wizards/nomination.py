@@ -33,6 +33,7 @@ from smki_desktop.gui.qt import (
     QPushButton,
     QRadioButton,
     QScrollArea,
+    QSize,
     QStackedWidget,
     Qt,
     QVBoxLayout,
@@ -51,6 +52,25 @@ if TYPE_CHECKING:
     from smki_desktop.services.nomination import Nominated
 
 ERROR_STYLE = "color:#B00020;"
+
+
+class FittedRow(QWidget):
+    """A form row of wrapped words (a declaration beside its box, its error under them) asking
+    for the height they take at the width it is given. A widget's own size hint is its
+    layout's height at its hint width, which for wrapped words is that of a narrow column
+    several lines tall, and the form gives the row that height: gaps between a declaration,
+    its error and the next one."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        if not self.isVisible() or not self.hasHeightForWidth():  # not laid out yet
+            return hint
+        return QSize(hint.width(), self.heightForWidth(self.width()))
+
+    def resizeEvent(self, event: Any) -> None:  # a QResizeEvent
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # its height at this width is its new hint
 
 
 class NominationWizardDialog(QDialog):
@@ -244,19 +264,21 @@ class NominationWizardDialog(QDialog):
             err.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             self.editors[f.key] = editor
             self.errors[f.key] = err
-            box = QWidget()
+            box = FittedRow() if f.type == "bool" else QWidget()
             bl = QVBoxLayout(box)
-            bl.setContentsMargins(0, 0, 0, 0)
+            # a declaration's room ends with its words (or error): a little air before the next
+            bl.setContentsMargins(0, 0, 0, 6 if f.type == "bool" else 0)
             if f.type == "bool":
-                bl.addWidget(self._declaration_row(editor, f))
+                # the error in the words' column, just under them (a checkbox has no help)
+                bl.addWidget(self._declaration_row(editor, f, err))
             else:
                 bl.addWidget(editor)
-            if f.help and f.type != "bool":
-                h = QLabel(f.help)
-                h.setWordWrap(True)
-                h.setStyleSheet("color:#555555; font-size:small;")
-                bl.addWidget(h)
-            bl.addWidget(err)
+                if f.help:
+                    h = QLabel(f.help)
+                    h.setWordWrap(True)
+                    h.setStyleSheet("color:#555555; font-size:small;")
+                    bl.addWidget(h)
+                bl.addWidget(err)
             label = "" if f.type == "bool" else f.label + (" *" if f.required else "")
             form.addRow(label, box)
         scroll = QScrollArea()
@@ -333,11 +355,14 @@ class NominationWizardDialog(QDialog):
             le.setCursorPosition(pos)
 
     @staticmethod
-    def _declaration_row(cb: QWidget, f: FieldSpec) -> QWidget:
+    def _declaration_row(cb: QWidget, f: FieldSpec, err: QLabel) -> QWidget:
         row = QWidget()
         hl = QHBoxLayout(row)
         hl.setContentsMargins(0, 0, 0, 0)
         hl.addWidget(cb, 0, Qt.AlignmentFlag.AlignTop)
+        words = QVBoxLayout()
+        words.setContentsMargins(0, 0, 0, 0)
+        words.setSpacing(2)
         text = QLabel(f.label + (" *" if f.required else ""))
         text.setObjectName(f"declaration:{f.key}")
         text.setWordWrap(True)
@@ -348,7 +373,12 @@ class NominationWizardDialog(QDialog):
             def press(_event: Any, box: QCheckBox = cb) -> None:
                 box.toggle()
             text.mousePressEvent = press  # type: ignore[method-assign,assignment]
-        hl.addWidget(text, 1, Qt.AlignmentFlag.AlignTop)
+        words.addWidget(text)
+        words.addWidget(err)
+        # at the top of any room the row is given: the error just under the words, the room
+        # to spare below it (shared out, it would open a gap between the words and the error)
+        words.setAlignment(Qt.AlignmentFlag.AlignTop)
+        hl.addLayout(words, 1)
         return row
 
     def _sro_picker(self, f: FieldSpec, current: str) -> QWidget:
@@ -378,9 +408,7 @@ class NominationWizardDialog(QDialog):
     # -- events ---------------------------------------------------------------------------
     def _changed(self, key: str, value: Any) -> None:
         err = self.wiz.set_value(key, value)
-        label = self.errors.get(key)
-        if label is not None:
-            label.setText(err.message if err else "")
+        self._set_error(key, err.message if err else "")
         self._dirty = True
         self.message.setText("")
         self._sync_buttons()
@@ -389,14 +417,23 @@ class NominationWizardDialog(QDialog):
         """Each error under its field, the message line, and the focus on the first."""
         errs = self.wiz.page_errors() if errors is None else errors
         for e in errs:
-            if e.key in self.errors:
-                self.errors[e.key].setText(e.message)
+            self._set_error(e.key, e.message)
         self._error_style()
         self.message.setText("Correct the fields marked in red.")
         for e in errs:
             if e.key in self.editors:
                 self._focus_editor(self.editors[e.key])
                 break
+
+    def _set_error(self, key: str, text: str) -> None:
+        """The error under a field (or none), and the field's accessible description, so that
+        a screen reader announces it with the field (as gui.widgets.field_check does)."""
+        label = self.errors.get(key)
+        if label is not None:
+            label.setText(text)
+        editor = self.editors.get(key)
+        if editor is not None:
+            editor.setAccessibleDescription(text)
 
     def _error_style(self) -> None:
         self.message.setStyleSheet(ERROR_STYLE)
@@ -652,7 +689,7 @@ class NominationWizardDialog(QDialog):
         self._sync()
         if spec.key in self.errors:  # under its field, the field's name is not repeated
             under = text.removeprefix(f"{spec.label}: ")
-            self.errors[spec.key].setText(under[:1].upper() + under[1:])
+            self._set_error(spec.key, under[:1].upper() + under[1:])
         self._error_style()
         self.message.setText("Not recorded: correct the field marked in red, then go on to "
                              "the review again.")

@@ -1,0 +1,83 @@
+"""The nomination wizard's declaration checkboxes: a checkbox's error sits just under its words
+and is its accessible description, as under every other field."""
+
+from __future__ import annotations
+
+import pytest
+
+from smki_desktop.core.nomination_wizard import Step
+from smki_desktop.gui.qt import (
+    QCheckBox,
+    QLabel,
+    Qt,
+    QWidget,
+)
+from smki_desktop.services import nomination as nom
+from tests.gui.test_nomination_wizard import set_field
+from tests.gui.test_nomination_wizard_pages import (
+    active_sro,
+    aro_values,
+    fill_to,
+    next_page,
+    wizard,
+)
+
+SELF = "nominator.self_nomination"
+
+
+@pytest.fixture(autouse=True)
+def _wait_jobs(window):  # type: ignore[no-untyped-def]
+    yield
+    window.jobs.wait(30000)
+
+
+def top_left(w: QWidget, dlg: QWidget) -> tuple[int, int]:
+    p = w.mapTo(dlg, w.rect().topLeft())
+    return p.x(), p.y()
+
+
+# -- 1. the self-nomination's error, under its words and announced ---------------------------
+def test_the_self_nomination_error_is_under_its_box_and_described(window, qtbot, tmp_path):  # type: ignore[no-untyped-def]
+    active_sro(window.ctx)
+    dlg = wizard(window, qtbot, "aro")
+    values = aro_values()
+    sro = nom.load_forms()["sro"].example_values()
+    # the SRO nominates themselves without ticking the box: found when the form is produced
+    values["nominee.name"], values["nominee.email"] = sro["nominee.name"], sro["nominee.email"]
+    fill_to(qtbot, dlg, values, "declarations")
+    next_page(qtbot, dlg)
+    assert dlg.wiz.step is Step.REVIEW, dlg.message.text()
+    dlg.pdf_path.setText(str(tmp_path / "aro.pdf"))
+    qtbot.mouseClick(dlg.produce_button, Qt.MouseButton.LeftButton)
+    dlg.confirmation.confirm()
+    qtbot.waitUntil(lambda: bool(dlg.failure), timeout=30000)
+    assert dlg.wiz.step is Step.PAGE and dlg.wiz.page.id == "nominator"
+    qtbot.wait(50)  # laid out
+
+    box = dlg.findChild(QCheckBox, f"field:{SELF}")
+    words = dlg.findChild(QLabel, f"declaration:{SELF}")
+    err = dlg.findChild(QLabel, f"error:{SELF}")
+    assert "must record it as a self-nomination" in err.text() and err.isVisible()
+    (box_x, box_y), (words_x, words_y) = top_left(box, dlg), top_left(words, dlg)
+    err_x, err_y = top_left(err, dlg)
+    # just under the declaration's words (as an error under a line edit), not a row further
+    # down; in the words' column, beside the box
+    assert 0 <= err_y - (words_y + words.height()) <= 6, (words_y, words.height(), err_y)
+    assert err_x == words_x >= box_x + box.width()
+    assert err_y - (box_y + box.height()) <= 12
+    # announced with the box (a screen reader reads the description with the field)
+    assert box.accessibleDescription() == err.text()
+    assert dlg.focusWidget() is box
+    # corrected: the error and the description go together
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    assert box.isChecked() and err.text() == "" and box.accessibleDescription() == ""
+
+
+def test_every_fields_error_is_its_accessible_description(window, qtbot):  # type: ignore[no-untyped-def]
+    dlg = wizard(window, qtbot, "aro")
+    set_field(qtbot, dlg, "nominee.email", "bob(at)example")
+    email = dlg.findChild(QWidget, "field:nominee.email")
+    err = dlg.findChild(QLabel, "error:nominee.email")
+    assert err.text() and email.accessibleDescription() == err.text()
+    set_field(qtbot, dlg, "nominee.email", "bob@example.com")
+    assert err.text() == "" and email.accessibleDescription() == ""

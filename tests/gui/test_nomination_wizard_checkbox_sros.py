@@ -1,14 +1,20 @@
 """The nomination wizard's declaration checkboxes: a checkbox's error sits just under its words
-and is its accessible description, as under every other field."""
+and is its accessible description, as under every other field; reached with Tab, the box
+shows the focus ring of the app's other editors in the light and the dark palette."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
 from smki_desktop.core.nomination_wizard import Step
+from smki_desktop.gui import style
 from smki_desktop.gui.qt import (
     QCheckBox,
+    QColor,
     QLabel,
+    QPalette,
     Qt,
     QWidget,
 )
@@ -81,3 +87,51 @@ def test_every_fields_error_is_its_accessible_description(window, qtbot):  # typ
     assert err.text() and email.accessibleDescription() == err.text()
     set_field(qtbot, dlg, "nominee.email", "bob@example.com")
     assert err.text() == "" and email.accessibleDescription() == ""
+
+
+# -- 2. the box's focus ring -------------------------------------------------------------------
+@pytest.fixture(params=["light", "dark"])
+def scheme(request, qapp, monkeypatch) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    old_style, old_palette = qapp.style().name(), qapp.palette()
+    monkeypatch.setenv("SMKI_COLOR_SCHEME", request.param)
+    assert style.apply(qapp) == request.param
+    yield request.param
+    qapp.setStyle(old_style)
+    qapp.setPalette(old_palette)
+
+
+def ring(box: QCheckBox, colour: QColor) -> dict[str, int]:
+    """How many pixels of `colour` the box shows on each of its four edges."""
+    img = box.grab().toImage()
+    w, h = img.width(), img.height()
+    rgb = colour.rgb()
+
+    def count(points: list[tuple[int, int]]) -> int:
+        return sum(1 for x, y in points if img.pixel(x, y) == rgb)
+
+    return {"top": count([(x, 0) for x in range(w)]),
+            "bottom": count([(x, h - 1) for x in range(w)]),
+            "left": count([(0, y) for y in range(h)]),
+            "right": count([(w - 1, y) for y in range(h)])}
+
+
+def test_the_declaration_box_shows_its_focus_when_tabbed_to(window, qtbot, scheme):  # type: ignore[no-untyped-def]
+    active_sro(window.ctx)
+    dlg = wizard(window, qtbot, "aro")
+    dlg.activateWindow()
+    qtbot.waitActive(dlg)
+    fill_to(qtbot, dlg, aro_values(), "nominator")
+    box = dlg.findChild(QCheckBox, f"field:{SELF}")
+    highlight = box.palette().color(QPalette.ColorRole.Highlight)
+    assert highlight == style.palette(scheme).color(QPalette.ColorRole.Highlight)
+    date = dlg.findChild(QWidget, "field:nominator.date")
+    date.setFocus(Qt.FocusReason.TabFocusReason)
+    assert ring(box, highlight) == {"top": 0, "bottom": 0, "left": 0, "right": 0}
+    qtbot.keyClick(date, Qt.Key.Key_Tab)
+    assert dlg.focusWidget() is box
+    edges = ring(box, highlight)
+    # a ring all round the box in the palette's highlight, as round a focused line edit
+    assert min(edges.values()) >= box.height() // 2, edges
+    qtbot.keyClick(box, Qt.Key.Key_Tab, Qt.KeyboardModifier.ShiftModifier)
+    assert dlg.focusWidget() is date
+    assert ring(box, highlight) == {"top": 0, "bottom": 0, "left": 0, "right": 0}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.forms import FieldSpec, FormSchema, Page
 from smki_desktop.core.nomination_wizard import NominationWizard, Step
-from smki_desktop.core.officers import OfficerRole, OfficerStatus
+from smki_desktop.core.officers import OfficerRole
 from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QCheckBox,
@@ -41,9 +41,9 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.dual_control import ActorPicker
+from smki_desktop.gui.wizards.sro_picker import SroPicker
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import nomination_fields
-from smki_desktop.services import officers as officer_service
 
 if TYPE_CHECKING:
     from smki_desktop.core.forms import FieldError
@@ -117,7 +117,7 @@ class NominationWizardDialog(QDialog):
         self.message.setStyleSheet(ERROR_STYLE)
         lay.addWidget(self.message)
         buttons = QHBoxLayout()
-        self._sro_names: dict[str, str] = {}  # the active SROs the picker lists, by id
+        self.sro_picker: SroPicker | None = None  # an ARO's form: read on the job runner
         self.save_button = QPushButton("Sa&ve draft")
         self.save_button.setObjectName("saveDraft")
         self.back_button = QPushButton("< &Back")
@@ -244,6 +244,9 @@ class NominationWizardDialog(QDialog):
             w.deleteLater()
         self.page_widgets = []
         self.editors, self.errors = {}, {}
+        if self.sro_picker is not None:  # the old form's: its answer, if any, is not shown
+            self.sro_picker.stop()
+            self.sro_picker = None
         for i, page in enumerate(self.wiz.pages):
             w = self._build_page(page)
             self.stack.insertWidget(1 + i, w)
@@ -279,6 +282,8 @@ class NominationWizardDialog(QDialog):
                 bl.addWidget(self._declaration_row(editor, f, err))
             else:
                 bl.addWidget(editor)
+                if isinstance(editor, SroPicker):
+                    bl.addWidget(editor.status_row())
                 if f.help:
                     h = QLabel(f.help)
                     h.setWordWrap(True)
@@ -389,25 +394,16 @@ class NominationWizardDialog(QDialog):
         return row
 
     def _sro_picker(self, f: FieldSpec, current: str) -> QWidget:
-        combo = QComboBox()
-        combo.addItem("— choose the nominating SRO —", "")
-        for o in officer_service.list_officers(self.services.ctx):
-            if o.role is OfficerRole.SRO and o.status is OfficerStatus.ACTIVE:
-                combo.addItem(f"{o.officer_id} — {o.name} ({o.organisation})", o.officer_id)
-                self._sro_names[o.officer_id] = o.name
-        idx = combo.findData(current)
-        if idx < 0 and current:
-            combo.addItem(f"{current} (not an active SRO here)", current)
-            idx = combo.count() - 1
-        combo.setCurrentIndex(max(idx, 0))
-        combo.currentIndexChanged.connect(lambda _i, c=combo: self._sro_chosen(c.currentData()))
-        return combo
+        """The active SROs, read on the job runner ("Loading…" until then)."""
+        self.sro_picker = SroPicker(self.services, current, self._sro_chosen)
+        self.sro_picker.load()
+        return self.sro_picker
 
-    def _sro_chosen(self, officer_id: str | None) -> None:
-        self._changed("nominator.officer_id", officer_id or "")
-        if not officer_id:
+    def _sro_chosen(self, officer_id: str) -> None:
+        self._changed("nominator.officer_id", officer_id)
+        if not officer_id or self.sro_picker is None:
             return
-        name = self._sro_names.get(officer_id)  # as listed: not a register read on this thread
+        name = self.sro_picker.names.get(officer_id)  # as listed: no register read here
         name_editor = self.editors.get("nominator.name")
         if name and isinstance(name_editor, QLineEdit):
             name_editor.setText(name)
@@ -551,6 +547,12 @@ class NominationWizardDialog(QDialog):
         self.message.setStyleSheet(self.message.styleSheet())
 
     # -- leaving ----------------------------------------------------------------------------
+    def done(self, r: int) -> None:
+        """However the wizard closes, a list of SROs still being read is not shown in it."""
+        if self.sro_picker is not None:
+            self.sro_picker.stop()
+        super().done(r)
+
     def reject(self) -> None:
         """Cancel, Escape and the window's close button: with answers not saved, ask first
         (Keep editing is the default; Save draft and close; Discard)."""

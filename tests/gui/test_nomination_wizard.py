@@ -66,6 +66,8 @@ def set_field(qtbot, dlg, key: str, value) -> None:  # type: ignore[no-untyped-d
     elif isinstance(ed, QCheckBox):
         ed.setChecked(bool(value))
     elif isinstance(ed, QComboBox):
+        # the nominating SRO's picker is filled in from the job runner: once it can be used
+        qtbot.waitUntil(ed.isEnabled, timeout=20000)
         idx = ed.findData(value)
         assert idx >= 0, (key, value)
         ed.setCurrentIndex(idx)

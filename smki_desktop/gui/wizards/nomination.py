@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.forms import FieldSpec, FormSchema, Page
 from smki_desktop.core.nomination_wizard import NominationWizard, Step
-from smki_desktop.core.officers import OfficerRole, OfficerStatus
+from smki_desktop.core.officers import OfficerRole
 from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QCheckBox,
@@ -33,6 +33,7 @@ from smki_desktop.gui.qt import (
     QPushButton,
     QRadioButton,
     QScrollArea,
+    QSize,
     QStackedWidget,
     Qt,
     QVBoxLayout,
@@ -40,9 +41,9 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.dual_control import ActorPicker
+from smki_desktop.gui.wizards.sro_picker import SroPicker
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import nomination_fields
-from smki_desktop.services import officers as officer_service
 
 if TYPE_CHECKING:
     from smki_desktop.core.forms import FieldError
@@ -51,6 +52,31 @@ if TYPE_CHECKING:
     from smki_desktop.services.nomination import Nominated
 
 ERROR_STYLE = "color:#B00020;"
+# A declaration's box has no text of its own (its words are a wrapped label beside it), so the
+# style's focus frame around a checkbox's text has nothing to go round: the box gets the ring
+# the app's other editors get when focused (style.STYLE_SHEET, `palette(highlight)`), in the
+# light and dark palettes alike. Transparent while not focused, so nothing moves.
+FOCUS_RING_STYLE = ("QCheckBox { border: 2px solid transparent; border-radius: 3px; "
+                    "padding: 1px; } QCheckBox:focus { border-color: palette(highlight); }")
+
+
+class FittedRow(QWidget):
+    """A form row of wrapped words (a declaration beside its box, its error under them) asking
+    for the height they take at the width it is given. A widget's own size hint is its
+    layout's height at its hint width, which for wrapped words is that of a narrow column
+    several lines tall, and the form gives the row that height: gaps between a declaration,
+    its error and the next one."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        if not self.isVisible() or not self.hasHeightForWidth():  # not laid out yet
+            return hint
+        return QSize(hint.width(), self.heightForWidth(self.width()))
+
+    def resizeEvent(self, event: Any) -> None:  # a QResizeEvent
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # its height at this width is its new hint
 
 
 class NominationWizardDialog(QDialog):
@@ -91,7 +117,7 @@ class NominationWizardDialog(QDialog):
         self.message.setStyleSheet(ERROR_STYLE)
         lay.addWidget(self.message)
         buttons = QHBoxLayout()
-        self._sro_names: dict[str, str] = {}  # the active SROs the picker lists, by id
+        self.sro_picker: SroPicker | None = None  # an ARO's form: read on the job runner
         self.save_button = QPushButton("Sa&ve draft")
         self.save_button.setObjectName("saveDraft")
         self.back_button = QPushButton("< &Back")
@@ -218,6 +244,9 @@ class NominationWizardDialog(QDialog):
             w.deleteLater()
         self.page_widgets = []
         self.editors, self.errors = {}, {}
+        if self.sro_picker is not None:  # the old form's: its answer, if any, is not shown
+            self.sro_picker.stop()
+            self.sro_picker = None
         for i, page in enumerate(self.wiz.pages):
             w = self._build_page(page)
             self.stack.insertWidget(1 + i, w)
@@ -244,19 +273,23 @@ class NominationWizardDialog(QDialog):
             err.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             self.editors[f.key] = editor
             self.errors[f.key] = err
-            box = QWidget()
+            box = FittedRow() if f.type == "bool" else QWidget()
             bl = QVBoxLayout(box)
-            bl.setContentsMargins(0, 0, 0, 0)
+            # a declaration's room ends with its words (or error): a little air before the next
+            bl.setContentsMargins(0, 0, 0, 6 if f.type == "bool" else 0)
             if f.type == "bool":
-                bl.addWidget(self._declaration_row(editor, f))
+                # the error in the words' column, just under them (a checkbox has no help)
+                bl.addWidget(self._declaration_row(editor, f, err))
             else:
                 bl.addWidget(editor)
-            if f.help and f.type != "bool":
-                h = QLabel(f.help)
-                h.setWordWrap(True)
-                h.setStyleSheet("color:#555555; font-size:small;")
-                bl.addWidget(h)
-            bl.addWidget(err)
+                if isinstance(editor, SroPicker):
+                    bl.addWidget(editor.status_row())
+                if f.help:
+                    h = QLabel(f.help)
+                    h.setWordWrap(True)
+                    h.setStyleSheet("color:#555555; font-size:small;")
+                    bl.addWidget(h)
+                bl.addWidget(err)
             label = "" if f.type == "bool" else f.label + (" *" if f.required else "")
             form.addRow(label, box)
         scroll = QScrollArea()
@@ -274,6 +307,7 @@ class NominationWizardDialog(QDialog):
             # the text is a wrapped label beside the box (see _declaration_row): a checkbox's
             # own text never wraps, and a declaration must be readable before it is ticked
             cb = QCheckBox()
+            cb.setStyleSheet(FOCUS_RING_STYLE)
             cb.setAccessibleName(f.label)
             cb.setChecked(bool(val))
             cb.toggled.connect(lambda checked, k=f.key: self._changed(k, checked))
@@ -333,11 +367,14 @@ class NominationWizardDialog(QDialog):
             le.setCursorPosition(pos)
 
     @staticmethod
-    def _declaration_row(cb: QWidget, f: FieldSpec) -> QWidget:
+    def _declaration_row(cb: QWidget, f: FieldSpec, err: QLabel) -> QWidget:
         row = QWidget()
         hl = QHBoxLayout(row)
         hl.setContentsMargins(0, 0, 0, 0)
         hl.addWidget(cb, 0, Qt.AlignmentFlag.AlignTop)
+        words = QVBoxLayout()
+        words.setContentsMargins(0, 0, 0, 0)
+        words.setSpacing(2)
         text = QLabel(f.label + (" *" if f.required else ""))
         text.setObjectName(f"declaration:{f.key}")
         text.setWordWrap(True)
@@ -348,29 +385,25 @@ class NominationWizardDialog(QDialog):
             def press(_event: Any, box: QCheckBox = cb) -> None:
                 box.toggle()
             text.mousePressEvent = press  # type: ignore[method-assign,assignment]
-        hl.addWidget(text, 1, Qt.AlignmentFlag.AlignTop)
+        words.addWidget(text)
+        words.addWidget(err)
+        # at the top of any room the row is given: the error just under the words, the room
+        # to spare below it (shared out, it would open a gap between the words and the error)
+        words.setAlignment(Qt.AlignmentFlag.AlignTop)
+        hl.addLayout(words, 1)
         return row
 
     def _sro_picker(self, f: FieldSpec, current: str) -> QWidget:
-        combo = QComboBox()
-        combo.addItem("— choose the nominating SRO —", "")
-        for o in officer_service.list_officers(self.services.ctx):
-            if o.role is OfficerRole.SRO and o.status is OfficerStatus.ACTIVE:
-                combo.addItem(f"{o.officer_id} — {o.name} ({o.organisation})", o.officer_id)
-                self._sro_names[o.officer_id] = o.name
-        idx = combo.findData(current)
-        if idx < 0 and current:
-            combo.addItem(f"{current} (not an active SRO here)", current)
-            idx = combo.count() - 1
-        combo.setCurrentIndex(max(idx, 0))
-        combo.currentIndexChanged.connect(lambda _i, c=combo: self._sro_chosen(c.currentData()))
-        return combo
+        """The active SROs, read on the job runner ("Loading…" until then)."""
+        self.sro_picker = SroPicker(self.services, current, self._sro_chosen)
+        self.sro_picker.load()
+        return self.sro_picker
 
-    def _sro_chosen(self, officer_id: str | None) -> None:
-        self._changed("nominator.officer_id", officer_id or "")
-        if not officer_id:
+    def _sro_chosen(self, officer_id: str) -> None:
+        self._changed("nominator.officer_id", officer_id)
+        if not officer_id or self.sro_picker is None:
             return
-        name = self._sro_names.get(officer_id)  # as listed: not a register read on this thread
+        name = self.sro_picker.names.get(officer_id)  # as listed: no register read here
         name_editor = self.editors.get("nominator.name")
         if name and isinstance(name_editor, QLineEdit):
             name_editor.setText(name)
@@ -378,9 +411,7 @@ class NominationWizardDialog(QDialog):
     # -- events ---------------------------------------------------------------------------
     def _changed(self, key: str, value: Any) -> None:
         err = self.wiz.set_value(key, value)
-        label = self.errors.get(key)
-        if label is not None:
-            label.setText(err.message if err else "")
+        self._set_error(key, err.message if err else "")
         self._dirty = True
         self.message.setText("")
         self._sync_buttons()
@@ -389,14 +420,23 @@ class NominationWizardDialog(QDialog):
         """Each error under its field, the message line, and the focus on the first."""
         errs = self.wiz.page_errors() if errors is None else errors
         for e in errs:
-            if e.key in self.errors:
-                self.errors[e.key].setText(e.message)
+            self._set_error(e.key, e.message)
         self._error_style()
         self.message.setText("Correct the fields marked in red.")
         for e in errs:
             if e.key in self.editors:
                 self._focus_editor(self.editors[e.key])
                 break
+
+    def _set_error(self, key: str, text: str) -> None:
+        """The error under a field (or none), and the field's accessible description, so that
+        a screen reader announces it with the field (as gui.widgets.field_check does)."""
+        label = self.errors.get(key)
+        if label is not None:
+            label.setText(text)
+        editor = self.editors.get(key)
+        if editor is not None:
+            editor.setAccessibleDescription(text)
 
     def _error_style(self) -> None:
         self.message.setStyleSheet(ERROR_STYLE)
@@ -507,6 +547,12 @@ class NominationWizardDialog(QDialog):
         self.message.setStyleSheet(self.message.styleSheet())
 
     # -- leaving ----------------------------------------------------------------------------
+    def done(self, r: int) -> None:
+        """However the wizard closes, a list of SROs still being read is not shown in it."""
+        if self.sro_picker is not None:
+            self.sro_picker.stop()
+        super().done(r)
+
     def reject(self) -> None:
         """Cancel, Escape and the window's close button: with answers not saved, ask first
         (Keep editing is the default; Save draft and close; Discard)."""
@@ -652,7 +698,7 @@ class NominationWizardDialog(QDialog):
         self._sync()
         if spec.key in self.errors:  # under its field, the field's name is not repeated
             under = text.removeprefix(f"{spec.label}: ")
-            self.errors[spec.key].setText(under[:1].upper() + under[1:])
+            self._set_error(spec.key, under[:1].upper() + under[1:])
         self._error_style()
         self.message.setText("Not recorded: correct the field marked in red, then go on to "
                              "the review again.")

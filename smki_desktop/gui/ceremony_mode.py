@@ -26,6 +26,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tones import text_style, tone
 from smki_desktop.services import ceremony as ceremony_service
 from smki_desktop.services import ceremony_qr, key_backup
 
@@ -189,7 +190,8 @@ class CeremonyWindow(QWidget):
         self.setWindowTitle(f"Key ceremony {plan.ceremony_id} — {plan.environment.label}")
         self.setObjectName("ceremonyMode")
         self.setStyleSheet("QWidget { font-size: 15px; }"  # read by a team standing by
-                           "QCheckBox:focus, QPushButton:focus { background: #fff3c4; }")
+                           "QCheckBox:focus, QPushButton:focus { background: "
+                           f"{tone('focus_bg')}; }}")
         lay = QVBoxLayout(self)
         banner = _plain(QLabel(f"{plan.environment.label.upper()} ENVIRONMENT — {kind} "
                         f"{plan.ceremony_id}"))
@@ -216,7 +218,7 @@ class CeremonyWindow(QWidget):
         right.addWidget(self.step_title)
         self.warning = _plain(QLabel())
         self.warning.setWordWrap(True)
-        self.warning.setStyleSheet("color:#b00020")
+        self.warning.setStyleSheet(text_style("error"))
         right.addWidget(self.warning)
         self.warning_ack = QCheckBox("The team acknowledges the warning above")
         right.addWidget(self.warning_ack)

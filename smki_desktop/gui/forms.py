@@ -26,6 +26,7 @@ from smki_desktop.gui.qt import (
     QPlainTextEdit,
     QWidget,
 )
+from smki_desktop.gui.tones import text_style
 
 
 class _VisitedFields(QWidget):
@@ -84,7 +85,7 @@ class PartyForm(_VisitedFields):
         self.signifier.setToolTip(f"Optional short name used in file names: {SIGNIFIER_HINT}.")
         self.error = QLabel("")
         self.error.setObjectName("formError")
-        self.error.setStyleSheet("color:#B00020;")
+        self.error.setStyleSheet(text_style("error"))
         self.error.setWordWrap(True)
         form.addRow("&Organisation name", self.name)
         form.addRow("&Party ID", self.party_id)
@@ -158,7 +159,7 @@ class OfficerForm(_VisitedFields):
         self.role.addItem("SRO — Senior Responsible Officer", OfficerRole.SRO.value)
         self.email = QLineEdit()
         self.error = QLabel("")
-        self.error.setStyleSheet("color:#B00020;")
+        self.error.setStyleSheet(text_style("error"))
         self.error.setWordWrap(True)
         form.addRow("Your &name", self.name)
         form.addRow("Your &role", self.role)

@@ -21,6 +21,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tones import text_style
 from smki_desktop.services.key_backup import BACKUP_PROMPT, MIN_PASSPHRASE
 
 
@@ -68,7 +69,7 @@ class PassphraseDialog(QDialog):
         self.problem = QLabel("")
         self.problem.setObjectName("passphraseProblem")
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color:#B00020;")
+        self.problem.setStyleSheet(text_style("error"))
         self.problem.setVisible(False)
         layout.addWidget(self.problem)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok

@@ -88,3 +88,49 @@ def test_main_actions_get_standard_icons(qtbot) -> None:  # type: ignore[no-unty
     assert style.decorate(page) == 1
     assert not gen.icon().isNull() and other.icon().isNull()
     assert keep.icon().cacheKey() == kept
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_meaning_colours_are_readable_in_both_schemes(scheme: str) -> None:
+    """An error, a success, a warning and a muted note read against the window and the fields;
+    a tinted background (findings, the Live summary, the ceremony's focus) under the text."""
+    from smki_desktop.gui.tones import TONES
+
+    pal = style.palette(scheme)
+    r = QPalette.ColorRole
+    for name, shades in TONES.items():
+        c = QColor(shades[scheme == "dark"])
+        if name.endswith("_bg"):
+            assert _contrast(pal.color(r.Text), c) >= 4.5, (scheme, name)
+        elif name.endswith("_border"):  # not text: 3:1 (WCAG non-text contrast)
+            assert _contrast(c, pal.color(r.Window)) >= 3, (scheme, name)
+        else:
+            for bg in (r.Window, r.Base):
+                assert _contrast(c, pal.color(bg)) >= 4.5, (scheme, name, bg)
+
+
+def test_an_error_and_the_live_summary_follow_the_dark_scheme(app_style, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Written once for the light palette, the error red (#B00020) was unreadable on the dark
+    window, and the Live summary's pale pink put the dark scheme's light text on a light
+    background."""
+    from smki_desktop.gui.qt import QLineEdit
+    from smki_desktop.gui.widgets.confirm import ConfirmDialog
+    from smki_desktop.gui.widgets.field_check import FieldCheck
+
+    def colour(css: str, prop: str) -> QColor:
+        return QColor(css.split(f"{prop}:")[1].split(";")[0].strip())
+
+    for scheme in ("light", "dark"):
+        app_style.setPalette(style.palette(scheme))
+        pal = QApplication.palette()
+        window, text = pal.color(QPalette.ColorRole.Window), pal.color(QPalette.ColorRole.Text)
+        dlg = ConfirmDialog(None, title="Revoke", what="Revoke a certificate.",
+                            env=Environment.LIVE, warning="It cannot be undone.")
+        qtbot.addWidget(dlg)
+        frame = dlg.findChild(QWidget, "confirmSummary")
+        assert _contrast(text, colour(frame.styleSheet(), "background")) >= 4.5, scheme
+        assert _contrast(colour(dlg.warning.styleSheet(), "color"), window) >= 4.5, scheme
+        field = QLineEdit()
+        qtbot.addWidget(field)
+        error = FieldCheck().label(field)
+        assert _contrast(colour(error.styleSheet(), "color"), window) >= 4.5, scheme

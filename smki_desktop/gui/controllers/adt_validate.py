@@ -9,12 +9,13 @@ from typing import Any
 from smki_desktop.core.adt.validate import Issue, ValidationReport, validate
 from smki_desktop.gui.controllers.adt_view import AdtView
 from smki_desktop.gui.qt import QColor, QListWidgetItem, QTableWidgetItem
+from smki_desktop.gui.tones import qcolor
 
 ISSUE_ROLE = 0x0100 + 7  # Qt.ItemDataRole.UserRole + 7: the Issue behind a list entry
 
 
 def _colour(severity: str) -> Any:
-    return QColor("#F4C7C3") if severity == "error" else QColor("#FFF2CC")
+    return qcolor("error_bg") if severity == "error" else qcolor("warn_bg")
 
 
 class ShowFindings:

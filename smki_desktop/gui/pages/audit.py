@@ -20,6 +20,7 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.gui.services import CHANGES
 from smki_desktop.gui.tables import select_on_focus
+from smki_desktop.gui.tones import text_style
 from smki_desktop.gui.widgets.details import (
     DetailsTree,
     sections_from_mapping,
@@ -124,11 +125,11 @@ class Page(QWidget):
 
         def done(rep: VerifyReport) -> None:
             if rep.ok:
-                self.result.setStyleSheet("color:#1B5E20;")
+                self.result.setStyleSheet(text_style("ok"))
                 self.result.setText(f"Intact: {rep.rows} records, head matches the OS keyring."
                                     + "".join(f"\nNote: {n}" for n in rep.notes))
             else:
-                self.result.setStyleSheet("color:#B00020; font-weight:bold;")
+                self.result.setStyleSheet(text_style("error", bold=True))
                 self.result.setText("FAILED:\n" + "\n".join(rep.problems))
 
         def failed(_text: str, exc: BaseException) -> None:

@@ -10,7 +10,6 @@ from smki_desktop.core.forecast import Category, Forecast, add_months, month_key
 from smki_desktop.gui.charts import ForecastChart
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
-    QColor,
     QFileDialog,
     QFont,
     QHBoxLayout,
@@ -24,6 +23,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tones import qcolor
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import forecast as svc
 
@@ -105,7 +105,7 @@ class Page(QWidget):
         self._loading = True
         try:
             self.table.setRowCount(len(past) + len(f.months))
-            shade = QColor("#ECEFF1")
+            shade = qcolor("shade_bg")
             for r, month in enumerate(past):
                 counts = h.counts.get(month, {})
                 label = month_key(month) + (" (so far)" if month == current else " (history)")
@@ -128,7 +128,7 @@ class Page(QWidget):
                     font.setBold(m.planned[c])
                     it.setFont(font)
                     if not m.planned[c]:
-                        it.setForeground(QColor("#555555"))
+                        it.setForeground(qcolor("muted"))
                     self.table.setItem(r, 1 + c_i, it)
                 tot = QTableWidgetItem(str(m.total))
                 tot.setFlags(tot.flags() & ~Qt.ItemFlag.ItemIsEditable)

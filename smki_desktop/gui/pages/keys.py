@@ -37,6 +37,7 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.tables import select_on_focus
+from smki_desktop.gui.tones import text_style
 from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
 from smki_desktop.services import key_backup, key_lifecycle
 from smki_desktop.services import keys as key_service
@@ -122,7 +123,7 @@ class Page(QWidget):
         self.party_note = QLabel(NO_PARTY)
         self.party_note.setObjectName("keyPartyNote")
         self.party_note.setWordWrap(True)
-        self.party_note.setStyleSheet("color:#B00020; font-weight:bold;")
+        self.party_note.setStyleSheet(text_style("error", bold=True))
         self.party_note.setVisible(False)
         lay.addWidget(self.party_note)
         lay.addWidget(self.message)

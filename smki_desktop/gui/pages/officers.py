@@ -32,6 +32,7 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.gui.tables import select_on_focus
 from smki_desktop.gui.texts import error_text
+from smki_desktop.gui.tones import text_style
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.dual_control import ActorPicker
@@ -86,7 +87,7 @@ class VerifyDialog(QDialog):
         self.error = QLabel("")
         self.error.setObjectName("verifyError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color:#B00020;")
+        self.error.setStyleSheet(text_style("error"))
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
@@ -116,7 +117,7 @@ class VerifyDialog(QDialog):
             super().accept()
             return
         self.busy = True
-        self.error.setStyleSheet("color:#555555;")
+        self.error.setStyleSheet(text_style("muted"))
         self.error.setText("Recording…")
         self.submit(self.verification)
 
@@ -126,7 +127,7 @@ class VerifyDialog(QDialog):
 
     def refused(self, message: str) -> None:
         self.busy = False
-        self.error.setStyleSheet("color:#B00020;")
+        self.error.setStyleSheet(text_style("error"))
         self.error.setText(message)
 
 

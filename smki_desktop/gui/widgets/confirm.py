@@ -32,9 +32,17 @@ from smki_desktop.gui.qt import (
     QWidget,
     isValid,
 )
+from smki_desktop.gui.tones import text_style, tone
 
 LIVE_FRAME = "QFrame#confirmSummary { border: 3px solid #C62828; background: #FFEBEE; }"
+"""The Live summary's frame in the light scheme (`live_frame` gives the scheme in use)."""
 TEST_FRAME = "QFrame#confirmSummary { border: 1px solid #B0B0B0; }"
+
+
+def live_frame() -> str:
+    """The Live summary's frame (a thick red border on a red tint) in the scheme in use."""
+    return (f"QFrame#confirmSummary {{ border: 3px solid {tone('live_border')}; "
+            f"background: {tone('live_bg')}; }}")
 
 
 class ConfirmDialog(QDialog):
@@ -52,7 +60,7 @@ class ConfirmDialog(QDialog):
         lay = QVBoxLayout(self)
         frame = QFrame()
         frame.setObjectName("confirmSummary")
-        frame.setStyleSheet(LIVE_FRAME if env is Environment.LIVE else TEST_FRAME)
+        frame.setStyleSheet(live_frame() if env is Environment.LIVE else TEST_FRAME)
         fl = QVBoxLayout(frame)
         rows = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
                        for k, v in [("Environment", env.label.upper()), *facts])
@@ -69,7 +77,7 @@ class ConfirmDialog(QDialog):
         self.warning.setTextFormat(Qt.TextFormat.PlainText)
         self.warning.setObjectName("confirmWarning")
         self.warning.setWordWrap(True)
-        self.warning.setStyleSheet("color:#B00020; font-weight:bold;")
+        self.warning.setStyleSheet(text_style("error", bold=True))
         self.warning.setVisible(bool(warning))
         fl.addWidget(self.warning)
         lay.addWidget(frame)

@@ -10,7 +10,6 @@ from typing import Any
 from smki_desktop.gui.accessibility import words_of
 from smki_desktop.gui.qt import (
     QAbstractItemView,
-    QColor,
     QGuiApplication,
     QKeySequence,
     QMenu,
@@ -19,9 +18,8 @@ from smki_desktop.gui.qt import (
     QWidget,
     set_enum_property,
 )
+from smki_desktop.gui.tones import qcolor
 from smki_desktop.services.view_rows import Row, Section
-
-PROBLEM = QColor("#B00020")
 
 
 class DetailsTree(QTreeWidget):
@@ -52,8 +50,8 @@ class DetailsTree(QTreeWidget):
                 item = QTreeWidgetItem([r.label, r.value])
                 item.setToolTip(1, r.value)
                 if r.problem:
-                    item.setForeground(0, PROBLEM)
-                    item.setForeground(1, PROBLEM)
+                    item.setForeground(0, qcolor("error"))
+                    item.setForeground(1, qcolor("error"))
                 top.addChild(item)
             self.addTopLevelItem(top)
             top.setExpanded(s.title not in collapsed)

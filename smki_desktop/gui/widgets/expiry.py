@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
-    QColor,
     QGroupBox,
     QGuiApplication,
     QHBoxLayout,
@@ -20,6 +19,7 @@ from smki_desktop.gui.qt import (
     QTableWidgetItem,
     QVBoxLayout,
 )
+from smki_desktop.gui.tones import qcolor
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.services import expiry
 
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
 
 COLUMNS = ["Expires", "Days left", "What", "Serial", "Subject / usage"]
-EXPIRED = QColor("#B00020")
 SHOWN_PROBLEMS = 3  # the rest are counted (the command line lists them all)
 
 
@@ -139,7 +138,7 @@ class ExpiryWidget(QGroupBox):
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if e.expired:
-                    item.setForeground(EXPIRED)
+                    item.setForeground(qcolor("error"))
                 self.table.setItem(r, c, item)
         self.table.setVisible(bool(rows))
         if self.chart is not None:

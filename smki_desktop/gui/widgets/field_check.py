@@ -9,8 +9,7 @@ from collections.abc import Callable
 
 from smki_desktop.core.errors import InputError
 from smki_desktop.gui.qt import QLabel, QWidget
-
-ERROR_STYLE = "color:#B00020;"
+from smki_desktop.gui.tones import text_style
 
 
 class FieldCheck:
@@ -24,7 +23,7 @@ class FieldCheck:
         `InputError` hints that name this field (the first field added takes any other)."""
         error = QLabel("")
         error.setObjectName("fieldError")
-        error.setStyleSheet(ERROR_STYLE)
+        error.setStyleSheet(text_style("error"))
         error.setWordWrap(True)
         error.setVisible(False)
         self.fields.append((field, hints, error))

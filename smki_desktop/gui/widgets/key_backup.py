@@ -27,6 +27,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tones import text_style
 from smki_desktop.gui.widgets.field_check import FieldCheck
 from smki_desktop.services import key_backup
 
@@ -118,7 +119,7 @@ class KeyBackupDialog(QDialog):
         self.refusal.setObjectName("backupRefusal")
         self.refusal.setTextFormat(Qt.TextFormat.PlainText)
         self.refusal.setWordWrap(True)
-        self.refusal.setStyleSheet("color:#B00020; font-weight:bold;")
+        self.refusal.setStyleSheet(text_style("error", bold=True))
         self.refusal.setVisible(False)
         form.addRow(self.refusal)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok

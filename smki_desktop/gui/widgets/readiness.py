@@ -22,6 +22,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tones import text_style, tone
 from smki_desktop.services import readiness as readiness_service
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class RecordDialog(QDialog):
         for cb in self.types.values():
             form.addRow("", cb)
         self.error = QLabel("")
-        self.error.setStyleSheet("color:#B00020;")
+        self.error.setStyleSheet(text_style("error"))
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
@@ -131,7 +132,7 @@ class ReadinessWidget(QGroupBox):
             parts = [f"<b>{'Ready' if cl.ready else 'Not ready yet'}</b><ul>"]
             for i in cl.items:
                 mark = "✔" if i.ok else "✘"
-                color = "#1B5E20" if i.ok else "#B00020"
+                color = tone("ok") if i.ok else tone("error")
                 parts.append(f"<li><span style='color:{color}'>{mark}</span> "
                              f"{html.escape(i.label)} — {html.escape(i.detail)}")
                 if not i.ok:

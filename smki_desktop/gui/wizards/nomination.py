@@ -39,6 +39,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tones import text_style, tone
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.dual_control import ActorPicker
 from smki_desktop.gui.wizards.sro_picker import SroPicker
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
     from smki_desktop.services.identity import SigningChoice
     from smki_desktop.services.nomination import Nominated
 
-ERROR_STYLE = "color:#B00020;"
 # A declaration's box has no text of its own (its words are a wrapped label beside it), so the
 # style's focus frame around a checkbox's text has nothing to go round: the box gets the ring
 # the app's other editors get when focused (style.STYLE_SHEET, `palette(highlight)`), in the
@@ -114,7 +114,7 @@ class NominationWizardDialog(QDialog):
         self.message = QLabel("")
         self.message.setObjectName("wizardMessage")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.setStyleSheet(text_style("error"))
         lay.addWidget(self.message)
         buttons = QHBoxLayout()
         self.sro_picker: SroPicker | None = None  # an ARO's form: read on the job runner
@@ -267,7 +267,7 @@ class NominationWizardDialog(QDialog):
             editor.setToolTip(f.help)
             err = QLabel("")
             err.setObjectName(f"error:{f.key}")
-            err.setStyleSheet(ERROR_STYLE)
+            err.setStyleSheet(text_style("error"))
             err.setWordWrap(True)
             # the words at the top of the room a wrapped label is given, under their field
             err.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -287,7 +287,7 @@ class NominationWizardDialog(QDialog):
                 if f.help:
                     h = QLabel(f.help)
                     h.setWordWrap(True)
-                    h.setStyleSheet("color:#555555; font-size:small;")
+                    h.setStyleSheet(text_style("muted") + " font-size:small;")
                     bl.addWidget(h)
                 bl.addWidget(err)
             label = "" if f.type == "bool" else f.label + (" *" if f.required else "")
@@ -439,7 +439,7 @@ class NominationWizardDialog(QDialog):
             editor.setAccessibleDescription(text)
 
     def _error_style(self) -> None:
-        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.setStyleSheet(text_style("error"))
 
     def _focus_editor(self, editor: QWidget) -> None:
         """The editor itself, or a checklist's first box."""
@@ -542,7 +542,7 @@ class NominationWizardDialog(QDialog):
             return
         did = nom.save_draft(self.services.ctx, self.wiz)
         self._dirty = False
-        self.message.setStyleSheet("color:#1B5E20;")
+        self.message.setStyleSheet(text_style("ok"))
         self.message.setText(f"Draft {did} saved.")
         self.message.setStyleSheet(self.message.styleSheet())
 
@@ -638,7 +638,7 @@ class NominationWizardDialog(QDialog):
         out = self.pdf_path.text().strip()
         self._busy = True
         self.failure = ""
-        self.message.setStyleSheet("color:#555555;")
+        self.message.setStyleSheet(text_style("muted"))
         self.message.setText("Producing the form…")
         self._sync_buttons()
         signer = self.sign_as.selected() if self.sign_as.isVisibleTo(self) else None
@@ -662,7 +662,7 @@ class NominationWizardDialog(QDialog):
         # that differs), whether or not the record is signed
         schema = self.wiz.schema
         warned = "".join(
-            "<p style='color:#8A4B00;'>⚠ "
+            f"<p style='color:{tone('warn')};'>⚠ "
             f"{html.escape(nomination_fields.with_labels(schema, w) if schema else w)}</p>"
             for w in res.warnings)
         self.done_label.setText(

@@ -15,6 +15,7 @@ from smki_desktop.core.errors import StoreUnreachable
 from smki_desktop.core.officers import OfficerRole, OfficerStatus
 from smki_desktop.gui.page_op import LOADING, PageOp
 from smki_desktop.gui.qt import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from smki_desktop.gui.tones import text_style
 from smki_desktop.services import officers as officer_service
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 CHOOSE = "— choose the nominating SRO —"
 NOT_READ = "— the SROs could not be read —"
-ERROR_STYLE = "color:#B00020;"
 
 #: (register ID, name, organisation) of one active SRO
 Sro = tuple[str, str, str]
@@ -52,7 +52,7 @@ class SroPicker(QComboBox):
         self.status = QLabel("")
         self.status.setObjectName("sroPickerStatus")
         self.status.setWordWrap(True)
-        self.status.setStyleSheet(ERROR_STYLE)
+        self.status.setStyleSheet(text_style("error"))
         self.retry = QPushButton("&Try again")
         self.retry.setObjectName("sroPickerRetry")
         self.retry.setAccessibleName("Read the active SROs again")

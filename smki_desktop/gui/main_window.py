@@ -331,8 +331,10 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Switch environment")
-        box.setText(texts.switch_question(self.env, target))
-        yes = box.addButton(f"&Switch to {target.label}", QMessageBox.ButtonRole.AcceptRole)
+        unsaved = self.unsaved_pages()  # the pages reopen on the other environment's data
+        box.setText(texts.switch_question(self.env, target, unsaved))
+        yes = box.addButton(f"Discard edits and &switch to {target.label}" if unsaved
+                            else f"&Switch to {target.label}", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()

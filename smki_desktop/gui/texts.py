@@ -1,6 +1,8 @@
 """User-facing texts that appear in more than one place, kept together for review and
 translation."""
 
+from collections.abc import Sequence
+
 from smki_desktop.core.environment import Environment
 from smki_desktop.gui.hints import gui_hint
 
@@ -36,11 +38,14 @@ ISSUER = {
 }
 
 
-def switch_question(current: Environment, target: Environment) -> str:
+def switch_question(current: Environment, target: Environment,
+                    unsaved: Sequence[str] = ()) -> str:
+    lost = (f"\n\nEdits not saved on: {', '.join(unsaved)}. They are discarded by the switch: "
+            "Cancel and save them first to keep them.") if unsaved else ""
     return (
         f"Switch from the {current.label} environment to the {target.label} environment?\n\n"
         f"The window will reopen on the {target.label} environment's own data, keys and "
-        f"trust anchors. Nothing from {current.label} is carried over."
+        f"trust anchors. Nothing from {current.label} is carried over.{lost}"
     )
 
 

@@ -225,3 +225,27 @@ def test_a_first_switch_to_live_offers_live_its_own_welcome(qtbot, data_root: Pa
     qtbot.wait(200)
     assert not shown()
     w.jobs.wait()
+
+
+def test_switch_names_unsaved_edits_and_keeps_them_when_cancelled(
+        window: MainWindow, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A fresh-eyes walk: Test → ADT → New from template → edits → Switch to Live threw the
+    edits away without a word (quitting asked; switching did not)."""
+    page = window.go_to("ADT")
+    monkeypatch.setattr(page, "has_unsaved", lambda: True)
+    seen: dict[str, str] = {}
+
+    def read_and_cancel() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox), box
+        seen["text"] = box.text()
+        seen["buttons"] = " | ".join(b.text() for b in box.buttons())
+        seen["default"] = box.defaultButton().text()
+        box.defaultButton().click()
+
+    QTimer.singleShot(50, read_and_cancel)
+    assert window.request_switch() is False
+    assert window.env is Environment.TEST
+    assert "Edits not saved on: ADT" in seen["text"] and "discarded" in seen["text"]
+    assert "Discard edits and &switch to Live" in seen["buttons"]
+    assert "Cancel" in seen["default"]

@@ -72,8 +72,7 @@ SUPERSEDED_NOTE = ("Each was recorded here first, but did not verify under this 
                    "issuer and serial, which does, replaced it. None of these is used, "
                    "exported or revoked.")
 NO_SUPERSEDED_NOTE = "No superseded certificates in this environment."
-SUPERSEDED_PICK = ("Select a superseded certificate above: its subject, issuer, why it was "
-                   "superseded, what replaced it and its audit record show here.")
+SUPERSEDED_PICK = "Select a superseded certificate above for its details"
 
 
 class PasteDialog(QDialog):
@@ -211,7 +210,10 @@ class SupersededSection(QGroupBox):
         return self.records[row] if 0 <= row < len(self.records) else None
 
     def _show_details(self) -> None:
-        r = self._selected() if self.table.selectedItems() else None
+        """The selected row's details (the selection, not the current cell: selecting on focus
+        announces the selection before the current row moves)."""
+        rows = sorted({i.row() for i in self.table.selectedItems()})
+        r = self.records[rows[0]] if rows and rows[0] < len(self.records) else None
         if r is None:
             self.details.clear()
             if self.records:

@@ -140,10 +140,10 @@ def superseded_sections(r: cert_supersede.SupersededCertificate) -> list[Section
     audit = (f"audit record {r.audit_record}" if r.audit_record is not None
              else "none the audit log proves")
     was = Section("Superseded certificate (NOT in use)", (
-        Row("Serial", r.serial), Row("Subject", r.subject), Row("Issuer", r.issuer),
+        Row("Serial", r.serial), Row("Why", r.reason, problem=True),
         Row("Status then", r.previous_status),
         Row("Superseded (UTC)", r.superseded_at[:19].replace("T", " ")),
-        Row("Why", r.reason, problem=True), Row("SHA-256", r.sha256)))
+        Row("Subject", r.subject), Row("Issuer", r.issuer), Row("SHA-256", r.sha256)))
     rep = r.replaced_by
     if rep is None:
         by = Section("Replaced by", (Row("Certificate", cert_supersede.NO_REPLACEMENT),))

@@ -275,8 +275,8 @@ class MainWindow(QMainWindow):
         """The officer register's standing of the profile's officer, read afresh on the job
         runner (as the Dashboard reads it): when the context opens, a page is shown, the
         register or the profile changes, the team store answers again, or the window is
-        activated (`standing_refresh`, throttled)."""
-        if self.ctx is None or self.store_lost():
+        activated (`standing_refresh`, throttled; never once the window closes)."""
+        if self.ctx is None or self._closing or self.store_lost():
             return
         self.standing_read.run()
 

@@ -70,3 +70,17 @@ def test_rapid_activations_do_not_pile_up_reads(qtbot, window) -> None:  # type:
     qtbot.waitUntil(window.jobs.idle, timeout=20000)
     assert len(runs) == 2, runs
     assert standing_refresh.MIN_INTERVAL_MS >= 1000  # the window's own interval
+
+
+def test_no_read_once_the_window_closes(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """A read folded from activations just before the window closes is not run on its closed
+    context."""
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)
+    gate = window.standing_on_activate
+    gate.min_interval_ms = 300
+    _activate(window)
+    runs = _counted(window)
+    _activate(window)  # folded: due when the interval ends
+    window.close()
+    qtbot.wait(600)
+    assert runs == [] and window.jobs.idle()

@@ -49,6 +49,7 @@ from smki_desktop.gui.qt import (
     set_enum_property,
 )
 from smki_desktop.gui.services import CHANGES, GuiServices
+from smki_desktop.gui.standing_refresh import StandingOnActivate
 from smki_desktop.gui.status_line import StatusLine
 from smki_desktop.gui.store_banner import PROBE_NAME, StoreBanner
 from smki_desktop.gui.tables import UiState
@@ -152,6 +153,9 @@ class MainWindow(QMainWindow):
         self.job_label = QLabel("")
         self.statusBar().addPermanentWidget(self.job_label)
         self.jobs.busy_changed.connect(self._on_busy)
+        # the register may have changed while the window was in the background (the CLI,
+        # another workstation): coming back reads the standing again, throttled
+        self.standing_on_activate = StandingOnActivate(self, self.refresh_standing)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             keep_tab_leaving_tables(app)
@@ -270,8 +274,9 @@ class MainWindow(QMainWindow):
     def refresh_standing(self) -> None:
         """The officer register's standing of the profile's officer, read afresh on the job
         runner (as the Dashboard reads it): when the context opens, a page is shown, the
-        register or the profile changes, or the team store answers again."""
-        if self.ctx is None or self.store_lost():
+        register or the profile changes, the team store answers again, or the window is
+        activated (`standing_refresh`, throttled; never once the window closes)."""
+        if self.ctx is None or self._closing or self.store_lost():
             return
         self.standing_read.run()
 

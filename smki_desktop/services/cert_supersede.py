@@ -12,7 +12,11 @@ kept (`certificates_superseded`, naming what replaced it) and its supersession a
 (`cert.supersede`, the superseded certificate as the artifact), in the same transaction as the
 new certificate's import. The reverse - a certificate that does not verify arriving after one
 that does, or two that both verify, or two that neither does - is refused, audited
-(`cert.import-refused`), and nothing changes."""
+(`cert.import-refused`), and nothing changes.
+
+Listed (`list_superseded`), each superseded certificate names what replaced it in an officer's
+terms - the replacing certificate's serial, role and subject (`Replacement`), or none recorded -
+besides the internal record numbers kept for the audit trail."""
 
 from __future__ import annotations
 
@@ -25,10 +29,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from smki_desktop.core.audit import AuditEntry
-from smki_desktop.core.errors import Refusal
+from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.crypto.certs import name_text, verify_chain
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.trust import trust_anchors
+from smki_desktop.store.repos import cert_records
 from smki_desktop.store.repos import cert_superseded as repo
 from smki_desktop.store.repos.cert_records import CertificateRow, NewCertificate
 
@@ -103,10 +109,54 @@ def superseded_certificates(ctx: AppContext) -> list[repo.SupersededRow]:
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """The certificate that replaced a superseded one, as an officer knows it: its serial, its
+    role (the subject's OU code, None when it names none) and subject, and its status now (it
+    may itself have been superseded since)."""
+
+    cert_id: int
+    serial: str
+    subject: str
+    role: str | None
+    status: str
+
+    def role_text(self) -> str:
+        """"supplier (02)"; the bare OU when it is no Remote Party Role; "" without one."""
+        if not self.role:
+            return ""
+        try:
+            return f"{RemotePartyRole.from_ou(self.role).name_text} ({self.role})"
+        except InputError:
+            return self.role
+
+    def short(self) -> str:
+        """For a table cell: "supplier (02), serial 4F…07" (its status when not accepted)."""
+        return self._joined([self.role_text(), f"serial {self.serial}"])
+
+    def words(self) -> str:
+        """In full: "supplier (02), serial 4F…07, subject OU=02,CN=…"."""
+        return self._joined([self.role_text(), f"serial {self.serial}",
+                             f"subject {self.subject}" if self.subject else ""])
+
+    def _joined(self, parts: list[str]) -> str:
+        if self.status not in ("accepted", ""):
+            parts.append(f"now {self.status}")
+        return ", ".join(p for p in parts if p)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cert_id": self.cert_id, "serial": self.serial, "subject": self.subject,
+                "role": self.role, "status": self.status}
+
+
+NO_REPLACEMENT = "no replacement recorded"
+
+
+@dataclass(frozen=True)
 class SupersededCertificate:
     """A superseded certificate as the faces list it: never a live one (status `superseded`,
-    what it was before in `previous_status`), naming the record that replaced it and the
-    audit record of its supersession (None when the log does not prove one)."""
+    what it was before in `previous_status`), naming the record that replaced it, that
+    certificate itself (`replaced_by`: None when no certificate with that record is held) and
+    the audit record of its supersession (None when the log does not prove one)."""
 
     cert_id: int
     serial: str
@@ -121,11 +171,18 @@ class SupersededCertificate:
     reason: str
     sha256: str
     status: str = SUPERSEDED
+    replaced_by: Replacement | None = None
+
+    def replaced_by_words(self) -> str:
+        """What replaced it, in an officer's terms (never the internal record number)."""
+        return self.replaced_by.words() if self.replaced_by is not None else NO_REPLACEMENT
 
     def to_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in (
+        d = {k: getattr(self, k) for k in (
             "cert_id", "serial", "issuer", "subject", "key_id", "status", "previous_status",
             "reasons", "superseded_by", "superseded_at", "audit_record", "reason", "sha256")}
+        d["replaced_by"] = None if self.replaced_by is None else self.replaced_by.to_json()
+        return d
 
 
 def _subject(der: bytes) -> str:
@@ -135,19 +192,43 @@ def _subject(der: bytes) -> str:
         return "(does not parse)"
 
 
+def _replacements(ctx: AppContext, rows: list[repo.SupersededRow]
+                  ) -> dict[int, Replacement]:
+    """The certificates that replaced `rows`, by record: a live one, or one superseded since."""
+    found = {c.cert_id: Replacement(c.cert_id, c.serial, _subject(c.der), c.role, c.status)
+             for c in cert_records.list_certificates(ctx.db, ctx.env.value)}
+    for r in rows:  # replaced in its turn: still named, as superseded now
+        found.setdefault(r.cert_id, Replacement(r.cert_id, r.serial, _subject(r.der),
+                                                _role(r.der), SUPERSEDED))
+    return found
+
+
+def _role(der: bytes) -> str | None:
+    """The subject's OU (a Remote Party Role code) of a certificate kept only as its DER."""
+    try:
+        ous = x509.load_der_x509_certificate(der).subject.get_attributes_for_oid(
+            x509.NameOID.ORGANIZATIONAL_UNIT_NAME)
+    except (ValueError, TypeError):
+        return None
+    return str(ous[0].value) if ous else None
+
+
 def list_superseded(ctx: AppContext) -> list[SupersededCertificate]:
     """The superseded certificates of this environment, oldest supersession first, each with
-    the number of its `cert.supersede` audit record when the log proves that record (signed
-    by a writer it vouches for; a row edited into the table has none)."""
+    the certificate that replaced it (when one with that record is held) and the number of its
+    `cert.supersede` audit record when the log proves that record (signed by a writer it
+    vouches for; a row edited into the table has none)."""
     rows = superseded_certificates(ctx)
     if not rows:
         return []
     seqs = {(e.details.get("cert_id"), e.details.get("superseded_by")): e.seq
             for e in ctx.audit.vouched((ACTION,)) if e.environment == ctx.env.value}
+    by = _replacements(ctx, rows)
     return [SupersededCertificate(
         r.cert_id, r.serial, r.issuer, _subject(r.der), r.key_id, r.status, r.reasons,
         r.superseded_by, r.superseded_at, seqs.get((r.cert_id, r.superseded_by)), r.reason,
-        hashlib.sha256(r.der).hexdigest()) for r in rows]
+        hashlib.sha256(r.der).hexdigest(), replaced_by=by.get(r.superseded_by))
+        for r in rows]
 
 
 def refuse_same_issuer_serial(ctx: AppContext, der: bytes, cert: x509.Certificate, issuer: str,

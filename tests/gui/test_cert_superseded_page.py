@@ -2,7 +2,9 @@
 by the genuine certificate with its issuer and serial) apart from the live ones, only when
 asked ("Show superseded"), read on the job runner, labelled as not in use and offering no
 action but copying its serial or digest; its tables select a row when the keyboard enters
-them. Real window, job runner and store (SQLite, or the PostgreSQL team store with
+them. What replaced each is named as an officer knows it (role and serial; the audit record
+number only in the row's tooltip and details), and the section is usable on a 1024x700 screen.
+Real window, job runner and store (SQLite, or the PostgreSQL team store with
 SMKI_TEST_BACKEND=postgres)."""
 
 from __future__ import annotations
@@ -50,11 +52,16 @@ def test_superseded_certificates_shown_apart_when_asked(qtbot, window: MainWindo
                      _cells(section.table, 0), strict=True))
     live = page.records[0]
     assert live.cert_id == genuine.cert_id and live.status == certs.ACCEPTED
-    assert cells["Serial"] == live.serial and cells["Issuer"] == live.issuer
-    assert cells["Audit record"] == f"audit record {sup.seq}"
-    assert cells["Replaced by"] == f"record {genuine.cert_id}"
-    assert cells["Status then"] == certs.TO_BE_REJECTED and cells["Subject"]
-    assert "does not verify" in cells["Why"]
+    assert cells["Serial"] == live.serial
+    assert cells["Replaced by"] == f"supplier (02), serial {live.serial}"
+    assert "Select a superseded certificate" in section.details.text()  # none picked yet
+    # the audit record's number is secondary: the row's tooltip and its details say it
+    assert f"audit record {sup.seq}" in section.table.item(0, 2).toolTip()
+    section.table.selectRow(0)
+    details = section.details.text()
+    assert f"audit record {sup.seq}" in details and live.issuer in details
+    assert "does not verify" in details and "Role: supplier (02)" in details
+    assert f"Status then: {certs.TO_BE_REJECTED}" in details
     assert "may be forged" in section.note.text()
     # the live table lists the genuine one only; a superseded row selected acts on nothing:
     # the live row (same issuer and serial) is unselected and its actions greyed out
@@ -108,8 +115,42 @@ def test_the_superseded_rows_menu_only_copies(window, qtbot) -> None:  # type: i
         cert_id=1, serial="0A1B", issuer="CN=X", subject="CN=Y", key_id="", previous_status=
         "to-be-rejected", reasons=[], superseded_by=3, superseded_at="2026-12-07T05:00:00",
         audit_record=8, reason="did not verify", sha256="ab" * 32)])
+    # no certificate with its replacing record held: said so, not a bare record number
+    assert section.table.item(0, 2).text() == "no replacement recorded"
+    assert "audit record 8" in section.table.item(0, 2).toolTip()
     section.table.selectRow(0)
     actions = dict(section.row_actions())
     assert list(actions) == ["Copy serial", "Copy SHA-256 of the superseded certificate"]
     actions["Copy serial"]()
     assert QGuiApplication.clipboard().text() == "0A1B"
+
+
+def test_superseded_section_names_the_replacement_and_fits_1024x700(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow) -> None:
+    """At 1024x700 the section shows its rows and the selected row's details without a
+    horizontal scroll, and "Replaced by" names the genuine certificate by role and serial, not
+    by an internal record number ("record 2" meant nothing to an officer)."""
+    window.resize(1024, 700)
+    page = window.go_to("Certificates")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)
+    _forged, genuine = _supersede(window.ctx)
+    page.refresh()
+    page.show_superseded.setChecked(True)
+    section = page.superseded
+    qtbot.waitUntil(lambda: section.table.rowCount() == 1, timeout=20000)
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)
+    qtbot.wait(200)  # the columns fitted, the page scrolled to the section
+    headers = [section.table.horizontalHeaderItem(c).text()
+               for c in range(section.table.columnCount())]
+    replaced = section.table.item(0, headers.index("Replaced by")).text()
+    assert replaced != f"record {genuine.cert_id}" and "record" not in replaced
+    assert page.records[0].serial in replaced and "supplier (02)" in replaced
+    # usable: every column in view, a header and three rows' room, and its details
+    table = section.table
+    assert table.horizontalScrollBar().maximum() == 0, "columns run past the table"
+    row_h = table.verticalHeader().defaultSectionSize()
+    assert table.viewport().height() >= 3 * row_h, table.viewport().height()
+    assert section.details.isVisible() and section.details.height() >= 80
+    table.setFocus()
+    qtbot.waitUntil(lambda: bool(section.details.text()), timeout=5000)
+    assert "Replaced by" in section.details.text()

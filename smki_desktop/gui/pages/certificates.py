@@ -4,7 +4,9 @@ chain, acceptance findings one by one, key and CSR), export as PEM, DER or chain
 right-click, double-click), import (file or paste, in the background) with the acceptance
 result shown, and the Organisation CSR wizard. "Show superseded" lists apart, in a section of
 its own that offers no action, the certificates a genuine one with their issuer and serial
-replaced (kept for the audit trail, never in use: services/cert_supersede.py)."""
+replaced (kept for the audit trail, never in use: services/cert_supersede.py): each row names
+what replaced it by role and serial, and the selected row's details (subject, issuer, why, the
+audit record of its supersession) show under the list, sized to be read on a 1024x700 screen."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from smki_desktop.gui.qt import (
     QPushButton,
     QScrollArea,
     QShortcut,
+    QSize,
     QSplitter,
     Qt,
     QTableWidget,
@@ -50,6 +53,7 @@ from smki_desktop.gui.widgets.findings import FindingsList
 from smki_desktop.gui.widgets.reason import ReasonDialog
 from smki_desktop.services import cert_rejection, cert_supersede, cert_view, renewal
 from smki_desktop.services import certificates as cert_service
+from smki_desktop.services.view_rows import Row, Section
 
 if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
@@ -60,14 +64,15 @@ EMPTY_NOTE = ("No certificates in this environment yet: import one (Import fileâ
               "make an Organisation key and CSR; what the DCC issues for your requests "
               "arrives here.")
 NO_MATCH_NOTE = "No certificate matches these filters."
-SUPERSEDED_COLUMNS = ["Serial", "Superseded (UTC)", "Audit record", "Replaced by", "Status then",
-                      "Issuer", "Subject", "Why"]
+SUPERSEDED_COLUMNS = ["Serial", "Superseded (UTC)", "Replaced by"]
+SUPERSEDED_MIN_HEIGHT = 300  # the note, a header and three rows, and the details under them
 SUPERSEDED_TITLE = "Superseded certificates: NOT in use, kept for the audit trail"
 SUPERSEDED_NOTE = ("Each was recorded here first, but did not verify under this environment's "
                    "trust anchors (it may be forged); the certificate the DCC issued with its "
                    "issuer and serial, which does, replaced it. None of these is used, "
                    "exported or revoked.")
 NO_SUPERSEDED_NOTE = "No superseded certificates in this environment."
+SUPERSEDED_PICK = "Select a superseded certificate above for its details"
 
 
 class PasteDialog(QDialog):
@@ -129,13 +134,49 @@ def read_superseded(ctx: AppContext) -> list[Any]:
     return list(cert_supersede.list_superseded(ctx))
 
 
+def superseded_sections(r: cert_supersede.SupersededCertificate) -> list[Section]:
+    """A superseded certificate's details: what it was, what replaced it, and the audit
+    trail's numbers (secondary: an officer names certificates by serial and role)."""
+    audit = (f"audit record {r.audit_record}" if r.audit_record is not None
+             else "none the audit log proves")
+    was = Section("Superseded certificate (NOT in use)", (
+        Row("Serial", r.serial), Row("Why", r.reason, problem=True),
+        Row("Status then", r.previous_status),
+        Row("Superseded (UTC)", r.superseded_at[:19].replace("T", " ")),
+        Row("Subject", r.subject), Row("Issuer", r.issuer), Row("SHA-256", r.sha256)))
+    rep = r.replaced_by
+    if rep is None:
+        by = Section("Replaced by", (Row("Certificate", cert_supersede.NO_REPLACEMENT),))
+    else:
+        by = Section("Replaced by", tuple(x for x in (
+            Row("Role", rep.role_text() or "(none in its subject)"), Row("Serial", rep.serial),
+            Row("Subject", rep.subject), Row("Status now", rep.status)) if x.value))
+    trail = Section("Audit trail", (Row("Supersession", audit),
+                                    Row("Certificate records", f"{r.cert_id}, replaced by "
+                                                               f"{r.superseded_by}")))
+    return [was, by, trail]
+
+
+class FittingSplitter(QSplitter):
+    """A splitter that asks for no more than its minimum height: the page fits the window
+    whenever it can (its frame's scroll area sizes a page with wrapped text to the height it
+    prefers, and the panes' preferred heights made a 1024x700 page scroll), the panes
+    sharing what there is; it scrolls only below their minimum heights."""
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSizeHint().expandedTo(QSize(super().sizeHint().width(), 0))
+
+
 class SupersededSection(QGroupBox):
     """The superseded certificates, apart from the live ones and with no action on them: a
-    row says what it was, what replaced it and the audit record of its supersession."""
+    row says what it was and what replaced it (its role and serial); the selected row's
+    details, under the list, add its subject, issuer, why, and the audit record of its
+    supersession. Tall enough to read at 1024x700 (the page scrolls rather than squeeze it)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(SUPERSEDED_TITLE, parent)
         self.setObjectName("supersededSection")
+        self.setMinimumHeight(SUPERSEDED_MIN_HEIGHT)
         self.records: list[cert_supersede.SupersededCertificate] = []
         self.note = QLabel(SUPERSEDED_NOTE)
         self.note.setWordWrap(True)
@@ -145,16 +186,40 @@ class SupersededSection(QGroupBox):
         self.table.setHorizontalHeaderLabels(SUPERSEDED_COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setMinimumHeight(110)  # a header and three rows
         select_on_focus(self.table)
         # copies only: a superseded certificate is never exported, used or revoked from here
-        wire_row_actions(self.table, self.row_actions, lambda: None)
+        wire_row_actions(self.table, self.row_actions, lambda: self.details.setFocus())
+        self.details = DetailsTree("supersededDetails")
+        self.details.setAccessibleName("Superseded certificate details")
+        self.details.setMinimumHeight(90)
+        self.table.itemSelectionChanged.connect(self._show_details)
+        self.split = FittingSplitter(Qt.Orientation.Vertical)
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.table)
+        self.split.addWidget(self.details)
+        self.split.setSizes([50, 50])
         box = QVBoxLayout(self)
         box.addWidget(self.note)
-        box.addWidget(self.table)
+        box.addWidget(self.split, 1)
 
     def _selected(self) -> cert_supersede.SupersededCertificate | None:
         row = self.table.currentRow()
         return self.records[row] if 0 <= row < len(self.records) else None
+
+    def _show_details(self) -> None:
+        """The selected row's details (the selection, not the current cell: selecting on focus
+        announces the selection before the current row moves)."""
+        rows = sorted({i.row() for i in self.table.selectedItems()})
+        r = self.records[rows[0]] if rows and rows[0] < len(self.records) else None
+        if r is None:
+            self.details.clear()
+            if self.records:
+                self.details.show_sections([Section(SUPERSEDED_PICK)])
+        else:
+            self.details.show_sections(superseded_sections(r))
 
     def row_actions(self) -> list[tuple[str, Callable[[], None]]]:
         r = self._selected()
@@ -170,13 +235,19 @@ class SupersededSection(QGroupBox):
         self.table.setRowCount(len(records))
         for i, r in enumerate(records):
             audit = (f"audit record {r.audit_record}" if r.audit_record is not None
-                     else "none the log proves")
-            for j, v in enumerate([r.serial, r.superseded_at[:19].replace("T", " "), audit,
-                                   f"record {r.superseded_by}", r.previous_status, r.issuer,
-                                   r.subject, r.reason]):
-                item = QTableWidgetItem(v)
-                item.setToolTip(f"Superseded, not in use: {v}")
+                     else "no audit record the log proves")
+            replaced = (r.replaced_by.short() if r.replaced_by is not None
+                        else cert_supersede.NO_REPLACEMENT)
+            cells = [(r.serial, f"Superseded, not in use ({r.previous_status} then): serial "
+                                f"{r.serial}; subject {r.subject}; issuer {r.issuer}"),
+                     (r.superseded_at[:19].replace("T", " "), f"Superseded: {audit}; why: "
+                                                              f"{r.reason}"),
+                     (replaced, f"Replaced by {r.replaced_by_words()} ({audit})")]
+            for j, (text, tip) in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(tip)
                 self.table.setItem(i, j, item)
+        self._show_details()
 
 
 class Page(QWidget):
@@ -246,7 +317,7 @@ class Page(QWidget):
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         self.import_findings = FindingsList("importFindings")  # the last import's, one by one
-        split = self.split = QSplitter(Qt.Orientation.Vertical)
+        split = self.split = FittingSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.details)
         self.superseded = SupersededSection()
@@ -305,7 +376,8 @@ class Page(QWidget):
             self.superseded_read.run()
 
     def _toggle_superseded(self, on: bool) -> None:
-        """Shown under the live certificates and details, with room for its rows."""
+        """Shown under the live certificates and details, with room for its rows (the
+        section's minimum height: a page that cannot hold it scrolls)."""
         self.superseded.setVisible(on)
         if on:
             total = sum(self.split.sizes()) or 600

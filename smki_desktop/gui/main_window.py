@@ -53,6 +53,7 @@ from smki_desktop.gui.standing_refresh import StandingOnActivate
 from smki_desktop.gui.status_line import StatusLine
 from smki_desktop.gui.store_banner import PROBE_NAME, StoreBanner
 from smki_desktop.gui.tables import UiState
+from smki_desktop.gui.tones import text_style
 
 if TYPE_CHECKING:
     # the environment's context and the services it brings (its store, key store, team link)
@@ -62,7 +63,6 @@ if TYPE_CHECKING:
 
 BACKGROUND_START_MS = 50  # background work that loads heavy modules waits for the first paint
 STATUS_NAME = "Status bar"  # the status line's read: not shown as work, no refresh after it
-STANDING_WARN = "color: #8A4B00; font-weight: bold;"
 STANDING_TIP = ("The officer register does not back this role: what it allows is refused "
                 "until the entry is active. Ask an SRO (Officers page).")
 STANDING_NAME = "Officer standing"  # the register's say on the officer, for the status line
@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
         # a role the register does not back is marked, not grey like the working state
         unbacked = standing[0] is not None and (
             "grants nothing" in standing[1] or "(claimed " in standing[1])
-        self.officer_label.setStyleSheet(STANDING_WARN if unbacked else "")
+        self.officer_label.setStyleSheet(text_style("warn", bold=True) if unbacked else "")
         self.officer_label.setToolTip(STANDING_TIP if unbacked else "")
 
     def _standing_failed(self, _text: str, _exc: BaseException) -> None:

@@ -193,6 +193,10 @@ def test_superseded_certificates_listed_apart_with_their_audit_record(ctx, cli_r
     text = cli_run("cert", "list", "--superseded")
     assert text.code == 0 and "NOT in use" in text.out
     assert f"audit record {sup.seq}" in text.out and live.serial in text.out
+    # what replaced it in an officer's words, not the store's record number
+    assert f"replaced by: {item.replaced_by_words()}" in text.out
+    assert f"serial {live.serial}" in item.replaced_by_words()
+    assert "replaced by record" not in text.out
     # the live listing is unchanged: the genuine one only
     listed = cli_run("cert", "list", "--json").json()["certificates"]
     assert [c["cert_id"] for c in listed] == [genuine.cert_id]

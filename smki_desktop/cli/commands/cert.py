@@ -134,8 +134,8 @@ def _list_superseded(args: argparse.Namespace, app: CliApp) -> int:
             else "no audit record the log proves"
         lines += [f"{r.serial:<34}{r.superseded_at[:19].replace('T', ' '):<21}"
                   f"{r.previous_status:<16}{r.issuer}",
-                  f"  record {r.cert_id}, replaced by record {r.superseded_by}; subject "
-                  f"{r.subject or '-'}; {audit}; why: {r.reason}"]
+                  f"  replaced by: {r.replaced_by_words()}; subject {r.subject or '-'}; "
+                  f"{audit}; why: {r.reason}"]
     app.emit({"environment": ctx.env.value, "superseded": [r.to_json() for r in recs]},
              "\n".join(lines) if recs
              else f"No superseded certificates in the {ctx.env.label} environment.")

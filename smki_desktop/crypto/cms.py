@@ -421,9 +421,9 @@ def _signed_attributes(attrs: cms.CMSAttributes, digest: bytes
     md = found["message_digest"][0]["values"][0].native  # type: ignore[index]
     if md != digest:
         raise ContentChanged(
-            "Signature: the file's digest does not match the signed messageDigest — the file "
-            "was changed after signing (even one byte or a line ending), or this signature "
-            "is for another file."
+            "Signature: the file is not the one signed (its digest does not match the one "
+            "the signature holds): it was changed after signing, even by one byte or a line "
+            "ending, or this signature is for another file."
         )
     signing_time: datetime | None = None
     if "signing_time" in found:

@@ -37,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("--out", type=Path, default=None, help="signature file (default FILE.p7s)")
     s.add_argument("--kind", default="adt-file", choices=SIGNABLE)
     s.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    s.add_argument("--expect-sha256", dest="expect_sha256", default=None, metavar="HEX",
+                   help="sign only if the file's SHA-256 is this one (the bytes you reviewed); "
+                        "otherwise refuse (exit 1), nothing signed")
     s.set_defaults(handler=run_sign)
 
     ve = ps.add_parser("verify", help="verify a detached signature over a file")
@@ -115,11 +118,23 @@ def run_validate(args: argparse.Namespace, app: CliApp) -> int:
     return 0 if report.ok else 1
 
 
+def _sha256_option(value: str | None) -> str | None:
+    """--expect-sha256 as 64 lower-case hex digits; bad input (exit 2) naming the option."""
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if len(v) != 64 or any(ch not in "0123456789abcdef" for ch in v):
+        raise InputError(f"--expect-sha256: {value!r} is not a SHA-256 (64 hexadecimal "
+                         "digits). Nothing was signed.")
+    return v
+
+
 def run_sign(args: argparse.Namespace, app: CliApp) -> int:
+    expect = _sha256_option(args.expect_sha256)  # before anything is opened or read
     ctx = app.context()
     res = adt_service.sign_file(ctx, args.file, args.key, smsr=args.smsr, out=args.out,
                                 kind=args.kind, overwrite=args.overwrite,
-                                as_ref=args.as_officer)
+                                as_ref=args.as_officer, expect_sha256=expect)
     for w in res.warnings:
         app.warn(f"warning: {w}")
     app.emit(res.as_dict(), "\n".join([

@@ -40,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run_import(args: argparse.Namespace, app: CliApp) -> int:
     ctx = app.context()
     rep = q_service.import_report(ctx, args.report)
+    for note in rep.drafts_not_used:
+        app.warn(f"warning: {note}")
     lines = [f"{it.quarantine_id}  {it.user_id}  {it.user_role}  {it.service_request_type}  "
              f"{it.threshold}  {it.quarantined_at}  {rep.decisions.get(it.quarantine_id, '-')}"
              for it in rep.items]
@@ -55,6 +57,8 @@ def run_action(args: argparse.Namespace, app: CliApp) -> int:
                                       key_ref=args.key, smsr=args.smsr,
                                       overwrite=args.overwrite, as_ref=args.as_officer,
                                       use_saved=not args.ignore_saved)
+    for note in res.drafts_not_used:
+        app.warn(f"warning: {note}")
     if res.signed is None:
         app.warn("warning: the Action file is not signed; sign it with "
                  f"`smki adt sign {res.action_file} --kind quarantine-action --key ID`.")
@@ -66,6 +70,10 @@ def run_action(args: argparse.Namespace, app: CliApp) -> int:
                  "from --default; --ignore-saved leaves them out.")
     if res.by_default:
         text += f"\n{res.by_default} decided by --default ({args.default.upper()})."
+    if res.drafts_not_used:
+        text += (f"\n{len(res.drafts_not_used)} saved decision(s) not used: no audit record "
+                 "vouches for them (each named in a warning); --decisions or --default "
+                 "decided instead.")
     if res.signed:
         text += f"\nSigned: {res.signed.signature} (manifest {res.signed.manifest.name})"
     app.emit(res.as_dict(), text)

@@ -1,9 +1,14 @@
 """ADT page, "Sign…": a summary of what will be signed and of the existing outputs it
 replaces (a few file look-ups), then the saved file signed with the ARO's file-signing
 credential in the background. Existing outputs are replaced only when the officer confirmed
-the summary that named them: that answer is the service's `overwrite`, as in the CLI."""
+the summary that named them: that answer is the service's `overwrite`, as in the CLI. Only the
+bytes the table holds are signed: the service is given their SHA-256 and refuses a file that
+was changed or replaced on disk after it was saved (the signing reads the file again, on
+another thread)."""
 
 from __future__ import annotations
+
+import hashlib
 
 from smki_desktop.gui.controllers.adt_view import AdtView, adt_op, smsr
 from smki_desktop.gui.widgets.confirm import ask_confirmation
@@ -36,15 +41,22 @@ class SignFile:
                     "replaced." if in_the_way else "")
 
     def sign(self, overwrite: bool = False) -> None:
-        """Sign the saved file (edits since are saved first)."""
+        """Sign the saved file (edits since are saved first), bound to the table's bytes."""
         v = self.view
         if v.path is None:
             v.services.error("Sign", SAVE_FIRST)
             return
-        if v.current_bytes() != v.path.read_bytes() and v.save(v.path) is None:
+        reviewed = v.current_bytes()  # what the officer sees and confirmed
+        try:
+            on_disk = v.path.read_bytes()
+        except OSError:
+            on_disk = None  # saved afresh below
+        if reviewed != on_disk and v.save(v.path) is None:
             return
         adt_op(v, adt_service.sign_file, v.ctx, v.path, v.key_combo.currentData(),
-               smsr=smsr(v), overwrite=overwrite, done=self._signed, name="Sign ADT file")
+               smsr=smsr(v), overwrite=overwrite,
+               expect_sha256=hashlib.sha256(reviewed).hexdigest(),
+               done=self._signed, name="Sign ADT file")
 
     def _signed(self, res: adt_service.SignResult) -> None:
         v = self.view

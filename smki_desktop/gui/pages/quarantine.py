@@ -1,7 +1,8 @@
 """Quarantine page: import a Quarantined Communications Report, see the quarantined
 communications, choose process or delete per row or in bulk for the rows a filter shows, and
 produce the signed Action file. Decisions are kept as drafts in the store so work survives a
-restart; the Action file is refused until every communication has a decision."""
+restart (each saving audited); a draft no audit record vouches for is not used and is named on
+the summary line. The Action file is refused until every communication has a decision."""
 
 from __future__ import annotations
 
@@ -42,6 +43,14 @@ COLUMNS = ["Quarantine ID", "Decision", "User ID", "Role", "Service Request", "R
 DECISION = COLUMNS.index("Decision")
 
 
+def notes_text(notes: tuple[str, ...], at_most: int = 5) -> str:
+    """Saved decisions not used, for the summary line ('' when there are none)."""
+    if not notes:
+        return ""
+    more = f"; and {len(notes) - at_most:,} more" if len(notes) > at_most else ""
+    return "\nNot used: " + "; ".join(notes[:at_most]) + more + "."
+
+
 class Page(QWidget):
     title = "Quarantine"
     order = 55
@@ -60,6 +69,8 @@ class Page(QWidget):
         # a failed operation's words: shown instead of the counts line until the officer's
         # next action on the page (`_acted`), so a refusal is not overwritten at once
         self.failure: str | None = None
+        # saved decisions not used (no audit record vouches for them), said under the counts
+        self.notes: tuple[str, ...] = ()
 
         layout = QVBoxLayout(self)
         hint = QLabel("Import the DCC's Quarantined Communications Report, decide PROCESS or "
@@ -166,6 +177,7 @@ class Page(QWidget):
             self.report, self.report_path = rep, Path(path)
             self.items = rep.items
             self.decisions = dict(rep.decisions)
+            self.notes = rep.drafts_not_used
             self._fill()
             self._update()
 
@@ -283,7 +295,7 @@ class Page(QWidget):
             shown = len(self.shown_ids())
             self.summary.setText(f"{self.report.name}: {n} quarantined communication(s), "
                                  f"{shown} shown; decided {decided} of {n} ({proc} process, "
-                                 f"{decided - proc} delete).")
+                                 f"{decided - proc} delete).{notes_text(self.notes)}")
 
     # -- Action file ----------------------------------------------------------------------
     def create_action(self, out: Path, overwrite: bool = False) -> None:
@@ -298,7 +310,8 @@ class Page(QWidget):
             self._update()
             signed = f" Signed: {res.signed.signature.name}." if res.signed else ""
             self.summary.setText(f"Action file {res.action_file} ({res.processed} process, "
-                                 f"{res.deleted} delete), SHA-256 {res.sha256}.{signed}")
+                                 f"{res.deleted} delete), SHA-256 {res.sha256}.{signed}"
+                                 f"{notes_text(res.drafts_not_used)}")
 
         self._op(q_service.build_action_file, self.ctx, self.report_path, out,
                  chosen=dict(self.decisions), key_ref=self.key_combo.currentData() or None,

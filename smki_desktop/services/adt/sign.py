@@ -4,7 +4,13 @@ with the ARO's file-signing credential, verify both at once by the independent c
 signature, which completes the set, last). Rows validated by the signing itself are recorded
 (receipt and `adt.validate`) with its `adt.sign` record, so a refused signing records nothing.
 Existing outputs are replaced only with `overwrite` (the rule both faces follow: the CLI's
-`--overwrite`, the GUI's question)."""
+`--overwrite`, the GUI's question).
+
+A caller that wrote or reviewed the file's bytes itself (the quarantine Action file built in
+memory, the ADT editor's table, `smki adt sign --expect-sha256`) names their SHA-256: the digest
+of the bytes this signing read (and validated) must be that one, else nothing is signed and the
+refusal is recorded (`adt.sign-refused`). The file's path is opened again here, so whoever can
+write its folder could otherwise swap it between the caller's writing and this reading."""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from smki_desktop import __version__
 from smki_desktop.core.adt.manifest import Manifest, check_smsr
@@ -136,7 +142,7 @@ def _manifest(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity, si
 def _sign_set(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity,
               cm: AbstractContextManager[Signer], sig_name: str, now: datetime, smsr_ref: str,
               officer: str, validation: ValidationReport | None,
-              checked: adt_receipts.Checked | None) -> _Signed:
+              digest: Digest) -> _Signed:
     """Sign the file and its manifest with the key unlocked once; verify both at once."""
     anchors = trust_anchors(ctx)
     extra = list(ident.chain[1:])
@@ -144,7 +150,6 @@ def _sign_set(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity,
         signer_matches(s, ident)
         # the exact bytes validated (or covered by the receipt) are the ones signed: their
         # digest from that single pass is signed and verified at once, the file not re-read
-        digest = Digest(bytes.fromhex(checked.sha256) if checked else hash_file(str(path)))
         sig = sign_detached(digest, s, ident.certificate, now, extra)
         verified = verify_detached(digest, sig, trust_anchors=anchors, at=now)
         sha = verified.digest.hex()
@@ -156,15 +161,48 @@ def _sign_set(ctx: AppContext, path: Path, kind: str, ident: SigningIdentity,
     return _Signed(sig, verified, manifest, manifest_bytes, manifest_sig)
 
 
+class NotTheExpectedBytes(Refusal):
+    """The file to be signed is not the bytes the caller wrote or reviewed (their SHA-256
+    differs from the one expected): nothing is signed."""
+
+
+def expected_sha256(value: str | None) -> str | None:
+    """An expected SHA-256 as 64 lower-case hex digits (None stays None); else InputError."""
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if len(v) != 64 or any(ch not in "0123456789abcdef" for ch in v):
+        raise InputError(f"The expected SHA-256 {value!r} is not a SHA-256: it must be 64 "
+                         "hexadecimal digits. Nothing was signed.")
+    return v
+
+
+def _refuse_unexpected(ctx: AppContext, path: Path, kind: str, expected: str, found: str
+                       ) -> NoReturn:
+    """Record and raise the refusal of bytes that are not the expected ones."""
+    entry = ctx.audit.record("adt.sign-refused", {
+        "path": str(path), "kind": kind, "reason": "not the expected bytes",
+        "expected_sha256": expected, "found_sha256": found}, {"file": found})
+    raise NotTheExpectedBytes(
+        f"{path}: not signed: the file now holds other bytes than the ones written or reviewed "
+        f"for signing (expected SHA-256 {expected}, found SHA-256 {found}). It was changed or "
+        f"replaced on disk in between; nothing was signed and nothing written (refusal in "
+        f"audit record {entry.seq}). Check who can write to its folder, then sign again.")
+
+
 @one_reading
 def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = None,
               out: Path | None = None, kind: str = "adt-file", overwrite: bool = False,
               signer: AbstractContextManager[Signer] | None = None,
-              user_ids: Sequence[str] = (), as_ref: str | None = None) -> SignResult:
+              user_ids: Sequence[str] = (), as_ref: str | None = None,
+              expect_sha256: str | None = None) -> SignResult:
     """Validate `path` (ADT or Action file), sign its exact bytes and its manifest, verify both
     at once, write `<file>.p7s`, `<file>.manifest.json` and `<file>.manifest.json.p7s`.
-    Outputs that exist are refused before the key is used unless `overwrite`."""
+    Outputs that exist are refused before the key is used unless `overwrite`. With
+    `expect_sha256`, the bytes read for signing must have that digest, else `NotTheExpectedBytes`
+    (recorded, nothing signed or written)."""
     path = Path(path)
+    expected = expected_sha256(expect_sha256)
     smsr_ref = check_smsr(smsr)
     officer = _aro(ctx)
     if not path.is_file():
@@ -184,6 +222,11 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
             ctx, path, active_profile(ctx, kind), ranges,
             lambda: validate_file_hashed(ctx, path, kind, record=False))
         validation = checked.report
+    # the digest signed: of the bytes just read (and validated) in one pass, never read again
+    digest = Digest(bytes.fromhex(checked.sha256) if checked else hash_file(str(path)))
+    if expected is not None and digest.value.hex() != expected:
+        _refuse_unexpected(ctx, path, kind, expected, digest.value.hex())
+    if validation is not None:
         validation.raise_if_invalid(str(path))
     if refused is not None:
         raise refused
@@ -200,7 +243,7 @@ def sign_file(ctx: AppContext, path: Path, key_ref: str, *, smsr: str | None = N
     now = signing_now(ctx)  # the manifest's signed_at is the CMS signingTime
     cm = signer if signer is not None else open_signer(ctx, ident.key)
     done = _sign_set(ctx, path, kind, ident, cm, sig_path.name, now, smsr_ref, who,
-                     validation, checked)
+                     validation, digest)
     # All-or-nothing as the user sees it: every output is staged in a hidden temporary file,
     # the audit record (with every hash) and the database row are written, and only then are
     # the outputs published, the manifest signature (the one completing the set, which

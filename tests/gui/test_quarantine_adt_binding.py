@@ -116,6 +116,9 @@ def test_quarantine_page_leaves_out_planted_drafts_and_names_them(  # type: igno
     assert entry.seq == seq + 1 and entry.action == "quarantine.decide"
     assert entry.details["delete"] == [ids[1]]
     assert q_service.decisions(page.ctx, rid) == {ids[0]: "DELETE", ids[1]: "DELETE"}
+    # the communication decided here is no longer named; the other still is
+    text = page.summary.text()
+    assert ids[1] not in text and f"saved decision for {ids[2]} has no audit record" in text
 
 
 def test_adt_editor_refuses_a_file_swapped_before_signing(  # type: ignore[no-untyped-def]

@@ -70,7 +70,8 @@ class Page(QWidget):
         # next action on the page (`_acted`), so a refusal is not overwritten at once
         self.failure: str | None = None
         # saved decisions not used (no audit record vouches for them), said under the counts
-        self.notes: tuple[str, ...] = ()
+        # until the officer decides those communications here
+        self.not_used: dict[str, str] = {}
 
         layout = QVBoxLayout(self)
         hint = QLabel("Import the DCC's Quarantined Communications Report, decide PROCESS or "
@@ -177,7 +178,7 @@ class Page(QWidget):
             self.report, self.report_path = rep, Path(path)
             self.items = rep.items
             self.decisions = dict(rep.decisions)
-            self.notes = rep.drafts_not_used
+            self.not_used = dict(rep.not_used)
             self._fill()
             self._update()
 
@@ -295,7 +296,11 @@ class Page(QWidget):
             shown = len(self.shown_ids())
             self.summary.setText(f"{self.report.name}: {n} quarantined communication(s), "
                                  f"{shown} shown; decided {decided} of {n} ({proc} process, "
-                                 f"{decided - proc} delete).{notes_text(self.notes)}")
+                                 f"{decided - proc} delete).{notes_text(self.notes())}")
+
+    def notes(self) -> tuple[str, ...]:
+        """The saved decisions not used, of communications not decided here since."""
+        return tuple(m for q, m in sorted(self.not_used.items()) if q not in self.decisions)
 
     # -- Action file ----------------------------------------------------------------------
     def create_action(self, out: Path, overwrite: bool = False) -> None:

@@ -112,6 +112,8 @@ def test_quarantine_page_leaves_out_planted_drafts_and_names_them(  # type: igno
     seq = page.ctx.audit.entries(limit=1)[0].seq
     page.table.selectRow(1)
     page.decide_selected("DELETE")
+    assert page.decisions[ids[1]] == "DELETE"  # chosen at once; saved off the GUI thread
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)
     entry = page.ctx.audit.entries(limit=1)[0]
     assert entry.seq == seq + 1 and entry.action == "quarantine.decide"
     assert entry.details["delete"] == [ids[1]]
@@ -145,3 +147,27 @@ def test_adt_editor_refuses_a_file_swapped_before_signing(  # type: ignore[no-un
     assert hashlib.sha256(evil).hexdigest() in text
     assert not list(tmp_path.glob("adt.csv.*")) and not list(tmp_path.glob(".adt.csv*"))
     assert adt_service.signed_files(page.ctx) == []
+
+
+def test_a_decision_is_saved_with_its_audit_record_off_the_gui_thread(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    """Saving a decision writes its audit record (the keyring and the store): not on the GUI
+    thread, where a locked keyring or a slow team store would hold the window."""
+    import threading
+
+    page, _aro = _quarantine_page(qtbot, window, tmp_path)
+    report, ids = _report(tmp_path, 2)
+    _open(qtbot, window, page, report)
+    threads: list[bool] = []
+    real = q_service.save_decisions
+
+    def watched(*a, **k):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(*a, **k)
+
+    monkeypatch.setattr(q_service, "save_decisions", watched)
+    page.table.selectRow(0)
+    page.decide_selected("PROCESS")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)
+    assert threads == [False]
+    assert q_service.decisions(page.ctx, page.report.report_id) == {ids[0]: "PROCESS"}

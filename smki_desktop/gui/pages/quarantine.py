@@ -241,8 +241,15 @@ class Page(QWidget):
         for qid in ids:
             self.table.setItem(index[qid], DECISION, QTableWidgetItem(action))
         if self.report is not None:
-            q_service.save_decisions(self.ctx, self.report.report_id,
-                                     {q: self.decisions[q] for q in ids})
+            # kept as drafts with their audit record (a keyring and a store call): off the GUI
+            # thread, and without the busy state, so the page's counts and any refusal show at
+            # once; the Action file takes the page's decisions, not the drafts
+            PageOp(self, self.services, q_service.save_decisions, self.ctx,
+                   self.report.report_id, {q: self.decisions[q] for q in ids},
+                   name="Save decisions").background().changes("audit").failure(
+                lambda text, exc: self._failed(
+                    f"The decisions were not saved as drafts: {text} They stay chosen on this "
+                    "page for the Action file; choose them again after a restart.", exc)).run()
         self._update()
 
     def selected_ids(self) -> list[str]:

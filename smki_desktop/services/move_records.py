@@ -3,7 +3,8 @@ log so that the checks made against proven records still pass for the workstatio
 The move copies the tables but the local audit log stays in the workstation's database; a check
 that trusts a table row only when a proven record vouches for it (services/expiry.py for
 certificates and the expiry window, services/form_record.py for nominations,
-services/credential_vouch.py for the credentials' certificates) would otherwise
+services/credential_vouch.py for the credentials' certificates,
+services/quarantine_drafts.py for the saved quarantine decisions) would otherwise
 report every genuine row as unvouched in the team store.
 
 Only what the workstation's own log proves (`AuditLog.vouched`: signed by this workstation's
@@ -22,11 +23,12 @@ from typing import Any
 from smki_desktop.services.audit import AuditLog
 from smki_desktop.services.credential_vouch import IMPORT_ACTION as CREDENTIAL_ACTION
 from smki_desktop.services.expiry import CERT_ACTIONS, REJECT_ACTION, SETTING_ACTION
+from smki_desktop.services.quarantine_drafts import DECIDE_ACTION
 from smki_desktop.services.vouched import LogCut, last_record
 
 NOMINATE_ACTION = "officer.nominate"
 #: every proven record of these is carried, in log order
-ALL_OF = (*CERT_ACTIONS, REJECT_ACTION, NOMINATE_ACTION, CREDENTIAL_ACTION)
+ALL_OF = (*CERT_ACTIONS, REJECT_ACTION, NOMINATE_ACTION, CREDENTIAL_ACTION, DECIDE_ACTION)
 #: of these only the last (the one that counts) is carried, when it is proven
 LAST_OF = (SETTING_ACTION,)
 
@@ -42,8 +44,9 @@ def _carry(action: str, seq: int, details: dict[str, Any], artifacts: dict[str, 
 
 def vouched_records(audit: AuditLog, carried_from: str) -> list[Carried]:
     """The records to write in the team's log for what the log `audit` (the workstation's
-    own) proves: every certificate import, recheck and rejection, every nomination and every
-    credential import, in log order, and the last setting of the expiry window."""
+    own) proves: every certificate import, recheck and rejection, every nomination, every
+    credential import and every saving of quarantine decisions, in log order, and the last
+    setting of the expiry window."""
     found, cut = audit.vouched_or_cut(ALL_OF)
     if cut is not None:  # carrying none of them would leave every genuine row unvouched
         raise LogCut(f"The records of {carried_from} cannot be carried into the team store: "

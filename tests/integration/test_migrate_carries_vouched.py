@@ -110,3 +110,36 @@ def test_a_nomination_keeps_its_audit_record_after_a_move(  # type: ignore[no-un
         assert shown["stored_form_problem"] is None
     finally:
         postgres_server.drop_database(name)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_saved_quarantine_decisions_stay_usable_after_a_move(  # type: ignore[no-untyped-def]
+        cli_run, data_root: Path, tmp_path: Path, postgres_server: PostgresServer) -> None:
+    """A saved decision is used only with the proven `quarantine.decide` record that saved it
+    (services/quarantine_drafts.py): the move carries those records, or every draft saved on
+    the workstation would be "not used" in the team store."""
+    from smki_desktop.services import quarantine as q_service
+    from tests.integration.test_adt_cli import _report
+
+    local = open_context(Environment.TEST, data_root)
+    try:
+        report = tmp_path / "report.csv"
+        ids = _report(local, report, 3)
+        rid = q_service.import_report(local, report).report_id
+        q_service.save_decisions(local, rid, {ids[0]: "PROCESS", ids[2]: "DELETE"})
+        assert q_service.decisions(local, rid) == {ids[0]: "PROCESS", ids[2]: "DELETE"}
+    finally:
+        local.close()
+    name = postgres_server.create_database()
+    try:
+        move_local_into(cli_run, postgres_server, name)
+        team = open_context(Environment.TEST, data_root)
+        try:
+            assert team.db.backend != "sqlite"
+            assert q_service.decisions(team, rid) == {ids[0]: "PROCESS", ids[2]: "DELETE"}
+            (carried,) = team.audit.vouched(("quarantine.decide",))
+            assert carried.details["carried_from"] == "the workstation's own audit log"
+        finally:
+            team.close()
+    finally:
+        postgres_server.drop_database(name)

@@ -353,7 +353,7 @@ def not_sent_text(csr_id: int, exc: BaseException) -> tuple[str, str]:
         return title, (
             f"Nothing was sent to the DCC. Organisation CSR {csr_id} needs an active SRO's "
             "authorisation before it can be sent, and it has no valid one yet.\n\n"
-            "What to do: ask an active SRO to authorise it on this workstation: "
+            "What to do: ask an active SRO to authorise it: "
             f"{gui_hint('csr.authorise')}; then submit it again.\n\n"
             f"Details: {getattr(exc, 'message', '') or error_text(exc)}")
     return title, f"Nothing was sent to the DCC.\n\n{error_text(exc)}"

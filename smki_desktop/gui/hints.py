@@ -9,6 +9,7 @@ GUI_HINTS: dict[str, str] = {
         "Settings → Portal → Request the web-service client credential",
     "credential.request.file-signing":
         "Settings → Portal → Request a file-signing credential",
+    "portal.endpoint": "Settings → Portal (the portal URL and the DCC's trust anchor)",
     "trust-anchor.add": "Settings → ADT files → Add trust anchor",
     "party.set": "Dashboard → Edit Party profile",
     "profile.set": "Dashboard → Edit your profile",

@@ -7,6 +7,7 @@ A new key backup's passphrase has a rule (`key_backup.MIN_PASSPHRASE` characters
 says it under the field and checks it on OK, staying open with the reason, so that a short
 passphrase no longer fails the whole backup after the dialog closed. The window title is the
 short name of what is asked ("Backup passphrase", "PIN"), the whole question is in the text.
+Two entries that differ are caught the same way, on OK, with the focus back in "Again".
 """
 
 from __future__ import annotations
@@ -80,17 +81,35 @@ class PassphraseDialog(QDialog):
         self.secret.setFocus()
 
     def _accept(self) -> None:
-        """OK: a passphrase shorter than the rule is refused here, the dialog stays open."""
+        """OK: a passphrase shorter than the rule, or typed differently in Again, is refused
+        here and the dialog stays open (a mismatch closed it, and the whole backup was refused
+        afterwards, to be started again)."""
         n = len(self.secret.text())
         if n < self.min_length:
-            self.problem.setText(f"Too short: at least {self.min_length} characters "
-                                 f"({n} typed). Type a longer passphrase.")
-            self.problem.setVisible(True)
-            self.secret.setFocus()
-            self.secret.selectAll()
+            self._refuse(f"Too short: at least {self.min_length} characters ({n} typed). "
+                         "Type a longer passphrase.", self.secret)
+            return
+        if self.again is not None and self.again.text() != self.secret.text():
+            self.again.clear()
+            self._refuse("The two entries differ: type the same passphrase again here (or "
+                         "correct the one above first).", self.again)
             return
         self.problem.setVisible(False)
         self.accept()
+
+    def _refuse(self, text: str, field: QLineEdit) -> None:
+        """The reason under the fields (the dialog grows to show it), the focus on `field`."""
+        self.problem.setText(text)
+        self.problem.setVisible(True)
+        field.setAccessibleDescription(text)
+        field.setFocus()
+        field.selectAll()
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+            need = layout.totalHeightForWidth(self.width())
+            if need > self.height():
+                self.resize(self.width(), need)
 
     def take(self) -> tuple[str, bool]:
         """The value typed (and whether the two entries differ), clearing the fields."""

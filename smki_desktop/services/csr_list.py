@@ -50,3 +50,11 @@ def paste_text(ctx: AppContext, csr_id: int) -> str:
 def submit(ctx: AppContext, csr_id: int) -> portal_service.Enqueued:
     c = get_org_csr(ctx, csr_id)
     return portal_service.submit_org_csr(ctx, c.row.der, source=f"CSR {csr_id}")
+
+
+def check_submit(ctx: AppContext, csr_id: int) -> None:
+    """Would `submit` refuse this CSR (no SRO authorisation where the rule needs one, no Party
+    profile in Live, ...)? Read-only: raises what `submit` would raise, before anything is
+    sent or recorded."""
+    c = get_org_csr(ctx, csr_id)
+    portal_service.check_org_csr(ctx, c.row.der, source=f"CSR {csr_id}")

@@ -129,10 +129,7 @@ def submit_org_csr(ctx: AppContext, data: bytes, *, source: str = "",
     DCC the item carries the paste text for the SMKI Portal's form and completes when the
     certificate the user picks up is imported (`smki portal poll` notices it)."""
     der = _csr_der(data, source or "Organisation CSR")
-    crossing.refuse_foreign_csr(ctx, der, source or "Organisation CSR")
-    if ctx.env is Environment.LIVE:
-        _require_party_csr(ctx, der, source or "Organisation CSR")
-    authorisation = org_csr_approval.require_authorised(ctx, der)  # the SRO's, where required
+    authorisation = check_org_csr(ctx, der, source=source)
     ob = outbox(ctx)
     channel = org_channel(ctx)
     meta: dict[str, Any] = {"source": source, "channel": channel}
@@ -151,6 +148,19 @@ def submit_org_csr(ctx: AppContext, data: bytes, *, source: str = "",
         return Enqueued(ob.get(item.ref), entry, [])
     sent = send_pending(ctx, refs=[item.ref]) if send_now else []
     return Enqueued(ob.get(item.ref), entry, sent)
+
+
+def check_org_csr(ctx: AppContext, data: bytes, *, source: str = "") -> str | None:
+    """Would `submit_org_csr` refuse this CSR? The checks it makes before anything is stored or
+    sent, read-only (nothing stored, sent or recorded), so that a face can say what is missing
+    before the officer confirms. Raises what the submission would raise; returns the id of the
+    SRO's authorisation where the rule requires one (None otherwise)."""
+    what = source or "Organisation CSR"
+    der = _csr_der(data, what)
+    crossing.refuse_foreign_csr(ctx, der, what)
+    if ctx.env is Environment.LIVE:
+        _require_party_csr(ctx, der, what)
+    return org_csr_approval.require_authorised(ctx, der)  # the SRO's, where required
 
 
 def _require_party_csr(ctx: AppContext, der: bytes, what: str) -> None:

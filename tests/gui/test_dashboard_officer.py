@@ -26,7 +26,7 @@ def test_a_linked_active_officer_is_not_claimed_and_reads_as_the_status_line(  #
     assert isinstance(page, Page)
     qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its reads
     page._show_facts(Facts(None, PROFILE, [], 0))
-    page._show_register((officer_standing(PROFILE, _entry(OfficerStatus.ACTIVE)), ""))
+    page._show_register((officer_standing(PROFILE, _entry(OfficerStatus.ACTIVE)), "", []))
     box = page.officer_label.text() + " " + page.register_label.text()
     assert "claimed" not in box.lower(), box
     words = status_words(PROFILE, _entry(OfficerStatus.ACTIVE)).split("(", 1)[1].rstrip(")")

@@ -1,9 +1,9 @@
-"""Dialogs check their fields before they close (a keyboard walk at 1024x700): Enter on an
-empty Justification (Revoke), empty or wrong incident fields (Record incident…) or an empty
-reason (Delete…/Archive…) keeps the dialog open with the service's own message under the
-field it names, focus in that field and everything entered kept; each field has a label
-with a mnemonic that is its buddy; the dialogs are wide enough for their titles and
-placeholders."""
+"""Dialogs check their fields before they close (a keyboard walk at 1024x700): Enter on
+"File the signed request" with an empty Justification (Revoke), empty or wrong incident
+fields (Record incident…) or an empty reason (Delete…/Archive…) keeps the dialog open with
+the service's own message under the field it names, focus in that field and everything
+entered kept; each field has a label with a mnemonic that is its buddy; the dialogs are wide
+enough for their titles and placeholders."""
 
 from __future__ import annotations
 
@@ -57,17 +57,20 @@ def _shown_revoke_dialog(qtbot) -> tuple[Any, list[bool]]:  # type: ignore[no-un
 
 
 def test_revoke_dialog_refuses_an_empty_justification_in_place(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # the Revoke dialog's default is Cancel (Return in a field cancels): its check runs when
+    # the officer presses "File the signed request" (Tab to it, then Return)
     dlg, accepted = _shown_revoke_dialog(qtbot)
     dlg.reason.setCurrentIndex(dlg.reason.findData("superseded"))
     dlg.urgency.setCurrentIndex(dlg.urgency.count() - 1)
     urgency = dlg.urgency.currentData()
-    _enter_is_refused_at(qtbot, dlg, accepted, dlg.justification, dlg.justification,
+    _enter_is_refused_at(qtbot, dlg, accepted, dlg.ok, dlg.justification,
                          "Justification: say in words why these certificates must be "
                          "revoked (at least 10 letters or digits, e.g. 'laptop holding the "
                          "key stolen').")
     # a word that says nothing is refused in place too (it was filed and signed)
     dlg.justification.setText("x")
-    qtbot.keyClick(dlg.justification, Qt.Key.Key_Return)
+    dlg.ok.setFocus()
+    qtbot.keyClick(dlg.ok, Qt.Key.Key_Return)
     assert dlg.isVisible() and not accepted
     assert error_under(dlg, dlg.justification).startswith(
         "Justification: 'x' says too little; say in words why")
@@ -78,7 +81,8 @@ def test_revoke_dialog_refuses_an_empty_justification_in_place(qtbot) -> None:  
         assert field.accessibleName() == label.strip("&:").replace("&", "")
 
     dlg.justification.setText("laptop stolen on the train")
-    qtbot.keyClick(dlg.justification, Qt.Key.Key_Return)
+    dlg.ok.setFocus()
+    qtbot.keyClick(dlg.ok, Qt.Key.Key_Return)
     assert accepted and not dlg.isVisible()
     assert not visible_errors(dlg)
     assert dlg.windowTitle().endswith(" — Test")
@@ -94,8 +98,8 @@ def test_revoke_dialog_chooses_no_reason_for_the_officer(qtbot) -> None:  # type
     dlg, accepted = _shown_revoke_dialog(qtbot)
     assert dlg.reason.currentData() == ""
     dlg.justification.setText("moved to a new HSM")
-    dlg.justification.setFocus()
-    qtbot.keyClick(dlg.justification, Qt.Key.Key_Return)
+    dlg.ok.setFocus()
+    qtbot.keyClick(dlg.ok, Qt.Key.Key_Return)
     assert dlg.isVisible() and not accepted
     assert error_under(dlg, dlg.reason).startswith(
         "Reason: choose why the certificates must be revoked (Key compromise; Affiliation "
@@ -104,7 +108,8 @@ def test_revoke_dialog_chooses_no_reason_for_the_officer(qtbot) -> None:  # type
     assert dlg.justification.text() == "moved to a new HSM"
     qtbot.keyClick(dlg.reason, Qt.Key.Key_Down)  # the keyboard chooses one
     assert dlg.reason.currentData() == "keyCompromise"
-    qtbot.keyClick(dlg.reason, Qt.Key.Key_Return)
+    dlg.ok.setFocus()
+    qtbot.keyClick(dlg.ok, Qt.Key.Key_Return)
     assert accepted and not visible_errors(dlg)
 
 

@@ -180,7 +180,8 @@ def test_csr_list_submit_this_csr_and_paste_text(qtbot, window: MainWindow) -> N
         assert [t for t, _f in page.csr_actions()] == ["Submit this CSR…",
                                                        "SRO: authorise this CSR…",
                                                        "Show the paste text"]
-        page.ask_submit_csr()
+        page.ask_submit_csr()  # what would refuse it is read first, on the job runner
+        qtbot.waitUntil(lambda: getattr(page, "confirmation", None) is not None, timeout=20000)
         dlg = page.confirmation
         assert "CSR: " in dlg.text() and "How many: 1." in dlg.text()
         assert "submitted before" not in dlg.text()
@@ -190,7 +191,9 @@ def test_csr_list_submit_this_csr_and_paste_text(qtbot, window: MainWindow) -> N
         assert page.table.rowCount() == 1  # in the outbox, sent to the simulator
         assert "with the DCC" in page.csr_table.item(0, 4).text()
         page.csr_table.selectRow(0)
+        page.confirmation = None
         page.ask_submit_csr()
+        qtbot.waitUntil(lambda: page.confirmation is not None, timeout=20000)
         assert "submitted before" in page.confirmation.text()  # says it would send it twice
         page.confirmation.reject()
     finally:

@@ -29,19 +29,22 @@ if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
 
 
-def register_summary(ctx: Any) -> tuple[str, str]:
-    """What the officer register (not the profile) says about this workstation's user, and the
-    revocation summary. A job (no Qt): it imports the register's modules off the GUI thread."""
+def register_summary(ctx: Any) -> tuple[str, str, list[tuple[str, str]]]:
+    """What the officer register (not the profile) says about this workstation's user, the
+    revocation summary, and what is missing beyond the profiles and keys (an active register
+    entry, a file-signing credential, the Live portal). A job (no Qt): it imports the
+    register's modules off the GUI thread."""
     from smki_desktop.services import certificates as certs
     from smki_desktop.services import officers
     from smki_desktop.services import revocation_state as rstate
+    from smki_desktop.services.setup_gaps import working_gaps
 
     linked = officers.profile_officer(ctx)
     standing = officer_standing(ctx.officer(), linked)
     revoked = len(certs.list_certificates(ctx, status="revoked"))
     summary = (f"Revocation: {revoked} certificate(s) revoked; {rstate.waiting_count(ctx)} "
                "request(s) waiting for an SRO's approval.")
-    return standing, summary
+    return standing, summary, working_gaps(ctx)
 
 
 class Page(QWidget):
@@ -96,6 +99,9 @@ class Page(QWidget):
         self.keyring_problem: str | None = None
         self._register_due = False  # the register summary's job starts once the window is up
         self.facts: Facts | None = None
+        # what the register, credentials and portal lack (None until read): the summary claims
+        # nothing is missing only once these are known
+        self.gaps: list[tuple[str, str]] | None = None
         self.read = BackgroundRead(self, services, dashboard_facts, services.ctx,
                                    name="Dashboard", show=self._show_facts)
         self.refresh()
@@ -161,14 +167,21 @@ class Page(QWidget):
             f"<b>{html.escape(officer.name)}</b>"  # the role: the register's line below
             + (f"<br>{html.escape(officer.email)}" if officer.email else "")
             if officer else "<i>No officer profile yet: audit records will say 'unknown'.</i>")
-        todo = [f"{text}: {gui_hint(hint)}" for text, hint in facts.todo]
+        todo = [f"{text}: {gui_hint(hint)}" if gui_hint(hint) else text
+                for text, hint in [*facts.todo, *(self.gaps or [])]]
         if self.keyring_problem:
             todo.insert(0, self.keyring_problem)
         self.todo_box.setTitle("Not set up yet" if todo else "Set-up")
-        self.todo_label.setText(
-            "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in todo) + "</ul>"
-            if todo else
-            f"Everything basic is in place. {facts.n_keys} key(s) in this environment.")
+        if todo:
+            self.todo_label.setText(
+                "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in todo) + "</ul>")
+        elif self.gaps is None:
+            self.todo_label.setText("Profiles and keys are set up; checking the officer "
+                                    "register, your credential and the portal…")
+        else:
+            self.todo_label.setText(
+                "Everything basic is in place: profiles, keys, your active register entry and "
+                f"file-signing credential. {facts.n_keys} key(s) in this environment.")
 
     def _start_register_summary(self) -> None:
         """The register and revocation summary load the register's modules (X.509): on the job
@@ -180,12 +193,20 @@ class Page(QWidget):
         # a register that cannot be read is not the Dashboard's error: the lines stay empty
         PageOp(self, self.services, register_summary, self.services.ctx,
                name="Register summary").background().success(self._show_register) \
-            .failure(lambda _text, _exc: None).run()
+            .failure(lambda _text, _exc: self._show_gaps([(
+                "Whether you are an active officer with a credential could not be read (the "
+                "officer register did not answer)", "")])).run()
 
-    def _show_register(self, texts: tuple[str, str]) -> None:
-        standing, summary = texts
+    def _show_register(self, texts: tuple[str, str, list[tuple[str, str]]]) -> None:
+        standing, summary, gaps = texts
         self.register_label.setText(standing)
         self.revocation_label.setText(summary)
+        self._show_gaps(gaps)
+
+    def _show_gaps(self, gaps: list[tuple[str, str]]) -> None:
+        self.gaps = gaps
+        if self.facts is not None:
+            self._show_facts(self.facts)
 
     def _edit(self, party: bool) -> None:
         """The profile dialog, opened once the profiles are read (on the job runner)."""

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.environment import Environment
+from smki_desktop.core.errors import SmkiError
+from smki_desktop.gui.hints import gui_hint
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
@@ -234,13 +236,29 @@ class Page(QWidget):
         self.services.status("The paste text is on the clipboard.")
 
     def ask_submit_csr(self) -> None:
+        """What would refuse the CSR (no SRO authorisation, no Party profile in Live...) is
+        asked first, on the job runner and without side effects: a refusal is said in plain
+        words before the officer is asked to confirm anything."""
         c = self.selected_csr()
         if c is None:
             self.details.setPlainText("Select an Organisation CSR first.")
             return
+        PageOp(self, self.services, csr_list.check_submit, self.ctx, c.row.csr_id,
+               name="Check the CSR can be sent").busy(self.csr_submit_btn) \
+            .success(lambda _r: self._confirm_submit_csr(c)) \
+            .failure(lambda _t, exc: self._refused_before_sending(c, exc)).run()
+
+    def _refused_before_sending(self, c: csr_list.OrgCsr, exc: BaseException) -> None:
+        """Nothing went to the DCC: say what is missing and what to do next."""
+        title, text = not_sent_text(c.row.csr_id, exc)
+        self.details.setPlainText(f"{title}.\n\n{text}")
+        self.services.error(title, text)
+
+    def _confirm_submit_csr(self, c: csr_list.OrgCsr) -> None:
         r = c.row
         ask_confirmation(
-            self, lambda: self._run(csr_list.submit, "Submitting", r.csr_id),
+            self, lambda: self._run(csr_list.submit, "Submitting", r.csr_id,
+                                    refused=lambda exc: not_sent_text(r.csr_id, exc)),
             title="Submit the Organisation CSR", env=self.ctx.env, action="&Submit CSR",
             what=("Send this Organisation CSR to the DCC through the SMKI Portal: you paste "
                   "the text shown next." if self.ctx.env is Environment.LIVE else
@@ -286,20 +304,29 @@ class Page(QWidget):
         """The DCC request running, if one is."""
         return self.op if self.op is not None and self.op.running else None
 
-    def _run(self, fn: Any, what: str, *args: Any, **kwargs: Any) -> None:
+    def _run(self, fn: Any, what: str, *args: Any,
+             refused: Callable[[BaseException], tuple[str, str]] | None = None,
+             **kwargs: Any) -> None:
+        """Run a request on the job runner; `refused(exc)` gives the title and text of a
+        refusal raised before anything was sent (default: the DCC request did not complete)."""
         self.services.status(f"{what}…")
         self.op = PageOp(self, self.services, fn, self.ctx, *args, name=what, **kwargs) \
             .busy(self.submit_btn, self.send_btn, self.poll_btn, self.csr_submit_btn,
                   self.csr_authorise_btn) \
-            .changes("requests", "certificates").success(self._done).failure(self._failed)
+            .changes("requests", "certificates").success(self._done) \
+            .failure(lambda text, exc: self._failed(text, exc, refused))
         self.op.run()
 
     def _done(self, _result: Any) -> None:
         self.refresh()
         self.services.status("Done.")
 
-    def _failed(self, _text: str, exc: BaseException) -> None:
+    def _failed(self, _text: str, exc: BaseException,
+                refused: Callable[[BaseException], tuple[str, str]] | None = None) -> None:
         self.refresh()
+        if refused is not None and isinstance(exc, SmkiError):  # refused before sending
+            self.services.error(*refused(exc))
+            return
         self.services.error("The DCC request did not complete", exc)
 
     def _pick_and_submit(self) -> None:
@@ -314,7 +341,22 @@ class Page(QWidget):
         except OSError as exc:
             self.services.error("Could not read the CSR", error_text(exc))
             return
-        self._run(portal_service.submit_org_csr, "Submitting", data, source=str(path))
+        self._run(portal_service.submit_org_csr, "Submitting", data, source=str(path),
+                  refused=lambda exc: ("Nothing was sent to the DCC",
+                                       f"The CSR file was not submitted: {error_text(exc)}"))
+
+
+def not_sent_text(csr_id: int, exc: BaseException) -> tuple[str, str]:
+    """The title and plain words for an Organisation CSR refused before anything was sent."""
+    title = f"Organisation CSR {csr_id} was not sent"
+    if getattr(exc, "hint", "") == "csr.authorise":
+        return title, (
+            f"Nothing was sent to the DCC. Organisation CSR {csr_id} needs an active SRO's "
+            "authorisation before it can be sent, and it has no valid one yet.\n\n"
+            "What to do: ask an active SRO to authorise it: "
+            f"{gui_hint('csr.authorise')}; then submit it again.\n\n"
+            f"Details: {getattr(exc, 'message', '') or error_text(exc)}")
+    return title, f"Nothing was sent to the DCC.\n\n{error_text(exc)}"
 
 
 def details_text(item: OutboxItem) -> str:

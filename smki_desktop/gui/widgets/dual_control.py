@@ -14,7 +14,6 @@ from smki_desktop.gui.accessibility import spoken
 from smki_desktop.gui.qt import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGuiApplication,
     QHBoxLayout,
@@ -29,6 +28,9 @@ from smki_desktop.gui.widgets.confirm import cancel_is_default
 from smki_desktop.gui.widgets.field_check import FieldCheck
 from smki_desktop.services import revocation
 from smki_desktop.services.identity import SigningChoice
+
+COMBO_CHROME = 48  # the combo's frame, padding and drop-down arrow
+MAX_PICKER_WIDTH = 760  # with "Sign as:" and the dialog's margins, within a 1024-wide screen
 
 
 def reason_text(code: str) -> str:
@@ -66,8 +68,17 @@ class ActorPicker(QWidget):
         if not choices:
             self.combo.addItem("No officer with a linked file-signing credential yet "
                                "(Officers > Link key…)", "")
+        self._fit_widest()
         if current is not None:
             self.select(current.officer_id, current.key_id)
+
+    def _fit_widest(self) -> None:
+        """Wide enough for the longest choice (officer, key id and label whole), within what
+        a 1024-pixel-wide window leaves: it was elided at 40 characters ("file-signing cre…")."""
+        metrics = self.combo.fontMetrics()
+        widest = max((metrics.horizontalAdvance(self.combo.itemText(i))
+                      for i in range(self.combo.count())), default=0)
+        self.combo.setMinimumWidth(min(widest + COMBO_CHROME, MAX_PICKER_WIDTH))
 
     def select(self, officer_id: str, key_id: str | None = None) -> None:
         for i, c in enumerate(self.choices):
@@ -215,9 +226,18 @@ class RevokeDialog(QDialog):
         box.addWidget(self.actor)
         self.typed = QLineEdit()
         self.typed.setObjectName("typedConfirmation")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.ok = self.buttons.addButton("File the signed request",
-                                         QDialogButtonBox.ButtonRole.AcceptRole)
+        # plain buttons, Cancel the default as in every confirmation (`cancel_is_default`): a
+        # QDialogButtonBox made "File the signed request" the default, and Enter filed it
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.cancel = QPushButton("&Cancel")
+        self.cancel.setObjectName("confirmCancel")
+        self.ok = QPushButton("&File the signed request")
+        self.ok.setObjectName("confirmAction")
+        self.ok.setAccessibleName(spoken(self.ok.text()))
+        cancel_is_default(self.cancel, self.ok)
+        row.addWidget(self.cancel)
+        row.addWidget(self.ok)
         if env is Environment.LIVE:
             typed_label = QLabel("This is the <b>Live</b> environment. Type <b>REVOKE</b> to "
                                  "confirm:")
@@ -227,9 +247,9 @@ class RevokeDialog(QDialog):
             box.addWidget(self.typed)
             self.ok.setEnabled(False)
             self.typed.textChanged.connect(lambda t: self.ok.setEnabled(t.strip() == "REVOKE"))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        box.addWidget(self.buttons)
+        self.ok.clicked.connect(self.accept)
+        self.cancel.clicked.connect(self.reject)
+        box.addLayout(row)
 
     def accept(self) -> None:
         """Closes only on a justification the service would take; otherwise the error is

@@ -1,8 +1,9 @@
 """The Revoke dialog (Certificates → a certificate → Revoke…) follows the rule of every
-confirmation: Cancel is the default, so Return from a field cancels and never files a signed
-revocation request; it made "File the signed request" the default. Its "Sign as" list shows
-the whole choice (officer, key id and key label) at 1024x700: it was cut to "…file-signing
-cre…"."""
+confirmation, Return from a field never files a signed revocation request (it made "File the
+signed request" the default); Cancel is the default, but as the officer types a justification
+in it, Return in a typed field does not cancel either (losing what was typed); Escape cancels.
+Its "Sign as" list shows the whole choice (officer, key id and key label) at 1024x700: it was
+cut to "…file-signing cre…"."""
 
 from __future__ import annotations
 
@@ -29,15 +30,18 @@ def _dialog(qtbot):  # type: ignore[no-untyped-def]
     return dlg, accepted
 
 
-def test_return_cancels_and_never_files_the_request(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_return_in_a_field_neither_files_nor_cancels(qtbot) -> None:  # type: ignore[no-untyped-def]
     dlg, accepted = _dialog(qtbot)
     defaults = [b.text() for b in dlg.findChildren(QPushButton) if b.isDefault()]
     dlg.reason.setCurrentIndex(dlg.reason.findData("superseded"))
     dlg.justification.setText("moved to a new HSM in the vault")
     dlg.justification.setFocus()
-    qtbot.keyClick(dlg.justification, Qt.Key.Key_Return)  # a complete form, Return: Cancel
-    assert not accepted and not dlg.isVisible()
+    qtbot.keyClick(dlg.justification, Qt.Key.Key_Return)  # a complete form, Return: nothing
+    assert not accepted and dlg.isVisible()
+    assert dlg.justification.text() == "moved to a new HSM in the vault"
     assert defaults == ["&Cancel"]
+    qtbot.keyClick(dlg.justification, Qt.Key.Key_Escape)
+    assert not accepted and not dlg.isVisible()
 
 
 def test_the_confirm_button_files_it_when_pressed_deliberately(qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ from smki_desktop.gui.qt import (
     QLabel,
     QLineEdit,
     QPushButton,
+    Qt,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -227,7 +228,8 @@ class RevokeDialog(QDialog):
         self.typed = QLineEdit()
         self.typed.setObjectName("typedConfirmation")
         # plain buttons, Cancel the default as in every confirmation (`cancel_is_default`): a
-        # QDialogButtonBox made "File the signed request" the default, and Enter filed it
+        # QDialogButtonBox made "File the signed request" the default, and Enter filed it.
+        # Enter in a typed field does neither (keyPressEvent): it would lose the justification.
         row = QHBoxLayout()
         row.addStretch(1)
         self.cancel = QPushButton("&Cancel")
@@ -250,6 +252,16 @@ class RevokeDialog(QDialog):
         self.ok.clicked.connect(self.accept)
         self.cancel.clicked.connect(self.reject)
         box.addLayout(row)
+
+    def keyPressEvent(self, event: Any) -> None:
+        """Enter in a typed field (the justification, the typed REVOKE) neither files the
+        request nor cancels it and loses what was typed; on a focused button it presses it,
+        and Escape cancels, as in every confirmation."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and isinstance(self.focusWidget(), QLineEdit):
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def accept(self) -> None:
         """Closes only on a justification the service would take; otherwise the error is

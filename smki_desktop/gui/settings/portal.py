@@ -21,6 +21,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.outcome import OutcomeLine
 from smki_desktop.services import (
     credential_vouch,
     credentials,
@@ -149,14 +150,13 @@ class Section(QWidget):
         self.sim_stop.clicked.connect(lambda: self._run(simulator_control.stop, "Stopping"))
         box.addWidget(self.sim_box)
         self.sim_box.setVisible(self.ctx.env is Environment.TEST)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = OutcomeLine()  # a failure with its icon and tone, never like a success
         box.addWidget(self.message)
         box.addStretch(1)
         self.reader = BackgroundRead(self, services, read_portal_settings, self.ctx,
                                      name="Portal settings", show=self.show_read,
-                                     failed=lambda text, _e: self.message.setText(text),
-                                     loading=self.message)
+                                     failed=lambda text, _e: self.message.failed(text),
+                                     loading=self.message.label)
         self.refresh()
 
     def refresh(self) -> None:
@@ -189,14 +189,14 @@ class Section(QWidget):
     def save_endpoint(self) -> None:
         where = self.anchor.text().strip()
         if not where:
-            self.message.setText("Trust anchor: choose the DCC's root certificate file "
-                                 "(PEM or DER) that the portal's TLS certificate chains to.")
+            self.message.failed("Trust anchor: choose the DCC's root certificate file "
+                                "(PEM or DER) that the portal's TLS certificate chains to.")
             self.anchor.setFocus()
             return
         try:
             data = Path(where).read_bytes()
         except OSError as exc:
-            self.message.setText(f"Trust anchor: {where}: {exc.strerror or exc}.")
+            self.message.failed(f"Trust anchor: {where}: {exc.strerror or exc}.")
             self.anchor.setFocus()
             return
         self._run(portal_service.set_endpoint, "Saving", self.portal_url.text().strip(),
@@ -234,11 +234,11 @@ class Section(QWidget):
         self.op.run()
 
     def _done(self, result: Any) -> None:
-        self.message.setText(done_text(result))
+        self.message.ok(done_text(result))
         self.refresh()
 
     def _failed(self, text: str, _exc: BaseException) -> None:
-        self.message.setText(f"Failed: {text}")
+        self.message.failed(text)
         self.refresh()
 
 

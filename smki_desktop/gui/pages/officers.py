@@ -190,7 +190,10 @@ class Page(QWidget):
                 b.clicked.connect(lambda _c=False, f=slot: f())
                 self.buttons[name] = b
                 bar.addWidget(b)
-            if caption == "Register:":
+            if caption == "Register:":  # a label of its own, its Alt letter to the list
+                drafts_label = QLabel("Saved &drafts:")
+                drafts_label.setBuddy(self.drafts)
+                bar.addWidget(drafts_label)
                 bar.addWidget(self.drafts, 1)
             bar.addStretch(1)
             lay.addLayout(bar)

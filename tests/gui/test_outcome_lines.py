@@ -64,6 +64,7 @@ def test_the_status_line_shows_a_failure_as_one(qtbot, window: MainWindow) -> No
     window.services.failed("This trust anchor belongs to the Test simulator.")
     assert bar.currentMessage() == "Failed: This trust anchor belongs to the Test simulator."
     assert bar.icon.isVisibleTo(window) and not bar.icon.pixmap().isNull()
+    assert bar.icon.contentsRect().width() == 16  # not squeezed by the line's label padding
     assert _colour(bar.message.styleSheet()) == QColor(tones.tone("error"))
     assert bar.message.accessibleDescription().startswith("Failed: This trust anchor")
     window.say("Could not open the file: not PEM, DER or Base64.")  # an error box's title

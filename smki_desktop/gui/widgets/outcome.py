@@ -38,6 +38,7 @@ def icon_label(parent: QWidget | None = None) -> QLabel:
     icon = QLabel(parent)
     icon.setObjectName("outcomeIcon")
     icon.setFixedSize(ICON_PX, ICON_PX)
+    icon.setStyleSheet("padding: 0px;")  # the status line pads its labels (gui/style.py)
     icon.setVisible(False)
     return icon
 

@@ -1,8 +1,10 @@
 """Help > About: the app's version (its one source, `smki_desktop.__version__`), the versions of
-Python and Qt it runs on, the environment and data folder in use."""
+Python and Qt it runs on, the environment, the data folder and the environment's own folder in
+it (named as Settings > General names them: `folder_rows`)."""
 
 from __future__ import annotations
 
+import html
 import platform
 import sys
 from pathlib import Path
@@ -21,6 +23,7 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.style import app_icon
+from smki_desktop.services.context import EnvPaths
 
 
 def about_text(env: Environment, data_root: Path) -> str:
@@ -30,7 +33,17 @@ def about_text(env: Environment, data_root: Path) -> str:
             "the DCC's Smart Metering Key Infrastructure.</p>"
             f"<p>Version {__version__}{frozen}<br>"
             f"Python {platform.python_version()}, PySide6 {PySide6.__version__}<br>"
-            f"Environment: {env.label}<br>Data folder: {data_root}</p>")
+            f"Environment: {env.label}<br>"
+            + "<br>".join(f"{k}: {html.escape(v)}" for k, v in folder_rows(env, data_root))
+            + "</p>")
+
+
+def folder_rows(env: Environment, data_root: Path) -> list[tuple[str, str]]:
+    """The data folder (both environments' folders are in it) and the environment's own, named
+    alike here and in Settings > General: About said "Data folder: ROOT" and General
+    "Data folder: ROOT/test", one name for two folders."""
+    return [("Data folder (Test and Live)", str(data_root)),
+            (f"{env.label} environment's folder", str(EnvPaths.for_env(data_root, env).env_dir))]
 
 
 class AboutDialog(QDialog):
@@ -53,4 +66,4 @@ class AboutDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-        self.setMinimumWidth(420)
+        self.setMinimumWidth(560)  # the folders' paths on a line each

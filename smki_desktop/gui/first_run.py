@@ -172,11 +172,11 @@ class FirstRunDialog(QDialog):
         lay.addWidget(self.walk_result)
         lay.addStretch(1)
         buttons = QDialogButtonBox()
-        self.walk_button = QPushButton("Start")
+        self.walk_button = QPushButton("&Start")
         self.walk_button.setDefault(True)
         self.walk_button.clicked.connect(self.start_walk)
         buttons.addButton(self.walk_button, QDialogButtonBox.ButtonRole.ActionRole)
-        self.close_button = QPushButton("Later")
+        self.close_button = QPushButton("&Later")
         self.close_button.clicked.connect(self.accept)
         buttons.addButton(self.close_button, QDialogButtonBox.ButtonRole.RejectRole)
         lay.addWidget(buttons)
@@ -213,7 +213,7 @@ class FirstRunDialog(QDialog):
         self.step_labels[name].setText(f"{FAILED}  {title}: {message}")
         self.walk_result.setText("Stopped. Fix what it says, then press Try again: the steps "
                                  "already done are not repeated.")
-        self.walk_button.setText("Try again")
+        self.walk_button.setText("&Try again")
         self.walk_button.setEnabled(True)
         self.walking = False
 
@@ -224,7 +224,7 @@ class FirstRunDialog(QDialog):
             f"Done. Certificate {w.certificate_serial} is accepted (Certificates page); the "
             f"sample ADT file {w.sample_adt} is signed ({w.sample_signature}). In Live the "
             "same steps go to the DCC.")
-        self.walk_button.setText("Run again")
+        self.walk_button.setText("&Run again")
         self.walk_button.setEnabled(True)
-        self.close_button.setText("Finish")
+        self.close_button.setText("&Finish")
         self.services.status("First Test certificate accepted.")

@@ -175,7 +175,7 @@ class PageOp:
             elif self._background:
                 if isinstance(exc, StoreUnreachable):
                     self.services.unreachable(exc)
-                self.services.status(f"{self.name}: {error_text(exc)}")
+                self.services.failed(f"{self.name}: {error_text(exc)}")
             else:
                 self.services.error(self._error_title, exc)
         finally:

@@ -62,6 +62,13 @@ class GuiServices:
         "Recent messages"."""
         self.window.say(text, msecs)
 
+    def failed(self, text: str, msecs: int = 15000) -> None:
+        """Say on the status line that something failed: "Failed: " first (unless the text
+        already says so), so that the line shows it as a failure (warning icon, error tone)."""
+        from smki_desktop.gui.widgets.outcome import failure_text
+
+        self.window.say(failure_text(text), msecs)
+
     def error(self, title: str, exc: BaseException | str) -> None:
         self.window.show_error(title, exc)
 

@@ -10,6 +10,10 @@ the line, the Help menu, or Ctrl+Shift+M), a read-only list that can be selected
 `showMessage`, `currentMessage` and `clearMessage` keep QStatusBar's names (and give the whole
 text), so the window and the tests call them as before; Qt's own temporary message (drawn
 clipped, without "…") is not used.
+
+A failure is never said like a success: a message that starts with "Failed", "Could not",
+"Refused" or "Cannot" (`widgets.outcome.is_failure`; `GuiServices.failed` makes one) has the
+style's warning icon before it and the `error` tone, and a screen reader hears "Failed" first.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from smki_desktop.gui.qt import (
     QWidget,
     set_enum_property,
 )
+from smki_desktop.gui.widgets.outcome import dress_icon, dress_text, icon_label, is_failure
 
 if TYPE_CHECKING:
     from smki_desktop.gui.recent_messages import MessagesDialog
@@ -60,11 +65,13 @@ class MessageLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(40)
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, kind: str = "") -> None:
         self.whole = text
         self.setToolTip(text)
         self.setAccessibleName("Status message")
-        self.setAccessibleDescription(text)
+        self.setAccessibleDescription(text if kind != "failed" or text.lower().startswith(
+            "failed") else f"Failed: {text}")
+        dress_text(self, kind)
         self._fit()
 
     def _fit(self) -> None:
@@ -100,7 +107,10 @@ class StatusLine(QStatusBar):
         self._current = ""  # the message as said (the label shows it on one line)
         self.message = MessageLabel(self.open_recent)
         self.message.setVisible(False)
+        self.icon = icon_label()  # a failure's warning icon, before its message
+        self.addWidget(self.icon)
         self.addWidget(self.message, 1)
+        self.kind = ""  # "failed" while the message shown says that something failed
         self.recent_button = QToolButton()
         self.recent_button.setObjectName("recentMessagesButton")
         self.recent_button.setText("Messages")
@@ -129,7 +139,10 @@ class StatusLine(QStatusBar):
         if self.idle is not None:
             self.idle.setVisible(False)
         self.message.setVisible(True)
-        self.message.say(" ".join(text.split()))  # on one line; whole in the recent messages
+        self.kind = "failed" if is_failure(text) else ""
+        dress_icon(self.icon, self.kind)
+        # on one line; whole in the recent messages
+        self.message.say(" ".join(text.split()), self.kind)
         if timeout > 0:
             self._timer.start(timeout)
         else:
@@ -141,8 +154,10 @@ class StatusLine(QStatusBar):
     def clearMessage(self) -> None:  # type: ignore[override]
         self._timer.stop()
         self._current = ""
+        self.kind = ""
         self.message.say("")
         self.message.setVisible(False)
+        dress_icon(self.icon, "")
         if self.idle is not None:
             self.idle.setVisible(True)
 

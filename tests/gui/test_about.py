@@ -26,3 +26,30 @@ def test_the_app_icon_has_every_size() -> None:
     sizes = {(s.width(), s.height()) for s in app_icon().availableSizes()}
     assert {(n, n) for n in ICON_SIZES} <= sizes
     assert QApplication.instance() is not None
+
+
+def test_about_and_settings_name_the_same_folders_alike(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """About said "Data folder: ROOT" and Settings > General "Data folder: ROOT/test": one name
+    for two folders. Both now give the data folder (Test and Live) and this environment's."""
+    from smki_desktop.gui.qt import QFormLayout, QLabel, QTabWidget
+
+    root, env_dir = str(window.data_root), str(window.data_root / "test")
+    window.about_action.trigger()
+    dlg = window.about_dialog
+    qtbot.waitExposed(dlg)
+    text = dlg.text.text()
+    assert f"Data folder (Test and Live): {root}<" in text
+    assert f"Test environment's folder: {env_dir}<" in text
+    dlg.close()
+    page = window.go_to("Settings")
+    general = page.findChild(QTabWidget).widget(0)
+    form = general.findChild(QFormLayout)
+    rows: dict[str, str] = {}
+    for i in range(form.rowCount()):
+        label = form.itemAt(i, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(i, QFormLayout.ItemRole.FieldRole)
+        if label is not None and field is not None and isinstance(field.widget(), QLabel):
+            rows[label.widget().text()] = field.widget().text()
+    assert rows["Data folder (Test and Live)"] == root
+    assert rows["Test environment's folder"] == env_dir
+    assert "Data folder" not in rows

@@ -236,7 +236,7 @@ def test_a_background_read_has_no_busy_cursor_and_fails_on_the_status_line(  # t
     qtbot.waitUntil(lambda: op.outcome == "failed", timeout=10000)
     assert not _error_boxes(window)
     assert window.statusBar().currentMessage() == (
-        "Register summary: The register cannot be read (locked by another program).")
+        "Failed: Register summary: The register cannot be read (locked by another program).")
 
 
 def test_the_keyboard_is_back_on_the_button_when_its_work_ends(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]

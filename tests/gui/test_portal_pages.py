@@ -115,7 +115,7 @@ def test_portal_settings_section(qtbot, sim_window: MainWindow) -> None:  # type
     section.anchor.setText("  ")  # none chosen: named as such, not read as the current folder
     section.save_endpoint()
     assert section.message.text().startswith(
-        "Trust anchor: choose the DCC's root certificate file")
+        "Failed: Trust anchor: choose the DCC's root certificate file")
 
 
 def test_live_request_shows_the_paste_text(qtbot, live_ctx, cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@ request history, with editable plans, the 150% warnings, and CSV/PDF export."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from smki_desktop.gui.qt import (
     QLabel,
     QListWidget,
     QPushButton,
+    QSizePolicy,
     Qt,
     QTableWidget,
     QTableWidgetItem,
@@ -31,6 +33,25 @@ if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
 
 CATS = list(Category)
+CHART_MIN_HEIGHT = 240  # the chart with its month labels, legible
+WARNINGS_MIN_HEIGHT = 56  # two warnings; more scroll in the list
+
+
+def summary_text(f: Forecast, so_far: Mapping[Category, int], sources: Sequence[str],
+                 missing: Sequence[str]) -> str:
+    """Where the baseline comes from: the average over the complete months before this one,
+    and this month so far said apart (it is not in the average). "Recent monthly average 0.0"
+    beside a bar of 11 CSRs sent this month read as a wrong figure."""
+    first, last = f.history_months[0], f.history_months[-1]
+    avgs = ", ".join(f"{c.label} {f.averages[c]:.1f}" for c in CATS)
+    this_month = add_months(f.first_month, -1)
+    done = sum(so_far.get(c, 0) for c in CATS)
+    src = ", ".join(sources) or "nothing yet"
+    gaps = f" No history yet for: {'; '.join(missing)}." if missing else ""
+    return (f"Baseline: the monthly average over the {len(f.history_months)} complete months "
+            f"{month_key(first)} to {month_key(last)}: {avgs}. This month so far "
+            f"({month_key(this_month)}, not in the average): {done:,} CSRs. "
+            f"History from: {src}.{gaps}")
 
 
 class Page(QWidget):
@@ -63,6 +84,10 @@ class Page(QWidget):
         self.views.setAccessibleName("Chart or figures")
         self.views.addTab(self.chart, "&Chart")
         self.views.addTab(self.table, "Fi&gures")
+        # its preferred height ignored, its minimum kept: the page took the chart's and the
+        # table's preferred heights and scrolled at 700 px, the chart's month labels cut off
+        self.views.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.views.setMinimumHeight(CHART_MIN_HEIGHT)
         lay.addWidget(self.views, 3)
         note = QLabel("Shaded rows are what you sent (history; the current month so far). "
                       "Edit a number in a later month to plan it (bold = planned; clear a cell "
@@ -73,6 +98,8 @@ class Page(QWidget):
         self.warnings = QListWidget()
         self.warnings.setObjectName("forecastWarnings")
         self.warnings.setAccessibleName("Warnings")
+        self.warnings.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.warnings.setMinimumHeight(WARNINGS_MIN_HEIGHT)
         lay.addWidget(self.warnings, 1)
         row = QHBoxLayout()
         self.csv_button = QPushButton("Export CSV…")
@@ -136,11 +163,8 @@ class Page(QWidget):
         finally:
             self._loading = False
         self.chart.show_forecast(f, h.counts, past)
-        avgs = ", ".join(f"{c.label} {f.averages[c]:.1f}" for c in CATS)
-        src = ", ".join(h.source_labels) or "nothing yet"
-        missing = (f" No history yet for: {'; '.join(h.missing_labels)}."
-                   if h.missing_labels else "")
-        self.summary.setText(f"Recent monthly average: {avgs}. History from: {src}.{missing}")
+        self.summary.setText(summary_text(f, h.counts.get(current, {}), h.source_labels,
+                                          h.missing_labels))
         self.warnings.clear()
         for w in f.warnings:
             self.warnings.addItem(w.message)

@@ -152,6 +152,10 @@ def read_officers(ctx: AppContext) -> tuple[Any, list[Any], list[dict[str, Any]]
     return register_view.register(ctx), identity.signing_choices(ctx), list(nom.list_drafts(ctx))
 
 
+SELECTED_ACTIONS = ("verify", "activate", "suspend", "revoke", "link_key", "me", "pdf")
+NONE_SELECTED = "Select an officer in the register first."
+
+
 class Page(QWidget):
     title = "Officers"
     order = 60
@@ -190,7 +194,10 @@ class Page(QWidget):
                 b.clicked.connect(lambda _c=False, f=slot: f())
                 self.buttons[name] = b
                 bar.addWidget(b)
-            if caption == "Register:":
+            if caption == "Register:":  # a label of its own, its Alt letter to the list
+                drafts_label = QLabel("Saved &drafts:")
+                drafts_label.setBuddy(self.drafts)
+                bar.addWidget(drafts_label)
                 bar.addWidget(self.drafts, 1)
             bar.addStretch(1)
             lay.addLayout(bar)
@@ -204,6 +211,9 @@ class Page(QWidget):
         select_on_focus(self.table)  # Tab into the table selects a row: the buttons follow
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         wire_row_actions(self.table, self.row_actions, self.verify)
+        # the "Selected:" buttons only with an officer selected (an empty register had them all
+        # enabled, and Alt+A only said "Select an officer first." at the bottom)
+        self.table.itemSelectionChanged.connect(self._sync_buttons)
         lay.addWidget(self.table, 3)
         lay.addWidget(QLabel("<b>Warnings</b>"))
         self.warnings = QListWidget()
@@ -218,6 +228,7 @@ class Page(QWidget):
                                      name="Officers", show=self.show_read,
                                      failed=lambda text, _exc: self.message.setText(text),
                                      loading=self.message)
+        self._sync_buttons()
         self.refresh()
 
     # -- data -----------------------------------------------------------------------------
@@ -247,6 +258,15 @@ class Page(QWidget):
         for d in drafts:
             self.drafts.addItem(f"{d['draft_id']} {d['form'].upper()} {d['nominee'] or ''}",
                                 d["draft_id"])
+        self._sync_buttons()  # a row gone with the re-read takes its selection with it
+
+    def _sync_buttons(self) -> None:
+        """The buttons that act on the selected officer: enabled only while one is."""
+        chosen = bool(self.table.selectionModel().selectedRows())
+        for name in SELECTED_ACTIONS:
+            button = self.buttons[name]
+            button.setEnabled(chosen)
+            button.setToolTip("" if chosen else NONE_SELECTED)
 
     def selected(self) -> Officer | None:
         rows = self.table.selectionModel().selectedRows()

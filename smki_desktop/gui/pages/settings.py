@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from smki_desktop import __version__
 from smki_desktop.core.errors import StoreUnreachable
+from smki_desktop.gui.about import folder_rows
 from smki_desktop.gui.qt import QFormLayout, QLabel, Qt, QTabWidget, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ class GeneralSection(QWidget):
         form = QFormLayout(self)
         for label, value in [
             ("Environment", ctx.env.label),
-            ("Data folder", str(ctx.paths.env_dir)),
+            *folder_rows(ctx.env, ctx.paths.root),  # as Help > About names them
             ("Database", str(ctx.paths.db_path)),
             ("OS keyring service", ctx.env.keyring_service),
             ("Installation id", ctx.installation_id),

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 KIND_LABELS = {"adt-file": "ADT file", "quarantine-report": "Quarantine Report",
                "quarantine-action": "Action file"}
+#: the choosers' labels with an Alt letter each, clear of the menus', the Settings tabs' and
+#: "&Add trust anchor…"
+KIND_ALT = {"adt-file": "A&DT file", "quarantine-report": "&Quarantine Report",
+            "quarantine-action": "A&ction file"}
 
 
 Profiles = dict[str, tuple[str, list[tuple[str, str]]]]  # kind: (in use, [(label, version)])
@@ -59,7 +63,9 @@ class Section(QWidget):
         for kind in KINDS:
             combo = QComboBox()
             self.combos[kind] = combo
-            form.addRow(KIND_LABELS[kind], combo)
+            label = QLabel(KIND_ALT[kind])
+            label.setBuddy(combo)  # its Alt letter reaches the chooser
+            form.addRow(label, combo)
             combo.activated.connect(lambda _i, k=kind: self.use(k, self.combos[k].currentData()))
         box.addWidget(prof)
         anchors = QGroupBox("Trust anchors for file signatures in this environment")

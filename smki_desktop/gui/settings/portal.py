@@ -21,6 +21,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.widgets.outcome import OutcomeLine
 from smki_desktop.services import (
     credential_vouch,
     credentials,
@@ -87,38 +88,42 @@ class Section(QWidget):
         self.repo_url.setPlaceholderText("https://… (SMKI Repository, API key)")
         self.anchor = QLineEdit()
         self.anchor.setPlaceholderText("the DCC's root certificate (PEM or DER)")
-        pick = QPushButton("Choose…")
+        pick = QPushButton("&Choose…")
+        pick.setAccessibleName("Choose the trust anchor file")
         pick.clicked.connect(self._pick_anchor)
         row = QHBoxLayout()
         row.addWidget(self.anchor)
         row.addWidget(pick)
-        form.addRow("Portal URL", self.portal_url)
-        form.addRow("Repository URL", self.repo_url)
-        form.addRow("Trust anchor", row)
-        self.save_btn = QPushButton("Save endpoint and pin the trust anchor")
+        # each label an Alt letter to its field, each once on the tab: clear of the menus (F, H),
+        # the Settings tabs (G, R, K, O, E, S) and each other
+        form.addRow(buddy("Portal UR&L", self.portal_url), self.portal_url)
+        form.addRow(buddy("Repository &URL", self.repo_url), self.repo_url)
+        form.addRow(buddy("Trust a&nchor", self.anchor), row)
+        self.save_btn = QPushButton("Save endpoint and pin the &trust anchor")
         self.save_btn.clicked.connect(self.save_endpoint)
         form.addRow(self.save_btn)
         self.api_key = QLineEdit()
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.api_key.setPlaceholderText("the repository API key the DCC gave you")
-        key_btn = QPushButton("Store in the keyring")
+        key_btn = QPushButton("Store in the ke&yring")
         key_btn.clicked.connect(self.save_api_key)
         krow = QHBoxLayout()
         krow.addWidget(self.api_key)
         krow.addWidget(key_btn)
-        form.addRow("Repository API key", krow)
+        form.addRow(buddy("Repository AP&I key", self.api_key), krow)
         self.deadline = QLineEdit()
         self.deadline.setPlaceholderText("seconds (default 60)")
         self.deadline.setToolTip("The longest a call to the DCC may take, retries included.")
         self.adhoc_path = QLineEdit()
         self.adhoc_path.setToolTip("Where the ad hoc Device CSR web service is under the "
                                    "portal URL (the SMKI User Guide gives it).")
-        opt_btn = QPushButton("Save")
+        opt_btn = QPushButton("Sa&ve")
+        opt_btn.setAccessibleName("Save the web-service options")
         opt_btn.clicked.connect(self.save_options)
         orow = QHBoxLayout()
-        orow.addWidget(QLabel("Call deadline (s)"))
+        orow.addWidget(buddy("C&all deadline (s)", self.deadline))
         orow.addWidget(self.deadline)
-        orow.addWidget(QLabel("Ad hoc path"))
+        orow.addWidget(buddy("A&d hoc path", self.adhoc_path))
         orow.addWidget(self.adhoc_path, 2)
         orow.addWidget(opt_btn)
         form.addRow("Web services", orow)
@@ -128,10 +133,10 @@ class Section(QWidget):
         self.creds = QLabel()
         self.creds.setWordWrap(True)
         cform.addWidget(self.creds)
-        self.request_btn = QPushButton("Request the web-service client credential")
+        self.request_btn = QPushButton("Request the &web-service client credential")
         self.request_btn.clicked.connect(self.request_web_service)
         cform.addWidget(self.request_btn)
-        self.signing_btn = QPushButton("Request a file-signing credential")
+        self.signing_btn = QPushButton("Re&quest a file-signing credential")
         self.signing_btn.setToolTip("The credential that signs ADT files and offline request "
                                     "bundles; it names you (the officer profile).")
         self.signing_btn.clicked.connect(self.request_file_signing)
@@ -140,8 +145,9 @@ class Section(QWidget):
         self.sim_box = QGroupBox("Simulator (Test)")
         sform = QHBoxLayout(self.sim_box)
         self.sim_state = QLabel()
-        self.sim_start = QPushButton("Start")
-        self.sim_stop = QPushButton("Stop")
+        self.sim_start = QPushButton("Start the si&mulator")
+        self.sim_stop = QPushButton("Sto&p")
+        self.sim_stop.setAccessibleName("Stop the simulator")
         sform.addWidget(self.sim_state, 1)
         sform.addWidget(self.sim_start)
         sform.addWidget(self.sim_stop)
@@ -149,14 +155,13 @@ class Section(QWidget):
         self.sim_stop.clicked.connect(lambda: self._run(simulator_control.stop, "Stopping"))
         box.addWidget(self.sim_box)
         self.sim_box.setVisible(self.ctx.env is Environment.TEST)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
+        self.message = OutcomeLine()  # a failure with its icon and tone, never like a success
         box.addWidget(self.message)
         box.addStretch(1)
         self.reader = BackgroundRead(self, services, read_portal_settings, self.ctx,
                                      name="Portal settings", show=self.show_read,
-                                     failed=lambda text, _e: self.message.setText(text),
-                                     loading=self.message)
+                                     failed=lambda text, _e: self.message.failed(text),
+                                     loading=self.message.label)
         self.refresh()
 
     def refresh(self) -> None:
@@ -189,14 +194,14 @@ class Section(QWidget):
     def save_endpoint(self) -> None:
         where = self.anchor.text().strip()
         if not where:
-            self.message.setText("Trust anchor: choose the DCC's root certificate file "
-                                 "(PEM or DER) that the portal's TLS certificate chains to.")
+            self.message.failed("Trust anchor: choose the DCC's root certificate file "
+                                "(PEM or DER) that the portal's TLS certificate chains to.")
             self.anchor.setFocus()
             return
         try:
             data = Path(where).read_bytes()
         except OSError as exc:
-            self.message.setText(f"Trust anchor: {where}: {exc.strerror or exc}.")
+            self.message.failed(f"Trust anchor: {where}: {exc.strerror or exc}.")
             self.anchor.setFocus()
             return
         self._run(portal_service.set_endpoint, "Saving", self.portal_url.text().strip(),
@@ -234,12 +239,19 @@ class Section(QWidget):
         self.op.run()
 
     def _done(self, result: Any) -> None:
-        self.message.setText(done_text(result))
+        self.message.ok(done_text(result))
         self.refresh()
 
     def _failed(self, text: str, _exc: BaseException) -> None:
-        self.message.setText(f"Failed: {text}")
+        self.message.failed(text)
         self.refresh()
+
+
+def buddy(text: str, field: QWidget) -> QLabel:
+    """A label whose Alt letter puts the keyboard in `field`."""
+    label = QLabel(text)
+    label.setBuddy(field)
+    return label
 
 
 def request_credential(ctx: AppContext, purpose: str) -> Any:

@@ -14,6 +14,7 @@ that opened it.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -43,6 +44,18 @@ def live_frame() -> str:
     """The Live summary's frame (a thick red border on a red tint) in the scheme in use."""
     return (f"QFrame#confirmSummary {{ border: 3px solid {tone('live_border')}; "
             f"background: {tone('live_bg')}; }}")
+
+
+CHECK_TEXT = "I have checked this summary (Live: this cannot be undone)"
+
+
+def check_text(action: str) -> str:
+    """The Live check box's text with an Alt letter clear of the action button's (H, else K,
+    else D)."""
+    taken = re.search(r"&([^&\s])", action.replace("&&", ""))
+    letter = next(c for c in "hkd" if taken is None or taken.group(1).lower() != c)
+    at = CHECK_TEXT.index(letter)
+    return f"{CHECK_TEXT[:at]}&{CHECK_TEXT[at:]}"
 
 
 class ConfirmDialog(QDialog):
@@ -81,7 +94,9 @@ class ConfirmDialog(QDialog):
         self.warning.setVisible(bool(warning))
         fl.addWidget(self.warning)
         lay.addWidget(frame)
-        self.checked = QCheckBox("I have checked this summary (Live: this cannot be undone)")
+        # an Alt letter of its own (not the action's): keyboard users ticked it only by going
+        # back to it with Shift+Tab
+        self.checked = QCheckBox(check_text(action))
         self.checked.setObjectName("confirmChecked")
         self.checked.setAccessibleName("I have checked this summary")
         self.checked.setVisible(env is Environment.LIVE)

@@ -213,7 +213,9 @@ class OrgCsrWizard(QDialog):
         self.copy_button.clicked.connect(self.copy)
         fmt_label = QLabel("Forma&t")  # Alt+F is Finish
         fmt_label.setBuddy(self.format)
-        for x in (fmt_label, self.format, self.crlf, self.path, self.save_button,
+        path_label = QLabel("Fi&le")  # the field had only its placeholder, gone once typed in
+        path_label.setBuddy(self.path)
+        for x in (fmt_label, self.format, self.crlf, path_label, self.path, self.save_button,
                   self.copy_button):
             row.addWidget(x)
         box.addLayout(row)

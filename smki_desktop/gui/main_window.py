@@ -651,7 +651,9 @@ class MainWindow(QMainWindow):
         message = texts.error_text(exc)
         if isinstance(exc, StoreUnreachable) and self.store_banner is not None:
             self.store_banner.lost(message)
-        self.say(f"{title}: {message}", 15000)
+        from smki_desktop.gui.widgets.outcome import failure_text
+
+        self.say(failure_text(f"{title}: {message}"), 15000)  # shown as a failure on the line
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
         box.setObjectName("errorBox")
         box.open()

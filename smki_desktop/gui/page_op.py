@@ -33,11 +33,11 @@ a page is shown (a team store that does not answer would hold the window until i
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from smki_desktop.core.errors import Cancelled, StoreUnreachable
 from smki_desktop.gui.jobs import Job
-from smki_desktop.gui.qt import QApplication, QLabel, Qt, QWidget, isValid
+from smki_desktop.gui.qt import QApplication, Qt, QWidget, isValid
 from smki_desktop.gui.services import GuiServices
 from smki_desktop.gui.texts import error_text
 
@@ -45,6 +45,16 @@ Outcome = Callable[[Any], None]
 Failure = Callable[[str, BaseException], None]
 Progress = Callable[[int, int, str], None]
 LOADING = "Loading…"  # a page's message line while its first read is under way
+
+
+class MessageLine(Protocol):
+    """A page's message line: a QLabel, or an OutcomeLine (gui/widgets/outcome.py)."""
+
+    def text(self) -> str: ...
+
+    def setText(self, text: str) -> None: ...
+
+    def clear(self) -> None: ...
 
 
 class PageOp:
@@ -245,7 +255,7 @@ class BackgroundRead:
 
     def __init__(self, page: QWidget, services: GuiServices, fn: Callable[..., Any],
                  *args: Any, name: str, show: Outcome, failed: Failure | None = None,
-                 loading: QLabel | None = None) -> None:
+                 loading: MessageLine | None = None) -> None:
         self.page, self.services = page, services
         self.fn, self.args, self.name = fn, args, name
         self.show, self.failed = show, failed
@@ -256,7 +266,7 @@ class BackgroundRead:
     @classmethod
     def kept(cls, page: QWidget, attr: str, services: GuiServices, fn: Callable[..., Any],
              *args: Any, name: str, show: Outcome, failed: Failure | None = None,
-             loading: QLabel | None = None) -> BackgroundRead:
+             loading: MessageLine | None = None) -> BackgroundRead:
         """The read the page keeps as `attr`, made on first use (a page's constructor may
         refresh before the rest of it is built)."""
         reader = getattr(page, attr, None)

@@ -47,9 +47,10 @@ def test_import_findings_are_listed_one_by_one(qtbot, window: MainWindow) -> Non
     assert not shown.isVisible() and shown.count() == 0  # the older findings go at once
     qtbot.waitUntil(lambda: page.result_label.text() != before, timeout=30000)
     assert not shown.isVisible() and shown.count() == 0
-    assert page.result_label.text() == certs.check_certificate(
+    assert page.result_label.text() == "Failed: " + certs.check_certificate(
         window.ctx, b"-----BEGIN CERTIFICATE-----\nnot base64!\n",
         what="pasted certificate")[0].message
+    assert page.result_label.kind == "failed"  # it looks like a failure (fresh-eyes walk)
 
 
 def test_several_certificates_list_findings_under_each(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]

@@ -50,6 +50,7 @@ from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.details import DetailsTree, wire_row_actions
 from smki_desktop.gui.widgets.field_check import FieldCheck
 from smki_desktop.gui.widgets.findings import FindingsList
+from smki_desktop.gui.widgets.outcome import OutcomeLine
 from smki_desktop.gui.widgets.reason import ReasonDialog
 from smki_desktop.services import cert_rejection, cert_supersede, cert_view, renewal
 from smki_desktop.services import certificates as cert_service
@@ -314,8 +315,7 @@ class Page(QWidget):
         select_on_focus(self.table)
         self._add_revoke_action(actions)
         self.details = DetailsTree("certificateDetails")
-        self.result_label = QLabel()
-        self.result_label.setWordWrap(True)
+        self.result_label = OutcomeLine()  # a failure shows as one (icon, tone, "Failed:")
         self.import_findings = FindingsList("importFindings")  # the last import's, one by one
         split = self.split = FittingSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
@@ -342,7 +342,7 @@ class Page(QWidget):
         self.detail_read = BackgroundRead(
             self, services, read_certificate_view, services.ctx, self.detail_of,
             name="Certificate details", show=self._show_cert_details,
-            failed=lambda text, _e: self.result_label.setText(text))
+            failed=lambda text, _e: self.result_label.failed(text))
         self.reader = BackgroundRead(self, services, read_certificates, services.ctx,
                                      self.query, name="Certificates", show=self.show_records,
                                      failed=self._read_failed, loading=self.result_label)
@@ -503,7 +503,7 @@ class Page(QWidget):
         try:
             p = renewal.plan(self.services.ctx, rec.serial, rec.issuer)
         except SmkiError as exc:
-            self.result_label.setText(error_text(exc))
+            self.result_label.failed(error_text(exc))
             return
         ask_confirmation(
             self, lambda: self.renew(rec), title="Renew the certificate",
@@ -576,7 +576,7 @@ class Page(QWidget):
     def _op(self, fn: Any, *args: Any, name: str, **kwargs: Any) -> PageOp:
         """A certificate job; a failure is said on the result line."""
         return PageOp(self, self.services, fn, *args, name=name, **kwargs) \
-            .failure(lambda text, _exc: self.result_label.setText(text))
+            .failure(lambda text, _exc: self.result_label.failed(text))
 
     def import_file(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Import a certificate")

@@ -75,8 +75,20 @@ def set_field(qtbot, dlg, key: str, value) -> None:  # type: ignore[no-untyped-d
         raise AssertionError(type(ed))
 
 
+def opened(qtbot, dlg) -> None:  # type: ignore[no-untyped-def]
+    """The wizard opens on "Loading…", Next disabled, while its draft or defaults are read on
+    the job runner: wait until it can go on."""
+    qtbot.waitUntil(dlg.next_button.isEnabled, timeout=20000)
+
+
+def saved(qtbot, dlg) -> None:  # type: ignore[no-untyped-def]
+    """Save draft writes on the job runner ("Saving…", the button disabled): wait for it."""
+    qtbot.waitUntil(dlg.save_button.isEnabled, timeout=20000)
+
+
 def drive(qtbot, dlg, form: str, values: dict) -> None:  # type: ignore[no-untyped-def]
     dlg.show()
+    opened(qtbot, dlg)
     assert dlg.wiz.step is Step.CHOOSE
     dlg.findChild(QWidget, f"choose_{form}").click()
     qtbot.mouseClick(dlg.next_button, Qt.MouseButton.LeftButton)
@@ -138,6 +150,7 @@ def test_both_wizards_from_start_to_pdf_and_cli_gives_the_same(window, qtbot, tm
     dlg = NominationWizardDialog(services)
     qtbot.addWidget(dlg)
     dlg.show()
+    opened(qtbot, dlg)
     assert dlg.next_button.isEnabled()  # the first form is chosen (arrows move the choice)
     # validation as typed: a bad email shows its error at once and blocks Next
     dlg.findChild(QWidget, "choose_sro").click()
@@ -268,11 +281,13 @@ def test_draft_saved_and_resumed(window, qtbot):  # type: ignore[no-untyped-def]
     dlg = NominationWizardDialog(window.services)
     qtbot.addWidget(dlg)
     dlg.show()
+    opened(qtbot, dlg)
     dlg.findChild(QWidget, "choose_sro").click()
     qtbot.mouseClick(dlg.next_button, Qt.MouseButton.LeftButton)
     set_field(qtbot, dlg, "nominee.name", "Half Done")
     set_field(qtbot, dlg, "nominee.email", "half.done@example.com")
     qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    saved(qtbot, dlg)
     assert "saved" in dlg.message.text()
     dlg.close()
     drafts = nom.list_drafts(window.ctx)
@@ -284,6 +299,7 @@ def test_draft_saved_and_resumed(window, qtbot):  # type: ignore[no-untyped-def]
     page.resume_draft()
     again = page.wizard
     qtbot.addWidget(again)
+    opened(qtbot, again)
     assert again.wiz.step is Step.PAGE
     ed = again.findChild(QWidget, "field:nominee.name")
     assert isinstance(ed, QLineEdit) and ed.text() == "Half Done"
@@ -392,6 +408,7 @@ def test_choosing_the_form_then_enter_goes_on(window, qtbot):  # type: ignore[no
     qtbot.addWidget(dlg)
     dlg.show()
     qtbot.waitExposed(dlg)
+    opened(qtbot, dlg)
     radio = dlg.findChild(QWidget, "choose_sro")
     radio.setFocus()
     qtbot.keyClick(radio, Qt.Key.Key_Space)

@@ -28,7 +28,7 @@ from smki_desktop.gui.qt import (
 )
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import officers as officer_service
-from tests.gui.test_nomination_wizard import set_field
+from tests.gui.test_nomination_wizard import opened, set_field
 from tests.gui.test_nomination_wizard_pages import (
     active_sro,
     aro_values,
@@ -228,6 +228,7 @@ def test_closing_the_wizard_while_the_sros_load(window, qtbot, monkeypatch, dele
 
         dlg = NominationWizardDialog(window.services)
         dlg.show()
+        opened(qtbot, dlg)
         dlg.findChild(QWidget, "choose_aro").click()
         qtbot.mouseClick(dlg.next_button, Qt.MouseButton.LeftButton)
     else:

@@ -20,7 +20,7 @@ from smki_desktop.services import officers as officer_service
 from smki_desktop.services import register as register_service
 from smki_desktop.services.party import set_party
 from tests.gui.mnemonics import mnemonic
-from tests.gui.test_nomination_wizard import GOOD, set_field
+from tests.gui.test_nomination_wizard import GOOD, opened, set_field
 
 SHOTS = Path(os.environ.get("SMKI_WIZARD_SHOTS", "")) if os.environ.get(
     "SMKI_WIZARD_SHOTS") else None
@@ -53,6 +53,7 @@ def wizard(window, qtbot, form: str):  # type: ignore[no-untyped-def]
     dlg.resize(1024, 700)
     dlg.show()
     qtbot.waitExposed(dlg)
+    opened(qtbot, dlg)
     dlg.findChild(QWidget, f"choose_{form}").click()
     qtbot.mouseClick(dlg.next_button, Qt.MouseButton.LeftButton)
     assert dlg.wiz.step is Step.PAGE
@@ -195,6 +196,7 @@ def test_keyboard_choice_focus_party_id_and_alt_letters(window, qtbot):  # type:
     dlg.show()
     dlg.activateWindow()
     qtbot.waitActive(dlg)
+    opened(qtbot, dlg)
     sro, aro = dlg.findChild(QWidget, "choose_sro"), dlg.findChild(QWidget, "choose_aro")
     assert sro.isChecked() and dlg.next_button.isEnabled()  # a form is always chosen
     assert dlg.focusWidget() is sro

@@ -31,7 +31,7 @@ from smki_desktop.services import officers as officer_service
 from smki_desktop.services import simulator_control
 from smki_desktop.services.adt import SignResult, VerifyResult
 from smki_desktop.services.quarantine import ActionResult
-from tests.gui.test_nomination_wizard import drive, set_field
+from tests.gui.test_nomination_wizard import drive, opened, set_field
 from tests.integration.adt_support import assert_openssl_ok, make_aro, set_profiles
 
 OWN = "90-B3-D5-1F-30-01-00-00"
@@ -90,6 +90,7 @@ def test_discard_is_a_choice_and_untouched_wizard_closes_at_once(qtbot, window: 
     dlg = NominationWizardDialog(window.services)
     qtbot.addWidget(dlg)
     dlg.show()
+    opened(qtbot, dlg)
     dlg.findChild(QWidget, "choose_sro").click()
     qtbot.mouseClick(dlg.next_button, Qt.MouseButton.LeftButton)
     set_field(qtbot, dlg, "nominee.name", "Part Way")
@@ -107,6 +108,7 @@ def test_declarations_wrap_and_can_be_ticked_by_their_words(qtbot, window: MainW
     qtbot.addWidget(dlg)
     dlg.resize(720, 620)
     dlg.show()
+    opened(qtbot, dlg)
     dlg.findChild(QWidget, "choose_sro").click()
     qtbot.mouseClick(dlg.next_button, Qt.MouseButton.LeftButton)
     schema = nom.load_forms()["sro"]

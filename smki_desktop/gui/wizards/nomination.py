@@ -2,6 +2,11 @@
 a form, one screen per form page with validation as typed, review, produce (PDF for signatures
 and the signed record, in a background job). Drafts can be saved and resumed.
 
+The store is never read or written on the GUI thread (`wizard_store`): the wizard opens on
+"Loading…" while its draft or defaults are read, the choose screen's saved drafts are counted
+in the background, and Save draft writes a snapshot of the answers on the job runner
+("Saving…"; a failure keeps every answer and Save draft tries again).
+
 Editors are named `field:<page>.<field>` and their error labels `error:<page>.<field>` so that
 tests (and accessibility tools) can find them.
 """
@@ -12,14 +17,13 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.errors import SmkiError, StoreUnreachable
 from smki_desktop.core.forms import FieldSpec, FormSchema, Page
 from smki_desktop.core.nomination_wizard import NominationWizard, Step
 from smki_desktop.core.officers import OfficerRole
-from smki_desktop.gui.page_op import PageOp
+from smki_desktop.gui.page_op import LOADING, PageOp
 from smki_desktop.gui.qt import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QEvent,
     QFileDialog,
@@ -29,11 +33,9 @@ from smki_desktop.gui.qt import (
     QLineEdit,
     QMessageBox,
     QObject,
-    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QScrollArea,
-    QSize,
     QStackedWidget,
     Qt,
     QVBoxLayout,
@@ -42,7 +44,18 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.tones import text_style, tone
 from smki_desktop.gui.widgets.confirm import ask_confirmation
 from smki_desktop.gui.widgets.dual_control import ActorPicker
+from smki_desktop.gui.wizards.field_editors import FittedRow, declaration_row, field_editor
 from smki_desktop.gui.wizards.sro_picker import SroPicker
+from smki_desktop.gui.wizards.wizard_store import (
+    LOADING_DRAFT,
+    SAVING,
+    DraftsNote,
+    LoadingPage,
+    open_failure,
+    open_wizard,
+    save_failure,
+    snapshot,
+)
 from smki_desktop.services import nomination as nom
 from smki_desktop.services import nomination_fields
 
@@ -52,33 +65,6 @@ if TYPE_CHECKING:
     from smki_desktop.services.identity import SigningChoice
     from smki_desktop.services.nomination import Nominated
 
-# A declaration's box has no text of its own (its words are a wrapped label beside it), so the
-# style's focus frame around a checkbox's text has nothing to go round: the box gets the ring
-# the app's other editors get when focused (style.STYLE_SHEET, `palette(highlight)`), in the
-# light and dark palettes alike. Transparent while not focused, so nothing moves.
-FOCUS_RING_STYLE = ("QCheckBox { border: 2px solid transparent; border-radius: 3px; "
-                    "padding: 1px; } QCheckBox:focus { border-color: palette(highlight); }")
-
-
-class FittedRow(QWidget):
-    """A form row of wrapped words (a declaration beside its box, its error under them) asking
-    for the height they take at the width it is given. A widget's own size hint is its
-    layout's height at its hint width, which for wrapped words is that of a narrow column
-    several lines tall, and the form gives the row that height: gaps between a declaration,
-    its error and the next one."""
-
-    def sizeHint(self) -> QSize:
-        hint = super().sizeHint()
-        if not self.isVisible() or not self.hasHeightForWidth():  # not laid out yet
-            return hint
-        return QSize(hint.width(), self.heightForWidth(self.width()))
-
-    def resizeEvent(self, event: Any) -> None:  # a QResizeEvent
-        super().resizeEvent(event)
-        if event.size().width() != event.oldSize().width():
-            self.updateGeometry()  # its height at this width is its new hint
-
-
 class NominationWizardDialog(QDialog):
     def __init__(self, services: GuiServices, parent: QWidget | None = None, *,
                  draft_id: str | None = None) -> None:
@@ -87,11 +73,18 @@ class NominationWizardDialog(QDialog):
         ctx = services.ctx
         self.setWindowTitle(f"Nominate an officer — {ctx.env.label}")
         self.resize(720, 620)
-        self.forms = nom.load_forms()
-        if draft_id:
-            self.wiz = nom.resume_draft(ctx, draft_id)
-        else:
-            self.wiz = NominationWizard(self.forms, nom.wizard_defaults(ctx))
+        self.forms = nom.load_forms()  # the installed schemas (package files, not the store)
+        # a wizard with nothing chosen until `open_wizard` brings the draft or the defaults
+        self.wiz = NominationWizard(self.forms)
+        self._draft_to_open = draft_id
+        self._opening = True  # until the wizard to start from is read
+        self.open_op: PageOp | None = None
+        self.save_op: PageOp | None = None
+        self._saving = False
+        self._close_after_save = False
+        self._producing = False
+        self._closed = False
+        self._edits = 0  # answers changed so far (a save knows whether more came meanwhile)
         self.result_value: Nominated | None = None
         self.failure: str = ""
         self.editors: dict[str, QWidget] = {}
@@ -186,11 +179,50 @@ class NominationWizardDialog(QDialog):
         self.done_label.setTextInteractionFlags(self.done_label.textInteractionFlags())
         dl.addWidget(self.done_label)
         dl.addStretch(1)
-        if self.wiz.schema is not None:
-            self._build_form_pages(self.wiz.schema)
         self.stack.addWidget(self.review_page)
         self.stack.addWidget(self.done_page)
+        self.loading_page = LoadingPage(self._open)
+        self.stack.addWidget(self.loading_page)
+        self._open()
         self._sync()
+
+    # -- opening (the store read on the job runner) ------------------------------------------
+    def _open(self) -> None:
+        """The wizard to start from (the saved draft, or the defaults), read on the job runner;
+        "Loading…" meanwhile, nothing to choose or type."""
+        if self._closed or not self._opening or self.loading():
+            return
+        self.loading_page.loading(LOADING_DRAFT if self._draft_to_open else LOADING)
+        self.open_op = PageOp(self, self.services, open_wizard, self.services.ctx, self.forms,
+                              self._draft_to_open, name="Open the nomination wizard") \
+            .background().success(self._opened).failure(self._open_failed)
+        self.open_op.run()
+
+    def _opened(self, wiz: NominationWizard) -> None:
+        if self._closed:
+            return
+        self.wiz = wiz
+        if wiz.schema is not None:  # a draft: its form is the one chosen
+            if wiz.schema.form in self.choices:
+                self.choices[wiz.schema.form].setChecked(True)
+            self._build_form_pages(wiz.schema)
+        self._opening = False
+        self._sync()
+
+    def _open_failed(self, text: str, exc: BaseException) -> None:
+        if self._closed:
+            return
+        if isinstance(exc, StoreUnreachable):
+            self.services.unreachable(exc)  # the window's banner says so too
+        self.loading_page.failed(open_failure(self._draft_to_open, text))
+
+    def loading(self) -> bool:
+        """The wizard's draft or defaults are being read (tests wait on it)."""
+        return self.open_op is not None and self.open_op.running
+
+    def saving(self) -> bool:
+        """A draft is being written (tests wait on it)."""
+        return self._saving
 
     # -- building -------------------------------------------------------------------------
     def _build_choose(self) -> QWidget:
@@ -208,14 +240,11 @@ class NominationWizardDialog(QDialog):
             intro.setWordWrap(True)
             intro.setIndent(24)
             v.addWidget(intro)
-        drafts = nom.list_drafts(self.services.ctx)
-        if drafts:
-            v.addWidget(QLabel(f"{len(drafts)} saved draft(s): resume them from the Officers "
-                               "page."))
+        self.drafts_note = DraftsNote(self.services)
+        v.addWidget(self.drafts_note)
+        self.drafts_note.load()
         v.addStretch(1)
-        if self.wiz.schema is not None and self.wiz.schema.form in self.choices:
-            self.choices[self.wiz.schema.form].setChecked(True)
-        elif self.choices:
+        if self.choices:
             # one is always chosen: the arrow keys then move the choice, not only the focus
             next(iter(self.choices.values())).setChecked(True)
         for rb in self.choices.values():
@@ -279,7 +308,7 @@ class NominationWizardDialog(QDialog):
             bl.setContentsMargins(0, 0, 0, 6 if f.type == "bool" else 0)
             if f.type == "bool":
                 # the error in the words' column, just under them (a checkbox has no help)
-                bl.addWidget(self._declaration_row(editor, f, err))
+                bl.addWidget(declaration_row(editor, f, err))
             else:
                 bl.addWidget(editor)
                 if isinstance(editor, SroPicker):
@@ -303,95 +332,8 @@ class NominationWizardDialog(QDialog):
         val = self.wiz.values.get(f.key, f.empty())
         if f.key == "nominator.officer_id":
             return self._sro_picker(f, str(val or ""))
-        if f.type == "bool":
-            # the text is a wrapped label beside the box (see _declaration_row): a checkbox's
-            # own text never wraps, and a declaration must be readable before it is ticked
-            cb = QCheckBox()
-            cb.setStyleSheet(FOCUS_RING_STYLE)
-            cb.setAccessibleName(f.label)
-            cb.setChecked(bool(val))
-            cb.toggled.connect(lambda checked, k=f.key: self._changed(k, checked))
-            return cb
-        if f.type == "choice":
-            combo = QComboBox()
-            combo.addItem("— choose —", "")
-            for o in f.options:
-                combo.addItem(o.label, o.value)
-            idx = combo.findData(val)
-            combo.setCurrentIndex(max(idx, 0))
-            combo.currentIndexChanged.connect(
-                lambda _i, k=f.key, c=combo: self._changed(k, c.currentData() or ""))
-            return combo
-        if f.type == "checklist":
-            box = QWidget()
-            bl = QVBoxLayout(box)
-            chosen = set(val) if isinstance(val, list) else set()
-            checks: list[tuple[str, QCheckBox]] = []
-            for o in f.options:
-                cb = QCheckBox(o.label)
-                cb.setChecked(o.value in chosen)
-                checks.append((o.value, cb))
-                bl.addWidget(cb)
-            for _v, cb in checks:
-                cb.toggled.connect(lambda _c, k=f.key, cs=checks: self._changed(
-                    k, [v for v, c in cs if c.isChecked()]))
-            return box
-        if f.type == "multiline":
-            pe = QPlainTextEdit()
-            pe.setPlainText(str(val or ""))
-            pe.setFixedHeight(70)
-            pe.setTabChangesFocus(True)
-            pe.textChanged.connect(lambda k=f.key, e=pe: self._changed(k, e.toPlainText()))
-            return pe
-        le = QLineEdit()
-        le.setText(str(val or ""))
-        if f.type == "date":
-            le.setPlaceholderText("YYYY-MM-DD")
-        elif f.pattern_hint:
-            le.setPlaceholderText(f.pattern_hint)
-        if f.max_length:
-            le.setMaxLength(f.max_length)
-        if f.type == "party_id":  # Party IDs are upper case: typed so
-            le.textEdited.connect(lambda text, e=le: self._upper(e, text))
-            # (textChanged comes after textEdited, with the text as typed)
-            le.textChanged.connect(lambda text, k=f.key: self._changed(k, text.upper()))
-        else:
-            le.textChanged.connect(lambda text, k=f.key: self._changed(k, text))
-        return le
+        return field_editor(f, val, self._changed)
 
-    @staticmethod
-    def _upper(le: QLineEdit, text: str) -> None:
-        if text != text.upper():
-            pos = le.cursorPosition()
-            le.setText(text.upper())
-            le.setCursorPosition(pos)
-
-    @staticmethod
-    def _declaration_row(cb: QWidget, f: FieldSpec, err: QLabel) -> QWidget:
-        row = QWidget()
-        hl = QHBoxLayout(row)
-        hl.setContentsMargins(0, 0, 0, 0)
-        hl.addWidget(cb, 0, Qt.AlignmentFlag.AlignTop)
-        words = QVBoxLayout()
-        words.setContentsMargins(0, 0, 0, 0)
-        words.setSpacing(2)
-        text = QLabel(f.label + (" *" if f.required else ""))
-        text.setObjectName(f"declaration:{f.key}")
-        text.setWordWrap(True)
-        text.setBuddy(cb)
-        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # a click on the words ticks the box, as a checkbox's own text would
-        if isinstance(cb, QCheckBox):
-            def press(_event: Any, box: QCheckBox = cb) -> None:
-                box.toggle()
-            text.mousePressEvent = press  # type: ignore[method-assign,assignment]
-        words.addWidget(text)
-        words.addWidget(err)
-        # at the top of any room the row is given: the error just under the words, the room
-        # to spare below it (shared out, it would open a gap between the words and the error)
-        words.setAlignment(Qt.AlignmentFlag.AlignTop)
-        hl.addLayout(words, 1)
-        return row
 
     def _sro_picker(self, f: FieldSpec, current: str) -> QWidget:
         """The active SROs, read on the job runner ("Loading…" until then)."""
@@ -413,6 +355,7 @@ class NominationWizardDialog(QDialog):
         err = self.wiz.set_value(key, value)
         self._set_error(key, err.message if err else "")
         self._dirty = True
+        self._edits += 1
         self.message.setText("")
         self._sync_buttons()
 
@@ -537,18 +480,53 @@ class NominationWizardDialog(QDialog):
         self._sync()
 
     def save_draft(self) -> None:
+        """The answers as they are now, written on the job runner ("Saving…"); typing on
+        meanwhile is kept (and counts as not saved)."""
         if self.wiz.schema is None:
             self.message.setText("Choose a form before saving a draft.")
             return
-        did = nom.save_draft(self.services.ctx, self.wiz)
-        self._dirty = False
+        if self._saving:
+            return
+        if self._producing:
+            self._close_after_save = False
+            self._error_style()
+            self.message.setText("The nomination is being recorded: no draft is saved.")
+            return
+        wiz, edits = self.wiz, self._edits
+        self.message.setStyleSheet(text_style("muted"))
+        self.message.setText(SAVING)
+        self.save_op = PageOp(self, self.services, nom.save_draft, self.services.ctx,
+                              snapshot(wiz), name="Save the draft") \
+            .busy(hook=self._save_busy) \
+            .success(lambda did: self._saved(wiz, edits, did)) \
+            .failure(self._save_failed)
+        self.save_op.run()
+
+    def _save_busy(self, busy: bool) -> None:
+        self._saving = busy
+        self._sync_buttons()
+
+    def _saved(self, wiz: NominationWizard, edits: int, did: str) -> None:
+        wiz.draft_id = did  # saved again, the same draft
+        self._dirty = self._edits != edits or self.wiz is not wiz
         self.message.setStyleSheet(text_style("ok"))
         self.message.setText(f"Draft {did} saved.")
-        self.message.setStyleSheet(self.message.styleSheet())
+        if self._close_after_save:
+            self._close_after_save = False
+            self.reject()  # closes, or asks about what was typed meanwhile
+
+    def _save_failed(self, text: str, exc: BaseException) -> None:
+        self._close_after_save = False  # the answers are not in a draft: the wizard stays
+        if isinstance(exc, StoreUnreachable):
+            self.services.unreachable(exc)
+        self._error_style()
+        self.message.setText(save_failure(text))
 
     # -- leaving ----------------------------------------------------------------------------
     def done(self, r: int) -> None:
-        """However the wizard closes, a list of SROs still being read is not shown in it."""
+        """However the wizard closes, what is still being read is not shown in it."""
+        self._closed = True
+        self.drafts_note.stop()
         if self.sro_picker is not None:
             self.sro_picker.stop()
         super().done(r)
@@ -556,6 +534,11 @@ class NominationWizardDialog(QDialog):
     def reject(self) -> None:
         """Cancel, Escape and the window's close button: with answers not saved, ask first
         (Keep editing is the default; Save draft and close; Discard)."""
+        if self._saving:  # the draft being saved is what the officer asked to keep
+            self._close_after_save = True
+            self.message.setStyleSheet(text_style("muted"))
+            self.message.setText("Saving the draft… the wizard closes when it is saved.")
+            return
         unsaved = (self._dirty and self.wiz.step in (Step.PAGE, Step.REVIEW)
                    and self.result_value is None)
         if not unsaved:
@@ -579,9 +562,9 @@ class NominationWizardDialog(QDialog):
 
         def answered(_r: int) -> None:
             clicked = box.clickedButton()
-            if clicked is save:
+            if clicked is save:  # closed once saved; a failed save keeps it open
+                self._close_after_save = True
                 self.save_draft()
-                super(NominationWizardDialog, self).reject()
             elif clicked is discard:
                 super(NominationWizardDialog, self).reject()
 
@@ -636,7 +619,7 @@ class NominationWizardDialog(QDialog):
         if self._busy:
             return
         out = self.pdf_path.text().strip()
-        self._busy = True
+        self._busy = self._producing = True
         self.failure = ""
         self.message.setStyleSheet(text_style("muted"))
         self.message.setText("Producing the form…")
@@ -650,7 +633,7 @@ class NominationWizardDialog(QDialog):
             .failure(lambda _text, exc: self._failed(exc)).cancelled(self._failed).run()
 
     def _produced(self, res: Nominated) -> None:
-        self._busy = False
+        self._busy = self._producing = False
         self.result_value = res
         self.wiz.step = Step.DONE
         o = res.officer
@@ -680,7 +663,7 @@ class NominationWizardDialog(QDialog):
         self._sync()
 
     def _failed(self, exc: BaseException) -> None:
-        self._busy = False
+        self._busy = self._producing = False
         raw = exc.message if isinstance(exc, SmkiError) else str(exc)
         text = raw
         if self.wiz.schema is not None:
@@ -709,12 +692,17 @@ class NominationWizardDialog(QDialog):
     def _sync(self) -> None:
         step = self.wiz.step
         where = (step, self.wiz.page_index if step is Step.PAGE else -1)
+        if self._opening:  # nothing to draw before the draft or the defaults are read
+            self.stack.setCurrentWidget(self.loading_page)
+            self.heading.setText("<h2>Nominate an officer</h2>")
+            self.help.setText(self._env_note())
+            self._sync_buttons()
+            return
         arrived, self._where = where != self._where, where
         if step is Step.CHOOSE:
             self.stack.setCurrentWidget(self.choose_page)
             self.heading.setText("<h2>Nominate an officer</h2>")
-            self.help.setText("Test and Live nominations are separate: this one is for the "
-                              f"<b>{self.services.ctx.env.label}</b> environment.")
+            self.help.setText(self._env_note())
             chosen = next((rb for rb in self.choices.values() if rb.isChecked()), None)
             if arrived and chosen is not None:
                 chosen.setFocus(Qt.FocusReason.TabFocusReason)
@@ -745,6 +733,10 @@ class NominationWizardDialog(QDialog):
             self.help.setText("")
         self._sync_buttons()
 
+    def _env_note(self) -> str:
+        return ("Test and Live nominations are separate: this one is for the "
+                f"<b>{self.services.ctx.env.label}</b> environment.")
+
     def _read_signers(self) -> None:
         """The nominating SRO's keys here (an ARO's form): "Sign as" is shown only where they
         hold several, to choose the one; with one the service takes it, with none it says so."""
@@ -761,15 +753,17 @@ class NominationWizardDialog(QDialog):
 
     def _sync_buttons(self) -> None:
         step = self.wiz.step
-        self.back_button.setEnabled(step in (Step.PAGE, Step.REVIEW) and not self._busy)
+        # opening, nothing can be done yet; saving, the answers stay on this screen
+        waiting = self._busy or self._saving or self._opening
+        self.back_button.setEnabled(step in (Step.PAGE, Step.REVIEW) and not waiting)
         chosen = any(rb.isChecked() for rb in self.choices.values())
         self.next_button.setVisible(step in (Step.CHOOSE, Step.PAGE))
-        self.next_button.setEnabled(chosen if step is Step.CHOOSE else not self._busy)
+        self.next_button.setEnabled((chosen if step is Step.CHOOSE else True) and not waiting)
         # choosing the form and pressing Enter goes on (it produces nothing)
         self.next_button.setDefault(step in (Step.CHOOSE, Step.PAGE))
         self.produce_button.setVisible(step is Step.REVIEW)
-        self.produce_button.setEnabled(not self._busy)
-        self.save_button.setEnabled(step in (Step.PAGE, Step.REVIEW) and not self._busy)
+        self.produce_button.setEnabled(not waiting)
+        self.save_button.setEnabled(step in (Step.PAGE, Step.REVIEW) and not waiting)
         self.close_button.setText("Close" if step is Step.DONE else "Cancel")
 
     def editor(self, key: str) -> QWidget:

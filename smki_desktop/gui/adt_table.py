@@ -61,11 +61,14 @@ class AdtModel(QAbstractTableModel):
         self._rows: list[tuple[str, ...]] = []
         self._cells: dict[tuple[int, int], tuple[int, str]] = {}  # (row, col) -> finding
         self._whole: dict[int, tuple[int, str]] = {}  # row -> a finding on the whole row
+        self.version = 0  # counts the changes to the rows and columns (what a cache is of)
+        self.rendered: tuple[int, bytes] | None = None  # (version, the rows as the file's bytes)
 
     # -- shape ------------------------------------------------------------------------------
     def set_columns(self, names: Sequence[str], docs: Sequence[str]) -> None:
         self.beginResetModel()
         self._names, self._docs = list(names), list(docs)
+        self.version += 1
         self._cells.clear()
         self._whole.clear()
         self.endResetModel()
@@ -74,6 +77,7 @@ class AdtModel(QAbstractTableModel):
         """Take `rows` as they are (no copy, no widget: O(1) on the GUI thread)."""
         self.beginResetModel()
         self._rows = rows
+        self.version += 1
         self._cells.clear()
         self._whole.clear()
         self.endResetModel()
@@ -87,6 +91,18 @@ class AdtModel(QAbstractTableModel):
         """The rows as they are now, for a background job (cells are never changed in place:
         an edit replaces its row's tuple, so a later edit does not reach the snapshot)."""
         return list(self._rows)
+
+    def keep_rendered(self, version: int, data: bytes) -> None:
+        """The rows of `version` as the file's bytes (rendered on the job runner): kept while
+        the rows are unchanged, so that Sign and Save do not render 100,000 rows again."""
+        if version == self.version:
+            self.rendered = (version, data)
+
+    def cached_bytes(self) -> bytes | None:
+        """The rows as the file's bytes, if rendered since the last change."""
+        if self.rendered is not None and self.rendered[0] == self.version:
+            return self.rendered[1]
+        return None
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
@@ -130,6 +146,7 @@ class AdtModel(QAbstractTableModel):
         values.extend([""] * (c + 1 - len(values)))
         values[c] = text
         self._rows[r] = tuple(values)
+        self.version += 1
         self.dataChanged.emit(index, index, [_ROLE.DisplayRole, _ROLE.EditRole])
         self.edited.emit()
         return True
@@ -162,6 +179,7 @@ class AdtModel(QAbstractTableModel):
             return False
         self.beginInsertRows(QModelIndex(), row, row + count - 1)
         self._rows[row:row] = [("",) * len(self._names) for _ in range(count)]
+        self.version += 1
         self._forget_findings()
         self.endInsertRows()
         self.edited.emit()
@@ -172,6 +190,7 @@ class AdtModel(QAbstractTableModel):
             return False
         self.beginRemoveRows(QModelIndex(), row, row + count - 1)
         del self._rows[row:row + count]
+        self.version += 1
         self._forget_findings()
         self.endRemoveRows()
         self.edited.emit()

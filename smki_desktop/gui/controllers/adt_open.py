@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from smki_desktop.core.adt.profile import Profile
-from smki_desktop.core.adt.validate import ValidationReport, template_rows
+from smki_desktop.core.adt.validate import ValidationReport, render_csv, template_rows
 from smki_desktop.gui.controllers.adt_view import AdtView, adt_op
 from smki_desktop.gui.qt import QFileDialog, QMessageBox
 from smki_desktop.services import adt as adt_service
@@ -79,12 +79,12 @@ class OpenFile:
     def open_file(self, path: Path) -> None:
         v = self.view
 
-        def done(read: tuple[ValidationReport, list[tuple[str, ...]]]) -> None:
-            report, rows = read
+        def done(read: tuple[ValidationReport, list[tuple[str, ...]], bytes]) -> None:
+            report, rows, rendered = read
             v.path = Path(path)
             # the rows as read, and the file's own findings (encoding, header, blank lines):
-            # not checked again here on the GUI thread
-            v.set_rows(rows, report)
+            # not checked again, nor rendered for Sign, here on the GUI thread
+            v.set_rows(rows, report, rendered)
             v.dirty = False
             v.update_buttons()
             v.summary.setText(f"Opened {v.path} ({len(rows):,} rows).")
@@ -93,10 +93,10 @@ class OpenFile:
 
 
 def _load(ctx: AppContext, path: Path, profile: Profile
-          ) -> tuple[ValidationReport, list[tuple[str, ...]]]:
-    """Background: the findings of a file and its rows as the table's model holds them (the
-    file's bytes are not held besides them, nor the report's row objects)."""
+          ) -> tuple[ValidationReport, list[tuple[str, ...]], bytes]:
+    """Background: the findings of a file, its rows as the table's model holds them (not the
+    report's row objects besides) and those rows as the table renders them for Sign."""
     report = adt_service.validate_file(ctx, path, "adt-file", profile, keep_rows=True)
     rows = [r.values for r in report.rows]
     report.rows = []
-    return report, rows
+    return report, rows, render_csv(profile, rows)

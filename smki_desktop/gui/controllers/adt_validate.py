@@ -55,9 +55,11 @@ def summary_text(report: ValidationReport) -> str:
 
 
 def check_rows(profile: Profile, rows: Sequence[Sequence[str]],
-               ranges: list[EuiRange] | None) -> ValidationReport:
-    """Background: the findings of these rows as the file they would be saved as."""
-    return validate(render_csv(profile, rows), profile, ranges, keep_rows=False)
+               ranges: list[EuiRange] | None) -> tuple[ValidationReport, bytes]:
+    """Background: the findings of these rows as the file they would be saved as, and that
+    file's bytes (kept for Sign while the rows do not change)."""
+    data = render_csv(profile, rows)
+    return validate(data, profile, ranges, keep_rows=False), data
 
 
 class ShowFindings:
@@ -82,14 +84,17 @@ class ShowFindings:
             return
         self.again = False
         self.generation += 1
-        v, generation = self.view, self.generation
+        v, generation, version = self.view, self.generation, self.view.model.version
         self.op = PageOp(v.widget(), v.services, check_rows, v.profile, v.model.snapshot(),
                          v.party_ranges, name="Check ADT file").background() \
-            .success(lambda report: self._checked(report, generation)) \
+            .success(lambda read: self._checked(read, generation, version)) \
             .failure(lambda text, _exc: v.validation.setText(f"Could not check: {text}"))
         self.op.run()
 
-    def _checked(self, report: ValidationReport, generation: int) -> None:
+    def _checked(self, read: tuple[ValidationReport, bytes], generation: int,
+                 version: int) -> None:
+        report, data = read
+        self.view.model.keep_rendered(version, data)  # kept only if no edit came since
         if self.again:
             self.validate_later()
         elif generation == self.generation:

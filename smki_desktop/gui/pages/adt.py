@@ -263,7 +263,7 @@ class Page(QWidget):
         return self.model.rows()
 
     def set_rows(self, rows: list[list[str]] | list[tuple[str, ...]],
-                 report: ValidationReport | None = None) -> None:
+                 report: ValidationReport | None = None, rendered: bytes | None = None) -> None:
         """Put rows in the table; `report` is their findings when already checked (a file
         read on the job runner), else they are checked now (the 3-row template)."""
         self.loading = True
@@ -273,13 +273,21 @@ class Page(QWidget):
                                 else [tuple(r) for r in rows])
         finally:
             self.loading = False
+        if rendered is not None:  # the rows as the file's bytes, rendered with them
+            self.model.keep_rendered(self.model.version, rendered)
         if report is None:
             self.validate_now()
         else:
             self.findings.show(report)
 
     def current_bytes(self) -> bytes:
-        return render_csv(self.profile, self.rows())
+        """The table as the file's bytes: rendered on the job runner when the file was read
+        or checked, and kept until the next change; else rendered here."""
+        cached = self.model.cached_bytes()
+        if cached is None:
+            cached = render_csv(self.profile, self.rows())
+            self.model.keep_rendered(self.model.version, cached)
+        return cached
 
     def has_unsaved(self) -> bool:
         return self.dirty and self.table.rowCount() > 0

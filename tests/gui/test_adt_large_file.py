@@ -18,7 +18,7 @@ from pathlib import Path
 from smki_desktop.core.adt.validate import render_csv
 from smki_desktop.gui.main_window import MainWindow
 from smki_desktop.gui.pages.adt import Page as AdtPage
-from smki_desktop.gui.qt import QScrollArea, Qt, QTableWidget, QTimer, QWidget
+from smki_desktop.gui.qt import QApplication, QScrollArea, Qt, QTableWidget, QTimer, QWidget
 from smki_desktop.services import adt as adt_service
 
 OWN = "90-B3-D5-1F-30-01-00-00"
@@ -119,6 +119,16 @@ def test_findings_name_the_row_and_the_line_and_select_their_cell(qtbot, window:
     page.issues.setFocus()
     page.issues.setCurrentRow(1)
     qtbot.keyClick(page.issues, Qt.Key.Key_Return)
+    assert (page.table.currentRow(), page.table.currentColumn()) == (1, 4)
+    assert page.table.hasFocus()
+    # typed there: the check after the edit lists the findings again, the keyboard stays
+    qtbot.keyClicks(page.table, "5")  # starts the cell's editor
+    editor = QApplication.focusWidget()
+    assert editor is not None and editor is not page.table
+    qtbot.keyClicks(editor, "000")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.issues.count() == len(texts) - 1, timeout=30_000)
+    assert page.table.item(1, 4).text() == "5000" and page.dirty
     assert (page.table.currentRow(), page.table.currentColumn()) == (1, 4)
     assert page.table.hasFocus()
 

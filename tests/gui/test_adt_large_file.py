@@ -72,7 +72,7 @@ def test_a_large_file_opens_without_holding_the_window(qtbot, window: MainWindow
     assert page.rows()[49_999] == [OWN, "IS", "1.1.1", "HOUR", "50000", "50001"]
     # what Sign reads: the rows rendered on the job runner with the read, not again here
     def render_again(*_a: object, **_k: object) -> bytes:
-        raise AssertionError("the table rendered again on the GUI thread")
+        raise AssertionError("the table rendered or checked again on the GUI thread")
 
     with monkeypatch.context() as m:
         m.setattr("smki_desktop.gui.pages.adt.render_csv", render_again)
@@ -85,6 +85,13 @@ def test_a_large_file_opens_without_holding_the_window(qtbot, window: MainWindow
     index = page.model.index(0, 3)
     assert page.model.data(index, Qt.ItemDataRole.BackgroundRole) is not None
     assert page.model.data(page.model.index(0, 4), Qt.ItemDataRole.BackgroundRole) is None
+    # what Save asks for after writing (adt_edit): these rows were checked on the job runner
+    # already, so not again on the GUI thread (1.4 s for 100,000 rows)
+    checked = page.report
+    with monkeypatch.context() as m:
+        m.setattr("smki_desktop.gui.controllers.adt_validate.validate", render_again)
+        m.setattr("smki_desktop.gui.pages.adt.render_csv", render_again)
+        assert page.validate_now() is checked
 
 
 def test_findings_name_the_row_and_the_line_and_select_their_cell(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]

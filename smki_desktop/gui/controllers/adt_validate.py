@@ -10,6 +10,7 @@ are the command line's (`--json`), not shown here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from smki_desktop.core.adt.profile import Profile
@@ -20,6 +21,8 @@ from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import QListWidgetItem
 
 ISSUE_ROLE = 0x0100 + 7  # Qt.ItemDataRole.UserRole + 7: the Issue behind a list entry
+# a message's own reference to a line ("same User ID, ... as line 2") is to the file's line
+_LINE_REF = re.compile(r"(?<!file )\bline (\d+)")
 
 
 def finding_text(issue: Issue) -> str:
@@ -32,7 +35,8 @@ def finding_text(issue: Issue) -> str:
     if issue.column_index:
         where += f", column {issue.column}"
     mark = "⚠ Warning — " if issue.severity == "warning" else "✖ "
-    return f"{mark}{where}: {issue.message}"
+    message = _LINE_REF.sub(r"file line \1", issue.message)
+    return f"{mark}{where}: {message}"
 
 
 def omitted_text(report: ValidationReport) -> str:

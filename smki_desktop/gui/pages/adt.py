@@ -20,7 +20,7 @@ from smki_desktop.core.adt.validate import ValidationReport, render_csv
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.gui import texts
-from smki_desktop.gui.adt_table import AdtModel, AdtTable, FindingsList
+from smki_desktop.gui.adt_table import AdtModel, AdtTable, FindingsList, OutcomeLine
 from smki_desktop.gui.controllers.adt_confirm import SroConfirm
 from smki_desktop.gui.controllers.adt_deliver import DeliverPackage
 from smki_desktop.gui.controllers.adt_edit import EditTable
@@ -144,12 +144,9 @@ class Page(QWidget):
         layout.addLayout(sro_bar)
         # the outcome of the last action, under the buttons that ask for it: at the foot of
         # the page it was below the fold of a 1024x700 window
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary = OutcomeLine()  # each takes room only while it says something
         layout.addWidget(self.summary)
-        self.history = QLabel("")
-        self.history.setWordWrap(True)
+        self.history = OutcomeLine()
         layout.addWidget(self.history)
 
         split = QSplitter(Qt.Orientation.Vertical)

@@ -1,7 +1,10 @@
 """ADT page, "New from template" / "Open…": put a file in the table, after asking what to do
 with edits not saved (Keep editing is the default; Save; Discard). A file is read and checked
-in the background; findings refer to the file's own lines, and a file that cannot be read as
-rows (encoding, BOM) is shown as findings only."""
+in the background, and its rows are put in the table's model as read (no widget per cell: a
+100,000-row file opens without holding the window); findings name the table's row and the
+file's own line, and a file that cannot be read as rows (encoding, BOM) is shown as findings
+only. The line under the buttons says what the table holds: the file opened, or a new file
+from the template not saved yet."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from smki_desktop.core.adt.profile import Profile
-from smki_desktop.core.adt.validate import ValidationReport, template_rows
+from smki_desktop.core.adt.validate import ValidationReport, render_csv, template_rows
 from smki_desktop.gui.controllers.adt_view import AdtView, adt_op
 from smki_desktop.gui.qt import QFileDialog, QMessageBox
 from smki_desktop.services import adt as adt_service
@@ -56,8 +59,14 @@ class OpenFile:
         v = self.view
         v.path = None
         ranges = v.party_ranges  # read with the page, not here on the GUI thread
-        v.set_rows(template_rows(v.profile, ranges[0].first if ranges else None))
+        rows = template_rows(v.profile, ranges[0].first if ranges else None)
+        v.set_rows(rows)
         v.dirty = True  # not in a file yet
+        # the line under the buttons said what was open before ("Opened …/big.csv (100,000
+        # rows)") while the table held the template
+        v.summary.setText(f"New ADT file from the template ({len(rows):,} rows), not saved "
+                          "yet: edit it, then save it.")
+        v.history.setText("")
         v.update_buttons()
         v.services.status("New ADT file from the template: edit it, save it, then sign it.")
 
@@ -70,18 +79,24 @@ class OpenFile:
     def open_file(self, path: Path) -> None:
         v = self.view
 
-        def done(report: ValidationReport) -> None:
+        def done(read: tuple[ValidationReport, list[tuple[str, ...]], bytes]) -> None:
+            report, rows, rendered = read
             v.path = Path(path)
-            v.set_rows([list(r.values) for r in report.rows])
+            # the rows as read, and the file's own findings (encoding, header, blank lines):
+            # not checked again, nor rendered for Sign, here on the GUI thread
+            v.set_rows(rows, report, rendered)
             v.dirty = False
-            # the file's own findings (encoding, header, blank lines) are shown as read
-            self.show(report)
-            v.summary.setText(f"Opened {v.path} ({len(report.rows):,} rows).")
+            v.update_buttons()
+            v.summary.setText(f"Opened {v.path} ({len(rows):,} rows).")
 
         adt_op(v, _load, v.ctx, Path(path), v.profile, done=done, name="Open ADT file")
 
 
-def _load(ctx: AppContext, path: Path, profile: Profile) -> ValidationReport:
-    """Background: the rows and findings of a file (the editor needs the rows; the file's bytes
-    are not held besides them)."""
-    return adt_service.validate_file(ctx, path, "adt-file", profile, keep_rows=True)
+def _load(ctx: AppContext, path: Path, profile: Profile
+          ) -> tuple[ValidationReport, list[tuple[str, ...]], bytes]:
+    """Background: the findings of a file, its rows as the table's model holds them (not the
+    report's row objects besides) and those rows as the table renders them for Sign."""
+    report = adt_service.validate_file(ctx, path, "adt-file", profile, keep_rows=True)
+    rows = [r.values for r in report.rows]
+    report.rows = []
+    return report, rows, render_csv(profile, rows)

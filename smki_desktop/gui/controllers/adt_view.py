@@ -21,6 +21,7 @@ from smki_desktop.core.adt.profile import Profile
 from smki_desktop.core.adt.validate import ValidationReport
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.eui import EuiRange
+from smki_desktop.gui.adt_table import AdtModel, AdtTable
 from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QComboBox,
@@ -28,7 +29,6 @@ from smki_desktop.gui.qt import (
     QLineEdit,
     QListWidget,
     QMessageBox,
-    QTableWidget,
     QWidget,
 )
 from smki_desktop.gui.services import GuiServices
@@ -49,7 +49,8 @@ class AdtView(Protocol):
     dirty: bool  # the table has edits not saved to a file
     last_result: Any
     discard_box: QMessageBox | None
-    table: QTableWidget
+    model: AdtModel  # the rows and their findings
+    table: AdtTable  # the view over `model`
     issues: QListWidget
     key_combo: QComboBox
     smsr_edit: QLineEdit
@@ -65,7 +66,9 @@ class AdtView(Protocol):
 
     def rows(self) -> list[list[str]]: ...
 
-    def set_rows(self, rows: list[list[str]] | list[tuple[str, ...]]) -> None: ...
+    def set_rows(self, rows: list[list[str]] | list[tuple[str, ...]],
+                 report: ValidationReport | None = None, rendered: bytes | None = None
+                 ) -> None: ...
 
     def current_bytes(self) -> bytes: ...
 

@@ -5,8 +5,9 @@ the SRO's confirmation and write the delivery package.
 
 The page builds the widgets and holds the open file's state; each user action is a small
 controller in `gui/controllers/adt_*.py` (see `adt_view`), which runs its slow work (the key
-store or a token may ask for a PIN, files may be large) as a `PageOp`. Validation of the table
-runs at once after an edit (a few milliseconds for thousands of rows).
+store or a token may ask for a PIN, files may be large) as a `PageOp`. The table is a Qt
+model/view (`gui/adt_table.py`): a file of 100,000 rows is shown without a widget per cell.
+Validation runs on the job runner, when a file is opened and a moment after each edit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from smki_desktop.core.adt.validate import ValidationReport, render_csv
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.gui import texts
+from smki_desktop.gui.adt_table import AdtModel, AdtTable, FindingsList, OutcomeLine
 from smki_desktop.gui.controllers.adt_confirm import SroConfirm
 from smki_desktop.gui.controllers.adt_deliver import DeliverPackage
 from smki_desktop.gui.controllers.adt_edit import EditTable
@@ -34,19 +36,16 @@ from smki_desktop.gui.qt import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPushButton,
     QSplitter,
     Qt,
-    QTableWidget,
-    QTableWidgetItem,
     QTimer,
     QVBoxLayout,
     QWidget,
 )
-from smki_desktop.gui.tables import select_on_focus
+from smki_desktop.gui.tables import fit_columns, select_on_focus
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys, read_file_signing_keys
 from smki_desktop.services import adt as adt_service
@@ -59,15 +58,6 @@ if TYPE_CHECKING:
 def read_adt_state(ctx: AppContext) -> tuple[list[tuple[str, str]], list[EuiRange] | None]:
     """The file-signing keys and the Party's EUI ranges (a job: no Qt here)."""
     return read_file_signing_keys(ctx), adt_service.party_ranges(ctx)
-
-
-def two_lines(name: str) -> str:
-    """A long column name split at its middle space, for a header two lines high."""
-    if len(name) <= 14 or " " not in name:
-        return name
-    spaces = [i for i, c in enumerate(name) if c == " "]
-    cut = min(spaces, key=lambda i: abs(i - len(name) / 2))
-    return name[:cut] + "\n" + name[cut + 1:]
 
 
 class Page(QWidget):
@@ -154,20 +144,20 @@ class Page(QWidget):
         layout.addLayout(sro_bar)
         # the outcome of the last action, under the buttons that ask for it: at the foot of
         # the page it was below the fold of a 1024x700 window
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary = OutcomeLine()  # each takes room only while it says something
         layout.addWidget(self.summary)
-        self.history = QLabel("")
-        self.history.setWordWrap(True)
+        self.history = OutcomeLine()
         layout.addWidget(self.history)
 
         split = QSplitter(Qt.Orientation.Vertical)
-        self.table = QTableWidget(0, 0)
+        self.model = AdtModel(self)
+        self.table = AdtTable(self.model)
+        self.table.setAccessibleName("ADT file rows (type in a cell, or F2, to edit it)")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         select_on_focus(self.table)  # Tab into the table selects a row: the buttons follow
+        fit_columns(self.table)  # the page frame fits only QTableWidgets: a view is ours
         self.use_profile(self.profile)
         BackgroundRead(self, services, adt_service.active_profile, self.ctx, "adt-file",
                        name="ADT profile in use", show=self._profile_read).run()
@@ -175,12 +165,13 @@ class Page(QWidget):
                                               ("Delete selected rows", self.delete_row)],
                          lambda: None)
         split.addWidget(self.table)
-        self.issues = QListWidget()
+        self.issues = FindingsList()  # each finding wrapped, a few lines high at the least
         self.issues.setObjectName("adtFindings")
         self.issues.setAccessibleName("Findings in the file (select one to go to its cell)")
         split.addWidget(self.issues)
-        split.setStretchFactor(0, 4)
-        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         layout.addWidget(split, 1)
         self.validation = QLabel("")
         self.validation.setWordWrap(True)
@@ -189,7 +180,7 @@ class Page(QWidget):
         self._revalidate = QTimer(self)
         self._revalidate.setSingleShot(True)
         self._revalidate.setInterval(250)
-        self._revalidate.timeout.connect(self.validate_now)
+        self._revalidate.timeout.connect(self._validate_later)
 
         self.new_btn.clicked.connect(lambda: self.unless_unsaved(self.new_from_template))
         self.open_btn.clicked.connect(lambda: self.unless_unsaved(self.opener.choose))
@@ -201,9 +192,12 @@ class Page(QWidget):
         self.verify_btn.clicked.connect(self.verifier.choose)
         self.confirm_btn.clicked.connect(self.request_confirm)
         self.deliver_btn.clicked.connect(lambda: self.deliver())
-        self.table.itemChanged.connect(self._edited)
-        self.issues.itemActivated.connect(self._jump)
+        self.model.edited.connect(self._edited)
+        # Enter or a double-click on a finding takes the keyboard to its cell; a click or the
+        # arrow keys select the cell and leave the keyboard in the list
+        self.issues.itemActivated.connect(lambda entry: self.findings.jump(entry, focus=True))
         self.issues.itemClicked.connect(self._jump)
+        self.issues.currentItemChanged.connect(self._finding_selected)
         self.update_buttons()  # nothing loaded: nothing to save, sign, confirm or deliver
         self.refresh()
 
@@ -215,15 +209,9 @@ class Page(QWidget):
         self.hint.setText(f"Anomaly Detection Threshold file — {layout}. Create one from the "
                           "template or open a CSV; findings are shown in the table.")
         self.hint.setToolTip(f"Profile {profile.ref}")
-        self.table.setColumnCount(len(profile.columns))
-        # long names on two lines: at 1024 wide a one-line "User Quarantine Threshold" was
-        # cut to "Quarantine Thre" once a file's rows widened the first columns
-        self.table.setHorizontalHeaderLabels([two_lines(n) for n in profile.column_names])
-        self.table.resizeColumnsToContents()
-        for i, col in enumerate(profile.columns):
-            header = self.table.horizontalHeaderItem(i)
-            if header is not None:
-                header.setToolTip(f"{col.name}: {col.doc}" if col.doc else col.name)
+        # the columns are fitted to the headers and the first rows (`fit_columns`) as the model
+        # is reset: sized here, before the page's font is settled, they were cut ("Jser ID")
+        self.model.set_columns(profile.column_names, [col.doc for col in profile.columns])
 
     def _profile_read(self, profile: Profile) -> None:
         """The version in use, read from the store: taken while no file is open here (a file
@@ -268,28 +256,35 @@ class Page(QWidget):
         self.verify_btn.setEnabled(not self.busy)
 
     def rows(self) -> list[list[str]]:
-        out = []
-        for r in range(self.table.rowCount()):
-            row = []
-            for c in range(self.table.columnCount()):
-                item = self.table.item(r, c)
-                row.append(item.text() if item is not None else "")
-            out.append(row)
-        return out
+        """The table's rows, each as many cells as there are columns (read from the model)."""
+        return self.model.rows()
 
-    def set_rows(self, rows: list[list[str]] | list[tuple[str, ...]]) -> None:
+    def set_rows(self, rows: list[list[str]] | list[tuple[str, ...]],
+                 report: ValidationReport | None = None, rendered: bytes | None = None) -> None:
+        """Put rows in the table; `report` is their findings when already checked (a file
+        read on the job runner), else they are checked now (the 3-row template)."""
         self.loading = True
         try:
-            self.table.setRowCount(len(rows))
-            for r, row in enumerate(rows):
-                for c in range(self.table.columnCount()):
-                    self.table.setItem(r, c, QTableWidgetItem(row[c] if c < len(row) else ""))
+            # rows read from a file are tuples already: taken as they are (no copy)
+            self.model.set_rows(rows if not rows or isinstance(rows[0], tuple)  # type: ignore[arg-type]
+                                else [tuple(r) for r in rows])
         finally:
             self.loading = False
-        self.validate_now()
+        if rendered is not None:  # the rows as the file's bytes, rendered with them
+            self.model.keep_rendered(self.model.version, rendered)
+        if report is None:
+            self.validate_now()
+        else:
+            self.findings.show(report)
 
     def current_bytes(self) -> bytes:
-        return render_csv(self.profile, self.rows())
+        """The table as the file's bytes: rendered on the job runner when the file was read
+        or checked, and kept until the next change; else rendered here."""
+        cached = self.model.cached_bytes()
+        if cached is None:
+            cached = render_csv(self.profile, self.rows())
+            self.model.keep_rendered(self.model.version, cached)
+        return cached
 
     def has_unsaved(self) -> bool:
         return self.dirty and self.table.rowCount() > 0
@@ -328,11 +323,17 @@ class Page(QWidget):
         self._revalidate.start()
 
     def validate_now(self) -> ValidationReport:
+        """Check the table at once, on this thread (the page checks after an edit on the job
+        runner: `revalidate_soon`)."""
         self._revalidate.stop()
         return self.findings.validate_now()
 
-    def _edited(self, _item: QTableWidgetItem) -> None:
+    def _validate_later(self) -> None:
+        self.findings.validate_later()
+
+    def _edited(self) -> None:
         if not self.loading:
+            self.findings.generation += 1  # a check under way is of the rows before this
             self.dirty = True
             self.update_buttons()  # at once: the table is no longer the file that was signed
             self._revalidate.start()
@@ -380,3 +381,7 @@ class Page(QWidget):
 
     def _jump(self, entry: QListWidgetItem) -> None:
         self.findings.jump(entry)
+
+    def _finding_selected(self, entry: QListWidgetItem | None, _old: object) -> None:
+        if entry is not None:
+            self.findings.jump(entry)

@@ -10,9 +10,6 @@ model for the cells it paints. A finding colours its cell through `data(Backgrou
 needs (a long one ran off to the side) and the list asks for a few lines' height only, so that
 the page fits a 700-pixel-high window whatever the lines above it say.
 
-`OutcomeLine` is a line under the buttons (the last action's outcome, the file's history) that
-takes no room while it says nothing.
-
 `AdtTable` keeps the few table calls the page's controllers and tests make (`rowCount()`,
 `insertRow()`, `removeRow()`, `setCurrentCell()`, `currentRow()`, `item(r, c).text()`...), so
 they read the same over the model as they did over the widget.
@@ -26,7 +23,6 @@ from typing import Any
 from smki_desktop.core.adt.validate import Issue
 from smki_desktop.gui.qt import (
     QAbstractTableModel,
-    QLabel,
     QListWidget,
     QModelIndex,
     QPersistentModelIndex,
@@ -319,21 +315,3 @@ class FindingsList(QListWidget):
         # QListWidget asks for 192 pixels: with the result and history lines of a signed
         # file that pushed the page past a 700-pixel-high window (the splitter gives it more)
         return QSize(super().sizeHint().width(), self._lines(6))
-
-
-class OutcomeLine(QLabel):
-    """A wrapped, selectable line shown only while it has something to say (two empty lines
-    took the room of two findings at 700 pixels high)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWordWrap(True)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.setVisible(False)
-
-    def setText(self, text: str) -> None:
-        super().setText(text)
-        self.setVisible(bool(text))
-
-    def clear(self) -> None:
-        self.setText("")

@@ -190,3 +190,20 @@ def test_new_from_template_says_what_the_table_holds(qtbot, window: MainWindow, 
     assert str(f) not in page.summary.text() and "template" in page.summary.text()
     assert "3 rows" in page.summary.text() and "not saved" in page.summary.text()
     assert page.history.text() == ""
+
+
+def test_a_failed_verify_looks_like_a_failure(qtbot, window: MainWindow, adt_page,  # type: ignore[no-untyped-def]
+                                              tmp_path: Path) -> None:
+    """A fresh-eyes walk: Verify of a tampered file said so in plain black text, the same as a
+    valid signature; now with the warning icon and the error tone."""
+    page, aro = adt_page
+    f = tmp_path / "adt.csv"
+    adt_service.write_template(page.ctx, f)
+    adt_service.sign_file(page.ctx, f, aro.key.key_id)
+    f.write_bytes(f.read_bytes() + b"\n")  # changed after signing
+    page.verify(f)
+    qtbot.waitUntil(lambda: not page.busy and "Verify" in page.summary.text()
+                    and "…" not in page.summary.text()[-2:], timeout=60_000)
+    assert page.summary.kind == "failed", page.summary.text()
+    assert page.summary.text().startswith("Verify signature failed: ")
+    assert page.summary.icon.isVisibleTo(page.summary)

@@ -32,6 +32,7 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.services import GuiServices
+from smki_desktop.gui.widgets.outcome import OutcomeLine
 from smki_desktop.services.context import AppContext
 
 
@@ -56,9 +57,9 @@ class AdtView(Protocol):
     smsr_edit: QLineEdit
     decision_combo: QComboBox
     resubmitter_edit: QLineEdit
-    summary: QLabel
+    summary: OutcomeLine
     validation: QLabel
-    history: QLabel
+    history: OutcomeLine
 
     def widget(self) -> QWidget:
         """The page itself, as the parent of the dialogs a controller opens."""
@@ -105,7 +106,7 @@ def adt_op(view: AdtView, fn: Callable[..., Any], *args: Any, done: Callable[[An
 
     def failed(text: str, exc: BaseException) -> None:
         view.last_result = exc
-        view.summary.setText(f"{name} failed: {text}")
+        view.summary.failed(f"{name} failed: {text}")  # icon, tone: never like a success
         view.update_buttons()
         if not isinstance(exc, SmkiError):
             view.services.error(name, exc)

@@ -20,7 +20,7 @@ from smki_desktop.core.adt.validate import ValidationReport, render_csv
 from smki_desktop.core.errors import SmkiError
 from smki_desktop.core.eui import EuiRange
 from smki_desktop.gui import texts
-from smki_desktop.gui.adt_table import AdtModel, AdtTable, FindingsList, OutcomeLine
+from smki_desktop.gui.adt_table import AdtModel, AdtTable, FindingsList
 from smki_desktop.gui.controllers.adt_confirm import SroConfirm
 from smki_desktop.gui.controllers.adt_deliver import DeliverPackage
 from smki_desktop.gui.controllers.adt_edit import EditTable
@@ -48,6 +48,7 @@ from smki_desktop.gui.qt import (
 from smki_desktop.gui.tables import fit_columns, select_on_focus
 from smki_desktop.gui.widgets.details import wire_row_actions
 from smki_desktop.gui.widgets.file_signing import fill_file_signing_keys, read_file_signing_keys
+from smki_desktop.gui.widgets.outcome import OutcomeLine
 from smki_desktop.services import adt as adt_service
 
 if TYPE_CHECKING:
@@ -144,9 +145,9 @@ class Page(QWidget):
         layout.addLayout(sro_bar)
         # the outcome of the last action, under the buttons that ask for it: at the foot of
         # the page it was below the fold of a 1024x700 window
-        self.summary = OutcomeLine()  # each takes room only while it says something
+        self.summary = OutcomeLine(collapse=True)  # each takes room only while it says something
         layout.addWidget(self.summary)
-        self.history = OutcomeLine()
+        self.history = OutcomeLine(collapse=True)
         layout.addWidget(self.history)
 
         split = QSplitter(Qt.Orientation.Vertical)

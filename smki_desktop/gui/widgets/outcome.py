@@ -6,10 +6,13 @@ their shade (gui/tones.py). The whole text, with its kind first, is the label's 
 description, as the status line gives a screen reader its message.
 
 `failure_text` and `is_failure` are the convention the status line follows too: a message that
-starts with one of FAILURE_WORDS is shown as a failure there.
+starts with one of FAILURE_WORDS, or names an operation that failed ("Sign ADT file failed:
+…"), is shown as a failure there.
 """
 
 from __future__ import annotations
+
+import re
 
 from smki_desktop.gui import tones
 from smki_desktop.gui.qt import QHBoxLayout, QLabel, QStyle, Qt, QWidget
@@ -21,11 +24,14 @@ ICON_PX = 16
 # by name: the status line imports this module at start, before any enum is needed
 ICONS = {"failed": "SP_MessageBoxWarning", "ok": "SP_DialogApplyButton"}
 TONES = {"failed": "error", "ok": "ok"}
+# "<operation> failed: …", as PageOp's failures and the ADT page's say it
+_OPERATION_FAILED = re.compile(r"^[^:\n]{1,60} failed: ")
 
 
 def is_failure(text: str) -> bool:
     """Whether a message says that something failed (it starts with one of FAILURE_WORDS)."""
-    return text.lstrip().lower().startswith(FAILURE_WORDS)
+    return text.lstrip().lower().startswith(FAILURE_WORDS) \
+        or _OPERATION_FAILED.match(text.lstrip()) is not None
 
 
 def failure_text(text: str) -> str:
@@ -66,10 +72,14 @@ class OutcomeLine(QWidget):
     """A page's message line: `failed(text)`, `ok(text)`, `note(text)` (see the module's
     docstring). `setText`/`text`/`clear` keep QLabel's names: `setText` says a note."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, collapse: bool = False) -> None:
+        """`collapse`: the line takes no room while it says nothing (a page short of height)."""
         super().__init__(parent)
         self.setObjectName("outcomeLine")
         self.kind = ""
+        self.collapse = collapse
+        if collapse:  # (never setVisible(True) here: unparented, it would open as a window)
+            self.setVisible(False)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.icon = icon_label()
@@ -99,6 +109,8 @@ class OutcomeLine(QWidget):
         self._say("", "")
 
     def _say(self, kind: str, text: str) -> None:
+        if self.collapse:
+            self.setVisible(bool(text))
         self.kind = kind if text else ""
         self.label.setText(text)
         dress_text(self.label, self.kind)

@@ -27,7 +27,7 @@ from smki_desktop.services.credential_store import (
     require_credential,
 )
 from tests.integration.adt_support import set_profiles
-from tests.support.postgres import PostgresServer, move_local_into
+from tests.support.postgres import PostgresServer, team_after_move
 from tests.support.raw_store import raw_sql
 
 BOTH = pytest.mark.both_backends  # SQLite and a PostgreSQL team store
@@ -214,20 +214,11 @@ def test_a_credential_stays_usable_after_a_move_into_a_team_store(  # type: igno
         info, cert, _root, _key = _aro(local, days=365, start=datetime.now(UTC))
     finally:
         local.close()
-    name = postgres_server.create_database()
-    try:
-        move_local_into(cli_run, postgres_server, name)
-        team = open_context(Environment.TEST, data_root)
-        try:
-            assert team.db.backend != "sqlite"
-            found = find_credential(team, "file-signing", info.key_id)
-            assert found is not None and found.certificate == cert
-            (carried,) = team.audit.vouched(("credential.import",))
-            assert carried.details["carried_from"] == "the workstation's own audit log"
-        finally:
-            team.close()
-    finally:
-        postgres_server.drop_database(name)
+    with team_after_move(cli_run, postgres_server, data_root) as team:
+        found = find_credential(team, "file-signing", info.key_id)
+        assert found is not None and found.certificate == cert
+        (carried,) = team.audit.vouched(("credential.import",))
+        assert carried.details["carried_from"] == "the workstation's own audit log"
 
 
 @BOTH

@@ -17,7 +17,7 @@ from smki_desktop.core.ports import FixedClock
 from smki_desktop.services import expiry
 from smki_desktop.services.context import open_context
 from tests.integration.test_expiry_vouched import SOON, _imported
-from tests.support.postgres import PostgresServer, move_local_into
+from tests.support.postgres import PostgresServer, team_after_move
 from tests.support.raw_store import drop_audit_guards, open_raw
 
 
@@ -57,26 +57,17 @@ def test_imported_certificates_and_the_window_stay_vouched_after_a_move(  # type
     finally:
         local.close()
     _forge_import(data_root)
-    name = postgres_server.create_database()
-    try:
-        move_local_into(cli_run, postgres_server, name)
-        team = open_context(Environment.TEST, data_root)
-        try:
-            assert team.db.backend != "sqlite"
-            team.clock = FixedClock(SOON)
-            after = expiry.expiry_report(team)
-            assert after.problems == (), after.problems
-            assert after.window_days == 60
-            assert [e.item.serial for e in after.expiring] == [serial]
-            carried = team.audit.vouched(("cert.import",))
-            assert [e.details["cert_id"] for e in carried] == [r.cert_id]
-            assert carried[0].details["carried_from"] == "the workstation's own audit log"
-            assert all(e.details.get("serial") != "EV1L" for e in
-                       team.audit.entries(action_prefix="cert.import"))
-        finally:
-            team.close()
-    finally:
-        postgres_server.drop_database(name)
+    with team_after_move(cli_run, postgres_server, data_root) as team:
+        team.clock = FixedClock(SOON)
+        after = expiry.expiry_report(team)
+        assert after.problems == (), after.problems
+        assert after.window_days == 60
+        assert [e.item.serial for e in after.expiring] == [serial]
+        carried = team.audit.vouched(("cert.import",))
+        assert [e.details["cert_id"] for e in carried] == [r.cert_id]
+        assert carried[0].details["carried_from"] == "the workstation's own audit log"
+        assert all(e.details.get("serial") != "EV1L" for e in
+                   team.audit.entries(action_prefix="cert.import"))
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -95,21 +86,13 @@ def test_a_nomination_keeps_its_audit_record_after_a_move(  # type: ignore[no-un
                    if e.details.get("officer_id") == oid]
     finally:
         local.close()
-    name = postgres_server.create_database()
-    try:
-        move_local_into(cli_run, postgres_server, name)
-        team = open_context(Environment.TEST, data_root)
-        try:
-            carried = form_record._nominate_record(team, oid)
-            assert carried is not None
-            assert carried.artifacts["record"] == mine.artifacts["record"]
-            assert carried.details["carried_seq"] == mine.seq
-        finally:
-            team.close()
+    with team_after_move(cli_run, postgres_server, data_root) as team:
+        carried = form_record._nominate_record(team, oid)
+        assert carried is not None
+        assert carried.artifacts["record"] == mine.artifacts["record"]
+        assert carried.details["carried_seq"] == mine.seq
         shown = cli_run("--json", "officer", "show", oid).json()
         assert shown["stored_form_problem"] is None
-    finally:
-        postgres_server.drop_database(name)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -130,16 +113,7 @@ def test_saved_quarantine_decisions_stay_usable_after_a_move(  # type: ignore[no
         assert q_service.decisions(local, rid) == {ids[0]: "PROCESS", ids[2]: "DELETE"}
     finally:
         local.close()
-    name = postgres_server.create_database()
-    try:
-        move_local_into(cli_run, postgres_server, name)
-        team = open_context(Environment.TEST, data_root)
-        try:
-            assert team.db.backend != "sqlite"
-            assert q_service.decisions(team, rid) == {ids[0]: "PROCESS", ids[2]: "DELETE"}
-            (carried,) = team.audit.vouched(("quarantine.decide",))
-            assert carried.details["carried_from"] == "the workstation's own audit log"
-        finally:
-            team.close()
-    finally:
-        postgres_server.drop_database(name)
+    with team_after_move(cli_run, postgres_server, data_root) as team:
+        assert q_service.decisions(team, rid) == {ids[0]: "PROCESS", ids[2]: "DELETE"}
+        (carried,) = team.audit.vouched(("quarantine.decide",))
+        assert carried.details["carried_from"] == "the workstation's own audit log"

@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from smki_desktop.core import ws_xml as W
 from smki_desktop.services import outbox_vouched, portal, simulator_control
 from tests.integration.portal_helpers import device_csrs, enrolled, org_csr, submissions
-from tests.support.postgres import PostgresServer, move_local_into
+from tests.support.postgres import PostgresServer, team_after_move
 
 
 @pytest.fixture
@@ -162,18 +162,9 @@ def test_queued_requests_keep_going_after_a_move_into_a_team_store(  # type: ign
         _insert(local, forged, "device-batch", _forged_payload("device-batch", forged))
     finally:
         local.close()
-    name = postgres_server.create_database()
-    try:
-        move_local_into(cli_run, postgres_server, name)
-        team = open_context(Environment.TEST, data_root)
-        try:
-            assert team.db.backend != "sqlite"
-            ob = portal.outbox(team)
-            found = outbox_vouched.queue_records(team.audit, [ob.get(queued.ref),
-                                                              ob.get(forged)])
-            assert not isinstance(found[queued.ref], str), found[queued.ref]
-            assert found[forged] == outbox_vouched.NOT_QUEUED
-        finally:
-            team.close()
-    finally:
-        postgres_server.drop_database(name)
+    with team_after_move(cli_run, postgres_server, data_root) as team:
+        ob = portal.outbox(team)
+        found = outbox_vouched.queue_records(team.audit, [ob.get(queued.ref),
+                                                          ob.get(forged)])
+        assert not isinstance(found[queued.ref], str), found[queued.ref]
+        assert found[forged] == outbox_vouched.NOT_QUEUED

@@ -28,7 +28,7 @@ from smki_desktop.core.errors import Refusal
 from smki_desktop.services import portal, repository, simulator_control
 from smki_desktop.services.adt.anchors import trust_anchors
 from tests.integration.test_repository_environment import DATA, EUI, KEY, SEARCH
-from tests.support.postgres import PostgresServer, move_local_into
+from tests.support.postgres import PostgresServer, team_after_move
 
 
 @dataclass
@@ -236,18 +236,9 @@ def test_an_endpoint_set_before_moving_into_a_team_store_is_used_there(  # type:
         portal.set_api_key(local, KEY)
     finally:
         local.close()
-    name = postgres_server.create_database()
-    try:
-        move_local_into(cli_run, postgres_server, name)
-        team = open_context(Environment.TEST, data_root)
-        try:
-            assert team.db.backend != "sqlite"
-            assert _search(team) == 1 and dcc.hits
-            _rewrite(team, attacker.url, attacker.url, attacker.anchor)
-            with pytest.raises(Refusal) as got:
-                _search(team)
-            assert "differs" in got.value.message and attacker.hits == []
-        finally:
-            team.close()
-    finally:
-        postgres_server.drop_database(name)
+    with team_after_move(cli_run, postgres_server, data_root) as team:
+        assert _search(team) == 1 and dcc.hits
+        _rewrite(team, attacker.url, attacker.url, attacker.anchor)
+        with pytest.raises(Refusal) as got:
+            _search(team)
+        assert "differs" in got.value.message and attacker.hits == []

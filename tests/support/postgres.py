@@ -21,6 +21,7 @@ used, as before, only made earlier. The thread leaves the server alone while it 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -30,10 +31,16 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
+
+from smki_desktop.core.environment import Environment
+
+if TYPE_CHECKING:
+    from smki_desktop.services.context import AppContext
 
 BIN = Path(os.environ.get("SMKI_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 ROLE = "smki"
@@ -288,6 +295,27 @@ def move_local_into(cli_run: Any, server: PostgresServer, name: str, *extra: str
     moved = cli_run("team", "migrate-from-local", *extra)
     assert moved.code == 0, moved.err
     return moved
+
+
+@contextlib.contextmanager
+def team_after_move(cli_run: Any, server: PostgresServer, data_root: Path,
+                    env: Environment = Environment.TEST) -> Iterator[AppContext]:
+    """The data folder's store moved into a new database of `server` (`move_local_into`), and
+    the context of `env` opened on it (checked to be on PostgreSQL); closed and the database
+    dropped afterwards."""
+    from smki_desktop.services.context import open_context
+
+    name = server.create_database()
+    try:
+        move_local_into(cli_run, server, name)
+        team = open_context(env, data_root)
+        try:
+            assert team.db.backend != "sqlite"
+            yield team
+        finally:
+            team.close()
+    finally:
+        server.drop_database(name)
 
 
 def linked_store_contents(root: Path) -> dict[str, bytes]:

@@ -42,3 +42,7 @@ class KeyFileRefused(KeyFileProblem, Refusal):
     """A key's record names a file other than its own (`<key id>.p8.pem` in its environment's
     keys folder), or its file is a link out of that folder: refused before any file is read or
     removed."""
+
+
+class KeyArchivedInStore(Refusal):
+    """An archived key asked to sign or authenticate (the key stores' own guard)."""

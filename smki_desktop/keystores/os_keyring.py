@@ -17,9 +17,17 @@ from typing import TYPE_CHECKING
 
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import Ambiguous, InputError, NotFound
-from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
+from smki_desktop.core.keys import (
+    ARCHIVED_FLAG,
+    KeyInfo,
+    KeyLocation,
+    KeyType,
+    KeyUsage,
+    key_id_for_spki,
+)
 from smki_desktop.core.ports import Clock, RowHook
 from smki_desktop.keystores.errors import (
+    KeyArchivedInStore,
     KeyFileProblem,
     KeyFileRefused,
     KeyringLocked,
@@ -71,6 +79,14 @@ def resolve_key_ref(db: Database, environment: Environment, key_ref: str,
     info = found[0]
     require_same(environment, info.environment, f"Key {info.short_id}")
     return info
+
+
+def refuse_archived_key(info: KeyInfo) -> None:
+    """An archived key signs nothing and authenticates nothing (the store's own guard; the
+    services say when and why it was archived first, services/keys.refuse_archived)."""
+    if ARCHIVED_FLAG in info.flags:
+        raise KeyArchivedInStore(f"Key {info.short_id} ({info.label}) is archived: an archived "
+                                 "key is used for no new work. Make a new key for new work.")
 
 
 PENDING = ".pending-"
@@ -316,6 +332,7 @@ class OsKeyringKeyStore:
         from smki_desktop.crypto.memory_signer import MemorySigner
 
         info = self.get(key_id)
+        refuse_archived_key(info)
         private = self._load(info)
         try:
             yield MemorySigner(private, info=info)
@@ -338,6 +355,7 @@ class OsKeyringKeyStore:
         """For mutual TLS: the encrypted PKCS#8 PEM file and its password, as
         `ssl.SSLContext.load_cert_chain(certfile, keyfile, password)` takes them."""
         info = self.get(key_id)
+        refuse_archived_key(info)
         return self.key_file(info), self._wrapping_key(info)
 
     def delete(self, key_id: str) -> None:

@@ -12,14 +12,14 @@ from typing import Any
 
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError, Refusal
-from smki_desktop.core.keys import KeyInfo, KeyLocation
+from smki_desktop.core.keys import ARCHIVED_FLAG, KeyInfo, KeyLocation
 from smki_desktop.core.plain_text import check_plain
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.keys import get_key
 from smki_desktop.store.repos import keys as key_repo
 from smki_desktop.store.repos.keys import DependentCert, DependentCsr
 
-ARCHIVED = "archived"
+ARCHIVED = ARCHIVED_FLAG
 #: acceptance statuses of a certificate that is not in use (the officer rejects it)
 NOT_IN_USE = ("to-be-rejected", "rejected")
 

@@ -127,6 +127,22 @@ def _check(ctx: AppContext, ref: str, reason: str, act: str) -> KeyObject:
     return obj
 
 
+def _refuse_pending(ctx: AppContext, info: KeyInfo) -> None:
+    """A key whose CSR waits at the DCC is not deleted: the DCC would issue a certificate for a
+    key that no longer exists. Withdrawn or failed requests do not count."""
+    from smki_desktop.services.key_pending import pending_csrs
+
+    waiting = pending_csrs(ctx, info.key_id)
+    if waiting:
+        listed = "; ".join(f"request {p.ref} ({p.state}"
+                           + (f", DCC status {p.server_status}" if p.server_status else "") + ")"
+                           for p in waiting[:5])
+        raise Refusal(f"Key {info.short_id} ({info.label}) cannot be deleted: its CSR is still "
+                      f"with the DCC ({listed}). Rule: a key stays while the DCC may still "
+                      "issue a certificate for it; wait for its answer (a request the DCC "
+                      "rejected or that failed no longer holds the key).")
+
+
 @dataclass(frozen=True)
 class KeyRelabelled:
     key_id: str
@@ -182,6 +198,7 @@ def delete_key(ctx: AppContext, ref: str, reason: str) -> KeyRetired:
     history stay in the audit log."""
     obj = _check(ctx, ref, reason, "delete")
     info = obj.key
+    _refuse_pending(ctx, info)
     if info.location is not KeyLocation.OS_KEYRING:
         raise Refusal(f"Key {info.short_id} is on a token: delete it with the token's own "
                       "tools (the token owns its keys).")

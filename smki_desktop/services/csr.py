@@ -81,6 +81,9 @@ def create_org_csr(ctx: AppContext, key_ref: str, role: RemotePartyRole | str,
     info = resolve_key_ref(ctx.db, ctx.env, key_ref)
     refuse_published_test_key(ctx.env, info.key_id, "Organisation CSR")
     refuse_archived(ctx, info, "an Organisation CSR")
+    # a key the other environment of this data folder made or holds (restored here from its
+    # backup, say) never gets this environment's CSR, in either direction
+    crossing.refuse_key_the_other_environment_made(ctx, info.key_id, f"The key {info.label!r}")
     if info.key_type is not KeyType.EC_P256 or info.usage not in (KeyUsage.SIGNING,
                                                                   KeyUsage.KEY_AGREEMENT):
         raise InputError(f"Key {info.short_id}: an Organisation CSR needs an EC P-256 signing "

@@ -99,7 +99,13 @@ def _own_dates(c: DependentCert) -> DependentCert:
 def key_object(ctx: AppContext, ref: str) -> KeyObject:
     info = get_key(ctx, ref)
     env = ctx.env.value
-    certs = [_own_dates(c) for c in key_repo.certificates_for_key(ctx.db, env, info.key_id)]
+    from smki_desktop.services.key_vouched import recorded_credentials
+
+    rows = key_repo.certificates_for_key(ctx.db, env, info.key_id)
+    # a credential its proven import record names this key's counts, wherever its row points
+    seen = {(c.kind, c.serial) for c in rows}
+    rows += [c for c in recorded_credentials(ctx, info.key_id) if (c.kind, c.serial) not in seen]
+    certs = [_own_dates(c) for c in rows]
     return KeyObject(info, tuple(key_repo.csrs_for_key(ctx.db, env, info.key_id)),
                      tuple(certs), tuple(_live(certs, ctx.clock.now())))
 
@@ -199,6 +205,9 @@ def delete_key(ctx: AppContext, ref: str, reason: str) -> KeyRetired:
     obj = _check(ctx, ref, reason, "delete")
     info = obj.key
     _refuse_pending(ctx, info)
+    from smki_desktop.services.key_vouched import refuse_unproven_location
+
+    refuse_unproven_location(ctx, info)  # a token key's row edited to say "OS keyring"
     if info.location is not KeyLocation.OS_KEYRING:
         raise Refusal(f"Key {info.short_id} is on a token: delete it with the token's own "
                       "tools (the token owns its keys).")

@@ -54,6 +54,10 @@ def key_id_for_spki(spki_der: bytes) -> str:
     return hashlib.sha256(spki_der).hexdigest()
 
 
+#: the flag of a key kept but retired (services/key_lifecycle.archive_key): used for no new work
+ARCHIVED_FLAG = "archived"
+
+
 @dataclass(frozen=True)
 class KeyInfo:
     key_id: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smki_desktop.core.errors import SmkiError
+from smki_desktop.core.errors import Refusal, SmkiError
 
 
 class KeyringLocked(SmkiError):
@@ -36,3 +36,13 @@ class KeyEntryMissing(SmkiError):
 
 class KeyFileProblem(SmkiError):
     """The encrypted key file is missing or unreadable."""
+
+
+class KeyFileRefused(KeyFileProblem, Refusal):
+    """A key's record names a file other than its own (`<key id>.p8.pem` in its environment's
+    keys folder), or its file is a link out of that folder: refused before any file is read or
+    removed."""
+
+
+class KeyArchivedInStore(Refusal):
+    """An archived key asked to sign or authenticate (the key stores' own guard)."""

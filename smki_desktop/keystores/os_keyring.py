@@ -17,9 +17,22 @@ from typing import TYPE_CHECKING
 
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import Ambiguous, InputError, NotFound
-from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
+from smki_desktop.core.keys import (
+    ARCHIVED_FLAG,
+    KeyInfo,
+    KeyLocation,
+    KeyType,
+    KeyUsage,
+    key_id_for_spki,
+)
 from smki_desktop.core.ports import Clock, RowHook
-from smki_desktop.keystores.errors import KeyFileProblem, KeyringLocked, KeyringUnavailable
+from smki_desktop.keystores.errors import (
+    KeyArchivedInStore,
+    KeyFileProblem,
+    KeyFileRefused,
+    KeyringLocked,
+    KeyringUnavailable,
+)
 
 if TYPE_CHECKING:
     from smki_desktop.crypto.memory_signer import MemorySigner, PrivateKey
@@ -66,6 +79,14 @@ def resolve_key_ref(db: Database, environment: Environment, key_ref: str,
     info = found[0]
     require_same(environment, info.environment, f"Key {info.short_id}")
     return info
+
+
+def refuse_archived_key(info: KeyInfo) -> None:
+    """An archived key signs nothing and authenticates nothing (the store's own guard; the
+    services say when and why it was archived first, services/keys.refuse_archived)."""
+    if ARCHIVED_FLAG in info.flags:
+        raise KeyArchivedInStore(f"Key {info.short_id} ({info.label}) is archived: an archived "
+                                 "key is used for no new work. Make a new key for new work.")
 
 
 PENDING = ".pending-"
@@ -256,11 +277,38 @@ class OsKeyringKeyStore:
     def _wrapping_key(self, info: KeyInfo) -> str:
         return self.secrets.get(f"key:{info.key_id}", f"key {info.short_id} ({info.label})")
 
+    def key_file(self, info: KeyInfo) -> Path:
+        """The encrypted file of `info`: always `<key id>.p8.pem` in this environment's keys
+        folder, derived from the key id. The store's `location_ref` column (which anyone who
+        can write the store, a shared team store included, can edit) must name exactly that
+        file, and the file must not be a link out of the folder; anything else is refused
+        naming the key and the value, before the file or keyring entry is read or removed
+        (an edited row made a delete of one key unlink another key's file, or any file)."""
+        name = f"{info.key_id}.p8.pem"
+        who = f"Key {info.key_id[:16]} ({info.label})"
+        if len(info.key_id) != 64 or any(c not in "0123456789abcdef" for c in info.key_id):
+            raise KeyFileRefused(f"{who}: its record's key id {info.key_id!r} is not a key id; "
+                                 "the store was changed without SMKI Desktop. Nothing was "
+                                 "read or removed.")
+        if info.location_ref != name:
+            raise KeyFileRefused(
+                f"{who}: its record names the key file {info.location_ref!r}, not {name!r} in "
+                f"the {self.environment.label} environment's keys folder; the store was "
+                "changed without SMKI Desktop. Refused: nothing was read or removed.")
+        path = self.keys_dir / name
+        if path.is_symlink() or (path.exists()
+                                 and path.resolve().parent != self.keys_dir.resolve()):
+            raise KeyFileRefused(
+                f"{who}: its key file {path} is a link (to {path.resolve()}), not a file of "
+                f"the {self.environment.label} environment's keys folder. Refused: nothing "
+                "was read or removed.")
+        return path
+
     def _load(self, info: KeyInfo) -> PrivateKey:
         from cryptography.hazmat.primitives import serialization
 
+        path = self.key_file(info)
         wrap = self._wrapping_key(info)
-        path = self.keys_dir / info.location_ref
         try:
             pem = path.read_bytes()
         except OSError as exc:
@@ -284,6 +332,7 @@ class OsKeyringKeyStore:
         from smki_desktop.crypto.memory_signer import MemorySigner
 
         info = self.get(key_id)
+        refuse_archived_key(info)
         private = self._load(info)
         try:
             yield MemorySigner(private, info=info)
@@ -306,12 +355,14 @@ class OsKeyringKeyStore:
         """For mutual TLS: the encrypted PKCS#8 PEM file and its password, as
         `ssl.SSLContext.load_cert_chain(certfile, keyfile, password)` takes them."""
         info = self.get(key_id)
-        return self.keys_dir / info.location_ref, self._wrapping_key(info)
+        refuse_archived_key(info)
+        return self.key_file(info), self._wrapping_key(info)
 
     def delete(self, key_id: str) -> None:
         info = self.get(key_id)
+        path = self.key_file(info)  # refused before anything is removed
         self.secrets.delete(f"key:{info.key_id}")
-        (self.keys_dir / info.location_ref).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         keys_repo.delete(self.db, info.key_id)
 
 

@@ -30,7 +30,7 @@ from smki_desktop.core.errors import InputError, NotFound, Refusal, SmkiError
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyType, KeyUsage, key_id_for_spki
 from smki_desktop.core.plain_text import bad_char_words, visible
 from smki_desktop.core.ports import Clock, PassphraseProvider, RowHook
-from smki_desktop.keystores.os_keyring import resolve_key_ref
+from smki_desktop.keystores.os_keyring import refuse_archived_key, resolve_key_ref
 from smki_desktop.store.db import Database
 from smki_desktop.store.repos import keys as keys_repo
 
@@ -342,6 +342,7 @@ class Pkcs11KeyStore:
     @contextmanager
     def signer(self, key_id: str) -> Iterator[Pkcs11Signer]:
         info = self.get(key_id)
+        refuse_archived_key(info)
         with self.session() as sess:
             yield Pkcs11Signer(info, self._find_private(sess, info))
         keys_repo.touch(self.db, info.key_id, self.clock.now().isoformat())

@@ -22,7 +22,7 @@ from smki_desktop.profile_data import load_profile, override_path
 from smki_desktop.services import crossing
 from smki_desktop.services import token as token_service
 from smki_desktop.services.context import AppContext
-from smki_desktop.services.keys import KeyRecord, generate_key
+from smki_desktop.services.keys import KeyRecord, generate_key, not_archived, refuse_archived
 from smki_desktop.services.published_keys import refuse_published_test_key
 from smki_desktop.services.token import signer_for
 from smki_desktop.store.atomic import check_output, write_recorded
@@ -54,10 +54,11 @@ def key_is_used(ctx: AppContext, key_id: str) -> str | None:
 
 
 def keys_available_for_csr(ctx: AppContext, usage: KeyUsage | None = None) -> list[KeyInfo]:
-    """EC P-256 signing / key-agreement keys of this environment with no CSR or certificate."""
+    """EC P-256 signing / key-agreement keys of this environment with no CSR or certificate,
+    not archived."""
     keys = keys_repo.unused_for_csr(ctx.db, ctx.env.value, KeyType.EC_P256,
                                     (KeyUsage.SIGNING, KeyUsage.KEY_AGREEMENT))
-    return [k for k in keys if usage is None or k.usage is usage]
+    return not_archived(ctx, [k for k in keys if usage is None or k.usage is usage])
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,10 @@ def create_org_csr(ctx: AppContext, key_ref: str, role: RemotePartyRole | str,
     cn = cn.strip() if cn and cn.strip() else None
     info = resolve_key_ref(ctx.db, ctx.env, key_ref)
     refuse_published_test_key(ctx.env, info.key_id, "Organisation CSR")
+    refuse_archived(ctx, info, "an Organisation CSR")
+    # a key the other environment of this data folder made or holds (restored here from its
+    # backup, say) never gets this environment's CSR, in either direction
+    crossing.refuse_key_the_other_environment_made(ctx, info.key_id, f"The key {info.label!r}")
     if info.key_type is not KeyType.EC_P256 or info.usage not in (KeyUsage.SIGNING,
                                                                   KeyUsage.KEY_AGREEMENT):
         raise InputError(f"Key {info.short_id}: an Organisation CSR needs an EC P-256 signing "

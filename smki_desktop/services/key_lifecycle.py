@@ -12,14 +12,14 @@ from typing import Any
 
 from smki_desktop.core.audit import AuditEntry
 from smki_desktop.core.errors import InputError, Refusal
-from smki_desktop.core.keys import KeyInfo, KeyLocation
+from smki_desktop.core.keys import ARCHIVED_FLAG, KeyInfo, KeyLocation
 from smki_desktop.core.plain_text import check_plain
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.keys import get_key
 from smki_desktop.store.repos import keys as key_repo
 from smki_desktop.store.repos.keys import DependentCert, DependentCsr
 
-ARCHIVED = "archived"
+ARCHIVED = ARCHIVED_FLAG
 #: acceptance statuses of a certificate that is not in use (the officer rejects it)
 NOT_IN_USE = ("to-be-rejected", "rejected")
 
@@ -99,7 +99,13 @@ def _own_dates(c: DependentCert) -> DependentCert:
 def key_object(ctx: AppContext, ref: str) -> KeyObject:
     info = get_key(ctx, ref)
     env = ctx.env.value
-    certs = [_own_dates(c) for c in key_repo.certificates_for_key(ctx.db, env, info.key_id)]
+    from smki_desktop.services.key_vouched import recorded_credentials
+
+    rows = key_repo.certificates_for_key(ctx.db, env, info.key_id)
+    # a credential its proven import record names this key's counts, wherever its row points
+    seen = {(c.kind, c.serial) for c in rows}
+    rows += [c for c in recorded_credentials(ctx, info.key_id) if (c.kind, c.serial) not in seen]
+    certs = [_own_dates(c) for c in rows]
     return KeyObject(info, tuple(key_repo.csrs_for_key(ctx.db, env, info.key_id)),
                      tuple(certs), tuple(_live(certs, ctx.clock.now())))
 
@@ -125,6 +131,22 @@ def _check(ctx: AppContext, ref: str, reason: str, act: str) -> KeyObject:
                       "certificate or credential issued for it is in use; revoke it or let "
                       "it expire first.")
     return obj
+
+
+def _refuse_pending(ctx: AppContext, info: KeyInfo) -> None:
+    """A key whose CSR waits at the DCC is not deleted: the DCC would issue a certificate for a
+    key that no longer exists. Withdrawn or failed requests do not count."""
+    from smki_desktop.services.key_pending import pending_csrs
+
+    waiting = pending_csrs(ctx, info.key_id)
+    if waiting:
+        listed = "; ".join(f"request {p.ref} ({p.state}"
+                           + (f", DCC status {p.server_status}" if p.server_status else "") + ")"
+                           for p in waiting[:5])
+        raise Refusal(f"Key {info.short_id} ({info.label}) cannot be deleted: its CSR is still "
+                      f"with the DCC ({listed}). Rule: a key stays while the DCC may still "
+                      "issue a certificate for it; wait for its answer (a request the DCC "
+                      "rejected or that failed no longer holds the key).")
 
 
 @dataclass(frozen=True)
@@ -182,6 +204,10 @@ def delete_key(ctx: AppContext, ref: str, reason: str) -> KeyRetired:
     history stay in the audit log."""
     obj = _check(ctx, ref, reason, "delete")
     info = obj.key
+    _refuse_pending(ctx, info)
+    from smki_desktop.services.key_vouched import refuse_unproven_location
+
+    refuse_unproven_location(ctx, info)  # a token key's row edited to say "OS keyring"
     if info.location is not KeyLocation.OS_KEYRING:
         raise Refusal(f"Key {info.short_id} is on a token: delete it with the token's own "
                       "tools (the token owns its keys).")

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from smki_desktop.core.errors import InputError
-from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
+from smki_desktop.core.errors import InputError, Refusal
+from smki_desktop.core.keys import ARCHIVED_FLAG, KeyInfo, KeyType, KeyUsage
 from smki_desktop.core.plain_text import check_plain
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.services.context import AppContext
@@ -86,6 +86,55 @@ def list_keys(ctx: AppContext) -> list[KeyInfo]:
 
 def get_key(ctx: AppContext, key_ref: str) -> KeyInfo:
     return resolve_key_ref(ctx.db, ctx.env, key_ref)
+
+
+class KeyArchived(Refusal):
+    """An archived key offered for new work (a CSR of any kind, signing, a credential)."""
+
+
+def archive_record(ctx: AppContext, info: KeyInfo) -> AuditEntry | None:
+    """The proven `key.archive` record of this key still in force (none after it deleted the
+    key: a key restored later is a key again), or None."""
+    entries = ctx.audit.vouched_naming(("key.archive", "key.delete"), "key_id", [info.key_id])
+    last = entries[-1] if entries else None
+    return last if last is not None and last.action == "key.archive" else None
+
+
+def archived_note(ctx: AppContext, info: KeyInfo) -> str | None:
+    """When and why the key was archived, in words, or None when it is not. Archived is the
+    key's flag or a proven record of archiving it: a flag taken off in the store without
+    SMKI Desktop does not bring the key back into use."""
+    record = archive_record(ctx, info)
+    if record is None and ARCHIVED_FLAG not in info.flags:
+        return None
+    if record is None:
+        return "archived (no audit record of it says when or why)"
+    reason = str(record.details.get("reason", "")).strip() or "no reason recorded"
+    return f"archived on {record.ts[:10]} (reason: {reason}; audit record {record.seq})"
+
+
+def refuse_archived(ctx: AppContext, info: KeyInfo, use: str) -> None:
+    """`KeyArchived` naming the key, when and why it was archived, when `info` is archived:
+    an archived key is used for no new work (`use`: "an Organisation CSR", "signing"...)."""
+    note = archived_note(ctx, info)
+    if note is not None:
+        raise KeyArchived(
+            f"Key {info.short_id} ({info.label}) is {note}: an archived key is used for no new "
+            f"work, so it cannot be used for {use}. Archiving cannot be undone; make a new key "
+            "for new work.")
+
+
+def not_archived(ctx: AppContext, keys: list[KeyInfo]) -> list[KeyInfo]:
+    """`keys` less the archived ones (for lists of keys to choose from): one audit query."""
+    if not keys:
+        return keys
+    entries = ctx.audit.vouched_naming(("key.archive", "key.delete"), "key_id",
+                                       [k.key_id for k in keys])
+    last: dict[str, str] = {}
+    for e in entries:
+        last[str(e.details.get("key_id"))] = e.action
+    return [k for k in keys
+            if ARCHIVED_FLAG not in k.flags and last.get(k.key_id) != "key.archive"]
 
 
 def public_pem(info: KeyInfo) -> bytes:

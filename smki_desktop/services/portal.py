@@ -701,7 +701,18 @@ def batch_results(ctx: AppContext, ref: str) -> list[IssuedItem]:
 
 
 def import_issued(ctx: AppContext, der: bytes, item: OutboxItem) -> dict[str, Any]:
-    """Hand an issued certificate to the certificate acceptance check."""
+    """Hand an issued certificate to the certificate acceptance check; not when the key of
+    the Organisation CSR it answers was deleted meanwhile (the certificate is kept with the
+    answered request, and said unusable: it is never called accepted)."""
+    if item.kind == "org-csr":
+        from smki_desktop.services.key_pending import deleted_key_note
+
+        gone = deleted_key_note(ctx, item.payload)
+        if gone is not None:
+            return {"imported": False, "accepted": False, "status": "key-deleted",
+                    "why": f"the DCC issued a certificate for request {item.ref}, but {gone}: "
+                           "the certificate cannot be used (nothing here can sign with its "
+                           "key); ask the DCC to revoke it."}
     result = certificates.import_certificate(ctx, der)
     return {"imported": True, "accepted": result.accepted, "status": result.status,
             "message": result.message}

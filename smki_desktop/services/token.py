@@ -96,7 +96,11 @@ def signer_for(ctx: AppContext, info: KeyInfo,
                token_store: Any = None) -> AbstractContextManager[Signer]:
     """A signer for the key, wherever it is kept: the PKCS#11 token configured in settings (or
     `token_store`, one already logged in) or the OS keyring key store. Here rather than with
-    the CSRs: signing an ADT file or an officer register entry needs this, not the CSR code."""
+    the CSRs: signing an ADT file or an officer register entry needs this, not the CSR code.
+    An archived key is refused (it is used for no new work)."""
+    from smki_desktop.services.keys import refuse_archived
+
+    refuse_archived(ctx, info, "signing")
     if info.location is KeyLocation.PKCS11:
         store = token_store if token_store is not None else _configured_store(ctx)
         return store.signer(info.key_id)

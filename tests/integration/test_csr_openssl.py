@@ -64,7 +64,7 @@ def test_csr_forms_verify_with_openssl(cli_run, tmp_path: Path, fmt: str,  # typ
     # the key is not offered again
     again = cli_run(*args[:-4], "--out", str(tmp_path / "again.pem"))
     assert again.code == 1 and "already has a CSR" in again.err
-    assert cli_run("csr", "keys").out.startswith("No key without a CSR")
+    assert cli_run("csr", "keys").out.startswith("No key that may get a CSR")
 
 
 def test_existing_output_is_not_replaced(cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -92,7 +92,9 @@ def run_keys(args: argparse.Namespace, app: CliApp) -> int:
     app.emit({"keys": [{"key_id": k.key_id, "label": k.label, "usage": k.usage.value,
                         "location": k.location.value} for k in keys]},
              "\n".join(f"{k.short_id}  {k.usage.value:<14} {k.location.value:<11} {k.label}"
-                       for k in keys) or "No key without a CSR: generate one first.")
+                       for k in keys) or "No key that may get a CSR (keys with a CSR or a "
+                                       "certificate, and archived keys, are not offered): "
+                                       "generate one first.")
     return 0
 
 

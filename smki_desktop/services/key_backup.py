@@ -34,6 +34,7 @@ from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyUsage, key_id_for_sp
 from smki_desktop.core.plain_text import skeleton
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.render.pdf import render_pages
+from smki_desktop.services import crossing
 from smki_desktop.services import key_backup_files as files
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.key_backup_files import KEY_FORMAT as KEY_FORMAT
@@ -164,6 +165,19 @@ def _refuse_ceremony_label(ctx: AppContext, label: str, key_id: str, path: Path)
                   f"key {key_id[:16]}. "
                   "A ceremony's keys are made by the ceremony, not restored under its label. "
                   "Nothing was restored.")
+
+
+def _refuse_crossing(ctx: AppContext, key_id: str, path: Path) -> None:
+    """A restore is held to the rules of every way a key enters an environment: in Live only
+    with a Party profile (as a new key is), and never a key the OTHER environment of this data
+    folder made or holds. The backup's own "environment" field is no proof: whoever knows the
+    passphrase (or holds enough shares) can seal it again with any field in clear."""
+    crossing.require_party(ctx, f"Restore of {path.name}")
+    try:
+        crossing.refuse_key_the_other_environment_made(ctx, key_id,
+                                                       f"Restore of {path.name}: the key")
+    except EnvironmentMismatch as exc:
+        raise EnvironmentMismatch(f"{exc.message} Nothing was restored.") from None
 
 
 def exportable_problem(info: KeyInfo) -> str:
@@ -430,6 +444,7 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
     if pub != spki:
         raise Refusal(f"{path}: the key does not match the public key in the backup.")
     refuse_published_test_key(ctx.env, key_id, f"Restore of {path.name}")
+    _refuse_crossing(ctx, key_id, path)  # the key itself, now proven (asked before too)
     _refuse_ceremony_label(ctx, str(doc["label"]), key_id, path)
     certs = [x509.load_pem_x509_certificate(str(c).encode()) for c in doc["certificates"]]
     certs += [x509.load_der_x509_certificate(d)
@@ -486,6 +501,7 @@ def restore_with_passphrase(ctx: AppContext, path: Path,
     if prot.get("kind") != "passphrase":
         raise InputError(f"{path}: this backup is split into shares; restore it from the share "
                          "files.", hint="field.shares")
+    _refuse_crossing(ctx, str(doc["key_id"]), path)  # before a passphrase is asked for nothing
     if passphrase is None:
         passphrase = ctx.passphrases.ask(f"Passphrase of the backup of key "
                                          f"{str(doc['key_id'])[:16]}")
@@ -535,6 +551,7 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
     prot = doc["protection"]
     if prot.get("kind") != "shares":
         raise InputError(f"{kpath}: this backup is under a passphrase, not shares.")
+    _refuse_crossing(ctx, key_id, kpath)
     words = [" ".join(s["mnemonic"].lower().split()) for s in shares]
     parsed: list[tuple[Path, int, int]] = []  # (file, share set, share index)
     for p, w in zip(share_paths, words, strict=True):

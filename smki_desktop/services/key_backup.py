@@ -35,7 +35,7 @@ from smki_desktop.core.plain_text import skeleton
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.render.pdf import render_pages
 from smki_desktop.services import crossing
-from smki_desktop.services import key_backup_files as files
+from smki_desktop.services import key_backup_files as backup_files
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.key_backup_files import KEY_FORMAT as KEY_FORMAT
 from smki_desktop.services.key_backup_files import SHARE_FORMAT, _unb64
@@ -206,8 +206,8 @@ def _header(ctx: AppContext, info: KeyInfo, protection: dict[str, Any]) -> dict[
 
 
 # reading a file: the face's and the ceremony's way in, kept where they always were
-read_key_file = files.read_key_file
-read_share_file = files.read_share_file
+read_key_file = backup_files.read_key_file
+read_share_file = backup_files.read_share_file
 
 
 def _seal(header: dict[str, Any], aes_key: bytes, plaintext: bytes) -> bytes:
@@ -426,7 +426,8 @@ def _open(doc: dict[str, Any], aes_key: bytes, path: Path, wrong: str) -> bytes:
 
 
 def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
-            how: str) -> RestoreResult:
+            how: str, sha: str) -> RestoreResult:
+    """`sha`: of the bytes `doc` was read from (read once, never the path again)."""
     try:  # sealed by whoever made the file: what it holds is checked too
         private = serialization.load_der_private_key(der, None)
     except (ValueError, TypeError, UnsupportedAlgorithm):
@@ -463,7 +464,6 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
                       f"for the {ctx.env.label} environment: another data folder of this user "
                       "still has this key. Use that folder; restoring here would replace its "
                       "keyring entry.")
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
     warnings = [w for w in (_deleted_note(ctx, key_id),
                             _unknown_here_note(ctx, key_id, len(certs))) if w]
     prot = doc["protection"]
@@ -495,7 +495,7 @@ def _require_env(ctx: AppContext, env_text: str, what: str) -> None:
 
 def restore_with_passphrase(ctx: AppContext, path: Path,
                             passphrase: str | None = None) -> RestoreResult:
-    doc = read_key_file(path)
+    doc, data = backup_files.read_key_bytes(path)
     _require_env(ctx, str(doc["environment"]), f"The backup {path.name}")
     prot = doc["protection"]
     if prot.get("kind") != "passphrase":
@@ -508,7 +508,7 @@ def restore_with_passphrase(ctx: AppContext, path: Path,
     aes = _scrypt(passphrase, _unb64(prot["salt"], f"{path}: salt"), int(prot["n"]),
                   int(prot["r"]), int(prot["p"]))
     der = _open(doc, aes, path, f"{path}: wrong passphrase, or the file was changed.")
-    return _import(ctx, doc, der, path, "passphrase")
+    return _import(ctx, doc, der, path, "passphrase", hashlib.sha256(data).hexdigest())
 
 
 def _shown(path: Path, among: list[Path]) -> str:
@@ -543,7 +543,7 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
         raise InputError(f"Shares: give the encrypted key file key-{key_id[:16]}.smkikey "
                          "too.", hint="field.shares")
     kpath = key_files[0]
-    doc = read_key_file(kpath)
+    doc, data = backup_files.read_key_bytes(kpath)
     _require_env(ctx, str(doc["environment"]), f"The backup {kpath.name}")
     if doc["key_id"] != key_id:
         raise Refusal(f"{kpath.name} holds key {str(doc['key_id'])[:16]}, the shares are for "
@@ -596,4 +596,4 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
         raise Refusal(f"The shares do not combine: {exc} A share is wrong.") from None
     der = _open(doc, secret, kpath, "The shares rebuild a key that does not open this backup: "
                 "a share is wrong (altered, or from another backup).")
-    return _import(ctx, doc, der, kpath, "shares")
+    return _import(ctx, doc, der, kpath, "shares", hashlib.sha256(data).hexdigest())

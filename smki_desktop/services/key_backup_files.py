@@ -41,8 +41,17 @@ def _read_small(path: Path, what: str) -> bytes:
 
 
 def read_key_file(path: Path) -> dict[str, Any]:
+    return read_key_bytes(path)[0]
+
+
+def read_key_bytes(path: Path) -> tuple[dict[str, Any], bytes]:
+    """A key backup file read ONCE (bounded, a regular file checked on the opened descriptor):
+    its checked fields and the very bytes they came from. A restore hashes these bytes for its
+    record: read again after the passphrase was asked, the path could name another file by
+    then (swapped, or a FIFO that blocks for ever)."""
+    data = _read_small(path, "a key backup file")
     try:
-        doc = json.loads(_read_small(path, "a key backup file"))
+        doc = json.loads(data)
     except (ValueError, RecursionError) as exc:
         raise InputError(f"{path}: not a key backup file ({exc}).") from None
     if not isinstance(doc, dict) or doc.get("format") != KEY_FORMAT:
@@ -79,7 +88,7 @@ def read_key_file(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: the key's label {doc['label'][:40]!r} holds {bad}; a "
                          "label is one line of plain text only, and this application never "
                          "writes such a backup. Nothing was restored.")
-    return doc
+    return doc, data
 
 
 _KEY_ID = re.compile(r"^[0-9a-f]{64}$")

@@ -14,7 +14,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from smki_desktop.services import key_backup_files as backup_files
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.key_backup_files import KEY_FORMAT as KEY_FORMAT
 from smki_desktop.services.key_backup_files import SHARE_FORMAT, _unb64
+from smki_desktop.services.key_backup_staging import staging, sweep
 from smki_desktop.services.published_keys import refuse_published_test_key
 from smki_desktop.store import atomic
 from smki_desktop.store.atomic import OutputError
@@ -239,6 +240,7 @@ def backup_with_passphrase(ctx: AppContext, key_ref: str, out: Path,
                            passphrase: str | None = None) -> BackupResult:
     """One encrypted file under a passphrase (asked, typed twice, when not given)."""
     atomic.check_output(out)
+    swept = sweep(ctx)  # the hidden files of a backup killed before it finished: removed
     info, der = _exportable(ctx, key_ref)
     if passphrase is None:
         passphrase = ctx.passphrases.ask(f"{BACKUP_PROMPT} for key {info.short_id} "
@@ -253,17 +255,20 @@ def backup_with_passphrase(ctx: AppContext, key_ref: str, out: Path,
     # As team export does: staged, recorded (row and record in one transaction), then put in
     # place. A kill before the commit leaves only a hidden .part file; after it, a record of
     # a backup whose file is missing (made again), never a copy of the key unrecorded.
-    staged = atomic.stage(out, data, mode=0o600)
-    try:
-        with ctx.audit.change():
-            _record(ctx, info, "passphrase", 0, 0, out, sha)
-            entry = ctx.audit.record("key.backup", {"key_id": info.key_id,
-                                                    "kind": "passphrase", "file": str(out)},
-                                     {"backup": sha})
-        atomic.publish(staged, out)
-    finally:
-        staged.unlink(missing_ok=True)
-    return BackupResult(info, "passphrase", (out,), entry)
+    # A kill before the record leaves the staged file under a note whose lock the OS drops:
+    # the next backup, restore or key command removes it (key_backup_staging).
+    with staging(ctx, info.key_id, [out]):
+        staged = atomic.stage(out, data, mode=0o600)
+        try:
+            with ctx.audit.change():
+                _record(ctx, info, "passphrase", 0, 0, out, sha)
+                entry = ctx.audit.record("key.backup", {"key_id": info.key_id,
+                                                        "kind": "passphrase",
+                                                        "file": str(out)}, {"backup": sha})
+            atomic.publish(staged, out)
+        finally:
+            staged.unlink(missing_ok=True)
+    return BackupResult(info, "passphrase", (out,), entry, "\n".join(swept))
 
 
 def _one_line(text: str) -> str:
@@ -325,6 +330,7 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
         raise InputError(f"Custodians: {count} shares need {count} names; {len(names)} given.")
     names = check_custodians(names)
     _check_out_dir(out_dir)
+    swept = sweep(ctx)  # the hidden files of a backup killed before it finished: removed
     info, der = _exportable(ctx, key_ref)
     key_file = out_dir / f"key-{info.key_id[:16]}.smkikey"
     # the hidden temporary files of this same backup killed before it was recorded do not
@@ -349,34 +355,37 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
     share_files: list[Path] = []
     staged: list[Path] = []
     sha = hashlib.sha256(data).hexdigest()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        # every file staged, the row and record committed together, then the set put in
-        # place (as team export does): a kill before the commit hands out no share
-        staged.append(atomic.stage(key_file, data, mode=0o600))
-        for i, (name, words) in enumerate(zip(names, mnemonics, strict=True), 1):
-            p = out_dir / f"share-{i}-of-{count}.txt"
-            staged.append(atomic.stage(p, share_text(ctx.env, info, name, i, threshold, count,
-                                                     words).encode(), mode=0o600))
-            share_files.append(p)
-        with ctx.audit.change():
-            _record(ctx, info, "shares", threshold, count, recorded_as or out_dir, sha)
-            entry = ctx.audit.record("key.backup", {
-                "key_id": info.key_id, "kind": "shares", "threshold": threshold,
-                "shares": count, "custodians": names, "folder": str(recorded_as or out_dir)},
-                {"backup": sha})
-        for final, tmp in zip((key_file, *share_files), staged, strict=True):
-            atomic.publish(tmp, final)
-    except BaseException:
-        # an incomplete set is never handed out: take back every share already written
-        for f in (key_file, *share_files, *staged):
-            f.unlink(missing_ok=True)
-        if made_dir:
-            with contextlib.suppress(OSError):
-                out_dir.rmdir()
-        raise
+    targets = [key_file, *(out_dir / f"share-{i}-of-{count}.txt" for i in range(1, count + 1))]
+    with staging(ctx, info.key_id, targets, out_dir if made_dir else None):
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            # every file staged, the row and record committed together, then the set put in
+            # place (as team export does): a kill before the commit hands out no share
+            staged.append(atomic.stage(key_file, data, mode=0o600))
+            for i, (name, words) in enumerate(zip(names, mnemonics, strict=True), 1):
+                p = out_dir / f"share-{i}-of-{count}.txt"
+                staged.append(atomic.stage(p, share_text(ctx.env, info, name, i, threshold, count,
+                                                         words).encode(), mode=0o600))
+                share_files.append(p)
+            with ctx.audit.change():
+                _record(ctx, info, "shares", threshold, count, recorded_as or out_dir, sha)
+                entry = ctx.audit.record("key.backup", {
+                    "key_id": info.key_id, "kind": "shares", "threshold": threshold,
+                    "shares": count, "custodians": names, "folder": str(recorded_as or out_dir)},
+                    {"backup": sha})
+            for final, tmp in zip((key_file, *share_files), staged, strict=True):
+                atomic.publish(tmp, final)
+        except BaseException:
+            # an incomplete set is never handed out: take back every share already written
+            for f in (key_file, *share_files, *staged):
+                f.unlink(missing_ok=True)
+            if made_dir:
+                with contextlib.suppress(OSError):
+                    out_dir.rmdir()
+            raise
     return BackupResult(info, "shares", (key_file,), entry,
-                        SEPARATE_WARNING.format(t=threshold), tuple(share_files))
+                        "\n".join([*swept, SEPARATE_WARNING.format(t=threshold)]),
+                        tuple(share_files))
 
 
 def write_share_sheet(ctx: AppContext, share_file: Path, out: Path) -> Path:
@@ -495,6 +504,7 @@ def _require_env(ctx: AppContext, env_text: str, what: str) -> None:
 
 def restore_with_passphrase(ctx: AppContext, path: Path,
                             passphrase: str | None = None) -> RestoreResult:
+    swept = sweep(ctx)  # the hidden files of a backup killed before it finished: removed
     doc, data = backup_files.read_key_bytes(path)
     _require_env(ctx, str(doc["environment"]), f"The backup {path.name}")
     prot = doc["protection"]
@@ -508,7 +518,8 @@ def restore_with_passphrase(ctx: AppContext, path: Path,
     aes = _scrypt(passphrase, _unb64(prot["salt"], f"{path}: salt"), int(prot["n"]),
                   int(prot["r"]), int(prot["p"]))
     der = _open(doc, aes, path, f"{path}: wrong passphrase, or the file was changed.")
-    return _import(ctx, doc, der, path, "passphrase", hashlib.sha256(data).hexdigest())
+    res = _import(ctx, doc, der, path, "passphrase", hashlib.sha256(data).hexdigest())
+    return replace(res, warnings=(*swept, *res.warnings))
 
 
 def _shown(path: Path, among: list[Path]) -> str:
@@ -520,6 +531,7 @@ def _shown(path: Path, among: list[Path]) -> str:
 
 def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
     """Share files (and the encrypted key file among them, or next to the first share)."""
+    swept = sweep(ctx)  # the hidden files of a backup killed before it finished: removed
     key_files = [p for p in files if p.suffix == ".smkikey"]
     share_paths = [p for p in files if p.suffix != ".smkikey"]
     if not share_paths:
@@ -596,4 +608,5 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
         raise Refusal(f"The shares do not combine: {exc} A share is wrong.") from None
     der = _open(doc, secret, kpath, "The shares rebuild a key that does not open this backup: "
                 "a share is wrong (altered, or from another backup).")
-    return _import(ctx, doc, der, kpath, "shares", hashlib.sha256(data).hexdigest())
+    res = _import(ctx, doc, der, kpath, "shares", hashlib.sha256(data).hexdigest())
+    return replace(res, warnings=(*swept, *res.warnings))

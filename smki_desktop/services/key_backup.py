@@ -36,6 +36,7 @@ from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.render.pdf import render_pages
 from smki_desktop.services import crossing
 from smki_desktop.services import key_backup_files as backup_files
+from smki_desktop.services import key_restore_leftovers as leftovers
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.key_backup_files import KEY_FORMAT as KEY_FORMAT
 from smki_desktop.services.key_backup_files import SHARE_FORMAT, _unb64
@@ -468,12 +469,9 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
     if ceremony_repo.key_recorded(ctx.db, key_id):
         raise Refusal(f"Key {key_id[:16]} is already in this environment's store; nothing to "
                       "restore.")
-    if ctx.keystore.secrets.get_optional(f"key:{key_id}") is not None:
-        raise Refusal(f"The OS keyring already holds the wrapping secret of key {key_id[:16]} "
-                      f"for the {ctx.env.label} environment: another data folder of this user "
-                      "still has this key. Use that folder; restoring here would replace its "
-                      "keyring entry.")
-    warnings = [w for w in (_deleted_note(ctx, key_id),
+    # a wrapping secret already there: another data folder's key, or a failed restore's leftover
+    cleared = leftovers.clear_or_refuse(ctx, key_id, path)
+    warnings = [w for w in (cleared, _deleted_note(ctx, key_id),
                             _unknown_here_note(ctx, key_id, len(certs))) if w]
     prot = doc["protection"]
     entries: list[AuditEntry] = []
@@ -489,8 +487,12 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
                 "key_id": key_id, "from": how, "file": str(path),
                 "certificates_checked": len(certs)}, {"backup": sha, "public_key": spki}))
 
-    info = ctx.keystore.import_private_key(der, KeyUsage(doc["usage"]), str(doc["label"]),
-                                           recorded=recorded)
+    try:
+        info = ctx.keystore.import_private_key(der, KeyUsage(doc["usage"]), str(doc["label"]),
+                                               recorded=recorded)
+    except BaseException:
+        leftovers.after_failure(ctx, key_id, path)  # what it stored goes, or is noted
+        raise
     return RestoreResult(info, len(certs), entries[0], tuple(warnings))
 
 

@@ -37,6 +37,8 @@ from smki_desktop.render.pdf import render_pages
 from smki_desktop.services import crossing
 from smki_desktop.services import key_backup_files as backup_files
 from smki_desktop.services import key_restore_leftovers as leftovers
+from smki_desktop.services.backup_passphrase import MIN_PASSPHRASE as MIN_PASSPHRASE
+from smki_desktop.services.backup_passphrase import passphrase_problem as passphrase_problem
 from smki_desktop.services.context import AppContext
 from smki_desktop.services.key_backup_files import KEY_FORMAT as KEY_FORMAT
 from smki_desktop.services.key_backup_files import SHARE_FORMAT, _unb64
@@ -49,9 +51,9 @@ from smki_desktop.store.repos import certificates as cert_repo
 from smki_desktop.store.repos import key_backups as backup_repo
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
-MIN_PASSPHRASE = 12
 # how every question for a new backup's passphrase begins: a face that asks it (the GUI's
-# dialog) says the rule above and checks it before the answer comes back
+# dialog) says the rule (MIN_PASSPHRASE, `passphrase_problem`) and checks it before the answer
+# comes back
 BACKUP_PROMPT = "Backup passphrase"
 SEPARATE_WARNING = ("The shares must now be separated: give each custodian their own share "
                     "file and delete every other copy from this folder and this machine. Any "
@@ -246,8 +248,9 @@ def backup_with_passphrase(ctx: AppContext, key_ref: str, out: Path,
     if passphrase is None:
         passphrase = ctx.passphrases.ask(f"{BACKUP_PROMPT} for key {info.short_id} "
                                          f"({info.label})", confirm=True)
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise InputError(f"Passphrase: at least {MIN_PASSPHRASE} characters for a key backup.")
+    problem = passphrase_problem(passphrase)  # long enough, and not a guessable one
+    if problem:
+        raise InputError(problem)
     salt = os.urandom(16)
     header = _header(ctx, info, {"kind": "passphrase", "kdf": "scrypt", "n": SCRYPT_N,
                                  "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)})

@@ -243,6 +243,7 @@ def backup_with_passphrase(ctx: AppContext, key_ref: str, out: Path,
                            passphrase: str | None = None) -> BackupResult:
     """One encrypted file under a passphrase (asked, typed twice, when not given)."""
     atomic.check_output(out)
+    out = Path(out).resolve()  # recorded as an absolute path, never as typed
     swept = sweep(ctx)  # the hidden files of a backup killed before it finished: removed
     info, der = _exportable(ctx, key_ref)
     if passphrase is None:
@@ -328,7 +329,14 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
     caller puts the folder once written (the ceremony writes a hidden folder, then renames
     it), the place the backup's row and audit record name."""
     if not 1 <= threshold <= count <= 16:
-        raise InputError(f"Shares {threshold}-of-{count}: need 1 <= M <= N <= 16.")
+        raise InputError(f"Shares {threshold}-of-{count}: need 1 <= M <= N <= 16.",
+                         hint="field.shares")
+    if threshold == 1:  # the faces refuse it too; this is the rule for every caller
+        raise InputError(f"Shares {threshold}-of-{count}: a threshold of 1 is a plain copy "
+                         "(each share alone rebuilds the key); use 2 or more.",
+                         hint="field.shares")
+    out_dir = Path(out_dir).resolve()  # recorded as an absolute path, never as typed
+    recorded_as = Path(recorded_as).resolve() if recorded_as is not None else None
     names = list(custodians or [f"custodian {i}" for i in range(1, count + 1)])
     if len(names) != count:
         raise InputError(f"Custodians: {count} shares need {count} names; {len(names)} given.")
@@ -478,6 +486,7 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
                             _unknown_here_note(ctx, key_id, len(certs))) if w]
     prot = doc["protection"]
     entries: list[AuditEntry] = []
+    where = Path(path).resolve()  # recorded as an absolute path, never as typed
 
     @contextlib.contextmanager
     def recorded(restored: KeyInfo) -> Iterator[None]:
@@ -485,10 +494,11 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
         with ctx.audit.change():
             yield
             _record(ctx, restored, str(prot.get("kind")), int(prot.get("threshold", 0)),
-                    int(prot.get("shares", 0)), path, sha)
+                    int(prot.get("shares", 0)), where, sha)
             entries.append(ctx.audit.record("key.restore", {
-                "key_id": key_id, "from": how, "file": str(path),
-                "certificates_checked": len(certs)}, {"backup": sha, "public_key": spki}))
+                "key_id": key_id, "label": restored.label, "usage": restored.usage.value,
+                "from": how, "file": str(where), "certificates_checked": len(certs),
+                "warnings": warnings}, {"backup": sha, "public_key": spki}))
 
     try:
         info = ctx.keystore.import_private_key(der, KeyUsage(doc["usage"]), str(doc["label"]),

@@ -12,10 +12,9 @@ import hashlib
 import html
 import json
 import os
-import re
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,29 +31,30 @@ from smki_desktop.core.ceremony_transcript import canonical
 from smki_desktop.core.environment import Environment, require_same
 from smki_desktop.core.errors import EnvironmentMismatch, InputError, Refusal
 from smki_desktop.core.keys import KeyInfo, KeyLocation, KeyUsage, key_id_for_spki
-from smki_desktop.core.plain_text import bad_char_words, skeleton
+from smki_desktop.core.plain_text import skeleton
 from smki_desktop.keystores.os_keyring import resolve_key_ref
 from smki_desktop.render.pdf import render_pages
+from smki_desktop.services import crossing
+from smki_desktop.services import key_backup_files as backup_files
+from smki_desktop.services import key_restore_leftovers as leftovers
+from smki_desktop.services.backup_passphrase import MIN_PASSPHRASE as MIN_PASSPHRASE
+from smki_desktop.services.backup_passphrase import passphrase_problem as passphrase_problem
 from smki_desktop.services.context import AppContext
+from smki_desktop.services.key_backup_files import KEY_FORMAT as KEY_FORMAT
+from smki_desktop.services.key_backup_files import SHARE_FORMAT, _unb64
+from smki_desktop.services.key_backup_staging import staging, sweep
 from smki_desktop.services.published_keys import refuse_published_test_key
 from smki_desktop.store import atomic
 from smki_desktop.store.atomic import OutputError
-from smki_desktop.store.bounded_read import read_regular
 from smki_desktop.store.repos import ceremony as ceremony_repo
 from smki_desktop.store.repos import certificates as cert_repo
 from smki_desktop.store.repos import key_backups as backup_repo
 
-KEY_FORMAT = "smki-key-backup/1"
-SHARE_FORMAT = "smki-key-share/1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
-MIN_PASSPHRASE = 12
 # how every question for a new backup's passphrase begins: a face that asks it (the GUI's
-# dialog) says the rule above and checks it before the answer comes back
+# dialog) says the rule (MIN_PASSPHRASE, `passphrase_problem`) and checks it before the answer
+# comes back
 BACKUP_PROMPT = "Backup passphrase"
-MAX_FILE = 1024 * 1024  # a key backup or share file is a few KiB
-# scrypt costs a restore accepts: the file's own parameters run BEFORE its authenticity can be
-# checked, so a hostile file could otherwise ask for gigabytes of memory
-SCRYPT_LIMITS = {"n": (2 ** 14, 2 ** 20), "r": (1, 16), "p": (1, 4)}
 SEPARATE_WARNING = ("The shares must now be separated: give each custodian their own share "
                     "file and delete every other copy from this folder and this machine. Any "
                     "{t} of them together rebuild the key.")
@@ -62,13 +62,6 @@ SEPARATE_WARNING = ("The shares must now be separated: give each custodian their
 
 def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode("ascii")
-
-
-def _unb64(s: Any, what: str) -> bytes:
-    try:
-        return base64.b64decode(str(s), validate=True)
-    except ValueError:
-        raise InputError(f"{what}: not base64.") from None
 
 
 @dataclass(frozen=True)
@@ -178,6 +171,19 @@ def _refuse_ceremony_label(ctx: AppContext, label: str, key_id: str, path: Path)
                   "Nothing was restored.")
 
 
+def _refuse_crossing(ctx: AppContext, key_id: str, path: Path) -> None:
+    """A restore is held to the rules of every way a key enters an environment: in Live only
+    with a Party profile (as a new key is), and never a key the OTHER environment of this data
+    folder made or holds. The backup's own "environment" field is no proof: whoever knows the
+    passphrase (or holds enough shares) can seal it again with any field in clear."""
+    crossing.require_party(ctx, f"Restore of {path.name}")
+    try:
+        crossing.refuse_key_the_other_environment_made(ctx, key_id,
+                                                       f"Restore of {path.name}: the key")
+    except EnvironmentMismatch as exc:
+        raise EnvironmentMismatch(f"{exc.message} Nothing was restored.") from None
+
+
 def exportable_problem(info: KeyInfo) -> str:
     """Why this key cannot be backed up, or ''."""
     if info.location is not KeyLocation.OS_KEYRING or "non-exportable" in info.flags:
@@ -201,6 +207,11 @@ def _header(ctx: AppContext, info: KeyInfo, protection: dict[str, Any]) -> dict[
             "fingerprint": f"SHA-256:{info.key_id}", "label": info.label,
             "usage": info.usage.value, "key_type": info.key_type.value,
             "public_key_pem": pub, "certificates": certs, "protection": protection}
+
+
+# reading a file: the face's and the ceremony's way in, kept where they always were
+read_key_file = backup_files.read_key_file
+read_share_file = backup_files.read_share_file
 
 
 def _seal(header: dict[str, Any], aes_key: bytes, plaintext: bytes) -> bytes:
@@ -232,12 +243,15 @@ def backup_with_passphrase(ctx: AppContext, key_ref: str, out: Path,
                            passphrase: str | None = None) -> BackupResult:
     """One encrypted file under a passphrase (asked, typed twice, when not given)."""
     atomic.check_output(out)
+    out = Path(out).resolve()  # recorded as an absolute path, never as typed
+    swept = sweep(ctx)  # the hidden files of a backup killed before it finished: removed
     info, der = _exportable(ctx, key_ref)
     if passphrase is None:
         passphrase = ctx.passphrases.ask(f"{BACKUP_PROMPT} for key {info.short_id} "
                                          f"({info.label})", confirm=True)
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise InputError(f"Passphrase: at least {MIN_PASSPHRASE} characters for a key backup.")
+    problem = passphrase_problem(passphrase)  # long enough, and not a guessable one
+    if problem:
+        raise InputError(problem)
     salt = os.urandom(16)
     header = _header(ctx, info, {"kind": "passphrase", "kdf": "scrypt", "n": SCRYPT_N,
                                  "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)})
@@ -246,17 +260,20 @@ def backup_with_passphrase(ctx: AppContext, key_ref: str, out: Path,
     # As team export does: staged, recorded (row and record in one transaction), then put in
     # place. A kill before the commit leaves only a hidden .part file; after it, a record of
     # a backup whose file is missing (made again), never a copy of the key unrecorded.
-    staged = atomic.stage(out, data, mode=0o600)
-    try:
-        with ctx.audit.change():
-            _record(ctx, info, "passphrase", 0, 0, out, sha)
-            entry = ctx.audit.record("key.backup", {"key_id": info.key_id,
-                                                    "kind": "passphrase", "file": str(out)},
-                                     {"backup": sha})
-        atomic.publish(staged, out)
-    finally:
-        staged.unlink(missing_ok=True)
-    return BackupResult(info, "passphrase", (out,), entry)
+    # A kill before the record leaves the staged file under a note whose lock the OS drops:
+    # the next backup, restore or key command removes it (key_backup_staging).
+    with staging(ctx, info.key_id, [out]):
+        staged = atomic.stage(out, data, mode=0o600)
+        try:
+            with ctx.audit.change():
+                _record(ctx, info, "passphrase", 0, 0, out, sha)
+                entry = ctx.audit.record("key.backup", {"key_id": info.key_id,
+                                                        "kind": "passphrase",
+                                                        "file": str(out)}, {"backup": sha})
+            atomic.publish(staged, out)
+        finally:
+            staged.unlink(missing_ok=True)
+    return BackupResult(info, "passphrase", (out,), entry, "\n".join(swept))
 
 
 def _one_line(text: str) -> str:
@@ -312,12 +329,20 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
     caller puts the folder once written (the ceremony writes a hidden folder, then renames
     it), the place the backup's row and audit record name."""
     if not 1 <= threshold <= count <= 16:
-        raise InputError(f"Shares {threshold}-of-{count}: need 1 <= M <= N <= 16.")
+        raise InputError(f"Shares {threshold}-of-{count}: need 1 <= M <= N <= 16.",
+                         hint="field.shares")
+    if threshold == 1:  # the faces refuse it too; this is the rule for every caller
+        raise InputError(f"Shares {threshold}-of-{count}: a threshold of 1 is a plain copy "
+                         "(each share alone rebuilds the key); use 2 or more.",
+                         hint="field.shares")
+    out_dir = Path(out_dir).resolve()  # recorded as an absolute path, never as typed
+    recorded_as = Path(recorded_as).resolve() if recorded_as is not None else None
     names = list(custodians or [f"custodian {i}" for i in range(1, count + 1)])
     if len(names) != count:
         raise InputError(f"Custodians: {count} shares need {count} names; {len(names)} given.")
     names = check_custodians(names)
     _check_out_dir(out_dir)
+    swept = sweep(ctx)  # the hidden files of a backup killed before it finished: removed
     info, der = _exportable(ctx, key_ref)
     key_file = out_dir / f"key-{info.key_id[:16]}.smkikey"
     # the hidden temporary files of this same backup killed before it was recorded do not
@@ -342,34 +367,37 @@ def backup_with_shares(ctx: AppContext, key_ref: str, out_dir: Path, threshold: 
     share_files: list[Path] = []
     staged: list[Path] = []
     sha = hashlib.sha256(data).hexdigest()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        # every file staged, the row and record committed together, then the set put in
-        # place (as team export does): a kill before the commit hands out no share
-        staged.append(atomic.stage(key_file, data, mode=0o600))
-        for i, (name, words) in enumerate(zip(names, mnemonics, strict=True), 1):
-            p = out_dir / f"share-{i}-of-{count}.txt"
-            staged.append(atomic.stage(p, share_text(ctx.env, info, name, i, threshold, count,
-                                                     words).encode(), mode=0o600))
-            share_files.append(p)
-        with ctx.audit.change():
-            _record(ctx, info, "shares", threshold, count, recorded_as or out_dir, sha)
-            entry = ctx.audit.record("key.backup", {
-                "key_id": info.key_id, "kind": "shares", "threshold": threshold,
-                "shares": count, "custodians": names, "folder": str(recorded_as or out_dir)},
-                {"backup": sha})
-        for final, tmp in zip((key_file, *share_files), staged, strict=True):
-            atomic.publish(tmp, final)
-    except BaseException:
-        # an incomplete set is never handed out: take back every share already written
-        for f in (key_file, *share_files, *staged):
-            f.unlink(missing_ok=True)
-        if made_dir:
-            with contextlib.suppress(OSError):
-                out_dir.rmdir()
-        raise
+    targets = [key_file, *(out_dir / f"share-{i}-of-{count}.txt" for i in range(1, count + 1))]
+    with staging(ctx, info.key_id, targets, out_dir if made_dir else None):
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            # every file staged, the row and record committed together, then the set put in
+            # place (as team export does): a kill before the commit hands out no share
+            staged.append(atomic.stage(key_file, data, mode=0o600))
+            for i, (name, words) in enumerate(zip(names, mnemonics, strict=True), 1):
+                p = out_dir / f"share-{i}-of-{count}.txt"
+                staged.append(atomic.stage(p, share_text(ctx.env, info, name, i, threshold, count,
+                                                         words).encode(), mode=0o600))
+                share_files.append(p)
+            with ctx.audit.change():
+                _record(ctx, info, "shares", threshold, count, recorded_as or out_dir, sha)
+                entry = ctx.audit.record("key.backup", {
+                    "key_id": info.key_id, "kind": "shares", "threshold": threshold,
+                    "shares": count, "custodians": names, "folder": str(recorded_as or out_dir)},
+                    {"backup": sha})
+            for final, tmp in zip((key_file, *share_files), staged, strict=True):
+                atomic.publish(tmp, final)
+        except BaseException:
+            # an incomplete set is never handed out: take back every share already written
+            for f in (key_file, *share_files, *staged):
+                f.unlink(missing_ok=True)
+            if made_dir:
+                with contextlib.suppress(OSError):
+                    out_dir.rmdir()
+            raise
     return BackupResult(info, "shares", (key_file,), entry,
-                        SEPARATE_WARNING.format(t=threshold), tuple(share_files))
+                        "\n".join([*swept, SEPARATE_WARNING.format(t=threshold)]),
+                        tuple(share_files))
 
 
 def write_share_sheet(ctx: AppContext, share_file: Path, out: Path) -> Path:
@@ -407,122 +435,6 @@ def write_share_sheet(ctx: AppContext, share_file: Path, out: Path) -> Path:
 
 # -- restore -----------------------------------------------------------------------------------
 
-def _read_small(path: Path, what: str) -> bytes:
-    # opened without blocking and checked to be a regular file before any read: a FIFO (a
-    # named pipe) given as a backup would block the restore forever, a device never end
-    return read_regular(path, MAX_FILE, what)
-
-
-def read_key_file(path: Path) -> dict[str, Any]:
-    try:
-        doc = json.loads(_read_small(path, "a key backup file"))
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"{path}: not a key backup file ({exc}).") from None
-    if not isinstance(doc, dict) or doc.get("format") != KEY_FORMAT:
-        raise InputError(f"{path}: not a key backup file (format {KEY_FORMAT} expected).")
-    for k in ("environment", "key_id", "label", "usage", "public_key_pem", "certificates",
-              "protection", "nonce", "ciphertext"):
-        if k not in doc:
-            raise InputError(f"{path}: field {k} is missing.")
-    prot = doc["protection"]
-    if not isinstance(prot, dict) or prot.get("kind") not in ("passphrase", "shares"):
-        raise InputError(f"{path}: field protection is not a passphrase or shares protection.")
-    ints = ("n", "r", "p") if prot["kind"] == "passphrase" else ("threshold", "shares",
-                                                                 "share_set")
-    for k in ints:
-        v = prot.get(k)
-        if not isinstance(v, int) or isinstance(v, bool):
-            raise InputError(f"{path}: field protection.{k} is missing or not a whole number.")
-    if prot["kind"] == "passphrase":
-        for k, (lo, hi) in SCRYPT_LIMITS.items():
-            if not lo <= prot[k] <= hi or (k == "n" and prot[k] & (prot[k] - 1)):
-                raise InputError(f"{path}: field protection.{k} = {prot[k]} is outside "
-                                 f"{lo}..{hi}; this application never writes such a backup.")
-        if not isinstance(prot.get("salt"), str):
-            raise InputError(f"{path}: field protection.salt is missing.")
-    elif not 1 <= prot["threshold"] <= prot["shares"] <= 16:
-        raise InputError(f"{path}: field protection.threshold/shares is not M-of-N.")
-    _check_clear_fields(doc, path)
-    # the label becomes the restored key's, shown in tables, terminals and audit records: held
-    # to the rule a label typed here meets (the file may come from someone else)
-    if not isinstance(doc["label"], str):
-        raise InputError(f"{path}: field label is not a text.")
-    bad = bad_char_words(doc["label"])
-    if bad:
-        raise InputError(f"{path}: the key's label {doc['label'][:40]!r} holds {bad}; a "
-                         "label is one line of plain text only, and this application never "
-                         "writes such a backup. Nothing was restored.")
-    return doc
-
-
-_KEY_ID = re.compile(r"^[0-9a-f]{64}$")
-
-
-def _field_b64(value: Any, name: str, path: Path, size: tuple[int, int]) -> bytes:
-    raw = _unb64(value, f"{path}: field {name}") if isinstance(value, str) else None
-    if raw is None or not size[0] <= len(raw) <= size[1]:
-        raise InputError(f"{path}: field {name} is not base64 of {size[0]}"
-                         + (f"..{size[1]}" if size[1] != size[0] else "")
-                         + " bytes; this application never writes such a backup.")
-    return raw
-
-
-def _is_pem_certificate(value: Any) -> bool:
-    try:
-        return isinstance(value, str) and \
-            x509.load_pem_x509_certificate(value.encode()) is not None
-    except ValueError:
-        return False
-
-
-def _check_clear_fields(doc: dict[str, Any], path: Path) -> None:
-    """Every field in clear, checked before it is used (read before the file can be
-    authenticated, or sealed by whoever made it): an InputError naming the field."""
-    for name in ("environment", "key_id", "usage", "public_key_pem"):
-        if not isinstance(doc[name], str):
-            raise InputError(f"{path}: field {name} is not a text.")
-    if not _KEY_ID.match(doc["key_id"]):
-        raise InputError(f"{path}: field key_id is not a key id (64 hexadecimal digits).")
-    if doc["usage"] not in {u.value for u in KeyUsage}:
-        raise InputError(f"{path}: field usage {doc['usage'][:40]!r} is not a key usage.")
-    try:
-        serialization.load_pem_public_key(doc["public_key_pem"].encode())
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise InputError(f"{path}: field public_key_pem is not a PEM public key.") from None
-    if not isinstance(doc["certificates"], list):
-        raise InputError(f"{path}: field certificates is not a list.")
-    for i, c in enumerate(doc["certificates"]):
-        if not _is_pem_certificate(c):
-            raise InputError(f"{path}: field certificates[{i}] is not a PEM certificate.")
-    prot = doc["protection"]
-    if prot["kind"] == "passphrase":
-        _field_b64(prot.get("salt"), "protection.salt", path, (16, 64))
-    _field_b64(doc["nonce"], "nonce", path, (12, 12))  # AES-GCM's 96-bit nonce, as written
-    _field_b64(doc["ciphertext"], "ciphertext", path, (17, MAX_FILE))  # GCM tag (16) + key
-
-
-def read_share_file(path: Path) -> dict[str, str]:
-    try:
-        text = _read_small(path, "a share file").decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: cannot be read as a share file ({exc}).") from None
-    fields: dict[str, str] = {}
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            raise InputError(f"{path}, line {n}: expected 'name: value'.")
-        if key.strip() in fields:
-            raise InputError(f"{path}, line {n}: {key.strip()} is given twice.")
-        fields[key.strip()] = value.strip()
-    if fields.get("format") != SHARE_FORMAT:
-        raise InputError(f"{path}: not a key share file (format {SHARE_FORMAT} expected).")
-    for k in ("environment", "key_id", "mnemonic"):
-        if not fields.get(k):
-            raise InputError(f"{path}: field {k} is missing.")
-    return fields
-
 
 def _open(doc: dict[str, Any], aes_key: bytes, path: Path, wrong: str) -> bytes:
     header = {k: v for k, v in doc.items() if k not in ("nonce", "ciphertext")}
@@ -535,7 +447,8 @@ def _open(doc: dict[str, Any], aes_key: bytes, path: Path, wrong: str) -> bytes:
 
 
 def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
-            how: str) -> RestoreResult:
+            how: str, sha: str) -> RestoreResult:
+    """`sha`: of the bytes `doc` was read from (read once, never the path again)."""
     try:  # sealed by whoever made the file: what it holds is checked too
         private = serialization.load_der_private_key(der, None)
     except (ValueError, TypeError, UnsupportedAlgorithm):
@@ -553,6 +466,7 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
     if pub != spki:
         raise Refusal(f"{path}: the key does not match the public key in the backup.")
     refuse_published_test_key(ctx.env, key_id, f"Restore of {path.name}")
+    _refuse_crossing(ctx, key_id, path)  # the key itself, now proven (asked before too)
     _refuse_ceremony_label(ctx, str(doc["label"]), key_id, path)
     certs = [x509.load_pem_x509_certificate(str(c).encode()) for c in doc["certificates"]]
     certs += [x509.load_der_x509_certificate(d)
@@ -566,16 +480,13 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
     if ceremony_repo.key_recorded(ctx.db, key_id):
         raise Refusal(f"Key {key_id[:16]} is already in this environment's store; nothing to "
                       "restore.")
-    if ctx.keystore.secrets.get_optional(f"key:{key_id}") is not None:
-        raise Refusal(f"The OS keyring already holds the wrapping secret of key {key_id[:16]} "
-                      f"for the {ctx.env.label} environment: another data folder of this user "
-                      "still has this key. Use that folder; restoring here would replace its "
-                      "keyring entry.")
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    warnings = [w for w in (_deleted_note(ctx, key_id),
+    # a wrapping secret already there: another data folder's key, or a failed restore's leftover
+    cleared = leftovers.clear_or_refuse(ctx, key_id, path)
+    warnings = [w for w in (cleared, _deleted_note(ctx, key_id),
                             _unknown_here_note(ctx, key_id, len(certs))) if w]
     prot = doc["protection"]
     entries: list[AuditEntry] = []
+    where = Path(path).resolve()  # recorded as an absolute path, never as typed
 
     @contextlib.contextmanager
     def recorded(restored: KeyInfo) -> Iterator[None]:
@@ -583,13 +494,18 @@ def _import(ctx: AppContext, doc: dict[str, Any], der: bytes, path: Path,
         with ctx.audit.change():
             yield
             _record(ctx, restored, str(prot.get("kind")), int(prot.get("threshold", 0)),
-                    int(prot.get("shares", 0)), path, sha)
+                    int(prot.get("shares", 0)), where, sha)
             entries.append(ctx.audit.record("key.restore", {
-                "key_id": key_id, "from": how, "file": str(path),
-                "certificates_checked": len(certs)}, {"backup": sha, "public_key": spki}))
+                "key_id": key_id, "label": restored.label, "usage": restored.usage.value,
+                "from": how, "file": str(where), "certificates_checked": len(certs),
+                "warnings": warnings}, {"backup": sha, "public_key": spki}))
 
-    info = ctx.keystore.import_private_key(der, KeyUsage(doc["usage"]), str(doc["label"]),
-                                           recorded=recorded)
+    try:
+        info = ctx.keystore.import_private_key(der, KeyUsage(doc["usage"]), str(doc["label"]),
+                                               recorded=recorded)
+    except BaseException:
+        leftovers.after_failure(ctx, key_id, path)  # what it stored goes, or is noted
+        raise
     return RestoreResult(info, len(certs), entries[0], tuple(warnings))
 
 
@@ -603,19 +519,22 @@ def _require_env(ctx: AppContext, env_text: str, what: str) -> None:
 
 def restore_with_passphrase(ctx: AppContext, path: Path,
                             passphrase: str | None = None) -> RestoreResult:
-    doc = read_key_file(path)
+    swept = sweep(ctx)  # the hidden files of a backup killed before it finished: removed
+    doc, data = backup_files.read_key_bytes(path)
     _require_env(ctx, str(doc["environment"]), f"The backup {path.name}")
     prot = doc["protection"]
     if prot.get("kind") != "passphrase":
         raise InputError(f"{path}: this backup is split into shares; restore it from the share "
                          "files.", hint="field.shares")
+    _refuse_crossing(ctx, str(doc["key_id"]), path)  # before a passphrase is asked for nothing
     if passphrase is None:
         passphrase = ctx.passphrases.ask(f"Passphrase of the backup of key "
                                          f"{str(doc['key_id'])[:16]}")
     aes = _scrypt(passphrase, _unb64(prot["salt"], f"{path}: salt"), int(prot["n"]),
                   int(prot["r"]), int(prot["p"]))
     der = _open(doc, aes, path, f"{path}: wrong passphrase, or the file was changed.")
-    return _import(ctx, doc, der, path, "passphrase")
+    res = _import(ctx, doc, der, path, "passphrase", hashlib.sha256(data).hexdigest())
+    return replace(res, warnings=(*swept, *res.warnings))
 
 
 def _shown(path: Path, among: list[Path]) -> str:
@@ -627,6 +546,7 @@ def _shown(path: Path, among: list[Path]) -> str:
 
 def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
     """Share files (and the encrypted key file among them, or next to the first share)."""
+    swept = sweep(ctx)  # the hidden files of a backup killed before it finished: removed
     key_files = [p for p in files if p.suffix == ".smkikey"]
     share_paths = [p for p in files if p.suffix != ".smkikey"]
     if not share_paths:
@@ -650,7 +570,7 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
         raise InputError(f"Shares: give the encrypted key file key-{key_id[:16]}.smkikey "
                          "too.", hint="field.shares")
     kpath = key_files[0]
-    doc = read_key_file(kpath)
+    doc, data = backup_files.read_key_bytes(kpath)
     _require_env(ctx, str(doc["environment"]), f"The backup {kpath.name}")
     if doc["key_id"] != key_id:
         raise Refusal(f"{kpath.name} holds key {str(doc['key_id'])[:16]}, the shares are for "
@@ -658,6 +578,7 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
     prot = doc["protection"]
     if prot.get("kind") != "shares":
         raise InputError(f"{kpath}: this backup is under a passphrase, not shares.")
+    _refuse_crossing(ctx, key_id, kpath)
     words = [" ".join(s["mnemonic"].lower().split()) for s in shares]
     parsed: list[tuple[Path, int, int]] = []  # (file, share set, share index)
     for p, w in zip(share_paths, words, strict=True):
@@ -702,4 +623,5 @@ def restore_with_shares(ctx: AppContext, files: list[Path]) -> RestoreResult:
         raise Refusal(f"The shares do not combine: {exc} A share is wrong.") from None
     der = _open(doc, secret, kpath, "The shares rebuild a key that does not open this backup: "
                 "a share is wrong (altered, or from another backup).")
-    return _import(ctx, doc, der, kpath, "shares")
+    res = _import(ctx, doc, der, kpath, "shares", hashlib.sha256(data).hexdigest())
+    return replace(res, warnings=(*swept, *res.warnings))

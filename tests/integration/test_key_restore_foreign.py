@@ -62,6 +62,7 @@ def _a_new_private_key() -> bytes:
 
 
 def test_live_refuses_to_restore_a_published_test_key(live_ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    set_profiles(live_ctx)  # Live restores nothing without a Party profile
     f = tmp_path / "from-a-colleague.smkikey"
     kid = _backup_of(ZAZ1.read_bytes(), f, "live", "supplier signing 2026")
     with pytest.raises(Refusal, match="one of the DCC's published test keys") as err:
@@ -98,6 +99,7 @@ def test_test_restores_a_published_test_key_with_the_unknown_key_warning(ctx,  #
 def test_a_backup_labelled_as_a_ceremonys_key_is_refused(ctx, live_ctx, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                          env: str, label: str) -> None:
     c = ctx if env == "test" else live_ctx
+    set_profiles(live_ctx)  # Live restores nothing without a Party profile
     f = tmp_path / "c.smkikey"
     kid = _backup_of(_a_new_private_key(), f, env, label.format(env=env))
     with pytest.raises(Refusal, match="is a ceremony key's label") as err:
@@ -110,6 +112,7 @@ def test_a_backup_labelled_as_a_ceremonys_key_is_refused(ctx, live_ctx, tmp_path
 def test_a_backup_labelled_as_the_other_environments_ceremony_key_is_refused_naming_both(  # type: ignore[no-untyped-def]
         ctx, live_ctx, tmp_path: Path, env: str) -> None:
     c, them = (ctx, "live") if env == "test" else (live_ctx, "test")
+    set_profiles(live_ctx)  # Live restores nothing without a Party profile
     f = tmp_path / "c.smkikey"
     kid = _backup_of(_a_new_private_key(), f, env, f"ceremony {them} adopt-test supplier-ds")
     with pytest.raises(EnvironmentMismatch) as err:

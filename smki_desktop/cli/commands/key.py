@@ -10,8 +10,9 @@ from smki_desktop.cli.main import CliApp
 from smki_desktop.core.ceremony import parse_shares_spec
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.keys import KeyType, KeyUsage
-from smki_desktop.services import key_backup, key_lifecycle
+from smki_desktop.services import key_backup, key_backup_staging, key_lifecycle
 from smki_desktop.services import keys as key_service
+from smki_desktop.services.context import AppContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -63,8 +64,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sh.set_defaults(handler=run_share_sheet)
 
 
-def run_generate(args: argparse.Namespace, app: CliApp) -> int:
+def _context(app: CliApp) -> AppContext:
+    """The context of every key command, after the hidden files of a key backup killed
+    before it finished are removed (audited; said on stderr)."""
     ctx = app.context()
+    for said in key_backup_staging.sweep(ctx):
+        app.warn(said)
+    return ctx
+
+
+def run_generate(args: argparse.Namespace, app: CliApp) -> int:
+    ctx = _context(app)
     usage = KeyUsage.parse(args.usage)
     key_type = KeyType(args.key_type) if args.key_type else None
     result = key_service.generate_key(ctx, usage, args.label, key_type)
@@ -76,7 +86,7 @@ def run_generate(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_list(args: argparse.Namespace, app: CliApp) -> int:
-    ctx = app.context()
+    ctx = _context(app)
     keys = key_service.list_keys(ctx)
     if app.json:
         app.emit({"environment": ctx.env.value,
@@ -99,7 +109,7 @@ def run_list(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_show(args: argparse.Namespace, app: CliApp) -> int:
-    ctx = app.context()
+    ctx = _context(app)
     info = key_service.get_key(ctx, args.key_id)
     d = key_service.key_as_dict(info)
     app.emit(d, "\n".join(f"{k}: {v}" for k, v in d.items()))
@@ -107,14 +117,14 @@ def run_show(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_relabel(args: argparse.Namespace, app: CliApp) -> int:
-    ctx = app.context()
+    ctx = _context(app)
     res = key_lifecycle.relabel_key(ctx, args.key_id, args.label)
     app.emit(res.as_dict(), f"Key {res.key_id[:16]} is now labelled {res.label!r}.")
     return 0
 
 
 def run_retire(args: argparse.Namespace, app: CliApp) -> int:
-    ctx = app.context()
+    ctx = _context(app)
     fn = key_lifecycle.archive_key if args.action == "archive" else key_lifecycle.delete_key
     res = fn(ctx, args.key_id, args.reason)
     done = "archived" if res.action == "archive" else "deleted"
@@ -129,7 +139,7 @@ def run_retire(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_export_public(args: argparse.Namespace, app: CliApp) -> int:
-    ctx = app.context()
+    ctx = _context(app)
     info = key_service.get_key(ctx, args.key_id)
     pem = key_service.public_pem(info).decode()
     if app.json:
@@ -140,7 +150,7 @@ def run_export_public(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_backup(args: argparse.Namespace, app: CliApp) -> int:
-    ctx = app.context()
+    ctx = _context(app)
     if args.shares:
         t, n = parse_shares_spec(args.shares)
         res = key_backup.backup_with_shares(ctx, args.key_id, args.out, t, n, args.custodian)
@@ -158,7 +168,7 @@ def run_backup(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_restore(args: argparse.Namespace, app: CliApp) -> int:
-    ctx = app.context()
+    ctx = _context(app)
     if args.shares:
         res = key_backup.restore_with_shares(ctx, list(args.files))
     else:
@@ -177,7 +187,7 @@ def run_restore(args: argparse.Namespace, app: CliApp) -> int:
 
 
 def run_share_sheet(args: argparse.Namespace, app: CliApp) -> int:
-    ctx = app.context()
+    ctx = _context(app)
     out = key_backup.write_share_sheet(ctx, args.share, args.out)
     app.emit({"share": str(args.share), "pdf": str(out)},
              f"Share sheet written to {out}: print it for its custodian, then delete the file.")

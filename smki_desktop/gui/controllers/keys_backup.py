@@ -47,8 +47,9 @@ class BackUpKey:
         def done(result: key_backup.BackupResult) -> None:
             v.refresh()
             v.services.status(f"Backed up key {key.short_id}: {result.files[0]}")
-            if result.warning:
-                v.services.error("Separate the shares now", result.warning)
+            if result.warning:  # a passphrase backup's: an interrupted backup's files removed
+                v.services.error("Separate the shares now" if result.share_files
+                                 else "Key backup", result.warning)
 
         def refused(text: str, exc: BaseException) -> None:
             dlg = self.dialog

@@ -3,8 +3,9 @@
 Its own module so that the main window, which creates the passphrase provider at start, does not
 build the dialog's Qt types (dialog, form, line edit, button box) before anything is asked.
 
-A new key backup's passphrase has a rule (`key_backup.MIN_PASSPHRASE` characters): the dialog
-says it under the field and checks it on OK, staying open with the reason, so that a short
+A new key backup's passphrase has a rule (`key_backup.MIN_PASSPHRASE` characters, and not a
+guessable one: `key_backup.passphrase_problem`): the dialog says it under the field and checks it
+on OK, staying open with the reason, so that a short
 passphrase no longer fails the whole backup after the dialog closed. The window title is the
 short name of what is asked ("Backup passphrase", "PIN"), the whole question is in the text.
 Two entries that differ are caught the same way, on OK, with the focus back in "Again".
@@ -23,7 +24,7 @@ from smki_desktop.gui.qt import (
     QWidget,
 )
 from smki_desktop.gui.tones import text_style
-from smki_desktop.services.key_backup import BACKUP_PROMPT, MIN_PASSPHRASE
+from smki_desktop.services.key_backup import BACKUP_PROMPT, MIN_PASSPHRASE, passphrase_problem
 
 
 def short_title(prompt: str) -> str:
@@ -46,6 +47,7 @@ class PassphraseDialog(QDialog):
         if backup:
             self.setMinimumWidth(460)  # the rule and the refusal on two lines at most
         self.min_length = MIN_PASSPHRASE if backup else 0
+        self.backup = backup  # a new backup's passphrase: the service's whole rule, checked here
         layout = QVBoxLayout(self)
         self.question = QLabel(prompt + (f"\n\nNeeded to: {purpose}." if purpose else ""))
         self.question.setWordWrap(True)
@@ -81,13 +83,17 @@ class PassphraseDialog(QDialog):
         self.secret.setFocus()
 
     def _accept(self) -> None:
-        """OK: a passphrase shorter than the rule, or typed differently in Again, is refused
-        here and the dialog stays open (a mismatch closed it, and the whole backup was refused
-        afterwards, to be started again)."""
+        """OK: a passphrase shorter than the rule or guessable (`passphrase_problem`), or typed
+        differently in Again, is refused here and the dialog stays open (a mismatch closed it,
+        and the whole backup was refused afterwards, to be started again)."""
         n = len(self.secret.text())
         if n < self.min_length:
             self._refuse(f"Too short: at least {self.min_length} characters ({n} typed). "
                          "Type a longer passphrase.", self.secret)
+            return
+        problem = passphrase_problem(self.secret.text()) if self.backup else ""
+        if problem:  # guessable (spaces only, a run, a common password): the service's words
+            self._refuse(problem, self.secret)
             return
         if self.again is not None and self.again.text() != self.secret.text():
             self.again.clear()

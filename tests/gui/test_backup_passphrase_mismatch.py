@@ -45,3 +45,38 @@ def test_two_different_entries_are_caught_in_the_passphrase_dialog(  # type: ign
     qtbot.keyClick(pd.again, Qt.Key.Key_Return)
     qtbot.waitUntil(target.exists, timeout=30000)
     qtbot.waitUntil(window.jobs.idle, timeout=30000)
+
+
+def test_a_guessable_passphrase_is_refused_in_the_dialog(  # type: ignore[no-untyped-def]
+        window, qtbot, tmp_path: Path) -> None:
+    """The service refuses a guessable backup passphrase (twelve digits, spaces only…); the
+    dialog says so under the field and stays open, instead of closing and the backup failing
+    afterwards."""
+    ctx = window.services.ctx
+    info = ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "weak key")
+    page = window.go_to("Keys")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)
+    page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)
+    page.select_key(info.key_id)
+    page.open_backup()
+    backup = page.backup_dialog
+    target = tmp_path / "weak.smkikey"
+    backup.path.setText(str(target))
+    backup.path.setFocus()
+    qtbot.keyClick(backup.path, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.passphrases.dialog is not None
+                    and window.passphrases.dialog.isVisible(), timeout=30000)
+    pd = window.passphrases.dialog
+    for weak in ("123456789012", "            "):
+        pd.secret.setText(weak)
+        pd.again.setText(weak)
+        qtbot.keyClick(pd.again, Qt.Key.Key_Return)
+        assert pd.isVisible(), weak
+        assert pd.problem.isVisible() and pd.problem.text().startswith("Passphrase:"), weak
+        assert pd.focusWidget() is pd.secret
+    pd.secret.setText(PASS)
+    pd.again.setText(PASS)
+    qtbot.keyClick(pd.again, Qt.Key.Key_Return)
+    qtbot.waitUntil(target.exists, timeout=30000)
+    qtbot.waitUntil(window.jobs.idle, timeout=30000)

@@ -53,10 +53,12 @@ def refuse_unproven_location(ctx: AppContext, info: KeyInfo) -> None:
     made = [e for e in ctx.audit.vouched_naming(MADE, "key_id", [info.key_id])
             if e.environment == ctx.env.value and e.details.get("key_id") == info.key_id]
     who = f"Key {info.short_id} ({info.label})"
-    if made:
-        last = made[-1]
-        where = (str(last.details.get("location", "")) if last.action == "key.generate"
-                 else KeyLocation.OS_KEYRING.value)
+    last = made[-1] if made else None
+    where = ""
+    if last is not None:
+        where = (KeyLocation.OS_KEYRING.value if last.action == "key.restore"
+                 else str(last.details.get("location", "")))
+    if last is not None and where:  # a record naming no location proves none: as if none
         if where != info.location.value:
             raise Refusal(
                 f"{who} cannot be deleted: the store says it is kept in {info.location.value}, "

@@ -45,7 +45,7 @@ class KeyBackupDialog(QDialog):
     def __init__(self, key: KeyInfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.key = key
-        self.setWindowTitle(f"Back up key {key.short_id}")
+        self.setWindowTitle(f"Back up key '{key.label}' ({key.usage.value})")
         self.setMinimumWidth(520)
         self.fields = FieldCheck()
         form = QFormLayout(self)

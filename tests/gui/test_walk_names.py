@@ -1,0 +1,29 @@
+"""What the officer reads names things in words, not internal ids: a key by its label and
+usage (the id a secondary, copyable detail), its location as "OS keyring"; the backup dialog's
+title names the key; "Sign as" names the key by its label before its short id."""
+
+from __future__ import annotations
+
+from smki_desktop.core.keys import KeyType, KeyUsage
+from smki_desktop.gui.pages.keys import COLUMNS
+from tests.gui.test_keys_flow import _page
+
+
+def test_keys_page_names_the_key_and_its_location(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    ctx = window.services.ctx
+    ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "walk named key")
+    page = _page(window, qtbot)
+    row = next(i for i, k in enumerate(page.keys) if k.label == "walk named key")
+    k = page.keys[row]
+    assert page.table.item(row, COLUMNS.index("Location")).text() == "OS keyring"
+    shown_id = page.table.item(row, COLUMNS.index("Key id"))
+    assert shown_id.text() == k.short_id and k.key_id in shown_id.toolTip()
+    page.table.selectRow(row)
+    qtbot.waitUntil(lambda: "walk named key" in page.details.text(), timeout=10000)
+    text = page.details.text()
+    assert "OS keyring" in text and "os-keyring" not in text
+    assert text.index("Usage") < text.index("Key id")  # the id after the label and usage
+    page.open_backup()
+    title = page.backup_dialog.windowTitle()
+    page.backup_dialog.reject()
+    assert "walk named key" in title and k.short_id not in title

@@ -27,3 +27,17 @@ def test_keys_page_names_the_key_and_its_location(window, qtbot) -> None:  # typ
     title = page.backup_dialog.windowTitle()
     page.backup_dialog.reject()
     assert "walk named key" in title and k.short_id not in title
+
+
+def test_sign_as_names_the_key_by_label_before_its_id(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.widgets.dual_control import ActorPicker
+    from smki_desktop.services.identity import SigningChoice
+
+    picker = ActorPicker()
+    qtbot.addWidget(picker)
+    kid = "45d441a2fcc0" + "0" * 52
+    picker.set_choices([SigningChoice("O2", "Sam Reed", "sro", "active", kid, "sro signing")])
+    text = picker.combo.itemText(0)
+    assert "Sam Reed (SRO, active)" in text
+    assert "'sro signing' (file-signing, 45d441a2fcc0)" in text
+    assert text.index("sro signing") < text.index("45d441a2fcc0")

@@ -41,3 +41,25 @@ def test_sign_as_names_the_key_by_label_before_its_id(qtbot) -> None:  # type: i
     assert "Sam Reed (SRO, active)" in text
     assert "'sro signing' (file-signing, 45d441a2fcc0)" in text
     assert text.index("sro signing") < text.index("45d441a2fcc0")
+
+
+def test_portal_settings_say_whose_each_credential_is(window, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from smki_desktop.core.officers import OfficerRole
+    from smki_desktop.gui.settings import portal
+    from tests.integration.adt_support import make_aro, make_sro
+
+    ctx = window.services.ctx
+    aro = make_aro(ctx, tmp_path / "aro")
+    sro = make_sro(ctx, tmp_path / "sro", aro)
+    register = [SimpleNamespace(name=n, role=r, officer_id=i,
+                                credentials=[SimpleNamespace(key_id=k.key.key_id)])
+                for n, r, i, k in (("Ada Aro", OfficerRole.ARO, "ARO-0001", aro),
+                                   ("Sam Sro", OfficerRole.SRO, "SRO-0001", sro))]
+    monkeypatch.setattr("smki_desktop.services.officers.list_officers", lambda _ctx: register)
+    lines = portal.read_portal_settings(ctx).credentials
+    assert any(line.startswith("file-signing — Ada Aro, ARO (ARO-0001): serial")
+               for line in lines), lines
+    assert any(line.startswith("file-signing — Sam Sro, SRO (SRO-0001): serial")
+               for line in lines), lines

@@ -63,3 +63,18 @@ def test_portal_settings_say_whose_each_credential_is(window, tmp_path, monkeypa
                for line in lines), lines
     assert any(line.startswith("file-signing — Sam Sro, SRO (SRO-0001): serial")
                for line in lines), lines
+
+
+def test_certificates_role_column_names_the_role(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from smki_desktop.gui.pages.certificates import COLUMNS as CERT_COLUMNS
+
+    page = window.go_to("Certificates")
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)
+    rec = dict(serial="4F07", eui="", device_eui="", usage="digitalSignature", status="valid",
+               not_after="2030-01-01", issuer="ZAZ1")
+    page.show_records([SimpleNamespace(role="02", **rec), SimpleNamespace(role="zz", **rec),
+                       SimpleNamespace(role=None, **rec)])
+    col = CERT_COLUMNS.index("Role")
+    assert [page.table.item(i, col).text() for i in range(3)] == ["supplier (02)", "zz", ""]

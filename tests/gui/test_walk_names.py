@@ -78,3 +78,27 @@ def test_certificates_role_column_names_the_role(window, qtbot) -> None:  # type
                        SimpleNamespace(role=None, **rec)])
     col = CERT_COLUMNS.index("Role")
     assert [page.table.item(i, col).text() for i in range(3)] == ["supplier (02)", "zz", ""]
+
+
+def test_audit_page_says_what_was_done_and_hides_empty_fields(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.pages.audit import COLUMNS as AUDIT_COLUMNS
+
+    ctx = window.services.ctx
+    ctx.audit.record("simulator.start", {"port": 8443, "errors": "", "notes": [], "extra": {}})
+    ctx.audit.record("walk.unknown", {"what": "kept"})
+    page = window.go_to("Audit log")
+    page.refresh()
+    qtbot.waitUntil(window.jobs.idle, timeout=20000)
+    rows = {e.action: r for r, e in enumerate(page.entries)}
+    start = rows["simulator.start"]
+    cells = [page.table.item(start, c).text() for c in range(page.table.columnCount())]
+    assert "Test simulator started" in cells and "simulator.start" in cells  # words, and code
+    assert not any("Errors" in c or "Notes" in c for c in cells), cells
+    col = {name: AUDIT_COLUMNS.index(name) for name in ("Action", "Action code", "Details")}
+    assert cells[col["Action"]] == "Test simulator started"
+    assert cells[col["Action code"]] == "simulator.start"
+    assert cells[col["Details"]].endswith("; Port: 8443")
+    assert page.table.item(rows["walk.unknown"], col["Action"]).text() == "walk.unknown"
+    page.table.selectRow(start)
+    text = page.details.text()
+    assert "Errors" not in text and "Notes" not in text and "Extra" not in text

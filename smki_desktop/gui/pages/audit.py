@@ -45,6 +45,12 @@ def read_audit(ctx: AppContext, query: dict[str, str]) -> list[Any]:
     return list(audit_log.records(ctx, limit=2000, action_prefix=query.get("prefix", "")))
 
 
+def _cell_details(details: dict[str, Any]) -> dict[str, Any]:
+    """The details a table cell shows: the app version (on every record) is left to the
+    record's details below, so what differs leads."""
+    return {k: v for k, v in details.items() if k != "app_version"}
+
+
 class Page(QWidget):
     title = "Audit log"
     order = 90
@@ -102,7 +108,7 @@ class Page(QWidget):
         self.table.setRowCount(len(entries))
         for row, e in enumerate(entries):
             vals = [str(e.seq), e.ts[:19].replace("T", " "), e.actor, action_text(e.action),
-                    e.action, words(pruned(e.details))[:300]]
+                    e.action, words(pruned(_cell_details(e.details)))[:300]]
             for col, v in enumerate(vals):
                 item = QTableWidgetItem(v)
                 if col == ACTION:

@@ -103,3 +103,35 @@ def test_audit_page_says_what_was_done_and_hides_empty_fields(window, qtbot) -> 
     text = page.details.text()
     assert "Errors" not in text and "Notes" not in text and "Extra" not in text
     assert "App version" in text
+
+
+def test_backup_browse_remembers_the_folder_per_environment(window, qtbot, tmp_path,  # type: ignore[no-untyped-def]
+                                                           monkeypatch) -> None:
+    from smki_desktop.gui.qt import QFileDialog
+
+    ctx = window.services.ctx
+    ctx.keystore.generate(KeyType.EC_P256, KeyUsage.SIGNING, "walk folder key")
+    page = _page(window, qtbot)
+    asked: list[tuple[str, str]] = []
+    media = tmp_path / "usb"
+    media.mkdir()
+
+    def save_as(_parent, title, start, *_a):  # type: ignore[no-untyped-def]
+        asked.append((title, start))
+        return str(media / "walk.backup"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_as))
+    for _ in range(2):
+        page.open_backup()
+        dlg = page.backup_dialog
+        assert dlg.windowTitle().endswith("— Test")
+        dlg.browse.click()
+        assert dlg.path.text() == str(media / "walk.backup")
+        dlg.reject()
+    assert all(title.endswith("— Test") for title, _ in asked)
+    assert not asked[0][1].startswith(str(media))  # the first time: the home folder
+    assert asked[1][1].startswith(str(media))  # then where the last backup went
+    # Live keeps its own: the Test folder is not where a Live backup starts
+    from smki_desktop.gui.folders import last_folder
+
+    assert last_folder(ctx.paths.env_dir.parent / "live", "key-backup") != media

@@ -98,6 +98,7 @@ def test_audit_page_says_what_was_done_and_hides_empty_fields(window, qtbot) -> 
     assert cells[col["Action"]] == "Test simulator started"
     assert cells[col["Action code"]] == "simulator.start"
     assert cells[col["Details"]] == "Port: 8443"  # what differs: the app version is below
+    assert page.table.item(start, col["Details"]).toolTip() == "Port: 8443"
     assert page.table.item(rows["walk.unknown"], col["Action"]).text() == "walk.unknown"
     page.table.selectRow(start)
     text = page.details.text()

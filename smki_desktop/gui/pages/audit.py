@@ -113,6 +113,8 @@ class Page(QWidget):
                 item = QTableWidgetItem(v)
                 if col == ACTION:
                     item.setToolTip(f"Action code {e.action}")
+                elif col == len(vals) - 1 and v:
+                    item.setToolTip(v)  # the whole of what a narrow column cuts off
                 self.table.setItem(row, col, item)
 
     def show_details(self) -> None:

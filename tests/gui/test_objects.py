@@ -201,6 +201,8 @@ def test_csr_list_submit_this_csr_and_paste_text(qtbot, window: MainWindow) -> N
 
 
 def test_audit_record_reads_as_words(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    from smki_desktop.gui.pages.audit import COLUMNS
+
     ctx = window.ctx
     key = key_service.generate_key(ctx, KeyUsage.SIGNING, "audited key").key
     page = window.go_to("Audit log")
@@ -208,11 +210,12 @@ def test_audit_record_reads_as_words(qtbot, window: MainWindow) -> None:  # type
     page.refresh()
     qtbot.waitUntil(window.jobs.idle, timeout=20000)  # its read
     row = next(r for r, e in enumerate(page.entries) if e.action == "key.generate")
-    assert "{" not in page.table.item(row, 4).text()
-    assert f"Key id: {key.key_id}" in page.table.item(row, 4).text()
+    details = page.table.item(row, COLUMNS.index("Details")).text()
+    assert "{" not in details and f"Key id: {key.key_id}" in details
     page.table.selectRow(row)
     text = page.details.text()
-    assert "Action: key.generate" in text and "Label: audited key" in text
+    assert "Action: Key generated" in text and "Label: audited key" in text
+    assert "Action code: key.generate" in text
     assert "Files and data (hashes)" in text and "{" not in text
 
 

@@ -106,7 +106,7 @@ def test_portal_settings_section(qtbot, sim_window: MainWindow) -> None:  # type
     section = PortalSection(sim_window.services)
     qtbot.addWidget(section)
     qtbot.waitUntil(sim_window.jobs.idle, timeout=30_000)  # its read
-    assert "web-service: serial" in section.creds.text()
+    assert "web-service — the organisation: serial" in section.creds.text()
     assert "Running on https://127.0.0.1:" in section.sim_state.text()
     assert "Simulator" in section.current.text()
     section.anchor.setText(str(Path("/nonexistent/anchor.pem")))

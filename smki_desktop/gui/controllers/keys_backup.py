@@ -32,7 +32,7 @@ class BackUpKey:
         if problem:
             v.services.error("This key cannot be backed up", problem)
             return
-        dlg = KeyBackupDialog(k, v.widget())
+        dlg = KeyBackupDialog(k, v.widget(), v.services.ctx.paths.env_dir)
         v.backup_dialog = self.dialog = dlg
         give_focus_back(dlg, opener(v), v.table)
         dlg.accepted.connect(lambda: self.backup(k, dlg.target(), dlg.by_shares.isChecked(),

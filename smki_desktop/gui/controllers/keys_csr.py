@@ -23,7 +23,7 @@ class CsrForKeyDialog(QDialog):
     def __init__(self, key: KeyInfo, services: GuiServices,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Organisation CSR with key {key.short_id}")
+        self.setWindowTitle(f"Organisation CSR with key '{key.label}' ({key.usage.value})")
         form = QFormLayout(self)
         self.role = QLineEdit()
         self.role.setPlaceholderText("role code or name, e.g. 02 or supplier")

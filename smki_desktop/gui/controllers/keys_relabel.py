@@ -17,7 +17,7 @@ class RelabelKey:
         k = v.selected()
         if k is None:
             return
-        dlg = ReasonDialog(f"Relabel key {k.short_id}", v.widget(),
+        dlg = ReasonDialog(f"Relabel key '{k.label}' ({k.usage.value})", v.widget(),
                            check=key_lifecycle.check_label, field="New &label",
                            example="what the key is for, e.g. supplier DS 2026")
         dlg.reason.setText(k.label)

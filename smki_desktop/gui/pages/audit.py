@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.audit import VerifyReport
+from smki_desktop.gui.audit_actions import action_text, pruned
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
     QAbstractItemView,
@@ -34,12 +35,20 @@ if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
     from smki_desktop.services.context import AppContext
 
-COLUMNS = ["#", "When (UTC)", "Who", "Action", "Details"]
+COLUMNS = ["#", "When (UTC)", "Who", "Action", "Action code", "Details"]
+
+ACTION = COLUMNS.index("Action")
 
 
 def read_audit(ctx: AppContext, query: dict[str, str]) -> list[Any]:
     """The newest 2,000 audit records whose action starts with the filter (a job)."""
     return list(audit_log.records(ctx, limit=2000, action_prefix=query.get("prefix", "")))
+
+
+def _cell_details(details: dict[str, Any]) -> dict[str, Any]:
+    """The details a table cell shows: the app version (on every record) is left to the
+    record's details below, so what differs leads."""
+    return {k: v for k, v in details.items() if k != "app_version"}
 
 
 class Page(QWidget):
@@ -71,7 +80,8 @@ class Page(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         select_on_focus(self.table)  # Tab into the table selects a row: the buttons follow
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1,
+                                                           QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         lay.addWidget(self.table, 1)
         self.entries: list[Any] = []
@@ -97,10 +107,15 @@ class Page(QWidget):
         self.entries = entries
         self.table.setRowCount(len(entries))
         for row, e in enumerate(entries):
-            vals = [str(e.seq), e.ts[:19].replace("T", " "), e.actor, e.action,
-                    words(e.details)[:300]]
+            vals = [str(e.seq), e.ts[:19].replace("T", " "), e.actor, action_text(e.action),
+                    e.action, words(pruned(_cell_details(e.details)))[:300]]
             for col, v in enumerate(vals):
-                self.table.setItem(row, col, QTableWidgetItem(v))
+                item = QTableWidgetItem(v)
+                if col == ACTION:
+                    item.setToolTip(f"Action code {e.action}")
+                elif col == len(vals) - 1 and v:
+                    item.setToolTip(v)  # the whole of what a narrow column cuts off
+                self.table.setItem(row, col, item)
 
     def show_details(self) -> None:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
@@ -108,11 +123,12 @@ class Page(QWidget):
             return
         e = self.entries[rows[0]]
         record = Section("Record", (Row("Number", str(e.seq)), Row("Time", e.ts),
-                                    Row("Who", e.actor), Row("Action", e.action),
+                                    Row("Who", e.actor), Row("Action", action_text(e.action)),
+                                    Row("Action code", e.action),
                                     Row("Environment", e.environment)))
         artifacts = tuple(Row(k.replace("_", " "), f"SHA-256 {v}")
                           for k, v in e.artifacts.items())
-        self.details.show_sections([record, *sections_from_mapping(e.details, "Details"),
+        self.details.show_sections([record, *sections_from_mapping(pruned(e.details), "Details"),
                                     *([Section("Files and data (hashes)", artifacts)]
                                       if artifacts else [])])
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smki_desktop.core.errors import InputError, SmkiError, StoreUnreachable
+from smki_desktop.core.roles import RemotePartyRole
 from smki_desktop.gui.controllers.certificates_revoke import RevokeController
 from smki_desktop.gui.page_op import BackgroundRead, PageOp
 from smki_desktop.gui.qt import (
@@ -65,6 +66,15 @@ EMPTY_NOTE = ("No certificates in this environment yet: import one (Import fileâ
               "make an Organisation key and CSR; what the DCC issues for your requests "
               "arrives here.")
 NO_MATCH_NOTE = "No certificate matches these filters."
+def role_words(code: str) -> str:
+    """A Remote Party Role code as the Role column shows it: "supplier (02)"; one that is no
+    role code, as it is."""
+    try:
+        return f"{RemotePartyRole.from_ou(code).name_text} ({code})" if code else ""
+    except InputError:
+        return code
+
+
 SUPERSEDED_COLUMNS = ["Serial", "Superseded (UTC)", "Replaced by"]
 SUPERSEDED_MIN_HEIGHT = 300  # the note, a header and three rows, and the details under them
 SUPERSEDED_TITLE = "Superseded certificates: NOT in use, kept for the audit trail"
@@ -403,7 +413,7 @@ class Page(QWidget):
         self.records = records
         self.table.setRowCount(len(self.records))
         for i, r in enumerate(self.records):
-            for j, v in enumerate([r.serial, r.role or "", r.eui or r.device_eui or "",
+            for j, v in enumerate([r.serial, role_words(r.role or ""), r.eui or r.device_eui or "",
                                    r.usage or "", r.status, (r.not_after or "")[:10],
                                    r.issuer]):
                 self.table.setItem(i, j, QTableWidgetItem(v))

@@ -17,6 +17,7 @@ from smki_desktop.core.keys import KeyInfo, KeyType, KeyUsage
 from smki_desktop.gui.controllers.keys_backup import BackUpKey
 from smki_desktop.gui.controllers.keys_csr import MakeCsrWithKey
 from smki_desktop.gui.controllers.keys_generate import USAGE_HELP, GenerateKey
+from smki_desktop.gui.controllers.keys_names import location_text
 from smki_desktop.gui.controllers.keys_relabel import RelabelKey
 from smki_desktop.gui.controllers.keys_retire import RetireKey
 from smki_desktop.gui.jobs import Job
@@ -153,10 +154,12 @@ class Page(QWidget):
         for row, k in enumerate(self.keys):
             backup = backups.get(k.key_id) or (
                 "none possible (token)" if key_backup.exportable_problem(k) else "NO BACKUP")
-            vals = [k.label, k.usage.value, k.key_type.value, k.location.value,
-                    k.created.strftime("%Y-%m-%d %H:%M"), ", ".join(k.flags), backup, k.key_id]
+            vals = [k.label, k.usage.value, k.key_type.value, location_text(k),
+                    k.created.strftime("%Y-%m-%d %H:%M"), ", ".join(k.flags), backup, k.short_id]
             for col, v in enumerate(vals):
                 item = QTableWidgetItem(v)
+                if col == len(vals) - 1:  # the short id fits; the whole one is a tooltip
+                    item.setToolTip(f"Key id {k.key_id} (Copy key id copies it)")
                 if v == "NO BACKUP":
                     item.setToolTip("This key has no backup: a lost keyring or data folder "
                                     "loses it. Use Back up… to make one.")
@@ -192,12 +195,13 @@ class Page(QWidget):
         if shown is None or shown.key_id != k.key_id:
             return  # the selection moved on: its own read follows
         live = {c.serial for c in obj.live}
-        key_rows = (Row("Label", k.label), Row("Key id", k.key_id),
+        key_rows = (Row("Label", k.label),
                     Row("Usage", f"{k.usage.value} — {USAGE_HELP[k.usage]}"),
                     Row("Type", k.key_type.value), Row("Environment", k.environment.label),
-                    Row("Location", f"{k.location.value} ({k.location_ref})"),
+                    Row("Location", location_text(k)),
                     Row("Created", k.created.strftime("%Y-%m-%d %H:%M UTC")),
-                    Row("Flags", ", ".join(k.flags) or "none", problem=bool(k.flags)))
+                    Row("Flags", ", ".join(k.flags) or "none", problem=bool(k.flags)),
+                    Row("Key id", k.key_id))
         csrs = tuple(Row(f"CSR {c.csr_id}", f"{c.family} {c.usage}, made {c.created[:10]}, "
                          f"{c.status}") for c in obj.csrs) or (Row("CSRs", "none yet"),)
         certs = tuple(Row(f"{c.kind.capitalize()} {c.serial}",

@@ -25,12 +25,14 @@ from smki_desktop.gui.widgets.outcome import OutcomeLine
 from smki_desktop.services import (
     credential_vouch,
     credentials,
+    officers,
     portal_endpoint,
     simulator_control,
 )
 from smki_desktop.services import portal as portal_service
 
 if TYPE_CHECKING:
+    from smki_desktop.core.officers import Officer
     from smki_desktop.gui.services import GuiServices
     from smki_desktop.services.context import AppContext
 
@@ -57,14 +59,26 @@ def read_portal_settings(ctx: AppContext) -> PortalSettings:
         warning = "\n".join(w for w in (refused, warning) if w)
     now = ctx.clock.now()
     lines = []
+    holders = {cr.key_id: o for o in officers.list_officers(ctx) for cr in o.credentials}
     for c in credentials.list_credentials(ctx):
         why = credential_vouch.listing_problem(ctx, c)
-        lines.append(f"{c.purpose}: serial {c.serial}, key {c.key_id[:16]}, until "
+        lines.append(f"{c.purpose} — {_holder(holders.get(c.key_id), c.purpose)}: "
+                     f"serial {c.serial}, key {c.key_id[:16]}, until "
                      f"{c.not_after:%Y-%m-%d}{'' if c.valid_at(now) else ' (not valid now)'}"
                      + (f" — REFUSED: {why}" if why else ""))
     sim = simulator_control.running(ctx) if ctx.env is Environment.TEST else None
     return PortalSettings(rec, warning or "", float(portal_service.deadline(ctx)),
                           str(portal_service.adhoc_path(ctx)), lines, sim)
+
+
+def _holder(officer: Officer | None, purpose: str) -> str:
+    """Whose a credential is: the officer (name, role, register id) whose key it certifies,
+    else the organisation's web-service client, else a file-signing key linked to nobody."""
+    if officer is not None:
+        return f"{officer.name}, {officer.role.label} ({officer.officer_id})"
+    if purpose == "web-service":
+        return "the organisation"
+    return "no officer linked (Officers › Link key…)"
 
 
 class Section(QWidget):

@@ -40,6 +40,14 @@ def reason_text(code: str) -> str:
     return f"{words} ({code})" if words else code
 
 
+def sign_as_text(c: SigningChoice) -> str:
+    """An officer and their key as "Sign as" offers them: the key by its label and usage,
+    its short id after (for telling two like-named keys apart)."""
+    label = c.key_label or "unlabelled key"
+    return (f"{c.officer_id} {c.name} ({c.role.upper()}, {c.status}) — key '{label}' "
+            f"(file-signing, {c.key_id[:12]})")
+
+
 class ActorPicker(QWidget):
     """A combo of (officer, key) pairs that may sign here."""
 
@@ -65,7 +73,7 @@ class ActorPicker(QWidget):
         self.choices = choices
         self.combo.clear()
         for c in choices:
-            self.combo.addItem(c.label, c.officer_id + ":" + c.key_id)
+            self.combo.addItem(sign_as_text(c), c.officer_id + ":" + c.key_id)
         if not choices:
             self.combo.addItem("No officer with a linked file-signing credential yet "
                                "(Officers > Link key…)", "")

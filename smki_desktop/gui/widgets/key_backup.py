@@ -13,13 +13,17 @@ from pathlib import Path
 
 from smki_desktop.core.errors import InputError
 from smki_desktop.core.keys import KeyInfo
+from smki_desktop.gui.folders import last_folder, remember_folder, titled
 from smki_desktop.gui.qt import (
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QRadioButton,
     QScrollArea,
     QSpinBox,
@@ -42,10 +46,13 @@ def _custodian_label(i: int) -> str:
 
 
 class KeyBackupDialog(QDialog):
-    def __init__(self, key: KeyInfo, parent: QWidget | None = None) -> None:
+    def __init__(self, key: KeyInfo, parent: QWidget | None = None,
+                 env_dir: Path | None = None) -> None:
         super().__init__(parent)
         self.key = key
-        self.setWindowTitle(f"Back up key {key.short_id}")
+        self.env_dir = env_dir  # where the folder last used is remembered (none: not at all)
+        self.setWindowTitle(titled(f"Back up key '{key.label}' ({key.usage.value})",
+                                   key.environment))
         self.setMinimumWidth(520)
         self.fields = FieldCheck()
         form = QFormLayout(self)
@@ -113,7 +120,14 @@ class KeyBackupDialog(QDialog):
         self.path = QLineEdit()
         self.path.setAccessibleName("Write to")
         self.path.setPlaceholderText("a new file (passphrase) or a new folder (shares)")
-        form.addRow("&Write to:", self.path)
+        self.browse = QPushButton("Br&owse…")
+        self.browse.clicked.connect(self.choose_target)
+        where = QHBoxLayout()
+        where.addWidget(self.path, 1)
+        where.addWidget(self.browse)
+        write_to = QLabel("&Write to:")
+        write_to.setBuddy(self.path)  # Alt+W still goes to the path, beside its Browse…
+        form.addRow(write_to, where)
         form.addRow("", self.fields.label(self.path, "field.path"))
         self.refusal = QLabel("")
         self.refusal.setObjectName("backupRefusal")
@@ -161,6 +175,28 @@ class KeyBackupDialog(QDialog):
     def custodians(self) -> list[str]:
         """The names typed for the N shares, in share order."""
         return [f.text() for f in self.custodian_fields[:self.count.value()]]
+
+    def choose_target(self) -> None:
+        """A file (passphrase) or a new folder in a chosen one (shares), from a dialog that
+        opens where this environment's last backup went and names the environment."""
+        purpose = "key-backup"
+        start = last_folder(self.env_dir, purpose) if self.env_dir else Path.home()
+        env = self.key.environment
+        name = "".join(c if c.isalnum() or c in "-_" else "-" for c in self.key.label)
+        if self.by_shares.isChecked():
+            folder = QFileDialog.getExistingDirectory(
+                self, titled("Folder for the backup shares", env), str(start))
+            chosen = Path(folder) / f"{name}-shares" if folder else None
+        else:
+            path, _ = QFileDialog.getSaveFileName(
+                self, titled(f"Back up key '{self.key.label}' to", env),
+                str(start / f"{name}.backup"))
+            chosen = Path(path) if path else None
+        if chosen is None:
+            return
+        if self.env_dir:
+            remember_folder(self.env_dir, purpose, chosen.parent)
+        self.path.setText(str(chosen))
 
     def target(self) -> Path:
         return Path(self.path.text().strip())

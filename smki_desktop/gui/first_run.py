@@ -119,9 +119,12 @@ class FirstRunDialog(QDialog):
         return page
 
     def save(self) -> None:
-        for f in (self.party_form, self.officer_form):
-            if f is not None:
-                f.show_all()  # Save shows the errors of fields not reached yet too
+        forms = [f for f in (self.party_form, self.officer_form) if f is not None]
+        for f in forms:
+            f.show_all()  # Save shows the errors of fields not reached yet too
+        wrong = next((w for f in forms if (w := f.first_wrong()) is not None), None)
+        if wrong is not None:  # the officer starts at the first field to put right
+            wrong.setFocus()
         try:
             party = self.party_form.checked_profile() if self.party_form else None
             officer = self.officer_form.profile() if self.officer_form else None

@@ -27,7 +27,8 @@ def test_save_marks_each_field_and_focuses_the_first_wrong(  # type: ignore[no-u
     assert not errors["signifier"].isVisible()
     assert officer.field_errors["name"].text() == "Officer name: required."
     # each message sits under its field, between it and the next row
-    for key, below in (("name", party.party_id), ("party_id", party.party_type)):
+    for key, below in (("name", party.party_id), ("party_id", party.party_type),
+                       ("eui_ranges", party.signifier)):
         field, label = party._fields[key], errors[key]
         top = label.mapTo(dlg, label.rect().topLeft()).y()
         assert field.mapTo(dlg, field.rect().bottomLeft()).y() <= top

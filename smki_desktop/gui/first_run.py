@@ -19,9 +19,11 @@ from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QGroupBox,
     QLabel,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     Qt,
     QVBoxLayout,
@@ -90,8 +92,20 @@ class FirstRunDialog(QDialog):
     def _profiles_page(self, show_party: bool, show_officer: bool) -> QWidget:
         ctx = self.services.ctx
         page = QWidget()
-        lay = QVBoxLayout(page)
+        outer = QVBoxLayout(page)
+        outer.setContentsMargins(0, 0, 0, 0)
+        # the forms scroll when the screen is short (errors under the fields make them taller):
+        # squeezed, Qt drew an error over the EUI-64 box
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setSizeAdjustPolicy(QScrollArea.SizeAdjustPolicy.AdjustToContents)
+        forms = QWidget()
+        lay = QVBoxLayout(forms)
         lay.setContentsMargins(0, 0, 0, 0)
+        scroll.setWidget(forms)
+        self.profiles_scroll = scroll
+        outer.addWidget(scroll, 1)
         self.party_form: PartyForm | None = None
         self.officer_form: OfficerForm | None = None
         if show_party:
@@ -115,13 +129,17 @@ class FirstRunDialog(QDialog):
         # mnemonics clear of the forms' (&Signifier takes Alt+S)
         self.save_button.setText("Save and &continue" if ctx.env is Environment.TEST
                                  else "Sa&ve")
-        lay.addWidget(buttons)
+        outer.addWidget(buttons)
         return page
 
     def save(self) -> None:
-        for f in (self.party_form, self.officer_form):
-            if f is not None:
-                f.show_all()  # Save shows the errors of fields not reached yet too
+        forms = [f for f in (self.party_form, self.officer_form) if f is not None]
+        for f in forms:
+            f.show_all()  # Save shows the errors of fields not reached yet too
+        wrong = next((w for f in forms if (w := f.first_wrong()) is not None), None)
+        if wrong is not None:  # the officer starts at the first field to put right
+            wrong.setFocus()
+            self.profiles_scroll.ensureWidgetVisible(wrong)
         try:
             party = self.party_form.checked_profile() if self.party_form else None
             officer = self.officer_form.profile() if self.officer_form else None

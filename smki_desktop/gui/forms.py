@@ -1,6 +1,7 @@
 """Reusable editors for the Party profile and the officer profile (used by the first-run
 dialog and the Dashboard), validating through `core` as the user types. A field's error shows
-once the user has left it (or pressed Save), never for a field not reached yet."""
+once the user has left it (or pressed Save), never for a field not reached yet, just under the
+field it is about (as `widgets.field_check` does for dialogs)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from smki_desktop.gui.qt import (
     QLineEdit,
     QObject,
     QPlainTextEdit,
+    QVBoxLayout,
     QWidget,
 )
 from smki_desktop.gui.tones import text_style
@@ -32,6 +34,42 @@ from smki_desktop.gui.tones import text_style
 class _VisitedFields(QWidget):
     """A form whose errors show field by field, once the field was left (`visit`) or the
     whole form was submitted (`show_all`)."""
+
+    error: QLabel
+    field_errors: dict[str, QLabel]
+
+    def _add_field(self, form: QFormLayout, label: str, key: str, field: QWidget) -> None:
+        """A form row whose field has its own (hidden until needed) error label under it;
+        the row's mnemonic and any focus given to the row go to the field itself."""
+        cell = QWidget()
+        lay = QVBoxLayout(cell)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(field)
+        error = QLabel("")
+        error.setObjectName("fieldError")
+        error.setStyleSheet(text_style("error"))
+        error.setWordWrap(True)
+        error.setVisible(False)
+        lay.addWidget(error)
+        cell.setFocusProxy(field)
+        form.addRow(label, cell)
+        self.field_errors[key] = error
+
+    def _show_errors(self, shown: dict[str, list[str]]) -> None:
+        """Each field's messages under it (and as its accessible description); `error` keeps
+        them all, one a line, in the order given (the summary read by tests and the status)."""
+        for key, label in self.field_errors.items():
+            text = "\n".join(shown.get(key, []))
+            label.setText(text)
+            label.setVisible(bool(text))
+            self._fields[key].setAccessibleDescription(text)
+        self.error.setText("\n".join(m for messages in shown.values() for m in messages))
+
+    def first_wrong(self) -> QWidget | None:
+        """The first field (in form order) whose error shows, to give the focus to."""
+        return next((self._fields[k] for k, label in self.field_errors.items() if label.text()),
+                    None)
 
     def _init_visits(self, fields: dict[str, QWidget], all_visited: bool) -> None:
         self._fields = fields
@@ -83,16 +121,14 @@ class PartyForm(_VisitedFields):
         self.party_id.setToolTip(f"Your Party ID as SECAS gave it: {PARTY_ID_HINT}.")
         self.signifier.setPlaceholderText("optional, e.g. ACME")
         self.signifier.setToolTip(f"Optional short name used in file names: {SIGNIFIER_HINT}.")
-        self.error = QLabel("")
+        self.error = QLabel("")  # every message, for the status line: shown under the fields
         self.error.setObjectName("formError")
-        self.error.setStyleSheet(text_style("error"))
-        self.error.setWordWrap(True)
-        form.addRow("&Organisation name", self.name)
-        form.addRow("&Party ID", self.party_id)
+        self.field_errors: dict[str, QLabel] = {}
+        self._add_field(form, "&Organisation name", "name", self.name)
+        self._add_field(form, "&Party ID", "party_id", self.party_id)
         form.addRow("Party &type", self.party_type)
-        form.addRow("&EUI-64 ranges", self.ranges)
-        form.addRow("&Signifier", self.signifier)
-        form.addRow("", self.error)
+        self._add_field(form, "&EUI-64 ranges", "eui_ranges", self.ranges)
+        self._add_field(form, "&Signifier", "signifier", self.signifier)
         if current:
             self.name.setText(current.name)
             self.party_id.setText(current.party_id)
@@ -143,8 +179,7 @@ class PartyForm(_VisitedFields):
         lines = [ln.strip() for ln in self.ranges.toPlainText().splitlines() if ln.strip()]
         found = party_field_problems(self.name.text().strip(), self.party_id.text().strip(),
                                      lines, self.signifier.text().strip(), self._device_ranges)
-        self.error.setText("\n".join(m for f in PARTY_FIELDS if f in self._visited
-                                     for m in found.get(f, [])))
+        self._show_errors({f: found.get(f, []) for f in PARTY_FIELDS if f in self._visited})
         return not found
 
 
@@ -158,13 +193,11 @@ class OfficerForm(_VisitedFields):
         self.role.addItem("ARO — Authorised Responsible Officer", OfficerRole.ARO.value)
         self.role.addItem("SRO — Senior Responsible Officer", OfficerRole.SRO.value)
         self.email = QLineEdit()
-        self.error = QLabel("")
-        self.error.setStyleSheet(text_style("error"))
-        self.error.setWordWrap(True)
-        form.addRow("Your &name", self.name)
+        self.error = QLabel("")  # every message, for the status line: shown under the fields
+        self.field_errors: dict[str, QLabel] = {}
+        self._add_field(form, "Your &name", "name", self.name)
         form.addRow("Your &role", self.role)
-        form.addRow("E&mail", self.email)
-        form.addRow("", self.error)
+        self._add_field(form, "E&mail", "email", self.email)
         self._register_id = current.register_id if current else ""
         if current:
             self.name.setText(current.name)
@@ -185,7 +218,7 @@ class OfficerForm(_VisitedFields):
         True when the whole form passes."""
         name, email = self.name.text().strip(), self.email.text().strip()
         found = OfficerProfile.problems(name, email)
-        shown = [*(OfficerProfile.problems(name, "") if "name" in self._visited else []),
-                 *(OfficerProfile.problems("x", email) if "email" in self._visited else [])]
-        self.error.setText("\n".join(shown))
+        self._show_errors({
+            "name": OfficerProfile.problems(name, "") if "name" in self._visited else [],
+            "email": OfficerProfile.problems("x", email) if "email" in self._visited else []})
         return not found

@@ -81,6 +81,7 @@ class _Relay(QObject):
 
     @Slot(object)
     def _done(self, result: Any) -> None:
+        self._work_ended()
         try:
             if self._on_done is not None and _receiver_alive(self._on_done):
                 self._on_done(result)
@@ -89,20 +90,25 @@ class _Relay(QObject):
 
     @Slot(object)
     def _error(self, exc: BaseException) -> None:
+        self._work_ended()
         try:
             if self._on_error is not None and _receiver_alive(self._on_error):
                 self._on_error(exc)
         finally:
             self._retire()
 
+    def _work_ended(self) -> None:
+        """The work is over before its outcome is handed on: what the outcome opens (a wizard
+        waiting for the officer, an error box) is not "Working: …" on the status line."""
+        job, self.job = self.job, None
+        if job is not None:
+            self._release(job)
+
     def _retire(self) -> None:
         """The outcome is delivered: forget the callbacks (a PageOp holds its job, whose relay
         held the PageOp's methods: a cycle only the garbage collector would free) and have Qt
         delete this relay here, on the GUI thread, whichever thread drops the job last."""
-        job, self.job = self.job, None
         self._on_done = self._on_error = self._on_progress = None
-        if job is not None:
-            self._release(job)
         self.deleteLater()
 
     @Slot(int, int, str)

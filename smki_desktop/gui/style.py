@@ -54,11 +54,13 @@ _DISABLED_TEXT = {"light": "#8a8a8a", "dark": "#808080"}
 
 # One style sheet for every page: comfortable spacing, titled group boxes, clear focus, tables
 # with readable headers. Colours come from the palette (`palette(...)`), so it suits both schemes.
+# A spin box keeps Fusion's own focus frame: a style-sheet border on it has Qt draw its up and
+# down buttons without their arrows.
 STYLE_SHEET = """
 QPushButton, QToolButton { padding: 4px 12px; min-height: 20px; }
 QPushButton:default { border: 1px solid palette(highlight); }
 QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox { padding: 3px 5px; }
-QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBox:focus {
+QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus {
     border: 1px solid palette(highlight); }
 QGroupBox { font-weight: bold; border: 1px solid palette(mid); border-radius: 4px;
     margin-top: 10px; padding: 8px 6px 6px 6px; }

@@ -17,7 +17,14 @@ from smki_desktop.gui.qt import (
     QSpinBox,
 )
 
-DEFAULT_COUNT = 10  # a first try; a large set is a number typed on purpose
+DEFAULT_DEVICES = 5  # a first try (10 CSRs); a large set is a number typed on purpose
+CSRS_PER_DEVICE = 2  # a signing and a key-agreement CSR (the service's usage "both")
+
+
+def csrs_text(devices: int) -> str:
+    """What a number of devices makes, in CSRs."""
+    n = devices * CSRS_PER_DEVICE
+    return f"= {n:,} CSRs ({CSRS_PER_DEVICE} per device: a signing and a key-agreement CSR)"
 
 
 class GenerateTest:
@@ -33,17 +40,23 @@ class GenerateTest:
         form = QFormLayout(dlg)
         spin = QSpinBox()
         spin.setObjectName("generateCount")
-        spin.setRange(1, 1_000_000)
+        spin.setRange(1, 500_000)
         spin.setGroupSeparatorShown(True)
-        spin.setValue(DEFAULT_COUNT)
+        spin.setValue(DEFAULT_DEVICES)
         # wide enough for the largest count and its arrows (the long label squeezed it until
         # "1000" was cut at the left)
         spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("1,000,000") + 48)
-        note = QLabel("A signing and a key-agreement CSR per device. Try a few first: "
-                      "a large set takes minutes to make and to check.")
+        makes = QLabel(csrs_text(spin.value()))
+        makes.setObjectName("generateCsrs")
+        makes.setWordWrap(True)
+        spin.valueChanged.connect(lambda n: makes.setText(csrs_text(n)))
+        spin.setAccessibleDescription("Each device gets a signing and a key-agreement CSR.")
+        note = QLabel("Try a few devices first: a large set takes minutes to make and to "
+                      "check.")
         note.setWordWrap(True)
         form.addRow(note)
-        form.addRow("&Number of CSRs", spin)
+        form.addRow("&Number of devices", spin)
+        form.addRow("", makes)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(dlg.accept)
@@ -51,7 +64,7 @@ class GenerateTest:
         form.addRow(buttons)
         if not dlg.exec():
             return
-        count = spin.value()
+        count = spin.value() * CSRS_PER_DEVICE  # the service counts CSRs
         path = QFileDialog.getExistingDirectory(parent, "Write the test devices into")
         if path:
             self.generate(count, Path(path))

@@ -55,15 +55,37 @@ class SubmitBatch:
                   what="Checking for results", cancellable=False)
 
 
-def portal_name(ctx: Any) -> str:
-    """Where this environment's web-service requests go, in words (a job: it reads the
-    store): in Test, the simulator when it is the endpoint."""
+def answered_by_simulator(ctx: Any) -> bool:
+    """Whether this environment's web-service requests go to the bundled simulator (Test
+    only; a job: it reads the store)."""
     from smki_desktop.core.environment import Environment
     from smki_desktop.services.portal_endpoint import endpoint
 
-    if ctx.env is Environment.TEST and endpoint(ctx).source == "simulator":
+    return ctx.env is Environment.TEST and endpoint(ctx).source == "simulator"
+
+
+def portal_name(ctx: Any) -> str:
+    """Where this environment's web-service requests go, in words (a job: it reads the
+    store): in Test, the simulator when it is the endpoint."""
+    if answered_by_simulator(ctx):
         return "the Test portal (simulator)"
     return str(SENT_TO[ctx.env])
+
+
+SIMULATOR_PENDING = "submitted, waiting for the simulator (Test)"
+
+
+def who_answers(ctx: Any, rows: list[Any]) -> list[Any]:
+    """The view's rows (EUI, usage, status, detail, ...) with "waiting for the DCC" said as
+    "waiting for the simulator (Test)" when the bundled simulator answers (a job); Live, and
+    Test against a real endpoint, unchanged."""
+    from smki_desktop.services.device_matching import STATUS_WORDS
+
+    if not answered_by_simulator(ctx):
+        return rows
+    dcc = STATUS_WORDS["pending"]
+    return [(*r[:3], SIMULATOR_PENDING, *r[4:]) if r[2] == "pending" and r[3] == dcc else r
+            for r in rows]
 
 
 def submit_batch(ctx: Any, source: Any, *, progress: Any = None) -> tuple[Any, str]:

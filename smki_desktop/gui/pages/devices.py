@@ -22,7 +22,7 @@ from smki_desktop.gui.controllers.devices_generate import GenerateTest
 from smki_desktop.gui.controllers.devices_package import PackageForPortal
 from smki_desktop.gui.controllers.devices_results import ImportResults
 from smki_desktop.gui.controllers.devices_source import OpenSource
-from smki_desktop.gui.controllers.devices_submit import SubmitBatch
+from smki_desktop.gui.controllers.devices_submit import SubmitBatch, who_answers
 from smki_desktop.gui.controllers.devices_view import DROP_HINT, Row, make_hay
 from smki_desktop.gui.page_op import PageOp
 from smki_desktop.gui.qt import (
@@ -520,6 +520,6 @@ def _store_rows(ctx: Any) -> tuple[list[Row], list[str], list[str]]:
     except SmkiError as exc:
         # show what is stored, and say why the latest results could not be filed
         warnings.append(f"Results not collected: {exc.message}")
-    rows = [devices.view_row(r) for r in devices.csr_rows(ctx)]
+    rows = who_answers(ctx, [devices.view_row(r) for r in devices.csr_rows(ctx)])
     warnings += [f"{b.batch_id}: {b.warning}" for b in devices.status(ctx) if b.warning]
     return rows, make_hay(rows), warnings

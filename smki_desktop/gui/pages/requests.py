@@ -45,6 +45,7 @@ COLUMNS = ["Request", "What", "State", "DCC id / status", "Next action", "Create
 KIND_WORDS = {"org-csr": "Organisation CSR", "device-batch": "Device CSR batch",
               "device-adhoc": "Ad hoc Device CSR", "revocation": "Revocation"}
 CSR_COLUMNS = ["CSR", "Role / EUI", "Usage", "Made", "Submitted", "Key"]
+SELECT_CSR_FIRST = "Select an Organisation CSR first."
 STATE_WORDS = {"queued": "waiting to be sent", "submitted": "with the DCC",
                "done": "complete", "failed": "refused"}
 
@@ -111,6 +112,7 @@ class Page(QWidget):
         self.csr_paste_btn.clicked.connect(self.show_paste_text)
         self.csr_authorise_btn.clicked.connect(self.ask_authorise_csr)
         self.authorise_dialog: ConfirmDialog | None = None
+        self.csr_table.itemSelectionChanged.connect(self._csr_selected)
         wire_row_actions(self.csr_table, self.csr_actions, self.show_paste_text)
         box.addWidget(QLabel("<b>Requests to the DCC</b>"))
         self.summary = QLabel()
@@ -160,6 +162,10 @@ class Page(QWidget):
         self.show_csrs(read[1])
 
     def show_csrs(self, csrs: list[csr_list.OrgCsr]) -> None:
+        """Fill the CSR table; the selected CSR stays selected across refreshes, and a lone CSR
+        is selected, so its buttons act on it without a click first."""
+        kept = self.selected_csr()
+        kept_id = kept.row.csr_id if kept is not None else None
         self.csrs = csrs
         self.csr_table.setRowCount(len(csrs))
         for row, c in enumerate(csrs):
@@ -170,6 +176,17 @@ class Page(QWidget):
                       if c.outbox_ref else "not submitted"), r.key_id[:16]]
             for col, text in enumerate(cells):
                 self.csr_table.setItem(row, col, QTableWidgetItem(text))
+        ids = [c.row.csr_id for c in csrs]
+        if kept_id in ids:
+            self.csr_table.selectRow(ids.index(kept_id))
+        elif len(csrs) == 1:
+            self.csr_table.selectRow(0)
+
+    def _csr_selected(self) -> None:
+        """A "select first" hint is stale once a CSR is selected."""
+        if (self.selected_csr() is not None
+                and self.details.toPlainText() == SELECT_CSR_FIRST):
+            self.details.clear()
 
     def selected_csr(self) -> csr_list.OrgCsr | None:
         rows = sorted({i.row() for i in self.csr_table.selectedIndexes()})
@@ -188,7 +205,7 @@ class Page(QWidget):
         dialog says who signs and what, then it is signed."""
         c = self.selected_csr()
         if c is None:
-            self.details.setPlainText("Select an Organisation CSR first.")
+            self.details.setPlainText(SELECT_CSR_FIRST)
             return
         PageOp(self, self.services, identity.signing_choices, self.ctx,
                name="Read who may sign").busy(self.csr_authorise_btn) \
@@ -225,7 +242,7 @@ class Page(QWidget):
     def show_paste_text(self) -> None:
         c = self.selected_csr()
         if c is None:
-            self.details.setPlainText("Select an Organisation CSR first.")
+            self.details.setPlainText(SELECT_CSR_FIRST)
             return
         text = csr_list.paste_text(self.ctx, c.row.csr_id)
         self.details.setPlainText(
@@ -241,7 +258,7 @@ class Page(QWidget):
         words before the officer is asked to confirm anything."""
         c = self.selected_csr()
         if c is None:
-            self.details.setPlainText("Select an Organisation CSR first.")
+            self.details.setPlainText(SELECT_CSR_FIRST)
             return
         PageOp(self, self.services, csr_list.check_submit, self.ctx, c.row.csr_id,
                name="Check the CSR can be sent").busy(self.csr_submit_btn) \

@@ -40,6 +40,7 @@ from smki_desktop.gui.qt import (
     QVBoxLayout,
     QWidget,
 )
+from smki_desktop.gui.tones import text_style
 from smki_desktop.services import crossing
 from smki_desktop.services import csr as csr_service
 
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from smki_desktop.gui.services import GuiServices
     from smki_desktop.services.context import AppContext
 
+TOKEN_UNAVAILABLE = ("Not available: no PKCS#11 module is configured. Set the module and the "
+                     "token in Settings › Tokens, then open this wizard again.")
 USAGE_TEXT = {KeyUsage.SIGNING: "Digital signature (DS)",
               KeyUsage.KEY_AGREEMENT: "Key agreement (KA)"}
 
@@ -170,10 +173,17 @@ class OrgCsrWizard(QDialog):
         self.loc_keyring.setChecked(True)
         configured = self.facts.token_configured
         self.loc_token.setEnabled(configured)
-        if not configured:
-            self.loc_token.setToolTip("Configure a PKCS#11 module and token in Settings first.")
         box.addWidget(self.loc_keyring)
         box.addWidget(self.loc_token)
+        self.token_reason = QLabel(TOKEN_UNAVAILABLE)
+        self.token_reason.setObjectName("tokenReason")
+        self.token_reason.setWordWrap(True)
+        self.token_reason.setStyleSheet(text_style("muted") + "margin-left: 24px;")
+        self.token_reason.setVisible(not configured)  # greyed out: say why, where to fix it
+        if not configured:
+            self.loc_token.setToolTip(TOKEN_UNAVAILABLE)
+            self.loc_token.setAccessibleDescription(TOKEN_UNAVAILABLE)
+        box.addWidget(self.token_reason)
         box.addWidget(QLabel("Next makes the key and signs the CSR with it."
                              + (" You will be asked to confirm first." if self.live else "")))
         self.confirm_frame = QFrame()

@@ -75,14 +75,15 @@ def make_rows_csv(path: Path, rows: int) -> None:
 GNU_TIME = "/usr/bin/time"
 
 
-def run_child(cmd: list[str]) -> tuple[float, int, float, str]:
+def run_child(cmd: list[str], env: dict[str, str] | None = None
+              ) -> tuple[float, int, float, str]:
     """Wall seconds, peak RSS bytes, CPU seconds (user+sys), stderr of one child process.
     Peak RSS comes from GNU time when installed (os.wait4 would also count the memory the
     child had as a fork of this process before it exec'd)."""
     use_time = os.path.exists(GNU_TIME)
     full = [GNU_TIME, "-f", "@@ %M %U %S", *cmd] if use_time else cmd
     t0 = time.perf_counter()
-    p = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     assert p.stderr is not None
     err = p.stderr.read().decode(errors="replace")
     _, status, usage = os.wait4(p.pid, 0)
@@ -292,6 +293,12 @@ def measure_cli(repeat: int = 1, folder: Path | None = None, size_mb: int = 100
             simulator_control.stop(ctx)
             ctx.close()
         env = dict(session.env)
+        run_dir = tmp / "run"  # the agent's socket folder: this run's own
+        run_dir.mkdir(mode=0o700)
+        agent_env = {**os.environ, **env, "SMKI_AGENT": "on", "XDG_RUNTIME_DIR": str(run_dir),
+                     "SMKI_AGENT_IDLE": "300"}
+        direct_env = {**os.environ, **env, "SMKI_AGENT": "off"}
+        env = direct_env
         smki = [sys.executable, "-m", "smki_desktop.cli", "--data-dir", str(root)]
 
         data = tmp / "adt-100mib.csv"
@@ -323,6 +330,9 @@ def measure_cli(repeat: int = 1, folder: Path | None = None, size_mb: int = 100
                                "-in", str(ossl_sig), "-content", str(data), "-CAfile",
                                str(ca_pem), "-out", "/dev/null"],
             "smki verify": [*smki, "adt", "verify", str(data)],
+            # the same two commands in processes of their own, no agent (SMKI_AGENT=off)
+            "no agent sign": [*smki, "adt", "sign", str(data), "--key", key_id, "--overwrite"],
+            "no agent verify": [*smki, "adt", "verify", str(data)],
             # the floor under each process (bench/adt_floor.py): what it must import, nothing done
             "floor sign": [sys.executable, str(Path(__file__).with_name("adt_floor.py")),
                            "sign", str(data)],
@@ -334,20 +344,31 @@ def measure_cli(repeat: int = 1, folder: Path | None = None, size_mb: int = 100
                 pass
         times: dict[str, list[float]] = {k: [] for k in cmds}
         cpu: dict[str, list[float]] = {k: [] for k in cmds}
-        saved = dict(os.environ)
-        os.environ.update(env)  # run_child passes os.environ on
+        # The agent as an officer has it: started by an earlier command (untimed: a sign that
+        # runs without one and starts it), then one command of each kind through it
+        subprocess.run(cmds["smki sign"], env=agent_env, capture_output=True, check=True)
+        agent_pid = _wait_agent(smki, agent_env)
+        for name in ("smki verify", "smki sign"):
+            subprocess.run(cmds[name], env=agent_env, capture_output=True, check=True)
         try:
-            order = list(cmds)
-            for r in range(repeat):  # alternate who goes first
-                seq = order if r % 2 == 0 else [order[1], order[0], order[3], order[2],
-                                                order[5], order[4]]
+            order = list(cmds)  # pairs: openssl/agent sign and verify, no agent, the floors
+            for r in range(repeat):  # alternate who goes first within each pair
+                seq = order if r % 2 == 0 else [order[i ^ 1] for i in range(len(order))]
                 for name in seq:
-                    wall, _, cpu_s, _ = run_child(cmds[name])
+                    through_agent = name.startswith("smki ")
+                    before = _children_cpu(agent_pid) if through_agent else 0.0
+                    wall, _, cpu_s, _ = run_child(
+                        cmds[name], agent_env if through_agent else direct_env)
+                    if through_agent:  # the agent's child did the work: its CPU counts
+                        cpu_s += _children_cpu(agent_pid) - before
                     times[name].append(wall)
                     cpu[name].append(cpu_s)
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            subprocess.run([*smki, "agent", "stop"], env=agent_env, capture_output=True,
+                           check=False)
+        if agent_pid is None:
+            raise SystemExit("no command agent answered: the figure would not be the agent's")
+        out["agent pid"] = agent_pid
         ctx = open_context(Environment.TEST, root)
         try:
             signs = ctx.audit.entries(action_prefix="adt.sign")
@@ -363,6 +384,30 @@ def measure_cli(repeat: int = 1, folder: Path | None = None, size_mb: int = 100
             out[f"{k} s"] = statistics.median(times[k])
             out[f"{k} cpu"] = statistics.median(cpu[k])
     return out
+
+
+def _wait_agent(smki: list[str], env: dict[str, str]) -> int | None:
+    """The command agent's process id once it answers (it imports for ~0.3 s after starting)."""
+    import json
+
+    for _ in range(100):
+        got = subprocess.run([*smki, "agent", "status", "--json"], env=env,
+                             capture_output=True, text=True, check=True)
+        pid = json.loads(got.stdout)["pid"]
+        if pid is not None:
+            return int(pid)
+        time.sleep(0.1)
+    return None
+
+
+def _children_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) of a process's waited-for children, from /proc (clock
+    ticks: 10 ms steps)."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
 
 
 def _ratios(m: dict[str, float]) -> dict[str, float]:
@@ -392,16 +437,23 @@ def run(quick: bool = False) -> list[Figure]:
     floor = float(c["floor sign s"]) + float(c["floor verify s"])  # type: ignore[arg-type]
     cli_ossl_cpu = (float(c["openssl sign cpu"])  # type: ignore[arg-type]
                     + float(c["openssl verify cpu"]))  # type: ignore[arg-type]
+    bare = float(c["no agent sign s"]) + float(c["no agent verify s"])  # type: ignore[arg-type]
+    bare_cpu = (float(c["no agent sign cpu"])  # type: ignore[arg-type]
+                + float(c["no agent verify cpu"]))  # type: ignore[arg-type]
     mb = m["size"] / 2**20
     cmb = float(c["size"]) / 2**20  # type: ignore[arg-type]
     print(f"  'ADT 100 MiB sign+verify, one process each': the real `smki adt sign` + "
           f"`smki adt verify` of a valid ADT file of {c['rows']:,} rows ({cmb:.0f} MiB), "
           "validated first by `smki adt validate` (untimed set-up, its own figure below); "
-          "sign used the validation receipt (checked in its audit record)")
+          "sign used the validation receipt (checked in its audit record); each `smki` process "
+          "hands its command to the command agent an earlier command started (process "
+          f"{c['agent pid']}; its child's CPU is counted with the command's), as an officer's "
+          "second and later commands are run; 'no agent' runs each in its own process alone "
+          "(SMKI_AGENT=off), as a first command is")
     print("  each, median wall (CPU): " + ", ".join(
         f"{k} {float(c[k + ' s']):.3f} s ({float(c[k + ' cpu']):.3f} s)"  # type: ignore[arg-type]
-        for k in ("smki sign", "smki verify", "openssl sign", "openssl verify", "floor sign",
-                  "floor verify")))
+        for k in ("smki sign", "smki verify", "no agent sign", "no agent verify",
+                  "openssl sign", "openssl verify", "floor sign", "floor verify")))
     return [
         Figure(f"ADT {mb:.0f} MiB sign+verify, in-process calls",
                m["inproc sign s"] + m["inproc verify s"], "s", ossl,
@@ -413,6 +465,11 @@ def run(quick: bool = False) -> list[Figure]:
                cli, "s", cli_ossl, "openssl cms -sign + -verify processes, same file",
                "ratio <= 1.5", cli / cli_ossl <= 1.5),
         Figure("  the same, CPU time (user + system)", cli_cpu, "s", cli_ossl_cpu,
+               "openssl cms -sign + -verify processes"),
+        Figure("  the same with no command agent (SMKI_AGENT=off: a first command, or the agent "
+               "turned off)", bare, "s", cli_ossl, "openssl cms -sign + -verify processes, "
+               "same file"),
+        Figure("    its CPU time (user + system)", bare_cpu, "s", cli_ossl_cpu,
                "openssl cms -sign + -verify processes"),
         Figure("  floor under it: two Python processes that only start, import the libraries "
                "the commands need and hash the file on a thread (bench/adt_floor.py)", floor, "s",

@@ -21,6 +21,10 @@ os.environ["SMKI_QT_THREAD_GUARD"] = "1"
 os.environ.pop("SMKI_DATA_DIR", None)
 # a simulator started on demand by a test ends itself when idle, even if a test forgets it
 os.environ.setdefault("SMKI_SIMULATOR_IDLE_EXIT", "300")
+# `smki adt sign`/`verify` run in their own process unless a test asks for the command agent
+# (tests/integration/test_command_agent.py starts its own, in a private folder): thousands of
+# command runs with their own data folders would otherwise start agents that outlive the tests
+os.environ["SMKI_AGENT"] = "off"
 
 from hypothesis import settings as hypothesis_settings
 

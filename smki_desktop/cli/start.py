@@ -1,6 +1,7 @@
-"""The `smki` program's first module: it starts hashing the file of `adt sign` / `adt verify`
-on a helper thread before anything heavy is imported, runs the command line, and leaves without
-the interpreter's teardown once the command is finished.
+"""The `smki` program's first module: it hands `adt sign` / `adt verify` to a warm command
+agent when one answers (`cli/agent_client.py`); otherwise it starts hashing their file on a
+helper thread before anything heavy is imported, runs the command line, and leaves without the
+interpreter's teardown once the command is finished.
 
 Python's start and the imports of `cli.main`, `cryptography` and the services take longer than
 hashing 100 MiB; begun here, the digest is ready when the command needs it (issue 15). Only
@@ -13,14 +14,27 @@ import sys
 
 
 def main() -> int:
-    from smki_desktop.services import digest_prefetch
+    from smki_desktop.cli import agent_client
 
-    digest_prefetch.start_for_argv(sys.argv[1:], digest_prefetch.CLI_COMMANDS)
-    from smki_desktop.cli.main import main as run
-
-    code = run()
+    words = sys.argv[1:]
+    code = agent_client.run(words)  # a warm agent's child runs it (cli/agent_server.py)
+    if code is None:
+        code = run_here(words)
+        if agent_client.served(words):
+            agent_client.start_agent()  # for the next command
     leave_now(code)
     return code
+
+
+def run_here(words: list[str]) -> int:
+    """Run the command line in this process (or in an agent's child, which has become the
+    caller)."""
+    from smki_desktop.services import digest_prefetch
+
+    digest_prefetch.start_for_argv(words, digest_prefetch.CLI_COMMANDS)
+    from smki_desktop.cli.main import main as run
+
+    return run(words)
 
 
 def leave_now(code: int) -> None:

@@ -35,10 +35,11 @@ def _stamp(st: os.stat_result) -> _Stamp:
 
 
 class _Job:
-    def __init__(self, path: str, before: _Stamp) -> None:
+    def __init__(self, path: str, before: _Stamp | None) -> None:
         self.path = path
         self.before = before
         self.digest: bytes | None = None
+        self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, name="digest-prefetch", daemon=True)
 
     def _run(self) -> None:
@@ -49,28 +50,40 @@ class _Job:
         before = sys.getswitchinterval()
         sys.setswitchinterval(min(before, _SWITCH))
         try:
-            self._hash()
+            assert self.before is not None
+            self.digest = hash_file(self.path, self.before)
         finally:
             sys.setswitchinterval(before)
+            self.done.set()
 
-    def _hash(self) -> None:
-        h = hashlib.sha256()
-        buf = bytearray(_CHUNK)
-        view = memoryview(buf)
-        try:
-            with open(self.path, "rb", buffering=0) as fh:
-                if _stamp(os.fstat(fh.fileno())) != self.before:
-                    return
-                while n := fh.readinto(view):
-                    h.update(view[:n])
-                if _stamp(os.fstat(fh.fileno())) != self.before:
-                    return
-        except OSError:
-            return
-        self.digest = h.digest()
+    def provide(self, before: _Stamp | None, digest: bytes | None) -> None:
+        self.before, self.digest = before, digest
+        self.done.set()
+
+
+def hash_file(path: str, before: _Stamp, stop: object = None) -> bytes | None:
+    """SHA-256 of the file when it is still `before` (stamp) when opened and after the last
+    read; else None. `stop`, when given, is called between reads: True ends it (None)."""
+    h = hashlib.sha256()
+    buf = bytearray(_CHUNK)
+    view = memoryview(buf)
+    try:
+        with open(path, "rb", buffering=0) as fh:
+            if _stamp(os.fstat(fh.fileno())) != before:
+                return None
+            while n := fh.readinto(view):
+                h.update(view[:n])
+                if stop is not None and stop():  # type: ignore[operator]
+                    return None
+            if _stamp(os.fstat(fh.fileno())) != before:
+                return None
+    except OSError:
+        return None
+    return h.digest()
 
 
 _jobs: dict[str, _Job] = {}
+_awaited: dict[str, _Job] = {}  # digests the caller sends (`awaiting`, `provided`)
 _lock = threading.Lock()
 
 
@@ -96,28 +109,62 @@ def start(path: str | os.PathLike[str]) -> bool:
 
 
 def take(path: str | os.PathLike[str]) -> bytes | None:
-    """The SHA-256 `start` computed for `path`, if the file is unchanged since; else None."""
+    """The SHA-256 `start` computed (or `awaiting` was given) for `path`, if the file is
+    unchanged since; else None."""
     with _lock:
         job = _jobs.pop(_key(path), None)
     if job is None:
         return None
-    job.thread.join()
+    job.done.wait()
     try:
         now = _stamp(os.stat(job.path))
     except OSError:
         return None
-    return job.digest if now == job.before else None
+    return job.digest if job.digest is not None and now == job.before else None
+
+
+def awaiting(path: str) -> None:
+    """The digest of `path` (a real path) will come from the process that handed this one its
+    command (the command agent's caller, `cli/agent_client.py`), through `provided`; `start`
+    then does not hash it here."""
+    with _lock:
+        job = _jobs.setdefault(path, _Job(path, None))
+        _awaited[path] = job
+
+
+def provided(path: str, before: _Stamp | None, digest: bytes | None) -> None:
+    """The caller's digest of `path` and the file's stamp it hashed (None, None: it could
+    not; `take` then returns None and the command hashes the file itself)."""
+    with _lock:
+        job = _awaited.pop(path, None)  # `take` may already have it, waiting
+    if job is not None and job.thread.ident is None and not job.done.is_set():
+        job.provide(before, digest)
+
+
+def files_of(words: list[str], commands: dict[str, set[str]]) -> list[str]:
+    """The real paths of the large regular files named on a command line such as `adt sign
+    FILE ...`, when `commands` lists its command and sub-command (e.g. {"adt": {"sign",
+    "verify"}}), with each one's stamp."""
+    plain = [w for w in words if not w.startswith("-")]
+    for i, word in enumerate(plain[:-1]):
+        if plain[i + 1] in commands.get(word, set()):
+            return [p for p in dict.fromkeys(_key(a) for a in plain[i + 2:]) if _large(p)]
+    return []
+
+
+def _large(path: str) -> bool:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size >= MIN_SIZE
 
 
 def start_for_argv(words: list[str], commands: dict[str, set[str]]) -> None:
     """Start hashing the large files named on a command line such as `adt sign FILE ...`,
     when `commands` lists its command and sub-command (e.g. {"adt": {"sign", "verify"}})."""
-    plain = [w for w in words if not w.startswith("-")]
-    for i, word in enumerate(plain[:-1]):
-        if plain[i + 1] in commands.get(word, set()):
-            for arg in plain[i + 2:]:
-                start(arg)
-            return
+    for path in files_of(words, commands):
+        start(path)
 
 
 def file_digest(path: str | os.PathLike[str]) -> tuple[str, int]:

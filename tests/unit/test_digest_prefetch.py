@@ -134,19 +134,19 @@ def test_hashing_lowers_the_switch_interval_only_while_it_runs(tmp_path: Path) -
     import sys
 
     seen: list[float] = []
-    real_hash = digest_prefetch._Job._hash
+    real_hash = digest_prefetch.hash_file
 
-    def watching(job: digest_prefetch._Job) -> None:
+    def watching(*a: object, **kw: object) -> bytes | None:
         seen.append(sys.getswitchinterval())
-        real_hash(job)
+        return real_hash(*a, **kw)  # type: ignore[arg-type]
 
     before = sys.getswitchinterval()
     f = _big(tmp_path / "a.csv")
-    digest_prefetch._Job._hash = watching  # type: ignore[method-assign]
+    digest_prefetch.hash_file = watching  # type: ignore[assignment]
     try:
         assert digest_prefetch.start(f)
         assert digest_prefetch.take(f) == hashlib.sha256(f.read_bytes()).digest()
     finally:
-        digest_prefetch._Job._hash = real_hash  # type: ignore[method-assign]
+        digest_prefetch.hash_file = real_hash
     assert seen == [min(before, digest_prefetch._SWITCH)] and seen[0] <= 0.001
     assert sys.getswitchinterval() == before

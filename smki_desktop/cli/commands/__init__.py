@@ -8,6 +8,7 @@ that this map agrees with the modules.
 
 COMMANDS: dict[str, str] = {
     "adt": "adt",
+    "agent": "agent",
     "audit": "audit",
     "cert": "cert",
     "ceremony": "ceremony",

@@ -137,6 +137,10 @@ def connect(path: str):  # type: ignore[no-untyped-def]
     s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         s.connect(path)
+        creds = s.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)  # pid, uid, gid
+        if int.from_bytes(creds[4:8], sys.byteorder) != os.geteuid():
+            raise PermissionError(f"{path}: not served by this user")  # the environment's
+            # secrets (D-Bus address, …) go to no one else
     except OSError:
         s.close()
         raise

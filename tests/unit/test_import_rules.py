@@ -35,6 +35,8 @@ IMPORT_MODULE_ALLOWED = {
     "smki_desktop.store.db": "schema_modules(): store/schemas plugin registry",
     # `smki X` imports only X's command module (cli/commands/__init__.py COMMANDS)
     "smki_desktop.cli.main": "cli/commands registry (COMMANDS), one module per command",
+    # the command agent imports, before it forks, what its children needed (PRELOAD, learnt)
+    "smki_desktop.cli.agent_server": "command agent: PRELOAD and the modules children report",
     # a page is imported when first shown (gui/pages/__init__.py REGISTRY)
     "smki_desktop.gui.main_window": "gui/pages registry (REGISTRY), page imported when shown",
     "smki_desktop.gui.page_frame": "gui/pages registry: PageEntry imports its page when shown",

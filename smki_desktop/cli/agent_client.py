@@ -22,13 +22,16 @@ import sys
 # caller's terminal all the same: standard input is the caller's)
 SERVED: dict[str, set[str]] = {"adt": {"sign", "verify"}}
 _GLOBAL_WITH_VALUE = ("--env", "--data-dir")  # as in cli.main
-# what changes how the interpreter loads or decodes: part of the agent's identity
+# what changes how the interpreter, its libraries or the C library load, decode or behave:
+# part of the agent's identity (a child keeps the agent's process image and time zone)
 INTERPRETER_VARS = ("PYTHONPATH", "PYTHONHOME", "PYTHONSAFEPATH", "PYTHONNOUSERSITE",
                     "PYTHONUSERBASE", "PYTHONWARNINGS", "PYTHONIOENCODING", "PYTHONUTF8",
                     "PYTHONDEVMODE", "PYTHONMALLOC", "PYTHONOPTIMIZE", "PYTHONHASHSEED",
                     "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "PYTHONPLATLIBDIR",
-                    "PYTHONINTMAXSTRDIGITS", "LC_ALL", "LC_CTYPE", "LANG", "LANGUAGE",
-                    "LC_MESSAGES", "PYSIDE6_OPTION_LAZY")
+                    "PYTHONINTMAXSTRDIGITS", "PYTHONUNBUFFERED", "LC_ALL", "LC_CTYPE", "LANG",
+                    "LANGUAGE", "LC_MESSAGES", "TZ", "PYSIDE6_OPTION_LAZY", "LD_PRELOAD",
+                    "LD_LIBRARY_PATH", "LD_AUDIT", "GLIBC_TUNABLES", "OPENSSL_CONF",
+                    "OPENSSL_MODULES", "OPENSSL_ia32cap", "SSL_CERT_FILE", "SSL_CERT_DIR")
 MAGIC = b"SMKIAGENT2"
 IDLE_DEFAULT = 600.0  # seconds an agent waits for a command before it leaves
 
@@ -66,15 +69,58 @@ def _flags() -> bool:
                 or f.dev_mode or f.no_user_site or f.verbose or f.inspect or f.interactive)
 
 
+_IDENTITY: list[str] = []
+
+
 def identity() -> str:
-    """This interpreter, installation and import path, as text: an agent serves only callers
-    that would import exactly what it imported (compared whole by the agent)."""
+    """This process's `_identity()`, made once."""
+    if not _IDENTITY:
+        _IDENTITY.append(_identity())
+    return _IDENTITY[0]
+
+
+def _identity() -> str:
+    """This interpreter, installation, import path and process world, as text: an agent
+    serves only callers that would import exactly what it imported and run as it runs
+    (compared whole by the agent, and the world again from the caller's /proc entry)."""
     import smki_desktop
 
     parts = [sys.executable, os.path.dirname(os.path.abspath(smki_desktop.__file__)),
              smki_desktop.__version__, "\n".join(sys.path), str(sys.flags.utf8_mode),
-             *(f"{k}={os.environ.get(k, '')}" for k in INTERPRETER_VARS)]
+             repr(sys.warnoptions), repr(sorted(sys._xoptions.items())),
+             *(f"{k}={os.environ.get(k, '')}" for k in INTERPRETER_VARS), world("self") or "?"]
     return "\x1f".join(parts)  # no NUL: requests are NUL-separated
+
+
+# what a forked child keeps of the agent and a `smki` process of its own would have had of the
+# caller: namespaces, root folder, capabilities, groups, no-new-privileges, seccomp, resource
+# limits, control group and security label
+_NAMESPACES = ("mnt", "user", "pid", "net", "uts", "ipc", "cgroup")
+_STATUS = ("Uid:", "Gid:", "Groups:", "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:",
+           "NoNewPrivs:", "Seccomp:")
+
+
+def world(pid: str) -> str | None:
+    """The process's world as text (`pid` a number or "self"); None when it cannot be read."""
+    base = f"/proc/{pid}"
+    try:
+        out = [f"{n}:{os.stat(f'{base}/ns/{n}').st_ino}" for n in _NAMESPACES
+               if os.path.exists(f"/proc/self/ns/{n}")]
+        root = os.stat(f"{base}/root")
+        out.append(f"root:{root.st_dev}:{root.st_ino}")
+        with open(f"{base}/status", encoding="ascii", errors="replace") as f:
+            out += [line.strip() for line in f if line.startswith(_STATUS)]
+        for name in ("limits", "cgroup"):
+            with open(f"{base}/{name}", encoding="ascii", errors="replace") as f:
+                out.append(f.read())
+    except OSError:
+        return None
+    try:
+        with open(f"{base}/attr/current", encoding="ascii", errors="replace") as f:
+            out.append(f.read())
+    except OSError:  # no security module: nothing to compare
+        pass
+    return "|".join(out)
 
 
 def _short(ident: str) -> str:

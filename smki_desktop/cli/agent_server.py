@@ -137,9 +137,9 @@ class Agent:
             conn.close()
 
     def _handle(self, conn: socket.socket, poll: select.poll) -> None:
-        conn.settimeout(5)
+        conn.settimeout(1)  # the caller sends at once; one that does not holds the others back
         creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-        _pid, uid, gid = struct.unpack("3i", creds)
+        peer, uid, gid = struct.unpack("3i", creds)
         if uid != os.geteuid() or gid != os.getegid():
             conn.close()  # not this user: nothing, not even a reply
             return
@@ -157,7 +157,9 @@ class Agent:
                 self.stale = True
                 _reply(conn, b"P", os.getpid())
                 return
+            # the caller's world read from its /proc entry, not taken from its request
             if req.ident != self.ident or len(fds) != 4 or self._changed() \
+                    or client.world(str(peer)) != client.world("self") \
                     or threading.active_count() != 1:
                 _reply(conn, b"N", 0)
                 return
@@ -257,14 +259,7 @@ def _child(conn: socket.socket, fds: list[int], req: Request, report: int, befor
         traceback.print_exc()
         code = 1
     finally:
-        try:
-            import atexit
-
-            atexit._run_exitfuncs()
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except BaseException:
-            pass
+        code = _flush_out(code)
         try:
             os.set_blocking(report, False)
             os.write(report, " ".join(sorted(set(sys.modules) - before)).encode("ascii",
@@ -276,29 +271,60 @@ def _child(conn: socket.socket, fds: list[int], req: Request, report: int, befor
         os._exit(code)
 
 
+def _flush_out(code: int) -> int:
+    """Run the exit handlers and flush standard output and error, as the interpreter's exit
+    would; output that cannot be written makes the command fail (exit 120, as Python's own
+    exit then does), with a message when standard error can take one."""
+    import atexit
+
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:  # as at the interpreter's exit: reported, not fatal
+        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError) as exc:
+            if stream is sys.stdout:
+                try:
+                    sys.stderr.write(f"smki: standard output could not be written: "
+                                     f"{getattr(exc, 'strerror', None) or exc}\n")
+                    sys.stderr.flush()
+                except (OSError, ValueError):
+                    pass
+            code = code or 120
+    return code
+
+
 def _watch(conn: socket.socket, done: threading.Event, hashed: list[str]) -> None:
     """The caller's digests and signals, sent over the connection; the caller gone: end at
-    once."""
-    while True:
-        try:
-            data = conn.recv(1)
-        except BlockingIOError:  # not expected (the descriptor is blocking): wait and retry
-            select.select([conn], [], [], 1.0)
-            continue
-        except OSError:
-            data = b""
-        if done.is_set():
-            return
-        if data == b"D":
-            _digest(conn, hashed)
-        elif data == b"I":
-            signal.raise_signal(signal.SIGINT)
-        elif data in (b"T", b"H"):
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.signal(signal.SIGHUP, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM if data == b"T" else signal.SIGHUP)
-        elif not data:
-            os.kill(os.getpid(), signal.SIGKILL)  # as the caller's own process would be
+    once. Signals are sent to the process (SIGTERM and SIGHUP have their default action, set
+    by the main thread when the child began: only it may set handlers); any failure here ends
+    the child, which must not outlive its watcher."""
+    try:
+        while True:
+            try:
+                data = conn.recv(1)
+            except BlockingIOError:  # not expected (the descriptor is blocking): wait, retry
+                select.select([conn], [], [], 1.0)
+                continue
+            except OSError:
+                data = b""
+            if done.is_set():
+                return
+            if data == b"D":
+                _digest(conn, hashed)
+            elif data in _SIGNALS:
+                os.kill(os.getpid(), _SIGNALS[data])
+            elif not data:
+                break
+    except BaseException:  # ended below
+        pass
+    if not done.is_set():
+        os.kill(os.getpid(), signal.SIGKILL)  # as the caller's own process would be
+
+
+_SIGNALS = {b"I": signal.SIGINT, b"T": signal.SIGTERM, b"H": signal.SIGHUP}
 
 
 def _digest(conn: socket.socket, hashed: list[str]) -> None:
@@ -325,12 +351,17 @@ def _fresh_streams() -> None:
     enc, err = sys.stdout.encoding, sys.stdout.errors
     sys.stdin = io.TextIOWrapper(
         io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding=enc, errors=err)
-    sys.stdout = io.TextIOWrapper(
-        io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding=enc, errors=err,
-        line_buffering=os.isatty(1))
-    sys.stderr = io.TextIOWrapper(
-        io.BufferedWriter(io.FileIO(2, "w", closefd=False)), encoding=enc,
-        errors="backslashreplace", line_buffering=True)
+    # -u or PYTHONUNBUFFERED (part of the identity): the agent's own stdout was made unbuffered
+    raw = not isinstance(getattr(sys.stdout, "buffer", None), io.BufferedWriter)
+
+    def out(fd: int) -> io.RawIOBase | io.BufferedWriter:
+        f = io.FileIO(fd, "w", closefd=False)
+        return f if raw else io.BufferedWriter(f)
+
+    sys.stdout = io.TextIOWrapper(out(1), encoding=enc, errors=err, write_through=raw,
+                                  line_buffering=os.isatty(1) and not raw)
+    sys.stderr = io.TextIOWrapper(out(2), encoding=enc, errors="backslashreplace",
+                                  write_through=raw, line_buffering=not raw)
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = (  # type: ignore[misc]
         sys.stdin, sys.stdout, sys.stderr)
 
@@ -399,9 +430,19 @@ def _parse(payload: bytes) -> Request:
 
 
 def _code_files() -> dict[str, tuple[int, int, int]]:
+    """Each file of the code this process runs: the loaded modules' files, the interpreter and
+    the shared libraries it has mapped (an upgraded libsqlite3 or libcrypto counts too)."""
     out: dict[str, tuple[int, int, int]] = {}
-    for mod in list(sys.modules.values()):
-        path = getattr(mod, "__file__", None)
+    paths = [getattr(mod, "__file__", None) for mod in list(sys.modules.values())]
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="surrogateescape") as f:
+            for line in f:
+                parts = line.split(None, 5)
+                if len(parts) == 6 and parts[5].startswith("/"):
+                    paths.append(parts[5].rstrip("\n"))
+    except OSError:
+        pass
+    for path in dict.fromkeys(paths):
         if path:
             try:
                 st = os.stat(path)

@@ -21,6 +21,7 @@ import sys
 import threading
 
 MIN_SIZE = 4 << 20  # smaller files hash faster than a thread starts paying off
+AWAIT_SECONDS = 60.0  # longest wait for a digest the caller hashes (`awaiting`)
 _CHUNK = 4 << 20  # fits the cache beside the importing thread: 16 MiB slowed both threads
 _SWITCH = 0.001  # seconds: sys.setswitchinterval while hashing (see _Job._run)
 
@@ -115,7 +116,10 @@ def take(path: str | os.PathLike[str]) -> bytes | None:
         job = _jobs.pop(_key(path), None)
     if job is None:
         return None
-    job.done.wait()
+    # the caller's digest (`awaiting`) comes within seconds or its connection ends, and the
+    # command with it; a bound all the same: without it the command hashes the file itself
+    if not job.done.wait(None if job.thread.ident is not None else AWAIT_SECONDS):
+        return None
     try:
         now = _stamp(os.stat(job.path))
     except OSError:

@@ -213,8 +213,10 @@ class Agent:
             learnt = _read_all(rd).decode("ascii", "replace").split()
         finally:
             os.close(rd)
-        if not self.stale and _learn(learnt):
-            self.files = _code_files()
+        # nothing is learnt into code that changed meanwhile; files already known keep the
+        # state they had when first loaded (a change during the command is still seen)
+        if not self.stale and not self._changed() and _learn(learnt):
+            self.files = {**_code_files(), **self.files}
 
 
 def _child(conn: socket.socket, fds: list[int], req: Request, report: int, before: set[str],

@@ -21,7 +21,7 @@ import sys
 # commands the agent serves: long files, no prompts in the usual case (a PIN is asked on the
 # caller's terminal all the same: standard input is the caller's)
 SERVED: dict[str, set[str]] = {"adt": {"sign", "verify"}}
-_GLOBAL_WITH_VALUE = ("--env", "--data-dir")  # as in cli.main
+GLOBAL_WITH_VALUE = ("--env", "--data-dir")  # the global options that take a value
 # what changes how the interpreter, its libraries or the C library load, decode or behave:
 # part of the agent's identity (a child keeps the agent's process image and time zone)
 INTERPRETER_VARS = ("PYTHONPATH", "PYTHONHOME", "PYTHONSAFEPATH", "PYTHONNOUSERSITE",
@@ -42,23 +42,28 @@ def enabled() -> bool:
     return os.environ.get("SMKI_AGENT", "on").strip().lower() not in ("off", "0", "no", "false")
 
 
-def served(argv: list[str]) -> bool:
-    """Whether the command line is one the agent serves (`adt sign ...`, `adt verify ...`)."""
+def command_words(argv: list[str], count: int) -> list[str]:
+    """The first `count` words of the command line that are not options, skipping the global
+    options and their values (`--env X`, `--data-dir X`): e.g. ["adt", "sign"]."""
     words: list[str] = []
     skip = False
     for arg in argv:
         if skip:
             skip = False
-            continue
-        if arg in _GLOBAL_WITH_VALUE:
+        elif arg in GLOBAL_WITH_VALUE:
             skip = True
-            continue
-        if arg in ("-h", "--help", "--version", "--"):
-            return False
-        if not arg.startswith("-"):
+        elif not arg.startswith("-"):
             words.append(arg)
-            if len(words) == 2:
+            if len(words) == count:
                 break
+    return words
+
+
+def served(argv: list[str]) -> bool:
+    """Whether the command line is one the agent serves (`adt sign ...`, `adt verify ...`)."""
+    if any(arg in ("-h", "--help", "--version", "--") for arg in argv):
+        return False
+    words = command_words(argv, 2)
     return len(words) == 2 and words[1] in SERVED.get(words[0], set())
 
 
@@ -214,17 +219,24 @@ def read_reply(s) -> tuple[bytes, int]:  # type: ignore[no-untyped-def]
     return data[:1], int.from_bytes(data[1:], "big", signed=True)
 
 
+def _connected(create: bool):  # type: ignore[no-untyped-def]
+    """A connection to this installation's agent, or None when none answers."""
+    path = socket_path(create)
+    if path is None:
+        return None
+    try:
+        return connect(path)
+    except OSError:
+        return None
+
+
 def run(argv: list[str]) -> int | None:
     """Run the command through a warm agent: its exit code, or None when no agent took it
     (the caller then runs it itself)."""
     if not (enabled() and _flags() and served(argv)):
         return None
-    path = socket_path()
-    if path is None:
-        return None
-    try:
-        s = connect(path)
-    except OSError:
+    s = _connected(True)
+    if s is None:
         return None
     try:
         return _run_on(s, argv)
@@ -342,12 +354,8 @@ def start_agent() -> None:
 def ask(kind: bytes) -> int | None:
     """Send a status (S) or quit (Q) request to this installation's agent: its process id, or
     None when none answers."""
-    path = socket_path(create=False)
-    if path is None:
-        return None
-    try:
-        s = connect(path)
-    except OSError:
+    s = _connected(False)
+    if s is None:
         return None
     try:
         s.settimeout(5)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from smki_desktop import __version__
+from smki_desktop.cli import agent_client
 from smki_desktop.cli.hints import with_hint
 from smki_desktop.core.environment import Environment
 from smki_desktop.core.errors import InputError, Refusal, SmkiError
@@ -122,23 +123,10 @@ class _UsageExit(SystemExit):
         self.message = message
 
 
-_GLOBAL_WITH_VALUE = ("--env", "--data-dir")
-
-
 def requested_command(argv: Sequence[str]) -> str | None:
     """The command word in argv, skipping the global options before it."""
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        if arg in _GLOBAL_WITH_VALUE:
-            skip = True
-            continue
-        if arg.startswith("-"):
-            continue
-        return arg
-    return None
+    words = agent_client.command_words(list(argv), 1)
+    return words[0] if words else None
 
 
 # parsers built ahead by the command agent (`cli/agent_server.py`) for the commands it serves;

@@ -519,13 +519,18 @@ def test_output_that_cannot_be_written_fails_as_without(setup: Setup, tmp_path: 
 
 
 # --- 7. code changed on disk -------------------------------------------------------------------
-def test_changed_code_is_not_served_and_the_stale_agent_leaves(setup: Setup,
-                                                               tmp_path: Path) -> None:
-    s = setup
+def _code_copy(s: Setup, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A copy of the package that a test may change, and the environment that runs it."""
     tree = tmp_path / "code"
     shutil.copytree(ROOT / "smki_desktop", tree / "smki_desktop",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    env = {**s.env, "PYTHONPATH": f"{tree}{os.pathsep}{ROOT}"}
+    return tree, {**s.env, "PYTHONPATH": f"{tree}{os.pathsep}{ROOT}"}
+
+
+def test_changed_code_is_not_served_and_the_stale_agent_leaves(setup: Setup,
+                                                               tmp_path: Path) -> None:
+    s = setup
+    tree, env = _code_copy(s, tmp_path)
     try:
         agent = s.start_agent(env)
         f = tmp_path / "adt.csv"
@@ -651,10 +656,7 @@ def test_two_children_sign_with_different_nonces(setup: Setup, tmp_path: Path) -
 
 def test_code_changed_while_a_command_runs_is_not_served(setup: Setup, tmp_path: Path) -> None:
     s = setup
-    tree = tmp_path / "code"
-    shutil.copytree(ROOT / "smki_desktop", tree / "smki_desktop",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    env = {**s.env, "PYTHONPATH": f"{tree}{os.pathsep}{ROOT}"}
+    tree, env = _code_copy(s, tmp_path)
     try:
         agent = s.start_agent(env)
         f = tmp_path / "adt.csv"

@@ -100,9 +100,12 @@ def _identity() -> str:
 # what a forked child keeps of the agent and a `smki` process of its own would have had of the
 # caller: namespaces, root folder, capabilities, groups, no-new-privileges, seccomp, resource
 # limits, control group and security label
-_NAMESPACES = ("mnt", "user", "pid", "net", "uts", "ipc", "cgroup")
+_NAMESPACES = ("mnt", "user", "pid", "net", "uts", "ipc", "cgroup", "time")
+# Threads: a setting made in one thread only (no-new-privileges, seccomp) is not in the main
+# thread's lines: the caller is single-threaded when it connects, and so must its peer be
 _STATUS = ("Uid:", "Gid:", "Groups:", "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:",
-           "NoNewPrivs:", "Seccomp:")
+           "NoNewPrivs:", "Seccomp:", "Seccomp_filters:", "Cpus_allowed_list:",
+           "Mems_allowed_list:", "Threads:")
 
 
 def world(pid: str) -> str | None:
@@ -115,9 +118,12 @@ def world(pid: str) -> str | None:
         out.append(f"root:{root.st_dev}:{root.st_ino}")
         with open(f"{base}/status", encoding="ascii", errors="replace") as f:
             out += [line.strip() for line in f if line.startswith(_STATUS)]
-        for name in ("limits", "cgroup"):
+        for name in ("limits", "cgroup", "oom_score_adj"):
             with open(f"{base}/{name}", encoding="ascii", errors="replace") as f:
                 out.append(f.read())
+        with open(f"{base}/stat", encoding="ascii", errors="replace") as f:
+            stat_fields = f.read().rpartition(")")[2].split()
+        out.append("sched:" + ":".join(stat_fields[i] for i in (16, 37, 38)))  # nice, rt, policy
     except OSError:
         return None
     try:
@@ -219,6 +225,17 @@ def read_reply(s) -> tuple[bytes, int]:  # type: ignore[no-untyped-def]
     return data[:1], int.from_bytes(data[1:], "big", signed=True)
 
 
+def _standard_fds_open() -> bool:
+    """Whether standard input, output and error are open: a closed one would give the agent's
+    socket its number, and the child would read or write the socket as that stream."""
+    try:
+        for fd in (0, 1, 2):
+            os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
 def _connected(create: bool):  # type: ignore[no-untyped-def]
     """A connection to this installation's agent, or None when none answers."""
     path = socket_path(create)
@@ -233,7 +250,7 @@ def _connected(create: bool):  # type: ignore[no-untyped-def]
 def run(argv: list[str]) -> int | None:
     """Run the command through a warm agent: its exit code, or None when no agent took it
     (the caller then runs it itself)."""
-    if not (enabled() and _flags() and served(argv)):
+    if not (enabled() and _flags() and served(argv)) or not _standard_fds_open():
         return None
     s = _connected(True)
     if s is None:

@@ -137,18 +137,23 @@ class Agent:
             conn.close()
 
     def _handle(self, conn: socket.socket, poll: select.poll) -> None:
-        conn.settimeout(1)  # the caller sends at once; one that does not holds the others back
+        # the caller sends at once: one that does not, or sends slowly, holds the others back
+        deadline = time.monotonic() + 1.0
         creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
         peer, uid, gid = struct.unpack("3i", creds)
         if uid != os.geteuid() or gid != os.getegid():
             conn.close()  # not this user: nothing, not even a reply
             return
+        # the caller's world, read from its /proc entry at once (not taken from its request),
+        # and proven to be that process's after (a pid reused by another would not be)
+        peer_world = _peer_world(conn, peer)
+        _until(conn, deadline)
         head, fds, _flags, _addr = socket.recv_fds(conn, 4, 4)
         try:
             size = int.from_bytes(head, "big") if len(head) == 4 else -1
             if not 0 < size <= 8 << 20:
                 raise ValueError("bad request size")
-            payload = _recv_exact(conn, size)
+            payload = _recv_exact(conn, size, deadline)
             req = _parse(payload)
             if req.kind == b"S":
                 _reply(conn, b"P", os.getpid())
@@ -157,9 +162,8 @@ class Agent:
                 self.stale = True
                 _reply(conn, b"P", os.getpid())
                 return
-            # the caller's world read from its /proc entry, not taken from its request
             if req.ident != self.ident or len(fds) != 4 or self._changed() \
-                    or client.world(str(peer)) != client.world("self") \
+                    or peer_world is None or peer_world != client.world("self") \
                     or threading.active_count() != 1:
                 _reply(conn, b"N", 0)
                 return
@@ -375,9 +379,54 @@ def _reply(conn: socket.socket, tag: bytes, value: int) -> None:
         pass
 
 
-def _recv_exact(conn: socket.socket, size: int) -> bytes:
+_SO_PEERPIDFD = 77  # Linux 6.5+; Python 3.11 has no name for it
+
+
+def _peer_world(conn: socket.socket, pid: int) -> str | None:
+    """The connected process's world (`agent_client.world`), or None when it cannot be shown
+    to be that process's: through a pidfd of the peer (alive after the read: its pid was not
+    reused), else its start time read before and after."""
+    try:
+        pidfd: int | None = struct.unpack("i", conn.getsockopt(
+            socket.SOL_SOCKET, _SO_PEERPIDFD, 4))[0]
+    except OSError:
+        pidfd = None
+    try:
+        started = None if pidfd is not None else _start_time(pid)
+        found = client.world(str(pid))
+        if pidfd is not None:
+            signal.pidfd_send_signal(pidfd, 0)  # raises once the process has ended
+        elif started is None or _start_time(pid) != started:
+            return None
+    except OSError:
+        return None
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+    return found
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _until(conn: socket.socket, deadline: float) -> None:
+    """The socket's timeout set to what is left before `deadline` (a timeout once past)."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("request too slow")
+    conn.settimeout(left)
+
+
+def _recv_exact(conn: socket.socket, size: int, deadline: float | None = None) -> bytes:
     parts = []
     while size:
+        if deadline is not None:
+            _until(conn, deadline)
         chunk = conn.recv(min(size, 1 << 16))
         if not chunk:
             raise ConnectionError("request cut short")

@@ -689,3 +689,60 @@ def test_code_changed_while_a_command_runs_is_not_served(setup: Setup, tmp_path:
         assert _gone(agent), "the stale agent stayed"
     finally:
         _stop_agents(s, env)
+
+
+# --- from the second attack review -------------------------------------------------------------
+def test_a_closed_standard_stream_is_not_handed_the_socket(setup: Setup, tmp_path: Path) -> None:
+    """With standard output (or error) closed, the agent's socket would take its number and the
+    child would write its output into the socket, read back as signals (an "H" in "SHA-256"
+    ended the child with SIGHUP). Such a command runs by itself, as without the agent."""
+    s = setup
+    f = tmp_path / "adt.csv"
+    make_rows_csv(f, 300)
+    assert s.smki("adt", "sign", str(f), "--key", s.key, env=s.off).returncode == 0
+    s.start_agent()
+    line = " ".join([*SMKI, "--data-dir", str(s.root), "adt", "verify", str(f)])
+    for closing in (">&-", "2>&-"):
+        got = {name: subprocess.run(["bash", "-c", f"exec {line} {closing}"], env=env,
+                                    capture_output=True, text=True, timeout=120, check=False)
+               for name, env in (("direct", s.off), ("served", s.env))}
+        assert got["served"].returncode == got["direct"].returncode, (closing, got)
+        assert got["served"].stdout == got["direct"].stdout, (closing, got)
+        assert got["served"].returncode not in (-signal.SIGHUP, -signal.SIGTERM), got
+
+
+def test_a_slow_sender_holds_other_callers_a_second_at_most(setup: Setup) -> None:
+    """The agent answers one caller at a time: one that sends its request a byte at a time held
+    every other caller until the caller's own 10 s limit. The whole request must now come
+    within a second."""
+    import socket
+    import threading
+
+    s = setup
+    s.start_agent()
+    path = str(s.status()["socket"])
+    stop = threading.Event()
+
+    def trickle() -> None:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+            c.connect(path)
+            c.send((1000).to_bytes(4, "big"))  # a request of 1,000 bytes, then a byte at a time
+            while not stop.is_set():
+                try:
+                    c.send(b"\0")
+                except OSError:
+                    return
+                stop.wait(0.3)
+
+    sender = threading.Thread(target=trickle, daemon=True)
+    sender.start()
+    try:
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        got = s.smki("adt", "verify", "/nonexistent/none.csv")
+        waited = time.monotonic() - t0
+    finally:
+        stop.set()
+        sender.join(5)
+    assert got.returncode == 2, got.stderr
+    assert waited < 6, f"a slow sender held this caller {waited:.1f} s"

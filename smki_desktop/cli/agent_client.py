@@ -172,18 +172,34 @@ def socket_path(create: bool = True) -> str | None:
     return path if len(os.fsencode(path)) < 100 else None  # sun_path holds 108 bytes
 
 
-def request_bytes(kind: bytes, argv: list[str], ident: str, hashed: list[str] | None = None
-                  ) -> bytes:
+def request_bytes(kind: bytes, argv: list[str], ident: str, hashed: list[str] | None = None,
+                  ignored: list[int] | None = None) -> bytes:
     """A request: MAGIC, kind (R run, S status, Q quit), identity, umask, argv, the files this
-    caller hashes for the command, environment; NUL-separated bytes (none can hold a NUL)."""
+    caller hashes for the command, the signals it ignores, environment; NUL-separated bytes
+    (none can hold a NUL)."""
     mask = os.umask(0)
     os.umask(mask)
     env = [k + b"=" + v for k, v in os.environb.items()]
     hashed = hashed or []
     fields = [MAGIC, kind, ident.encode("utf-8", "surrogateescape"), str(mask).encode(),
               str(len(argv)).encode(), *(os.fsencode(a) for a in argv),
-              str(len(hashed)).encode(), *(os.fsencode(p) for p in hashed), *env]
+              str(len(hashed)).encode(), *(os.fsencode(p) for p in hashed),
+              ",".join(str(n) for n in ignored or []).encode(), *env]
     return b"\0".join(fields)
+
+
+def ignored_signals() -> list[int]:
+    """The signals this process ignores as it was started (`nohup`, a background job of a
+    script): a process of its own keeps them ignored, so must the agent's child."""
+    import signal
+
+    return [int(n) for n in MIRRORED
+            if signal.getsignal(n) == signal.SIG_IGN]  # type: ignore[comparison-overlap]
+
+
+# the signals whose "ignored" a child takes from its caller (SIGPIPE and SIGXFSZ Python itself
+# ignores in every process)
+MIRRORED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22)  # HUP INT QUIT USR1 USR2 ALRM TERM TSTP TTIN TTOU
 
 
 def connect(path: str):  # type: ignore[no-untyped-def]
@@ -276,7 +292,8 @@ def _run_on(s, argv: list[str]) -> int | None:  # type: ignore[no-untyped-def]
         return None
     try:
         s.settimeout(10)
-        send_request(s, request_bytes(b"R", [sys.argv[0], *argv], identity(), hashed),
+        ignored = ignored_signals()
+        send_request(s, request_bytes(b"R", [sys.argv[0], *argv], identity(), hashed, ignored),
                      [0, 1, 2, cwd])
         tag, value = read_reply(s)  # A: accepted (the child runs), N: not taken
     except OSError:
@@ -296,7 +313,8 @@ def _run_on(s, argv: list[str]) -> int | None:  # type: ignore[no-untyped-def]
             pass
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, forward)
+        if int(sig) not in ignored:  # ignored here: ignored by the child too, not forwarded
+            signal.signal(sig, forward)
     for index, path in enumerate(hashed):
         _send_digest(s, index, path)
     try:

@@ -236,6 +236,8 @@ def _child(conn: socket.socket, fds: list[int], req: Request, report: int, befor
         for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        for number in req.ignored:  # as a process of its own started by the caller would be
+            signal.signal(signal.Signals(number), signal.SIG_IGN)
         for target, fd in enumerate(fds[:3]):
             os.dup2(fd, target)
         os.fchdir(fds[3])
@@ -450,9 +452,9 @@ def _read_all(fd: int) -> bytes:
 
 class Request:
     def __init__(self, kind: bytes, ident: str, mask: int, argv: list[str], hashed: list[str],
-                 env: dict[bytes, bytes]) -> None:
+                 ignored: list[int], env: dict[bytes, bytes]) -> None:
         self.kind, self.ident, self.mask, self.argv = kind, ident, mask, argv
-        self.hashed, self.env = hashed, env
+        self.hashed, self.ignored, self.env = hashed, ignored, env
 
 
 def _parse(payload: bytes) -> Request:
@@ -472,12 +474,16 @@ def _parse(payload: bytes) -> Request:
     hashed = [os.fsdecode(p) for p in fields[at + 1:at + 1 + n_hashed]]
     if len(hashed) != n_hashed or not all(os.path.isabs(p) for p in hashed):
         raise ValueError("bad request")
+    at += 1 + n_hashed
+    ignored = [int(n) for n in fields[at].split(b",") if n] if at < len(fields) else []
+    if not all(n in client.MIRRORED for n in ignored):
+        raise ValueError("bad request")
     env: dict[bytes, bytes] = {}
-    for item in fields[at + 1 + n_hashed:]:
+    for item in fields[at + 1:]:
         k, sep, v = item.partition(b"=")
         if sep and k:
             env[k] = v
-    return Request(kind, ident, mask, argv, hashed, env)
+    return Request(kind, ident, mask, argv, hashed, ignored, env)
 
 
 def _code_files() -> dict[str, tuple[int, int, int]]:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -274,7 +274,8 @@ def test_the_child_has_the_callers_folder_umask_and_environment(setup: Setup,
                 [*SMKI, "--data-dir", str(s.root), "adt", "sign", "adt.csv", "--key", s.key],
                 env={**env, fault_point.STALL: "audit:adt.sign",
                      fault_point.STALL_FILE: str(marker)}, cwd=folder, umask=mask,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                preexec_fn=_dispositions())
             try:
                 end = time.monotonic() + 60
                 while not (marker.exists() and marker.read_text()) \
@@ -337,7 +338,8 @@ def test_a_file_changed_after_the_callers_hash_is_signed_as_it_is(setup: Setup,
     # the caller's digest is sent long before the child signs: stop it at its record
     caller = subprocess.Popen(
         [*SMKI, "--data-dir", str(s.root), "adt", "sign",
-         str(f), "--key", s.key], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+         str(f), "--key", s.key], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=_dispositions())
     try:
         end = time.monotonic() + 60
         while not (marker.exists() and marker.read_text()) and time.monotonic() < end \
@@ -373,7 +375,7 @@ def test_the_child_dies_with_its_caller(setup: Setup, tmp_path: Path) -> None:
     before = [r["seq"] for r in _audit(s)]
     caller = subprocess.Popen(  # its output: files, which the child's end does not wait for
         [*SMKI, "--data-dir", str(s.root), "adt", "sign", str(f), "--key", s.key], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_dispositions())
     child = 0
     try:
         end = time.monotonic() + 60
@@ -398,10 +400,22 @@ def test_the_child_dies_with_its_caller(setup: Setup, tmp_path: Path) -> None:
 
 
 # --- 6. Ctrl+C -------------------------------------------------------------------------------
+def _dispositions(ignored: tuple[int, ...] = ()) -> Callable[[], None]:
+    """For Popen's preexec_fn: the caller starts with these signals ignored and the others at
+    their defaults, whatever this test process inherited (a CI job run under `nohup` or in the
+    background of a script ignores SIGHUP, SIGINT and SIGQUIT, and so would its children)."""
+    def reset() -> None:
+        for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN if sig in ignored else signal.SIG_DFL)
+    return reset
+
+
 def _interrupted(s: Setup, env: dict[str, str], folder: Path, sig: int = signal.SIGINT,
-                 prefix: tuple[str, ...] = ()) -> tuple[int, str, str, int]:
+                 prefix: tuple[str, ...] = (), ignored: tuple[int, ...] = (),
+                 ) -> tuple[int, str, str, int]:
     """Interrupt `adt sign` where it stalls (with `sig`; the command started through `prefix`,
-    e.g. `setpriv ...`): (exit code, stdout, stderr, the worker's parent)."""
+    e.g. `setpriv ...`, with `ignored` signals ignored): (exit code, stdout, stderr, the
+    worker's parent); a caller that lives on after `sig` is killed (exit code -9)."""
     folder.mkdir()
     f = folder / "adt.csv"
     make_rows_csv(f, 300)
@@ -410,7 +424,7 @@ def _interrupted(s: Setup, env: dict[str, str], folder: Path, sig: int = signal.
     caller = subprocess.Popen(
         [*prefix, *SMKI, "--data-dir", str(s.root), "adt", "sign",
          str(f), "--key", s.key], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        text=True, preexec_fn=_dispositions(ignored))
     try:
         end = time.monotonic() + 60
         while not (marker.exists() and marker.read_text()) and time.monotonic() < end \
@@ -420,7 +434,11 @@ def _interrupted(s: Setup, env: dict[str, str], folder: Path, sig: int = signal.
         worker = int(marker.read_text())
         parent = _ppid(worker)
         caller.send_signal(sig)
-        out, err = caller.communicate(timeout=15)
+        try:
+            out, err = caller.communicate(timeout=3 if sig in ignored else 15)
+        except subprocess.TimeoutExpired:
+            caller.kill()
+            out, err = caller.communicate()
     finally:
         if caller.poll() is None:
             caller.kill()
@@ -439,6 +457,20 @@ def test_ctrl_c_reaches_the_child(setup: Setup, tmp_path: Path) -> None:
     assert served[3] == agent and direct[3] != agent
     assert served[:3] == direct[:3]
     assert not (tmp_path / "served" / "adt.csv.p7s").exists()
+
+
+def test_a_signal_the_caller_ignores_the_child_ignores(setup: Setup, tmp_path: Path) -> None:
+    """Started with SIGINT ignored (`nohup`, a script's background job), `smki` ignores Ctrl+C;
+    the agent's child must too, not end "interrupted"."""
+    s = setup
+    agent = s.start_agent()
+    ignored = (int(signal.SIGINT),)
+    direct = _interrupted(s, s.off, tmp_path / "direct", ignored=ignored)
+    served = _interrupted(s, s.env, tmp_path / "served", ignored=ignored)
+    assert direct[0] == -signal.SIGKILL, direct  # lived on after SIGINT, killed after
+    assert served[3] == agent
+    assert served[0] == -signal.SIGKILL, served
+    assert "interrupted" not in served[2]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
@@ -666,7 +698,8 @@ def test_code_changed_while_a_command_runs_is_not_served(setup: Setup, tmp_path:
             [*SMKI, "--data-dir", str(s.root), "adt", "sign", str(f), "--key", s.key],
             env={**env, fault_point.STALL: "audit:adt.sign",
                  fault_point.STALL_FILE: str(marker)},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=_dispositions())
         end = time.monotonic() + 60
         while not (marker.exists() and marker.read_text()) and time.monotonic() < end \
                 and caller.poll() is None:

@@ -689,6 +689,7 @@ def test_two_children_sign_with_different_nonces(setup: Setup, tmp_path: Path) -
 def test_code_changed_while_a_command_runs_is_not_served(setup: Setup, tmp_path: Path) -> None:
     s = setup
     tree, env = _code_copy(s, tmp_path)
+    caller: subprocess.Popen[str] | None = None
     try:
         agent = s.start_agent(env)
         f = tmp_path / "adt.csv"
@@ -721,6 +722,9 @@ def test_code_changed_while_a_command_runs_is_not_served(setup: Setup, tmp_path:
             "stale code served"
         assert _gone(agent), "the stale agent stayed"
     finally:
+        if caller is not None and caller.poll() is None:  # a failed run leaves nothing behind
+            caller.kill()
+            caller.communicate()
         _stop_agents(s, env)
 
 

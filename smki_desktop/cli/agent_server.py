@@ -55,6 +55,7 @@ class Agent:
         self.stale = False
         self.listener: socket.socket | None = None
         self.ino = 0
+        self.poll = select.poll()
 
     # --- listening -----------------------------------------------------------------------
     def bind(self) -> bool:
@@ -86,7 +87,7 @@ class Agent:
 
     def serve(self) -> None:
         assert self.listener is not None
-        poll = select.poll()
+        poll = self.poll
         poll.register(self.listener.fileno(), select.POLLIN)
         last = time.monotonic()
         while True:
@@ -100,7 +101,7 @@ class Agent:
                 continue
             for fd, _ev in events:
                 if self.listener is not None and fd == self.listener.fileno():
-                    self._accept(poll)
+                    self._accept()
                 elif fd in self.children:
                     poll.unregister(fd)
                     self._reap(fd)
@@ -109,6 +110,12 @@ class Agent:
 
     def close(self) -> None:
         if self.listener is not None:
+            # out of the poll first: a closed descriptor there answers at once (POLLNVAL), and
+            # the loop, waiting for a child to end, would spin
+            try:
+                self.poll.unregister(self.listener.fileno())
+            except KeyError:
+                pass
             if self._still_ours():
                 try:
                     os.unlink(self.path)
@@ -124,19 +131,19 @@ class Agent:
             return False
 
     # --- one request ---------------------------------------------------------------------
-    def _accept(self, poll: select.poll) -> None:
+    def _accept(self) -> None:
         assert self.listener is not None
         try:
             conn, _ = self.listener.accept()
         except OSError:
             return
         try:
-            self._handle(conn, poll)
+            self._handle(conn)
         except Exception:  # a malformed request: that caller runs its command itself
             _reply(conn, b"N", 0)
             conn.close()
 
-    def _handle(self, conn: socket.socket, poll: select.poll) -> None:
+    def _handle(self, conn: socket.socket) -> None:
         # the caller sends at once: one that does not, or sends slowly, holds the others back
         deadline = time.monotonic() + 1.0
         creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
@@ -167,7 +174,7 @@ class Agent:
                     or threading.active_count() != 1:
                 _reply(conn, b"N", 0)
                 return
-            self._fork(conn, fds, req, poll)
+            self._fork(conn, fds, req)
         finally:
             for fd in fds:
                 os.close(fd)
@@ -180,8 +187,7 @@ class Agent:
             return True
         return False
 
-    def _fork(self, conn: socket.socket, fds: list[int], req: Request,
-              poll: select.poll) -> None:
+    def _fork(self, conn: socket.socket, fds: list[int], req: Request) -> None:
         before = set(sys.modules)
         rd, wr = os.pipe()
         pid = os.fork()
@@ -198,7 +204,7 @@ class Agent:
         # a raw duplicate: socket.dup() would set the timeout again, and with it O_NONBLOCK on
         # the description the child shares (its watcher would then read EAGAIN as "caller gone")
         self.children[pidfd] = (pid, os.dup(conn.fileno()), rd)
-        poll.register(pidfd, select.POLLIN)
+        self.poll.register(pidfd, select.POLLIN)
 
     def _reap(self, pidfd: int) -> None:
         pid, conn, rd = self.children.pop(pidfd)

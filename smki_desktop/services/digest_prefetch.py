@@ -148,7 +148,7 @@ def provided(path: str, before: _Stamp | None, digest: bytes | None) -> None:
 def files_of(words: list[str], commands: dict[str, set[str]]) -> list[str]:
     """The real paths of the large regular files named on a command line such as `adt sign
     FILE ...`, when `commands` lists its command and sub-command (e.g. {"adt": {"sign",
-    "verify"}}), with each one's stamp."""
+    "verify"}})."""
     plain = [w for w in words if not w.startswith("-")]
     for i, word in enumerate(plain[:-1]):
         if plain[i + 1] in commands.get(word, set()):

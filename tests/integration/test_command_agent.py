@@ -102,6 +102,12 @@ def _alive(pid: int) -> bool:
     return text.rpartition(")")[2].split()[0] != "Z"
 
 
+def _own_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the process itself has used, its children not counted."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _children(pid: int) -> list[int]:
     out: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -711,6 +717,14 @@ def test_code_changed_while_a_command_runs_is_not_served(setup: Setup, tmp_path:
         module = tree / "smki_desktop" / "services" / "adt" / "verify.py"
         later = module.stat().st_mtime_ns + 5_000_000_000
         os.utime(module, ns=(later, later))
+        # a command now finds the change: refused, and the agent closes its socket while its
+        # child still runs; it must wait for that child, not spin (a closed socket left in its
+        # poll answered at once, POLLNVAL)
+        # (a usage error: the stalled child holds the database's write lock)
+        assert s.smki("adt", "verify", "--no-such-option", "x", env=env).returncode == 2
+        busy = _own_cpu(agent)
+        time.sleep(1.0)
+        assert _own_cpu(agent) - busy < 0.3, "the stale agent spins while its child runs"
         caller.send_signal(signal.SIGINT)  # the child ends normally, "interrupted"
         _out, err = caller.communicate(timeout=30)
         assert caller.returncode == 1 and "interrupted" in err, err
